@@ -1,0 +1,225 @@
+/**
+ * The audit event, wire format schema_version 1 (see DESIGN.md "The audit event").
+ * Every event carries every field; unknown values are null, never omitted.
+ */
+
+export const SCHEMA_VERSION = 1 as const;
+
+export type EventSource = 'gateway' | 'sdk';
+export type AuthResult = 'SUCCESS' | 'FAILED' | 'MISSING' | 'EXPIRED' | 'REVOKED';
+export type UsageSource = 'reported' | 'estimated' | 'none';
+export type ContentMode = 'none' | 'redacted' | 'full' | 'encrypted';
+export type EventStatus =
+  | 'SUCCESS'
+  | 'RATE_LIMITED'
+  | 'AUTH_FAILED'
+  | 'TIMEOUT'
+  | 'SERVER_ERROR'
+  | 'CLIENT_ERROR'
+  | 'CANCELLED'
+  | 'BLOCKED';
+
+export const EVENT_STATUSES: readonly EventStatus[] = [
+  'SUCCESS',
+  'RATE_LIMITED',
+  'AUTH_FAILED',
+  'TIMEOUT',
+  'SERVER_ERROR',
+  'CLIENT_ERROR',
+  'CANCELLED',
+  'BLOCKED',
+];
+
+export interface RedactionCount {
+  type: string;
+  count: number;
+}
+
+export interface AuditEvent {
+  // identity
+  schema_version: typeof SCHEMA_VERSION;
+  id: string;
+  timestamp: string;
+  request_id: string | null;
+  trace_id: string | null;
+  span_id: string | null;
+  // chain
+  chain_id: string | null;
+  seq: number | null;
+  prev_hash: string | null;
+  hash: string | null;
+  // origin
+  source: EventSource;
+  instance_id: string | null;
+  ip_address: string | null;
+  user_agent: string | null;
+  request_source: string | null;
+  // request
+  api_provider: string | null;
+  endpoint: string | null;
+  http_method: string | null;
+  model_requested: string | null;
+  model_used: string | null;
+  stream: boolean | null;
+  // auth
+  auth_method: string | null;
+  auth_result: AuthResult | null;
+  api_key_id: string | null;
+  api_key_prefix: string | null;
+  virtual_key_id: string | null;
+  // usage
+  input_tokens: number | null;
+  output_tokens: number | null;
+  cached_input_tokens: number | null;
+  reasoning_tokens: number | null;
+  total_tokens: number | null;
+  usage_source: UsageSource;
+  // timing
+  latency_ms: number | null;
+  time_to_first_token_ms: number | null;
+  queue_time_ms: number | null;
+  upstream_latency_ms: number | null;
+  // outcome
+  status: EventStatus;
+  http_status_code: number | null;
+  error_code: string | null;
+  error_message: string | null;
+  retry_count: number;
+  finish_reason: string | null;
+  // business
+  user_id: string | null;
+  session_id: string | null;
+  feature_name: string | null;
+  team: string | null;
+  // cost
+  cost_micro_usd: number | null;
+  pricing_version: string | null;
+  // content
+  content_mode: ContentMode;
+  prompt: string | null;
+  response: string | null;
+  redactions: RedactionCount[];
+  // security
+  is_anomalous: boolean;
+  threat_indicators: string[];
+}
+
+export type AuditEventField = keyof AuditEvent;
+
+/** Field order of the wire format; stores and exports use it for columns. */
+export const AUDIT_EVENT_FIELDS: readonly AuditEventField[] = [
+  'schema_version',
+  'id',
+  'timestamp',
+  'request_id',
+  'trace_id',
+  'span_id',
+  'chain_id',
+  'seq',
+  'prev_hash',
+  'hash',
+  'source',
+  'instance_id',
+  'ip_address',
+  'user_agent',
+  'request_source',
+  'api_provider',
+  'endpoint',
+  'http_method',
+  'model_requested',
+  'model_used',
+  'stream',
+  'auth_method',
+  'auth_result',
+  'api_key_id',
+  'api_key_prefix',
+  'virtual_key_id',
+  'input_tokens',
+  'output_tokens',
+  'cached_input_tokens',
+  'reasoning_tokens',
+  'total_tokens',
+  'usage_source',
+  'latency_ms',
+  'time_to_first_token_ms',
+  'queue_time_ms',
+  'upstream_latency_ms',
+  'status',
+  'http_status_code',
+  'error_code',
+  'error_message',
+  'retry_count',
+  'finish_reason',
+  'user_id',
+  'session_id',
+  'feature_name',
+  'team',
+  'cost_micro_usd',
+  'pricing_version',
+  'content_mode',
+  'prompt',
+  'response',
+  'redactions',
+  'is_anomalous',
+  'threat_indicators',
+];
+
+/** A blank event with every field present; callers fill what they know. */
+export function blankEvent(init: Pick<AuditEvent, 'id' | 'timestamp' | 'source'>): AuditEvent {
+  return {
+    schema_version: SCHEMA_VERSION,
+    id: init.id,
+    timestamp: init.timestamp,
+    request_id: null,
+    trace_id: null,
+    span_id: null,
+    chain_id: null,
+    seq: null,
+    prev_hash: null,
+    hash: null,
+    source: init.source,
+    instance_id: null,
+    ip_address: null,
+    user_agent: null,
+    request_source: null,
+    api_provider: null,
+    endpoint: null,
+    http_method: null,
+    model_requested: null,
+    model_used: null,
+    stream: null,
+    auth_method: null,
+    auth_result: null,
+    api_key_id: null,
+    api_key_prefix: null,
+    virtual_key_id: null,
+    input_tokens: null,
+    output_tokens: null,
+    cached_input_tokens: null,
+    reasoning_tokens: null,
+    total_tokens: null,
+    usage_source: 'none',
+    latency_ms: null,
+    time_to_first_token_ms: null,
+    queue_time_ms: null,
+    upstream_latency_ms: null,
+    status: 'SUCCESS',
+    http_status_code: null,
+    error_code: null,
+    error_message: null,
+    retry_count: 0,
+    finish_reason: null,
+    user_id: null,
+    session_id: null,
+    feature_name: null,
+    team: null,
+    cost_micro_usd: null,
+    pricing_version: null,
+    content_mode: 'redacted',
+    prompt: null,
+    response: null,
+    redactions: [],
+    is_anomalous: false,
+    threat_indicators: [],
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * Every Tollgate error code, in one catalog. `docs/errors.md` carries the same table;
+ * `errors.test.ts` keeps the two in step. Messages carry ids and codes, never payloads or keys.
+ */
+export const ERROR_CATALOG = {
+  TG_ERR_CONFIG_INVALID: { http: 500, message: 'configuration is invalid' },
+  TG_ERR_USAGE: { http: 400, message: 'bad command-line usage' },
+  TG_ERR_REQUEST_BODY_TOO_LARGE: { http: 413, message: 'request body exceeds the configured limit' },
+  TG_ERR_REQUEST_INVALID_JSON: { http: 400, message: 'request body is not valid JSON' },
+  TG_ERR_REQUEST_INVALID_UTF8: { http: 400, message: 'request body is not valid UTF-8' },
+  TG_ERR_REQUEST_INVALID_HEADER: { http: 400, message: 'a request header is invalid' },
+  TG_ERR_REQUEST_ABSOLUTE_URI: { http: 400, message: 'absolute-form request targets are refused' },
+  TG_ERR_ROUTE_NOT_FOUND: { http: 404, message: 'no such route' },
+  TG_ERR_UPSTREAM_CONNECT: { http: 502, message: 'could not connect to the upstream' },
+  TG_ERR_UPSTREAM_TIMEOUT: { http: 504, message: 'the upstream did not answer in time' },
+  TG_ERR_UPSTREAM_IDLE_TIMEOUT: { http: 504, message: 'the upstream stream went idle' },
+  TG_ERR_UPSTREAM_STREAM_BROKEN: { http: 502, message: 'the upstream stream ended abnormally' },
+  TG_ERR_UPSTREAM_BAD_RESPONSE: { http: 502, message: 'the upstream response could not be read' },
+  TG_ERR_UPSTREAM_ERROR: { http: 502, message: 'the upstream answered with an error' },
+  TG_ERR_CLIENT_CANCELLED: { http: 499, message: 'the client went away' },
+  TG_ERR_AUDIT_UNAVAILABLE: { http: 503, message: 'the audit trail cannot be written; request refused (fail-closed)' },
+  TG_ERR_STORE_WRITE: { http: 500, message: 'the store could not write' },
+  TG_ERR_STORE_OPEN: { http: 500, message: 'the store could not be opened' },
+  TG_ERR_SPOOL_FULL: { http: 500, message: 'the spool is full' },
+  TG_ERR_AUTH_MISSING: { http: 401, message: 'no API key was given' },
+  TG_ERR_AUTH_INVALID: { http: 401, message: 'the API key is not valid' },
+  TG_ERR_AUTH_REVOKED: { http: 401, message: 'the API key was revoked' },
+  TG_ERR_AUTH_EXPIRED: { http: 401, message: 'the API key has expired' },
+  TG_ERR_AUTH_LOCKED_OUT: { http: 429, message: 'too many failed authentications; try again later' },
+  TG_ERR_ADMIN_UNAUTHORIZED: { http: 401, message: 'admin token missing or wrong' },
+  TG_ERR_POLICY_MODEL_NOT_ALLOWED: { http: 403, message: 'this key may not use the requested model' },
+  TG_ERR_POLICY_RATE_LIMIT: { http: 429, message: 'rate limit for this key reached' },
+  TG_ERR_POLICY_BUDGET_EXCEEDED: { http: 429, message: 'budget exhausted' },
+  TG_ERR_CRYPTO_KEY_MISSING: { http: 500, message: 'the master key for encrypted content is not configured' },
+  TG_ERR_CRYPTO_DECRYPT: { http: 500, message: 'content could not be decrypted' },
+  TG_ERR_INTEGRITY_BROKEN: { http: 500, message: 'the audit trail failed verification' },
+} as const satisfies Record<string, { http: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+export class TollgateError extends Error {
+  readonly code: ErrorCode;
+  readonly httpStatus: number;
+  /** Non-sensitive context: ids, counts, codes. Never payloads or keys. */
+  readonly detail: Record<string, string | number | boolean | null> | undefined;
+
+  constructor(code: ErrorCode, detail?: Record<string, string | number | boolean | null>, options?: ErrorOptions) {
+    super(`${code}: ${ERROR_CATALOG[code].message}`, options);
+    this.name = 'TollgateError';
+    this.code = code;
+    this.httpStatus = ERROR_CATALOG[code].http;
+    this.detail = detail;
+  }
+}
+
+export function isTollgateError(err: unknown): err is TollgateError {
+  return err instanceof TollgateError;
+}
+
+/** The OpenAI-shaped error body the gateway answers with for its own refusals. */
+export function errorBody(code: ErrorCode, requestId: string | null): string {
+  return JSON.stringify({
+    error: {
+      message: ERROR_CATALOG[code].message,
+      type: 'tollgate_error',
+      code,
+      request_id: requestId,
+    },
+  });
+}
