@@ -1,0 +1,48 @@
+import type { AuditEvent, EventStatus } from '../core/audit-event.js';
+
+/** Filters of `tollgate events` (DESIGN.md "Command line"); all optional, combined with AND. */
+export interface EventFilter {
+  /** Inclusive lower bound on `timestamp`, epoch ms. */
+  sinceMs?: number;
+  /** Exclusive upper bound on `timestamp`, epoch ms. */
+  untilMs?: number;
+  user?: string;
+  session?: string;
+  feature?: string;
+  /** Matches `api_key_id`, `api_key_prefix` or `virtual_key_id`. */
+  key?: string;
+  status?: EventStatus;
+  model?: string;
+  chainId?: string;
+  /** Newest first by default; `asc` for oldest first (used by --follow and exports). */
+  order?: 'asc' | 'desc';
+  limit?: number;
+  /** Only rows written after this store cursor (see `EventStore.cursor`), for --follow. */
+  afterCursor?: number;
+}
+
+/** Head of one hash chain as stored. */
+export interface ChainHead {
+  chain_id: string;
+  seq: number;
+  hash: string;
+  count: number;
+}
+
+/**
+ * Append-only storage of audit events. Implementations: SQLite (default), PostgreSQL, memory.
+ * All of them pass `test/contract/event-store.contract.ts`.
+ */
+export interface EventStore {
+  /** Appends a batch atomically. Idempotent on `id`: re-appending a stored event is a no-op. */
+  append(events: readonly AuditEvent[]): Promise<void>;
+  query(filter: EventFilter): Promise<AuditEvent[]>;
+  get(id: string): Promise<AuditEvent | null>;
+  /** Events of one chain in `seq` order, from `fromSeq` (inclusive), in pages. */
+  iterateChain(chainId: string, fromSeq?: number, pageSize?: number): AsyncIterable<AuditEvent>;
+  chains(): Promise<ChainHead[]>;
+  count(filter?: EventFilter): Promise<number>;
+  /** An opaque, increasing position of the last stored row (SQLite rowid, PostgreSQL bigserial). */
+  cursor(): Promise<number>;
+  close(): Promise<void>;
+}
