@@ -34,6 +34,14 @@ export const ERROR_CATALOG = {
   TG_ERR_CRYPTO_KEY_MISSING: { http: 500, message: 'the master key for encrypted content is not configured' },
   TG_ERR_CRYPTO_DECRYPT: { http: 500, message: 'content could not be decrypted' },
   TG_ERR_INTEGRITY_BROKEN: { http: 500, message: 'the audit trail failed verification' },
+  TG_ERR_INTEGRITY_NOT_CANONICAL: { http: 500, message: 'an event cannot be put in canonical JSON (RFC 8785)' },
+  TG_ERR_INTEGRITY_CHAIN_STATE: { http: 500, message: 'the chain cannot continue from the given head' },
+  TG_ERR_INTEGRITY_KEY_INVALID: { http: 500, message: 'the checkpoint signing key or verifier key is invalid or too widely readable' },
+  TG_ERR_INTEGRITY_NOTE_INVALID: { http: 400, message: 'a signed note or checkpoint is malformed' },
+  TG_ERR_INTEGRITY_PROOF_INVALID: { http: 400, message: 'a Merkle proof request or proof is invalid' },
+  TG_ERR_INTEGRITY_EVENT_NOT_FOUND: { http: 404, message: 'no chained event with this id' },
+  TG_ERR_INTEGRITY_NO_CHECKPOINT: { http: 404, message: 'no signed checkpoint covers this event yet' },
+  TG_ERR_INTEGRITY_WITNESS: { http: 502, message: 'a checkpoint witness could not be written' },
 } as const satisfies Record<string, { http: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
