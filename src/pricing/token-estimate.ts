@@ -1,0 +1,36 @@
+/**
+ * Token estimate for exchanges where the provider reported no usage (interrupted stream, relays
+ * that drop `usage`). Capture calls it only then and marks the event `usage_source: 'estimated'`;
+ * reports keep estimated and reported tokens apart.
+ *
+ * Uses gpt-tokenizer's o200k_base encoding (the GPT-4o/4.1/o-series/GPT-5 tokenizer). For other
+ * providers' models it is an approximation: their tokenizers are not public in this form.
+ * The flattened prompt carries no per-message framing, so chat overhead (a few tokens per
+ * message) is not counted; the estimate errs low by that much.
+ */
+import { countTokens } from 'gpt-tokenizer';
+
+/**
+ * Above this many characters the text is counted as ceil(chars / 4) instead of tokenized:
+ * BPE on a multi-megabyte prompt would cost more CPU than an estimate is worth, and roughly
+ * four characters per token is the usual rule for English text.
+ */
+export const TOKENIZE_CHAR_LIMIT = 400_000;
+
+/** Input of {@link estimateUsage}. `model` is accepted for future per-model tokenizers. */
+export interface EstimateInput {
+  model: string | null;
+  promptText: string | null;
+  outputText: string | null;
+}
+
+function estimateText(text: string | null): number {
+  if (!text) return 0;
+  if (text.length > TOKENIZE_CHAR_LIMIT) return Math.ceil(text.length / 4);
+  return countTokens(text);
+}
+
+/** Estimated token counts for one exchange's prompt and output text. */
+export function estimateUsage(input: EstimateInput): { input_tokens: number; output_tokens: number } {
+  return { input_tokens: estimateText(input.promptText), output_tokens: estimateText(input.outputText) };
+}
