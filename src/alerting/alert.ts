@@ -1,0 +1,85 @@
+/**
+ * An alert raised by the detection engine. One incident is one alert: while it continues the
+ * engine updates `count`, `last_seen` and the evidence instead of raising new ones.
+ * Alerts carry ids and figures only, never prompt content, secrets or raw keys.
+ */
+
+/** Alert severities, lowest first. */
+export type Severity = 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
+
+export const SEVERITIES: readonly Severity[] = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'];
+
+/** Orders severities: LOW 0 … CRITICAL 3. */
+export function severityRank(severity: Severity): number {
+  return SEVERITIES.indexOf(severity);
+}
+
+/** Parses a severity name case-insensitively; null when it is not one. */
+export function parseSeverity(text: string): Severity | null {
+  const upper = text.toUpperCase();
+  return (SEVERITIES as readonly string[]).includes(upper) ? (upper as Severity) : null;
+}
+
+/** What an alert is about, e.g. `{kind: 'ip', value: '203.0.113.7'}` or `{kind: 'api_key', value: <fingerprint>}`. */
+export interface AlertSubject {
+  kind: 'api_key' | 'ip' | 'user' | 'model' | 'session' | 'budget';
+  value: string;
+}
+
+/** The numbers behind an alert: what was seen, what was expected, where the line was. */
+export interface AlertFigures {
+  observed: number;
+  baseline: number | null;
+  threshold: number;
+  /** Length of the window the figures cover, in ms (0 for single-event rules). */
+  window_ms: number;
+  /** Unit of observed/baseline/threshold, e.g. `requests`, `tokens`, `failures`, `micro_usd`, `ratio`. */
+  unit: string;
+}
+
+export interface AlertEvidence {
+  /** Ids of the events that fired the rule, oldest first, capped (see `evidence_truncated`). */
+  event_ids: string[];
+  /** True once more events fired than `event_ids` holds. */
+  evidence_truncated: boolean;
+  /** Figures at the latest firing. */
+  figures: AlertFigures;
+  /** Highest `observed` over the incident. */
+  peak_observed: number;
+}
+
+export type AlertStatus = 'open' | 'acknowledged';
+
+/** Outcome of sending one alert to one sink. */
+export interface AlertDelivery {
+  sink: string;
+  status: 'pending' | 'delivered' | 'failed' | 'dropped';
+  attempts: number;
+  /** A short reason code (`http_503`, `timeout`, `network`, `queue_full`), never a response body. */
+  last_error: string | null;
+  /** ISO-8601 UTC. */
+  updated_at: string;
+}
+
+export interface Alert {
+  /** UUIDv7. */
+  id: string;
+  rule_id: string;
+  severity: Severity;
+  subject: AlertSubject;
+  title: string;
+  description: string;
+  evidence: AlertEvidence;
+  /** ISO-8601 UTC of the first and latest firing. */
+  first_seen: string;
+  last_seen: string;
+  /** Number of events that fired the rule in this incident. */
+  count: number;
+  status: AlertStatus;
+  acknowledged_by: string | null;
+  acknowledged_at: string | null;
+  deliveries: AlertDelivery[];
+}
+
+/** Why `onAlert` is called: a new incident, more of the same, or the same incident at a higher severity. */
+export type AlertChange = 'new' | 'updated' | 'escalated';
