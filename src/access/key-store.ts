@@ -1,0 +1,20 @@
+import type { VirtualKeyRecord } from './virtual-keys.js';
+
+/**
+ * Where virtual keys live. Implementations must not cache records beyond a revoke: `revoke`
+ * takes effect for the very next `findByHash`, on every replica that shares the store.
+ * Methods are async so networked stores (PostgreSQL) fit the same interface.
+ */
+export interface KeyStore {
+  /** Stores a new record; the hash is unique. */
+  create(record: VirtualKeyRecord): Promise<void>;
+  /** The record whose `keyHash` equals `keyHash`, revoked and expired ones included. */
+  findByHash(keyHash: string): Promise<VirtualKeyRecord | null>;
+  findById(id: string): Promise<VirtualKeyRecord | null>;
+  /** All records, oldest first. */
+  list(): Promise<VirtualKeyRecord[]>;
+  /** Marks the key revoked at `atMs`; false when no such key (a second revoke keeps the first time). */
+  revoke(id: string, atMs: number): Promise<boolean>;
+  /** Records a use. Implementations may coalesce writes (minute granularity is enough for "last use"). */
+  touch(id: string, atMs: number): Promise<void>;
+}

@@ -1,0 +1,147 @@
+import type Database from 'better-sqlite3';
+import type { KeyStore } from '../../access/key-store.js';
+import type { BudgetPeriod, VirtualKeyRecord } from '../../access/virtual-keys.js';
+import { TollgateError } from '../../core/errors.js';
+
+interface KeyRow {
+  id: string;
+  name: string;
+  key_hash: string;
+  display_prefix: string;
+  user_id: string | null;
+  team: string | null;
+  allowed_models: string;
+  rpm: number | null;
+  tpm: number | null;
+  budget_micro_usd: number | null;
+  budget_period: string | null;
+  expires_at: number | null;
+  created_at: number;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
+/** "Last used" is shown at minute granularity, so a busy key costs one write a minute, not one per request. */
+const TOUCH_GRANULARITY_MS = 60_000;
+
+function toRecord(row: KeyRow): VirtualKeyRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    keyHash: row.key_hash,
+    displayPrefix: row.display_prefix,
+    user: row.user_id,
+    team: row.team,
+    allowedModels: row.allowed_models === '*' ? '*' : (JSON.parse(row.allowed_models) as string[]),
+    rpm: row.rpm,
+    tpm: row.tpm,
+    budgetMicroUsd: row.budget_micro_usd,
+    budgetPeriod: row.budget_period as BudgetPeriod | null,
+    expiresAt: row.expires_at,
+    createdAt: row.created_at,
+    revokedAt: row.revoked_at,
+    lastUsedAt: row.last_used_at,
+  };
+}
+
+/**
+ * KeyStore on a better-sqlite3 handle, in its own table `virtual_keys`. No read cache: every
+ * `findByHash` is an indexed lookup (a few µs), so a revoke is visible to the next request,
+ * including requests served by another process on the same file.
+ */
+export class SqliteKeyStore implements KeyStore {
+  private readonly insertStmt: Database.Statement;
+  private readonly byHashStmt: Database.Statement<[string], KeyRow>;
+  private readonly byIdStmt: Database.Statement<[string], KeyRow>;
+  private readonly listStmt: Database.Statement<[], KeyRow>;
+  private readonly revokeStmt: Database.Statement<[number, string]>;
+  private readonly existsStmt: Database.Statement<[string], { id: string }>;
+  private readonly touchStmt: Database.Statement<[number, string, number]>;
+  /** id → last time written, to coalesce `touch`. Bounded by the number of keys. */
+  private readonly lastTouchWrite = new Map<string, number>();
+
+  constructor(db: Database.Database) {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS virtual_keys (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        key_hash TEXT NOT NULL UNIQUE,
+        display_prefix TEXT NOT NULL,
+        user_id TEXT,
+        team TEXT,
+        allowed_models TEXT NOT NULL,
+        rpm INTEGER,
+        tpm INTEGER,
+        budget_micro_usd INTEGER,
+        budget_period TEXT CHECK (budget_period IN ('day', 'month')),
+        expires_at INTEGER,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER,
+        last_used_at INTEGER
+      ) STRICT`);
+    this.insertStmt = db.prepare(`INSERT INTO virtual_keys (id, name, key_hash, display_prefix, user_id, team,
+      allowed_models, rpm, tpm, budget_micro_usd, budget_period, expires_at, created_at, revoked_at, last_used_at)
+      VALUES (@id, @name, @key_hash, @display_prefix, @user_id, @team, @allowed_models, @rpm, @tpm,
+      @budget_micro_usd, @budget_period, @expires_at, @created_at, @revoked_at, @last_used_at)`);
+    this.byHashStmt = db.prepare('SELECT * FROM virtual_keys WHERE key_hash = ?');
+    this.byIdStmt = db.prepare('SELECT * FROM virtual_keys WHERE id = ?');
+    this.listStmt = db.prepare('SELECT * FROM virtual_keys ORDER BY created_at, id');
+    this.revokeStmt = db.prepare('UPDATE virtual_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?');
+    this.existsStmt = db.prepare('SELECT id FROM virtual_keys WHERE id = ?');
+    this.touchStmt = db.prepare(
+      'UPDATE virtual_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)',
+    );
+  }
+
+  async create(r: VirtualKeyRecord): Promise<void> {
+    try {
+      this.insertStmt.run({
+        id: r.id,
+        name: r.name,
+        key_hash: r.keyHash,
+        display_prefix: r.displayPrefix,
+        user_id: r.user,
+        team: r.team,
+        allowed_models: r.allowedModels === '*' ? '*' : JSON.stringify(r.allowedModels),
+        rpm: r.rpm,
+        tpm: r.tpm,
+        budget_micro_usd: r.budgetMicroUsd,
+        budget_period: r.budgetPeriod,
+        expires_at: r.expiresAt,
+        created_at: r.createdAt,
+        revoked_at: r.revokedAt,
+        last_used_at: r.lastUsedAt,
+      });
+    } catch (err) {
+      // The driver's message may quote the bound values (the hash); keep it only as the cause.
+      throw new TollgateError('TG_ERR_STORE_WRITE', { store: 'sqlite-keys', key_id: r.id }, { cause: err });
+    }
+  }
+
+  async findByHash(keyHash: string): Promise<VirtualKeyRecord | null> {
+    const row = this.byHashStmt.get(keyHash);
+    return row === undefined ? null : toRecord(row);
+  }
+
+  async findById(id: string): Promise<VirtualKeyRecord | null> {
+    const row = this.byIdStmt.get(id);
+    return row === undefined ? null : toRecord(row);
+  }
+
+  async list(): Promise<VirtualKeyRecord[]> {
+    return this.listStmt.all().map(toRecord);
+  }
+
+  async revoke(id: string, atMs: number): Promise<boolean> {
+    if (this.existsStmt.get(id) === undefined) return false;
+    this.revokeStmt.run(atMs, id);
+    return true;
+  }
+
+  async touch(id: string, atMs: number): Promise<void> {
+    const last = this.lastTouchWrite.get(id);
+    if (last !== undefined && atMs - last < TOUCH_GRANULARITY_MS) return;
+    this.lastTouchWrite.set(id, atMs);
+    this.touchStmt.run(atMs, id, atMs);
+  }
+}
