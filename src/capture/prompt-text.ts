@@ -1,0 +1,62 @@
+/**
+ * Flattens a request body's content into one text for the event's `prompt` field:
+ * chat messages as `role: content` lines, tool-call arguments included, images left as a marker.
+ */
+export function promptText(body: Record<string, unknown> | null): string | null {
+  if (!body) return null;
+  const parts: string[] = [];
+  if (Array.isArray(body.messages)) {
+    for (const m of body.messages as Array<Record<string, unknown>>) {
+      if (!m || typeof m !== 'object') continue;
+      const role = typeof m.role === 'string' ? m.role : 'unknown';
+      parts.push(`${role}: ${contentText(m.content)}`);
+      if (Array.isArray(m.tool_calls)) {
+        for (const call of m.tool_calls as Array<{ function?: { name?: unknown; arguments?: unknown } }>) {
+          const fn = call?.function;
+          if (fn) parts.push(`tool_call ${typeof fn.name === 'string' ? fn.name : ''}: ${typeof fn.arguments === 'string' ? fn.arguments : ''}`);
+        }
+      }
+    }
+  }
+  if (typeof body.instructions === 'string') parts.push(`instructions: ${body.instructions}`);
+  if (body.prompt !== undefined) parts.push(contentText(body.prompt));
+  if (body.input !== undefined) parts.push(inputText(body.input));
+  return parts.length ? parts.join('\n') : null;
+}
+
+function inputText(input: unknown): string {
+  if (typeof input === 'string') return input;
+  if (Array.isArray(input)) {
+    return input
+      .map((item: unknown) => {
+        if (typeof item === 'string') return item;
+        if (item && typeof item === 'object') {
+          const o = item as Record<string, unknown>;
+          if ('content' in o) return `${typeof o.role === 'string' ? o.role : 'input'}: ${contentText(o.content)}`;
+          if (typeof o.arguments === 'string') return `tool_call: ${o.arguments}`;
+          if (typeof o.output === 'string') return `tool_output: ${o.output}`;
+        }
+        return Array.isArray(item) ? `[${item.length} tokens]` : JSON.stringify(item);
+      })
+      .join('\n');
+  }
+  return JSON.stringify(input);
+}
+
+function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (content === null || content === undefined) return '';
+  if (Array.isArray(content)) {
+    return content
+      .map((p: unknown) => {
+        if (typeof p === 'string') return p;
+        const part = p as Record<string, unknown>;
+        if (typeof part.text === 'string') return part.text;
+        if (part.type === 'image_url' || part.type === 'input_image') return '[image]';
+        if (part.type === 'input_audio') return '[audio]';
+        return '';
+      })
+      .join('');
+  }
+  return JSON.stringify(content);
+}

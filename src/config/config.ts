@@ -1,0 +1,163 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { TollgateError } from '../core/errors.js';
+import type { ContentMode } from '../core/audit-event.js';
+
+/** Everything `tollgate serve` can be told; file < env < flags. Names in the file are snake_case. */
+export interface TollgateConfig {
+  host: string;
+  port: number;
+  upstream_url: string;
+  /** Recorded as `api_provider`; inferred from the upstream host when not set. */
+  provider: string | null;
+  db: string;
+  /** Where local secrets live (fingerprint secret, admin token, signing key); defaults to the db's folder. */
+  data_dir: string | null;
+  failure_policy: 'fail-open' | 'fail-closed';
+  body_limit_bytes: number;
+  trust_proxy: boolean;
+  instance_id: string | null;
+  timeouts: { connect_ms: number; first_byte_ms: number; idle_ms: number; total_ms: number };
+  retry: { max_retries: number; base_delay_ms: number; max_delay_ms: number; max_retry_after_ms: number };
+  writer: { max_queue: number; batch_size: number };
+  spool: { max_bytes: number };
+  content: { mode: ContentMode; detectors: Record<string, boolean> };
+  prices: { override_path: string | null };
+}
+
+export const DEFAULT_CONFIG: TollgateConfig = {
+  host: '127.0.0.1',
+  port: 8787,
+  upstream_url: 'https://api.openai.com/v1',
+  provider: null,
+  db: './data/tollgate.db',
+  data_dir: null,
+  failure_policy: 'fail-open',
+  body_limit_bytes: 16 * 1024 * 1024,
+  trust_proxy: false,
+  instance_id: null,
+  timeouts: { connect_ms: 5_000, first_byte_ms: 60_000, idle_ms: 30_000, total_ms: 600_000 },
+  retry: { max_retries: 2, base_delay_ms: 250, max_delay_ms: 8_000, max_retry_after_ms: 20_000 },
+  writer: { max_queue: 50_000, batch_size: 512 },
+  spool: { max_bytes: 256 * 1024 * 1024 },
+  content: { mode: 'redacted', detectors: {} },
+  prices: { override_path: null },
+};
+
+/** Environment variables read (by the CLI) and the config key each sets. */
+export const ENV_VARS: Record<string, string> = {
+  TOLLGATE_HOST: 'host',
+  TOLLGATE_PORT: 'port',
+  TOLLGATE_UPSTREAM_URL: 'upstream_url',
+  TOLLGATE_PROVIDER: 'provider',
+  TOLLGATE_DB: 'db',
+  TOLLGATE_DATA_DIR: 'data_dir',
+  TOLLGATE_FAILURE_POLICY: 'failure_policy',
+  TOLLGATE_CONTENT_MODE: 'content.mode',
+  TOLLGATE_INSTANCE_ID: 'instance_id',
+  TOLLGATE_TRUST_PROXY: 'trust_proxy',
+  TOLLGATE_BODY_LIMIT_BYTES: 'body_limit_bytes',
+};
+
+const CONTENT_MODES: readonly ContentMode[] = ['none', 'redacted', 'full', 'encrypted'];
+
+/**
+ * Builds the effective configuration. `file` is `tollgate.config.yaml` (or `--config FILE`);
+ * `env` is the process environment (passed in: only the CLI reads process.env); `overrides` are flags.
+ */
+export function loadConfig(options: {
+  file?: string | null;
+  env?: Record<string, string | undefined>;
+  overrides?: Record<string, unknown>;
+}): TollgateConfig {
+  const merged = structuredClone(DEFAULT_CONFIG) as unknown as Record<string, unknown>;
+  const path = options.file ?? (existsSync('tollgate.config.yaml') ? 'tollgate.config.yaml' : null);
+  if (path) {
+    let doc: unknown;
+    try {
+      doc = parseYaml(readFileSync(path, 'utf8'));
+    } catch (err) {
+      throw new TollgateError('TG_ERR_CONFIG_INVALID', { file: path }, { cause: err });
+    }
+    if (doc !== null && doc !== undefined) {
+      if (typeof doc !== 'object' || Array.isArray(doc)) throw new TollgateError('TG_ERR_CONFIG_INVALID', { file: path });
+      deepMerge(merged, doc as Record<string, unknown>);
+    }
+  }
+  for (const [name, key] of Object.entries(ENV_VARS)) {
+    const v = options.env?.[name];
+    if (v !== undefined && v !== '') setPath(merged, key, v);
+  }
+  for (const [key, v] of Object.entries(options.overrides ?? {})) if (v !== undefined) setPath(merged, key, v);
+  return validate(merged);
+}
+
+function validate(c: Record<string, unknown>): TollgateConfig {
+  const cfg = c as unknown as TollgateConfig;
+  const bad = (field: string): never => {
+    throw new TollgateError('TG_ERR_CONFIG_INVALID', { field });
+  };
+  cfg.port = Number(cfg.port);
+  if (!Number.isInteger(cfg.port) || cfg.port < 0 || cfg.port > 65535) bad('port');
+  cfg.body_limit_bytes = Number(cfg.body_limit_bytes);
+  if (!Number.isFinite(cfg.body_limit_bytes) || cfg.body_limit_bytes <= 0) bad('body_limit_bytes');
+  if (cfg.failure_policy !== 'fail-open' && cfg.failure_policy !== 'fail-closed') bad('failure_policy');
+  if (!CONTENT_MODES.includes(cfg.content.mode)) bad('content.mode');
+  cfg.trust_proxy = cfg.trust_proxy === true || String(cfg.trust_proxy) === 'true';
+  try {
+    const u = new URL(cfg.upstream_url);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') bad('upstream_url');
+  } catch {
+    bad('upstream_url');
+  }
+  for (const group of ['timeouts', 'retry', 'writer', 'spool'] as const) {
+    for (const [k, v] of Object.entries(cfg[group])) {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) bad(`${group}.${k}`);
+      (cfg[group] as Record<string, number>)[k] = n;
+    }
+  }
+  return cfg;
+}
+
+/** The folder for local secrets and spool. */
+export function dataDir(cfg: TollgateConfig): string {
+  if (cfg.data_dir) return resolve(cfg.data_dir);
+  if (cfg.db.startsWith('postgres://') || cfg.db.startsWith('postgresql://')) return resolve('./data');
+  return dirname(resolve(cfg.db));
+}
+
+/** Provider name from the upstream host (`api.deepseek.com` → `deepseek`). */
+export function inferProvider(upstreamUrl: string): string {
+  const host = new URL(upstreamUrl).hostname;
+  if (host.endsWith('openai.com')) return 'openai';
+  if (host.endsWith('deepseek.com')) return 'deepseek';
+  if (host.endsWith('anthropic.com')) return 'anthropic';
+  if (host.endsWith('googleapis.com')) return 'google';
+  if (host.endsWith('openrouter.ai')) return 'openrouter';
+  if (host.endsWith('azure.com')) return 'azure';
+  if (host === '127.0.0.1' || host === 'localhost' || host === '[::1]') return 'local';
+  return host;
+}
+
+function deepMerge(target: Record<string, unknown>, src: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(src)) {
+    const t = target[k];
+    if (v && typeof v === 'object' && !Array.isArray(v) && t && typeof t === 'object' && !Array.isArray(t)) {
+      deepMerge(t as Record<string, unknown>, v as Record<string, unknown>);
+    } else {
+      target[k] = v;
+    }
+  }
+}
+
+function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let o = obj;
+  for (const p of parts.slice(0, -1)) {
+    if (!o[p] || typeof o[p] !== 'object') o[p] = {};
+    o = o[p] as Record<string, unknown>;
+  }
+  o[parts[parts.length - 1]!] = value;
+}

@@ -1,0 +1,75 @@
+import type { AuditEvent } from '../core/audit-event.js';
+import { captureEvent, type UsageEstimator } from '../capture/capture.js';
+import type { Exchange } from '../capture/exchange.js';
+import type { EventWriter } from '../writer/event-writer.js';
+import type { Chainer, EventObserver, Pricer, Redactor } from './stages.js';
+
+export interface PipelineStages {
+  redactor: Redactor;
+  pricer?: Pricer;
+  chainer: Chainer;
+  /** Detectors: they see the event before it is hashed, so their marks are covered by the chain. */
+  observers?: EventObserver[];
+  /** Told about every event once it is queued for the store (metrics, sinks, live views). */
+  listeners?: Array<(event: AuditEvent) => void>;
+  writer: EventWriter;
+  estimateUsage?: UsageEstimator;
+}
+
+/**
+ * The one pipeline both entry points feed: capture → redact → price → detect → chain → writer.
+ * Everything up to the writer is synchronous, so events are chained in the order they are queued.
+ */
+export class AuditPipeline {
+  constructor(private readonly stages: PipelineStages) {}
+
+  /** Builds the stored form of an exchange's event (redacted, priced, marked, chained). */
+  private build(x: Exchange): AuditEvent {
+    const { event, raw } = captureEvent(x, this.stages.estimateUsage);
+    this.stages.redactor.apply(event, raw);
+    this.stages.pricer?.price(event);
+    for (const o of this.stages.observers ?? []) o.observe(event);
+    this.stages.chainer.link(event);
+    return event;
+  }
+
+  private notify(event: AuditEvent): void {
+    for (const l of this.stages.listeners ?? []) {
+      try {
+        l(event);
+      } catch {
+        // a listener never breaks the audit trail
+      }
+    }
+  }
+
+  /** Records an exchange (fail-open path): queued for the store; returns the stored form. */
+  record(x: Exchange): AuditEvent {
+    const event = this.build(x);
+    this.stages.writer.enqueue(event);
+    this.notify(event);
+    return event;
+  }
+
+  /** Records an exchange and resolves once its event is durably stored (fail-closed path). */
+  async commit(x: Exchange): Promise<AuditEvent> {
+    const event = this.build(x);
+    const done = this.stages.writer.commit(event);
+    this.notify(event);
+    await done;
+    return event;
+  }
+
+  /** Records an event that did not come from an exchange (admin actions, erasures, gaps). */
+  recordEvent(event: AuditEvent): AuditEvent {
+    for (const o of this.stages.observers ?? []) o.observe(event);
+    this.stages.chainer.link(event);
+    this.stages.writer.enqueue(event);
+    this.notify(event);
+    return event;
+  }
+
+  get writer(): EventWriter {
+    return this.stages.writer;
+  }
+}

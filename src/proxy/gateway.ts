@@ -1,0 +1,378 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import type { AuditEvent } from '../core/audit-event.js';
+import type { Clock } from '../core/clock.js';
+import { ERROR_CATALOG, errorBody, TollgateError, type ErrorCode } from '../core/errors.js';
+import { newEventId } from '../core/ids.js';
+import { newExchange } from '../capture/exchange.js';
+import { cleanHeaderValue } from '../capture/header-value.js';
+import { isUsageOnlyChunk, SseAssembler } from '../capture/sse-assembler.js';
+import { parseTraceparent } from '../capture/trace-context.js';
+import type { AuditPipeline } from '../pipeline/pipeline.js';
+import { UpstreamFailure, classifyNetworkError, type UpstreamClient } from '../upstream/upstream-client.js';
+import { clientResponseHeaders, upstreamRequestHeaders } from './hop-by-hop-headers.js';
+import type { RequestPolicy } from './request-policy.js';
+import { parseJsonBody, readBody } from './request-body.js';
+
+export interface GatewayConfig {
+  instanceId: string;
+  /** Provider name recorded as `api_provider` (e.g. `openai`, `deepseek`). */
+  provider: string;
+  bodyLimitBytes: number;
+  /** Longest response body kept in memory for the audit (it is still forwarded whole). */
+  responseCaptureLimitBytes: number;
+  /** The total deadline of one exchange, ms. */
+  totalTimeoutMs: number;
+  policy: 'fail-open' | 'fail-closed';
+  /** Trust X-Forwarded-For for `ip_address` (only behind a proxy you run). */
+  trustProxy: boolean;
+}
+
+/** Extra routes mounted beside `/v1` (admin API, dashboard, metrics). */
+export interface MountedRoute {
+  prefix: string;
+  handle(req: IncomingMessage, res: ServerResponse): void | Promise<void>;
+}
+
+export interface GatewayDeps {
+  config: GatewayConfig;
+  pipeline: AuditPipeline;
+  upstream: UpstreamClient;
+  clock: Clock;
+  policy: RequestPolicy;
+  routes?: MountedRoute[];
+  /** Operational log hook (never receives content or keys). */
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+/** Endpoints whose streams carry usage when asked with `stream_options.include_usage`. */
+const USAGE_STREAM_ENDPOINTS = new Set(['/chat/completions', '/completions']);
+
+/**
+ * The HTTP gateway: an OpenAI-compatible surface under `/v1/*` that forwards to one fixed upstream
+ * and records one audit event per client request.
+ */
+export class Gateway {
+  readonly server: Server;
+  private readonly inflight = new Set<Promise<void>>();
+
+  constructor(private readonly deps: GatewayDeps) {
+    this.server = createServer({ requestTimeout: 0, headersTimeout: 30_000 }, (req, res) => {
+      const p = this.handle(req, res).catch((err: unknown) => {
+        this.deps.log?.('unhandled gateway error', { err: errName(err) });
+        if (!res.headersSent) sendError(res, 'TG_ERR_UPSTREAM_BAD_RESPONSE', null);
+        else res.destroy();
+      });
+      this.inflight.add(p);
+      void p.finally(() => this.inflight.delete(p));
+    });
+    this.server.keepAliveTimeout = 65_000;
+  }
+
+  async listen(port: number, host: string): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = this.server.address() as AddressInfo;
+    const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    return `http://${shownHost}:${addr.port}`;
+  }
+
+  /** Stops accepting, lets in-flight exchanges finish (bounded), then drains the writer. */
+  async close(graceMs = 10_000): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+      setTimeout(() => {
+        this.server.closeAllConnections();
+        resolve();
+      }, graceMs).unref();
+    });
+    await Promise.race([Promise.allSettled([...this.inflight]), new Promise((r) => setTimeout(r, graceMs).unref())]);
+    await this.deps.pipeline.writer.drain();
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    // RFC 9112 §3.2.2: absolute-form targets are for proxies; this gateway is not an open proxy.
+    if (!url.startsWith('/')) return sendError(res, 'TG_ERR_REQUEST_ABSOLUTE_URI', null);
+    if (url.startsWith('/v1/') || url === '/v1') return this.proxy(req, res, url);
+    if (url === '/healthz' || url.startsWith('/healthz?')) return this.health(res);
+    for (const route of this.deps.routes ?? []) {
+      if (url === route.prefix || url.startsWith(route.prefix.endsWith('/') ? route.prefix : `${route.prefix}/`) || url.startsWith(`${route.prefix}?`)) {
+        return route.handle(req, res);
+      }
+    }
+    return sendError(res, 'TG_ERR_ROUTE_NOT_FOUND', null);
+  }
+
+  private health(res: ServerResponse): void {
+    const w = this.deps.pipeline.writer.stats();
+    const ok = this.deps.config.policy === 'fail-open' || w.storeAvailable;
+    const body = JSON.stringify({
+      status: ok ? 'ok' : 'degraded',
+      store: w.storeAvailable ? 'up' : 'down',
+      queue_depth: w.queueDepth,
+      events_written: w.written,
+      events_spooled: w.spooled,
+      events_dropped: w.dropped,
+    });
+    res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+    res.end(body);
+  }
+
+  private async proxy(req: IncomingMessage, res: ServerResponse, url: string): Promise<void> {
+    const { clock, config, pipeline } = this.deps;
+    const t0 = clock.monotonic();
+    const q = url.indexOf('?');
+    const endpoint = (q < 0 ? url : url.slice(0, q)).slice(3) || '/';
+    const x = newExchange({
+      source: 'gateway',
+      instanceId: config.instanceId,
+      eventId: newEventId(),
+      startedAt: clock.now(),
+      endpoint,
+      method: req.method ?? 'GET',
+    });
+    x.provider = config.provider;
+    x.requestId = cleanHeaderValue(req.headers['x-request-id']) ?? x.eventId;
+    x.trace = parseTraceparent(req.headers.traceparent as string | undefined);
+    x.spanId = randomBytes(8).toString('hex');
+    x.ip = clientIp(req, config.trustProxy);
+    x.userAgent = cleanHeaderValue(req.headers['user-agent']);
+    const h = req.headers;
+    x.attribution = {
+      user: cleanHeaderValue(h['x-tollgate-user']),
+      session: cleanHeaderValue(h['x-tollgate-session']),
+      feature: cleanHeaderValue(h['x-tollgate-feature']),
+      source: cleanHeaderValue(h['x-tollgate-source']),
+      team: cleanHeaderValue(h['x-tollgate-team']),
+    };
+    res.setHeader('x-tollgate-request-id', x.requestId);
+    res.setHeader('x-tollgate-event-id', x.eventId);
+
+    // Client gone before we answered: remember it, and stop the upstream call.
+    const abort = new AbortController();
+    let totalTimedOut = false;
+    const onClose = (): void => {
+      if (!res.writableFinished) {
+        x.cancelled = true;
+        abort.abort();
+      }
+    };
+    res.on('close', onClose);
+    const totalTimer = setTimeout(() => {
+      totalTimedOut = true;
+      abort.abort();
+    }, config.totalTimeoutMs);
+
+    // Set once admission has decided; settles reservations with the finished event.
+    const settle: { fn?: ((e: AuditEvent) => void) | undefined } = {};
+    const finish = async (): Promise<void> => {
+      clearTimeout(totalTimer);
+      x.latencyMs = clock.monotonic() - t0;
+      if (config.policy === 'fail-closed' && !x.cancelled) {
+        try {
+          const event = await pipeline.commit(x);
+          settle.fn?.(event);
+          if (!res.writableEnded) res.end();
+        } catch {
+          // The event could not be committed: the client must not see a completed response.
+          res.destroy();
+        }
+        return;
+      }
+      if (!res.writableEnded && !res.destroyed) res.end();
+      const event = pipeline.record(x);
+      settle.fn?.(event);
+    };
+    const fail = async (code: ErrorCode, opts: { retryAfterSec?: number; status?: number } = {}): Promise<void> => {
+      x.failure = { code, message: ERROR_CATALOG[code].message };
+      const status = opts.status ?? ERROR_CATALOG[code].http;
+      if (x.httpStatus === null) x.httpStatus = status;
+      if (!res.headersSent && !res.destroyed) {
+        if (opts.retryAfterSec !== undefined) res.setHeader('retry-after', String(opts.retryAfterSec));
+        res.statusCode = status;
+        res.setHeader('content-type', 'application/json');
+        res.write(errorBody(code, x.requestId));
+      }
+      await finish();
+    };
+
+    // 1. Body: bounded, valid UTF-8, valid JSON.
+    let raw: Buffer;
+    try {
+      raw = await readBody(req, config.bodyLimitBytes);
+      x.requestBody = parseJsonBody(raw);
+    } catch (err) {
+      if (err instanceof TollgateError) {
+        if (err.code === 'TG_ERR_REQUEST_BODY_TOO_LARGE') res.setHeader('connection', 'close');
+        return fail(err.code);
+      }
+      x.cancelled = true;
+      return fail('TG_ERR_CLIENT_CANCELLED');
+    }
+    const model = typeof x.requestBody?.model === 'string' ? x.requestBody.model : null;
+
+    // 2. Admission: authentication, limits, budgets — before any upstream call.
+    const admission = await this.deps.policy.admit({
+      headers: req.headers,
+      ip: x.ip,
+      endpoint,
+      model,
+      body: x.requestBody,
+      now: x.startedAt,
+    });
+    x.auth = admission.auth;
+    settle.fn = admission.settle;
+    if (admission.refusal) {
+      x.blocked = admission.refusal.kind === 'policy';
+      const opts = admission.refusal.retryAfterSec === undefined ? {} : { retryAfterSec: admission.refusal.retryAfterSec };
+      return fail(admission.refusal.code, opts);
+    }
+
+    // 3. fail-closed: no upstream call while the audit trail cannot be written.
+    if (!pipeline.writer.canAccept()) {
+      x.blocked = true;
+      return fail('TG_ERR_AUDIT_UNAVAILABLE', { retryAfterSec: 5 });
+    }
+
+    // 4. Streams: ask for usage even when the client did not, and hide it from that client.
+    let stripUsage = false;
+    let body: Buffer | null = raw.length ? raw : null;
+    const b = x.requestBody;
+    if (b && b.stream === true && USAGE_STREAM_ENDPOINTS.has(endpoint)) {
+      const so = b.stream_options;
+      const asked = so && typeof so === 'object' && (so as { include_usage?: unknown }).include_usage === true;
+      if (!asked) {
+        stripUsage = true;
+        body = Buffer.from(
+          JSON.stringify({ ...b, stream_options: { ...(so && typeof so === 'object' ? so : {}), include_usage: true } }),
+        );
+      }
+    }
+
+    const headers = upstreamRequestHeaders(req.rawHeaders);
+    if (admission.upstreamHeaders) Object.assign(headers, admission.upstreamHeaders);
+    if (body && !headers['content-type']) headers['content-type'] = 'application/json';
+
+    // 5. Upstream, with retries before any byte reaches the client.
+    const tUp = clock.monotonic();
+    let upstreamRes;
+    try {
+      upstreamRes = await this.deps.upstream.send({
+        method: x.method,
+        path: url.slice(3),
+        headers,
+        body,
+        signal: abort.signal,
+      });
+    } catch (err) {
+      const kind = err instanceof UpstreamFailure ? err.kind : classifyNetworkError(err, abort.signal);
+      x.retryCount = err instanceof UpstreamFailure ? err.retryCount : 0;
+      x.upstreamLatencyMs = clock.monotonic() - tUp;
+      if (x.cancelled) return fail('TG_ERR_CLIENT_CANCELLED');
+      if (totalTimedOut || kind.endsWith('timeout')) {
+        x.timedOut = true;
+        return fail(kind === 'idle_timeout' ? 'TG_ERR_UPSTREAM_IDLE_TIMEOUT' : 'TG_ERR_UPSTREAM_TIMEOUT');
+      }
+      x.connectFailed = true;
+      return fail('TG_ERR_UPSTREAM_CONNECT');
+    }
+    x.retryCount = upstreamRes.retryCount;
+    x.httpStatus = upstreamRes.statusCode;
+
+    // 6. Relay the response as it arrives.
+    const contentType = String(upstreamRes.headers['content-type'] ?? '');
+    const isStream = contentType.includes('text/event-stream');
+    res.writeHead(upstreamRes.statusCode, clientResponseHeaders(upstreamRes.headers, isStream && stripUsage));
+    res.flushHeaders();
+    const assembler = isStream ? new SseAssembler() : null;
+    const decoder = isStream ? new TextDecoder('utf-8') : null;
+    const kept: Buffer[] = [];
+    let keptBytes = 0;
+    let firstChunk = true;
+    try {
+      for await (const chunk of upstreamRes.body as AsyncIterable<Buffer>) {
+        if (firstChunk) {
+          firstChunk = false;
+          x.ttftMs = clock.monotonic() - t0;
+        }
+        if (assembler && decoder) {
+          const events = assembler.push(decoder.decode(chunk, { stream: true }));
+          if (stripUsage) {
+            for (const ev of events) if (!isUsageOnlyChunk(ev)) res.write(ev.raw);
+          } else {
+            res.write(chunk);
+          }
+        } else {
+          res.write(chunk);
+          if (keptBytes < config.responseCaptureLimitBytes) {
+            kept.push(chunk);
+            keptBytes += chunk.length;
+          }
+        }
+        if (x.cancelled) break;
+      }
+      if (assembler && decoder) {
+        assembler.push(decoder.decode());
+        if (!assembler.result.sawDone && !x.cancelled && upstreamRes.statusCode < 300) {
+          // The stream closed cleanly at TCP level but never finished its protocol.
+          x.failure = { code: 'TG_ERR_UPSTREAM_STREAM_BROKEN', message: ERROR_CATALOG.TG_ERR_UPSTREAM_STREAM_BROKEN.message };
+          x.connectFailed = true;
+        }
+      }
+    } catch (err) {
+      const kind = classifyNetworkError(err, abort.signal);
+      if (x.cancelled) {
+        x.failure = { code: 'TG_ERR_CLIENT_CANCELLED', message: ERROR_CATALOG.TG_ERR_CLIENT_CANCELLED.message };
+      } else if (totalTimedOut || kind === 'idle_timeout') {
+        x.timedOut = true;
+        const code: ErrorCode = totalTimedOut ? 'TG_ERR_UPSTREAM_TIMEOUT' : 'TG_ERR_UPSTREAM_IDLE_TIMEOUT';
+        x.failure = { code, message: ERROR_CATALOG[code].message };
+      } else {
+        x.connectFailed = true;
+        x.failure = { code: 'TG_ERR_UPSTREAM_STREAM_BROKEN', message: ERROR_CATALOG.TG_ERR_UPSTREAM_STREAM_BROKEN.message };
+      }
+      // Headers are gone already: end the client's response abruptly so it sees the break.
+      if (!x.cancelled && assembler === null) res.destroy();
+    }
+    x.upstreamLatencyMs = clock.monotonic() - tUp;
+    if (assembler) {
+      x.stream = assembler.finish();
+      if (x.failure && !x.cancelled && !res.destroyed) {
+        // Tell a streaming client why the stream ends early, in the stream's own format.
+        res.write(`data: ${errorBody(x.failure.code as ErrorCode, x.requestId)}\n\n`);
+      }
+    } else if (kept.length) {
+      x.responseText = Buffer.concat(kept, keptBytes).toString('utf8');
+    }
+    res.off('close', onClose);
+    if (x.cancelled) abort.abort();
+    await finish();
+  }
+}
+
+function sendError(res: ServerResponse, code: ErrorCode, requestId: string | null): void {
+  res.writeHead(ERROR_CATALOG[code].http, { 'content-type': 'application/json' });
+  res.end(errorBody(code, requestId));
+}
+
+function clientIp(req: IncomingMessage, trustProxy: boolean): string | null {
+  if (trustProxy) {
+    const xff = req.headers['x-forwarded-for'];
+    const first = (Array.isArray(xff) ? xff[0] : xff)?.split(',')[0]?.trim();
+    if (first && /^[0-9a-fA-F:.]{2,45}$/.test(first)) return first;
+  }
+  const ip = req.socket.remoteAddress ?? null;
+  return ip?.startsWith('::ffff:') ? ip.slice(7) : ip;
+}
+
+function errName(err: unknown): string {
+  return err instanceof TollgateError ? err.code : err instanceof Error ? err.name : 'unknown';
+}

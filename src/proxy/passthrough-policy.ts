@@ -1,0 +1,27 @@
+import { extractApiKey } from '../access/authenticate.js';
+import { keyFingerprint } from '../access/key-fingerprint.js';
+import { keyPrefix } from '../access/key-prefix.js';
+import type { Admission, AdmissionContext, RequestPolicy } from './request-policy.js';
+
+/**
+ * Passthrough mode: the client's own provider key goes upstream untouched; the event keeps only
+ * its keyed fingerprint and prefix. The provider decides; its 401/403 becomes AUTH_FAILED.
+ */
+export class PassthroughPolicy implements RequestPolicy {
+  constructor(private readonly fingerprintSecret: Buffer) {}
+
+  admit(ctx: AdmissionContext): Admission {
+    const { method, key } = extractApiKey(ctx.headers);
+    return {
+      auth: {
+        auth_method: method,
+        // The provider decides; the gateway fills SUCCESS/FAILED from its answer.
+        auth_result: key === null ? 'MISSING' : null,
+        api_key_id: key === null ? null : keyFingerprint(this.fingerprintSecret, key),
+        api_key_prefix: key === null ? null : keyPrefix(key),
+        virtual_key_id: null,
+      },
+      refusal: null,
+    };
+  }
+}

@@ -1,0 +1,39 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { AuditEvent } from '../core/audit-event.js';
+import type { ErrorCode } from '../core/errors.js';
+import type { AuthFields } from '../capture/exchange.js';
+
+export interface AdmissionContext {
+  headers: IncomingHttpHeaders;
+  ip: string | null;
+  endpoint: string;
+  model: string | null;
+  body: Record<string, unknown> | null;
+  /** Wall-clock ms of the request start. */
+  now: number;
+}
+
+export interface Refusal {
+  code: ErrorCode;
+  /** `auth` refusals are recorded as AUTH_FAILED; `policy` refusals as BLOCKED. */
+  kind: 'auth' | 'policy';
+  retryAfterSec?: number;
+}
+
+export interface Admission {
+  auth: AuthFields;
+  refusal: Refusal | null;
+  /** Headers to set on the upstream request (managed mode puts the provider key here). */
+  upstreamHeaders?: Record<string, string>;
+  /** Called once with the finished event (settles token reservations, budgets, lockout counters). */
+  settle?: (event: AuditEvent) => void;
+}
+
+/**
+ * Decides whether a request may go upstream and how it authenticates. Passthrough mode
+ * fingerprints the client's own provider key; managed mode checks gateway-issued keys, limits
+ * and budgets. Admission happens before any upstream call, so a refusal never reaches the provider.
+ */
+export interface RequestPolicy {
+  admit(ctx: AdmissionContext): Admission | Promise<Admission>;
+}

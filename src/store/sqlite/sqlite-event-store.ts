@@ -1,0 +1,202 @@
+import type { AuditEvent } from '../../core/audit-event.js';
+import { AUDIT_EVENT_FIELDS } from '../../core/audit-event.js';
+import { TollgateError } from '../../core/errors.js';
+import type { ChainHead, EventFilter, EventStore } from '../event-store.js';
+import type { SqliteDatabase } from './open-sqlite.js';
+
+/** Columns stored as JSON text. */
+const JSON_FIELDS = new Set(['redactions', 'threat_indicators']);
+/** Columns stored as 0/1. */
+const BOOL_FIELDS = new Set(['stream', 'is_anomalous']);
+
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS events (
+    rowid_ INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts_ms INTEGER NOT NULL,
+    ${AUDIT_EVENT_FIELDS.map((f) => `${f} ${columnType(f)}`).join(',\n    ')}
+  );
+  CREATE UNIQUE INDEX IF NOT EXISTS events_id ON events(id);
+  CREATE UNIQUE INDEX IF NOT EXISTS events_chain_seq ON events(chain_id, seq);
+  CREATE INDEX IF NOT EXISTS events_ts ON events(ts_ms);
+  CREATE INDEX IF NOT EXISTS events_user ON events(user_id, ts_ms);
+  CREATE INDEX IF NOT EXISTS events_session ON events(session_id, ts_ms);
+  CREATE INDEX IF NOT EXISTS events_feature ON events(feature_name, ts_ms);
+  CREATE INDEX IF NOT EXISTS events_key ON events(api_key_id, ts_ms);
+  CREATE INDEX IF NOT EXISTS events_vkey ON events(virtual_key_id, ts_ms);
+  CREATE INDEX IF NOT EXISTS events_status ON events(status, ts_ms);`,
+];
+
+function columnType(field: string): string {
+  if (field === 'id') return 'TEXT NOT NULL';
+  if (BOOL_FIELDS.has(field)) return 'INTEGER';
+  if (
+    [
+      'schema_version',
+      'seq',
+      'input_tokens',
+      'output_tokens',
+      'cached_input_tokens',
+      'reasoning_tokens',
+      'total_tokens',
+      'time_to_first_token_ms',
+      'http_status_code',
+      'retry_count',
+      'cost_micro_usd',
+    ].includes(field)
+  )
+    return 'INTEGER';
+  if (['latency_ms', 'queue_time_ms', 'upstream_latency_ms'].includes(field)) return 'REAL';
+  return 'TEXT';
+}
+
+/** Runs the versioned migrations of one component; each component keeps its own version row. */
+export function migrate(db: SqliteDatabase, component: string, migrations: readonly string[]): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (component TEXT PRIMARY KEY, version INTEGER NOT NULL)');
+  const row = db.prepare('SELECT version FROM schema_migrations WHERE component = ?').get(component) as
+    | { version: number }
+    | undefined;
+  const current = row?.version ?? 0;
+  for (let v = current; v < migrations.length; v++) {
+    db.transaction(() => {
+      db.exec(migrations[v]!);
+      db.prepare(
+        'INSERT INTO schema_migrations (component, version) VALUES (?, ?) ON CONFLICT(component) DO UPDATE SET version = excluded.version',
+      ).run(component, v + 1);
+    })();
+  }
+}
+
+/** Work that must commit in the same transaction as the events (rollups, for instance). */
+export type InTransactionHook = (events: readonly AuditEvent[]) => void;
+
+/** The default event store: one SQLite file in WAL mode. */
+export class SqliteEventStore implements EventStore {
+  private readonly insert: import('better-sqlite3').Statement;
+  private readonly appendTx: (events: readonly AuditEvent[]) => void;
+  private readonly hooks: InTransactionHook[] = [];
+
+  constructor(readonly db: SqliteDatabase) {
+    migrate(db, 'events', MIGRATIONS);
+    const cols = ['ts_ms', ...AUDIT_EVENT_FIELDS];
+    this.insert = db.prepare(
+      `INSERT OR IGNORE INTO events (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
+    );
+    this.appendTx = db.transaction((events: readonly AuditEvent[]) => {
+      for (const e of events) this.insert.run(toRow(e));
+      for (const hook of this.hooks) hook(events);
+    });
+  }
+
+  /** Registers work to run inside every append transaction. */
+  addInTransactionHook(hook: InTransactionHook): void {
+    this.hooks.push(hook);
+  }
+
+  /** Synchronous append, for the writer's batch flush (SQLite is synchronous anyway). */
+  appendSync(events: readonly AuditEvent[]): void {
+    try {
+      this.appendTx(events);
+    } catch (err) {
+      throw new TollgateError('TG_ERR_STORE_WRITE', { store: 'sqlite', batch: events.length }, { cause: err });
+    }
+  }
+
+  async append(events: readonly AuditEvent[]): Promise<void> {
+    this.appendSync(events);
+  }
+
+  async query(filter: EventFilter): Promise<AuditEvent[]> {
+    const { where, params } = whereClause(filter);
+    const order = filter.order === 'asc' ? 'ASC' : 'DESC';
+    const limit = filter.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(filter.limit))}` : '';
+    const rows = this.db
+      .prepare(`SELECT * FROM events ${where} ORDER BY rowid_ ${order}${limit}`)
+      .all(...params) as Record<string, unknown>[];
+    return rows.map(fromRow);
+  }
+
+  async get(id: string): Promise<AuditEvent | null> {
+    const row = this.db.prepare('SELECT * FROM events WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+    return row ? fromRow(row) : null;
+  }
+
+  async *iterateChain(chainId: string, fromSeq = 1, pageSize = 5000): AsyncIterable<AuditEvent> {
+    const stmt = this.db.prepare('SELECT * FROM events WHERE chain_id = ? AND seq >= ? ORDER BY seq ASC LIMIT ?');
+    let next = fromSeq;
+    for (;;) {
+      const rows = stmt.all(chainId, next, pageSize) as Record<string, unknown>[];
+      for (const row of rows) yield fromRow(row);
+      if (rows.length < pageSize) return;
+      next = (rows[rows.length - 1]!.seq as number) + 1;
+    }
+  }
+
+  async chains(): Promise<ChainHead[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT e.chain_id AS chain_id, e.seq AS seq, e.hash AS hash, c.n AS count
+         FROM (SELECT chain_id, MAX(seq) AS max_seq, COUNT(*) AS n FROM events WHERE chain_id IS NOT NULL GROUP BY chain_id) c
+         JOIN events e ON e.chain_id = c.chain_id AND e.seq = c.max_seq ORDER BY e.chain_id`,
+      )
+      .all() as ChainHead[];
+    return rows;
+  }
+
+  async count(filter: EventFilter = {}): Promise<number> {
+    const { where, params } = whereClause(filter);
+    const row = this.db.prepare(`SELECT COUNT(*) AS n FROM events ${where}`).get(...params) as { n: number };
+    return row.n;
+  }
+
+  async cursor(): Promise<number> {
+    const row = this.db.prepare('SELECT MAX(rowid_) AS c FROM events').get() as { c: number | null };
+    return row.c ?? 0;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function whereClause(filter: EventFilter): { where: string; params: unknown[] } {
+  const conds: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, ...values: unknown[]): void => {
+    conds.push(sql);
+    params.push(...values);
+  };
+  if (filter.sinceMs !== undefined) add('ts_ms >= ?', filter.sinceMs);
+  if (filter.untilMs !== undefined) add('ts_ms < ?', filter.untilMs);
+  if (filter.user !== undefined) add('user_id = ?', filter.user);
+  if (filter.session !== undefined) add('session_id = ?', filter.session);
+  if (filter.feature !== undefined) add('feature_name = ?', filter.feature);
+  if (filter.key !== undefined) add('(api_key_id = ? OR api_key_prefix = ? OR virtual_key_id = ?)', filter.key, filter.key, filter.key);
+  if (filter.status !== undefined) add('status = ?', filter.status);
+  if (filter.model !== undefined) add('(model_requested = ? OR model_used = ?)', filter.model, filter.model);
+  if (filter.chainId !== undefined) add('chain_id = ?', filter.chainId);
+  if (filter.afterCursor !== undefined) add('rowid_ > ?', filter.afterCursor);
+  return { where: conds.length ? `WHERE ${conds.join(' AND ')}` : '', params };
+}
+
+function toRow(e: AuditEvent): unknown[] {
+  const row: unknown[] = [Date.parse(e.timestamp)];
+  for (const f of AUDIT_EVENT_FIELDS) {
+    const v = e[f];
+    if (JSON_FIELDS.has(f)) row.push(JSON.stringify(v));
+    else if (BOOL_FIELDS.has(f)) row.push(v === null ? null : v ? 1 : 0);
+    else row.push(v);
+  }
+  return row;
+}
+
+/** Rebuilds the wire form, with every field, from a stored row. */
+export function fromRow(row: Record<string, unknown>): AuditEvent {
+  const e: Record<string, unknown> = {};
+  for (const f of AUDIT_EVENT_FIELDS) {
+    const v = row[f];
+    if (JSON_FIELDS.has(f)) e[f] = typeof v === 'string' ? JSON.parse(v) : [];
+    else if (BOOL_FIELDS.has(f)) e[f] = v === null || v === undefined ? null : v === 1;
+    else e[f] = v ?? null;
+  }
+  return e as unknown as AuditEvent;
+}

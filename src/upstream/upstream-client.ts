@@ -1,0 +1,156 @@
+import { Agent, type Dispatcher } from 'undici';
+import type { Clock } from '../core/clock.js';
+import { TollgateError } from '../core/errors.js';
+import { backoffMs, parseRetryAfter, type UpstreamPolicy } from './upstream-policy.js';
+
+export interface UpstreamRequest {
+  method: string;
+  /** Path and query under the configured base URL, e.g. `/chat/completions?x=1`. */
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer | null;
+  /** Aborted when the client goes away or the total deadline passes. */
+  signal: AbortSignal;
+}
+
+export interface UpstreamResponse {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData['body'];
+  /** Attempts after the first. */
+  retryCount: number;
+}
+
+/** Why an upstream call failed without a response. */
+export type UpstreamFailureKind = 'connect' | 'connect_timeout' | 'first_byte_timeout' | 'idle_timeout' | 'aborted';
+
+export class UpstreamFailure extends Error {
+  constructor(
+    readonly kind: UpstreamFailureKind,
+    readonly retryCount: number,
+    options?: ErrorOptions,
+  ) {
+    super(`upstream ${kind}`, options);
+    this.name = 'UpstreamFailure';
+  }
+
+  /** The catalog error this failure maps to. */
+  toTollgateError(): TollgateError {
+    switch (this.kind) {
+      case 'connect':
+        return new TollgateError('TG_ERR_UPSTREAM_CONNECT', { retry_count: this.retryCount });
+      case 'idle_timeout':
+        return new TollgateError('TG_ERR_UPSTREAM_IDLE_TIMEOUT', { retry_count: this.retryCount });
+      case 'aborted':
+        return new TollgateError('TG_ERR_CLIENT_CANCELLED');
+      default:
+        return new TollgateError('TG_ERR_UPSTREAM_TIMEOUT', { retry_count: this.retryCount });
+    }
+  }
+}
+
+/** Classifies an undici/network error (codes from undici's `lib/core/errors.js` and libuv). */
+export function classifyNetworkError(err: unknown, signal?: AbortSignal): UpstreamFailureKind {
+  if (signal?.aborted) return 'aborted';
+  const code = (err as { code?: string } | null)?.code;
+  switch (code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 'connect_timeout';
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return 'first_byte_timeout';
+    case 'UND_ERR_BODY_TIMEOUT':
+      return 'idle_timeout';
+    case 'UND_ERR_ABORTED':
+    case 'ABORT_ERR':
+      return 'aborted';
+    default:
+      return (err as { name?: string } | null)?.name === 'AbortError' ? 'aborted' : 'connect';
+  }
+}
+
+/**
+ * The one client for provider calls: fixed origin (no request can redirect it), keep-alive pool,
+ * separate connect / first-byte / idle timeouts, and retries with full-jitter backoff that honour
+ * Retry-After — only before any response byte has gone to the caller.
+ */
+export class UpstreamClient {
+  readonly origin: string;
+  readonly basePath: string;
+  private readonly agent: Agent;
+
+  constructor(
+    baseUrl: string,
+    private readonly policy: UpstreamPolicy,
+    private readonly clock: Clock,
+    private readonly random: () => number = Math.random,
+  ) {
+    const url = new URL(baseUrl);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new TollgateError('TG_ERR_CONFIG_INVALID', { field: 'upstream_url' });
+    }
+    this.origin = url.origin;
+    this.basePath = url.pathname.replace(/\/+$/, '');
+    this.agent = new Agent({
+      connect: { timeout: policy.timeouts.connectMs },
+      headersTimeout: policy.timeouts.firstByteMs,
+      bodyTimeout: policy.timeouts.idleMs,
+      keepAliveTimeout: 30_000,
+      connections: 256,
+      pipelining: 1,
+    });
+  }
+
+  /** Sends with retries. Throws `UpstreamFailure` when no response could be had. */
+  async send(req: UpstreamRequest): Promise<UpstreamResponse> {
+    const { maxRetries, retryOnStatus } = this.policy.retry;
+    for (let attempt = 0; ; attempt++) {
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await this.agent.request({
+          origin: this.origin,
+          path: this.basePath + req.path,
+          method: req.method,
+          headers: req.headers,
+          body: req.body,
+          signal: req.signal,
+        });
+      } catch (err) {
+        const kind = classifyNetworkError(err, req.signal);
+        // Only connection failures are retried: a timeout already spent its budget.
+        if (kind === 'connect' && attempt < maxRetries) {
+          await this.pause(attempt + 1, null, req.signal, attempt);
+          continue;
+        }
+        throw new UpstreamFailure(kind, attempt, { cause: err });
+      }
+      if (retryOnStatus.includes(res.statusCode) && attempt < maxRetries) {
+        const retryAfter = parseRetryAfter(res.headers, this.clock.now());
+        await res.body.dump().catch(() => undefined);
+        await this.pause(attempt + 1, retryAfter, req.signal, attempt);
+        continue;
+      }
+      return { statusCode: res.statusCode, headers: res.headers, body: res.body, retryCount: attempt };
+    }
+  }
+
+  private async pause(attempt: number, retryAfterMs: number | null, signal: AbortSignal, retriesSoFar: number): Promise<void> {
+    const ms = backoffMs(attempt, this.policy.retry, retryAfterMs, this.random);
+    if (signal.aborted) throw new UpstreamFailure('aborted', retriesSoFar);
+    if (ms <= 0) return;
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        reject(new UpstreamFailure('aborted', retriesSoFar));
+      };
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}

@@ -1,0 +1,263 @@
+import type { AuditEvent } from '../core/audit-event.js';
+import type { Clock } from '../core/clock.js';
+import type { EventStore } from '../store/event-store.js';
+import type { DiskSpool } from './disk-spool.js';
+
+export type FailurePolicy = 'fail-open' | 'fail-closed';
+
+export interface EventWriterOptions {
+  store: EventStore;
+  clock: Clock;
+  policy: FailurePolicy;
+  /** Most events held in memory; past it the policy applies. */
+  maxQueue: number;
+  /** Most events per store transaction. */
+  batchSize: number;
+  /** Where fail-open puts events the store cannot take; without it they are counted as dropped. */
+  spool?: DiskSpool;
+  /** How often to retry an unavailable store, ms. */
+  retryIntervalMs?: number;
+  /** Told about store failures and recoveries (operational log); never throws into the writer. */
+  onStoreError?: (err: unknown) => void;
+  /** Told about accounted gaps: events neither stored nor spooled. */
+  onGap?: (gap: WriterGap) => void;
+}
+
+export interface WriterGap {
+  chain_id: string | null;
+  first_seq: number | null;
+  last_seq: number | null;
+  count: number;
+  reason: 'queue_full' | 'spool_full' | 'spool_corrupt';
+  at: string;
+}
+
+export interface WriterStats {
+  enqueued: number;
+  written: number;
+  spooled: number;
+  replayed: number;
+  dropped: number;
+  queueDepth: number;
+  storeErrors: number;
+  storeAvailable: boolean;
+}
+
+interface Pending {
+  event: AuditEvent;
+  resolve?: () => void;
+  reject?: (err: unknown) => void;
+}
+
+/**
+ * Batches events to the store off the request path (DESIGN.md "writer"). The queue is bounded and
+ * counts what it could not take; nothing is dropped silently: every event is stored, spooled, or
+ * counted in a gap record.
+ */
+export class EventWriter {
+  private queue: Pending[] = [];
+  private flushScheduled = false;
+  private flushing: Promise<void> | null = null;
+  private storeAvailable = true;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+  readonly gaps: WriterGap[] = [];
+  private readonly counters = { enqueued: 0, written: 0, spooled: 0, replayed: 0, dropped: 0, storeErrors: 0 };
+
+  constructor(private readonly options: EventWriterOptions) {}
+
+  /** True when a new event can be committed now (fail-closed checks this before calling upstream). */
+  canAccept(): boolean {
+    if (this.closed) return false;
+    if (this.options.policy === 'fail-closed') return this.storeAvailable && this.queue.length < this.options.maxQueue;
+    return true;
+  }
+
+  /** Queues an event (fail-open path). Never throws. */
+  enqueue(event: AuditEvent): void {
+    this.counters.enqueued++;
+    // While the store is down, new events go straight to the spool, behind the ones already there,
+    // so replay keeps their order.
+    if (this.queue.length >= this.options.maxQueue || !this.storeAvailable) {
+      this.overflow([event], 'queue_full');
+      return;
+    }
+    this.queue.push({ event });
+    this.schedule();
+  }
+
+  /** Queues an event and resolves once it is durably in the store (fail-closed path). */
+  commit(event: AuditEvent): Promise<void> {
+    this.counters.enqueued++;
+    if (this.queue.length >= this.options.maxQueue || !this.storeAvailable) {
+      // fail-closed callers checked canAccept(); a race here still must not lose the event.
+      this.overflow([event], 'queue_full');
+      return Promise.reject(new Error('store unavailable'));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ event, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  stats(): WriterStats {
+    return { ...this.counters, queueDepth: this.queue.length, storeAvailable: this.storeAvailable };
+  }
+
+  /** Writes everything queued (graceful shutdown). */
+  async drain(): Promise<void> {
+    while (this.queue.length > 0 || this.flushing) {
+      if (this.flushing) await this.flushing;
+      else await this.flush();
+      if (!this.storeAvailable && this.queue.length > 0) {
+        // The store is down at shutdown: put what is left in the spool (or account it).
+        const rest = this.queue.splice(0);
+        this.overflow(
+          rest.map((p) => p.event),
+          'queue_full',
+        );
+        for (const p of rest) p.reject?.(new Error('store unavailable'));
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.drain();
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.options.spool?.close();
+  }
+
+  private schedule(): void {
+    if (this.flushScheduled || !this.storeAvailable) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    this.flushing = this.flushLoop().finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.queue.length > 0 && this.storeAvailable) {
+      const batch = this.queue.slice(0, this.options.batchSize);
+      try {
+        await this.options.store.append(batch.map((p) => p.event));
+        this.queue.splice(0, batch.length);
+        this.counters.written += batch.length;
+        for (const p of batch) p.resolve?.();
+      } catch (err) {
+        this.counters.storeErrors++;
+        this.markUnavailable(err);
+        if (this.options.policy === 'fail-open') {
+          const moved = this.queue.splice(0);
+          this.overflow(
+            moved.map((p) => p.event),
+            'spool_full',
+          );
+          for (const p of moved) p.resolve?.();
+        } else {
+          const failed = this.queue.splice(0, batch.length);
+          this.overflow(
+            failed.map((p) => p.event),
+            'spool_full',
+          );
+          for (const p of failed) p.reject?.(err);
+        }
+      }
+    }
+  }
+
+  /** Events the queue or store could not take: spool them, and account whatever does not fit. */
+  private overflow(events: AuditEvent[], reason: WriterGap['reason']): void {
+    if (events.length === 0) return;
+    let spooled = 0;
+    if (this.options.spool) {
+      try {
+        spooled = this.options.spool.append(events);
+      } catch (err) {
+        this.options.onStoreError?.(err);
+      }
+    }
+    this.counters.spooled += spooled;
+    const lost = events.slice(spooled);
+    if (lost.length > 0) {
+      this.counters.dropped += lost.length;
+      this.recordGap(lost, this.options.spool ? 'spool_full' : reason);
+    }
+    if (spooled > 0) this.scheduleRetry();
+  }
+
+  private recordGap(lost: AuditEvent[], reason: WriterGap['reason']): void {
+    const gap: WriterGap = {
+      chain_id: lost[0]!.chain_id,
+      first_seq: lost[0]!.seq,
+      last_seq: lost[lost.length - 1]!.seq,
+      count: lost.length,
+      reason,
+      at: new Date(this.options.clock.now()).toISOString(),
+    };
+    this.gaps.push(gap);
+    this.options.onGap?.(gap);
+  }
+
+  private markUnavailable(err: unknown): void {
+    if (this.storeAvailable) this.options.onStoreError?.(err);
+    this.storeAvailable = false;
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      void this.replaySpool();
+    }, this.options.retryIntervalMs ?? 1000);
+    this.retryTimer.unref();
+  }
+
+  /** Replays spooled events in order once the store answers again; idempotent on event id. */
+  async replaySpool(): Promise<void> {
+    const spool = this.options.spool;
+    try {
+      if (spool && spool.size() > 0) {
+        const { events, corrupt } = spool.read();
+        for (let i = 0; i < events.length; i += this.options.batchSize) {
+          await this.options.store.append(events.slice(i, i + this.options.batchSize));
+        }
+        this.counters.replayed += events.length;
+        if (corrupt > 0) {
+          this.counters.dropped += corrupt;
+          const gap: WriterGap = {
+            chain_id: null,
+            first_seq: null,
+            last_seq: null,
+            count: corrupt,
+            reason: 'spool_corrupt',
+            at: new Date(this.options.clock.now()).toISOString(),
+          };
+          this.gaps.push(gap);
+          this.options.onGap?.(gap);
+        }
+        spool.clear();
+      } else {
+        // No spool: probe the store with an empty append.
+        await this.options.store.append([]);
+      }
+      this.storeAvailable = true;
+      this.schedule();
+    } catch (err) {
+      this.counters.storeErrors++;
+      this.storeAvailable = false;
+      this.scheduleRetry();
+      void err;
+    }
+  }
+}
