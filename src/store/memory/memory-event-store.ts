@@ -1,0 +1,125 @@
+import type { AuditEvent } from '../../core/audit-event.js';
+import type { ChainHead, EventFilter, EventStore } from '../event-store.js';
+
+/**
+ * An in-memory EventStore for tests, benchmarks and the in-process SDK without a database.
+ * Rows are kept in append order (like SQLite's rowid); `iterateChain` orders them by `seq`,
+ * ties in append order, as `ORDER BY seq` over a rowid table does.
+ */
+export class MemoryEventStore implements EventStore {
+  private readonly rows: AuditEvent[] = [];
+  private readonly ids = new Map<string, AuditEvent>();
+
+  async append(events: readonly AuditEvent[]): Promise<void> {
+    // Atomic: nothing is stored unless the whole batch is accepted (duplicate ids are no-ops).
+    const batch: AuditEvent[] = [];
+    const seen = new Set<string>();
+    for (const e of events) {
+      if (this.ids.has(e.id) || seen.has(e.id)) continue;
+      seen.add(e.id);
+      batch.push(copyEvent(e));
+    }
+    for (const e of batch) {
+      this.rows.push(e);
+      this.ids.set(e.id, e);
+    }
+  }
+
+  async query(filter: EventFilter): Promise<AuditEvent[]> {
+    const out: AuditEvent[] = [];
+    const asc = filter.order === 'asc';
+    const n = this.rows.length;
+    for (let k = 0; k < n; k++) {
+      const i = asc ? k : n - 1 - k;
+      const e = this.rows[i]!;
+      if (filter.afterCursor !== undefined && i + 1 <= filter.afterCursor) continue;
+      if (!matches(e, filter)) continue;
+      out.push(copyEvent(e));
+      if (filter.limit !== undefined && out.length >= filter.limit) break;
+    }
+    return out;
+  }
+
+  async get(id: string): Promise<AuditEvent | null> {
+    const e = this.ids.get(id);
+    return e ? copyEvent(e) : null;
+  }
+
+  async *iterateChain(chainId: string, fromSeq = 1, pageSize = 5000): AsyncIterable<AuditEvent> {
+    const chain = this.rows.filter((e) => e.chain_id === chainId && e.seq !== null && e.seq >= fromSeq);
+    // Array.prototype.sort is stable, so equal seqs keep append order.
+    chain.sort((a, b) => a.seq! - b.seq!);
+    for (let i = 0; i < chain.length; i += pageSize) {
+      const page = chain.slice(i, i + pageSize);
+      for (const e of page) yield copyEvent(e);
+    }
+  }
+
+  async chains(): Promise<ChainHead[]> {
+    const heads = new Map<string, ChainHead>();
+    for (const e of this.rows) {
+      if (e.chain_id === null || e.seq === null) continue;
+      const h = heads.get(e.chain_id);
+      if (!h) heads.set(e.chain_id, { chain_id: e.chain_id, seq: e.seq, hash: e.hash ?? '', count: 1 });
+      else {
+        h.count += 1;
+        if (e.seq > h.seq) {
+          h.seq = e.seq;
+          h.hash = e.hash ?? '';
+        }
+      }
+    }
+    return [...heads.values()].sort((a, b) => (a.chain_id < b.chain_id ? -1 : a.chain_id > b.chain_id ? 1 : 0));
+  }
+
+  async count(filter: EventFilter = {}): Promise<number> {
+    let n = 0;
+    this.rows.forEach((e, i) => {
+      if (filter.afterCursor !== undefined && i + 1 <= filter.afterCursor) return;
+      if (matches(e, filter)) n++;
+    });
+    return n;
+  }
+
+  async cursor(): Promise<number> {
+    return this.rows.length;
+  }
+
+  async close(): Promise<void> {}
+
+  /**
+   * The stored rows themselves, in append order, for tests that play an attacker with direct
+   * access to the storage (the memory equivalent of raw SQL). Mutating them bypasses every check.
+   */
+  unsafeRows(): AuditEvent[] {
+    return this.rows;
+  }
+
+  /** Re-indexes ids after `unsafeRows()` was edited. */
+  unsafeReindex(): void {
+    this.ids.clear();
+    for (const e of this.rows) this.ids.set(e.id, e);
+  }
+}
+
+/** Copies in and out so callers can't change stored rows; arrays are the only nested values. */
+function copyEvent(e: AuditEvent): AuditEvent {
+  const c = { ...e };
+  if (Array.isArray(e.redactions)) c.redactions = e.redactions.map((r) => ({ ...r }));
+  if (Array.isArray(e.threat_indicators)) c.threat_indicators = [...e.threat_indicators];
+  return c;
+}
+
+function matches(e: AuditEvent, f: EventFilter): boolean {
+  const ts = Date.parse(e.timestamp);
+  if (f.sinceMs !== undefined && ts < f.sinceMs) return false;
+  if (f.untilMs !== undefined && ts >= f.untilMs) return false;
+  if (f.user !== undefined && e.user_id !== f.user) return false;
+  if (f.session !== undefined && e.session_id !== f.session) return false;
+  if (f.feature !== undefined && e.feature_name !== f.feature) return false;
+  if (f.key !== undefined && e.api_key_id !== f.key && e.api_key_prefix !== f.key && e.virtual_key_id !== f.key) return false;
+  if (f.status !== undefined && e.status !== f.status) return false;
+  if (f.model !== undefined && e.model_requested !== f.model && e.model_used !== f.model) return false;
+  if (f.chainId !== undefined && e.chain_id !== f.chainId) return false;
+  return true;
+}
