@@ -1,0 +1,143 @@
+import { rmSync } from 'node:fs';
+import type { Command } from 'commander';
+import { fetch } from 'undici';
+import { createLogger } from '../../app/logger.js';
+import { startTollgate, type RunningTollgate } from '../../app/start-tollgate.js';
+import { DEMO_GOOD_KEY, demoTraffic, type DemoRequest } from '../../demo/demo-traffic.js';
+import { MockProvider } from '../../mock-provider/mock-provider.js';
+import { configFor, globals, println, type CliContext } from '../cli-context.js';
+import { colourer, formatUsd, renderTable } from '../format/table.js';
+import type { AuditEvent } from '../../core/audit-event.js';
+
+interface DemoOptions {
+  seconds?: string;
+  keep?: boolean;
+}
+
+export function registerDemo(program: Command, ctx: CliContext): void {
+  program
+    .command('demo')
+    .description('offline showcase: a simulated provider, the gateway, realistic traffic with incidents, and the reports')
+    .option('--seconds <n>', 'how long to drive traffic (default 15)')
+    .action(async (opts: DemoOptions, cmd: Command) => {
+      const g = globals(cmd);
+      const dbPath = g.db ?? './data/demo.db';
+      for (const suffix of ['', '-wal', '-shm']) rmSync(`${dbPath}${suffix}`, { force: true });
+      const seconds = opts.seconds === undefined ? 15 : Number(opts.seconds);
+      const c = colourer(ctx.stdout.isTTY === true && !ctx.env.NO_COLOR);
+
+      const mock = new MockProvider({ validKeys: [DEMO_GOOD_KEY], chunks: 8, chunkDelayMs: 15, record: false });
+      const upstream = await mock.listen();
+      const config = configFor(ctx, g, {
+        db: dbPath,
+        port: 0,
+        upstream_url: upstream,
+        provider: 'openai',
+        instance_id: 'demo-gateway',
+        'retry.base_delay_ms': 20,
+        'retry.max_retry_after_ms': 200,
+      });
+      const log = createLogger(ctx.env.TOLLGATE_LOG_LEVEL ?? 'warn');
+      const tg = await startTollgate({ config, log });
+      println(ctx.stdout, c('bold', 'Tollgate demo') + ' — everything runs locally, no network needed');
+      println(ctx.stdout, `  simulated provider  ${upstream}`);
+      println(ctx.stdout, `  gateway             ${tg.url}/v1   (point an OpenAI client's baseURL here)`);
+      println(ctx.stdout, `  audit store         ${dbPath}`);
+      println(ctx.stdout);
+      try {
+        const traffic = demoTraffic();
+        await drive(tg, traffic, seconds, (done) => {
+          if (ctx.stdout.isTTY) ctx.stdout.write(`\r  sending traffic… ${done}/${traffic.length}`);
+        });
+        if (ctx.stdout.isTTY) ctx.stdout.write('\r');
+        println(ctx.stdout, `  sent ${traffic.length} requests from 5 users across 4 features, with incidents mixed in`);
+        await tg.writer.drain();
+        const events = await tg.store.query({ order: 'asc' });
+        printSummary(ctx, events, c);
+        println(ctx.stdout);
+        println(ctx.stdout, c('dim', `Explore it yourself:  tollgate events --db ${dbPath} --status AUTH_FAILED`));
+      } finally {
+        await tg.close();
+        await mock.close();
+      }
+    });
+}
+
+/** Sends the traffic with 4 clients in parallel, spread over `seconds`. */
+async function drive(tg: RunningTollgate, traffic: DemoRequest[], seconds: number, progress: (done: number) => void): Promise<void> {
+  const gapMs = (seconds * 1000) / traffic.length;
+  let next = 0;
+  let done = 0;
+  const started = Date.now();
+  const worker = async (): Promise<void> => {
+    while (next < traffic.length) {
+      const i = next++;
+      const due = started + i * gapMs;
+      const wait = due - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      await send(tg.url, traffic[i]!);
+      progress(++done);
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+}
+
+async function send(base: string, req: DemoRequest): Promise<void> {
+  const controller = new AbortController();
+  const timer = req.abortAfterMs === undefined ? null : setTimeout(() => controller.abort(), req.abortAfterMs);
+  try {
+    const res = await fetch(`${base}/v1${req.path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${req.key}`, ...req.headers },
+      body: JSON.stringify(req.body),
+      signal: controller.signal,
+    });
+    await res.arrayBuffer();
+  } catch {
+    // aborts and broken streams are part of the story; the gateway records them
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
+function printSummary(ctx: CliContext, events: AuditEvent[], c: ReturnType<typeof colourer>): void {
+  println(ctx.stdout);
+  println(ctx.stdout, c('bold', 'What the audit trail recorded'));
+  const byStatus = new Map<string, number>();
+  for (const e of events) byStatus.set(e.status, (byStatus.get(e.status) ?? 0) + 1);
+  println(
+    ctx.stdout,
+    renderTable([...byStatus.entries()].sort((a, b) => b[1] - a[1]), [
+      { header: 'status', value: (r) => r[0] },
+      { header: 'events', value: (r) => r[1], align: 'right' },
+    ]),
+  );
+  const priced = events.filter((e) => e.cost_micro_usd !== null);
+  const unpriced = events.filter((e) => e.cost_micro_usd === null && (e.input_tokens ?? 0) > 0);
+  const total = priced.reduce((s, e) => s + (e.cost_micro_usd ?? 0), 0);
+  println(ctx.stdout);
+  println(ctx.stdout, `  ${events.length} events, one per request; total cost ${formatUsd(total)}; ${unpriced.length} unpriced (cost unknown, not $0)`);
+  const redacted = events.filter((e) => e.redactions.length > 0);
+  if (redacted.length) {
+    println(ctx.stdout, `  ${redacted.length} event(s) had secrets or personal data redacted before storage, e.g.:`);
+    const e = redacted[0]!;
+    println(ctx.stdout, c('dim', `    ${(e.prompt ?? '').slice(0, 160).replace(/\s+/g, ' ')}`));
+  }
+  println(ctx.stdout);
+  println(ctx.stdout, c('bold', 'Latest events'));
+  const latest = events.slice(-12);
+  println(
+    ctx.stdout,
+    renderTable(latest, [
+      { header: 'status', value: (e) => e.status },
+      { header: 'model', value: (e) => e.model_used ?? e.model_requested, max: 26 },
+      { header: 'user', value: (e) => e.user_id },
+      { header: 'feature', value: (e) => e.feature_name },
+      { header: 'key', value: (e) => e.api_key_prefix },
+      { header: 'in', value: (e) => e.input_tokens, align: 'right' },
+      { header: 'out', value: (e) => e.output_tokens, align: 'right' },
+      { header: 'cost', value: (e) => formatUsd(e.cost_micro_usd), align: 'right' },
+      { header: 'seq', value: (e) => e.seq, align: 'right' },
+    ]),
+  );
+}

@@ -1,0 +1,12 @@
+import type { Command } from 'commander';
+import type { CliContext } from '../cli-context.js';
+import { registerEvents } from './events.js';
+import { registerServe } from './serve.js';
+import { registerDemo } from './demo.js';
+
+/** Every `tollgate` command, in the order `--help` lists them. */
+export function registerCommands(program: Command, ctx: CliContext): void {
+  registerServe(program, ctx);
+  registerDemo(program, ctx);
+  registerEvents(program, ctx);
+}

@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { createLogger } from '../../app/logger.js';
+import { startTollgate } from '../../app/start-tollgate.js';
+import { configFor, globals, println, type CliContext } from '../cli-context.js';
+
+export function registerServe(program: Command, ctx: CliContext): void {
+  program
+    .command('serve')
+    .description('run the gateway (OpenAI-compatible, under /v1)')
+    .option('--host <host>', 'address to bind (default 127.0.0.1)')
+    .option('--port <port>', 'port to listen on (default 8787)')
+    .option('--upstream <url>', 'provider base URL (default https://api.openai.com/v1)')
+    .option('--failure-policy <policy>', 'fail-open (default) or fail-closed when the audit trail cannot be written')
+    .option('--content-mode <mode>', 'none | redacted (default) | full | encrypted')
+    .action(async (opts: { host?: string; port?: string; upstream?: string; failurePolicy?: string; contentMode?: string }, cmd: Command) => {
+      const config = configFor(ctx, globals(cmd), {
+        host: opts.host,
+        port: opts.port,
+        upstream_url: opts.upstream,
+        failure_policy: opts.failurePolicy,
+        'content.mode': opts.contentMode,
+      });
+      const log = createLogger(ctx.env.TOLLGATE_LOG_LEVEL ?? 'info');
+      const tg = await startTollgate({ config, log });
+      if (tg.createdSecret) println(ctx.stderr, `created a fingerprint secret in the data folder (mode 0600)`);
+      println(ctx.stdout, `listening on ${tg.url}`);
+      log.info({ upstream: new URL(config.upstream_url).origin, instance_id: tg.instanceId, db: config.db }, 'gateway ready');
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string): void => {
+          log.info({ signal }, 'shutting down: draining the audit queue');
+          void tg.close().then(() => {
+            const s = tg.writer.stats();
+            log.info({ written: s.written, spooled: s.spooled, dropped: s.dropped }, 'stopped');
+            resolve();
+          });
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+    });
+}

@@ -1,0 +1,177 @@
+/**
+ * The scripted traffic of `tollgate demo`: a few people using a few product features through
+ * the gateway, with the incidents a team meets in production mixed in.
+ */
+
+export interface DemoRequest {
+  /** What this request shows, for the narration. */
+  label: string;
+  path: string;
+  key: string;
+  headers: Record<string, string>;
+  body: Record<string, unknown>;
+  /** Abort the request after this many ms (a client that gives up). */
+  abortAfterMs?: number;
+}
+
+export const DEMO_GOOD_KEY = 'sk-proj-DEMOkeyDoNotUse0123456789abcdefghijklmnopqrstuv';
+
+const USERS = ['alice', 'bob', 'carol', 'dave', 'erin'] as const;
+const FEATURES = ['chat', 'search', 'summarize', 'support-bot'] as const;
+const MODELS = ['gpt-4.1', 'gpt-4.1-mini', 'gpt-4o-mini'] as const;
+const QUESTIONS = [
+  'How do I reset my password?',
+  'Summarize the quarterly report in three bullet points.',
+  'What is the difference between TCP and UDP?',
+  'Draft a polite reply to a customer asking for a refund.',
+  'Explain the retry policy of our billing service.',
+  'Translate "good morning" into French and German.',
+];
+
+/** A small deterministic PRNG (mulberry32) so every demo run tells the same story. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function pick<T>(r: () => number, xs: readonly T[]): T {
+  return xs[Math.floor(r() * xs.length)]!;
+}
+
+function attribution(user: string, session: string, feature: string): Record<string, string> {
+  return {
+    'x-tollgate-user': user,
+    'x-tollgate-session': session,
+    'x-tollgate-feature': feature,
+    'x-tollgate-team': feature === 'support-bot' ? 'support' : 'product',
+    'x-tollgate-source': 'demo-app',
+  };
+}
+
+/** Builds the demo's requests in the order they are sent. */
+export function demoTraffic(seed = 7): DemoRequest[] {
+  const r = seededRandom(seed);
+  const out: DemoRequest[] = [];
+  // Ordinary use: chats, some streamed, some embeddings.
+  for (let i = 0; i < 60; i++) {
+    const user = pick(r, USERS);
+    const feature = pick(r, FEATURES);
+    const session = `${user}-s${1 + Math.floor(r() * 3)}`;
+    const stream = r() < 0.3;
+    if (feature === 'search' && r() < 0.5) {
+      out.push({
+        label: 'embedding',
+        path: '/embeddings',
+        key: DEMO_GOOD_KEY,
+        headers: attribution(user, session, feature),
+        body: { model: 'text-embedding-3-small', input: pick(r, QUESTIONS) },
+      });
+      continue;
+    }
+    out.push({
+      label: stream ? 'streamed chat' : 'chat',
+      path: '/chat/completions',
+      key: DEMO_GOOD_KEY,
+      headers: attribution(user, session, feature),
+      body: { model: pick(r, MODELS), messages: [{ role: 'user', content: pick(r, QUESTIONS) }], stream },
+    });
+  }
+  const incidents: DemoRequest[] = [];
+  // A secret and personal data pasted into prompts: stored redacted.
+  incidents.push({
+    label: 'prompt with a leaked AWS key and an e-mail address',
+    path: '/chat/completions',
+    key: DEMO_GOOD_KEY,
+    headers: attribution('bob', 'bob-s1', 'support-bot'),
+    body: {
+      model: 'gpt-4.1-mini',
+      messages: [
+        {
+          role: 'user',
+          content:
+            'My deploy fails. Config: AWS_ACCESS_KEY_ID=AKIAQ3EGRSW7NPJT6XZK aws_secret_access_key=Jx7k2Lq9Vb4Np8Rt6Wy3Zc1Hd5Fg0Mk2Sa8Qe4Tu mail me at bob.builder@example.com',
+        },
+      ],
+    },
+  });
+  // Credential stuffing: many wrong keys from one client.
+  for (let i = 0; i < 8; i++) {
+    incidents.push({
+      label: 'wrong API key (credential stuffing)',
+      path: '/chat/completions',
+      key: `sk-proj-STOLEN${i}x${Math.floor(r() * 1e9).toString(36)}abcdefghijklmnopqrstuvwxyz012345`,
+      headers: { 'x-tollgate-source': 'unknown-script', 'user-agent': 'python-requests/2.31' },
+      body: { model: 'gpt-4.1', messages: [{ role: 'user', content: 'ping' }] },
+    });
+  }
+  // The provider has a bad minute: errors and rate limits.
+  for (let i = 0; i < 4; i++) {
+    incidents.push({
+      label: 'provider 500',
+      path: '/chat/completions',
+      key: DEMO_GOOD_KEY,
+      headers: attribution('carol', 'carol-s2', 'summarize'),
+      body: { model: 'mock-error-500', messages: [{ role: 'user', content: 'summarize this' }] },
+    });
+  }
+  incidents.push({
+    label: 'provider 429',
+    path: '/chat/completions',
+    key: DEMO_GOOD_KEY,
+    headers: attribution('dave', 'dave-s1', 'chat'),
+    body: { model: 'mock-rate-limit', messages: [{ role: 'user', content: 'hello' }] },
+  });
+  // A stream the provider cuts off, and a user who closes the tab mid-answer.
+  incidents.push({
+    label: 'stream cut by the provider',
+    path: '/chat/completions',
+    key: DEMO_GOOD_KEY,
+    headers: attribution('erin', 'erin-s1', 'chat'),
+    body: { model: 'mock-truncate', messages: [{ role: 'user', content: 'tell me a long story' }], stream: true },
+  });
+  incidents.push({
+    label: 'client gave up mid-stream',
+    path: '/chat/completions',
+    key: DEMO_GOOD_KEY,
+    headers: attribution('alice', 'alice-s2', 'chat'),
+    body: { model: 'gpt-4.1', messages: [{ role: 'user', content: 'write an essay' }], stream: true },
+    abortAfterMs: 45,
+  });
+  // A model nobody priced: its cost is unknown (null), never $0.
+  incidents.push({
+    label: 'unpriced model',
+    path: '/chat/completions',
+    key: DEMO_GOOD_KEY,
+    headers: attribution('erin', 'erin-s2', 'search'),
+    body: { model: 'acme-llm-preview', messages: [{ role: 'user', content: 'hello' }] },
+  });
+  // The silent token leak: a session that resends its whole, growing history.
+  const history: Array<{ role: string; content: string }> = [];
+  for (let i = 0; i < 14; i++) {
+    history.push({ role: 'user', content: `${pick(r, QUESTIONS)} (turn ${i + 1}) ${'context '.repeat(40 * (i + 1))}` });
+    incidents.push({
+      label: 'session resending its growing history',
+      path: '/chat/completions',
+      key: DEMO_GOOD_KEY,
+      headers: attribution('dave', 'dave-runaway-tab', 'support-bot'),
+      body: { model: 'gpt-4.1', messages: [...history] },
+    });
+    history.push({ role: 'assistant', content: 'Sure, here is what I found.' });
+  }
+  // Interleave incidents with ordinary traffic so the story unfolds over time.
+  const merged: DemoRequest[] = [];
+  const step = Math.max(1, Math.floor(out.length / incidents.length));
+  let j = 0;
+  for (let i = 0; i < out.length; i++) {
+    merged.push(out[i]!);
+    if (i % step === step - 1 && j < incidents.length) merged.push(incidents[j++]!);
+  }
+  while (j < incidents.length) merged.push(incidents[j++]!);
+  return merged;
+}
