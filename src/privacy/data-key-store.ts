@@ -1,0 +1,71 @@
+/**
+ * Storage of per-person data keys, each wrapped (encrypted) by the master key. The store
+ * never sees a key in clear. Destroying a subject's key is crypto-shredding: content
+ * encrypted under it can no longer be read, while the event rows stay byte-identical.
+ *
+ * Synchronous on purpose: the redact stage runs on the event path, and both the in-memory
+ * and the SQLite (better-sqlite3) implementations answer without I/O waits.
+ */
+/** A wrapped data key as stored. */
+export interface WrappedDataKey {
+  /** Opaque random id, written into every `enc:v1:<keyId>:…` value (never the user id). */
+  keyId: string;
+  subject: string;
+  /** AES-256-GCM of the 32-byte data key under the master key: iv(12) ‖ ciphertext(32) ‖ tag(16). */
+  wrapped: Buffer;
+  createdAtMs: number;
+}
+
+export interface DataKeyStore {
+  /** The live key of a subject, or null (none yet, or destroyed). */
+  getBySubject(subject: string): WrappedDataKey | null;
+  /** A live key by id, or null (unknown or destroyed). */
+  getById(keyId: string): WrappedDataKey | null;
+  /**
+   * Stores `key` as the subject's live key unless one exists; returns the live key either way
+   * (two writers racing for a new subject agree on one key).
+   */
+  putIfAbsent(key: WrappedDataKey): WrappedDataKey;
+  /** Destroys the subject's live key. Returns the destroyed key id, or null if there was none. */
+  destroy(subject: string, atMs: number): string | null;
+}
+
+/** The subject whose key encrypts events that carry no user_id. */
+export const ANONYMOUS_SUBJECT = 'anonymous';
+
+/** The data-key subject of a user id (namespaced, so a user called "anonymous" is not the shared subject). */
+export function subjectOf(userId: string | null): string {
+  return userId === null || userId === '' ? ANONYMOUS_SUBJECT : `user:${userId}`;
+}
+
+/** In-memory store, for tests and single-run tools. */
+export class InMemoryDataKeyStore implements DataKeyStore {
+  private readonly bySubject = new Map<string, WrappedDataKey>();
+  private readonly byId = new Map<string, WrappedDataKey>();
+
+  getBySubject(subject: string): WrappedDataKey | null {
+    return this.bySubject.get(subject) ?? null;
+  }
+
+  getById(keyId: string): WrappedDataKey | null {
+    return this.byId.get(keyId) ?? null;
+  }
+
+  putIfAbsent(key: WrappedDataKey): WrappedDataKey {
+    const existing = this.bySubject.get(key.subject);
+    if (existing) return existing;
+    const copy = { ...key, wrapped: Buffer.from(key.wrapped) };
+    this.bySubject.set(key.subject, copy);
+    this.byId.set(key.keyId, copy);
+    return copy;
+  }
+
+  destroy(subject: string, _atMs: number): string | null {
+    const key = this.bySubject.get(subject);
+    if (!key) return null;
+    key.wrapped.fill(0);
+    this.bySubject.delete(subject);
+    this.byId.delete(key.keyId);
+    return key.keyId;
+  }
+}
