@@ -1,0 +1,112 @@
+import type { AlertCandidate, DetectionContext, Detector, DetectorResult } from './detector.js';
+import type { AuditEvent } from '../core/audit-event.js';
+import { BoundedStateMap } from './bounded-state-map.js';
+import { BucketedWindow } from './bucketed-window.js';
+import { resolveConfig } from './config-check.js';
+import { isAuthFailure } from './event-outcome.js';
+
+export interface AuthFailuresConfig {
+  /** Failures per key fingerprint or per IP within `windowMs` that fire the rule. */
+  threshold: number;
+  windowMs: number;
+  /** Distinct key fingerprints failing from one IP within `distinctKeysWindowMs` that fire the rule (credential stuffing). */
+  distinctKeysThreshold: number;
+  distinctKeysWindowMs: number;
+  /** Idle subjects are forgotten after this long. */
+  ttlMs: number;
+  /** Hard cap on tracked subjects (keys + IPs); least recently used are evicted. */
+  maxSubjects: number;
+}
+
+export const DEFAULT_AUTH_FAILURES_CONFIG: AuthFailuresConfig = {
+  threshold: 5,
+  windowMs: 60_000,
+  distinctKeysThreshold: 4,
+  distinctKeysWindowMs: 5 * 60_000,
+  ttlMs: 30 * 60_000,
+  maxSubjects: 100_000,
+};
+
+/** The window slides in twelfths, so it is exact to within `windowMs / 12`. */
+const BUCKETS = 12;
+/** Distinct keys remembered per IP; enough to count past any sane threshold. */
+const MAX_KEYS_PER_IP = 256;
+
+interface SubjectState {
+  failures: BucketedWindow;
+  /** Key fingerprint → last failure ms, oldest first (IP subjects only). */
+  keys: Map<string, number> | null;
+}
+
+/** `auth.repeated-failures`: brute force on one key, or one address trying many keys. */
+export function createAuthFailuresDetector(override?: Partial<AuthFailuresConfig>): Detector {
+  const cfg = resolveConfig('auth.repeated-failures', DEFAULT_AUTH_FAILURES_CONFIG, override);
+  const state = new BoundedStateMap<SubjectState>(cfg.ttlMs, cfg.maxSubjects);
+  const bucketMs = Math.max(1, Math.ceil(cfg.windowMs / BUCKETS));
+  const windowLabel = `${Math.round(cfg.windowMs / 1000)} s`;
+
+  function count(key: string, nowMs: number, withKeys: boolean): SubjectState {
+    const s = state.touch(key, nowMs, () => ({
+      failures: new BucketedWindow(bucketMs, BUCKETS),
+      keys: withKeys ? new Map() : null,
+    }));
+    s.failures.advance(nowMs);
+    s.failures.add(1);
+    return s;
+  }
+
+  return {
+    id: 'auth.repeated-failures',
+    severity: 'HIGH',
+    description:
+      'Failed authentications per key fingerprint and per client IP in a sliding window, and many different keys failing from one IP (credential stuffing).',
+    observe(event: AuditEvent, ctx: DetectionContext): DetectorResult {
+      if (!isAuthFailure(event)) return null;
+      const now = ctx.nowMs;
+      const out: AlertCandidate[] = [];
+      const keyId = event.api_key_id;
+      if (keyId !== null) {
+        const s = count(`k:${keyId}`, now, false);
+        if (s.failures.sum >= cfg.threshold) {
+          out.push({
+            subject: { kind: 'api_key', value: keyId },
+            title: `Repeated failed authentication for key ${keyId}`,
+            description: `${s.failures.sum} failed authentications for this key within ${windowLabel} (threshold ${cfg.threshold}).`,
+            figures: { observed: s.failures.sum, baseline: null, threshold: cfg.threshold, window_ms: cfg.windowMs, unit: 'failures' },
+          });
+        }
+      }
+      const ip = event.ip_address;
+      if (ip !== null) {
+        const s = count(`i:${ip}`, now, true);
+        const keys = s.keys!;
+        if (keyId !== null) {
+          keys.delete(keyId);
+          keys.set(keyId, now);
+          if (keys.size > MAX_KEYS_PER_IP) keys.delete(keys.keys().next().value!);
+        }
+        for (const [k, t] of keys) {
+          if (now - t <= cfg.distinctKeysWindowMs) break;
+          keys.delete(k);
+        }
+        const failures = s.failures.sum;
+        const distinct = keys.size;
+        if (failures >= cfg.threshold || distinct >= cfg.distinctKeysThreshold) {
+          const byKeys = distinct >= cfg.distinctKeysThreshold;
+          out.push({
+            subject: { kind: 'ip', value: ip },
+            title: byKeys
+              ? `Credential stuffing suspected from ${ip}: ${distinct} different keys failed`
+              : `Repeated failed authentication from ${ip}`,
+            description: `${failures} failed authentications within ${windowLabel} (threshold ${cfg.threshold}); ${distinct} distinct key fingerprints failed within ${Math.round(cfg.distinctKeysWindowMs / 60_000)} min (threshold ${cfg.distinctKeysThreshold}).`,
+            figures: byKeys
+              ? { observed: distinct, baseline: null, threshold: cfg.distinctKeysThreshold, window_ms: cfg.distinctKeysWindowMs, unit: 'distinct_keys' }
+              : { observed: failures, baseline: null, threshold: cfg.threshold, window_ms: cfg.windowMs, unit: 'failures' },
+          });
+        }
+      }
+      return out.length === 0 ? null : out;
+    },
+    sweep: (nowMs) => state.sweep(nowMs),
+  };
+}

@@ -1,0 +1,64 @@
+import type { Detector } from './detector.js';
+import type { AuthFailuresConfig } from './auth-repeated-failures.js';
+import { createAuthFailuresDetector } from './auth-repeated-failures.js';
+import type { ContentSecretConfig } from './content-secret.js';
+import { createSecretInPromptDetector, createSecretInResponseDetector } from './content-secret.js';
+import type { CostBudgetConfig } from './cost-budget.js';
+import { createCostBudgetDetector } from './cost-budget.js';
+import type { ErrorsRateConfig } from './errors-rate.js';
+import { createErrorsRateDetector } from './errors-rate.js';
+import type { NewNetworkConfig } from './key-new-network.js';
+import { createNewNetworkDetector } from './key-new-network.js';
+import type { ContextGrowthConfig } from './session-context-growth.js';
+import { createContextGrowthDetector } from './session-context-growth.js';
+import type { TokensSpikeConfig } from './tokens-spike.js';
+import { createTokensSpikeDetector } from './tokens-spike.js';
+import type { VolumeSpikeConfig } from './volume-spike.js';
+import { createVolumeSpikeDetector } from './volume-spike.js';
+
+/**
+ * Detection settings (the `detection:` section of tollgate.config.yaml). Every rule is on with
+ * its defaults; `false` switches one off, an object overrides some of its thresholds.
+ */
+export interface DetectionConfig {
+  'auth.repeated-failures'?: Partial<AuthFailuresConfig> | false;
+  'volume.spike'?: Partial<VolumeSpikeConfig> | false;
+  'tokens.spike'?: Partial<TokensSpikeConfig> | false;
+  'errors.rate'?: Partial<ErrorsRateConfig> | false;
+  'session.context-growth'?: Partial<ContextGrowthConfig> | false;
+  'cost.budget'?: Partial<CostBudgetConfig> | false;
+  'content.secret-in-prompt'?: Partial<ContentSecretConfig> | false;
+  'content.secret-in-response'?: Partial<ContentSecretConfig> | false;
+  'key.new-network'?: Partial<NewNetworkConfig> | false;
+}
+
+/** Rule ids of the built-in detectors, in evaluation order. */
+export const RULE_IDS = [
+  'auth.repeated-failures',
+  'volume.spike',
+  'tokens.spike',
+  'errors.rate',
+  'session.context-growth',
+  'cost.budget',
+  'content.secret-in-prompt',
+  'content.secret-in-response',
+  'key.new-network',
+] as const;
+
+/** Builds the built-in detectors from config. Throws TG_ERR_CONFIG_INVALID on a bad threshold. */
+export function createDetectors(config: DetectionConfig = {}): Detector[] {
+  const out: Detector[] = [];
+  const add = <T>(c: Partial<T> | false | undefined, make: (o: Partial<T> | undefined) => Detector): void => {
+    if (c !== false) out.push(make(c));
+  };
+  add(config['auth.repeated-failures'], createAuthFailuresDetector);
+  add(config['volume.spike'], createVolumeSpikeDetector);
+  add(config['tokens.spike'], createTokensSpikeDetector);
+  add(config['errors.rate'], createErrorsRateDetector);
+  add(config['session.context-growth'], createContextGrowthDetector);
+  add(config['cost.budget'], createCostBudgetDetector);
+  add(config['content.secret-in-prompt'], createSecretInPromptDetector);
+  add(config['content.secret-in-response'], createSecretInResponseDetector);
+  add(config['key.new-network'], createNewNetworkDetector);
+  return out;
+}

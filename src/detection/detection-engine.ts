@@ -1,0 +1,201 @@
+import type { Alert, AlertChange } from '../alerting/alert.js';
+import { severityRank } from '../alerting/alert.js';
+import type { AuditEvent } from '../core/audit-event.js';
+import type { Clock } from '../core/clock.js';
+import { newEventId } from '../core/ids.js';
+import type { EventObserver } from '../pipeline/stages.js';
+import type { AlertCandidate, DetectionContext, DetectionHints, Detector } from './detector.js';
+
+export interface DetectionEngineOptions {
+  detectors: readonly Detector[];
+  clock: Clock;
+  /** Called with a snapshot on every new, updated or escalated alert. May be async; never awaited. */
+  onAlert?: (alert: Alert, change: AlertChange) => void | Promise<void>;
+  /** Called when a detector or `onAlert` throws; the event flow continues regardless. */
+  onError?: (err: unknown, where: string) => void;
+  /** Default quiet period: a firing within this long of the last one updates the same alert. */
+  cooldownMs?: number;
+  /** Event ids kept per alert. */
+  evidenceCap?: number;
+  /** Hard cap on incidents tracked for cooldown (least recently fired are forgotten first). */
+  maxIncidents?: number;
+}
+
+export interface DetectionStats {
+  events: number;
+  alertsRaised: number;
+  alertsUpdated: number;
+  detectorErrors: number;
+  sinkErrors: number;
+  openIncidents: number;
+}
+
+/** Runs the detectors on every event, marks firing events and turns firings into alerts. */
+export interface DetectionEngine extends EventObserver {
+  /** `hints` carries facts the event lacks (where redactions were found). Never throws. */
+  observe(event: AuditEvent, hints?: DetectionHints): void;
+  /** Drops expired incident and detector state; call it now and then (e.g. every minute). */
+  sweep(): void;
+  stats(): DetectionStats;
+}
+
+export const DEFAULT_COOLDOWN_MS = 15 * 60_000;
+export const DEFAULT_EVIDENCE_CAP = 20;
+
+interface Incident {
+  alert: Alert;
+  lastMs: number;
+  cooldownMs: number;
+}
+
+function snapshot(a: Alert): Alert {
+  return {
+    ...a,
+    subject: { ...a.subject },
+    evidence: { ...a.evidence, event_ids: [...a.evidence.event_ids], figures: { ...a.evidence.figures } },
+    deliveries: a.deliveries.map((d) => ({ ...d })),
+  };
+}
+
+const NO_HINTS: DetectionHints = {};
+
+/**
+ * Creates the engine. One incident — the same rule on the same subject with no quiet gap of
+ * `cooldownMs` — is one alert, updated in place (count, last_seen, capped evidence).
+ */
+export function createDetectionEngine(options: DetectionEngineOptions): DetectionEngine {
+  const { detectors, clock } = options;
+  const defaultCooldown = options.cooldownMs ?? DEFAULT_COOLDOWN_MS;
+  const evidenceCap = options.evidenceCap ?? DEFAULT_EVIDENCE_CAP;
+  const maxIncidents = options.maxIncidents ?? 10_000;
+  const incidents = new Map<string, Incident>();
+  const stats = { events: 0, alertsRaised: 0, alertsUpdated: 0, detectorErrors: 0, sinkErrors: 0 };
+
+  function reportError(err: unknown, where: string): void {
+    try {
+      options.onError?.(err, where);
+    } catch {
+      // an error reporter that throws must not reach the audit path either
+    }
+  }
+
+  function emit(alert: Alert, change: AlertChange): void {
+    if (!options.onAlert) return;
+    try {
+      const r = options.onAlert(snapshot(alert), change);
+      if (r instanceof Promise) {
+        r.catch((err: unknown) => {
+          stats.sinkErrors++;
+          reportError(err, 'onAlert');
+        });
+      }
+    } catch (err) {
+      stats.sinkErrors++;
+      reportError(err, 'onAlert');
+    }
+  }
+
+  function raise(detector: Detector, c: AlertCandidate, event: AuditEvent, nowMs: number): void {
+    const key = `${detector.id}\u0000${c.subject.kind}\u0000${c.subject.value}`;
+    const severity = c.severity ?? detector.severity;
+    const iso = new Date(nowMs).toISOString();
+    const found = incidents.get(key);
+    if (found && nowMs - found.lastMs <= found.cooldownMs) {
+      const a = found.alert;
+      incidents.delete(key); // re-insert: most recently fired last
+      incidents.set(key, found);
+      found.lastMs = nowMs;
+      a.count++;
+      a.last_seen = iso;
+      a.description = c.description;
+      a.evidence.figures = c.figures;
+      a.evidence.peak_observed = Math.max(a.evidence.peak_observed, c.figures.observed);
+      if (!a.evidence.event_ids.includes(event.id)) {
+        if (a.evidence.event_ids.length < evidenceCap) a.evidence.event_ids.push(event.id);
+        else a.evidence.evidence_truncated = true;
+      }
+      let change: AlertChange = 'updated';
+      if (severityRank(severity) > severityRank(a.severity)) {
+        a.severity = severity;
+        a.title = c.title;
+        change = 'escalated';
+      }
+      stats.alertsUpdated++;
+      emit(a, change);
+      return;
+    }
+    if (found) incidents.delete(key);
+    const alert: Alert = {
+      id: newEventId(nowMs),
+      rule_id: detector.id,
+      severity,
+      subject: { ...c.subject },
+      title: c.title,
+      description: c.description,
+      evidence: { event_ids: [event.id], evidence_truncated: false, figures: c.figures, peak_observed: c.figures.observed },
+      first_seen: iso,
+      last_seen: iso,
+      count: 1,
+      status: 'open',
+      acknowledged_by: null,
+      acknowledged_at: null,
+      deliveries: [],
+    };
+    incidents.set(key, { alert, lastMs: nowMs, cooldownMs: detector.cooldownMs ?? defaultCooldown });
+    if (incidents.size > maxIncidents) incidents.delete(incidents.keys().next().value!);
+    stats.alertsRaised++;
+    emit(alert, 'new');
+  }
+
+  function mark(event: AuditEvent, ruleId: string): void {
+    event.is_anomalous = true;
+    if (!event.threat_indicators.includes(ruleId)) event.threat_indicators.push(ruleId);
+  }
+
+  function sweepIncidents(nowMs: number): void {
+    for (const [key, inc] of incidents) {
+      if (nowMs - inc.lastMs > inc.cooldownMs) incidents.delete(key);
+    }
+  }
+
+  return {
+    observe(event: AuditEvent, hints?: DetectionHints): void {
+      stats.events++;
+      let nowMs: number;
+      try {
+        nowMs = clock.now();
+      } catch (err) {
+        reportError(err, 'clock');
+        return;
+      }
+      const ctx: DetectionContext = { nowMs, hints: hints ?? NO_HINTS };
+      for (const d of detectors) {
+        try {
+          const r = d.observe(event, ctx);
+          if (r === null) continue;
+          mark(event, d.id);
+          if (Array.isArray(r)) for (const c of r as readonly AlertCandidate[]) raise(d, c, event, nowMs);
+          else raise(d, r as AlertCandidate, event, nowMs);
+        } catch (err) {
+          stats.detectorErrors++;
+          reportError(err, d.id);
+        }
+      }
+    },
+
+    sweep(): void {
+      const nowMs = clock.now();
+      sweepIncidents(nowMs);
+      for (const d of detectors) {
+        try {
+          d.sweep(nowMs);
+        } catch (err) {
+          stats.detectorErrors++;
+          reportError(err, d.id);
+        }
+      }
+    },
+
+    stats: () => ({ ...stats, openIncidents: incidents.size }),
+  };
+}

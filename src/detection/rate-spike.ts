@@ -1,0 +1,146 @@
+import type { AlertCandidate, DetectorResult } from './detector.js';
+import type { AlertSubject } from '../alerting/alert.js';
+import { BoundedStateMap } from './bounded-state-map.js';
+import { BucketedWindow } from './bucketed-window.js';
+import { EwmaBaseline, alphaForHalfLife } from './ewma-baseline.js';
+
+/** Tuning shared by `volume.spike` and `tokens.spike`. */
+export interface RateSpikeConfig {
+  /** Length of the sliding window whose total is compared with the baseline. */
+  windowMs: number;
+  /** Resolution of the window and of baseline samples (one sample per closed bucket). */
+  bucketMs: number;
+  /** Fire when the window total reaches this multiple of the baseline… */
+  multiplier: number;
+  /** …and exceeds the baseline by this many (exponentially weighted) standard deviations… */
+  spreadK: number;
+  /** …and reaches this absolute floor, so idle subjects do not alert on tiny counts. */
+  floor: number;
+  /** Before a subject's baseline is trusted (warm-up), only this absolute level fires. */
+  coldFloor: number;
+  /** A subject's baseline is trusted once it has been seen this long… */
+  warmupMs: number;
+  /** …and has this many non-empty window samples. */
+  warmupSamples: number;
+  /** Half-life of the recent level (all samples, idle ones count as zero). */
+  recentHalfLifeMs: number;
+  /** Half-life of the active level (only non-empty windows), which remembers a subject's normal working rate across idle nights. */
+  activeHalfLifeMs: number;
+  ttlMs: number;
+  maxSubjects: number;
+}
+
+interface RateState {
+  window: BucketedWindow;
+  recent: EwmaBaseline;
+  active: EwmaBaseline;
+  firstMs: number;
+}
+
+export interface RateSpikeResult {
+  observed: number;
+  baseline: number | null;
+  threshold: number;
+}
+
+/**
+ * Per-subject sliding-window totals against an adaptive baseline. The baseline is the larger of
+ * a recent EWMA (tracks the daily rhythm) and an active-only EWMA (remembers the normal working
+ * level across idle stretches, so the first requests of a morning are not a spike). Samples
+ * above the alert threshold are clamped to it before they are learned, so an incident does not
+ * teach the baseline that it is normal.
+ */
+export class RateSpikeTracker {
+  private readonly state: BoundedStateMap<RateState>;
+  private readonly buckets: number;
+  private readonly alphaRecent: number;
+  private readonly alphaActive: number;
+  private current: RateState | null = null;
+
+  constructor(private readonly cfg: RateSpikeConfig) {
+    this.state = new BoundedStateMap(cfg.ttlMs, cfg.maxSubjects);
+    this.buckets = Math.max(1, Math.round(cfg.windowMs / cfg.bucketMs));
+    this.alphaRecent = alphaForHalfLife(cfg.recentHalfLifeMs / cfg.bucketMs);
+    this.alphaActive = alphaForHalfLife(cfg.activeHalfLifeMs / cfg.bucketMs);
+  }
+
+  private readonly learn = (windowSum: number): void => {
+    const s = this.current!;
+    s.recent.update(windowSum, this.alphaRecent);
+    if (windowSum > 0) {
+      const clamp = s.active.samples >= this.cfg.warmupSamples ? this.threshold(s) : this.cfg.coldFloor;
+      s.active.update(Math.min(windowSum, clamp), this.alphaActive);
+    }
+  };
+
+  private trusted(s: RateState, nowMs: number): boolean {
+    return s.active.samples >= this.cfg.warmupSamples && nowMs - s.firstMs >= this.cfg.warmupMs;
+  }
+
+  private expected(s: RateState): number {
+    return Math.max(s.recent.mean, s.active.mean);
+  }
+
+  private threshold(s: RateState): number {
+    const e = this.expected(s);
+    return Math.max(this.cfg.floor, this.cfg.multiplier * e, e + this.cfg.spreadK * s.active.stdDev);
+  }
+
+  /** Adds `value` to the subject's window at `nowMs`; returns the figures when the rule fires. */
+  record(key: string, value: number, nowMs: number): RateSpikeResult | null {
+    const s = this.state.touch(key, nowMs, () => ({
+      window: new BucketedWindow(this.cfg.bucketMs, this.buckets),
+      recent: new EwmaBaseline(),
+      active: new EwmaBaseline(),
+      firstMs: nowMs,
+    }));
+    this.current = s;
+    const idle = s.window.advance(nowMs, this.learn);
+    this.current = null;
+    if (idle > 0) s.recent.decay(idle, this.alphaRecent);
+    s.window.add(value);
+    const observed = s.window.sum;
+    if (this.trusted(s, nowMs)) {
+      const threshold = this.threshold(s);
+      return observed >= threshold ? { observed, baseline: this.expected(s), threshold } : null;
+    }
+    return observed >= this.cfg.coldFloor ? { observed, baseline: null, threshold: this.cfg.coldFloor } : null;
+  }
+
+  sweep(nowMs: number): number {
+    return this.state.sweep(nowMs);
+  }
+}
+
+/** Builds the candidate for a firing of a rate rule on one subject. */
+export function rateCandidate(
+  subject: AlertSubject,
+  what: string,
+  unit: string,
+  windowMs: number,
+  r: RateSpikeResult,
+): AlertCandidate {
+  const base = r.baseline === null ? 'no trusted baseline yet' : `baseline ${Math.round(r.baseline)}`;
+  return {
+    subject,
+    title: `${what} spike for ${subject.kind} ${subject.value}`,
+    description: `${Math.round(r.observed)} ${unit} in ${Math.round(windowMs / 1000)} s (${base}, threshold ${Math.round(r.threshold)}).`,
+    figures: { observed: r.observed, baseline: r.baseline, threshold: r.threshold, window_ms: windowMs, unit },
+  };
+}
+
+/** Records the value for the user and the key of an event; reports the user when both fire (one incident, one alert). */
+export function recordKeyAndUser(
+  tracker: RateSpikeTracker,
+  userId: string | null,
+  keyId: string | null,
+  value: number,
+  nowMs: number,
+  toCandidate: (subject: AlertSubject, r: RateSpikeResult) => AlertCandidate,
+): DetectorResult {
+  const u = userId === null ? null : tracker.record(`u:${userId}`, value, nowMs);
+  const k = keyId === null ? null : tracker.record(`k:${keyId}`, value, nowMs);
+  if (u) return toCandidate({ kind: 'user', value: userId! }, u);
+  if (k) return toCandidate({ kind: 'api_key', value: keyId! }, k);
+  return null;
+}

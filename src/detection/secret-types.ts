@@ -1,0 +1,19 @@
+/**
+ * Redaction types that name a credential. The content rules fire on these; personal data types
+ * (`email`, `phone`, `credit_card`, `iban`, `ip_address`, `us_ssn`, …) are sensitive but are not
+ * secrets and raise no alert.
+ */
+export const SECRET_REDACTION_TYPES: readonly string[] = [
+  'openai_key',
+  'anthropic_key',
+  'aws_access_key',
+  'aws_secret_key',
+  'github_token',
+  'slack_token',
+  'google_api_key',
+  'stripe_key',
+  'jwt',
+  'private_key',
+  'db_connection_string',
+  'generic_secret',
+];
