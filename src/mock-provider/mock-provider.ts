@@ -264,6 +264,8 @@ export class MockProvider {
     for (let i = 0; i < pieces.length; i++) {
       if (closed) return;
       if (script.truncateAfterChunks !== undefined && i >= script.truncateAfterChunks) {
+        // Let what was written reach the wire first: destroy() discards unflushed data.
+        await sleep(20);
         res.destroy();
         return;
       }

@@ -176,7 +176,9 @@ export class Gateway {
     const finish = async (): Promise<void> => {
       clearTimeout(totalTimer);
       x.latencyMs = clock.monotonic() - t0;
-      if (config.policy === 'fail-closed' && !x.cancelled) {
+      // fail-closed promises no completed success whose event is not committed; refusals and
+      // errors are answered at once and their events take the spool/gap path like fail-open.
+      if (config.policy === 'fail-closed' && !x.cancelled && x.failure === null && (x.httpStatus ?? 500) < 400) {
         try {
           const event = await pipeline.commit(x);
           settle.fn?.(event);

@@ -16,6 +16,7 @@ import { loadPriceCatalog } from '../../src/pricing/catalog.js';
 import { estimateUsage } from '../../src/pricing/token-estimate.js';
 import { DiskSpool } from '../../src/writer/disk-spool.js';
 import type { GatewayConfig } from '../../src/proxy/gateway.js';
+import type { EventStore } from '../../src/store/event-store.js';
 
 /** Stores content as sent (the `full` content mode); for tests that check capture, not redaction. */
 export class FullContentRedactor implements Redactor {
@@ -47,6 +48,8 @@ export interface HarnessOptions {
   clock?: Clock;
   spool?: boolean;
   store?: SqliteEventStore;
+  /** Wraps the store the gateway writes to (outage tests); `Harness.store` stays the real one. */
+  wrapStore?: (store: EventStore) => EventStore;
 }
 
 export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
@@ -71,7 +74,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     },
     upstreamUrl,
     upstreamPolicy: policy,
-    store,
+    store: o.wrapStore ? o.wrapStore(store) : store,
     redactor: o.redactor ?? new FullContentRedactor(),
     pricer: createPricer(loadPriceCatalog()),
     estimateUsage,
