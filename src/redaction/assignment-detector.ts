@@ -93,6 +93,8 @@ function acceptsPassword(value: string): boolean {
   }
   if (other === 0 && (upper === 0 || lower === 0) && value.length < 12) return false;
   if (other === 0 && /pass(?:wor)?d|pwd/i.test(value)) return false;
+  // "password=password=…": another assignment, not a value.
+  if (/(?:passw|pwd)[^=:]*[=:]/i.test(value)) return false;
   return true;
 }
 

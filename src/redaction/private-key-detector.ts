@@ -42,7 +42,8 @@ export class PrivateKeyDetector implements Detector {
       let i = bodyStart;
       let material = 0;
       while (i < text.length && isBodyChar(text.charCodeAt(i))) {
-        if (text.startsWith('-----END', i)) break;
+        // Five dashes open the END line (or another BEGIN: then this body is empty).
+        if (text.startsWith(DASHES, i)) break;
         if (!isWhitespace(text.charCodeAt(i))) material++;
         i++;
       }
