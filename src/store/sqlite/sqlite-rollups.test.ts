@@ -1,0 +1,307 @@
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { blankEvent, type AuditEvent } from '../../core/audit-event.js';
+import { createCatalog, defaultCatalogPath, loadCatalogFile } from '../../pricing/catalog.js';
+import { createPricer } from '../../pricing/pricer.js';
+import {
+  bucketRanges,
+  createSqliteRollups,
+  DAY_MS,
+  HOUR_MS,
+  MINUTE_MS,
+  ROLLUP_DIMENSIONS,
+  type RollupDimension,
+  type RollupTotals,
+} from './sqlite-rollups.js';
+
+const pricer = createPricer(createCatalog(loadCatalogFile(defaultCatalogPath())));
+const T0 = Date.UTC(2026, 0, 5, 22, 17, 31);
+
+/** Deterministic pseudo-random numbers (tests must be reproducible). */
+function rng(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 1103515245 + 12345) & 0x7fffffff;
+    return s / 0x7fffffff;
+  };
+}
+
+function makeEvents(n: number, seed: number): AuditEvent[] {
+  const r = rng(seed);
+  const models = ['gpt-4.1', 'claude-sonnet-4-5-20250929', 'gemini-2.5-flash', 'deepseek-v3.2', 'no-price-model', null];
+  const out: AuditEvent[] = [];
+  let ts = T0;
+  for (let i = 0; i < n; i++) {
+    ts += Math.floor(r() * 90_000); // events over ~2 days
+    const e = blankEvent({ id: `e${i}`, timestamp: new Date(ts).toISOString(), source: 'gateway' });
+    e.model_used = models[Math.floor(r() * models.length)]!;
+    e.user_id = r() < 0.1 ? null : `u${Math.floor(r() * 7)}`;
+    e.session_id = r() < 0.1 ? null : `s${Math.floor(r() * 5)}`;
+    e.feature_name = r() < 0.2 ? null : `f${Math.floor(r() * 3)}`;
+    e.team = `t${Math.floor(r() * 2)}`;
+    e.api_key_id = `k${Math.floor(r() * 4)}`;
+    e.virtual_key_id = r() < 0.3 ? `vk${Math.floor(r() * 2)}` : null;
+    const kind = r();
+    if (kind < 0.1) {
+      e.status = 'SERVER_ERROR';
+      e.usage_source = 'none';
+    } else {
+      e.usage_source = kind < 0.3 ? 'estimated' : 'reported';
+      if (kind < 0.2) e.status = 'CANCELLED'; // interrupted stream, estimated usage
+      e.input_tokens = Math.floor(r() * 50_000);
+      e.cached_input_tokens = e.usage_source === 'reported' ? Math.floor(r() * e.input_tokens) : null;
+      e.output_tokens = Math.floor(r() * 4000);
+      e.reasoning_tokens = r() < 0.3 ? Math.floor(r() * e.output_tokens) : null;
+    }
+    pricer.price(e);
+    out.push(e);
+  }
+  return out;
+}
+
+function expectedTotals(events: readonly AuditEvent[]): RollupTotals {
+  const t: RollupTotals = {
+    requests: 0,
+    errors: 0,
+    input_tokens: 0,
+    output_tokens: 0,
+    cached_input_tokens: 0,
+    reasoning_tokens: 0,
+    estimated_requests: 0,
+    estimated_input_tokens: 0,
+    estimated_output_tokens: 0,
+    estimated_cost_micro_usd: 0,
+    cost_micro_usd: 0,
+    unpriced_requests: 0,
+  };
+  for (const e of events) {
+    const est = e.usage_source === 'estimated';
+    t.requests++;
+    if (e.status !== 'SUCCESS') t.errors++;
+    t.input_tokens += e.input_tokens ?? 0;
+    t.output_tokens += e.output_tokens ?? 0;
+    t.cached_input_tokens += e.cached_input_tokens ?? 0;
+    t.reasoning_tokens += e.reasoning_tokens ?? 0;
+    if (est) {
+      t.estimated_requests++;
+      t.estimated_input_tokens += e.input_tokens ?? 0;
+      t.estimated_output_tokens += e.output_tokens ?? 0;
+      t.estimated_cost_micro_usd += e.cost_micro_usd ?? 0;
+    }
+    if (e.cost_micro_usd === null) t.unpriced_requests++;
+    else t.cost_micro_usd += e.cost_micro_usd;
+  }
+  return t;
+}
+
+function keyOf(dim: RollupDimension, e: AuditEvent): string {
+  switch (dim) {
+    case 'all':
+      return '';
+    case 'key':
+      return e.virtual_key_id ?? e.api_key_id ?? '';
+    case 'user':
+      return e.user_id ?? '';
+    case 'feature':
+      return e.feature_name ?? '';
+    case 'model':
+      return e.model_used ?? e.model_requested ?? '';
+    case 'team':
+      return e.team ?? '';
+  }
+}
+
+function applyInBatches(db: Database.Database, events: readonly AuditEvent[], seed: number): ReturnType<typeof createSqliteRollups> {
+  const rollups = createSqliteRollups(db);
+  const tx = db.transaction((b: readonly AuditEvent[]) => rollups.applyRollups(b));
+  const r = rng(seed);
+  for (let i = 0; i < events.length; ) {
+    const size = 1 + Math.floor(r() * 40);
+    tx(events.slice(i, i + size));
+    i += size;
+  }
+  return rollups;
+}
+
+describe('bucketRanges', () => {
+  it('uses days in the middle, hours and minutes at the edges', () => {
+    const since = Date.UTC(2026, 0, 1, 22, 30);
+    const until = Date.UTC(2026, 0, 4, 1, 15);
+    expect(bucketRanges(since, until)).toEqual([
+      { granularity: 0, from: since, to: Date.UTC(2026, 0, 1, 23) },
+      { granularity: 1, from: Date.UTC(2026, 0, 1, 23), to: Date.UTC(2026, 0, 2) },
+      { granularity: 2, from: Date.UTC(2026, 0, 2), to: Date.UTC(2026, 0, 4) },
+      { granularity: 1, from: Date.UTC(2026, 0, 4), to: Date.UTC(2026, 0, 4, 1) },
+      { granularity: 0, from: Date.UTC(2026, 0, 4, 1), to: until },
+    ]);
+  });
+
+  it('aligns outward to the finest bucket of the dimension', () => {
+    expect(bucketRanges(Date.UTC(2026, 0, 1, 10, 30), Date.UTC(2026, 0, 1, 12, 10), HOUR_MS)).toEqual([
+      { granularity: 1, from: Date.UTC(2026, 0, 1, 10), to: Date.UTC(2026, 0, 1, 13) },
+    ]);
+    expect(bucketRanges(5, 5)).toEqual([]);
+    expect(bucketRanges(0, 1)).toEqual([{ granularity: 0, from: 0, to: MINUTE_MS }]);
+  });
+
+  it('does not use day buckets past the folded watermark', () => {
+    const ranges = bucketRanges(0, 3 * DAY_MS, MINUTE_MS, DAY_MS + 5 * HOUR_MS);
+    expect(ranges).toEqual([
+      { granularity: 2, from: 0, to: DAY_MS },
+      { granularity: 1, from: DAY_MS, to: 3 * DAY_MS },
+    ]);
+  });
+});
+
+describe('sqlite rollups', () => {
+  const events = makeEvents(3000, 7);
+  const all = [0, Date.UTC(2100, 0, 1)] as const;
+
+  it('report totals equal the sum of the events exactly, for every dimension (priced, unpriced, estimated)', () => {
+    const db = new Database(':memory:');
+    const rollups = applyInBatches(db, events, 11);
+    const expected = expectedTotals(events);
+    expect(expected.unpriced_requests).toBeGreaterThan(0);
+    expect(expected.estimated_requests).toBeGreaterThan(0);
+    for (const dim of ROLLUP_DIMENSIONS) {
+      const groups = rollups.groups(dim, ...all);
+      const keys = new Set(events.map((e) => keyOf(dim, e)));
+      expect(groups.map((g) => g.key).sort()).toEqual([...keys].sort());
+      for (const g of groups) {
+        const { key, ...totals } = g;
+        expect(totals, `${dim}=${key}`).toEqual(expectedTotals(events.filter((e) => keyOf(dim, e) === key)));
+      }
+    }
+    const days = rollups.days(...all);
+    for (const d of days) {
+      const { key, ...totals } = d;
+      expect(totals).toEqual(expectedTotals(events.filter((e) => e.timestamp.startsWith(key))));
+    }
+    expect(days.reduce((s, d) => s + d.cost_micro_usd, 0)).toBe(expected.cost_micro_usd);
+  });
+
+  it('gives the same answer for windows, at the dimension resolution', () => {
+    const db = new Database(':memory:');
+    const rollups = applyInBatches(db, events, 3);
+    const since = T0 + 7 * HOUR_MS + 13 * MINUTE_MS;
+    const until = T0 + 31 * HOUR_MS + 2 * MINUTE_MS;
+    const inMinuteWindow = (e: AuditEvent): boolean => {
+      const t = Date.parse(e.timestamp);
+      return t >= Math.floor(since / MINUTE_MS) * MINUTE_MS && t < Math.ceil(until / MINUTE_MS) * MINUTE_MS;
+    };
+    const inHourWindow = (e: AuditEvent): boolean => {
+      const t = Date.parse(e.timestamp);
+      return t >= Math.floor(since / HOUR_MS) * HOUR_MS && t < Math.ceil(until / HOUR_MS) * HOUR_MS;
+    };
+    const [total] = rollups.groups('all', since, until);
+    expect(total).toMatchObject(expectedTotals(events.filter(inMinuteWindow)));
+    const users = rollups.groups('user', since, until);
+    expect(users.reduce((s, g) => s + g.cost_micro_usd, 0)).toBe(expectedTotals(events.filter(inHourWindow)).cost_micro_usd);
+  });
+
+  it('does not depend on how events were batched', () => {
+    const a = applyInBatches(new Database(':memory:'), events, 1);
+    const b = applyInBatches(new Database(':memory:'), events, 99);
+    for (const dim of ROLLUP_DIMENSIONS) expect(a.groups(dim, ...all)).toEqual(b.groups(dim, ...all));
+    expect(a.sessions(...all).sort((x, y) => x.session_id.localeCompare(y.session_id))).toEqual(
+      b.sessions(...all).sort((x, y) => x.session_id.localeCompare(y.session_id)),
+    );
+  });
+
+  it('counts a late event (stamped in an hour already folded into its day)', () => {
+    const db = new Database(':memory:');
+    const rollups = createSqliteRollups(db);
+    const mk = (id: string, ts: number, cost: number): AuditEvent => ({
+      ...blankEvent({ id, timestamp: new Date(ts).toISOString(), source: 'gateway' }),
+      user_id: 'u',
+      cost_micro_usd: cost,
+    });
+    const day = Date.UTC(2026, 0, 10);
+    rollups.applyRollups([mk('a', day + 1 * HOUR_MS, 10)]);
+    rollups.applyRollups([mk('b', day + 5 * HOUR_MS, 20)]);
+    rollups.applyRollups([mk('c', day + 30 * HOUR_MS, 40)]); // folds day 10 entirely
+    rollups.applyRollups([mk('late', day + 2 * HOUR_MS, 100)]); // a long stream, written late
+    expect(rollups.groups('user', day, day + DAY_MS)).toMatchObject([{ key: 'u', cost_micro_usd: 130, requests: 3 }]);
+    expect(rollups.groups('user', day - DAY_MS, day + 3 * DAY_MS)).toMatchObject([{ key: 'u', cost_micro_usd: 170, requests: 4 }]);
+  });
+
+  it('rolls back with the transaction that failed', () => {
+    const db = new Database(':memory:');
+    const rollups = createSqliteRollups(db);
+    const e1 = makeEvents(50, 5);
+    expect(() =>
+      db.transaction(() => {
+        rollups.applyRollups(e1);
+        throw new Error('event insert failed');
+      })(),
+    ).toThrow('event insert failed');
+    expect(rollups.groups('all', ...all)).toEqual([]);
+    db.transaction(() => rollups.applyRollups(e1))();
+    expect(rollups.groups('all', ...all)[0]).toMatchObject({ requests: 50 });
+  });
+});
+
+describe('session growth', () => {
+  function session(inputs: (number | null)[], start = T0): AuditEvent[] {
+    return inputs.map((input, i) => ({
+      ...blankEvent({ id: `x${i}`, timestamp: new Date(start + i * 30_000).toISOString(), source: 'gateway' }),
+      session_id: 'leak',
+      input_tokens: input,
+      cost_micro_usd: 1,
+    }));
+  }
+
+  /** Reference: the growth numbers computed naively over the whole sequence. */
+  function reference(inputs: (number | null)[]) {
+    const xs = inputs.filter((x): x is number => x !== null);
+    let increases = 0;
+    let streak = 0;
+    let maxStreak = 0;
+    for (let i = 1; i < xs.length; i++) {
+      if (xs[i]! > xs[i - 1]!) {
+        increases++;
+        streak++;
+        maxStreak = Math.max(maxStreak, streak);
+      } else streak = 0;
+    }
+    return {
+      growth_requests: xs.length,
+      first_input_tokens: xs[0] ?? 0,
+      last_input_tokens: xs[xs.length - 1] ?? 0,
+      max_input_tokens: xs.length ? Math.max(...xs) : 0,
+      increases,
+      current_streak: streak,
+      max_streak: maxStreak,
+    };
+  }
+
+  it.each([
+    [[1000, 2000, 3000, 4000, 5000, 6000]],
+    [[5000, 4000, 3000]],
+    [[100, 200, 150, 300, 400, 500, 100, 200]],
+    [[null, 100, null, 200, 300, null]],
+    [[7, 7, 7, 8]],
+  ])('matches a naive count for %o under any batching', (inputs) => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const db = new Database(':memory:');
+      const rollups = createSqliteRollups(db);
+      const evs = session(inputs);
+      const r = rng(seed);
+      for (let i = 0; i < evs.length; ) {
+        const size = 1 + Math.floor(r() * 3);
+        rollups.applyRollups(evs.slice(i, i + size));
+        i += size;
+      }
+      const [row] = rollups.sessions(0, Date.UTC(2100, 0, 1));
+      expect(row).toMatchObject({ session_id: 'leak', requests: inputs.length, cost_micro_usd: inputs.length, ...reference(inputs) });
+    }
+  });
+
+  it('lists only sessions active in the window', () => {
+    const db = new Database(':memory:');
+    const rollups = createSqliteRollups(db);
+    rollups.applyRollups(session([1, 2, 3]));
+    expect(rollups.sessions(T0 + DAY_MS, T0 + 2 * DAY_MS)).toEqual([]);
+    expect(rollups.sessions(T0, T0 + 1)).toHaveLength(1);
+  });
+});
