@@ -1,0 +1,208 @@
+/**
+ * Writes a signed checkpoint of one chain every N events or every T ms, whichever comes first,
+ * and a heartbeat checkpoint every T ms when no event arrived, so that a verifier can tell "the
+ * log stopped here" from "the tail was cut off" (a deleted tail is older than the newest
+ * heartbeat). Each checkpoint goes to the CheckpointStore and to every witness.
+ *
+ * It must be fed events only after they are durably stored (the writer's "written" callback):
+ * a checkpoint may never cover an event that a crash could still lose.
+ */
+import type { AuditEvent } from '../core/audit-event.js';
+import type { Clock } from '../core/clock.js';
+import { TollgateError } from '../core/errors.js';
+import type { EventStore } from '../store/event-store.js';
+import { DEFAULT_ORIGIN_PREFIX, checkpointOrigin, openCheckpoint, signCheckpoint } from './checkpoint.js';
+import type { CheckpointStore, StoredCheckpoint } from './checkpoint-store.js';
+import { CompactRange, EventLeafHasher } from './merkle.js';
+import type { SigningKey } from './signing-key.js';
+import type { Witness } from './witness.js';
+
+export interface CheckpointWriterOptions {
+  chainId: string;
+  key: SigningKey;
+  store: CheckpointStore;
+  clock: Clock;
+  /** Checkpoint after this many new events (default 1000). */
+  everyEvents?: number;
+  /** Checkpoint (or heartbeat) after this much time (default 60 000 ms). */
+  everyMs?: number;
+  /** First part of the checkpoint origin (default `tollgate`): origin = `<prefix>/<chain id>`. */
+  originPrefix?: string;
+  witnesses?: readonly Witness[];
+  /** Failures of the store or a witness; checkpointing goes on. Never receives key material. */
+  onError?: (err: unknown) => void;
+}
+
+/** Counters for /metrics and tests. */
+export interface CheckpointWriterStats {
+  checkpoints: number;
+  heartbeats: number;
+  failures: number;
+  treeSize: number;
+}
+
+export class CheckpointWriter {
+  private range: CompactRange;
+  private readonly leafHasher = new EventLeafHasher();
+  private lastCheckpointSize = -1;
+  private lastCheckpointMs: number;
+  private pending: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | null = null;
+  private broken = false;
+  private readonly stats: CheckpointWriterStats = { checkpoints: 0, heartbeats: 0, failures: 0, treeSize: 0 };
+  private readonly everyEvents: number;
+  private readonly everyMs: number;
+  private readonly origin: string;
+
+  private constructor(
+    private readonly options: CheckpointWriterOptions,
+    range: CompactRange,
+    lastCheckpoint: { size: number; ms: number } | null,
+  ) {
+    this.range = range;
+    this.everyEvents = options.everyEvents ?? 1000;
+    this.everyMs = options.everyMs ?? 60_000;
+    this.origin = checkpointOrigin(options.chainId, options.originPrefix ?? DEFAULT_ORIGIN_PREFIX);
+    this.lastCheckpointSize = lastCheckpoint?.size ?? -1;
+    this.lastCheckpointMs = lastCheckpoint?.ms ?? options.clock.now();
+    this.stats.treeSize = range.size;
+  }
+
+  /** A writer for a new, empty chain. */
+  static forNewChain(options: CheckpointWriterOptions): CheckpointWriter {
+    return new CheckpointWriter(options, new CompactRange(), null);
+  }
+
+  /**
+   * A writer that continues a stored chain: starts from the newest stored checkpoint's frontier
+   * (after checking it against the checkpoint's signed root) and reads the events written after
+   * it, checking their links, so it never signs over a chain that was broken meanwhile.
+   */
+  static async resume(options: CheckpointWriterOptions, events: EventStore): Promise<CheckpointWriter> {
+    const latest = await options.store.latest(options.chainId);
+    let range = new CompactRange();
+    let last: { size: number; ms: number } | null = null;
+    if (latest?.frontier) {
+      const opened = openCheckpoint(latest.note, [options.key.verifier()]);
+      const candidate = new CompactRange(latest.tree_size, latest.frontier.map((h) => Buffer.from(h, 'hex')));
+      if (opened.ok && opened.checkpoint.treeSize === latest.tree_size && candidate.root().equals(opened.checkpoint.rootHash)) {
+        range = candidate;
+        last = { size: latest.tree_size, ms: latest.created_ms };
+      }
+    }
+    const writer = new CheckpointWriter(options, range, last);
+    let prevHash: string | null = null;
+    for await (const e of events.iterateChain(options.chainId, range.size + 1)) {
+      if (e.seq !== writer.range.size + 1 || e.hash === null || (prevHash !== null && e.prev_hash !== prevHash)) {
+        throw new TollgateError('TG_ERR_INTEGRITY_BROKEN', { chain_id: options.chainId, seq: e.seq });
+      }
+      writer.range.append(writer.leafHasher.hash(e.hash));
+      prevHash = e.hash;
+    }
+    writer.stats.treeSize = writer.range.size;
+    return writer;
+  }
+
+  /** Current tree size (events covered by the in-memory tree). */
+  get treeSize(): number {
+    return this.range.size;
+  }
+
+  /**
+   * Adds events that are now durably stored, in seq order. Events of other chains are ignored.
+   * Never throws: a gap in seq (a bug upstream) is reported through onError and stops this writer.
+   */
+  recordWritten(events: readonly AuditEvent[]): void {
+    if (this.broken) return;
+    for (const e of events) {
+      if (e.chain_id !== this.options.chainId) continue;
+      if (e.seq !== this.range.size + 1 || e.hash === null) {
+        this.broken = true;
+        this.report(new TollgateError('TG_ERR_INTEGRITY_CHAIN_STATE', { chain_id: this.options.chainId, seq: e.seq, expected: this.range.size + 1 }));
+        return;
+      }
+      this.range.append(this.leafHasher.hash(e.hash));
+    }
+    this.stats.treeSize = this.range.size;
+    if (this.range.size - Math.max(this.lastCheckpointSize, 0) >= this.everyEvents) void this.enqueue(false);
+  }
+
+  /** Time check: writes a checkpoint, or a heartbeat when idle, once `everyMs` has passed. */
+  tick(): Promise<void> {
+    if (this.options.clock.now() - this.lastCheckpointMs >= this.everyMs) void this.enqueue(this.range.size === this.lastCheckpointSize);
+    return this.pending;
+  }
+
+  /** Writes a checkpoint of the current tree now and resolves with it once stored. */
+  async checkpointNow(): Promise<StoredCheckpoint | null> {
+    return this.enqueue(this.range.size === this.lastCheckpointSize);
+  }
+
+  /** Resolves once every checkpoint requested so far was handled. */
+  flush(): Promise<void> {
+    return this.pending;
+  }
+
+  /** Calls `tick` on a timer (unref'd, so it never keeps the process alive). */
+  start(intervalMs = Math.min(this.everyMs, 1000)): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.tick(), intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the timer and writes a final checkpoint so the tail is covered. */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (this.range.size !== this.lastCheckpointSize) await this.checkpointNow();
+    await this.pending;
+  }
+
+  getStats(): CheckpointWriterStats {
+    return { ...this.stats };
+  }
+
+  private enqueue(heartbeat: boolean): Promise<StoredCheckpoint | null> {
+    if (this.broken) return Promise.resolve(null);
+    const now = this.options.clock.now();
+    const checkpoint: StoredCheckpoint = {
+      chain_id: this.options.chainId,
+      tree_size: this.range.size,
+      created_ms: now,
+      note: signCheckpoint({ origin: this.origin, treeSize: this.range.size, rootHash: this.range.root(), timeMs: now }, [this.options.key]),
+      frontier: this.range.frontier().map((h) => h.toString('hex')),
+    };
+    // Counted as written when requested, so bursts do not queue one checkpoint per event.
+    this.lastCheckpointSize = this.range.size;
+    this.lastCheckpointMs = now;
+    const done = this.pending.then(async () => {
+      try {
+        await this.options.store.append(checkpoint);
+        if (heartbeat) this.stats.heartbeats += 1;
+        else this.stats.checkpoints += 1;
+      } catch (err) {
+        this.report(err);
+        return null;
+      }
+      for (const w of this.options.witnesses ?? []) {
+        try {
+          await w.submit(checkpoint);
+        } catch (err) {
+          this.report(err);
+        }
+      }
+      return checkpoint;
+    });
+    this.pending = done.then(() => undefined);
+    return done;
+  }
+
+  private report(err: unknown): void {
+    this.stats.failures += 1;
+    try {
+      this.options.onError?.(err);
+    } catch {
+      // The callback must not break checkpointing.
+    }
+  }
+}

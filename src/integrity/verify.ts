@@ -1,0 +1,487 @@
+/**
+ * `tollgate verify`: recomputes every event hash, checks seq continuity and prev links,
+ * rebuilds the RFC 6962 tree and compares its root with every signed checkpoint (from the store
+ * and from witnesses), and checks the checkpoint signatures against the known verifier keys.
+ * The report names the first bad event of each chain and the kind of damage.
+ */
+import type { AuditEvent } from '../core/audit-event.js';
+import type { Clock } from '../core/clock.js';
+import { TollgateError } from '../core/errors.js';
+import type { EventStore } from '../store/event-store.js';
+import { eventHash } from './canonical-json.js';
+import { DEFAULT_ORIGIN_PREFIX, checkpointOrigin, openCheckpoint, type Checkpoint } from './checkpoint.js';
+import type { CheckpointStore } from './checkpoint-store.js';
+import { GENESIS_PREV_HASH } from './hash-chain.js';
+import { CompactRange, EventLeafHasher } from './merkle.js';
+import type { NoteVerifier } from './signed-note.js';
+
+/** What went wrong, from the point of view of the chain. */
+export type DamageKind =
+  /** an event's content, hash, seq or link was changed */
+  | 'modified'
+  /** an event is missing from the middle of the chain */
+  | 'deleted'
+  /** an extra event that the chain never had */
+  | 'inserted'
+  /** events are intact but in the wrong positions (seq values exchanged) */
+  | 'reordered'
+  /** the chain ends before a signed checkpoint says it should */
+  | 'truncated'
+  /** a checkpoint whose signature does not verify, is by an unknown key, or names another log */
+  | 'checkpoint_forged'
+  /** a checkpoint a witness holds is gone from the store, or checkpoints stopped coming */
+  | 'checkpoint_missing';
+
+export interface Damage {
+  kind: DamageKind;
+  chain_id: string;
+  /**
+   * The chain position (expected seq) where verification first fails: the changed, missing,
+   * extra or misplaced event; for checkpoint damage, null.
+   */
+  seq: number | null;
+  /** Id of the stored event found at that position (for `deleted`, the event after the gap); null if none. */
+  event_id: string | null;
+  /** For checkpoint damage and root mismatches: the tree size of the checkpoint concerned. */
+  checkpoint_size: number | null;
+  /** One line for people; ids and sizes only, never content. */
+  detail: string;
+}
+
+export interface ChainVerifyReport {
+  chain_id: string;
+  ok: boolean;
+  /** Events whose hash was recomputed (after `--from`, only those after the trusted checkpoint). */
+  events_checked: number;
+  /** Events in the verified chain (tree size reached). */
+  tree_size: number;
+  /** Base64 RFC 6962 root at `tree_size`, when the chain verified up to there. */
+  root_hash: string | null;
+  checkpoints_checked: number;
+  /** Newest checkpoint that verified, to keep as the `--from` point of a later run. */
+  latest_checkpoint: { tree_size: number; time: string | null; note: string } | null;
+  damage: Damage | null;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  chains: ChainVerifyReport[];
+  events_checked: number;
+  checkpoints_checked: number;
+  /** The damage of the first damaged chain (chains in id order), or null. */
+  first_damage: Damage | null;
+  duration_ms: number;
+}
+
+export interface VerifyProgress {
+  chain_id: string;
+  events: number;
+  /** Events the store says the chain has, when known. */
+  total: number | null;
+}
+
+/** A checkpoint note held by a witness (see witness.ts `readWitnessFile`). */
+export interface WitnessNote {
+  chain_id?: string;
+  note: string;
+}
+
+export interface VerifyOptions {
+  /** A trusted checkpoint note: its chain is verified from there on (see docs/integrity.md). */
+  from?: string;
+  /** Only this chain. */
+  chainId?: string;
+  /** Checkpoints from witnesses: they must be in the store, and they bound the chain's length. */
+  witnessNotes?: readonly WitnessNote[];
+  /** Checkpoint origin prefix (default `tollgate`). */
+  originPrefix?: string;
+  /** Called every `progressEvery` events and at the end of each chain. */
+  onProgress?: (progress: VerifyProgress) => void;
+  progressEvery?: number;
+  /**
+   * With a clock: a chain whose newest valid checkpoint is older than this is reported as
+   * `checkpoint_missing` (heartbeats stopped, or recent checkpoints were deleted).
+   */
+  maxCheckpointAgeMs?: number;
+  clock?: Clock;
+  /** Rows read per page from the store. */
+  pageSize?: number;
+}
+
+interface ValidCheckpoint {
+  checkpoint: Checkpoint;
+  note: string;
+  fromWitness: boolean;
+}
+
+interface ChainCheckpoints {
+  /** Valid checkpoints by tree size, ascending (deduplicated on size + root). */
+  valid: ValidCheckpoint[];
+  /** Damage found in the checkpoints themselves, positioned by tree size. */
+  problems: { size: number; damage: Damage }[];
+  checked: number;
+}
+
+/** Internal: the row at which a chain first failed, for the cross-chain pass. */
+interface FailureContext {
+  expectedSeq: number;
+  prevHash: string;
+  row: AuditEvent | null;
+}
+
+/**
+ * Verifies every chain in `events` (or `options.chainId`) against the checkpoints in
+ * `checkpoints` and `options.witnessNotes`, trusting only signatures by `keys`.
+ */
+export async function verifyChains(
+  events: EventStore,
+  checkpoints: CheckpointStore,
+  keys: readonly NoteVerifier[],
+  options: VerifyOptions = {},
+): Promise<VerifyReport> {
+  const started = performance.now();
+  const prefix = options.originPrefix ?? DEFAULT_ORIGIN_PREFIX;
+  const heads = await events.chains();
+  const totals = new Map(heads.map((h) => [h.chain_id, h.count]));
+  const witnessByChain = new Map<string, string[]>();
+  for (const w of options.witnessNotes ?? []) {
+    const id = w.chain_id ?? chainIdFromNote(w.note, prefix);
+    if (id === null) continue;
+    const list = witnessByChain.get(id) ?? [];
+    list.push(w.note);
+    witnessByChain.set(id, list);
+  }
+  let from: { chainId: string; checkpoint: Checkpoint } | null = null;
+  if (options.from !== undefined) {
+    const opened = openCheckpoint(options.from, keys);
+    const id = opened.checkpoint ? chainIdFromOrigin(opened.checkpoint.origin, prefix) : null;
+    if (!opened.ok || id === null) throw new TollgateError('TG_ERR_INTEGRITY_NOTE_INVALID', { reason: `--from checkpoint ${opened.ok ? 'origin' : opened.reason}` });
+    from = { chainId: id, checkpoint: opened.checkpoint };
+  }
+  const ids = new Set<string>([...heads.map((h) => h.chain_id), ...(await checkpoints.chains()), ...witnessByChain.keys()]);
+  const chainIds = [...ids].filter((id) => options.chainId === undefined || id === options.chainId).sort();
+
+  const reports: ChainVerifyReport[] = [];
+  const failures = new Map<string, FailureContext>();
+  for (const chainId of chainIds) {
+    const cps = await loadCheckpoints(chainId, checkpoints, witnessByChain.get(chainId) ?? [], keys, prefix);
+    const { report, failure } = await verifyOneChain(events, chainId, cps, options, totals.get(chainId) ?? null, from?.chainId === chainId ? from.checkpoint : null);
+    reports.push(report);
+    if (failure) failures.set(chainId, failure);
+  }
+  reclassifyMovedEvents(reports, failures);
+
+  const first = reports.find((r) => r.damage !== null)?.damage ?? null;
+  return {
+    ok: reports.every((r) => r.ok),
+    chains: reports,
+    events_checked: reports.reduce((n, r) => n + r.events_checked, 0),
+    checkpoints_checked: reports.reduce((n, r) => n + r.checkpoints_checked, 0),
+    first_damage: first,
+    duration_ms: Math.round(performance.now() - started),
+  };
+}
+
+function chainIdFromOrigin(origin: string, prefix: string): string | null {
+  return origin.startsWith(prefix + '/') && origin.length > prefix.length + 1 ? origin.slice(prefix.length + 1) : null;
+}
+
+function chainIdFromNote(note: string, prefix: string): string | null {
+  const nl = note.indexOf('\n');
+  return nl > 0 ? chainIdFromOrigin(note.slice(0, nl), prefix) : null;
+}
+
+async function loadCheckpoints(
+  chainId: string,
+  store: CheckpointStore,
+  witnessNotes: readonly string[],
+  keys: readonly NoteVerifier[],
+  prefix: string,
+): Promise<ChainCheckpoints> {
+  const origin = checkpointOrigin(chainId, prefix);
+  const stored = await store.list(chainId);
+  const storedNotes = new Set(stored.map((s) => s.note));
+  const valid: ValidCheckpoint[] = [];
+  const problems: ChainCheckpoints['problems'] = [];
+  const consider = (note: string, fallbackSize: number | null, fromWitness: boolean): void => {
+    const opened = openCheckpoint(note, keys);
+    const size = opened.checkpoint?.treeSize ?? fallbackSize ?? 0;
+    const where = fromWitness ? 'witness checkpoint' : 'checkpoint';
+    const forged = (why: string): void => {
+      problems.push({
+        size,
+        damage: { kind: 'checkpoint_forged', chain_id: chainId, seq: null, event_id: null, checkpoint_size: size, detail: `${where} at tree size ${size}: ${why}` },
+      });
+    };
+    if (!opened.ok) {
+      forged(
+        opened.reason === 'unknown_key'
+          ? 'not signed by any known key'
+          : opened.reason === 'bad_signature'
+            ? 'signature does not verify'
+            : 'malformed note',
+      );
+      return;
+    }
+    if (opened.checkpoint.origin !== origin) {
+      forged('signed for another log (origin mismatch)');
+      return;
+    }
+    if (fromWitness && !storedNotes.has(note)) {
+      problems.push({
+        size,
+        damage: {
+          kind: 'checkpoint_missing',
+          chain_id: chainId,
+          seq: null,
+          event_id: null,
+          checkpoint_size: size,
+          detail: `the witness holds a checkpoint at tree size ${size} that the store does not`,
+        },
+      });
+    }
+    valid.push({ checkpoint: opened.checkpoint, note, fromWitness });
+  };
+  for (const s of stored) consider(s.note, s.tree_size, false);
+  for (const n of witnessNotes) consider(n, null, true);
+  valid.sort((a, b) => a.checkpoint.treeSize - b.checkpoint.treeSize);
+  problems.sort((a, b) => a.size - b.size);
+  return { valid, problems, checked: stored.length + witnessNotes.length };
+}
+
+async function verifyOneChain(
+  events: EventStore,
+  chainId: string,
+  cps: ChainCheckpoints,
+  options: VerifyOptions,
+  total: number | null,
+  trusted: Checkpoint | null,
+): Promise<{ report: ChainVerifyReport; failure: FailureContext | null }> {
+  const leafHasher = new EventLeafHasher();
+  let range = new CompactRange();
+  let expected = 1;
+  let prev = GENESIS_PREV_HASH;
+  let checked = 0;
+  let eventDamage: Damage | null = null;
+  let failure: FailureContext | null = null;
+  const progressEvery = options.progressEvery ?? 100_000;
+  const pageSize = options.pageSize ?? 5000;
+
+  // Checkpoints are compared when the tree reaches their size.
+  const valid = cps.valid;
+  let next = 0;
+  let lastMatched: ValidCheckpoint | null = null;
+  let rootDamage: Damage | null = null;
+  const compareAt = (size: number): void => {
+    if (rootDamage) return;
+    while (next < valid.length && valid[next]!.checkpoint.treeSize <= size) {
+      const cp = valid[next]!;
+      if (cp.checkpoint.treeSize === size) {
+        if (range.root().equals(cp.checkpoint.rootHash)) lastMatched = cp;
+        else {
+          const after = lastMatched ? lastMatched.checkpoint.treeSize : trusted ? trusted.treeSize : 0;
+          rootDamage = {
+            kind: 'modified',
+            chain_id: chainId,
+            seq: after + 1,
+            event_id: null,
+            checkpoint_size: size,
+            detail: `events ${after + 1}..${size} were rewritten consistently, but the tree root differs from the signed checkpoint at tree size ${size}`,
+          };
+          return;
+        }
+      }
+      next++;
+    }
+  };
+  compareAt(0);
+
+  if (trusted) {
+    // --from: the prefix is checked against the trusted root from the stored hashes alone.
+    const prefix = new CompactRange();
+    let lastHash = GENESIS_PREV_HASH;
+    let okPrefix = true;
+    for await (const e of events.iterateChain(chainId, 1, pageSize)) {
+      if (prefix.size === trusted.treeSize) break;
+      if (e.seq !== prefix.size + 1 || typeof e.hash !== 'string' || !/^[0-9a-f]{64}$/.test(e.hash)) {
+        okPrefix = false;
+        break;
+      }
+      prefix.append(leafHasher.hash(e.hash));
+      lastHash = e.hash;
+    }
+    if (okPrefix && prefix.size === trusted.treeSize && prefix.root().equals(trusted.rootHash)) {
+      range = prefix;
+      expected = trusted.treeSize + 1;
+      prev = lastHash;
+      while (next < valid.length && valid[next]!.checkpoint.treeSize <= trusted.treeSize) next++;
+    }
+    // Otherwise the prefix changed since the trusted checkpoint: verify everything to find where.
+  }
+
+  let diagnosing: Diagnosis | null = null;
+  let lastId: string | null = null;
+  let lastPrev: string | null = null;
+  for await (const e of events.iterateChain(chainId, expected, pageSize)) {
+    if (diagnosing) {
+      if (diagnosing.candidate === null && e.prev_hash === prev) diagnosing.candidate = e;
+      if (!diagnosing.rowHasSuccessor && diagnosing.row.hash !== null && e.prev_hash === diagnosing.row.hash) diagnosing.rowHasSuccessor = true;
+      continue;
+    }
+    checked++;
+    if (e.seq === expected && e.prev_hash === prev && e.hash !== null && eventHash(e) === e.hash) {
+      range.append(leafHasher.hash(e.hash));
+      lastId = e.id;
+      lastPrev = e.prev_hash;
+      prev = e.hash;
+      expected++;
+      if (next < valid.length && valid[next]!.checkpoint.treeSize === range.size) compareAt(range.size);
+      if (rootDamage) break;
+      if (options.onProgress && checked % progressEvery === 0) options.onProgress({ chain_id: chainId, events: checked, total });
+      continue;
+    }
+    diagnosing = { row: e, candidate: e.prev_hash === prev ? e : null, rowHasSuccessor: false, lastId, lastPrev };
+  }
+  if (diagnosing) {
+    eventDamage = classify(chainId, diagnosing, expected);
+    failure = { expectedSeq: expected, prevHash: prev, row: diagnosing.row };
+  } else if (!rootDamage) {
+    const longest = valid.length > 0 ? valid[valid.length - 1]! : null;
+    if (longest && longest.checkpoint.treeSize > range.size) {
+      eventDamage = {
+        kind: 'truncated',
+        chain_id: chainId,
+        seq: range.size + 1,
+        event_id: null,
+        checkpoint_size: longest.checkpoint.treeSize,
+        detail: `the chain ends at seq ${range.size} but a signed ${longest.fromWitness ? 'witness ' : ''}checkpoint covers ${longest.checkpoint.treeSize} events`,
+      };
+      failure = { expectedSeq: expected, prevHash: prev, row: null };
+    }
+  }
+  options.onProgress?.({ chain_id: chainId, events: checked, total });
+
+  // The first damage in chain order: event damage at seq s comes before checkpoint damage at
+  // tree size >= s; checkpoint damage at a smaller size comes first.
+  const candidates: { pos: number; damage: Damage }[] = [];
+  if (eventDamage) candidates.push({ pos: eventDamage.seq! - 0.5, damage: eventDamage });
+  if (rootDamage) {
+    const rd: Damage = rootDamage;
+    candidates.push({ pos: rd.checkpoint_size!, damage: rd });
+  }
+  for (const p of cps.problems) candidates.push({ pos: p.size, damage: p.damage });
+  const stale = staleness(chainId, lastMatched ?? (valid.length > 0 ? valid[valid.length - 1]! : null), options, range.size);
+  if (stale) candidates.push({ pos: Number.MAX_SAFE_INTEGER, damage: stale });
+  candidates.sort((a, b) => a.pos - b.pos);
+  const damage = candidates[0]?.damage ?? null;
+
+  // Assigned inside compareAt; TypeScript does not see closure writes.
+  const latest = lastMatched as ValidCheckpoint | null;
+  const intactUpTo = damage === null;
+  return {
+    report: {
+      chain_id: chainId,
+      ok: intactUpTo,
+      events_checked: checked - (diagnosing ? 1 : 0),
+      tree_size: range.size,
+      root_hash: intactUpTo ? range.root().toString('base64') : null,
+      checkpoints_checked: cps.checked,
+      latest_checkpoint: latest
+        ? {
+            tree_size: latest.checkpoint.treeSize,
+            time: latest.checkpoint.timeMs === null ? null : new Date(latest.checkpoint.timeMs).toISOString(),
+            note: latest.note,
+          }
+        : null,
+      damage,
+    },
+    failure: damage === eventDamage ? failure : null,
+  };
+}
+
+function staleness(chainId: string, newest: ValidCheckpoint | null, options: VerifyOptions, size: number): Damage | null {
+  if (options.maxCheckpointAgeMs === undefined || !options.clock) return null;
+  const now = options.clock.now();
+  const t = newest?.checkpoint.timeMs ?? null;
+  if (t !== null && now - t <= options.maxCheckpointAgeMs) return null;
+  if (newest === null && size === 0) return null;
+  return {
+    kind: 'checkpoint_missing',
+    chain_id: chainId,
+    seq: null,
+    event_id: null,
+    checkpoint_size: newest?.checkpoint.treeSize ?? null,
+    detail:
+      newest === null
+        ? 'the chain has events but no valid checkpoint'
+        : `the newest valid checkpoint (tree size ${newest.checkpoint.treeSize}) is older than ${options.maxCheckpointAgeMs} ms: heartbeats stopped or checkpoints were removed`,
+  };
+}
+
+/** What the verifier saw from the first failing row to the end of the chain. */
+interface Diagnosis {
+  /** The first row that failed. */
+  row: AuditEvent;
+  /** The first row from there on that links to the last good hash (the event that belongs here). */
+  candidate: AuditEvent | null;
+  /** Whether a later row links to the failing row's hash. */
+  rowHasSuccessor: boolean;
+  /** Id and prev_hash of the last event accepted before the failure. */
+  lastId: string | null;
+  lastPrev: string | null;
+}
+
+/** Names the damage at the first failing row (expected seq `e`, last good hash `ph`). */
+function classify(chainId: string, d: Diagnosis, e: number): Damage {
+  const { row: r, candidate: c } = d;
+  const at = (kind: DamageKind, detail: string): Damage => ({ kind, chain_id: chainId, seq: e, event_id: r.id ?? null, checkpoint_size: null, detail });
+  const rSeq = typeof r.seq === 'number' ? r.seq : null;
+  if (rSeq === e - 1 && c === null && d.rowHasSuccessor && r.prev_hash === d.lastPrev && r.hash !== null && eventHash(r) === r.hash) {
+    // Two valid events claim seq e-1 with the same predecessor; the chain continues from this
+    // one, so the one accepted before it was the extra.
+    return { kind: 'inserted', chain_id: chainId, seq: e - 1, event_id: d.lastId, checkpoint_size: null, detail: `an extra event with seq ${e - 1} stands before event ${e - 1}` };
+  }
+  if (c === r) {
+    // The row links to the last good event, so it is the right event, changed.
+    return at('modified', rSeq === e ? `event ${e}: recomputed hash differs from the stored hash` : `event ${e}: its seq was changed to ${rSeq}`);
+  }
+  if (rSeq === null || rSeq < e) return at('inserted', `an extra event with seq ${rSeq} follows event ${e - 1}`);
+  if (c !== null) {
+    if (c.seq === e) return at('inserted', `an extra event with seq ${rSeq} stands before event ${e}`);
+    if (c.hash !== null && eventHash({ ...c, seq: e }) === c.hash) {
+      return rSeq === e
+        ? at('reordered', `event ${e} was moved to seq ${c.seq} and another event put in its place`)
+        : at('modified', `event ${e}: its seq was changed to ${c.seq}`);
+    }
+    return at('modified', `event ${e} was changed and moved to seq ${c.seq}`);
+  }
+  if (rSeq > e) return at('deleted', `event ${e}${rSeq > e + 1 ? `..${rSeq - 1}` : ''} is missing`);
+  return at('modified', `event ${e}: its link or content was changed`);
+}
+
+/**
+ * An event whose chain_id was changed leaves its own chain (which then looks like a deletion) and
+ * starts a bogus chain of its own. Recognise the pair and report a modification instead.
+ */
+function reclassifyMovedEvents(reports: ChainVerifyReport[], failures: Map<string, FailureContext>): void {
+  for (const rep of reports) {
+    if (rep.damage?.kind !== 'deleted' && rep.damage?.kind !== 'truncated') continue;
+    const f = failures.get(rep.chain_id);
+    if (!f) continue;
+    for (const other of reports) {
+      const g = failures.get(other.chain_id);
+      const row = g?.row;
+      if (other === rep || !row || row.prev_hash !== f.prevHash || row.seq !== f.expectedSeq || row.hash === null) continue;
+      if (eventHash({ ...row, chain_id: rep.chain_id }) !== row.hash) continue;
+      rep.damage = {
+        kind: 'modified',
+        chain_id: rep.chain_id,
+        seq: f.expectedSeq,
+        event_id: row.id,
+        checkpoint_size: null,
+        detail: `event ${f.expectedSeq}: its chain_id was changed (it now appears in another chain)`,
+      };
+      other.damage = { ...rep.damage, chain_id: other.chain_id, detail: `contains event ${row.id} moved from chain ${rep.chain_id}` };
+    }
+  }
+}
