@@ -1,6 +1,7 @@
 /**
- * Redaction types that name a credential. The content rules fire on these; personal data types
- * (`email`, `phone`, `credit_card`, `iban`, `ip_address`, `us_ssn`, …) are sensitive but are not
+ * Redaction types that name a credential (the secret types of src/redaction/detector.ts plus a
+ * few a custom redactor may report; kept here so detection does not depend on redaction). The content rules fire on these; personal data types
+ * (`email`, `phone`, `credit_card`, `iban`, `ipv4`, `ipv6`, `ssn`, …) are sensitive but are not
  * secrets and raise no alert.
  */
 export const SECRET_REDACTION_TYPES: readonly string[] = [
@@ -15,5 +16,7 @@ export const SECRET_REDACTION_TYPES: readonly string[] = [
   'jwt',
   'private_key',
   'db_connection_string',
+  'db_password',
+  'password',
   'generic_secret',
 ];
