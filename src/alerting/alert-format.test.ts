@@ -16,6 +16,6 @@ describe('alert formatters', () => {
 
   it('prints one JSON object per line', () => {
     const out = formatAlertsJsonLines([sampleAlert(), sampleAlert()]).split('\n');
-    expect(out.map((l) => JSON.parse(l).rule_id)).toEqual(['auth.repeated-failures', 'auth.repeated-failures']);
+    expect(out.map((l) => (JSON.parse(l) as { rule_id: string }).rule_id)).toEqual(['auth.repeated-failures', 'auth.repeated-failures']);
   });
 });
