@@ -24,7 +24,7 @@ export interface CreateGatewayOptions {
   listeners?: Array<(event: AuditEvent) => void>;
   policy: RequestPolicy;
   clock: Clock;
-  writer: { maxQueue: number; batchSize: number; spool?: DiskSpool };
+  writer: { maxQueue: number; batchSize: number; flushDelayMs?: number; spool?: DiskSpool };
   routes?: MountedRoute[];
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   onGap?: (gap: WriterGap) => void;
@@ -54,6 +54,7 @@ export async function createGateway(o: CreateGatewayOptions): Promise<TollgateGa
     policy: o.config.policy,
     maxQueue: o.writer.maxQueue,
     batchSize: o.writer.batchSize,
+    flushDelayMs: o.writer.flushDelayMs ?? 0,
     ...(o.writer.spool ? { spool: o.writer.spool } : {}),
     onStoreError: (err) => o.log?.('store unavailable', { err: err instanceof Error ? err.name : 'unknown' }),
     ...(o.onGap ? { onGap: o.onGap } : {}),

@@ -90,6 +90,7 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
     writer: {
       maxQueue: config.writer.max_queue,
       batchSize: config.writer.batch_size,
+      flushDelayMs: config.writer.flush_delay_ms,
       spool: new DiskSpool(join(dir, `spool-${instanceId}.jsonl`), config.spool.max_bytes),
     },
     routes: o.routes ?? [],

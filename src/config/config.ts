@@ -20,7 +20,7 @@ export interface TollgateConfig {
   instance_id: string | null;
   timeouts: { connect_ms: number; first_byte_ms: number; idle_ms: number; total_ms: number };
   retry: { max_retries: number; base_delay_ms: number; max_delay_ms: number; max_retry_after_ms: number };
-  writer: { max_queue: number; batch_size: number };
+  writer: { max_queue: number; batch_size: number; flush_delay_ms: number };
   spool: { max_bytes: number };
   content: { mode: ContentMode; detectors: Record<string, boolean> };
   prices: { override_path: string | null };
@@ -39,7 +39,7 @@ export const DEFAULT_CONFIG: TollgateConfig = {
   instance_id: null,
   timeouts: { connect_ms: 5_000, first_byte_ms: 60_000, idle_ms: 30_000, total_ms: 600_000 },
   retry: { max_retries: 2, base_delay_ms: 250, max_delay_ms: 8_000, max_retry_after_ms: 20_000 },
-  writer: { max_queue: 50_000, batch_size: 512 },
+  writer: { max_queue: 50_000, batch_size: 512, flush_delay_ms: 10 },
   spool: { max_bytes: 256 * 1024 * 1024 },
   content: { mode: 'redacted', detectors: {} },
   prices: { override_path: null },

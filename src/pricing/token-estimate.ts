@@ -8,7 +8,19 @@
  * The flattened prompt carries no per-message framing, so chat overhead (a few tokens per
  * message) is not counted; the estimate errs low by that much.
  */
-import { countTokens } from 'gpt-tokenizer';
+import { createRequire } from 'node:module';
+
+const requireCjs = createRequire(import.meta.url);
+let tokenCounter: ((text: string) => number) | null = null;
+
+/**
+ * The BPE tables weigh ~65 MB of memory; most gateways never need them (providers report usage),
+ * so they load on the first estimate rather than at start-up.
+ */
+function countTokens(text: string): number {
+  tokenCounter ??= (requireCjs('gpt-tokenizer') as typeof import('gpt-tokenizer')).countTokens;
+  return tokenCounter(text);
+}
 
 /**
  * Above this many characters the text is counted as ceil(chars / 4) instead of tokenized:

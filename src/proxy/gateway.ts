@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomBytes } from 'node:crypto';
 import type { AuditEvent } from '../core/audit-event.js';
 import type { Clock } from '../core/clock.js';
 import { ERROR_CATALOG, errorBody, TollgateError, type ErrorCode } from '../core/errors.js';
@@ -142,7 +141,8 @@ export class Gateway {
     x.provider = config.provider;
     x.requestId = cleanHeaderValue(req.headers['x-request-id']) ?? x.eventId;
     x.trace = parseTraceparent(req.headers.traceparent as string | undefined);
-    x.spanId = randomBytes(8).toString('hex');
+    // The span id reuses the event id's random tail (UUIDv7 rand_b): unique, and no extra RNG call.
+    x.spanId = x.eventId.slice(19, 23) + x.eventId.slice(24, 36);
     x.ip = clientIp(req, config.trustProxy);
     x.userAgent = cleanHeaderValue(req.headers['user-agent']);
     const h = req.headers;
@@ -292,8 +292,8 @@ export class Gateway {
     // 6. Relay the response as it arrives.
     const contentType = String(upstreamRes.headers['content-type'] ?? '');
     const isStream = contentType.includes('text/event-stream');
+    // Headers leave with the first body chunk (one write, not two).
     res.writeHead(upstreamRes.statusCode, clientResponseHeaders(upstreamRes.headers, isStream && stripUsage));
-    res.flushHeaders();
     const assembler = isStream ? new SseAssembler() : null;
     const decoder = isStream ? new TextDecoder('utf-8') : null;
     const kept: Buffer[] = [];
@@ -308,7 +308,10 @@ export class Gateway {
         if (assembler && decoder) {
           const events = assembler.push(decoder.decode(chunk, { stream: true }));
           if (stripUsage) {
-            for (const ev of events) if (!isUsageOnlyChunk(ev)) res.write(ev.raw);
+            // Forward the chunk's complete events in one write, minus the usage chunk we asked for.
+            let out = '';
+            for (const ev of events) if (!isUsageOnlyChunk(ev)) out += ev.raw;
+            if (out) res.write(out);
           } else {
             res.write(chunk);
           }

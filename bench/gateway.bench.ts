@@ -1,0 +1,172 @@
+/**
+ * Gateway benchmark (issue 2): the mock upstream directly, a bare undici pass-through proxy, and
+ * Tollgate with the whole audit pipeline on — at 1 and 50 connections, non-streaming and
+ * streaming, in one run on loopback. Each server runs in its own process so its CPU time is its
+ * own. Prints req/s, p50/p99 latency, time to first chunk, CPU µs per request and peak RSS.
+ *
+ *   npx tsx bench/gateway.bench.ts            (BENCH_REQUESTS=N to change the count)
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { Pool } from 'undici';
+import { compileForBench } from './compiled.js';
+
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 4000);
+const WARMUP = Math.min(1000, Math.floor(REQUESTS / 4));
+const compiled = compileForBench();
+
+interface Child {
+  proc: ChildProcess;
+  port: number;
+}
+
+function start(script: string, env: Record<string, string> = {}): Promise<Child> {
+  const proc = fork(compiled(`servers/${script}`), [], {
+    execArgv: [],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    proc.once('error', reject);
+    proc.on('message', (m: { port?: number }) => {
+      if (m.port) resolve({ proc, port: m.port });
+    });
+  });
+}
+
+function ask<T>(child: Child, msg: string): Promise<T> {
+  return new Promise((resolve) => {
+    const on = (m: unknown): void => {
+      if (m && typeof m === 'object' && !('port' in m)) {
+        child.proc.off('message', on);
+        resolve(m as T);
+      }
+    };
+    child.proc.on('message', on);
+    child.proc.send(msg);
+  });
+}
+
+interface Stats {
+  cpuMicros: number;
+  maxRssKb: number;
+}
+
+const PROMPT = 'You are a helpful assistant for an online shop. '.repeat(6);
+function body(stream: boolean): string {
+  return JSON.stringify({
+    model: 'gpt-4.1-mini',
+    messages: [
+      { role: 'system', content: PROMPT },
+      { role: 'user', content: 'Where is my order #48213? It was due on Monday and the tracking page shows nothing.' },
+    ],
+    stream,
+  });
+}
+
+interface RunResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  ttft50: number | null;
+  cpuPerReq: number;
+  rssMb: number;
+}
+
+async function load(port: number, connections: number, stream: boolean, n: number): Promise<{ lat: number[]; ttft: number[]; ms: number }> {
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections, pipelining: 1 });
+  const payload = body(stream);
+  const lat: number[] = [];
+  const ttft: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  const worker = async (): Promise<void> => {
+    while (next < n) {
+      next++;
+      const s = performance.now();
+      const res = await pool.request({
+        path: '/v1/chat/completions',
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench-0123456789abcdefghijklmnopqrstuv', 'x-tollgate-user': `u${next % 50}` },
+        body: payload,
+      });
+      let first = true;
+      for await (const _chunk of res.body) {
+        if (first && stream) {
+          ttft.push(performance.now() - s);
+          first = false;
+        }
+      }
+      if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
+      lat.push(performance.now() - s);
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, worker));
+  const ms = performance.now() - t0;
+  await pool.close();
+  return { lat, ttft, ms };
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+async function measure(target: Child, connections: number, stream: boolean): Promise<RunResult> {
+  await load(target.port, connections, stream, WARMUP);
+  await new Promise((r) => setTimeout(r, 300));
+  const before = await ask<Stats>(target, 'stats');
+  const { lat, ttft, ms } = await load(target.port, connections, stream, REQUESTS);
+  await new Promise((r) => setTimeout(r, 300)); // let the audit writer flush: its CPU counts too
+  const after = await ask<Stats>(target, 'stats');
+  return {
+    rps: (REQUESTS / ms) * 1000,
+    p50: pct(lat, 50),
+    p99: pct(lat, 99),
+    ttft50: ttft.length ? pct(ttft, 50) : null,
+    cpuPerReq: (after.cpuMicros - before.cpuMicros) / REQUESTS,
+    rssMb: after.maxRssKb / 1024,
+  };
+}
+
+const mock = await start('mock-upstream.ts');
+const upstream = `http://127.0.0.1:${mock.port}/v1`;
+const bare = await start('bare-proxy.ts', { BENCH_UPSTREAM: upstream });
+const tollgate = await start('tollgate-server.ts', { BENCH_UPSTREAM: upstream });
+const targets: Array<[string, Child]> = [
+  ['direct', mock],
+  ['bare-proxy', bare],
+  ['tollgate', tollgate],
+];
+
+const rows: Array<{ target: string; c: number; stream: boolean } & RunResult> = [];
+console.log(`gateway benchmark: ${REQUESTS} requests per cell after ${WARMUP} warm-up, node ${process.version}, loopback`);
+for (const stream of [false, true]) {
+  for (const c of [1, 50]) {
+    for (const [name, child] of targets) {
+      const r = await measure(child, c, stream);
+      rows.push({ target: name, c, stream, ...r });
+      console.log(
+        `${name.padEnd(10)} c=${String(c).padEnd(2)} ${stream ? 'stream ' : 'json   '} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(3)} ms  p99 ${r.p99.toFixed(3)} ms  ttft50 ${r.ttft50 === null ? '   -  ' : r.ttft50.toFixed(3)} ms  cpu ${r.cpuPerReq.toFixed(1).padStart(6)} µs/req  rss ${r.rssMb.toFixed(0)} MB`,
+      );
+    }
+  }
+}
+const audit = await ask<{ events: number; writer: { dropped: number } }>(tollgate, 'events');
+
+const get = (t: string, c: number, s: boolean) => rows.find((r) => r.target === t && r.c === c && r.stream === s)!;
+console.log('\nTargets (issue 2):');
+const check = (label: string, value: number, limit: number, unit: string): void =>
+  console.log(`  ${value <= limit ? 'PASS' : 'FAIL'}  ${label}: ${value.toFixed(3)} ${unit} (target ≤ ${limit})`);
+for (const s of [false, true]) {
+  const mode = s ? 'stream' : 'json';
+  check(`CPU per request vs bare proxy, c=1 ${mode}`, get('tollgate', 1, s).cpuPerReq / get('bare-proxy', 1, s).cpuPerReq, 2, '×');
+  check(`CPU per request vs bare proxy, c=50 ${mode}`, get('tollgate', 50, s).cpuPerReq / get('bare-proxy', 50, s).cpuPerReq, 2, '×');
+}
+check('added latency p50 at c=1 (json) over direct', get('tollgate', 1, false).p50 - get('direct', 1, false).p50, 0.3, 'ms');
+check('added latency p99 at c=1 (json) over direct', get('tollgate', 1, false).p99 - get('direct', 1, false).p99, 2, 'ms');
+check('added time-to-first-token p50 at c=1 over direct', get('tollgate', 1, true).ttft50! - get('direct', 1, true).ttft50!, 1, 'ms');
+check('peak RSS at 50 connections', Math.max(get('tollgate', 50, false).rssMb, get('tollgate', 50, true).rssMb), 150, 'MB');
+const served = 4 * (REQUESTS + WARMUP);
+console.log(`  ${audit.events === served ? 'PASS' : 'FAIL'}  events stored = requests served through Tollgate: ${audit.events} / ${served} (dropped ${audit.writer.dropped})`);
+
+for (const [, child] of targets) child.proc.kill();

@@ -1,0 +1,53 @@
+/**
+ * Where Tollgate's CPU goes: runs the Tollgate bench server under --cpu-prof, drives a fixed
+ * load, and prints the top self-time functions. `npx tsx bench/profile-gateway.ts [stream]`
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'undici';
+import { compileForBench } from './compiled.js';
+
+const stream = process.argv[2] === 'stream';
+const compiled = compileForBench();
+const profDir = mkdtempSync(join(tmpdir(), 'tollgate-prof-'));
+function start(file: string, env: Record<string, string>, execArgv: string[] = []) {
+  const proc = fork(compiled(file), [], { execArgv, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise<{ proc: typeof proc; port: number }>((resolve) => proc.on('message', (m: { port?: number }) => m.port && resolve({ proc, port: m.port })));
+}
+const mock = await start('servers/mock-upstream.ts', {});
+const tg = await start('servers/tollgate-server.ts', { BENCH_UPSTREAM: `http://127.0.0.1:${mock.port}/v1` }, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
+const pool = new Pool(`http://127.0.0.1:${tg.port}`, { connections: 4 });
+const body = JSON.stringify({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'Where is my order? '.repeat(20) }], stream });
+let next = 0;
+await Promise.all(
+  Array.from({ length: 4 }, async () => {
+    while (next++ < 8000) {
+      const r = await pool.request({ path: '/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sk-x' }, body });
+      await r.body.dump();
+    }
+  }),
+);
+await pool.close();
+await new Promise((r) => setTimeout(r, 300));
+tg.proc.send('exit');
+await new Promise((r) => tg.proc.once('exit', r));
+mock.proc.kill();
+const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))!;
+const prof = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as {
+  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>;
+  samples: number[];
+};
+const self = new Map<number, number>();
+for (const s of prof.samples) self.set(s, (self.get(s) ?? 0) + 1);
+const byFn = new Map<string, number>();
+for (const n of prof.nodes) {
+  const c = self.get(n.id) ?? 0;
+  if (!c) continue;
+  const key = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.replace(/.*\/(node_modules|src|\.bench-build)\//, '$1/')}:${n.callFrame.lineNumber}`;
+  byFn.set(key, (byFn.get(key) ?? 0) + c);
+}
+const total = prof.samples.length;
+console.log(`${total} samples; top self time (${stream ? 'stream' : 'json'}):`);
+for (const [k, v] of [...byFn.entries()].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`${((v / total) * 100).toFixed(1).padStart(5)}%  ${k}`);

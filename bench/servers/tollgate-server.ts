@@ -1,0 +1,28 @@
+// Tollgate with the whole audit pipeline on (redaction, pricing, detection, chain, SQLite writer).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '../../src/app/logger.js';
+import { startTollgate } from '../../src/app/start-tollgate.js';
+import { loadConfig } from '../../src/config/config.js';
+import { announce, serveStats } from './child-stats.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
+const config = loadConfig({
+  file: null,
+  overrides: {
+    db: join(dir, 'tollgate.db'),
+    port: 0,
+    upstream_url: process.env.BENCH_UPSTREAM,
+    instance_id: 'bench',
+    'retry.max_retries': 0,
+  },
+});
+const tg = await startTollgate({ config, log: createLogger('error') });
+serveStats();
+process.on('message', (msg: unknown) => {
+  if (msg === 'events') {
+    void tg.writer.drain().then(async () => process.send?.({ events: await tg.store.count(), writer: tg.writer.stats() }));
+  }
+});
+announce(Number(new URL(tg.url).port));
