@@ -2,7 +2,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
-import { Agent, type Dispatcher } from 'undici';
+import { Agent } from 'undici';
 import { announce, serveStats } from './child-stats.js';
 
 const upstream = new URL(process.env.BENCH_UPSTREAM!);
