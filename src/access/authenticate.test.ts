@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../core/clock.js';
 import { authenticateRequest, extractApiKey } from './authenticate.js';
-import { keyFingerprint } from './key-fingerprint.js';
+import { KeyFingerprinter, keyFingerprint } from './key-fingerprint.js';
 import { MemoryKeyStore } from './memory-key-store.js';
 import { createKey } from './virtual-keys.js';
 
 const SECRET = 'fingerprint-secret-for-tests';
+const FP = new KeyFingerprinter(SECRET);
 
 async function setup(input: Parameters<typeof createKey>[2] = { name: 'app' }) {
   const store = new MemoryKeyStore();
@@ -18,7 +19,7 @@ describe('authenticateRequest', () => {
   it('MISSING when no key is presented (and an empty Bearer is no key)', async () => {
     const { store, clock } = await setup();
     for (const headers of [{}, { authorization: 'Bearer ' }, { 'x-api-key': '  ' }]) {
-      const d = await authenticateRequest(headers, store, clock, 'gpt-4o', SECRET);
+      const d = await authenticateRequest(headers, store, clock, 'gpt-4o', FP);
       expect(d).toMatchObject({ ok: false, status: 'AUTH_FAILED', errorCode: 'TG_ERR_AUTH_MISSING', httpStatus: 401 });
       expect(d.fields).toEqual({ auth_method: 'none', auth_result: 'MISSING', api_key_id: null, api_key_prefix: null, virtual_key_id: null });
     }
@@ -27,7 +28,7 @@ describe('authenticateRequest', () => {
   it('FAILED for an unknown key, with its fingerprint and prefix but no key id', async () => {
     const { store, clock } = await setup();
     const unknown = 'tg-' + 'A'.repeat(43);
-    const d = await authenticateRequest({ authorization: `Bearer ${unknown}` }, store, clock, 'gpt-4o', SECRET);
+    const d = await authenticateRequest({ authorization: `Bearer ${unknown}` }, store, clock, 'gpt-4o', FP);
     expect(d).toMatchObject({ ok: false, status: 'AUTH_FAILED', errorCode: 'TG_ERR_AUTH_INVALID', key: null });
     expect(d.fields).toEqual({
       auth_method: 'bearer',
@@ -40,14 +41,14 @@ describe('authenticateRequest', () => {
 
   it('FAILED for an unsupported Authorization scheme', async () => {
     const { store, clock, key } = await setup();
-    const d = await authenticateRequest({ authorization: `Basic ${key}` }, store, clock, 'gpt-4o', SECRET);
+    const d = await authenticateRequest({ authorization: `Basic ${key}` }, store, clock, 'gpt-4o', FP);
     expect(d).toMatchObject({ ok: false, errorCode: 'TG_ERR_AUTH_INVALID', fields: { auth_method: 'unsupported', auth_result: 'FAILED' } });
   });
 
   it('SUCCESS with Bearer (any scheme case) and with x-api-key, and records last use', async () => {
     const { store, clock, key, record } = await setup();
     for (const headers of [{ authorization: `Bearer ${key}` }, { authorization: `bearer ${key}` }, new Headers({ 'x-api-key': key })]) {
-      const d = await authenticateRequest(headers, store, clock, 'gpt-4o', SECRET);
+      const d = await authenticateRequest(headers, store, clock, 'gpt-4o', FP);
       expect(d.ok).toBe(true);
       expect(d.fields).toEqual({
         auth_method: headers instanceof Headers ? 'x-api-key' : 'bearer',
@@ -63,9 +64,9 @@ describe('authenticateRequest', () => {
   it('REVOKED from the very next request after revoke', async () => {
     const { store, clock, key, record } = await setup();
     const headers = { authorization: `Bearer ${key}` };
-    expect((await authenticateRequest(headers, store, clock, 'm', SECRET)).ok).toBe(true);
+    expect((await authenticateRequest(headers, store, clock, 'm', FP)).ok).toBe(true);
     await store.revoke(record.id, clock.now());
-    const d = await authenticateRequest(headers, store, clock, 'm', SECRET);
+    const d = await authenticateRequest(headers, store, clock, 'm', FP);
     expect(d).toMatchObject({ ok: false, status: 'AUTH_FAILED', errorCode: 'TG_ERR_AUTH_REVOKED', fields: { auth_result: 'REVOKED', virtual_key_id: record.id } });
   });
 
@@ -73,18 +74,18 @@ describe('authenticateRequest', () => {
     const { store, clock, key, record } = await setup({ name: 'temp', expiresAt: Date.UTC(2026, 0, 2) });
     const headers = { 'x-api-key': key };
     clock.set(Date.UTC(2026, 0, 2) - 1);
-    expect((await authenticateRequest(headers, store, clock, 'm', SECRET)).ok).toBe(true);
+    expect((await authenticateRequest(headers, store, clock, 'm', FP)).ok).toBe(true);
     clock.advance(1);
-    const d = await authenticateRequest(headers, store, clock, 'm', SECRET);
+    const d = await authenticateRequest(headers, store, clock, 'm', FP);
     expect(d).toMatchObject({ ok: false, errorCode: 'TG_ERR_AUTH_EXPIRED', fields: { auth_result: 'EXPIRED', auth_method: 'x-api-key', virtual_key_id: record.id } });
   });
 
   it('BLOCKED for a model not on the allow-list; the key itself was good', async () => {
     const { store, clock, key } = await setup({ name: 'mini-only', allowedModels: ['gpt-4o-mini'] });
     const headers = { authorization: `Bearer ${key}` };
-    expect((await authenticateRequest(headers, store, clock, 'gpt-4o-mini', SECRET)).ok).toBe(true);
+    expect((await authenticateRequest(headers, store, clock, 'gpt-4o-mini', FP)).ok).toBe(true);
     for (const model of ['gpt-4o', null]) {
-      const d = await authenticateRequest(headers, store, clock, model, SECRET);
+      const d = await authenticateRequest(headers, store, clock, model, FP);
       expect(d).toMatchObject({ ok: false, status: 'BLOCKED', errorCode: 'TG_ERR_POLICY_MODEL_NOT_ALLOWED', httpStatus: 403, fields: { auth_result: 'SUCCESS' } });
     }
   });
@@ -93,7 +94,7 @@ describe('authenticateRequest', () => {
     const { store, clock, key, record } = await setup({ name: 'x', expiresAt: Date.UTC(2026, 0, 2) });
     await store.revoke(record.id, clock.now());
     clock.set(Date.UTC(2026, 0, 3));
-    expect((await authenticateRequest({ authorization: `Bearer ${key}` }, store, clock, 'm', SECRET)).fields.auth_result).toBe('REVOKED');
+    expect((await authenticateRequest({ authorization: `Bearer ${key}` }, store, clock, 'm', FP)).fields.auth_result).toBe('REVOKED');
   });
 });
 

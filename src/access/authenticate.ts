@@ -6,7 +6,7 @@
 import type { AuditEvent, EventStatus } from '../core/audit-event.js';
 import type { Clock } from '../core/clock.js';
 import { ERROR_CATALOG, type ErrorCode } from '../core/errors.js';
-import { keyFingerprint } from './key-fingerprint.js';
+import type { KeyFingerprinter } from './key-fingerprint.js';
 import { keyPrefix } from './key-prefix.js';
 import type { KeyStore } from './key-store.js';
 import { hashVirtualKey, isModelAllowed, type VirtualKeyRecord } from './virtual-keys.js';
@@ -74,14 +74,14 @@ function refuse(
  * Checks the presented virtual key: missing → MISSING; unknown (or an unsupported scheme) →
  * FAILED; revoked → REVOKED; past `expiresAt` → EXPIRED; model not on the allow-list → BLOCKED
  * (`auth_result` stays SUCCESS: the key is good, the policy refused). On success the key's last
- * use is recorded. `fingerprintSecret` keys the `api_key_id` fingerprint.
+ * use is recorded. `fingerprinter` computes the `api_key_id` (HMAC with the local secret).
  */
 export async function authenticateRequest(
   headers: HeaderSource,
   keyStore: KeyStore,
   clock: Clock,
   requestedModel: string | null,
-  fingerprintSecret: string | Buffer,
+  fingerprinter: KeyFingerprinter,
 ): Promise<AuthDecision> {
   const { method, key: raw } = extractApiKey(headers);
   if (raw === null) {
@@ -97,14 +97,15 @@ export async function authenticateRequest(
       : refuse('TG_ERR_AUTH_MISSING', 'AUTH_FAILED', fields, null);
   }
 
+  const keyHash = hashVirtualKey(raw);
   const fields: AuthEventFields = {
     auth_method: method,
     auth_result: 'FAILED',
-    api_key_id: keyFingerprint(fingerprintSecret, raw),
+    api_key_id: fingerprinter.fingerprint(raw, keyHash),
     api_key_prefix: keyPrefix(raw),
     virtual_key_id: null,
   };
-  const record = await keyStore.findByHash(hashVirtualKey(raw));
+  const record = await keyStore.findByHash(keyHash);
   if (record === null) return refuse('TG_ERR_AUTH_INVALID', 'AUTH_FAILED', fields, null);
 
   fields.virtual_key_id = record.id;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keyFingerprint } from './key-fingerprint.js';
+import { KeyFingerprinter, keyFingerprint } from './key-fingerprint.js';
 import { keyPrefix } from './key-prefix.js';
 
 describe('keyPrefix', () => {
@@ -26,5 +26,15 @@ describe('keyFingerprint', () => {
     // RFC 4231 test case 2: HMAC-SHA256("Jefe", "what do ya want for nothing?")
     expect(keyFingerprint('Jefe', 'what do ya want for nothing?')).toBe('5bdcc146bf60754e');
     expect(keyFingerprint('other', 'what do ya want for nothing?')).not.toBe('5bdcc146bf60754e');
+  });
+});
+
+describe('KeyFingerprinter', () => {
+  it('gives the same fingerprint as keyFingerprint, cached or not, and stays bounded', () => {
+    const fp = new KeyFingerprinter('s', { cacheSize: 2 });
+    for (const k of ['k1', 'k2', 'k3', 'k1']) {
+      expect(fp.fingerprint(k, `hash-of-${k}`)).toBe(keyFingerprint('s', k));
+      expect(fp.fingerprint(k)).toBe(keyFingerprint('s', k));
+    }
   });
 });

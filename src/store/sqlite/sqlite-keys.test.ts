@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { authenticateRequest } from '../../access/authenticate.js';
+import { KeyFingerprinter } from '../../access/key-fingerprint.js';
 import { createKey, hashVirtualKey } from '../../access/virtual-keys.js';
 import { ManualClock } from '../../core/clock.js';
 import { SqliteKeyStore } from './sqlite-keys.js';
@@ -39,16 +40,28 @@ describe('SqliteKeyStore', () => {
     const gateway = new SqliteKeyStore(gatewayDb);
     const { key, record } = await createKey(gateway, clock, { name: 'x' });
     const headers = { authorization: `Bearer ${key}` };
-    expect((await authenticateRequest(headers, gateway, clock, 'm', 's')).ok).toBe(true);
+    expect((await authenticateRequest(headers, gateway, clock, 'm', new KeyFingerprinter('s'))).ok).toBe(true);
 
     const cliDb = new Database(path); // `tollgate keys revoke` runs in another process
     expect(await new SqliteKeyStore(cliDb).revoke(record.id, clock.now())).toBe(true);
     cliDb.close();
 
-    const after = await authenticateRequest(headers, gateway, clock, 'm', 's');
+    const after = await authenticateRequest(headers, gateway, clock, 'm', new KeyFingerprinter('s'));
     expect(after.ok).toBe(false);
     expect(after.fields.auth_result).toBe('REVOKED');
     gatewayDb.close();
+  });
+
+  it('its read cache never outlives a change made through the same connection', async () => {
+    const db = new Database(':memory:');
+    const store = new SqliteKeyStore(db);
+    const { key, record } = await createKey(store, new ManualClock(), { name: 'x', allowedModels: ['a'] });
+    expect((await store.findByHash(hashVirtualKey(key)))?.allowedModels).toEqual(['a']); // cached now
+    db.prepare("UPDATE virtual_keys SET allowed_models = '[\"b\"]', revoked_at = 7 WHERE id = ?").run(record.id);
+    const after = await store.findByHash(hashVirtualKey(key));
+    expect(after?.allowedModels).toEqual(['b']);
+    expect(after?.revokedAt).toBe(7);
+    db.close();
   });
 
   it('coalesces last-use writes to one a minute', async () => {

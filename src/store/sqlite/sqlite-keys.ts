@@ -44,10 +44,17 @@ function toRecord(row: KeyRow): VirtualKeyRecord {
   };
 }
 
+/** Records cached at most (positive lookups only); the cache is cleared when full. */
+const CACHE_SIZE = 10_000;
+
 /**
- * KeyStore on a better-sqlite3 handle, in its own table `virtual_keys`. No read cache: every
- * `findByHash` is an indexed lookup (a few µs), so a revoke is visible to the next request,
- * including requests served by another process on the same file.
+ * KeyStore on a better-sqlite3 handle, in its own table `virtual_keys`.
+ *
+ * `findByHash` keeps a read cache that can never outlive a change: before each lookup it reads
+ * `data_version` (changes when another connection — another process, e.g. `tollgate keys
+ * revoke` — commits; https://sqlite.org/pragma.html#pragma_data_version) and `total_changes()`
+ * (changes when this connection writes anything). Either moving clears the cache. That check
+ * costs ≈ 1 µs against ≈ 7 µs for the indexed SELECT, and a revoke is seen by the next request.
  */
 export class SqliteKeyStore implements KeyStore {
   private readonly insertStmt: Database.Statement;
@@ -59,6 +66,10 @@ export class SqliteKeyStore implements KeyStore {
   private readonly touchStmt: Database.Statement<[number, string, number]>;
   /** id → last time written, to coalesce `touch`. Bounded by the number of keys. */
   private readonly lastTouchWrite = new Map<string, number>();
+  private readonly versionStmt: Database.Statement<[], [number, number]>;
+  private readonly cache = new Map<string, VirtualKeyRecord>();
+  private cachedTotalChanges = -1;
+  private cachedDataVersion = -1;
 
   constructor(db: Database.Database) {
     db.exec(`
@@ -88,6 +99,9 @@ export class SqliteKeyStore implements KeyStore {
     this.listStmt = db.prepare('SELECT * FROM virtual_keys ORDER BY created_at, id');
     this.revokeStmt = db.prepare('UPDATE virtual_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?');
     this.existsStmt = db.prepare('SELECT id FROM virtual_keys WHERE id = ?');
+    this.versionStmt = db
+      .prepare<[], [number, number]>('SELECT total_changes(), data_version FROM pragma_data_version')
+      .raw(true);
     this.touchStmt = db.prepare(
       'UPDATE virtual_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)',
     );
@@ -119,8 +133,20 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async findByHash(keyHash: string): Promise<VirtualKeyRecord | null> {
+    const version = this.versionStmt.get();
+    if (version === undefined || version[0] !== this.cachedTotalChanges || version[1] !== this.cachedDataVersion) {
+      this.cache.clear();
+      this.cachedTotalChanges = version?.[0] ?? -1;
+      this.cachedDataVersion = version?.[1] ?? -1;
+    }
+    const hit = this.cache.get(keyHash);
+    if (hit !== undefined) return { ...hit };
     const row = this.byHashStmt.get(keyHash);
-    return row === undefined ? null : toRecord(row);
+    if (row === undefined) return null;
+    const record = toRecord(row);
+    if (this.cache.size >= CACHE_SIZE) this.cache.clear();
+    this.cache.set(keyHash, record);
+    return { ...record };
   }
 
   async findById(id: string): Promise<VirtualKeyRecord | null> {
