@@ -168,7 +168,7 @@ export function costReport(source: CostRollupSource, options: CostReportOptions)
   let rows: CostReportRow[];
   let resolution = 60_000;
   if (by === 'session') {
-    resolution = 0;
+    resolution = 3_600_000;
     rows = source.sessions(sinceMs, untilMs).map((s) => ({
       key: s.session_id,
       ...figures(s),

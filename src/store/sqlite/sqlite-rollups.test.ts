@@ -242,9 +242,9 @@ describe('sqlite rollups', () => {
 });
 
 describe('session growth', () => {
-  function session(inputs: (number | null)[], start = T0): AuditEvent[] {
+  function session(inputs: (number | null)[], start = T0, stepMs = 30_000): AuditEvent[] {
     return inputs.map((input, i) => ({
-      ...blankEvent({ id: `x${i}`, timestamp: new Date(start + i * 30_000).toISOString(), source: 'gateway' }),
+      ...blankEvent({ id: `x${i}`, timestamp: new Date(start + i * stepMs).toISOString(), source: 'gateway' }),
       session_id: 'leak',
       input_tokens: input,
       cost_micro_usd: 1,
@@ -281,11 +281,11 @@ describe('session growth', () => {
     [[100, 200, 150, 300, 400, 500, 100, 200]],
     [[null, 100, null, 200, 300, null]],
     [[7, 7, 7, 8]],
-  ])('matches a naive count for %o under any batching', (inputs) => {
-    for (const seed of [1, 2, 3, 4, 5]) {
+  ])('matches a naive count for %o under any batching, within an hour and across hours', (inputs) => {
+    for (const [seed, step] of [[1, 30_000], [2, 30_000], [3, 20 * MINUTE_MS], [4, 20 * MINUTE_MS], [5, 50 * MINUTE_MS]] as const) {
       const db = new Database(':memory:');
       const rollups = createSqliteRollups(db);
-      const evs = session(inputs);
+      const evs = session(inputs, T0, step);
       const r = rng(seed);
       for (let i = 0; i < evs.length; ) {
         const size = 1 + Math.floor(r() * 3);

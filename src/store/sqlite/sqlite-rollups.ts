@@ -37,7 +37,7 @@ export type RollupEvent = Pick<
 
 /**
  * What a time-bucketed rollup can be grouped by. `all` has the single key '' (totals, `--by day`).
- * Sessions are rolled up per session instead (session_growth), see below.
+ * Sessions are rolled up per session and hour instead (session_rollups), see below.
  */
 export type RollupDimension = 'all' | 'key' | 'user' | 'feature' | 'model' | 'team';
 
@@ -47,8 +47,10 @@ export const ROLLUP_DIMENSIONS: readonly RollupDimension[] = ['all', 'key', 'use
  * Finest bucket kept per dimension. Write cost is one UPSERT per distinct (bucket, key) in a
  * batch, so per-minute rows are kept only where keys are few (totals, model, team, feature);
  * keys and users, which can number in the thousands, start at the hour — a minute row per user
- * would be about one row per event. Sessions get one row per session (lifetime totals plus
- * input growth) for the same reason: a session rarely spans more than a few hours.
+ * would be about one row per event. Sessions get one row per session and hour (totals plus the
+ * input-growth summary of that segment), keyed hour first: the rows a batch touches are then
+ * neighbours in the b-tree (the current hour) instead of scattered over every session ever seen,
+ * and a report reads one contiguous range and joins the segments in hour order.
  */
 export const FINEST_BUCKET_MS: Readonly<Record<RollupDimension, number>> = {
   all: 60_000,
@@ -95,7 +97,7 @@ export interface RollupGroup extends RollupTotals {
   key: string;
 }
 
-/** One session: whole-session totals plus input growth, maintained at write time. */
+/** One session's totals and input growth within a report window (hour resolution). */
 export interface SessionGrowth extends RollupTotals {
   session_id: string;
   first_ts_ms: number;
@@ -156,12 +158,13 @@ CREATE TABLE IF NOT EXISTS cost_rollups (
   PRIMARY KEY (granularity, dim, bucket, k)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS session_rollups (
-  session_id TEXT PRIMARY KEY,
+  hour INTEGER NOT NULL,
+  session_id TEXT NOT NULL,
   first_ts_ms INTEGER NOT NULL,
   last_ts_ms INTEGER NOT NULL,
-  ${[...TOTAL_COLUMNS, ...GROWTH_COLUMNS].map((c) => `${c} INTEGER NOT NULL`).join(',\n  ')}
+  ${[...TOTAL_COLUMNS, ...GROWTH_COLUMNS].map((c) => `${c} INTEGER NOT NULL`).join(',\n  ')},
+  PRIMARY KEY (hour, session_id)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS session_rollups_last ON session_rollups(last_ts_ms);
 CREATE TABLE IF NOT EXISTS rollup_state (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
@@ -175,8 +178,10 @@ function addAcc(into: Acc, from: Acc): void {
   for (let i = 0; i < into.length; i++) into[i]! += from[i]!;
 }
 
-/** One session's requests within a batch, merged into session_rollups by UPSERT arithmetic. */
+/** One session's requests within a batch and hour, merged into session_rollups by UPSERT arithmetic. */
 interface SessionRun {
+  hour: number;
+  session: string;
   first_ts: number;
   last_ts: number;
   acc: Acc;
@@ -273,7 +278,10 @@ export interface SqliteRollups {
   groups(dimension: RollupDimension, sinceMs: number, untilMs: number): RollupGroup[];
   /** Totals per UTC day over [sinceMs, untilMs); key is the day `YYYY-MM-DD`. */
   days(sinceMs: number, untilMs: number): RollupGroup[];
-  /** Sessions with a request in [sinceMs, untilMs), each with its whole-session totals and growth. */
+  /**
+   * Sessions with a request in [sinceMs, untilMs) (aligned outward to whole hours), with their
+   * totals and input growth over that window, segments joined in hour order.
+   */
   sessions(sinceMs: number, untilMs: number): SessionGrowth[];
 }
 
@@ -317,8 +325,8 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
   // SET expressions read the stored row as it was before this update (SQLite UPDATE semantics):
   // `last_input_tokens` there is the stored session's last request, joined to the batch's first.
   const joins = `(growth_requests > 0 AND excluded.growth_requests > 0 AND excluded.first_input_tokens > last_input_tokens)`;
-  const sessionHead = `INSERT INTO session_rollups (session_id, first_ts_ms, last_ts_ms, ${[...TOTAL_COLUMNS, ...GROWTH_COLUMNS].join(', ')})`;
-  const sessionTail = `ON CONFLICT (session_id) DO UPDATE SET
+  const sessionHead = `INSERT INTO session_rollups (hour, session_id, first_ts_ms, last_ts_ms, ${[...TOTAL_COLUMNS, ...GROWTH_COLUMNS].join(', ')})`;
+  const sessionTail = `ON CONFLICT (hour, session_id) DO UPDATE SET
        first_ts_ms = MIN(first_ts_ms, excluded.first_ts_ms),
        last_ts_ms = MAX(last_ts_ms, excluded.last_ts_ms),
        ${TOTAL_COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')},
@@ -335,7 +343,7 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
          ELSE excluded.current_streak END,
        max_streak = MAX(max_streak, excluded.max_streak,
          CASE WHEN ${joins} THEN current_streak + 1 + excluded.lead_streak ELSE 0 END)`;
-  const sessionWidth = 3 + TOTAL_COLUMNS.length + GROWTH_COLUMNS.length;
+  const sessionWidth = 4 + TOTAL_COLUMNS.length + GROWTH_COLUMNS.length;
 
   const rollupWriter = new ChunkedWriter(
     multiRowUpsert(db, rollupHead, rollupWidth, CHUNK, rollupTail),
@@ -381,9 +389,10 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
     ranges.flatMap((r) => [r.granularity, dim, r.from, r.to]);
   const totalsList = TOTAL_COLUMNS.join(', ');
 
+  // Primary-key order is (hour, session_id): the range comes back in hour order.
   const sessionsStmt = db.prepare(
     `SELECT session_id, first_ts_ms, last_ts_ms, ${[...TOTAL_COLUMNS, ...GROWTH_COLUMNS].join(', ')}
-     FROM session_rollups WHERE last_ts_ms >= ? AND first_ts_ms < ?`,
+     FROM session_rollups WHERE hour >= ? AND hour < ?`,
   );
 
   return {
@@ -440,9 +449,10 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
         foldHours.run(folded === Number.NEGATIVE_INFINITY ? -8_640_000_000_000_000 : folded, latestHour);
         writeFolded.run(latestHour);
       }
-      for (const [id, r] of sessions) {
+      for (const r of sessions.values()) {
         sessionWriter.push([
-          id,
+          r.hour,
+          r.session,
           r.first_ts,
           r.last_ts,
           ...r.acc,
@@ -478,16 +488,57 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
     },
 
     sessions(sinceMs: number, untilMs: number): SessionGrowth[] {
-      return sessionsStmt.all(sinceMs, untilMs) as SessionGrowth[];
+      if (!(untilMs > sinceMs)) return [];
+      const from = Math.floor(sinceMs / HOUR_MS) * HOUR_MS;
+      const to = Math.ceil(untilMs / HOUR_MS) * HOUR_MS;
+      const merged = new Map<string, SegmentRow>();
+      for (const row of sessionsStmt.iterate(from, to) as IterableIterator<SegmentRow>) {
+        const prev = merged.get(row.session_id);
+        merged.set(row.session_id, prev ? joinSegments(prev, row) : row);
+      }
+      return [...merged.values()].map(({ lead_streak: _lead, ...rest }) => rest);
     },
   };
 }
 
-/** Folds one request into its session's run for this batch (batch order = write order). */
-function trackSession(sessions: Map<string, SessionRun>, id: string, ts: number, acc: Acc, input: number | null): void {
+type SegmentRow = SessionGrowth & { lead_streak: number };
+
+/**
+ * Joins a session's segment `b` after segment `a` (hour order). The same arithmetic as the
+ * UPSERT that joins a batch to a stored segment; the tests check both against a naive count.
+ */
+function joinSegments(a: SegmentRow, b: SegmentRow): SegmentRow {
+  const joins = a.growth_requests > 0 && b.growth_requests > 0 && b.first_input_tokens > a.last_input_tokens;
+  const out: SegmentRow = { ...a, first_ts_ms: Math.min(a.first_ts_ms, b.first_ts_ms), last_ts_ms: Math.max(a.last_ts_ms, b.last_ts_ms) };
+  for (const c of TOTAL_COLUMNS) out[c] = a[c] + b[c];
+  out.growth_requests = a.growth_requests + b.growth_requests;
+  out.first_input_tokens = a.growth_requests === 0 ? b.first_input_tokens : a.first_input_tokens;
+  out.last_input_tokens = b.growth_requests === 0 ? a.last_input_tokens : b.last_input_tokens;
+  out.max_input_tokens = Math.max(a.max_input_tokens, b.max_input_tokens);
+  out.increases = a.increases + b.increases + (joins ? 1 : 0);
+  out.lead_streak =
+    a.growth_requests === 0
+      ? b.lead_streak
+      : a.lead_streak === a.growth_requests - 1 && joins
+        ? a.lead_streak + 1 + b.lead_streak
+        : a.lead_streak;
+  out.current_streak =
+    b.growth_requests === 0
+      ? a.current_streak
+      : b.lead_streak === b.growth_requests - 1 && joins
+        ? a.current_streak + b.growth_requests
+        : b.current_streak;
+  out.max_streak = Math.max(a.max_streak, b.max_streak, joins ? a.current_streak + 1 + b.lead_streak : 0);
+  return out;
+}
+
+/** Folds one request into its session's run for this batch and hour (batch order = write order). */
+function trackSession(sessions: Map<string, SessionRun>, session: string, ts: number, acc: Acc, input: number | null): void {
+  const hour = ts - (ts % HOUR_MS);
+  const id = `${hour}\u0001${session}`;
   let r = sessions.get(id);
   if (!r) {
-    r = { first_ts: ts, last_ts: ts, acc: acc.slice(), n: 0, first: 0, last: 0, max: 0, increases: 0, lead: 0, rising: true, trail: 0, maxStreak: 0 };
+    r = { hour, session, first_ts: ts, last_ts: ts, acc: acc.slice(), n: 0, first: 0, last: 0, max: 0, increases: 0, lead: 0, rising: true, trail: 0, maxStreak: 0 };
     sessions.set(id, r);
   } else {
     addAcc(r.acc, acc);
