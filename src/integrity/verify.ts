@@ -445,15 +445,27 @@ function classify(chainId: string, d: Diagnosis, e: number): Damage {
     // The row links to the last good event, so it is the right event, changed.
     return at('modified', rSeq === e ? `event ${e}: recomputed hash differs from the stored hash` : `event ${e}: its seq was changed to ${rSeq}`);
   }
-  if (rSeq === null || rSeq < e) return at('inserted', `an extra event with seq ${rSeq} follows event ${e - 1}`);
+  // An extra row with a valid hash was inserted; one whose hash no longer matches was changed.
+  const selfValid = r.hash !== null && eventHash(r) === r.hash;
+  if (rSeq === null || rSeq < e) {
+    return selfValid
+      ? at('inserted', `an extra event with seq ${rSeq} follows event ${e - 1}`)
+      : at('modified', `an event changed to seq ${rSeq} shows up after event ${e - 1}`);
+  }
   if (c !== null) {
-    if (c.seq === e) return at('inserted', `an extra event with seq ${rSeq} stands before event ${e}`);
+    if (c.seq === e) {
+      return selfValid
+        ? at('inserted', `an extra event with seq ${rSeq} stands before event ${e}`)
+        : at('modified', `an event changed to seq ${rSeq} stands before event ${e}`);
+    }
+    // The changed event is c, found further on; name it rather than the row in its place.
+    const changed = (detail: string): Damage => ({ ...at('modified', detail), event_id: c.id ?? null });
     if (c.hash !== null && eventHash({ ...c, seq: e }) === c.hash) {
       return rSeq === e
         ? at('reordered', `event ${e} was moved to seq ${c.seq} and another event put in its place`)
-        : at('modified', `event ${e}: its seq was changed to ${c.seq}`);
+        : changed(`event ${e}: its seq was changed to ${c.seq}`);
     }
-    return at('modified', `event ${e} was changed and moved to seq ${c.seq}`);
+    return changed(`event ${e} was changed and moved to seq ${c.seq}`);
   }
   if (rSeq > e) return at('deleted', `event ${e}${rSeq > e + 1 ? `..${rSeq - 1}` : ''} is missing`);
   return at('modified', `event ${e}: its link or content was changed`);
