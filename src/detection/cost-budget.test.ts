@@ -27,7 +27,7 @@ describe('cost.budget', () => {
       const c = fire(d, clock, testEvent(clock, { user_id: 'u2', cost_micro_usd: 50_000 }));
       if (c.length > 0) {
         first = i;
-        expect(c[0]!.subject).toEqual({ kind: 'budget', value: 'user:u2/day' });
+        expect(c[0]!.subject).toEqual({ kind: 'budget', value: 'user:u2/day:2026-01-05' });
         expect(c[0]!.title).toMatch(/will exhaust/);
       }
       clock.advance(1_000);

@@ -102,6 +102,7 @@ export function createCostBudgetDetector(override?: Partial<CostBudgetConfig>): 
   return {
     id: 'cost.budget',
     severity: 'MEDIUM',
+    cooldownMs: 24 * 60 * 60_000,
     description: 'Budget crossings (warning fraction and 100%) and burn rates that will exhaust a budget before its period ends.',
     observe(event, ctx) {
       const cost = event.cost_micro_usd;
@@ -129,7 +130,8 @@ export function createCostBudgetDetector(override?: Partial<CostBudgetConfig>): 
         s.burnCount.advance(now);
         s.burnSpend.add(cost);
         s.burnCount.add(1);
-        const subject = { kind: 'budget' as const, value: `${b.scope}:${value}/${b.period}` };
+        // The period's start date is part of the subject: one alert per budget and period.
+        const subject = { kind: 'budget' as const, value: `${b.scope}:${value}/${b.period}:${new Date(start).toISOString().slice(0, b.period === 'day' ? 10 : 7)}` };
         const limit = b.limitMicro;
         const spent = s.spentMicro;
         if (spent >= limit) {

@@ -14,6 +14,11 @@ export interface ErrorsRateConfig {
   minRequests: number;
   /** …nor below this many failures, so two unlucky requests of a quiet user are not a storm. */
   minFailures: number;
+  /**
+   * A model is judged failing only when this many distinct callers (key or user) failed on it in
+   * the window: one caller's storm is that caller's alert, a model outage hits many.
+   */
+  modelMinCallers: number;
   ttlMs: number;
   maxSubjects: number;
 }
@@ -24,6 +29,7 @@ export const DEFAULT_ERRORS_RATE_CONFIG: ErrorsRateConfig = {
   threshold: 0.25,
   minRequests: 10,
   minFailures: 5,
+  modelMinCallers: 5,
   ttlMs: 60 * 60_000,
   maxSubjects: 200_000,
 };
@@ -31,7 +37,11 @@ export const DEFAULT_ERRORS_RATE_CONFIG: ErrorsRateConfig = {
 interface ErrorState {
   requests: BucketedWindow;
   failures: BucketedWindow;
+  /** Model subjects: failing caller → last failure ms, oldest first. */
+  callers: Map<string, number> | null;
 }
+
+const MAX_CALLERS = 64;
 
 /**
  * `errors.rate`: the share of failed requests per user, key and model. Authentication failures
@@ -43,16 +53,31 @@ export function createErrorsRateDetector(override?: Partial<ErrorsRateConfig>): 
   const state = new BoundedStateMap<ErrorState>(cfg.ttlMs, cfg.maxSubjects);
   const buckets = Math.max(1, Math.round(cfg.windowMs / cfg.bucketMs));
 
-  function record(key: string, failed: boolean, nowMs: number): ErrorState {
+  function record(key: string, failed: boolean, nowMs: number, model: boolean): ErrorState {
     const s = state.touch(key, nowMs, () => ({
       requests: new BucketedWindow(cfg.bucketMs, buckets),
       failures: new BucketedWindow(cfg.bucketMs, buckets),
+      callers: model ? new Map<string, number>() : null,
     }));
     s.requests.advance(nowMs);
     s.failures.advance(nowMs);
     s.requests.add(1);
     if (failed) s.failures.add(1);
     return s;
+  }
+
+  function failingCallers(s: ErrorState, caller: string | null, failed: boolean, nowMs: number): number {
+    const callers = s.callers!;
+    if (failed && caller !== null) {
+      callers.delete(caller);
+      callers.set(caller, nowMs);
+      if (callers.size > MAX_CALLERS) callers.delete(callers.keys().next().value!);
+    }
+    for (const [c, t] of callers) {
+      if (nowMs - t <= cfg.windowMs) break;
+      callers.delete(c);
+    }
+    return callers.size;
   }
 
   const fires = (s: ErrorState): boolean =>
@@ -73,9 +98,12 @@ export function createErrorsRateDetector(override?: Partial<ErrorsRateConfig>): 
       const model = event.model_used ?? event.model_requested;
       if (model !== null) subjects.push({ kind: 'model', value: model });
       let hit: { subject: AlertSubject; s: ErrorState } | null = null;
+      const caller = event.api_key_id ?? event.user_id;
       for (const subject of subjects) {
-        const s = record(`${subject.kind}:${subject.value}`, failed, ctx.nowMs);
-        if (failed && hit === null && fires(s)) hit = { subject, s };
+        const isModel = subject.kind === 'model';
+        const s = record(`${subject.kind}:${subject.value}`, failed, ctx.nowMs, isModel);
+        const enoughCallers = !isModel || failingCallers(s, caller, failed, ctx.nowMs) >= cfg.modelMinCallers;
+        if (failed && hit === null && enoughCallers && fires(s)) hit = { subject, s };
       }
       if (hit === null) return null;
       const { subject, s } = hit;

@@ -4,7 +4,7 @@ import { fire, testEvent } from './detector-test-kit.js';
 import { createNewNetworkDetector } from './key-new-network.js';
 
 function warm(clock: ManualClock) {
-  const d = createNewNetworkDetector();
+  const d = createNewNetworkDetector({ warmupMs: 60 * 60_000, warmupEvents: 20 });
   for (let i = 0; i < 40; i++) {
     expect(fire(d, clock, testEvent(clock, { api_key_id: 'k1', ip_address: i % 2 ? '198.51.100.7' : '2001:db8:aa:1::5' }))).toEqual([]);
     clock.advance(3 * 60_000);

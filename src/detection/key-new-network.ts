@@ -19,8 +19,9 @@ export interface NewNetworkConfig {
 }
 
 export const DEFAULT_NEW_NETWORK_CONFIG: NewNetworkConfig = {
-  warmupMs: 60 * 60_000,
-  warmupEvents: 20,
+  // A person's networks follow a weekly cycle (office, home, the odd evening): learn a week.
+  warmupMs: 7 * 24 * 60 * 60_000,
+  warmupEvents: 50,
   quarantineMs: 60 * 60_000,
   maxNetworksPerKey: 16,
   ttlMs: 14 * 24 * 60 * 60_000,
@@ -42,7 +43,9 @@ export function createNewNetworkDetector(override?: Partial<NewNetworkConfig>): 
   return {
     id: 'key.new-network',
     severity: 'HIGH',
-    description: `A key used from a network (/24 or /48) never seen for it, after a warm-up of ${cfg.warmupEvents} requests and ${cfg.warmupMs / 60_000} min.`,
+    // One alert per network while it is in quarantine, however sparse its requests.
+    cooldownMs: cfg.quarantineMs,
+    description: `A key used from a network (/24 or /48) never seen for it, after a warm-up of ${cfg.warmupEvents} requests and ${Math.round(cfg.warmupMs / 3_600_000)} h.`,
     observe(event, ctx) {
       const keyId = event.api_key_id;
       const ip = event.ip_address;
