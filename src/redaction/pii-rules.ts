@@ -38,11 +38,13 @@ function isDomainChar(c: number): boolean {
 
 /** `scheme://user:pass@host`: the '@' ends URL userinfo (url-password-detector.ts handles it). */
 function isUrlUserinfo(text: string, localStart: number): boolean {
-  const prev = text.charCodeAt(localStart - 1);
-  if (prev !== 58 && prev !== 47) return false;
   const sep = text.lastIndexOf('://', localStart);
   if (sep < 0 || localStart - sep > 300) return false;
-  for (let i = sep + 3; i < localStart; i++) if (text.charCodeAt(i) <= 32) return false;
+  // Whitespace or a '/' between "://" and the address: the URL ended, or this is its path.
+  for (let i = sep + 3; i < localStart; i++) {
+    const c = text.charCodeAt(i);
+    if (c <= 32 || c === 47 || c === 34 || c === 39) return false;
+  }
   return true;
 }
 

@@ -40,10 +40,13 @@ function isSchemeChar(c: number): boolean {
   return isAsciiLetter(c) || isDigit(c) || c === 43 || c === 45 || c === 46;
 }
 
-/** Characters that end an authority before any '@' (RFC 3986 §3.2) or end the URL in prose. */
+/**
+ * Characters that end an authority before any '@' (RFC 3986 §3.2) or end the URL in prose.
+ * '?' and '#' are not among them: people paste passwords with those unencoded.
+ */
 function endsUserinfo(c: number): boolean {
-  // whitespace, / ? # " ' ` < > and control characters
-  return c <= 32 || c === 47 || c === 63 || c === 35 || c === 34 || c === 39 || c === 96 || c === 60 || c === 62;
+  // whitespace, / " ' ` < > and control characters
+  return c <= 32 || c === 47 || c === 34 || c === 39 || c === 96 || c === 60 || c === 62;
 }
 
 export class UrlPasswordDetector implements Detector {
@@ -60,6 +63,8 @@ export class UrlPasswordDetector implements Detector {
       from = sep + 3;
       let s = sep;
       while (s > 0 && sep - s < MAX_SCHEME && isSchemeChar(text.charCodeAt(s - 1))) s--;
+      // RFC 3986 §3.1: a scheme starts with a letter ("(+postgres://" is "postgres").
+      while (s < sep && !isAsciiLetter(text.charCodeAt(s))) s++;
       if (s === sep) continue;
       const scheme = text.slice(s, sep).toLowerCase();
       const isDatabase = DATABASE_SCHEMES.has(scheme);
