@@ -28,6 +28,7 @@ export interface CreateGatewayOptions {
   routes?: MountedRoute[];
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   onGap?: (gap: WriterGap) => void;
+  onWritten?: (events: readonly AuditEvent[]) => void;
 }
 
 export interface TollgateGateway {
@@ -58,6 +59,7 @@ export async function createGateway(o: CreateGatewayOptions): Promise<TollgateGa
     ...(o.writer.spool ? { spool: o.writer.spool } : {}),
     onStoreError: (err) => o.log?.('store unavailable', { err: err instanceof Error ? err.name : 'unknown' }),
     ...(o.onGap ? { onGap: o.onGap } : {}),
+    ...(o.onWritten ? { onWritten: o.onWritten } : {}),
   });
   const pipeline = new AuditPipeline({
     redactor: o.redactor,

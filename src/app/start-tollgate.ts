@@ -3,6 +3,18 @@ import type { AuditEvent } from '../core/audit-event.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { dataDir, inferProvider, type TollgateConfig } from '../config/config.js';
 import { loadOrCreateSecret } from '../config/local-secret.js';
+import { createAlertDispatcher, type AlertDispatcher } from '../alerting/alert-dispatcher.js';
+import { createAlertHandler } from '../alerting/alert-handler.js';
+import type { AlertSink } from '../alerting/alert-sink.js';
+import type { AlertStore } from '../alerting/alert-store.js';
+import { createLogSink } from '../alerting/log-sink.js';
+import { createSlackSink } from '../alerting/slack-sink.js';
+import { createWebhookSink } from '../alerting/webhook-sink.js';
+import { createDetectionEngine, type DetectionEngine } from '../detection/detection-engine.js';
+import { createDetectors } from '../detection/default-detectors.js';
+import { CheckpointWriter } from '../integrity/checkpoint-writer.js';
+import { loadOrCreateSigningKey, type SigningKey } from '../integrity/signing-key.js';
+import { FileWitness, HttpWitness, type Witness } from '../integrity/witness.js';
 import { loadPriceCatalog, type PriceCatalog } from '../pricing/catalog.js';
 import { createPricer } from '../pricing/pricer.js';
 import { estimateUsage } from '../pricing/token-estimate.js';
@@ -10,9 +22,11 @@ import { PassthroughPolicy } from '../proxy/passthrough-policy.js';
 import type { MountedRoute } from '../proxy/gateway.js';
 import type { RequestPolicy } from '../proxy/request-policy.js';
 import { createRedactor } from '../redaction/redactor.js';
-import type { EventObserver } from '../pipeline/stages.js';
 import { openSqlite, type SqliteDatabase } from '../store/sqlite/open-sqlite.js';
+import { createSqliteAlertStore } from '../store/sqlite/sqlite-alerts.js';
+import { SqliteCheckpointStore } from '../store/sqlite/sqlite-checkpoints.js';
 import { SqliteEventStore } from '../store/sqlite/sqlite-event-store.js';
+import { createSqliteRollups, type SqliteRollups } from '../store/sqlite/sqlite-rollups.js';
 import { upstreamPolicy } from '../upstream/upstream-policy.js';
 import { DiskSpool } from '../writer/disk-spool.js';
 import { createGateway, type TollgateGateway } from './create-gateway.js';
@@ -24,7 +38,15 @@ export interface RunningTollgate extends TollgateGateway {
   config: TollgateConfig;
   instanceId: string;
   db: SqliteDatabase;
+  store: SqliteEventStore;
   catalog: PriceCatalog;
+  rollups: SqliteRollups;
+  alerts: AlertStore;
+  dispatcher: AlertDispatcher;
+  detection: DetectionEngine;
+  checkpoints: SqliteCheckpointStore;
+  checkpointWriter: CheckpointWriter;
+  signingKey: SigningKey;
   /** True when this run created the local fingerprint secret. */
   createdSecret: boolean;
 }
@@ -35,24 +57,78 @@ export interface StartOptions {
   clock?: Clock;
   /** Replaces the passthrough policy (managed mode, tests). */
   policy?: RequestPolicy;
-  detectors?: EventObserver[];
+  /** Extra alert sinks beside the configured ones (tests, the demo). */
+  alertSinks?: AlertSink[];
   listeners?: Array<(event: AuditEvent) => void>;
   routes?: MountedRoute[];
 }
 
+/** Paths of the local secrets and files, all in the data folder. */
+export function localPaths(config: TollgateConfig): { dir: string; fingerprint: string; instanceId: string; signingKey: string } {
+  const dir = dataDir(config);
+  return {
+    dir,
+    fingerprint: join(dir, 'fingerprint.key'),
+    instanceId: join(dir, 'instance-id'),
+    signingKey: join(dir, 'checkpoint-signing.key'),
+  };
+}
+
 /**
  * Builds and starts a whole Tollgate from configuration: the store, local secrets, the pipeline
- * stages and the gateway. `tollgate serve` and `tollgate demo` both start through here.
+ * stages (redaction, pricing, detection, chain), rollups in the write transaction, alerts and
+ * their sinks, signed checkpoints, and the gateway. `tollgate serve` and `tollgate demo` both
+ * start through here.
  */
 export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
   const { config, log } = o;
   const clock = o.clock ?? systemClock;
-  const dir = dataDir(config);
+  const paths = localPaths(config);
   const db = openSqlite(config.db);
   const store = new SqliteEventStore(db);
-  const { secret, created } = loadOrCreateSecret(join(dir, 'fingerprint.key'));
-  const instanceId = config.instance_id ?? loadOrCreateInstanceId(join(dir, 'instance-id'));
+  const rollups = createSqliteRollups(db);
+  store.addInTransactionHook((events) => rollups.applyRollups(events));
+  const { secret, created } = loadOrCreateSecret(paths.fingerprint);
+  const instanceId = config.instance_id ?? loadOrCreateInstanceId(paths.instanceId);
   const catalog = loadPriceCatalog({ overridePath: config.prices.override_path });
+
+  // Alerts: stored first, then sent to every sink off the request path.
+  const alerts = createSqliteAlertStore(db);
+  const sinks: AlertSink[] = [createLogSink({ write: (line) => log.warn({ alert: true }, line) }), ...(o.alertSinks ?? [])];
+  if (config.alerts.webhook_url && config.alerts.webhook_secret) {
+    sinks.push(createWebhookSink({ url: config.alerts.webhook_url, secret: config.alerts.webhook_secret, clock }));
+  }
+  if (config.alerts.slack_url) sinks.push(createSlackSink({ url: config.alerts.slack_url }));
+  const dispatcher = createAlertDispatcher({ sinks, clock, store: alerts, onError: () => log.warn('alert delivery status not recorded') });
+  const detection = createDetectionEngine({
+    detectors: createDetectors(config.detection),
+    clock,
+    onAlert: createAlertHandler({ store: alerts, dispatcher }),
+    onError: (_err, where) => log.warn({ where }, 'detector error'),
+  });
+  const sweep = setInterval(() => detection.sweep(), 60_000);
+  sweep.unref();
+
+  // Signed checkpoints over this instance's chain.
+  const signingKey = loadOrCreateSigningKey({ path: paths.signingKey, name: `tollgate-${instanceId}` });
+  const checkpoints = new SqliteCheckpointStore(db);
+  const witnesses: Witness[] = [];
+  if (config.checkpoints.witness_file) witnesses.push(new FileWitness(config.checkpoints.witness_file));
+  if (config.checkpoints.witness_url) witnesses.push(new HttpWitness(config.checkpoints.witness_url));
+  const checkpointWriter = await CheckpointWriter.resume(
+    {
+      chainId: instanceId,
+      key: signingKey,
+      store: checkpoints,
+      clock,
+      everyEvents: config.checkpoints.every_events,
+      everyMs: config.checkpoints.every_ms,
+      witnesses,
+      onError: () => log.error({ chain_id: instanceId }, 'checkpoint could not be written'),
+    },
+    store,
+  );
+
   const policy = upstreamPolicy({
     timeouts: {
       connectMs: config.timeouts.connect_ms,
@@ -83,7 +159,7 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
     redactor: createRedactor({ mode: config.content.mode, detectors: config.content.detectors }),
     pricer: createPricer(catalog),
     estimateUsage,
-    detectors: o.detectors ?? [],
+    detectors: [detection],
     listeners: o.listeners ?? [],
     policy: o.policy ?? new PassthroughPolicy(secret),
     clock,
@@ -91,14 +167,16 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
       maxQueue: config.writer.max_queue,
       batchSize: config.writer.batch_size,
       flushDelayMs: config.writer.flush_delay_ms,
-      spool: new DiskSpool(join(dir, `spool-${instanceId}.jsonl`), config.spool.max_bytes),
+      spool: new DiskSpool(join(paths.dir, `spool-${instanceId}.jsonl`), config.spool.max_bytes),
     },
     routes: o.routes ?? [],
     log: (msg, fields) => log.warn(fields ?? {}, msg),
     onGap: (gap) => log.error({ gap }, 'audit gap: events could not be stored or spooled'),
+    onWritten: (events) => checkpointWriter.recordWritten(events),
   });
   // Replay what an earlier run spooled before taking traffic.
   await tg.writer.replaySpool();
+  checkpointWriter.start();
   const url = await tg.gateway.listen(config.port, config.host);
   return {
     ...tg,
@@ -106,10 +184,21 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
     config,
     instanceId,
     db,
+    store,
     catalog,
+    rollups,
+    alerts,
+    dispatcher,
+    detection,
+    checkpoints,
+    checkpointWriter,
+    signingKey,
     createdSecret: created,
     async close() {
+      clearInterval(sweep);
       await tg.close();
+      await checkpointWriter.close();
+      await dispatcher.drain();
       await store.close();
     },
   };

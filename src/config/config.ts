@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { TollgateError } from '../core/errors.js';
 import type { ContentMode } from '../core/audit-event.js';
+import type { DetectionConfig } from '../detection/default-detectors.js';
 
 /** Everything `tollgate serve` can be told; file < env < flags. Names in the file are snake_case. */
 export interface TollgateConfig {
@@ -24,6 +25,22 @@ export interface TollgateConfig {
   spool: { max_bytes: number };
   content: { mode: ContentMode; detectors: Record<string, boolean> };
   prices: { override_path: string | null };
+  /** Per-rule detector settings (see src/detection/default-detectors.ts); `false` turns a rule off. */
+  detection: DetectionConfig;
+  alerts: {
+    /** Generic webhook: JSON body signed with HMAC-SHA256 in `x-tollgate-signature`. */
+    webhook_url: string | null;
+    webhook_secret: string | null;
+    /** Slack-compatible incoming webhook. */
+    slack_url: string | null;
+  };
+  checkpoints: {
+    every_events: number;
+    every_ms: number;
+    /** An append-only file that receives every checkpoint (a witness the database owner cannot rewrite). */
+    witness_file: string | null;
+    witness_url: string | null;
+  };
 }
 
 export const DEFAULT_CONFIG: TollgateConfig = {
@@ -43,6 +60,9 @@ export const DEFAULT_CONFIG: TollgateConfig = {
   spool: { max_bytes: 256 * 1024 * 1024 },
   content: { mode: 'redacted', detectors: {} },
   prices: { override_path: null },
+  detection: {},
+  alerts: { webhook_url: null, webhook_secret: null, slack_url: null },
+  checkpoints: { every_events: 1000, every_ms: 60_000, witness_file: null, witness_url: null },
 };
 
 /** Environment variables read (by the CLI) and the config key each sets. */
@@ -58,6 +78,9 @@ export const ENV_VARS: Record<string, string> = {
   TOLLGATE_INSTANCE_ID: 'instance_id',
   TOLLGATE_TRUST_PROXY: 'trust_proxy',
   TOLLGATE_BODY_LIMIT_BYTES: 'body_limit_bytes',
+  TOLLGATE_ALERT_WEBHOOK_URL: 'alerts.webhook_url',
+  TOLLGATE_ALERT_WEBHOOK_SECRET: 'alerts.webhook_secret',
+  TOLLGATE_ALERT_SLACK_URL: 'alerts.slack_url',
 };
 
 const CONTENT_MODES: readonly ContentMode[] = ['none', 'redacted', 'full', 'encrypted'];
@@ -118,6 +141,12 @@ function validate(c: Record<string, unknown>): TollgateConfig {
       (cfg[group] as Record<string, number>)[k] = n;
     }
   }
+  for (const k of ['every_events', 'every_ms'] as const) {
+    const n = Number(cfg.checkpoints[k]);
+    if (!Number.isFinite(n) || n <= 0) bad(`checkpoints.${k}`);
+    cfg.checkpoints[k] = n;
+  }
+  if (cfg.alerts.webhook_url && !cfg.alerts.webhook_secret) bad('alerts.webhook_secret');
   return cfg;
 }
 

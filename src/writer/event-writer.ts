@@ -24,6 +24,8 @@ export interface EventWriterOptions {
   retryIntervalMs?: number;
   /** Told about store failures and recoveries (operational log); never throws into the writer. */
   onStoreError?: (err: unknown) => void;
+  /** Told about every batch once it is durably stored, in write order (checkpoints follow this). */
+  onWritten?: (events: readonly AuditEvent[]) => void;
   /** Told about accounted gaps: events neither stored nor spooled. */
   onGap?: (gap: WriterGap) => void;
 }
@@ -134,6 +136,14 @@ export class EventWriter {
     this.options.spool?.close();
   }
 
+  private written(events: readonly AuditEvent[]): void {
+    try {
+      this.options.onWritten?.(events);
+    } catch (err) {
+      this.options.onStoreError?.(err);
+    }
+  }
+
   private schedule(urgent = false): void {
     if (!this.storeAvailable) return;
     const delay = this.options.flushDelayMs ?? 0;
@@ -170,6 +180,7 @@ export class EventWriter {
         await this.options.store.append(batch.map((p) => p.event));
         this.queue.splice(0, batch.length);
         this.counters.written += batch.length;
+        this.written(batch.map((p) => p.event));
         for (const p of batch) p.resolve?.();
       } catch (err) {
         this.counters.storeErrors++;
@@ -248,7 +259,9 @@ export class EventWriter {
       if (spool && spool.size() > 0) {
         const { events, corrupt } = spool.read();
         for (let i = 0; i < events.length; i += this.options.batchSize) {
-          await this.options.store.append(events.slice(i, i + this.options.batchSize));
+          const slice = events.slice(i, i + this.options.batchSize);
+          await this.options.store.append(slice);
+          this.written(slice);
         }
         this.counters.replayed += events.length;
         if (corrupt > 0) {

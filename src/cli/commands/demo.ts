@@ -37,7 +37,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         'retry.base_delay_ms': 20,
         'retry.max_retry_after_ms': 200,
       });
-      const log = createLogger(ctx.env.TOLLGATE_LOG_LEVEL ?? 'warn');
+      const log = createLogger(ctx.env.TOLLGATE_LOG_LEVEL ?? 'error');
       const tg = await startTollgate({ config, log });
       println(ctx.stdout, c('bold', 'Tollgate demo') + ' — everything runs locally, no network needed');
       println(ctx.stdout, `  simulated provider  ${upstream}`);

@@ -3,10 +3,18 @@ import type { CliContext } from '../cli-context.js';
 import { registerEvents } from './events.js';
 import { registerServe } from './serve.js';
 import { registerDemo } from './demo.js';
+import { registerReport } from './report.js';
+import { registerAlerts } from './alerts.js';
+import { registerVerify } from './verify.js';
+import { registerPrices } from './prices.js';
 
 /** Every `tollgate` command, in the order `--help` lists them. */
 export function registerCommands(program: Command, ctx: CliContext): void {
   registerServe(program, ctx);
   registerDemo(program, ctx);
   registerEvents(program, ctx);
+  registerReport(program, ctx);
+  registerAlerts(program, ctx);
+  registerVerify(program, ctx);
+  registerPrices(program, ctx);
 }

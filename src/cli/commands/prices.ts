@@ -1,0 +1,67 @@
+import type { Command } from 'commander';
+import { loadPriceCatalog } from '../../pricing/catalog.js';
+import { configFor, globals, openExistingStore, println, type CliContext } from '../cli-context.js';
+import { parseTimeBound } from '../duration.js';
+import { renderTable } from '../format/table.js';
+
+export function registerPrices(program: Command, ctx: CliContext): void {
+  const prices = program
+    .command('prices')
+    .description('the price catalog in use (USD per million tokens); `prices check` finds unpriced models in traffic')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const g = globals(cmd);
+      const config = configFor(ctx, g);
+      const catalog = loadPriceCatalog({ overridePath: config.prices.override_path });
+      if (g.json) {
+        println(ctx.stdout, JSON.stringify({ version: catalog.version, rows: catalog.rows }));
+        return;
+      }
+      println(ctx.stdout, `price catalog ${catalog.version} (USD per million tokens)`);
+      println(
+        ctx.stdout,
+        renderTable(catalog.rows, [
+          { header: 'provider', value: (r) => r.provider },
+          { header: 'model', value: (r) => r.model },
+          { header: 'input', value: (r) => r.input.toFixed(3), align: 'right' },
+          { header: 'cached', value: (r) => r.cached_input?.toFixed(3) ?? '—', align: 'right' },
+          { header: 'output', value: (r) => r.output.toFixed(3), align: 'right' },
+          { header: 'from', value: (r) => r.effective_from },
+          { header: 'source', value: (r) => r.source, max: 60 },
+        ]),
+      );
+    });
+  prices
+    .command('check')
+    .description('models seen in traffic that have no price (their cost is null, never $0); exit 1 when any')
+    .option('--since <when>', 'traffic window (default 30d)')
+    .action(async (opts: { since?: string }, cmd: Command) => {
+      const g = globals(cmd);
+      const config = configFor(ctx, g);
+      const catalog = loadPriceCatalog({ overridePath: config.prices.override_path });
+      const store = openExistingStore(config.db);
+      try {
+        const sinceMs = parseTimeBound(opts.since ?? '30d', ctx.now());
+        const rows = store.db
+          .prepare(
+            `SELECT COALESCE(model_used, model_requested) AS model, COUNT(*) AS requests, MAX(timestamp) AS last_seen
+             FROM events WHERE ts_ms >= ? AND cost_micro_usd IS NULL AND COALESCE(model_used, model_requested) IS NOT NULL
+             GROUP BY 1 ORDER BY requests DESC`,
+          )
+          .all(sinceMs) as Array<{ model: string; requests: number; last_seen: string }>;
+        const unpriced = rows.filter((r) => catalog.resolve(r.model, Date.parse(r.last_seen)) === null);
+        if (g.json) println(ctx.stdout, JSON.stringify({ catalog_version: catalog.version, unpriced }));
+        else if (unpriced.length === 0) println(ctx.stdout, `every model seen since ${new Date(sinceMs).toISOString()} has a price`);
+        else {
+          println(ctx.stdout, `${unpriced.length} model(s) without a price in catalog ${catalog.version}; add rows with a source to a prices override file:`);
+          println(ctx.stdout, renderTable(unpriced, [
+            { header: 'model', value: (r) => r.model },
+            { header: 'requests', value: (r) => r.requests, align: 'right' },
+            { header: 'last seen', value: (r) => r.last_seen },
+          ]));
+        }
+        if (unpriced.length > 0) process.exitCode = 1;
+      } finally {
+        await store.close();
+      }
+    });
+}

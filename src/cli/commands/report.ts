@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import { TollgateError } from '../../core/errors.js';
+import { COST_REPORT_BY, costReport, formatCostCsv, formatCostJson, formatCostTable, type CostReportBy } from '../../reports/cost-report.js';
+import { createSqliteRollups } from '../../store/sqlite/sqlite-rollups.js';
+import { configFor, globals, openExistingStore, println, type CliContext } from '../cli-context.js';
+import { parseTimeBound } from '../duration.js';
+
+interface CostOptions {
+  by?: string;
+  since?: string;
+  until?: string;
+  csv?: boolean;
+}
+
+export function registerReport(program: Command, ctx: CliContext): void {
+  const report = program.command('report').description('reports over the audit trail (cost, security)');
+  report
+    .command('cost')
+    .description('spend and tokens grouped by one dimension, read from rollups (unpriced and estimated kept apart)')
+    .option('--by <dimension>', `group by ${COST_REPORT_BY.join('|')} (default user)`)
+    .option('--since <when>', 'start (e.g. 24h, 30d, 2026-11-01; default 30d)')
+    .option('--until <when>', 'end (default now)')
+    .option('--csv', 'CSV for spreadsheets')
+    .action(async (opts: CostOptions, cmd: Command) => {
+      const g = globals(cmd);
+      const by = (opts.by ?? 'user') as CostReportBy;
+      if (!COST_REPORT_BY.includes(by)) throw new TollgateError('TG_ERR_USAGE', { option: 'by' });
+      const now = ctx.now();
+      const sinceMs = parseTimeBound(opts.since ?? '30d', now);
+      const untilMs = opts.until ? parseTimeBound(opts.until, now) : now;
+      const store = openExistingStore(configFor(ctx, g).db);
+      try {
+        const r = costReport(createSqliteRollups(store.db), { by, sinceMs, untilMs });
+        println(ctx.stdout, g.json ? formatCostJson(r) : opts.csv ? formatCostCsv(r).trimEnd() : formatCostTable(r));
+      } finally {
+        await store.close();
+      }
+    });
+}

@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { localPaths } from '../../app/start-tollgate.js';
+import { TollgateError } from '../../core/errors.js';
+import { buildInclusionProof } from '../../integrity/inclusion-proof.js';
+import { parseVerifierKeys, readKeyring } from '../../integrity/signing-key.js';
+import { verifyChains, type VerifyOptions } from '../../integrity/verify.js';
+import { formatVerifyReport } from '../../integrity/verify-report-format.js';
+import { readWitnessFile } from '../../integrity/witness.js';
+import { SqliteCheckpointStore } from '../../store/sqlite/sqlite-checkpoints.js';
+import { configFor, globals, openExistingStore, println, type CliContext } from '../cli-context.js';
+
+interface VerifyCliOptions {
+  from?: string;
+  event?: string;
+  chain?: string;
+  keys?: string;
+  witness?: string;
+}
+
+export function registerVerify(program: Command, ctx: CliContext): void {
+  program
+    .command('verify')
+    .description('check hash chains, Merkle roots and signed checkpoints; exit 1 and name the first bad event on damage')
+    .option('--from <file>', 'a trusted checkpoint note (file) to verify from')
+    .option('--event <id>', 'print an inclusion proof for this event that a third party can check')
+    .option('--chain <id>', 'only this chain')
+    .option('--keys <file>', 'verifier keys to trust (default: the keyring in the data folder)')
+    .option('--witness <file>', 'a witness file of checkpoints (JSON lines) the store must agree with')
+    .action(async (opts: VerifyCliOptions, cmd: Command) => {
+      const g = globals(cmd);
+      const config = configFor(ctx, g);
+      const keys = opts.keys ? parseVerifierKeys(readFileSync(opts.keys, 'utf8')) : readKeyring(localPaths(config).signingKey);
+      const store = openExistingStore(config.db);
+      try {
+        const checkpoints = new SqliteCheckpointStore(store.db);
+        if (opts.event) {
+          const proof = await buildInclusionProof(store, checkpoints, keys, opts.event);
+          println(ctx.stdout, JSON.stringify(proof, null, 2));
+          return;
+        }
+        const options: VerifyOptions = {};
+        if (opts.from) options.from = readFileSync(opts.from, 'utf8');
+        if (opts.chain) options.chainId = opts.chain;
+        if (opts.witness) options.witnessNotes = await readWitnessFile(opts.witness);
+        const tty = ctx.stdout.isTTY === true && !g.json;
+        if (tty) {
+          options.onProgress = (p) => ctx.stderr.write(`\r  verifying ${p.chain_id}: ${p.events}${p.total ? ` / ${p.total}` : ''} events`);
+          options.progressEvery = 50_000;
+        }
+        if (keys.length === 0) throw new TollgateError('TG_ERR_INTEGRITY_BROKEN', { reason: 'no verifier keys: pass --keys or run from the data folder' });
+        const report = await verifyChains(store, checkpoints, keys, options);
+        if (tty) ctx.stderr.write('\r\u001b[K');
+        println(ctx.stdout, g.json ? JSON.stringify(report) : formatVerifyReport(report));
+        if (!report.ok) process.exitCode = 1;
+      } finally {
+        await store.close();
+      }
+    });
+}
