@@ -26,27 +26,29 @@ export interface LimiterState {
   adjust(bucket: string, capacity: number, refillMs: number, amount: number, nowMs: number): Promise<void>;
 }
 
+const ADMITTED: TakeResult = Object.freeze({ admitted: true });
+
 interface Bucket {
   tokens: number;
   at: number;
-  capacity: number;
-  refillMs: number;
 }
 
-function refilled(b: Bucket, nowMs: number): number {
-  const elapsed = Math.max(0, nowMs - b.at);
-  return Math.min(b.capacity, b.tokens + (elapsed * b.capacity) / b.refillMs);
+/** Tokens in a bucket at `nowMs`, after continuous refill (absent bucket = full). */
+function refilled(b: Bucket | undefined, capacity: number, refillMs: number, nowMs: number): number {
+  if (b === undefined) return capacity;
+  const elapsed = nowMs > b.at ? nowMs - b.at : 0;
+  return Math.min(capacity, b.tokens + (elapsed * capacity) / refillMs);
 }
 
 /**
  * In-process LimiterState. Every method body runs synchronously to completion (the returned
  * promise is already settled), so check-and-debit cannot interleave with another caller on the
- * event loop. Memory is bounded: at `maxBuckets`, full buckets are dropped (a full bucket and an
- * absent one are the same), then the least recently used; `evictions` counts the latter, which
- * forget a partly spent bucket (a client could get a fresh allowance).
+ * event loop. Memory is bounded: at `maxBuckets`, buckets that have refilled are dropped (a full
+ * bucket and an absent one are the same), then the least recently updated; `evictions` counts
+ * the latter, which forget a partly spent bucket (a client could get a fresh allowance).
  */
 export class MemoryLimiterState implements LimiterState {
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly buckets = new Map<string, Bucket & { capacity: number; refillMs: number }>();
   private readonly maxBuckets: number;
   evictions = 0;
 
@@ -59,15 +61,15 @@ export class MemoryLimiterState implements LimiterState {
   }
 
   async take(requests: readonly TakeRequest[], nowMs: number): Promise<TakeResult> {
+    // Hot path (every request): no allocation besides the result, one Map lookup per bucket.
     for (const r of requests) {
-      const b = this.buckets.get(r.bucket);
-      const tokens = b === undefined ? r.capacity : refilled({ ...b, capacity: r.capacity, refillMs: r.refillMs }, nowMs);
+      const tokens = refilled(this.buckets.get(r.bucket), r.capacity, r.refillMs, nowMs);
       if (tokens < r.cost) {
         return { admitted: false, bucket: r.bucket, retryAfterMs: Math.ceil(((r.cost - tokens) * r.refillMs) / r.capacity) };
       }
     }
     for (const r of requests) this.apply(r.bucket, r.capacity, r.refillMs, -r.cost, nowMs);
-    return { admitted: true };
+    return ADMITTED;
   }
 
   async adjust(bucket: string, capacity: number, refillMs: number, amount: number, nowMs: number): Promise<void> {
@@ -75,24 +77,33 @@ export class MemoryLimiterState implements LimiterState {
   }
 
   private apply(bucket: string, capacity: number, refillMs: number, amount: number, nowMs: number): void {
-    const old = this.buckets.get(bucket);
-    const base = old === undefined ? capacity : refilled({ ...old, capacity, refillMs }, nowMs);
-    const tokens = Math.min(capacity, base + amount);
-    // Re-insert so Map order is least-recently-used first.
-    this.buckets.delete(bucket);
-    if (tokens >= capacity) return; // full == absent
+    const b = this.buckets.get(bucket);
+    const tokens = Math.min(capacity, refilled(b, capacity, refillMs, nowMs) + amount);
+    if (tokens >= capacity) {
+      if (b !== undefined) this.buckets.delete(bucket); // full == absent
+      return;
+    }
+    if (b !== undefined) {
+      b.tokens = tokens;
+      b.at = nowMs;
+      b.capacity = capacity;
+      b.refillMs = refillMs;
+      return;
+    }
     if (this.buckets.size >= this.maxBuckets) this.makeRoom(nowMs);
     this.buckets.set(bucket, { tokens, at: nowMs, capacity, refillMs });
   }
 
   private makeRoom(nowMs: number): void {
     for (const [name, b] of this.buckets) {
-      if (refilled(b, nowMs) >= b.capacity) this.buckets.delete(name);
+      if (refilled(b, b.capacity, b.refillMs, nowMs) >= b.capacity) this.buckets.delete(name);
     }
-    while (this.buckets.size >= this.maxBuckets) {
-      const oldest = this.buckets.keys().next();
-      if (oldest.done === true) break;
-      this.buckets.delete(oldest.value);
+    if (this.buckets.size < this.maxBuckets) return;
+    // Still full: drop the least recently updated tenth in one pass (amortised, rare).
+    const byAge = [...this.buckets].sort((x, y) => x[1].at - y[1].at);
+    const drop = Math.max(1, Math.ceil(this.maxBuckets / 10));
+    for (const [name] of byAge.slice(0, drop)) {
+      this.buckets.delete(name);
       this.evictions++;
     }
   }
