@@ -21,7 +21,11 @@ import { estimateUsage } from '../pricing/token-estimate.js';
 import { PassthroughPolicy } from '../proxy/passthrough-policy.js';
 import type { MountedRoute } from '../proxy/gateway.js';
 import type { RequestPolicy } from '../proxy/request-policy.js';
-import { createRedactor } from '../redaction/redactor.js';
+import { createRedactor, type RedactorDeps } from '../redaction/redactor.js';
+import { createContentCipher } from '../privacy/content-cipher.js';
+import { loadMasterKey } from '../privacy/master-key.js';
+import { SqliteDataKeyStore } from '../privacy/sqlite-data-key-store.js';
+import { TollgateError } from '../core/errors.js';
 import { openSqlite, type SqliteDatabase } from '../store/sqlite/open-sqlite.js';
 import { createSqliteAlertStore } from '../store/sqlite/sqlite-alerts.js';
 import { SqliteCheckpointStore } from '../store/sqlite/sqlite-checkpoints.js';
@@ -72,6 +76,17 @@ export function localPaths(config: TollgateConfig): { dir: string; fingerprint: 
     instanceId: join(dir, 'instance-id'),
     signingKey: join(dir, 'checkpoint-signing.key'),
   };
+}
+
+/** Encrypted mode needs the master key and the per-person data keys (kept in the same database). */
+function redactorDeps(config: TollgateConfig, db: SqliteDatabase, clock: Clock): RedactorDeps {
+  const c = config.content;
+  const source = c.master_key_file ? { file: c.master_key_file } : c.master_key ? { base64: c.master_key } : null;
+  if (!source) {
+    if (c.mode === 'encrypted') throw new TollgateError('TG_ERR_CRYPTO_KEY_MISSING', { setting: 'content.master_key_file or TOLLGATE_MASTER_KEY' });
+    return {};
+  }
+  return { encryptor: createContentCipher({ masterKey: loadMasterKey(source), store: new SqliteDataKeyStore(db), clock }) };
 }
 
 /**
@@ -156,7 +171,7 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
     upstreamUrl: config.upstream_url,
     upstreamPolicy: policy,
     store,
-    redactor: createRedactor({ mode: config.content.mode, detectors: config.content.detectors }),
+    redactor: createRedactor({ mode: config.content.mode, detectors: config.content.detectors }, redactorDeps(config, db, clock)),
     pricer: createPricer(catalog),
     estimateUsage,
     detectors: [detection],

@@ -23,7 +23,13 @@ export interface TollgateConfig {
   retry: { max_retries: number; base_delay_ms: number; max_delay_ms: number; max_retry_after_ms: number };
   writer: { max_queue: number; batch_size: number; flush_delay_ms: number };
   spool: { max_bytes: number };
-  content: { mode: ContentMode; detectors: Record<string, boolean> };
+  content: {
+    mode: ContentMode;
+    detectors: Record<string, boolean>;
+    /** Encrypted mode: a file holding the 32-byte master key (base64 or hex), or the key itself (base64). */
+    master_key_file: string | null;
+    master_key: string | null;
+  };
   prices: { override_path: string | null };
   /** Per-rule detector settings (see src/detection/default-detectors.ts); `false` turns a rule off. */
   detection: DetectionConfig;
@@ -58,7 +64,7 @@ export const DEFAULT_CONFIG: TollgateConfig = {
   retry: { max_retries: 2, base_delay_ms: 250, max_delay_ms: 8_000, max_retry_after_ms: 20_000 },
   writer: { max_queue: 50_000, batch_size: 512, flush_delay_ms: 10 },
   spool: { max_bytes: 256 * 1024 * 1024 },
-  content: { mode: 'redacted', detectors: {} },
+  content: { mode: 'redacted', detectors: {}, master_key_file: null, master_key: null },
   prices: { override_path: null },
   detection: {},
   alerts: { webhook_url: null, webhook_secret: null, slack_url: null },
@@ -75,6 +81,8 @@ export const ENV_VARS: Record<string, string> = {
   TOLLGATE_DATA_DIR: 'data_dir',
   TOLLGATE_FAILURE_POLICY: 'failure_policy',
   TOLLGATE_CONTENT_MODE: 'content.mode',
+  TOLLGATE_MASTER_KEY: 'content.master_key',
+  TOLLGATE_MASTER_KEY_FILE: 'content.master_key_file',
   TOLLGATE_INSTANCE_ID: 'instance_id',
   TOLLGATE_TRUST_PROXY: 'trust_proxy',
   TOLLGATE_BODY_LIMIT_BYTES: 'body_limit_bytes',

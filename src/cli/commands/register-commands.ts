@@ -7,6 +7,9 @@ import { registerReport } from './report.js';
 import { registerAlerts } from './alerts.js';
 import { registerVerify } from './verify.js';
 import { registerPrices } from './prices.js';
+import { registerKeys } from './keys.js';
+import { registerDoctor } from './doctor.js';
+import { registerErase } from './erase.js';
 
 /** Every `tollgate` command, in the order `--help` lists them. */
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -16,5 +19,8 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerReport(program, ctx);
   registerAlerts(program, ctx);
   registerVerify(program, ctx);
+  registerDoctor(program, ctx);
+  registerKeys(program, ctx);
+  registerErase(program, ctx);
   registerPrices(program, ctx);
 }

@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { recordCliAdminAction } from '../../app/admin-event.js';
+import { systemClock } from '../../core/clock.js';
+import { eraseSubject } from '../../privacy/erase-subject.js';
+import { SqliteDataKeyStore } from '../../privacy/sqlite-data-key-store.js';
+import { configFor, globals, openExistingStore, println, type CliContext } from '../cli-context.js';
+
+export function registerErase(program: Command, ctx: CliContext): void {
+  program
+    .command('erase')
+    .description("erase one person's stored content by destroying their data key (crypto-shredding); the chain still verifies")
+    .requiredOption('--user <id>', 'the user id whose content to erase')
+    .action(async (opts: { user: string }, cmd: Command) => {
+      const g = globals(cmd);
+      const store = openExistingStore(configFor(ctx, g).db);
+      try {
+        const result = eraseSubject(new SqliteDataKeyStore(store.db), opts.user, systemClock);
+        const event = await recordCliAdminAction(
+          store,
+          { action: 'admin:erase', actor: 'cli', subject: result.keyId, userId: opts.user, ok: true },
+          systemClock,
+        );
+        if (g.json) println(ctx.stdout, JSON.stringify({ ...result, event_id: event.id }));
+        else if (result.keysDestroyed === 0) {
+          println(ctx.stdout, `no live data key for this user (nothing encrypted, or already erased); recorded as event ${event.id}`);
+        } else {
+          println(ctx.stdout, `erased: data key ${result.keyId} destroyed; their encrypted content can no longer be read.`);
+          println(ctx.stdout, `recorded as event ${event.id}; every other event is untouched and the chain still verifies.`);
+        }
+      } finally {
+        await store.close();
+      }
+    });
+}

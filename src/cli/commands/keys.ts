@@ -1,0 +1,131 @@
+import type { Command } from 'commander';
+import { recordCliAdminAction } from '../../app/admin-event.js';
+import { systemClock } from '../../core/clock.js';
+import { TollgateError } from '../../core/errors.js';
+import { createKey, keyStatus, type BudgetPeriod, type CreateKeyInput } from '../../access/virtual-keys.js';
+import { SqliteKeyStore } from '../../store/sqlite/sqlite-keys.js';
+import { SqliteEventStore } from '../../store/sqlite/sqlite-event-store.js';
+import { openSqlite } from '../../store/sqlite/open-sqlite.js';
+import { configFor, globals, openExistingStore, println, type CliContext } from '../cli-context.js';
+import { formatUsd, renderTable } from '../format/table.js';
+
+interface CreateOptions {
+  name: string;
+  user?: string;
+  team?: string;
+  models?: string;
+  rpm?: string;
+  tpm?: string;
+  budgetUsd?: string;
+  period?: string;
+  expires?: string;
+}
+
+function positiveInt(v: string | undefined, option: string): number | null {
+  if (v === undefined) return null;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new TollgateError('TG_ERR_USAGE', { option });
+  return n;
+}
+
+export function registerKeys(program: Command, ctx: CliContext): void {
+  const keys = program.command('keys').description('gateway-issued (virtual) keys with limits and budgets (managed mode)');
+  keys
+    .command('create')
+    .description('create a key; it is printed once and only its hash is stored')
+    .requiredOption('--name <name>', 'what the key is for')
+    .option('--user <id>', 'the person it belongs to')
+    .option('--team <team>', 'the team it belongs to')
+    .option('--models <a,b>', 'models it may use (default: any)')
+    .option('--rpm <n>', 'requests per minute')
+    .option('--tpm <n>', 'tokens per minute')
+    .option('--budget-usd <x>', 'spend limit per period, in USD')
+    .option('--period <day|month>', 'budget period (default month)')
+    .option('--expires <date>', 'expiry (ISO-8601 date or time)')
+    .action(async (opts: CreateOptions, cmd: Command) => {
+      const g = globals(cmd);
+      const input: CreateKeyInput = { name: opts.name, user: opts.user ?? null, team: opts.team ?? null };
+      if (opts.models) input.allowedModels = opts.models.split(',').map((m) => m.trim()).filter(Boolean);
+      input.rpm = positiveInt(opts.rpm, 'rpm');
+      input.tpm = positiveInt(opts.tpm, 'tpm');
+      if (opts.budgetUsd !== undefined) {
+        const usd = Number(opts.budgetUsd);
+        if (!Number.isFinite(usd) || usd <= 0) throw new TollgateError('TG_ERR_USAGE', { option: 'budget-usd' });
+        input.budgetMicroUsd = Math.round(usd * 1_000_000);
+        const period = (opts.period ?? 'month') as BudgetPeriod;
+        if (period !== 'day' && period !== 'month') throw new TollgateError('TG_ERR_USAGE', { option: 'period' });
+        input.budgetPeriod = period;
+      }
+      if (opts.expires) {
+        const t = Date.parse(opts.expires);
+        if (Number.isNaN(t)) throw new TollgateError('TG_ERR_USAGE', { option: 'expires' });
+        input.expiresAt = t;
+      }
+      const config = configFor(ctx, g);
+      const db = openSqlite(config.db);
+      try {
+        const created = await createKey(new SqliteKeyStore(db), systemClock, input);
+        await recordCliAdminAction(new SqliteEventStore(db), { action: 'admin:keys.create', actor: 'cli', subject: created.record.id, ok: true }, systemClock);
+        if (g.json) println(ctx.stdout, JSON.stringify({ key: created.key, id: created.record.id, name: created.record.name }));
+        else {
+          println(ctx.stdout, `created key ${created.record.id} (${created.record.name})`);
+          println(ctx.stdout, `  ${created.key}`);
+          println(ctx.stdout, 'Store it now: it is shown once, and Tollgate keeps only its hash.');
+        }
+      } finally {
+        db.close();
+      }
+    });
+  keys
+    .command('list')
+    .description('keys with their prefix, limits, last use and status')
+    .action(async (_o: unknown, cmd: Command) => {
+      const g = globals(cmd);
+      const store = openExistingStore(configFor(ctx, g).db);
+      try {
+        const list = await new SqliteKeyStore(store.db).list();
+        const now = ctx.now();
+        if (g.json) {
+          for (const k of list) {
+            const { keyHash: _hash, ...shown } = k;
+            println(ctx.stdout, JSON.stringify({ ...shown, status: keyStatus(k, now) }));
+          }
+          return;
+        }
+        if (list.length === 0) return println(ctx.stdout, 'no keys yet: tollgate keys create --name NAME');
+        println(
+          ctx.stdout,
+          renderTable(list, [
+            { header: 'id', value: (k) => k.id },
+            { header: 'name', value: (k) => k.name, max: 24 },
+            { header: 'prefix', value: (k) => k.displayPrefix },
+            { header: 'user', value: (k) => k.user },
+            { header: 'team', value: (k) => k.team },
+            { header: 'models', value: (k) => (k.allowedModels === '*' ? '*' : k.allowedModels.join(',')), max: 30 },
+            { header: 'rpm', value: (k) => k.rpm ?? '—', align: 'right' },
+            { header: 'tpm', value: (k) => k.tpm ?? '—', align: 'right' },
+            { header: 'budget', value: (k) => (k.budgetMicroUsd === null ? '—' : `${formatUsd(k.budgetMicroUsd)}/${k.budgetPeriod}`), align: 'right' },
+            { header: 'last use', value: (k) => (k.lastUsedAt ? new Date(k.lastUsedAt).toISOString().slice(0, 16).replace('T', ' ') : 'never') },
+            { header: 'status', value: (k) => keyStatus(k, now) },
+          ]),
+        );
+      } finally {
+        await store.close();
+      }
+    });
+  keys
+    .command('revoke <id>')
+    .description('revoke a key; the gateway refuses it from the next request on')
+    .action(async (id: string, _o: unknown, cmd: Command) => {
+      const g = globals(cmd);
+      const store = openExistingStore(configFor(ctx, g).db);
+      try {
+        const done = await new SqliteKeyStore(store.db).revoke(id, ctx.now());
+        await recordCliAdminAction(store, { action: 'admin:keys.revoke', actor: 'cli', subject: id, ok: done, errorCode: done ? null : 'not_found' }, systemClock);
+        if (!done) throw new TollgateError('TG_ERR_USAGE', { reason: 'no key with this id', id });
+        println(ctx.stdout, g.json ? JSON.stringify({ revoked: id }) : `revoked ${id}`);
+      } finally {
+        await store.close();
+      }
+    });
+}

@@ -1,0 +1,142 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import { createLogger } from '../../src/app/logger.js';
+import { startTollgate, type RunningTollgate } from '../../src/app/start-tollgate.js';
+import { loadConfig } from '../../src/config/config.js';
+import { MockProvider } from '../../src/mock-provider/mock-provider.js';
+import { cli } from '../support/run-cli.js';
+
+describe('tollgate CLI over a store filled through the gateway (encrypted content)', () => {
+  let dir: string;
+  let db: string;
+  let mock: MockProvider;
+  let tg: RunningTollgate;
+  const masterKey = randomBytes(32).toString('base64');
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tollgate-cli-'));
+    db = join(dir, 'tollgate.db');
+    mock = new MockProvider();
+    const upstream = await mock.listen();
+    const config = loadConfig({
+      file: null,
+      overrides: { db, port: 0, upstream_url: upstream, instance_id: 'cli-test', 'content.mode': 'encrypted', 'content.master_key': masterKey },
+    });
+    tg = await startTollgate({ config, log: createLogger('silent') });
+    for (const user of ['alice', 'bob', 'alice']) {
+      const res = await request(`${tg.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer sk-test-abcdefghijklmnopqrstuvwxyz012345', 'x-tollgate-user': user },
+        body: JSON.stringify({ model: 'gpt-4.1', messages: [{ role: 'user', content: `hello from ${user}, mail me at ${user}@example.com` }] }),
+      });
+      await res.body.dump();
+    }
+    await tg.close();
+  });
+  afterAll(async () => {
+    await mock.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('events --json prints one event per line with content stored encrypted', async () => {
+    const r = await cli(['events', '--db', db, '--json']);
+    expect(r.code).toBe(0);
+    const events = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(events).toHaveLength(3);
+    for (const e of events) {
+      expect(e.content_mode).toBe('encrypted');
+      expect(e.prompt).toMatch(/^enc:v1:/);
+      expect(JSON.stringify(e)).not.toContain('@example.com');
+    }
+  });
+
+  it('events filters by user and refuses a bad status with exit 2', async () => {
+    const r = await cli(['events', '--db', db, '--user', 'bob', '--json']);
+    expect(r.out.trim().split('\n')).toHaveLength(1);
+    const bad = await cli(['events', '--db', db, '--status', 'NOPE']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/TG_ERR_USAGE/);
+  });
+
+  it('report cost --json totals equal the sum of the events to the micro-dollar', async () => {
+    const events = (await cli(['events', '--db', db, '--json'])).out.trim().split('\n').map((l) => JSON.parse(l));
+    const sum = events.reduce((s: number, e: { cost_micro_usd: number | null }) => s + (e.cost_micro_usd ?? 0), 0);
+    const r = await cli(['report', 'cost', '--db', db, '--by', 'user', '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(report.totals.cost_micro_usd).toBe(sum);
+    expect(report.totals.requests).toBe(3);
+  });
+
+  it('verify passes on the untouched store, and still passes after erase --user, which is recorded', async () => {
+    const before = await cli(['verify', '--db', db]);
+    expect(before.code).toBe(0);
+    expect(before.out).toMatch(/verify: OK/);
+    const erased = await cli(['erase', '--db', db, '--user', 'alice', '--json']);
+    expect(erased.code).toBe(0);
+    const result = JSON.parse(erased.out);
+    expect(result.keysDestroyed).toBe(1);
+    const after = await cli(['verify', '--db', db, '--json']);
+    expect(after.code).toBe(0);
+    expect(JSON.parse(after.out).ok).toBe(true);
+    const adminEvents = (await cli(['events', '--db', db, '--json', '--feature', 'admin'])).out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(adminEvents.some((e: { endpoint: string; user_id: string }) => e.endpoint === 'admin:erase' && e.user_id === 'alice')).toBe(true);
+  });
+
+  it('verify exits 1 and names the event when a row is altered', async () => {
+    const Database = (await import('better-sqlite3')).default;
+    const copy = join(dir, 'tampered.db');
+    const src = new Database(db);
+    await src.backup(copy);
+    src.close();
+    const t = new Database(copy);
+    const row = t.prepare("SELECT id FROM events WHERE chain_id = 'cli-test' AND seq = 2").get() as { id: string };
+    t.prepare("UPDATE events SET model_requested = 'gpt-4o' WHERE id = ?").run(row.id);
+    t.close();
+    const r = await cli(['verify', '--db', copy, '--json']);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.out);
+    expect(report.first_damage.kind).toBe('modified');
+    expect(report.first_damage.event_id).toBe(row.id);
+  });
+
+  it('keys create prints the key once, list never shows it, revoke records an admin event', async () => {
+    const created = await cli(['keys', 'create', '--db', db, '--name', 'ci bot', '--rpm', '10', '--budget-usd', '5', '--json']);
+    expect(created.code).toBe(0);
+    const { key, id } = JSON.parse(created.out);
+    expect(key).toMatch(/^tg-/);
+    const list = await cli(['keys', 'list', '--db', db, '--json']);
+    expect(list.out).not.toContain(key);
+    expect(list.out).not.toContain(key.slice(8));
+    expect(JSON.parse(list.out.trim()).status).toBe('active');
+    expect((await cli(['keys', 'revoke', id, '--db', db])).code).toBe(0);
+    const after = JSON.parse((await cli(['keys', 'list', '--db', db, '--json'])).out.trim());
+    expect(after.status).toBe('revoked');
+  });
+
+  it('prices check exits 0 when every model seen has a price', async () => {
+    const r = await cli(['prices', 'check', '--db', db]);
+    expect(r.code).toBe(0);
+  });
+
+  it('a missing database is a clear error, not a new empty file', async () => {
+    const r = await cli(['events', '--db', join(dir, 'nope.db')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/TG_ERR_STORE_OPEN/);
+  });
+
+  it('doctor exits 1 on a key the provider refuses, and never prints the key', async () => {
+    const strict = new MockProvider({ validKeys: ['sk-good-0123456789abcdefghijklmnopqrst'] });
+    const base = await strict.listen();
+    const key = 'sk-bad-SECRETPART0123456789abcdefghijklmn';
+    const r = await cli(['doctor', '--upstream', base, '--key-env', 'TEST_KEY', '--json'], { TEST_KEY: key });
+    await strict.close();
+    expect(r.code).toBe(1);
+    expect(r.out).not.toContain('SECRETPART');
+    expect(r.out).toMatch(/401/);
+  });
+});
