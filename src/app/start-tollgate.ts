@@ -22,6 +22,17 @@ import { PassthroughPolicy } from '../proxy/passthrough-policy.js';
 import type { MountedRoute } from '../proxy/gateway.js';
 import type { RequestPolicy } from '../proxy/request-policy.js';
 import { createRedactor, type RedactorDeps } from '../redaction/redactor.js';
+import type { Alert } from '../alerting/alert.js';
+import { BudgetGuard } from '../access/budget-guard.js';
+import { MemoryBudgetState } from '../access/budget-state.js';
+import { KeyFingerprinter } from '../access/key-fingerprint.js';
+import { MemoryLimiterState } from '../access/limiter-state.js';
+import { Lockout } from '../access/lockout.js';
+import { loadProviderKeys } from '../access/provider-keys.js';
+import { RateLimiter } from '../access/rate-limiter.js';
+import { newEventId } from '../core/ids.js';
+import { ManagedPolicy } from '../proxy/managed-policy.js';
+import { SqliteKeyStore } from '../store/sqlite/sqlite-keys.js';
 import { createContentCipher } from '../privacy/content-cipher.js';
 import { loadMasterKey } from '../privacy/master-key.js';
 import { SqliteDataKeyStore } from '../privacy/sqlite-data-key-store.js';
@@ -75,6 +86,71 @@ export function localPaths(config: TollgateConfig): { dir: string; fingerprint: 
     fingerprint: join(dir, 'fingerprint.key'),
     instanceId: join(dir, 'instance-id'),
     signingKey: join(dir, 'checkpoint-signing.key'),
+  };
+}
+
+/**
+ * Passthrough (default) or managed mode. Managed mode holds the provider key (file or environment,
+ * never the database), checks gateway-issued keys, and enforces their limits and budgets.
+ */
+function requestPolicy(
+  config: TollgateConfig,
+  deps: { db: SqliteDatabase; secret: Buffer; catalog: PriceCatalog; clock: Clock; raiseAlert: (alert: Alert) => void },
+): RequestPolicy {
+  if (config.mode === 'passthrough') return new PassthroughPolicy(deps.secret);
+  const m = config.managed;
+  const source = m.provider_key_file ? { provider: 'upstream', file: m.provider_key_file } : m.provider_key ? { provider: 'upstream', value: m.provider_key } : null;
+  if (!source) throw new TollgateError('TG_ERR_CONFIG_INVALID', { setting: 'managed.provider_key_file or TOLLGATE_PROVIDER_KEY' });
+  const providerKey = loadProviderKeys([source]).keyFor('upstream');
+  const spent = deps.db.prepare('SELECT COALESCE(SUM(cost_micro_usd), 0) AS s FROM events WHERE virtual_key_id = ? AND ts_ms >= ?');
+  return new ManagedPolicy({
+    keys: new SqliteKeyStore(deps.db),
+    fingerprinter: new KeyFingerprinter(deps.secret),
+    limiter: new RateLimiter({ state: new MemoryLimiterState(), clock: deps.clock }),
+    budgets: new BudgetGuard({
+      state: new MemoryBudgetState(),
+      clock: deps.clock,
+      // Budgets survive restarts: a period's spend is seeded from the stored events once.
+      loadSpent: async (keyId, startMs) => (spent.get(keyId, startMs) as { s: number }).s,
+    }),
+    lockout: new Lockout({
+      clock: deps.clock,
+      maxFailures: config.lockout.max_failures,
+      windowMs: config.lockout.window_ms,
+      coolOffMs: config.lockout.cool_off_ms,
+    }),
+    catalog: deps.catalog,
+    clock: deps.clock,
+    providerKey,
+    onLockout: (subject, untilMs) => deps.raiseAlert(lockoutAlert(subject, untilMs, config.lockout, deps.clock)),
+  });
+}
+
+/** The alert raised when a lockout starts (evidence: the subject, the threshold and until when; no keys). */
+function lockoutAlert(subject: string, untilMs: number, lockout: TollgateConfig['lockout'], clock: Clock): Alert {
+  const now = new Date(clock.now()).toISOString();
+  const isIp = subject.startsWith('ip:');
+  const value = subject.slice(isIp ? 3 : 4);
+  return {
+    id: newEventId(clock.now()),
+    rule_id: 'auth.lockout',
+    severity: 'HIGH',
+    subject: { kind: isIp ? 'ip' : 'api_key', value },
+    title: `Locked out ${isIp ? 'IP' : 'key'} ${value} after repeated authentication failures`,
+    description: `Requests from this ${isIp ? 'address' : 'key'} are refused with TG_ERR_AUTH_LOCKED_OUT until ${new Date(untilMs).toISOString()}.`,
+    evidence: {
+      event_ids: [],
+      evidence_truncated: false,
+      figures: { observed: lockout.max_failures, baseline: null, threshold: lockout.max_failures, window_ms: lockout.window_ms, unit: 'failures' },
+      peak_observed: lockout.max_failures,
+    },
+    first_seen: now,
+    last_seen: now,
+    count: 1,
+    status: 'open',
+    acknowledged_by: null,
+    acknowledged_at: null,
+    deliveries: [],
   };
 }
 
@@ -176,7 +252,7 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
     estimateUsage,
     detectors: [detection],
     listeners: o.listeners ?? [],
-    policy: o.policy ?? new PassthroughPolicy(secret),
+    policy: o.policy ?? requestPolicy(config, { db, secret, catalog, clock, raiseAlert: (a) => void createAlertHandler({ store: alerts, dispatcher })(a, 'new') }),
     clock,
     writer: {
       maxQueue: config.writer.max_queue,

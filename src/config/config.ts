@@ -31,6 +31,16 @@ export interface TollgateConfig {
     master_key: string | null;
   };
   prices: { override_path: string | null };
+  /** `passthrough`: the client's provider key goes upstream. `managed`: clients use gateway-issued keys. */
+  mode: 'passthrough' | 'managed';
+  managed: {
+    /** The provider key Tollgate holds in managed mode: from a file, or from TOLLGATE_PROVIDER_KEY. Never from the database. */
+    provider_key_file: string | null;
+    provider_key: string | null;
+  };
+  lockout: { max_failures: number; window_ms: number; cool_off_ms: number };
+  /** Admin API and dashboard token (default: generated on first run into the data folder, mode 0600). */
+  admin_token: string | null;
   /** Per-rule detector settings (see src/detection/default-detectors.ts); `false` turns a rule off. */
   detection: DetectionConfig;
   alerts: {
@@ -66,6 +76,10 @@ export const DEFAULT_CONFIG: TollgateConfig = {
   spool: { max_bytes: 256 * 1024 * 1024 },
   content: { mode: 'redacted', detectors: {}, master_key_file: null, master_key: null },
   prices: { override_path: null },
+  mode: 'passthrough',
+  managed: { provider_key_file: null, provider_key: null },
+  lockout: { max_failures: 10, window_ms: 300_000, cool_off_ms: 900_000 },
+  admin_token: null,
   detection: {},
   alerts: { webhook_url: null, webhook_secret: null, slack_url: null },
   checkpoints: { every_events: 1000, every_ms: 60_000, witness_file: null, witness_url: null },
@@ -81,6 +95,10 @@ export const ENV_VARS: Record<string, string> = {
   TOLLGATE_DATA_DIR: 'data_dir',
   TOLLGATE_FAILURE_POLICY: 'failure_policy',
   TOLLGATE_CONTENT_MODE: 'content.mode',
+  TOLLGATE_MODE: 'mode',
+  TOLLGATE_PROVIDER_KEY: 'managed.provider_key',
+  TOLLGATE_PROVIDER_KEY_FILE: 'managed.provider_key_file',
+  TOLLGATE_ADMIN_TOKEN: 'admin_token',
   TOLLGATE_MASTER_KEY: 'content.master_key',
   TOLLGATE_MASTER_KEY_FILE: 'content.master_key_file',
   TOLLGATE_INSTANCE_ID: 'instance_id',
@@ -142,7 +160,8 @@ function validate(c: Record<string, unknown>): TollgateConfig {
   } catch {
     bad('upstream_url');
   }
-  for (const group of ['timeouts', 'retry', 'writer', 'spool'] as const) {
+  if (cfg.mode !== 'passthrough' && cfg.mode !== 'managed') bad('mode');
+  for (const group of ['timeouts', 'retry', 'writer', 'spool', 'lockout'] as const) {
     for (const [k, v] of Object.entries(cfg[group])) {
       const n = Number(v);
       if (!Number.isFinite(n) || n < 0) bad(`${group}.${k}`);

@@ -1,5 +1,6 @@
 import { extractApiKey } from '../access/authenticate.js';
-import { keyFingerprint } from '../access/key-fingerprint.js';
+import { KeyFingerprinter } from '../access/key-fingerprint.js';
+import { hashVirtualKey } from '../access/virtual-keys.js';
 import { keyPrefix } from '../access/key-prefix.js';
 import type { Admission, AdmissionContext, RequestPolicy } from './request-policy.js';
 
@@ -8,19 +9,10 @@ import type { Admission, AdmissionContext, RequestPolicy } from './request-polic
  * its keyed fingerprint and prefix. The provider decides; its 401/403 becomes AUTH_FAILED.
  */
 export class PassthroughPolicy implements RequestPolicy {
-  /** Recent keys' fingerprints: clients reuse a handful of keys, and the HMAC is per request otherwise. */
-  private readonly fingerprints = new Map<string, string>();
+  private readonly fingerprinter: KeyFingerprinter;
 
-  constructor(private readonly fingerprintSecret: Buffer) {}
-
-  private fingerprint(key: string): string {
-    let fp = this.fingerprints.get(key);
-    if (fp === undefined) {
-      fp = keyFingerprint(this.fingerprintSecret, key);
-      if (this.fingerprints.size >= 1024) this.fingerprints.clear(); // bounded; a refill is cheap
-      this.fingerprints.set(key, fp);
-    }
-    return fp;
+  constructor(fingerprintSecret: Buffer) {
+    this.fingerprinter = new KeyFingerprinter(fingerprintSecret);
   }
 
   admit(ctx: AdmissionContext): Admission {
@@ -30,7 +22,8 @@ export class PassthroughPolicy implements RequestPolicy {
         auth_method: method,
         // The provider decides; the gateway fills SUCCESS/FAILED from its answer.
         auth_result: key === null ? 'MISSING' : null,
-        api_key_id: key === null ? null : this.fingerprint(key),
+        // Cached by the key's SHA-256, so no raw key outlives the request in memory.
+        api_key_id: key === null ? null : this.fingerprinter.fingerprint(key, hashVirtualKey(key)),
         api_key_prefix: key === null ? null : keyPrefix(key),
         virtual_key_id: null,
       },

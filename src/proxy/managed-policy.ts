@@ -1,0 +1,117 @@
+import type { AuditEvent } from '../core/audit-event.js';
+import type { Clock } from '../core/clock.js';
+import { authenticateRequest } from '../access/authenticate.js';
+import type { BudgetGuard } from '../access/budget-guard.js';
+import type { KeyFingerprinter } from '../access/key-fingerprint.js';
+import type { KeyStore } from '../access/key-store.js';
+import type { Lockout } from '../access/lockout.js';
+import type { RateLimiter } from '../access/rate-limiter.js';
+import type { PriceCatalog } from '../pricing/catalog.js';
+import { costMicroUsd } from '../pricing/cost.js';
+import type { Admission, AdmissionContext, RequestPolicy } from './request-policy.js';
+
+export interface ManagedPolicyOptions {
+  keys: KeyStore;
+  fingerprinter: KeyFingerprinter;
+  limiter: RateLimiter;
+  budgets: BudgetGuard;
+  lockout: Lockout;
+  catalog: PriceCatalog;
+  clock: Clock;
+  /** The provider key Tollgate holds; applications never see it. */
+  providerKey: string;
+  /** Told when a subject (`ip:…`, `key:…`) is locked out, once per lockout: raise an alert. */
+  onLockout?: (subject: string, untilMs: number, event: { ip: string | null; api_key_id: string | null }) => void;
+}
+
+/** Tokens reserved for a request whose size is unknown until it ends (settled to the real count). */
+const DEFAULT_OUTPUT_RESERVE = 1024;
+
+/**
+ * Managed mode: applications present gateway-issued keys; Tollgate checks them, applies the key's
+ * rate limits and budget atomically, and calls the provider with the key it holds. The order is
+ * lockout → authentication → rate limit → budget; every refusal happens before any upstream call.
+ */
+export class ManagedPolicy implements RequestPolicy {
+  constructor(private readonly o: ManagedPolicyOptions) {}
+
+  async admit(ctx: AdmissionContext): Promise<Admission> {
+    const { o } = this;
+    const ipSubject = ctx.ip ? `ip:${ctx.ip}` : null;
+    if (ipSubject && o.lockout.check(ipSubject).locked) {
+      return this.lockedOut(ipSubject);
+    }
+    const decision = await authenticateRequest(ctx.headers, o.keys, o.clock, ctx.model, o.fingerprinter);
+    const fields = decision.fields;
+    const keySubject = fields.api_key_id ? `key:${fields.api_key_id}` : null;
+    if (keySubject && o.lockout.check(keySubject).locked) {
+      return { auth: { ...fields, auth_result: 'FAILED' }, refusal: { code: 'TG_ERR_AUTH_LOCKED_OUT', kind: 'policy', retryAfterSec: this.retryAfter(keySubject) } };
+    }
+    if (!decision.ok) {
+      if (decision.status === 'AUTH_FAILED') this.failure(ctx, fields.api_key_id);
+      return { auth: fields, refusal: { code: decision.errorCode, kind: decision.status === 'BLOCKED' ? 'policy' : 'auth' } };
+    }
+    const key = decision.key;
+    const estimatedTokens = estimateTokens(ctx.body);
+    const limit = await o.limiter.reserve({ id: key.id, rpm: key.rpm, tpm: key.tpm }, estimatedTokens);
+    if (!limit.ok) return { auth: fields, refusal: { code: limit.errorCode, kind: 'policy', retryAfterSec: limit.retryAfterSeconds } };
+    const budget = await o.budgets.reserve(
+      { id: key.id, budgetMicroUsd: key.budgetMicroUsd, budgetPeriod: key.budgetPeriod },
+      this.estimateCost(ctx.model, estimatedTokens, ctx.now),
+    );
+    if (!budget.ok) {
+      await o.limiter.settle(limit.reservation, 0);
+      return { auth: fields, refusal: { code: budget.errorCode, kind: 'policy', retryAfterSec: budget.retryAfterSeconds } };
+    }
+    return {
+      auth: fields,
+      refusal: null,
+      upstreamHeaders: { authorization: `Bearer ${o.providerKey}` },
+      settle: (event: AuditEvent) => {
+        void o.limiter.settle(limit.reservation, event.total_tokens);
+        void o.budgets.settle(budget.reservation, event.cost_micro_usd);
+      },
+    };
+  }
+
+  private failure(ctx: AdmissionContext, apiKeyId: string | null): void {
+    for (const subject of [ctx.ip ? `ip:${ctx.ip}` : null, apiKeyId ? `key:${apiKeyId}` : null]) {
+      if (!subject) continue;
+      const r = this.o.lockout.recordFailure(subject);
+      if (r.justLocked && r.until !== null) this.o.onLockout?.(subject, r.until, { ip: ctx.ip, api_key_id: apiKeyId });
+    }
+  }
+
+  private lockedOut(subject: string): Admission {
+    return {
+      auth: {
+        auth_method: null,
+        auth_result: 'FAILED',
+        api_key_id: null,
+        api_key_prefix: null,
+        virtual_key_id: null,
+      },
+      refusal: { code: 'TG_ERR_AUTH_LOCKED_OUT', kind: 'policy', retryAfterSec: this.retryAfter(subject) },
+    };
+  }
+
+  private retryAfter(subject: string): number {
+    const until = this.o.lockout.check(subject).until;
+    return until === null ? 1 : Math.max(1, Math.ceil((until - this.o.clock.now()) / 1000));
+  }
+
+  /** Worst-case cost of the reserved tokens at the model's output price (0 when unpriced). */
+  private estimateCost(model: string | null, tokens: number, atMs: number): number {
+    const row = model ? this.o.catalog.resolve(model, atMs) : null;
+    if (!row) return 0;
+    return costMicroUsd(row, { input_tokens: 0, cached_input_tokens: 0, cache_write_tokens: 0, output_tokens: tokens, reasoning_tokens: 0 });
+  }
+}
+
+/** Prompt characters / 4 plus the requested output cap: a cheap upper-ish estimate, settled later. */
+function estimateTokens(body: Record<string, unknown> | null): number {
+  if (!body) return 1;
+  const cap = [body.max_completion_tokens, body.max_tokens, body.max_output_tokens].find((v): v is number => typeof v === 'number');
+  const promptChars = Array.isArray(body.messages) || body.input !== undefined || body.prompt !== undefined ? JSON.stringify(body.messages ?? body.input ?? body.prompt).length : 0;
+  return Math.ceil(promptChars / 4) + (cap ?? DEFAULT_OUTPUT_RESERVE);
+}
