@@ -14,6 +14,7 @@ import type { EventStore } from '../store/event-store.js';
 import { DEFAULT_ORIGIN_PREFIX, checkpointOrigin, openCheckpoint, signCheckpoint } from './checkpoint.js';
 import type { CheckpointStore, StoredCheckpoint } from './checkpoint-store.js';
 import { CompactRange, EventLeafHasher } from './merkle.js';
+import type { NoteVerifier } from './signed-note.js';
 import type { SigningKey } from './signing-key.js';
 import type { Witness } from './witness.js';
 
@@ -29,6 +30,8 @@ export interface CheckpointWriterOptions {
   /** First part of the checkpoint origin (default `tollgate`): origin = `<prefix>/<chain id>`. */
   originPrefix?: string;
   witnesses?: readonly Witness[];
+  /** Earlier verifier keys (the keyring), so `resume` trusts checkpoints signed before a rotation. */
+  previousKeys?: readonly NoteVerifier[];
   /** Failures of the store or a witness; checkpointing goes on. Never receives key material. */
   onError?: (err: unknown) => void;
 }
@@ -83,7 +86,7 @@ export class CheckpointWriter {
     let range = new CompactRange();
     let last: { size: number; ms: number } | null = null;
     if (latest?.frontier) {
-      const opened = openCheckpoint(latest.note, [options.key.verifier()]);
+      const opened = openCheckpoint(latest.note, [options.key.verifier(), ...(options.previousKeys ?? [])]);
       const candidate = new CompactRange(latest.tree_size, latest.frontier.map((h) => Buffer.from(h, 'hex')));
       if (opened.ok && opened.checkpoint.treeSize === latest.tree_size && candidate.root().equals(opened.checkpoint.rootHash)) {
         range = candidate;

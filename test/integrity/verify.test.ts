@@ -85,6 +85,20 @@ describe('verifyChains', () => {
     const report = await verifyChains(store, checkpoints, keys);
     expect(report.ok).toBe(true);
     expect(report.chains[0]!.latest_checkpoint?.tree_size).toBe(180);
+
+    // After a key rotation the old checkpoints still verify with the keyring, and resume uses them.
+    const rotated = generateSigningKey('tollgate-test');
+    const again = await CheckpointWriter.resume({ chainId: 'gw-1', key: rotated, previousKeys: keys, store: checkpoints, clock, everyEvents: 50 }, store);
+    expect(again.treeSize).toBe(180);
+    const last = Array.from({ length: 5 }, (_, i) => sampleEvent(2000 + i));
+    const chainer2 = createChainer({ chainId: 'gw-1', head: (await store.chains())[0]! });
+    last.forEach((e) => chainer2.link(e));
+    await store.append(last);
+    again.recordWritten(last);
+    await again.close();
+    expect((await verifyChains(store, checkpoints, [...keys, rotated.verifier()])).ok).toBe(true);
+    const withoutOld = await verifyChains(store, checkpoints, [rotated.verifier()]);
+    expect(withoutOld.first_damage?.kind).toBe('checkpoint_forged');
   });
 
   it('starts from a trusted checkpoint with --from and still finds later damage', async () => {
