@@ -18,11 +18,12 @@ function start(file: string, env: Record<string, string>, execArgv: string[] = [
 }
 const mock = await start('servers/mock-upstream.ts', {});
 const tg = await start('servers/tollgate-server.ts', { BENCH_UPSTREAM: `http://127.0.0.1:${mock.port}/v1` }, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
-const pool = new Pool(`http://127.0.0.1:${tg.port}`, { connections: 4 });
+const conns = Number(process.env.PROFILE_CONNECTIONS ?? 4);
+const pool = new Pool(`http://127.0.0.1:${tg.port}`, { connections: conns });
 const body = JSON.stringify({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'Where is my order? '.repeat(20) }], stream });
 let next = 0;
 await Promise.all(
-  Array.from({ length: 4 }, async () => {
+  Array.from({ length: conns }, async () => {
     while (next++ < 8000) {
       const r = await pool.request({ path: '/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sk-x' }, body });
       await r.body.dump();

@@ -16,6 +16,7 @@ const config = loadConfig({
     upstream_url: process.env.BENCH_UPSTREAM,
     instance_id: 'bench',
     'retry.max_retries': 0,
+    ...(process.env.BENCH_FLUSH_MS ? { 'writer.flush_delay_ms': Number(process.env.BENCH_FLUSH_MS) } : {}),
   },
 });
 const tg = await startTollgate({ config, log: createLogger('error') });

@@ -5,6 +5,7 @@ import { dataDir, inferProvider, type TollgateConfig } from '../config/config.js
 import { loadOrCreateSecret } from '../config/local-secret.js';
 import { createAlertDispatcher, type AlertDispatcher } from '../alerting/alert-dispatcher.js';
 import { createAlertHandler } from '../alerting/alert-handler.js';
+import { createAlertWriteCoalescer } from '../alerting/alert-write-coalescer.js';
 import type { AlertSink } from '../alerting/alert-sink.js';
 import type { AlertStore } from '../alerting/alert-store.js';
 import { createLogSink } from '../alerting/log-sink.js';
@@ -191,10 +192,15 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
   }
   if (config.alerts.slack_url) sinks.push(createSlackSink({ url: config.alerts.slack_url }));
   const dispatcher = createAlertDispatcher({ sinks, clock, store: alerts, onError: () => log.warn('alert delivery status not recorded') });
+  const alertWrites = createAlertWriteCoalescer({
+    write: createAlertHandler({ store: alerts, dispatcher }),
+    clock,
+    onError: () => log.warn('alert could not be stored'),
+  });
   const detection = createDetectionEngine({
     detectors: createDetectors(config.detection),
     clock,
-    onAlert: createAlertHandler({ store: alerts, dispatcher }),
+    onAlert: alertWrites.onAlert,
     onError: (_err, where) => log.warn({ where }, 'detector error'),
   });
   const sweep = setInterval(() => detection.sweep(), 60_000);
@@ -289,6 +295,7 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
       clearInterval(sweep);
       await tg.close();
       await checkpointWriter.close();
+      await alertWrites.flush();
       await dispatcher.drain();
       await store.close();
     },

@@ -60,8 +60,14 @@ export interface Exchange {
 
 /** An exchange with nothing observed yet; entry points fill it as the request proceeds. */
 export function newExchange(init: Pick<Exchange, 'source' | 'instanceId' | 'eventId' | 'startedAt' | 'endpoint' | 'method'>): Exchange {
+  // Written out field by field (no spread) so every exchange shares one object shape.
   return {
-    ...init,
+    source: init.source,
+    instanceId: init.instanceId,
+    eventId: init.eventId,
+    startedAt: init.startedAt,
+    endpoint: init.endpoint,
+    method: init.method,
     requestId: null,
     trace: null,
     spanId: null,

@@ -46,6 +46,11 @@ export class SseAssembler {
   /** Set when the stream broke the format (an event larger than the bound). */
   overflowed = false;
 
+  /** True when no partial event is held: the bytes fed so far ended on an event boundary. */
+  get atBoundary(): boolean {
+    return this.pending.length === 0;
+  }
+
   /**
    * Feeds decoded text; returns the complete events it closed (for callers that filter events).
    * Callers that forward raw bytes can ignore the return value.

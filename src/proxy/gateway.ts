@@ -306,12 +306,19 @@ export class Gateway {
           x.ttftMs = clock.monotonic() - t0;
         }
         if (assembler && decoder) {
+          const aligned = assembler.atBoundary;
           const events = assembler.push(decoder.decode(chunk, { stream: true }));
           if (stripUsage) {
-            // Forward the chunk's complete events in one write, minus the usage chunk we asked for.
-            let out = '';
-            for (const ev of events) if (!isUsageOnlyChunk(ev)) out += ev.raw;
-            if (out) res.write(out);
+            // Forward the chunk minus the usage event we asked for. Providers flush whole events, so
+            // most chunks pass as the bytes received; a chunk that splits events is re-joined.
+            let usageAt = -1;
+            for (let i = 0; i < events.length; i++) if (isUsageOnlyChunk(events[i]!)) usageAt = i;
+            if (usageAt < 0 && aligned && assembler.atBoundary) res.write(chunk);
+            else {
+              let out = '';
+              for (let i = 0; i < events.length; i++) if (i !== usageAt) out += events[i]!.raw;
+              if (out) res.write(out);
+            }
           } else {
             res.write(chunk);
           }

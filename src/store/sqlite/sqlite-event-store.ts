@@ -79,7 +79,9 @@ export class SqliteEventStore implements EventStore {
     migrate(db, 'events', MIGRATIONS);
     const cols = ['ts_ms', ...AUDIT_EVENT_FIELDS];
     this.insert = db.prepare(
-      `INSERT OR IGNORE INTO events (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
+      // Idempotent on the event id only: a different event claiming a stored (chain_id, seq) is a
+      // forked chain and must fail loudly, not vanish (OR IGNORE would drop it silently).
+      `INSERT INTO events (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')}) ON CONFLICT(id) DO NOTHING`,
     );
     this.appendTx = db.transaction((events: readonly AuditEvent[]) => {
       for (const e of events) this.insert.run(toRow(e));
