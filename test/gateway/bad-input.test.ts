@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { startHarness, type Harness } from '../support/gateway-harness.js';
@@ -75,7 +76,7 @@ describe('gateway: bad input gets a clear error, a correct event, and no crash',
     async function* chunks() {
       for (let i = 0; i < 10; i++) yield Buffer.from('x'.repeat(500));
     }
-    const res = await request(`${h.baseURL}/chat/completions`, { method: 'POST', headers: AUTH, body: chunks() }).catch(() => null);
+    const res = await request(`${h.baseURL}/chat/completions`, { method: 'POST', headers: AUTH, body: Readable.from(chunks()) }).catch(() => null);
     if (res) {
       expect(res.statusCode).toBe(413);
       await res.body.dump();
