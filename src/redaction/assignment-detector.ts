@@ -115,32 +115,33 @@ function acceptsGeneric(value: string): boolean {
 
 export class AssignmentDetector implements Detector {
   readonly type: SecretType = 'generic_secret';
-  private readonly keywords: readonly Keyword[];
+  private readonly scan: RegExp | null;
+  private readonly typeOf = new Map<string, Keyword['type']>();
 
   constructor(enabled: (type: 'password' | 'generic_secret') => boolean) {
-    this.keywords = KEYWORDS.filter((k) => enabled(k.type));
+    const keywords = KEYWORDS.filter((k) => enabled(k.type));
+    for (const k of keywords) this.typeOf.set(k.word, k.type);
+    // One native pass: an alternation of literals (no quantifiers), so at most Σ|keyword|
+    // steps per position — linear.
+    this.scan = keywords.length === 0 ? null : new RegExp(keywords.map((k) => k.word).join('|'), 'gi');
   }
 
   find(text: string, out: Finding[]): void {
-    if (this.keywords.length === 0) return;
-    const lower = asciiLower(text);
-    for (const kw of this.keywords) {
-      let from = 0;
-      for (;;) {
-        const k = lower.indexOf(kw.word, from);
-        if (k < 0) break;
-        from = k + kw.word.length;
-        this.examine(text, lower, k, k + kw.word.length, kw.type, out);
-      }
+    const re = this.scan;
+    if (re === null) return;
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      const type = this.typeOf.get(m[0].toLowerCase());
+      if (type !== undefined) this.examine(text, m.index, m.index + m[0].length, type, out);
     }
   }
 
-  private examine(text: string, lower: string, k: number, kwEnd: number, type: Keyword['type'], out: Finding[]): void {
+  private examine(text: string, k: number, kwEnd: number, type: Keyword['type'], out: Finding[]): void {
     let nameStart = k;
     while (nameStart > 0 && k - nameStart < MAX_NAME_BEFORE && isNameChar(text.charCodeAt(nameStart - 1))) nameStart--;
     let nameEnd = kwEnd;
     while (nameEnd < text.length && nameEnd - kwEnd < MAX_FILLER && isNameChar(text.charCodeAt(nameEnd))) nameEnd++;
-    if (NAME_ALLOWLIST.test(lower.slice(nameStart, nameEnd))) return;
+    if (NAME_ALLOWLIST.test(text.slice(nameStart, nameEnd).toLowerCase())) return;
 
     // gitleaks: keyword, then up to 20 of [ \t\w.-], then up to 3 of [\s'"], then an operator.
     let i = kwEnd;
@@ -172,7 +173,7 @@ export class AssignmentDetector implements Detector {
     }
     let [start, end] = readValue(text, i, quote);
     // Authorization: Bearer <token> — the credential is the second word.
-    if (end > start && AUTH_SCHEMES.has(lower.slice(start, end)) && text.charCodeAt(end) === 32) {
+    if (end > start && AUTH_SCHEMES.has(text.slice(start, end).toLowerCase()) && text.charCodeAt(end) === 32) {
       [start, end] = readValue(text, end + 1, quote);
     }
     if (end <= start) return;
@@ -200,16 +201,4 @@ function readValue(text: string, start: number, quote: number): [number, number]
     while (end > start && text.charCodeAt(end - 1) === 46) end--;
   }
   return [start, end];
-}
-
-/** ASCII-only lowercasing: keeps every offset of `text` valid (Unicode lowercasing can change length). */
-export function asciiLower(text: string): string {
-  const lower = text.toLowerCase();
-  if (lower.length === text.length) return lower;
-  let s = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    s += isUpper(c) ? String.fromCharCode(c + 32) : text[i];
-  }
-  return s;
 }

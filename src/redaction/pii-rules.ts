@@ -38,8 +38,12 @@ function isDomainChar(c: number): boolean {
 
 /** `scheme://user:pass@host`: the '@' ends URL userinfo (url-password-detector.ts handles it). */
 function isUrlUserinfo(text: string, localStart: number): boolean {
-  const sep = text.lastIndexOf('://', localStart);
-  if (sep < 0 || localStart - sep > 300) return false;
+  // The last "://" in the 300 characters before (a bounded search: lastIndexOf would scan
+  // back to the start of the text for every '@').
+  const from = Math.max(0, localStart - 300);
+  const found = text.slice(from, localStart).lastIndexOf('://');
+  if (found < 0) return false;
+  const sep = from + found;
   // Whitespace or a '/' between "://" and the address: the URL ended, or this is its path.
   for (let i = sep + 3; i < localStart; i++) {
     const c = text.charCodeAt(i);
@@ -102,46 +106,52 @@ function isValidSsn(area: number, group: number, serial: number, whole: string):
 class NumberDetector implements Detector {
   readonly type = 'phone' as const;
 
+  /** NANP numbers are 10 digits without the country code (ITU-T E.164 / NANPA); others vary. */
+  private readonly minNationalDigits: number;
+
   constructor(
     private readonly enabled: (type: PiiType) => boolean,
     private readonly phoneCountry: CountryCode,
-  ) {}
+  ) {
+    this.minNationalDigits = phoneCountry === 'US' || phoneCountry === 'CA' ? 10 : 7;
+  }
+
+  // Jumps to the next digit (or "+"/"(" before one) natively; fixed-length, so linear.
+  private readonly nextStart = /[+(]?[0-9]/g;
 
   find(text: string, out: Finding[]): void {
-    const n = text.length;
-    let i = 0;
-    while (i < n) {
-      const c = text.charCodeAt(i);
-      const startsPhrase =
-        isDigit(c) || ((c === 43 || c === 40) && i + 1 < n && isDigit(text.charCodeAt(i + 1)));
-      if (!startsPhrase) {
-        i++;
-        continue;
-      }
+    const re = this.nextStart;
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      const i = m.index;
       const phrase = readPhrase(text, i);
-      const next = phrase.end;
       if (phrase.end - phrase.start <= MAX_PHRASE && standsAlone(text, phrase)) this.classify(text, phrase, out);
-      i = next > i ? next : i + 1;
+      re.lastIndex = Math.max(phrase.end, i + 1);
     }
   }
 
   private classify(text: string, p: Phrase, out: Finding[]): void {
+    let digits = 0;
+    for (const g of p.groups) digits += g.end - g.start;
+    // Fewer than 4 digits is none of these (an IPv4 address has at least 4).
+    if (digits < 4) return;
     const raw = text.slice(p.start, p.end);
     if (this.enabled('ipv4') && /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(raw)) {
       if (raw.split('.').every((o) => Number(o) <= 255)) out.push({ type: 'ipv4', start: p.start, end: p.end });
       return;
     }
-    if (/^\d{3}-\d{2}-\d{4}$/.test(raw)) {
+    if (digits === 9 && /^\d{3}-\d{2}-\d{4}$/.test(raw)) {
       if (this.enabled('ssn') && isValidSsn(Number(raw.slice(0, 3)), Number(raw.slice(4, 6)), Number(raw.slice(7)), raw)) {
         out.push({ type: 'ssn', start: p.start, end: p.end });
         return;
       }
     }
-    if (this.enabled('credit_card') && this.findCards(text, p, out)) return;
+    if (digits >= 13 && this.enabled('credit_card') && this.findCards(text, p, out)) return;
     if (!this.enabled('phone')) return;
-    let digits = 0;
-    for (const g of p.groups) digits += g.end - g.start;
-    if (digits < 7 || digits > 15) return;
+    const international = raw.startsWith('+');
+    if (digits > 15 || digits < (international ? 7 : this.minNationalDigits)) return;
+    // Dates are not phone numbers (2025-11-03, 03/11/2025); libphonenumber would say so, slower.
+    if (/^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{4}$/.test(raw)) return;
     // A little context either side lets libphonenumber reject timestamps ("10:30") and dates.
     const ws = Math.max(0, p.start - 4);
     const we = Math.min(text.length, p.end + 6);
@@ -220,11 +230,16 @@ function standsAlone(text: string, p: Phrase): boolean {
 class IbanDetector implements Detector {
   readonly type = 'iban' as const;
 
+  // Two capitals and two digits: fixed length, so the native scan is linear.
+  private readonly anchor = /[A-Z]{2}[0-9]{2}/g;
+
   find(text: string, out: Finding[]): void {
     const n = text.length;
-    for (let i = 0; i + 4 <= n; i++) {
-      if (!isUpper(text.charCodeAt(i))) continue;
-      if (!isUpper(text.charCodeAt(i + 1)) || !isDigit(text.charCodeAt(i + 2)) || !isDigit(text.charCodeAt(i + 3))) continue;
+    const re = this.anchor;
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      const i = m.index;
+      re.lastIndex = i + 1;
       if (i > 0 && isWordChar(text.charCodeAt(i - 1))) continue;
       const expected = IBAN_LENGTHS[text.slice(i, i + 2)];
       if (expected === undefined) continue;
@@ -242,7 +257,7 @@ class IbanDetector implements Detector {
       if (compact.length !== expected || (j < n && isWordChar(text.charCodeAt(j)))) continue;
       if (!isValidIban(compact)) continue;
       out.push({ type: this.type, start: i, end: j });
-      i = j - 1;
+      re.lastIndex = j;
     }
   }
 }

@@ -29,6 +29,10 @@ export interface TokenRule {
   allowValues?: readonly string[];
   /** Suffix that marks documentation examples (`…EXAMPLE` for AWS). */
   allowSuffix?: string;
+  /** Literals every match starts with (or contains first); found with one native scan. */
+  prefixes: readonly string[];
+  /** How far past a prefix a match can end (characters); bounds the window re2js reads. */
+  window: number;
 }
 
 // Token characters may not continue past the end of a match: a longer run is another thing.
@@ -38,12 +42,16 @@ const END = '(?:[^A-Za-z0-9_-]|$)';
 export const TOKEN_RULES: readonly TokenRule[] = [
   {
     type: 'anthropic_key',
+    prefixes: ['sk-ant-'],
+    window: 1024,
     derivedFrom: ['anthropic-api-key', 'anthropic-admin-api-key', 'anthropic-oauth-token'],
     // api03/admin01 keys are 93 characters then "AA"; OAuth tokens have no published length.
     pattern: `\\b(sk-ant-(?:api03|admin01)-[A-Za-z0-9_-]{93}AA|sk-ant-(?:oat01|ort01)-[A-Za-z0-9_-]{40,})${END}`,
   },
   {
     type: 'openai_key',
+    prefixes: ['sk-'],
+    window: 1024,
     derivedFrom: ['openai-api-key'],
     // gitleaks requires the "T3BlbkFJ" marker (base64 of "OpenAI"); we also take the prefixed
     // project/service-account/admin forms and 48-character legacy keys without it.
@@ -52,6 +60,8 @@ export const TOKEN_RULES: readonly TokenRule[] = [
   },
   {
     type: 'aws_access_key',
+    prefixes: ['A3T', 'AKIA', 'ASIA', 'ABIA', 'ACCA'],
+    window: 21,
     derivedFrom: ['aws-access-token'],
     pattern: '\\b((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16})\\b',
     minEntropy: 3,
@@ -59,12 +69,16 @@ export const TOKEN_RULES: readonly TokenRule[] = [
   },
   {
     type: 'github_token',
+    prefixes: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'],
+    window: 94,
     derivedFrom: ['github-pat', 'github-oauth', 'github-app-token', 'github-refresh-token', 'github-fine-grained-pat'],
     pattern: '\\b((?:ghp|gho|ghu|ghs|ghr)_[0-9A-Za-z]{36}|github_pat_[0-9A-Za-z_]{82})\\b',
     minEntropy: 3,
   },
   {
     type: 'slack_token',
+    prefixes: ['xox', 'xapp-', 'hooks.slack.com'],
+    window: 512,
     derivedFrom: [
       'slack-bot-token',
       'slack-legacy-bot-token',
@@ -95,6 +109,8 @@ export const TOKEN_RULES: readonly TokenRule[] = [
   },
   {
     type: 'google_api_key',
+    prefixes: ['AIza'],
+    window: 40,
     derivedFrom: ['gcp-api-key'],
     pattern: `\\b(AIza[A-Za-z0-9_-]{35})${END}`,
     minEntropy: 4,
@@ -120,6 +136,8 @@ export const TOKEN_RULES: readonly TokenRule[] = [
   },
   {
     type: 'stripe_key',
+    prefixes: ['sk_', 'rk_', 'whsec_'],
+    window: 112,
     derivedFrom: ['stripe-access-token'],
     // Secret and restricted keys; publishable `pk_` keys are public by design. Plus webhook secrets.
     pattern: `\\b((?:sk|rk)_(?:test|live|prod)_[A-Za-z0-9]{10,99}|whsec_[A-Za-z0-9]{32,64})${END}`,
@@ -127,6 +145,8 @@ export const TOKEN_RULES: readonly TokenRule[] = [
   },
   {
     type: 'jwt',
+    prefixes: ['eyJ'],
+    window: 16384,
     derivedFrom: ['jwt'],
     // Header and payload are base64url JSON objects, so both start with "eyJ" ('{"').
     pattern: '\\b(eyJ[A-Za-z0-9_-]{15,}\\.eyJ[A-Za-z0-9_/\\\\-]{15,}\\.(?:[A-Za-z0-9_/\\\\-]{10,}={0,2})?)(?:[^A-Za-z0-9_=/-]|$)',
@@ -134,23 +154,24 @@ export const TOKEN_RULES: readonly TokenRule[] = [
   },
 ];
 
-class TokenRuleDetector implements Detector {
+class TokenRuleDetector {
   readonly type: SecretType;
   private readonly re: RE2JS;
   private readonly allow: ReadonlySet<string>;
 
-  constructor(private readonly rule: TokenRule) {
+  constructor(readonly rule: TokenRule) {
     this.type = rule.type;
     this.re = RE2JS.compile(rule.pattern);
     this.allow = new Set(rule.allowValues ?? []);
   }
 
-  find(text: string, out: Finding[]): void {
-    const m = this.re.matcher(text);
+  /** Runs the pattern over text[from, to) (one character of context either side). */
+  findIn(text: string, from: number, to: number, out: Finding[]): void {
+    const m = this.re.matcher(text.slice(from, to));
     while (m.find()) {
-      const start = m.start(1);
-      const end = m.end(1);
-      if (start < 0) continue;
+      if (m.start(1) < 0) continue;
+      const start = from + m.start(1);
+      const end = from + m.end(1);
       const value = text.slice(start, end);
       if (this.rule.minEntropy !== undefined && shannonEntropy(value) < this.rule.minEntropy) continue;
       if (this.allow.has(value)) continue;
@@ -161,7 +182,55 @@ class TokenRuleDetector implements Detector {
   }
 }
 
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * All enabled token rules behind one prefix scan. A clean prompt costs one pass of a native
+ * regex that is a plain alternation of literals (no quantifiers: at most Σ|prefix| steps per
+ * position, so linear); re2js then reads only windows after the prefixes it found, merged so
+ * no character is read twice by the same rule.
+ */
+class TokenRulesDetector implements Detector {
+  readonly type: SecretType = 'openai_key';
+  private readonly prefixScan: RegExp;
+  private readonly byPrefix = new Map<string, TokenRuleDetector[]>();
+
+  constructor(private readonly rules: readonly TokenRuleDetector[]) {
+    for (const r of rules) {
+      for (const p of r.rule.prefixes) this.byPrefix.set(p, [...(this.byPrefix.get(p) ?? []), r]);
+    }
+    const literals = [...this.byPrefix.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp);
+    this.prefixScan = new RegExp(literals.join('|'), 'g');
+  }
+
+  find(text: string, out: Finding[]): void {
+    const windows = new Map<TokenRuleDetector, [number, number][]>();
+    this.prefixScan.lastIndex = 0;
+    for (let m = this.prefixScan.exec(text); m !== null; m = this.prefixScan.exec(text)) {
+      const at = m.index;
+      // A prefix inside a longer literal ("sk-ant-" also starts with "sk-") serves every rule sharing it.
+      for (const [prefix, rules] of this.byPrefix) {
+        if (!text.startsWith(prefix, at)) continue;
+        for (const r of rules) {
+          // A little context before: the \b check, and "https://" before hooks.slack.com.
+          const from = Math.max(0, at - 9);
+          const to = Math.min(text.length, at + r.rule.window + 1);
+          const list = windows.get(r) ?? [];
+          const last = list[list.length - 1];
+          if (last && from <= last[1]) last[1] = Math.max(last[1], to);
+          else list.push([from, to]);
+          windows.set(r, list);
+        }
+      }
+    }
+    for (const [r, list] of windows) for (const [from, to] of list) r.findIn(text, from, to, out);
+  }
+}
+
 /** Compiles the token rules whose type is enabled (once, at redactor construction). */
 export function createTokenDetectors(enabled: (type: SecretType) => boolean): Detector[] {
-  return TOKEN_RULES.filter((r) => enabled(r.type)).map((r) => new TokenRuleDetector(r));
+  const rules = TOKEN_RULES.filter((r) => enabled(r.type)).map((r) => new TokenRuleDetector(r));
+  return rules.length === 0 ? [] : [new TokenRulesDetector(rules)];
 }
