@@ -154,7 +154,7 @@ export function demoTraffic(seed = 7): DemoRequest[] {
   // The silent token leak: a session that resends its whole, growing history.
   const history: Array<{ role: string; content: string }> = [];
   for (let i = 0; i < 14; i++) {
-    history.push({ role: 'user', content: `${pick(r, QUESTIONS)} (turn ${i + 1}) ${'context '.repeat(40 * (i + 1))}` });
+    history.push({ role: 'user', content: `${pick(r, QUESTIONS)} (turn ${i + 1}) ${'context '.repeat(250 * (i + 1))}` });
     incidents.push({
       label: 'session resending its growing history',
       path: '/chat/completions',

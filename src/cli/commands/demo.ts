@@ -8,6 +8,10 @@ import { MockProvider } from '../../mock-provider/mock-provider.js';
 import { configFor, globals, println, type CliContext } from '../cli-context.js';
 import { colourer, formatUsd, renderTable } from '../format/table.js';
 import type { AuditEvent } from '../../core/audit-event.js';
+import { formatAlertsTable } from '../../alerting/alert-format.js';
+import { verifyChains } from '../../integrity/verify.js';
+import { formatVerifyReport } from '../../integrity/verify-report-format.js';
+import { costReport, formatCostTable } from '../../reports/cost-report.js';
 
 interface DemoOptions {
   seconds?: string;
@@ -52,8 +56,10 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         if (ctx.stdout.isTTY) ctx.stdout.write('\r');
         println(ctx.stdout, `  sent ${traffic.length} requests from 5 users across 4 features, with incidents mixed in`);
         await tg.writer.drain();
+        await tg.checkpointWriter.checkpointNow();
         const events = await tg.store.query({ order: 'asc' });
         printSummary(ctx, events, c);
+        await printReports(ctx, tg, c);
         println(ctx.stdout);
         println(ctx.stdout, c('dim', `Explore it yourself:  tollgate events --db ${dbPath} --status AUTH_FAILED`));
       } finally {
@@ -98,6 +104,32 @@ async function send(base: string, req: DemoRequest): Promise<void> {
   } finally {
     if (timer) clearTimeout(timer);
   }
+}
+
+async function printReports(ctx: CliContext, tg: RunningTollgate, c: ReturnType<typeof colourer>): Promise<void> {
+  const now = Date.now();
+  println(ctx.stdout);
+  println(ctx.stdout, c('bold', 'Cost by feature') + c('dim', '   (tollgate report cost --by feature)'));
+  println(ctx.stdout, formatCostTable(costReport(tg.rollups, { by: 'feature', sinceMs: now - 3_600_000, untilMs: now + 60_000 })));
+  const sessions = costReport(tg.rollups, { by: 'session', sinceMs: now - 3_600_000, untilMs: now + 60_000 });
+  const leak = sessions.rows.find((r) => r.key === sessions.worst_session)?.growth;
+  if (sessions.worst_session && leak) {
+    println(ctx.stdout);
+    println(
+      ctx.stdout,
+      c('yellow', `The silent token leak: session ${sessions.worst_session} resent its growing history — input grew ${leak.first_input_tokens} → ${leak.last_input_tokens} tokens per request`) +
+        c('dim', '   (tollgate report cost --by session)'),
+    );
+  }
+  await tg.dispatcher.drain();
+  const alerts = await tg.alerts.list({ sinceMs: now - 3_600_000 });
+  println(ctx.stdout);
+  println(ctx.stdout, c('bold', `Alerts raised (${alerts.length})`) + c('dim', '   (tollgate alerts)'));
+  println(ctx.stdout, alerts.length ? formatAlertsTable(alerts) : '  none');
+  const report = await verifyChains(tg.store, tg.checkpoints, [tg.signingKey.verifier()]);
+  println(ctx.stdout);
+  println(ctx.stdout, c('bold', 'Tamper evidence') + c('dim', '   (tollgate verify)'));
+  println(ctx.stdout, formatVerifyReport(report));
 }
 
 function printSummary(ctx: CliContext, events: AuditEvent[], c: ReturnType<typeof colourer>): void {
