@@ -6,6 +6,7 @@ import { createLogger } from '../../src/app/logger.js';
 import { startTollgate } from '../../src/app/start-tollgate.js';
 import { loadConfig } from '../../src/config/config.js';
 import { announce, serveStats } from './child-stats.js';
+import { RULE_IDS } from '../../src/detection/default-detectors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
 const config = loadConfig({
@@ -17,6 +18,11 @@ const config = loadConfig({
     instance_id: 'bench',
     'retry.max_retries': 0,
     ...(process.env.BENCH_FLUSH_MS ? { 'writer.flush_delay_ms': Number(process.env.BENCH_FLUSH_MS) } : {}),
+    // Attribution experiments: switch parts of the pipeline off (never in the reported numbers).
+    ...(process.env.BENCH_NO_DETECTION
+      ? { detection: Object.fromEntries(RULE_IDS.map((r) => [r, false])) }
+      : {}),
+    ...(process.env.BENCH_CONTENT_MODE ? { 'content.mode': process.env.BENCH_CONTENT_MODE } : {}),
   },
 });
 const tg = await startTollgate({ config, log: createLogger('error') });
