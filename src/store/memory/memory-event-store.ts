@@ -30,12 +30,12 @@ export class MemoryEventStore implements EventStore {
     const asc = filter.order === 'asc';
     const n = this.rows.length;
     for (let k = 0; k < n; k++) {
+      if (filter.limit !== undefined && out.length >= filter.limit) break; // limit 0 returns nothing
       const i = asc ? k : n - 1 - k;
       const e = this.rows[i]!;
       if (filter.afterCursor !== undefined && i + 1 <= filter.afterCursor) continue;
       if (!matches(e, filter)) continue;
       out.push(copyEvent(e));
-      if (filter.limit !== undefined && out.length >= filter.limit) break;
     }
     return out;
   }

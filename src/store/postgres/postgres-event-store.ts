@@ -1,0 +1,395 @@
+import pg from 'pg';
+import type { AuditEvent, AuditEventField } from '../../core/audit-event.js';
+import { AUDIT_EVENT_FIELDS } from '../../core/audit-event.js';
+import type { Clock } from '../../core/clock.js';
+import { systemClock } from '../../core/clock.js';
+import { TollgateError } from '../../core/errors.js';
+import type { ChainHead, EventFilter, EventStore } from '../event-store.js';
+import { partitionFor, partitionsBetween, partitionStartFromName, type PartitionGranularity, type PartitionRange } from './event-partitions.js';
+import { migratePostgres, schemaIdent } from './postgres-migrate.js';
+
+/** Columns stored as jsonb. */
+const JSON_FIELDS = new Set<AuditEventField>(['redactions', 'threat_indicators']);
+const BOOL_FIELDS = new Set<AuditEventField>(['stream', 'is_anomalous']);
+/** bigint columns; node-postgres returns int8 as a string, so these are converted back on read. */
+const INT_FIELDS = new Set<AuditEventField>([
+  'schema_version',
+  'seq',
+  'input_tokens',
+  'output_tokens',
+  'cached_input_tokens',
+  'reasoning_tokens',
+  'total_tokens',
+  'time_to_first_token_ms',
+  'http_status_code',
+  'retry_count',
+  'cost_micro_usd',
+]);
+const FLOAT_FIELDS = new Set<AuditEventField>(['latency_ms', 'queue_time_ms', 'upstream_latency_ms']);
+
+function columnType(f: AuditEventField): string {
+  if (f === 'id') return 'text NOT NULL';
+  if (JSON_FIELDS.has(f)) return 'jsonb';
+  if (BOOL_FIELDS.has(f)) return 'boolean';
+  if (INT_FIELDS.has(f)) return 'bigint';
+  if (FLOAT_FIELDS.has(f)) return 'double precision';
+  return 'text';
+}
+
+/** Element type of the array each column is sent as (see `insertSql`). */
+function arrayType(f: AuditEventField): string {
+  if (JSON_FIELDS.has(f)) return 'text[]';
+  if (BOOL_FIELDS.has(f)) return 'boolean[]';
+  if (INT_FIELDS.has(f)) return 'bigint[]';
+  if (FLOAT_FIELDS.has(f)) return 'double precision[]';
+  return 'text[]';
+}
+
+/**
+ * Migrations of the events component. `{schema}` is replaced by the quoted schema name.
+ *
+ * Idempotence on the event id: PostgreSQL requires every unique constraint of a partitioned table
+ * to include the partition key (docs: "Partitioning — Limitations"), so the key is (id, ts). That
+ * is the same as unique on id for the writer's purposes: an event's `timestamp` is fixed when it
+ * is captured and hashed into the chain, so a replayed event carries the same (id, ts) and lands
+ * in the same partition, where ON CONFLICT sees it. Two *different* events would need the same
+ * UUIDv7 to collide, which does not happen.
+ *
+ * `cursor_` comes from a sequence (not an identity column: identity on partitioned tables needs
+ * PostgreSQL 17). `chain_heads` is kept in the append transaction so `chains()` reads one small
+ * table instead of aggregating every partition.
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE SEQUENCE {schema}.events_cursor_seq;
+   CREATE TABLE {schema}.events (
+     cursor_ bigint NOT NULL DEFAULT nextval('{schema}.events_cursor_seq'),
+     ts timestamptz NOT NULL,
+     ${AUDIT_EVENT_FIELDS.map((f) => `${f} ${columnType(f)}`).join(',\n     ')},
+     PRIMARY KEY (id, ts)
+   ) PARTITION BY RANGE (ts);
+   CREATE INDEX events_cursor ON {schema}.events (cursor_);
+   CREATE INDEX events_chain_seq ON {schema}.events (chain_id, seq);
+   CREATE INDEX events_ts ON {schema}.events (ts);
+   CREATE INDEX events_user ON {schema}.events (user_id, cursor_);
+   CREATE INDEX events_session ON {schema}.events (session_id, cursor_);
+   CREATE INDEX events_feature ON {schema}.events (feature_name, cursor_);
+   CREATE INDEX events_key ON {schema}.events (api_key_id, cursor_);
+   CREATE INDEX events_vkey ON {schema}.events (virtual_key_id, cursor_);
+   CREATE INDEX events_status ON {schema}.events (status, cursor_);
+   CREATE TABLE {schema}.chain_heads (
+     chain_id text PRIMARY KEY,
+     seq bigint NOT NULL,
+     hash text NOT NULL,
+     count bigint NOT NULL
+   );`,
+];
+
+export interface PostgresEventStoreOptions {
+  /** A pool to use (not closed by `close()`), or a connection URL (the store owns its pool). */
+  pool?: pg.Pool;
+  url?: string;
+  /** Schema holding the tables (default `tollgate`); tests use a throwaway one. */
+  schema?: string;
+  /** Partition size (default `day`). */
+  partitions?: PartitionGranularity;
+  /** Partitions created ahead of now at open, so the first writes of a day do not wait on DDL. */
+  aheadPartitions?: number;
+  clock?: Clock;
+  /** Idle-client errors of the pool (the server went away); without a listener pg would crash the process. */
+  onPoolError?: (err: Error) => void;
+}
+
+/** Rows per INSERT statement; each column is one array parameter, so this bounds memory, not parameters. */
+const INSERT_CHUNK = 5000;
+
+/**
+ * The PostgreSQL event store, for N gateway replicas sharing one database (DESIGN.md "Scale").
+ * Events are partitioned by day (or month) on `ts`; retention drops whole partitions.
+ */
+export class PostgresEventStore implements EventStore {
+  private readonly pool: pg.Pool;
+  private readonly ownsPool: boolean;
+  readonly schema: string;
+  private readonly s: string;
+  private readonly granularity: PartitionGranularity;
+  private readonly clock: Clock;
+  /** Partitions known to exist (by name), so appends do DDL only on a new day. */
+  private readonly knownPartitions = new Set<string>();
+  private readonly insertSql: string;
+
+  private constructor(o: PostgresEventStoreOptions) {
+    if (o.pool) {
+      this.pool = o.pool;
+      this.ownsPool = false;
+    } else {
+      this.pool = new pg.Pool({ connectionString: o.url, max: 10, connectionTimeoutMillis: 5000 });
+      this.ownsPool = true;
+      this.pool.on('error', (err) => o.onPoolError?.(err));
+    }
+    this.schema = o.schema ?? 'tollgate';
+    this.s = schemaIdent(this.schema);
+    this.granularity = o.partitions ?? 'day';
+    this.clock = o.clock ?? systemClock;
+    const cols = ['ts', ...AUDIT_EVENT_FIELDS];
+    // One array per column through unnest: one parse and plan per batch whatever its size, and no
+    // 65 535-parameter ceiling (a multi-row VALUES list needs one parameter per cell).
+    const exprs = cols.map((c, i) => {
+      if (c === 'ts') return `to_timestamp(c${i} / 1000.0)`;
+      if (JSON_FIELDS.has(c as AuditEventField)) return `c${i}::jsonb`;
+      return `c${i}`;
+    });
+    const params = cols.map((c, i) => `$${i + 1}::${c === 'ts' ? 'bigint[]' : arrayType(c as AuditEventField)}`);
+    this.insertSql =
+      `INSERT INTO ${this.s}.events (${cols.join(', ')})
+       SELECT ${exprs.join(', ')} FROM unnest(${params.join(', ')}) AS u(${cols.map((_, i) => `c${i}`).join(', ')})
+       ON CONFLICT (id, ts) DO NOTHING
+       RETURNING chain_id, seq, hash`;
+  }
+
+  /** Connects, runs the migrations, and creates the partitions of today and the next days. */
+  static async open(o: PostgresEventStoreOptions): Promise<PostgresEventStore> {
+    const store = new PostgresEventStore(o);
+    try {
+      await migratePostgres(store.pool, store.schema, 'events', MIGRATIONS);
+      const now = store.clock.now();
+      const ahead = o.aheadPartitions ?? 2;
+      let p = partitionFor(now, store.granularity);
+      for (let i = 0; i <= ahead; i++, p = partitionFor(p.toMs, store.granularity)) await store.ensurePartition(p);
+    } catch (err) {
+      if (store.ownsPool) await store.pool.end().catch(() => undefined);
+      if (err instanceof TollgateError) throw err;
+      throw new TollgateError('TG_ERR_STORE_OPEN', { store: 'postgres' }, { cause: err });
+    }
+    return store;
+  }
+
+  /** The pool, for other PostgreSQL-backed components sharing the connection. */
+  get connectionPool(): pg.Pool {
+    return this.pool;
+  }
+
+  async append(events: readonly AuditEvent[]): Promise<void> {
+    try {
+      if (events.length === 0) {
+        // The writer probes a store it saw fail with an empty append: it must touch the server.
+        await this.pool.query('SELECT 1');
+        return;
+      }
+      let minMs = Infinity;
+      let maxMs = -Infinity;
+      const ms = events.map((e) => {
+        const t = Date.parse(e.timestamp);
+        if (t < minMs) minMs = t;
+        if (t > maxMs) maxMs = t;
+        return t;
+      });
+      for (const p of partitionsBetween(minMs, maxMs, this.granularity)) {
+        if (ms.some((t) => t >= p.fromMs && t < p.toMs)) await this.ensurePartition(p);
+      }
+      const client = await this.pool.connect();
+      try {
+        await client.query('BEGIN');
+        const inserted: { chain_id: string | null; seq: string | null; hash: string | null }[] = [];
+        for (let i = 0; i < events.length; i += INSERT_CHUNK) {
+          const res = await client.query<{ chain_id: string | null; seq: string | null; hash: string | null }>(
+            this.insertSql,
+            columnArrays(events.slice(i, i + INSERT_CHUNK), ms.slice(i, i + INSERT_CHUNK)),
+          );
+          inserted.push(...res.rows);
+        }
+        const heads = headsOf(inserted);
+        if (heads.length > 0) {
+          await client.query(
+            `INSERT INTO ${this.s}.chain_heads AS h (chain_id, seq, hash, count)
+             SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[])
+             ON CONFLICT (chain_id) DO UPDATE SET
+               count = h.count + excluded.count,
+               hash = CASE WHEN excluded.seq > h.seq THEN excluded.hash ELSE h.hash END,
+               seq = GREATEST(h.seq, excluded.seq)`,
+            [heads.map((h) => h.chain_id), heads.map((h) => h.seq), heads.map((h) => h.hash), heads.map((h) => h.count)],
+          );
+        }
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    } catch (err) {
+      throw new TollgateError('TG_ERR_STORE_WRITE', { store: 'postgres', batch: events.length }, { cause: err });
+    }
+  }
+
+  async query(filter: EventFilter): Promise<AuditEvent[]> {
+    const { where, params } = whereClause(filter);
+    const order = filter.order === 'asc' ? 'ASC' : 'DESC';
+    const limit = filter.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(filter.limit))}` : '';
+    const res = await this.pool.query(`SELECT * FROM ${this.s}.events ${where} ORDER BY cursor_ ${order}${limit}`, params);
+    return res.rows.map(fromRow);
+  }
+
+  async get(id: string): Promise<AuditEvent | null> {
+    const res = await this.pool.query(`SELECT * FROM ${this.s}.events WHERE id = $1 LIMIT 1`, [id]);
+    return res.rows[0] ? fromRow(res.rows[0] as Record<string, unknown>) : null;
+  }
+
+  async *iterateChain(chainId: string, fromSeq = 1, pageSize = 5000): AsyncIterable<AuditEvent> {
+    let next = fromSeq;
+    for (;;) {
+      const res = await this.pool.query(
+        `SELECT * FROM ${this.s}.events WHERE chain_id = $1 AND seq >= $2 ORDER BY seq ASC, cursor_ ASC LIMIT $3`,
+        [chainId, next, pageSize],
+      );
+      const rows = res.rows as Record<string, unknown>[];
+      for (const row of rows) yield fromRow(row);
+      if (rows.length < pageSize) return;
+      next = Number(rows[rows.length - 1]!.seq) + 1;
+    }
+  }
+
+  async chains(): Promise<ChainHead[]> {
+    const res = await this.pool.query<{ chain_id: string; seq: string; hash: string; count: string }>(
+      `SELECT chain_id, seq, hash, count FROM ${this.s}.chain_heads ORDER BY chain_id COLLATE "C"`,
+    );
+    return res.rows.map((r) => ({ chain_id: r.chain_id, seq: Number(r.seq), hash: r.hash, count: Number(r.count) }));
+  }
+
+  async count(filter: EventFilter = {}): Promise<number> {
+    const { where, params } = whereClause(filter);
+    const res = await this.pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM ${this.s}.events ${where}`, params);
+    return Number(res.rows[0]!.n);
+  }
+
+  async cursor(): Promise<number> {
+    const res = await this.pool.query<{ c: string | null }>(`SELECT MAX(cursor_) AS c FROM ${this.s}.events`);
+    return Number(res.rows[0]!.c ?? 0);
+  }
+
+  /**
+   * Retention: drops every partition that ends at or before `before` (whole days or months; a
+   * partition holding anything newer is kept). Chain head counts are recomputed. Returns the
+   * names dropped. Verifying a chain whose start was dropped needs a checkpoint (`verify --from`).
+   */
+  async dropPartitionsBefore(before: Date): Promise<string[]> {
+    const res = await this.pool.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+       WHERE i.inhparent = $1::regclass ORDER BY c.relname`,
+      [`${this.s}.events`],
+    );
+    const dropped: string[] = [];
+    for (const { name } of res.rows) {
+      const start = partitionStartFromName(name);
+      if (start === null) continue;
+      const end = partitionFor(start, name.length === 'events_p20260101'.length ? 'day' : 'month').toMs;
+      if (end > before.getTime()) continue;
+      await this.pool.query(`DROP TABLE IF EXISTS ${this.s}."${name}"`);
+      this.knownPartitions.delete(name);
+      dropped.push(name);
+    }
+    if (dropped.length > 0) {
+      await this.pool.query(
+        `WITH c AS (SELECT chain_id, COUNT(*) AS n FROM ${this.s}.events WHERE chain_id IS NOT NULL GROUP BY chain_id)
+         UPDATE ${this.s}.chain_heads h SET count = COALESCE((SELECT n FROM c WHERE c.chain_id = h.chain_id), 0)`,
+      );
+    }
+    return dropped;
+  }
+
+  /** Names of the existing event partitions, oldest first. */
+  async partitions(): Promise<string[]> {
+    const res = await this.pool.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1::regclass ORDER BY c.relname`,
+      [`${this.s}.events`],
+    );
+    return res.rows.map((r) => r.name);
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsPool) await this.pool.end();
+  }
+
+  private async ensurePartition(p: PartitionRange): Promise<void> {
+    if (this.knownPartitions.has(p.name)) return;
+    const from = new Date(p.fromMs).toISOString();
+    const to = new Date(p.toMs).toISOString();
+    try {
+      await this.pool.query(`CREATE TABLE IF NOT EXISTS ${this.s}."${p.name}" PARTITION OF ${this.s}.events FOR VALUES FROM ('${from}') TO ('${to}')`);
+    } catch (err) {
+      // Another replica created it between our IF NOT EXISTS check and the CREATE (a catalog race
+      // IF NOT EXISTS does not cover): 42P07 duplicate_table, 23505 on pg_type's unique index.
+      const code = (err as { code?: string }).code;
+      if (code !== '42P07' && code !== '23505') throw err;
+    }
+    this.knownPartitions.add(p.name);
+  }
+}
+
+/** Per chain: the newly inserted rows' count, and the highest seq with its hash. */
+function headsOf(rows: readonly { chain_id: string | null; seq: string | null; hash: string | null }[]): ChainHead[] {
+  const heads = new Map<string, ChainHead>();
+  for (const r of rows) {
+    if (r.chain_id === null || r.seq === null) continue;
+    const seq = Number(r.seq);
+    const h = heads.get(r.chain_id);
+    if (!h) heads.set(r.chain_id, { chain_id: r.chain_id, seq, hash: r.hash ?? '', count: 1 });
+    else {
+      h.count += 1;
+      if (seq > h.seq) {
+        h.seq = seq;
+        h.hash = r.hash ?? '';
+      }
+    }
+  }
+  return [...heads.values()];
+}
+
+/** The batch as one array per column (ts first), in `insertSql` order. */
+function columnArrays(events: readonly AuditEvent[], ms: readonly number[]): unknown[][] {
+  const out: unknown[][] = [ms.slice()];
+  for (const f of AUDIT_EVENT_FIELDS) {
+    const col: unknown[] = new Array(events.length);
+    for (let i = 0; i < events.length; i++) {
+      const v = events[i]![f];
+      col[i] = JSON_FIELDS.has(f) ? JSON.stringify(v) : (v ?? null);
+    }
+    out.push(col);
+  }
+  return out;
+}
+
+function whereClause(filter: EventFilter): { where: string; params: unknown[] } {
+  const conds: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: (...refs: string[]) => string, ...values: unknown[]): void => {
+    const refs = values.map((v) => {
+      params.push(v);
+      return `$${params.length}`;
+    });
+    conds.push(sql(...refs));
+  };
+  // ts bounds as timestamptz so the planner prunes partitions.
+  if (filter.sinceMs !== undefined) add((a) => `ts >= ${a}::timestamptz`, new Date(filter.sinceMs).toISOString());
+  if (filter.untilMs !== undefined) add((a) => `ts < ${a}::timestamptz`, new Date(filter.untilMs).toISOString());
+  if (filter.user !== undefined) add((a) => `user_id = ${a}`, filter.user);
+  if (filter.session !== undefined) add((a) => `session_id = ${a}`, filter.session);
+  if (filter.feature !== undefined) add((a) => `feature_name = ${a}`, filter.feature);
+  if (filter.key !== undefined) add((a) => `(api_key_id = ${a} OR api_key_prefix = ${a} OR virtual_key_id = ${a})`, filter.key);
+  if (filter.status !== undefined) add((a) => `status = ${a}`, filter.status);
+  if (filter.model !== undefined) add((a) => `(model_requested = ${a} OR model_used = ${a})`, filter.model);
+  if (filter.chainId !== undefined) add((a) => `chain_id = ${a}`, filter.chainId);
+  if (filter.afterCursor !== undefined) add((a) => `cursor_ > ${a}`, filter.afterCursor);
+  return { where: conds.length ? `WHERE ${conds.join(' AND ')}` : '', params };
+}
+
+/** Rebuilds the wire form, with every field, from a stored row. */
+function fromRow(row: Record<string, unknown>): AuditEvent {
+  const e: Record<string, unknown> = {};
+  for (const f of AUDIT_EVENT_FIELDS) {
+    const v = row[f];
+    if (JSON_FIELDS.has(f)) e[f] = v ?? [];
+    else if (INT_FIELDS.has(f)) e[f] = v === null || v === undefined ? null : Number(v);
+    else e[f] = v ?? null;
+  }
+  return e as unknown as AuditEvent;
+}

@@ -1,0 +1,200 @@
+/**
+ * The contract every EventStore passes (STYLE.md rule 8): SQLite, memory and PostgreSQL run this
+ * same suite, so a behaviour the CLI or the verifier relies on cannot differ between them.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AuditEvent } from '../../src/core/audit-event.js';
+import type { EventStore } from '../../src/store/event-store.js';
+import { sampleEvent } from '../integrity/sample-events.js';
+
+/** Opens a fresh, empty store; `dispose` (optional) removes what it created after `close()`. */
+export type EventStoreFactory = () => Promise<{ store: EventStore; dispose?: () => Promise<void> }>;
+
+const BASE = Date.UTC(2026, 0, 1, 12);
+
+/** Event `i` of chain `chain` at seq `seq`, `i` seconds... apart (`sampleEvent` spaces them 250 ms). */
+function chained(i: number, chain: string, seq: number, baseMs = BASE): AuditEvent {
+  const e = sampleEvent(i, baseMs);
+  e.chain_id = chain;
+  e.seq = seq;
+  e.prev_hash = seq === 1 ? '0'.repeat(64) : `prev-${chain}-${seq}`;
+  e.hash = `hash-${chain}-${seq}`;
+  return e;
+}
+
+async function collect(it: AsyncIterable<AuditEvent>): Promise<AuditEvent[]> {
+  const out: AuditEvent[] = [];
+  for await (const e of it) out.push(e);
+  return out;
+}
+
+export function eventStoreContract(name: string, factory: EventStoreFactory): void {
+  describe(`EventStore contract: ${name}`, () => {
+    const opened: { store: EventStore; dispose?: () => Promise<void> }[] = [];
+    const open = async (): Promise<EventStore> => {
+      const o = await factory();
+      opened.push(o);
+      return o.store;
+    };
+    afterEach(async () => {
+      for (const o of opened.splice(0)) {
+        await o.store.close();
+        await o.dispose?.();
+      }
+    });
+
+    it('stores every field and returns it unchanged (get, query)', async () => {
+      const s = await open();
+      const events = [chained(0, 'a', 1), chained(13, 'a', 2), chained(22, 'a', 3)];
+      events[1]!.stream = null;
+      events[1]!.latency_ms = null;
+      events[1]!.cost_micro_usd = null;
+      events[2]!.is_anomalous = true;
+      events[2]!.cost_micro_usd = 9_007_199_254; // beyond int32: bigint columns must round-trip
+      await s.append(events);
+      for (const e of events) expect(await s.get(e.id)).toEqual(e);
+      expect(await s.get('0194b2c0-0000-7000-8000-ffffffffffff')).toBeNull();
+      expect(await s.query({ order: 'asc' })).toEqual(events);
+    });
+
+    it('is idempotent on id: re-appending stored events, or duplicates within a batch, stores each once', async () => {
+      const s = await open();
+      const events = Array.from({ length: 5 }, (_, i) => chained(i, 'a', i + 1));
+      await s.append(events.slice(0, 3));
+      await s.append(events); // a replay overlapping what is stored
+      await s.append([events[4]!, events[4]!]);
+      await s.append([]);
+      expect(await s.count()).toBe(5);
+      expect((await s.query({ order: 'asc' })).map((e) => e.id)).toEqual(events.map((e) => e.id));
+      expect(await s.chains()).toEqual([{ chain_id: 'a', seq: 5, hash: 'hash-a-5', count: 5 }]);
+    });
+
+    it('keeps the first stored version when a replay carries the same id', async () => {
+      const s = await open();
+      const e = chained(1, 'a', 1);
+      await s.append([e]);
+      await s.append([{ ...e, response: 'changed on replay' }]);
+      expect((await s.get(e.id))!.response).toBe(e.response);
+    });
+
+    it('filters by time, user, session, feature, key, status, model and chain, combined with AND', async () => {
+      const s = await open();
+      const events = Array.from({ length: 60 }, (_, i) => chained(i, i % 2 === 0 ? 'even' : 'odd', Math.floor(i / 2) + 1));
+      events[7]!.virtual_key_id = 'vk_7';
+      events[8]!.model_used = 'gpt-4.1-2025-04-14';
+      await s.append(events);
+      const ids = async (f: Parameters<EventStore['query']>[0]): Promise<string[]> => (await s.query({ ...f, order: 'asc' })).map((e) => e.id);
+      const expectIds = (pred: (e: AuditEvent, i: number) => boolean): string[] => events.filter(pred).map((e) => e.id);
+      const at = (i: number): number => BASE + i * 250;
+
+      expect(await ids({ sinceMs: at(10) })).toEqual(expectIds((_, i) => i >= 10));
+      expect(await ids({ untilMs: at(10) })).toEqual(expectIds((_, i) => i < 10));
+      expect(await ids({ sinceMs: at(10), untilMs: at(20) })).toEqual(expectIds((_, i) => i >= 10 && i < 20));
+      expect(await ids({ user: 'user-3' })).toEqual(expectIds((e) => e.user_id === 'user-3'));
+      expect(await ids({ session: 'sess-2' })).toEqual(expectIds((e) => e.session_id === 'sess-2'));
+      expect(await ids({ feature: 'support-bot' })).toHaveLength(60);
+      expect(await ids({ feature: 'other' })).toEqual([]);
+      expect(await ids({ key: 'kf_3' })).toEqual(expectIds((e) => e.api_key_id === 'kf_3'));
+      expect(await ids({ key: 'sk-proj-' })).toHaveLength(60);
+      expect(await ids({ key: 'vk_7' })).toEqual([events[7]!.id]);
+      expect(await ids({ status: 'RATE_LIMITED' })).toEqual(expectIds((e) => e.status === 'RATE_LIMITED'));
+      expect(await ids({ model: 'gpt-4o-mini' })).toEqual(expectIds((e) => e.model_requested === 'gpt-4o-mini'));
+      expect(await ids({ model: 'gpt-4.1-2025-04-14' })).toEqual([events[8]!.id]);
+      expect(await ids({ chainId: 'odd' })).toEqual(expectIds((e) => e.chain_id === 'odd'));
+      expect(await ids({ chainId: 'odd', user: 'user-3', sinceMs: at(20) })).toEqual(
+        expectIds((e, i) => e.chain_id === 'odd' && e.user_id === 'user-3' && i >= 20),
+      );
+      expect(await s.count({ chainId: 'even', status: 'SUCCESS' })).toBe(events.filter((e) => e.chain_id === 'even' && e.status === 'SUCCESS').length);
+    });
+
+    it('orders by write order, newest first by default, and applies the limit after the order', async () => {
+      const s = await open();
+      // Written in an order that differs from timestamp order: the store orders by write, not by time.
+      const events = [chained(5, 'a', 1), chained(1, 'b', 1), chained(9, 'a', 2), chained(3, 'b', 2)];
+      for (const e of events) await s.append([e]);
+      const all = events.map((e) => e.id);
+      expect((await s.query({})).map((e) => e.id)).toEqual([...all].reverse());
+      expect((await s.query({ order: 'asc' })).map((e) => e.id)).toEqual(all);
+      expect((await s.query({ limit: 2 })).map((e) => e.id)).toEqual([all[3], all[2]]);
+      expect((await s.query({ order: 'asc', limit: 3, chainId: 'a' })).map((e) => e.id)).toEqual([all[0], all[2]]);
+      expect(await s.query({ limit: 0 })).toEqual([]);
+    });
+
+    it('has an increasing cursor, and afterCursor returns only what was written later', async () => {
+      const s = await open();
+      expect(await s.cursor()).toBe(0);
+      await s.append([chained(0, 'a', 1), chained(1, 'a', 2)]);
+      const c1 = await s.cursor();
+      expect(c1).toBeGreaterThan(0);
+      await s.append([chained(0, 'a', 1)]); // a replay stores nothing and moves nothing
+      expect(await s.cursor()).toBe(c1);
+      expect(await s.query({ afterCursor: c1 })).toEqual([]);
+      const later = [chained(2, 'a', 3), chained(3, 'a', 4)];
+      await s.append(later);
+      const c2 = await s.cursor();
+      expect(c2).toBeGreaterThan(c1);
+      expect((await s.query({ afterCursor: c1, order: 'asc' })).map((e) => e.id)).toEqual(later.map((e) => e.id));
+      expect(await s.count({ afterCursor: c1 })).toBe(2);
+      expect(await s.query({ afterCursor: c2 })).toEqual([]);
+    });
+
+    it('iterates one chain in seq order from a given seq, across pages', async () => {
+      const s = await open();
+      // Seqs written out of order, interleaved with another chain.
+      const order = [3, 1, 2, 7, 5, 4, 6, 9, 8, 10, 11];
+      await s.append(order.map((seq) => chained(seq, 'c', seq)));
+      await s.append([chained(100, 'other', 1), chained(101, 'other', 2)]);
+      const seqs = (await collect(s.iterateChain('c', 1, 3))).map((e) => e.seq);
+      expect(seqs).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+      expect((await collect(s.iterateChain('c', 5, 2))).map((e) => e.seq)).toEqual([5, 6, 7, 8, 9, 10, 11]);
+      expect((await collect(s.iterateChain('c'))).map((e) => e.seq)).toHaveLength(11);
+      expect((await collect(s.iterateChain('c', 12))).length).toBe(0);
+      expect(await collect(s.iterateChain('missing'))).toEqual([]);
+      // A page size that divides the chain exactly still ends.
+      expect((await collect(s.iterateChain('other', 1, 2))).map((e) => e.seq)).toEqual([1, 2]);
+    });
+
+    it('reports each chain head (highest seq, its hash, the count) sorted by chain id', async () => {
+      const s = await open();
+      expect(await s.chains()).toEqual([]);
+      await s.append([chained(0, 'gw-b', 1), chained(1, 'gw-a', 1), chained(2, 'gw-b', 2)]);
+      await s.append([chained(3, 'gw-b', 3), chained(4, 'gw-a', 2), chained(5, 'gw-a', 3)]);
+      const unchained = sampleEvent(99, BASE);
+      await s.append([unchained]);
+      expect(await s.chains()).toEqual([
+        { chain_id: 'gw-a', seq: 3, hash: 'hash-gw-a-3', count: 3 },
+        { chain_id: 'gw-b', seq: 3, hash: 'hash-gw-b-3', count: 3 },
+      ]);
+      expect(await s.count()).toBe(7);
+    });
+
+    it('stores events that span several days (and partitions, where a store has them)', async () => {
+      const s = await open();
+      const day = 24 * 3600_000;
+      const events = [0, 1, 2, 40].map((d, i) => chained(i, 'a', i + 1, BASE + d * day));
+      await s.append(events);
+      expect(await s.count()).toBe(4);
+      expect((await s.query({ sinceMs: BASE + day, untilMs: BASE + 3 * day, order: 'asc' })).map((e) => e.seq)).toEqual([2, 3]);
+      expect((await collect(s.iterateChain('a'))).map((e) => e.id)).toEqual(events.map((e) => e.id));
+      await s.append(events); // replay across partitions
+      expect(await s.count()).toBe(4);
+    });
+
+    it('appends a batch atomically: a batch that fails stores nothing', async () => {
+      const s = await open();
+      const good = chained(0, 'a', 1);
+      const bad = { ...chained(1, 'a', 2), timestamp: 'not a time' } as AuditEvent;
+      bad.status = undefined as unknown as AuditEvent['status'];
+      const broken = { ...bad, redactions: undefined as unknown as AuditEvent['redactions'] };
+      // A store may accept odd values; what it must not do is keep half a batch it rejected.
+      let rejected = false;
+      try {
+        await s.append([good, broken]);
+      } catch {
+        rejected = true;
+      }
+      if (rejected) expect(await s.count()).toBe(0);
+      else expect(await s.count()).toBe(2);
+    });
+  });
+}
