@@ -22,6 +22,7 @@ export const ERROR_CATALOG = {
   TG_ERR_STORE_WRITE: { http: 500, message: 'the store could not write' },
   TG_ERR_STORE_OPEN: { http: 500, message: 'the store could not be opened' },
   TG_ERR_SPOOL_FULL: { http: 500, message: 'the spool is full' },
+  TG_ERR_STATE_UNAVAILABLE: { http: 503, message: 'the shared state (Redis) is unavailable' },
   TG_ERR_AUTH_MISSING: { http: 401, message: 'no API key was given' },
   TG_ERR_AUTH_INVALID: { http: 401, message: 'the API key is not valid' },
   TG_ERR_AUTH_REVOKED: { http: 401, message: 'the API key was revoked' },
