@@ -21,6 +21,8 @@ export const ERROR_CATALOG = {
   TG_ERR_AUDIT_UNAVAILABLE: { http: 503, message: 'the audit trail cannot be written; request refused (fail-closed)' },
   TG_ERR_STORE_WRITE: { http: 500, message: 'the store could not write' },
   TG_ERR_STORE_OPEN: { http: 500, message: 'the store could not be opened' },
+  TG_ERR_STORE_WRITE_ONLY: { http: 500, message: 'this event sink only writes; query the store it ships to' },
+  TG_ERR_INGEST_INVALID_EVENT: { http: 400, message: 'an ingested event is malformed or its hash does not match' },
   TG_ERR_SPOOL_FULL: { http: 500, message: 'the spool is full' },
   TG_ERR_STATE_UNAVAILABLE: { http: 503, message: 'the shared state (Redis) is unavailable' },
   TG_ERR_AUTH_MISSING: { http: 401, message: 'no API key was given' },
