@@ -257,11 +257,23 @@ export class EventWriter {
     const spool = this.options.spool;
     try {
       if (spool && spool.size() > 0) {
-        const { events, corrupt } = spool.read();
-        for (let i = 0; i < events.length; i += this.options.batchSize) {
-          const slice = events.slice(i, i + this.options.batchSize);
-          await this.options.store.append(slice);
-          this.written(slice);
+        // An asynchronous store (PostgreSQL) lets new events reach the spool while a replay
+        // awaits; clearing then would lose them. Replay again until the spool stopped growing:
+        // the size check and clear() run with no await between them. The spool only grows at its
+        // end, so each pass appends just what the last one had not seen.
+        let events: AuditEvent[] = [];
+        let corrupt = 0;
+        let replayedBytes = -1;
+        let done = 0;
+        while (spool.size() !== replayedBytes) {
+          replayedBytes = spool.size();
+          ({ events, corrupt } = spool.read());
+          for (let i = done; i < events.length; i += this.options.batchSize) {
+            const slice = events.slice(i, i + this.options.batchSize);
+            await this.options.store.append(slice);
+            this.written(slice);
+          }
+          done = events.length;
         }
         this.counters.replayed += events.length;
         if (corrupt > 0) {
