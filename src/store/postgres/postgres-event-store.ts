@@ -266,6 +266,15 @@ export class PostgresEventStore implements EventStore {
     return Number(res.rows[0]!.c ?? 0);
   }
 
+  /** Spend of one gateway-issued key since `sinceMs`, micro-USD (budgets are seeded from it once per period). */
+  async spentSince(virtualKeyId: string, sinceMs: number): Promise<number> {
+    const res = await this.pool.query<{ s: string }>(
+      `SELECT COALESCE(SUM(cost_micro_usd), 0) AS s FROM ${this.s}.events WHERE virtual_key_id = $1 AND ts >= $2::timestamptz`,
+      [virtualKeyId, new Date(sinceMs).toISOString()],
+    );
+    return Number(res.rows[0]!.s);
+  }
+
   /**
    * Retention: drops every partition that ends at or before `before` (whole days or months; a
    * partition holding anything newer is kept). Chain head counts are recomputed. Returns the

@@ -1,0 +1,52 @@
+import type { Clock } from '../core/clock.js';
+import type { CheckpointStore } from '../integrity/checkpoint-store.js';
+import { openSqlite, type SqliteDatabase } from './sqlite/open-sqlite.js';
+import { SqliteCheckpointStore } from './sqlite/sqlite-checkpoints.js';
+import { SqliteEventStore } from './sqlite/sqlite-event-store.js';
+import { PostgresCheckpointStore } from './postgres/postgres-checkpoint-store.js';
+import { PostgresEventStore } from './postgres/postgres-event-store.js';
+
+/** The event store a `--db` / `TOLLGATE_DB` value names, with the checkpoints kept beside it. */
+export type OpenedEventStore =
+  | { kind: 'sqlite'; store: SqliteEventStore; checkpoints: CheckpointStore; /** The SQLite handle, for the other tables (rollups, alerts, keys). */ db: SqliteDatabase }
+  | { kind: 'postgres'; store: PostgresEventStore; checkpoints: CheckpointStore };
+
+/** True for `postgres://` and `postgresql://` URLs (libpq's two schemes). */
+export function isPostgresUrl(dbSpec: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(dbSpec);
+}
+
+export interface OpenEventStoreOptions {
+  clock?: Clock;
+  /** PostgreSQL: errors of idle pooled connections (the server went away); logged, never thrown. */
+  onPoolError?: (err: Error) => void;
+}
+
+/**
+ * Opens the store by scheme: a PostgreSQL URL (tables in the schema named by its `schema`
+ * query parameter, default `tollgate`), or else a SQLite file path. Migrations run here.
+ */
+export async function openEventStore(dbSpec: string, options: OpenEventStoreOptions = {}): Promise<OpenedEventStore> {
+  if (isPostgresUrl(dbSpec)) {
+    const u = new URL(dbSpec);
+    const schema = u.searchParams.get('schema') ?? 'tollgate';
+    // Not a libpq parameter: removed before the URL reaches the driver.
+    u.searchParams.delete('schema');
+    const store = await PostgresEventStore.open({
+      url: u.toString(),
+      schema,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.onPoolError ? { onPoolError: options.onPoolError } : {}),
+    });
+    const checkpoints = new PostgresCheckpointStore(store.connectionPool, schema);
+    try {
+      await checkpoints.opened();
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+    return { kind: 'postgres', store, checkpoints };
+  }
+  const db = openSqlite(dbSpec);
+  return { kind: 'sqlite', store: new SqliteEventStore(db), checkpoints: new SqliteCheckpointStore(db), db };
+}
