@@ -39,6 +39,10 @@ export interface TollgateConfig {
     provider_key: string | null;
   };
   lockout: { max_failures: number; window_ms: number; cool_off_ms: number };
+  /** Shared state of N replicas (rate limits, budgets): `redis://…`; null keeps it in process (one replica). */
+  redis_url: string | null;
+  /** When Redis does not answer: `fail-open` admits and alerts, `fail-closed` refuses (429 with Retry-After). */
+  redis_failure_policy: 'fail-open' | 'fail-closed';
   /** Admin API and dashboard token (default: generated on first run into the data folder, mode 0600). */
   admin_token: string | null;
   /** Per-rule detector settings (see src/detection/default-detectors.ts); `false` turns a rule off. */
@@ -79,6 +83,8 @@ export const DEFAULT_CONFIG: TollgateConfig = {
   mode: 'passthrough',
   managed: { provider_key_file: null, provider_key: null },
   lockout: { max_failures: 10, window_ms: 300_000, cool_off_ms: 900_000 },
+  redis_url: null,
+  redis_failure_policy: 'fail-open',
   admin_token: null,
   detection: {},
   alerts: { webhook_url: null, webhook_secret: null, slack_url: null },
@@ -92,6 +98,8 @@ export const ENV_VARS: Record<string, string> = {
   TOLLGATE_UPSTREAM_URL: 'upstream_url',
   TOLLGATE_PROVIDER: 'provider',
   TOLLGATE_DB: 'db',
+  TOLLGATE_REDIS_URL: 'redis_url',
+  TOLLGATE_REDIS_FAILURE_POLICY: 'redis_failure_policy',
   TOLLGATE_DATA_DIR: 'data_dir',
   TOLLGATE_FAILURE_POLICY: 'failure_policy',
   TOLLGATE_CONTENT_MODE: 'content.mode',
@@ -152,6 +160,8 @@ function validate(c: Record<string, unknown>): TollgateConfig {
   cfg.body_limit_bytes = Number(cfg.body_limit_bytes);
   if (!Number.isFinite(cfg.body_limit_bytes) || cfg.body_limit_bytes <= 0) bad('body_limit_bytes');
   if (cfg.failure_policy !== 'fail-open' && cfg.failure_policy !== 'fail-closed') bad('failure_policy');
+  if (cfg.redis_failure_policy !== 'fail-open' && cfg.redis_failure_policy !== 'fail-closed') bad('redis_failure_policy');
+  if (cfg.redis_url !== null && !/^rediss?:\/\//.test(String(cfg.redis_url))) bad('redis_url');
   if (!CONTENT_MODES.includes(cfg.content.mode)) bad('content.mode');
   cfg.trust_proxy = cfg.trust_proxy === true || String(cfg.trust_proxy) === 'true';
   try {
