@@ -40,8 +40,14 @@ import { SqliteDataKeyStore } from '../privacy/sqlite-data-key-store.js';
 import { TollgateError } from '../core/errors.js';
 import { openSqlite, type SqliteDatabase } from '../store/sqlite/open-sqlite.js';
 import { createSqliteAlertStore } from '../store/sqlite/sqlite-alerts.js';
-import { SqliteCheckpointStore } from '../store/sqlite/sqlite-checkpoints.js';
-import { SqliteEventStore } from '../store/sqlite/sqlite-event-store.js';
+import type { EventStore } from '../store/event-store.js';
+import type { CheckpointStore } from '../integrity/checkpoint-store.js';
+import { openEventStore } from '../store/open-event-store.js';
+import type { BudgetState } from '../access/budget-state.js';
+import type { LimiterState } from '../access/limiter-state.js';
+import { createRedisClient } from '../state/redis-connection.js';
+import { RedisLimiterState } from '../state/redis-limiter-state.js';
+import { RedisBudgetState } from '../state/redis-budget-state.js';
 import { createSqliteRollups, type SqliteRollups } from '../store/sqlite/sqlite-rollups.js';
 import { upstreamPolicy } from '../upstream/upstream-policy.js';
 import { DiskSpool } from '../writer/disk-spool.js';
@@ -53,14 +59,15 @@ export interface RunningTollgate extends TollgateGateway {
   url: string;
   config: TollgateConfig;
   instanceId: string;
+  /** SQLite: the events database. PostgreSQL: a local SQLite file for what is not shared yet (rollups, alerts, keys, data keys). */
   db: SqliteDatabase;
-  store: SqliteEventStore;
+  store: EventStore;
   catalog: PriceCatalog;
   rollups: SqliteRollups;
   alerts: AlertStore;
   dispatcher: AlertDispatcher;
   detection: DetectionEngine;
-  checkpoints: SqliteCheckpointStore;
+  checkpoints: CheckpointStore;
   checkpointWriter: CheckpointWriter;
   signingKey: SigningKey;
   /** True when this run created the local fingerprint secret. */
@@ -96,23 +103,32 @@ export function localPaths(config: TollgateConfig): { dir: string; fingerprint: 
  */
 function requestPolicy(
   config: TollgateConfig,
-  deps: { db: SqliteDatabase; secret: Buffer; catalog: PriceCatalog; clock: Clock; raiseAlert: (alert: Alert) => void },
+  deps: {
+    db: SqliteDatabase;
+    secret: Buffer;
+    catalog: PriceCatalog;
+    clock: Clock;
+    raiseAlert: (alert: Alert) => void;
+    /** Spend of a key since a time (from the event store, whichever it is). */
+    loadSpent: (keyId: string, startMs: number) => Promise<number>;
+    /** Shared (Redis) or in-process limiter and budget state. */
+    shared: { limiter: LimiterState; budgets: BudgetState } | null;
+  },
 ): RequestPolicy {
   if (config.mode === 'passthrough') return new PassthroughPolicy(deps.secret);
   const m = config.managed;
   const source = m.provider_key_file ? { provider: 'upstream', file: m.provider_key_file } : m.provider_key ? { provider: 'upstream', value: m.provider_key } : null;
   if (!source) throw new TollgateError('TG_ERR_CONFIG_INVALID', { setting: 'managed.provider_key_file or TOLLGATE_PROVIDER_KEY' });
   const providerKey = loadProviderKeys([source]).keyFor('upstream');
-  const spent = deps.db.prepare('SELECT COALESCE(SUM(cost_micro_usd), 0) AS s FROM events WHERE virtual_key_id = ? AND ts_ms >= ?');
   return new ManagedPolicy({
     keys: new SqliteKeyStore(deps.db),
     fingerprinter: new KeyFingerprinter(deps.secret),
-    limiter: new RateLimiter({ state: new MemoryLimiterState(), clock: deps.clock }),
+    limiter: new RateLimiter({ state: deps.shared?.limiter ?? new MemoryLimiterState(), clock: deps.clock }),
     budgets: new BudgetGuard({
-      state: new MemoryBudgetState(),
+      state: deps.shared?.budgets ?? new MemoryBudgetState(),
       clock: deps.clock,
       // Budgets survive restarts: a period's spend is seeded from the stored events once.
-      loadSpent: async (keyId, startMs) => (spent.get(keyId, startMs) as { s: number }).s,
+      loadSpent: deps.loadSpent,
     }),
     lockout: new Lockout({
       clock: deps.clock,
@@ -176,10 +192,27 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
   const { config, log } = o;
   const clock = o.clock ?? systemClock;
   const paths = localPaths(config);
-  const db = openSqlite(config.db);
-  const store = new SqliteEventStore(db);
+  // The store by scheme: a SQLite path, or a PostgreSQL URL shared by N replicas.
+  const opened = await openEventStore(config.db, { clock, onPoolError: () => log.warn('store connection lost') });
+  const store = opened.store;
+  const db = opened.kind === 'sqlite' ? opened.db : openSqlite(join(paths.dir, 'tollgate-local.db'));
   const rollups = createSqliteRollups(db);
-  store.addInTransactionHook((events) => rollups.applyRollups(events));
+  if (opened.kind === 'sqlite') opened.store.addInTransactionHook((events) => rollups.applyRollups(events));
+  const spentQuery = opened.kind === 'sqlite' ? db.prepare('SELECT COALESCE(SUM(cost_micro_usd), 0) AS s FROM events WHERE virtual_key_id = ? AND ts_ms >= ?') : null;
+  const loadSpent =
+    opened.kind === 'postgres'
+      ? (keyId: string, startMs: number) => opened.store.spentSince(keyId, startMs)
+      : async (keyId: string, startMs: number) => (spentQuery!.get(keyId, startMs) as { s: number }).s;
+  // Rate limits and budgets shared by replicas through Redis when configured; in process otherwise.
+  const redis = config.redis_url ? createRedisClient(config.redis_url, { onError: () => undefined }) : null;
+  const stateOptions = redis
+    ? {
+        client: redis,
+        policy: config.redis_failure_policy,
+        onUnavailable: (err: TollgateError) => log.error({ code: err.code, operation: err.detail?.operation ?? null, policy: config.redis_failure_policy }, 'shared state unavailable'),
+      }
+    : null;
+  const shared = stateOptions ? { limiter: new RedisLimiterState(stateOptions), budgets: new RedisBudgetState(stateOptions) } : null;
   const { secret, created } = loadOrCreateSecret(paths.fingerprint);
   const instanceId = config.instance_id ?? loadOrCreateInstanceId(paths.instanceId);
   const catalog = loadPriceCatalog({ overridePath: config.prices.override_path });
@@ -208,7 +241,7 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
 
   // Signed checkpoints over this instance's chain.
   const signingKey = loadOrCreateSigningKey({ path: paths.signingKey, name: `tollgate-${instanceId}` });
-  const checkpoints = new SqliteCheckpointStore(db);
+  const checkpoints = opened.checkpoints;
   const witnesses: Witness[] = [];
   if (config.checkpoints.witness_file) witnesses.push(new FileWitness(config.checkpoints.witness_file));
   if (config.checkpoints.witness_url) witnesses.push(new HttpWitness(config.checkpoints.witness_url));
@@ -258,7 +291,7 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
     estimateUsage,
     detectors: [detection],
     listeners: o.listeners ?? [],
-    policy: o.policy ?? requestPolicy(config, { db, secret, catalog, clock, raiseAlert: (a) => void createAlertHandler({ store: alerts, dispatcher })(a, 'new') }),
+    policy: o.policy ?? requestPolicy(config, { db, secret, catalog, clock, raiseAlert: (a) => void createAlertHandler({ store: alerts, dispatcher })(a, 'new'), loadSpent, shared }),
     clock,
     writer: {
       maxQueue: config.writer.max_queue,
@@ -298,6 +331,8 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
       await alertWrites.flush();
       await dispatcher.drain();
       await store.close();
+      if (opened.kind === 'postgres') db.close();
+      redis?.disconnect();
     },
   };
 }

@@ -3,7 +3,7 @@ import type { AuditEvent, EventStatus } from '../../core/audit-event.js';
 import { EVENT_STATUSES } from '../../core/audit-event.js';
 import { TollgateError } from '../../core/errors.js';
 import type { EventFilter, EventStore } from '../../store/event-store.js';
-import { configFor, globals, openExistingStore, println, type CliContext } from '../cli-context.js';
+import { configFor, globals, openExistingEventStore, println, type CliContext } from '../cli-context.js';
 import { parseTimeBound } from '../duration.js';
 import { colourer, formatUsd, renderTable } from '../format/table.js';
 
@@ -38,7 +38,7 @@ export function registerEvents(program: Command, ctx: CliContext): void {
       const g = globals(cmd);
       const config = configFor(ctx, g);
       const filter = buildFilter(opts, ctx.now());
-      const store = openExistingStore(config.db);
+      const { store } = await openExistingEventStore(config.db);
       try {
         const print = printer(ctx, g.json === true);
         if (!opts.follow) {

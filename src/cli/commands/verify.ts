@@ -7,8 +7,7 @@ import { parseVerifierKeys, readKeyring } from '../../integrity/signing-key.js';
 import { verifyChains, type VerifyOptions } from '../../integrity/verify.js';
 import { formatVerifyReport } from '../../integrity/verify-report-format.js';
 import { readWitnessFile } from '../../integrity/witness.js';
-import { SqliteCheckpointStore } from '../../store/sqlite/sqlite-checkpoints.js';
-import { configFor, globals, openExistingStore, println, type CliContext } from '../cli-context.js';
+import { configFor, globals, openExistingEventStore, println, type CliContext } from '../cli-context.js';
 
 interface VerifyCliOptions {
   from?: string;
@@ -31,9 +30,9 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       const g = globals(cmd);
       const config = configFor(ctx, g);
       const keys = opts.keys ? parseVerifierKeys(readFileSync(opts.keys, 'utf8')) : readKeyring(localPaths(config).signingKey);
-      const store = openExistingStore(config.db);
+      // Every replica's chain and checkpoints, in SQLite or in the shared PostgreSQL.
+      const { store, checkpoints } = await openExistingEventStore(config.db);
       try {
-        const checkpoints = new SqliteCheckpointStore(store.db);
         if (opts.event) {
           const proof = await buildInclusionProof(store, checkpoints, keys, opts.event);
           println(ctx.stdout, JSON.stringify(proof, null, 2));
