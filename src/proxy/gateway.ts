@@ -292,8 +292,11 @@ export class Gateway {
     // 6. Relay the response as it arrives.
     const contentType = String(upstreamRes.headers['content-type'] ?? '');
     const isStream = contentType.includes('text/event-stream');
-    // Headers leave with the first body chunk (one write, not two).
-    res.writeHead(upstreamRes.statusCode, clientResponseHeaders(upstreamRes.headers, isStream && stripUsage));
+    // Headers leave with the first body chunk (one write, not two). fail-closed drops Content-Length:
+    // with it the client holds a complete response once the last byte is written, before the commit
+    // that res.end() waits for; chunked framing completes only at res.end() (RFC 9112 §7.1).
+    const dropLength = (isStream && stripUsage) || config.policy === 'fail-closed';
+    res.writeHead(upstreamRes.statusCode, clientResponseHeaders(upstreamRes.headers, dropLength));
     const assembler = isStream ? new SseAssembler() : null;
     const decoder = isStream ? new TextDecoder('utf-8') : null;
     const kept: Buffer[] = [];

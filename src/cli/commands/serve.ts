@@ -22,9 +22,6 @@ export function registerServe(program: Command, ctx: CliContext): void {
       });
       const log = createLogger(ctx.env.TOLLGATE_LOG_LEVEL ?? 'info');
       const tg = await startTollgate({ config, log });
-      if (tg.createdSecret) println(ctx.stderr, `created a fingerprint secret in the data folder (mode 0600)`);
-      println(ctx.stdout, `listening on ${tg.url}`);
-      log.info({ upstream: new URL(config.upstream_url).origin, instance_id: tg.instanceId, db: config.db }, 'gateway ready');
       await new Promise<void>((resolve) => {
         const stop = (signal: string): void => {
           log.info({ signal }, 'shutting down: draining the audit queue');
@@ -36,6 +33,10 @@ export function registerServe(program: Command, ctx: CliContext): void {
         };
         process.once('SIGINT', () => stop('SIGINT'));
         process.once('SIGTERM', () => stop('SIGTERM'));
+        // Readiness is announced only once a signal drains: a supervisor may stop us right after it.
+        if (tg.createdSecret) println(ctx.stderr, `created a fingerprint secret in the data folder (mode 0600)`);
+        println(ctx.stdout, `listening on ${tg.url}`);
+        log.info({ upstream: new URL(config.upstream_url).origin, instance_id: tg.instanceId, db: config.db }, 'gateway ready');
       });
     });
 }
