@@ -4,7 +4,6 @@ import { loadPriceCatalog } from '../../src/pricing/catalog.js';
 import { createPricer } from '../../src/pricing/pricer.js';
 import { estimateUsage } from '../../src/pricing/token-estimate.js';
 import { createAuditor, wrapOpenAI, type Auditor, type AuditorOptions } from '../../src/sdk/index.js';
-import type { EventStore } from '../../src/store/event-store.js';
 import { MemoryEventStore } from '../../src/store/memory/memory-event-store.js';
 import { FullContentRedactor, type HarnessOptions } from '../support/gateway-harness.js';
 
@@ -15,7 +14,7 @@ export const KEY = 'sk-proj-testkey0123456789abcdefghijklmnopqrstuvwxyzABCD';
  * estimator, fingerprint secret, provider name and upstream policy), so their events can be compared.
  */
 export async function harnessLikeAuditor(
-  o: { upstream?: HarnessOptions['upstream']; store?: EventStore } & Partial<Omit<AuditorOptions, 'upstream' | 'store'>> = {},
+  o: { upstream?: HarnessOptions['upstream']; store?: AuditorOptions['store'] } & Partial<Omit<AuditorOptions, 'upstream' | 'store'>> = {},
 ): Promise<Auditor> {
   const { upstream, store, ...rest } = o;
   return createAuditor({
