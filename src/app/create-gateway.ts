@@ -6,7 +6,7 @@ import type { EventObserver, Pricer, Redactor } from '../pipeline/stages.js';
 import { Gateway, type GatewayConfig, type MountedRoute } from '../proxy/gateway.js';
 import type { RequestPolicy } from '../proxy/request-policy.js';
 import type { EventStore } from '../store/event-store.js';
-import { createChainer } from '../integrity/hash-chain.js';
+import { createChainer, type ChainPosition } from '../integrity/hash-chain.js';
 import { UpstreamClient } from '../upstream/upstream-client.js';
 import type { UpstreamPolicy } from '../upstream/upstream-policy.js';
 import type { DiskSpool } from '../writer/disk-spool.js';
@@ -46,9 +46,6 @@ export interface TollgateGateway {
  * for this instance, the writer batches to the store, and the pipeline feeds both.
  */
 export async function createGateway(o: CreateGatewayOptions): Promise<TollgateGateway> {
-  const heads = await o.store.chains();
-  const head = heads.find((h) => h.chain_id === o.config.instanceId) ?? null;
-  const chainer = createChainer({ chainId: o.config.instanceId, head });
   const writer = new EventWriter({
     store: o.store,
     clock: o.clock,
@@ -61,6 +58,15 @@ export async function createGateway(o: CreateGatewayOptions): Promise<TollgateGa
     ...(o.onGap ? { onGap: o.onGap } : {}),
     ...(o.onWritten ? { onWritten: o.onWritten } : {}),
   });
+  // What an earlier run spooled continues the stored chain: replay it before reading the head, or
+  // new events would reuse its seqs and fork the chain. If the store still refuses it, continue
+  // after the spool's last event (replay stores the spooled events first, in order).
+  await writer.replaySpool();
+  const heads = await o.store.chains();
+  let head: ChainPosition | null = heads.find((h) => h.chain_id === o.config.instanceId) ?? null;
+  const spooled = o.writer.spool?.read().events.filter((e) => e.chain_id === o.config.instanceId).at(-1);
+  if (spooled?.seq != null && spooled.hash !== null && spooled.seq > (head?.seq ?? 0)) head = { seq: spooled.seq, hash: spooled.hash };
+  const chainer = createChainer({ chainId: o.config.instanceId, head });
   const pipeline = new AuditPipeline({
     redactor: o.redactor,
     ...(o.pricer ? { pricer: o.pricer } : {}),
