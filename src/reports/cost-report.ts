@@ -142,6 +142,10 @@ function addFigures(into: CostFigures, f: CostFigures): void {
   for (const k of Object.keys(into) as (keyof CostFigures)[]) into[k] += f[k];
 }
 
+function subtractFigures(from: CostFigures, f: CostFigures): void {
+  for (const k of Object.keys(from) as (keyof CostFigures)[]) from[k] -= f[k];
+}
+
 function growthOf(s: SessionGrowth): SessionGrowthFigures {
   const n = s.growth_requests;
   const ratio = s.first_input_tokens > 0 ? s.last_input_tokens / s.first_input_tokens : null;
@@ -175,7 +179,17 @@ export function costReport(source: CostRollupSource, options: CostReportOptions)
       share: null,
       growth: growthOf(s),
     }));
-    rows.sort((a, b) => b.cost_micro_usd - a.cost_micro_usd || String(a.key).localeCompare(String(b.key)));
+    rows.sort((a, b) => b.cost_micro_usd - a.cost_micro_usd || (a.key! < b.key! ? -1 : a.key! > b.key! ? 1 : 0));
+    // Requests without a session (no x-tollgate-session) still cost money: they form the `(none)`
+    // row, so totals by session equal totals by any other grouping. Same hour-aligned window.
+    const from = Math.floor(sinceMs / resolution) * resolution;
+    const to = Math.ceil(untilMs / resolution) * resolution;
+    const all = zero();
+    for (const g of source.groups('all', from, to)) addFigures(all, figures(g));
+    const none = zero();
+    addFigures(none, all);
+    for (const r of rows) subtractFigures(none, r);
+    if (none.requests > 0) rows.push({ key: null, ...none, share: null });
   } else if (by === 'day') {
     rows = source.days(sinceMs, untilMs).map((g) => ({ key: g.key, ...figures(g), share: null }));
   } else {
