@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { AuditEvent } from '../core/audit-event.js';
 
@@ -35,22 +35,44 @@ export class DiskSpool {
    */
   append(events: readonly AuditEvent[]): number {
     const fd = this.open();
-    let written = 0;
+    const start = this.bytes;
+    // End offset (from `start`) of each whole line, to know what a short write kept.
+    const ends: number[] = [];
+    let size = 0;
     let out = '';
     for (const e of events) {
       const json = JSON.stringify(e);
       const line = `${checksum(json)} ${json}\n`;
       const len = Buffer.byteLength(line);
-      if (this.bytes + len > this.maxBytes) break;
+      if (start + size + len > this.maxBytes) break;
       out += line;
-      this.bytes += len;
-      written++;
+      size += len;
+      ends.push(size);
     }
-    if (out) {
-      writeSync(fd, out);
-      fsyncSync(fd);
+    if (!out) return 0;
+    const buf = Buffer.from(out);
+    let done = 0;
+    try {
+      while (done < buf.length) done += writeSync(fd, buf, done);
+    } catch (err) {
+      // Disk full or read-only midway (ENOSPC, EPERM, EIO): keep only whole lines, so what is counted
+      // as spooled is exactly what replay finds; the caller accounts for the rest as a gap.
+      let whole = 0;
+      while (whole < ends.length && ends[whole]! <= done) whole++;
+      const keep = whole > 0 ? ends[whole - 1]! : 0;
+      try {
+        ftruncateSync(fd, start + keep);
+        fsyncSync(fd);
+      } catch {
+        // A torn tail left behind fails its checksum on replay and is reported as spool_corrupt.
+      }
+      this.bytes = start + keep;
+      if (whole === 0) throw err;
+      return whole;
     }
-    return written;
+    fsyncSync(fd);
+    this.bytes = start + buf.length;
+    return ends.length;
   }
 
   /** Reads what waits, in order; lines that fail their checksum (torn tail) are counted, not returned. */
