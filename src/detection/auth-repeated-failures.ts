@@ -41,12 +41,13 @@ interface SubjectState {
 /** `auth.repeated-failures`: brute force on one key, or one address trying many keys. */
 export function createAuthFailuresDetector(override?: Partial<AuthFailuresConfig>): Detector {
   const cfg = resolveConfig('auth.repeated-failures', DEFAULT_AUTH_FAILURES_CONFIG, override);
-  const state = new BoundedStateMap<SubjectState>(cfg.ttlMs, cfg.maxSubjects);
+  const state = { key: new BoundedStateMap<SubjectState>(cfg.ttlMs, cfg.maxSubjects), ip: new BoundedStateMap<SubjectState>(cfg.ttlMs, cfg.maxSubjects) };
   const bucketMs = Math.max(1, Math.ceil(cfg.windowMs / BUCKETS));
   const windowLabel = `${Math.round(cfg.windowMs / 1000)} s`;
 
-  function count(key: string, nowMs: number, withKeys: boolean): SubjectState {
-    const s = state.touch(key, nowMs, () => ({
+  function count(kind: 'key' | 'ip', id: string, nowMs: number): SubjectState {
+    const withKeys = kind === 'ip';
+    const s = state[kind].touch(id, nowMs, () => ({
       failures: new BucketedWindow(bucketMs, BUCKETS),
       keys: withKeys ? new Map() : null,
     }));
@@ -66,7 +67,7 @@ export function createAuthFailuresDetector(override?: Partial<AuthFailuresConfig
       const out: AlertCandidate[] = [];
       const keyId = event.api_key_id;
       if (keyId !== null) {
-        const s = count(`k:${keyId}`, now, false);
+        const s = count('key', keyId, now);
         if (s.failures.sum >= cfg.threshold) {
           out.push({
             subject: { kind: 'api_key', value: keyId },
@@ -78,7 +79,7 @@ export function createAuthFailuresDetector(override?: Partial<AuthFailuresConfig
       }
       const ip = event.ip_address;
       if (ip !== null) {
-        const s = count(`i:${ip}`, now, true);
+        const s = count('ip', ip, now);
         const keys = s.keys!;
         if (keyId !== null) {
           keys.delete(keyId);
@@ -107,6 +108,6 @@ export function createAuthFailuresDetector(override?: Partial<AuthFailuresConfig
       }
       return out.length === 0 ? null : out;
     },
-    sweep: (nowMs) => state.sweep(nowMs),
+    sweep: (nowMs) => state.key.sweep(nowMs) + state.ip.sweep(nowMs),
   };
 }

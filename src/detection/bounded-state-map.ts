@@ -25,7 +25,7 @@ export class BoundedStateMap<V> {
     if (found) {
       if (nowMs - found.lastMs <= this.ttlMs) {
         if (nowMs > found.lastMs) found.lastMs = nowMs;
-        this.step(nowMs, 2);
+        this.step(nowMs, 1);
         return found.value;
       }
       this.expiredCount++;

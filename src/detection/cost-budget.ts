@@ -96,7 +96,8 @@ export function createCostBudgetDetector(override?: Partial<CostBudgetConfig>): 
     return { ...b, limitMicro: Math.round(b.limit_usd * 1_000_000) };
   });
   const periodTtl = 32 * DAY_MS;
-  const state = new BoundedStateMap<BudgetState>(periodTtl, cfg.maxSubjects);
+  // One map per budget, keyed by the event's own string.
+  const states = budgets.map(() => new BoundedStateMap<BudgetState>(periodTtl, cfg.maxSubjects));
   const burnBucketMs = Math.max(1, Math.ceil(cfg.burnWindowMs / BURN_BUCKETS));
 
   return {
@@ -114,7 +115,7 @@ export function createCostBudgetDetector(override?: Partial<CostBudgetConfig>): 
         const value = scopeValue(event, b.scope);
         if (value === null || (b.subject !== '*' && b.subject !== value)) continue;
         const [start, end] = periodBounds(b.period, now);
-        const s = state.touch(`${i}:${value}`, now, () => ({
+        const s = states[i]!.touch(value, now, () => ({
           periodStartMs: start,
           spentMicro: 0,
           burnSpend: new BucketedWindow(burnBucketMs, BURN_BUCKETS),
@@ -174,6 +175,6 @@ export function createCostBudgetDetector(override?: Partial<CostBudgetConfig>): 
       }
       return out.length === 0 ? null : out;
     },
-    sweep: (nowMs) => state.sweep(nowMs),
+    sweep: (nowMs) => states.reduce((n, m) => n + m.sweep(nowMs), 0),
   };
 }

@@ -50,11 +50,17 @@ const MAX_CALLERS = 64;
  */
 export function createErrorsRateDetector(override?: Partial<ErrorsRateConfig>): Detector {
   const cfg = resolveConfig('errors.rate', DEFAULT_ERRORS_RATE_CONFIG, override);
-  const state = new BoundedStateMap<ErrorState>(cfg.ttlMs, cfg.maxSubjects);
+  // One map per subject kind, keyed by the event's own strings (no concatenated keys to hash).
+  const state = {
+    user: new BoundedStateMap<ErrorState>(cfg.ttlMs, cfg.maxSubjects),
+    api_key: new BoundedStateMap<ErrorState>(cfg.ttlMs, cfg.maxSubjects),
+    model: new BoundedStateMap<ErrorState>(cfg.ttlMs, cfg.maxSubjects),
+  };
   const buckets = Math.max(1, Math.round(cfg.windowMs / cfg.bucketMs));
 
-  function record(key: string, failed: boolean, nowMs: number, model: boolean): ErrorState {
-    const s = state.touch(key, nowMs, () => ({
+  function record(kind: 'user' | 'api_key' | 'model', id: string, failed: boolean, nowMs: number): ErrorState {
+    const model = kind === 'model';
+    const s = state[kind].touch(id, nowMs, () => ({
       requests: new BucketedWindow(cfg.bucketMs, buckets),
       failures: new BucketedWindow(cfg.bucketMs, buckets),
       callers: model ? new Map<string, number>() : null,
@@ -92,7 +98,7 @@ export function createErrorsRateDetector(override?: Partial<ErrorsRateConfig>): 
     observe(event, ctx) {
       if (event.status === 'CANCELLED' || isAuthFailure(event)) return null;
       const failed = isRequestFailure(event);
-      const subjects: AlertSubject[] = [];
+      const subjects: { kind: 'user' | 'api_key' | 'model'; value: string }[] = [];
       if (event.user_id !== null) subjects.push({ kind: 'user', value: event.user_id });
       if (event.api_key_id !== null) subjects.push({ kind: 'api_key', value: event.api_key_id });
       const model = event.model_used ?? event.model_requested;
@@ -101,7 +107,7 @@ export function createErrorsRateDetector(override?: Partial<ErrorsRateConfig>): 
       const caller = event.api_key_id ?? event.user_id;
       for (const subject of subjects) {
         const isModel = subject.kind === 'model';
-        const s = record(`${subject.kind}:${subject.value}`, failed, ctx.nowMs, isModel);
+        const s = record(subject.kind, subject.value, failed, ctx.nowMs);
         const enoughCallers = !isModel || failingCallers(s, caller, failed, ctx.nowMs) >= cfg.modelMinCallers;
         if (failed && hit === null && enoughCallers && fires(s)) hit = { subject, s };
       }
@@ -115,6 +121,6 @@ export function createErrorsRateDetector(override?: Partial<ErrorsRateConfig>): 
         figures: { observed: share, baseline: null, threshold: cfg.threshold, window_ms: cfg.windowMs, unit: 'ratio' },
       };
     },
-    sweep: (nowMs) => state.sweep(nowMs),
+    sweep: (nowMs) => state.user.sweep(nowMs) + state.api_key.sweep(nowMs) + state.model.sweep(nowMs),
   };
 }

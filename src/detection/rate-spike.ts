@@ -51,14 +51,15 @@ export interface RateSpikeResult {
  * teach the baseline that it is normal.
  */
 export class RateSpikeTracker {
-  private readonly state: BoundedStateMap<RateState>;
+  /** One map per subject kind, keyed by the event's own string (its hash is computed once and shared by every detector). */
+  private readonly state: { user: BoundedStateMap<RateState>; key: BoundedStateMap<RateState> };
   private readonly buckets: number;
   private readonly alphaRecent: number;
   private readonly alphaActive: number;
   private current: RateState | null = null;
 
   constructor(private readonly cfg: RateSpikeConfig) {
-    this.state = new BoundedStateMap(cfg.ttlMs, cfg.maxSubjects);
+    this.state = { user: new BoundedStateMap(cfg.ttlMs, cfg.maxSubjects), key: new BoundedStateMap(cfg.ttlMs, cfg.maxSubjects) };
     this.buckets = Math.max(1, Math.round(cfg.windowMs / cfg.bucketMs));
     this.alphaRecent = alphaForHalfLife(cfg.recentHalfLifeMs / cfg.bucketMs);
     this.alphaActive = alphaForHalfLife(cfg.activeHalfLifeMs / cfg.bucketMs);
@@ -87,8 +88,8 @@ export class RateSpikeTracker {
   }
 
   /** Adds `value` to the subject's window at `nowMs`; returns the figures when the rule fires. */
-  record(key: string, value: number, nowMs: number): RateSpikeResult | null {
-    const s = this.state.touch(key, nowMs, () => ({
+  record(kind: 'user' | 'key', id: string, value: number, nowMs: number): RateSpikeResult | null {
+    const s = this.state[kind].touch(id, nowMs, () => ({
       window: new BucketedWindow(this.cfg.bucketMs, this.buckets),
       recent: new EwmaBaseline(),
       active: new EwmaBaseline(),
@@ -108,7 +109,7 @@ export class RateSpikeTracker {
   }
 
   sweep(nowMs: number): number {
-    return this.state.sweep(nowMs);
+    return this.state.user.sweep(nowMs) + this.state.key.sweep(nowMs);
   }
 }
 
@@ -138,8 +139,8 @@ export function recordKeyAndUser(
   nowMs: number,
   toCandidate: (subject: AlertSubject, r: RateSpikeResult) => AlertCandidate,
 ): DetectorResult {
-  const u = userId === null ? null : tracker.record(`u:${userId}`, value, nowMs);
-  const k = keyId === null ? null : tracker.record(`k:${keyId}`, value, nowMs);
+  const u = userId === null ? null : tracker.record('user', userId, value, nowMs);
+  const k = keyId === null ? null : tracker.record('key', keyId, value, nowMs);
   if (u) return toCandidate({ kind: 'user', value: userId! }, u);
   if (k) return toCandidate({ kind: 'api_key', value: keyId! }, k);
   return null;
