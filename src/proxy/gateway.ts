@@ -6,7 +6,9 @@ import { ERROR_CATALOG, errorBody, TollgateError, type ErrorCode } from '../core
 import { newEventId } from '../core/ids.js';
 import { newExchange } from '../capture/exchange.js';
 import { cleanHeaderValue } from '../capture/header-value.js';
-import { isUsageOnlyChunk, SseAssembler } from '../capture/sse-assembler.js';
+import { SseAssembler } from '../capture/sse-assembler.js';
+import { spanIdOf } from '../capture/span-id.js';
+import { relayStreamChunk, requestStreamUsage } from '../capture/stream-relay.js';
 import { parseTraceparent } from '../capture/trace-context.js';
 import type { AuditPipeline } from '../pipeline/pipeline.js';
 import { UpstreamFailure, classifyNetworkError, type UpstreamClient } from '../upstream/upstream-client.js';
@@ -44,9 +46,6 @@ export interface GatewayDeps {
   /** Operational log hook (never receives content or keys). */
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
-
-/** Endpoints whose streams carry usage when asked with `stream_options.include_usage`. */
-const USAGE_STREAM_ENDPOINTS = new Set(['/chat/completions', '/completions']);
 
 /**
  * The HTTP gateway: an OpenAI-compatible surface under `/v1/*` that forwards to one fixed upstream
@@ -142,7 +141,7 @@ export class Gateway {
     x.requestId = cleanHeaderValue(req.headers['x-request-id']) ?? x.eventId;
     x.trace = parseTraceparent(req.headers.traceparent as string | undefined);
     // The span id reuses the event id's random tail (UUIDv7 rand_b): unique, and no extra RNG call.
-    x.spanId = x.eventId.slice(19, 23) + x.eventId.slice(24, 36);
+    x.spanId = spanIdOf(x.eventId);
     x.ip = clientIp(req, config.trustProxy);
     x.userAgent = cleanHeaderValue(req.headers['user-agent']);
     const h = req.headers;
@@ -245,19 +244,7 @@ export class Gateway {
     }
 
     // 4. Streams: ask for usage even when the client did not, and hide it from that client.
-    let stripUsage = false;
-    let body: Buffer | null = raw.length ? raw : null;
-    const b = x.requestBody;
-    if (b && b.stream === true && USAGE_STREAM_ENDPOINTS.has(endpoint)) {
-      const so = b.stream_options;
-      const asked = so && typeof so === 'object' && (so as { include_usage?: unknown }).include_usage === true;
-      if (!asked) {
-        stripUsage = true;
-        body = Buffer.from(
-          JSON.stringify({ ...b, stream_options: { ...(so && typeof so === 'object' ? so : {}), include_usage: true } }),
-        );
-      }
-    }
+    const { body, stripUsage } = requestStreamUsage(endpoint, x.requestBody, raw.length ? raw : null);
 
     const headers = upstreamRequestHeaders(req.rawHeaders);
     if (admission.upstreamHeaders) Object.assign(headers, admission.upstreamHeaders);
@@ -309,22 +296,9 @@ export class Gateway {
           x.ttftMs = clock.monotonic() - t0;
         }
         if (assembler && decoder) {
-          const aligned = assembler.atBoundary;
-          const events = assembler.push(decoder.decode(chunk, { stream: true }));
-          if (stripUsage) {
-            // Forward the chunk minus the usage event we asked for. Providers flush whole events, so
-            // most chunks pass as the bytes received; a chunk that splits events is re-joined.
-            let usageAt = -1;
-            for (let i = 0; i < events.length; i++) if (isUsageOnlyChunk(events[i]!)) usageAt = i;
-            if (usageAt < 0 && aligned && assembler.atBoundary) res.write(chunk);
-            else {
-              let out = '';
-              for (let i = 0; i < events.length; i++) if (i !== usageAt) out += events[i]!.raw;
-              if (out) res.write(out);
-            }
-          } else {
-            res.write(chunk);
-          }
+          // Forwarded minus the usage event we asked for (src/capture/stream-relay.ts, shared with the SDK).
+          const out = relayStreamChunk(assembler, decoder, chunk, stripUsage);
+          if (out !== null) res.write(out);
         } else {
           res.write(chunk);
           if (keptBytes < config.responseCaptureLimitBytes) {
