@@ -15,7 +15,7 @@ import { createPricer } from '../../src/pricing/pricer.js';
 import { loadPriceCatalog } from '../../src/pricing/catalog.js';
 import { estimateUsage } from '../../src/pricing/token-estimate.js';
 import { DiskSpool } from '../../src/writer/disk-spool.js';
-import type { GatewayConfig } from '../../src/proxy/gateway.js';
+import type { GatewayConfig, MountedRoute } from '../../src/proxy/gateway.js';
 import type { EventStore } from '../../src/store/event-store.js';
 
 /** Stores content as sent (the `full` content mode); for tests that check capture, not redaction. */
@@ -50,6 +50,10 @@ export interface HarnessOptions {
   store?: SqliteEventStore;
   /** Wraps the store the gateway writes to (outage tests); `Harness.store` stays the real one. */
   wrapStore?: (store: EventStore) => EventStore;
+  /** Told about every finished event (metrics, OTLP, sinks). */
+  listeners?: Array<(event: AuditEvent) => void>;
+  /** Routes mounted beside `/v1` (e.g. `/metrics`). */
+  routes?: MountedRoute[];
 }
 
 export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
@@ -85,6 +89,8 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
       batchSize: 256,
       ...(o.spool ? { spool: new DiskSpool(join(dir, 'spool.jsonl'), 1024 * 1024) } : {}),
     },
+    listeners: o.listeners ?? [],
+    routes: o.routes ?? [],
   });
   const origin = await tg.gateway.listen(0, '127.0.0.1');
   return {
