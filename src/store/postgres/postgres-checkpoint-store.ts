@@ -90,6 +90,6 @@ function fromRow(r: Row): StoredCheckpoint {
   // The frontier is an untrusted shortcut (checked against the signed root before use); a
   // malformed one is dropped and the writer re-reads the chain.
   const f = r.frontier;
-  const frontier = Array.isArray(f) && f.every((h) => typeof h === 'string') ? (f as string[]) : null;
+  const frontier = Array.isArray(f) && f.every((h) => typeof h === 'string') ? f : null;
   return { chain_id: r.chain_id, tree_size: Number(r.tree_size), created_ms: Number(r.created_ms), note: r.note, frontier };
 }

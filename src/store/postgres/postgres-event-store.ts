@@ -1,4 +1,7 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { AuditEvent, AuditEventField } from '../../core/audit-event.js';
 import { AUDIT_EVENT_FIELDS } from '../../core/audit-event.js';
 import type { Clock } from '../../core/clock.js';
@@ -6,6 +9,7 @@ import { systemClock } from '../../core/clock.js';
 import { TollgateError } from '../../core/errors.js';
 import type { ChainHead, EventFilter, EventStore } from '../event-store.js';
 import { partitionFor, partitionsBetween, partitionStartFromName, type PartitionGranularity, type PartitionRange } from './event-partitions.js';
+import { eventsAsCopyText } from './event-copy-text.js';
 import { migratePostgres, schemaIdent } from './postgres-migrate.js';
 
 /** Columns stored as jsonb. */
@@ -34,15 +38,6 @@ function columnType(f: AuditEventField): string {
   if (INT_FIELDS.has(f)) return 'bigint';
   if (FLOAT_FIELDS.has(f)) return 'double precision';
   return 'text';
-}
-
-/** Element type of the array each column is sent as (see `insertSql`). */
-function arrayType(f: AuditEventField): string {
-  if (JSON_FIELDS.has(f)) return 'text[]';
-  if (BOOL_FIELDS.has(f)) return 'boolean[]';
-  if (INT_FIELDS.has(f)) return 'bigint[]';
-  if (FLOAT_FIELDS.has(f)) return 'double precision[]';
-  return 'text[]';
 }
 
 /**
@@ -99,9 +94,6 @@ export interface PostgresEventStoreOptions {
   onPoolError?: (err: Error) => void;
 }
 
-/** Rows per INSERT statement; each column is one array parameter, so this bounds memory, not parameters. */
-const INSERT_CHUNK = 5000;
-
 /**
  * The PostgreSQL event store, for N gateway replicas sharing one database (DESIGN.md "Scale").
  * Events are partitioned by day (or month) on `ts`; retention drops whole partitions.
@@ -115,7 +107,11 @@ export class PostgresEventStore implements EventStore {
   private readonly clock: Clock;
   /** Partitions known to exist (by name), so appends do DDL only on a new day. */
   private readonly knownPartitions = new Set<string>();
+  private readonly stageSql: string;
+  private readonly copySql: string;
   private readonly insertSql: string;
+  /** Pooled connections that already have this store's staging table (a per-session temp table). */
+  private readonly staged = new WeakSet<pg.PoolClient>();
 
   private constructor(o: PostgresEventStoreOptions) {
     if (o.pool) {
@@ -130,20 +126,28 @@ export class PostgresEventStore implements EventStore {
     this.s = schemaIdent(this.schema);
     this.granularity = o.partitions ?? 'day';
     this.clock = o.clock ?? systemClock;
-    const cols = ['ts', ...AUDIT_EVENT_FIELDS];
-    // One array per column through unnest: one parse and plan per batch whatever its size, and no
-    // 65 535-parameter ceiling (a multi-row VALUES list needs one parameter per cell).
-    const exprs = cols.map((c, i) => {
-      if (c === 'ts') return `to_timestamp(c${i} / 1000.0)`;
-      if (JSON_FIELDS.has(c as AuditEventField)) return `c${i}::jsonb`;
-      return `c${i}`;
-    });
-    const params = cols.map((c, i) => `$${i + 1}::${c === 'ts' ? 'bigint[]' : arrayType(c as AuditEventField)}`);
-    this.insertSql =
-      `INSERT INTO ${this.s}.events (${cols.join(', ')})
-       SELECT ${exprs.join(', ')} FROM unnest(${params.join(', ')}) AS u(${cols.map((_, i) => `c${i}`).join(', ')})
-       ON CONFLICT (id, ts) DO NOTHING
-       RETURNING chain_id, seq, hash`;
+    // Batches are COPYed into a per-session temp table, then moved with INSERT … SELECT … ON
+    // CONFLICT DO NOTHING: COPY alone cannot skip duplicates, and a replayed batch must.
+    const stage = `tg_stage_${this.schema}`;
+    const cols = `ts, ${AUDIT_EVENT_FIELDS.join(', ')}`;
+    this.stageSql = `CREATE TEMP TABLE IF NOT EXISTS ${stage} (ts timestamptz NOT NULL, ${AUDIT_EVENT_FIELDS.map((f) => `${f} ${columnType(f)}`).join(', ')}) ON COMMIT DELETE ROWS`;
+    this.copySql = `COPY ${stage} (${cols}) FROM STDIN`;
+    // Chain heads move in the same statement, from the rows actually inserted (a replayed
+    // duplicate is not RETURNed, so it is not counted twice), without sending rows back.
+    this.insertSql = `WITH ins AS (
+         INSERT INTO ${this.s}.events (${cols}) SELECT ${cols} FROM ${stage}
+         ON CONFLICT (id, ts) DO NOTHING
+         RETURNING chain_id, seq, hash
+       ), heads AS (
+         SELECT chain_id, MAX(seq) AS seq, (ARRAY_AGG(hash ORDER BY seq DESC))[1] AS hash, COUNT(*) AS count
+         FROM ins WHERE chain_id IS NOT NULL AND seq IS NOT NULL GROUP BY chain_id
+       )
+       INSERT INTO ${this.s}.chain_heads AS h (chain_id, seq, hash, count)
+       SELECT chain_id, seq, COALESCE(hash, ''), count FROM heads
+       ON CONFLICT (chain_id) DO UPDATE SET
+         count = h.count + excluded.count,
+         hash = CASE WHEN excluded.seq > h.seq THEN excluded.hash ELSE h.hash END,
+         seq = GREATEST(h.seq, excluded.seq)`;
   }
 
   /** Connects, runs the migrations, and creates the partitions of today and the next days. */
@@ -188,33 +192,20 @@ export class PostgresEventStore implements EventStore {
       }
       const client = await this.pool.connect();
       try {
+        if (!this.staged.has(client)) {
+          await client.query(this.stageSql);
+          this.staged.add(client);
+        }
         await client.query('BEGIN');
-        const inserted: { chain_id: string | null; seq: string | null; hash: string | null }[] = [];
-        for (let i = 0; i < events.length; i += INSERT_CHUNK) {
-          const res = await client.query<{ chain_id: string | null; seq: string | null; hash: string | null }>(
-            this.insertSql,
-            columnArrays(events.slice(i, i + INSERT_CHUNK), ms.slice(i, i + INSERT_CHUNK)),
-          );
-          inserted.push(...res.rows);
-        }
-        const heads = headsOf(inserted);
-        if (heads.length > 0) {
-          await client.query(
-            `INSERT INTO ${this.s}.chain_heads AS h (chain_id, seq, hash, count)
-             SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[])
-             ON CONFLICT (chain_id) DO UPDATE SET
-               count = h.count + excluded.count,
-               hash = CASE WHEN excluded.seq > h.seq THEN excluded.hash ELSE h.hash END,
-               seq = GREATEST(h.seq, excluded.seq)`,
-            [heads.map((h) => h.chain_id), heads.map((h) => h.seq), heads.map((h) => h.hash), heads.map((h) => h.count)],
-          );
-        }
+        await pipeline(Readable.from(eventsAsCopyText(events, JSON_FIELDS)), client.query(copyFrom(this.copySql)));
+        await client.query(this.insertSql);
         await client.query('COMMIT');
+        client.release();
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
+        // Discard the connection: after a failed COPY or a lost server it is not worth reusing.
+        client.release(true);
         throw err;
-      } finally {
-        client.release();
       }
     } catch (err) {
       throw new TollgateError('TG_ERR_STORE_WRITE', { store: 'postgres', batch: events.length }, { cause: err });
@@ -332,39 +323,6 @@ export class PostgresEventStore implements EventStore {
     }
     this.knownPartitions.add(p.name);
   }
-}
-
-/** Per chain: the newly inserted rows' count, and the highest seq with its hash. */
-function headsOf(rows: readonly { chain_id: string | null; seq: string | null; hash: string | null }[]): ChainHead[] {
-  const heads = new Map<string, ChainHead>();
-  for (const r of rows) {
-    if (r.chain_id === null || r.seq === null) continue;
-    const seq = Number(r.seq);
-    const h = heads.get(r.chain_id);
-    if (!h) heads.set(r.chain_id, { chain_id: r.chain_id, seq, hash: r.hash ?? '', count: 1 });
-    else {
-      h.count += 1;
-      if (seq > h.seq) {
-        h.seq = seq;
-        h.hash = r.hash ?? '';
-      }
-    }
-  }
-  return [...heads.values()];
-}
-
-/** The batch as one array per column (ts first), in `insertSql` order. */
-function columnArrays(events: readonly AuditEvent[], ms: readonly number[]): unknown[][] {
-  const out: unknown[][] = [ms.slice()];
-  for (const f of AUDIT_EVENT_FIELDS) {
-    const col: unknown[] = new Array(events.length);
-    for (let i = 0; i < events.length; i++) {
-      const v = events[i]![f];
-      col[i] = JSON_FIELDS.has(f) ? JSON.stringify(v) : (v ?? null);
-    }
-    out.push(col);
-  }
-  return out;
 }
 
 function whereClause(filter: EventFilter): { where: string; params: unknown[] } {
