@@ -118,6 +118,14 @@ describe('tollgate CLI over a store filled through the gateway (encrypted conten
     expect(after.status).toBe('revoked');
   });
 
+  it('report security --json counts what happened', async () => {
+    const r = await cli(['report', 'security', '--db', db, '--since', '1h', '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(report).toHaveProperty('auth_failures');
+    expect(JSON.stringify(report)).not.toContain('@example.com');
+  });
+
   it('prices check exits 0 when every model seen has a price', async () => {
     const r = await cli(['prices', 'check', '--db', db]);
     expect(r.code).toBe(0);

@@ -19,6 +19,7 @@ describe('tollgate demo', () => {
       expect(r.out).toMatch(/The silent token leak: session dave-runaway-tab/);
       expect(r.out).toMatch(/auth\.repeated-failures/);
       expect(r.out).toMatch(/session\.context-growth/);
+      expect(r.out).toMatch(/Authentication failures: 8/);
       expect(r.out).toMatch(/verify: OK/);
       // The store it leaves behind is usable by the other commands.
       expect((await cli(['verify', '--db', db])).code).toBe(0);

@@ -12,6 +12,7 @@ import { formatAlertsTable } from '../../alerting/alert-format.js';
 import { verifyChains } from '../../integrity/verify.js';
 import { formatVerifyReport } from '../../integrity/verify-report-format.js';
 import { costReport, formatCostTable } from '../../reports/cost-report.js';
+import { formatSecurityReportTable, securityReport } from '../../reports/security-report.js';
 
 interface DemoOptions {
   seconds?: string;
@@ -126,6 +127,10 @@ async function printReports(ctx: CliContext, tg: RunningTollgate, c: ReturnType<
   println(ctx.stdout);
   println(ctx.stdout, c('bold', `Alerts raised (${alerts.length})`) + c('dim', '   (tollgate alerts)'));
   println(ctx.stdout, alerts.length ? formatAlertsTable(alerts) : '  none');
+  println(ctx.stdout);
+  println(ctx.stdout, c('bold', 'Security report') + c('dim', '   (tollgate report security)'));
+  const security = await securityReport({ events: tg.store, alerts: tg.alerts }, { sinceMs: now - 3_600_000, untilMs: now + 60_000, top: 5 });
+  println(ctx.stdout, formatSecurityReportTable(security));
   const report = await verifyChains(tg.store, tg.checkpoints, [tg.signingKey.verifier()]);
   println(ctx.stdout);
   println(ctx.stdout, c('bold', 'Tamper evidence') + c('dim', '   (tollgate verify)'));

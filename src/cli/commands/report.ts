@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { TollgateError } from '../../core/errors.js';
 import { COST_REPORT_BY, costReport, formatCostCsv, formatCostJson, formatCostTable, type CostReportBy } from '../../reports/cost-report.js';
 import { createSqliteRollups } from '../../store/sqlite/sqlite-rollups.js';
+import { createSqliteAlertStore } from '../../store/sqlite/sqlite-alerts.js';
+import { formatSecurityReportJson, formatSecurityReportTable, securityReport } from '../../reports/security-report.js';
 import { configFor, globals, openExistingStore, println, type CliContext } from '../cli-context.js';
 import { parseTimeBound } from '../duration.js';
 
@@ -32,6 +34,27 @@ export function registerReport(program: Command, ctx: CliContext): void {
       try {
         const r = costReport(createSqliteRollups(store.db), { by, sinceMs, untilMs });
         println(ctx.stdout, g.json ? formatCostJson(r) : opts.csv ? formatCostCsv(r).trimEnd() : formatCostTable(r));
+      } finally {
+        await store.close();
+      }
+    });
+  report
+    .command('security')
+    .description('auth failures by key and IP, alerts by rule and severity, error rates, redaction hits, top offenders, anomalous sessions')
+    .option('--since <when>', 'start (e.g. 1h, 7d; default 24h)')
+    .option('--until <when>', 'end (default now)')
+    .option('--top <n>', 'rows per ranked list (default 10)')
+    .action(async (opts: { since?: string; until?: string; top?: string }, cmd: Command) => {
+      const g = globals(cmd);
+      const now = ctx.now();
+      const sinceMs = parseTimeBound(opts.since ?? '24h', now);
+      const untilMs = opts.until ? parseTimeBound(opts.until, now) : now + 1;
+      const top = opts.top === undefined ? 10 : Number(opts.top);
+      if (!Number.isInteger(top) || top <= 0) throw new TollgateError('TG_ERR_USAGE', { option: 'top' });
+      const store = openExistingStore(configFor(ctx, g).db);
+      try {
+        const r = await securityReport({ events: store, alerts: createSqliteAlertStore(store.db) }, { sinceMs, untilMs, top });
+        println(ctx.stdout, g.json ? formatSecurityReportJson(r) : formatSecurityReportTable(r));
       } finally {
         await store.close();
       }
