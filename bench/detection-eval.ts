@@ -21,9 +21,13 @@ const options = {
 };
 const traffic = generateTraffic(options);
 const result = evaluateDetection(traffic);
-console.log(`seed ${options.seed}, ${options.days} simulated days, ${options.users} users, ${options.services} services`);
+console.log(
+  `seed ${options.seed}, ${options.days} simulated days, ${options.users} users, ${options.services} services`,
+);
 console.log(formatEvaluation(result));
-if (result.missed.length > 0) console.log(`missed: ${result.missed.map((m) => `${m.kind}#${m.id}`).join(', ')}`);
-const ok = result.caught === result.incidents && (result.medianDelayMs ?? 0) <= 30_000 && result.falsePer10k <= 1;
+if (result.missed.length > 0)
+  console.log(`missed: ${result.missed.map((m) => `${m.kind}#${m.id}`).join(', ')}`);
+const ok =
+  result.caught === result.incidents && (result.medianDelayMs ?? 0) <= 30_000 && result.falsePer10k <= 1;
 console.log(ok ? 'targets met' : 'TARGETS NOT MET');
 if (process.argv.includes('--false')) for (const s of result.falseSamples) console.log(s);

@@ -28,7 +28,8 @@ class RecordingSink implements AlertSink {
   }
 }
 
-const alertN = (n: number): Alert => sampleAlert({ id: `01900000-0000-7000-8000-${String(n).padStart(12, '0')}` });
+const alertN = (n: number): Alert =>
+  sampleAlert({ id: `01900000-0000-7000-8000-${String(n).padStart(12, '0')}` });
 
 describe('alert dispatcher', () => {
   it('a slow sink neither blocks dispatch nor delays another sink; overflow is dropped, counted and recorded', async () => {
@@ -48,7 +49,9 @@ describe('alert dispatcher', () => {
     expect(dispatcher.stats()['fast']).toMatchObject({ delivered: 4, dropped: 2, queued: 0 });
     // slow: 1 in flight, 3 queued, 2 dropped
     expect(dispatcher.stats()['slow']).toMatchObject({ dropped: 2, queued: 3 });
-    expect(deliveries.filter(([, d]) => d.sink === 'slow' && d.status === 'dropped').map(([id]) => id.slice(-1))).toEqual(['5', '6']);
+    expect(
+      deliveries.filter(([, d]) => d.sink === 'slow' && d.status === 'dropped').map(([id]) => id.slice(-1)),
+    ).toEqual(['5', '6']);
     for (let i = 0; i < 4; i++) {
       slow.releaseAll();
       await new Promise((r) => setImmediate(r));
@@ -83,7 +86,12 @@ describe('alert dispatcher', () => {
         throw new Error('bug');
       },
     };
-    const dispatcher = createAlertDispatcher({ sinks: [throwing], clock, maxAttempts: 2, sleep: async () => undefined });
+    const dispatcher = createAlertDispatcher({
+      sinks: [throwing],
+      clock,
+      maxAttempts: 2,
+      sleep: async () => undefined,
+    });
     expect(() => dispatcher.dispatch(alertN(1), 'new')).not.toThrow();
     await dispatcher.drain();
     expect(dispatcher.stats()['throwing']).toMatchObject({ failed: 1, retries: 1 });

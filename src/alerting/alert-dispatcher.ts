@@ -73,7 +73,13 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
     stats: { queued: 0, delivered: 0, failed: 0, dropped: 0, retries: 0 },
   }));
 
-  function record(alertId: string, sink: string, status: AlertDelivery['status'], attempts: number, lastError: string | null): void {
+  function record(
+    alertId: string,
+    sink: string,
+    status: AlertDelivery['status'],
+    attempts: number,
+    lastError: string | null,
+  ): void {
     const delivery: AlertDelivery = {
       sink,
       status,

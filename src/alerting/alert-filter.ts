@@ -6,7 +6,8 @@ import type { AlertFilter } from './alert-store.js';
 export function matchesAlertFilter(alert: Alert, filter: AlertFilter): boolean {
   if (filter.sinceMs !== undefined && Date.parse(alert.last_seen) < filter.sinceMs) return false;
   if (filter.untilMs !== undefined && Date.parse(alert.first_seen) >= filter.untilMs) return false;
-  if (filter.minSeverity !== undefined && severityRank(alert.severity) < severityRank(filter.minSeverity)) return false;
+  if (filter.minSeverity !== undefined && severityRank(alert.severity) < severityRank(filter.minSeverity))
+    return false;
   if (filter.ruleId !== undefined && alert.rule_id !== filter.ruleId) return false;
   if (filter.status !== undefined && alert.status !== filter.status) return false;
   return true;

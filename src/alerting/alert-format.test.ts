@@ -4,7 +4,10 @@ import { sampleAlert } from './alert-store.contract.js';
 
 describe('alert formatters', () => {
   it('aligns the table columns', () => {
-    const text = formatAlertsTable([sampleAlert({ count: 12 }), sampleAlert({ rule_id: 'volume.spike', severity: 'MEDIUM' })]);
+    const text = formatAlertsTable([
+      sampleAlert({ count: 12 }),
+      sampleAlert({ rule_id: 'volume.spike', severity: 'MEDIUM' }),
+    ]);
     const lines = text.split('\n');
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(/^LAST SEEN\s+SEVERITY\s+RULE\s+SUBJECT\s+COUNT/);
@@ -16,6 +19,9 @@ describe('alert formatters', () => {
 
   it('prints one JSON object per line', () => {
     const out = formatAlertsJsonLines([sampleAlert(), sampleAlert()]).split('\n');
-    expect(out.map((l) => (JSON.parse(l) as { rule_id: string }).rule_id)).toEqual(['auth.repeated-failures', 'auth.repeated-failures']);
+    expect(out.map((l) => (JSON.parse(l) as { rule_id: string }).rule_id)).toEqual([
+      'auth.repeated-failures',
+      'auth.repeated-failures',
+    ]);
   });
 });

@@ -15,7 +15,9 @@ export function createLogSink(options: LogSinkOptions): AlertSink {
     name: options.name ?? 'log',
     async send(alert, change) {
       try {
-        options.write(options.format === 'json' ? JSON.stringify({ change, alert }) : alertLine(alert, change));
+        options.write(
+          options.format === 'json' ? JSON.stringify({ change, alert }) : alertLine(alert, change),
+        );
         return { ok: true };
       } catch {
         return { ok: false, reason: 'write_failed', retryable: false };

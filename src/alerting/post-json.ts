@@ -4,7 +4,13 @@ import type { SinkResult } from './alert-sink.js';
 /** The slice of `fetch` the HTTP sinks use; undici's (default) and the global one both fit. Injectable for tests. */
 export type FetchLike = (
   url: string,
-  init: { method: 'POST'; headers: Record<string, string>; body: string; signal: AbortSignal; redirect: 'manual' },
+  init: {
+    method: 'POST';
+    headers: Record<string, string>;
+    body: string;
+    signal: AbortSignal;
+    redirect: 'manual';
+  },
 ) => Promise<{ status: number; arrayBuffer(): Promise<ArrayBuffer> }>;
 
 export const defaultFetch: FetchLike = (url, init) => undiciFetch(url, init);
@@ -36,7 +42,8 @@ export async function postJson(
     return { ok: false, reason: `http_${res.status}`, retryable };
   } catch (err) {
     const name = err instanceof Error ? err.name : '';
-    if (name === 'TimeoutError' || name === 'AbortError') return { ok: false, reason: 'timeout', retryable: true };
+    if (name === 'TimeoutError' || name === 'AbortError')
+      return { ok: false, reason: 'timeout', retryable: true };
     return { ok: false, reason: 'network', retryable: true };
   }
 }

@@ -15,7 +15,9 @@ describe('slack sink', () => {
     const alert = sampleAlert({ title: 'Spike <b>&</b>' });
     expect(await sink.send(alert, 'escalated')).toEqual({ ok: true });
     const body = JSON.parse(calls[0]!.body);
-    expect(body.text).toBe('ESCALATED [HIGH] auth.repeated-failures ip 203.0.113.7 — Spike &lt;b&gt;&amp;&lt;/b&gt;');
+    expect(body.text).toBe(
+      'ESCALATED [HIGH] auth.repeated-failures ip 203.0.113.7 — Spike &lt;b&gt;&amp;&lt;/b&gt;',
+    );
     expect(body.blocks).toHaveLength(3);
     expect(JSON.stringify(body.blocks)).toContain('threshold 5');
   });
@@ -35,7 +37,12 @@ describe('log sink', () => {
     const lines: string[] = [];
     await createLogSink({ write: (l) => lines.push(l) }).send(sampleAlert({ count: 3 }), 'updated');
     await createLogSink({ write: (l) => lines.push(l), format: 'json' }).send(sampleAlert(), 'new');
-    expect(lines[0]).toBe('[HIGH] auth.repeated-failures ip 203.0.113.7 — Repeated failed authentication from ip 203.0.113.7 (x3)');
-    expect(JSON.parse(lines[1]!)).toMatchObject({ change: 'new', alert: { rule_id: 'auth.repeated-failures' } });
+    expect(lines[0]).toBe(
+      '[HIGH] auth.repeated-failures ip 203.0.113.7 — Repeated failed authentication from ip 203.0.113.7 (x3)',
+    );
+    expect(JSON.parse(lines[1]!)).toMatchObject({
+      change: 'new',
+      alert: { rule_id: 'auth.repeated-failures' },
+    });
   });
 });

@@ -36,7 +36,9 @@ export function createSlackSink(options: SlackSinkOptions): AlertSink {
             elements: [
               {
                 type: 'mrkdwn',
-                text: escapeMrkdwn(`${figures} · first ${alert.first_seen} · last ${alert.last_seen} · alert ${alert.id}`),
+                text: escapeMrkdwn(
+                  `${figures} · first ${alert.first_seen} · last ${alert.last_seen} · alert ${alert.id}`,
+                ),
               },
             ],
           },

@@ -31,7 +31,8 @@ export function verifyWebhookSignature(
   );
   const t = Number(parts.get('t'));
   const v1 = parts.get('v1') ?? '';
-  if (!Number.isInteger(t) || Math.abs(nowMs / 1000 - t) > toleranceSeconds || !/^[0-9a-f]{64}$/.test(v1)) return false;
+  if (!Number.isInteger(t) || Math.abs(nowMs / 1000 - t) > toleranceSeconds || !/^[0-9a-f]{64}$/.test(v1))
+    return false;
   const expected = createHmac('sha256', secret).update(`${t}.${body}`).digest();
   return timingSafeEqual(expected, Buffer.from(v1, 'hex'));
 }

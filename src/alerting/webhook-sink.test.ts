@@ -54,7 +54,11 @@ describe('webhook sink', () => {
     expect(Number(m![1])).toBe(clock.now() / 1000);
     const independent = createHmac('sha256', SECRET).update(`${m![1]}.${body}`).digest('hex');
     expect(m![2]).toBe(independent);
-    expect(JSON.parse(body)).toMatchObject({ type: 'tollgate.alert', change: 'new', alert: { id: sampleAlert().id } });
+    expect(JSON.parse(body)).toMatchObject({
+      type: 'tollgate.alert',
+      change: 'new',
+      alert: { id: sampleAlert().id },
+    });
     expect(verifyWebhookSignature(SECRET, header, body, clock.now())).toBe(true);
     expect(verifyWebhookSignature(SECRET, header, body + ' ', clock.now())).toBe(false);
     expect(verifyWebhookSignature('other', header, body, clock.now())).toBe(false);
@@ -87,7 +91,9 @@ describe('webhook sink', () => {
     ]);
     // Every attempt was signed over its own body.
     for (const r of received) {
-      expect(verifyWebhookSignature(SECRET, String(r.headers['x-tollgate-signature']), r.body, clock.now())).toBe(true);
+      expect(
+        verifyWebhookSignature(SECRET, String(r.headers['x-tollgate-signature']), r.body, clock.now()),
+      ).toBe(true);
     }
   });
 
@@ -120,7 +126,12 @@ describe('webhook sink', () => {
 
   it('reports a network error as retryable without throwing', async () => {
     const clock = new ManualClock();
-    const sink = createWebhookSink({ url: 'http://127.0.0.1:1/none', secret: SECRET, clock, timeoutMs: 2000 });
+    const sink = createWebhookSink({
+      url: 'http://127.0.0.1:1/none',
+      secret: SECRET,
+      clock,
+      timeoutMs: 2000,
+    });
     expect(await sink.send(sampleAlert(), 'new')).toEqual({ ok: false, reason: 'network', retryable: true });
   });
 });

@@ -27,7 +27,13 @@ export function createWebhookSink(options: WebhookSinkOptions): AlertSink {
     async send(alert, change) {
       const body = JSON.stringify({ type: 'tollgate.alert', change, alert });
       const t = Math.floor(options.clock.now() / 1000);
-      return postJson(fetchFn, options.url, body, { [SIGNATURE_HEADER]: signWebhook(options.secret, body, t) }, timeoutMs);
+      return postJson(
+        fetchFn,
+        options.url,
+        body,
+        { [SIGNATURE_HEADER]: signWebhook(options.secret, body, t) },
+        timeoutMs,
+      );
     },
   };
 }

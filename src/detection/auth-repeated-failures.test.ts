@@ -11,7 +11,9 @@ describe('auth.repeated-failures', () => {
     const d = createAuthFailuresDetector();
     const fired = [];
     for (let i = 0; i < 5; i++) {
-      fired.push(fire(d, clock, testEvent(clock, { ...failed, api_key_id: 'kf_1', ip_address: `198.51.100.${i}` })));
+      fired.push(
+        fire(d, clock, testEvent(clock, { ...failed, api_key_id: 'kf_1', ip_address: `198.51.100.${i}` })),
+      );
       clock.advance(5_000);
     }
     expect(fired.slice(0, 4).every((f) => f.length === 0)).toBe(true);
@@ -24,7 +26,18 @@ describe('auth.repeated-failures', () => {
     const clock = new ManualClock();
     const d = createAuthFailuresDetector();
     for (let i = 0; i < 30; i++) {
-      expect(fire(d, clock, testEvent(clock, { ...failed, auth_result: 'EXPIRED', api_key_id: 'kf_old', ip_address: '198.51.100.9' }))).toEqual([]);
+      expect(
+        fire(
+          d,
+          clock,
+          testEvent(clock, {
+            ...failed,
+            auth_result: 'EXPIRED',
+            api_key_id: 'kf_old',
+            ip_address: '198.51.100.9',
+          }),
+        ),
+      ).toEqual([]);
       clock.advance(61_000);
     }
   });
@@ -34,7 +47,9 @@ describe('auth.repeated-failures', () => {
     const d = createAuthFailuresDetector({ threshold: 50 });
     const out = [];
     for (let i = 0; i < 4; i++) {
-      out.push(fire(d, clock, testEvent(clock, { ...failed, api_key_id: `guess-${i}`, ip_address: '203.0.113.66' })));
+      out.push(
+        fire(d, clock, testEvent(clock, { ...failed, api_key_id: `guess-${i}`, ip_address: '203.0.113.66' })),
+      );
       clock.advance(20_000);
     }
     expect(out[3]!.map((c) => c.subject)).toEqual([{ kind: 'ip', value: '203.0.113.66' }]);
@@ -46,7 +61,12 @@ describe('auth.repeated-failures', () => {
     const d = createAuthFailuresDetector();
     for (let i = 0; i < 40; i++) {
       const bad = i % 12 === 0;
-      const e = testEvent(clock, bad ? { ...failed, api_key_id: `k${i}`, ip_address: '192.0.2.1' } : { api_key_id: `k${i}`, ip_address: '192.0.2.1' });
+      const e = testEvent(
+        clock,
+        bad
+          ? { ...failed, api_key_id: `k${i}`, ip_address: '192.0.2.1' }
+          : { api_key_id: `k${i}`, ip_address: '192.0.2.1' },
+      );
       expect(fire(d, clock, e)).toEqual([]);
       clock.advance(10_000);
     }

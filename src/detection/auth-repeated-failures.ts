@@ -41,7 +41,10 @@ interface SubjectState {
 /** `auth.repeated-failures`: brute force on one key, or one address trying many keys. */
 export function createAuthFailuresDetector(override?: Partial<AuthFailuresConfig>): Detector {
   const cfg = resolveConfig('auth.repeated-failures', DEFAULT_AUTH_FAILURES_CONFIG, override);
-  const state = { key: new BoundedStateMap<SubjectState>(cfg.ttlMs, cfg.maxSubjects), ip: new BoundedStateMap<SubjectState>(cfg.ttlMs, cfg.maxSubjects) };
+  const state = {
+    key: new BoundedStateMap<SubjectState>(cfg.ttlMs, cfg.maxSubjects),
+    ip: new BoundedStateMap<SubjectState>(cfg.ttlMs, cfg.maxSubjects),
+  };
   const bucketMs = Math.max(1, Math.ceil(cfg.windowMs / BUCKETS));
   const windowLabel = `${Math.round(cfg.windowMs / 1000)} s`;
 
@@ -73,7 +76,13 @@ export function createAuthFailuresDetector(override?: Partial<AuthFailuresConfig
             subject: { kind: 'api_key', value: keyId },
             title: `Repeated failed authentication for key ${keyId}`,
             description: `${s.failures.sum} failed authentications for this key within ${windowLabel} (threshold ${cfg.threshold}).`,
-            figures: { observed: s.failures.sum, baseline: null, threshold: cfg.threshold, window_ms: cfg.windowMs, unit: 'failures' },
+            figures: {
+              observed: s.failures.sum,
+              baseline: null,
+              threshold: cfg.threshold,
+              window_ms: cfg.windowMs,
+              unit: 'failures',
+            },
           });
         }
       }
@@ -101,8 +110,20 @@ export function createAuthFailuresDetector(override?: Partial<AuthFailuresConfig
               : `Repeated failed authentication from ${ip}`,
             description: `${failures} failed authentications within ${windowLabel} (threshold ${cfg.threshold}); ${distinct} distinct key fingerprints failed within ${Math.round(cfg.distinctKeysWindowMs / 60_000)} min (threshold ${cfg.distinctKeysThreshold}).`,
             figures: byKeys
-              ? { observed: distinct, baseline: null, threshold: cfg.distinctKeysThreshold, window_ms: cfg.distinctKeysWindowMs, unit: 'distinct_keys' }
-              : { observed: failures, baseline: null, threshold: cfg.threshold, window_ms: cfg.windowMs, unit: 'failures' },
+              ? {
+                  observed: distinct,
+                  baseline: null,
+                  threshold: cfg.distinctKeysThreshold,
+                  window_ms: cfg.distinctKeysWindowMs,
+                  unit: 'distinct_keys',
+                }
+              : {
+                  observed: failures,
+                  baseline: null,
+                  threshold: cfg.threshold,
+                  window_ms: cfg.windowMs,
+                  unit: 'failures',
+                },
           });
         }
       }

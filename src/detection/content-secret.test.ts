@@ -8,12 +8,25 @@ describe('content.secret-in-prompt / content.secret-in-response', () => {
 
   it('fires on a credential type and stays quiet on personal data', () => {
     const p = createSecretInPromptDetector();
-    const secret = testEvent(clock, { user_id: 'u', redactions: [{ type: 'email', count: 2 }, { type: 'aws_access_key', count: 1 }] });
+    const secret = testEvent(clock, {
+      user_id: 'u',
+      redactions: [
+        { type: 'email', count: 2 },
+        { type: 'aws_access_key', count: 1 },
+      ],
+    });
     const c = fire(p, clock, secret);
     expect(c).toHaveLength(1);
     expect(c[0]!.title).toContain('aws_access_key');
     expect(c[0]!.title).not.toContain('email');
-    const pii = testEvent(clock, { user_id: 'u', redactions: [{ type: 'email', count: 1 }, { type: 'credit_card', count: 1 }, { type: 'us_ssn', count: 1 }] });
+    const pii = testEvent(clock, {
+      user_id: 'u',
+      redactions: [
+        { type: 'email', count: 1 },
+        { type: 'credit_card', count: 1 },
+        { type: 'us_ssn', count: 1 },
+      ],
+    });
     expect(fire(p, clock, pii)).toEqual([]);
   });
 

@@ -24,7 +24,10 @@ function subjectOf(event: AuditEvent): AlertSubject {
   return { kind: 'ip', value: event.ip_address ?? 'unknown' };
 }
 
-function createContentSecretDetector(part: 'prompt' | 'response', override?: Partial<ContentSecretConfig>): Detector {
+function createContentSecretDetector(
+  part: 'prompt' | 'response',
+  override?: Partial<ContentSecretConfig>,
+): Detector {
   const cfg = { ...DEFAULT_CONTENT_SECRET_CONFIG, ...(override ?? {}) };
   const secret = new Set(cfg.secretTypes);
   const id = part === 'prompt' ? 'content.secret-in-prompt' : 'content.secret-in-response';

@@ -74,7 +74,10 @@ function periodBounds(period: BudgetRule['period'], nowMs: number): [number, num
     return [start, start + DAY_MS];
   }
   const d = new Date(nowMs);
-  return [Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1), Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)];
+  return [
+    Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1),
+    Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1),
+  ];
 }
 
 function usd(micro: number): string {
@@ -104,7 +107,8 @@ export function createCostBudgetDetector(override?: Partial<CostBudgetConfig>): 
     id: 'cost.budget',
     severity: 'MEDIUM',
     cooldownMs: 24 * 60 * 60_000,
-    description: 'Budget crossings (warning fraction and 100%) and burn rates that will exhaust a budget before its period ends.',
+    description:
+      'Budget crossings (warning fraction and 100%) and burn rates that will exhaust a budget before its period ends.',
     observe(event, ctx) {
       const cost = event.cost_micro_usd;
       if (cost === null || cost <= 0 || budgets.length === 0) return null;
@@ -132,7 +136,10 @@ export function createCostBudgetDetector(override?: Partial<CostBudgetConfig>): 
         s.burnSpend.add(cost);
         s.burnCount.add(1);
         // The period's start date is part of the subject: one alert per budget and period.
-        const subject = { kind: 'budget' as const, value: `${b.scope}:${value}/${b.period}:${new Date(start).toISOString().slice(0, b.period === 'day' ? 10 : 7)}` };
+        const subject = {
+          kind: 'budget' as const,
+          value: `${b.scope}:${value}/${b.period}:${new Date(start).toISOString().slice(0, b.period === 'day' ? 10 : 7)}`,
+        };
         const limit = b.limitMicro;
         const spent = s.spentMicro;
         if (spent >= limit) {
@@ -141,7 +148,13 @@ export function createCostBudgetDetector(override?: Partial<CostBudgetConfig>): 
             severity: 'HIGH',
             title: `Budget exhausted: ${b.scope} ${value} (${b.period})`,
             description: `Spent ${usd(spent)} of ${usd(limit)} this ${b.period}.`,
-            figures: { observed: spent, baseline: null, threshold: limit, window_ms: end - start, unit: 'micro_usd' },
+            figures: {
+              observed: spent,
+              baseline: null,
+              threshold: limit,
+              window_ms: end - start,
+              unit: 'micro_usd',
+            },
           });
           continue;
         }
@@ -151,7 +164,13 @@ export function createCostBudgetDetector(override?: Partial<CostBudgetConfig>): 
             subject,
             title: `Budget ${Math.round(cfg.warnFraction * 100)}% used: ${b.scope} ${value} (${b.period})`,
             description: `Spent ${usd(spent)} of ${usd(limit)} this ${b.period}.`,
-            figures: { observed: spent, baseline: null, threshold: warnAt, window_ms: end - start, unit: 'micro_usd' },
+            figures: {
+              observed: spent,
+              baseline: null,
+              threshold: warnAt,
+              window_ms: end - start,
+              unit: 'micro_usd',
+            },
           });
           continue;
         }

@@ -7,12 +7,22 @@ import { createDetectionEngine } from './detection-engine.js';
 import type { Detector } from './detector.js';
 import { testEvent } from './detector-test-kit.js';
 
-const failed = { status: 'AUTH_FAILED', auth_result: 'FAILED', api_key_id: 'kf', ip_address: '203.0.113.5' } as const;
+const failed = {
+  status: 'AUTH_FAILED',
+  auth_result: 'FAILED',
+  api_key_id: 'kf',
+  ip_address: '203.0.113.5',
+} as const;
 
 function setup(detectors: Detector[], opts: { cooldownMs?: number; evidenceCap?: number } = {}) {
   const clock = new ManualClock();
   const seen: { alert: Alert; change: AlertChange }[] = [];
-  const engine = createDetectionEngine({ detectors, clock, onAlert: (alert, change) => void seen.push({ alert, change }), ...opts });
+  const engine = createDetectionEngine({
+    detectors,
+    clock,
+    onAlert: (alert, change) => void seen.push({ alert, change }),
+    ...opts,
+  });
   return { clock, seen, engine };
 }
 

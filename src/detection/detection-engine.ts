@@ -132,7 +132,12 @@ export function createDetectionEngine(options: DetectionEngineOptions): Detectio
       subject: { ...c.subject },
       title: c.title,
       description: c.description,
-      evidence: { event_ids: [event.id], evidence_truncated: false, figures: c.figures, peak_observed: c.figures.observed },
+      evidence: {
+        event_ids: [event.id],
+        evidence_truncated: false,
+        figures: c.figures,
+        peak_observed: c.figures.observed,
+      },
       first_seen: iso,
       last_seen: iso,
       count: 1,

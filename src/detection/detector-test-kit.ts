@@ -18,7 +18,12 @@ export function testEvent(clock: ManualClock, over: Partial<AuditEvent> = {}): A
 }
 
 /** Observes at the clock's current time; returns the candidates as a list (empty when quiet). */
-export function fire(detector: Detector, clock: ManualClock, event: AuditEvent, hints: DetectionHints = {}): AlertCandidate[] {
+export function fire(
+  detector: Detector,
+  clock: ManualClock,
+  event: AuditEvent,
+  hints: DetectionHints = {},
+): AlertCandidate[] {
   const r = detector.observe(event, { nowMs: clock.now(), hints });
   if (r === null) return [];
   return Array.isArray(r) ? [...(r as readonly AlertCandidate[])] : [r as AlertCandidate];

@@ -11,7 +11,9 @@ describe('errors.rate', () => {
     const hits = [];
     for (let i = 0; i < 20; i++) {
       const status: EventStatus = i % 3 === 0 ? 'SUCCESS' : 'SERVER_ERROR';
-      hits.push(fire(d, clock, testEvent(clock, { api_key_id: 'k-storm', model_used: 'gpt-4o-mini', status })));
+      hits.push(
+        fire(d, clock, testEvent(clock, { api_key_id: 'k-storm', model_used: 'gpt-4o-mini', status })),
+      );
       clock.advance(1_000);
     }
     const first = hits.findIndex((h) => h.length > 0);
@@ -35,8 +37,11 @@ describe('errors.rate', () => {
     const clock = new ManualClock();
     const d = createErrorsRateDetector();
     for (let i = 0; i < 2000; i++) {
-      const status: EventStatus = i % 33 === 0 ? 'SERVER_ERROR' : i % 5 === 0 ? 'CANCELLED' : i % 7 === 0 ? 'AUTH_FAILED' : 'SUCCESS';
-      expect(fire(d, clock, testEvent(clock, { model_used: 'gpt-4o', api_key_id: `k${i % 50}`, status }))).toEqual([]);
+      const status: EventStatus =
+        i % 33 === 0 ? 'SERVER_ERROR' : i % 5 === 0 ? 'CANCELLED' : i % 7 === 0 ? 'AUTH_FAILED' : 'SUCCESS';
+      expect(
+        fire(d, clock, testEvent(clock, { model_used: 'gpt-4o', api_key_id: `k${i % 50}`, status })),
+      ).toEqual([]);
       clock.advance(300);
     }
   });

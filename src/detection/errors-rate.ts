@@ -58,7 +58,12 @@ export function createErrorsRateDetector(override?: Partial<ErrorsRateConfig>): 
   };
   const buckets = Math.max(1, Math.round(cfg.windowMs / cfg.bucketMs));
 
-  function record(kind: 'user' | 'api_key' | 'model', id: string, failed: boolean, nowMs: number): ErrorState {
+  function record(
+    kind: 'user' | 'api_key' | 'model',
+    id: string,
+    failed: boolean,
+    nowMs: number,
+  ): ErrorState {
     const model = kind === 'model';
     const s = state[kind].touch(id, nowMs, () => ({
       requests: new BucketedWindow(cfg.bucketMs, buckets),
@@ -118,7 +123,13 @@ export function createErrorsRateDetector(override?: Partial<ErrorsRateConfig>): 
         subject,
         title: `Error rate ${Math.round(share * 100)}% for ${subject.kind} ${subject.value}`,
         description: `${s.failures.sum} of ${s.requests.sum} requests failed in ${cfg.windowMs / 60_000} min (threshold ${cfg.threshold * 100}%).`,
-        figures: { observed: share, baseline: null, threshold: cfg.threshold, window_ms: cfg.windowMs, unit: 'ratio' },
+        figures: {
+          observed: share,
+          baseline: null,
+          threshold: cfg.threshold,
+          window_ms: cfg.windowMs,
+          unit: 'ratio',
+        },
       };
     },
     sweep: (nowMs) => state.user.sweep(nowMs) + state.api_key.sweep(nowMs) + state.model.sweep(nowMs),

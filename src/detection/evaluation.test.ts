@@ -8,7 +8,14 @@ import { evaluateDetection } from './evaluation/evaluate-detection.js';
 import { generateTraffic } from './evaluation/simulated-traffic.js';
 
 describe('detection evaluation (seeded)', () => {
-  const traffic = generateTraffic({ seed: 7, days: 9, users: 90, services: 6, incidentsPerKind: 2, warmupDays: 7 });
+  const traffic = generateTraffic({
+    seed: 7,
+    days: 9,
+    users: 90,
+    services: 6,
+    incidentsPerKind: 2,
+    warmupDays: 7,
+  });
   const result = evaluateDetection(traffic);
 
   it('catches every injected incident with its intended rule', () => {

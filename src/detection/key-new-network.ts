@@ -54,7 +54,12 @@ export function createNewNetworkDetector(override?: Partial<NewNetworkConfig>): 
       const net = networkPrefix(ip);
       if (net === null) return null;
       const now = ctx.nowMs;
-      const s = state.touch(keyId, now, () => ({ firstMs: now, events: 0, known: new Set(), pending: new Map() }));
+      const s = state.touch(keyId, now, () => ({
+        firstMs: now,
+        events: 0,
+        known: new Set(),
+        pending: new Map(),
+      }));
       s.events++;
       if (s.known.has(net)) return null;
       const warming = s.events <= cfg.warmupEvents || now - s.firstMs < cfg.warmupMs;
@@ -77,7 +82,13 @@ export function createNewNetworkDetector(override?: Partial<NewNetworkConfig>): 
         subject: { kind: 'api_key', value: keyId },
         title: `Key ${keyId} used from a new network ${net}`,
         description: `First use of this key from ${net} (client ${ip}); known networks: ${s.known.size}, key seen for ${Math.round((now - s.firstMs) / 3_600_000)} h.`,
-        figures: { observed: s.known.size + s.pending.size, baseline: s.known.size, threshold: s.known.size, window_ms: now - s.firstMs, unit: 'networks' },
+        figures: {
+          observed: s.known.size + s.pending.size,
+          baseline: s.known.size,
+          threshold: s.known.size,
+          window_ms: now - s.firstMs,
+          unit: 'networks',
+        },
       };
     },
     sweep: (nowMs) => state.sweep(nowMs),

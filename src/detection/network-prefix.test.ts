@@ -15,7 +15,10 @@ describe('networkPrefix', () => {
     expect(networkPrefix(ip)).toBe(net);
   });
 
-  it.each(['', 'example.com', '256.1.1.1', '1.2.3', '1:2:3:4:5:6:7:8:9', '1::2::3', 'gggg::1'])('rejects %j', (ip) => {
-    expect(networkPrefix(ip)).toBeNull();
-  });
+  it.each(['', 'example.com', '256.1.1.1', '1.2.3', '1:2:3:4:5:6:7:8:9', '1::2::3', 'gggg::1'])(
+    'rejects %j',
+    (ip) => {
+      expect(networkPrefix(ip)).toBeNull();
+    },
+  );
 });

@@ -59,7 +59,10 @@ export class RateSpikeTracker {
   private current: RateState | null = null;
 
   constructor(private readonly cfg: RateSpikeConfig) {
-    this.state = { user: new BoundedStateMap(cfg.ttlMs, cfg.maxSubjects), key: new BoundedStateMap(cfg.ttlMs, cfg.maxSubjects) };
+    this.state = {
+      user: new BoundedStateMap(cfg.ttlMs, cfg.maxSubjects),
+      key: new BoundedStateMap(cfg.ttlMs, cfg.maxSubjects),
+    };
     this.buckets = Math.max(1, Math.round(cfg.windowMs / cfg.bucketMs));
     this.alphaRecent = alphaForHalfLife(cfg.recentHalfLifeMs / cfg.bucketMs);
     this.alphaActive = alphaForHalfLife(cfg.activeHalfLifeMs / cfg.bucketMs);
@@ -105,7 +108,9 @@ export class RateSpikeTracker {
       const threshold = this.threshold(s);
       return observed >= threshold ? { observed, baseline: this.expected(s), threshold } : null;
     }
-    return observed >= this.cfg.coldFloor ? { observed, baseline: null, threshold: this.cfg.coldFloor } : null;
+    return observed >= this.cfg.coldFloor
+      ? { observed, baseline: null, threshold: this.cfg.coldFloor }
+      : null;
   }
 
   sweep(nowMs: number): number {
@@ -126,7 +131,13 @@ export function rateCandidate(
     subject,
     title: `${what} spike for ${subject.kind} ${subject.value}`,
     description: `${Math.round(r.observed)} ${unit} in ${Math.round(windowMs / 1000)} s (${base}, threshold ${Math.round(r.threshold)}).`,
-    figures: { observed: r.observed, baseline: r.baseline, threshold: r.threshold, window_ms: windowMs, unit },
+    figures: {
+      observed: r.observed,
+      baseline: r.baseline,
+      threshold: r.threshold,
+      window_ms: windowMs,
+      unit,
+    },
   };
 }
 

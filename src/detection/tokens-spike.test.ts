@@ -8,7 +8,9 @@ describe('tokens.spike', () => {
     const d = createTokensSpikeDetector();
     // Two hours of a request every 20 s with 3,000 tokens: ~9,000 tokens a minute.
     for (let i = 0; i < 360; i++) {
-      expect(fire(d, clock, testEvent(clock, { user_id: 'ana', api_key_id: 'k-ana', total_tokens: 3000 }))).toEqual([]);
+      expect(
+        fire(d, clock, testEvent(clock, { user_id: 'ana', api_key_id: 'k-ana', total_tokens: 3000 })),
+      ).toEqual([]);
       clock.advance(20_000);
     }
     return d;
@@ -19,7 +21,11 @@ describe('tokens.spike', () => {
     const d = warm(clock);
     let fired = 0;
     for (let i = 0; i < 30; i++) {
-      const c = fire(d, clock, testEvent(clock, { user_id: 'ana', api_key_id: 'k-ana', total_tokens: 12_000 }));
+      const c = fire(
+        d,
+        clock,
+        testEvent(clock, { user_id: 'ana', api_key_id: 'k-ana', total_tokens: 12_000 }),
+      );
       if (c.length > 0) {
         fired++;
         expect(c[0]!.figures.unit).toBe('tokens');
@@ -33,14 +39,20 @@ describe('tokens.spike', () => {
   it('stays quiet on one large request (a long document) from the same user', () => {
     const clock = new ManualClock();
     const d = warm(clock);
-    expect(fire(d, clock, testEvent(clock, { user_id: 'ana', api_key_id: 'k-ana', total_tokens: 60_000 }))).toEqual([]);
+    expect(
+      fire(d, clock, testEvent(clock, { user_id: 'ana', api_key_id: 'k-ana', total_tokens: 60_000 })),
+    ).toEqual([]);
   });
 
   it('falls back to input + output when total_tokens is missing, and ignores token-less events', () => {
     const clock = new ManualClock();
     const d = createTokensSpikeDetector({ coldFloor: 1000 });
     expect(fire(d, clock, testEvent(clock, { api_key_id: 'k', total_tokens: null }))).toEqual([]);
-    const c = fire(d, clock, testEvent(clock, { api_key_id: 'k', total_tokens: null, input_tokens: 700, output_tokens: 400 }));
+    const c = fire(
+      d,
+      clock,
+      testEvent(clock, { api_key_id: 'k', total_tokens: null, input_tokens: 700, output_tokens: 400 }),
+    );
     expect(c[0]?.subject).toEqual({ kind: 'api_key', value: 'k' });
   });
 });

@@ -22,15 +22,47 @@ async function scenario() {
   const all: AuditEvent[] = [];
   let n = 0;
   const add = (over: Partial<AuditEvent>) => {
-    const e = { ...blankEvent({ id: `ev-${++n}`, timestamp: new Date(clock.now()).toISOString(), source: 'gateway' }), auth_result: 'SUCCESS' as const, ...over };
+    const e = {
+      ...blankEvent({ id: `ev-${++n}`, timestamp: new Date(clock.now()).toISOString(), source: 'gateway' }),
+      auth_result: 'SUCCESS' as const,
+      ...over,
+    };
     engine.observe(e);
     all.push(e);
     clock.advance(1000);
   };
-  for (let i = 0; i < 8; i++) add({ status: 'AUTH_FAILED', auth_result: 'FAILED', api_key_id: `guess-${i}`, ip_address: '203.0.113.9' });
-  for (let i = 0; i < 20; i++) add({ api_key_id: 'k-storm', user_id: 'svc', model_used: 'gpt-4o', status: i % 4 === 0 ? 'SUCCESS' : 'SERVER_ERROR' });
-  add({ api_key_id: 'k-ok', user_id: 'ana', model_used: 'gpt-4o-mini', redactions: [{ type: 'aws_access_key', count: 1 }, { type: 'email', count: 2 }] });
-  for (let i = 0; i < 10; i++) add({ api_key_id: 'k-ok', user_id: 'ana', session_id: 'sess-leak', model_used: 'gpt-4o-mini', input_tokens: 4000 + i * 3000, cost_micro_usd: 1000 });
+  for (let i = 0; i < 8; i++)
+    add({
+      status: 'AUTH_FAILED',
+      auth_result: 'FAILED',
+      api_key_id: `guess-${i}`,
+      ip_address: '203.0.113.9',
+    });
+  for (let i = 0; i < 20; i++)
+    add({
+      api_key_id: 'k-storm',
+      user_id: 'svc',
+      model_used: 'gpt-4o',
+      status: i % 4 === 0 ? 'SUCCESS' : 'SERVER_ERROR',
+    });
+  add({
+    api_key_id: 'k-ok',
+    user_id: 'ana',
+    model_used: 'gpt-4o-mini',
+    redactions: [
+      { type: 'aws_access_key', count: 1 },
+      { type: 'email', count: 2 },
+    ],
+  });
+  for (let i = 0; i < 10; i++)
+    add({
+      api_key_id: 'k-ok',
+      user_id: 'ana',
+      session_id: 'sess-leak',
+      model_used: 'gpt-4o-mini',
+      input_tokens: 4000 + i * 3000,
+      cost_micro_usd: 1000,
+    });
   await events.append(all);
   await new Promise((r) => setImmediate(r));
   return { events, alerts, untilMs: clock.now() + 1 };
@@ -45,7 +77,12 @@ describe('security report', () => {
     expect(r.auth_failures.by_ip).toEqual([{ ip: '203.0.113.9', failures: 8, distinct_keys: 8 }]);
     expect(r.auth_failures.by_key).toHaveLength(8);
     expect(r.error_rates.by_key[0]).toEqual({ key: 'k-storm', requests: 20, failed: 15, rate: 0.75 });
-    expect(r.error_rates.by_model.find((m) => m.model === 'gpt-4o-mini')).toEqual({ model: 'gpt-4o-mini', requests: 11, failed: 0, rate: 0 });
+    expect(r.error_rates.by_model.find((m) => m.model === 'gpt-4o-mini')).toEqual({
+      model: 'gpt-4o-mini',
+      requests: 11,
+      failed: 0,
+      rate: 0,
+    });
     expect(r.redactions).toEqual([
       { type: 'email', hits: 2, events: 1 },
       { type: 'aws_access_key', hits: 1, events: 1 },
@@ -57,15 +94,27 @@ describe('security report', () => {
       'session.context-growth',
     ]);
     expect(r.alerts.by_severity.HIGH).toBe(2);
-    expect(r.top_offenders[0]).toMatchObject({ subject_kind: 'ip', subject: '203.0.113.9', max_severity: 'HIGH' });
+    expect(r.top_offenders[0]).toMatchObject({
+      subject_kind: 'ip',
+      subject: '203.0.113.9',
+      max_severity: 'HIGH',
+    });
     expect(r.anomalous_sessions).toEqual([
-      expect.objectContaining({ session_id: 'sess-leak', user_id: 'ana', events: 10, indicators: ['session.context-growth'] }),
+      expect.objectContaining({
+        session_id: 'sess-leak',
+        user_id: 'ana',
+        events: 10,
+        indicators: ['session.context-growth'],
+      }),
     ]);
   });
 
   it('honours the time range', async () => {
     const { events, alerts } = await scenario();
-    const r = await securityReport({ events, alerts }, { sinceMs: T0 + 30 * 60_000, untilMs: T0 + 60 * 60_000 });
+    const r = await securityReport(
+      { events, alerts },
+      { sinceMs: T0 + 30 * 60_000, untilMs: T0 + 60 * 60_000 },
+    );
     expect(r.events).toBe(0);
     expect(r.alerts.total).toBe(0);
   });

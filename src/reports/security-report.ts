@@ -25,7 +25,14 @@ export interface SecurityReport {
     by_key: { key: string; requests: number; failed: number; rate: number }[];
   };
   redactions: { type: string; hits: number; events: number }[];
-  top_offenders: { subject_kind: string; subject: string; alerts: number; events: number; max_severity: Severity; rules: string[] }[];
+  top_offenders: {
+    subject_kind: string;
+    subject: string;
+    alerts: number;
+    events: number;
+    max_severity: Severity;
+    rules: string[];
+  }[];
   anomalous_sessions: {
     session_id: string;
     user_id: string | null;
@@ -67,7 +74,10 @@ function bump<K>(m: Map<K, number>, k: K, by = 1): void {
  * Computes the security report. The one place these figures are defined; a store may later
  * feed it SQL aggregates instead of rows, but the meaning stays here.
  */
-export async function securityReport(input: SecurityReportInput, opts: SecurityReportOptions): Promise<SecurityReport> {
+export async function securityReport(
+  input: SecurityReportInput,
+  opts: SecurityReportOptions,
+): Promise<SecurityReport> {
   const top = opts.top ?? 10;
   const events = await input.events.query({ sinceMs: opts.sinceMs, untilMs: opts.untilMs, order: 'asc' });
   const alerts: Alert[] = (await input.alerts.list({ sinceMs: opts.sinceMs, untilMs: opts.untilMs })).filter(
@@ -115,7 +125,15 @@ export async function securityReport(input: SecurityReportInput, opts: SecurityR
     if (e.session_id !== null) {
       let s = sessions.get(e.session_id);
       if (!s) {
-        s = { session_id: e.session_id, user_id: e.user_id, events: 0, anomalous_events: 0, indicators: [], max_input_tokens: null, cost_micro_usd: 0 };
+        s = {
+          session_id: e.session_id,
+          user_id: e.user_id,
+          events: 0,
+          anomalous_events: 0,
+          indicators: [],
+          max_input_tokens: null,
+          cost_micro_usd: 0,
+        };
         sessions.set(e.session_id, s);
       }
       s.events++;
@@ -129,20 +147,40 @@ export async function securityReport(input: SecurityReportInput, opts: SecurityR
   const ranked = <T>(rows: T[], by: (r: T) => number, tie: (r: T) => string): T[] =>
     rows.sort((a, b) => by(b) - by(a) || (tie(a) < tie(b) ? -1 : 1)).slice(0, top);
   const rates = (m: Map<string, [number, number]>) =>
-    [...m].map(([k, [requests, failed]]) => ({ k, requests, failed, rate: requests === 0 ? 0 : failed / requests }));
+    [...m].map(([k, [requests, failed]]) => ({
+      k,
+      requests,
+      failed,
+      rate: requests === 0 ? 0 : failed / requests,
+    }));
 
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
-  const byRule = new Map<string, { rule_id: string; alerts: number; events: number; max_severity: Severity }>();
+  const byRule = new Map<
+    string,
+    { rule_id: string; alerts: number; events: number; max_severity: Severity }
+  >();
   const offenders = new Map<string, SecurityReport['top_offenders'][number]>();
   for (const a of alerts) {
     bySeverity[a.severity]++;
-    const r = byRule.get(a.rule_id) ?? { rule_id: a.rule_id, alerts: 0, events: 0, max_severity: 'LOW' as Severity };
+    const r = byRule.get(a.rule_id) ?? {
+      rule_id: a.rule_id,
+      alerts: 0,
+      events: 0,
+      max_severity: 'LOW' as Severity,
+    };
     r.alerts++;
     r.events += a.count;
     if (severityRank(a.severity) > severityRank(r.max_severity)) r.max_severity = a.severity;
     byRule.set(a.rule_id, r);
     const key = `${a.subject.kind}\u0000${a.subject.value}`;
-    const o = offenders.get(key) ?? { subject_kind: a.subject.kind, subject: a.subject.value, alerts: 0, events: 0, max_severity: 'LOW' as Severity, rules: [] };
+    const o = offenders.get(key) ?? {
+      subject_kind: a.subject.kind,
+      subject: a.subject.value,
+      alerts: 0,
+      events: 0,
+      max_severity: 'LOW' as Severity,
+      rules: [],
+    };
     o.alerts++;
     o.events += a.count;
     if (severityRank(a.severity) > severityRank(o.max_severity)) o.max_severity = a.severity;
@@ -156,7 +194,11 @@ export async function securityReport(input: SecurityReportInput, opts: SecurityR
     events: events.length,
     auth_failures: {
       total: authTotal,
-      by_key: ranked([...failByKey].map(([key, failures]) => ({ key, failures })), (r) => r.failures, (r) => r.key),
+      by_key: ranked(
+        [...failByKey].map(([key, failures]) => ({ key, failures })),
+        (r) => r.failures,
+        (r) => r.key,
+      ),
       by_ip: ranked(
         [...failByIp].map(([ip, failures]) => ({ ip, failures, distinct_keys: keysByIp.get(ip)?.size ?? 0 })),
         (r) => r.failures,
@@ -170,7 +212,11 @@ export async function securityReport(input: SecurityReportInput, opts: SecurityR
       by_severity: bySeverity,
     },
     error_rates: {
-      by_model: ranked(rates(errModel), (r) => r.rate, (r) => r.k).map(({ k, ...r }) => ({ model: k, ...r })),
+      by_model: ranked(
+        rates(errModel),
+        (r) => r.rate,
+        (r) => r.k,
+      ).map(({ k, ...r }) => ({ model: k, ...r })),
       by_key: ranked(
         rates(errKey).filter((r) => r.failed > 0),
         (r) => r.rate,
@@ -200,7 +246,9 @@ function table(headers: readonly string[], rows: readonly (readonly (string | nu
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   const numeric = headers.map((_, i) => rows.every((r) => typeof r[i] === 'number'));
   return cells
-    .map((r) => `  ${r.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ')}`.trimEnd())
+    .map((r) =>
+      `  ${r.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ')}`.trimEnd(),
+    )
     .join('\n');
 }
 
@@ -213,26 +261,50 @@ export function formatSecurityReportTable(r: SecurityReport): string {
     `Security report ${r.since} → ${r.until} (${r.events} events)`,
     '',
     `Authentication failures: ${r.auth_failures.total}`,
-    table(['KEY', 'FAILURES'], r.auth_failures.by_key.map((x) => [x.key, x.failures])),
+    table(
+      ['KEY', 'FAILURES'],
+      r.auth_failures.by_key.map((x) => [x.key, x.failures]),
+    ),
     '',
-    table(['IP', 'FAILURES', 'DISTINCT KEYS'], r.auth_failures.by_ip.map((x) => [x.ip, x.failures, x.distinct_keys])),
+    table(
+      ['IP', 'FAILURES', 'DISTINCT KEYS'],
+      r.auth_failures.by_ip.map((x) => [x.ip, x.failures, x.distinct_keys]),
+    ),
     '',
     `Alerts: ${r.alerts.total} (${r.alerts.open} open; ${sev})`,
-    table(['RULE', 'ALERTS', 'EVENTS', 'MAX SEVERITY'], r.alerts.by_rule.map((x) => [x.rule_id, x.alerts, x.events, x.max_severity])),
+    table(
+      ['RULE', 'ALERTS', 'EVENTS', 'MAX SEVERITY'],
+      r.alerts.by_rule.map((x) => [x.rule_id, x.alerts, x.events, x.max_severity]),
+    ),
     '',
     'Error rates by model',
-    table(['MODEL', 'REQUESTS', 'FAILED', 'RATE'], r.error_rates.by_model.map((x) => [x.model, x.requests, x.failed, pct(x.rate)])),
+    table(
+      ['MODEL', 'REQUESTS', 'FAILED', 'RATE'],
+      r.error_rates.by_model.map((x) => [x.model, x.requests, x.failed, pct(x.rate)]),
+    ),
     '',
     'Error rates by key',
-    table(['KEY', 'REQUESTS', 'FAILED', 'RATE'], r.error_rates.by_key.map((x) => [x.key, x.requests, x.failed, pct(x.rate)])),
+    table(
+      ['KEY', 'REQUESTS', 'FAILED', 'RATE'],
+      r.error_rates.by_key.map((x) => [x.key, x.requests, x.failed, pct(x.rate)]),
+    ),
     '',
     'Redaction hits by type',
-    table(['TYPE', 'HITS', 'EVENTS'], r.redactions.map((x) => [x.type, x.hits, x.events])),
+    table(
+      ['TYPE', 'HITS', 'EVENTS'],
+      r.redactions.map((x) => [x.type, x.hits, x.events]),
+    ),
     '',
     'Top offenders',
     table(
       ['SUBJECT', 'ALERTS', 'EVENTS', 'MAX SEVERITY', 'RULES'],
-      r.top_offenders.map((x) => [`${x.subject_kind} ${x.subject}`, x.alerts, x.events, x.max_severity, x.rules.join(', ')]),
+      r.top_offenders.map((x) => [
+        `${x.subject_kind} ${x.subject}`,
+        x.alerts,
+        x.events,
+        x.max_severity,
+        x.rules.join(', '),
+      ]),
     ),
     '',
     'Anomalous sessions',

@@ -56,7 +56,10 @@ export function evaluateDetection(traffic: Traffic, config: DetectionConfig = {}
   const budgetCfg = config['cost.budget'];
   const detectors = createDetectors({
     ...config,
-    'cost.budget': budgetCfg === false ? false : { ...(budgetCfg ?? {}), budgets: [...(budgetCfg?.budgets ?? []), ...traffic.budgets] },
+    'cost.budget':
+      budgetCfg === false
+        ? false
+        : { ...(budgetCfg ?? {}), budgets: [...(budgetCfg?.budgets ?? []), ...traffic.budgets] },
   });
   let current: SimRequest | null = null;
   const alerts = new Map<string, { rule: string; incidents: Set<number>; label: string; scored: boolean }>();
@@ -68,7 +71,15 @@ export function evaluateDetection(traffic: Traffic, config: DetectionConfig = {}
       let info = alerts.get(alert.id);
       if (!info) {
         const label = `${new Date(clock.now()).toISOString()} ${alert.rule_id} ${alert.subject.kind}=${alert.subject.value}: ${alert.title}`;
-        alerts.set(alert.id, (info = { rule: alert.rule_id, incidents: new Set(), label, scored: clock.now() >= traffic.scoreFromMs }));
+        alerts.set(
+          alert.id,
+          (info = {
+            rule: alert.rule_id,
+            incidents: new Set(),
+            label,
+            scored: clock.now() >= traffic.scoreFromMs,
+          }),
+        );
       }
       const inc = current!.incident;
       if (inc >= 0) {
@@ -105,7 +116,8 @@ export function evaluateDetection(traffic: Traffic, config: DetectionConfig = {}
     e.redactions = r.redactions;
     current = r;
     engine.observe(e, {
-      redactionsByPart: r.part === 'prompt' ? { prompt: r.redactions, response: [] } : { prompt: [], response: r.redactions },
+      redactionsByPart:
+        r.part === 'prompt' ? { prompt: r.redactions, response: [] } : { prompt: [], response: r.redactions },
     });
   }
   clock.set(traffic.endMs + 60 * 24 * 3_600_000); // past every time-to-live
@@ -161,7 +173,15 @@ export function evaluateDetection(traffic: Traffic, config: DetectionConfig = {}
 export function formatEvaluation(r: EvaluationResult): string {
   const sec = (ms: number | null) => (ms === null ? '—' : `${(ms / 1000).toFixed(1)} s`);
   const rows: string[][] = [
-    ['rule', 'incidents caught', 'median delay', 'max delay', 'true alerts', 'false alerts', 'false / 10k benign'],
+    [
+      'rule',
+      'incidents caught',
+      'median delay',
+      'max delay',
+      'true alerts',
+      'false alerts',
+      'false / 10k benign',
+    ],
     ...r.rules.map((x) => [
       x.rule,
       x.expected === 0 ? '—' : `${x.caught}/${x.expected}`,
@@ -171,10 +191,19 @@ export function formatEvaluation(r: EvaluationResult): string {
       String(x.falseAlerts),
       x.falsePer10k.toFixed(2),
     ]),
-    ['all rules', `${r.caught}/${r.incidents}`, sec(r.medianDelayMs), '', '', String(r.falseAlerts), r.falsePer10k.toFixed(2)],
+    [
+      'all rules',
+      `${r.caught}/${r.incidents}`,
+      sec(r.medianDelayMs),
+      '',
+      '',
+      String(r.falseAlerts),
+      r.falsePer10k.toFixed(2),
+    ],
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  const line = (row: string[]) => `| ${row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  const line = (row: string[]) =>
+    `| ${row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
   const sep = `|${widths.map((w, i) => (i === 0 ? `${'-'.repeat(w + 1)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
   const head =
     `${r.requests} requests, ${r.incidents} incidents; false alerts scored over ${r.benignRequests} benign requests after the warm-up ` +

@@ -113,7 +113,13 @@ const PRICES: Record<string, [number, number]> = {
   'claude-sonnet': [3, 15],
 };
 const MODELS = ['gpt-4o-mini', 'gpt-4o-mini', 'gpt-4o-mini', 'gpt-4o', 'gpt-4o', 'claude-sonnet'];
-const FAILURES: readonly EventStatus[] = ['RATE_LIMITED', 'RATE_LIMITED', 'SERVER_ERROR', 'TIMEOUT', 'CLIENT_ERROR'];
+const FAILURES: readonly EventStatus[] = [
+  'RATE_LIMITED',
+  'RATE_LIMITED',
+  'SERVER_ERROR',
+  'TIMEOUT',
+  'CLIENT_ERROR',
+];
 const USER_BUDGET_USD = 10;
 
 interface Person {
@@ -194,7 +200,8 @@ export function generateTraffic(opts: Partial<TrafficOptions> = {}): Traffic {
   });
   const homeIp = new Map(people.map((p) => [p.id, p.home ? `${p.home}.${rng.int(2, 254)}` : null]));
   const roaming = new Map<string, string>(); // `${user}/${day}` → hotel network
-  for (const p of people) for (let d = 0; d < o.days; d++) if (rng.chance(0.01)) roaming.set(`${p.id}/${d}`, freshNet());
+  for (const p of people)
+    for (let d = 0; d < o.days; d++) if (rng.chance(0.01)) roaming.set(`${p.id}/${d}`, freshNet());
 
   const ipFor = (p: Person, t: number): string => {
     const day = Math.floor((t - START) / DAY);
@@ -218,7 +225,18 @@ export function generateTraffic(opts: Partial<TrafficOptions> = {}): Traffic {
       const output = rng.int(50, 800);
       const pii = rng.chance(0.03) ? [{ type: rng.pick(['email', 'phone', 'ipv4']), count: 1 }] : [];
       const failed = rng.chance(p.errorRate);
-      req({ t, user: p.id, key: p.key, ip, session: id, model, input: ctx, output: failed ? 0 : output, redactions: pii, status: failed ? rng.pick(FAILURES) : 'SUCCESS' });
+      req({
+        t,
+        user: p.id,
+        key: p.key,
+        ip,
+        session: id,
+        model,
+        input: ctx,
+        output: failed ? 0 : output,
+        redactions: pii,
+        status: failed ? rng.pick(FAILURES) : 'SUCCESS',
+      });
       if (failed) {
         t += rng.range(2_000, 10_000);
         req({ t, user: p.id, key: p.key, ip, session: id, model, input: ctx, output, redactions: pii });
@@ -254,7 +272,15 @@ export function generateTraffic(opts: Partial<TrafficOptions> = {}): Traffic {
         if (rng.chance(0.05)) {
           // A normal burst: a quick script over a handful of items.
           for (let i = rng.int(5, 15); i > 0; i--) {
-            req({ t, user: p.id, key: p.key, ip, model: 'gpt-4o-mini', input: rng.int(400, 1500), output: rng.int(20, 200) });
+            req({
+              t,
+              user: p.id,
+              key: p.key,
+              ip,
+              model: 'gpt-4o-mini',
+              input: rng.int(400, 1500),
+              output: rng.int(20, 200),
+            });
             t += rng.range(1_000, 4_000);
           }
         }
@@ -317,7 +343,15 @@ export function generateTraffic(opts: Partial<TrafficOptions> = {}): Traffic {
         case 'credential_stuffing': {
           const ip = `${freshNet()}.${rng.int(2, 254)}`;
           for (let i = rng.int(30, 150); i > 0; i--) {
-            req({ t, key: `kf_guess${rng.int(0, 1e9)}`, ip, model: 'gpt-4o', status: 'AUTH_FAILED', auth: 'FAILED', incident: id });
+            req({
+              t,
+              key: `kf_guess${rng.int(0, 1e9)}`,
+              ip,
+              model: 'gpt-4o',
+              status: 'AUTH_FAILED',
+              auth: 'FAILED',
+              incident: id,
+            });
             t += rng.range(250, 1_000);
           }
           break;
@@ -325,7 +359,15 @@ export function generateTraffic(opts: Partial<TrafficOptions> = {}): Traffic {
         case 'leaked_key': {
           const ip = `${freshNet()}.${rng.int(2, 254)}`;
           for (let i = rng.int(20, 60); i > 0; i--) {
-            req({ t, key: v.key, ip, model: 'gpt-4o', input: rng.int(500, 3000), output: rng.int(100, 800), incident: id });
+            req({
+              t,
+              key: v.key,
+              ip,
+              model: 'gpt-4o',
+              input: rng.int(500, 3000),
+              output: rng.int(100, 800),
+              incident: id,
+            });
             t += rng.range(20_000, 60_000);
           }
           break;
@@ -336,7 +378,17 @@ export function generateTraffic(opts: Partial<TrafficOptions> = {}): Traffic {
           const input = rng.int(2000, 4000);
           const end = t + rng.range(5, 15) * 60_000;
           for (; t < end; t += rng.exp(1000 / perSecond)) {
-            req({ t, user: v.id, key: v.key, ip: ipFor(v, t), session: sid, model: v.model, input: input + rng.int(-200, 200), output: rng.int(200, 500), incident: id });
+            req({
+              t,
+              user: v.id,
+              key: v.key,
+              ip: ipFor(v, t),
+              session: sid,
+              model: v.model,
+              input: input + rng.int(-200, 200),
+              output: rng.int(200, 500),
+              incident: id,
+            });
           }
           break;
         }
@@ -346,7 +398,17 @@ export function generateTraffic(opts: Partial<TrafficOptions> = {}): Traffic {
           const end = t + rng.range(5, 10) * 60_000;
           for (; t < end; t += rng.exp(1000 / perSecond)) {
             const failed = rng.chance(0.75);
-            req({ t, user: v.id, key: v.key, ip, model: v.model, input: rng.int(500, 2000), output: failed ? 0 : 200, status: failed ? rng.pick(['CLIENT_ERROR', 'SERVER_ERROR'] as const) : 'SUCCESS', incident: id });
+            req({
+              t,
+              user: v.id,
+              key: v.key,
+              ip,
+              model: v.model,
+              input: rng.int(500, 2000),
+              output: failed ? 0 : 200,
+              status: failed ? rng.pick(['CLIENT_ERROR', 'SERVER_ERROR'] as const) : 'SUCCESS',
+              incident: id,
+            });
           }
           break;
         }
@@ -355,7 +417,17 @@ export function generateTraffic(opts: Partial<TrafficOptions> = {}): Traffic {
           const ip = ipFor(v, t);
           let input = rng.int(3000, 5000);
           for (let i = rng.int(30, 60); i > 0 && input < 128_000; i--) {
-            req({ t, user: v.id, key: v.key, ip, session: sid, model: 'gpt-4o-mini', input, output: rng.int(200, 600), incident: id });
+            req({
+              t,
+              user: v.id,
+              key: v.key,
+              ip,
+              session: sid,
+              model: 'gpt-4o-mini',
+              input,
+              output: rng.int(200, 600),
+              incident: id,
+            });
             input += rng.int(1500, 4000);
             t += rng.range(2_000, 5_000);
           }
@@ -366,7 +438,16 @@ export function generateTraffic(opts: Partial<TrafficOptions> = {}): Traffic {
           const perSecond = rng.range(0.4, 1);
           let spent = 0;
           while (spent < USER_BUDGET_USD * 1.2e6) {
-            const r = req({ t, user: v.id, key: v.key, ip, model: 'gpt-4o', input: rng.int(20_000, 40_000), output: rng.int(500, 2000), incident: id });
+            const r = req({
+              t,
+              user: v.id,
+              key: v.key,
+              ip,
+              model: 'gpt-4o',
+              input: rng.int(20_000, 40_000),
+              output: rng.int(500, 2000),
+              incident: id,
+            });
             spent += r.cost ?? 0;
             t += rng.exp(1000 / perSecond);
           }
@@ -374,9 +455,27 @@ export function generateTraffic(opts: Partial<TrafficOptions> = {}): Traffic {
         }
         case 'secret_in_prompt':
         case 'secret_in_response': {
-          const type = rng.pick(['aws_access_key', 'github_token', 'openai_key', 'private_key', 'db_password']);
+          const type = rng.pick([
+            'aws_access_key',
+            'github_token',
+            'openai_key',
+            'private_key',
+            'db_password',
+          ]);
           const part = kind === 'secret_in_prompt' ? 'prompt' : 'response';
-          req({ t, user: v.id, key: v.key, ip: ipFor(v, t), session: newSession('chat'), model: v.model, input: rng.int(500, 3000), output: rng.int(100, 600), redactions: [{ type, count: 1 }], part, incident: id });
+          req({
+            t,
+            user: v.id,
+            key: v.key,
+            ip: ipFor(v, t),
+            session: newSession('chat'),
+            model: v.model,
+            input: rng.int(500, 3000),
+            output: rng.int(100, 600),
+            redactions: [{ type, count: 1 }],
+            part,
+            incident: id,
+          });
           break;
         }
       }

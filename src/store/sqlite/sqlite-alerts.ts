@@ -92,7 +92,9 @@ export function createSqliteAlertStore(db: Database.Database): AlertStore {
     `UPDATE alerts SET status = 'acknowledged', acknowledged_by = ?, acknowledged_at_ms = ? WHERE id = ?`,
   );
   const setDeliveries = db.prepare<[string, string]>('UPDATE alerts SET deliveries = ? WHERE id = ?');
-  const getDeliveries = db.prepare<[string], { deliveries: string }>('SELECT deliveries FROM alerts WHERE id = ?');
+  const getDeliveries = db.prepare<[string], { deliveries: string }>(
+    'SELECT deliveries FROM alerts WHERE id = ?',
+  );
   const recordDelivery = db.transaction((id: string, delivery: AlertDelivery) => {
     const row = getDeliveries.get(id);
     if (!row) return;
