@@ -28,10 +28,18 @@ export interface AssembledStream {
 /** Most bytes an unterminated SSE event may hold before the stream is treated as malformed. */
 const MAX_PENDING_EVENT_BYTES = 1 << 20;
 
+/**
+ * Most characters of output text and tool arguments kept for the audit (the stream itself is still
+ * forwarded whole), like the gateway's response capture limit: an endless or huge stream must not
+ * grow memory, or the stored event, without bound.
+ */
+const MAX_ASSEMBLED_CHARS = 8 << 20;
+
 export class SseAssembler {
   private pending = '';
   private readonly toolArgs: string[] = [];
   private readonly textParts: string[] = [];
+  private assembledChars = 0;
   readonly result: AssembledStream = {
     text: '',
     toolArguments: '',
@@ -85,6 +93,15 @@ export class SseAssembler {
     return this.result;
   }
 
+  /** Keeps a piece of output while under MAX_ASSEMBLED_CHARS; the rest is forwarded, not kept. */
+  private keep(parts: string[], piece: string): void {
+    const room = MAX_ASSEMBLED_CHARS - this.assembledChars;
+    if (room <= 0) return;
+    const kept = piece.length <= room ? piece : piece.slice(0, room);
+    parts.push(kept);
+    this.assembledChars += kept.length;
+  }
+
   private consume(data: string): void {
     if (!data) return;
     if (data === '[DONE]') {
@@ -110,20 +127,20 @@ export class SseAssembler {
       for (const choice of chunk.choices) {
         const delta = choice.delta;
         if (delta) {
-          if (typeof delta.content === 'string') this.textParts.push(delta.content);
+          if (typeof delta.content === 'string') this.keep(this.textParts, delta.content);
           if (Array.isArray(delta.tool_calls)) {
             for (const call of delta.tool_calls) {
               const args = call.function?.arguments;
-              if (typeof args === 'string') this.toolArgs.push(args);
+              if (typeof args === 'string') this.keep(this.toolArgs, args);
             }
           }
         }
-        if (typeof choice.text === 'string') this.textParts.push(choice.text); // legacy completions
+        if (typeof choice.text === 'string') this.keep(this.textParts, choice.text); // legacy completions
         if (typeof choice.finish_reason === 'string') this.result.finishReason = choice.finish_reason;
       }
     }
     // Responses API events
-    if (chunk.type === 'response.output_text.delta' && typeof chunk.delta === 'string') this.textParts.push(chunk.delta);
+    if (chunk.type === 'response.output_text.delta' && typeof chunk.delta === 'string') this.keep(this.textParts, chunk.delta);
     if (chunk.type === 'response.completed' && chunk.response) {
       if (chunk.response.usage) this.result.usage = chunk.response.usage;
       if (typeof chunk.response.model === 'string') this.result.model = chunk.response.model;

@@ -35,6 +35,12 @@ export interface MockScript {
   cachedTokens?: number;
   /** Reported reasoning tokens. */
   reasoningTokens?: number;
+  /** Stream: keep sending content chunks until the client goes away (bounded by `maxEndlessMs`). */
+  endless?: boolean;
+  /** Stream: the content of every chunk instead of the generated words (oversized streams). */
+  chunkText?: string;
+  /** Stream: an endless stream stops after this long anyway, ms (default 120 000). */
+  maxEndlessMs?: number;
 }
 
 export interface MockRequestRecord {
@@ -261,6 +267,26 @@ export class MockProvider {
         choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
       })}\n\n`;
     res.write(chunk({ role: 'assistant', content: '' }, null));
+    if (script.endless) {
+      const text = script.chunkText ?? 'more ';
+      const until = Date.now() + (script.maxEndlessMs ?? 120_000);
+      while (!closed && Date.now() < until) {
+        // Respect back-pressure, so the mock itself stays bounded in memory.
+        if (!res.write(chunk({ content: text }, null))) {
+          await new Promise<void>((r) => {
+            const done = (): void => {
+              res.off('drain', done).off('close', done);
+              r();
+            };
+            res.on('drain', done).on('close', done);
+          });
+        }
+        else if (delay > 0) await sleep(delay);
+        else await new Promise((r) => setImmediate(r));
+      }
+      if (!closed) res.destroy();
+      return;
+    }
     for (let i = 0; i < pieces.length; i++) {
       if (closed) return;
       if (script.truncateAfterChunks !== undefined && i >= script.truncateAfterChunks) {
@@ -272,7 +298,7 @@ export class MockProvider {
       if (script.stallAfterChunks !== undefined && i >= script.stallAfterChunks) return;
       if (delay > 0) await sleep(delay);
       if (closed) return;
-      res.write(chunk({ content: pieces[i] }, null));
+      res.write(chunk({ content: script.chunkText ?? pieces[i] }, null));
     }
     res.write(chunk({}, 'stop'));
     const includeUsage = (json.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
