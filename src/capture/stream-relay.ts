@@ -34,7 +34,7 @@ export function requestStreamUsage(
  */
 export function relayStreamChunk(
   assembler: SseAssembler,
-  decoder: TextDecoder,
+  decoder: InstanceType<typeof TextDecoder>,
   chunk: Buffer,
   stripUsage: boolean,
 ): Buffer | string | null {
