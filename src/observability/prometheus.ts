@@ -1,0 +1,128 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AuditEvent } from '../core/audit-event.js';
+import type { MountedRoute } from '../proxy/gateway.js';
+import type { WriterStats } from '../writer/event-writer.js';
+import { BoundedLabels } from './bounded-labels.js';
+
+export interface PrometheusOptions {
+  /** The writer's counters, read at scrape time (queue depth, spooled, dropped …). */
+  writerStats?: () => WriterStats;
+  /** Distinct model label values kept; later models are counted as `other` (default 20). */
+  maxModels?: number;
+  /** Models that always keep their own label (e.g. the ones a team pays for). */
+  models?: readonly string[];
+  /**
+   * Also count requests per `user_id` (off by default: user ids are personal data and unbounded).
+   * When on, at most `maxUsers` distinct users keep a label (default 50), the rest are `other`.
+   */
+  userLabel?: boolean;
+  maxUsers?: number;
+  /** Extra labels on every series, e.g. `{ instance_id }` when replicas share one scrape job. */
+  defaultLabels?: Record<string, string>;
+}
+
+/** Prometheus metrics of one Tollgate process. */
+export interface TollgateMetrics {
+  /** This process's own registry (never prom-client's global one, so two gateways in one process do not collide). */
+  readonly registry: Registry;
+  /** Counts one finished event. Never throws. */
+  readonly listener: (event: AuditEvent) => void;
+  /** `GET /metrics` in the Prometheus text format. */
+  readonly route: MountedRoute;
+  /** Counts an alert raised by a detection rule (call it from the alert path). */
+  alertRaised(ruleId: string, severity: string): void;
+  /** The current exposition text (what the route serves). */
+  text(): Promise<string>;
+}
+
+// Seconds; covers fast refusals up to long generations (Prometheus histograms need fixed buckets).
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+const TTFT_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
+
+/**
+ * Builds the metrics and the `/metrics` route. Model labels are bounded (`maxModels`, then
+ * `other`); alert rule ids come from Tollgate's own rule set, so they are bounded by construction.
+ */
+export function createPrometheusMetrics(o: PrometheusOptions = {}): TollgateMetrics {
+  const registry = new Registry();
+  if (o.defaultLabels) registry.setDefaultLabels(o.defaultLabels);
+  const registers = [registry];
+  const models = new BoundedLabels(o.maxModels ?? 20, o.models ?? []);
+  const users = o.userLabel ? new BoundedLabels(o.maxUsers ?? 50) : null;
+
+  const requests = new Counter({ name: 'tollgate_requests_total', help: 'Requests recorded, by outcome status and model.', labelNames: ['status', 'model'], registers });
+  const tokens = new Counter({ name: 'tollgate_tokens_total', help: 'Tokens used, by type (input|output) and model.', labelNames: ['type', 'model'], registers });
+  const cost = new Counter({ name: 'tollgate_cost_micro_usd_total', help: 'Cost in micro-USD (priced requests only), by model.', labelNames: ['model'], registers });
+  const unpriced = new Counter({ name: 'tollgate_unpriced_requests_total', help: 'Requests with tokens but no price for their model.', labelNames: ['model'], registers });
+  const retries = new Counter({ name: 'tollgate_upstream_retries_total', help: 'Upstream retries made, by model.', labelNames: ['model'], registers });
+  const latency = new Histogram({ name: 'tollgate_request_duration_seconds', help: 'Whole request latency seen by the client, by model.', labelNames: ['model'], buckets: LATENCY_BUCKETS, registers });
+  const ttft = new Histogram({ name: 'tollgate_time_to_first_token_seconds', help: 'Time to the first streamed chunk, by model (streams only).', labelNames: ['model'], buckets: TTFT_BUCKETS, registers });
+  const alerts = new Counter({ name: 'tollgate_alerts_total', help: 'Alerts raised, by rule and severity.', labelNames: ['rule', 'severity'], registers });
+  const byUser = users ? new Counter({ name: 'tollgate_requests_by_user_total', help: 'Requests by user id (bounded; opt-in).', labelNames: ['user'], registers }) : null;
+
+  const stats = o.writerStats;
+  if (stats) {
+    // Read at scrape time: the writer keeps the counts, these only mirror them.
+    new Gauge({ name: 'tollgate_writer_queue_depth', help: 'Events waiting to be written to the store.', registers, collect() { this.set(stats().queueDepth); } });
+    new Gauge({ name: 'tollgate_store_available', help: '1 while the event store accepts writes.', registers, collect() { this.set(stats().storeAvailable ? 1 : 0); } });
+    const mirrored: Array<[string, string, keyof WriterStats]> = [
+      ['tollgate_events_written_total', 'Events written to the store.', 'written'],
+      ['tollgate_events_spooled_total', 'Events spooled to disk while the store was unavailable.', 'spooled'],
+      ['tollgate_events_dropped_total', 'Events that could be neither stored nor spooled (each is in a gap record).', 'dropped'],
+      ['tollgate_store_errors_total', 'Failed store writes.', 'storeErrors'],
+    ];
+    for (const [name, help, key] of mirrored) {
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(Number(stats()[key]));
+        },
+      });
+    }
+  }
+
+  const listener = (e: AuditEvent): void => {
+    try {
+      const model = models.label(e.model_used ?? e.model_requested);
+      requests.inc({ status: e.status, model });
+      if (e.input_tokens) tokens.inc({ type: 'input', model }, e.input_tokens);
+      if (e.output_tokens) tokens.inc({ type: 'output', model }, e.output_tokens);
+      if (e.cost_micro_usd !== null) cost.inc({ model }, e.cost_micro_usd);
+      else if ((e.input_tokens ?? 0) + (e.output_tokens ?? 0) > 0) unpriced.inc({ model });
+      if (e.retry_count > 0) retries.inc({ model }, e.retry_count);
+      if (e.latency_ms !== null) latency.observe({ model }, e.latency_ms / 1000);
+      if (e.stream && e.time_to_first_token_ms !== null) ttft.observe({ model }, e.time_to_first_token_ms / 1000);
+      if (byUser && users && e.user_id !== null) byUser.inc({ user: users.label(e.user_id) });
+    } catch {
+      // metrics never break the audit path
+    }
+  };
+
+  const route: MountedRoute = {
+    prefix: '/metrics',
+    async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' });
+        res.end('method not allowed\n');
+        return;
+      }
+      const body = await registry.metrics();
+      res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    },
+  };
+
+  return {
+    registry,
+    listener,
+    route,
+    alertRaised(ruleId: string, severity: string): void {
+      alerts.inc({ rule: ruleId, severity });
+    },
+    text: () => registry.metrics(),
+  };
+}
