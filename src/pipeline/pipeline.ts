@@ -1,6 +1,7 @@
 import type { AuditEvent } from '../core/audit-event.js';
 import { captureEvent, type UsageEstimator } from '../capture/capture.js';
 import type { Exchange } from '../capture/exchange.js';
+import type { TraceContext } from '../capture/trace-context.js';
 import type { EventWriter } from '../writer/event-writer.js';
 import type { Chainer, EventObserver, Pricer, Redactor } from './stages.js';
 
@@ -10,8 +11,11 @@ export interface PipelineStages {
   chainer: Chainer;
   /** Detectors: they see the event before it is hashed, so their marks are covered by the chain. */
   observers?: EventObserver[];
-  /** Told about every event once it is queued for the store (metrics, sinks, live views). */
-  listeners?: Array<(event: AuditEvent) => void>;
+  /**
+   * Told about every event once it is queued for the store (metrics, sinks, live views), with the
+   * caller's parsed `traceparent` when there was one (OTLP export parents its span on it).
+   */
+  listeners?: Array<(event: AuditEvent, caller?: TraceContext | null) => void>;
   writer: EventWriter;
   estimateUsage?: UsageEstimator;
 }
@@ -33,10 +37,10 @@ export class AuditPipeline {
     return event;
   }
 
-  private notify(event: AuditEvent): void {
+  private notify(event: AuditEvent, caller: TraceContext | null = null): void {
     for (const l of this.stages.listeners ?? []) {
       try {
-        l(event);
+        l(event, caller);
       } catch {
         // a listener never breaks the audit trail
       }
@@ -47,7 +51,7 @@ export class AuditPipeline {
   record(x: Exchange): AuditEvent {
     const event = this.build(x);
     this.stages.writer.enqueue(event);
-    this.notify(event);
+    this.notify(event, x.trace);
     return event;
   }
 
@@ -55,7 +59,7 @@ export class AuditPipeline {
   async commit(x: Exchange): Promise<AuditEvent> {
     const event = this.build(x);
     const done = this.stages.writer.commit(event);
-    this.notify(event);
+    this.notify(event, x.trace);
     await done;
     return event;
   }
