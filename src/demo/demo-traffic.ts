@@ -2,6 +2,7 @@
  * The scripted traffic of `tollgate demo`: a few people using a few product features through
  * the gateway, with the incidents a team meets in production mixed in.
  */
+import { seededRandom } from '../core/seeded-random.js';
 
 export interface DemoRequest {
   /** What this request shows, for the narration. */
@@ -28,17 +29,6 @@ const QUESTIONS = [
   'Translate "good morning" into French and German.',
 ];
 
-/** A small deterministic PRNG (mulberry32) so every demo run tells the same story. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick<T>(r: () => number, xs: readonly T[]): T {
   return xs[Math.floor(r() * xs.length)]!;

@@ -3,6 +3,7 @@
  * by someone with direct access to the storage (array surgery for the memory store, raw SQL for
  * SQLite). verify must name the right kind of damage and the right first bad event, every time.
  */
+import { seededRandom } from '../../src/core/seeded-random.js';
 import Database from 'better-sqlite3';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -28,17 +29,8 @@ const N = 120;
 const EVERY = 20;
 const RUNS = 1000;
 
-/** Small deterministic PRNG (mulberry32) so a failing run can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic, so a failing run can be replayed from its seed. */
+const prng = seededRandom;
 
 /** Raw, unchecked access to the stored rows, as an attacker with the database file has. */
 interface RawAccess {
