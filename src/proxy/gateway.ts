@@ -5,13 +5,14 @@ import type { Clock } from '../core/clock.js';
 import { ERROR_CATALOG, errorBody, TollgateError, type ErrorCode } from '../core/errors.js';
 import { newEventId } from '../core/ids.js';
 import { newExchange } from '../capture/exchange.js';
+import { recordUpstreamFailure } from '../capture/upstream-failure-outcome.js';
 import { cleanHeaderValue } from '../capture/header-value.js';
 import { SseAssembler } from '../capture/sse-assembler.js';
 import { spanIdOf } from '../capture/span-id.js';
 import { relayStreamChunk, requestStreamUsage } from '../capture/stream-relay.js';
 import { parseTraceparent } from '../capture/trace-context.js';
 import type { AuditPipeline } from '../pipeline/pipeline.js';
-import { UpstreamFailure, classifyNetworkError, type UpstreamClient } from '../upstream/upstream-client.js';
+import { classifyNetworkError, type UpstreamClient } from '../upstream/upstream-client.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './hop-by-hop-headers.js';
 import type { RequestPolicy } from './request-policy.js';
 import { parseJsonBody, readBody } from './request-body.js';
@@ -56,7 +57,9 @@ export class Gateway {
   private readonly inflight = new Set<Promise<void>>();
 
   constructor(private readonly deps: GatewayDeps) {
-    this.server = createServer({ requestTimeout: 0, headersTimeout: 30_000 }, (req, res) => {
+    // Slowloris: headers must arrive within 30 s, the whole request within 300 s (Node's default;
+    // 0 let a client dribbling its body hold a connection forever). Responses are not limited by it.
+    this.server = createServer({ requestTimeout: 300_000, headersTimeout: 30_000 }, (req, res) => {
       const p = this.handle(req, res).catch((err: unknown) => {
         this.deps.log?.('unhandled gateway error', { err: errName(err) });
         if (!res.headersSent) sendError(res, 'TG_ERR_UPSTREAM_BAD_RESPONSE', null);
@@ -262,16 +265,7 @@ export class Gateway {
         signal: abort.signal,
       });
     } catch (err) {
-      const kind = err instanceof UpstreamFailure ? err.kind : classifyNetworkError(err, abort.signal);
-      x.retryCount = err instanceof UpstreamFailure ? err.retryCount : 0;
-      x.upstreamLatencyMs = clock.monotonic() - tUp;
-      if (x.cancelled) return fail('TG_ERR_CLIENT_CANCELLED');
-      if (totalTimedOut || kind.endsWith('timeout')) {
-        x.timedOut = true;
-        return fail(kind === 'idle_timeout' ? 'TG_ERR_UPSTREAM_IDLE_TIMEOUT' : 'TG_ERR_UPSTREAM_TIMEOUT');
-      }
-      x.connectFailed = true;
-      return fail('TG_ERR_UPSTREAM_CONNECT');
+      return fail(recordUpstreamFailure(x, err, abort.signal, totalTimedOut, clock.monotonic() - tUp));
     }
     x.retryCount = upstreamRes.retryCount;
     x.httpStatus = upstreamRes.statusCode;

@@ -1,6 +1,7 @@
 import { TollgateError, type ErrorCode } from '../core/errors.js';
 import { newEventId } from '../core/ids.js';
 import { newExchange, type Exchange } from '../capture/exchange.js';
+import { recordUpstreamFailure } from '../capture/upstream-failure-outcome.js';
 import { cleanHeaderValue } from '../capture/header-value.js';
 import { spanIdOf } from '../capture/span-id.js';
 import { SseAssembler } from '../capture/sse-assembler.js';
@@ -120,18 +121,7 @@ async function auditedFetch(o: AuditedFetchOptions, input: string | URL | Reques
       signal: abort.signal,
     });
   } catch (err) {
-    const kind = err instanceof UpstreamFailure ? err.kind : classifyNetworkError(err, abort.signal);
-    x.retryCount = err instanceof UpstreamFailure ? err.retryCount : 0;
-    x.upstreamLatencyMs = clock.monotonic() - tUp;
-    let code: ErrorCode;
-    if (x.cancelled) code = 'TG_ERR_CLIENT_CANCELLED';
-    else if (totalTimedOut || kind.endsWith('timeout')) {
-      x.timedOut = true;
-      code = kind === 'idle_timeout' ? 'TG_ERR_UPSTREAM_IDLE_TIMEOUT' : 'TG_ERR_UPSTREAM_TIMEOUT';
-    } else {
-      x.connectFailed = true;
-      code = 'TG_ERR_UPSTREAM_CONNECT';
-    }
+    const code = recordUpstreamFailure(x, err, abort.signal, totalTimedOut, clock.monotonic() - tUp);
     a.fail(x, code);
     await done();
     if (x.cancelled) throw abortReason(req.signal);
