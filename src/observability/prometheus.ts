@@ -4,6 +4,7 @@ import type { AuditEvent } from '../core/audit-event.js';
 import type { MountedRoute } from '../proxy/gateway.js';
 import type { WriterStats } from '../writer/event-writer.js';
 import { BoundedLabels } from './bounded-labels.js';
+import { isAdminEvent } from './event-kind.js';
 
 export interface PrometheusOptions {
   /** The writer's counters, read at scrape time (queue depth, spooled, dropped …). */
@@ -59,6 +60,7 @@ export function createPrometheusMetrics(o: PrometheusOptions = {}): TollgateMetr
   const latency = new Histogram({ name: 'tollgate_request_duration_seconds', help: 'Whole request latency seen by the client, by model.', labelNames: ['model'], buckets: LATENCY_BUCKETS, registers });
   const ttft = new Histogram({ name: 'tollgate_time_to_first_token_seconds', help: 'Time to the first streamed chunk, by model (streams only).', labelNames: ['model'], buckets: TTFT_BUCKETS, registers });
   const alerts = new Counter({ name: 'tollgate_alerts_total', help: 'Alerts raised, by rule and severity.', labelNames: ['rule', 'severity'], registers });
+  const admin = new Counter({ name: 'tollgate_admin_actions_total', help: 'Audited admin actions (keys, erasures, acknowledgements), by status.', labelNames: ['status'], registers });
   const byUser = users ? new Counter({ name: 'tollgate_requests_by_user_total', help: 'Requests by user id (bounded; opt-in).', labelNames: ['user'], registers }) : null;
 
   const stats = o.writerStats;
@@ -87,6 +89,10 @@ export function createPrometheusMetrics(o: PrometheusOptions = {}): TollgateMetr
 
   const listener = (e: AuditEvent): void => {
     try {
+      if (isAdminEvent(e)) {
+        admin.inc({ status: e.status });
+        return;
+      }
       const model = models.label(e.model_used ?? e.model_requested);
       requests.inc({ status: e.status, model });
       if (e.input_tokens) tokens.inc({ type: 'input', model }, e.input_tokens);

@@ -1,0 +1,225 @@
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes, type Context, type Counter, type Histogram } from '@opentelemetry/api';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { BasicTracerProvider, BatchSpanProcessor, RandomIdGenerator, type IdGenerator } from '@opentelemetry/sdk-trace-base';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import type { TraceContext } from '../capture/trace-context.js';
+import type { AuditEvent } from '../core/audit-event.js';
+import { BoundedLabels } from './bounded-labels.js';
+import { isAdminEvent } from './event-kind.js';
+import { contentAttributes, errorType, GENAI, operationName, serverAddressOf, spanAttributes, type ServerAddress } from './genai-attributes.js';
+
+/** OTLP export settings; the CLI builds them from the standard `OTEL_*` variables. */
+export interface OtelConfig {
+  /**
+   * OTLP/HTTP base URL (`OTEL_EXPORTER_OTLP_ENDPOINT`, e.g. `http://127.0.0.1:4318`); the
+   * signal paths `/v1/traces` and `/v1/metrics` are appended (OTLP spec, "OTLP/HTTP Request").
+   */
+  endpoint: string;
+  /** Signal-specific URLs, used as given (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `…_METRICS_ENDPOINT`). */
+  tracesEndpoint?: string;
+  metricsEndpoint?: string;
+  /** Extra request headers (`OTEL_EXPORTER_OTLP_HEADERS`), e.g. a collector's API key. */
+  headers?: Record<string, string>;
+  /** `service.name` (default `tollgate`, or `OTEL_SERVICE_NAME`). */
+  serviceName?: string;
+  serviceVersion?: string;
+  /** `service.instance.id`: the gateway's instance (chain) id. */
+  instanceId?: string;
+  /** The provider's base URL, for `server.address` and `server.port`. */
+  upstreamUrl?: string;
+  /**
+   * Adds `gen_ai.input.messages` / `gen_ai.output.messages` to spans. Off by default; when on,
+   * only events whose stored content is redacted contribute (never full or raw content).
+   */
+  captureContent?: boolean;
+  /** Traces and metrics can be turned off one by one (both on by default). */
+  traces?: boolean;
+  metrics?: boolean;
+  /** Metric export interval (default 60 s, `OTEL_METRIC_EXPORT_INTERVAL`). */
+  metricIntervalMs?: number;
+  /** Spans queued for export at most (default 2048); past it spans are dropped, never blocking. */
+  maxQueueSize?: number;
+  /** Span batch delay (default 5 s, `OTEL_BSP_SCHEDULE_DELAY`). */
+  scheduleDelayMs?: number;
+  /** Export request timeout (default 10 s). */
+  timeoutMs?: number;
+  /** Distinct model values kept in metric attributes; others become `other` (default 50). */
+  maxModels?: number;
+  /** Told when a flush or shutdown could not deliver (an error name only, never payloads). */
+  onError?: (err: string) => void;
+}
+
+/** A running OTLP exporter fed by audit events. */
+export interface OtelExport {
+  /** The pipeline listener: one span and its metrics per finished event. Never throws, never waits. */
+  readonly listener: (event: AuditEvent, caller?: TraceContext | null) => void;
+  /** Sends whatever is buffered now (tests, shutdown). Resolves even when the collector is down. */
+  forceFlush(): Promise<void>;
+  /** Flushes and stops both providers. Resolves even when the collector is down. */
+  shutdown(): Promise<void>;
+}
+
+// GenAI conventions, "ExplicitBucketBoundaries" advice for each histogram.
+const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
+const DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
+const CHUNK_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+
+/**
+ * Gives each span the ids the audit event already has: the span id is the event's `span_id`, and a
+ * trace that did not come from a caller's `traceparent` takes the event id's 32 hex digits (a
+ * UUIDv7, unique) as its trace id — so a trace in Grafana or Jaeger leads straight to its audit event.
+ * Span creation is synchronous, so the "next" ids set just before it are the ones used.
+ */
+class EventIdGenerator implements IdGenerator {
+  nextTraceId: string | null = null;
+  nextSpanId: string | null = null;
+  private readonly random = new RandomIdGenerator();
+
+  generateTraceId(): string {
+    const id = this.nextTraceId ?? this.random.generateTraceId();
+    this.nextTraceId = null;
+    return id;
+  }
+
+  generateSpanId(): string {
+    const id = this.nextSpanId ?? this.random.generateSpanId();
+    this.nextSpanId = null;
+    return id;
+  }
+}
+
+const HEX16 = /^[0-9a-f]{16}$/;
+
+/**
+ * Starts OTLP/HTTP (protobuf) export of traces and metrics following the GenAI semantic
+ * conventions. Spans are built from finished events (start = `timestamp`, end = start +
+ * `latency_ms`), under the caller's trace when the request carried a `traceparent`.
+ * Batching and delivery are the SDK's: bounded queues, drops counted there, nothing thrown here.
+ */
+export function createOtelExport(config: OtelConfig): OtelExport {
+  const base = config.endpoint.replace(/\/+$/, '');
+  const headers = config.headers ?? {};
+  const timeoutMillis = config.timeoutMs ?? 10_000;
+  const resource = resourceFromAttributes({
+    [ATTR_SERVICE_NAME]: config.serviceName ?? 'tollgate',
+    ...(config.serviceVersion ? { [ATTR_SERVICE_VERSION]: config.serviceVersion } : {}),
+    ...(config.instanceId ? { 'service.instance.id': config.instanceId } : {}),
+  });
+  const server: ServerAddress | null = config.upstreamUrl ? serverAddressOf(config.upstreamUrl) : null;
+  const captureContent = config.captureContent === true;
+
+  // A collector that is down must not fail Tollgate's shutdown: report, then carry on.
+  const settle = async (work: Array<Promise<void> | undefined>): Promise<void> => {
+    for (const r of await Promise.allSettled(work.filter((p): p is Promise<void> => p !== undefined))) {
+      if (r.status === 'rejected') config.onError?.(r.reason instanceof Error ? r.reason.name : 'export failed');
+    }
+  };
+
+  const ids = new EventIdGenerator();
+  const tracerProvider =
+    config.traces === false
+      ? null
+      : new BasicTracerProvider({
+          resource,
+          idGenerator: ids,
+          spanProcessors: [
+            new BatchSpanProcessor(new OTLPTraceExporter({ url: config.tracesEndpoint ?? `${base}/v1/traces`, headers, timeoutMillis }), {
+              maxQueueSize: config.maxQueueSize ?? 2048,
+              scheduledDelayMillis: config.scheduleDelayMs ?? 5000,
+              exportTimeoutMillis: timeoutMillis,
+            }),
+          ],
+        });
+  const tracer = tracerProvider?.getTracer('tollgate');
+
+  const meterProvider =
+    config.metrics === false
+      ? null
+      : new MeterProvider({
+          resource,
+          readers: [
+            new PeriodicExportingMetricReader({
+              exporter: new OTLPMetricExporter({ url: config.metricsEndpoint ?? `${base}/v1/metrics`, headers, timeoutMillis }),
+              exportIntervalMillis: config.metricIntervalMs ?? 60_000,
+              exportTimeoutMillis: Math.min(timeoutMillis, config.metricIntervalMs ?? 60_000),
+            }),
+          ],
+        });
+  const meter = meterProvider?.getMeter('tollgate');
+  const instruments: { tokens: Histogram; duration: Histogram; firstChunk: Histogram; cost: Counter } | null = meter
+    ? {
+        tokens: meter.createHistogram(GENAI.metricTokenUsage, { unit: '{token}', description: 'Number of input and output tokens used.', advice: { explicitBucketBoundaries: TOKEN_BUCKETS } }),
+        duration: meter.createHistogram(GENAI.metricOperationDuration, { unit: 's', description: 'GenAI operation duration.', advice: { explicitBucketBoundaries: DURATION_BUCKETS } }),
+        firstChunk: meter.createHistogram(GENAI.metricTimeToFirstChunk, { unit: 's', description: 'Time to receive the first chunk of a streamed response.', advice: { explicitBucketBoundaries: CHUNK_BUCKETS } }),
+        cost: meter.createCounter('tollgate.cost', { unit: '{micro_usd}', description: 'Cost of priced requests in micro-USD.' }),
+      }
+    : null;
+  // Metric attributes must stay low-cardinality: the requested model is whatever a client sent.
+  const models = new BoundedLabels(config.maxModels ?? 50);
+  const operations = new BoundedLabels(16, ['chat', 'text_completion', 'embeddings']);
+
+  const exportSpan = (e: AuditEvent, caller: TraceContext | null): void => {
+    if (!tracer) return;
+    const start = Date.parse(e.timestamp);
+    if (!Number.isFinite(start)) return;
+    let parent: Context = ROOT_CONTEXT;
+    if (caller && e.trace_id === caller.traceId) {
+      parent = trace.setSpanContext(ROOT_CONTEXT, {
+        traceId: caller.traceId,
+        spanId: caller.parentSpanId,
+        // W3C Trace Context §3.2.2.5: bit 0 of trace-flags is "sampled"; the default sampler follows it.
+        traceFlags: parseInt(caller.flags, 16) & TraceFlags.SAMPLED,
+        isRemote: true,
+      });
+    } else {
+      ids.nextTraceId = e.id.replace(/-/g, '');
+    }
+    if (e.span_id !== null && HEX16.test(e.span_id)) ids.nextSpanId = e.span_id;
+    const attributes: Attributes = captureContent ? { ...spanAttributes(e, server), ...contentAttributes(e) } : spanAttributes(e, server);
+    const model = e.model_requested;
+    const span = tracer.startSpan(`${String(attributes[GENAI.operationName])}${model ? ` ${model}` : ''}`, { kind: SpanKind.CLIENT, startTime: start, attributes }, parent);
+    ids.nextTraceId = null;
+    ids.nextSpanId = null;
+    if (e.status !== 'SUCCESS') span.setStatus({ code: SpanStatusCode.ERROR, message: e.status });
+    span.end(start + (e.latency_ms ?? 0));
+  };
+
+  const recordMetrics = (e: AuditEvent): void => {
+    if (!instruments) return;
+    const attrs: Attributes = {
+      [GENAI.operationName]: operations.label(operationName(e)),
+      [GENAI.providerName]: e.api_provider ?? 'unknown',
+      [GENAI.requestModel]: models.label(e.model_requested),
+    };
+    if (e.model_used !== null) attrs[GENAI.responseModel] = models.label(e.model_used);
+    if (server) {
+      attrs[GENAI.serverAddress] = server.address;
+      attrs[GENAI.serverPort] = server.port;
+    }
+    if (e.input_tokens !== null) instruments.tokens.record(e.input_tokens, { ...attrs, [GENAI.tokenType]: 'input' });
+    if (e.output_tokens !== null) instruments.tokens.record(e.output_tokens, { ...attrs, [GENAI.tokenType]: 'output' });
+    if (e.stream === true && e.time_to_first_token_ms !== null) instruments.firstChunk.record(e.time_to_first_token_ms / 1000, attrs);
+    if (e.cost_micro_usd !== null) instruments.cost.add(e.cost_micro_usd, attrs);
+    const err = errorType(e);
+    if (e.latency_ms !== null) instruments.duration.record(e.latency_ms / 1000, err === null ? attrs : { ...attrs, [GENAI.errorType]: err });
+  };
+
+  return {
+    listener(event: AuditEvent, caller?: TraceContext | null): void {
+      try {
+        if (isAdminEvent(event)) return;
+        exportSpan(event, caller ?? null);
+        recordMetrics(event);
+      } catch {
+        // telemetry never breaks the audit path
+        ids.nextTraceId = null;
+        ids.nextSpanId = null;
+      }
+    },
+    forceFlush: () => settle([tracerProvider?.forceFlush(), meterProvider?.forceFlush()]),
+    shutdown: () => settle([tracerProvider?.shutdown(), meterProvider?.shutdown()]),
+  };
+}
