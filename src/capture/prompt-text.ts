@@ -36,11 +36,20 @@ function inputText(input: unknown): string {
           if (typeof o.arguments === 'string') return `tool_call: ${o.arguments}`;
           if (typeof o.output === 'string') return `tool_output: ${o.output}`;
         }
-        return Array.isArray(item) ? `[${item.length} tokens]` : JSON.stringify(item);
+        return Array.isArray(item) ? `[${item.length} tokens]` : jsonText(item);
       })
       .join('\n');
   }
-  return JSON.stringify(input);
+  return jsonText(input);
+}
+
+/** JSON text of a client value; too deep to serialise (RangeError) must not lose the event. */
+function jsonText(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? '';
+  } catch {
+    return '[unserialisable]';
+  }
 }
 
 function contentText(content: unknown): string {
@@ -50,6 +59,8 @@ function contentText(content: unknown): string {
     return content
       .map((p: unknown) => {
         if (typeof p === 'string') return p;
+        // Clients send anything: a null or a number in a content array must not lose the event.
+        if (p === null || typeof p !== 'object') return '';
         const part = p as Record<string, unknown>;
         if (typeof part.text === 'string') return part.text;
         if (part.type === 'image_url' || part.type === 'input_image') return '[image]';
@@ -58,5 +69,5 @@ function contentText(content: unknown): string {
       })
       .join('');
   }
-  return JSON.stringify(content);
+  return jsonText(content);
 }

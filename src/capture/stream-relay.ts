@@ -21,10 +21,14 @@ export function requestStreamUsage(
   const so = parsed.stream_options;
   const asked = so && typeof so === 'object' && (so as { include_usage?: unknown }).include_usage === true;
   if (asked) return { body: raw, stripUsage: false };
-  const body = Buffer.from(
-    JSON.stringify({ ...parsed, stream_options: { ...(so && typeof so === 'object' ? so : {}), include_usage: true } }),
-  );
-  return { body, stripUsage: true };
+  let text: string;
+  try {
+    text = JSON.stringify({ ...parsed, stream_options: { ...(so && typeof so === 'object' ? so : {}), include_usage: true } });
+  } catch {
+    // Too deep to re-serialise (RangeError): forward the body as sent, usage will be estimated.
+    return { body: raw, stripUsage: false };
+  }
+  return { body: Buffer.from(text), stripUsage: true };
 }
 
 /**
