@@ -356,10 +356,13 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
     sessionWidth,
   );
 
+  // `dim IN (…)` lets SQLite seek each dimension's hour range in the primary key; without it
+  // the fold would scan every hour row ever written, once per hour.
   const foldHours = db.prepare(
     `INSERT INTO cost_rollups (granularity, dim, bucket, k, ${TOTAL_COLUMNS.join(', ')})
      SELECT ${G_DAY}, dim, bucket - (bucket % ${DAY_MS}) AS day, k, ${TOTAL_COLUMNS.map((c) => `SUM(${c})`).join(', ')}
-     FROM cost_rollups WHERE granularity = ${G_HOUR} AND bucket >= ? AND bucket < ?
+     FROM cost_rollups WHERE granularity = ${G_HOUR} AND dim IN (${ROLLUP_DIMENSIONS.map((_, i) => i).join(', ')})
+       AND bucket >= ? AND bucket < ?
      GROUP BY dim, day, k
      ${rollupTail}`,
   );
@@ -492,11 +495,13 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
       const from = Math.floor(sinceMs / HOUR_MS) * HOUR_MS;
       const to = Math.ceil(untilMs / HOUR_MS) * HOUR_MS;
       const merged = new Map<string, SegmentRow>();
-      for (const row of sessionsStmt.iterate(from, to) as IterableIterator<SegmentRow>) {
+      for (const row of sessionsStmt.all(from, to) as SegmentRow[]) {
         const prev = merged.get(row.session_id);
-        merged.set(row.session_id, prev ? joinSegments(prev, row) : row);
+        if (prev) merged.set(row.session_id, joinSegments(prev, row));
+        else merged.set(row.session_id, row);
       }
-      return [...merged.values()].map(({ lead_streak: _lead, ...rest }) => rest);
+      // lead_streak is internal to joining; the extra field is harmless, so no copy of every row.
+      return [...merged.values()];
     },
   };
 }
