@@ -8,7 +8,7 @@ import { terminalSafe } from './format/terminal-text.js';
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('tollgate')
     .description('Tollgate: a security audit gateway for AI API traffic')
-    .option('--db <path>', 'the store: SQLite file (default ./data/tollgate.db) or TOLLGATE_DB')
+    .option('--db <path>', 'the store: a SQLite file (default ./data/tollgate.db) or a postgres:// URL; or TOLLGATE_DB')
     .option('--config <file>', 'config file (default ./tollgate.config.yaml when present)')
     .option('--json', 'machine output: one JSON object per line for listings, one document for reports')
     .showHelpAfterError()
