@@ -10,6 +10,7 @@ import { registerPrices } from './prices.js';
 import { registerKeys } from './keys.js';
 import { registerDoctor } from './doctor.js';
 import { registerErase } from './erase.js';
+import { registerExport } from './export.js';
 
 /** Every `tollgate` command, in the order `--help` lists them. */
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -22,5 +23,6 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerDoctor(program, ctx);
   registerKeys(program, ctx);
   registerErase(program, ctx);
+  registerExport(program, ctx);
   registerPrices(program, ctx);
 }
