@@ -14,7 +14,11 @@ import { createWebhookSink } from '../alerting/webhook-sink.js';
 import { createDetectionEngine, type DetectionEngine } from '../detection/detection-engine.js';
 import { createDetectors } from '../detection/default-detectors.js';
 import { CheckpointWriter } from '../integrity/checkpoint-writer.js';
-import { loadOrCreateSigningKey, type SigningKey } from '../integrity/signing-key.js';
+import { loadOrCreateSigningKey, readKeyring, type SigningKey } from '../integrity/signing-key.js';
+import { ensureAdminToken, type AdminToken } from '../access/admin-token.js';
+import { createAdminApi } from '../admin/admin-api.js';
+import { createAdminConsole, type AdminConsole } from '../admin/admin-console.js';
+import { createDashboard } from '../dashboard/dashboard.js';
 import { FileWitness, HttpWitness, type Witness } from '../integrity/witness.js';
 import { loadPriceCatalog, type PriceCatalog } from '../pricing/catalog.js';
 import { createPricer } from '../pricing/pricer.js';
@@ -72,6 +76,8 @@ export interface RunningTollgate extends TollgateGateway {
   signingKey: SigningKey;
   /** True when this run created the local fingerprint secret. */
   createdSecret: boolean;
+  /** The admin token guarding `/admin/*` and `/ui/` (`created`: print it once), its file, and the console behind both. */
+  admin: { token: AdminToken; path: string; console: AdminConsole };
 }
 
 export interface StartOptions {
@@ -259,6 +265,29 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
     store,
   );
 
+  // Admin API and dashboard: admin actions go through the pipeline into this instance's chain,
+  // which exists once the gateway is built (no request reaches a route before listen()).
+  const adminTokenPath = join(paths.dir, 'admin.token');
+  const adminToken = ensureAdminToken({ path: adminTokenPath, configured: config.admin_token });
+  let recordAdminEvent: (event: AuditEvent) => void = () => undefined;
+  const adminConsole = createAdminConsole({
+    token: adminToken.token,
+    store,
+    eventsDb: opened.kind === 'sqlite' ? db : null,
+    db,
+    rollups,
+    alerts,
+    checkpoints,
+    verifiers: () => {
+      const ring = readKeyring(paths.signingKey);
+      return ring.length > 0 ? ring : [signingKey.verifier()];
+    },
+    record: (event) => recordAdminEvent(event),
+    clock,
+    trustProxy: config.trust_proxy,
+  });
+  const adminLog = (msg: string, fields?: Record<string, unknown>): void => log.warn(fields ?? {}, msg);
+
   const policy = upstreamPolicy({
     timeouts: {
       connectMs: config.timeouts.connect_ms,
@@ -299,11 +328,12 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
       flushDelayMs: config.writer.flush_delay_ms,
       spool: new DiskSpool(join(paths.dir, `spool-${instanceId}.jsonl`), config.spool.max_bytes),
     },
-    routes: o.routes ?? [],
+    routes: [...(o.routes ?? []), createAdminApi(adminConsole, adminLog), createDashboard(adminConsole, adminLog)],
     log: (msg, fields) => log.warn(fields ?? {}, msg),
     onGap: (gap) => log.error({ gap }, 'audit gap: events could not be stored or spooled'),
     onWritten: (events) => checkpointWriter.recordWritten(events),
   });
+  recordAdminEvent = (event) => void tg.pipeline.recordEvent(event);
   // Replay what an earlier run spooled before taking traffic.
   await tg.writer.replaySpool();
   checkpointWriter.start();
@@ -324,6 +354,7 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
     checkpointWriter,
     signingKey,
     createdSecret: created,
+    admin: { token: adminToken, path: adminTokenPath, console: adminConsole },
     async close() {
       clearInterval(sweep);
       await tg.close();

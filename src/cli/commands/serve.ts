@@ -35,6 +35,12 @@ export function registerServe(program: Command, ctx: CliContext): void {
         process.once('SIGTERM', () => stop('SIGTERM'));
         // Readiness is announced only once a signal drains: a supervisor may stop us right after it.
         if (tg.createdSecret) println(ctx.stderr, `created a fingerprint secret in the data folder (mode 0600)`);
+        const admin = tg.admin.token;
+        if (admin.created) {
+          // Printed this once only (issue 7); afterwards it is read from the file.
+          println(ctx.stderr, `admin token created at ${tg.admin.path} (mode 0600): ${admin.token}`);
+        } else if (admin.fileTooOpen) println(ctx.stderr, `warning: ${tg.admin.path} is readable by others; chmod 600 it`);
+        println(ctx.stderr, `dashboard: ${tg.url}/ui/  (sign in with the admin token)`);
         println(ctx.stdout, `listening on ${tg.url}`);
         log.info({ upstream: new URL(config.upstream_url).origin, instance_id: tg.instanceId, db: config.db }, 'gateway ready');
       });

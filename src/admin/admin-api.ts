@@ -1,0 +1,224 @@
+/**
+ * The admin API under `/admin/*` (JSON), behind the admin token (`Authorization: Bearer …`) or a
+ * dashboard session (cookie, plus `X-CSRF-Token` on every state-changing request). Every admin
+ * action and every refused credential is recorded in the gateway's chain.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseSeverity } from '../alerting/alert.js';
+import type { AlertFilter } from '../alerting/alert-store.js';
+import { isTollgateError, TollgateError } from '../core/errors.js';
+import { createKey, keyStatus, type CreateKeyInput } from '../access/virtual-keys.js';
+import { COST_REPORT_BY, type CostReportBy } from '../reports/cost-report.js';
+import type { MountedRoute } from '../proxy/gateway.js';
+import { actorOf, authenticate, recordAdminAction, type AdminConsole, type AdminPrincipal } from './admin-console.js';
+import { readJsonObject, sameOrigin } from './admin-request.js';
+import { sendAdminError, sendJson } from './admin-response.js';
+import { costOverview } from './cost-overview.js';
+import { eventDetail } from './event-detail.js';
+import { listEvents, parseEventQuery } from './event-listing.js';
+import { parseCreateKeyInput } from './key-input.js';
+import { keyView } from './key-view.js';
+import { securitySummary } from './security-summary.js';
+import { parseSince } from './time-window.js';
+
+interface Call {
+  req: IncomingMessage;
+  res: ServerResponse;
+  principal: AdminPrincipal;
+  segments: string[];
+  params: URLSearchParams;
+}
+
+/** Window of a report: `since` (default 24 h) to now, plus a minute for the current bucket. */
+export function reportWindow(c: AdminConsole, params: URLSearchParams, defaultSince = '24h'): { sinceMs: number; untilMs: number; nowMs: number } {
+  const nowMs = c.clock.now();
+  const sinceMs = parseSince(params.get('since')?.trim() || defaultSince, nowMs, 'since');
+  return { sinceMs, untilMs: nowMs + 60_000, nowMs };
+}
+
+/** `by` of the cost report, default `feature`. */
+export function reportBy(params: URLSearchParams): CostReportBy {
+  const by = params.get('by')?.trim() || 'feature';
+  if (!(COST_REPORT_BY as readonly string[]).includes(by)) throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: 'by' });
+  return by as CostReportBy;
+}
+
+/** Mounts the admin API at `/admin`. */
+export function createAdminApi(c: AdminConsole, log?: (msg: string, fields?: Record<string, unknown>) => void): MountedRoute {
+  return {
+    prefix: '/admin',
+    async handle(req, res) {
+      const url = new URL(req.url ?? '/', 'http://admin.invalid');
+      const segments = url.pathname.split('/').filter(Boolean).slice(1).map(decodeURIComponent);
+      const principal = authenticate(c, req);
+      if (!principal) {
+        recordAdminAction(c, req, { action: 'admin:auth', principal: null, ok: false, errorCode: 'TG_ERR_ADMIN_UNAUTHORIZED' });
+        return sendAdminError(res, 'TG_ERR_ADMIN_UNAUTHORIZED');
+      }
+      const method = req.method ?? 'GET';
+      if (method !== 'GET' && method !== 'HEAD') {
+        // A browser session may only change state from this origin and with its CSRF token.
+        const csrf = req.headers['x-csrf-token'];
+        if (!sameOrigin(req) || (principal.via === 'session' && !c.sessions.checkCsrf(principal.session, typeof csrf === 'string' ? csrf : null))) {
+          recordAdminAction(c, req, { action: `admin:${segments.join('.') || 'root'}`, principal, ok: false, errorCode: 'TG_ERR_ADMIN_CSRF' });
+          return sendAdminError(res, 'TG_ERR_ADMIN_CSRF');
+        }
+      }
+      try {
+        await route({ req, res, principal, segments, params: url.searchParams }, method);
+      } catch (err) {
+        if (isTollgateError(err)) return sendAdminError(res, err.code);
+        log?.('admin request failed', { err: err instanceof Error ? err.name : 'unknown' });
+        if (!res.headersSent) sendAdminError(res, 'TG_ERR_ADMIN_INTERNAL');
+      }
+    },
+  };
+
+  async function route(call: Call, method: string): Promise<void> {
+    const [head, id, verb] = call.segments;
+    const get = method === 'GET' || method === 'HEAD';
+    if (head === 'whoami' && get) return whoami(call);
+    if (head === 'events' && get && id === undefined) return events(call);
+    if (head === 'events' && get && id !== undefined && verb === undefined) return event(call, id);
+    if (head === 'alerts' && get && id === undefined) return alerts(call);
+    if (head === 'alerts' && get && id !== undefined && verb === undefined) return alert(call, id);
+    if (head === 'alerts' && method === 'POST' && id !== undefined && verb === 'ack') return ack(call, id);
+    if (head === 'reports' && get && id === 'cost') return cost(call);
+    if (head === 'reports' && get && id === 'security') return security(call);
+    if (head === 'keys' && get && id === undefined) return keys(call);
+    if (head === 'keys' && method === 'POST' && id === undefined) return createKeyRoute(call);
+    if (head === 'keys' && (method === 'POST' || method === 'DELETE') && id !== undefined && (verb === 'revoke' || (method === 'DELETE' && verb === undefined))) return revoke(call, id);
+    if (head === 'integrity' && get) return sendJson(call.res, 200, await c.integrity.status());
+    if (head === 'verify' && method === 'POST') return verify(call);
+    throw new TollgateError('TG_ERR_ROUTE_NOT_FOUND');
+  }
+
+  function whoami(call: Call): void {
+    const p = call.principal;
+    sendJson(call.res, 200, {
+      auth: p.via,
+      actor: actorOf(p),
+      ...(p.via === 'session' ? { session_expires: new Date(p.session.expiresMs).toISOString(), csrf_token: p.session.csrf } : {}),
+    });
+  }
+
+  async function events(call: Call): Promise<void> {
+    const page = await listEvents(c.store, parseEventQuery(call.params), c.clock.now());
+    sendJson(call.res, 200, page);
+  }
+
+  async function event(call: Call, id: string): Promise<void> {
+    const proof = call.params.get('proof');
+    const detail = await eventDetail(c, id, { proof: proof === '1' || proof === 'true' });
+    if (!detail) throw new TollgateError('TG_ERR_ADMIN_NOT_FOUND', { what: 'event' });
+    sendJson(call.res, 200, detail);
+  }
+
+  async function alerts(call: Call): Promise<void> {
+    const f: AlertFilter = { limit: 100 };
+    const p = call.params;
+    if (p.get('since')) f.sinceMs = parseSince(p.get('since')!.trim(), c.clock.now(), 'since');
+    const status = p.get('status');
+    if (status) {
+      if (status !== 'open' && status !== 'acknowledged') throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: 'status' });
+      f.status = status;
+    }
+    const severity = p.get('severity');
+    if (severity) {
+      const s = parseSeverity(severity);
+      if (!s) throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: 'severity' });
+      f.minSeverity = s;
+    }
+    if (p.get('rule')) f.ruleId = p.get('rule')!;
+    const limit = p.get('limit');
+    if (limit) {
+      const n = Number(limit);
+      if (!Number.isInteger(n) || n < 1 || n > 1000) throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: 'limit' });
+      f.limit = n;
+    }
+    sendJson(call.res, 200, { alerts: await c.alerts.list(f) });
+  }
+
+  async function alert(call: Call, id: string): Promise<void> {
+    const a = await c.alerts.get(id);
+    if (!a) throw new TollgateError('TG_ERR_ADMIN_NOT_FOUND', { what: 'alert' });
+    sendJson(call.res, 200, a);
+  }
+
+  async function ack(call: Call, id: string): Promise<void> {
+    const done = await acknowledgeAlert(c, call.req, call.principal, id);
+    if (!done) throw new TollgateError('TG_ERR_ADMIN_NOT_FOUND', { what: 'alert' });
+    sendJson(call.res, 200, done);
+  }
+
+  async function cost(call: Call): Promise<void> {
+    const w = reportWindow(c, call.params);
+    sendJson(call.res, 200, await costOverview(c, { by: reportBy(call.params), ...w }));
+  }
+
+  async function security(call: Call): Promise<void> {
+    const w = reportWindow(c, call.params);
+    sendJson(call.res, 200, await securitySummary(c, w.sinceMs, w.untilMs));
+  }
+
+  async function keys(call: Call): Promise<void> {
+    const now = c.clock.now();
+    sendJson(call.res, 200, { keys: (await c.keys.list()).map((k) => ({ ...keyView(k), status: keyStatus(k, now) })) });
+  }
+
+  async function createKeyRoute(call: Call): Promise<void> {
+    const created = await createAdminKey(c, call.req, call.principal, await readJsonObject(call.req));
+    // The key is in this response only: Tollgate keeps its hash.
+    sendJson(call.res, 201, { key: created.key, ...keyView(created.record), status: 'active' });
+  }
+
+  async function revoke(call: Call, id: string): Promise<void> {
+    if (!(await revokeAdminKey(c, call.req, call.principal, id))) throw new TollgateError('TG_ERR_ADMIN_NOT_FOUND', { what: 'key' });
+    sendJson(call.res, 200, { revoked: id });
+  }
+
+  async function verify(call: Call): Promise<void> {
+    sendJson(call.res, 200, await runVerify(c, call.req, call.principal));
+  }
+}
+
+/** Acknowledges an alert as an audited action (API and dashboard). */
+export async function acknowledgeAlert(c: AdminConsole, req: IncomingMessage, principal: AdminPrincipal, id: string) {
+  const done = await c.alerts.acknowledge(id, actorOf(principal), c.clock.now());
+  recordAdminAction(c, req, { action: 'admin:alerts.ack', principal, subject: id, ok: done !== null, errorCode: done ? null : 'TG_ERR_ADMIN_NOT_FOUND' });
+  return done;
+}
+
+/** Creates a gateway key as an audited action; the plaintext key is returned once. */
+export async function createAdminKey(c: AdminConsole, req: IncomingMessage, principal: AdminPrincipal, body: Record<string, unknown>) {
+  let input: CreateKeyInput;
+  try {
+    input = parseCreateKeyInput(body);
+  } catch (err) {
+    recordAdminAction(c, req, { action: 'admin:keys.create', principal, ok: false, errorCode: isTollgateError(err) ? err.code : null });
+    throw err;
+  }
+  const created = await createKey(c.keys, c.clock, input);
+  recordAdminAction(c, req, { action: 'admin:keys.create', principal, subject: created.record.id, ok: true });
+  return created;
+}
+
+/** Revokes a key as an audited action; false when no key has this id. */
+export async function revokeAdminKey(c: AdminConsole, req: IncomingMessage, principal: AdminPrincipal, id: string): Promise<boolean> {
+  const done = await c.keys.revoke(id, c.clock.now());
+  recordAdminAction(c, req, { action: 'admin:keys.revoke', principal, subject: id, ok: done, errorCode: done ? null : 'TG_ERR_ADMIN_NOT_FOUND' });
+  return done;
+}
+
+/** Runs verification as an audited action; the event records whether the trail verified. */
+export async function runVerify(c: AdminConsole, req: IncomingMessage, principal: AdminPrincipal) {
+  const result = await c.integrity.verify(actorOf(principal));
+  recordAdminAction(c, req, {
+    action: 'admin:verify',
+    principal,
+    subject: result.report.first_damage?.chain_id ?? null,
+    ok: result.report.ok,
+    errorCode: result.report.ok ? null : 'TG_ERR_INTEGRITY_BROKEN',
+  });
+  return result;
+}

@@ -1,0 +1,99 @@
+/**
+ * Everything the admin API and the dashboard read and act on, wired once by `startTollgate`.
+ * Both entry points share one session map, so a dashboard login also opens `/admin/*`.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { AlertStore } from '../alerting/alert-store.js';
+import type { AuditEvent } from '../core/audit-event.js';
+import type { Clock } from '../core/clock.js';
+import { adminActionEvent } from '../app/admin-event.js';
+import type { CheckpointStore } from '../integrity/checkpoint-store.js';
+import type { NoteVerifier } from '../integrity/signed-note.js';
+import type { EventStore } from '../store/event-store.js';
+import type { SqliteDatabase } from '../store/sqlite/open-sqlite.js';
+import type { SqliteRollups } from '../store/sqlite/sqlite-rollups.js';
+import { SqliteKeyStore } from '../store/sqlite/sqlite-keys.js';
+import type { KeyStore } from '../access/key-store.js';
+import { verifyAdminToken } from '../access/admin-token.js';
+import { AdminSessions, SESSION_COOKIE, type AdminSession } from './admin-sessions.js';
+import { bearerToken, cookieValue, requestIp } from './admin-request.js';
+import { IntegrityMonitor } from './integrity-monitor.js';
+
+export interface AdminDeps {
+  /** The admin token (configured or generated; see access/admin-token.ts). */
+  token: string;
+  store: EventStore;
+  /** The events' SQLite database when the store is SQLite (security figures by SQL); null for PostgreSQL. */
+  eventsDb: SqliteDatabase | null;
+  /** The local SQLite database holding the gateway-issued keys. */
+  db: SqliteDatabase;
+  rollups: SqliteRollups;
+  alerts: AlertStore;
+  checkpoints: CheckpointStore;
+  /** Keys whose checkpoint signatures verify (this instance's and the keyring). */
+  verifiers: () => NoteVerifier[];
+  /** Appends an event to the running gateway's chain (`tg.pipeline.recordEvent`). */
+  record: (event: AuditEvent) => void;
+  clock: Clock;
+  trustProxy: boolean;
+}
+
+export interface AdminConsole extends AdminDeps {
+  sessions: AdminSessions;
+  integrity: IntegrityMonitor;
+  keys: KeyStore;
+}
+
+/** Who is making an admin request. */
+export type AdminPrincipal = { via: 'token' } | { via: 'session'; session: AdminSession };
+
+/** Builds the shared state of the admin API and dashboard. */
+export function createAdminConsole(deps: AdminDeps, options: { sessionIdleMs?: number } = {}): AdminConsole {
+  return {
+    ...deps,
+    sessions: new AdminSessions({ clock: deps.clock, ...(options.sessionIdleMs !== undefined ? { idleMs: options.sessionIdleMs } : {}) }),
+    integrity: new IntegrityMonitor({ store: deps.store, checkpoints: deps.checkpoints, verifiers: deps.verifiers, clock: deps.clock }),
+    keys: new SqliteKeyStore(deps.db),
+  };
+}
+
+/**
+ * The principal of a request: a valid bearer token (checked in constant time) or a live session
+ * cookie. A presented but wrong bearer token is refused even when a session cookie is valid.
+ */
+export function authenticate(c: AdminConsole, req: IncomingMessage): AdminPrincipal | null {
+  const presented = bearerToken(req);
+  if (presented !== null) return verifyAdminToken(c.token, presented) ? { via: 'token' } : null;
+  const session = c.sessions.touch(cookieValue(req, SESSION_COOKIE));
+  return session ? { via: 'session', session } : null;
+}
+
+/** What the audit trail calls the actor of a principal (never a token or session id). */
+export function actorOf(p: AdminPrincipal | null): string {
+  if (p === null) return 'anonymous';
+  return p.via === 'token' ? 'admin-api' : 'dashboard';
+}
+
+/** Records an admin action in the gateway's chain (issue 7: same tamper-evident trail). */
+export function recordAdminAction(
+  c: AdminConsole,
+  req: IncomingMessage,
+  a: { action: string; principal: AdminPrincipal | null; subject?: string | null; ok: boolean; errorCode?: string | null },
+): AuditEvent {
+  const event = adminActionEvent(
+    {
+      action: a.action,
+      actor: actorOf(a.principal),
+      subject: a.subject ?? null,
+      ok: a.ok,
+      errorCode: a.errorCode ?? null,
+      ip: requestIp(req, c.trustProxy),
+    },
+    c.clock,
+  );
+  const ua = req.headers['user-agent'];
+  // The user agent helps explain a burst of failed logins; capped so a header cannot bloat the trail.
+  event.user_agent = typeof ua === 'string' ? ua.slice(0, 256) : null;
+  c.record(event);
+  return event;
+}

@@ -1,0 +1,90 @@
+/**
+ * The cost view: the cost report of a window (rollups only), spend and tokens over time, the
+ * budget burn of keys with budgets, and the sessions whose context keeps growing.
+ */
+import { costReport, type CostReport, type CostReportBy, type CostReportRow } from '../reports/cost-report.js';
+import { budgetPeriodBounds } from '../access/budget-guard.js';
+import { keyStatus } from '../access/virtual-keys.js';
+import type { KeyStore } from '../access/key-store.js';
+import type { SqliteRollups } from '../store/sqlite/sqlite-rollups.js';
+import { bucketSize, bucketStarts } from './security-summary.js';
+
+export interface CostPoint {
+  start_ms: number;
+  cost_micro_usd: number;
+  input_tokens: number;
+  output_tokens: number;
+  requests: number;
+}
+
+export interface BudgetBurn {
+  key_id: string;
+  name: string;
+  prefix: string;
+  status: 'active' | 'revoked' | 'expired';
+  period: 'day' | 'month';
+  period_start: string;
+  budget_micro_usd: number;
+  spent_micro_usd: number;
+  /** spent / budget, 0..(over 1 when overspent by in-flight requests). */
+  burn: number;
+}
+
+export interface CostOverview {
+  report: CostReport;
+  bucket_ms: number;
+  over_time: CostPoint[];
+  budgets: BudgetBurn[];
+  /** Sessions by input growth, leaking ones first (see LEAK_RULE). */
+  growing_sessions: CostReportRow[];
+}
+
+/** Builds the cost view; every figure comes from the rollups (none from raw events). */
+export async function costOverview(
+  d: { rollups: SqliteRollups; keys: KeyStore },
+  o: { by: CostReportBy; sinceMs: number; untilMs: number; nowMs: number },
+): Promise<CostOverview> {
+  const report = costReport(d.rollups, { by: o.by, sinceMs: o.sinceMs, untilMs: o.untilMs });
+  const size = bucketSize(o.sinceMs, o.untilMs);
+  const over_time = bucketStarts(o.sinceMs, o.untilMs, size).map((s) => {
+    const g = d.rollups.groups('all', s, s + size)[0];
+    return {
+      start_ms: s,
+      cost_micro_usd: g?.cost_micro_usd ?? 0,
+      input_tokens: g?.input_tokens ?? 0,
+      output_tokens: g?.output_tokens ?? 0,
+      requests: g?.requests ?? 0,
+    };
+  });
+  const budgets: BudgetBurn[] = [];
+  const keys = (await d.keys.list()).filter((k) => k.budgetMicroUsd !== null && k.budgetPeriod !== null);
+  const spentByPeriod = new Map<string, Map<string, number>>();
+  for (const k of keys) {
+    const period = k.budgetPeriod!;
+    const bounds = budgetPeriodBounds(period, o.nowMs);
+    let spent = spentByPeriod.get(period);
+    if (!spent) {
+      spent = new Map(d.rollups.groups('key', bounds.start, bounds.end).map((g) => [g.key, g.cost_micro_usd]));
+      spentByPeriod.set(period, spent);
+    }
+    const used = spent.get(k.id) ?? 0;
+    budgets.push({
+      key_id: k.id,
+      name: k.name,
+      prefix: k.displayPrefix,
+      status: keyStatus(k, o.nowMs),
+      period,
+      period_start: new Date(bounds.start).toISOString(),
+      budget_micro_usd: k.budgetMicroUsd!,
+      spent_micro_usd: used,
+      burn: used / k.budgetMicroUsd!,
+    });
+  }
+  budgets.sort((a, b) => b.burn - a.burn);
+  const sessions = o.by === 'session' ? report : costReport(d.rollups, { by: 'session', sinceMs: o.sinceMs, untilMs: o.untilMs });
+  const growing_sessions = sessions.rows
+    .filter((r) => r.key !== null && r.growth !== undefined && r.growth.increases > 0)
+    .sort((a, b) => Number(b.growth!.leaking) - Number(a.growth!.leaking) || (b.growth!.growth_ratio ?? 0) - (a.growth!.growth_ratio ?? 0))
+    .slice(0, 10);
+  return { report, bucket_ms: size, over_time, budgets, growing_sessions };
+}

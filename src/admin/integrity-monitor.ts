@@ -1,0 +1,92 @@
+/**
+ * The integrity view's data: every chain with its head and newest checkpoint, and the result of
+ * the last verification run from the admin API or dashboard (kept in memory; `tollgate verify`
+ * remains the authoritative offline check).
+ */
+import type { Clock } from '../core/clock.js';
+import type { CheckpointStore } from '../integrity/checkpoint-store.js';
+import { openCheckpoint } from '../integrity/checkpoint.js';
+import type { NoteVerifier } from '../integrity/signed-note.js';
+import { verifyChains, type VerifyReport } from '../integrity/verify.js';
+import type { EventStore } from '../store/event-store.js';
+
+export interface ChainStatus {
+  chain_id: string;
+  events: number;
+  head_seq: number;
+  head_hash: string;
+  last_checkpoint: {
+    tree_size: number;
+    created: string;
+    /** The note's signature verifies with a trusted key. */
+    signature_ok: boolean;
+    /** Events written after the checkpoint (not yet covered by a signature). */
+    events_after: number;
+  } | null;
+}
+
+export interface LastVerify {
+  started: string;
+  finished: string;
+  actor: string;
+  report: VerifyReport;
+}
+
+export interface IntegrityStatus {
+  chains: ChainStatus[];
+  last_verify: LastVerify | null;
+  verify_running: boolean;
+}
+
+/** Chains, checkpoints and the last verification result. */
+export class IntegrityMonitor {
+  private last: LastVerify | null = null;
+  private running: Promise<LastVerify> | null = null;
+
+  constructor(private readonly deps: { store: EventStore; checkpoints: CheckpointStore; verifiers: () => NoteVerifier[]; clock: Clock }) {}
+
+  async status(): Promise<IntegrityStatus> {
+    const heads = await this.deps.store.chains();
+    const keys = this.deps.verifiers();
+    const chains: ChainStatus[] = [];
+    for (const h of heads) {
+      const cp = await this.deps.checkpoints.latest(h.chain_id);
+      chains.push({
+        chain_id: h.chain_id,
+        events: h.count,
+        head_seq: h.seq,
+        head_hash: h.hash,
+        last_checkpoint: cp
+          ? {
+              tree_size: cp.tree_size,
+              created: new Date(cp.created_ms).toISOString(),
+              signature_ok: openCheckpoint(cp.note, keys).ok,
+              events_after: Math.max(0, h.seq - cp.tree_size),
+            }
+          : null,
+      });
+    }
+    return { chains, last_verify: this.last, verify_running: this.running !== null };
+  }
+
+  lastVerify(): LastVerify | null {
+    return this.last;
+  }
+
+  /** Runs a full verification; a run already in progress is joined rather than started twice. */
+  async verify(actor: string): Promise<LastVerify> {
+    if (this.running) return this.running;
+    const run = async (): Promise<LastVerify> => {
+      const started = new Date(this.deps.clock.now()).toISOString();
+      const report = await verifyChains(this.deps.store, this.deps.checkpoints, this.deps.verifiers());
+      return { started, finished: new Date(this.deps.clock.now()).toISOString(), actor, report };
+    };
+    this.running = run();
+    try {
+      this.last = await this.running;
+      return this.last;
+    } finally {
+      this.running = null;
+    }
+  }
+}

@@ -1,0 +1,53 @@
+import { TollgateError } from '../core/errors.js';
+import type { CreateKeyInput } from '../access/virtual-keys.js';
+
+function bad(parameter: string): TollgateError {
+  return new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter });
+}
+
+function optionalText(v: unknown, parameter: string): string | null {
+  if (v === undefined || v === null || v === '') return null;
+  if (typeof v !== 'string' || v.length > 200) throw bad(parameter);
+  return v.trim();
+}
+
+function optionalPositiveInt(v: unknown, parameter: string): number | null {
+  if (v === undefined || v === null || v === '') return null;
+  const n = typeof v === 'string' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0) throw bad(parameter);
+  return n;
+}
+
+/**
+ * `POST /admin/keys` body (the same choices as `tollgate keys create`): `name`, and optionally
+ * `user`, `team`, `models` (array or comma list), `rpm`, `tpm`, `budget_usd` with `period`
+ * (`day`|`month`, default month), `expires` (ISO-8601).
+ */
+export function parseCreateKeyInput(body: Record<string, unknown>): CreateKeyInput {
+  const name = optionalText(body.name, 'name');
+  if (!name) throw bad('name');
+  const input: CreateKeyInput = { name, user: optionalText(body.user, 'user'), team: optionalText(body.team, 'team') };
+  const models = body.models;
+  if (models !== undefined && models !== null && models !== '' && models !== '*') {
+    const list = Array.isArray(models) ? models : typeof models === 'string' ? models.split(',') : null;
+    if (!list || list.some((m) => typeof m !== 'string')) throw bad('models');
+    input.allowedModels = (list as string[]).map((m) => m.trim()).filter(Boolean);
+  }
+  input.rpm = optionalPositiveInt(body.rpm, 'rpm');
+  input.tpm = optionalPositiveInt(body.tpm, 'tpm');
+  if (body.budget_usd !== undefined && body.budget_usd !== null && body.budget_usd !== '') {
+    const usd = Number(body.budget_usd);
+    if (!Number.isFinite(usd) || usd <= 0) throw bad('budget_usd');
+    input.budgetMicroUsd = Math.round(usd * 1_000_000);
+    const period = body.period ?? 'month';
+    if (period !== 'day' && period !== 'month') throw bad('period');
+    input.budgetPeriod = period;
+  }
+  const expires = optionalText(body.expires, 'expires');
+  if (expires) {
+    const t = Date.parse(expires);
+    if (Number.isNaN(t)) throw bad('expires');
+    input.expiresAt = t;
+  }
+  return input;
+}

@@ -1,0 +1,85 @@
+/**
+ * A real Tollgate (startTollgate) in front of the mock provider, filled with the demo's traffic:
+ * ordinary use plus incidents (leaked secrets, credential stuffing, provider errors, a leaking
+ * session). Shared by the admin API tests, the browser tests and the screenshots.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { createLogger } from '../../src/app/logger.js';
+import { startTollgate, type RunningTollgate } from '../../src/app/start-tollgate.js';
+import { loadConfig } from '../../src/config/config.js';
+import { DEMO_GOOD_KEY, demoTraffic, type DemoRequest } from '../../src/demo/demo-traffic.js';
+import { MockProvider } from '../../src/mock-provider/mock-provider.js';
+
+export interface SeededGateway {
+  tg: RunningTollgate;
+  mock: MockProvider;
+  dir: string;
+  /** The admin token the gateway generated into its data folder. */
+  token: string;
+  /** How many demo requests were sent. */
+  sent: number;
+  close(): Promise<void>;
+}
+
+async function send(base: string, req: DemoRequest): Promise<void> {
+  const controller = new AbortController();
+  const timer = req.abortAfterMs === undefined ? null : setTimeout(() => controller.abort(), req.abortAfterMs);
+  try {
+    const res = await request(`${base}/v1${req.path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${req.key}`, ...req.headers },
+      body: JSON.stringify(req.body),
+      signal: controller.signal,
+    });
+    await res.body.arrayBuffer();
+  } catch {
+    // aborted and cut streams are part of the traffic; the gateway records them
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
+/** Starts the gateway, sends the demo traffic (4 clients), and waits until it is all stored, alerted and checkpointed. */
+export async function startSeededGateway(): Promise<SeededGateway> {
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-dashboard-'));
+  const mock = new MockProvider({ validKeys: [DEMO_GOOD_KEY], chunks: 4, chunkDelayMs: 5, record: false });
+  const upstream = await mock.listen();
+  const config = loadConfig({
+    file: null,
+    env: {},
+    overrides: {
+      db: join(dir, 'tollgate.db'),
+      port: 0,
+      upstream_url: upstream,
+      provider: 'openai',
+      instance_id: 'dashboard-test',
+      'retry.base_delay_ms': 5,
+      'retry.max_retry_after_ms': 50,
+    },
+  });
+  const tg = await startTollgate({ config, log: createLogger('silent') });
+  const traffic = demoTraffic();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < traffic.length) await send(tg.url, traffic[next++]!);
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  await tg.writer.drain();
+  await tg.checkpointWriter.checkpointNow();
+  await tg.dispatcher.drain();
+  return {
+    tg,
+    mock,
+    dir,
+    token: tg.admin.token.token,
+    sent: traffic.length,
+    async close() {
+      await tg.close();
+      await mock.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
