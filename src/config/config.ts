@@ -61,6 +61,10 @@ export interface TollgateConfig {
     witness_file: string | null;
     witness_url: string | null;
   };
+  /** Copies of every event for log shippers: rotating JSONL files in `dir` (off while `dir` is null). */
+  sinks: { jsonl: { dir: string | null; max_bytes: number; max_files: number; rotate_ms: number } };
+  /** `GET /metrics`: distinct model labels kept (the rest are `other`); per-user series only when `user_label` is on. */
+  metrics: { max_models: number; user_label: boolean };
 }
 
 export const DEFAULT_CONFIG: TollgateConfig = {
@@ -89,6 +93,8 @@ export const DEFAULT_CONFIG: TollgateConfig = {
   detection: {},
   alerts: { webhook_url: null, webhook_secret: null, slack_url: null },
   checkpoints: { every_events: 1000, every_ms: 60_000, witness_file: null, witness_url: null },
+  sinks: { jsonl: { dir: null, max_bytes: 100 * 1024 * 1024, max_files: 10, rotate_ms: 86_400_000 } },
+  metrics: { max_models: 20, user_label: false },
 };
 
 /** Environment variables read (by the CLI) and the config key each sets. */
@@ -115,6 +121,7 @@ export const ENV_VARS: Record<string, string> = {
   TOLLGATE_ALERT_WEBHOOK_URL: 'alerts.webhook_url',
   TOLLGATE_ALERT_WEBHOOK_SECRET: 'alerts.webhook_secret',
   TOLLGATE_ALERT_SLACK_URL: 'alerts.slack_url',
+  TOLLGATE_JSONL_DIR: 'sinks.jsonl.dir',
 };
 
 const CONTENT_MODES: readonly ContentMode[] = ['none', 'redacted', 'full', 'encrypted'];
@@ -184,6 +191,14 @@ function validate(c: Record<string, unknown>): TollgateConfig {
     cfg.checkpoints[k] = n;
   }
   if (cfg.alerts.webhook_url && !cfg.alerts.webhook_secret) bad('alerts.webhook_secret');
+  for (const k of ['max_bytes', 'max_files', 'rotate_ms'] as const) {
+    const n = Number(cfg.sinks.jsonl[k]);
+    if (!Number.isFinite(n) || n <= 0) bad(`sinks.jsonl.${k}`);
+    cfg.sinks.jsonl[k] = n;
+  }
+  cfg.metrics.max_models = Number(cfg.metrics.max_models);
+  if (!Number.isInteger(cfg.metrics.max_models) || cfg.metrics.max_models < 1) bad('metrics.max_models');
+  cfg.metrics.user_label = cfg.metrics.user_label === true || String(cfg.metrics.user_label) === 'true';
   return cfg;
 }
 
