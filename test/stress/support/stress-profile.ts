@@ -18,7 +18,7 @@ export interface StressProfile {
 
 export function stressProfile(): StressProfile {
   if (process.env.TOLLGATE_STRESS_PROFILE === 'ci') {
-    return { name: 'ci', kills: 10, spoolKills: 3, propertyRuns: 60, memoryRounds: 4, soakMs: 75_000 };
+    return { name: 'ci', kills: 10, spoolKills: 3, propertyRuns: 60, memoryRounds: 4, soakMs: 150_000 };
   }
-  return { name: 'full', kills: 50, spoolKills: 10, propertyRuns: 400, memoryRounds: 8, soakMs: 120_000 };
+  return { name: 'full', kills: 50, spoolKills: 10, propertyRuns: 400, memoryRounds: 8, soakMs: 300_000 };
 }
