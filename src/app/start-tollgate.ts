@@ -37,6 +37,9 @@ import { loadProviderKeys } from '../access/provider-keys.js';
 import { RateLimiter } from '../access/rate-limiter.js';
 import { newEventId } from '../core/ids.js';
 import { ManagedPolicy } from '../proxy/managed-policy.js';
+import { BudgetPolicy } from '../proxy/budget-policy.js';
+import { BudgetTracker, periodStart } from '../pricing/budgets.js';
+import type { DetectionConfig } from '../detection/default-detectors.js';
 import { SqliteKeyStore } from '../store/sqlite/sqlite-keys.js';
 import { createContentCipher } from '../privacy/content-cipher.js';
 import { loadMasterKey } from '../privacy/master-key.js';
@@ -55,6 +58,10 @@ import { RedisBudgetState } from '../state/redis-budget-state.js';
 import { createSqliteRollups, type SqliteRollups } from '../store/sqlite/sqlite-rollups.js';
 import { upstreamPolicy } from '../upstream/upstream-policy.js';
 import { DiskSpool } from '../writer/disk-spool.js';
+import type { WriterStats } from '../writer/event-writer.js';
+import { createPrometheusMetrics, type TollgateMetrics } from '../observability/prometheus.js';
+import { createOtelExport, type OtelConfig } from '../observability/otel.js';
+import { createJsonlFileSink } from '../export/jsonl-file-sink.js';
 import { createGateway, type TollgateGateway } from './create-gateway.js';
 import { loadOrCreateInstanceId } from './instance-id.js';
 import type { Logger } from './logger.js';
@@ -76,6 +83,8 @@ export interface RunningTollgate extends TollgateGateway {
   signingKey: SigningKey;
   /** True when this run created the local fingerprint secret. */
   createdSecret: boolean;
+  /** Prometheus metrics served at `/metrics` (call `metrics.alertRaised` for alerts raised elsewhere). */
+  metrics: TollgateMetrics;
   /** The admin token guarding `/admin/*` and `/ui/` (`created`: print it once), its file, and the console behind both. */
   admin: { token: AdminToken; path: string; console: AdminConsole };
 }
@@ -90,6 +99,8 @@ export interface StartOptions {
   alertSinks?: AlertSink[];
   listeners?: Array<(event: AuditEvent) => void>;
   routes?: MountedRoute[];
+  /** OTLP export of traces and metrics (off unless given; the CLI builds it from OTEL_EXPORTER_OTLP_ENDPOINT). */
+  otel?: OtelConfig;
 }
 
 /** Paths of the local secrets and files, all in the data folder. */
@@ -177,6 +188,33 @@ function lockoutAlert(subject: string, untilMs: number, lockout: TollgateConfig[
   };
 }
 
+/** The config's budgets feed the `cost.budget` detector (80 % / 100 % and burn-rate alerts). */
+function detectionWithBudgets(config: TollgateConfig): DetectionConfig {
+  const rule = config.detection['cost.budget'];
+  if (config.budgets.length === 0 || rule === false) return config.detection;
+  const budgets = config.budgets.map((b) => ({ scope: b.scope, subject: b.subject, period: b.period, limit_usd: b.limit_usd }));
+  return { ...config.detection, 'cost.budget': { ...rule, budgets: [...(rule?.budgets ?? []), ...budgets] } };
+}
+
+/**
+ * Enforced config budgets: spend is tracked in process and seeded from the stored events of the
+ * current period (SQLite), so a restart does not reset a budget.
+ */
+function withBudgets(policy: RequestPolicy, config: TollgateConfig, clock: Clock, db: SqliteDatabase | null): RequestPolicy {
+  if (config.budgets.length === 0) return policy;
+  const tracker = new BudgetTracker(config.budgets, clock);
+  if (db) {
+    const column = { key: 'COALESCE(virtual_key_id, api_key_id)', user: 'user_id', feature: 'feature_name', team: 'team' } as const;
+    for (const b of config.budgets) {
+      const row = db
+        .prepare(`SELECT COALESCE(SUM(cost_micro_usd), 0) AS s FROM events WHERE ${column[b.scope]} = ? AND ts_ms >= ?`)
+        .get(b.subject, periodStart(b.period, clock.now())) as { s: number };
+      tracker.seed(b, row.s);
+    }
+  }
+  return new BudgetPolicy(policy, tracker);
+}
+
 /** Encrypted mode needs the master key and the per-person data keys (kept in the same database). */
 function redactorDeps(config: TollgateConfig, db: SqliteDatabase, clock: Clock): RedactorDeps {
   const c = config.content;
@@ -223,6 +261,28 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
   const instanceId = config.instance_id ?? loadOrCreateInstanceId(paths.instanceId);
   const catalog = loadPriceCatalog({ overridePath: config.prices.override_path });
 
+  // Observability: Prometheus always (its writer stats are read at scrape time, once the gateway
+  // exists), OTLP when configured, a rotating JSONL copy for log shippers when configured.
+  const statsOf: { writer?: () => WriterStats } = {};
+  const metrics = createPrometheusMetrics({
+    writerStats: () => statsOf.writer?.() ?? { enqueued: 0, written: 0, spooled: 0, replayed: 0, dropped: 0, queueDepth: 0, storeErrors: 0, storeAvailable: true },
+    maxModels: config.metrics.max_models,
+    userLabel: config.metrics.user_label,
+  });
+  const otel = o.otel
+    ? createOtelExport({ upstreamUrl: config.upstream_url, instanceId, ...o.otel, onError: (err) => log.warn({ err }, 'OTLP export failed') })
+    : null;
+  const jsonlSink = config.sinks.jsonl.dir
+    ? createJsonlFileSink({
+        dir: config.sinks.jsonl.dir,
+        maxBytes: config.sinks.jsonl.max_bytes,
+        maxFiles: config.sinks.jsonl.max_files,
+        rotateMs: config.sinks.jsonl.rotate_ms,
+        clock,
+        onError: (reason, count) => log.error({ reason, count }, 'JSONL sink could not write events'),
+      })
+    : null;
+
   // Alerts: stored first, then sent to every sink off the request path.
   const alerts = createSqliteAlertStore(db);
   const sinks: AlertSink[] = [createLogSink({ write: (line) => log.warn({ alert: true }, line) }), ...(o.alertSinks ?? [])];
@@ -237,9 +297,12 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
     onError: () => log.warn('alert could not be stored'),
   });
   const detection = createDetectionEngine({
-    detectors: createDetectors(config.detection),
+    detectors: createDetectors(detectionWithBudgets(config)),
     clock,
-    onAlert: alertWrites.onAlert,
+    onAlert: (alert, change) => {
+      if (change === 'new') metrics.alertRaised(alert.rule_id, alert.severity);
+      alertWrites.onAlert(alert, change);
+    },
     onError: (_err, where) => log.warn({ where }, 'detector error'),
   });
   const sweep = setInterval(() => detection.sweep(), 60_000);
@@ -302,6 +365,11 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
       maxRetryAfterMs: config.retry.max_retry_after_ms,
     },
   });
+  // Alerts raised by the request policy (lockouts) are counted like the detectors' ones.
+  const raisePolicyAlert = (a: Alert): void => {
+    metrics.alertRaised(a.rule_id, a.severity);
+    void createAlertHandler({ store: alerts, dispatcher })(a, 'new');
+  };
   const tg = await createGateway({
     config: {
       instanceId,
@@ -319,8 +387,13 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
     pricer: createPricer(catalog),
     estimateUsage,
     detectors: [detection],
-    listeners: o.listeners ?? [],
-    policy: o.policy ?? requestPolicy(config, { db, secret, catalog, clock, raiseAlert: (a) => void createAlertHandler({ store: alerts, dispatcher })(a, 'new'), loadSpent, shared }),
+    listeners: [metrics.listener, ...(otel ? [otel.listener] : []), ...(jsonlSink ? [jsonlSink.listener] : []), ...(o.listeners ?? [])],
+    policy: withBudgets(
+      o.policy ?? requestPolicy(config, { db, secret, catalog, clock, raiseAlert: raisePolicyAlert, loadSpent, shared }),
+      config,
+      clock,
+      opened.kind === 'sqlite' ? db : null,
+    ),
     clock,
     writer: {
       maxQueue: config.writer.max_queue,
@@ -328,13 +401,14 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
       flushDelayMs: config.writer.flush_delay_ms,
       spool: new DiskSpool(join(paths.dir, `spool-${instanceId}.jsonl`), config.spool.max_bytes),
     },
-    routes: [...(o.routes ?? []), createAdminApi(adminConsole, adminLog), createDashboard(adminConsole, adminLog)],
+    routes: [metrics.route, ...(o.routes ?? []), createAdminApi(adminConsole, adminLog), createDashboard(adminConsole, adminLog)],
     log: (msg, fields) => log.warn(fields ?? {}, msg),
     onGap: (gap) => log.error({ gap }, 'audit gap: events could not be stored or spooled'),
     onWritten: (events) => checkpointWriter.recordWritten(events),
   });
   recordAdminEvent = (event) => void tg.pipeline.recordEvent(event);
   // Replay what an earlier run spooled before taking traffic.
+  statsOf.writer = () => tg.writer.stats();
   await tg.writer.replaySpool();
   checkpointWriter.start();
   const url = await tg.gateway.listen(config.port, config.host);
@@ -354,10 +428,13 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
     checkpointWriter,
     signingKey,
     createdSecret: created,
+    metrics,
     admin: { token: adminToken, path: adminTokenPath, console: adminConsole },
     async close() {
       clearInterval(sweep);
       await tg.close();
+      jsonlSink?.close();
+      await otel?.shutdown();
       await checkpointWriter.close();
       await alertWrites.flush();
       await dispatcher.drain();

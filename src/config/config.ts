@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { TollgateError } from '../core/errors.js';
 import type { ContentMode } from '../core/audit-event.js';
 import type { DetectionConfig } from '../detection/default-detectors.js';
+import type { BudgetConfig } from '../pricing/budgets.js';
 
 /** Everything `tollgate serve` can be told; file < env < flags. Names in the file are snake_case. */
 export interface TollgateConfig {
@@ -45,6 +46,8 @@ export interface TollgateConfig {
   redis_failure_policy: 'fail-open' | 'fail-closed';
   /** Admin API and dashboard token (default: generated on first run into the data folder, mode 0600). */
   admin_token: string | null;
+  /** Spend budgets per key, user, feature or team (see src/pricing/budgets.ts); `enforce` refuses past 100 %. */
+  budgets: BudgetConfig[];
   /** Per-rule detector settings (see src/detection/default-detectors.ts); `false` turns a rule off. */
   detection: DetectionConfig;
   alerts: {
@@ -90,6 +93,7 @@ export const DEFAULT_CONFIG: TollgateConfig = {
   redis_url: null,
   redis_failure_policy: 'fail-open',
   admin_token: null,
+  budgets: [],
   detection: {},
   alerts: { webhook_url: null, webhook_secret: null, slack_url: null },
   checkpoints: { every_events: 1000, every_ms: 60_000, witness_file: null, witness_url: null },

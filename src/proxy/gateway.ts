@@ -231,6 +231,7 @@ export class Gateway {
       model,
       body: x.requestBody,
       now: x.startedAt,
+      attribution: x.attribution,
     });
     x.auth = admission.auth;
     settle.fn = admission.settle;

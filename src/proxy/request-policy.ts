@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AuditEvent } from '../core/audit-event.js';
 import type { ErrorCode } from '../core/errors.js';
-import type { AuthFields } from '../capture/exchange.js';
+import type { Attribution, AuthFields } from '../capture/exchange.js';
 
 export interface AdmissionContext {
   headers: IncomingHttpHeaders;
@@ -11,6 +11,8 @@ export interface AdmissionContext {
   body: Record<string, unknown> | null;
   /** Wall-clock ms of the request start. */
   now: number;
+  /** Who the request is for (x-tollgate-* headers), when known. */
+  attribution?: Attribution;
 }
 
 export interface Refusal {
