@@ -17,6 +17,7 @@ import { CheckpointWriter } from '../integrity/checkpoint-writer.js';
 import { loadOrCreateSigningKey, readKeyring, type SigningKey } from '../integrity/signing-key.js';
 import { ensureAdminToken, type AdminToken } from '../access/admin-token.js';
 import { createAdminApi } from '../admin/admin-api.js';
+import { createIngestRoute } from '../sdk/ingest-route.js';
 import { createAdminConsole, type AdminConsole } from '../admin/admin-console.js';
 import { createDashboard } from '../dashboard/dashboard.js';
 import { FileWitness, HttpWitness, type Witness } from '../integrity/witness.js';
@@ -401,7 +402,19 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
       flushDelayMs: config.writer.flush_delay_ms,
       spool: new DiskSpool(join(paths.dir, `spool-${instanceId}.jsonl`), config.spool.max_bytes),
     },
-    routes: [metrics.route, ...(o.routes ?? []), createAdminApi(adminConsole, adminLog), createDashboard(adminConsole, adminLog)],
+    routes: [
+      metrics.route,
+      ...(o.routes ?? []),
+      createAdminApi(adminConsole, adminLog),
+      createDashboard(adminConsole, adminLog),
+      // SDK instances ship their events here (HttpEventSink); they keep their own chains.
+      createIngestRoute({
+        store,
+        token: adminToken.token,
+        // Ingested events are already hashed: detectors see copies, so alerts fire but stored rows stay as sent.
+        onIngested: (events) => events.forEach((e) => detection.observe({ ...e, threat_indicators: [...e.threat_indicators] })),
+      }),
+    ],
     log: (msg, fields) => log.warn(fields ?? {}, msg),
     onGap: (gap) => log.error({ gap }, 'audit gap: events could not be stored or spooled'),
     onWritten: (events) => checkpointWriter.recordWritten(events),
