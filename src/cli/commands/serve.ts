@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createLogger } from '../../app/logger.js';
 import { startTollgate } from '../../app/start-tollgate.js';
+import { otelConfigFromEnv } from '../../observability/otel-env.js';
 import { configFor, globals, println, type CliContext } from '../cli-context.js';
 
 export function registerServe(program: Command, ctx: CliContext): void {
@@ -21,7 +22,9 @@ export function registerServe(program: Command, ctx: CliContext): void {
         'content.mode': opts.contentMode,
       });
       const log = createLogger(ctx.env.TOLLGATE_LOG_LEVEL ?? 'info');
-      const tg = await startTollgate({ config, log });
+      // OTLP export is off unless the standard OTEL_EXPORTER_OTLP_*ENDPOINT variables are set.
+      const otel = otelConfigFromEnv(ctx.env);
+      const tg = await startTollgate({ config, log, ...(otel ? { otel } : {}) });
       await new Promise<void>((resolve) => {
         const stop = (signal: string): void => {
           log.info({ signal }, 'shutting down: draining the audit queue');
