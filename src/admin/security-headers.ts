@@ -13,7 +13,9 @@ export function setSecurityHeaders(res: ServerResponse): void {
   res.setHeader('content-security-policy', ADMIN_CSP);
   res.setHeader('x-frame-options', 'DENY');
   res.setHeader('x-content-type-options', 'nosniff');
-  res.setHeader('referrer-policy', 'no-referrer');
+  // same-origin, not no-referrer: with no-referrer Chromium sends `Origin: null` on form posts,
+  // and the Origin check below needs the real origin. Other sites still get no referrer.
+  res.setHeader('referrer-policy', 'same-origin');
   // Audit data must not linger in shared caches or the browser's back/forward cache.
   res.setHeader('cache-control', 'no-store');
   res.setHeader('cross-origin-opener-policy', 'same-origin');

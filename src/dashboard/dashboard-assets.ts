@@ -99,3 +99,6 @@ export const DASHBOARD_JS = `
   setInterval(refresh, 5000);
 })();
 `;
+
+/** The tab icon (served, so the browser does not ask the gateway for /favicon.ico). */
+export const DASHBOARD_ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#0b5cad"/><path d="M3 5h10v2H9v6H7V7H3z" fill="#fff"/></svg>`;

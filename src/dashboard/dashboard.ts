@@ -18,7 +18,7 @@ import { securitySummary } from '../admin/security-summary.js';
 import { isTollgateError, type ErrorCode } from '../core/errors.js';
 import type { MountedRoute } from '../proxy/gateway.js';
 import { costView } from './cost-view.js';
-import { DASHBOARD_CSS, DASHBOARD_JS } from './dashboard-assets.js';
+import { DASHBOARD_CSS, DASHBOARD_ICON, DASHBOARD_JS } from './dashboard-assets.js';
 import { eventView } from './event-view.js';
 import { eventRows, eventsView } from './events-view.js';
 import { html, type SafeHtml } from './html-template.js';
@@ -66,6 +66,7 @@ export function createDashboard(c: AdminConsole, log?: (msg: string, fields?: Re
       const method = req.method ?? 'GET';
       try {
         if (path === '/ui/assets/app.css') return send(res, 200, 'text/css; charset=utf-8', DASHBOARD_CSS);
+        if (path === '/ui/assets/icon.svg') return send(res, 200, 'image/svg+xml', DASHBOARD_ICON);
         if (path === '/ui/assets/app.js') return send(res, 200, 'text/javascript; charset=utf-8', DASHBOARD_JS);
         if (path === '/ui/login') return method === 'POST' ? await login(req, res) : sendPage(res, 200, pageLayout({ title: 'Tollgate dashboard', view: null, csrf: null, body: loginView(null) }));
         const principal = authenticate(c, req);

@@ -17,6 +17,7 @@ export function pageLayout(o: { title: string; view: DashboardView | null; csrf:
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${o.title} · Tollgate</title>
+<link rel="icon" href="/ui/assets/icon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/ui/assets/app.css">
 ${o.script ? html`<script src="/ui/assets/app.js" defer></script>` : ''}
 </head>
