@@ -84,10 +84,7 @@ export function spanAttributes(e: AuditEvent, server: ServerAddress | null): Att
     [GENAI.providerName]: e.api_provider ?? 'unknown',
     'tollgate.event.id': e.id,
     'tollgate.status': e.status,
-    'tollgate.endpoint': e.endpoint ?? '',
     'tollgate.retry_count': e.retry_count,
-    'tollgate.usage_source': e.usage_source,
-    'tollgate.source': e.source,
   };
   if (e.model_requested !== null) a[GENAI.requestModel] = e.model_requested;
   if (e.model_used !== null) a[GENAI.responseModel] = e.model_used;
@@ -104,11 +101,10 @@ export function spanAttributes(e: AuditEvent, server: ServerAddress | null): Att
     a[GENAI.serverPort] = server.port;
   }
   if (e.stream !== null) a['tollgate.stream'] = e.stream;
+  if (e.usage_source === 'estimated') a['tollgate.usage_estimated'] = true;
   if (e.cost_micro_usd !== null) a['tollgate.cost_micro_usd'] = e.cost_micro_usd;
   if (e.request_id !== null) a['tollgate.request_id'] = e.request_id;
   if (e.error_code !== null) a['tollgate.error_code'] = e.error_code;
-  if (e.chain_id !== null) a['tollgate.chain_id'] = e.chain_id;
-  if (e.seq !== null) a['tollgate.seq'] = e.seq;
   if (e.feature_name !== null) a['tollgate.feature'] = e.feature_name;
   if (e.team !== null) a['tollgate.team'] = e.team;
   if (e.virtual_key_id !== null) a['tollgate.virtual_key_id'] = e.virtual_key_id;

@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes, type Context, type Counter, type Histogram } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes, type Context, type Histogram } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -149,15 +149,16 @@ export function createOtelExport(config: OtelConfig): OtelExport {
           ],
         });
   const meter = meterProvider?.getMeter('tollgate');
-  const instruments: { tokens: Histogram; duration: Histogram; firstChunk: Histogram; cost: Counter } | null = meter
+  const instruments: { tokens: Histogram; duration: Histogram; firstChunk: Histogram } | null = meter
     ? {
         tokens: meter.createHistogram(GENAI.metricTokenUsage, { unit: '{token}', description: 'Number of input and output tokens used.', advice: { explicitBucketBoundaries: TOKEN_BUCKETS } }),
         duration: meter.createHistogram(GENAI.metricOperationDuration, { unit: 's', description: 'GenAI operation duration.', advice: { explicitBucketBoundaries: DURATION_BUCKETS } }),
         firstChunk: meter.createHistogram(GENAI.metricTimeToFirstChunk, { unit: 's', description: 'Time to receive the first chunk of a streamed response.', advice: { explicitBucketBoundaries: CHUNK_BUCKETS } }),
-        cost: meter.createCounter('tollgate.cost', { unit: '{micro_usd}', description: 'Cost of priced requests in micro-USD.' }),
       }
     : null;
   // Metric attributes must stay low-cardinality: the requested model is whatever a client sent.
+  // Each record() hashes its attribute set (the SDK's main per-event cost), so the instruments are
+  // the convention's three and cost stays on spans (`tollgate.cost_micro_usd`) and in Prometheus.
   const models = new BoundedLabels(config.maxModels ?? 50);
   const operations = new BoundedLabels(16, ['chat', 'text_completion', 'embeddings']);
 
@@ -202,7 +203,6 @@ export function createOtelExport(config: OtelConfig): OtelExport {
     if (e.input_tokens !== null) instruments.tokens.record(e.input_tokens, { ...attrs, [GENAI.tokenType]: 'input' });
     if (e.output_tokens !== null) instruments.tokens.record(e.output_tokens, { ...attrs, [GENAI.tokenType]: 'output' });
     if (e.stream === true && e.time_to_first_token_ms !== null) instruments.firstChunk.record(e.time_to_first_token_ms / 1000, attrs);
-    if (e.cost_micro_usd !== null) instruments.cost.add(e.cost_micro_usd, attrs);
     const err = errorType(e);
     if (e.latency_ms !== null) instruments.duration.record(e.latency_ms / 1000, err === null ? attrs : { ...attrs, [GENAI.errorType]: err });
   };

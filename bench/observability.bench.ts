@@ -1,0 +1,219 @@
+/**
+ * CPU per request of the gateway with observability off vs on (issue 10: target ≤ 15 % more).
+ * The gateway runs the real audit pipeline (redaction, pricing, detection, chain, SQLite writer)
+ * in its own process, so process.cpuUsage() there counts only the gateway; the mock provider is
+ * another process, and the OTLP receiver (which accepts and discards) and the load generator live
+ * in this one. Variants: nothing; Prometheus metrics (scraped every second); OTLP traces + metrics;
+ * both. Rounds alternate between variants; the median round is reported.
+ *
+ *   npx tsx bench/observability.bench.ts      (BENCH_REQUESTS=N BENCH_ROUNDS=R to change)
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { Pool } from 'undici';
+
+const ROLE = process.env.OBS_BENCH_ROLE;
+
+if (ROLE === 'server') await runServer();
+else await runBench();
+
+/** The gateway process: the full pipeline, observability per OBS_BENCH_VARIANT. */
+async function runServer(): Promise<void> {
+  const { createGateway } = await import('../src/app/create-gateway.js');
+  const { systemClock } = await import('../src/core/clock.js');
+  const { createRedactor } = await import('../src/redaction/redactor.js');
+  const { createPricer } = await import('../src/pricing/pricer.js');
+  const { loadPriceCatalog } = await import('../src/pricing/catalog.js');
+  const { estimateUsage } = await import('../src/pricing/token-estimate.js');
+  const { createDetectionEngine } = await import('../src/detection/detection-engine.js');
+  const { createDetectors } = await import('../src/detection/default-detectors.js');
+  const { PassthroughPolicy } = await import('../src/proxy/passthrough-policy.js');
+  const { openSqlite } = await import('../src/store/sqlite/open-sqlite.js');
+  const { SqliteEventStore } = await import('../src/store/sqlite/sqlite-event-store.js');
+  const { upstreamPolicy } = await import('../src/upstream/upstream-policy.js');
+  const { createPrometheusMetrics } = await import('../src/observability/prometheus.js');
+  const { createOtelExport } = await import('../src/observability/otel.js');
+  const { announce, serveStats } = await import('./servers/child-stats.js');
+
+  const variant = process.env.OBS_BENCH_VARIANT ?? 'off';
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-obs-bench-'));
+  const store = new SqliteEventStore(openSqlite(join(dir, 'tollgate.db')));
+  const listeners: Array<(e: Parameters<ReturnType<typeof createPrometheusMetrics>['listener']>[0]) => void> = [];
+  const routes = [];
+  let metricsWriter: (() => import('../src/writer/event-writer.js').WriterStats) | null = null;
+  if (variant === 'metrics' || variant === 'both') {
+    const m = createPrometheusMetrics({ writerStats: () => metricsWriter!() });
+    listeners.push(m.listener);
+    routes.push(m.route);
+  }
+  const otel =
+    variant === 'otel' || variant === 'both'
+      ? createOtelExport({
+          endpoint: process.env.OBS_BENCH_OTLP!,
+          upstreamUrl: process.env.BENCH_UPSTREAM!,
+          instanceId: 'bench',
+          scheduleDelayMs: 500,
+          maxQueueSize: 16_384,
+          metricIntervalMs: 5_000,
+        })
+      : null;
+  if (otel) listeners.push(otel.listener);
+  const detection = createDetectionEngine({ detectors: createDetectors({}), clock: systemClock, onAlert: () => undefined });
+  const tg = await createGateway({
+    config: {
+      instanceId: 'bench',
+      provider: 'openai',
+      bodyLimitBytes: 16 * 1024 * 1024,
+      responseCaptureLimitBytes: 8 * 1024 * 1024,
+      totalTimeoutMs: 60_000,
+      policy: 'fail-open',
+      trustProxy: false,
+    },
+    upstreamUrl: process.env.BENCH_UPSTREAM!,
+    upstreamPolicy: upstreamPolicy({ retry: { maxRetries: 0 } }),
+    store,
+    redactor: createRedactor(),
+    pricer: createPricer(loadPriceCatalog()),
+    estimateUsage,
+    detectors: [detection],
+    listeners,
+    routes,
+    policy: new PassthroughPolicy(Buffer.from('bench-fingerprint-secret')),
+    clock: systemClock,
+    writer: { maxQueue: 50_000, batchSize: 512, flushDelayMs: 10 },
+  });
+  metricsWriter = () => tg.writer.stats();
+  serveStats();
+  process.on('message', (msg: unknown) => {
+    if (msg === 'stop') {
+      void (async () => {
+        await otel?.shutdown();
+        await tg.close();
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+        process.exit(0);
+      })();
+    }
+  });
+  announce(Number(new URL(await tg.gateway.listen(0, '127.0.0.1')).port));
+}
+
+interface Child {
+  proc: ChildProcess;
+  port: number;
+}
+
+async function runBench(): Promise<void> {
+  const { compileForBench } = await import('./compiled.js');
+  const compiled = compileForBench();
+  const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 3000);
+  const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+  const CONNECTIONS = 10;
+
+  const start = (script: string, env: Record<string, string>): Promise<Child> => {
+    const proc = fork(compiled(script), [], { execArgv: [], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    return new Promise((resolve, reject) => {
+      proc.once('error', reject);
+      proc.on('message', (m: { port?: number }) => {
+        if (m.port) resolve({ proc, port: m.port });
+      });
+    });
+  };
+  const cpuOf = (c: Child): Promise<number> =>
+    new Promise((resolve) => {
+      const on = (m: { cpuMicros?: number }): void => {
+        if (m.cpuMicros !== undefined) {
+          c.proc.off('message', on);
+          resolve(m.cpuMicros);
+        }
+      };
+      c.proc.on('message', on);
+      c.proc.send('stats');
+    });
+
+  // The OTLP receiver: accepts and discards (its CPU is this process's, not the gateway's).
+  let otlpBytes = 0;
+  const receiver = createServer((req, res) => {
+    req.on('data', (c: Buffer) => (otlpBytes += c.length));
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const otlp = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+
+  const mock = await start('servers/mock-upstream.ts', {});
+  const upstream = `http://127.0.0.1:${mock.port}/v1`;
+  const variants = ['off', 'metrics', 'otel', 'both'] as const;
+  const servers = new Map<string, Child>();
+  for (const v of variants) servers.set(v, await start('observability.bench.ts', { OBS_BENCH_ROLE: 'server', OBS_BENCH_VARIANT: v, OBS_BENCH_OTLP: otlp, BENCH_UPSTREAM: upstream }));
+
+  const payload = (stream: boolean): string =>
+    JSON.stringify({
+      model: 'gpt-4.1-mini',
+      messages: [
+        { role: 'system', content: 'You are a helpful assistant for an online shop. '.repeat(6) },
+        { role: 'user', content: 'Where is my order #48213? It was due on Monday and the tracking page shows nothing.' },
+      ],
+      stream,
+      ...(stream ? { stream_options: { include_usage: true } } : {}),
+    });
+
+  const load = async (port: number, n: number, stream: boolean, scrape: boolean): Promise<void> => {
+    const pool = new Pool(`http://127.0.0.1:${port}`, { connections: CONNECTIONS });
+    const body = payload(stream);
+    let next = 0;
+    const scraper = scrape
+      ? setInterval(() => {
+          void pool.request({ path: '/metrics', method: 'GET' }).then((r) => r.body.dump());
+        }, 1000)
+      : null;
+    const worker = async (): Promise<void> => {
+      while (next < n) {
+        next++;
+        const res = await pool.request({
+          path: '/v1/chat/completions',
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench-0123456789abcdefghijklmnopqrstuv', 'x-tollgate-user': `u${next % 50}` },
+          body,
+        });
+        await res.body.dump();
+        if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
+      }
+    };
+    await Promise.all(Array.from({ length: CONNECTIONS }, worker));
+    if (scraper) clearInterval(scraper);
+    await pool.close();
+  };
+
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  console.log(`observability overhead: ${REQUESTS} requests × ${ROUNDS} rounds per variant, ${CONNECTIONS} connections, CPU of the gateway process`);
+  for (const stream of [false, true]) {
+    const samples = new Map<string, number[]>(variants.map((v) => [v, []]));
+    for (const v of variants) await load(servers.get(v)!.port, Math.min(1000, REQUESTS), stream, false); // warm-up
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const v of variants) {
+        const s = servers.get(v)!;
+        await new Promise((res) => setTimeout(res, 200));
+        const before = await cpuOf(s);
+        await load(s.port, REQUESTS, stream, v === 'metrics' || v === 'both');
+        await new Promise((res) => setTimeout(res, 700)); // the writer's and exporters' work counts too
+        samples.get(v)!.push(((await cpuOf(s)) - before) / REQUESTS);
+      }
+    }
+    const base = median(samples.get('off')!);
+    console.log(`\n${stream ? 'streaming' : 'non-streaming'}`);
+    for (const v of variants) {
+      const us = median(samples.get(v)!);
+      const pct = ((us - base) / base) * 100;
+      const rounds = samples.get(v)!.map((x) => x.toFixed(0)).join(' ');
+      console.log(`  ${v.padEnd(8)} ${us.toFixed(1).padStart(7)} µs/request  ${(v === 'off' ? '' : `${pct >= 0 ? '+' : ''}${pct.toFixed(1)} %`).padEnd(9)} (rounds: ${rounds})`);
+    }
+  }
+  console.log(`\nOTLP bytes received: ${otlpBytes}`);
+  for (const s of [...servers.values(), mock]) s.proc.send(s === mock ? 'exit' : 'stop');
+  await Promise.all([...servers.values(), mock].map((s) => new Promise((r) => s.proc.once('exit', r))));
+  receiver.close();
+}
