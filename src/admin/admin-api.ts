@@ -103,7 +103,7 @@ export function createAdminApi(c: AdminConsole, log?: (msg: string, fields?: Rec
   }
 
   async function events(call: Call): Promise<void> {
-    const page = await listEvents(c.store, parseEventQuery(call.params), c.clock.now());
+    const page = await listEvents(c.store, parseEventQuery(call.params), c.clock.now(), c.eventsDb);
     sendJson(call.res, 200, page);
   }
 

@@ -52,7 +52,7 @@ export function createAdminConsole(deps: AdminDeps, options: { sessionIdleMs?: n
   return {
     ...deps,
     sessions: new AdminSessions({ clock: deps.clock, ...(options.sessionIdleMs !== undefined ? { idleMs: options.sessionIdleMs } : {}) }),
-    integrity: new IntegrityMonitor({ store: deps.store, checkpoints: deps.checkpoints, verifiers: deps.verifiers, clock: deps.clock }),
+    integrity: new IntegrityMonitor({ store: deps.store, eventsDb: deps.eventsDb, checkpoints: deps.checkpoints, verifiers: deps.verifiers, clock: deps.clock }),
     keys: new SqliteKeyStore(deps.db),
   };
 }

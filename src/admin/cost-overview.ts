@@ -83,7 +83,8 @@ export async function costOverview(
   budgets.sort((a, b) => b.burn - a.burn);
   const sessions = o.by === 'session' ? report : costReport(d.rollups, { by: 'session', sinceMs: o.sinceMs, untilMs: o.untilMs });
   const growing_sessions = sessions.rows
-    .filter((r) => r.key !== null && r.growth !== undefined && r.growth.increases > 0)
+    // Leaking, or input at least 1.5× the first: ordinary chats barely grow and would bury the runaways.
+    .filter((r) => r.key !== null && r.growth !== undefined && (r.growth.leaking || (r.growth.growth_ratio ?? 0) >= 1.5))
     .sort((a, b) => Number(b.growth!.leaking) - Number(a.growth!.leaking) || (b.growth!.growth_ratio ?? 0) - (a.growth!.growth_ratio ?? 0))
     .slice(0, 10);
   return { report, bucket_ms: size, over_time, budgets, growing_sessions };

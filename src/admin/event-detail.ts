@@ -9,6 +9,8 @@ import { GENESIS_PREV_HASH, hasValidHash } from '../integrity/hash-chain.js';
 import { buildInclusionProof, type InclusionProofDocument } from '../integrity/inclusion-proof.js';
 import type { NoteVerifier } from '../integrity/signed-note.js';
 import type { EventStore } from '../store/event-store.js';
+import type { SqliteDatabase } from '../store/sqlite/open-sqlite.js';
+import { sqliteChainHeads } from './sqlite-event-reads.js';
 
 export interface ChainPositionCheck {
   chain_id: string | null;
@@ -34,7 +36,7 @@ export interface EventDetail {
 
 /** The event with its chain check, or null when no event has this id. */
 export async function eventDetail(
-  deps: { store: EventStore; checkpoints: CheckpointStore; verifiers: () => NoteVerifier[] },
+  deps: { store: EventStore; eventsDb: SqliteDatabase | null; checkpoints: CheckpointStore; verifiers: () => NoteVerifier[] },
   id: string,
   options: { proof?: boolean } = {},
 ): Promise<EventDetail | null> {
@@ -51,7 +53,8 @@ export async function eventDetail(
         break;
       }
     }
-    chainLength = (await deps.store.chains()).find((h) => h.chain_id === event.chain_id)?.seq ?? null;
+    const heads = deps.eventsDb ? sqliteChainHeads(deps.eventsDb) : await deps.store.chains();
+    chainLength = heads.find((h) => h.chain_id === event.chain_id)?.seq ?? null;
   }
   const detail: EventDetail = {
     event,

@@ -5,6 +5,8 @@
 import { EVENT_STATUSES, type AuditEvent, type EventStatus } from '../core/audit-event.js';
 import { TollgateError } from '../core/errors.js';
 import type { EventFilter, EventStore } from '../store/event-store.js';
+import type { SqliteDatabase } from '../store/sqlite/open-sqlite.js';
+import { sqlitePage } from './sqlite-event-reads.js';
 import { parseSince } from './time-window.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -52,7 +54,7 @@ export function parseEventQuery(params: URLSearchParams): EventQuery {
     q.limit = n;
   }
   const before = params.get('before')?.trim() ?? '';
-  if (before !== '' && !/^\d{1,16}\.[0-9A-Za-z-]{1,64}$/.test(before)) throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: 'before' });
+  if (before !== '' && !/^\d{1,16}\.(\d{1,16}|[0-9A-Za-z-]{1,64})$/.test(before)) throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: 'before' });
   q.before = before;
   return q;
 }
@@ -74,8 +76,22 @@ export function eventFilter(q: EventQuery, nowMs: number): EventFilter {
  * One page, newest first. The cursor bounds the time (`ts_ms` ≤ its time, indexed) and skips the
  * events of that same millisecond already shown, so paging neither repeats nor loses events.
  */
-export async function listEvents(store: EventStore, q: EventQuery, nowMs: number): Promise<EventPage> {
+export async function listEvents(store: EventStore, q: EventQuery, nowMs: number, eventsDb: SqliteDatabase | null = null): Promise<EventPage> {
   const filter = eventFilter(q, nowMs);
+  if (eventsDb) {
+    // SQLite: exact keyset paging on (ts_ms, rowid); the cursor is `<ts_ms>.<rowid>`.
+    let before = null;
+    if (q.before) {
+      const [ts, rowid] = q.before.split('.');
+      if (!/^\d+$/.test(rowid ?? '')) throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: 'before' });
+      before = { tsMs: Number(ts), rowid: Number(rowid) };
+    }
+    filter.limit = q.limit + 1;
+    const rows = sqlitePage(eventsDb, filter, before);
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    return { events: page.map((r) => r.event), next_before: rows.length > q.limit && last ? `${last.cursor.tsMs}.${last.cursor.rowid}` : null };
+  }
   let skipUntilId: string | null = null;
   let cursorMs: number | null = null;
   if (q.before) {

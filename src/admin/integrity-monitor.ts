@@ -9,6 +9,8 @@ import { openCheckpoint } from '../integrity/checkpoint.js';
 import type { NoteVerifier } from '../integrity/signed-note.js';
 import { verifyChains, type VerifyReport } from '../integrity/verify.js';
 import type { EventStore } from '../store/event-store.js';
+import type { SqliteDatabase } from '../store/sqlite/open-sqlite.js';
+import { sqliteChainHeads } from './sqlite-event-reads.js';
 
 export interface ChainStatus {
   chain_id: string;
@@ -43,10 +45,12 @@ export class IntegrityMonitor {
   private last: LastVerify | null = null;
   private running: Promise<LastVerify> | null = null;
 
-  constructor(private readonly deps: { store: EventStore; checkpoints: CheckpointStore; verifiers: () => NoteVerifier[]; clock: Clock }) {}
+  constructor(
+    private readonly deps: { store: EventStore; eventsDb: SqliteDatabase | null; checkpoints: CheckpointStore; verifiers: () => NoteVerifier[]; clock: Clock },
+  ) {}
 
   async status(): Promise<IntegrityStatus> {
-    const heads = await this.deps.store.chains();
+    const heads = this.deps.eventsDb ? sqliteChainHeads(this.deps.eventsDb) : await this.deps.store.chains();
     const keys = this.deps.verifiers();
     const chains: ChainStatus[] = [];
     for (const h of heads) {

@@ -53,9 +53,11 @@ function authFailed(e: AuditEvent): boolean {
   return e.status === 'AUTH_FAILED' || (e.auth_result !== null && e.auth_result !== 'SUCCESS');
 }
 
-/** Hour buckets for windows up to 3 days, day buckets beyond. */
+/** Chart buckets: 5 minutes up to a 3-hour window (the totals rollup keeps minutes), hours up to 3 days, then days. */
 export function bucketSize(sinceMs: number, untilMs: number): number {
-  return untilMs - sinceMs <= 3 * 86_400_000 ? HOUR_MS : 86_400_000;
+  const span = untilMs - sinceMs;
+  if (span <= 3 * HOUR_MS + 60_000) return 5 * 60_000;
+  return span <= 3 * 86_400_000 ? HOUR_MS : 86_400_000;
 }
 
 /** Bucket starts covering [sinceMs, untilMs), aligned to the bucket size (UTC). */

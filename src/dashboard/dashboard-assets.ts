@@ -89,7 +89,11 @@ export const DASHBOARD_JS = `
     url.searchParams.set('fragment', 'rows');
     url.searchParams.delete('before');
     fetch(url.toString(), { credentials: 'same-origin', headers: { 'accept': 'text/html' } })
-      .then(function (r) { if (r.status === 200) return r.text(); throw new Error('status ' + r.status); })
+      .then(function (r) {
+        // A redirect means the session ended (the login page came back): keep the table as it is.
+        if (r.status === 200 && !r.redirected) return r.text();
+        throw new Error('status ' + r.status);
+      })
       .then(function (body) {
         table.innerHTML = body;
         if (stamp) stamp.textContent = 'updated ' + new Date().toLocaleTimeString();

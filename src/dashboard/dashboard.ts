@@ -136,7 +136,7 @@ export function createDashboard(c: AdminConsole, log?: (msg: string, fields?: Re
     if (path === '/ui') return redirect(res, '/ui/events');
     if (path === '/ui/events') {
       const q = parseEventQuery(params);
-      const events = await listEvents(c.store, q, c.clock.now());
+      const events = await listEvents(c.store, q, c.clock.now(), c.eventsDb);
       if (params.get('fragment') === 'rows') return sendPage(res, 200, eventRows(events.events));
       return page('Live events', 'events', eventsView(q, events), true);
     }

@@ -51,8 +51,8 @@ ${
 <div class="grid2">
 <section><h2>Authentication failures</h2>
 ${barChart({ id: 'auth-failures', title: `Auth failures per ${unit}`, points: s.auth_failures.over_time.map((b) => ({ label: label(b.start_ms), value: b.value })), format: int })}
-<table aria-label="Auth failures by key"><thead><tr><th scope="col">Key</th><th scope="col" class="num">Failures</th><th scope="col">Last</th></tr></thead><tbody>${
-    s.auth_failures.by_key.length === 0 ? html`<tr><td colspan="3" class="muted">none</td></tr>` : s.auth_failures.by_key.map((k) => html`<tr><td class="mono">${k.prefix ?? k.key}</td><td class="num">${int(k.failures)}</td><td class="mono">${shortTime(k.last_seen)}</td></tr>`)
+<table aria-label="Auth failures by key"><thead><tr><th scope="col">Key (prefix… fingerprint)</th><th scope="col" class="num">Failures</th><th scope="col">Last</th></tr></thead><tbody>${
+    s.auth_failures.by_key.length === 0 ? html`<tr><td colspan="3" class="muted">none</td></tr>` : s.auth_failures.by_key.map((k) => html`<tr><td class="mono">${k.prefix !== null && k.prefix !== k.key ? `${k.prefix}… ${k.key.slice(0, 12)}` : k.key}</td><td class="num">${int(k.failures)}</td><td class="mono">${shortTime(k.last_seen)}</td></tr>`)
   }</tbody></table>
 <table aria-label="Auth failures by IP"><thead><tr><th scope="col">IP</th><th scope="col" class="num">Failures</th><th scope="col" class="num">Distinct keys</th><th scope="col">Last</th></tr></thead><tbody>${
     s.auth_failures.by_ip.length === 0 ? html`<tr><td colspan="4" class="muted">none</td></tr>` : s.auth_failures.by_ip.map((i) => html`<tr><td class="mono">${i.ip}</td><td class="num">${int(i.failures)}</td><td class="num">${i.distinct_keys}</td><td class="mono">${shortTime(i.last_seen)}</td></tr>`)

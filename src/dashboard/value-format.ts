@@ -19,7 +19,7 @@ export function shortTime(iso: string | number): string {
 /** An hour or day bucket label. */
 export function bucketLabel(startMs: number, bucketMs: number): string {
   const iso = new Date(startMs).toISOString();
-  return bucketMs < 86_400_000 ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(0, 10);
+  return bucketMs < 86_400_000 ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}Z` : iso.slice(0, 10);
 }
 
 /** `12.5%`. */

@@ -156,7 +156,7 @@ describe.skipIf(!canRun)('dashboard in Chromium', () => {
     const before = await page.locator('#events-body tr[data-event-id]').count();
     // A new admin action (a verify over the API) lands in the chain; the page picks it up.
     await fetch(`${g.tg.url}/admin/verify`, { method: 'POST', headers: { authorization: `Bearer ${g.token}` } });
-    await page.waitForFunction((n) => document.querySelectorAll('#events-body tr[data-event-id]').length > n, before, { timeout: 15_000 });
+    await expect.poll(() => page.locator('#events-body tr[data-event-id]').count(), { timeout: 15_000, interval: 500 }).toBeGreaterThan(before);
   });
 
   it('a forged form without the CSRF token is refused and logging out ends the session', async () => {

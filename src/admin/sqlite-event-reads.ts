@@ -1,0 +1,61 @@
+/**
+ * Reads the admin views need that the EventStore interface answers slowly on a large SQLite
+ * store: `query` orders by rowid, so a filtered page makes SQLite collect and sort every match;
+ * `chains` counts every row. Here pages are ordered by (ts_ms, rowid) — the order of every
+ * `(column, ts_ms)` index, whose entries end with the rowid — so a page of 50 reads about 50
+ * index entries, and the cursor is exact (keyset pagination, no OFFSET, no repeats or gaps).
+ */
+import type { AuditEvent } from '../core/audit-event.js';
+import type { ChainHead, EventFilter } from '../store/event-store.js';
+import type { SqliteDatabase } from '../store/sqlite/open-sqlite.js';
+import { fromRow } from '../store/sqlite/sqlite-event-store.js';
+
+/** A page position: strictly older than (ts_ms, rowid). */
+export interface RowCursor {
+  tsMs: number;
+  rowid: number;
+}
+
+/** Newest-first page of events matching `filter` (limit from the filter), each with its row cursor. */
+export function sqlitePage(db: SqliteDatabase, filter: EventFilter, before: RowCursor | null): { event: AuditEvent; cursor: RowCursor }[] {
+  const conds: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, ...values: unknown[]): void => {
+    conds.push(sql);
+    params.push(...values);
+  };
+  if (filter.sinceMs !== undefined) add('ts_ms >= ?', filter.sinceMs);
+  if (filter.user !== undefined) add('user_id = ?', filter.user);
+  if (filter.session !== undefined) add('session_id = ?', filter.session);
+  if (filter.feature !== undefined) add('feature_name = ?', filter.feature);
+  if (filter.key !== undefined) add('(api_key_id = ? OR api_key_prefix = ? OR virtual_key_id = ?)', filter.key, filter.key, filter.key);
+  if (filter.status !== undefined) add('status = ?', filter.status);
+  if (filter.model !== undefined) add('(model_requested = ? OR model_used = ?)', filter.model, filter.model);
+  if (before) add('(ts_ms < ? OR (ts_ms = ? AND rowid_ < ?))', before.tsMs, before.tsMs, before.rowid);
+  const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
+  const limit = Math.max(1, Math.floor(filter.limit ?? 50));
+  const rows = db.prepare(`SELECT * FROM events ${where} ORDER BY ts_ms DESC, rowid_ DESC LIMIT ${limit}`).all(...params) as Record<string, unknown>[];
+  return rows.map((r) => ({ event: fromRow(r), cursor: { tsMs: r.ts_ms as number, rowid: r.rowid_ as number } }));
+}
+
+/**
+ * Chain heads without counting rows: the chain ids by a skip-scan of the (chain_id, seq) index
+ * (one seek per chain), then each head by one seek. Chains are gapless from seq 1, so the head's
+ * seq is the chain's length (`tollgate verify` is what proves it).
+ */
+export function sqliteChainHeads(db: SqliteDatabase): ChainHead[] {
+  const ids = db
+    .prepare(
+      `WITH RECURSIVE c(id) AS (
+         SELECT MIN(chain_id) FROM events WHERE chain_id IS NOT NULL
+         UNION ALL
+         SELECT (SELECT MIN(chain_id) FROM events WHERE chain_id > c.id) FROM c WHERE c.id IS NOT NULL
+       ) SELECT id FROM c WHERE id IS NOT NULL`,
+    )
+    .all() as { id: string }[];
+  const head = db.prepare('SELECT seq, hash FROM events WHERE chain_id = ? ORDER BY seq DESC LIMIT 1');
+  return ids.map(({ id }) => {
+    const h = head.get(id) as { seq: number; hash: string };
+    return { chain_id: id, seq: h.seq, hash: h.hash, count: h.seq };
+  });
+}
