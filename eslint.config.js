@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/', '.bench-build/', 'src/dashboard/assets/vendor/'] },
+  { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/', '.bench-build/', '.*-tmp/', 'src/dashboard/assets/vendor/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
