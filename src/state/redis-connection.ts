@@ -19,12 +19,17 @@ export interface SharedStateOptions {
  * request a few milliseconds and the configured policy, not a hang; the client keeps reconnecting
  * in the background. Connection errors are swallowed here (an unhandled 'error' event would
  * crash the process) and reported per call instead.
+ *
+ * The command timeout (default 2 s) only matters for a Redis that accepts connections but does
+ * not answer; it is not shorter because a timed-out script may still run on the server (the
+ * debit happens, the caller applies its policy anyway), and a CPU-starved gateway can see its own
+ * event loop delay a prompt reply past a tight timeout.
  */
 export function createRedisClient(url: string, options: { commandTimeoutMs?: number; onError?: (err: Error) => void } = {}): Redis {
   const client = new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
-    commandTimeout: options.commandTimeoutMs ?? 500,
+    commandTimeout: options.commandTimeoutMs ?? 2000,
     connectTimeout: 1000,
     retryStrategy: (times) => Math.min(100 * times, 2000),
   });
