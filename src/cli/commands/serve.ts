@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { createLogger } from '../../app/logger.js';
 import { startTollgate } from '../../app/start-tollgate.js';
 import { otelConfigFromEnv } from '../../observability/otel-env.js';
+import { urlWithoutCredentials } from '../../observability/url-without-credentials.js';
 import { configFor, globals, println, type CliContext } from '../cli-context.js';
 
 export function registerServe(program: Command, ctx: CliContext): void {
@@ -45,7 +46,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
         } else if (admin.fileTooOpen) println(ctx.stderr, `warning: ${tg.admin.path} is readable by others; chmod 600 it`);
         println(ctx.stderr, `dashboard: ${tg.url}/ui/  (sign in with the admin token)`);
         println(ctx.stdout, `listening on ${tg.url}`);
-        log.info({ upstream: new URL(config.upstream_url).origin, instance_id: tg.instanceId, db: config.db }, 'gateway ready');
+        log.info({ upstream: new URL(config.upstream_url).origin, instance_id: tg.instanceId, db: urlWithoutCredentials(config.db) }, 'gateway ready');
       });
     });
 }
