@@ -41,7 +41,9 @@ export interface SoakResult {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** Median of the first three RSS samples after the warm-up, MB. */
   rssStartMb: number;
+  /** Median of the last three RSS samples, MB. */
   rssEndMb: number;
   rssGrowthPct: number;
   rssSamplesMb: number[];
@@ -216,7 +218,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   await new Promise((r) => child.once('exit', r));
   await agent.close();
   await mock.close();
-  const base = rssStart || rssEnd;
+  // One RSS sample moves by ±10% with GC timing; compare the median of the first three samples
+  // after warm-up with the median of the last three.
+  const median3 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+  const base = median3(samples.slice(0, 3)) || rssStart || rssEnd;
+  const endRss = median3(samples.slice(-3)) || rssEnd;
   return {
     durationS: Math.round(elapsedS),
     sent: sent - skipped,
@@ -230,8 +236,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     p99Ms: hist.quantile(0.99),
     maxMs: Math.round(hist.max * 10) / 10,
     rssStartMb: Math.round(base * 10) / 10,
-    rssEndMb: Math.round(rssEnd * 10) / 10,
-    rssGrowthPct: Math.round(((rssEnd - base) / base) * 1000) / 10,
+    rssEndMb: Math.round(endRss * 10) / 10,
+    rssGrowthPct: Math.round(((endRss - base) / base) * 1000) / 10,
     rssSamplesMb: samples,
     eventsWritten: ev.events,
     eventsDropped: ev.writer.dropped,
