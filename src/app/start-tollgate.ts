@@ -53,7 +53,7 @@ import type { CheckpointStore } from '../integrity/checkpoint-store.js';
 import { openEventStore } from '../store/open-event-store.js';
 import type { BudgetState } from '../access/budget-state.js';
 import type { LimiterState } from '../access/limiter-state.js';
-import { createRedisClient } from '../state/redis-connection.js';
+import { createRedisClient, waitForRedis } from '../state/redis-connection.js';
 import { RedisLimiterState } from '../state/redis-limiter-state.js';
 import { RedisBudgetState } from '../state/redis-budget-state.js';
 import { createSqliteRollups, type SqliteRollups } from '../store/sqlite/sqlite-rollups.js';
@@ -258,6 +258,9 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
       }
     : null;
   const shared = stateOptions ? { limiter: new RedisLimiterState(stateOptions), budgets: new RedisBudgetState(stateOptions) } : null;
+  // Commands fail fast while disconnected (no offline queue), so connect before taking traffic;
+  // a Redis that is down now is left to redis_failure_policy, not a failed start.
+  if (redis && !(await waitForRedis(redis, 5000))) log.error({ policy: config.redis_failure_policy }, 'shared state (Redis) unreachable at start');
   const { secret, created } = loadOrCreateSecret(paths.fingerprint);
   const instanceId = config.instance_id ?? loadOrCreateInstanceId(paths.instanceId);
   const catalog = loadPriceCatalog({ overridePath: config.prices.override_path });
