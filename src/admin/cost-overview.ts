@@ -9,6 +9,9 @@ import type { KeyStore } from '../access/key-store.js';
 import type { SqliteRollups } from '../store/sqlite/sqlite-rollups.js';
 import { bucketSize, bucketStarts } from './security-summary.js';
 
+/** Window of the growing-sessions table, at most (the newest hours of the report's window). */
+export const GROWTH_WINDOW_MS = 3 * 3_600_000;
+
 export interface CostPoint {
   start_ms: number;
   cost_micro_usd: number;
@@ -35,8 +38,9 @@ export interface CostOverview {
   bucket_ms: number;
   over_time: CostPoint[];
   budgets: BudgetBurn[];
-  /** Sessions by input growth, leaking ones first (see LEAK_RULE). */
+  /** Sessions by input growth over `growth_since`…until, leaking ones first (see LEAK_RULE). */
   growing_sessions: CostReportRow[];
+  growth_since: string;
 }
 
 /** Builds the cost view; every figure comes from the rollups (none from raw events). */
@@ -81,11 +85,14 @@ export async function costOverview(
     });
   }
   budgets.sort((a, b) => b.burn - a.burn);
-  const sessions = o.by === 'session' ? report : costReport(d.rollups, { by: 'session', sinceMs: o.sinceMs, untilMs: o.untilMs });
+  // Session growth reads one rollup row per session and hour; over a long window on a busy store
+  // that is hundreds of thousands of rows, so the view looks at the most recent hours only.
+  const growthSince = Math.max(o.sinceMs, o.untilMs - GROWTH_WINDOW_MS);
+  const sessions = o.by === 'session' && growthSince === o.sinceMs ? report : costReport(d.rollups, { by: 'session', sinceMs: growthSince, untilMs: o.untilMs });
   const growing_sessions = sessions.rows
     // Leaking, or input at least 1.5× the first: ordinary chats barely grow and would bury the runaways.
     .filter((r) => r.key !== null && r.growth !== undefined && (r.growth.leaking || (r.growth.growth_ratio ?? 0) >= 1.5))
     .sort((a, b) => Number(b.growth!.leaking) - Number(a.growth!.leaking) || (b.growth!.growth_ratio ?? 0) - (a.growth!.growth_ratio ?? 0))
     .slice(0, 10);
-  return { report, bucket_ms: size, over_time, budgets, growing_sessions };
+  return { report, bucket_ms: size, over_time, budgets, growing_sessions, growth_since: new Date(growthSince).toISOString() };
 }

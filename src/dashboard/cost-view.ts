@@ -5,6 +5,9 @@ import { card } from './page-layout.js';
 import { barChart } from './svg-chart.js';
 import { bucketLabel, int, percent, shortTime, usd } from './value-format.js';
 
+/** Group rows shown on the page (a week of sessions can be tens of thousands). */
+const MAX_ROWS = 200;
+
 /** The cost view: totals, spend and tokens over time, groups, budget burn, growing sessions. */
 export function costView(o: CostOverview, by: CostReportBy, since: string): SafeHtml {
   const r = o.report;
@@ -32,9 +35,10 @@ ${barChart({ id: 'tokens', title: `Tokens (input + output) per ${unit}`, points:
 <h2>By ${by}</h2>
 <table aria-label="Cost by ${by}" data-table="groups">
 <thead><tr><th scope="col">${by}</th><th scope="col" class="num">Requests</th><th scope="col" class="num">Errors</th><th scope="col" class="num">Input tokens</th><th scope="col" class="num">Output tokens</th><th scope="col" class="num">Spend</th><th scope="col" class="num">Share</th><th scope="col" class="num">Unpriced</th></tr></thead>
-<tbody>${r.rows.map(
+<tbody>${r.rows.slice(0, MAX_ROWS).map(
     (row) => html`<tr><td>${row.key ?? '(none)'}</td><td class="num">${int(row.requests)}</td><td class="num">${int(row.errors)}</td><td class="num">${int(row.input_tokens)}</td><td class="num">${int(row.output_tokens)}</td><td class="num">${usd(row.cost_micro_usd)}</td><td class="num">${row.share === null ? '—' : percent(row.share)}</td><td class="num">${int(row.unpriced_requests)}</td></tr>`,
   )}</tbody>
+${r.rows.length > MAX_ROWS ? html`<tr><td colspan="8" class="muted">… ${int(r.rows.length - MAX_ROWS)} more rows (all of them in GET /admin/reports/cost or tollgate report cost).</td></tr>` : ''}</tbody>
 <tfoot><tr><th scope="row">Total</th><td class="num">${int(t.requests)}</td><td class="num">${int(t.errors)}</td><td class="num">${int(t.input_tokens)}</td><td class="num">${int(t.output_tokens)}</td><td class="num" data-total="cost">${usd(t.cost_micro_usd)}</td><td></td><td class="num">${int(t.unpriced_requests)}</td></tr></tfoot>
 </table>
 <h2>Budget burn</h2>
@@ -46,7 +50,7 @@ ${
       )}</tbody></table>`
 }
 <h2>Sessions with growing context</h2>
-<p class="muted">A session that resends its whole history grows its input on every request — the silent token leak. Leaking: at least 5 requests, 4 increases in a row, last input ≥ 2× the first.</p>
+<p class="muted">A session that resends its whole history grows its input on every request — the silent token leak. Leaking: at least 5 requests, 4 increases in a row, last input ≥ 2× the first. Since ${shortTime(o.growth_since)} (at most the last 3 hours; <a href="/ui/cost?by=session&amp;since=${since}">all sessions of the window</a>).</p>
 ${
   o.growing_sessions.length === 0
     ? html`<p class="muted">No session's input grew in this window.</p>`
