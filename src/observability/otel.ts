@@ -48,6 +48,10 @@ export interface OtelConfig {
   timeoutMs?: number;
   /** Distinct model values kept in metric attributes; others become `other` (default 50). */
   maxModels?: number;
+  /** Events waiting to become spans at most (default 20 000); past it they are counted as skipped. */
+  maxBacklog?: number;
+  /** How long events wait to be turned into spans in one batch (default 50 ms). */
+  batchDelayMs?: number;
   /** Told when a flush or shutdown could not deliver (an error name only, never payloads). */
   onError?: (err: string) => void;
 }
@@ -207,19 +211,58 @@ export function createOtelExport(config: OtelConfig): OtelExport {
     if (e.latency_ms !== null) instruments.duration.record(e.latency_ms / 1000, err === null ? attrs : { ...attrs, [GENAI.errorType]: err });
   };
 
-  return {
-    listener(event: AuditEvent, caller?: TraceContext | null): void {
+  // Events are turned into spans and measurements in batches, off the request path: the SDK's
+  // code then runs hot in a tight loop (measured several times cheaper per event than one call per
+  // request in a busy gateway). The backlog is bounded; past it events are counted, not queued.
+  const maxBacklog = config.maxBacklog ?? 20_000;
+  let backlog: Array<[AuditEvent, TraceContext | null]> = [];
+  let timer: NodeJS.Timeout | null = null;
+  let skipped = 0;
+  const drain = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    const batch = backlog;
+    backlog = [];
+    for (const [event, caller] of batch) {
       try {
-        if (isAdminEvent(event)) return;
-        exportSpan(event, caller ?? null);
+        exportSpan(event, caller);
         recordMetrics(event);
       } catch {
         // telemetry never breaks the audit path
         ids.nextTraceId = null;
         ids.nextSpanId = null;
       }
+    }
+    if (skipped > 0) {
+      config.onError?.(`backlog full: ${skipped} events not exported`);
+      skipped = 0;
+    }
+  };
+
+  return {
+    listener(event: AuditEvent, caller?: TraceContext | null): void {
+      try {
+        if (isAdminEvent(event)) return;
+        if (backlog.length >= maxBacklog) {
+          skipped++;
+          return;
+        }
+        backlog.push([event, caller ?? null]);
+        if (timer === null) {
+          timer = setTimeout(drain, config.batchDelayMs ?? 50);
+          timer.unref();
+        }
+      } catch {
+        // telemetry never breaks the audit path
+      }
     },
-    forceFlush: () => settle([tracerProvider?.forceFlush(), meterProvider?.forceFlush()]),
-    shutdown: () => settle([tracerProvider?.shutdown(), meterProvider?.shutdown()]),
+    forceFlush: () => {
+      drain();
+      return settle([tracerProvider?.forceFlush(), meterProvider?.forceFlush()]);
+    },
+    shutdown: () => {
+      drain();
+      return settle([tracerProvider?.shutdown(), meterProvider?.shutdown()]);
+    },
   };
 }
