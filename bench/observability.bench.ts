@@ -4,9 +4,10 @@
  * in its own process, so process.cpuUsage() there counts only the gateway; the mock provider is
  * another process, and the OTLP receiver (which accepts and discards) and the load generator live
  * in this one. Variants: nothing; Prometheus metrics (scraped every second); OTLP traces + metrics;
- * both. Rounds alternate between variants; the median round is reported.
+ * both; and a second 'off' process as the noise floor. The variants take turns in small batches (a shared, noisy machine slows all alike), and
+ * each process's CPU is taken over the whole run, so exporter work between turns counts too.
  *
- *   npx tsx bench/observability.bench.ts      (BENCH_REQUESTS=N BENCH_ROUNDS=R to change)
+ *   npx tsx bench/observability.bench.ts      (BENCH_CYCLES=C BENCH_BATCH=B to change)
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -56,7 +57,7 @@ async function runServer(): Promise<void> {
           endpoint: process.env.OBS_BENCH_OTLP!,
           upstreamUrl: process.env.BENCH_UPSTREAM!,
           instanceId: 'bench',
-          scheduleDelayMs: 500,
+          scheduleDelayMs: Number(process.env.BENCH_BSP_DELAY_MS ?? 500),
           maxQueueSize: 16_384,
           metricIntervalMs: 5_000,
         })
@@ -110,8 +111,8 @@ interface Child {
 async function runBench(): Promise<void> {
   const { compileForBench } = await import('./compiled.js');
   const compiled = compileForBench();
-  const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 3000);
-  const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+  const CYCLES = Number(process.env.BENCH_CYCLES ?? 20);
+  const BATCH = Number(process.env.BENCH_BATCH ?? 200);
   const CONNECTIONS = 10;
 
   const start = (script: string, env: Record<string, string>): Promise<Child> => {
@@ -146,7 +147,8 @@ async function runBench(): Promise<void> {
 
   const mock = await start('servers/mock-upstream.ts', {});
   const upstream = `http://127.0.0.1:${mock.port}/v1`;
-  const variants = ['off', 'metrics', 'otel', 'both'] as const;
+  // A second process with nothing on shows how far two identical gateways differ on this machine.
+  const variants = (process.env.BENCH_VARIANTS?.split(',') ?? ['off', 'metrics', 'otel', 'both', 'off-again']) as Array<'off' | 'metrics' | 'otel' | 'both' | 'off-again'>;
   const servers = new Map<string, Child>();
   for (const v of variants) servers.set(v, await start('observability.bench.ts', { OBS_BENCH_ROLE: 'server', OBS_BENCH_VARIANT: v, OBS_BENCH_OTLP: otlp, BENCH_UPSTREAM: upstream }));
 
@@ -188,28 +190,30 @@ async function runBench(): Promise<void> {
     await pool.close();
   };
 
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  console.log(`observability overhead: ${REQUESTS} requests × ${ROUNDS} rounds per variant, ${CONNECTIONS} connections, CPU of the gateway process`);
+  console.log(`observability overhead: ${CYCLES} cycles × ${BATCH} requests per variant, ${CONNECTIONS} connections; CPU of each gateway process over the whole run`);
   for (const stream of [false, true]) {
-    const samples = new Map<string, number[]>(variants.map((v) => [v, []]));
-    for (const v of variants) await load(servers.get(v)!.port, Math.min(1000, REQUESTS), stream, false); // warm-up
-    for (let r = 0; r < ROUNDS; r++) {
-      for (const v of variants) {
-        const s = servers.get(v)!;
-        await new Promise((res) => setTimeout(res, 200));
-        const before = await cpuOf(s);
-        await load(s.port, REQUESTS, stream, v === 'metrics' || v === 'both');
-        await new Promise((res) => setTimeout(res, 700)); // the writer's and exporters' work counts too
-        samples.get(v)!.push(((await cpuOf(s)) - before) / REQUESTS);
+    for (const v of variants) await load(servers.get(v)!.port, 500, stream, false); // warm-up
+    await new Promise((res) => setTimeout(res, 1000));
+    const before = new Map<string, number>();
+    for (const v of variants) before.set(v, await cpuOf(servers.get(v)!));
+    // Variants take turns in small batches, so a noisy neighbour slows them all alike; each
+    // process's CPU is read once at the start and once at the end, so work an exporter does
+    // between its turns (batches, serialisation, HTTP) is counted too.
+    for (let c = 0; c < CYCLES; c++) {
+      for (let k = 0; k < variants.length; k++) {
+        const v = variants[(c + k) % variants.length]!;
+        await load(servers.get(v)!.port, BATCH, stream, v === 'metrics' || v === 'both');
       }
     }
-    const base = median(samples.get('off')!);
+    await new Promise((res) => setTimeout(res, 1500)); // the last batches' exports and writes
+    const perRequest = new Map<string, number>();
+    for (const v of variants) perRequest.set(v, ((await cpuOf(servers.get(v)!)) - before.get(v)!) / (CYCLES * BATCH));
+    const base = perRequest.get('off')!;
     console.log(`\n${stream ? 'streaming' : 'non-streaming'}`);
     for (const v of variants) {
-      const us = median(samples.get(v)!);
+      const us = perRequest.get(v)!;
       const pct = ((us - base) / base) * 100;
-      const rounds = samples.get(v)!.map((x) => x.toFixed(0)).join(' ');
-      console.log(`  ${v.padEnd(8)} ${us.toFixed(1).padStart(7)} µs/request  ${(v === 'off' ? '' : `${pct >= 0 ? '+' : ''}${pct.toFixed(1)} %`).padEnd(9)} (rounds: ${rounds})`);
+      console.log(`  ${v.padEnd(8)} ${us.toFixed(1).padStart(7)} µs/request  ${v === 'off' ? '' : `${pct >= 0 ? '+' : ''}${pct.toFixed(1)} %`}`);
     }
   }
   console.log(`\nOTLP bytes received: ${otlpBytes}`);
