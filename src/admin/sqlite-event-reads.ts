@@ -8,7 +8,7 @@
 import type { AuditEvent } from '../core/audit-event.js';
 import type { ChainHead, EventFilter } from '../store/event-store.js';
 import type { SqliteDatabase } from '../store/sqlite/open-sqlite.js';
-import { fromRow } from '../store/sqlite/sqlite-event-store.js';
+import { fromRow, whereClause } from '../store/sqlite/sqlite-event-store.js';
 
 /** A page position: strictly older than (ts_ms, rowid). */
 export interface RowCursor {
@@ -18,21 +18,14 @@ export interface RowCursor {
 
 /** Newest-first page of events matching `filter` (limit from the filter), each with its row cursor. */
 export function sqlitePage(db: SqliteDatabase, filter: EventFilter, before: RowCursor | null): { event: AuditEvent; cursor: RowCursor }[] {
-  const conds: string[] = [];
-  const params: unknown[] = [];
-  const add = (sql: string, ...values: unknown[]): void => {
-    conds.push(sql);
-    params.push(...values);
-  };
-  if (filter.sinceMs !== undefined) add('ts_ms >= ?', filter.sinceMs);
-  if (filter.user !== undefined) add('user_id = ?', filter.user);
-  if (filter.session !== undefined) add('session_id = ?', filter.session);
-  if (filter.feature !== undefined) add('feature_name = ?', filter.feature);
-  if (filter.key !== undefined) add('(api_key_id = ? OR api_key_prefix = ? OR virtual_key_id = ?)', filter.key, filter.key, filter.key);
-  if (filter.status !== undefined) add('status = ?', filter.status);
-  if (filter.model !== undefined) add('(model_requested = ? OR model_used = ?)', filter.model, filter.model);
-  if (before) add('(ts_ms < ? OR (ts_ms = ? AND rowid_ < ?))', before.tsMs, before.tsMs, before.rowid);
-  const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
+  const base = whereClause(filter);
+  let where = base.where;
+  const params = base.params;
+  if (before) {
+    // Keyset cursor in (ts_ms, rowid) order: the next page starts strictly after the last row shown.
+    where = `${where ? `${where} AND` : 'WHERE'} (ts_ms < ? OR (ts_ms = ? AND rowid_ < ?))`;
+    params.push(before.tsMs, before.tsMs, before.rowid);
+  }
   const limit = Math.max(1, Math.floor(filter.limit ?? 50));
   const rows = db.prepare(`SELECT * FROM events ${where} ORDER BY ts_ms DESC, rowid_ DESC LIMIT ${limit}`).all(...params) as Record<string, unknown>[];
   return rows.map((r) => ({ event: fromRow(r), cursor: { tsMs: r.ts_ms as number, rowid: r.rowid_ as number } }));

@@ -160,7 +160,8 @@ export class SqliteEventStore implements EventStore {
   }
 }
 
-function whereClause(filter: EventFilter): { where: string; params: unknown[] } {
+/** The SQL condition of an event filter (shared by the store and the admin reads). */
+export function whereClause(filter: EventFilter): { where: string; params: unknown[] } {
   const conds: string[] = [];
   const params: unknown[] = [];
   const add = (sql: string, ...values: unknown[]): void => {
