@@ -164,6 +164,24 @@ export const AUDIT_EVENT_FIELDS: readonly AuditEventField[] = [
   'threat_indicators',
 ];
 
+/** Value kinds of the wire format, for stores mapping fields to columns. */
+export const JSON_FIELDS: ReadonlySet<AuditEventField> = new Set(['redactions', 'threat_indicators']);
+export const BOOLEAN_FIELDS: ReadonlySet<AuditEventField> = new Set(['stream', 'is_anomalous']);
+export const INTEGER_FIELDS: ReadonlySet<AuditEventField> = new Set([
+  'schema_version',
+  'seq',
+  'input_tokens',
+  'output_tokens',
+  'cached_input_tokens',
+  'reasoning_tokens',
+  'total_tokens',
+  'time_to_first_token_ms',
+  'http_status_code',
+  'retry_count',
+  'cost_micro_usd',
+]);
+export const REAL_FIELDS: ReadonlySet<AuditEventField> = new Set(['latency_ms', 'queue_time_ms', 'upstream_latency_ms']);
+
 /** A blank event with every field present; callers fill what they know. */
 export function blankEvent(init: Pick<AuditEvent, 'id' | 'timestamp' | 'source'>): AuditEvent {
   return {

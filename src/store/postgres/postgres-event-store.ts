@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { AuditEvent, AuditEventField } from '../../core/audit-event.js';
-import { AUDIT_EVENT_FIELDS } from '../../core/audit-event.js';
+import { AUDIT_EVENT_FIELDS, BOOLEAN_FIELDS, INTEGER_FIELDS, JSON_FIELDS, REAL_FIELDS } from '../../core/audit-event.js';
 import type { Clock } from '../../core/clock.js';
 import { systemClock } from '../../core/clock.js';
 import { TollgateError } from '../../core/errors.js';
@@ -13,23 +13,9 @@ import { eventsAsCopyText } from './event-copy-text.js';
 import { migratePostgres, schemaIdent } from './postgres-migrate.js';
 
 /** Columns stored as jsonb. */
-const JSON_FIELDS = new Set<AuditEventField>(['redactions', 'threat_indicators']);
-const BOOL_FIELDS = new Set<AuditEventField>(['stream', 'is_anomalous']);
-/** bigint columns; node-postgres returns int8 as a string, so these are converted back on read. */
-const INT_FIELDS = new Set<AuditEventField>([
-  'schema_version',
-  'seq',
-  'input_tokens',
-  'output_tokens',
-  'cached_input_tokens',
-  'reasoning_tokens',
-  'total_tokens',
-  'time_to_first_token_ms',
-  'http_status_code',
-  'retry_count',
-  'cost_micro_usd',
-]);
-const FLOAT_FIELDS = new Set<AuditEventField>(['latency_ms', 'queue_time_ms', 'upstream_latency_ms']);
+const INT_FIELDS = INTEGER_FIELDS; // bigint columns: node-postgres returns int8 as a string, converted back on read
+const FLOAT_FIELDS = REAL_FIELDS;
+const BOOL_FIELDS = BOOLEAN_FIELDS;
 
 function columnType(f: AuditEventField): string {
   if (f === 'id') return 'text NOT NULL';

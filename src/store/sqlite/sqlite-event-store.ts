@@ -1,13 +1,8 @@
-import type { AuditEvent } from '../../core/audit-event.js';
-import { AUDIT_EVENT_FIELDS } from '../../core/audit-event.js';
+import type { AuditEvent, AuditEventField } from '../../core/audit-event.js';
+import { AUDIT_EVENT_FIELDS, BOOLEAN_FIELDS as BOOL_FIELDS, INTEGER_FIELDS, JSON_FIELDS, REAL_FIELDS } from '../../core/audit-event.js';
 import { TollgateError } from '../../core/errors.js';
 import type { ChainHead, EventFilter, EventStore } from '../event-store.js';
 import type { SqliteDatabase } from './open-sqlite.js';
-
-/** Columns stored as JSON text. */
-const JSON_FIELDS = new Set(['redactions', 'threat_indicators']);
-/** Columns stored as 0/1. */
-const BOOL_FIELDS = new Set(['stream', 'is_anomalous']);
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS events (
@@ -26,26 +21,11 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX IF NOT EXISTS events_status ON events(status, ts_ms);`,
 ];
 
-function columnType(field: string): string {
+function columnType(field: AuditEventField): string {
   if (field === 'id') return 'TEXT NOT NULL';
   if (BOOL_FIELDS.has(field)) return 'INTEGER';
-  if (
-    [
-      'schema_version',
-      'seq',
-      'input_tokens',
-      'output_tokens',
-      'cached_input_tokens',
-      'reasoning_tokens',
-      'total_tokens',
-      'time_to_first_token_ms',
-      'http_status_code',
-      'retry_count',
-      'cost_micro_usd',
-    ].includes(field)
-  )
-    return 'INTEGER';
-  if (['latency_ms', 'queue_time_ms', 'upstream_latency_ms'].includes(field)) return 'REAL';
+  if (INTEGER_FIELDS.has(field)) return 'INTEGER';
+  if (REAL_FIELDS.has(field)) return 'REAL';
   return 'TEXT';
 }
 
