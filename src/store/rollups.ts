@@ -1,0 +1,321 @@
+/**
+ * Cost and usage rollups, independent of the database: what is summed per bucket, which
+ * dimensions exist, how a report window splits into minute/hour/day buckets, and how a batch
+ * of events is folded in memory before a store writes it (SQLite: sqlite-rollups.ts,
+ * PostgreSQL: postgres-rollups.ts). Both stores keep the same rows, so reports read either
+ * through `RollupReader`.
+ */
+import type { AuditEvent } from '../core/audit-event.js';
+
+/** The event fields rollups read; AuditEvent satisfies it. */
+export type RollupEvent = Pick<
+  AuditEvent,
+  | 'timestamp'
+  | 'api_key_id'
+  | 'virtual_key_id'
+  | 'user_id'
+  | 'feature_name'
+  | 'model_used'
+  | 'model_requested'
+  | 'team'
+  | 'session_id'
+  | 'input_tokens'
+  | 'output_tokens'
+  | 'cached_input_tokens'
+  | 'reasoning_tokens'
+  | 'usage_source'
+  | 'cost_micro_usd'
+  | 'status'
+>;
+
+/**
+ * What a time-bucketed rollup can be grouped by. `all` has the single key '' (totals, `--by day`).
+ * Sessions are rolled up per session and hour instead (session_rollups), see below.
+ */
+export type RollupDimension = 'all' | 'key' | 'user' | 'feature' | 'model' | 'team';
+
+export const ROLLUP_DIMENSIONS: readonly RollupDimension[] = ['all', 'key', 'user', 'feature', 'model', 'team'];
+
+/**
+ * Finest bucket kept per dimension. Write cost is one UPSERT per distinct (bucket, key) in a
+ * batch, so per-minute rows are kept only where keys are few (totals, model, team, feature);
+ * keys and users, which can number in the thousands, start at the hour — a minute row per user
+ * would be about one row per event. Sessions get one row per session and hour (totals plus the
+ * input-growth summary of that segment), keyed hour first: the rows a batch touches are then
+ * neighbours in the b-tree (the current hour) instead of scattered over every session ever seen,
+ * and a report reads one contiguous range and joins the segments in hour order.
+ */
+export const FINEST_BUCKET_MS: Readonly<Record<RollupDimension, number>> = {
+  all: 60_000,
+  model: 60_000,
+  team: 60_000,
+  feature: 60_000,
+  key: 3_600_000,
+  user: 3_600_000,
+};
+
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
+
+/** Bucket granularities as stored (minute, hour, day). */
+export const G_MINUTE = 0;
+export const G_HOUR = 1;
+export const G_DAY = 2;
+export const GRANULARITY_BY_MS = new Map<number, 0 | 1 | 2>([
+  [MINUTE_MS, G_MINUTE],
+  [HOUR_MS, G_HOUR],
+]);
+
+/** Sums kept per bucket. Reported token counts are the totals minus the estimated ones. */
+export interface RollupTotals {
+  requests: number;
+  errors: number;
+  input_tokens: number;
+  output_tokens: number;
+  cached_input_tokens: number;
+  reasoning_tokens: number;
+  /** Requests whose usage was estimated (usage_source 'estimated'), and their tokens and cost. */
+  estimated_requests: number;
+  estimated_input_tokens: number;
+  estimated_output_tokens: number;
+  estimated_cost_micro_usd: number;
+  /** Sum over priced events only. */
+  cost_micro_usd: number;
+  /** Events with cost_micro_usd null: counted, never added as 0. */
+  unpriced_requests: number;
+}
+
+/** One group of a rollup query. `key` is '' where the event had no value for the dimension. */
+export interface RollupGroup extends RollupTotals {
+  key: string;
+}
+
+/** One session's totals and input growth within a report window (hour resolution). */
+export interface SessionGrowth extends RollupTotals {
+  session_id: string;
+  first_ts_ms: number;
+  last_ts_ms: number;
+  /** Requests with a known input token count (the ones growth is measured on). */
+  growth_requests: number;
+  first_input_tokens: number;
+  last_input_tokens: number;
+  max_input_tokens: number;
+  /** Times a request had more input tokens than the previous one of the session. */
+  increases: number;
+  /** Consecutive increases ending at the latest request. */
+  current_streak: number;
+  /** Longest run of consecutive increases. */
+  max_streak: number;
+}
+
+/** A half-open time range of one granularity's buckets: bucket >= from and bucket < to. */
+export interface BucketRange {
+  granularity: 0 | 1 | 2;
+  from: number;
+  to: number;
+}
+
+export const TOTAL_COLUMNS = [
+  'requests',
+  'errors',
+  'input_tokens',
+  'output_tokens',
+  'cached_input_tokens',
+  'reasoning_tokens',
+  'estimated_requests',
+  'estimated_input_tokens',
+  'estimated_output_tokens',
+  'estimated_cost_micro_usd',
+  'cost_micro_usd',
+  'unpriced_requests',
+] as const satisfies readonly (keyof RollupTotals)[];
+
+export const GROWTH_COLUMNS = [
+  'growth_requests',
+  'first_input_tokens',
+  'last_input_tokens',
+  'max_input_tokens',
+  'increases',
+  'lead_streak',
+  'current_streak',
+  'max_streak',
+] as const;
+
+/** A mutable accumulator, in TOTAL_COLUMNS order. */
+export type Acc = number[];
+
+export function addAcc(into: Acc, from: Acc): void {
+  for (let i = 0; i < into.length; i++) into[i]! += from[i]!;
+}
+
+/** One session's requests within a batch and hour, merged into session_rollups by UPSERT arithmetic. */
+export interface SessionRun {
+  hour: number;
+  session: string;
+  first_ts: number;
+  last_ts: number;
+  acc: Acc;
+  /** Growth part, over requests with a known input count. */
+  n: number;
+  first: number;
+  last: number;
+  max: number;
+  increases: number;
+  /** Consecutive increases from the batch's first request; rising while every step increased. */
+  lead: number;
+  rising: boolean;
+  trail: number;
+  maxStreak: number;
+}
+
+export function dimensionKeys(e: RollupEvent): string[] {
+  return [
+    '',
+    e.virtual_key_id ?? e.api_key_id ?? '',
+    e.user_id ?? '',
+    e.feature_name ?? '',
+    e.model_used ?? e.model_requested ?? '',
+    e.team ?? '',
+  ];
+}
+
+export function eventAcc(e: RollupEvent): Acc {
+  const estimated = e.usage_source === 'estimated';
+  const input = e.input_tokens ?? 0;
+  const output = e.output_tokens ?? 0;
+  const cost = e.cost_micro_usd;
+  return [
+    1,
+    e.status === 'SUCCESS' ? 0 : 1,
+    input,
+    output,
+    e.cached_input_tokens ?? 0,
+    e.reasoning_tokens ?? 0,
+    estimated ? 1 : 0,
+    estimated ? input : 0,
+    estimated ? output : 0,
+    estimated && cost !== null ? cost : 0,
+    cost ?? 0,
+    cost === null ? 1 : 0,
+  ];
+}
+
+/**
+ * Splits [sinceMs, untilMs) into the fewest buckets: whole days, then whole hours, then (when
+ * `finestMs` is a minute) minutes at the edges. Bounds are aligned outward to `finestMs`, so a
+ * report's window has that resolution (one minute for totals and models, one hour for users).
+ * Day buckets are used only for days that end at or before `foldedThroughMs` (see applyRollups).
+ */
+export function bucketRanges(
+  sinceMs: number,
+  untilMs: number,
+  finestMs: number = MINUTE_MS,
+  foldedThroughMs: number = Number.POSITIVE_INFINITY,
+): BucketRange[] {
+  if (!(untilMs > sinceMs)) return [];
+  const s = Math.floor(sinceMs / finestMs) * finestMs;
+  const u = Math.ceil(untilMs / finestMs) * finestMs;
+  const out: BucketRange[] = [];
+  const minutesAndHours = (a: number, b: number): void => {
+    if (b <= a) return;
+    const h0 = Math.ceil(a / HOUR_MS) * HOUR_MS;
+    const h1 = Math.floor(b / HOUR_MS) * HOUR_MS;
+    if (h0 < h1) {
+      if (a < h0) out.push({ granularity: G_MINUTE, from: a, to: h0 });
+      out.push({ granularity: G_HOUR, from: h0, to: h1 });
+      if (h1 < b) out.push({ granularity: G_MINUTE, from: h1, to: b });
+    } else {
+      out.push({ granularity: G_MINUTE, from: a, to: b });
+    }
+  };
+  const d0 = Math.ceil(s / DAY_MS) * DAY_MS;
+  const d1 = Math.min(Math.floor(u / DAY_MS), Math.floor(foldedThroughMs / DAY_MS)) * DAY_MS;
+  if (d0 < d1) {
+    minutesAndHours(s, d0);
+    out.push({ granularity: G_DAY, from: d0, to: d1 });
+    minutesAndHours(d1, u);
+  } else {
+    minutesAndHours(s, u);
+  }
+  return out;
+}
+
+
+/** Reads rollups for reports, the dashboard and budgets; implemented by each store. */
+export interface RollupReader {
+  /** Totals per key of one dimension over [sinceMs, untilMs) (see bucketRanges), biggest cost first. */
+  groups(dimension: RollupDimension, sinceMs: number, untilMs: number): Promise<RollupGroup[]>;
+  /** Totals per UTC day over [sinceMs, untilMs); key is the day `YYYY-MM-DD`. */
+  days(sinceMs: number, untilMs: number): Promise<RollupGroup[]>;
+  /**
+   * Sessions with a request in [sinceMs, untilMs) (aligned outward to whole hours), with their
+   * totals and input growth over that window, segments joined in hour order.
+   */
+  sessions(sinceMs: number, untilMs: number): Promise<SessionGrowth[]>;
+}
+
+export type SegmentRow = SessionGrowth & { lead_streak: number };
+
+/**
+ * Joins a session's segment `b` after segment `a` (hour order). The same arithmetic as the
+ * UPSERT that joins a batch to a stored segment; the tests check both against a naive count.
+ */
+export function joinSegments(a: SegmentRow, b: SegmentRow): SegmentRow {
+  const joins = a.growth_requests > 0 && b.growth_requests > 0 && b.first_input_tokens > a.last_input_tokens;
+  const out: SegmentRow = { ...a, first_ts_ms: Math.min(a.first_ts_ms, b.first_ts_ms), last_ts_ms: Math.max(a.last_ts_ms, b.last_ts_ms) };
+  for (const c of TOTAL_COLUMNS) out[c] = a[c] + b[c];
+  out.growth_requests = a.growth_requests + b.growth_requests;
+  out.first_input_tokens = a.growth_requests === 0 ? b.first_input_tokens : a.first_input_tokens;
+  out.last_input_tokens = b.growth_requests === 0 ? a.last_input_tokens : b.last_input_tokens;
+  out.max_input_tokens = Math.max(a.max_input_tokens, b.max_input_tokens);
+  out.increases = a.increases + b.increases + (joins ? 1 : 0);
+  out.lead_streak =
+    a.growth_requests === 0
+      ? b.lead_streak
+      : a.lead_streak === a.growth_requests - 1 && joins
+        ? a.lead_streak + 1 + b.lead_streak
+        : a.lead_streak;
+  out.current_streak =
+    b.growth_requests === 0
+      ? a.current_streak
+      : b.lead_streak === b.growth_requests - 1 && joins
+        ? a.current_streak + b.growth_requests
+        : b.current_streak;
+  out.max_streak = Math.max(a.max_streak, b.max_streak, joins ? a.current_streak + 1 + b.lead_streak : 0);
+  return out;
+}
+
+/** Folds one request into its session's run for this batch and hour (batch order = write order). */
+export function trackSession(sessions: Map<string, SessionRun>, session: string, ts: number, acc: Acc, input: number | null): void {
+  const hour = ts - (ts % HOUR_MS);
+  const id = `${hour}\u0001${session}`;
+  let r = sessions.get(id);
+  if (!r) {
+    r = { hour, session, first_ts: ts, last_ts: ts, acc: acc.slice(), n: 0, first: 0, last: 0, max: 0, increases: 0, lead: 0, rising: true, trail: 0, maxStreak: 0 };
+    sessions.set(id, r);
+  } else {
+    addAcc(r.acc, acc);
+    if (ts > r.last_ts) r.last_ts = ts;
+    if (ts < r.first_ts) r.first_ts = ts;
+  }
+  if (input === null || !Number.isSafeInteger(input)) return;
+  if (r.n === 0) {
+    r.n = 1;
+    r.first = r.last = r.max = input;
+    return;
+  }
+  const up = input > r.last;
+  r.n += 1;
+  r.last = input;
+  if (input > r.max) r.max = input;
+  if (up) {
+    r.increases += 1;
+    r.trail += 1;
+    if (r.rising) r.lead += 1;
+    if (r.trail > r.maxStreak) r.maxStreak = r.trail;
+  } else {
+    r.trail = 0;
+    r.rising = false;
+  }
+}
