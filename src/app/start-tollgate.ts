@@ -53,15 +53,12 @@ import type { CheckpointStore } from '../integrity/checkpoint-store.js';
 import { openEventStore } from '../store/open-event-store.js';
 import type { BudgetState } from '../access/budget-state.js';
 import type { LimiterState } from '../access/limiter-state.js';
-import { createRedisClient, waitForRedis } from '../state/redis-connection.js';
-import { RedisLimiterState } from '../state/redis-limiter-state.js';
-import { RedisBudgetState } from '../state/redis-budget-state.js';
 import { createSqliteRollups, type SqliteRollups } from '../store/sqlite/sqlite-rollups.js';
 import { upstreamPolicy } from '../upstream/upstream-policy.js';
 import { DiskSpool } from '../writer/disk-spool.js';
 import type { WriterStats } from '../writer/event-writer.js';
 import { createPrometheusMetrics, type TollgateMetrics } from '../observability/prometheus.js';
-import { createOtelExport, type OtelConfig } from '../observability/otel.js';
+import type { OtelConfig } from '../observability/otel.js';
 import { createJsonlFileSink } from '../export/jsonl-file-sink.js';
 import { createGateway, type TollgateGateway } from './create-gateway.js';
 import { loadOrCreateInstanceId } from './instance-id.js';
@@ -227,6 +224,16 @@ function redactorDeps(config: TollgateConfig, db: SqliteDatabase, clock: Clock):
   return { encryptor: createContentCipher({ masterKey: loadMasterKey(source), store: new SqliteDataKeyStore(db), clock }) };
 }
 
+/** The Redis client and shared-state modules, loaded only when Redis is configured. */
+async function loadRedisState() {
+  const [connection, limiter, budgets] = await Promise.all([
+    import('../state/redis-connection.js'),
+    import('../state/redis-limiter-state.js'),
+    import('../state/redis-budget-state.js'),
+  ]);
+  return { ...connection, ...limiter, ...budgets };
+}
+
 /**
  * Builds and starts a whole Tollgate from configuration: the store, local secrets, the pipeline
  * stages (redaction, pricing, detection, chain), rollups in the write transaction, alerts and
@@ -249,7 +256,10 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
       ? (keyId: string, startMs: number) => opened.store.spentSince(keyId, startMs)
       : async (keyId: string, startMs: number) => (spentQuery!.get(keyId, startMs) as { s: number }).s;
   // Rate limits and budgets shared by replicas through Redis when configured; in process otherwise.
-  const redis = config.redis_url ? createRedisClient(config.redis_url, { onError: () => undefined }) : null;
+  // Redis and OTLP modules load only when configured (ioredis and the OpenTelemetry SDK cost ~20 MB
+  // of memory each at import, which a single replica without them should not carry).
+  const redisState = config.redis_url ? await loadRedisState() : null;
+  const redis = redisState && config.redis_url ? redisState.createRedisClient(config.redis_url, { onError: () => undefined }) : null;
   const stateOptions = redis
     ? {
         client: redis,
@@ -257,10 +267,10 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
         onUnavailable: (err: TollgateError) => log.error({ code: err.code, operation: err.detail?.operation ?? null, policy: config.redis_failure_policy }, 'shared state unavailable'),
       }
     : null;
-  const shared = stateOptions ? { limiter: new RedisLimiterState(stateOptions), budgets: new RedisBudgetState(stateOptions) } : null;
+  const shared = stateOptions && redisState ? { limiter: new redisState.RedisLimiterState(stateOptions), budgets: new redisState.RedisBudgetState(stateOptions) } : null;
   // Commands fail fast while disconnected (no offline queue), so connect before taking traffic;
   // a Redis that is down now is left to redis_failure_policy, not a failed start.
-  if (redis && !(await waitForRedis(redis, 5000))) log.error({ policy: config.redis_failure_policy }, 'shared state (Redis) unreachable at start');
+  if (redis && redisState && !(await redisState.waitForRedis(redis, 5000))) log.error({ policy: config.redis_failure_policy }, 'shared state (Redis) unreachable at start');
   const { secret, created } = loadOrCreateSecret(paths.fingerprint);
   const instanceId = config.instance_id ?? loadOrCreateInstanceId(paths.instanceId);
   const catalog = loadPriceCatalog({ overridePath: config.prices.override_path });
@@ -274,7 +284,7 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
     userLabel: config.metrics.user_label,
   });
   const otel = o.otel
-    ? createOtelExport({ upstreamUrl: config.upstream_url, instanceId, ...o.otel, onError: (err) => log.warn({ err }, 'OTLP export failed') })
+    ? (await import('../observability/otel.js')).createOtelExport({ upstreamUrl: config.upstream_url, instanceId, ...o.otel, onError: (err) => log.warn({ err }, 'OTLP export failed') })
     : null;
   const jsonlSink = config.sinks.jsonl.dir
     ? createJsonlFileSink({
