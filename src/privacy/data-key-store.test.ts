@@ -8,11 +8,11 @@ dataKeyStoreContract('in-memory', () => new InMemoryDataKeyStore());
 dataKeyStoreContract('sqlite', () => new SqliteDataKeyStore(new Database(':memory:')));
 
 describe('SqliteDataKeyStore', () => {
-  it('keeps the erased subject row with destroyed_at and no key bytes', () => {
+  it('keeps the erased subject row with destroyed_at and no key bytes', async () => {
     const db = new Database(':memory:');
     const s = new SqliteDataKeyStore(db);
     s.putIfAbsent({ keyId: 'k1', subject: 'user:a', wrapped: Buffer.alloc(60, 1), createdAtMs: 5 });
-    s.destroy('user:a', 9);
+    await s.destroy('user:a', 9);
     expect(db.prepare('SELECT subject, key_id, wrapped_key, created_at, destroyed_at FROM data_keys').all()).toEqual([
       { subject: 'user:a', key_id: 'k1', wrapped_key: null, created_at: 5, destroyed_at: 9 },
     ]);

@@ -3,8 +3,10 @@
  * never sees a key in clear. Destroying a subject's key is crypto-shredding: content
  * encrypted under it can no longer be read, while the event rows stay byte-identical.
  *
- * Synchronous on purpose: the redact stage runs on the event path, and both the in-memory
- * and the SQLite (better-sqlite3) implementations answer without I/O waits.
+ * Lookups and `putIfAbsent` are synchronous on purpose: the redact stage runs on the event path;
+ * the in-memory and SQLite (better-sqlite3) stores answer without I/O waits, and the PostgreSQL
+ * store answers from a mirror it keeps in step (store/postgres/postgres-data-keys.ts). Erasure
+ * (`destroy`) is async: it is a store write the caller waits for.
  */
 /** A wrapped data key as stored. */
 export interface WrappedDataKey {
@@ -26,8 +28,11 @@ export interface DataKeyStore {
    * (two writers racing for a new subject agree on one key).
    */
   putIfAbsent(key: WrappedDataKey): WrappedDataKey;
-  /** Destroys the subject's live key. Returns the destroyed key id, or null if there was none. */
-  destroy(subject: string, atMs: number): string | null;
+  /**
+   * Destroys every live key of the subject; returns their ids (empty when there was none). One
+   * at most in a single-writer store; PostgreSQL replicas may each have made one for a subject.
+   */
+  destroy(subject: string, atMs: number): Promise<string[]>;
 }
 
 /** The subject whose key encrypts events that carry no user_id. */
@@ -60,12 +65,12 @@ export class InMemoryDataKeyStore implements DataKeyStore {
     return copy;
   }
 
-  destroy(subject: string, _atMs: number): string | null {
+  async destroy(subject: string, _atMs: number): Promise<string[]> {
     const key = this.bySubject.get(subject);
-    if (!key) return null;
+    if (!key) return [];
     key.wrapped.fill(0);
     this.bySubject.delete(subject);
     this.byId.delete(key.keyId);
-    return key.keyId;
+    return [key.keyId];
   }
 }

@@ -13,19 +13,21 @@ export interface ErasureResult {
   userId: string;
   /** The data-key subject (`user:<id>`). */
   subject: string;
-  /** Id of the destroyed key; null when the person had no live key (nothing encrypted, or already erased). */
+  /** Id of the (first) destroyed key; null when the person had no live key (nothing encrypted, or already erased). */
   keyId: string | null;
-  /** Number of data keys destroyed (0 or 1). */
+  /** Ids of every destroyed key (PostgreSQL replicas may each have made one for the person). */
+  keyIds: string[];
+  /** Number of data keys destroyed. */
   keysDestroyed: number;
   /** When, epoch ms, from the injected clock. */
   erasedAtMs: number;
 }
 
-export function eraseSubject(store: DataKeyStore, userId: string, clock: Clock): ErasureResult {
+export async function eraseSubject(store: DataKeyStore, userId: string, clock: Clock): Promise<ErasureResult> {
   // An empty id would address the shared anonymous key; refuse rather than erase everyone's.
   if (userId.length === 0) throw new TollgateError('TG_ERR_USAGE', { reason: 'empty user id' });
   const subject = subjectOf(userId);
   const at = clock.now();
-  const keyId = store.destroy(subject, at);
-  return { userId, subject, keyId, keysDestroyed: keyId === null ? 0 : 1, erasedAtMs: at };
+  const keyIds = await store.destroy(subject, at);
+  return { userId, subject, keyId: keyIds[0] ?? null, keyIds, keysDestroyed: keyIds.length, erasedAtMs: at };
 }

@@ -66,12 +66,12 @@ export class SqliteDataKeyStore implements DataKeyStore {
     return run.immediate();
   }
 
-  destroy(subject: string, atMs: number): string | null {
-    const run = this.db.transaction((): string | null => {
+  async destroy(subject: string, atMs: number): Promise<string[]> {
+    const run = this.db.transaction((): string[] => {
       const live = this.selectBySubject.get(subject);
-      if (!live) return null;
+      if (!live) return [];
       this.shred.run(atMs, subject);
-      return live.key_id;
+      return [live.key_id];
     });
     return run.immediate();
   }

@@ -14,7 +14,7 @@ export function registerErase(program: Command, ctx: CliContext): void {
       const g = globals(cmd);
       const store = openExistingStore(configFor(ctx, g).db);
       try {
-        const result = eraseSubject(new SqliteDataKeyStore(store.db), opts.user, systemClock);
+        const result = await eraseSubject(new SqliteDataKeyStore(store.db), opts.user, systemClock);
         const event = await recordCliAdminAction(
           store,
           { action: 'admin:erase', actor: 'cli', subject: result.keyId, userId: opts.user, ok: true },

@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.js';
+import { createContentCipher } from '../../src/privacy/content-cipher.js';
+import { dataKeyStoreContract } from '../../src/privacy/data-key-store.contract.js';
+import { eraseSubject } from '../../src/privacy/erase-subject.js';
+import { PostgresDataKeyStore } from '../../src/store/postgres/postgres-data-keys.js';
+import { postgresService, uniqueName } from '../support/services.js';
+
+const service = await postgresService();
+
+describe.skipIf(!service.available)('PostgreSQL data-key store', () => {
+  const pool = new pg.Pool({ connectionString: service.url, max: 6 });
+  const schemas: string[] = [];
+  const stores: PostgresDataKeyStore[] = [];
+  afterAll(async () => {
+    for (const s of stores) await s.close();
+    for (const s of schemas) await pool.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+    await pool.end();
+  });
+  const freshSchema = (): string => {
+    const schema = uniqueName('tg_dk');
+    schemas.push(schema);
+    return schema;
+  };
+  /** A replica's store; polling is driven by the test (refresh()) rather than a timer. */
+  const replica = async (schema: string): Promise<PostgresDataKeyStore> => {
+    const s = await PostgresDataKeyStore.open(pool, { schema, refreshMs: 60_000 });
+    stores.push(s);
+    return s;
+  };
+  const key = (subject: string, keyId: string) => ({
+    keyId,
+    subject,
+    wrapped: Buffer.alloc(60, keyId.length),
+    createdAtMs: 1000,
+  });
+
+  dataKeyStoreContract('PostgreSQL', () => replica(freshSchema()));
+
+  it('a key made on one replica is used by another once it has polled; a restarted replica loads it', async () => {
+    const schema = freshSchema();
+    const a = await replica(schema);
+    const b = await replica(schema);
+    a.putIfAbsent(key('user:a', 'ka'));
+    await a.flush();
+    expect(b.getBySubject('user:a')).toBeNull();
+    await b.refresh();
+    expect(b.getBySubject('user:a')?.keyId).toBe('ka');
+    expect(b.putIfAbsent(key('user:a', 'kb')).keyId).toBe('ka');
+    expect((await replica(schema)).getById('ka')?.subject).toBe('user:a');
+  });
+
+  it('erasure destroys the keys every replica made for the person, and every replica drops them on its next poll', async () => {
+    const schema = freshSchema();
+    const a = await replica(schema);
+    const b = await replica(schema);
+    const clock = new ManualClock();
+    const master = randomBytes(32);
+    const cipherA = createContentCipher({ masterKey: master, store: a, clock });
+    const cipherB = createContentCipher({ masterKey: master, store: b, clock });
+    // Both replicas see alice before either has polled: two keys.
+    const onA = cipherA.encryptFor('alice', 'from a');
+    const onB = cipherB.encryptFor('alice', 'from b');
+    const bobs = cipherA.encryptFor('bob', 'bob text');
+    await Promise.all([a.flush(), b.flush()]);
+    await b.refresh();
+    expect(cipherB.decryptContent(onA)).toBe('from a');
+
+    const cli = await PostgresDataKeyStore.open(pool, { schema, refreshMs: 0 }); // `tollgate erase`
+    const erased = await eraseSubject(cli, 'alice', clock);
+    expect(erased.keysDestroyed).toBe(2);
+    expect(erased.keyIds).toEqual(
+      [a.getBySubject('user:alice')!.keyId, b.getBySubject('user:alice')!.keyId].sort(),
+    );
+    expect((await eraseSubject(cli, 'alice', clock)).keysDestroyed).toBe(0);
+
+    await Promise.all([a.refresh(), b.refresh()]);
+    for (const c of [cipherA, cipherB]) {
+      expect(c.decryptContent(onA)).toBeNull();
+      expect(c.decryptContent(onB)).toBeNull();
+      expect(c.decryptContent(bobs)).toBe('bob text');
+    }
+    // Alice coming back gets a new key, stored for everyone.
+    const later = cipherA.encryptFor('alice', 'again');
+    await a.flush();
+    await b.refresh();
+    expect(cipherB.decryptContent(later)).toBe('again');
+    const rows = await pool.query(
+      `SELECT COUNT(*)::int AS n FROM "${schema}".data_keys WHERE subject = 'user:alice' AND wrapped_key IS NOT NULL`,
+    );
+    expect(rows.rows[0]).toEqual({ n: 1 });
+  });
+
+  it('erasing on the replica that made a key still in flight destroys it too', async () => {
+    const a = await replica(freshSchema());
+    a.putIfAbsent(key('user:c', 'kc')); // not awaited: the insert is in flight
+    expect(await a.destroy('user:c', 5)).toEqual(['kc']);
+    expect(a.getBySubject('user:c')).toBeNull();
+  });
+});
