@@ -23,6 +23,11 @@ export interface LockState {
   locked: boolean;
   /** Epoch ms when the lockout ends; null when not locked. */
   until: number | null;
+  /**
+   * True when the shared state (Redis) did not answer and `redis_failure_policy: fail-closed`
+   * refuses the request: the caller answers TG_ERR_STATE_UNAVAILABLE, not a lockout.
+   */
+  unavailable?: boolean;
 }
 
 export interface FailureResult extends LockState {
@@ -32,13 +37,23 @@ export interface FailureResult extends LockState {
   justLocked: boolean;
 }
 
+/**
+ * What the managed policy needs from a lockout: the in-process {@link Lockout} (one replica) or
+ * the Redis-backed one (src/state/redis-lockout.ts, replicas share counts and locks). Callers
+ * await both; the in-process one answers synchronously.
+ */
+export interface LockoutGuard {
+  check(subject: string): LockState | Promise<LockState>;
+  recordFailure(subject: string): FailureResult | Promise<FailureResult>;
+}
+
 interface Entry {
   /** Failure times within the window, oldest first; at most maxFailures kept. */
   failures: number[];
   lockedUntil: number | null;
 }
 
-export class Lockout {
+export class Lockout implements LockoutGuard {
   private readonly clock: Clock;
   private readonly maxFailures: number;
   private readonly windowMs: number;

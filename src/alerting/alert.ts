@@ -22,7 +22,7 @@ export function parseSeverity(text: string): Severity | null {
 
 /** What an alert is about, e.g. `{kind: 'ip', value: '203.0.113.7'}` or `{kind: 'api_key', value: <fingerprint>}`. */
 export interface AlertSubject {
-  kind: 'api_key' | 'ip' | 'user' | 'model' | 'session' | 'budget';
+  kind: 'api_key' | 'ip' | 'user' | 'model' | 'session' | 'budget' | 'instance';
   value: string;
 }
 

@@ -4,18 +4,19 @@ import { authenticateRequest } from '../access/authenticate.js';
 import type { BudgetGuard } from '../access/budget-guard.js';
 import type { KeyFingerprinter } from '../access/key-fingerprint.js';
 import type { KeyStore } from '../access/key-store.js';
-import type { Lockout } from '../access/lockout.js';
+import type { LockState, LockoutGuard } from '../access/lockout.js';
 import type { RateLimiter } from '../access/rate-limiter.js';
 import type { PriceCatalog } from '../pricing/catalog.js';
 import { costMicroUsd } from '../pricing/cost.js';
-import type { Admission, AdmissionContext, RequestPolicy } from './request-policy.js';
+import type { Admission, AdmissionContext, Refusal, RequestPolicy } from './request-policy.js';
 
 export interface ManagedPolicyOptions {
   keys: KeyStore;
   fingerprinter: KeyFingerprinter;
   limiter: RateLimiter;
   budgets: BudgetGuard;
-  lockout: Lockout;
+  /** In process (one replica) or shared through Redis (replicas); awaited either way. */
+  lockout: LockoutGuard;
   catalog: PriceCatalog;
   clock: Clock;
   /** The provider key Tollgate holds; applications never see it. */
@@ -38,17 +39,15 @@ export class ManagedPolicy implements RequestPolicy {
   async admit(ctx: AdmissionContext): Promise<Admission> {
     const { o } = this;
     const ipSubject = ctx.ip ? `ip:${ctx.ip}` : null;
-    if (ipSubject && o.lockout.check(ipSubject).locked) {
-      return this.lockedOut(ipSubject);
-    }
+    const ipLock = ipSubject ? await o.lockout.check(ipSubject) : null;
+    if (ipLock?.locked) return this.lockedOut(ipLock);
     const decision = await authenticateRequest(ctx.headers, o.keys, o.clock, ctx.model, o.fingerprinter);
     const fields = decision.fields;
     const keySubject = fields.api_key_id ? `key:${fields.api_key_id}` : null;
-    if (keySubject && o.lockout.check(keySubject).locked) {
-      return { auth: { ...fields, auth_result: 'FAILED' }, refusal: { code: 'TG_ERR_AUTH_LOCKED_OUT', kind: 'policy', retryAfterSec: this.retryAfter(keySubject) } };
-    }
+    const keyLock = keySubject ? await o.lockout.check(keySubject) : null;
+    if (keyLock?.locked) return { auth: { ...fields, auth_result: 'FAILED' }, refusal: this.lockRefusal(keyLock) };
     if (!decision.ok) {
-      if (decision.status === 'AUTH_FAILED') this.failure(ctx, fields.api_key_id);
+      if (decision.status === 'AUTH_FAILED') await this.failure(ctx, fields.api_key_id);
       return { auth: fields, refusal: { code: decision.errorCode, kind: decision.status === 'BLOCKED' ? 'policy' : 'auth' } };
     }
     const key = decision.key;
@@ -74,15 +73,16 @@ export class ManagedPolicy implements RequestPolicy {
     };
   }
 
-  private failure(ctx: AdmissionContext, apiKeyId: string | null): void {
+  /** Counts the failure for the IP and the key (awaited: the next request must see the count, on any replica). */
+  private async failure(ctx: AdmissionContext, apiKeyId: string | null): Promise<void> {
     for (const subject of [ctx.ip ? `ip:${ctx.ip}` : null, apiKeyId ? `key:${apiKeyId}` : null]) {
       if (!subject) continue;
-      const r = this.o.lockout.recordFailure(subject);
+      const r = await this.o.lockout.recordFailure(subject);
       if (r.justLocked && r.until !== null) this.o.onLockout?.(subject, r.until, { ip: ctx.ip, api_key_id: apiKeyId });
     }
   }
 
-  private lockedOut(subject: string): Admission {
+  private lockedOut(lock: LockState): Admission {
     return {
       auth: {
         auth_method: null,
@@ -91,13 +91,15 @@ export class ManagedPolicy implements RequestPolicy {
         api_key_prefix: null,
         virtual_key_id: null,
       },
-      refusal: { code: 'TG_ERR_AUTH_LOCKED_OUT', kind: 'policy', retryAfterSec: this.retryAfter(subject) },
+      refusal: this.lockRefusal(lock),
     };
   }
 
-  private retryAfter(subject: string): number {
-    const until = this.o.lockout.check(subject).until;
-    return until === null ? 1 : Math.max(1, Math.ceil((until - this.o.clock.now()) / 1000));
+  /** Locked: TG_ERR_AUTH_LOCKED_OUT until the cool-off ends. Shared state down under fail-closed: TG_ERR_STATE_UNAVAILABLE, retry in a second. */
+  private lockRefusal(lock: LockState): Refusal {
+    const retryAfterSec = lock.until === null ? 1 : Math.max(1, Math.ceil((lock.until - this.o.clock.now()) / 1000));
+    if (lock.unavailable === true) return { code: 'TG_ERR_STATE_UNAVAILABLE', kind: 'policy', retryAfterSec };
+    return { code: 'TG_ERR_AUTH_LOCKED_OUT', kind: 'policy', retryAfterSec };
   }
 
   /** Worst-case cost of the reserved tokens at the model's output price (0 when unpriced). */

@@ -56,3 +56,17 @@ export async function waitForRedis(client: Redis, timeoutMs = 2000): Promise<boo
 export function stateUnavailable(operation: string, cause: unknown): TollgateError {
   return new TollgateError('TG_ERR_STATE_UNAVAILABLE', { store: 'redis', operation }, { cause });
 }
+
+/**
+ * Splits the `?prefix=NAME` parameter off a Redis URL: every shared-state key of this gateway
+ * starts with it (default `tg:`), so several deployments or test runs can share one Redis. The
+ * rest of the URL goes to the client unchanged.
+ */
+export function redisKeyPrefix(url: string): { url: string; prefix: string } {
+  const u = new URL(url);
+  const prefix = u.searchParams.get('prefix');
+  if (prefix === null) return { url, prefix: 'tg:' };
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) throw new TollgateError('TG_ERR_CONFIG_INVALID', { setting: 'redis_url prefix' });
+  u.searchParams.delete('prefix');
+  return { url: u.toString(), prefix: prefix.endsWith(':') ? prefix : `${prefix}:` };
+}

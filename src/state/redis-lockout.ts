@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { TollgateError } from '../core/errors.js';
-import type { FailureResult, LockState } from '../access/lockout.js';
+import type { FailureResult, LockState, LockoutGuard } from '../access/lockout.js';
 import { stateUnavailable, type SharedStateOptions } from './redis-connection.js';
 import { RedisScript } from './redis-script.js';
 
@@ -42,10 +42,11 @@ export interface RedisLockoutOptions extends SharedStateOptions {
  * so an attacker spreading guesses over replicas is counted once. The methods are asynchronous
  * (the in-process Lockout is synchronous); the managed policy awaits them.
  *
- * Unavailable Redis: `fail-open` treats the subject as not locked (authentication still runs);
- * `fail-closed` treats it as locked (retry in a second).
+ * Unavailable Redis: `fail-open` treats the subject as not locked (authentication still runs,
+ * failures are not counted); `fail-closed` answers `unavailable` (the managed policy refuses with
+ * TG_ERR_STATE_UNAVAILABLE, retry in a second).
  */
-export class RedisLockout {
+export class RedisLockout implements LockoutGuard {
   private readonly prefix: string;
   private readonly maxFailures: number;
   private readonly windowMs: number;
@@ -71,7 +72,7 @@ export class RedisLockout {
       return { locked: false, until: null };
     } catch (err) {
       this.o.onUnavailable?.(stateUnavailable('lockout.check', err));
-      return this.o.policy === 'fail-open' ? { locked: false, until: null } : { locked: true, until: now + 1000 };
+      return this.o.policy === 'fail-open' ? { locked: false, until: null } : { locked: true, until: now + 1000, unavailable: true };
     }
   }
 

@@ -47,7 +47,7 @@ describe('shared state when Redis is unreachable (a closed port)', () => {
     const open = new RedisBudgetState({ client, policy: 'fail-open', onUnavailable });
     expect((await open.reserve('vk', '2026-01', 100, 10, 0)).admitted).toBe(true);
     const clock = new ManualClock();
-    expect((await new RedisLockout({ client, policy: 'fail-closed', clock }).check('ip:1')).locked).toBe(true);
+    expect(await new RedisLockout({ client, policy: 'fail-closed', clock }).check('ip:1')).toEqual({ locked: true, until: clock.now() + 1000, unavailable: true });
     expect((await new RedisLockout({ client, policy: 'fail-open', clock }).check('ip:1')).locked).toBe(false);
     expect(await new RedisSlidingWindow({ client, policy: 'fail-open', windowMs: 60_000 }).add('k', 1, clock.now())).toBeNull();
   });
