@@ -15,7 +15,7 @@ import { blankEvent, type AuditEvent } from '../src/core/audit-event.js';
 import { createCatalog, defaultCatalogPath, loadCatalogFile } from '../src/pricing/catalog.js';
 import { createPricer } from '../src/pricing/pricer.js';
 import { costReport, type CostReportBy } from '../src/reports/cost-report.js';
-import { createSqliteRollups, type RollupEvent } from '../src/store/sqlite/sqlite-rollups.js';
+import { createSqliteRollups, sqliteRollupReader, type RollupEvent } from '../src/store/sqlite/sqlite-rollups.js';
 
 const TOTAL = Number(process.argv[2] ?? 10_000_000);
 const INGEST = Number(process.argv[3] ?? 1_000_000);
@@ -158,13 +158,13 @@ console.log(
 );
 
 // ---------------------------------------------------------------- C. report timings
-function timeReport(by: CostReportBy, runs: number): { p50: number; rows: number; cost: number } {
+async function timeReport(by: CostReportBy, runs: number): Promise<{ p50: number; rows: number; cost: number }> {
   const times: number[] = [];
   let rowsOut = 0;
   let cost = 0;
   for (let i = 0; i < runs; i++) {
     const t = performance.now();
-    const r = costReport(rollups, { by, sinceMs: NOW - SPAN, untilMs: NOW });
+    const r = await costReport(sqliteRollupReader(rollups), { by, sinceMs: NOW - SPAN, untilMs: NOW });
     times.push(performance.now() - t);
     rowsOut = r.rows.length;
     cost = r.totals.cost_micro_usd;
@@ -176,7 +176,7 @@ function timeReport(by: CostReportBy, runs: number): { p50: number; rows: number
 // hundreds of thousands of sessions, so it is timed only with a third argument `sessions`.
 const reports = process.argv[4] === 'sessions' ? (['user', 'model', 'day', 'session'] as const) : (['user', 'model', 'day'] as const);
 for (const by of reports) {
-  const { p50, rows: n, cost } = timeReport(by, by === 'session' ? 3 : 9);
+  const { p50, rows: n, cost } = await timeReport(by, by === 'session' ? 3 : 9);
   console.log(`C. costReport --by ${by} --since 30d: p50 ${p50.toFixed(1)} ms, ${fmt(n)} rows, total $${(cost / 1e6).toFixed(2)}${by === 'user' ? ' (target <= 200 ms)' : ''}`);
 }
 db.close();

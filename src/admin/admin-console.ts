@@ -11,8 +11,7 @@ import type { CheckpointStore } from '../integrity/checkpoint-store.js';
 import type { NoteVerifier } from '../integrity/signed-note.js';
 import type { EventStore } from '../store/event-store.js';
 import type { SqliteDatabase } from '../store/sqlite/open-sqlite.js';
-import type { SqliteRollups } from '../store/sqlite/sqlite-rollups.js';
-import { SqliteKeyStore } from '../store/sqlite/sqlite-keys.js';
+import type { RollupReader } from '../store/rollups.js';
 import type { KeyStore } from '../access/key-store.js';
 import { verifyAdminToken } from '../access/admin-token.js';
 import { AdminSessions, SESSION_COOKIE, type AdminSession } from './admin-sessions.js';
@@ -25,9 +24,9 @@ export interface AdminDeps {
   store: EventStore;
   /** The events' SQLite database when the store is SQLite (security figures by SQL); null for PostgreSQL. */
   eventsDb: SqliteDatabase | null;
-  /** The local SQLite database holding the gateway-issued keys. */
-  db: SqliteDatabase;
-  rollups: SqliteRollups;
+  /** The gateway-issued keys (in the same store as the events). */
+  keys: KeyStore;
+  rollups: RollupReader;
   alerts: AlertStore;
   checkpoints: CheckpointStore;
   /** Keys whose checkpoint signatures verify (this instance's and the keyring). */
@@ -41,7 +40,6 @@ export interface AdminDeps {
 export interface AdminConsole extends AdminDeps {
   sessions: AdminSessions;
   integrity: IntegrityMonitor;
-  keys: KeyStore;
 }
 
 /** Who is making an admin request. */
@@ -53,7 +51,6 @@ export function createAdminConsole(deps: AdminDeps, options: { sessionIdleMs?: n
     ...deps,
     sessions: new AdminSessions({ clock: deps.clock, ...(options.sessionIdleMs !== undefined ? { idleMs: options.sessionIdleMs } : {}) }),
     integrity: new IntegrityMonitor({ store: deps.store, eventsDb: deps.eventsDb, checkpoints: deps.checkpoints, verifiers: deps.verifiers, clock: deps.clock }),
-    keys: new SqliteKeyStore(deps.db),
   };
 }
 

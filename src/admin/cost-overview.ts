@@ -6,7 +6,7 @@ import { costReport, type CostReport, type CostReportBy, type CostReportRow } fr
 import { budgetPeriodBounds } from '../access/budget-guard.js';
 import { keyStatus } from '../access/virtual-keys.js';
 import type { KeyStore } from '../access/key-store.js';
-import type { SqliteRollups } from '../store/sqlite/sqlite-rollups.js';
+import type { RollupReader } from '../store/rollups.js';
 import { bucketSize, bucketStarts } from './security-summary.js';
 
 /** Window of the growing-sessions table, at most (the newest hours of the report's window). */
@@ -45,13 +45,15 @@ export interface CostOverview {
 
 /** Builds the cost view; every figure comes from the rollups (none from raw events). */
 export async function costOverview(
-  d: { rollups: SqliteRollups; keys: KeyStore },
+  d: { rollups: RollupReader; keys: KeyStore },
   o: { by: CostReportBy; sinceMs: number; untilMs: number; nowMs: number },
 ): Promise<CostOverview> {
-  const report = costReport(d.rollups, { by: o.by, sinceMs: o.sinceMs, untilMs: o.untilMs });
+  const report = await costReport(d.rollups, { by: o.by, sinceMs: o.sinceMs, untilMs: o.untilMs });
   const size = bucketSize(o.sinceMs, o.untilMs);
-  const over_time = bucketStarts(o.sinceMs, o.untilMs, size).map((s) => {
-    const g = d.rollups.groups('all', s, s + size)[0];
+  const starts = bucketStarts(o.sinceMs, o.untilMs, size);
+  const perBucket = await Promise.all(starts.map((s) => d.rollups.groups('all', s, s + size)));
+  const over_time = starts.map((s, i) => {
+    const g = perBucket[i]![0];
     return {
       start_ms: s,
       cost_micro_usd: g?.cost_micro_usd ?? 0,
@@ -68,7 +70,7 @@ export async function costOverview(
     const bounds = budgetPeriodBounds(period, o.nowMs);
     let spent = spentByPeriod.get(period);
     if (!spent) {
-      spent = new Map(d.rollups.groups('key', bounds.start, bounds.end).map((g) => [g.key, g.cost_micro_usd]));
+      spent = new Map((await d.rollups.groups('key', bounds.start, bounds.end)).map((g) => [g.key, g.cost_micro_usd]));
       spentByPeriod.set(period, spent);
     }
     const used = spent.get(k.id) ?? 0;
@@ -88,7 +90,7 @@ export async function costOverview(
   // Session growth reads one rollup row per session and hour; over a long window on a busy store
   // that is hundreds of thousands of rows, so the view looks at the most recent hours only.
   const growthSince = Math.max(o.sinceMs, o.untilMs - GROWTH_WINDOW_MS);
-  const sessions = o.by === 'session' && growthSince === o.sinceMs ? report : costReport(d.rollups, { by: 'session', sinceMs: growthSince, untilMs: o.untilMs });
+  const sessions = o.by === 'session' && growthSince === o.sinceMs ? report : await costReport(d.rollups, { by: 'session', sinceMs: growthSince, untilMs: o.untilMs });
   const growing_sessions = sessions.rows
     // Leaking, or input at least 1.5× the first: ordinary chats barely grow and would bury the runaways.
     .filter((r) => r.key !== null && r.growth !== undefined && (r.growth.leaking || (r.growth.growth_ratio ?? 0) >= 1.5))

@@ -9,7 +9,7 @@ import type { AlertStore } from '../alerting/alert-store.js';
 import type { AuditEvent } from '../core/audit-event.js';
 import type { EventStore } from '../store/event-store.js';
 import type { SqliteDatabase } from '../store/sqlite/open-sqlite.js';
-import { HOUR_MS, type SqliteRollups } from '../store/sqlite/sqlite-rollups.js';
+import { HOUR_MS, type RollupReader } from '../store/rollups.js';
 
 /** Auth failures read per status at most (a flood beyond this is reported as truncated). */
 export const MAX_AUTH_FAILURE_ROWS = 50_000;
@@ -45,7 +45,7 @@ export interface SecuritySummary {
 export interface SecuritySummaryDeps {
   store: EventStore;
   eventsDb: SqliteDatabase | null;
-  rollups: SqliteRollups;
+  rollups: RollupReader;
   alerts: AlertStore;
 }
 
@@ -101,17 +101,16 @@ export async function securitySummary(d: SecuritySummaryDeps, sinceMs: number, u
 
   // Error rates from the rollups (one small read per bucket and per dimension).
   const rate = (errors: number, requests: number): number => (requests === 0 ? 0 : errors / requests);
-  const errorsOverTime = starts.map((s) => {
-    const g = d.rollups.groups('all', s, s + size)[0];
+  const perBucket = await Promise.all(starts.map((s) => d.rollups.groups('all', s, s + size)));
+  const errorsOverTime = starts.map((s, i) => {
+    const g = perBucket[i]![0];
     return { start_ms: s, requests: g?.requests ?? 0, errors: g?.errors ?? 0 };
   });
-  const byModel = d.rollups
-    .groups('model', sinceMs, untilMs)
+  const byModel = (await d.rollups.groups('model', sinceMs, untilMs))
     .map((g) => ({ model: g.key || '(none)', requests: g.requests, errors: g.errors, rate: rate(g.errors, g.requests) }))
     .sort((a, b) => b.errors - a.errors || b.requests - a.requests)
     .slice(0, 20);
-  const byKeyRates = d.rollups
-    .groups('key', sinceMs, untilMs)
+  const byKeyRates = (await d.rollups.groups('key', sinceMs, untilMs))
     .map((g) => ({ key: g.key || '(none)', requests: g.requests, errors: g.errors, rate: rate(g.errors, g.requests) }))
     .sort((a, b) => b.errors - a.errors || b.requests - a.requests)
     .slice(0, 20);

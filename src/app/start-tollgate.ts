@@ -41,19 +41,20 @@ import { ManagedPolicy } from '../proxy/managed-policy.js';
 import { BudgetPolicy } from '../proxy/budget-policy.js';
 import { BudgetTracker, periodStart } from '../pricing/budgets.js';
 import type { DetectionConfig } from '../detection/default-detectors.js';
-import { SqliteKeyStore } from '../store/sqlite/sqlite-keys.js';
 import { createContentCipher } from '../privacy/content-cipher.js';
 import { loadMasterKey } from '../privacy/master-key.js';
-import { SqliteDataKeyStore } from '../privacy/sqlite-data-key-store.js';
+import type { DataKeyStore } from '../privacy/data-key-store.js';
 import { TollgateError } from '../core/errors.js';
-import { openSqlite, type SqliteDatabase } from '../store/sqlite/open-sqlite.js';
-import { createSqliteAlertStore } from '../store/sqlite/sqlite-alerts.js';
+import type { SqliteDatabase } from '../store/sqlite/open-sqlite.js';
 import type { EventStore } from '../store/event-store.js';
 import type { CheckpointStore } from '../integrity/checkpoint-store.js';
 import { openEventStore } from '../store/open-event-store.js';
 import type { BudgetState } from '../access/budget-state.js';
 import type { LimiterState } from '../access/limiter-state.js';
-import { createSqliteRollups, type SqliteRollups } from '../store/sqlite/sqlite-rollups.js';
+import { createSqliteRollups } from '../store/sqlite/sqlite-rollups.js';
+import type { RollupReader } from '../store/rollups.js';
+import { openStoreTables, type StoreTables } from '../store/store-tables.js';
+import type { KeyStore } from '../access/key-store.js';
 import { upstreamPolicy } from '../upstream/upstream-policy.js';
 import { DiskSpool } from '../writer/disk-spool.js';
 import type { WriterStats } from '../writer/event-writer.js';
@@ -68,12 +69,15 @@ export interface RunningTollgate extends TollgateGateway {
   url: string;
   config: TollgateConfig;
   instanceId: string;
-  /** SQLite: the events database. PostgreSQL: a local SQLite file for what is not shared yet (rollups, alerts, keys, data keys). */
-  db: SqliteDatabase;
+  /** SQLite: the events database (rollups, alerts, keys and data keys are tables in it). Null on PostgreSQL. */
+  db: SqliteDatabase | null;
   store: EventStore;
   catalog: PriceCatalog;
-  rollups: SqliteRollups;
+  /** Cost and usage rollups, from the store (SQLite tables, or PostgreSQL shared by every replica). */
+  rollups: RollupReader;
   alerts: AlertStore;
+  /** Gateway-issued keys, in the same store as the events. */
+  keys: KeyStore;
   dispatcher: AlertDispatcher;
   detection: DetectionEngine;
   checkpoints: CheckpointStore;
@@ -119,7 +123,7 @@ export function localPaths(config: TollgateConfig): { dir: string; fingerprint: 
 function requestPolicy(
   config: TollgateConfig,
   deps: {
-    db: SqliteDatabase;
+    keys: KeyStore;
     secret: Buffer;
     catalog: PriceCatalog;
     clock: Clock;
@@ -136,7 +140,7 @@ function requestPolicy(
   if (!source) throw new TollgateError('TG_ERR_CONFIG_INVALID', { setting: 'managed.provider_key_file or TOLLGATE_PROVIDER_KEY' });
   const providerKey = loadProviderKeys([source]).keyFor('upstream');
   return new ManagedPolicy({
-    keys: new SqliteKeyStore(deps.db),
+    keys: deps.keys,
     fingerprinter: new KeyFingerprinter(deps.secret),
     limiter: new RateLimiter({ state: deps.shared?.limiter ?? new MemoryLimiterState(), clock: deps.clock }),
     budgets: new BudgetGuard({
@@ -196,32 +200,25 @@ function detectionWithBudgets(config: TollgateConfig): DetectionConfig {
 
 /**
  * Enforced config budgets: spend is tracked in process and seeded from the stored events of the
- * current period (SQLite), so a restart does not reset a budget.
+ * current period (either store), so a restart does not reset a budget.
  */
-function withBudgets(policy: RequestPolicy, config: TollgateConfig, clock: Clock, db: SqliteDatabase | null): RequestPolicy {
+async function withBudgets(policy: RequestPolicy, config: TollgateConfig, clock: Clock, tables: StoreTables): Promise<RequestPolicy> {
   if (config.budgets.length === 0) return policy;
   const tracker = new BudgetTracker(config.budgets, clock);
-  if (db) {
-    const column = { key: 'COALESCE(virtual_key_id, api_key_id)', user: 'user_id', feature: 'feature_name', team: 'team' } as const;
-    for (const b of config.budgets) {
-      const row = db
-        .prepare(`SELECT COALESCE(SUM(cost_micro_usd), 0) AS s FROM events WHERE ${column[b.scope]} = ? AND ts_ms >= ?`)
-        .get(b.subject, periodStart(b.period, clock.now())) as { s: number };
-      tracker.seed(b, row.s);
-    }
-  }
+  for (const b of config.budgets) tracker.seed(b, await tables.scopeSpentSince(b.scope, b.subject, periodStart(b.period, clock.now())));
   return new BudgetPolicy(policy, tracker);
 }
 
-/** Encrypted mode needs the master key and the per-person data keys (kept in the same database). */
-function redactorDeps(config: TollgateConfig, db: SqliteDatabase, clock: Clock): RedactorDeps {
+/** Encrypted mode needs the master key and the per-person data keys (kept in the same store as the events). */
+async function redactorDeps(config: TollgateConfig, dataKeys: () => Promise<DataKeyStore>, clock: Clock): Promise<RedactorDeps> {
   const c = config.content;
   const source = c.master_key_file ? { file: c.master_key_file } : c.master_key ? { base64: c.master_key } : null;
   if (!source) {
     if (c.mode === 'encrypted') throw new TollgateError('TG_ERR_CRYPTO_KEY_MISSING', { setting: 'content.master_key_file or TOLLGATE_MASTER_KEY' });
     return {};
   }
-  return { encryptor: createContentCipher({ masterKey: loadMasterKey(source), store: new SqliteDataKeyStore(db), clock }) };
+  const masterKey = loadMasterKey(source);
+  return { encryptor: createContentCipher({ masterKey, store: await dataKeys(), clock }) };
 }
 
 /** The Redis client and shared-state modules, loaded only when Redis is configured. */
@@ -247,14 +244,17 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
   // The store by scheme: a SQLite path, or a PostgreSQL URL shared by N replicas.
   const opened = await openEventStore(config.db, { clock, onPoolError: () => log.warn('store connection lost') });
   const store = opened.store;
-  const db = opened.kind === 'sqlite' ? opened.db : openSqlite(join(paths.dir, 'tollgate-local.db'));
-  const rollups = createSqliteRollups(db);
-  if (opened.kind === 'sqlite') opened.store.addInTransactionHook((events) => rollups.applyRollups(events));
-  const spentQuery = opened.kind === 'sqlite' ? db.prepare('SELECT COALESCE(SUM(cost_micro_usd), 0) AS s FROM events WHERE virtual_key_id = ? AND ts_ms >= ?') : null;
-  const loadSpent =
-    opened.kind === 'postgres'
-      ? (keyId: string, startMs: number) => opened.store.spentSince(keyId, startMs)
-      : async (keyId: string, startMs: number) => (spentQuery!.get(keyId, startMs) as { s: number }).s;
+  // Alerts, keys, data keys and rollups live beside the events: one SQLite file, or the
+  // PostgreSQL schema every replica shares (nothing is kept in a per-replica file).
+  const db = opened.kind === 'sqlite' ? opened.db : null;
+  const sqliteRollups = db ? createSqliteRollups(db) : undefined;
+  if (opened.kind === 'sqlite') opened.store.addInTransactionHook((events) => sqliteRollups!.applyRollups(events));
+  const tables = await openStoreTables(opened, sqliteRollups ? { sqliteRollups } : {}).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
+  const rollups = tables.rollups;
+  const loadSpent = (keyId: string, startMs: number): Promise<number> => tables.keySpentSince(keyId, startMs);
   // Rate limits and budgets shared by replicas through Redis when configured; in process otherwise.
   // Redis and OTLP modules load only when configured (ioredis and the OpenTelemetry SDK cost ~20 MB
   // of memory each at import, which a single replica without them should not carry).
@@ -298,7 +298,7 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
     : null;
 
   // Alerts: stored first, then sent to every sink off the request path.
-  const alerts = createSqliteAlertStore(db);
+  const alerts = tables.alerts;
   const sinks: AlertSink[] = [createLogSink({ write: (line) => log.warn({ alert: true }, line) }), ...(o.alertSinks ?? [])];
   if (config.alerts.webhook_url && config.alerts.webhook_secret) {
     sinks.push(createWebhookSink({ url: config.alerts.webhook_url, secret: config.alerts.webhook_secret, clock }));
@@ -350,8 +350,8 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
   const adminConsole = createAdminConsole({
     token: adminToken.token,
     store,
-    eventsDb: opened.kind === 'sqlite' ? db : null,
-    db,
+    eventsDb: db,
+    keys: tables.keys,
     rollups,
     alerts,
     checkpoints,
@@ -397,16 +397,16 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
     upstreamUrl: config.upstream_url,
     upstreamPolicy: policy,
     store,
-    redactor: createRedactor({ mode: config.content.mode, detectors: config.content.detectors }, redactorDeps(config, db, clock)),
+    redactor: createRedactor({ mode: config.content.mode, detectors: config.content.detectors }, await redactorDeps(config, () => tables.dataKeys({ onError: () => log.warn('data keys could not be stored or refreshed (retried)') }), clock)),
     pricer: createPricer(catalog),
     estimateUsage,
     detectors: [detection],
     listeners: [metrics.listener, ...(otel ? [otel.listener] : []), ...(jsonlSink ? [jsonlSink.listener] : []), ...(o.listeners ?? [])],
-    policy: withBudgets(
-      o.policy ?? requestPolicy(config, { db, secret, catalog, clock, raiseAlert: raisePolicyAlert, loadSpent, shared }),
+    policy: await withBudgets(
+      o.policy ?? requestPolicy(config, { keys: tables.keys, secret, catalog, clock, raiseAlert: raisePolicyAlert, loadSpent, shared }),
       config,
       clock,
-      opened.kind === 'sqlite' ? db : null,
+      tables,
     ),
     clock,
     writer: {
@@ -448,6 +448,7 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
     catalog,
     rollups,
     alerts,
+    keys: tables.keys,
     dispatcher,
     detection,
     checkpoints,
@@ -464,8 +465,8 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
       await checkpointWriter.close();
       await alertWrites.flush();
       await dispatcher.drain();
+      await tables.close();
       await store.close();
-      if (opened.kind === 'postgres') db.close();
       redis?.disconnect();
     },
   };

@@ -5,6 +5,7 @@ import { TollgateError } from '../core/errors.js';
 import { openSqlite } from '../store/sqlite/open-sqlite.js';
 import { SqliteEventStore } from '../store/sqlite/sqlite-event-store.js';
 import { isPostgresUrl, openEventStore, type OpenedEventStore } from '../store/open-event-store.js';
+import { openStoreTables, type StoreTables } from '../store/store-tables.js';
 
 /** What every command may need: the environment (the CLI is the only reader of process.env) and output streams. */
 export interface CliContext {
@@ -54,6 +55,38 @@ export async function openExistingEventStore(dbSpec: string): Promise<OpenedEven
     throw new TollgateError('TG_ERR_STORE_OPEN', { path: dbSpec, reason: 'no database at this path (run tollgate serve or tollgate demo first)' });
   }
   return openEventStore(dbSpec);
+}
+
+/** An opened store (either kind) with the tables kept beside its events. */
+export interface StoreWithTables {
+  opened: OpenedEventStore;
+  tables: StoreTables;
+  /** Closes the tables, then the event store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the store a command works on, with its alerts, keys, data keys and rollups: a SQLite path
+ * or a `postgres://` URL (`--db` or TOLLGATE_DB). `create: true` (e.g. `keys create` before the
+ * first `serve`) makes a missing SQLite file; otherwise a missing file is a clear error.
+ */
+export async function openStoreWithTables(dbSpec: string, options: { create?: boolean } = {}): Promise<StoreWithTables> {
+  const opened = options.create ? await openEventStore(dbSpec) : await openExistingEventStore(dbSpec);
+  let tables: StoreTables;
+  try {
+    tables = await openStoreTables(opened);
+  } catch (err) {
+    await opened.store.close();
+    throw err;
+  }
+  return {
+    opened,
+    tables,
+    async close() {
+      await tables.close();
+      await opened.store.close();
+    },
+  };
 }
 
 /** Writes one line. */

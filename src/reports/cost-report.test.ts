@@ -1,11 +1,11 @@
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { blankEvent, type AuditEvent } from '../core/audit-event.js';
 import { createCatalog, defaultCatalogPath, loadCatalogFile } from '../pricing/catalog.js';
 import { createPricer } from '../pricing/pricer.js';
 import { estimateUsage } from '../pricing/token-estimate.js';
-import { createSqliteRollups } from '../store/sqlite/sqlite-rollups.js';
-import { COST_REPORT_BY, costReport, formatCostCsv, formatCostJson, formatCostTable, formatMicroUsd } from './cost-report.js';
+import { createSqliteRollups, sqliteRollupReader } from '../store/sqlite/sqlite-rollups.js';
+import { COST_REPORT_BY, costReport, type CostReport, formatCostCsv, formatCostJson, formatCostTable, formatMicroUsd } from './cost-report.js';
 
 const pricer = createPricer(createCatalog(loadCatalogFile(defaultCatalogPath())));
 const DAY = Date.UTC(2026, 0, 20);
@@ -45,7 +45,7 @@ function load(events: AuditEvent[]) {
   const rollups = createSqliteRollups(db);
   db.transaction(() => rollups.applyRollups(events.slice(0, 7)))();
   db.transaction(() => rollups.applyRollups(events.slice(7)))();
-  return rollups;
+  return sqliteRollupReader(rollups);
 }
 
 describe('costReport', () => {
@@ -54,8 +54,8 @@ describe('costReport', () => {
   const window = { sinceMs: DAY - 86_400_000 * 30, untilMs: DAY + 86_400_000 };
   const sumCost = events.reduce((s, e) => s + (e.cost_micro_usd ?? 0), 0);
 
-  it.each(COST_REPORT_BY)('totals by %s equal the sum of the events to the micro-dollar', (by) => {
-    const r = costReport(rollups, { by, ...window });
+  it.each(COST_REPORT_BY)('totals by %s equal the sum of the events to the micro-dollar', async (by) => {
+    const r = await costReport(rollups, { by, ...window });
     // Requests without a session are the `(none)` row of the session report: every grouping totals the same.
     const scope = events;
     expect(r.totals.cost_micro_usd).toBe(scope.reduce((s, e) => s + (e.cost_micro_usd ?? 0), 0));
@@ -67,8 +67,8 @@ describe('costReport', () => {
     expect(r.totals.estimated_input_tokens).toBe(events.find((e) => e.usage_source === 'estimated')!.input_tokens);
   });
 
-  it('counts unpriced models as unpriced, not as zero, and shares add up', () => {
-    const r = costReport(rollups, { by: 'model', ...window });
+  it('counts unpriced models as unpriced, not as zero, and shares add up', async () => {
+    const r = await costReport(rollups, { by: 'model', ...window });
     const finetune = r.rows.find((x) => x.key === 'my-finetune')!;
     expect(finetune).toMatchObject({ cost_micro_usd: 0, unpriced_requests: 1, requests: 1 });
     expect(finetune.share).toBe(0);
@@ -76,14 +76,14 @@ describe('costReport', () => {
     expect(r.totals.cost_micro_usd).toBe(sumCost);
   });
 
-  it('puts events without a user under a null key', () => {
-    const r = costReport(rollups, { by: 'user', ...window });
+  it('puts events without a user under a null key', async () => {
+    const r = await costReport(rollups, { by: 'user', ...window });
     expect(r.rows.map((x) => x.key)).toContain(null);
     expect(r.rows[0]!.key).toBe('carol');
   });
 
-  it('flags the leaking session as the worst and not the steady one', () => {
-    const r = costReport(rollups, { by: 'session', ...window });
+  it('flags the leaking session as the worst and not the steady one', async () => {
+    const r = await costReport(rollups, { by: 'session', ...window });
     expect(r.worst_session).toBe('leaky-tab');
     const leak = r.rows.find((x) => x.key === 'leaky-tab')!.growth!;
     expect(leak).toMatchObject({ first_input_tokens: 2000, last_input_tokens: 16_000, increases: 7, max_streak: 7, leaking: true, growth_ratio: 8 });
@@ -92,14 +92,14 @@ describe('costReport', () => {
     expect(formatCostTable(r)).toMatch(/token leak: session leaky-tab grew from 2,000 to 16,000/);
   });
 
-  it('reports by day', () => {
-    const r = costReport(rollups, { by: 'day', ...window });
+  it('reports by day', async () => {
+    const r = await costReport(rollups, { by: 'day', ...window });
     expect(r.rows).toHaveLength(1);
     expect(r.rows[0]).toMatchObject({ key: '2026-01-20', cost_micro_usd: sumCost });
   });
 
-  it('returns nothing outside the window', () => {
-    const r = costReport(rollups, { by: 'user', sinceMs: DAY + 2 * 86_400_000, untilMs: DAY + 3 * 86_400_000 });
+  it('returns nothing outside the window', async () => {
+    const r = await costReport(rollups, { by: 'user', sinceMs: DAY + 2 * 86_400_000, untilMs: DAY + 3 * 86_400_000 });
     expect(r.rows).toEqual([]);
     expect(r.totals.cost_micro_usd).toBe(0);
   });
@@ -107,16 +107,19 @@ describe('costReport', () => {
 
 describe('formatters', () => {
   const events = traffic();
-  const report = costReport(load(events), { by: 'user', sinceMs: DAY - 86_400_000, untilMs: DAY + 86_400_000 });
+  let report: CostReport;
+  beforeAll(async () => {
+    report = await costReport(load(events), { by: 'user', sinceMs: DAY - 86_400_000, untilMs: DAY + 86_400_000 });
+  });
 
-  it('formats micro-USD exactly', () => {
+  it('formats micro-USD exactly', async () => {
     expect(formatMicroUsd(0)).toBe('0.000000');
     expect(formatMicroUsd(7004)).toBe('0.007004');
     expect(formatMicroUsd(1_234_567_890_123)).toBe('1,234,567.890123');
     expect(formatMicroUsd(-5)).toBe('-0.000005');
   });
 
-  it('aligns the table columns', () => {
+  it('aligns the table columns', async () => {
     const lines = formatCostTable(report).split('\n');
     const header = lines[1]!;
     const costEnd = header.indexOf('cost_usd') + 'cost_usd'.length;
@@ -126,14 +129,14 @@ describe('formatters', () => {
     expect(formatCostTable(report)).toMatch(/estimated/);
   });
 
-  it('JSON round-trips with integer micro-USD', () => {
+  it('JSON round-trips with integer micro-USD', async () => {
     const parsed = JSON.parse(formatCostJson(report)) as typeof report;
     expect(parsed.totals.cost_micro_usd).toBe(report.totals.cost_micro_usd);
     expect(Number.isInteger(parsed.totals.cost_micro_usd)).toBe(true);
   });
 
-  it('CSV quotes and defuses formula-looking keys', () => {
-    const hostile = costReport(
+  it('CSV quotes and defuses formula-looking keys', async () => {
+    const hostile = await costReport(
       load([ev(0, { user_id: '=HYPERLINK("http://x")', model_used: 'gpt-4.1', input_tokens: 10 }), ev(1, { user_id: 'a,b', model_used: 'gpt-4.1', input_tokens: 10 })]),
       { by: 'user', sinceMs: DAY - 86_400_000, untilMs: DAY + 86_400_000 },
     );
@@ -144,8 +147,8 @@ describe('formatters', () => {
     expect(csv[csv.length - 1]).toMatch(/^TOTAL,2,/);
   });
 
-  it('never lets a key inject control characters into the table', () => {
-    const r = costReport(load([ev(0, { user_id: 'evil\u001b[2J\nTOTAL', model_used: 'gpt-4.1', input_tokens: 1 })]), {
+  it('never lets a key inject control characters into the table', async () => {
+    const r = await costReport(load([ev(0, { user_id: 'evil\u001b[2J\nTOTAL', model_used: 'gpt-4.1', input_tokens: 1 })]), {
       by: 'user',
       sinceMs: DAY - 86_400_000,
       untilMs: DAY + 86_400_000,

@@ -6,18 +6,12 @@
  * Money stays integer micro-USD end to end; it becomes a decimal string only when printed, by
  * integer arithmetic (no float rounding on the way out either).
  */
-import type { RollupDimension, RollupGroup, RollupTotals, SessionGrowth } from '../store/sqlite/sqlite-rollups.js';
+import type { RollupDimension, RollupReader, RollupTotals, SessionGrowth } from '../store/rollups.js';
 
 export type CostReportBy = 'user' | 'session' | 'feature' | 'model' | 'key' | 'team' | 'day';
 
 export const COST_REPORT_BY: readonly CostReportBy[] = ['user', 'session', 'feature', 'model', 'key', 'team', 'day'];
 
-/** What the report reads. SqliteRollups implements it; a PostgreSQL rollup store would too. */
-export interface CostRollupSource {
-  groups(dimension: RollupDimension, sinceMs: number, untilMs: number): RollupGroup[];
-  days(sinceMs: number, untilMs: number): RollupGroup[];
-  sessions(sinceMs: number, untilMs: number): SessionGrowth[];
-}
 
 export interface CostReportOptions {
   by: CostReportBy;
@@ -167,13 +161,13 @@ function growthOf(s: SessionGrowth): SessionGrowthFigures {
 }
 
 /** Builds the cost report for a window from rollups. */
-export function costReport(source: CostRollupSource, options: CostReportOptions): CostReport {
+export async function costReport(source: RollupReader, options: CostReportOptions): Promise<CostReport> {
   const { by, sinceMs, untilMs } = options;
   let rows: CostReportRow[];
   let resolution = 60_000;
   if (by === 'session') {
     resolution = 3_600_000;
-    rows = source.sessions(sinceMs, untilMs).map((s) => ({
+    rows = (await source.sessions(sinceMs, untilMs)).map((s) => ({
       key: s.session_id,
       ...figures(s),
       share: null,
@@ -185,17 +179,17 @@ export function costReport(source: CostRollupSource, options: CostReportOptions)
     const from = Math.floor(sinceMs / resolution) * resolution;
     const to = Math.ceil(untilMs / resolution) * resolution;
     const all = zero();
-    for (const g of source.groups('all', from, to)) addFigures(all, figures(g));
+    for (const g of await source.groups('all', from, to)) addFigures(all, figures(g));
     const none = zero();
     addFigures(none, all);
     for (const r of rows) subtractFigures(none, r);
     if (none.requests > 0) rows.push({ key: null, ...none, share: null });
   } else if (by === 'day') {
-    rows = source.days(sinceMs, untilMs).map((g) => ({ key: g.key, ...figures(g), share: null }));
+    rows = (await source.days(sinceMs, untilMs)).map((g) => ({ key: g.key, ...figures(g), share: null }));
   } else {
     const dim = DIMENSION_OF[by];
     resolution = dim === 'user' || dim === 'key' ? 3_600_000 : 60_000;
-    rows = source.groups(dim, sinceMs, untilMs).map((g) => ({ key: g.key === '' ? null : g.key, ...figures(g), share: null }));
+    rows = (await source.groups(dim, sinceMs, untilMs)).map((g) => ({ key: g.key === '' ? null : g.key, ...figures(g), share: null }));
   }
   const totals = zero();
   for (const r of rows) addFigures(totals, r);

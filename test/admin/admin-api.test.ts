@@ -96,13 +96,13 @@ describe('admin API', () => {
 
   it('tampering with a stored event makes its detail unverified', async () => {
     const [e] = await g.tg.store.query({ feature: 'search', limit: 1, order: 'asc' });
-    g.tg.db.prepare('UPDATE events SET total_tokens = total_tokens + 1 WHERE id = ?').run(e!.id);
+    g.tg.db!.prepare('UPDATE events SET total_tokens = total_tokens + 1 WHERE id = ?').run(e!.id);
     try {
       const d = (await admin(`/admin/events/${e!.id}`)).json as { chain: { verified: boolean; hash_ok: boolean } };
       expect(d.chain.verified).toBe(false);
       expect(d.chain.hash_ok).toBe(false);
     } finally {
-      g.tg.db.prepare('UPDATE events SET total_tokens = total_tokens - 1 WHERE id = ?').run(e!.id);
+      g.tg.db!.prepare('UPDATE events SET total_tokens = total_tokens - 1 WHERE id = ?').run(e!.id);
     }
   });
 
@@ -111,7 +111,7 @@ describe('admin API', () => {
     expect(r.status).toBe(200);
     const report = (r.json as { report: { totals: { cost_micro_usd: number; requests: number } } }).report;
     const now = Date.now();
-    const cli = costReport(g.tg.rollups, { by: 'model', sinceMs: now - 3_600_000, untilMs: now + 60_000 });
+    const cli = await costReport(g.tg.rollups, { by: 'model', sinceMs: now - 3_600_000, untilMs: now + 60_000 });
     expect(report.totals).toEqual(cli.totals);
     expect(report.totals.requests).toBe(await g.tg.store.count({ sinceMs: now - 3_600_000 }));
     const overTime = (r.json as { over_time: { cost_micro_usd: number }[] }).over_time;

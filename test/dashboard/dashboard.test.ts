@@ -108,7 +108,7 @@ describe.skipIf(!canRun)('dashboard in Chromium', () => {
   it('cost view: the spend chart and the cards total what the cost report says', async () => {
     await page.goto(`${g.tg.url}/ui/cost?by=model&since=1h`);
     const now = Date.now();
-    const report = costReport(g.tg.rollups, { by: 'model', sinceMs: now - 3_600_000, untilMs: now + 60_000 });
+    const report = await costReport(g.tg.rollups, { by: 'model', sinceMs: now - 3_600_000, untilMs: now + 60_000 });
     expect(report.totals.cost_micro_usd).toBeGreaterThan(0);
     const chart = page.locator('figure[data-chart="spend"]');
     await expect(chart.locator('svg rect.bar').count()).resolves.toBeGreaterThan(0);

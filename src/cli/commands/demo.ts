@@ -111,8 +111,8 @@ async function printReports(ctx: CliContext, tg: RunningTollgate, c: ReturnType<
   const now = Date.now();
   println(ctx.stdout);
   println(ctx.stdout, c('bold', 'Cost by feature') + c('dim', '   (tollgate report cost --by feature)'));
-  println(ctx.stdout, formatCostTable(costReport(tg.rollups, { by: 'feature', sinceMs: now - 3_600_000, untilMs: now + 60_000 })));
-  const sessions = costReport(tg.rollups, { by: 'session', sinceMs: now - 3_600_000, untilMs: now + 60_000 });
+  println(ctx.stdout, formatCostTable(await costReport(tg.rollups, { by: 'feature', sinceMs: now - 3_600_000, untilMs: now + 60_000 })));
+  const sessions = await costReport(tg.rollups, { by: 'session', sinceMs: now - 3_600_000, untilMs: now + 60_000 });
   const leak = sessions.rows.find((r) => r.key === sessions.worst_session)?.growth;
   if (sessions.worst_session && leak) {
     println(ctx.stdout);

@@ -2,8 +2,7 @@ import type { Command } from 'commander';
 import { recordCliAdminAction } from '../../app/admin-event.js';
 import { systemClock } from '../../core/clock.js';
 import { eraseSubject } from '../../privacy/erase-subject.js';
-import { SqliteDataKeyStore } from '../../privacy/sqlite-data-key-store.js';
-import { configFor, globals, openExistingStore, println, type CliContext } from '../cli-context.js';
+import { configFor, globals, openStoreWithTables, println, type CliContext } from '../cli-context.js';
 
 export function registerErase(program: Command, ctx: CliContext): void {
   program
@@ -12,11 +11,12 @@ export function registerErase(program: Command, ctx: CliContext): void {
     .requiredOption('--user <id>', 'the user id whose content to erase')
     .action(async (opts: { user: string }, cmd: Command) => {
       const g = globals(cmd);
-      const store = openExistingStore(configFor(ctx, g).db);
+      const s = await openStoreWithTables(configFor(ctx, g).db);
       try {
-        const result = await eraseSubject(new SqliteDataKeyStore(store.db), opts.user, systemClock);
+        // No polling: this run only destroys (on PostgreSQL, every replica's keys for the person).
+        const result = await eraseSubject(await s.tables.dataKeys({ refreshMs: 0 }), opts.user, systemClock);
         const event = await recordCliAdminAction(
-          store,
+          s.opened.store,
           { action: 'admin:erase', actor: 'cli', subject: result.keyId, userId: opts.user, ok: true },
           systemClock,
         );
@@ -24,11 +24,11 @@ export function registerErase(program: Command, ctx: CliContext): void {
         else if (result.keysDestroyed === 0) {
           println(ctx.stdout, `no live data key for this user (nothing encrypted, or already erased); recorded as event ${event.id}`);
         } else {
-          println(ctx.stdout, `erased: data key ${result.keyId} destroyed; their encrypted content can no longer be read.`);
+          println(ctx.stdout, `erased: data key${result.keysDestroyed > 1 ? 's' : ''} ${result.keyIds.join(', ')} destroyed; their encrypted content can no longer be read.`);
           println(ctx.stdout, `recorded as event ${event.id}; every other event is untouched and the chain still verifies.`);
         }
       } finally {
-        await store.close();
+        await s.close();
       }
     });
 }

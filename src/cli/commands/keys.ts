@@ -3,10 +3,7 @@ import { recordCliAdminAction } from '../../app/admin-event.js';
 import { systemClock } from '../../core/clock.js';
 import { TollgateError } from '../../core/errors.js';
 import { createKey, keyStatus, type BudgetPeriod, type CreateKeyInput } from '../../access/virtual-keys.js';
-import { SqliteKeyStore } from '../../store/sqlite/sqlite-keys.js';
-import { SqliteEventStore } from '../../store/sqlite/sqlite-event-store.js';
-import { openSqlite } from '../../store/sqlite/open-sqlite.js';
-import { configFor, globals, openExistingStore, println, type CliContext } from '../cli-context.js';
+import { configFor, globals, openStoreWithTables, println, type CliContext } from '../cli-context.js';
 import { formatUsd, renderTable } from '../format/table.js';
 
 interface CreateOptions {
@@ -61,11 +58,10 @@ export function registerKeys(program: Command, ctx: CliContext): void {
         if (Number.isNaN(t)) throw new TollgateError('TG_ERR_USAGE', { option: 'expires' });
         input.expiresAt = t;
       }
-      const config = configFor(ctx, g);
-      const db = openSqlite(config.db);
+      const s = await openStoreWithTables(configFor(ctx, g).db, { create: true });
       try {
-        const created = await createKey(new SqliteKeyStore(db), systemClock, input);
-        await recordCliAdminAction(new SqliteEventStore(db), { action: 'admin:keys.create', actor: 'cli', subject: created.record.id, ok: true }, systemClock);
+        const created = await createKey(s.tables.keys, systemClock, input);
+        await recordCliAdminAction(s.opened.store, { action: 'admin:keys.create', actor: 'cli', subject: created.record.id, ok: true }, systemClock);
         if (g.json) println(ctx.stdout, JSON.stringify({ key: created.key, id: created.record.id, name: created.record.name }));
         else {
           println(ctx.stdout, `created key ${created.record.id} (${created.record.name})`);
@@ -73,7 +69,7 @@ export function registerKeys(program: Command, ctx: CliContext): void {
           println(ctx.stdout, 'Store it now: it is shown once, and Tollgate keeps only its hash.');
         }
       } finally {
-        db.close();
+        await s.close();
       }
     });
   keys
@@ -81,9 +77,9 @@ export function registerKeys(program: Command, ctx: CliContext): void {
     .description('keys with their prefix, limits, last use and status')
     .action(async (_o: unknown, cmd: Command) => {
       const g = globals(cmd);
-      const store = openExistingStore(configFor(ctx, g).db);
+      const s = await openStoreWithTables(configFor(ctx, g).db);
       try {
-        const list = await new SqliteKeyStore(store.db).list();
+        const list = await s.tables.keys.list();
         const now = ctx.now();
         if (g.json) {
           for (const k of list) {
@@ -110,7 +106,7 @@ export function registerKeys(program: Command, ctx: CliContext): void {
           ]),
         );
       } finally {
-        await store.close();
+        await s.close();
       }
     });
   keys
@@ -118,14 +114,14 @@ export function registerKeys(program: Command, ctx: CliContext): void {
     .description('revoke a key; the gateway refuses it from the next request on')
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const g = globals(cmd);
-      const store = openExistingStore(configFor(ctx, g).db);
+      const s = await openStoreWithTables(configFor(ctx, g).db);
       try {
-        const done = await new SqliteKeyStore(store.db).revoke(id, ctx.now());
-        await recordCliAdminAction(store, { action: 'admin:keys.revoke', actor: 'cli', subject: id, ok: done, errorCode: done ? null : 'not_found' }, systemClock);
+        const done = await s.tables.keys.revoke(id, ctx.now());
+        await recordCliAdminAction(s.opened.store, { action: 'admin:keys.revoke', actor: 'cli', subject: id, ok: done, errorCode: done ? null : 'not_found' }, systemClock);
         if (!done) throw new TollgateError('TG_ERR_USAGE', { reason: 'no key with this id', id });
         println(ctx.stdout, g.json ? JSON.stringify({ revoked: id }) : `revoked ${id}`);
       } finally {
-        await store.close();
+        await s.close();
       }
     });
 }

@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
 import { TollgateError } from '../../core/errors.js';
 import { COST_REPORT_BY, costReport, formatCostCsv, formatCostJson, formatCostTable, type CostReportBy } from '../../reports/cost-report.js';
-import { createSqliteRollups } from '../../store/sqlite/sqlite-rollups.js';
-import { createSqliteAlertStore } from '../../store/sqlite/sqlite-alerts.js';
 import { formatSecurityReportJson, formatSecurityReportTable, securityReport } from '../../reports/security-report.js';
-import { configFor, globals, openExistingStore, println, type CliContext } from '../cli-context.js';
+import { configFor, globals, openStoreWithTables, println, type CliContext } from '../cli-context.js';
 import { parseTimeBound } from '../duration.js';
 
 interface CostOptions {
@@ -30,12 +28,12 @@ export function registerReport(program: Command, ctx: CliContext): void {
       const now = ctx.now();
       const sinceMs = parseTimeBound(opts.since ?? '30d', now);
       const untilMs = opts.until ? parseTimeBound(opts.until, now) : now;
-      const store = openExistingStore(configFor(ctx, g).db);
+      const s = await openStoreWithTables(configFor(ctx, g).db);
       try {
-        const r = costReport(createSqliteRollups(store.db), { by, sinceMs, untilMs });
+        const r = await costReport(s.tables.rollups, { by, sinceMs, untilMs });
         println(ctx.stdout, g.json ? formatCostJson(r) : opts.csv ? formatCostCsv(r).trimEnd() : formatCostTable(r));
       } finally {
-        await store.close();
+        await s.close();
       }
     });
   report
@@ -51,12 +49,12 @@ export function registerReport(program: Command, ctx: CliContext): void {
       const untilMs = opts.until ? parseTimeBound(opts.until, now) : now + 1;
       const top = opts.top === undefined ? 10 : Number(opts.top);
       if (!Number.isInteger(top) || top <= 0) throw new TollgateError('TG_ERR_USAGE', { option: 'top' });
-      const store = openExistingStore(configFor(ctx, g).db);
+      const s = await openStoreWithTables(configFor(ctx, g).db);
       try {
-        const r = await securityReport({ events: store, alerts: createSqliteAlertStore(store.db) }, { sinceMs, untilMs, top });
+        const r = await securityReport({ events: s.opened.store, alerts: s.tables.alerts }, { sinceMs, untilMs, top });
         println(ctx.stdout, g.json ? formatSecurityReportJson(r) : formatSecurityReportTable(r));
       } finally {
-        await store.close();
+        await s.close();
       }
     });
 }

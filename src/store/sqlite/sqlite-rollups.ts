@@ -35,6 +35,7 @@ import {
   type RollupDimension,
   type RollupEvent,
   type RollupGroup,
+  type RollupReader,
   type RollupTotals,
   type SegmentRow,
   type SessionGrowth,
@@ -302,3 +303,11 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
   };
 }
 
+/** The async `RollupReader` over SQLite rollups, so reports read either store kind the same way. */
+export function sqliteRollupReader(rollups: SqliteRollups): RollupReader {
+  return {
+    groups: async (dimension, sinceMs, untilMs) => rollups.groups(dimension, sinceMs, untilMs),
+    days: async (sinceMs, untilMs) => rollups.days(sinceMs, untilMs),
+    sessions: async (sinceMs, untilMs) => rollups.sessions(sinceMs, untilMs),
+  };
+}

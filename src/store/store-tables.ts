@@ -1,0 +1,107 @@
+/**
+ * What is kept beside the events, in the same store: alerts, gateway-issued keys, per-person
+ * data keys and rollups. One SQLite file, or one PostgreSQL schema shared by every replica, so
+ * `tollgate serve` and the CLI see the same keys, alerts and figures whichever replica wrote them.
+ */
+import type { AlertStore } from '../alerting/alert-store.js';
+import type { KeyStore } from '../access/key-store.js';
+import { TollgateError } from '../core/errors.js';
+import type { DataKeyStore } from '../privacy/data-key-store.js';
+import { SqliteDataKeyStore } from '../privacy/sqlite-data-key-store.js';
+import type { OpenedEventStore } from './open-event-store.js';
+import { PostgresAlertStore } from './postgres/postgres-alerts.js';
+import { PostgresDataKeyStore } from './postgres/postgres-data-keys.js';
+import { PostgresKeyStore } from './postgres/postgres-keys.js';
+import { schemaIdent } from './postgres/postgres-migrate.js';
+import type { RollupReader } from './rollups.js';
+import { createSqliteAlertStore } from './sqlite/sqlite-alerts.js';
+import { SqliteKeyStore } from './sqlite/sqlite-keys.js';
+import { createSqliteRollups, sqliteRollupReader, type SqliteRollups } from './sqlite/sqlite-rollups.js';
+
+/** A config budget's scope (see config.budgets). */
+export type BudgetScope = 'key' | 'user' | 'feature' | 'team';
+
+/** The event column each budget scope sums over (the same on both stores). */
+const SCOPE_COLUMN: Record<BudgetScope, string> = {
+  key: 'COALESCE(virtual_key_id, api_key_id)',
+  user: 'user_id',
+  feature: 'feature_name',
+  team: 'team',
+};
+
+export interface StoreTables {
+  alerts: AlertStore;
+  keys: KeyStore;
+  rollups: RollupReader;
+  /** Spend (micro-USD) of one gateway-issued key since `sinceMs` (managed-mode budgets are seeded from it). */
+  keySpentSince(virtualKeyId: string, sinceMs: number): Promise<number>;
+  /** Spend (micro-USD) of a config budget's subject since `sinceMs` (config budgets are seeded from it). */
+  scopeSpentSince(scope: BudgetScope, subject: string, sinceMs: number): Promise<number>;
+  /** The data-key store (encrypted mode); opened on first call, closed by `close()`. */
+  dataKeys(options?: { onError?: (err: unknown) => void; refreshMs?: number }): Promise<DataKeyStore>;
+  /** Closes what these tables opened (not the event store). */
+  close(): Promise<void>;
+}
+
+export interface StoreTablesOptions {
+  /** SQLite: the rollups the writer maintains (so reads and the write hook share one instance). */
+  sqliteRollups?: SqliteRollups;
+}
+
+/** Opens the tables kept beside the events of an opened store; PostgreSQL migrations run here. */
+export async function openStoreTables(opened: OpenedEventStore, options: StoreTablesOptions = {}): Promise<StoreTables> {
+  if (opened.kind === 'sqlite') {
+    const db = opened.db;
+    const keySpent = db.prepare<[string, number], { s: number }>('SELECT COALESCE(SUM(cost_micro_usd), 0) AS s FROM events WHERE virtual_key_id = ? AND ts_ms >= ?');
+    return {
+      alerts: createSqliteAlertStore(db),
+      keys: new SqliteKeyStore(db),
+      rollups: sqliteRollupReader(options.sqliteRollups ?? createSqliteRollups(db)),
+      keySpentSince: async (id, sinceMs) => keySpent.get(id, sinceMs)!.s,
+      scopeSpentSince: async (scope, subject, sinceMs) =>
+        (db.prepare(`SELECT COALESCE(SUM(cost_micro_usd), 0) AS s FROM events WHERE ${SCOPE_COLUMN[scope]} = ? AND ts_ms >= ?`).get(subject, sinceMs) as { s: number }).s,
+      dataKeys: async () => new SqliteDataKeyStore(db),
+      close: async () => undefined,
+    };
+  }
+  const pool = opened.store.connectionPool;
+  const schema = opened.store.schema;
+  const s = schemaIdent(schema);
+  const alerts = new PostgresAlertStore(pool, schema);
+  const keys = new PostgresKeyStore(pool, { schema });
+  await Promise.all([alerts.opened(), keys.opened()]);
+  let dataKeys: Promise<PostgresDataKeyStore> | null = null;
+  return {
+    alerts,
+    keys,
+    rollups: postgresRollups(opened),
+    keySpentSince: (id, sinceMs) => opened.store.spentSince(id, sinceMs),
+    async scopeSpentSince(scope, subject, sinceMs) {
+      const res = await pool.query<{ s: string }>(
+        `SELECT COALESCE(SUM(cost_micro_usd), 0) AS s FROM ${s}.events WHERE ${SCOPE_COLUMN[scope]} = $1 AND ts >= $2::timestamptz`,
+        [subject, new Date(sinceMs).toISOString()],
+      );
+      return Number(res.rows[0]!.s);
+    },
+    dataKeys(o = {}) {
+      dataKeys ??= PostgresDataKeyStore.open(pool, { schema, ...o });
+      return dataKeys;
+    },
+    async close() {
+      if (dataKeys) await (await dataKeys.catch(() => null))?.close();
+    },
+  };
+}
+
+/**
+ * The PostgreSQL rollups, when the opened store carries them (maintained in the append
+ * transaction); until then a reader that refuses with a clear error rather than wrong figures.
+ */
+function postgresRollups(opened: OpenedEventStore & { kind: 'postgres' }): RollupReader {
+  const carried = (opened as { rollups?: RollupReader }).rollups;
+  if (carried) return carried;
+  const refuse = async (): Promise<never> => {
+    throw new TollgateError('TG_ERR_STORE_OPEN', { store: 'postgres', reason: 'rollups are not kept in PostgreSQL by this version' });
+  };
+  return { groups: refuse, days: refuse, sessions: refuse };
+}
