@@ -29,6 +29,24 @@ export interface ChainHead {
   count: number;
 }
 
+/** Head (highest seq, its hash) and event count of each chain among `events`, sorted by chain id. */
+export function chainHeadsOf(events: Iterable<AuditEvent>): ChainHead[] {
+  const heads = new Map<string, ChainHead>();
+  for (const e of events) {
+    if (e.chain_id === null || e.seq === null) continue;
+    const h = heads.get(e.chain_id);
+    if (!h) heads.set(e.chain_id, { chain_id: e.chain_id, seq: e.seq, hash: e.hash ?? '', count: 1 });
+    else {
+      h.count += 1;
+      if (e.seq > h.seq) {
+        h.seq = e.seq;
+        h.hash = e.hash ?? '';
+      }
+    }
+  }
+  return [...heads.values()].sort((a, b) => (a.chain_id < b.chain_id ? -1 : a.chain_id > b.chain_id ? 1 : 0));
+}
+
 /**
  * Append-only storage of audit events. Implementations: SQLite (default), PostgreSQL, memory.
  * All of them pass `test/contract/event-store.contract.ts`.

@@ -5,11 +5,18 @@ import { SqliteCheckpointStore } from './sqlite/sqlite-checkpoints.js';
 import { SqliteEventStore } from './sqlite/sqlite-event-store.js';
 import { PostgresCheckpointStore } from './postgres/postgres-checkpoint-store.js';
 import { PostgresEventStore } from './postgres/postgres-event-store.js';
+import { PostgresRollups } from './postgres/postgres-rollups.js';
 
 /** The event store a `--db` / `TOLLGATE_DB` value names, with the checkpoints kept beside it. */
 export type OpenedEventStore =
   | { kind: 'sqlite'; store: SqliteEventStore; checkpoints: CheckpointStore; /** The SQLite handle, for the other tables (rollups, alerts, keys). */ db: SqliteDatabase }
-  | { kind: 'postgres'; store: PostgresEventStore; checkpoints: CheckpointStore };
+  | {
+      kind: 'postgres';
+      store: PostgresEventStore;
+      checkpoints: CheckpointStore;
+      /** Cost rollups shared by every replica, written in each append transaction (hook registered). */
+      rollups: PostgresRollups;
+    };
 
 /** True for `postgres://` and `postgresql://` URLs (libpq's two schemes). */
 export function isPostgresUrl(dbSpec: string): boolean {
@@ -39,13 +46,16 @@ export async function openEventStore(dbSpec: string, options: OpenEventStoreOpti
       ...(options.onPoolError ? { onPoolError: options.onPoolError } : {}),
     });
     const checkpoints = new PostgresCheckpointStore(store.connectionPool, schema);
+    let rollups: PostgresRollups;
     try {
       await checkpoints.opened();
+      rollups = await PostgresRollups.open(store.connectionPool, schema);
     } catch (err) {
       await store.close();
       throw err;
     }
-    return { kind: 'postgres', store, checkpoints };
+    store.addInTransactionHook((client, inserted) => rollups.apply(client, inserted));
+    return { kind: 'postgres', store, checkpoints, rollups };
   }
   const db = openSqlite(dbSpec);
   return { kind: 'sqlite', store: new SqliteEventStore(db), checkpoints: new SqliteCheckpointStore(db), db };

@@ -319,3 +319,64 @@ export function trackSession(sessions: Map<string, SessionRun>, session: string,
     r.rising = false;
   }
 }
+
+/** One rollup row of a folded batch: the sums of one (granularity, dimension, bucket, key). */
+export interface RollupRow {
+  granularity: 0 | 1 | 2;
+  dim: number;
+  bucket: number;
+  k: string;
+  acc: Acc;
+}
+
+/** A batch summed in memory, ready for one multi-row UPSERT per table. */
+export interface FoldedBatch {
+  /** Unique on (granularity, dim, bucket, k) and sorted by it (code-unit order of k). */
+  rows: RollupRow[];
+  /** One run per (hour, session), sorted by hour then session. */
+  sessions: SessionRun[];
+  /** The latest hour bucket written: every hour before it is taken as complete (day fold). */
+  latestHour: number;
+}
+
+/**
+ * Folds a batch of events, in write order: sums per finest bucket and dimension and, for the
+ * minute dimensions, per hour too. Day rows are not written per batch (they are folded from
+ * whole hours by the store, see sqlite-rollups.ts), except for a late event whose hour is before
+ * `foldedThroughMs`: its hour is already folded, so it adds to its day directly.
+ *
+ * The rows are merged per key and sorted, so one statement can upsert them all (PostgreSQL
+ * refuses to update a row twice in one statement) and concurrent writers lock rows in the same
+ * order (no deadlock between replicas).
+ */
+export function foldBatch(events: readonly RollupEvent[], foldedThroughMs: number): FoldedBatch {
+  const finest = ROLLUP_DIMENSIONS.map((d) => FINEST_BUCKET_MS[d]);
+  const rows = new Map<string, RollupRow>();
+  const add = (granularity: 0 | 1 | 2, dim: number, bucket: number, k: string, acc: Acc): void => {
+    const id = `${granularity}\u0001${dim}\u0001${bucket}\u0001${k}`;
+    const r = rows.get(id);
+    if (r) addAcc(r.acc, acc);
+    else rows.set(id, { granularity, dim, bucket, k, acc: acc.slice() });
+  };
+  const sessions = new Map<string, SessionRun>();
+  let latestHour = foldedThroughMs;
+  for (const e of events) {
+    const ts = Date.parse(e.timestamp);
+    if (!Number.isFinite(ts)) continue;
+    const acc = eventAcc(e);
+    const keys = dimensionKeys(e);
+    const hour = ts - (ts % HOUR_MS);
+    if (hour > latestHour) latestHour = hour;
+    for (let d = 0; d < keys.length; d++) {
+      const k = keys[d]!;
+      if (finest[d] === MINUTE_MS) add(G_MINUTE, d, ts - (ts % MINUTE_MS), k, acc);
+      add(G_HOUR, d, hour, k, acc);
+      if (hour < foldedThroughMs) add(G_DAY, d, hour - (hour % DAY_MS), k, acc);
+    }
+    if (e.session_id) trackSession(sessions, e.session_id, ts, acc, e.input_tokens);
+  }
+  const byKey = (a: RollupRow, b: RollupRow): number =>
+    a.granularity - b.granularity || a.dim - b.dim || a.bucket - b.bucket || (a.k < b.k ? -1 : a.k > b.k ? 1 : 0);
+  const bySession = (a: SessionRun, b: SessionRun): number => a.hour - b.hour || (a.session < b.session ? -1 : a.session > b.session ? 1 : 0);
+  return { rows: [...rows.values()].sort(byKey), sessions: [...sessions.values()].sort(bySession), latestHour };
+}

@@ -1,5 +1,5 @@
 import type { AuditEvent } from '../../core/audit-event.js';
-import type { ChainHead, EventFilter, EventStore } from '../event-store.js';
+import { chainHeadsOf, type ChainHead, type EventFilter, type EventStore } from '../event-store.js';
 
 /**
  * An in-memory EventStore for tests, benchmarks and the in-process SDK without a database.
@@ -56,20 +56,7 @@ export class MemoryEventStore implements EventStore {
   }
 
   async chains(): Promise<ChainHead[]> {
-    const heads = new Map<string, ChainHead>();
-    for (const e of this.rows) {
-      if (e.chain_id === null || e.seq === null) continue;
-      const h = heads.get(e.chain_id);
-      if (!h) heads.set(e.chain_id, { chain_id: e.chain_id, seq: e.seq, hash: e.hash ?? '', count: 1 });
-      else {
-        h.count += 1;
-        if (e.seq > h.seq) {
-          h.seq = e.seq;
-          h.hash = e.hash ?? '';
-        }
-      }
-    }
-    return [...heads.values()].sort((a, b) => (a.chain_id < b.chain_id ? -1 : a.chain_id > b.chain_id ? 1 : 0));
+    return chainHeadsOf(this.rows);
   }
 
   async count(filter: EventFilter = {}): Promise<number> {

@@ -7,7 +7,7 @@ import { AUDIT_EVENT_FIELDS, BOOLEAN_FIELDS, INTEGER_FIELDS, JSON_FIELDS, REAL_F
 import type { Clock } from '../../core/clock.js';
 import { systemClock } from '../../core/clock.js';
 import { TollgateError } from '../../core/errors.js';
-import type { ChainHead, EventFilter, EventStore } from '../event-store.js';
+import { chainHeadsOf, type ChainHead, type EventFilter, type EventStore } from '../event-store.js';
 import { partitionFor, partitionsBetween, partitionStartFromName, type PartitionGranularity, type PartitionRange } from './event-partitions.js';
 import { eventsAsCopyText } from './event-copy-text.js';
 import { migratePostgres, schemaIdent } from './postgres-migrate.js';
@@ -95,7 +95,15 @@ export class PostgresEventStore implements EventStore {
   private readonly knownPartitions = new Set<string>();
   private readonly stageSql: string;
   private readonly copySql: string;
+  private readonly copyDirectSql: string;
   private readonly insertSql: string;
+  private readonly headsSql: string;
+  private readonly hooks: PostgresInTransactionHook[] = [];
+  /**
+   * Set when a batch met stored events (a replay after an outage): the next batches take the
+   * staging path, which skips duplicates, until one of them inserts every row it carries.
+   */
+  private replaying = false;
   /** Pooled connections that already have this store's staging table (a per-session temp table). */
   private readonly staged = new WeakSet<pg.PoolClient>();
 
@@ -118,22 +126,31 @@ export class PostgresEventStore implements EventStore {
     const cols = `ts, ${AUDIT_EVENT_FIELDS.join(', ')}`;
     this.stageSql = `CREATE TEMP TABLE IF NOT EXISTS ${stage} (ts timestamptz NOT NULL, ${AUDIT_EVENT_FIELDS.map((f) => `${f} ${columnType(f)}`).join(', ')}) ON COMMIT DELETE ROWS`;
     this.copySql = `COPY ${stage} (${cols}) FROM STDIN`;
-    // Chain heads move in the same statement, from the rows actually inserted (a replayed
-    // duplicate is not RETURNed, so it is not counted twice), without sending rows back.
-    this.insertSql = `WITH ins AS (
-         INSERT INTO ${this.s}.events (${cols}) SELECT ${cols} FROM ${stage}
-         ON CONFLICT (id, ts) DO NOTHING
-         RETURNING chain_id, seq, hash
-       ), heads AS (
-         SELECT chain_id, MAX(seq) AS seq, (ARRAY_AGG(hash ORDER BY seq DESC))[1] AS hash, COUNT(*) AS count
-         FROM ins WHERE chain_id IS NOT NULL AND seq IS NOT NULL GROUP BY chain_id
-       )
-       INSERT INTO ${this.s}.chain_heads AS h (chain_id, seq, hash, count)
-       SELECT chain_id, seq, COALESCE(hash, ''), count FROM heads
-       ON CONFLICT (chain_id) DO UPDATE SET
+    this.copyDirectSql = `COPY ${this.s}.events (${cols}) FROM STDIN`;
+    const headsUpsert = `ON CONFLICT (chain_id) DO UPDATE SET
          count = h.count + excluded.count,
          hash = CASE WHEN excluded.seq > h.seq THEN excluded.hash ELSE h.hash END,
          seq = GREATEST(h.seq, excluded.seq)`;
+    // Chain heads move in the same statement, from the rows actually inserted (a replayed
+    // duplicate is not RETURNed, so it is not counted twice); the ids inserted come back for
+    // the in-transaction hooks (rollups).
+    this.insertSql = `WITH ins AS (
+         INSERT INTO ${this.s}.events (${cols}) SELECT ${cols} FROM ${stage}
+         ON CONFLICT (id, ts) DO NOTHING
+         RETURNING id, chain_id, seq, hash
+       ), heads AS (
+         SELECT chain_id, MAX(seq) AS seq, (ARRAY_AGG(hash ORDER BY seq DESC))[1] AS hash, COUNT(*) AS count
+         FROM ins WHERE chain_id IS NOT NULL AND seq IS NOT NULL GROUP BY chain_id
+       ), up AS (
+         INSERT INTO ${this.s}.chain_heads AS h (chain_id, seq, hash, count)
+         SELECT chain_id, seq, COALESCE(hash, ''), count FROM heads
+         ${headsUpsert}
+       )
+       SELECT id FROM ins`;
+    // Heads of a batch COPYed straight into the events (every row inserted), folded by the client.
+    this.headsSql = `INSERT INTO ${this.s}.chain_heads AS h (chain_id, seq, hash, count)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[])
+       ${headsUpsert}`;
   }
 
   /** Connects, runs the migrations, and creates the partitions of today and the next days. */
@@ -178,13 +195,8 @@ export class PostgresEventStore implements EventStore {
       }
       const client = await this.pool.connect();
       try {
-        if (!this.staged.has(client)) {
-          await client.query(this.stageSql);
-          this.staged.add(client);
-        }
-        await client.query('BEGIN');
-        await pipeline(Readable.from(eventsAsCopyText(events, JSON_FIELDS)), client.query(copyFrom(this.copySql)));
-        await client.query(this.insertSql);
+        const inserted = (await this.copyDirect(client, events)) ?? (await this.copyStaged(client, events));
+        for (const hook of this.hooks) await hook(client, inserted);
         await client.query('COMMIT');
         client.release();
       } catch (err) {
@@ -196,6 +208,54 @@ export class PostgresEventStore implements EventStore {
     } catch (err) {
       throw new TollgateError('TG_ERR_STORE_WRITE', { store: 'postgres', batch: events.length }, { cause: err });
     }
+  }
+
+  /**
+   * Registers work to run inside every append transaction, after the events are inserted and
+   * before COMMIT, with only the events this transaction inserted (a replayed duplicate is left
+   * out), in batch order. A hook that throws rolls the batch back.
+   */
+  addInTransactionHook(hook: PostgresInTransactionHook): void {
+    this.hooks.push(hook);
+  }
+
+  /**
+   * The usual path: COPY straight into the partitioned table (rows routed to their day), heads
+   * from the batch. A batch holding a stored event fails on the primary key (23505): rolled back,
+   * and null tells the caller to take the staging path, which skips duplicates. Leaves the
+   * transaction open on success.
+   */
+  private async copyDirect(client: pg.PoolClient, events: readonly AuditEvent[]): Promise<readonly AuditEvent[] | null> {
+    if (this.replaying) return null;
+    await client.query('BEGIN');
+    try {
+      await pipeline(Readable.from(eventsAsCopyText(events, JSON_FIELDS)), client.query(copyFrom(this.copyDirectSql)));
+    } catch (err) {
+      if ((err as { code?: string }).code !== '23505') throw err;
+      await client.query('ROLLBACK');
+      this.replaying = true;
+      return null;
+    }
+    const heads = chainHeadsOf(events);
+    if (heads.length > 0) {
+      await client.query(this.headsSql, [heads.map((h) => h.chain_id), heads.map((h) => h.seq), heads.map((h) => h.hash), heads.map((h) => h.count)]);
+    }
+    return events;
+  }
+
+  /** The replay path: COPY into the session's staging table, then INSERT … ON CONFLICT DO NOTHING. */
+  private async copyStaged(client: pg.PoolClient, events: readonly AuditEvent[]): Promise<readonly AuditEvent[]> {
+    if (!this.staged.has(client)) {
+      await client.query(this.stageSql);
+      this.staged.add(client);
+    }
+    await client.query('BEGIN');
+    await pipeline(Readable.from(eventsAsCopyText(events, JSON_FIELDS)), client.query(copyFrom(this.copySql)));
+    const res = await client.query<{ id: string }>(this.insertSql);
+    const ids = new Set(res.rows.map((r) => r.id));
+    if (ids.size === events.length) this.replaying = false;
+    // The first copy of an id is the one inserted (ON CONFLICT keeps the first row of the batch).
+    return events.filter((e) => ids.delete(e.id));
   }
 
   async query(filter: EventFilter): Promise<AuditEvent[]> {
@@ -319,6 +379,9 @@ export class PostgresEventStore implements EventStore {
     this.knownPartitions.add(p.name);
   }
 }
+
+/** Work that must commit in the append transaction (rollups), given the events it inserted. */
+export type PostgresInTransactionHook = (client: pg.PoolClient, inserted: readonly AuditEvent[]) => Promise<void>;
 
 function whereClause(filter: EventFilter): { where: string; params: unknown[] } {
   const conds: string[] = [];

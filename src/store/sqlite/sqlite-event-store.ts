@@ -46,7 +46,10 @@ export function migrate(db: SqliteDatabase, component: string, migrations: reado
   }
 }
 
-/** Work that must commit in the same transaction as the events (rollups, for instance). */
+/**
+ * Work that must commit in the same transaction as the events (rollups, for instance), given the
+ * events the transaction inserted: a replayed duplicate of a stored event is left out.
+ */
 export type InTransactionHook = (events: readonly AuditEvent[]) => void;
 
 /** The default event store: one SQLite file in WAL mode. */
@@ -64,8 +67,8 @@ export class SqliteEventStore implements EventStore {
       `INSERT INTO events (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')}) ON CONFLICT(id) DO NOTHING`,
     );
     this.appendTx = db.transaction((events: readonly AuditEvent[]) => {
-      for (const e of events) this.insert.run(toRow(e));
-      for (const hook of this.hooks) hook(events);
+      const inserted = events.filter((e) => this.insert.run(toRow(e)).changes > 0);
+      for (const hook of this.hooks) hook(inserted);
     });
   }
 

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { blankEvent, type AuditEvent } from '../../core/audit-event.js';
+import { expectedTotals, growthReference as reference, keyOf } from '../../../test/contract/rollup-store.contract.js';
 import { createCatalog, defaultCatalogPath, loadCatalogFile } from '../../pricing/catalog.js';
 import { createPricer } from '../../pricing/pricer.js';
 import {
@@ -10,8 +11,6 @@ import {
   HOUR_MS,
   MINUTE_MS,
   ROLLUP_DIMENSIONS,
-  type RollupDimension,
-  type RollupTotals,
 } from './sqlite-rollups.js';
 
 const pricer = createPricer(createCatalog(loadCatalogFile(defaultCatalogPath())));
@@ -57,58 +56,6 @@ function makeEvents(n: number, seed: number): AuditEvent[] {
     out.push(e);
   }
   return out;
-}
-
-function expectedTotals(events: readonly AuditEvent[]): RollupTotals {
-  const t: RollupTotals = {
-    requests: 0,
-    errors: 0,
-    input_tokens: 0,
-    output_tokens: 0,
-    cached_input_tokens: 0,
-    reasoning_tokens: 0,
-    estimated_requests: 0,
-    estimated_input_tokens: 0,
-    estimated_output_tokens: 0,
-    estimated_cost_micro_usd: 0,
-    cost_micro_usd: 0,
-    unpriced_requests: 0,
-  };
-  for (const e of events) {
-    const est = e.usage_source === 'estimated';
-    t.requests++;
-    if (e.status !== 'SUCCESS') t.errors++;
-    t.input_tokens += e.input_tokens ?? 0;
-    t.output_tokens += e.output_tokens ?? 0;
-    t.cached_input_tokens += e.cached_input_tokens ?? 0;
-    t.reasoning_tokens += e.reasoning_tokens ?? 0;
-    if (est) {
-      t.estimated_requests++;
-      t.estimated_input_tokens += e.input_tokens ?? 0;
-      t.estimated_output_tokens += e.output_tokens ?? 0;
-      t.estimated_cost_micro_usd += e.cost_micro_usd ?? 0;
-    }
-    if (e.cost_micro_usd === null) t.unpriced_requests++;
-    else t.cost_micro_usd += e.cost_micro_usd;
-  }
-  return t;
-}
-
-function keyOf(dim: RollupDimension, e: AuditEvent): string {
-  switch (dim) {
-    case 'all':
-      return '';
-    case 'key':
-      return e.virtual_key_id ?? e.api_key_id ?? '';
-    case 'user':
-      return e.user_id ?? '';
-    case 'feature':
-      return e.feature_name ?? '';
-    case 'model':
-      return e.model_used ?? e.model_requested ?? '';
-    case 'team':
-      return e.team ?? '';
-  }
 }
 
 function applyInBatches(db: Database.Database, events: readonly AuditEvent[], seed: number): ReturnType<typeof createSqliteRollups> {
@@ -249,30 +196,6 @@ describe('session growth', () => {
       input_tokens: input,
       cost_micro_usd: 1,
     }));
-  }
-
-  /** Reference: the growth numbers computed naively over the whole sequence. */
-  function reference(inputs: (number | null)[]) {
-    const xs = inputs.filter((x): x is number => x !== null);
-    let increases = 0;
-    let streak = 0;
-    let maxStreak = 0;
-    for (let i = 1; i < xs.length; i++) {
-      if (xs[i]! > xs[i - 1]!) {
-        increases++;
-        streak++;
-        maxStreak = Math.max(maxStreak, streak);
-      } else streak = 0;
-    }
-    return {
-      growth_requests: xs.length,
-      first_input_tokens: xs[0] ?? 0,
-      last_input_tokens: xs[xs.length - 1] ?? 0,
-      max_input_tokens: xs.length ? Math.max(...xs) : 0,
-      increases,
-      current_streak: streak,
-      max_streak: maxStreak,
-    };
   }
 
   it.each([

@@ -1,0 +1,338 @@
+/**
+ * The contract every rollup store passes (SQLite, PostgreSQL): events go in through the event
+ * store's append, whose transaction feeds the rollups, and come out through `RollupReader`.
+ * Expected numbers are computed naively from the events themselves.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { blankEvent, type AuditEvent } from '../../src/core/audit-event.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS, ROLLUP_DIMENSIONS, type RollupDimension, type RollupReader, type RollupTotals } from '../../src/store/rollups.js';
+
+/** A store whose appends feed its rollups in the same transaction. */
+export interface RollupStore {
+  append(events: readonly AuditEvent[]): Promise<void>;
+  rollups: RollupReader;
+  close(): Promise<void>;
+}
+
+export type RollupStoreFactory = () => Promise<RollupStore>;
+
+const T0 = Date.UTC(2026, 0, 5, 22, 17, 31);
+const ALL = [0, Date.UTC(2100, 0, 1)] as const;
+
+/** Deterministic pseudo-random numbers (tests must be reproducible). */
+function rng(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 1103515245 + 12345) & 0x7fffffff;
+    return s / 0x7fffffff;
+  };
+}
+
+function event(i: number, ts: number, fields: Partial<AuditEvent> = {}): AuditEvent {
+  const e = blankEvent({ id: `0194b2c0-0000-7000-9000-${i.toString(16).padStart(12, '0')}`, timestamp: new Date(ts).toISOString(), source: 'gateway' });
+  e.status = 'SUCCESS';
+  e.usage_source = 'reported';
+  return Object.assign(e, fields);
+}
+
+/** Events over ~2 days with every kind of usage: reported, estimated, none; priced and unpriced. */
+export function mixedEvents(n: number, seed: number, fromMs = T0): AuditEvent[] {
+  const r = rng(seed);
+  const out: AuditEvent[] = [];
+  let ts = fromMs;
+  for (let i = 0; i < n; i++) {
+    ts += Math.floor(r() * 90_000);
+    const e = event(seed * 1_000_000 + i, ts, {
+      model_used: ['gpt-4.1', 'gpt-4o-mini', 'no-price-model', null][Math.floor(r() * 4)]!,
+      model_requested: 'gpt-4.1',
+      user_id: r() < 0.1 ? null : `u${Math.floor(r() * 7)}`,
+      session_id: r() < 0.1 ? null : `s${Math.floor(r() * 5)}`,
+      feature_name: r() < 0.2 ? null : `f${Math.floor(r() * 3)}`,
+      team: `t${Math.floor(r() * 2)}`,
+      api_key_id: `k${Math.floor(r() * 4)}`,
+      virtual_key_id: r() < 0.3 ? `vk${Math.floor(r() * 2)}` : null,
+    });
+    const kind = r();
+    if (kind < 0.1) {
+      e.status = 'SERVER_ERROR';
+      e.usage_source = 'none';
+    } else {
+      e.usage_source = kind < 0.3 ? 'estimated' : 'reported';
+      if (kind < 0.2) e.status = 'CANCELLED';
+      e.input_tokens = Math.floor(r() * 50_000);
+      e.cached_input_tokens = e.usage_source === 'reported' ? Math.floor(r() * e.input_tokens) : null;
+      e.output_tokens = Math.floor(r() * 4000);
+      e.reasoning_tokens = r() < 0.3 ? Math.floor(r() * e.output_tokens) : null;
+    }
+    e.cost_micro_usd = e.model_used === 'no-price-model' ? null : Math.floor(r() * 90_000);
+    out.push(e);
+  }
+  return out;
+}
+
+export function expectedTotals(events: readonly AuditEvent[]): RollupTotals {
+  const t: RollupTotals = {
+    requests: 0,
+    errors: 0,
+    input_tokens: 0,
+    output_tokens: 0,
+    cached_input_tokens: 0,
+    reasoning_tokens: 0,
+    estimated_requests: 0,
+    estimated_input_tokens: 0,
+    estimated_output_tokens: 0,
+    estimated_cost_micro_usd: 0,
+    cost_micro_usd: 0,
+    unpriced_requests: 0,
+  };
+  for (const e of events) {
+    const est = e.usage_source === 'estimated';
+    t.requests++;
+    if (e.status !== 'SUCCESS') t.errors++;
+    t.input_tokens += e.input_tokens ?? 0;
+    t.output_tokens += e.output_tokens ?? 0;
+    t.cached_input_tokens += e.cached_input_tokens ?? 0;
+    t.reasoning_tokens += e.reasoning_tokens ?? 0;
+    if (est) {
+      t.estimated_requests++;
+      t.estimated_input_tokens += e.input_tokens ?? 0;
+      t.estimated_output_tokens += e.output_tokens ?? 0;
+      t.estimated_cost_micro_usd += e.cost_micro_usd ?? 0;
+    }
+    if (e.cost_micro_usd === null) t.unpriced_requests++;
+    else t.cost_micro_usd += e.cost_micro_usd;
+  }
+  return t;
+}
+
+export function keyOf(dim: RollupDimension, e: AuditEvent): string {
+  switch (dim) {
+    case 'all':
+      return '';
+    case 'key':
+      return e.virtual_key_id ?? e.api_key_id ?? '';
+    case 'user':
+      return e.user_id ?? '';
+    case 'feature':
+      return e.feature_name ?? '';
+    case 'model':
+      return e.model_used ?? e.model_requested ?? '';
+    case 'team':
+      return e.team ?? '';
+  }
+}
+
+/** Appends in batches of 1–40 events (sizes drawn from `seed`), in order. */
+export async function appendInBatches(store: RollupStore, events: readonly AuditEvent[], seed: number): Promise<void> {
+  const r = rng(seed);
+  for (let i = 0; i < events.length; ) {
+    const size = 1 + Math.floor(r() * 40);
+    await store.append(events.slice(i, i + size));
+    i += size;
+  }
+}
+
+/** Every dimension's groups and the days equal the naive sums over `events`. */
+export async function expectRollupsOf(rollups: RollupReader, events: readonly AuditEvent[]): Promise<void> {
+  for (const dim of ROLLUP_DIMENSIONS) {
+    const groups = await rollups.groups(dim, ...ALL);
+    expect(groups.map((g) => g.key).sort(), dim).toEqual([...new Set(events.map((e) => keyOf(dim, e)))].sort());
+    for (const { key, ...totals } of groups) {
+      expect(totals, `${dim}=${key}`).toEqual(expectedTotals(events.filter((e) => keyOf(dim, e) === key)));
+    }
+    // Biggest cost first, ties by key.
+    const order = [...groups].sort((a, b) => b.cost_micro_usd - a.cost_micro_usd || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    expect(groups.map((g) => g.key)).toEqual(order.map((g) => g.key));
+  }
+  const days = await rollups.days(...ALL);
+  expect(days.map((d) => d.key)).toEqual([...new Set(events.map((e) => e.timestamp.slice(0, 10)))].sort());
+  for (const { key, ...totals } of days) expect(totals, key).toEqual(expectedTotals(events.filter((e) => e.timestamp.startsWith(key))));
+}
+
+/** Growth numbers computed naively over one session's requests in order. */
+export function growthReference(inputs: (number | null)[]) {
+  const xs = inputs.filter((x): x is number => x !== null);
+  let increases = 0;
+  let streak = 0;
+  let maxStreak = 0;
+  for (let i = 1; i < xs.length; i++) {
+    if (xs[i]! > xs[i - 1]!) {
+      increases++;
+      streak++;
+      maxStreak = Math.max(maxStreak, streak);
+    } else streak = 0;
+  }
+  return {
+    growth_requests: xs.length,
+    first_input_tokens: xs[0] ?? 0,
+    last_input_tokens: xs[xs.length - 1] ?? 0,
+    max_input_tokens: xs.length ? Math.max(...xs) : 0,
+    increases,
+    current_streak: streak,
+    max_streak: maxStreak,
+  };
+}
+
+export function rollupStoreContract(name: string, factory: RollupStoreFactory): void {
+  describe(`Rollup store contract: ${name}`, () => {
+    const opened: RollupStore[] = [];
+    const open = async (): Promise<RollupStore> => {
+      const s = await factory();
+      opened.push(s);
+      return s;
+    };
+    afterEach(async () => {
+      for (const s of opened.splice(0)) await s.close();
+    });
+
+    it('report totals equal the sum of the events for every dimension and day, however they were batched', async () => {
+      const events = mixedEvents(1500, 7);
+      const a = await open();
+      await appendInBatches(a, events, 11);
+      await expectRollupsOf(a.rollups, events);
+      const b = await open();
+      await appendInBatches(b, events, 99);
+      for (const dim of ROLLUP_DIMENSIONS) expect(await b.rollups.groups(dim, ...ALL)).toEqual(await a.rollups.groups(dim, ...ALL));
+      const bySession = (x: { session_id: string }, y: { session_id: string }): number => (x.session_id < y.session_id ? -1 : 1);
+      expect((await b.rollups.sessions(...ALL)).sort(bySession)).toEqual((await a.rollups.sessions(...ALL)).sort(bySession));
+    });
+
+    it('does not count a replayed batch twice (whole, overlapping, or a duplicate within a batch)', async () => {
+      const s = await open();
+      const events = mixedEvents(120, 3);
+      await s.append(events.slice(0, 60));
+      await s.append(events.slice(0, 60)); // the same batch again (its commit was not acknowledged)
+      await s.append(events.slice(40, 100)); // a replay overlapping what is stored
+      await s.append([...events.slice(100), events[110]!, events[0]!]);
+      await expectRollupsOf(s.rollups, events);
+      const sessions = await s.rollups.sessions(...ALL);
+      expect(sessions.reduce((n, x) => n + x.requests, 0)).toBe(events.filter((e) => e.session_id).length);
+    });
+
+    it('buckets events across hour and day boundaries, and answers windows at the dimension resolution', async () => {
+      const s = await open();
+      const midnight = Date.UTC(2026, 2, 9);
+      const at = [-HOUR_MS - 1, -61_000, -30_000, -1, 0, 30_000, 59_999, 60_000, HOUR_MS - 1, HOUR_MS, DAY_MS - 1, DAY_MS + 5 * HOUR_MS];
+      const events = at.map((dt, i) => event(i, midnight + dt, { user_id: `u${i % 3}`, model_used: 'm', cost_micro_usd: 1 << i, input_tokens: 10 }));
+      for (const e of events) await s.append([e]); // one per batch: every later hour folds the earlier ones into their days
+      await expectRollupsOf(s.rollups, events);
+      const sum = (from: number, to: number): number => events.filter((e) => Date.parse(e.timestamp) >= from && Date.parse(e.timestamp) < to).reduce((n, e) => n + e.cost_micro_usd!, 0);
+      // Totals and models: minute resolution; users: hour resolution (windows aligned outward).
+      for (const [from, to] of [
+        [midnight - MINUTE_MS, midnight + MINUTE_MS],
+        [midnight, midnight + DAY_MS],
+        [midnight - DAY_MS, midnight + 2 * DAY_MS],
+        [midnight + 20_000, midnight + HOUR_MS + 1],
+      ] as const) {
+        const [total] = await s.rollups.groups('all', from, to);
+        const minuteFrom = Math.floor(from / MINUTE_MS) * MINUTE_MS;
+        const minuteTo = Math.ceil(to / MINUTE_MS) * MINUTE_MS;
+        expect(total?.cost_micro_usd ?? 0, `all ${from}..${to}`).toBe(sum(minuteFrom, minuteTo));
+        expect((await s.rollups.groups('model', from, to))[0]?.cost_micro_usd ?? 0).toBe(sum(minuteFrom, minuteTo));
+        const users = await s.rollups.groups('user', from, to);
+        expect(users.reduce((n, g) => n + g.cost_micro_usd, 0), `user ${from}..${to}`).toBe(
+          sum(Math.floor(from / HOUR_MS) * HOUR_MS, Math.ceil(to / HOUR_MS) * HOUR_MS),
+        );
+      }
+      const days = await s.rollups.days(midnight - DAY_MS, midnight + 2 * DAY_MS);
+      expect(days.map((d) => [d.key, d.cost_micro_usd])).toEqual([
+        ['2026-03-08', sum(midnight - DAY_MS, midnight)],
+        ['2026-03-09', sum(midnight, midnight + DAY_MS)],
+        ['2026-03-10', sum(midnight + DAY_MS, midnight + 2 * DAY_MS)],
+      ]);
+    });
+
+    it('counts a late event (stamped in an hour already folded into its day)', async () => {
+      const s = await open();
+      const day = Date.UTC(2026, 0, 10);
+      const mk = (i: number, ts: number, cost: number): AuditEvent => event(i, ts, { user_id: 'u', cost_micro_usd: cost });
+      await s.append([mk(1, day + 1 * HOUR_MS, 10)]);
+      await s.append([mk(2, day + 5 * HOUR_MS, 20)]);
+      await s.append([mk(3, day + 30 * HOUR_MS, 40)]); // folds day 10 entirely
+      await s.append([mk(4, day + 2 * HOUR_MS, 100), mk(5, day + 3 * HOUR_MS, 1000)]); // long streams, written late
+      expect(await s.rollups.groups('user', day, day + DAY_MS)).toMatchObject([{ key: 'u', cost_micro_usd: 1130, requests: 4 }]);
+      expect(await s.rollups.groups('user', day - DAY_MS, day + 3 * DAY_MS)).toMatchObject([{ key: 'u', cost_micro_usd: 1170, requests: 5 }]);
+      expect(await s.rollups.days(day, day + DAY_MS)).toMatchObject([{ key: '2026-01-10', cost_micro_usd: 1130 }]);
+    });
+
+    it('counts unpriced requests as unpriced (never as cost 0), and keeps estimated usage apart', async () => {
+      const s = await open();
+      const ts = Date.UTC(2026, 4, 1, 10);
+      await s.append([
+        event(1, ts, { user_id: 'a', cost_micro_usd: null, input_tokens: 100, output_tokens: 10 }),
+        event(2, ts + 1, { user_id: 'a', cost_micro_usd: 0, input_tokens: 5 }),
+        event(3, ts + 2, { user_id: 'a', cost_micro_usd: 700, usage_source: 'estimated', input_tokens: 40, output_tokens: 4, status: 'CANCELLED' }),
+        event(4, ts + 3, { user_id: 'a', cost_micro_usd: null, usage_source: 'estimated', input_tokens: 8 }),
+        event(5, ts + 4, { user_id: 'b', cost_micro_usd: 50, input_tokens: 1, cached_input_tokens: 1, reasoning_tokens: 3, output_tokens: 6 }),
+      ]);
+      const groups = await s.rollups.groups('user', ts - HOUR_MS, ts + HOUR_MS);
+      expect(groups).toEqual([
+        {
+          key: 'a',
+          requests: 4,
+          errors: 1,
+          input_tokens: 153,
+          output_tokens: 14,
+          cached_input_tokens: 0,
+          reasoning_tokens: 0,
+          estimated_requests: 2,
+          estimated_input_tokens: 48,
+          estimated_output_tokens: 4,
+          estimated_cost_micro_usd: 700,
+          cost_micro_usd: 700,
+          unpriced_requests: 2,
+        },
+        {
+          key: 'b',
+          requests: 1,
+          errors: 0,
+          input_tokens: 1,
+          output_tokens: 6,
+          cached_input_tokens: 1,
+          reasoning_tokens: 3,
+          estimated_requests: 0,
+          estimated_input_tokens: 0,
+          estimated_output_tokens: 0,
+          estimated_cost_micro_usd: 0,
+          cost_micro_usd: 50,
+          unpriced_requests: 0,
+        },
+      ]);
+    });
+
+    it.each([
+      [[1000, 2000, 3000, 4000, 5000, 6000]],
+      [[5000, 4000, 3000]],
+      [[100, 200, 150, 300, 400, 500, 100, 200]],
+      [[null, 100, null, 200, 300, null]],
+      [[7, 7, 7, 8]],
+    ])('joins session growth across batches and hours, as a naive count over %o', async (inputs) => {
+      for (const [seed, step] of [
+        [1, 30_000],
+        [3, 20 * MINUTE_MS],
+        [5, 50 * MINUTE_MS],
+      ] as const) {
+        const s = await open();
+        const start = Date.UTC(2026, 0, 5, 22, 17, 31);
+        const evs = inputs.map((input, i) => event(i, start + i * step, { session_id: 'leak', input_tokens: input, cost_micro_usd: 1 }));
+        const r = rng(seed);
+        for (let i = 0; i < evs.length; ) {
+          const size = 1 + Math.floor(r() * 3);
+          await s.append(evs.slice(i, i + size));
+          i += size;
+        }
+        const [row] = await s.rollups.sessions(...ALL);
+        expect(row, `step ${step}`).toMatchObject({
+          session_id: 'leak',
+          requests: inputs.length,
+          cost_micro_usd: inputs.length,
+          first_ts_ms: start,
+          last_ts_ms: start + (inputs.length - 1) * step,
+          ...growthReference(inputs),
+        });
+        // A window lists only the sessions active in it.
+        expect(await s.rollups.sessions(start + 3 * DAY_MS, start + 4 * DAY_MS)).toEqual([]);
+      }
+    });
+  });
+}
