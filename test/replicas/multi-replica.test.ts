@@ -13,8 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey } from '../../src/access/virtual-keys.js';
 import { systemClock } from '../../src/core/clock.js';
 import { MockProvider } from '../../src/mock-provider/mock-provider.js';
-import { openSqlite } from '../../src/store/sqlite/open-sqlite.js';
-import { SqliteKeyStore } from '../../src/store/sqlite/sqlite-keys.js';
+import { PostgresKeyStore } from '../../src/store/postgres/postgres-keys.js';
 import { PostgresEventStore } from '../../src/store/postgres/postgres-event-store.js';
 import { cli } from '../support/run-cli.js';
 import { postgresService, redisService, uniqueName } from '../support/services.js';
@@ -45,8 +44,8 @@ describe.skipIf(!pgService.available || !redis.available)('three gateway replica
     const env = (i: number): Record<string, string> => ({
       TOLLGATE_DB: dbUrl,
       TOLLGATE_REDIS_URL: redis.url,
-      // One data folder on this machine: the replicas share the key table and the secrets (see
-      // docs/deployment.md); each has its own instance id, chain and spool file.
+      // One data folder on this machine (the replicas share its secrets; keys are in PostgreSQL);
+      // each has its own instance id, chain and spool file.
       TOLLGATE_DATA_DIR: dir,
       TOLLGATE_INSTANCE_ID: `replica-${i}`,
       TOLLGATE_MODE: 'managed',
@@ -56,10 +55,9 @@ describe.skipIf(!pgService.available || !redis.available)('three gateway replica
     // The first replica creates the schema and the local secrets; the others start together.
     replicas.push(await startReplica(env(1)));
     replicas.push(...(await Promise.all([startReplica(env(2)), startReplica(env(3))])));
-    const db = openSqlite(join(dir, 'tollgate-local.db'));
-    key = (await createKey(new SqliteKeyStore(db), systemClock, { name: 'replica-test', rpm: M })).key;
-    db.close();
+    // Straight into the shared key table (the CLI would add an admin event to the counted store).
     store = await PostgresEventStore.open({ url: pgService.url, schema });
+    key = (await createKey(new PostgresKeyStore(store.connectionPool, { schema }), systemClock, { name: 'replica-test', rpm: M })).key;
   }, 90_000);
 
   afterAll(async () => {

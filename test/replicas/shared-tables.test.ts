@@ -1,0 +1,118 @@
+/**
+ * Three `tollgate serve` processes on one PostgreSQL schema share the keys and alerts kept beside
+ * the events: a key created with `tollgate keys create --db postgres://…` is accepted by every
+ * replica, a key revoked with the CLI is refused by every replica within the documented cache
+ * bound (DEFAULT_KEY_CACHE_MS), and an alert raised on one replica is listed by `tollgate alerts`.
+ * No replica keeps a local database file.
+ */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MockProvider } from '../../src/mock-provider/mock-provider.js';
+import { DEFAULT_KEY_CACHE_MS } from '../../src/store/postgres/postgres-keys.js';
+import { cli } from '../support/run-cli.js';
+import { postgresService, uniqueName } from '../support/services.js';
+import { startReplica, type ReplicaProcess } from './replica-process.js';
+
+const pgService = await postgresService();
+
+const PROVIDER_KEY = 'sk-proj-PROVIDERkey0123456789abcdefghijklmnopqrstu';
+
+describe.skipIf(!pgService.available)('three replicas share keys and alerts through PostgreSQL', () => {
+  const schema = uniqueName('tg_shared');
+  const dbUrl = (() => {
+    const u = new URL(pgService.url);
+    u.searchParams.set('schema', schema);
+    return u.toString();
+  })();
+  const dirs = [1, 2, 3].map(() => mkdtempSync(join(tmpdir(), 'tollgate-shared-')));
+  const cliDir = mkdtempSync(join(tmpdir(), 'tollgate-shared-cli-'));
+  const mock = new MockProvider({ validKeys: [PROVIDER_KEY] });
+  const replicas: ReplicaProcess[] = [];
+
+  beforeAll(async () => {
+    const upstream = await mock.listen();
+    // Each replica has its own data folder, as on separate machines: nothing shared but PostgreSQL.
+    const env = (i: number): Record<string, string> => ({
+      TOLLGATE_DB: dbUrl,
+      TOLLGATE_DATA_DIR: dirs[i - 1]!,
+      TOLLGATE_INSTANCE_ID: `shared-${i}`,
+      TOLLGATE_MODE: 'managed',
+      TOLLGATE_PROVIDER_KEY: PROVIDER_KEY,
+      TOLLGATE_UPSTREAM_URL: upstream,
+    });
+    replicas.push(await startReplica(env(1)));
+    replicas.push(...(await Promise.all([startReplica(env(2)), startReplica(env(3))])));
+  }, 90_000);
+
+  afterAll(async () => {
+    await Promise.all(replicas.map((r) => r.stop()));
+    await mock.close();
+    const admin = new pg.Pool({ connectionString: pgService.url, max: 1 });
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await admin.end();
+    for (const d of [...dirs, cliDir]) rmSync(d, { recursive: true, force: true });
+  });
+
+  const chat = async (replica: ReplicaProcess, key: string): Promise<{ status: number; code: string | null }> => {
+    const res = await request(`${replica.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hello' }] }),
+    });
+    const body = (await res.body.json()) as { error?: { code?: string } };
+    return { status: res.statusCode, code: body.error?.code ?? null };
+  };
+
+  it('a key created with the CLI on PostgreSQL is accepted by all three replicas', async () => {
+    const created = await cli(['keys', 'create', '--db', dbUrl, '--name', 'shared', '--json'], { TOLLGATE_DATA_DIR: cliDir });
+    expect(created.code, created.err).toBe(0);
+    const { key } = JSON.parse(created.out) as { key: string };
+    for (const r of replicas) expect(await chat(r, key)).toEqual({ status: 200, code: null });
+  });
+
+  it(`a key revoked with the CLI is refused by all three within ${DEFAULT_KEY_CACHE_MS} ms`, async () => {
+    const created = JSON.parse((await cli(['keys', 'create', '--db', dbUrl, '--name', 'to-revoke', '--json'], { TOLLGATE_DATA_DIR: cliDir })).out) as { key: string; id: string };
+    // Every replica has the key in its cache now.
+    for (const r of replicas) expect((await chat(r, created.key)).status).toBe(200);
+    expect((await cli(['keys', 'revoke', created.id, '--db', dbUrl], { TOLLGATE_DATA_DIR: cliDir })).code).toBe(0);
+    const revokedAt = Date.now();
+    const refusedAfter = await Promise.all(
+      replicas.map(async (r) => {
+        for (;;) {
+          const res = await chat(r, created.key);
+          if (res.status !== 200) {
+            expect(res).toEqual({ status: 401, code: 'TG_ERR_AUTH_REVOKED' });
+            return Date.now() - revokedAt;
+          }
+          if (Date.now() - revokedAt > 10_000) return Number.POSITIVE_INFINITY;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }),
+    );
+    // The bound, plus one request's time on a loaded machine.
+    for (const ms of refusedAfter) expect(ms).toBeLessThan(DEFAULT_KEY_CACHE_MS + 1_000);
+  }, 30_000);
+
+  it('an alert raised on one replica is listed by tollgate alerts --db postgres://…', async () => {
+    // Six failed authentications with one unknown key on replica 2 (threshold 5, lockout at 10).
+    for (let i = 0; i < 6; i++) expect((await chat(replicas[1]!, 'tg-notAValidKeyAtAll0123456789abcdefghijklmnopq')).status).toBe(401);
+    let listed: { rule_id: string; subject: { kind: string } }[] = [];
+    for (let t = 0; t < 50 && listed.length < 2; t++) {
+      const r = await cli(['alerts', '--db', dbUrl, '--rule', 'auth.repeated-failures', '--json'], { TOLLGATE_DATA_DIR: cliDir });
+      expect(r.code, r.err).toBe(0);
+      listed = r.out.trim() === '' ? [] : r.out.trim().split('\n').map((l) => JSON.parse(l) as (typeof listed)[number]);
+      if (listed.length < 2) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // One incident per subject the failures share: the unknown key and the client IP.
+    expect(new Set(listed.map((a) => a.rule_id))).toEqual(new Set(['auth.repeated-failures']));
+    expect(listed.map((a) => a.subject.kind).sort()).toEqual(['api_key', 'ip']);
+  });
+
+  it('no replica keeps a local database file', () => {
+    for (const d of dirs) expect(readdirSync(d).filter((f) => f.endsWith('.db'))).toEqual([]);
+  });
+});
