@@ -1,8 +1,9 @@
 import type { VirtualKeyRecord } from './virtual-keys.js';
 
 /**
- * Where virtual keys live. Implementations must not cache records beyond a revoke: `revoke`
- * takes effect for the very next `findByHash`, on every replica that shares the store.
+ * Where virtual keys live. A `revoke` takes effect for the very next `findByHash` through the
+ * same store, and on every replica sharing the store within a documented bound: at once for
+ * SQLite (its cache checks data_version), at most `DEFAULT_KEY_CACHE_MS` (1 s) for PostgreSQL.
  * Methods are async so networked stores (PostgreSQL) fit the same interface.
  */
 export interface KeyStore {

@@ -16,7 +16,8 @@ export interface AlertFilter {
 
 /**
  * Storage of alerts. Implementations: memory (`memory-alert-store.ts`), SQLite
- * (`store/sqlite/sqlite-alerts.ts`); both pass `alert-store.contract.ts`.
+ * (`store/sqlite/sqlite-alerts.ts`), PostgreSQL (`store/postgres/postgres-alerts.ts`); all pass
+ * `alert-store.contract.ts`.
  */
 export interface AlertStore {
   /**
