@@ -1,4 +1,5 @@
 import type { AlertCandidate, DetectionContext, Detector, DetectorResult } from './detector.js';
+import type { SharedWindow, SharedWindows } from './shared-windows.js';
 import type { AuditEvent } from '../core/audit-event.js';
 import { BoundedStateMap } from './bounded-state-map.js';
 import { BucketedWindow } from './bucketed-window.js';
@@ -34,12 +35,22 @@ const MAX_KEYS_PER_IP = 256;
 
 interface SubjectState {
   failures: BucketedWindow;
+  /** Failures in the window as last decided on: this replica's, or all replicas' when shared. */
+  lastTotal: number;
   /** Key fingerprint → last failure ms, oldest first (IP subjects only). */
   keys: Map<string, number> | null;
 }
 
-/** `auth.repeated-failures`: brute force on one key, or one address trying many keys. */
-export function createAuthFailuresDetector(override?: Partial<AuthFailuresConfig>): Detector {
+/**
+ * `auth.repeated-failures`: brute force on one key, or one address trying many keys. With
+ * `shared` windows the failure counts per key and per IP are those of every replica (an attacker
+ * spreading guesses over replicas is counted once), and a merged total crossing the threshold
+ * fires even when no single replica's event did. Distinct keys per IP stay per replica.
+ */
+export function createAuthFailuresDetector(
+  override?: Partial<AuthFailuresConfig>,
+  shared?: SharedWindows,
+): Detector {
   const cfg = resolveConfig('auth.repeated-failures', DEFAULT_AUTH_FAILURES_CONFIG, override);
   const state = {
     key: new BoundedStateMap<SubjectState>(cfg.ttlMs, cfg.maxSubjects),
@@ -47,16 +58,78 @@ export function createAuthFailuresDetector(override?: Partial<AuthFailuresConfig
   };
   const bucketMs = Math.max(1, Math.ceil(cfg.windowMs / BUCKETS));
   const windowLabel = `${Math.round(cfg.windowMs / 1000)} s`;
+  let fireLate: ((r: DetectorResult, nowMs: number) => void) | null = null;
+  const spec = { windowMs: cfg.windowMs, bucketMs };
+  const merged =
+    (kind: 'key' | 'ip') =>
+    (id: string, total: number, nowMs: number): void => {
+      const s = state[kind].peek(id, nowMs);
+      if (!s) return;
+      const before = s.lastTotal;
+      s.lastTotal = Math.max(total, s.failures.sum);
+      if (before >= cfg.threshold || s.lastTotal < cfg.threshold) return;
+      fireLate?.(
+        kind === 'key' ? keyCandidate(id, s.lastTotal) : ipCandidate(id, s.lastTotal, s.keys?.size ?? 0),
+        nowMs,
+      );
+    };
+  const sharedWindow: Record<'key' | 'ip', SharedWindow | null> = {
+    key: shared?.open('auth.key', spec, merged('key')) ?? null,
+    ip: shared?.open('auth.ip', spec, merged('ip')) ?? null,
+  };
 
   function count(kind: 'key' | 'ip', id: string, nowMs: number): SubjectState {
     const withKeys = kind === 'ip';
     const s = state[kind].touch(id, nowMs, () => ({
       failures: new BucketedWindow(bucketMs, BUCKETS),
+      lastTotal: 0,
       keys: withKeys ? new Map() : null,
     }));
     s.failures.advance(nowMs);
     s.failures.add(1);
+    s.lastTotal = Math.max(s.failures.sum, sharedWindow[kind]?.add(id, 1, nowMs) ?? 0);
     return s;
+  }
+
+  function keyCandidate(keyId: string, failures: number): AlertCandidate {
+    return {
+      subject: { kind: 'api_key', value: keyId },
+      title: `Repeated failed authentication for key ${keyId}`,
+      description: `${failures} failed authentications for this key within ${windowLabel} (threshold ${cfg.threshold}).`,
+      figures: {
+        observed: failures,
+        baseline: null,
+        threshold: cfg.threshold,
+        window_ms: cfg.windowMs,
+        unit: 'failures',
+      },
+    };
+  }
+
+  function ipCandidate(ip: string, failures: number, distinct: number): AlertCandidate {
+    const byKeys = distinct >= cfg.distinctKeysThreshold;
+    return {
+      subject: { kind: 'ip', value: ip },
+      title: byKeys
+        ? `Credential stuffing suspected from ${ip}: ${distinct} different keys failed`
+        : `Repeated failed authentication from ${ip}`,
+      description: `${failures} failed authentications within ${windowLabel} (threshold ${cfg.threshold}); ${distinct} distinct key fingerprints failed within ${Math.round(cfg.distinctKeysWindowMs / 60_000)} min (threshold ${cfg.distinctKeysThreshold}).`,
+      figures: byKeys
+        ? {
+            observed: distinct,
+            baseline: null,
+            threshold: cfg.distinctKeysThreshold,
+            window_ms: cfg.distinctKeysWindowMs,
+            unit: 'distinct_keys',
+          }
+        : {
+            observed: failures,
+            baseline: null,
+            threshold: cfg.threshold,
+            window_ms: cfg.windowMs,
+            unit: 'failures',
+          },
+    };
   }
 
   return {
@@ -71,20 +144,7 @@ export function createAuthFailuresDetector(override?: Partial<AuthFailuresConfig
       const keyId = event.api_key_id;
       if (keyId !== null) {
         const s = count('key', keyId, now);
-        if (s.failures.sum >= cfg.threshold) {
-          out.push({
-            subject: { kind: 'api_key', value: keyId },
-            title: `Repeated failed authentication for key ${keyId}`,
-            description: `${s.failures.sum} failed authentications for this key within ${windowLabel} (threshold ${cfg.threshold}).`,
-            figures: {
-              observed: s.failures.sum,
-              baseline: null,
-              threshold: cfg.threshold,
-              window_ms: cfg.windowMs,
-              unit: 'failures',
-            },
-          });
-        }
+        if (s.lastTotal >= cfg.threshold) out.push(keyCandidate(keyId, s.lastTotal));
       }
       const ip = event.ip_address;
       if (ip !== null) {
@@ -99,36 +159,14 @@ export function createAuthFailuresDetector(override?: Partial<AuthFailuresConfig
           if (now - t <= cfg.distinctKeysWindowMs) break;
           keys.delete(k);
         }
-        const failures = s.failures.sum;
-        const distinct = keys.size;
-        if (failures >= cfg.threshold || distinct >= cfg.distinctKeysThreshold) {
-          const byKeys = distinct >= cfg.distinctKeysThreshold;
-          out.push({
-            subject: { kind: 'ip', value: ip },
-            title: byKeys
-              ? `Credential stuffing suspected from ${ip}: ${distinct} different keys failed`
-              : `Repeated failed authentication from ${ip}`,
-            description: `${failures} failed authentications within ${windowLabel} (threshold ${cfg.threshold}); ${distinct} distinct key fingerprints failed within ${Math.round(cfg.distinctKeysWindowMs / 60_000)} min (threshold ${cfg.distinctKeysThreshold}).`,
-            figures: byKeys
-              ? {
-                  observed: distinct,
-                  baseline: null,
-                  threshold: cfg.distinctKeysThreshold,
-                  window_ms: cfg.distinctKeysWindowMs,
-                  unit: 'distinct_keys',
-                }
-              : {
-                  observed: failures,
-                  baseline: null,
-                  threshold: cfg.threshold,
-                  window_ms: cfg.windowMs,
-                  unit: 'failures',
-                },
-          });
-        }
+        if (s.lastTotal >= cfg.threshold || keys.size >= cfg.distinctKeysThreshold)
+          out.push(ipCandidate(ip, s.lastTotal, keys.size));
       }
       return out.length === 0 ? null : out;
     },
     sweep: (nowMs) => state.key.sweep(nowMs) + state.ip.sweep(nowMs),
+    bindLateFiring: (fire) => {
+      fireLate = fire;
+    },
   };
 }

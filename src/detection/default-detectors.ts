@@ -15,6 +15,7 @@ import type { TokensSpikeConfig } from './tokens-spike.js';
 import { createTokensSpikeDetector } from './tokens-spike.js';
 import type { VolumeSpikeConfig } from './volume-spike.js';
 import { createVolumeSpikeDetector } from './volume-spike.js';
+import type { SharedWindows } from './shared-windows.js';
 
 /**
  * Detection settings (the `detection:` section of tollgate.config.yaml). Every rule is on with
@@ -45,15 +46,20 @@ export const RULE_IDS = [
   'key.new-network',
 ] as const;
 
-/** Builds the built-in detectors from config. Throws TG_ERR_CONFIG_INVALID on a bad threshold. */
-export function createDetectors(config: DetectionConfig = {}): Detector[] {
+/**
+ * Builds the built-in detectors from config. Throws TG_ERR_CONFIG_INVALID on a bad threshold.
+ * With `shared` windows (replicas on Redis), `auth.repeated-failures` (failures per key and per
+ * IP), `volume.spike` and `tokens.spike` count over every replica; the other rules decide on
+ * what this replica sees (see docs/detection.md).
+ */
+export function createDetectors(config: DetectionConfig = {}, shared?: SharedWindows): Detector[] {
   const out: Detector[] = [];
   const add = <T>(c: Partial<T> | false | undefined, make: (o: Partial<T> | undefined) => Detector): void => {
     if (c !== false) out.push(make(c));
   };
-  add(config['auth.repeated-failures'], createAuthFailuresDetector);
-  add(config['volume.spike'], createVolumeSpikeDetector);
-  add(config['tokens.spike'], createTokensSpikeDetector);
+  add(config['auth.repeated-failures'], (o) => createAuthFailuresDetector(o, shared));
+  add(config['volume.spike'], (o) => createVolumeSpikeDetector(o, shared));
+  add(config['tokens.spike'], (o) => createTokensSpikeDetector(o, shared));
   add(config['errors.rate'], createErrorsRateDetector);
   add(config['session.context-growth'], createContextGrowthDetector);
   add(config['cost.budget'], createCostBudgetDetector);

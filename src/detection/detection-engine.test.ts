@@ -114,4 +114,30 @@ describe('detection engine', () => {
     expect(seen[0]!.alert.count).toBe(1);
     expect(seen[1]!.alert.count).toBe(2);
   });
+
+  it('with incident claims, publishes a new incident as new when it wins and as an update of the owner when another replica raised it', async () => {
+    const owners = new Map<string, string>();
+    const claims = { claim: async (incident: string, id: string) => owners.get(incident) ?? (owners.set(incident, id), id) };
+    const make = () => {
+      const seen: { alert: Alert; change: AlertChange }[] = [];
+      const engine = createDetectionEngine({
+        detectors: [createAuthFailuresDetector({ threshold: 1 })],
+        clock: new ManualClock(),
+        incidentClaims: claims,
+        onAlert: (alert, change) => void seen.push({ alert, change }),
+      });
+      return { seen, engine };
+    };
+    const a = make();
+    const b = make();
+    a.engine.observe(testEvent(new ManualClock(), { ...failed, ip_address: null }));
+    a.engine.observe(testEvent(new ManualClock(), { ...failed, ip_address: null })); // held until the claim answers
+    await new Promise((r) => setImmediate(r));
+    b.engine.observe(testEvent(new ManualClock(), { ...failed, ip_address: null }));
+    await new Promise((r) => setImmediate(r));
+    expect(a.seen.map((s) => [s.change, s.alert.count])).toEqual([['new', 2]]);
+    expect(b.seen.map((s) => s.change)).toEqual(['updated']);
+    expect(b.seen[0]!.alert.id).toBe(a.seen[0]!.alert.id);
+    expect(b.engine.stats()).toMatchObject({ alertsRaised: 0, alertsJoined: 1 });
+  });
 });

@@ -4,7 +4,14 @@ import type { AuditEvent } from '../core/audit-event.js';
 import type { Clock } from '../core/clock.js';
 import { newEventId } from '../core/ids.js';
 import type { EventObserver } from '../pipeline/stages.js';
-import type { AlertCandidate, DetectionContext, DetectionHints, Detector } from './detector.js';
+import type {
+  AlertCandidate,
+  DetectionContext,
+  DetectionHints,
+  Detector,
+  DetectorResult,
+} from './detector.js';
+import type { IncidentClaims } from './shared-windows.js';
 
 export interface DetectionEngineOptions {
   detectors: readonly Detector[];
@@ -19,12 +26,19 @@ export interface DetectionEngineOptions {
   evidenceCap?: number;
   /** Hard cap on incidents tracked for cooldown (least recently fired are forgotten first). */
   maxIncidents?: number;
+  /**
+   * Replicas sharing detector windows claim each new incident here first: one replica raises the
+   * alert, the others update that same alert (its id), so one incident is one alert everywhere.
+   */
+  incidentClaims?: IncidentClaims;
 }
 
 export interface DetectionStats {
   events: number;
   alertsRaised: number;
   alertsUpdated: number;
+  /** New incidents another replica had already raised: this one updated that alert instead. */
+  alertsJoined: number;
   detectorErrors: number;
   sinkErrors: number;
   openIncidents: number;
@@ -46,7 +60,15 @@ interface Incident {
   alert: Alert;
   lastMs: number;
   cooldownMs: number;
+  /** Waiting for the cross-replica claim: changes are held and published with its answer. */
+  claiming: boolean;
+  /** Escalated while claiming. */
+  escalated: boolean;
+  claimedAtMs: number;
 }
+
+/** A claimed incident's claim is renewed (its expiry moved) at most this often while it fires. */
+const CLAIM_RENEW_MS = 10_000;
 
 function snapshot(a: Alert): Alert {
   return {
@@ -69,7 +91,15 @@ export function createDetectionEngine(options: DetectionEngineOptions): Detectio
   const evidenceCap = options.evidenceCap ?? DEFAULT_EVIDENCE_CAP;
   const maxIncidents = options.maxIncidents ?? 10_000;
   const incidents = new Map<string, Incident>();
-  const stats = { events: 0, alertsRaised: 0, alertsUpdated: 0, detectorErrors: 0, sinkErrors: 0 };
+  const stats = {
+    events: 0,
+    alertsRaised: 0,
+    alertsUpdated: 0,
+    alertsJoined: 0,
+    detectorErrors: 0,
+    sinkErrors: 0,
+  };
+  const claims = options.incidentClaims;
 
   function reportError(err: unknown, where: string): void {
     try {
@@ -95,7 +125,27 @@ export function createDetectionEngine(options: DetectionEngineOptions): Detectio
     }
   }
 
-  function raise(detector: Detector, c: AlertCandidate, event: AuditEvent, nowMs: number): void {
+  /** Asks the other replicas whether they raised this incident already, then publishes it as new or as an update of theirs. */
+  function claim(key: string, inc: Incident, nowMs: number): void {
+    const settle = (owner: string | null): void => {
+      inc.claiming = false;
+      inc.claimedAtMs = nowMs;
+      if (owner !== null && owner !== inc.alert.id) {
+        inc.alert.id = owner;
+        stats.alertsJoined++;
+        emit(inc.alert, inc.escalated ? 'escalated' : 'updated');
+        return;
+      }
+      stats.alertsRaised++;
+      emit(inc.alert, 'new');
+    };
+    claims!.claim(key, inc.alert.id, inc.cooldownMs).then(settle, (err: unknown) => {
+      reportError(err, 'incidentClaims');
+      settle(null);
+    });
+  }
+
+  function raise(detector: Detector, c: AlertCandidate, event: AuditEvent | null, nowMs: number): void {
     const key = `${detector.id}\u0000${c.subject.kind}\u0000${c.subject.value}`;
     const severity = c.severity ?? detector.severity;
     const iso = new Date(nowMs).toISOString();
@@ -110,7 +160,7 @@ export function createDetectionEngine(options: DetectionEngineOptions): Detectio
       a.description = c.description;
       a.evidence.figures = c.figures;
       a.evidence.peak_observed = Math.max(a.evidence.peak_observed, c.figures.observed);
-      if (!a.evidence.event_ids.includes(event.id)) {
+      if (event !== null && !a.evidence.event_ids.includes(event.id)) {
         if (a.evidence.event_ids.length < evidenceCap) a.evidence.event_ids.push(event.id);
         else a.evidence.evidence_truncated = true;
       }
@@ -121,6 +171,14 @@ export function createDetectionEngine(options: DetectionEngineOptions): Detectio
         change = 'escalated';
       }
       stats.alertsUpdated++;
+      if (found.claiming) {
+        found.escalated ||= change === 'escalated';
+        return; // published with the claim's answer
+      }
+      if (claims && nowMs - found.claimedAtMs >= CLAIM_RENEW_MS) {
+        found.claimedAtMs = nowMs;
+        void claims.claim(key, a.id, found.cooldownMs).catch(() => undefined);
+      }
       emit(a, change);
       return;
     }
@@ -133,7 +191,7 @@ export function createDetectionEngine(options: DetectionEngineOptions): Detectio
       title: c.title,
       description: c.description,
       evidence: {
-        event_ids: [event.id],
+        event_ids: event === null ? [] : [event.id],
         evidence_truncated: false,
         figures: c.figures,
         peak_observed: c.figures.observed,
@@ -146,10 +204,36 @@ export function createDetectionEngine(options: DetectionEngineOptions): Detectio
       acknowledged_at: null,
       deliveries: [],
     };
-    incidents.set(key, { alert, lastMs: nowMs, cooldownMs: detector.cooldownMs ?? defaultCooldown });
+    const inc: Incident = {
+      alert,
+      lastMs: nowMs,
+      cooldownMs: detector.cooldownMs ?? defaultCooldown,
+      claiming: claims !== undefined,
+      escalated: false,
+      claimedAtMs: nowMs,
+    };
+    incidents.set(key, inc);
     if (incidents.size > maxIncidents) incidents.delete(incidents.keys().next().value!);
+    if (claims) return claim(key, inc, nowMs);
     stats.alertsRaised++;
     emit(alert, 'new');
+  }
+
+  function raiseAll(d: Detector, r: DetectorResult, event: AuditEvent | null, nowMs: number): void {
+    if (Array.isArray(r)) for (const c of r as readonly AlertCandidate[]) raise(d, c, event, nowMs);
+    else raise(d, r as AlertCandidate, event, nowMs);
+  }
+
+  for (const d of detectors) {
+    d.bindLateFiring?.((r, nowMs) => {
+      if (r === null) return;
+      try {
+        raiseAll(d, r, null, nowMs);
+      } catch (err) {
+        stats.detectorErrors++;
+        reportError(err, d.id);
+      }
+    });
   }
 
   function mark(event: AuditEvent, ruleId: string): void {
@@ -179,8 +263,7 @@ export function createDetectionEngine(options: DetectionEngineOptions): Detectio
           const r = d.observe(event, ctx);
           if (r === null) continue;
           mark(event, d.id);
-          if (Array.isArray(r)) for (const c of r as readonly AlertCandidate[]) raise(d, c, event, nowMs);
-          else raise(d, r as AlertCandidate, event, nowMs);
+          raiseAll(d, r, event, nowMs);
         } catch (err) {
           stats.detectorErrors++;
           reportError(err, d.id);

@@ -45,4 +45,9 @@ export interface Detector {
   observe(event: AuditEvent, ctx: DetectionContext): DetectorResult;
   /** Drops state of subjects idle past their time-to-live; returns how many subjects remain. */
   sweep(nowMs: number): number;
+  /**
+   * Detectors with windows shared across replicas also fire when a merge of the shared totals
+   * (not an event) crosses their threshold; the engine hands them the function that raises those.
+   */
+  bindLateFiring?(fire: (result: DetectorResult, nowMs: number) => void): void;
 }

@@ -3,6 +3,7 @@ import type { AlertSubject } from '../alerting/alert.js';
 import { BoundedStateMap } from './bounded-state-map.js';
 import { BucketedWindow } from './bucketed-window.js';
 import { EwmaBaseline, alphaForHalfLife } from './ewma-baseline.js';
+import type { SharedWindow, SharedWindows } from './shared-windows.js';
 
 /** Tuning shared by `volume.spike` and `tokens.spike`. */
 export interface RateSpikeConfig {
@@ -32,6 +33,8 @@ export interface RateSpikeConfig {
 
 interface RateState {
   window: BucketedWindow;
+  /** The window total last decided on: this replica's, or all replicas' when shared. */
+  lastObserved: number;
   recent: EwmaBaseline;
   active: EwmaBaseline;
   firstMs: number;
@@ -57,8 +60,22 @@ export class RateSpikeTracker {
   private readonly alphaRecent: number;
   private readonly alphaActive: number;
   private current: RateState | null = null;
+  /** All replicas' window total just before the current event (learned at the first bucket close instead of this replica's own). */
+  private sharedSample: number | null = null;
+  private readonly shared: Record<'user' | 'key', SharedWindow> | null;
+  private fireLate: ((kind: 'user' | 'key', id: string, r: RateSpikeResult, nowMs: number) => void) | null =
+    null;
 
-  constructor(private readonly cfg: RateSpikeConfig) {
+  /**
+   * With `shared` windows (named `<name>.user` / `<name>.key`), totals and the baselines learned
+   * from them are those of every replica, and a merged total crossing the threshold is reported
+   * through `onLateFiring`.
+   */
+  constructor(
+    private readonly cfg: RateSpikeConfig,
+    shared?: SharedWindows,
+    name = 'rate',
+  ) {
     this.state = {
       user: new BoundedStateMap(cfg.ttlMs, cfg.maxSubjects),
       key: new BoundedStateMap(cfg.ttlMs, cfg.maxSubjects),
@@ -66,10 +83,43 @@ export class RateSpikeTracker {
     this.buckets = Math.max(1, Math.round(cfg.windowMs / cfg.bucketMs));
     this.alphaRecent = alphaForHalfLife(cfg.recentHalfLifeMs / cfg.bucketMs);
     this.alphaActive = alphaForHalfLife(cfg.activeHalfLifeMs / cfg.bucketMs);
+    const spec = { windowMs: cfg.windowMs, bucketMs: cfg.bucketMs };
+    this.shared = shared
+      ? {
+          user: shared.open(`${name}.user`, spec, this.merged('user')),
+          key: shared.open(`${name}.key`, spec, this.merged('key')),
+        }
+      : null;
   }
 
-  private readonly learn = (windowSum: number): void => {
+  /** Told when a merged total of all replicas (not an event here) crosses a subject's threshold. */
+  onLateFiring(fire: (kind: 'user' | 'key', id: string, r: RateSpikeResult, nowMs: number) => void): void {
+    this.fireLate = fire;
+  }
+
+  private merged(kind: 'user' | 'key') {
+    return (id: string, total: number, nowMs: number): void => {
+      const s = this.state[kind].peek(id, nowMs);
+      if (!s) return;
+      const before = s.lastObserved;
+      s.lastObserved = Math.max(total, s.window.sum);
+      const trusted = this.trusted(s, nowMs);
+      const threshold = trusted ? this.threshold(s) : this.cfg.coldFloor;
+      if (before < threshold && s.lastObserved >= threshold) {
+        this.fireLate?.(
+          kind,
+          id,
+          { observed: s.lastObserved, baseline: trusted ? this.expected(s) : null, threshold },
+          nowMs,
+        );
+      }
+    };
+  }
+
+  private readonly learn = (closedSum: number): void => {
     const s = this.current!;
+    const windowSum = this.sharedSample === null ? closedSum : Math.max(closedSum, this.sharedSample);
+    this.sharedSample = null;
     s.recent.update(windowSum, this.alphaRecent);
     if (windowSum > 0) {
       const clamp = s.active.samples >= this.cfg.warmupSamples ? this.threshold(s) : this.cfg.coldFloor;
@@ -94,16 +144,20 @@ export class RateSpikeTracker {
   record(kind: 'user' | 'key', id: string, value: number, nowMs: number): RateSpikeResult | null {
     const s = this.state[kind].touch(id, nowMs, () => ({
       window: new BucketedWindow(this.cfg.bucketMs, this.buckets),
+      lastObserved: 0,
       recent: new EwmaBaseline(),
       active: new EwmaBaseline(),
       firstMs: nowMs,
     }));
     this.current = s;
+    this.sharedSample = this.shared?.[kind].total(id, nowMs) ?? null;
     const idle = s.window.advance(nowMs, this.learn);
     this.current = null;
+    this.sharedSample = null;
     if (idle > 0) s.recent.decay(idle, this.alphaRecent);
     s.window.add(value);
-    const observed = s.window.sum;
+    const observed = Math.max(s.window.sum, this.shared?.[kind].add(id, value, nowMs) ?? 0);
+    s.lastObserved = observed;
     if (this.trusted(s, nowMs)) {
       const threshold = this.threshold(s);
       return observed >= threshold ? { observed, baseline: this.expected(s), threshold } : null;
@@ -139,6 +193,17 @@ export function rateCandidate(
       unit,
     },
   };
+}
+
+/** The `bindLateFiring` of a detector built on `tracker`: late firings become candidates like the event path's. */
+export function bindTrackerLateFiring(
+  tracker: RateSpikeTracker,
+  toCandidate: (subject: AlertSubject, r: RateSpikeResult) => AlertCandidate,
+): (fire: (r: DetectorResult, nowMs: number) => void) => void {
+  return (fire) =>
+    tracker.onLateFiring((kind, id, r, nowMs) =>
+      fire(toCandidate({ kind: kind === 'user' ? 'user' : 'api_key', value: id }, r), nowMs),
+    );
 }
 
 /** Records the value for the user and the key of an event; reports the user when both fire (one incident, one alert). */

@@ -1,8 +1,10 @@
-import type { Detector } from './detector.js';
+import type { AlertSubject } from '../alerting/alert.js';
+import type { AlertCandidate, Detector } from './detector.js';
 import type { AuditEvent } from '../core/audit-event.js';
 import { resolveConfig } from './config-check.js';
-import type { RateSpikeConfig } from './rate-spike.js';
-import { RateSpikeTracker, rateCandidate, recordKeyAndUser } from './rate-spike.js';
+import type { RateSpikeConfig, RateSpikeResult } from './rate-spike.js';
+import { RateSpikeTracker, bindTrackerLateFiring, rateCandidate, recordKeyAndUser } from './rate-spike.js';
+import type { SharedWindows } from './shared-windows.js';
 
 export type TokensSpikeConfig = RateSpikeConfig;
 
@@ -27,9 +29,15 @@ function tokensOf(event: AuditEvent): number {
 }
 
 /** `tokens.spike`: tokens per key or user far above that subject's own baseline. */
-export function createTokensSpikeDetector(override?: Partial<TokensSpikeConfig>): Detector {
+export function createTokensSpikeDetector(
+  override?: Partial<TokensSpikeConfig>,
+  shared?: SharedWindows,
+): Detector {
   const cfg = resolveConfig('tokens.spike', DEFAULT_TOKENS_SPIKE_CONFIG, override);
-  const tracker = new RateSpikeTracker(cfg);
+  // Shared windows (replicas): totals and baselines over every replica's requests.
+  const tracker = new RateSpikeTracker(cfg, shared, 'tokens');
+  const candidate = (subject: AlertSubject, r: RateSpikeResult): AlertCandidate =>
+    rateCandidate(subject, 'Token', 'tokens', cfg.windowMs, r);
   return {
     id: 'tokens.spike',
     severity: 'MEDIUM',
@@ -37,10 +45,9 @@ export function createTokensSpikeDetector(override?: Partial<TokensSpikeConfig>)
     observe(event, ctx) {
       const tokens = tokensOf(event);
       if (!(tokens > 0)) return null;
-      return recordKeyAndUser(tracker, event.user_id, event.api_key_id, tokens, ctx.nowMs, (subject, r) =>
-        rateCandidate(subject, 'Token', 'tokens', cfg.windowMs, r),
-      );
+      return recordKeyAndUser(tracker, event.user_id, event.api_key_id, tokens, ctx.nowMs, candidate);
     },
     sweep: (nowMs) => tracker.sweep(nowMs),
+    bindLateFiring: bindTrackerLateFiring(tracker, candidate),
   };
 }

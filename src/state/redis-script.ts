@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 
 /**
  * A Lua script run with EVALSHA, falling back to EVAL when the server has not cached it yet
@@ -20,5 +20,13 @@ export class RedisScript {
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
       return client.eval(this.source, keys.length, ...keys, ...args);
     }
+  }
+
+  /**
+   * Adds the script to a pipeline. EVAL, not EVALSHA: a pipeline cannot fall back per command,
+   * and the source is sent once per pipeline (a flush), not per request.
+   */
+  queue(pipeline: ChainableCommander, keys: readonly string[], args: readonly (string | number)[]): void {
+    pipeline.eval(this.source, keys.length, ...keys, ...args);
   }
 }
