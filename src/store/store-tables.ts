@@ -5,7 +5,6 @@
  */
 import type { AlertStore } from '../alerting/alert-store.js';
 import type { KeyStore } from '../access/key-store.js';
-import { TollgateError } from '../core/errors.js';
 import type { DataKeyStore } from '../privacy/data-key-store.js';
 import { SqliteDataKeyStore } from '../privacy/sqlite-data-key-store.js';
 import type { OpenedEventStore } from './open-event-store.js';
@@ -74,7 +73,8 @@ export async function openStoreTables(opened: OpenedEventStore, options: StoreTa
   return {
     alerts,
     keys,
-    rollups: postgresRollups(opened),
+    // Maintained in each append transaction (the hook is registered by openEventStore).
+    rollups: opened.rollups,
     keySpentSince: (id, sinceMs) => opened.store.spentSince(id, sinceMs),
     async scopeSpentSince(scope, subject, sinceMs) {
       const res = await pool.query<{ s: string }>(
@@ -91,17 +91,4 @@ export async function openStoreTables(opened: OpenedEventStore, options: StoreTa
       if (dataKeys) await (await dataKeys.catch(() => null))?.close();
     },
   };
-}
-
-/**
- * The PostgreSQL rollups, when the opened store carries them (maintained in the append
- * transaction); until then a reader that refuses with a clear error rather than wrong figures.
- */
-function postgresRollups(opened: OpenedEventStore & { kind: 'postgres' }): RollupReader {
-  const carried = (opened as { rollups?: RollupReader }).rollups;
-  if (carried) return carried;
-  const refuse = async (): Promise<never> => {
-    throw new TollgateError('TG_ERR_STORE_OPEN', { store: 'postgres', reason: 'rollups are not kept in PostgreSQL by this version' });
-  };
-  return { groups: refuse, days: refuse, sessions: refuse };
 }
