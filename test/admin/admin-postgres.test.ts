@@ -70,7 +70,7 @@ describe.skipIf(!service.available)('admin API on PostgreSQL', () => {
     const report = cost.json.report as { rows: { key: string; requests: number }[] };
     // The rollups agree with the stored events of the key (its two requests and the admin event naming it).
     const stored = await tg.store.query({ key: id });
-    expect(stored.filter((e) => !e.endpoint.startsWith('admin:')).map((e) => e.status)).toEqual(['SUCCESS', 'SUCCESS']);
+    expect(stored.filter((e) => !(e.endpoint ?? '').startsWith('admin:')).map((e) => e.status)).toEqual(['SUCCESS', 'SUCCESS']);
     expect(report.rows.find((r) => r.key === id)?.requests).toBe(stored.length);
     const budgets = cost.json.budgets as { key_id: string; spent_micro_usd: number }[];
     expect(budgets.find((b) => b.key_id === id)?.spent_micro_usd).toBeGreaterThan(0);
