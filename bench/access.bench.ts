@@ -73,3 +73,19 @@ await run('memory key store', new MemoryKeyStore(), 100_000);
 const db = new Database(':memory:');
 await run('sqlite key store', new SqliteKeyStore(db), 100_000);
 db.close();
+
+// PostgreSQL key store (a throwaway schema): with its 1 s cache, and reading the table every time.
+const pgUrl = process.env.TOLLGATE_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const { default: pg } = await import('pg');
+const { PostgresKeyStore } = await import('../src/store/postgres/postgres-keys.js');
+const pool = new pg.Pool({ connectionString: pgUrl, max: 4 });
+const schema = `bench_keys_${process.pid}`;
+try {
+  await run('postgres, 1 s cache', new PostgresKeyStore(pool, { schema }), 100_000);
+  await run('postgres, no cache', new PostgresKeyStore(pool, { schema: `${schema}_nc`, cacheMs: 0 }), 5_000);
+} catch (err) {
+  console.log(`postgres key store skipped: ${(err as Error).message}`);
+} finally {
+  for (const s of [schema, `${schema}_nc`]) await pool.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`).catch(() => undefined);
+  await pool.end();
+}
