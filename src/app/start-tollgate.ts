@@ -28,12 +28,12 @@ import { PassthroughPolicy } from '../proxy/passthrough-policy.js';
 import type { MountedRoute } from '../proxy/gateway.js';
 import type { RequestPolicy } from '../proxy/request-policy.js';
 import { createRedactor, type RedactorDeps } from '../redaction/redactor.js';
-import type { Alert } from '../alerting/alert.js';
+import type { Alert, AlertChange } from '../alerting/alert.js';
 import { BudgetGuard } from '../access/budget-guard.js';
 import { MemoryBudgetState } from '../access/budget-state.js';
 import { KeyFingerprinter } from '../access/key-fingerprint.js';
 import { MemoryLimiterState } from '../access/limiter-state.js';
-import { Lockout } from '../access/lockout.js';
+import { Lockout, type LockoutGuard } from '../access/lockout.js';
 import { loadProviderKeys } from '../access/provider-keys.js';
 import { RateLimiter } from '../access/rate-limiter.js';
 import { newEventId } from '../core/ids.js';
@@ -130,8 +130,8 @@ function requestPolicy(
     raiseAlert: (alert: Alert) => void;
     /** Spend of a key since a time (from the event store, whichever it is). */
     loadSpent: (keyId: string, startMs: number) => Promise<number>;
-    /** Shared (Redis) or in-process limiter and budget state. */
-    shared: { limiter: LimiterState; budgets: BudgetState } | null;
+    /** Shared (Redis) or in-process limiter, budget and lockout state. */
+    shared: { limiter: LimiterState; budgets: BudgetState; lockout: LockoutGuard } | null;
   },
 ): RequestPolicy {
   if (config.mode === 'passthrough') return new PassthroughPolicy(deps.secret);
@@ -149,12 +149,14 @@ function requestPolicy(
       // Budgets survive restarts: a period's spend is seeded from the stored events once.
       loadSpent: deps.loadSpent,
     }),
-    lockout: new Lockout({
-      clock: deps.clock,
-      maxFailures: config.lockout.max_failures,
-      windowMs: config.lockout.window_ms,
-      coolOffMs: config.lockout.cool_off_ms,
-    }),
+    lockout:
+      deps.shared?.lockout ??
+      new Lockout({
+        clock: deps.clock,
+        maxFailures: config.lockout.max_failures,
+        windowMs: config.lockout.window_ms,
+        coolOffMs: config.lockout.cool_off_ms,
+      }),
     catalog: deps.catalog,
     clock: deps.clock,
     providerKey,
@@ -223,12 +225,15 @@ async function redactorDeps(config: TollgateConfig, dataKeys: () => Promise<Data
 
 /** The Redis client and shared-state modules, loaded only when Redis is configured. */
 async function loadRedisState() {
-  const [connection, limiter, budgets] = await Promise.all([
+  const [connection, limiter, budgets, lockout, health, windows] = await Promise.all([
     import('../state/redis-connection.js'),
     import('../state/redis-limiter-state.js'),
     import('../state/redis-budget-state.js'),
+    import('../state/redis-lockout.js'),
+    import('../state/shared-state-health.js'),
+    import('../state/redis-shared-windows.js'),
   ]);
-  return { ...connection, ...limiter, ...budgets };
+  return { ...connection, ...limiter, ...budgets, ...lockout, ...health, ...windows };
 }
 
 /**
@@ -259,18 +264,32 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
   // Redis and OTLP modules load only when configured (ioredis and the OpenTelemetry SDK cost ~20 MB
   // of memory each at import, which a single replica without them should not carry).
   const redisState = config.redis_url ? await loadRedisState() : null;
-  const redis = redisState && config.redis_url ? redisState.createRedisClient(config.redis_url, { onError: () => undefined }) : null;
+  const redisAt = redisState && config.redis_url ? redisState.redisKeyPrefix(config.redis_url) : null;
+  const redis = redisState && redisAt ? redisState.createRedisClient(redisAt.url, { onError: () => undefined }) : null;
+  // Failed shared-state calls raise one alert per outage (wired below, once the alert store exists).
+  let onStateUnavailable: (err: TollgateError) => void = () => undefined;
   const stateOptions = redis
-    ? {
-        client: redis,
-        policy: config.redis_failure_policy,
-        onUnavailable: (err: TollgateError) => log.error({ code: err.code, operation: err.detail?.operation ?? null, policy: config.redis_failure_policy }, 'shared state unavailable'),
-      }
+    ? { client: redis, prefix: redisAt!.prefix, policy: config.redis_failure_policy, onUnavailable: (err: TollgateError) => onStateUnavailable(err) }
     : null;
-  const shared = stateOptions && redisState ? { limiter: new redisState.RedisLimiterState(stateOptions), budgets: new redisState.RedisBudgetState(stateOptions) } : null;
+  const shared =
+    stateOptions && redisState
+      ? {
+          limiter: new redisState.RedisLimiterState(stateOptions),
+          budgets: new redisState.RedisBudgetState(stateOptions),
+          lockout: new redisState.RedisLockout({
+            ...stateOptions,
+            clock,
+            maxFailures: config.lockout.max_failures,
+            windowMs: config.lockout.window_ms,
+            coolOffMs: config.lockout.cool_off_ms,
+          }),
+          // Detector windows (auth failures, volume, tokens) and alert claims across replicas.
+          windows: new redisState.RedisSharedWindows({ ...stateOptions, clock }),
+        }
+      : null;
   // Commands fail fast while disconnected (no offline queue), so connect before taking traffic;
   // a Redis that is down now is left to redis_failure_policy, not a failed start.
-  if (redis && redisState && !(await redisState.waitForRedis(redis, 5000))) log.error({ policy: config.redis_failure_policy }, 'shared state (Redis) unreachable at start');
+  const redisDownAtStart = redis !== null && redisState !== null && !(await redisState.waitForRedis(redis, 5000));
   const { secret, created } = loadOrCreateSecret(paths.fingerprint);
   const instanceId = config.instance_id ?? loadOrCreateInstanceId(paths.instanceId);
   const catalog = loadPriceCatalog({ overridePath: config.prices.override_path });
@@ -305,14 +324,33 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
   }
   if (config.alerts.slack_url) sinks.push(createSlackSink({ url: config.alerts.slack_url }));
   const dispatcher = createAlertDispatcher({ sinks, clock, store: alerts, onError: () => log.warn('alert delivery status not recorded') });
+  // Alerts raised outside the detectors (lockouts, shared state down) are counted like theirs.
+  const raiseAlert = (a: Alert, change: AlertChange = 'new'): void => {
+    if (change === 'new') metrics.alertRaised(a.rule_id, a.severity);
+    createAlertHandler({ store: alerts, dispatcher })(a, change).catch(() => log.warn('alert could not be stored'));
+  };
+  const stateHealth =
+    redis && redisState
+      ? redisState.createSharedStateHealth({
+          ping: () => redis.ping(),
+          clock,
+          instanceId,
+          policy: config.redis_failure_policy,
+          alert: raiseAlert,
+          log: (fields, msg) => log.error(fields, msg),
+        })
+      : null;
+  if (stateHealth) onStateUnavailable = (err) => stateHealth.onUnavailable(err);
+  if (stateHealth && redisDownAtStart && redisState) stateHealth.onUnavailable(redisState.stateUnavailable('connect', null));
   const alertWrites = createAlertWriteCoalescer({
     write: createAlertHandler({ store: alerts, dispatcher }),
     clock,
     onError: () => log.warn('alert could not be stored'),
   });
   const detection = createDetectionEngine({
-    detectors: createDetectors(detectionWithBudgets(config)),
+    detectors: createDetectors(detectionWithBudgets(config), shared?.windows),
     clock,
+    ...(shared ? { incidentClaims: shared.windows } : {}),
     onAlert: (alert, change) => {
       if (change === 'new') metrics.alertRaised(alert.rule_id, alert.severity);
       alertWrites.onAlert(alert, change);
@@ -379,11 +417,6 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
       maxRetryAfterMs: config.retry.max_retry_after_ms,
     },
   });
-  // Alerts raised by the request policy (lockouts) are counted like the detectors' ones.
-  const raisePolicyAlert = (a: Alert): void => {
-    metrics.alertRaised(a.rule_id, a.severity);
-    void createAlertHandler({ store: alerts, dispatcher })(a, 'new');
-  };
   const tg = await createGateway({
     config: {
       instanceId,
@@ -403,7 +436,7 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
     detectors: [detection],
     listeners: [metrics.listener, ...(otel ? [otel.listener] : []), ...(jsonlSink ? [jsonlSink.listener] : []), ...(o.listeners ?? [])],
     policy: await withBudgets(
-      o.policy ?? requestPolicy(config, { keys: tables.keys, secret, catalog, clock, raiseAlert: raisePolicyAlert, loadSpent, shared }),
+      o.policy ?? requestPolicy(config, { keys: tables.keys, secret, catalog, clock, raiseAlert, loadSpent, shared }),
       config,
       clock,
       tables,
@@ -467,6 +500,8 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
       await dispatcher.drain();
       await tables.close();
       await store.close();
+      await shared?.windows.close();
+      stateHealth?.close();
       redis?.disconnect();
     },
   };

@@ -14,9 +14,12 @@ export interface ReplicaProcess {
   stderr(): string;
 }
 
-/** Starts `tollgate serve --port 0` with `env` (on top of PATH/HOME) and waits for "listening on". */
-export async function startReplica(env: Record<string, string>, timeoutMs = 30_000): Promise<ReplicaProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'serve', '--port', '0'], {
+/**
+ * Starts `tollgate serve --port 0` with `env` (on top of PATH/HOME) and waits for "listening on".
+ * `args` go before `serve` (global options such as `--config FILE`).
+ */
+export async function startReplica(env: Record<string, string>, timeoutMs = 30_000, args: readonly string[] = []): Promise<ReplicaProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', ...args, 'serve', '--port', '0'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TOLLGATE_LOG_LEVEL: 'error', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
