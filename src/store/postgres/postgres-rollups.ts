@@ -36,7 +36,9 @@ import {
   type RollupReader,
   type SegmentRow,
   type SessionGrowth,
+  type SessionRun,
 } from '../rollups.js';
+import { int2Array, int8Array, textArray } from './binary-arrays.js';
 import { migratePostgres, schemaIdent } from './postgres-migrate.js';
 
 const SESSION_NUMBERS = [...TOTAL_COLUMNS, ...GROWTH_COLUMNS] as const;
@@ -151,15 +153,14 @@ export class PostgresRollups implements RollupReader {
     const batch = foldBatch(events, folded);
 
     if (batch.rows.length > 0) {
-      const cols: unknown[][] = Array.from({ length: 4 + TOTAL_COLUMNS.length }, () => new Array<unknown>(batch.rows.length));
-      batch.rows.forEach((r, i) => {
-        cols[0]![i] = r.granularity;
-        cols[1]![i] = r.dim;
-        cols[2]![i] = r.bucket;
-        cols[3]![i] = r.k;
-        for (let c = 0; c < r.acc.length; c++) cols[4 + c]![i] = r.acc[c];
-      });
-      await client.query(this.upsertRollups, cols);
+      const rows = batch.rows;
+      await client.query(this.upsertRollups, [
+        int2Array(rows.map((r) => r.granularity)),
+        int2Array(rows.map((r) => r.dim)),
+        int8Array(rows.map((r) => r.bucket)),
+        textArray(rows.map((r) => r.k)),
+        ...TOTAL_COLUMNS.map((_, c) => int8Array(rows.map((r) => r.acc[c]!))),
+      ]);
     }
     // Every hour before the latest one seen is taken as complete: fold it into its day. Only
     // under the exclusive lock; a batch holding the shared one leaves it to the next batch.
@@ -168,12 +169,16 @@ export class PostgresRollups implements RollupReader {
       await client.query(`UPDATE ${this.s}.rollup_state SET value = $1 WHERE name = 'day_folded_through_ms'`, [batch.latestHour]);
     }
     if (batch.sessions.length > 0) {
-      const cols: unknown[][] = Array.from({ length: 4 + SESSION_NUMBERS.length }, () => new Array<unknown>(batch.sessions.length));
-      batch.sessions.forEach((r, i) => {
-        const values = [r.hour, r.session, r.first_ts, r.last_ts, ...r.acc, r.n, r.first, r.last, r.max, r.increases, r.lead, r.trail, r.maxStreak];
-        for (let c = 0; c < values.length; c++) cols[c]![i] = values[c];
-      });
-      await client.query(this.upsertSessions, cols);
+      const runs = batch.sessions;
+      const growth = runs.map((r: SessionRun) => [r.n, r.first, r.last, r.max, r.increases, r.lead, r.trail, r.maxStreak]);
+      await client.query(this.upsertSessions, [
+        int8Array(runs.map((r) => r.hour)),
+        textArray(runs.map((r) => r.session)),
+        int8Array(runs.map((r) => r.first_ts)),
+        int8Array(runs.map((r) => r.last_ts)),
+        ...TOTAL_COLUMNS.map((_, c) => int8Array(runs.map((r) => r.acc[c]!))),
+        ...GROWTH_COLUMNS.map((_, c) => int8Array(growth.map((g) => g[c]!))),
+      ]);
     }
   }
 
