@@ -107,7 +107,7 @@ function events(n: number): AuditEvent[] {
       input_tokens: 500,
       output_tokens: 200,
       total_tokens: 700,
-    } as AuditEvent;
+    };
   });
 }
 
