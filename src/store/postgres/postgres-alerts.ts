@@ -1,8 +1,9 @@
 import type pg from 'pg';
-import type { Alert, AlertDelivery, AlertEvidence, AlertSubject, Severity } from '../../alerting/alert.js';
-import { SEVERITIES, severityRank } from '../../alerting/alert.js';
+import type { Alert, AlertDelivery } from '../../alerting/alert.js';
+import { severityRank } from '../../alerting/alert.js';
 import type { AlertFilter, AlertStore } from '../../alerting/alert-store.js';
 import { TollgateError } from '../../core/errors.js';
+import { alertFromRow as toAlert, type AlertRow } from '../alert-row.js';
 import { migratePostgres, schemaIdent } from './postgres-migrate.js';
 
 /** Versioned migrations of the `alerts` component (same layout as the SQLite table, ms timestamps). */
@@ -28,44 +29,6 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX alerts_last_seen ON {schema}.alerts (last_seen_ms);
    CREATE INDEX alerts_rule ON {schema}.alerts (rule_id, last_seen_ms);`,
 ];
-
-interface AlertRow {
-  id: string;
-  rule_id: string;
-  severity: string;
-  subject_kind: string;
-  subject_value: string;
-  title: string;
-  description: string;
-  evidence: string;
-  first_seen_ms: string;
-  last_seen_ms: string;
-  count: number;
-  status: string;
-  acknowledged_by: string | null;
-  acknowledged_at_ms: string | null;
-  deliveries: AlertDelivery[];
-}
-
-function toAlert(row: AlertRow): Alert {
-  return {
-    id: row.id,
-    rule_id: row.rule_id,
-    severity: (SEVERITIES as readonly string[]).includes(row.severity) ? (row.severity as Severity) : 'LOW',
-    subject: { kind: row.subject_kind as AlertSubject['kind'], value: row.subject_value },
-    title: row.title,
-    description: row.description,
-    evidence: JSON.parse(row.evidence) as AlertEvidence,
-    first_seen: new Date(Number(row.first_seen_ms)).toISOString(),
-    last_seen: new Date(Number(row.last_seen_ms)).toISOString(),
-    count: row.count,
-    status: row.status === 'acknowledged' ? 'acknowledged' : 'open',
-    acknowledged_by: row.acknowledged_by,
-    acknowledged_at:
-      row.acknowledged_at_ms === null ? null : new Date(Number(row.acknowledged_at_ms)).toISOString(),
-    deliveries: row.deliveries,
-  };
-}
 
 /**
  * AlertStore in PostgreSQL, beside the events (same schema, the event store's pool), so every

@@ -1,8 +1,9 @@
 import type pg from 'pg';
 import type { KeyStore } from '../../access/key-store.js';
-import type { BudgetPeriod, VirtualKeyRecord } from '../../access/virtual-keys.js';
+import type { VirtualKeyRecord } from '../../access/virtual-keys.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { TollgateError } from '../../core/errors.js';
+import { keyRecordFromRow as toRecord, type KeyRow } from '../key-row.js';
 import { migratePostgres, schemaIdent } from './postgres-migrate.js';
 
 /** Versioned migrations of the `keys` component (the SQLite `virtual_keys` layout, ms timestamps). */
@@ -25,46 +26,6 @@ const MIGRATIONS: readonly string[] = [
      last_used_at bigint
    );`,
 ];
-
-interface KeyRow {
-  id: string;
-  name: string;
-  key_hash: string;
-  display_prefix: string;
-  user_id: string | null;
-  team: string | null;
-  allowed_models: string;
-  rpm: number | null;
-  tpm: number | null;
-  budget_micro_usd: string | null;
-  budget_period: string | null;
-  expires_at: string | null;
-  created_at: string;
-  revoked_at: string | null;
-  last_used_at: string | null;
-}
-
-const num = (v: string | null): number | null => (v === null ? null : Number(v));
-
-function toRecord(row: KeyRow): VirtualKeyRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    keyHash: row.key_hash,
-    displayPrefix: row.display_prefix,
-    user: row.user_id,
-    team: row.team,
-    allowedModels: row.allowed_models === '*' ? '*' : (JSON.parse(row.allowed_models) as string[]),
-    rpm: row.rpm,
-    tpm: row.tpm,
-    budgetMicroUsd: num(row.budget_micro_usd),
-    budgetPeriod: row.budget_period as BudgetPeriod | null,
-    expiresAt: num(row.expires_at),
-    createdAt: Number(row.created_at),
-    revokedAt: num(row.revoked_at),
-    lastUsedAt: num(row.last_used_at),
-  };
-}
 
 /** "Last used" is shown at minute granularity: one write a minute per busy key. */
 const TOUCH_GRANULARITY_MS = 60_000;

@@ -1,8 +1,9 @@
 import type Database from 'better-sqlite3';
-import type { Alert, AlertDelivery, AlertEvidence, AlertSubject, Severity } from '../../alerting/alert.js';
-import { SEVERITIES, severityRank } from '../../alerting/alert.js';
+import type { AlertDelivery } from '../../alerting/alert.js';
+import { severityRank } from '../../alerting/alert.js';
 import type { AlertFilter, AlertStore } from '../../alerting/alert-store.js';
 import { TollgateError } from '../../core/errors.js';
+import { alertFromRow as toAlert, type AlertRow } from '../alert-row.js';
 
 /** Its own table beside `events`; created on first use. */
 const SCHEMA = `CREATE TABLE IF NOT EXISTS alerts (
@@ -25,43 +26,6 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS alerts (
 );
 CREATE INDEX IF NOT EXISTS alerts_last_seen ON alerts(last_seen_ms);
 CREATE INDEX IF NOT EXISTS alerts_rule ON alerts(rule_id, last_seen_ms);`;
-
-interface AlertRow {
-  id: string;
-  rule_id: string;
-  severity: string;
-  subject_kind: string;
-  subject_value: string;
-  title: string;
-  description: string;
-  evidence: string;
-  first_seen_ms: number;
-  last_seen_ms: number;
-  count: number;
-  status: string;
-  acknowledged_by: string | null;
-  acknowledged_at_ms: number | null;
-  deliveries: string;
-}
-
-function toAlert(row: AlertRow): Alert {
-  return {
-    id: row.id,
-    rule_id: row.rule_id,
-    severity: (SEVERITIES as readonly string[]).includes(row.severity) ? (row.severity as Severity) : 'LOW',
-    subject: { kind: row.subject_kind as AlertSubject['kind'], value: row.subject_value },
-    title: row.title,
-    description: row.description,
-    evidence: JSON.parse(row.evidence) as AlertEvidence,
-    first_seen: new Date(row.first_seen_ms).toISOString(),
-    last_seen: new Date(row.last_seen_ms).toISOString(),
-    count: row.count,
-    status: row.status === 'acknowledged' ? 'acknowledged' : 'open',
-    acknowledged_by: row.acknowledged_by,
-    acknowledged_at: row.acknowledged_at_ms === null ? null : new Date(row.acknowledged_at_ms).toISOString(),
-    deliveries: JSON.parse(row.deliveries) as AlertDelivery[],
-  };
-}
 
 function wrap<T>(op: string, fn: () => T): T {
   try {

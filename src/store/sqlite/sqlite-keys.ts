@@ -1,48 +1,11 @@
 import type Database from 'better-sqlite3';
 import type { KeyStore } from '../../access/key-store.js';
-import type { BudgetPeriod, VirtualKeyRecord } from '../../access/virtual-keys.js';
+import type { VirtualKeyRecord } from '../../access/virtual-keys.js';
 import { TollgateError } from '../../core/errors.js';
-
-interface KeyRow {
-  id: string;
-  name: string;
-  key_hash: string;
-  display_prefix: string;
-  user_id: string | null;
-  team: string | null;
-  allowed_models: string;
-  rpm: number | null;
-  tpm: number | null;
-  budget_micro_usd: number | null;
-  budget_period: string | null;
-  expires_at: number | null;
-  created_at: number;
-  revoked_at: number | null;
-  last_used_at: number | null;
-}
+import { keyRecordFromRow as toRecord, type KeyRow } from '../key-row.js';
 
 /** "Last used" is shown at minute granularity, so a busy key costs one write a minute, not one per request. */
 const TOUCH_GRANULARITY_MS = 60_000;
-
-function toRecord(row: KeyRow): VirtualKeyRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    keyHash: row.key_hash,
-    displayPrefix: row.display_prefix,
-    user: row.user_id,
-    team: row.team,
-    allowedModels: row.allowed_models === '*' ? '*' : (JSON.parse(row.allowed_models) as string[]),
-    rpm: row.rpm,
-    tpm: row.tpm,
-    budgetMicroUsd: row.budget_micro_usd,
-    budgetPeriod: row.budget_period as BudgetPeriod | null,
-    expiresAt: row.expires_at,
-    createdAt: row.created_at,
-    revokedAt: row.revoked_at,
-    lastUsedAt: row.last_used_at,
-  };
-}
 
 /** Records cached at most (positive lookups only); the cache is cleared when full. */
 const CACHE_SIZE = 10_000;
