@@ -2,8 +2,6 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig, type TollgateConfig } from '../config/config.js';
 import { TollgateError } from '../core/errors.js';
-import { openSqlite } from '../store/sqlite/open-sqlite.js';
-import { SqliteEventStore } from '../store/sqlite/sqlite-event-store.js';
 import { isPostgresUrl, openEventStore, type OpenedEventStore } from '../store/open-event-store.js';
 import { openStoreTables, type StoreTables } from '../store/store-tables.js';
 
@@ -33,17 +31,6 @@ export function configFor(ctx: CliContext, opts: GlobalOptions, overrides: Recor
     env: ctx.env,
     overrides: { ...(opts.db ? { db: opts.db } : {}), ...overrides },
   });
-}
-
-/** Opens an existing SQLite store for a read command; a missing file is a clear error, not a new empty db. */
-export function openExistingStore(dbPath: string): SqliteEventStore {
-  if (isPostgresUrl(dbPath)) {
-    throw new TollgateError('TG_ERR_STORE_OPEN', { reason: 'this command reads the SQLite store; with PostgreSQL, tollgate events and verify read it' });
-  }
-  if (dbPath !== ':memory:' && !existsSync(dbPath)) {
-    throw new TollgateError('TG_ERR_STORE_OPEN', { path: dbPath, reason: 'no database at this path (run tollgate serve or tollgate demo first)' });
-  }
-  return new SqliteEventStore(openSqlite(dbPath));
 }
 
 /**

@@ -36,11 +36,25 @@ export interface StoreTables {
   keySpentSince(virtualKeyId: string, sinceMs: number): Promise<number>;
   /** Spend (micro-USD) of a config budget's subject since `sinceMs` (config budgets are seeded from it). */
   scopeSpentSince(scope: BudgetScope, subject: string, sinceMs: number): Promise<number>;
+  /** Models seen since `sinceMs` in events without a cost, most requests first (`tollgate prices check`). */
+  unpricedModelsSince(sinceMs: number): Promise<UnpricedModel[]>;
   /** The data-key store (encrypted mode); opened on first call, closed by `close()`. */
   dataKeys(options?: { onError?: (err: unknown) => void; refreshMs?: number }): Promise<DataKeyStore>;
   /** Closes what these tables opened (not the event store). */
   close(): Promise<void>;
 }
+
+export interface UnpricedModel {
+  model: string;
+  requests: number;
+  /** The newest such event's timestamp (ISO-8601). */
+  last_seen: string;
+}
+
+/** `{events}` is replaced by the events table; the bound is epoch ms (SQLite) or a timestamp (PostgreSQL). */
+const UNPRICED_SQL = `SELECT COALESCE(model_used, model_requested) AS model, COUNT(*) AS requests, MAX(timestamp) AS last_seen
+  FROM {events} WHERE {since} AND cost_micro_usd IS NULL AND COALESCE(model_used, model_requested) IS NOT NULL
+  GROUP BY 1 ORDER BY requests DESC`;
 
 export interface StoreTablesOptions {
   /** SQLite: the rollups the writer maintains (so reads and the write hook share one instance). */
@@ -59,6 +73,8 @@ export async function openStoreTables(opened: OpenedEventStore, options: StoreTa
       keySpentSince: async (id, sinceMs) => keySpent.get(id, sinceMs)!.s,
       scopeSpentSince: async (scope, subject, sinceMs) =>
         (db.prepare(`SELECT COALESCE(SUM(cost_micro_usd), 0) AS s FROM events WHERE ${SCOPE_COLUMN[scope]} = ? AND ts_ms >= ?`).get(subject, sinceMs) as { s: number }).s,
+      unpricedModelsSince: async (sinceMs) =>
+        db.prepare(UNPRICED_SQL.replace('{events}', 'events').replace('{since}', 'ts_ms >= ?')).all(sinceMs) as UnpricedModel[],
       dataKeys: async () => new SqliteDataKeyStore(db),
       close: async () => undefined,
     };
@@ -82,6 +98,11 @@ export async function openStoreTables(opened: OpenedEventStore, options: StoreTa
         [subject, new Date(sinceMs).toISOString()],
       );
       return Number(res.rows[0]!.s);
+    },
+    async unpricedModelsSince(sinceMs) {
+      const sql = UNPRICED_SQL.replace('{events}', `${s}.events`).replace('{since}', 'ts >= $1::timestamptz');
+      const res = await pool.query<{ model: string; requests: string; last_seen: string }>(sql, [new Date(sinceMs).toISOString()]);
+      return res.rows.map((r) => ({ model: r.model, requests: Number(r.requests), last_seen: r.last_seen }));
     },
     dataKeys(o = {}) {
       dataKeys ??= PostgresDataKeyStore.open(pool, { schema, ...o });

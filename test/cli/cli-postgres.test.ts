@@ -87,6 +87,12 @@ describe.skipIf(!service.available)('tollgate CLI on PostgreSQL (--db postgres:/
     expect(JSON.parse(r.out)).toHaveProperty('auth_failures');
   });
 
+  it('prices check reads the models seen in the shared store', async () => {
+    const r = await cli(['prices', 'check', '--db', db, '--json'], env);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).unpriced).toEqual([]);
+  });
+
   it('keys create, list and revoke work on the shared store, and revoke is recorded', async () => {
     const created = await cli(['keys', 'create', '--db', db, '--name', 'pg bot', '--rpm', '10', '--json'], env);
     expect(created.code).toBe(0);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadPriceCatalog } from '../../pricing/catalog.js';
-import { configFor, globals, openExistingStore, println, type CliContext } from '../cli-context.js';
+import { configFor, globals, openStoreWithTables, println, type CliContext } from '../cli-context.js';
 import { parseTimeBound } from '../duration.js';
 import { renderTable } from '../format/table.js';
 
@@ -38,16 +38,10 @@ export function registerPrices(program: Command, ctx: CliContext): void {
       const g = globals(cmd);
       const config = configFor(ctx, g);
       const catalog = loadPriceCatalog({ overridePath: config.prices.override_path });
-      const store = openExistingStore(config.db);
+      const s = await openStoreWithTables(config.db);
       try {
         const sinceMs = parseTimeBound(opts.since ?? '30d', ctx.now());
-        const rows = store.db
-          .prepare(
-            `SELECT COALESCE(model_used, model_requested) AS model, COUNT(*) AS requests, MAX(timestamp) AS last_seen
-             FROM events WHERE ts_ms >= ? AND cost_micro_usd IS NULL AND COALESCE(model_used, model_requested) IS NOT NULL
-             GROUP BY 1 ORDER BY requests DESC`,
-          )
-          .all(sinceMs) as Array<{ model: string; requests: number; last_seen: string }>;
+        const rows = await s.tables.unpricedModelsSince(sinceMs);
         const unpriced = rows.filter((r) => catalog.resolve(r.model, Date.parse(r.last_seen)) === null);
         if (g.json) println(ctx.stdout, JSON.stringify({ catalog_version: catalog.version, unpriced }));
         else if (unpriced.length === 0) println(ctx.stdout, `every model seen since ${new Date(sinceMs).toISOString()} has a price`);
@@ -61,7 +55,7 @@ export function registerPrices(program: Command, ctx: CliContext): void {
         }
         if (unpriced.length > 0) process.exitCode = 1;
       } finally {
-        await store.close();
+        await s.close();
       }
     });
 }
