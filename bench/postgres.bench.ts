@@ -1,29 +1,39 @@
 /**
- * PostgreSQL store: ingest rate from one writer, and the latency of report queries over a large
- * table. Targets (issue 9): ingest ≥ 20 000 events/s from one replica; queries over 10 million
- * events ≤ 500 ms.
+ * PostgreSQL store: ingest rate from one writer with the shared rollups on, and the latency of
+ * report queries over a large table. Targets (issue 9): ingest ≥ 20 000 events/s from one
+ * replica; queries over 10 million events ≤ 500 ms.
  *
- *   npx tsx bench/postgres.bench.ts [--events 10000000] [--max-seconds 540] [--keep] [--reuse]
+ *   npx tsx bench/postgres.bench.ts [--events 10000000] [--max-seconds 900] [--keep] [--reuse] [--ingest-only]
  *
- * Phase 1 appends 100 000 events through PostgresEventStore.append, sequentially, in the
- * writer's default batch size (512) and in larger batches (what a writer catching up after an
- * outage sends): one writer, one connection. It prints the wall-clock rate and the CPU spent by
- * this process and by its PostgreSQL backend, because on a shared machine the wall clock measures
- * the neighbours too: events / (client CPU + server CPU) is the rate the same work reaches when
- * the two have a core each and nothing else runs.
+ * Scale: `--events N` or TOLLGATE_BENCH_PG_EVENTS=N (default 10 million). TOLLGATE_BENCH_PG_URL
+ * picks the server (default the local `test` database).
  *
- * Phase 2 fills the query table server-side (INSERT … SELECT over generate_series, secondary
- * indexes dropped during the load and rebuilt after, the bulk-load practice; the schema ends up
- * identical to the store's) with up to --events events over 30 days (30 daily partitions,
- * 4 chains), stopping early at --max-seconds. Phase 3 times queries through the store (median of
- * 5 after one warm-up). With --reuse an existing bench schema is queried as is; --keep keeps it.
- * TOLLGATE_BENCH_PG_URL picks the server (default the local `test` database).
+ * Phase 1 appends 100 000 events through PostgresEventStore.append with PostgresRollups in the
+ * transaction (what `openEventStore` sets up), sequentially, in the writer's default batch size
+ * (512) and in larger batches (2048, a full queue or a writer catching up), with rollups off and
+ * on in the same run (ratios are what compare on a shared machine). It prints the wall-clock rate
+ * and the CPU spent by this process and by its PostgreSQL backend: events / (client CPU + server
+ * CPU) is the rate the same work reaches when the two have a core each and nothing else runs.
+ *
+ * Phase 2 fills the query table server-side (INSERT … SELECT over generate_series on two
+ * connections, secondary indexes dropped during the load and rebuilt after, the bulk-load
+ * practice; the schema ends up identical to the store's) with up to N events over 30 days
+ * (30 daily partitions, 4 chains), stopping early at --max-seconds, then fills the rollups from
+ * the same events through PostgresRollups.apply (events rebuilt client-side from the same
+ * formulas, batches of 20 000) and checks one user's 30-day cost against SUM over the events.
+ * Phase 3 times report queries through PostgresRollups and costReport, and event queries through
+ * the store (median of 5 after one warm-up). With --reuse an existing bench schema is queried as
+ * is; --keep keeps it.
  */
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { blankEvent, type AuditEvent } from '../src/core/audit-event.js';
+import { costReport } from '../src/reports/cost-report.js';
 import { PostgresEventStore } from '../src/store/postgres/postgres-event-store.js';
+import { PostgresRollups } from '../src/store/postgres/postgres-rollups.js';
+import type { RollupEvent } from '../src/store/rollups.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string): boolean => args.includes(`--${name}`);
@@ -32,8 +42,8 @@ const opt = (name: string, dflt: number): number => {
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
 const URL_ = process.env.TOLLGATE_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const TARGET_EVENTS = opt('events', 10_000_000);
-const MAX_SECONDS = opt('max-seconds', 540);
+const TARGET_EVENTS = opt('events', Number(process.env.TOLLGATE_BENCH_PG_EVENTS ?? 10_000_000));
+const MAX_SECONDS = opt('max-seconds', 900);
 const SCHEMA = 'tg_bench';
 const DAYS = 30;
 const CHAINS = 4;
@@ -107,24 +117,41 @@ function backendCpuMs(pid: number): number | null {
   }
 }
 
-async function ingest(store: PostgresEventStore, pid: number, total: number, batch: number, chain: string): Promise<void> {
+/** One ingest run into a fresh schema: `total` events in batches of `batch`, rollups on or off. */
+async function ingest(admin: pg.Pool, total: number, batch: number, rollupsOn: boolean): Promise<number> {
+  const schema = `${SCHEMA}_ingest`;
+  await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  const one = new pg.Pool({ connectionString: URL_, max: 1 });
+  const store = await PostgresEventStore.open({ pool: one, schema });
+  if (rollupsOn) {
+    const rollups = await PostgresRollups.open(one, schema);
+    store.addInTransactionHook((client, inserted) => rollups.apply(client, inserted));
+  }
+  const pid = (await one.query<{ p: number }>('SELECT pg_backend_pid() AS p')).rows[0]!.p;
+  const chain = `ingest-${batch}`;
   const events = Array.from({ length: total }, (_, i) => makeEvent(i, END_MS - 3600_000 + i, chain, i + 1));
+  await store.append(events.slice(0, 1)); // partition and statements warm
   const cpu0 = process.cpuUsage();
   const pg0 = backendCpuMs(pid);
   const t0 = performance.now();
-  for (let i = 0; i < total; i += batch) await store.append(events.slice(i, i + batch));
+  for (let i = 1; i < total; i += batch) await store.append(events.slice(i, i + batch));
   const wall = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const n = total - 1;
   const clientMs = (cpu.user + cpu.system) / 1000;
   const pg1 = backendCpuMs(pid);
   const serverMs = pg0 !== null && pg1 !== null ? pg1 - pg0 : null;
-  const rate = total / wall;
-  const cpuRate = serverMs !== null ? total / ((clientMs + serverMs) / 1000) : null;
+  const rate = n / wall;
+  const cpuRate = serverMs !== null ? n / ((clientMs + serverMs) / 1000) : null;
   console.log(
-    `  batch ${String(batch).padStart(5)}: wall ${fmt(rate).padStart(7)} events/s ${rate >= 20_000 ? 'ok ' : 'low'} | ` +
-      `client ${(clientMs * 1000 / total).toFixed(1)} µs + server ${serverMs === null ? '?' : ((serverMs * 1000) / total).toFixed(1)} µs CPU/event` +
+    `  batch ${String(batch).padStart(5)}, rollups ${rollupsOn ? 'on ' : 'off'}: wall ${fmt(rate).padStart(7)} events/s ${rate >= 20_000 ? 'ok ' : 'low'} | ` +
+      `client ${((clientMs * 1000) / n).toFixed(1)} µs + server ${serverMs === null ? '?' : ((serverMs * 1000) / n).toFixed(1)} µs CPU/event` +
       (cpuRate === null ? '' : ` → ${fmt(cpuRate)} events/s on idle cores ${cpuRate >= 20_000 ? 'ok' : 'BELOW TARGET'}`),
   );
+  await store.close();
+  await one.end();
+  await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  return rate;
 }
 
 /** Fills `schema.events` server-side with rows shaped like makeEvent's, from `from` to `to` (exclusive). */
@@ -169,31 +196,54 @@ async function median(label: string, fn: () => Promise<unknown>): Promise<number
   return m;
 }
 
+/** The rollup fields of fill row `i`, by the same formulas as fillSql. */
+function fillRollupEvent(i: number, step: number): RollupEvent {
+  const status = i % 10 === 8 ? 'CLIENT_ERROR' : i % 10 === 9 ? 'RATE_LIMITED' : 'SUCCESS';
+  const model = models[i % 4]!;
+  return {
+    // fillSql's timestamps are rounded to the microsecond by the server.
+    timestamp: new Date(Math.floor(Math.round((START_MS + i * step) * 1000) / 1000)).toISOString(),
+    api_key_id: `kf_${i % 500}`,
+    virtual_key_id: i % 3 === 0 ? `vk_${i % 200}` : null,
+    user_id: `user-${i % 5000}`,
+    feature_name: features[i % 5]!,
+    model_used: model,
+    model_requested: model,
+    team: `team-${i % 12}`,
+    session_id: `sess-${Math.floor(i / 20)}`,
+    input_tokens: 100 + (i % 900),
+    output_tokens: 20 + (i % 300),
+    cached_input_tokens: null,
+    reasoning_tokens: null,
+    usage_source: 'reported',
+    cost_micro_usd: 1250 + (i % 5000),
+    status,
+  };
+}
+
 async function main(): Promise<void> {
   const admin = new pg.Pool({ connectionString: URL_, max: 2 });
   const started = performance.now();
   const elapsed = (): number => (performance.now() - started) / 1000;
   console.log(`PostgreSQL store benchmark (${URL_.replace(/\/\/[^@]*@/, '//')}, schema ${SCHEMA})`);
   const version = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version;
-  console.log(`server ${version}; node ${process.version}\n`);
+  const sync = (await admin.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0]!.synchronous_commit;
+  console.log(`server ${version} (synchronous_commit ${sync}); node ${process.version}\n`);
 
   if (!flag('reuse')) {
-    // Phase 1: ingest from one writer into an empty schema.
-    await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA}_ingest CASCADE`);
-    const one = new pg.Pool({ connectionString: URL_, max: 1 });
-    const s1 = await PostgresEventStore.open({ pool: one, schema: `${SCHEMA}_ingest` });
-    const pid = (await one.query<{ p: number }>('SELECT pg_backend_pid() AS p')).rows[0]!.p;
+    // Phase 1: ingest from one writer into an empty schema, rollups off and on.
     const load = (await admin.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE state = 'active'")).rows[0]!.n;
-    console.log(`ingest through PostgresEventStore.append, one writer, one connection (machine load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)}, ${load} active backends):`);
-    for (const batch of [512, 4096]) await ingest(s1, pid, 100_000, batch, `ingest-${batch}`);
-    await s1.close();
-    await one.end();
-    await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA}_ingest CASCADE`);
-
+    console.log(`ingest through PostgresEventStore.append, one writer, one connection (machine load average ${loadavg()[0]!.toFixed(1)}, ${load} active backends):`);
+    for (const batch of [512, 2048]) {
+      for (const on of [false, true]) await ingest(admin, 100_000, batch, on);
+    }
+    console.log(`  (load average after: ${loadavg()[0]!.toFixed(1)})`);
+    if (flag('ingest-only')) return void (await admin.end());
     // Phase 2: load the query table.
     await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
   }
   const store = await PostgresEventStore.open({ url: URL_, schema: SCHEMA, aheadPartitions: 0 });
+  const rollups = await PostgresRollups.open(store.connectionPool, SCHEMA);
   let loaded = await store.count();
   if (!flag('reuse')) {
     console.log(`\nfilling the query table server-side: up to ${fmt(TARGET_EVENTS)} events over ${DAYS} days, ${CHAINS} chains (stops at ${MAX_SECONDS} s total):`);
@@ -208,13 +258,21 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const CHUNK = 250_000;
     loaded = 0;
-    // Rebuilding the indexes takes about 0.8× the fill time here, then VACUUM: the fill gets 45 %.
-    while (loaded < TARGET_EVENTS && elapsed() < MAX_SECONDS * 0.45) {
-      const to = Math.min(TARGET_EVENTS, loaded + CHUNK);
-      await admin.query(fillSql(SCHEMA, loaded, to, TARGET_EVENTS));
-      loaded = to;
-      if (loaded % 2_000_000 === 0 || loaded === TARGET_EVENTS) console.log(`  ${fmt(loaded)} rows, ${fmt(loaded / ((performance.now() - t0) / 1000))} rows/s`);
-    }
+    // Two connections fill alternate chunks; the index rebuild, rollups and VACUUM need the rest.
+    let next = 0;
+    const filler = async (): Promise<void> => {
+      while (next < TARGET_EVENTS && elapsed() < MAX_SECONDS * 0.4) {
+        const from = next;
+        const to = Math.min(TARGET_EVENTS, from + CHUNK);
+        next = to;
+        await admin.query(fillSql(SCHEMA, from, to, TARGET_EVENTS));
+        loaded += to - from;
+        if (loaded % 2_000_000 === 0 || loaded === TARGET_EVENTS) console.log(`  ${fmt(loaded)} rows, ${fmt(loaded / ((performance.now() - t0) / 1000))} rows/s`);
+      }
+    };
+    await Promise.all([filler(), filler()]);
+    // Chunks complete in order only on the whole: what was filled is 0 .. `next` when all are done.
+    loaded = next;
     const t1 = performance.now();
     await admin.query("SET maintenance_work_mem = '512MB'");
     for (const ix of indexes) await admin.query(ix.def.replace(' ON ONLY ', ' ON ')); // ONLY would skip the partitions
@@ -223,19 +281,49 @@ async function main(): Promise<void> {
        SELECT DISTINCT ON (chain_id) chain_id, seq, hash, COUNT(*) OVER (PARTITION BY chain_id) FROM ${SCHEMA}.events ORDER BY chain_id, seq DESC`,
     );
     await admin.query(`SELECT setval('${SCHEMA}.events_cursor_seq', (SELECT MAX(cursor_) FROM ${SCHEMA}.events))`);
-    console.log(`  loaded ${fmt(loaded)} rows in ${((t1 - t0) / 1000).toFixed(0)} s, ${indexes.length} indexes rebuilt in ${((performance.now() - t1) / 1000).toFixed(0)} s`);
+    const t2 = performance.now();
+    console.log(`  loaded ${fmt(loaded)} rows in ${((t1 - t0) / 1000).toFixed(0)} s, ${indexes.length} indexes rebuilt in ${((t2 - t1) / 1000).toFixed(0)} s`);
+    // Rollups from the same events, through the writer's code path (apply in a transaction).
+    const step = (END_MS - START_MS) / TARGET_EVENTS;
+    const client = await store.connectionPool.connect();
+    for (let i = 0; i < loaded; i += 20_000) {
+      const batch = Array.from({ length: Math.min(20_000, loaded - i) }, (_, j) => fillRollupEvent(i + j, step));
+      await client.query('BEGIN');
+      await rollups.apply(client, batch);
+      await client.query('COMMIT');
+    }
+    client.release();
+    const rows = (await admin.query<{ n: string }>(`SELECT (SELECT COUNT(*) FROM ${SCHEMA}.cost_rollups) + (SELECT COUNT(*) FROM ${SCHEMA}.session_rollups) AS n`)).rows[0]!.n;
+    console.log(`  rollups of ${fmt(loaded)} events (${fmt(Number(rows))} rows) in ${((performance.now() - t2) / 1000).toFixed(0)} s`);
     // Steady state: autovacuum has set the visibility map of an insert-only table (PostgreSQL ≥ 13
     // vacuums on inserts), which lets counts use index-only scans.
     await admin.query(`VACUUM (ANALYZE) ${SCHEMA}.events`);
+    await admin.query(`VACUUM (ANALYZE) ${SCHEMA}.cost_rollups, ${SCHEMA}.session_rollups`);
+    // The rollups must say what the events say: one user's cost over everything.
+    const fromEvents = Number((await admin.query<{ s: string }>(`SELECT SUM(cost_micro_usd) AS s FROM ${SCHEMA}.events WHERE user_id = 'user-42'`)).rows[0]!.s);
+    const fromRollups = (await rollups.groups('user', START_MS - DAY_MS, END_MS + DAY_MS)).find((g) => g.key === 'user-42')?.cost_micro_usd;
+    console.log(`  check: user-42 cost from events ${fmt(fromEvents)} µUSD, from rollups ${fmt(fromRollups ?? 0)} µUSD ${fromEvents === fromRollups ? 'ok' : 'MISMATCH'}`);
   }
   const size = (await admin.query<{ s: string }>(`SELECT pg_size_pretty(SUM(pg_total_relation_size(inhrelid))) AS s FROM pg_inherits WHERE inhparent = '${SCHEMA}.events'::regclass`)).rows[0]!.s;
   const partitions = (await store.partitions()).length;
   console.log(`\nqueries over ${fmt(loaded)} events (${partitions} partitions, ${size} with indexes), median of 5:`);
   const hour = 3600_000;
   const any = (await store.query({ limit: 1 }))[0]!;
-  // "Now" is the newest event, so --since windows hold data even when the fill stopped early.
-  const NOW = Date.parse(any.timestamp);
+  // "Now" is the newest event, so --since windows hold data even when the fill stopped early
+  // (the newest by time: two fillers make the highest cursor a chunk's end, not the newest).
+  const newest = (await admin.query<{ t: Date }>(`SELECT MAX(ts) AS t FROM ${SCHEMA}.events`)).rows[0]!.t;
+  const NOW = newest.getTime() + 1;
   const times: number[] = [];
+  const day = 24 * hour;
+  console.log('reports, from PostgresRollups:');
+  times.push(await median('report cost --by user --since 30d (costReport)', () => costReport(rollups, { by: 'user', sinceMs: NOW - 30 * day, untilMs: NOW }).then((r) => r.rows)));
+  times.push(await median('report cost --by key --since 30d', () => costReport(rollups, { by: 'key', sinceMs: NOW - 30 * day, untilMs: NOW }).then((r) => r.rows)));
+  times.push(await median('report cost --by model --since 30d', () => costReport(rollups, { by: 'model', sinceMs: NOW - 30 * day, untilMs: NOW }).then((r) => r.rows)));
+  times.push(await median('report cost --by day --since 30d', () => costReport(rollups, { by: 'day', sinceMs: NOW - 30 * day, untilMs: NOW }).then((r) => r.rows)));
+  times.push(await median('report cost --by user --since 24h', () => costReport(rollups, { by: 'user', sinceMs: NOW - day, untilMs: NOW }).then((r) => r.rows)));
+  times.push(await median('report cost --by session --since 3h (growth)', () => costReport(rollups, { by: 'session', sinceMs: NOW - 3 * hour, untilMs: NOW }).then((r) => r.rows)));
+  times.push(await median('report cost --by session --since 24h (growth)', () => costReport(rollups, { by: 'session', sinceMs: NOW - day, untilMs: NOW }).then((r) => r.rows)));
+  console.log('events, from PostgresEventStore:');
   times.push(await median('events (newest 50)', () => store.query({ limit: 50 })));
   times.push(await median('events --since 1h (newest 50)', () => store.query({ sinceMs: NOW - hour, limit: 50 })));
   times.push(await median('events --user user-42 (newest 50)', () => store.query({ user: 'user-42', limit: 50 })));
