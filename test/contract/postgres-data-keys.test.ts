@@ -93,6 +93,20 @@ describe.skipIf(!service.available)('PostgreSQL data-key store', () => {
     expect(rows.rows[0]).toEqual({ n: 1 });
   });
 
+  it('a replica polling on its timer drops an erased key within its refresh interval', async () => {
+    const schema = freshSchema();
+    const polling = await PostgresDataKeyStore.open(pool, { schema, refreshMs: 100 });
+    stores.push(polling);
+    polling.putIfAbsent(key('user:t', 'kt'));
+    await polling.flush();
+    const cli = await PostgresDataKeyStore.open(pool, { schema, refreshMs: 0 });
+    expect(await cli.destroy('user:t', 7)).toEqual(['kt']);
+    const erasedAt = Date.now();
+    while (polling.getBySubject('user:t') !== null && Date.now() - erasedAt < 5_000) await new Promise((r) => setTimeout(r, 10));
+    expect(polling.getBySubject('user:t')).toBeNull();
+    expect(Date.now() - erasedAt).toBeLessThan(100 + 1_000); // the interval, plus a loaded machine's delay
+  });
+
   it('erasing on the replica that made a key still in flight destroys it too', async () => {
     const a = await replica(freshSchema());
     a.putIfAbsent(key('user:c', 'kc')); // not awaited: the insert is in flight

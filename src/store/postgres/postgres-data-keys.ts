@@ -178,36 +178,28 @@ export class PostgresDataKeyStore implements DataKeyStore {
   /** Reads the rows changed since the last poll (all live keys the first time) into the mirror. */
   async refresh(): Promise<void> {
     const since = this.polledAt;
-    const res = await this.pool.query<Row & { polled_at: string }>(
-      since === null
-        ? `SELECT key_id, subject, wrapped_key, created_at_ms, destroyed_at_ms, clock_timestamp()::text AS polled_at
-           FROM ${this.s}.data_keys WHERE destroyed_at_ms IS NULL`
-        : `SELECT key_id, subject, wrapped_key, created_at_ms, destroyed_at_ms, clock_timestamp()::text AS polled_at
-           FROM ${this.s}.data_keys WHERE changed_at > $1::timestamptz - interval '${POLL_OVERLAP_SECONDS} seconds'`,
+    // One statement, one row at least: the server's clock (so replicas with skewed clocks still
+    // read what they have not seen) and the changed rows, if any.
+    const changed =
+      since === null ? 'k.destroyed_at_ms IS NULL' : `k.changed_at > $1::timestamptz - interval '${POLL_OVERLAP_SECONDS} seconds'`;
+    const res = await this.pool.query<Partial<Row> & { polled_at: string }>(
+      `SELECT now_.t::text AS polled_at, k.key_id, k.subject, k.wrapped_key, k.created_at_ms, k.destroyed_at_ms
+       FROM (SELECT clock_timestamp() AS t) now_ LEFT JOIN ${this.s}.data_keys k ON ${changed}`,
       since === null ? [] : [since],
     );
     for (const row of res.rows) {
-      if (row.destroyed_at_ms !== null || row.wrapped_key === null) {
+      if (row.key_id === undefined || row.key_id === null || row.subject === undefined) continue; // no changes
+      if (row.destroyed_at_ms !== null || !row.wrapped_key) {
         this.forget(row.key_id, row.subject);
         continue;
       }
       if (this.byId.has(row.key_id)) continue;
-      const key: WrappedDataKey = {
-        keyId: row.key_id,
-        subject: row.subject,
-        wrapped: row.wrapped_key,
-        createdAtMs: Number(row.created_at_ms),
-      };
+      const key: WrappedDataKey = { keyId: row.key_id, subject: row.subject, wrapped: row.wrapped_key, createdAtMs: Number(row.created_at_ms) };
       this.byId.set(key.keyId, key);
       // Converge on one key per subject where possible: the first one seen stays in use.
       if (!this.bySubject.has(key.subject)) this.bySubject.set(key.subject, key);
     }
-    // The server's clock, so replicas with skewed clocks still read what they have not seen.
-    if (res.rows[0]) this.polledAt = res.rows[0].polled_at;
-    else
-      this.polledAt = (
-        await this.pool.query<{ t: string }>('SELECT clock_timestamp()::text AS t')
-      ).rows[0]!.t;
+    this.polledAt = res.rows[0]!.polled_at;
   }
 
   /** Stops polling and stores what is pending (best effort: a failure is reported, not thrown). */
