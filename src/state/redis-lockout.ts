@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { TollgateError } from '../core/errors.js';
-import type { FailureResult, LockState, LockoutGuard } from '../access/lockout.js';
+import { Lockout, type FailureResult, type LockState, type LockoutGuard } from '../access/lockout.js';
 import { stateUnavailable, type SharedStateOptions } from './redis-connection.js';
 import { RedisScript } from './redis-script.js';
 
@@ -42,15 +42,18 @@ export interface RedisLockoutOptions extends SharedStateOptions {
  * so an attacker spreading guesses over replicas is counted once. The methods are asynchronous
  * (the in-process Lockout is synchronous); the managed policy awaits them.
  *
- * Unavailable Redis: `fail-open` treats the subject as not locked (authentication still runs,
- * failures are not counted); `fail-closed` answers `unavailable` (the managed policy refuses with
- * TG_ERR_STATE_UNAVAILABLE, retry in a second).
+ * Unavailable Redis: `fail-open` falls back to an in-process lockout with the same rules, so a
+ * brute force during the outage is still stopped per replica (a lock taken there stays in force
+ * on this replica after Redis returns); `fail-closed` answers `unavailable` (the managed policy
+ * refuses with TG_ERR_STATE_UNAVAILABLE, retry in a second).
  */
 export class RedisLockout implements LockoutGuard {
   private readonly prefix: string;
   private readonly maxFailures: number;
   private readonly windowMs: number;
   private readonly coolOffMs: number;
+  /** fail-open: counts and locks while Redis is down. */
+  private readonly local: Lockout | null;
 
   constructor(private readonly o: RedisLockoutOptions) {
     this.prefix = `${o.prefix ?? 'tg:'}lk:`;
@@ -60,6 +63,7 @@ export class RedisLockout implements LockoutGuard {
     if (this.maxFailures < 1 || this.windowMs <= 0 || this.coolOffMs <= 0) {
       throw new TollgateError('TG_ERR_CONFIG_INVALID', { setting: 'lockout' });
     }
+    this.local = o.policy === 'fail-open' ? new Lockout({ clock: o.clock, maxFailures: this.maxFailures, windowMs: this.windowMs, coolOffMs: this.coolOffMs }) : null;
   }
 
   /** Whether `subject` is locked now. */
@@ -69,10 +73,10 @@ export class RedisLockout implements LockoutGuard {
       const v = await this.o.client.get(`${this.prefix}l:${subject}`);
       const until = v === null ? null : Number(v);
       if (until !== null && until > now) return { locked: true, until };
-      return { locked: false, until: null };
+      return this.local && this.local.size > 0 ? this.local.check(subject) : { locked: false, until: null };
     } catch (err) {
       this.o.onUnavailable?.(stateUnavailable('lockout.check', err));
-      return this.o.policy === 'fail-open' ? { locked: false, until: null } : { locked: true, until: now + 1000, unavailable: true };
+      return this.local ? this.local.check(subject) : { locked: true, until: now + 1000, unavailable: true };
     }
   }
 
@@ -88,7 +92,7 @@ export class RedisLockout implements LockoutGuard {
       return { locked: locked === 1, until: locked === 1 ? Number(until) : null, failures: Number(failures), justLocked: justLocked === 1 };
     } catch (err) {
       this.o.onUnavailable?.(stateUnavailable('lockout.record', err));
-      return { locked: false, until: null, failures: 0, justLocked: false };
+      return this.local ? this.local.recordFailure(subject) : { locked: false, until: null, failures: 0, justLocked: false };
     }
   }
 }

@@ -48,7 +48,13 @@ describe('shared state when Redis is unreachable (a closed port)', () => {
     expect((await open.reserve('vk', '2026-01', 100, 10, 0)).admitted).toBe(true);
     const clock = new ManualClock();
     expect(await new RedisLockout({ client, policy: 'fail-closed', clock }).check('ip:1')).toEqual({ locked: true, until: clock.now() + 1000, unavailable: true });
-    expect((await new RedisLockout({ client, policy: 'fail-open', clock }).check('ip:1')).locked).toBe(false);
+    const openLockout = new RedisLockout({ client, policy: 'fail-open', clock, maxFailures: 3 });
+    expect((await openLockout.check('ip:1')).locked).toBe(false);
+    // fail-open still stops a brute force on this replica: failures are counted in process meanwhile.
+    const records = [];
+    for (let i = 0; i < 3; i++) records.push(await openLockout.recordFailure('ip:1'));
+    expect(records.map((r) => r.justLocked)).toEqual([false, false, true]);
+    expect(await openLockout.check('ip:1')).toEqual({ locked: true, until: clock.now() + 15 * 60_000 });
     expect(await new RedisSlidingWindow({ client, policy: 'fail-open', windowMs: 60_000 }).add('k', 1, clock.now())).toBeNull();
   });
 
