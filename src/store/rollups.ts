@@ -351,12 +351,17 @@ export interface FoldedBatch {
  */
 export function foldBatch(events: readonly RollupEvent[], foldedThroughMs: number): FoldedBatch {
   const finest = ROLLUP_DIMENSIONS.map((d) => FINEST_BUCKET_MS[d]);
-  const rows = new Map<string, RollupRow>();
+  // Per (granularity, dimension): bucket → key → row. Nested maps, not one map keyed by a
+  // joined string: a batch has few buckets, and building a key string per row and event was
+  // the fold's main cost.
+  const slots = Array.from({ length: 3 * ROLLUP_DIMENSIONS.length }, () => new Map<number, Map<string, RollupRow>>());
   const add = (granularity: 0 | 1 | 2, dim: number, bucket: number, k: string, acc: Acc): void => {
-    const id = `${granularity}\u0001${dim}\u0001${bucket}\u0001${k}`;
-    const r = rows.get(id);
+    const slot = slots[granularity * ROLLUP_DIMENSIONS.length + dim]!;
+    let byKey = slot.get(bucket);
+    if (!byKey) slot.set(bucket, (byKey = new Map<string, RollupRow>()));
+    const r = byKey.get(k);
     if (r) addAcc(r.acc, acc);
-    else rows.set(id, { granularity, dim, bucket, k, acc: acc.slice() });
+    else byKey.set(k, { granularity, dim, bucket, k, acc: acc.slice() });
   };
   const sessions = new Map<string, SessionRun>();
   let latestHour = foldedThroughMs;
@@ -378,5 +383,7 @@ export function foldBatch(events: readonly RollupEvent[], foldedThroughMs: numbe
   const byKey = (a: RollupRow, b: RollupRow): number =>
     a.granularity - b.granularity || a.dim - b.dim || a.bucket - b.bucket || (a.k < b.k ? -1 : a.k > b.k ? 1 : 0);
   const bySession = (a: SessionRun, b: SessionRun): number => a.hour - b.hour || (a.session < b.session ? -1 : a.session > b.session ? 1 : 0);
-  return { rows: [...rows.values()].sort(byKey), sessions: [...sessions.values()].sort(bySession), latestHour };
+  const rows: RollupRow[] = [];
+  for (const slot of slots) for (const byKey of slot.values()) for (const r of byKey.values()) rows.push(r);
+  return { rows: rows.sort(byKey), sessions: [...sessions.values()].sort(bySession), latestHour };
 }
