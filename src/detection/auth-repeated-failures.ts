@@ -37,6 +37,8 @@ interface SubjectState {
   failures: BucketedWindow;
   /** Failures in the window as last decided on: this replica's, or all replicas' when shared. */
   lastTotal: number;
+  /** Distinct keys failing from this IP as last decided on (IP subjects only). */
+  lastDistinct: number;
   /** Key fingerprint → last failure ms, oldest first (IP subjects only). */
   keys: Map<string, number> | null;
 }
@@ -45,7 +47,7 @@ interface SubjectState {
  * `auth.repeated-failures`: brute force on one key, or one address trying many keys. With
  * `shared` windows the failure counts per key and per IP are those of every replica (an attacker
  * spreading guesses over replicas is counted once), and a merged total crossing the threshold
- * fires even when no single replica's event did. Distinct keys per IP stay per replica.
+ * fires even when no single replica's event did. Distinct keys per IP are shared the same way.
  */
 export function createAuthFailuresDetector(
   override?: Partial<AuthFailuresConfig>,
@@ -67,12 +69,37 @@ export function createAuthFailuresDetector(
       if (!s) return;
       const before = s.lastTotal;
       s.lastTotal = Math.max(total, s.failures.sum);
-      if (before >= cfg.threshold || s.lastTotal < cfg.threshold) return;
+      if (
+        before >= cfg.threshold ||
+        s.lastTotal < cfg.threshold ||
+        s.lastDistinct >= cfg.distinctKeysThreshold
+      )
+        return;
       fireLate?.(
-        kind === 'key' ? keyCandidate(id, s.lastTotal) : ipCandidate(id, s.lastTotal, s.keys?.size ?? 0),
+        kind === 'key' ? keyCandidate(id, s.lastTotal) : ipCandidate(id, s.lastTotal, s.lastDistinct),
         nowMs,
       );
     };
+  const mergedDistinct = (ip: string, distinct: number, nowMs: number): void => {
+    const s = state.ip.peek(ip, nowMs);
+    if (!s) return;
+    const before = s.lastDistinct;
+    s.lastDistinct = Math.max(distinct, s.keys?.size ?? 0);
+    if (
+      before >= cfg.distinctKeysThreshold ||
+      s.lastDistinct < cfg.distinctKeysThreshold ||
+      s.lastTotal >= cfg.threshold
+    )
+      return;
+    fireLate?.(ipCandidate(ip, s.lastTotal, s.lastDistinct), nowMs);
+  };
+  // Distinct keys per IP across replicas: the most recent MAX_KEYS_PER_IP, like the local map.
+  const sharedKeys =
+    shared?.openSet(
+      'auth.ipkeys',
+      { windowMs: cfg.distinctKeysWindowMs, maxMembers: MAX_KEYS_PER_IP },
+      mergedDistinct,
+    ) ?? null;
   const sharedWindow: Record<'key' | 'ip', SharedWindow | null> = {
     key: shared?.open('auth.key', spec, merged('key')) ?? null,
     ip: shared?.open('auth.ip', spec, merged('ip')) ?? null,
@@ -83,6 +110,7 @@ export function createAuthFailuresDetector(
     const s = state[kind].touch(id, nowMs, () => ({
       failures: new BucketedWindow(bucketMs, BUCKETS),
       lastTotal: 0,
+      lastDistinct: 0,
       keys: withKeys ? new Map() : null,
     }));
     s.failures.advance(nowMs);
@@ -159,8 +187,10 @@ export function createAuthFailuresDetector(
           if (now - t <= cfg.distinctKeysWindowMs) break;
           keys.delete(k);
         }
-        if (s.lastTotal >= cfg.threshold || keys.size >= cfg.distinctKeysThreshold)
-          out.push(ipCandidate(ip, s.lastTotal, keys.size));
+        const acrossReplicas = keyId === null ? null : sharedKeys?.add(ip, keyId, now);
+        s.lastDistinct = Math.max(keys.size, acrossReplicas ?? 0);
+        if (s.lastTotal >= cfg.threshold || s.lastDistinct >= cfg.distinctKeysThreshold)
+          out.push(ipCandidate(ip, s.lastTotal, s.lastDistinct));
       }
       return out.length === 0 ? null : out;
     },

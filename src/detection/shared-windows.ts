@@ -26,7 +26,21 @@ export interface SharedWindow {
   total(subject: string, nowMs: number): number | null;
 }
 
+export interface SharedSetSpec {
+  windowMs: number;
+  /** Members kept per subject (the most recent); counts above it are capped. */
+  maxMembers: number;
+}
+
+/** Distinct members per subject within a window (e.g. key fingerprints failing from one IP). */
+export interface SharedSet {
+  /** Adds `member` for `subject` and returns the best known distinct count across replicas, or null as for SharedWindow.add. */
+  add(subject: string, member: string, nowMs: number): number | null;
+}
+
 export interface SharedWindows {
+  /** A named set window; `onMerged` sees the merged distinct count of a subject after a flush. */
+  openSet(name: string, spec: SharedSetSpec, onMerged?: MergedListener): SharedSet;
   /**
    * A named window (one per detector and subject kind, e.g. `auth.key`). `onMerged` sees every
    * merged total read back for a subject this replica counted: a burst spread over replicas

@@ -40,10 +40,20 @@ describe.skipIf(!service.available)('detector windows shared through Redis', () 
     replicas.length = 0;
     for (const client of clients) {
       // flushMs: long, so the test flushes explicitly.
-      const windows = new RedisSharedWindows({ client, prefix, policy: 'fail-open', clock, flushMs: 60_000, staleMs: 60_000 });
+      const windows = new RedisSharedWindows({
+        client,
+        prefix,
+        policy: 'fail-open',
+        clock,
+        flushMs: 60_000,
+        staleMs: 60_000,
+      });
       const alerts: Replica['alerts'] = [];
       const engine = createDetectionEngine({
-        detectors: [createAuthFailuresDetector({ threshold: 5 }, windows), createVolumeSpikeDetector({ coldFloor: 30 }, windows)],
+        detectors: [
+          createAuthFailuresDetector({ threshold: 5 }, windows),
+          createVolumeSpikeDetector({ coldFloor: 30 }, windows),
+        ],
         clock,
         incidentClaims: windows,
         onAlert: (alert, change) => void alerts.push({ alert, change }),
@@ -57,7 +67,9 @@ describe.skipIf(!service.available)('detector windows shared through Redis', () 
   it('fires once for a burst spread over three replicas that none of them sees in full', async () => {
     const rs = threeReplicas();
     // 2 + 2 + 1 failures from one IP: below 5 on every replica.
-    [0, 0, 1, 1, 2].forEach((i) => rs[i]!.engine.observe(testEvent(clock, { ...failed, ip_address: '198.51.100.7', api_key_id: null })));
+    [0, 0, 1, 1, 2].forEach((i) =>
+      rs[i]!.engine.observe(testEvent(clock, { ...failed, ip_address: '198.51.100.7', api_key_id: null })),
+    );
     expect(rs.flatMap((r) => r.alerts)).toHaveLength(0);
     for (const r of rs) await r.windows.flush();
     await settle();
@@ -81,7 +93,8 @@ describe.skipIf(!service.available)('detector windows shared through Redis', () 
 
   it('decides on the merged total on the event path once it is known', async () => {
     const rs = threeReplicas();
-    const ev = (): ReturnType<typeof testEvent> => testEvent(clock, { ...failed, api_key_id: 'kf_shared', ip_address: null });
+    const ev = (): ReturnType<typeof testEvent> =>
+      testEvent(clock, { ...failed, api_key_id: 'kf_shared', ip_address: null });
     rs[1]!.engine.observe(ev());
     rs[2]!.engine.observe(ev());
     rs[2]!.engine.observe(ev());
@@ -91,7 +104,37 @@ describe.skipIf(!service.available)('detector windows shared through Redis', () 
     expect(rs.flatMap((r) => r.alerts)).toHaveLength(0); // 4 in all
     rs[0]!.engine.observe(ev()); // the 5th, on a replica that saw 2
     await settle();
-    expect(rs[0]!.alerts.map((a) => [a.alert.rule_id, a.change])).toEqual([['auth.repeated-failures', 'new']]);
+    expect(rs[0]!.alerts.map((a) => [a.alert.rule_id, a.change])).toEqual([
+      ['auth.repeated-failures', 'new'],
+    ]);
+  });
+
+  it('counts distinct keys failing from one IP over every replica (credential stuffing), each key once', async () => {
+    const rs = threeReplicas();
+    const fail = (r: number, ip: string, key: string): void =>
+      rs[r]!.engine.observe(testEvent(clock, { ...failed, ip_address: ip, api_key_id: key }));
+    const flushAll = async (): Promise<void> => {
+      for (const r of rs) await r.windows.flush();
+      await settle();
+    };
+    // One key failing on two replicas is one key: 4 failures (threshold 5), 3 distinct keys (threshold 4).
+    fail(0, '198.51.100.44', 'kf_s1');
+    fail(1, '198.51.100.44', 'kf_s1');
+    fail(2, '198.51.100.44', 'kf_s2');
+    await flushAll();
+    fail(0, '198.51.100.44', 'kf_s3');
+    await flushAll();
+    expect(rs.flatMap((r) => r.alerts)).toHaveLength(0);
+    // 4 distinct keys over three replicas, 4 failures: only the shared distinct count reaches a threshold.
+    fail(0, '198.51.100.45', 'kf_t1');
+    fail(1, '198.51.100.45', 'kf_t2');
+    fail(2, '198.51.100.45', 'kf_t3');
+    await flushAll();
+    fail(0, '198.51.100.45', 'kf_t4'); // replica 0 saw 2 keys itself
+    await flushAll();
+    const all = rs.flatMap((r) => r.alerts).filter((a) => a.alert.subject.value === '198.51.100.45');
+    expect(all.map((a) => a.change)).toEqual(['new']);
+    expect(all[0]!.alert.evidence.figures).toMatchObject({ observed: 4, unit: 'distinct_keys' });
   });
 
   it('counts request volume per key over every replica', async () => {
@@ -101,7 +144,9 @@ describe.skipIf(!service.available)('detector windows shared through Redis', () 
     expect(rs.flatMap((r) => r.alerts)).toHaveLength(0);
     rs[1]!.engine.observe(testEvent(clock, { api_key_id: 'kf_busy' })); // 30 in all, 10 here
     await settle();
-    expect(rs[1]!.alerts.map((a) => [a.alert.rule_id, a.alert.subject.value, a.change])).toEqual([['volume.spike', 'kf_busy', 'new']]);
+    expect(rs[1]!.alerts.map((a) => [a.alert.rule_id, a.alert.subject.value, a.change])).toEqual([
+      ['volume.spike', 'kf_busy', 'new'],
+    ]);
   });
 
   it('keeps counts while Redis is cut, reports it, falls back to its own window, and shares them once Redis is back', async () => {
@@ -111,7 +156,15 @@ describe.skipIf(!service.available)('detector windows shared through Redis', () 
     await proxy.start();
     const client = createRedisClient(`redis://127.0.0.1:${proxy.port}`, { commandTimeoutMs: 500 });
     expect(await waitForRedis(client, 5000)).toBe(true);
-    const windows = new RedisSharedWindows({ client, prefix, policy: 'fail-open', clock, flushMs: 60_000, staleMs: 1_000, onUnavailable: (e) => void errors.push(e) });
+    const windows = new RedisSharedWindows({
+      client,
+      prefix,
+      policy: 'fail-open',
+      clock,
+      flushMs: 60_000,
+      staleMs: 1_000,
+      onUnavailable: (e) => void errors.push(e),
+    });
     const w = windows.open('cut', { windowMs: 60_000, bucketMs: 5_000 });
     w.add('s', 1, clock.now());
     await windows.flush();
@@ -120,7 +173,9 @@ describe.skipIf(!service.available)('detector windows shared through Redis', () 
     for (let t = 0; t < 50 && client.status === 'ready'; t++) await new Promise((r) => setTimeout(r, 20));
     w.add('s', 2, clock.now());
     await windows.flush();
-    expect(errors.map((e) => [e.code, e.detail?.operation])).toEqual([['TG_ERR_STATE_UNAVAILABLE', 'window.flush']]);
+    expect(errors.map((e) => [e.code, e.detail?.operation])).toEqual([
+      ['TG_ERR_STATE_UNAVAILABLE', 'window.flush'],
+    ]);
     clock.advance(2_000); // the merged total goes stale: the detector uses its own window
     expect(w.total('s', clock.now())).toBeNull();
     await proxy.start();

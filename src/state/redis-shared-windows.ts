@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
-import type { IncidentClaims, MergedListener, SharedWindow, SharedWindows, SharedWindowSpec } from '../detection/shared-windows.js';
+import type {
+  IncidentClaims,
+  MergedListener,
+  SharedSet,
+  SharedSetSpec,
+  SharedWindow,
+  SharedWindows,
+  SharedWindowSpec,
+} from '../detection/shared-windows.js';
 import { stateUnavailable, type SharedStateOptions } from './redis-connection.js';
 import { RedisScript } from './redis-script.js';
 
@@ -29,6 +37,33 @@ for i = 1, #KEYS do
   end
   redis.call('PEXPIRE', KEYS[i], windowMs + bucketMs)
   out[i] = tostring(total)
+end
+return out
+`);
+
+/**
+ * KEYS: one sorted set per subject (member = hashed member, score = last seen ms).
+ * ARGV: now, then per key: windowMs, maxMembers, n, then n pairs (member, ms). Adds the members,
+ * drops those last seen before the window and all but the newest maxMembers, returns the members.
+ */
+const ADD_MEMBERS = new RedisScript(`
+local now = tonumber(ARGV[1])
+local p = 2
+local out = {}
+for i = 1, #KEYS do
+  local windowMs = tonumber(ARGV[p])
+  local maxMembers = tonumber(ARGV[p + 1])
+  local n = tonumber(ARGV[p + 2])
+  p = p + 3
+  for j = 1, n do
+    redis.call('ZADD', KEYS[i], tonumber(ARGV[p + 1]), ARGV[p])
+    p = p + 2
+  end
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - windowMs)
+  local extra = redis.call('ZCARD', KEYS[i]) - maxMembers
+  if extra > 0 then redis.call('ZREMRANGEBYRANK', KEYS[i], 0, extra - 1) end
+  redis.call('PEXPIRE', KEYS[i], windowMs)
+  out[i] = redis.call('ZRANGE', KEYS[i], 0, -1)
 end
 return out
 `);
@@ -71,6 +106,23 @@ interface WindowState {
   dirty: Set<string>;
 }
 
+interface SetSubjectState {
+  key: string;
+  /** Members of the merged set at the last flush (hashed). */
+  merged: Set<string>;
+  mergedAtMs: number;
+  /** Members added here since (hashed → last ms), sent at the next flush. */
+  pending: Map<string, number>;
+}
+
+interface SetState {
+  name: string;
+  spec: SharedSetSpec;
+  onMerged: MergedListener | undefined;
+  subjects: Map<string, SetSubjectState>;
+  dirty: Set<string>;
+}
+
 interface Sent {
   w: WindowState;
   subject: string;
@@ -81,6 +133,12 @@ interface Sent {
 
 function hashed(subject: string): string {
   return createHash('sha256').update(subject).digest('base64url').slice(0, 22);
+}
+
+function unionSize(a: ReadonlySet<string>, b: ReadonlyMap<string, number>): number {
+  let n = a.size;
+  for (const m of b.keys()) if (!a.has(m)) n++;
+  return n;
 }
 
 /**
@@ -95,6 +153,7 @@ function hashed(subject: string): string {
  */
 export class RedisSharedWindows implements SharedWindows, IncidentClaims {
   private readonly windows: WindowState[] = [];
+  private readonly sets: SetState[] = [];
   private readonly prefix: string;
   private readonly flushMs: number;
   private readonly staleMs: number;
@@ -124,7 +183,13 @@ export class RedisSharedWindows implements SharedWindows, IncidentClaims {
         let s = w.subjects.get(subject);
         if (s === undefined) {
           if (w.subjects.size >= this.maxSubjects) return null;
-          s = { key: `${this.prefix}dw:${name}:${hashed(subject)}`, merged: 0, mergedAtMs: -Infinity, unconfirmed: 0, pending: new Map() };
+          s = {
+            key: `${this.prefix}dw:${name}:${hashed(subject)}`,
+            merged: 0,
+            mergedAtMs: -Infinity,
+            unconfirmed: 0,
+            pending: new Map(),
+          };
           w.subjects.set(subject, s);
         }
         const bucket = nowMs - (nowMs % spec.bucketMs);
@@ -134,6 +199,34 @@ export class RedisSharedWindows implements SharedWindows, IncidentClaims {
         return fresh(s, nowMs);
       },
       total: (subject, nowMs) => fresh(w.subjects.get(subject), nowMs),
+    };
+  }
+
+  openSet(name: string, spec: SharedSetSpec, onMerged?: MergedListener): SharedSet {
+    const w: SetState = { name, spec, onMerged, subjects: new Map(), dirty: new Set() };
+    this.sets.push(w);
+    return {
+      add: (subject, member, nowMs) => {
+        let s = w.subjects.get(subject);
+        if (s === undefined) {
+          if (w.subjects.size >= this.maxSubjects) return null;
+          s = {
+            key: `${this.prefix}ds:${name}:${hashed(subject)}`,
+            merged: new Set(),
+            mergedAtMs: -Infinity,
+            pending: new Map(),
+          };
+          w.subjects.set(subject, s);
+        }
+        const m = hashed(member);
+        s.pending.delete(m);
+        s.pending.set(m, nowMs);
+        if (s.pending.size > spec.maxMembers) s.pending.delete(s.pending.keys().next().value!);
+        w.dirty.add(subject);
+        return nowMs - s.mergedAtMs <= this.staleMs
+          ? Math.min(spec.maxMembers, unionSize(s.merged, s.pending))
+          : null;
+      },
     };
   }
 
@@ -156,22 +249,63 @@ export class RedisSharedWindows implements SharedWindows, IncidentClaims {
       }
       w.dirty.clear();
     }
+    const sentSets = this.takeSetMembers();
     if (++this.flushes % 25 === 0) this.forgetIdle(nowMs);
-    if (sent.length === 0) return;
+    if (sent.length === 0 && sentSets.length === 0) return;
     const pipeline = this.o.client.pipeline();
     for (let i = 0; i < sent.length; i += this.keysPerCall) {
       const part = sent.slice(i, i + this.keysPerCall);
       const args: (string | number)[] = [nowMs];
       for (const e of part) args.push(e.w.spec.windowMs, e.w.spec.bucketMs, e.bucket, e.delta);
-      ADD_MANY.queue(pipeline, part.map((e) => e.s.key), args);
+      ADD_MANY.queue(
+        pipeline,
+        part.map((e) => e.s.key),
+        args,
+      );
+    }
+    const windowCalls = Math.ceil(sent.length / this.keysPerCall);
+    for (let i = 0; i < sentSets.length; i += this.keysPerCall) {
+      const part = sentSets.slice(i, i + this.keysPerCall);
+      const args: (string | number)[] = [nowMs];
+      for (const e of part) {
+        args.push(e.w.spec.windowMs, e.w.spec.maxMembers, e.members.size);
+        for (const [m, ms] of e.members) args.push(m, ms);
+      }
+      ADD_MEMBERS.queue(
+        pipeline,
+        part.map((e) => e.s.key),
+        args,
+      );
     }
     let results: [Error | null, unknown][] | null;
     try {
       results = await pipeline.exec();
     } catch (err) {
-      results = sent.map(() => [err instanceof Error ? err : new Error(String(err)), null]);
+      const e = err instanceof Error ? err : new Error(String(err));
+      results = Array.from({ length: windowCalls + Math.ceil(sentSets.length / this.keysPerCall) }, () => [
+        e,
+        null,
+      ]);
     }
     let failure: Error | null = null;
+    for (let c = 0; c * this.keysPerCall < sentSets.length; c++) {
+      const [err, members] = results?.[windowCalls + c] ?? [new Error('no reply'), null];
+      const part = sentSets.slice(c * this.keysPerCall, (c + 1) * this.keysPerCall);
+      if (err || !Array.isArray(members)) {
+        failure ??= err ?? new Error('bad reply');
+        for (const e of part) {
+          for (const [m, ms] of e.members)
+            if (!e.s.pending.has(m) && ms > nowMs - e.w.spec.windowMs) e.s.pending.set(m, ms);
+          e.w.dirty.add(e.subject);
+        }
+        continue;
+      }
+      part.forEach((e, i) => {
+        e.s.merged = new Set(members[i] as string[]);
+        e.s.mergedAtMs = nowMs;
+        e.w.onMerged?.(e.subject, Math.min(e.w.spec.maxMembers, unionSize(e.s.merged, e.s.pending)), nowMs);
+      });
+    }
     for (let c = 0; c * this.keysPerCall < sent.length; c++) {
       const [err, totals] = results?.[c] ?? [new Error('no reply'), null];
       const part = sent.slice(c * this.keysPerCall, (c + 1) * this.keysPerCall);
@@ -193,6 +327,26 @@ export class RedisSharedWindows implements SharedWindows, IncidentClaims {
     if (failure) this.o.onUnavailable?.(stateUnavailable('window.flush', failure));
   }
 
+  /** The pending members of every set window, taken for a flush. */
+  private takeSetMembers(): {
+    w: SetState;
+    subject: string;
+    s: SetSubjectState;
+    members: Map<string, number>;
+  }[] {
+    const out: { w: SetState; subject: string; s: SetSubjectState; members: Map<string, number> }[] = [];
+    for (const w of this.sets) {
+      for (const subject of w.dirty) {
+        const s = w.subjects.get(subject);
+        if (!s || s.pending.size === 0) continue;
+        out.push({ w, subject, s, members: s.pending });
+        s.pending = new Map();
+      }
+      w.dirty.clear();
+    }
+    return out;
+  }
+
   /** Deltas of a failed flush wait for the next one while their bucket is still in the window. */
   private requeue(part: readonly Sent[], nowMs: number): void {
     for (const e of part) {
@@ -207,16 +361,27 @@ export class RedisSharedWindows implements SharedWindows, IncidentClaims {
 
   /** Forgets subjects with nothing pending whose merged total went stale (bounded memory). */
   private forgetIdle(nowMs: number): void {
+    for (const w of this.sets) {
+      for (const [subject, s] of w.subjects) {
+        if (s.pending.size === 0 && !w.dirty.has(subject) && nowMs - s.mergedAtMs > this.staleMs)
+          w.subjects.delete(subject);
+      }
+    }
     for (const w of this.windows) {
       for (const [subject, s] of w.subjects) {
-        if (s.unconfirmed === 0 && !w.dirty.has(subject) && nowMs - s.mergedAtMs > this.staleMs) w.subjects.delete(subject);
+        if (s.unconfirmed === 0 && !w.dirty.has(subject) && nowMs - s.mergedAtMs > this.staleMs)
+          w.subjects.delete(subject);
       }
     }
   }
 
   async claim(incident: string, alertId: string, ttlMs: number): Promise<string | null> {
     try {
-      const owner = await CLAIM.run(this.o.client, [`${this.prefix}inc:${hashed(incident)}`], [alertId, Math.max(1, Math.round(ttlMs))]);
+      const owner = await CLAIM.run(
+        this.o.client,
+        [`${this.prefix}inc:${hashed(incident)}`],
+        [alertId, Math.max(1, Math.round(ttlMs))],
+      );
       return typeof owner === 'string' ? owner : null;
     } catch (err) {
       this.o.onUnavailable?.(stateUnavailable('incident.claim', err));
