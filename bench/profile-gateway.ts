@@ -52,3 +52,27 @@ for (const n of prof.nodes) {
 const total = prof.samples.length;
 console.log(`${total} samples; top self time (${stream ? 'stream' : 'json'}):`);
 for (const [k, v] of [...byFn.entries()].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`${((v / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
+
+// Inclusive time of the parts of a request (a function's samples plus its callees'), so the cost
+// of a whole stage shows even when it is spread over many small functions.
+const children = new Map<number, number[]>();
+for (const n of prof.nodes as Array<{ id: number; children?: number[] }>) children.set(n.id, n.children ?? []);
+const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+const inclusive = new Map<string, number>();
+const walk = (id: number, open: Set<string>): number => {
+  const n = byId.get(id)!;
+  let t = self.get(id) ?? 0;
+  const name = n.callFrame.functionName;
+  const counted = name && !open.has(name);
+  if (counted) open.add(name);
+  for (const c of children.get(id) ?? []) t += walk(c, open);
+  if (counted) {
+    open.delete(name);
+    inclusive.set(name, (inclusive.get(name) ?? 0) + t);
+  }
+  return t;
+};
+walk(prof.nodes[0]!.id, new Set());
+const parts = (process.env.PROFILE_PARTS ?? 'proxy,readBody,parseJsonBody,admit,requestStreamUsage,send,relayStreamChunk,finish,record,build,captureEvent,apply,price,observe,link,enqueue,notify,flushLoop,append,written,onWritten,writev,parserOnHeadersComplete,parserOnIncoming').split(',');
+console.log('\ninclusive time of request parts:');
+for (const p of parts) console.log(`${(((inclusive.get(p) ?? 0) / total) * 100).toFixed(1).padStart(5)}%  ${p}`);

@@ -10,6 +10,8 @@ export interface SseEvent {
   raw: string;
   /** Concatenated `data:` lines. */
   data: string;
+  /** The usage-only chunk (`choices: []` with `usage`) that Tollgate may have asked for. */
+  usageOnly: boolean;
 }
 
 export interface AssembledStream {
@@ -37,9 +39,19 @@ const MAX_ASSEMBLED_CHARS = 8 << 20;
 
 export class SseAssembler {
   private pending = '';
+  /** A CR was seen: events may end with CRLF CRLF, so the general (slower) boundary search runs. */
+  private sawCr = false;
+  /** The last bytes given to `decode` may have ended inside a UTF-8 sequence the decoder holds. */
+  private decoderHoldsPartial = false;
+  /** No bytes decoded yet: a UTF-8 byte order mark here is the stream's, and is dropped. */
+  private atStreamStart = true;
+  private decoderUsed = false;
   private readonly toolArgs: string[] = [];
   private readonly textParts: string[] = [];
   private assembledChars = 0;
+  /** Content chunks that differ from an earlier one only in their text (see ContentTemplate). */
+  private template: ContentTemplate | null = null;
+  private templateTries = 0;
   readonly result: AssembledStream = {
     text: '',
     toolArguments: '',
@@ -60,21 +72,45 @@ export class SseAssembler {
   }
 
   /**
+   * Decodes one chunk of the stream's bytes with `decoder` (streaming mode). A chunk that ends on
+   * an ASCII byte while the decoder holds nothing is decoded directly, which is several times
+   * cheaper; both give the same text (invalid bytes become U+FFFD either way).
+   */
+  decode(decoder: InstanceType<typeof TextDecoder>, chunk: Uint8Array): string {
+    if (chunk.length === 0) return '';
+    const endsInSequence = chunk[chunk.length - 1]! >= 0x80;
+    const mayStartWithBom = this.atStreamStart && chunk[0] === 0xef;
+    if (!this.decoderHoldsPartial && !endsInSequence && !mayStartWithBom) {
+      this.atStreamStart = false;
+      return (Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length)).toString('utf8');
+    }
+    // The decoder drops a BOM at the start of what it decodes: past the stream's start, show it a
+    // first character so that a U+FEFF at the start of this chunk is kept as content.
+    if (!this.decoderUsed && !this.atStreamStart) decoder.decode(ASCII_PRIMER, { stream: true });
+    this.decoderUsed = true;
+    this.atStreamStart = false;
+    this.decoderHoldsPartial = endsInSequence;
+    return decoder.decode(chunk, { stream: true });
+  }
+
+  /**
    * Feeds decoded text; returns the complete events it closed (for callers that filter events).
    * Callers that forward raw bytes can ignore the return value.
    */
   push(text: string): SseEvent[] {
-    this.pending += text;
+    if (!this.sawCr && text.includes('\r')) this.sawCr = true;
+    const s = this.pending.length > 0 ? this.pending + text : text;
     const events: SseEvent[] = [];
+    let start = 0;
     for (;;) {
-      const end = findEventEnd(this.pending);
+      const end = this.sawCr ? findEventEnd(s, start) : lfEventEnd(s, start);
       if (end < 0) break;
-      const raw = this.pending.slice(0, end);
-      this.pending = this.pending.slice(end);
-      const data = dataOf(raw);
-      events.push({ raw, data });
-      this.consume(data);
+      const event: SseEvent = { raw: s.slice(start, end), data: dataOf(s, start, end), usageOnly: false };
+      this.consume(event);
+      events.push(event);
+      start = end;
     }
+    this.pending = start === 0 ? s : s.slice(start);
     if (this.pending.length > MAX_PENDING_EVENT_BYTES) {
       this.overflowed = true;
       this.pending = '';
@@ -85,7 +121,7 @@ export class SseAssembler {
   /** Finishes assembly; a trailing event without its blank line is still read. */
   finish(): AssembledStream {
     if (this.pending.trim()) {
-      this.consume(dataOf(this.pending));
+      this.consume({ raw: this.pending, data: dataOf(this.pending, 0, this.pending.length), usageOnly: false });
       this.pending = '';
     }
     this.result.text = this.textParts.join('');
@@ -102,11 +138,22 @@ export class SseAssembler {
     this.assembledChars += kept.length;
   }
 
-  private consume(data: string): void {
+  private consume(event: SseEvent): void {
+    const data = event.data;
     if (!data) return;
     if (data === '[DONE]') {
       this.result.sawDone = true;
       return;
+    }
+    if (this.template !== null) {
+      const content = this.template.contentOf(data);
+      if (content !== null) {
+        // Same chunk as the template's apart from the text: only the text and model are read.
+        this.result.chunks++;
+        if (this.template.model !== null) this.result.model = this.template.model;
+        this.keep(this.textParts, content);
+        return;
+      }
     }
     let chunk: StreamChunk;
     try {
@@ -124,6 +171,7 @@ export class SseAssembler {
     }
     // Chat completions chunks
     if (Array.isArray(chunk.choices)) {
+      event.usageOnly = chunk.choices.length === 0 && !!chunk.usage;
       for (const choice of chunk.choices) {
         const delta = choice.delta;
         if (delta) {
@@ -138,6 +186,10 @@ export class SseAssembler {
         if (typeof choice.text === 'string') this.keep(this.textParts, choice.text); // legacy completions
         if (typeof choice.finish_reason === 'string') this.result.finishReason = choice.finish_reason;
       }
+      if (this.templateTries < MAX_TEMPLATE_TRIES && isPlainContentChunk(chunk)) {
+        this.templateTries++;
+        this.template = ContentTemplate.from(data, typeof chunk.model === 'string' ? chunk.model : null) ?? this.template;
+      }
     }
     // Responses API events
     if (chunk.type === 'response.output_text.delta' && typeof chunk.delta === 'string') this.keep(this.textParts, chunk.delta);
@@ -147,6 +199,85 @@ export class SseAssembler {
       this.result.finishReason = typeof chunk.response.status === 'string' ? chunk.response.status : 'completed';
     }
   }
+}
+
+const ASCII_PRIMER = new Uint8Array([0x20]);
+
+/** Templates tried per stream (the first content chunk often also carries the role). */
+const MAX_TEMPLATE_TRIES = 3;
+
+/**
+ * A chat chunk that carries nothing for the audit but its text: one choice whose delta holds only
+ * `content`, no finish reason, usage, error, legacy text or Responses API type. Such chunks make
+ * up almost all of a stream, and providers send them with one fixed envelope.
+ */
+function isPlainContentChunk(chunk: StreamChunk): boolean {
+  if (chunk.choices?.length !== 1 || chunk.usage || chunk.error !== undefined || chunk.type !== undefined) return false;
+  const choice = chunk.choices[0]!;
+  if (choice.finish_reason != null || choice.text !== undefined || !choice.delta || typeof choice.delta.content !== 'string') return false;
+  for (const key in choice.delta) if (key !== 'content') return false;
+  return true;
+}
+
+/**
+ * The envelope of a plain content chunk: the text before and after the content string. A later
+ * event that is the same prefix + a valid JSON string body + the same suffix parses to the same
+ * object with another content (JSON tokenises the same around one string token), so its text can
+ * be read without parsing the whole chunk. Anything else is parsed in full.
+ */
+class ContentTemplate {
+  private constructor(
+    private readonly prefix: string,
+    private readonly suffix: string,
+    /** The chunk's `model`, the same in every chunk that fits. */
+    readonly model: string | null,
+  ) {}
+
+  /**
+   * The template of a plain content chunk, or null when its content cannot be located for sure.
+   * It can when no backslash appears outside the content (so every key is spelled plainly) and
+   * `"content"` appears once: inside a JSON string that sequence cannot occur (its quotes would be
+   * escaped), so the one occurrence is the delta's `content` key, and the string after it its text.
+   */
+  static from(data: string, model: string | null): ContentTemplate | null {
+    const key = '"content":"';
+    const at = data.indexOf(key);
+    if (at < 0 || data.indexOf('"content"') !== at || data.indexOf('"content"', at + 1) >= 0) return null;
+    const open = at + key.length;
+    const close = closingQuote(data, open);
+    if (close < 0) return null;
+    const prefix = data.slice(0, open);
+    const suffix = data.slice(close);
+    if (prefix.includes('\\') || suffix.includes('\\')) return null;
+    return new ContentTemplate(prefix, suffix, model);
+  }
+
+  /** The content of a chunk that fits this template, or null (parse it in full). */
+  contentOf(data: string): string | null {
+    const end = data.length - this.suffix.length;
+    if (end < this.prefix.length || !data.startsWith(this.prefix) || !data.endsWith(this.suffix)) return null;
+    const body = data.slice(this.prefix.length, end);
+    if (!NEEDS_JSON_DECODING.test(body)) return body;
+    try {
+      // Escapes, or a quote: valid only when the whole body is one JSON string.
+      return JSON.parse(`"${body}"`) as string;
+    } catch {
+      return null;
+    }
+  }
+}
+
+/** Characters after which a JSON string body is not its own value (escapes, quotes, controls). */
+const NEEDS_JSON_DECODING = /["\\\u0000-\u001f]/;
+
+/** Index of the quote that closes the JSON string whose body starts at `from`, or -1. */
+function closingQuote(s: string, from: number): number {
+  for (let i = from; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x5c) i++;
+    else if (c === 0x22) return i;
+  }
+  return -1;
 }
 
 interface StreamChunk {
@@ -166,19 +297,29 @@ interface StreamChunk {
   }>;
 }
 
-/** Index just past the blank line that ends the first event, or -1. Accepts LF, CRLF and CR. */
-function findEventEnd(s: string): number {
-  const lf = s.indexOf('\n\n');
-  const crlf = s.indexOf('\r\n\r\n');
+/** Index just past the first blank line at or after `from` (LF only), or -1. */
+function lfEventEnd(s: string, from: number): number {
+  const lf = s.indexOf('\n\n', from);
+  return lf < 0 ? -1 : lf + 2;
+}
+
+/** Index just past the blank line that ends the first event at or after `from`, or -1. Accepts LF and CRLF. */
+function findEventEnd(s: string, from: number): number {
+  const lf = s.indexOf('\n\n', from);
+  const crlf = s.indexOf('\r\n\r\n', from);
   if (lf < 0 && crlf < 0) return -1;
   if (crlf >= 0 && (lf < 0 || crlf < lf)) return crlf + 4;
   return lf + 2;
 }
 
-function dataOf(raw: string): string {
+/** The data of the event `s[start, end)`: its `data:` lines joined by LF. */
+function dataOf(s: string, start: number, end: number): string {
+  // The usual event is one `data: …` line and its blank line.
+  const lf = s.indexOf('\n', start);
+  if (lf === end - 2 && s.charCodeAt(end - 1) === 10 && s.charCodeAt(lf - 1) !== 13 && s.startsWith('data: ', start)) return s.slice(start + 6, lf);
   let data = '';
   let first = true;
-  for (const line of raw.split(/\r?\n/)) {
+  for (const line of s.slice(start, end).split(/\r?\n/)) {
     if (!line.startsWith('data:')) continue;
     const value = line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5);
     data = first ? value : `${data}\n${value}`;
@@ -189,11 +330,5 @@ function dataOf(raw: string): string {
 
 /** True when an SSE event is the usage-only chunk (`choices: []` with `usage`) that Tollgate asked for. */
 export function isUsageOnlyChunk(event: SseEvent): boolean {
-  if (!event.data.includes('"usage"')) return false;
-  try {
-    const chunk = JSON.parse(event.data) as StreamChunk;
-    return Array.isArray(chunk.choices) && chunk.choices.length === 0 && !!chunk.usage;
-  } catch {
-    return false;
-  }
+  return event.usageOnly;
 }

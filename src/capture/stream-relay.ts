@@ -3,14 +3,16 @@
  * the SDK: Tollgate asks the provider for usage (`stream_options.include_usage`) even when the
  * caller did not, so the event carries reported tokens, and hides that extra chunk from the caller.
  */
-import { isUsageOnlyChunk, type SseAssembler } from './sse-assembler.js';
+import type { SseAssembler } from './sse-assembler.js';
 
 /** Endpoints whose streams carry usage when asked with `stream_options.include_usage`. */
 export const USAGE_STREAM_ENDPOINTS: ReadonlySet<string> = new Set(['/chat/completions', '/completions']);
 
+const INCLUDE_USAGE = Buffer.from('"stream_options":{"include_usage":true},');
+
 /**
  * The request body to send upstream. When the caller streams a usage-capable endpoint without
- * asking for usage, the body is re-serialised with `include_usage: true` and `stripUsage` is set.
+ * asking for usage, the body gets `stream_options.include_usage: true` and `stripUsage` is set.
  */
 export function requestStreamUsage(
   endpoint: string,
@@ -21,6 +23,12 @@ export function requestStreamUsage(
   const so = parsed.stream_options;
   const asked = so && typeof so === 'object' && (so as { include_usage?: unknown }).include_usage === true;
   if (asked) return { body: raw, stripUsage: false };
+  if (so === undefined && raw !== null) {
+    // No stream_options at the top level: add it right after the opening brace. The client's bytes
+    // are kept as sent, and nothing is re-serialised (parsed holds `stream`, so a key follows).
+    const open = raw.indexOf(0x7b);
+    if (open >= 0) return { body: Buffer.concat([raw.subarray(0, open + 1), INCLUDE_USAGE, raw.subarray(open + 1)]), stripUsage: true };
+  }
   let text: string;
   try {
     text = JSON.stringify({ ...parsed, stream_options: { ...(so && typeof so === 'object' ? so : {}), include_usage: true } });
@@ -34,7 +42,7 @@ export function requestStreamUsage(
 /**
  * Feeds one upstream chunk to the assembler and returns what to pass on to the caller: the chunk
  * itself when nothing is hidden (providers flush whole events, so that is the usual case), the
- * re-joined events without the usage-only one, or null when nothing is left to send.
+ * chunk or its re-joined events without the usage-only one(s), or null when nothing is left to send.
  */
 export function relayStreamChunk(
   assembler: SseAssembler,
@@ -43,12 +51,34 @@ export function relayStreamChunk(
   stripUsage: boolean,
 ): Buffer | string | null {
   const aligned = assembler.atBoundary;
-  const events = assembler.push(decoder.decode(chunk, { stream: true }));
+  const events = assembler.push(assembler.decode(decoder, chunk));
   if (!stripUsage) return chunk;
   let usageAt = -1;
-  for (let i = 0; i < events.length; i++) if (isUsageOnlyChunk(events[i]!)) usageAt = i;
-  if (usageAt < 0 && aligned && assembler.atBoundary) return chunk;
+  let usageEvents = 0;
+  for (let i = 0; i < events.length; i++) {
+    if (events[i]!.usageOnly) {
+      usageAt = i;
+      usageEvents++;
+    }
+  }
+  const whole = aligned && assembler.atBoundary;
+  if (usageEvents === 0 && whole) return chunk;
+  if (whole && usageEvents === 1) {
+    // The chunk is exactly its events: cut the usage event's bytes out of it instead of encoding
+    // the others again. Character offsets are byte offsets when the text is all ASCII.
+    let from = 0;
+    let chars = 0;
+    for (let i = 0; i < events.length; i++) {
+      if (i === usageAt) from = chars;
+      chars += events[i]!.raw.length;
+    }
+    if (chars === chunk.length) {
+      const to = from + events[usageAt]!.raw.length;
+      if (from === 0 && to === chunk.length) return null;
+      return to === chunk.length ? chunk.subarray(0, from) : Buffer.concat([chunk.subarray(0, from), chunk.subarray(to)]);
+    }
+  }
   let out = '';
-  for (let i = 0; i < events.length; i++) if (i !== usageAt) out += events[i]!.raw;
+  for (let i = 0; i < events.length; i++) if (!events[i]!.usageOnly) out += events[i]!.raw;
   return out || null;
 }

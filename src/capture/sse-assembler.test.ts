@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import { SseAssembler, type AssembledStream } from './sse-assembler.js';
+import { relayStreamChunk, requestStreamUsage } from './stream-relay.js';
+
+interface RefChunk {
+  model?: unknown;
+  usage?: unknown;
+  choices?: Array<{ delta?: { content?: unknown; tool_calls?: Array<{ function?: { arguments?: unknown } }> }; finish_reason?: unknown }>;
+}
+
+/**
+ * The reference reading of a stream, written for clarity: decode everything, split events, parse
+ * every data payload in full. The assembler (which skips most of that work) must agree with it.
+ */
+function reference(bytes: Buffer, stripUsage: boolean): { result: Omit<AssembledStream, 'errorMessage' | 'errorCode'>; forwarded: string } {
+  const text = new TextDecoder('utf-8').decode(bytes);
+  const events = text.split(/(?<=\r\n\r\n|\n\n)/);
+  const r = { text: '', toolArguments: '', finishReason: null as string | null, usage: null as unknown, model: null as string | null, chunks: 0, sawDone: false };
+  let forwarded = '';
+  for (const raw of events) {
+    const data = raw
+      .split(/\r?\n/)
+      .filter((l) => l.startsWith('data:'))
+      .map((l) => l.slice(l.startsWith('data: ') ? 6 : 5))
+      .join('\n');
+    let usageOnly = false;
+    if (data === '[DONE]') r.sawDone = true;
+    else if (data) {
+      try {
+        const c = JSON.parse(data) as RefChunk;
+        r.chunks++;
+        if (typeof c.model === 'string') r.model = c.model;
+        if (c.usage) r.usage = c.usage;
+        usageOnly = Array.isArray(c.choices) && c.choices.length === 0 && !!c.usage;
+        for (const ch of c.choices ?? []) {
+          if (typeof ch.delta?.content === 'string') r.text += ch.delta.content;
+          for (const t of ch.delta?.tool_calls ?? []) if (typeof t.function?.arguments === 'string') r.toolArguments += t.function.arguments;
+          if (typeof ch.finish_reason === 'string') r.finishReason = ch.finish_reason;
+        }
+      } catch {
+        // malformed: forwarded, not read
+      }
+    }
+    if (!(stripUsage && usageOnly)) forwarded += raw;
+  }
+  return { result: r as never, forwarded };
+}
+
+/** Feeds `bytes` cut at `cuts` through the relay, as the gateway does. */
+function relay(bytes: Buffer, cuts: number[], stripUsage: boolean): { result: AssembledStream; forwarded: string } {
+  const a = new SseAssembler();
+  const decoder = new TextDecoder('utf-8');
+  const out: Buffer[] = [];
+  let at = 0;
+  for (const cut of [...cuts, bytes.length]) {
+    const o = relayStreamChunk(a, decoder, bytes.subarray(at, cut), stripUsage);
+    if (o !== null) out.push(typeof o === 'string' ? Buffer.from(o) : o);
+    at = cut;
+  }
+  a.push(decoder.decode());
+  return { result: a.finish(), forwarded: Buffer.concat(out).toString('utf8') };
+}
+
+const envelope = (content: string, extra = ''): string =>
+  `data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4.1-mini"${extra},"choices":[{"index":0,"delta":{"content":${JSON.stringify(content)}},"finish_reason":null}]}\n\n`;
+const contents = ['Hello', ' wörld', ' "quoted"', ' back\\slash\\', ' tab\there', ' line\nbreak', ' \u2028sep', ' emoji 🎉', ' \u00e9\u0301', ' "', '\\', ' end'];
+
+const streams: Record<string, string> = {
+  plain: [
+    'data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4.1-mini","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}\n\n',
+    ...contents.map((c) => envelope(c)),
+    'data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4.1-mini","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n',
+    'data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4.1-mini","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":7,"total_tokens":12}}\n\n',
+    'data: [DONE]\n\n',
+  ].join(''),
+  // Escaped unicode in the provider's own encoding, and a content that forges the envelope's end.
+  escapes: [
+    envelope('a'),
+    'data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4.1-mini","choices":[{"index":0,"delta":{"content":"\\u00e9\\ud83c\\udf89"},"finish_reason":null}]}\n\n',
+    'data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4.1-mini","choices":[{"index":0,"delta":{"content":"x"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}\n\n',
+    'data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4.1-mini","choices":[{"index":0,"delta":{"content":"y"},"finish_reason":null}]}\n\n',
+    'data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4.1-mini","choices":[{"index":0,"delta":{"content":"raw\u0001control"},"finish_reason":null}]}\n\n',
+    // Fits the envelope's prefix and suffix, but the middle is not one string: it must be parsed.
+    'data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4.1-mini","choices":[{"index":0,"delta":{"content":"x"},"finish_reason":"stop"}],"usage":{"total_tokens":9},"q":[{"r":{"s":""},"finish_reason":null}]}\n\n',
+    'data: [DONE]\n\n',
+  ].join(''),
+  // The envelope changes (model, extra field) mid-stream; tool calls; legacy text.
+  changing: [
+    envelope('one'),
+    envelope('two'),
+    envelope('three', ',"system_fingerprint":"fp_1"'),
+    'data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4.1","choices":[{"index":0,"delta":{"content":"four"},"finish_reason":null}]}\n\n',
+    envelope('five'),
+    'data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4.1-mini","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\\"a\\":1}"}}]},"finish_reason":null}]}\n\n',
+    'data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4.1-mini","choices":[{"index":0,"delta":{"content":"six"},"finish_reason":null},{"index":1,"delta":{"content":"seven"},"finish_reason":null}]}\n\n',
+    ': a comment\n\n',
+    'event: message\ndata: {"choices":[{"delta":{"content":"multi"},\ndata: "finish_reason":"length"}]}\n\n',
+    'data: not json\n\n',
+    'data: [DONE]\n\n',
+  ].join(''),
+  // Another "content" beside the delta's, plainly or with an escaped key: no template may read the decoy.
+  decoys: [
+    'data: {"x":{"content":"decoy1"},"choices":[{"index":0,"delta":{"content":"same"},"finish_reason":null}]}\n\n',
+    'data: {"x":{"content":"decoy2"},"choices":[{"index":0,"delta":{"content":"same"},"finish_reason":null}]}\n\n',
+    'data: {"choices":[{"index":0,"delta":{"\\u0063ontent":"same"},"finish_reason":null}],"x":{"content":"decoy3"}}\n\n',
+    'data: {"choices":[{"index":0,"delta":{"\\u0063ontent":"same"},"finish_reason":null}],"x":{"content":"decoy4"}}\n\n',
+    'data: {"choices":[{"index":0,"delta":{"\\u0063ontent":"same"},"finish_reason":null}],"x":{"content":"decoy5"}}\n\n',
+  ].join(''),
+  // All ASCII: the usage chunk is cut out of the received bytes.
+  ascii: [
+    envelope('a'),
+    envelope('b'),
+    'data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4.1-mini","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":7,"total_tokens":12}}\n\n',
+    envelope('c'),
+    'data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4.1-mini","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":8,"total_tokens":13}}\n\n',
+  ].join(''),
+  crlf: [envelope('a'), envelope('b'), envelope('c')].map((e) => e.replace(/\n/g, '\r\n')).join('') + 'data: [DONE]\r\n\r\n',
+  mixedEndings: envelope('a') + 'data: {"choices":[{"delta":{"content":"b"}}]}\r\n\n' + envelope('c') + 'data: [DONE]\n\n',
+};
+
+function check(name: string, bytes: Buffer, cuts: number[]): void {
+  for (const strip of [false, true]) {
+    const want = reference(bytes, strip);
+    const got = relay(bytes, cuts, strip);
+    expect({ ...got.result, errorMessage: undefined, errorCode: undefined }, `${name} cut at ${cuts.join(',')}`).toEqual({
+      ...want.result,
+      errorMessage: undefined,
+      errorCode: undefined,
+    });
+    expect(got.forwarded, `${name} forwarded, cut at ${cuts.join(',')}`).toBe(want.forwarded);
+  }
+}
+
+describe('SseAssembler', () => {
+  it('reads every stream like a full parse of each event, in one chunk', () => {
+    for (const [name, s] of Object.entries(streams)) check(name, Buffer.from(s), []);
+  });
+
+  it('reads every stream alike when it is cut at any byte (mid-event, mid-character)', () => {
+    for (const [name, s] of Object.entries(streams)) {
+      const bytes = Buffer.from(s);
+      for (let cut = 1; cut < bytes.length; cut += name === 'plain' || name === 'ascii' ? 1 : 3) check(name, bytes, [cut]);
+    }
+  });
+
+  it('reads streams cut into many small pieces', () => {
+    for (const [name, s] of Object.entries(streams)) {
+      const bytes = Buffer.from(s);
+      for (const step of [1, 2, 5, 7, 64]) {
+        const cuts: number[] = [];
+        for (let c = step; c < bytes.length; c += step) cuts.push(c);
+        check(name, bytes, cuts);
+      }
+    }
+  });
+
+  it('drops a byte order mark at the start of the stream only', () => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    const s = Buffer.concat([bom, Buffer.from(envelope('a') + envelope('b'))]);
+    expect(relay(s, [], false).result.text).toBe('ab');
+    // A U+FEFF that starts a later chunk is content, whichever way the chunk is decoded.
+    const later = Buffer.from(envelope('a') + envelope('\ufeffb') + envelope('é'));
+    const at = later.indexOf(Buffer.from('\ufeffb'));
+    expect(relay(later, [at - 2, at], false).result.text).toBe('a\ufeffbé');
+    check('feff', later, [at - 2, at]);
+  });
+
+  it('hides only the usage-only chunk when asked', () => {
+    const { forwarded, result } = relay(Buffer.from(streams.plain!), [], true);
+    expect(forwarded).not.toContain('"usage"');
+    expect(result.usage).toEqual({ prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 });
+    expect(relay(Buffer.from(streams.plain!), [], false).forwarded).toBe(streams.plain);
+  });
+});
+
+describe('requestStreamUsage', () => {
+  const ask = (body: string) => requestStreamUsage('/chat/completions', JSON.parse(body) as Record<string, unknown>, Buffer.from(body));
+
+  it('adds include_usage to a stream that did not ask, keeping the rest of the body as sent', () => {
+    const sent = ' \n{"model":"m","messages":[{"role":"user","content":"h\\u00e9"}],"stream":true}';
+    const { body, stripUsage } = ask(sent);
+    expect(stripUsage).toBe(true);
+    expect(JSON.parse(body!.toString())).toEqual({ ...JSON.parse(sent), stream_options: { include_usage: true } });
+    expect(body!.toString()).toContain('"content":"h\\u00e9"');
+  });
+
+  it('merges into existing stream_options, and leaves bodies that asked or do not stream alone', () => {
+    const merged = ask('{"stream":true,"stream_options":{"include_usage":false,"x":1}}');
+    expect(JSON.parse(merged.body!.toString())).toEqual({ stream: true, stream_options: { include_usage: true, x: 1 } });
+    expect(merged.stripUsage).toBe(true);
+    const asked = '{"stream":true,"stream_options":{"include_usage":true}}';
+    expect(ask(asked)).toEqual({ body: Buffer.from(asked), stripUsage: false });
+    expect(ask('{"stream":false}').stripUsage).toBe(false);
+    expect(requestStreamUsage('/embeddings', { stream: true }, Buffer.from('{"stream":true}')).stripUsage).toBe(false);
+  });
+});
