@@ -13,23 +13,18 @@
  */
 import type Database from 'better-sqlite3';
 import {
-  addAcc,
   bucketRanges,
   DAY_MS,
-  dimensionKeys,
-  eventAcc,
+  foldBatch,
   FINEST_BUCKET_MS,
   G_DAY,
   G_HOUR,
-  G_MINUTE,
-  GRANULARITY_BY_MS,
   GROWTH_COLUMNS,
   HOUR_MS,
   joinSegments,
   MINUTE_MS,
   ROLLUP_DIMENSIONS,
   TOTAL_COLUMNS,
-  trackSession,
   type Acc,
   type BucketRange,
   type RollupDimension,
@@ -39,7 +34,6 @@ import {
   type RollupTotals,
   type SegmentRow,
   type SessionGrowth,
-  type SessionRun,
 } from '../rollups.js';
 
 export * from '../rollups.js';
@@ -89,18 +83,22 @@ function multiRowUpsert(db: Database.Database, head: string, columns: number, ro
 
 /** Writes rows through a chunked multi-row statement plus a single-row one for the remainder. */
 class ChunkedWriter {
-  private readonly pending: number[] = [];
+  private readonly pending: (number | string)[] = [];
   private count = 0;
   constructor(
     private readonly many: Database.Statement,
     private readonly one: Database.Statement,
     private readonly width: number,
   ) {}
-  push(row: readonly number[] | readonly (number | string)[]): void {
-    for (const v of row) this.pending.push(v as number);
+  /** One row: the leading values, then the accumulator, then the trailing values. */
+  push(a: number, b: number | string, c: number, d: number | string, acc: Acc, ...tail: number[]): void {
+    const p = this.pending;
+    p.push(a, b, c, d);
+    for (let i = 0; i < acc.length; i++) p.push(acc[i]!);
+    for (let i = 0; i < tail.length; i++) p.push(tail[i]!);
     if (++this.count === CHUNK) {
-      this.many.run(this.pending);
-      this.pending.length = 0;
+      this.many.run(p);
+      p.length = 0;
       this.count = 0;
     }
   }
@@ -198,73 +196,20 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
   return {
     applyRollups(events: readonly RollupEvent[]): void {
       if (events.length === 0) return;
-      const finest = ROLLUP_DIMENSIONS.map((d) => FINEST_BUCKET_MS[d]);
-      // 1) sum per finest bucket, per dimension, per key
-      const first = ROLLUP_DIMENSIONS.map(() => new Map<string, { bucket: number; k: string; acc: Acc }>());
-      const sessions = new Map<string, SessionRun>();
-      for (const e of events) {
-        const ts = Date.parse(e.timestamp);
-        if (!Number.isFinite(ts)) continue;
-        const acc = eventAcc(e);
-        const keys = dimensionKeys(e);
-        for (let d = 0; d < keys.length; d++) {
-          const size = finest[d]!;
-          const bucket = ts - (ts % size);
-          const k = keys[d]!;
-          const id = `${bucket}\u0001${k}`;
-          const m = first[d]!;
-          const g = m.get(id);
-          if (g) addAcc(g.acc, acc);
-          else m.set(id, { bucket, k, acc: acc.slice() });
-        }
-        if (e.session_id) trackSession(sessions, e.session_id, ts, acc, e.input_tokens);
-      }
-      // 2) write the finest buckets and, for minute dimensions, their hours. Day rows are
-      //    folded from whole hours in SQL (below): hours are few per day, while a batch
-      //    touches as many day rows as hour rows, so this halves the rows written per batch.
+      // Rows come summed per key and sorted by primary key, so consecutive upserts land on the
+      // same or neighbouring b-tree pages. Day rows are folded from whole hours in SQL (below):
+      // hours are few per day, while a batch touches as many day rows as hour rows.
       const folded = readFolded();
-      let latestHour = folded;
-      for (let d = 0; d < first.length; d++) {
-        const finestG = GRANULARITY_BY_MS.get(finest[d]!)!;
-        const hours = finestG === G_MINUTE ? new Map<string, { bucket: number; k: string; acc: Acc }>() : first[d]!;
-        for (const { bucket, k, acc } of first[d]!.values()) {
-          if (finestG !== G_MINUTE) break;
-          rollupWriter.push([G_MINUTE, d, bucket, k, ...acc]);
-          const b = bucket - (bucket % HOUR_MS);
-          const id = `${b}\u0001${k}`;
-          const c = hours.get(id);
-          if (c) addAcc(c.acc, acc);
-          else hours.set(id, { bucket: b, k, acc: acc.slice() });
-        }
-        for (const { bucket, k, acc } of hours.values()) {
-          rollupWriter.push([G_HOUR, d, bucket, k, ...acc]);
-          if (bucket > latestHour) latestHour = bucket;
-          // A late event (a long stream is stamped with its start) into an hour already folded.
-          if (bucket < folded) rollupWriter.push([G_DAY, d, bucket - (bucket % DAY_MS), k, ...acc]);
-        }
-      }
+      const batch = foldBatch(events, folded);
+      for (const r of batch.rows) rollupWriter.push(r.granularity, r.dim, r.bucket, r.k, r.acc);
       rollupWriter.flush();
-      // 3) every hour before the latest one seen is taken as complete: fold it into its day.
-      if (latestHour > folded) {
-        foldHours.run(folded === Number.NEGATIVE_INFINITY ? -8_640_000_000_000_000 : folded, latestHour);
-        writeFolded.run(latestHour);
+      // Every hour before the latest one seen is taken as complete: fold it into its day.
+      if (batch.latestHour > folded) {
+        foldHours.run(folded === Number.NEGATIVE_INFINITY ? -8_640_000_000_000_000 : folded, batch.latestHour);
+        writeFolded.run(batch.latestHour);
       }
-      for (const r of sessions.values()) {
-        sessionWriter.push([
-          r.hour,
-          r.session,
-          r.first_ts,
-          r.last_ts,
-          ...r.acc,
-          r.n,
-          r.first,
-          r.last,
-          r.max,
-          r.increases,
-          r.lead,
-          r.trail,
-          r.maxStreak,
-        ]);
+      for (const r of batch.sessions) {
+        sessionWriter.push(r.hour, r.session, r.first_ts, r.last_ts, r.acc, r.n, r.first, r.last, r.max, r.increases, r.lead, r.trail, r.maxStreak);
       }
       sessionWriter.flush();
     },

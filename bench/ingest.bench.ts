@@ -1,0 +1,183 @@
+/**
+ * SQLite ingest rate as the gateway feeds it (issue 5: ≥ 50,000 events/s with rollups on).
+ *
+ * Events are made by the real pipeline (capture → redact in the default `redacted` content mode →
+ * price → chain) from chat exchanges that look like production traffic: many users, sessions of
+ * several requests whose prompt resends the conversation so far, varied text, streamed and JSON
+ * answers, a few errors. They are written in batches of the writer's default size (512) through
+ * SqliteEventStore (every column and index) opened by openSqlite (WAL, the store's pragmas),
+ * and timed per mode, each into a fresh file:
+ *   events   — the events insert alone;
+ *   rollups  — applyRollups alone, in its own transaction per batch;
+ *   both     — events and rollups in one transaction (the gateway's configuration).
+ * Only the write is timed; building events is not. Events/s = events / summed write time.
+ *
+ * Run: npx tsx bench/ingest.bench.ts   (INGEST_EVENTS=200000, INGEST_MODES=events,rollups,both,
+ *      INGEST_BATCH=512, INGEST_SESSIONS=20000 concurrent sessions, INGEST_USERS=5000)
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { captureEvent } from '../src/capture/capture.js';
+import { newExchange } from '../src/capture/exchange.js';
+import { newEventId } from '../src/core/ids.js';
+import { createChainer } from '../src/integrity/hash-chain.js';
+import { loadPriceCatalog } from '../src/pricing/catalog.js';
+import { createPricer } from '../src/pricing/pricer.js';
+import { createRedactor } from '../src/redaction/redactor.js';
+import { openSqlite } from '../src/store/sqlite/open-sqlite.js';
+import { SqliteEventStore } from '../src/store/sqlite/sqlite-event-store.js';
+import { createSqliteRollups } from '../src/store/sqlite/sqlite-rollups.js';
+import type { AuditEvent } from '../src/core/audit-event.js';
+
+const N = Number(process.env.INGEST_EVENTS ?? 200_000);
+const BATCH = Number(process.env.INGEST_BATCH ?? 512);
+const SESSIONS = Number(process.env.INGEST_SESSIONS ?? 20_000);
+const USERS = Number(process.env.INGEST_USERS ?? 5_000);
+const MODES = (process.env.INGEST_MODES ?? 'events,rollups,both').split(',') as Mode[];
+type Mode = 'events' | 'rollups' | 'both';
+const START = Date.UTC(2026, 0, 5, 9);
+/** Traffic is stamped as 50,000 requests/s, the rate under test. */
+const RATE = 50_000;
+
+const CONTENT = (process.env.INGEST_CONTENT ?? 'redacted') as 'redacted' | 'none' | 'full';
+const redactor = createRedactor({ mode: CONTENT });
+const pricer = createPricer(loadPriceCatalog());
+const MODELS = ['gpt-4.1', 'gpt-4.1-mini', 'claude-sonnet-4.5', 'gemini-2.5-flash', 'deepseek-v3.2', 'o3', 'my-finetune'];
+const WORDS = (
+  'order delivery invoice refund account password shipping tracking product warranty return policy payment card ' +
+  'address customer support ticket priority schedule meeting report summary analysis revenue forecast quarter ' +
+  'budget team project deadline feature release bug test deploy server database query index latency error ' +
+  'timeout retry cache memory thread request response token model prompt context window history session'
+).split(' ');
+
+let seed = 12345;
+function rnd(): number {
+  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+  return seed / 0x7fffffff;
+}
+function text(minWords: number, maxWords: number): string {
+  const n = minWords + Math.floor(rnd() * (maxWords - minWords));
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push(WORDS[Math.floor(rnd() * WORDS.length)]!);
+  if (rnd() < 0.05) out.push('reach me at jane.doe@example.com'); // something for the redactor
+  return out.join(' ');
+}
+
+interface Session {
+  id: string;
+  user: number;
+  feature: string;
+  model: string;
+  turnsLeft: number;
+  messages: { role: string; content: string }[];
+}
+let sessionCounter = 0;
+function newSession(): Session {
+  const user = Math.floor(USERS * rnd() ** 2);
+  return {
+    id: `sess-${++sessionCounter}-${Math.floor(rnd() * 1e9).toString(36)}`,
+    user,
+    feature: `feature-${Math.floor(25 * rnd() ** 2)}`,
+    model: MODELS[Math.floor(MODELS.length * rnd() ** 2)]!,
+    turnsLeft: 1 + Math.floor(rnd() * 12),
+    messages: [{ role: 'system', content: `You are the assistant of ${'Acme Corp'}. ${text(40, 90)}` }],
+  };
+}
+const live: Session[] = Array.from({ length: SESSIONS }, newSession);
+const chainer = createChainer({ chainId: 'bench-instance' });
+
+/** Event i: the next request of a random live session, through the real pipeline. */
+function makeEvent(i: number): AuditEvent {
+  const slot = Math.floor(rnd() * live.length);
+  let s = live[slot]!;
+  if (s.turnsLeft === 0) s = live[slot] = newSession();
+  s.turnsLeft--;
+  s.messages.push({ role: 'user', content: text(10, 70) });
+  const startedAt = START + Math.floor((i * 1000) / RATE);
+  const x = newExchange({ source: 'gateway', instanceId: 'bench-instance', eventId: newEventId(startedAt), startedAt, endpoint: '/chat/completions', method: 'POST' });
+  const streamed = rnd() < 0.6;
+  x.requestBody = { model: s.model, messages: s.messages, stream: streamed, temperature: 0.2 };
+  x.requestId = `req_${Math.floor(rnd() * 1e15).toString(36)}`;
+  x.ip = `10.${s.user % 250}.${(s.user >> 8) % 250}.${1 + (s.user % 200)}`;
+  x.userAgent = 'OpenAI/Python 1.54.4';
+  x.provider = 'openai';
+  x.attribution = { user: `user-${s.user}@example.com`, session: s.id, feature: s.feature, source: 'web', team: `team-${s.user % 20}` };
+  x.auth = { auth_method: 'bearer', auth_result: 'SUCCESS', api_key_id: `key_${(s.user % 400).toString(16).padStart(16, '0')}`, api_key_prefix: 'sk-proj-ab', virtual_key_id: null };
+  const failed = rnd() < 0.01;
+  x.httpStatus = failed ? 500 : 200;
+  const answer = text(30, 220);
+  const promptTokens = Math.ceil(JSON.stringify(s.messages).length / 4);
+  const completionTokens = Math.ceil(answer.length / 4);
+  if (!failed) {
+    x.responseText = JSON.stringify({
+      id: 'chatcmpl-x',
+      object: 'chat.completion',
+      model: s.model,
+      choices: [{ index: 0, message: { role: 'assistant', content: answer }, finish_reason: 'stop' }],
+      usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+    });
+    s.messages.push({ role: 'assistant', content: answer });
+  } else {
+    x.responseText = '{"error":{"message":"upstream failure","type":"server_error"}}';
+  }
+  x.latencyMs = 300 + rnd() * 3000;
+  x.ttftMs = streamed ? 200 + rnd() * 400 : null;
+  x.upstreamLatencyMs = x.latencyMs - 0.8;
+  x.queueMs = 0.05;
+  const { event, raw } = captureEvent(x);
+  redactor.apply(event, raw);
+  pricer.price(event);
+  chainer.link(event);
+  return event;
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** The same event sequence for every mode: generated once, kept in memory (about N × 5 KB). */
+const t0 = performance.now();
+const events: AuditEvent[] = [];
+for (let i = 0; i < N; i++) events.push(makeEvent(i));
+let bytes = 0;
+for (const e of events) bytes += (e.prompt?.length ?? 0) + (e.response?.length ?? 0);
+console.log(
+  `${fmt(N)} events built in ${((performance.now() - t0) / 1000).toFixed(1)} s; mean stored prompt+response ${fmt(bytes / N)} chars; ` +
+    `${fmt(new Set(events.map((e) => e.session_id)).size)} sessions, ${fmt(new Set(events.map((e) => e.user_id)).size)} users; batch ${BATCH}`,
+);
+
+const dir = mkdtempSync(join(tmpdir(), 'tollgate-ingest-'));
+for (const mode of MODES) {
+  const path = join(dir, `${mode}.db`);
+  const db = openSqlite(path);
+  const store = new SqliteEventStore(db);
+  const rollups = createSqliteRollups(db);
+  let write: (batch: AuditEvent[]) => void;
+  if (mode === 'events') write = (b) => store.appendSync(b);
+  else if (mode === 'rollups') {
+    const tx = db.transaction((b: AuditEvent[]) => rollups.applyRollups(b));
+    write = (b) => tx(b);
+  } else {
+    store.addInTransactionHook((b) => rollups.applyRollups(b));
+    write = (b) => store.appendSync(b);
+  }
+  const c0 = process.cpuUsage();
+  const w0 = performance.now();
+  let writeMs = 0;
+  for (let i = 0; i < N; i += BATCH) {
+    const batch = events.slice(i, i + BATCH);
+    const t = performance.now();
+    write(batch);
+    writeMs += performance.now() - t;
+  }
+  const wall = performance.now() - w0;
+  const cpu = process.cpuUsage(c0);
+  const size = statSync(path).size + (() => { try { return statSync(`${path}-wal`).size; } catch { return 0; } })();
+  console.log(
+    `${mode.padEnd(8)} ${fmt((N / writeMs) * 1000).padStart(9)} events/s  (${((writeMs * 1000) / N).toFixed(1)} µs/event write, ` +
+      `CPU ${(((cpu.user + cpu.system) / N)).toFixed(1)} µs/event, wall ${(wall / 1000).toFixed(1)} s, file ${(size / 1e6).toFixed(0)} MB)`,
+  );
+  db.close();
+}
+rmSync(dir, { recursive: true, force: true });
