@@ -251,10 +251,11 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
   const store = opened.store;
   // Alerts, keys, data keys and rollups live beside the events: one SQLite file, or the
   // PostgreSQL schema every replica shares (nothing is kept in a per-replica file).
+  const instanceId = config.instance_id ?? loadOrCreateInstanceId(paths.instanceId);
   const db = opened.kind === 'sqlite' ? opened.db : null;
   const sqliteRollups = db ? createSqliteRollups(db) : undefined;
   if (opened.kind === 'sqlite') opened.store.addInTransactionHook((events) => sqliteRollups!.applyRollups(events));
-  const tables = await openStoreTables(opened, sqliteRollups ? { sqliteRollups } : {}).catch(async (err: unknown) => {
+  const tables = await openStoreTables(opened, { alertWriter: instanceId, ...(sqliteRollups ? { sqliteRollups } : {}) }).catch(async (err: unknown) => {
     await store.close();
     throw err;
   });
@@ -291,7 +292,6 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
   // a Redis that is down now is left to redis_failure_policy, not a failed start.
   const redisDownAtStart = redis !== null && redisState !== null && !(await redisState.waitForRedis(redis, 5000));
   const { secret, created } = loadOrCreateSecret(paths.fingerprint);
-  const instanceId = config.instance_id ?? loadOrCreateInstanceId(paths.instanceId);
   const catalog = loadPriceCatalog({ overridePath: config.prices.override_path });
 
   // Observability: Prometheus always (its writer stats are read at scrape time, once the gateway

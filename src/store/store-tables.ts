@@ -59,6 +59,8 @@ const UNPRICED_SQL = `SELECT COALESCE(model_used, model_requested) AS model, COU
 export interface StoreTablesOptions {
   /** SQLite: the rollups the writer maintains (so reads and the write hook share one instance). */
   sqliteRollups?: SqliteRollups;
+  /** PostgreSQL: who writes alerts (the replica's instance id), so replicas sharing an incident add up their counts. */
+  alertWriter?: string;
 }
 
 /** Opens the tables kept beside the events of an opened store; PostgreSQL migrations run here. */
@@ -82,7 +84,7 @@ export async function openStoreTables(opened: OpenedEventStore, options: StoreTa
   const pool = opened.store.connectionPool;
   const schema = opened.store.schema;
   const s = schemaIdent(schema);
-  const alerts = new PostgresAlertStore(pool, schema);
+  const alerts = new PostgresAlertStore(pool, schema, options.alertWriter);
   const keys = new PostgresKeyStore(pool, { schema });
   await Promise.all([alerts.opened(), keys.opened()]);
   let dataKeys: Promise<PostgresDataKeyStore> | null = null;

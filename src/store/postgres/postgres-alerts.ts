@@ -28,25 +28,37 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX alerts_last_seen ON {schema}.alerts (last_seen_ms);
    CREATE INDEX alerts_rule ON {schema}.alerts (rule_id, last_seen_ms);`,
+  // Each writer's (replica's) own count of an incident they share (alert claims through Redis):
+  // the stored count is their sum.
+  `ALTER TABLE {schema}.alerts ADD COLUMN counts jsonb NOT NULL DEFAULT '{}';
+   UPDATE {schema}.alerts SET counts = jsonb_build_object('', count);`,
 ];
 
 /**
  * AlertStore in PostgreSQL, beside the events (same schema, the event store's pool), so every
  * replica's alerts are listed, acknowledged and delivered from one table.
  *
- * Concurrency: an upsert is one `INSERT … ON CONFLICT DO UPDATE` (never a unique violation). The
- * writes of one incident can reach the server out of order (each takes whichever pooled connection
- * is free), so the stored incident only moves forward: `count` and `last_seen` keep the larger
- * value, `first_seen` the smaller, and the descriptive fields are taken from the write with the
- * higher count. Delivery records are merged by one UPDATE under the row lock.
+ * Concurrency: an upsert is one `INSERT … ON CONFLICT DO UPDATE` (never a unique violation). One
+ * incident may be written by several replicas (they join one alert id through Redis claims), each
+ * with its own count, and one replica's writes can reach the server out of order (each takes
+ * whichever pooled connection is free). So the stored incident only moves forward: each writer's
+ * count is kept apart (`counts`, the larger value wins) and `count` is their sum; `last_seen`
+ * keeps the later time, `first_seen` the earlier, severity the higher; description and evidence
+ * come from the write with the latest `last_seen`. Delivery records are merged by one UPDATE
+ * under the row lock.
  */
 export class PostgresAlertStore implements AlertStore {
   private readonly s: string;
   private readonly ready: Promise<void>;
 
+  /**
+   * `writer` names this store's writer (the replica's instance id): replicas that update one
+   * incident each count their own part, and the stored count is the sum of the parts.
+   */
   constructor(
     private readonly pool: pg.Pool,
     schema = 'tollgate',
+    private readonly writer = '',
   ) {
     this.s = schemaIdent(schema);
     this.ready = migratePostgres(pool, schema, 'alerts', MIGRATIONS);
@@ -59,21 +71,25 @@ export class PostgresAlertStore implements AlertStore {
   }
 
   async upsert(alert: Alert): Promise<void> {
-    const newer = 'excluded.count >= a.count';
+    // This writer's part only moves up (its writes may arrive out of order); the parts are summed.
+    const counts = `a.counts || jsonb_build_object($17::text, GREATEST(COALESCE((a.counts->>$17)::int, 0), excluded.count))`;
+    const latest = 'excluded.last_seen_ms >= a.last_seen_ms';
     await this.run(
       'upsert',
       `INSERT INTO ${this.s}.alerts AS a (id, rule_id, severity, severity_rank, subject_kind, subject_value, title, description,
-         evidence, first_seen_ms, last_seen_ms, count, status, acknowledged_by, acknowledged_at_ms, deliveries)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16::jsonb)
+         evidence, first_seen_ms, last_seen_ms, count, status, acknowledged_by, acknowledged_at_ms, deliveries, counts)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16::jsonb, jsonb_build_object($17::text, $12::int))
        ON CONFLICT (id) DO UPDATE SET
-         severity = CASE WHEN ${newer} THEN excluded.severity ELSE a.severity END,
-         severity_rank = CASE WHEN ${newer} THEN excluded.severity_rank ELSE a.severity_rank END,
-         title = CASE WHEN ${newer} THEN excluded.title ELSE a.title END,
-         description = CASE WHEN ${newer} THEN excluded.description ELSE a.description END,
-         evidence = CASE WHEN ${newer} THEN excluded.evidence ELSE a.evidence END,
+         severity = CASE WHEN excluded.severity_rank > a.severity_rank THEN excluded.severity ELSE a.severity END,
+         severity_rank = GREATEST(a.severity_rank, excluded.severity_rank),
+         title = CASE WHEN excluded.severity_rank > a.severity_rank OR (excluded.severity_rank = a.severity_rank AND ${latest})
+           THEN excluded.title ELSE a.title END,
+         description = CASE WHEN ${latest} THEN excluded.description ELSE a.description END,
+         evidence = CASE WHEN ${latest} THEN excluded.evidence ELSE a.evidence END,
          first_seen_ms = LEAST(a.first_seen_ms, excluded.first_seen_ms),
          last_seen_ms = GREATEST(a.last_seen_ms, excluded.last_seen_ms),
-         count = GREATEST(a.count, excluded.count)`,
+         counts = ${counts},
+         count = (SELECT COALESCE(SUM(v::int), 0) FROM jsonb_each_text(${counts}) AS part(k, v))`,
       [
         alert.id,
         alert.rule_id,
@@ -91,6 +107,7 @@ export class PostgresAlertStore implements AlertStore {
         alert.acknowledged_by,
         alert.acknowledged_at === null ? null : Date.parse(alert.acknowledged_at),
         JSON.stringify(alert.deliveries),
+        this.writer,
       ],
     );
   }
