@@ -2,9 +2,11 @@
  * Three `tollgate serve` processes on one PostgreSQL schema share the keys and alerts kept beside
  * the events: a key created with `tollgate keys create --db postgres://…` is accepted by every
  * replica, a key revoked with the CLI is refused by every replica within the documented cache
- * bound (DEFAULT_KEY_CACHE_MS), and an alert raised on one replica is listed by `tollgate alerts`.
- * No replica keeps a local database file.
+ * bound (DEFAULT_KEY_CACHE_MS), an alert raised on one replica is listed by `tollgate alerts`, and
+ * `tollgate erase` destroys the data keys every replica made for a person (encrypted content),
+ * which every replica stops using within its refresh interval. No replica keeps a local database.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +14,7 @@ import pg from 'pg';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MockProvider } from '../../src/mock-provider/mock-provider.js';
+import { DEFAULT_DATA_KEY_REFRESH_MS } from '../../src/store/postgres/postgres-data-keys.js';
 import { DEFAULT_KEY_CACHE_MS } from '../../src/store/postgres/postgres-keys.js';
 import { cli } from '../support/run-cli.js';
 import { postgresService, uniqueName } from '../support/services.js';
@@ -32,6 +35,7 @@ describe.skipIf(!pgService.available)('three replicas share keys and alerts thro
   const cliDir = mkdtempSync(join(tmpdir(), 'tollgate-shared-cli-'));
   const mock = new MockProvider({ validKeys: [PROVIDER_KEY] });
   const replicas: ReplicaProcess[] = [];
+  const masterKey = randomBytes(32).toString('base64');
 
   beforeAll(async () => {
     const upstream = await mock.listen();
@@ -43,6 +47,8 @@ describe.skipIf(!pgService.available)('three replicas share keys and alerts thro
       TOLLGATE_MODE: 'managed',
       TOLLGATE_PROVIDER_KEY: PROVIDER_KEY,
       TOLLGATE_UPSTREAM_URL: upstream,
+      TOLLGATE_CONTENT_MODE: 'encrypted',
+      TOLLGATE_MASTER_KEY: masterKey,
     });
     replicas.push(await startReplica(env(1)));
     replicas.push(...(await Promise.all([startReplica(env(2)), startReplica(env(3))])));
@@ -57,10 +63,10 @@ describe.skipIf(!pgService.available)('three replicas share keys and alerts thro
     for (const d of [...dirs, cliDir]) rmSync(d, { recursive: true, force: true });
   });
 
-  const chat = async (replica: ReplicaProcess, key: string): Promise<{ status: number; code: string | null }> => {
+  const chat = async (replica: ReplicaProcess, key: string, user?: string): Promise<{ status: number; code: string | null }> => {
     const res = await request(`${replica.url}/v1/chat/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...(user ? { 'x-tollgate-user': user } : {}) },
       body: JSON.stringify({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hello' }] }),
     });
     const body = (await res.body.json()) as { error?: { code?: string } };
@@ -111,6 +117,49 @@ describe.skipIf(!pgService.available)('three replicas share keys and alerts thro
     expect(new Set(listed.map((a) => a.rule_id))).toEqual(new Set(['auth.repeated-failures']));
     expect(listed.map((a) => a.subject.kind).sort()).toEqual(['api_key', 'ip']);
   });
+
+  it('erase destroys the data keys every replica made for the person; every replica stops using them within the refresh interval', async () => {
+    const admin = new pg.Pool({ connectionString: pgService.url, max: 1 });
+    const { key } = JSON.parse((await cli(['keys', 'create', '--db', dbUrl, '--name', 'enc', '--json'], { TOLLGATE_DATA_DIR: cliDir })).out) as { key: string };
+    const carolKeys = async (): Promise<{ key_id: string; live: boolean }[]> =>
+      (await admin.query(`SELECT key_id, wrapped_key IS NOT NULL AS live FROM "${schema}".data_keys WHERE subject = 'user:carol' ORDER BY key_id`)).rows;
+    /** Data-key ids of carol's stored prompts (`enc:v1:<keyId>:…`), oldest first, once `n` are stored (the erase's admin event names carol too). */
+    const carolPromptKeys = async (n: number): Promise<string[]> => {
+      let rows: { prompt: string | null }[] = [];
+      for (let t = 0; t < 100 && rows.length < n; t++) {
+        rows = (await admin.query(`SELECT prompt FROM "${schema}".events WHERE user_id = 'carol' AND COALESCE(endpoint, '') NOT LIKE 'admin:%' ORDER BY ts, id`)).rows;
+        if (rows.length < n) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(rows).toHaveLength(n);
+      return rows.map((row) => {
+        expect(row.prompt).toMatch(/^enc:v1:/);
+        return row.prompt!.split(':')[2]!;
+      });
+    };
+    try {
+      // All three meet carol at once: each may make its own key before seeing the others'.
+      await Promise.all(replicas.map((r) => chat(r, key, 'carol')));
+      const first = new Set(await carolPromptKeys(3));
+      // Keys are stored in the background: wait until each one a prompt names is in the table.
+      for (let t = 0; t < 50 && (await carolKeys()).length < first.size; t++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const before = await carolKeys();
+      expect(before.map((k) => k.key_id)).toEqual([...first].sort());
+      const erased = await cli(['erase', '--db', dbUrl, '--user', 'carol', '--json'], { TOLLGATE_DATA_DIR: cliDir });
+      expect(erased.code, erased.err).toBe(0);
+      expect(JSON.parse(erased.out).keyIds).toEqual(before.map((k) => k.key_id));
+      // After the refresh interval (plus a loaded machine's delay), every replica encrypts under a new key.
+      await new Promise((r) => setTimeout(r, DEFAULT_DATA_KEY_REFRESH_MS + 500));
+      for (const r of replicas) expect((await chat(r, key, 'carol')).status).toBe(200);
+      const after = (await carolPromptKeys(6)).slice(3);
+      for (const id of after) expect([...first]).not.toContain(id);
+      const live = (await carolKeys()).filter((k) => k.live).map((k) => k.key_id);
+      expect(live).toEqual(expect.arrayContaining([...new Set(after)]));
+    } finally {
+      await admin.end();
+    }
+  }, 30_000);
 
   it('no replica keeps a local database file', () => {
     for (const d of dirs) expect(readdirSync(d).filter((f) => f.endsWith('.db'))).toEqual([]);
