@@ -75,6 +75,7 @@ export async function createGateway(o: CreateGatewayOptions): Promise<TollgateGa
     listeners: o.listeners ?? [],
     writer,
     ...(o.estimateUsage ? { estimateUsage: o.estimateUsage } : {}),
+    onError: (err) => o.log?.('audit event could not be built', { err: err instanceof Error ? err.name : 'unknown' }),
   });
   const upstream = new UpstreamClient(o.upstreamUrl, o.upstreamPolicy, o.clock);
   const gateway = new Gateway({

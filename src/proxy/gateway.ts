@@ -177,6 +177,8 @@ export class Gateway {
     const settle: { fn?: ((e: AuditEvent) => void) | undefined } = {};
     const finish = async (): Promise<void> => {
       clearTimeout(totalTimer);
+      // The outcome is settled now: a client that goes away later must not change the event.
+      res.off('close', onClose);
       x.latencyMs = clock.monotonic() - t0;
       // fail-closed promises no completed success whose event is not committed; refusals and
       // errors are answered at once and their events take the spool/gap path like fail-open.
@@ -192,8 +194,7 @@ export class Gateway {
         return;
       }
       if (!res.writableEnded && !res.destroyed) res.end();
-      const event = pipeline.record(x);
-      settle.fn?.(event);
+      pipeline.recordSoon(x, settle.fn);
     };
     const fail = async (code: ErrorCode, opts: { retryAfterSec?: number; status?: number } = {}): Promise<void> => {
       x.failure = { code, message: ERROR_CATALOG[code].message };

@@ -70,6 +70,7 @@ export class EventWriter {
   private retryTimer: NodeJS.Timeout | null = null;
   private closed = false;
   readonly gaps: WriterGap[] = [];
+  private readonly drainHooks: Array<() => void> = [];
   private readonly counters = { enqueued: 0, written: 0, spooled: 0, replayed: 0, dropped: 0, storeErrors: 0 };
 
   constructor(private readonly options: EventWriterOptions) {}
@@ -112,8 +113,14 @@ export class EventWriter {
     return { ...this.counters, queueDepth: this.queue.length, storeAvailable: this.storeAvailable };
   }
 
+  /** Work that must reach the queue before a drain writes it (the pipeline's deferred events). */
+  beforeDrain(hook: () => void): void {
+    this.drainHooks.push(hook);
+  }
+
   /** Writes everything queued (graceful shutdown). */
   async drain(): Promise<void> {
+    for (const hook of this.drainHooks) hook();
     while (this.queue.length > 0 || this.flushing) {
       if (this.flushing) await this.flushing;
       else await this.flush();
