@@ -228,3 +228,60 @@ describe('session growth', () => {
     expect(rollups.sessions(T0, T0 + 1)).toHaveLength(1);
   });
 });
+
+describe('sqlite rollups over many days (day blocks)', () => {
+  /** Events every ~25 minutes over ~70 days, a few stamped hours late (long streams). */
+  function spread(n: number, seed: number): AuditEvent[] {
+    const r = rng(seed);
+    const base = makeEvents(n, seed);
+    let ts = Date.UTC(2025, 10, 3, 5, 7);
+    return base.map((e, i) => {
+      ts += Math.floor(r() * 3_000_000);
+      const late = i > 100 && r() < 0.03 ? Math.floor(r() * 30 * HOUR_MS) : 0;
+      return { ...e, id: `w${i}`, timestamp: new Date(ts - late).toISOString() };
+    });
+  }
+  const events = spread(4000, 5);
+  const inWindow = (since: number, until: number, resolution: number) => (e: AuditEvent): boolean => {
+    const t = Date.parse(e.timestamp);
+    return t >= Math.floor(since / resolution) * resolution && t < Math.ceil(until / resolution) * resolution;
+  };
+
+  function check(rollups: ReturnType<typeof createSqliteRollups>, seed: number): void {
+    const r = rng(seed);
+    const first = Date.parse(events[0]!.timestamp);
+    const last = Math.max(...events.map((e) => Date.parse(e.timestamp)));
+    for (let i = 0; i < 40; i++) {
+      // Whole days, whole hours and arbitrary bounds; some windows end after the last event.
+      const a = first - DAY_MS + Math.floor(r() * (last - first + 2 * DAY_MS));
+      const b = a + Math.floor(r() * 75 * DAY_MS);
+      const align = [DAY_MS, HOUR_MS, 1][i % 3]!;
+      const since = Math.floor(a / align) * align;
+      const until = Math.max(since + 1, Math.floor(b / align) * align);
+      for (const dim of ['user', 'model'] as const) {
+        const resolution = dim === 'user' ? HOUR_MS : MINUTE_MS;
+        const inside = events.filter(inWindow(since, until, resolution));
+        const groups = rollups.groups(dim, since, until);
+        const keys = new Set(inside.map((e) => keyOf(dim, e)));
+        expect(groups.map((g) => g.key).sort(), `${dim} ${new Date(since).toISOString()} → ${new Date(until).toISOString()}`).toEqual([...keys].sort());
+        for (const { key, ...totals } of groups) expect(totals).toEqual(expectedTotals(inside.filter((e) => keyOf(dim, e) === key)));
+      }
+    }
+  }
+
+  it('answers every window exactly, with blocks of whole days and the day being folded', () => {
+    const db = new Database(':memory:');
+    const rollups = applyInBatches(db, events, 21);
+    const blocks = db.prepare('SELECT COUNT(*) FROM cost_rollups WHERE granularity > 2').pluck().get() as number;
+    expect(blocks).toBeGreaterThan(0);
+    check(rollups, 8);
+  });
+
+  it('builds the blocks of a store written before they existed', () => {
+    const db = new Database(':memory:');
+    applyInBatches(db, events.slice(0, 2500), 4);
+    db.exec(`DELETE FROM cost_rollups WHERE granularity > 2; DELETE FROM rollup_state WHERE name LIKE 'day_blocks%'`);
+    const reopened = applyInBatches(db, events.slice(2500), 6);
+    check(reopened, 9);
+  });
+});

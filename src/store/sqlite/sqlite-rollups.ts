@@ -61,6 +61,43 @@ CREATE TABLE IF NOT EXISTS rollup_state (name TEXT PRIMARY KEY, value INTEGER NO
 /** Rows per multi-row UPSERT: one statement step instead of many cuts the per-row overhead. */
 const CHUNK = 64;
 
+/**
+ * Day blocks (SQLite only): besides day rows, folded hours are also summed into aligned blocks
+ * of 2, 4, 8, 16 and 32 days (granularity 3…7, block start a multiple of its size since the
+ * epoch). A window of whole days then reads at most about ten blocks per key instead of one row
+ * per day: `--by user` over 30 days with 5,000 daily users read 265,000 rows (~500 ms) before.
+ */
+const BLOCK_LEVELS = [1, 2, 3, 4, 5] as const;
+const blockGranularity = (level: number): number => G_DAY + level;
+const blockMs = (level: number): number => DAY_MS * 2 ** level;
+const BLOCKS_STATE = 'day_blocks_v1';
+
+interface Range {
+  granularity: number;
+  from: number;
+  to: number;
+}
+
+/**
+ * Covers [from, to) (whole days) with the fewest aligned blocks, each run of same-size blocks as
+ * one range of that granularity. Only blocks inside [from, to) are used, so all are complete.
+ */
+function dayBlockRanges(from: number, to: number): Range[] {
+  const out: Range[] = [];
+  let at = from;
+  while (at < to) {
+    let level = 0;
+    for (const l of BLOCK_LEVELS) if (at % blockMs(l) === 0 && at + blockMs(l) <= to) level = l;
+    const size = level === 0 ? DAY_MS : blockMs(level);
+    const g = level === 0 ? G_DAY : blockGranularity(level);
+    const last = out[out.length - 1];
+    if (last && last.granularity === g && last.to === at) last.to = at + size;
+    else out.push({ granularity: g, from: at, to: at + size });
+    at += size;
+  }
+  return out;
+}
+
 /** Rollups over one SQLite database (the event store's file, so they share its transactions). */
 export interface SqliteRollups {
   /** Adds a batch of written events, in write order. Call inside the transaction that inserts them. */
@@ -161,6 +198,33 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
      GROUP BY dim, day, k
      ${rollupTail}`,
   );
+  const dims = ROLLUP_DIMENSIONS.map((_, i) => i).join(', ');
+  const sumsOf = TOTAL_COLUMNS.map((c) => `SUM(${c})`).join(', ');
+  const foldHoursIntoBlocks = BLOCK_LEVELS.map((level) =>
+    db.prepare(
+      `INSERT INTO cost_rollups (granularity, dim, bucket, k, ${TOTAL_COLUMNS.join(', ')})
+       SELECT ${blockGranularity(level)}, dim, bucket - (bucket % ${blockMs(level)}) AS blk, k, ${sumsOf}
+       FROM cost_rollups WHERE granularity = ${G_HOUR} AND dim IN (${dims}) AND bucket >= ? AND bucket < ?
+       GROUP BY dim, blk, k
+       ${rollupTail}`,
+    ),
+  );
+  // A store written before blocks existed: build them once from its day rows.
+  const blocksBuilt = db.prepare(`SELECT 1 FROM rollup_state WHERE name = '${BLOCKS_STATE}'`).pluck();
+  if (blocksBuilt.get() === undefined) {
+    db.transaction(() => {
+      for (const level of BLOCK_LEVELS) {
+        db.prepare(
+          `INSERT INTO cost_rollups (granularity, dim, bucket, k, ${TOTAL_COLUMNS.join(', ')})
+           SELECT ${blockGranularity(level)}, dim, bucket - (bucket % ${blockMs(level)}) AS blk, k, ${sumsOf}
+           FROM cost_rollups WHERE granularity = ${G_DAY} AND dim IN (${dims})
+           GROUP BY dim, blk, k
+           ${rollupTail}`,
+        ).run();
+      }
+      db.prepare(`INSERT INTO rollup_state (name, value) VALUES ('${BLOCKS_STATE}', 1)`).run();
+    })();
+  }
   const readFoldedStmt = db.prepare(`SELECT value FROM rollup_state WHERE name = 'day_folded_through_ms'`).pluck();
   const writeFolded = db.prepare(
     `INSERT INTO rollup_state (name, value) VALUES ('day_folded_through_ms', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`,
@@ -179,13 +243,31 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
     return st;
   };
   // One SELECT per range, summed by UNION ALL: each arm is a primary-key range scan.
-  const rangeQuery = (select: string, ranges: BucketRange[], groupBy: string, orderBy: string): string =>
+  const rangeQuery = (select: string, ranges: readonly Range[], groupBy: string, orderBy: string): string =>
     `SELECT ${groupBy}, ${sums} FROM (${ranges
       .map(() => `SELECT ${select} FROM cost_rollups WHERE granularity = ? AND dim = ? AND bucket >= ? AND bucket < ?`)
       .join(' UNION ALL ')}) GROUP BY ${groupBy} ORDER BY ${orderBy}`;
-  const rangeParams = (ranges: BucketRange[], dim: number): number[] =>
+  const rangeParams = (ranges: readonly Range[], dim: number): number[] =>
     ranges.flatMap((r) => [r.granularity, dim, r.from, r.to]);
   const totalsList = TOTAL_COLUMNS.join(', ');
+
+  const readSnapshot = <T>(read: () => T): T => (db.inTransaction ? read() : db.transaction(read)());
+  /**
+   * Fewer rows for the same sums: whole days as day blocks, and the hours of the day being
+   * folded (hour rows from its start up to `folded`) as that day's row, which holds exactly
+   * those hours — only hours before `folded` are in a day row.
+   */
+  const coarsen = (ranges: readonly BucketRange[], folded: number): Range[] => {
+    const out: Range[] = [];
+    for (const r of ranges) {
+      if (r.granularity === G_DAY) out.push(...dayBlockRanges(r.from, r.to));
+      else if (r.granularity === G_HOUR && r.from % DAY_MS === 0 && r.from < folded && folded <= r.to && folded <= r.from + DAY_MS) {
+        out.push({ granularity: G_DAY, from: r.from, to: r.from + DAY_MS });
+        if (folded < r.to) out.push({ granularity: G_HOUR, from: folded, to: r.to });
+      } else out.push(r);
+    }
+    return out;
+  };
 
   // Primary-key order is (hour, session_id): the range comes back in hour order.
   const sessionsStmt = db.prepare(
@@ -201,11 +283,19 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
       // hours are few per day, while a batch touches as many day rows as hour rows.
       const folded = readFolded();
       const batch = foldBatch(events, folded);
-      for (const r of batch.rows) rollupWriter.push(r.granularity, r.dim, r.bucket, r.k, r.acc);
+      for (const r of batch.rows) {
+        rollupWriter.push(r.granularity, r.dim, r.bucket, r.k, r.acc);
+        // A late event's day row (its hour was already folded): its blocks were folded too.
+        if (r.granularity === G_DAY) {
+          for (const level of BLOCK_LEVELS) rollupWriter.push(blockGranularity(level), r.dim, r.bucket - (r.bucket % blockMs(level)), r.k, r.acc);
+        }
+      }
       rollupWriter.flush();
       // Every hour before the latest one seen is taken as complete: fold it into its day.
       if (batch.latestHour > folded) {
-        foldHours.run(folded === Number.NEGATIVE_INFINITY ? -8_640_000_000_000_000 : folded, batch.latestHour);
+        const from = folded === Number.NEGATIVE_INFINITY ? -8_640_000_000_000_000 : folded;
+        foldHours.run(from, batch.latestHour);
+        for (const fold of foldHoursIntoBlocks) fold.run(from, batch.latestHour);
         writeFolded.run(batch.latestHour);
       }
       for (const r of batch.sessions) {
@@ -215,13 +305,18 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
     },
 
     groups(dimension: RollupDimension, sinceMs: number, untilMs: number): RollupGroup[] {
-      const ranges = bucketRanges(sinceMs, untilMs, FINEST_BUCKET_MS[dimension], readFolded());
-      if (ranges.length === 0) return [];
-      const sql = rangeQuery(`k, ${totalsList}`, ranges, 'k', 'cost_micro_usd DESC, k ASC');
-      const rows = statement(sql).all(...rangeParams(ranges, ROLLUP_DIMENSIONS.indexOf(dimension))) as (RollupTotals & {
-        k: string;
-      })[];
-      return rows.map(({ k, ...totals }) => ({ key: k, ...totals }));
+      // One read transaction: the folded mark and the rows it describes come from one snapshot
+      // (a writer in another process may fold more hours between two statements).
+      return readSnapshot(() => {
+        const folded = readFolded();
+        const ranges = coarsen(bucketRanges(sinceMs, untilMs, FINEST_BUCKET_MS[dimension], folded), folded);
+        if (ranges.length === 0) return [];
+        const sql = rangeQuery(`k, ${totalsList}`, ranges, 'k', 'cost_micro_usd DESC, k ASC');
+        const rows = statement(sql).all(...rangeParams(ranges, ROLLUP_DIMENSIONS.indexOf(dimension))) as (RollupTotals & {
+          k: string;
+        })[];
+        return rows.map(({ k, ...totals }) => ({ key: k, ...totals }));
+      });
     },
 
     days(sinceMs: number, untilMs: number): RollupGroup[] {
