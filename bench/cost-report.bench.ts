@@ -8,7 +8,7 @@
  *    SqliteEventStore with the rollup hook — raw rows and rollups, as the gateway keeps them — in
  *    transactions of 20,000 events, with the secondary event indexes built at the end (a sort,
  *    much faster than 10M random inserts). The file is cached at
- *    $COST_BENCH_DIR/tollgate-cost-<events>-v<version>.db (default dir: the OS temp dir) and
+ *    $COST_BENCH_DIR/tollgate-cost-<events>-s<skew>-v<version>.db (default dir: the OS temp dir) and
  *    reused by later runs; delete it to rebuild.
  * C. Times `costReport --by user` over the 30 days, in a fresh connection: the first run (SQLite
  *    cache empty, OS page cache as it is) and then COST_BENCH_RUNS warm runs (p50, max); the
@@ -16,7 +16,8 @@
  *    Then the CLI end to end, compiled: `tollgate report cost --by user --since … --until …` as a
  *    child process. "Cold" runs first evict the file from the OS page cache (posix_fadvise).
  *
- * Run: npx tsx bench/cost-report.bench.ts   (COST_BENCH_EVENTS=10000000 COST_BENCH_RUNS=15)
+ * Run: npx tsx bench/cost-report.bench.ts   (COST_BENCH_EVENTS=10000000 COST_BENCH_RUNS=15
+ *      COST_BENCH_USER_SKEW=2 COST_BENCH_COLD_RUNS=5)
  * Ingest rates are measured by bench/ingest.bench.ts.
  */
 import { execFileSync } from 'node:child_process';
@@ -36,7 +37,9 @@ const TOTAL = Number(process.env.COST_BENCH_EVENTS ?? 10_000_000);
 const RUNS = Number(process.env.COST_BENCH_RUNS ?? 15);
 const DIR = process.env.COST_BENCH_DIR ?? tmpdir();
 /** Bump when the generated data or the table layout changes, so a stale cache is not reused. */
-const DATA_VERSION = 1;
+const DATA_VERSION = 2;
+/** User index ~ USERS × r^SKEW: 3 gives ~1,200 distinct users, 2 nearly all 5,000 of them, daily. */
+const SKEW = Number(process.env.COST_BENCH_USER_SKEW ?? 2);
 const BATCH = 20_000;
 const DAY_MS = 86_400_000;
 const NOW = Date.UTC(2026, 0, 31); // fixed, so runs are comparable
@@ -54,13 +57,13 @@ function rnd(): number {
 const hex = (n: number, len: number): string => n.toString(16).padStart(len, '0').slice(-len);
 
 /**
- * Event i of n, in time order over 30 days. User index ~ USERS × r³ (a few heavy users, a long
- * tail), models skewed the same way; sessions are a user's 45-minute windows, and input tokens
+ * Event i of n, in time order over 30 days. User index ~ USERS × r^SKEW (a few heavy users, a
+ * long tail), models skewed by r²; sessions are a user's 45-minute windows, and input tokens
  * grow within them (resent history).
  */
 function makeEvent(i: number, n: number): AuditEvent {
   const ts = NOW - SPAN + Math.floor((i / n) * SPAN);
-  const u = Math.floor(USERS * rnd() ** 3);
+  const u = Math.floor(USERS * rnd() ** SKEW);
   const window = Math.floor(ts / 2_700_000);
   const e = blankEvent({ id: `01J${hex(ts, 10).toUpperCase()}${hex(i, 13).toUpperCase()}`, timestamp: new Date(ts).toISOString(), source: 'gateway' });
   e.request_id = `req_${hex(i * 7919, 16)}`;
@@ -118,7 +121,7 @@ function fileMb(path: string): string {
 }
 
 // ---------------------------------------------------------------- B. build or reuse the store
-const path = join(DIR, `tollgate-cost-${TOTAL}-v${DATA_VERSION}.db`);
+const path = join(DIR, `tollgate-cost-${TOTAL}-s${SKEW}-v${DATA_VERSION}.db`);
 if (!existsSync(path)) {
   const building = `${path}.building`;
   for (const suffix of ['', '-wal', '-shm']) rmSync(building + suffix, { force: true });
