@@ -285,6 +285,7 @@ export class Gateway {
     const kept: Buffer[] = [];
     let keptBytes = 0;
     let firstChunk = true;
+    let heldForEnd = false;
     try {
       for await (const chunk of upstreamRes.body as AsyncIterable<Buffer>) {
         if (firstChunk) {
@@ -294,6 +295,16 @@ export class Gateway {
         if (assembler && decoder) {
           // Forwarded minus the usage event we asked for (src/capture/stream-relay.ts, shared with the SDK).
           const out = relayStreamChunk(assembler, decoder, chunk, stripUsage);
+          if (assembler.result.sawDone && !heldForEnd) {
+            // The stream's protocol is complete (`[DONE]`): all that is left is the upstream's end,
+            // which normally comes with the same read. Hold this last write for res.end(), so the
+            // data and the chunked terminator leave in one write; one loop turn at most.
+            heldForEnd = true;
+            res.cork();
+            setImmediate(() => {
+              if (!res.writableEnded) res.uncork();
+            });
+          }
           if (out !== null) res.write(out);
         } else {
           res.write(chunk);

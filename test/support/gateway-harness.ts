@@ -54,11 +54,14 @@ export interface HarnessOptions {
   listeners?: Array<(event: AuditEvent) => void>;
   /** Routes mounted beside `/v1` (e.g. `/metrics`). */
   routes?: MountedRoute[];
+  /** Another upstream than the harness's mock (a hand-written server for protocol edge cases). */
+  upstreamUrl?: string;
 }
 
 export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   const mock = new MockProvider({ ...o.mock });
-  const upstreamUrl = await mock.listen();
+  const mockUrl = await mock.listen();
+  const upstreamUrl = o.upstreamUrl ?? mockUrl;
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-test-'));
   const store = o.store ?? new SqliteEventStore(openSqlite(join(dir, 'tollgate.db')));
   const policy: UpstreamPolicy = upstreamPolicy({
