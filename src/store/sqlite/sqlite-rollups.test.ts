@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { blankEvent, type AuditEvent } from '../../core/audit-event.js';
@@ -283,5 +286,20 @@ describe('sqlite rollups over many days (day blocks)', () => {
     db.exec(`DELETE FROM cost_rollups WHERE granularity > 2; DELETE FROM rollup_state WHERE name LIKE 'day_blocks%'`);
     const reopened = applyInBatches(db, events.slice(2500), 6);
     check(reopened, 9);
+  });
+
+  it('reads an old store opened read-only from its day rows', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tollgate-rollups-'));
+    try {
+      const db = new Database(join(dir, 'r.db'));
+      applyInBatches(db, events, 2);
+      db.exec(`DELETE FROM cost_rollups WHERE granularity > 2; DELETE FROM rollup_state WHERE name LIKE 'day_blocks%'`);
+      db.close();
+      const ro = new Database(join(dir, 'r.db'), { readonly: true });
+      check(createSqliteRollups(ro), 10);
+      ro.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

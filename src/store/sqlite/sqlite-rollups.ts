@@ -224,9 +224,12 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
   );
   /** Hours before this are folded into days. Read per batch: a rolled-back transaction must not leave it stale. */
   const readFolded = (): number => (readFoldedStmt.get() as number | undefined) ?? Number.NEGATIVE_INFINITY;
-  // A store written before blocks (or with an earlier block layout): build them once from its day rows.
-  if (db.prepare(`SELECT 1 FROM rollup_state WHERE name = '${BLOCKS_STATE}'`).get() === undefined) {
+  // A store written before blocks (or with an earlier block layout): build them once from its day
+  // rows. Checked inside the write transaction, so two processes opening it do not both build.
+  const blocksState = db.prepare(`SELECT 1 FROM rollup_state WHERE name = '${BLOCKS_STATE}'`).pluck();
+  if (!db.readonly) {
     db.transaction(() => {
+      if (blocksState.get() !== undefined) return;
       db.prepare(`DELETE FROM cost_rollups WHERE granularity > ${G_DAY}`).run();
       const through = blocksThrough(readFolded());
       if (through > Number.NEGATIVE_INFINITY) foldDays(Number.NEGATIVE_INFINITY, through);
@@ -234,6 +237,8 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
       db.prepare(`INSERT INTO rollup_state (name, value) VALUES ('${BLOCKS_STATE}', 1)`).run();
     })();
   }
+  /** False only for an old store opened read-only: its reads then use day rows. */
+  const blocksReady = blocksState.get() !== undefined;
 
   const sums = TOTAL_COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(', ');
   const statements = new Map<string, Database.Statement>();
@@ -263,7 +268,7 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
   const coarsen = (ranges: readonly BucketRange[], folded: number): Range[] => {
     const out: Range[] = [];
     for (const r of ranges) {
-      if (r.granularity === G_DAY) out.push(...dayBlockRanges(r.from, r.to));
+      if (r.granularity === G_DAY) out.push(...(blocksReady ? dayBlockRanges(r.from, r.to) : [r]));
       else if (r.granularity === G_HOUR && r.from % DAY_MS === 0 && r.from < folded && folded <= r.to && folded <= r.from + DAY_MS) {
         out.push({ granularity: G_DAY, from: r.from, to: r.from + DAY_MS });
         if (folded < r.to) out.push({ granularity: G_HOUR, from: folded, to: r.to });
