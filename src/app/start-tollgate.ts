@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { AuditEvent } from '../core/audit-event.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { dataDir, inferProvider, type TollgateConfig } from '../config/config.js';
+import { dataDir, inferProvider, writerBatchSize, type TollgateConfig } from '../config/config.js';
 import { loadOrCreateSecret } from '../config/local-secret.js';
 import { createAlertDispatcher, type AlertDispatcher } from '../alerting/alert-dispatcher.js';
 import { createAlertHandler } from '../alerting/alert-handler.js';
@@ -444,7 +444,7 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
     clock,
     writer: {
       maxQueue: config.writer.max_queue,
-      batchSize: config.writer.batch_size,
+      batchSize: writerBatchSize(config),
       flushDelayMs: config.writer.flush_delay_ms,
       spool: new DiskSpool(join(paths.dir, `spool-${instanceId}.jsonl`), config.spool.max_bytes),
     },

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, inferProvider, loadConfig } from './config.js';
+import { DEFAULT_CONFIG, inferProvider, loadConfig, writerBatchSize } from './config.js';
 import { loadOrCreateSecret } from './local-secret.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tollgate-config-'));
@@ -59,5 +59,11 @@ describe('loadConfig', () => {
     expect(inferProvider('https://api.openai.com/v1')).toBe('openai');
     expect(inferProvider('https://api.deepseek.com')).toBe('deepseek');
     expect(inferProvider('http://127.0.0.1:11434/v1')).toBe('local');
+  });
+  it('sizes writer batches by store kind unless writer.batch_size is set', () => {
+    expect(writerBatchSize(loadConfig({}))).toBe(512);
+    expect(writerBatchSize(loadConfig({ env: { TOLLGATE_DB: 'postgres://postgres@127.0.0.1:5432/test' } }))).toBe(2048);
+    expect(writerBatchSize(loadConfig({ env: { TOLLGATE_DB: 'postgresql://db/x' }, overrides: { 'writer.batch_size': '100' } }))).toBe(100);
+    expect(() => loadConfig({ overrides: { 'writer.batch_size': 'lots' } })).toThrow(/TG_ERR_CONFIG_INVALID/);
   });
 });
