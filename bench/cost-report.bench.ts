@@ -37,8 +37,8 @@ const TOTAL = Number(process.env.COST_BENCH_EVENTS ?? 10_000_000);
 const RUNS = Number(process.env.COST_BENCH_RUNS ?? 15);
 const DIR = process.env.COST_BENCH_DIR ?? tmpdir();
 /** Bump when the generated data or the table layout changes, so a stale cache is not reused. */
-const DATA_VERSION = 2;
-/** User index ~ USERS × r^SKEW: 3 gives ~1,200 distinct users, 2 nearly all 5,000 of them, daily. */
+const DATA_VERSION = 3;
+/** User index ~ USERS × r^SKEW: the larger, the more traffic goes to the first users. */
 const SKEW = Number(process.env.COST_BENCH_USER_SKEW ?? 2);
 const BATCH = 20_000;
 const DAY_MS = 86_400_000;
@@ -51,7 +51,9 @@ const pricer = createPricer(createCatalog(loadCatalogFile(defaultCatalogPath()))
 
 let seed = 42;
 function rnd(): number {
-  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+  // Math.imul: a float product loses its low bits past 2^53, which shortened the cycle to a
+  // few thousand values (the first 10M store had only ~1,200 distinct users).
+  seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
   return seed / 0x7fffffff;
 }
 const hex = (n: number, len: number): string => n.toString(16).padStart(len, '0').slice(-len);
@@ -182,7 +184,7 @@ function evictFromPageCache(file: string): boolean {
   const rows = db.prepare('SELECT granularity, COUNT(*) AS n FROM cost_rollups GROUP BY granularity').all() as { granularity: number; n: number }[];
   const sessionRows = db.prepare('SELECT COUNT(*) FROM session_rollups').pluck().get() as number;
   console.log(
-    `   ${fmt(events)} events; rollup rows: ${rows.map((r) => `${['minute', 'hour', 'day'][r.granularity]} ${fmt(r.n)}`).join(', ')}, session-hours ${fmt(sessionRows)}`,
+    `   ${fmt(events)} events; rollup rows: ${rows.map((r) => `${['minute', 'hour', 'day'][r.granularity] ?? `${2 ** (r.granularity - 2)}-day block`} ${fmt(r.n)}`).join(', ')}, session-hours ${fmt(sessionRows)}`,
   );
   db.close();
 }

@@ -53,7 +53,7 @@ const WORDS = (
 
 let seed = 12345;
 function rnd(): number {
-  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+  seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff; // imul: exact 32-bit product
   return seed / 0x7fffffff;
 }
 function text(minWords: number, maxWords: number): string {
