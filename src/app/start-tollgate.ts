@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { AuditEvent } from '../core/audit-event.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { dataDir, inferProvider, writerBatchSize, type TollgateConfig } from '../config/config.js';
+import { inferProvider, writerBatchSize, type TollgateConfig } from '../config/config.js';
 import { loadOrCreateSecret } from '../config/local-secret.js';
 import { createAlertDispatcher, type AlertDispatcher } from '../alerting/alert-dispatcher.js';
 import { createAlertHandler } from '../alerting/alert-handler.js';
@@ -64,6 +64,9 @@ import { createJsonlFileSink } from '../export/jsonl-file-sink.js';
 import { createGateway, type TollgateGateway } from './create-gateway.js';
 import { loadOrCreateInstanceId } from './instance-id.js';
 import type { Logger } from './logger.js';
+import { localPaths } from './local-paths.js';
+
+export { localPaths } from './local-paths.js';
 
 export interface RunningTollgate extends TollgateGateway {
   url: string;
@@ -103,17 +106,6 @@ export interface StartOptions {
   routes?: MountedRoute[];
   /** OTLP export of traces and metrics (off unless given; the CLI builds it from OTEL_EXPORTER_OTLP_ENDPOINT). */
   otel?: OtelConfig;
-}
-
-/** Paths of the local secrets and files, all in the data folder. */
-export function localPaths(config: TollgateConfig): { dir: string; fingerprint: string; instanceId: string; signingKey: string } {
-  const dir = dataDir(config);
-  return {
-    dir,
-    fingerprint: join(dir, 'fingerprint.key'),
-    instanceId: join(dir, 'instance-id'),
-    signingKey: join(dir, 'checkpoint-signing.key'),
-  };
 }
 
 /**

@@ -8,10 +8,7 @@ import type { KeyStore } from '../access/key-store.js';
 import type { DataKeyStore } from '../privacy/data-key-store.js';
 import { SqliteDataKeyStore } from '../privacy/sqlite-data-key-store.js';
 import type { OpenedEventStore } from './open-event-store.js';
-import { PostgresAlertStore } from './postgres/postgres-alerts.js';
-import { PostgresDataKeyStore } from './postgres/postgres-data-keys.js';
-import { PostgresKeyStore } from './postgres/postgres-keys.js';
-import { schemaIdent } from './postgres/postgres-migrate.js';
+import type { PostgresDataKeyStore } from './postgres/postgres-data-keys.js';
 import type { RollupReader } from './rollups.js';
 import { createSqliteAlertStore } from './sqlite/sqlite-alerts.js';
 import { SqliteKeyStore } from './sqlite/sqlite-keys.js';
@@ -81,6 +78,14 @@ export async function openStoreTables(opened: OpenedEventStore, options: StoreTa
       close: async () => undefined,
     };
   }
+  // Loaded only for PostgreSQL: the driver and its stores cost ~60 ms at start, which every
+  // SQLite command would otherwise pay.
+  const [{ PostgresAlertStore }, { PostgresKeyStore }, { PostgresDataKeyStore }, { schemaIdent }] = await Promise.all([
+    import('./postgres/postgres-alerts.js'),
+    import('./postgres/postgres-keys.js'),
+    import('./postgres/postgres-data-keys.js'),
+    import('./postgres/postgres-migrate.js'),
+  ]);
   const pool = opened.store.connectionPool;
   const schema = opened.store.schema;
   const s = schemaIdent(schema);

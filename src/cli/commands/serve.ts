@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { createLogger } from '../../app/logger.js';
-import { startTollgate } from '../../app/start-tollgate.js';
 import { otelConfigFromEnv } from '../../observability/otel-env.js';
 import { urlWithoutCredentials } from '../../observability/url-without-credentials.js';
 import { configFor, globals, println, type CliContext } from '../cli-context.js';
@@ -25,6 +24,8 @@ export function registerServe(program: Command, ctx: CliContext): void {
       const log = createLogger(ctx.env.TOLLGATE_LOG_LEVEL ?? 'info');
       // OTLP export is off unless the standard OTEL_EXPORTER_OTLP_*ENDPOINT variables are set.
       const otel = otelConfigFromEnv(ctx.env);
+      // The gateway and everything it wires load only for this command (other commands start faster).
+      const { startTollgate } = await import('../../app/start-tollgate.js');
       const tg = await startTollgate({ config, log, ...(otel ? { otel } : {}) });
       await new Promise<void>((resolve) => {
         const stop = (signal: string): void => {

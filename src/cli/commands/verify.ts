@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { localPaths } from '../../app/start-tollgate.js';
+import { localPaths } from '../../app/local-paths.js';
 import { TollgateError } from '../../core/errors.js';
 import { buildInclusionProof } from '../../integrity/inclusion-proof.js';
 import { parseVerifierKeys, readKeyring } from '../../integrity/signing-key.js';

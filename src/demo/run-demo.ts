@@ -1,0 +1,177 @@
+import { rmSync } from 'node:fs';
+import { fetch } from 'undici';
+import { createLogger } from '../app/logger.js';
+import { startTollgate, type RunningTollgate } from '../app/start-tollgate.js';
+import { DEMO_GOOD_KEY, demoTraffic, type DemoRequest } from './demo-traffic.js';
+import { MockProvider } from '../mock-provider/mock-provider.js';
+import { configFor, println, type CliContext, type GlobalOptions } from '../cli/cli-context.js';
+import { colourer, formatUsd, renderTable } from '../cli/format/table.js';
+import type { AuditEvent } from '../core/audit-event.js';
+import { formatAlertsTable } from '../alerting/alert-format.js';
+import { verifyChains } from '../integrity/verify.js';
+import { formatVerifyReport } from '../integrity/verify-report-format.js';
+import { costReport, formatCostTable } from '../reports/cost-report.js';
+import { formatSecurityReportTable, securityReport } from '../reports/security-report.js';
+
+export interface DemoOptions {
+  seconds?: string;
+  keep?: boolean;
+}
+
+/**
+ * `tollgate demo`: a simulated provider, the gateway in front of it, a minute of realistic traffic
+ * with incidents, then what was recorded (events, cost, alerts, security, verify). Loaded only
+ * when the demo runs (the CLI's other commands do not pay for the gateway and the mock provider).
+ */
+export async function runDemo(opts: DemoOptions, g: GlobalOptions, ctx: CliContext): Promise<void> {
+  const dbPath = g.db ?? './data/demo.db';
+  for (const suffix of ['', '-wal', '-shm']) rmSync(`${dbPath}${suffix}`, { force: true });
+  const seconds = opts.seconds === undefined ? 15 : Number(opts.seconds);
+  const c = colourer(ctx.stdout.isTTY === true && !ctx.env.NO_COLOR);
+
+  const mock = new MockProvider({ validKeys: [DEMO_GOOD_KEY], chunks: 8, chunkDelayMs: 15, record: false });
+  const upstream = await mock.listen();
+  const config = configFor(ctx, g, {
+    db: dbPath,
+    port: 0,
+    upstream_url: upstream,
+    provider: 'openai',
+    instance_id: 'demo-gateway',
+    'retry.base_delay_ms': 20,
+    'retry.max_retry_after_ms': 200,
+  });
+  const log = createLogger(ctx.env.TOLLGATE_LOG_LEVEL ?? 'error');
+  const tg = await startTollgate({ config, log });
+  println(ctx.stdout, c('bold', 'Tollgate demo') + ' — everything runs locally, no network needed');
+  println(ctx.stdout, `  simulated provider  ${upstream}`);
+  println(ctx.stdout, `  gateway             ${tg.url}/v1   (point an OpenAI client's baseURL here)`);
+  println(ctx.stdout, `  audit store         ${dbPath}`);
+  println(ctx.stdout);
+  try {
+    const traffic = demoTraffic();
+    await drive(tg, traffic, seconds, (done) => {
+      if (ctx.stdout.isTTY) ctx.stdout.write(`\r  sending traffic… ${done}/${traffic.length}`);
+    });
+    if (ctx.stdout.isTTY) ctx.stdout.write('\r');
+    println(ctx.stdout, `  sent ${traffic.length} requests from 5 users across 4 features, with incidents mixed in`);
+    await tg.writer.drain();
+    await tg.checkpointWriter.checkpointNow();
+    const events = await tg.store.query({ order: 'asc' });
+    printSummary(ctx, events, c);
+    await printReports(ctx, tg, c);
+    println(ctx.stdout);
+    println(ctx.stdout, c('dim', `Explore it yourself:  tollgate events --db ${dbPath} --status AUTH_FAILED`));
+  } finally {
+    await tg.close();
+    await mock.close();
+  }
+}
+
+/** Sends the traffic with 4 clients in parallel, spread over `seconds`. */
+async function drive(tg: RunningTollgate, traffic: DemoRequest[], seconds: number, progress: (done: number) => void): Promise<void> {
+  const gapMs = (seconds * 1000) / traffic.length;
+  let next = 0;
+  let done = 0;
+  const started = Date.now();
+  const worker = async (): Promise<void> => {
+    while (next < traffic.length) {
+      const i = next++;
+      const due = started + i * gapMs;
+      const wait = due - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      await send(tg.url, traffic[i]!);
+      progress(++done);
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+}
+
+async function send(base: string, req: DemoRequest): Promise<void> {
+  const controller = new AbortController();
+  const timer = req.abortAfterMs === undefined ? null : setTimeout(() => controller.abort(), req.abortAfterMs);
+  try {
+    const res = await fetch(`${base}/v1${req.path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${req.key}`, ...req.headers },
+      body: JSON.stringify(req.body),
+      signal: controller.signal,
+    });
+    await res.arrayBuffer();
+  } catch {
+    // aborts and broken streams are part of the story; the gateway records them
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
+async function printReports(ctx: CliContext, tg: RunningTollgate, c: ReturnType<typeof colourer>): Promise<void> {
+  const now = Date.now();
+  println(ctx.stdout);
+  println(ctx.stdout, c('bold', 'Cost by feature') + c('dim', '   (tollgate report cost --by feature)'));
+  println(ctx.stdout, formatCostTable(await costReport(tg.rollups, { by: 'feature', sinceMs: now - 3_600_000, untilMs: now + 60_000 })));
+  const sessions = await costReport(tg.rollups, { by: 'session', sinceMs: now - 3_600_000, untilMs: now + 60_000 });
+  const leak = sessions.rows.find((r) => r.key === sessions.worst_session)?.growth;
+  if (sessions.worst_session && leak) {
+    println(ctx.stdout);
+    println(
+      ctx.stdout,
+      c('yellow', `The silent token leak: session ${sessions.worst_session} resent its growing history — input grew ${leak.first_input_tokens} → ${leak.last_input_tokens} tokens per request`) +
+        c('dim', '   (tollgate report cost --by session)'),
+    );
+  }
+  await tg.dispatcher.drain();
+  const alerts = await tg.alerts.list({ sinceMs: now - 3_600_000 });
+  println(ctx.stdout);
+  println(ctx.stdout, c('bold', `Alerts raised (${alerts.length})`) + c('dim', '   (tollgate alerts)'));
+  println(ctx.stdout, alerts.length ? formatAlertsTable(alerts) : '  none');
+  println(ctx.stdout);
+  println(ctx.stdout, c('bold', 'Security report') + c('dim', '   (tollgate report security)'));
+  const security = await securityReport({ events: tg.store, alerts: tg.alerts }, { sinceMs: now - 3_600_000, untilMs: now + 60_000, top: 5 });
+  println(ctx.stdout, formatSecurityReportTable(security));
+  const report = await verifyChains(tg.store, tg.checkpoints, [tg.signingKey.verifier()]);
+  println(ctx.stdout);
+  println(ctx.stdout, c('bold', 'Tamper evidence') + c('dim', '   (tollgate verify)'));
+  println(ctx.stdout, formatVerifyReport(report));
+}
+
+function printSummary(ctx: CliContext, events: AuditEvent[], c: ReturnType<typeof colourer>): void {
+  println(ctx.stdout);
+  println(ctx.stdout, c('bold', 'What the audit trail recorded'));
+  const byStatus = new Map<string, number>();
+  for (const e of events) byStatus.set(e.status, (byStatus.get(e.status) ?? 0) + 1);
+  println(
+    ctx.stdout,
+    renderTable([...byStatus.entries()].sort((a, b) => b[1] - a[1]), [
+      { header: 'status', value: (r) => r[0] },
+      { header: 'events', value: (r) => r[1], align: 'right' },
+    ]),
+  );
+  const priced = events.filter((e) => e.cost_micro_usd !== null);
+  const unpriced = events.filter((e) => e.cost_micro_usd === null && (e.input_tokens ?? 0) > 0);
+  const total = priced.reduce((s, e) => s + (e.cost_micro_usd ?? 0), 0);
+  println(ctx.stdout);
+  println(ctx.stdout, `  ${events.length} events, one per request; total cost ${formatUsd(total)}; ${unpriced.length} unpriced (cost unknown, not $0)`);
+  const redacted = events.filter((e) => e.redactions.length > 0);
+  if (redacted.length) {
+    println(ctx.stdout, `  ${redacted.length} event(s) had secrets or personal data redacted before storage, e.g.:`);
+    const e = redacted[0]!;
+    println(ctx.stdout, c('dim', `    ${(e.prompt ?? '').slice(0, 160).replace(/\s+/g, ' ')}`));
+  }
+  println(ctx.stdout);
+  println(ctx.stdout, c('bold', 'Latest events'));
+  const latest = events.slice(-12);
+  println(
+    ctx.stdout,
+    renderTable(latest, [
+      { header: 'status', value: (e) => e.status },
+      { header: 'model', value: (e) => e.model_used ?? e.model_requested, max: 26 },
+      { header: 'user', value: (e) => e.user_id },
+      { header: 'feature', value: (e) => e.feature_name },
+      { header: 'key', value: (e) => e.api_key_prefix },
+      { header: 'in', value: (e) => e.input_tokens, align: 'right' },
+      { header: 'out', value: (e) => e.output_tokens, align: 'right' },
+      { header: 'cost', value: (e) => formatUsd(e.cost_micro_usd), align: 'right' },
+      { header: 'seq', value: (e) => e.seq, align: 'right' },
+    ]),
+  );
+}
