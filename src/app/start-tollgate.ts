@@ -235,22 +235,33 @@ async function loadRedisState() {
  * start through here.
  */
 export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
+  // What is opened is closed again if a later step fails (a bad managed-mode setting, a port in
+  // use): an open pool, Redis socket or server would keep a failed `tollgate serve` from exiting.
+  const undo: Array<() => unknown> = [];
+  try {
+    return await start(o, undo);
+  } catch (err) {
+    for (const step of undo.reverse()) await Promise.resolve().then(step).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function start(o: StartOptions, undo: Array<() => unknown>): Promise<RunningTollgate> {
   const { config, log } = o;
   const clock = o.clock ?? systemClock;
   const paths = localPaths(config);
   // The store by scheme: a SQLite path, or a PostgreSQL URL shared by N replicas.
   const opened = await openEventStore(config.db, { clock, onPoolError: () => log.warn('store connection lost') });
   const store = opened.store;
+  undo.push(() => store.close());
   // Alerts, keys, data keys and rollups live beside the events: one SQLite file, or the
   // PostgreSQL schema every replica shares (nothing is kept in a per-replica file).
   const instanceId = config.instance_id ?? loadOrCreateInstanceId(paths.instanceId);
   const db = opened.kind === 'sqlite' ? opened.db : null;
   const sqliteRollups = db ? createSqliteRollups(db) : undefined;
   if (opened.kind === 'sqlite') opened.store.addInTransactionHook((events) => sqliteRollups!.applyRollups(events));
-  const tables = await openStoreTables(opened, { alertWriter: instanceId, ...(sqliteRollups ? { sqliteRollups } : {}) }).catch(async (err: unknown) => {
-    await store.close();
-    throw err;
-  });
+  const tables = await openStoreTables(opened, { alertWriter: instanceId, ...(sqliteRollups ? { sqliteRollups } : {}) });
+  undo.push(() => tables.close());
   const rollups = tables.rollups;
   const loadSpent = (keyId: string, startMs: number): Promise<number> => tables.keySpentSince(keyId, startMs);
   // Rate limits and budgets shared by replicas through Redis when configured; in process otherwise.
@@ -259,6 +270,7 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
   const redisState = config.redis_url ? await loadRedisState() : null;
   const redisAt = redisState && config.redis_url ? redisState.redisKeyPrefix(config.redis_url) : null;
   const redis = redisState && redisAt ? redisState.createRedisClient(redisAt.url, { onError: () => undefined }) : null;
+  if (redis) undo.push(() => redis.disconnect());
   // Failed shared-state calls raise one alert per outage (wired below, once the alert store exists).
   let onStateUnavailable: (err: TollgateError) => void = () => undefined;
   const stateOptions = redis
@@ -280,6 +292,7 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
           windows: new redisState.RedisSharedWindows({ ...stateOptions, clock }),
         }
       : null;
+  if (shared) undo.push(() => shared.windows.close());
   // Commands fail fast while disconnected (no offline queue), so connect before taking traffic;
   // a Redis that is down now is left to redis_failure_policy, not a failed start.
   const redisDownAtStart = redis !== null && redisState !== null && !(await redisState.waitForRedis(redis, 5000));
@@ -297,6 +310,7 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
   const otel = o.otel
     ? (await import('../observability/otel.js')).createOtelExport({ upstreamUrl: config.upstream_url, instanceId, ...o.otel, onError: (err) => log.warn({ err }, 'OTLP export failed') })
     : null;
+  if (otel) undo.push(() => otel.shutdown());
   const jsonlSink = config.sinks.jsonl.dir
     ? createJsonlFileSink({
         dir: config.sinks.jsonl.dir,
@@ -307,6 +321,7 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
         onError: (reason, count) => log.error({ reason, count }, 'JSONL sink could not write events'),
       })
     : null;
+  if (jsonlSink) undo.push(() => jsonlSink.close());
 
   // Alerts: stored first, then sent to every sink off the request path.
   const alerts = tables.alerts;
@@ -332,7 +347,10 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
           log: (fields, msg) => log.error(fields, msg),
         })
       : null;
-  if (stateHealth) onStateUnavailable = (err) => stateHealth.onUnavailable(err);
+  if (stateHealth) {
+    onStateUnavailable = (err) => stateHealth.onUnavailable(err);
+    undo.push(() => stateHealth.close());
+  }
   if (stateHealth && redisDownAtStart && redisState) stateHealth.onUnavailable(redisState.stateUnavailable('connect', null));
   const alertWrites = createAlertWriteCoalescer({
     write: createAlertHandler({ store: alerts, dispatcher }),
@@ -351,6 +369,7 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
   });
   const sweep = setInterval(() => detection.sweep(), 60_000);
   sweep.unref();
+  undo.push(() => clearInterval(sweep));
 
   // Signed checkpoints over this instance's chain.
   const signingKey = loadOrCreateSigningKey({ path: paths.signingKey, name: `tollgate-${instanceId}` });
@@ -371,6 +390,7 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
     },
     store,
   );
+  undo.push(() => checkpointWriter.close());
 
   // Admin API and dashboard: admin actions go through the pipeline into this instance's chain,
   // which exists once the gateway is built (no request reaches a route before listen()).
@@ -457,6 +477,7 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
     onGap: (gap) => log.error({ gap }, 'audit gap: events could not be stored or spooled'),
     onWritten: (events) => checkpointWriter.recordWritten(events),
   });
+  undo.push(() => tg.close());
   recordAdminEvent = (event) => void tg.pipeline.recordEvent(event);
   // Replay what an earlier run spooled before taking traffic.
   statsOf.writer = () => tg.writer.stats();
