@@ -73,6 +73,6 @@ const walk = (id: number, open: Set<string>): number => {
   return t;
 };
 walk(prof.nodes[0]!.id, new Set());
-const parts = (process.env.PROFILE_PARTS ?? 'proxy,readBody,parseJsonBody,admit,requestStreamUsage,send,relayStreamChunk,finish,record,build,captureEvent,apply,price,observe,link,enqueue,notify,flushLoop,append,written,onWritten,writev,parserOnHeadersComplete,parserOnIncoming').split(',');
+const parts = (process.env.PROFILE_PARTS ?? 'proxy,readBody,parseJsonBody,admit,requestStreamUsage,send,relayStreamChunk,finish,end,buildDeferred,record,build,captureEvent,apply,price,observe,link,enqueue,notify,flushLoop,append,written,onWritten,writev,parserOnHeadersComplete,parserOnIncoming').split(',');
 console.log('\ninclusive time of request parts:');
 for (const p of parts) console.log(`${(((inclusive.get(p) ?? 0) / total) * 100).toFixed(1).padStart(5)}%  ${p}`);
