@@ -213,6 +213,7 @@ function fillRollupEvent(i: number, step: number): RollupEvent {
   return {
     // fillSql's timestamps are rounded to the microsecond by the server.
     timestamp: new Date(Math.floor(Math.round((START_MS + i * step) * 1000) / 1000)).toISOString(),
+    http_method: 'POST',
     api_key_id: `kf_${i % 500}`,
     virtual_key_id: i % 3 === 0 ? `vk_${i % 200}` : null,
     user_id: `user-${i % 5000}`,

@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import { newEventId } from '../core/ids.js';
 import { createChainer } from '../integrity/hash-chain.js';
 import type { EventStore } from '../store/event-store.js';
+import { ADMIN_METHOD } from '../store/rollups.js';
 
 /** Chain of the administrative actions taken from the command line (keys, erasure). */
 export const CLI_ADMIN_CHAIN = 'admin-cli';
@@ -30,7 +31,7 @@ export function adminActionEvent(a: AdminAction, clock: Clock, source: AuditEven
   const e = blankEvent({ id: newEventId(clock.now()), timestamp: new Date(clock.now()).toISOString(), source });
   e.request_id = e.id;
   e.endpoint = a.action;
-  e.http_method = 'ADMIN';
+  e.http_method = ADMIN_METHOD;
   e.api_provider = 'tollgate';
   e.auth_method = 'admin_token';
   e.auth_result = a.ok ? 'SUCCESS' : 'FAILED';

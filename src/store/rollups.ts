@@ -26,7 +26,11 @@ export type RollupEvent = Pick<
   | 'usage_source'
   | 'cost_micro_usd'
   | 'status'
+  | 'http_method'
 >;
+
+/** `http_method` of the audit events of administrative actions (src/app/admin-event.ts). */
+export const ADMIN_METHOD = 'ADMIN';
 
 /**
  * What a time-bucketed rollup can be grouped by. `all` has the single key '' (totals, `--by day`).
@@ -366,6 +370,9 @@ export function foldBatch(events: readonly RollupEvent[], foldedThroughMs: numbe
   const sessions = new Map<string, SessionRun>();
   let latestHour = foldedThroughMs;
   for (const e of events) {
+    // Administrative actions (key created, alert acknowledged, erasure) share the audit trail but
+    // are not AI requests: counted here they would show up as unpriced requests in cost reports.
+    if (e.http_method === ADMIN_METHOD) continue;
     const ts = Date.parse(e.timestamp);
     if (!Number.isFinite(ts)) continue;
     const acc = eventAcc(e);

@@ -209,6 +209,25 @@ export function rollupStoreContract(name: string, factory: RollupStoreFactory): 
       expect(sessions.reduce((n, x) => n + x.requests, 0)).toBe(events.filter((e) => e.session_id).length);
     });
 
+    it('leaves administrative actions out (they are in the audit trail, not AI requests)', async () => {
+      const s = await open();
+      const events = mixedEvents(40, 5);
+      const admin = [0, 1, 2].map((i) =>
+        event(9_000_000 + i, T0 + i * 1000, {
+          http_method: 'ADMIN',
+          endpoint: 'admin:keys.create',
+          virtual_key_id: 'vk0',
+          feature_name: 'admin',
+          session_id: 'admin-session',
+          usage_source: 'none',
+          cost_micro_usd: null,
+        }),
+      );
+      await s.append([...events.slice(0, 20), ...admin, ...events.slice(20)]);
+      await expectRollupsOf(s.rollups, events);
+      expect((await s.rollups.sessions(...ALL)).map((x) => x.session_id)).not.toContain('admin-session');
+    });
+
     it('buckets events across hour and day boundaries, and answers windows at the dimension resolution', async () => {
       const s = await open();
       const midnight = Date.UTC(2026, 2, 9);
