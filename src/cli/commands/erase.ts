@@ -7,7 +7,7 @@ import { configFor, globals, openStoreWithTables, println, type CliContext } fro
 export function registerErase(program: Command, ctx: CliContext): void {
   program
     .command('erase')
-    .description("erase one person's stored content by destroying their data key (crypto-shredding); the chain still verifies")
+    .description("erase one person's stored content by destroying their data key (crypto-shredding); the chain still verifies (PostgreSQL: every replica's keys for the person, dropped by each replica within 1 s)")
     .requiredOption('--user <id>', 'the user id whose content to erase')
     .action(async (opts: { user: string }, cmd: Command) => {
       const g = globals(cmd);

@@ -111,7 +111,7 @@ export function registerKeys(program: Command, ctx: CliContext): void {
     });
   keys
     .command('revoke <id>')
-    .description('revoke a key; the gateway refuses it from the next request on')
+    .description('revoke a key; refused from the next request on (PostgreSQL: by every replica within 1 s)')
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const g = globals(cmd);
       const s = await openStoreWithTables(configFor(ctx, g).db);
