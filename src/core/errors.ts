@@ -25,6 +25,7 @@ export const ERROR_CATALOG = {
   TG_ERR_INGEST_INVALID_EVENT: { http: 400, message: 'an ingested event is malformed or its hash does not match' },
   TG_ERR_SPOOL_FULL: { http: 500, message: 'the spool is full' },
   TG_ERR_STATE_UNAVAILABLE: { http: 503, message: 'the shared state (Redis) is unavailable' },
+  TG_ERR_STORE_UNAVAILABLE: { http: 503, message: 'the key store did not answer; request refused, retry shortly' },
   TG_ERR_AUTH_MISSING: { http: 401, message: 'no API key was given' },
   TG_ERR_AUTH_INVALID: { http: 401, message: 'the API key is not valid' },
   TG_ERR_AUTH_REVOKED: { http: 401, message: 'the API key was revoked' },

@@ -36,13 +36,31 @@ const DEFAULT_OUTPUT_RESERVE = 1024;
 export class ManagedPolicy implements RequestPolicy {
   constructor(private readonly o: ManagedPolicyOptions) {}
 
+  /**
+   * A key or a budget's spend that cannot be read (the store is down: PostgreSQL unreachable) is a
+   * refusal, 503 TG_ERR_STORE_UNAVAILABLE with a retry in a second, not a thrown error: a thrown
+   * admission reached the client as a 502 upstream error and left the request without its event.
+   */
   async admit(ctx: AdmissionContext): Promise<Admission> {
+    const seen: { auth: Admission['auth'] | null } = { auth: null };
+    try {
+      return await this.decide(ctx, seen);
+    } catch {
+      return {
+        auth: seen.auth ?? { auth_method: null, auth_result: null, api_key_id: null, api_key_prefix: null, virtual_key_id: null },
+        refusal: { code: 'TG_ERR_STORE_UNAVAILABLE', kind: 'policy', retryAfterSec: 1 },
+      };
+    }
+  }
+
+  private async decide(ctx: AdmissionContext, seen: { auth: Admission['auth'] | null }): Promise<Admission> {
     const { o } = this;
     const ipSubject = ctx.ip ? `ip:${ctx.ip}` : null;
     const ipLock = ipSubject ? await o.lockout.check(ipSubject) : null;
     if (ipLock?.locked) return this.lockedOut(ipLock);
     const decision = await authenticateRequest(ctx.headers, o.keys, o.clock, ctx.model, o.fingerprinter);
     const fields = decision.fields;
+    seen.auth = fields;
     const keySubject = fields.api_key_id ? `key:${fields.api_key_id}` : null;
     const keyLock = keySubject ? await o.lockout.check(keySubject) : null;
     if (keyLock?.locked) return { auth: { ...fields, auth_result: 'FAILED' }, refusal: this.lockRefusal(keyLock) };
