@@ -506,6 +506,8 @@ async function start(o: StartOptions, undo: Array<() => unknown>): Promise<Runni
     async close() {
       clearInterval(sweep);
       await tg.close();
+      // The last flush of shared detector windows may raise alerts: before alerts are flushed.
+      await shared?.windows.close();
       jsonlSink?.close();
       await otel?.shutdown();
       await checkpointWriter.close();
@@ -513,7 +515,6 @@ async function start(o: StartOptions, undo: Array<() => unknown>): Promise<Runni
       await dispatcher.drain();
       await tables.close();
       await store.close();
-      await shared?.windows.close();
       stateHealth?.close();
       redis?.disconnect();
     },
