@@ -7,6 +7,7 @@
  *   npx tsx bench/gateway.bench.ts            (BENCH_REQUESTS=N to change the count)
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
 import { compileForBench } from './compiled.js';
 
@@ -19,9 +20,9 @@ interface Child {
   port: number;
 }
 
-function start(script: string, env: Record<string, string> = {}): Promise<Child> {
+function start(script: string, env: Record<string, string> = {}, execArgv: string[] = []): Promise<Child> {
   const proc = fork(compiled(`servers/${script}`), [], {
-    execArgv: [],
+    execArgv,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -131,7 +132,13 @@ async function measure(target: Child, connections: number, stream: boolean): Pro
 const mock = await start('mock-upstream.ts');
 const upstream = `http://127.0.0.1:${mock.port}/v1`;
 const bare = await start('bare-proxy.ts', { BENCH_UPSTREAM: upstream });
-const tollgate = await start('tollgate-server.ts', { BENCH_UPSTREAM: upstream });
+// Tollgate runs with the Node flags the `tollgate` executable sets on its shebang line
+// (src/cli/bin.ts), so the bench measures what ships; BENCH_TOLLGATE_NODE_FLAGS overrides them.
+const shebang = readFileSync(new URL('../src/cli/bin.ts', import.meta.url), 'utf8').split('\n')[0] ?? '';
+const shippedFlags = (/^#!\/usr\/bin\/env -S node (.*)$/.exec(shebang)?.[1] ?? '').trim();
+const tollgateFlags = (process.env.BENCH_TOLLGATE_NODE_FLAGS ?? shippedFlags).split(' ').filter(Boolean);
+console.log(`Tollgate node flags: ${tollgateFlags.join(' ') || '(none)'}`);
+const tollgate = await start('tollgate-server.ts', { BENCH_UPSTREAM: upstream }, tollgateFlags);
 const targets: Array<[string, Child]> = [
   ['direct', mock],
   ['bare-proxy', bare],
