@@ -6,7 +6,7 @@
  * Money stays integer micro-USD end to end; it becomes a decimal string only when printed, by
  * integer arithmetic (no float rounding on the way out either).
  */
-import type { RollupDimension, RollupReader, RollupTotals, SessionGrowth } from '../store/rollups.js';
+import { zeroTotals, type RollupDimension, type RollupReader, type RollupTotals, type SessionGrowth } from '../store/rollups.js';
 
 export type CostReportBy = 'user' | 'session' | 'feature' | 'model' | 'key' | 'team' | 'day';
 
@@ -116,20 +116,7 @@ function figures(t: RollupTotals): CostFigures {
 }
 
 function zero(): CostFigures {
-  return figures({
-    requests: 0,
-    errors: 0,
-    input_tokens: 0,
-    output_tokens: 0,
-    cached_input_tokens: 0,
-    reasoning_tokens: 0,
-    estimated_requests: 0,
-    estimated_input_tokens: 0,
-    estimated_output_tokens: 0,
-    estimated_cost_micro_usd: 0,
-    cost_micro_usd: 0,
-    unpriced_requests: 0,
-  });
+  return figures(zeroTotals());
 }
 
 function addFigures(into: CostFigures, f: CostFigures): void {

@@ -135,6 +135,11 @@ export const TOTAL_COLUMNS = [
   'unpriced_requests',
 ] as const satisfies readonly (keyof RollupTotals)[];
 
+/** Totals of nothing: every column of TOTAL_COLUMNS at 0. */
+export function zeroTotals(): RollupTotals {
+  return Object.fromEntries(TOTAL_COLUMNS.map((c) => [c, 0])) as unknown as RollupTotals;
+}
+
 export const GROWTH_COLUMNS = [
   'growth_requests',
   'first_input_tokens',

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { blankEvent, type AuditEvent } from '../../src/core/audit-event.js';
-import { DAY_MS, HOUR_MS, MINUTE_MS, ROLLUP_DIMENSIONS, type RollupDimension, type RollupReader, type RollupTotals } from '../../src/store/rollups.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS, ROLLUP_DIMENSIONS, zeroTotals, type RollupDimension, type RollupReader, type RollupTotals } from '../../src/store/rollups.js';
 
 /** A store whose appends feed its rollups in the same transaction. */
 export interface RollupStore {
@@ -71,20 +71,7 @@ export function mixedEvents(n: number, seed: number, fromMs = T0): AuditEvent[] 
 }
 
 export function expectedTotals(events: readonly AuditEvent[]): RollupTotals {
-  const t: RollupTotals = {
-    requests: 0,
-    errors: 0,
-    input_tokens: 0,
-    output_tokens: 0,
-    cached_input_tokens: 0,
-    reasoning_tokens: 0,
-    estimated_requests: 0,
-    estimated_input_tokens: 0,
-    estimated_output_tokens: 0,
-    estimated_cost_micro_usd: 0,
-    cost_micro_usd: 0,
-    unpriced_requests: 0,
-  };
+  const t = zeroTotals();
   for (const e of events) {
     const est = e.usage_source === 'estimated';
     t.requests++;
