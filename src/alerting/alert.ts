@@ -3,6 +3,7 @@
  * engine updates `count`, `last_seen` and the evidence instead of raising new ones.
  * Alerts carry ids and figures only, never prompt content, secrets or raw keys.
  */
+import { newEventId } from '../core/ids.js';
 
 /** Alert severities, lowest first. */
 export type Severity = 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
@@ -79,6 +80,39 @@ export interface Alert {
   acknowledged_by: string | null;
   acknowledged_at: string | null;
   deliveries: AlertDelivery[];
+}
+
+/** What differs between newly raised alerts; `newAlert` fills in the rest. */
+export interface NewAlert {
+  rule_id: string;
+  severity: Severity;
+  subject: AlertSubject;
+  title: string;
+  description: string;
+  figures: AlertFigures;
+  /** The events that fired it (none for alerts about the gateway itself, such as a lockout). */
+  eventIds?: string[];
+}
+
+/** An open, unacknowledged alert first seen at `atMs`, fired once, peaking at its observed figure. */
+export function newAlert(a: NewAlert, atMs: number): Alert {
+  const at = new Date(atMs).toISOString();
+  return {
+    id: newEventId(atMs),
+    rule_id: a.rule_id,
+    severity: a.severity,
+    subject: a.subject,
+    title: a.title,
+    description: a.description,
+    evidence: { event_ids: a.eventIds ?? [], evidence_truncated: false, figures: a.figures, peak_observed: a.figures.observed },
+    first_seen: at,
+    last_seen: at,
+    count: 1,
+    status: 'open',
+    acknowledged_by: null,
+    acknowledged_at: null,
+    deliveries: [],
+  };
 }
 
 /** Why `onAlert` is called: a new incident, more of the same, or the same incident at a higher severity. */

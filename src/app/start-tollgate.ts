@@ -28,7 +28,7 @@ import { PassthroughPolicy } from '../proxy/passthrough-policy.js';
 import type { MountedRoute } from '../proxy/gateway.js';
 import type { RequestPolicy } from '../proxy/request-policy.js';
 import { createRedactor, type RedactorDeps } from '../redaction/redactor.js';
-import type { Alert, AlertChange } from '../alerting/alert.js';
+import { newAlert, type Alert, type AlertChange } from '../alerting/alert.js';
 import { BudgetGuard } from '../access/budget-guard.js';
 import { MemoryBudgetState } from '../access/budget-state.js';
 import { KeyFingerprinter } from '../access/key-fingerprint.js';
@@ -36,7 +36,6 @@ import { MemoryLimiterState } from '../access/limiter-state.js';
 import { Lockout, type LockoutGuard } from '../access/lockout.js';
 import { loadProviderKeys } from '../access/provider-keys.js';
 import { RateLimiter } from '../access/rate-limiter.js';
-import { newEventId } from '../core/ids.js';
 import { ManagedPolicy } from '../proxy/managed-policy.js';
 import { BudgetPolicy } from '../proxy/budget-policy.js';
 import { BudgetTracker, periodStart } from '../pricing/budgets.js';
@@ -158,30 +157,19 @@ function requestPolicy(
 
 /** The alert raised when a lockout starts (evidence: the subject, the threshold and until when; no keys). */
 function lockoutAlert(subject: string, untilMs: number, lockout: TollgateConfig['lockout'], clock: Clock): Alert {
-  const now = new Date(clock.now()).toISOString();
   const isIp = subject.startsWith('ip:');
   const value = subject.slice(isIp ? 3 : 4);
-  return {
-    id: newEventId(clock.now()),
-    rule_id: 'auth.lockout',
-    severity: 'HIGH',
-    subject: { kind: isIp ? 'ip' : 'api_key', value },
-    title: `Locked out ${isIp ? 'IP' : 'key'} ${value} after repeated authentication failures`,
-    description: `Requests from this ${isIp ? 'address' : 'key'} are refused with TG_ERR_AUTH_LOCKED_OUT until ${new Date(untilMs).toISOString()}.`,
-    evidence: {
-      event_ids: [],
-      evidence_truncated: false,
+  return newAlert(
+    {
+      rule_id: 'auth.lockout',
+      severity: 'HIGH',
+      subject: { kind: isIp ? 'ip' : 'api_key', value },
+      title: `Locked out ${isIp ? 'IP' : 'key'} ${value} after repeated authentication failures`,
+      description: `Requests from this ${isIp ? 'address' : 'key'} are refused with TG_ERR_AUTH_LOCKED_OUT until ${new Date(untilMs).toISOString()}.`,
       figures: { observed: lockout.max_failures, baseline: null, threshold: lockout.max_failures, window_ms: lockout.window_ms, unit: 'failures' },
-      peak_observed: lockout.max_failures,
     },
-    first_seen: now,
-    last_seen: now,
-    count: 1,
-    status: 'open',
-    acknowledged_by: null,
-    acknowledged_at: null,
-    deliveries: [],
-  };
+    clock.now(),
+  );
 }
 
 /** The config's budgets feed the `cost.budget` detector (80 % / 100 % and burn-rate alerts). */

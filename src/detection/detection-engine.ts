@@ -1,8 +1,7 @@
 import type { Alert, AlertChange } from '../alerting/alert.js';
-import { severityRank } from '../alerting/alert.js';
+import { newAlert, severityRank } from '../alerting/alert.js';
 import type { AuditEvent } from '../core/audit-event.js';
 import type { Clock } from '../core/clock.js';
-import { newEventId } from '../core/ids.js';
 import type { EventObserver } from '../pipeline/stages.js';
 import type {
   AlertCandidate,
@@ -183,27 +182,18 @@ export function createDetectionEngine(options: DetectionEngineOptions): Detectio
       return;
     }
     if (found) incidents.delete(key);
-    const alert: Alert = {
-      id: newEventId(nowMs),
-      rule_id: detector.id,
-      severity,
-      subject: { ...c.subject },
-      title: c.title,
-      description: c.description,
-      evidence: {
-        event_ids: event === null ? [] : [event.id],
-        evidence_truncated: false,
+    const alert = newAlert(
+      {
+        rule_id: detector.id,
+        severity,
+        subject: { ...c.subject },
+        title: c.title,
+        description: c.description,
         figures: c.figures,
-        peak_observed: c.figures.observed,
+        eventIds: event === null ? [] : [event.id],
       },
-      first_seen: iso,
-      last_seen: iso,
-      count: 1,
-      status: 'open',
-      acknowledged_by: null,
-      acknowledged_at: null,
-      deliveries: [],
-    };
+      nowMs,
+    );
     const inc: Incident = {
       alert,
       lastMs: nowMs,

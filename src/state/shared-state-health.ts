@@ -1,7 +1,6 @@
-import type { Alert, AlertChange } from '../alerting/alert.js';
+import { newAlert, type Alert, type AlertChange } from '../alerting/alert.js';
 import type { Clock } from '../core/clock.js';
 import type { TollgateError } from '../core/errors.js';
-import { newEventId } from '../core/ids.js';
 import type { StatePolicy } from './redis-connection.js';
 
 export interface SharedStateHealthOptions {
@@ -74,31 +73,20 @@ export function createSharedStateHealth(o: SharedStateHealthOptions): SharedStat
       }
       failed = 1;
       const now = o.clock.now();
-      const iso = new Date(now).toISOString();
       const open = o.policy === 'fail-open';
-      const alert: Alert = {
-        id: newEventId(now),
-        rule_id: 'state.unavailable',
-        severity: open ? 'HIGH' : 'CRITICAL',
-        subject: { kind: 'instance', value: o.instanceId },
-        title: `Shared state (Redis) unreachable from ${o.instanceId}`,
-        description: open
-          ? 'fail-open: requests are admitted without the shared rate limits, budgets and lockouts, and detector windows count on this replica only, until Redis answers.'
-          : 'fail-closed: managed-mode requests are refused (TG_ERR_STATE_UNAVAILABLE) until Redis answers.',
-        evidence: {
-          event_ids: [],
-          evidence_truncated: false,
+      const alert = newAlert(
+        {
+          rule_id: 'state.unavailable',
+          severity: open ? 'HIGH' : 'CRITICAL',
+          subject: { kind: 'instance', value: o.instanceId },
+          title: `Shared state (Redis) unreachable from ${o.instanceId}`,
+          description: open
+            ? 'fail-open: requests are admitted without the shared rate limits, budgets and lockouts, and detector windows count on this replica only, until Redis answers.'
+            : 'fail-closed: managed-mode requests are refused (TG_ERR_STATE_UNAVAILABLE) until Redis answers.',
           figures: { observed: 1, baseline: null, threshold: 1, window_ms: 0, unit: 'failed_calls' },
-          peak_observed: 1,
         },
-        first_seen: iso,
-        last_seen: iso,
-        count: 1,
-        status: 'open',
-        acknowledged_by: null,
-        acknowledged_at: null,
-        deliveries: [],
-      };
+        now,
+      );
       current = { alert, sinceMs: now };
       o.log({ code: err.code, operation: err.detail?.operation ?? null, policy: o.policy }, 'shared state (Redis) unavailable');
       o.alert({ ...alert, evidence: { ...alert.evidence, figures: { ...alert.evidence.figures } } }, 'new');
