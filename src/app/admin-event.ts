@@ -13,7 +13,7 @@ export interface AdminAction {
   action: string;
   /** Who did it (`cli`, or the admin session's name). */
   actor: string;
-  /** The subject: a key id, a user id, an alert id. */
+  /** The subject: a key id, the destroyed data-key ids (erase, comma-separated), an alert id. */
   subject: string | null;
   /** For erasure: the person whose data it concerns. */
   userId?: string | null;
@@ -38,7 +38,8 @@ export function adminActionEvent(a: AdminAction, clock: Clock, source: AuditEven
   e.status = a.ok ? 'SUCCESS' : a.errorCode === 'TG_ERR_ADMIN_UNAUTHORIZED' ? 'AUTH_FAILED' : 'CLIENT_ERROR';
   e.error_code = a.errorCode ?? null;
   e.request_source = a.actor;
-  e.virtual_key_id = a.action.startsWith('admin:keys') ? a.subject : null;
+  // The key the action is about: a virtual key (keys.*), or the destroyed data keys (erase).
+  e.virtual_key_id = a.action.startsWith('admin:keys') || a.action === 'admin:erase' ? a.subject : null;
   e.user_id = a.userId ?? null;
   e.ip_address = a.ip ?? null;
   e.feature_name = 'admin';

@@ -17,7 +17,9 @@ export function registerErase(program: Command, ctx: CliContext): void {
         const result = await eraseSubject(await s.tables.dataKeys({ refreshMs: 0 }), opts.user, systemClock);
         const event = await recordCliAdminAction(
           s.opened.store,
-          { action: 'admin:erase', actor: 'cli', subject: result.keyId, userId: opts.user, ok: true },
+          // Every destroyed key (PostgreSQL replicas may each have made one for the person), so the
+          // trail tells which `enc:v1:<keyId>:…` values became unreadable; none when nothing was live.
+          { action: 'admin:erase', actor: 'cli', subject: erasedKeysSubject(result.keyIds), userId: opts.user, ok: true },
           systemClock,
         );
         if (g.json) println(ctx.stdout, JSON.stringify({ ...result, event_id: event.id }));
@@ -31,4 +33,12 @@ export function registerErase(program: Command, ctx: CliContext): void {
         await s.close();
       }
     });
+}
+
+/**
+ * The subject of the erase event: the destroyed data-key ids, comma-separated (ids are base64url,
+ * so never contain a comma), or null when no key was live. Random ids, never the user id.
+ */
+export function erasedKeysSubject(keyIds: readonly string[]): string | null {
+  return keyIds.length === 0 ? null : [...keyIds].sort().join(',');
 }
