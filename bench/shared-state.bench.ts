@@ -125,7 +125,7 @@ if (!(await waitForRedis(client, 3000))) {
 }
 try {
   const memory = accessPath({ limiter: new MemoryLimiterState(), budgets: new MemoryBudgetState(), lockout: new Lockout({ clock }) });
-  const opts = { client, prefix, policy: 'fail-open' as const };
+  const opts = { client, prefix, policy: 'fail-open' as const, keySecret: randomBytes(32) };
   const redis = accessPath({ limiter: new RedisLimiterState(opts), budgets: new RedisBudgetState(opts), lockout: new RedisLockout({ ...opts, clock }) });
   const m = await measure(50_000, memory);
   const r = await measure(5_000, redis);

@@ -261,8 +261,10 @@ async function start(o: StartOptions, undo: Array<() => unknown>): Promise<Runni
   if (redis) undo.push(() => redis.disconnect());
   // Failed shared-state calls raise one alert per outage (wired below, once the alert store exists).
   let onStateUnavailable: (err: TollgateError) => void = () => undefined;
+  // The fingerprint secret, shared by every replica, also names the Redis keys (HMAC of IPs and fingerprints).
+  const { secret, created } = loadOrCreateSecret(paths.fingerprint);
   const stateOptions = redis
-    ? { client: redis, prefix: redisAt!.prefix, policy: config.redis_failure_policy, onUnavailable: (err: TollgateError) => onStateUnavailable(err) }
+    ? { client: redis, prefix: redisAt!.prefix, keySecret: secret, policy: config.redis_failure_policy, onUnavailable: (err: TollgateError) => onStateUnavailable(err) }
     : null;
   const shared =
     stateOptions && redisState
@@ -284,7 +286,6 @@ async function start(o: StartOptions, undo: Array<() => unknown>): Promise<Runni
   // Commands fail fast while disconnected (no offline queue), so connect before taking traffic;
   // a Redis that is down now is left to redis_failure_policy, not a failed start.
   const redisDownAtStart = redis !== null && redisState !== null && !(await redisState.waitForRedis(redis, 5000));
-  const { secret, created } = loadOrCreateSecret(paths.fingerprint);
   const catalog = loadPriceCatalog({ overridePath: config.prices.override_path });
 
   // Observability: Prometheus always (its writer stats are read at scrape time, once the gateway

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisService, uniqueName } from '../../test/support/services.js';
 import { RedisBudgetState } from './redis-budget-state.js';
-import { closeTestClients, openTestClients } from './redis-test-kit.js';
+import { closeTestClients, openTestClients, TEST_KEY_SECRET } from './redis-test-kit.js';
 
 const service = await redisService();
 
@@ -15,7 +15,7 @@ describe.skipIf(!service.available)('RedisBudgetState', () => {
   afterAll(async () => {
     await closeTestClients(clients, prefix);
   });
-  const state = (i: number): RedisBudgetState => new RedisBudgetState({ client: clients[i]!, prefix, policy: 'fail-closed' });
+  const state = (i: number): RedisBudgetState => new RedisBudgetState({ client: clients[i]!, prefix, policy: 'fail-closed', keySecret: TEST_KEY_SECRET });
 
   it('seeds once from the store, then reserves atomically across replicas up to the limit', async () => {
     const replicas = [state(0), state(1), state(2)];

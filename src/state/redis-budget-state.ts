@@ -1,6 +1,7 @@
 import type { BudgetState } from '../access/budget-state.js';
 import { stateUnavailable, type SharedStateOptions } from './redis-connection.js';
 import { RedisScript } from './redis-script.js';
+import { StateKeyNames } from './state-key-names.js';
 
 /** A counter per (subject, period), created from the seed. ARGV: limit, cost, seed, ttlMs. */
 const RESERVE = new RedisScript(`
@@ -33,14 +34,17 @@ const COUNTER_TTL_MS = 35 * 24 * 3600_000;
  */
 export class RedisBudgetState implements BudgetState {
   private readonly prefix: string;
+  /** Subjects (virtual key ids) are named by their keyed hash; the period stays readable. */
+  private readonly names: StateKeyNames;
 
   constructor(private readonly o: SharedStateOptions) {
     this.prefix = `${o.prefix ?? 'tg:'}bg:`;
+    this.names = new StateKeyNames(o.keySecret);
   }
 
   async reserve(subject: string, period: string, limit: number, cost: number, seed: number): Promise<{ admitted: boolean; spent: number }> {
     try {
-      const [ok, spent] = (await RESERVE.run(this.o.client, [`${this.prefix}${subject}:${period}`], [Math.round(limit), Math.round(cost), Math.round(seed), COUNTER_TTL_MS])) as [number, number];
+      const [ok, spent] = (await RESERVE.run(this.o.client, [`${this.prefix}${this.names.of(subject)}:${period}`], [Math.round(limit), Math.round(cost), Math.round(seed), COUNTER_TTL_MS])) as [number, number];
       return { admitted: ok === 1, spent: Number(spent) };
     } catch (err) {
       this.o.onUnavailable?.(stateUnavailable('budget.reserve', err));
@@ -50,7 +54,7 @@ export class RedisBudgetState implements BudgetState {
 
   async adjust(subject: string, period: string, delta: number): Promise<void> {
     try {
-      await ADJUST.run(this.o.client, [`${this.prefix}${subject}:${period}`], [Math.round(delta)]);
+      await ADJUST.run(this.o.client, [`${this.prefix}${this.names.of(subject)}:${period}`], [Math.round(delta)]);
     } catch (err) {
       this.o.onUnavailable?.(stateUnavailable('budget.adjust', err));
     }

@@ -8,6 +8,12 @@ export interface SharedStateOptions {
   client: Redis;
   /** Prefix of every key (default `tg:`); tests and tenants sharing a Redis use their own. */
   prefix?: string;
+  /**
+   * The deployment's fingerprint secret (`fingerprint.key`, the same on every replica): key names
+   * carry an HMAC of their subject under a subkey of it, never an IP or fingerprint in clear
+   * (state-key-names.ts).
+   */
+  keySecret: Buffer;
   policy: StatePolicy;
   /** Told about every call that failed (fail-open: the decision was made without Redis). Never throws. */
   onUnavailable?: (err: TollgateError) => void;

@@ -5,7 +5,7 @@ import { RateLimiter } from '../access/rate-limiter.js';
 import { ManualClock } from '../core/clock.js';
 import { redisService, uniqueName } from '../../test/support/services.js';
 import { RedisLimiterState } from './redis-limiter-state.js';
-import { closeTestClients, openTestClients } from './redis-test-kit.js';
+import { closeTestClients, openTestClients, TEST_KEY_SECRET } from './redis-test-kit.js';
 
 const service = await redisService();
 
@@ -19,7 +19,7 @@ describe.skipIf(!service.available)('RedisLimiterState', () => {
     await closeTestClients(clients, prefix);
   });
   const state = (i: number, sub: string): RedisLimiterState =>
-    new RedisLimiterState({ client: clients[i]!, prefix: `${prefix}${sub}:`, policy: 'fail-closed' });
+    new RedisLimiterState({ client: clients[i]!, prefix: `${prefix}${sub}:`, policy: 'fail-closed', keySecret: TEST_KEY_SECRET });
 
   it('admits exactly the capacity when three replicas race for the same bucket', async () => {
     const replicas = [state(0, 'race'), state(1, 'race'), state(2, 'race')];

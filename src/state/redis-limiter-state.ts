@@ -1,6 +1,7 @@
 import type { LimiterState, TakeRequest, TakeResult } from '../access/limiter-state.js';
 import { stateUnavailable, type SharedStateOptions } from './redis-connection.js';
 import { RedisScript } from './redis-script.js';
+import { StateKeyNames } from './state-key-names.js';
 
 /**
  * Token buckets as Redis hashes {t: tokens, at: ms}, with the same arithmetic as
@@ -73,9 +74,12 @@ return 1
  */
 export class RedisLimiterState implements LimiterState {
   private readonly prefix: string;
+  /** Bucket names carry the subject (`rpm:<id>`): keys are named by their keyed hash. */
+  private readonly names: StateKeyNames;
 
   constructor(private readonly o: SharedStateOptions) {
     this.prefix = `${o.prefix ?? 'tg:'}rl:`;
+    this.names = new StateKeyNames(o.keySecret);
   }
 
   async take(requests: readonly TakeRequest[], nowMs: number): Promise<TakeResult> {
@@ -86,7 +90,7 @@ export class RedisLimiterState implements LimiterState {
     try {
       res = await TAKE.run(
         this.o.client,
-        requests.map((r) => this.prefix + r.bucket),
+        requests.map((r) => this.prefix + this.names.of(r.bucket)),
         args,
       );
     } catch (err) {
@@ -101,7 +105,7 @@ export class RedisLimiterState implements LimiterState {
 
   async adjust(bucket: string, capacity: number, refillMs: number, amount: number, nowMs: number): Promise<void> {
     try {
-      await ADJUST.run(this.o.client, [this.prefix + bucket], [nowMs, capacity, refillMs, amount]);
+      await ADJUST.run(this.o.client, [this.prefix + this.names.of(bucket)], [nowMs, capacity, refillMs, amount]);
     } catch (err) {
       // A lost settle only leaves the token estimate in place; the request already ran.
       this.o.onUnavailable?.(stateUnavailable('limiter.adjust', err));

@@ -4,6 +4,7 @@ import { TollgateError } from '../core/errors.js';
 import { Lockout, type FailureResult, type LockState, type LockoutGuard } from '../access/lockout.js';
 import { stateUnavailable, type SharedStateOptions } from './redis-connection.js';
 import { RedisScript } from './redis-script.js';
+import { StateKeyNames } from './state-key-names.js';
 
 /**
  * KEYS: failures (sorted set of failure times), lock (locked-until ms).
@@ -54,9 +55,12 @@ export class RedisLockout implements LockoutGuard {
   private readonly coolOffMs: number;
   /** fail-open: counts and locks while Redis is down. */
   private readonly local: Lockout | null;
+  /** Subjects are IPs and key fingerprints: keys are named by their keyed hash. */
+  private readonly names: StateKeyNames;
 
   constructor(private readonly o: RedisLockoutOptions) {
     this.prefix = `${o.prefix ?? 'tg:'}lk:`;
+    this.names = new StateKeyNames(o.keySecret);
     this.maxFailures = o.maxFailures ?? 10;
     this.windowMs = o.windowMs ?? 5 * 60_000;
     this.coolOffMs = o.coolOffMs ?? 15 * 60_000;
@@ -70,7 +74,7 @@ export class RedisLockout implements LockoutGuard {
   async check(subject: string): Promise<LockState> {
     const now = this.o.clock.now();
     try {
-      const v = await this.o.client.get(`${this.prefix}l:${subject}`);
+      const v = await this.o.client.get(`${this.prefix}l:${this.names.of(subject)}`);
       const until = v === null ? null : Number(v);
       if (until !== null && until > now) return { locked: true, until };
       return this.local && this.local.size > 0 ? this.local.check(subject) : { locked: false, until: null };
@@ -83,10 +87,11 @@ export class RedisLockout implements LockoutGuard {
   /** Counts a failure; locks the subject when the window holds `maxFailures` failures. */
   async recordFailure(subject: string): Promise<FailureResult> {
     const now = this.o.clock.now();
+    const name = this.names.of(subject);
     try {
       const [locked, until, failures, justLocked] = (await RECORD_FAILURE.run(
         this.o.client,
-        [`${this.prefix}f:${subject}`, `${this.prefix}l:${subject}`],
+        [`${this.prefix}f:${name}`, `${this.prefix}l:${name}`],
         [now, this.windowMs, this.maxFailures, this.coolOffMs, `${now}:${randomBytes(6).toString('hex')}`],
       )) as [number, number, number, number];
       return { locked: locked === 1, until: locked === 1 ? Number(until) : null, failures: Number(failures), justLocked: justLocked === 1 };

@@ -11,7 +11,7 @@ import { redisService, uniqueName } from '../../test/support/services.js';
 import { CuttableProxy } from '../../test/replicas/replica-process.js';
 import { createRedisClient, waitForRedis } from './redis-connection.js';
 import { RedisSharedWindows } from './redis-shared-windows.js';
-import { closeTestClients, openTestClients } from './redis-test-kit.js';
+import { closeTestClients, openTestClients, TEST_KEY_SECRET } from './redis-test-kit.js';
 
 const service = await redisService();
 const failed = { status: 'AUTH_FAILED', auth_result: 'FAILED', http_status_code: 401 } as const;
@@ -44,6 +44,7 @@ describe.skipIf(!service.available)('detector windows shared through Redis', () 
         client,
         prefix,
         policy: 'fail-open',
+        keySecret: TEST_KEY_SECRET,
         clock,
         flushMs: 60_000,
         staleMs: 60_000,
@@ -160,6 +161,7 @@ describe.skipIf(!service.available)('detector windows shared through Redis', () 
       client,
       prefix,
       policy: 'fail-open',
+      keySecret: TEST_KEY_SECRET,
       clock,
       flushMs: 60_000,
       staleMs: 1_000,

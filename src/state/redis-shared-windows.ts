@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type {
   IncidentClaims,
@@ -11,6 +10,7 @@ import type {
 } from '../detection/shared-windows.js';
 import { stateUnavailable, type SharedStateOptions } from './redis-connection.js';
 import { RedisScript } from './redis-script.js';
+import { StateKeyNames } from './state-key-names.js';
 
 /**
  * KEYS: one window hash per entry (field = bucket start ms, value = sum); a key may repeat.
@@ -42,7 +42,7 @@ return out
 `);
 
 /**
- * KEYS: one sorted set per subject (member = hashed member, score = last seen ms).
+ * KEYS: one sorted set per subject (member = keyed hash of the member, score = last seen ms).
  * ARGV: now, then per key: windowMs, maxMembers, n, then n pairs (member, ms). Adds the members,
  * drops those last seen before the window and all but the newest maxMembers, returns the members.
  */
@@ -88,7 +88,7 @@ export interface RedisSharedWindowsOptions extends SharedStateOptions {
 }
 
 interface SubjectState {
-  /** The hashed Redis key (subjects may be user ids: never stored as they are). */
+  /** The Redis key, named by the subject's keyed hash (subjects may be user ids or IPs: never stored as they are). */
   key: string;
   merged: number;
   mergedAtMs: number;
@@ -131,10 +131,6 @@ interface Sent {
   delta: number;
 }
 
-function hashed(subject: string): string {
-  return createHash('sha256').update(subject).digest('base64url').slice(0, 22);
-}
-
 function unionSize(a: ReadonlySet<string>, b: ReadonlyMap<string, number>): number {
   let n = a.size;
   for (const m of b.keys()) if (!a.has(m)) n++;
@@ -162,9 +158,12 @@ export class RedisSharedWindows implements SharedWindows, IncidentClaims {
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> | null = null;
   private flushes = 0;
+  /** Subjects and members (user ids, IPs, key fingerprints) are named by their keyed hash. */
+  private readonly names: StateKeyNames;
 
   constructor(private readonly o: RedisSharedWindowsOptions) {
     this.prefix = o.prefix ?? 'tg:';
+    this.names = new StateKeyNames(o.keySecret);
     this.flushMs = o.flushMs ?? 200;
     this.staleMs = o.staleMs ?? Math.max(1000, 5 * this.flushMs);
     this.maxSubjects = o.maxSubjects ?? 100_000;
@@ -184,7 +183,7 @@ export class RedisSharedWindows implements SharedWindows, IncidentClaims {
         if (s === undefined) {
           if (w.subjects.size >= this.maxSubjects) return null;
           s = {
-            key: `${this.prefix}dw:${name}:${hashed(subject)}`,
+            key: `${this.prefix}dw:${name}:${this.names.of(subject)}`,
             merged: 0,
             mergedAtMs: -Infinity,
             unconfirmed: 0,
@@ -211,14 +210,14 @@ export class RedisSharedWindows implements SharedWindows, IncidentClaims {
         if (s === undefined) {
           if (w.subjects.size >= this.maxSubjects) return null;
           s = {
-            key: `${this.prefix}ds:${name}:${hashed(subject)}`,
+            key: `${this.prefix}ds:${name}:${this.names.of(subject)}`,
             merged: new Set(),
             mergedAtMs: -Infinity,
             pending: new Map(),
           };
           w.subjects.set(subject, s);
         }
-        const m = hashed(member);
+        const m = this.names.of(member);
         s.pending.delete(m);
         s.pending.set(m, nowMs);
         if (s.pending.size > spec.maxMembers) s.pending.delete(s.pending.keys().next().value!);
@@ -379,7 +378,7 @@ export class RedisSharedWindows implements SharedWindows, IncidentClaims {
     try {
       const owner = await CLAIM.run(
         this.o.client,
-        [`${this.prefix}inc:${hashed(incident)}`],
+        [`${this.prefix}inc:${this.names.of(incident)}`],
         [alertId, Math.max(1, Math.round(ttlMs))],
       );
       return typeof owner === 'string' ? owner : null;

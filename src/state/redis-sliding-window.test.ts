@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisService, uniqueName } from '../../test/support/services.js';
 import { RedisSlidingWindow } from './redis-sliding-window.js';
-import { closeTestClients, openTestClients } from './redis-test-kit.js';
+import { closeTestClients, openTestClients, TEST_KEY_SECRET } from './redis-test-kit.js';
 
 const service = await redisService();
 
@@ -17,7 +17,7 @@ describe.skipIf(!service.available)('RedisSlidingWindow', () => {
   });
 
   it('sums what every replica added within the window, to one bucket of accuracy', async () => {
-    const opts = { prefix, policy: 'fail-open' as const, windowMs: 60_000, bucketMs: 1_000 };
+    const opts = { prefix, policy: 'fail-open' as const, keySecret: TEST_KEY_SECRET, windowMs: 60_000, bucketMs: 1_000 };
     const a = new RedisSlidingWindow({ ...opts, client: clients[0]! });
     const b = new RedisSlidingWindow({ ...opts, client: clients[1]! });
     const t0 = Date.UTC(2026, 0, 1);

@@ -1,5 +1,6 @@
 import { stateUnavailable, type SharedStateOptions } from './redis-connection.js';
 import { RedisScript } from './redis-script.js';
+import { StateKeyNames } from './state-key-names.js';
 
 /**
  * KEYS: the window hash (field = bucket start ms, value = sum).
@@ -45,16 +46,19 @@ export interface SlidingWindowOptions extends SharedStateOptions {
 export class RedisSlidingWindow {
   private readonly prefix: string;
   private readonly bucketMs: number;
+  /** Window keys name a subject: named by their keyed hash. */
+  private readonly names: StateKeyNames;
 
   constructor(private readonly o: SlidingWindowOptions) {
     this.prefix = `${o.prefix ?? 'tg:'}sw:`;
+    this.names = new StateKeyNames(o.keySecret);
     this.bucketMs = Math.max(1, Math.floor(o.bucketMs ?? o.windowMs / 60));
   }
 
   /** Adds `amount` at `nowMs` to `key`'s window and returns the window's sum, or null without Redis. */
   async add(key: string, amount: number, nowMs: number): Promise<number | null> {
     try {
-      const total = await ADD.run(this.o.client, [this.prefix + key], [nowMs, this.o.windowMs, this.bucketMs, amount]);
+      const total = await ADD.run(this.o.client, [this.prefix + this.names.of(key)], [nowMs, this.o.windowMs, this.bucketMs, amount]);
       return Number(total);
     } catch (err) {
       this.o.onUnavailable?.(stateUnavailable('window.add', err));

@@ -1,6 +1,9 @@
 import type { Redis } from 'ioredis';
 import { createRedisClient, waitForRedis } from './redis-connection.js';
 
+/** The fingerprint secret the shared-state tests' replicas share (key names are HMACs under it). */
+export const TEST_KEY_SECRET = Buffer.alloc(32, 7);
+
 /** Test helper: clients on one Redis, and removal of every key under a test's prefix. */
 export async function openTestClients(url: string, n: number): Promise<Redis[]> {
   const clients = Array.from({ length: n }, () => createRedisClient(url, { commandTimeoutMs: 5000 }));
