@@ -4,6 +4,7 @@ import type { Alert, AlertChange, AlertDelivery } from './alert.js';
 import { createAlertDispatcher } from './alert-dispatcher.js';
 import type { AlertSink, SinkResult } from './alert-sink.js';
 import { sampleAlert } from './alert-store.contract.js';
+import { MemoryAlertStore } from './memory-alert-store.js';
 
 /** A sink whose sends wait until released, to model a slow endpoint. */
 class HeldSink implements AlertSink {
@@ -75,6 +76,35 @@ describe('alert dispatcher', () => {
     expect(slow.sent.map((s) => [s.alert.id.slice(-1), s.change, s.alert.count])).toEqual([
       ['1', 'new', 1],
       ['2', 'new', 9],
+    ]);
+  });
+
+  it('sends a resolved notice by default, never merged into a page still waiting, and records it beside the page', async () => {
+    const clock = new ManualClock();
+    const slow = new HeldSink('pager');
+    const store = new MemoryAlertStore();
+    const outage = alertN(7);
+    await store.upsert(outage);
+    const dispatcher = createAlertDispatcher({ sinks: [slow], clock, store });
+    dispatcher.dispatch(alertN(6), 'new'); // in flight: the page for alert 7 waits behind it
+    dispatcher.dispatch(outage, 'new');
+    dispatcher.dispatch({ ...outage, description: 'over' }, 'resolved');
+    dispatcher.dispatch({ ...outage, description: 'over, final' }, 'resolved'); // merges with the waiting notice
+    for (let i = 0; i < 4; i++) {
+      slow.releaseAll();
+      await new Promise((r) => setImmediate(r));
+    }
+    await dispatcher.drain();
+    expect(slow.sent.map((s) => [s.alert.id.slice(-1), s.change, s.alert.description])).toEqual([
+      ['6', 'new', outage.description],
+      ['7', 'new', outage.description],
+      ['7', 'resolved', 'over, final'],
+    ]);
+    await new Promise((r) => setImmediate(r));
+    const deliveries = (await store.get(outage.id))!.deliveries.map((d) => [d.sink, d.status]);
+    expect(deliveries.sort()).toEqual([
+      ['pager', 'delivered'],
+      ['pager:resolved', 'delivered'],
     ]);
   });
 

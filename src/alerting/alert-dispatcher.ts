@@ -1,5 +1,5 @@
 import type { Clock } from '../core/clock.js';
-import type { Alert, AlertChange, AlertDelivery } from './alert.js';
+import { deliveryName, type Alert, type AlertChange, type AlertDelivery } from './alert.js';
 import type { AlertSink } from './alert-sink.js';
 import type { AlertStore } from './alert-store.js';
 
@@ -8,7 +8,10 @@ export interface AlertDispatcherOptions {
   clock: Clock;
   /** Delivery status is recorded here per alert and sink (pending, delivered, failed, dropped). */
   store?: AlertStore;
-  /** Which changes are sent; updates of an ongoing incident are stored but not re-sent by default. */
+  /**
+   * Which changes are sent (default `new`, `escalated`, `resolved`); updates of an ongoing incident
+   * are stored but not re-sent by default.
+   */
   notifyOn?: readonly AlertChange[];
   /** Alerts waiting per sink; past it new alerts for that sink are dropped (counted, status recorded). */
   queueCapacity?: number;
@@ -58,7 +61,7 @@ const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => set
 
 /** Creates the dispatcher. Retries use exponential backoff with full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter", 2015). */
 export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDispatcher {
-  const notifyOn = new Set(options.notifyOn ?? ['new', 'escalated']);
+  const notifyOn = new Set(options.notifyOn ?? ['new', 'escalated', 'resolved']);
   const capacity = options.queueCapacity ?? 1000;
   const maxAttempts = Math.max(1, options.maxAttempts ?? 5);
   const baseDelayMs = options.baseDelayMs ?? 1000;
@@ -98,6 +101,7 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
   }
 
   async function deliver(lane: Lane, alert: Alert, change: AlertChange): Promise<void> {
+    const name = deliveryName(lane.sink.name, change);
     let lastError = 'unknown';
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       let result;
@@ -108,13 +112,13 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
       }
       if (result.ok) {
         lane.stats.delivered++;
-        record(alert.id, lane.sink.name, 'delivered', attempt, null);
+        record(alert.id, name, 'delivered', attempt, null);
         return;
       }
       lastError = result.reason;
       if (!result.retryable || attempt === maxAttempts) {
         lane.stats.failed++;
-        record(alert.id, lane.sink.name, 'failed', attempt, lastError);
+        record(alert.id, name, 'failed', attempt, lastError);
         return;
       }
       lane.stats.retries++;
@@ -142,7 +146,12 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
       if (!notifyOn.has(change)) return;
       for (const lane of lanes) {
         try {
-          const waiting = lane.queue.find((q) => q.alert.id === alert.id);
+          // A resolved notice never merges into a page still waiting (nor the reverse): whoever is
+          // paged must get both, in order.
+          const resolved = change === 'resolved';
+          const waiting = lane.queue.find(
+            (q) => q.alert.id === alert.id && (q.change === 'resolved') === resolved,
+          );
           if (waiting) {
             // Not sent yet: send the newest state once instead of twice.
             waiting.alert = alert;
@@ -151,12 +160,12 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
           }
           if (lane.queue.length >= capacity) {
             lane.stats.dropped++;
-            record(alert.id, lane.sink.name, 'dropped', 0, 'queue_full');
+            record(alert.id, deliveryName(lane.sink.name, change), 'dropped', 0, 'queue_full');
             continue;
           }
           lane.queue.push({ alert, change });
           lane.stats.queued = lane.queue.length;
-          record(alert.id, lane.sink.name, 'pending', 0, null);
+          record(alert.id, deliveryName(lane.sink.name, change), 'pending', 0, null);
           if (!lane.running) void run(lane);
         } catch (err) {
           options.onError?.(err);

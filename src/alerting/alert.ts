@@ -53,6 +53,7 @@ export type AlertStatus = 'open' | 'acknowledged';
 
 /** Outcome of sending one alert to one sink. */
 export interface AlertDelivery {
+  /** The sink's name; `<sink>:resolved` for the notice that the incident ended (see `deliveryName`). */
   sink: string;
   status: 'pending' | 'delivered' | 'failed' | 'dropped';
   attempts: number;
@@ -115,5 +116,17 @@ export function newAlert(a: NewAlert, atMs: number): Alert {
   };
 }
 
-/** Why `onAlert` is called: a new incident, more of the same, or the same incident at a higher severity. */
-export type AlertChange = 'new' | 'updated' | 'escalated';
+/**
+ * Why `onAlert` is called: a new incident, more of the same, the same incident at a higher
+ * severity, or the incident is over (`resolved`: for incidents with a definite end, such as a
+ * Redis outage, so whoever was paged for it is told; sent to the sinks like `new`).
+ */
+export type AlertChange = 'new' | 'updated' | 'escalated' | 'resolved';
+
+/**
+ * The name a delivery is recorded under on the alert (`Alert.deliveries[].sink`): the sink's name,
+ * and `<sink>:resolved` for the resolved notice, so it does not replace the record of the page.
+ */
+export function deliveryName(sink: string, change: AlertChange): string {
+  return change === 'resolved' ? `${sink}:resolved` : sink;
+}

@@ -22,6 +22,16 @@ describe('slack sink', () => {
     expect(JSON.stringify(body.blocks)).toContain('threshold 5');
   });
 
+  it('says RESOLVED when the incident is over', async () => {
+    const calls: string[] = [];
+    const fetch: FetchLike = async (_url, init) => {
+      calls.push(init.body);
+      return { status: 200, arrayBuffer: async () => new ArrayBuffer(0) };
+    };
+    await createSlackSink({ url: 'https://hooks.example.test/T/B/X', fetch }).send(sampleAlert(), 'resolved');
+    expect(JSON.parse(calls[0]!).text).toMatch(/^RESOLVED \[HIGH\] auth\.repeated-failures /);
+  });
+
   it('reports a 429 as retryable', async () => {
     const fetch: FetchLike = async () => ({ status: 429, arrayBuffer: async () => new ArrayBuffer(0) });
     expect(await createSlackSink({ url: 'https://x.test', fetch }).send(sampleAlert(), 'new')).toEqual({

@@ -28,12 +28,12 @@ describe('shared-state health', () => {
     clock.advance(30_000);
     for (let t = 0; t < 50 && health.down; t++) await new Promise((r) => setTimeout(r, 10));
     expect(health.down).toBe(false);
-    expect(raised.map((r) => r.change)).toEqual(['new', 'updated']);
+    expect(raised.map((r) => r.change)).toEqual(['new', 'resolved']);
     expect(raised[1]!.alert.id).toBe(raised[0]!.alert.id);
     expect(raised[1]!.alert.count).toBe(5);
     expect(raised[1]!.alert.description).toContain('after 30 s');
     health.onUnavailable(stateUnavailable('lockout.check', new Error('down')));
-    expect(raised.map((r) => r.change)).toEqual(['new', 'updated', 'new']);
+    expect(raised.map((r) => r.change)).toEqual(['new', 'resolved', 'new']);
     expect(raised[2]!.alert.id).not.toBe(raised[0]!.alert.id);
     health.close();
   });

@@ -10,7 +10,7 @@ export interface SharedStateHealthOptions {
   /** This replica: the alert's subject. */
   instanceId: string;
   policy: StatePolicy;
-  /** Stores, counts and dispatches the alert ('new' when an outage starts, 'updated' when it ends). */
+  /** Stores, counts and dispatches the alert ('new' when an outage starts, 'resolved' when it ends). */
   alert: (alert: Alert, change: AlertChange) => void;
   /** Error-level log line (codes and counts only, never a key or subject). */
   log: (fields: Record<string, unknown>, msg: string) => void;
@@ -31,8 +31,9 @@ export interface SharedStateHealth {
  * Turns failed shared-state calls into one alert per outage: the first failure raises
  * `state.unavailable` (HIGH under fail-open, where limits, budgets and lockouts go unenforced;
  * CRITICAL under fail-closed, where requests are refused), Redis is then probed every second, and
- * the first answer closes the outage (the alert is updated with its length and the failed calls,
- * and the next outage raises a new one). Each replica raises its own: the subject is the instance.
+ * the first answer closes the outage: the alert is updated with its length and the failed calls
+ * and sent again as `resolved`, so the sinks that paged someone for the outage say it is over (the
+ * next outage raises a new alert). Each replica raises its own: the subject is the instance.
  */
 export function createSharedStateHealth(o: SharedStateHealthOptions): SharedStateHealth {
   let current: { alert: Alert; sinceMs: number } | null = null;
@@ -54,7 +55,7 @@ export function createSharedStateHealth(o: SharedStateHealthOptions): SharedStat
     alert.evidence.peak_observed = failed;
     alert.description = `Redis answered again after ${seconds} s; ${failed} shared-state calls failed meanwhile (redis_failure_policy: ${o.policy}). Sharing has resumed.`;
     o.log({ code: 'TG_ERR_STATE_UNAVAILABLE', failed_calls: failed, outage_s: seconds }, 'shared state (Redis) reachable again');
-    o.alert({ ...alert, evidence: { ...alert.evidence, figures: { ...alert.evidence.figures } } }, 'updated');
+    o.alert({ ...alert, evidence: { ...alert.evidence, figures: { ...alert.evidence.figures } } }, 'resolved');
   };
 
   const check = (): void => {

@@ -202,11 +202,13 @@ describe.skipIf(!pgService.available || !redis.available)('shared state of three
     for (const r of replicas) expect(r.child.exitCode).toBeNull();
 
     await proxy.start();
-    // Sinks are told when an outage starts; its end updates the stored alert (and the log).
+    // Sinks are told when an outage starts; its end updates the stored alert (and the log) and is sent as resolved.
     const closedOn = async (r: ReplicaProcess, instance: string): Promise<boolean> =>
       (await storedAlerts(r, 'state.unavailable')).some((a) => a.subject.value === instance && a.description.includes('Sharing has resumed'));
     await until('the outage alerts to close', async () => (await Promise.all(replicas.map((r, i) => closedOn(r, `shared-${i + 1}`)))).every(Boolean), 20_000);
     expect(logs()).toContain('shared state (Redis) reachable again');
+    await until('a resolved delivery per replica', () => alertsOf('state.unavailable', 'resolved').length >= 3);
+    expect(new Set(alertsOf('state.unavailable', 'resolved').map((a) => a.id))).toEqual(new Set(alertsOf('state.unavailable', 'new').map((a) => a.id)));
     // Shared again: failures spread over the replicas lock the address out everywhere.
     const again = '127.0.0.5';
     for (let i = 0; i < MAX_FAILURES; i++) expect((await call(replicas[i % 3]!, again, wrongKey())).status).toBe(401);
