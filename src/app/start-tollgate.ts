@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { AuditEvent } from '../core/audit-event.js';
 import { systemClock, type Clock } from '../core/clock.js';
+import { writerGapEvent } from './admin-event.js';
 import { inferProvider, writerBatchSize, type TollgateConfig } from '../config/config.js';
 import { loadOrCreateSecret } from '../config/local-secret.js';
 import { createAlertDispatcher, type AlertDispatcher } from '../alerting/alert-dispatcher.js';
@@ -463,11 +464,15 @@ async function start(o: StartOptions, undo: Array<() => unknown>): Promise<Runni
       }),
     ],
     log: (msg, fields) => log.warn(fields ?? {}, msg),
-    onGap: (gap) => log.error({ gap }, 'audit gap: events could not be stored or spooled'),
+    onGap: (gap) => log.error({ gap }, 'audit gap: events could not be stored or spooled'), // once per gap, when it closes
     onWritten: (events) => checkpointWriter.recordWritten(events),
   });
   undo.push(() => tg.close());
   recordAdminEvent = (event) => void tg.pipeline.recordEvent(event);
+  // Writer gaps keep their place in the checkpoint tree and are chained as gap records once the
+  // store takes writes again (docs/integrity.md "Accounted gaps").
+  tg.writer.onLost((range) => checkpointWriter.recordLost(range));
+  tg.writer.recordGapsWith((gap) => tg.pipeline.recordEvent(writerGapEvent(gap, clock)));
   // Replay what an earlier run spooled before taking traffic.
   statsOf.writer = () => tg.writer.stats();
   await tg.writer.replaySpool();

@@ -5,7 +5,9 @@
  * heartbeat). Each checkpoint goes to the CheckpointStore and to every witness.
  *
  * It must be fed events only after they are durably stored (the writer's "written" callback):
- * a checkpoint may never cover an event that a crash could still lose.
+ * a checkpoint may never cover an event that a crash could still lose. Seqs the writer lost
+ * (`recordLost`) keep their place in the tree as LOST_LEAF, so checkpoints go on past an
+ * accounted gap and tree sizes stay equal to seqs (docs/integrity.md "Accounted gaps").
  */
 import type { AuditEvent } from '../core/audit-event.js';
 import type { Clock } from '../core/clock.js';
@@ -13,6 +15,7 @@ import { TollgateError } from '../core/errors.js';
 import type { EventStore } from '../store/event-store.js';
 import { DEFAULT_ORIGIN_PREFIX, checkpointOrigin, openCheckpoint, signCheckpoint } from './checkpoint.js';
 import type { CheckpointStore, StoredCheckpoint } from './checkpoint-store.js';
+import { LOST_LEAF, matchHoles, parseGapRecord, type ChainHole, type GapRecord } from './gap-record.js';
 import { CompactRange, EventLeafHasher } from './merkle.js';
 import type { NoteVerifier } from './signed-note.js';
 import type { SigningKey } from './signing-key.js';
@@ -52,6 +55,8 @@ export class CheckpointWriter {
   private pending: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
   private broken = false;
+  /** Seq ranges the writer lost and that no written event has passed yet, ascending. */
+  private lost: Array<{ first: number; last: number }> = [];
   private readonly stats: CheckpointWriterStats = { checkpoints: 0, heartbeats: 0, failures: 0, treeSize: 0 };
   private readonly everyEvents: number;
   private readonly everyMs: number;
@@ -95,13 +100,25 @@ export class CheckpointWriter {
     }
     const writer = new CheckpointWriter(options, range, last);
     let prevHash: string | null = null;
+    // A hole is accepted only if a gap record after it, in the part read here, accounts for it.
+    const holes: ChainHole[] = [];
+    const records: GapRecord[] = [];
     for await (const e of events.iterateChain(options.chainId, range.size + 1)) {
-      if (e.seq !== writer.range.size + 1 || e.hash === null || (prevHash !== null && e.prev_hash !== prevHash)) {
+      const seq = e.seq ?? 0;
+      if (e.hash === null || seq < writer.range.size + 1) throw new TollgateError('TG_ERR_INTEGRITY_BROKEN', { chain_id: options.chainId, seq: e.seq });
+      if (seq > writer.range.size + 1) {
+        holes.push({ first_seq: writer.range.size + 1, last_seq: seq - 1, next_prev_hash: e.prev_hash });
+        writer.range.appendRepeated(LOST_LEAF, seq - 1 - writer.range.size);
+      } else if (prevHash !== null && e.prev_hash !== prevHash) {
         throw new TollgateError('TG_ERR_INTEGRITY_BROKEN', { chain_id: options.chainId, seq: e.seq });
       }
+      const record = parseGapRecord(e);
+      if (record) records.push(record);
       writer.range.append(writer.leafHasher.hash(e.hash));
       prevHash = e.hash;
     }
+    const unaccounted = matchHoles(holes, records).unaccounted[0];
+    if (unaccounted) throw new TollgateError('TG_ERR_INTEGRITY_BROKEN', { chain_id: options.chainId, seq: unaccounted.hole.first_seq });
     writer.stats.treeSize = writer.range.size;
     return writer;
   }
@@ -112,13 +129,39 @@ export class CheckpointWriter {
   }
 
   /**
+   * Seqs of this chain that the writer could neither store nor spool (the writer's `onLost`, told
+   * before any later seq is written). Their leaves are added as LOST_LEAF when a written event
+   * passes them; the writer chains a gap record that names them.
+   */
+  recordLost(range: { chain_id: string; first_seq: number; last_seq: number }): void {
+    if (range.chain_id !== this.options.chainId || range.last_seq <= this.range.size) return;
+    this.lost.push({ first: Math.max(range.first_seq, this.range.size + 1), last: range.last_seq });
+    this.lost.sort((a, b) => a.first - b.first);
+  }
+
+  /** Adds LOST_LEAF for every seq up to `upTo` if all of them were declared lost; false otherwise. */
+  private passLost(upTo: number): boolean {
+    while (this.range.size < upTo) {
+      const next = this.range.size + 1;
+      while (this.lost.length > 0 && this.lost[0]!.last < next) this.lost.shift();
+      const run = this.lost[0];
+      if (!run || run.first > next) return false;
+      const end = Math.min(run.last, upTo);
+      this.range.appendRepeated(LOST_LEAF, end - this.range.size);
+    }
+    return true;
+  }
+
+  /**
    * Adds events that are now durably stored, in seq order. Events of other chains are ignored.
-   * Never throws: a gap in seq (a bug upstream) is reported through onError and stops this writer.
+   * Never throws: a gap in seq that the writer did not declare lost (a bug upstream) is reported
+   * through onError and stops this writer.
    */
   recordWritten(events: readonly AuditEvent[]): void {
     if (this.broken) return;
     for (const e of events) {
       if (e.chain_id !== this.options.chainId) continue;
+      if (e.seq !== null && e.seq > this.range.size + 1 && this.lost.length > 0) this.passLost(e.seq - 1);
       if (e.seq !== this.range.size + 1 || e.hash === null) {
         this.broken = true;
         this.report(new TollgateError('TG_ERR_INTEGRITY_CHAIN_STATE', { chain_id: this.options.chainId, seq: e.seq, expected: this.range.size + 1 }));

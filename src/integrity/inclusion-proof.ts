@@ -8,6 +8,7 @@ import type { EventStore } from '../store/event-store.js';
 import { eventHash } from './canonical-json.js';
 import { DEFAULT_ORIGIN_PREFIX, checkpointOrigin, openCheckpoint, type Checkpoint } from './checkpoint.js';
 import type { CheckpointStore } from './checkpoint-store.js';
+import { LOST_LEAF } from './gap-record.js';
 import { EventLeafHasher, inclusionProof, rootFromInclusionProof, type Hash } from './merkle.js';
 import type { NoteVerifier } from './signed-note.js';
 
@@ -64,7 +65,11 @@ export async function buildInclusionProof(
   const hasher = new EventLeafHasher();
   for await (const e of events.iterateChain(chainId, 1)) {
     if (leaves.length === size) break;
-    if (e.seq !== leaves.length + 1 || e.hash === null) break;
+    if (e.seq === null || e.seq < leaves.length + 1 || e.hash === null) break;
+    // Positions of events the writer could not store are LOST_LEAF (gap-record.ts); the signed
+    // root below decides whether the checkpoint was made over them.
+    while (leaves.length + 1 < e.seq && leaves.length < size) leaves.push(LOST_LEAF);
+    if (leaves.length === size) break;
     leaves.push(hasher.hash(e.hash));
   }
   if (leaves.length !== size) throw new TollgateError('TG_ERR_INTEGRITY_BROKEN', { chain_id: chainId, seq: leaves.length + 1 });

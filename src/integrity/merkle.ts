@@ -78,6 +78,42 @@ export class CompactRange {
     this.count += 1;
   }
 
+  /**
+   * Appends `n` copies of one leaf hash in O(log² n) rather than O(n): a run of events the writer
+   * could not store is a run of identical placeholder leaves (see gap-record.ts).
+   */
+  appendRepeated(leafHash: Hash, n: number): void {
+    if (!Number.isSafeInteger(n) || n < 0 || !Number.isSafeInteger(this.count + n)) {
+      throw new TollgateError('TG_ERR_INTEGRITY_PROOF_INVALID', { reason: 'repeated leaf count', n });
+    }
+    // perfect[k]: root of a perfect subtree of 2^k copies.
+    const perfect: Hash[] = [leafHash];
+    let left = n;
+    while (left > 0) {
+      // The largest perfect subtree that fits and starts at the current size (aligned to it).
+      let level = 0;
+      let width = 1;
+      while (width * 2 <= left && this.count % (width * 2) === 0) {
+        width *= 2;
+        level++;
+      }
+      while (perfect.length <= level) {
+        const p = perfect[perfect.length - 1]!;
+        perfect.push(hashChildren(p, p));
+      }
+      // As in append, one level up: fold in the frontier subtrees of the same width.
+      let h = perfect[level]!;
+      let s = this.count / width;
+      while (s % 2 === 1) {
+        h = hashChildren(this.nodes.pop()!, h);
+        s = Math.floor(s / 2);
+      }
+      this.nodes.push(h);
+      this.count += width;
+      left -= width;
+    }
+  }
+
   /** MTH of the leaves appended so far. */
   root(): Hash {
     const n = this.nodes.length;

@@ -1,4 +1,4 @@
-import type { Damage, VerifyReport } from './verify.js';
+import type { AccountedGap, Damage, VerifyReport } from './verify.js';
 
 const KIND_TEXT: Record<Damage['kind'], string> = {
   modified: 'MODIFIED',
@@ -19,22 +19,38 @@ export function formatDamage(d: Damage): string {
   return `${KIND_TEXT[d.kind]}${where.length ? ` at ${where.join(', ')}` : ''}: ${d.detail}`;
 }
 
+/** One line naming an accounted gap: how many events, why, when, and which seqs. */
+export function formatAccountedGap(g: AccountedGap): string {
+  const seqs = g.first_seq === g.last_seq ? `seq ${g.first_seq}` : `seqs ${g.first_seq}..${g.last_seq}`;
+  return `accounted gap: ${g.count} event${g.count === 1 ? '' : 's'} not stored (${g.reason}) at ${g.at} — ${seqs}, gap record at seq ${g.record_seq}`;
+}
+
 /** The human form of `tollgate verify` (the `--json` form is the report itself). */
 export function formatVerifyReport(report: VerifyReport): string {
   const lines: string[] = [];
   for (const c of report.chains) {
-    if (c.ok) {
+    if (c.damage === null) {
       const cp = c.latest_checkpoint ? `, last checkpoint at ${c.latest_checkpoint.tree_size}${c.latest_checkpoint.time ? ` (${c.latest_checkpoint.time})` : ''}` : ', no checkpoint yet';
-      lines.push(`chain ${c.chain_id}: intact — ${c.tree_size} events, ${c.checkpoints_checked} checkpoints${cp}, root ${c.root_hash}`);
-    } else if (c.damage) {
+      // tree_size counts lost positions too; the event count is what is stored.
+      const stored = c.tree_size - c.accounted_gaps.reduce((n, g) => n + g.count, 0);
+      const events = c.accounted_gaps.length > 0 ? `${stored} events stored of ${c.tree_size}` : `${c.tree_size} events`;
+      lines.push(`chain ${c.chain_id}: intact${c.accounted_gaps.length > 0 ? ' with accounted gaps' : ''} — ${events}, ${c.checkpoints_checked} checkpoints${cp}, root ${c.root_hash}`);
+    } else {
       lines.push(`chain ${c.chain_id}: DAMAGED — ${formatDamage(c.damage)}`);
     }
+    for (const g of c.accounted_gaps) lines.push(`  warning: ${formatAccountedGap(g)}`);
   }
-  const bad = report.chains.filter((c) => !c.ok).length;
+  const damaged = report.chains.filter((c) => c.damage !== null).length;
+  const gaps =
+    report.accounted_gaps > 0
+      ? `${report.accounted_gaps} accounted gap(s): ${report.events_not_stored} event(s) not stored${report.strict ? ' (--strict: counted as a failure)' : ''}`
+      : '';
   lines.push(
     report.ok
-      ? `verify: OK — ${report.chains.length} chain(s), ${report.events_checked} events and ${report.checkpoints_checked} checkpoints checked in ${report.duration_ms} ms`
-      : `verify: FAILED — ${bad} of ${report.chains.length} chain(s) damaged; first: ${report.first_damage ? formatDamage(report.first_damage) : 'unknown'}`,
+      ? `verify: OK — ${report.chains.length} chain(s), ${report.events_checked} events and ${report.checkpoints_checked} checkpoints checked in ${report.duration_ms} ms${gaps ? `; ${gaps}` : ''}`
+      : damaged > 0
+        ? `verify: FAILED — ${damaged} of ${report.chains.length} chain(s) damaged; first: ${report.first_damage ? formatDamage(report.first_damage) : 'unknown'}${gaps ? `; ${gaps}` : ''}`
+        : `verify: FAILED — ${gaps}`,
   );
   return lines.join('\n');
 }

@@ -3,6 +3,10 @@
  * rebuilds the RFC 6962 tree and compares its root with every signed checkpoint (from the store
  * and from witnesses), and checks the checkpoint signatures against the known verifier keys.
  * The report names the first bad event of each chain and the kind of damage.
+ *
+ * A run of missing seqs that chained gap records account for (gap-record.ts) is not damage: it is
+ * reported as an accounted gap, its positions count as LOST_LEAF in the tree, and the chain goes on
+ * from the event after it. Any other hole is diagnosed as before (deleted, reordered, ...).
  */
 import type { AuditEvent } from '../core/audit-event.js';
 import type { Clock } from '../core/clock.js';
@@ -11,6 +15,7 @@ import type { EventStore } from '../store/event-store.js';
 import { eventHash } from './canonical-json.js';
 import { DEFAULT_ORIGIN_PREFIX, checkpointOrigin, openCheckpoint, type Checkpoint } from './checkpoint.js';
 import type { CheckpointStore } from './checkpoint-store.js';
+import { LOST_LEAF, isGapRecord, matchHoles, parseGapRecord, type ChainHole, type GapReason, type GapRecord, type HoleMatching } from './gap-record.js';
 import { GENESIS_PREV_HASH } from './hash-chain.js';
 import { CompactRange, EventLeafHasher } from './merkle.js';
 import type { NoteVerifier } from './signed-note.js';
@@ -48,8 +53,25 @@ export interface Damage {
   detail: string;
 }
 
+/** Events the writer could not store, named by a chained gap record whose range and hash check out. */
+export interface AccountedGap {
+  chain_id: string;
+  first_seq: number;
+  last_seq: number;
+  count: number;
+  reason: GapReason;
+  /** When the first of them was lost (ISO-8601, from the record). */
+  at: string;
+  /** Hash of the last lost event, as recorded; the event after the gap links to it. */
+  last_hash: string;
+  /** Seq and id of the gap record. */
+  record_seq: number;
+  record_event_id: string;
+}
+
 export interface ChainVerifyReport {
   chain_id: string;
+  /** False on damage, and with `strict` also when the chain has accounted gaps. */
   ok: boolean;
   /** Events whose hash was recomputed (after `--from`, only those after the trusted checkpoint). */
   events_checked: number;
@@ -61,6 +83,8 @@ export interface ChainVerifyReport {
   /** Newest checkpoint that verified, to keep as the `--from` point of a later run. */
   latest_checkpoint: { tree_size: number; time: string | null; note: string } | null;
   damage: Damage | null;
+  /** Holes that gap records account for, in seq order (their seqs are in `tree_size`, not in `events_checked`). */
+  accounted_gaps: AccountedGap[];
 }
 
 export interface VerifyReport {
@@ -70,6 +94,11 @@ export interface VerifyReport {
   checkpoints_checked: number;
   /** The damage of the first damaged chain (chains in id order), or null. */
   first_damage: Damage | null;
+  /** Accounted gaps in all chains, and the events they say were not stored. */
+  accounted_gaps: number;
+  events_not_stored: number;
+  /** Whether accounted gaps counted as a failure (`--strict`). */
+  strict: boolean;
   duration_ms: number;
 }
 
@@ -106,6 +135,8 @@ export interface VerifyOptions {
   clock?: Clock;
   /** Rows read per page from the store. */
   pageSize?: number;
+  /** Accounted gaps make the chain (and the report) not ok, as damage does (`--strict`). */
+  strict?: boolean;
 }
 
 interface ValidCheckpoint {
@@ -165,20 +196,113 @@ export async function verifyChains(
   const failures = new Map<string, FailureContext>();
   for (const chainId of chainIds) {
     const cps = await loadCheckpoints(chainId, checkpoints, witnessByChain.get(chainId) ?? [], keys, prefix);
-    const { report, failure } = await verifyOneChain(events, chainId, cps, options, totals.get(chainId) ?? null, from?.chainId === chainId ? from.checkpoint : null);
+    const { report, failure } = await verifyChainWithGaps(events, chainId, cps, options, totals.get(chainId) ?? null, from?.chainId === chainId ? from.checkpoint : null);
     reports.push(report);
     if (failure) failures.set(chainId, failure);
   }
   reclassifyMovedEvents(reports, failures);
 
   const first = reports.find((r) => r.damage !== null)?.damage ?? null;
+  const gaps = reports.flatMap((r) => r.accounted_gaps);
   return {
     ok: reports.every((r) => r.ok),
     chains: reports,
     events_checked: reports.reduce((n, r) => n + r.events_checked, 0),
     checkpoints_checked: reports.reduce((n, r) => n + r.checkpoints_checked, 0),
     first_damage: first,
+    accounted_gaps: gaps.length,
+    events_not_stored: gaps.reduce((n, g) => n + g.count, 0),
+    strict: options.strict === true,
     duration_ms: Math.round(performance.now() - started),
+  };
+}
+
+/** Position of a damage in chain order (event damage just before its seq, checkpoint damage at its size). */
+function damagePosition(d: Damage): number {
+  if (d.seq !== null && d.kind !== 'checkpoint_forged' && d.kind !== 'checkpoint_missing') return d.seq - 0.5;
+  return d.checkpoint_size ?? Number.MAX_SAFE_INTEGER;
+}
+
+/**
+ * Verifies one chain, accepting holes that gap records account for. The first pass accepts every
+ * hole whose next event is intact (the records come after the holes they name); if some hole is
+ * not accounted, a second pass accepts only the accounted ones, so the first other hole is
+ * diagnosed exactly as without gap records.
+ */
+async function verifyChainWithGaps(
+  events: EventStore,
+  chainId: string,
+  cps: ChainCheckpoints,
+  options: VerifyOptions,
+  total: number | null,
+  trusted: Checkpoint | null,
+): Promise<{ report: ChainVerifyReport; failure: FailureContext | null }> {
+  let pass = await verifyOneChain(events, chainId, cps, options, total, trusted, () => true);
+  let matching = matchHoles(pass.holes, [...pass.records, ...pass.lateRecords]);
+  const firstPass = matchHoles([...pass.holes, ...pass.suspectHoles], [...pass.records, ...pass.lateRecords]);
+  if (matching.unaccounted.length > 0) {
+    const accepted = new Set(matching.accounted.map((a) => a.hole.first_seq));
+    pass = await verifyOneChain(events, chainId, cps, options, total, trusted, (first) => accepted.has(first));
+    matching = matchHoles(pass.holes, [...pass.records, ...pass.lateRecords]);
+  }
+  const { report } = pass;
+  let { failure } = pass;
+  // A hole diagnosed as a deletion: say what gap records there are for it, and where they stop.
+  const d = report.damage;
+  const row = failure?.row ?? null;
+  if (d?.kind === 'deleted' && row !== null && isGapRecord(row) && typeof row.seq === 'number' && row.seq > d.seq! && (row.hash === null || eventHash(row) !== row.hash)) {
+    // The hole is followed by its gap record, changed: name the record rather than a deletion.
+    report.damage = {
+      kind: 'modified',
+      chain_id: chainId,
+      seq: row.seq,
+      event_id: row.id ?? null,
+      checkpoint_size: null,
+      detail: `gap record ${row.seq} (after missing events ${d.seq}..${row.seq - 1}): recomputed hash differs from the stored hash`,
+    };
+  } else if (d?.kind === 'deleted') {
+    const u = firstPass.unaccounted.find((x) => x.hole.first_seq === d.seq);
+    if (u) {
+      const seq = u.covered_to !== null ? u.covered_to + 1 : d.seq;
+      const range = seq === u.hole.last_seq ? `event ${seq} is` : `events ${seq}..${u.hole.last_seq} are`;
+      report.damage = { ...d, seq, detail: `${range} missing: ${u.why}` };
+    }
+  }
+  const orphan = orphanDamage(chainId, matching, pass.records);
+  if (orphan && (report.damage === null || damagePosition(orphan) < damagePosition(report.damage))) {
+    report.damage = orphan;
+    failure = null;
+  }
+  report.accounted_gaps = matching.accounted.flatMap((a) =>
+    a.records.map((r) => ({
+      chain_id: chainId,
+      first_seq: r.first_seq,
+      last_seq: r.last_seq,
+      count: r.count,
+      reason: r.reason,
+      at: r.at,
+      last_hash: r.last_hash,
+      record_seq: r.record_seq,
+      record_event_id: r.record_event_id,
+    })),
+  );
+  report.ok = report.damage === null && !(options.strict === true && report.accounted_gaps.length > 0);
+  if (report.damage !== null) report.root_hash = null;
+  return { report, failure };
+}
+
+/** A verified gap record that names events which are not missing: the record (or the chain) was forged. */
+function orphanDamage(chainId: string, matching: HoleMatching, trustedRecords: readonly GapRecord[]): Damage | null {
+  const trusted = new Set(trustedRecords.map((r) => r.record_event_id));
+  const o = matching.orphans.filter((r) => trusted.has(r.record_event_id)).sort((a, b) => a.record_seq - b.record_seq)[0];
+  if (!o) return null;
+  return {
+    kind: 'modified',
+    chain_id: chainId,
+    seq: o.record_seq,
+    event_id: o.record_event_id,
+    checkpoint_size: null,
+    detail: `the gap record at seq ${o.record_seq} names events ${o.first_seq}..${o.last_seq} as not stored, but the chain does not miss them`,
   };
 }
 
@@ -256,8 +380,16 @@ async function verifyOneChain(
   options: VerifyOptions,
   total: number | null,
   trusted: Checkpoint | null,
-): Promise<{ report: ChainVerifyReport; failure: FailureContext | null }> {
+  acceptHole: (firstSeq: number) => boolean,
+): Promise<ChainPass> {
   const leafHasher = new EventLeafHasher();
+  const holes: ChainHole[] = [];
+  /** Gap records of the verified part of the chain. */
+  const records: GapRecord[] = [];
+  /** Gap records after the first damage (intact themselves): only to name the damage better. */
+  const lateRecords: GapRecord[] = [];
+  /** Holes not accepted because a signed checkpoint covers them (only to name the damage better). */
+  const suspectHoles: ChainHole[] = [];
   let range = new CompactRange();
   let expected = 1;
   let prev = GENESIS_PREV_HASH;
@@ -295,25 +427,50 @@ async function verifyOneChain(
     }
   };
   compareAt(0);
+  /** Lost positions up to `upTo`, stopping at each checkpoint size on the way to compare its root. */
+  const passLost = (upTo: number): void => {
+    while (range.size < upTo && !rootDamage) {
+      const cpSize = next < valid.length ? valid[next]!.checkpoint.treeSize : upTo;
+      range.appendRepeated(LOST_LEAF, Math.min(upTo, cpSize) - range.size);
+      if (next < valid.length && valid[next]!.checkpoint.treeSize === range.size) compareAt(range.size);
+    }
+  };
 
   if (trusted) {
     // --from: the prefix is checked against the trusted root from the stored hashes alone.
     const prefix = new CompactRange();
-    let lastHash = GENESIS_PREV_HASH;
+    let lastHash: string | null = GENESIS_PREV_HASH;
     let okPrefix = true;
+    const prefixHoles: ChainHole[] = [];
+    const prefixRecords: GapRecord[] = [];
     for await (const e of events.iterateChain(chainId, 1, pageSize)) {
       if (prefix.size === trusted.treeSize) break;
-      if (e.seq !== prefix.size + 1 || typeof e.hash !== 'string' || !/^[0-9a-f]{64}$/.test(e.hash)) {
+      if (typeof e.seq !== 'number' || e.seq < prefix.size + 1 || typeof e.hash !== 'string' || !/^[0-9a-f]{64}$/.test(e.hash)) {
         okPrefix = false;
         break;
       }
+      if (e.seq > prefix.size + 1) {
+        // Lost positions inside the trusted prefix: the signed root says whether they were.
+        if (e.seq - 1 > trusted.treeSize || !acceptHole(prefix.size + 1)) {
+          okPrefix = false;
+          break;
+        }
+        prefixHoles.push({ first_seq: prefix.size + 1, last_seq: e.seq - 1, next_prev_hash: e.prev_hash });
+        prefix.appendRepeated(LOST_LEAF, e.seq - 1 - prefix.size);
+        lastHash = e.prev_hash;
+        if (prefix.size === trusted.treeSize) break;
+      }
+      const record = parseGapRecord(e);
+      if (record) prefixRecords.push(record);
       prefix.append(leafHasher.hash(e.hash));
       lastHash = e.hash;
     }
-    if (okPrefix && prefix.size === trusted.treeSize && prefix.root().equals(trusted.rootHash)) {
+    if (okPrefix && lastHash !== null && prefix.size === trusted.treeSize && prefix.root().equals(trusted.rootHash)) {
       range = prefix;
       expected = trusted.treeSize + 1;
       prev = lastHash;
+      holes.push(...prefixHoles);
+      records.push(...prefixRecords);
       while (next < valid.length && valid[next]!.checkpoint.treeSize <= trusted.treeSize) next++;
     }
     // Otherwise the prefix changed since the trusted checkpoint: verify everything to find where.
@@ -326,10 +483,37 @@ async function verifyOneChain(
     if (diagnosing) {
       if (diagnosing.candidate === null && e.prev_hash === prev) diagnosing.candidate = e;
       if (!diagnosing.rowHasSuccessor && diagnosing.row.hash !== null && e.prev_hash === diagnosing.row.hash) diagnosing.rowHasSuccessor = true;
+      if (isGapRecord(e) && e.hash !== null && eventHash(e) === e.hash) {
+        const late = parseGapRecord(e);
+        if (late) lateRecords.push(late);
+      }
       continue;
     }
     checked++;
-    if (e.seq === expected && e.prev_hash === prev && e.hash !== null && eventHash(e) === e.hash) {
+    // A hole followed by an intact event: accepted for now, kept only if a gap record accounts for it.
+    let hole =
+      typeof e.seq === 'number' && e.seq > expected && e.hash !== null && typeof e.prev_hash === 'string' && acceptHole(expected) && eventHash(e) === e.hash;
+    if (hole) {
+      const found: ChainHole = { first_seq: expected, last_seq: e.seq! - 1, next_prev_hash: e.prev_hash };
+      const saved: { range: CompactRange; next: number; lastMatched: ValidCheckpoint | null } = { range: range.clone(), next, lastMatched };
+      passLost(found.last_seq);
+      if (rootDamage) {
+        // A signed checkpoint was made over a real event in this range: no writer gap, a deletion.
+        range = saved.range;
+        next = saved.next;
+        lastMatched = saved.lastMatched;
+        rootDamage = null;
+        suspectHoles.push(found);
+        hole = false;
+      } else {
+        holes.push(found);
+        expected = e.seq!;
+        prev = e.prev_hash!;
+      }
+    }
+    if (e.seq === expected && e.prev_hash === prev && e.hash !== null && (hole || eventHash(e) === e.hash)) {
+      const record = parseGapRecord(e);
+      if (record) records.push(record);
       range.append(leafHasher.hash(e.hash));
       lastId = e.id;
       lastPrev = e.prev_hash;
@@ -341,6 +525,8 @@ async function verifyOneChain(
       continue;
     }
     diagnosing = { row: e, candidate: e.prev_hash === prev ? e : null, rowHasSuccessor: false, lastId, lastPrev };
+    const late = e.hash !== null && isGapRecord(e) && eventHash(e) === e.hash ? parseGapRecord(e) : null;
+    if (late) lateRecords.push(late);
   }
   if (diagnosing) {
     eventDamage = classify(chainId, diagnosing, expected);
@@ -375,10 +561,13 @@ async function verifyOneChain(
   candidates.sort((a, b) => a.pos - b.pos);
   const damage = candidates[0]?.damage ?? null;
 
-  // Assigned inside compareAt; TypeScript does not see closure writes.
-  const latest = lastMatched as ValidCheckpoint | null;
+  const latest: ValidCheckpoint | null = lastMatched;
   const intactUpTo = damage === null;
   return {
+    holes,
+    suspectHoles,
+    records,
+    lateRecords,
     report: {
       chain_id: chainId,
       ok: intactUpTo,
@@ -394,9 +583,20 @@ async function verifyOneChain(
           }
         : null,
       damage,
+      accounted_gaps: [],
     },
     failure: damage === eventDamage ? failure : null,
   };
+}
+
+/** One pass over a chain: its report before gap matching, and the holes and gap records seen. */
+interface ChainPass {
+  report: ChainVerifyReport;
+  failure: FailureContext | null;
+  holes: ChainHole[];
+  suspectHoles: ChainHole[];
+  records: GapRecord[];
+  lateRecords: GapRecord[];
 }
 
 function staleness(chainId: string, newest: ValidCheckpoint | null, options: VerifyOptions, size: number): Damage | null {

@@ -62,5 +62,12 @@ export interface EventStore {
   count(filter?: EventFilter): Promise<number>;
   /** An opaque, increasing position of the last stored row (SQLite rowid, PostgreSQL bigserial). */
   cursor(): Promise<number>;
+  /**
+   * A small real write in its own transaction (one probe row, upserted), which fails when the
+   * store cannot take writes (read-only, disk full). The writer probes with it, about once a
+   * second, before it calls an unavailable store available again. An empty `append` would not do:
+   * it writes nothing, so it succeeds on a read-only or full disk.
+   */
+  probeWrite?(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import type { AuditEvent } from '../core/audit-event.js';
 import type { Clock } from '../core/clock.js';
 import type { EventStore } from '../store/event-store.js';
+import type { GapRange, GapReason } from '../integrity/gap-record.js';
 import type { DiskSpool } from './disk-spool.js';
 
 export type FailurePolicy = 'fail-open' | 'fail-closed';
@@ -26,17 +27,37 @@ export interface EventWriterOptions {
   onStoreError?: (err: unknown) => void;
   /** Told about every batch once it is durably stored, in write order (checkpoints follow this). */
   onWritten?: (events: readonly AuditEvent[]) => void;
-  /** Told about accounted gaps: events neither stored nor spooled. */
+  /**
+   * Told once per gap (events neither stored nor spooled), when it closes: when a lost event does
+   * not continue it, when the store takes writes again, or at shutdown. For the operational log.
+   */
   onGap?: (gap: WriterGap) => void;
 }
 
+/**
+ * Consecutive events of one chain that were neither stored nor spooled, for one reason. While
+ * nothing can be written, each lost event that continues the open gap's seq range extends it.
+ */
 export interface WriterGap {
   chain_id: string | null;
   first_seq: number | null;
   last_seq: number | null;
   count: number;
-  reason: 'queue_full' | 'spool_full' | 'spool_corrupt';
+  reason: GapReason;
+  /** When the first event of the gap was lost. */
   at: string;
+  /** `hash` of the event at `last_seq` (the next stored event's `prev_hash`); null when unknown. */
+  last_hash: string | null;
+}
+
+/** Chains the gap record of a closed gap (docs/integrity.md "Accounted gaps") and queues it here. */
+export type GapRecorder = (gap: GapRange) => AuditEvent;
+
+/** Seqs of one chain that were lost, told as they are lost (before any later seq is written). */
+export interface LostRange {
+  chain_id: string;
+  first_seq: number;
+  last_seq: number;
 }
 
 export interface WriterStats {
@@ -48,6 +69,8 @@ export interface WriterStats {
   queueDepth: number;
   storeErrors: number;
   storeAvailable: boolean;
+  /** Closed gaps whose chained gap record is not stored yet (written once the store is back). */
+  gapsUnrecorded?: number;
 }
 
 interface Pending {
@@ -59,7 +82,8 @@ interface Pending {
 /**
  * Batches events to the store off the request path (DESIGN.md "writer"). The queue is bounded and
  * counts what it could not take; nothing is dropped silently: every event is stored, spooled, or
- * counted in a gap record.
+ * counted in a gap, and each closed gap is chained as a gap record once the store takes writes
+ * again (with `recordGapsWith`).
  */
 export class EventWriter {
   private queue: Pending[] = [];
@@ -69,7 +93,17 @@ export class EventWriter {
   private storeAvailable = true;
   private retryTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Every gap so far, the open one included (it grows until it closes). */
   readonly gaps: WriterGap[] = [];
+  private openGap: WriterGap | null = null;
+  /** Closed gaps with a known range whose record is not chained yet. */
+  private unrecorded: WriterGap[] = [];
+  /** Gap records chained and queued or spooled, by event id, until the store has them. */
+  private readonly recordsInFlight = new Map<string, WriterGap>();
+  private gapRecorder: GapRecorder | null = null;
+  /** Ids lost while a gap record is being queued (to notice that the record itself was lost). */
+  private lostWhileRecording: Set<string> | null = null;
+  private readonly lostListeners: Array<(range: LostRange) => void> = [];
   private readonly drainHooks: Array<() => void> = [];
   private readonly counters = { enqueued: 0, written: 0, spooled: 0, replayed: 0, dropped: 0, storeErrors: 0 };
 
@@ -110,7 +144,22 @@ export class EventWriter {
   }
 
   stats(): WriterStats {
-    return { ...this.counters, queueDepth: this.queue.length, storeAvailable: this.storeAvailable };
+    return { ...this.counters, queueDepth: this.queue.length, storeAvailable: this.storeAvailable, gapsUnrecorded: this.unrecorded.length + this.recordsInFlight.size };
+  }
+
+  /**
+   * Chains a gap record for every closed gap once the store takes writes again. The recorder
+   * builds the record, links it into the chain and queues it here (the pipeline's `recordEvent`);
+   * a record that is itself lost is recorded again at the next recovery.
+   */
+  recordGapsWith(recorder: GapRecorder): void {
+    this.gapRecorder = recorder;
+    if (this.storeAvailable) this.recordClosedGaps();
+  }
+
+  /** Told about lost seqs as soon as they are lost (the checkpoint writer fills their leaves). */
+  onLost(listener: (range: LostRange) => void): void {
+    this.lostListeners.push(listener);
   }
 
   /** Work that must reach the queue before a drain writes it (the pipeline's deferred events). */
@@ -138,12 +187,19 @@ export class EventWriter {
 
   async close(): Promise<void> {
     await this.drain();
+    // A gap still open at shutdown is logged; its record can only be written by a store that works.
+    this.closeGap();
+    if (this.storeAvailable && this.unrecorded.length > 0) {
+      this.recordClosedGaps();
+      await this.drain();
+    }
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.options.spool?.close();
   }
 
   private written(events: readonly AuditEvent[]): void {
+    if (this.recordsInFlight.size > 0) for (const e of events) this.recordsInFlight.delete(e.id);
     try {
       this.options.onWritten?.(events);
     } catch (err) {
@@ -189,6 +245,11 @@ export class EventWriter {
         this.counters.written += batch.length;
         this.written(batch.map((p) => p.event));
         for (const p of batch) p.resolve?.();
+        // Events were lost while the store worked (a full queue without a spool): record them now.
+        if (this.openGap || this.unrecorded.length > 0) {
+          this.closeGap();
+          this.recordClosedGaps();
+        }
       } catch (err) {
         this.counters.storeErrors++;
         this.markUnavailable(err);
@@ -231,17 +292,100 @@ export class EventWriter {
     if (spooled > 0) this.scheduleRetry();
   }
 
+  /** Accounts lost events (in seq order): extends the open gap while they continue its range. */
   private recordGap(lost: AuditEvent[], reason: WriterGap['reason']): void {
-    const gap: WriterGap = {
-      chain_id: lost[0]!.chain_id,
-      first_seq: lost[0]!.seq,
-      last_seq: lost[lost.length - 1]!.seq,
-      count: lost.length,
-      reason,
-      at: new Date(this.options.clock.now()).toISOString(),
-    };
-    this.gaps.push(gap);
-    this.options.onGap?.(gap);
+    let run: LostRange | null = null;
+    for (const e of lost) {
+      this.lostWhileRecording?.add(e.id);
+      const record = this.recordsInFlight.get(e.id);
+      if (record) {
+        // The gap record itself was lost: record that gap again at the next recovery.
+        this.recordsInFlight.delete(e.id);
+        this.unrecorded.push(record);
+      }
+      const g = this.openGap;
+      const continues =
+        g !== null && g.chain_id === e.chain_id && g.reason === reason && (e.seq === null ? g.last_seq === null : g.last_seq !== null && e.seq === g.last_seq + 1);
+      if (continues) {
+        g.last_seq = e.seq;
+        g.last_hash = e.hash;
+        g.count += 1;
+      } else {
+        this.closeGap();
+        const opened: WriterGap = {
+          chain_id: e.chain_id,
+          first_seq: e.seq,
+          last_seq: e.seq,
+          count: 1,
+          reason,
+          at: new Date(this.options.clock.now()).toISOString(),
+          last_hash: e.hash,
+        };
+        this.openGap = opened;
+        this.gaps.push(opened);
+      }
+      if (e.chain_id !== null && e.seq !== null) {
+        if (run && run.chain_id === e.chain_id && e.seq === run.last_seq + 1) run.last_seq = e.seq;
+        else {
+          if (run) this.tellLost(run);
+          run = { chain_id: e.chain_id, first_seq: e.seq, last_seq: e.seq };
+        }
+      }
+    }
+    if (run) this.tellLost(run);
+  }
+
+  private tellLost(range: LostRange): void {
+    for (const l of this.lostListeners) {
+      try {
+        l(range);
+      } catch (err) {
+        this.options.onStoreError?.(err);
+      }
+    }
+  }
+
+  /** Closes the open gap: one log line for it, and its record is due. */
+  private closeGap(): void {
+    const g = this.openGap;
+    if (!g) return;
+    this.openGap = null;
+    if (g.chain_id !== null && g.first_seq !== null && g.last_seq !== null && g.last_hash !== null) this.unrecorded.push(g);
+    try {
+      this.options.onGap?.(g);
+    } catch {
+      // the log never breaks the writer
+    }
+  }
+
+  /** Chains and queues the record of every closed gap (the store takes writes again). */
+  private recordClosedGaps(): void {
+    if (!this.gapRecorder || this.closed) return;
+    const due = this.unrecorded.splice(0);
+    for (let i = 0; i < due.length; i++) {
+      const g = due[i]!;
+      this.lostWhileRecording = new Set();
+      try {
+        const event = this.gapRecorder({
+          chain_id: g.chain_id!,
+          first_seq: g.first_seq!,
+          last_seq: g.last_seq!,
+          count: g.count,
+          reason: g.reason,
+          at: g.at,
+          last_hash: g.last_hash!,
+        });
+        if (this.lostWhileRecording.has(event.id)) this.unrecorded.push(g);
+        else this.recordsInFlight.set(event.id, g);
+      } catch (err) {
+        // Not built or not chained: try again at the next recovery.
+        this.unrecorded.push(...due.slice(i));
+        this.options.onStoreError?.(err);
+        break;
+      } finally {
+        this.lostWhileRecording = null;
+      }
+    }
   }
 
   private markUnavailable(err: unknown): void {
@@ -285,6 +429,8 @@ export class EventWriter {
         this.counters.replayed += events.length;
         if (corrupt > 0) {
           this.counters.dropped += corrupt;
+          // Torn or damaged lines: their seqs are unknown, so this gap is logged but cannot be chained.
+          this.closeGap();
           const gap: WriterGap = {
             chain_id: null,
             first_seq: null,
@@ -292,16 +438,23 @@ export class EventWriter {
             count: corrupt,
             reason: 'spool_corrupt',
             at: new Date(this.options.clock.now()).toISOString(),
+            last_hash: null,
           };
           this.gaps.push(gap);
-          this.options.onGap?.(gap);
+          this.openGap = gap;
+          this.closeGap();
         }
         spool.clear();
+      } else if (this.options.store.probeWrite) {
+        // A real write in its own transaction: an empty one succeeds on a read-only or full disk.
+        await this.options.store.probeWrite();
       } else {
-        // No spool: probe the store with an empty append.
         await this.options.store.append([]);
       }
       this.storeAvailable = true;
+      // The store takes writes again: the open gap ends here, and closed gaps get their records.
+      this.closeGap();
+      this.recordClosedGaps();
       this.schedule();
     } catch (err) {
       this.counters.storeErrors++;

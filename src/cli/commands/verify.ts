@@ -15,6 +15,7 @@ interface VerifyCliOptions {
   chain?: string;
   keys?: string;
   witness?: string;
+  strict?: boolean;
 }
 
 export function registerVerify(program: Command, ctx: CliContext): void {
@@ -26,6 +27,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     .option('--chain <id>', 'only this chain')
     .option('--keys <file>', 'verifier keys to trust (default: the keyring in the data folder)')
     .option('--witness <file>', 'a witness file of checkpoints (JSON lines) the store must agree with')
+    .option('--strict', 'exit 1 on accounted gaps too (events the writer could not store, named by chained gap records); without it they are warnings')
     .action(async (opts: VerifyCliOptions, cmd: Command) => {
       const g = globals(cmd);
       const config = configFor(ctx, g);
@@ -41,6 +43,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
         const options: VerifyOptions = {};
         if (opts.from) options.from = readFileSync(opts.from, 'utf8');
         if (opts.chain) options.chainId = opts.chain;
+        if (opts.strict) options.strict = true;
         if (opts.witness) options.witnessNotes = await readWitnessFile(opts.witness);
         const tty = ctx.stdout.isTTY === true && !g.json;
         if (tty) {

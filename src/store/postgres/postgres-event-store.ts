@@ -311,6 +311,21 @@ export class PostgresEventStore implements EventStore {
     return Number(res.rows[0]!.n);
   }
 
+  /**
+   * See EventStore.probeWrite: upserts the one row of `writer_probe` (created on first use), so it
+   * fails on a read-only server or a full disk, where `SELECT 1` would still answer.
+   */
+  async probeWrite(): Promise<void> {
+    try {
+      await this.pool.query(
+        `CREATE TABLE IF NOT EXISTS ${this.s}.writer_probe (id integer PRIMARY KEY CHECK (id = 1), n bigint NOT NULL);
+         INSERT INTO ${this.s}.writer_probe (id, n) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET n = writer_probe.n + 1`,
+      );
+    } catch (err) {
+      throw new TollgateError('TG_ERR_STORE_WRITE', { store: 'postgres', probe: true }, { cause: err });
+    }
+  }
+
   async cursor(): Promise<number> {
     const res = await this.pool.query<{ c: string | null }>(`SELECT MAX(cursor_) AS c FROM ${this.s}.events`);
     return Number(res.rows[0]!.c ?? 0);

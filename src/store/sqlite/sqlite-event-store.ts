@@ -3,6 +3,7 @@ import { AUDIT_EVENT_FIELDS, BOOLEAN_FIELDS as BOOL_FIELDS, INTEGER_FIELDS, JSON
 import { TollgateError } from '../../core/errors.js';
 import type { ChainHead, EventFilter, EventStore } from '../event-store.js';
 import type { SqliteDatabase } from './open-sqlite.js';
+import { probeSqliteWrite } from './sqlite-write-probe.js';
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS events (
@@ -92,6 +93,15 @@ export class SqliteEventStore implements EventStore {
 
   async append(events: readonly AuditEvent[]): Promise<void> {
     this.appendSync(events);
+  }
+
+  /** See EventStore.probeWrite: a one-row upsert on this connection, in its own transaction. */
+  async probeWrite(): Promise<void> {
+    try {
+      probeSqliteWrite(this.db);
+    } catch (err) {
+      throw new TollgateError('TG_ERR_STORE_WRITE', { store: 'sqlite', probe: true }, { cause: err });
+    }
   }
 
   async query(filter: EventFilter): Promise<AuditEvent[]> {
