@@ -135,8 +135,15 @@ export class CheckpointWriter {
    */
   recordLost(range: { chain_id: string; first_seq: number; last_seq: number }): void {
     if (range.chain_id !== this.options.chainId || range.last_seq <= this.range.size) return;
-    this.lost.push({ first: Math.max(range.first_seq, this.range.size + 1), last: range.last_seq });
-    this.lost.sort((a, b) => a.first - b.first);
+    const first = Math.max(range.first_seq, this.range.size + 1);
+    const tail = this.lost[this.lost.length - 1];
+    // While nothing can be written, each lost event continues the last run: extend it.
+    if (tail && first === tail.last + 1) tail.last = range.last_seq;
+    else if (!tail || first > tail.last) this.lost.push({ first, last: range.last_seq });
+    else {
+      this.lost.push({ first, last: range.last_seq });
+      this.lost.sort((a, b) => a.first - b.first);
+    }
   }
 
   /** Adds LOST_LEAF for every seq up to `upTo` if all of them were declared lost; false otherwise. */

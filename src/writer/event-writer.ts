@@ -350,7 +350,8 @@ export class EventWriter {
     const g = this.openGap;
     if (!g) return;
     this.openGap = null;
-    if (g.chain_id !== null && g.first_seq !== null && g.last_seq !== null && g.last_hash !== null) this.unrecorded.push(g);
+    // Without a recorder (an SDK writer) the gap is only logged and counted.
+    if (this.gapRecorder && g.chain_id !== null && g.first_seq !== null && g.last_seq !== null && g.last_hash !== null) this.unrecorded.push(g);
     try {
       this.options.onGap?.(g);
     } catch {

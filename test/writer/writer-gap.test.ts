@@ -291,6 +291,60 @@ describe('writer gaps', () => {
     }
   });
 
+  it('a gap record lost itself (the store fails again before it is written) is recorded again, and both gaps are accounted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tollgate-gap-'));
+    dirs.push(dir);
+    const db = openSqlite(join(dir, 'tollgate.db'));
+    dbs.push(db);
+    const store = new SqliteEventStore(db);
+    const failing = new SwitchableStore(store);
+    const checkpoints = new SqliteCheckpointStore(db);
+    const key = generateSigningKey('tollgate-test');
+    const clock = new ManualClock();
+    const cpw = CheckpointWriter.forNewChain({ chainId: 'gw-1', key, store: checkpoints, clock, everyEvents: 5, everyMs: 3_600_000 });
+    const writer = new EventWriter({
+      store: failing,
+      clock,
+      policy: 'fail-open',
+      maxQueue: 1000,
+      batchSize: 10,
+      spool: new DiskSpool(join(dir, 'spool.jsonl'), 1),
+      retryIntervalMs: 3_600_000,
+      onWritten: (events) => cpw.recordWritten(events),
+    });
+    const pipeline = new AuditPipeline({ redactor: { apply: () => undefined }, chainer: createChainer({ chainId: 'gw-1' }), writer });
+    writer.onLost((range) => cpw.recordLost(range));
+    writer.recordGapsWith((gap) => pipeline.recordEvent(writerGapEvent(gap, clock)));
+    const record = (from: number, n: number): void => {
+      for (let i = from; i < from + n; i++) pipeline.recordEvent(sampleEvent(i));
+    };
+    record(0, 10);
+    await writer.drain();
+    failing.down = true;
+    record(10, 10); // seqs 11..20 lost
+    await writer.drain();
+    failing.down = false;
+    await writer.replaySpool(); // the record of 11..20 is chained (seq 21) and queued...
+    failing.down = true;
+    await writer.drain(); // ...and lost with the store failing again
+    expect(writer.stats().gapsUnrecorded).toBe(1);
+    failing.down = false;
+    await writer.replaySpool(); // records for 11..20 (again) and for 21..21
+    record(20, 5);
+    await writer.drain();
+    await cpw.close();
+    await writer.close();
+    expect(writer.stats()).toMatchObject({ dropped: 11, gapsUnrecorded: 0 });
+    const report = await verifyChains(store, checkpoints, [key.verifier()]);
+    expect(report.ok, JSON.stringify(report.first_damage)).toBe(true);
+    expect(report.chains[0]!.accounted_gaps.map((g) => [g.first_seq, g.last_seq, g.record_seq])).toEqual([
+      [11, 20, 22],
+      [21, 21, 23],
+    ]);
+    expect(report.chains[0]!.tree_size).toBe(28);
+    expect(report.chains[0]!.latest_checkpoint?.tree_size).toBe(28);
+  });
+
   it('a gap record that names events the chain does not miss is a failure', async () => {
     const ep = await diskFullEpisode();
     // A forged record appended at the head, claiming that stored events 10..12 were lost.
