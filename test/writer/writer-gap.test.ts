@@ -249,6 +249,11 @@ describe('writer gaps', () => {
     const first = (await ep.checkpoints.list('gw-1'))[0]!;
     const from = await verifyChains(ep.store, ep.checkpoints, keys, { from: first.note });
     expect(from).toMatchObject({ ok: true, accounted_gaps: 1, events_not_stored: 30 });
+    // From a checkpoint after the gap: the trusted prefix holds the hole and its record.
+    const after = (await ep.checkpoints.list('gw-1')).find((c) => c.tree_size > 61 && c.tree_size < 86)!;
+    const fromAfter = await verifyChains(ep.store, ep.checkpoints, keys, { from: after.note });
+    expect(fromAfter).toMatchObject({ ok: true, accounted_gaps: 1, events_not_stored: 30 });
+    expect(fromAfter.chains[0]!.events_checked).toBe(86 - after.tree_size);
   });
 
   it('tampering next to an accounted gap, or with its record, is still a failure', async () => {
