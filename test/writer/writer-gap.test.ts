@@ -242,9 +242,6 @@ describe('writer gaps', () => {
       expect(proof.leaf_index).toBe(seq - 1);
       expect(checkInclusionProof(proof, keys)).toEqual({ ok: true });
     }
-    // A checkpoint writer that resumes after a restart continues over the accounted gap.
-    const resumed = await CheckpointWriter.resume({ chainId: 'gw-1', key: ep.key, store: ep.checkpoints, clock: new ManualClock() }, ep.store);
-    expect(resumed.treeSize).toBe(86);
     // And from the first checkpoint on, the same gap is read from --from as well.
     const first = (await ep.checkpoints.list('gw-1'))[0]!;
     const from = await verifyChains(ep.store, ep.checkpoints, keys, { from: first.note });
@@ -254,6 +251,26 @@ describe('writer gaps', () => {
     const fromAfter = await verifyChains(ep.store, ep.checkpoints, keys, { from: after.note });
     expect(fromAfter).toMatchObject({ ok: true, accounted_gaps: 1, events_not_stored: 30 });
     expect(fromAfter.chains[0]!.events_checked).toBe(86 - after.tree_size);
+    // A checkpoint writer that resumes after a restart continues over the accounted gap, also
+    // when its newest checkpoint is from before the gap (it reads the hole and its record).
+    const resumed = await CheckpointWriter.resume({ chainId: 'gw-1', key: ep.key, store: ep.checkpoints, clock: new ManualClock() }, ep.store);
+    expect(resumed.treeSize).toBe(86);
+    const beforeGap = Math.max(...sizes.filter((n) => n <= 30));
+    const laterCheckpoints = ep.db.prepare('SELECT * FROM checkpoints WHERE tree_size > ?').all(beforeGap);
+    ep.db.prepare('DELETE FROM checkpoints WHERE tree_size > ?').run(beforeGap);
+    const fromBefore = await CheckpointWriter.resume({ chainId: 'gw-1', key: ep.key, store: ep.checkpoints, clock: new ManualClock() }, ep.store);
+    expect(fromBefore.treeSize).toBe(86);
+    const again = await fromBefore.checkpointNow();
+    const cp = await verifyChains(ep.store, ep.checkpoints, keys);
+    expect(cp.ok).toBe(true);
+    expect(cp.chains[0]!.latest_checkpoint?.note).toBe(again!.note);
+    // Without its record the hole is not accepted: resume refuses to sign over the chain.
+    ep.db.prepare('DELETE FROM checkpoints WHERE tree_size > ?').run(beforeGap);
+    ep.db.prepare('DELETE FROM events WHERE chain_id = ? AND seq = 61').run('gw-1');
+    await expect(CheckpointWriter.resume({ chainId: 'gw-1', key: ep.key, store: ep.checkpoints, clock: new ManualClock() }, ep.store)).rejects.toMatchObject({
+      code: 'TG_ERR_INTEGRITY_BROKEN',
+    });
+    expect(laterCheckpoints.length).toBeGreaterThan(0);
   });
 
   it('tampering next to an accounted gap, or with its record, is still a failure', async () => {
