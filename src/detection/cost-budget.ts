@@ -1,9 +1,10 @@
 import type { AuditEvent } from '../core/audit-event.js';
 import { TollgateError } from '../core/errors.js';
-import type { AlertCandidate, Detector } from './detector.js';
+import type { AlertCandidate, Detector, DetectorResult } from './detector.js';
 import { BoundedStateMap } from './bounded-state-map.js';
 import { BucketedWindow } from './bucketed-window.js';
 import { resolveConfig } from './config-check.js';
+import type { SharedWindow, SharedWindows } from './shared-windows.js';
 
 /** Which event field a budget is kept against. `global` is all traffic. */
 export type BudgetScope = 'key' | 'virtual_key' | 'user' | 'team' | 'feature' | 'global';
@@ -46,7 +47,10 @@ const DAY_MS = 86_400_000;
 
 interface BudgetState {
   periodStartMs: number;
+  /** This replica's spend in the period. */
   spentMicro: number;
+  /** The spend last decided on: this replica's, or every replica's when shared. */
+  lastSpent: number;
   burnSpend: BucketedWindow;
   burnCount: BucketedWindow;
 }
@@ -84,13 +88,25 @@ function usd(micro: number): string {
   return `$${(micro / 1_000_000).toFixed(2)}`;
 }
 
+/** Longest period: the shared spend of a month is kept in one bucket of this length (day: one day). */
+const PERIOD_WINDOW_MS: Record<BudgetRule['period'], number> = { day: DAY_MS, month: 31 * DAY_MS };
+
 /**
  * `cost.budget`: a budget crossed (HIGH at 100%, MEDIUM at the warning fraction) and a burn rate
  * that will exhaust a budget early (MEDIUM). Self-contained on `cost_micro_usd`; enforcement
  * (refusing requests) belongs to the pricing/budget stage, this only watches.
  * Spend is counted from when the detector starts; it does not read past spend from the store.
+ *
+ * With `shared` windows (replicas), the spend of each scope value and period, and the burn
+ * window, are summed over every replica in Redis (one counter per scope value and period, named
+ * by its keyed hash, kept a period), so a budget spread over replicas is judged on its total and
+ * a merged total crossing a threshold fires at the flush. While Redis is down each replica judges
+ * on its own spend, never less.
  */
-export function createCostBudgetDetector(override?: Partial<CostBudgetConfig>): Detector {
+export function createCostBudgetDetector(
+  override?: Partial<CostBudgetConfig>,
+  shared?: SharedWindows,
+): Detector {
   const cfg = resolveConfig('cost.budget', DEFAULT_COST_BUDGET_CONFIG, override);
   const budgets = cfg.budgets.map((b, i) => {
     if (!(Number.isFinite(b.limit_usd) && b.limit_usd > 0) || (b.period !== 'day' && b.period !== 'month')) {
@@ -102,6 +118,94 @@ export function createCostBudgetDetector(override?: Partial<CostBudgetConfig>): 
   // One map per budget, keyed by the event's own string.
   const states = budgets.map(() => new BoundedStateMap<BudgetState>(periodTtl, cfg.maxSubjects));
   const burnBucketMs = Math.max(1, Math.ceil(cfg.burnWindowMs / BURN_BUCKETS));
+  let fireLate: ((r: DetectorResult, nowMs: number) => void) | null = null;
+
+  // Spend per (scope, value, period start), whatever the budget: two budgets on the same scope
+  // and period watch the same spend. The subject names the period, so a new period starts at 0.
+  const spendSubject = (scope: BudgetScope, value: string, start: number): string =>
+    `${scope}\u0000${value}\u0000${start}`;
+  const lateSpend = (period: BudgetRule['period']) => (subject: string, total: number, nowMs: number) => {
+    const [scope, value, start] = subject.split('\u0000') as [BudgetScope, string, string];
+    const startMs = Number(start);
+    const out: AlertCandidate[] = [];
+    budgets.forEach((b, i) => {
+      if (b.scope !== scope || b.period !== period || (b.subject !== '*' && b.subject !== value)) return;
+      const s = states[i]!.peek(value, nowMs);
+      if (!s || s.periodStartMs !== startMs) return;
+      const before = s.lastSpent;
+      s.lastSpent = Math.max(total, s.spentMicro);
+      const c = crossing(b, value, s, before, startMs);
+      if (c) out.push(c);
+    });
+    if (out.length > 0) fireLate?.(out, nowMs);
+  };
+  const spendWindows: Record<BudgetRule['period'], SharedWindow> | null = shared
+    ? {
+        day: shared.open('cost.day', { windowMs: DAY_MS, bucketMs: DAY_MS }, lateSpend('day')),
+        month: shared.open(
+          'cost.month',
+          { windowMs: PERIOD_WINDOW_MS.month, bucketMs: PERIOD_WINDOW_MS.month },
+          lateSpend('month'),
+        ),
+      }
+    : null;
+  const burnSpec = { windowMs: cfg.burnWindowMs, bucketMs: burnBucketMs };
+  const burnWindows = shared
+    ? { spend: shared.open('cost.burn.spend', burnSpec), count: shared.open('cost.burn.count', burnSpec) }
+    : null;
+
+  function subjectOf(b: (typeof budgets)[number], value: string, start: number) {
+    // The period's start date is part of the subject: one alert per budget and period.
+    return {
+      kind: 'budget' as const,
+      value: `${b.scope}:${value}/${b.period}:${new Date(start).toISOString().slice(0, b.period === 'day' ? 10 : 7)}`,
+    };
+  }
+
+  /** The 100 % or warning crossing between `before` and the state's last spend, if any. */
+  function crossing(
+    b: (typeof budgets)[number],
+    value: string,
+    s: BudgetState,
+    before: number,
+    start: number,
+  ): AlertCandidate | null {
+    const [, end] = periodBounds(b.period, start);
+    const limit = b.limitMicro;
+    const spent = s.lastSpent;
+    const subject = subjectOf(b, value, start);
+    if (spent >= limit) {
+      return {
+        subject,
+        severity: 'HIGH',
+        title: `Budget exhausted: ${b.scope} ${value} (${b.period})`,
+        description: `Spent ${usd(spent)} of ${usd(limit)} this ${b.period}.`,
+        figures: {
+          observed: spent,
+          baseline: null,
+          threshold: limit,
+          window_ms: end - start,
+          unit: 'micro_usd',
+        },
+      };
+    }
+    const warnAt = cfg.warnFraction * limit;
+    if (before < warnAt && spent >= warnAt) {
+      return {
+        subject,
+        title: `Budget ${Math.round(cfg.warnFraction * 100)}% used: ${b.scope} ${value} (${b.period})`,
+        description: `Spent ${usd(spent)} of ${usd(limit)} this ${b.period}.`,
+        figures: {
+          observed: spent,
+          baseline: null,
+          threshold: warnAt,
+          window_ms: end - start,
+          unit: 'micro_usd',
+        },
+      };
+    }
+    return null;
+  }
 
   return {
     id: 'cost.budget',
@@ -114,6 +218,9 @@ export function createCostBudgetDetector(override?: Partial<CostBudgetConfig>): 
       if (cost === null || cost <= 0 || budgets.length === 0) return null;
       const now = ctx.nowMs;
       const out: AlertCandidate[] = [];
+      // One shared add per (scope, value, period) and per (scope, value) burn window, however many budgets watch it.
+      const added = new Map<string, number | null>();
+      const burnAdded = new Map<string, { spend: number | null; count: number | null }>();
       for (let i = 0; i < budgets.length; i++) {
         const b = budgets[i]!;
         const value = scopeValue(event, b.scope);
@@ -122,66 +229,57 @@ export function createCostBudgetDetector(override?: Partial<CostBudgetConfig>): 
         const s = states[i]!.touch(value, now, () => ({
           periodStartMs: start,
           spentMicro: 0,
+          lastSpent: 0,
           burnSpend: new BucketedWindow(burnBucketMs, BURN_BUCKETS),
           burnCount: new BucketedWindow(burnBucketMs, BURN_BUCKETS),
         }));
         if (s.periodStartMs !== start) {
           s.periodStartMs = start;
           s.spentMicro = 0;
+          s.lastSpent = 0;
         }
-        const before = s.spentMicro;
+        const before = s.lastSpent;
         s.spentMicro += cost;
         s.burnSpend.advance(now);
         s.burnCount.advance(now);
         s.burnSpend.add(cost);
         s.burnCount.add(1);
-        // The period's start date is part of the subject: one alert per budget and period.
-        const subject = {
-          kind: 'budget' as const,
-          value: `${b.scope}:${value}/${b.period}:${new Date(start).toISOString().slice(0, b.period === 'day' ? 10 : 7)}`,
-        };
+        let acrossSpent: number | null = null;
+        let burnSpend = s.burnSpend.sum;
+        let burnCount = s.burnCount.sum;
+        if (spendWindows && burnWindows) {
+          const sub = spendSubject(b.scope, value, start);
+          const key = `${b.period}\u0000${sub}`;
+          if (added.has(key)) acrossSpent = added.get(key)!;
+          else added.set(key, (acrossSpent = spendWindows[b.period].add(sub, cost, now)));
+          const burnKey = `${b.scope}\u0000${value}`;
+          let burn = burnAdded.get(burnKey);
+          if (burn === undefined) {
+            burn = {
+              spend: burnWindows.spend.add(burnKey, cost, now),
+              count: burnWindows.count.add(burnKey, 1, now),
+            };
+            burnAdded.set(burnKey, burn);
+          }
+          burnSpend = Math.max(burnSpend, burn.spend ?? 0);
+          burnCount = Math.max(burnCount, burn.count ?? 0);
+        }
+        s.lastSpent = Math.max(s.spentMicro, acrossSpent ?? 0);
+        const crossed = crossing(b, value, s, before, start);
+        if (crossed) {
+          out.push(crossed);
+          continue;
+        }
         const limit = b.limitMicro;
-        const spent = s.spentMicro;
-        if (spent >= limit) {
-          out.push({
-            subject,
-            severity: 'HIGH',
-            title: `Budget exhausted: ${b.scope} ${value} (${b.period})`,
-            description: `Spent ${usd(spent)} of ${usd(limit)} this ${b.period}.`,
-            figures: {
-              observed: spent,
-              baseline: null,
-              threshold: limit,
-              window_ms: end - start,
-              unit: 'micro_usd',
-            },
-          });
-          continue;
-        }
-        const warnAt = cfg.warnFraction * limit;
-        if (before < warnAt && spent >= warnAt) {
-          out.push({
-            subject,
-            title: `Budget ${Math.round(cfg.warnFraction * 100)}% used: ${b.scope} ${value} (${b.period})`,
-            description: `Spent ${usd(spent)} of ${usd(limit)} this ${b.period}.`,
-            figures: {
-              observed: spent,
-              baseline: null,
-              threshold: warnAt,
-              window_ms: end - start,
-              unit: 'micro_usd',
-            },
-          });
-          continue;
-        }
-        if (s.burnCount.sum < cfg.burnMinEvents) continue;
-        const ratePerMs = s.burnSpend.sum / cfg.burnWindowMs;
+        const spent = s.lastSpent;
+        if (burnCount < cfg.burnMinEvents) continue;
+        const ratePerMs = burnSpend / cfg.burnWindowMs;
         const msToExhaust = (limit - spent) / ratePerMs;
         if (msToExhaust <= cfg.burnHorizonMs && now + msToExhaust < end) {
           out.push({
-            subject,
+            subject: subjectOf(b, value, start),
             title: `Budget burn: ${b.scope} ${value} will exhaust its ${b.period} budget in ${Math.max(1, Math.round(msToExhaust / 60_000))} min`,
-            description: `Spending ${usd(s.burnSpend.sum)} per ${Math.round(cfg.burnWindowMs / 1000)} s; ${usd(spent)} of ${usd(limit)} used.`,
+            description: `Spending ${usd(burnSpend)} per ${Math.round(cfg.burnWindowMs / 1000)} s; ${usd(spent)} of ${usd(limit)} used.`,
             figures: {
               observed: Math.round(ratePerMs * 3_600_000),
               baseline: null,
@@ -195,5 +293,8 @@ export function createCostBudgetDetector(override?: Partial<CostBudgetConfig>): 
       return out.length === 0 ? null : out;
     },
     sweep: (nowMs) => states.reduce((n, m) => n + m.sweep(nowMs), 0),
+    bindLateFiring: (fire) => {
+      fireLate = fire;
+    },
   };
 }

@@ -48,9 +48,11 @@ export const RULE_IDS = [
 
 /**
  * Builds the built-in detectors from config. Throws TG_ERR_CONFIG_INVALID on a bad threshold.
- * With `shared` windows (replicas on Redis), `auth.repeated-failures` (failures per key and per
- * IP), `volume.spike` and `tokens.spike` count over every replica; the other rules decide on
- * what this replica sees (see docs/detection.md).
+ * With `shared` windows (replicas on Redis), every stateful rule decides over every replica:
+ * `auth.repeated-failures`, `volume.spike`, `tokens.spike`, `errors.rate` and `cost.budget` on
+ * counts summed in Redis, `session.context-growth` on each session's run kept in Redis and
+ * `key.new-network` on each key's networks kept in Redis; the content rules need no state
+ * (see docs/detection.md "Several replicas").
  */
 export function createDetectors(config: DetectionConfig = {}, shared?: SharedWindows): Detector[] {
   const out: Detector[] = [];
@@ -60,11 +62,11 @@ export function createDetectors(config: DetectionConfig = {}, shared?: SharedWin
   add(config['auth.repeated-failures'], (o) => createAuthFailuresDetector(o, shared));
   add(config['volume.spike'], (o) => createVolumeSpikeDetector(o, shared));
   add(config['tokens.spike'], (o) => createTokensSpikeDetector(o, shared));
-  add(config['errors.rate'], createErrorsRateDetector);
-  add(config['session.context-growth'], createContextGrowthDetector);
-  add(config['cost.budget'], createCostBudgetDetector);
+  add(config['errors.rate'], (o) => createErrorsRateDetector(o, shared));
+  add(config['session.context-growth'], (o) => createContextGrowthDetector(o, shared));
+  add(config['cost.budget'], (o) => createCostBudgetDetector(o, shared));
   add(config['content.secret-in-prompt'], createSecretInPromptDetector);
   add(config['content.secret-in-response'], createSecretInResponseDetector);
-  add(config['key.new-network'], createNewNetworkDetector);
+  add(config['key.new-network'], (o) => createNewNetworkDetector(o, shared));
   return out;
 }

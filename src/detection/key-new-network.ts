@@ -1,8 +1,9 @@
-import type { Detector } from './detector.js';
+import type { AlertCandidate, Detector, DetectorResult } from './detector.js';
 import { BoundedStateMap } from './bounded-state-map.js';
 import { resolveConfig } from './config-check.js';
 import { isAuthFailure } from './event-outcome.js';
 import { networkPrefix } from './network-prefix.js';
+import type { SharedWindows, SightingsView } from './shared-windows.js';
 
 export interface NewNetworkConfig {
   /** A key's networks are learned silently until it has been seen this long… */
@@ -36,10 +37,114 @@ interface KeyState {
   pending: Map<string, number>;
 }
 
-/** `key.new-network`: a key used successfully from a /24 (IPv4) or /48 (IPv6) it was never used from. */
-export function createNewNetworkDetector(override?: Partial<NewNetworkConfig>): Detector {
+/**
+ * `key.new-network`: a key used successfully from a /24 (IPv4) or /48 (IPv6) it was never used from.
+ *
+ * With `shared` windows (replicas), the networks a key was used from, its first use and its use
+ * count live in Redis (one hash per key, key and networks named by their keyed hash), and the
+ * warm-up and quarantine are decided there once for every replica: a network first seen on one
+ * replica is not new on the others, and a key warmed up on any replica is warmed up on all. A
+ * replica without a fresh shared record of the key waits for its flush (a new network then fires
+ * late); while Redis is down it decides on its own record, as a single replica does.
+ */
+export function createNewNetworkDetector(
+  override?: Partial<NewNetworkConfig>,
+  shared?: SharedWindows,
+): Detector {
   const cfg = resolveConfig('key.new-network', DEFAULT_NEW_NETWORK_CONFIG, override);
   const state = new BoundedStateMap<KeyState>(cfg.ttlMs, cfg.maxSubjects);
+  let fireLate: ((r: DetectorResult, nowMs: number) => void) | null = null;
+  const sightings =
+    shared?.openSightings(
+      'key.networks',
+      {
+        ttlMs: cfg.ttlMs,
+        // Room for networks in quarantine beside the known ones.
+        maxMembers: 2 * cfg.maxNetworksPerKey,
+        warmupMs: cfg.warmupMs,
+        warmupEvents: cfg.warmupEvents,
+        quarantineMs: cfg.quarantineMs,
+      },
+      (keyId, net, knownFrom, sighting, view, nowMs) => {
+        // New at its sighting, and not raised then (this replica had no fresh record of the key).
+        if (sighting.raised || knownFrom <= sighting.firstMs || knownFrom <= nowMs) return;
+        if (view.known >= cfg.maxNetworksPerKey) return;
+        fireLate?.(
+          candidate(keyId, net, null, view.known, knownFrom - cfg.quarantineMs - view.firstMs, 1),
+          nowMs,
+        );
+      },
+    ) ?? null;
+
+  function candidate(
+    keyId: string,
+    net: string,
+    ip: string | null,
+    known: number,
+    seenForMs: number,
+    pending: number,
+  ): AlertCandidate {
+    return {
+      subject: { kind: 'api_key', value: keyId },
+      title: `Key ${keyId} used from a new network ${net}`,
+      description: `First use of this key from ${net}${ip === null ? '' : ` (client ${ip})`}; known networks: ${known}, key seen for ${Math.round(seenForMs / 3_600_000)} h.`,
+      figures: {
+        observed: known + pending,
+        baseline: known,
+        threshold: known,
+        window_ms: seenForMs,
+        unit: 'networks',
+      },
+    };
+  }
+
+  /** The decision on every replica's record: a candidate when `net` is new for the key. */
+  function decideShared(
+    keyId: string,
+    net: string,
+    ip: string,
+    view: SightingsView,
+    now: number,
+  ): AlertCandidate | null {
+    const events = view.events + 1;
+    const firstMs = Math.min(view.firstMs, now);
+    let from = view.knownFrom(net);
+    if (from === undefined) {
+      const warming = events <= cfg.warmupEvents || now - firstMs < cfg.warmupMs;
+      from = warming ? now : now + cfg.quarantineMs;
+    }
+    if (from <= now || view.known >= cfg.maxNetworksPerKey) return null;
+    return candidate(keyId, net, ip, view.known, now - firstMs, 1);
+  }
+
+  /** The decision on this replica's own record (one replica, or Redis down). */
+  function decideOwn(
+    s: KeyState,
+    keyId: string,
+    net: string,
+    ip: string,
+    now: number,
+  ): AlertCandidate | null {
+    if (s.known.has(net)) return null;
+    const warming = s.events <= cfg.warmupEvents || now - s.firstMs < cfg.warmupMs;
+    if (warming || s.known.size >= cfg.maxNetworksPerKey) {
+      if (s.known.size < cfg.maxNetworksPerKey) s.known.add(net);
+      return null;
+    }
+    let since = s.pending.get(net);
+    if (since === undefined) {
+      since = now;
+      if (s.pending.size >= cfg.maxNetworksPerKey) s.pending.delete(s.pending.keys().next().value!);
+      s.pending.set(net, now);
+    }
+    if (now - since >= cfg.quarantineMs) {
+      s.pending.delete(net);
+      s.known.add(net);
+      return null;
+    }
+    return candidate(keyId, net, ip, s.known.size, now - s.firstMs, s.pending.size);
+  }
+
   return {
     id: 'key.new-network',
     severity: 'HIGH',
@@ -61,36 +166,18 @@ export function createNewNetworkDetector(override?: Partial<NewNetworkConfig>): 
         pending: new Map(),
       }));
       s.events++;
-      if (s.known.has(net)) return null;
-      const warming = s.events <= cfg.warmupEvents || now - s.firstMs < cfg.warmupMs;
-      if (warming || s.known.size >= cfg.maxNetworksPerKey) {
-        if (s.known.size < cfg.maxNetworksPerKey) s.known.add(net);
-        return null;
-      }
-      let since = s.pending.get(net);
-      if (since === undefined) {
-        since = now;
-        if (s.pending.size >= cfg.maxNetworksPerKey) s.pending.delete(s.pending.keys().next().value!);
-        s.pending.set(net, now);
-      }
-      if (now - since >= cfg.quarantineMs) {
-        s.pending.delete(net);
-        s.known.add(net);
-        return null;
-      }
-      return {
-        subject: { kind: 'api_key', value: keyId },
-        title: `Key ${keyId} used from a new network ${net}`,
-        description: `First use of this key from ${net} (client ${ip}); known networks: ${s.known.size}, key seen for ${Math.round((now - s.firstMs) / 3_600_000)} h.`,
-        figures: {
-          observed: s.known.size + s.pending.size,
-          baseline: s.known.size,
-          threshold: s.known.size,
-          window_ms: now - s.firstMs,
-          unit: 'networks',
-        },
-      };
+      // This replica's record is kept either way: it decides while Redis is down.
+      const own = decideOwn(s, keyId, net, ip, now);
+      if (sightings === null) return own;
+      const view = sightings.view(keyId, now);
+      // No fresh shared record while the shared store answers: the flush decides (late firing).
+      const c = view !== null ? decideShared(keyId, net, ip, view, now) : shared!.available() ? null : own;
+      sightings.see(keyId, net, now, c !== null);
+      return c;
     },
     sweep: (nowMs) => state.sweep(nowMs),
+    bindLateFiring: (fire) => {
+      fireLate = fire;
+    },
   };
 }

@@ -38,7 +38,105 @@ export interface SharedSet {
   add(subject: string, member: string, nowMs: number): number | null;
 }
 
+/** The current run of growth in a series (e.g. a session's input tokens per request). */
+export interface GrowthRun {
+  /** The latest value; -1 before the first. */
+  last: number;
+  /** Values in the current growing run, counting its first; 0 before the first value. */
+  run: number;
+  /** The first value of the run. */
+  start: number;
+}
+
+/** The empty run, before any value. */
+export const NO_RUN: GrowthRun = { last: -1, run: 0, start: 0 };
+
+/**
+ * Extends `r` by `value`: a larger value grows the run, a smaller one starts a new run, an equal
+ * one (a retry) neither grows nor breaks it. Returns a new object. The Redis script of the shared
+ * runs applies the same rule (src/state/redis-shared-windows.ts).
+ */
+export function extendRun(r: GrowthRun, value: number): GrowthRun {
+  if (value > r.last && r.run > 0) return { last: value, run: r.run + 1, start: r.start };
+  if (value < r.last || r.run === 0) return { last: value, run: 1, start: value };
+  return { last: value, run: r.run, start: r.start };
+}
+
+export interface SharedRunSpec {
+  /** A subject idle this long is forgotten (its shared record expires). */
+  ttlMs: number;
+}
+
+/** Called after a flush with a subject's merged run (all replicas' values, in flush order). */
+export type RunListener = (subject: string, run: GrowthRun, nowMs: number) => void;
+
+/** Growth runs of series whose values arrive on any replica (one series per subject). */
+export interface SharedRuns {
+  /**
+   * Appends `value` to the subject's series (sent with the next flush) and returns the merged run
+   * with every value appended here since applied, or null when no fresh merged run is known.
+   */
+  add(subject: string, value: number, nowMs: number): GrowthRun | null;
+}
+
+export interface SightingsSpec {
+  /** A subject unseen this long is forgotten (its shared record expires, and it warms up again). */
+  ttlMs: number;
+  /** Members recorded per subject; past it a new member is not recorded. */
+  maxMembers: number;
+  /**
+   * A member first seen while its subject warms up (at most `warmupEvents` sightings so far, or
+   * first seen less than `warmupMs` ago) is known at once; a later one only `quarantineMs` after
+   * its first sighting (until then it is new).
+   */
+  warmupMs: number;
+  warmupEvents: number;
+  quarantineMs: number;
+}
+
+/** What every replica together knows of a subject's members (e.g. the networks a key was used from). */
+export interface SightingsView {
+  /** The subject's first sighting on any replica. */
+  firstMs: number;
+  /** Sightings of the subject on every replica, those of this replica not yet flushed included. */
+  events: number;
+  /** Members known by `nowMs` (seen during the warm-up, or past their quarantine). */
+  known: number;
+  /** From when `member` is known (later than now: it is new), or undefined when no replica recorded it yet. */
+  knownFrom(member: string): number | undefined;
+}
+
+/**
+ * Called after a flush for each member this replica saw since the last one, with the merged
+ * record: `raised` says whether this replica already alerted on it at its sighting.
+ */
+export type SightingListener = (
+  subject: string,
+  member: string,
+  knownFromMs: number,
+  sighting: { firstMs: number; raised: boolean },
+  view: SightingsView,
+  nowMs: number,
+) => void;
+
+/** First sightings of members per subject, with the warm-up and quarantine decided once for all replicas. */
+export interface SharedSightings {
+  /** The merged record with this replica's unflushed sightings; null when none is fresh (first sight here, or the shared store down). */
+  view(subject: string, nowMs: number): SightingsView | null;
+  /** Records a sighting (sent with the next flush); `raised`: this replica alerted on it already. */
+  see(subject: string, member: string, nowMs: number, raised: boolean): void;
+}
+
 export interface SharedWindows {
+  /**
+   * False once a flush failed (until one succeeds): rules that wait for the merged figures
+   * instead of deciding on their own decide on their own again while this is false.
+   */
+  available(): boolean;
+  /** Growth runs per subject; `onMerged` sees each merged run after a flush. */
+  openRuns(name: string, spec: SharedRunSpec, onMerged?: RunListener): SharedRuns;
+  /** First sightings of members per subject; `onMerged` sees each member this replica saw. */
+  openSightings(name: string, spec: SightingsSpec, onMerged?: SightingListener): SharedSightings;
   /** A named set window; `onMerged` sees the merged distinct count of a subject after a flush. */
   openSet(name: string, spec: SharedSetSpec, onMerged?: MergedListener): SharedSet;
   /**

@@ -1,12 +1,23 @@
+import type { ChainableCommander } from 'ioredis';
 import type { Clock } from '../core/clock.js';
-import type {
-  IncidentClaims,
-  MergedListener,
-  SharedSet,
-  SharedSetSpec,
-  SharedWindow,
-  SharedWindows,
-  SharedWindowSpec,
+import {
+  extendRun,
+  NO_RUN,
+  type GrowthRun,
+  type IncidentClaims,
+  type MergedListener,
+  type RunListener,
+  type SharedRuns,
+  type SharedRunSpec,
+  type SharedSet,
+  type SharedSetSpec,
+  type SharedSightings,
+  type SharedWindow,
+  type SharedWindows,
+  type SharedWindowSpec,
+  type SightingListener,
+  type SightingsSpec,
+  type SightingsView,
 } from '../detection/shared-windows.js';
 import { stateUnavailable, type SharedStateOptions } from './redis-connection.js';
 import { RedisScript } from './redis-script.js';
@@ -68,6 +79,84 @@ end
 return out
 `);
 
+/**
+ * KEYS: one hash per subject (fields l, r, s: last value, run length, run start).
+ * ARGV: per key: ttlMs, n, then n values in the order this replica saw them. Extends the run
+ * exactly as `extendRun` does (larger grows, smaller restarts, equal keeps) and returns {l, r, s}.
+ */
+const EXTEND_RUNS = new RedisScript(`
+local p = 1
+local out = {}
+for i = 1, #KEYS do
+  local ttl = ARGV[p]
+  local n = tonumber(ARGV[p + 1])
+  p = p + 2
+  local cur = redis.call('HMGET', KEYS[i], 'l', 'r', 's')
+  local last = tonumber(cur[1]) or -1
+  local run = tonumber(cur[2]) or 0
+  local start = tonumber(cur[3]) or 0
+  for j = 1, n do
+    local v = tonumber(ARGV[p])
+    p = p + 1
+    if v > last and run > 0 then run = run + 1
+    elseif v < last or run == 0 then run = 1; start = v end
+    last = v
+  end
+  redis.call('HSET', KEYS[i], 'l', last, 'r', run, 's', start)
+  redis.call('PEXPIRE', KEYS[i], ttl)
+  out[i] = {tostring(last), tostring(run), tostring(start)}
+end
+return out
+`);
+
+/**
+ * KEYS: one hash per subject: field _f = first sighting ms, _e = sightings, and per member (keyed
+ * hash) the ms from which it is known. ARGV: per key: ttlMs, maxMembers, warmupMs, warmupEvents,
+ * quarantineMs, first ms, sightings, n, then n triples (member, first ms, sightings before it in
+ * this batch). A member not recorded yet is known from its sighting while the subject warms up,
+ * else a quarantine later (the earliest writer decides; a later one can only move it earlier).
+ * Returns each hash (HGETALL).
+ */
+const SIGHT = new RedisScript(`
+local p = 1
+local out = {}
+for i = 1, #KEYS do
+  local ttl = ARGV[p]
+  local maxMembers = tonumber(ARGV[p + 1])
+  local warmupMs = tonumber(ARGV[p + 2])
+  local warmupEvents = tonumber(ARGV[p + 3])
+  local quarantineMs = tonumber(ARGV[p + 4])
+  local first = tonumber(ARGV[p + 5])
+  local events = tonumber(ARGV[p + 6])
+  local n = tonumber(ARGV[p + 7])
+  p = p + 8
+  local cur = redis.call('HMGET', KEYS[i], '_f', '_e')
+  local f = tonumber(cur[1])
+  if f == nil or first < f then f = first; redis.call('HSET', KEYS[i], '_f', f) end
+  local e = tonumber(cur[2]) or 0
+  local count = redis.call('HLEN', KEYS[i]) - 1
+  if cur[2] then count = count - 1 end
+  for j = 1, n do
+    local m = ARGV[p]
+    local ms = tonumber(ARGV[p + 1])
+    local before = tonumber(ARGV[p + 2])
+    p = p + 3
+    local from = ms
+    if e + before + 1 > warmupEvents and ms - f >= warmupMs then from = ms + quarantineMs end
+    local known = tonumber(redis.call('HGET', KEYS[i], m))
+    if known == nil then
+      if count < maxMembers then redis.call('HSET', KEYS[i], m, from); count = count + 1 end
+    elseif from < known then
+      redis.call('HSET', KEYS[i], m, from)
+    end
+  end
+  redis.call('HINCRBY', KEYS[i], '_e', events)
+  redis.call('PEXPIRE', KEYS[i], ttl)
+  out[i] = redis.call('HGETALL', KEYS[i])
+end
+return out
+`);
+
 /** KEYS: the incident. ARGV: alert id, ttl ms. Returns the id of the alert that owns the incident. */
 const CLAIM = new RedisScript(`
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return ARGV[1] end
@@ -123,6 +212,64 @@ interface SetState {
   dirty: Set<string>;
 }
 
+interface RunSubjectState {
+  key: string;
+  merged: GrowthRun;
+  mergedAtMs: number;
+  /** Values appended here and not yet sent. */
+  pending: number[];
+  /** Values of the flush in flight. */
+  inFlight: number[];
+}
+
+interface RunsState {
+  spec: SharedRunSpec;
+  onMerged: RunListener | undefined;
+  subjects: Map<string, RunSubjectState>;
+  dirty: Set<string>;
+}
+
+interface Sighting {
+  /** The member as the detector knows it (kept in this process only; Redis gets its keyed hash). */
+  member: string;
+  firstMs: number;
+  /** Sightings of the subject before this member's first one, in the same batch. */
+  before: number;
+  raised: boolean;
+}
+
+interface SightSubjectState {
+  key: string;
+  firstMs: number;
+  events: number;
+  /** Member hash → ms from which it is known, as merged at the last flush. */
+  members: Map<string, number>;
+  mergedAtMs: number;
+  /** Sightings not yet sent: the subject's first ms and count, and the members by hash. */
+  pendingFirstMs: number;
+  pendingEvents: number;
+  pending: Map<string, Sighting>;
+  /** Sightings sent and not yet answered. */
+  inFlightEvents: number;
+}
+
+interface SightingsState {
+  spec: SightingsSpec;
+  onMerged: SightingListener | undefined;
+  subjects: Map<string, SightSubjectState>;
+  dirty: Set<string>;
+}
+
+/** One script call of a flush: queued into the pipeline, then given its reply or the failure. */
+interface FlushCall {
+  queue(pipeline: ChainableCommander): void;
+  done(reply: unknown): void;
+  failed(): void;
+}
+
+/** Values kept per run subject while they cannot be sent (oldest dropped first). */
+const MAX_PENDING_VALUES = 1024;
+
 interface Sent {
   w: WindowState;
   subject: string;
@@ -150,6 +297,10 @@ function unionSize(a: ReadonlySet<string>, b: ReadonlyMap<string, number>): numb
 export class RedisSharedWindows implements SharedWindows, IncidentClaims {
   private readonly windows: WindowState[] = [];
   private readonly sets: SetState[] = [];
+  private readonly runs: RunsState[] = [];
+  private readonly sightings: SightingsState[] = [];
+  /** False from a failed flush until one succeeds. */
+  private lastFlushOk = true;
   private readonly prefix: string;
   private readonly flushMs: number;
   private readonly staleMs: number;
@@ -229,6 +380,89 @@ export class RedisSharedWindows implements SharedWindows, IncidentClaims {
     };
   }
 
+  available(): boolean {
+    return this.lastFlushOk;
+  }
+
+  openRuns(name: string, spec: SharedRunSpec, onMerged?: RunListener): SharedRuns {
+    const w: RunsState = { spec, onMerged, subjects: new Map(), dirty: new Set() };
+    this.runs.push(w);
+    return {
+      add: (subject, value, nowMs) => {
+        let s = w.subjects.get(subject);
+        if (s === undefined) {
+          if (w.subjects.size >= this.maxSubjects) return null;
+          s = {
+            key: `${this.prefix}dr:${name}:${this.names.of(subject)}`,
+            merged: NO_RUN,
+            mergedAtMs: -Infinity,
+            pending: [],
+            inFlight: [],
+          };
+          w.subjects.set(subject, s);
+        }
+        s.pending.push(value);
+        if (s.pending.length > MAX_PENDING_VALUES) s.pending.shift();
+        w.dirty.add(subject);
+        if (nowMs - s.mergedAtMs > this.staleMs) return null;
+        let r = s.merged;
+        for (const v of s.inFlight) r = extendRun(r, v);
+        for (const v of s.pending) r = extendRun(r, v);
+        return r;
+      },
+    };
+  }
+
+  openSightings(name: string, spec: SightingsSpec, onMerged?: SightingListener): SharedSightings {
+    const w: SightingsState = { spec, onMerged, subjects: new Map(), dirty: new Set() };
+    this.sightings.push(w);
+    return {
+      view: (subject, nowMs) => {
+        const s = w.subjects.get(subject);
+        if (s === undefined || nowMs - s.mergedAtMs > this.staleMs) return null;
+        return this.sightingsView(s, nowMs);
+      },
+      see: (subject, member, nowMs, raised) => {
+        let s = w.subjects.get(subject);
+        if (s === undefined) {
+          if (w.subjects.size >= this.maxSubjects) return;
+          s = {
+            key: `${this.prefix}dk:${name}:${this.names.of(subject)}`,
+            firstMs: Infinity,
+            events: 0,
+            members: new Map(),
+            mergedAtMs: -Infinity,
+            pendingFirstMs: Infinity,
+            pendingEvents: 0,
+            pending: new Map(),
+            inFlightEvents: 0,
+          };
+          w.subjects.set(subject, s);
+        }
+        const h = this.names.of(member);
+        const p = s.pending.get(h);
+        if (p !== undefined) p.raised ||= raised;
+        else if (s.pending.size < spec.maxMembers) {
+          s.pending.set(h, { member, firstMs: nowMs, before: s.pendingEvents, raised });
+        }
+        s.pendingEvents++;
+        if (nowMs < s.pendingFirstMs) s.pendingFirstMs = nowMs;
+        w.dirty.add(subject);
+      },
+    };
+  }
+
+  private sightingsView(s: SightSubjectState, nowMs: number): SightingsView {
+    let known = 0;
+    for (const from of s.members.values()) if (from <= nowMs) known++;
+    return {
+      firstMs: Math.min(s.firstMs, s.pendingFirstMs),
+      events: s.events + s.inFlightEvents + s.pendingEvents,
+      known,
+      knownFrom: (member) => s.members.get(this.names.of(member)),
+    };
+  }
+
   /** Sends the pending deltas of every window (one pipeline) and reads back the merged totals. */
   flush(): Promise<void> {
     if (this.flushing) return this.flushing;
@@ -249,81 +483,228 @@ export class RedisSharedWindows implements SharedWindows, IncidentClaims {
       w.dirty.clear();
     }
     const sentSets = this.takeSetMembers();
+    // Set replies first: a window's listener may read the distinct count merged in the same flush.
+    const calls: FlushCall[] = [
+      ...this.chunks(sentSets).map((part) => this.setCall(part, nowMs)),
+      ...this.chunks(sent).map((part) => this.windowCall(part, nowMs)),
+      ...this.runCalls(nowMs),
+      ...this.sightingCalls(nowMs),
+    ];
     if (++this.flushes % 25 === 0) this.forgetIdle(nowMs);
-    if (sent.length === 0 && sentSets.length === 0) return;
+    if (calls.length === 0) return;
     const pipeline = this.o.client.pipeline();
-    for (let i = 0; i < sent.length; i += this.keysPerCall) {
-      const part = sent.slice(i, i + this.keysPerCall);
-      const args: (string | number)[] = [nowMs];
-      for (const e of part) args.push(e.w.spec.windowMs, e.w.spec.bucketMs, e.bucket, e.delta);
-      ADD_MANY.queue(
-        pipeline,
-        part.map((e) => e.s.key),
-        args,
-      );
-    }
-    const windowCalls = Math.ceil(sent.length / this.keysPerCall);
-    for (let i = 0; i < sentSets.length; i += this.keysPerCall) {
-      const part = sentSets.slice(i, i + this.keysPerCall);
-      const args: (string | number)[] = [nowMs];
-      for (const e of part) {
-        args.push(e.w.spec.windowMs, e.w.spec.maxMembers, e.members.size);
-        for (const [m, ms] of e.members) args.push(m, ms);
-      }
-      ADD_MEMBERS.queue(
-        pipeline,
-        part.map((e) => e.s.key),
-        args,
-      );
-    }
+    for (const c of calls) c.queue(pipeline);
     let results: [Error | null, unknown][] | null;
+    let failure: Error | null = null;
     try {
       results = await pipeline.exec();
     } catch (err) {
-      const e = err instanceof Error ? err : new Error(String(err));
-      results = Array.from({ length: windowCalls + Math.ceil(sentSets.length / this.keysPerCall) }, () => [
-        e,
-        null,
-      ]);
+      failure = err instanceof Error ? err : new Error(String(err));
+      results = null;
     }
-    let failure: Error | null = null;
-    for (let c = 0; c * this.keysPerCall < sentSets.length; c++) {
-      const [err, members] = results?.[windowCalls + c] ?? [new Error('no reply'), null];
-      const part = sentSets.slice(c * this.keysPerCall, (c + 1) * this.keysPerCall);
-      if (err || !Array.isArray(members)) {
+    calls.forEach((c, i) => {
+      const [err, reply] = results?.[i] ?? [failure ?? new Error('no reply'), null];
+      if (err || !Array.isArray(reply)) {
         failure ??= err ?? new Error('bad reply');
+        c.failed();
+      } else c.done(reply);
+    });
+    this.lastFlushOk = failure === null;
+    if (failure) this.o.onUnavailable?.(stateUnavailable('window.flush', failure));
+  }
+
+  private chunks<T>(list: readonly T[]): T[][] {
+    const out: T[][] = [];
+    for (let i = 0; i < list.length; i += this.keysPerCall) out.push(list.slice(i, i + this.keysPerCall));
+    return out;
+  }
+
+  private windowCall(part: Sent[], nowMs: number): FlushCall {
+    return {
+      queue: (pipeline) => {
+        const args: (string | number)[] = [nowMs];
+        for (const e of part) args.push(e.w.spec.windowMs, e.w.spec.bucketMs, e.bucket, e.delta);
+        ADD_MANY.queue(
+          pipeline,
+          part.map((e) => e.s.key),
+          args,
+        );
+      },
+      done: (reply) => {
+        const totals = reply as unknown[];
+        part.forEach((e, i) => {
+          e.s.unconfirmed -= e.delta;
+          e.s.merged = Number(totals[i]);
+          e.s.mergedAtMs = nowMs;
+        });
+        // One call per subject, with its total after the last of its deltas.
+        const last = new Map<SubjectState, Sent>();
+        for (const e of part) last.set(e.s, e);
+        for (const e of last.values()) e.w.onMerged?.(e.subject, e.s.merged + e.s.unconfirmed, nowMs);
+      },
+      failed: () => this.requeue(part, nowMs),
+    };
+  }
+
+  private setCall(part: ReturnType<RedisSharedWindows['takeSetMembers']>, nowMs: number): FlushCall {
+    return {
+      queue: (pipeline) => {
+        const args: (string | number)[] = [nowMs];
+        for (const e of part) {
+          args.push(e.w.spec.windowMs, e.w.spec.maxMembers, e.members.size);
+          for (const [m, ms] of e.members) args.push(m, ms);
+        }
+        ADD_MEMBERS.queue(
+          pipeline,
+          part.map((e) => e.s.key),
+          args,
+        );
+      },
+      done: (reply) => {
+        const members = reply as unknown[];
+        part.forEach((e, i) => {
+          e.s.merged = new Set(members[i] as string[]);
+          e.s.mergedAtMs = nowMs;
+          e.w.onMerged?.(e.subject, Math.min(e.w.spec.maxMembers, unionSize(e.s.merged, e.s.pending)), nowMs);
+        });
+      },
+      failed: () => {
         for (const e of part) {
           for (const [m, ms] of e.members)
             if (!e.s.pending.has(m) && ms > nowMs - e.w.spec.windowMs) e.s.pending.set(m, ms);
           e.w.dirty.add(e.subject);
         }
-        continue;
+      },
+    };
+  }
+
+  /** The values appended to every run since the last flush, one script call per chunk of subjects. */
+  private runCalls(nowMs: number): FlushCall[] {
+    const taken: { w: RunsState; subject: string; s: RunSubjectState }[] = [];
+    for (const w of this.runs) {
+      for (const subject of w.dirty) {
+        const s = w.subjects.get(subject);
+        if (!s || s.pending.length === 0) continue;
+        s.inFlight = s.pending;
+        s.pending = [];
+        taken.push({ w, subject, s });
       }
-      part.forEach((e, i) => {
-        e.s.merged = new Set(members[i] as string[]);
-        e.s.mergedAtMs = nowMs;
-        e.w.onMerged?.(e.subject, Math.min(e.w.spec.maxMembers, unionSize(e.s.merged, e.s.pending)), nowMs);
-      });
+      w.dirty.clear();
     }
-    for (let c = 0; c * this.keysPerCall < sent.length; c++) {
-      const [err, totals] = results?.[c] ?? [new Error('no reply'), null];
-      const part = sent.slice(c * this.keysPerCall, (c + 1) * this.keysPerCall);
-      if (err || !Array.isArray(totals)) {
-        failure ??= err ?? new Error('bad reply');
-        this.requeue(part, nowMs);
-        continue;
+    return this.chunks(taken).map((part) => ({
+      queue: (pipeline) => {
+        const args: (string | number)[] = [];
+        for (const { w, s } of part) args.push(w.spec.ttlMs, s.inFlight.length, ...s.inFlight);
+        EXTEND_RUNS.queue(
+          pipeline,
+          part.map((e) => e.s.key),
+          args,
+        );
+      },
+      done: (reply) => {
+        const runs = reply as string[][];
+        part.forEach(({ w, subject, s }, i) => {
+          const r = runs[i]!;
+          s.merged = { last: Number(r[0]), run: Number(r[1]), start: Number(r[2]) };
+          s.mergedAtMs = nowMs;
+          s.inFlight = [];
+          let view = s.merged;
+          for (const v of s.pending) view = extendRun(view, v);
+          w.onMerged?.(subject, view, nowMs);
+        });
+      },
+      failed: () => {
+        for (const { w, subject, s } of part) {
+          s.pending = s.inFlight.concat(s.pending).slice(-MAX_PENDING_VALUES);
+          s.inFlight = [];
+          w.dirty.add(subject);
+        }
+      },
+    }));
+  }
+
+  /** The sightings of every subject since the last flush, one script call per chunk of subjects. */
+  private sightingCalls(nowMs: number): FlushCall[] {
+    const taken: {
+      w: SightingsState;
+      subject: string;
+      s: SightSubjectState;
+      firstMs: number;
+      events: number;
+      members: Map<string, Sighting>;
+    }[] = [];
+    for (const w of this.sightings) {
+      for (const subject of w.dirty) {
+        const s = w.subjects.get(subject);
+        if (!s || s.pendingEvents === 0) continue;
+        taken.push({ w, subject, s, firstMs: s.pendingFirstMs, events: s.pendingEvents, members: s.pending });
+        s.inFlightEvents += s.pendingEvents;
+        s.pendingEvents = 0;
+        s.pendingFirstMs = Infinity;
+        s.pending = new Map();
       }
-      part.forEach((e, i) => {
-        e.s.unconfirmed -= e.delta;
-        e.s.merged = Number(totals[i]);
-        e.s.mergedAtMs = nowMs;
-      });
-      // One call per subject, with its total after the last of its deltas.
-      const last = new Map<SubjectState, Sent>();
-      for (const e of part) last.set(e.s, e);
-      for (const e of last.values()) e.w.onMerged?.(e.subject, e.s.merged + e.s.unconfirmed, nowMs);
+      w.dirty.clear();
     }
-    if (failure) this.o.onUnavailable?.(stateUnavailable('window.flush', failure));
+    return this.chunks(taken).map((part) => ({
+      queue: (pipeline) => {
+        const args: (string | number)[] = [];
+        for (const { w, firstMs, events, members } of part) {
+          const sp = w.spec;
+          args.push(
+            sp.ttlMs,
+            sp.maxMembers,
+            sp.warmupMs,
+            sp.warmupEvents,
+            sp.quarantineMs,
+            firstMs,
+            events,
+            members.size,
+          );
+          for (const [h, m] of members) args.push(h, m.firstMs, m.before);
+        }
+        SIGHT.queue(
+          pipeline,
+          part.map((e) => e.s.key),
+          args,
+        );
+      },
+      done: (reply) => {
+        const hashes = reply as string[][];
+        part.forEach(({ w, subject, s, events, members }, i) => {
+          const all = hashes[i]!;
+          s.members.clear();
+          for (let j = 0; j + 1 < all.length; j += 2) {
+            const field = all[j]!;
+            const value = Number(all[j + 1]);
+            if (field === '_f') s.firstMs = value;
+            else if (field === '_e') s.events = value;
+            else s.members.set(field, value);
+          }
+          s.inFlightEvents -= events;
+          s.mergedAtMs = nowMs;
+          if (!w.onMerged) return;
+          const view = this.sightingsView(s, nowMs);
+          for (const [h, m] of members) {
+            const from = s.members.get(h);
+            if (from !== undefined)
+              w.onMerged(subject, m.member, from, { firstMs: m.firstMs, raised: m.raised }, view, nowMs);
+          }
+        });
+      },
+      failed: () => {
+        for (const { w, subject, s, firstMs, events, members } of part) {
+          s.inFlightEvents -= events;
+          s.pendingEvents += events;
+          s.pendingFirstMs = Math.min(s.pendingFirstMs, firstMs);
+          for (const [h, m] of members) {
+            const p = s.pending.get(h);
+            if (p === undefined) s.pending.set(h, { ...m, before: 0 });
+            else p.raised ||= m.raised;
+          }
+          w.dirty.add(subject);
+        }
+      },
+    }));
   }
 
   /** The pending members of every set window, taken for a flush. */
@@ -360,6 +741,28 @@ export class RedisSharedWindows implements SharedWindows, IncidentClaims {
 
   /** Forgets subjects with nothing pending whose merged total went stale (bounded memory). */
   private forgetIdle(nowMs: number): void {
+    for (const w of this.runs) {
+      for (const [subject, s] of w.subjects) {
+        if (
+          s.pending.length === 0 &&
+          s.inFlight.length === 0 &&
+          !w.dirty.has(subject) &&
+          nowMs - s.mergedAtMs > this.staleMs
+        )
+          w.subjects.delete(subject);
+      }
+    }
+    for (const w of this.sightings) {
+      for (const [subject, s] of w.subjects) {
+        if (
+          s.pendingEvents === 0 &&
+          s.inFlightEvents === 0 &&
+          !w.dirty.has(subject) &&
+          nowMs - s.mergedAtMs > this.staleMs
+        )
+          w.subjects.delete(subject);
+      }
+    }
     for (const w of this.sets) {
       for (const [subject, s] of w.subjects) {
         if (s.pending.size === 0 && !w.dirty.has(subject) && nowMs - s.mergedAtMs > this.staleMs)
