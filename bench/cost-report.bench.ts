@@ -36,8 +36,11 @@ import { createSqliteRollups, sqliteRollupReader } from '../src/store/sqlite/sql
 const TOTAL = Number(process.env.COST_BENCH_EVENTS ?? 10_000_000);
 const RUNS = Number(process.env.COST_BENCH_RUNS ?? 15);
 const DIR = process.env.COST_BENCH_DIR ?? tmpdir();
-/** Bump when the generated data or the table layout changes, so a stale cache is not reused. */
-const DATA_VERSION = 3;
+/**
+ * Bump when the generated data or the table layout changes, so a stale cache is not reused.
+ * 4: stores are created with 16 KB pages (SQLITE_PAGE_SIZE).
+ */
+const DATA_VERSION = 4;
 /** User index ~ USERS × r^SKEW: the larger, the more traffic goes to the first users. */
 const SKEW = Number(process.env.COST_BENCH_USER_SKEW ?? 2);
 const BATCH = 20_000;
