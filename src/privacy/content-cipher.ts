@@ -30,8 +30,8 @@ export interface ContentCipherOptions {
 
 /** Encrypts for a person; decrypts for an authorised reader. */
 export interface ContentCipher extends ContentEncryptor {
-  /** Plaintext of an `enc:v1:` value; null when the key was destroyed (erased). Throws on tampering. */
-  decryptContent(stored: string): string | null;
+  /** Plaintext of an `enc:v1:` value; null when the key was destroyed (erased). Rejects on tampering. */
+  decryptContent(stored: string): Promise<string | null>;
 }
 
 /** True for values written by encrypted mode. */
@@ -84,12 +84,13 @@ export function createContentCipher(options: ContentCipherOptions): ContentCiphe
       return `${ENCRYPTED_PREFIX}${keyId}:${iv.toString('base64')}:${body.toString('base64')}`;
     },
 
-    decryptContent(stored: string): string | null {
+    async decryptContent(stored: string): Promise<string | null> {
       if (!stored.startsWith(ENCRYPTED_PREFIX)) throw new TollgateError('TG_ERR_CRYPTO_DECRYPT', { reason: 'not encrypted' });
       const parts = stored.slice(ENCRYPTED_PREFIX.length).split(':');
       if (parts.length !== 3) throw new TollgateError('TG_ERR_CRYPTO_DECRYPT', { reason: 'malformed' });
       const [keyId, ivB64, bodyB64] = parts as [string, string, string];
-      const wrapped = store.getById(keyId);
+      // Read from the store itself (not a replica's mirror): an erased key is gone for the reader.
+      const wrapped = await store.findById(keyId);
       if (!wrapped) return null; // erased (crypto-shredded) or never ours
       const key = unwrap(wrapped);
       const iv = Buffer.from(ivB64, 'base64');

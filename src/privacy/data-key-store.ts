@@ -3,10 +3,12 @@
  * never sees a key in clear. Destroying a subject's key is crypto-shredding: content
  * encrypted under it can no longer be read, while the event rows stay byte-identical.
  *
- * Lookups and `putIfAbsent` are synchronous on purpose: the redact stage runs on the event path;
- * the in-memory and SQLite (better-sqlite3) stores answer without I/O waits, and the PostgreSQL
- * store answers from a mirror it keeps in step (store/postgres/postgres-data-keys.ts). Erasure
- * (`destroy`) is async: it is a store write the caller waits for.
+ * `getBySubject` and `putIfAbsent` are synchronous on purpose: the redact stage encrypts on the
+ * event path; the in-memory and SQLite (better-sqlite3) stores answer without I/O waits, and the
+ * PostgreSQL store answers from a bounded mirror it keeps in step
+ * (store/postgres/postgres-data-keys.ts). `findById` (decryption, off the event path) and erasure
+ * (`destroy`) are async: they read or write the store itself, so they are never answered from a
+ * copy that may lag behind an erasure.
  */
 /** A wrapped data key as stored. */
 export interface WrappedDataKey {
@@ -21,16 +23,18 @@ export interface WrappedDataKey {
 export interface DataKeyStore {
   /** The live key of a subject, or null (none yet, or destroyed). */
   getBySubject(subject: string): WrappedDataKey | null;
-  /** A live key by id, or null (unknown or destroyed). */
-  getById(keyId: string): WrappedDataKey | null;
+  /** A live key by id, or null (unknown or destroyed), as the store holds it now. */
+  findById(keyId: string): Promise<WrappedDataKey | null>;
   /**
    * Stores `key` as the subject's live key unless one exists; returns the live key either way
-   * (two writers racing for a new subject agree on one key).
+   * (two writers racing for a new subject agree on one key). A key made before the store has seen
+   * an erasure of its subject never survives that erasure (PostgreSQL refuses it when it lands).
    */
   putIfAbsent(key: WrappedDataKey): WrappedDataKey;
   /**
    * Destroys every live key of the subject; returns their ids (empty when there was none). One
    * at most in a single-writer store; PostgreSQL replicas may each have made one for a subject.
+   * When it returns, this store no longer hands out any of them; a key put afterwards is new.
    */
   destroy(subject: string, atMs: number): Promise<string[]>;
 }
@@ -52,7 +56,7 @@ export class InMemoryDataKeyStore implements DataKeyStore {
     return this.bySubject.get(subject) ?? null;
   }
 
-  getById(keyId: string): WrappedDataKey | null {
+  async findById(keyId: string): Promise<WrappedDataKey | null> {
     return this.byId.get(keyId) ?? null;
   }
 

@@ -51,7 +51,7 @@ export class SqliteDataKeyStore implements DataKeyStore {
     return toKey(this.selectBySubject.get(subject));
   }
 
-  getById(keyId: string): WrappedDataKey | null {
+  async findById(keyId: string): Promise<WrappedDataKey | null> {
     return toKey(this.selectById.get(keyId));
   }
 

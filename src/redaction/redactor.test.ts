@@ -115,14 +115,14 @@ describe('createRedactor', () => {
     bad(() => createRedactor({ mode: 'encrypted' }), 'TG_ERR_CRYPTO_KEY_MISSING');
   });
 
-  it('encrypted mode: secrets redacted first, then encrypted per person', () => {
+  it('encrypted mode: secrets redacted first, then encrypted per person', async () => {
     const cipher = createContentCipher({ masterKey: Buffer.alloc(32, 7), store: new InMemoryDataKeyStore(), clock: new ManualClock() });
     const key = fake.awsAccessKey();
     const e = event({ user_id: 'u-1' });
     createRedactor({ mode: 'encrypted' }, { encryptor: cipher }).apply(e, { prompt: `aws ${key} for bob@example.com`, response: null });
     expect(e.content_mode).toBe('encrypted');
     expect(e.prompt).toMatch(/^enc:v1:[A-Za-z0-9_-]+:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/);
-    expect(cipher.decryptContent(e.prompt!)).toBe('aws [REDACTED:aws_access_key] for bob@example.com');
+    expect(await cipher.decryptContent(e.prompt!)).toBe('aws [REDACTED:aws_access_key] for bob@example.com');
     expect(e.redactions).toEqual([{ type: 'aws_access_key', count: 1 }]);
   });
 
