@@ -6,6 +6,7 @@ import { createCostBudgetDetector } from './cost-budget.js';
 import { createDetectionEngine } from './detection-engine.js';
 import type { Detector } from './detector.js';
 import { testEvent } from './detector-test-kit.js';
+import type { IncidentClaim, IncidentClaims } from './shared-windows.js';
 
 const failed = {
   status: 'AUTH_FAILED',
@@ -116,8 +117,7 @@ describe('detection engine', () => {
   });
 
   it('with incident claims, publishes a new incident as new when it wins and as an update of the owner when another replica raised it', async () => {
-    const owners = new Map<string, string>();
-    const claims = { claim: async (incident: string, id: string) => owners.get(incident) ?? (owners.set(incident, id), id) };
+    const claims = new MemoryIncidentClaims();
     const make = () => {
       const seen: { alert: Alert; change: AlertChange }[] = [];
       const engine = createDetectionEngine({
@@ -140,4 +140,46 @@ describe('detection engine', () => {
     expect(b.seen[0]!.alert.id).toBe(a.seen[0]!.alert.id);
     expect(b.engine.stats()).toMatchObject({ alertsRaised: 0, alertsJoined: 1 });
   });
+
+  it('with incident claims, the first replica to see a joined incident at a higher severity sends the escalation, once', async () => {
+    const claims = new MemoryIncidentClaims();
+    const clock = new ManualClock();
+    const budgets = [{ scope: 'user' as const, subject: '*', period: 'day' as const, limit_usd: 0.0001 }];
+    const make = () => {
+      const seen: AlertChange[] = [];
+      const engine = createDetectionEngine({
+        detectors: [createCostBudgetDetector({ budgets })],
+        clock,
+        incidentClaims: claims,
+        onAlert: (_alert, change) => void seen.push(change),
+      });
+      return { seen, engine };
+    };
+    const [a, b, c] = [make(), make(), make()];
+    a.engine.observe(testEvent(clock, { user_id: 'u1', cost_micro_usd: 80 })); // 80 %: MEDIUM warning
+    await new Promise((r) => setImmediate(r));
+    b.engine.observe(testEvent(clock, { user_id: 'u1', cost_micro_usd: 100 })); // 100 %: HIGH, joins a's alert
+    await new Promise((r) => setImmediate(r));
+    c.engine.observe(testEvent(clock, { user_id: 'u1', cost_micro_usd: 100 })); // HIGH again: already escalated
+    await new Promise((r) => setImmediate(r));
+    a.engine.observe(testEvent(clock, { user_id: 'u1', cost_micro_usd: 100 })); // a escalates its own copy: b sent it
+    await new Promise((r) => setImmediate(r));
+    expect([a.seen, b.seen, c.seen]).toEqual([['new', 'updated'], ['escalated'], ['updated']]);
+  });
 });
+
+/** IncidentClaims in memory, shared by the engines of a test as Redis is by replicas. */
+class MemoryIncidentClaims implements IncidentClaims {
+  private readonly owners = new Map<string, { id: string; rank: number }>();
+
+  async claim(incident: string, alertId: string, _ttlMs: number, severityRank = 0): Promise<IncidentClaim> {
+    const o = this.owners.get(incident);
+    if (o === undefined) {
+      this.owners.set(incident, { id: alertId, rank: severityRank });
+      return { owner: alertId, escalated: false };
+    }
+    const escalated = severityRank > o.rank;
+    if (escalated) o.rank = severityRank;
+    return { owner: o.id, escalated };
+  }
+}

@@ -10,7 +10,7 @@ import type {
   Detector,
   DetectorResult,
 } from './detector.js';
-import type { IncidentClaims } from './shared-windows.js';
+import type { IncidentClaim, IncidentClaims } from './shared-windows.js';
 
 export interface DetectionEngineOptions {
   detectors: readonly Detector[];
@@ -126,22 +126,38 @@ export function createDetectionEngine(options: DetectionEngineOptions): Detectio
 
   /** Asks the other replicas whether they raised this incident already, then publishes it as new or as an update of theirs. */
   function claim(key: string, inc: Incident, nowMs: number): void {
-    const settle = (owner: string | null): void => {
+    const settle = (answer: IncidentClaim | null): void => {
       inc.claiming = false;
       inc.claimedAtMs = nowMs;
-      if (owner !== null && owner !== inc.alert.id) {
-        inc.alert.id = owner;
+      if (answer !== null && answer.owner !== inc.alert.id) {
+        inc.alert.id = answer.owner;
         stats.alertsJoined++;
-        emit(inc.alert, inc.escalated ? 'escalated' : 'updated');
+        // Escalated when this replica is the first to see the incident at this severity (e.g. a
+        // budget warning raised elsewhere, exhausted here): sinks get the escalation once.
+        emit(inc.alert, answer.escalated || inc.escalated ? 'escalated' : 'updated');
         return;
       }
       stats.alertsRaised++;
       emit(inc.alert, 'new');
     };
-    claims!.claim(key, inc.alert.id, inc.cooldownMs).then(settle, (err: unknown) => {
-      reportError(err, 'incidentClaims');
-      settle(null);
-    });
+    claims!
+      .claim(key, inc.alert.id, inc.cooldownMs, severityRank(inc.alert.severity))
+      .then(settle, (err: unknown) => {
+        reportError(err, 'incidentClaims');
+        settle(null);
+      });
+  }
+
+  /** An escalation of a claimed incident: sent by the one replica whose claim raises the shared severity. */
+  function escalate(key: string, inc: Incident, nowMs: number): void {
+    inc.claimedAtMs = nowMs;
+    claims!.claim(key, inc.alert.id, inc.cooldownMs, severityRank(inc.alert.severity)).then(
+      (answer) => emit(inc.alert, answer === null || answer.escalated ? 'escalated' : 'updated'),
+      (err: unknown) => {
+        reportError(err, 'incidentClaims');
+        emit(inc.alert, 'escalated');
+      },
+    );
   }
 
   function raise(detector: Detector, c: AlertCandidate, event: AuditEvent | null, nowMs: number): void {
@@ -174,9 +190,10 @@ export function createDetectionEngine(options: DetectionEngineOptions): Detectio
         found.escalated ||= change === 'escalated';
         return; // published with the claim's answer
       }
+      if (claims && change === 'escalated') return escalate(key, found, nowMs);
       if (claims && nowMs - found.claimedAtMs >= CLAIM_RENEW_MS) {
         found.claimedAtMs = nowMs;
-        void claims.claim(key, a.id, found.cooldownMs).catch(() => undefined);
+        void claims.claim(key, a.id, found.cooldownMs, severityRank(a.severity)).catch(() => undefined);
       }
       emit(a, change);
       return;

@@ -147,11 +147,25 @@ export interface SharedWindows {
   open(name: string, spec: SharedWindowSpec, onMerged?: MergedListener): SharedWindow;
 }
 
+/** The answer to a claim: the alert that owns the incident, and whether this claim raised its severity. */
+export interface IncidentClaim {
+  owner: string;
+  /** The claim's severity is above every earlier claim's: this replica sends the escalation (once across replicas). */
+  escalated: boolean;
+}
+
 /**
  * Claims an incident for one alert across replicas: the first replica to claim `incident` gets
  * its own `alertId` back; the others get the winner's id and update that alert instead of
- * raising another. Null when the shared store did not answer (raise locally then).
+ * raising another. Each claim also records its severity (`severityRank`), so that the one replica
+ * that first sees the incident at a higher severity sends the escalation. Null when the shared
+ * store did not answer (raise locally then).
  */
 export interface IncidentClaims {
-  claim(incident: string, alertId: string, ttlMs: number): Promise<string | null>;
+  claim(
+    incident: string,
+    alertId: string,
+    ttlMs: number,
+    severityRank?: number,
+  ): Promise<IncidentClaim | null>;
 }

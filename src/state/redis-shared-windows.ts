@@ -4,6 +4,7 @@ import {
   extendRun,
   NO_RUN,
   type GrowthRun,
+  type IncidentClaim,
   type IncidentClaims,
   type MergedListener,
   type RunListener,
@@ -157,11 +158,24 @@ end
 return out
 `);
 
-/** KEYS: the incident. ARGV: alert id, ttl ms. Returns the id of the alert that owns the incident. */
+/**
+ * KEYS: the incident (SET NX: its owner alert id), its highest severity rank so far. ARGV: alert
+ * id, ttl ms, severity rank. Returns {owner id, 1 when this claim raised the severity else 0}.
+ */
 const CLAIM = new RedisScript(`
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return ARGV[1] end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2])
+  return {ARGV[1], 0}
+end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return redis.call('GET', KEYS[1])
+local esc = 0
+if tonumber(ARGV[3]) > (tonumber(redis.call('GET', KEYS[2])) or 0) then
+  redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2])
+  esc = 1
+else
+  redis.call('PEXPIRE', KEYS[2], ARGV[2])
+end
+return {redis.call('GET', KEYS[1]), esc}
 `);
 
 export interface RedisSharedWindowsOptions extends SharedStateOptions {
@@ -777,14 +791,21 @@ export class RedisSharedWindows implements SharedWindows, IncidentClaims {
     }
   }
 
-  async claim(incident: string, alertId: string, ttlMs: number): Promise<string | null> {
+  async claim(
+    incident: string,
+    alertId: string,
+    ttlMs: number,
+    severityRank = 0,
+  ): Promise<IncidentClaim | null> {
     try {
-      const owner = await CLAIM.run(
+      const key = `${this.prefix}inc:${this.names.of(incident)}`;
+      const reply = await CLAIM.run(
         this.o.client,
-        [`${this.prefix}inc:${this.names.of(incident)}`],
-        [alertId, Math.max(1, Math.round(ttlMs))],
+        [key, `${key}:s`],
+        [alertId, Math.max(1, Math.round(ttlMs)), severityRank],
       );
-      return typeof owner === 'string' ? owner : null;
+      if (!Array.isArray(reply) || typeof reply[0] !== 'string') return null;
+      return { owner: reply[0], escalated: Number(reply[1]) === 1 };
     } catch (err) {
       this.o.onUnavailable?.(stateUnavailable('incident.claim', err));
       return null;
