@@ -81,6 +81,7 @@ describe.skipIf(!service.available)('PostgreSQL data keys: erasure across replic
       expect(await liveKeys(schema, `user:${user}`), `round ${round}`).toBe(0);
       for (const w of written) expect(await c.decryptContent(w), `round ${round}`).toBeNull();
     }
+    console.log(`${rounds} rounds: ${keysMade} keys made by the racing replica, ${destroyedByErase} destroyed by the erasure, ${keysMade - destroyedByErase} refused`);
     // Both sides of the race happened: keys stored before the erasure (destroyed by it) and keys
     // that reached the table after it (refused).
     expect(destroyedByErase).toBeGreaterThan(0);
