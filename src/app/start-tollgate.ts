@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import type { AuditEvent } from '../core/audit-event.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { writerGapEvent } from './admin-event.js';
 import { inferProvider, writerBatchSize, type TollgateConfig } from '../config/config.js';
 import { loadOrCreateSecret } from '../config/local-secret.js';
 import { createAlertDispatcher, type AlertDispatcher } from '../alerting/alert-dispatcher.js';
@@ -57,6 +56,8 @@ import { openStoreTables, type StoreTables } from '../store/store-tables.js';
 import type { KeyStore } from '../access/key-store.js';
 import { upstreamPolicy } from '../upstream/upstream-policy.js';
 import { DiskSpool } from '../writer/disk-spool.js';
+import { GapJournal } from '../writer/gap-journal.js';
+import { SeqReservation } from '../writer/seq-reservation.js';
 import type { WriterStats } from '../writer/event-writer.js';
 import { createPrometheusMetrics, type TollgateMetrics } from '../observability/prometheus.js';
 import type { OtelConfig } from '../observability/otel.js';
@@ -449,6 +450,8 @@ async function start(o: StartOptions, undo: Array<() => unknown>): Promise<Runni
       batchSize: writerBatchSize(config),
       flushDelayMs: config.writer.flush_delay_ms,
       spool: new DiskSpool(join(paths.dir, `spool-${instanceId}.jsonl`), config.spool.max_bytes),
+      journal: new GapJournal(join(paths.dir, `gaps-${instanceId}.json`)),
+      reservation: new SeqReservation({ path: join(paths.dir, `chain-${instanceId}.mark`), chainId: instanceId, onError: () => log.error({ chain_id: instanceId }, 'chain seq mark could not be written') }),
     },
     routes: [
       metrics.route,
@@ -466,13 +469,10 @@ async function start(o: StartOptions, undo: Array<() => unknown>): Promise<Runni
     log: (msg, fields) => log.warn(fields ?? {}, msg),
     onGap: (gap) => log.error({ gap }, 'audit gap: events could not be stored or spooled'), // once per gap, when it closes
     onWritten: (events) => checkpointWriter.recordWritten(events),
+    onLost: (range) => checkpointWriter.recordLost(range),
   });
   undo.push(() => tg.close());
   recordAdminEvent = (event) => void tg.pipeline.recordEvent(event);
-  // Writer gaps keep their place in the checkpoint tree and are chained as gap records once the
-  // store takes writes again (docs/integrity.md "Accounted gaps").
-  tg.writer.onLost((range) => checkpointWriter.recordLost(range));
-  tg.writer.recordGapsWith((gap) => tg.pipeline.recordEvent(writerGapEvent(gap, clock)));
   // Replay what an earlier run spooled before taking traffic.
   statsOf.writer = () => tg.writer.stats();
   await tg.writer.replaySpool();

@@ -24,7 +24,14 @@ export const GAP_RECORD_ACTION = 'admin:audit.gap';
 /** `request_source` of a gap record. */
 export const GAP_RECORD_ACTOR = 'writer';
 
-export type GapReason = 'queue_full' | 'spool_full' | 'spool_corrupt';
+/**
+ * Why events are missing. `crash`: the process died (SIGKILL, power loss) holding events it had
+ * chained but not yet stored or spooled; the range is the seqs it had reserved (hash-chain.ts
+ * `SeqReserver`) past the last one stored, so `count` is an upper bound ("up to"), and
+ * `last_hash` is the hash the chain resumes from (that of the event before the range), since the
+ * hash of a lost event is not known after the crash.
+ */
+export type GapReason = 'queue_full' | 'spool_full' | 'spool_corrupt' | 'crash';
 
 /** The missing range a gap record names. */
 export interface GapRange {
@@ -33,9 +40,15 @@ export interface GapRange {
   last_seq: number;
   count: number;
   reason: GapReason;
-  /** When the first event of the range was lost (ISO-8601). */
+  /**
+   * When the first event of the range was lost (ISO-8601). For `crash`: a lower bound on when the
+   * lost events were answered (the end of the last event stored before the range).
+   */
   at: string;
-  /** `hash` of the event at `last_seq`: the next stored event's `prev_hash`. */
+  /**
+   * The next stored event's `prev_hash`: `hash` of the event at `last_seq`, or for `crash` the
+   * hash of the event before the range (the chain resumes from it).
+   */
   last_hash: string;
 }
 
@@ -51,6 +64,7 @@ export const GAP_REASON_CODE: Record<GapReason, string> = {
   spool_full: 'TG_ERR_SPOOL_FULL',
   queue_full: 'TG_ERR_AUDIT_UNAVAILABLE',
   spool_corrupt: 'TG_ERR_STORE_WRITE',
+  crash: 'TG_ERR_AUDIT_UNAVAILABLE',
 };
 
 /** The record's `error_message`. */
@@ -58,7 +72,7 @@ export function formatGapMessage(g: GapRange): string {
   return `events not stored: chain=${encodeURIComponent(g.chain_id)} seq=${g.first_seq}..${g.last_seq} count=${g.count} reason=${g.reason} since=${g.at} last_hash=${g.last_hash}`;
 }
 
-const MESSAGE = /^events not stored: chain=(\S+) seq=([1-9][0-9]*)\.\.([1-9][0-9]*) count=([1-9][0-9]*) reason=(queue_full|spool_full|spool_corrupt) since=(\S+) last_hash=([0-9a-f]{64})$/;
+const MESSAGE = /^events not stored: chain=(\S+) seq=([1-9][0-9]*)\.\.([1-9][0-9]*) count=([1-9][0-9]*) reason=(queue_full|spool_full|spool_corrupt|crash) since=(\S+) last_hash=([0-9a-f]{64})$/;
 
 /** True when the event claims to be a gap record (whether or not it is a well-formed one). */
 export function isGapRecord(e: AuditEvent): boolean {

@@ -20,10 +20,26 @@ export interface ChainPosition {
   hash: string;
 }
 
+/**
+ * Durable high-water mark of the seqs a chain has handed out (docs/reliability.md "Crash"). The
+ * chainer calls `ensure(seq)` before giving out `seq`; the reserver makes sure a mark of at least
+ * `seq` is durable first (one small write per block of seqs). After a crash, the seqs between the
+ * last stored event and the mark are the ones that may have been handed out and lost: the next
+ * start skips them and chains a `crash` gap record that names them, instead of reusing them.
+ */
+export interface SeqReserver {
+  ensure(seq: number): void;
+}
+
 export interface ChainerOptions {
   chainId: string;
-  /** The stored head to continue from (`EventStore.chains()`); absent for a new chain. */
+  /**
+   * The position to continue from (`EventStore.chains()`); absent for a new chain. After a crash
+   * its `seq` is the reserved mark while `hash` is the last stored event's (create-gateway.ts).
+   */
   head?: ChainPosition | null;
+  /** Persists the seq high-water mark before seqs are handed out (gateway; absent in the SDK and CLI). */
+  reserver?: SeqReserver;
 }
 
 /** A Chainer that also tells where the chain stands. */
@@ -53,6 +69,7 @@ export function createChainer(options: ChainerOptions): HashChainer {
   return {
     chainId,
     link(event: AuditEvent): void {
+      options.reserver?.ensure(seq + 1);
       event.chain_id = chainId;
       event.seq = seq + 1;
       event.prev_hash = prev;

@@ -22,6 +22,8 @@ export function formatDamage(d: Damage): string {
 /** One line naming an accounted gap: how many events, why, when, and which seqs. */
 export function formatAccountedGap(g: AccountedGap): string {
   const seqs = g.first_seq === g.last_seq ? `seq ${g.first_seq}` : `seqs ${g.first_seq}..${g.last_seq}`;
+  // A crash record names the seqs the process had reserved: an upper bound on what it lost.
+  if (g.reason === 'crash') return `accounted gap: up to ${g.count} event${g.count === 1 ? '' : 's'} lost in a crash (answered after ${g.at}, not stored) — ${seqs}, gap record at seq ${g.record_seq}`;
   return `accounted gap: ${g.count} event${g.count === 1 ? '' : 's'} not stored (${g.reason}) at ${g.at} — ${seqs}, gap record at seq ${g.record_seq}`;
 }
 
@@ -41,9 +43,10 @@ export function formatVerifyReport(report: VerifyReport): string {
     for (const g of c.accounted_gaps) lines.push(`  warning: ${formatAccountedGap(g)}`);
   }
   const damaged = report.chains.filter((c) => c.damage !== null).length;
+  const crash = report.chains.some((c) => c.accounted_gaps.some((g) => g.reason === 'crash'));
   const gaps =
     report.accounted_gaps > 0
-      ? `${report.accounted_gaps} accounted gap(s): ${report.events_not_stored} event(s) not stored${report.strict ? ' (--strict: counted as a failure)' : ''}`
+      ? `${report.accounted_gaps} accounted gap(s): ${crash ? 'up to ' : ''}${report.events_not_stored} event(s) not stored${report.strict ? ' (--strict: counted as a failure)' : ''}`
       : '';
   lines.push(
     report.ok

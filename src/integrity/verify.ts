@@ -60,9 +60,13 @@ export interface AccountedGap {
   last_seq: number;
   count: number;
   reason: GapReason;
-  /** When the first of them was lost (ISO-8601, from the record). */
+  /**
+   * When the first of them was lost (ISO-8601, from the record). `crash`: `count` is an upper
+   * bound (the seqs the process had reserved) and `at` a lower bound on when the lost events were
+   * answered; every event answered after it and not stored is in this gap.
+   */
   at: string;
-  /** Hash of the last lost event, as recorded; the event after the gap links to it. */
+  /** Hash of the last lost event, as recorded (`crash`: of the event before the gap); the event after the gap links to it. */
   last_hash: string;
   /** Seq and id of the gap record. */
   record_seq: number;

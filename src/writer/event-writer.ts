@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import type { EventStore } from '../store/event-store.js';
 import type { GapRange, GapReason } from '../integrity/gap-record.js';
 import type { DiskSpool } from './disk-spool.js';
+import type { GapJournal } from './gap-journal.js';
 
 export type FailurePolicy = 'fail-open' | 'fail-closed';
 
@@ -32,6 +33,16 @@ export interface EventWriterOptions {
    * not continue it, when the store takes writes again, or at shutdown. For the operational log.
    */
   onGap?: (gap: WriterGap) => void;
+  /**
+   * Told about lost seqs as soon as they are lost, from construction on, so a listener set here
+   * also hears the gaps carried over from an earlier run (`carryGaps`) in order with the replay.
+   */
+  onLost?: (range: LostRange) => void;
+  /**
+   * Where gaps whose record is not stored yet are kept across a stop (gap-journal.ts); rewritten
+   * when a gap closes and when its record is stored. Without it they live in memory only.
+   */
+  journal?: GapJournal;
 }
 
 /**
@@ -107,7 +118,23 @@ export class EventWriter {
   private readonly drainHooks: Array<() => void> = [];
   private readonly counters = { enqueued: 0, written: 0, spooled: 0, replayed: 0, dropped: 0, storeErrors: 0 };
 
-  constructor(private readonly options: EventWriterOptions) {}
+  constructor(private readonly options: EventWriterOptions) {
+    if (options.onLost) this.lostListeners.push(options.onLost);
+  }
+
+  /**
+   * Gaps an earlier run could not record (its journal) and the crash gap found at start: they
+   * are told as lost now, and chained as gap records once a recorder is set and the store takes
+   * writes (create-gateway.ts). Call before any new event is queued.
+   */
+  carryGaps(gaps: readonly GapRange[]): void {
+    for (const g of gaps) {
+      this.unrecorded.push({ ...g });
+      this.tellLost({ chain_id: g.chain_id, first_seq: g.first_seq, last_seq: g.last_seq });
+    }
+    if (gaps.length > 0) this.persistGaps();
+    if (this.storeAvailable) this.recordClosedGaps();
+  }
 
   /** True when a new event can be committed now (fail-closed checks this before calling upstream). */
   canAccept(): boolean {
@@ -196,10 +223,16 @@ export class EventWriter {
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.options.spool?.close();
+    this.options.journal?.close();
   }
 
   private written(events: readonly AuditEvent[]): void {
-    if (this.recordsInFlight.size > 0) for (const e of events) this.recordsInFlight.delete(e.id);
+    if (this.recordsInFlight.size > 0) {
+      let stored = false;
+      for (const e of events) stored = this.recordsInFlight.delete(e.id) || stored;
+      // A stored record no longer needs the journal.
+      if (stored) this.persistGaps();
+    }
     try {
       this.options.onWritten?.(events);
     } catch (err) {
@@ -351,11 +384,30 @@ export class EventWriter {
     if (!g) return;
     this.openGap = null;
     // Without a recorder (an SDK writer) the gap is only logged and counted.
-    if (this.gapRecorder && g.chain_id !== null && g.first_seq !== null && g.last_seq !== null && g.last_hash !== null) this.unrecorded.push(g);
+    if (this.gapRecorder && g.chain_id !== null && g.first_seq !== null && g.last_seq !== null && g.last_hash !== null) {
+      this.unrecorded.push(g);
+      this.persistGaps();
+    }
     try {
       this.options.onGap?.(g);
     } catch {
       // the log never breaks the writer
+    }
+  }
+
+  /** Writes the gaps whose record is not stored yet to the journal (never throws). */
+  private persistGaps(): void {
+    const journal = this.options.journal;
+    if (!journal) return;
+    const ranges: GapRange[] = [];
+    for (const g of [...this.unrecorded, ...this.recordsInFlight.values()]) {
+      if (g.chain_id === null || g.first_seq === null || g.last_seq === null || g.last_hash === null) continue;
+      ranges.push({ chain_id: g.chain_id, first_seq: g.first_seq, last_seq: g.last_seq, count: g.count, reason: g.reason, at: g.at, last_hash: g.last_hash });
+    }
+    try {
+      journal.save(ranges);
+    } catch (err) {
+      this.options.onStoreError?.(err);
     }
   }
 

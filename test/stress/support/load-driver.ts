@@ -7,6 +7,8 @@ export interface Completed {
   stream: boolean;
   /** performance.now() when the last byte arrived. */
   endedAt: number;
+  /** Date.now() when the last byte arrived (to compare with times the gateway records). */
+  endedAtMs: number;
 }
 
 /**
@@ -47,7 +49,7 @@ export class LoadDriver {
         });
         await res.body.text();
         const eventId = res.headers['x-tollgate-event-id'];
-        if (typeof eventId === 'string') this.completed.push({ eventId, status: res.statusCode, stream, endedAt: performance.now() });
+        if (typeof eventId === 'string') this.completed.push({ eventId, status: res.statusCode, stream, endedAt: performance.now(), endedAtMs: Date.now() });
       } catch {
         this.failed++;
         // The server is gone (killed): do not spin on ECONNREFUSED.

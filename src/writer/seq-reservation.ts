@@ -1,0 +1,94 @@
+import type { SeqReserver } from '../integrity/hash-chain.js';
+import { SlotFile } from './slot-file.js';
+
+/** What the file held when it was opened: the previous run's mark. */
+export interface ReservedMark {
+  /** Highest seq the previous run may have handed out (settled to its head on a clean stop). */
+  reserved: number;
+}
+
+export interface SeqReservationOptions {
+  path: string;
+  chainId: string;
+  /** Seqs reserved per durable write (default 1024). */
+  block?: number;
+  /** Told when the mark cannot be written (the run goes on; a crash may then go unaccounted). */
+  onError?: (err: unknown) => void;
+}
+
+/**
+ * The chain's seq high-water mark in a small file beside the spool (`chain-<instance>.mark`).
+ * Before the chainer hands out a seq past the mark, the mark moves a block ahead with one
+ * fdatasync'd overwrite in place (slot-file.ts: it still works on a full disk). The mark always
+ * stays ahead of the last seq given out, so a crash always leaves a range to account for; a
+ * clean stop settles it to the chain head (`settle`), so a clean restart skips nothing.
+ */
+export class SeqReservation implements SeqReserver {
+  private readonly file: SlotFile;
+  private reservedTo = 0;
+  private readonly block: number;
+  private failed = false;
+  /** The previous run's mark, read at construction; null for a new file or another chain's. */
+  readonly previous: ReservedMark | null;
+
+  constructor(private readonly o: SeqReservationOptions) {
+    this.block = Math.max(1, o.block ?? 1024);
+    this.file = new SlotFile(o.path, 256);
+    this.previous = parseMark(this.file.read(), o.chainId);
+  }
+
+  /** Seq up to which the mark is durable. */
+  get reserved(): number {
+    return this.reservedTo;
+  }
+
+  /** Starts a run at `seq` (the position the chain continues from): the next seq is `seq + 1`. */
+  start(seq: number): void {
+    this.reservedTo = seq;
+    try {
+      this.file.allocate();
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  ensure(seq: number): void {
+    // Strictly ahead: after handing out `seq`, the durable mark is above it.
+    if (seq < this.reservedTo) return;
+    this.write(seq + this.block);
+  }
+
+  /** Clean stop: everything handed out is stored, spooled or in a persisted gap; the mark is the head. */
+  settle(head: number): void {
+    this.write(head);
+    this.file.close();
+  }
+
+  private write(reserved: number): void {
+    // Advance in memory even if the write fails, so a broken disk costs one attempt per block.
+    this.reservedTo = reserved;
+    try {
+      this.file.write(`chain=${encodeURIComponent(this.o.chainId)} reserved=${reserved}`);
+      this.failed = false;
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private fail(err: unknown): void {
+    if (!this.failed) this.o.onError?.(err);
+    this.failed = true;
+  }
+}
+
+function parseMark(body: string | null, chainId: string): ReservedMark | null {
+  const m = body === null ? null : /^chain=(\S+) reserved=(\d+)$/.exec(body);
+  if (!m) return null;
+  try {
+    if (decodeURIComponent(m[1]!) !== chainId) return null;
+  } catch {
+    return null;
+  }
+  const reserved = Number(m[2]);
+  return Number.isSafeInteger(reserved) ? { reserved } : null;
+}
