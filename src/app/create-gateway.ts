@@ -84,6 +84,12 @@ export async function createGateway(o: CreateGatewayOptions): Promise<TollgateGa
   const spooled = o.writer.spool?.read().events.filter((e) => e.chain_id === o.config.instanceId).at(-1);
   if (spooled?.seq != null && spooled.hash !== null && spooled.seq > (head?.seq ?? 0)) head = { seq: spooled.seq, hash: spooled.hash };
   const last = spooled?.seq != null && spooled.seq === head?.seq ? spooled : head ? await storedEvent(o.store, o.config.instanceId, head.seq) : null;
+  try {
+    // Allocated now, while the disk has room: it is rewritten in place when a gap closes.
+    o.writer.journal?.allocate();
+  } catch (err) {
+    o.log?.('gap journal could not be created', { err: err instanceof Error ? err.name : 'unknown' });
+  }
   // Gaps an earlier run lost and could not record yet, and what a crash lost (docs/reliability.md "Crash").
   const carried = (o.writer.journal?.load() ?? []).filter((g) => g.chain_id === o.config.instanceId);
   for (const g of carried) if (g.last_seq > (head?.seq ?? 0)) head = { seq: g.last_seq, hash: g.last_hash };
