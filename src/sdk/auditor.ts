@@ -3,7 +3,8 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { ERROR_CATALOG, TollgateError, type ErrorCode } from '../core/errors.js';
 import type { UsageEstimator } from '../capture/capture.js';
 import type { AuthFields, Exchange } from '../capture/exchange.js';
-import { createChainer } from '../integrity/hash-chain.js';
+import { writerGapEvent } from '../app/admin-event.js';
+import { createChainer, type HashChainer } from '../integrity/hash-chain.js';
 import { AuditPipeline } from '../pipeline/pipeline.js';
 import type { EventObserver, Pricer, Redactor } from '../pipeline/stages.js';
 import { loadPriceCatalog } from '../pricing/catalog.js';
@@ -15,7 +16,10 @@ import type { EventStore } from '../store/event-store.js';
 import { UpstreamClient } from '../upstream/upstream-client.js';
 import { upstreamPolicy, type UpstreamPolicy } from '../upstream/upstream-policy.js';
 import { DiskSpool } from '../writer/disk-spool.js';
+import { resumeChain } from '../writer/chain-resume.js';
 import { EventWriter, type FailurePolicy, type WriterGap, type WriterStats } from '../writer/event-writer.js';
+import { GapJournal } from '../writer/gap-journal.js';
+import { SeqReservation } from '../writer/seq-reservation.js';
 import { AuditContext, type AttributionInput } from './audit-context.js';
 import { sdkInstanceId } from './sdk-instance-id.js';
 import { openSdkStore, type SdkStoreChoice } from './sdk-store.js';
@@ -38,7 +42,12 @@ export interface AuditorOptions {
   upstream?: Parameters<typeof upstreamPolicy>[0];
   /** What happens when the audit trail cannot be written; default `fail-open` (as the gateway). */
   failurePolicy?: FailurePolicy;
-  /** fail-open: spool file for events the store cannot take; without it they are counted as dropped. */
+  /**
+   * fail-open: spool file for events the store cannot take; without it they are counted as dropped.
+   * Beside it, `<path>.gaps` keeps gaps whose record is not stored yet across a stop, and with a
+   * fixed `instanceId`, `<path>.mark` the chain's seq mark, so a crash is accounted at the next
+   * start (docs/reliability.md "Crash"). What an earlier process spooled is replayed at start.
+   */
   spool?: { path: string; maxBytes: number };
   writer?: { maxQueue?: number; batchSize?: number; flushDelayMs?: number; retryIntervalMs?: number };
   /** Chain id of this process; default `sdk-<host>-<pid>-<random>`. A fixed id continues its stored chain. */
@@ -94,6 +103,7 @@ export class Auditor {
   private readonly auth: PassthroughPolicy;
   private readonly upstreams = new Map<string, UpstreamClient>();
   private readonly counters = { refused: 0, auditErrors: 0, commitFailures: 0 };
+  private readonly chainer: HashChainer;
 
   /** @internal Use `createAuditor`. */
   constructor(
@@ -102,6 +112,7 @@ export class Auditor {
     o: AuditorOptions,
     instanceId: string,
     chainHead: { seq: number; hash: string } | null,
+    private readonly reservation?: SeqReservation,
   ) {
     this.instanceId = instanceId;
     this.clock = o.clock ?? systemClock;
@@ -113,10 +124,11 @@ export class Auditor {
     this.auth = new PassthroughPolicy(o.fingerprintSecret === undefined ? randomSecret() : toBuffer(o.fingerprintSecret));
     const pricer = o.pricer === undefined ? createPricer(loadPriceCatalog()) : o.pricer;
     const estimate = o.estimateUsage === undefined ? estimateUsage : o.estimateUsage;
+    this.chainer = createChainer({ chainId: instanceId, head: chainHead, ...(reservation ? { reserver: reservation } : {}) });
     this.pipeline = new AuditPipeline({
       redactor: o.redactor ?? createRedactor(),
       ...(pricer ? { pricer } : {}),
-      chainer: createChainer({ chainId: instanceId, head: chainHead }),
+      chainer: this.chainer,
       observers: o.detectors ?? [],
       listeners: o.listeners ?? [],
       writer,
@@ -155,6 +167,8 @@ export class Auditor {
   /** Writes what is queued, closes upstream pools and the store. */
   async close(): Promise<void> {
     await this.writer.close();
+    // Everything chained is stored, spooled or journaled: the seq mark comes back to the head.
+    this.reservation?.settle(this.chainer.head().seq);
     await Promise.allSettled([...this.upstreams.values()].map((u) => u.close()));
     this.upstreams.clear();
     await this.store.close();
@@ -238,14 +252,12 @@ export class Auditor {
 export async function createAuditor(o: AuditorOptions): Promise<Auditor> {
   const store = isEventStore(o.store) ? o.store : await openSdkStore(o.store);
   const instanceId = o.instanceId ?? sdkInstanceId();
-  let head: { seq: number; hash: string } | null = null;
-  if (o.instanceId !== undefined) {
-    // A fixed id continues its chain; a write-only sink cannot tell its head, so it must not be given one.
-    const heads = await store.chains();
-    head = heads.find((h) => h.chain_id === instanceId) ?? null;
-  }
   const clock = o.clock ?? systemClock;
+  const journal = o.spool ? new GapJournal(`${o.spool.path}.gaps`) : undefined;
+  // A fixed id continues its chain, so a crash could reuse seqs: it keeps a seq mark.
+  const reservation = o.spool && o.instanceId !== undefined ? new SeqReservation({ path: `${o.spool.path}.mark`, chainId: instanceId, ...(o.onStoreError ? { onError: o.onStoreError } : {}) }) : undefined;
   const isHttp = !isEventStore(o.store) && o.store.kind === 'http';
+  const spool = o.spool ? new DiskSpool(o.spool.path, o.spool.maxBytes) : undefined;
   const writer = new EventWriter({
     store,
     clock,
@@ -255,11 +267,18 @@ export async function createAuditor(o: AuditorOptions): Promise<Auditor> {
     // Over HTTP a batch costs a round trip: let events share it.
     flushDelayMs: o.writer?.flushDelayMs ?? (isHttp ? 200 : 0),
     ...(o.writer?.retryIntervalMs !== undefined ? { retryIntervalMs: o.writer.retryIntervalMs } : {}),
-    ...(o.spool ? { spool: new DiskSpool(o.spool.path, o.spool.maxBytes) } : {}),
+    ...(spool ? { spool } : {}),
     ...(o.onGap ? { onGap: o.onGap } : {}),
     ...(o.onStoreError ? { onStoreError: o.onStoreError } : {}),
+    ...(journal ? { journal } : {}),
   });
-  return new Auditor(store, writer, o, instanceId, head);
+  // A fixed id continues its chain (a write-only sink cannot tell its head, so it must not be given one).
+  const { head, carried } = await resumeChain({ chainId: instanceId, store, writer, spool, journal, reservation, continueStored: o.instanceId !== undefined });
+  const auditor = new Auditor(store, writer, o, instanceId, head, reservation);
+  // Gaps are chained as gap records in this process's chain, as the gateway does (docs/integrity.md "Accounted gaps").
+  writer.recordGapsWith((gap) => auditor.pipeline.recordEvent(writerGapEvent(gap, clock, 'sdk')));
+  writer.carryGaps(carried);
+  return auditor;
 }
 
 function isEventStore(s: AuditorOptions['store']): s is EventStore {
