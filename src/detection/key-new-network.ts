@@ -3,7 +3,7 @@ import { BoundedStateMap } from './bounded-state-map.js';
 import { resolveConfig } from './config-check.js';
 import { isAuthFailure } from './event-outcome.js';
 import { networkPrefix } from './network-prefix.js';
-import type { SharedWindows, SightingsView } from './shared-windows.js';
+import type { SharedWindows } from './shared-windows.js';
 
 export interface NewNetworkConfig {
   /** A key's networks are learned silently until it has been seen this long… */
@@ -98,23 +98,18 @@ export function createNewNetworkDetector(
     };
   }
 
-  /** The decision on every replica's record: a candidate when `net` is new for the key. */
+  /** The decision on every replica's record, for a network it recorded: a candidate when it is new for the key. */
   function decideShared(
     keyId: string,
     net: string,
     ip: string,
-    view: SightingsView,
+    from: number,
     now: number,
   ): AlertCandidate | null {
-    const events = view.events + 1;
-    const firstMs = Math.min(view.firstMs, now);
-    let from = view.knownFrom(net);
-    if (from === undefined) {
-      const warming = events <= cfg.warmupEvents || now - firstMs < cfg.warmupMs;
-      from = warming ? now : now + cfg.quarantineMs;
-    }
-    if (from <= now || view.known >= cfg.maxNetworksPerKey) return null;
-    return candidate(keyId, net, ip, view.known, now - firstMs, 1);
+    if (from <= now) return null;
+    const view = sightings!.view(keyId, now);
+    if (view === null || view.known >= cfg.maxNetworksPerKey) return null;
+    return candidate(keyId, net, ip, view.known, now - view.firstMs, 1);
   }
 
   /** The decision on this replica's own record (one replica, or Redis down). */
@@ -169,9 +164,10 @@ export function createNewNetworkDetector(
       // This replica's record is kept either way: it decides while Redis is down.
       const own = decideOwn(s, keyId, net, ip, now);
       if (sightings === null) return own;
-      const view = sightings.view(keyId, now);
-      // No fresh shared record while the shared store answers: the flush decides (late firing).
-      const c = view !== null ? decideShared(keyId, net, ip, view, now) : shared!.available() ? null : own;
+      const from = sightings.knownFrom(keyId, net, now);
+      // Not in the shared record known here (a network this replica has not sent, or no fresh
+      // record) while the shared store answers: the flush decides (late firing).
+      const c = from !== null ? decideShared(keyId, net, ip, from, now) : shared!.available() ? null : own;
       sightings.see(keyId, net, now, c !== null);
       return c;
     },

@@ -100,10 +100,8 @@ export interface SightingsView {
   firstMs: number;
   /** Sightings of the subject on every replica, those of this replica not yet flushed included. */
   events: number;
-  /** Members known by `nowMs` (seen during the warm-up, or past their quarantine). */
+  /** Members known at the last flush (seen during the warm-up, or past their quarantine). */
   known: number;
-  /** From when `member` is known (later than now: it is new), or undefined when no replica recorded it yet. */
-  knownFrom(member: string): number | undefined;
 }
 
 /**
@@ -121,7 +119,13 @@ export type SightingListener = (
 
 /** First sightings of members per subject, with the warm-up and quarantine decided once for all replicas. */
 export interface SharedSightings {
-  /** The merged record with this replica's unflushed sightings; null when none is fresh (first sight here, or the shared store down). */
+  /**
+   * From when `member` is known (later than now: it is new), as merged at this replica's last
+   * flush; null when that flush did not record it (not sent from here yet) or is not fresh (first
+   * sight here, or the shared store down): the flush decides then.
+   */
+  knownFrom(subject: string, member: string, nowMs: number): number | null;
+  /** The merged record with this replica's unflushed sightings; null when none is fresh. */
   view(subject: string, nowMs: number): SightingsView | null;
   /** Records a sighting (sent with the next flush); `raised`: this replica alerted on it already. */
   see(subject: string, member: string, nowMs: number, raised: boolean): void;

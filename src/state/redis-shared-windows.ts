@@ -112,14 +112,17 @@ return out
 
 /**
  * KEYS: one hash per subject: field _f = first sighting ms, _e = sightings, and per member (keyed
- * hash) the ms from which it is known. ARGV: per key: ttlMs, maxMembers, warmupMs, warmupEvents,
- * quarantineMs, first ms, sightings, n, then n triples (member, first ms, sightings before it in
- * this batch). A member not recorded yet is known from its sighting while the subject warms up,
- * else a quarantine later (the earliest writer decides; a later one can only move it earlier).
- * Returns each hash (HGETALL).
+ * hash) the ms from which it is known. ARGV: now, then per key: ttlMs, maxMembers, warmupMs,
+ * warmupEvents, quarantineMs, first ms, sightings, n, then n triples (member, first ms, sightings
+ * before it in this batch). A member not recorded yet is known from its sighting while the subject
+ * warms up, else a quarantine later (the earliest writer decides; a later one can only move it
+ * earlier). Returns per key {first ms, sightings, members known by now, then each sent member's
+ * known-from ms ('' when not recorded: the subject is full)}: not the whole hash, which a busy key
+ * would send back at every flush.
  */
 const SIGHT = new RedisScript(`
-local p = 1
+local now = tonumber(ARGV[1])
+local p = 2
 local out = {}
 for i = 1, #KEYS do
   local ttl = ARGV[p]
@@ -137,6 +140,7 @@ for i = 1, #KEYS do
   local e = tonumber(cur[2]) or 0
   local count = redis.call('HLEN', KEYS[i]) - 1
   if cur[2] then count = count - 1 end
+  local reply = {}
   for j = 1, n do
     local m = ARGV[p]
     local ms = tonumber(ARGV[p + 1])
@@ -146,14 +150,23 @@ for i = 1, #KEYS do
     if e + before + 1 > warmupEvents and ms - f >= warmupMs then from = ms + quarantineMs end
     local known = tonumber(redis.call('HGET', KEYS[i], m))
     if known == nil then
-      if count < maxMembers then redis.call('HSET', KEYS[i], m, from); count = count + 1 end
+      if count < maxMembers then redis.call('HSET', KEYS[i], m, from); count = count + 1; known = from end
     elseif from < known then
-      redis.call('HSET', KEYS[i], m, from)
+      redis.call('HSET', KEYS[i], m, from); known = from
     end
+    reply[j + 3] = known and tostring(known) or ''
   end
-  redis.call('HINCRBY', KEYS[i], '_e', events)
+  e = redis.call('HINCRBY', KEYS[i], '_e', events)
+  local knownNow = 0
+  for _, v in ipairs(redis.call('HVALS', KEYS[i])) do
+    if tonumber(v) <= now then knownNow = knownNow + 1 end
+  end
+  -- _f and _e are values too, both at or before now
+  reply[1] = tostring(f)
+  reply[2] = tostring(e)
+  reply[3] = tostring(knownNow - 2)
   redis.call('PEXPIRE', KEYS[i], ttl)
-  out[i] = redis.call('HGETALL', KEYS[i])
+  out[i] = reply
 end
 return out
 `);
@@ -256,8 +269,10 @@ interface SightSubjectState {
   key: string;
   firstMs: number;
   events: number;
-  /** Member hash → ms from which it is known, as merged at the last flush. */
+  /** Member hash → ms from which it is known, for the members this replica sent (values only move earlier). */
   members: Map<string, number>;
+  /** Members known at the last flush (all replicas'). */
+  known: number;
   mergedAtMs: number;
   /** Sightings not yet sent: the subject's first ms and count, and the members by hash. */
   pendingFirstMs: number;
@@ -280,6 +295,15 @@ interface FlushCall {
   done(reply: unknown): void;
   failed(): void;
 }
+
+/**
+ * A key's merged sightings stay usable this long, and a use that changes nothing shared (the key
+ * warmed up, the network known) is not sent again within it: known-from times only move earlier
+ * and a warm-up only progresses, so an older record never calls a known network new; a network
+ * this replica has not had merged is decided at the flush anyway. Sending at least this often
+ * keeps the record's expiry (the rule's ttl, days) moving.
+ */
+const SIGHTINGS_FRESH_MS = 10 * 60_000;
 
 /** Values kept per run subject while they cannot be sent (oldest dropped first). */
 const MAX_PENDING_VALUES = 1024;
@@ -430,11 +454,18 @@ export class RedisSharedWindows implements SharedWindows, IncidentClaims {
   openSightings(name: string, spec: SightingsSpec, onMerged?: SightingListener): SharedSightings {
     const w: SightingsState = { spec, onMerged, subjects: new Map(), dirty: new Set() };
     this.sightings.push(w);
+    const fresh = (subject: string, nowMs: number): SightSubjectState | null => {
+      const s = w.subjects.get(subject);
+      return s === undefined || nowMs - s.mergedAtMs > SIGHTINGS_FRESH_MS ? null : s;
+    };
     return {
+      knownFrom: (subject, member, nowMs) => {
+        const s = fresh(subject, nowMs);
+        return s === null ? null : (s.members.get(this.names.of(member)) ?? null);
+      },
       view: (subject, nowMs) => {
-        const s = w.subjects.get(subject);
-        if (s === undefined || nowMs - s.mergedAtMs > this.staleMs) return null;
-        return this.sightingsView(s, nowMs);
+        const s = fresh(subject, nowMs);
+        return s === null ? null : this.sightingsView(s);
       },
       see: (subject, member, nowMs, raised) => {
         let s = w.subjects.get(subject);
@@ -445,6 +476,7 @@ export class RedisSharedWindows implements SharedWindows, IncidentClaims {
             firstMs: Infinity,
             events: 0,
             members: new Map(),
+            known: 0,
             mergedAtMs: -Infinity,
             pendingFirstMs: Infinity,
             pendingEvents: 0,
@@ -454,6 +486,16 @@ export class RedisSharedWindows implements SharedWindows, IncidentClaims {
           w.subjects.set(subject, s);
         }
         const h = this.names.of(member);
+        const known = s.members.get(h);
+        if (
+          !raised &&
+          known !== undefined &&
+          known <= nowMs &&
+          s.events > spec.warmupEvents &&
+          nowMs - s.firstMs >= spec.warmupMs &&
+          nowMs - s.mergedAtMs <= SIGHTINGS_FRESH_MS
+        )
+          return; // nothing shared would change: a warmed-up key on a known network
         const p = s.pending.get(h);
         if (p !== undefined) p.raised ||= raised;
         else if (s.pending.size < spec.maxMembers) {
@@ -466,14 +508,11 @@ export class RedisSharedWindows implements SharedWindows, IncidentClaims {
     };
   }
 
-  private sightingsView(s: SightSubjectState, nowMs: number): SightingsView {
-    let known = 0;
-    for (const from of s.members.values()) if (from <= nowMs) known++;
+  private sightingsView(s: SightSubjectState): SightingsView {
     return {
       firstMs: Math.min(s.firstMs, s.pendingFirstMs),
       events: s.events + s.inFlightEvents + s.pendingEvents,
-      known,
-      knownFrom: (member) => s.members.get(this.names.of(member)),
+      known: s.known,
     };
   }
 
@@ -661,7 +700,7 @@ export class RedisSharedWindows implements SharedWindows, IncidentClaims {
     }
     return this.chunks(taken).map((part) => ({
       queue: (pipeline) => {
-        const args: (string | number)[] = [];
+        const args: (string | number)[] = [nowMs];
         for (const { w, firstMs, events, members } of part) {
           const sp = w.spec;
           args.push(
@@ -683,25 +722,23 @@ export class RedisSharedWindows implements SharedWindows, IncidentClaims {
         );
       },
       done: (reply) => {
-        const hashes = reply as string[][];
+        const replies = reply as string[][];
         part.forEach(({ w, subject, s, events, members }, i) => {
-          const all = hashes[i]!;
-          s.members.clear();
-          for (let j = 0; j + 1 < all.length; j += 2) {
-            const field = all[j]!;
-            const value = Number(all[j + 1]);
-            if (field === '_f') s.firstMs = value;
-            else if (field === '_e') s.events = value;
-            else s.members.set(field, value);
-          }
+          const r = replies[i]!;
+          s.firstMs = Number(r[0]);
+          s.events = Number(r[1]);
+          s.known = Number(r[2]);
           s.inFlightEvents -= events;
           s.mergedAtMs = nowMs;
-          if (!w.onMerged) return;
-          const view = this.sightingsView(s, nowMs);
+          const view = w.onMerged ? this.sightingsView(s) : null;
+          let j = 3;
           for (const [h, m] of members) {
-            const from = s.members.get(h);
-            if (from !== undefined)
-              w.onMerged(subject, m.member, from, { firstMs: m.firstMs, raised: m.raised }, view, nowMs);
+            const v = r[j++];
+            if (v === undefined || v === '') continue;
+            const from = Number(v);
+            s.members.set(h, from);
+            if (view)
+              w.onMerged!(subject, m.member, from, { firstMs: m.firstMs, raised: m.raised }, view, nowMs);
           }
         });
       },
@@ -772,7 +809,7 @@ export class RedisSharedWindows implements SharedWindows, IncidentClaims {
           s.pendingEvents === 0 &&
           s.inFlightEvents === 0 &&
           !w.dirty.has(subject) &&
-          nowMs - s.mergedAtMs > this.staleMs
+          nowMs - s.mergedAtMs > SIGHTINGS_FRESH_MS
         )
           w.subjects.delete(subject);
       }
