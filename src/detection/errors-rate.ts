@@ -226,8 +226,6 @@ export function createErrorsRateDetector(
       const ids: Record<Kind, string | null> = { user: event.user_id, api_key: event.api_key_id, model };
       let hit: AlertCandidate | null = null;
       const caller = event.api_key_id ?? event.user_id;
-      // Judged on the merged counts when fresh; when not, at the flush while the shared store answers.
-      const waitForFlush = shared !== undefined && shared.available();
       for (const kind of KINDS) {
         const id = ids[kind];
         if (id === null) continue;
@@ -244,9 +242,10 @@ export function createErrorsRateDetector(
           const across = caller === null ? null : sharedCallers?.add(id, caller, now);
           if (across != null) s.sharedCallers = across;
         }
+        // Judged on the merged counts when fresh; when not, at the flush while the shared store answers.
         const c =
           sharedOf(kind, id, s, now) ??
-          (waitForFlush ? null : { requests: s.requests.sum, failures: s.failures.sum, callers });
+          (shared?.available() ? null : { requests: s.requests.sum, failures: s.failures.sum, callers });
         if (c === null) {
           s.firing = false;
           continue;

@@ -349,6 +349,47 @@ describe.skipIf(!service.available)('per-replica rules decided over every replic
     expect(changes(rs, 'kf-roam')).toEqual([]);
   });
 
+  it('decides on its own for a subject the shared tables are too full to track', async () => {
+    const windows = new RedisSharedWindows({
+      client: clients[0]!,
+      prefix,
+      policy: 'fail-open',
+      keySecret: TEST_KEY_SECRET,
+      clock,
+      flushMs: 60_000,
+      maxSubjects: 1,
+    });
+    open.push(windows);
+    const alerts: Alert[] = [];
+    const engine = createDetectionEngine({
+      detectors: [
+        createContextGrowthDetector({ minConsecutive: 5, minInputTokens: 150, minGrowthFactor: 2 }, windows),
+        createNewNetworkDetector({ warmupMs: 0, warmupEvents: 3 }, windows),
+      ],
+      clock,
+      onAlert: (alert) => void alerts.push(alert),
+    });
+    engine.observe(
+      testEvent(clock, {
+        session_id: 'sess-tracked',
+        input_tokens: 10,
+        api_key_id: 'kf-tracked',
+        ip_address: '203.0.113.9',
+      }),
+    );
+    // Past maxSubjects: not shared, so not left waiting for a flush either.
+    for (const input of [60, 80, 100, 130, 160])
+      engine.observe(testEvent(clock, { session_id: 'sess-untracked', input_tokens: input }));
+    for (let i = 0; i < 4; i++)
+      engine.observe(testEvent(clock, { api_key_id: 'kf-untracked', ip_address: '203.0.113.9' }));
+    engine.observe(testEvent(clock, { api_key_id: 'kf-untracked', ip_address: '198.51.100.9' }));
+    await settle();
+    expect(alerts.map((a) => `${a.rule_id} ${a.subject.value}`).sort()).toEqual([
+      'key.new-network kf-untracked',
+      'session.context-growth sess-untracked',
+    ]);
+  });
+
   it('with Redis cut, each rule decides on what the replica sees itself', async () => {
     const u = new URL(service.url);
     const proxy = new CuttableProxy(u.hostname, Number(u.port || 6379));

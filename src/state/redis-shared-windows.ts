@@ -339,6 +339,8 @@ export class RedisSharedWindows implements SharedWindows, IncidentClaims {
   private readonly sightings: SightingsState[] = [];
   /** False from a failed flush until one succeeds. */
   private lastFlushOk = true;
+  /** A subject was refused for `maxSubjects` since the last forgetting of idle ones. */
+  private full = false;
   private readonly prefix: string;
   private readonly flushMs: number;
   private readonly staleMs: number;
@@ -370,7 +372,7 @@ export class RedisSharedWindows implements SharedWindows, IncidentClaims {
       add: (subject, amount, nowMs) => {
         let s = w.subjects.get(subject);
         if (s === undefined) {
-          if (w.subjects.size >= this.maxSubjects) return null;
+          if (w.subjects.size >= this.maxSubjects) return this.refuse();
           s = {
             key: `${this.prefix}dw:${name}:${this.names.of(subject)}`,
             merged: 0,
@@ -397,7 +399,7 @@ export class RedisSharedWindows implements SharedWindows, IncidentClaims {
       add: (subject, member, nowMs) => {
         let s = w.subjects.get(subject);
         if (s === undefined) {
-          if (w.subjects.size >= this.maxSubjects) return null;
+          if (w.subjects.size >= this.maxSubjects) return this.refuse();
           s = {
             key: `${this.prefix}ds:${name}:${this.names.of(subject)}`,
             merged: new Set(),
@@ -419,7 +421,13 @@ export class RedisSharedWindows implements SharedWindows, IncidentClaims {
   }
 
   available(): boolean {
-    return this.lastFlushOk;
+    return this.lastFlushOk && !this.full;
+  }
+
+  /** A subject past `maxSubjects` is not tracked: until idle ones are forgotten, rules decide on their own. */
+  private refuse(): null {
+    this.full = true;
+    return null;
   }
 
   openRuns(name: string, spec: SharedRunSpec, onMerged?: RunListener): SharedRuns {
@@ -429,7 +437,7 @@ export class RedisSharedWindows implements SharedWindows, IncidentClaims {
       add: (subject, value, nowMs) => {
         let s = w.subjects.get(subject);
         if (s === undefined) {
-          if (w.subjects.size >= this.maxSubjects) return null;
+          if (w.subjects.size >= this.maxSubjects) return this.refuse();
           s = {
             key: `${this.prefix}dr:${name}:${this.names.of(subject)}`,
             merged: NO_RUN,
@@ -460,6 +468,7 @@ export class RedisSharedWindows implements SharedWindows, IncidentClaims {
     };
     return {
       knownFrom: (subject, member, nowMs) => {
+        if (!w.subjects.has(subject) && w.subjects.size >= this.maxSubjects) return this.refuse();
         const s = fresh(subject, nowMs);
         return s === null ? null : (s.members.get(this.names.of(member)) ?? null);
       },
@@ -470,7 +479,7 @@ export class RedisSharedWindows implements SharedWindows, IncidentClaims {
       see: (subject, member, nowMs, raised) => {
         let s = w.subjects.get(subject);
         if (s === undefined) {
-          if (w.subjects.size >= this.maxSubjects) return;
+          if (w.subjects.size >= this.maxSubjects) return void this.refuse();
           s = {
             key: `${this.prefix}dk:${name}:${this.names.of(subject)}`,
             firstMs: Infinity,
@@ -792,6 +801,7 @@ export class RedisSharedWindows implements SharedWindows, IncidentClaims {
 
   /** Forgets subjects with nothing pending whose merged total went stale (bounded memory). */
   private forgetIdle(nowMs: number): void {
+    this.full = false;
     for (const w of this.runs) {
       for (const [subject, s] of w.subjects) {
         if (
