@@ -10,9 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writerGapEvent } from '../../src/app/admin-event.js';
+import { systemClock } from '../../src/core/clock.js';
+import { createChainer } from '../../src/integrity/hash-chain.js';
 import { costReport } from '../../src/reports/cost-report.js';
 import { usd } from '../../src/dashboard/value-format.js';
 import { eventually } from '../support/gateway-harness.js';
+import { sampleEvent } from '../integrity/sample-events.js';
 import { chromiumAvailable, launchChromium } from './chromium.js';
 import { startSeededGateway, type SeededGateway } from './seeded-gateway.js';
 
@@ -149,6 +153,34 @@ describe.skipIf(!canRun)('dashboard in Chromium', () => {
     await expect(page.locator('#verify-result').getAttribute('data-ok')).resolves.toBe('true');
     await expect(page.locator('tr[data-chain="dashboard-test"]').textContent()).resolves.toContain('signature valid');
     await shot('integrity');
+  });
+
+  it('integrity view: accounted gaps are listed with their range, count, reason and record', async () => {
+    // A chain as the writer leaves it after losing events 4..6: 1..3 stored, the gap record at 7
+    // naming 4..6 and the last lost hash, then event 8 (written straight to the store here).
+    const chainer = createChainer({ chainId: 'gap-demo' });
+    const events = Array.from({ length: 6 }, (_, i) => sampleEvent(i));
+    for (const e of events) chainer.link(e);
+    const lost = events.slice(3);
+    const record = writerGapEvent({ chain_id: 'gap-demo', first_seq: 4, last_seq: 6, count: 3, reason: 'spool_full', at: new Date().toISOString(), last_hash: lost[2]!.hash! }, systemClock);
+    chainer.link(record);
+    const after = sampleEvent(7);
+    chainer.link(after);
+    await g.tg.store.append([...events.slice(0, 3), record, after]);
+
+    await page.goto(`${g.tg.url}/ui/integrity`);
+    await page.getByRole('button', { name: 'Run verify now' }).click();
+    await page.waitForURL('**/ui/integrity');
+    await expect(page.locator('#verify-result').getAttribute('data-ok')).resolves.toBe('true');
+    await expect(page.locator('#verify-result').textContent()).resolves.toMatch(/1 accounted gap: 3 events not stored/);
+    const chainRow = page.locator('tr[data-chain="gap-demo"]');
+    await expect(chainRow.textContent()).resolves.toContain('1 accounted gap');
+    // 5 events stored of 8 seqs (3 lost), not 8 events.
+    await expect(chainRow.locator('td.num').first().textContent()).resolves.toBe('5of 8 seqs');
+    const row = page.locator('tr[data-gap="gap-demo:4"]');
+    await expect(row.textContent()).resolves.toMatch(/4\.\.6.*3.*store down, spool full.*seq 7/s);
+    await expect(row.locator('a').getAttribute('href')).resolves.toBe(`/ui/events/${record.id}`);
+    await shot('integrity-gaps');
   });
 
   it('the live view refreshes itself with new events', async () => {
