@@ -280,7 +280,7 @@ async function start(o: StartOptions, undo: Array<() => unknown>): Promise<Runni
             windowMs: config.lockout.window_ms,
             coolOffMs: config.lockout.cool_off_ms,
           }),
-          // Detector windows (auth failures, volume, tokens) and alert claims across replicas.
+          // Detector state of every stateful rule, and alert claims, across replicas.
           windows: new redisState.RedisSharedWindows({ ...stateOptions, clock }),
         }
       : null;
