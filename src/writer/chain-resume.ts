@@ -2,6 +2,7 @@ import type { AuditEvent } from '../core/audit-event.js';
 import { GENESIS_PREV_HASH, type ChainPosition } from '../integrity/hash-chain.js';
 import type { GapRange } from '../integrity/gap-record.js';
 import type { EventStore } from '../store/event-store.js';
+import { ADMIN_METHOD } from '../store/rollups.js';
 import type { DiskSpool } from './disk-spool.js';
 import type { EventWriter } from './event-writer.js';
 import type { GapJournal } from './gap-journal.js';
@@ -42,9 +43,11 @@ export async function resumeChain(o: ResumeOptions): Promise<ResumedChain> {
   if (o.continueStored !== false) {
     const heads = await o.store.chains();
     head = heads.find((h) => h.chain_id === o.chainId) ?? null;
-    const spooled = o.spool?.read().events.filter((e) => e.chain_id === o.chainId).at(-1);
+    const stored = head?.seq ?? 0;
+    const inSpool = o.spool?.read().events.filter((e) => e.chain_id === o.chainId) ?? [];
+    const spooled = inSpool.at(-1);
     if (spooled?.seq != null && spooled.hash !== null && spooled.seq > (head?.seq ?? 0)) head = { seq: spooled.seq, hash: spooled.hash };
-    last = spooled?.seq != null && spooled.seq === head?.seq ? spooled : head ? await storedEvent(o.store, o.chainId, head.seq) : null;
+    last = await lastAnswered(o.store, o.chainId, stored, inSpool);
   }
   try {
     // Allocated now, while the disk has room: it is rewritten in place when a gap closes.
@@ -66,18 +69,35 @@ export async function resumeChain(o: ResumeOptions): Promise<ResumedChain> {
   return { head, carried };
 }
 
-/** The stored event at `seq` of the chain (the one a restart continues from), or null. */
-async function storedEvent(store: EventStore, chainId: string, seq: number): Promise<AuditEvent | null> {
-  if (seq <= 0) return null;
-  for await (const e of store.iterateChain(chainId, seq, 1)) return e.seq === seq ? e : null;
-  return null;
+/** Stored events read back from the head to find the last answered exchange. */
+const ANSWERED_WINDOW = 64;
+
+/**
+ * The last stored or spooled exchange event of the chain (not an admin event: those are chained
+ * when they happen, not when an answer ends), or the last event of any kind when the window holds
+ * no exchange; null for an empty chain.
+ */
+async function lastAnswered(store: EventStore, chainId: string, storedHead: number, spooled: readonly AuditEvent[]): Promise<AuditEvent | null> {
+  const isExchange = (e: AuditEvent): boolean => e.http_method !== ADMIN_METHOD;
+  const fromSpool = [...spooled].reverse().find(isExchange);
+  if (fromSpool) return fromSpool;
+  let exchange: AuditEvent | null = null;
+  let any: AuditEvent | null = null;
+  if (storedHead > 0) {
+    for await (const e of store.iterateChain(chainId, Math.max(1, storedHead - ANSWERED_WINDOW + 1), ANSWERED_WINDOW)) {
+      if (e.seq === null || e.seq > storedHead) break;
+      any = e;
+      if (isExchange(e)) exchange = e;
+    }
+  }
+  return exchange ?? spooled.at(-1) ?? any;
 }
 
 /**
  * The seqs a crashed run reserved past the last event stored, spooled or journaled: they may have
  * been handed out (their events answered) and lost. Null after a clean stop (the mark is the head).
- * `at` is a lower bound on when the lost events were answered: the end of the last stored event,
- * since events are chained in the order they are answered.
+ * `at` is a lower bound on when the lost events were answered: the end of the last stored exchange,
+ * since exchanges are chained in the order they are answered (fail-open: `recordSoon` is FIFO).
  */
 function crashGap(chainId: string, head: ChainPosition | null, last: AuditEvent | null, reservation: SeqReservation | undefined): GapRange | null {
   const mark = reservation?.previous?.reserved ?? null;
