@@ -7,10 +7,12 @@
  *    down) leaves its seq mark ahead of the stored head; the next start skips the reserved seqs
  *    and chains a crash gap record for them instead of reusing them.
  * `tollgate verify` then exits 0 with the accounted gap, and no lost id is reported as deleted.
+ * The crash case runs on PostgreSQL too (the mark is per instance, in its data folder).
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import pgClient from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type TollgateGateway } from '../../src/app/create-gateway.js';
 import { systemClock } from '../../src/core/clock.js';
@@ -21,14 +23,18 @@ import { PassthroughPolicy } from '../../src/proxy/passthrough-policy.js';
 import { createRedactor } from '../../src/redaction/redactor.js';
 import { openSqlite } from '../../src/store/sqlite/open-sqlite.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-event-store.js';
+import type { EventStore } from '../../src/store/event-store.js';
+import { openEventStore } from '../../src/store/open-event-store.js';
 import { upstreamPolicy } from '../../src/upstream/upstream-policy.js';
 import { DiskSpool } from '../../src/writer/disk-spool.js';
 import { GapJournal } from '../../src/writer/gap-journal.js';
 import { SeqReservation } from '../../src/writer/seq-reservation.js';
 import { cli } from '../support/run-cli.js';
+import { postgresService, uniqueName } from '../support/services.js';
 import { SwitchableStore } from './switchable-store.js';
 
 const CHAIN = 'gw-restart';
+const pg = await postgresService();
 
 interface VerifyJson {
   ok: boolean;
@@ -43,7 +49,7 @@ beforeAll(async () => {
 });
 afterAll(async () => mock.close());
 
-async function start(dir: string, store: SwitchableStore): Promise<{ tg: TollgateGateway; url: string }> {
+async function start(dir: string, store: EventStore): Promise<{ tg: TollgateGateway; url: string }> {
   const tg = await createGateway({
     config: { instanceId: CHAIN, provider: 'openai', bodyLimitBytes: 1 << 20, responseCaptureLimitBytes: 1 << 20, totalTimeoutMs: 5000, policy: 'fail-open', trustProxy: false },
     upstreamUrl: upstream,
@@ -83,15 +89,52 @@ async function send(url: string, n: number): Promise<Array<{ id: string; endedAt
 }
 
 /** `tollgate verify` with a verifier key file (no checkpoints are written here). */
-async function verify(db: string, json = true): Promise<{ code: number; out: string; err: string }> {
-  const keys = join(dirname(db), 'verifier.keys');
+async function verify(db: string, dir: string, json = true): Promise<{ code: number; out: string; err: string }> {
+  const keys = join(dir, 'verifier.keys');
   if (!existsSync(keys)) writeFileSync(keys, generateSigningKey('tollgate-test').verifierKey + '\n');
   return cli(['verify', '--db', db, '--keys', keys, ...(json ? ['--json'] : [])]);
 }
 
-async function verifyJson(db: string): Promise<{ code: number | null; report: VerifyJson; out: string }> {
-  const r = await verify(db);
+async function verifyJson(db: string, dir: string): Promise<{ code: number | null; report: VerifyJson; out: string }> {
+  const r = await verify(db, dir);
   return { code: r.code, report: JSON.parse(r.out) as VerifyJson, out: r.out + r.err };
+}
+
+/**
+ * A process that dies holding events (its writer abandoned with the store down forever, its gap
+ * never closed, so nothing journaled): the next start skips its reserved seqs and chains a crash gap.
+ */
+async function crashAndRestart(dir: string, db: string, store: EventStore): Promise<void> {
+  const first = new SwitchableStore(store);
+  const run1 = await start(dir, first);
+  const stored = await send(run1.url, 4);
+  await run1.tg.writer.drain();
+  first.down = true;
+  const lost = await send(run1.url, 6);
+  await run1.tg.gateway.close();
+
+  const run2 = await start(dir, new SwitchableStore(store));
+  await send(run2.url, 2);
+  await run2.tg.close();
+
+  const { code, report, out } = await verifyJson(db, dir);
+  expect(code, out).toBe(0);
+  const chain = report.chains.find((c) => c.chain_id === CHAIN)!;
+  expect(chain.damage).toBeNull();
+  expect(chain.accounted_gaps).toHaveLength(1);
+  const gap = chain.accounted_gaps[0]!;
+  // The first seq reserved up to 1 + 64 = 65; 4 are stored, so up to 61 events may be lost
+  // (10 seqs were handed out): seqs 5..65, the record at 66.
+  expect([gap.reason, gap.first_seq, gap.last_seq, gap.count, gap.record_seq]).toEqual(['crash', 5, 65, 61, 66]);
+  const ids = new Set((await store.query({ order: 'asc' })).map((e) => e.id));
+  expect(stored.every((s) => ids.has(s.id))).toBe(true);
+  for (const l of lost) {
+    expect(ids.has(l.id)).toBe(false);
+    expect(l.endedAtMs).toBeGreaterThanOrEqual(Date.parse(gap.at));
+  }
+  expect(lost.length).toBeLessThanOrEqual(gap.count);
+  const text = await verify(db, dir, false);
+  expect(text.out).toMatch(/up to 61 events lost in a crash/);
 }
 
 describe('writer gaps across a restart', () => {
@@ -114,7 +157,7 @@ describe('writer gaps across a restart', () => {
       const later = await send(run2.url, 3);
       await run2.tg.close();
 
-      const { code, report, out } = await verifyJson(dbPath);
+      const { code, report, out } = await verifyJson(dbPath, dir);
       expect(code, out).toBe(0);
       const chain = report.chains.find((c) => c.chain_id === CHAIN)!;
       expect(chain.damage).toBeNull();
@@ -137,41 +180,37 @@ describe('writer gaps across a restart', () => {
     const dbPath = join(dir, 'tollgate.db');
     const store = new SqliteEventStore(openSqlite(dbPath));
     try {
-      const first = new SwitchableStore(store);
-      const run1 = await start(dir, first);
-      const stored = await send(run1.url, 4);
-      await run1.tg.writer.drain();
-      // The store stops taking writes and the process "dies": its writer is abandoned (its store
-      // stays down forever), its gap never closes, so nothing is journaled.
-      first.down = true;
-      const lost = await send(run1.url, 6);
-      await run1.tg.gateway.close();
-
-      const run2 = await start(dir, new SwitchableStore(store));
-      await send(run2.url, 2);
-      await run2.tg.close();
-
-      const { code, report, out } = await verifyJson(dbPath);
-      expect(code, out).toBe(0);
-      const chain = report.chains.find((c) => c.chain_id === CHAIN)!;
-      expect(chain.damage).toBeNull();
-      expect(chain.accounted_gaps).toHaveLength(1);
-      const gap = chain.accounted_gaps[0]!;
-      // The first seq reserved up to 1 + 64 = 65; 4 are stored, so up to 61 events may be lost
-      // (10 seqs were handed out): seqs 5..65, the record at 66.
-      expect([gap.reason, gap.first_seq, gap.last_seq, gap.count, gap.record_seq]).toEqual(['crash', 5, 65, 61, 66]);
-      const ids = new Set((await store.query({ order: 'asc' })).map((e) => e.id));
-      expect(stored.every((s) => ids.has(s.id))).toBe(true);
-      for (const l of lost) {
-        expect(ids.has(l.id)).toBe(false);
-        expect(l.endedAtMs).toBeGreaterThanOrEqual(Date.parse(gap.at));
-      }
-      expect(lost.length).toBeLessThanOrEqual(gap.count);
-      const text = await verify(dbPath, false);
-      expect(text.out).toMatch(/up to 61 events lost in a crash/);
+      await crashAndRestart(dir, dbPath, store);
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
 });
+
+describe.skipIf(!pg.available)('writer gaps across a restart on PostgreSQL', () => {
+  it('a process that dies holding events: the crash gap is chained in the shared store', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tollgate-crash-gap-pg-'));
+    const url = `${pg.url}?schema=${uniqueName('tg_crash_gap')}`;
+    const opened = await openEventStore(url);
+    try {
+      await crashAndRestart(dir, url, opened.store);
+    } finally {
+      await opened.store.close();
+      await dropSchemaOf(url);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+async function dropSchemaOf(url: string): Promise<void> {
+  const u = new URL(url);
+  const schema = u.searchParams.get('schema')!;
+  u.search = '';
+  const admin = new pgClient.Pool({ connectionString: u.toString(), max: 1 });
+  try {
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await admin.end();
+  }
+}
