@@ -260,6 +260,51 @@ describe('disk full and read-only store', () => {
     }
   });
 
+  it.skipIf(!tmpfsSupported())('stopped while the disk is still full (spool on the same disk): the gap is journaled and the next start chains it', async () => {
+    const disk = mountTinyTmpfs(8 * 1024 * 1024);
+    const db = join(disk.dir, 'tollgate.db');
+    let app: App | null = null;
+    try {
+      app = await startApp({ db, dataDir: disk.dir, upstream, policy: 'fail-open' });
+      const origin = app.tg.url;
+      const sent: Sent[] = await sendChat(origin, 20);
+      disk.fill();
+      sent.push(...(await driveUntilStoreDown(app, origin)));
+      sent.push(...(await sendChat(origin, 30)));
+      // A graceful stop (SIGTERM) while nothing can be written: the open gap closes into the
+      // journal, written in place in its file allocated at start.
+      await app.tg.close();
+      const dropped = app.tg.writer.stats().dropped;
+      app = null;
+      expect(dropped).toBeGreaterThan(0);
+      disk.free();
+
+      // The next start chains the gap's record before taking traffic; then more traffic.
+      app = await startApp({ db, dataDir: disk.dir, upstream, policy: 'fail-open' });
+      sent.push(...(await sendChat(app.tg.url, 10)));
+      await app.tg.close();
+      app = null;
+
+      const acked = sent.filter((x) => x.status === 200 && x.eventId).map((x) => x.eventId!);
+      const found = storedIds(db, acked);
+      const lost = acked.filter((id) => !found.has(id)).length;
+      expect(lost).toBe(dropped);
+      const env = { TOLLGATE_DATA_DIR: disk.dir };
+      const json = await cli(['verify', '--db', db, '--json'], env);
+      expect(json.code, json.out).toBe(0);
+      const report = JSON.parse(json.out) as { chains: Array<{ damage: unknown; accounted_gaps: Array<{ reason: string; count: number }> }> };
+      expect(report.chains.filter((c) => c.damage !== null)).toEqual([]);
+      const gaps = report.chains.flatMap((c) => c.accounted_gaps);
+      // Exact: the journaled gap keeps its reason and count (a crash gap would only bound it).
+      expect(gaps.map((g) => g.reason)).not.toContain('crash');
+      expect(gaps.reduce((n, g) => n + g.count, 0)).toBe(dropped);
+      console.log(`[disk full, stopped before recovery] acked=${acked.length} dropped=${dropped} missing-in-store=${lost} gaps=${gaps.length} (${gaps.map((g) => `${g.reason}:${g.count}`).join(',')}) verify=accounted (exit 0)`);
+    } finally {
+      await app?.tg.close();
+      disk.unmount();
+    }
+  });
+
   it.skipIf(!tmpfsSupported())('a spool write cut short by a full disk keeps whole lines only and says how many it kept', () => {
     const disk = mountTinyTmpfs(256 * 1024);
     try {
