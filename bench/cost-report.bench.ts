@@ -17,10 +17,12 @@
  *    child process. "Cold" runs first evict the file from the OS page cache (posix_fadvise).
  *
  * Run: npx tsx bench/cost-report.bench.ts   (COST_BENCH_EVENTS=10000000 COST_BENCH_RUNS=15
- *      COST_BENCH_USER_SKEW=2 COST_BENCH_COLD_RUNS=5)
+ *      COST_BENCH_USER_SKEW=2 COST_BENCH_COLD_RUNS=5 COST_BENCH_PAGE_SIZE=4096 for an A/B against
+ *      the default page size)
  * Ingest rates are measured by bench/ingest.bench.ts.
  */
 import { execFileSync } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +45,8 @@ const DIR = process.env.COST_BENCH_DIR ?? tmpdir();
 const DATA_VERSION = 4;
 /** User index ~ USERS × r^SKEW: the larger, the more traffic goes to the first users. */
 const SKEW = Number(process.env.COST_BENCH_USER_SKEW ?? 2);
+/** Page size of the store built (default: the store's own, SQLITE_PAGE_SIZE), for A/B runs. */
+const PAGE_SIZE = process.env.COST_BENCH_PAGE_SIZE ? Number(process.env.COST_BENCH_PAGE_SIZE) : null;
 const BATCH = 20_000;
 const DAY_MS = 86_400_000;
 const NOW = Date.UTC(2026, 0, 31); // fixed, so runs are comparable
@@ -126,10 +130,17 @@ function fileMb(path: string): string {
 }
 
 // ---------------------------------------------------------------- B. build or reuse the store
-const path = join(DIR, `tollgate-cost-${TOTAL}-s${SKEW}-v${DATA_VERSION}.db`);
+const path = join(DIR, `tollgate-cost-${TOTAL}-s${SKEW}-v${DATA_VERSION}${PAGE_SIZE ? `-p${PAGE_SIZE}` : ''}.db`);
 if (!existsSync(path)) {
   const building = `${path}.building`;
   for (const suffix of ['', '-wal', '-shm']) rmSync(building + suffix, { force: true });
+  if (PAGE_SIZE) {
+    // A page size other than the store default, for A/B runs: fixed by the first write (WAL mode).
+    const raw = new Database(building);
+    raw.pragma(`page_size = ${PAGE_SIZE}`);
+    raw.pragma('journal_mode = WAL');
+    raw.close();
+  }
   const db = openSqlite(building);
   const store = new SqliteEventStore(db);
   const rollups = createSqliteRollups(db);
