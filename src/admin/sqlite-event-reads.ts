@@ -33,8 +33,9 @@ export function sqlitePage(db: SqliteDatabase, filter: EventFilter, before: RowC
 
 /**
  * Chain heads without counting rows: the chain ids by a skip-scan of the (chain_id, seq) index
- * (one seek per chain), then each head by one seek. Chains are gapless from seq 1, so the head's
- * seq is the chain's length (`tollgate verify` is what proves it).
+ * (one seek per chain), then each head by one seek. `count` is the head's seq: the chain's
+ * positions from seq 1, which equals the events stored unless the writer lost some (accounted
+ * gaps, which `tollgate verify` counts); an exact COUNT would scan the chain.
  */
 export function sqliteChainHeads(db: SqliteDatabase): ChainHead[] {
   const ids = db

@@ -15,7 +15,7 @@ import type { EventStore } from '../store/event-store.js';
 import { eventHash } from './canonical-json.js';
 import { DEFAULT_ORIGIN_PREFIX, checkpointOrigin, openCheckpoint, type Checkpoint } from './checkpoint.js';
 import type { CheckpointStore } from './checkpoint-store.js';
-import { LOST_LEAF, isGapRecord, matchHoles, parseGapRecord, type ChainHole, type GapReason, type GapRecord, type HoleMatching } from './gap-record.js';
+import { LOST_LEAF, isGapRecord, matchHoles, parseGapRecord, type ChainHole, type GapRecord, type HoleMatching } from './gap-record.js';
 import { GENESIS_PREV_HASH } from './hash-chain.js';
 import { CompactRange, EventLeafHasher } from './merkle.js';
 import type { NoteVerifier } from './signed-note.js';
@@ -53,25 +53,12 @@ export interface Damage {
   detail: string;
 }
 
-/** Events the writer could not store, named by a chained gap record whose range and hash check out. */
-export interface AccountedGap {
-  chain_id: string;
-  first_seq: number;
-  last_seq: number;
-  count: number;
-  reason: GapReason;
-  /**
-   * When the first of them was lost (ISO-8601, from the record). `crash`: `count` is an upper
-   * bound (the seqs the process had reserved) and `at` a lower bound on when the lost events were
-   * answered; every event answered after it and not stored is in this gap.
-   */
-  at: string;
-  /** Hash of the last lost event, as recorded (`crash`: of the event before the gap); the event after the gap links to it. */
-  last_hash: string;
-  /** Seq and id of the gap record. */
-  record_seq: number;
-  record_event_id: string;
-}
+/**
+ * Events the writer could not store, named by a chained gap record whose range and hash check out
+ * (the record's fields; `crash`: `count` is an upper bound and `at` a lower bound on when the lost
+ * events were answered, see GapRange).
+ */
+export type AccountedGap = GapRecord;
 
 export interface ChainVerifyReport {
   chain_id: string;

@@ -12,7 +12,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { writerGapEvent } from '../../src/app/admin-event.js';
 import type { AuditEvent } from '../../src/core/audit-event.js';
 import { ManualClock } from '../../src/core/clock.js';
-import { TollgateError } from '../../src/core/errors.js';
 import { eventHash } from '../../src/integrity/canonical-json.js';
 import { CheckpointWriter } from '../../src/integrity/checkpoint-writer.js';
 import { createChainer } from '../../src/integrity/hash-chain.js';
@@ -21,7 +20,6 @@ import { generateSigningKey, type SigningKey } from '../../src/integrity/signing
 import { formatVerifyReport } from '../../src/integrity/verify-report-format.js';
 import { verifyChains } from '../../src/integrity/verify.js';
 import { AuditPipeline } from '../../src/pipeline/pipeline.js';
-import type { ChainHead, EventFilter, EventStore } from '../../src/store/event-store.js';
 import { openSqlite, type SqliteDatabase } from '../../src/store/sqlite/open-sqlite.js';
 import { SqliteCheckpointStore } from '../../src/store/sqlite/sqlite-checkpoints.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-event-store.js';
@@ -29,47 +27,7 @@ import { DiskSpool } from '../../src/writer/disk-spool.js';
 import { EventWriter, type WriterGap } from '../../src/writer/event-writer.js';
 import { sampleEvent } from '../integrity/sample-events.js';
 import { cli } from '../support/run-cli.js';
-
-/**
- * A real SQLite store whose writes can be switched off, as a full disk does: appends and the write
- * probe fail, while an empty append still succeeds (it writes nothing), as it does on a full disk.
- */
-class SwitchableStore implements EventStore {
-  down = false;
-  constructor(readonly inner: SqliteEventStore) {}
-  private refuse(): void {
-    if (this.down) throw new TollgateError('TG_ERR_STORE_WRITE', { store: 'test' });
-  }
-  async append(events: readonly AuditEvent[]): Promise<void> {
-    if (events.length > 0) this.refuse();
-    return this.inner.append(events);
-  }
-  async probeWrite(): Promise<void> {
-    this.refuse();
-    return this.inner.probeWrite();
-  }
-  query(filter: EventFilter): Promise<AuditEvent[]> {
-    return this.inner.query(filter);
-  }
-  get(id: string): Promise<AuditEvent | null> {
-    return this.inner.get(id);
-  }
-  iterateChain(chainId: string, fromSeq?: number, pageSize?: number): AsyncIterable<AuditEvent> {
-    return this.inner.iterateChain(chainId, fromSeq, pageSize);
-  }
-  chains(): Promise<ChainHead[]> {
-    return this.inner.chains();
-  }
-  count(filter?: EventFilter): Promise<number> {
-    return this.inner.count(filter);
-  }
-  cursor(): Promise<number> {
-    return this.inner.cursor();
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-}
+import { SwitchableStore } from './switchable-store.js';
 
 interface Episode {
   dir: string;
