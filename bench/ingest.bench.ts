@@ -22,6 +22,7 @@
  * Only the write is timed; building events (and the floor's JSON) is not. Events/s = events /
  * summed write time.
  *
+ * INGEST_PAGE_SIZE=4096 writes files with that page size instead of the store default (A/B).
  * INGEST_PREFILL=N first fills the events table with N older events (copies of the first batch
  * with fresh ids, users, sessions and chains, made in SQL), so the indexes have a production
  * store's depth: an empty file flatters random index inserts (user, session), which on a store
@@ -32,6 +33,7 @@
  *      INGEST_BATCH=512, INGEST_SESSIONS=20000 concurrent sessions, INGEST_USERS=5000)
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { captureEvent } from '../src/capture/capture.js';
@@ -50,6 +52,8 @@ import { AUDIT_EVENT_FIELDS, type AuditEvent } from '../src/core/audit-event.js'
 
 const N = Number(process.env.INGEST_EVENTS ?? 200_000);
 const PREFILL = Number(process.env.INGEST_PREFILL ?? 0);
+/** Page size of the files written (default: the store's own, SQLITE_PAGE_SIZE), for A/B runs. */
+const PAGE_SIZE = process.env.INGEST_PAGE_SIZE ? Number(process.env.INGEST_PAGE_SIZE) : null;
 const BATCH = Number(process.env.INGEST_BATCH ?? 512);
 const SESSIONS = Number(process.env.INGEST_SESSIONS ?? 20_000);
 const USERS = Number(process.env.INGEST_USERS ?? 5_000);
@@ -166,7 +170,8 @@ for (const e of events) bytes += (e.prompt?.length ?? 0) + (e.response?.length ?
 console.log(
   `${fmt(N)} events built in ${((performance.now() - t0) / 1000).toFixed(1)} s; mean stored prompt+response ${fmt(bytes / N)} chars; ` +
     `${fmt(new Set(events.map((e) => e.session_id)).size)} sessions, ${fmt(new Set(events.map((e) => e.user_id)).size)} users; batch ${BATCH}` +
-    (PREFILL > 0 ? `; events table prefilled with ${fmt(PREFILL)} older events` : '; fresh files (INGEST_PREFILL=0)'),
+    (PREFILL > 0 ? `; events table prefilled with ${fmt(PREFILL)} older events` : '; fresh files (INGEST_PREFILL=0)') +
+    (PAGE_SIZE ? `; page size ${PAGE_SIZE}` : ''),
 );
 
 const dir = mkdtempSync(join(tmpdir(), 'tollgate-ingest-'));
@@ -217,6 +222,13 @@ async function throughWriter(store: SqliteEventStore): Promise<{ ms: number; bat
 
 for (const mode of MODES) {
   const path = join(dir, `${mode}.db`);
+  if (PAGE_SIZE) {
+    // Another page size than the store default: fixed by the first write (WAL mode).
+    const raw = new Database(path);
+    raw.pragma(`page_size = ${PAGE_SIZE}`);
+    raw.pragma('journal_mode = WAL');
+    raw.close();
+  }
   const db = openSqlite(path);
   if (mode === 'writer') {
     const store = new SqliteEventStore(db);
