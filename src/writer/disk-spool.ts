@@ -54,11 +54,14 @@ export class DiskSpool {
     let done = 0;
     try {
       while (done < buf.length) done += writeSync(fd, buf, done);
+      fsyncSync(fd);
     } catch (err) {
       // Disk full or read-only midway (ENOSPC, EPERM, EIO): keep only whole lines, so what is counted
-      // as spooled is exactly what replay finds; the caller accounts for the rest as a gap.
+      // as spooled is exactly what replay finds; the caller accounts for the rest as a gap. A failed
+      // fsync after whole writes keeps nothing: those lines are not known to be on disk, and left in
+      // the file they would be replayed while also counted lost (a gap record naming stored events).
       let whole = 0;
-      while (whole < ends.length && ends[whole]! <= done) whole++;
+      if (done < buf.length) while (whole < ends.length && ends[whole]! <= done) whole++;
       const keep = whole > 0 ? ends[whole - 1]! : 0;
       try {
         ftruncateSync(fd, start + keep);
@@ -70,7 +73,6 @@ export class DiskSpool {
       if (whole === 0) throw err;
       return whole;
     }
-    fsyncSync(fd);
     this.bytes = start + buf.length;
     return ends.length;
   }
