@@ -97,6 +97,8 @@ export class PostgresEventStore implements EventStore {
   private readonly clock: Clock;
   /** Partitions known to exist (by name), so appends do DDL only on a new day. */
   private readonly knownPartitions = new Set<string>();
+  /** `writer_probe` exists (probeWrite looks it up until it does). */
+  private probeTableReady = false;
   private readonly stageSql: string;
   private readonly copySql: string;
   private readonly copyDirectSql: string;
@@ -317,10 +319,17 @@ export class PostgresEventStore implements EventStore {
    */
   async probeWrite(): Promise<void> {
     try {
-      await this.pool.query(
-        `CREATE TABLE IF NOT EXISTS ${this.s}.writer_probe (id integer PRIMARY KEY CHECK (id = 1), n bigint NOT NULL);
-         INSERT INTO ${this.s}.writer_probe (id, n) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET n = writer_probe.n + 1`,
-      );
+      // CREATE only when the table is missing, and looked up only until found: PostgreSQL checks
+      // the CREATE privilege on the schema even for a table that exists (IF NOT EXISTS), and a role
+      // without it must still be able to probe.
+      if (!this.probeTableReady) {
+        const found = await this.pool.query<{ t: string | null }>(`SELECT to_regclass($1)::text AS t`, [`${this.s}.writer_probe`]);
+        if (found.rows[0]?.t == null) {
+          await this.pool.query(`CREATE TABLE IF NOT EXISTS ${this.s}.writer_probe (id integer PRIMARY KEY CHECK (id = 1), n bigint NOT NULL)`);
+        }
+        this.probeTableReady = true;
+      }
+      await this.pool.query(`INSERT INTO ${this.s}.writer_probe (id, n) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET n = writer_probe.n + 1`);
     } catch (err) {
       throw new TollgateError('TG_ERR_STORE_WRITE', { store: 'postgres', probe: true }, { cause: err });
     }
