@@ -58,6 +58,7 @@ import { upstreamPolicy } from '../upstream/upstream-policy.js';
 import { DiskSpool } from '../writer/disk-spool.js';
 import { GapJournal } from '../writer/gap-journal.js';
 import { SeqReservation } from '../writer/seq-reservation.js';
+import { chainStateFiles } from './chain-state-files.js';
 import type { WriterStats } from '../writer/event-writer.js';
 import { createPrometheusMetrics, type TollgateMetrics } from '../observability/prometheus.js';
 import type { OtelConfig } from '../observability/otel.js';
@@ -420,6 +421,9 @@ async function start(o: StartOptions, undo: Array<() => unknown>): Promise<Runni
       maxRetryAfterMs: config.retry.max_retry_after_ms,
     },
   });
+  // The seq mark and gap journal are per store too (docs/reliability.md "Crash").
+  const stateFiles = chainStateFiles(paths.dir, instanceId, config.db);
+  if (stateFiles.legacy.length > 0) log.warn({ files: stateFiles.legacy }, 'seq mark or gap journal of an earlier version ignored: it does not name its store');
   const tg = await createGateway({
     config: {
       instanceId,
@@ -450,8 +454,8 @@ async function start(o: StartOptions, undo: Array<() => unknown>): Promise<Runni
       batchSize: writerBatchSize(config),
       flushDelayMs: config.writer.flush_delay_ms,
       spool: new DiskSpool(join(paths.dir, `spool-${instanceId}.jsonl`), config.spool.max_bytes),
-      journal: new GapJournal(join(paths.dir, `gaps-${instanceId}.json`)),
-      reservation: new SeqReservation({ path: join(paths.dir, `chain-${instanceId}.mark`), chainId: instanceId, onError: () => log.error({ chain_id: instanceId }, 'chain seq mark could not be written') }),
+      journal: new GapJournal(stateFiles.journal),
+      reservation: new SeqReservation({ path: stateFiles.mark, chainId: instanceId, onError: () => log.error({ chain_id: instanceId }, 'chain seq mark could not be written') }),
     },
     routes: [
       metrics.route,
@@ -473,8 +477,9 @@ async function start(o: StartOptions, undo: Array<() => unknown>): Promise<Runni
   });
   undo.push(() => tg.close());
   recordAdminEvent = (event) => void tg.pipeline.recordEvent(event);
-  // Replay what an earlier run spooled before taking traffic.
   statsOf.writer = () => tg.writer.stats();
+  // createGateway replayed what an earlier run spooled before reading the chain head; what was
+  // spooled since (nothing, unless the store failed meanwhile) goes now, before traffic.
   await tg.writer.replaySpool();
   checkpointWriter.start();
   const url = await tg.gateway.listen(config.port, config.host);

@@ -264,19 +264,7 @@ async function verifyChainWithGaps(
     report.damage = orphan;
     failure = null;
   }
-  report.accounted_gaps = matching.accounted.flatMap((a) =>
-    a.records.map((r) => ({
-      chain_id: chainId,
-      first_seq: r.first_seq,
-      last_seq: r.last_seq,
-      count: r.count,
-      reason: r.reason,
-      at: r.at,
-      last_hash: r.last_hash,
-      record_seq: r.record_seq,
-      record_event_id: r.record_event_id,
-    })),
-  );
+  report.accounted_gaps = matching.accounted.flatMap((a) => a.records.map((r) => ({ ...r, chain_id: chainId })));
   report.ok = report.damage === null && !(options.strict === true && report.accounted_gaps.length > 0);
   if (report.damage !== null) report.root_hash = null;
   return { report, failure };
