@@ -5,7 +5,7 @@ const REASONS: readonly GapReason[] = ['queue_full', 'spool_full', 'spool_corrup
 const HEX_HASH = /^[0-9a-f]{64}$/;
 
 /**
- * Gaps whose record is not stored yet, kept beside the spool (`gaps-<instance>.json`), so a gap
+ * Gaps whose record is not stored yet, kept beside the spool (`gaps-<instance>-<store>.json`), so a gap
  * survives a stop before the store recovers: the next start chains its record. Written in place
  * (slot-file.ts, 2 × 32 KB allocated up front, so it is still written when the disk is full),
  * each time the set changes: a gap closes, its record is stored, or the writer closes.

@@ -1,4 +1,4 @@
-import { mkdtempSync, openSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { mkdtempSync, openSync, readdirSync, readlinkSync, rmSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -46,4 +46,46 @@ describe('SeqReservation', () => {
     closeSync(fd);
     expect(new SeqReservation({ path, chainId: 'gw' }).previous).toEqual({ reserved: 108 });
   });
+
+  it('after settle, ensure refuses (TG_ERR_AUDIT_UNAVAILABLE) without writing or reopening the file', () => {
+    const path = file();
+    const r = new SeqReservation({ path, chainId: 'gw', block: 1024 });
+    r.start(0);
+    r.ensure(1);
+    r.settle(1);
+    expect(openFds(path)).toBe(0);
+    // An event linked after the stop (an SDK stream ending after Auditor.close()).
+    expect(() => r.ensure(2)).toThrow(expect.objectContaining({ code: 'TG_ERR_AUDIT_UNAVAILABLE' }));
+    expect(new SeqReservation({ path, chainId: 'gw' }).previous).toEqual({ reserved: 1 });
+    expect(openFds(path)).toBe(0);
+    // A second settle (close twice) changes nothing.
+    r.settle(5);
+    expect(new SeqReservation({ path, chainId: 'gw' }).previous).toEqual({ reserved: 1 });
+  });
+
+  it('close without settling keeps the mark ahead (the next start accounts a crash gap) and refuses after', () => {
+    const path = file();
+    const r = new SeqReservation({ path, chainId: 'gw', block: 10 });
+    r.start(3);
+    r.ensure(4);
+    r.close();
+    expect(openFds(path)).toBe(0);
+    expect(new SeqReservation({ path, chainId: 'gw' }).previous).toEqual({ reserved: 14 });
+    expect(() => r.ensure(5)).toThrow(expect.objectContaining({ code: 'TG_ERR_AUDIT_UNAVAILABLE' }));
+    r.settle(4);
+    expect(new SeqReservation({ path, chainId: 'gw' }).previous).toEqual({ reserved: 14 });
+  });
 });
+
+/** Descriptors of this process open on `path` (Linux /proc). */
+function openFds(path: string): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === path) n++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return n;
+}

@@ -1,3 +1,4 @@
+import { TollgateError } from '../core/errors.js';
 import type { SeqReserver } from '../integrity/hash-chain.js';
 import { SlotFile } from './slot-file.js';
 
@@ -17,17 +18,20 @@ export interface SeqReservationOptions {
 }
 
 /**
- * The chain's seq high-water mark in a small file beside the spool (`chain-<instance>.mark`).
+ * The chain's seq high-water mark in a small file beside the spool (`chain-<instance>-<store>.mark`, app/chain-state-files.ts).
  * Before the chainer hands out a seq past the mark, the mark moves a block ahead with one
  * fdatasync'd overwrite in place (slot-file.ts: it still works on a full disk). The mark always
  * stays ahead of the last seq given out, so a crash always leaves a range to account for; a
- * clean stop settles it to the chain head (`settle`), so a clean restart skips nothing.
+ * clean stop settles it to the chain head (`settle`), so a clean restart skips nothing. Once
+ * settled or closed it hands out no more seqs: `ensure` throws, so an event linked after the stop
+ * (an SDK stream that ends after `Auditor.close()`) is not chained instead of moving the mark.
  */
 export class SeqReservation implements SeqReserver {
   private readonly file: SlotFile;
   private reservedTo = 0;
   private readonly block: number;
   private failed = false;
+  private stopped = false;
   /** The previous run's mark, read at construction; null for a new file or another chain's. */
   readonly previous: ReservedMark | null;
 
@@ -53,6 +57,8 @@ export class SeqReservation implements SeqReserver {
   }
 
   ensure(seq: number): void {
+    // After a stop the settled mark is final: writing past it would be a false crash gap next start.
+    if (this.stopped) throw new TollgateError('TG_ERR_AUDIT_UNAVAILABLE', { chain_id: this.o.chainId, seq });
     // Strictly ahead: after handing out `seq`, the durable mark is above it.
     if (seq < this.reservedTo) return;
     this.write(seq + this.block);
@@ -60,7 +66,18 @@ export class SeqReservation implements SeqReserver {
 
   /** Clean stop: everything handed out is stored, spooled or in a persisted gap; the mark is the head. */
   settle(head: number): void {
+    if (this.stopped) return;
     this.write(head);
+    this.close();
+  }
+
+  /**
+   * Stop without settling: the mark stays ahead of the head, so the next start skips the reserved
+   * seqs and chains a crash gap. For a stop where not every lost seq is persisted (the gap journal
+   * could not be written), so the loss is still accounted.
+   */
+  close(): void {
+    this.stopped = true;
     this.file.close();
   }
 
