@@ -74,6 +74,7 @@ export async function createGateway(o: CreateGatewayOptions): Promise<TollgateGa
     ...(o.onWritten ? { onWritten: o.onWritten } : {}),
     ...(o.onLost ? { onLost: o.onLost } : {}),
     ...(o.writer.journal ? { journal: o.writer.journal } : {}),
+    onJournalError: (err) => o.log?.('gap journal could not be written', { err: err instanceof Error ? err.name : 'unknown' }),
   });
   // The chain continues after everything an earlier run may have handed out (spooled, journaled,
   // or reserved before a crash), never reusing a seq (docs/reliability.md "Crash").
@@ -120,7 +121,9 @@ export async function createGateway(o: CreateGatewayOptions): Promise<TollgateGa
       await gateway.close();
       await writer.close();
       // Everything handed out is stored, spooled or journaled: the mark comes back to the head.
-      o.writer.reservation?.settle(chainer.head().seq);
+      // If a gap could not be journaled, the mark stays ahead: the next start names it a crash gap.
+      if (writer.gapsPersisted()) o.writer.reservation?.settle(chainer.head().seq);
+      else o.writer.reservation?.close();
       await upstream.close();
     },
   };

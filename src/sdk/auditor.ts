@@ -168,7 +168,8 @@ export class Auditor {
   async close(): Promise<void> {
     await this.writer.close();
     // Everything chained is stored, spooled or journaled: the seq mark comes back to the head.
-    this.reservation?.settle(this.chainer.head().seq);
+    if (this.writer.gapsPersisted()) this.reservation?.settle(this.chainer.head().seq);
+    else this.reservation?.close();
     await Promise.allSettled([...this.upstreams.values()].map((u) => u.close()));
     this.upstreams.clear();
     await this.store.close();
@@ -271,6 +272,7 @@ export async function createAuditor(o: AuditorOptions): Promise<Auditor> {
     ...(o.onGap ? { onGap: o.onGap } : {}),
     ...(o.onStoreError ? { onStoreError: o.onStoreError } : {}),
     ...(journal ? { journal } : {}),
+    ...(o.onStoreError ? { onJournalError: o.onStoreError } : {}),
   });
   // A fixed id continues its chain (a write-only sink cannot tell its head, so it must not be given one).
   const { head, carried } = await resumeChain({ chainId: instanceId, store, writer, spool, journal, reservation, continueStored: o.instanceId !== undefined });

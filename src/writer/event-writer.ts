@@ -43,6 +43,8 @@ export interface EventWriterOptions {
    * when a gap closes and when its record is stored. Without it they live in memory only.
    */
   journal?: GapJournal;
+  /** Told when the gap journal cannot be written (full: about 100 gaps, or an I/O error). */
+  onJournalError?: (err: unknown) => void;
 }
 
 /**
@@ -104,6 +106,8 @@ export class EventWriter {
   private storeAvailable = true;
   private retryTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** False after the gap journal last failed to take the gaps not recorded yet. */
+  private journalCurrent = true;
   /** Every gap so far, the open one included (it grows until it closes). */
   readonly gaps: WriterGap[] = [];
   private openGap: WriterGap | null = null;
@@ -168,6 +172,16 @@ export class EventWriter {
       this.queue.push({ event, resolve, reject });
       this.schedule(true);
     });
+  }
+
+  /**
+   * True when every gap whose record is not stored yet would survive a stop: there is none, or
+   * the journal's last write of them succeeded. When false, a clean stop must not settle the seq
+   * mark (create-gateway.ts), so the next start still accounts the seqs as a crash gap.
+   */
+  gapsPersisted(): boolean {
+    if (this.unrecorded.length === 0 && this.recordsInFlight.size === 0) return true;
+    return this.options.journal !== undefined && this.journalCurrent;
   }
 
   stats(): WriterStats {
@@ -406,8 +420,14 @@ export class EventWriter {
     }
     try {
       journal.save(ranges);
+      this.journalCurrent = true;
     } catch (err) {
-      this.options.onStoreError?.(err);
+      this.journalCurrent = false;
+      try {
+        this.options.onJournalError?.(err);
+      } catch {
+        // the log never breaks the writer
+      }
     }
   }
 

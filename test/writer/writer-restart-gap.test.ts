@@ -49,7 +49,7 @@ beforeAll(async () => {
 });
 afterAll(async () => mock.close());
 
-async function start(dir: string, store: EventStore): Promise<{ tg: TollgateGateway; url: string }> {
+async function start(dir: string, store: EventStore, opts: { journalPath?: string; log?: (msg: string) => void } = {}): Promise<{ tg: TollgateGateway; url: string }> {
   const tg = await createGateway({
     config: { instanceId: CHAIN, provider: 'openai', bodyLimitBytes: 1 << 20, responseCaptureLimitBytes: 1 << 20, totalTimeoutMs: 5000, policy: 'fail-open', trustProxy: false },
     upstreamUrl: upstream,
@@ -64,9 +64,10 @@ async function start(dir: string, store: EventStore): Promise<{ tg: TollgateGate
       batchSize: 16,
       // 1 byte: nothing fits, so events the store refuses are lost (spool full).
       spool: new DiskSpool(join(dir, `spool-${CHAIN}.jsonl`), 1),
-      journal: new GapJournal(join(dir, `gaps-${CHAIN}.json`)),
+      journal: new GapJournal(opts.journalPath ?? join(dir, `gaps-${CHAIN}.json`)),
       reservation: new SeqReservation({ path: join(dir, `chain-${CHAIN}.mark`), chainId: CHAIN, block: 64 }),
     },
+    ...(opts.log ? { log: opts.log } : {}),
   });
   const url = await tg.gateway.listen(0, '127.0.0.1');
   return { tg, url };
@@ -169,6 +170,42 @@ describe('writer gaps across a restart', () => {
       expect(lost.filter((l) => ids.has(l.id))).toEqual([]);
       // The lost events' seqs were not reused: the next event after the record is seq 14.
       expect(rows.filter((e) => e.chain_id === CHAIN).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 13, 14, 15, 16]);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a stop whose gap could not be journaled does not settle the mark: the next start chains a crash gap', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tollgate-journal-fail-'));
+    const dbPath = join(dir, 'tollgate.db');
+    const store = new SqliteEventStore(openSqlite(dbPath));
+    // A folder that does not exist: every journal write fails with ENOENT (a real I/O error).
+    const journalPath = join(dir, 'missing', 'gaps.json');
+    const logs: string[] = [];
+    try {
+      const first = new SwitchableStore(store);
+      const run1 = await start(dir, first, { journalPath, log: (msg) => logs.push(msg) });
+      await send(run1.url, 5);
+      await run1.tg.writer.drain();
+      first.down = true;
+      const lost = await send(run1.url, 7);
+      await run1.tg.close();
+      expect(run1.tg.writer.gapsPersisted()).toBe(false);
+      expect(logs).toContain('gap journal could not be written');
+      // Not settled to the head (12): still the mark of the run's first block (1 + 64).
+      expect(new SeqReservation({ path: join(dir, `chain-${CHAIN}.mark`), chainId: CHAIN }).previous).toEqual({ reserved: 65 });
+
+      const run2 = await start(dir, new SwitchableStore(store), { journalPath });
+      await send(run2.url, 1);
+      await run2.tg.close();
+      const { code, report, out } = await verifyJson(dbPath, dir);
+      expect(code, out).toBe(0);
+      const chain = report.chains.find((c) => c.chain_id === CHAIN)!;
+      expect(chain.damage).toBeNull();
+      expect(chain.accounted_gaps.map((g) => [g.reason, g.first_seq, g.last_seq])).toEqual([['crash', 6, 65]]);
+      const ids = new Set((await store.query({ order: 'asc' })).map((e) => e.id));
+      expect(lost.filter((l) => ids.has(l.id))).toEqual([]);
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
