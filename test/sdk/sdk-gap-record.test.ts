@@ -12,6 +12,7 @@ import { generateSigningKey } from '../../src/integrity/signing-key.js';
 import { createAuditor, type Auditor } from '../../src/sdk/index.js';
 import { openSqlite } from '../../src/store/sqlite/open-sqlite.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-event-store.js';
+import { SeqReservation } from '../../src/writer/seq-reservation.js';
 import { cli } from '../support/run-cli.js';
 import { SwitchableStore } from '../writer/switchable-store.js';
 
@@ -85,5 +86,35 @@ describe('SDK gap records', () => {
     expect(chain.damage).toBeNull();
     // seq 1 reserved up to 1 + 1024; 3 stored: up to 1022 lost, the record right after.
     expect(chain.accounted_gaps.map((g) => [g.reason, g.first_seq, g.last_seq, g.count, g.record_seq])).toEqual([['crash', 4, 1025, 1022, 1026]]);
+  });
+
+  it('an exchange that ends after close() is not chained and does not move the settled mark (no false crash gap)', async () => {
+    const { dir, db, store } = setup();
+    const spool = { path: join(dir, 'sdk-spool.jsonl'), maxBytes: 1 << 20 };
+    const first = await createAuditor({ store: new SwitchableStore(store), instanceId: 'sdk-late', spool });
+    await calls(first, 2);
+    // A call (a stream) that started before close() and finishes after it: the caller gets its
+    // answer, its event is refused by the settled mark and counted as an audit error.
+    let finish!: () => void;
+    const ended = new Promise<void>((r) => (finish = r));
+    const late = first.track({ provider: 'p', model: 'm' }, async () => {
+      await ended;
+      return 'late';
+    });
+    await first.close();
+    finish();
+    await expect(late).resolves.toBe('late');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(first.stats().auditErrors).toBe(1);
+    expect(new SeqReservation({ path: `${spool.path}.mark`, chainId: 'sdk-late' }).previous).toEqual({ reserved: 2 });
+    const reopened = new SqliteEventStore(openSqlite(db));
+    const second = await createAuditor({ store: reopened, instanceId: 'sdk-late', spool });
+    await calls(second, 1);
+    await second.close();
+    const { code, report, out } = await verify(db, dir);
+    expect(code, out).toBe(0);
+    const chain = report.chains.find((c) => c.chain_id === 'sdk-late')!;
+    expect(chain.damage).toBeNull();
+    expect(chain.accounted_gaps).toEqual([]);
   });
 });
