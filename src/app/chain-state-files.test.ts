@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { adoptLegacySpool, chainStateFiles, storeIdentity } from './chain-state-files.js';
+import { chainStateFiles, storeIdentity } from './chain-state-files.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -23,8 +23,6 @@ describe('chainStateFiles', () => {
     const f = chainStateFiles(dir, 'gw', a);
     expect(f.mark).toBe(join(dir, `chain-gw-${storeIdentity(a)}.mark`));
     expect(f.journal).toBe(join(dir, `gaps-gw-${storeIdentity(a)}.json`));
-    expect(f.spool).toBe(join(dir, `spool-gw-${storeIdentity(a)}.jsonl`));
-    expect(chainStateFiles(dir, 'gw', join(dir, 'b.db')).spool).not.toBe(f.spool);
     expect(f.legacy).toEqual([]);
     writeFileSync(join(dir, 'gaps-gw.json'), '');
     expect(chainStateFiles(dir, 'gw', a).legacy).toEqual([join(dir, 'gaps-gw.json')]);
@@ -38,23 +36,5 @@ describe('chainStateFiles', () => {
     expect(storeIdentity('postgres://127.0.0.1:5432/test?schema=tenant2')).not.toBe(base);
     expect(storeIdentity('postgres://127.0.0.1:5433/test')).not.toBe(base);
     expect(storeIdentity('postgres://db.internal:5432/test')).not.toBe(base);
-  });
-
-  it('a spool of an earlier version (named by instance only) is taken over once by the store configured now, never dropped', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tollgate-state-'));
-    dirs.push(dir);
-    const a = chainStateFiles(dir, 'gw', join(dir, 'a.db'));
-    expect(adoptLegacySpool(dir, 'gw', a)).toBeNull();
-    const legacy = join(dir, 'spool-gw.jsonl');
-    writeFileSync(legacy, 'spooled line\n');
-    expect(adoptLegacySpool(dir, 'gw', a)).toBe(legacy);
-    expect(existsSync(legacy)).toBe(false);
-    expect(readFileSync(a.spool, 'utf8')).toBe('spooled line\n');
-    // Another store started later does not get it, and this store's own spool is never overwritten.
-    const b = chainStateFiles(dir, 'gw', join(dir, 'b.db'));
-    expect(adoptLegacySpool(dir, 'gw', b)).toBeNull();
-    writeFileSync(legacy, 'older line\n');
-    expect(adoptLegacySpool(dir, 'gw', a)).toBeNull();
-    expect(readFileSync(a.spool, 'utf8')).toBe('spooled line\n');
   });
 });

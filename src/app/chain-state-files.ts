@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, realpathSync, renameSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /** Paths of the chain's local state files (docs/reliability.md "Crash"). */
@@ -8,8 +8,6 @@ export interface ChainStateFiles {
   mark: string;
   /** Gaps not recorded yet: `gaps-<instance>-<store>.json`. */
   journal: string;
-  /** Events the store could not take, replayed into this store only: `spool-<instance>-<store>.jsonl`. */
-  spool: string;
   /**
    * Files an earlier version named by instance only, that exist. They are not read: nothing in
    * them tells which store they were written for (two SQLite files in one folder, or two
@@ -29,22 +27,8 @@ export function chainStateFiles(dir: string, instanceId: string, db: string): Ch
   return {
     mark: join(dir, `chain-${instanceId}-${id}.mark`),
     journal: join(dir, `gaps-${instanceId}-${id}.json`),
-    spool: join(dir, `spool-${instanceId}-${id}.jsonl`),
     legacy: old.filter((p) => existsSync(p)),
   };
-}
-
-/**
- * A spool an earlier version named by instance only holds events that version would have replayed
- * into the store it was started with; unlike a mark, dropping it would lose them. It is taken over
- * by the store configured now (what the earlier version would have done), once, when this store has
- * no spool of its own. Returns the file taken over, or null.
- */
-export function adoptLegacySpool(dir: string, instanceId: string, files: ChainStateFiles): string | null {
-  const legacy = join(dir, `spool-${instanceId}.jsonl`);
-  if (!existsSync(legacy) || existsSync(files.spool)) return null;
-  renameSync(legacy, files.spool);
-  return legacy;
 }
 
 /**

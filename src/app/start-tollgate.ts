@@ -58,7 +58,7 @@ import { upstreamPolicy } from '../upstream/upstream-policy.js';
 import { DiskSpool } from '../writer/disk-spool.js';
 import { GapJournal } from '../writer/gap-journal.js';
 import { SeqReservation } from '../writer/seq-reservation.js';
-import { adoptLegacySpool, chainStateFiles } from './chain-state-files.js';
+import { chainStateFiles } from './chain-state-files.js';
 import type { WriterStats } from '../writer/event-writer.js';
 import { createPrometheusMetrics, type TollgateMetrics } from '../observability/prometheus.js';
 import type { OtelConfig } from '../observability/otel.js';
@@ -424,9 +424,6 @@ async function start(o: StartOptions, undo: Array<() => unknown>): Promise<Runni
   // The seq mark and gap journal are per store too (docs/reliability.md "Crash").
   const stateFiles = chainStateFiles(paths.dir, instanceId, config.db);
   if (stateFiles.legacy.length > 0) log.warn({ files: stateFiles.legacy }, 'seq mark or gap journal of an earlier version ignored: it does not name its store');
-  // The spool is per store as well: events spooled for one SQLite file must not be replayed into another.
-  const adopted = adoptLegacySpool(paths.dir, instanceId, stateFiles);
-  if (adopted) log.warn({ from: adopted, to: stateFiles.spool }, 'spool of an earlier version taken over by this store');
   const tg = await createGateway({
     config: {
       instanceId,
@@ -456,7 +453,7 @@ async function start(o: StartOptions, undo: Array<() => unknown>): Promise<Runni
       maxQueue: config.writer.max_queue,
       batchSize: writerBatchSize(config),
       flushDelayMs: config.writer.flush_delay_ms,
-      spool: new DiskSpool(stateFiles.spool, config.spool.max_bytes),
+      spool: new DiskSpool(join(paths.dir, `spool-${instanceId}.jsonl`), config.spool.max_bytes),
       journal: new GapJournal(stateFiles.journal),
       reservation: new SeqReservation({ path: stateFiles.mark, chainId: instanceId, onError: () => log.error({ chain_id: instanceId }, 'chain seq mark could not be written') }),
     },
