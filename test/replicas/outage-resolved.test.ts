@@ -5,14 +5,12 @@
  * same alert when Redis answers again; both deliveries are recorded on the stored alert.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey } from '../../src/access/virtual-keys.js';
 import type { Alert, AlertChange } from '../../src/alerting/alert.js';
-import { SIGNATURE_HEADER, verifyWebhookSignature } from '../../src/alerting/webhook-signature.js';
 import { createLogger } from '../../src/app/logger.js';
 import { startTollgate, type RunningTollgate } from '../../src/app/start-tollgate.js';
 import { loadConfig } from '../../src/config/config.js';
@@ -21,6 +19,8 @@ import { MockProvider } from '../../src/mock-provider/mock-provider.js';
 import { createRedisClient, waitForRedis } from '../../src/state/redis-connection.js';
 import { closeTestClients } from '../../src/state/redis-test-kit.js';
 import { redisService, uniqueName } from '../support/services.js';
+import { until as untilEvery } from '../support/until.js';
+import { webhookReceiver, type ReceivedAlert } from '../support/webhook-receiver.js';
 import { CuttableProxy } from './replica-process.js';
 
 const redis = await redisService();
@@ -28,43 +28,8 @@ const redis = await redisService();
 const PROVIDER_KEY = 'sk-proj-PROVIDERkey0123456789abcdefghijklmnopqrstu';
 const WEBHOOK_SECRET = 'outage-webhook-secret-0123456789';
 
-interface Received {
-  change: AlertChange;
-  alert: Alert;
-  signed: boolean;
-}
-
-/** A webhook receiver that checks each delivery's signature as a real receiver would. */
-async function webhookReceiver(): Promise<{ url: string; got: Received[]; close: () => Promise<void> }> {
-  const got: Received[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
-      const m = JSON.parse(body) as { change: AlertChange; alert: Alert };
-      const header = req.headers[SIGNATURE_HEADER];
-      const signed =
-        typeof header === 'string' && verifyWebhookSignature(WEBHOOK_SECRET, header, body, Date.now(), 300);
-      got.push({ change: m.change, alert: m.alert, signed });
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`;
-  return { url, got, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
-async function until(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Polls every 50 ms (this test's pace). */
+const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> => untilEvery(what, check, timeoutMs, 50);
 
 describe.skipIf(!redis.available)('Redis outage: the alert sinks are told when it ends', () => {
   const prefix = `${uniqueName('tgresolved')}:`;
@@ -76,7 +41,7 @@ describe.skipIf(!redis.available)('Redis outage: the alert sinks are told when i
   let tg: RunningTollgate;
 
   beforeAll(async () => {
-    hook = await webhookReceiver();
+    hook = await webhookReceiver(WEBHOOK_SECRET);
     await proxy.start();
     const config = loadConfig({
       file: null,
@@ -121,7 +86,7 @@ describe.skipIf(!redis.available)('Redis outage: the alert sinks are told when i
       return res.statusCode;
     };
     expect(await chat()).toBe(200);
-    const outage = (change: AlertChange): Received[] =>
+    const outage = (change: AlertChange): ReceivedAlert[] =>
       hook.got.filter((g) => g.alert.rule_id === 'state.unavailable' && g.change === change);
 
     await proxy.stop();

@@ -10,7 +10,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -21,6 +20,8 @@ import { MockProvider } from '../../src/mock-provider/mock-provider.js';
 import { createRedisClient, waitForRedis } from '../../src/state/redis-connection.js';
 import { closeTestClients } from '../../src/state/redis-test-kit.js';
 import { postgresService, redisService, uniqueName } from '../support/services.js';
+import { sleep, until } from '../support/until.js';
+import { webhookReceiver } from '../support/webhook-receiver.js';
 import { CuttableProxy, startReplica, type ReplicaProcess } from './replica-process.js';
 
 const pgService = await postgresService();
@@ -40,40 +41,6 @@ detection:
   session.context-growth: { minConsecutive: 5, minInputTokens: 150, minGrowthFactor: 2 }
   key.new-network: { warmupMs: 0, warmupEvents: 3 }
 `;
-
-async function webhookReceiver(): Promise<{
-  url: string;
-  got: { change: AlertChange; alert: Alert }[];
-  close: () => Promise<void>;
-}> {
-  const got: { change: AlertChange; alert: Alert }[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
-      const m = JSON.parse(body) as { change: AlertChange; alert: Alert };
-      got.push({ change: m.change, alert: m.alert });
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`;
-  return { url, got, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 /** More than a flush (200 ms): the pace of a sequential client whose calls take a while each. */
 const PACE_MS = 300;
