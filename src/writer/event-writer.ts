@@ -416,7 +416,7 @@ export class EventWriter {
     const ranges: GapRange[] = [];
     for (const g of [...this.unrecorded, ...this.recordsInFlight.values()]) {
       if (g.chain_id === null || g.first_seq === null || g.last_seq === null || g.last_hash === null) continue;
-      ranges.push({ chain_id: g.chain_id, first_seq: g.first_seq, last_seq: g.last_seq, count: g.count, reason: g.reason, at: g.at, last_hash: g.last_hash });
+      ranges.push(rangeOf(g));
     }
     try {
       journal.save(ranges);
@@ -439,15 +439,7 @@ export class EventWriter {
       const g = due[i]!;
       this.lostWhileRecording = new Set();
       try {
-        const event = this.gapRecorder({
-          chain_id: g.chain_id!,
-          first_seq: g.first_seq!,
-          last_seq: g.last_seq!,
-          count: g.count,
-          reason: g.reason,
-          at: g.at,
-          last_hash: g.last_hash!,
-        });
+        const event = this.gapRecorder(rangeOf(g));
         if (this.lostWhileRecording.has(event.id)) this.unrecorded.push(g);
         else this.recordsInFlight.set(event.id, g);
       } catch (err) {
@@ -536,4 +528,9 @@ export class EventWriter {
       void err;
     }
   }
+}
+
+/** The range a gap record or the journal names for a writer gap (its chain, seqs and last hash are set). */
+function rangeOf(g: WriterGap): GapRange {
+  return { chain_id: g.chain_id!, first_seq: g.first_seq!, last_seq: g.last_seq!, count: g.count, reason: g.reason, at: g.at, last_hash: g.last_hash! };
 }
