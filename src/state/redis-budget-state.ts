@@ -1,7 +1,7 @@
 import type { BudgetState } from '../access/budget-state.js';
 import { stateUnavailable, type SharedStateOptions } from './redis-connection.js';
 import { RedisScript } from './redis-script.js';
-import { StateKeyNames } from './state-key-names.js';
+import { keyNamesFor, StateKeyNames } from './state-key-names.js';
 
 /** A counter per (subject, period), created from the seed. ARGV: limit, cost, seed, ttlMs. */
 const RESERVE = new RedisScript(`
@@ -39,7 +39,7 @@ export class RedisBudgetState implements BudgetState {
 
   constructor(private readonly o: SharedStateOptions) {
     this.prefix = `${o.prefix ?? 'tg:'}bg:`;
-    this.names = new StateKeyNames(o.keySecret);
+    this.names = keyNamesFor(o.keySecret);
   }
 
   async reserve(subject: string, period: string, limit: number, cost: number, seed: number): Promise<{ admitted: boolean; spent: number }> {

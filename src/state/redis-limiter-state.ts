@@ -1,7 +1,7 @@
 import type { LimiterState, TakeRequest, TakeResult } from '../access/limiter-state.js';
 import { stateUnavailable, type SharedStateOptions } from './redis-connection.js';
 import { RedisScript } from './redis-script.js';
-import { StateKeyNames } from './state-key-names.js';
+import { keyNamesFor, StateKeyNames } from './state-key-names.js';
 
 /**
  * Token buckets as Redis hashes {t: tokens, at: ms}, with the same arithmetic as
@@ -79,7 +79,7 @@ export class RedisLimiterState implements LimiterState {
 
   constructor(private readonly o: SharedStateOptions) {
     this.prefix = `${o.prefix ?? 'tg:'}rl:`;
-    this.names = new StateKeyNames(o.keySecret);
+    this.names = keyNamesFor(o.keySecret);
   }
 
   async take(requests: readonly TakeRequest[], nowMs: number): Promise<TakeResult> {

@@ -4,7 +4,7 @@ import { TollgateError } from '../core/errors.js';
 import { Lockout, type FailureResult, type LockState, type LockoutGuard } from '../access/lockout.js';
 import { stateUnavailable, type SharedStateOptions } from './redis-connection.js';
 import { RedisScript } from './redis-script.js';
-import { StateKeyNames } from './state-key-names.js';
+import { keyNamesFor, StateKeyNames } from './state-key-names.js';
 
 /**
  * KEYS: failures (sorted set of failure times), lock (locked-until ms).
@@ -60,7 +60,7 @@ export class RedisLockout implements LockoutGuard {
 
   constructor(private readonly o: RedisLockoutOptions) {
     this.prefix = `${o.prefix ?? 'tg:'}lk:`;
-    this.names = new StateKeyNames(o.keySecret);
+    this.names = keyNamesFor(o.keySecret);
     this.maxFailures = o.maxFailures ?? 10;
     this.windowMs = o.windowMs ?? 5 * 60_000;
     this.coolOffMs = o.coolOffMs ?? 15 * 60_000;

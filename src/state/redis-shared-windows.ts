@@ -22,7 +22,7 @@ import {
 } from '../detection/shared-windows.js';
 import { stateUnavailable, type SharedStateOptions } from './redis-connection.js';
 import { RedisScript } from './redis-script.js';
-import { StateKeyNames } from './state-key-names.js';
+import { keyNamesFor, StateKeyNames } from './state-key-names.js';
 
 /**
  * KEYS: one window hash per entry (field = bucket start ms, value = sum); a key may repeat.
@@ -354,7 +354,7 @@ export class RedisSharedWindows implements SharedWindows, IncidentClaims {
 
   constructor(private readonly o: RedisSharedWindowsOptions) {
     this.prefix = o.prefix ?? 'tg:';
-    this.names = new StateKeyNames(o.keySecret);
+    this.names = keyNamesFor(o.keySecret);
     this.flushMs = o.flushMs ?? 200;
     this.staleMs = o.staleMs ?? Math.max(1000, 5 * this.flushMs);
     this.maxSubjects = o.maxSubjects ?? 100_000;

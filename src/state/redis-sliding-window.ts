@@ -1,6 +1,6 @@
 import { stateUnavailable, type SharedStateOptions } from './redis-connection.js';
 import { RedisScript } from './redis-script.js';
-import { StateKeyNames } from './state-key-names.js';
+import { keyNamesFor, StateKeyNames } from './state-key-names.js';
 
 /**
  * KEYS: the window hash (field = bucket start ms, value = sum).
@@ -51,7 +51,7 @@ export class RedisSlidingWindow {
 
   constructor(private readonly o: SlidingWindowOptions) {
     this.prefix = `${o.prefix ?? 'tg:'}sw:`;
-    this.names = new StateKeyNames(o.keySecret);
+    this.names = keyNamesFor(o.keySecret);
     this.bucketMs = Math.max(1, Math.floor(o.bucketMs ?? o.windowMs / 60));
   }
 

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { keyFingerprint } from '../access/key-fingerprint.js';
-import { StateKeyNames } from './state-key-names.js';
+import { keyNamesFor, StateKeyNames } from './state-key-names.js';
 
 describe('StateKeyNames', () => {
   const secret = randomBytes(32);
@@ -25,5 +25,11 @@ describe('StateKeyNames', () => {
     expect(Buffer.from(name, 'base64url').toString('hex')).not.toContain(
       keyFingerprint(secret, subject).slice(0, 12),
     );
+  });
+
+  it('is one instance per secret Buffer for every state class of a gateway, and names as a new one would', () => {
+    expect(keyNamesFor(secret)).toBe(keyNamesFor(secret));
+    expect(keyNamesFor(Buffer.from(secret))).not.toBe(keyNamesFor(secret));
+    expect(keyNamesFor(secret).of('ip:203.0.113.7')).toBe(new StateKeyNames(secret).of('ip:203.0.113.7'));
   });
 });

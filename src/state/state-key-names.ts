@@ -51,3 +51,16 @@ export class StateKeyNames {
     return name;
   }
 }
+
+const shared = new WeakMap<Buffer, StateKeyNames>();
+
+/**
+ * The StateKeyNames of one secret, shared by every state class given that same Buffer (the
+ * lockout, limits, budgets, sliding and shared windows of one gateway): one subkey derivation
+ * and one cache, so a subject named by several of them is hashed once.
+ */
+export function keyNamesFor(secret: Buffer): StateKeyNames {
+  let names = shared.get(secret);
+  if (!names) shared.set(secret, (names = new StateKeyNames(secret)));
+  return names;
+}
