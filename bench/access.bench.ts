@@ -28,7 +28,14 @@ async function run(label: string, store: KeyStore, iterations: number): Promise<
   const keys: string[] = [];
   for (let i = 0; i < KEYS; i++) {
     // Limits high enough that the bench measures accounting, not refusals.
-    const { key } = await createKey(store, clock, { name: `k${i}`, allowedModels: ['gpt-4o-mini', 'gpt-4o'], rpm: 1_000_000, tpm: 1_000_000_000, budgetMicroUsd: 10 ** 15, budgetPeriod: 'month' });
+    const { key } = await createKey(store, clock, {
+      name: `k${i}`,
+      allowedModels: ['gpt-4o-mini', 'gpt-4o'],
+      rpm: 1_000_000,
+      tpm: 1_000_000_000,
+      budgetMicroUsd: 10 ** 15,
+      budgetPeriod: 'month',
+    });
     keys.push(key);
   }
   const headers = keys.map((k) => ({ authorization: `Bearer ${k}`, 'user-agent': 'bench' }));
@@ -56,7 +63,10 @@ async function run(label: string, store: KeyStore, iterations: number): Promise<
     const t0 = performance.now();
     for (let i = 0; i < iterations; i++) await once(i);
     const cpu = process.cpuUsage(cpu0);
-    rounds.push({ cpu: (cpu.user + cpu.system) / iterations, wall: ((performance.now() - t0) * 1000) / iterations });
+    rounds.push({
+      cpu: (cpu.user + cpu.system) / iterations,
+      wall: ((performance.now() - t0) * 1000) / iterations,
+    });
   }
   const cpus = rounds.map((r) => r.cpu).sort((a, b) => a - b);
   const usPerReq = cpus[0]!;
@@ -86,6 +96,7 @@ try {
 } catch (err) {
   console.log(`postgres key store skipped: ${(err as Error).message}`);
 } finally {
-  for (const s of [schema, `${schema}_nc`]) await pool.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`).catch(() => undefined);
+  for (const s of [schema, `${schema}_nc`])
+    await pool.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`).catch(() => undefined);
   await pool.end();
 }

@@ -52,7 +52,16 @@ const DAY_MS = 86_400_000;
 const NOW = Date.UTC(2026, 0, 31); // fixed, so runs are comparable
 const SPAN = 30 * DAY_MS;
 const USERS = 5000;
-const MODELS = ['gpt-4.1', 'gpt-4.1-mini-2025-04-14', 'claude-sonnet-4-5-20250929', 'gemini-2.5-flash', 'deepseek-v3.2', 'o3', 'gpt-5', 'my-finetune'];
+const MODELS = [
+  'gpt-4.1',
+  'gpt-4.1-mini-2025-04-14',
+  'claude-sonnet-4-5-20250929',
+  'gemini-2.5-flash',
+  'deepseek-v3.2',
+  'o3',
+  'gpt-5',
+  'my-finetune',
+];
 
 const pricer = createPricer(createCatalog(loadCatalogFile(defaultCatalogPath())));
 
@@ -74,7 +83,11 @@ function makeEvent(i: number, n: number): AuditEvent {
   const ts = NOW - SPAN + Math.floor((i / n) * SPAN);
   const u = Math.floor(USERS * rnd() ** SKEW);
   const window = Math.floor(ts / 2_700_000);
-  const e = blankEvent({ id: `01J${hex(ts, 10).toUpperCase()}${hex(i, 13).toUpperCase()}`, timestamp: new Date(ts).toISOString(), source: 'gateway' });
+  const e = blankEvent({
+    id: `01J${hex(ts, 10).toUpperCase()}${hex(i, 13).toUpperCase()}`,
+    timestamp: new Date(ts).toISOString(),
+    source: 'gateway',
+  });
   e.request_id = `req_${hex(i * 7919, 16)}`;
   e.chain_id = 'bench-instance';
   e.seq = i + 1;
@@ -130,7 +143,10 @@ function fileMb(path: string): string {
 }
 
 // ---------------------------------------------------------------- B. build or reuse the store
-const path = join(DIR, `tollgate-cost-${TOTAL}-s${SKEW}-v${DATA_VERSION}${PAGE_SIZE ? `-p${PAGE_SIZE}` : ''}.db`);
+const path = join(
+  DIR,
+  `tollgate-cost-${TOTAL}-s${SKEW}-v${DATA_VERSION}${PAGE_SIZE ? `-p${PAGE_SIZE}` : ''}.db`,
+);
 if (!existsSync(path)) {
   const building = `${path}.building`;
   for (const suffix of ['', '-wal', '-shm']) rmSync(building + suffix, { force: true });
@@ -148,7 +164,9 @@ if (!existsSync(path)) {
   // Secondary indexes are rebuilt after the load: one sort each instead of 10M random inserts.
   // The unique ones stay, the insert's conflict target needs them.
   const secondary = db
-    .prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'`)
+    .prepare(
+      `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'`,
+    )
     .all() as { name: string; sql: string }[];
   for (const ix of secondary) db.exec(`DROP INDEX ${ix.name}`);
   console.log(`B. building ${fmt(TOTAL)} events over 30 days (${fmt(USERS)} users, skewed) into ${path}`);
@@ -161,7 +179,9 @@ if (!existsSync(path)) {
     store.appendSync(batch);
     writeMs += performance.now() - t;
     if ((i + BATCH) % 1_000_000 === 0) {
-      console.log(`  ${fmt(i + BATCH)} events, ${((performance.now() - t0) / 1000).toFixed(0)} s, ${fmt(((i + BATCH) / writeMs) * 1000)} events/s written`);
+      console.log(
+        `  ${fmt(i + BATCH)} events, ${((performance.now() - t0) / 1000).toFixed(0)} s, ${fmt(((i + BATCH) / writeMs) * 1000)} events/s written`,
+      );
     }
   }
   const ti = performance.now();
@@ -183,7 +203,8 @@ if (!existsSync(path)) {
  * python3 is missing.
  */
 function evictFromPageCache(file: string): boolean {
-  const script = 'import os,sys\nfor p in sys.argv[1:]:\n  if os.path.exists(p):\n    fd=os.open(p,os.O_RDONLY); os.posix_fadvise(fd,0,0,os.POSIX_FADV_DONTNEED); os.close(fd)';
+  const script =
+    'import os,sys\nfor p in sys.argv[1:]:\n  if os.path.exists(p):\n    fd=os.open(p,os.O_RDONLY); os.posix_fadvise(fd,0,0,os.POSIX_FADV_DONTNEED); os.close(fd)';
   try {
     execFileSync('python3', ['-c', script, file, `${file}-wal`], { stdio: 'ignore' });
     return true;
@@ -195,7 +216,9 @@ function evictFromPageCache(file: string): boolean {
   const db = openSqlite(path);
   new SqliteEventStore(db); // runs pending migrations, as the CLI does
   const events = db.prepare('SELECT MAX(rowid_) FROM events').pluck().get() as number;
-  const rows = db.prepare('SELECT granularity, COUNT(*) AS n FROM cost_rollups GROUP BY granularity').all() as { granularity: number; n: number }[];
+  const rows = db
+    .prepare('SELECT granularity, COUNT(*) AS n FROM cost_rollups GROUP BY granularity')
+    .all() as { granularity: number; n: number }[];
   const sessionRows = db.prepare('SELECT COUNT(*) FROM session_rollups').pluck().get() as number;
   console.log(
     `   ${fmt(events)} events; rollup rows: ${rows.map((r) => `${['minute', 'hour', 'day'][r.granularity] ?? `${2 ** (r.granularity - 2)}-day block`} ${fmt(r.n)}`).join(', ')}, session-hours ${fmt(sessionRows)}`,
@@ -233,12 +256,18 @@ async function coldRuns(runs: number): Promise<void> {
     if (!evictFromPageCache(path)) return;
     const c = openSqlite(path);
     const t = performance.now();
-    await costReport(sqliteRollupReader(createSqliteRollups(c)), { by: 'user', sinceMs: NOW - SPAN, untilMs: NOW });
+    await costReport(sqliteRollupReader(createSqliteRollups(c)), {
+      by: 'user',
+      sinceMs: NOW - SPAN,
+      untilMs: NOW,
+    });
     times.push(performance.now() - t);
     c.close();
   }
   times.sort((a, b) => a - b);
-  console.log(`C. costReport --by user    30d, cold (page cache evicted, new connection): p50 ${times[Math.floor(runs / 2)]!.toFixed(1)} ms, max ${times[runs - 1]!.toFixed(1)} ms (${runs} runs)`);
+  console.log(
+    `C. costReport --by user    30d, cold (page cache evicted, new connection): p50 ${times[Math.floor(runs / 2)]!.toFixed(1)} ms, max ${times[runs - 1]!.toFixed(1)} ms (${runs} runs)`,
+  );
 }
 await coldRuns(Number(process.env.COST_BENCH_COLD_RUNS ?? 5));
 const reports: CostReportBy[] = ['user', 'model', 'day', 'team', 'feature', 'key'];
@@ -249,7 +278,19 @@ await store.close();
 // The CLI end to end (process start, module loading, store open, report, table printed), on
 // compiled JavaScript as the installed `tollgate` runs, not through a TypeScript loader.
 const bin = compileForBench()('x.ts').replace(/bench\/x\.js$/, 'src/cli/bin.js');
-const cli = [bin, '--db', path, 'report', 'cost', '--by', 'user', '--since', new Date(NOW - SPAN).toISOString(), '--until', new Date(NOW).toISOString()];
+const cli = [
+  bin,
+  '--db',
+  path,
+  'report',
+  'cost',
+  '--by',
+  'user',
+  '--since',
+  new Date(NOW - SPAN).toISOString(),
+  '--until',
+  new Date(NOW).toISOString(),
+];
 const runCli = (args: string[]): number => {
   const t = performance.now();
   execFileSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });

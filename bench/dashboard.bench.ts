@@ -41,15 +41,31 @@ function rand(): number {
   return (seed >>> 0) / 4_294_967_296;
 }
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
-const MODELS = ['gpt-4.1-2025-04-14', 'gpt-4.1-mini-2025-04-14', 'gpt-4o-mini', 'text-embedding-3-small', 'o3'];
-const FEATURES = ['chat', 'search', 'summarize', 'support-bot', 'agent', 'translate', 'code-review', 'reports'];
+const MODELS = [
+  'gpt-4.1-2025-04-14',
+  'gpt-4.1-mini-2025-04-14',
+  'gpt-4o-mini',
+  'text-embedding-3-small',
+  'o3',
+];
+const FEATURES = [
+  'chat',
+  'search',
+  'summarize',
+  'support-bot',
+  'agent',
+  'translate',
+  'code-review',
+  'reports',
+];
 
 function synth(i: number, tsMs: number): AuditEvent {
   const e = blankEvent({ id: newEventId(tsMs), timestamp: new Date(tsMs).toISOString(), source: 'gateway' });
   const user = Math.floor(rand() * 500);
   const key = user % 50;
   const r = rand();
-  const status: EventStatus = r < 0.02 ? 'AUTH_FAILED' : r < 0.035 ? 'SERVER_ERROR' : r < 0.05 ? 'RATE_LIMITED' : 'SUCCESS';
+  const status: EventStatus =
+    r < 0.02 ? 'AUTH_FAILED' : r < 0.035 ? 'SERVER_ERROR' : r < 0.05 ? 'RATE_LIMITED' : 'SUCCESS';
   e.request_id = e.id;
   e.instance_id = CHAIN;
   e.ip_address = `10.0.${user % 200}.${(i % 7) + 1}`;
@@ -64,7 +80,8 @@ function synth(i: number, tsMs: number): AuditEvent {
   e.api_key_id = `fp${key.toString(16).padStart(14, '0')}`;
   e.api_key_prefix = 'sk-proj-';
   e.status = status;
-  e.http_status_code = status === 'SUCCESS' ? 200 : status === 'AUTH_FAILED' ? 401 : status === 'RATE_LIMITED' ? 429 : 500;
+  e.http_status_code =
+    status === 'SUCCESS' ? 200 : status === 'AUTH_FAILED' ? 401 : status === 'RATE_LIMITED' ? 429 : 500;
   e.error_code = status === 'SUCCESS' ? null : 'TG_ERR_UPSTREAM_ERROR';
   if (status === 'SUCCESS') {
     e.input_tokens = 50 + Math.floor(rand() * 2000);
@@ -84,7 +101,13 @@ function synth(i: number, tsMs: number): AuditEvent {
   e.team = `team-${user % 12}`;
   e.content_mode = 'redacted';
   e.prompt = 'user: [redacted bench prompt]';
-  if (rand() < 0.01) e.redactions = [{ type: pick(['email', 'aws_access_key', 'phone', 'generic_secret']), count: 1 + Math.floor(rand() * 2) }];
+  if (rand() < 0.01)
+    e.redactions = [
+      {
+        type: pick(['email', 'aws_access_key', 'phone', 'generic_secret']),
+        count: 1 + Math.floor(rand() * 2),
+      },
+    ];
   return e;
 }
 
@@ -106,11 +129,14 @@ async function seedStore(dbPath: string, nowMs: number): Promise<void> {
       await store.append(batch);
       batch = [];
     }
-    if (i % 200_000 === 199_999) process.stderr.write(`  seeded ${i + 1} events (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+    if (i % 200_000 === 199_999)
+      process.stderr.write(`  seeded ${i + 1} events (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
   }
   if (batch.length) await store.append(batch);
   await store.close();
-  console.log(`seeded ${N.toLocaleString('en-US')} events in ${((performance.now() - t0) / 1000).toFixed(1)} s, store ${(statSync(dbPath).size / 1e6).toFixed(0)} MB`);
+  console.log(
+    `seeded ${N.toLocaleString('en-US')} events in ${((performance.now() - t0) / 1000).toFixed(1)} s, store ${(statSync(dbPath).size / 1e6).toFixed(0)} MB`,
+  );
 }
 
 function stats(xs: number[]): { p50: number; max: number } {
@@ -126,10 +152,22 @@ async function main(): Promise<void> {
     await seedStore(dbPath, Date.now());
   } else console.log(`reusing ${dbPath} (${(statSync(dbPath).size / 1e6).toFixed(0)} MB)`);
 
-  const config = loadConfig({ file: null, env: {}, overrides: { db: dbPath, port: 0, upstream_url: 'http://127.0.0.1:9/v1', provider: 'openai', instance_id: CHAIN } });
+  const config = loadConfig({
+    file: null,
+    env: {},
+    overrides: {
+      db: dbPath,
+      port: 0,
+      upstream_url: 'http://127.0.0.1:9/v1',
+      provider: 'openai',
+      instance_id: CHAIN,
+    },
+  });
   const t0 = performance.now();
   const tg = await startTollgate({ config, log: createLogger('silent') });
-  console.log(`startTollgate on the store: ${(performance.now() - t0).toFixed(0)} ms (the first start re-reads a chain that has no checkpoint yet)`);
+  console.log(
+    `startTollgate on the store: ${(performance.now() - t0).toFixed(0)} ms (the first start re-reads a chain that has no checkpoint yet)`,
+  );
   await tg.checkpointWriter.checkpointNow();
   const token = tg.admin.token.token;
   const session = tg.admin.console.sessions.create();
@@ -157,7 +195,9 @@ async function main(): Promise<void> {
   console.log(`\nserver time to full response, ${RUNS} runs after a warm-up (target ≤ 500 ms):`);
   console.log(`${'page'.padEnd(34)} ${'p50 ms'.padStart(8)} ${'max ms'.padStart(8)} ${'KB'.padStart(6)}`);
   for (const [name, path] of targets) {
-    const headers: Record<string, string> = path.startsWith('/admin') ? { authorization: `Bearer ${token}` } : { cookie };
+    const headers: Record<string, string> = path.startsWith('/admin')
+      ? { authorization: `Bearer ${token}` }
+      : { cookie };
     const times: number[] = [];
     let bytes = 0;
     for (let i = 0; i <= RUNS; i++) {
@@ -169,19 +209,28 @@ async function main(): Promise<void> {
       bytes = body.byteLength;
     }
     const st = stats(times);
-    console.log(`${name.padEnd(34)} ${st.p50.toFixed(1).padStart(8)} ${st.max.toFixed(1).padStart(8)} ${(bytes / 1024).toFixed(0).padStart(6)}`);
+    console.log(
+      `${name.padEnd(34)} ${st.p50.toFixed(1).padStart(8)} ${st.max.toFixed(1).padStart(8)} ${(bytes / 1024).toFixed(0).padStart(6)}`,
+    );
   }
 
   const s = performance.now();
-  const vr = await fetch(`${tg.url}/admin/verify`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  const vr = await fetch(`${tg.url}/admin/verify`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+  });
   await vr.arrayBuffer();
-  console.log(`\nPOST /admin/verify (full verification of ${N.toLocaleString('en-US')} events, on demand): ${(performance.now() - s).toFixed(0)} ms`);
+  console.log(
+    `\nPOST /admin/verify (full verification of ${N.toLocaleString('en-US')} events, on demand): ${(performance.now() - s).toFixed(0)} ms`,
+  );
 
   if (existsSync('/usr/bin/chromium')) {
     const { launchChromium } = await import('../test/dashboard/chromium.js');
     const browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
-    await context.addCookies([{ name: 'tg_session', value: session.id, url: tg.url, httpOnly: true, sameSite: 'Strict' }]);
+    await context.addCookies([
+      { name: 'tg_session', value: session.id, url: tg.url, httpOnly: true, sameSite: 'Strict' },
+    ]);
     const page = await context.newPage();
     console.log(`\nChromium: navigation start to the load event, ${RUNS} runs after a warm-up:`);
     for (const [name, path] of targets.filter(([, p]) => p.startsWith('/ui') && !p.includes('fragment'))) {

@@ -16,21 +16,37 @@ const heap = (): number => {
   gc();
   return process.memoryUsage().heapUsed;
 };
-const pool = new pg.Pool({ connectionString: process.env.TOLLGATE_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test', max: 4 });
+const pool = new pg.Pool({
+  connectionString: process.env.TOLLGATE_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+  max: 4,
+});
 const people = 100_000;
 try {
   for (const cap of [20_000, 1_000_000]) {
     const schema = `tg_bench_dk_${process.pid}_${cap}`;
-    const store = await PostgresDataKeyStore.open(pool, { schema, refreshMs: 60_000, listen: false, mirrorCap: cap });
+    const store = await PostgresDataKeyStore.open(pool, {
+      schema,
+      refreshMs: 60_000,
+      listen: false,
+      mirrorCap: cap,
+    });
     const base = heap();
     const marks: string[] = [];
     for (let i = 0; i < people; i++) {
       // 30-character user ids, as in the measurement quoted in docs/privacy.md.
-      store.putIfAbsent({ keyId: randomBytes(12).toString('base64url'), subject: `user:person-${i}@example.com`, wrapped: randomBytes(60), createdAtMs: Date.now() });
+      store.putIfAbsent({
+        keyId: randomBytes(12).toString('base64url'),
+        subject: `user:person-${i}@example.com`,
+        wrapped: randomBytes(60),
+        createdAtMs: Date.now(),
+      });
       if ((i + 1) % 10_000 === 0) await store.flush();
-      if ((i + 1) % 20_000 === 0) marks.push(`${i + 1}: ${((heap() - base) / 1e6).toFixed(1)} MB (mirror ${store.mirrorSize()})`);
+      if ((i + 1) % 20_000 === 0)
+        marks.push(`${i + 1}: ${((heap() - base) / 1e6).toFixed(1)} MB (mirror ${store.mirrorSize()})`);
     }
-    console.log(`cap ${cap}: ${marks.join('; ')}; ${((heap() - base) / store.mirrorSize()).toFixed(0)} B per mirrored person`);
+    console.log(
+      `cap ${cap}: ${marks.join('; ')}; ${((heap() - base) / store.mirrorSize()).toFixed(0)} B per mirrored person`,
+    );
     await store.close();
     await pool.query(`DROP SCHEMA "${schema}" CASCADE`);
   }

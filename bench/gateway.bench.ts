@@ -58,7 +58,10 @@ function body(stream: boolean): string {
     model: 'gpt-4.1-mini',
     messages: [
       { role: 'system', content: PROMPT },
-      { role: 'user', content: 'Where is my order #48213? It was due on Monday and the tracking page shows nothing.' },
+      {
+        role: 'user',
+        content: 'Where is my order #48213? It was due on Monday and the tracking page shows nothing.',
+      },
     ],
     stream,
   });
@@ -73,7 +76,12 @@ interface RunResult {
   rssMb: number;
 }
 
-async function load(port: number, connections: number, stream: boolean, n: number): Promise<{ lat: number[]; ttft: number[]; ms: number }> {
+async function load(
+  port: number,
+  connections: number,
+  stream: boolean,
+  n: number,
+): Promise<{ lat: number[]; ttft: number[]; ms: number }> {
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections, pipelining: 1 });
   const payload = body(stream);
   const lat: number[] = [];
@@ -87,7 +95,11 @@ async function load(port: number, connections: number, stream: boolean, n: numbe
       const res = await pool.request({
         path: '/v1/chat/completions',
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench-0123456789abcdefghijklmnopqrstuv', 'x-tollgate-user': `u${next % 50}` },
+        headers: {
+          'content-type': 'application/json',
+          authorization: 'Bearer sk-bench-0123456789abcdefghijklmnopqrstuv',
+          'x-tollgate-user': `u${next % 50}`,
+        },
         body: payload,
       });
       let first = true;
@@ -146,7 +158,9 @@ const targets: Array<[string, Child]> = [
 ];
 
 const rows: Array<{ target: string; c: number; stream: boolean } & RunResult> = [];
-console.log(`gateway benchmark: ${REQUESTS} requests per cell after ${WARMUP} warm-up, node ${process.version}, loopback`);
+console.log(
+  `gateway benchmark: ${REQUESTS} requests per cell after ${WARMUP} warm-up, node ${process.version}, loopback`,
+);
 for (const stream of [false, true]) {
   for (const c of [1, 50]) {
     for (const [name, child] of targets) {
@@ -160,20 +174,55 @@ for (const stream of [false, true]) {
 }
 const audit = await ask<{ events: number; writer: { dropped: number } }>(tollgate, 'events');
 
-const get = (t: string, c: number, s: boolean) => rows.find((r) => r.target === t && r.c === c && r.stream === s)!;
+const get = (t: string, c: number, s: boolean) =>
+  rows.find((r) => r.target === t && r.c === c && r.stream === s)!;
 console.log('\nTargets (issue 2):');
 const check = (label: string, value: number, limit: number, unit: string): void =>
-  console.log(`  ${value <= limit ? 'PASS' : 'FAIL'}  ${label}: ${value.toFixed(3)} ${unit} (target ≤ ${limit})`);
+  console.log(
+    `  ${value <= limit ? 'PASS' : 'FAIL'}  ${label}: ${value.toFixed(3)} ${unit} (target ≤ ${limit})`,
+  );
 for (const s of [false, true]) {
   const mode = s ? 'stream' : 'json';
-  check(`CPU per request vs bare proxy, c=1 ${mode}`, get('tollgate', 1, s).cpuPerReq / get('bare-proxy', 1, s).cpuPerReq, 2, '×');
-  check(`CPU per request vs bare proxy, c=50 ${mode}`, get('tollgate', 50, s).cpuPerReq / get('bare-proxy', 50, s).cpuPerReq, 2, '×');
+  check(
+    `CPU per request vs bare proxy, c=1 ${mode}`,
+    get('tollgate', 1, s).cpuPerReq / get('bare-proxy', 1, s).cpuPerReq,
+    2,
+    '×',
+  );
+  check(
+    `CPU per request vs bare proxy, c=50 ${mode}`,
+    get('tollgate', 50, s).cpuPerReq / get('bare-proxy', 50, s).cpuPerReq,
+    2,
+    '×',
+  );
 }
-check('added latency p50 at c=1 (json) over direct', get('tollgate', 1, false).p50 - get('direct', 1, false).p50, 0.3, 'ms');
-check('added latency p99 at c=1 (json) over direct', get('tollgate', 1, false).p99 - get('direct', 1, false).p99, 2, 'ms');
-check('added time-to-first-token p50 at c=1 over direct', get('tollgate', 1, true).ttft50! - get('direct', 1, true).ttft50!, 1, 'ms');
-check('peak RSS at 50 connections', Math.max(get('tollgate', 50, false).rssMb, get('tollgate', 50, true).rssMb), 150, 'MB');
+check(
+  'added latency p50 at c=1 (json) over direct',
+  get('tollgate', 1, false).p50 - get('direct', 1, false).p50,
+  0.3,
+  'ms',
+);
+check(
+  'added latency p99 at c=1 (json) over direct',
+  get('tollgate', 1, false).p99 - get('direct', 1, false).p99,
+  2,
+  'ms',
+);
+check(
+  'added time-to-first-token p50 at c=1 over direct',
+  get('tollgate', 1, true).ttft50! - get('direct', 1, true).ttft50!,
+  1,
+  'ms',
+);
+check(
+  'peak RSS at 50 connections',
+  Math.max(get('tollgate', 50, false).rssMb, get('tollgate', 50, true).rssMb),
+  150,
+  'MB',
+);
 const served = 4 * (REQUESTS + WARMUP);
-console.log(`  ${audit.events === served ? 'PASS' : 'FAIL'}  events stored = requests served through Tollgate: ${audit.events} / ${served} (dropped ${audit.writer.dropped})`);
+console.log(
+  `  ${audit.events === served ? 'PASS' : 'FAIL'}  events stored = requests served through Tollgate: ${audit.events} / ${served} (dropped ${audit.writer.dropped})`,
+);
 
 for (const [, child] of targets) child.proc.kill();

@@ -60,7 +60,14 @@ const USERS = Number(process.env.INGEST_USERS ?? 5_000);
 const MODES = (process.env.INGEST_MODES ?? 'floor,noindex,events,rollups,both,writer').split(',') as Mode[];
 type Mode = 'floor' | 'noindex' | 'events' | 'rollups' | 'both' | 'writer';
 /** Secondary indexes of the events table (the list views and time-range scans use them). */
-const SECONDARY_INDEXES = ['events_ts', 'events_user', 'events_session', 'events_feature', 'events_vkey', 'events_status'];
+const SECONDARY_INDEXES = [
+  'events_ts',
+  'events_user',
+  'events_session',
+  'events_feature',
+  'events_vkey',
+  'events_status',
+];
 const START = Date.UTC(2026, 0, 5, 9);
 /** Traffic is stamped as 50,000 requests/s, the rate under test. */
 const RATE = 50_000;
@@ -68,7 +75,15 @@ const RATE = 50_000;
 const CONTENT = (process.env.INGEST_CONTENT ?? 'redacted') as 'redacted' | 'none' | 'full';
 const redactor = createRedactor({ mode: CONTENT });
 const pricer = createPricer(loadPriceCatalog());
-const MODELS = ['gpt-4.1', 'gpt-4.1-mini', 'claude-sonnet-4.5', 'gemini-2.5-flash', 'deepseek-v3.2', 'o3', 'my-finetune'];
+const MODELS = [
+  'gpt-4.1',
+  'gpt-4.1-mini',
+  'claude-sonnet-4.5',
+  'gemini-2.5-flash',
+  'deepseek-v3.2',
+  'o3',
+  'my-finetune',
+];
 const WORDS = (
   'order delivery invoice refund account password shipping tracking product warranty return policy payment card ' +
   'address customer support ticket priority schedule meeting report summary analysis revenue forecast quarter ' +
@@ -120,15 +135,34 @@ function makeEvent(i: number): AuditEvent {
   s.turnsLeft--;
   s.messages.push({ role: 'user', content: text(10, 70) });
   const startedAt = START + Math.floor((i * 1000) / RATE);
-  const x = newExchange({ source: 'gateway', instanceId: 'bench-instance', eventId: newEventId(startedAt), startedAt, endpoint: '/chat/completions', method: 'POST' });
+  const x = newExchange({
+    source: 'gateway',
+    instanceId: 'bench-instance',
+    eventId: newEventId(startedAt),
+    startedAt,
+    endpoint: '/chat/completions',
+    method: 'POST',
+  });
   const streamed = rnd() < 0.6;
   x.requestBody = { model: s.model, messages: s.messages, stream: streamed, temperature: 0.2 };
   x.requestId = `req_${Math.floor(rnd() * 1e15).toString(36)}`;
   x.ip = `10.${s.user % 250}.${(s.user >> 8) % 250}.${1 + (s.user % 200)}`;
   x.userAgent = 'OpenAI/Python 1.54.4';
   x.provider = 'openai';
-  x.attribution = { user: `user-${s.user}@example.com`, session: s.id, feature: s.feature, source: 'web', team: `team-${s.user % 20}` };
-  x.auth = { auth_method: 'bearer', auth_result: 'SUCCESS', api_key_id: `key_${(s.user % 400).toString(16).padStart(16, '0')}`, api_key_prefix: 'sk-proj-ab', virtual_key_id: null };
+  x.attribution = {
+    user: `user-${s.user}@example.com`,
+    session: s.id,
+    feature: s.feature,
+    source: 'web',
+    team: `team-${s.user % 20}`,
+  };
+  x.auth = {
+    auth_method: 'bearer',
+    auth_result: 'SUCCESS',
+    api_key_id: `key_${(s.user % 400).toString(16).padStart(16, '0')}`,
+    api_key_prefix: 'sk-proj-ab',
+    virtual_key_id: null,
+  };
   const failed = rnd() < 0.01;
   x.httpStatus = failed ? 500 : 200;
   const answer = text(30, 220);
@@ -140,7 +174,11 @@ function makeEvent(i: number): AuditEvent {
       object: 'chat.completion',
       model: s.model,
       choices: [{ index: 0, message: { role: 'assistant', content: answer }, finish_reason: 'stop' }],
-      usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+      usage: {
+        prompt_tokens: promptTokens,
+        completion_tokens: completionTokens,
+        total_tokens: promptTokens + completionTokens,
+      },
     });
     s.messages.push({ role: 'assistant', content: answer });
   } else {
@@ -170,7 +208,9 @@ for (const e of events) bytes += (e.prompt?.length ?? 0) + (e.response?.length ?
 console.log(
   `${fmt(N)} events built in ${((performance.now() - t0) / 1000).toFixed(1)} s; mean stored prompt+response ${fmt(bytes / N)} chars; ` +
     `${fmt(new Set(events.map((e) => e.session_id)).size)} sessions, ${fmt(new Set(events.map((e) => e.user_id)).size)} users; batch ${BATCH}` +
-    (PREFILL > 0 ? `; events table prefilled with ${fmt(PREFILL)} older events` : '; fresh files (INGEST_PREFILL=0)') +
+    (PREFILL > 0
+      ? `; events table prefilled with ${fmt(PREFILL)} older events`
+      : '; fresh files (INGEST_PREFILL=0)') +
     (PAGE_SIZE ? `; page size ${PAGE_SIZE}` : ''),
 );
 
@@ -183,7 +223,11 @@ const rates = new Map<Mode, number>();
  */
 function prefill(db: ReturnType<typeof openSqlite>, store: SqliteEventStore): void {
   if (PREFILL <= 0) return;
-  store.appendSync(events.slice(0, Math.min(BATCH, N)).map((e) => ({ ...e, id: `${e.id.slice(0, 24)}ffffffffffff`, chain_id: 'prefill', seq: e.seq })));
+  store.appendSync(
+    events
+      .slice(0, Math.min(BATCH, N))
+      .map((e) => ({ ...e, id: `${e.id.slice(0, 24)}ffffffffffff`, chain_id: 'prefill', seq: e.seq })),
+  );
   const cols = ['ts_ms', ...AUDIT_EVENT_FIELDS];
   const fresh: Record<string, string> = {
     id: 'lower(hex(randomblob(16)))',
@@ -206,17 +250,27 @@ function prefill(db: ReturnType<typeof openSqlite>, store: SqliteEventStore): vo
 async function throughWriter(store: SqliteEventStore): Promise<{ ms: number; batches: number }> {
   const maxQueue = 50_000;
   let batches = 0;
-  const writer = new EventWriter({ store, clock: systemClock, policy: 'fail-open', maxQueue, batchSize: BATCH, flushDelayMs: 10, onWritten: () => batches++ });
+  const writer = new EventWriter({
+    store,
+    clock: systemClock,
+    policy: 'fail-open',
+    maxQueue,
+    batchSize: BATCH,
+    flushDelayMs: 10,
+    onWritten: () => batches++,
+  });
   const t0 = performance.now();
   let i = 0;
   while (i < N) {
-    if (writer.stats().queueDepth < maxQueue / 2) for (const end = Math.min(N, i + 1000); i < end; i++) writer.enqueue(events[i]!);
+    if (writer.stats().queueDepth < maxQueue / 2)
+      for (const end = Math.min(N, i + 1000); i < end; i++) writer.enqueue(events[i]!);
     await new Promise((r) => setImmediate(r));
   }
   await writer.drain();
   const ms = performance.now() - t0;
   const stats = writer.stats();
-  if (stats.written !== N || stats.spooled + stats.dropped > 0) throw new Error(`writer lost events: ${JSON.stringify(stats)}`);
+  if (stats.written !== N || stats.spooled + stats.dropped > 0)
+    throw new Error(`writer lost events: ${JSON.stringify(stats)}`);
   return { ms, batches };
 }
 
@@ -254,7 +308,9 @@ for (const mode of MODES) {
     // Through a Buffer: a flat string, as the store's columns are (a concatenation is a rope
     // that SQLite's binding would flatten inside the timed write).
     const bodies = events.map((e) =>
-      Buffer.from(JSON.stringify({ ...e, prompt: null, response: null }) + (e.prompt ?? '') + (e.response ?? '')).toString(),
+      Buffer.from(
+        JSON.stringify({ ...e, prompt: null, response: null }) + (e.prompt ?? '') + (e.response ?? ''),
+      ).toString(),
     );
     const tx = db.transaction((from: number, to: number) => {
       for (let i = from; i < to; i++) insert.run(bodies[i]);
@@ -287,11 +343,19 @@ for (const mode of MODES) {
   }
   const wall = performance.now() - w0;
   const cpu = process.cpuUsage(c0);
-  const size = statSync(path).size + (() => { try { return statSync(`${path}-wal`).size; } catch { return 0; } })();
+  const size =
+    statSync(path).size +
+    (() => {
+      try {
+        return statSync(`${path}-wal`).size;
+      } catch {
+        return 0;
+      }
+    })();
   rates.set(mode, (N / writeMs) * 1000);
   console.log(
     `${mode.padEnd(8)} ${fmt((N / writeMs) * 1000).padStart(9)} events/s  (${((writeMs * 1000) / N).toFixed(1)} µs/event write, ` +
-      `CPU ${(((cpu.user + cpu.system) / N)).toFixed(1)} µs/event, wall ${(wall / 1000).toFixed(1)} s, file ${(size / 1e6).toFixed(0)} MB)`,
+      `CPU ${((cpu.user + cpu.system) / N).toFixed(1)} µs/event, wall ${(wall / 1000).toFixed(1)} s, file ${(size / 1e6).toFixed(0)} MB)`,
   );
   db.close();
   // Each mode's file goes before the next mode runs: its dirty pages would be written back

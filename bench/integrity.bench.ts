@@ -22,7 +22,11 @@ const N = Number(process.argv[2] ?? 1_000_000);
 const BASE = Date.UTC(2026, 0, 1);
 
 function event(i: number): AuditEvent {
-  const e = blankEvent({ id: `0194b2c0-0000-7000-8000-${i.toString(16).padStart(12, '0')}`, timestamp: new Date(BASE + i * 10).toISOString(), source: 'gateway' });
+  const e = blankEvent({
+    id: `0194b2c0-0000-7000-8000-${i.toString(16).padStart(12, '0')}`,
+    timestamp: new Date(BASE + i * 10).toISOString(),
+    source: 'gateway',
+  });
   e.request_id = `req_${i}`;
   e.trace_id = (i * 7919).toString(16).padStart(32, '0');
   e.span_id = (i * 104729).toString(16).padStart(16, '0');
@@ -65,7 +69,8 @@ function cpuUs(): number {
   return u.user + u.system;
 }
 
-const fmt = (n: number, d = 2): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const fmt = (n: number, d = 2): string =>
+  n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 async function main(): Promise<void> {
   console.log(`integrity bench: ${N.toLocaleString('en-US')} events, node ${process.version}`);
@@ -87,7 +92,13 @@ async function main(): Promise<void> {
 
   const checkpoints = new MemoryCheckpointStore();
   const key = generateSigningKey('tollgate-bench');
-  const writer = CheckpointWriter.forNewChain({ chainId: 'gw-1', key, store: checkpoints, clock: new ManualClock(), everyEvents: 1000 });
+  const writer = CheckpointWriter.forNewChain({
+    chainId: 'gw-1',
+    key,
+    store: checkpoints,
+    clock: new ManualClock(),
+    everyEvents: 1000,
+  });
   t = cpuUs();
   for (let i = 0; i < N; i += 100) writer.recordWritten(events.slice(i, i + 100));
   await writer.close();

@@ -43,7 +43,8 @@ async function runServer(): Promise<void> {
   const variant = process.env.OBS_BENCH_VARIANT ?? 'off';
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-obs-bench-'));
   const store = new SqliteEventStore(openSqlite(join(dir, 'tollgate.db')));
-  const listeners: Array<(e: Parameters<ReturnType<typeof createPrometheusMetrics>['listener']>[0]) => void> = [];
+  const listeners: Array<(e: Parameters<ReturnType<typeof createPrometheusMetrics>['listener']>[0]) => void> =
+    [];
   const routes = [];
   let metricsWriter: (() => import('../src/writer/event-writer.js').WriterStats) | null = null;
   if (variant === 'metrics' || variant === 'both') {
@@ -63,7 +64,11 @@ async function runServer(): Promise<void> {
         })
       : null;
   if (otel) listeners.push(otel.listener);
-  const detection = createDetectionEngine({ detectors: createDetectors({}), clock: systemClock, onAlert: () => undefined });
+  const detection = createDetectionEngine({
+    detectors: createDetectors({}),
+    clock: systemClock,
+    onAlert: () => undefined,
+  });
   const tg = await createGateway({
     config: {
       instanceId: 'bench',
@@ -116,7 +121,11 @@ async function runBench(): Promise<void> {
   const CONNECTIONS = 10;
 
   const start = (script: string, env: Record<string, string>): Promise<Child> => {
-    const proc = fork(compiled(script), [], { execArgv: [], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const proc = fork(compiled(script), [], {
+      execArgv: [],
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     return new Promise((resolve, reject) => {
       proc.once('error', reject);
       proc.on('message', (m: { port?: number }) => {
@@ -148,16 +157,34 @@ async function runBench(): Promise<void> {
   const mock = await start('servers/mock-upstream.ts', {});
   const upstream = `http://127.0.0.1:${mock.port}/v1`;
   // A second process with nothing on shows how far two identical gateways differ on this machine.
-  const variants = (process.env.BENCH_VARIANTS?.split(',') ?? ['off', 'metrics', 'otel', 'both', 'off-again']) as Array<'off' | 'metrics' | 'otel' | 'both' | 'off-again'>;
+  const variants = (process.env.BENCH_VARIANTS?.split(',') ?? [
+    'off',
+    'metrics',
+    'otel',
+    'both',
+    'off-again',
+  ]) as Array<'off' | 'metrics' | 'otel' | 'both' | 'off-again'>;
   const servers = new Map<string, Child>();
-  for (const v of variants) servers.set(v, await start('observability.bench.ts', { OBS_BENCH_ROLE: 'server', OBS_BENCH_VARIANT: v, OBS_BENCH_OTLP: otlp, BENCH_UPSTREAM: upstream }));
+  for (const v of variants)
+    servers.set(
+      v,
+      await start('observability.bench.ts', {
+        OBS_BENCH_ROLE: 'server',
+        OBS_BENCH_VARIANT: v,
+        OBS_BENCH_OTLP: otlp,
+        BENCH_UPSTREAM: upstream,
+      }),
+    );
 
   const payload = (stream: boolean): string =>
     JSON.stringify({
       model: 'gpt-4.1-mini',
       messages: [
         { role: 'system', content: 'You are a helpful assistant for an online shop. '.repeat(6) },
-        { role: 'user', content: 'Where is my order #48213? It was due on Monday and the tracking page shows nothing.' },
+        {
+          role: 'user',
+          content: 'Where is my order #48213? It was due on Monday and the tracking page shows nothing.',
+        },
       ],
       stream,
       ...(stream ? { stream_options: { include_usage: true } } : {}),
@@ -178,7 +205,11 @@ async function runBench(): Promise<void> {
         const res = await pool.request({
           path: '/v1/chat/completions',
           method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench-0123456789abcdefghijklmnopqrstuv', 'x-tollgate-user': `u${next % 50}` },
+          headers: {
+            'content-type': 'application/json',
+            authorization: 'Bearer sk-bench-0123456789abcdefghijklmnopqrstuv',
+            'x-tollgate-user': `u${next % 50}`,
+          },
           body,
         });
         await res.body.dump();
@@ -190,7 +221,9 @@ async function runBench(): Promise<void> {
     await pool.close();
   };
 
-  console.log(`observability overhead: ${CYCLES} cycles × ${BATCH} requests per variant, ${CONNECTIONS} connections; CPU of each gateway process over the whole run`);
+  console.log(
+    `observability overhead: ${CYCLES} cycles × ${BATCH} requests per variant, ${CONNECTIONS} connections; CPU of each gateway process over the whole run`,
+  );
   for (const stream of [false, true]) {
     for (const v of variants) await load(servers.get(v)!.port, 500, stream, false); // warm-up
     await new Promise((res) => setTimeout(res, 1000));
@@ -207,13 +240,16 @@ async function runBench(): Promise<void> {
     }
     await new Promise((res) => setTimeout(res, 1500)); // the last batches' exports and writes
     const perRequest = new Map<string, number>();
-    for (const v of variants) perRequest.set(v, ((await cpuOf(servers.get(v)!)) - before.get(v)!) / (CYCLES * BATCH));
+    for (const v of variants)
+      perRequest.set(v, ((await cpuOf(servers.get(v)!)) - before.get(v)!) / (CYCLES * BATCH));
     const base = perRequest.get('off')!;
     console.log(`\n${stream ? 'streaming' : 'non-streaming'}`);
     for (const v of variants) {
       const us = perRequest.get(v)!;
       const pct = ((us - base) / base) * 100;
-      console.log(`  ${v.padEnd(8)} ${us.toFixed(1).padStart(7)} µs/request  ${v === 'off' ? '' : `${pct >= 0 ? '+' : ''}${pct.toFixed(1)} %`}`);
+      console.log(
+        `  ${v.padEnd(8)} ${us.toFixed(1).padStart(7)} µs/request  ${v === 'off' ? '' : `${pct >= 0 ? '+' : ''}${pct.toFixed(1)} %`}`,
+      );
     }
   }
   console.log(`\nOTLP bytes received: ${otlpBytes}`);

@@ -30,19 +30,40 @@ const body = {
   model: 'gpt-4.1-mini',
   messages: [
     { role: 'system', content: 'You are a helpful assistant for an online shop. '.repeat(6) },
-    { role: 'user', content: 'Where is my order #48213? It was due on Monday and the tracking page shows nothing.' },
+    {
+      role: 'user',
+      content: 'Where is my order #48213? It was due on Monday and the tracking page shows nothing.',
+    },
   ],
   stream: true,
 };
-const sse = Array.from({ length: 8 }, (_, i) => `data: {"id":"x","object":"chat.completion.chunk","created":1,"model":"gpt-4.1-mini-2025-04-14","choices":[{"index":0,"delta":{"content":"word${i} "},"finish_reason":null}]}\n\n`).join('') +
+const sse =
+  Array.from(
+    { length: 8 },
+    (_, i) =>
+      `data: {"id":"x","object":"chat.completion.chunk","created":1,"model":"gpt-4.1-mini-2025-04-14","choices":[{"index":0,"delta":{"content":"word${i} "},"finish_reason":null}]}\n\n`,
+  ).join('') +
   'data: {"id":"x","object":"chat.completion.chunk","created":1,"model":"gpt-4.1-mini-2025-04-14","choices":[],"usage":{"prompt_tokens":80,"completion_tokens":8,"total_tokens":88}}\n\ndata: [DONE]\n\n';
 
 function exchange(i: number) {
-  const x = newExchange({ source: 'gateway', instanceId: 'bench', eventId: newEventId(), startedAt: Date.now(), endpoint: '/chat/completions', method: 'POST' });
+  const x = newExchange({
+    source: 'gateway',
+    instanceId: 'bench',
+    eventId: newEventId(),
+    startedAt: Date.now(),
+    endpoint: '/chat/completions',
+    method: 'POST',
+  });
   x.requestBody = body;
   x.attribution.user = `u${i % 50}`;
   x.ip = '127.0.0.1';
-  x.auth = { auth_method: 'bearer', auth_result: null, api_key_id: 'abcdef0123456789', api_key_prefix: 'sk-bench', virtual_key_id: null };
+  x.auth = {
+    auth_method: 'bearer',
+    auth_result: null,
+    api_key_id: 'abcdef0123456789',
+    api_key_prefix: 'sk-bench',
+    virtual_key_id: null,
+  };
   x.httpStatus = 200;
   const a = new SseAssembler();
   a.push(sse);
@@ -107,5 +128,7 @@ for (const batch of [10, 100, 500]) {
   const c0 = process.cpuUsage();
   for (let i = 0; i < evs.length; i += batch) store.appendSync(evs.slice(i, i + batch));
   const c = process.cpuUsage(c0);
-  console.log(`${`SQLite append + rollups, batch ${batch}`.padEnd(34)} ${((c.user + c.system) / evs.length).toFixed(2).padStart(7)} µs/event`);
+  console.log(
+    `${`SQLite append + rollups, batch ${batch}`.padEnd(34)} ${((c.user + c.system) / evs.length).toFixed(2).padStart(7)} µs/event`,
+  );
 }

@@ -53,11 +53,26 @@ const START_MS = END_MS - DAYS * DAY_MS;
 
 const models = ['gpt-4.1', 'gpt-4o-mini', 'gpt-4o', 'o3-mini'];
 const features = ['support-bot', 'search', 'summarise', 'code-review', 'translate'];
-const statuses = ['SUCCESS', 'SUCCESS', 'SUCCESS', 'SUCCESS', 'SUCCESS', 'SUCCESS', 'SUCCESS', 'SUCCESS', 'CLIENT_ERROR', 'RATE_LIMITED'] as const;
+const statuses = [
+  'SUCCESS',
+  'SUCCESS',
+  'SUCCESS',
+  'SUCCESS',
+  'SUCCESS',
+  'SUCCESS',
+  'SUCCESS',
+  'SUCCESS',
+  'CLIENT_ERROR',
+  'RATE_LIMITED',
+] as const;
 
 /** A realistic stored event (redacted content of a few hundred bytes), deterministic in `i`. */
 function makeEvent(i: number, ms: number, chain: string, seq: number): AuditEvent {
-  const e = blankEvent({ id: uuidv7({ msecs: ms }), timestamp: new Date(ms).toISOString(), source: 'gateway' });
+  const e = blankEvent({
+    id: uuidv7({ msecs: ms }),
+    timestamp: new Date(ms).toISOString(),
+    source: 'gateway',
+  });
   e.request_id = `req_${i.toString(36)}`;
   e.trace_id = (i * 7919).toString(16).padStart(32, '0');
   e.span_id = (i * 104729).toString(16).padStart(16, '0');
@@ -129,7 +144,10 @@ async function ingest(admin: pg.Pool, total: number, batch: number, rollupsOn: b
   }
   const pid = (await one.query<{ p: number }>('SELECT pg_backend_pid() AS p')).rows[0]!.p;
   const chain = `ingest-${batch}`;
-  const make = (from: number, to: number): AuditEvent[] => Array.from({ length: to - from }, (_, j) => makeEvent(from + j, END_MS - 3600_000 + from + j, chain, from + j + 1));
+  const make = (from: number, to: number): AuditEvent[] =>
+    Array.from({ length: to - from }, (_, j) =>
+      makeEvent(from + j, END_MS - 3600_000 + from + j, chain, from + j + 1),
+    );
   await store.append(make(0, 1)); // partition and statements warm
   // Each batch is made just before it is appended (a gateway's events are short-lived: 100 000
   // events made up front would make every garbage collection walk them and bill the writer);
@@ -156,7 +174,9 @@ async function ingest(admin: pg.Pool, total: number, batch: number, rollupsOn: b
   console.log(
     `  batch ${String(batch).padStart(5)}, rollups ${rollupsOn ? 'on ' : 'off'}: wall ${fmt(rate).padStart(7)} events/s ${rate >= 20_000 ? 'ok ' : 'low'} | ` +
       `client ${((clientMs * 1000) / n).toFixed(1)} µs + server ${serverMs === null ? '?' : ((serverMs * 1000) / n).toFixed(1)} µs CPU/event` +
-      (cpuRate === null ? '' : ` → ${fmt(cpuRate)} events/s on idle cores ${cpuRate >= 20_000 ? 'ok' : 'BELOW TARGET'}`),
+      (cpuRate === null
+        ? ''
+        : ` → ${fmt(cpuRate)} events/s on idle cores ${cpuRate >= 20_000 ? 'ok' : 'BELOW TARGET'}`),
   );
   await store.close();
   await one.end();
@@ -237,14 +257,20 @@ async function main(): Promise<void> {
   const started = performance.now();
   const elapsed = (): number => (performance.now() - started) / 1000;
   console.log(`PostgreSQL store benchmark (${URL_.replace(/\/\/[^@]*@/, '//')}, schema ${SCHEMA})`);
-  const version = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version;
-  const sync = (await admin.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0]!.synchronous_commit;
+  const version = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]!
+    .server_version;
+  const sync = (await admin.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0]!
+    .synchronous_commit;
   console.log(`server ${version} (synchronous_commit ${sync}); node ${process.version}\n`);
 
   if (!flag('reuse')) {
     // Phase 1: ingest from one writer into an empty schema, rollups off and on.
-    const load = (await admin.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE state = 'active'")).rows[0]!.n;
-    console.log(`ingest through PostgresEventStore.append, one writer, one connection (machine load average ${loadavg()[0]!.toFixed(1)}, ${load} active backends):`);
+    const load = (
+      await admin.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE state = 'active'")
+    ).rows[0]!.n;
+    console.log(
+      `ingest through PostgresEventStore.append, one writer, one connection (machine load average ${loadavg()[0]!.toFixed(1)}, ${load} active backends):`,
+    );
     for (const batch of [512, 2048]) {
       for (const on of [false, true]) await ingest(admin, 100_000, batch, on);
     }
@@ -257,14 +283,19 @@ async function main(): Promise<void> {
   const rollups = await PostgresRollups.open(store.connectionPool, SCHEMA);
   let loaded = await store.count();
   if (!flag('reuse')) {
-    console.log(`\nfilling the query table server-side: up to ${fmt(TARGET_EVENTS)} events over ${DAYS} days, ${CHAINS} chains (stops at ${MAX_SECONDS} s total):`);
+    console.log(
+      `\nfilling the query table server-side: up to ${fmt(TARGET_EVENTS)} events over ${DAYS} days, ${CHAINS} chains (stops at ${MAX_SECONDS} s total):`,
+    );
     // Every partition first, then the rows with only the primary key, then the indexes back.
-    for (let d = 0; d <= DAYS; d++) await store.append([makeEvent(-1 - d, START_MS + d * DAY_MS, 'warmup', 0)]);
+    for (let d = 0; d <= DAYS; d++)
+      await store.append([makeEvent(-1 - d, START_MS + d * DAY_MS, 'warmup', 0)]);
     await admin.query(`TRUNCATE ${SCHEMA}.events, ${SCHEMA}.chain_heads`);
-    const indexes = (await admin.query<{ name: string; def: string }>(
-      `SELECT indexname AS name, indexdef AS def FROM pg_indexes WHERE schemaname = $1 AND tablename = 'events' AND indexname <> 'events_pkey'`,
-      [SCHEMA],
-    )).rows;
+    const indexes = (
+      await admin.query<{ name: string; def: string }>(
+        `SELECT indexname AS name, indexdef AS def FROM pg_indexes WHERE schemaname = $1 AND tablename = 'events' AND indexname <> 'events_pkey'`,
+        [SCHEMA],
+      )
+    ).rows;
     for (const ix of indexes) await admin.query(`DROP INDEX ${SCHEMA}.${ix.name}`);
     const t0 = performance.now();
     const CHUNK = 250_000;
@@ -278,7 +309,8 @@ async function main(): Promise<void> {
         next = to;
         await admin.query(fillSql(SCHEMA, from, to, TARGET_EVENTS));
         loaded += to - from;
-        if (loaded % 2_000_000 === 0 || loaded === TARGET_EVENTS) console.log(`  ${fmt(loaded)} rows, ${fmt(loaded / ((performance.now() - t0) / 1000))} rows/s`);
+        if (loaded % 2_000_000 === 0 || loaded === TARGET_EVENTS)
+          console.log(`  ${fmt(loaded)} rows, ${fmt(loaded / ((performance.now() - t0) / 1000))} rows/s`);
       }
     };
     await Promise.all([filler(), filler()]);
@@ -291,33 +323,61 @@ async function main(): Promise<void> {
       `INSERT INTO ${SCHEMA}.chain_heads (chain_id, seq, hash, count)
        SELECT DISTINCT ON (chain_id) chain_id, seq, hash, COUNT(*) OVER (PARTITION BY chain_id) FROM ${SCHEMA}.events ORDER BY chain_id, seq DESC`,
     );
-    await admin.query(`SELECT setval('${SCHEMA}.events_cursor_seq', (SELECT MAX(cursor_) FROM ${SCHEMA}.events))`);
+    await admin.query(
+      `SELECT setval('${SCHEMA}.events_cursor_seq', (SELECT MAX(cursor_) FROM ${SCHEMA}.events))`,
+    );
     const t2 = performance.now();
-    console.log(`  loaded ${fmt(loaded)} rows in ${((t1 - t0) / 1000).toFixed(0)} s, ${indexes.length} indexes rebuilt in ${((t2 - t1) / 1000).toFixed(0)} s`);
+    console.log(
+      `  loaded ${fmt(loaded)} rows in ${((t1 - t0) / 1000).toFixed(0)} s, ${indexes.length} indexes rebuilt in ${((t2 - t1) / 1000).toFixed(0)} s`,
+    );
     // Rollups from the same events, through the writer's code path (apply in a transaction).
     const step = (END_MS - START_MS) / TARGET_EVENTS;
     const client = await store.connectionPool.connect();
     for (let i = 0; i < loaded; i += 20_000) {
-      const batch = Array.from({ length: Math.min(20_000, loaded - i) }, (_, j) => fillRollupEvent(i + j, step));
+      const batch = Array.from({ length: Math.min(20_000, loaded - i) }, (_, j) =>
+        fillRollupEvent(i + j, step),
+      );
       await client.query('BEGIN');
       await rollups.apply(client, batch);
       await client.query('COMMIT');
     }
     client.release();
-    const rows = (await admin.query<{ n: string }>(`SELECT (SELECT COUNT(*) FROM ${SCHEMA}.cost_rollups) + (SELECT COUNT(*) FROM ${SCHEMA}.session_rollups) AS n`)).rows[0]!.n;
-    console.log(`  rollups of ${fmt(loaded)} events (${fmt(Number(rows))} rows) in ${((performance.now() - t2) / 1000).toFixed(0)} s`);
+    const rows = (
+      await admin.query<{ n: string }>(
+        `SELECT (SELECT COUNT(*) FROM ${SCHEMA}.cost_rollups) + (SELECT COUNT(*) FROM ${SCHEMA}.session_rollups) AS n`,
+      )
+    ).rows[0]!.n;
+    console.log(
+      `  rollups of ${fmt(loaded)} events (${fmt(Number(rows))} rows) in ${((performance.now() - t2) / 1000).toFixed(0)} s`,
+    );
     // Steady state: autovacuum has set the visibility map of an insert-only table (PostgreSQL ≥ 13
     // vacuums on inserts), which lets counts use index-only scans.
     await admin.query(`VACUUM (ANALYZE) ${SCHEMA}.events`);
     await admin.query(`VACUUM (ANALYZE) ${SCHEMA}.cost_rollups, ${SCHEMA}.session_rollups`);
     // The rollups must say what the events say: one user's cost over everything.
-    const fromEvents = Number((await admin.query<{ s: string }>(`SELECT SUM(cost_micro_usd) AS s FROM ${SCHEMA}.events WHERE user_id = 'user-42'`)).rows[0]!.s);
-    const fromRollups = (await rollups.groups('user', START_MS - DAY_MS, END_MS + DAY_MS)).find((g) => g.key === 'user-42')?.cost_micro_usd;
-    console.log(`  check: user-42 cost from events ${fmt(fromEvents)} µUSD, from rollups ${fmt(fromRollups ?? 0)} µUSD ${fromEvents === fromRollups ? 'ok' : 'MISMATCH'}`);
+    const fromEvents = Number(
+      (
+        await admin.query<{ s: string }>(
+          `SELECT SUM(cost_micro_usd) AS s FROM ${SCHEMA}.events WHERE user_id = 'user-42'`,
+        )
+      ).rows[0]!.s,
+    );
+    const fromRollups = (await rollups.groups('user', START_MS - DAY_MS, END_MS + DAY_MS)).find(
+      (g) => g.key === 'user-42',
+    )?.cost_micro_usd;
+    console.log(
+      `  check: user-42 cost from events ${fmt(fromEvents)} µUSD, from rollups ${fmt(fromRollups ?? 0)} µUSD ${fromEvents === fromRollups ? 'ok' : 'MISMATCH'}`,
+    );
   }
-  const size = (await admin.query<{ s: string }>(`SELECT pg_size_pretty(SUM(pg_total_relation_size(inhrelid))) AS s FROM pg_inherits WHERE inhparent = '${SCHEMA}.events'::regclass`)).rows[0]!.s;
+  const size = (
+    await admin.query<{ s: string }>(
+      `SELECT pg_size_pretty(SUM(pg_total_relation_size(inhrelid))) AS s FROM pg_inherits WHERE inhparent = '${SCHEMA}.events'::regclass`,
+    )
+  ).rows[0]!.s;
   const partitions = (await store.partitions()).length;
-  console.log(`\nqueries over ${fmt(loaded)} events (${partitions} partitions, ${size} with indexes), median of 5:`);
+  console.log(
+    `\nqueries over ${fmt(loaded)} events (${partitions} partitions, ${size} with indexes), median of 5:`,
+  );
   const hour = 3600_000;
   const any = (await store.query({ limit: 1 }))[0]!;
   // "Now" is the newest event, so --since windows hold data even when the fill stopped early
@@ -327,41 +387,99 @@ async function main(): Promise<void> {
   const times: number[] = [];
   const day = 24 * hour;
   console.log('reports, from PostgresRollups:');
-  times.push(await median('report cost --by user --since 30d (costReport)', () => costReport(rollups, { by: 'user', sinceMs: NOW - 30 * day, untilMs: NOW }).then((r) => r.rows)));
-  times.push(await median('report cost --by key --since 30d', () => costReport(rollups, { by: 'key', sinceMs: NOW - 30 * day, untilMs: NOW }).then((r) => r.rows)));
-  times.push(await median('report cost --by model --since 30d', () => costReport(rollups, { by: 'model', sinceMs: NOW - 30 * day, untilMs: NOW }).then((r) => r.rows)));
-  times.push(await median('report cost --by day --since 30d', () => costReport(rollups, { by: 'day', sinceMs: NOW - 30 * day, untilMs: NOW }).then((r) => r.rows)));
-  times.push(await median('report cost --by user --since 24h', () => costReport(rollups, { by: 'user', sinceMs: NOW - day, untilMs: NOW }).then((r) => r.rows)));
-  times.push(await median('report cost --by session --since 3h (growth)', () => costReport(rollups, { by: 'session', sinceMs: NOW - 3 * hour, untilMs: NOW }).then((r) => r.rows)));
-  times.push(await median('report cost --by session --since 24h (growth)', () => costReport(rollups, { by: 'session', sinceMs: NOW - day, untilMs: NOW }).then((r) => r.rows)));
+  times.push(
+    await median('report cost --by user --since 30d (costReport)', () =>
+      costReport(rollups, { by: 'user', sinceMs: NOW - 30 * day, untilMs: NOW }).then((r) => r.rows),
+    ),
+  );
+  times.push(
+    await median('report cost --by key --since 30d', () =>
+      costReport(rollups, { by: 'key', sinceMs: NOW - 30 * day, untilMs: NOW }).then((r) => r.rows),
+    ),
+  );
+  times.push(
+    await median('report cost --by model --since 30d', () =>
+      costReport(rollups, { by: 'model', sinceMs: NOW - 30 * day, untilMs: NOW }).then((r) => r.rows),
+    ),
+  );
+  times.push(
+    await median('report cost --by day --since 30d', () =>
+      costReport(rollups, { by: 'day', sinceMs: NOW - 30 * day, untilMs: NOW }).then((r) => r.rows),
+    ),
+  );
+  times.push(
+    await median('report cost --by user --since 24h', () =>
+      costReport(rollups, { by: 'user', sinceMs: NOW - day, untilMs: NOW }).then((r) => r.rows),
+    ),
+  );
+  times.push(
+    await median('report cost --by session --since 3h (growth)', () =>
+      costReport(rollups, { by: 'session', sinceMs: NOW - 3 * hour, untilMs: NOW }).then((r) => r.rows),
+    ),
+  );
+  times.push(
+    await median('report cost --by session --since 24h (growth)', () =>
+      costReport(rollups, { by: 'session', sinceMs: NOW - day, untilMs: NOW }).then((r) => r.rows),
+    ),
+  );
   console.log('events, from PostgresEventStore:');
   times.push(await median('events (newest 50)', () => store.query({ limit: 50 })));
-  times.push(await median('events --since 1h (newest 50)', () => store.query({ sinceMs: NOW - hour, limit: 50 })));
-  times.push(await median('events --user user-42 (newest 50)', () => store.query({ user: 'user-42', limit: 50 })));
-  times.push(await median('events --user user-42 --since 24h', () => store.query({ user: 'user-42', sinceMs: NOW - 24 * hour })));
+  times.push(
+    await median('events --since 1h (newest 50)', () => store.query({ sinceMs: NOW - hour, limit: 50 })),
+  );
+  times.push(
+    await median('events --user user-42 (newest 50)', () => store.query({ user: 'user-42', limit: 50 })),
+  );
+  times.push(
+    await median('events --user user-42 --since 24h', () =>
+      store.query({ user: 'user-42', sinceMs: NOW - 24 * hour }),
+    ),
+  );
   times.push(await median('events --session (one session)', () => store.query({ session: any.session_id! })));
   times.push(await median('events --key kf_42 (newest 50)', () => store.query({ key: 'kf_42', limit: 50 })));
-  times.push(await median('events --status RATE_LIMITED --since 24h (newest 50)', () => store.query({ status: 'RATE_LIMITED', sinceMs: NOW - 24 * hour, limit: 50 })));
-  times.push(await median('events --model o3-mini --since 1h (newest 50)', () => store.query({ model: 'o3-mini', sinceMs: NOW - hour, limit: 50 })));
-  times.push(await median('events --follow step (afterCursor, asc 500)', async () => store.query({ afterCursor: (await store.cursor()) - 500, order: 'asc', limit: 500 })));
+  times.push(
+    await median('events --status RATE_LIMITED --since 24h (newest 50)', () =>
+      store.query({ status: 'RATE_LIMITED', sinceMs: NOW - 24 * hour, limit: 50 }),
+    ),
+  );
+  times.push(
+    await median('events --model o3-mini --since 1h (newest 50)', () =>
+      store.query({ model: 'o3-mini', sinceMs: NOW - hour, limit: 50 }),
+    ),
+  );
+  times.push(
+    await median('events --follow step (afterCursor, asc 500)', async () =>
+      store.query({ afterCursor: (await store.cursor()) - 500, order: 'asc', limit: 500 }),
+    ),
+  );
   times.push(await median('count --since 1h', () => store.count({ sinceMs: NOW - hour })));
   times.push(await median('count --since 24h', () => store.count({ sinceMs: NOW - 24 * hour })));
   times.push(await median('count --user user-42 (all time)', () => store.count({ user: 'user-42' })));
   times.push(await median('get(id)', () => store.get(any.id)));
   times.push(await median('chains() (verify, gateway start)', () => store.chains()));
-  times.push(await median('iterateChain page of 5000 (verify)', async () => {
-    const out: AuditEvent[] = [];
-    for await (const e of store.iterateChain('replica-1', 1_000, 5000)) {
-      out.push(e);
-      if (out.length === 5000) break;
-    }
-    return out;
-  }));
-  times.push(await median('spentSince (budget seed, one key, month)', () => store.spentSince('vk_42', NOW - 30 * 24 * hour)));
+  times.push(
+    await median('iterateChain page of 5000 (verify)', async () => {
+      const out: AuditEvent[] = [];
+      for await (const e of store.iterateChain('replica-1', 1_000, 5000)) {
+        out.push(e);
+        if (out.length === 5000) break;
+      }
+      return out;
+    }),
+  );
+  times.push(
+    await median('spentSince (budget seed, one key, month)', () =>
+      store.spentSince('vk_42', NOW - 30 * 24 * hour),
+    ),
+  );
   times.push(await median('count (all events: chain heads)', () => store.count()));
-  times.push(await median('count --since 30d (all events, index scan)', () => store.count({ sinceMs: START_MS })));
+  times.push(
+    await median('count --since 30d (all events, index scan)', () => store.count({ sinceMs: START_MS })),
+  );
   const slow = times.filter((t) => t > 500).length;
-  console.log(`\n${times.length - slow} of ${times.length} queries within 500 ms; total run ${elapsed().toFixed(0)} s`);
+  console.log(
+    `\n${times.length - slow} of ${times.length} queries within 500 ms; total run ${elapsed().toFixed(0)} s`,
+  );
   if (loaded < TARGET_EVENTS) {
     console.log(
       `NOTE: loaded ${fmt(loaded)} of ${fmt(TARGET_EVENTS)} events within the time bound. Index lookups (all rows above but the` +

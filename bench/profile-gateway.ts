@@ -13,19 +13,37 @@ const stream = process.argv[2] === 'stream';
 const compiled = compileForBench();
 const profDir = mkdtempSync(join(tmpdir(), 'tollgate-prof-'));
 function start(file: string, env: Record<string, string>, execArgv: string[] = []) {
-  const proc = fork(compiled(file), [], { execArgv, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  return new Promise<{ proc: typeof proc; port: number }>((resolve) => proc.on('message', (m: { port?: number }) => m.port && resolve({ proc, port: m.port })));
+  const proc = fork(compiled(file), [], {
+    execArgv,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise<{ proc: typeof proc; port: number }>((resolve) =>
+    proc.on('message', (m: { port?: number }) => m.port && resolve({ proc, port: m.port })),
+  );
 }
 const mock = await start('servers/mock-upstream.ts', {});
-const tg = await start('servers/tollgate-server.ts', { BENCH_UPSTREAM: `http://127.0.0.1:${mock.port}/v1` }, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
+const tg = await start('servers/tollgate-server.ts', { BENCH_UPSTREAM: `http://127.0.0.1:${mock.port}/v1` }, [
+  '--cpu-prof',
+  `--cpu-prof-dir=${profDir}`,
+]);
 const conns = Number(process.env.PROFILE_CONNECTIONS ?? 4);
 const pool = new Pool(`http://127.0.0.1:${tg.port}`, { connections: conns });
-const body = JSON.stringify({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'Where is my order? '.repeat(20) }], stream });
+const body = JSON.stringify({
+  model: 'gpt-4.1-mini',
+  messages: [{ role: 'user', content: 'Where is my order? '.repeat(20) }],
+  stream,
+});
 let next = 0;
 await Promise.all(
   Array.from({ length: conns }, async () => {
     while (next++ < 8000) {
-      const r = await pool.request({ path: '/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sk-x' }, body });
+      const r = await pool.request({
+        path: '/v1/chat/completions',
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer sk-x' },
+        body,
+      });
       await r.body.dump();
     }
   }),
@@ -51,12 +69,14 @@ for (const n of prof.nodes) {
 }
 const total = prof.samples.length;
 console.log(`${total} samples; top self time (${stream ? 'stream' : 'json'}):`);
-for (const [k, v] of [...byFn.entries()].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`${((v / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
+for (const [k, v] of [...byFn.entries()].sort((a, b) => b[1] - a[1]).slice(0, 40))
+  console.log(`${((v / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
 
 // Inclusive time of the parts of a request (a function's samples plus its callees'), so the cost
 // of a whole stage shows even when it is spread over many small functions.
 const children = new Map<number, number[]>();
-for (const n of prof.nodes as Array<{ id: number; children?: number[] }>) children.set(n.id, n.children ?? []);
+for (const n of prof.nodes as Array<{ id: number; children?: number[] }>)
+  children.set(n.id, n.children ?? []);
 const byId = new Map(prof.nodes.map((n) => [n.id, n]));
 const inclusive = new Map<string, number>();
 const walk = (id: number, open: Set<string>): number => {
@@ -73,6 +93,10 @@ const walk = (id: number, open: Set<string>): number => {
   return t;
 };
 walk(prof.nodes[0]!.id, new Set());
-const parts = (process.env.PROFILE_PARTS ?? 'proxy,readBody,parseJsonBody,admit,requestStreamUsage,send,relayStreamChunk,finish,end,buildDeferred,record,build,captureEvent,apply,price,observe,link,enqueue,notify,flushLoop,append,written,onWritten,writev,parserOnHeadersComplete,parserOnIncoming').split(',');
+const parts = (
+  process.env.PROFILE_PARTS ??
+  'proxy,readBody,parseJsonBody,admit,requestStreamUsage,send,relayStreamChunk,finish,end,buildDeferred,record,build,captureEvent,apply,price,observe,link,enqueue,notify,flushLoop,append,written,onWritten,writev,parserOnHeadersComplete,parserOnIncoming'
+).split(',');
 console.log('\ninclusive time of request parts:');
-for (const p of parts) console.log(`${(((inclusive.get(p) ?? 0) / total) * 100).toFixed(1).padStart(5)}%  ${p}`);
+for (const p of parts)
+  console.log(`${(((inclusive.get(p) ?? 0) / total) * 100).toFixed(1).padStart(5)}%  ${p}`);

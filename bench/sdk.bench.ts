@@ -16,8 +16,13 @@ const N = Number(process.env.BENCH_CALLS ?? 3000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const KEY = 'sk-proj-benchkey0123456789abcdefghijklmnopqrstuvwxyz';
 
-const child = fork(fileURLToPath(new URL('./servers/mock-upstream.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
-const port = await new Promise<number>((resolve) => child.on('message', (m: { port?: number }) => m.port && resolve(m.port)));
+const child = fork(fileURLToPath(new URL('./servers/mock-upstream.ts', import.meta.url)), [], {
+  execArgv: ['--import', 'tsx'],
+  stdio: 'inherit',
+});
+const port = await new Promise<number>((resolve) =>
+  child.on('message', (m: { port?: number }) => m.port && resolve(m.port)),
+);
 const base = `http://127.0.0.1:${port}/v1`;
 
 /** Counts what it is given and keeps nothing: a growing heap would bill GC to the audit. */
@@ -34,8 +39,15 @@ const agent = new Agent({ keepAliveTimeout: 30_000 });
 
 const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json', 'user-agent': 'bench' };
 const bodies = {
-  json: JSON.stringify({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'Where is my order #48213? It was due on Monday.' }] }),
-  stream: JSON.stringify({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'Where is my order #48213? It was due on Monday.' }], stream: true }),
+  json: JSON.stringify({
+    model: 'gpt-4.1-mini',
+    messages: [{ role: 'user', content: 'Where is my order #48213? It was due on Monday.' }],
+  }),
+  stream: JSON.stringify({
+    model: 'gpt-4.1-mini',
+    messages: [{ role: 'user', content: 'Where is my order #48213? It was due on Monday.' }],
+    stream: true,
+  }),
 };
 
 type Call = (body: string) => Promise<void>;
@@ -49,11 +61,23 @@ const variants: Record<string, Call> = {
     await r.arrayBuffer();
   },
   'undici request (the audited fetch transport)': async (body) => {
-    const r = await agent.request({ origin: `http://127.0.0.1:${port}`, path: '/v1/chat/completions', method: 'POST', headers, body });
+    const r = await agent.request({
+      origin: `http://127.0.0.1:${port}`,
+      path: '/v1/chat/completions',
+      method: 'POST',
+      headers,
+      body,
+    });
     await r.body.arrayBuffer();
   },
   'undici request + Response wrapping, no audit': async (body) => {
-    const r = await agent.request({ origin: `http://127.0.0.1:${port}`, path: '/v1/chat/completions', method: 'POST', headers, body });
+    const r = await agent.request({
+      origin: `http://127.0.0.1:${port}`,
+      path: '/v1/chat/completions',
+      method: 'POST',
+      headers,
+      body,
+    });
     const it = (r.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     const stream = new ReadableStream<Uint8Array>({
       pull: async (controller) => {
@@ -86,17 +110,28 @@ for (const [kind, body] of Object.entries(bodies)) {
     }
   }
   console.log(`\n${kind} (${N} sequential calls, best of ${ROUNDS} rounds; CPU of this process per call)`);
-  for (const [name, m] of Object.entries(best)) console.log(`  ${name.padEnd(48)} ${m.cpuUs.toFixed(1).padStart(7)} µs CPU   ${m.wallUs.toFixed(0).padStart(5)} µs wall`);
+  for (const [name, m] of Object.entries(best))
+    console.log(
+      `  ${name.padEnd(48)} ${m.cpuUs.toFixed(1).padStart(7)} µs CPU   ${m.wallUs.toFixed(0).padStart(5)} µs wall`,
+    );
   const overhead = best['audited fetch']!.cpuUs - best['plain fetch']!.cpuUs;
-  const overTransport = best['audited fetch']!.cpuUs - best['undici request (the audited fetch transport)']!.cpuUs;
+  const overTransport =
+    best['audited fetch']!.cpuUs - best['undici request (the audited fetch transport)']!.cpuUs;
   console.log(`  audited fetch over plain fetch: ${overhead.toFixed(1)} µs CPU per call (target ≤ 50)`);
-  const overWrapped = best['audited fetch']!.cpuUs - best['undici request + Response wrapping, no audit']!.cpuUs;
-  console.log(`  audited fetch over its own transport (audit + Response wrapping): ${overTransport.toFixed(1)} µs CPU per call`);
-  console.log(`  audited fetch over the same transport and wrapping (the audit alone): ${overWrapped.toFixed(1)} µs CPU per call`);
+  const overWrapped =
+    best['audited fetch']!.cpuUs - best['undici request + Response wrapping, no audit']!.cpuUs;
+  console.log(
+    `  audited fetch over its own transport (audit + Response wrapping): ${overTransport.toFixed(1)} µs CPU per call`,
+  );
+  console.log(
+    `  audited fetch over the same transport and wrapping (the audit alone): ${overWrapped.toFixed(1)} µs CPU per call`,
+  );
 }
 
 const s = auditor.stats();
-console.log(`\nevents given to the store ${store.appended}, written ${s.written}, dropped ${s.dropped}, audit errors ${s.auditErrors}`);
+console.log(
+  `\nevents given to the store ${store.appended}, written ${s.written}, dropped ${s.dropped}, audit errors ${s.auditErrors}`,
+);
 await auditor.close();
 await agent.close();
 child.send('exit');

@@ -71,7 +71,11 @@ async function throughput(inFlight: number, ms: number, once: (i: number) => Pro
   return (done * 1000) / ms;
 }
 
-function accessPath(state: { limiter: LimiterState; budgets: BudgetState; lockout: LockoutGuard }): (i: number) => Promise<void> {
+function accessPath(state: {
+  limiter: LimiterState;
+  budgets: BudgetState;
+  lockout: LockoutGuard;
+}): (i: number) => Promise<void> {
   const limiter = new RateLimiter({ state: state.limiter, clock });
   const budgets = new BudgetGuard({ state: state.budgets, clock });
   const keys = Array.from({ length: KEYS }, (_, i) => ({
@@ -112,11 +116,19 @@ function events(n: number): AuditEvent[] {
 }
 
 function engineWith(shared?: SharedWindows): (e: AuditEvent) => void {
-  const engine = createDetectionEngine({ detectors: createDetectors({}, shared), clock, ...(shared ? { incidentClaims: shared as RedisSharedWindows } : {}) });
+  const engine = createDetectionEngine({
+    detectors: createDetectors({}, shared),
+    clock,
+    ...(shared ? { incidentClaims: shared as RedisSharedWindows } : {}),
+  });
   return (e) => engine.observe({ ...e, threat_indicators: [] });
 }
 
-console.log(`node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `node ${process.version}, load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 const client = createRedisClient(url, { commandTimeoutMs: 5000 });
 if (!(await waitForRedis(client, 3000))) {
   console.log(`Redis at ${url} unreachable: skipped`);
@@ -124,16 +136,28 @@ if (!(await waitForRedis(client, 3000))) {
   process.exit(0);
 }
 try {
-  const memory = accessPath({ limiter: new MemoryLimiterState(), budgets: new MemoryBudgetState(), lockout: new Lockout({ clock }) });
+  const memory = accessPath({
+    limiter: new MemoryLimiterState(),
+    budgets: new MemoryBudgetState(),
+    lockout: new Lockout({ clock }),
+  });
   const opts = { client, prefix, policy: 'fail-open' as const, keySecret: randomBytes(32) };
-  const redis = accessPath({ limiter: new RedisLimiterState(opts), budgets: new RedisBudgetState(opts), lockout: new RedisLockout({ ...opts, clock }) });
+  const redis = accessPath({
+    limiter: new RedisLimiterState(opts),
+    budgets: new RedisBudgetState(opts),
+    lockout: new RedisLockout({ ...opts, clock }),
+  });
   const m = await measure(50_000, memory);
   const r = await measure(5_000, redis);
   const tm = await throughput(32, 2000, memory);
   const tr = await throughput(32, 2000, redis);
   console.log('access path (lockout check, rpm+tpm reserve/settle, budget reserve/settle):');
-  console.log(`  in process   ${m.usWall.toFixed(1).padStart(7)} µs/request wall, ${m.usCpu.toFixed(1).padStart(6)} µs CPU; ${Math.round(tm)} requests/s at 32 in flight`);
-  console.log(`  Redis        ${r.usWall.toFixed(1).padStart(7)} µs/request wall, ${r.usCpu.toFixed(1).padStart(6)} µs CPU; ${Math.round(tr)} requests/s at 32 in flight (5 round trips per request)`);
+  console.log(
+    `  in process   ${m.usWall.toFixed(1).padStart(7)} µs/request wall, ${m.usCpu.toFixed(1).padStart(6)} µs CPU; ${Math.round(tm)} requests/s at 32 in flight`,
+  );
+  console.log(
+    `  Redis        ${r.usWall.toFixed(1).padStart(7)} µs/request wall, ${r.usCpu.toFixed(1).padStart(6)} µs CPU; ${Math.round(tr)} requests/s at 32 in flight (5 round trips per request)`,
+  );
 
   const evs = events(20_000);
   const local = engineWith();
@@ -161,16 +185,33 @@ return redis.call('ZCARD', KEYS[1])`;
   let member = 0;
   const dz = await measure(2_000, async (i) => {
     local(evs[i]!);
-    await client.eval(zset, 1, `${prefix}z:kf_${i % KEYS}`, clock.now(), 60_000, `${clock.now()}:${member++}`);
+    await client.eval(
+      zset,
+      1,
+      `${prefix}z:kf_${i % KEYS}`,
+      clock.now(),
+      60_000,
+      `${clock.now()}:${member++}`,
+    );
   });
   const memZ = await client.memory('USAGE', `${prefix}z:kf_1`);
   const memH = await client.memory('USAGE', `${prefix}sw:kf_1`);
   console.log('detection per event (all built-in detectors; 10 % auth failures, 1000 keys, 300 users):');
-  console.log(`  in-process windows                ${dl.usWall.toFixed(1).padStart(7)} µs/event wall, ${dl.usCpu.toFixed(1).padStart(6)} µs CPU`);
-  console.log(`  shared windows, batched (200 ms)  ${ds.usWall.toFixed(1).padStart(7)} µs/event wall, ${ds.usCpu.toFixed(1).padStart(6)} µs CPU (flushes included)`);
-  console.log(`  a Redis call per event (1 window) ${dp.usWall.toFixed(1).padStart(7)} µs/event wall, ${dp.usCpu.toFixed(1).padStart(6)} µs CPU`);
-  console.log(`  …as a sorted set per event        ${dz.usWall.toFixed(1).padStart(7)} µs/event wall, ${dz.usCpu.toFixed(1).padStart(6)} µs CPU`);
-  console.log(`Redis memory of one subject's window after this run: bucketed hash ${memH ?? '?'} bytes, sorted set ${memZ ?? '?'} bytes`);
+  console.log(
+    `  in-process windows                ${dl.usWall.toFixed(1).padStart(7)} µs/event wall, ${dl.usCpu.toFixed(1).padStart(6)} µs CPU`,
+  );
+  console.log(
+    `  shared windows, batched (200 ms)  ${ds.usWall.toFixed(1).padStart(7)} µs/event wall, ${ds.usCpu.toFixed(1).padStart(6)} µs CPU (flushes included)`,
+  );
+  console.log(
+    `  a Redis call per event (1 window) ${dp.usWall.toFixed(1).padStart(7)} µs/event wall, ${dp.usCpu.toFixed(1).padStart(6)} µs CPU`,
+  );
+  console.log(
+    `  …as a sorted set per event        ${dz.usWall.toFixed(1).padStart(7)} µs/event wall, ${dz.usCpu.toFixed(1).padStart(6)} µs CPU`,
+  );
+  console.log(
+    `Redis memory of one subject's window after this run: bucketed hash ${memH ?? '?'} bytes, sorted set ${memZ ?? '?'} bytes`,
+  );
   await windows.close();
 } finally {
   await closeTestClients([client], prefix);

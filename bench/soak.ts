@@ -161,7 +161,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           'x-tollgate-session': `session-${i % 200}`,
           'x-tollgate-feature': ['chat', 'search', 'summary'][i % 3]!,
         },
-        body: JSON.stringify({ model: i % 5 === 0 ? 'gpt-4.1' : 'gpt-4.1-mini', stream, messages: [{ role: 'user', content: PROMPTS[i % PROMPTS.length] }] }),
+        body: JSON.stringify({
+          model: i % 5 === 0 ? 'gpt-4.1' : 'gpt-4.1-mini',
+          stream,
+          messages: [{ role: 'user', content: PROMPTS[i % PROMPTS.length] }],
+        }),
       });
       await res.body.text();
       completed++;
@@ -250,7 +254,12 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const rps = Number(process.env.SOAK_RPS ?? 200);
   const durationMs = Math.round(minutes * 60_000);
   console.log(`soak: ${minutes} min at ${rps} req/s, whole pipeline on, loopback`);
-  const r = await runSoak({ durationMs, rps, warmupMs: Math.min(60_000, durationMs / 5), progress: (l) => console.log(l) });
+  const r = await runSoak({
+    durationMs,
+    rps,
+    warmupMs: Math.min(60_000, durationMs / 5),
+    progress: (l) => console.log(l),
+  });
   console.log(JSON.stringify(r, null, 2));
   const okRss = r.rssGrowthPct <= 10;
   const okEvents = r.eventsWritten === r.completed && r.eventsDropped === 0;

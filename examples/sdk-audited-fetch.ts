@@ -23,25 +23,47 @@ const auditedFetch = createAuditedFetch({ auditor, attribution: { feature: 'embe
 // 1. A raw call.
 const res = await auditedFetch(`${baseURL}/embeddings`, {
   method: 'POST',
-  headers: { authorization: 'Bearer sk-example-not-a-real-key-0123456789abcdef', 'content-type': 'application/json' },
+  headers: {
+    authorization: 'Bearer sk-example-not-a-real-key-0123456789abcdef',
+    'content-type': 'application/json',
+  },
   body: JSON.stringify({ model: 'text-embedding-3-small', input: ['first text', 'second text'] }),
 });
 console.log('status', res.status, 'event', res.headers.get('x-tollgate-event-id'));
 await res.json();
 
 // 2. Handed to the openai client (leave retries to the auditor: maxRetries 0).
-const openai = new OpenAI({ apiKey: 'sk-example-not-a-real-key-0123456789abcdef', baseURL, fetch: auditedFetch, maxRetries: 0 });
-await openai.chat.completions.create({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hello' }] }, { headers: { 'x-tollgate-user': 'u-1' } });
+const openai = new OpenAI({
+  apiKey: 'sk-example-not-a-real-key-0123456789abcdef',
+  baseURL,
+  fetch: auditedFetch,
+  maxRetries: 0,
+});
+await openai.chat.completions.create(
+  { model: 'gpt-4.1', messages: [{ role: 'user', content: 'hello' }] },
+  { headers: { 'x-tollgate-user': 'u-1' } },
+);
 
 // 3. A failing call is audited too.
-await openai.chat.completions.create({ model: 'mock-bad-request', messages: [{ role: 'user', content: 'oops' }] }).catch((err: unknown) => {
-  console.log('failed as expected:', (err as { status?: number }).status);
-});
+await openai.chat.completions
+  .create({ model: 'mock-bad-request', messages: [{ role: 'user', content: 'oops' }] })
+  .catch((err: unknown) => {
+    console.log('failed as expected:', (err as { status?: number }).status);
+  });
 
 await auditor.close();
 console.log(`\n${file}:`);
 for (const line of readFileSync(file, 'utf8').trim().split('\n')) {
-  const e = JSON.parse(line) as { seq: number; status: string; endpoint: string; total_tokens: number | null; user_id: string | null; feature_name: string | null };
-  console.log(`${e.seq} ${e.status} ${e.endpoint} tokens=${e.total_tokens} user=${e.user_id} feature=${e.feature_name}`);
+  const e = JSON.parse(line) as {
+    seq: number;
+    status: string;
+    endpoint: string;
+    total_tokens: number | null;
+    user_id: string | null;
+    feature_name: string | null;
+  };
+  console.log(
+    `${e.seq} ${e.status} ${e.endpoint} tokens=${e.total_tokens} user=${e.user_id} feature=${e.feature_name}`,
+  );
 }
 await mock.close();

@@ -23,14 +23,24 @@ const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ingest`;
 
 // Two app instances, each with its own chain.
 for (const app of ['checkout', 'support']) {
-  const auditor = await createAuditor({ store: { kind: 'http', url, token: TOKEN }, attribution: { feature: app } });
-  const openai = wrapOpenAI(new OpenAI({ apiKey: 'sk-example-not-a-real-key-0123456789abcdef', baseURL }), { auditor });
-  for (let i = 0; i < 3; i++) await openai.chat.completions.create({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: `${app} question ${i}` }] });
+  const auditor = await createAuditor({
+    store: { kind: 'http', url, token: TOKEN },
+    attribution: { feature: app },
+  });
+  const openai = wrapOpenAI(new OpenAI({ apiKey: 'sk-example-not-a-real-key-0123456789abcdef', baseURL }), {
+    auditor,
+  });
+  for (let i = 0; i < 3; i++)
+    await openai.chat.completions.create({
+      model: 'gpt-4.1-mini',
+      messages: [{ role: 'user', content: `${app} question ${i}` }],
+    });
   await auditor.close(); // flushes the last batch
   const s = auditor.stats();
   console.log(`${app}: chain ${auditor.instanceId}, written ${s.written}, dropped ${s.dropped}`);
 }
 
-for (const head of await central.chains()) console.log(`central store: chain ${head.chain_id} has ${head.count} events, head seq ${head.seq}`);
+for (const head of await central.chains())
+  console.log(`central store: chain ${head.chain_id} has ${head.count} events, head seq ${head.seq}`);
 server.close();
 await mock.close();

@@ -16,13 +16,15 @@ const server = createServer((req, res) => {
     .request({
       origin: upstream.origin,
       path: upstream.pathname.replace(/\/v1$/, '') + (req.url ?? '/'),
-      method: (req.method ?? 'GET'),
+      method: req.method ?? 'GET',
       headers,
       body: req,
     })
     .then(async (r) => {
       const out: Record<string, string | string[]> = {};
-      for (const [k, v] of Object.entries(r.headers)) if (v !== undefined && k !== 'connection' && k !== 'keep-alive' && k !== 'transfer-encoding') out[k] = v;
+      for (const [k, v] of Object.entries(r.headers))
+        if (v !== undefined && k !== 'connection' && k !== 'keep-alive' && k !== 'transfer-encoding')
+          out[k] = v;
       res.writeHead(r.statusCode, out);
       await pipeline(r.body, res);
     })

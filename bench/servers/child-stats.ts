@@ -7,7 +7,11 @@ export function serveStats(): void {
     if (msg === 'exit') process.exit(0); // lets --cpu-prof write its profile
     if (msg === 'stats') {
       const cpu = process.cpuUsage();
-      process.send?.({ cpuMicros: cpu.user + cpu.system, maxRssKb: process.resourceUsage().maxRSS, rss: process.memoryUsage().rss });
+      process.send?.({
+        cpuMicros: cpu.user + cpu.system,
+        maxRssKb: process.resourceUsage().maxRSS,
+        rss: process.memoryUsage().rss,
+      });
     }
   });
 }

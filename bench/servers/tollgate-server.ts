@@ -29,7 +29,9 @@ const tg = await startTollgate({ config, log: createLogger('error') });
 serveStats();
 process.on('message', (msg: unknown) => {
   if (msg === 'events') {
-    void tg.writer.drain().then(async () => process.send?.({ events: await tg.store.count(), writer: tg.writer.stats() }));
+    void tg.writer
+      .drain()
+      .then(async () => process.send?.({ events: await tg.store.count(), writer: tg.writer.stats() }));
   }
 });
 announce(Number(new URL(tg.url).port));

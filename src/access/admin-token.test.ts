@@ -37,14 +37,21 @@ describe('ensureAdminToken', () => {
 
   it('prefers a configured token and writes no file', () => {
     const path = join(tempDir(), 'admin-token');
-    expect(ensureAdminToken({ path, configured: ' cfg-token ' })).toEqual({ token: 'cfg-token', created: false, source: 'configured', fileTooOpen: false });
+    expect(ensureAdminToken({ path, configured: ' cfg-token ' })).toEqual({
+      token: 'cfg-token',
+      created: false,
+      source: 'configured',
+      fileTooOpen: false,
+    });
     expect(() => statSync(path)).toThrow();
   });
 
   it('refuses an empty token file', () => {
     const path = join(tempDir(), 'admin-token');
     writeFileSync(path, '\n');
-    expect(() => ensureAdminToken({ path })).toThrow(expect.objectContaining({ code: 'TG_ERR_CONFIG_INVALID' }));
+    expect(() => ensureAdminToken({ path })).toThrow(
+      expect.objectContaining({ code: 'TG_ERR_CONFIG_INVALID' }),
+    );
   });
 });
 

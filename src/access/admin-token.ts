@@ -52,7 +52,8 @@ export function ensureAdminToken(options: { path: string; configured?: string | 
     return { token, created: true, source: 'file', fileTooOpen: false };
   }
   const existing = readFileSync(path, 'utf8').trim();
-  if (existing === '') throw new TollgateError('TG_ERR_CONFIG_INVALID', { setting: 'admin_token_file', path });
+  if (existing === '')
+    throw new TollgateError('TG_ERR_CONFIG_INVALID', { setting: 'admin_token_file', path });
   const fileTooOpen = process.platform !== 'win32' && (statSync(path).mode & 0o077) !== 0;
   return { token: existing, created: false, source: 'file', fileTooOpen };
 }

@@ -20,8 +20,19 @@ describe('authenticateRequest', () => {
     const { store, clock } = await setup();
     for (const headers of [{}, { authorization: 'Bearer ' }, { 'x-api-key': '  ' }]) {
       const d = await authenticateRequest(headers, store, clock, 'gpt-4o', FP);
-      expect(d).toMatchObject({ ok: false, status: 'AUTH_FAILED', errorCode: 'TG_ERR_AUTH_MISSING', httpStatus: 401 });
-      expect(d.fields).toEqual({ auth_method: 'none', auth_result: 'MISSING', api_key_id: null, api_key_prefix: null, virtual_key_id: null });
+      expect(d).toMatchObject({
+        ok: false,
+        status: 'AUTH_FAILED',
+        errorCode: 'TG_ERR_AUTH_MISSING',
+        httpStatus: 401,
+      });
+      expect(d.fields).toEqual({
+        auth_method: 'none',
+        auth_result: 'MISSING',
+        api_key_id: null,
+        api_key_prefix: null,
+        virtual_key_id: null,
+      });
     }
   });
 
@@ -29,7 +40,12 @@ describe('authenticateRequest', () => {
     const { store, clock } = await setup();
     const unknown = 'tg-' + 'A'.repeat(43);
     const d = await authenticateRequest({ authorization: `Bearer ${unknown}` }, store, clock, 'gpt-4o', FP);
-    expect(d).toMatchObject({ ok: false, status: 'AUTH_FAILED', errorCode: 'TG_ERR_AUTH_INVALID', key: null });
+    expect(d).toMatchObject({
+      ok: false,
+      status: 'AUTH_FAILED',
+      errorCode: 'TG_ERR_AUTH_INVALID',
+      key: null,
+    });
     expect(d.fields).toEqual({
       auth_method: 'bearer',
       auth_result: 'FAILED',
@@ -42,12 +58,20 @@ describe('authenticateRequest', () => {
   it('FAILED for an unsupported Authorization scheme', async () => {
     const { store, clock, key } = await setup();
     const d = await authenticateRequest({ authorization: `Basic ${key}` }, store, clock, 'gpt-4o', FP);
-    expect(d).toMatchObject({ ok: false, errorCode: 'TG_ERR_AUTH_INVALID', fields: { auth_method: 'unsupported', auth_result: 'FAILED' } });
+    expect(d).toMatchObject({
+      ok: false,
+      errorCode: 'TG_ERR_AUTH_INVALID',
+      fields: { auth_method: 'unsupported', auth_result: 'FAILED' },
+    });
   });
 
   it('SUCCESS with Bearer (any scheme case) and with x-api-key, and records last use', async () => {
     const { store, clock, key, record } = await setup();
-    for (const headers of [{ authorization: `Bearer ${key}` }, { authorization: `bearer ${key}` }, new Headers({ 'x-api-key': key })]) {
+    for (const headers of [
+      { authorization: `Bearer ${key}` },
+      { authorization: `bearer ${key}` },
+      new Headers({ 'x-api-key': key }),
+    ]) {
       const d = await authenticateRequest(headers, store, clock, 'gpt-4o', FP);
       expect(d.ok).toBe(true);
       expect(d.fields).toEqual({
@@ -67,7 +91,12 @@ describe('authenticateRequest', () => {
     expect((await authenticateRequest(headers, store, clock, 'm', FP)).ok).toBe(true);
     await store.revoke(record.id, clock.now());
     const d = await authenticateRequest(headers, store, clock, 'm', FP);
-    expect(d).toMatchObject({ ok: false, status: 'AUTH_FAILED', errorCode: 'TG_ERR_AUTH_REVOKED', fields: { auth_result: 'REVOKED', virtual_key_id: record.id } });
+    expect(d).toMatchObject({
+      ok: false,
+      status: 'AUTH_FAILED',
+      errorCode: 'TG_ERR_AUTH_REVOKED',
+      fields: { auth_result: 'REVOKED', virtual_key_id: record.id },
+    });
   });
 
   it('EXPIRED at expiresAt, not a millisecond before', async () => {
@@ -77,7 +106,11 @@ describe('authenticateRequest', () => {
     expect((await authenticateRequest(headers, store, clock, 'm', FP)).ok).toBe(true);
     clock.advance(1);
     const d = await authenticateRequest(headers, store, clock, 'm', FP);
-    expect(d).toMatchObject({ ok: false, errorCode: 'TG_ERR_AUTH_EXPIRED', fields: { auth_result: 'EXPIRED', auth_method: 'x-api-key', virtual_key_id: record.id } });
+    expect(d).toMatchObject({
+      ok: false,
+      errorCode: 'TG_ERR_AUTH_EXPIRED',
+      fields: { auth_result: 'EXPIRED', auth_method: 'x-api-key', virtual_key_id: record.id },
+    });
   });
 
   it('BLOCKED for a model not on the allow-list; the key itself was good', async () => {
@@ -86,7 +119,13 @@ describe('authenticateRequest', () => {
     expect((await authenticateRequest(headers, store, clock, 'gpt-4o-mini', FP)).ok).toBe(true);
     for (const model of ['gpt-4o', null]) {
       const d = await authenticateRequest(headers, store, clock, model, FP);
-      expect(d).toMatchObject({ ok: false, status: 'BLOCKED', errorCode: 'TG_ERR_POLICY_MODEL_NOT_ALLOWED', httpStatus: 403, fields: { auth_result: 'SUCCESS' } });
+      expect(d).toMatchObject({
+        ok: false,
+        status: 'BLOCKED',
+        errorCode: 'TG_ERR_POLICY_MODEL_NOT_ALLOWED',
+        httpStatus: 403,
+        fields: { auth_result: 'SUCCESS' },
+      });
     }
   });
 
@@ -94,13 +133,19 @@ describe('authenticateRequest', () => {
     const { store, clock, key, record } = await setup({ name: 'x', expiresAt: Date.UTC(2026, 0, 2) });
     await store.revoke(record.id, clock.now());
     clock.set(Date.UTC(2026, 0, 3));
-    expect((await authenticateRequest({ authorization: `Bearer ${key}` }, store, clock, 'm', FP)).fields.auth_result).toBe('REVOKED');
+    expect(
+      (await authenticateRequest({ authorization: `Bearer ${key}` }, store, clock, 'm', FP)).fields
+        .auth_result,
+    ).toBe('REVOKED');
   });
 });
 
 describe('extractApiKey', () => {
   it('prefers Authorization over x-api-key and reads the first of repeated headers', () => {
-    expect(extractApiKey({ authorization: 'Bearer a', 'x-api-key': 'b' })).toEqual({ method: 'bearer', key: 'a' });
+    expect(extractApiKey({ authorization: 'Bearer a', 'x-api-key': 'b' })).toEqual({
+      method: 'bearer',
+      key: 'a',
+    });
     expect(extractApiKey({ 'x-api-key': ['b', 'c'] })).toEqual({ method: 'x-api-key', key: 'b' });
     expect(extractApiKey({ authorization: 'Bearer a b' })).toEqual({ method: 'unsupported', key: null });
   });

@@ -12,7 +12,8 @@ import type { KeyStore } from './key-store.js';
 import { hashVirtualKey, isModelAllowed, type VirtualKeyRecord } from './virtual-keys.js';
 
 /** Node's `IncomingHttpHeaders` (lower-case names) or a WHATWG `Headers`. */
-export type HeaderSource = Record<string, string | string[] | undefined> | { get(name: string): string | null };
+export type HeaderSource =
+  Record<string, string | string[] | undefined> | { get(name: string): string | null };
 
 /** How the key was presented: `bearer` (OpenAI style), `x-api-key` (Anthropic style). */
 export type AuthMethod = 'bearer' | 'x-api-key' | 'none' | 'unsupported';

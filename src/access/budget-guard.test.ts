@@ -28,7 +28,14 @@ describe('BudgetGuard', () => {
     const key = { id: 'vk_b', budgetMicroUsd: 500, budgetPeriod: 'month' as const };
     expect((await g.reserve(key, 500)).ok).toBe(true);
     const refused = await g.reserve(key, 1);
-    expect(refused).toEqual({ ok: false, retryAfterSeconds: 3600, spentMicroUsd: 500, errorCode: 'TG_ERR_POLICY_BUDGET_EXCEEDED', httpStatus: 429, status: 'BLOCKED' });
+    expect(refused).toEqual({
+      ok: false,
+      retryAfterSeconds: 3600,
+      spentMicroUsd: 500,
+      errorCode: 'TG_ERR_POLICY_BUDGET_EXCEEDED',
+      httpStatus: 429,
+      status: 'BLOCKED',
+    });
     clock.advance(3600_000); // 1 February: a new month
     expect((await g.reserve(key, 1)).ok).toBe(true);
   });
@@ -68,11 +75,20 @@ describe('BudgetGuard', () => {
 
   it('keys without a budget are not tracked', async () => {
     const { guard: g } = guard();
-    expect(await g.reserve({ id: 'free', budgetMicroUsd: null, budgetPeriod: null }, 10 ** 12)).toEqual({ ok: true, reservation: null });
+    expect(await g.reserve({ id: 'free', budgetMicroUsd: null, budgetPeriod: null }, 10 ** 12)).toEqual({
+      ok: true,
+      reservation: null,
+    });
   });
 
   it('periods are UTC calendar days and months', () => {
-    expect(budgetPeriodBounds('day', Date.UTC(2026, 1, 28, 13))).toEqual({ start: Date.UTC(2026, 1, 28), end: Date.UTC(2026, 2, 1) });
-    expect(budgetPeriodBounds('month', Date.UTC(2026, 11, 31, 23, 59))).toEqual({ start: Date.UTC(2026, 11, 1), end: Date.UTC(2027, 0, 1) });
+    expect(budgetPeriodBounds('day', Date.UTC(2026, 1, 28, 13))).toEqual({
+      start: Date.UTC(2026, 1, 28),
+      end: Date.UTC(2026, 2, 1),
+    });
+    expect(budgetPeriodBounds('month', Date.UTC(2026, 11, 31, 23, 59))).toEqual({
+      start: Date.UTC(2026, 11, 1),
+      end: Date.UTC(2027, 0, 1),
+    });
   });
 });

@@ -63,7 +63,11 @@ export class BudgetGuard {
    * `loadSpent` returns what the key already spent since the period start (the sum of
    * `cost_micro_usd` in the event store), so a restart does not reset budgets. Default: 0.
    */
-  constructor(options: { state: BudgetState; clock: Clock; loadSpent?: (subjectId: string, periodStartMs: number) => Promise<number> }) {
+  constructor(options: {
+    state: BudgetState;
+    clock: Clock;
+    loadSpent?: (subjectId: string, periodStartMs: number) => Promise<number>;
+  }) {
     this.state = options.state;
     this.clock = options.clock;
     this.loadSpent = options.loadSpent ?? (async () => 0);
@@ -71,7 +75,8 @@ export class BudgetGuard {
 
   /** Reserves `estimatedMicroUsd` (0 when the model has no price: it cannot be estimated). */
   async reserve(subject: BudgetSubject, estimatedMicroUsd: number): Promise<BudgetDecision> {
-    if (subject.budgetMicroUsd === null || subject.budgetPeriod === null) return { ok: true, reservation: null };
+    if (subject.budgetMicroUsd === null || subject.budgetPeriod === null)
+      return { ok: true, reservation: null };
     const now = this.clock.now();
     let bounds = this.current[subject.budgetPeriod];
     if (now >= bounds.end || now < bounds.start) {
@@ -91,8 +96,18 @@ export class BudgetGuard {
     const cost = Math.max(0, Math.ceil(estimatedMicroUsd));
     // A request whose cost cannot be estimated (0) is admitted only while budget remains:
     // spent + 0 ≤ limit − 1 ⇔ spent < limit.
-    const result = await this.state.reserve(subject.id, period, subject.budgetMicroUsd - (cost === 0 ? 1 : 0), cost, seed);
-    if (result.admitted) return { ok: true, reservation: { subjectId: subject.id, period, reservedMicroUsd: cost, settled: false } };
+    const result = await this.state.reserve(
+      subject.id,
+      period,
+      subject.budgetMicroUsd - (cost === 0 ? 1 : 0),
+      cost,
+      seed,
+    );
+    if (result.admitted)
+      return {
+        ok: true,
+        reservation: { subjectId: subject.id, period, reservedMicroUsd: cost, settled: false },
+      };
     return {
       ok: false,
       retryAfterSeconds: Math.max(1, Math.ceil((bounds.end - now) / 1000)),

@@ -8,7 +8,13 @@ export interface BudgetState {
    * `seed` is the spend already recorded for this period (from the event store), used only when
    * the counter for `period` does not exist yet.
    */
-  reserve(subject: string, period: string, limit: number, cost: number, seed: number): Promise<{ admitted: boolean; spent: number }>;
+  reserve(
+    subject: string,
+    period: string,
+    limit: number,
+    cost: number,
+    seed: number,
+  ): Promise<{ admitted: boolean; spent: number }>;
   /** Adds `delta` (negative refunds) to the counter of `period`, if it exists. */
   adjust(subject: string, period: string, delta: number): Promise<void>;
 }
@@ -27,7 +33,13 @@ export class MemoryBudgetState implements BudgetState {
     this.maxSubjects = options.maxSubjects ?? 100_000;
   }
 
-  async reserve(subject: string, period: string, limit: number, cost: number, seed: number): Promise<{ admitted: boolean; spent: number }> {
+  async reserve(
+    subject: string,
+    period: string,
+    limit: number,
+    cost: number,
+    seed: number,
+  ): Promise<{ admitted: boolean; spent: number }> {
     let c = this.counters.get(subject);
     if (c === undefined || c.period !== period) {
       if (c === undefined && this.counters.size >= this.maxSubjects) {

@@ -10,7 +10,10 @@ export const KEY_FINGERPRINT_HEX_LENGTH = 16;
  * The secret is the deployment's local fingerprint secret, passed in by the caller.
  */
 export function keyFingerprint(secret: string | Buffer | KeyObject, rawKey: string): string {
-  return createHmac('sha256', secret).update(rawKey, 'utf8').digest('hex').slice(0, KEY_FINGERPRINT_HEX_LENGTH);
+  return createHmac('sha256', secret)
+    .update(rawKey, 'utf8')
+    .digest('hex')
+    .slice(0, KEY_FINGERPRINT_HEX_LENGTH);
 }
 
 /**

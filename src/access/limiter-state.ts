@@ -65,14 +65,24 @@ export class MemoryLimiterState implements LimiterState {
     for (const r of requests) {
       const tokens = refilled(this.buckets.get(r.bucket), r.capacity, r.refillMs, nowMs);
       if (tokens < r.cost) {
-        return { admitted: false, bucket: r.bucket, retryAfterMs: Math.ceil(((r.cost - tokens) * r.refillMs) / r.capacity) };
+        return {
+          admitted: false,
+          bucket: r.bucket,
+          retryAfterMs: Math.ceil(((r.cost - tokens) * r.refillMs) / r.capacity),
+        };
       }
     }
     for (const r of requests) this.apply(r.bucket, r.capacity, r.refillMs, -r.cost, nowMs);
     return ADMITTED;
   }
 
-  async adjust(bucket: string, capacity: number, refillMs: number, amount: number, nowMs: number): Promise<void> {
+  async adjust(
+    bucket: string,
+    capacity: number,
+    refillMs: number,
+    amount: number,
+    nowMs: number,
+  ): Promise<void> {
     this.apply(bucket, capacity, refillMs, amount, nowMs);
   }
 

@@ -6,14 +6,22 @@ describe('Lockout', () => {
   it('locks on the Nth failure within the window, for the cool-off, then expires', () => {
     const clock = new ManualClock();
     const lock = new Lockout({ clock, maxFailures: 3, windowMs: 60_000, coolOffMs: 300_000 });
-    expect(lock.recordFailure('ip:10.0.0.1')).toMatchObject({ locked: false, failures: 1, justLocked: false });
+    expect(lock.recordFailure('ip:10.0.0.1')).toMatchObject({
+      locked: false,
+      failures: 1,
+      justLocked: false,
+    });
     expect(lock.recordFailure('ip:10.0.0.1')).toMatchObject({ locked: false, failures: 2 });
     const third = lock.recordFailure('ip:10.0.0.1');
     expect(third).toEqual({ locked: true, until: clock.now() + 300_000, failures: 3, justLocked: true });
     expect(lock.check('ip:10.0.0.1')).toEqual({ locked: true, until: clock.now() + 300_000 });
     expect(lock.check('ip:10.0.0.2').locked).toBe(false);
     // Further failures while locked neither extend the lock nor alert again.
-    expect(lock.recordFailure('ip:10.0.0.1')).toMatchObject({ locked: true, justLocked: false, until: clock.now() + 300_000 });
+    expect(lock.recordFailure('ip:10.0.0.1')).toMatchObject({
+      locked: true,
+      justLocked: false,
+      until: clock.now() + 300_000,
+    });
     clock.advance(299_999);
     expect(lock.check('ip:10.0.0.1').locked).toBe(true);
     clock.advance(1);
@@ -46,6 +54,8 @@ describe('Lockout', () => {
   });
 
   it('refuses a nonsensical configuration', () => {
-    expect(() => new Lockout({ clock: new ManualClock(), maxFailures: 0 })).toThrow(expect.objectContaining({ code: 'TG_ERR_CONFIG_INVALID' }));
+    expect(() => new Lockout({ clock: new ManualClock(), maxFailures: 0 })).toThrow(
+      expect.objectContaining({ code: 'TG_ERR_CONFIG_INVALID' }),
+    );
   });
 });

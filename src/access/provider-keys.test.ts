@@ -19,13 +19,24 @@ describe('loadProviderKeys', () => {
     expect(ring.keyFor('anthropic')).toBe(ANTHROPIC);
     expect(ring.providers()).toEqual(['openai', 'anthropic']);
     expect(ring.describe()).toEqual({ openai: 'sk-proj-', anthropic: 'sk-ant-a' });
-    expect(() => ring.keyFor('mistral')).toThrow(expect.objectContaining({ code: 'TG_ERR_CONFIG_INVALID', detail: { setting: 'provider_key', provider: 'mistral' } }));
+    expect(() => ring.keyFor('mistral')).toThrow(
+      expect.objectContaining({
+        code: 'TG_ERR_CONFIG_INVALID',
+        detail: { setting: 'provider_key', provider: 'mistral' },
+      }),
+    );
   });
 
   it.each([
     [[{ provider: 'openai', value: '  ' }], 'empty'],
     [[{ provider: 'openai', value: 'sk-abc def' }], 'whitespace_inside'],
-    [[{ provider: 'openai', value: OPENAI }, { provider: 'openai', value: OPENAI }], 'duplicate'],
+    [
+      [
+        { provider: 'openai', value: OPENAI },
+        { provider: 'openai', value: OPENAI },
+      ],
+      'duplicate',
+    ],
   ])('refuses %j (%s) without echoing the key', (sources, problem) => {
     try {
       loadProviderKeys(sources);
@@ -37,9 +48,12 @@ describe('loadProviderKeys', () => {
   });
 
   it('reports an unreadable file by path', () => {
-    expect(() =>
-      loadProviderKeys([{ provider: 'openai', file: '/nonexistent/tollgate/key' }]),
-    ).toThrow(expect.objectContaining({ code: 'TG_ERR_CONFIG_INVALID', detail: expect.objectContaining({ problem: 'file_unreadable' }) }));
+    expect(() => loadProviderKeys([{ provider: 'openai', file: '/nonexistent/tollgate/key' }])).toThrow(
+      expect.objectContaining({
+        code: 'TG_ERR_CONFIG_INVALID',
+        detail: expect.objectContaining({ problem: 'file_unreadable' }),
+      }),
+    );
   });
 });
 

@@ -32,7 +32,8 @@ export class ProviderKeyRing {
   /** The key for `provider`; throws `TG_ERR_CONFIG_INVALID` (detail: provider) when none is configured. */
   keyFor(provider: string): string {
     const key = this.keys.get(provider);
-    if (key === undefined) throw new TollgateError('TG_ERR_CONFIG_INVALID', { setting: 'provider_key', provider });
+    if (key === undefined)
+      throw new TollgateError('TG_ERR_CONFIG_INVALID', { setting: 'provider_key', provider });
     return key;
   }
 
@@ -59,14 +60,35 @@ export function loadProviderKeys(
       try {
         raw = readFile(source.file);
       } catch (err) {
-        throw new TollgateError('TG_ERR_CONFIG_INVALID', { setting: 'provider_key', provider: source.provider, problem: 'file_unreadable', path: source.file }, { cause: err });
+        throw new TollgateError(
+          'TG_ERR_CONFIG_INVALID',
+          {
+            setting: 'provider_key',
+            provider: source.provider,
+            problem: 'file_unreadable',
+            path: source.file,
+          },
+          { cause: err },
+        );
       }
     } else {
       raw = source.value;
     }
     const key = raw.trim();
-    const problem = key === '' ? 'empty' : /\s/.test(key) ? 'whitespace_inside' : keys.has(source.provider) ? 'duplicate' : null;
-    if (problem !== null) throw new TollgateError('TG_ERR_CONFIG_INVALID', { setting: 'provider_key', provider: source.provider, problem });
+    const problem =
+      key === ''
+        ? 'empty'
+        : /\s/.test(key)
+          ? 'whitespace_inside'
+          : keys.has(source.provider)
+            ? 'duplicate'
+            : null;
+    if (problem !== null)
+      throw new TollgateError('TG_ERR_CONFIG_INVALID', {
+        setting: 'provider_key',
+        provider: source.provider,
+        problem,
+      });
     keys.set(source.provider, key);
   }
   return new ProviderKeyRing(keys);

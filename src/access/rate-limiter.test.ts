@@ -34,7 +34,14 @@ describe('RateLimiter: requests per minute', () => {
     const subject = { id: 'vk_1', rpm: 6, tpm: null };
     for (let i = 0; i < 6; i++) expect((await l.reserve(subject, 0)).ok).toBe(true);
     const refused = await l.reserve(subject, 0);
-    expect(refused).toEqual({ ok: false, limit: 'rpm', retryAfterSeconds: 10, errorCode: 'TG_ERR_POLICY_RATE_LIMIT', httpStatus: 429, status: 'BLOCKED' });
+    expect(refused).toEqual({
+      ok: false,
+      limit: 'rpm',
+      retryAfterSeconds: 10,
+      errorCode: 'TG_ERR_POLICY_RATE_LIMIT',
+      httpStatus: 429,
+      status: 'BLOCKED',
+    });
     clock.advance(9_999);
     expect((await l.reserve(subject, 0)).ok).toBe(false);
     clock.advance(1);
@@ -50,7 +57,8 @@ describe('RateLimiter: requests per minute', () => {
 
   it('admits everything when the key has no limits', async () => {
     const { limiter: l, state } = limiter();
-    for (let i = 0; i < 1000; i++) expect((await l.reserve({ id: 'free', rpm: null, tpm: null }, 5000)).ok).toBe(true);
+    for (let i = 0; i < 1000; i++)
+      expect((await l.reserve({ id: 'free', rpm: null, tpm: null }, 5000)).ok).toBe(true);
     expect(state.size).toBe(0);
   });
 });

@@ -55,13 +55,24 @@ export class RateLimiter {
    */
   async reserve(subject: LimitSubject, estimatedTokens: number): Promise<LimitDecision> {
     const takes: TakeRequest[] = [];
-    if (subject.rpm !== null) takes.push({ bucket: `rpm:${subject.id}`, capacity: subject.rpm, refillMs: MINUTE_MS, cost: 1 });
+    if (subject.rpm !== null)
+      takes.push({ bucket: `rpm:${subject.id}`, capacity: subject.rpm, refillMs: MINUTE_MS, cost: 1 });
     let reservedTokens = 0;
     if (subject.tpm !== null) {
       reservedTokens = Math.min(Math.max(0, Math.ceil(estimatedTokens)), subject.tpm);
-      takes.push({ bucket: `tpm:${subject.id}`, capacity: subject.tpm, refillMs: MINUTE_MS, cost: reservedTokens });
+      takes.push({
+        bucket: `tpm:${subject.id}`,
+        capacity: subject.tpm,
+        refillMs: MINUTE_MS,
+        cost: reservedTokens,
+      });
     }
-    const reservation: Reservation = { subjectId: subject.id, tpm: subject.tpm, reservedTokens, settled: false };
+    const reservation: Reservation = {
+      subjectId: subject.id,
+      tpm: subject.tpm,
+      reservedTokens,
+      settled: false,
+    };
     if (takes.length === 0) return { ok: true, reservation };
     const result = await this.state.take(takes, this.clock.now());
     if (result.admitted) return { ok: true, reservation };
@@ -85,6 +96,12 @@ export class RateLimiter {
     if (reservation.tpm === null || actualTokens === null) return;
     const delta = reservation.reservedTokens - Math.max(0, Math.ceil(actualTokens));
     if (delta === 0) return;
-    await this.state.adjust(`tpm:${reservation.subjectId}`, reservation.tpm, MINUTE_MS, delta, this.clock.now());
+    await this.state.adjust(
+      `tpm:${reservation.subjectId}`,
+      reservation.tpm,
+      MINUTE_MS,
+      delta,
+      this.clock.now(),
+    );
   }
 }

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../core/clock.js';
 import { MemoryKeyStore } from './memory-key-store.js';
-import { createKey, generateVirtualKey, hashVirtualKey, isModelAllowed, keyStatus, looksLikeVirtualKey } from './virtual-keys.js';
+import {
+  createKey,
+  generateVirtualKey,
+  hashVirtualKey,
+  isModelAllowed,
+  keyStatus,
+  looksLikeVirtualKey,
+} from './virtual-keys.js';
 
 describe('virtual key format', () => {
   it('is tg- and 43 base62 characters, all different', () => {
@@ -51,7 +58,10 @@ describe('createKey', () => {
 
 describe('model allow-list and status', () => {
   it('matches exact names only; * allows all; a restricted key needs a model', async () => {
-    const { record } = await createKey(new MemoryKeyStore(), new ManualClock(), { name: 'x', allowedModels: ['gpt-4o'] });
+    const { record } = await createKey(new MemoryKeyStore(), new ManualClock(), {
+      name: 'x',
+      allowedModels: ['gpt-4o'],
+    });
     expect(isModelAllowed(record, 'gpt-4o')).toBe(true);
     expect(isModelAllowed(record, 'gpt-4o-mini')).toBe(false);
     expect(isModelAllowed(record, 'GPT-4O')).toBe(false);
@@ -61,7 +71,10 @@ describe('model allow-list and status', () => {
 
   it('reports active, expired and revoked', async () => {
     const clock = new ManualClock();
-    const { record } = await createKey(new MemoryKeyStore(), clock, { name: 'x', expiresAt: clock.now() + 1000 });
+    const { record } = await createKey(new MemoryKeyStore(), clock, {
+      name: 'x',
+      expiresAt: clock.now() + 1000,
+    });
     expect(keyStatus(record, clock.now())).toBe('active');
     expect(keyStatus(record, clock.now() + 1000)).toBe('expired');
     expect(keyStatus({ ...record, revokedAt: clock.now() }, clock.now())).toBe('revoked');

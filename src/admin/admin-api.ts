@@ -10,7 +10,13 @@ import { isTollgateError, TollgateError } from '../core/errors.js';
 import { createKey, keyStatus, type CreateKeyInput } from '../access/virtual-keys.js';
 import { COST_REPORT_BY, type CostReportBy } from '../reports/cost-report.js';
 import type { MountedRoute } from '../proxy/gateway.js';
-import { actorOf, authenticate, recordAdminAction, type AdminConsole, type AdminPrincipal } from './admin-console.js';
+import {
+  actorOf,
+  authenticate,
+  recordAdminAction,
+  type AdminConsole,
+  type AdminPrincipal,
+} from './admin-console.js';
 import { readJsonObject, sameOrigin } from './admin-request.js';
 import { sendAdminError, sendJson } from './admin-response.js';
 import { costOverview } from './cost-overview.js';
@@ -30,7 +36,11 @@ interface Call {
 }
 
 /** Window of a report: `since` (default 24 h) to now, plus a minute for the current bucket. */
-export function reportWindow(c: AdminConsole, params: URLSearchParams, defaultSince = '24h'): { sinceMs: number; untilMs: number; nowMs: number } {
+export function reportWindow(
+  c: AdminConsole,
+  params: URLSearchParams,
+  defaultSince = '24h',
+): { sinceMs: number; untilMs: number; nowMs: number } {
   const nowMs = c.clock.now();
   const sinceMs = parseSince(params.get('since')?.trim() || defaultSince, nowMs, 'since');
   return { sinceMs, untilMs: nowMs + 60_000, nowMs };
@@ -39,12 +49,16 @@ export function reportWindow(c: AdminConsole, params: URLSearchParams, defaultSi
 /** `by` of the cost report, default `feature`. */
 export function reportBy(params: URLSearchParams): CostReportBy {
   const by = params.get('by')?.trim() || 'feature';
-  if (!(COST_REPORT_BY as readonly string[]).includes(by)) throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: 'by' });
+  if (!(COST_REPORT_BY as readonly string[]).includes(by))
+    throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: 'by' });
   return by as CostReportBy;
 }
 
 /** Mounts the admin API at `/admin`. */
-export function createAdminApi(c: AdminConsole, log?: (msg: string, fields?: Record<string, unknown>) => void): MountedRoute {
+export function createAdminApi(
+  c: AdminConsole,
+  log?: (msg: string, fields?: Record<string, unknown>) => void,
+): MountedRoute {
   return {
     prefix: '/admin',
     async handle(req, res) {
@@ -52,15 +66,29 @@ export function createAdminApi(c: AdminConsole, log?: (msg: string, fields?: Rec
       const segments = url.pathname.split('/').filter(Boolean).slice(1).map(decodeURIComponent);
       const principal = authenticate(c, req);
       if (!principal) {
-        recordAdminAction(c, req, { action: 'admin:auth', principal: null, ok: false, errorCode: 'TG_ERR_ADMIN_UNAUTHORIZED' });
+        recordAdminAction(c, req, {
+          action: 'admin:auth',
+          principal: null,
+          ok: false,
+          errorCode: 'TG_ERR_ADMIN_UNAUTHORIZED',
+        });
         return sendAdminError(res, 'TG_ERR_ADMIN_UNAUTHORIZED');
       }
       const method = req.method ?? 'GET';
       if (method !== 'GET' && method !== 'HEAD') {
         // A browser session may only change state from this origin and with its CSRF token.
         const csrf = req.headers['x-csrf-token'];
-        if (!sameOrigin(req) || (principal.via === 'session' && !c.sessions.checkCsrf(principal.session, typeof csrf === 'string' ? csrf : null))) {
-          recordAdminAction(c, req, { action: `admin:${segments.join('.') || 'root'}`, principal, ok: false, errorCode: 'TG_ERR_ADMIN_CSRF' });
+        if (
+          !sameOrigin(req) ||
+          (principal.via === 'session' &&
+            !c.sessions.checkCsrf(principal.session, typeof csrf === 'string' ? csrf : null))
+        ) {
+          recordAdminAction(c, req, {
+            action: `admin:${segments.join('.') || 'root'}`,
+            principal,
+            ok: false,
+            errorCode: 'TG_ERR_ADMIN_CSRF',
+          });
           return sendAdminError(res, 'TG_ERR_ADMIN_CSRF');
         }
       }
@@ -87,7 +115,13 @@ export function createAdminApi(c: AdminConsole, log?: (msg: string, fields?: Rec
     if (head === 'reports' && get && id === 'security') return security(call);
     if (head === 'keys' && get && id === undefined) return keys(call);
     if (head === 'keys' && method === 'POST' && id === undefined) return createKeyRoute(call);
-    if (head === 'keys' && (method === 'POST' || method === 'DELETE') && id !== undefined && (verb === 'revoke' || (method === 'DELETE' && verb === undefined))) return revoke(call, id);
+    if (
+      head === 'keys' &&
+      (method === 'POST' || method === 'DELETE') &&
+      id !== undefined &&
+      (verb === 'revoke' || (method === 'DELETE' && verb === undefined))
+    )
+      return revoke(call, id);
     if (head === 'integrity' && get) return sendJson(call.res, 200, await c.integrity.status());
     if (head === 'verify' && method === 'POST') return verify(call);
     throw new TollgateError('TG_ERR_ROUTE_NOT_FOUND');
@@ -98,7 +132,9 @@ export function createAdminApi(c: AdminConsole, log?: (msg: string, fields?: Rec
     sendJson(call.res, 200, {
       auth: p.via,
       actor: actorOf(p),
-      ...(p.via === 'session' ? { session_expires: new Date(p.session.expiresMs).toISOString(), csrf_token: p.session.csrf } : {}),
+      ...(p.via === 'session'
+        ? { session_expires: new Date(p.session.expiresMs).toISOString(), csrf_token: p.session.csrf }
+        : {}),
     });
   }
 
@@ -120,7 +156,8 @@ export function createAdminApi(c: AdminConsole, log?: (msg: string, fields?: Rec
     if (p.get('since')) f.sinceMs = parseSince(p.get('since')!.trim(), c.clock.now(), 'since');
     const status = p.get('status');
     if (status) {
-      if (status !== 'open' && status !== 'acknowledged') throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: 'status' });
+      if (status !== 'open' && status !== 'acknowledged')
+        throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: 'status' });
       f.status = status;
     }
     const severity = p.get('severity');
@@ -133,7 +170,8 @@ export function createAdminApi(c: AdminConsole, log?: (msg: string, fields?: Rec
     const limit = p.get('limit');
     if (limit) {
       const n = Number(limit);
-      if (!Number.isInteger(n) || n < 1 || n > 1000) throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: 'limit' });
+      if (!Number.isInteger(n) || n < 1 || n > 1000)
+        throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: 'limit' });
       f.limit = n;
     }
     sendJson(call.res, 200, { alerts: await c.alerts.list(f) });
@@ -163,7 +201,9 @@ export function createAdminApi(c: AdminConsole, log?: (msg: string, fields?: Rec
 
   async function keys(call: Call): Promise<void> {
     const now = c.clock.now();
-    sendJson(call.res, 200, { keys: (await c.keys.list()).map((k) => ({ ...keyView(k), status: keyStatus(k, now) })) });
+    sendJson(call.res, 200, {
+      keys: (await c.keys.list()).map((k) => ({ ...keyView(k), status: keyStatus(k, now) })),
+    });
   }
 
   async function createKeyRoute(call: Call): Promise<void> {
@@ -173,7 +213,8 @@ export function createAdminApi(c: AdminConsole, log?: (msg: string, fields?: Rec
   }
 
   async function revoke(call: Call, id: string): Promise<void> {
-    if (!(await revokeAdminKey(c, call.req, call.principal, id))) throw new TollgateError('TG_ERR_ADMIN_NOT_FOUND', { what: 'key' });
+    if (!(await revokeAdminKey(c, call.req, call.principal, id)))
+      throw new TollgateError('TG_ERR_ADMIN_NOT_FOUND', { what: 'key' });
     sendJson(call.res, 200, { revoked: id });
   }
 
@@ -183,19 +224,40 @@ export function createAdminApi(c: AdminConsole, log?: (msg: string, fields?: Rec
 }
 
 /** Acknowledges an alert as an audited action (API and dashboard). */
-export async function acknowledgeAlert(c: AdminConsole, req: IncomingMessage, principal: AdminPrincipal, id: string) {
+export async function acknowledgeAlert(
+  c: AdminConsole,
+  req: IncomingMessage,
+  principal: AdminPrincipal,
+  id: string,
+) {
   const done = await c.alerts.acknowledge(id, actorOf(principal), c.clock.now());
-  recordAdminAction(c, req, { action: 'admin:alerts.ack', principal, subject: id, ok: done !== null, errorCode: done ? null : 'TG_ERR_ADMIN_NOT_FOUND' });
+  recordAdminAction(c, req, {
+    action: 'admin:alerts.ack',
+    principal,
+    subject: id,
+    ok: done !== null,
+    errorCode: done ? null : 'TG_ERR_ADMIN_NOT_FOUND',
+  });
   return done;
 }
 
 /** Creates a gateway key as an audited action; the plaintext key is returned once. */
-export async function createAdminKey(c: AdminConsole, req: IncomingMessage, principal: AdminPrincipal, body: Record<string, unknown>) {
+export async function createAdminKey(
+  c: AdminConsole,
+  req: IncomingMessage,
+  principal: AdminPrincipal,
+  body: Record<string, unknown>,
+) {
   let input: CreateKeyInput;
   try {
     input = parseCreateKeyInput(body);
   } catch (err) {
-    recordAdminAction(c, req, { action: 'admin:keys.create', principal, ok: false, errorCode: isTollgateError(err) ? err.code : null });
+    recordAdminAction(c, req, {
+      action: 'admin:keys.create',
+      principal,
+      ok: false,
+      errorCode: isTollgateError(err) ? err.code : null,
+    });
     throw err;
   }
   const created = await createKey(c.keys, c.clock, input);
@@ -204,9 +266,20 @@ export async function createAdminKey(c: AdminConsole, req: IncomingMessage, prin
 }
 
 /** Revokes a key as an audited action; false when no key has this id. */
-export async function revokeAdminKey(c: AdminConsole, req: IncomingMessage, principal: AdminPrincipal, id: string): Promise<boolean> {
+export async function revokeAdminKey(
+  c: AdminConsole,
+  req: IncomingMessage,
+  principal: AdminPrincipal,
+  id: string,
+): Promise<boolean> {
   const done = await c.keys.revoke(id, c.clock.now());
-  recordAdminAction(c, req, { action: 'admin:keys.revoke', principal, subject: id, ok: done, errorCode: done ? null : 'TG_ERR_ADMIN_NOT_FOUND' });
+  recordAdminAction(c, req, {
+    action: 'admin:keys.revoke',
+    principal,
+    subject: id,
+    ok: done,
+    errorCode: done ? null : 'TG_ERR_ADMIN_NOT_FOUND',
+  });
   return done;
 }
 

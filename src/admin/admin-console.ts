@@ -49,8 +49,17 @@ export type AdminPrincipal = { via: 'token' } | { via: 'session'; session: Admin
 export function createAdminConsole(deps: AdminDeps, options: { sessionIdleMs?: number } = {}): AdminConsole {
   return {
     ...deps,
-    sessions: new AdminSessions({ clock: deps.clock, ...(options.sessionIdleMs !== undefined ? { idleMs: options.sessionIdleMs } : {}) }),
-    integrity: new IntegrityMonitor({ store: deps.store, eventsDb: deps.eventsDb, checkpoints: deps.checkpoints, verifiers: deps.verifiers, clock: deps.clock }),
+    sessions: new AdminSessions({
+      clock: deps.clock,
+      ...(options.sessionIdleMs !== undefined ? { idleMs: options.sessionIdleMs } : {}),
+    }),
+    integrity: new IntegrityMonitor({
+      store: deps.store,
+      eventsDb: deps.eventsDb,
+      checkpoints: deps.checkpoints,
+      verifiers: deps.verifiers,
+      clock: deps.clock,
+    }),
   };
 }
 
@@ -75,7 +84,13 @@ export function actorOf(p: AdminPrincipal | null): string {
 export function recordAdminAction(
   c: AdminConsole,
   req: IncomingMessage,
-  a: { action: string; principal: AdminPrincipal | null; subject?: string | null; ok: boolean; errorCode?: string | null },
+  a: {
+    action: string;
+    principal: AdminPrincipal | null;
+    subject?: string | null;
+    ok: boolean;
+    errorCode?: string | null;
+  },
 ): AuditEvent {
   const event = adminActionEvent(
     {

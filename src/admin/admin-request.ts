@@ -10,7 +10,8 @@ export async function readSmallBody(req: IncomingMessage): Promise<string> {
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_ADMIN_BODY_BYTES) throw new TollgateError('TG_ERR_REQUEST_BODY_TOO_LARGE', { limit: MAX_ADMIN_BODY_BYTES });
+    if (size > MAX_ADMIN_BODY_BYTES)
+      throw new TollgateError('TG_ERR_REQUEST_BODY_TOO_LARGE', { limit: MAX_ADMIN_BODY_BYTES });
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -26,7 +27,8 @@ export async function readJsonObject(req: IncomingMessage): Promise<Record<strin
   } catch (err) {
     throw new TollgateError('TG_ERR_REQUEST_INVALID_JSON', { where: 'admin' }, { cause: err });
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new TollgateError('TG_ERR_REQUEST_INVALID_JSON', { where: 'admin' });
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new TollgateError('TG_ERR_REQUEST_INVALID_JSON', { where: 'admin' });
   return parsed as Record<string, unknown>;
 }
 

@@ -2,7 +2,12 @@
  * The cost view: the cost report of a window (rollups only), spend and tokens over time, the
  * budget burn of keys with budgets, and the sessions whose context keeps growing.
  */
-import { costReport, type CostReport, type CostReportBy, type CostReportRow } from '../reports/cost-report.js';
+import {
+  costReport,
+  type CostReport,
+  type CostReportBy,
+  type CostReportRow,
+} from '../reports/cost-report.js';
 import { budgetPeriodBounds } from '../access/budget-guard.js';
 import { keyStatus } from '../access/virtual-keys.js';
 import type { KeyStore } from '../access/key-store.js';
@@ -70,7 +75,9 @@ export async function costOverview(
     const bounds = budgetPeriodBounds(period, o.nowMs);
     let spent = spentByPeriod.get(period);
     if (!spent) {
-      spent = new Map((await d.rollups.groups('key', bounds.start, bounds.end)).map((g) => [g.key, g.cost_micro_usd]));
+      spent = new Map(
+        (await d.rollups.groups('key', bounds.start, bounds.end)).map((g) => [g.key, g.cost_micro_usd]),
+      );
       spentByPeriod.set(period, spent);
     }
     const used = spent.get(k.id) ?? 0;
@@ -90,11 +97,28 @@ export async function costOverview(
   // Session growth reads one rollup row per session and hour; over a long window on a busy store
   // that is hundreds of thousands of rows, so the view looks at the most recent hours only.
   const growthSince = Math.max(o.sinceMs, o.untilMs - GROWTH_WINDOW_MS);
-  const sessions = o.by === 'session' && growthSince === o.sinceMs ? report : await costReport(d.rollups, { by: 'session', sinceMs: growthSince, untilMs: o.untilMs });
+  const sessions =
+    o.by === 'session' && growthSince === o.sinceMs
+      ? report
+      : await costReport(d.rollups, { by: 'session', sinceMs: growthSince, untilMs: o.untilMs });
   const growing_sessions = sessions.rows
     // Leaking, or input at least 1.5× the first: ordinary chats barely grow and would bury the runaways.
-    .filter((r) => r.key !== null && r.growth !== undefined && (r.growth.leaking || (r.growth.growth_ratio ?? 0) >= 1.5))
-    .sort((a, b) => Number(b.growth!.leaking) - Number(a.growth!.leaking) || (b.growth!.growth_ratio ?? 0) - (a.growth!.growth_ratio ?? 0))
+    .filter(
+      (r) =>
+        r.key !== null && r.growth !== undefined && (r.growth.leaking || (r.growth.growth_ratio ?? 0) >= 1.5),
+    )
+    .sort(
+      (a, b) =>
+        Number(b.growth!.leaking) - Number(a.growth!.leaking) ||
+        (b.growth!.growth_ratio ?? 0) - (a.growth!.growth_ratio ?? 0),
+    )
     .slice(0, 10);
-  return { report, bucket_ms: size, over_time, budgets, growing_sessions, growth_since: new Date(growthSince).toISOString() };
+  return {
+    report,
+    bucket_ms: size,
+    over_time,
+    budgets,
+    growing_sessions,
+    growth_since: new Date(growthSince).toISOString(),
+  };
 }

@@ -36,7 +36,12 @@ export interface EventDetail {
 
 /** The event with its chain check, or null when no event has this id. */
 export async function eventDetail(
-  deps: { store: EventStore; eventsDb: SqliteDatabase | null; checkpoints: CheckpointStore; verifiers: () => NoteVerifier[] },
+  deps: {
+    store: EventStore;
+    eventsDb: SqliteDatabase | null;
+    checkpoints: CheckpointStore;
+    verifiers: () => NoteVerifier[];
+  },
   id: string,
   options: { proof?: boolean } = {},
 ): Promise<EventDetail | null> {
@@ -71,7 +76,10 @@ export async function eventDetail(
   };
   if (options.proof) {
     try {
-      detail.proof = { document: await buildInclusionProof(deps.store, deps.checkpoints, deps.verifiers(), id), unavailable: null };
+      detail.proof = {
+        document: await buildInclusionProof(deps.store, deps.checkpoints, deps.verifiers(), id),
+        unavailable: null,
+      };
     } catch (err) {
       if (!isTollgateError(err)) throw err;
       detail.proof = { document: null, unavailable: err.code };

@@ -35,7 +35,17 @@ const TEXT_FILTERS = ['user', 'session', 'feature', 'key', 'model'] as const;
 
 /** Reads and checks the filters; a bad value is TG_ERR_ADMIN_BAD_REQUEST naming the parameter only. */
 export function parseEventQuery(params: URLSearchParams): EventQuery {
-  const q: EventQuery = { user: '', session: '', feature: '', key: '', model: '', status: '', since: '', limit: DEFAULT_PAGE_SIZE, before: '' };
+  const q: EventQuery = {
+    user: '',
+    session: '',
+    feature: '',
+    key: '',
+    model: '',
+    status: '',
+    since: '',
+    limit: DEFAULT_PAGE_SIZE,
+    before: '',
+  };
   for (const f of TEXT_FILTERS) {
     const v = params.get(f)?.trim() ?? '';
     if (v.length > 200) throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: f });
@@ -43,18 +53,21 @@ export function parseEventQuery(params: URLSearchParams): EventQuery {
   }
   const status = params.get('status')?.trim().toUpperCase() ?? '';
   if (status !== '') {
-    if (!(EVENT_STATUSES as readonly string[]).includes(status)) throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: 'status' });
+    if (!(EVENT_STATUSES as readonly string[]).includes(status))
+      throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: 'status' });
     q.status = status as EventStatus;
   }
   q.since = params.get('since')?.trim() ?? '';
   const limit = params.get('limit');
   if (limit !== null && limit !== '') {
     const n = Number(limit);
-    if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE_SIZE) throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: 'limit' });
+    if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE_SIZE)
+      throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: 'limit' });
     q.limit = n;
   }
   const before = params.get('before')?.trim() ?? '';
-  if (before !== '' && !/^\d{1,16}\.(\d{1,16}|[0-9A-Za-z-]{1,64})$/.test(before)) throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: 'before' });
+  if (before !== '' && !/^\d{1,16}\.(\d{1,16}|[0-9A-Za-z-]{1,64})$/.test(before))
+    throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: 'before' });
   q.before = before;
   return q;
 }
@@ -76,21 +89,30 @@ export function eventFilter(q: EventQuery, nowMs: number): EventFilter {
  * One page, newest first. The cursor bounds the time (`ts_ms` ≤ its time, indexed) and skips the
  * events of that same millisecond already shown, so paging neither repeats nor loses events.
  */
-export async function listEvents(store: EventStore, q: EventQuery, nowMs: number, eventsDb: SqliteDatabase | null = null): Promise<EventPage> {
+export async function listEvents(
+  store: EventStore,
+  q: EventQuery,
+  nowMs: number,
+  eventsDb: SqliteDatabase | null = null,
+): Promise<EventPage> {
   const filter = eventFilter(q, nowMs);
   if (eventsDb) {
     // SQLite: exact keyset paging on (ts_ms, rowid); the cursor is `<ts_ms>.<rowid>`.
     let before = null;
     if (q.before) {
       const [ts, rowid] = q.before.split('.');
-      if (!/^\d+$/.test(rowid ?? '')) throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: 'before' });
+      if (!/^\d+$/.test(rowid ?? ''))
+        throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: 'before' });
       before = { tsMs: Number(ts), rowid: Number(rowid) };
     }
     filter.limit = q.limit + 1;
     const rows = sqlitePage(eventsDb, filter, before);
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
-    return { events: page.map((r) => r.event), next_before: rows.length > q.limit && last ? `${last.cursor.tsMs}.${last.cursor.rowid}` : null };
+    return {
+      events: page.map((r) => r.event),
+      next_before: rows.length > q.limit && last ? `${last.cursor.tsMs}.${last.cursor.rowid}` : null,
+    };
   }
   let skipUntilId: string | null = null;
   let cursorMs: number | null = null;

@@ -46,7 +46,13 @@ export class IntegrityMonitor {
   private running: Promise<LastVerify> | null = null;
 
   constructor(
-    private readonly deps: { store: EventStore; eventsDb: SqliteDatabase | null; checkpoints: CheckpointStore; verifiers: () => NoteVerifier[]; clock: Clock },
+    private readonly deps: {
+      store: EventStore;
+      eventsDb: SqliteDatabase | null;
+      checkpoints: CheckpointStore;
+      verifiers: () => NoteVerifier[];
+      clock: Clock;
+    },
   ) {}
 
   async status(): Promise<IntegrityStatus> {

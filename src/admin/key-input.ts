@@ -26,7 +26,11 @@ function optionalPositiveInt(v: unknown, parameter: string): number | null {
 export function parseCreateKeyInput(body: Record<string, unknown>): CreateKeyInput {
   const name = optionalText(body.name, 'name');
   if (!name) throw bad('name');
-  const input: CreateKeyInput = { name, user: optionalText(body.user, 'user'), team: optionalText(body.team, 'team') };
+  const input: CreateKeyInput = {
+    name,
+    user: optionalText(body.user, 'user'),
+    team: optionalText(body.team, 'team'),
+  };
   const models = body.models;
   if (models !== undefined && models !== null && models !== '' && models !== '*') {
     const list = Array.isArray(models) ? models : typeof models === 'string' ? models.split(',') : null;

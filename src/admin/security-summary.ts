@@ -67,7 +67,11 @@ export function bucketStarts(sinceMs: number, untilMs: number, size: number): nu
   return out;
 }
 
-export async function securitySummary(d: SecuritySummaryDeps, sinceMs: number, untilMs: number): Promise<SecuritySummary> {
+export async function securitySummary(
+  d: SecuritySummaryDeps,
+  sinceMs: number,
+  untilMs: number,
+): Promise<SecuritySummary> {
   const size = bucketSize(sinceMs, untilMs);
   const starts = bucketStarts(sinceMs, untilMs, size);
 
@@ -75,7 +79,13 @@ export async function securitySummary(d: SecuritySummaryDeps, sinceMs: number, u
   const failed: AuditEvent[] = [];
   let truncated = false;
   for (const status of ['AUTH_FAILED', 'BLOCKED'] as const) {
-    const rows = await d.store.query({ status, sinceMs, untilMs, limit: MAX_AUTH_FAILURE_ROWS, order: 'desc' });
+    const rows = await d.store.query({
+      status,
+      sinceMs,
+      untilMs,
+      limit: MAX_AUTH_FAILURE_ROWS,
+      order: 'desc',
+    });
     if (rows.length === MAX_AUTH_FAILURE_ROWS) truncated = true;
     for (const e of rows) if (authFailed(e)) failed.push(e);
   }
@@ -107,11 +117,21 @@ export async function securitySummary(d: SecuritySummaryDeps, sinceMs: number, u
     return { start_ms: s, requests: g?.requests ?? 0, errors: g?.errors ?? 0 };
   });
   const byModel = (await d.rollups.groups('model', sinceMs, untilMs))
-    .map((g) => ({ model: g.key || '(none)', requests: g.requests, errors: g.errors, rate: rate(g.errors, g.requests) }))
+    .map((g) => ({
+      model: g.key || '(none)',
+      requests: g.requests,
+      errors: g.errors,
+      rate: rate(g.errors, g.requests),
+    }))
     .sort((a, b) => b.errors - a.errors || b.requests - a.requests)
     .slice(0, 20);
   const byKeyRates = (await d.rollups.groups('key', sinceMs, untilMs))
-    .map((g) => ({ key: g.key || '(none)', requests: g.requests, errors: g.errors, rate: rate(g.errors, g.requests) }))
+    .map((g) => ({
+      key: g.key || '(none)',
+      requests: g.requests,
+      errors: g.errors,
+      rate: rate(g.errors, g.requests),
+    }))
     .sort((a, b) => b.errors - a.errors || b.requests - a.requests)
     .slice(0, 20);
 
@@ -122,15 +142,27 @@ export async function securitySummary(d: SecuritySummaryDeps, sinceMs: number, u
     auth_failures: {
       total: failed.length,
       truncated,
-      over_time: [...overTime].map(([start_ms, value]) => ({ start_ms, value })).sort((a, b) => a.start_ms - b.start_ms),
+      over_time: [...overTime]
+        .map(([start_ms, value]) => ({ start_ms, value }))
+        .sort((a, b) => a.start_ms - b.start_ms),
       by_key: [...byKey.values()]
         .sort((a, b) => b.failures - a.failures)
         .slice(0, 20)
-        .map((k) => ({ key: k.key, prefix: k.prefix, failures: k.failures, last_seen: new Date(k.last).toISOString() })),
+        .map((k) => ({
+          key: k.key,
+          prefix: k.prefix,
+          failures: k.failures,
+          last_seen: new Date(k.last).toISOString(),
+        })),
       by_ip: [...byIp.values()]
         .sort((a, b) => b.failures - a.failures)
         .slice(0, 20)
-        .map((i) => ({ ip: i.ip, failures: i.failures, distinct_keys: i.keys.size, last_seen: new Date(i.last).toISOString() })),
+        .map((i) => ({
+          ip: i.ip,
+          failures: i.failures,
+          distinct_keys: i.keys.size,
+          last_seen: new Date(i.last).toISOString(),
+        })),
     },
     error_rates: { over_time: errorsOverTime, by_model: byModel, by_key: byKeyRates },
     redactions: await redactionHits(d, sinceMs, untilMs),
@@ -138,7 +170,11 @@ export async function securitySummary(d: SecuritySummaryDeps, sinceMs: number, u
   };
 }
 
-async function redactionHits(d: SecuritySummaryDeps, sinceMs: number, untilMs: number): Promise<SecuritySummary['redactions']> {
+async function redactionHits(
+  d: SecuritySummaryDeps,
+  sinceMs: number,
+  untilMs: number,
+): Promise<SecuritySummary['redactions']> {
   if (d.eventsDb) {
     const rows = d.eventsDb
       .prepare(
@@ -149,7 +185,10 @@ async function redactionHits(d: SecuritySummaryDeps, sinceMs: number, untilMs: n
       )
       .all(sinceMs, untilMs) as { redaction_type: string; hits: number; events: number }[];
     // (json_each has its own `type` column, hence the alias.)
-    return { hits: rows.map((r) => ({ type: r.redaction_type, hits: r.hits, events: r.events })), sampled: false };
+    return {
+      hits: rows.map((r) => ({ type: r.redaction_type, hits: r.hits, events: r.events })),
+      sampled: false,
+    };
   }
   const events = await d.store.query({ sinceMs, untilMs, limit: REDACTION_SAMPLE_EVENTS, order: 'desc' });
   const hits = new Map<string, { type: string; hits: number; events: number }>();
@@ -161,5 +200,8 @@ async function redactionHits(d: SecuritySummaryDeps, sinceMs: number, untilMs: n
       hits.set(r.type, h);
     }
   }
-  return { hits: [...hits.values()].sort((a, b) => b.hits - a.hits), sampled: events.length === REDACTION_SAMPLE_EVENTS };
+  return {
+    hits: [...hits.values()].sort((a, b) => b.hits - a.hits),
+    sampled: events.length === REDACTION_SAMPLE_EVENTS,
+  };
 }

@@ -17,7 +17,11 @@ export interface RowCursor {
 }
 
 /** Newest-first page of events matching `filter` (limit from the filter), each with its row cursor. */
-export function sqlitePage(db: SqliteDatabase, filter: EventFilter, before: RowCursor | null): { event: AuditEvent; cursor: RowCursor }[] {
+export function sqlitePage(
+  db: SqliteDatabase,
+  filter: EventFilter,
+  before: RowCursor | null,
+): { event: AuditEvent; cursor: RowCursor }[] {
   const base = whereClause(filter);
   let where = base.where;
   const params = base.params;
@@ -27,8 +31,13 @@ export function sqlitePage(db: SqliteDatabase, filter: EventFilter, before: RowC
     params.push(before.tsMs, before.tsMs, before.rowid);
   }
   const limit = Math.max(1, Math.floor(filter.limit ?? 50));
-  const rows = db.prepare(`SELECT * FROM events ${where} ORDER BY ts_ms DESC, rowid_ DESC LIMIT ${limit}`).all(...params) as Record<string, unknown>[];
-  return rows.map((r) => ({ event: fromRow(r), cursor: { tsMs: r.ts_ms as number, rowid: r.rowid_ as number } }));
+  const rows = db
+    .prepare(`SELECT * FROM events ${where} ORDER BY ts_ms DESC, rowid_ DESC LIMIT ${limit}`)
+    .all(...params) as Record<string, unknown>[];
+  return rows.map((r) => ({
+    event: fromRow(r),
+    cursor: { tsMs: r.ts_ms as number, rowid: r.rowid_ as number },
+  }));
 }
 
 /**

@@ -10,6 +10,7 @@ export function parseSince(text: string, nowMs: number, parameter: string): numb
   const rel = /^(\d{1,6})([mhd])$/.exec(text);
   if (rel) return nowMs - Number(rel[1]) * UNIT_MS[rel[2]!]!;
   const t = Date.parse(text);
-  if (Number.isNaN(t) || !/^\d{4}-\d{2}-\d{2}/.test(text)) throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter });
+  if (Number.isNaN(t) || !/^\d{4}-\d{2}-\d{2}/.test(text))
+    throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter });
   return t;
 }

@@ -8,7 +8,11 @@ describe('alert write coalescer', () => {
   it('writes new alerts at once, coalesces updates, and always writes the latest state', async () => {
     const clock = new ManualClock();
     const writes: Array<[number, AlertChange]> = [];
-    const c = createAlertWriteCoalescer({ clock, intervalMs: 5000, write: async (a: Alert, ch) => void writes.push([a.count, ch]) });
+    const c = createAlertWriteCoalescer({
+      clock,
+      intervalMs: 5000,
+      write: async (a: Alert, ch) => void writes.push([a.count, ch]),
+    });
     const a = sampleAlert({ count: 1 });
     c.onAlert(a, 'new');
     for (let n = 2; n <= 100; n++) {

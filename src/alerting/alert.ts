@@ -105,7 +105,12 @@ export function newAlert(a: NewAlert, atMs: number): Alert {
     subject: a.subject,
     title: a.title,
     description: a.description,
-    evidence: { event_ids: a.eventIds ?? [], evidence_truncated: false, figures: a.figures, peak_observed: a.figures.observed },
+    evidence: {
+      event_ids: a.eventIds ?? [],
+      evidence_truncated: false,
+      figures: a.figures,
+      peak_observed: a.figures.observed,
+    },
     first_seen: at,
     last_seen: at,
     count: 1,

@@ -1,7 +1,13 @@
 import { blankEvent, type AuditEvent } from '../core/audit-event.js';
 import type { Clock } from '../core/clock.js';
 import { newEventId } from '../core/ids.js';
-import { GAP_REASON_CODE, GAP_RECORD_ACTION, GAP_RECORD_ACTOR, formatGapMessage, type GapRange } from '../integrity/gap-record.js';
+import {
+  GAP_REASON_CODE,
+  GAP_RECORD_ACTION,
+  GAP_RECORD_ACTOR,
+  formatGapMessage,
+  type GapRange,
+} from '../integrity/gap-record.js';
 import { createChainer } from '../integrity/hash-chain.js';
 import type { EventStore } from '../store/event-store.js';
 import { ADMIN_METHOD } from '../store/rollups.js';
@@ -28,8 +34,16 @@ export interface AdminAction {
  * The audit event of an administrative action: admin actions land in the same tamper-evident
  * trail as traffic (issue 7). It carries ids and codes only.
  */
-export function adminActionEvent(a: AdminAction, clock: Clock, source: AuditEvent['source'] = 'gateway'): AuditEvent {
-  const e = blankEvent({ id: newEventId(clock.now()), timestamp: new Date(clock.now()).toISOString(), source });
+export function adminActionEvent(
+  a: AdminAction,
+  clock: Clock,
+  source: AuditEvent['source'] = 'gateway',
+): AuditEvent {
+  const e = blankEvent({
+    id: newEventId(clock.now()),
+    timestamp: new Date(clock.now()).toISOString(),
+    source,
+  });
   e.request_id = e.id;
   e.endpoint = a.action;
   e.http_method = ADMIN_METHOD;
@@ -55,8 +69,22 @@ export function adminActionEvent(a: AdminAction, clock: Clock, source: AuditEven
  * range and the hash of its last event, so `tollgate verify` can tell an accounted gap from a
  * deletion. The caller chains it (the pipeline's `recordEvent`), in the chain of the lost events.
  */
-export function writerGapEvent(gap: GapRange, clock: Clock, source: AuditEvent['source'] = 'gateway'): AuditEvent {
-  const e = adminActionEvent({ action: GAP_RECORD_ACTION, actor: GAP_RECORD_ACTOR, subject: null, ok: false, errorCode: GAP_REASON_CODE[gap.reason] }, clock, source);
+export function writerGapEvent(
+  gap: GapRange,
+  clock: Clock,
+  source: AuditEvent['source'] = 'gateway',
+): AuditEvent {
+  const e = adminActionEvent(
+    {
+      action: GAP_RECORD_ACTION,
+      actor: GAP_RECORD_ACTOR,
+      subject: null,
+      ok: false,
+      errorCode: GAP_REASON_CODE[gap.reason],
+    },
+    clock,
+    source,
+  );
   e.status = 'SERVER_ERROR';
   e.auth_method = null;
   e.auth_result = null;
@@ -65,7 +93,11 @@ export function writerGapEvent(gap: GapRange, clock: Clock, source: AuditEvent['
 }
 
 /** Appends an admin action from the CLI to its own chain (the gateway's chains are not touched). */
-export async function recordCliAdminAction(store: EventStore, a: AdminAction, clock: Clock): Promise<AuditEvent> {
+export async function recordCliAdminAction(
+  store: EventStore,
+  a: AdminAction,
+  clock: Clock,
+): Promise<AuditEvent> {
   const heads = await store.chains();
   const head = heads.find((h) => h.chain_id === CLI_ADMIN_CHAIN) ?? null;
   const event = adminActionEvent(a, clock);

@@ -74,7 +74,8 @@ export async function createGateway(o: CreateGatewayOptions): Promise<TollgateGa
     ...(o.onWritten ? { onWritten: o.onWritten } : {}),
     ...(o.onLost ? { onLost: o.onLost } : {}),
     ...(o.writer.journal ? { journal: o.writer.journal } : {}),
-    onJournalError: (err) => o.log?.('gap journal could not be written', { err: err instanceof Error ? err.name : 'unknown' }),
+    onJournalError: (err) =>
+      o.log?.('gap journal could not be written', { err: err instanceof Error ? err.name : 'unknown' }),
   });
   // The chain continues after everything an earlier run may have handed out (spooled, journaled,
   // or reserved before a crash), never reusing a seq (docs/reliability.md "Crash").
@@ -87,7 +88,11 @@ export async function createGateway(o: CreateGatewayOptions): Promise<TollgateGa
     reservation: o.writer.reservation,
     log: o.log,
   });
-  const chainer = createChainer({ chainId: o.config.instanceId, head, ...(o.writer.reservation ? { reserver: o.writer.reservation } : {}) });
+  const chainer = createChainer({
+    chainId: o.config.instanceId,
+    head,
+    ...(o.writer.reservation ? { reserver: o.writer.reservation } : {}),
+  });
   const pipeline = new AuditPipeline({
     redactor: o.redactor,
     ...(o.pricer ? { pricer: o.pricer } : {}),
@@ -96,7 +101,8 @@ export async function createGateway(o: CreateGatewayOptions): Promise<TollgateGa
     listeners: o.listeners ?? [],
     writer,
     ...(o.estimateUsage ? { estimateUsage: o.estimateUsage } : {}),
-    onError: (err) => o.log?.('audit event could not be built', { err: err instanceof Error ? err.name : 'unknown' }),
+    onError: (err) =>
+      o.log?.('audit event could not be built', { err: err instanceof Error ? err.name : 'unknown' }),
   });
   // Closed gaps are chained as gap records once the store takes writes (docs/integrity.md "Accounted gaps").
   writer.recordGapsWith((gap) => pipeline.recordEvent(writerGapEvent(gap, o.clock)));
@@ -128,4 +134,3 @@ export async function createGateway(o: CreateGatewayOptions): Promise<TollgateGa
     },
   };
 }
-

@@ -130,8 +130,15 @@ function requestPolicy(
 ): RequestPolicy {
   if (config.mode === 'passthrough') return new PassthroughPolicy(deps.secret);
   const m = config.managed;
-  const source = m.provider_key_file ? { provider: 'upstream', file: m.provider_key_file } : m.provider_key ? { provider: 'upstream', value: m.provider_key } : null;
-  if (!source) throw new TollgateError('TG_ERR_CONFIG_INVALID', { setting: 'managed.provider_key_file or TOLLGATE_PROVIDER_KEY' });
+  const source = m.provider_key_file
+    ? { provider: 'upstream', file: m.provider_key_file }
+    : m.provider_key
+      ? { provider: 'upstream', value: m.provider_key }
+      : null;
+  if (!source)
+    throw new TollgateError('TG_ERR_CONFIG_INVALID', {
+      setting: 'managed.provider_key_file or TOLLGATE_PROVIDER_KEY',
+    });
   const providerKey = loadProviderKeys([source]).keyFor('upstream');
   return new ManagedPolicy({
     keys: deps.keys,
@@ -154,12 +161,18 @@ function requestPolicy(
     catalog: deps.catalog,
     clock: deps.clock,
     providerKey,
-    onLockout: (subject, untilMs) => deps.raiseAlert(lockoutAlert(subject, untilMs, config.lockout, deps.clock)),
+    onLockout: (subject, untilMs) =>
+      deps.raiseAlert(lockoutAlert(subject, untilMs, config.lockout, deps.clock)),
   });
 }
 
 /** The alert raised when a lockout starts (evidence: the subject, the threshold and until when; no keys). */
-function lockoutAlert(subject: string, untilMs: number, lockout: TollgateConfig['lockout'], clock: Clock): Alert {
+function lockoutAlert(
+  subject: string,
+  untilMs: number,
+  lockout: TollgateConfig['lockout'],
+  clock: Clock,
+): Alert {
   const isIp = subject.startsWith('ip:');
   const value = subject.slice(isIp ? 3 : 4);
   return newAlert(
@@ -169,7 +182,13 @@ function lockoutAlert(subject: string, untilMs: number, lockout: TollgateConfig[
       subject: { kind: isIp ? 'ip' : 'api_key', value },
       title: `Locked out ${isIp ? 'IP' : 'key'} ${value} after repeated authentication failures`,
       description: `Requests from this ${isIp ? 'address' : 'key'} are refused with TG_ERR_AUTH_LOCKED_OUT until ${new Date(untilMs).toISOString()}.`,
-      figures: { observed: lockout.max_failures, baseline: null, threshold: lockout.max_failures, window_ms: lockout.window_ms, unit: 'failures' },
+      figures: {
+        observed: lockout.max_failures,
+        baseline: null,
+        threshold: lockout.max_failures,
+        window_ms: lockout.window_ms,
+        unit: 'failures',
+      },
     },
     clock.now(),
   );
@@ -179,7 +198,12 @@ function lockoutAlert(subject: string, untilMs: number, lockout: TollgateConfig[
 function detectionWithBudgets(config: TollgateConfig): DetectionConfig {
   const rule = config.detection['cost.budget'];
   if (config.budgets.length === 0 || rule === false) return config.detection;
-  const budgets = config.budgets.map((b) => ({ scope: b.scope, subject: b.subject, period: b.period, limit_usd: b.limit_usd }));
+  const budgets = config.budgets.map((b) => ({
+    scope: b.scope,
+    subject: b.subject,
+    period: b.period,
+    limit_usd: b.limit_usd,
+  }));
   return { ...config.detection, 'cost.budget': { ...rule, budgets: [...(rule?.budgets ?? []), ...budgets] } };
 }
 
@@ -187,19 +211,36 @@ function detectionWithBudgets(config: TollgateConfig): DetectionConfig {
  * Enforced config budgets: spend is tracked in process and seeded from the stored events of the
  * current period (either store), so a restart does not reset a budget.
  */
-async function withBudgets(policy: RequestPolicy, config: TollgateConfig, clock: Clock, tables: StoreTables): Promise<RequestPolicy> {
+async function withBudgets(
+  policy: RequestPolicy,
+  config: TollgateConfig,
+  clock: Clock,
+  tables: StoreTables,
+): Promise<RequestPolicy> {
   if (config.budgets.length === 0) return policy;
   const tracker = new BudgetTracker(config.budgets, clock);
-  for (const b of config.budgets) tracker.seed(b, await tables.scopeSpentSince(b.scope, b.subject, periodStart(b.period, clock.now())));
+  for (const b of config.budgets)
+    tracker.seed(b, await tables.scopeSpentSince(b.scope, b.subject, periodStart(b.period, clock.now())));
   return new BudgetPolicy(policy, tracker);
 }
 
 /** Encrypted mode needs the master key and the per-person data keys (kept in the same store as the events). */
-async function redactorDeps(config: TollgateConfig, dataKeys: () => Promise<DataKeyStore>, clock: Clock): Promise<RedactorDeps> {
+async function redactorDeps(
+  config: TollgateConfig,
+  dataKeys: () => Promise<DataKeyStore>,
+  clock: Clock,
+): Promise<RedactorDeps> {
   const c = config.content;
-  const source = c.master_key_file ? { file: c.master_key_file } : c.master_key ? { base64: c.master_key } : null;
+  const source = c.master_key_file
+    ? { file: c.master_key_file }
+    : c.master_key
+      ? { base64: c.master_key }
+      : null;
   if (!source) {
-    if (c.mode === 'encrypted') throw new TollgateError('TG_ERR_CRYPTO_KEY_MISSING', { setting: 'content.master_key_file or TOLLGATE_MASTER_KEY' });
+    if (c.mode === 'encrypted')
+      throw new TollgateError('TG_ERR_CRYPTO_KEY_MISSING', {
+        setting: 'content.master_key_file or TOLLGATE_MASTER_KEY',
+      });
     return {};
   }
   const masterKey = loadMasterKey(source);
@@ -232,7 +273,10 @@ export async function startTollgate(o: StartOptions): Promise<RunningTollgate> {
   try {
     return await start(o, undo);
   } catch (err) {
-    for (const step of undo.reverse()) await Promise.resolve().then(step).catch(() => undefined);
+    for (const step of undo.reverse())
+      await Promise.resolve()
+        .then(step)
+        .catch(() => undefined);
     throw err;
   }
 }
@@ -242,7 +286,10 @@ async function start(o: StartOptions, undo: Array<() => unknown>): Promise<Runni
   const clock = o.clock ?? systemClock;
   const paths = localPaths(config);
   // The store by scheme: a SQLite path, or a PostgreSQL URL shared by N replicas.
-  const opened = await openEventStore(config.db, { clock, onPoolError: () => log.warn('store connection lost') });
+  const opened = await openEventStore(config.db, {
+    clock,
+    onPoolError: () => log.warn('store connection lost'),
+  });
   const store = opened.store;
   undo.push(() => store.close());
   // Alerts, keys, data keys and rollups live beside the events: one SQLite file, or the
@@ -250,8 +297,12 @@ async function start(o: StartOptions, undo: Array<() => unknown>): Promise<Runni
   const instanceId = config.instance_id ?? loadOrCreateInstanceId(paths.instanceId);
   const db = opened.kind === 'sqlite' ? opened.db : null;
   const sqliteRollups = db ? createSqliteRollups(db) : undefined;
-  if (opened.kind === 'sqlite') opened.store.addInTransactionHook((events) => sqliteRollups!.applyRollups(events));
-  const tables = await openStoreTables(opened, { alertWriter: instanceId, ...(sqliteRollups ? { sqliteRollups } : {}) });
+  if (opened.kind === 'sqlite')
+    opened.store.addInTransactionHook((events) => sqliteRollups!.applyRollups(events));
+  const tables = await openStoreTables(opened, {
+    alertWriter: instanceId,
+    ...(sqliteRollups ? { sqliteRollups } : {}),
+  });
   undo.push(() => tables.close());
   const rollups = tables.rollups;
   const loadSpent = (keyId: string, startMs: number): Promise<number> => tables.keySpentSince(keyId, startMs);
@@ -260,14 +311,21 @@ async function start(o: StartOptions, undo: Array<() => unknown>): Promise<Runni
   // of memory each at import, which a single replica without them should not carry).
   const redisState = config.redis_url ? await loadRedisState() : null;
   const redisAt = redisState && config.redis_url ? redisState.redisKeyPrefix(config.redis_url) : null;
-  const redis = redisState && redisAt ? redisState.createRedisClient(redisAt.url, { onError: () => undefined }) : null;
+  const redis =
+    redisState && redisAt ? redisState.createRedisClient(redisAt.url, { onError: () => undefined }) : null;
   if (redis) undo.push(() => redis.disconnect());
   // Failed shared-state calls raise one alert per outage (wired below, once the alert store exists).
   let onStateUnavailable: (err: TollgateError) => void = () => undefined;
   // The fingerprint secret, shared by every replica, also names the Redis keys (HMAC of IPs and fingerprints).
   const { secret, created } = loadOrCreateSecret(paths.fingerprint);
   const stateOptions = redis
-    ? { client: redis, prefix: redisAt!.prefix, keySecret: secret, policy: config.redis_failure_policy, onUnavailable: (err: TollgateError) => onStateUnavailable(err) }
+    ? {
+        client: redis,
+        prefix: redisAt!.prefix,
+        keySecret: secret,
+        policy: config.redis_failure_policy,
+        onUnavailable: (err: TollgateError) => onStateUnavailable(err),
+      }
     : null;
   const shared =
     stateOptions && redisState
@@ -288,19 +346,35 @@ async function start(o: StartOptions, undo: Array<() => unknown>): Promise<Runni
   if (shared) undo.push(() => shared.windows.close());
   // Commands fail fast while disconnected (no offline queue), so connect before taking traffic;
   // a Redis that is down now is left to redis_failure_policy, not a failed start.
-  const redisDownAtStart = redis !== null && redisState !== null && !(await redisState.waitForRedis(redis, 5000));
+  const redisDownAtStart =
+    redis !== null && redisState !== null && !(await redisState.waitForRedis(redis, 5000));
   const catalog = loadPriceCatalog({ overridePath: config.prices.override_path });
 
   // Observability: Prometheus always (its writer stats are read at scrape time, once the gateway
   // exists), OTLP when configured, a rotating JSONL copy for log shippers when configured.
   const statsOf: { writer?: () => WriterStats } = {};
   const metrics = createPrometheusMetrics({
-    writerStats: () => statsOf.writer?.() ?? { enqueued: 0, written: 0, spooled: 0, replayed: 0, dropped: 0, queueDepth: 0, storeErrors: 0, storeAvailable: true },
+    writerStats: () =>
+      statsOf.writer?.() ?? {
+        enqueued: 0,
+        written: 0,
+        spooled: 0,
+        replayed: 0,
+        dropped: 0,
+        queueDepth: 0,
+        storeErrors: 0,
+        storeAvailable: true,
+      },
     maxModels: config.metrics.max_models,
     userLabel: config.metrics.user_label,
   });
   const otel = o.otel
-    ? (await import('../observability/otel.js')).createOtelExport({ upstreamUrl: config.upstream_url, instanceId, ...o.otel, onError: (err) => log.warn({ err }, 'OTLP export failed') })
+    ? (await import('../observability/otel.js')).createOtelExport({
+        upstreamUrl: config.upstream_url,
+        instanceId,
+        ...o.otel,
+        onError: (err) => log.warn({ err }, 'OTLP export failed'),
+      })
     : null;
   if (otel) undo.push(() => otel.shutdown());
   const jsonlSink = config.sinks.jsonl.dir
@@ -317,16 +391,28 @@ async function start(o: StartOptions, undo: Array<() => unknown>): Promise<Runni
 
   // Alerts: stored first, then sent to every sink off the request path.
   const alerts = tables.alerts;
-  const sinks: AlertSink[] = [createLogSink({ write: (line) => log.warn({ alert: true }, line) }), ...(o.alertSinks ?? [])];
+  const sinks: AlertSink[] = [
+    createLogSink({ write: (line) => log.warn({ alert: true }, line) }),
+    ...(o.alertSinks ?? []),
+  ];
   if (config.alerts.webhook_url && config.alerts.webhook_secret) {
-    sinks.push(createWebhookSink({ url: config.alerts.webhook_url, secret: config.alerts.webhook_secret, clock }));
+    sinks.push(
+      createWebhookSink({ url: config.alerts.webhook_url, secret: config.alerts.webhook_secret, clock }),
+    );
   }
   if (config.alerts.slack_url) sinks.push(createSlackSink({ url: config.alerts.slack_url }));
-  const dispatcher = createAlertDispatcher({ sinks, clock, store: alerts, onError: () => log.warn('alert delivery status not recorded') });
+  const dispatcher = createAlertDispatcher({
+    sinks,
+    clock,
+    store: alerts,
+    onError: () => log.warn('alert delivery status not recorded'),
+  });
   // Alerts raised outside the detectors (lockouts, shared state down) are counted like theirs.
   const raiseAlert = (a: Alert, change: AlertChange = 'new'): void => {
     if (change === 'new') metrics.alertRaised(a.rule_id, a.severity);
-    createAlertHandler({ store: alerts, dispatcher })(a, change).catch(() => log.warn('alert could not be stored'));
+    createAlertHandler({ store: alerts, dispatcher })(a, change).catch(() =>
+      log.warn('alert could not be stored'),
+    );
   };
   const stateHealth =
     redis && redisState
@@ -343,7 +429,8 @@ async function start(o: StartOptions, undo: Array<() => unknown>): Promise<Runni
     onStateUnavailable = (err) => stateHealth.onUnavailable(err);
     undo.push(() => stateHealth.close());
   }
-  if (stateHealth && redisDownAtStart && redisState) stateHealth.onUnavailable(redisState.stateUnavailable('connect', null));
+  if (stateHealth && redisDownAtStart && redisState)
+    stateHealth.onUnavailable(redisState.stateUnavailable('connect', null));
   const alertWrites = createAlertWriteCoalescer({
     write: createAlertHandler({ store: alerts, dispatcher }),
     clock,
@@ -423,7 +510,11 @@ async function start(o: StartOptions, undo: Array<() => unknown>): Promise<Runni
   });
   // The seq mark and gap journal are per store too (docs/reliability.md "Crash").
   const stateFiles = chainStateFiles(paths.dir, instanceId, config.db);
-  if (stateFiles.legacy.length > 0) log.warn({ files: stateFiles.legacy }, 'seq mark or gap journal of an earlier version ignored: it does not name its store');
+  if (stateFiles.legacy.length > 0)
+    log.warn(
+      { files: stateFiles.legacy },
+      'seq mark or gap journal of an earlier version ignored: it does not name its store',
+    );
   const tg = await createGateway({
     config: {
       instanceId,
@@ -437,13 +528,29 @@ async function start(o: StartOptions, undo: Array<() => unknown>): Promise<Runni
     upstreamUrl: config.upstream_url,
     upstreamPolicy: policy,
     store,
-    redactor: createRedactor({ mode: config.content.mode, detectors: config.content.detectors }, await redactorDeps(config, () => tables.dataKeys({ onError: () => log.warn('data keys could not be stored or refreshed (retried)') }), clock)),
+    redactor: createRedactor(
+      { mode: config.content.mode, detectors: config.content.detectors },
+      await redactorDeps(
+        config,
+        () =>
+          tables.dataKeys({
+            onError: () => log.warn('data keys could not be stored or refreshed (retried)'),
+          }),
+        clock,
+      ),
+    ),
     pricer: createPricer(catalog),
     estimateUsage,
     detectors: [detection],
-    listeners: [metrics.listener, ...(otel ? [otel.listener] : []), ...(jsonlSink ? [jsonlSink.listener] : []), ...(o.listeners ?? [])],
+    listeners: [
+      metrics.listener,
+      ...(otel ? [otel.listener] : []),
+      ...(jsonlSink ? [jsonlSink.listener] : []),
+      ...(o.listeners ?? []),
+    ],
     policy: await withBudgets(
-      o.policy ?? requestPolicy(config, { keys: tables.keys, secret, catalog, clock, raiseAlert, loadSpent, shared }),
+      o.policy ??
+        requestPolicy(config, { keys: tables.keys, secret, catalog, clock, raiseAlert, loadSpent, shared }),
       config,
       clock,
       tables,
@@ -455,7 +562,11 @@ async function start(o: StartOptions, undo: Array<() => unknown>): Promise<Runni
       flushDelayMs: config.writer.flush_delay_ms,
       spool: new DiskSpool(join(paths.dir, `spool-${instanceId}.jsonl`), config.spool.max_bytes),
       journal: new GapJournal(stateFiles.journal),
-      reservation: new SeqReservation({ path: stateFiles.mark, chainId: instanceId, onError: () => log.error({ chain_id: instanceId }, 'chain seq mark could not be written') }),
+      reservation: new SeqReservation({
+        path: stateFiles.mark,
+        chainId: instanceId,
+        onError: () => log.error({ chain_id: instanceId }, 'chain seq mark could not be written'),
+      }),
     },
     routes: [
       metrics.route,
@@ -467,7 +578,8 @@ async function start(o: StartOptions, undo: Array<() => unknown>): Promise<Runni
         store,
         token: adminToken.token,
         // Ingested events are already hashed: detectors see copies, so alerts fire but stored rows stay as sent.
-        onIngested: (events) => events.forEach((e) => detection.observe({ ...e, threat_indicators: [...e.threat_indicators] })),
+        onIngested: (events) =>
+          events.forEach((e) => detection.observe({ ...e, threat_indicators: [...e.threat_indicators] })),
       }),
     ],
     log: (msg, fields) => log.warn(fields ?? {}, msg),

@@ -59,7 +59,8 @@ export function captureEvent(x: Exchange, estimate?: UsageEstimator): { event: A
     connectFailed: x.connectFailed,
   });
   if (x.auth.auth_result === null && e.status === 'AUTH_FAILED') e.auth_result = 'FAILED';
-  else if (x.auth.auth_result === null && x.httpStatus !== null && x.httpStatus < 400) e.auth_result = 'SUCCESS';
+  else if (x.auth.auth_result === null && x.httpStatus !== null && x.httpStatus < 400)
+    e.auth_result = 'SUCCESS';
 
   let output: string | null = null;
   let usage: ProviderUsage | null = null;
@@ -104,7 +105,11 @@ export function captureEvent(x: Exchange, estimate?: UsageEstimator): { event: A
     e.usage_source = 'reported';
   } else if (estimate && GENERATIVE.has(x.endpoint) && upstreamAnswered(x) && (prompt || output)) {
     // Only an answered request (a 2xx, perhaps cut short) used tokens; refused ones did not.
-    const est = estimate({ model: e.model_used ?? e.model_requested, promptText: prompt, outputText: output });
+    const est = estimate({
+      model: e.model_used ?? e.model_requested,
+      promptText: prompt,
+      outputText: output,
+    });
     e.input_tokens = est.input_tokens;
     e.output_tokens = est.output_tokens;
     e.total_tokens = est.input_tokens + est.output_tokens;
@@ -122,7 +127,8 @@ function responseOutput(r: Record<string, unknown>): { text: string | null; fini
     const texts: string[] = [];
     let finish: string | null = null;
     for (const c of r.choices as Array<Record<string, unknown>>) {
-      const msg = c.message as { content?: unknown; tool_calls?: Array<{ function?: { arguments?: unknown } }> } | undefined;
+      const msg = c.message as
+        { content?: unknown; tool_calls?: Array<{ function?: { arguments?: unknown } }> } | undefined;
       if (typeof msg?.content === 'string') texts.push(msg.content);
       for (const call of msg?.tool_calls ?? []) {
         if (typeof call.function?.arguments === 'string') texts.push(call.function.arguments);
@@ -136,7 +142,8 @@ function responseOutput(r: Record<string, unknown>): { text: string | null; fini
     const texts: string[] = [];
     for (const item of r.output as Array<Record<string, unknown>>) {
       if (Array.isArray(item.content)) {
-        for (const part of item.content as Array<{ text?: unknown }>) if (typeof part.text === 'string') texts.push(part.text);
+        for (const part of item.content as Array<{ text?: unknown }>)
+          if (typeof part.text === 'string') texts.push(part.text);
       }
       if (typeof item.arguments === 'string') texts.push(item.arguments);
     }

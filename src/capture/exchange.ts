@@ -59,7 +59,9 @@ export interface Exchange {
 }
 
 /** An exchange with nothing observed yet; entry points fill it as the request proceeds. */
-export function newExchange(init: Pick<Exchange, 'source' | 'instanceId' | 'eventId' | 'startedAt' | 'endpoint' | 'method'>): Exchange {
+export function newExchange(
+  init: Pick<Exchange, 'source' | 'instanceId' | 'eventId' | 'startedAt' | 'endpoint' | 'method'>,
+): Exchange {
   // Written out field by field (no spread) so every exchange shares one object shape.
   return {
     source: init.source,
@@ -76,7 +78,13 @@ export function newExchange(init: Pick<Exchange, 'source' | 'instanceId' | 'even
     attribution: { user: null, session: null, feature: null, source: null, team: null },
     provider: null,
     requestBody: null,
-    auth: { auth_method: null, auth_result: null, api_key_id: null, api_key_prefix: null, virtual_key_id: null },
+    auth: {
+      auth_method: null,
+      auth_result: null,
+      api_key_id: null,
+      api_key_prefix: null,
+      virtual_key_id: null,
+    },
     httpStatus: null,
     responseText: null,
     stream: null,

@@ -13,7 +13,10 @@ export function promptText(body: Record<string, unknown> | null): string | null 
       if (Array.isArray(m.tool_calls)) {
         for (const call of m.tool_calls as Array<{ function?: { name?: unknown; arguments?: unknown } }>) {
           const fn = call?.function;
-          if (fn) parts.push(`tool_call ${typeof fn.name === 'string' ? fn.name : ''}: ${typeof fn.arguments === 'string' ? fn.arguments : ''}`);
+          if (fn)
+            parts.push(
+              `tool_call ${typeof fn.name === 'string' ? fn.name : ''}: ${typeof fn.arguments === 'string' ? fn.arguments : ''}`,
+            );
         }
       }
     }
@@ -32,7 +35,8 @@ function inputText(input: unknown): string {
         if (typeof item === 'string') return item;
         if (item && typeof item === 'object') {
           const o = item as Record<string, unknown>;
-          if ('content' in o) return `${typeof o.role === 'string' ? o.role : 'input'}: ${contentText(o.content)}`;
+          if ('content' in o)
+            return `${typeof o.role === 'string' ? o.role : 'input'}: ${contentText(o.content)}`;
           if (typeof o.arguments === 'string') return `tool_call: ${o.arguments}`;
           if (typeof o.output === 'string') return `tool_output: ${o.output}`;
         }

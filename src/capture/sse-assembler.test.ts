@@ -5,17 +5,31 @@ import { relayStreamChunk, requestStreamUsage } from './stream-relay.js';
 interface RefChunk {
   model?: unknown;
   usage?: unknown;
-  choices?: Array<{ delta?: { content?: unknown; tool_calls?: Array<{ function?: { arguments?: unknown } }> }; finish_reason?: unknown }>;
+  choices?: Array<{
+    delta?: { content?: unknown; tool_calls?: Array<{ function?: { arguments?: unknown } }> };
+    finish_reason?: unknown;
+  }>;
 }
 
 /**
  * The reference reading of a stream, written for clarity: decode everything, split events, parse
  * every data payload in full. The assembler (which skips most of that work) must agree with it.
  */
-function reference(bytes: Buffer, stripUsage: boolean): { result: Omit<AssembledStream, 'errorMessage' | 'errorCode'>; forwarded: string } {
+function reference(
+  bytes: Buffer,
+  stripUsage: boolean,
+): { result: Omit<AssembledStream, 'errorMessage' | 'errorCode'>; forwarded: string } {
   const text = new TextDecoder('utf-8').decode(bytes);
   const events = text.split(/(?<=\r\n\r\n|\n\n)/);
-  const r = { text: '', toolArguments: '', finishReason: null as string | null, usage: null as unknown, model: null as string | null, chunks: 0, sawDone: false };
+  const r = {
+    text: '',
+    toolArguments: '',
+    finishReason: null as string | null,
+    usage: null as unknown,
+    model: null as string | null,
+    chunks: 0,
+    sawDone: false,
+  };
   let forwarded = '';
   for (const raw of events) {
     const data = raw
@@ -34,7 +48,8 @@ function reference(bytes: Buffer, stripUsage: boolean): { result: Omit<Assembled
         usageOnly = Array.isArray(c.choices) && c.choices.length === 0 && !!c.usage;
         for (const ch of c.choices ?? []) {
           if (typeof ch.delta?.content === 'string') r.text += ch.delta.content;
-          for (const t of ch.delta?.tool_calls ?? []) if (typeof t.function?.arguments === 'string') r.toolArguments += t.function.arguments;
+          for (const t of ch.delta?.tool_calls ?? [])
+            if (typeof t.function?.arguments === 'string') r.toolArguments += t.function.arguments;
           if (typeof ch.finish_reason === 'string') r.finishReason = ch.finish_reason;
         }
       } catch {
@@ -47,7 +62,11 @@ function reference(bytes: Buffer, stripUsage: boolean): { result: Omit<Assembled
 }
 
 /** Feeds `bytes` cut at `cuts` through the relay, as the gateway does. */
-function relay(bytes: Buffer, cuts: number[], stripUsage: boolean): { result: AssembledStream; forwarded: string } {
+function relay(
+  bytes: Buffer,
+  cuts: number[],
+  stripUsage: boolean,
+): { result: AssembledStream; forwarded: string } {
   const a = new SseAssembler();
   const decoder = new TextDecoder('utf-8');
   const out: Buffer[] = [];
@@ -63,7 +82,20 @@ function relay(bytes: Buffer, cuts: number[], stripUsage: boolean): { result: As
 
 const envelope = (content: string, extra = ''): string =>
   `data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4.1-mini"${extra},"choices":[{"index":0,"delta":{"content":${JSON.stringify(content)}},"finish_reason":null}]}\n\n`;
-const contents = ['Hello', ' wörld', ' "quoted"', ' back\\slash\\', ' tab\there', ' line\nbreak', ' \u2028sep', ' emoji 🎉', ' \u00e9\u0301', ' "', '\\', ' end'];
+const contents = [
+  'Hello',
+  ' wörld',
+  ' "quoted"',
+  ' back\\slash\\',
+  ' tab\there',
+  ' line\nbreak',
+  ' \u2028sep',
+  ' emoji 🎉',
+  ' \u00e9\u0301',
+  ' "',
+  '\\',
+  ' end',
+];
 
 const streams: Record<string, string> = {
   plain: [
@@ -114,15 +146,24 @@ const streams: Record<string, string> = {
     envelope('c'),
     'data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4.1-mini","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":8,"total_tokens":13}}\n\n',
   ].join(''),
-  crlf: [envelope('a'), envelope('b'), envelope('c')].map((e) => e.replace(/\n/g, '\r\n')).join('') + 'data: [DONE]\r\n\r\n',
-  mixedEndings: envelope('a') + 'data: {"choices":[{"delta":{"content":"b"}}]}\r\n\n' + envelope('c') + 'data: [DONE]\n\n',
+  crlf:
+    [envelope('a'), envelope('b'), envelope('c')].map((e) => e.replace(/\n/g, '\r\n')).join('') +
+    'data: [DONE]\r\n\r\n',
+  mixedEndings:
+    envelope('a') +
+    'data: {"choices":[{"delta":{"content":"b"}}]}\r\n\n' +
+    envelope('c') +
+    'data: [DONE]\n\n',
 };
 
 function check(name: string, bytes: Buffer, cuts: number[]): void {
   for (const strip of [false, true]) {
     const want = reference(bytes, strip);
     const got = relay(bytes, cuts, strip);
-    expect({ ...got.result, errorMessage: undefined, errorCode: undefined }, `${name} cut at ${cuts.join(',')}`).toEqual({
+    expect(
+      { ...got.result, errorMessage: undefined, errorCode: undefined },
+      `${name} cut at ${cuts.join(',')}`,
+    ).toEqual({
       ...want.result,
       errorMessage: undefined,
       errorCode: undefined,
@@ -139,7 +180,8 @@ describe('SseAssembler', () => {
   it('reads every stream alike when it is cut at any byte (mid-event, mid-character)', () => {
     for (const [name, s] of Object.entries(streams)) {
       const bytes = Buffer.from(s);
-      for (let cut = 1; cut < bytes.length; cut += name === 'plain' || name === 'ascii' ? 1 : 3) check(name, bytes, [cut]);
+      for (let cut = 1; cut < bytes.length; cut += name === 'plain' || name === 'ascii' ? 1 : 3)
+        check(name, bytes, [cut]);
     }
   });
 
@@ -174,23 +216,32 @@ describe('SseAssembler', () => {
 });
 
 describe('requestStreamUsage', () => {
-  const ask = (body: string) => requestStreamUsage('/chat/completions', JSON.parse(body) as Record<string, unknown>, Buffer.from(body));
+  const ask = (body: string) =>
+    requestStreamUsage('/chat/completions', JSON.parse(body) as Record<string, unknown>, Buffer.from(body));
 
   it('adds include_usage to a stream that did not ask, keeping the rest of the body as sent', () => {
     const sent = ' \n{"model":"m","messages":[{"role":"user","content":"h\\u00e9"}],"stream":true}';
     const { body, stripUsage } = ask(sent);
     expect(stripUsage).toBe(true);
-    expect(JSON.parse(body!.toString())).toEqual({ ...JSON.parse(sent), stream_options: { include_usage: true } });
+    expect(JSON.parse(body!.toString())).toEqual({
+      ...JSON.parse(sent),
+      stream_options: { include_usage: true },
+    });
     expect(body!.toString()).toContain('"content":"h\\u00e9"');
   });
 
   it('merges into existing stream_options, and leaves bodies that asked or do not stream alone', () => {
     const merged = ask('{"stream":true,"stream_options":{"include_usage":false,"x":1}}');
-    expect(JSON.parse(merged.body!.toString())).toEqual({ stream: true, stream_options: { include_usage: true, x: 1 } });
+    expect(JSON.parse(merged.body!.toString())).toEqual({
+      stream: true,
+      stream_options: { include_usage: true, x: 1 },
+    });
     expect(merged.stripUsage).toBe(true);
     const asked = '{"stream":true,"stream_options":{"include_usage":true}}';
     expect(ask(asked)).toEqual({ body: Buffer.from(asked), stripUsage: false });
     expect(ask('{"stream":false}').stripUsage).toBe(false);
-    expect(requestStreamUsage('/embeddings', { stream: true }, Buffer.from('{"stream":true}')).stripUsage).toBe(false);
+    expect(
+      requestStreamUsage('/embeddings', { stream: true }, Buffer.from('{"stream":true}')).stripUsage,
+    ).toBe(false);
   });
 });

@@ -82,7 +82,9 @@ export class SseAssembler {
     const mayStartWithBom = this.atStreamStart && chunk[0] === 0xef;
     if (!this.decoderHoldsPartial && !endsInSequence && !mayStartWithBom) {
       this.atStreamStart = false;
-      return (Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length)).toString('utf8');
+      return (
+        Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length)
+      ).toString('utf8');
     }
     // The decoder drops a BOM at the start of what it decodes: past the stream's start, show it a
     // first character so that a U+FEFF at the start of this chunk is kept as content.
@@ -121,7 +123,11 @@ export class SseAssembler {
   /** Finishes assembly; a trailing event without its blank line is still read. */
   finish(): AssembledStream {
     if (this.pending.trim()) {
-      this.consume({ raw: this.pending, data: dataOf(this.pending, 0, this.pending.length), usageOnly: false });
+      this.consume({
+        raw: this.pending,
+        data: dataOf(this.pending, 0, this.pending.length),
+        usageOnly: false,
+      });
       this.pending = '';
     }
     this.result.text = this.textParts.join('');
@@ -166,7 +172,8 @@ export class SseAssembler {
     if (typeof chunk.model === 'string') this.result.model = chunk.model;
     if (chunk.usage && typeof chunk.usage === 'object') this.result.usage = chunk.usage;
     if (chunk.error) {
-      this.result.errorMessage = typeof chunk.error.message === 'string' ? chunk.error.message : 'stream error';
+      this.result.errorMessage =
+        typeof chunk.error.message === 'string' ? chunk.error.message : 'stream error';
       this.result.errorCode = typeof chunk.error.code === 'string' ? chunk.error.code : null;
     }
     // Chat completions chunks
@@ -188,15 +195,18 @@ export class SseAssembler {
       }
       if (this.templateTries < MAX_TEMPLATE_TRIES && isPlainContentChunk(chunk)) {
         this.templateTries++;
-        this.template = ContentTemplate.from(data, typeof chunk.model === 'string' ? chunk.model : null) ?? this.template;
+        this.template =
+          ContentTemplate.from(data, typeof chunk.model === 'string' ? chunk.model : null) ?? this.template;
       }
     }
     // Responses API events
-    if (chunk.type === 'response.output_text.delta' && typeof chunk.delta === 'string') this.keep(this.textParts, chunk.delta);
+    if (chunk.type === 'response.output_text.delta' && typeof chunk.delta === 'string')
+      this.keep(this.textParts, chunk.delta);
     if (chunk.type === 'response.completed' && chunk.response) {
       if (chunk.response.usage) this.result.usage = chunk.response.usage;
       if (typeof chunk.response.model === 'string') this.result.model = chunk.response.model;
-      this.result.finishReason = typeof chunk.response.status === 'string' ? chunk.response.status : 'completed';
+      this.result.finishReason =
+        typeof chunk.response.status === 'string' ? chunk.response.status : 'completed';
     }
   }
 }
@@ -212,9 +222,16 @@ const MAX_TEMPLATE_TRIES = 3;
  * up almost all of a stream, and providers send them with one fixed envelope.
  */
 function isPlainContentChunk(chunk: StreamChunk): boolean {
-  if (chunk.choices?.length !== 1 || chunk.usage || chunk.error !== undefined || chunk.type !== undefined) return false;
+  if (chunk.choices?.length !== 1 || chunk.usage || chunk.error !== undefined || chunk.type !== undefined)
+    return false;
   const choice = chunk.choices[0]!;
-  if (choice.finish_reason != null || choice.text !== undefined || !choice.delta || typeof choice.delta.content !== 'string') return false;
+  if (
+    choice.finish_reason != null ||
+    choice.text !== undefined ||
+    !choice.delta ||
+    typeof choice.delta.content !== 'string'
+  )
+    return false;
   for (const key in choice.delta) if (key !== 'content') return false;
   return true;
 }
@@ -316,7 +333,13 @@ function findEventEnd(s: string, from: number): number {
 function dataOf(s: string, start: number, end: number): string {
   // The usual event is one `data: …` line and its blank line.
   const lf = s.indexOf('\n', start);
-  if (lf === end - 2 && s.charCodeAt(end - 1) === 10 && s.charCodeAt(lf - 1) !== 13 && s.startsWith('data: ', start)) return s.slice(start + 6, lf);
+  if (
+    lf === end - 2 &&
+    s.charCodeAt(end - 1) === 10 &&
+    s.charCodeAt(lf - 1) !== 13 &&
+    s.startsWith('data: ', start)
+  )
+    return s.slice(start + 6, lf);
   let data = '';
   let first = true;
   for (const line of s.slice(start, end).split(/\r?\n/)) {

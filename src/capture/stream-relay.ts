@@ -19,7 +19,8 @@ export function requestStreamUsage(
   parsed: Record<string, unknown> | null,
   raw: Buffer | null,
 ): { body: Buffer | null; stripUsage: boolean } {
-  if (!parsed || parsed.stream !== true || !USAGE_STREAM_ENDPOINTS.has(endpoint)) return { body: raw, stripUsage: false };
+  if (!parsed || parsed.stream !== true || !USAGE_STREAM_ENDPOINTS.has(endpoint))
+    return { body: raw, stripUsage: false };
   const so = parsed.stream_options;
   const asked = so && typeof so === 'object' && (so as { include_usage?: unknown }).include_usage === true;
   if (asked) return { body: raw, stripUsage: false };
@@ -27,11 +28,18 @@ export function requestStreamUsage(
     // No stream_options at the top level: add it right after the opening brace. The client's bytes
     // are kept as sent, and nothing is re-serialised (parsed holds `stream`, so a key follows).
     const open = raw.indexOf(0x7b);
-    if (open >= 0) return { body: Buffer.concat([raw.subarray(0, open + 1), INCLUDE_USAGE, raw.subarray(open + 1)]), stripUsage: true };
+    if (open >= 0)
+      return {
+        body: Buffer.concat([raw.subarray(0, open + 1), INCLUDE_USAGE, raw.subarray(open + 1)]),
+        stripUsage: true,
+      };
   }
   let text: string;
   try {
-    text = JSON.stringify({ ...parsed, stream_options: { ...(so && typeof so === 'object' ? so : {}), include_usage: true } });
+    text = JSON.stringify({
+      ...parsed,
+      stream_options: { ...(so && typeof so === 'object' ? so : {}), include_usage: true },
+    });
   } catch {
     // Too deep to re-serialise (RangeError): forward the body as sent, usage will be estimated.
     return { body: raw, stripUsage: false };
@@ -75,7 +83,9 @@ export function relayStreamChunk(
     if (chars === chunk.length) {
       const to = from + events[usageAt]!.raw.length;
       if (from === 0 && to === chunk.length) return null;
-      return to === chunk.length ? chunk.subarray(0, from) : Buffer.concat([chunk.subarray(0, from), chunk.subarray(to)]);
+      return to === chunk.length
+        ? chunk.subarray(0, from)
+        : Buffer.concat([chunk.subarray(0, from), chunk.subarray(to)]);
     }
   }
   let out = '';

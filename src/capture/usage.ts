@@ -28,7 +28,8 @@ type UsageFields = Pick<
  */
 export function normaliseUsage(u: ProviderUsage | null | undefined): UsageFields | null {
   if (!u || typeof u !== 'object') return null;
-  const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.floor(v) : null);
+  const num = (v: unknown): number | null =>
+    typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.floor(v) : null;
   let input = num(u.prompt_tokens) ?? num(u.input_tokens);
   const output = num(u.completion_tokens) ?? num(u.output_tokens);
   let cached = num(u.prompt_tokens_details?.cached_tokens) ?? num(u.input_tokens_details?.cached_tokens);
@@ -37,7 +38,8 @@ export function normaliseUsage(u: ProviderUsage | null | undefined): UsageFields
     cached = (cached ?? 0) + anthropicCached;
     input = (input ?? 0) + anthropicCached + (num(u.cache_creation_input_tokens) ?? 0);
   }
-  const reasoning = num(u.completion_tokens_details?.reasoning_tokens) ?? num(u.output_tokens_details?.reasoning_tokens);
+  const reasoning =
+    num(u.completion_tokens_details?.reasoning_tokens) ?? num(u.output_tokens_details?.reasoning_tokens);
   if (input === null && output === null) return null;
   const total = num(u.total_tokens) ?? (input ?? 0) + (output ?? 0);
   return {

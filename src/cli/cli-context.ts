@@ -25,7 +25,11 @@ export function globals(cmd: Command): GlobalOptions {
 }
 
 /** The effective config for a command: file < env < `--db`. */
-export function configFor(ctx: CliContext, opts: GlobalOptions, overrides: Record<string, unknown> = {}): TollgateConfig {
+export function configFor(
+  ctx: CliContext,
+  opts: GlobalOptions,
+  overrides: Record<string, unknown> = {},
+): TollgateConfig {
   return loadConfig({
     file: opts.config ?? null,
     env: ctx.env,
@@ -39,7 +43,10 @@ export function configFor(ctx: CliContext, opts: GlobalOptions, overrides: Recor
  */
 export async function openExistingEventStore(dbSpec: string): Promise<OpenedEventStore> {
   if (!isPostgresUrl(dbSpec) && dbSpec !== ':memory:' && !existsSync(dbSpec)) {
-    throw new TollgateError('TG_ERR_STORE_OPEN', { path: dbSpec, reason: 'no database at this path (run tollgate serve or tollgate demo first)' });
+    throw new TollgateError('TG_ERR_STORE_OPEN', {
+      path: dbSpec,
+      reason: 'no database at this path (run tollgate serve or tollgate demo first)',
+    });
   }
   return openEventStore(dbSpec);
 }
@@ -57,7 +64,10 @@ export interface StoreWithTables {
  * or a `postgres://` URL (`--db` or TOLLGATE_DB). `create: true` (e.g. `keys create` before the
  * first `serve`) makes a missing SQLite file; otherwise a missing file is a clear error.
  */
-export async function openStoreWithTables(dbSpec: string, options: { create?: boolean } = {}): Promise<StoreWithTables> {
+export async function openStoreWithTables(
+  dbSpec: string,
+  options: { create?: boolean } = {},
+): Promise<StoreWithTables> {
   const opened = options.create ? await openEventStore(dbSpec) : await openExistingEventStore(dbSpec);
   let tables: StoreTables;
   try {

@@ -8,7 +8,10 @@ import { terminalSafe } from './format/terminal-text.js';
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('tollgate')
     .description('Tollgate: a security audit gateway for AI API traffic')
-    .option('--db <path>', 'the store: a SQLite file (default ./data/tollgate.db) or a postgres:// URL; or TOLLGATE_DB')
+    .option(
+      '--db <path>',
+      'the store: a SQLite file (default ./data/tollgate.db) or a postgres:// URL; or TOLLGATE_DB',
+    )
     .option('--config <file>', 'config file (default ./tollgate.config.yaml when present)')
     .option('--json', 'machine output: one JSON object per line for listings, one document for reports')
     .showHelpAfterError()
@@ -27,11 +30,20 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') return 0;
+      if (
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.help' ||
+        err.code === 'commander.version'
+      )
+        return 0;
       return 2;
     }
     if (err instanceof TollgateError) {
-      const detail = err.detail ? ` (${Object.entries(err.detail).map(([k, v]) => `${k}: ${terminalSafe(v)}`).join(', ')})` : '';
+      const detail = err.detail
+        ? ` (${Object.entries(err.detail)
+            .map(([k, v]) => `${k}: ${terminalSafe(v)}`)
+            .join(', ')})`
+        : '';
       ctx.stderr.write(`tollgate: ${err.message}${detail}\n`);
       return err.code === 'TG_ERR_USAGE' ? 2 : 1;
     }

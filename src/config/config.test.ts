@@ -18,9 +18,11 @@ describe('defaults that protect people (DESIGN.md)', () => {
     expect(DEFAULT_CONFIG.failure_policy).toBe('fail-open');
     expect(DEFAULT_CONFIG.spool.max_bytes).toBeGreaterThan(0);
   });
-  it('uses the embedded SQLite store at ./data/tollgate.db', () => expect(DEFAULT_CONFIG.db).toBe('./data/tollgate.db'));
+  it('uses the embedded SQLite store at ./data/tollgate.db', () =>
+    expect(DEFAULT_CONFIG.db).toBe('./data/tollgate.db'));
   it('does not trust X-Forwarded-For unless told', () => expect(DEFAULT_CONFIG.trust_proxy).toBe(false));
-  it('passes the client key through unless managed mode is chosen', () => expect(DEFAULT_CONFIG.mode).toBe('passthrough'));
+  it('passes the client key through unless managed mode is chosen', () =>
+    expect(DEFAULT_CONFIG.mode).toBe('passthrough'));
   it('creates the fingerprint secret with mode 0600 and tightens a loosened one', () => {
     const p = join(dir, 'secrets', 'fingerprint.key');
     const first = loadOrCreateSecret(p);
@@ -36,8 +38,15 @@ describe('defaults that protect people (DESIGN.md)', () => {
 describe('loadConfig', () => {
   it('layers file < environment < flags', () => {
     const file = join(dir, 'tollgate.config.yaml');
-    writeFileSync(file, 'port: 9000\nupstream_url: https://api.deepseek.com/v1\ncontent:\n  mode: full\nretry:\n  max_retries: 5\n');
-    const c = loadConfig({ file, env: { TOLLGATE_PORT: '9100', TOLLGATE_CONTENT_MODE: 'none' }, overrides: { port: '9200' } });
+    writeFileSync(
+      file,
+      'port: 9000\nupstream_url: https://api.deepseek.com/v1\ncontent:\n  mode: full\nretry:\n  max_retries: 5\n',
+    );
+    const c = loadConfig({
+      file,
+      env: { TOLLGATE_PORT: '9100', TOLLGATE_CONTENT_MODE: 'none' },
+      overrides: { port: '9200' },
+    });
     expect(c.port).toBe(9200);
     expect(c.content.mode).toBe('none');
     expect(c.upstream_url).toBe('https://api.deepseek.com/v1');
@@ -62,8 +71,14 @@ describe('loadConfig', () => {
   });
   it('sizes writer batches by store kind unless writer.batch_size is set', () => {
     expect(writerBatchSize(loadConfig({}))).toBe(512);
-    expect(writerBatchSize(loadConfig({ env: { TOLLGATE_DB: 'postgres://postgres@127.0.0.1:5432/test' } }))).toBe(2048);
-    expect(writerBatchSize(loadConfig({ env: { TOLLGATE_DB: 'postgresql://db/x' }, overrides: { 'writer.batch_size': '100' } }))).toBe(100);
+    expect(
+      writerBatchSize(loadConfig({ env: { TOLLGATE_DB: 'postgres://postgres@127.0.0.1:5432/test' } })),
+    ).toBe(2048);
+    expect(
+      writerBatchSize(
+        loadConfig({ env: { TOLLGATE_DB: 'postgresql://db/x' }, overrides: { 'writer.batch_size': '100' } }),
+      ),
+    ).toBe(100);
     expect(() => loadConfig({ overrides: { 'writer.batch_size': 'lots' } })).toThrow(/TG_ERR_CONFIG_INVALID/);
   });
 });

@@ -150,7 +150,8 @@ export function loadConfig(options: {
       throw new TollgateError('TG_ERR_CONFIG_INVALID', { file: path }, { cause: err });
     }
     if (doc !== null && doc !== undefined) {
-      if (typeof doc !== 'object' || Array.isArray(doc)) throw new TollgateError('TG_ERR_CONFIG_INVALID', { file: path });
+      if (typeof doc !== 'object' || Array.isArray(doc))
+        throw new TollgateError('TG_ERR_CONFIG_INVALID', { file: path });
       deepMerge(merged, doc as Record<string, unknown>);
     }
   }
@@ -158,7 +159,8 @@ export function loadConfig(options: {
     const v = options.env?.[name];
     if (v !== undefined && v !== '') setPath(merged, key, v);
   }
-  for (const [key, v] of Object.entries(options.overrides ?? {})) if (v !== undefined) setPath(merged, key, v);
+  for (const [key, v] of Object.entries(options.overrides ?? {}))
+    if (v !== undefined) setPath(merged, key, v);
   return validate(merged);
 }
 
@@ -172,7 +174,8 @@ function validate(c: Record<string, unknown>): TollgateConfig {
   cfg.body_limit_bytes = Number(cfg.body_limit_bytes);
   if (!Number.isFinite(cfg.body_limit_bytes) || cfg.body_limit_bytes <= 0) bad('body_limit_bytes');
   if (cfg.failure_policy !== 'fail-open' && cfg.failure_policy !== 'fail-closed') bad('failure_policy');
-  if (cfg.redis_failure_policy !== 'fail-open' && cfg.redis_failure_policy !== 'fail-closed') bad('redis_failure_policy');
+  if (cfg.redis_failure_policy !== 'fail-open' && cfg.redis_failure_policy !== 'fail-closed')
+    bad('redis_failure_policy');
   if (cfg.redis_url !== null && !/^rediss?:\/\//.test(String(cfg.redis_url))) bad('redis_url');
   if (!CONTENT_MODES.includes(cfg.content.mode)) bad('content.mode');
   cfg.trust_proxy = cfg.trust_proxy === true || String(cfg.trust_proxy) === 'true';

@@ -180,7 +180,11 @@ export const INTEGER_FIELDS: ReadonlySet<AuditEventField> = new Set([
   'retry_count',
   'cost_micro_usd',
 ]);
-export const REAL_FIELDS: ReadonlySet<AuditEventField> = new Set(['latency_ms', 'queue_time_ms', 'upstream_latency_ms']);
+export const REAL_FIELDS: ReadonlySet<AuditEventField> = new Set([
+  'latency_ms',
+  'queue_time_ms',
+  'upstream_latency_ms',
+]);
 
 /** A blank event with every field present; callers fill what they know. */
 export function blankEvent(init: Pick<AuditEvent, 'id' | 'timestamp' | 'source'>): AuditEvent {

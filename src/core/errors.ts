@@ -18,21 +18,33 @@ export const ERROR_CATALOG = {
   TG_ERR_UPSTREAM_BAD_RESPONSE: { http: 502, message: 'the upstream response could not be read' },
   TG_ERR_UPSTREAM_ERROR: { http: 502, message: 'the upstream answered with an error' },
   TG_ERR_CLIENT_CANCELLED: { http: 499, message: 'the client went away' },
-  TG_ERR_AUDIT_UNAVAILABLE: { http: 503, message: 'the audit trail cannot be written; request refused (fail-closed)' },
+  TG_ERR_AUDIT_UNAVAILABLE: {
+    http: 503,
+    message: 'the audit trail cannot be written; request refused (fail-closed)',
+  },
   TG_ERR_STORE_WRITE: { http: 500, message: 'the store could not write' },
   TG_ERR_STORE_OPEN: { http: 500, message: 'the store could not be opened' },
   TG_ERR_STORE_WRITE_ONLY: { http: 500, message: 'this event sink only writes; query the store it ships to' },
-  TG_ERR_INGEST_INVALID_EVENT: { http: 400, message: 'an ingested event is malformed or its hash does not match' },
+  TG_ERR_INGEST_INVALID_EVENT: {
+    http: 400,
+    message: 'an ingested event is malformed or its hash does not match',
+  },
   TG_ERR_SPOOL_FULL: { http: 500, message: 'the spool is full' },
   TG_ERR_STATE_UNAVAILABLE: { http: 503, message: 'the shared state (Redis) is unavailable' },
-  TG_ERR_STORE_UNAVAILABLE: { http: 503, message: 'the key store did not answer; request refused, retry shortly' },
+  TG_ERR_STORE_UNAVAILABLE: {
+    http: 503,
+    message: 'the key store did not answer; request refused, retry shortly',
+  },
   TG_ERR_AUTH_MISSING: { http: 401, message: 'no API key was given' },
   TG_ERR_AUTH_INVALID: { http: 401, message: 'the API key is not valid' },
   TG_ERR_AUTH_REVOKED: { http: 401, message: 'the API key was revoked' },
   TG_ERR_AUTH_EXPIRED: { http: 401, message: 'the API key has expired' },
   TG_ERR_AUTH_LOCKED_OUT: { http: 429, message: 'too many failed authentications; try again later' },
   TG_ERR_ADMIN_UNAUTHORIZED: { http: 401, message: 'admin token missing or wrong' },
-  TG_ERR_ADMIN_CSRF: { http: 403, message: 'state-changing admin request without a valid CSRF token or from another origin' },
+  TG_ERR_ADMIN_CSRF: {
+    http: 403,
+    message: 'state-changing admin request without a valid CSRF token or from another origin',
+  },
   TG_ERR_ADMIN_BAD_REQUEST: { http: 400, message: 'an admin request parameter is invalid' },
   TG_ERR_ADMIN_NOT_FOUND: { http: 404, message: 'no such event, alert or key' },
   TG_ERR_ADMIN_INTERNAL: { http: 500, message: 'the admin request failed; see the gateway log' },
@@ -42,9 +54,15 @@ export const ERROR_CATALOG = {
   TG_ERR_CRYPTO_KEY_MISSING: { http: 500, message: 'the master key for encrypted content is not configured' },
   TG_ERR_CRYPTO_DECRYPT: { http: 500, message: 'content could not be decrypted' },
   TG_ERR_INTEGRITY_BROKEN: { http: 500, message: 'the audit trail failed verification' },
-  TG_ERR_INTEGRITY_NOT_CANONICAL: { http: 500, message: 'an event cannot be put in canonical JSON (RFC 8785)' },
+  TG_ERR_INTEGRITY_NOT_CANONICAL: {
+    http: 500,
+    message: 'an event cannot be put in canonical JSON (RFC 8785)',
+  },
   TG_ERR_INTEGRITY_CHAIN_STATE: { http: 500, message: 'the chain cannot continue from the given head' },
-  TG_ERR_INTEGRITY_KEY_INVALID: { http: 500, message: 'the checkpoint signing key or verifier key is invalid or too widely readable' },
+  TG_ERR_INTEGRITY_KEY_INVALID: {
+    http: 500,
+    message: 'the checkpoint signing key or verifier key is invalid or too widely readable',
+  },
   TG_ERR_INTEGRITY_NOTE_INVALID: { http: 400, message: 'a signed note or checkpoint is malformed' },
   TG_ERR_INTEGRITY_PROOF_INVALID: { http: 400, message: 'a Merkle proof request or proof is invalid' },
   TG_ERR_INTEGRITY_EVENT_NOT_FOUND: { http: 404, message: 'no chained event with this id' },
@@ -60,7 +78,11 @@ export class TollgateError extends Error {
   /** Non-sensitive context: ids, counts, codes. Never payloads or keys. */
   readonly detail: Record<string, string | number | boolean | null> | undefined;
 
-  constructor(code: ErrorCode, detail?: Record<string, string | number | boolean | null>, options?: ErrorOptions) {
+  constructor(
+    code: ErrorCode,
+    detail?: Record<string, string | number | boolean | null>,
+    options?: ErrorOptions,
+  ) {
     super(`${code}: ${ERROR_CATALOG[code].message}`, options);
     this.name = 'TollgateError';
     this.code = code;

@@ -36,26 +36,104 @@ ${barChart({ id: 'tokens', title: `Tokens (input + output) per ${unit}`, points:
 <table aria-label="Cost by ${by}" data-table="groups">
 <thead><tr><th scope="col">${by}</th><th scope="col" class="num">Requests</th><th scope="col" class="num">Errors</th><th scope="col" class="num">Input tokens</th><th scope="col" class="num">Output tokens</th><th scope="col" class="num">Spend</th><th scope="col" class="num">Share</th><th scope="col" class="num">Unpriced</th></tr></thead>
 <tbody>${r.rows.slice(0, MAX_ROWS).map(
-    (row) => html`<tr><td>${row.key ?? '(none)'}</td><td class="num">${int(row.requests)}</td><td class="num">${int(row.errors)}</td><td class="num">${int(row.input_tokens)}</td><td class="num">${int(row.output_tokens)}</td><td class="num">${usd(row.cost_micro_usd)}</td><td class="num">${row.share === null ? '—' : percent(row.share)}</td><td class="num">${int(row.unpriced_requests)}</td></tr>`,
+    (row) =>
+      html`<tr>
+        <td>${row.key ?? '(none)'}</td>
+        <td class="num">${int(row.requests)}</td>
+        <td class="num">${int(row.errors)}</td>
+        <td class="num">${int(row.input_tokens)}</td>
+        <td class="num">${int(row.output_tokens)}</td>
+        <td class="num">${usd(row.cost_micro_usd)}</td>
+        <td class="num">${row.share === null ? '—' : percent(row.share)}</td>
+        <td class="num">${int(row.unpriced_requests)}</td>
+      </tr>`,
   )}</tbody>
-${r.rows.length > MAX_ROWS ? html`<tr><td colspan="8" class="muted">… ${int(r.rows.length - MAX_ROWS)} more rows (all of them in GET /admin/reports/cost or tollgate report cost).</td></tr>` : ''}</tbody>
+${
+  r.rows.length > MAX_ROWS
+    ? html`<tr>
+        <td colspan="8" class="muted">
+          … ${int(r.rows.length - MAX_ROWS)} more rows (all of them in GET /admin/reports/cost or tollgate
+          report cost).
+        </td>
+      </tr>`
+    : ''
+}</tbody>
 <tfoot><tr><th scope="row">Total</th><td class="num">${int(t.requests)}</td><td class="num">${int(t.errors)}</td><td class="num">${int(t.input_tokens)}</td><td class="num">${int(t.output_tokens)}</td><td class="num" data-total="cost">${usd(t.cost_micro_usd)}</td><td></td><td class="num">${int(t.unpriced_requests)}</td></tr></tfoot>
 </table>
 <h2>Budget burn</h2>
 ${
   o.budgets.length === 0
     ? html`<p class="muted">No gateway key has a budget (tollgate keys create --budget-usd X).</p>`
-    : html`<table aria-label="Budget burn"><thead><tr><th scope="col">Key</th><th scope="col">Prefix</th><th scope="col">Status</th><th scope="col">Period</th><th scope="col" class="num">Spent</th><th scope="col" class="num">Budget</th><th scope="col">Burn</th></tr></thead><tbody>${o.budgets.map(
-        (b) => html`<tr><td>${b.name} <span class="muted mono">${b.key_id}</span></td><td class="mono">${b.prefix}</td><td>${b.status}</td><td>${b.period} from ${b.period_start.slice(0, 10)}</td><td class="num">${usd(b.spent_micro_usd)}</td><td class="num">${usd(b.budget_micro_usd)}</td><td><span class="meter" aria-hidden="true"><span class="w${Math.min(10, Math.round(b.burn * 10))}"></span></span> <strong class="${b.burn >= 1 ? 'bad' : b.burn >= 0.8 ? 'warn' : ''}">${percent(b.burn)}${b.burn >= 1 ? ' — EXHAUSTED' : b.burn >= 0.8 ? ' — near limit' : ''}</strong></td></tr>`,
-      )}</tbody></table>`
+    : html`<table aria-label="Budget burn">
+        <thead>
+          <tr>
+            <th scope="col">Key</th>
+            <th scope="col">Prefix</th>
+            <th scope="col">Status</th>
+            <th scope="col">Period</th>
+            <th scope="col" class="num">Spent</th>
+            <th scope="col" class="num">Budget</th>
+            <th scope="col">Burn</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${o.budgets.map(
+            (b) =>
+              html`<tr>
+                <td>${b.name} <span class="muted mono">${b.key_id}</span></td>
+                <td class="mono">${b.prefix}</td>
+                <td>${b.status}</td>
+                <td>${b.period} from ${b.period_start.slice(0, 10)}</td>
+                <td class="num">${usd(b.spent_micro_usd)}</td>
+                <td class="num">${usd(b.budget_micro_usd)}</td>
+                <td>
+                  <span class="meter" aria-hidden="true"
+                    ><span class="w${Math.min(10, Math.round(b.burn * 10))}"></span
+                  ></span>
+                  <strong class="${b.burn >= 1 ? 'bad' : b.burn >= 0.8 ? 'warn' : ''}"
+                    >${percent(b.burn)}${b.burn >= 1 ? ' — EXHAUSTED' : b.burn >= 0.8 ? ' — near limit' : ''}</strong
+                  >
+                </td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>`
 }
 <h2>Sessions with growing context</h2>
 <p class="muted">A session that resends its whole history grows its input on every request — the silent token leak. Leaking: at least 5 requests, 4 increases in a row, last input ≥ 2× the first. Since ${shortTime(o.growth_since)} (at most the last 3 hours; <a href="/ui/cost?by=session&amp;since=${since}">all sessions of the window</a>).</p>
 ${
   o.growing_sessions.length === 0
     ? html`<p class="muted">No session's input grew in this window.</p>`
-    : html`<table aria-label="Sessions with growing context" data-table="sessions"><thead><tr><th scope="col">Session</th><th scope="col">Verdict</th><th scope="col" class="num">Requests</th><th scope="col" class="num">First input</th><th scope="col" class="num">Last input</th><th scope="col" class="num">Growth</th><th scope="col" class="num">Longest streak</th><th scope="col" class="num">Spend</th></tr></thead><tbody>${o.growing_sessions.map(
-        (s) => html`<tr><td><a href="/ui/events?session=${encodeURIComponent(s.key ?? '')}">${s.key}</a></td><td>${s.growth!.leaking ? html`<strong class="bad">LEAKING</strong>` : 'growing'}</td><td class="num">${int(s.requests)}</td><td class="num">${int(s.growth!.first_input_tokens)}</td><td class="num">${int(s.growth!.last_input_tokens)}</td><td class="num">${s.growth!.growth_ratio === null ? '—' : `×${s.growth!.growth_ratio.toFixed(1)}`}</td><td class="num">${s.growth!.max_streak}</td><td class="num">${usd(s.cost_micro_usd)}</td></tr>`,
-      )}</tbody></table>`
+    : html`<table aria-label="Sessions with growing context" data-table="sessions">
+        <thead>
+          <tr>
+            <th scope="col">Session</th>
+            <th scope="col">Verdict</th>
+            <th scope="col" class="num">Requests</th>
+            <th scope="col" class="num">First input</th>
+            <th scope="col" class="num">Last input</th>
+            <th scope="col" class="num">Growth</th>
+            <th scope="col" class="num">Longest streak</th>
+            <th scope="col" class="num">Spend</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${o.growing_sessions.map(
+            (s) =>
+              html`<tr>
+                <td><a href="/ui/events?session=${encodeURIComponent(s.key ?? '')}">${s.key}</a></td>
+                <td>${s.growth!.leaking ? html`<strong class="bad">LEAKING</strong>` : 'growing'}</td>
+                <td class="num">${int(s.requests)}</td>
+                <td class="num">${int(s.growth!.first_input_tokens)}</td>
+                <td class="num">${int(s.growth!.last_input_tokens)}</td>
+                <td class="num">
+                  ${s.growth!.growth_ratio === null ? '—' : `×${s.growth!.growth_ratio.toFixed(1)}`}
+                </td>
+                <td class="num">${s.growth!.max_streak}</td>
+                <td class="num">${usd(s.cost_micro_usd)}</td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>`
 }`;
 }

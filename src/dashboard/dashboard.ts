@@ -7,7 +7,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { verifyAdminToken } from '../access/admin-token.js';
 import { acknowledgeAlert, reportBy, reportWindow, runVerify } from '../admin/admin-api.js';
-import { authenticate, recordAdminAction, type AdminConsole, type AdminPrincipal } from '../admin/admin-console.js';
+import {
+  authenticate,
+  recordAdminAction,
+  type AdminConsole,
+  type AdminPrincipal,
+} from '../admin/admin-console.js';
 import { cookieValue, readForm, sameOrigin } from '../admin/admin-request.js';
 import { SESSION_COOKIE, type AdminSession } from '../admin/admin-sessions.js';
 import { costOverview } from '../admin/cost-overview.js';
@@ -27,7 +32,13 @@ import { loginView } from './login-view.js';
 import { pageLayout, type DashboardView } from './page-layout.js';
 import { securityView } from './security-view.js';
 
-function send(res: ServerResponse, status: number, type: string, body: string | SafeHtml, extra: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string | SafeHtml,
+  extra: Record<string, string> = {},
+): void {
   setSecurityHeaders(res);
   res.writeHead(status, { 'content-type': type, ...extra });
   res.end(typeof body === 'string' ? body : body.value);
@@ -51,13 +62,17 @@ function sessionCookie(s: AdminSession, maxAgeS: number): string {
 const CLEARED_COOKIE = `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`;
 
 const MESSAGES: Partial<Record<ErrorCode, string>> = {
-  TG_ERR_ADMIN_BAD_REQUEST: 'A filter value is not valid (since: 24h, 7d or an ISO-8601 time; status: one of the listed statuses).',
+  TG_ERR_ADMIN_BAD_REQUEST:
+    'A filter value is not valid (since: 24h, 7d or an ISO-8601 time; status: one of the listed statuses).',
   TG_ERR_ADMIN_NOT_FOUND: 'Nothing with this id.',
   TG_ERR_ADMIN_CSRF: 'The form was stale or came from another site; reload the page and try again.',
 };
 
 /** Mounts the dashboard at `/ui`. */
-export function createDashboard(c: AdminConsole, log?: (msg: string, fields?: Record<string, unknown>) => void): MountedRoute {
+export function createDashboard(
+  c: AdminConsole,
+  log?: (msg: string, fields?: Record<string, unknown>) => void,
+): MountedRoute {
   return {
     prefix: '/ui',
     async handle(req, res) {
@@ -67,20 +82,47 @@ export function createDashboard(c: AdminConsole, log?: (msg: string, fields?: Re
       try {
         if (path === '/ui/assets/app.css') return send(res, 200, 'text/css; charset=utf-8', DASHBOARD_CSS);
         if (path === '/ui/assets/icon.svg') return send(res, 200, 'image/svg+xml', DASHBOARD_ICON);
-        if (path === '/ui/assets/app.js') return send(res, 200, 'text/javascript; charset=utf-8', DASHBOARD_JS);
-        if (path === '/ui/login') return method === 'POST' ? await login(req, res) : sendPage(res, 200, pageLayout({ title: 'Tollgate dashboard', view: null, csrf: null, body: loginView(null) }));
+        if (path === '/ui/assets/app.js')
+          return send(res, 200, 'text/javascript; charset=utf-8', DASHBOARD_JS);
+        if (path === '/ui/login')
+          return method === 'POST'
+            ? await login(req, res)
+            : sendPage(
+                res,
+                200,
+                pageLayout({ title: 'Tollgate dashboard', view: null, csrf: null, body: loginView(null) }),
+              );
         const principal = authenticate(c, req);
         if (principal === null || principal.via !== 'session') {
           // Browsers get the login page; the bearer token is for /admin/* scripts.
           if (method === 'GET' || method === 'HEAD') return redirect(res, '/ui/login');
-          recordAdminAction(c, req, { action: `admin:ui${path.slice(3).replace(/\//g, '.')}`, principal: null, ok: false, errorCode: 'TG_ERR_ADMIN_UNAUTHORIZED' });
-          return sendPage(res, 401, pageLayout({ title: 'Signed out', view: null, csrf: null, body: loginView('Your session ended; sign in again.') }));
+          recordAdminAction(c, req, {
+            action: `admin:ui${path.slice(3).replace(/\//g, '.')}`,
+            principal: null,
+            ok: false,
+            errorCode: 'TG_ERR_ADMIN_UNAUTHORIZED',
+          });
+          return sendPage(
+            res,
+            401,
+            pageLayout({
+              title: 'Signed out',
+              view: null,
+              csrf: null,
+              body: loginView('Your session ended; sign in again.'),
+            }),
+          );
         }
         const session = principal.session;
         if (method === 'POST') {
           const form = await readForm(req);
           if (!sameOrigin(req) || !c.sessions.checkCsrf(session, form.get('csrf'))) {
-            recordAdminAction(c, req, { action: `admin:ui${path.slice(3).replace(/\//g, '.')}`, principal, ok: false, errorCode: 'TG_ERR_ADMIN_CSRF' });
+            recordAdminAction(c, req, {
+              action: `admin:ui${path.slice(3).replace(/\//g, '.')}`,
+              principal,
+              ok: false,
+              errorCode: 'TG_ERR_ADMIN_CSRF',
+            });
             return errorPage(res, 'TG_ERR_ADMIN_CSRF', session);
           }
           return await post(req, res, path, principal);
@@ -88,7 +130,8 @@ export function createDashboard(c: AdminConsole, log?: (msg: string, fields?: Re
         if (method !== 'GET' && method !== 'HEAD') return errorPage(res, 'TG_ERR_ROUTE_NOT_FOUND', session);
         return await get(res, path, url.searchParams, session);
       } catch (err) {
-        if (isTollgateError(err)) return errorPage(res, err.code, c.sessions.touch(cookieValue(req, SESSION_COOKIE)));
+        if (isTollgateError(err))
+          return errorPage(res, err.code, c.sessions.touch(cookieValue(req, SESSION_COOKIE)));
         log?.('dashboard request failed', { err: err instanceof Error ? err.name : 'unknown' });
         if (!res.headersSent) errorPage(res, 'TG_ERR_ADMIN_INTERNAL', null);
       }
@@ -96,23 +139,65 @@ export function createDashboard(c: AdminConsole, log?: (msg: string, fields?: Re
   };
 
   function errorPage(res: ServerResponse, code: ErrorCode, session: AdminSession | null): void {
-    const status = code === 'TG_ERR_ADMIN_CSRF' ? 403 : code === 'TG_ERR_ADMIN_BAD_REQUEST' ? 400 : code.endsWith('NOT_FOUND') ? 404 : 500;
-    sendPage(res, status, pageLayout({ title: 'Something went wrong', view: null, csrf: session?.csrf ?? null, body: html`<p class="notice error" role="alert">${MESSAGES[code] ?? 'The request failed.'} <span class="mono">${code}</span></p><p><a href="/ui/events">Back to the events</a></p>` }));
+    const status =
+      code === 'TG_ERR_ADMIN_CSRF'
+        ? 403
+        : code === 'TG_ERR_ADMIN_BAD_REQUEST'
+          ? 400
+          : code.endsWith('NOT_FOUND')
+            ? 404
+            : 500;
+    sendPage(
+      res,
+      status,
+      pageLayout({
+        title: 'Something went wrong',
+        view: null,
+        csrf: session?.csrf ?? null,
+        body: html`<p class="notice error" role="alert">
+            ${MESSAGES[code] ?? 'The request failed.'} <span class="mono">${code}</span>
+          </p>
+          <p><a href="/ui/events">Back to the events</a></p>`,
+      }),
+    );
   }
 
   async function login(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const form = await readForm(req);
     const ok = sameOrigin(req) && verifyAdminToken(c.token, form.get('token'));
     if (!ok) {
-      recordAdminAction(c, req, { action: 'admin:login', principal: null, ok: false, errorCode: 'TG_ERR_ADMIN_UNAUTHORIZED' });
-      return sendPage(res, 401, pageLayout({ title: 'Tollgate dashboard', view: null, csrf: null, body: loginView('That token is not valid. The attempt was recorded.') }));
+      recordAdminAction(c, req, {
+        action: 'admin:login',
+        principal: null,
+        ok: false,
+        errorCode: 'TG_ERR_ADMIN_UNAUTHORIZED',
+      });
+      return sendPage(
+        res,
+        401,
+        pageLayout({
+          title: 'Tollgate dashboard',
+          view: null,
+          csrf: null,
+          body: loginView('That token is not valid. The attempt was recorded.'),
+        }),
+      );
     }
     const session = c.sessions.create();
     recordAdminAction(c, req, { action: 'admin:login', principal: { via: 'session', session }, ok: true });
-    redirect(res, '/ui/events', sessionCookie(session, Math.ceil((session.absoluteExpiryMs - session.createdMs) / 1000)));
+    redirect(
+      res,
+      '/ui/events',
+      sessionCookie(session, Math.ceil((session.absoluteExpiryMs - session.createdMs) / 1000)),
+    );
   }
 
-  async function post(req: IncomingMessage, res: ServerResponse, path: string, principal: AdminPrincipal & { via: 'session' }): Promise<void> {
+  async function post(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    principal: AdminPrincipal & { via: 'session' },
+  ): Promise<void> {
     if (path === '/ui/logout') {
       c.sessions.destroy(principal.session.id);
       recordAdminAction(c, req, { action: 'admin:logout', principal, ok: true });
@@ -130,7 +215,12 @@ export function createDashboard(c: AdminConsole, log?: (msg: string, fields?: Re
     return errorPage(res, 'TG_ERR_ROUTE_NOT_FOUND', principal.session);
   }
 
-  async function get(res: ServerResponse, path: string, params: URLSearchParams, session: AdminSession): Promise<void> {
+  async function get(
+    res: ServerResponse,
+    path: string,
+    params: URLSearchParams,
+    session: AdminSession,
+  ): Promise<void> {
     const page = (title: string, view: DashboardView | null, body: SafeHtml, script = false): void =>
       sendPage(res, 200, pageLayout({ title, view, csrf: session.csrf, body, script }));
     if (path === '/ui') return redirect(res, '/ui/events');
@@ -149,14 +239,23 @@ export function createDashboard(c: AdminConsole, log?: (msg: string, fields?: Re
     if (path === '/ui/cost') {
       const by = reportBy(params);
       const since = params.get('since')?.trim() || '24h';
-      return page('Cost', 'cost', costView(await costOverview(c, { by, ...reportWindow(c, params) }), by, since));
+      return page(
+        'Cost',
+        'cost',
+        costView(await costOverview(c, { by, ...reportWindow(c, params) }), by, since),
+      );
     }
     if (path === '/ui/security') {
       const since = params.get('since')?.trim() || '24h';
       const w = reportWindow(c, params);
-      return page('Security', 'security', securityView(await securitySummary(c, w.sinceMs, w.untilMs), since, session.csrf));
+      return page(
+        'Security',
+        'security',
+        securityView(await securitySummary(c, w.sinceMs, w.untilMs), since, session.csrf),
+      );
     }
-    if (path === '/ui/integrity') return page('Integrity', 'integrity', integrityView(await c.integrity.status(), session.csrf));
+    if (path === '/ui/integrity')
+      return page('Integrity', 'integrity', integrityView(await c.integrity.status(), session.csrf));
     return errorPage(res, 'TG_ERR_ROUTE_NOT_FOUND', session);
   }
 }

@@ -39,18 +39,46 @@ export function barChart(o: BarChartOptions): SafeHtml {
     const h = max === 0 ? 0 : (p.value / max) * plotH;
     const x = pad.left + i * slot + (slot - barW) / 2;
     const y = pad.top + plotH - h;
-    return html`<rect class="bar" x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${barW.toFixed(1)}" height="${Math.max(h, p.value > 0 ? 1 : 0).toFixed(1)}" fill="#3b6ea8" data-value="${p.value}"><title>${p.label}: ${o.format(p.value)}</title></rect>`;
+    return html`<rect
+      class="bar"
+      x="${x.toFixed(1)}"
+      y="${y.toFixed(1)}"
+      width="${barW.toFixed(1)}"
+      height="${Math.max(h, p.value > 0 ? 1 : 0).toFixed(1)}"
+      fill="#3b6ea8"
+      data-value="${p.value}"
+      ><title>${p.label}: ${o.format(p.value)}</title></rect
+    >`;
   });
   const first = o.points[0]?.label ?? '';
   const last = o.points[o.points.length - 1]?.label ?? '';
-  return html`<figure class="chart" data-chart="${o.id}" data-total="${total}" data-points="${o.points.length}">
-<svg role="img" aria-label="${o.title}. Total ${o.format(total)}, maximum ${o.format(max)}." viewBox="0 0 ${width} ${height}" width="100%">
-<line x1="${pad.left}" y1="${pad.top + plotH}" x2="${width - pad.right}" y2="${pad.top + plotH}" stroke="#555" stroke-width="1"/>
-${bars}
-<text x="${pad.left}" y="12" font-size="11" fill="#333">max ${o.format(max)}</text>
-<text x="${pad.left}" y="${height - 6}" font-size="11" fill="#333">${first}</text>
-<text x="${width - pad.right}" y="${height - 6}" font-size="11" fill="#333" text-anchor="end">${last}</text>
-</svg>
-<figcaption>${o.title} — total <strong class="chart-total">${o.format(total)}</strong></figcaption>
-</figure>`;
+  return html`<figure
+    class="chart"
+    data-chart="${o.id}"
+    data-total="${total}"
+    data-points="${o.points.length}"
+  >
+    <svg
+      role="img"
+      aria-label="${o.title}. Total ${o.format(total)}, maximum ${o.format(max)}."
+      viewBox="0 0 ${width} ${height}"
+      width="100%"
+    >
+      <line
+        x1="${pad.left}"
+        y1="${pad.top + plotH}"
+        x2="${width - pad.right}"
+        y2="${pad.top + plotH}"
+        stroke="#555"
+        stroke-width="1"
+      />
+      ${bars}
+      <text x="${pad.left}" y="12" font-size="11" fill="#333">max ${o.format(max)}</text>
+      <text x="${pad.left}" y="${height - 6}" font-size="11" fill="#333">${first}</text>
+      <text x="${width - pad.right}" y="${height - 6}" font-size="11" fill="#333" text-anchor="end">
+        ${last}
+      </text>
+    </svg>
+    <figcaption>${o.title} — total <strong class="chart-total">${o.format(total)}</strong></figcaption>
+  </figure>`;
 }

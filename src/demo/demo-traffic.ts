@@ -29,7 +29,6 @@ const QUESTIONS = [
   'Translate "good morning" into French and German.',
 ];
 
-
 function pick<T>(r: () => number, xs: readonly T[]): T {
   return xs[Math.floor(r() * xs.length)]!;
 }
@@ -123,7 +122,11 @@ export function demoTraffic(seed = 7): DemoRequest[] {
     path: '/chat/completions',
     key: DEMO_GOOD_KEY,
     headers: attribution('erin', 'erin-s1', 'chat'),
-    body: { model: 'mock-truncate', messages: [{ role: 'user', content: 'tell me a long story' }], stream: true },
+    body: {
+      model: 'mock-truncate',
+      messages: [{ role: 'user', content: 'tell me a long story' }],
+      stream: true,
+    },
   });
   incidents.push({
     label: 'client gave up mid-stream',
@@ -144,7 +147,10 @@ export function demoTraffic(seed = 7): DemoRequest[] {
   // The silent token leak: a session that resends its whole, growing history.
   const history: Array<{ role: string; content: string }> = [];
   for (let i = 0; i < 14; i++) {
-    history.push({ role: 'user', content: `${pick(r, QUESTIONS)} (turn ${i + 1}) ${'context '.repeat(250 * (i + 1))}` });
+    history.push({
+      role: 'user',
+      content: `${pick(r, QUESTIONS)} (turn ${i + 1}) ${'context '.repeat(250 * (i + 1))}`,
+    });
     incidents.push({
       label: 'session resending its growing history',
       path: '/chat/completions',

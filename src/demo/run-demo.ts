@@ -53,14 +53,20 @@ export async function runDemo(opts: DemoOptions, g: GlobalOptions, ctx: CliConte
       if (ctx.stdout.isTTY) ctx.stdout.write(`\r  sending traffic… ${done}/${traffic.length}`);
     });
     if (ctx.stdout.isTTY) ctx.stdout.write('\r');
-    println(ctx.stdout, `  sent ${traffic.length} requests from 5 users across 4 features, with incidents mixed in`);
+    println(
+      ctx.stdout,
+      `  sent ${traffic.length} requests from 5 users across 4 features, with incidents mixed in`,
+    );
     await tg.writer.drain();
     await tg.checkpointWriter.checkpointNow();
     const events = await tg.store.query({ order: 'asc' });
     printSummary(ctx, events, c);
     await printReports(ctx, tg, c);
     println(ctx.stdout);
-    println(ctx.stdout, c('dim', `Explore it yourself:  tollgate events --db ${dbPath} --status AUTH_FAILED`));
+    println(
+      ctx.stdout,
+      c('dim', `Explore it yourself:  tollgate events --db ${dbPath} --status AUTH_FAILED`),
+    );
   } finally {
     await tg.close();
     await mock.close();
@@ -68,7 +74,12 @@ export async function runDemo(opts: DemoOptions, g: GlobalOptions, ctx: CliConte
 }
 
 /** Sends the traffic with 4 clients in parallel, spread over `seconds`. */
-async function drive(tg: RunningTollgate, traffic: DemoRequest[], seconds: number, progress: (done: number) => void): Promise<void> {
+async function drive(
+  tg: RunningTollgate,
+  traffic: DemoRequest[],
+  seconds: number,
+  progress: (done: number) => void,
+): Promise<void> {
   const gapMs = (seconds * 1000) / traffic.length;
   let next = 0;
   let done = 0;
@@ -88,7 +99,8 @@ async function drive(tg: RunningTollgate, traffic: DemoRequest[], seconds: numbe
 
 async function send(base: string, req: DemoRequest): Promise<void> {
   const controller = new AbortController();
-  const timer = req.abortAfterMs === undefined ? null : setTimeout(() => controller.abort(), req.abortAfterMs);
+  const timer =
+    req.abortAfterMs === undefined ? null : setTimeout(() => controller.abort(), req.abortAfterMs);
   try {
     const res = await fetch(`${base}/v1${req.path}`, {
       method: 'POST',
@@ -104,19 +116,34 @@ async function send(base: string, req: DemoRequest): Promise<void> {
   }
 }
 
-async function printReports(ctx: CliContext, tg: RunningTollgate, c: ReturnType<typeof colourer>): Promise<void> {
+async function printReports(
+  ctx: CliContext,
+  tg: RunningTollgate,
+  c: ReturnType<typeof colourer>,
+): Promise<void> {
   const now = Date.now();
   println(ctx.stdout);
   println(ctx.stdout, c('bold', 'Cost by feature') + c('dim', '   (tollgate report cost --by feature)'));
-  println(ctx.stdout, formatCostTable(await costReport(tg.rollups, { by: 'feature', sinceMs: now - 3_600_000, untilMs: now + 60_000 })));
-  const sessions = await costReport(tg.rollups, { by: 'session', sinceMs: now - 3_600_000, untilMs: now + 60_000 });
+  println(
+    ctx.stdout,
+    formatCostTable(
+      await costReport(tg.rollups, { by: 'feature', sinceMs: now - 3_600_000, untilMs: now + 60_000 }),
+    ),
+  );
+  const sessions = await costReport(tg.rollups, {
+    by: 'session',
+    sinceMs: now - 3_600_000,
+    untilMs: now + 60_000,
+  });
   const leak = sessions.rows.find((r) => r.key === sessions.worst_session)?.growth;
   if (sessions.worst_session && leak) {
     println(ctx.stdout);
     println(
       ctx.stdout,
-      c('yellow', `The silent token leak: session ${sessions.worst_session} resent its growing history — input grew ${leak.first_input_tokens} → ${leak.last_input_tokens} tokens per request`) +
-        c('dim', '   (tollgate report cost --by session)'),
+      c(
+        'yellow',
+        `The silent token leak: session ${sessions.worst_session} resent its growing history — input grew ${leak.first_input_tokens} → ${leak.last_input_tokens} tokens per request`,
+      ) + c('dim', '   (tollgate report cost --by session)'),
     );
   }
   await tg.dispatcher.drain();
@@ -126,7 +153,10 @@ async function printReports(ctx: CliContext, tg: RunningTollgate, c: ReturnType<
   println(ctx.stdout, alerts.length ? formatAlertsTable(alerts) : '  none');
   println(ctx.stdout);
   println(ctx.stdout, c('bold', 'Security report') + c('dim', '   (tollgate report security)'));
-  const security = await securityReport({ events: tg.store, alerts: tg.alerts }, { sinceMs: now - 3_600_000, untilMs: now + 60_000, top: 5 });
+  const security = await securityReport(
+    { events: tg.store, alerts: tg.alerts },
+    { sinceMs: now - 3_600_000, untilMs: now + 60_000, top: 5 },
+  );
   println(ctx.stdout, formatSecurityReportTable(security));
   const report = await verifyChains(tg.store, tg.checkpoints, [tg.signingKey.verifier()]);
   println(ctx.stdout);
@@ -141,19 +171,28 @@ function printSummary(ctx: CliContext, events: AuditEvent[], c: ReturnType<typeo
   for (const e of events) byStatus.set(e.status, (byStatus.get(e.status) ?? 0) + 1);
   println(
     ctx.stdout,
-    renderTable([...byStatus.entries()].sort((a, b) => b[1] - a[1]), [
-      { header: 'status', value: (r) => r[0] },
-      { header: 'events', value: (r) => r[1], align: 'right' },
-    ]),
+    renderTable(
+      [...byStatus.entries()].sort((a, b) => b[1] - a[1]),
+      [
+        { header: 'status', value: (r) => r[0] },
+        { header: 'events', value: (r) => r[1], align: 'right' },
+      ],
+    ),
   );
   const priced = events.filter((e) => e.cost_micro_usd !== null);
   const unpriced = events.filter((e) => e.cost_micro_usd === null && (e.input_tokens ?? 0) > 0);
   const total = priced.reduce((s, e) => s + (e.cost_micro_usd ?? 0), 0);
   println(ctx.stdout);
-  println(ctx.stdout, `  ${events.length} events, one per request; total cost ${formatUsd(total)}; ${unpriced.length} unpriced (cost unknown, not $0)`);
+  println(
+    ctx.stdout,
+    `  ${events.length} events, one per request; total cost ${formatUsd(total)}; ${unpriced.length} unpriced (cost unknown, not $0)`,
+  );
   const redacted = events.filter((e) => e.redactions.length > 0);
   if (redacted.length) {
-    println(ctx.stdout, `  ${redacted.length} event(s) had secrets or personal data redacted before storage, e.g.:`);
+    println(
+      ctx.stdout,
+      `  ${redacted.length} event(s) had secrets or personal data redacted before storage, e.g.:`,
+    );
     const e = redacted[0]!;
     println(ctx.stdout, c('dim', `    ${(e.prompt ?? '').slice(0, 160).replace(/\s+/g, ' ')}`));
   }

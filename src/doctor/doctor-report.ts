@@ -26,6 +26,24 @@ export interface DoctorReport {
 }
 
 /** Shorthand constructors keep the check code readable. */
-export const ok = (id: string, title: string, detail = ''): DoctorFinding => ({ id, level: 'ok', title, detail, fix: null });
-export const warn = (id: string, title: string, detail: string, fix: string): DoctorFinding => ({ id, level: 'warn', title, detail, fix });
-export const fail = (id: string, title: string, detail: string, fix: string): DoctorFinding => ({ id, level: 'fail', title, detail, fix });
+export const ok = (id: string, title: string, detail = ''): DoctorFinding => ({
+  id,
+  level: 'ok',
+  title,
+  detail,
+  fix: null,
+});
+export const warn = (id: string, title: string, detail: string, fix: string): DoctorFinding => ({
+  id,
+  level: 'warn',
+  title,
+  detail,
+  fix,
+});
+export const fail = (id: string, title: string, detail: string, fix: string): DoctorFinding => ({
+  id,
+  level: 'fail',
+  title,
+  detail,
+  fix,
+});

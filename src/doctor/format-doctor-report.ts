@@ -33,7 +33,10 @@ export function formatDoctorReport(report: DoctorReport, options: { color?: bool
   const fails = report.findings.filter((f) => f.level === 'fail').length;
   const warns = report.findings.filter((f) => f.level === 'warn').length;
   const tally = `${fails} failure${fails === 1 ? '' : 's'}, ${warns} warning${warns === 1 ? '' : 's'}`;
-  lines.push('', report.healthy ? paint(COLOUR.ok, `healthy (${tally})`) : paint(COLOUR.fail, `NOT healthy (${tally})`));
+  lines.push(
+    '',
+    report.healthy ? paint(COLOUR.ok, `healthy (${tally})`) : paint(COLOUR.fail, `NOT healthy (${tally})`),
+  );
   return lines.join('\n') + '\n';
 }
 

@@ -41,28 +41,53 @@ const defaultLookup = async (hostname: string): Promise<string[]> =>
 async function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(onTimeout()), ms); })]);
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(onTimeout()), ms);
+      }),
+    ]);
   } finally {
     clearTimeout(timer);
   }
 }
 
-async function checkDns(hostname: string, lookup: (h: string) => Promise<string[]>, timeoutMs: number, publicProvider: boolean): Promise<DoctorFinding> {
+async function checkDns(
+  hostname: string,
+  lookup: (h: string) => Promise<string[]>,
+  timeoutMs: number,
+  publicProvider: boolean,
+): Promise<DoctorFinding> {
   const bare = hostname.replace(/^\[|\]$/g, '');
   if (isIP(bare) !== 0) return ok('net.dns', 'DNS not needed', `${bare} is an IP address`);
   let addresses: string[];
   try {
-    addresses = await withTimeout(lookup(bare), timeoutMs, () => Object.assign(new Error('lookup timed out'), { code: 'EAI_AGAIN' }));
+    addresses = await withTimeout(lookup(bare), timeoutMs, () =>
+      Object.assign(new Error('lookup timed out'), { code: 'EAI_AGAIN' }),
+    );
   } catch (err) {
     return diagnoseNetworkError(err, bare, timeoutMs);
   }
-  if (addresses.length === 0) return diagnoseNetworkError(Object.assign(new Error('no address'), { code: 'ENOTFOUND' }), bare, timeoutMs);
+  if (addresses.length === 0)
+    return diagnoseNetworkError(
+      Object.assign(new Error('no address'), { code: 'ENOTFOUND' }),
+      bare,
+      timeoutMs,
+    );
   const first = addresses[0] ?? '';
   if (publicProvider && isLocalHost(first)) {
-    return warn('net.dns', `${bare} resolves to a private address`, `${bare} → ${addresses.join(', ')}. A public API host should not resolve to a local or private address.`,
-      'Look for an /etc/hosts entry, a split-horizon DNS or a local proxy redirecting the host; remove it unless it is intended.');
+    return warn(
+      'net.dns',
+      `${bare} resolves to a private address`,
+      `${bare} → ${addresses.join(', ')}. A public API host should not resolve to a local or private address.`,
+      'Look for an /etc/hosts entry, a split-horizon DNS or a local proxy redirecting the host; remove it unless it is intended.',
+    );
   }
-  return ok('net.dns', `${bare} resolves`, `${addresses.slice(0, 3).join(', ')}${addresses.length > 3 ? ', …' : ''}`);
+  return ok(
+    'net.dns',
+    `${bare} resolves`,
+    `${addresses.slice(0, 3).join(', ')}${addresses.length > 3 ? ', …' : ''}`,
+  );
 }
 
 /** Runs every check and returns the report; never throws for a network or HTTP failure. */
@@ -82,7 +107,12 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const url = urlCheck.url;
   if (url === null) return report();
 
-  const dns = await checkDns(url.hostname, options.lookup ?? defaultLookup, timeoutMs, urlCheck.provider !== null);
+  const dns = await checkDns(
+    url.hostname,
+    options.lookup ?? defaultLookup,
+    timeoutMs,
+    urlCheck.provider !== null,
+  );
   findings.push(dns);
   if (dns.level === 'fail') return report();
 
@@ -99,7 +129,10 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
 
   // undici's own timeouts tell a connect timeout (UND_ERR_CONNECT_TIMEOUT) from a server that
   // accepted and then hung (UND_ERR_HEADERS_TIMEOUT); the abort signal is the last resort.
-  const agent = options.fetch === undefined ? new Agent({ connect: { timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs }) : null;
+  const agent =
+    options.fetch === undefined
+      ? new Agent({ connect: { timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
+      : null;
   const doFetch: DoctorFetch =
     options.fetch ?? ((u, init) => undiciFetch(u, { ...init, dispatcher: agent ?? undefined }));
   const signal = AbortSignal.timeout(agent === null ? timeoutMs : timeoutMs * 3);
@@ -113,7 +146,12 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     findings.push(
       ...diagnoseModelsResponse(
         { status: res.status, headers: res.headers, body, latencyMs },
-        { modelsUrl, provider: urlCheck.provider, keyWasEmpty: keyCheck.probeKey === '', baseHasVersion: /\/v\d+/.test(url.pathname) },
+        {
+          modelsUrl,
+          provider: urlCheck.provider,
+          keyWasEmpty: keyCheck.probeKey === '',
+          baseHasVersion: /\/v\d+/.test(url.pathname),
+        },
       ),
     );
   } catch (err) {
@@ -123,4 +161,3 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   }
   return report();
 }
-

@@ -17,7 +17,11 @@ export interface ExportOptions extends PageOptions {
  * row of the schema fields, then one record per event), page by page, waiting for the stream to
  * drain so memory stays bounded whatever the range. Returns how many events were written.
  */
-export async function exportEvents(store: EventStore, out: NodeJS.WritableStream, o: ExportOptions): Promise<number> {
+export async function exportEvents(
+  store: EventStore,
+  out: NodeJS.WritableStream,
+  o: ExportOptions,
+): Promise<number> {
   const eol = o.format === 'csv' ? CSV_EOL : '\n';
   const line = o.format === 'csv' ? csvRow : jsonlLine;
   let written = 0;

@@ -70,7 +70,8 @@ export function createJsonlFileSink(o: JsonlFileSinkOptions): JsonlFileSink {
   const open = (): void => {
     const now = o.clock.now();
     let name = fileNameAt(now);
-    for (let n = 1; existsSync(join(o.dir, name)); n++) name = fileNameAt(now).replace('.jsonl', `-${n}.jsonl`);
+    for (let n = 1; existsSync(join(o.dir, name)); n++)
+      name = fileNameAt(now).replace('.jsonl', `-${n}.jsonl`);
     file = join(o.dir, name);
     fd = openSync(file, 'a', 0o600);
     size = 0;
@@ -105,7 +106,11 @@ export function createJsonlFileSink(o: JsonlFileSinkOptions): JsonlFileSink {
     let done = 0;
     try {
       while (done < lines.length) {
-        if (fd === null || o.clock.now() - openedAt >= rotateMs || (size > 0 && size + Buffer.byteLength(lines[done]!) > maxBytes)) {
+        if (
+          fd === null ||
+          o.clock.now() - openedAt >= rotateMs ||
+          (size > 0 && size + Buffer.byteLength(lines[done]!) > maxBytes)
+        ) {
           closeFile();
           open();
         }

@@ -24,14 +24,24 @@ export async function* timeWindowPages(store: EventStore, o: PageOptions): Async
   let width = 60_000;
   while (from < o.untilMs) {
     const to = Math.min(o.untilMs, from + width);
-    const page = await store.query({ ...o.filter, sinceMs: from, untilMs: to, order: 'asc', limit: pageSize + 1 });
+    const page = await store.query({
+      ...o.filter,
+      sinceMs: from,
+      untilMs: to,
+      order: 'asc',
+      limit: pageSize + 1,
+    });
     if (page.length > pageSize && to - from > 1) {
       width = Math.max(1, Math.floor((to - from) / 2));
       continue;
     }
     // A single millisecond with more than a page: it cannot be split further, so it is read whole.
-    const events = page.length > pageSize ? await store.query({ ...o.filter, sinceMs: from, untilMs: to, order: 'asc' }) : page;
-    if (events.length > 0) yield events.sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
+    const events =
+      page.length > pageSize
+        ? await store.query({ ...o.filter, sinceMs: from, untilMs: to, order: 'asc' })
+        : page;
+    if (events.length > 0)
+      yield events.sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
     from = to;
     if (page.length < pageSize / 4) width = Math.min(width * 2, 366 * 86_400_000);
   }

@@ -20,7 +20,9 @@ import { AUDIT_EVENT_FIELDS } from '../core/audit-event.js';
 import { TollgateError } from '../core/errors.js';
 
 /** The event fields covered by the event hash, in RFC 8785 order: every field except `hash`. */
-export const HASHED_FIELDS: readonly string[] = AUDIT_EVENT_FIELDS.filter((f) => f !== 'hash').sort(compareUtf16);
+export const HASHED_FIELDS: readonly string[] = AUDIT_EVENT_FIELDS.filter((f) => f !== 'hash').sort(
+  compareUtf16,
+);
 
 const KNOWN_FIELDS = new Set<string>(AUDIT_EVENT_FIELDS);
 
@@ -144,7 +146,13 @@ function sortedRedactions(list: unknown): unknown[] | null {
   for (const r of list as unknown[]) {
     if (typeof r !== 'object' || r === null) return null;
     const { type, count } = r as { type?: unknown; count?: unknown };
-    if (typeof type !== 'string' || typeof count !== 'number' || !Number.isFinite(count) || Object.keys(r).length !== 2) return null;
+    if (
+      typeof type !== 'string' ||
+      typeof count !== 'number' ||
+      !Number.isFinite(count) ||
+      Object.keys(r).length !== 2
+    )
+      return null;
     out.push({ count, type });
   }
   return out;

@@ -92,8 +92,15 @@ export class CheckpointWriter {
     let last: { size: number; ms: number } | null = null;
     if (latest?.frontier) {
       const opened = openCheckpoint(latest.note, [options.key.verifier(), ...(options.previousKeys ?? [])]);
-      const candidate = new CompactRange(latest.tree_size, latest.frontier.map((h) => Buffer.from(h, 'hex')));
-      if (opened.ok && opened.checkpoint.treeSize === latest.tree_size && candidate.root().equals(opened.checkpoint.rootHash)) {
+      const candidate = new CompactRange(
+        latest.tree_size,
+        latest.frontier.map((h) => Buffer.from(h, 'hex')),
+      );
+      if (
+        opened.ok &&
+        opened.checkpoint.treeSize === latest.tree_size &&
+        candidate.root().equals(opened.checkpoint.rootHash)
+      ) {
         range = candidate;
         last = { size: latest.tree_size, ms: latest.created_ms };
       }
@@ -105,7 +112,8 @@ export class CheckpointWriter {
     const records: GapRecord[] = [];
     for await (const e of events.iterateChain(options.chainId, range.size + 1)) {
       const seq = e.seq ?? 0;
-      if (e.hash === null || seq < writer.range.size + 1) throw new TollgateError('TG_ERR_INTEGRITY_BROKEN', { chain_id: options.chainId, seq: e.seq });
+      if (e.hash === null || seq < writer.range.size + 1)
+        throw new TollgateError('TG_ERR_INTEGRITY_BROKEN', { chain_id: options.chainId, seq: e.seq });
       if (seq > writer.range.size + 1) {
         holes.push({ first_seq: writer.range.size + 1, last_seq: seq - 1, next_prev_hash: e.prev_hash });
         writer.range.appendRepeated(LOST_LEAF, seq - 1 - writer.range.size);
@@ -118,7 +126,11 @@ export class CheckpointWriter {
       prevHash = e.hash;
     }
     const unaccounted = matchHoles(holes, records).unaccounted[0];
-    if (unaccounted) throw new TollgateError('TG_ERR_INTEGRITY_BROKEN', { chain_id: options.chainId, seq: unaccounted.hole.first_seq });
+    if (unaccounted)
+      throw new TollgateError('TG_ERR_INTEGRITY_BROKEN', {
+        chain_id: options.chainId,
+        seq: unaccounted.hole.first_seq,
+      });
     writer.stats.treeSize = writer.range.size;
     return writer;
   }
@@ -171,7 +183,13 @@ export class CheckpointWriter {
       if (e.seq !== null && e.seq > this.range.size + 1 && this.lost.length > 0) this.passLost(e.seq - 1);
       if (e.seq !== this.range.size + 1 || e.hash === null) {
         this.broken = true;
-        this.report(new TollgateError('TG_ERR_INTEGRITY_CHAIN_STATE', { chain_id: this.options.chainId, seq: e.seq, expected: this.range.size + 1 }));
+        this.report(
+          new TollgateError('TG_ERR_INTEGRITY_CHAIN_STATE', {
+            chain_id: this.options.chainId,
+            seq: e.seq,
+            expected: this.range.size + 1,
+          }),
+        );
         return;
       }
       this.range.append(this.leafHasher.hash(e.hash));
@@ -182,7 +200,8 @@ export class CheckpointWriter {
 
   /** Time check: writes a checkpoint, or a heartbeat when idle, once `everyMs` has passed. */
   tick(): Promise<void> {
-    if (this.options.clock.now() - this.lastCheckpointMs >= this.everyMs) void this.enqueue(this.range.size === this.lastCheckpointSize);
+    if (this.options.clock.now() - this.lastCheckpointMs >= this.everyMs)
+      void this.enqueue(this.range.size === this.lastCheckpointSize);
     return this.pending;
   }
 
@@ -222,7 +241,10 @@ export class CheckpointWriter {
       chain_id: this.options.chainId,
       tree_size: this.range.size,
       created_ms: now,
-      note: signCheckpoint({ origin: this.origin, treeSize: this.range.size, rootHash: this.range.root(), timeMs: now }, [this.options.key]),
+      note: signCheckpoint(
+        { origin: this.origin, treeSize: this.range.size, rootHash: this.range.root(), timeMs: now },
+        [this.options.key],
+      ),
       frontier: this.range.frontier().map((h) => h.toString('hex')),
     };
     // Counted as written when requested, so bursts do not queue one checkpoint per event.

@@ -50,7 +50,8 @@ export function parseCheckpoint(text: string): Checkpoint {
   if (lines.length < 3) throw invalid('checkpoint lines');
   const [origin, sizeText, rootText] = lines as [string, string, string];
   if (origin.length === 0) throw invalid('origin');
-  if (!/^(0|[1-9][0-9]*)$/.test(sizeText) || !Number.isSafeInteger(Number(sizeText))) throw invalid('tree size');
+  if (!/^(0|[1-9][0-9]*)$/.test(sizeText) || !Number.isSafeInteger(Number(sizeText)))
+    throw invalid('tree size');
   const rootHash = Buffer.from(rootText, 'base64');
   if (rootHash.length !== 32 || rootHash.toString('base64') !== rootText) throw invalid('root hash');
   let timeMs: number | null = null;

@@ -72,7 +72,8 @@ export function formatGapMessage(g: GapRange): string {
   return `events not stored: chain=${encodeURIComponent(g.chain_id)} seq=${g.first_seq}..${g.last_seq} count=${g.count} reason=${g.reason} since=${g.at} last_hash=${g.last_hash}`;
 }
 
-const MESSAGE = /^events not stored: chain=(\S+) seq=([1-9][0-9]*)\.\.([1-9][0-9]*) count=([1-9][0-9]*) reason=(queue_full|spool_full|spool_corrupt|crash) since=(\S+) last_hash=([0-9a-f]{64})$/;
+const MESSAGE =
+  /^events not stored: chain=(\S+) seq=([1-9][0-9]*)\.\.([1-9][0-9]*) count=([1-9][0-9]*) reason=(queue_full|spool_full|spool_corrupt|crash) since=(\S+) last_hash=([0-9a-f]{64})$/;
 
 /** True when the event claims to be a gap record (whether or not it is a well-formed one). */
 export function isGapRecord(e: AuditEvent): boolean {
@@ -96,7 +97,14 @@ export function parseGapRecord(e: AuditEvent): GapRecord | null {
   const first = Number(m[2]);
   const last = Number(m[3]);
   const count = Number(m[4]);
-  if (chain !== e.chain_id || !Number.isSafeInteger(last) || first > last || count !== last - first + 1 || last >= e.seq) return null;
+  if (
+    chain !== e.chain_id ||
+    !Number.isSafeInteger(last) ||
+    first > last ||
+    count !== last - first + 1 ||
+    last >= e.seq
+  )
+    return null;
   return {
     chain_id: chain,
     first_seq: first,
@@ -198,7 +206,12 @@ export function matchHoles(holes: readonly ChainHole[], records: readonly GapRec
     }
     if (why === null) accounted.push({ hole, records: tiles });
     // Records that name the whole hole but do not link to the next event account for none of it.
-    else unaccounted.push({ hole, covered_to: tiles.length > 0 && pos <= hole.last_seq ? tiles[tiles.length - 1]!.last_seq : null, why });
+    else
+      unaccounted.push({
+        hole,
+        covered_to: tiles.length > 0 && pos <= hole.last_seq ? tiles[tiles.length - 1]!.last_seq : null,
+        why,
+      });
   }
   return { accounted, unaccounted, orphans: unique.filter((r) => !used.has(r)) };
 }

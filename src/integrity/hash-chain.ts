@@ -55,12 +55,18 @@ export interface HashChainer extends Chainer {
  */
 export function createChainer(options: ChainerOptions): HashChainer {
   const { chainId } = options;
-  if (chainId.length === 0) throw new TollgateError('TG_ERR_INTEGRITY_CHAIN_STATE', { reason: 'empty chain id' });
+  if (chainId.length === 0)
+    throw new TollgateError('TG_ERR_INTEGRITY_CHAIN_STATE', { reason: 'empty chain id' });
   let seq = 0;
   let prev = GENESIS_PREV_HASH;
   if (options.head) {
     const { seq: s, hash } = options.head;
-    if (!Number.isSafeInteger(s) || s < 0 || !HEX_HASH.test(hash) || (s === 0 && hash !== GENESIS_PREV_HASH)) {
+    if (
+      !Number.isSafeInteger(s) ||
+      s < 0 ||
+      !HEX_HASH.test(hash) ||
+      (s === 0 && hash !== GENESIS_PREV_HASH)
+    ) {
       throw new TollgateError('TG_ERR_INTEGRITY_CHAIN_STATE', { chain_id: chainId, seq: s });
     }
     seq = s;

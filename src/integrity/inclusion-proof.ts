@@ -57,7 +57,8 @@ export async function buildInclusionProof(
   for (const s of await checkpoints.list(chainId)) {
     const opened = openCheckpoint(s.note, keys);
     if (!opened.ok || opened.checkpoint.origin !== origin || opened.checkpoint.treeSize < seq) continue;
-    if (best === null || opened.checkpoint.treeSize > best.checkpoint.treeSize) best = { checkpoint: opened.checkpoint, note: s.note };
+    if (best === null || opened.checkpoint.treeSize > best.checkpoint.treeSize)
+      best = { checkpoint: opened.checkpoint, note: s.note };
   }
   if (!best) throw new TollgateError('TG_ERR_INTEGRITY_NO_CHECKPOINT', { event_id: eventId, seq });
   const size = best.checkpoint.treeSize;
@@ -72,7 +73,8 @@ export async function buildInclusionProof(
     if (leaves.length === size) break;
     leaves.push(hasher.hash(e.hash));
   }
-  if (leaves.length !== size) throw new TollgateError('TG_ERR_INTEGRITY_BROKEN', { chain_id: chainId, seq: leaves.length + 1 });
+  if (leaves.length !== size)
+    throw new TollgateError('TG_ERR_INTEGRITY_BROKEN', { chain_id: chainId, seq: leaves.length + 1 });
   const proof = inclusionProof(leaves, seq - 1, size);
   const root = rootFromInclusionProof(seq - 1, size, leaves[seq - 1]!, proof);
   if (root === null || !root.equals(best.checkpoint.rootHash) || eventHash(event) !== event.hash) {
@@ -96,23 +98,40 @@ export async function buildInclusionProof(
 export type InclusionProofCheck = { ok: true } | { ok: false; reason: string };
 
 /** What a third party does with the document (see docs/integrity.md for the same steps by hand). */
-export function checkInclusionProof(doc: InclusionProofDocument, keys: readonly NoteVerifier[], options: { originPrefix?: string } = {}): InclusionProofCheck {
+export function checkInclusionProof(
+  doc: InclusionProofDocument,
+  keys: readonly NoteVerifier[],
+  options: { originPrefix?: string } = {},
+): InclusionProofCheck {
   if (doc.format !== INCLUSION_PROOF_FORMAT) return { ok: false, reason: 'unknown format' };
   // 1. The event hashes to event_hash, and it is the event the document talks about.
-  if (doc.event.id !== doc.event_id || doc.event.chain_id !== doc.chain_id || doc.event.seq !== doc.leaf_index + 1) {
+  if (
+    doc.event.id !== doc.event_id ||
+    doc.event.chain_id !== doc.chain_id ||
+    doc.event.seq !== doc.leaf_index + 1
+  ) {
     return { ok: false, reason: 'event does not match the proof position' };
   }
-  if (doc.event.hash !== doc.event_hash || eventHash(doc.event) !== doc.event_hash) return { ok: false, reason: 'event hash mismatch' };
+  if (doc.event.hash !== doc.event_hash || eventHash(doc.event) !== doc.event_hash)
+    return { ok: false, reason: 'event hash mismatch' };
   // 2. The checkpoint is signed by a known key, for this chain, with this size and root.
   const opened = openCheckpoint(doc.checkpoint, keys);
   if (!opened.ok) return { ok: false, reason: `checkpoint ${opened.reason}` };
   const cp = opened.checkpoint;
-  if (cp.origin !== checkpointOrigin(doc.chain_id, options.originPrefix ?? DEFAULT_ORIGIN_PREFIX)) return { ok: false, reason: 'checkpoint origin mismatch' };
-  if (cp.treeSize !== doc.tree_size || cp.rootHash.toString('base64') !== doc.root_hash) return { ok: false, reason: 'checkpoint does not match the proof' };
+  if (cp.origin !== checkpointOrigin(doc.chain_id, options.originPrefix ?? DEFAULT_ORIGIN_PREFIX))
+    return { ok: false, reason: 'checkpoint origin mismatch' };
+  if (cp.treeSize !== doc.tree_size || cp.rootHash.toString('base64') !== doc.root_hash)
+    return { ok: false, reason: 'checkpoint does not match the proof' };
   // 3. The audit path from the leaf reaches the signed root (RFC 9162 §2.1.3.2).
   if (!/^[0-9a-f]{64}$/.test(doc.event_hash)) return { ok: false, reason: 'event hash format' };
   const leaf = new EventLeafHasher().hash(doc.event_hash);
-  const root = rootFromInclusionProof(doc.leaf_index, doc.tree_size, leaf, doc.proof.map((p) => Buffer.from(p, 'base64')));
-  if (root === null || !root.equals(cp.rootHash)) return { ok: false, reason: 'audit path does not lead to the signed root' };
+  const root = rootFromInclusionProof(
+    doc.leaf_index,
+    doc.tree_size,
+    leaf,
+    doc.proof.map((p) => Buffer.from(p, 'base64')),
+  );
+  if (root === null || !root.equals(cp.rootHash))
+    return { ok: false, reason: 'audit path does not lead to the signed root' };
   return { ok: true };
 }

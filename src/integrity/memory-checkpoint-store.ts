@@ -14,7 +14,8 @@ export class MemoryCheckpointStore implements CheckpointStore {
 
   async latest(chainId: string): Promise<StoredCheckpoint | null> {
     let best: StoredCheckpoint | null = null;
-    for (const r of this.rows) if (r.chain_id === chainId && (best === null || r.tree_size >= best.tree_size)) best = r;
+    for (const r of this.rows)
+      if (r.chain_id === chainId && (best === null || r.tree_size >= best.tree_size)) best = r;
     return best ? copy(best) : null;
   }
 

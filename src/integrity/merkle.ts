@@ -158,7 +158,13 @@ export function rootFromLeafHashes(leaves: readonly Hash[], start = 0, end = lea
 
 /** Inclusion proof PATH(m, D[0:size]) (RFC 6962 §2.1.1) from the first `size` stored leaf hashes. */
 export function inclusionProof(leaves: readonly Hash[], index: number, size: number): Hash[] {
-  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size || size > leaves.length) {
+  if (
+    !Number.isSafeInteger(index) ||
+    !Number.isSafeInteger(size) ||
+    index < 0 ||
+    index >= size ||
+    size > leaves.length
+  ) {
     throw new TollgateError('TG_ERR_INTEGRITY_PROOF_INVALID', { index, size });
   }
   const path: Hash[] = [];
@@ -194,7 +200,8 @@ function subproof(leaves: readonly Hash[], m: number, start: number, end: number
   const n = end - start;
   if (m === n) return b ? [] : [rootFromLeafHashes(leaves, start, end)];
   const k = splitPoint(n);
-  if (m <= k) return [...subproof(leaves, m, start, start + k, b), rootFromLeafHashes(leaves, start + k, end)];
+  if (m <= k)
+    return [...subproof(leaves, m, start, start + k, b), rootFromLeafHashes(leaves, start + k, end)];
   return [...subproof(leaves, m - k, start + k, end, false), rootFromLeafHashes(leaves, start, start + k)];
 }
 
@@ -203,7 +210,12 @@ function isHash(h: Uint8Array): boolean {
 }
 
 /** Root implied by an inclusion proof (RFC 9162 §2.1.3.2), or null when the proof is malformed. */
-export function rootFromInclusionProof(index: number, size: number, leafHash: Uint8Array, proof: readonly Uint8Array[]): Hash | null {
+export function rootFromInclusionProof(
+  index: number,
+  size: number,
+  leafHash: Uint8Array,
+  proof: readonly Uint8Array[],
+): Hash | null {
   if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size) return null;
   if (!isHash(leafHash) || !proof.every(isHash)) return null;
   let fn = index;
@@ -229,7 +241,13 @@ export function rootFromInclusionProof(index: number, size: number, leafHash: Ui
 }
 
 /** Verifies an inclusion proof against a root (RFC 9162 §2.1.3.2). */
-export function verifyInclusion(index: number, size: number, leafHash: Uint8Array, proof: readonly Uint8Array[], root: Uint8Array): boolean {
+export function verifyInclusion(
+  index: number,
+  size: number,
+  leafHash: Uint8Array,
+  proof: readonly Uint8Array[],
+  root: Uint8Array,
+): boolean {
   const r = rootFromInclusionProof(index, size, leafHash, proof);
   return r !== null && isHash(root) && r.equals(root);
 }
@@ -242,7 +260,8 @@ export function verifyConsistency(
   root1: Uint8Array,
   root2: Uint8Array,
 ): boolean {
-  if (!Number.isSafeInteger(size1) || !Number.isSafeInteger(size2) || size1 < 0 || size2 < size1) return false;
+  if (!Number.isSafeInteger(size1) || !Number.isSafeInteger(size2) || size1 < 0 || size2 < size1)
+    return false;
   if (!proof.every(isHash)) return false;
   if (size1 === size2) return proof.length === 0 && Buffer.from(root1).equals(Buffer.from(root2));
   // Any tree is consistent with the empty tree.

@@ -57,8 +57,13 @@ export function formatVerifierKey(name: string, publicKey: Uint8Array): string {
 
 /** Builds a NoteVerifier from a raw 32-byte Ed25519 public key. */
 export function ed25519Verifier(name: string, publicKey: Uint8Array): NoteVerifier {
-  if (!isValidKeyName(name) || publicKey.length !== 32) throw new TollgateError('TG_ERR_INTEGRITY_KEY_INVALID', { reason: 'verifier key' });
-  const key: KeyObject = createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, publicKey]), format: 'der', type: 'spki' });
+  if (!isValidKeyName(name) || publicKey.length !== 32)
+    throw new TollgateError('TG_ERR_INTEGRITY_KEY_INVALID', { reason: 'verifier key' });
+  const key: KeyObject = createPublicKey({
+    key: Buffer.concat([SPKI_ED25519_PREFIX, publicKey]),
+    format: 'der',
+    type: 'spki',
+  });
   return {
     name,
     keyId: ed25519KeyId(name, publicKey),
@@ -71,12 +76,14 @@ export function ed25519Verifier(name: string, publicKey: Uint8Array): NoteVerifi
 export function parseVerifierKey(text: string): NoteVerifier {
   // The base64 part may itself contain '+': split on the first two only (names have none).
   const parts = splitPlus(text.trim(), 3);
-  const invalid = (reason: string): TollgateError => new TollgateError('TG_ERR_INTEGRITY_KEY_INVALID', { reason });
+  const invalid = (reason: string): TollgateError =>
+    new TollgateError('TG_ERR_INTEGRITY_KEY_INVALID', { reason });
   if (parts === null) throw invalid('verifier key shape');
   const [name, hexId, b64] = parts as [string, string, string];
   if (!/^[0-9a-f]{8}$/.test(hexId)) throw invalid('verifier key id');
   const raw = Buffer.from(b64, 'base64');
-  if (raw.length !== 33 || raw[0] !== ED25519_ALG || raw.toString('base64') !== b64) throw invalid('verifier key bytes');
+  if (raw.length !== 33 || raw[0] !== ED25519_ALG || raw.toString('base64') !== b64)
+    throw invalid('verifier key bytes');
   const v = ed25519Verifier(name, raw.subarray(1));
   if (v.keyId !== Number.parseInt(hexId, 16)) throw invalid('verifier key id mismatch');
   return v;
@@ -111,7 +118,12 @@ export function signNote(text: string, signers: readonly NoteSigner[]): string {
 
 function assertNoteText(text: string): void {
   // Text is non-empty, ends in a newline, has no blank line and no control characters but \n.
-  if (text.length === 0 || !text.endsWith('\n') || text.includes('\n\n') || /[\u0000-\u0009\u000b-\u001f\u007f]/.test(text)) {
+  if (
+    text.length === 0 ||
+    !text.endsWith('\n') ||
+    text.includes('\n\n') ||
+    /[\u0000-\u0009\u000b-\u001f\u007f]/.test(text)
+  ) {
     throw new TollgateError('TG_ERR_INTEGRITY_NOTE_INVALID', { reason: 'note text' });
   }
 }
@@ -126,7 +138,12 @@ export interface NoteSignature {
 /** Result of opening a note against a set of known verifier keys. */
 export type OpenedNote =
   | { ok: true; text: string; signatures: NoteSignature[]; verifiedBy: NoteVerifier[] }
-  | { ok: false; reason: 'malformed' | 'unknown_key' | 'bad_signature'; text: string | null; signatures: NoteSignature[] };
+  | {
+      ok: false;
+      reason: 'malformed' | 'unknown_key' | 'bad_signature';
+      text: string | null;
+      signatures: NoteSignature[];
+    };
 
 /**
  * Splits a note into text and signatures and checks them against `verifiers` the way Go's

@@ -7,8 +7,22 @@
  * appended to `<key path>.verifiers` (one `name+hexid+base64` per line), so after a rotation the
  * checkpoints signed with earlier keys still verify.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
-import { appendFileSync, chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign as cryptoSign,
+  type KeyObject,
+} from 'node:crypto';
+import {
+  appendFileSync,
+  chmodSync,
+  existsSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { TollgateError } from '../core/errors.js';
 import {
   ED25519_ALG,
@@ -43,7 +57,11 @@ function invalid(reason: string): TollgateError {
 function fromSeed(name: string, seed: Buffer): SigningKey {
   if (!isValidKeyName(name)) throw invalid('key name');
   if (seed.length !== 32) throw invalid('seed length');
-  const priv: KeyObject = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  const priv: KeyObject = createPrivateKey({
+    key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]),
+    format: 'der',
+    type: 'pkcs8',
+  });
   const spki = createPublicKey(priv).export({ format: 'der', type: 'spki' });
   const publicKey = Buffer.from(spki.subarray(spki.length - 32));
   const keyId = ed25519KeyId(name, publicKey);
@@ -98,7 +116,8 @@ export interface KeyFileOptions {
 export function loadOrCreateSigningKey(options: KeyFileOptions): SigningKey {
   const { path } = options;
   if (existsSync(path)) {
-    if (process.platform !== 'win32' && (statSync(path).mode & 0o077) !== 0) throw invalid('key file mode must be 0600');
+    if (process.platform !== 'win32' && (statSync(path).mode & 0o077) !== 0)
+      throw invalid('key file mode must be 0600');
     const key = parseSigningKey(readFileSync(path, 'utf8'));
     ensureInKeyring(path, key.verifierKey);
     return key;
@@ -143,6 +162,10 @@ export function parseVerifierKeys(text: string): NoteVerifier[] {
 
 function ensureInKeyring(keyPath: string, verifierKey: string): void {
   const ring = keyringPath(keyPath);
-  const existing = existsSync(ring) ? readFileSync(ring, 'utf8').split('\n').map((l) => l.trim()) : [];
+  const existing = existsSync(ring)
+    ? readFileSync(ring, 'utf8')
+        .split('\n')
+        .map((l) => l.trim())
+    : [];
   if (!existing.includes(verifierKey)) appendFileSync(ring, verifierKey + '\n', { mode: 0o644 });
 }

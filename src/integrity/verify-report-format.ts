@@ -23,7 +23,8 @@ export function formatDamage(d: Damage): string {
 export function formatAccountedGap(g: AccountedGap): string {
   const seqs = g.first_seq === g.last_seq ? `seq ${g.first_seq}` : `seqs ${g.first_seq}..${g.last_seq}`;
   // A crash record names the seqs the process had reserved: an upper bound on what it lost.
-  if (g.reason === 'crash') return `accounted gap: up to ${g.count} event${g.count === 1 ? '' : 's'} lost in a crash (answered after ${g.at}, not stored) — ${seqs}, gap record at seq ${g.record_seq}`;
+  if (g.reason === 'crash')
+    return `accounted gap: up to ${g.count} event${g.count === 1 ? '' : 's'} lost in a crash (answered after ${g.at}, not stored) — ${seqs}, gap record at seq ${g.record_seq}`;
   return `accounted gap: ${g.count} event${g.count === 1 ? '' : 's'} not stored (${g.reason}) at ${g.at} — ${seqs}, gap record at seq ${g.record_seq}`;
 }
 
@@ -32,11 +33,16 @@ export function formatVerifyReport(report: VerifyReport): string {
   const lines: string[] = [];
   for (const c of report.chains) {
     if (c.damage === null) {
-      const cp = c.latest_checkpoint ? `, last checkpoint at ${c.latest_checkpoint.tree_size}${c.latest_checkpoint.time ? ` (${c.latest_checkpoint.time})` : ''}` : ', no checkpoint yet';
+      const cp = c.latest_checkpoint
+        ? `, last checkpoint at ${c.latest_checkpoint.tree_size}${c.latest_checkpoint.time ? ` (${c.latest_checkpoint.time})` : ''}`
+        : ', no checkpoint yet';
       // tree_size counts lost positions too; the event count is what is stored.
       const stored = c.tree_size - c.accounted_gaps.reduce((n, g) => n + g.count, 0);
-      const events = c.accounted_gaps.length > 0 ? `${stored} events stored of ${c.tree_size}` : `${c.tree_size} events`;
-      lines.push(`chain ${c.chain_id}: intact${c.accounted_gaps.length > 0 ? ' with accounted gaps' : ''} — ${events}, ${c.checkpoints_checked} checkpoints${cp}, root ${c.root_hash}`);
+      const events =
+        c.accounted_gaps.length > 0 ? `${stored} events stored of ${c.tree_size}` : `${c.tree_size} events`;
+      lines.push(
+        `chain ${c.chain_id}: intact${c.accounted_gaps.length > 0 ? ' with accounted gaps' : ''} — ${events}, ${c.checkpoints_checked} checkpoints${cp}, root ${c.root_hash}`,
+      );
     } else {
       lines.push(`chain ${c.chain_id}: DAMAGED — ${formatDamage(c.damage)}`);
     }

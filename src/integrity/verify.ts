@@ -15,7 +15,15 @@ import type { EventStore } from '../store/event-store.js';
 import { eventHash } from './canonical-json.js';
 import { DEFAULT_ORIGIN_PREFIX, checkpointOrigin, openCheckpoint, type Checkpoint } from './checkpoint.js';
 import type { CheckpointStore } from './checkpoint-store.js';
-import { LOST_LEAF, isGapRecord, matchHoles, parseGapRecord, type ChainHole, type GapRecord, type HoleMatching } from './gap-record.js';
+import {
+  LOST_LEAF,
+  isGapRecord,
+  matchHoles,
+  parseGapRecord,
+  type ChainHole,
+  type GapRecord,
+  type HoleMatching,
+} from './gap-record.js';
 import { GENESIS_PREV_HASH } from './hash-chain.js';
 import { CompactRange, EventLeafHasher } from './merkle.js';
 import type { NoteVerifier } from './signed-note.js';
@@ -177,17 +185,31 @@ export async function verifyChains(
   if (options.from !== undefined) {
     const opened = openCheckpoint(options.from, keys);
     const id = opened.checkpoint ? chainIdFromOrigin(opened.checkpoint.origin, prefix) : null;
-    if (!opened.ok || id === null) throw new TollgateError('TG_ERR_INTEGRITY_NOTE_INVALID', { reason: `--from checkpoint ${opened.ok ? 'origin' : opened.reason}` });
+    if (!opened.ok || id === null)
+      throw new TollgateError('TG_ERR_INTEGRITY_NOTE_INVALID', {
+        reason: `--from checkpoint ${opened.ok ? 'origin' : opened.reason}`,
+      });
     from = { chainId: id, checkpoint: opened.checkpoint };
   }
-  const ids = new Set<string>([...heads.map((h) => h.chain_id), ...(await checkpoints.chains()), ...witnessByChain.keys()]);
+  const ids = new Set<string>([
+    ...heads.map((h) => h.chain_id),
+    ...(await checkpoints.chains()),
+    ...witnessByChain.keys(),
+  ]);
   const chainIds = [...ids].filter((id) => options.chainId === undefined || id === options.chainId).sort();
 
   const reports: ChainVerifyReport[] = [];
   const failures = new Map<string, FailureContext>();
   for (const chainId of chainIds) {
     const cps = await loadCheckpoints(chainId, checkpoints, witnessByChain.get(chainId) ?? [], keys, prefix);
-    const { report, failure } = await verifyChainWithGaps(events, chainId, cps, options, totals.get(chainId) ?? null, from?.chainId === chainId ? from.checkpoint : null);
+    const { report, failure } = await verifyChainWithGaps(
+      events,
+      chainId,
+      cps,
+      options,
+      totals.get(chainId) ?? null,
+      from?.chainId === chainId ? from.checkpoint : null,
+    );
     reports.push(report);
     if (failure) failures.set(chainId, failure);
   }
@@ -233,7 +255,9 @@ async function verifyChainWithGaps(
   const firstPass = matchHoles([...pass.holes, ...pass.suspectHoles], [...pass.records, ...pass.lateRecords]);
   if (matching.unaccounted.length > 0) {
     const accepted = new Set(matching.accounted.map((a) => a.hole.first_seq));
-    pass = await verifyOneChain(events, chainId, cps, options, total, trusted, (first) => accepted.has(first));
+    pass = await verifyOneChain(events, chainId, cps, options, total, trusted, (first) =>
+      accepted.has(first),
+    );
     matching = matchHoles(pass.holes, [...pass.records, ...pass.lateRecords]);
   }
   const { report } = pass;
@@ -241,7 +265,14 @@ async function verifyChainWithGaps(
   // A hole diagnosed as a deletion: say what gap records there are for it, and where they stop.
   const d = report.damage;
   const row = failure?.row ?? null;
-  if (d?.kind === 'deleted' && row !== null && isGapRecord(row) && typeof row.seq === 'number' && row.seq > d.seq! && (row.hash === null || eventHash(row) !== row.hash)) {
+  if (
+    d?.kind === 'deleted' &&
+    row !== null &&
+    isGapRecord(row) &&
+    typeof row.seq === 'number' &&
+    row.seq > d.seq! &&
+    (row.hash === null || eventHash(row) !== row.hash)
+  ) {
     // The hole is followed by its gap record, changed: name the record rather than a deletion.
     report.damage = {
       kind: 'modified',
@@ -264,16 +295,24 @@ async function verifyChainWithGaps(
     report.damage = orphan;
     failure = null;
   }
-  report.accounted_gaps = matching.accounted.flatMap((a) => a.records.map((r) => ({ ...r, chain_id: chainId })));
+  report.accounted_gaps = matching.accounted.flatMap((a) =>
+    a.records.map((r) => ({ ...r, chain_id: chainId })),
+  );
   report.ok = report.damage === null && !(options.strict === true && report.accounted_gaps.length > 0);
   if (report.damage !== null) report.root_hash = null;
   return { report, failure };
 }
 
 /** A verified gap record that names events which are not missing: the record (or the chain) was forged. */
-function orphanDamage(chainId: string, matching: HoleMatching, trustedRecords: readonly GapRecord[]): Damage | null {
+function orphanDamage(
+  chainId: string,
+  matching: HoleMatching,
+  trustedRecords: readonly GapRecord[],
+): Damage | null {
   const trusted = new Set(trustedRecords.map((r) => r.record_event_id));
-  const o = matching.orphans.filter((r) => trusted.has(r.record_event_id)).sort((a, b) => a.record_seq - b.record_seq)[0];
+  const o = matching.orphans
+    .filter((r) => trusted.has(r.record_event_id))
+    .sort((a, b) => a.record_seq - b.record_seq)[0];
   if (!o) return null;
   return {
     kind: 'modified',
@@ -286,7 +325,9 @@ function orphanDamage(chainId: string, matching: HoleMatching, trustedRecords: r
 }
 
 function chainIdFromOrigin(origin: string, prefix: string): string | null {
-  return origin.startsWith(prefix + '/') && origin.length > prefix.length + 1 ? origin.slice(prefix.length + 1) : null;
+  return origin.startsWith(prefix + '/') && origin.length > prefix.length + 1
+    ? origin.slice(prefix.length + 1)
+    : null;
 }
 
 function chainIdFromNote(note: string, prefix: string): string | null {
@@ -313,7 +354,14 @@ async function loadCheckpoints(
     const forged = (why: string): void => {
       problems.push({
         size,
-        damage: { kind: 'checkpoint_forged', chain_id: chainId, seq: null, event_id: null, checkpoint_size: size, detail: `${where} at tree size ${size}: ${why}` },
+        damage: {
+          kind: 'checkpoint_forged',
+          chain_id: chainId,
+          seq: null,
+          event_id: null,
+          checkpoint_size: size,
+          detail: `${where} at tree size ${size}: ${why}`,
+        },
       });
     };
     if (!opened.ok) {
@@ -424,7 +472,12 @@ async function verifyOneChain(
     const prefixRecords: GapRecord[] = [];
     for await (const e of events.iterateChain(chainId, 1, pageSize)) {
       if (prefix.size === trusted.treeSize) break;
-      if (typeof e.seq !== 'number' || e.seq < prefix.size + 1 || typeof e.hash !== 'string' || !/^[0-9a-f]{64}$/.test(e.hash)) {
+      if (
+        typeof e.seq !== 'number' ||
+        e.seq < prefix.size + 1 ||
+        typeof e.hash !== 'string' ||
+        !/^[0-9a-f]{64}$/.test(e.hash)
+      ) {
         okPrefix = false;
         break;
       }
@@ -444,7 +497,12 @@ async function verifyOneChain(
       prefix.append(leafHasher.hash(e.hash));
       lastHash = e.hash;
     }
-    if (okPrefix && lastHash !== null && prefix.size === trusted.treeSize && prefix.root().equals(trusted.rootHash)) {
+    if (
+      okPrefix &&
+      lastHash !== null &&
+      prefix.size === trusted.treeSize &&
+      prefix.root().equals(trusted.rootHash)
+    ) {
       range = prefix;
       expected = trusted.treeSize + 1;
       prev = lastHash;
@@ -461,7 +519,8 @@ async function verifyOneChain(
   for await (const e of events.iterateChain(chainId, expected, pageSize)) {
     if (diagnosing) {
       if (diagnosing.candidate === null && e.prev_hash === prev) diagnosing.candidate = e;
-      if (!diagnosing.rowHasSuccessor && diagnosing.row.hash !== null && e.prev_hash === diagnosing.row.hash) diagnosing.rowHasSuccessor = true;
+      if (!diagnosing.rowHasSuccessor && diagnosing.row.hash !== null && e.prev_hash === diagnosing.row.hash)
+        diagnosing.rowHasSuccessor = true;
       if (isGapRecord(e) && e.hash !== null && eventHash(e) === e.hash) {
         const late = parseGapRecord(e);
         if (late) lateRecords.push(late);
@@ -471,10 +530,19 @@ async function verifyOneChain(
     checked++;
     // A hole followed by an intact event: accepted for now, kept only if a gap record accounts for it.
     let hole =
-      typeof e.seq === 'number' && e.seq > expected && e.hash !== null && typeof e.prev_hash === 'string' && acceptHole(expected) && eventHash(e) === e.hash;
+      typeof e.seq === 'number' &&
+      e.seq > expected &&
+      e.hash !== null &&
+      typeof e.prev_hash === 'string' &&
+      acceptHole(expected) &&
+      eventHash(e) === e.hash;
     if (hole) {
       const found: ChainHole = { first_seq: expected, last_seq: e.seq! - 1, next_prev_hash: e.prev_hash };
-      const saved: { range: CompactRange; next: number; lastMatched: ValidCheckpoint | null } = { range: range.clone(), next, lastMatched };
+      const saved: { range: CompactRange; next: number; lastMatched: ValidCheckpoint | null } = {
+        range: range.clone(),
+        next,
+        lastMatched,
+      };
       passLost(found.last_seq);
       if (rootDamage) {
         // A signed checkpoint was made over a real event in this range: no writer gap, a deletion.
@@ -500,10 +568,17 @@ async function verifyOneChain(
       expected++;
       if (next < valid.length && valid[next]!.checkpoint.treeSize === range.size) compareAt(range.size);
       if (rootDamage) break;
-      if (options.onProgress && checked % progressEvery === 0) options.onProgress({ chain_id: chainId, events: checked, total });
+      if (options.onProgress && checked % progressEvery === 0)
+        options.onProgress({ chain_id: chainId, events: checked, total });
       continue;
     }
-    diagnosing = { row: e, candidate: e.prev_hash === prev ? e : null, rowHasSuccessor: false, lastId, lastPrev };
+    diagnosing = {
+      row: e,
+      candidate: e.prev_hash === prev ? e : null,
+      rowHasSuccessor: false,
+      lastId,
+      lastPrev,
+    };
     const late = e.hash !== null && isGapRecord(e) && eventHash(e) === e.hash ? parseGapRecord(e) : null;
     if (late) lateRecords.push(late);
   }
@@ -535,7 +610,12 @@ async function verifyOneChain(
     candidates.push({ pos: rd.checkpoint_size!, damage: rd });
   }
   for (const p of cps.problems) candidates.push({ pos: p.size, damage: p.damage });
-  const stale = staleness(chainId, lastMatched ?? (valid.length > 0 ? valid[valid.length - 1]! : null), options, range.size);
+  const stale = staleness(
+    chainId,
+    lastMatched ?? (valid.length > 0 ? valid[valid.length - 1]! : null),
+    options,
+    range.size,
+  );
   if (stale) candidates.push({ pos: Number.MAX_SAFE_INTEGER, damage: stale });
   candidates.sort((a, b) => a.pos - b.pos);
   const damage = candidates[0]?.damage ?? null;
@@ -578,7 +658,12 @@ interface ChainPass {
   lateRecords: GapRecord[];
 }
 
-function staleness(chainId: string, newest: ValidCheckpoint | null, options: VerifyOptions, size: number): Damage | null {
+function staleness(
+  chainId: string,
+  newest: ValidCheckpoint | null,
+  options: VerifyOptions,
+  size: number,
+): Damage | null {
   if (options.maxCheckpointAgeMs === undefined || !options.clock) return null;
   const now = options.clock.now();
   const t = newest?.checkpoint.timeMs ?? null;
@@ -613,16 +698,42 @@ interface Diagnosis {
 /** Names the damage at the first failing row (expected seq `e`, last good hash `ph`). */
 function classify(chainId: string, d: Diagnosis, e: number): Damage {
   const { row: r, candidate: c } = d;
-  const at = (kind: DamageKind, detail: string): Damage => ({ kind, chain_id: chainId, seq: e, event_id: r.id ?? null, checkpoint_size: null, detail });
+  const at = (kind: DamageKind, detail: string): Damage => ({
+    kind,
+    chain_id: chainId,
+    seq: e,
+    event_id: r.id ?? null,
+    checkpoint_size: null,
+    detail,
+  });
   const rSeq = typeof r.seq === 'number' ? r.seq : null;
-  if (rSeq === e - 1 && c === null && d.rowHasSuccessor && r.prev_hash === d.lastPrev && r.hash !== null && eventHash(r) === r.hash) {
+  if (
+    rSeq === e - 1 &&
+    c === null &&
+    d.rowHasSuccessor &&
+    r.prev_hash === d.lastPrev &&
+    r.hash !== null &&
+    eventHash(r) === r.hash
+  ) {
     // Two valid events claim seq e-1 with the same predecessor; the chain continues from this
     // one, so the one accepted before it was the extra.
-    return { kind: 'inserted', chain_id: chainId, seq: e - 1, event_id: d.lastId, checkpoint_size: null, detail: `an extra event with seq ${e - 1} stands before event ${e - 1}` };
+    return {
+      kind: 'inserted',
+      chain_id: chainId,
+      seq: e - 1,
+      event_id: d.lastId,
+      checkpoint_size: null,
+      detail: `an extra event with seq ${e - 1} stands before event ${e - 1}`,
+    };
   }
   if (c === r) {
     // The row links to the last good event, so it is the right event, changed.
-    return at('modified', rSeq === e ? `event ${e}: recomputed hash differs from the stored hash` : `event ${e}: its seq was changed to ${rSeq}`);
+    return at(
+      'modified',
+      rSeq === e
+        ? `event ${e}: recomputed hash differs from the stored hash`
+        : `event ${e}: its seq was changed to ${rSeq}`,
+    );
   }
   // An extra row with a valid hash was inserted; one whose hash no longer matches was changed.
   const selfValid = r.hash !== null && eventHash(r) === r.hash;
@@ -662,7 +773,14 @@ function reclassifyMovedEvents(reports: ChainVerifyReport[], failures: Map<strin
     for (const other of reports) {
       const g = failures.get(other.chain_id);
       const row = g?.row;
-      if (other === rep || !row || row.prev_hash !== f.prevHash || row.seq !== f.expectedSeq || row.hash === null) continue;
+      if (
+        other === rep ||
+        !row ||
+        row.prev_hash !== f.prevHash ||
+        row.seq !== f.expectedSeq ||
+        row.hash === null
+      )
+        continue;
       if (eventHash({ ...row, chain_id: rep.chain_id }) !== row.hash) continue;
       rep.damage = {
         kind: 'modified',
@@ -672,7 +790,11 @@ function reclassifyMovedEvents(reports: ChainVerifyReport[], failures: Map<strin
         checkpoint_size: null,
         detail: `event ${f.expectedSeq}: its chain_id was changed (it now appears in another chain)`,
       };
-      other.damage = { ...rep.damage, chain_id: other.chain_id, detail: `contains event ${row.id} moved from chain ${rep.chain_id}` };
+      other.damage = {
+        ...rep.damage,
+        chain_id: other.chain_id,
+        detail: `contains event ${row.id} moved from chain ${rep.chain_id}`,
+      };
     }
   }
 }

@@ -33,7 +33,12 @@ export class FileWitness implements Witness {
   }
 
   async submit(cp: StoredCheckpoint): Promise<void> {
-    const record: WitnessRecord = { chain_id: cp.chain_id, tree_size: cp.tree_size, created_ms: cp.created_ms, note: cp.note };
+    const record: WitnessRecord = {
+      chain_id: cp.chain_id,
+      tree_size: cp.tree_size,
+      created_ms: cp.created_ms,
+      note: cp.note,
+    };
     try {
       await appendFile(this.path, JSON.stringify(record) + '\n', { flag: 'a', mode: 0o644 });
     } catch (err) {
@@ -51,7 +56,12 @@ export async function readWitnessFile(path: string): Promise<WitnessRecord[]> {
     try {
       const r = JSON.parse(line) as Partial<WitnessRecord>;
       if (typeof r.chain_id === 'string' && typeof r.note === 'string' && typeof r.tree_size === 'number') {
-        out.push({ chain_id: r.chain_id, tree_size: r.tree_size, created_ms: typeof r.created_ms === 'number' ? r.created_ms : 0, note: r.note });
+        out.push({
+          chain_id: r.chain_id,
+          tree_size: r.tree_size,
+          created_ms: typeof r.created_ms === 'number' ? r.created_ms : 0,
+          note: r.note,
+        });
       }
     } catch {
       // A torn last line (crash mid-write) is not a checkpoint; the signed notes decide the rest.
@@ -82,6 +92,7 @@ export class HttpWitness implements Witness {
     } catch (err) {
       throw new TollgateError('TG_ERR_INTEGRITY_WITNESS', { witness: this.name }, { cause: err });
     }
-    if (res.status < 200 || res.status > 299) throw new TollgateError('TG_ERR_INTEGRITY_WITNESS', { witness: this.name, status: res.status });
+    if (res.status < 200 || res.status > 299)
+      throw new TollgateError('TG_ERR_INTEGRITY_WITNESS', { witness: this.name, status: res.status });
   }
 }

@@ -124,7 +124,9 @@ export class MockProvider {
     try {
       json = rawBody ? (JSON.parse(rawBody) as Record<string, unknown>) : {};
     } catch {
-      return sendJson(res, 400, { error: { message: 'invalid JSON', type: 'invalid_request_error', code: null } });
+      return sendJson(res, 400, {
+        error: { message: 'invalid JSON', type: 'invalid_request_error', code: null },
+      });
     }
     const model = typeof json.model === 'string' ? json.model : 'gpt-4.1-mini';
     const script = this.queue.shift() ?? SCENARIO_MODELS[model] ?? {};
@@ -134,7 +136,11 @@ export class MockProvider {
       const key = auth.startsWith('Bearer ') ? auth.slice(7) : '';
       if (!this.options.validKeys.includes(key)) {
         return sendJson(res, 401, {
-          error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' },
+          error: {
+            message: 'Incorrect API key provided.',
+            type: 'invalid_request_error',
+            code: 'invalid_api_key',
+          },
         });
       }
     }
@@ -145,9 +151,7 @@ export class MockProvider {
     if (script.delayMs) await sleep(script.delayMs);
     const status = script.status ?? 200;
     if (status !== 200) {
-      const body =
-        script.body ??
-        JSON.stringify({ error: errorFor(status) });
+      const body = script.body ?? JSON.stringify({ error: errorFor(status) });
       res.writeHead(status, { 'content-type': 'application/json', ...script.headers });
       res.end(body);
       return;
@@ -185,7 +189,9 @@ export class MockProvider {
       case '/responses':
         return this.complete(path, json, model, script, res);
       default:
-        return sendJson(res, 404, { error: { message: `Unknown path ${path}`, type: 'invalid_request_error', code: null } });
+        return sendJson(res, 404, {
+          error: { message: `Unknown path ${path}`, type: 'invalid_request_error', code: null },
+        });
     }
   }
 
@@ -236,7 +242,12 @@ export class MockProvider {
       const choice =
         path === '/completions'
           ? { index: 0, text, finish_reason: 'stop', logprobs: null }
-          : { index: 0, message: { role: 'assistant', content: text, refusal: null }, finish_reason: 'stop', logprobs: null };
+          : {
+              index: 0,
+              message: { role: 'assistant', content: text, refusal: null },
+              finish_reason: 'stop',
+              logprobs: null,
+            };
       return sendJson(res, 200, {
         id,
         object: path === '/completions' ? 'text_completion' : 'chat.completion',
@@ -248,7 +259,11 @@ export class MockProvider {
     }
 
     // Streaming, in the shape of OpenAI's chat.completion.chunk events.
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
     let closed = false;
     res.on('close', () => {
       if (!res.writableFinished) {
@@ -280,8 +295,7 @@ export class MockProvider {
             };
             res.on('drain', done).on('close', done);
           });
-        }
-        else if (delay > 0) await sleep(delay);
+        } else if (delay > 0) await sleep(delay);
         else await new Promise((r) => setImmediate(r));
       }
       if (!closed) res.destroy();
@@ -301,9 +315,12 @@ export class MockProvider {
       res.write(chunk({ content: script.chunkText ?? pieces[i] }, null));
     }
     res.write(chunk({}, 'stop'));
-    const includeUsage = (json.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+    const includeUsage =
+      (json.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
     if (includeUsage && usage) {
-      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: servedModel, choices: [], usage })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: servedModel, choices: [], usage })}\n\n`,
+      );
     }
     res.end('data: [DONE]\n\n');
   }
@@ -318,9 +335,17 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 function errorFor(status: number): { message: string; type: string; code: string | null } {
   switch (status) {
     case 401:
-      return { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' };
+      return {
+        message: 'Incorrect API key provided.',
+        type: 'invalid_request_error',
+        code: 'invalid_api_key',
+      };
     case 403:
-      return { message: 'You are not allowed to use this model.', type: 'invalid_request_error', code: 'model_not_allowed' };
+      return {
+        message: 'You are not allowed to use this model.',
+        type: 'invalid_request_error',
+        code: 'model_not_allowed',
+      };
     case 404:
       return { message: 'The model does not exist.', type: 'invalid_request_error', code: 'model_not_found' };
     case 429:
@@ -328,7 +353,11 @@ function errorFor(status: number): { message: string; type: string; code: string
     case 400:
       return { message: 'Invalid request.', type: 'invalid_request_error', code: 'invalid_request' };
     default:
-      return { message: 'The server had an error while processing your request.', type: 'server_error', code: null };
+      return {
+        message: 'The server had an error while processing your request.',
+        type: 'server_error',
+        code: null,
+      };
   }
 }
 
@@ -349,7 +378,20 @@ function promptOf(json: Record<string, unknown>): string {
 
 /** Deterministic, readable reply; tokens are counted as words so tests can predict usage. */
 function replyFor(prompt: string, chunks: number): string {
-  const words = ['Here', 'is', 'a', 'short', 'answer', 'about', 'your', 'question', 'from', 'the', 'mock', 'provider'];
+  const words = [
+    'Here',
+    'is',
+    'a',
+    'short',
+    'answer',
+    'about',
+    'your',
+    'question',
+    'from',
+    'the',
+    'mock',
+    'provider',
+  ];
   const n = Math.max(chunks, 6);
   const out: string[] = [];
   for (let i = 0; i < n; i++) out.push(words[(i + prompt.length) % words.length]!);
@@ -360,7 +402,8 @@ function splitInto(text: string, n: number): string[] {
   const words = text.split(' ');
   const per = Math.max(1, Math.ceil(words.length / n));
   const out: string[] = [];
-  for (let i = 0; i < words.length; i += per) out.push((i === 0 ? '' : ' ') + words.slice(i, i + per).join(' '));
+  for (let i = 0; i < words.length; i += per)
+    out.push((i === 0 ? '' : ' ') + words.slice(i, i + per).join(' '));
   return out;
 }
 

@@ -92,7 +92,8 @@ export function spanAttributes(e: AuditEvent, server: ServerAddress | null): Att
   if (e.output_tokens !== null) a[GENAI.outputTokens] = e.output_tokens;
   if (e.cached_input_tokens !== null) a[GENAI.cacheReadInputTokens] = e.cached_input_tokens;
   if (e.finish_reason !== null) a[GENAI.finishReasons] = [e.finish_reason];
-  if (e.stream === true && e.time_to_first_token_ms !== null) a[GENAI.timeToFirstChunk] = e.time_to_first_token_ms / 1000;
+  if (e.stream === true && e.time_to_first_token_ms !== null)
+    a[GENAI.timeToFirstChunk] = e.time_to_first_token_ms / 1000;
   const err = errorType(e);
   if (err !== null) a[GENAI.errorType] = err;
   if (e.http_status_code !== null) a[GENAI.httpStatusCode] = e.http_status_code;
@@ -123,10 +124,15 @@ export function spanAttributes(e: AuditEvent, server: ServerAddress | null): Att
 export function contentAttributes(e: AuditEvent): Attributes {
   if (e.content_mode !== 'redacted') return {};
   const a: Attributes = {};
-  if (e.prompt !== null) a[GENAI.inputMessages] = JSON.stringify([{ role: 'user', parts: [{ type: 'text', content: e.prompt }] }]);
+  if (e.prompt !== null)
+    a[GENAI.inputMessages] = JSON.stringify([{ role: 'user', parts: [{ type: 'text', content: e.prompt }] }]);
   if (e.response !== null) {
     a[GENAI.outputMessages] = JSON.stringify([
-      { role: 'assistant', parts: [{ type: 'text', content: e.response }], ...(e.finish_reason ? { finish_reason: e.finish_reason } : {}) },
+      {
+        role: 'assistant',
+        parts: [{ type: 'text', content: e.response }],
+        ...(e.finish_reason ? { finish_reason: e.finish_reason } : {}),
+      },
     ]);
   }
   return a;

@@ -21,7 +21,10 @@ export function otelConfigFromEnv(env: Record<string, string | undefined>): Otel
     endpoint: endpoint ?? 'http://localhost:4318',
     traces: get('OTEL_TRACES_EXPORTER') !== 'none',
     metrics: get('OTEL_METRICS_EXPORTER') !== 'none',
-    captureContent: [get('TOLLGATE_OTEL_CAPTURE_CONTENT'), get('OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT')].some((v) => v?.toLowerCase() === 'true'),
+    captureContent: [
+      get('TOLLGATE_OTEL_CAPTURE_CONTENT'),
+      get('OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT'),
+    ].some((v) => v?.toLowerCase() === 'true'),
   };
   if (traces) config.tracesEndpoint = traces;
   if (metrics) config.metricsEndpoint = metrics;

@@ -1,15 +1,37 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes, type Context, type Histogram } from '@opentelemetry/api';
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+  trace,
+  type Attributes,
+  type Context,
+  type Histogram,
+} from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, BatchSpanProcessor, RandomIdGenerator, type IdGenerator } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  RandomIdGenerator,
+  type IdGenerator,
+} from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { TraceContext } from '../capture/trace-context.js';
 import type { AuditEvent } from '../core/audit-event.js';
 import { BoundedLabels } from './bounded-labels.js';
 import { isAdminEvent } from './event-kind.js';
-import { contentAttributes, errorType, GENAI, operationName, serverAddressOf, spanAttributes, type ServerAddress } from './genai-attributes.js';
+import {
+  contentAttributes,
+  errorType,
+  GENAI,
+  operationName,
+  serverAddressOf,
+  spanAttributes,
+  type ServerAddress,
+} from './genai-attributes.js';
 
 /** OTLP export settings; the CLI builds them from the standard `OTEL_*` variables. */
 export interface OtelConfig {
@@ -67,8 +89,12 @@ export interface OtelExport {
 }
 
 // GenAI conventions, "ExplicitBucketBoundaries" advice for each histogram.
-const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
-const DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
+const TOKEN_BUCKETS = [
+  1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+];
+const DURATION_BUCKETS = [
+  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
 const CHUNK_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
 /**
@@ -118,7 +144,8 @@ export function createOtelExport(config: OtelConfig): OtelExport {
   // A collector that is down must not fail Tollgate's shutdown: report, then carry on.
   const settle = async (work: Array<Promise<void> | undefined>): Promise<void> => {
     for (const r of await Promise.allSettled(work.filter((p): p is Promise<void> => p !== undefined))) {
-      if (r.status === 'rejected') config.onError?.(r.reason instanceof Error ? r.reason.name : 'export failed');
+      if (r.status === 'rejected')
+        config.onError?.(r.reason instanceof Error ? r.reason.name : 'export failed');
     }
   };
 
@@ -130,11 +157,18 @@ export function createOtelExport(config: OtelConfig): OtelExport {
           resource,
           idGenerator: ids,
           spanProcessors: [
-            new BatchSpanProcessor(new OTLPTraceExporter({ url: config.tracesEndpoint ?? `${base}/v1/traces`, headers, timeoutMillis }), {
-              maxQueueSize: config.maxQueueSize ?? 2048,
-              scheduledDelayMillis: config.scheduleDelayMs ?? 5000,
-              exportTimeoutMillis: timeoutMillis,
-            }),
+            new BatchSpanProcessor(
+              new OTLPTraceExporter({
+                url: config.tracesEndpoint ?? `${base}/v1/traces`,
+                headers,
+                timeoutMillis,
+              }),
+              {
+                maxQueueSize: config.maxQueueSize ?? 2048,
+                scheduledDelayMillis: config.scheduleDelayMs ?? 5000,
+                exportTimeoutMillis: timeoutMillis,
+              },
+            ),
           ],
         });
   const tracer = tracerProvider?.getTracer('tollgate');
@@ -146,7 +180,11 @@ export function createOtelExport(config: OtelConfig): OtelExport {
           resource,
           readers: [
             new PeriodicExportingMetricReader({
-              exporter: new OTLPMetricExporter({ url: config.metricsEndpoint ?? `${base}/v1/metrics`, headers, timeoutMillis }),
+              exporter: new OTLPMetricExporter({
+                url: config.metricsEndpoint ?? `${base}/v1/metrics`,
+                headers,
+                timeoutMillis,
+              }),
               exportIntervalMillis: config.metricIntervalMs ?? 60_000,
               exportTimeoutMillis: Math.min(timeoutMillis, config.metricIntervalMs ?? 60_000),
             }),
@@ -155,9 +193,21 @@ export function createOtelExport(config: OtelConfig): OtelExport {
   const meter = meterProvider?.getMeter('tollgate');
   const instruments: { tokens: Histogram; duration: Histogram; firstChunk: Histogram } | null = meter
     ? {
-        tokens: meter.createHistogram(GENAI.metricTokenUsage, { unit: '{token}', description: 'Number of input and output tokens used.', advice: { explicitBucketBoundaries: TOKEN_BUCKETS } }),
-        duration: meter.createHistogram(GENAI.metricOperationDuration, { unit: 's', description: 'GenAI operation duration.', advice: { explicitBucketBoundaries: DURATION_BUCKETS } }),
-        firstChunk: meter.createHistogram(GENAI.metricTimeToFirstChunk, { unit: 's', description: 'Time to receive the first chunk of a streamed response.', advice: { explicitBucketBoundaries: CHUNK_BUCKETS } }),
+        tokens: meter.createHistogram(GENAI.metricTokenUsage, {
+          unit: '{token}',
+          description: 'Number of input and output tokens used.',
+          advice: { explicitBucketBoundaries: TOKEN_BUCKETS },
+        }),
+        duration: meter.createHistogram(GENAI.metricOperationDuration, {
+          unit: 's',
+          description: 'GenAI operation duration.',
+          advice: { explicitBucketBoundaries: DURATION_BUCKETS },
+        }),
+        firstChunk: meter.createHistogram(GENAI.metricTimeToFirstChunk, {
+          unit: 's',
+          description: 'Time to receive the first chunk of a streamed response.',
+          advice: { explicitBucketBoundaries: CHUNK_BUCKETS },
+        }),
       }
     : null;
   // Metric attributes must stay low-cardinality: the requested model is whatever a client sent.
@@ -183,9 +233,15 @@ export function createOtelExport(config: OtelConfig): OtelExport {
       ids.nextTraceId = e.id.replace(/-/g, '');
     }
     if (e.span_id !== null && HEX16.test(e.span_id)) ids.nextSpanId = e.span_id;
-    const attributes: Attributes = captureContent ? { ...spanAttributes(e, server), ...contentAttributes(e) } : spanAttributes(e, server);
+    const attributes: Attributes = captureContent
+      ? { ...spanAttributes(e, server), ...contentAttributes(e) }
+      : spanAttributes(e, server);
     const model = e.model_requested;
-    const span = tracer.startSpan(`${String(attributes[GENAI.operationName])}${model ? ` ${model}` : ''}`, { kind: SpanKind.CLIENT, startTime: start, attributes }, parent);
+    const span = tracer.startSpan(
+      `${String(attributes[GENAI.operationName])}${model ? ` ${model}` : ''}`,
+      { kind: SpanKind.CLIENT, startTime: start, attributes },
+      parent,
+    );
     ids.nextTraceId = null;
     ids.nextSpanId = null;
     if (e.status !== 'SUCCESS') span.setStatus({ code: SpanStatusCode.ERROR, message: e.status });
@@ -204,11 +260,18 @@ export function createOtelExport(config: OtelConfig): OtelExport {
       attrs[GENAI.serverAddress] = server.address;
       attrs[GENAI.serverPort] = server.port;
     }
-    if (e.input_tokens !== null) instruments.tokens.record(e.input_tokens, { ...attrs, [GENAI.tokenType]: 'input' });
-    if (e.output_tokens !== null) instruments.tokens.record(e.output_tokens, { ...attrs, [GENAI.tokenType]: 'output' });
-    if (e.stream === true && e.time_to_first_token_ms !== null) instruments.firstChunk.record(e.time_to_first_token_ms / 1000, attrs);
+    if (e.input_tokens !== null)
+      instruments.tokens.record(e.input_tokens, { ...attrs, [GENAI.tokenType]: 'input' });
+    if (e.output_tokens !== null)
+      instruments.tokens.record(e.output_tokens, { ...attrs, [GENAI.tokenType]: 'output' });
+    if (e.stream === true && e.time_to_first_token_ms !== null)
+      instruments.firstChunk.record(e.time_to_first_token_ms / 1000, attrs);
     const err = errorType(e);
-    if (e.latency_ms !== null) instruments.duration.record(e.latency_ms / 1000, err === null ? attrs : { ...attrs, [GENAI.errorType]: err });
+    if (e.latency_ms !== null)
+      instruments.duration.record(
+        e.latency_ms / 1000,
+        err === null ? attrs : { ...attrs, [GENAI.errorType]: err },
+      );
   };
 
   // Events are turned into spans and measurements in batches, off the request path: the SDK's

@@ -52,26 +52,98 @@ export function createPrometheusMetrics(o: PrometheusOptions = {}): TollgateMetr
   const models = new BoundedLabels(o.maxModels ?? 20, o.models ?? []);
   const users = o.userLabel ? new BoundedLabels(o.maxUsers ?? 50) : null;
 
-  const requests = new Counter({ name: 'tollgate_requests_total', help: 'Requests recorded, by outcome status and model.', labelNames: ['status', 'model'], registers });
-  const tokens = new Counter({ name: 'tollgate_tokens_total', help: 'Tokens used, by type (input|output) and model.', labelNames: ['type', 'model'], registers });
-  const cost = new Counter({ name: 'tollgate_cost_micro_usd_total', help: 'Cost in micro-USD (priced requests only), by model.', labelNames: ['model'], registers });
-  const unpriced = new Counter({ name: 'tollgate_unpriced_requests_total', help: 'Requests with tokens but no price for their model.', labelNames: ['model'], registers });
-  const retries = new Counter({ name: 'tollgate_upstream_retries_total', help: 'Upstream retries made, by model.', labelNames: ['model'], registers });
-  const latency = new Histogram({ name: 'tollgate_request_duration_seconds', help: 'Whole request latency seen by the client, by model.', labelNames: ['model'], buckets: LATENCY_BUCKETS, registers });
-  const ttft = new Histogram({ name: 'tollgate_time_to_first_token_seconds', help: 'Time to the first streamed chunk, by model (streams only).', labelNames: ['model'], buckets: TTFT_BUCKETS, registers });
-  const alerts = new Counter({ name: 'tollgate_alerts_total', help: 'Alerts raised, by rule and severity.', labelNames: ['rule', 'severity'], registers });
-  const admin = new Counter({ name: 'tollgate_admin_actions_total', help: 'Audited admin actions (keys, erasures, acknowledgements), by status.', labelNames: ['status'], registers });
-  const byUser = users ? new Counter({ name: 'tollgate_requests_by_user_total', help: 'Requests by user id (bounded; opt-in).', labelNames: ['user'], registers }) : null;
+  const requests = new Counter({
+    name: 'tollgate_requests_total',
+    help: 'Requests recorded, by outcome status and model.',
+    labelNames: ['status', 'model'],
+    registers,
+  });
+  const tokens = new Counter({
+    name: 'tollgate_tokens_total',
+    help: 'Tokens used, by type (input|output) and model.',
+    labelNames: ['type', 'model'],
+    registers,
+  });
+  const cost = new Counter({
+    name: 'tollgate_cost_micro_usd_total',
+    help: 'Cost in micro-USD (priced requests only), by model.',
+    labelNames: ['model'],
+    registers,
+  });
+  const unpriced = new Counter({
+    name: 'tollgate_unpriced_requests_total',
+    help: 'Requests with tokens but no price for their model.',
+    labelNames: ['model'],
+    registers,
+  });
+  const retries = new Counter({
+    name: 'tollgate_upstream_retries_total',
+    help: 'Upstream retries made, by model.',
+    labelNames: ['model'],
+    registers,
+  });
+  const latency = new Histogram({
+    name: 'tollgate_request_duration_seconds',
+    help: 'Whole request latency seen by the client, by model.',
+    labelNames: ['model'],
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const ttft = new Histogram({
+    name: 'tollgate_time_to_first_token_seconds',
+    help: 'Time to the first streamed chunk, by model (streams only).',
+    labelNames: ['model'],
+    buckets: TTFT_BUCKETS,
+    registers,
+  });
+  const alerts = new Counter({
+    name: 'tollgate_alerts_total',
+    help: 'Alerts raised, by rule and severity.',
+    labelNames: ['rule', 'severity'],
+    registers,
+  });
+  const admin = new Counter({
+    name: 'tollgate_admin_actions_total',
+    help: 'Audited admin actions (keys, erasures, acknowledgements), by status.',
+    labelNames: ['status'],
+    registers,
+  });
+  const byUser = users
+    ? new Counter({
+        name: 'tollgate_requests_by_user_total',
+        help: 'Requests by user id (bounded; opt-in).',
+        labelNames: ['user'],
+        registers,
+      })
+    : null;
 
   const stats = o.writerStats;
   if (stats) {
     // Read at scrape time: the writer keeps the counts, these only mirror them.
-    new Gauge({ name: 'tollgate_writer_queue_depth', help: 'Events waiting to be written to the store.', registers, collect() { this.set(stats().queueDepth); } });
-    new Gauge({ name: 'tollgate_store_available', help: '1 while the event store accepts writes.', registers, collect() { this.set(stats().storeAvailable ? 1 : 0); } });
+    new Gauge({
+      name: 'tollgate_writer_queue_depth',
+      help: 'Events waiting to be written to the store.',
+      registers,
+      collect() {
+        this.set(stats().queueDepth);
+      },
+    });
+    new Gauge({
+      name: 'tollgate_store_available',
+      help: '1 while the event store accepts writes.',
+      registers,
+      collect() {
+        this.set(stats().storeAvailable ? 1 : 0);
+      },
+    });
     const mirrored: Array<[string, string, keyof WriterStats]> = [
       ['tollgate_events_written_total', 'Events written to the store.', 'written'],
       ['tollgate_events_spooled_total', 'Events spooled to disk while the store was unavailable.', 'spooled'],
-      ['tollgate_events_dropped_total', 'Events that could be neither stored nor spooled (each is in a gap record).', 'dropped'],
+      [
+        'tollgate_events_dropped_total',
+        'Events that could be neither stored nor spooled (each is in a gap record).',
+        'dropped',
+      ],
       ['tollgate_store_errors_total', 'Failed store writes.', 'storeErrors'],
     ];
     for (const [name, help, key] of mirrored) {
@@ -101,7 +173,8 @@ export function createPrometheusMetrics(o: PrometheusOptions = {}): TollgateMetr
       else if ((e.input_tokens ?? 0) + (e.output_tokens ?? 0) > 0) unpriced.inc({ model });
       if (e.retry_count > 0) retries.inc({ model }, e.retry_count);
       if (e.latency_ms !== null) latency.observe({ model }, e.latency_ms / 1000);
-      if (e.stream && e.time_to_first_token_ms !== null) ttft.observe({ model }, e.time_to_first_token_ms / 1000);
+      if (e.stream && e.time_to_first_token_ms !== null)
+        ttft.observe({ model }, e.time_to_first_token_ms / 1000);
       if (byUser && users && e.user_id !== null) byUser.inc({ user: users.label(e.user_id) });
     } catch {
       // metrics never break the audit path

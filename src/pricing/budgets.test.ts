@@ -5,11 +5,29 @@ import { BudgetTracker, periodStart, type BudgetConfig } from './budgets.js';
 
 const HOUR = 3_600_000;
 
-function spend(user: string | null, cost: number | null, extra: Partial<{ team: string; feature_name: string; virtual_key_id: string; api_key_id: string }> = {}) {
-  return { virtual_key_id: null, api_key_id: null, user_id: user, feature_name: null, team: null, cost_micro_usd: cost, ...extra };
+function spend(
+  user: string | null,
+  cost: number | null,
+  extra: Partial<{ team: string; feature_name: string; virtual_key_id: string; api_key_id: string }> = {},
+) {
+  return {
+    virtual_key_id: null,
+    api_key_id: null,
+    user_id: user,
+    feature_name: null,
+    team: null,
+    cost_micro_usd: cost,
+    ...extra,
+  };
 }
 
-const aliceDaily: BudgetConfig = { scope: 'user', subject: 'alice', period: 'day', limit_usd: 10, enforce: true };
+const aliceDaily: BudgetConfig = {
+  scope: 'user',
+  subject: 'alice',
+  period: 'day',
+  limit_usd: 10,
+  enforce: true,
+};
 
 describe('BudgetTracker', () => {
   it('reports 80% and 100% once each, then blocks when enforced', () => {
@@ -21,7 +39,11 @@ describe('BudgetTracker', () => {
     const c = t.check({ user: 'alice' });
     expect(c.allowed).toBe(true);
     expect(c.crossed.map((x) => x.threshold)).toEqual([80]);
-    expect(c.crossed[0]).toMatchObject({ spent_micro_usd: 8_000_000, limit_micro_usd: 10_000_000, period_start: '2026-03-03T00:00:00.000Z' });
+    expect(c.crossed[0]).toMatchObject({
+      spent_micro_usd: 8_000_000,
+      limit_micro_usd: 10_000_000,
+      period_start: '2026-03-03T00:00:00.000Z',
+    });
     expect(t.check({ user: 'alice' }).crossed).toEqual([]);
     t.record(spend('alice', 2_000_000));
     const full = t.check({ user: 'alice' });
@@ -56,7 +78,13 @@ describe('BudgetTracker', () => {
 
   it('monthly budgets span days and reset on the first of the month (UTC)', () => {
     const clock = new ManualClock(Date.UTC(2026, 0, 31, 12));
-    const team: BudgetConfig = { scope: 'team', subject: 'web', period: 'month', limit_usd: 1, enforce: true };
+    const team: BudgetConfig = {
+      scope: 'team',
+      subject: 'web',
+      period: 'month',
+      limit_usd: 1,
+      enforce: true,
+    };
     const t = new BudgetTracker([team], clock);
     t.record(spend(null, 600_000, { team: 'web' }));
     clock.advance(HOUR * 11);

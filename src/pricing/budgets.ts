@@ -87,11 +87,13 @@ function subjectOf(scope: BudgetScope, s: BudgetSubjects): string | null | undef
 export function validateBudgets(budgets: readonly BudgetConfig[]): void {
   const seen = new Set<string>();
   budgets.forEach((b, i) => {
-    const bad = (field: string): TollgateError => new TollgateError('TG_ERR_CONFIG_INVALID', { section: 'budgets', index: i, field });
+    const bad = (field: string): TollgateError =>
+      new TollgateError('TG_ERR_CONFIG_INVALID', { section: 'budgets', index: i, field });
     if (!['key', 'user', 'feature', 'team'].includes(b.scope)) throw bad('scope');
     if (typeof b.subject !== 'string' || b.subject === '') throw bad('subject');
     if (b.period !== 'day' && b.period !== 'month') throw bad('period');
-    if (typeof b.limit_usd !== 'number' || !Number.isFinite(b.limit_usd) || b.limit_usd <= 0) throw bad('limit_usd');
+    if (typeof b.limit_usd !== 'number' || !Number.isFinite(b.limit_usd) || b.limit_usd <= 0)
+      throw bad('limit_usd');
     if (typeof b.enforce !== 'boolean') throw bad('enforce');
     const id = `${b.scope}\u0000${b.subject}\u0000${b.period}`;
     if (seen.has(id)) throw bad('duplicate');
@@ -152,7 +154,12 @@ export class BudgetTracker {
   }
 
   /** Adds a written event's cost to every budget it falls under (current period, by the clock). */
-  record(event: Pick<AuditEvent, 'virtual_key_id' | 'api_key_id' | 'user_id' | 'feature_name' | 'team' | 'cost_micro_usd'>): void {
+  record(
+    event: Pick<
+      AuditEvent,
+      'virtual_key_id' | 'api_key_id' | 'user_id' | 'feature_name' | 'team' | 'cost_micro_usd'
+    >,
+  ): void {
     const states = this.matching({
       key: event.virtual_key_id ?? event.api_key_id,
       user: event.user_id,

@@ -18,7 +18,15 @@ const shipped = loadCatalogFile(defaultCatalogPath());
 const at = Date.UTC(2026, 0, 10);
 
 function row(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { provider: 'x', model: 'm', input: 1, output: 2, effective_from: '2025-01-01', source: 'doc', ...extra };
+  return {
+    provider: 'x',
+    model: 'm',
+    input: 1,
+    output: 2,
+    effective_from: '2025-01-01',
+    source: 'doc',
+    ...extra,
+  };
 }
 
 function expectInvalid(fn: () => unknown, reason: RegExp | string): void {
@@ -42,7 +50,9 @@ describe('shipped catalog schema', () => {
     expect(shipped.version).toMatch(/\S/);
     expect(raw.models.length).toBeGreaterThan(20);
     for (const r of raw.models) {
-      expect(typeof r.source === 'string' && r.source.trim().length > 5, `source of ${String(r.model)}`).toBe(true);
+      expect(typeof r.source === 'string' && r.source.trim().length > 5, `source of ${String(r.model)}`).toBe(
+        true,
+      );
       expect(String(r.effective_from)).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     }
   });
@@ -53,7 +63,9 @@ describe('shipped catalog schema', () => {
   });
 
   it('covers OpenAI, Anthropic, Google and DeepSeek', () => {
-    expect(new Set(shipped.rows.map((r) => r.provider))).toEqual(new Set(['openai', 'anthropic', 'google', 'deepseek']));
+    expect(new Set(shipped.rows.map((r) => r.provider))).toEqual(
+      new Set(['openai', 'anthropic', 'google', 'deepseek']),
+    );
   });
 
   it.each([
@@ -71,11 +83,20 @@ describe('shipped catalog schema', () => {
 
 describe('catalog validation', () => {
   it('refuses a row without a source', () => {
-    expectInvalid(() => parseCatalog({ version: 'v', models: [row({ source: undefined })] }, 't'), /non-empty/);
+    expectInvalid(
+      () => parseCatalog({ version: 'v', models: [row({ source: undefined })] }, 't'),
+      /non-empty/,
+    );
   });
   it('refuses a row without a date or with an impossible date', () => {
-    expectInvalid(() => parseCatalog({ version: 'v', models: [row({ effective_from: undefined })] }, 't'), /YYYY-MM-DD/);
-    expectInvalid(() => parseCatalog({ version: 'v', models: [row({ effective_from: '2025-02-30' })] }, 't'), /calendar/);
+    expectInvalid(
+      () => parseCatalog({ version: 'v', models: [row({ effective_from: undefined })] }, 't'),
+      /YYYY-MM-DD/,
+    );
+    expectInvalid(
+      () => parseCatalog({ version: 'v', models: [row({ effective_from: '2025-02-30' })] }, 't'),
+      /calendar/,
+    );
   });
   it('refuses duplicate model + effective_from', () => {
     expectInvalid(() => parseCatalog({ version: 'v', models: [row(), row({ input: 3 })] }, 't'), /duplicate/);
@@ -86,20 +107,33 @@ describe('catalog validation', () => {
   });
   it('refuses a name shared by two models', () => {
     expectInvalid(
-      () => parseCatalog({ version: 'v', models: [row({ aliases: ['x'] }), row({ model: 'n', aliases: ['x'] })] }, 't'),
+      () =>
+        parseCatalog(
+          { version: 'v', models: [row({ aliases: ['x'] }), row({ model: 'n', aliases: ['x'] })] },
+          't',
+        ),
       /another model/,
     );
   });
   it('refuses unknown fields, negative prices and sub-micro precision', () => {
-    expectInvalid(() => parseCatalog({ version: 'v', models: [row({ cached_inpt: 1 })] }, 't'), /unknown field/);
+    expectInvalid(
+      () => parseCatalog({ version: 'v', models: [row({ cached_inpt: 1 })] }, 't'),
+      /unknown field/,
+    );
     expectInvalid(() => parseCatalog({ version: 'v', models: [row({ input: -1 })] }, 't'), /non-negative/);
-    expectInvalid(() => parseCatalog({ version: 'v', models: [row({ input: 0.0000001 })] }, 't'), /6 decimals/);
+    expectInvalid(
+      () => parseCatalog({ version: 'v', models: [row({ input: 0.0000001 })] }, 't'),
+      /6 decimals/,
+    );
   });
   it('refuses a catalog without a version', () => {
     expectInvalid(() => parseCatalog({ models: [row()] }, 't'), /non-empty/);
   });
   it('converts prices to integer micro-USD per million without float drift', () => {
-    const data = parseCatalog({ version: 'v', models: [row({ input: 0.075, output: 0.275, cached_input: 0.028 })] }, 't');
+    const data = parseCatalog(
+      { version: 'v', models: [row({ input: 0.075, output: 0.275, cached_input: 0.028 })] },
+      't',
+    );
     expect(data.rows[0]).toMatchObject({ input: 75_000, output: 275_000, cached_input: 28_000 });
   });
 });
@@ -161,7 +195,10 @@ describe('override from config', () => {
   it('replaces rows with the same model and date, adds new ones, and names both versions', () => {
     const catalog = loadPriceCatalog({ overridePath });
     expect(catalog.version).toBe(`${shipped.version}+acme-1`);
-    expect(catalog.resolve('gpt-4.1-2025-04-14', at)).toMatchObject({ input: 1_500_000, cached_input: 400_000 });
+    expect(catalog.resolve('gpt-4.1-2025-04-14', at)).toMatchObject({
+      input: 1_500_000,
+      cached_input: 400_000,
+    });
     expect(catalog.resolve('acme/llm-v1', at)?.model).toBe('acme-llm');
     expect(catalog.resolve('claude-sonnet-4.5', at)?.input).toBe(3_000_000);
   });

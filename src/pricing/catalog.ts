@@ -141,11 +141,16 @@ function parseRow(raw: unknown, origin: string, i: number): PriceRow {
       throw invalid(origin, { row: i, field: 'long_context', reason: 'must be a mapping' });
     }
     for (const key of Object.keys(lc)) {
-      if (!LONG_CONTEXT_KEYS.has(key)) throw invalid(origin, { row: i, field: `long_context.${key}`, reason: 'unknown field' });
+      if (!LONG_CONTEXT_KEYS.has(key))
+        throw invalid(origin, { row: i, field: `long_context.${key}`, reason: 'unknown field' });
     }
     const above = lc.above_input_tokens;
     if (typeof above !== 'number' || !Number.isInteger(above) || above <= 0) {
-      throw invalid(origin, { row: i, field: 'long_context.above_input_tokens', reason: 'must be a positive integer' });
+      throw invalid(origin, {
+        row: i,
+        field: 'long_context.above_input_tokens',
+        reason: 'must be a positive integer',
+      });
     }
     longContext = {
       above_input_tokens: above,
@@ -177,7 +182,8 @@ function checkRows(rows: readonly PriceRow[], origin: string): void {
   const owner = new Map<string, string>();
   rows.forEach((row, i) => {
     const key = `${row.model}\u0000${row.effective_from}`;
-    if (seen.has(key)) throw invalid(origin, { row: i, model: row.model, reason: 'duplicate model and effective_from' });
+    if (seen.has(key))
+      throw invalid(origin, { row: i, model: row.model, reason: 'duplicate model and effective_from' });
     seen.add(key);
     for (const name of [row.model, ...row.aliases]) {
       const prev = owner.get(name);
@@ -212,7 +218,11 @@ export function loadCatalogFile(path: string): CatalogData {
   try {
     doc = parseYaml(text);
   } catch (err) {
-    throw new TollgateError('TG_ERR_CONFIG_INVALID', { file: path, reason: 'not YAML or JSON' }, { cause: err });
+    throw new TollgateError(
+      'TG_ERR_CONFIG_INVALID',
+      { file: path, reason: 'not YAML or JSON' },
+      { cause: err },
+    );
   }
   return parseCatalog(doc, path);
 }
@@ -224,7 +234,10 @@ export function loadCatalogFile(path: string): CatalogData {
  */
 export function mergeCatalogs(base: CatalogData, override: CatalogData): CatalogData {
   const replaced = new Set(override.rows.map((r) => `${r.model}\u0000${r.effective_from}`));
-  const rows = [...base.rows.filter((r) => !replaced.has(`${r.model}\u0000${r.effective_from}`)), ...override.rows];
+  const rows = [
+    ...base.rows.filter((r) => !replaced.has(`${r.model}\u0000${r.effective_from}`)),
+    ...override.rows,
+  ];
   checkRows(rows, 'merged catalog');
   return { version: `${base.version}+${override.version}`, rows };
 }
@@ -281,7 +294,9 @@ export function createCatalog(data: CatalogData): PriceCatalog {
  * The catalog in use: the shipped file, merged with `overridePath` when config names one.
  * The CLI passes the path from `tollgate.config.yaml` (`prices.override`).
  */
-export function loadPriceCatalog(options: { path?: string; overridePath?: string | null } = {}): PriceCatalog {
+export function loadPriceCatalog(
+  options: { path?: string; overridePath?: string | null } = {},
+): PriceCatalog {
   const base = loadCatalogFile(options.path ?? defaultCatalogPath());
   const data = options.overridePath ? mergeCatalogs(base, loadCatalogFile(options.overridePath)) : base;
   return createCatalog(data);

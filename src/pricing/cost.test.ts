@@ -1,7 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { createCatalog, defaultCatalogPath, loadCatalogFile, parseCatalog, type PriceRow } from './catalog.js';
+import {
+  createCatalog,
+  defaultCatalogPath,
+  loadCatalogFile,
+  parseCatalog,
+  type PriceRow,
+} from './catalog.js';
 import { costBreakdown, costMicroUsd, type TokenUsage } from './cost.js';
-import { usageFromAnthropic, usageFromDeepSeek, usageFromGemini, usageFromOpenAIChat } from './provider-usage.js';
+import {
+  usageFromAnthropic,
+  usageFromDeepSeek,
+  usageFromGemini,
+  usageFromOpenAIChat,
+} from './provider-usage.js';
 
 const catalog = createCatalog(loadCatalogFile(defaultCatalogPath()));
 const JAN_2026 = Date.UTC(2026, 0, 10);
@@ -13,7 +24,14 @@ function rowOf(model: string, atMs = JAN_2026): PriceRow {
 }
 
 function usage(u: Partial<TokenUsage>): TokenUsage {
-  return { input_tokens: 0, cached_input_tokens: 0, cache_write_tokens: 0, output_tokens: 0, reasoning_tokens: 0, ...u };
+  return {
+    input_tokens: 0,
+    cached_input_tokens: 0,
+    cache_write_tokens: 0,
+    output_tokens: 0,
+    reasoning_tokens: 0,
+    ...u,
+  };
 }
 
 // Expected values are worked by hand: tokens × USD-per-million, in micro-USD, rounded half up once.
@@ -44,34 +62,67 @@ describe('cost of the seed models, to the micro-dollar', () => {
 
 describe('cached input', () => {
   it('is billed at the cached rate and not also at the full rate (OpenAI: prompt_tokens includes cached)', () => {
-    const u = usageFromOpenAIChat({ prompt_tokens: 10_000, completion_tokens: 100, prompt_tokens_details: { cached_tokens: 8000 } });
+    const u = usageFromOpenAIChat({
+      prompt_tokens: 10_000,
+      completion_tokens: 100,
+      prompt_tokens_details: { cached_tokens: 8000 },
+    });
     expect(u).toMatchObject({ input_tokens: 10_000, cached_input_tokens: 8000, output_tokens: 100 });
     // 2000 × 2 + 8000 × 0.50 + 100 × 8 = 4000 + 4000 + 800 (not 10000 × 2 + 4000 + 800 = 24800)
-    expect(costMicroUsd(rowOf('gpt-4.1'), usage({ input_tokens: 10_000, cached_input_tokens: 8000, output_tokens: 100 }))).toBe(8800);
+    expect(
+      costMicroUsd(
+        rowOf('gpt-4.1'),
+        usage({ input_tokens: 10_000, cached_input_tokens: 8000, output_tokens: 100 }),
+      ),
+    ).toBe(8800);
   });
 
   it('Anthropic: cache reads are outside input_tokens there; normalised, then billed once', () => {
-    const u = usageFromAnthropic({ input_tokens: 100, cache_read_input_tokens: 5000, cache_creation_input_tokens: 0, output_tokens: 200 });
+    const u = usageFromAnthropic({
+      input_tokens: 100,
+      cache_read_input_tokens: 5000,
+      cache_creation_input_tokens: 0,
+      output_tokens: 200,
+    });
     expect(u.input_tokens).toBe(5100);
     // 100 × 3 + 5000 × 0.30 + 200 × 15 = 300 + 1500 + 3000
-    expect(costMicroUsd(rowOf('claude-sonnet-4.5'), usage({ input_tokens: 5100, cached_input_tokens: 5000, output_tokens: 200 }))).toBe(4800);
+    expect(
+      costMicroUsd(
+        rowOf('claude-sonnet-4.5'),
+        usage({ input_tokens: 5100, cached_input_tokens: 5000, output_tokens: 200 }),
+      ),
+    ).toBe(4800);
   });
 
   it('Anthropic cache writes are billed at the write rate', () => {
     // 1000 × 3 + 1000 × 3.75 = 3000 + 3750
-    expect(costMicroUsd(rowOf('claude-sonnet-4.5'), usage({ input_tokens: 2000, cache_write_tokens: 1000 }))).toBe(6750);
+    expect(
+      costMicroUsd(rowOf('claude-sonnet-4.5'), usage({ input_tokens: 2000, cache_write_tokens: 1000 })),
+    ).toBe(6750);
   });
 
   it('DeepSeek cache hits are billed at the hit rate', () => {
-    const u = usageFromDeepSeek({ prompt_tokens: 10_000, completion_tokens: 1000, prompt_cache_hit_tokens: 9000, prompt_cache_miss_tokens: 1000 });
+    const u = usageFromDeepSeek({
+      prompt_tokens: 10_000,
+      completion_tokens: 1000,
+      prompt_cache_hit_tokens: 9000,
+      prompt_cache_miss_tokens: 1000,
+    });
     expect(u).toMatchObject({ input_tokens: 10_000, cached_input_tokens: 9000 });
     // deepseek-chat (V3.2 rates): 1000 × 0.28 + 9000 × 0.028 + 1000 × 0.42 = 280 + 252 + 420
-    expect(costMicroUsd(rowOf('deepseek-chat'), usage({ input_tokens: 10_000, cached_input_tokens: 9000, output_tokens: 1000 }))).toBe(952);
+    expect(
+      costMicroUsd(
+        rowOf('deepseek-chat'),
+        usage({ input_tokens: 10_000, cached_input_tokens: 9000, output_tokens: 1000 }),
+      ),
+    ).toBe(952);
   });
 
   it('a row without a cached rate charges cached tokens at the input rate, once', () => {
     // gemini-2.5-flash has no verified cache rate: 1000 × 0.30 = 300, not 300 + 600 × something
-    expect(costMicroUsd(rowOf('gemini-2.5-flash'), usage({ input_tokens: 1000, cached_input_tokens: 600 }))).toBe(300);
+    expect(
+      costMicroUsd(rowOf('gemini-2.5-flash'), usage({ input_tokens: 1000, cached_input_tokens: 600 })),
+    ).toBe(300);
   });
 
   it('cached counts larger than the total are clamped, never negative', () => {
@@ -82,19 +133,44 @@ describe('cached input', () => {
 describe('reasoning tokens', () => {
   it('OpenAI: reasoning is inside output_tokens and is not counted twice', () => {
     // o3 after the June 2025 cut: 100 × 2 + 1000 × 8 = 200 + 8000
-    expect(costMicroUsd(rowOf('o3'), usage({ input_tokens: 100, output_tokens: 1000, reasoning_tokens: 800 }))).toBe(8200);
+    expect(
+      costMicroUsd(rowOf('o3'), usage({ input_tokens: 100, output_tokens: 1000, reasoning_tokens: 800 })),
+    ).toBe(8200);
   });
 
   it('Gemini: thoughts are outside candidates there; normalised into output once', () => {
-    const u = usageFromGemini({ promptTokenCount: 100, candidatesTokenCount: 50, thoughtsTokenCount: 950, totalTokenCount: 1100 });
+    const u = usageFromGemini({
+      promptTokenCount: 100,
+      candidatesTokenCount: 50,
+      thoughtsTokenCount: 950,
+      totalTokenCount: 1100,
+    });
     expect(u).toMatchObject({ input_tokens: 100, output_tokens: 1000, reasoning_tokens: 950 });
     // 100 × 0.30 + 1000 × 2.50 = 30 + 2500
-    expect(costMicroUsd(rowOf('gemini-2.5-flash'), usage({ input_tokens: 100, output_tokens: 1000, reasoning_tokens: 950 }))).toBe(2530);
+    expect(
+      costMicroUsd(
+        rowOf('gemini-2.5-flash'),
+        usage({ input_tokens: 100, output_tokens: 1000, reasoning_tokens: 950 }),
+      ),
+    ).toBe(2530);
   });
 
   it('is priced separately only where a row says so', () => {
     const data = parseCatalog(
-      { version: 't', models: [{ provider: 'x', model: 'thinker', input: 1, output: 2, reasoning: 5, effective_from: '2025-01-01', source: 'test' }] },
+      {
+        version: 't',
+        models: [
+          {
+            provider: 'x',
+            model: 'thinker',
+            input: 1,
+            output: 2,
+            reasoning: 5,
+            effective_from: '2025-01-01',
+            source: 'test',
+          },
+        ],
+      },
       'test',
     );
     const row = createCatalog(data).resolve('thinker', JAN_2026)!;
@@ -115,7 +191,9 @@ describe('dates and tiers', () => {
 
   it('applies the long-context tier above its threshold only', () => {
     // 200k: 200000 × 1.25 + 1000 × 10 = 250000 + 10000
-    expect(costMicroUsd(rowOf('gemini-2.5-pro'), usage({ input_tokens: 200_000, output_tokens: 1000 }))).toBe(260_000);
+    expect(costMicroUsd(rowOf('gemini-2.5-pro'), usage({ input_tokens: 200_000, output_tokens: 1000 }))).toBe(
+      260_000,
+    );
     // 300k: 300000 × 2.50 + 1000 × 15 = 750000 + 15000
     const b = costBreakdown(rowOf('gemini-2.5-pro'), usage({ input_tokens: 300_000, output_tokens: 1000 }));
     expect(b).toMatchObject({ cost_micro_usd: 765_000, long_context: true });
@@ -130,6 +208,8 @@ describe('inputs', () => {
 
   it('stays exact for very large counts', () => {
     // 4e9 tokens × $75/M = $300,000 = 3e11 micro-USD
-    expect(costMicroUsd(rowOf('claude-opus-4.1'), usage({ output_tokens: 4_000_000_000 }))).toBe(300_000_000_000);
+    expect(costMicroUsd(rowOf('claude-opus-4.1'), usage({ output_tokens: 4_000_000_000 }))).toBe(
+      300_000_000_000,
+    );
   });
 });

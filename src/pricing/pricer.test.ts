@@ -13,14 +13,25 @@ function event(init: Partial<AuditEvent>): AuditEvent {
 
 describe('createPricer', () => {
   it('fills cost and pricing_version from model_used (a dated snapshot)', () => {
-    const e = event({ model_requested: 'gpt-4.1', model_used: 'gpt-4.1-2025-04-14', input_tokens: 1234, output_tokens: 567, usage_source: 'reported' });
+    const e = event({
+      model_requested: 'gpt-4.1',
+      model_used: 'gpt-4.1-2025-04-14',
+      input_tokens: 1234,
+      output_tokens: 567,
+      usage_source: 'reported',
+    });
     pricer.price(e);
     expect(e.cost_micro_usd).toBe(7004);
     expect(e.pricing_version).toBe(catalog.version);
   });
 
   it('falls back to model_requested when model_used has no price', () => {
-    const e = event({ model_requested: 'claude-sonnet-4.5', model_used: 'relay-internal-name', input_tokens: 1000, output_tokens: 500 });
+    const e = event({
+      model_requested: 'claude-sonnet-4.5',
+      model_used: 'relay-internal-name',
+      input_tokens: 1000,
+      output_tokens: 500,
+    });
     pricer.price(e);
     expect(e.cost_micro_usd).toBe(10_500);
   });
@@ -51,7 +62,13 @@ describe('createPricer', () => {
   });
 
   it('uses the cached and reasoning counts of the event', () => {
-    const e = event({ model_used: 'gpt-4.1', input_tokens: 10_000, cached_input_tokens: 8000, output_tokens: 100, reasoning_tokens: 0 });
+    const e = event({
+      model_used: 'gpt-4.1',
+      input_tokens: 10_000,
+      cached_input_tokens: 8000,
+      output_tokens: 100,
+      reasoning_tokens: 0,
+    });
     pricer.price(e);
     expect(e.cost_micro_usd).toBe(8800);
   });
@@ -66,7 +83,12 @@ describe('createPricer', () => {
   });
 
   it('prices by the event timestamp, not by today', () => {
-    const e = event({ timestamp: '2025-05-01T00:00:00.000Z', model_used: 'o3', input_tokens: 100, output_tokens: 1000 });
+    const e = event({
+      timestamp: '2025-05-01T00:00:00.000Z',
+      model_used: 'o3',
+      input_tokens: 100,
+      output_tokens: 1000,
+    });
     pricer.price(e);
     expect(e.cost_micro_usd).toBe(41_000);
   });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { usageFromAnthropic, usageFromDeepSeek, usageFromGemini, usageFromOpenAIChat, usageFromOpenAIResponses } from './provider-usage.js';
+import {
+  usageFromAnthropic,
+  usageFromDeepSeek,
+  usageFromGemini,
+  usageFromOpenAIChat,
+  usageFromOpenAIResponses,
+} from './provider-usage.js';
 
 describe('provider usage conventions → event convention', () => {
   it('OpenAI chat keeps cached inside prompt_tokens and reasoning inside completion_tokens', () => {
@@ -11,17 +17,42 @@ describe('provider usage conventions → event convention', () => {
         prompt_tokens_details: { cached_tokens: 1024 },
         completion_tokens_details: { reasoning_tokens: 256 },
       }),
-    ).toEqual({ input_tokens: 1200, output_tokens: 300, cached_input_tokens: 1024, reasoning_tokens: 256, total_tokens: 1500, cache_write_tokens: null });
+    ).toEqual({
+      input_tokens: 1200,
+      output_tokens: 300,
+      cached_input_tokens: 1024,
+      reasoning_tokens: 256,
+      total_tokens: 1500,
+      cache_write_tokens: null,
+    });
   });
 
   it('OpenAI Responses', () => {
     expect(
-      usageFromOpenAIResponses({ input_tokens: 50, output_tokens: 20, input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: 10 } }),
-    ).toMatchObject({ input_tokens: 50, output_tokens: 20, cached_input_tokens: 0, reasoning_tokens: 10, total_tokens: 70 });
+      usageFromOpenAIResponses({
+        input_tokens: 50,
+        output_tokens: 20,
+        input_tokens_details: { cached_tokens: 0 },
+        output_tokens_details: { reasoning_tokens: 10 },
+      }),
+    ).toMatchObject({
+      input_tokens: 50,
+      output_tokens: 20,
+      cached_input_tokens: 0,
+      reasoning_tokens: 10,
+      total_tokens: 70,
+    });
   });
 
   it('Anthropic adds cache reads and writes to the input total', () => {
-    expect(usageFromAnthropic({ input_tokens: 10, cache_read_input_tokens: 1000, cache_creation_input_tokens: 500, output_tokens: 40 })).toEqual({
+    expect(
+      usageFromAnthropic({
+        input_tokens: 10,
+        cache_read_input_tokens: 1000,
+        cache_creation_input_tokens: 500,
+        output_tokens: 40,
+      }),
+    ).toEqual({
       input_tokens: 1510,
       output_tokens: 40,
       cached_input_tokens: 1000,
@@ -32,7 +63,9 @@ describe('provider usage conventions → event convention', () => {
   });
 
   it('DeepSeek uses the hit/miss split', () => {
-    expect(usageFromDeepSeek({ prompt_cache_hit_tokens: 70, prompt_cache_miss_tokens: 30, completion_tokens: 5 })).toMatchObject({
+    expect(
+      usageFromDeepSeek({ prompt_cache_hit_tokens: 70, prompt_cache_miss_tokens: 30, completion_tokens: 5 }),
+    ).toMatchObject({
       input_tokens: 100,
       cached_input_tokens: 70,
       output_tokens: 5,
@@ -40,7 +73,14 @@ describe('provider usage conventions → event convention', () => {
   });
 
   it('Gemini adds thoughts to output', () => {
-    expect(usageFromGemini({ promptTokenCount: 10, candidatesTokenCount: 5, thoughtsTokenCount: 7, cachedContentTokenCount: 4 })).toMatchObject({
+    expect(
+      usageFromGemini({
+        promptTokenCount: 10,
+        candidatesTokenCount: 5,
+        thoughtsTokenCount: 7,
+        cachedContentTokenCount: 4,
+      }),
+    ).toMatchObject({
       input_tokens: 10,
       output_tokens: 12,
       reasoning_tokens: 7,
@@ -50,7 +90,11 @@ describe('provider usage conventions → event convention', () => {
   });
 
   it('ignores garbage instead of inventing counts', () => {
-    expect(usageFromOpenAIChat({ prompt_tokens: 'many', completion_tokens: -3 })).toMatchObject({ input_tokens: null, output_tokens: null, total_tokens: null });
+    expect(usageFromOpenAIChat({ prompt_tokens: 'many', completion_tokens: -3 })).toMatchObject({
+      input_tokens: null,
+      output_tokens: null,
+      total_tokens: null,
+    });
     expect(usageFromOpenAIChat(null)).toMatchObject({ input_tokens: null });
   });
 });

@@ -68,13 +68,16 @@ describe('content cipher', () => {
 });
 
 describe('erasure (crypto-shredding)', () => {
-  it('makes one person\'s content unreadable, leaves others readable and stored events byte-identical', async () => {
+  it("makes one person's content unreadable, leaves others readable and stored events byte-identical", async () => {
     const db = new Database(':memory:');
     const store = new SqliteDataKeyStore(db);
     const cipher = createContentCipher({ masterKey: randomBytes(32), store, clock });
     const redactor = createRedactor({ mode: 'encrypted' }, { encryptor: cipher });
     const events = ['alice', 'bob', 'alice'].map((user, i) => {
-      const e = { ...blankEvent({ id: `e${i}`, timestamp: '2026-01-01T00:00:00.000Z', source: 'sdk' }), user_id: user };
+      const e = {
+        ...blankEvent({ id: `e${i}`, timestamp: '2026-01-01T00:00:00.000Z', source: 'sdk' }),
+        user_id: user,
+      };
       redactor.apply(e, { prompt: `question from ${user}`, response: `answer for ${user}` });
       return e;
     });

@@ -41,13 +41,16 @@ export function isEncryptedContent(value: string | null): value is string {
 
 export function createContentCipher(options: ContentCipherOptions): ContentCipher {
   const { store, clock } = options;
-  if (options.masterKey.length !== 32) throw new TollgateError('TG_ERR_CRYPTO_KEY_MISSING', { reason: 'not 32 bytes' });
+  if (options.masterKey.length !== 32)
+    throw new TollgateError('TG_ERR_CRYPTO_KEY_MISSING', { reason: 'not 32 bytes' });
   const masterKey = Buffer.from(options.masterKey);
 
-  const wrapAad = (keyId: string, subject: string): Buffer => Buffer.from(`tollgate-dk:v1:${keyId}:${subject}`, 'utf8');
+  const wrapAad = (keyId: string, subject: string): Buffer =>
+    Buffer.from(`tollgate-dk:v1:${keyId}:${subject}`, 'utf8');
 
   const unwrap = (k: WrappedDataKey): Buffer => {
-    if (k.wrapped.length !== IV_BYTES + 32 + TAG_BYTES) throw new TollgateError('TG_ERR_CRYPTO_DECRYPT', { keyId: k.keyId });
+    if (k.wrapped.length !== IV_BYTES + 32 + TAG_BYTES)
+      throw new TollgateError('TG_ERR_CRYPTO_DECRYPT', { keyId: k.keyId });
     const d = createDecipheriv('aes-256-gcm', masterKey, k.wrapped.subarray(0, IV_BYTES));
     d.setAAD(wrapAad(k.keyId, k.subject));
     d.setAuthTag(k.wrapped.subarray(IV_BYTES + 32));
@@ -85,7 +88,8 @@ export function createContentCipher(options: ContentCipherOptions): ContentCiphe
     },
 
     async decryptContent(stored: string): Promise<string | null> {
-      if (!stored.startsWith(ENCRYPTED_PREFIX)) throw new TollgateError('TG_ERR_CRYPTO_DECRYPT', { reason: 'not encrypted' });
+      if (!stored.startsWith(ENCRYPTED_PREFIX))
+        throw new TollgateError('TG_ERR_CRYPTO_DECRYPT', { reason: 'not encrypted' });
       const parts = stored.slice(ENCRYPTED_PREFIX.length).split(':');
       if (parts.length !== 3) throw new TollgateError('TG_ERR_CRYPTO_DECRYPT', { reason: 'malformed' });
       const [keyId, ivB64, bodyB64] = parts as [string, string, string];
@@ -95,12 +99,15 @@ export function createContentCipher(options: ContentCipherOptions): ContentCiphe
       const key = unwrap(wrapped);
       const iv = Buffer.from(ivB64, 'base64');
       const body = Buffer.from(bodyB64, 'base64');
-      if (iv.length !== IV_BYTES || body.length < TAG_BYTES) throw new TollgateError('TG_ERR_CRYPTO_DECRYPT', { keyId });
+      if (iv.length !== IV_BYTES || body.length < TAG_BYTES)
+        throw new TollgateError('TG_ERR_CRYPTO_DECRYPT', { keyId });
       const d = createDecipheriv('aes-256-gcm', key, iv);
       d.setAAD(Buffer.from(`${ENCRYPTED_PREFIX}${keyId}`, 'utf8'));
       d.setAuthTag(body.subarray(body.length - TAG_BYTES));
       try {
-        return Buffer.concat([d.update(body.subarray(0, body.length - TAG_BYTES)), d.final()]).toString('utf8');
+        return Buffer.concat([d.update(body.subarray(0, body.length - TAG_BYTES)), d.final()]).toString(
+          'utf8',
+        );
       } catch (err) {
         throw new TollgateError('TG_ERR_CRYPTO_DECRYPT', { keyId }, { cause: err });
       } finally {

@@ -13,9 +13,9 @@ describe('SqliteDataKeyStore', () => {
     const s = new SqliteDataKeyStore(db);
     s.putIfAbsent({ keyId: 'k1', subject: 'user:a', wrapped: Buffer.alloc(60, 1), createdAtMs: 5 });
     await s.destroy('user:a', 9);
-    expect(db.prepare('SELECT subject, key_id, wrapped_key, created_at, destroyed_at FROM data_keys').all()).toEqual([
-      { subject: 'user:a', key_id: 'k1', wrapped_key: null, created_at: 5, destroyed_at: 9 },
-    ]);
+    expect(
+      db.prepare('SELECT subject, key_id, wrapped_key, created_at, destroyed_at FROM data_keys').all(),
+    ).toEqual([{ subject: 'user:a', key_id: 'k1', wrapped_key: null, created_at: 5, destroyed_at: 9 }]);
   });
 });
 

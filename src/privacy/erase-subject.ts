@@ -23,7 +23,11 @@ export interface ErasureResult {
   erasedAtMs: number;
 }
 
-export async function eraseSubject(store: DataKeyStore, userId: string, clock: Clock): Promise<ErasureResult> {
+export async function eraseSubject(
+  store: DataKeyStore,
+  userId: string,
+  clock: Clock,
+): Promise<ErasureResult> {
   // An empty id would address the shared anonymous key; refuse rather than erase everyone's.
   if (userId.length === 0) throw new TollgateError('TG_ERR_USAGE', { reason: 'empty user id' });
   const subject = subjectOf(userId);

@@ -23,6 +23,7 @@ export function loadMasterKey(source: MasterKeySource): Buffer {
   } else {
     key = Buffer.from(source.base64.trim(), 'base64');
   }
-  if (key.length !== KEY_BYTES) throw new TollgateError('TG_ERR_CRYPTO_KEY_MISSING', { reason: 'not 32 bytes' });
+  if (key.length !== KEY_BYTES)
+    throw new TollgateError('TG_ERR_CRYPTO_KEY_MISSING', { reason: 'not 32 bytes' });
   return key;
 }

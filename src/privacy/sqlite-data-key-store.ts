@@ -40,11 +40,15 @@ export class SqliteDataKeyStore implements DataKeyStore {
     this.selectById = db.prepare<[string], Row>(
       'SELECT key_id, subject, wrapped_key, created_at FROM data_keys WHERE key_id = ? AND destroyed_at IS NULL',
     );
-    this.insert = db.prepare('INSERT OR IGNORE INTO data_keys (key_id, subject, wrapped_key, created_at) VALUES (?, ?, ?, ?)');
+    this.insert = db.prepare(
+      'INSERT OR IGNORE INTO data_keys (key_id, subject, wrapped_key, created_at) VALUES (?, ?, ?, ?)',
+    );
     this.rekey = db.prepare(
       'UPDATE data_keys SET key_id = ?, wrapped_key = ?, created_at = ?, destroyed_at = NULL WHERE subject = ? AND destroyed_at IS NOT NULL',
     );
-    this.shred = db.prepare('UPDATE data_keys SET wrapped_key = NULL, destroyed_at = ? WHERE subject = ? AND destroyed_at IS NULL');
+    this.shred = db.prepare(
+      'UPDATE data_keys SET wrapped_key = NULL, destroyed_at = ? WHERE subject = ? AND destroyed_at IS NULL',
+    );
   }
 
   getBySubject(subject: string): WrappedDataKey | null {

@@ -28,7 +28,10 @@ export class BudgetPolicy implements RequestPolicy {
     if (!check.allowed) {
       // Release what the inner policy reserved (limits, key budget) with zero use.
       innerSettle?.({ total_tokens: 0, cost_micro_usd: 0 } as AuditEvent);
-      return { auth: admission.auth, refusal: { code: 'TG_ERR_POLICY_BUDGET_EXCEEDED', kind: 'policy', retryAfterSec: 60 } };
+      return {
+        auth: admission.auth,
+        refusal: { code: 'TG_ERR_POLICY_BUDGET_EXCEEDED', kind: 'policy', retryAfterSec: 60 },
+      };
     }
     return {
       ...admission,

@@ -94,7 +94,10 @@ export class Gateway {
         resolve();
       }, graceMs).unref();
     });
-    await Promise.race([Promise.allSettled([...this.inflight]), new Promise((r) => setTimeout(r, graceMs).unref())]);
+    await Promise.race([
+      Promise.allSettled([...this.inflight]),
+      new Promise((r) => setTimeout(r, graceMs).unref()),
+    ]);
     await this.deps.pipeline.writer.drain();
   }
 
@@ -105,7 +108,11 @@ export class Gateway {
     if (url.startsWith('/v1/') || url === '/v1') return this.proxy(req, res, url);
     if (url === '/healthz' || url.startsWith('/healthz?')) return this.health(res);
     for (const route of this.deps.routes ?? []) {
-      if (url === route.prefix || url.startsWith(route.prefix.endsWith('/') ? route.prefix : `${route.prefix}/`) || url.startsWith(`${route.prefix}?`)) {
+      if (
+        url === route.prefix ||
+        url.startsWith(route.prefix.endsWith('/') ? route.prefix : `${route.prefix}/`) ||
+        url.startsWith(`${route.prefix}?`)
+      ) {
         return route.handle(req, res);
       }
     }
@@ -182,7 +189,12 @@ export class Gateway {
       x.latencyMs = clock.monotonic() - t0;
       // fail-closed promises no completed success whose event is not committed; refusals and
       // errors are answered at once and their events take the spool/gap path like fail-open.
-      if (config.policy === 'fail-closed' && !x.cancelled && x.failure === null && (x.httpStatus ?? 500) < 400) {
+      if (
+        config.policy === 'fail-closed' &&
+        !x.cancelled &&
+        x.failure === null &&
+        (x.httpStatus ?? 500) < 400
+      ) {
         try {
           const event = await pipeline.commit(x);
           settle.fn?.(event);
@@ -196,7 +208,10 @@ export class Gateway {
       if (!res.writableEnded && !res.destroyed) res.end();
       pipeline.recordSoon(x, settle.fn);
     };
-    const fail = async (code: ErrorCode, opts: { retryAfterSec?: number; status?: number } = {}): Promise<void> => {
+    const fail = async (
+      code: ErrorCode,
+      opts: { retryAfterSec?: number; status?: number } = {},
+    ): Promise<void> => {
       x.failure = { code, message: ERROR_CATALOG[code].message };
       const status = opts.status ?? ERROR_CATALOG[code].http;
       if (x.httpStatus === null) x.httpStatus = status;
@@ -238,7 +253,10 @@ export class Gateway {
     settle.fn = admission.settle;
     if (admission.refusal) {
       x.blocked = admission.refusal.kind === 'policy';
-      const opts = admission.refusal.retryAfterSec === undefined ? {} : { retryAfterSec: admission.refusal.retryAfterSec };
+      const opts =
+        admission.refusal.retryAfterSec === undefined
+          ? {}
+          : { retryAfterSec: admission.refusal.retryAfterSec };
       return fail(admission.refusal.code, opts);
     }
 
@@ -319,21 +337,30 @@ export class Gateway {
         assembler.push(decoder.decode());
         if (!assembler.result.sawDone && !x.cancelled && upstreamRes.statusCode < 300) {
           // The stream closed cleanly at TCP level but never finished its protocol.
-          x.failure = { code: 'TG_ERR_UPSTREAM_STREAM_BROKEN', message: ERROR_CATALOG.TG_ERR_UPSTREAM_STREAM_BROKEN.message };
+          x.failure = {
+            code: 'TG_ERR_UPSTREAM_STREAM_BROKEN',
+            message: ERROR_CATALOG.TG_ERR_UPSTREAM_STREAM_BROKEN.message,
+          };
           x.connectFailed = true;
         }
       }
     } catch (err) {
       const kind = classifyNetworkError(err, abort.signal);
       if (x.cancelled) {
-        x.failure = { code: 'TG_ERR_CLIENT_CANCELLED', message: ERROR_CATALOG.TG_ERR_CLIENT_CANCELLED.message };
+        x.failure = {
+          code: 'TG_ERR_CLIENT_CANCELLED',
+          message: ERROR_CATALOG.TG_ERR_CLIENT_CANCELLED.message,
+        };
       } else if (totalTimedOut || kind === 'idle_timeout') {
         x.timedOut = true;
         const code: ErrorCode = totalTimedOut ? 'TG_ERR_UPSTREAM_TIMEOUT' : 'TG_ERR_UPSTREAM_IDLE_TIMEOUT';
         x.failure = { code, message: ERROR_CATALOG[code].message };
       } else {
         x.connectFailed = true;
-        x.failure = { code: 'TG_ERR_UPSTREAM_STREAM_BROKEN', message: ERROR_CATALOG.TG_ERR_UPSTREAM_STREAM_BROKEN.message };
+        x.failure = {
+          code: 'TG_ERR_UPSTREAM_STREAM_BROKEN',
+          message: ERROR_CATALOG.TG_ERR_UPSTREAM_STREAM_BROKEN.message,
+        };
       }
       // Headers are gone already: end the client's response abruptly so it sees the break.
       if (!x.cancelled && assembler === null) res.destroy();

@@ -51,8 +51,14 @@ describe('ManagedPolicy with its store down', () => {
   it('refuses the same way when a budget cannot be seeded from the store', async () => {
     const keys = new MemoryKeyStore();
     const clock = new ManualClock(Date.parse('2026-11-27T00:00:00Z'));
-    const { key, record } = await createKey(keys, clock, { name: 'b', budgetMicroUsd: 5_000_000, budgetPeriod: 'month' });
-    const admission = await policy(keys, () => Promise.reject(new Error('connection terminated'))).admit(ctx(key));
+    const { key, record } = await createKey(keys, clock, {
+      name: 'b',
+      budgetMicroUsd: 5_000_000,
+      budgetPeriod: 'month',
+    });
+    const admission = await policy(keys, () => Promise.reject(new Error('connection terminated'))).admit(
+      ctx(key),
+    );
     expect(admission.refusal?.code).toBe('TG_ERR_STORE_UNAVAILABLE');
     expect(admission.auth.virtual_key_id).toBe(record.id); // authenticated before the budget failed
   });

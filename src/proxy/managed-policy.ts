@@ -22,7 +22,11 @@ export interface ManagedPolicyOptions {
   /** The provider key Tollgate holds; applications never see it. */
   providerKey: string;
   /** Told when a subject (`ip:…`, `key:…`) is locked out, once per lockout: raise an alert. */
-  onLockout?: (subject: string, untilMs: number, event: { ip: string | null; api_key_id: string | null }) => void;
+  onLockout?: (
+    subject: string,
+    untilMs: number,
+    event: { ip: string | null; api_key_id: string | null },
+  ) => void;
 }
 
 /** Tokens reserved for a request whose size is unknown until it ends (settled to the real count). */
@@ -47,7 +51,13 @@ export class ManagedPolicy implements RequestPolicy {
       return await this.decide(ctx, seen);
     } catch {
       return {
-        auth: seen.auth ?? { auth_method: null, auth_result: null, api_key_id: null, api_key_prefix: null, virtual_key_id: null },
+        auth: seen.auth ?? {
+          auth_method: null,
+          auth_result: null,
+          api_key_id: null,
+          api_key_prefix: null,
+          virtual_key_id: null,
+        },
         refusal: { code: 'TG_ERR_STORE_UNAVAILABLE', kind: 'policy', retryAfterSec: 1 },
       };
     }
@@ -63,22 +73,33 @@ export class ManagedPolicy implements RequestPolicy {
     seen.auth = fields;
     const keySubject = fields.api_key_id ? `key:${fields.api_key_id}` : null;
     const keyLock = keySubject ? await o.lockout.check(keySubject) : null;
-    if (keyLock?.locked) return { auth: { ...fields, auth_result: 'FAILED' }, refusal: this.lockRefusal(keyLock) };
+    if (keyLock?.locked)
+      return { auth: { ...fields, auth_result: 'FAILED' }, refusal: this.lockRefusal(keyLock) };
     if (!decision.ok) {
       if (decision.status === 'AUTH_FAILED') await this.failure(ctx, fields.api_key_id);
-      return { auth: fields, refusal: { code: decision.errorCode, kind: decision.status === 'BLOCKED' ? 'policy' : 'auth' } };
+      return {
+        auth: fields,
+        refusal: { code: decision.errorCode, kind: decision.status === 'BLOCKED' ? 'policy' : 'auth' },
+      };
     }
     const key = decision.key;
     const estimatedTokens = estimateTokens(ctx.body);
     const limit = await o.limiter.reserve({ id: key.id, rpm: key.rpm, tpm: key.tpm }, estimatedTokens);
-    if (!limit.ok) return { auth: fields, refusal: { code: limit.errorCode, kind: 'policy', retryAfterSec: limit.retryAfterSeconds } };
+    if (!limit.ok)
+      return {
+        auth: fields,
+        refusal: { code: limit.errorCode, kind: 'policy', retryAfterSec: limit.retryAfterSeconds },
+      };
     const budget = await o.budgets.reserve(
       { id: key.id, budgetMicroUsd: key.budgetMicroUsd, budgetPeriod: key.budgetPeriod },
       this.estimateCost(ctx.model, estimatedTokens, ctx.now),
     );
     if (!budget.ok) {
       await o.limiter.settle(limit.reservation, 0);
-      return { auth: fields, refusal: { code: budget.errorCode, kind: 'policy', retryAfterSec: budget.retryAfterSeconds } };
+      return {
+        auth: fields,
+        refusal: { code: budget.errorCode, kind: 'policy', retryAfterSec: budget.retryAfterSeconds },
+      };
     }
     return {
       auth: fields,
@@ -96,7 +117,8 @@ export class ManagedPolicy implements RequestPolicy {
     for (const subject of [ctx.ip ? `ip:${ctx.ip}` : null, apiKeyId ? `key:${apiKeyId}` : null]) {
       if (!subject) continue;
       const r = await this.o.lockout.recordFailure(subject);
-      if (r.justLocked && r.until !== null) this.o.onLockout?.(subject, r.until, { ip: ctx.ip, api_key_id: apiKeyId });
+      if (r.justLocked && r.until !== null)
+        this.o.onLockout?.(subject, r.until, { ip: ctx.ip, api_key_id: apiKeyId });
     }
   }
 
@@ -115,7 +137,8 @@ export class ManagedPolicy implements RequestPolicy {
 
   /** Locked: TG_ERR_AUTH_LOCKED_OUT until the cool-off ends. Shared state down under fail-closed: TG_ERR_STATE_UNAVAILABLE, retry in a second. */
   private lockRefusal(lock: LockState): Refusal {
-    const retryAfterSec = lock.until === null ? 1 : Math.max(1, Math.ceil((lock.until - this.o.clock.now()) / 1000));
+    const retryAfterSec =
+      lock.until === null ? 1 : Math.max(1, Math.ceil((lock.until - this.o.clock.now()) / 1000));
     if (lock.unavailable === true) return { code: 'TG_ERR_STATE_UNAVAILABLE', kind: 'policy', retryAfterSec };
     return { code: 'TG_ERR_AUTH_LOCKED_OUT', kind: 'policy', retryAfterSec };
   }
@@ -124,14 +147,25 @@ export class ManagedPolicy implements RequestPolicy {
   private estimateCost(model: string | null, tokens: number, atMs: number): number {
     const row = model ? this.o.catalog.resolve(model, atMs) : null;
     if (!row) return 0;
-    return costMicroUsd(row, { input_tokens: 0, cached_input_tokens: 0, cache_write_tokens: 0, output_tokens: tokens, reasoning_tokens: 0 });
+    return costMicroUsd(row, {
+      input_tokens: 0,
+      cached_input_tokens: 0,
+      cache_write_tokens: 0,
+      output_tokens: tokens,
+      reasoning_tokens: 0,
+    });
   }
 }
 
 /** Prompt characters / 4 plus the requested output cap: a cheap upper-ish estimate, settled later. */
 function estimateTokens(body: Record<string, unknown> | null): number {
   if (!body) return 1;
-  const cap = [body.max_completion_tokens, body.max_tokens, body.max_output_tokens].find((v): v is number => typeof v === 'number');
-  const promptChars = Array.isArray(body.messages) || body.input !== undefined || body.prompt !== undefined ? JSON.stringify(body.messages ?? body.input ?? body.prompt).length : 0;
+  const cap = [body.max_completion_tokens, body.max_tokens, body.max_output_tokens].find(
+    (v): v is number => typeof v === 'number',
+  );
+  const promptChars =
+    Array.isArray(body.messages) || body.input !== undefined || body.prompt !== undefined
+      ? JSON.stringify(body.messages ?? body.input ?? body.prompt).length
+      : 0;
   return Math.ceil(promptChars / 4) + (cap ?? DEFAULT_OUTPUT_RESERVE);
 }

@@ -50,7 +50,24 @@ const NAME_ALLOWLIST =
  * match, the value is a malformed or placeholder token (gitleaks' Slack false positives,
  * e.g. `"token1": "xoxp-1234567890"`).
  */
-const TOKEN_PREFIXES = ['xox', 'xapp-', 'sk-', 'sk_live_', 'sk_test_', 'rk_live_', 'rk_test_', 'ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_', 'AKIA', 'ASIA', 'AIza'];
+const TOKEN_PREFIXES = [
+  'xox',
+  'xapp-',
+  'sk-',
+  'sk_live_',
+  'sk_test_',
+  'rk_live_',
+  'rk_test_',
+  'ghp_',
+  'gho_',
+  'ghu_',
+  'ghs_',
+  'ghr_',
+  'github_pat_',
+  'AKIA',
+  'ASIA',
+  'AIza',
+];
 
 /** Published values that are not secrets (gitleaks stopword for yarnpkg/berry#6201). */
 const VALUE_STOPWORDS = new Set(['6fe4476ee5a1832882e326b506d14126']);
@@ -70,7 +87,18 @@ function isQuote(c: number): boolean {
 
 /** Ends an unquoted value: whitespace, quotes, `;` `,` `&` and closing brackets. */
 function endsBareValue(c: number): boolean {
-  return c <= 32 || isQuote(c) || c === 59 || c === 44 || c === 38 || c === 41 || c === 93 || c === 125 || c === 62 || c === 60;
+  return (
+    c <= 32 ||
+    isQuote(c) ||
+    c === 59 ||
+    c === 44 ||
+    c === 38 ||
+    c === 41 ||
+    c === 93 ||
+    c === 125 ||
+    c === 62 ||
+    c === 60
+  );
 }
 
 function looksLikeCode(value: string): boolean {
@@ -138,9 +166,11 @@ export class AssignmentDetector implements Detector {
 
   private examine(text: string, k: number, kwEnd: number, type: Keyword['type'], out: Finding[]): void {
     let nameStart = k;
-    while (nameStart > 0 && k - nameStart < MAX_NAME_BEFORE && isNameChar(text.charCodeAt(nameStart - 1))) nameStart--;
+    while (nameStart > 0 && k - nameStart < MAX_NAME_BEFORE && isNameChar(text.charCodeAt(nameStart - 1)))
+      nameStart--;
     let nameEnd = kwEnd;
-    while (nameEnd < text.length && nameEnd - kwEnd < MAX_FILLER && isNameChar(text.charCodeAt(nameEnd))) nameEnd++;
+    while (nameEnd < text.length && nameEnd - kwEnd < MAX_FILLER && isNameChar(text.charCodeAt(nameEnd)))
+      nameEnd++;
     if (NAME_ALLOWLIST.test(text.slice(nameStart, nameEnd).toLowerCase())) return;
 
     // gitleaks: keyword, then up to 20 of [ \t\w.-], then up to 3 of [\s'"], then an operator.
@@ -159,10 +189,14 @@ export class AssignmentDetector implements Detector {
     }
     const op = text.charCodeAt(i);
     const next = text.charCodeAt(i + 1);
-    if (op === 61) i += next === 62 ? 2 : next === 61 ? 2 : 1; // = => ==
-    else if (op === 58) i += next === 61 ? 2 : 1; // : :=
-    else if (op === 63 && next === 61) i += 2; // ?=
-    else if (op === 44 && quoted) i += 1; // ("api_token", "value")
+    if (op === 61)
+      i += next === 62 ? 2 : next === 61 ? 2 : 1; // = => ==
+    else if (op === 58)
+      i += next === 61 ? 2 : 1; // : :=
+    else if (op === 63 && next === 61)
+      i += 2; // ?=
+    else if (op === 44 && quoted)
+      i += 1; // ("api_token", "value")
     else return;
 
     let quote = 0;
@@ -173,7 +207,11 @@ export class AssignmentDetector implements Detector {
     }
     let [start, end] = readValue(text, i, quote);
     // Authorization: Bearer <token> — the credential is the second word.
-    if (end > start && AUTH_SCHEMES.has(text.slice(start, end).toLowerCase()) && text.charCodeAt(end) === 32) {
+    if (
+      end > start &&
+      AUTH_SCHEMES.has(text.slice(start, end).toLowerCase()) &&
+      text.charCodeAt(end) === 32
+    ) {
       [start, end] = readValue(text, end + 1, quote);
     }
     if (end <= start) return;

@@ -51,7 +51,11 @@ export interface EffectivePolicy {
   detectors: Readonly<Record<DetectorType, boolean>>;
 }
 
-export function resolvePolicy(policy: ContentPolicy, keyId: string | null, feature: string | null): EffectivePolicy {
+export function resolvePolicy(
+  policy: ContentPolicy,
+  keyId: string | null,
+  feature: string | null,
+): EffectivePolicy {
   const layers: ContentPolicyOverride[] = [policy];
   const byFeature = feature !== null ? policy.perFeature?.[feature] : undefined;
   const byKey = keyId !== null ? policy.perKey?.[keyId] : undefined;
@@ -75,7 +79,8 @@ export function validateContentPolicy(policy: ContentPolicy): void {
       throw new TollgateError('TG_ERR_CONFIG_INVALID', { field: `${where}.mode` });
     }
     for (const t of Object.keys(o.detectors ?? {})) {
-      if (!(t in DEFAULT_DETECTORS)) throw new TollgateError('TG_ERR_CONFIG_INVALID', { field: `${where}.detectors.${t}` });
+      if (!(t in DEFAULT_DETECTORS))
+        throw new TollgateError('TG_ERR_CONFIG_INVALID', { field: `${where}.detectors.${t}` });
     }
   };
   check(policy, 'content');

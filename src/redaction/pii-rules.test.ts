@@ -80,6 +80,8 @@ describe('personal-data detectors', () => {
 
   it('switches detectors off individually', () => {
     const noEmail = createTextRedactor(new Set<DetectorType>(PII_TYPES.filter((t) => t !== 'email')));
-    expect(noEmail.redact('mail a.b@example.com, call (415) 555-2671').text).toBe('mail a.b@example.com, call [REDACTED:phone]');
+    expect(noEmail.redact('mail a.b@example.com, call (415) 555-2671').text).toBe(
+      'mail a.b@example.com, call [REDACTED:phone]',
+    );
   });
 });

@@ -25,7 +25,22 @@ export interface PiiOptions {
 const MAX_LOCAL = 64;
 const MAX_DOMAIN = 253;
 // "icon@2x.png" is a file name, not an address.
-const FILE_EXTENSIONS = new Set(['png', 'jpg', 'jpeg', 'gif', 'svg', 'webp', 'ico', 'js', 'mjs', 'ts', 'css', 'map', 'json', 'txt']);
+const FILE_EXTENSIONS = new Set([
+  'png',
+  'jpg',
+  'jpeg',
+  'gif',
+  'svg',
+  'webp',
+  'ico',
+  'js',
+  'mjs',
+  'ts',
+  'css',
+  'map',
+  'json',
+  'txt',
+]);
 
 function isLocalChar(c: number): boolean {
   // RFC 5322 atext, minus the rarely used characters that collide with prose and code.
@@ -73,7 +88,8 @@ class EmailDetector implements Detector {
       const tld = labels[labels.length - 1] ?? '';
       if (tld.length < 2 || tld.length > 24 || !/^[A-Za-z]+$/.test(tld)) continue;
       if (FILE_EXTENSIONS.has(tld.toLowerCase())) continue;
-      if (labels.some((l) => l.length === 0 || l.length > 63 || l.startsWith('-') || l.endsWith('-'))) continue;
+      if (labels.some((l) => l.length === 0 || l.length > 63 || l.startsWith('-') || l.endsWith('-')))
+        continue;
       out.push({ type: this.type, start: s, end: e });
       from = e;
     }
@@ -125,7 +141,8 @@ class NumberDetector implements Detector {
     for (let m = re.exec(text); m !== null; m = re.exec(text)) {
       const i = m.index;
       const phrase = readPhrase(text, i);
-      if (phrase.end - phrase.start <= MAX_PHRASE && standsAlone(text, phrase)) this.classify(text, phrase, out);
+      if (phrase.end - phrase.start <= MAX_PHRASE && standsAlone(text, phrase))
+        this.classify(text, phrase, out);
       re.lastIndex = Math.max(phrase.end, i + 1);
     }
   }
@@ -137,11 +154,15 @@ class NumberDetector implements Detector {
     if (digits < 4) return;
     const raw = text.slice(p.start, p.end);
     if (this.enabled('ipv4') && /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(raw)) {
-      if (raw.split('.').every((o) => Number(o) <= 255)) out.push({ type: 'ipv4', start: p.start, end: p.end });
+      if (raw.split('.').every((o) => Number(o) <= 255))
+        out.push({ type: 'ipv4', start: p.start, end: p.end });
       return;
     }
     if (digits === 9 && /^\d{3}-\d{2}-\d{4}$/.test(raw)) {
-      if (this.enabled('ssn') && isValidSsn(Number(raw.slice(0, 3)), Number(raw.slice(4, 6)), Number(raw.slice(7)), raw)) {
+      if (
+        this.enabled('ssn') &&
+        isValidSsn(Number(raw.slice(0, 3)), Number(raw.slice(4, 6)), Number(raw.slice(7)), raw)
+      ) {
         out.push({ type: 'ssn', start: p.start, end: p.end });
         return;
       }
@@ -175,7 +196,13 @@ class NumberDetector implements Detector {
         if (b > a && text.slice(g[b - 1]!.end, g[b]!.start) !== sep) break;
         digits += text.slice(g[b]!.start, g[b]!.end);
         if (digits.length > 19) break;
-        if (digits.length >= 13 && (sep === '' || sep === ' ' || sep === '-') && passesLuhn(digits) && isPlausibleCardNumber(digits)) best = b;
+        if (
+          digits.length >= 13 &&
+          (sep === '' || sep === ' ' || sep === '-') &&
+          passesLuhn(digits) &&
+          isPlausibleCardNumber(digits)
+        )
+          best = b;
       }
       if (best >= 0) {
         out.push({ type: 'credit_card', start: g[a]!.start, end: g[best]!.end });
@@ -218,10 +245,12 @@ function readPhrase(text: string, start: number): Phrase {
 function standsAlone(text: string, p: Phrase): boolean {
   const before = p.start > 0 ? text.charCodeAt(p.start - 1) : 32;
   if (isWordChar(before)) return false;
-  if ((before === 45 || before === 46) && p.start > 1 && isWordChar(text.charCodeAt(p.start - 2))) return false;
+  if ((before === 45 || before === 46) && p.start > 1 && isWordChar(text.charCodeAt(p.start - 2)))
+    return false;
   const after = p.end < text.length ? text.charCodeAt(p.end) : 32;
   if (isWordChar(after)) return false;
-  if ((after === 45 || after === 46) && p.end + 1 < text.length && isWordChar(text.charCodeAt(p.end + 1))) return false;
+  if ((after === 45 || after === 46) && p.end + 1 < text.length && isWordChar(text.charCodeAt(p.end + 1)))
+    return false;
   return true;
 }
 
@@ -251,7 +280,8 @@ class IbanDetector implements Detector {
         if (isUpper(c) || isDigit(c)) {
           compact += text[j];
           j++;
-        } else if (c === 32 && compact.length % 4 === 0 && j + 1 < n && isWordChar(text.charCodeAt(j + 1))) j++;
+        } else if (c === 32 && compact.length % 4 === 0 && j + 1 < n && isWordChar(text.charCodeAt(j + 1)))
+          j++;
         else break;
       }
       if (compact.length !== expected || (j < n && isWordChar(text.charCodeAt(j)))) continue;
@@ -284,7 +314,11 @@ class Ipv6Detector implements Detector {
       while (e < text.length && e - s <= MAX_IPV6 && isIpv6Char(text.charCodeAt(e))) e++;
       from = e;
       // Trailing sentence punctuation and a port-less colon are not part of the address.
-      while (e > s && (text.charCodeAt(e - 1) === 46 || (text.charCodeAt(e - 1) === 58 && text.charCodeAt(e - 2) !== 58))) e--;
+      while (
+        e > s &&
+        (text.charCodeAt(e - 1) === 46 || (text.charCodeAt(e - 1) === 58 && text.charCodeAt(e - 2) !== 58))
+      )
+        e--;
       while (s < e && text.charCodeAt(s) === 46) s++;
       if (e - s > MAX_IPV6 || e - s < 3) continue;
       if (s > 0 && isWordChar(text.charCodeAt(s - 1))) continue; // std::vector, T10:30:00
@@ -302,7 +336,10 @@ class Ipv6Detector implements Detector {
 }
 
 /** Compiles the personal-data detectors whose type is enabled. */
-export function createPiiDetectors(enabled: (type: PiiType) => boolean, options: PiiOptions = {}): Detector[] {
+export function createPiiDetectors(
+  enabled: (type: PiiType) => boolean,
+  options: PiiOptions = {},
+): Detector[] {
   const detectors: Detector[] = [];
   if (enabled('email')) detectors.push(new EmailDetector());
   if (enabled('phone') || enabled('credit_card') || enabled('ssn') || enabled('ipv4')) {

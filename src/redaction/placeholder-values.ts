@@ -35,7 +35,8 @@ export function isPlaceholderValue(value: string): boolean {
   if (value.length === 0) return true;
   const first = value.charCodeAt(0);
   // $VAR ${VAR} $(cmd) %VAR% {{ tpl }} <value> [value] *** — references and masks, not values.
-  if (first === 36 || first === 37 || first === 123 || first === 60 || first === 91 || first === 42) return true;
+  if (first === 36 || first === 37 || first === 123 || first === 60 || first === 91 || first === 42)
+    return true;
   // Our own markers, and AWS documentation keys (AKIAIOSFODNN7EXAMPLE, …EXAMPLEKEY).
   if (value.includes('REDACTED') || value.includes('EXAMPLE')) return true;
   const lower = value.toLowerCase();

@@ -15,7 +15,18 @@ const MIN_BODY = 64;
 
 function isBodyChar(c: number): boolean {
   // base64 plus the whitespace and JSON escapes (\n) that carry it inside tool-call arguments.
-  return isAsciiLetter(c) || isDigit(c) || c === 43 || c === 47 || c === 61 || c === 92 || c === 58 || c === 44 || c === 45 || isWhitespace(c);
+  return (
+    isAsciiLetter(c) ||
+    isDigit(c) ||
+    c === 43 ||
+    c === 47 ||
+    c === 61 ||
+    c === 92 ||
+    c === 58 ||
+    c === 44 ||
+    c === 45 ||
+    isWhitespace(c)
+  );
 }
 
 export class PrivateKeyDetector implements Detector {

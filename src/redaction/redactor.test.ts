@@ -10,14 +10,24 @@ import { createRedactor, type ContentEncryptor } from './redactor.js';
 const fake = new FakeData(seededRandom(42));
 
 function event(init: Partial<AuditEvent> = {}): AuditEvent {
-  return { ...blankEvent({ id: '0190a0c0-0000-7000-8000-000000000001', timestamp: '2026-01-01T00:00:00.000Z', source: 'gateway' }), ...init };
+  return {
+    ...blankEvent({
+      id: '0190a0c0-0000-7000-8000-000000000001',
+      timestamp: '2026-01-01T00:00:00.000Z',
+      source: 'gateway',
+    }),
+    ...init,
+  };
 }
 
 describe('createRedactor', () => {
   it('defaults to redacted mode: secrets and personal data replaced, counts sorted by type', () => {
     const key = fake.openaiKey();
     const e = event();
-    createRedactor().apply(e, { prompt: `use ${key} and mail bob@example.com`, response: 'call (415) 555-2671 or bob@example.com' });
+    createRedactor().apply(e, {
+      prompt: `use ${key} and mail bob@example.com`,
+      response: 'call (415) 555-2671 or bob@example.com',
+    });
     expect(e.content_mode).toBe('redacted');
     expect(e.prompt).toBe('use [REDACTED:openai_key] and mail [REDACTED:email]');
     expect(e.response).toBe('call [REDACTED:phone] or [REDACTED:email]');
@@ -57,7 +67,10 @@ describe('createRedactor', () => {
   it('redacts secrets in tool-call arguments (JSON-escaped)', () => {
     const pw = fake.password();
     const e = event();
-    createRedactor().apply(e, { prompt: null, response: `{"name":"db","arguments":"{\\"password\\": \\"${pw}\\"}"}` });
+    createRedactor().apply(e, {
+      prompt: null,
+      response: `{"name":"db","arguments":"{\\"password\\": \\"${pw}\\"}"}`,
+    });
     expect(e.response).not.toContain(pw);
     expect(e.redactions).toEqual([{ type: 'password', count: 1 }]);
   });
@@ -111,15 +124,25 @@ describe('createRedactor', () => {
         expect(isTollgateError(err) && err.code).toBe(code);
       }
     };
-    bad(() => createRedactor({ mode: 'redacted', detectors: { emial: false } as never }), 'TG_ERR_CONFIG_INVALID');
+    bad(
+      () => createRedactor({ mode: 'redacted', detectors: { emial: false } as never }),
+      'TG_ERR_CONFIG_INVALID',
+    );
     bad(() => createRedactor({ mode: 'encrypted' }), 'TG_ERR_CRYPTO_KEY_MISSING');
   });
 
   it('encrypted mode: secrets redacted first, then encrypted per person', async () => {
-    const cipher = createContentCipher({ masterKey: Buffer.alloc(32, 7), store: new InMemoryDataKeyStore(), clock: new ManualClock() });
+    const cipher = createContentCipher({
+      masterKey: Buffer.alloc(32, 7),
+      store: new InMemoryDataKeyStore(),
+      clock: new ManualClock(),
+    });
     const key = fake.awsAccessKey();
     const e = event({ user_id: 'u-1' });
-    createRedactor({ mode: 'encrypted' }, { encryptor: cipher }).apply(e, { prompt: `aws ${key} for bob@example.com`, response: null });
+    createRedactor({ mode: 'encrypted' }, { encryptor: cipher }).apply(e, {
+      prompt: `aws ${key} for bob@example.com`,
+      response: null,
+    });
     expect(e.content_mode).toBe('encrypted');
     expect(e.prompt).toMatch(/^enc:v1:[A-Za-z0-9_-]+:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/);
     expect(await cipher.decryptContent(e.prompt!)).toBe('aws [REDACTED:aws_access_key] for bob@example.com');
@@ -133,7 +156,10 @@ describe('createRedactor', () => {
       },
     };
     const e = event();
-    createRedactor({ mode: 'encrypted' }, { encryptor: failing }).apply(e, { prompt: 'secret plan', response: null });
+    createRedactor({ mode: 'encrypted' }, { encryptor: failing }).apply(e, {
+      prompt: 'secret plan',
+      response: null,
+    });
     expect(e.content_mode).toBe('none');
     expect(e.prompt).toMatch(/^sha256:/);
   });

@@ -24,7 +24,12 @@ import {
 } from './content-policy.js';
 import { stripControlCharacters } from './control-characters.js';
 import { PII_TYPES, SECRET_TYPES, type DetectorType } from './detector.js';
-import { addRedactionCounts, createTextRedactor, type RedactionResult, type TextRedactor } from './text-redactor.js';
+import {
+  addRedactionCounts,
+  createTextRedactor,
+  type RedactionResult,
+  type TextRedactor,
+} from './text-redactor.js';
 
 /** Encrypts stored content for one person (src/privacy `ContentCipher` implements it). */
 export interface ContentEncryptor {
@@ -45,7 +50,14 @@ export interface TollgateRedactor extends Redactor {
   redactSecrets(text: string): RedactionResult;
 }
 
-const HEADER_FIELDS = ['user_agent', 'user_id', 'session_id', 'feature_name', 'team', 'request_source'] as const;
+const HEADER_FIELDS = [
+  'user_agent',
+  'user_id',
+  'session_id',
+  'feature_name',
+  'team',
+  'request_source',
+] as const;
 
 interface Compiled {
   mode: ContentMode;
@@ -55,10 +67,15 @@ interface Compiled {
   secrets: TextRedactor;
 }
 
-export function createRedactor(policy: ContentPolicy = DEFAULT_CONTENT_POLICY, deps: RedactorDeps = {}): TollgateRedactor {
+export function createRedactor(
+  policy: ContentPolicy = DEFAULT_CONTENT_POLICY,
+  deps: RedactorDeps = {},
+): TollgateRedactor {
   validateContentPolicy(policy);
-  if (policyUsesEncryption(policy) && deps.encryptor === undefined) throw new TollgateError('TG_ERR_CRYPTO_KEY_MISSING');
-  const options = policy.phoneDefaultCountry !== undefined ? { phoneDefaultCountry: policy.phoneDefaultCountry } : {};
+  if (policyUsesEncryption(policy) && deps.encryptor === undefined)
+    throw new TollgateError('TG_ERR_CRYPTO_KEY_MISSING');
+  const options =
+    policy.phoneDefaultCountry !== undefined ? { phoneDefaultCountry: policy.phoneDefaultCountry } : {};
 
   // Compiled once per distinct detector set; overrides are few and named in config.
   const byDetectors = new Map<string, TextRedactor>();
@@ -79,16 +96,19 @@ export function createRedactor(policy: ContentPolicy = DEFAULT_CONTENT_POLICY, d
 
   const base = compileEffective(resolvePolicy(policy, null, null));
   const layered = new Map<string, Compiled>();
-  for (const k of Object.keys(policy.perKey ?? {})) layered.set(`${k}\u0000`, compileEffective(resolvePolicy(policy, k, null)));
+  for (const k of Object.keys(policy.perKey ?? {}))
+    layered.set(`${k}\u0000`, compileEffective(resolvePolicy(policy, k, null)));
   for (const f of Object.keys(policy.perFeature ?? {})) {
     layered.set(`\u0000${f}`, compileEffective(resolvePolicy(policy, null, f)));
-    for (const k of Object.keys(policy.perKey ?? {})) layered.set(`${k}\u0000${f}`, compileEffective(resolvePolicy(policy, k, f)));
+    for (const k of Object.keys(policy.perKey ?? {}))
+      layered.set(`${k}\u0000${f}`, compileEffective(resolvePolicy(policy, k, f)));
   }
   const forEvent = (event: AuditEvent): Compiled => {
     if (layered.size === 0) return base;
     const key = event.virtual_key_id ?? event.api_key_id;
     const k = key !== null && policy.perKey?.[key] ? key : '';
-    const f = event.feature_name !== null && policy.perFeature?.[event.feature_name] ? event.feature_name : '';
+    const f =
+      event.feature_name !== null && policy.perFeature?.[event.feature_name] ? event.feature_name : '';
     return layered.get(`${k}\u0000${f}`) ?? base;
   };
 

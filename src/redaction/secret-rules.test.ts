@@ -19,28 +19,71 @@ function expectRedacted(text: string, secret: string, type: DetectorType): void 
 }
 
 const GITLEAKS_TRUE_POSITIVES: [DetectorType, string, string?][] = [
-  ['openai_key', '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'],
-  ['openai_key', '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'],
-  ['openai_key', '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'],
-  ['anthropic_key', 'sk-ant-api03-abc123xyz-456def789ghij-klmnopqrstuvwx-3456yza789bcde-1234fghijklmnopby56aaaogaopaaaabc123xyzAA'],
-  ['anthropic_key', 'sk-ant-admin01-abc12fake-456def789ghij-klmnopqrstuvwx-3456yza789bcde-12fakehijklmnopby56aaaogaopaaaabc123xyzAA'],
+  [
+    'openai_key',
+    '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',
+  ],
+  [
+    'openai_key',
+    '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',
+  ],
+  [
+    'openai_key',
+    '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',
+  ],
+  [
+    'anthropic_key',
+    'sk-ant-api03-abc123xyz-456def789ghij-klmnopqrstuvwx-3456yza789bcde-1234fghijklmnopby56aaaogaopaaaabc123xyzAA',
+  ],
+  [
+    'anthropic_key',
+    'sk-ant-admin01-abc12fake-456def789ghij-klmnopqrstuvwx-3456yza789bcde-12fakehijklmnopby56aaaogaopaaaabc123xyzAA',
+  ],
   ['aws_access_key', 'AKIALALEMEL33243OLIB'],
   ['slack_token', 'xoxb-781236542736-2364535789652-GkwFDQoHqzXDVsC6GzqYUypD'],
   ['slack_token', 'xoxb-263594206564-FGqddMF8t08v8N7Oq4i57vs1'],
   ['slack_token', 'xoxp-41684372915-1320496754-45609968301-e708ba56e1517a99f6b5fb07349476ef'],
-  ['slack_token', 'xapp-1-A052FGTS2DL-5171572773297-610b6a11f4b7eb819e87b767d80e6575a3634791acb9a9ead051da879eb5b55e'],
+  [
+    'slack_token',
+    'xapp-1-A052FGTS2DL-5171572773297-610b6a11f4b7eb819e87b767d80e6575a3634791acb9a9ead051da879eb5b55e',
+  ],
   ['slack_token', 'xoxs-416843729158-132049654-5609968301-e708ba56e1'],
   ['slack_token', 'xoxa-2-511111111-31111111111-3111111111111-e039d02840a0b9379c'],
-  ['slack_token', 'xoxe.xoxp-1-Mi0yLTM0MTQwNDE0MDE3Ni0zNjU5NDY0Njg4MTctNTE4MjA3NTQ5NjA4MC01NDEyOTYyODY5NzUxLThhMTBjZmI1ZWIzMGIwNTg0ZDdmMDI5Y2UxNzVlZWVhYzU2ZWQyZTZiODNjNDZiMGUxMzRlNmNjNDEwYmQxMjQ'],
+  [
+    'slack_token',
+    'xoxe.xoxp-1-Mi0yLTM0MTQwNDE0MDE3Ni0zNjU5NDY0Njg4MTctNTE4MjA3NTQ5NjA4MC01NDEyOTYyODY5NzUxLThhMTBjZmI1ZWIzMGIwNTg0ZDdmMDI5Y2UxNzVlZWVhYzU2ZWQyZTZiODNjNDZiMGUxMzRlNmNjNDEwYmQxMjQ',
+  ],
   ['google_api_key', 'AIzaSyNHxIf32IQ1a1yjl3ZJIqKZqzLAK1XhDk-'],
-  ['jwt', 'eyJhbGciOieeeiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwic3ViZSI6IjEyMzQ1Njc4OTAiLCJuYW1lZWEiOiJKb2huIERvZSIsInN1ZmV3YWZiIjoiMTIzNDU2Nzg5MCIsIm5hbWVmZWF3ZnciOiJKb2huIERvZSIsIm5hbWVhZmV3ZmEiOiJKb2huIERvZSIsInN1ZndhZndlYWIiOiIxMjM0NTY3ODkwIiwibmFtZWZ3YWYiOiJKb2huIERvZSIsInN1YmZ3YWYiOiIxMjM0NTY3ODkwIiwibmFtZndhZSI6IkpvaG4gRG9lIiwiaWZ3YWZhYXQiOjE1MTYyMzkwMjJ9.a_5icKBDo-8EjUlrfvz2k2k-FYaindQ0DEYNrlsnRG0'],
-  ['private_key', '-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8QuKUpRKfFLfRYC9AIKjbJTWit+CqvjWYzvQwECAwEAAQJAIJLixBy2qpFoS4DSmoEmo3qGy0t6z09AIJtH+5OeRV1be+N4cDYJKffGzDa88vQENZiRm0GRq6a+HPGQMd2kTQIhAKMSvzIBnni7ot/OSie2TmJLY4SwTQAevXysE2RbFDYdAiEBCUEaRQnMnbp79mxDXDf6AU0cN/RPBjb9qSHDcWZHGzUCIG2Es59z8ugGrDY+pxLQnwfotadxd+Uyv/Ow5T0q5gIJAiEAyS4RaI9YG8EWx/2w0T67ZUVAw8eOMB6BIUg0Xcu+3okCIBOs/5OiPgoTdSy7bcF9IGpSE8ZgGKzgYQVZeN97Y==\n-----END RSA PRIVATE KEY-----'],
+  [
+    'jwt',
+    'eyJhbGciOieeeiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwic3ViZSI6IjEyMzQ1Njc4OTAiLCJuYW1lZWEiOiJKb2huIERvZSIsInN1ZmV3YWZiIjoiMTIzNDU2Nzg5MCIsIm5hbWVmZWF3ZnciOiJKb2huIERvZSIsIm5hbWVhZmV3ZmEiOiJKb2huIERvZSIsInN1ZndhZndlYWIiOiIxMjM0NTY3ODkwIiwibmFtZWZ3YWYiOiJKb2huIERvZSIsInN1YmZ3YWYiOiIxMjM0NTY3ODkwIiwibmFtZndhZSI6IkpvaG4gRG9lIiwiaWZ3YWZhYXQiOjE1MTYyMzkwMjJ9.a_5icKBDo-8EjUlrfvz2k2k-FYaindQ0DEYNrlsnRG0',
+  ],
+  [
+    'private_key',
+    '-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8QuKUpRKfFLfRYC9AIKjbJTWit+CqvjWYzvQwECAwEAAQJAIJLixBy2qpFoS4DSmoEmo3qGy0t6z09AIJtH+5OeRV1be+N4cDYJKffGzDa88vQENZiRm0GRq6a+HPGQMd2kTQIhAKMSvzIBnni7ot/OSie2TmJLY4SwTQAevXysE2RbFDYdAiEBCUEaRQnMnbp79mxDXDf6AU0cN/RPBjb9qSHDcWZHGzUCIG2Es59z8ugGrDY+pxLQnwfotadxd+Uyv/Ow5T0q5gIJAiEAyS4RaI9YG8EWx/2w0T67ZUVAw8eOMB6BIUg0Xcu+3okCIBOs/5OiPgoTdSy7bcF9IGpSE8ZgGKzgYQVZeN97Y==\n-----END RSA PRIVATE KEY-----',
+  ],
   // generic-api-key / database-password samples: [type, line, secret]
   ['generic_secret', `'access_token': 'eyJ0eXAioiJKV1slS3oASx=='`, 'eyJ0eXAioiJKV1slS3oASx=='],
-  ['generic_secret', `"credentials" : "0afae57f3ccfd9d7f5767067bc48b30f719e271ba470488056e37ab35d4b6506"`, '0afae57f3ccfd9d7f5767067bc48b30f719e271ba470488056e37ab35d4b6506'],
-  ['generic_secret', `"client_secret" : "6da89121079f83b2eb6acccf8219ea982c3d79bccc3e9c6a85856480661f8fde",`, '6da89121079f83b2eb6acccf8219ea982c3d79bccc3e9c6a85856480661f8fde'],
-  ['generic_secret', `"user_auth": "am9obmRvZTpkMDY5NGIxYi1jMTcxLTQ4ODYt+TMyYS0wMmUwOWQ1/mIwNjc="`, 'am9obmRvZTpkMDY5NGIxYi1jMTcxLTQ4ODYt+TMyYS0wMmUwOWQ1/mIwNjc='],
-  ['generic_secret', ` utils.GetEnvOrDefault("api_token", "dafa7817-e246-48f3-91a7-e87653d587b8")`, 'dafa7817-e246-48f3-91a7-e87653d587b8'],
+  [
+    'generic_secret',
+    `"credentials" : "0afae57f3ccfd9d7f5767067bc48b30f719e271ba470488056e37ab35d4b6506"`,
+    '0afae57f3ccfd9d7f5767067bc48b30f719e271ba470488056e37ab35d4b6506',
+  ],
+  [
+    'generic_secret',
+    `"client_secret" : "6da89121079f83b2eb6acccf8219ea982c3d79bccc3e9c6a85856480661f8fde",`,
+    '6da89121079f83b2eb6acccf8219ea982c3d79bccc3e9c6a85856480661f8fde',
+  ],
+  [
+    'generic_secret',
+    `"user_auth": "am9obmRvZTpkMDY5NGIxYi1jMTcxLTQ4ODYt+TMyYS0wMmUwOWQ1/mIwNjc="`,
+    'am9obmRvZTpkMDY5NGIxYi1jMTcxLTQ4ODYt+TMyYS0wMmUwOWQ1/mIwNjc=',
+  ],
+  [
+    'generic_secret',
+    ` utils.GetEnvOrDefault("api_token", "dafa7817-e246-48f3-91a7-e87653d587b8")`,
+    'dafa7817-e246-48f3-91a7-e87653d587b8',
+  ],
   ['generic_secret', 'mySecretString=Zf3D0LXCM3EIMbgJpUNnkRtOfOueHznB', 'Zf3D0LXCM3EIMbgJpUNnkRtOfOueHznB'],
   ['password', 'DB_PASSWORD=Lp9!vQz@4Xr7$Tn8m', 'Lp9!vQz@4Xr7$Tn8m'],
   ['password', 'pwd = Qm7xTz2LpW9vNb4KcR8s', 'Qm7xTz2LpW9vNb4KcR8s'],
@@ -133,10 +176,15 @@ describe('secret rules on gitleaks samples', () => {
     expect(typesIn(sample)).toEqual([]);
   });
 
-  it('finds the gitleaks samples wrapped in the generators\' assignment contexts', () => {
+  it("finds the gitleaks samples wrapped in the generators' assignment contexts", () => {
     for (const [type, sample, secret] of GITLEAKS_TRUE_POSITIVES) {
       if (secret !== undefined) continue;
-      for (const line of [`key = "${sample}"`, `export KEY=${sample}`, `{"k": "${sample}"}`, `k: '${sample}';`]) {
+      for (const line of [
+        `key = "${sample}"`,
+        `export KEY=${sample}`,
+        `{"k": "${sample}"}`,
+        `k: '${sample}';`,
+      ]) {
         expectRedacted(line, sample, type);
       }
     }
@@ -164,9 +212,15 @@ describe('secret rules on gitleaks samples', () => {
   });
 
   it('redacts only the password of a connection string', () => {
-    const r = secretsOnly.redact('DATABASE_URL=postgresql://app_user:Xk9-pL2q@db.internal:5432/orders?sslmode=require');
-    expect(r.text).toBe('DATABASE_URL=postgresql://app_user:[REDACTED:db_password]@db.internal:5432/orders?sslmode=require');
-    expect(secretsOnly.redact('mongodb+srv://svc:${MONGO_PASSWORD}@cluster0.example.net/db').redactions).toEqual([]);
+    const r = secretsOnly.redact(
+      'DATABASE_URL=postgresql://app_user:Xk9-pL2q@db.internal:5432/orders?sslmode=require',
+    );
+    expect(r.text).toBe(
+      'DATABASE_URL=postgresql://app_user:[REDACTED:db_password]@db.internal:5432/orders?sslmode=require',
+    );
+    expect(
+      secretsOnly.redact('mongodb+srv://svc:${MONGO_PASSWORD}@cluster0.example.net/db').redactions,
+    ).toEqual([]);
     expect(secretsOnly.redact('ssh://git@github.com/org/repo.git').redactions).toEqual([]);
   });
 

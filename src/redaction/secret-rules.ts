@@ -71,7 +71,13 @@ export const TOKEN_RULES: readonly TokenRule[] = [
     type: 'github_token',
     prefixes: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'],
     window: 94,
-    derivedFrom: ['github-pat', 'github-oauth', 'github-app-token', 'github-refresh-token', 'github-fine-grained-pat'],
+    derivedFrom: [
+      'github-pat',
+      'github-oauth',
+      'github-app-token',
+      'github-refresh-token',
+      'github-fine-grained-pat',
+    ],
     pattern: '\\b((?:ghp|gho|ghu|ghs|ghr)_[0-9A-Za-z]{36}|github_pat_[0-9A-Za-z_]{82})\\b',
     minEntropy: 3,
   },
@@ -149,7 +155,8 @@ export const TOKEN_RULES: readonly TokenRule[] = [
     window: 16384,
     derivedFrom: ['jwt'],
     // Header and payload are base64url JSON objects, so both start with "eyJ" ('{"').
-    pattern: '\\b(eyJ[A-Za-z0-9_-]{15,}\\.eyJ[A-Za-z0-9_/\\\\-]{15,}\\.(?:[A-Za-z0-9_/\\\\-]{10,}={0,2})?)(?:[^A-Za-z0-9_=/-]|$)',
+    pattern:
+      '\\b(eyJ[A-Za-z0-9_-]{15,}\\.eyJ[A-Za-z0-9_/\\\\-]{15,}\\.(?:[A-Za-z0-9_/\\\\-]{10,}={0,2})?)(?:[^A-Za-z0-9_=/-]|$)',
     minEntropy: 3,
   },
 ];

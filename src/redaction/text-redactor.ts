@@ -4,7 +4,15 @@
  * visible); the type is that of the earliest-starting, highest-priority finding.
  */
 import type { RedactionCount } from '../core/audit-event.js';
-import { PII_TYPES, SECRET_TYPES, type Detector, type DetectorType, type Finding, type PiiType, type SecretType } from './detector.js';
+import {
+  PII_TYPES,
+  SECRET_TYPES,
+  type Detector,
+  type DetectorType,
+  type Finding,
+  type PiiType,
+  type SecretType,
+} from './detector.js';
 import { AssignmentDetector } from './assignment-detector.js';
 import { createPiiDetectors, type PiiOptions } from './pii-rules.js';
 import { PrivateKeyDetector } from './private-key-detector.js';
@@ -32,11 +40,15 @@ export function redactionMarker(type: DetectorType): string {
 }
 
 /** Builds a text redactor for the enabled types. Compiles every pattern now, not per call. */
-export function createTextRedactor(enabled: ReadonlySet<DetectorType>, options: PiiOptions = {}): TextRedactor {
+export function createTextRedactor(
+  enabled: ReadonlySet<DetectorType>,
+  options: PiiOptions = {},
+): TextRedactor {
   const on = (t: DetectorType): boolean => enabled.has(t);
   const detectors: Detector[] = [...createTokenDetectors((t: SecretType) => on(t))];
   if (on('private_key')) detectors.push(new PrivateKeyDetector());
-  if (on('db_password') || on('password')) detectors.push(new UrlPasswordDetector({ database: on('db_password'), other: on('password') }));
+  if (on('db_password') || on('password'))
+    detectors.push(new UrlPasswordDetector({ database: on('db_password'), other: on('password') }));
   if (on('password') || on('generic_secret')) detectors.push(new AssignmentDetector((t) => on(t)));
   detectors.push(...createPiiDetectors((t: PiiType) => on(t), options));
 
@@ -44,7 +56,10 @@ export function createTextRedactor(enabled: ReadonlySet<DetectorType>, options: 
     const found: Finding[] = [];
     for (const d of detectors) d.find(text, found);
     if (found.length <= 1) return found;
-    found.sort((a, b) => a.start - b.start || (PRIORITY.get(a.type) ?? 0) - (PRIORITY.get(b.type) ?? 0) || b.end - a.end);
+    found.sort(
+      (a, b) =>
+        a.start - b.start || (PRIORITY.get(a.type) ?? 0) - (PRIORITY.get(b.type) ?? 0) || b.end - a.end,
+    );
     const merged: Finding[] = [];
     let cur = { ...found[0]! };
     for (let i = 1; i < found.length; i++) {
@@ -86,7 +101,10 @@ function sortCounts(counts: Map<string, number>): RedactionCount[] {
 }
 
 /** Adds `more` into `into` (both sorted by type), returning a new list sorted by type. */
-export function addRedactionCounts(into: readonly RedactionCount[], more: readonly RedactionCount[]): RedactionCount[] {
+export function addRedactionCounts(
+  into: readonly RedactionCount[],
+  more: readonly RedactionCount[],
+): RedactionCount[] {
   if (more.length === 0) return [...into];
   const counts = new Map<string, number>();
   for (const r of [...into, ...more]) counts.set(r.type, (counts.get(r.type) ?? 0) + r.count);

@@ -74,7 +74,8 @@ export class UrlPasswordDetector implements Detector {
       const limit = Math.min(text.length, from + MAX_USERINFO);
       for (let i = from; i < limit; i++) {
         const c = text.charCodeAt(i);
-        if (c === 64) at = i; // the last '@' before the host wins (RFC 3986: userinfo may not contain '@')
+        if (c === 64)
+          at = i; // the last '@' before the host wins (RFC 3986: userinfo may not contain '@')
         else if (endsUserinfo(c)) break;
         else if (c === 58 && colon < 0 && at < 0) colon = i;
       }

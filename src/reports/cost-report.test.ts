@@ -5,7 +5,15 @@ import { createCatalog, defaultCatalogPath, loadCatalogFile } from '../pricing/c
 import { createPricer } from '../pricing/pricer.js';
 import { estimateUsage } from '../pricing/token-estimate.js';
 import { createSqliteRollups, sqliteRollupReader } from '../store/sqlite/sqlite-rollups.js';
-import { COST_REPORT_BY, costReport, type CostReport, formatCostCsv, formatCostJson, formatCostTable, formatMicroUsd } from './cost-report.js';
+import {
+  COST_REPORT_BY,
+  costReport,
+  type CostReport,
+  formatCostCsv,
+  formatCostJson,
+  formatCostTable,
+  formatMicroUsd,
+} from './cost-report.js';
 
 const pricer = createPricer(createCatalog(loadCatalogFile(defaultCatalogPath())));
 const DAY = Date.UTC(2026, 0, 20);
@@ -24,18 +32,90 @@ function ev(i: number, init: Partial<AuditEvent>): AuditEvent {
 function traffic(): AuditEvent[] {
   const out: AuditEvent[] = [];
   let i = 0;
-  out.push(ev(i++, { user_id: 'alice', team: 'web', feature_name: 'chat', model_used: 'gpt-4.1-2025-04-14', input_tokens: 1234, output_tokens: 567, session_id: 'a1' }));
-  out.push(ev(i++, { user_id: 'alice', team: 'web', feature_name: 'chat', model_used: 'claude-sonnet-4-5', input_tokens: 1000, output_tokens: 500, cached_input_tokens: 0, session_id: 'a1' }));
-  out.push(ev(i++, { user_id: 'bob', team: 'data', feature_name: 'etl', model_used: 'my-finetune', input_tokens: 50, output_tokens: 5 }));
-  const est = estimateUsage({ model: 'gemini-2.5-flash', promptText: 'Summarise the attached report, please.', outputText: 'The report says' });
-  out.push(ev(i++, { user_id: 'bob', team: 'data', feature_name: 'etl', model_used: 'gemini-2.5-flash', status: 'CANCELLED', usage_source: 'estimated', ...est }));
-  out.push(ev(i++, { user_id: null, team: 'data', model_used: 'deepseek-v3.2', status: 'SERVER_ERROR', usage_source: 'none' }));
+  out.push(
+    ev(i++, {
+      user_id: 'alice',
+      team: 'web',
+      feature_name: 'chat',
+      model_used: 'gpt-4.1-2025-04-14',
+      input_tokens: 1234,
+      output_tokens: 567,
+      session_id: 'a1',
+    }),
+  );
+  out.push(
+    ev(i++, {
+      user_id: 'alice',
+      team: 'web',
+      feature_name: 'chat',
+      model_used: 'claude-sonnet-4-5',
+      input_tokens: 1000,
+      output_tokens: 500,
+      cached_input_tokens: 0,
+      session_id: 'a1',
+    }),
+  );
+  out.push(
+    ev(i++, {
+      user_id: 'bob',
+      team: 'data',
+      feature_name: 'etl',
+      model_used: 'my-finetune',
+      input_tokens: 50,
+      output_tokens: 5,
+    }),
+  );
+  const est = estimateUsage({
+    model: 'gemini-2.5-flash',
+    promptText: 'Summarise the attached report, please.',
+    outputText: 'The report says',
+  });
+  out.push(
+    ev(i++, {
+      user_id: 'bob',
+      team: 'data',
+      feature_name: 'etl',
+      model_used: 'gemini-2.5-flash',
+      status: 'CANCELLED',
+      usage_source: 'estimated',
+      ...est,
+    }),
+  );
+  out.push(
+    ev(i++, {
+      user_id: null,
+      team: 'data',
+      model_used: 'deepseek-v3.2',
+      status: 'SERVER_ERROR',
+      usage_source: 'none',
+    }),
+  );
   // The leaking tab: the whole history resent every turn.
   for (let t = 0; t < 8; t++) {
-    out.push(ev(i++, { user_id: 'carol', team: 'web', feature_name: 'assistant', model_used: 'gpt-4.1', input_tokens: 2000 * (t + 1), output_tokens: 100, session_id: 'leaky-tab' }));
+    out.push(
+      ev(i++, {
+        user_id: 'carol',
+        team: 'web',
+        feature_name: 'assistant',
+        model_used: 'gpt-4.1',
+        input_tokens: 2000 * (t + 1),
+        output_tokens: 100,
+        session_id: 'leaky-tab',
+      }),
+    );
   }
   for (let t = 0; t < 6; t++) {
-    out.push(ev(i++, { user_id: 'carol', team: 'web', feature_name: 'assistant', model_used: 'gpt-4.1', input_tokens: 900 + (t % 2) * 50, output_tokens: 80, session_id: 'steady-tab' }));
+    out.push(
+      ev(i++, {
+        user_id: 'carol',
+        team: 'web',
+        feature_name: 'assistant',
+        model_used: 'gpt-4.1',
+        input_tokens: 900 + (t % 2) * 50,
+        output_tokens: 80,
+        session_id: 'steady-tab',
+      }),
+    );
   }
   return out;
 }
@@ -64,7 +144,9 @@ describe('costReport', () => {
     expect(r.totals.input_tokens).toBe(scope.reduce((s, e) => s + (e.input_tokens ?? 0), 0));
     expect(r.totals.estimated_requests).toBe(1);
     expect(r.totals.estimated_input_tokens + r.totals.reported_input_tokens).toBe(r.totals.input_tokens);
-    expect(r.totals.estimated_input_tokens).toBe(events.find((e) => e.usage_source === 'estimated')!.input_tokens);
+    expect(r.totals.estimated_input_tokens).toBe(
+      events.find((e) => e.usage_source === 'estimated')!.input_tokens,
+    );
   });
 
   it('counts unpriced models as unpriced, not as zero, and shares add up', async () => {
@@ -86,7 +168,14 @@ describe('costReport', () => {
     const r = await costReport(rollups, { by: 'session', ...window });
     expect(r.worst_session).toBe('leaky-tab');
     const leak = r.rows.find((x) => x.key === 'leaky-tab')!.growth!;
-    expect(leak).toMatchObject({ first_input_tokens: 2000, last_input_tokens: 16_000, increases: 7, max_streak: 7, leaking: true, growth_ratio: 8 });
+    expect(leak).toMatchObject({
+      first_input_tokens: 2000,
+      last_input_tokens: 16_000,
+      increases: 7,
+      max_streak: 7,
+      leaking: true,
+      growth_ratio: 8,
+    });
     expect(leak.tokens_per_request).toBe(2000);
     expect(r.rows.find((x) => x.key === 'steady-tab')!.growth!.leaking).toBe(false);
     expect(formatCostTable(r)).toMatch(/token leak: session leaky-tab grew from 2,000 to 16,000/);
@@ -99,7 +188,11 @@ describe('costReport', () => {
   });
 
   it('returns nothing outside the window', async () => {
-    const r = await costReport(rollups, { by: 'user', sinceMs: DAY + 2 * 86_400_000, untilMs: DAY + 3 * 86_400_000 });
+    const r = await costReport(rollups, {
+      by: 'user',
+      sinceMs: DAY + 2 * 86_400_000,
+      untilMs: DAY + 3 * 86_400_000,
+    });
     expect(r.rows).toEqual([]);
     expect(r.totals.cost_micro_usd).toBe(0);
   });
@@ -109,7 +202,11 @@ describe('formatters', () => {
   const events = traffic();
   let report: CostReport;
   beforeAll(async () => {
-    report = await costReport(load(events), { by: 'user', sinceMs: DAY - 86_400_000, untilMs: DAY + 86_400_000 });
+    report = await costReport(load(events), {
+      by: 'user',
+      sinceMs: DAY - 86_400_000,
+      untilMs: DAY + 86_400_000,
+    });
   });
 
   it('formats micro-USD exactly', async () => {
@@ -123,7 +220,8 @@ describe('formatters', () => {
     const lines = formatCostTable(report).split('\n');
     const header = lines[1]!;
     const costEnd = header.indexOf('cost_usd') + 'cost_usd'.length;
-    for (const l of lines.slice(2, 2 + report.rows.length)) expect(l.slice(costEnd - 1, costEnd)).toMatch(/\d/);
+    for (const l of lines.slice(2, 2 + report.rows.length))
+      expect(l.slice(costEnd - 1, costEnd)).toMatch(/\d/);
     expect(lines.some((l) => l.startsWith('TOTAL'))).toBe(true);
     expect(formatCostTable(report)).toMatch(/no price/);
     expect(formatCostTable(report)).toMatch(/estimated/);
@@ -137,7 +235,10 @@ describe('formatters', () => {
 
   it('CSV quotes and defuses formula-looking keys', async () => {
     const hostile = await costReport(
-      load([ev(0, { user_id: '=HYPERLINK("http://x")', model_used: 'gpt-4.1', input_tokens: 10 }), ev(1, { user_id: 'a,b', model_used: 'gpt-4.1', input_tokens: 10 })]),
+      load([
+        ev(0, { user_id: '=HYPERLINK("http://x")', model_used: 'gpt-4.1', input_tokens: 10 }),
+        ev(1, { user_id: 'a,b', model_used: 'gpt-4.1', input_tokens: 10 }),
+      ]),
       { by: 'user', sinceMs: DAY - 86_400_000, untilMs: DAY + 86_400_000 },
     );
     const csv = formatCostCsv(hostile).split('\r\n');
@@ -148,12 +249,19 @@ describe('formatters', () => {
   });
 
   it('never lets a key inject control characters into the table', async () => {
-    const r = await costReport(load([ev(0, { user_id: 'evil\u001b[2J\nTOTAL', model_used: 'gpt-4.1', input_tokens: 1 })]), {
-      by: 'user',
-      sinceMs: DAY - 86_400_000,
-      untilMs: DAY + 86_400_000,
-    });
+    const r = await costReport(
+      load([ev(0, { user_id: 'evil\u001b[2J\nTOTAL', model_used: 'gpt-4.1', input_tokens: 1 })]),
+      {
+        by: 'user',
+        sinceMs: DAY - 86_400_000,
+        untilMs: DAY + 86_400_000,
+      },
+    );
     expect(formatCostTable(r)).not.toMatch(/\u001b/);
-    expect(formatCostTable(r).split('\n').filter((l) => l.startsWith('TOTAL'))).toHaveLength(1);
+    expect(
+      formatCostTable(r)
+        .split('\n')
+        .filter((l) => l.startsWith('TOTAL')),
+    ).toHaveLength(1);
   });
 });

@@ -6,12 +6,25 @@
  * Money stays integer micro-USD end to end; it becomes a decimal string only when printed, by
  * integer arithmetic (no float rounding on the way out either).
  */
-import { zeroTotals, type RollupDimension, type RollupReader, type RollupTotals, type SessionGrowth } from '../store/rollups.js';
+import {
+  zeroTotals,
+  type RollupDimension,
+  type RollupReader,
+  type RollupTotals,
+  type SessionGrowth,
+} from '../store/rollups.js';
 
 export type CostReportBy = 'user' | 'session' | 'feature' | 'model' | 'key' | 'team' | 'day';
 
-export const COST_REPORT_BY: readonly CostReportBy[] = ['user', 'session', 'feature', 'model', 'key', 'team', 'day'];
-
+export const COST_REPORT_BY: readonly CostReportBy[] = [
+  'user',
+  'session',
+  'feature',
+  'model',
+  'key',
+  'team',
+  'day',
+];
 
 export interface CostReportOptions {
   by: CostReportBy;
@@ -160,7 +173,9 @@ export async function costReport(source: RollupReader, options: CostReportOption
       share: null,
       growth: growthOf(s),
     }));
-    rows.sort((a, b) => b.cost_micro_usd - a.cost_micro_usd || (a.key! < b.key! ? -1 : a.key! > b.key! ? 1 : 0));
+    rows.sort(
+      (a, b) => b.cost_micro_usd - a.cost_micro_usd || (a.key! < b.key! ? -1 : a.key! > b.key! ? 1 : 0),
+    );
     // Requests without a session (no x-tollgate-session) still cost money: they form the `(none)`
     // row, so totals by session equal totals by any other grouping. Same hour-aligned window.
     const from = Math.floor(sinceMs / resolution) * resolution;
@@ -176,14 +191,19 @@ export async function costReport(source: RollupReader, options: CostReportOption
   } else {
     const dim = DIMENSION_OF[by];
     resolution = dim === 'user' || dim === 'key' ? 3_600_000 : 60_000;
-    rows = (await source.groups(dim, sinceMs, untilMs)).map((g) => ({ key: g.key === '' ? null : g.key, ...figures(g), share: null }));
+    rows = (await source.groups(dim, sinceMs, untilMs)).map((g) => ({
+      key: g.key === '' ? null : g.key,
+      ...figures(g),
+      share: null,
+    }));
   }
   const totals = zero();
   for (const r of rows) addFigures(totals, r);
   for (const r of rows) r.share = totals.cost_micro_usd > 0 ? r.cost_micro_usd / totals.cost_micro_usd : null;
   let worst: CostReportRow | null = null;
   for (const r of rows) {
-    if (r.growth?.leaking && (!worst || r.growth.tokens_per_request > worst.growth!.tokens_per_request)) worst = r;
+    if (r.growth?.leaking && (!worst || r.growth.tokens_per_request > worst.growth!.tokens_per_request))
+      worst = r;
   }
   return {
     by,
@@ -244,7 +264,11 @@ export function formatCostTable(report: CostReport): string {
             `${int(g.first_input_tokens)} -> ${int(g.last_input_tokens)}`,
             g.growth_ratio === null ? '-' : `x${g.growth_ratio.toFixed(1)}`,
             String(g.max_streak),
-            g.leaking ? (report.worst_session !== null && key === printableKey(report.worst_session) ? 'WORST' : 'yes') : '',
+            g.leaking
+              ? report.worst_session !== null && key === printableKey(report.worst_session)
+                ? 'WORST'
+                : 'yes'
+              : '',
           ]
         : ['', '', '', '']
       : []),
@@ -255,7 +279,14 @@ export function formatCostTable(report: CostReport): string {
   const widths = header.map((_, i) => Math.max(...all.map((row) => row[i]!.length)));
   // Text left-aligned, numbers right-aligned.
   const fmt = (row: string[]): string =>
-    row.map((cell, i) => (i === 0 || (sessions && i === header.length - 1) ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
+    row
+      .map((cell, i) =>
+        i === 0 || (sessions && i === header.length - 1)
+          ? cell.padEnd(widths[i]!)
+          : cell.padStart(widths[i]!),
+      )
+      .join('  ')
+      .trimEnd();
   const out = [
     `cost by ${report.by}, ${report.since} .. ${report.until}`,
     fmt(header),
@@ -264,10 +295,14 @@ export function formatCostTable(report: CostReport): string {
     fmt(total),
   ];
   if (report.totals.unpriced_requests > 0) {
-    out.push(`${int(report.totals.unpriced_requests)} request(s) have no price (model not in the catalog): not counted as $0; see \`tollgate prices check\`.`);
+    out.push(
+      `${int(report.totals.unpriced_requests)} request(s) have no price (model not in the catalog): not counted as $0; see \`tollgate prices check\`.`,
+    );
   }
   if (report.totals.estimated_requests > 0) {
-    out.push(`${int(report.totals.estimated_requests)} request(s) had no usage from the provider; their tokens are estimated (est_tokens).`);
+    out.push(
+      `${int(report.totals.estimated_requests)} request(s) had no usage from the provider; their tokens are estimated (est_tokens).`,
+    );
   }
   if (sessions && report.worst_session !== null) {
     const w = report.rows.find((r) => r.key === report.worst_session)!.growth!;
@@ -311,7 +346,8 @@ function csvCell(value: string): string {
 
 /** CSV for spreadsheets: one header line, one line per group, a TOTAL line; cost also as exact USD. */
 export function formatCostCsv(report: CostReport): string {
-  const growthCols = report.by === 'session' ? ['first_input_tokens', 'last_input_tokens', 'max_streak', 'leaking'] : [];
+  const growthCols =
+    report.by === 'session' ? ['first_input_tokens', 'last_input_tokens', 'max_streak', 'leaking'] : [];
   const header = [report.by, ...CSV_COLUMNS, 'cost_usd', 'share', ...growthCols];
   const line = (key: string, f: CostFigures, share: number | null, g?: SessionGrowthFigures): string =>
     [
@@ -319,7 +355,11 @@ export function formatCostCsv(report: CostReport): string {
       ...CSV_COLUMNS.map((c) => String(f[c])),
       formatMicroUsd(f.cost_micro_usd).replace(/,/g, ''),
       share === null ? '' : share.toFixed(6),
-      ...(growthCols.length ? (g ? [g.first_input_tokens, g.last_input_tokens, g.max_streak, g.leaking].map(String) : ['', '', '', '']) : []),
+      ...(growthCols.length
+        ? g
+          ? [g.first_input_tokens, g.last_input_tokens, g.max_streak, g.leaking].map(String)
+          : ['', '', '', '']
+        : []),
     ].join(',');
   return [
     header.join(','),

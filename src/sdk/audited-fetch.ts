@@ -54,7 +54,11 @@ interface OutgoingRequest {
   signal: AbortSignal | null;
 }
 
-async function auditedFetch(o: AuditedFetchOptions, input: string | URL | Request, init?: RequestInit): Promise<Response> {
+async function auditedFetch(
+  o: AuditedFetchOptions,
+  input: string | URL | Request,
+  init?: RequestInit,
+): Promise<Response> {
   const a = o.auditor;
   const { clock } = a;
   const t0 = clock.monotonic();
@@ -64,7 +68,14 @@ async function auditedFetch(o: AuditedFetchOptions, input: string | URL | Reques
   }
   const endpoint = endpointOf(req.url.pathname);
   const eventId = newEventId();
-  const x = newExchange({ source: 'sdk', instanceId: a.instanceId, eventId, startedAt: clock.now(), endpoint, method: req.method });
+  const x = newExchange({
+    source: 'sdk',
+    instanceId: a.instanceId,
+    eventId,
+    startedAt: clock.now(),
+    endpoint,
+    method: req.method,
+  });
   const h = req.headers;
   x.provider = o.provider ?? a.provider ?? providerOf(req.url);
   x.requestId = cleanHeaderValue(h['x-request-id']) ?? eventId;
@@ -141,10 +152,22 @@ async function auditedFetch(o: AuditedFetchOptions, input: string | URL | Reques
     await done();
     return new Response(null, { status: up.statusCode, headers: resHeaders });
   }
-  return new Response(relayBody(a, x, up, { t0, tUp, isStream, stripUsage, abort, done, signal: req.signal, timedOut: () => totalTimedOut }), {
-    status: up.statusCode,
-    headers: resHeaders,
-  });
+  return new Response(
+    relayBody(a, x, up, {
+      t0,
+      tUp,
+      isStream,
+      stripUsage,
+      abort,
+      done,
+      signal: req.signal,
+      timedOut: () => totalTimedOut,
+    }),
+    {
+      status: up.statusCode,
+      headers: resHeaders,
+    },
+  );
 }
 
 interface RelayContext {
@@ -164,7 +187,12 @@ interface RelayContext {
  * needs. The exchange is recorded once, when the body ends, breaks or is cancelled, with the same
  * outcome rules as the gateway's relay.
  */
-function relayBody(a: Auditor, x: Exchange, up: UpstreamResponse, c: RelayContext): ReadableStream<Uint8Array> {
+function relayBody(
+  a: Auditor,
+  x: Exchange,
+  up: UpstreamResponse,
+  c: RelayContext,
+): ReadableStream<Uint8Array> {
   const { clock } = a;
   const assembler = c.isStream ? new SseAssembler() : null;
   const decoder = c.isStream ? new TextDecoder('utf-8') : null;
@@ -184,7 +212,11 @@ function relayBody(a: Auditor, x: Exchange, up: UpstreamResponse, c: RelayContex
     await c.done();
   };
   const failureError = (): Error =>
-    x.cancelled ? abortReason(c.signal) : new TollgateError((x.failure?.code ?? 'TG_ERR_UPSTREAM_STREAM_BROKEN') as ErrorCode, { event_id: x.eventId });
+    x.cancelled
+      ? abortReason(c.signal)
+      : new TollgateError((x.failure?.code ?? 'TG_ERR_UPSTREAM_STREAM_BROKEN') as ErrorCode, {
+          event_id: x.eventId,
+        });
 
   return new ReadableStream<Uint8Array>({
     pull: async (controller) => {
@@ -250,10 +282,20 @@ function relayBody(a: Auditor, x: Exchange, up: UpstreamResponse, c: RelayContex
   });
 }
 
-async function readRequest(input: string | URL | Request, init: RequestInit | undefined): Promise<OutgoingRequest> {
-  if (typeof input !== 'string' && !(input instanceof URL)) return fromRequest(init ? new Request(input, init) : input);
+async function readRequest(
+  input: string | URL | Request,
+  init: RequestInit | undefined,
+): Promise<OutgoingRequest> {
+  if (typeof input !== 'string' && !(input instanceof URL))
+    return fromRequest(init ? new Request(input, init) : input);
   const b = init?.body;
-  if (b !== undefined && b !== null && typeof b !== 'string' && !(b instanceof Uint8Array) && !(b instanceof ArrayBuffer)) {
+  if (
+    b !== undefined &&
+    b !== null &&
+    typeof b !== 'string' &&
+    !(b instanceof Uint8Array) &&
+    !(b instanceof ArrayBuffer)
+  ) {
     // FormData, Blob, URLSearchParams, streams: let Request serialise them (and set their content-type).
     return fromRequest(new Request(input, { ...init, duplex: 'half' }));
   }
@@ -289,11 +331,12 @@ function flattenHeaders(h: RequestInit['headers']): string[] {
   if (!h) return out;
   if (h instanceof Headers) h.forEach((value, name) => out.push(name, value));
   else if (Array.isArray(h)) for (const pair of h as Array<[string, string]>) out.push(pair[0], pair[1]);
-  else for (const [name, value] of Object.entries(h as Record<string, string | readonly string[] | undefined>)) {
-    if (value === undefined) continue;
-    if (typeof value === 'string') out.push(name, value);
-    else for (const v of value) out.push(name, v);
-  }
+  else
+    for (const [name, value] of Object.entries(h as Record<string, string | readonly string[] | undefined>)) {
+      if (value === undefined) continue;
+      if (typeof value === 'string') out.push(name, value);
+      else for (const v of value) out.push(name, v);
+    }
   return out;
 }
 

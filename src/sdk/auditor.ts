@@ -121,10 +121,16 @@ export class Auditor {
     this.provider = o.provider ?? null;
     this.responseCaptureLimitBytes = o.responseCaptureLimitBytes ?? 4 * 1024 * 1024;
     this.defaults = o.attribution ?? {};
-    this.auth = new PassthroughPolicy(o.fingerprintSecret === undefined ? randomSecret() : toBuffer(o.fingerprintSecret));
+    this.auth = new PassthroughPolicy(
+      o.fingerprintSecret === undefined ? randomSecret() : toBuffer(o.fingerprintSecret),
+    );
     const pricer = o.pricer === undefined ? createPricer(loadPriceCatalog()) : o.pricer;
     const estimate = o.estimateUsage === undefined ? estimateUsage : o.estimateUsage;
-    this.chainer = createChainer({ chainId: instanceId, head: chainHead, ...(reservation ? { reserver: reservation } : {}) });
+    this.chainer = createChainer({
+      chainId: instanceId,
+      head: chainHead,
+      ...(reservation ? { reserver: reservation } : {}),
+    });
     this.pipeline = new AuditPipeline({
       redactor: o.redactor ?? createRedactor(),
       ...(pricer ? { pricer } : {}),
@@ -224,7 +230,12 @@ export class Auditor {
    * path queues the event and never throws.
    */
   async settle(x: Exchange): Promise<void> {
-    if (this.failurePolicy === 'fail-closed' && !x.cancelled && x.failure === null && (x.httpStatus ?? 500) < 400) {
+    if (
+      this.failurePolicy === 'fail-closed' &&
+      !x.cancelled &&
+      x.failure === null &&
+      (x.httpStatus ?? 500) < 400
+    ) {
       try {
         await this.pipeline.commit(x);
       } catch {
@@ -256,7 +267,14 @@ export async function createAuditor(o: AuditorOptions): Promise<Auditor> {
   const clock = o.clock ?? systemClock;
   const journal = o.spool ? new GapJournal(`${o.spool.path}.gaps`) : undefined;
   // A fixed id continues its chain, so a crash could reuse seqs: it keeps a seq mark.
-  const reservation = o.spool && o.instanceId !== undefined ? new SeqReservation({ path: `${o.spool.path}.mark`, chainId: instanceId, ...(o.onStoreError ? { onError: o.onStoreError } : {}) }) : undefined;
+  const reservation =
+    o.spool && o.instanceId !== undefined
+      ? new SeqReservation({
+          path: `${o.spool.path}.mark`,
+          chainId: instanceId,
+          ...(o.onStoreError ? { onError: o.onStoreError } : {}),
+        })
+      : undefined;
   const isHttp = !isEventStore(o.store) && o.store.kind === 'http';
   const spool = o.spool ? new DiskSpool(o.spool.path, o.spool.maxBytes) : undefined;
   const writer = new EventWriter({
@@ -275,7 +293,15 @@ export async function createAuditor(o: AuditorOptions): Promise<Auditor> {
     ...(o.onStoreError ? { onJournalError: o.onStoreError } : {}),
   });
   // A fixed id continues its chain (a write-only sink cannot tell its head, so it must not be given one).
-  const { head, carried } = await resumeChain({ chainId: instanceId, store, writer, spool, journal, reservation, continueStored: o.instanceId !== undefined });
+  const { head, carried } = await resumeChain({
+    chainId: instanceId,
+    store,
+    writer,
+    spool,
+    journal,
+    reservation,
+    continueStored: o.instanceId !== undefined,
+  });
   const auditor = new Auditor(store, writer, o, instanceId, head, reservation);
   // Gaps are chained as gap records in this process's chain, as the gateway does (docs/integrity.md "Accounted gaps").
   writer.recordGapsWith((gap) => auditor.pipeline.recordEvent(writerGapEvent(gap, clock, 'sdk')));

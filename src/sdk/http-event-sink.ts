@@ -45,7 +45,12 @@ export class HttpEventSink implements EventStore {
       throw new TollgateError('TG_ERR_STORE_WRITE', { store: 'http', batch: events.length }, { cause: err });
     }
     await res.arrayBuffer().catch(() => undefined);
-    if (!res.ok) throw new TollgateError('TG_ERR_STORE_WRITE', { store: 'http', batch: events.length, status: res.status });
+    if (!res.ok)
+      throw new TollgateError('TG_ERR_STORE_WRITE', {
+        store: 'http',
+        batch: events.length,
+        status: res.status,
+      });
   }
 
   query(_filter: EventFilter): Promise<AuditEvent[]> {

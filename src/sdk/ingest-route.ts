@@ -38,7 +38,8 @@ export function createIngestRoute(o: IngestRouteOptions): MountedRoute {
     async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
       const path = (req.url ?? '').split('?')[0];
       if (path !== prefix) return send(res, 'TG_ERR_ROUTE_NOT_FOUND');
-      if (!verifyAdminToken(o.token, extractApiKey(req.headers).key)) return send(res, 'TG_ERR_ADMIN_UNAUTHORIZED');
+      if (!verifyAdminToken(o.token, extractApiKey(req.headers).key))
+        return send(res, 'TG_ERR_ADMIN_UNAUTHORIZED');
       if (req.method !== 'POST') return send(res, 'TG_ERR_ROUTE_NOT_FOUND');
       let parsed: unknown;
       try {
@@ -49,7 +50,8 @@ export function createIngestRoute(o: IngestRouteOptions): MountedRoute {
         return send(res, 'TG_ERR_REQUEST_INVALID_JSON');
       }
       if (!Array.isArray(parsed)) return send(res, 'TG_ERR_REQUEST_INVALID_JSON', { reason: 'not_an_array' });
-      if (parsed.length > maxEvents) return send(res, 'TG_ERR_REQUEST_BODY_TOO_LARGE', { max_events: maxEvents });
+      if (parsed.length > maxEvents)
+        return send(res, 'TG_ERR_REQUEST_BODY_TOO_LARGE', { max_events: maxEvents });
       for (let i = 0; i < parsed.length; i++) {
         const field = ingestProblem(parsed[i]);
         if (field !== null) return send(res, 'TG_ERR_INGEST_INVALID_EVENT', { index: i, field });
@@ -75,5 +77,9 @@ export function createIngestRoute(o: IngestRouteOptions): MountedRoute {
 
 function send(res: ServerResponse, code: ErrorCode, detail: Record<string, string | number> = {}): void {
   res.writeHead(ERROR_CATALOG[code].http, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ error: { message: ERROR_CATALOG[code].message, type: 'tollgate_error', code, ...detail } }));
+  res.end(
+    JSON.stringify({
+      error: { message: ERROR_CATALOG[code].message, type: 'tollgate_error', code, ...detail },
+    }),
+  );
 }

@@ -66,16 +66,27 @@ export function ingestProblem(value: unknown): string | null {
   if (!(EVENT_STATUSES as readonly unknown[]).includes(e.status)) return 'status';
   if (!['reported', 'estimated', 'none'].includes(e.usage_source as string)) return 'usage_source';
   if (!['none', 'redacted', 'full', 'encrypted'].includes(e.content_mode as string)) return 'content_mode';
-  if (e.auth_result !== null && !['SUCCESS', 'FAILED', 'MISSING', 'EXPIRED', 'REVOKED'].includes(e.auth_result as string)) return 'auth_result';
-  for (const f of NUMERIC_NULLABLE) if (e[f] !== null && (typeof e[f] !== 'number' || !Number.isFinite(e[f]))) return f;
+  if (
+    e.auth_result !== null &&
+    !['SUCCESS', 'FAILED', 'MISSING', 'EXPIRED', 'REVOKED'].includes(e.auth_result as string)
+  )
+    return 'auth_result';
+  for (const f of NUMERIC_NULLABLE)
+    if (e[f] !== null && (typeof e[f] !== 'number' || !Number.isFinite(e[f]))) return f;
   for (const f of STRING_NULLABLE) if (e[f] !== null && typeof e[f] !== 'string') return f;
   if (typeof e.retry_count !== 'number' || !Number.isSafeInteger(e.retry_count)) return 'retry_count';
   if (e.stream !== null && typeof e.stream !== 'boolean') return 'stream';
   if (typeof e.is_anomalous !== 'boolean') return 'is_anomalous';
-  if (!Array.isArray(e.threat_indicators) || !e.threat_indicators.every((t) => typeof t === 'string')) return 'threat_indicators';
+  if (!Array.isArray(e.threat_indicators) || !e.threat_indicators.every((t) => typeof t === 'string'))
+    return 'threat_indicators';
   if (
     !Array.isArray(e.redactions) ||
-    !e.redactions.every((r: unknown) => !!r && typeof (r as { type?: unknown }).type === 'string' && typeof (r as { count?: unknown }).count === 'number')
+    !e.redactions.every(
+      (r: unknown) =>
+        !!r &&
+        typeof (r as { type?: unknown }).type === 'string' &&
+        typeof (r as { count?: unknown }).count === 'number',
+    )
   )
     return 'redactions';
   // The hash covers every field, so an event changed after the SDK chained it is refused here.

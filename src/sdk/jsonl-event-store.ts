@@ -111,5 +111,7 @@ export class JsonlEventStore implements EventStore {
 
 /** One event as one line of JSON. */
 export function jsonLine(event: AuditEvent): string {
-  return JSON.stringify(event).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(event)
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }

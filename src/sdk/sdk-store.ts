@@ -26,7 +26,11 @@ export async function openSdkStore(choice: SdkStoreChoice): Promise<EventStore> 
     case 'jsonl':
       return new JsonlEventStore(choice.path);
     case 'http':
-      return new HttpEventSink({ url: choice.url, token: choice.token, ...(choice.timeoutMs ? { timeoutMs: choice.timeoutMs } : {}) });
+      return new HttpEventSink({
+        url: choice.url,
+        token: choice.token,
+        ...(choice.timeoutMs ? { timeoutMs: choice.timeoutMs } : {}),
+      });
     case 'memory':
       return new MemoryEventStore();
   }

@@ -44,7 +44,11 @@ export interface TrackedCall {
 const MAX_ERROR_MESSAGE = 1024;
 
 /** Runs one tracked call; see `Auditor.track`. */
-export async function trackCall<T>(a: Auditor, meta: TrackMeta, fn: (call: TrackedCall) => Promise<T>): Promise<T> {
+export async function trackCall<T>(
+  a: Auditor,
+  meta: TrackMeta,
+  fn: (call: TrackedCall) => Promise<T>,
+): Promise<T> {
   const t0 = a.clock.monotonic();
   const eventId = newEventId();
   const x = newExchange({
@@ -109,8 +113,19 @@ export async function trackCall<T>(a: Auditor, meta: TrackMeta, fn: (call: Track
  * Anthropic and most generated clients); aborts are `AbortError`; timeouts are `TimeoutError`
  * (WHATWG DOM §3.1.3, `AbortSignal.timeout`) or a timeout code from undici or libuv.
  */
-function classifyThrown(a: Auditor, x: ReturnType<typeof newExchange>, err: unknown, reported: number | null): void {
-  const e = (err ?? {}) as { name?: unknown; code?: unknown; status?: unknown; message?: unknown; error?: { code?: unknown } };
+function classifyThrown(
+  a: Auditor,
+  x: ReturnType<typeof newExchange>,
+  err: unknown,
+  reported: number | null,
+): void {
+  const e = (err ?? {}) as {
+    name?: unknown;
+    code?: unknown;
+    status?: unknown;
+    message?: unknown;
+    error?: { code?: unknown };
+  };
   const name = typeof e.name === 'string' ? e.name : '';
   const code = typeof e.code === 'string' ? e.code : '';
   const status = typeof e.status === 'number' && e.status >= 100 && e.status <= 599 ? e.status : reported;
@@ -123,7 +138,12 @@ function classifyThrown(a: Auditor, x: ReturnType<typeof newExchange>, err: unkn
     a.fail(x, 'TG_ERR_CLIENT_CANCELLED');
     return;
   }
-  if (name === 'TimeoutError' || /timeout/i.test(name) || code === 'ETIMEDOUT' || /^UND_ERR_.*TIMEOUT$/.test(code)) {
+  if (
+    name === 'TimeoutError' ||
+    /timeout/i.test(name) ||
+    code === 'ETIMEDOUT' ||
+    /^UND_ERR_.*TIMEOUT$/.test(code)
+  ) {
     x.timedOut = true;
     a.fail(x, 'TG_ERR_UPSTREAM_TIMEOUT');
     return;

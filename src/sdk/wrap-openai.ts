@@ -19,7 +19,10 @@ const CLIENT_TIMEOUT_GRACE_MS = 1_000;
  * auditor's `UpstreamPolicy` owns timeouts and retries, as the gateway's upstream client does, so
  * one logical call is one event with its `retry_count`. The client's own `fetch` is replaced.
  */
-export function wrapOpenAI<T extends OpenAILikeClient>(client: T, options: AuditedFetchOptions | { auditor: Auditor }): T {
+export function wrapOpenAI<T extends OpenAILikeClient>(
+  client: T,
+  options: AuditedFetchOptions | { auditor: Auditor },
+): T {
   return client.withOptions({
     fetch: createAuditedFetch(options),
     maxRetries: 0,

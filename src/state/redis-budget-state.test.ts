@@ -15,16 +15,22 @@ describe.skipIf(!service.available)('RedisBudgetState', () => {
   afterAll(async () => {
     await closeTestClients(clients, prefix);
   });
-  const state = (i: number): RedisBudgetState => new RedisBudgetState({ client: clients[i]!, prefix, policy: 'fail-closed', keySecret: TEST_KEY_SECRET });
+  const state = (i: number): RedisBudgetState =>
+    new RedisBudgetState({ client: clients[i]!, prefix, policy: 'fail-closed', keySecret: TEST_KEY_SECRET });
 
   it('seeds once from the store, then reserves atomically across replicas up to the limit', async () => {
     const replicas = [state(0), state(1), state(2)];
     // Limit 10 000 µUSD, 2 000 already spent (seed): exactly 80 reservations of 100 fit.
-    const results = await Promise.all(Array.from({ length: 300 }, (_, i) => replicas[i % 3]!.reserve('vk_1', '2026-01', 10_000, 100, 2_000)));
+    const results = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => replicas[i % 3]!.reserve('vk_1', '2026-01', 10_000, 100, 2_000)),
+    );
     expect(results.filter((r) => r.admitted)).toHaveLength(80);
     expect(Math.max(...results.map((r) => r.spent))).toBe(10_000);
     // A later seed does not replace the live counter.
-    expect(await state(0).reserve('vk_1', '2026-01', 10_000, 1, 0)).toEqual({ admitted: false, spent: 10_000 });
+    expect(await state(0).reserve('vk_1', '2026-01', 10_000, 1, 0)).toEqual({
+      admitted: false,
+      spent: 10_000,
+    });
   });
 
   it('adjusts (refunds) the current period, never below zero, and periods are separate', async () => {

@@ -42,9 +42,19 @@ export class RedisBudgetState implements BudgetState {
     this.names = keyNamesFor(o.keySecret);
   }
 
-  async reserve(subject: string, period: string, limit: number, cost: number, seed: number): Promise<{ admitted: boolean; spent: number }> {
+  async reserve(
+    subject: string,
+    period: string,
+    limit: number,
+    cost: number,
+    seed: number,
+  ): Promise<{ admitted: boolean; spent: number }> {
     try {
-      const [ok, spent] = (await RESERVE.run(this.o.client, [`${this.prefix}${this.names.of(subject)}:${period}`], [Math.round(limit), Math.round(cost), Math.round(seed), COUNTER_TTL_MS])) as [number, number];
+      const [ok, spent] = (await RESERVE.run(
+        this.o.client,
+        [`${this.prefix}${this.names.of(subject)}:${period}`],
+        [Math.round(limit), Math.round(cost), Math.round(seed), COUNTER_TTL_MS],
+      )) as [number, number];
       return { admitted: ok === 1, spent: Number(spent) };
     } catch (err) {
       this.o.onUnavailable?.(stateUnavailable('budget.reserve', err));
@@ -54,7 +64,11 @@ export class RedisBudgetState implements BudgetState {
 
   async adjust(subject: string, period: string, delta: number): Promise<void> {
     try {
-      await ADJUST.run(this.o.client, [`${this.prefix}${this.names.of(subject)}:${period}`], [Math.round(delta)]);
+      await ADJUST.run(
+        this.o.client,
+        [`${this.prefix}${this.names.of(subject)}:${period}`],
+        [Math.round(delta)],
+      );
     } catch (err) {
       this.o.onUnavailable?.(stateUnavailable('budget.adjust', err));
     }

@@ -31,7 +31,10 @@ export interface SharedStateOptions {
  * debit happens, the caller applies its policy anyway), and a CPU-starved gateway can see its own
  * event loop delay a prompt reply past a tight timeout.
  */
-export function createRedisClient(url: string, options: { commandTimeoutMs?: number; onError?: (err: Error) => void } = {}): Redis {
+export function createRedisClient(
+  url: string,
+  options: { commandTimeoutMs?: number; onError?: (err: Error) => void } = {},
+): Redis {
   const client = new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
@@ -72,7 +75,8 @@ export function redisKeyPrefix(url: string): { url: string; prefix: string } {
   const u = new URL(url);
   const prefix = u.searchParams.get('prefix');
   if (prefix === null) return { url, prefix: 'tg:' };
-  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) throw new TollgateError('TG_ERR_CONFIG_INVALID', { setting: 'redis_url prefix' });
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix))
+    throw new TollgateError('TG_ERR_CONFIG_INVALID', { setting: 'redis_url prefix' });
   u.searchParams.delete('prefix');
   return { url: u.toString(), prefix: prefix.endsWith(':') ? prefix : `${prefix}:` };
 }

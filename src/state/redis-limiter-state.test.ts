@@ -19,7 +19,12 @@ describe.skipIf(!service.available)('RedisLimiterState', () => {
     await closeTestClients(clients, prefix);
   });
   const state = (i: number, sub: string): RedisLimiterState =>
-    new RedisLimiterState({ client: clients[i]!, prefix: `${prefix}${sub}:`, policy: 'fail-closed', keySecret: TEST_KEY_SECRET });
+    new RedisLimiterState({
+      client: clients[i]!,
+      prefix: `${prefix}${sub}:`,
+      policy: 'fail-closed',
+      keySecret: TEST_KEY_SECRET,
+    });
 
   it('admits exactly the capacity when three replicas race for the same bucket', async () => {
     const replicas = [state(0, 'race'), state(1, 'race'), state(2, 'race')];
@@ -78,7 +83,8 @@ describe.skipIf(!service.available)('RedisLimiterState', () => {
       const a = await redis.take(req, now);
       const b = await memory.take(req, now);
       expect(a.admitted, `step ${i}`).toBe(b.admitted);
-      if (!a.admitted && !b.admitted) expect(Math.abs(a.retryAfterMs - b.retryAfterMs)).toBeLessThanOrEqual(1);
+      if (!a.admitted && !b.admitted)
+        expect(Math.abs(a.retryAfterMs - b.retryAfterMs)).toBeLessThanOrEqual(1);
     }
   });
 

@@ -103,9 +103,19 @@ export class RedisLimiterState implements LimiterState {
     return { admitted: false, bucket: requests[(index ?? 1) - 1]!.bucket, retryAfterMs: wait ?? 1000 };
   }
 
-  async adjust(bucket: string, capacity: number, refillMs: number, amount: number, nowMs: number): Promise<void> {
+  async adjust(
+    bucket: string,
+    capacity: number,
+    refillMs: number,
+    amount: number,
+    nowMs: number,
+  ): Promise<void> {
     try {
-      await ADJUST.run(this.o.client, [this.prefix + this.names.of(bucket)], [nowMs, capacity, refillMs, amount]);
+      await ADJUST.run(
+        this.o.client,
+        [this.prefix + this.names.of(bucket)],
+        [nowMs, capacity, refillMs, amount],
+      );
     } catch (err) {
       // A lost settle only leaves the token estimate in place; the request already ran.
       this.o.onUnavailable?.(stateUnavailable('limiter.adjust', err));

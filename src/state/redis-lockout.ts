@@ -67,7 +67,15 @@ export class RedisLockout implements LockoutGuard {
     if (this.maxFailures < 1 || this.windowMs <= 0 || this.coolOffMs <= 0) {
       throw new TollgateError('TG_ERR_CONFIG_INVALID', { setting: 'lockout' });
     }
-    this.local = o.policy === 'fail-open' ? new Lockout({ clock: o.clock, maxFailures: this.maxFailures, windowMs: this.windowMs, coolOffMs: this.coolOffMs }) : null;
+    this.local =
+      o.policy === 'fail-open'
+        ? new Lockout({
+            clock: o.clock,
+            maxFailures: this.maxFailures,
+            windowMs: this.windowMs,
+            coolOffMs: this.coolOffMs,
+          })
+        : null;
   }
 
   /** Whether `subject` is locked now. */
@@ -94,10 +102,17 @@ export class RedisLockout implements LockoutGuard {
         [`${this.prefix}f:${name}`, `${this.prefix}l:${name}`],
         [now, this.windowMs, this.maxFailures, this.coolOffMs, `${now}:${randomBytes(6).toString('hex')}`],
       )) as [number, number, number, number];
-      return { locked: locked === 1, until: locked === 1 ? Number(until) : null, failures: Number(failures), justLocked: justLocked === 1 };
+      return {
+        locked: locked === 1,
+        until: locked === 1 ? Number(until) : null,
+        failures: Number(failures),
+        justLocked: justLocked === 1,
+      };
     } catch (err) {
       this.o.onUnavailable?.(stateUnavailable('lockout.record', err));
-      return this.local ? this.local.recordFailure(subject) : { locked: false, until: null, failures: 0, justLocked: false };
+      return this.local
+        ? this.local.recordFailure(subject)
+        : { locked: false, until: null, failures: 0, justLocked: false };
     }
   }
 }

@@ -58,7 +58,11 @@ export class RedisSlidingWindow {
   /** Adds `amount` at `nowMs` to `key`'s window and returns the window's sum, or null without Redis. */
   async add(key: string, amount: number, nowMs: number): Promise<number | null> {
     try {
-      const total = await ADD.run(this.o.client, [this.prefix + this.names.of(key)], [nowMs, this.o.windowMs, this.bucketMs, amount]);
+      const total = await ADD.run(
+        this.o.client,
+        [this.prefix + this.names.of(key)],
+        [nowMs, this.o.windowMs, this.bucketMs, amount],
+      );
       return Number(total);
     } catch (err) {
       this.o.onUnavailable?.(stateUnavailable('window.add', err));

@@ -32,7 +32,12 @@ describe('shared state when Redis is unreachable (a closed port)', () => {
 
   it('fail-open admits and reports TG_ERR_STATE_UNAVAILABLE without the subject in it', async () => {
     errors.length = 0;
-    const s = new RedisLimiterState({ client, policy: 'fail-open', keySecret: TEST_KEY_SECRET, onUnavailable });
+    const s = new RedisLimiterState({
+      client,
+      policy: 'fail-open',
+      keySecret: TEST_KEY_SECRET,
+      onUnavailable,
+    });
     expect(await s.take(req, Date.now())).toEqual({ admitted: true });
     await s.adjust('tpm:k', 10, 60_000, 5, Date.now());
     expect(errors.map((e) => e.code)).toEqual(['TG_ERR_STATE_UNAVAILABLE', 'TG_ERR_STATE_UNAVAILABLE']);
@@ -41,22 +46,54 @@ describe('shared state when Redis is unreachable (a closed port)', () => {
   });
 
   it('fail-closed refuses with a retry, and never throws', async () => {
-    const s = new RedisLimiterState({ client, policy: 'fail-closed', keySecret: TEST_KEY_SECRET, onUnavailable });
+    const s = new RedisLimiterState({
+      client,
+      policy: 'fail-closed',
+      keySecret: TEST_KEY_SECRET,
+      onUnavailable,
+    });
     expect(await s.take(req, Date.now())).toEqual({ admitted: false, bucket: 'rpm:k', retryAfterMs: 1000 });
-    const budgets = new RedisBudgetState({ client, policy: 'fail-closed', keySecret: TEST_KEY_SECRET, onUnavailable });
+    const budgets = new RedisBudgetState({
+      client,
+      policy: 'fail-closed',
+      keySecret: TEST_KEY_SECRET,
+      onUnavailable,
+    });
     expect(await budgets.reserve('vk', '2026-01', 100, 10, 0)).toEqual({ admitted: false, spent: 0 });
-    const open = new RedisBudgetState({ client, policy: 'fail-open', keySecret: TEST_KEY_SECRET, onUnavailable });
+    const open = new RedisBudgetState({
+      client,
+      policy: 'fail-open',
+      keySecret: TEST_KEY_SECRET,
+      onUnavailable,
+    });
     expect((await open.reserve('vk', '2026-01', 100, 10, 0)).admitted).toBe(true);
     const clock = new ManualClock();
-    expect(await new RedisLockout({ client, policy: 'fail-closed', keySecret: TEST_KEY_SECRET, clock }).check('ip:1')).toEqual({ locked: true, until: clock.now() + 1000, unavailable: true });
-    const openLockout = new RedisLockout({ client, policy: 'fail-open', keySecret: TEST_KEY_SECRET, clock, maxFailures: 3 });
+    expect(
+      await new RedisLockout({ client, policy: 'fail-closed', keySecret: TEST_KEY_SECRET, clock }).check(
+        'ip:1',
+      ),
+    ).toEqual({ locked: true, until: clock.now() + 1000, unavailable: true });
+    const openLockout = new RedisLockout({
+      client,
+      policy: 'fail-open',
+      keySecret: TEST_KEY_SECRET,
+      clock,
+      maxFailures: 3,
+    });
     expect((await openLockout.check('ip:1')).locked).toBe(false);
     // fail-open still stops a brute force on this replica: failures are counted in process meanwhile.
     const records = [];
     for (let i = 0; i < 3; i++) records.push(await openLockout.recordFailure('ip:1'));
     expect(records.map((r) => r.justLocked)).toEqual([false, false, true]);
     expect(await openLockout.check('ip:1')).toEqual({ locked: true, until: clock.now() + 15 * 60_000 });
-    expect(await new RedisSlidingWindow({ client, policy: 'fail-open', keySecret: TEST_KEY_SECRET, windowMs: 60_000 }).add('k', 1, clock.now())).toBeNull();
+    expect(
+      await new RedisSlidingWindow({
+        client,
+        policy: 'fail-open',
+        keySecret: TEST_KEY_SECRET,
+        windowMs: 60_000,
+      }).add('k', 1, clock.now()),
+    ).toBeNull();
   });
 
   it('answers fast instead of queueing while disconnected', async () => {

@@ -21,7 +21,11 @@ describe('shared-state health', () => {
     for (let i = 0; i < 5; i++) health.onUnavailable(stateUnavailable('limiter.take', new Error('down')));
     expect(health.down).toBe(true);
     expect(raised.map((r) => r.change)).toEqual(['new']);
-    expect(raised[0]!.alert).toMatchObject({ rule_id: 'state.unavailable', severity: 'HIGH', subject: { kind: 'instance', value: 'gw-1' } });
+    expect(raised[0]!.alert).toMatchObject({
+      rule_id: 'state.unavailable',
+      severity: 'HIGH',
+      subject: { kind: 'instance', value: 'gw-1' },
+    });
     await new Promise((r) => setTimeout(r, 50));
     expect(health.down).toBe(true);
     up = true;

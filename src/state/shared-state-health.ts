@@ -54,8 +54,14 @@ export function createSharedStateHealth(o: SharedStateHealthOptions): SharedStat
     alert.evidence.figures = { ...alert.evidence.figures, observed: failed };
     alert.evidence.peak_observed = failed;
     alert.description = `Redis answered again after ${seconds} s; ${failed} shared-state calls failed meanwhile (redis_failure_policy: ${o.policy}). Sharing has resumed.`;
-    o.log({ code: 'TG_ERR_STATE_UNAVAILABLE', failed_calls: failed, outage_s: seconds }, 'shared state (Redis) reachable again');
-    o.alert({ ...alert, evidence: { ...alert.evidence, figures: { ...alert.evidence.figures } } }, 'resolved');
+    o.log(
+      { code: 'TG_ERR_STATE_UNAVAILABLE', failed_calls: failed, outage_s: seconds },
+      'shared state (Redis) reachable again',
+    );
+    o.alert(
+      { ...alert, evidence: { ...alert.evidence, figures: { ...alert.evidence.figures } } },
+      'resolved',
+    );
   };
 
   const check = (): void => {
@@ -89,7 +95,10 @@ export function createSharedStateHealth(o: SharedStateHealthOptions): SharedStat
         now,
       );
       current = { alert, sinceMs: now };
-      o.log({ code: err.code, operation: err.detail?.operation ?? null, policy: o.policy }, 'shared state (Redis) unavailable');
+      o.log(
+        { code: err.code, operation: err.detail?.operation ?? null, policy: o.policy },
+        'shared state (Redis) unavailable',
+      );
       o.alert({ ...alert, evidence: { ...alert.evidence, figures: { ...alert.evidence.figures } } }, 'new');
       probe = setInterval(check, o.probeMs ?? 1000);
       probe.unref();

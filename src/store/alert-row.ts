@@ -41,6 +41,7 @@ export function alertFromRow(row: AlertRow): Alert {
     status: row.status === 'acknowledged' ? 'acknowledged' : 'open',
     acknowledged_by: row.acknowledged_by,
     acknowledged_at: row.acknowledged_at_ms === null ? null : iso(row.acknowledged_at_ms),
-    deliveries: typeof row.deliveries === 'string' ? (JSON.parse(row.deliveries) as AlertDelivery[]) : row.deliveries,
+    deliveries:
+      typeof row.deliveries === 'string' ? (JSON.parse(row.deliveries) as AlertDelivery[]) : row.deliveries,
   };
 }

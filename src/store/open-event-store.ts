@@ -8,7 +8,12 @@ import type { PostgresRollups } from './postgres/postgres-rollups.js';
 
 /** The event store a `--db` / `TOLLGATE_DB` value names, with the checkpoints kept beside it. */
 export type OpenedEventStore =
-  | { kind: 'sqlite'; store: SqliteEventStore; checkpoints: CheckpointStore; /** The SQLite handle, for the other tables (rollups, alerts, keys). */ db: SqliteDatabase }
+  | {
+      kind: 'sqlite';
+      store: SqliteEventStore;
+      checkpoints: CheckpointStore;
+      /** The SQLite handle, for the other tables (rollups, alerts, keys). */ db: SqliteDatabase;
+    }
   | {
       kind: 'postgres';
       store: PostgresEventStore;
@@ -32,7 +37,10 @@ export interface OpenEventStoreOptions {
  * Opens the store by scheme: a PostgreSQL URL (tables in the schema named by its `schema`
  * query parameter, default `tollgate`), or else a SQLite file path. Migrations run here.
  */
-export async function openEventStore(dbSpec: string, options: OpenEventStoreOptions = {}): Promise<OpenedEventStore> {
+export async function openEventStore(
+  dbSpec: string,
+  options: OpenEventStoreOptions = {},
+): Promise<OpenedEventStore> {
   if (isPostgresUrl(dbSpec)) {
     // The driver loads only when a PostgreSQL store is opened (SQLite commands start ~60 ms sooner).
     const [{ PostgresEventStore }, { PostgresCheckpointStore }, { PostgresRollups }] = await Promise.all([

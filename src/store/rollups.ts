@@ -38,7 +38,14 @@ export const ADMIN_METHOD = 'ADMIN';
  */
 export type RollupDimension = 'all' | 'key' | 'user' | 'feature' | 'model' | 'team';
 
-export const ROLLUP_DIMENSIONS: readonly RollupDimension[] = ['all', 'key', 'user', 'feature', 'model', 'team'];
+export const ROLLUP_DIMENSIONS: readonly RollupDimension[] = [
+  'all',
+  'key',
+  'user',
+  'feature',
+  'model',
+  'team',
+];
 
 /**
  * Finest bucket kept per dimension. Write cost is one UPSERT per distinct (bucket, key) in a
@@ -250,7 +257,6 @@ export function bucketRanges(
   return out;
 }
 
-
 /** Reads rollups for reports, the dashboard and budgets; implemented by each store. */
 export interface RollupReader {
   /** Totals per key of one dimension over [sinceMs, untilMs) (see bucketRanges), biggest cost first. */
@@ -272,7 +278,11 @@ export type SegmentRow = SessionGrowth & { lead_streak: number };
  */
 export function joinSegments(a: SegmentRow, b: SegmentRow): SegmentRow {
   const joins = a.growth_requests > 0 && b.growth_requests > 0 && b.first_input_tokens > a.last_input_tokens;
-  const out: SegmentRow = { ...a, first_ts_ms: Math.min(a.first_ts_ms, b.first_ts_ms), last_ts_ms: Math.max(a.last_ts_ms, b.last_ts_ms) };
+  const out: SegmentRow = {
+    ...a,
+    first_ts_ms: Math.min(a.first_ts_ms, b.first_ts_ms),
+    last_ts_ms: Math.max(a.last_ts_ms, b.last_ts_ms),
+  };
   for (const c of TOTAL_COLUMNS) out[c] = a[c] + b[c];
   out.growth_requests = a.growth_requests + b.growth_requests;
   out.first_input_tokens = a.growth_requests === 0 ? b.first_input_tokens : a.first_input_tokens;
@@ -296,12 +306,33 @@ export function joinSegments(a: SegmentRow, b: SegmentRow): SegmentRow {
 }
 
 /** Folds one request into its session's run for this batch and hour (batch order = write order). */
-export function trackSession(sessions: Map<string, SessionRun>, session: string, ts: number, acc: Acc, input: number | null): void {
+export function trackSession(
+  sessions: Map<string, SessionRun>,
+  session: string,
+  ts: number,
+  acc: Acc,
+  input: number | null,
+): void {
   const hour = ts - (ts % HOUR_MS);
   const id = `${hour}\u0001${session}`;
   let r = sessions.get(id);
   if (!r) {
-    r = { hour, session, first_ts: ts, last_ts: ts, acc: acc.slice(), n: 0, first: 0, last: 0, max: 0, increases: 0, lead: 0, rising: true, trail: 0, maxStreak: 0 };
+    r = {
+      hour,
+      session,
+      first_ts: ts,
+      last_ts: ts,
+      acc: acc.slice(),
+      n: 0,
+      first: 0,
+      last: 0,
+      max: 0,
+      increases: 0,
+      lead: 0,
+      rising: true,
+      trail: 0,
+      maxStreak: 0,
+    };
     sessions.set(id, r);
   } else {
     addAcc(r.acc, acc);
@@ -363,7 +394,10 @@ export function foldBatch(events: readonly RollupEvent[], foldedThroughMs: numbe
   // Per (granularity, dimension): bucket → key → row. Nested maps, not one map keyed by a
   // joined string: a batch has few buckets, and building a key string per row and event was
   // the fold's main cost.
-  const slots = Array.from({ length: 3 * ROLLUP_DIMENSIONS.length }, () => new Map<number, Map<string, RollupRow>>());
+  const slots = Array.from(
+    { length: 3 * ROLLUP_DIMENSIONS.length },
+    () => new Map<number, Map<string, RollupRow>>(),
+  );
   const add = (granularity: 0 | 1 | 2, dim: number, bucket: number, k: string, acc: Acc): void => {
     const slot = slots[granularity * ROLLUP_DIMENSIONS.length + dim]!;
     let byKey = slot.get(bucket);
@@ -393,8 +427,12 @@ export function foldBatch(events: readonly RollupEvent[], foldedThroughMs: numbe
     if (e.session_id) trackSession(sessions, e.session_id, ts, acc, e.input_tokens);
   }
   const byKey = (a: RollupRow, b: RollupRow): number =>
-    a.granularity - b.granularity || a.dim - b.dim || a.bucket - b.bucket || (a.k < b.k ? -1 : a.k > b.k ? 1 : 0);
-  const bySession = (a: SessionRun, b: SessionRun): number => a.hour - b.hour || (a.session < b.session ? -1 : a.session > b.session ? 1 : 0);
+    a.granularity - b.granularity ||
+    a.dim - b.dim ||
+    a.bucket - b.bucket ||
+    (a.k < b.k ? -1 : a.k > b.k ? 1 : 0);
+  const bySession = (a: SessionRun, b: SessionRun): number =>
+    a.hour - b.hour || (a.session < b.session ? -1 : a.session > b.session ? 1 : 0);
   const rows: RollupRow[] = [];
   for (const slot of slots) for (const byKey of slot.values()) for (const r of byKey.values()) rows.push(r);
   return { rows: rows.sort(byKey), sessions: [...sessions.values()].sort(bySession), latestHour };

@@ -61,31 +61,45 @@ export interface StoreTablesOptions {
 }
 
 /** Opens the tables kept beside the events of an opened store; PostgreSQL migrations run here. */
-export async function openStoreTables(opened: OpenedEventStore, options: StoreTablesOptions = {}): Promise<StoreTables> {
+export async function openStoreTables(
+  opened: OpenedEventStore,
+  options: StoreTablesOptions = {},
+): Promise<StoreTables> {
   if (opened.kind === 'sqlite') {
     const db = opened.db;
-    const keySpent = db.prepare<[string, number], { s: number }>('SELECT COALESCE(SUM(cost_micro_usd), 0) AS s FROM events WHERE virtual_key_id = ? AND ts_ms >= ?');
+    const keySpent = db.prepare<[string, number], { s: number }>(
+      'SELECT COALESCE(SUM(cost_micro_usd), 0) AS s FROM events WHERE virtual_key_id = ? AND ts_ms >= ?',
+    );
     return {
       alerts: createSqliteAlertStore(db),
       keys: new SqliteKeyStore(db),
       rollups: sqliteRollupReader(options.sqliteRollups ?? createSqliteRollups(db)),
       keySpentSince: async (id, sinceMs) => keySpent.get(id, sinceMs)!.s,
       scopeSpentSince: async (scope, subject, sinceMs) =>
-        (db.prepare(`SELECT COALESCE(SUM(cost_micro_usd), 0) AS s FROM events WHERE ${SCOPE_COLUMN[scope]} = ? AND ts_ms >= ?`).get(subject, sinceMs) as { s: number }).s,
+        (
+          db
+            .prepare(
+              `SELECT COALESCE(SUM(cost_micro_usd), 0) AS s FROM events WHERE ${SCOPE_COLUMN[scope]} = ? AND ts_ms >= ?`,
+            )
+            .get(subject, sinceMs) as { s: number }
+        ).s,
       unpricedModelsSince: async (sinceMs) =>
-        db.prepare(UNPRICED_SQL.replace('{events}', 'events').replace('{since}', 'ts_ms >= ?')).all(sinceMs) as UnpricedModel[],
+        db
+          .prepare(UNPRICED_SQL.replace('{events}', 'events').replace('{since}', 'ts_ms >= ?'))
+          .all(sinceMs) as UnpricedModel[],
       dataKeys: async () => new SqliteDataKeyStore(db),
       close: async () => undefined,
     };
   }
   // Loaded only for PostgreSQL: the driver and its stores cost ~60 ms at start, which every
   // SQLite command would otherwise pay.
-  const [{ PostgresAlertStore }, { PostgresKeyStore }, { PostgresDataKeyStore }, { schemaIdent }] = await Promise.all([
-    import('./postgres/postgres-alerts.js'),
-    import('./postgres/postgres-keys.js'),
-    import('./postgres/postgres-data-keys.js'),
-    import('./postgres/postgres-migrate.js'),
-  ]);
+  const [{ PostgresAlertStore }, { PostgresKeyStore }, { PostgresDataKeyStore }, { schemaIdent }] =
+    await Promise.all([
+      import('./postgres/postgres-alerts.js'),
+      import('./postgres/postgres-keys.js'),
+      import('./postgres/postgres-data-keys.js'),
+      import('./postgres/postgres-migrate.js'),
+    ]);
   const pool = opened.store.connectionPool;
   const schema = opened.store.schema;
   const s = schemaIdent(schema);
@@ -108,7 +122,9 @@ export async function openStoreTables(opened: OpenedEventStore, options: StoreTa
     },
     async unpricedModelsSince(sinceMs) {
       const sql = UNPRICED_SQL.replace('{events}', `${s}.events`).replace('{since}', 'ts >= $1::timestamptz');
-      const res = await pool.query<{ model: string; requests: string; last_seen: string }>(sql, [new Date(sinceMs).toISOString()]);
+      const res = await pool.query<{ model: string; requests: string; last_seen: string }>(sql, [
+        new Date(sinceMs).toISOString(),
+      ]);
       return res.rows.map((r) => ({ model: r.model, requests: Number(r.requests), last_seen: r.last_seen }));
     },
     dataKeys(o = {}) {

@@ -22,7 +22,8 @@ export interface UpstreamResponse {
 }
 
 /** Why an upstream call failed without a response. */
-export type UpstreamFailureKind = 'connect' | 'connect_timeout' | 'first_byte_timeout' | 'idle_timeout' | 'aborted';
+export type UpstreamFailureKind =
+  'connect' | 'connect_timeout' | 'first_byte_timeout' | 'idle_timeout' | 'aborted';
 
 export class UpstreamFailure extends Error {
   constructor(
@@ -133,7 +134,12 @@ export class UpstreamClient {
     }
   }
 
-  private async pause(attempt: number, retryAfterMs: number | null, signal: AbortSignal, retriesSoFar: number): Promise<void> {
+  private async pause(
+    attempt: number,
+    retryAfterMs: number | null,
+    signal: AbortSignal,
+    retriesSoFar: number,
+  ): Promise<void> {
     const ms = backoffMs(attempt, this.policy.retry, retryAfterMs, this.random);
     if (signal.aborted) throw new UpstreamFailure('aborted', retriesSoFar);
     if (ms <= 0) return;

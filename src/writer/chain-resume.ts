@@ -46,7 +46,8 @@ export async function resumeChain(o: ResumeOptions): Promise<ResumedChain> {
     const stored = head?.seq ?? 0;
     const inSpool = o.spool?.read().events.filter((e) => e.chain_id === o.chainId) ?? [];
     const spooled = inSpool.at(-1);
-    if (spooled?.seq != null && spooled.hash !== null && spooled.seq > (head?.seq ?? 0)) head = { seq: spooled.seq, hash: spooled.hash };
+    if (spooled?.seq != null && spooled.hash !== null && spooled.seq > (head?.seq ?? 0))
+      head = { seq: spooled.seq, hash: spooled.hash };
     last = await lastAnswered(o.store, o.chainId, stored, inSpool);
   }
   try {
@@ -55,7 +56,8 @@ export async function resumeChain(o: ResumeOptions): Promise<ResumedChain> {
   } catch (err) {
     o.log?.('gap journal could not be created', { err: err instanceof Error ? err.name : 'unknown' });
   }
-  const carried = o.continueStored === false ? [] : (o.journal?.load() ?? []).filter((g) => g.chain_id === o.chainId);
+  const carried =
+    o.continueStored === false ? [] : (o.journal?.load() ?? []).filter((g) => g.chain_id === o.chainId);
   for (const g of carried) if (g.last_seq > (head?.seq ?? 0)) head = { seq: g.last_seq, hash: g.last_hash };
   const crash = o.continueStored === false ? null : crashGap(o.chainId, head, last, o.reservation);
   if (crash) {
@@ -64,7 +66,14 @@ export async function resumeChain(o: ResumeOptions): Promise<ResumedChain> {
   }
   o.reservation?.start(head?.seq ?? 0);
   if (carried.length > 0) {
-    o.log?.('events an earlier run lost are chained as gap records', { gaps: carried.map((g) => ({ reason: g.reason, first_seq: g.first_seq, last_seq: g.last_seq, count: g.count })) });
+    o.log?.('events an earlier run lost are chained as gap records', {
+      gaps: carried.map((g) => ({
+        reason: g.reason,
+        first_seq: g.first_seq,
+        last_seq: g.last_seq,
+        count: g.count,
+      })),
+    });
   }
   return { head, carried };
 }
@@ -77,14 +86,23 @@ const ANSWERED_WINDOW = 64;
  * when they happen, not when an answer ends), or the last event of any kind when the window holds
  * no exchange; null for an empty chain.
  */
-async function lastAnswered(store: EventStore, chainId: string, storedHead: number, spooled: readonly AuditEvent[]): Promise<AuditEvent | null> {
+async function lastAnswered(
+  store: EventStore,
+  chainId: string,
+  storedHead: number,
+  spooled: readonly AuditEvent[],
+): Promise<AuditEvent | null> {
   const isExchange = (e: AuditEvent): boolean => e.http_method !== ADMIN_METHOD;
   const fromSpool = [...spooled].reverse().find(isExchange);
   if (fromSpool) return fromSpool;
   let exchange: AuditEvent | null = null;
   let any: AuditEvent | null = null;
   if (storedHead > 0) {
-    for await (const e of store.iterateChain(chainId, Math.max(1, storedHead - ANSWERED_WINDOW + 1), ANSWERED_WINDOW)) {
+    for await (const e of store.iterateChain(
+      chainId,
+      Math.max(1, storedHead - ANSWERED_WINDOW + 1),
+      ANSWERED_WINDOW,
+    )) {
       if (e.seq === null || e.seq > storedHead) break;
       any = e;
       if (isExchange(e)) exchange = e;
@@ -99,7 +117,12 @@ async function lastAnswered(store: EventStore, chainId: string, storedHead: numb
  * `at` is a lower bound on when the lost events were answered: the end of the last stored exchange,
  * since exchanges are chained in the order they are answered (fail-open: `recordSoon` is FIFO).
  */
-function crashGap(chainId: string, head: ChainPosition | null, last: AuditEvent | null, reservation: SeqReservation | undefined): GapRange | null {
+function crashGap(
+  chainId: string,
+  head: ChainPosition | null,
+  last: AuditEvent | null,
+  reservation: SeqReservation | undefined,
+): GapRange | null {
   const mark = reservation?.previous?.reserved ?? null;
   const from = head?.seq ?? 0;
   if (mark === null || mark <= from) return null;

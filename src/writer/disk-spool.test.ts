@@ -39,7 +39,9 @@ describe('DiskSpool', () => {
     expect(spool.append(kept)).toBe(2);
     const sizeBefore = statSync(path).size;
     failFsync.next = true;
-    expect(() => spool.append([sampleEvent(3, Date.UTC(2026, 0, 1)), sampleEvent(4, Date.UTC(2026, 0, 1))])).toThrow(/EIO/);
+    expect(() =>
+      spool.append([sampleEvent(3, Date.UTC(2026, 0, 1)), sampleEvent(4, Date.UTC(2026, 0, 1))]),
+    ).toThrow(/EIO/);
     expect(statSync(path).size).toBe(sizeBefore);
     expect(spool.read()).toEqual({ events: kept, corrupt: 0 });
     // The spool goes on from where it was.

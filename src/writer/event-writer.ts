@@ -120,7 +120,14 @@ export class EventWriter {
   private lostWhileRecording: Set<string> | null = null;
   private readonly lostListeners: Array<(range: LostRange) => void> = [];
   private readonly drainHooks: Array<() => void> = [];
-  private readonly counters = { enqueued: 0, written: 0, spooled: 0, replayed: 0, dropped: 0, storeErrors: 0 };
+  private readonly counters = {
+    enqueued: 0,
+    written: 0,
+    spooled: 0,
+    replayed: 0,
+    dropped: 0,
+    storeErrors: 0,
+  };
 
   constructor(private readonly options: EventWriterOptions) {
     if (options.onLost) this.lostListeners.push(options.onLost);
@@ -143,7 +150,8 @@ export class EventWriter {
   /** True when a new event can be committed now (fail-closed checks this before calling upstream). */
   canAccept(): boolean {
     if (this.closed) return false;
-    if (this.options.policy === 'fail-closed') return this.storeAvailable && this.queue.length < this.options.maxQueue;
+    if (this.options.policy === 'fail-closed')
+      return this.storeAvailable && this.queue.length < this.options.maxQueue;
     return true;
   }
 
@@ -185,7 +193,12 @@ export class EventWriter {
   }
 
   stats(): WriterStats {
-    return { ...this.counters, queueDepth: this.queue.length, storeAvailable: this.storeAvailable, gapsUnrecorded: this.unrecorded.length + this.recordsInFlight.size };
+    return {
+      ...this.counters,
+      queueDepth: this.queue.length,
+      storeAvailable: this.storeAvailable,
+      gapsUnrecorded: this.unrecorded.length + this.recordsInFlight.size,
+    };
   }
 
   /**
@@ -352,7 +365,10 @@ export class EventWriter {
       }
       const g = this.openGap;
       const continues =
-        g !== null && g.chain_id === e.chain_id && g.reason === reason && (e.seq === null ? g.last_seq === null : g.last_seq !== null && e.seq === g.last_seq + 1);
+        g !== null &&
+        g.chain_id === e.chain_id &&
+        g.reason === reason &&
+        (e.seq === null ? g.last_seq === null : g.last_seq !== null && e.seq === g.last_seq + 1);
       if (continues) {
         g.last_seq = e.seq;
         g.last_hash = e.hash;
@@ -398,7 +414,13 @@ export class EventWriter {
     if (!g) return;
     this.openGap = null;
     // Without a recorder (an SDK writer) the gap is only logged and counted.
-    if (this.gapRecorder && g.chain_id !== null && g.first_seq !== null && g.last_seq !== null && g.last_hash !== null) {
+    if (
+      this.gapRecorder &&
+      g.chain_id !== null &&
+      g.first_seq !== null &&
+      g.last_seq !== null &&
+      g.last_hash !== null
+    ) {
       this.unrecorded.push(g);
       this.persistGaps();
     }
@@ -415,7 +437,8 @@ export class EventWriter {
     if (!journal) return;
     const ranges: GapRange[] = [];
     for (const g of [...this.unrecorded, ...this.recordsInFlight.values()]) {
-      if (g.chain_id === null || g.first_seq === null || g.last_seq === null || g.last_hash === null) continue;
+      if (g.chain_id === null || g.first_seq === null || g.last_seq === null || g.last_hash === null)
+        continue;
       ranges.push(rangeOf(g));
     }
     try {
@@ -532,5 +555,13 @@ export class EventWriter {
 
 /** The range a gap record or the journal names for a writer gap (its chain, seqs and last hash are set). */
 function rangeOf(g: WriterGap): GapRange {
-  return { chain_id: g.chain_id!, first_seq: g.first_seq!, last_seq: g.last_seq!, count: g.count, reason: g.reason, at: g.at, last_hash: g.last_hash! };
+  return {
+    chain_id: g.chain_id!,
+    first_seq: g.first_seq!,
+    last_seq: g.last_seq!,
+    count: g.count,
+    reason: g.reason,
+    at: g.at,
+    last_hash: g.last_hash!,
+  };
 }

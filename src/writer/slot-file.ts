@@ -30,7 +30,10 @@ export class SlotFile {
       const n = readSync(fd, buf, 0, buf.length, 0);
       let best: { gen: number; body: string } | null = null;
       for (let off = 0; off + this.slotBytes <= n; off += this.slotBytes) {
-        const text = buf.subarray(off, off + this.slotBytes).toString('utf8').trimEnd();
+        const text = buf
+          .subarray(off, off + this.slotBytes)
+          .toString('utf8')
+          .trimEnd();
         const a = text.indexOf(' ');
         const b = text.indexOf(' ', a + 1);
         if (a <= 0 || b !== a + 17) continue;
@@ -58,7 +61,8 @@ export class SlotFile {
     const gen = this.gen + 1;
     const line = `${gen} ${checksum(`${gen} ${body}`)} ${body}`;
     const buf = Buffer.alloc(this.slotBytes, 0x20);
-    if (Buffer.byteLength(line) > this.slotBytes - 1) throw new RangeError(`state does not fit in ${this.slotBytes} bytes`);
+    if (Buffer.byteLength(line) > this.slotBytes - 1)
+      throw new RangeError(`state does not fit in ${this.slotBytes} bytes`);
     buf.write(line, 0, 'utf8');
     buf[this.slotBytes - 1] = 0x0a;
     writeSync(fd, buf, 0, this.slotBytes, (gen % 2) * this.slotBytes);

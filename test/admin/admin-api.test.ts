@@ -7,14 +7,26 @@ import { startSeededGateway, type SeededGateway } from '../dashboard/seeded-gate
 
 let g: SeededGateway;
 
-async function admin(path: string, init: { method?: string; token?: string | null; body?: unknown; headers?: Record<string, string> } = {}) {
+async function admin(
+  path: string,
+  init: { method?: string; token?: string | null; body?: unknown; headers?: Record<string, string> } = {},
+) {
   const headers: Record<string, string> = { ...(init.headers ?? {}) };
   const token = init.token === undefined ? g.token : init.token;
   if (token !== null) headers.authorization = `Bearer ${token}`;
   if (init.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await request(`${g.tg.url}${path}`, { method: (init.method ?? 'GET') as 'GET', headers, body: init.body === undefined ? null : JSON.stringify(init.body) });
+  const res = await request(`${g.tg.url}${path}`, {
+    method: (init.method ?? 'GET') as 'GET',
+    headers,
+    body: init.body === undefined ? null : JSON.stringify(init.body),
+  });
   const text = await res.body.text();
-  return { status: res.statusCode, headers: res.headers, json: text ? (JSON.parse(text) as Record<string, unknown>) : {}, text };
+  return {
+    status: res.statusCode,
+    headers: res.headers,
+    json: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+    text,
+  };
 }
 
 /** Admin action events recorded in the store (after the writer drained). */
@@ -87,7 +99,11 @@ describe('admin API', () => {
     const [e] = await g.tg.store.query({ feature: 'chat', limit: 1, order: 'asc' });
     const r = await admin(`/admin/events/${e!.id}?proof=1`);
     expect(r.status).toBe(200);
-    const d = r.json as { event: AuditEvent; chain: { verified: boolean; hash_ok: boolean; link_ok: boolean; seq: number }; proof: { document: { event_id: string } | null } };
+    const d = r.json as {
+      event: AuditEvent;
+      chain: { verified: boolean; hash_ok: boolean; link_ok: boolean; seq: number };
+      proof: { document: { event_id: string } | null };
+    };
     expect(d.event.id).toBe(e!.id);
     expect(d.chain).toMatchObject({ verified: true, hash_ok: true, link_ok: true, seq: e!.seq });
     expect(d.proof.document?.event_id).toBe(e!.id);
@@ -98,7 +114,9 @@ describe('admin API', () => {
     const [e] = await g.tg.store.query({ feature: 'search', limit: 1, order: 'asc' });
     g.tg.db!.prepare('UPDATE events SET total_tokens = total_tokens + 1 WHERE id = ?').run(e!.id);
     try {
-      const d = (await admin(`/admin/events/${e!.id}`)).json as { chain: { verified: boolean; hash_ok: boolean } };
+      const d = (await admin(`/admin/events/${e!.id}`)).json as {
+        chain: { verified: boolean; hash_ok: boolean };
+      };
       expect(d.chain.verified).toBe(false);
       expect(d.chain.hash_ok).toBe(false);
     } finally {
@@ -111,7 +129,11 @@ describe('admin API', () => {
     expect(r.status).toBe(200);
     const report = (r.json as { report: { totals: { cost_micro_usd: number; requests: number } } }).report;
     const now = Date.now();
-    const cli = await costReport(g.tg.rollups, { by: 'model', sinceMs: now - 3_600_000, untilMs: now + 60_000 });
+    const cli = await costReport(g.tg.rollups, {
+      by: 'model',
+      sinceMs: now - 3_600_000,
+      untilMs: now + 60_000,
+    });
     expect(report.totals).toEqual(cli.totals);
     // Every stored request is in the report; administrative actions are stored but not rolled up.
     const stored = await g.tg.store.query({ sinceMs: now - 3_600_000, limit: 100_000 });
@@ -127,32 +149,42 @@ describe('admin API', () => {
       auth_failures: { total: number; by_ip: { ip: string; failures: number; distinct_keys: number }[] };
       redactions: { hits: { type: string; hits: number }[] };
     };
-    const expected = (await g.tg.store.query({ status: 'AUTH_FAILED', sinceMs: Date.now() - 3_600_000 })).length;
+    const expected = (await g.tg.store.query({ status: 'AUTH_FAILED', sinceMs: Date.now() - 3_600_000 }))
+      .length;
     expect(expected).toBeGreaterThanOrEqual(8);
     expect(s.auth_failures.total).toBe(expected);
     expect(s.auth_failures.by_ip[0]).toMatchObject({ ip: '127.0.0.1' });
     const hits = new Map<string, number>();
-    for (const e of await g.tg.store.query({ sinceMs: Date.now() - 3_600_000 })) for (const x of e.redactions) hits.set(x.type, (hits.get(x.type) ?? 0) + x.count);
+    for (const e of await g.tg.store.query({ sinceMs: Date.now() - 3_600_000 }))
+      for (const x of e.redactions) hits.set(x.type, (hits.get(x.type) ?? 0) + x.count);
     expect(hits.size).toBeGreaterThan(0);
     expect(new Map(s.redactions.hits.map((h) => [h.type, h.hits]))).toEqual(hits);
   });
 
   it('acknowledges an alert as an audited admin action', async () => {
     const alerts = await eventually(async () => {
-      const list = (await admin('/admin/alerts?status=open')).json.alerts as { id: string; rule_id: string }[];
+      const list = (await admin('/admin/alerts?status=open')).json.alerts as {
+        id: string;
+        rule_id: string;
+      }[];
       return list.length > 0 ? list : null;
     });
     const target = alerts[0]!;
     const r = await admin(`/admin/alerts/${target.id}/ack`, { method: 'POST' });
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({ id: target.id, status: 'acknowledged', acknowledged_by: 'admin-api' });
-    const recorded = (await adminEvents('admin:alerts.ack')).find((e) => e.request_source === 'admin-api' && e.auth_result === 'SUCCESS');
+    const recorded = (await adminEvents('admin:alerts.ack')).find(
+      (e) => e.request_source === 'admin-api' && e.auth_result === 'SUCCESS',
+    );
     expect(recorded).toBeDefined();
     expect((await admin('/admin/alerts/nope/ack', { method: 'POST' })).status).toBe(404);
   });
 
   it('creates a key (shown once), lists it without its hash, revokes it — each recorded', async () => {
-    const created = await admin('/admin/keys', { method: 'POST', body: { name: 'ci bot', budget_usd: 5, period: 'day', models: ['gpt-4.1'] } });
+    const created = await admin('/admin/keys', {
+      method: 'POST',
+      body: { name: 'ci bot', budget_usd: 5, period: 'day', models: ['gpt-4.1'] },
+    });
     expect(created.status).toBe(201);
     const key = created.json.key as string;
     expect(key).toMatch(/^tg-/);
@@ -160,9 +192,14 @@ describe('admin API', () => {
     expect(list.text).not.toContain(key);
     expect(list.text).not.toContain('keyHash');
     const id = created.json.id as string;
-    expect((list.json.keys as { id: string; status: string }[]).find((k) => k.id === id)?.status).toBe('active');
+    expect((list.json.keys as { id: string; status: string }[]).find((k) => k.id === id)?.status).toBe(
+      'active',
+    );
     expect((await admin(`/admin/keys/${id}/revoke`, { method: 'POST' })).status).toBe(200);
-    expect(((await admin('/admin/keys')).json.keys as { id: string; status: string }[]).find((k) => k.id === id)?.status).toBe('revoked');
+    expect(
+      ((await admin('/admin/keys')).json.keys as { id: string; status: string }[]).find((k) => k.id === id)
+        ?.status,
+    ).toBe('revoked');
     const events = [...(await adminEvents('admin:keys.create')), ...(await adminEvents('admin:keys.revoke'))];
     expect(events.map((e) => e.virtual_key_id)).toEqual([id, id]);
     for (const e of events) expect(JSON.stringify(e)).not.toContain(key);
@@ -173,9 +210,14 @@ describe('admin API', () => {
     const r = await admin('/admin/verify', { method: 'POST' });
     expect(r.status).toBe(200);
     expect((r.json as { report: { ok: boolean } }).report.ok).toBe(true);
-    const status = (await admin('/admin/integrity')).json as { chains: { chain_id: string; last_checkpoint: { signature_ok: boolean } | null }[]; last_verify: { report: { ok: boolean } } | null };
+    const status = (await admin('/admin/integrity')).json as {
+      chains: { chain_id: string; last_checkpoint: { signature_ok: boolean } | null }[];
+      last_verify: { report: { ok: boolean } } | null;
+    };
     expect(status.last_verify?.report.ok).toBe(true);
-    expect(status.chains.find((c) => c.chain_id === 'dashboard-test')?.last_checkpoint?.signature_ok).toBe(true);
+    expect(status.chains.find((c) => c.chain_id === 'dashboard-test')?.last_checkpoint?.signature_ok).toBe(
+      true,
+    );
     expect((await adminEvents('admin:verify')).at(-1)?.status).toBe('SUCCESS');
   });
 
@@ -187,9 +229,17 @@ describe('admin API', () => {
     const refused = await admin('/admin/verify', { method: 'POST', token: null, headers: { cookie } });
     expect(refused.status).toBe(403);
     expect((refused.json.error as { code: string }).code).toBe('TG_ERR_ADMIN_CSRF');
-    const wrongOrigin = await admin('/admin/verify', { method: 'POST', token: null, headers: { cookie, 'x-csrf-token': session.csrf, origin: 'http://evil.example' } });
+    const wrongOrigin = await admin('/admin/verify', {
+      method: 'POST',
+      token: null,
+      headers: { cookie, 'x-csrf-token': session.csrf, origin: 'http://evil.example' },
+    });
     expect(wrongOrigin.status).toBe(403);
-    const ok = await admin('/admin/verify', { method: 'POST', token: null, headers: { cookie, 'x-csrf-token': session.csrf } });
+    const ok = await admin('/admin/verify', {
+      method: 'POST',
+      token: null,
+      headers: { cookie, 'x-csrf-token': session.csrf },
+    });
     expect(ok.status).toBe(200);
   });
 });

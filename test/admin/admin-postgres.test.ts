@@ -25,7 +25,14 @@ describe.skipIf(!service.available)('admin API on PostgreSQL', () => {
     const config = loadConfig({
       file: null,
       env: { TOLLGATE_PROVIDER_KEY: PROVIDER_KEY },
-      overrides: { db: `${service.url}?schema=${schema}`, data_dir: dir, port: 0, upstream_url: upstream, instance_id: 'admin-pg', mode: 'managed' },
+      overrides: {
+        db: `${service.url}?schema=${schema}`,
+        data_dir: dir,
+        port: 0,
+        upstream_url: upstream,
+        instance_id: 'admin-pg',
+        mode: 'managed',
+      },
     });
     tg = await startTollgate({ config, log: createLogger('silent') });
   }, 30_000);
@@ -38,10 +45,17 @@ describe.skipIf(!service.available)('admin API on PostgreSQL', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const admin = async (path: string, method: 'GET' | 'POST' = 'GET', body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> => {
+  const admin = async (
+    path: string,
+    method: 'GET' | 'POST' = 'GET',
+    body?: unknown,
+  ): Promise<{ status: number; json: Record<string, unknown> }> => {
     const res = await request(`${tg.url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${tg.admin.token.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${tg.admin.token.token}`,
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
       body: body ? JSON.stringify(body) : null,
     });
     return { status: res.statusCode, json: (await res.body.json()) as Record<string, unknown> };

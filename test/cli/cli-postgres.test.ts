@@ -47,13 +47,22 @@ describe.skipIf(!service.available)('tollgate CLI on PostgreSQL (--db postgres:/
     for (const user of ['alice', 'bob', 'alice']) {
       const res = await request(`${tg.url}/v1/chat/completions`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: 'Bearer sk-test-abcdefghijklmnopqrstuvwxyz012345', 'x-tollgate-user': user },
-        body: JSON.stringify({ model: 'gpt-4.1', messages: [{ role: 'user', content: `hello from ${user}` }] }),
+        headers: {
+          'content-type': 'application/json',
+          authorization: 'Bearer sk-test-abcdefghijklmnopqrstuvwxyz012345',
+          'x-tollgate-user': user,
+        },
+        body: JSON.stringify({
+          model: 'gpt-4.1',
+          messages: [{ role: 'user', content: `hello from ${user}` }],
+        }),
       });
       await res.body.dump();
     }
     await tg.close();
-    sumCost = Number((await admin.query(`SELECT SUM(cost_micro_usd) AS s FROM "${schema}".events`)).rows[0].s);
+    sumCost = Number(
+      (await admin.query(`SELECT SUM(cost_micro_usd) AS s FROM "${schema}".events`)).rows[0].s,
+    );
   });
   afterAll(async () => {
     await mock?.close();
@@ -65,7 +74,10 @@ describe.skipIf(!service.available)('tollgate CLI on PostgreSQL (--db postgres:/
   it('events reads the shared store, by --db and by TOLLGATE_DB; content is stored encrypted', async () => {
     const byFlag = await cli(['events', '--db', db, '--json'], env);
     expect(byFlag.code).toBe(0);
-    const events = byFlag.out.trim().split('\n').map((l) => JSON.parse(l) as { prompt: string });
+    const events = byFlag.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { prompt: string });
     expect(events).toHaveLength(3);
     for (const e of events) expect(e.prompt).toMatch(/^enc:v1:/);
     const byEnv = await cli(['events', '--json'], { ...env, TOLLGATE_DB: db });
@@ -94,26 +106,43 @@ describe.skipIf(!service.available)('tollgate CLI on PostgreSQL (--db postgres:/
   });
 
   it('keys create, list and revoke work on the shared store, and revoke is recorded', async () => {
-    const created = await cli(['keys', 'create', '--db', db, '--name', 'pg bot', '--rpm', '10', '--json'], env);
+    const created = await cli(
+      ['keys', 'create', '--db', db, '--name', 'pg bot', '--rpm', '10', '--json'],
+      env,
+    );
     expect(created.code).toBe(0);
     const { key, id } = JSON.parse(created.out);
     const listed = await cli(['keys', 'list', '--db', db, '--json'], env);
     expect(listed.out).not.toContain(key);
     expect(JSON.parse(listed.out.trim())).toMatchObject({ id, status: 'active', rpm: 10 });
     expect((await cli(['keys', 'revoke', id, '--db', db], env)).code).toBe(0);
-    expect(JSON.parse((await cli(['keys', 'list', '--db', db, '--json'], env)).out.trim()).status).toBe('revoked');
+    expect(JSON.parse((await cli(['keys', 'list', '--db', db, '--json'], env)).out.trim()).status).toBe(
+      'revoked',
+    );
     expect((await cli(['keys', 'revoke', 'vk_nope', '--db', db], env)).code).toBe(2); // a usage error
-    const adminEvents = (await cli(['events', '--db', db, '--json', '--feature', 'admin'], env)).out.trim().split('\n').map((l) => JSON.parse(l) as { endpoint: string });
-    expect(adminEvents.map((e) => e.endpoint)).toEqual(expect.arrayContaining(['admin:keys.create', 'admin:keys.revoke']));
+    const adminEvents = (await cli(['events', '--db', db, '--json', '--feature', 'admin'], env)).out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { endpoint: string });
+    expect(adminEvents.map((e) => e.endpoint)).toEqual(
+      expect.arrayContaining(['admin:keys.create', 'admin:keys.revoke']),
+    );
   });
 
   it('alerts lists alerts any replica stored, and alerts ack acknowledges one', async () => {
     const store = new PostgresAlertStore(admin, schema);
-    const alert = sampleAlert({ first_seen: new Date(Date.now() - 60_000).toISOString(), last_seen: new Date().toISOString() });
+    const alert = sampleAlert({
+      first_seen: new Date(Date.now() - 60_000).toISOString(),
+      last_seen: new Date().toISOString(),
+    });
     await store.upsert(alert);
     const listed = await cli(['alerts', '--db', db, '--json'], env);
     expect(listed.code).toBe(0);
-    expect(JSON.parse(listed.out.trim())).toMatchObject({ id: alert.id, rule_id: alert.rule_id, status: 'open' });
+    expect(JSON.parse(listed.out.trim())).toMatchObject({
+      id: alert.id,
+      rule_id: alert.rule_id,
+      status: 'open',
+    });
     const acked = await cli(['alerts', 'ack', alert.id, '--by', 'oncall', '--db', db], env);
     expect(acked.code).toBe(0);
     expect(await store.get(alert.id)).toMatchObject({ status: 'acknowledged', acknowledged_by: 'oncall' });
@@ -126,7 +155,9 @@ describe.skipIf(!service.available)('tollgate CLI on PostgreSQL (--db postgres:/
     expect(JSON.parse(erased.out).keysDestroyed).toBe(1);
     const again = await cli(['erase', '--db', db, '--user', 'alice', '--json'], env);
     expect(JSON.parse(again.out).keysDestroyed).toBe(0);
-    const live = await admin.query(`SELECT subject FROM "${schema}".data_keys WHERE wrapped_key IS NOT NULL ORDER BY subject`);
+    const live = await admin.query(
+      `SELECT subject FROM "${schema}".data_keys WHERE wrapped_key IS NOT NULL ORDER BY subject`,
+    );
     expect(live.rows.map((r: { subject: string }) => r.subject)).toEqual(['user:bob']);
     const verified = await cli(['verify', '--db', db, '--json'], env);
     expect(verified.code).toBe(0);

@@ -24,14 +24,28 @@ describe('tollgate CLI over a store filled through the gateway (encrypted conten
     const upstream = await mock.listen();
     const config = loadConfig({
       file: null,
-      overrides: { db, port: 0, upstream_url: upstream, instance_id: 'cli-test', 'content.mode': 'encrypted', 'content.master_key': masterKey },
+      overrides: {
+        db,
+        port: 0,
+        upstream_url: upstream,
+        instance_id: 'cli-test',
+        'content.mode': 'encrypted',
+        'content.master_key': masterKey,
+      },
     });
     tg = await startTollgate({ config, log: createLogger('silent') });
     for (const user of ['alice', 'bob', 'alice']) {
       const res = await request(`${tg.url}/v1/chat/completions`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: 'Bearer sk-test-abcdefghijklmnopqrstuvwxyz012345', 'x-tollgate-user': user },
-        body: JSON.stringify({ model: 'gpt-4.1', messages: [{ role: 'user', content: `hello from ${user}, mail me at ${user}@example.com` }] }),
+        headers: {
+          'content-type': 'application/json',
+          authorization: 'Bearer sk-test-abcdefghijklmnopqrstuvwxyz012345',
+          'x-tollgate-user': user,
+        },
+        body: JSON.stringify({
+          model: 'gpt-4.1',
+          messages: [{ role: 'user', content: `hello from ${user}, mail me at ${user}@example.com` }],
+        }),
       });
       await res.body.dump();
     }
@@ -45,7 +59,10 @@ describe('tollgate CLI over a store filled through the gateway (encrypted conten
   it('events --json prints one event per line with content stored encrypted', async () => {
     const r = await cli(['events', '--db', db, '--json']);
     expect(r.code).toBe(0);
-    const events = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    const events = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(events).toHaveLength(3);
     for (const e of events) {
       expect(e.content_mode).toBe('encrypted');
@@ -63,8 +80,14 @@ describe('tollgate CLI over a store filled through the gateway (encrypted conten
   });
 
   it('report cost --json totals equal the sum of the events to the micro-dollar', async () => {
-    const events = (await cli(['events', '--db', db, '--json'])).out.trim().split('\n').map((l) => JSON.parse(l));
-    const sum = events.reduce((s: number, e: { cost_micro_usd: number | null }) => s + (e.cost_micro_usd ?? 0), 0);
+    const events = (await cli(['events', '--db', db, '--json'])).out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const sum = events.reduce(
+      (s: number, e: { cost_micro_usd: number | null }) => s + (e.cost_micro_usd ?? 0),
+      0,
+    );
     const r = await cli(['report', 'cost', '--db', db, '--by', 'user', '--json']);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.out);
@@ -83,8 +106,15 @@ describe('tollgate CLI over a store filled through the gateway (encrypted conten
     const after = await cli(['verify', '--db', db, '--json']);
     expect(after.code).toBe(0);
     expect(JSON.parse(after.out).ok).toBe(true);
-    const adminEvents = (await cli(['events', '--db', db, '--json', '--feature', 'admin'])).out.trim().split('\n').map((l) => JSON.parse(l));
-    expect(adminEvents.some((e: { endpoint: string; user_id: string }) => e.endpoint === 'admin:erase' && e.user_id === 'alice')).toBe(true);
+    const adminEvents = (await cli(['events', '--db', db, '--json', '--feature', 'admin'])).out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(
+      adminEvents.some(
+        (e: { endpoint: string; user_id: string }) => e.endpoint === 'admin:erase' && e.user_id === 'alice',
+      ),
+    ).toBe(true);
   });
 
   it('verify exits 1 and names the event when a row is altered', async () => {
@@ -94,7 +124,9 @@ describe('tollgate CLI over a store filled through the gateway (encrypted conten
     await src.backup(copy);
     src.close();
     const t = new Database(copy);
-    const row = t.prepare("SELECT id FROM events WHERE chain_id = 'cli-test' AND seq = 2").get() as { id: string };
+    const row = t.prepare("SELECT id FROM events WHERE chain_id = 'cli-test' AND seq = 2").get() as {
+      id: string;
+    };
     t.prepare("UPDATE events SET model_requested = 'gpt-4o' WHERE id = ?").run(row.id);
     t.close();
     const r = await cli(['verify', '--db', copy, '--json']);
@@ -105,7 +137,19 @@ describe('tollgate CLI over a store filled through the gateway (encrypted conten
   });
 
   it('keys create prints the key once, list never shows it, revoke records an admin event', async () => {
-    const created = await cli(['keys', 'create', '--db', db, '--name', 'ci bot', '--rpm', '10', '--budget-usd', '5', '--json']);
+    const created = await cli([
+      'keys',
+      'create',
+      '--db',
+      db,
+      '--name',
+      'ci bot',
+      '--rpm',
+      '10',
+      '--budget-usd',
+      '5',
+      '--json',
+    ]);
     expect(created.code).toBe(0);
     const { key, id } = JSON.parse(created.out);
     expect(key).toMatch(/^tg-/);

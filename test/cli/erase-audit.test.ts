@@ -17,7 +17,12 @@ import { postgresService, uniqueName } from '../support/services.js';
 
 const service = await postgresService();
 
-const wrappedKey = (subject: string, keyId: string): WrappedDataKey => ({ keyId, subject, wrapped: Buffer.alloc(60, 7), createdAtMs: 1000 });
+const wrappedKey = (subject: string, keyId: string): WrappedDataKey => ({
+  keyId,
+  subject,
+  wrapped: Buffer.alloc(60, 7),
+  createdAtMs: 1000,
+});
 
 interface AdminEvent {
   endpoint: string;

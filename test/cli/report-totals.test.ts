@@ -18,13 +18,18 @@ describe('cost report totals equal the sum of the events', () => {
     dir = mkdtempSync(join(tmpdir(), 'tollgate-totals-'));
     db = join(dir, 'demo.db');
     expect((await cli(['demo', '--db', db, '--seconds', '1'])).code).toBe(0);
-    events = (await cli(['events', '--db', db, '--json', '--limit', '10000'])).out.trim().split('\n').map((l) => JSON.parse(l) as AuditEvent);
+    events = (await cli(['events', '--db', db, '--json', '--limit', '10000'])).out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AuditEvent);
   }, 120_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('has the interrupted streams and unpriced requests this test is about', () => {
     expect(events.some((e) => e.status === 'CANCELLED' && e.usage_source === 'estimated')).toBe(true);
-    expect(events.some((e) => e.error_code === 'TG_ERR_UPSTREAM_STREAM_BROKEN' && e.usage_source === 'estimated')).toBe(true);
+    expect(
+      events.some((e) => e.error_code === 'TG_ERR_UPSTREAM_STREAM_BROKEN' && e.usage_source === 'estimated'),
+    ).toBe(true);
     expect(events.some((e) => e.cost_micro_usd === null && (e.input_tokens ?? 0) > 0)).toBe(true);
   });
 
@@ -40,7 +45,10 @@ describe('cost report totals equal the sum of the events', () => {
       expect(report.totals.input_tokens).toBe(sum((e) => e.input_tokens ?? 0));
       expect(report.totals.output_tokens).toBe(sum((e) => e.output_tokens ?? 0));
       expect(report.totals.unpriced_requests).toBe(traffic.filter((e) => e.cost_micro_usd === null).length);
-      const rowsCost = report.rows.reduce((s: number, row: { cost_micro_usd: number }) => s + row.cost_micro_usd, 0);
+      const rowsCost = report.rows.reduce(
+        (s: number, row: { cost_micro_usd: number }) => s + row.cost_micro_usd,
+        0,
+      );
       expect(rowsCost).toBe(report.totals.cost_micro_usd);
     });
   }

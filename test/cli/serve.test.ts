@@ -13,10 +13,14 @@ describe('tollgate serve (the real process)', () => {
     const mock = new MockProvider();
     const upstream = await mock.listen();
     const db = join(dir, 'data', 'tollgate.db');
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'serve', '--port', '0', '--upstream', upstream, '--db', db], {
-      env: { ...process.env, TOLLGATE_LOG_LEVEL: 'error' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const proc = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/bin.ts', 'serve', '--port', '0', '--upstream', upstream, '--db', db],
+      {
+        env: { ...process.env, TOLLGATE_LOG_LEVEL: 'error' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let out = '';
@@ -34,7 +38,10 @@ describe('tollgate serve (the real process)', () => {
       for (let i = 0; i < 5; i++) {
         const res = await request(`${url}/v1/chat/completions`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: 'Bearer sk-test-serve-0123456789abcdef' },
+          headers: {
+            'content-type': 'application/json',
+            authorization: 'Bearer sk-test-serve-0123456789abcdef',
+          },
           body: JSON.stringify({ model: 'gpt-4.1', messages: [{ role: 'user', content: `hello ${i}` }] }),
         });
         expect(res.statusCode).toBe(200);

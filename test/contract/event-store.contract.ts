@@ -79,12 +79,16 @@ export function eventStoreContract(name: string, factory: EventStoreFactory): vo
 
     it('filters by time, user, session, feature, key, status, model and chain, combined with AND', async () => {
       const s = await open();
-      const events = Array.from({ length: 60 }, (_, i) => chained(i, i % 2 === 0 ? 'even' : 'odd', Math.floor(i / 2) + 1));
+      const events = Array.from({ length: 60 }, (_, i) =>
+        chained(i, i % 2 === 0 ? 'even' : 'odd', Math.floor(i / 2) + 1),
+      );
       events[7]!.virtual_key_id = 'vk_7';
       events[8]!.model_used = 'gpt-4.1-2025-04-14';
       await s.append(events);
-      const ids = async (f: Parameters<EventStore['query']>[0]): Promise<string[]> => (await s.query({ ...f, order: 'asc' })).map((e) => e.id);
-      const expectIds = (pred: (e: AuditEvent, i: number) => boolean): string[] => events.filter(pred).map((e) => e.id);
+      const ids = async (f: Parameters<EventStore['query']>[0]): Promise<string[]> =>
+        (await s.query({ ...f, order: 'asc' })).map((e) => e.id);
+      const expectIds = (pred: (e: AuditEvent, i: number) => boolean): string[] =>
+        events.filter(pred).map((e) => e.id);
       const at = (i: number): number => BASE + i * 250;
 
       expect(await ids({ sinceMs: at(10) })).toEqual(expectIds((_, i) => i >= 10));
@@ -98,13 +102,17 @@ export function eventStoreContract(name: string, factory: EventStoreFactory): vo
       expect(await ids({ key: 'sk-proj-' })).toHaveLength(60);
       expect(await ids({ key: 'vk_7' })).toEqual([events[7]!.id]);
       expect(await ids({ status: 'RATE_LIMITED' })).toEqual(expectIds((e) => e.status === 'RATE_LIMITED'));
-      expect(await ids({ model: 'gpt-4o-mini' })).toEqual(expectIds((e) => e.model_requested === 'gpt-4o-mini'));
+      expect(await ids({ model: 'gpt-4o-mini' })).toEqual(
+        expectIds((e) => e.model_requested === 'gpt-4o-mini'),
+      );
       expect(await ids({ model: 'gpt-4.1-2025-04-14' })).toEqual([events[8]!.id]);
       expect(await ids({ chainId: 'odd' })).toEqual(expectIds((e) => e.chain_id === 'odd'));
       expect(await ids({ chainId: 'odd', user: 'user-3', sinceMs: at(20) })).toEqual(
         expectIds((e, i) => e.chain_id === 'odd' && e.user_id === 'user-3' && i >= 20),
       );
-      expect(await s.count({ chainId: 'even', status: 'SUCCESS' })).toBe(events.filter((e) => e.chain_id === 'even' && e.status === 'SUCCESS').length);
+      expect(await s.count({ chainId: 'even', status: 'SUCCESS' })).toBe(
+        events.filter((e) => e.chain_id === 'even' && e.status === 'SUCCESS').length,
+      );
     });
 
     it('orders by write order, newest first by default, and applies the limit after the order', async () => {
@@ -116,7 +124,10 @@ export function eventStoreContract(name: string, factory: EventStoreFactory): vo
       expect((await s.query({})).map((e) => e.id)).toEqual([...all].reverse());
       expect((await s.query({ order: 'asc' })).map((e) => e.id)).toEqual(all);
       expect((await s.query({ limit: 2 })).map((e) => e.id)).toEqual([all[3], all[2]]);
-      expect((await s.query({ order: 'asc', limit: 3, chainId: 'a' })).map((e) => e.id)).toEqual([all[0], all[2]]);
+      expect((await s.query({ order: 'asc', limit: 3, chainId: 'a' })).map((e) => e.id)).toEqual([
+        all[0],
+        all[2],
+      ]);
       expect(await s.query({ limit: 0 })).toEqual([]);
     });
 
@@ -133,7 +144,9 @@ export function eventStoreContract(name: string, factory: EventStoreFactory): vo
       await s.append(later);
       const c2 = await s.cursor();
       expect(c2).toBeGreaterThan(c1);
-      expect((await s.query({ afterCursor: c1, order: 'asc' })).map((e) => e.id)).toEqual(later.map((e) => e.id));
+      expect((await s.query({ afterCursor: c1, order: 'asc' })).map((e) => e.id)).toEqual(
+        later.map((e) => e.id),
+      );
       expect(await s.count({ afterCursor: c1 })).toBe(2);
       expect(await s.query({ afterCursor: c2 })).toEqual([]);
     });
@@ -174,7 +187,9 @@ export function eventStoreContract(name: string, factory: EventStoreFactory): vo
       const events = [0, 1, 2, 40].map((d, i) => chained(i, 'a', i + 1, BASE + d * day));
       await s.append(events);
       expect(await s.count()).toBe(4);
-      expect((await s.query({ sinceMs: BASE + day, untilMs: BASE + 3 * day, order: 'asc' })).map((e) => e.seq)).toEqual([2, 3]);
+      expect(
+        (await s.query({ sinceMs: BASE + day, untilMs: BASE + 3 * day, order: 'asc' })).map((e) => e.seq),
+      ).toEqual([2, 3]);
       expect((await collect(s.iterateChain('a'))).map((e) => e.id)).toEqual(events.map((e) => e.id));
       await s.append(events); // replay across partitions
       expect(await s.count()).toBe(4);

@@ -57,17 +57,33 @@ describe.skipIf(!service.available)('PostgreSQL alert store', () => {
     const t0 = Date.parse(sampleAlert().first_seen);
     const at = (n: number): string => new Date(t0 + n * 1000).toISOString();
     const writes = [
-      ...[1, 2, 3, 4, 5].map((n) => r1.upsert(sampleAlert({ count: n, last_seen: at(n), description: `r1 ${n}` }))),
+      ...[1, 2, 3, 4, 5].map((n) =>
+        r1.upsert(sampleAlert({ count: n, last_seen: at(n), description: `r1 ${n}` })),
+      ),
       // replica-2 joined later with its own count, first_seen and an escalation.
       ...[1, 2, 3].map((n) =>
-        r2.upsert(sampleAlert({ count: n, first_seen: at(2), last_seen: at(10 + n), severity: n === 3 ? 'CRITICAL' : 'HIGH', description: `r2 ${n}` })),
+        r2.upsert(
+          sampleAlert({
+            count: n,
+            first_seen: at(2),
+            last_seen: at(10 + n),
+            severity: n === 3 ? 'CRITICAL' : 'HIGH',
+            description: `r2 ${n}`,
+          }),
+        ),
       ),
     ];
     await Promise.all(writes.reverse());
     // replica-1 again, later but with an older severity: counts add, severity stays CRITICAL.
     await r1.upsert(sampleAlert({ count: 6, last_seen: at(20), description: 'r1 6' }));
     const got = await r1.get(sampleAlert().id);
-    expect(got).toMatchObject({ count: 9, severity: 'CRITICAL', first_seen: sampleAlert().first_seen, last_seen: at(20), description: 'r1 6' });
+    expect(got).toMatchObject({
+      count: 9,
+      severity: 'CRITICAL',
+      first_seen: sampleAlert().first_seen,
+      last_seen: at(20),
+      description: 'r1 6',
+    });
   });
 
   it('delivery records of several sinks reported at once are all kept', async () => {

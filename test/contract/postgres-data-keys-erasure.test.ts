@@ -12,7 +12,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { createContentCipher, type ContentCipher } from '../../src/privacy/content-cipher.js';
 import { eraseSubject } from '../../src/privacy/erase-subject.js';
-import { PostgresDataKeyStore, type PostgresDataKeyStoreOptions } from '../../src/store/postgres/postgres-data-keys.js';
+import {
+  PostgresDataKeyStore,
+  type PostgresDataKeyStoreOptions,
+} from '../../src/store/postgres/postgres-data-keys.js';
 import { postgresService, uniqueName } from '../support/services.js';
 
 const service = await postgresService();
@@ -36,12 +39,16 @@ describe.skipIf(!service.available)('PostgreSQL data keys: erasure across replic
     schemas.push(schema);
     return schema;
   };
-  const replica = async (schema: string, o: Partial<PostgresDataKeyStoreOptions> = {}): Promise<PostgresDataKeyStore> => {
+  const replica = async (
+    schema: string,
+    o: Partial<PostgresDataKeyStoreOptions> = {},
+  ): Promise<PostgresDataKeyStore> => {
     const s = await PostgresDataKeyStore.open(pool, { schema, refreshMs: 60_000, ...o });
     stores.push(s);
     return s;
   };
-  const cipher = (store: PostgresDataKeyStore): ContentCipher => createContentCipher({ masterKey: master, store, clock });
+  const cipher = (store: PostgresDataKeyStore): ContentCipher =>
+    createContentCipher({ masterKey: master, store, clock });
   const liveKeys = async (schema: string, subject: string): Promise<number> =>
     (
       await pool.query<{ n: number }>(
@@ -81,7 +88,9 @@ describe.skipIf(!service.available)('PostgreSQL data keys: erasure across replic
       expect(await liveKeys(schema, `user:${user}`), `round ${round}`).toBe(0);
       for (const w of written) expect(await c.decryptContent(w), `round ${round}`).toBeNull();
     }
-    console.log(`${rounds} rounds: ${keysMade} keys made by the racing replica, ${destroyedByErase} destroyed by the erasure, ${keysMade - destroyedByErase} refused`);
+    console.log(
+      `${rounds} rounds: ${keysMade} keys made by the racing replica, ${destroyedByErase} destroyed by the erasure, ${keysMade - destroyedByErase} refused`,
+    );
     // Both sides of the race happened: keys stored before the erasure (destroyed by it) and keys
     // that reached the table after it (refused).
     expect(destroyedByErase).toBeGreaterThan(0);
@@ -166,7 +175,10 @@ describe.skipIf(!service.available)('PostgreSQL data keys: erasure across replic
       expect(erased.keyIds).toContain(keyIdOf(before));
       const returned = performance.now();
       const inWindow: string[] = [];
-      while (erased.keyIds.includes(b.getBySubject(`user:${user}`)?.keyId ?? '') && performance.now() - returned < 2_000) {
+      while (
+        erased.keyIds.includes(b.getBySubject(`user:${user}`)?.keyId ?? '') &&
+        performance.now() - returned < 2_000
+      ) {
         inWindow.push(cb.encryptFor(user, 'in window'));
         await new Promise((r) => setImmediate(r));
       }
@@ -178,8 +190,11 @@ describe.skipIf(!service.available)('PostgreSQL data keys: erasure across replic
       expect(await cb.decryptContent(after)).toBe('after');
     }
     lags.sort((x, y) => x - y);
-    const pct = (p: number): string => lags[Math.min(lags.length - 1, Math.floor(p * lags.length))]!.toFixed(1);
-    console.log(`destroyed key dropped by the other replica after erase returned: p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms, max ${lags.at(-1)!.toFixed(1)} ms`);
+    const pct = (p: number): string =>
+      lags[Math.min(lags.length - 1, Math.floor(p * lags.length))]!.toFixed(1);
+    console.log(
+      `destroyed key dropped by the other replica after erase returned: p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms, max ${lags.at(-1)!.toFixed(1)} ms`,
+    );
     // Far below the 60 s poll these replicas were given: the notification did it.
     expect(lags.at(-1)!).toBeLessThan(500);
   }, 60_000);
@@ -206,7 +221,12 @@ describe.skipIf(!service.available)('PostgreSQL data keys: erasure across replic
     expect(now).toHaveLength(2);
     expect(now.some((p) => before.includes(p))).toBe(false);
     // Replicas poll every 60 s here: only the re-opened connection can tell b in time.
-    a.putIfAbsent({ keyId: 'relisten-a', subject: 'user:relisten', wrapped: randomBytes(60), createdAtMs: 1 });
+    a.putIfAbsent({
+      keyId: 'relisten-a',
+      subject: 'user:relisten',
+      wrapped: randomBytes(60),
+      createdAtMs: 1,
+    });
     await a.flush();
     await b.refresh();
     expect(b.getBySubject('user:relisten')?.keyId).toBe('relisten-a');
@@ -241,10 +261,20 @@ describe.skipIf(!service.available)('PostgreSQL data keys: erasure across replic
     expect(b.mirrorSize()).toBeLessThanOrEqual(cap);
     expect(mirrored(b)).toBeLessThanOrEqual(cap);
     const c2 = await replica(schema, { mirrorCap: cap });
-    for (let i = 0; i < 300; i++) a.putIfAbsent({ keyId: `more${i}`, subject: `user:more${i}`, wrapped: randomBytes(60), createdAtMs: 1 });
+    for (let i = 0; i < 300; i++)
+      a.putIfAbsent({
+        keyId: `more${i}`,
+        subject: `user:more${i}`,
+        wrapped: randomBytes(60),
+        createdAtMs: 1,
+      });
     await a.flush();
     await c2.refresh();
     expect(c2.mirrorSize()).toBeLessThanOrEqual(cap);
-    expect(mirrored(c2) + Array.from({ length: 300 }, (_, i) => c2.getBySubject(`user:more${i}`)).filter((k) => k !== null).length).toBeLessThanOrEqual(cap);
+    expect(
+      mirrored(c2) +
+        Array.from({ length: 300 }, (_, i) => c2.getBySubject(`user:more${i}`)).filter((k) => k !== null)
+          .length,
+    ).toBeLessThanOrEqual(cap);
   }, 60_000);
 });

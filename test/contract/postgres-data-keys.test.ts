@@ -101,7 +101,8 @@ describe.skipIf(!service.available)('PostgreSQL data-key store', () => {
     const cli = await PostgresDataKeyStore.open(pool, { schema, refreshMs: 0 });
     expect(await cli.destroy('user:t', 7)).toEqual(['kt']);
     const erasedAt = Date.now();
-    while (polling.getBySubject('user:t') !== null && Date.now() - erasedAt < 5_000) await new Promise((r) => setTimeout(r, 10));
+    while (polling.getBySubject('user:t') !== null && Date.now() - erasedAt < 5_000)
+      await new Promise((r) => setTimeout(r, 10));
     expect(polling.getBySubject('user:t')).toBeNull();
     expect(Date.now() - erasedAt).toBeLessThan(100 + 1_000); // the interval, plus a loaded machine's delay
   });
@@ -119,7 +120,9 @@ describe.skipIf(!service.available)('PostgreSQL data-key store', () => {
       CREATE INDEX data_keys_changed ON ${s}.data_keys (changed_at);
       INSERT INTO ${s}.data_keys VALUES ('old-erased', 'user:gone', NULL, 1, 5, now()), ('old-live', 'user:here', '\\x00', 1, NULL, now());`);
     const r = await replica(schema);
-    expect((await pool.query(`SELECT subject, erased_at_ms::int AS at FROM ${s}.data_key_erasures`)).rows).toEqual([{ subject: 'user:gone', at: 5 }]);
+    expect(
+      (await pool.query(`SELECT subject, erased_at_ms::int AS at FROM ${s}.data_key_erasures`)).rows,
+    ).toEqual([{ subject: 'user:gone', at: 5 }]);
     expect(r.getBySubject('user:here')?.keyId).toBe('old-live');
     // The person erased before the upgrade comes back: this replica has seen that erasure, so the key is a new period.
     r.putIfAbsent(key('user:gone', 'new-gone'));

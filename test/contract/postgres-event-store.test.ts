@@ -14,10 +14,15 @@ describe.skipIf(!service.available)('PostgreSQL event store', () => {
   afterAll(async () => {
     await admin.end();
   });
-  const fresh = async (options: { clock?: ManualClock } = {}): Promise<{ store: PostgresEventStore; dispose: () => Promise<void> }> => {
+  const fresh = async (
+    options: { clock?: ManualClock } = {},
+  ): Promise<{ store: PostgresEventStore; dispose: () => Promise<void> }> => {
     const schema = uniqueName('tg_contract');
     const store = await PostgresEventStore.open({ url: service.url, schema, ...options });
-    return { store, dispose: async () => void (await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)) };
+    return {
+      store,
+      dispose: async () => void (await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)),
+    };
   };
 
   eventStoreContract('PostgreSQL (partitioned)', fresh);
@@ -31,10 +36,15 @@ describe.skipIf(!service.available)('PostgreSQL event store', () => {
       const v = await admin.query(`SELECT component, version FROM "${store.schema}".schema_migrations`);
       expect(v.rows).toEqual([{ component: 'events', version: 2 }]);
       // Migration 2 dropped the index no query reads; the ones the filters use stay.
-      const idx = await admin.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'events'`, [store.schema]);
+      const idx = await admin.query<{ indexname: string }>(
+        `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'events'`,
+        [store.schema],
+      );
       const names = idx.rows.map((r) => r.indexname);
       expect(names).not.toContain('events_key');
-      expect(names).toEqual(expect.arrayContaining(['events_vkey', 'events_user', 'events_session', 'events_status']));
+      expect(names).toEqual(
+        expect.arrayContaining(['events_vkey', 'events_user', 'events_session', 'events_status']),
+      );
       await again.close();
     } finally {
       await store.close();
@@ -44,9 +54,15 @@ describe.skipIf(!service.available)('PostgreSQL event store', () => {
 
   it('opens concurrently from several replicas without a migration or partition race', async () => {
     const schema = uniqueName('tg_race');
-    const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresEventStore.open({ url: service.url, schema })));
+    const stores = await Promise.all(
+      Array.from({ length: 4 }, () => PostgresEventStore.open({ url: service.url, schema })),
+    );
     try {
-      await Promise.all(stores.map((s, i) => s.append([{ ...sampleEvent(i, Date.UTC(2027, 5, 1)), chain_id: `r${i}`, seq: 1, hash: `h${i}` }])));
+      await Promise.all(
+        stores.map((s, i) =>
+          s.append([{ ...sampleEvent(i, Date.UTC(2027, 5, 1)), chain_id: `r${i}`, seq: 1, hash: `h${i}` }]),
+        ),
+      );
       expect(await stores[0]!.count()).toBe(4);
       expect((await stores[0]!.chains()).map((c) => c.chain_id)).toEqual(['r0', 'r1', 'r2', 'r3']);
     } finally {
@@ -62,7 +78,12 @@ describe.skipIf(!service.available)('PostgreSQL event store', () => {
       // Created at open: today and two days ahead.
       expect(await store.partitions()).toEqual(['events_p20260310', 'events_p20260311', 'events_p20260312']);
       const day = 24 * 3600_000;
-      const events = [0, 1, 2, 3].map((d) => ({ ...sampleEvent(d, Date.UTC(2026, 2, 1) + d * day), chain_id: 'a', seq: d + 1, hash: `h${d + 1}` }));
+      const events = [0, 1, 2, 3].map((d) => ({
+        ...sampleEvent(d, Date.UTC(2026, 2, 1) + d * day),
+        chain_id: 'a',
+        seq: d + 1,
+        hash: `h${d + 1}`,
+      }));
       await store.append(events);
       expect(await store.partitions()).toContain('events_p20260302');
       const dropped = await store.dropPartitionsBefore(new Date(Date.UTC(2026, 2, 3)));
@@ -99,7 +120,10 @@ describe.skipIf(!service.available)('PostgreSQL event store', () => {
   });
 
   it('an empty append reaches the server (the writer probes a failed store with it)', async () => {
-    const store = await PostgresEventStore.open({ url: 'postgres://postgres@127.0.0.1:1/none', schema: 'x' }).catch((err: unknown) => err);
+    const store = await PostgresEventStore.open({
+      url: 'postgres://postgres@127.0.0.1:1/none',
+      schema: 'x',
+    }).catch((err: unknown) => err);
     expect(store).toBeInstanceOf(Error);
     const { store: ok, dispose } = await fresh();
     await expect(ok.append([])).resolves.toBeUndefined();

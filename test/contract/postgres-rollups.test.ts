@@ -4,7 +4,12 @@ import { openEventStore } from '../../src/store/open-event-store.js';
 import { PostgresEventStore } from '../../src/store/postgres/postgres-event-store.js';
 import { PostgresRollups } from '../../src/store/postgres/postgres-rollups.js';
 import { postgresService, uniqueName } from '../support/services.js';
-import { expectRollupsOf, mixedEvents, rollupStoreContract, type RollupStore } from './rollup-store.contract.js';
+import {
+  expectRollupsOf,
+  mixedEvents,
+  rollupStoreContract,
+  type RollupStore,
+} from './rollup-store.contract.js';
 
 const service = await postgresService();
 
@@ -15,7 +20,10 @@ describe.skipIf(!service.available)('PostgreSQL rollups', () => {
   });
 
   /** A replica: an event store on `schema` with its rollups in the append transaction. */
-  const replica = async (schema: string, dropOnClose: boolean): Promise<RollupStore & { store: PostgresEventStore; pgRollups: PostgresRollups }> => {
+  const replica = async (
+    schema: string,
+    dropOnClose: boolean,
+  ): Promise<RollupStore & { store: PostgresEventStore; pgRollups: PostgresRollups }> => {
     const store = await PostgresEventStore.open({ url: service.url, schema });
     const rollups = await PostgresRollups.open(store.connectionPool, schema);
     store.addInTransactionHook((client, inserted) => rollups.apply(client, inserted));
@@ -43,7 +51,8 @@ describe.skipIf(!service.available)('PostgreSQL rollups', () => {
       await Promise.all(
         replicas.map(async (rep, r) => {
           const events = streams[r]!;
-          for (let i = 0; i < events.length; i += 1 + ((i * 7) % 40)) await rep.append(events.slice(i, i + 1 + ((i * 7) % 40)));
+          for (let i = 0; i < events.length; i += 1 + ((i * 7) % 40))
+            await rep.append(events.slice(i, i + 1 + ((i * 7) % 40)));
         }),
       );
       const all = streams.flat();
@@ -84,7 +93,9 @@ describe.skipIf(!service.available)('PostgreSQL rollups', () => {
       await opened.store.append(events);
       await opened.store.append(events.slice(50, 150)); // replayed: the staging path, nothing counted twice
       await expectRollupsOf(opened.rollups, events);
-      const v = await admin.query(`SELECT component, version FROM "${schema}".schema_migrations ORDER BY component`);
+      const v = await admin.query(
+        `SELECT component, version FROM "${schema}".schema_migrations ORDER BY component`,
+      );
       expect(v.rows).toContainEqual({ component: 'rollups', version: 1 });
     } finally {
       await opened.store.close();

@@ -5,7 +5,16 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { blankEvent, type AuditEvent } from '../../src/core/audit-event.js';
-import { DAY_MS, HOUR_MS, MINUTE_MS, ROLLUP_DIMENSIONS, zeroTotals, type RollupDimension, type RollupReader, type RollupTotals } from '../../src/store/rollups.js';
+import {
+  DAY_MS,
+  HOUR_MS,
+  MINUTE_MS,
+  ROLLUP_DIMENSIONS,
+  zeroTotals,
+  type RollupDimension,
+  type RollupReader,
+  type RollupTotals,
+} from '../../src/store/rollups.js';
 
 /** A store whose appends feed its rollups in the same transaction. */
 export interface RollupStore {
@@ -29,7 +38,11 @@ function rng(seed: number): () => number {
 }
 
 function event(i: number, ts: number, fields: Partial<AuditEvent> = {}): AuditEvent {
-  const e = blankEvent({ id: `0194b2c0-0000-7000-9000-${i.toString(16).padStart(12, '0')}`, timestamp: new Date(ts).toISOString(), source: 'gateway' });
+  const e = blankEvent({
+    id: `0194b2c0-0000-7000-9000-${i.toString(16).padStart(12, '0')}`,
+    timestamp: new Date(ts).toISOString(),
+    source: 'gateway',
+  });
   e.status = 'SUCCESS';
   e.usage_source = 'reported';
   return Object.assign(e, fields);
@@ -110,9 +123,13 @@ export function keyOf(dim: RollupDimension, e: AuditEvent): string {
 }
 
 /** Appends in batches of 1–40 events (sizes drawn from `seed`), in order. */
-export async function appendInBatches(store: RollupStore, events: readonly AuditEvent[], seed: number): Promise<void> {
+export async function appendInBatches(
+  store: RollupStore,
+  events: readonly AuditEvent[],
+  seed: number,
+): Promise<void> {
   const r = rng(seed);
-  for (let i = 0; i < events.length; ) {
+  for (let i = 0; i < events.length;) {
     const size = 1 + Math.floor(r() * 40);
     await store.append(events.slice(i, i + size));
     i += size;
@@ -123,17 +140,22 @@ export async function appendInBatches(store: RollupStore, events: readonly Audit
 export async function expectRollupsOf(rollups: RollupReader, events: readonly AuditEvent[]): Promise<void> {
   for (const dim of ROLLUP_DIMENSIONS) {
     const groups = await rollups.groups(dim, ...ALL);
-    expect(groups.map((g) => g.key).sort(), dim).toEqual([...new Set(events.map((e) => keyOf(dim, e)))].sort());
+    expect(groups.map((g) => g.key).sort(), dim).toEqual(
+      [...new Set(events.map((e) => keyOf(dim, e)))].sort(),
+    );
     for (const { key, ...totals } of groups) {
       expect(totals, `${dim}=${key}`).toEqual(expectedTotals(events.filter((e) => keyOf(dim, e) === key)));
     }
     // Biggest cost first, ties by key.
-    const order = [...groups].sort((a, b) => b.cost_micro_usd - a.cost_micro_usd || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const order = [...groups].sort(
+      (a, b) => b.cost_micro_usd - a.cost_micro_usd || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+    );
     expect(groups.map((g) => g.key)).toEqual(order.map((g) => g.key));
   }
   const days = await rollups.days(...ALL);
   expect(days.map((d) => d.key)).toEqual([...new Set(events.map((e) => e.timestamp.slice(0, 10)))].sort());
-  for (const { key, ...totals } of days) expect(totals, key).toEqual(expectedTotals(events.filter((e) => e.timestamp.startsWith(key))));
+  for (const { key, ...totals } of days)
+    expect(totals, key).toEqual(expectedTotals(events.filter((e) => e.timestamp.startsWith(key))));
 }
 
 /** Growth numbers computed naively over one session's requests in order. */
@@ -179,9 +201,13 @@ export function rollupStoreContract(name: string, factory: RollupStoreFactory): 
       await expectRollupsOf(a.rollups, events);
       const b = await open();
       await appendInBatches(b, events, 99);
-      for (const dim of ROLLUP_DIMENSIONS) expect(await b.rollups.groups(dim, ...ALL)).toEqual(await a.rollups.groups(dim, ...ALL));
-      const bySession = (x: { session_id: string }, y: { session_id: string }): number => (x.session_id < y.session_id ? -1 : 1);
-      expect((await b.rollups.sessions(...ALL)).sort(bySession)).toEqual((await a.rollups.sessions(...ALL)).sort(bySession));
+      for (const dim of ROLLUP_DIMENSIONS)
+        expect(await b.rollups.groups(dim, ...ALL)).toEqual(await a.rollups.groups(dim, ...ALL));
+      const bySession = (x: { session_id: string }, y: { session_id: string }): number =>
+        x.session_id < y.session_id ? -1 : 1;
+      expect((await b.rollups.sessions(...ALL)).sort(bySession)).toEqual(
+        (await a.rollups.sessions(...ALL)).sort(bySession),
+      );
     });
 
     it('does not count a replayed batch twice (whole, overlapping, or a duplicate within a batch)', async () => {
@@ -218,11 +244,34 @@ export function rollupStoreContract(name: string, factory: RollupStoreFactory): 
     it('buckets events across hour and day boundaries, and answers windows at the dimension resolution', async () => {
       const s = await open();
       const midnight = Date.UTC(2026, 2, 9);
-      const at = [-HOUR_MS - 1, -61_000, -30_000, -1, 0, 30_000, 59_999, 60_000, HOUR_MS - 1, HOUR_MS, DAY_MS - 1, DAY_MS + 5 * HOUR_MS];
-      const events = at.map((dt, i) => event(i, midnight + dt, { user_id: `u${i % 3}`, model_used: 'm', cost_micro_usd: 1 << i, input_tokens: 10 }));
+      const at = [
+        -HOUR_MS - 1,
+        -61_000,
+        -30_000,
+        -1,
+        0,
+        30_000,
+        59_999,
+        60_000,
+        HOUR_MS - 1,
+        HOUR_MS,
+        DAY_MS - 1,
+        DAY_MS + 5 * HOUR_MS,
+      ];
+      const events = at.map((dt, i) =>
+        event(i, midnight + dt, {
+          user_id: `u${i % 3}`,
+          model_used: 'm',
+          cost_micro_usd: 1 << i,
+          input_tokens: 10,
+        }),
+      );
       for (const e of events) await s.append([e]); // one per batch: every later hour folds the earlier ones into their days
       await expectRollupsOf(s.rollups, events);
-      const sum = (from: number, to: number): number => events.filter((e) => Date.parse(e.timestamp) >= from && Date.parse(e.timestamp) < to).reduce((n, e) => n + e.cost_micro_usd!, 0);
+      const sum = (from: number, to: number): number =>
+        events
+          .filter((e) => Date.parse(e.timestamp) >= from && Date.parse(e.timestamp) < to)
+          .reduce((n, e) => n + e.cost_micro_usd!, 0);
       // Totals and models: minute resolution; users: hour resolution (windows aligned outward).
       for (const [from, to] of [
         [midnight - MINUTE_MS, midnight + MINUTE_MS],
@@ -234,11 +283,14 @@ export function rollupStoreContract(name: string, factory: RollupStoreFactory): 
         const minuteFrom = Math.floor(from / MINUTE_MS) * MINUTE_MS;
         const minuteTo = Math.ceil(to / MINUTE_MS) * MINUTE_MS;
         expect(total?.cost_micro_usd ?? 0, `all ${from}..${to}`).toBe(sum(minuteFrom, minuteTo));
-        expect((await s.rollups.groups('model', from, to))[0]?.cost_micro_usd ?? 0).toBe(sum(minuteFrom, minuteTo));
-        const users = await s.rollups.groups('user', from, to);
-        expect(users.reduce((n, g) => n + g.cost_micro_usd, 0), `user ${from}..${to}`).toBe(
-          sum(Math.floor(from / HOUR_MS) * HOUR_MS, Math.ceil(to / HOUR_MS) * HOUR_MS),
+        expect((await s.rollups.groups('model', from, to))[0]?.cost_micro_usd ?? 0).toBe(
+          sum(minuteFrom, minuteTo),
         );
+        const users = await s.rollups.groups('user', from, to);
+        expect(
+          users.reduce((n, g) => n + g.cost_micro_usd, 0),
+          `user ${from}..${to}`,
+        ).toBe(sum(Math.floor(from / HOUR_MS) * HOUR_MS, Math.ceil(to / HOUR_MS) * HOUR_MS));
       }
       const days = await s.rollups.days(midnight - DAY_MS, midnight + 2 * DAY_MS);
       expect(days.map((d) => [d.key, d.cost_micro_usd])).toEqual([
@@ -251,14 +303,21 @@ export function rollupStoreContract(name: string, factory: RollupStoreFactory): 
     it('counts a late event (stamped in an hour already folded into its day)', async () => {
       const s = await open();
       const day = Date.UTC(2026, 0, 10);
-      const mk = (i: number, ts: number, cost: number): AuditEvent => event(i, ts, { user_id: 'u', cost_micro_usd: cost });
+      const mk = (i: number, ts: number, cost: number): AuditEvent =>
+        event(i, ts, { user_id: 'u', cost_micro_usd: cost });
       await s.append([mk(1, day + 1 * HOUR_MS, 10)]);
       await s.append([mk(2, day + 5 * HOUR_MS, 20)]);
       await s.append([mk(3, day + 30 * HOUR_MS, 40)]); // folds day 10 entirely
       await s.append([mk(4, day + 2 * HOUR_MS, 100), mk(5, day + 3 * HOUR_MS, 1000)]); // long streams, written late
-      expect(await s.rollups.groups('user', day, day + DAY_MS)).toMatchObject([{ key: 'u', cost_micro_usd: 1130, requests: 4 }]);
-      expect(await s.rollups.groups('user', day - DAY_MS, day + 3 * DAY_MS)).toMatchObject([{ key: 'u', cost_micro_usd: 1170, requests: 5 }]);
-      expect(await s.rollups.days(day, day + DAY_MS)).toMatchObject([{ key: '2026-01-10', cost_micro_usd: 1130 }]);
+      expect(await s.rollups.groups('user', day, day + DAY_MS)).toMatchObject([
+        { key: 'u', cost_micro_usd: 1130, requests: 4 },
+      ]);
+      expect(await s.rollups.groups('user', day - DAY_MS, day + 3 * DAY_MS)).toMatchObject([
+        { key: 'u', cost_micro_usd: 1170, requests: 5 },
+      ]);
+      expect(await s.rollups.days(day, day + DAY_MS)).toMatchObject([
+        { key: '2026-01-10', cost_micro_usd: 1130 },
+      ]);
     });
 
     it('counts unpriced requests as unpriced (never as cost 0), and keeps estimated usage apart', async () => {
@@ -267,9 +326,23 @@ export function rollupStoreContract(name: string, factory: RollupStoreFactory): 
       await s.append([
         event(1, ts, { user_id: 'a', cost_micro_usd: null, input_tokens: 100, output_tokens: 10 }),
         event(2, ts + 1, { user_id: 'a', cost_micro_usd: 0, input_tokens: 5 }),
-        event(3, ts + 2, { user_id: 'a', cost_micro_usd: 700, usage_source: 'estimated', input_tokens: 40, output_tokens: 4, status: 'CANCELLED' }),
+        event(3, ts + 2, {
+          user_id: 'a',
+          cost_micro_usd: 700,
+          usage_source: 'estimated',
+          input_tokens: 40,
+          output_tokens: 4,
+          status: 'CANCELLED',
+        }),
         event(4, ts + 3, { user_id: 'a', cost_micro_usd: null, usage_source: 'estimated', input_tokens: 8 }),
-        event(5, ts + 4, { user_id: 'b', cost_micro_usd: 50, input_tokens: 1, cached_input_tokens: 1, reasoning_tokens: 3, output_tokens: 6 }),
+        event(5, ts + 4, {
+          user_id: 'b',
+          cost_micro_usd: 50,
+          input_tokens: 1,
+          cached_input_tokens: 1,
+          reasoning_tokens: 3,
+          output_tokens: 6,
+        }),
       ]);
       const groups = await s.rollups.groups('user', ts - HOUR_MS, ts + HOUR_MS);
       expect(groups).toEqual([
@@ -320,9 +393,11 @@ export function rollupStoreContract(name: string, factory: RollupStoreFactory): 
       ] as const) {
         const s = await open();
         const start = Date.UTC(2026, 0, 5, 22, 17, 31);
-        const evs = inputs.map((input, i) => event(i, start + i * step, { session_id: 'leak', input_tokens: input, cost_micro_usd: 1 }));
+        const evs = inputs.map((input, i) =>
+          event(i, start + i * step, { session_id: 'leak', input_tokens: input, cost_micro_usd: 1 }),
+        );
         const r = rng(seed);
-        for (let i = 0; i < evs.length; ) {
+        for (let i = 0; i < evs.length;) {
           const size = 1 + Math.floor(r() * 3);
           await s.append(evs.slice(i, i + size));
           i += size;

@@ -13,7 +13,8 @@ export const CHROMIUM_PATH = '/usr/bin/chromium';
 export function chromiumAvailable(): boolean {
   if (existsSync(CHROMIUM_PATH)) return true;
   const reason = `${CHROMIUM_PATH} not found (apt-get install -y chromium)`;
-  if (servicesRequired()) throw new Error(`Chromium is required (TOLLGATE_TEST_REQUIRE_SERVICES=1) but ${reason}`);
+  if (servicesRequired())
+    throw new Error(`Chromium is required (TOLLGATE_TEST_REQUIRE_SERVICES=1) but ${reason}`);
   console.warn(`[skipped] dashboard browser tests: ${reason}`);
   return false;
 }
@@ -23,6 +24,14 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }

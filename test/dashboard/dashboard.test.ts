@@ -21,7 +21,10 @@ import { chromiumAvailable, launchChromium } from './chromium.js';
 import { startSeededGateway, type SeededGateway } from './seeded-gateway.js';
 
 const canRun = chromiumAvailable();
-const shotsDir = process.env.TOLLGATE_UPDATE_SCREENSHOTS === '1' ? join(import.meta.dirname, '../../docs/screenshots') : mkdtempSync(join(tmpdir(), 'tollgate-shots-'));
+const shotsDir =
+  process.env.TOLLGATE_UPDATE_SCREENSHOTS === '1'
+    ? join(import.meta.dirname, '../../docs/screenshots')
+    : mkdtempSync(join(tmpdir(), 'tollgate-shots-'));
 
 describe.skipIf(!canRun)('dashboard in Chromium', () => {
   let g: SeededGateway;
@@ -58,12 +61,17 @@ describe.skipIf(!canRun)('dashboard in Chromium', () => {
     expect(new URL(page.url()).pathname).toBe('/ui/login');
     await shot('login');
     await page.getByLabel('Admin token').fill('tga-wrong-token-0123456789');
-    const [response] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/ui/login')), page.getByRole('button', { name: 'Sign in' }).click()]);
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/ui/login')),
+      page.getByRole('button', { name: 'Sign in' }).click(),
+    ]);
     expect(response.status()).toBe(401);
     await expect(page.getByRole('alert').textContent()).resolves.toContain('not valid');
     expect(await context.cookies()).toHaveLength(0);
     await g.tg.writer.drain();
-    const failures = (await g.tg.store.query({ feature: 'admin' })).filter((e) => e.endpoint === 'admin:login' && e.status === 'AUTH_FAILED');
+    const failures = (await g.tg.store.query({ feature: 'admin' })).filter(
+      (e) => e.endpoint === 'admin:login' && e.status === 'AUTH_FAILED',
+    );
     expect(failures).toHaveLength(1);
     expect(JSON.stringify(failures[0])).not.toContain('tga-wrong-token');
   });
@@ -85,7 +93,9 @@ describe.skipIf(!canRun)('dashboard in Chromium', () => {
     await page.waitForURL(/user=bob/);
     const bob = await g.tg.store.query({ user: 'bob', limit: 50 });
     const rows = page.locator('#events-body tr[data-event-id]');
-    expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-event-id')))).toEqual(bob.map((e) => e.id));
+    expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-event-id')))).toEqual(
+      bob.map((e) => e.id),
+    );
     for (const text of await rows.locator('td:nth-child(3)').allTextContents()) expect(text).toBe('bob');
     await page.goto(`${g.tg.url}/ui/events?status=AUTH_FAILED`);
     const failed = await g.tg.store.query({ status: 'AUTH_FAILED', limit: 50 });
@@ -94,7 +104,9 @@ describe.skipIf(!canRun)('dashboard in Chromium', () => {
   });
 
   it('opens an event: every field, its redactions and a verified chain mark', async () => {
-    const [leak] = (await g.tg.store.query({ user: 'bob', feature: 'support-bot' })).filter((e) => e.redactions.length > 0);
+    const [leak] = (await g.tg.store.query({ user: 'bob', feature: 'support-bot' })).filter(
+      (e) => e.redactions.length > 0,
+    );
     expect(leak).toBeDefined();
     await page.goto(`${g.tg.url}/ui/events?user=bob`);
     await page.locator(`tr[data-event-id="${leak!.id}"] a`).click();
@@ -102,7 +114,10 @@ describe.skipIf(!canRun)('dashboard in Chromium', () => {
     await expect(page.locator('[data-verified]').getAttribute('data-verified')).resolves.toBe('true');
     expect(await page.locator('[data-field="seq"]').textContent()).toBe(String(leak!.seq));
     expect(await page.locator('[data-field]').count()).toBeGreaterThan(50);
-    const types = await page.getByRole('table', { name: 'Redactions' }).locator('tbody td:first-child').allTextContents();
+    const types = await page
+      .getByRole('table', { name: 'Redactions' })
+      .locator('tbody td:first-child')
+      .allTextContents();
     expect(types.sort()).toEqual(leak!.redactions.map((r) => r.type).sort());
     // The stored prompt is the redacted one: the pasted secret never reaches the page.
     expect(await page.content()).not.toContain('AKIAQ3EGRSW7NPJT6XZK');
@@ -112,20 +127,32 @@ describe.skipIf(!canRun)('dashboard in Chromium', () => {
   it('cost view: the spend chart and the cards total what the cost report says', async () => {
     await page.goto(`${g.tg.url}/ui/cost?by=model&since=1h`);
     const now = Date.now();
-    const report = await costReport(g.tg.rollups, { by: 'model', sinceMs: now - 3_600_000, untilMs: now + 60_000 });
+    const report = await costReport(g.tg.rollups, {
+      by: 'model',
+      sinceMs: now - 3_600_000,
+      untilMs: now + 60_000,
+    });
     expect(report.totals.cost_micro_usd).toBeGreaterThan(0);
     const chart = page.locator('figure[data-chart="spend"]');
     await expect(chart.locator('svg rect.bar').count()).resolves.toBeGreaterThan(0);
     expect(Number(await chart.getAttribute('data-total'))).toBe(report.totals.cost_micro_usd);
     expect(await chart.locator('.chart-total').textContent()).toBe(usd(report.totals.cost_micro_usd));
     const tokens = page.locator('figure[data-chart="tokens"]');
-    expect(Number(await tokens.getAttribute('data-total'))).toBe(report.totals.input_tokens + report.totals.output_tokens);
-    expect(await page.locator('[data-card="spend"] .value').textContent()).toBe(usd(report.totals.cost_micro_usd));
-    expect(await page.locator('[data-card="requests"] .value').textContent()).toBe(report.totals.requests.toLocaleString('en-US'));
+    expect(Number(await tokens.getAttribute('data-total'))).toBe(
+      report.totals.input_tokens + report.totals.output_tokens,
+    );
+    expect(await page.locator('[data-card="spend"] .value').textContent()).toBe(
+      usd(report.totals.cost_micro_usd),
+    );
+    expect(await page.locator('[data-card="requests"] .value').textContent()).toBe(
+      report.totals.requests.toLocaleString('en-US'),
+    );
     const models = await page.locator('table[data-table="groups"] tbody td:first-child').allTextContents();
     expect(models).toEqual(report.rows.map((r) => r.key ?? '(none)'));
     // The injected runaway session shows as leaking.
-    await expect(page.locator('table[data-table="sessions"]').textContent()).resolves.toMatch(/dave-runaway-tab\s*LEAKING/);
+    await expect(page.locator('table[data-table="sessions"]').textContent()).resolves.toMatch(
+      /dave-runaway-tab\s*LEAKING/,
+    );
     await shot('cost');
   });
 
@@ -135,15 +162,26 @@ describe.skipIf(!canRun)('dashboard in Chromium', () => {
     const row = page.locator('tr[data-rule="auth.repeated-failures"]').first();
     await expect(row.textContent()).resolves.toContain('OPEN');
     const alertId = (await row.getAttribute('data-alert-id'))!;
-    expect(Number(await page.locator('[data-card="auth-failures"] .value').textContent())).toBe((await g.tg.store.query({ status: 'AUTH_FAILED', sinceMs: Date.now() - 3_600_000 })).length);
+    expect(Number(await page.locator('[data-card="auth-failures"] .value').textContent())).toBe(
+      (await g.tg.store.query({ status: 'AUTH_FAILED', sinceMs: Date.now() - 3_600_000 })).length,
+    );
     await shot('security');
     await row.getByRole('button', { name: /Acknowledge/ }).click();
     await page.waitForURL('**/ui/security');
-    await expect(page.locator(`tr[data-alert-id="${alertId}"]`).textContent()).resolves.toContain('ACKNOWLEDGED');
+    await expect(page.locator(`tr[data-alert-id="${alertId}"]`).textContent()).resolves.toContain(
+      'ACKNOWLEDGED',
+    );
     expect((await g.tg.alerts.get(alertId))?.status).toBe('acknowledged');
     await g.tg.writer.drain();
-    const audit = (await g.tg.store.query({ feature: 'admin' })).find((e) => e.endpoint === 'admin:alerts.ack' && e.request_source === 'dashboard');
-    expect(audit).toMatchObject({ status: 'SUCCESS', auth_result: 'SUCCESS', chain_id: 'dashboard-test', ip_address: '127.0.0.1' });
+    const audit = (await g.tg.store.query({ feature: 'admin' })).find(
+      (e) => e.endpoint === 'admin:alerts.ack' && e.request_source === 'dashboard',
+    );
+    expect(audit).toMatchObject({
+      status: 'SUCCESS',
+      auth_result: 'SUCCESS',
+      chain_id: 'dashboard-test',
+      ip_address: '127.0.0.1',
+    });
   });
 
   it('integrity view: runs verify from the button and shows the result per chain', async () => {
@@ -151,7 +189,9 @@ describe.skipIf(!canRun)('dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Run verify now' }).click();
     await page.waitForURL('**/ui/integrity');
     await expect(page.locator('#verify-result').getAttribute('data-ok')).resolves.toBe('true');
-    await expect(page.locator('tr[data-chain="dashboard-test"]').textContent()).resolves.toContain('signature valid');
+    await expect(page.locator('tr[data-chain="dashboard-test"]').textContent()).resolves.toContain(
+      'signature valid',
+    );
     await shot('integrity');
   });
 
@@ -162,7 +202,18 @@ describe.skipIf(!canRun)('dashboard in Chromium', () => {
     const events = Array.from({ length: 6 }, (_, i) => sampleEvent(i));
     for (const e of events) chainer.link(e);
     const lost = events.slice(3);
-    const record = writerGapEvent({ chain_id: 'gap-demo', first_seq: 4, last_seq: 6, count: 3, reason: 'spool_full', at: new Date().toISOString(), last_hash: lost[2]!.hash! }, systemClock);
+    const record = writerGapEvent(
+      {
+        chain_id: 'gap-demo',
+        first_seq: 4,
+        last_seq: 6,
+        count: 3,
+        reason: 'spool_full',
+        at: new Date().toISOString(),
+        last_hash: lost[2]!.hash!,
+      },
+      systemClock,
+    );
     chainer.link(record);
     const after = sampleEvent(7);
     chainer.link(after);
@@ -172,7 +223,9 @@ describe.skipIf(!canRun)('dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Run verify now' }).click();
     await page.waitForURL('**/ui/integrity');
     await expect(page.locator('#verify-result').getAttribute('data-ok')).resolves.toBe('true');
-    await expect(page.locator('#verify-result').textContent()).resolves.toMatch(/1 accounted gap: 3 events not stored/);
+    await expect(page.locator('#verify-result').textContent()).resolves.toMatch(
+      /1 accounted gap: 3 events not stored/,
+    );
     const chainRow = page.locator('tr[data-chain="gap-demo"]');
     await expect(chainRow.textContent()).resolves.toContain('1 accounted gap');
     // 5 events stored of 8 seqs (3 lost), not 8 events.
@@ -187,8 +240,13 @@ describe.skipIf(!canRun)('dashboard in Chromium', () => {
     await page.goto(`${g.tg.url}/ui/events?feature=admin`);
     const before = await page.locator('#events-body tr[data-event-id]').count();
     // A new admin action (a verify over the API) lands in the chain; the page picks it up.
-    await fetch(`${g.tg.url}/admin/verify`, { method: 'POST', headers: { authorization: `Bearer ${g.token}` } });
-    await expect.poll(() => page.locator('#events-body tr[data-event-id]').count(), { timeout: 15_000, interval: 500 }).toBeGreaterThan(before);
+    await fetch(`${g.tg.url}/admin/verify`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${g.token}` },
+    });
+    await expect
+      .poll(() => page.locator('#events-body tr[data-event-id]').count(), { timeout: 15_000, interval: 500 })
+      .toBeGreaterThan(before);
   });
 
   it('a forged form without the CSRF token is refused and logging out ends the session', async () => {

@@ -26,7 +26,8 @@ export interface SeededGateway {
 
 async function send(base: string, req: DemoRequest): Promise<void> {
   const controller = new AbortController();
-  const timer = req.abortAfterMs === undefined ? null : setTimeout(() => controller.abort(), req.abortAfterMs);
+  const timer =
+    req.abortAfterMs === undefined ? null : setTimeout(() => controller.abort(), req.abortAfterMs);
   try {
     const res = await request(`${base}/v1${req.path}`, {
       method: 'POST',

@@ -29,38 +29,62 @@ describe('checkKey', () => {
       'trailing carriage return (\\r) at position 6 of 7',
       'trailing newline (\\n) at position 7 of 7',
     ]);
-    expect(describeWhitespace('ab\u200Bc')).toEqual(['embedded zero-width space (U+200B) at position 3 of 4']);
+    expect(describeWhitespace('ab\u200Bc')).toEqual([
+      'embedded zero-width space (U+200B) at position 3 of 4',
+    ]);
     const r = checkKey(`${OPENAI_KEY}\n`, openai);
     expect(byId(r, 'key.whitespace')).toMatchObject({ level: 'fail' });
     expect(r.probeKey).toBe(OPENAI_KEY);
   });
 
-  it('recognises another provider\'s key by its more specific prefix', () => {
+  it("recognises another provider's key by its more specific prefix", () => {
     const r = checkKey('sk-ant-api03-' + 'x1'.repeat(40), openai);
-    expect(byId(r, 'key.prefix')).toMatchObject({ level: 'fail', title: 'The key looks like a key for anthropic, not openai' });
+    expect(byId(r, 'key.prefix')).toMatchObject({
+      level: 'fail',
+      title: 'The key looks like a key for anthropic, not openai',
+    });
   });
 
   it('an sk- key at Anthropic belongs to an sk- provider', () => {
-    expect(byId(checkKey(OPENAI_KEY, anthropic), 'key.prefix')).toMatchObject({ level: 'fail', title: 'The key looks like a key for openai or deepseek, not anthropic' });
+    expect(byId(checkKey(OPENAI_KEY, anthropic), 'key.prefix')).toMatchObject({
+      level: 'fail',
+      title: 'The key looks like a key for openai or deepseek, not anthropic',
+    });
   });
 
   it('a prefix no provider uses', () => {
-    expect(byId(checkKey('org-' + 'Ab3dEf7h'.repeat(6), openai), 'key.prefix')).toMatchObject({ level: 'fail', title: 'Unexpected prefix for openai' });
+    expect(byId(checkKey('org-' + 'Ab3dEf7h'.repeat(6), openai), 'key.prefix')).toMatchObject({
+      level: 'fail',
+      title: 'Unexpected prefix for openai',
+    });
   });
 
   it('a Tollgate key sent to a provider', () => {
-    expect(byId(checkKey('tg-' + 'a1'.repeat(22), openai), 'key.prefix')).toMatchObject({ level: 'fail', title: 'This is a Tollgate gateway key' });
+    expect(byId(checkKey('tg-' + 'a1'.repeat(22), openai), 'key.prefix')).toMatchObject({
+      level: 'fail',
+      title: 'This is a Tollgate gateway key',
+    });
   });
 
   it('too short', () => {
-    expect(byId(checkKey('sk-proj-abc123', openai), 'key.length')).toMatchObject({ level: 'fail', detail: '14 characters; openai keys are at least 40.' });
+    expect(byId(checkKey('sk-proj-abc123', openai), 'key.length')).toMatchObject({
+      level: 'fail',
+      detail: '14 characters; openai keys are at least 40.',
+    });
   });
 
   it('quoted keys and placeholders', () => {
     const quoted = checkKey(`"${OPENAI_KEY}"`, openai);
     expect(byId(quoted, 'key.quotes')?.level).toBe('fail');
     expect(quoted.probeKey).toBe(OPENAI_KEY);
-    for (const p of ['${OPENAI_API_KEY}', '<your-api-key>', 'sk-...', 'sk-xxxxxxxxxxxxxxxx', 'sk-proj-********', 'your_api_key_here']) {
+    for (const p of [
+      '${OPENAI_API_KEY}',
+      '<your-api-key>',
+      'sk-...',
+      'sk-xxxxxxxxxxxxxxxx',
+      'sk-proj-********',
+      'your_api_key_here',
+    ]) {
       expect(isPlaceholderKey(p), p).toBe(true);
     }
     expect(isPlaceholderKey(OPENAI_KEY)).toBe(false);

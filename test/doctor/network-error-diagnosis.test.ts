@@ -7,7 +7,9 @@ const fetchFailed = (cause: unknown) => Object.assign(new TypeError('fetch faile
 
 describe('diagnoseNetworkError', () => {
   it('finds codes down the cause chain and inside AggregateError', () => {
-    const agg = Object.assign(new AggregateError([Object.assign(new Error('a'), { code: 'ECONNREFUSED' })]), { code: 'ECONNREFUSED' });
+    const agg = Object.assign(new AggregateError([Object.assign(new Error('a'), { code: 'ECONNREFUSED' })]), {
+      code: 'ECONNREFUSED',
+    });
     expect(errorCodes(fetchFailed(agg))).toEqual(['ECONNREFUSED', 'ECONNREFUSED']);
   });
 
@@ -22,10 +24,16 @@ describe('diagnoseNetworkError', () => {
     ['EAI_AGAIN', 'net.dns', 'DNS: could not resolve h.example right now'],
     ['SOMETHING_ELSE', 'net.connect', 'Request failed'],
   ])('%s → %s "%s"', (code, id, title) => {
-    expect(diagnoseNetworkError(fetchFailed({ code }), 'h.example', 1000)).toMatchObject({ id, title, level: 'fail' });
+    expect(diagnoseNetworkError(fetchFailed({ code }), 'h.example', 1000)).toMatchObject({
+      id,
+      title,
+      level: 'fail',
+    });
   });
 
   it('an abort from the overall deadline is a timeout', () => {
-    expect(diagnoseNetworkError(new DOMException('x', 'TimeoutError'), 'h', 5)).toMatchObject({ id: 'net.timeout' });
+    expect(diagnoseNetworkError(new DOMException('x', 'TimeoutError'), 'h', 5)).toMatchObject({
+      id: 'net.timeout',
+    });
   });
 });

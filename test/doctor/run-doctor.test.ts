@@ -4,7 +4,16 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DoctorReport } from '../../src/doctor/doctor-report.js';
 import { doctorReportToJson, formatDoctorReport } from '../../src/doctor/format-doctor-report.js';
 import { runDoctor, type DoctorFetch } from '../../src/doctor/run-doctor.js';
-import { closedPort, json, makeCert, startHttp, startHttps, type Handler, type Running, type TestCert } from './mock-upstream.js';
+import {
+  closedPort,
+  json,
+  makeCert,
+  startHttp,
+  startHttps,
+  type Handler,
+  type Running,
+  type TestCert,
+} from './mock-upstream.js';
 
 // A key with the look of a real one; the tests assert it never appears in any output.
 const KEY = 'sk-proj-' + 'Q7f2'.repeat(12);
@@ -28,12 +37,16 @@ function finding(report: DoctorReport, id: string) {
 }
 
 function assertNoKey(report: DoctorReport): void {
-  const all = doctorReportToJson(report) + formatDoctorReport(report) + formatDoctorReport(report, { color: true });
+  const all =
+    doctorReportToJson(report) + formatDoctorReport(report) + formatDoctorReport(report, { color: true });
   expect(all).not.toContain(SECRET_PART);
   expect(all).not.toContain(SECRET_PART.slice(0, 12));
 }
 
-async function doctor(base: string, extra: Partial<Parameters<typeof runDoctor>[0]> = {}): Promise<DoctorReport> {
+async function doctor(
+  base: string,
+  extra: Partial<Parameters<typeof runDoctor>[0]> = {},
+): Promise<DoctorReport> {
   const report = await runDoctor({ upstreamUrl: base, apiKey: KEY, timeoutMs: 2000, ...extra });
   assertNoKey(report);
   return report;
@@ -45,7 +58,12 @@ describe('doctor against a loopback upstream', () => {
     const up = await serve((req, res) => {
       seen = req.headers;
       if (req.url !== '/v1/models') return json(res, 404, {});
-      json(res, 200, { object: 'list', data: ['gpt-4o', 'gpt-4o-mini', 'o3', 'text-embedding-3-small', 'whisper-1', 'tts-1', 'dall-e-3'].map((id) => ({ id, object: 'model' })) });
+      json(res, 200, {
+        object: 'list',
+        data: ['gpt-4o', 'gpt-4o-mini', 'o3', 'text-embedding-3-small', 'whisper-1', 'tts-1', 'dall-e-3'].map(
+          (id) => ({ id, object: 'model' }),
+        ),
+      });
     });
     const report = await doctor(`${up.url}/v1`);
     expect(report.healthy).toBe(true);
@@ -60,7 +78,13 @@ describe('doctor against a loopback upstream', () => {
 
   it('401: the key was rejected; shows the provider code, never the provider message', async () => {
     const up = await serve((_req, res) =>
-      json(res, 401, { error: { message: `Incorrect API key provided: sk-proj-****${KEY.slice(-4)}. You can find your API key at https://platform.openai.com/account/api-keys.`, type: 'invalid_request_error', code: 'invalid_api_key' } }),
+      json(res, 401, {
+        error: {
+          message: `Incorrect API key provided: sk-proj-****${KEY.slice(-4)}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+          type: 'invalid_request_error',
+          code: 'invalid_api_key',
+        },
+      }),
     );
     const report = await doctor(`${up.url}/v1`);
     expect(report.healthy).toBe(false);
@@ -72,22 +96,42 @@ describe('doctor against a loopback upstream', () => {
   });
 
   it('403: valid key, not allowed', async () => {
-    const up = await serve((_req, res) => json(res, 403, { error: { code: 'unsupported_country_region_territory', message: 'Country, region, or territory not supported' } }));
+    const up = await serve((_req, res) =>
+      json(res, 403, {
+        error: {
+          code: 'unsupported_country_region_territory',
+          message: 'Country, region, or territory not supported',
+        },
+      }),
+    );
     const f = finding(await doctor(`${up.url}/v1`), 'http.models');
     expect(f).toMatchObject({ level: 'fail', title: 'The key is valid but not allowed (403)' });
     expect(f.detail).toContain('unsupported_country_region_territory');
   });
 
   it('404 on a base URL without /v1: says the path is wrong and to add /v1', async () => {
-    const up = await serve((req, res) => (req.url === '/v1/models' ? json(res, 200, { data: [] }) : json(res, 404, { error: 'not found' })));
+    const up = await serve((req, res) =>
+      req.url === '/v1/models' ? json(res, 200, { data: [] }) : json(res, 404, { error: 'not found' }),
+    );
     const report = await doctor(up.url);
     expect(finding(report, 'url.path')).toMatchObject({ level: 'warn', title: 'The base URL has no /v1' });
     const f = finding(report, 'http.models');
-    expect(f).toMatchObject({ level: 'fail', title: 'Not found (404): the base URL path is wrong', fix: 'Add /v1 to the base URL.' });
+    expect(f).toMatchObject({
+      level: 'fail',
+      title: 'Not found (404): the base URL path is wrong',
+      fix: 'Add /v1 to the base URL.',
+    });
   });
 
   it('429 with Retry-After: the key works, wait (a warning, still healthy)', async () => {
-    const up = await serve((_req, res) => json(res, 429, { error: { code: 'rate_limit_exceeded', message: 'Rate limit reached' } }, { 'retry-after': '20' }));
+    const up = await serve((_req, res) =>
+      json(
+        res,
+        429,
+        { error: { code: 'rate_limit_exceeded', message: 'Rate limit reached' } },
+        { 'retry-after': '20' },
+      ),
+    );
     const report = await doctor(`${up.url}/v1`);
     const f = finding(report, 'http.models');
     expect(f).toMatchObject({ level: 'warn', title: 'Rate limited (429)' });
@@ -96,7 +140,9 @@ describe('doctor against a loopback upstream', () => {
   });
 
   it('429 insufficient_quota: out of credit, retrying will not help', async () => {
-    const up = await serve((_req, res) => json(res, 429, { error: { code: 'insufficient_quota', type: 'insufficient_quota' } }));
+    const up = await serve((_req, res) =>
+      json(res, 429, { error: { code: 'insufficient_quota', type: 'insufficient_quota' } }),
+    );
     const report = await doctor(`${up.url}/v1`);
     expect(finding(report, 'http.models')).toMatchObject({ level: 'fail', title: 'Out of credit (429)' });
     expect(report.healthy).toBe(false);
@@ -128,7 +174,10 @@ describe('doctor against a loopback upstream', () => {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end('<!doctype html><title>Sign in</title>');
     });
-    expect(finding(await doctor(`${up.url}/v1`), 'http.models')).toMatchObject({ level: 'fail', title: 'Got a web page, not an API answer' });
+    expect(finding(await doctor(`${up.url}/v1`), 'http.models')).toMatchObject({
+      level: 'fail',
+      title: 'Got a web page, not an API answer',
+    });
   });
 
   it('hang: connected, but no first byte within the timeout', async () => {
@@ -154,12 +203,18 @@ describe('doctor against a loopback upstream', () => {
       throw new Error('unreachable');
     };
     const report = await doctor('https://api.tollgate-doctor-test.invalid/v1', { fetch: spy });
-    expect(finding(report, 'net.dns')).toMatchObject({ level: 'fail', title: 'DNS: api.tollgate-doctor-test.invalid does not exist' });
+    expect(finding(report, 'net.dns')).toMatchObject({
+      level: 'fail',
+      title: 'DNS: api.tollgate-doctor-test.invalid does not exist',
+    });
     expect(fetched).toBe(false);
   });
 
   it('DNS: a resolver that does not answer is EAI_AGAIN, not "does not exist"', async () => {
-    const report = await doctor('https://api.example.com/v1', { lookup: () => new Promise(() => undefined), timeoutMs: 50 });
+    const report = await doctor('https://api.example.com/v1', {
+      lookup: () => new Promise(() => undefined),
+      timeoutMs: 50,
+    });
     expect(finding(report, 'net.dns').title).toBe('DNS: could not resolve api.example.com right now');
   });
 
@@ -170,7 +225,12 @@ describe('doctor against a loopback upstream', () => {
       json(res, 200, { data: [{ id: 'claude-sonnet-4-5', type: 'model' }], has_more: false });
     });
     const anthropicKey = 'sk-ant-api03-' + SECRET_PART + SECRET_PART;
-    const report = await runDoctor({ upstreamUrl: `${up.url}/v1`, apiKey: anthropicKey, provider: 'anthropic', timeoutMs: 2000 });
+    const report = await runDoctor({
+      upstreamUrl: `${up.url}/v1`,
+      apiKey: anthropicKey,
+      provider: 'anthropic',
+      timeoutMs: 2000,
+    });
     expect(seen['x-api-key']).toBe(anthropicKey);
     expect(seen['anthropic-version']).toBe('2023-06-01');
     expect(seen.authorization).toBeUndefined();

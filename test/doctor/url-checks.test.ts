@@ -11,28 +11,49 @@ describe('checkBaseUrl', () => {
   });
 
   it('missing /v1 on a known provider host', () => {
-    expect(byId(checkBaseUrl('https://api.openai.com'), 'url.path')).toMatchObject({ level: 'fail', title: 'The base URL is missing /v1', fix: 'Use https://api.openai.com/v1' });
+    expect(byId(checkBaseUrl('https://api.openai.com'), 'url.path')).toMatchObject({
+      level: 'fail',
+      title: 'The base URL is missing /v1',
+      fix: 'Use https://api.openai.com/v1',
+    });
   });
 
   it('a console host instead of the API', () => {
-    expect(byId(checkBaseUrl('https://platform.openai.com/v1'), 'url.host')).toMatchObject({ level: 'fail', fix: 'Use https://api.openai.com/v1' });
-    expect(byId(checkBaseUrl('https://console.anthropic.com'), 'url.host')?.fix).toBe('Use https://api.anthropic.com/v1');
+    expect(byId(checkBaseUrl('https://platform.openai.com/v1'), 'url.host')).toMatchObject({
+      level: 'fail',
+      fix: 'Use https://api.openai.com/v1',
+    });
+    expect(byId(checkBaseUrl('https://console.anthropic.com'), 'url.host')?.fix).toBe(
+      'Use https://api.anthropic.com/v1',
+    );
   });
 
   it('plain http: refused for a public host, fine for loopback and private addresses', () => {
     expect(byId(checkBaseUrl('http://api.deepseek.com/v1'), 'url.scheme')?.level).toBe('fail');
-    for (const u of ['http://127.0.0.1:11434/v1', 'http://localhost:8000/v1', 'http://10.1.2.3/v1', 'http://vllm:8000/v1', 'http://[::1]:8000/v1']) {
+    for (const u of [
+      'http://127.0.0.1:11434/v1',
+      'http://localhost:8000/v1',
+      'http://10.1.2.3/v1',
+      'http://vllm:8000/v1',
+      'http://[::1]:8000/v1',
+    ]) {
       expect(byId(checkBaseUrl(u), 'url.scheme')?.level, u).toBe('ok');
     }
     expect(isLocalHost('8.8.8.8')).toBe(false);
   });
 
   it('an endpoint in the base URL', () => {
-    expect(byId(checkBaseUrl('https://api.openai.com/v1/chat/completions'), 'url.path')).toMatchObject({ level: 'fail', fix: 'Use https://api.openai.com/v1' });
+    expect(byId(checkBaseUrl('https://api.openai.com/v1/chat/completions'), 'url.path')).toMatchObject({
+      level: 'fail',
+      fix: 'Use https://api.openai.com/v1',
+    });
   });
 
   it('an unknown host without a version: a warning', () => {
-    expect(byId(checkBaseUrl('http://localhost:11434'), 'url.path')).toMatchObject({ level: 'warn', fix: 'Try http://localhost:11434/v1' });
+    expect(byId(checkBaseUrl('http://localhost:11434'), 'url.path')).toMatchObject({
+      level: 'warn',
+      fix: 'Try http://localhost:11434/v1',
+    });
     expect(byId(checkBaseUrl('https://llm.internal.example/openai/v1'), 'url.path')?.level).toBe('ok');
   });
 
@@ -44,7 +65,10 @@ describe('checkBaseUrl', () => {
   });
 
   it('not a URL', () => {
-    expect(checkBaseUrl('api.openai.com/v1')).toMatchObject({ url: null, findings: [{ id: 'url.valid', level: 'fail' }] });
+    expect(checkBaseUrl('api.openai.com/v1')).toMatchObject({
+      url: null,
+      findings: [{ id: 'url.valid', level: 'fail' }],
+    });
     expect(checkBaseUrl('ftp://x/v1').url).toBeNull();
   });
 });

@@ -6,10 +6,22 @@ import { startHarness, type Harness } from '../support/gateway-harness.js';
 import { FlakyEventStore } from '../support/flaky-event-store.js';
 import { MockProvider } from '../../src/mock-provider/mock-provider.js';
 
-const AUTH = { authorization: 'Bearer sk-test-0123456789abcdefghijklmnop', 'content-type': 'application/json' };
+const AUTH = {
+  authorization: 'Bearer sk-test-0123456789abcdefghijklmnop',
+  'content-type': 'application/json',
+};
 
-async function post(h: Harness, body: string | Buffer, headers: Record<string, string> = {}, path = '/chat/completions') {
-  const res = await request(`${h.baseURL}${path}`, { method: 'POST', headers: { ...AUTH, ...headers }, body });
+async function post(
+  h: Harness,
+  body: string | Buffer,
+  headers: Record<string, string> = {},
+  path = '/chat/completions',
+) {
+  const res = await request(`${h.baseURL}${path}`, {
+    method: 'POST',
+    headers: { ...AUTH, ...headers },
+    body,
+  });
   const text = await res.body.text();
   return { status: res.statusCode, headers: res.headers, text, json: safeJson(text) };
 }
@@ -76,7 +88,11 @@ describe('gateway: bad input gets a clear error, a correct event, and no crash',
     async function* chunks() {
       for (let i = 0; i < 10; i++) yield Buffer.from('x'.repeat(500));
     }
-    const res = await request(`${h.baseURL}/chat/completions`, { method: 'POST', headers: AUTH, body: Readable.from(chunks()) }).catch(() => null);
+    const res = await request(`${h.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: AUTH,
+      body: Readable.from(chunks()),
+    }).catch(() => null);
     if (res) {
       expect(res.statusCode).toBe(413);
       await res.body.dump();
@@ -87,7 +103,11 @@ describe('gateway: bad input gets a clear error, a correct event, and no crash',
 
   it('invalid UTF-8 → 400 TG_ERR_REQUEST_INVALID_UTF8', async () => {
     h = await startHarness();
-    const bytes = Buffer.concat([Buffer.from('{"model":"gpt-4.1","messages":[{"role":"user","content":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}]}')]);
+    const bytes = Buffer.concat([
+      Buffer.from('{"model":"gpt-4.1","messages":[{"role":"user","content":"'),
+      Buffer.from([0xc3, 0x28, 0xff]),
+      Buffer.from('"}]}'),
+    ]);
     const r = await post(h, bytes);
     expect(r.status).toBe(400);
     expect(r.json.error.code).toBe('TG_ERR_REQUEST_INVALID_UTF8');
@@ -118,7 +138,9 @@ describe('gateway: bad input gets a clear error, a correct event, and no crash',
 
   it('header-derived values are cleaned of control characters before they reach the event', async () => {
     const { cleanHeaderValue } = await import('../../src/capture/header-value.js');
-    expect(cleanHeaderValue('a\r\nFAKE: 1\u001b[2J\u0000\u2028z')).toBe('a\uFFFD\uFFFDFAKE: 1\uFFFD[2J\uFFFD\uFFFDz');
+    expect(cleanHeaderValue('a\r\nFAKE: 1\u001b[2J\u0000\u2028z')).toBe(
+      'a\uFFFD\uFFFDFAKE: 1\uFFFD[2J\uFFFD\uFFFDz',
+    );
     expect(cleanHeaderValue('x'.repeat(1000))!.length).toBe(257);
     h = await startHarness();
   });
@@ -131,14 +153,20 @@ describe('gateway: bad input gets a clear error, a correct event, and no crash',
       'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-Tollgate-User: a\rInjected: 1\r\nContent-Length: 2\r\n\r\n{}',
     );
     expect(reply.startsWith('HTTP/1.1 400')).toBe(true);
-    const ok = await post(h, JSON.stringify({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'still alive' }] }));
+    const ok = await post(
+      h,
+      JSON.stringify({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'still alive' }] }),
+    );
     expect(ok.status).toBe(200);
   });
 
   it('absolute-form request targets are refused (not an open proxy)', async () => {
     h = await startHarness();
     const origin = h.baseURL.replace(/\/v1$/, '');
-    const reply = await rawHttp(origin, 'GET http://169.254.169.254/latest/meta-data HTTP/1.1\r\nHost: 169.254.169.254\r\nConnection: close\r\n\r\n');
+    const reply = await rawHttp(
+      origin,
+      'GET http://169.254.169.254/latest/meta-data HTTP/1.1\r\nHost: 169.254.169.254\r\nConnection: close\r\n\r\n',
+    );
     expect(reply).toMatch(/^HTTP\/1.1 400/);
     expect(reply).toContain('TG_ERR_REQUEST_ABSOLUTE_URI');
     expect(h.mock.requests).toHaveLength(0);
@@ -146,10 +174,14 @@ describe('gateway: bad input gets a clear error, a correct event, and no crash',
 
   it('Host and X-Forwarded-Host headers cannot redirect the upstream', async () => {
     h = await startHarness();
-    const r = await post(h, JSON.stringify({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }] }), {
-      'x-forwarded-host': 'evil.example',
-      forwarded: 'host=evil.example',
-    });
+    const r = await post(
+      h,
+      JSON.stringify({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }] }),
+      {
+        'x-forwarded-host': 'evil.example',
+        forwarded: 'host=evil.example',
+      },
+    );
     expect(r.status).toBe(200);
     expect(h.mock.requests).toHaveLength(1);
     expect(h.mock.requests[0]!.headers.host).toMatch(/^127\.0\.0\.1:\d+$/);
@@ -159,7 +191,10 @@ describe('gateway: bad input gets a clear error, a correct event, and no crash',
   it('a stream the upstream cuts off → the client is told in-stream, event SERVER_ERROR with partial output', async () => {
     h = await startHarness();
     h.mock.enqueue({ truncateAfterChunks: 2 });
-    const r = await post(h, JSON.stringify({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }], stream: true }));
+    const r = await post(
+      h,
+      JSON.stringify({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }], stream: true }),
+    );
     expect(r.status).toBe(200);
     expect(r.text).toContain('TG_ERR_UPSTREAM_STREAM_BROKEN');
     const [e] = await h.events();
@@ -174,7 +209,10 @@ describe('gateway: bad input gets a clear error, a correct event, and no crash',
     h = await startHarness({ upstream: { timeouts: { idleMs: 300 } } });
     h.mock.enqueue({ stallAfterChunks: 2 });
     const started = Date.now();
-    const r = await post(h, JSON.stringify({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }], stream: true }));
+    const r = await post(
+      h,
+      JSON.stringify({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }], stream: true }),
+    );
     expect(Date.now() - started).toBeLessThan(4000);
     expect(r.text).toContain('TG_ERR_UPSTREAM_IDLE_TIMEOUT');
     const [e] = await h.events();
@@ -185,7 +223,10 @@ describe('gateway: bad input gets a clear error, a correct event, and no crash',
   it('an unreachable upstream → 502 TG_ERR_UPSTREAM_CONNECT after retries, event SERVER_ERROR', async () => {
     h = await startHarness({ upstream: { retry: { maxRetries: 1 } } });
     await h.mock.close();
-    const r = await post(h, JSON.stringify({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }] }));
+    const r = await post(
+      h,
+      JSON.stringify({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }] }),
+    );
     expect(r.status).toBe(502);
     expect(r.json.error.code).toBe('TG_ERR_UPSTREAM_CONNECT');
     const [e] = await h.events();
@@ -197,7 +238,10 @@ describe('gateway: bad input gets a clear error, a correct event, and no crash',
 
   it('fail-closed with the store down → 503 with Retry-After and no upstream call', async () => {
     let flaky!: FlakyEventStore;
-    h = await startHarness({ gateway: { policy: 'fail-closed' }, wrapStore: (s) => (flaky = new FlakyEventStore(s)) });
+    h = await startHarness({
+      gateway: { policy: 'fail-closed' },
+      wrapStore: (s) => (flaky = new FlakyEventStore(s)),
+    });
     const body = JSON.stringify({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }] });
     expect((await post(h, body)).status).toBe(200); // committed before the response ended
     flaky.down = true;

@@ -12,7 +12,7 @@ describe('config budgets per user, enforced and alerted', () => {
   const dirs: string[] = [];
   afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-  it("refuses alice past her daily budget (BLOCKED), leaves bob alone, alerts, and remembers spend across a restart", async () => {
+  it('refuses alice past her daily budget (BLOCKED), leaves bob alone, alerts, and remembers spend across a restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tollgate-budget-'));
     dirs.push(dir);
     const mock = new MockProvider({ record: false });
@@ -32,7 +32,11 @@ describe('config budgets per user, enforced and alerted', () => {
     const call = async (url: string, user: string) => {
       const res = await request(`${url}/v1/chat/completions`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: 'Bearer sk-test-0123456789abcdefghijklmn', 'x-tollgate-user': user },
+        headers: {
+          'content-type': 'application/json',
+          authorization: 'Bearer sk-test-0123456789abcdefghijklmn',
+          'x-tollgate-user': user,
+        },
         body: JSON.stringify({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hello budget' }] }),
       });
       const text = await res.body.text();

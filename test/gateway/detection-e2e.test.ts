@@ -45,7 +45,10 @@ describe('detection end to end through the gateway', () => {
     for (let i = 0; i < 8; i++) {
       const res = await request(`${tg.url}/v1/chat/completions`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer sk-stolen-${i}-0123456789abcdefghijklmnopqr` },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer sk-stolen-${i}-0123456789abcdefghijklmnopqr`,
+        },
         body: JSON.stringify({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }] }),
       });
       expect(res.statusCode).toBe(401);

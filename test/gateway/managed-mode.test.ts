@@ -19,7 +19,10 @@ interface Setup {
   mock: MockProvider;
   dir: string;
   newKey(input?: Partial<CreateKeyInput>): Promise<{ key: string; id: string }>;
-  call(key: string | null, body?: Record<string, unknown>): Promise<{ status: number; code: string | null; retryAfter: string | null; eventId: string }>;
+  call(
+    key: string | null,
+    body?: Record<string, unknown>,
+  ): Promise<{ status: number; code: string | null; retryAfter: string | null; eventId: string }>;
   close(): Promise<void>;
 }
 
@@ -30,7 +33,15 @@ async function setup(overrides: Record<string, unknown> = {}, clock?: Clock): Pr
   const db = join(dir, 'tollgate.db');
   const config = loadConfig({
     file: null,
-    overrides: { db, port: 0, upstream_url: upstream, instance_id: 'managed', mode: 'managed', 'managed.provider_key': PROVIDER_KEY, ...overrides },
+    overrides: {
+      db,
+      port: 0,
+      upstream_url: upstream,
+      instance_id: 'managed',
+      mode: 'managed',
+      'managed.provider_key': PROVIDER_KEY,
+      ...overrides,
+    },
   });
   const tg = await startTollgate({ config, log: createLogger('silent'), ...(clock ? { clock } : {}) });
   // Keys are created the way `tollgate keys create` does: another connection to the same file.
@@ -41,7 +52,11 @@ async function setup(overrides: Record<string, unknown> = {}, clock?: Clock): Pr
     mock,
     dir,
     async newKey(input = {}) {
-      const created = await createKey(keys, clock ?? { now: () => Date.now(), monotonic: () => performance.now() }, { name: 'test', ...input });
+      const created = await createKey(
+        keys,
+        clock ?? { now: () => Date.now(), monotonic: () => performance.now() },
+        { name: 'test', ...input },
+      );
       return { key: created.key, id: created.record.id };
     },
     async call(key, body = { model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }] }) {
@@ -57,7 +72,12 @@ async function setup(overrides: Record<string, unknown> = {}, clock?: Clock): Pr
       } catch {
         code = null;
       }
-      return { status: res.statusCode, code, retryAfter: (res.headers['retry-after'] as string | undefined) ?? null, eventId: String(res.headers['x-tollgate-event-id']) };
+      return {
+        status: res.statusCode,
+        code,
+        retryAfter: (res.headers['retry-after'] as string | undefined) ?? null,
+        eventId: String(res.headers['x-tollgate-event-id']),
+      };
     },
     async close() {
       adminDb.close();
@@ -88,14 +108,24 @@ describe('managed mode: gateway-issued keys, limits, budgets, lockout', () => {
     const unknown = await s.call('tg-UNKNOWNkey0000000000000000000000000000000000');
     expect(unknown.status).toBe(401);
     const eu = await eventOf(s, unknown.eventId);
-    expect(eu).toMatchObject({ status: 'AUTH_FAILED', auth_result: 'FAILED', api_key_prefix: 'tg-UNKNO', ip_address: '127.0.0.1' });
+    expect(eu).toMatchObject({
+      status: 'AUTH_FAILED',
+      auth_result: 'FAILED',
+      api_key_prefix: 'tg-UNKNO',
+      ip_address: '127.0.0.1',
+    });
     expect(eu.api_key_id).toMatch(/^[0-9a-f]{16}$/);
 
     const { key, id } = await s.newKey({ allowedModels: ['gpt-4.1'] });
     const ok = await s.call(key);
     expect(ok.status).toBe(200);
     const eo = await eventOf(s, ok.eventId);
-    expect(eo).toMatchObject({ status: 'SUCCESS', auth_result: 'SUCCESS', virtual_key_id: id, api_key_prefix: key.slice(0, 8) });
+    expect(eo).toMatchObject({
+      status: 'SUCCESS',
+      auth_result: 'SUCCESS',
+      virtual_key_id: id,
+      api_key_prefix: key.slice(0, 8),
+    });
     // The provider saw Tollgate's key, never the application's.
     expect(s.mock.requests.at(-1)!.headers.authorization).toBe(`Bearer ${PROVIDER_KEY}`);
 
@@ -134,7 +164,9 @@ describe('managed mode: gateway-issued keys, limits, budgets, lockout', () => {
     const refused = results.filter((r) => r.status === 429);
     expect(admitted).toHaveLength(M);
     expect(refused).toHaveLength(30 - M);
-    expect(refused.every((r) => r.code === 'TG_ERR_POLICY_RATE_LIMIT' && Number(r.retryAfter) >= 1)).toBe(true);
+    expect(refused.every((r) => r.code === 'TG_ERR_POLICY_RATE_LIMIT' && Number(r.retryAfter) >= 1)).toBe(
+      true,
+    );
     expect(s.mock.requests).toHaveLength(M);
     await s.tg.writer.drain();
     const events = await s.tg.store.query({ order: 'asc' });
@@ -148,7 +180,11 @@ describe('managed mode: gateway-issued keys, limits, budgets, lockout', () => {
     // gpt-4.1 at $8 per M output tokens; the mock answers ~8 tokens → ~70 µ$ per call; budget 200 µ$.
     const { key } = await s.newKey({ budgetMicroUsd: 200, budgetPeriod: 'day' });
     const outcomes: number[] = [];
-    for (let i = 0; i < 10; i++) outcomes.push((await s.call(key, { model: 'gpt-4.1', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] })).status);
+    for (let i = 0; i < 10; i++)
+      outcomes.push(
+        (await s.call(key, { model: 'gpt-4.1', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }))
+          .status,
+      );
     expect(outcomes.slice(0, 2)).toEqual([200, 200]);
     expect(outcomes.at(-1)).toBe(429);
     const last = await s.call(key);
@@ -161,7 +197,8 @@ describe('managed mode: gateway-issued keys, limits, budgets, lockout', () => {
     const clock = new ManualClock(Date.now());
     s = await setup({ 'lockout.max_failures': 3, 'lockout.cool_off_ms': 60_000 }, clock);
     const { key } = await s.newKey();
-    for (let i = 0; i < 3; i++) expect((await s.call(`tg-WRONG${i}000000000000000000000000000000000000000`)).status).toBe(401);
+    for (let i = 0; i < 3; i++)
+      expect((await s.call(`tg-WRONG${i}000000000000000000000000000000000000000`)).status).toBe(401);
     const locked = await s.call(key);
     expect(locked.status).toBe(429);
     expect(locked.code).toBe('TG_ERR_AUTH_LOCKED_OUT');

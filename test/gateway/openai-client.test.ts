@@ -136,49 +136,56 @@ describe('gateway driven by the official openai client', () => {
   });
 
   // Timing-sensitive (the upstream must see the close within a second): retried on a loaded machine.
-  it('records a client abort mid-stream as CANCELLED with estimated tokens and stops the upstream', { retry: 2 }, async () => {
-    await h.close();
-    h = await startHarness({ mock: { validKeys: [KEY], chunks: 20, chunkDelayMs: 100 } });
-    client = new OpenAI({ apiKey: KEY, baseURL: h.baseURL, maxRetries: 0 });
-    const controller = new AbortController();
-    const stream = await client.chat.completions.create(
-      { model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'long answer please' }], stream: true },
-      { signal: controller.signal },
-    );
-    let received = '';
-    let n = 0;
-    try {
-      for await (const chunk of stream) {
-        received += chunk.choices[0]?.delta?.content ?? '';
-        if (++n === 3) controller.abort();
+  it(
+    'records a client abort mid-stream as CANCELLED with estimated tokens and stops the upstream',
+    { retry: 2 },
+    async () => {
+      await h.close();
+      h = await startHarness({ mock: { validKeys: [KEY], chunks: 20, chunkDelayMs: 100 } });
+      client = new OpenAI({ apiKey: KEY, baseURL: h.baseURL, maxRetries: 0 });
+      const controller = new AbortController();
+      const stream = await client.chat.completions.create(
+        { model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'long answer please' }], stream: true },
+        { signal: controller.signal },
+      );
+      let received = '';
+      let n = 0;
+      try {
+        for await (const chunk of stream) {
+          received += chunk.choices[0]?.delta?.content ?? '';
+          if (++n === 3) controller.abort();
+        }
+      } catch {
+        // the SDK may end the iteration or throw an abort error; both are a client abort
       }
-    } catch {
-      // the SDK may end the iteration or throw an abort error; both are a client abort
-    }
-    expect(n).toBeLessThan(10);
-    const started = Date.now();
-    const events = await (async () => {
-      for (;;) {
-        const ev = await h.events();
-        if (ev.length) return ev;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
-    const e = events[0]!;
-    expect(e.status).toBe('CANCELLED');
-    expect(e.error_code).toBe('TG_ERR_CLIENT_CANCELLED');
-    expect(e.usage_source).toBe('estimated');
-    expect(e.output_tokens).toBeGreaterThan(0);
-    expect(e.response!.startsWith(received.trimEnd().slice(0, 5))).toBe(true);
-    // The provider saw its connection closed well within a second.
-    while (h.mock.abortedByPeer === 0 && Date.now() - started < 1000) await new Promise((r) => setTimeout(r, 10));
-    expect(h.mock.abortedByPeer).toBe(1);
-  });
+      expect(n).toBeLessThan(10);
+      const started = Date.now();
+      const events = await (async () => {
+        for (;;) {
+          const ev = await h.events();
+          if (ev.length) return ev;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })();
+      const e = events[0]!;
+      expect(e.status).toBe('CANCELLED');
+      expect(e.error_code).toBe('TG_ERR_CLIENT_CANCELLED');
+      expect(e.usage_source).toBe('estimated');
+      expect(e.output_tokens).toBeGreaterThan(0);
+      expect(e.response!.startsWith(received.trimEnd().slice(0, 5))).toBe(true);
+      // The provider saw its connection closed well within a second.
+      while (h.mock.abortedByPeer === 0 && Date.now() - started < 1000)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(h.mock.abortedByPeer).toBe(1);
+    },
+  );
 
   it('records an upstream 401 as AUTH_FAILED with a fingerprint, never the key', async () => {
     const bad = 'sk-proj-WRONGkey0123456789abcdefghijklmnopqrstuvwxyz';
     const badClient = new OpenAI({ apiKey: bad, baseURL: h.baseURL, maxRetries: 0 });
-    await expect(badClient.chat.completions.create({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({
+    await expect(
+      badClient.chat.completions.create({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toMatchObject({
       status: 401,
     });
     const [e] = await h.events();
@@ -190,7 +197,9 @@ describe('gateway driven by the official openai client', () => {
     expect(e!.api_key_prefix).toBe('sk-proj-');
     expect(e!.api_key_id).toMatch(/^[0-9a-f]{16}$/);
     await h.tg.writer.drain();
-    const dbBytes = readFileSync(join(h.dir, 'tollgate.db')).toString('latin1') + readFileSync(join(h.dir, 'tollgate.db-wal')).toString('latin1');
+    const dbBytes =
+      readFileSync(join(h.dir, 'tollgate.db')).toString('latin1') +
+      readFileSync(join(h.dir, 'tollgate.db-wal')).toString('latin1');
     expect(dbBytes.includes('WRONGkey')).toBe(false);
     expect(dbBytes.includes(KEY.slice(8))).toBe(false);
   });
@@ -198,7 +207,10 @@ describe('gateway driven by the official openai client', () => {
   it('retries a 429 after its Retry-After and records one event with retry_count 1', async () => {
     h.mock.enqueue({ status: 429, headers: { 'retry-after': '1' } });
     const started = Date.now();
-    const res = await client.chat.completions.create({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }] });
+    const res = await client.chat.completions.create({
+      model: 'gpt-4.1',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(Date.now() - started).toBeGreaterThanOrEqual(900); // the gateway waited as told
     expect(res.choices[0]!.finish_reason).toBe('stop');
     const events = await h.events();
@@ -209,8 +221,14 @@ describe('gateway driven by the official openai client', () => {
   });
 
   it('records RATE_LIMITED when the provider keeps refusing', async () => {
-    h.mock.enqueue({ status: 429, headers: { 'retry-after-ms': '5' } }, { status: 429, headers: { 'retry-after-ms': '5' } }, { status: 429, headers: { 'retry-after-ms': '5' } });
-    await expect(client.chat.completions.create({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }] })).rejects.toMatchObject({ status: 429 });
+    h.mock.enqueue(
+      { status: 429, headers: { 'retry-after-ms': '5' } },
+      { status: 429, headers: { 'retry-after-ms': '5' } },
+      { status: 429, headers: { 'retry-after-ms': '5' } },
+    );
+    await expect(
+      client.chat.completions.create({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }] }),
+    ).rejects.toMatchObject({ status: 429 });
     const [e] = await h.events();
     expect(e!.status).toBe('RATE_LIMITED');
     expect(e!.retry_count).toBe(2);
@@ -219,7 +237,9 @@ describe('gateway driven by the official openai client', () => {
 
   it('records an upstream 500 after retries as SERVER_ERROR', async () => {
     h.mock.enqueue({ status: 500 }, { status: 500 }, { status: 500 });
-    await expect(client.chat.completions.create({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }] })).rejects.toMatchObject({ status: 500 });
+    await expect(
+      client.chat.completions.create({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }] }),
+    ).rejects.toMatchObject({ status: 500 });
     const events = await h.events();
     expect(events).toHaveLength(1);
     expect(events[0]!.status).toBe('SERVER_ERROR');
@@ -233,10 +253,15 @@ describe('gateway driven by the official openai client', () => {
 
   it('records an upstream that never answers as TIMEOUT and answers 504', async () => {
     await h.close();
-    h = await startHarness({ mock: { validKeys: [KEY] }, upstream: { timeouts: { firstByteMs: 300 }, retry: { maxRetries: 0 } } });
+    h = await startHarness({
+      mock: { validKeys: [KEY] },
+      upstream: { timeouts: { firstByteMs: 300 }, retry: { maxRetries: 0 } },
+    });
     client = new OpenAI({ apiKey: KEY, baseURL: h.baseURL, maxRetries: 0 });
     h.mock.enqueue({ hang: true });
-    await expect(client.chat.completions.create({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }] })).rejects.toMatchObject({ status: 504 });
+    await expect(
+      client.chat.completions.create({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }] }),
+    ).rejects.toMatchObject({ status: 504 });
     const [e] = await h.events();
     expect(e!.status).toBe('TIMEOUT');
     expect(e!.http_status_code).toBe(504);

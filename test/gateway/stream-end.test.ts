@@ -4,7 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { startHarness, type Harness } from '../support/gateway-harness.js';
 
-const AUTH = { authorization: 'Bearer sk-test-0123456789abcdefghijklmnop', 'content-type': 'application/json' };
+const AUTH = {
+  authorization: 'Bearer sk-test-0123456789abcdefghijklmnop',
+  'content-type': 'application/json',
+};
 const chunk = (content: string): string =>
   `data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4.1-mini","choices":[{"index":0,"delta":{"content":"${content}"},"finish_reason":null}]}\n\n`;
 const STREAM =
@@ -44,7 +47,11 @@ describe('gateway: the end of a stream', () => {
     const res = await request(`${h.baseURL}/chat/completions`, {
       method: 'POST',
       headers: AUTH,
-      body: JSON.stringify({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }], stream: true }),
+      body: JSON.stringify({
+        model: 'gpt-4.1-mini',
+        messages: [{ role: 'user', content: 'hi' }],
+        stream: true,
+      }),
     });
     let text = '';
     let doneAt = 0;

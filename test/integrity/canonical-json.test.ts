@@ -3,7 +3,13 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/core/audit-event.js';
 import { AUDIT_EVENT_FIELDS } from '../../src/core/audit-event.js';
-import { HASHED_FIELDS, canonicalEventJson, canonicalize, eventHash, sortedEventObject } from '../../src/integrity/canonical-json.js';
+import {
+  HASHED_FIELDS,
+  canonicalEventJson,
+  canonicalize,
+  eventHash,
+  sortedEventObject,
+} from '../../src/integrity/canonical-json.js';
 import { sampleEvent } from './sample-events.js';
 
 function reference(e: AuditEvent): string {
@@ -38,23 +44,29 @@ describe('canonical event JSON (RFC 8785)', () => {
       fc.double({ noNaN: true, noDefaultInfinity: true }),
       fc.integer(),
       fc.array(fc.record({ type: fc.string({ unit: 'grapheme' }), count: fc.nat() }), { maxLength: 3 }),
-      fc.array(fc.record({ count: fc.double(), type: fc.string(), extra: fc.option(fc.string()) }), { maxLength: 2 }),
+      fc.array(fc.record({ count: fc.double(), type: fc.string(), extra: fc.option(fc.string()) }), {
+        maxLength: 2,
+      }),
       fc.array(fc.string({ unit: 'binary' }), { maxLength: 3 }),
       fc.array(fc.oneof(fc.string(), fc.integer(), fc.constant(null)), { maxLength: 3 }),
       fc.object({ maxDepth: 2 }),
     );
     fc.assert(
-      fc.property(fc.nat(10_000), fc.dictionary(fc.constantFrom(...AUDIT_EVENT_FIELDS), value), (i, overrides) => {
-        const e = { ...sampleEvent(i), ...overrides } as AuditEvent;
-        let expected: string;
-        try {
-          expected = reference(e);
-        } catch {
-          expect(() => canonicalEventJson(e)).toThrow(/TG_ERR_INTEGRITY_NOT_CANONICAL/);
-          return;
-        }
-        expect(canonicalEventJson(e)).toBe(expected);
-      }),
+      fc.property(
+        fc.nat(10_000),
+        fc.dictionary(fc.constantFrom(...AUDIT_EVENT_FIELDS), value),
+        (i, overrides) => {
+          const e = { ...sampleEvent(i), ...overrides } as AuditEvent;
+          let expected: string;
+          try {
+            expected = reference(e);
+          } catch {
+            expect(() => canonicalEventJson(e)).toThrow(/TG_ERR_INTEGRITY_NOT_CANONICAL/);
+            return;
+          }
+          expect(canonicalEventJson(e)).toBe(expected);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -74,7 +86,16 @@ describe('canonical event JSON (RFC 8785)', () => {
     for (const f of HASHED_FIELDS) {
       const e = { ...base } as Record<string, unknown>;
       const v = e[f];
-      e[f] = v === null ? 'x' : typeof v === 'string' ? v + 'x' : typeof v === 'number' ? v + 1 : typeof v === 'boolean' ? !v : ['x'];
+      e[f] =
+        v === null
+          ? 'x'
+          : typeof v === 'string'
+            ? v + 'x'
+            : typeof v === 'number'
+              ? v + 1
+              : typeof v === 'boolean'
+                ? !v
+                : ['x'];
       expect(eventHash(e as unknown as AuditEvent), f).not.toBe(h);
     }
   });

@@ -34,8 +34,12 @@ describe('hash chain', () => {
   });
 
   it('refuses an impossible head', () => {
-    expect(() => createChainer({ chainId: 'c', head: { seq: 3, hash: 'nothex' } })).toThrow(/TG_ERR_INTEGRITY_CHAIN_STATE/);
-    expect(() => createChainer({ chainId: 'c', head: { seq: -1, hash: GENESIS_PREV_HASH } })).toThrow(/TG_ERR_INTEGRITY_CHAIN_STATE/);
+    expect(() => createChainer({ chainId: 'c', head: { seq: 3, hash: 'nothex' } })).toThrow(
+      /TG_ERR_INTEGRITY_CHAIN_STATE/,
+    );
+    expect(() => createChainer({ chainId: 'c', head: { seq: -1, hash: GENESIS_PREV_HASH } })).toThrow(
+      /TG_ERR_INTEGRITY_CHAIN_STATE/,
+    );
     expect(() => createChainer({ chainId: '' })).toThrow(/TG_ERR_INTEGRITY_CHAIN_STATE/);
   });
 

@@ -60,7 +60,16 @@ async function makePristine(): Promise<Pristine> {
   const store = new MemoryEventStore();
   const checkpoints = new MemoryCheckpointStore();
   const witness = new RecordingWitness();
-  const events = await populate({ store, checkpoints, key, chainId: CHAIN, n: N, everyEvents: EVERY, batch: 10, witness });
+  const events = await populate({
+    store,
+    checkpoints,
+    key,
+    chainId: CHAIN,
+    n: N,
+    everyEvents: EVERY,
+    batch: 10,
+    witness,
+  });
   return { events, checkpoints: await checkpoints.list(CHAIN), witness: witness.received, key };
 }
 
@@ -76,7 +85,10 @@ async function memoryCopy(p: Pristine): Promise<RawAccess> {
     checkpoints,
     rows: () => [...rows].sort((a, b) => a.seq! - b.seq!),
     update: (_seq, id, change) => {
-      Object.assign(rows.find((r) => r.id === id)!, change);
+      Object.assign(
+        rows.find((r) => r.id === id)!,
+        change,
+      );
       events.unsafeReindex();
     },
     deleteBySeq: (from, to) => {
@@ -120,11 +132,18 @@ async function sqliteCopy(p: Pristine): Promise<RawAccess> {
   for (const c of p.checkpoints) await checkpoints.append(c);
   // The attacker drops the uniqueness index that would stop duplicate or exchanged seqs.
   db.exec('DROP INDEX IF EXISTS events_chain_seq');
-  const cpIds = (): number[] => (db.prepare('SELECT id FROM checkpoints ORDER BY id').all() as { id: number }[]).map((r) => r.id);
+  const cpIds = (): number[] =>
+    (db.prepare('SELECT id FROM checkpoints ORDER BY id').all() as { id: number }[]).map((r) => r.id);
   return {
     events,
     checkpoints,
-    rows: () => (db.prepare('SELECT * FROM events WHERE chain_id = ? ORDER BY seq, rowid_').all(CHAIN) as Record<string, unknown>[]).map(fromRow),
+    rows: () =>
+      (
+        db.prepare('SELECT * FROM events WHERE chain_id = ? ORDER BY seq, rowid_').all(CHAIN) as Record<
+          string,
+          unknown
+        >[]
+      ).map(fromRow),
     update: (_seq, id, change) => {
       for (const [f, v] of Object.entries(change)) {
         if (!AUDIT_EVENT_FIELDS.includes(f as keyof AuditEvent)) throw new Error(`not a column: ${f}`);
@@ -145,7 +164,10 @@ async function sqliteCopy(p: Pristine): Promise<RawAccess> {
       db.prepare('UPDATE events SET seq = ? WHERE id = ?').run(sb, a);
       db.prepare('UPDATE events SET seq = ? WHERE id = ?').run(sa, b);
     },
-    checkpointRows: () => db.prepare('SELECT chain_id, tree_size, created_ms, note, frontier FROM checkpoints ORDER BY id').all() as StoredCheckpoint[],
+    checkpointRows: () =>
+      db
+        .prepare('SELECT chain_id, tree_size, created_ms, note, frontier FROM checkpoints ORDER BY id')
+        .all() as StoredCheckpoint[],
     replaceCheckpointNote: (i, note) => {
       db.prepare('UPDATE checkpoints SET note = ? WHERE id = ?').run(note, cpIds()[i]!);
     },
@@ -165,11 +187,15 @@ function alter(field: string, v: unknown, rnd: () => number): unknown {
     if (d === c || d < 0x20) d = c === 0x61 ? 0x62 : 0x61;
     return v.slice(0, i) + String.fromCharCode(d) + v.slice(i + 1);
   }
-  if (typeof v === 'number') return field === 'seq' ? v + 1 + Math.floor(rnd() * 5) * (rnd() < 0.5 ? -1 : 1) || v + 1 : v + 1;
+  if (typeof v === 'number')
+    return field === 'seq' ? v + 1 + Math.floor(rnd() * 5) * (rnd() < 0.5 ? -1 : 1) || v + 1 : v + 1;
   if (typeof v === 'boolean') return !v;
   if (v === null) return field === 'stream' || field === 'is_anomalous' ? true : 0;
   if (Array.isArray(v)) {
-    if (field === 'redactions') return v.length ? [{ ...(v[0] as object), count: ((v[0] as { count: number }).count ?? 0) + 1 }, ...v.slice(1)] : [{ type: 'email', count: 1 }];
+    if (field === 'redactions')
+      return v.length
+        ? [{ ...(v[0] as object), count: ((v[0] as { count: number }).count ?? 0) + 1 }, ...v.slice(1)]
+        : [{ type: 'email', count: 1 }];
     return [...(v as string[]), 'rule.x'];
   }
   return 'x';
@@ -188,7 +214,16 @@ interface Expectation {
 async function tamper(raw: RawAccess, p: Pristine, rnd: () => number): Promise<Expectation> {
   const rows = raw.rows();
   const pick = (n: number): number => Math.floor(rnd() * n);
-  const kinds = ['flip', 'delete', 'insert', 'swap', 'truncate', 'replace_checkpoint', 'resign', 'delete_checkpoint'] as const;
+  const kinds = [
+    'flip',
+    'delete',
+    'insert',
+    'swap',
+    'truncate',
+    'replace_checkpoint',
+    'resign',
+    'delete_checkpoint',
+  ] as const;
   const kind = kinds[pick(kinds.length)]!;
   switch (kind) {
     case 'flip': {
@@ -202,13 +237,15 @@ async function tamper(raw: RawAccess, p: Pristine, rnd: () => number): Promise<E
       const id = field === 'id' ? (value as string) : row.id;
       // A lowered seq makes the row show up (as extra) where its new seq puts it.
       // (before or after the event that rightly has that seq: storage order decides).
-      const seqs = field === 'seq' && (value as number) < row.seq! ? [value as number, (value as number) + 1] : [k + 1];
+      const seqs =
+        field === 'seq' && (value as number) < row.seq! ? [value as number, (value as number) + 1] : [k + 1];
       return { kind: 'modified', seqs, eventId: id, label: `flip ${field} of seq ${k + 1}` };
     }
     case 'delete': {
       const k = pick(rows.length);
       raw.deleteBySeq(k + 1, k + 1);
-      if (k === rows.length - 1) return { kind: 'truncated', seqs: [k + 1], eventId: null, label: `delete last seq ${k + 1}` };
+      if (k === rows.length - 1)
+        return { kind: 'truncated', seqs: [k + 1], eventId: null, label: `delete last seq ${k + 1}` };
       return { kind: 'deleted', seqs: [k + 1], eventId: rows[k + 1]!.id, label: `delete seq ${k + 1}` };
     }
     case 'insert': {
@@ -225,7 +262,12 @@ async function tamper(raw: RawAccess, p: Pristine, rnd: () => number): Promise<E
       const i = pick(rows.length - 1);
       const j = i + 1 + pick(rows.length - 1 - i);
       raw.swapSeq(rows[i]!.id, rows[j]!.id);
-      return { kind: 'reordered', seqs: [i + 1], eventId: rows[j]!.id, label: `swap seq ${i + 1} and ${j + 1}` };
+      return {
+        kind: 'reordered',
+        seqs: [i + 1],
+        eventId: rows[j]!.id,
+        label: `swap seq ${i + 1} and ${j + 1}`,
+      };
     }
     case 'truncate': {
       const k = pick(rows.length);
@@ -241,7 +283,12 @@ async function tamper(raw: RawAccess, p: Pristine, rnd: () => number): Promise<E
       else lines[1] = String(Number(lines[1]) + 1 + pick(5));
       raw.replaceCheckpointNote(i, lines.join('\n'));
       const size = Number(lines[1]);
-      return { kind: 'checkpoint_forged', seqs: [null], checkpointSize: size, label: `replace checkpoint ${cps[i]!.tree_size}` };
+      return {
+        kind: 'checkpoint_forged',
+        seqs: [null],
+        checkpointSize: size,
+        label: `replace checkpoint ${cps[i]!.tree_size}`,
+      };
     }
     case 'resign': {
       const cps = raw.checkpointRows();
@@ -251,14 +298,25 @@ async function tamper(raw: RawAccess, p: Pristine, rnd: () => number): Promise<E
       const attacker = generateSigningKey(rnd() < 0.5 ? 'tollgate-gw-1' : 'mallory');
       const root = rnd() < 0.5 ? opened.checkpoint.rootHash : Buffer.alloc(32, 0xee);
       raw.replaceCheckpointNote(i, signCheckpoint({ ...opened.checkpoint, rootHash: root }, [attacker]));
-      return { kind: 'checkpoint_forged', seqs: [null], checkpointSize: opened.checkpoint.treeSize, label: `re-sign checkpoint ${opened.checkpoint.treeSize}` };
+      return {
+        kind: 'checkpoint_forged',
+        seqs: [null],
+        checkpointSize: opened.checkpoint.treeSize,
+        label: `re-sign checkpoint ${opened.checkpoint.treeSize}`,
+      };
     }
     case 'delete_checkpoint': {
       const cps = raw.checkpointRows();
       const i = pick(cps.length);
       const size = cps[i]!.tree_size;
       raw.deleteCheckpoint(i);
-      return { kind: 'checkpoint_missing', seqs: [null], checkpointSize: size, witness: true, label: `delete checkpoint ${size}` };
+      return {
+        kind: 'checkpoint_missing',
+        seqs: [null],
+        checkpointSize: size,
+        witness: true,
+        label: `delete checkpoint ${size}`,
+      };
     }
   }
 }
@@ -294,12 +352,25 @@ function runSuite(name: string, copy: (p: Pristine) => Promise<RawAccess>): void
         const seed = 0x5eed0000 + run;
         const raw = await copy(p);
         const exp = await tamper(raw, p, prng(seed));
-        const report = await verifyChains(raw.events, raw.checkpoints, keys, exp.witness ? { witnessNotes: p.witness } : {});
+        const report = await verifyChains(
+          raw.events,
+          raw.checkpoints,
+          keys,
+          exp.witness ? { witnessNotes: p.witness } : {},
+        );
         check(report, exp, `seed ${seed}: ${exp.label}`);
         seen.set(exp.kind, (seen.get(exp.kind) ?? 0) + 1);
       }
       // Every kind of damage was exercised.
-      expect([...seen.keys()].sort()).toEqual(['checkpoint_forged', 'checkpoint_missing', 'deleted', 'inserted', 'modified', 'reordered', 'truncated']);
+      expect([...seen.keys()].sort()).toEqual([
+        'checkpoint_forged',
+        'checkpoint_missing',
+        'deleted',
+        'inserted',
+        'modified',
+        'reordered',
+        'truncated',
+      ]);
     }, 240_000);
 
     it('stays clean when only a data key is destroyed (crypto-shredding leaves rows untouched)', async () => {
@@ -335,10 +406,21 @@ function runSuite(name: string, copy: (p: Pristine) => Promise<RawAccess>): void
       const mem = new MemoryEventStore();
       const cps = new MemoryCheckpointStore();
       await mem.append(events);
-      const writer = CheckpointWriter.forNewChain({ chainId: CHAIN, key, store: cps, clock: new ManualClock(), everyEvents: 10 });
+      const writer = CheckpointWriter.forNewChain({
+        chainId: CHAIN,
+        key,
+        store: cps,
+        clock: new ManualClock(),
+        everyEvents: 10,
+      });
       writer.recordWritten(events);
       await writer.close();
-      const raw = await copy({ events: await rowsOf(mem), checkpoints: await cps.list(CHAIN), witness: [], key });
+      const raw = await copy({
+        events: await rowsOf(mem),
+        checkpoints: await cps.list(CHAIN),
+        witness: [],
+        key,
+      });
       const victim = events[3]!.user_id!;
       const before = JSON.stringify(raw.rows());
       expect(open(victim, raw.rows()[3]!.prompt!)).toBe('prompt 3');

@@ -25,11 +25,18 @@ describe('verifyChains', () => {
   it('reports an untouched store intact, with progress and a human summary', async () => {
     const { store, checkpoints, keys, events } = await setup();
     const progress: number[] = [];
-    const report = await verifyChains(store, checkpoints, keys, { onProgress: (p) => progress.push(p.events), progressEvery: 100 });
+    const report = await verifyChains(store, checkpoints, keys, {
+      onProgress: (p) => progress.push(p.events),
+      progressEvery: 100,
+    });
     expect(report.ok).toBe(true);
     expect(report.first_damage).toBeNull();
     expect(report.chains).toHaveLength(1);
-    expect(report.chains[0]).toMatchObject({ chain_id: 'gw-1', tree_size: events.length, events_checked: events.length });
+    expect(report.chains[0]).toMatchObject({
+      chain_id: 'gw-1',
+      tree_size: events.length,
+      events_checked: events.length,
+    });
     expect(report.chains[0]!.latest_checkpoint?.tree_size).toBe(events.length);
     expect(progress).toEqual([100, 200, 300, 300]);
     expect(formatVerifyReport(report)).toMatch(/chain gw-1: intact — 300 events/);
@@ -42,7 +49,15 @@ describe('verifyChains', () => {
     const key = generateSigningKey('tollgate-test');
     const clock = new ManualClock();
     const witness = new RecordingWitness();
-    const writer = CheckpointWriter.forNewChain({ chainId: 'c', key, store: checkpoints, clock, everyEvents: 10, everyMs: 60_000, witnesses: [witness] });
+    const writer = CheckpointWriter.forNewChain({
+      chainId: 'c',
+      key,
+      store: checkpoints,
+      clock,
+      everyEvents: 10,
+      everyMs: 60_000,
+      witnesses: [witness],
+    });
     const chainer = createChainer({ chainId: 'c' });
     const events = Array.from({ length: 25 }, (_, i) => sampleEvent(i));
     events.forEach((e) => chainer.link(e));
@@ -64,9 +79,14 @@ describe('verifyChains', () => {
     const last = openCheckpoint(list[3]!.note, [key.verifier()]);
     expect(last.ok && last.checkpoint.timeMs).toBe(clock.now());
     // A stale newest checkpoint is reported once heartbeats stop.
-    expect((await verifyChains(store, checkpoints, [key.verifier()], { clock, maxCheckpointAgeMs: 120_000 })).ok).toBe(true);
+    expect(
+      (await verifyChains(store, checkpoints, [key.verifier()], { clock, maxCheckpointAgeMs: 120_000 })).ok,
+    ).toBe(true);
     clock.advance(600_000);
-    const stale = await verifyChains(store, checkpoints, [key.verifier()], { clock, maxCheckpointAgeMs: 120_000 });
+    const stale = await verifyChains(store, checkpoints, [key.verifier()], {
+      clock,
+      maxCheckpointAgeMs: 120_000,
+    });
     expect(stale.first_damage).toMatchObject({ kind: 'checkpoint_missing', checkpoint_size: 25 });
   });
 
@@ -75,7 +95,10 @@ describe('verifyChains', () => {
     const clock = new ManualClock(Date.UTC(2026, 1, 1));
     const heads = await store.chains();
     const chainer = createChainer({ chainId: 'gw-1', head: heads[0]! });
-    const writer = await CheckpointWriter.resume({ chainId: 'gw-1', key, store: checkpoints, clock, everyEvents: 50 }, store);
+    const writer = await CheckpointWriter.resume(
+      { chainId: 'gw-1', key, store: checkpoints, clock, everyEvents: 50 },
+      store,
+    );
     expect(writer.treeSize).toBe(events.length);
     const more = Array.from({ length: 60 }, (_, i) => sampleEvent(1000 + i));
     more.forEach((e) => chainer.link(e));
@@ -88,7 +111,10 @@ describe('verifyChains', () => {
 
     // After a key rotation the old checkpoints still verify with the keyring, and resume uses them.
     const rotated = generateSigningKey('tollgate-test');
-    const again = await CheckpointWriter.resume({ chainId: 'gw-1', key: rotated, previousKeys: keys, store: checkpoints, clock, everyEvents: 50 }, store);
+    const again = await CheckpointWriter.resume(
+      { chainId: 'gw-1', key: rotated, previousKeys: keys, store: checkpoints, clock, everyEvents: 50 },
+      store,
+    );
     expect(again.treeSize).toBe(180);
     const last = Array.from({ length: 5 }, (_, i) => sampleEvent(2000 + i));
     const chainer2 = createChainer({ chainId: 'gw-1', head: (await store.chains())[0]! });
@@ -111,7 +137,9 @@ describe('verifyChains', () => {
     store.unsafeRows()[250]!.cost_micro_usd = 1;
     const report = await verifyChains(store, checkpoints, keys, { from });
     expect(report.first_damage).toMatchObject({ kind: 'modified', seq: 251 });
-    await expect(verifyChains(store, checkpoints, [generateSigningKey('x').verifier()], { from })).rejects.toThrow(/TG_ERR_INTEGRITY_NOTE_INVALID/);
+    await expect(
+      verifyChains(store, checkpoints, [generateSigningKey('x').verifier()], { from }),
+    ).rejects.toThrow(/TG_ERR_INTEGRITY_NOTE_INVALID/);
   });
 
   it('detects a consistent rewrite of the chain by the signed root', async () => {
@@ -131,16 +159,22 @@ describe('verifyChains', () => {
       expect(doc).toMatchObject({ leaf_index: idx, tree_size: 137 });
       const roundTripped = JSON.parse(JSON.stringify(doc));
       expect(checkInclusionProof(roundTripped, keys)).toEqual({ ok: true });
-      expect(checkInclusionProof({ ...roundTripped, event: { ...doc.event, cost_micro_usd: 0 } }, keys).ok).toBe(false);
+      expect(
+        checkInclusionProof({ ...roundTripped, event: { ...doc.event, cost_micro_usd: 0 } }, keys).ok,
+      ).toBe(false);
       expect(checkInclusionProof({ ...roundTripped, leaf_index: (idx + 1) % 137 }, keys).ok).toBe(false);
       if (doc.proof.length > 0) {
         const proof = [...doc.proof];
         proof[0] = Buffer.alloc(32, 9).toString('base64');
         expect(checkInclusionProof({ ...roundTripped, proof }, keys).ok).toBe(false);
       }
-      expect(checkInclusionProof(roundTripped, [generateSigningKey('tollgate-test').verifier()]).ok).toBe(false);
+      expect(checkInclusionProof(roundTripped, [generateSigningKey('tollgate-test').verifier()]).ok).toBe(
+        false,
+      );
     }
-    await expect(buildInclusionProof(store, checkpoints, keys, 'nope')).rejects.toThrow(/TG_ERR_INTEGRITY_EVENT_NOT_FOUND/);
+    await expect(buildInclusionProof(store, checkpoints, keys, 'nope')).rejects.toThrow(
+      /TG_ERR_INTEGRITY_EVENT_NOT_FOUND/,
+    );
   });
 
   it('verifies several chains and a chain whose events are all gone', async () => {
@@ -155,6 +189,11 @@ describe('verifyChains', () => {
     store.unsafeReindex();
     const report = await verifyChains(store, checkpoints, [key.verifier()]);
     expect(report.chains.find((c) => c.chain_id === 'a')!.ok).toBe(true);
-    expect(report.first_damage).toMatchObject({ chain_id: 'b', kind: 'truncated', seq: 1, checkpoint_size: 30 });
+    expect(report.first_damage).toMatchObject({
+      chain_id: 'b',
+      kind: 'truncated',
+      seq: 1,
+      checkpoint_size: 30,
+    });
   });
 });

@@ -25,7 +25,9 @@ async function body(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function listen(status: number): Promise<{ url: string; received: { type: string | undefined; note: string }[] }> {
+async function listen(
+  status: number,
+): Promise<{ url: string; received: { type: string | undefined; note: string }[] }> {
   const received: { type: string | undefined; note: string }[] = [];
   const server = createServer((req, res) => {
     void body(req).then((note) => {
@@ -72,7 +74,9 @@ describe('witnesses', () => {
     expect(records.map((r) => r.note)).toEqual(stored.map((c) => c.note));
     expect(http.received).toEqual(stored.map((c) => ({ type: 'text/plain; charset=utf-8', note: c.note })));
 
-    expect((await verifyChains(store, checkpoints, [key.verifier()], { witnessNotes: records })).ok).toBe(true);
+    expect((await verifyChains(store, checkpoints, [key.verifier()], { witnessNotes: records })).ok).toBe(
+      true,
+    );
     // The database owner deletes the checkpoint: only the witness still knows it.
     checkpoints.unsafeRows().length = 0;
     expect((await verifyChains(store, checkpoints, [key.verifier()])).ok).toBe(true);
@@ -103,7 +107,10 @@ describe('witnesses', () => {
     });
     await writeChain(store, writer, 12);
     expect((await checkpoints.list('gw-1')).map((c) => c.tree_size)).toEqual([12]);
-    expect(errors.map((e) => (e as { code?: string }).code)).toEqual(['TG_ERR_INTEGRITY_WITNESS', 'TG_ERR_INTEGRITY_WITNESS']);
+    expect(errors.map((e) => (e as { code?: string }).code)).toEqual([
+      'TG_ERR_INTEGRITY_WITNESS',
+      'TG_ERR_INTEGRITY_WITNESS',
+    ]);
     expect(writer.getStats().failures).toBe(2);
   });
 
@@ -111,7 +118,14 @@ describe('witnesses', () => {
     const errors: unknown[] = [];
     const key = generateSigningKey('tollgate-gw-1');
     const checkpoints = new MemoryCheckpointStore();
-    const writer = CheckpointWriter.forNewChain({ chainId: 'gw-1', key, store: checkpoints, clock: new ManualClock(), everyEvents: 1, onError: (e) => errors.push(e) });
+    const writer = CheckpointWriter.forNewChain({
+      chainId: 'gw-1',
+      key,
+      store: checkpoints,
+      clock: new ManualClock(),
+      everyEvents: 1,
+      onError: (e) => errors.push(e),
+    });
     const chainer = createChainer({ chainId: 'gw-1' });
     const events = Array.from({ length: 3 }, (_, i) => sampleEvent(i));
     events.forEach((e) => chainer.link(e));

@@ -124,7 +124,11 @@ describe('exporting from a store', () => {
   });
 
   it('round-trips JSONL and CSV with hostile values', async () => {
-    const events = [event(1, T0, NASTY), event(2, T0 + 1000), event(3, T0 + 2000, { status: 'SERVER_ERROR', http_status_code: 500, cost_micro_usd: null })];
+    const events = [
+      event(1, T0, NASTY),
+      event(2, T0 + 1000),
+      event(3, T0 + 2000, { status: 'SERVER_ERROR', http_status_code: 500, cost_micro_usd: null }),
+    ];
     await store.append(events);
     const stored = await store.query({ order: 'asc' });
 
@@ -158,7 +162,12 @@ describe('exporting from a store', () => {
     await store.append([event(1, T0 - 1), event(2, T0), event(3, T0 + 500), event(4, T0 + 1000)]);
     const out = new Sink();
     expect(await exportEvents(store, out, { format: 'jsonl', sinceMs: T0, untilMs: T0 + 1000 })).toBe(2);
-    expect(out.text.trim().split('\n').map((l) => (JSON.parse(l) as AuditEvent).input_tokens)).toEqual([2, 3]);
+    expect(
+      out.text
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as AuditEvent).input_tokens),
+    ).toEqual([2, 3]);
   });
 
   it('pages through many events in bounded pages, each exactly once, oldest first', async () => {
@@ -177,7 +186,12 @@ describe('exporting from a store', () => {
       },
     });
     const seen: AuditEvent[] = [];
-    for await (const page of timeWindowPages(counting, { sinceMs: T0, untilMs: T0 + 7_200_000, pageSize: 100 })) seen.push(...page);
+    for await (const page of timeWindowPages(counting, {
+      sinceMs: T0,
+      untilMs: T0 + 7_200_000,
+      pageSize: 100,
+    }))
+      seen.push(...page);
     expect(seen).toHaveLength(3000);
     expect(new Set(seen.map((e) => e.id)).size).toBe(3000);
     for (let i = 1; i < seen.length; i++) expect(seen[i - 1]!.timestamp <= seen[i]!.timestamp).toBe(true);
@@ -197,7 +211,12 @@ describe('exporting from a store', () => {
     expect(statSync(out).mode & 0o777).toBe(0o600);
     const j = await cli(['export', '--db', db, '--since', '1h']);
     expect(j.code).toBe(0);
-    expect(j.out.trim().split('\n').map((l) => (JSON.parse(l) as AuditEvent).input_tokens)).toEqual([1, 2]);
+    expect(
+      j.out
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as AuditEvent).input_tokens),
+    ).toEqual([1, 2]);
     expect((await cli(['export', '--db', db, '--since', '1h', '--format', 'xml'])).code).toBe(2);
     expect((await cli(['export', '--db', db])).code).toBe(2);
   });

@@ -9,7 +9,11 @@ import { startHarness } from '../support/gateway-harness.js';
 import { sendChat } from './send-chat.js';
 
 function event(i: number, text = 'x'): AuditEvent {
-  const e = blankEvent({ id: `0190f0a0-0000-7000-8000-${String(i).padStart(12, '0')}`, timestamp: '2026-11-20T12:00:00.000Z', source: 'gateway' });
+  const e = blankEvent({
+    id: `0190f0a0-0000-7000-8000-${String(i).padStart(12, '0')}`,
+    timestamp: '2026-11-20T12:00:00.000Z',
+    source: 'gateway',
+  });
   e.prompt = text;
   e.input_tokens = i;
   return e;
@@ -85,7 +89,12 @@ describe('rotating JSONL file sink', () => {
 
   it('counts what it cannot queue instead of blocking', () => {
     const errors: Array<[string, number]> = [];
-    const sink = createJsonlFileSink({ dir, clock: new ManualClock(), maxPending: 2, onError: (r, n) => errors.push([r, n]) });
+    const sink = createJsonlFileSink({
+      dir,
+      clock: new ManualClock(),
+      maxPending: 2,
+      onError: (r, n) => errors.push([r, n]),
+    });
     for (let i = 0; i < 5; i++) sink.listener(event(i));
     sink.close();
     expect(sink.stats()).toMatchObject({ written: 2, dropped: 3 });
@@ -100,10 +109,13 @@ describe('rotating JSONL file sink', () => {
     const sink = createJsonlFileSink({ dir, clock: new ManualClock() });
     const h = await startHarness({ listeners: [sink.listener] });
     try {
-      for (let i = 0; i < 3; i++) expect((await sendChat(h.baseURL, { model: 'gpt-4.1', stream: i === 1 })).status).toBe(200);
+      for (let i = 0; i < 3; i++)
+        expect((await sendChat(h.baseURL, { model: 'gpt-4.1', stream: i === 1 })).status).toBe(200);
       const stored = await h.events();
       sink.close();
-      const got = files().flatMap(lines).map((l) => JSON.parse(l) as AuditEvent);
+      const got = files()
+        .flatMap(lines)
+        .map((l) => JSON.parse(l) as AuditEvent);
       expect(got).toEqual(stored);
     } finally {
       await h.close();

@@ -25,7 +25,9 @@ describe('OTLP export to a real receiver on loopback', () => {
     receiver = undefined;
   });
 
-  async function start(captureContent: boolean): Promise<{ h: Harness; otel: OtelExport; receiver: OtlpReceiver }> {
+  async function start(
+    captureContent: boolean,
+  ): Promise<{ h: Harness; otel: OtelExport; receiver: OtlpReceiver }> {
     const r = new OtlpReceiver();
     const endpoint = await r.listen();
     // The listener is handed to the gateway before the exporter knows the mock's URL.
@@ -52,7 +54,9 @@ describe('OTLP export to a real receiver on loopback', () => {
   }
 
   const point = (points: ReceivedPoint[], metric: string, attrs: Record<string, unknown>): ReceivedPoint[] =>
-    points.filter((p) => p.metric === metric && Object.entries(attrs).every(([k, v]) => p.attributes[k] === v));
+    points.filter(
+      (p) => p.metric === metric && Object.entries(attrs).every(([k, v]) => p.attributes[k] === v),
+    );
 
   it('exports GenAI spans and metrics for a streamed and a failed request, continuing the caller trace, with no secret in the bytes', async () => {
     const { h, otel, receiver } = await start(true);
@@ -107,7 +111,9 @@ describe('OTLP export to a real receiver on loopback', () => {
     expect(s.attributes['error.type']).toBeUndefined();
     // Content is exported because it was enabled, and it is the stored, redacted form.
     expect(String(s.attributes['gen_ai.input.messages'])).toContain('[REDACTED:openai_key]');
-    expect(JSON.parse(String(s.attributes['gen_ai.input.messages']))).toEqual([{ role: 'user', parts: [{ type: 'text', content: se.prompt }] }]);
+    expect(JSON.parse(String(s.attributes['gen_ai.input.messages']))).toEqual([
+      { role: 'user', parts: [{ type: 'text', content: se.prompt }] },
+    ]);
     expect(s.attributes['gen_ai.output.messages']).toBeDefined();
 
     // The failed request: a root span whose trace id is the event id, marked as an error.
@@ -127,19 +133,39 @@ describe('OTLP export to a real receiver on loopback', () => {
 
     // Metrics: token usage by type, durations (with error.type on the failure), time to first chunk.
     const p = receiver.points;
-    const base = { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'server.address': '127.0.0.1', 'server.port': port };
-    const inUse = point(p, 'gen_ai.client.token.usage', { ...base, 'gen_ai.request.model': 'gpt-4.1', 'gen_ai.token.type': 'input' });
-    const outUse = point(p, 'gen_ai.client.token.usage', { ...base, 'gen_ai.request.model': 'gpt-4.1', 'gen_ai.token.type': 'output' });
+    const base = {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'openai',
+      'server.address': '127.0.0.1',
+      'server.port': port,
+    };
+    const inUse = point(p, 'gen_ai.client.token.usage', {
+      ...base,
+      'gen_ai.request.model': 'gpt-4.1',
+      'gen_ai.token.type': 'input',
+    });
+    const outUse = point(p, 'gen_ai.client.token.usage', {
+      ...base,
+      'gen_ai.request.model': 'gpt-4.1',
+      'gen_ai.token.type': 'output',
+    });
     expect(inUse).toHaveLength(1);
     expect(inUse[0]).toMatchObject({ unit: '{token}', count: 1, sum: se.input_tokens });
     expect(outUse[0]).toMatchObject({ count: 1, sum: se.output_tokens });
     expect(inUse[0]!.attributes['gen_ai.response.model']).toBe(se.model_used);
-    const okDuration = point(p, 'gen_ai.client.operation.duration', { ...base, 'gen_ai.request.model': 'gpt-4.1' });
+    const okDuration = point(p, 'gen_ai.client.operation.duration', {
+      ...base,
+      'gen_ai.request.model': 'gpt-4.1',
+    });
     expect(okDuration).toHaveLength(1);
     expect(okDuration[0]).toMatchObject({ unit: 's', count: 1 });
     expect(okDuration[0]!.sum).toBeCloseTo(se.latency_ms! / 1000, 6);
     expect(okDuration[0]!.attributes['error.type']).toBeUndefined();
-    const badDuration = point(p, 'gen_ai.client.operation.duration', { ...base, 'gen_ai.request.model': 'mock-error-500', 'error.type': '500' });
+    const badDuration = point(p, 'gen_ai.client.operation.duration', {
+      ...base,
+      'gen_ai.request.model': 'mock-error-500',
+      'error.type': '500',
+    });
     expect(badDuration).toHaveLength(1);
     expect(badDuration[0]!.count).toBe(1);
     const ttfc = point(p, 'gen_ai.client.operation.time_to_first_chunk', {});
@@ -158,7 +184,9 @@ describe('OTLP export to a real receiver on loopback', () => {
 
   it('exports no content attributes unless enabled', async () => {
     const { h, otel, receiver } = await start(false);
-    expect((await sendChat(h.baseURL, { model: 'gpt-4.1', prompt: 'a quiet prompt about tea' })).status).toBe(200);
+    expect((await sendChat(h.baseURL, { model: 'gpt-4.1', prompt: 'a quiet prompt about tea' })).status).toBe(
+      200,
+    );
     await h.events();
     await otel.forceFlush();
     expect(receiver.spans).toHaveLength(1);
@@ -170,7 +198,12 @@ describe('OTLP export to a real receiver on loopback', () => {
   it('never exports full (unredacted) content even when content attributes are on', async () => {
     const r = new OtlpReceiver();
     receiver = r;
-    otel = createOtelExport({ endpoint: await r.listen(), captureContent: true, scheduleDelayMs: 60_000, metrics: false });
+    otel = createOtelExport({
+      endpoint: await r.listen(),
+      captureContent: true,
+      scheduleDelayMs: 60_000,
+      metrics: false,
+    });
     h = await startHarness({ listeners: [otel.listener] }); // the harness stores content as sent (content_mode full)
     expect((await sendChat(h.baseURL, { model: 'gpt-4.1', prompt: `raw ${PLANTED}` })).status).toBe(200);
     const [e] = await h.events();
@@ -182,7 +215,12 @@ describe('OTLP export to a real receiver on loopback', () => {
   });
 
   it('a listener never throws and an unreachable collector does not break requests', async () => {
-    otel = createOtelExport({ endpoint: 'http://127.0.0.1:9', scheduleDelayMs: 10, metricIntervalMs: 60_000, timeoutMs: 200 });
+    otel = createOtelExport({
+      endpoint: 'http://127.0.0.1:9',
+      scheduleDelayMs: 10,
+      metricIntervalMs: 60_000,
+      timeoutMs: 200,
+    });
     expect(() => otel!.listener({} as AuditEvent)).not.toThrow();
     h = await startHarness({ listeners: [otel.listener] });
     expect((await sendChat(h.baseURL, { model: 'gpt-4.1' })).status).toBe(200);

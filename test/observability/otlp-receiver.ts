@@ -14,7 +14,9 @@ interface ProtoType {
 interface OtlpRoot {
   opentelemetry: { proto: { collector: { metrics: { v1: { ExportMetricsServiceRequest: ProtoType } } } } };
 }
-const root = createRequire(import.meta.url)('@opentelemetry/otlp-transformer/build/src/generated/root.js') as OtlpRoot;
+const root = createRequire(import.meta.url)(
+  '@opentelemetry/otlp-transformer/build/src/generated/root.js',
+) as OtlpRoot;
 const { ExportMetricsServiceRequest } = root.opentelemetry.proto.collector.metrics.v1;
 const ExportTraceServiceRequest: ProtoType = exportTraceServiceRequest;
 
@@ -127,7 +129,10 @@ export class OtlpReceiver {
 
   private onTraces(body: Buffer): void {
     const req = ExportTraceServiceRequest.toObject(ExportTraceServiceRequest.decode(body), CONVERT) as {
-      resourceSpans?: Array<{ resource?: { attributes?: KeyValue[] }; scopeSpans?: Array<{ spans?: Array<Record<string, unknown>> }> }>;
+      resourceSpans?: Array<{
+        resource?: { attributes?: KeyValue[] };
+        scopeSpans?: Array<{ spans?: Array<Record<string, unknown>> }>;
+      }>;
     };
     for (const rs of req.resourceSpans ?? []) {
       const resource = attrs(rs.resource?.attributes);
@@ -162,10 +167,21 @@ export class OtlpReceiver {
           const hist = m.histogram as { dataPoints?: Array<Record<string, unknown>> } | undefined;
           const sum = m.sum as { dataPoints?: Array<Record<string, unknown>> } | undefined;
           for (const p of hist?.dataPoints ?? []) {
-            this.points.push({ metric: name, unit, attributes: attrs(p.attributes as KeyValue[]), count: Number(p.count), sum: Number(p.sum) });
+            this.points.push({
+              metric: name,
+              unit,
+              attributes: attrs(p.attributes as KeyValue[]),
+              count: Number(p.count),
+              sum: Number(p.sum),
+            });
           }
           for (const p of sum?.dataPoints ?? []) {
-            this.points.push({ metric: name, unit, attributes: attrs(p.attributes as KeyValue[]), value: Number(p.asInt ?? p.asDouble) });
+            this.points.push({
+              metric: name,
+              unit,
+              attributes: attrs(p.attributes as KeyValue[]),
+              value: Number(p.asInt ?? p.asDouble),
+            });
           }
         }
       }

@@ -54,4 +54,6 @@ message ExportTraceServiceRequest { repeated ResourceSpans resource_spans = 1; }
 const protobuf = createRequire(import.meta.url)('protobufjs') as typeof Protobuf;
 
 /** `opentelemetry.proto.ExportTraceServiceRequest`, ready to decode. */
-export const exportTraceServiceRequest: Protobuf.Type = protobuf.parse(TRACE_PROTO, { keepCase: false }).root.lookupType('opentelemetry.proto.ExportTraceServiceRequest');
+export const exportTraceServiceRequest: Protobuf.Type = protobuf
+  .parse(TRACE_PROTO, { keepCase: false })
+  .root.lookupType('opentelemetry.proto.ExportTraceServiceRequest');

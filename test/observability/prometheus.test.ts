@@ -18,7 +18,8 @@ function parseExposition(text: string): Sample[] {
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!m) throw new Error(`unparsed exposition line: ${line}`);
     const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      labels[l[1]!] = l[2]!;
     out.push({ name: m[1]!, labels, value: Number(m[3]) });
   }
   return out;
@@ -26,13 +27,20 @@ function parseExposition(text: string): Sample[] {
 
 /** The value of one series (0 when absent, as Prometheus treats a missing counter). */
 function value(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
-  const hits = samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v) && Object.keys(s.labels).length === Object.keys(labels).length);
+  const hits = samples.filter(
+    (s) =>
+      s.name === name &&
+      Object.entries(labels).every(([k, v]) => s.labels[k] === v) &&
+      Object.keys(s.labels).length === Object.keys(labels).length,
+  );
   if (hits.length > 1) throw new Error(`ambiguous series ${name}`);
   return hits[0]?.value ?? 0;
 }
 
 function sum(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
-  return samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((a, s) => a + s.value, 0);
+  return samples
+    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    .reduce((a, s) => a + s.value, 0);
 }
 
 describe('GET /metrics after known traffic', () => {
@@ -43,17 +51,31 @@ describe('GET /metrics after known traffic', () => {
   });
 
   it('counts requests, tokens, cost, retries, latency and TTFT exactly as the events say', async () => {
-    const metrics: TollgateMetrics = createPrometheusMetrics({ writerStats: () => h!.tg.writer.stats(), maxModels: 2 });
-    h = await startHarness({ mock: { validKeys: [TEST_KEY], chunks: 3, chunkDelayMs: 1 }, listeners: [metrics.listener] });
+    const metrics: TollgateMetrics = createPrometheusMetrics({
+      writerStats: () => h!.tg.writer.stats(),
+      maxModels: 2,
+    });
+    h = await startHarness({
+      mock: { validKeys: [TEST_KEY], chunks: 3, chunkDelayMs: 1 },
+      listeners: [metrics.listener],
+    });
 
     // 3 plain + 2 streamed successes on gpt-4.1, 1 stream on gpt-4o-mini, one 500 (retried twice),
     // one 400, one 401, and a third model that must fold into `other` (maxModels: 2).
     for (let i = 0; i < 3; i++) expect((await sendChat(h.baseURL, { model: 'gpt-4.1' })).status).toBe(200);
-    for (let i = 0; i < 2; i++) expect((await sendChat(h.baseURL, { model: 'gpt-4.1', stream: true })).status).toBe(200);
+    for (let i = 0; i < 2; i++)
+      expect((await sendChat(h.baseURL, { model: 'gpt-4.1', stream: true })).status).toBe(200);
     expect((await sendChat(h.baseURL, { model: 'gpt-4o-mini', stream: true })).status).toBe(200);
     expect((await sendChat(h.baseURL, { model: 'mock-error-500' })).status).toBe(500);
     expect((await sendChat(h.baseURL, { model: 'mock-bad-request' })).status).toBe(400);
-    expect((await sendChat(h.baseURL, { model: 'gpt-4.1', headers: { authorization: 'Bearer sk-wrong-key-000000000000' } })).status).toBe(401);
+    expect(
+      (
+        await sendChat(h.baseURL, {
+          model: 'gpt-4.1',
+          headers: { authorization: 'Bearer sk-wrong-key-000000000000' },
+        })
+      ).status,
+    ).toBe(401);
 
     const events = await h.events();
     expect(events).toHaveLength(9);
@@ -76,14 +98,18 @@ describe('GET /metrics after known traffic', () => {
     expect(value(s, 'tollgate_requests_total', { status: 'CLIENT_ERROR', model: 'other' })).toBe(1);
     expect(sum(s, 'tollgate_requests_total', { status: 'AUTH_FAILED' })).toBe(1);
     expect(sum(s, 'tollgate_requests_total')).toBe(9);
-    expect(new Set(s.filter((x) => x.name === 'tollgate_requests_total').map((x) => x.labels.model)).size).toBeLessThanOrEqual(3);
+    expect(
+      new Set(s.filter((x) => x.name === 'tollgate_requests_total').map((x) => x.labels.model)).size,
+    ).toBeLessThanOrEqual(3);
 
     const tokensIn = events.reduce((a, e) => a + (e.input_tokens ?? 0), 0);
     const tokensOut = events.reduce((a, e) => a + (e.output_tokens ?? 0), 0);
     expect(tokensIn).toBeGreaterThan(0);
     expect(sum(s, 'tollgate_tokens_total', { type: 'input' })).toBe(tokensIn);
     expect(sum(s, 'tollgate_tokens_total', { type: 'output' })).toBe(tokensOut);
-    const cost41 = events.filter((e) => e.model_used === gpt41).reduce((a, e) => a + (e.cost_micro_usd ?? 0), 0);
+    const cost41 = events
+      .filter((e) => e.model_used === gpt41)
+      .reduce((a, e) => a + (e.cost_micro_usd ?? 0), 0);
     expect(cost41).toBeGreaterThan(0);
     expect(value(s, 'tollgate_cost_micro_usd_total', { model: gpt41 })).toBe(cost41);
 

@@ -9,7 +9,10 @@ export interface ChatRequest {
 }
 
 /** Sends one chat completion through the gateway and reads the whole answer; returns the status. */
-export async function sendChat(baseURL: string, r: ChatRequest): Promise<{ status: number; body: string; eventId: string | null }> {
+export async function sendChat(
+  baseURL: string,
+  r: ChatRequest,
+): Promise<{ status: number; body: string; eventId: string | null }> {
   const res = await fetch(`${baseURL}/chat/completions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json', ...r.headers },

@@ -19,20 +19,24 @@ describe('tollgate serve with metrics, OTLP and the JSONL sink (the real process
     const endpoint = await receiver.listen();
     const db = join(dir, 'data', 'tollgate.db');
     const jsonlDir = join(dir, 'jsonl');
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'serve', '--port', '0', '--upstream', upstream, '--db', db], {
-      env: {
-        ...process.env,
-        // The most verbose operational log: nothing sensitive may reach it at any level.
-        TOLLGATE_LOG_LEVEL: 'trace',
-        TOLLGATE_JSONL_DIR: jsonlDir,
-        OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
-        OTEL_EXPORTER_OTLP_HEADERS: 'x-collector-token=abc%20def',
-        OTEL_BSP_SCHEDULE_DELAY: '50',
-        OTEL_METRIC_EXPORT_INTERVAL: '200',
-        TOLLGATE_OTEL_CAPTURE_CONTENT: 'true',
+    const proc = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/bin.ts', 'serve', '--port', '0', '--upstream', upstream, '--db', db],
+      {
+        env: {
+          ...process.env,
+          // The most verbose operational log: nothing sensitive may reach it at any level.
+          TOLLGATE_LOG_LEVEL: 'trace',
+          TOLLGATE_JSONL_DIR: jsonlDir,
+          OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+          OTEL_EXPORTER_OTLP_HEADERS: 'x-collector-token=abc%20def',
+          OTEL_BSP_SCHEDULE_DELAY: '50',
+          OTEL_METRIC_EXPORT_INTERVAL: '200',
+          TOLLGATE_OTEL_CAPTURE_CONTENT: 'true',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    );
     let out = '';
     let err = '';
     proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -48,7 +52,10 @@ describe('tollgate serve with metrics, OTLP and the JSONL sink (the real process
         }, 20);
         proc.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${err.slice(0, 400)}`)));
       });
-      const post = async (model: string, opts: { key?: string; body?: string; stream?: boolean } = {}): Promise<number> => {
+      const post = async (
+        model: string,
+        opts: { key?: string; body?: string; stream?: boolean } = {},
+      ): Promise<number> => {
         const res = await fetch(`${url}/v1/chat/completions`, {
           method: 'POST',
           headers: {
@@ -59,7 +66,11 @@ describe('tollgate serve with metrics, OTLP and the JSONL sink (the real process
           },
           body:
             opts.body ??
-            JSON.stringify({ model, stream: opts.stream === true, messages: [{ role: 'user', content: `deploy with ${PLANTED_SECRET} and ${PLANTED_KEY}` }] }),
+            JSON.stringify({
+              model,
+              stream: opts.stream === true,
+              messages: [{ role: 'user', content: `deploy with ${PLANTED_SECRET} and ${PLANTED_KEY}` }],
+            }),
         });
         await res.text();
         return res.status;
@@ -68,7 +79,9 @@ describe('tollgate serve with metrics, OTLP and the JSONL sink (the real process
       expect(await post('gpt-4.1', { stream: true })).toBe(200);
       expect(await post('mock-error-500')).toBe(500);
       expect(await post('gpt-4.1', { key: `${PLANTED_KEY}x` })).toBe(401);
-      expect(await post('gpt-4.1', { body: `{"model":"gpt-4.1","messages":[{"content":"${PLANTED_SECRET}"` })).toBe(400);
+      expect(
+        await post('gpt-4.1', { body: `{"model":"gpt-4.1","messages":[{"content":"${PLANTED_SECRET}"` }),
+      ).toBe(400);
 
       const metrics = await (await fetch(`${url}/metrics`)).text();
       expect(metrics).toMatch(/tollgate_requests_total\{status="SUCCESS",model="[^"]+"\} 2/);
@@ -81,7 +94,11 @@ describe('tollgate serve with metrics, OTLP and the JSONL sink (the real process
       // OTLP: spans and metrics arrived (shutdown flushed them), without the secrets.
       expect(receiver.spans.length).toBeGreaterThanOrEqual(4);
       expect(receiver.points.some((p) => p.metric === 'gen_ai.client.token.usage')).toBe(true);
-      expect(receiver.spans.some((s) => String(s.attributes['gen_ai.input.messages'] ?? '').includes('[REDACTED:'))).toBe(true);
+      expect(
+        receiver.spans.some((s) =>
+          String(s.attributes['gen_ai.input.messages'] ?? '').includes('[REDACTED:'),
+        ),
+      ).toBe(true);
       const exported = receiver.allBytes();
       expect(exported.includes(Buffer.from(PLANTED_SECRET))).toBe(false);
       expect(exported.includes(Buffer.from(PLANTED_KEY.slice(8)))).toBe(false);

@@ -45,10 +45,28 @@ describe('canary: planted secrets never reach anything Tollgate writes', () => {
     const upstream = await mock.listen();
     const logFile = join(dir, 'tollgate.log');
     const log = pino({ level: 'debug' }, pino.destination({ dest: logFile, sync: true }));
-    const config = loadConfig({ file: null, overrides: { db: join(dir, 'tollgate.db'), port: 0, upstream_url: upstream, instance_id: 'canary', 'checkpoints.every_events': 20 } });
+    const config = loadConfig({
+      file: null,
+      overrides: {
+        db: join(dir, 'tollgate.db'),
+        port: 0,
+        upstream_url: upstream,
+        instance_id: 'canary',
+        'checkpoints.every_events': 20,
+      },
+    });
     const tg = await startTollgate({ config, log });
     const secrets: string[] = [];
-    const makers = [() => fake.openaiKey(), () => fake.anthropicKey(), () => fake.awsAccessKey(), () => fake.githubToken(), () => fake.slackToken(), () => fake.googleApiKey(), () => fake.stripeKey(), () => fake.jwt()];
+    const makers = [
+      () => fake.openaiKey(),
+      () => fake.anthropicKey(),
+      () => fake.awsAccessKey(),
+      () => fake.githubToken(),
+      () => fake.slackToken(),
+      () => fake.googleApiKey(),
+      () => fake.stripeKey(),
+      () => fake.jwt(),
+    ];
     for (let i = 0; i < 60; i++) {
       const inPrompt = makers[i % makers.length]!();
       const inTool = makers[(i + 3) % makers.length]!();
@@ -71,7 +89,17 @@ describe('canary: planted secrets never reach anything Tollgate writes', () => {
           stream,
           messages: [
             { role: 'user', content: `My config has API_KEY=${inPrompt} please check it` },
-            { role: 'assistant', content: null, tool_calls: [{ id: 't1', type: 'function', function: { name: 'deploy', arguments: JSON.stringify({ token: inTool }) } }] },
+            {
+              role: 'assistant',
+              content: null,
+              tool_calls: [
+                {
+                  id: 't1',
+                  type: 'function',
+                  function: { name: 'deploy', arguments: JSON.stringify({ token: inTool }) },
+                },
+              ],
+            },
           ],
         }),
       });
@@ -80,16 +108,25 @@ describe('canary: planted secrets never reach anything Tollgate writes', () => {
     await tg.close();
     await mock.close();
 
-    const written = allFiles(dir).map((f) => readFileSync(f).toString('latin1')).join('\n');
+    const written = allFiles(dir)
+      .map((f) => readFileSync(f).toString('latin1'))
+      .join('\n');
     expect(written.length).toBeGreaterThan(10_000);
     expect(hits(written, secrets)).toEqual([]);
     // The redactions were recorded, so the test is not passing because nothing was captured.
     const events = (await cli(['events', '--db', join(dir, 'tollgate.db'), '--json', '--limit', '1000'])).out;
     expect(hits(events, secrets)).toEqual([]);
     expect(events).toContain('[REDACTED:');
-    const counts = events.trim().split('\n').map((l) => JSON.parse(l) as { redactions: { type: string; count: number }[] });
+    const counts = events
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { redactions: { type: string; count: number }[] });
     expect(counts.filter((e) => e.redactions.length > 0)).toHaveLength(60);
-    for (const args of [['report', 'cost', '--by', 'feature'], ['alerts', '--json'], ['events', '--limit', '1000']]) {
+    for (const args of [
+      ['report', 'cost', '--by', 'feature'],
+      ['alerts', '--json'],
+      ['events', '--limit', '1000'],
+    ]) {
       const out = await cli([...args, '--db', join(dir, 'tollgate.db')]);
       expect(hits(out.out + out.err, secrets)).toEqual([]);
     }
@@ -98,7 +135,11 @@ describe('canary: planted secrets never reach anything Tollgate writes', () => {
   it('finds zero planted secrets in the disk spool written while the store was down', async () => {
     const fake = new FakeData(seededRandom(7));
     let flaky!: FlakyEventStore;
-    const h = await startHarness({ redactor: createRedactor(), spool: true, wrapStore: (s) => (flaky = new FlakyEventStore(s)) });
+    const h = await startHarness({
+      redactor: createRedactor(),
+      spool: true,
+      wrapStore: (s) => (flaky = new FlakyEventStore(s)),
+    });
     flaky.down = true;
     const secrets: string[] = [];
     for (let i = 0; i < 20; i++) {
@@ -113,7 +154,10 @@ describe('canary: planted secrets never reach anything Tollgate writes', () => {
     }
     await new Promise((r) => setTimeout(r, 50));
     expect(h.tg.writer.stats().spooled).toBe(20);
-    const spool = allFiles(h.dir).filter((f) => f.includes('spool')).map((f) => readFileSync(f, 'latin1')).join('');
+    const spool = allFiles(h.dir)
+      .filter((f) => f.includes('spool'))
+      .map((f) => readFileSync(f, 'latin1'))
+      .join('');
     expect(spool).toContain('[REDACTED:openai_key]');
     expect(hits(spool, secrets)).toEqual([]);
     await h.close();

@@ -22,7 +22,8 @@ const PROMPTS = [
   (v: string) => `Can you debug this? My config has ${v} and the request still fails with 401.`,
   (v: string) => `Summarise the ticket: customer wrote "please update my details: ${v}" yesterday.`,
   (v: string) => `Translate to French: Our records show ${v}. Thank you for your patience.`,
-  (v: string) => `Here is the log line:\n2026-01-12T10:22:31Z WARN request failed value=${v} retrying\nWhat does it mean?`,
+  (v: string) =>
+    `Here is the log line:\n2026-01-12T10:22:31Z WARN request failed value=${v} retrying\nWhat does it mean?`,
 ];
 
 function secretLine(type: string, v: string, fake: FakeData): string {
@@ -69,14 +70,26 @@ export function buildCorpus(seed = 20260101): CorpusEntry[] {
       const line = secretLine(type, value, fake);
       const context = (['prompt', 'tool_args', 'stream', 'header'] as const)[i % 4]!;
       const id = `${type}-${++n}`;
-      if (context === 'prompt') out.push({ id, context, text: fake.pick(PROMPTS)(line), expected: [{ type, value }] });
+      if (context === 'prompt')
+        out.push({ id, context, text: fake.pick(PROMPTS)(line), expected: [{ type, value }] });
       else if (context === 'tool_args') {
         const args = JSON.stringify({ query: `lookup ${line}`, limit: 5 });
-        out.push({ id, context, text: JSON.stringify({ name: 'search_records', arguments: args }), expected: [{ type, value: escapeTwice(value) }] });
+        out.push({
+          id,
+          context,
+          text: JSON.stringify({ name: 'search_records', arguments: args }),
+          expected: [{ type, value: escapeTwice(value) }],
+        });
       } else if (context === 'stream') {
         const text = `Sure! I found it: ${line}. Anything else?`;
         const cut = text.indexOf(value) + Math.max(1, Math.floor(value.length / 2));
-        out.push({ id, context, chunks: [text.slice(0, cut), text.slice(cut)], text, expected: [{ type, value }] });
+        out.push({
+          id,
+          context,
+          chunks: [text.slice(0, cut), text.slice(cut)],
+          text,
+          expected: [{ type, value }],
+        });
       } else {
         // Header values copied into the event (user agent, attribution): secrets only there.
         if (!isSecret(type)) {
@@ -92,10 +105,13 @@ export function buildCorpus(seed = 20260101): CorpusEntry[] {
     () => `IBAN ${fake.invalidIban()} was rejected by the bank`,
     () => `SSN field shows ${fake.invalidSsn()} (invalid)`,
     () => `Use the sk- prefix to recognise OpenAI keys; risk-free, task-based, sk-learn.`,
-    () => `Upgrade from v${fake.int(1, 9)}.${fake.int(0, 20)}.${fake.int(0, 40)} to ${fake.int(1, 9)}.${fake.int(0, 20)}.${fake.int(0, 9)}.${fake.int(0, 9)}-beta`,
+    () =>
+      `Upgrade from v${fake.int(1, 9)}.${fake.int(0, 20)}.${fake.int(0, 40)} to ${fake.int(1, 9)}.${fake.int(0, 20)}.${fake.int(0, 9)}.${fake.int(0, 9)}-beta`,
     () => `ISBN 978-${fake.int(0, 9)}-${fake.int(10, 99)}-${fake.int(100000, 999999)}-${fake.int(0, 9)}`,
-    () => `at 2026-0${fake.int(1, 9)}-1${fake.int(0, 9)}T1${fake.int(0, 9)}:${fake.int(10, 59)}:${fake.int(10, 59)}Z and ${fake.int(1600000000000, 1799999999999)} ms`,
-    () => `Set max_tokens: ${fake.int(100, 4000)} and token_count=${fake.int(1000, 99999)}; the password must be at least 12 characters.`,
+    () =>
+      `at 2026-0${fake.int(1, 9)}-1${fake.int(0, 9)}T1${fake.int(0, 9)}:${fake.int(10, 59)}:${fake.int(10, 59)}Z and ${fake.int(1600000000000, 1799999999999)} ms`,
+    () =>
+      `Set max_tokens: ${fake.int(100, 4000)} and token_count=${fake.int(1000, 99999)}; the password must be at least 12 characters.`,
     () => `std::vector<int> v; a[1::2]; http://[::1]:8080/health`,
     () => `price 1,234,567.89 USD, ratio 3.14159265358979, build 2026.01.15.1`,
     () => `password: \${DB_PASSWORD} and api_key=<your-key-here> and token: "****"`,
@@ -104,7 +120,12 @@ export function buildCorpus(seed = 20260101): CorpusEntry[] {
     () => `Reset your password: click the link we sent.`,
   ];
   for (let i = 0; i < 160; i++) {
-    out.push({ id: `lookalike-${i + 1}`, context: 'prompt', text: lookAlikes[i % lookAlikes.length]!(), expected: [] });
+    out.push({
+      id: `lookalike-${i + 1}`,
+      context: 'prompt',
+      text: lookAlikes[i % lookAlikes.length]!(),
+      expected: [],
+    });
   }
   return out;
 }

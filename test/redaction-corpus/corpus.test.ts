@@ -40,7 +40,9 @@ describe('redaction corpus', () => {
       for (const exp of entry.expected) {
         stat(exp.type).planted++;
         const at = entry.text.indexOf(exp.value);
-        const i = findings.findIndex((f) => f.type === exp.type && f.start <= at && f.end >= at + exp.value.length);
+        const i = findings.findIndex(
+          (f) => f.type === exp.type && f.start <= at && f.end >= at + exp.value.length,
+        );
         if (at >= 0 && i >= 0) {
           stat(exp.type).found++;
           matched.add(i);
@@ -62,9 +64,12 @@ describe('redaction corpus', () => {
         found: s.found,
         false_pos: s.falsePositives,
         recall: s.planted ? +((100 * s.found) / s.planted).toFixed(1) : null,
-        precision: s.found + s.falsePositives ? +((100 * s.found) / (s.found + s.falsePositives)).toFixed(1) : null,
+        precision:
+          s.found + s.falsePositives ? +((100 * s.found) / (s.found + s.falsePositives)).toFixed(1) : null,
       }));
-    console.log(`redaction corpus: ${corpus.length} samples (${corpus.filter((e) => e.expected.length === 0).length} look-alikes)`);
+    console.log(
+      `redaction corpus: ${corpus.length} samples (${corpus.filter((e) => e.expected.length === 0).length} look-alikes)`,
+    );
     console.table(rows);
 
     const recall = (kind: string): number => {
@@ -73,7 +78,9 @@ describe('redaction corpus', () => {
     };
     expect(recall('secret')).toBeGreaterThanOrEqual(0.99);
     expect(recall('personal')).toBeGreaterThanOrEqual(0.95);
-    for (const row of rows) if (row.planted > 0) expect(row.recall, row.type).toBeGreaterThanOrEqual(row.kind === 'secret' ? 99 : 95);
+    for (const row of rows)
+      if (row.planted > 0)
+        expect(row.recall, row.type).toBeGreaterThanOrEqual(row.kind === 'secret' ? 99 : 95);
     expect(lookAlikeHits).toEqual([]);
   });
 

@@ -79,7 +79,13 @@ export class FakeData {
   jwt(): string {
     const b64 = (s: string): string => Buffer.from(s).toString('base64url');
     const header = b64(JSON.stringify({ alg: this.pick(['HS256', 'RS256', 'ES256']), typ: 'JWT' }));
-    const payload = b64(JSON.stringify({ sub: this.chars(DIGITS, 10), name: this.chars(LOWER, 8), iat: this.int(1.6e9, 1.8e9) }));
+    const payload = b64(
+      JSON.stringify({
+        sub: this.chars(DIGITS, 10),
+        name: this.chars(LOWER, 8),
+        iat: this.int(1.6e9, 1.8e9),
+      }),
+    );
     return `${header}.${payload}.${this.chars(URLSAFE, 43)}`;
   }
 
@@ -99,7 +105,17 @@ export class FakeData {
   }
 
   email(): string {
-    const first = this.pick(['alice', 'bob', 'carol', 'dmitri', 'eva', 'farah', 'li.wei', 'j.smith', 'o.connor']);
+    const first = this.pick([
+      'alice',
+      'bob',
+      'carol',
+      'dmitri',
+      'eva',
+      'farah',
+      'li.wei',
+      'j.smith',
+      'o.connor',
+    ]);
     return `${first}${this.int(0, 1) ? this.int(1, 99) : ''}@${this.pick(['example.com', 'mail.example.org', 'corp.example.net', 'example.co.uk'])}`;
   }
 
@@ -129,7 +145,9 @@ export class FakeData {
     const style = this.int(0, 2);
     if (style === 0) return body;
     const sep = style === 1 ? ' ' : '-';
-    return length === 15 ? [body.slice(0, 4), body.slice(4, 10), body.slice(10)].join(sep) : body.match(/.{4}/g)!.join(sep);
+    return length === 15
+      ? [body.slice(0, 4), body.slice(4, 10), body.slice(10)].join(sep)
+      : body.match(/.{4}/g)!.join(sep);
   }
 
   /** A 16-digit number that fails Luhn (a look-alike that must be kept). */

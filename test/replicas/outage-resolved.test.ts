@@ -29,7 +29,8 @@ const PROVIDER_KEY = 'sk-proj-PROVIDERkey0123456789abcdefghijklmnopqrstu';
 const WEBHOOK_SECRET = 'outage-webhook-secret-0123456789';
 
 /** Polls every 50 ms (this test's pace). */
-const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> => untilEvery(what, check, timeoutMs, 50);
+const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> =>
+  untilEvery(what, check, timeoutMs, 50);
 
 describe.skipIf(!redis.available)('Redis outage: the alert sinks are told when it ends', () => {
   const prefix = `${uniqueName('tgresolved')}:`;

@@ -51,9 +51,12 @@ describe('Redis unreachable at start', () => {
     });
     tg = await startTollgate({ config, log: createLogger('silent') });
     await tg.dispatcher.drain();
-    for (let t = 0; t < 50 && (await tg.alerts.list({ ruleId: 'state.unavailable' })).length === 0; t++) await new Promise((r) => setTimeout(r, 20));
+    for (let t = 0; t < 50 && (await tg.alerts.list({ ruleId: 'state.unavailable' })).length === 0; t++)
+      await new Promise((r) => setTimeout(r, 20));
     const alerts = await tg.alerts.list({ ruleId: 'state.unavailable' });
-    expect(alerts.map((a) => [a.severity, a.subject.kind, a.subject.value])).toEqual([['CRITICAL', 'instance', 'gw-start']]);
+    expect(alerts.map((a) => [a.severity, a.subject.kind, a.subject.value])).toEqual([
+      ['CRITICAL', 'instance', 'gw-start'],
+    ]);
     const { key } = await createKey(tg.keys, systemClock, { name: 'start-test' });
     const res = await request(`${tg.url}/v1/chat/completions`, {
       method: 'POST',
@@ -62,7 +65,9 @@ describe('Redis unreachable at start', () => {
     });
     expect(res.statusCode).toBe(503);
     expect(res.headers['retry-after']).toBe('1');
-    expect(((await res.body.json()) as { error: { code: string } }).error.code).toBe('TG_ERR_STATE_UNAVAILABLE');
+    expect(((await res.body.json()) as { error: { code: string } }).error.code).toBe(
+      'TG_ERR_STATE_UNAVAILABLE',
+    );
     expect(mock.requests).toHaveLength(0);
   }, 30_000);
 });

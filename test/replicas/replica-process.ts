@@ -18,18 +18,34 @@ export interface ReplicaProcess {
  * Starts `tollgate serve --port 0` with `env` (on top of PATH/HOME) and waits for "listening on".
  * `args` go before `serve` (global options such as `--config FILE`).
  */
-export async function startReplica(env: Record<string, string>, timeoutMs = 30_000, args: readonly string[] = []): Promise<ReplicaProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', ...args, 'serve', '--port', '0'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TOLLGATE_LOG_LEVEL: 'error', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export async function startReplica(
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+  args: readonly string[] = [],
+): Promise<ReplicaProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/bin.ts', ...args, 'serve', '--port', '0'],
+    {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        TOLLGATE_LOG_LEVEL: 'error',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`replica did not start in ${timeoutMs} ms: ${err.slice(-2000)}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`replica did not start in ${timeoutMs} ms: ${err.slice(-2000)}`)),
+      timeoutMs,
+    );
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /listening on (http:\/\/\S+)/.exec(out);

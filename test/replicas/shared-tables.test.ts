@@ -63,10 +63,18 @@ describe.skipIf(!pgService.available)('three replicas share keys and alerts thro
     for (const d of [...dirs, cliDir]) rmSync(d, { recursive: true, force: true });
   });
 
-  const chat = async (replica: ReplicaProcess, key: string, user?: string): Promise<{ status: number; code: string | null }> => {
+  const chat = async (
+    replica: ReplicaProcess,
+    key: string,
+    user?: string,
+  ): Promise<{ status: number; code: string | null }> => {
     const res = await request(`${replica.url}/v1/chat/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...(user ? { 'x-tollgate-user': user } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${key}`,
+        ...(user ? { 'x-tollgate-user': user } : {}),
+      },
       body: JSON.stringify({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hello' }] }),
     });
     const body = (await res.body.json()) as { error?: { code?: string } };
@@ -74,17 +82,27 @@ describe.skipIf(!pgService.available)('three replicas share keys and alerts thro
   };
 
   it('a key created with the CLI on PostgreSQL is accepted by all three replicas', async () => {
-    const created = await cli(['keys', 'create', '--db', dbUrl, '--name', 'shared', '--json'], { TOLLGATE_DATA_DIR: cliDir });
+    const created = await cli(['keys', 'create', '--db', dbUrl, '--name', 'shared', '--json'], {
+      TOLLGATE_DATA_DIR: cliDir,
+    });
     expect(created.code, created.err).toBe(0);
     const { key } = JSON.parse(created.out) as { key: string };
     for (const r of replicas) expect(await chat(r, key)).toEqual({ status: 200, code: null });
   });
 
   it(`a key revoked with the CLI is refused by all three within ${DEFAULT_KEY_CACHE_MS} ms`, async () => {
-    const created = JSON.parse((await cli(['keys', 'create', '--db', dbUrl, '--name', 'to-revoke', '--json'], { TOLLGATE_DATA_DIR: cliDir })).out) as { key: string; id: string };
+    const created = JSON.parse(
+      (
+        await cli(['keys', 'create', '--db', dbUrl, '--name', 'to-revoke', '--json'], {
+          TOLLGATE_DATA_DIR: cliDir,
+        })
+      ).out,
+    ) as { key: string; id: string };
     // Every replica has the key in its cache now.
     for (const r of replicas) expect((await chat(r, created.key)).status).toBe(200);
-    expect((await cli(['keys', 'revoke', created.id, '--db', dbUrl], { TOLLGATE_DATA_DIR: cliDir })).code).toBe(0);
+    expect(
+      (await cli(['keys', 'revoke', created.id, '--db', dbUrl], { TOLLGATE_DATA_DIR: cliDir })).code,
+    ).toBe(0);
     const revokedAt = Date.now();
     const refusedAfter = await Promise.all(
       replicas.map(async (r) => {
@@ -105,12 +123,21 @@ describe.skipIf(!pgService.available)('three replicas share keys and alerts thro
 
   it('an alert raised on one replica is listed by tollgate alerts --db postgres://…', async () => {
     // Six failed authentications with one unknown key on replica 2 (threshold 5, lockout at 10).
-    for (let i = 0; i < 6; i++) expect((await chat(replicas[1]!, 'tg-notAValidKeyAtAll0123456789abcdefghijklmnopq')).status).toBe(401);
+    for (let i = 0; i < 6; i++)
+      expect((await chat(replicas[1]!, 'tg-notAValidKeyAtAll0123456789abcdefghijklmnopq')).status).toBe(401);
     let listed: { rule_id: string; subject: { kind: string } }[] = [];
     for (let t = 0; t < 50 && listed.length < 2; t++) {
-      const r = await cli(['alerts', '--db', dbUrl, '--rule', 'auth.repeated-failures', '--json'], { TOLLGATE_DATA_DIR: cliDir });
+      const r = await cli(['alerts', '--db', dbUrl, '--rule', 'auth.repeated-failures', '--json'], {
+        TOLLGATE_DATA_DIR: cliDir,
+      });
       expect(r.code, r.err).toBe(0);
-      listed = r.out.trim() === '' ? [] : r.out.trim().split('\n').map((l) => JSON.parse(l) as (typeof listed)[number]);
+      listed =
+        r.out.trim() === ''
+          ? []
+          : r.out
+              .trim()
+              .split('\n')
+              .map((l) => JSON.parse(l) as (typeof listed)[number]);
       if (listed.length < 2) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     // One incident per subject the failures share: the unknown key and the client IP.
@@ -120,14 +147,25 @@ describe.skipIf(!pgService.available)('three replicas share keys and alerts thro
 
   it('erase destroys the data keys every replica made for the person; every replica stops using them within the refresh interval', async () => {
     const admin = new pg.Pool({ connectionString: pgService.url, max: 1 });
-    const { key } = JSON.parse((await cli(['keys', 'create', '--db', dbUrl, '--name', 'enc', '--json'], { TOLLGATE_DATA_DIR: cliDir })).out) as { key: string };
+    const { key } = JSON.parse(
+      (await cli(['keys', 'create', '--db', dbUrl, '--name', 'enc', '--json'], { TOLLGATE_DATA_DIR: cliDir }))
+        .out,
+    ) as { key: string };
     const carolKeys = async (): Promise<{ key_id: string; live: boolean }[]> =>
-      (await admin.query(`SELECT key_id, wrapped_key IS NOT NULL AS live FROM "${schema}".data_keys WHERE subject = 'user:carol' ORDER BY key_id`)).rows;
+      (
+        await admin.query(
+          `SELECT key_id, wrapped_key IS NOT NULL AS live FROM "${schema}".data_keys WHERE subject = 'user:carol' ORDER BY key_id`,
+        )
+      ).rows;
     /** Data-key ids of carol's stored prompts (`enc:v1:<keyId>:…`), oldest first, once `n` are stored (the erase's admin event names carol too). */
     const carolPromptKeys = async (n: number): Promise<string[]> => {
       let rows: { prompt: string | null }[] = [];
       for (let t = 0; t < 100 && rows.length < n; t++) {
-        rows = (await admin.query(`SELECT prompt FROM "${schema}".events WHERE user_id = 'carol' AND COALESCE(endpoint, '') NOT LIKE 'admin:%' ORDER BY ts, id`)).rows;
+        rows = (
+          await admin.query(
+            `SELECT prompt FROM "${schema}".events WHERE user_id = 'carol' AND COALESCE(endpoint, '') NOT LIKE 'admin:%' ORDER BY ts, id`,
+          )
+        ).rows;
         if (rows.length < n) await new Promise((r) => setTimeout(r, 100));
       }
       expect(rows).toHaveLength(n);
@@ -146,7 +184,9 @@ describe.skipIf(!pgService.available)('three replicas share keys and alerts thro
       }
       const before = await carolKeys();
       expect(before.map((k) => k.key_id)).toEqual([...first].sort());
-      const erased = await cli(['erase', '--db', dbUrl, '--user', 'carol', '--json'], { TOLLGATE_DATA_DIR: cliDir });
+      const erased = await cli(['erase', '--db', dbUrl, '--user', 'carol', '--json'], {
+        TOLLGATE_DATA_DIR: cliDir,
+      });
       expect(erased.code, erased.err).toBe(0);
       expect(JSON.parse(erased.out).keyIds).toEqual(before.map((k) => k.key_id));
       // After the refresh interval (plus a loaded machine's delay), every replica encrypts under a new key.

@@ -30,7 +30,10 @@ describe.skipIf(!pgService.available)('PostgreSQL outage under load', () => {
   const schema = uniqueName('tg_outage');
   const target = new URL(pgService.url);
   const proxy = new CuttableProxy(target.hostname, Number(target.port || 5432));
-  const dirs = { open: mkdtempSync(join(tmpdir(), 'tollgate-outage-open-')), closed: mkdtempSync(join(tmpdir(), 'tollgate-outage-closed-')) };
+  const dirs = {
+    open: mkdtempSync(join(tmpdir(), 'tollgate-outage-open-')),
+    closed: mkdtempSync(join(tmpdir(), 'tollgate-outage-closed-')),
+  };
   const mock = new MockProvider({ validKeys: [PROVIDER_KEY] });
   const agent = new Agent({ connections: 32 });
   let viaProxy = '';
@@ -74,12 +77,20 @@ describe.skipIf(!pgService.available)('PostgreSQL outage under load', () => {
     const res = await request(`${replica.url}/v1/chat/completions`, {
       method: 'POST',
       dispatcher: agent,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${PROVIDER_KEY}`, 'x-tollgate-user': user },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${PROVIDER_KEY}`,
+        'x-tollgate-user': user,
+      },
       body: JSON.stringify({ model: 'gpt-4.1', messages: [{ role: 'user', content: `request ${i}` }] }),
     });
     const body = (await res.body.json()) as { error?: { code?: string } };
     const id = res.headers['x-tollgate-event-id'];
-    return { status: res.statusCode, code: body.error?.code ?? null, eventId: typeof id === 'string' ? id : null };
+    return {
+      status: res.statusCode,
+      code: body.error?.code ?? null,
+      eventId: typeof id === 'string' ? id : null,
+    };
   };
 
   /** `n` requests, `concurrency` at a time. */
@@ -139,7 +150,12 @@ describe.skipIf(!pgService.available)('PostgreSQL outage under load', () => {
     const triggered = rows.filter((e) => e.user_id === 'trigger');
     expect(triggered).toHaveLength(1);
     expect(rows.length).toBe(ids.length + 1); // nothing lost, nothing twice
-    expect(rows.filter((e) => e.user_id !== 'trigger').map((e) => e.id).sort()).toEqual([...(ids as string[])].sort());
+    expect(
+      rows
+        .filter((e) => e.user_id !== 'trigger')
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual([...(ids as string[])].sort());
     expect(existsSync(join(dirs.open, 'spool-outage-fail-open.jsonl.replayed'))).toBe(true);
 
     expect(await failOpen.stop()).toBe(0);
@@ -149,9 +165,19 @@ describe.skipIf(!pgService.available)('PostgreSQL outage under load', () => {
       ['outage-fail-closed', closed.length + 1],
       ['outage-fail-open', open.length],
     ]);
-    const verify = await cli(['verify', '--db', new URL(`?schema=${schema}`, pgService.url).toString(), '--json', '--chain', 'outage-fail-open'], {
-      TOLLGATE_DATA_DIR: dirs.open,
-    });
+    const verify = await cli(
+      [
+        'verify',
+        '--db',
+        new URL(`?schema=${schema}`, pgService.url).toString(),
+        '--json',
+        '--chain',
+        'outage-fail-open',
+      ],
+      {
+        TOLLGATE_DATA_DIR: dirs.open,
+      },
+    );
     expect(verify.code, verify.out + verify.err).toBe(0);
     expect((JSON.parse(verify.out) as { events_checked: number }).events_checked).toBe(open.length);
   }, 90_000);

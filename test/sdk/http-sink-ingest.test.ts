@@ -22,20 +22,37 @@ async function ingestServer(store: MemoryEventStore): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/ingest`;
 }
 
-async function post(url: string, body: unknown, token = TOKEN): Promise<{ status: number; json: { error?: Record<string, unknown>; accepted?: number } }> {
-  const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+async function post(
+  url: string,
+  body: unknown,
+  token = TOKEN,
+): Promise<{ status: number; json: { error?: Record<string, unknown>; accepted?: number } }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   return { status: res.status, json: (await res.json()) as { error?: Record<string, unknown> } };
 }
 
-async function sdkEventsViaSink(n: number): Promise<{ central: MemoryEventStore; url: string; events: AuditEvent[] }> {
+async function sdkEventsViaSink(
+  n: number,
+): Promise<{ central: MemoryEventStore; url: string; events: AuditEvent[] }> {
   const central = new MemoryEventStore();
   const url = await ingestServer(central);
   const mock = new MockProvider({ validKeys: [KEY] });
   const base = await mock.listen();
   toClose.push(() => mock.close());
-  const auditor = await harnessLikeAuditor({ store: new HttpEventSink({ url, token: TOKEN }), writer: { flushDelayMs: 20 } });
+  const auditor = await harnessLikeAuditor({
+    store: new HttpEventSink({ url, token: TOKEN }),
+    writer: { flushDelayMs: 20 },
+  });
   const client = sdkClient(auditor, base);
-  for (let i = 0; i < n; i++) await client.chat.completions.create({ model: 'gpt-4.1', messages: [{ role: 'user', content: `hi ${i}` }] });
+  for (let i = 0; i < n; i++)
+    await client.chat.completions.create({
+      model: 'gpt-4.1',
+      messages: [{ role: 'user', content: `hi ${i}` }],
+    });
   await auditor.close();
   return { central, url, events: await central.query({ order: 'asc' }) };
 }
@@ -83,9 +100,15 @@ describe('HTTP sink → ingest route', () => {
     const mock = new MockProvider({ validKeys: [KEY] });
     const base = await mock.listen();
     toClose.push(() => mock.close());
-    const auditor = await harnessLikeAuditor({ store: { kind: 'http', url: 'http://127.0.0.1:9/ingest', token: TOKEN }, writer: { flushDelayMs: 0, retryIntervalMs: 60_000 } });
+    const auditor = await harnessLikeAuditor({
+      store: { kind: 'http', url: 'http://127.0.0.1:9/ingest', token: TOKEN },
+      writer: { flushDelayMs: 0, retryIntervalMs: 60_000 },
+    });
     toClose.push(() => auditor.close());
-    await sdkClient(auditor, base).chat.completions.create({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }] });
+    await sdkClient(auditor, base).chat.completions.create({
+      model: 'gpt-4.1',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     await auditor.flush();
     expect(auditor.stats()).toMatchObject({ written: 0, dropped: 1, storeErrors: 1 });
     await expect(auditor.store.query({})).rejects.toMatchObject({ code: 'TG_ERR_STORE_WRITE_ONLY' });

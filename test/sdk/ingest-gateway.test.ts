@@ -16,12 +16,27 @@ describe('SDK → a running tollgate serve (/ingest)', () => {
     const upstream = new MockProvider({ validKeys: [KEY] });
     const base = await upstream.listen();
     const gatewayMock = new MockProvider();
-    const config = loadConfig({ file: null, overrides: { db: join(dir, 'tollgate.db'), port: 0, upstream_url: await gatewayMock.listen(), instance_id: 'central' } });
+    const config = loadConfig({
+      file: null,
+      overrides: {
+        db: join(dir, 'tollgate.db'),
+        port: 0,
+        upstream_url: await gatewayMock.listen(),
+        instance_id: 'central',
+      },
+    });
     const tg = await startTollgate({ config, log: createLogger('silent') });
     try {
-      const auditor = await harnessLikeAuditor({ store: new HttpEventSink({ url: `${tg.url}/ingest`, token: tg.admin.token.token }), writer: { flushDelayMs: 10 } });
+      const auditor = await harnessLikeAuditor({
+        store: new HttpEventSink({ url: `${tg.url}/ingest`, token: tg.admin.token.token }),
+        writer: { flushDelayMs: 10 },
+      });
       const client = sdkClient(auditor, base);
-      for (let i = 0; i < 4; i++) await client.chat.completions.create({ model: 'gpt-4.1', messages: [{ role: 'user', content: `from the app ${i}` }] });
+      for (let i = 0; i < 4; i++)
+        await client.chat.completions.create({
+          model: 'gpt-4.1',
+          messages: [{ role: 'user', content: `from the app ${i}` }],
+        });
       await auditor.close();
       const events = await tg.store.query({ order: 'asc' });
       const sdkEvents = events.filter((e) => e.source === 'sdk');
@@ -32,7 +47,9 @@ describe('SDK → a running tollgate serve (/ingest)', () => {
       await upstream.close();
       await gatewayMock.close();
     }
-    const report = JSON.parse((await cli(['report', 'cost', '--db', join(dir, 'tollgate.db'), '--by', 'model', '--json'])).out);
+    const report = JSON.parse(
+      (await cli(['report', 'cost', '--db', join(dir, 'tollgate.db'), '--by', 'model', '--json'])).out,
+    );
     expect(report.totals.requests).toBe(4);
     const verify = await cli(['verify', '--db', join(dir, 'tollgate.db'), '--json']);
     expect(verify.code).toBe(0);

@@ -8,7 +8,10 @@ import { sampleEvent } from '../integrity/sample-events.js';
 
 eventStoreContract('JSONL file (SDK)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-jsonl-'));
-  return { store: new JsonlEventStore(join(dir, 'events.jsonl')), dispose: async () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    store: new JsonlEventStore(join(dir, 'events.jsonl')),
+    dispose: async () => rmSync(dir, { recursive: true, force: true }),
+  };
 });
 
 describe('JSONL event store', () => {

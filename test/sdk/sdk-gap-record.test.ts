@@ -17,7 +17,17 @@ import { cli } from '../support/run-cli.js';
 import { SwitchableStore } from '../writer/switchable-store.js';
 
 interface VerifyJson {
-  chains: Array<{ chain_id: string; damage: unknown; accounted_gaps: Array<{ reason: string; first_seq: number; last_seq: number; count: number; record_seq: number }> }>;
+  chains: Array<{
+    chain_id: string;
+    damage: unknown;
+    accounted_gaps: Array<{
+      reason: string;
+      first_seq: number;
+      last_seq: number;
+      count: number;
+      record_seq: number;
+    }>;
+  }>;
 }
 
 const dirs: string[] = [];
@@ -47,7 +57,11 @@ describe('SDK gap records', () => {
   it('events lost while the store is down are chained as a gap record once it is back', async () => {
     const { dir, db, store } = setup();
     const sw = new SwitchableStore(store);
-    const auditor = await createAuditor({ store: sw, instanceId: 'sdk-gap', writer: { retryIntervalMs: 20 } });
+    const auditor = await createAuditor({
+      store: sw,
+      instanceId: 'sdk-gap',
+      writer: { retryIntervalMs: 20 },
+    });
     await calls(auditor, 2);
     await auditor.flush();
     sw.down = true;
@@ -64,7 +78,9 @@ describe('SDK gap records', () => {
     const chain = report.chains.find((c) => c.chain_id === 'sdk-gap')!;
     expect(chain.damage).toBeNull();
     // One coalesced gap (its reason depends on whether the flush or the queue met the outage first).
-    expect(chain.accounted_gaps.map((g) => [g.first_seq, g.last_seq, g.count, g.record_seq])).toEqual([[3, 5, 3, 6]]);
+    expect(chain.accounted_gaps.map((g) => [g.first_seq, g.last_seq, g.count, g.record_seq])).toEqual([
+      [3, 5, 3, 6],
+    ]);
     expect(chain.accounted_gaps[0]!.reason).not.toBe('crash');
   });
 
@@ -72,7 +88,12 @@ describe('SDK gap records', () => {
     const { dir, db, store } = setup();
     const spool = { path: join(dir, 'sdk-spool.jsonl'), maxBytes: 1 };
     const sw = new SwitchableStore(store);
-    const first = await createAuditor({ store: sw, instanceId: 'sdk-crash', spool, writer: { retryIntervalMs: 60_000 } });
+    const first = await createAuditor({
+      store: sw,
+      instanceId: 'sdk-crash',
+      spool,
+      writer: { retryIntervalMs: 60_000 },
+    });
     await calls(first, 3);
     await first.flush();
     sw.down = true; // stays down: this process "dies" without closing
@@ -85,7 +106,9 @@ describe('SDK gap records', () => {
     const chain = report.chains.find((c) => c.chain_id === 'sdk-crash')!;
     expect(chain.damage).toBeNull();
     // seq 1 reserved up to 1 + 1024; 3 stored: up to 1022 lost, the record right after.
-    expect(chain.accounted_gaps.map((g) => [g.reason, g.first_seq, g.last_seq, g.count, g.record_seq])).toEqual([['crash', 4, 1025, 1022, 1026]]);
+    expect(
+      chain.accounted_gaps.map((g) => [g.reason, g.first_seq, g.last_seq, g.count, g.record_seq]),
+    ).toEqual([['crash', 4, 1025, 1022, 1026]]);
   });
 
   it('an exchange that ends after close() is not chained and does not move the settled mark (no false crash gap)', async () => {
@@ -106,7 +129,9 @@ describe('SDK gap records', () => {
     await expect(late).resolves.toBe('late');
     await new Promise((r) => setTimeout(r, 20));
     expect(first.stats().auditErrors).toBe(1);
-    expect(new SeqReservation({ path: `${spool.path}.mark`, chainId: 'sdk-late' }).previous).toEqual({ reserved: 2 });
+    expect(new SeqReservation({ path: `${spool.path}.mark`, chainId: 'sdk-late' }).previous).toEqual({
+      reserved: 2,
+    });
     const reopened = new SqliteEventStore(openSqlite(db));
     const second = await createAuditor({ store: reopened, instanceId: 'sdk-late', spool });
     await calls(second, 1);

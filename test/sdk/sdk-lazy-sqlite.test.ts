@@ -43,6 +43,9 @@ describe('the SDK entry point and the SQLite native module', () => {
   });
 
   it('loads it when the SQLite store is chosen (the check above can fail)', () => {
-    expect(loadedAfter(`{ kind: 'sqlite', path: process.env.TOLLGATE_TEST_DB }`)).toEqual({ js: true, native: true });
+    expect(loadedAfter(`{ kind: 'sqlite', path: process.env.TOLLGATE_TEST_DB }`)).toEqual({
+      js: true,
+      native: true,
+    });
   });
 });

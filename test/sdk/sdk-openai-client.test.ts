@@ -8,7 +8,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/core/audit-event.js';
 import type { Auditor } from '../../src/sdk/index.js';
 import { startHarness, type Harness, type HarnessOptions } from '../support/gateway-harness.js';
-import { harnessLikeAuditor, KEY, ORIGIN_TIMING_AND_IDS, sdkClient, sdkEvents, without } from './sdk-support.js';
+import {
+  harnessLikeAuditor,
+  KEY,
+  ORIGIN_TIMING_AND_IDS,
+  sdkClient,
+  sdkEvents,
+  without,
+} from './sdk-support.js';
 
 interface Pair {
   h: Harness;
@@ -20,7 +27,10 @@ interface Pair {
 let open: Pair | null = null;
 
 async function pair(o: HarnessOptions = {}, apiKey = KEY): Promise<Pair> {
-  const h = await startHarness({ mock: { validKeys: [KEY], ...o.mock }, ...(o.upstream ? { upstream: o.upstream } : {}) });
+  const h = await startHarness({
+    mock: { validKeys: [KEY], ...o.mock },
+    ...(o.upstream ? { upstream: o.upstream } : {}),
+  });
   const auditor = await harnessLikeAuditor(o.upstream ? { upstream: o.upstream } : {});
   open = {
     h,
@@ -40,7 +50,11 @@ afterEach(async () => {
 });
 
 /** Runs `call` through the gateway, then through the SDK; returns both events. */
-async function both(p: Pair, call: (client: OpenAI) => Promise<unknown>, script?: () => void): Promise<{ gw: AuditEvent; sdk: AuditEvent }> {
+async function both(
+  p: Pair,
+  call: (client: OpenAI) => Promise<unknown>,
+  script?: () => void,
+): Promise<{ gw: AuditEvent; sdk: AuditEvent }> {
   script?.();
   await call(p.gateway);
   script?.();
@@ -65,7 +79,11 @@ function expectSameExchange(gw: AuditEvent, sdk: AuditEvent, alsoIgnore: readonl
   expect(sdk.ip_address).toBeNull();
 }
 
-const chat = { model: 'gpt-4.1', messages: [{ role: 'user' as const, content: 'hello there friend' }], user: 'body-user' };
+const chat = {
+  model: 'gpt-4.1',
+  messages: [{ role: 'user' as const, content: 'hello there friend' }],
+  user: 'body-user',
+};
 const attribution = {
   'x-tollgate-user': 'alice',
   'x-tollgate-session': 'sess-1',
@@ -102,7 +120,11 @@ describe('SDK and gateway record the same event for the same exchange (official 
     const texts: string[] = [];
     let sawUsage = false;
     const { gw, sdk } = await both(p, async (c) => {
-      const stream = await c.chat.completions.create({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'stream please' }], stream: true });
+      const stream = await c.chat.completions.create({
+        model: 'gpt-4.1-mini',
+        messages: [{ role: 'user', content: 'stream please' }],
+        stream: true,
+      });
       let text = '';
       for await (const chunk of stream) {
         text += chunk.choices[0]?.delta?.content ?? '';
@@ -136,7 +158,9 @@ describe('SDK and gateway record the same event for the same exchange (official 
       }
       expect(n).toBeLessThan(10);
       // The gateway records once it notices the closed connection; wait for it before the next run.
-      if (c === p.gateway) for (let i = 0; i < 100 && (await p.h.events()).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      if (c === p.gateway)
+        for (let i = 0; i < 100 && (await p.h.events()).length === 0; i++)
+          await new Promise((r) => setTimeout(r, 20));
     });
     // How much text arrived before the abort depends on timing, so the content and counts derived from it may differ.
     expectSameExchange(gw, sdk, ['response', 'output_tokens', 'total_tokens', 'cost_micro_usd']);

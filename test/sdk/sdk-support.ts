@@ -14,7 +14,9 @@ export const KEY = 'sk-proj-testkey0123456789abcdefghijklmnopqrstuvwxyzABCD';
  * estimator, fingerprint secret, provider name and upstream policy), so their events can be compared.
  */
 export async function harnessLikeAuditor(
-  o: { upstream?: HarnessOptions['upstream']; store?: AuditorOptions['store'] } & Partial<Omit<AuditorOptions, 'upstream' | 'store'>> = {},
+  o: { upstream?: HarnessOptions['upstream']; store?: AuditorOptions['store'] } & Partial<
+    Omit<AuditorOptions, 'upstream' | 'store'>
+  > = {},
 ): Promise<Auditor> {
   const { upstream, store, ...rest } = o;
   return createAuditor({

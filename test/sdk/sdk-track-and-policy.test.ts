@@ -11,7 +11,9 @@ afterEach(async () => {
   for (const c of toClose.splice(0).reverse()) await c();
 });
 
-async function setup(o: Parameters<typeof harnessLikeAuditor>[0] = {}): Promise<{ mock: MockProvider; auditor: Auditor; base: string }> {
+async function setup(
+  o: Parameters<typeof harnessLikeAuditor>[0] = {},
+): Promise<{ mock: MockProvider; auditor: Auditor; base: string }> {
   const mock = new MockProvider({ validKeys: [KEY] });
   const base = await mock.listen();
   toClose.push(() => mock.close());
@@ -26,7 +28,12 @@ describe('auditor.track (calls that are not OpenAI-shaped)', () => {
   it('records a successful call with the usage, model, output and first token it reported, priced', async () => {
     const { auditor } = await setup();
     const value = await auditor.track(
-      { provider: 'anthropic', endpoint: '/messages', request: { model: 'gpt-4.1', messages: [{ role: 'user', content: 'tell me' }] }, attribution: { feature: 'summary' } },
+      {
+        provider: 'anthropic',
+        endpoint: '/messages',
+        request: { model: 'gpt-4.1', messages: [{ role: 'user', content: 'tell me' }] },
+        attribution: { feature: 'summary' },
+      },
       async (call) => {
         call.markFirstToken();
         call.appendOutput('four words of output');
@@ -57,8 +64,13 @@ describe('auditor.track (calls that are not OpenAI-shaped)', () => {
 
   it('records a call that throws (provider status error), then rethrows the same error', async () => {
     const { auditor } = await setup();
-    const thrown = Object.assign(new Error('Overloaded'), { status: 529, error: { code: 'overloaded_error' } });
-    await expect(auditor.track({ provider: 'anthropic', model: 'claude-x' }, async () => Promise.reject(thrown))).rejects.toBe(thrown);
+    const thrown = Object.assign(new Error('Overloaded'), {
+      status: 529,
+      error: { code: 'overloaded_error' },
+    });
+    await expect(
+      auditor.track({ provider: 'anthropic', model: 'claude-x' }, async () => Promise.reject(thrown)),
+    ).rejects.toBe(thrown);
     const [e] = await sdkEvents(auditor);
     expect(e!.status).toBe('SERVER_ERROR');
     expect(e!.http_status_code).toBe(529);
@@ -69,14 +81,20 @@ describe('auditor.track (calls that are not OpenAI-shaped)', () => {
 
   it('classifies aborts, timeouts and network failures', async () => {
     const { auditor } = await setup();
-    const fail = (err: Error) => auditor.track({ provider: 'p' }, async () => Promise.reject(err)).catch(() => undefined);
+    const fail = (err: Error) =>
+      auditor.track({ provider: 'p' }, async () => Promise.reject(err)).catch(() => undefined);
     await fail(new DOMException('aborted', 'AbortError'));
     await fail(new DOMException('timed out', 'TimeoutError'));
     await fail(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
     await fail(Object.assign(new Error('rate'), { status: 429 }));
     const events = await sdkEvents(auditor);
     expect(events.map((e) => e.status)).toEqual(['CANCELLED', 'TIMEOUT', 'SERVER_ERROR', 'RATE_LIMITED']);
-    expect(events.map((e) => e.error_code)).toEqual(['TG_ERR_CLIENT_CANCELLED', 'TG_ERR_UPSTREAM_TIMEOUT', 'ECONNREFUSED', 'Error']);
+    expect(events.map((e) => e.error_code)).toEqual([
+      'TG_ERR_CLIENT_CANCELLED',
+      'TG_ERR_UPSTREAM_TIMEOUT',
+      'ECONNREFUSED',
+      'Error',
+    ]);
     expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
   });
 });
@@ -88,18 +106,34 @@ describe('attribution', () => {
     await auditor.withContext({ user: 'bob', session: 's-9' }, async () => {
       await new Promise((r) => setTimeout(r, 5));
       await client.chat.completions.create(chat);
-      await auditor.withContext({ feature: 'search' }, () => client.chat.completions.create(chat, { headers: { 'x-tollgate-user': 'carol' } }));
+      await auditor.withContext({ feature: 'search' }, () =>
+        client.chat.completions.create(chat, { headers: { 'x-tollgate-user': 'carol' } }),
+      );
     });
     await client.chat.completions.create(chat); // outside any context
     const [a, b, c] = await sdkEvents(auditor);
-    expect([a!.user_id, a!.session_id, a!.feature_name, a!.team, a!.request_source]).toEqual(['bob', 's-9', null, 'platform', 'batch']);
-    expect([b!.user_id, b!.session_id, b!.feature_name, b!.team]).toEqual(['carol', 's-9', 'search', 'platform']);
+    expect([a!.user_id, a!.session_id, a!.feature_name, a!.team, a!.request_source]).toEqual([
+      'bob',
+      's-9',
+      null,
+      'platform',
+      'batch',
+    ]);
+    expect([b!.user_id, b!.session_id, b!.feature_name, b!.team]).toEqual([
+      'carol',
+      's-9',
+      'search',
+      'platform',
+    ]);
     expect([c!.user_id, c!.session_id]).toEqual([null, null]);
   });
 
   it('takes the typed option of createAuditedFetch, and cleans control characters', async () => {
     const { auditor, base } = await setup();
-    const fetchFn = createAuditedFetch({ auditor, attribution: { user: 'dave\r\nforged: yes', feature: 'export' } });
+    const fetchFn = createAuditedFetch({
+      auditor,
+      attribution: { user: 'dave\r\nforged: yes', feature: 'export' },
+    });
     const client = new OpenAI({ apiKey: KEY, baseURL: base, fetch: fetchFn, maxRetries: 0 });
     await client.chat.completions.create(chat);
     const [e] = await sdkEvents(auditor);
@@ -158,10 +192,18 @@ describe('failure policy: the SDK never throws because auditing failed', () => {
 
   it('fail-closed: with the store down the call is refused with TG_ERR_AUDIT_UNAVAILABLE and the provider is not called', async () => {
     const flaky = new FlakyEventStore(new MemoryEventStore());
-    const { auditor, base, mock } = await setup({ store: flaky, failurePolicy: 'fail-closed', writer: { retryIntervalMs: 60_000 } });
+    const { auditor, base, mock } = await setup({
+      store: flaky,
+      failurePolicy: 'fail-closed',
+      writer: { retryIntervalMs: 60_000 },
+    });
     const fetchFn = createAuditedFetch({ auditor });
     const call = () =>
-      fetchFn(`${base}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${KEY}` }, body: JSON.stringify(chat) }).then((r) => r.json());
+      fetchFn(`${base}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}` },
+        body: JSON.stringify(chat),
+      }).then((r) => r.json());
     await call(); // committed
     flaky.down = true;
     // The first call after the outage finds out at commit time: its body errors instead of completing.
@@ -170,7 +212,9 @@ describe('failure policy: the SDK never throws because auditing failed', () => {
     expect(err).toBeInstanceOf(TollgateError);
     expect((err as TollgateError).code).toBe('TG_ERR_AUDIT_UNAVAILABLE');
     expect(mock.requests).toHaveLength(2);
-    await expect(auditor.track({ provider: 'p' }, async () => 'never')).rejects.toMatchObject({ code: 'TG_ERR_AUDIT_UNAVAILABLE' });
+    await expect(auditor.track({ provider: 'p' }, async () => 'never')).rejects.toMatchObject({
+      code: 'TG_ERR_AUDIT_UNAVAILABLE',
+    });
     expect(auditor.stats().refused).toBe(2);
     expect(auditor.stats().commitFailures).toBe(1);
   });
@@ -185,7 +229,9 @@ describe('wrapOpenAI', () => {
     const wrap = (c: MyOpenAI) => wrapOpenAI(c, { auditor });
     expectTypeOf(wrap).returns.toEqualTypeOf<MyOpenAI>();
     expectTypeOf(wrapOpenAI<OpenAI>).returns.toEqualTypeOf<OpenAI>();
-    expectTypeOf(wrapOpenAI<OpenAI>).parameter(0).toEqualTypeOf<OpenAI>();
+    expectTypeOf(wrapOpenAI<OpenAI>)
+      .parameter(0)
+      .toEqualTypeOf<OpenAI>();
   });
 
   it('returns an instance of the same class, retries left to the auditor', async () => {

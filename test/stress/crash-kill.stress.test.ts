@@ -73,10 +73,15 @@ describe(`crash safety: SIGKILL under load (${profile.name}: ${profile.kills} ki
           rounds.push({
             completed2xx: ok.length,
             missing: missing.length,
-            oldestMissingMs: missing.length ? Math.round(killedAt - Math.min(...missing.map((m) => m.endedAt))) : 0,
+            oldestMissingMs: missing.length
+              ? Math.round(killedAt - Math.min(...missing.map((m) => m.endedAt)))
+              : 0,
           });
           if (policy === 'fail-closed') {
-            expect(missing.map((m) => m.eventId), `kill ${k}: acknowledged successes without an event`).toEqual([]);
+            expect(
+              missing.map((m) => m.eventId),
+              `kill ${k}: acknowledged successes without an event`,
+            ).toEqual([]);
           } else {
             // fail-open promises the queue is flushed within writer.flush_delay_ms (10 ms): anything
             // missing must have been answered just before the kill. 5 s is a generous bound for a
@@ -91,11 +96,17 @@ describe(`crash safety: SIGKILL under load (${profile.name}: ${profile.kills} ki
             expect(after.code, `verify after restart ${k}: ${after.out}${after.err}`).toBe(0);
             const report = JSON.parse(after.out) as VerifyJson;
             expect(report.chains.filter((c) => c.damage !== null)).toEqual([]);
-            const crashes = report.chains.flatMap((c) => c.accounted_gaps).filter((g) => g.reason === 'crash');
+            const crashes = report.chains
+              .flatMap((c) => c.accounted_gaps)
+              .filter((g) => g.reason === 'crash');
             // Every kill leaves one crash gap (the mark is always ahead of the last seq handed out).
             expect(crashes.length).toBe(k + 1);
             const latest = crashes.reduce((a, b) => (b.record_seq > a.record_seq ? b : a));
-            for (const m of missing) expect(m.endedAtMs, `event ${m.eventId} answered before the crash gap starts`).toBeGreaterThanOrEqual(Date.parse(latest.at));
+            for (const m of missing)
+              expect(
+                m.endedAtMs,
+                `event ${m.eventId} answered before the crash gap starts`,
+              ).toBeGreaterThanOrEqual(Date.parse(latest.at));
             crashGaps.push({ missing: missing.length, upTo: latest.count });
           }
         }
@@ -111,7 +122,9 @@ describe(`crash safety: SIGKILL under load (${profile.name}: ${profile.kills} ki
             `max-missing-per-kill=${Math.max(...rounds.map((r) => r.missing))} ` +
             `oldest-missing-ms=${Math.max(...rounds.map((r) => r.oldestMissingMs))} stored=${storedCount(db)} ` +
             `per-kill-missing=[${rounds.map((r) => r.missing).join(',')}]` +
-            (crashGaps.length ? ` crash-gaps(missing/up-to)=[${crashGaps.map((c) => `${c.missing}/${c.upTo}`).join(',')}]` : ''),
+            (crashGaps.length
+              ? ` crash-gaps(missing/up-to)=[${crashGaps.map((c) => `${c.missing}/${c.upTo}`).join(',')}]`
+              : ''),
         );
         expect(total2xx).toBeGreaterThan(rounds.length * 5);
       } finally {
@@ -131,77 +144,96 @@ describe(`crash safety: SIGKILL while the store is read-only and fail-open spool
   });
   afterAll(async () => mock.close());
 
-  it.skipIf(!canFreeze)('the spool survives the kill, is replayed on restart, and the chain continues after it', async () => {
-    const random = seededRandom(seed + 2);
-    const dir = mkdtempSync(join(tmpdir(), 'tollgate-crash-spool-'));
-    const db = join(dir, 'data', 'tollgate.db');
-    const env = { TOLLGATE_FAILURE_POLICY: 'fail-open' };
-    let lostAtKill = 0;
-    let spooledAcked = 0;
-    let tornLines = 0;
-    try {
-      for (let k = 0; k < profile.spoolKills; k++) {
-        const serve = await startServe({ db, upstream, env });
-        const load = new LoadDriver(serve.url, 8);
-        await sleep(300);
-        // The disk turns read-only under the running store: new events must go to the spool.
-        setImmutable(sqliteFiles(db), true);
-        const frozenAt = load.completed.length;
-        await sleep(200 + Math.floor(random() * 800));
-        // Still alive on a read-only disk (no crash), then killed.
-        expect(serve.proc.exitCode ?? serve.proc.signalCode).toBeNull();
-        const killedAt = performance.now();
-        await serve.stop('SIGKILL');
-        await load.stop();
-        setImmutable(sqliteFiles(db), false);
+  it.skipIf(!canFreeze)(
+    'the spool survives the kill, is replayed on restart, and the chain continues after it',
+    async () => {
+      const random = seededRandom(seed + 2);
+      const dir = mkdtempSync(join(tmpdir(), 'tollgate-crash-spool-'));
+      const db = join(dir, 'data', 'tollgate.db');
+      const env = { TOLLGATE_FAILURE_POLICY: 'fail-open' };
+      let lostAtKill = 0;
+      let spooledAcked = 0;
+      let tornLines = 0;
+      try {
+        for (let k = 0; k < profile.spoolKills; k++) {
+          const serve = await startServe({ db, upstream, env });
+          const load = new LoadDriver(serve.url, 8);
+          await sleep(300);
+          // The disk turns read-only under the running store: new events must go to the spool.
+          setImmutable(sqliteFiles(db), true);
+          const frozenAt = load.completed.length;
+          await sleep(200 + Math.floor(random() * 800));
+          // Still alive on a read-only disk (no crash), then killed.
+          expect(serve.proc.exitCode ?? serve.proc.signalCode).toBeNull();
+          const killedAt = performance.now();
+          await serve.stop('SIGKILL');
+          await load.stop();
+          setImmutable(sqliteFiles(db), false);
 
-        // Restart: the spool is replayed before traffic, and new events continue the chain after it.
-        const again = await startServe({ db, upstream, env });
-        const after = new LoadDriver(again.url, 4, 200);
-        await sleep(500);
-        await after.stop();
-        expect(await again.stop('SIGTERM')).toBe(0);
-        // The store took the replay and the new traffic; a spool line torn by the kill may only
-        // show up as a reported spool_corrupt gap, never as silence or a store failure.
-        expect(again.log()).not.toMatch(/store unavailable/);
-        for (const line of again.log().split('\n').filter((l) => l.includes('audit gap'))) {
-          const gap = (JSON.parse(line) as { gap: { reason: string; count: number } }).gap;
-          expect(gap.reason).toBe('spool_corrupt');
-          tornLines += gap.count;
+          // Restart: the spool is replayed before traffic, and new events continue the chain after it.
+          const again = await startServe({ db, upstream, env });
+          const after = new LoadDriver(again.url, 4, 200);
+          await sleep(500);
+          await after.stop();
+          expect(await again.stop('SIGTERM')).toBe(0);
+          // The store took the replay and the new traffic; a spool line torn by the kill may only
+          // show up as a reported spool_corrupt gap, never as silence or a store failure.
+          expect(again.log()).not.toMatch(/store unavailable/);
+          for (const line of again
+            .log()
+            .split('\n')
+            .filter((l) => l.includes('audit gap'))) {
+            const gap = (JSON.parse(line) as { gap: { reason: string; count: number } }).gap;
+            expect(gap.reason).toBe('spool_corrupt');
+            tornLines += gap.count;
+          }
+
+          const verify = await cli(['verify', '--db', db]);
+          expect(verify.code, `verify after spool kill ${k}: ${verify.out}`).toBe(0);
+          const ok = load.completed.filter((c) => c.status < 300);
+          const found = storedIds(
+            db,
+            ok.map((c) => c.eventId),
+          );
+          const missing = ok.filter((c) => !found.has(c.eventId));
+          for (const m of missing) expect(killedAt - m.endedAt).toBeLessThan(5_000);
+          lostAtKill += missing.length;
+          spooledAcked += ok.length - frozenAt;
+          // Everything served after the restart is stored (SIGTERM drains).
+          const okAfter = after.completed.filter((c) => c.status < 300);
+          expect(okAfter.length).toBeGreaterThan(0);
+          const foundAfter = storedIds(
+            db,
+            okAfter.map((c) => c.eventId),
+          );
+          expect(okAfter.filter((c) => !foundAfter.has(c.eventId))).toEqual([]);
         }
-
-        const verify = await cli(['verify', '--db', db]);
-        expect(verify.code, `verify after spool kill ${k}: ${verify.out}`).toBe(0);
-        const ok = load.completed.filter((c) => c.status < 300);
-        const found = storedIds(
-          db,
-          ok.map((c) => c.eventId),
+        console.log(
+          `[crash spool] kills=${profile.spoolKills} acked-while-read-only=${spooledAcked} missing-after-restart=${lostAtKill} torn-spool-lines-reported=${tornLines}`,
         );
-        const missing = ok.filter((c) => !found.has(c.eventId));
-        for (const m of missing) expect(killedAt - m.endedAt).toBeLessThan(5_000);
-        lostAtKill += missing.length;
-        spooledAcked += ok.length - frozenAt;
-        // Everything served after the restart is stored (SIGTERM drains).
-        const okAfter = after.completed.filter((c) => c.status < 300);
-        expect(okAfter.length).toBeGreaterThan(0);
-        const foundAfter = storedIds(
-          db,
-          okAfter.map((c) => c.eventId),
-        );
-        expect(okAfter.filter((c) => !foundAfter.has(c.eventId))).toEqual([]);
+        expect(spooledAcked).toBeGreaterThan(0);
+      } finally {
+        setImmutable(sqliteFiles(db), false);
+        rmSync(dir, { recursive: true, force: true });
       }
-      console.log(`[crash spool] kills=${profile.spoolKills} acked-while-read-only=${spooledAcked} missing-after-restart=${lostAtKill} torn-spool-lines-reported=${tornLines}`);
-      expect(spooledAcked).toBeGreaterThan(0);
-    } finally {
-      setImmutable(sqliteFiles(db), false);
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 });
 
 interface VerifyJson {
   ok: boolean;
-  chains: Array<{ chain_id: string; damage: unknown; accounted_gaps: Array<{ reason: string; first_seq: number; last_seq: number; count: number; at: string; record_seq: number }> }>;
+  chains: Array<{
+    chain_id: string;
+    damage: unknown;
+    accounted_gaps: Array<{
+      reason: string;
+      first_seq: number;
+      last_seq: number;
+      count: number;
+      at: string;
+      record_seq: number;
+    }>;
+  }>;
 }
 
 function sleep(ms: number): Promise<void> {

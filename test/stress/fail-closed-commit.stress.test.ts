@@ -42,7 +42,10 @@ class GatedEventStore extends FlakyEventStore {
 }
 
 const BODY = JSON.stringify({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hold me' }] });
-const HEADERS = { 'content-type': 'application/json', authorization: 'Bearer sk-test-0123456789abcdefghijklmnop' };
+const HEADERS = {
+  'content-type': 'application/json',
+  authorization: 'Bearer sk-test-0123456789abcdefghijklmnop',
+};
 
 describe('fail-closed: no complete success before its event is committed', () => {
   let h: Harness;
@@ -51,11 +54,18 @@ describe('fail-closed: no complete success before its event is committed', () =>
   for (const stream of [false, true]) {
     it(`${stream ? 'stream' : 'JSON'} response: the client is still waiting while the commit is held`, async () => {
       let gated!: GatedEventStore;
-      h = await startHarness({ gateway: { policy: 'fail-closed' }, wrapStore: (s: EventStore) => (gated = new GatedEventStore(s)) });
+      h = await startHarness({
+        gateway: { policy: 'fail-closed' },
+        wrapStore: (s: EventStore) => (gated = new GatedEventStore(s)),
+      });
       gated.hold();
       let done = false;
       const body = stream ? JSON.stringify({ ...JSON.parse(BODY), stream: true }) : BODY;
-      const pending = request(`${h.baseURL}/chat/completions`, { method: 'POST', headers: HEADERS, body }).then(async (res) => {
+      const pending = request(`${h.baseURL}/chat/completions`, {
+        method: 'POST',
+        headers: HEADERS,
+        body,
+      }).then(async (res) => {
         const text = await res.body.text();
         done = true;
         return { status: res.statusCode, text };
@@ -74,11 +84,18 @@ describe('fail-closed: no complete success before its event is committed', () =>
 
   it('a commit that fails leaves the client with a broken response, never a complete 200', async () => {
     let gated!: GatedEventStore;
-    h = await startHarness({ gateway: { policy: 'fail-closed' }, wrapStore: (s: EventStore) => (gated = new GatedEventStore(s)) });
+    h = await startHarness({
+      gateway: { policy: 'fail-closed' },
+      wrapStore: (s: EventStore) => (gated = new GatedEventStore(s)),
+    });
     gated.hold();
     const pending = (async () => {
       try {
-        const res = await request(`${h.baseURL}/chat/completions`, { method: 'POST', headers: HEADERS, body: BODY });
+        const res = await request(`${h.baseURL}/chat/completions`, {
+          method: 'POST',
+          headers: HEADERS,
+          body: BODY,
+        });
         return { ok: true, status: res.statusCode, text: await res.body.text() };
       } catch {
         return { ok: false };

@@ -25,9 +25,28 @@ const RUNS = profile.propertyRuns;
 const BODY_LIMIT = 2 * 1024 * 1024;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 /** Event fields filled from request headers. */
-const HEADER_FIELDS = ['user_id', 'session_id', 'feature_name', 'request_source', 'team', 'user_agent', 'request_id', 'trace_id', 'span_id'] as const;
+const HEADER_FIELDS = [
+  'user_id',
+  'session_id',
+  'feature_name',
+  'request_source',
+  'team',
+  'user_agent',
+  'request_id',
+  'trace_id',
+  'span_id',
+] as const;
 /** The headers those fields come from. */
-const EVENT_HEADERS = ['x-tollgate-user', 'x-tollgate-session', 'x-tollgate-feature', 'x-tollgate-source', 'x-tollgate-team', 'user-agent', 'x-request-id', 'traceparent'];
+const EVENT_HEADERS = [
+  'x-tollgate-user',
+  'x-tollgate-session',
+  'x-tollgate-feature',
+  'x-tollgate-source',
+  'x-tollgate-team',
+  'user-agent',
+  'x-request-id',
+  'traceparent',
+];
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -43,7 +62,9 @@ function rawPost(extra: Array<[string, Buffer]>, body: Buffer, connection = 'clo
     `POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer sk-hostile-0123456789abcdefghijklmnop\r\nConnection: ${connection}\r\nContent-Length: ${body.length}\r\n`,
     'latin1',
   );
-  const lines = extra.map(([name, value]) => Buffer.concat([Buffer.from(`${name}: `, 'latin1'), value, Buffer.from('\r\n', 'latin1')]));
+  const lines = extra.map(([name, value]) =>
+    Buffer.concat([Buffer.from(`${name}: `, 'latin1'), value, Buffer.from('\r\n', 'latin1')]),
+  );
   return Buffer.concat([head, ...lines, Buffer.from('\r\n', 'latin1'), body]);
 }
 
@@ -59,13 +80,35 @@ const hostileBody: fc.Arbitrary<Buffer> = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 500 }).map((s) => Buffer.from(s)),
   fc.uint8Array({ maxLength: 4096 }).map((b) => Buffer.from(b)),
   // invalid UTF-8 inside an otherwise valid body
-  fc.uint8Array({ minLength: 1, maxLength: 64 }).map((b) => Buffer.concat([Buffer.from('{"model":"gpt-4.1","messages":[{"role":"user","content":"'), Buffer.from(b).map((x) => x | 0x80), Buffer.from('"}]}')])),
+  fc
+    .uint8Array({ minLength: 1, maxLength: 64 })
+    .map((b) =>
+      Buffer.concat([
+        Buffer.from('{"model":"gpt-4.1","messages":[{"role":"user","content":"'),
+        Buffer.from(b).map((x) => x | 0x80),
+        Buffer.from('"}]}'),
+      ]),
+    ),
   // deep nesting, arrays and objects, inside the content and as the whole body
-  fc.integer({ min: 1, max: 100_000 }).map((n) => Buffer.from(`{"model":"gpt-4.1","messages":[{"role":"user","content":${'['.repeat(n)}${']'.repeat(n)}}]}`)),
+  fc
+    .integer({ min: 1, max: 100_000 })
+    .map((n) =>
+      Buffer.from(
+        `{"model":"gpt-4.1","messages":[{"role":"user","content":${'['.repeat(n)}${']'.repeat(n)}}]}`,
+      ),
+    ),
   fc.integer({ min: 1, max: 50_000 }).map((n) => Buffer.from(`${'{"a":'.repeat(n)}1${'}'.repeat(n)}`)),
-  fc.tuple(fc.integer({ min: 1, max: 50_000 }), fc.constantFrom('input', 'prompt', 'tools', 'metadata'), fc.boolean()).map(([n, field, stream]) =>
-    Buffer.from(`{"model":"gpt-4.1","stream":${stream},"messages":[{"role":"user","content":"deep"}],"${field}":${'{"a":'.repeat(n)}1${'}'.repeat(n)}}`),
-  ),
+  fc
+    .tuple(
+      fc.integer({ min: 1, max: 50_000 }),
+      fc.constantFrom('input', 'prompt', 'tools', 'metadata'),
+      fc.boolean(),
+    )
+    .map(([n, field, stream]) =>
+      Buffer.from(
+        `{"model":"gpt-4.1","stream":${stream},"messages":[{"role":"user","content":"deep"}],"${field}":${'{"a":'.repeat(n)}1${'}'.repeat(n)}}`,
+      ),
+    ),
   // huge strings, around the body limit
   fc.integer({ min: 100_000, max: BODY_LIMIT + 100_000 }).map((n) => Buffer.from(chat('a'.repeat(n)))),
   fc.integer({ min: 1_000, max: 200_000 }).map((n) => Buffer.from(chat('x'.repeat(n), { stream: true }))),
@@ -75,7 +118,23 @@ const hostileBody: fc.Arbitrary<Buffer> = fc.oneof(
 const headerBytes: fc.Arbitrary<Buffer> = fc
   .array(
     fc.oneof(
-      fc.constantFrom(0x00, 0x09, 0x0a, 0x0d, 0x1b, 0x7f, 0x9b, 0x85, 0xff, 0xe2, 0x80, 0xa8, 0x5b, 0x32, 0x4a),
+      fc.constantFrom(
+        0x00,
+        0x09,
+        0x0a,
+        0x0d,
+        0x1b,
+        0x7f,
+        0x9b,
+        0x85,
+        0xff,
+        0xe2,
+        0x80,
+        0xa8,
+        0x5b,
+        0x32,
+        0x4a,
+      ),
       fc.integer({ min: 0x20, max: 0x7e }),
       fc.integer({ min: 0, max: 255 }),
     ),
@@ -176,7 +235,11 @@ describe(`hostile input (${profile.name}: ${RUNS} runs per property)`, () => {
           const res = await request(`${origin}/v1/chat/completions`, {
             method: 'POST',
             dispatcher: agent,
-            headers: { 'content-type': 'application/json', authorization: 'Bearer sk-hostile-0123456789abcdefghijklmnop', ...(asStream ? { accept: 'text/event-stream' } : {}) },
+            headers: {
+              'content-type': 'application/json',
+              authorization: 'Bearer sk-hostile-0123456789abcdefghijklmnop',
+              ...(asStream ? { accept: 'text/event-stream' } : {}),
+            },
             body,
           });
           await res.body.text();
@@ -185,7 +248,10 @@ describe(`hostile input (${profile.name}: ${RUNS} runs per property)`, () => {
           const id = res.headers['x-tollgate-event-id'];
           expect(typeof id).toBe('string');
           announced.add(id as string);
-          answers.set(id as string, `${res.statusCode} body[${body.length}]=${body.subarray(0, 400).toString("base64")}`);
+          answers.set(
+            id as string,
+            `${res.statusCode} body[${body.length}]=${body.subarray(0, 400).toString('base64')}`,
+          );
         }),
         { numRuns: perRound, seed: round + 1000 * (Number(process.env.TOLLGATE_STRESS_SEED) || 0) },
       );
@@ -197,7 +263,9 @@ describe(`hostile input (${profile.name}: ${RUNS} runs per property)`, () => {
     }
     const events = await checkStoredEvents();
     expect(events.length).toBeGreaterThanOrEqual(profile.memoryRounds * perRound);
-    console.log(`[hostile bodies] requests=${profile.memoryRounds * perRound} events=${events.length} heap-after-gc-MB=[${heaps.map((h) => h.toFixed(1)).join(', ')}]`);
+    console.log(
+      `[hostile bodies] requests=${profile.memoryRounds * perRound} events=${events.length} heap-after-gc-MB=[${heaps.map((h) => h.toFixed(1)).join(', ')}]`,
+    );
     // Flat: the last rounds hold no more than the second round plus slack (the first warms caches).
     const ref = heaps[Math.min(1, heaps.length - 1)]!;
     expect(Math.max(...heaps.slice(2))).toBeLessThan(ref * 1.25 + 16);
@@ -207,28 +275,35 @@ describe(`hostile input (${profile.name}: ${RUNS} runs per property)`, () => {
     let answered = 0;
     let refusedByParser = 0;
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...EVENT_HEADERS), headerBytes, bogusTraceparent, async (name, value, tp) => {
-        const payload = rawPost(
-          [
-            [name, value],
-            ['traceparent', Buffer.from(tp, 'latin1')],
-          ],
-          Buffer.from(chat('header test')),
-        );
-        const reply = await rawExchange(origin, payload, 15_000);
-        expect(reply.closedByServer, 'the server did not answer and close').toBe(true);
-        const m = /^HTTP\/1\.1 (\d{3}) /.exec(reply.text);
-        if (reply.text.length > 0) expect(m, reply.text.slice(0, 80)).not.toBeNull();
-        const id = /\r\nx-tollgate-event-id: ([0-9a-f-]{36})\r\n/i.exec(reply.text)?.[1];
-        if (id) {
-          announced.add(id);
-          answered++;
-        } else refusedByParser++;
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...EVENT_HEADERS),
+        headerBytes,
+        bogusTraceparent,
+        async (name, value, tp) => {
+          const payload = rawPost(
+            [
+              [name, value],
+              ['traceparent', Buffer.from(tp, 'latin1')],
+            ],
+            Buffer.from(chat('header test')),
+          );
+          const reply = await rawExchange(origin, payload, 15_000);
+          expect(reply.closedByServer, 'the server did not answer and close').toBe(true);
+          const m = /^HTTP\/1\.1 (\d{3}) /.exec(reply.text);
+          if (reply.text.length > 0) expect(m, reply.text.slice(0, 80)).not.toBeNull();
+          const id = /\r\nx-tollgate-event-id: ([0-9a-f-]{36})\r\n/i.exec(reply.text)?.[1];
+          if (id) {
+            announced.add(id);
+            answered++;
+          } else refusedByParser++;
+        },
+      ),
       { numRuns: RUNS },
     );
     const events = await checkStoredEvents();
-    console.log(`[hostile headers] requests=${RUNS} answered-with-event=${answered} refused-by-parser=${refusedByParser} events-total=${events.length}`);
+    console.log(
+      `[hostile headers] requests=${RUNS} answered-with-event=${answered} refused-by-parser=${refusedByParser} events-total=${events.length}`,
+    );
     expect(answered).toBeGreaterThan(0);
   });
 
@@ -239,7 +314,12 @@ describe(`hostile input (${profile.name}: ${RUNS} runs per property)`, () => {
     try {
       // Oversized: several chunks of 512 KB each.
       mock.enqueue({ chunkText: 'y'.repeat(512 * 1024) });
-      const big = await request(`${origin}/v1/chat/completions`, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' }, body: chat('big', { stream: true }) });
+      const big = await request(`${origin}/v1/chat/completions`, {
+        method: 'POST',
+        dispatcher: agent,
+        headers: { 'content-type': 'application/json' },
+        body: chat('big', { stream: true }),
+      });
       const bigText = await big.body.text();
       expect(big.statusCode).toBe(200);
       expect(bigText.length).toBeGreaterThan(1024 * 1024);
@@ -250,7 +330,12 @@ describe(`hostile input (${profile.name}: ${RUNS} runs per property)`, () => {
         [1, 2, 3].map(async () => {
           mock.enqueue({ endless: true, chunkText: 'z'.repeat(64 * 1024), maxEndlessMs: 60_000 });
           const t0 = Date.now();
-          const res = await request(`${origin}/v1/chat/completions`, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' }, body: chat('endless', { stream: true }) });
+          const res = await request(`${origin}/v1/chat/completions`, {
+            method: 'POST',
+            dispatcher: agent,
+            headers: { 'content-type': 'application/json' },
+            body: chat('endless', { stream: true }),
+          });
           let bytes = 0;
           let tail = '';
           for await (const c of res.body as AsyncIterable<Buffer>) {
@@ -271,7 +356,9 @@ describe(`hostile input (${profile.name}: ${RUNS} runs per property)`, () => {
       // What is kept for the audit is bounded (8 Mi characters before redaction) whatever the stream.
       for (const e of events) expect((e.response ?? '').length).toBeLessThanOrEqual(8.5 * 1024 * 1024);
       const total = endless.reduce((n, r) => n + r.bytes, 0);
-      console.log(`[hostile streams] oversized=${bigText.length}B endless-bytes-forwarded=${total} peak-rss-growth-MB=${Math.round(peak / 1e6)}`);
+      console.log(
+        `[hostile streams] oversized=${bigText.length}B endless-bytes-forwarded=${total} peak-rss-growth-MB=${Math.round(peak / 1e6)}`,
+      );
       // Three endless streams pushed far more than this through; memory grew by a bounded amount.
       expect(peak / 1e6).toBeLessThan(1_000);
     } finally {
@@ -282,20 +369,30 @@ describe(`hostile input (${profile.name}: ${RUNS} runs per property)`, () => {
   it('clients that abort at random byte offsets (request and response): no hang, no leak, events for what reached the gateway', async () => {
     const idle = await new Promise<number>((r) => app.tg.gateway.server.getConnections((_e, n) => r(n)));
     await fc.assert(
-      fc.asyncProperty(fc.nat(), fc.boolean(), fc.constantFrom('request', 'response'), fc.integer({ min: 0, max: 40 }), async (at, stream, phase, delayMs) => {
-        mock.enqueue({ chunkDelayMs: 5 });
-        const bytes = rawPost([['x-tollgate-user', Buffer.from('aborter')]], Buffer.from(chat('abort me', { stream })), 'keep-alive');
-        const sock = await rawConnect(origin);
-        sock.on('error', () => undefined);
-        if (phase === 'request') {
-          sock.write(bytes.subarray(0, 1 + (at % (bytes.length - 1))));
-          await sleep(delayMs % 10);
-        } else {
-          sock.write(bytes);
-          await sleep(delayMs);
-        }
-        sock.destroy();
-      }),
+      fc.asyncProperty(
+        fc.nat(),
+        fc.boolean(),
+        fc.constantFrom('request', 'response'),
+        fc.integer({ min: 0, max: 40 }),
+        async (at, stream, phase, delayMs) => {
+          mock.enqueue({ chunkDelayMs: 5 });
+          const bytes = rawPost(
+            [['x-tollgate-user', Buffer.from('aborter')]],
+            Buffer.from(chat('abort me', { stream })),
+            'keep-alive',
+          );
+          const sock = await rawConnect(origin);
+          sock.on('error', () => undefined);
+          if (phase === 'request') {
+            sock.write(bytes.subarray(0, 1 + (at % (bytes.length - 1))));
+            await sleep(delayMs % 10);
+          } else {
+            sock.write(bytes);
+            await sleep(delayMs);
+          }
+          sock.destroy();
+        },
+      ),
       { numRuns: RUNS },
     );
     // Bounded wait for the gateway to settle: connections closed, queue written.
@@ -313,7 +410,12 @@ describe(`hostile input (${profile.name}: ${RUNS} runs per property)`, () => {
     console.log(`[hostile aborts] clients=${RUNS} events=${aborters} cancelled=${cancelled}`);
     expect(aborters).toBeGreaterThan(0);
     // Still serving.
-    const ok = await request(`${origin}/v1/chat/completions`, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' }, body: chat('after aborts') });
+    const ok = await request(`${origin}/v1/chat/completions`, {
+      method: 'POST',
+      dispatcher: agent,
+      headers: { 'content-type': 'application/json' },
+      body: chat('after aborts'),
+    });
     await ok.body.text();
     expect(ok.statusCode).toBe(200);
   });
@@ -325,7 +427,9 @@ describe(`hostile input (${profile.name}: ${RUNS} runs per property)`, () => {
     expect(server.requestTimeout).toBeGreaterThan(0);
     server.headersTimeout = 4_000;
     server.requestTimeout = 8_000;
-    const dribble = async (kind: 'headers' | 'body'): Promise<{ closed: boolean; ms: number; reply: string }> => {
+    const dribble = async (
+      kind: 'headers' | 'body',
+    ): Promise<{ closed: boolean; ms: number; reply: string }> => {
       const sock = await rawConnect(origin);
       sock.on('error', () => undefined);
       const t0 = Date.now();
@@ -347,17 +451,28 @@ describe(`hostile input (${profile.name}: ${RUNS} runs per property)`, () => {
       sock.destroy();
       return { closed, ms: Date.now() - t0, reply };
     };
-    const slow = [...Array.from({ length: 10 }, () => dribble('headers')), ...Array.from({ length: 10 }, () => dribble('body'))];
+    const slow = [
+      ...Array.from({ length: 10 }, () => dribble('headers')),
+      ...Array.from({ length: 10 }, () => dribble('body')),
+    ];
     // Meanwhile, ordinary clients are served.
     for (let i = 0; i < 10; i++) {
-      const r = await request(`${origin}/v1/chat/completions`, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' }, body: chat(`meanwhile ${i}`) });
+      const r = await request(`${origin}/v1/chat/completions`, {
+        method: 'POST',
+        dispatcher: agent,
+        headers: { 'content-type': 'application/json' },
+        body: chat(`meanwhile ${i}`),
+      });
       await r.body.text();
       expect(r.statusCode).toBe(200);
       await sleep(200);
     }
     const results = await Promise.all(slow);
-    console.log(`[hostile slow clients] ended-by-server=${results.filter((r) => r.closed).length}/20 ms=[${results.map((r) => r.ms).join(',')}]`);
-    for (const r of results) expect(r.closed, `a slow client was not ended: ${r.reply.slice(0, 60)}`).toBe(true);
+    console.log(
+      `[hostile slow clients] ended-by-server=${results.filter((r) => r.closed).length}/20 ms=[${results.map((r) => r.ms).join(',')}]`,
+    );
+    for (const r of results)
+      expect(r.closed, `a slow client was not ended: ${r.reply.slice(0, 60)}`).toBe(true);
     await checkStoredEvents();
   });
 });

@@ -14,7 +14,12 @@ describe(`soak (${profile.name}: ${profile.soakMs / 1000} s)`, () => {
   it('steady load: events written = requests served, no failures, RSS flat after warm-up', async () => {
     // RSS climbs for about the first minute (V8 heap and SQLite cache reach their working size),
     // then stays flat: the comparison starts after 60% of the run.
-    const r = await runSoak({ durationMs: profile.soakMs, rps: 150, warmupMs: Math.round(profile.soakMs * 0.6), progress: (l) => console.log(l) });
+    const r = await runSoak({
+      durationMs: profile.soakMs,
+      rps: 150,
+      warmupMs: Math.round(profile.soakMs * 0.6),
+      progress: (l) => console.log(l),
+    });
     console.log(`[soak] ${JSON.stringify(r)}`);
     expect(r.failed).toBe(0);
     expect(r.skippedAfterWarmup).toBe(0);

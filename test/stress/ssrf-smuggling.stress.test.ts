@@ -38,7 +38,12 @@ describe('SSRF and header smuggling', () => {
     await new Promise<void>((r) => evil.listen(0, '127.0.0.1', r));
     evilHost = `127.0.0.1:${(evil.address() as { port: number }).port}`;
     dir = mkdtempSync(join(tmpdir(), 'tollgate-ssrf-'));
-    app = await startApp({ db: join(dir, 'tollgate.db'), upstream, policy: 'fail-open', tune: (c) => (c.retry.max_retries = 0) });
+    app = await startApp({
+      db: join(dir, 'tollgate.db'),
+      upstream,
+      policy: 'fail-open',
+      tune: (c) => (c.retry.max_retries = 0),
+    });
   });
 
   afterAll(async () => {
@@ -77,7 +82,11 @@ describe('SSRF and header smuggling', () => {
       `${evilHost}`,
     ];
     const headerSets = [
-      [`X-Forwarded-Host: ${evilHost}`, 'X-Forwarded-Proto: http', `X-Forwarded-For: ${evilHost.split(':')[0]}`],
+      [
+        `X-Forwarded-Host: ${evilHost}`,
+        'X-Forwarded-Proto: http',
+        `X-Forwarded-For: ${evilHost.split(':')[0]}`,
+      ],
       [`Forwarded: host=${evilHost};proto=http`],
       [`X-Original-URL: http://${evilHost}/v1/chat/completions`, `X-Rewrite-URL: http://${evilHost}/`],
       [`X-Forwarded-Prefix: http://${evilHost}`, `X-Forwarded-Server: ${evilHost}`],
@@ -90,11 +99,19 @@ describe('SSRF and header smuggling', () => {
     }
     // Host itself, set to the evil server (replaces the default Host line).
     for (const extra of headerSets) {
-      const reply = await rawExchange(app.tg.url, req('/v1/chat/completions', extra).replace('Host: 127.0.0.1', `Host: ${evilHost}`), 10_000);
+      const reply = await rawExchange(
+        app.tg.url,
+        req('/v1/chat/completions', extra).replace('Host: 127.0.0.1', `Host: ${evilHost}`),
+        10_000,
+      );
       expect(reply.text.slice(9, 12)).toBe('200');
     }
     // CONNECT: a tunnel is no business of this gateway.
-    const connect = await rawExchange(app.tg.url, `CONNECT ${evilHost} HTTP/1.1\r\nHost: ${evilHost}\r\n\r\n`, 5_000);
+    const connect = await rawExchange(
+      app.tg.url,
+      `CONNECT ${evilHost} HTTP/1.1\r\nHost: ${evilHost}\r\n\r\n`,
+      5_000,
+    );
     statuses.push(`CONNECT → ${connect.text.slice(9, 12) || 'closed'}`);
     // Absolute-form is refused outright.
     expect(statuses[0]).toMatch(/→ 400$/);
@@ -102,7 +119,21 @@ describe('SSRF and header smuggling', () => {
     // Bodies naming other hosts are forwarded to the configured upstream, as data.
     const fields = await rawExchange(
       app.tg.url,
-      req('/v1/chat/completions', [], 'POST', JSON.stringify({ model: 'gpt-4.1', base_url: `http://${evilHost}`, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: `http://${evilHost}/x.png` } }] }] })),
+      req(
+        '/v1/chat/completions',
+        [],
+        'POST',
+        JSON.stringify({
+          model: 'gpt-4.1',
+          base_url: `http://${evilHost}`,
+          messages: [
+            {
+              role: 'user',
+              content: [{ type: 'image_url', image_url: { url: `http://${evilHost}/x.png` } }],
+            },
+          ],
+        }),
+      ),
       10_000,
     );
     expect(fields.text.slice(9, 12)).toBe('200');
@@ -121,17 +152,47 @@ describe('SSRF and header smuggling', () => {
     const before = mock.requests.length;
     const smuggled = `GET /v1/models HTTP/1.1\r\nHost: ${evilHost}\r\n\r\n`;
     const cases: Array<[string, string]> = [
-      ['TE and CL', `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${smuggled}`],
-      ['CL and TE', `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 60\r\n\r\n0\r\n\r\n${smuggled}`],
-      ['two different CL', `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 40\r\n\r\n{}${smuggled}`],
-      ['CL list', `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2, 40\r\n\r\n{}${smuggled}`],
-      ['bogus chunk size', `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`],
-      ['chunk size overflow', `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n{}\r\n0\r\n\r\n`],
-      ['obfuscated TE', `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n`],
-      ['TE chunked, identity', `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n2\r\n{}\r\n0\r\n\r\n`],
-      ['space before colon', `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n`],
+      [
+        'TE and CL',
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${smuggled}`,
+      ],
+      [
+        'CL and TE',
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 60\r\n\r\n0\r\n\r\n${smuggled}`,
+      ],
+      [
+        'two different CL',
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 40\r\n\r\n{}${smuggled}`,
+      ],
+      [
+        'CL list',
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2, 40\r\n\r\n{}${smuggled}`,
+      ],
+      [
+        'bogus chunk size',
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`,
+      ],
+      [
+        'chunk size overflow',
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n{}\r\n0\r\n\r\n`,
+      ],
+      [
+        'obfuscated TE',
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n`,
+      ],
+      [
+        'TE chunked, identity',
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n2\r\n{}\r\n0\r\n\r\n`,
+      ],
+      [
+        'space before colon',
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n`,
+      ],
       ['bare LF line ends', `POST /v1/chat/completions HTTP/1.1\nHost: x\nContent-Length: 2\n\n{}`],
-      ['header folding', `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n Transfer-Encoding: chunked\r\n\r\n{}`],
+      [
+        'header folding',
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n Transfer-Encoding: chunked\r\n\r\n{}`,
+      ],
       ['NUL in target', `POST /v1/chat\u0000/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}`],
     ];
     const out: string[] = [];
@@ -152,14 +213,24 @@ describe('SSRF and header smuggling', () => {
     const target = fc.oneof(
       fc.webUrl().map((u) => u.replace(/^https?:\/\/[^/]+/, `http://${evilHost}`)),
       fc.webPath().map((p) => `/v1${p.startsWith('/') ? p : `/${p}`}`),
-      fc.string({ unit: fc.constantFrom(...'/.:@%2fF\\?#v1evilhost0123456789'), maxLength: 40 }).map((s) => `/v1/${s}${evilHost}`),
+      fc
+        .string({ unit: fc.constantFrom(...'/.:@%2fF\\?#v1evilhost0123456789'), maxLength: 40 })
+        .map((s) => `/v1/${s}${evilHost}`),
     );
     await fc.assert(
-      fc.asyncProperty(target, fc.constantFrom('Host', 'X-Forwarded-Host', 'Forwarded', 'X-Original-URL'), async (t, header) => {
-        const value = header === 'Forwarded' ? `host=${evilHost}` : evilHost;
-        const reply = await rawExchange(app.tg.url, req(t.replace(/[\s\u0000-\u001f\u007f]/g, ''), [`${header}: ${value}`]), 10_000);
-        expect(reply.closedByServer).toBe(true);
-      }),
+      fc.asyncProperty(
+        target,
+        fc.constantFrom('Host', 'X-Forwarded-Host', 'Forwarded', 'X-Original-URL'),
+        async (t, header) => {
+          const value = header === 'Forwarded' ? `host=${evilHost}` : evilHost;
+          const reply = await rawExchange(
+            app.tg.url,
+            req(t.replace(/[\s\u0000-\u001f\u007f]/g, ''), [`${header}: ${value}`]),
+            10_000,
+          );
+          expect(reply.closedByServer).toBe(true);
+        },
+      ),
       { numRuns: profile.propertyRuns },
     );
     await new Promise((r) => setTimeout(r, 200));

@@ -116,7 +116,10 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
 }
 
 /** Polls until `fn` returns a truthy value (events are written off the request path). */
-export async function eventually<T>(fn: () => Promise<T | null | undefined | false>, timeoutMs = 5000): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | null | undefined | false>,
+  timeoutMs = 5000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

@@ -2,7 +2,10 @@ import { Writable } from 'node:stream';
 import { runCli } from '../../src/cli/main.js';
 
 /** Runs `tollgate ARGS` in-process and captures its output. */
-export async function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number; out: string; err: string }> {
+export async function cli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
   const stdout = new Writable({ write: (c: Buffer, _e, cb) => ((out += c.toString()), cb()) });

@@ -48,7 +48,9 @@ export function probe(url: string, defaultPort: number, timeoutMs = 1000): Promi
     };
     socket.setTimeout(timeoutMs, () => done(`no answer from ${host}:${port} within ${timeoutMs} ms`));
     socket.once('connect', () => done(''));
-    socket.once('error', (err: NodeJS.ErrnoException) => done(`${host}:${port} unreachable (${err.code ?? err.name})`));
+    socket.once('error', (err: NodeJS.ErrnoException) =>
+      done(`${host}:${port} unreachable (${err.code ?? err.name})`),
+    );
   });
 }
 
@@ -60,7 +62,9 @@ async function service(name: Service['name'], url: string, defaultPort: number):
       // Thrown at collection time, so the test file fails instead of skipping.
       throw new Error(`${name} is required (TOLLGATE_TEST_REQUIRE_SERVICES=1) but ${reason}`);
     }
-    console.warn(`[skipped] ${name} tests: ${reason}; set TOLLGATE_TEST_${name === 'Redis' ? 'REDIS' : 'PG'}_URL or start the service to run them`);
+    console.warn(
+      `[skipped] ${name} tests: ${reason}; set TOLLGATE_TEST_${name === 'Redis' ? 'REDIS' : 'PG'}_URL or start the service to run them`,
+    );
   }
   return s;
 }

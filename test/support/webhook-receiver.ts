@@ -13,7 +13,9 @@ export interface ReceivedAlert {
  * A local webhook receiver that collects the alerts Tollgate delivers; given the secret, it checks
  * each delivery's signature as a real receiver would.
  */
-export async function webhookReceiver(secret?: string): Promise<{ url: string; got: ReceivedAlert[]; close: () => Promise<void> }> {
+export async function webhookReceiver(
+  secret?: string,
+): Promise<{ url: string; got: ReceivedAlert[]; close: () => Promise<void> }> {
   const got: ReceivedAlert[] = [];
   const server: Server = createServer((req, res) => {
     let body = '';
@@ -21,7 +23,10 @@ export async function webhookReceiver(secret?: string): Promise<{ url: string; g
     req.on('end', () => {
       const m = JSON.parse(body) as { change: AlertChange; alert: Alert };
       const header = req.headers[SIGNATURE_HEADER];
-      const signed = secret !== undefined && typeof header === 'string' && verifyWebhookSignature(secret, header, body, Date.now(), 300);
+      const signed =
+        secret !== undefined &&
+        typeof header === 'string' &&
+        verifyWebhookSignature(secret, header, body, Date.now(), 300);
       got.push({ change: m.change, alert: m.alert, signed });
       res.writeHead(204).end();
     });

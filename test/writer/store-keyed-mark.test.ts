@@ -40,7 +40,10 @@ interface Captured {
 }
 
 async function start(db: string, logs?: Captured[]): Promise<RunningTollgate> {
-  const config = loadConfig({ file: null, overrides: { db, port: 0, upstream_url: upstream, instance_id: INSTANCE } });
+  const config = loadConfig({
+    file: null,
+    overrides: { db, port: 0, upstream_url: upstream, instance_id: INSTANCE },
+  });
   // The real logger, its lines captured (warn and above).
   const log = logs
     ? pino({ level: 'warn' }, { write: (line: string) => void logs.push(JSON.parse(line) as Captured) })

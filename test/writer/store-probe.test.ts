@@ -52,7 +52,14 @@ describe('store write probe', () => {
 
   it('keeps a fail-closed writer without a spool down while its store is read-only', async () => {
     const store = new SqliteEventStore(openSqlite(await storeFile(), { readonly: true }));
-    const writer = new EventWriter({ store, clock: new ManualClock(), policy: 'fail-closed', maxQueue: 100, batchSize: 10, retryIntervalMs: 3_600_000 });
+    const writer = new EventWriter({
+      store,
+      clock: new ManualClock(),
+      policy: 'fail-closed',
+      maxQueue: 100,
+      batchSize: 10,
+      retryIntervalMs: 3_600_000,
+    });
     try {
       const e = sampleEvent(2);
       createChainer({ chainId: 'gw-2' }).link(e);
@@ -69,40 +76,46 @@ describe('store write probe', () => {
     }
   });
 
-  it.skipIf(!immutableSupported())('fails on an open SQLite store whose files were made immutable, and passes again once they are not', async () => {
-    const path = await storeFile();
-    const store = new SqliteEventStore(openSqlite(path));
-    try {
-      await store.probeWrite();
-      setImmutable(sqliteFiles(path), true);
+  it.skipIf(!immutableSupported())(
+    'fails on an open SQLite store whose files were made immutable, and passes again once they are not',
+    async () => {
+      const path = await storeFile();
+      const store = new SqliteEventStore(openSqlite(path));
       try {
+        await store.probeWrite();
+        setImmutable(sqliteFiles(path), true);
+        try {
+          await expect(store.append([])).resolves.toBeUndefined();
+          await expect(store.probeWrite()).rejects.toMatchObject({ code: 'TG_ERR_STORE_WRITE' });
+        } finally {
+          setImmutable(sqliteFiles(path), false);
+        }
+        await store.probeWrite();
+      } finally {
+        await store.close();
+      }
+    },
+  );
+
+  it.skipIf(!service.available)(
+    'fails on a read-only PostgreSQL session, where SELECT 1 answers',
+    async () => {
+      const schema = uniqueName('tg_probe');
+      // One connection, so the session setting below applies to every query of the store.
+      const pool = new pg.Pool({ connectionString: service.url, max: 1 });
+      const store = await PostgresEventStore.open({ pool, schema });
+      try {
+        await store.probeWrite();
+        await pool.query('SET default_transaction_read_only = on');
         await expect(store.append([])).resolves.toBeUndefined();
         await expect(store.probeWrite()).rejects.toMatchObject({ code: 'TG_ERR_STORE_WRITE' });
+        await pool.query('SET default_transaction_read_only = off');
+        await store.probeWrite();
       } finally {
-        setImmutable(sqliteFiles(path), false);
+        await store.close();
+        await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await pool.end();
       }
-      await store.probeWrite();
-    } finally {
-      await store.close();
-    }
-  });
-
-  it.skipIf(!service.available)('fails on a read-only PostgreSQL session, where SELECT 1 answers', async () => {
-    const schema = uniqueName('tg_probe');
-    // One connection, so the session setting below applies to every query of the store.
-    const pool = new pg.Pool({ connectionString: service.url, max: 1 });
-    const store = await PostgresEventStore.open({ pool, schema });
-    try {
-      await store.probeWrite();
-      await pool.query('SET default_transaction_read_only = on');
-      await expect(store.append([])).resolves.toBeUndefined();
-      await expect(store.probeWrite()).rejects.toMatchObject({ code: 'TG_ERR_STORE_WRITE' });
-      await pool.query('SET default_transaction_read_only = off');
-      await store.probeWrite();
-    } finally {
-      await store.close();
-      await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await pool.end();
-    }
-  });
+    },
+  );
 });

@@ -68,7 +68,14 @@ async function diskFullEpisode(): Promise<Episode> {
   const keysFile = join(dir, 'verifier.keys');
   writeFileSync(keysFile, key.verifierKey + '\n');
   const clock = new ManualClock();
-  const cpw = CheckpointWriter.forNewChain({ chainId: 'gw-1', key, store: checkpoints, clock, everyEvents: 10, everyMs: 3_600_000 });
+  const cpw = CheckpointWriter.forNewChain({
+    chainId: 'gw-1',
+    key,
+    store: checkpoints,
+    clock,
+    everyEvents: 10,
+    everyMs: 3_600_000,
+  });
   const gapLog: WriterGap[] = [];
   const writer = new EventWriter({
     store: failing,
@@ -81,7 +88,11 @@ async function diskFullEpisode(): Promise<Episode> {
     onGap: (g) => gapLog.push({ ...g }),
     onWritten: (events) => cpw.recordWritten(events),
   });
-  const pipeline = new AuditPipeline({ redactor: { apply: () => undefined }, chainer: createChainer({ chainId: 'gw-1' }), writer });
+  const pipeline = new AuditPipeline({
+    redactor: { apply: () => undefined },
+    chainer: createChainer({ chainId: 'gw-1' }),
+    writer,
+  });
   writer.onLost((range) => cpw.recordLost(range));
   writer.recordGapsWith((gap) => pipeline.recordEvent(writerGapEvent(gap, clock)));
   const bySeq = new Map<number, AuditEvent>();
@@ -128,15 +139,32 @@ describe('writer gaps', () => {
     expect(s.dropped).toBe(30);
     expect(s.gapsUnrecorded).toBe(0);
     expect(ep.writer.gaps).toEqual([
-      { chain_id: 'gw-1', first_seq: 31, last_seq: 60, count: 30, reason: 'spool_full', at: expect.any(String), last_hash: ep.bySeq.get(60)!.hash },
+      {
+        chain_id: 'gw-1',
+        first_seq: 31,
+        last_seq: 60,
+        count: 30,
+        reason: 'spool_full',
+        at: expect.any(String),
+        last_hash: ep.bySeq.get(60)!.hash,
+      },
     ]);
     expect(ep.gapLog).toHaveLength(1);
 
     // The record is an administrative event in the same chain, right after the lost events.
     const rows = await ep.store.query({ chainId: 'gw-1', order: 'asc' });
-    expect(rows.map((r) => r.seq)).toEqual([...Array.from({ length: 30 }, (_, i) => i + 1), ...Array.from({ length: 26 }, (_, i) => i + 61)]);
+    expect(rows.map((r) => r.seq)).toEqual([
+      ...Array.from({ length: 30 }, (_, i) => i + 1),
+      ...Array.from({ length: 26 }, (_, i) => i + 61),
+    ]);
     const rec = rows.find((r) => r.seq === 61)!;
-    expect(rec).toMatchObject({ endpoint: 'admin:audit.gap', http_method: 'ADMIN', request_source: 'writer', status: 'SERVER_ERROR', error_code: 'TG_ERR_SPOOL_FULL' });
+    expect(rec).toMatchObject({
+      endpoint: 'admin:audit.gap',
+      http_method: 'ADMIN',
+      request_source: 'writer',
+      status: 'SERVER_ERROR',
+      error_code: 'TG_ERR_SPOOL_FULL',
+    });
     expect(rec.error_message).toBe(
       `events not stored: chain=gw-1 seq=31..60 count=30 reason=spool_full since=${ep.writer.gaps[0]!.at} last_hash=${ep.bySeq.get(60)!.hash}`,
     );
@@ -163,14 +191,18 @@ describe('writer gaps', () => {
       },
     ]);
     const text = formatVerifyReport(report);
-    expect(text).toContain(`warning: accounted gap: 30 events not stored (spool_full) at ${ep.writer.gaps[0]!.at} — seqs 31..60, gap record at seq 61`);
+    expect(text).toContain(
+      `warning: accounted gap: 30 events not stored (spool_full) at ${ep.writer.gaps[0]!.at} — seqs 31..60, gap record at seq 61`,
+    );
     expect(text).toMatch(/^chain gw-1: intact with accounted gaps — 56 events stored of 86/m);
     expect(text).toMatch(/^verify: OK — .*; 1 accounted gap\(s\): 30 event\(s\) not stored$/m);
 
     const strict = await verifyChains(ep.store, ep.checkpoints, keys, { strict: true });
     expect(strict.ok).toBe(false);
     expect(strict.first_damage).toBeNull();
-    expect(formatVerifyReport(strict)).toMatch(/^verify: FAILED — 1 accounted gap\(s\): 30 event\(s\) not stored \(--strict: counted as a failure\)$/m);
+    expect(formatVerifyReport(strict)).toMatch(
+      /^verify: FAILED — 1 accounted gap\(s\): 30 event\(s\) not stored \(--strict: counted as a failure\)$/m,
+    );
 
     // The command line: exit 0 with the warning, 1 with --strict, the gaps in --json.
     const plain = await cli(['verify', '--db', ep.dbPath, '--keys', ep.keysFile]);
@@ -211,12 +243,18 @@ describe('writer gaps', () => {
     expect(fromAfter.chains[0]!.events_checked).toBe(86 - after.tree_size);
     // A checkpoint writer that resumes after a restart continues over the accounted gap, also
     // when its newest checkpoint is from before the gap (it reads the hole and its record).
-    const resumed = await CheckpointWriter.resume({ chainId: 'gw-1', key: ep.key, store: ep.checkpoints, clock: new ManualClock() }, ep.store);
+    const resumed = await CheckpointWriter.resume(
+      { chainId: 'gw-1', key: ep.key, store: ep.checkpoints, clock: new ManualClock() },
+      ep.store,
+    );
     expect(resumed.treeSize).toBe(86);
     const beforeGap = Math.max(...sizes.filter((n) => n <= 30));
     const laterCheckpoints = ep.db.prepare('SELECT * FROM checkpoints WHERE tree_size > ?').all(beforeGap);
     ep.db.prepare('DELETE FROM checkpoints WHERE tree_size > ?').run(beforeGap);
-    const fromBefore = await CheckpointWriter.resume({ chainId: 'gw-1', key: ep.key, store: ep.checkpoints, clock: new ManualClock() }, ep.store);
+    const fromBefore = await CheckpointWriter.resume(
+      { chainId: 'gw-1', key: ep.key, store: ep.checkpoints, clock: new ManualClock() },
+      ep.store,
+    );
     expect(fromBefore.treeSize).toBe(86);
     const again = await fromBefore.checkpointNow();
     const cp = await verifyChains(ep.store, ep.checkpoints, keys);
@@ -225,17 +263,46 @@ describe('writer gaps', () => {
     // Without its record the hole is not accepted: resume refuses to sign over the chain.
     ep.db.prepare('DELETE FROM checkpoints WHERE tree_size > ?').run(beforeGap);
     ep.db.prepare('DELETE FROM events WHERE chain_id = ? AND seq = 61').run('gw-1');
-    await expect(CheckpointWriter.resume({ chainId: 'gw-1', key: ep.key, store: ep.checkpoints, clock: new ManualClock() }, ep.store)).rejects.toMatchObject({
+    await expect(
+      CheckpointWriter.resume(
+        { chainId: 'gw-1', key: ep.key, store: ep.checkpoints, clock: new ManualClock() },
+        ep.store,
+      ),
+    ).rejects.toMatchObject({
       code: 'TG_ERR_INTEGRITY_BROKEN',
     });
     expect(laterCheckpoints.length).toBeGreaterThan(0);
   });
 
   it('tampering next to an accounted gap, or with its record, is still a failure', async () => {
-    const cases: Array<{ name: string; tamper: (ep: Episode) => void; kind: string; seq: number; detail: RegExp }> = [
-      { name: 'delete the event before the gap', tamper: (ep) => del(ep, 30), kind: 'deleted', seq: 30, detail: /names events 31\.\.60 only/ },
-      { name: 'delete the event after the record', tamper: (ep) => del(ep, 62), kind: 'deleted', seq: 62, detail: /event 62/ },
-      { name: 'delete the gap record', tamper: (ep) => del(ep, 61), kind: 'deleted', seq: 31, detail: /no gap record names these events/ },
+    const cases: Array<{
+      name: string;
+      tamper: (ep: Episode) => void;
+      kind: string;
+      seq: number;
+      detail: RegExp;
+    }> = [
+      {
+        name: 'delete the event before the gap',
+        tamper: (ep) => del(ep, 30),
+        kind: 'deleted',
+        seq: 30,
+        detail: /names events 31\.\.60 only/,
+      },
+      {
+        name: 'delete the event after the record',
+        tamper: (ep) => del(ep, 62),
+        kind: 'deleted',
+        seq: 62,
+        detail: /event 62/,
+      },
+      {
+        name: 'delete the gap record',
+        tamper: (ep) => del(ep, 61),
+        kind: 'deleted',
+        seq: 31,
+        detail: /no gap record names these events/,
+      },
       {
         name: 'edit the record (range), hash left alone',
         tamper: (ep) => edit(ep, 61, (m) => m.replace('seq=31..60 count=30', 'seq=31..59 count=29'), false),
@@ -252,7 +319,8 @@ describe('writer gaps', () => {
       },
       {
         name: 'edit the record (last hash) and recompute its hash',
-        tamper: (ep) => edit(ep, 61, (m) => m.replace(/last_hash=[0-9a-f]{64}/, `last_hash=${'a'.repeat(64)}`), true),
+        tamper: (ep) =>
+          edit(ep, 61, (m) => m.replace(/last_hash=[0-9a-f]{64}/, `last_hash=${'a'.repeat(64)}`), true),
         kind: 'deleted',
         seq: 31,
         detail: /does not link to the last hash it recorded/,
@@ -281,7 +349,14 @@ describe('writer gaps', () => {
     const checkpoints = new SqliteCheckpointStore(db);
     const key = generateSigningKey('tollgate-test');
     const clock = new ManualClock();
-    const cpw = CheckpointWriter.forNewChain({ chainId: 'gw-1', key, store: checkpoints, clock, everyEvents: 5, everyMs: 3_600_000 });
+    const cpw = CheckpointWriter.forNewChain({
+      chainId: 'gw-1',
+      key,
+      store: checkpoints,
+      clock,
+      everyEvents: 5,
+      everyMs: 3_600_000,
+    });
     const writer = new EventWriter({
       store: failing,
       clock,
@@ -292,7 +367,11 @@ describe('writer gaps', () => {
       retryIntervalMs: 3_600_000,
       onWritten: (events) => cpw.recordWritten(events),
     });
-    const pipeline = new AuditPipeline({ redactor: { apply: () => undefined }, chainer: createChainer({ chainId: 'gw-1' }), writer });
+    const pipeline = new AuditPipeline({
+      redactor: { apply: () => undefined },
+      chainer: createChainer({ chainId: 'gw-1' }),
+      writer,
+    });
     writer.onLost((range) => cpw.recordLost(range));
     writer.recordGapsWith((gap) => pipeline.recordEvent(writerGapEvent(gap, clock)));
     const record = (from: number, n: number): void => {
@@ -331,7 +410,18 @@ describe('writer gaps', () => {
     const heads = await ep.store.chains();
     const head = heads.find((h) => h.chain_id === 'gw-1')!;
     const clock = new ManualClock();
-    const forged = writerGapEvent({ chain_id: 'gw-1', first_seq: 10, last_seq: 12, count: 3, reason: 'spool_full', at: new Date(0).toISOString(), last_hash: ep.bySeq.get(12)!.hash! }, clock);
+    const forged = writerGapEvent(
+      {
+        chain_id: 'gw-1',
+        first_seq: 10,
+        last_seq: 12,
+        count: 3,
+        reason: 'spool_full',
+        at: new Date(0).toISOString(),
+        last_hash: ep.bySeq.get(12)!.hash!,
+      },
+      clock,
+    );
     createChainer({ chainId: 'gw-1', head: { seq: head.seq, hash: head.hash } }).link(forged);
     await ep.store.append([forged]);
     const report = await verifyChains(ep.store, ep.checkpoints, [ep.key.verifier()]);
@@ -349,5 +439,7 @@ function edit(ep: Episode, seq: number, change: (message: string) => string, reh
   const changed: AuditEvent = { ...row, error_message: change(row.error_message!) };
   expect(changed.error_message).not.toBe(row.error_message);
   if (rehash) changed.hash = eventHash({ ...changed, hash: null });
-  ep.db.prepare('UPDATE events SET error_message = ?, hash = ? WHERE id = ?').run(changed.error_message, changed.hash, row.id);
+  ep.db
+    .prepare('UPDATE events SET error_message = ?, hash = ? WHERE id = ?')
+    .run(changed.error_message, changed.hash, row.id);
 }

@@ -38,7 +38,18 @@ const pg = await postgresService();
 
 interface VerifyJson {
   ok: boolean;
-  chains: Array<{ chain_id: string; damage: unknown; accounted_gaps: Array<{ reason: string; first_seq: number; last_seq: number; count: number; at: string; record_seq: number }> }>;
+  chains: Array<{
+    chain_id: string;
+    damage: unknown;
+    accounted_gaps: Array<{
+      reason: string;
+      first_seq: number;
+      last_seq: number;
+      count: number;
+      at: string;
+      record_seq: number;
+    }>;
+  }>;
 }
 
 let mock: MockProvider;
@@ -49,9 +60,21 @@ beforeAll(async () => {
 });
 afterAll(async () => mock.close());
 
-async function start(dir: string, store: EventStore, opts: { journalPath?: string; log?: (msg: string) => void } = {}): Promise<{ tg: TollgateGateway; url: string }> {
+async function start(
+  dir: string,
+  store: EventStore,
+  opts: { journalPath?: string; log?: (msg: string) => void } = {},
+): Promise<{ tg: TollgateGateway; url: string }> {
   const tg = await createGateway({
-    config: { instanceId: CHAIN, provider: 'openai', bodyLimitBytes: 1 << 20, responseCaptureLimitBytes: 1 << 20, totalTimeoutMs: 5000, policy: 'fail-open', trustProxy: false },
+    config: {
+      instanceId: CHAIN,
+      provider: 'openai',
+      bodyLimitBytes: 1 << 20,
+      responseCaptureLimitBytes: 1 << 20,
+      totalTimeoutMs: 5000,
+      policy: 'fail-open',
+      trustProxy: false,
+    },
     upstreamUrl: upstream,
     upstreamPolicy: upstreamPolicy({ retry: { maxRetries: 0 } }),
     store,
@@ -90,13 +113,20 @@ async function send(url: string, n: number): Promise<Array<{ id: string; endedAt
 }
 
 /** `tollgate verify` with a verifier key file (no checkpoints are written here). */
-async function verify(db: string, dir: string, json = true): Promise<{ code: number; out: string; err: string }> {
+async function verify(
+  db: string,
+  dir: string,
+  json = true,
+): Promise<{ code: number; out: string; err: string }> {
   const keys = join(dir, 'verifier.keys');
   if (!existsSync(keys)) writeFileSync(keys, generateSigningKey('tollgate-test').verifierKey + '\n');
   return cli(['verify', '--db', db, '--keys', keys, ...(json ? ['--json'] : [])]);
 }
 
-async function verifyJson(db: string, dir: string): Promise<{ code: number | null; report: VerifyJson; out: string }> {
+async function verifyJson(
+  db: string,
+  dir: string,
+): Promise<{ code: number | null; report: VerifyJson; out: string }> {
   const r = await verify(db, dir);
   return { code: r.code, report: JSON.parse(r.out) as VerifyJson, out: r.out + r.err };
 }
@@ -126,7 +156,13 @@ async function crashAndRestart(dir: string, db: string, store: EventStore): Prom
   const gap = chain.accounted_gaps[0]!;
   // The first seq reserved up to 1 + 64 = 65; 4 are stored, so up to 61 events may be lost
   // (10 seqs were handed out): seqs 5..65, the record at 66.
-  expect([gap.reason, gap.first_seq, gap.last_seq, gap.count, gap.record_seq]).toEqual(['crash', 5, 65, 61, 66]);
+  expect([gap.reason, gap.first_seq, gap.last_seq, gap.count, gap.record_seq]).toEqual([
+    'crash',
+    5,
+    65,
+    61,
+    66,
+  ]);
   const ids = new Set((await store.query({ order: 'asc' })).map((e) => e.id));
   expect(stored.every((s) => ids.has(s.id))).toBe(true);
   for (const l of lost) {
@@ -163,13 +199,17 @@ describe('writer gaps across a restart', () => {
       const chain = report.chains.find((c) => c.chain_id === CHAIN)!;
       expect(chain.damage).toBeNull();
       // Exactly the lost range, with its reason: not a crash gap (the stop was clean).
-      expect(chain.accounted_gaps.map((g) => [g.reason, g.first_seq, g.last_seq, g.count, g.record_seq])).toEqual([['spool_full', 6, 12, 7, 13]]);
+      expect(
+        chain.accounted_gaps.map((g) => [g.reason, g.first_seq, g.last_seq, g.count, g.record_seq]),
+      ).toEqual([['spool_full', 6, 12, 7, 13]]);
       const rows = await store.query({ order: 'asc' });
       const ids = new Set(rows.map((e) => e.id));
       expect([...stored, ...later].every((s) => ids.has(s.id))).toBe(true);
       expect(lost.filter((l) => ids.has(l.id))).toEqual([]);
       // The lost events' seqs were not reused: the next event after the record is seq 14.
-      expect(rows.filter((e) => e.chain_id === CHAIN).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 13, 14, 15, 16]);
+      expect(rows.filter((e) => e.chain_id === CHAIN).map((e) => e.seq)).toEqual([
+        1, 2, 3, 4, 5, 13, 14, 15, 16,
+      ]);
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
@@ -194,7 +234,9 @@ describe('writer gaps across a restart', () => {
       expect(run1.tg.writer.gapsPersisted()).toBe(false);
       expect(logs).toContain('gap journal could not be written');
       // Not settled to the head (12): still the mark of the run's first block (1 + 64).
-      expect(new SeqReservation({ path: join(dir, `chain-${CHAIN}.mark`), chainId: CHAIN }).previous).toEqual({ reserved: 65 });
+      expect(new SeqReservation({ path: join(dir, `chain-${CHAIN}.mark`), chainId: CHAIN }).previous).toEqual(
+        { reserved: 65 },
+      );
 
       const run2 = await start(dir, new SwitchableStore(store), { journalPath });
       await send(run2.url, 1);
@@ -203,7 +245,9 @@ describe('writer gaps across a restart', () => {
       expect(code, out).toBe(0);
       const chain = report.chains.find((c) => c.chain_id === CHAIN)!;
       expect(chain.damage).toBeNull();
-      expect(chain.accounted_gaps.map((g) => [g.reason, g.first_seq, g.last_seq])).toEqual([['crash', 6, 65]]);
+      expect(chain.accounted_gaps.map((g) => [g.reason, g.first_seq, g.last_seq])).toEqual([
+        ['crash', 6, 65],
+      ]);
       const ids = new Set((await store.query({ order: 'asc' })).map((e) => e.id));
       expect(lost.filter((l) => ids.has(l.id))).toEqual([]);
     } finally {

@@ -25,8 +25,12 @@ export function registerAlerts(program: Command, ctx: CliContext): void {
     .option('--limit <n>', 'at most n alerts (default 100)')
     .action(async (opts: AlertsOptions, cmd: Command) => {
       const g = globals(cmd);
-      const filter: AlertFilter = { sinceMs: parseTimeBound(opts.since ?? '7d', ctx.now()), limit: Number(opts.limit ?? 100) };
-      if (!Number.isInteger(filter.limit) || filter.limit! <= 0) throw new TollgateError('TG_ERR_USAGE', { option: 'limit' });
+      const filter: AlertFilter = {
+        sinceMs: parseTimeBound(opts.since ?? '7d', ctx.now()),
+        limit: Number(opts.limit ?? 100),
+      };
+      if (!Number.isInteger(filter.limit) || filter.limit! <= 0)
+        throw new TollgateError('TG_ERR_USAGE', { option: 'limit' });
       if (opts.severity) {
         const s = parseSeverity(opts.severity);
         if (!s) throw new TollgateError('TG_ERR_USAGE', { option: 'severity' });
@@ -54,7 +58,17 @@ export function registerAlerts(program: Command, ctx: CliContext): void {
       const s = await openStoreWithTables(configFor(ctx, g).db);
       try {
         const done = await s.tables.alerts.acknowledge(id, by, ctx.now());
-        await recordCliAdminAction(s.opened.store, { action: 'admin:alerts.ack', actor: 'cli', subject: id, ok: done !== null, errorCode: done ? null : 'not_found' }, systemClock);
+        await recordCliAdminAction(
+          s.opened.store,
+          {
+            action: 'admin:alerts.ack',
+            actor: 'cli',
+            subject: id,
+            ok: done !== null,
+            errorCode: done ? null : 'not_found',
+          },
+          systemClock,
+        );
         if (!done) throw new TollgateError('TG_ERR_USAGE', { reason: 'no alert with this id', id });
         println(ctx.stdout, g.json ? JSON.stringify({ acknowledged: id, by }) : `acknowledged ${id}`);
       } finally {

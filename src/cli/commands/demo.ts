@@ -5,7 +5,9 @@ import type { DemoOptions } from '../../demo/run-demo.js';
 export function registerDemo(program: Command, ctx: CliContext): void {
   program
     .command('demo')
-    .description('offline showcase: a simulated provider, the gateway, realistic traffic with incidents, and the reports')
+    .description(
+      'offline showcase: a simulated provider, the gateway, realistic traffic with incidents, and the reports',
+    )
     .option('--seconds <n>', 'how long to drive traffic (default 15)')
     .action(async (opts: DemoOptions, cmd: Command) => {
       // The demo (gateway, mock provider, HTTP client) loads only when it runs.

@@ -12,7 +12,9 @@ interface DoctorCliOptions {
 export function registerDoctor(program: Command, ctx: CliContext): void {
   program
     .command('doctor')
-    .description('diagnose a provider key and base URL (format, whitespace, DNS, TLS, timeouts, 401/403/404/429); exit 1 when unhealthy')
+    .description(
+      'diagnose a provider key and base URL (format, whitespace, DNS, TLS, timeouts, 401/403/404/429); exit 1 when unhealthy',
+    )
     .option('--upstream <url>', 'base URL to check (default: the configured upstream)')
     .option('--key-env <name>', 'environment variable holding the key (default OPENAI_API_KEY)')
     .option('--timeout <ms>', 'per-phase timeout in ms (default 10000)')
@@ -26,7 +28,12 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
         apiKey: ctx.env[keyEnv] ?? '',
         timeoutMs: opts.timeout ? Number(opts.timeout) : 10_000,
       });
-      println(ctx.stdout, g.json ? doctorReportToJson(report) : formatDoctorReport(report, { color: ctx.stdout.isTTY === true && !ctx.env.NO_COLOR }));
+      println(
+        ctx.stdout,
+        g.json
+          ? doctorReportToJson(report)
+          : formatDoctorReport(report, { color: ctx.stdout.isTTY === true && !ctx.env.NO_COLOR }),
+      );
       if (!report.healthy) process.exitCode = 1;
     });
 }

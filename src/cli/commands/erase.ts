@@ -7,7 +7,9 @@ import { configFor, globals, openStoreWithTables, println, type CliContext } fro
 export function registerErase(program: Command, ctx: CliContext): void {
   program
     .command('erase')
-    .description("erase one person's stored content by destroying their data key (crypto-shredding); the chain still verifies (PostgreSQL: every replica's keys for the person, dropped by each replica within 1 s)")
+    .description(
+      "erase one person's stored content by destroying their data key (crypto-shredding); the chain still verifies (PostgreSQL: every replica's keys for the person, dropped by each replica within 1 s)",
+    )
     .requiredOption('--user <id>', 'the user id whose content to erase')
     .action(async (opts: { user: string }, cmd: Command) => {
       const g = globals(cmd);
@@ -19,15 +21,30 @@ export function registerErase(program: Command, ctx: CliContext): void {
           s.opened.store,
           // Every destroyed key (PostgreSQL replicas may each have made one for the person), so the
           // trail tells which `enc:v1:<keyId>:…` values became unreadable; none when nothing was live.
-          { action: 'admin:erase', actor: 'cli', subject: erasedKeysSubject(result.keyIds), userId: opts.user, ok: true },
+          {
+            action: 'admin:erase',
+            actor: 'cli',
+            subject: erasedKeysSubject(result.keyIds),
+            userId: opts.user,
+            ok: true,
+          },
           systemClock,
         );
         if (g.json) println(ctx.stdout, JSON.stringify({ ...result, event_id: event.id }));
         else if (result.keysDestroyed === 0) {
-          println(ctx.stdout, `no live data key for this user (nothing encrypted, or already erased); recorded as event ${event.id}`);
+          println(
+            ctx.stdout,
+            `no live data key for this user (nothing encrypted, or already erased); recorded as event ${event.id}`,
+          );
         } else {
-          println(ctx.stdout, `erased: data key${result.keysDestroyed > 1 ? 's' : ''} ${result.keyIds.join(', ')} destroyed; their encrypted content can no longer be read.`);
-          println(ctx.stdout, `recorded as event ${event.id}; every other event is untouched and the chain still verifies.`);
+          println(
+            ctx.stdout,
+            `erased: data key${result.keysDestroyed > 1 ? 's' : ''} ${result.keyIds.join(', ')} destroyed; their encrypted content can no longer be read.`,
+          );
+          println(
+            ctx.stdout,
+            `recorded as event ${event.id}; every other event is untouched and the chain still verifies.`,
+          );
         }
       } finally {
         await s.close();

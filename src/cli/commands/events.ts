@@ -64,7 +64,8 @@ function buildFilter(opts: EventsOptions, now: number): EventFilter {
   if (opts.model) f.model = opts.model;
   if (opts.status) {
     const s = opts.status.toUpperCase();
-    if (!(EVENT_STATUSES as readonly string[]).includes(s)) throw new TollgateError('TG_ERR_USAGE', { option: 'status' });
+    if (!(EVENT_STATUSES as readonly string[]).includes(s))
+      throw new TollgateError('TG_ERR_USAGE', { option: 'status' });
     f.status = s as EventStatus;
   }
   const limit = opts.limit === undefined ? 50 : Number(opts.limit);
@@ -74,7 +75,11 @@ function buildFilter(opts: EventsOptions, now: number): EventFilter {
 }
 
 /** Tails the store: prints the last few, then everything written after them, oldest first. */
-async function follow(store: EventStore, filter: EventFilter, print: (events: AuditEvent[], header: boolean) => void): Promise<void> {
+async function follow(
+  store: EventStore,
+  filter: EventFilter,
+  print: (events: AuditEvent[], header: boolean) => void,
+): Promise<void> {
   const recent = await store.query({ ...filter, limit: Math.min(filter.limit ?? 10, 10) });
   print(recent.reverse(), true);
   let cursor = await store.cursor();
@@ -113,8 +118,15 @@ function printer(ctx: CliContext, json: boolean): (events: AuditEvent[], header:
       { header: 'in', value: (e) => e.input_tokens, align: 'right' },
       { header: 'out', value: (e) => e.output_tokens, align: 'right' },
       { header: 'cost', value: (e) => formatUsd(e.cost_micro_usd), align: 'right' },
-      { header: 'ms', value: (e) => (e.latency_ms === null ? null : Math.round(e.latency_ms)), align: 'right' },
-      { header: 'flags', value: (e) => [...e.threat_indicators, ...e.redactions.map((r) => `redacted:${r.type}`)].join(',') },
+      {
+        header: 'ms',
+        value: (e) => (e.latency_ms === null ? null : Math.round(e.latency_ms)),
+        align: 'right',
+      },
+      {
+        header: 'flags',
+        value: (e) => [...e.threat_indicators, ...e.redactions.map((r) => `redacted:${r.type}`)].join(','),
+      },
       { header: 'id', value: (e) => e.id },
     ]);
     const lines = table.split('\n');

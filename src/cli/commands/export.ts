@@ -23,14 +23,16 @@ export function registerExport(program: Command, ctx: CliContext): void {
     .option('--out <file>', 'write to this file (mode 0600) instead of stdout')
     .action(async (opts: ExportOptions, cmd: Command) => {
       const format = (opts.format ?? 'jsonl').toLowerCase();
-      if (format !== 'jsonl' && format !== 'csv') throw new TollgateError('TG_ERR_USAGE', { option: 'format' });
+      if (format !== 'jsonl' && format !== 'csv')
+        throw new TollgateError('TG_ERR_USAGE', { option: 'format' });
       const now = ctx.now();
       const sinceMs = parseTimeBound(opts.since ?? '', now);
       const untilMs = opts.until ? parseTimeBound(opts.until, now) : now + 1;
       const config = configFor(ctx, globals(cmd));
       const { store } = await openExistingEventStore(config.db);
       const stderr = ctx.stderr as NodeJS.WritableStream & { isTTY?: boolean };
-      const progress = stderr.isTTY === true ? (n: number) => stderr.write(`\rexported ${n} events`) : undefined;
+      const progress =
+        stderr.isTTY === true ? (n: number) => stderr.write(`\rexported ${n} events`) : undefined;
       const file = opts.out ? createWriteStream(opts.out, { mode: 0o600 }) : null;
       try {
         const n = await exportEvents(store, file ?? ctx.stdout, {

@@ -26,7 +26,9 @@ function positiveInt(v: string | undefined, option: string): number | null {
 }
 
 export function registerKeys(program: Command, ctx: CliContext): void {
-  const keys = program.command('keys').description('gateway-issued (virtual) keys with limits and budgets (managed mode)');
+  const keys = program
+    .command('keys')
+    .description('gateway-issued (virtual) keys with limits and budgets (managed mode)');
   keys
     .command('create')
     .description('create a key; it is printed once and only its hash is stored')
@@ -42,15 +44,21 @@ export function registerKeys(program: Command, ctx: CliContext): void {
     .action(async (opts: CreateOptions, cmd: Command) => {
       const g = globals(cmd);
       const input: CreateKeyInput = { name: opts.name, user: opts.user ?? null, team: opts.team ?? null };
-      if (opts.models) input.allowedModels = opts.models.split(',').map((m) => m.trim()).filter(Boolean);
+      if (opts.models)
+        input.allowedModels = opts.models
+          .split(',')
+          .map((m) => m.trim())
+          .filter(Boolean);
       input.rpm = positiveInt(opts.rpm, 'rpm');
       input.tpm = positiveInt(opts.tpm, 'tpm');
       if (opts.budgetUsd !== undefined) {
         const usd = Number(opts.budgetUsd);
-        if (!Number.isFinite(usd) || usd <= 0) throw new TollgateError('TG_ERR_USAGE', { option: 'budget-usd' });
+        if (!Number.isFinite(usd) || usd <= 0)
+          throw new TollgateError('TG_ERR_USAGE', { option: 'budget-usd' });
         input.budgetMicroUsd = Math.round(usd * 1_000_000);
         const period = (opts.period ?? 'month') as BudgetPeriod;
-        if (period !== 'day' && period !== 'month') throw new TollgateError('TG_ERR_USAGE', { option: 'period' });
+        if (period !== 'day' && period !== 'month')
+          throw new TollgateError('TG_ERR_USAGE', { option: 'period' });
         input.budgetPeriod = period;
       }
       if (opts.expires) {
@@ -61,8 +69,16 @@ export function registerKeys(program: Command, ctx: CliContext): void {
       const s = await openStoreWithTables(configFor(ctx, g).db, { create: true });
       try {
         const created = await createKey(s.tables.keys, systemClock, input);
-        await recordCliAdminAction(s.opened.store, { action: 'admin:keys.create', actor: 'cli', subject: created.record.id, ok: true }, systemClock);
-        if (g.json) println(ctx.stdout, JSON.stringify({ key: created.key, id: created.record.id, name: created.record.name }));
+        await recordCliAdminAction(
+          s.opened.store,
+          { action: 'admin:keys.create', actor: 'cli', subject: created.record.id, ok: true },
+          systemClock,
+        );
+        if (g.json)
+          println(
+            ctx.stdout,
+            JSON.stringify({ key: created.key, id: created.record.id, name: created.record.name }),
+          );
         else {
           println(ctx.stdout, `created key ${created.record.id} (${created.record.name})`);
           println(ctx.stdout, `  ${created.key}`);
@@ -97,11 +113,24 @@ export function registerKeys(program: Command, ctx: CliContext): void {
             { header: 'prefix', value: (k) => k.displayPrefix },
             { header: 'user', value: (k) => k.user },
             { header: 'team', value: (k) => k.team },
-            { header: 'models', value: (k) => (k.allowedModels === '*' ? '*' : k.allowedModels.join(',')), max: 30 },
+            {
+              header: 'models',
+              value: (k) => (k.allowedModels === '*' ? '*' : k.allowedModels.join(',')),
+              max: 30,
+            },
             { header: 'rpm', value: (k) => k.rpm ?? '—', align: 'right' },
             { header: 'tpm', value: (k) => k.tpm ?? '—', align: 'right' },
-            { header: 'budget', value: (k) => (k.budgetMicroUsd === null ? '—' : `${formatUsd(k.budgetMicroUsd)}/${k.budgetPeriod}`), align: 'right' },
-            { header: 'last use', value: (k) => (k.lastUsedAt ? new Date(k.lastUsedAt).toISOString().slice(0, 16).replace('T', ' ') : 'never') },
+            {
+              header: 'budget',
+              value: (k) =>
+                k.budgetMicroUsd === null ? '—' : `${formatUsd(k.budgetMicroUsd)}/${k.budgetPeriod}`,
+              align: 'right',
+            },
+            {
+              header: 'last use',
+              value: (k) =>
+                k.lastUsedAt ? new Date(k.lastUsedAt).toISOString().slice(0, 16).replace('T', ' ') : 'never',
+            },
             { header: 'status', value: (k) => keyStatus(k, now) },
           ]),
         );
@@ -117,7 +146,17 @@ export function registerKeys(program: Command, ctx: CliContext): void {
       const s = await openStoreWithTables(configFor(ctx, g).db);
       try {
         const done = await s.tables.keys.revoke(id, ctx.now());
-        await recordCliAdminAction(s.opened.store, { action: 'admin:keys.revoke', actor: 'cli', subject: id, ok: done, errorCode: done ? null : 'not_found' }, systemClock);
+        await recordCliAdminAction(
+          s.opened.store,
+          {
+            action: 'admin:keys.revoke',
+            actor: 'cli',
+            subject: id,
+            ok: done,
+            errorCode: done ? null : 'not_found',
+          },
+          systemClock,
+        );
         if (!done) throw new TollgateError('TG_ERR_USAGE', { reason: 'no key with this id', id });
         println(ctx.stdout, g.json ? JSON.stringify({ revoked: id }) : `revoked ${id}`);
       } finally {

@@ -7,7 +7,9 @@ import { renderTable } from '../format/table.js';
 export function registerPrices(program: Command, ctx: CliContext): void {
   const prices = program
     .command('prices')
-    .description('the price catalog in use (USD per million tokens); `prices check` finds unpriced models in traffic')
+    .description(
+      'the price catalog in use (USD per million tokens); `prices check` finds unpriced models in traffic',
+    )
     .action(async (_opts: unknown, cmd: Command) => {
       const g = globals(cmd);
       const config = configFor(ctx, g);
@@ -44,14 +46,21 @@ export function registerPrices(program: Command, ctx: CliContext): void {
         const rows = await s.tables.unpricedModelsSince(sinceMs);
         const unpriced = rows.filter((r) => catalog.resolve(r.model, Date.parse(r.last_seen)) === null);
         if (g.json) println(ctx.stdout, JSON.stringify({ catalog_version: catalog.version, unpriced }));
-        else if (unpriced.length === 0) println(ctx.stdout, `every model seen since ${new Date(sinceMs).toISOString()} has a price`);
+        else if (unpriced.length === 0)
+          println(ctx.stdout, `every model seen since ${new Date(sinceMs).toISOString()} has a price`);
         else {
-          println(ctx.stdout, `${unpriced.length} model(s) without a price in catalog ${catalog.version}; add rows with a source to a prices override file:`);
-          println(ctx.stdout, renderTable(unpriced, [
-            { header: 'model', value: (r) => r.model },
-            { header: 'requests', value: (r) => r.requests, align: 'right' },
-            { header: 'last seen', value: (r) => r.last_seen },
-          ]));
+          println(
+            ctx.stdout,
+            `${unpriced.length} model(s) without a price in catalog ${catalog.version}; add rows with a source to a prices override file:`,
+          );
+          println(
+            ctx.stdout,
+            renderTable(unpriced, [
+              { header: 'model', value: (r) => r.model },
+              { header: 'requests', value: (r) => r.requests, align: 'right' },
+              { header: 'last seen', value: (r) => r.last_seen },
+            ]),
+          );
         }
         if (unpriced.length > 0) process.exitCode = 1;
       } finally {

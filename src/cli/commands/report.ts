@@ -1,7 +1,18 @@
 import type { Command } from 'commander';
 import { TollgateError } from '../../core/errors.js';
-import { COST_REPORT_BY, costReport, formatCostCsv, formatCostJson, formatCostTable, type CostReportBy } from '../../reports/cost-report.js';
-import { formatSecurityReportJson, formatSecurityReportTable, securityReport } from '../../reports/security-report.js';
+import {
+  COST_REPORT_BY,
+  costReport,
+  formatCostCsv,
+  formatCostJson,
+  formatCostTable,
+  type CostReportBy,
+} from '../../reports/cost-report.js';
+import {
+  formatSecurityReportJson,
+  formatSecurityReportTable,
+  securityReport,
+} from '../../reports/security-report.js';
 import { configFor, globals, openStoreWithTables, println, type CliContext } from '../cli-context.js';
 import { parseTimeBound } from '../duration.js';
 
@@ -16,7 +27,9 @@ export function registerReport(program: Command, ctx: CliContext): void {
   const report = program.command('report').description('reports over the audit trail (cost, security)');
   report
     .command('cost')
-    .description('spend and tokens grouped by one dimension, read from rollups (unpriced and estimated kept apart)')
+    .description(
+      'spend and tokens grouped by one dimension, read from rollups (unpriced and estimated kept apart)',
+    )
     .option('--by <dimension>', `group by ${COST_REPORT_BY.join('|')} (default user)`)
     .option('--since <when>', 'start (e.g. 24h, 30d, 2026-11-01; default 30d)')
     .option('--until <when>', 'end (default now)')
@@ -31,14 +44,19 @@ export function registerReport(program: Command, ctx: CliContext): void {
       const s = await openStoreWithTables(configFor(ctx, g).db);
       try {
         const r = await costReport(s.tables.rollups, { by, sinceMs, untilMs });
-        println(ctx.stdout, g.json ? formatCostJson(r) : opts.csv ? formatCostCsv(r).trimEnd() : formatCostTable(r));
+        println(
+          ctx.stdout,
+          g.json ? formatCostJson(r) : opts.csv ? formatCostCsv(r).trimEnd() : formatCostTable(r),
+        );
       } finally {
         await s.close();
       }
     });
   report
     .command('security')
-    .description('auth failures by key and IP, alerts by rule and severity, error rates, redaction hits, top offenders, anomalous sessions')
+    .description(
+      'auth failures by key and IP, alerts by rule and severity, error rates, redaction hits, top offenders, anomalous sessions',
+    )
     .option('--since <when>', 'start (e.g. 1h, 7d; default 24h)')
     .option('--until <when>', 'end (default now)')
     .option('--top <n>', 'rows per ranked list (default 10)')
@@ -51,7 +69,10 @@ export function registerReport(program: Command, ctx: CliContext): void {
       if (!Number.isInteger(top) || top <= 0) throw new TollgateError('TG_ERR_USAGE', { option: 'top' });
       const s = await openStoreWithTables(configFor(ctx, g).db);
       try {
-        const r = await securityReport({ events: s.opened.store, alerts: s.tables.alerts }, { sinceMs, untilMs, top });
+        const r = await securityReport(
+          { events: s.opened.store, alerts: s.tables.alerts },
+          { sinceMs, untilMs, top },
+        );
         println(ctx.stdout, g.json ? formatSecurityReportJson(r) : formatSecurityReportTable(r));
       } finally {
         await s.close();

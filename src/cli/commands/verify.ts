@@ -21,17 +21,24 @@ interface VerifyCliOptions {
 export function registerVerify(program: Command, ctx: CliContext): void {
   program
     .command('verify')
-    .description('check hash chains, Merkle roots and signed checkpoints; exit 1 and name the first bad event on damage')
+    .description(
+      'check hash chains, Merkle roots and signed checkpoints; exit 1 and name the first bad event on damage',
+    )
     .option('--from <file>', 'a trusted checkpoint note (file) to verify from')
     .option('--event <id>', 'print an inclusion proof for this event that a third party can check')
     .option('--chain <id>', 'only this chain')
     .option('--keys <file>', 'verifier keys to trust (default: the keyring in the data folder)')
     .option('--witness <file>', 'a witness file of checkpoints (JSON lines) the store must agree with')
-    .option('--strict', 'exit 1 on accounted gaps too (events the writer could not store, named by chained gap records); without it they are warnings')
+    .option(
+      '--strict',
+      'exit 1 on accounted gaps too (events the writer could not store, named by chained gap records); without it they are warnings',
+    )
     .action(async (opts: VerifyCliOptions, cmd: Command) => {
       const g = globals(cmd);
       const config = configFor(ctx, g);
-      const keys = opts.keys ? parseVerifierKeys(readFileSync(opts.keys, 'utf8')) : readKeyring(localPaths(config).signingKey);
+      const keys = opts.keys
+        ? parseVerifierKeys(readFileSync(opts.keys, 'utf8'))
+        : readKeyring(localPaths(config).signingKey);
       // Every replica's chain and checkpoints, in SQLite or in the shared PostgreSQL.
       const { store, checkpoints } = await openExistingEventStore(config.db);
       try {
@@ -47,10 +54,16 @@ export function registerVerify(program: Command, ctx: CliContext): void {
         if (opts.witness) options.witnessNotes = await readWitnessFile(opts.witness);
         const tty = ctx.stdout.isTTY === true && !g.json;
         if (tty) {
-          options.onProgress = (p) => ctx.stderr.write(`\r  verifying ${p.chain_id}: ${p.events}${p.total ? ` / ${p.total}` : ''} events`);
+          options.onProgress = (p) =>
+            ctx.stderr.write(
+              `\r  verifying ${p.chain_id}: ${p.events}${p.total ? ` / ${p.total}` : ''} events`,
+            );
           options.progressEvery = 50_000;
         }
-        if (keys.length === 0) throw new TollgateError('TG_ERR_INTEGRITY_BROKEN', { reason: 'no verifier keys: pass --keys or run from the data folder' });
+        if (keys.length === 0)
+          throw new TollgateError('TG_ERR_INTEGRITY_BROKEN', {
+            reason: 'no verifier keys: pass --keys or run from the data folder',
+          });
         const report = await verifyChains(store, checkpoints, keys, options);
         if (tty) ctx.stderr.write('\r\u001b[K');
         println(ctx.stdout, g.json ? JSON.stringify(report) : formatVerifyReport(report));

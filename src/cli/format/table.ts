@@ -22,11 +22,17 @@ export function renderTable<Row>(rows: readonly Row[], columns: readonly Column<
       .map((v, i) => (columns[i]!.align === 'right' ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
-  return [line(columns.map((c) => c.header)), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+  return [
+    line(columns.map((c) => c.header)),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...cells.map(line),
+  ].join('\n');
 }
 
 /** Colour only on a TTY (and never when NO_COLOR is set, https://no-color.org). */
-export function colourer(enabled: boolean): (code: 'red' | 'green' | 'yellow' | 'dim' | 'bold', s: string) => string {
+export function colourer(
+  enabled: boolean,
+): (code: 'red' | 'green' | 'yellow' | 'dim' | 'bold', s: string) => string {
   const codes = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1 } as const;
   return (code, s) => (enabled ? `\u001b[${codes[code]}m${s}\u001b[0m` : s);
 }

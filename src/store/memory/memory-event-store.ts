@@ -104,7 +104,13 @@ function matches(e: AuditEvent, f: EventFilter): boolean {
   if (f.user !== undefined && e.user_id !== f.user) return false;
   if (f.session !== undefined && e.session_id !== f.session) return false;
   if (f.feature !== undefined && e.feature_name !== f.feature) return false;
-  if (f.key !== undefined && e.api_key_id !== f.key && e.api_key_prefix !== f.key && e.virtual_key_id !== f.key) return false;
+  if (
+    f.key !== undefined &&
+    e.api_key_id !== f.key &&
+    e.api_key_prefix !== f.key &&
+    e.virtual_key_id !== f.key
+  )
+    return false;
   if (f.status !== undefined && e.status !== f.status) return false;
   if (f.model !== undefined && e.model_requested !== f.model && e.model_used !== f.model) return false;
   if (f.chainId !== undefined && e.chain_id !== f.chainId) return false;

@@ -23,7 +23,11 @@ function cell(v: unknown, json: boolean): string {
  * cheapest way into PostgreSQL: its text parser costs the server about half of what
  * json_to_recordset or array parameters cost per row (bench/postgres.bench.ts).
  */
-export function* eventsAsCopyText(events: readonly AuditEvent[], jsonFields: ReadonlySet<AuditEventField>, rowsPerChunk = 500): Generator<string> {
+export function* eventsAsCopyText(
+  events: readonly AuditEvent[],
+  jsonFields: ReadonlySet<AuditEventField>,
+  rowsPerChunk = 500,
+): Generator<string> {
   let out = '';
   let n = 0;
   for (const e of events) {

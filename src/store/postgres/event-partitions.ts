@@ -21,16 +21,29 @@ export function partitionFor(ms: number, granularity: PartitionGranularity): Par
   const y = d.getUTCFullYear();
   const m = d.getUTCMonth();
   if (granularity === 'month') {
-    return { name: `events_p${pad(y, 4)}${pad(m + 1)}`, fromMs: Date.UTC(y, m, 1), toMs: Date.UTC(y, m + 1, 1) };
+    return {
+      name: `events_p${pad(y, 4)}${pad(m + 1)}`,
+      fromMs: Date.UTC(y, m, 1),
+      toMs: Date.UTC(y, m + 1, 1),
+    };
   }
   const day = d.getUTCDate();
-  return { name: `events_p${pad(y, 4)}${pad(m + 1)}${pad(day)}`, fromMs: Date.UTC(y, m, day), toMs: Date.UTC(y, m, day + 1) };
+  return {
+    name: `events_p${pad(y, 4)}${pad(m + 1)}${pad(day)}`,
+    fromMs: Date.UTC(y, m, day),
+    toMs: Date.UTC(y, m, day + 1),
+  };
 }
 
 /** Partitions covering [fromMs, toMs] (both included), oldest first. */
-export function partitionsBetween(fromMs: number, toMs: number, granularity: PartitionGranularity): PartitionRange[] {
+export function partitionsBetween(
+  fromMs: number,
+  toMs: number,
+  granularity: PartitionGranularity,
+): PartitionRange[] {
   const out: PartitionRange[] = [];
-  for (let p = partitionFor(fromMs, granularity); p.fromMs <= toMs; p = partitionFor(p.toMs, granularity)) out.push(p);
+  for (let p = partitionFor(fromMs, granularity); p.fromMs <= toMs; p = partitionFor(p.toMs, granularity))
+    out.push(p);
   return out;
 }
 

@@ -49,15 +49,16 @@ export class PostgresCheckpointStore implements CheckpointStore {
   async append(cp: StoredCheckpoint): Promise<void> {
     await this.ready;
     try {
-      await this.pool.query(`INSERT INTO ${this.s}.checkpoints (chain_id, tree_size, created_ms, note, frontier) VALUES ($1, $2, $3, $4, $5)`, [
-        cp.chain_id,
-        cp.tree_size,
-        cp.created_ms,
-        cp.note,
-        cp.frontier ? JSON.stringify(cp.frontier) : null,
-      ]);
+      await this.pool.query(
+        `INSERT INTO ${this.s}.checkpoints (chain_id, tree_size, created_ms, note, frontier) VALUES ($1, $2, $3, $4, $5)`,
+        [cp.chain_id, cp.tree_size, cp.created_ms, cp.note, cp.frontier ? JSON.stringify(cp.frontier) : null],
+      );
     } catch (err) {
-      throw new TollgateError('TG_ERR_STORE_WRITE', { store: 'postgres', table: 'checkpoints' }, { cause: err });
+      throw new TollgateError(
+        'TG_ERR_STORE_WRITE',
+        { store: 'postgres', table: 'checkpoints' },
+        { cause: err },
+      );
     }
   }
 
@@ -81,7 +82,9 @@ export class PostgresCheckpointStore implements CheckpointStore {
 
   async chains(): Promise<string[]> {
     await this.ready;
-    const res = await this.pool.query<{ chain_id: string }>(`SELECT chain_id FROM ${this.s}.checkpoints GROUP BY chain_id ORDER BY chain_id COLLATE "C"`);
+    const res = await this.pool.query<{ chain_id: string }>(
+      `SELECT chain_id FROM ${this.s}.checkpoints GROUP BY chain_id ORDER BY chain_id COLLATE "C"`,
+    );
     return res.rows.map((r) => r.chain_id);
   }
 }
@@ -91,5 +94,11 @@ function fromRow(r: Row): StoredCheckpoint {
   // malformed one is dropped and the writer re-reads the chain.
   const f = r.frontier;
   const frontier = Array.isArray(f) && f.every((h) => typeof h === 'string') ? f : null;
-  return { chain_id: r.chain_id, tree_size: Number(r.tree_size), created_ms: Number(r.created_ms), note: r.note, frontier };
+  return {
+    chain_id: r.chain_id,
+    tree_size: Number(r.tree_size),
+    created_ms: Number(r.created_ms),
+    note: r.note,
+    frontier,
+  };
 }

@@ -149,7 +149,9 @@ export class PostgresDataKeyStore implements DataKeyStore {
         store.timer.unref();
         if (options.listen ?? true) await store.listen(false);
       } else {
-        const res = await pool.query<{ seq: string }>(`SELECT COALESCE(MAX(seq), 0)::text AS seq FROM ${store.s}.data_key_erasures`);
+        const res = await pool.query<{ seq: string }>(
+          `SELECT COALESCE(MAX(seq), 0)::text AS seq FROM ${store.s}.data_key_erasures`,
+        );
         store.seenSeq = Number(res.rows[0]!.seq);
       }
     } catch (err) {
@@ -179,7 +181,11 @@ export class PostgresDataKeyStore implements DataKeyStore {
       );
       return toKey(res.rows[0]);
     } catch (err) {
-      throw new TollgateError('TG_ERR_STORE_UNAVAILABLE', { store: 'postgres', table: 'data_keys', op: 'read' }, { cause: err });
+      throw new TollgateError(
+        'TG_ERR_STORE_UNAVAILABLE',
+        { store: 'postgres', table: 'data_keys', op: 'read' },
+        { cause: err },
+      );
     }
   }
 
@@ -223,7 +229,11 @@ export class PostgresDataKeyStore implements DataKeyStore {
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
-      throw new TollgateError('TG_ERR_STORE_WRITE', { store: 'postgres', table: 'data_keys', op: 'destroy' }, { cause: err });
+      throw new TollgateError(
+        'TG_ERR_STORE_WRITE',
+        { store: 'postgres', table: 'data_keys', op: 'destroy' },
+        { cause: err },
+      );
     } finally {
       client.release();
     }
@@ -322,7 +332,11 @@ export class PostgresDataKeyStore implements DataKeyStore {
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
-      throw new TollgateError('TG_ERR_STORE_WRITE', { store: 'postgres', table: 'data_keys', op: 'insert' }, { cause: err });
+      throw new TollgateError(
+        'TG_ERR_STORE_WRITE',
+        { store: 'postgres', table: 'data_keys', op: 'insert' },
+        { cause: err },
+      );
     } finally {
       client.release();
     }
@@ -368,7 +382,8 @@ export class PostgresDataKeyStore implements DataKeyStore {
       if (this.mirror.has(key.subject) || this.mirror.size >= this.cap) continue;
       this.mirror.set(key.subject, key);
     }
-    for (const [subject, seq] of this.localErasures) if (seq <= snapshotSeq) this.localErasures.delete(subject);
+    for (const [subject, seq] of this.localErasures)
+      if (seq <= snapshotSeq) this.localErasures.delete(subject);
     this.appliedSeq = Math.max(this.appliedSeq, snapshotSeq);
     this.seenSeq = Math.max(this.seenSeq, snapshotSeq);
     this.polledAt = res.rows[0]!.polled_at;
@@ -389,7 +404,11 @@ export class PostgresDataKeyStore implements DataKeyStore {
     if (this.closed) return;
     // TCP keepalive, so a silently dead link is noticed and re-opened (polls cover it meanwhile);
     // named, so an operator can tell this connection in pg_stat_activity (63 bytes at most there).
-    const client = new pg.Client({ ...this.pool.options, keepAlive: true, application_name: `tollgate data keys ${this.schemaName}`.slice(0, 63) });
+    const client = new pg.Client({
+      ...this.pool.options,
+      keepAlive: true,
+      application_name: `tollgate data keys ${this.schemaName}`.slice(0, 63),
+    });
     let lost = false;
     const onLost = (err: unknown): void => {
       if (lost) return;
@@ -399,7 +418,10 @@ export class PostgresDataKeyStore implements DataKeyStore {
       if (this.closed) return;
       if (err !== null) this.options.onError?.(err);
       const refreshMs = this.options.refreshMs ?? DEFAULT_DATA_KEY_REFRESH_MS;
-      this.relisten = setTimeout(() => void this.listen(true), Math.min(refreshMs, DEFAULT_DATA_KEY_REFRESH_MS));
+      this.relisten = setTimeout(
+        () => void this.listen(true),
+        Math.min(refreshMs, DEFAULT_DATA_KEY_REFRESH_MS),
+      );
       this.relisten.unref();
     };
     client.on('error', onLost);
@@ -412,7 +434,13 @@ export class PostgresDataKeyStore implements DataKeyStore {
       await client.connect();
       await client.query(`LISTEN ${CHANNEL}`);
     } catch (err) {
-      onLost(new TollgateError('TG_ERR_STORE_UNAVAILABLE', { store: 'postgres', table: 'data_keys', op: 'listen' }, { cause: err }));
+      onLost(
+        new TollgateError(
+          'TG_ERR_STORE_UNAVAILABLE',
+          { store: 'postgres', table: 'data_keys', op: 'listen' },
+          { cause: err },
+        ),
+      );
       return;
     }
     if (this.closed) {
@@ -428,7 +456,11 @@ export class PostgresDataKeyStore implements DataKeyStore {
     try {
       return await this.pool.connect();
     } catch (err) {
-      throw new TollgateError('TG_ERR_STORE_WRITE', { store: 'postgres', table: 'data_keys', op }, { cause: err });
+      throw new TollgateError(
+        'TG_ERR_STORE_WRITE',
+        { store: 'postgres', table: 'data_keys', op },
+        { cause: err },
+      );
     }
   }
 
@@ -452,6 +484,18 @@ export class PostgresDataKeyStore implements DataKeyStore {
 }
 
 function toKey(row: Row | undefined): WrappedDataKey | null {
-  if (!row || row.key_id === null || row.subject === null || row.wrapped_key === null || row.created_at_ms === null) return null;
-  return { keyId: row.key_id, subject: row.subject, wrapped: row.wrapped_key, createdAtMs: Number(row.created_at_ms) };
+  if (
+    !row ||
+    row.key_id === null ||
+    row.subject === null ||
+    row.wrapped_key === null ||
+    row.created_at_ms === null
+  )
+    return null;
+  return {
+    keyId: row.key_id,
+    subject: row.subject,
+    wrapped: row.wrapped_key,
+    createdAtMs: Number(row.created_at_ms),
+  };
 }

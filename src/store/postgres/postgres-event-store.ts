@@ -3,12 +3,24 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { AuditEvent, AuditEventField } from '../../core/audit-event.js';
-import { AUDIT_EVENT_FIELDS, BOOLEAN_FIELDS, INTEGER_FIELDS, JSON_FIELDS, REAL_FIELDS } from '../../core/audit-event.js';
+import {
+  AUDIT_EVENT_FIELDS,
+  BOOLEAN_FIELDS,
+  INTEGER_FIELDS,
+  JSON_FIELDS,
+  REAL_FIELDS,
+} from '../../core/audit-event.js';
 import type { Clock } from '../../core/clock.js';
 import { systemClock } from '../../core/clock.js';
 import { TollgateError } from '../../core/errors.js';
 import { chainHeadsOf, type ChainHead, type EventFilter, type EventStore } from '../event-store.js';
-import { partitionFor, partitionsBetween, partitionStartFromName, type PartitionGranularity, type PartitionRange } from './event-partitions.js';
+import {
+  partitionFor,
+  partitionsBetween,
+  partitionStartFromName,
+  type PartitionGranularity,
+  type PartitionRange,
+} from './event-partitions.js';
 import { eventsAsCopyText } from './event-copy-text.js';
 import { migratePostgres, schemaIdent } from './postgres-migrate.js';
 
@@ -167,7 +179,8 @@ export class PostgresEventStore implements EventStore {
       const now = store.clock.now();
       const ahead = o.aheadPartitions ?? 2;
       let p = partitionFor(now, store.granularity);
-      for (let i = 0; i <= ahead; i++, p = partitionFor(p.toMs, store.granularity)) await store.ensurePartition(p);
+      for (let i = 0; i <= ahead; i++, p = partitionFor(p.toMs, store.granularity))
+        await store.ensurePartition(p);
     } catch (err) {
       if (store.ownsPool) await store.pool.end().catch(() => undefined);
       if (err instanceof TollgateError) throw err;
@@ -212,7 +225,11 @@ export class PostgresEventStore implements EventStore {
         throw err;
       }
     } catch (err) {
-      throw new TollgateError('TG_ERR_STORE_WRITE', { store: 'postgres', batch: events.length }, { cause: err });
+      throw new TollgateError(
+        'TG_ERR_STORE_WRITE',
+        { store: 'postgres', batch: events.length },
+        { cause: err },
+      );
     }
   }
 
@@ -231,11 +248,17 @@ export class PostgresEventStore implements EventStore {
    * and null tells the caller to take the staging path, which skips duplicates. Leaves the
    * transaction open on success.
    */
-  private async copyDirect(client: pg.PoolClient, events: readonly AuditEvent[]): Promise<readonly AuditEvent[] | null> {
+  private async copyDirect(
+    client: pg.PoolClient,
+    events: readonly AuditEvent[],
+  ): Promise<readonly AuditEvent[] | null> {
     if (this.replaying) return null;
     await client.query('BEGIN');
     try {
-      await pipeline(Readable.from(eventsAsCopyText(events, JSON_FIELDS)), client.query(copyFrom(this.copyDirectSql)));
+      await pipeline(
+        Readable.from(eventsAsCopyText(events, JSON_FIELDS)),
+        client.query(copyFrom(this.copyDirectSql)),
+      );
     } catch (err) {
       if ((err as { code?: string }).code !== '23505') throw err;
       await client.query('ROLLBACK');
@@ -244,19 +267,30 @@ export class PostgresEventStore implements EventStore {
     }
     const heads = chainHeadsOf(events);
     if (heads.length > 0) {
-      await client.query(this.headsSql, [heads.map((h) => h.chain_id), heads.map((h) => h.seq), heads.map((h) => h.hash), heads.map((h) => h.count)]);
+      await client.query(this.headsSql, [
+        heads.map((h) => h.chain_id),
+        heads.map((h) => h.seq),
+        heads.map((h) => h.hash),
+        heads.map((h) => h.count),
+      ]);
     }
     return events;
   }
 
   /** The replay path: COPY into the session's staging table, then INSERT … ON CONFLICT DO NOTHING. */
-  private async copyStaged(client: pg.PoolClient, events: readonly AuditEvent[]): Promise<readonly AuditEvent[]> {
+  private async copyStaged(
+    client: pg.PoolClient,
+    events: readonly AuditEvent[],
+  ): Promise<readonly AuditEvent[]> {
     if (!this.staged.has(client)) {
       await client.query(this.stageSql);
       this.staged.add(client);
     }
     await client.query('BEGIN');
-    await pipeline(Readable.from(eventsAsCopyText(events, JSON_FIELDS)), client.query(copyFrom(this.copySql)));
+    await pipeline(
+      Readable.from(eventsAsCopyText(events, JSON_FIELDS)),
+      client.query(copyFrom(this.copySql)),
+    );
     const res = await client.query<{ id: string }>(this.insertSql);
     const ids = new Set(res.rows.map((r) => r.id));
     if (ids.size === events.length) this.replaying = false;
@@ -268,7 +302,10 @@ export class PostgresEventStore implements EventStore {
     const { where, params } = whereClause(filter);
     const order = filter.order === 'asc' ? 'ASC' : 'DESC';
     const limit = filter.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(filter.limit))}` : '';
-    const res = await this.pool.query(`SELECT * FROM ${this.s}.events ${where} ORDER BY cursor_ ${order}${limit}`, params);
+    const res = await this.pool.query(
+      `SELECT * FROM ${this.s}.events ${where} ORDER BY cursor_ ${order}${limit}`,
+      params,
+    );
     return res.rows.map(fromRow);
   }
 
@@ -295,7 +332,12 @@ export class PostgresEventStore implements EventStore {
     const res = await this.pool.query<{ chain_id: string; seq: string; hash: string; count: string }>(
       `SELECT chain_id, seq, hash, count FROM ${this.s}.chain_heads ORDER BY chain_id COLLATE "C"`,
     );
-    return res.rows.map((r) => ({ chain_id: r.chain_id, seq: Number(r.seq), hash: r.hash, count: Number(r.count) }));
+    return res.rows.map((r) => ({
+      chain_id: r.chain_id,
+      seq: Number(r.seq),
+      hash: r.hash,
+      count: Number(r.count),
+    }));
   }
 
   async count(filter: EventFilter = {}): Promise<number> {
@@ -309,7 +351,10 @@ export class PostgresEventStore implements EventStore {
       return Number(res.rows[0]!.n);
     }
     const { where, params } = whereClause(filter);
-    const res = await this.pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM ${this.s}.events ${where}`, params);
+    const res = await this.pool.query<{ n: string }>(
+      `SELECT COUNT(*) AS n FROM ${this.s}.events ${where}`,
+      params,
+    );
     return Number(res.rows[0]!.n);
   }
 
@@ -323,13 +368,19 @@ export class PostgresEventStore implements EventStore {
       // the CREATE privilege on the schema even for a table that exists (IF NOT EXISTS), and a role
       // without it must still be able to probe.
       if (!this.probeTableReady) {
-        const found = await this.pool.query<{ t: string | null }>(`SELECT to_regclass($1)::text AS t`, [`${this.s}.writer_probe`]);
+        const found = await this.pool.query<{ t: string | null }>(`SELECT to_regclass($1)::text AS t`, [
+          `${this.s}.writer_probe`,
+        ]);
         if (found.rows[0]?.t == null) {
-          await this.pool.query(`CREATE TABLE IF NOT EXISTS ${this.s}.writer_probe (id integer PRIMARY KEY CHECK (id = 1), n bigint NOT NULL)`);
+          await this.pool.query(
+            `CREATE TABLE IF NOT EXISTS ${this.s}.writer_probe (id integer PRIMARY KEY CHECK (id = 1), n bigint NOT NULL)`,
+          );
         }
         this.probeTableReady = true;
       }
-      await this.pool.query(`INSERT INTO ${this.s}.writer_probe (id, n) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET n = writer_probe.n + 1`);
+      await this.pool.query(
+        `INSERT INTO ${this.s}.writer_probe (id, n) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET n = writer_probe.n + 1`,
+      );
     } catch (err) {
       throw new TollgateError('TG_ERR_STORE_WRITE', { store: 'postgres', probe: true }, { cause: err });
     }
@@ -397,7 +448,9 @@ export class PostgresEventStore implements EventStore {
     const from = new Date(p.fromMs).toISOString();
     const to = new Date(p.toMs).toISOString();
     try {
-      await this.pool.query(`CREATE TABLE IF NOT EXISTS ${this.s}."${p.name}" PARTITION OF ${this.s}.events FOR VALUES FROM ('${from}') TO ('${to}')`);
+      await this.pool.query(
+        `CREATE TABLE IF NOT EXISTS ${this.s}."${p.name}" PARTITION OF ${this.s}.events FOR VALUES FROM ('${from}') TO ('${to}')`,
+      );
     } catch (err) {
       // Another replica created it between our IF NOT EXISTS check and the CREATE (a catalog race
       // IF NOT EXISTS does not cover): 42P07 duplicate_table, 23505 on pg_type's unique index.
@@ -409,7 +462,10 @@ export class PostgresEventStore implements EventStore {
 }
 
 /** Work that must commit in the append transaction (rollups), given the events it inserted. */
-export type PostgresInTransactionHook = (client: pg.PoolClient, inserted: readonly AuditEvent[]) => Promise<void>;
+export type PostgresInTransactionHook = (
+  client: pg.PoolClient,
+  inserted: readonly AuditEvent[],
+) => Promise<void>;
 
 function whereClause(filter: EventFilter): { where: string; params: unknown[] } {
   const conds: string[] = [];
@@ -422,12 +478,15 @@ function whereClause(filter: EventFilter): { where: string; params: unknown[] } 
     conds.push(sql(...refs));
   };
   // ts bounds as timestamptz so the planner prunes partitions.
-  if (filter.sinceMs !== undefined) add((a) => `ts >= ${a}::timestamptz`, new Date(filter.sinceMs).toISOString());
-  if (filter.untilMs !== undefined) add((a) => `ts < ${a}::timestamptz`, new Date(filter.untilMs).toISOString());
+  if (filter.sinceMs !== undefined)
+    add((a) => `ts >= ${a}::timestamptz`, new Date(filter.sinceMs).toISOString());
+  if (filter.untilMs !== undefined)
+    add((a) => `ts < ${a}::timestamptz`, new Date(filter.untilMs).toISOString());
   if (filter.user !== undefined) add((a) => `user_id = ${a}`, filter.user);
   if (filter.session !== undefined) add((a) => `session_id = ${a}`, filter.session);
   if (filter.feature !== undefined) add((a) => `feature_name = ${a}`, filter.feature);
-  if (filter.key !== undefined) add((a) => `(api_key_id = ${a} OR api_key_prefix = ${a} OR virtual_key_id = ${a})`, filter.key);
+  if (filter.key !== undefined)
+    add((a) => `(api_key_id = ${a} OR api_key_prefix = ${a} OR virtual_key_id = ${a})`, filter.key);
   if (filter.status !== undefined) add((a) => `status = ${a}`, filter.status);
   if (filter.model !== undefined) add((a) => `(model_requested = ${a} OR model_used = ${a})`, filter.model);
   if (filter.chainId !== undefined) add((a) => `chain_id = ${a}`, filter.chainId);

@@ -3,7 +3,8 @@ import { TollgateError } from '../../core/errors.js';
 
 /** A quoted, validated schema name; only plain lower-case identifiers are accepted (no injection). */
 export function schemaIdent(schema: string): string {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new TollgateError('TG_ERR_CONFIG_INVALID', { setting: 'postgres schema' });
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
+    throw new TollgateError('TG_ERR_CONFIG_INVALID', { setting: 'postgres schema' });
   return `"${schema}"`;
 }
 
@@ -13,7 +14,12 @@ export function schemaIdent(schema: string): string {
  * one transaction (PostgreSQL DDL is transactional), so a failed start leaves the old version. A transaction-level advisory lock serialises replicas starting at the same time, so two
  * of them never run the same migration twice.
  */
-export async function migratePostgres(pool: Pool, schema: string, component: string, migrations: readonly string[]): Promise<void> {
+export async function migratePostgres(
+  pool: Pool,
+  schema: string,
+  component: string,
+  migrations: readonly string[],
+): Promise<void> {
   const s = schemaIdent(schema);
   const client: PoolClient = await pool.connect();
   try {
@@ -21,8 +27,13 @@ export async function migratePostgres(pool: Pool, schema: string, component: str
     // Key the lock by schema so test schemas migrate in parallel.
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tollgate-migrate:${schema}`]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
-    await client.query(`CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (component text PRIMARY KEY, version integer NOT NULL)`);
-    const res = await client.query<{ version: number }>(`SELECT version FROM ${s}.schema_migrations WHERE component = $1`, [component]);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (component text PRIMARY KEY, version integer NOT NULL)`,
+    );
+    const res = await client.query<{ version: number }>(
+      `SELECT version FROM ${s}.schema_migrations WHERE component = $1`,
+      [component],
+    );
     const current = res.rows[0]?.version ?? 0;
     for (let v = current; v < migrations.length; v++) {
       await client.query(migrations[v]!.replaceAll('{schema}', s));

@@ -165,12 +165,27 @@ export class PostgresRollups implements RollupReader {
     // Every hour before the latest one seen is taken as complete: fold it into its day. Only
     // under the exclusive lock; a batch holding the shared one leaves it to the next batch.
     if (mayFold && batch.latestHour > folded) {
-      await client.query(this.foldHours, [folded === Number.NEGATIVE_INFINITY ? NEVER : folded, batch.latestHour]);
-      await client.query(`UPDATE ${this.s}.rollup_state SET value = $1 WHERE name = 'day_folded_through_ms'`, [batch.latestHour]);
+      await client.query(this.foldHours, [
+        folded === Number.NEGATIVE_INFINITY ? NEVER : folded,
+        batch.latestHour,
+      ]);
+      await client.query(
+        `UPDATE ${this.s}.rollup_state SET value = $1 WHERE name = 'day_folded_through_ms'`,
+        [batch.latestHour],
+      );
     }
     if (batch.sessions.length > 0) {
       const runs = batch.sessions;
-      const growth = runs.map((r: SessionRun) => [r.n, r.first, r.last, r.max, r.increases, r.lead, r.trail, r.maxStreak]);
+      const growth = runs.map((r: SessionRun) => [
+        r.n,
+        r.first,
+        r.last,
+        r.max,
+        r.increases,
+        r.lead,
+        r.trail,
+        r.maxStreak,
+      ]);
       await client.query(this.upsertSessions, [
         int8Array(runs.map((r) => r.hour)),
         textArray(runs.map((r) => r.session)),
@@ -184,13 +199,21 @@ export class PostgresRollups implements RollupReader {
 
   /** Hours before this are folded into days (read per query: another replica may have folded). */
   private async folded(): Promise<number> {
-    const res = await this.pool.query<{ value: string | null }>(`SELECT value FROM ${this.s}.rollup_state WHERE name = 'day_folded_through_ms'`);
+    const res = await this.pool.query<{ value: string | null }>(
+      `SELECT value FROM ${this.s}.rollup_state WHERE name = 'day_folded_through_ms'`,
+    );
     const v = res.rows[0]?.value;
     return v == null ? Number.NEGATIVE_INFINITY : Number(v);
   }
 
   /** One SELECT per range, summed by UNION ALL: each arm is a primary-key range scan. */
-  private async ranges(select: string, ranges: BucketRange[], dim: number, groupBy: string, orderBy: string): Promise<Record<string, unknown>[]> {
+  private async ranges(
+    select: string,
+    ranges: BucketRange[],
+    dim: number,
+    groupBy: string,
+    orderBy: string,
+  ): Promise<Record<string, unknown>[]> {
     const params: number[] = [];
     const arms = ranges.map((r) => {
       params.push(r.granularity, dim, r.from, r.to);
@@ -198,22 +221,40 @@ export class PostgresRollups implements RollupReader {
       return `SELECT ${select} FROM ${this.s}.cost_rollups WHERE granularity = $${n - 3} AND dim = $${n - 2} AND bucket >= $${n - 1} AND bucket < $${n}`;
     });
     const sums = TOTAL_COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(', ');
-    const res = await this.pool.query(`SELECT ${groupBy}, ${sums} FROM (${arms.join(' UNION ALL ')}) u GROUP BY ${groupBy} ORDER BY ${orderBy}`, params);
+    const res = await this.pool.query(
+      `SELECT ${groupBy}, ${sums} FROM (${arms.join(' UNION ALL ')}) u GROUP BY ${groupBy} ORDER BY ${orderBy}`,
+      params,
+    );
     return res.rows as Record<string, unknown>[];
   }
 
   async groups(dimension: RollupDimension, sinceMs: number, untilMs: number): Promise<RollupGroup[]> {
     const ranges = bucketRanges(sinceMs, untilMs, FINEST_BUCKET_MS[dimension], await this.folded());
     if (ranges.length === 0) return [];
-    const rows = await this.ranges(`k, ${TOTAL_COLUMNS.join(', ')}`, ranges, ROLLUP_DIMENSIONS.indexOf(dimension), 'k', 'cost_micro_usd DESC, k ASC');
+    const rows = await this.ranges(
+      `k, ${TOTAL_COLUMNS.join(', ')}`,
+      ranges,
+      ROLLUP_DIMENSIONS.indexOf(dimension),
+      'k',
+      'cost_micro_usd DESC, k ASC',
+    );
     return rows.map((row) => ({ key: row.k as string, ...totalsOf(row) }));
   }
 
   async days(sinceMs: number, untilMs: number): Promise<RollupGroup[]> {
     const ranges = bucketRanges(sinceMs, untilMs, MINUTE_MS, await this.folded());
     if (ranges.length === 0) return [];
-    const rows = await this.ranges(`bucket - (bucket % ${DAY_MS}) AS day_ms, ${TOTAL_COLUMNS.join(', ')}`, ranges, 0, 'day_ms', 'day_ms ASC');
-    return rows.map((row) => ({ key: new Date(Number(row.day_ms)).toISOString().slice(0, 10), ...totalsOf(row) }));
+    const rows = await this.ranges(
+      `bucket - (bucket % ${DAY_MS}) AS day_ms, ${TOTAL_COLUMNS.join(', ')}`,
+      ranges,
+      0,
+      'day_ms',
+      'day_ms ASC',
+    );
+    return rows.map((row) => ({
+      key: new Date(Number(row.day_ms)).toISOString().slice(0, 10),
+      ...totalsOf(row),
+    }));
   }
 
   async sessions(sinceMs: number, untilMs: number): Promise<SessionGrowth[]> {
@@ -231,7 +272,11 @@ export class PostgresRollups implements RollupReader {
     });
     const merged = new Map<string, SegmentRow>();
     for (const raw of res.rows) {
-      const row = { session_id: raw[0] as string, first_ts_ms: int8(raw[1]), last_ts_ms: int8(raw[2]) } as SegmentRow;
+      const row = {
+        session_id: raw[0] as string,
+        first_ts_ms: int8(raw[1]),
+        last_ts_ms: int8(raw[2]),
+      } as SegmentRow;
       SESSION_NUMBERS.forEach((c, i) => (row[c] = int8(raw[3 + i])));
       const prev = merged.get(row.session_id);
       merged.set(row.session_id, prev ? joinSegments(prev, row) : row);

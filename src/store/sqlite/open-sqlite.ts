@@ -23,7 +23,10 @@ export const SQLITE_PAGE_SIZE = 16_384;
 export function openSqlite(path: string, options: { readonly?: boolean } = {}): SqliteDatabase {
   try {
     if (path !== ':memory:' && !options.readonly) mkdirSync(dirname(path), { recursive: true });
-    const db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+    const db = new Database(path, {
+      readonly: options.readonly ?? false,
+      fileMustExist: options.readonly ?? false,
+    });
     db.pragma('busy_timeout = 5000');
     if (!options.readonly) {
       // Only takes effect on a database with nothing in it yet, and must come before WAL mode.

@@ -32,27 +32,47 @@ export class SqliteCheckpointStore implements CheckpointStore {
   async append(cp: StoredCheckpoint): Promise<void> {
     try {
       this.db
-        .prepare('INSERT INTO checkpoints (chain_id, tree_size, created_ms, note, frontier) VALUES (?, ?, ?, ?, ?)')
-        .run(cp.chain_id, cp.tree_size, cp.created_ms, cp.note, cp.frontier ? JSON.stringify(cp.frontier) : null);
+        .prepare(
+          'INSERT INTO checkpoints (chain_id, tree_size, created_ms, note, frontier) VALUES (?, ?, ?, ?, ?)',
+        )
+        .run(
+          cp.chain_id,
+          cp.tree_size,
+          cp.created_ms,
+          cp.note,
+          cp.frontier ? JSON.stringify(cp.frontier) : null,
+        );
     } catch (err) {
-      throw new TollgateError('TG_ERR_STORE_WRITE', { store: 'sqlite', table: 'checkpoints' }, { cause: err });
+      throw new TollgateError(
+        'TG_ERR_STORE_WRITE',
+        { store: 'sqlite', table: 'checkpoints' },
+        { cause: err },
+      );
     }
   }
 
   async list(chainId: string): Promise<StoredCheckpoint[]> {
-    const rows = this.db.prepare('SELECT chain_id, tree_size, created_ms, note, frontier FROM checkpoints WHERE chain_id = ? ORDER BY id').all(chainId) as Row[];
+    const rows = this.db
+      .prepare(
+        'SELECT chain_id, tree_size, created_ms, note, frontier FROM checkpoints WHERE chain_id = ? ORDER BY id',
+      )
+      .all(chainId) as Row[];
     return rows.map(fromRow);
   }
 
   async latest(chainId: string): Promise<StoredCheckpoint | null> {
     const row = this.db
-      .prepare('SELECT chain_id, tree_size, created_ms, note, frontier FROM checkpoints WHERE chain_id = ? ORDER BY tree_size DESC, id DESC LIMIT 1')
+      .prepare(
+        'SELECT chain_id, tree_size, created_ms, note, frontier FROM checkpoints WHERE chain_id = ? ORDER BY tree_size DESC, id DESC LIMIT 1',
+      )
       .get(chainId) as Row | undefined;
     return row ? fromRow(row) : null;
   }
 
   async chains(): Promise<string[]> {
-    const rows = this.db.prepare('SELECT DISTINCT chain_id FROM checkpoints ORDER BY chain_id').all() as { chain_id: string }[];
+    const rows = this.db.prepare('SELECT DISTINCT chain_id FROM checkpoints ORDER BY chain_id').all() as {
+      chain_id: string;
+    }[];
     return rows.map((r) => r.chain_id);
   }
 }

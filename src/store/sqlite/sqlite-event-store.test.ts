@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { SqliteEventStore } from './sqlite-event-store.js';
 
 const indexes = (db: Database.Database): string[] =>
-  (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL ORDER BY name`).all() as { name: string }[]).map((r) => r.name);
+  (
+    db
+      .prepare(
+        `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL ORDER BY name`,
+      )
+      .all() as { name: string }[]
+  ).map((r) => r.name);
 
 describe('SqliteEventStore migrations', () => {
   it('drops the unused (api_key_id, ts_ms) index from a store made by the first migration', () => {
@@ -14,7 +20,18 @@ describe('SqliteEventStore migrations', () => {
     db.exec('CREATE INDEX events_key ON events(api_key_id, ts_ms)');
     db.prepare(`UPDATE schema_migrations SET version = 1 WHERE component = 'events'`).run();
     new SqliteEventStore(db);
-    expect(indexes(db)).toEqual(['events_chain_seq', 'events_feature', 'events_id', 'events_session', 'events_status', 'events_ts', 'events_user', 'events_vkey']);
-    expect(db.prepare(`SELECT version FROM schema_migrations WHERE component = 'events'`).pluck().get()).toBe(2);
+    expect(indexes(db)).toEqual([
+      'events_chain_seq',
+      'events_feature',
+      'events_id',
+      'events_session',
+      'events_status',
+      'events_ts',
+      'events_user',
+      'events_vkey',
+    ]);
+    expect(db.prepare(`SELECT version FROM schema_migrations WHERE component = 'events'`).pluck().get()).toBe(
+      2,
+    );
   });
 });

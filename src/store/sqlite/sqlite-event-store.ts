@@ -1,5 +1,11 @@
 import type { AuditEvent, AuditEventField } from '../../core/audit-event.js';
-import { AUDIT_EVENT_FIELDS, BOOLEAN_FIELDS as BOOL_FIELDS, INTEGER_FIELDS, JSON_FIELDS, REAL_FIELDS } from '../../core/audit-event.js';
+import {
+  AUDIT_EVENT_FIELDS,
+  BOOLEAN_FIELDS as BOOL_FIELDS,
+  INTEGER_FIELDS,
+  JSON_FIELDS,
+  REAL_FIELDS,
+} from '../../core/audit-event.js';
 import { TollgateError } from '../../core/errors.js';
 import type { ChainHead, EventFilter, EventStore } from '../event-store.js';
 import type { SqliteDatabase } from './open-sqlite.js';
@@ -36,10 +42,11 @@ function columnType(field: AuditEventField): string {
 
 /** Runs the versioned migrations of one component; each component keeps its own version row. */
 export function migrate(db: SqliteDatabase, component: string, migrations: readonly string[]): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (component TEXT PRIMARY KEY, version INTEGER NOT NULL)');
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (component TEXT PRIMARY KEY, version INTEGER NOT NULL)',
+  );
   const row = db.prepare('SELECT version FROM schema_migrations WHERE component = ?').get(component) as
-    | { version: number }
-    | undefined;
+    { version: number } | undefined;
   const current = row?.version ?? 0;
   for (let v = current; v < migrations.length; v++) {
     db.transaction(() => {
@@ -87,7 +94,11 @@ export class SqliteEventStore implements EventStore {
     try {
       this.appendTx(events);
     } catch (err) {
-      throw new TollgateError('TG_ERR_STORE_WRITE', { store: 'sqlite', batch: events.length }, { cause: err });
+      throw new TollgateError(
+        'TG_ERR_STORE_WRITE',
+        { store: 'sqlite', batch: events.length },
+        { cause: err },
+      );
     }
   }
 
@@ -115,12 +126,15 @@ export class SqliteEventStore implements EventStore {
   }
 
   async get(id: string): Promise<AuditEvent | null> {
-    const row = this.db.prepare('SELECT * FROM events WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+    const row = this.db.prepare('SELECT * FROM events WHERE id = ?').get(id) as
+      Record<string, unknown> | undefined;
     return row ? fromRow(row) : null;
   }
 
   async *iterateChain(chainId: string, fromSeq = 1, pageSize = 5000): AsyncIterable<AuditEvent> {
-    const stmt = this.db.prepare('SELECT * FROM events WHERE chain_id = ? AND seq >= ? ORDER BY seq ASC LIMIT ?');
+    const stmt = this.db.prepare(
+      'SELECT * FROM events WHERE chain_id = ? AND seq >= ? ORDER BY seq ASC LIMIT ?',
+    );
     let next = fromSeq;
     for (;;) {
       const rows = stmt.all(chainId, next, pageSize) as Record<string, unknown>[];
@@ -170,7 +184,8 @@ export function whereClause(filter: EventFilter): { where: string; params: unkno
   if (filter.user !== undefined) add('user_id = ?', filter.user);
   if (filter.session !== undefined) add('session_id = ?', filter.session);
   if (filter.feature !== undefined) add('feature_name = ?', filter.feature);
-  if (filter.key !== undefined) add('(api_key_id = ? OR api_key_prefix = ? OR virtual_key_id = ?)', filter.key, filter.key, filter.key);
+  if (filter.key !== undefined)
+    add('(api_key_id = ? OR api_key_prefix = ? OR virtual_key_id = ?)', filter.key, filter.key, filter.key);
   if (filter.status !== undefined) add('status = ?', filter.status);
   if (filter.model !== undefined) add('(model_requested = ? OR model_used = ?)', filter.model, filter.model);
   if (filter.chainId !== undefined) add('chain_id = ?', filter.chainId);
@@ -182,7 +197,9 @@ const KIND_PLAIN = 0;
 const KIND_JSON = 1;
 const KIND_BOOL = 2;
 /** Each field's conversion, looked up once rather than twice per field and event. */
-const FIELD_KINDS = AUDIT_EVENT_FIELDS.map((f) => (JSON_FIELDS.has(f) ? KIND_JSON : BOOL_FIELDS.has(f) ? KIND_BOOL : KIND_PLAIN));
+const FIELD_KINDS = AUDIT_EVENT_FIELDS.map((f) =>
+  JSON_FIELDS.has(f) ? KIND_JSON : BOOL_FIELDS.has(f) ? KIND_BOOL : KIND_PLAIN,
+);
 
 function toRow(e: AuditEvent): unknown[] {
   const row: unknown[] = new Array(AUDIT_EVENT_FIELDS.length + 1);

@@ -25,7 +25,10 @@ describe('SqliteKeyStore', () => {
   it('keeps keys across reopen', async () => {
     const path = tempDb();
     const db1 = new Database(path);
-    const { key, record } = await createKey(new SqliteKeyStore(db1), new ManualClock(), { name: 'x', rpm: 5 });
+    const { key, record } = await createKey(new SqliteKeyStore(db1), new ManualClock(), {
+      name: 'x',
+      rpm: 5,
+    });
     db1.close();
     const db2 = new Database(path);
     expect(await new SqliteKeyStore(db2).findByHash(hashVirtualKey(key))).toEqual(record);
@@ -42,8 +45,12 @@ describe('SqliteKeyStore', () => {
     const headers = { authorization: `Bearer ${key}` };
     // Twice: the first touch writes (and moves total_changes); the second is served from the
     // cache, so only data_version can reveal the revoke below.
-    expect((await authenticateRequest(headers, gateway, clock, 'm', new KeyFingerprinter('s'))).ok).toBe(true);
-    expect((await authenticateRequest(headers, gateway, clock, 'm', new KeyFingerprinter('s'))).ok).toBe(true);
+    expect((await authenticateRequest(headers, gateway, clock, 'm', new KeyFingerprinter('s'))).ok).toBe(
+      true,
+    );
+    expect((await authenticateRequest(headers, gateway, clock, 'm', new KeyFingerprinter('s'))).ok).toBe(
+      true,
+    );
 
     const cliDb = new Database(path); // `tollgate keys revoke` runs in another process
     expect(await new SqliteKeyStore(cliDb).revoke(record.id, clock.now())).toBe(true);
@@ -60,7 +67,9 @@ describe('SqliteKeyStore', () => {
     const store = new SqliteKeyStore(db);
     const { key, record } = await createKey(store, new ManualClock(), { name: 'x', allowedModels: ['a'] });
     expect((await store.findByHash(hashVirtualKey(key)))?.allowedModels).toEqual(['a']); // cached now
-    db.prepare("UPDATE virtual_keys SET allowed_models = '[\"b\"]', revoked_at = 7 WHERE id = ?").run(record.id);
+    db.prepare('UPDATE virtual_keys SET allowed_models = \'["b"]\', revoked_at = 7 WHERE id = ?').run(
+      record.id,
+    );
     const after = await store.findByHash(hashVirtualKey(key));
     expect(after?.allowedModels).toEqual(['b']);
     expect(after?.revokedAt).toBe(7);

@@ -97,7 +97,11 @@ export class SqliteKeyStore implements KeyStore {
 
   async findByHash(keyHash: string): Promise<VirtualKeyRecord | null> {
     const version = this.versionStmt.get();
-    if (version === undefined || version[0] !== this.cachedTotalChanges || version[1] !== this.cachedDataVersion) {
+    if (
+      version === undefined ||
+      version[0] !== this.cachedTotalChanges ||
+      version[1] !== this.cachedDataVersion
+    ) {
       this.cache.clear();
       this.cachedTotalChanges = version?.[0] ?? -1;
       this.cachedDataVersion = version?.[1] ?? -1;

@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { blankEvent, type AuditEvent } from '../../core/audit-event.js';
-import { expectedTotals, growthReference as reference, keyOf } from '../../../test/contract/rollup-store.contract.js';
+import {
+  expectedTotals,
+  growthReference as reference,
+  keyOf,
+} from '../../../test/contract/rollup-store.contract.js';
 import { createCatalog, defaultCatalogPath, loadCatalogFile } from '../../pricing/catalog.js';
 import { createPricer } from '../../pricing/pricer.js';
 import {
@@ -30,7 +34,14 @@ function rng(seed: number): () => number {
 
 function makeEvents(n: number, seed: number): AuditEvent[] {
   const r = rng(seed);
-  const models = ['gpt-4.1', 'claude-sonnet-4-5-20250929', 'gemini-2.5-flash', 'deepseek-v3.2', 'no-price-model', null];
+  const models = [
+    'gpt-4.1',
+    'claude-sonnet-4-5-20250929',
+    'gemini-2.5-flash',
+    'deepseek-v3.2',
+    'no-price-model',
+    null,
+  ];
   const out: AuditEvent[] = [];
   let ts = T0;
   for (let i = 0; i < n; i++) {
@@ -61,11 +72,15 @@ function makeEvents(n: number, seed: number): AuditEvent[] {
   return out;
 }
 
-function applyInBatches(db: Database.Database, events: readonly AuditEvent[], seed: number): ReturnType<typeof createSqliteRollups> {
+function applyInBatches(
+  db: Database.Database,
+  events: readonly AuditEvent[],
+  seed: number,
+): ReturnType<typeof createSqliteRollups> {
   const rollups = createSqliteRollups(db);
   const tx = db.transaction((b: readonly AuditEvent[]) => rollups.applyRollups(b));
   const r = rng(seed);
-  for (let i = 0; i < events.length; ) {
+  for (let i = 0; i < events.length;) {
     const size = 1 + Math.floor(r() * 40);
     tx(events.slice(i, i + size));
     i += size;
@@ -146,7 +161,9 @@ describe('sqlite rollups', () => {
     const [total] = rollups.groups('all', since, until);
     expect(total).toMatchObject(expectedTotals(events.filter(inMinuteWindow)));
     const users = rollups.groups('user', since, until);
-    expect(users.reduce((s, g) => s + g.cost_micro_usd, 0)).toBe(expectedTotals(events.filter(inHourWindow)).cost_micro_usd);
+    expect(users.reduce((s, g) => s + g.cost_micro_usd, 0)).toBe(
+      expectedTotals(events.filter(inHourWindow)).cost_micro_usd,
+    );
   });
 
   it('does not depend on how events were batched', () => {
@@ -171,8 +188,12 @@ describe('sqlite rollups', () => {
     rollups.applyRollups([mk('b', day + 5 * HOUR_MS, 20)]);
     rollups.applyRollups([mk('c', day + 30 * HOUR_MS, 40)]); // folds day 10 entirely
     rollups.applyRollups([mk('late', day + 2 * HOUR_MS, 100)]); // a long stream, written late
-    expect(rollups.groups('user', day, day + DAY_MS)).toMatchObject([{ key: 'u', cost_micro_usd: 130, requests: 3 }]);
-    expect(rollups.groups('user', day - DAY_MS, day + 3 * DAY_MS)).toMatchObject([{ key: 'u', cost_micro_usd: 170, requests: 4 }]);
+    expect(rollups.groups('user', day, day + DAY_MS)).toMatchObject([
+      { key: 'u', cost_micro_usd: 130, requests: 3 },
+    ]);
+    expect(rollups.groups('user', day - DAY_MS, day + 3 * DAY_MS)).toMatchObject([
+      { key: 'u', cost_micro_usd: 170, requests: 4 },
+    ]);
   });
 
   it('rolls back with the transaction that failed', () => {
@@ -194,7 +215,11 @@ describe('sqlite rollups', () => {
 describe('session growth', () => {
   function session(inputs: (number | null)[], start = T0, stepMs = 30_000): AuditEvent[] {
     return inputs.map((input, i) => ({
-      ...blankEvent({ id: `x${i}`, timestamp: new Date(start + i * stepMs).toISOString(), source: 'gateway' }),
+      ...blankEvent({
+        id: `x${i}`,
+        timestamp: new Date(start + i * stepMs).toISOString(),
+        source: 'gateway',
+      }),
       session_id: 'leak',
       input_tokens: input,
       cost_micro_usd: 1,
@@ -208,18 +233,29 @@ describe('session growth', () => {
     [[null, 100, null, 200, 300, null]],
     [[7, 7, 7, 8]],
   ])('matches a naive count for %o under any batching, within an hour and across hours', (inputs) => {
-    for (const [seed, step] of [[1, 30_000], [2, 30_000], [3, 20 * MINUTE_MS], [4, 20 * MINUTE_MS], [5, 50 * MINUTE_MS]] as const) {
+    for (const [seed, step] of [
+      [1, 30_000],
+      [2, 30_000],
+      [3, 20 * MINUTE_MS],
+      [4, 20 * MINUTE_MS],
+      [5, 50 * MINUTE_MS],
+    ] as const) {
       const db = new Database(':memory:');
       const rollups = createSqliteRollups(db);
       const evs = session(inputs, T0, step);
       const r = rng(seed);
-      for (let i = 0; i < evs.length; ) {
+      for (let i = 0; i < evs.length;) {
         const size = 1 + Math.floor(r() * 3);
         rollups.applyRollups(evs.slice(i, i + size));
         i += size;
       }
       const [row] = rollups.sessions(0, Date.UTC(2100, 0, 1));
-      expect(row).toMatchObject({ session_id: 'leak', requests: inputs.length, cost_micro_usd: inputs.length, ...reference(inputs) });
+      expect(row).toMatchObject({
+        session_id: 'leak',
+        requests: inputs.length,
+        cost_micro_usd: inputs.length,
+        ...reference(inputs),
+      });
     }
   });
 
@@ -245,10 +281,14 @@ describe('sqlite rollups over many days (day blocks)', () => {
     });
   }
   const events = spread(4000, 5);
-  const inWindow = (since: number, until: number, resolution: number) => (e: AuditEvent): boolean => {
-    const t = Date.parse(e.timestamp);
-    return t >= Math.floor(since / resolution) * resolution && t < Math.ceil(until / resolution) * resolution;
-  };
+  const inWindow =
+    (since: number, until: number, resolution: number) =>
+    (e: AuditEvent): boolean => {
+      const t = Date.parse(e.timestamp);
+      return (
+        t >= Math.floor(since / resolution) * resolution && t < Math.ceil(until / resolution) * resolution
+      );
+    };
 
   function check(rollups: ReturnType<typeof createSqliteRollups>, seed: number): void {
     const r = rng(seed);
@@ -266,8 +306,12 @@ describe('sqlite rollups over many days (day blocks)', () => {
         const inside = events.filter(inWindow(since, until, resolution));
         const groups = rollups.groups(dim, since, until);
         const keys = new Set(inside.map((e) => keyOf(dim, e)));
-        expect(groups.map((g) => g.key).sort(), `${dim} ${new Date(since).toISOString()} → ${new Date(until).toISOString()}`).toEqual([...keys].sort());
-        for (const { key, ...totals } of groups) expect(totals).toEqual(expectedTotals(inside.filter((e) => keyOf(dim, e) === key)));
+        expect(
+          groups.map((g) => g.key).sort(),
+          `${dim} ${new Date(since).toISOString()} → ${new Date(until).toISOString()}`,
+        ).toEqual([...keys].sort());
+        for (const { key, ...totals } of groups)
+          expect(totals).toEqual(expectedTotals(inside.filter((e) => keyOf(dim, e) === key)));
       }
     }
   }
@@ -275,7 +319,10 @@ describe('sqlite rollups over many days (day blocks)', () => {
   it('answers every window exactly, with blocks of whole days and the day being folded', () => {
     const db = new Database(':memory:');
     const rollups = applyInBatches(db, events, 21);
-    const blocks = db.prepare('SELECT COUNT(*) FROM cost_rollups WHERE granularity > 2').pluck().get() as number;
+    const blocks = db
+      .prepare('SELECT COUNT(*) FROM cost_rollups WHERE granularity > 2')
+      .pluck()
+      .get() as number;
     expect(blocks).toBeGreaterThan(0);
     check(rollups, 8);
   });
@@ -283,7 +330,9 @@ describe('sqlite rollups over many days (day blocks)', () => {
   it('builds the blocks of a store written before they existed', () => {
     const db = new Database(':memory:');
     applyInBatches(db, events.slice(0, 2500), 4);
-    db.exec(`DELETE FROM cost_rollups WHERE granularity > 2; DELETE FROM rollup_state WHERE name LIKE 'day_blocks%'`);
+    db.exec(
+      `DELETE FROM cost_rollups WHERE granularity > 2; DELETE FROM rollup_state WHERE name LIKE 'day_blocks%'`,
+    );
     const reopened = applyInBatches(db, events.slice(2500), 6);
     check(reopened, 9);
   });
@@ -293,7 +342,9 @@ describe('sqlite rollups over many days (day blocks)', () => {
     try {
       const db = new Database(join(dir, 'r.db'));
       applyInBatches(db, events, 2);
-      db.exec(`DELETE FROM cost_rollups WHERE granularity > 2; DELETE FROM rollup_state WHERE name LIKE 'day_blocks%'`);
+      db.exec(
+        `DELETE FROM cost_rollups WHERE granularity > 2; DELETE FROM rollup_state WHERE name LIKE 'day_blocks%'`,
+      );
       db.close();
       const ro = new Database(join(dir, 'r.db'), { readonly: true });
       check(createSqliteRollups(ro), 10);

@@ -118,7 +118,13 @@ export interface SqliteRollups {
   sessions(sinceMs: number, untilMs: number): SessionGrowth[];
 }
 
-function multiRowUpsert(db: Database.Database, head: string, columns: number, rows: number, tail: string): Database.Statement {
+function multiRowUpsert(
+  db: Database.Database,
+  head: string,
+  columns: number,
+  rows: number,
+  tail: string,
+): Database.Statement {
   const one = `(${Array.from({ length: columns }, () => '?').join(', ')})`;
   return db.prepare(`${head} VALUES ${Array.from({ length: rows }, () => one).join(', ')} ${tail}`);
 }
@@ -145,7 +151,8 @@ class ChunkedWriter {
     }
   }
   flush(): void {
-    for (let i = 0; i < this.count; i++) this.one.run(this.pending.slice(i * this.width, (i + 1) * this.width));
+    for (let i = 0; i < this.count; i++)
+      this.one.run(this.pending.slice(i * this.width, (i + 1) * this.width));
     this.pending.length = 0;
     this.count = 0;
   }
@@ -218,7 +225,9 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
   const foldDays = (from: number, to: number): void => {
     for (const fold of foldDaysIntoBlocks) fold.run(from === Number.NEGATIVE_INFINITY ? MIN_MS : from, to);
   };
-  const readFoldedStmt = db.prepare(`SELECT value FROM rollup_state WHERE name = 'day_folded_through_ms'`).pluck();
+  const readFoldedStmt = db
+    .prepare(`SELECT value FROM rollup_state WHERE name = 'day_folded_through_ms'`)
+    .pluck();
   const writeFolded = db.prepare(
     `INSERT INTO rollup_state (name, value) VALUES ('day_folded_through_ms', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`,
   );
@@ -253,7 +262,10 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
   // One SELECT per range, summed by UNION ALL: each arm is a primary-key range scan.
   const rangeQuery = (select: string, ranges: readonly Range[], groupBy: string, orderBy: string): string =>
     `SELECT ${groupBy}, ${sums} FROM (${ranges
-      .map(() => `SELECT ${select} FROM cost_rollups WHERE granularity = ? AND dim = ? AND bucket >= ? AND bucket < ?`)
+      .map(
+        () =>
+          `SELECT ${select} FROM cost_rollups WHERE granularity = ? AND dim = ? AND bucket >= ? AND bucket < ?`,
+      )
       .join(' UNION ALL ')}) GROUP BY ${groupBy} ORDER BY ${orderBy}`;
   const rangeParams = (ranges: readonly Range[], dim: number): number[] =>
     ranges.flatMap((r) => [r.granularity, dim, r.from, r.to]);
@@ -269,7 +281,13 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
     const out: Range[] = [];
     for (const r of ranges) {
       if (r.granularity === G_DAY) out.push(...(blocksReady ? dayBlockRanges(r.from, r.to) : [r]));
-      else if (r.granularity === G_HOUR && r.from % DAY_MS === 0 && r.from < folded && folded <= r.to && folded <= r.from + DAY_MS) {
+      else if (
+        r.granularity === G_HOUR &&
+        r.from % DAY_MS === 0 &&
+        r.from < folded &&
+        folded <= r.to &&
+        folded <= r.from + DAY_MS
+      ) {
         out.push({ granularity: G_DAY, from: r.from, to: r.from + DAY_MS });
         if (folded < r.to) out.push({ granularity: G_HOUR, from: folded, to: r.to });
       } else out.push(r);
@@ -295,7 +313,14 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
         rollupWriter.push(r.granularity, r.dim, r.bucket, r.k, r.acc);
         // A late event's day row (its hour was already folded), of a day already in the blocks.
         if (r.granularity === G_DAY && r.bucket < blocksThrough(folded)) {
-          for (const level of BLOCK_LEVELS) rollupWriter.push(blockGranularity(level), r.dim, r.bucket - (r.bucket % blockMs(level)), r.k, r.acc);
+          for (const level of BLOCK_LEVELS)
+            rollupWriter.push(
+              blockGranularity(level),
+              r.dim,
+              r.bucket - (r.bucket % blockMs(level)),
+              r.k,
+              r.acc,
+            );
         }
       }
       rollupWriter.flush();
@@ -303,11 +328,26 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
       if (batch.latestHour > folded) {
         foldHours.run(folded === Number.NEGATIVE_INFINITY ? MIN_MS : folded, batch.latestHour);
         // Days completed by this fold (their day rows are whole now) go into the blocks: once a day.
-        if (blocksThrough(batch.latestHour) > blocksThrough(folded)) foldDays(blocksThrough(folded), blocksThrough(batch.latestHour));
+        if (blocksThrough(batch.latestHour) > blocksThrough(folded))
+          foldDays(blocksThrough(folded), blocksThrough(batch.latestHour));
         writeFolded.run(batch.latestHour);
       }
       for (const r of batch.sessions) {
-        sessionWriter.push(r.hour, r.session, r.first_ts, r.last_ts, r.acc, r.n, r.first, r.last, r.max, r.increases, r.lead, r.trail, r.maxStreak);
+        sessionWriter.push(
+          r.hour,
+          r.session,
+          r.first_ts,
+          r.last_ts,
+          r.acc,
+          r.n,
+          r.first,
+          r.last,
+          r.max,
+          r.increases,
+          r.lead,
+          r.trail,
+          r.maxStreak,
+        );
       }
       sessionWriter.flush();
     },
@@ -320,7 +360,9 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
         const ranges = coarsen(bucketRanges(sinceMs, untilMs, FINEST_BUCKET_MS[dimension], folded), folded);
         if (ranges.length === 0) return [];
         const sql = rangeQuery(`k, ${totalsList}`, ranges, 'k', 'cost_micro_usd DESC, k ASC');
-        const rows = statement(sql).all(...rangeParams(ranges, ROLLUP_DIMENSIONS.indexOf(dimension))) as (RollupTotals & {
+        const rows = statement(sql).all(
+          ...rangeParams(ranges, ROLLUP_DIMENSIONS.indexOf(dimension)),
+        ) as (RollupTotals & {
           k: string;
         })[];
         return rows.map(({ k, ...totals }) => ({ key: k, ...totals }));
@@ -330,9 +372,17 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
     days(sinceMs: number, untilMs: number): RollupGroup[] {
       const ranges = bucketRanges(sinceMs, untilMs, MINUTE_MS, readFolded());
       if (ranges.length === 0) return [];
-      const sql = rangeQuery(`bucket - (bucket % ${DAY_MS}) AS day_ms, ${totalsList}`, ranges, 'day_ms', 'day_ms ASC');
+      const sql = rangeQuery(
+        `bucket - (bucket % ${DAY_MS}) AS day_ms, ${totalsList}`,
+        ranges,
+        'day_ms',
+        'day_ms ASC',
+      );
       const rows = statement(sql).all(...rangeParams(ranges, 0)) as (RollupTotals & { day_ms: number })[];
-      return rows.map(({ day_ms, ...totals }) => ({ key: new Date(day_ms).toISOString().slice(0, 10), ...totals }));
+      return rows.map(({ day_ms, ...totals }) => ({
+        key: new Date(day_ms).toISOString().slice(0, 10),
+        ...totals,
+      }));
     },
 
     sessions(sinceMs: number, untilMs: number): SessionGrowth[] {

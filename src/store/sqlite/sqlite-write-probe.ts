@@ -8,6 +8,8 @@ import type { SqliteDatabase } from './open-sqlite.js';
  * needing a migration.
  */
 export function probeSqliteWrite(db: SqliteDatabase): void {
-  db.exec('CREATE TABLE IF NOT EXISTS writer_probe (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)');
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS writer_probe (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)',
+  );
   db.prepare('INSERT INTO writer_probe (id, n) VALUES (1, 1) ON CONFLICT(id) DO UPDATE SET n = n + 1').run();
 }

@@ -20,7 +20,12 @@ export class LoadDriver {
   readonly completed: Completed[] = [];
   failed = 0;
   private running = true;
-  private readonly agent = new Agent({ connections: 64, keepAliveTimeout: 5_000, headersTimeout: 30_000, bodyTimeout: 30_000 });
+  private readonly agent = new Agent({
+    connections: 64,
+    keepAliveTimeout: 5_000,
+    headersTimeout: 30_000,
+    bodyTimeout: 30_000,
+  });
   private readonly workers: Promise<void>[] = [];
 
   constructor(
@@ -45,11 +50,22 @@ export class LoadDriver {
             authorization: 'Bearer sk-stress-0123456789abcdefghijklmnop',
             'x-tollgate-user': `user-${w}`,
           },
-          body: JSON.stringify({ model: 'gpt-4.1-mini', stream, messages: [{ role: 'user', content: `hello ${w} ${i} mail me at a${i}@example.com` }] }),
+          body: JSON.stringify({
+            model: 'gpt-4.1-mini',
+            stream,
+            messages: [{ role: 'user', content: `hello ${w} ${i} mail me at a${i}@example.com` }],
+          }),
         });
         await res.body.text();
         const eventId = res.headers['x-tollgate-event-id'];
-        if (typeof eventId === 'string') this.completed.push({ eventId, status: res.statusCode, stream, endedAt: performance.now(), endedAtMs: Date.now() });
+        if (typeof eventId === 'string')
+          this.completed.push({
+            eventId,
+            status: res.statusCode,
+            stream,
+            endedAt: performance.now(),
+            endedAtMs: Date.now(),
+          });
       } catch {
         this.failed++;
         // The server is gone (killed): do not spin on ECONNREFUSED.

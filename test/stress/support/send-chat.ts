@@ -11,7 +11,12 @@ export interface Sent {
 }
 
 /** Sends `n` chat requests, `concurrency` at a time, and reports each outcome. */
-export async function sendChat(origin: string, n: number, concurrency = 4, dispatcher?: Dispatcher): Promise<Sent[]> {
+export async function sendChat(
+  origin: string,
+  n: number,
+  concurrency = 4,
+  dispatcher?: Dispatcher,
+): Promise<Sent[]> {
   const out: Sent[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -21,8 +26,15 @@ export async function sendChat(origin: string, n: number, concurrency = 4, dispa
         const res = await request(`${origin}/v1/chat/completions`, {
           method: 'POST',
           ...(dispatcher ? { dispatcher } : {}),
-          headers: { 'content-type': 'application/json', authorization: 'Bearer sk-stress-0123456789abcdefghijklmnop' },
-          body: JSON.stringify({ model: 'gpt-4.1-mini', stream: i % 3 === 0, messages: [{ role: 'user', content: `request ${i}` }] }),
+          headers: {
+            'content-type': 'application/json',
+            authorization: 'Bearer sk-stress-0123456789abcdefghijklmnop',
+          },
+          body: JSON.stringify({
+            model: 'gpt-4.1-mini',
+            stream: i % 3 === 0,
+            messages: [{ role: 'user', content: `request ${i}` }],
+          }),
         });
         const text = await res.body.text();
         let code: string | null = null;
@@ -35,7 +47,13 @@ export async function sendChat(origin: string, n: number, concurrency = 4, dispa
         }
         const id = res.headers['x-tollgate-event-id'];
         const ra = res.headers['retry-after'];
-        out.push({ status: res.statusCode, eventId: typeof id === 'string' ? id : null, code, retryAfter: typeof ra === 'string' ? ra : null, complete: true });
+        out.push({
+          status: res.statusCode,
+          eventId: typeof id === 'string' ? id : null,
+          code,
+          retryAfter: typeof ra === 'string' ? ra : null,
+          complete: true,
+        });
       } catch {
         out.push({ status: 0, eventId: null, code: null, retryAfter: null, complete: false });
       }

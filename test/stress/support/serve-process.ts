@@ -23,7 +23,19 @@ export interface ServeOptions {
 export async function startServe(o: ServeOptions): Promise<ServeProcess> {
   const proc = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/bin.ts', 'serve', '--port', '0', '--upstream', o.upstream, '--db', o.db, ...(o.args ?? [])],
+    [
+      '--import',
+      'tsx',
+      'src/cli/bin.ts',
+      'serve',
+      '--port',
+      '0',
+      '--upstream',
+      o.upstream,
+      '--db',
+      o.db,
+      ...(o.args ?? []),
+    ],
     { env: { ...process.env, TOLLGATE_LOG_LEVEL: 'warn', ...o.env }, stdio: ['pipe', 'pipe', 'pipe'] },
   );
   let err = '';
@@ -34,7 +46,10 @@ export async function startServe(o: ServeOptions): Promise<ServeProcess> {
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`serve did not start in time; log: ${err.slice(-2000)}`)), o.startTimeoutMs ?? 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`serve did not start in time; log: ${err.slice(-2000)}`)),
+      o.startTimeoutMs ?? 60_000,
+    );
     proc.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);

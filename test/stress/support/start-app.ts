@@ -10,7 +10,13 @@ export interface App {
   logs: string[];
 }
 
-export async function startApp(o: { db: string; dataDir?: string; upstream: string; policy: TollgateConfig['failure_policy']; tune?: (c: TollgateConfig) => void }): Promise<App> {
+export async function startApp(o: {
+  db: string;
+  dataDir?: string;
+  upstream: string;
+  policy: TollgateConfig['failure_policy'];
+  tune?: (c: TollgateConfig) => void;
+}): Promise<App> {
   const config = structuredClone(DEFAULT_CONFIG);
   config.db = o.db;
   config.data_dir = o.dataDir ?? null;

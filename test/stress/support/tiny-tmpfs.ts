@@ -16,7 +16,9 @@ export interface TinyTmpfs {
 export function mountTinyTmpfs(sizeBytes: number): TinyTmpfs {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-tmpfs-'));
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeBytes},mode=0700`, 'tmpfs', dir], { stdio: 'ignore' });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeBytes},mode=0700`, 'tmpfs', dir], {
+      stdio: 'ignore',
+    });
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;
