@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { SseAssembler, type AssembledStream } from './sse-assembler.js';
+import {
+  ANTHROPIC_STREAM,
+  cutBeforeLastEvent,
+  GEMINI_STREAM,
+  RESPONSES_STREAM,
+} from '../../test/fixtures/streams/provider-stream-ends.js';
+import { SseAssembler, streamBrokeOff, streamErrorEvent, type AssembledStream } from './sse-assembler.js';
 import { relayStreamChunk, requestStreamUsage } from './stream-relay.js';
 
 interface RefChunk {
@@ -28,7 +34,8 @@ function reference(
     usage: null as unknown,
     model: null as string | null,
     chunks: 0,
-    sawDone: false,
+    protocol: null as string | null,
+    ended: false,
   };
   let forwarded = '';
   for (const raw of events) {
@@ -38,13 +45,14 @@ function reference(
       .map((l) => l.slice(l.startsWith('data: ') ? 6 : 5))
       .join('\n');
     let usageOnly = false;
-    if (data === '[DONE]') r.sawDone = true;
+    if (data === '[DONE]') r.ended = true;
     else if (data) {
       try {
         const c = JSON.parse(data) as RefChunk;
         r.chunks++;
         if (typeof c.model === 'string') r.model = c.model;
         if (c.usage) r.usage = c.usage;
+        if (Array.isArray(c.choices)) r.protocol ??= 'chat';
         usageOnly = Array.isArray(c.choices) && c.choices.length === 0 && !!c.usage;
         for (const ch of c.choices ?? []) {
           if (typeof ch.delta?.content === 'string') r.text += ch.delta.content;
@@ -243,5 +251,73 @@ describe('requestStreamUsage', () => {
     expect(
       requestStreamUsage('/embeddings', { stream: true }, Buffer.from('{"stream":true}')).stripUsage,
     ).toBe(false);
+  });
+});
+
+describe('SseAssembler: the healthy end of each dialect', () => {
+  const read = (s: string) => relay(Buffer.from(s), [], false);
+
+  it('ends Responses, Anthropic and Gemini streams without [DONE], and passes them on unchanged', () => {
+    for (const [stream, protocol] of [
+      [RESPONSES_STREAM, 'responses'],
+      [ANTHROPIC_STREAM, 'anthropic'],
+      [GEMINI_STREAM, 'gemini'],
+      [streams.plain!, 'chat'],
+    ] as const) {
+      const bytes = Buffer.from(stream);
+      for (let cut = 1; cut < bytes.length; cut += 17) {
+        const { result, forwarded } = relay(bytes, [cut], false);
+        expect(result.protocol, protocol).toBe(protocol);
+        expect(result.ended, `${protocol} cut at ${cut}`).toBe(true);
+        expect(streamBrokeOff(result)).toBe(false);
+        expect(forwarded).toBe(stream);
+      }
+    }
+    expect(read(RESPONSES_STREAM).result.finishReason).toBe('completed');
+    expect(read(RESPONSES_STREAM).result.text).toBe('Hello there');
+    expect(read(GEMINI_STREAM).result.finishReason).toBe('STOP');
+  });
+
+  it('tells a cut-off stream of a known dialect from a healthy one', () => {
+    for (const stream of [RESPONSES_STREAM, ANTHROPIC_STREAM, GEMINI_STREAM, streams.plain!]) {
+      const cut = read(cutBeforeLastEvent(stream)).result;
+      expect(cut.ended).toBe(false);
+      expect(streamBrokeOff(cut)).toBe(true);
+    }
+    // Nothing at all is broken; a dialect Tollgate does not read is not judged.
+    expect(streamBrokeOff(read('').result)).toBe(true);
+    expect(streamBrokeOff(read('data: {"token":"a"}\n\n').result)).toBe(false);
+  });
+
+  it('takes an error event as the end of an Anthropic or Responses stream', () => {
+    const anthropicError =
+      cutBeforeLastEvent(ANTHROPIC_STREAM) +
+      'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n';
+    const r = read(anthropicError).result;
+    expect(r.ended).toBe(true);
+    expect(r.errorMessage).toBe('Overloaded');
+    const responsesError =
+      cutBeforeLastEvent(RESPONSES_STREAM) +
+      'event: error\ndata: {"type":"error","code":"server_error","message":"boom","param":null}\n\n';
+    const q = read(responsesError).result;
+    expect(q.ended).toBe(true);
+    expect(q.errorMessage).toBe('boom');
+    expect(q.errorCode).toBe('server_error');
+  });
+
+  it('writes the early-end notice in the stream’s own dialect', () => {
+    const body = '{"error":{"code":"TG_ERR_UPSTREAM_STREAM_BROKEN"}}';
+    const anthropic = streamErrorEvent('anthropic', 'TG_ERR_UPSTREAM_STREAM_BROKEN', 'ended', body);
+    expect(anthropic.startsWith('event: error\ndata: ')).toBe(true);
+    expect(JSON.parse(anthropic.split('data: ')[1]!)).toMatchObject({
+      type: 'error',
+      error: { message: 'ended' },
+    });
+    const responses = streamErrorEvent('responses', 'TG_ERR_UPSTREAM_STREAM_BROKEN', 'ended', body);
+    expect(JSON.parse(responses.split('data: ')[1]!)).toMatchObject({
+      type: 'error',
+      code: 'TG_ERR_UPSTREAM_STREAM_BROKEN',
+    });
+    expect(streamErrorEvent('chat', 'X', 'm', body)).toBe(`data: ${body}\n\n`);
   });
 });

@@ -21,11 +21,21 @@ export interface AssembledStream {
   usage: ProviderUsage | null;
   model: string | null;
   chunks: number;
-  sawDone: boolean;
+  /** The stream's wire protocol, told by its events; null until one is recognised. */
+  protocol: StreamProtocol | null;
+  /**
+   * The stream reached its protocol's healthy end: `[DONE]` (Chat Completions, Completions),
+   * `response.completed` / `.incomplete` / `.failed` (Responses), `message_stop` or an `error`
+   * event (Anthropic Messages), a candidate with a `finishReason` (Gemini).
+   */
+  ended: boolean;
   /** Provider error sent inside the stream (`data: {"error": …}`). */
   errorMessage: string | null;
   errorCode: string | null;
 }
+
+/** The server-sent-event dialects Tollgate reads. Each ends a healthy stream its own way. */
+export type StreamProtocol = 'chat' | 'responses' | 'anthropic' | 'gemini';
 
 /** Most bytes an unterminated SSE event may hold before the stream is treated as malformed. */
 const MAX_PENDING_EVENT_BYTES = 1 << 20;
@@ -59,7 +69,8 @@ export class SseAssembler {
     usage: null,
     model: null,
     chunks: 0,
-    sawDone: false,
+    protocol: null,
+    ended: false,
     errorMessage: null,
     errorCode: null,
   };
@@ -148,7 +159,7 @@ export class SseAssembler {
     const data = event.data;
     if (!data) return;
     if (data === '[DONE]') {
-      this.result.sawDone = true;
+      this.result.ended = true;
       return;
     }
     if (this.template !== null) {
@@ -176,8 +187,11 @@ export class SseAssembler {
         typeof chunk.error.message === 'string' ? chunk.error.message : 'stream error';
       this.result.errorCode = typeof chunk.error.code === 'string' ? chunk.error.code : null;
     }
+    if (typeof chunk.type === 'string') this.readTyped(chunk, chunk.type);
+    else if (Array.isArray(chunk.candidates)) this.readGemini(chunk.candidates);
     // Chat completions chunks
     if (Array.isArray(chunk.choices)) {
+      this.result.protocol ??= 'chat';
       event.usageOnly = chunk.choices.length === 0 && !!chunk.usage;
       for (const choice of chunk.choices) {
         const delta = choice.delta;
@@ -199,15 +213,95 @@ export class SseAssembler {
           ContentTemplate.from(data, typeof chunk.model === 'string' ? chunk.model : null) ?? this.template;
       }
     }
-    // Responses API events
-    if (chunk.type === 'response.output_text.delta' && typeof chunk.delta === 'string')
-      this.keep(this.textParts, chunk.delta);
-    if (chunk.type === 'response.completed' && chunk.response) {
-      if (chunk.response.usage) this.result.usage = chunk.response.usage;
-      if (typeof chunk.response.model === 'string') this.result.model = chunk.response.model;
-      this.result.finishReason =
-        typeof chunk.response.status === 'string' ? chunk.response.status : 'completed';
+  }
+
+  /** Events that name their kind in `type`: the Responses API's and Anthropic Messages'. */
+  private readTyped(chunk: StreamChunk, type: string): void {
+    if (type.startsWith('response.')) {
+      this.result.protocol = 'responses';
+      if (type === 'response.output_text.delta' && typeof chunk.delta === 'string')
+        this.keep(this.textParts, chunk.delta);
+      if (RESPONSES_TERMINAL_EVENTS.has(type)) {
+        this.result.ended = true;
+        if (chunk.response) {
+          if (chunk.response.usage) this.result.usage = chunk.response.usage;
+          if (typeof chunk.response.model === 'string') this.result.model = chunk.response.model;
+          this.result.finishReason =
+            typeof chunk.response.status === 'string' ? chunk.response.status : type.slice(9);
+        }
+      }
+    } else if (ANTHROPIC_EVENTS.has(type)) {
+      this.result.protocol = 'anthropic';
+      if (type === 'message_stop') this.result.ended = true;
+    } else if (type === 'error' && this.result.protocol !== null) {
+      // Both dialects end a stream with an `error` event when the provider fails mid-answer: the
+      // stream is complete as sent (the error is the provider's answer, not a broken transport).
+      this.result.ended = true;
+      if (this.result.errorMessage === null && typeof chunk.message === 'string')
+        this.result.errorMessage = chunk.message;
+      if (this.result.errorCode === null && typeof chunk.code === 'string')
+        this.result.errorCode = chunk.code;
     }
+  }
+
+  /** A Gemini `GenerateContentResponse`: the stream ends with the chunk whose candidate has a finish reason. */
+  private readGemini(candidates: unknown[]): void {
+    this.result.protocol = 'gemini';
+    for (const c of candidates) {
+      const reason = (c as { finishReason?: unknown } | null)?.finishReason;
+      if (typeof reason === 'string') {
+        this.result.ended = true;
+        this.result.finishReason = reason;
+      }
+    }
+  }
+}
+
+/** Responses API events after which the stream carries nothing more (its `response` is final). */
+const RESPONSES_TERMINAL_EVENTS: ReadonlySet<string> = new Set([
+  'response.completed',
+  'response.incomplete',
+  'response.failed',
+]);
+
+/** Anthropic Messages stream event types (docs.anthropic.com, "Streaming Messages"). */
+const ANTHROPIC_EVENTS: ReadonlySet<string> = new Set([
+  'message_start',
+  'content_block_start',
+  'content_block_delta',
+  'content_block_stop',
+  'message_delta',
+  'message_stop',
+  'ping',
+]);
+
+/**
+ * True when a stream that closed without a transport error still broke off: its protocol was
+ * recognised and never reached its healthy end, or it carried no event at all. A stream in a
+ * dialect Tollgate does not read is not judged: it is passed on as sent and recorded as it ended.
+ */
+export function streamBrokeOff(result: AssembledStream): boolean {
+  if (result.ended) return false;
+  return result.protocol !== null || result.chunks === 0;
+}
+
+/**
+ * The event that tells a streaming client why its stream ends early, in the stream's own dialect,
+ * so its SDK reports an error instead of a truncated answer. `body` is Tollgate's error JSON.
+ */
+export function streamErrorEvent(
+  protocol: StreamProtocol | null,
+  code: string,
+  message: string,
+  body: string,
+): string {
+  switch (protocol) {
+    case 'anthropic':
+      return `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'api_error', message, code } })}\n\n`;
+    case 'responses':
+      return `event: error\ndata: ${JSON.stringify({ type: 'error', code, message, param: null })}\n\n`;
+    default:
+      return `data: ${body}\n\n`;
   }
 }
 
@@ -299,6 +393,9 @@ function closingQuote(s: string, from: number): number {
 
 interface StreamChunk {
   model?: unknown;
+  message?: unknown;
+  code?: unknown;
+  candidates?: unknown;
   usage?: ProviderUsage | null;
   error?: { message?: unknown; code?: unknown };
   type?: string;

@@ -7,7 +7,7 @@ import { newEventId } from '../core/ids.js';
 import { newExchange } from '../capture/exchange.js';
 import { recordUpstreamFailure } from '../capture/upstream-failure-outcome.js';
 import { cleanHeaderValue } from '../capture/header-value.js';
-import { SseAssembler } from '../capture/sse-assembler.js';
+import { SseAssembler, streamBrokeOff, streamErrorEvent } from '../capture/sse-assembler.js';
 import { spanIdOf } from '../capture/span-id.js';
 import { relayStreamChunk, requestStreamUsage } from '../capture/stream-relay.js';
 import { parseTraceparent } from '../capture/trace-context.js';
@@ -313,8 +313,8 @@ export class Gateway {
         if (assembler && decoder) {
           // Forwarded minus the usage event we asked for (src/capture/stream-relay.ts, shared with the SDK).
           const out = relayStreamChunk(assembler, decoder, chunk, stripUsage);
-          if (assembler.result.sawDone && !heldForEnd) {
-            // The stream's protocol is complete (`[DONE]`): all that is left is the upstream's end,
+          if (assembler.result.ended && !heldForEnd) {
+            // The stream's protocol is complete (`[DONE]`, `message_stop`, …): all that is left is the upstream's end,
             // which normally comes with the same read. Hold this last write for res.end(), so the
             // data and the chunked terminator leave in one write; one loop turn at most.
             heldForEnd = true;
@@ -335,7 +335,7 @@ export class Gateway {
       }
       if (assembler && decoder) {
         assembler.push(decoder.decode());
-        if (!assembler.result.sawDone && !x.cancelled && upstreamRes.statusCode < 300) {
+        if (!x.cancelled && upstreamRes.statusCode < 300 && streamBrokeOff(assembler.result)) {
           // The stream closed cleanly at TCP level but never finished its protocol.
           x.failure = {
             code: 'TG_ERR_UPSTREAM_STREAM_BROKEN',
@@ -370,7 +370,15 @@ export class Gateway {
       x.stream = assembler.finish();
       if (x.failure && !x.cancelled && !res.destroyed) {
         // Tell a streaming client why the stream ends early, in the stream's own format.
-        res.write(`data: ${errorBody(x.failure.code as ErrorCode, x.requestId)}\n\n`);
+        const code = x.failure.code as ErrorCode;
+        res.write(
+          streamErrorEvent(
+            x.stream.protocol,
+            code,
+            ERROR_CATALOG[code].message,
+            errorBody(code, x.requestId),
+          ),
+        );
       }
     } else if (kept.length) {
       x.responseText = Buffer.concat(kept, keptBytes).toString('utf8');

@@ -4,7 +4,7 @@ import { newExchange, type Exchange } from '../capture/exchange.js';
 import { recordUpstreamFailure } from '../capture/upstream-failure-outcome.js';
 import { cleanHeaderValue } from '../capture/header-value.js';
 import { spanIdOf } from '../capture/span-id.js';
-import { SseAssembler } from '../capture/sse-assembler.js';
+import { SseAssembler, streamBrokeOff } from '../capture/sse-assembler.js';
 import { relayStreamChunk, requestStreamUsage } from '../capture/stream-relay.js';
 import { parseTraceparent } from '../capture/trace-context.js';
 import { providerForApiHost } from '../access/provider-from-host.js';
@@ -228,7 +228,7 @@ function relayBody(
           if (r.done) {
             if (assembler && decoder) {
               assembler.push(decoder.decode());
-              if (!assembler.result.sawDone && !x.cancelled && up.statusCode < 300) {
+              if (!x.cancelled && up.statusCode < 300 && streamBrokeOff(assembler.result)) {
                 // The stream closed cleanly at TCP level but never finished its protocol.
                 a.fail(x, 'TG_ERR_UPSTREAM_STREAM_BROKEN');
                 x.connectFailed = true;

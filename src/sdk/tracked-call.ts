@@ -75,7 +75,8 @@ export async function trackCall<T>(
     usage: null,
     model: null,
     chunks: 0,
-    sawDone: true,
+    protocol: null,
+    ended: true,
     errorMessage: null,
     errorCode: null,
   };
