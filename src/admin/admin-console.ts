@@ -17,6 +17,7 @@ import { verifyAdminToken } from '../access/admin-token.js';
 import { AdminSessions, SESSION_COOKIE, type AdminSession } from './admin-sessions.js';
 import { bearerToken, cookieValue, requestIp } from './admin-request.js';
 import { IntegrityMonitor } from './integrity-monitor.js';
+import { LoginLinks } from './login-links.js';
 
 export interface AdminDeps {
   /** The admin token (configured or generated; see access/admin-token.ts). */
@@ -39,6 +40,8 @@ export interface AdminDeps {
 
 export interface AdminConsole extends AdminDeps {
   sessions: AdminSessions;
+  /** One-time sign-in links (`tollgate serve` prints one at start). */
+  loginLinks: LoginLinks;
   integrity: IntegrityMonitor;
 }
 
@@ -53,6 +56,7 @@ export function createAdminConsole(deps: AdminDeps, options: { sessionIdleMs?: n
       clock: deps.clock,
       ...(options.sessionIdleMs !== undefined ? { idleMs: options.sessionIdleMs } : {}),
     }),
+    loginLinks: new LoginLinks(deps.clock),
     integrity: new IntegrityMonitor({
       store: deps.store,
       eventsDb: deps.eventsDb,

@@ -84,6 +84,8 @@ export function createDashboard(
         if (path === '/ui/assets/icon.svg') return send(res, 200, 'image/svg+xml', DASHBOARD_ICON);
         if (path === '/ui/assets/app.js')
           return send(res, 200, 'text/javascript; charset=utf-8', DASHBOARD_JS);
+        if (path === '/ui/login' && method === 'GET' && url.searchParams.has('link'))
+          return linkLogin(req, res, url.searchParams.get('link'));
         if (path === '/ui/login')
           return method === 'POST'
             ? await login(req, res)
@@ -162,6 +164,41 @@ export function createDashboard(
     );
   }
 
+  /** Signs in with a one-time link printed by `tollgate serve`; a used or expired link is refused and recorded. */
+  function linkLogin(req: IncomingMessage, res: ServerResponse, secret: string | null): void {
+    if (!c.loginLinks.consume(secret)) {
+      recordAdminAction(c, req, {
+        action: 'admin:login',
+        principal: null,
+        ok: false,
+        errorCode: 'TG_ERR_ADMIN_UNAUTHORIZED',
+      });
+      return sendPage(
+        res,
+        401,
+        pageLayout({
+          title: 'Tollgate dashboard',
+          view: null,
+          csrf: null,
+          body: loginView(
+            'This sign-in link was already used or has expired (a link works once). Sign in with the admin token, or restart tollgate serve for a new link.',
+          ),
+        }),
+      );
+    }
+    startSession(req, res);
+  }
+
+  function startSession(req: IncomingMessage, res: ServerResponse): void {
+    const session = c.sessions.create();
+    recordAdminAction(c, req, { action: 'admin:login', principal: { via: 'session', session }, ok: true });
+    redirect(
+      res,
+      '/ui/events',
+      sessionCookie(session, Math.ceil((session.absoluteExpiryMs - session.createdMs) / 1000)),
+    );
+  }
+
   async function login(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const form = await readForm(req);
     const ok = sameOrigin(req) && verifyAdminToken(c.token, form.get('token'));
@@ -183,13 +220,7 @@ export function createDashboard(
         }),
       );
     }
-    const session = c.sessions.create();
-    recordAdminAction(c, req, { action: 'admin:login', principal: { via: 'session', session }, ok: true });
-    redirect(
-      res,
-      '/ui/events',
-      sessionCookie(session, Math.ceil((session.absoluteExpiryMs - session.createdMs) / 1000)),
-    );
+    startSession(req, res);
   }
 
   async function post(

@@ -8,8 +8,8 @@ export function loginView(error: string | null): SafeHtml {
     <label for="token">Admin token</label>
     <input type="password" id="token" name="token" autocomplete="current-password" required autofocus />
     <p class="muted">
-      Printed by <code>tollgate serve</code> when it was created, stored in <code>admin.token</code> in the
-      data folder (or set as <code>admin_token</code>).
+      The content of <code>admin.token</code> in the data folder (or the configured <code>admin_token</code>).
+      <code>tollgate serve</code> also prints a one-time sign-in link at each start.
     </p>
     <button type="submit">Sign in</button>
   </form>`;

@@ -12,10 +12,16 @@ import { verifyChains } from '../integrity/verify.js';
 import { formatVerifyReport } from '../integrity/verify-report-format.js';
 import { costReport, formatCostTable } from '../reports/cost-report.js';
 import { formatSecurityReportTable, securityReport } from '../reports/security-report.js';
+import { signInHint } from '../cli/format/sign-in-hint.js';
+import { isAdminEvent } from '../observability/event-kind.js';
+import { isUnpriced } from '../pricing/unpriced.js';
 
 export interface DemoOptions {
   seconds?: string;
-  keep?: boolean;
+  /** Keep the gateway and its dashboard running on the demo store until Ctrl-C. */
+  serve?: boolean;
+  /** Port with `--serve` (default: the configured port, 8787). */
+  port?: string;
 }
 
 /**
@@ -33,7 +39,8 @@ export async function runDemo(opts: DemoOptions, g: GlobalOptions, ctx: CliConte
   const upstream = await mock.listen();
   const config = configFor(ctx, g, {
     db: dbPath,
-    port: 0,
+    // A passing demo takes any free port; one kept running takes the usual one (or --port).
+    port: opts.serve ? opts.port : 0,
     upstream_url: upstream,
     provider: 'openai',
     instance_id: 'demo-gateway',
@@ -63,14 +70,43 @@ export async function runDemo(opts: DemoOptions, g: GlobalOptions, ctx: CliConte
     printSummary(ctx, events, c);
     await printReports(ctx, tg, c);
     println(ctx.stdout);
-    println(
-      ctx.stdout,
-      c('dim', `Explore it yourself:  tollgate events --db ${dbPath} --status AUTH_FAILED`),
-    );
+    const db = shellWord(dbPath);
+    println(ctx.stdout, c('bold', 'Explore it yourself'));
+    println(ctx.stdout, `  npx tollgate events --db ${db} --status AUTH_FAILED`);
+    println(ctx.stdout, `  npx tollgate report cost --db ${db} --by user --since 1h`);
+    if (!opts.serve)
+      println(ctx.stdout, `  npx tollgate demo --serve      (the same, then the dashboard on it)`);
+    if (opts.serve) {
+      println(ctx.stdout);
+      for (const line of signInHint(tg)) println(ctx.stdout, line);
+      println(
+        ctx.stdout,
+        c('dim', '  (Ctrl-C stops the demo gateway; the store stays for the commands above)'),
+      );
+      await untilSignal();
+    }
   } finally {
     await tg.close();
     await mock.close();
   }
+}
+
+/** Resolves on the first SIGINT or SIGTERM (the demo kept running with --serve). */
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+}
+
+/** A path as one word a POSIX shell reads back unchanged (quoted only when it needs to be). */
+function shellWord(s: string): string {
+  return /^[\w./:@%+=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Sends the traffic with 4 clients in parallel, spread over `seconds`. */
@@ -180,7 +216,8 @@ function printSummary(ctx: CliContext, events: AuditEvent[], c: ReturnType<typeo
     ),
   );
   const priced = events.filter((e) => e.cost_micro_usd !== null);
-  const unpriced = events.filter((e) => e.cost_micro_usd === null && (e.input_tokens ?? 0) > 0);
+  // One definition with the cost report and /metrics (pricing/unpriced.ts); admin actions are not requests.
+  const unpriced = events.filter((e) => !isAdminEvent(e) && isUnpriced(e));
   const total = priced.reduce((s, e) => s + (e.cost_micro_usd ?? 0), 0);
   println(ctx.stdout);
   println(

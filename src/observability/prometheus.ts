@@ -5,6 +5,7 @@ import type { MountedRoute } from '../proxy/gateway.js';
 import type { WriterStats } from '../writer/event-writer.js';
 import { BoundedLabels } from './bounded-labels.js';
 import { isAdminEvent } from './event-kind.js';
+import { isUnpriced } from '../pricing/unpriced.js';
 
 export interface PrometheusOptions {
   /** The writer's counters, read at scrape time (queue depth, spooled, dropped …). */
@@ -72,7 +73,7 @@ export function createPrometheusMetrics(o: PrometheusOptions = {}): TollgateMetr
   });
   const unpriced = new Counter({
     name: 'tollgate_unpriced_requests_total',
-    help: 'Requests with tokens but no price for their model.',
+    help: 'Requests whose cost is unknown (no price for their model): counted, never added as 0.',
     labelNames: ['model'],
     registers,
   });
@@ -170,7 +171,7 @@ export function createPrometheusMetrics(o: PrometheusOptions = {}): TollgateMetr
       if (e.input_tokens) tokens.inc({ type: 'input', model }, e.input_tokens);
       if (e.output_tokens) tokens.inc({ type: 'output', model }, e.output_tokens);
       if (e.cost_micro_usd !== null) cost.inc({ model }, e.cost_micro_usd);
-      else if ((e.input_tokens ?? 0) + (e.output_tokens ?? 0) > 0) unpriced.inc({ model });
+      if (isUnpriced(e)) unpriced.inc({ model });
       if (e.retry_count > 0) retries.inc({ model }, e.retry_count);
       if (e.latency_ms !== null) latency.observe({ model }, e.latency_ms / 1000);
       if (e.stream && e.time_to_first_token_ms !== null)

@@ -6,6 +6,7 @@
  * through `RollupReader`.
  */
 import type { AuditEvent } from '../core/audit-event.js';
+import { isUnpriced } from '../pricing/unpriced.js';
 
 /** The event fields rollups read; AuditEvent satisfies it. */
 export type RollupEvent = Pick<
@@ -213,7 +214,7 @@ export function eventAcc(e: RollupEvent): Acc {
     estimated ? output : 0,
     estimated && cost !== null ? cost : 0,
     cost ?? 0,
-    cost === null ? 1 : 0,
+    isUnpriced(e) ? 1 : 0,
   ];
 }
 

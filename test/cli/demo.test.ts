@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../support/run-cli.js';
 
@@ -15,15 +17,75 @@ describe('tollgate demo', () => {
       expect(r.out).toMatch(/sent 91 requests/);
       expect(r.out).toMatch(/AUTH_FAILED\s+8/);
       expect(r.out).toContain('[REDACTED:aws_access_key]');
-      expect(r.out).toMatch(/unpriced \(cost unknown, not \$0\)/);
+      // One definition of "unpriced": the summary says what the cost report's TOTAL says.
+      const summary = /(\d+) unpriced \(cost unknown, not \$0\)/.exec(r.out)?.[1];
+      const report = /^TOTAL(?:\s+\S+){6}\s+(\d+)\s+\d+$/m.exec(r.out)?.[1];
+      expect(summary).toBeDefined();
+      expect(summary).toBe(report);
+      // The hints run as printed (npx finds the local bin).
+      expect(r.out).toContain(`npx tollgate events --db ${db} --status AUTH_FAILED`);
+      expect(r.out).toContain('npx tollgate demo --serve');
       expect(r.out).toMatch(/The silent token leak: session dave-runaway-tab/);
       expect(r.out).toMatch(/auth\.repeated-failures/);
       expect(r.out).toMatch(/session\.context-growth/);
       expect(r.out).toMatch(/Authentication failures: 8/);
       expect(r.out).toMatch(/verify: OK/);
-      // The store it leaves behind is usable by the other commands.
+      // The store it leaves behind is usable by the other commands, as the hints say.
       expect((await cli(['verify', '--db', db])).code).toBe(0);
+      const hinted = await cli(['events', '--db', db, '--status', 'AUTH_FAILED', '--json']);
+      expect(hinted.code).toBe(0);
+      expect(hinted.out.trim().split('\n')).toHaveLength(8);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('--serve keeps the gateway running on the demo store and prints a one-time dashboard link', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tollgate-demo-serve-'));
+    const proc = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/bin.ts',
+        'demo',
+        '--serve',
+        '--port',
+        '0',
+        '--seconds',
+        '1',
+        '--db',
+        join(dir, 'demo.db'),
+      ],
+      { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      let out = '';
+      const link = await new Promise<string>((resolve, reject) => {
+        proc.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m =
+            /works once, for 15 minutes\): (http:\/\/127\.0\.0\.1:\d+\/ui\/login\?link=tgl-\w+)\n/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        proc.once('exit', (code) => reject(new Error(`demo exited with ${code}`)));
+        setTimeout(() => reject(new Error('demo did not start serving')), 90_000);
+      });
+      const signIn = await request(link);
+      expect(signIn.statusCode).toBe(303);
+      const cookie = String(signIn.headers['set-cookie']).split(';')[0]!;
+      const page = await request(new URL('/ui/events?status=AUTH_FAILED', link).href, {
+        headers: { cookie },
+      });
+      expect(page.statusCode).toBe(200);
+      // The demo's events are on the dashboard.
+      expect((await page.body.text()).match(/AUTH_FAILED<\/td>|>AUTH_FAILED</g)?.length ?? 0).toBeGreaterThan(
+        0,
+      );
+      proc.kill('SIGTERM');
+      expect(await new Promise<number | null>((resolve) => proc.once('exit', resolve))).toBe(0);
+    } finally {
+      if (proc.exitCode === null) proc.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);

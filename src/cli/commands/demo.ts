@@ -9,6 +9,8 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       'offline showcase: a simulated provider, the gateway, realistic traffic with incidents, and the reports',
     )
     .option('--seconds <n>', 'how long to drive traffic (default 15)')
+    .option('--serve', 'then keep the gateway and its dashboard running on the demo store (Ctrl-C stops)')
+    .option('--port <port>', 'port with --serve (default 8787)')
     .action(async (opts: DemoOptions, cmd: Command) => {
       // The demo (gateway, mock provider, HTTP client) loads only when it runs.
       const { runDemo } = await import('../../demo/run-demo.js');

@@ -3,6 +3,7 @@ import { createLogger } from '../../app/logger.js';
 import { otelConfigFromEnv } from '../../observability/otel-env.js';
 import { urlWithoutCredentials } from '../../observability/url-without-credentials.js';
 import { configFor, globals, println, type CliContext } from '../cli-context.js';
+import { signInHint } from '../format/sign-in-hint.js';
 
 export function registerServe(program: Command, ctx: CliContext): void {
   program
@@ -55,16 +56,16 @@ export function registerServe(program: Command, ctx: CliContext): void {
           if (tg.createdSecret)
             println(ctx.stderr, `created a fingerprint secret in the data folder (mode 0600)`);
           const admin = tg.admin.token;
-          if (admin.created) {
-            // Printed this once only (issue 7); afterwards it is read from the file.
-            println(ctx.stderr, `admin token created at ${tg.admin.path} (mode 0600): ${admin.token}`);
-          } else if (admin.fileTooOpen)
+          // The token is not printed (terminal scrollback keeps it): the one-time link signs in.
+          if (admin.created) println(ctx.stderr, `admin token created at ${tg.admin.path} (mode 0600)`);
+          else if (admin.fileTooOpen)
             println(ctx.stderr, `warning: ${tg.admin.path} is readable by others; chmod 600 it`);
-          println(ctx.stderr, `dashboard: ${tg.url}/ui/  (sign in with the admin token)`);
+          for (const line of signInHint(tg)) println(ctx.stderr, line);
           println(ctx.stdout, `listening on ${tg.url}`);
           log.info(
             {
-              upstream: new URL(config.upstream_url).origin,
+              // The base URL with its path (`/v1`), without credentials or a query (a key may ride there).
+              upstream: upstreamForLog(config.upstream_url),
               instance_id: tg.instanceId,
               db: urlWithoutCredentials(config.db),
             },
@@ -73,4 +74,9 @@ export function registerServe(program: Command, ctx: CliContext): void {
         });
       },
     );
+}
+
+function upstreamForLog(url: string): string {
+  const u = new URL(url);
+  return `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
 }
