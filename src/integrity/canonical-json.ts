@@ -12,12 +12,16 @@
  * that order and passed to JSON.stringify yields the canonical form (RFC 8785 §3.2.2 takes its
  * string and number serialization from ECMAScript's JSON.stringify). The slow path, for any
  * other shape, is the package itself.
+ *
+ * Strings are hashed as well-formed Unicode (lone surrogates as U+FFFD, well-formed-event.ts):
+ * that is what the store holds, so the hash is over exactly the stored bytes.
  */
 import { hash as oneShotHash } from 'node:crypto';
 import canonicalizeModule from 'canonicalize';
 import type { AuditEvent } from '../core/audit-event.js';
 import { AUDIT_EVENT_FIELDS } from '../core/audit-event.js';
 import { TollgateError } from '../core/errors.js';
+import { wellFormedValue } from './well-formed-event.js';
 
 /** The event fields covered by the event hash, in RFC 8785 order: every field except `hash`. */
 export const HASHED_FIELDS: readonly string[] = AUDIT_EVENT_FIELDS.filter((f) => f !== 'hash').sort(
@@ -38,7 +42,10 @@ function compareUtf16(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** RFC 8785 canonical JSON of `event` without its `hash` field. Throws on NaN/Infinity. */
+/**
+ * RFC 8785 canonical JSON of `event` without its `hash` field, strings taken as well-formed
+ * Unicode. Throws on NaN/Infinity.
+ */
 export function canonicalEventJson(event: AuditEvent): string {
   const record = event as unknown as Record<string, unknown>;
   const redactions = sortedRedactions(event.redactions);
@@ -126,6 +133,7 @@ function hasPlainSchemaFields(record: Record<string, unknown>): boolean {
   for (const k in record) {
     const v = record[k];
     if (v === undefined || !KNOWN_FIELDS.has(k)) return false;
+    if (typeof v === 'string' && !v.isWellFormed()) return false;
     if (typeof v === 'number' && !Number.isFinite(v)) return false;
     if (typeof v === 'object' && v !== null && k !== 'redactions' && !isStringArray(v)) return false;
     n++;
@@ -135,7 +143,7 @@ function hasPlainSchemaFields(record: Record<string, unknown>): boolean {
 
 function isStringArray(v: object): boolean {
   if (!Array.isArray(v)) return false;
-  for (const x of v) if (typeof x !== 'string') return false;
+  for (const x of v) if (typeof x !== 'string' || !x.isWellFormed()) return false;
   return true;
 }
 
@@ -148,6 +156,7 @@ function sortedRedactions(list: unknown): unknown[] | null {
     const { type, count } = r as { type?: unknown; count?: unknown };
     if (
       typeof type !== 'string' ||
+      !type.isWellFormed() ||
       typeof count !== 'number' ||
       !Number.isFinite(count) ||
       Object.keys(r).length !== 2
@@ -159,7 +168,8 @@ function sortedRedactions(list: unknown): unknown[] | null {
 }
 
 function slowCanonical(record: Record<string, unknown>): string {
-  const copy: Record<string, unknown> = { ...record };
+  // The slow path also takes events with lone surrogates: hashed as the store keeps them.
+  const copy = wellFormedValue(record) as Record<string, unknown>;
   delete copy.hash;
   return canonicalValue(copy, 'event');
 }

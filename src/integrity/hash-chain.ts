@@ -8,6 +8,7 @@ import type { AuditEvent } from '../core/audit-event.js';
 import { TollgateError } from '../core/errors.js';
 import type { Chainer } from '../pipeline/stages.js';
 import { eventHash } from './canonical-json.js';
+import { makeEventWellFormed } from './well-formed-event.js';
 
 /** `prev_hash` of the first event of every chain: 64 zeros (32 zero bytes in hex). */
 export const GENESIS_PREV_HASH = '0'.repeat(64);
@@ -80,6 +81,9 @@ export function createChainer(options: ChainerOptions): HashChainer {
       event.seq = seq + 1;
       event.prev_hash = prev;
       event.hash = null;
+      // The event leaves here as the store will hold it (lone surrogates as U+FFFD), so sinks,
+      // exports and the stored row all carry the value that was hashed.
+      makeEventWellFormed(event);
       const h = eventHash(event);
       event.hash = h;
       seq += 1;

@@ -45,6 +45,8 @@ export function formatVerifyReport(report: VerifyReport): string {
       );
     } else {
       lines.push(`chain ${c.chain_id}: DAMAGED — ${formatDamage(c.damage)}`);
+      // Every later damage too: one broken event must not hide a tampering further on.
+      for (const d of c.damages.slice(1)) lines.push(`  also ${formatDamage(d)}`);
     }
     for (const g of c.accounted_gaps) lines.push(`  warning: ${formatAccountedGap(g)}`);
   }
@@ -58,7 +60,7 @@ export function formatVerifyReport(report: VerifyReport): string {
     report.ok
       ? `verify: OK — ${report.chains.length} chain(s), ${report.events_checked} events and ${report.checkpoints_checked} checkpoints checked in ${report.duration_ms} ms${gaps ? `; ${gaps}` : ''}`
       : damaged > 0
-        ? `verify: FAILED — ${damaged} of ${report.chains.length} chain(s) damaged; first: ${report.first_damage ? formatDamage(report.first_damage) : 'unknown'}${gaps ? `; ${gaps}` : ''}`
+        ? `verify: FAILED — ${damaged} of ${report.chains.length} chain(s) damaged, ${report.damage_count} damage(s) in all; first: ${report.first_damage ? formatDamage(report.first_damage) : 'unknown'}${gaps ? `; ${gaps}` : ''}`
         : `verify: FAILED — ${gaps}`,
   );
   return lines.join('\n');

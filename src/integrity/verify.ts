@@ -2,7 +2,8 @@
  * `tollgate verify`: recomputes every event hash, checks seq continuity and prev links,
  * rebuilds the RFC 6962 tree and compares its root with every signed checkpoint (from the store
  * and from witnesses), and checks the checkpoint signatures against the known verifier keys.
- * The report names the first bad event of each chain and the kind of damage.
+ * The report names the first bad event of each chain and the kind of damage, and then every
+ * later damaged event as well (later-damage.ts): one broken event never hides another.
  *
  * A run of missing seqs that chained gap records account for (gap-record.ts) is not damage: it is
  * reported as an accounted gap, its positions count as LOST_LEAF in the tree, and the chain goes on
@@ -25,6 +26,7 @@ import {
   type HoleMatching,
 } from './gap-record.js';
 import { GENESIS_PREV_HASH } from './hash-chain.js';
+import { LaterDamageScan } from './later-damage.js';
 import { CompactRange, EventLeafHasher } from './merkle.js';
 import type { NoteVerifier } from './signed-note.js';
 
@@ -82,6 +84,11 @@ export interface ChainVerifyReport {
   /** Newest checkpoint that verified, to keep as the `--from` point of a later run. */
   latest_checkpoint: { tree_size: number; time: string | null; note: string } | null;
   damage: Damage | null;
+  /**
+   * Every damage found in the chain, in chain order: `damage` first, then each later damaged
+   * event (and each bad checkpoint). Empty when the chain is intact.
+   */
+  damages: Damage[];
   /** Holes that gap records account for, in seq order (their seqs are in `tree_size`, not in `events_checked`). */
   accounted_gaps: AccountedGap[];
 }
@@ -93,6 +100,8 @@ export interface VerifyReport {
   checkpoints_checked: number;
   /** The damage of the first damaged chain (chains in id order), or null. */
   first_damage: Damage | null;
+  /** How many damages all chains have (the length of every chain's `damages`, summed). */
+  damage_count: number;
   /** Accounted gaps in all chains, and the events they say were not stored. */
   accounted_gaps: number;
   events_not_stored: number;
@@ -223,11 +232,31 @@ export async function verifyChains(
     events_checked: reports.reduce((n, r) => n + r.events_checked, 0),
     checkpoints_checked: reports.reduce((n, r) => n + r.checkpoints_checked, 0),
     first_damage: first,
+    damage_count: reports.reduce((n, r) => n + r.damages.length, 0),
     accounted_gaps: gaps.length,
     events_not_stored: gaps.reduce((n, g) => n + g.count, 0),
     strict: options.strict === true,
     duration_ms: Math.round(performance.now() - started),
   };
+}
+
+/** Damages in chain order, without repeats of `first` or of each other (same kind, place and event). */
+function inChainOrder(list: readonly Damage[], first: Damage): Damage[] {
+  const seen = new Set<string>([damageKey(first)]);
+  const named = new Set<string>(first.event_id !== null ? [first.event_id] : []);
+  const out: Damage[] = [];
+  for (const d of [...list].sort((a, b) => damagePosition(a) - damagePosition(b))) {
+    const key = damageKey(d);
+    // The first damage may name an event found further on (a moved event): not twice.
+    if (seen.has(key) || (d.event_id !== null && named.has(d.event_id) && d.kind === 'modified')) continue;
+    seen.add(key);
+    out.push(d);
+  }
+  return out;
+}
+
+function damageKey(d: Damage): string {
+  return `${d.kind}:${d.seq}:${d.event_id}:${d.checkpoint_size}`;
 }
 
 /** Position of a damage in chain order (event damage just before its seq, checkpoint damage at its size). */
@@ -264,6 +293,7 @@ async function verifyChainWithGaps(
   let { failure } = pass;
   // A hole diagnosed as a deletion: say what gap records there are for it, and where they stop.
   const d = report.damage;
+  const later = report.damages.filter((x) => x !== d);
   const row = failure?.row ?? null;
   if (
     d?.kind === 'deleted' &&
@@ -292,9 +322,11 @@ async function verifyChainWithGaps(
   }
   const orphan = orphanDamage(chainId, matching, pass.records);
   if (orphan && (report.damage === null || damagePosition(orphan) < damagePosition(report.damage))) {
+    if (report.damage) later.push(report.damage);
     report.damage = orphan;
     failure = null;
-  }
+  } else if (orphan) later.push(orphan);
+  report.damages = report.damage ? [report.damage, ...inChainOrder(later, report.damage)] : [];
   report.accounted_gaps = matching.accounted.flatMap((a) =>
     a.records.map((r) => ({ ...r, chain_id: chainId })),
   );
@@ -514,16 +546,26 @@ async function verifyOneChain(
   }
 
   let diagnosing: Diagnosis | null = null;
+  /** After the first damage: every later row is still checked (later-damage.ts). */
+  let later: LaterDamageScan | null = null;
   let lastId: string | null = null;
   let lastPrev: string | null = null;
   for await (const e of events.iterateChain(chainId, expected, pageSize)) {
-    if (diagnosing) {
-      if (diagnosing.candidate === null && e.prev_hash === prev) diagnosing.candidate = e;
-      if (!diagnosing.rowHasSuccessor && diagnosing.row.hash !== null && e.prev_hash === diagnosing.row.hash)
-        diagnosing.rowHasSuccessor = true;
-      if (isGapRecord(e) && e.hash !== null && eventHash(e) === e.hash) {
+    if (later) {
+      const selfValid = e.hash !== null && eventHash(e) === e.hash;
+      later.next(e, selfValid);
+      if (selfValid && isGapRecord(e)) {
         const late = parseGapRecord(e);
         if (late) lateRecords.push(late);
+      }
+      if (diagnosing) {
+        if (diagnosing.candidate === null && e.prev_hash === prev) diagnosing.candidate = e;
+        if (
+          !diagnosing.rowHasSuccessor &&
+          diagnosing.row.hash !== null &&
+          e.prev_hash === diagnosing.row.hash
+        )
+          diagnosing.rowHasSuccessor = true;
       }
       continue;
     }
@@ -567,7 +609,11 @@ async function verifyOneChain(
       prev = e.hash;
       expected++;
       if (next < valid.length && valid[next]!.checkpoint.treeSize === range.size) compareAt(range.size);
-      if (rootDamage) break;
+      if (rootDamage) {
+        // Events up to here were rewritten consistently; keep checking the rows after them.
+        later = new LaterDamageScan(chainId, e, false);
+        continue;
+      }
       if (options.onProgress && checked % progressEvery === 0)
         options.onProgress({ chain_id: chainId, events: checked, total });
       continue;
@@ -579,6 +625,7 @@ async function verifyOneChain(
       lastId,
       lastPrev,
     };
+    later = new LaterDamageScan(chainId, e, true);
     const late = e.hash !== null && isGapRecord(e) && eventHash(e) === e.hash ? parseGapRecord(e) : null;
     if (late) lateRecords.push(late);
   }
@@ -619,6 +666,10 @@ async function verifyOneChain(
   if (stale) candidates.push({ pos: Number.MAX_SAFE_INTEGER, damage: stale });
   candidates.sort((a, b) => a.pos - b.pos);
   const damage = candidates[0]?.damage ?? null;
+  const laterDamages = later ? later.damages([...records, ...lateRecords]) : [];
+  const damages = damage
+    ? [damage, ...inChainOrder([...candidates.slice(1).map((c) => c.damage), ...laterDamages], damage)]
+    : [];
 
   const latest: ValidCheckpoint | null = lastMatched;
   const intactUpTo = damage === null;
@@ -642,6 +693,7 @@ async function verifyOneChain(
           }
         : null,
       damage,
+      damages,
       accounted_gaps: [],
     },
     failure: damage === eventDamage ? failure : null,
@@ -795,6 +847,8 @@ function reclassifyMovedEvents(reports: ChainVerifyReport[], failures: Map<strin
         chain_id: other.chain_id,
         detail: `contains event ${row.id} moved from chain ${rep.chain_id}`,
       };
+      rep.damages[0] = rep.damage;
+      other.damages[0] = other.damage;
     }
   }
 }

@@ -124,16 +124,31 @@ describe('tollgate CLI over a store filled through the gateway (encrypted conten
     await src.backup(copy);
     src.close();
     const t = new Database(copy);
-    const row = t.prepare("SELECT id FROM events WHERE chain_id = 'cli-test' AND seq = 2").get() as {
-      id: string;
-    };
+    const idAt = (seq: number): string =>
+      (t.prepare("SELECT id FROM events WHERE chain_id = 'cli-test' AND seq = ?").get(seq) as { id: string })
+        .id;
+    const row = { id: idAt(2) };
+    const later = idAt(3);
     t.prepare("UPDATE events SET model_requested = 'gpt-4o' WHERE id = ?").run(row.id);
+    // A second, later change: verify names it too instead of stopping at the first.
+    t.prepare("UPDATE events SET user_id = 'mallory' WHERE id = ?").run(later);
     t.close();
     const r = await cli(['verify', '--db', copy, '--json']);
     expect(r.code).toBe(1);
     const report = JSON.parse(r.out);
     expect(report.first_damage.kind).toBe('modified');
     expect(report.first_damage.event_id).toBe(row.id);
+    expect(report.damage_count).toBe(2);
+    const chain = report.chains.find((c: { chain_id: string }) => c.chain_id === 'cli-test');
+    expect(chain.damages.map((d: { seq: number; event_id: string }) => [d.seq, d.event_id])).toEqual([
+      [2, row.id],
+      [3, later],
+    ]);
+    const human = await cli(['verify', '--db', copy]);
+    expect(human.code).toBe(1);
+    expect(human.out).toMatch(new RegExp(`DAMAGED — MODIFIED at seq 2, event ${row.id}`));
+    expect(human.out).toMatch(new RegExp(`also MODIFIED at seq 3, event ${later}`));
+    expect(human.out).toMatch(/2 damage\(s\) in all/);
   });
 
   it('keys create prints the key once, list never shows it, revoke records an admin event', async () => {

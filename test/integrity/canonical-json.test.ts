@@ -10,11 +10,13 @@ import {
   eventHash,
   sortedEventObject,
 } from '../../src/integrity/canonical-json.js';
+import { wellFormedValue } from '../../src/integrity/well-formed-event.js';
 import { sampleEvent } from './sample-events.js';
 
+/** The package's canonical form of the event as stored: strings well-formed (lone surrogates as U+FFFD). */
 function reference(e: AuditEvent): string {
   const { hash: _hash, ...rest } = e;
-  return canonicalize(rest)!;
+  return canonicalize(wellFormedValue(rest))!;
 }
 
 describe('canonical event JSON (RFC 8785)', () => {

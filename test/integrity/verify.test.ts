@@ -142,6 +142,50 @@ describe('verifyChains', () => {
     ).rejects.toThrow(/TG_ERR_INTEGRITY_NOTE_INVALID/);
   });
 
+  it('keeps going after the first damage and lists every damaged event, in order', async () => {
+    const { store, checkpoints, keys, events } = await setup(300, 50);
+    const rows = store.unsafeRows();
+    rows[29]!.cost_micro_usd = 1; // seq 30: content changed
+    rows[119]!.hash = 'f'.repeat(64); // seq 120: stored hash changed
+    rows[249]!.user_id = 'mallory'; // seq 250: content changed
+    const deleted = rows.splice(179, 2); // seqs 180..181 removed
+    expect(deleted.map((e) => e.seq)).toEqual([180, 181]);
+    store.unsafeReindex();
+    const report = await verifyChains(store, checkpoints, keys);
+    expect(report.ok).toBe(false);
+    const chain = report.chains[0]!;
+    expect(chain.damage).toMatchObject({ kind: 'modified', seq: 30 });
+    expect(chain.damages[0]).toBe(chain.damage);
+    expect(chain.damages.map((d) => [d.kind, d.seq, d.event_id])).toEqual([
+      ['modified', 30, events[29]!.id],
+      ['modified', 120, events[119]!.id],
+      ['deleted', 180, events[181]!.id],
+      ['modified', 250, events[249]!.id],
+    ]);
+    expect(report.damage_count).toBe(4);
+    const text = formatVerifyReport(report);
+    expect(text).toMatch(/chain gw-1: DAMAGED — MODIFIED at seq 30/);
+    expect(text).toMatch(/^ {2}also MODIFIED at seq 120, /m);
+    expect(text).toMatch(/^ {2}also DELETED at seq 180, .*events 180\.\.181 are missing/m);
+    expect(text).toMatch(/^ {2}also MODIFIED at seq 250, /m);
+    expect(text).toMatch(/4 damage\(s\) in all/);
+    expect(JSON.parse(JSON.stringify(report))).toEqual(report);
+  });
+
+  it('does not blame the event after a changed one, nor report an intact chain', async () => {
+    const { store, checkpoints, keys } = await setup(120, 50);
+    expect((await verifyChains(store, checkpoints, keys)).chains[0]!.damages).toEqual([]);
+    const rows = store.unsafeRows();
+    for (const i of [10, 11, 12, 60]) rows[i]!.prompt = 'changed';
+    const report = await verifyChains(store, checkpoints, keys);
+    expect(report.chains[0]!.damages.map((d) => [d.kind, d.seq])).toEqual([
+      ['modified', 11],
+      ['modified', 12],
+      ['modified', 13],
+      ['modified', 61],
+    ]);
+  });
+
   it('detects a consistent rewrite of the chain by the signed root', async () => {
     const { store, checkpoints, keys } = await setup(200, 50);
     const rows = store.unsafeRows();

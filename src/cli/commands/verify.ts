@@ -22,7 +22,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
   program
     .command('verify')
     .description(
-      'check hash chains, Merkle roots and signed checkpoints; exit 1 and name the first bad event on damage',
+      'check hash chains, Merkle roots and signed checkpoints; exit 1 on damage, naming the first bad event and every later one',
     )
     .option('--from <file>', 'a trusted checkpoint note (file) to verify from')
     .option('--event <id>', 'print an inclusion proof for this event that a third party can check')
