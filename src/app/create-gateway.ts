@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.js';
 import type { AuditEvent } from '../core/audit-event.js';
 import type { UsageEstimator } from '../capture/capture.js';
 import { AuditPipeline } from '../pipeline/pipeline.js';
-import type { EventObserver, Pricer, Redactor } from '../pipeline/stages.js';
+import type { EventObserver, Pricer, Redactor } from '../core/stages.js';
 import { Gateway, type GatewayConfig, type MountedRoute } from '../proxy/gateway.js';
 import type { RequestPolicy } from '../proxy/request-policy.js';
 import type { EventStore } from '../store/event-store.js';
@@ -14,7 +14,7 @@ import { EventWriter, type LostRange, type WriterGap } from '../writer/event-wri
 import type { GapJournal } from '../writer/gap-journal.js';
 import { resumeChain } from '../writer/chain-resume.js';
 import type { SeqReservation } from '../writer/seq-reservation.js';
-import { writerGapEvent } from './admin-event.js';
+import { writerGapEvent } from '../integrity/gap-event.js';
 
 export interface CreateGatewayOptions {
   config: GatewayConfig;

@@ -1,5 +1,5 @@
 import { blankEvent, type AuditEvent } from '../core/audit-event.js';
-import type { RawContent } from '../pipeline/stages.js';
+import type { RawContent } from '../core/stages.js';
 import type { Exchange } from './exchange.js';
 import { promptText } from './prompt-text.js';
 import { classifyStatus } from './status.js';

@@ -2,7 +2,7 @@ import type { Alert, AlertChange } from '../alerting/alert.js';
 import { newAlert, severityRank } from '../alerting/alert.js';
 import type { AuditEvent } from '../core/audit-event.js';
 import type { Clock } from '../core/clock.js';
-import type { EventObserver } from '../pipeline/stages.js';
+import type { EventObserver } from '../core/stages.js';
 import type {
   AlertCandidate,
   DetectionContext,

@@ -16,7 +16,7 @@
  * tree sizes stay equal to seqs and checkpoints go on past the hole.
  */
 import type { AuditEvent } from '../core/audit-event.js';
-import { ADMIN_METHOD } from '../store/rollups.js';
+import { ADMIN_METHOD } from '../core/admin-action-event.js';
 import { EventLeafHasher, type Hash } from './merkle.js';
 
 /** Endpoint of a gap record (an administrative action of the writer). */

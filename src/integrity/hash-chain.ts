@@ -6,7 +6,7 @@
  */
 import type { AuditEvent } from '../core/audit-event.js';
 import { TollgateError } from '../core/errors.js';
-import type { Chainer } from '../pipeline/stages.js';
+import type { Chainer } from '../core/stages.js';
 import { eventHash } from './canonical-json.js';
 import { makeEventWellFormed } from './well-formed-event.js';
 

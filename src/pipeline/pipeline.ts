@@ -3,7 +3,7 @@ import { captureEvent, type UsageEstimator } from '../capture/capture.js';
 import type { Exchange } from '../capture/exchange.js';
 import type { TraceContext } from '../capture/trace-context.js';
 import type { EventWriter } from '../writer/event-writer.js';
-import type { Chainer, EventObserver, Pricer, Redactor } from './stages.js';
+import type { Chainer, EventObserver, Pricer, Redactor } from '../core/stages.js';
 
 export interface PipelineStages {
   redactor: Redactor;

@@ -2,7 +2,7 @@
  * The `price` stage of the pipeline: fills `cost_micro_usd` and `pricing_version` from the catalog.
  */
 import type { AuditEvent } from '../core/audit-event.js';
-import type { Pricer } from '../pipeline/stages.js';
+import type { Pricer } from '../core/stages.js';
 import type { PriceCatalog, PriceRow } from './catalog.js';
 import { costMicroUsd, type TokenUsage } from './cost.js';
 

@@ -1,5 +1,5 @@
 /**
- * The redact stage (src/pipeline/stages.ts `Redactor`): applies the content policy to one
+ * The redact stage (src/core/stages.ts `Redactor`): applies the content policy to one
  * event before it reaches the store, an export, an alert or a log line.
  *
  * - prompt and response: per the effective mode (see content-policy.ts);
@@ -12,7 +12,7 @@
  */
 import type { AuditEvent, ContentMode, RedactionCount } from '../core/audit-event.js';
 import { TollgateError } from '../core/errors.js';
-import type { RawContent, Redactor } from '../pipeline/stages.js';
+import type { RawContent, Redactor } from '../core/stages.js';
 import { contentDigest } from './content-digest.js';
 import {
   DEFAULT_CONTENT_POLICY,

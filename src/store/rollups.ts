@@ -5,6 +5,7 @@
  * PostgreSQL: postgres-rollups.ts). Both stores keep the same rows, so reports read either
  * through `RollupReader`.
  */
+import { ADMIN_METHOD } from '../core/admin-action-event.js';
 import type { AuditEvent } from '../core/audit-event.js';
 import { isUnpriced } from '../pricing/unpriced.js';
 
@@ -29,9 +30,6 @@ export type RollupEvent = Pick<
   | 'status'
   | 'http_method'
 >;
-
-/** `http_method` of the audit events of administrative actions (src/app/admin-event.ts). */
-export const ADMIN_METHOD = 'ADMIN';
 
 /**
  * What a time-bucketed rollup can be grouped by. `all` has the single key '' (totals, `--by day`).

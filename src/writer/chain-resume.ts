@@ -2,7 +2,7 @@ import type { AuditEvent } from '../core/audit-event.js';
 import { GENESIS_PREV_HASH, type ChainPosition } from '../integrity/hash-chain.js';
 import type { GapRange } from '../integrity/gap-record.js';
 import type { EventStore } from '../store/event-store.js';
-import { ADMIN_METHOD } from '../store/rollups.js';
+import { ADMIN_METHOD } from '../core/admin-action-event.js';
 import type { DiskSpool } from './disk-spool.js';
 import type { EventWriter } from './event-writer.js';
 import type { GapJournal } from './gap-journal.js';

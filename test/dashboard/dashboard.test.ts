@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writerGapEvent } from '../../src/app/admin-event.js';
+import { writerGapEvent } from '../../src/integrity/gap-event.js';
 import { systemClock } from '../../src/core/clock.js';
 import { createChainer } from '../../src/integrity/hash-chain.js';
 import { costReport } from '../../src/reports/cost-report.js';

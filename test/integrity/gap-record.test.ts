@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { writerGapEvent } from '../../src/app/admin-event.js';
+import { writerGapEvent } from '../../src/integrity/gap-event.js';
 import { ManualClock } from '../../src/core/clock.js';
 import {
   LOST_LEAF,

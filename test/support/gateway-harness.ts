@@ -5,7 +5,7 @@ import { systemClock, type Clock } from '../../src/core/clock.js';
 import type { AuditEvent } from '../../src/core/audit-event.js';
 import { createGateway, type TollgateGateway } from '../../src/app/create-gateway.js';
 import { MockProvider, type MockProviderOptions } from '../../src/mock-provider/mock-provider.js';
-import type { Redactor } from '../../src/pipeline/stages.js';
+import type { Redactor } from '../../src/core/stages.js';
 import type { RequestPolicy } from '../../src/proxy/request-policy.js';
 import { PassthroughPolicy } from '../../src/proxy/passthrough-policy.js';
 import { openSqlite } from '../../src/store/sqlite/open-sqlite.js';

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { writerGapEvent } from '../../src/app/admin-event.js';
+import { writerGapEvent } from '../../src/integrity/gap-event.js';
 import type { AuditEvent } from '../../src/core/audit-event.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { eventHash } from '../../src/integrity/canonical-json.js';

@@ -3,7 +3,7 @@ import { TollgateError } from '../../core/errors.js';
 import { formatAlertsJsonLines, formatAlertsTable } from '../../alerting/alert-format.js';
 import { parseSeverity } from '../../alerting/alert.js';
 import type { AlertFilter } from '../../alerting/alert-store.js';
-import { recordCliAdminAction } from '../../app/admin-event.js';
+import { recordCliAdminAction } from '../cli-admin-action.js';
 import { systemClock } from '../../core/clock.js';
 import { configFor, globals, openStoreWithTables, println, type CliContext } from '../cli-context.js';
 import { parseTimeBound } from '../duration.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { recordCliAdminAction } from '../../app/admin-event.js';
+import { recordCliAdminAction } from '../cli-admin-action.js';
 import { systemClock } from '../../core/clock.js';
 import { eraseSubject } from '../../privacy/erase-subject.js';
 import { configFor, globals, openStoreWithTables, println, type CliContext } from '../cli-context.js';

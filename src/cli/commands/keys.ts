@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { recordCliAdminAction } from '../../app/admin-event.js';
+import { recordCliAdminAction } from '../cli-admin-action.js';
 import { systemClock } from '../../core/clock.js';
 import { TollgateError } from '../../core/errors.js';
 import { createKey, keyStatus, type BudgetPeriod, type CreateKeyInput } from '../../access/virtual-keys.js';

@@ -1,7 +1,7 @@
 /**
  * The stage interfaces of the audit pipeline (DESIGN.md "Two ways in, one pipeline"):
  * capture → redact → price → chain → writer, with detectors watching the written stream.
- * Each capability folder implements one of these; `createPipeline` wires them.
+ * Each capability folder implements one of these; src/pipeline/ wires them.
  */
 import type { AuditEvent } from '../core/audit-event.js';
 
