@@ -14,9 +14,6 @@ import type { KeyStore } from '../access/key-store.js';
 import type { RollupReader } from '../store/rollups.js';
 import { bucketSize, bucketStarts } from './security-summary.js';
 
-/** Window of the growing-sessions table, at most (the newest hours of the report's window). */
-export const GROWTH_WINDOW_MS = 3 * 3_600_000;
-
 export interface CostPoint {
   start_ms: number;
   cost_micro_usd: number;
@@ -94,11 +91,10 @@ export async function costOverview(
     });
   }
   budgets.sort((a, b) => b.burn - a.burn);
-  // Session growth reads one rollup row per session and hour; over a long window on a busy store
-  // that is hundreds of thousands of rows, so the view looks at the most recent hours only.
-  const growthSince = Math.max(o.sinceMs, o.untilMs - GROWTH_WINDOW_MS);
+  // Over the whole window: the session summaries (session_totals) give one row per session.
+  const growthSince = o.sinceMs;
   const sessions =
-    o.by === 'session' && growthSince === o.sinceMs
+    o.by === 'session'
       ? report
       : await costReport(d.rollups, { by: 'session', sinceMs: growthSince, untilMs: o.untilMs });
   const growing_sessions = sessions.rows

@@ -100,7 +100,7 @@ ${
       </table>`
 }
 <h2>Sessions with growing context</h2>
-<p class="muted">A session that resends its whole history grows its input on every request — the silent token leak. Leaking: at least 5 requests, 4 increases in a row, last input ≥ 2× the first. Since ${shortTime(o.growth_since)} (at most the last 3 hours; <a href="/ui/cost?by=session&amp;since=${since}">all sessions of the window</a>).</p>
+<p class="muted">A session that resends its whole history grows its input on every request — the silent token leak. Leaking: at least 5 requests, 4 increases in a row, last input ≥ 2× the first. Since ${shortTime(o.growth_since)}, the whole window (<a href="/ui/cost?by=session&amp;since=${since}">all sessions of the window</a>).</p>
 ${
   o.growing_sessions.length === 0
     ? html`<p class="muted">No session's input grew in this window.</p>`

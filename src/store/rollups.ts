@@ -436,3 +436,118 @@ export function foldBatch(events: readonly RollupEvent[], foldedThroughMs: numbe
   for (const slot of slots) for (const byKey of slot.values()) for (const r of byKey.values()) rows.push(r);
   return { rows: rows.sort(byKey), sessions: [...sessions.values()].sort(bySession), latestHour };
 }
+
+/** One session's requests of a batch, every hour of it joined in hour order (see sessionTotalsOf). */
+export interface SessionBatchTotal extends SegmentRow {
+  /** The earliest hour of the batch's requests of this session. */
+  first_hour: number;
+}
+
+/** A batch's run as a segment (the columns of session_rollups). */
+export function segmentOf(r: SessionRun): SegmentRow {
+  const seg = {
+    session_id: r.session,
+    first_ts_ms: r.first_ts,
+    last_ts_ms: r.last_ts,
+    growth_requests: r.n,
+    first_input_tokens: r.first,
+    last_input_tokens: r.last,
+    max_input_tokens: r.max,
+    increases: r.increases,
+    lead_streak: r.lead,
+    current_streak: r.trail,
+    max_streak: r.maxStreak,
+  } as SegmentRow;
+  TOTAL_COLUMNS.forEach((c, i) => (seg[c] = r.acc[i]!));
+  return seg;
+}
+
+/**
+ * Per session, the batch's runs (sorted by hour, see foldBatch) joined in hour order: what the
+ * batch adds to the session's whole-life summary (session_totals). Sorted by session id (code-unit
+ * order), so concurrent writers lock summary rows in one order.
+ *
+ * The summary is the join of every hour segment in hour order only while batches arrive in hour
+ * order for that session: a batch whose earliest hour is before the summary's last hour (a late
+ * event, or two replicas writing one session) marks it inexact, and reads then join that
+ * session's hour segments instead (see partitionSessionTotals).
+ */
+export function sessionTotalsOf(runs: readonly SessionRun[]): SessionBatchTotal[] {
+  const out = new Map<string, SessionBatchTotal>();
+  for (const r of runs) {
+    const prev = out.get(r.session);
+    if (prev) out.set(r.session, { ...joinSegments(prev, segmentOf(r)), first_hour: prev.first_hour });
+    else out.set(r.session, { ...segmentOf(r), first_hour: r.hour });
+  }
+  return [...out.values()].sort((a, b) =>
+    a.session_id < b.session_id ? -1 : a.session_id > b.session_id ? 1 : 0,
+  );
+}
+
+/** A session_totals row as read: the summary and whether it equals its segments joined in hour order. */
+export type SessionTotalRow = SegmentRow & { exact: boolean };
+
+/**
+ * Reading the sessions of an hour-aligned window [from, to) from their whole-life summaries
+ * (every session_totals row with last_ts >= from and first_ts < to): a summary that is exact and
+ * lies wholly inside the window is the session's answer (one row per session: the common case
+ * for a 30-day window); the others (`partial`: reaching outside the window, or inexact) are
+ * answered by joining their hour segments within the window (joinSessionSegments). The result
+ * equals joining every segment of the window in hour order; the contract tests check it against
+ * that and against a naive count.
+ */
+export function partitionSessionTotals(
+  from: number,
+  to: number,
+  totals: Iterable<SessionTotalRow>,
+): { whole: SegmentRow[]; partial: string[] } {
+  const whole: SegmentRow[] = [];
+  const partial: string[] = [];
+  for (const t of totals) {
+    if (t.exact && t.first_ts_ms >= from && t.last_ts_ms < to) {
+      const { exact: _exact, ...row } = t;
+      whole.push(row);
+    } else partial.push(t.session_id);
+  }
+  return { whole, partial };
+}
+
+/** Joins segments given in hour order (per session), one result per session. */
+export function joinSessionSegments(rows: Iterable<SegmentRow>): SegmentRow[] {
+  const merged = new Map<string, SegmentRow>();
+  for (const row of rows) {
+    const prev = merged.get(row.session_id);
+    merged.set(row.session_id, prev ? joinSegments(prev, row) : row);
+  }
+  return [...merged.values()];
+}
+
+/**
+ * The SET list of an UPSERT that joins a batch's segment (`excluded`) after the stored one:
+ * joinSegments in SQL, for session_rollups and session_totals on either database. SET
+ * expressions read the stored row as it was before the update (`o` on PostgreSQL, unqualified on
+ * SQLite): `last_input_tokens` there is the stored segment's last request, joined to the batch's first.
+ */
+export function sessionJoinSet(dialect: 'sqlite' | 'postgres'): string {
+  const o = dialect === 'postgres' ? 'o.' : '';
+  const min = dialect === 'postgres' ? 'LEAST' : 'MIN';
+  const max = dialect === 'postgres' ? 'GREATEST' : 'MAX';
+  const joins = `(${o}growth_requests > 0 AND excluded.growth_requests > 0 AND excluded.first_input_tokens > ${o}last_input_tokens)`;
+  const joinsInt = dialect === 'postgres' ? `${joins}::int` : joins;
+  return `first_ts_ms = ${min}(${o}first_ts_ms, excluded.first_ts_ms),
+       last_ts_ms = ${max}(${o}last_ts_ms, excluded.last_ts_ms),
+       ${TOTAL_COLUMNS.map((c) => `${c} = ${o}${c} + excluded.${c}`).join(', ')},
+       growth_requests = ${o}growth_requests + excluded.growth_requests,
+       first_input_tokens = CASE WHEN ${o}growth_requests = 0 THEN excluded.first_input_tokens ELSE ${o}first_input_tokens END,
+       last_input_tokens = CASE WHEN excluded.growth_requests = 0 THEN ${o}last_input_tokens ELSE excluded.last_input_tokens END,
+       max_input_tokens = ${max}(${o}max_input_tokens, excluded.max_input_tokens),
+       increases = ${o}increases + excluded.increases + ${joinsInt},
+       lead_streak = CASE WHEN ${o}growth_requests = 0 THEN excluded.lead_streak
+         WHEN ${o}lead_streak = ${o}growth_requests - 1 AND ${joins} THEN ${o}lead_streak + 1 + excluded.lead_streak
+         ELSE ${o}lead_streak END,
+       current_streak = CASE WHEN excluded.growth_requests = 0 THEN ${o}current_streak
+         WHEN excluded.lead_streak = excluded.growth_requests - 1 AND ${joins} THEN ${o}current_streak + excluded.growth_requests
+         ELSE excluded.current_streak END,
+       max_streak = ${max}(${o}max_streak, excluded.max_streak,
+         CASE WHEN ${joins} THEN ${o}current_streak + 1 + excluded.lead_streak ELSE 0 END)`;
+}

@@ -4,9 +4,12 @@ import { openEventStore } from '../../src/store/open-event-store.js';
 import { PostgresEventStore } from '../../src/store/postgres/postgres-event-store.js';
 import { PostgresRollups } from '../../src/store/postgres/postgres-rollups.js';
 import { postgresService, uniqueName } from '../support/services.js';
+import { HOUR_MS } from '../../src/store/rollups.js';
 import {
   expectRollupsOf,
+  expectSessionsOf,
   mixedEvents,
+  randomWindows,
   rollupStoreContract,
   type RollupStore,
 } from './rollup-store.contract.js';
@@ -32,6 +35,9 @@ describe.skipIf(!service.available)('PostgreSQL rollups', () => {
       pgRollups: rollups,
       rollups,
       append: (events) => store.append(events),
+      rebuildSessionTotals: async () => {
+        await rollups.rebuildSessionTotals();
+      },
       close: async () => {
         await store.close();
         if (dropOnClose) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
@@ -59,6 +65,46 @@ describe.skipIf(!service.available)('PostgreSQL rollups', () => {
       for (const rep of replicas) await expectRollupsOf(rep.rollups, all);
     } finally {
       for (const rep of replicas) await rep.close();
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    }
+  });
+
+  it('session summaries survive a restart, and a schema written before them gets inexact ones that read exactly', async () => {
+    const schema = uniqueName('tg_rollups_sess');
+    const events = mixedEvents(700, 41);
+    const windows = randomWindows(
+      Date.parse(events[0]!.timestamp) - HOUR_MS,
+      Date.parse(events[events.length - 1]!.timestamp) + HOUR_MS,
+      12,
+      43,
+    );
+    let rep = await replica(schema, false);
+    try {
+      await rep.append(events.slice(0, 300));
+      // Back to a schema from before the summaries: migration 2 runs again at the next open.
+      await admin.query(
+        `DROP TABLE "${schema}".session_totals; DROP INDEX "${schema}".session_rollups_session;
+         UPDATE "${schema}".schema_migrations SET version = 1 WHERE component = 'rollups'`,
+      );
+      await rep.close();
+      rep = await replica(schema, false);
+      await rep.append(events.slice(300));
+      const inexact = await admin.query(
+        `SELECT COUNT(*)::int AS n FROM "${schema}".session_totals WHERE NOT exact`,
+      );
+      expect(inexact.rows[0].n).toBeGreaterThan(0);
+      await expectSessionsOf(rep.rollups, events, windows);
+      await rep.close();
+      rep = await replica(schema, false); // restarted: the same answers
+      await expectSessionsOf(rep.rollups, events, windows);
+      await rep.rebuildSessionTotals();
+      const after = await admin.query(
+        `SELECT COUNT(*)::int AS n FROM "${schema}".session_totals WHERE NOT exact`,
+      );
+      expect(after.rows[0].n).toBe(0);
+      await expectSessionsOf(rep.rollups, events, windows);
+    } finally {
+      await rep.close();
       await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     }
   });
@@ -96,7 +142,7 @@ describe.skipIf(!service.available)('PostgreSQL rollups', () => {
       const v = await admin.query(
         `SELECT component, version FROM "${schema}".schema_migrations ORDER BY component`,
       );
-      expect(v.rows).toContainEqual({ component: 'rollups', version: 1 });
+      expect(v.rows).toContainEqual({ component: 'rollups', version: 2 });
     } finally {
       await opened.store.close();
       await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

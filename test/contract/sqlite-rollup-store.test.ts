@@ -18,6 +18,9 @@ describe('SQLite rollups', () => {
         days: async (sinceMs, untilMs) => rollups.days(sinceMs, untilMs),
         sessions: async (sinceMs, untilMs) => rollups.sessions(sinceMs, untilMs),
       },
+      rebuildSessionTotals: async () => {
+        rollups.rebuildSessionTotals();
+      },
       close: () => store.close(),
     };
   });

@@ -26,8 +26,12 @@ import {
   GROWTH_COLUMNS,
   HOUR_MS,
   joinSegments,
+  joinSessionSegments,
   MINUTE_MS,
+  partitionSessionTotals,
   ROLLUP_DIMENSIONS,
+  sessionJoinSet,
+  sessionTotalsOf,
   TOTAL_COLUMNS,
   type BucketRange,
   type RollupDimension,
@@ -37,6 +41,7 @@ import {
   type SegmentRow,
   type SessionGrowth,
   type SessionRun,
+  type SessionTotalRow,
 } from '../rollups.js';
 import { int2Array, int8Array, textArray } from './binary-arrays.js';
 import { migratePostgres, schemaIdent } from './postgres-migrate.js';
@@ -67,6 +72,21 @@ const MIGRATIONS: readonly string[] = [
    ) WITH (fillfactor = 80);
    CREATE TABLE {schema}.rollup_state (name text PRIMARY KEY, value bigint);
    INSERT INTO {schema}.rollup_state (name, value) VALUES ('day_folded_through_ms', NULL);`,
+  // Whole-life session summaries (see sessionTotalsOf). A schema written before gets one per
+  // session from its segments, inexact (growth read from the segments until a rebuild).
+  `CREATE TABLE {schema}.session_totals (
+     session_id text COLLATE "C" PRIMARY KEY,
+     first_ts_ms bigint NOT NULL,
+     last_ts_ms bigint NOT NULL,
+     ${SESSION_NUMBERS.map((c) => `${c} bigint NOT NULL`).join(',\n     ')},
+     exact boolean NOT NULL
+   ) WITH (fillfactor = 80);
+   CREATE INDEX session_totals_last ON {schema}.session_totals (last_ts_ms);
+   CREATE INDEX session_rollups_session ON {schema}.session_rollups (session_id, hour);
+   INSERT INTO {schema}.session_totals (session_id, first_ts_ms, last_ts_ms, ${SESSION_NUMBERS.join(', ')}, exact)
+     SELECT session_id, MIN(first_ts_ms), MAX(last_ts_ms), ${TOTAL_COLUMNS.map((c) => `SUM(${c})`).join(', ')},
+       ${GROWTH_COLUMNS.map(() => '0').join(', ')}, false
+     FROM {schema}.session_rollups GROUP BY session_id;`,
 ];
 
 /** The lower bound of the first fold (no hour was folded yet): before any representable bucket. */
@@ -78,6 +98,7 @@ export class PostgresRollups implements RollupReader {
   private readonly s: string;
   private readonly upsertRollups: string;
   private readonly upsertSessions: string;
+  private readonly upsertTotals: string;
   private readonly foldHours: string;
   /** The watermark as last seen by this replica; only decides which lock a batch asks for. */
   private seenFolded = Number.NEGATIVE_INFINITY;
@@ -93,28 +114,14 @@ export class PostgresRollups implements RollupReader {
     this.upsertRollups = `INSERT INTO ${s}.cost_rollups AS r (granularity, dim, bucket, k, ${totals})
        SELECT * FROM unnest($1::smallint[], $2::smallint[], $3::bigint[], $4::text[], ${TOTAL_COLUMNS.map((_, i) => `$${i + 5}::bigint[]`).join(', ')})
        ${rollupTail}`;
-    // SET expressions read the stored row as it was before this update (`o.`), as on SQLite:
-    // `o.last_input_tokens` is the stored segment's last request, joined to the batch's first.
-    const joins = `(o.growth_requests > 0 AND excluded.growth_requests > 0 AND excluded.first_input_tokens > o.last_input_tokens)`;
     this.upsertSessions = `INSERT INTO ${s}.session_rollups AS o (hour, session_id, first_ts_ms, last_ts_ms, ${SESSION_NUMBERS.join(', ')})
        SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], ${SESSION_NUMBERS.map((_, i) => `$${i + 5}::bigint[]`).join(', ')})
-       ON CONFLICT (hour, session_id) DO UPDATE SET
-       first_ts_ms = LEAST(o.first_ts_ms, excluded.first_ts_ms),
-       last_ts_ms = GREATEST(o.last_ts_ms, excluded.last_ts_ms),
-       ${TOTAL_COLUMNS.map((c) => `${c} = o.${c} + excluded.${c}`).join(', ')},
-       growth_requests = o.growth_requests + excluded.growth_requests,
-       first_input_tokens = CASE WHEN o.growth_requests = 0 THEN excluded.first_input_tokens ELSE o.first_input_tokens END,
-       last_input_tokens = CASE WHEN excluded.growth_requests = 0 THEN o.last_input_tokens ELSE excluded.last_input_tokens END,
-       max_input_tokens = GREATEST(o.max_input_tokens, excluded.max_input_tokens),
-       increases = o.increases + excluded.increases + ${joins}::int,
-       lead_streak = CASE WHEN o.growth_requests = 0 THEN excluded.lead_streak
-         WHEN o.lead_streak = o.growth_requests - 1 AND ${joins} THEN o.lead_streak + 1 + excluded.lead_streak
-         ELSE o.lead_streak END,
-       current_streak = CASE WHEN excluded.growth_requests = 0 THEN o.current_streak
-         WHEN excluded.lead_streak = excluded.growth_requests - 1 AND ${joins} THEN o.current_streak + excluded.growth_requests
-         ELSE excluded.current_streak END,
-       max_streak = GREATEST(o.max_streak, excluded.max_streak,
-         CASE WHEN ${joins} THEN o.current_streak + 1 + excluded.lead_streak ELSE 0 END)`;
+       ON CONFLICT (hour, session_id) DO UPDATE SET ${sessionJoinSet('postgres')}`;
+    // A batch that starts before the stored summary's last hour is out of hour order: inexact.
+    this.upsertTotals = `INSERT INTO ${s}.session_totals AS o (session_id, first_ts_ms, last_ts_ms, ${SESSION_NUMBERS.join(', ')}, exact)
+       SELECT *, true FROM unnest($1::text[], $2::bigint[], $3::bigint[], ${SESSION_NUMBERS.map((_, i) => `$${i + 4}::bigint[]`).join(', ')})
+       ON CONFLICT (session_id) DO UPDATE SET ${sessionJoinSet('postgres')},
+       exact = o.exact AND excluded.first_ts_ms - (excluded.first_ts_ms % ${HOUR_MS}) >= o.last_ts_ms - (o.last_ts_ms % ${HOUR_MS})`;
     // `dim = ANY(…)` lets the primary key seek each dimension's hour range (no skip scan in
     // PostgreSQL 15: without it the fold would read every hour row ever written).
     this.foldHours = `INSERT INTO ${s}.cost_rollups AS r (granularity, dim, bucket, k, ${totals})
@@ -194,7 +201,99 @@ export class PostgresRollups implements RollupReader {
         ...TOTAL_COLUMNS.map((_, c) => int8Array(runs.map((r) => r.acc[c]!))),
         ...GROWTH_COLUMNS.map((_, c) => int8Array(growth.map((g) => g[c]!))),
       ]);
+      await this.writeTotals(client, sessionTotalsOf(runs));
     }
+  }
+
+  private async writeTotals(client: pg.ClientBase, totals: readonly SegmentRow[]): Promise<void> {
+    if (totals.length === 0) return;
+    await client.query(this.upsertTotals, [
+      textArray(totals.map((t) => t.session_id)),
+      int8Array(totals.map((t) => t.first_ts_ms)),
+      int8Array(totals.map((t) => t.last_ts_ms)),
+      ...SESSION_NUMBERS.map((c) => int8Array(totals.map((t) => t[c]))),
+    ]);
+  }
+
+  /**
+   * Rebuilds session_totals from the hour segments (exact again, whatever order batches came
+   * in), in one transaction that holds writers' summary updates back; returns the number of sessions.
+   */
+  async rebuildSessionTotals(): Promise<number> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`LOCK TABLE ${this.s}.session_totals IN EXCLUSIVE MODE`);
+      await client.query(`DELETE FROM ${this.s}.session_totals`);
+      let n = 0;
+      let current: SegmentRow | null = null;
+      let out: SegmentRow[] = [];
+      const put = async (t: SegmentRow): Promise<void> => {
+        out.push(t);
+        n++;
+        if (out.length >= 2000) {
+          await this.writeTotals(client, out);
+          out = [];
+        }
+      };
+      // Keyset pages in (session_id, hour) order (the session_rollups_session index).
+      let after: [string, number] | null = null;
+      for (;;) {
+        const page: SegmentRow[] = await this.segments(
+          client,
+          `${after ? 'WHERE (session_id, hour) > ($1, $2)' : ''} ORDER BY session_id, hour LIMIT 20000`,
+          after ?? [],
+          true,
+        );
+        if (page.length === 0) break;
+        for (const row of page) {
+          if (current && current.session_id === row.session_id) current = joinSegments(current, row);
+          else {
+            if (current) await put(current);
+            current = row;
+          }
+        }
+        const tail = page[page.length - 1] as SegmentRow & { hour: number };
+        after = [tail.session_id, tail.hour];
+      }
+      if (current) await put(current);
+      await this.writeTotals(client, out);
+      await client.query('COMMIT');
+      return n;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * Segment rows of session_rollups (`rest`: WHERE/ORDER BY), as arrays: a day holds tens of
+   * thousands of segments, and building node-postgres's row objects cost more than the query.
+   */
+  private async segments(
+    client: pg.ClientBase | pg.Pool,
+    rest: string,
+    values: unknown[],
+    withHour = false,
+  ): Promise<SegmentRow[]> {
+    const res = await client.query<unknown[]>({
+      text: `SELECT session_id, first_ts_ms, last_ts_ms, ${SESSION_NUMBERS.join(', ')}, hour
+       FROM ${this.s}.session_rollups ${rest}`,
+      values,
+      rowMode: 'array',
+    });
+    return res.rows.map((raw) => {
+      const row = {
+        session_id: raw[0] as string,
+        first_ts_ms: int8(raw[1]),
+        last_ts_ms: int8(raw[2]),
+      } as SegmentRow & { hour?: number };
+      SESSION_NUMBERS.forEach((c, i) => (row[c] = int8(raw[3 + i])));
+      if (withHour) row.hour = int8(raw[3 + SESSION_NUMBERS.length]);
+      return row;
+    });
   }
 
   /** Hours before this are folded into days (read per query: another replica may have folded). */
@@ -261,27 +360,44 @@ export class PostgresRollups implements RollupReader {
     if (!(untilMs > sinceMs)) return [];
     const from = Math.floor(sinceMs / HOUR_MS) * HOUR_MS;
     const to = Math.ceil(untilMs / HOUR_MS) * HOUR_MS;
-    // Primary-key order (hour, session_id): segments come back in hour order, as joining needs.
-    // Rows as arrays: a day holds tens of thousands of segments, and building node-postgres's
-    // row objects cost more than the query.
-    const res = await this.pool.query<unknown[]>({
-      text: `SELECT session_id, first_ts_ms, last_ts_ms, ${SESSION_NUMBERS.join(', ')}
-       FROM ${this.s}.session_rollups WHERE hour >= $1 AND hour < $2 ORDER BY hour, session_id`,
-      values: [from, to],
-      rowMode: 'array',
-    });
-    const merged = new Map<string, SegmentRow>();
-    for (const raw of res.rows) {
-      const row = {
-        session_id: raw[0] as string,
-        first_ts_ms: int8(raw[1]),
-        last_ts_ms: int8(raw[2]),
-      } as SegmentRow;
-      SESSION_NUMBERS.forEach((c, i) => (row[c] = int8(raw[3 + i])));
-      const prev = merged.get(row.session_id);
-      merged.set(row.session_id, prev ? joinSegments(prev, row) : row);
+    // One snapshot: a summary and the segments it is checked against come from the same commits.
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const res = await client.query<unknown[]>({
+        text: `SELECT session_id, first_ts_ms, last_ts_ms, ${SESSION_NUMBERS.join(', ')}, exact
+         FROM ${this.s}.session_totals WHERE last_ts_ms >= $1 AND first_ts_ms < $2`,
+        values: [from, to],
+        rowMode: 'array',
+      });
+      const totals = res.rows.map((raw) => {
+        const row = {
+          session_id: raw[0] as string,
+          first_ts_ms: int8(raw[1]),
+          last_ts_ms: int8(raw[2]),
+          exact: raw[3 + SESSION_NUMBERS.length] === true,
+        } as SessionTotalRow;
+        SESSION_NUMBERS.forEach((c, i) => (row[c] = int8(raw[3 + i])));
+        return row;
+      });
+      const { whole, partial } = partitionSessionTotals(from, to, totals);
+      let joined: SegmentRow[] = [];
+      if (partial.length > 0)
+        joined = joinSessionSegments(
+          await this.segments(
+            client,
+            'WHERE session_id = ANY($1::text[]) AND hour >= $2 AND hour < $3 ORDER BY session_id, hour',
+            [partial, from, to],
+          ),
+        );
+      await client.query('COMMIT');
+      return [...whole, ...joined];
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
     }
-    return [...merged.values()];
   }
 }
 

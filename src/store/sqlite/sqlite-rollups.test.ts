@@ -6,9 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { blankEvent, type AuditEvent } from '../../core/audit-event.js';
 import {
   expectedTotals,
+  expectSessionsOf,
   growthReference as reference,
   keyOf,
+  randomWindows,
 } from '../../../test/contract/rollup-store.contract.js';
+import { sqliteRollupReader } from './sqlite-rollups.js';
 import { createCatalog, defaultCatalogPath, loadCatalogFile } from '../../pricing/catalog.js';
 import { createPricer } from '../../pricing/pricer.js';
 import {
@@ -348,6 +351,69 @@ describe('sqlite rollups over many days (day blocks)', () => {
       db.close();
       const ro = new Database(join(dir, 'r.db'), { readonly: true });
       check(createSqliteRollups(ro), 10);
+      ro.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('sqlite session summaries (session_totals)', () => {
+  const events = makeEvents(1200, 31);
+  const first = Date.parse(events[0]!.timestamp);
+  const last = Date.parse(events[events.length - 1]!.timestamp);
+  const windows = randomWindows(first - HOUR_MS, last + HOUR_MS, 15, 37);
+  /** A store as written before session_totals: the table and its state row gone. */
+  const makeOld = (db: Database.Database): void => {
+    db.exec(
+      `DROP TABLE session_totals; DROP INDEX session_rollups_session; DELETE FROM rollup_state WHERE name LIKE 'session_totals%'`,
+    );
+  };
+
+  it('survives a restart: a file reopened answers the same and keeps adding', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tollgate-sessions-'));
+    try {
+      const path = join(dir, 's.db');
+      let db = new Database(path);
+      applyInBatches(db, events.slice(0, 700), 3);
+      db.close();
+      db = new Database(path);
+      const rollups = applyInBatches(db, events.slice(700), 5);
+      await expectSessionsOf(sqliteRollupReader(rollups), events, windows);
+      expect(db.prepare('SELECT COUNT(*) FROM session_totals WHERE exact = 1').pluck().get()).toBeGreaterThan(
+        0,
+      );
+      db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives a store written before the summaries inexact ones from its segments, exact again after a rebuild', async () => {
+    const db = new Database(':memory:');
+    applyInBatches(db, events.slice(0, 800), 7);
+    makeOld(db);
+    const rollups = applyInBatches(db, events.slice(800), 9);
+    expect(db.prepare('SELECT COUNT(*) FROM session_totals WHERE exact = 0').pluck().get()).toBeGreaterThan(
+      0,
+    );
+    await expectSessionsOf(sqliteRollupReader(rollups), events, windows);
+    expect(rollups.rebuildSessionTotals()).toBe(
+      new Set(events.map((e) => e.session_id).filter(Boolean)).size,
+    );
+    expect(db.prepare('SELECT COUNT(*) FROM session_totals WHERE exact = 0').pluck().get()).toBe(0);
+    await expectSessionsOf(sqliteRollupReader(rollups), events, windows);
+  });
+
+  it('reads an old store opened read-only from its segments', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tollgate-sessions-'));
+    try {
+      const db = new Database(join(dir, 'r.db'));
+      applyInBatches(db, events, 2);
+      makeOld(db);
+      db.close();
+      const ro = new Database(join(dir, 'r.db'), { readonly: true });
+      await expectSessionsOf(sqliteRollupReader(createSqliteRollups(ro)), events, windows);
       ro.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

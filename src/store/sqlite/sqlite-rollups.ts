@@ -23,7 +23,11 @@ import {
   HOUR_MS,
   joinSegments,
   MINUTE_MS,
+  joinSessionSegments,
+  partitionSessionTotals,
   ROLLUP_DIMENSIONS,
+  sessionJoinSet,
+  sessionTotalsOf,
   TOTAL_COLUMNS,
   type Acc,
   type BucketRange,
@@ -57,6 +61,25 @@ CREATE TABLE IF NOT EXISTS session_rollups (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS rollup_state (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 `;
+
+/**
+ * One row per session over its whole life (see sessionTotalsOf), so a window of days reads one
+ * row per session instead of one per session and hour; `exact` is 0 once a batch arrived out of
+ * hour order for the session (its growth figures then come from the segments). The index on
+ * session_rollups serves those re-reads and the edges of a window.
+ */
+const SESSION_TOTALS_SCHEMA = `
+CREATE TABLE IF NOT EXISTS session_totals (
+  session_id TEXT NOT NULL PRIMARY KEY,
+  first_ts_ms INTEGER NOT NULL,
+  last_ts_ms INTEGER NOT NULL,
+  ${[...TOTAL_COLUMNS, ...GROWTH_COLUMNS].map((c) => `${c} INTEGER NOT NULL`).join(',\n  ')},
+  exact INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS session_totals_last ON session_totals (last_ts_ms);
+CREATE INDEX IF NOT EXISTS session_rollups_session ON session_rollups (session_id, hour);
+`;
+const SESSION_TOTALS_STATE = 'session_totals_v1';
 
 /** Rows per multi-row UPSERT: one statement step instead of many cuts the per-row overhead. */
 const CHUNK = 64;
@@ -103,6 +126,33 @@ function dayBlockRanges(from: number, to: number): Range[] {
   return out;
 }
 
+/**
+ * Creates session_totals on a writable store. A store written before it gets one summary per
+ * session from its segments, marked inexact (its growth figures are read from the segments
+ * until `rebuildSessionTotals`), in one transaction so two processes opening it do not both
+ * build. Returns false for such a store opened read-only: its reads then join segments only.
+ */
+function openSessionTotals(db: Database.Database): boolean {
+  if (db.readonly)
+    return (
+      db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'session_totals'`).get() !==
+      undefined
+    );
+  db.transaction(() => {
+    if (db.prepare(`SELECT 1 FROM rollup_state WHERE name = '${SESSION_TOTALS_STATE}'`).get() !== undefined)
+      return;
+    db.exec(SESSION_TOTALS_SCHEMA);
+    db.prepare(
+      `INSERT OR REPLACE INTO session_totals (session_id, first_ts_ms, last_ts_ms, ${[...TOTAL_COLUMNS, ...GROWTH_COLUMNS].join(', ')}, exact)
+       SELECT session_id, MIN(first_ts_ms), MAX(last_ts_ms), ${TOTAL_COLUMNS.map((c) => `SUM(${c})`).join(', ')},
+         ${GROWTH_COLUMNS.map(() => '0').join(', ')}, 0
+       FROM session_rollups GROUP BY session_id`,
+    ).run();
+    db.prepare(`INSERT INTO rollup_state (name, value) VALUES ('${SESSION_TOTALS_STATE}', 1)`).run();
+  })();
+  return true;
+}
+
 /** Rollups over one SQLite database (the event store's file, so they share its transactions). */
 export interface SqliteRollups {
   /** Adds a batch of written events, in write order. Call inside the transaction that inserts them. */
@@ -116,6 +166,11 @@ export interface SqliteRollups {
    * totals and input growth over that window, segments joined in hour order.
    */
   sessions(sinceMs: number, untilMs: number): SessionGrowth[];
+  /**
+   * Rebuilds session_totals from the hour segments (exact again, whatever order batches came
+   * in), in one transaction; returns the number of sessions.
+   */
+  rebuildSessionTotals(): number;
 }
 
 function multiRowUpsert(
@@ -144,6 +199,15 @@ class ChunkedWriter {
     p.push(a, b, c, d);
     for (let i = 0; i < acc.length; i++) p.push(acc[i]!);
     for (let i = 0; i < tail.length; i++) p.push(tail[i]!);
+    this.rowAdded();
+  }
+  /** One row given whole. */
+  pushRow(values: readonly (number | string)[]): void {
+    for (const v of values) this.pending.push(v);
+    this.rowAdded();
+  }
+  private rowAdded(): void {
+    const p = this.pending;
     if (++this.count === CHUNK) {
       this.many.run(p);
       p.length = 0;
@@ -161,32 +225,14 @@ class ChunkedWriter {
 /** Creates the rollup tables if needed and returns the rollup writer and queries. */
 export function createSqliteRollups(db: Database.Database): SqliteRollups {
   db.exec(SCHEMA);
+  const totalsReady = openSessionTotals(db);
   const rollupHead = `INSERT INTO cost_rollups (granularity, dim, bucket, k, ${TOTAL_COLUMNS.join(', ')})`;
   const rollupTail = `ON CONFLICT (granularity, dim, bucket, k) DO UPDATE SET
      ${TOTAL_COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`;
   const rollupWidth = 4 + TOTAL_COLUMNS.length;
 
-  // SET expressions read the stored row as it was before this update (SQLite UPDATE semantics):
-  // `last_input_tokens` there is the stored session's last request, joined to the batch's first.
-  const joins = `(growth_requests > 0 AND excluded.growth_requests > 0 AND excluded.first_input_tokens > last_input_tokens)`;
   const sessionHead = `INSERT INTO session_rollups (hour, session_id, first_ts_ms, last_ts_ms, ${[...TOTAL_COLUMNS, ...GROWTH_COLUMNS].join(', ')})`;
-  const sessionTail = `ON CONFLICT (hour, session_id) DO UPDATE SET
-       first_ts_ms = MIN(first_ts_ms, excluded.first_ts_ms),
-       last_ts_ms = MAX(last_ts_ms, excluded.last_ts_ms),
-       ${TOTAL_COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')},
-       growth_requests = growth_requests + excluded.growth_requests,
-       first_input_tokens = CASE WHEN growth_requests = 0 THEN excluded.first_input_tokens ELSE first_input_tokens END,
-       last_input_tokens = CASE WHEN excluded.growth_requests = 0 THEN last_input_tokens ELSE excluded.last_input_tokens END,
-       max_input_tokens = MAX(max_input_tokens, excluded.max_input_tokens),
-       increases = increases + excluded.increases + ${joins},
-       lead_streak = CASE WHEN growth_requests = 0 THEN excluded.lead_streak
-         WHEN lead_streak = growth_requests - 1 AND ${joins} THEN lead_streak + 1 + excluded.lead_streak
-         ELSE lead_streak END,
-       current_streak = CASE WHEN excluded.growth_requests = 0 THEN current_streak
-         WHEN excluded.lead_streak = excluded.growth_requests - 1 AND ${joins} THEN current_streak + excluded.growth_requests
-         ELSE excluded.current_streak END,
-       max_streak = MAX(max_streak, excluded.max_streak,
-         CASE WHEN ${joins} THEN current_streak + 1 + excluded.lead_streak ELSE 0 END)`;
+  const sessionTail = `ON CONFLICT (hour, session_id) DO UPDATE SET ${sessionJoinSet('sqlite')}`;
   const sessionWidth = 4 + TOTAL_COLUMNS.length + GROWTH_COLUMNS.length;
 
   const rollupWriter = new ChunkedWriter(
@@ -199,6 +245,35 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
     multiRowUpsert(db, sessionHead, sessionWidth, 1, sessionTail),
     sessionWidth,
   );
+
+  const totalsColumns = [
+    'session_id',
+    'first_ts_ms',
+    'last_ts_ms',
+    ...TOTAL_COLUMNS,
+    ...GROWTH_COLUMNS,
+    'exact',
+  ];
+  const totalsHead = `INSERT INTO session_totals (${totalsColumns.join(', ')})`;
+  // A batch that starts before the stored summary's last hour is out of hour order: inexact.
+  const totalsTail = `ON CONFLICT (session_id) DO UPDATE SET ${sessionJoinSet('sqlite')},
+       exact = CASE WHEN exact = 1 AND excluded.first_ts_ms - (excluded.first_ts_ms % ${HOUR_MS}) >= last_ts_ms - (last_ts_ms % ${HOUR_MS}) THEN 1 ELSE 0 END`;
+  // Null only for an old store opened read-only (it is never written then).
+  const totalsWriter = totalsReady
+    ? new ChunkedWriter(
+        multiRowUpsert(db, totalsHead, totalsColumns.length, CHUNK, totalsTail),
+        multiRowUpsert(db, totalsHead, totalsColumns.length, 1, totalsTail),
+        totalsColumns.length,
+      )
+    : null;
+  const sessionTotalRow = (t: SegmentRow, exact: boolean): (number | string)[] => [
+    t.session_id,
+    t.first_ts_ms,
+    t.last_ts_ms,
+    ...TOTAL_COLUMNS.map((c) => t[c]),
+    ...GROWTH_COLUMNS.map((c) => t[c]),
+    exact ? 1 : 0,
+  ];
 
   // `dim IN (…)` lets SQLite seek each dimension's hour range in the primary key; without it
   // the fold would scan every hour row ever written, once per hour.
@@ -301,6 +376,19 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
      FROM session_rollups WHERE hour >= ? AND hour < ?`,
   );
 
+  const segmentColumns = `session_id, first_ts_ms, last_ts_ms, ${[...TOTAL_COLUMNS, ...GROWTH_COLUMNS].join(', ')}`;
+  const totalsStmt = totalsReady
+    ? db.prepare(
+        `SELECT ${segmentColumns}, exact FROM session_totals WHERE last_ts_ms >= ? AND first_ts_ms < ?`,
+      )
+    : sessionsStmt;
+  const segmentsOfStmt = db.prepare(
+    `SELECT ${segmentColumns} FROM session_rollups WHERE session_id = ? AND hour >= ? AND hour < ? ORDER BY hour`,
+  );
+  const allSegmentsStmt = db.prepare(
+    `SELECT ${segmentColumns} FROM session_rollups ORDER BY session_id, hour`,
+  );
+
   return {
     applyRollups(events: readonly RollupEvent[]): void {
       if (events.length === 0) return;
@@ -350,6 +438,10 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
         );
       }
       sessionWriter.flush();
+      if (totalsWriter) {
+        for (const t of sessionTotalsOf(batch.sessions)) totalsWriter.pushRow(sessionTotalRow(t, true));
+        totalsWriter.flush();
+      }
     },
 
     groups(dimension: RollupDimension, sinceMs: number, untilMs: number): RollupGroup[] {
@@ -389,14 +481,42 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
       if (!(untilMs > sinceMs)) return [];
       const from = Math.floor(sinceMs / HOUR_MS) * HOUR_MS;
       const to = Math.ceil(untilMs / HOUR_MS) * HOUR_MS;
-      const merged = new Map<string, SegmentRow>();
-      for (const row of sessionsStmt.all(from, to) as SegmentRow[]) {
-        const prev = merged.get(row.session_id);
-        if (prev) merged.set(row.session_id, joinSegments(prev, row));
-        else merged.set(row.session_id, row);
-      }
-      // lead_streak is internal to joining; the extra field is harmless, so no copy of every row.
-      return [...merged.values()];
+      if (!totalsReady) return joinSessionSegments(sessionsStmt.all(from, to) as SegmentRow[]);
+      // One snapshot: a summary and the segments it is checked against come from the same commit.
+      return readSnapshot(() => {
+        const totals = (totalsStmt.all(from, to) as (SegmentRow & { exact: number })[]).map((t) =>
+          Object.assign(t, { exact: t.exact === 1 }),
+        );
+        const { whole, partial } = partitionSessionTotals(from, to, totals);
+        if (partial.length === 0) return whole;
+        const segments: SegmentRow[] = [];
+        for (const id of partial)
+          for (const row of segmentsOfStmt.iterate(id, from, to)) segments.push(row as SegmentRow);
+        return [...whole, ...joinSessionSegments(segments)];
+      });
+    },
+
+    rebuildSessionTotals(): number {
+      if (!totalsReady) throw new Error('session_totals: the store is read-only');
+      return db.transaction(() => {
+        db.prepare('DELETE FROM session_totals').run();
+        let current: SegmentRow | null = null;
+        let n = 0;
+        const put = (t: SegmentRow): void => {
+          totalsWriter!.pushRow(sessionTotalRow(t, true));
+          n++;
+        };
+        for (const row of allSegmentsStmt.iterate() as IterableIterator<SegmentRow>) {
+          if (current && current.session_id === row.session_id) current = joinSegments(current, row);
+          else {
+            if (current) put(current);
+            current = row;
+          }
+        }
+        if (current) put(current);
+        totalsWriter!.flush();
+        return n;
+      })();
     },
   };
 }
