@@ -31,6 +31,7 @@ describe('BudgetGuard', () => {
     expect(refused).toEqual({
       ok: false,
       retryAfterSeconds: 3600,
+      resetsAtMs: Date.UTC(2026, 1, 1),
       spentMicroUsd: 500,
       errorCode: 'TG_ERR_POLICY_BUDGET_EXCEEDED',
       httpStatus: 429,

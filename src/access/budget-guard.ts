@@ -1,9 +1,10 @@
 /**
- * Per-key spend budgets (`--budget-usd X --period day|month`), enforced before the request goes
- * upstream. Periods are UTC calendar days or months. A request reserves its estimated cost
- * (integer micro-USD, from the price catalog and max_tokens) and settles with the actual cost;
- * the reservation is atomic, so N concurrent requests cannot together overspend by more than the
- * difference between estimates and actual costs.
+ * Spend budgets, enforced before the request goes upstream: a key's (`--budget-usd X --period
+ * day|month`) and the enforced budgets of config (subjects `user:…`, `team:…`, `feature:…`,
+ * `key:…`). Periods are UTC calendar days or months. A request reserves its worst-case cost
+ * (integer micro-USD, src/access/worst-case-cost.ts) and settles with the actual cost; the
+ * reservation is atomic, so N concurrent requests cannot together spend more than the budget plus
+ * what their real costs exceed their worst cases by (docs/access-control.md states when that is).
  */
 import type { Clock } from '../core/clock.js';
 import type { BudgetState } from './budget-state.js';
@@ -29,6 +30,8 @@ export type BudgetDecision =
       ok: false;
       /** Seconds until the period ends and the budget resets, for `Retry-After`. */
       retryAfterSeconds: number;
+      /** When the period ends and the budget resets, epoch ms (UTC). */
+      resetsAtMs: number;
       spentMicroUsd: number;
       errorCode: 'TG_ERR_POLICY_BUDGET_EXCEEDED';
       httpStatus: 429;
@@ -111,6 +114,7 @@ export class BudgetGuard {
     return {
       ok: false,
       retryAfterSeconds: Math.max(1, Math.ceil((bounds.end - now) / 1000)),
+      resetsAtMs: bounds.end,
       spentMicroUsd: result.spent,
       errorCode: 'TG_ERR_POLICY_BUDGET_EXCEEDED',
       httpStatus: 429,

@@ -37,8 +37,7 @@ import { Lockout, type LockoutGuard } from '../access/lockout.js';
 import { loadProviderKeys } from '../access/provider-keys.js';
 import { RateLimiter } from '../access/rate-limiter.js';
 import { ManagedPolicy } from '../proxy/managed-policy.js';
-import { BudgetPolicy } from '../proxy/budget-policy.js';
-import { BudgetTracker, periodStart } from '../pricing/budgets.js';
+import { withConfigBudgets } from '../proxy/budget-policy.js';
 import type { DetectionConfig } from '../detection/default-detectors.js';
 import { createContentCipher } from '../privacy/content-cipher.js';
 import { loadMasterKey } from '../privacy/master-key.js';
@@ -52,7 +51,7 @@ import type { BudgetState } from '../access/budget-state.js';
 import type { LimiterState } from '../access/limiter-state.js';
 import { createSqliteRollups } from '../store/sqlite/sqlite-rollups.js';
 import type { RollupReader } from '../store/rollups.js';
-import { openStoreTables, type StoreTables } from '../store/store-tables.js';
+import { openStoreTables } from '../store/store-tables.js';
 import type { KeyStore } from '../access/key-store.js';
 import { upstreamPolicy } from '../upstream/upstream-policy.js';
 import { DiskSpool } from '../writer/disk-spool.js';
@@ -205,23 +204,6 @@ function detectionWithBudgets(config: TollgateConfig): DetectionConfig {
     limit_usd: b.limit_usd,
   }));
   return { ...config.detection, 'cost.budget': { ...rule, budgets: [...(rule?.budgets ?? []), ...budgets] } };
-}
-
-/**
- * Enforced config budgets: spend is tracked in process and seeded from the stored events of the
- * current period (either store), so a restart does not reset a budget.
- */
-async function withBudgets(
-  policy: RequestPolicy,
-  config: TollgateConfig,
-  clock: Clock,
-  tables: StoreTables,
-): Promise<RequestPolicy> {
-  if (config.budgets.length === 0) return policy;
-  const tracker = new BudgetTracker(config.budgets, clock);
-  for (const b of config.budgets)
-    tracker.seed(b, await tables.scopeSpentSince(b.scope, b.subject, periodStart(b.period, clock.now())));
-  return new BudgetPolicy(policy, tracker);
 }
 
 /** Encrypted mode needs the master key and the per-person data keys (kept in the same store as the events). */
@@ -548,12 +530,16 @@ async function start(o: StartOptions, undo: Array<() => unknown>): Promise<Runni
       ...(jsonlSink ? [jsonlSink.listener] : []),
       ...(o.listeners ?? []),
     ],
-    policy: await withBudgets(
+    policy: withConfigBudgets(
       o.policy ??
         requestPolicy(config, { keys: tables.keys, secret, catalog, clock, raiseAlert, loadSpent, shared }),
-      config,
-      clock,
-      tables,
+      {
+        budgets: config.budgets,
+        state: shared?.budgets ?? new MemoryBudgetState(),
+        clock,
+        catalog,
+        spentSince: (scope, subject, sinceMs) => tables.scopeSpentSince(scope, subject, sinceMs),
+      },
     ),
     clock,
     writer: {

@@ -56,6 +56,7 @@ export function captureEvent(x: Exchange, estimate?: UsageEstimator): { event: A
     timedOut: x.timedOut,
     cancelled: x.cancelled,
     blocked: x.blocked,
+    authRefused: x.authRefused,
     connectFailed: x.connectFailed,
   });
   if (x.auth.auth_result === null && e.status === 'AUTH_FAILED') e.auth_result = 'FAILED';

@@ -54,6 +54,8 @@ export interface Exchange {
   connectFailed: boolean;
   /** Refused by a Tollgate policy (quota, budget, model not allowed, fail-closed …). */
   blocked: boolean;
+  /** A gateway credential refused whatever the HTTP status (a locked-out key or address answers 429). */
+  authRefused: boolean;
   /** A Tollgate-side error (code and non-sensitive message) when the gateway ended the exchange. */
   failure: { code: string; message: string } | null;
 }
@@ -97,6 +99,7 @@ export function newExchange(
     cancelled: false,
     connectFailed: false,
     blocked: false,
+    authRefused: false,
     failure: null,
   };
 }

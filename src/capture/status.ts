@@ -6,12 +6,15 @@ export interface Outcome {
   timedOut: boolean;
   cancelled: boolean;
   blocked: boolean;
+  /** A gateway credential was refused (DESIGN.md: a refused gateway key is AUTH_FAILED). */
+  authRefused?: boolean;
   /** A connection-level failure to reach the upstream (refused, reset, DNS). */
   connectFailed: boolean;
 }
 
 /** The status taxonomy of DESIGN.md: one status per event, by the first rule that matches. */
 export function classifyStatus(o: Outcome): EventStatus {
+  if (o.authRefused === true) return 'AUTH_FAILED';
   if (o.blocked) return 'BLOCKED';
   if (o.cancelled) return 'CANCELLED';
   if (o.timedOut) return 'TIMEOUT';

@@ -95,14 +95,33 @@ export function isTollgateError(err: unknown): err is TollgateError {
   return err instanceof TollgateError;
 }
 
-/** The OpenAI-shaped error body the gateway answers with for its own refusals. */
-export function errorBody(code: ErrorCode, requestId: string | null): string {
+/**
+ * The message of a refusal with its detail (`budget exhausted (budget: key vk_1 (daily); resets_at:
+ * 2026-12-07T00:00:00.000Z)`): the catalog message alone when there is none.
+ */
+export function errorMessage(code: ErrorCode, detail?: Record<string, string>): string {
+  const base = ERROR_CATALOG[code].message;
+  if (detail === undefined) return base;
+  const parts = Object.entries(detail).map(([k, v]) => `${k}: ${v}`);
+  return parts.length === 0 ? base : `${base} (${parts.join('; ')})`;
+}
+
+/**
+ * The OpenAI-shaped error body the gateway answers with for its own refusals; `detail` (ids, names,
+ * times; never keys or content) is added to the message and as `error.detail`.
+ */
+export function errorBody(
+  code: ErrorCode,
+  requestId: string | null,
+  detail?: Record<string, string>,
+): string {
   return JSON.stringify({
     error: {
-      message: ERROR_CATALOG[code].message,
+      message: errorMessage(code, detail),
       type: 'tollgate_error',
       code,
       request_id: requestId,
+      ...(detail === undefined ? {} : { detail }),
     },
   });
 }

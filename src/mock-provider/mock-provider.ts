@@ -204,7 +204,12 @@ export class MockProvider {
   ): Promise<void> {
     const promptText = promptOf(json);
     const inputTokens = Math.max(1, countWords(promptText));
-    const text = script.text ?? replyFor(promptText, this.options.chunks);
+    // Like a real provider, never more output than the request's cap (one word is one token here).
+    const cap = [json.max_completion_tokens, json.max_tokens, json.max_output_tokens].find(
+      (v): v is number => typeof v === 'number' && v >= 1,
+    );
+    const full = script.text ?? replyFor(promptText, this.options.chunks);
+    const text = cap === undefined ? full : full.split(' ').slice(0, Math.floor(cap)).join(' ');
     const outputTokens = countWords(text);
     const cached = script.cachedTokens ?? 0;
     const reasoning = script.reasoningTokens ?? 0;

@@ -37,6 +37,11 @@ export interface PriceRow {
   /** Null: reasoning tokens are part of output and charged at `output`. */
   reasoning: number | null;
   long_context: LongContextRates | null;
+  /**
+   * The most output tokens the model can produce in one answer (the provider's documented cap),
+   * or null when unknown. Budgets reserve this when a request names no `max_tokens`.
+   */
+  max_output_tokens: number | null;
   /** `YYYY-MM-DD`, UTC midnight. */
   effective_from: string;
   effective_from_ms: number;
@@ -72,6 +77,7 @@ const ROW_KEYS = new Set([
   'cache_write',
   'reasoning',
   'long_context',
+  'max_output_tokens',
   'effective_from',
   'source',
 ]);
@@ -160,6 +166,14 @@ function parseRow(raw: unknown, origin: string, i: number): PriceRow {
     };
   }
   const { day, ms } = parseDay(r.effective_from, origin, i);
+  const maxOut = r.max_output_tokens;
+  if (
+    maxOut !== undefined &&
+    maxOut !== null &&
+    (typeof maxOut !== 'number' || !Number.isSafeInteger(maxOut) || maxOut <= 0)
+  ) {
+    throw invalid(origin, { row: i, field: 'max_output_tokens', reason: 'must be a positive integer' });
+  }
   return {
     provider: nonEmptyString(r.provider, origin, i, 'provider').toLowerCase(),
     model: nonEmptyString(r.model, origin, i, 'model').toLowerCase(),
@@ -170,6 +184,7 @@ function parseRow(raw: unknown, origin: string, i: number): PriceRow {
     cache_write: optionalMicro(r.cache_write, origin, i, 'cache_write'),
     reasoning: optionalMicro(r.reasoning, origin, i, 'reasoning'),
     long_context: longContext,
+    max_output_tokens: typeof maxOut === 'number' ? maxOut : null,
     effective_from: day,
     effective_from_ms: ms,
     source: nonEmptyString(r.source, origin, i, 'source'),

@@ -42,6 +42,17 @@ function estimateText(text: string | null): number {
   return countTokens(text);
 }
 
+/**
+ * Tokens of `text` as an upper bound: the o200k_base count, or above TOKENIZE_CHAR_LIMIT its UTF-8
+ * byte length (a byte-level BPE token covers at least one byte, so no such tokenizer makes more).
+ * Budget admission reserves with it; estimates of finished exchanges use {@link estimateUsage}.
+ */
+export function countTokensAtMost(text: string): number {
+  if (text === '') return 0;
+  if (text.length > TOKENIZE_CHAR_LIMIT) return Buffer.byteLength(text, 'utf8');
+  return countTokens(text);
+}
+
 /** Estimated token counts for one exchange's prompt and output text. */
 export function estimateUsage(input: EstimateInput): { input_tokens: number; output_tokens: number } {
   return { input_tokens: estimateText(input.promptText), output_tokens: estimateText(input.outputText) };

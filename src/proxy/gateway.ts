@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { AuditEvent } from '../core/audit-event.js';
 import type { Clock } from '../core/clock.js';
-import { ERROR_CATALOG, errorBody, TollgateError, type ErrorCode } from '../core/errors.js';
+import { ERROR_CATALOG, errorBody, errorMessage, TollgateError, type ErrorCode } from '../core/errors.js';
 import { newEventId } from '../core/ids.js';
 import { newExchange } from '../capture/exchange.js';
 import { recordUpstreamFailure } from '../capture/upstream-failure-outcome.js';
@@ -210,16 +210,16 @@ export class Gateway {
     };
     const fail = async (
       code: ErrorCode,
-      opts: { retryAfterSec?: number; status?: number } = {},
+      opts: { retryAfterSec?: number; status?: number; detail?: Record<string, string> } = {},
     ): Promise<void> => {
-      x.failure = { code, message: ERROR_CATALOG[code].message };
+      x.failure = { code, message: errorMessage(code, opts.detail) };
       const status = opts.status ?? ERROR_CATALOG[code].http;
       if (x.httpStatus === null) x.httpStatus = status;
       if (!res.headersSent && !res.destroyed) {
         if (opts.retryAfterSec !== undefined) res.setHeader('retry-after', String(opts.retryAfterSec));
         res.statusCode = status;
         res.setHeader('content-type', 'application/json');
-        res.write(errorBody(code, x.requestId));
+        res.write(errorBody(code, x.requestId, opts.detail));
       }
       await finish();
     };
@@ -250,14 +250,16 @@ export class Gateway {
       attribution: x.attribution,
     });
     x.auth = admission.auth;
+    if (admission.attribution) x.attribution = { ...x.attribution, ...admission.attribution };
     settle.fn = admission.settle;
     if (admission.refusal) {
       x.blocked = admission.refusal.kind === 'policy';
-      const opts =
-        admission.refusal.retryAfterSec === undefined
-          ? {}
-          : { retryAfterSec: admission.refusal.retryAfterSec };
-      return fail(admission.refusal.code, opts);
+      x.authRefused = admission.refusal.kind === 'auth';
+      const { retryAfterSec, detail } = admission.refusal;
+      return fail(admission.refusal.code, {
+        ...(retryAfterSec === undefined ? {} : { retryAfterSec }),
+        ...(detail === undefined ? {} : { detail }),
+      });
     }
 
     // 3. fail-closed: no upstream call while the audit trail cannot be written.

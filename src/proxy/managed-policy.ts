@@ -6,8 +6,10 @@ import type { KeyFingerprinter } from '../access/key-fingerprint.js';
 import type { KeyStore } from '../access/key-store.js';
 import type { LockState, LockoutGuard } from '../access/lockout.js';
 import type { RateLimiter } from '../access/rate-limiter.js';
+
+import { worstCaseOf } from '../access/worst-case-cost.js';
 import type { PriceCatalog } from '../pricing/catalog.js';
-import { costMicroUsd } from '../pricing/cost.js';
+import { budgetRefusal } from './budget-refusal.js';
 import type { Admission, AdmissionContext, Refusal, RequestPolicy } from './request-policy.js';
 
 export interface ManagedPolicyOptions {
@@ -28,9 +30,6 @@ export interface ManagedPolicyOptions {
     event: { ip: string | null; api_key_id: string | null },
   ) => void;
 }
-
-/** Tokens reserved for a request whose size is unknown until it ends (settled to the real count). */
-const DEFAULT_OUTPUT_RESERVE = 1024;
 
 /**
  * Managed mode: applications present gateway-issued keys; Tollgate checks them, applies the key's
@@ -83,26 +82,34 @@ export class ManagedPolicy implements RequestPolicy {
       };
     }
     const key = decision.key;
-    const estimatedTokens = estimateTokens(ctx.body);
-    const limit = await o.limiter.reserve({ id: key.id, rpm: key.rpm, tpm: key.tpm }, estimatedTokens);
+    // The key's user and team are the event's: a header cannot speak for someone else's key.
+    const attribution = {
+      ...(key.user === null ? {} : { user: key.user }),
+      ...(key.team === null ? {} : { team: key.team }),
+    };
+    // The worst case is computed only when a tpm limit or a budget needs it (it runs the tokenizer).
+    const worst = (): ReturnType<typeof worstCaseOf> => worstCaseOf(o.catalog, ctx.model, ctx.body, ctx.now);
+    const limit = await o.limiter.reserve(
+      { id: key.id, rpm: key.rpm, tpm: key.tpm },
+      key.tpm === null ? 0 : worst().inputTokens + worst().outputTokens,
+    );
     if (!limit.ok)
       return {
         auth: fields,
+        attribution,
         refusal: { code: limit.errorCode, kind: 'policy', retryAfterSec: limit.retryAfterSeconds },
       };
     const budget = await o.budgets.reserve(
       { id: key.id, budgetMicroUsd: key.budgetMicroUsd, budgetPeriod: key.budgetPeriod },
-      this.estimateCost(ctx.model, estimatedTokens, ctx.now),
+      key.budgetMicroUsd === null ? 0 : (worst().costMicroUsd ?? 0),
     );
     if (!budget.ok) {
       await o.limiter.settle(limit.reservation, 0);
-      return {
-        auth: fields,
-        refusal: { code: budget.errorCode, kind: 'policy', retryAfterSec: budget.retryAfterSeconds },
-      };
+      return { auth: fields, attribution, refusal: budgetRefusal(`key ${key.id}`, key.budgetPeriod, budget) };
     }
     return {
       auth: fields,
+      attribution,
       refusal: null,
       upstreamHeaders: { authorization: `Bearer ${o.providerKey}` },
       settle: (event: AuditEvent) => {
@@ -140,32 +147,7 @@ export class ManagedPolicy implements RequestPolicy {
     const retryAfterSec =
       lock.until === null ? 1 : Math.max(1, Math.ceil((lock.until - this.o.clock.now()) / 1000));
     if (lock.unavailable === true) return { code: 'TG_ERR_STATE_UNAVAILABLE', kind: 'policy', retryAfterSec };
-    return { code: 'TG_ERR_AUTH_LOCKED_OUT', kind: 'policy', retryAfterSec };
+    // A locked-out address or key is a refused credential: AUTH_FAILED (DESIGN.md), answered 429.
+    return { code: 'TG_ERR_AUTH_LOCKED_OUT', kind: 'auth', retryAfterSec };
   }
-
-  /** Worst-case cost of the reserved tokens at the model's output price (0 when unpriced). */
-  private estimateCost(model: string | null, tokens: number, atMs: number): number {
-    const row = model ? this.o.catalog.resolve(model, atMs) : null;
-    if (!row) return 0;
-    return costMicroUsd(row, {
-      input_tokens: 0,
-      cached_input_tokens: 0,
-      cache_write_tokens: 0,
-      output_tokens: tokens,
-      reasoning_tokens: 0,
-    });
-  }
-}
-
-/** Prompt characters / 4 plus the requested output cap: a cheap upper-ish estimate, settled later. */
-function estimateTokens(body: Record<string, unknown> | null): number {
-  if (!body) return 1;
-  const cap = [body.max_completion_tokens, body.max_tokens, body.max_output_tokens].find(
-    (v): v is number => typeof v === 'number',
-  );
-  const promptChars =
-    Array.isArray(body.messages) || body.input !== undefined || body.prompt !== undefined
-      ? JSON.stringify(body.messages ?? body.input ?? body.prompt).length
-      : 0;
-  return Math.ceil(promptChars / 4) + (cap ?? DEFAULT_OUTPUT_RESERVE);
 }

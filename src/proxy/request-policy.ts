@@ -20,11 +20,18 @@ export interface Refusal {
   /** `auth` refusals are recorded as AUTH_FAILED; `policy` refusals as BLOCKED. */
   kind: 'auth' | 'policy';
   retryAfterSec?: number;
+  /** Non-sensitive facts for the client and the event (which budget, when it resets); no keys, no content. */
+  detail?: Record<string, string>;
 }
 
 export interface Admission {
   auth: AuthFields;
   refusal: Refusal | null;
+  /**
+   * Attribution the credential fixes (a gateway key's user and team): it replaces what the
+   * x-tollgate-* headers said, in the event and for budgets and limits.
+   */
+  attribution?: Partial<Pick<Attribution, 'user' | 'team'>>;
   /** Headers to set on the upstream request (managed mode puts the provider key here). */
   upstreamHeaders?: Record<string, string>;
   /** Called once with the finished event (settles token reservations, budgets, lockout counters). */

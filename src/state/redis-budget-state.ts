@@ -1,4 +1,4 @@
-import type { BudgetState } from '../access/budget-state.js';
+import { MemoryBudgetState, type BudgetState } from '../access/budget-state.js';
 import { stateUnavailable, type SharedStateOptions } from './redis-connection.js';
 import { RedisScript } from './redis-script.js';
 import { keyNamesFor, StateKeyNames } from './state-key-names.js';
@@ -30,12 +30,16 @@ const COUNTER_TTL_MS = 35 * 24 * 3600_000;
 
 /**
  * BudgetState shared by replicas: spend counters in micro-USD (integers, so INCRBY is exact),
- * reserved atomically in a Lua script. Unavailable Redis: `fail-open` admits, `fail-closed` refuses.
+ * reserved atomically in a Lua script. Unavailable Redis: `fail-closed` refuses; `fail-open` keeps
+ * enforcing on this replica alone, with in-process counters seeded like Redis's (from the store),
+ * so while Redis is down spend is at most the budget per replica, never unbounded.
  */
 export class RedisBudgetState implements BudgetState {
   private readonly prefix: string;
   /** Subjects (virtual key ids) are named by their keyed hash; the period stays readable. */
   private readonly names: StateKeyNames;
+  /** This replica's own counters while Redis does not answer (fail-open). */
+  private readonly local = new MemoryBudgetState();
 
   constructor(private readonly o: SharedStateOptions) {
     this.prefix = `${o.prefix ?? 'tg:'}bg:`;
@@ -58,7 +62,8 @@ export class RedisBudgetState implements BudgetState {
       return { admitted: ok === 1, spent: Number(spent) };
     } catch (err) {
       this.o.onUnavailable?.(stateUnavailable('budget.reserve', err));
-      return { admitted: this.o.policy === 'fail-open', spent: seed };
+      if (this.o.policy !== 'fail-open') return { admitted: false, spent: seed };
+      return this.local.reserve(subject, period, limit, cost, seed);
     }
   }
 
@@ -71,6 +76,7 @@ export class RedisBudgetState implements BudgetState {
       );
     } catch (err) {
       this.o.onUnavailable?.(stateUnavailable('budget.adjust', err));
+      await this.local.adjust(subject, period, delta);
     }
   }
 }

@@ -67,6 +67,12 @@ describe('shared state when Redis is unreachable (a closed port)', () => {
       onUnavailable,
     });
     expect((await open.reserve('vk', '2026-01', 100, 10, 0)).admitted).toBe(true);
+    // fail-open still enforces the budget on this replica alone: 100 holds nine more of 10, not ten.
+    const more = [];
+    for (let i = 0; i < 10; i++) more.push((await open.reserve('vk', '2026-01', 100, 10, 0)).admitted);
+    expect(more.filter(Boolean)).toHaveLength(9);
+    await open.adjust('vk', '2026-01', -10);
+    expect((await open.reserve('vk', '2026-01', 100, 10, 0)).admitted).toBe(true);
     const clock = new ManualClock();
     expect(
       await new RedisLockout({ client, policy: 'fail-closed', keySecret: TEST_KEY_SECRET, clock }).check(

@@ -17,8 +17,9 @@ describe('config budgets per user, enforced and alerted', () => {
     dirs.push(dir);
     const mock = new MockProvider({ record: false });
     const upstream = await mock.listen();
-    // gpt-4.1 at $2/$8 per M: the mock answers 2 input + 6 output tokens → 4 + 48 = 52 µ$ per call;
-    // a 150 µ$ daily budget admits 3 calls (156 µ$ spent) and refuses the 4th.
+    // gpt-4.1 at $2/$8 per M: the mock answers 2 input + 6 output tokens → 4 + 48 = 52 µ$ per call,
+    // and each call reserves its worst case first (~25 input tokens of body + max_tokens 6 → ~100 µ$):
+    // a 1000 µ$ daily budget admits calls while what is left holds a worst case, then refuses.
     const config = loadConfig({
       file: null,
       overrides: {
@@ -26,7 +27,7 @@ describe('config budgets per user, enforced and alerted', () => {
         port: 0,
         upstream_url: upstream,
         instance_id: 'budget',
-        budgets: [{ scope: 'user', subject: 'alice', period: 'day', limit_usd: 0.00015, enforce: true }],
+        budgets: [{ scope: 'user', subject: 'alice', period: 'day', limit_usd: 0.001, enforce: true }],
       },
     });
     const call = async (url: string, user: string) => {
@@ -37,18 +38,25 @@ describe('config budgets per user, enforced and alerted', () => {
           authorization: 'Bearer sk-test-0123456789abcdefghijklmn',
           'x-tollgate-user': user,
         },
-        body: JSON.stringify({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hello budget' }] }),
+        body: JSON.stringify({
+          model: 'gpt-4.1',
+          max_tokens: 6,
+          messages: [{ role: 'user', content: 'hello budget' }],
+        }),
       });
       const text = await res.body.text();
       return { status: res.statusCode, text, id: String(res.headers['x-tollgate-event-id']) };
     };
     let tg = await startTollgate({ config, log: createLogger('silent') });
     const statuses: number[] = [];
-    for (let i = 0; i < 5; i++) statuses.push((await call(tg.url, 'alice')).status);
-    expect(statuses.slice(0, 3)).toEqual([200, 200, 200]);
-    expect(statuses.slice(3)).toEqual([429, 429]);
+    for (let i = 0; i < 25; i++) statuses.push((await call(tg.url, 'alice')).status);
+    const admitted = statuses.indexOf(429);
+    expect(admitted).toBeGreaterThanOrEqual(3);
+    expect(statuses.slice(0, admitted).every((s) => s === 200)).toBe(true);
+    expect(statuses.slice(admitted).every((s) => s === 429)).toBe(true);
     const refused = await call(tg.url, 'alice');
     expect(refused.text).toContain('TG_ERR_POLICY_BUDGET_EXCEEDED');
+    expect(refused.text).toContain('budget: user alice (daily)');
     expect((await call(tg.url, 'bob')).status).toBe(200);
     await tg.writer.drain();
     expect((await tg.store.get(refused.id))!.status).toBe('BLOCKED');

@@ -204,7 +204,8 @@ describe('managed mode: gateway-issued keys, limits, budgets, lockout', () => {
     expect(locked.code).toBe('TG_ERR_AUTH_LOCKED_OUT');
     expect(Number(locked.retryAfter)).toBe(60);
     const e = await eventOf(s, locked.eventId);
-    expect(e.status).toBe('BLOCKED');
+    expect(e.status).toBe('AUTH_FAILED');
+    expect(e.auth_result).toBe('FAILED');
     expect(e.error_code).toBe('TG_ERR_AUTH_LOCKED_OUT');
     await s.tg.dispatcher.drain();
     const alerts = await s.tg.alerts.list({ ruleId: 'auth.lockout' });

@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { createLogger } from '../../src/app/logger.js';
+import { startTollgate, type RunningTollgate } from '../../src/app/start-tollgate.js';
+import { loadConfig } from '../../src/config/config.js';
+import { systemClock, type Clock } from '../../src/core/clock.js';
+import { MockProvider, type MockProviderOptions } from '../../src/mock-provider/mock-provider.js';
+import { createKey, type CreateKeyInput } from '../../src/access/virtual-keys.js';
+import type { AuditEvent } from '../../src/core/audit-event.js';
+
+/** The provider key the gateway holds in these tests (the mock accepts only it). */
+export const PROVIDER_KEY = 'sk-proj-PROVIDERkey0123456789abcdefghijklmnopqrstu';
+
+/** One managed-mode gateway (SQLite) in front of a mock provider, keys created through its own store. */
+export interface ManagedSetup {
+  tg: RunningTollgate;
+  mock: MockProvider;
+  newKey(input?: Partial<CreateKeyInput>): Promise<{ key: string; id: string }>;
+  /** An `openai` client presenting `key`, with no retries of its own. */
+  client(key: string, headers?: Record<string, string>): OpenAI;
+  events(): Promise<AuditEvent[]>;
+  close(): Promise<void>;
+}
+
+export async function managedSetup(
+  overrides: Record<string, unknown> = {},
+  o: { clock?: Clock; mock?: MockProviderOptions } = {},
+): Promise<ManagedSetup> {
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-limits-'));
+  const mock = new MockProvider({ validKeys: [PROVIDER_KEY], ...o.mock });
+  const upstream = await mock.listen();
+  const config = loadConfig({
+    file: null,
+    overrides: {
+      db: join(dir, 'tollgate.db'),
+      port: 0,
+      upstream_url: upstream,
+      instance_id: 'limits',
+      mode: 'managed',
+      'managed.provider_key': PROVIDER_KEY,
+      ...overrides,
+    },
+  });
+  const tg = await startTollgate({
+    config,
+    log: createLogger('silent'),
+    ...(o.clock ? { clock: o.clock } : {}),
+  });
+  return {
+    tg,
+    mock,
+    async newKey(input = {}) {
+      const created = await createKey(tg.keys, o.clock ?? systemClock, { name: 'test', ...input });
+      return { key: created.key, id: created.record.id };
+    },
+    client(key, headers = {}) {
+      return new OpenAI({ apiKey: key, baseURL: `${tg.url}/v1`, maxRetries: 0, defaultHeaders: headers });
+    },
+    async events() {
+      await tg.writer.drain();
+      return tg.store.query({ order: 'asc' });
+    },
+    async close() {
+      await tg.close();
+      await mock.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
