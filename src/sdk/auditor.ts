@@ -3,9 +3,8 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { ERROR_CATALOG, TollgateError, type ErrorCode } from '../core/errors.js';
 import type { UsageEstimator } from '../capture/capture.js';
 import type { AuthFields, Exchange } from '../capture/exchange.js';
-import { writerGapEvent } from '../integrity/gap-event.js';
-import { createChainer, type HashChainer } from '../integrity/hash-chain.js';
-import { AuditPipeline } from '../pipeline/pipeline.js';
+import type { AuditPipeline } from '../pipeline/pipeline.js';
+import { createAuditTrail, type AuditTrail } from '../pipeline/audit-trail.js';
 import type { EventObserver, Pricer, Redactor } from '../core/stages.js';
 import { loadPriceCatalog } from '../pricing/catalog.js';
 import { createPricer } from '../pricing/pricer.js';
@@ -16,8 +15,7 @@ import type { EventStore } from '../store/event-store.js';
 import { UpstreamClient } from '../upstream/upstream-client.js';
 import { upstreamPolicy, type UpstreamPolicy } from '../upstream/upstream-policy.js';
 import { DiskSpool } from '../writer/disk-spool.js';
-import { resumeChain } from '../writer/chain-resume.js';
-import { EventWriter, type FailurePolicy, type WriterGap, type WriterStats } from '../writer/event-writer.js';
+import type { EventWriter, FailurePolicy, WriterGap, WriterStats } from '../writer/event-writer.js';
 import { GapJournal } from '../writer/gap-journal.js';
 import { SeqReservation } from '../writer/seq-reservation.js';
 import { AuditContext, type AttributionInput } from './audit-context.js';
@@ -97,22 +95,20 @@ export class Auditor {
   readonly provider: string | null;
   readonly responseCaptureLimitBytes: number;
   readonly defaults: AttributionInput;
+  readonly writer: EventWriter;
   /** @internal */
   readonly pipeline: AuditPipeline;
   private readonly context = new AuditContext();
   private readonly auth: PassthroughPolicy;
   private readonly upstreams = new Map<string, UpstreamClient>();
   private readonly counters = { refused: 0, auditErrors: 0, commitFailures: 0 };
-  private readonly chainer: HashChainer;
 
   /** @internal Use `createAuditor`. */
   constructor(
     readonly store: EventStore,
-    readonly writer: EventWriter,
+    private readonly trail: AuditTrail,
     o: AuditorOptions,
     instanceId: string,
-    chainHead: { seq: number; hash: string } | null,
-    private readonly reservation?: SeqReservation,
   ) {
     this.instanceId = instanceId;
     this.clock = o.clock ?? systemClock;
@@ -124,22 +120,8 @@ export class Auditor {
     this.auth = new PassthroughPolicy(
       o.fingerprintSecret === undefined ? randomSecret() : toBuffer(o.fingerprintSecret),
     );
-    const pricer = o.pricer === undefined ? createPricer(loadPriceCatalog()) : o.pricer;
-    const estimate = o.estimateUsage === undefined ? estimateUsage : o.estimateUsage;
-    this.chainer = createChainer({
-      chainId: instanceId,
-      head: chainHead,
-      ...(reservation ? { reserver: reservation } : {}),
-    });
-    this.pipeline = new AuditPipeline({
-      redactor: o.redactor ?? createRedactor(),
-      ...(pricer ? { pricer } : {}),
-      chainer: this.chainer,
-      observers: o.detectors ?? [],
-      listeners: o.listeners ?? [],
-      writer,
-      ...(estimate ? { estimateUsage: estimate } : {}),
-    });
+    this.writer = trail.writer;
+    this.pipeline = trail.pipeline;
   }
 
   /** Runs `fn` with this attribution for every audited call inside it (AsyncLocalStorage, not globals). */
@@ -172,10 +154,7 @@ export class Auditor {
 
   /** Writes what is queued, closes upstream pools and the store. */
   async close(): Promise<void> {
-    await this.writer.close();
-    // Everything chained is stored, spooled or journaled: the seq mark comes back to the head.
-    if (this.writer.gapsPersisted()) this.reservation?.settle(this.chainer.head().seq);
-    else this.reservation?.close();
+    await this.trail.close();
     await Promise.allSettled([...this.upstreams.values()].map((u) => u.close()));
     this.upstreams.clear();
     await this.store.close();
@@ -276,37 +255,39 @@ export async function createAuditor(o: AuditorOptions): Promise<Auditor> {
         })
       : undefined;
   const isHttp = !isEventStore(o.store) && o.store.kind === 'http';
-  const spool = o.spool ? new DiskSpool(o.spool.path, o.spool.maxBytes) : undefined;
-  const writer = new EventWriter({
+  const pricer = o.pricer === undefined ? createPricer(loadPriceCatalog()) : o.pricer;
+  const estimate = o.estimateUsage === undefined ? estimateUsage : o.estimateUsage;
+  const trail = await createAuditTrail({
+    chainId: instanceId,
+    source: 'sdk',
     store,
     clock,
     policy: o.failurePolicy ?? 'fail-open',
-    maxQueue: o.writer?.maxQueue ?? 10_000,
-    batchSize: o.writer?.batchSize ?? 256,
-    // Over HTTP a batch costs a round trip: let events share it.
-    flushDelayMs: o.writer?.flushDelayMs ?? (isHttp ? 200 : 0),
-    ...(o.writer?.retryIntervalMs !== undefined ? { retryIntervalMs: o.writer.retryIntervalMs } : {}),
-    ...(spool ? { spool } : {}),
-    ...(o.onGap ? { onGap: o.onGap } : {}),
-    ...(o.onStoreError ? { onStoreError: o.onStoreError } : {}),
-    ...(journal ? { journal } : {}),
-    ...(o.onStoreError ? { onJournalError: o.onStoreError } : {}),
-  });
-  // A fixed id continues its chain (a write-only sink cannot tell its head, so it must not be given one).
-  const { head, carried } = await resumeChain({
-    chainId: instanceId,
-    store,
-    writer,
-    spool,
-    journal,
-    reservation,
+    // A fixed id continues its chain (a write-only sink cannot tell its head, so it must not be given one).
     continueStored: o.instanceId !== undefined,
+    writer: {
+      maxQueue: o.writer?.maxQueue ?? 10_000,
+      batchSize: o.writer?.batchSize ?? 256,
+      // Over HTTP a batch costs a round trip: let events share it.
+      flushDelayMs: o.writer?.flushDelayMs ?? (isHttp ? 200 : 0),
+      ...(o.writer?.retryIntervalMs !== undefined ? { retryIntervalMs: o.writer.retryIntervalMs } : {}),
+      spool: o.spool ? new DiskSpool(o.spool.path, o.spool.maxBytes) : undefined,
+      journal,
+      reservation,
+    },
+    stages: {
+      redactor: o.redactor ?? createRedactor(),
+      pricer: pricer ?? undefined,
+      estimateUsage: estimate ?? undefined,
+      observers: o.detectors ?? [],
+      listeners: o.listeners ?? [],
+    },
+    hooks: {
+      ...(o.onGap ? { onGap: o.onGap } : {}),
+      ...(o.onStoreError ? { onStoreError: o.onStoreError, onJournalError: o.onStoreError } : {}),
+    },
   });
-  const auditor = new Auditor(store, writer, o, instanceId, head, reservation);
-  // Gaps are chained as gap records in this process's chain, as the gateway does (docs/integrity.md "Accounted gaps").
-  writer.recordGapsWith((gap) => auditor.pipeline.recordEvent(writerGapEvent(gap, clock, 'sdk')));
-  writer.carryGaps(carried);
-  return auditor;
+  return new Auditor(store, trail, o, instanceId);
 }
 
 function isEventStore(s: AuditorOptions['store']): s is EventStore {
