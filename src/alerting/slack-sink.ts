@@ -1,3 +1,4 @@
+import { figuresText } from './alert-figures.js';
 import type { AlertSink } from './alert-sink.js';
 import { alertLine } from './alert-text.js';
 import type { FetchLike } from './post-json.js';
@@ -24,7 +25,7 @@ export function createSlackSink(options: SlackSinkOptions): AlertSink {
     name: options.name ?? 'slack',
     async send(alert, change) {
       const f = alert.evidence.figures;
-      const figures = `observed ${f.observed} ${f.unit}, baseline ${f.baseline ?? '—'}, threshold ${f.threshold}, window ${Math.round(f.window_ms / 1000)} s`;
+      const figures = figuresText(f);
       const text = escapeMrkdwn(alertLine(alert, change));
       const body = JSON.stringify({
         text,

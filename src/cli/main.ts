@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help } from 'commander';
 import { TollgateError } from '../core/errors.js';
 import type { CliContext } from './cli-context.js';
 import { registerCommands } from './commands/register-commands.js';
@@ -14,6 +14,13 @@ export function buildProgram(ctx: CliContext): Command {
     )
     .option('--config <file>', 'config file (default ./tollgate.config.yaml when present)')
     .option('--json', 'machine output: one JSON object per line for listings, one document for reports')
+    // Required options say so in --help (commander lists them like any other option).
+    .configureHelp({
+      optionDescription: (opt) => {
+        const text = new Help().optionDescription(opt);
+        return opt.mandatory ? `(required) ${text}` : text;
+      },
+    })
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });

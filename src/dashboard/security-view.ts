@@ -1,3 +1,4 @@
+import { formatFigure } from '../alerting/alert-figures.js';
 import type { Alert } from '../alerting/alert.js';
 import type { SecuritySummary } from '../admin/security-summary.js';
 import { html, type SafeHtml } from './html-template.js';
@@ -17,9 +18,10 @@ function alertRow(a: Alert, csrf: string): SafeHtml {
     </td>
     <td>
       observed
-      <strong>${f.observed}</strong> ${f.unit}${f.baseline !== null ? ` (baseline ${f.baseline})` : ''},
-      threshold ${f.threshold}${f.window_ms > 0 ? ` in ${Math.round(f.window_ms / 1000)} s` : ''}; peak
-      ${a.evidence.peak_observed}.<br />
+      <strong>${formatFigure(f.observed, f.unit)}</strong
+      >${f.baseline !== null ? ` (baseline ${formatFigure(f.baseline, f.unit)})` : ''}, threshold
+      ${formatFigure(f.threshold, f.unit)}${f.window_ms > 0 ? ` in ${Math.round(f.window_ms / 1000)} s` : ''};
+      peak ${formatFigure(a.evidence.peak_observed, f.unit)}.<br />
       ${ids.length === 0 ? html`<span class="muted">no event ids</span>` : html`Events: ${ids.slice(0, 5).map((id, i) => html`${i > 0 ? ', ' : ''}<a class="mono" href="/ui/events/${encodeURIComponent(id)}">${id.slice(-8)}</a>`)}${ids.length > 5 || a.evidence.evidence_truncated ? html` <span class="muted">and more (${a.count} in all)</span>` : ''}`}
     </td>
     <td class="mono">${shortTime(a.first_seen)}<br />${shortTime(a.last_seen)}</td>

@@ -185,6 +185,23 @@ describe('tollgate CLI over a store filled through the gateway (encrypted conten
     expect(JSON.stringify(report)).not.toContain('@example.com');
   });
 
+  it('prices prints USD per million tokens ($2 is 2.00, not micro-USD)', async () => {
+    const r = await cli(['prices']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^openai\s+gpt-4\.1\s+2\.00\s+0\.50\s+8\.00\s/m);
+    expect(r.out).toMatch(/^openai\s+gpt-4o-mini\s+0\.15\s+0\.075\s+0\.60\s/m);
+    expect(r.out).not.toContain('2000000');
+    expect(JSON.parse((await cli(['prices', '--json'])).out)).toMatchObject({
+      unit: 'micro_usd_per_million_tokens',
+    });
+  });
+
+  it('--help marks required options', async () => {
+    const r = await cli(['export', '--help']);
+    expect(r.out).toMatch(/--since <when>\s+\(required\)/);
+    expect(r.out).not.toMatch(/--until <when>\s+\(required\)/);
+  });
+
   it('prices check exits 0 when every model seen has a price', async () => {
     const r = await cli(['prices', 'check', '--db', db]);
     expect(r.code).toBe(0);

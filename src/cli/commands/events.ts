@@ -5,7 +5,7 @@ import { TollgateError } from '../../core/errors.js';
 import type { EventFilter, EventStore } from '../../store/event-store.js';
 import { configFor, globals, openExistingEventStore, println, type CliContext } from '../cli-context.js';
 import { parseTimeBound } from '../duration.js';
-import { colourer, formatUsd, renderTable } from '../format/table.js';
+import { colourer, formatUsd, renderTable, type Column } from '../format/table.js';
 
 interface EventsOptions {
   since?: string;
@@ -40,7 +40,7 @@ export function registerEvents(program: Command, ctx: CliContext): void {
       const filter = buildFilter(opts, ctx.now());
       const { store } = await openExistingEventStore(config.db);
       try {
-        const print = printer(ctx, g.json === true);
+        const print = printer(ctx, g.json === true, opts.follow === true);
         if (!opts.follow) {
           const events = await store.query(filter);
           print(events, true);
@@ -95,7 +95,11 @@ async function follow(
   }
 }
 
-function printer(ctx: CliContext, json: boolean): (events: AuditEvent[], header: boolean) => void {
+function printer(
+  ctx: CliContext,
+  json: boolean,
+  follow: boolean,
+): (events: AuditEvent[], header: boolean) => void {
   const c = colourer(ctx.stdout.isTTY === true && !ctx.env.NO_COLOR);
   return (events, header) => {
     if (json) {
@@ -106,32 +110,7 @@ function printer(ctx: CliContext, json: boolean): (events: AuditEvent[], header:
       if (header) println(ctx.stdout, 'no events match');
       return;
     }
-    const table = renderTable(events, [
-      { header: 'time', value: (e) => e.timestamp.replace('T', ' ').slice(0, 19) },
-      { header: 'status', value: (e) => e.status },
-      { header: 'http', value: (e) => e.http_status_code, align: 'right' },
-      { header: 'model', value: (e) => e.model_used ?? e.model_requested, max: 28 },
-      { header: 'user', value: (e) => e.user_id, max: 16 },
-      { header: 'session', value: (e) => e.session_id, max: 14 },
-      { header: 'feature', value: (e) => e.feature_name, max: 14 },
-      { header: 'key', value: (e) => e.api_key_prefix },
-      { header: 'in', value: (e) => e.input_tokens, align: 'right' },
-      { header: 'out', value: (e) => e.output_tokens, align: 'right' },
-      { header: 'cost', value: (e) => formatUsd(e.cost_micro_usd), align: 'right' },
-      {
-        header: 'ms',
-        value: (e) => (e.latency_ms === null ? null : Math.round(e.latency_ms)),
-        align: 'right',
-      },
-      {
-        header: 'flags',
-        value: (e) => [...e.threat_indicators, ...e.redactions.map((r) => `redacted:${r.type}`)].join(','),
-      },
-      { header: 'id', value: (e) => e.id },
-    ]);
-    const lines = table.split('\n');
-    const body = header ? lines : lines.slice(2);
-    for (const line of body) {
+    for (const line of eventLines(events, { header, follow })) {
       const coloured = /\b(AUTH_FAILED|SERVER_ERROR|TIMEOUT|BLOCKED)\b/.test(line)
         ? c('red', line)
         : /\b(RATE_LIMITED|CLIENT_ERROR|CANCELLED)\b/.test(line)
@@ -141,3 +120,60 @@ function printer(ctx: CliContext, json: boolean): (events: AuditEvent[], header:
     }
   };
 }
+
+/**
+ * The table lines of a batch of events: with `header`, the header and rule first. With `follow`,
+ * batches printed one after another line up under the first batch's header.
+ */
+export function eventLines(events: readonly AuditEvent[], o: { header: boolean; follow: boolean }): string[] {
+  const lines = renderTable(events, o.follow ? fixedWidths(EVENT_COLUMNS) : EVENT_COLUMNS).split('\n');
+  return o.header ? lines : lines.slice(2);
+}
+
+/**
+ * With --follow the table is printed batch by batch: every column gets a fixed width (its cap,
+ * or what its values can reach), so rows printed later line up under the first header.
+ */
+function fixedWidths(columns: readonly Column<AuditEvent>[]): Column<AuditEvent>[] {
+  return columns.map((col) => {
+    const width = col.max ?? FOLLOW_WIDTHS[col.header] ?? col.header.length;
+    return { ...col, width, max: width };
+  });
+}
+
+const FOLLOW_WIDTHS: Record<string, number> = {
+  time: 19,
+  status: 12,
+  http: 4,
+  key: 8,
+  in: 7,
+  out: 7,
+  cost: 10,
+  ms: 6,
+  id: 36,
+};
+
+const EVENT_COLUMNS: Column<AuditEvent>[] = [
+  { header: 'time', value: (e) => e.timestamp.replace('T', ' ').slice(0, 19) },
+  { header: 'status', value: (e) => e.status },
+  { header: 'http', value: (e) => e.http_status_code, align: 'right' },
+  { header: 'model', value: (e) => e.model_used ?? e.model_requested, max: 28 },
+  { header: 'user', value: (e) => e.user_id, max: 16 },
+  { header: 'session', value: (e) => e.session_id, max: 14 },
+  { header: 'feature', value: (e) => e.feature_name, max: 14 },
+  { header: 'key', value: (e) => e.api_key_prefix },
+  { header: 'in', value: (e) => e.input_tokens, align: 'right' },
+  { header: 'out', value: (e) => e.output_tokens, align: 'right' },
+  { header: 'cost', value: (e) => formatUsd(e.cost_micro_usd), align: 'right' },
+  {
+    header: 'ms',
+    value: (e) => (e.latency_ms === null ? null : Math.round(e.latency_ms)),
+    align: 'right',
+  },
+  {
+    header: 'flags',
+    value: (e) => [...e.threat_indicators, ...e.redactions.map((r) => `redacted:${r.type}`)].join(','),
+    max: 40,
+  },
+  { header: 'id', value: (e) => e.id },
+];

@@ -5,6 +5,7 @@ import { TollgateError } from '../../core/errors.js';
 import { exportEvents } from '../../export/export-events.js';
 import { configFor, globals, openExistingEventStore, type CliContext } from '../cli-context.js';
 import { parseTimeBound } from '../duration.js';
+import { createProgress } from '../format/progress.js';
 
 interface ExportOptions {
   format?: string;
@@ -30,22 +31,21 @@ export function registerExport(program: Command, ctx: CliContext): void {
       const untilMs = opts.until ? parseTimeBound(opts.until, now) : now + 1;
       const config = configFor(ctx, globals(cmd));
       const { store } = await openExistingEventStore(config.db);
-      const stderr = ctx.stderr as NodeJS.WritableStream & { isTTY?: boolean };
-      const progress =
-        stderr.isTTY === true ? (n: number) => stderr.write(`\rexported ${n} events`) : undefined;
+      // The count so far on a terminal (stderr; the events go to stdout or --out).
+      const progress = createProgress(ctx.stderr, { label: 'exported', now: ctx.now });
       const file = opts.out ? createWriteStream(opts.out, { mode: 0o600 }) : null;
       try {
         const n = await exportEvents(store, file ?? ctx.stdout, {
           format,
           sinceMs,
           untilMs,
-          ...(progress ? { onProgress: progress } : {}),
+          onProgress: (n) => progress.update(n),
         });
         if (file) {
           file.end();
           await finished(file);
         }
-        if (progress) stderr.write(`\rexported ${n} events\n`);
+        progress.end(`exported ${n.toLocaleString('en-US')} events`);
       } finally {
         file?.destroy();
         await store.close();

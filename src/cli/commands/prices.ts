@@ -15,7 +15,15 @@ export function registerPrices(program: Command, ctx: CliContext): void {
       const config = configFor(ctx, g);
       const catalog = loadPriceCatalog({ overridePath: config.prices.override_path });
       if (g.json) {
-        println(ctx.stdout, JSON.stringify({ version: catalog.version, rows: catalog.rows }));
+        // Rows as the catalog holds them: integer micro-USD per million tokens, said so by `unit`.
+        println(
+          ctx.stdout,
+          JSON.stringify({
+            version: catalog.version,
+            unit: 'micro_usd_per_million_tokens',
+            rows: catalog.rows,
+          }),
+        );
         return;
       }
       println(ctx.stdout, `price catalog ${catalog.version} (USD per million tokens)`);
@@ -24,9 +32,13 @@ export function registerPrices(program: Command, ctx: CliContext): void {
         renderTable(catalog.rows, [
           { header: 'provider', value: (r) => r.provider },
           { header: 'model', value: (r) => r.model },
-          { header: 'input', value: (r) => r.input.toFixed(3), align: 'right' },
-          { header: 'cached', value: (r) => r.cached_input?.toFixed(3) ?? '—', align: 'right' },
-          { header: 'output', value: (r) => r.output.toFixed(3), align: 'right' },
+          { header: 'input', value: (r) => usdPerMillion(r.input), align: 'right' },
+          {
+            header: 'cached',
+            value: (r) => (r.cached_input === null ? '—' : usdPerMillion(r.cached_input)),
+            align: 'right',
+          },
+          { header: 'output', value: (r) => usdPerMillion(r.output), align: 'right' },
           { header: 'from', value: (r) => r.effective_from },
           { header: 'source', value: (r) => r.source, max: 60 },
         ]),
@@ -67,4 +79,9 @@ export function registerPrices(program: Command, ctx: CliContext): void {
         await s.close();
       }
     });
+}
+
+/** The catalog's micro-USD per million tokens as dollars (`2.00`, `0.075`): at least cents, no trailing zeros past them. */
+export function usdPerMillion(micro: number): string {
+  return (micro / 1_000_000).toFixed(6).replace(/(\.\d\d\d*?)0+$/, '$1');
 }

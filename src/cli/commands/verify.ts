@@ -8,6 +8,7 @@ import { verifyChains, type VerifyOptions } from '../../integrity/verify.js';
 import { formatVerifyReport } from '../../integrity/verify-report-format.js';
 import { readWitnessFile } from '../../integrity/witness.js';
 import { configFor, globals, openExistingEventStore, println, type CliContext } from '../cli-context.js';
+import { createProgress, type Progress } from '../format/progress.js';
 
 interface VerifyCliOptions {
   from?: string;
@@ -52,20 +53,26 @@ export function registerVerify(program: Command, ctx: CliContext): void {
         if (opts.chain) options.chainId = opts.chain;
         if (opts.strict) options.strict = true;
         if (opts.witness) options.witnessNotes = await readWitnessFile(opts.witness);
-        const tty = ctx.stdout.isTTY === true && !g.json;
-        if (tty) {
-          options.onProgress = (p) =>
-            ctx.stderr.write(
-              `\r  verifying ${p.chain_id}: ${p.events}${p.total ? ` / ${p.total}` : ''} events`,
-            );
-          options.progressEvery = 50_000;
+        // On a terminal (stderr), never with --json: a progress line per chain.
+        const progress = new Map<string, Progress>();
+        if (!g.json) {
+          options.onProgress = (p) => {
+            let line = progress.get(p.chain_id);
+            if (!line) {
+              for (const other of progress.values()) other.end();
+              line = createProgress(ctx.stderr, { label: `verifying chain ${p.chain_id}`, now: ctx.now });
+              progress.set(p.chain_id, line);
+            }
+            line.update(p.events, p.total);
+          };
+          options.progressEvery = 10_000;
         }
         if (keys.length === 0)
           throw new TollgateError('TG_ERR_INTEGRITY_BROKEN', {
             reason: 'no verifier keys: pass --keys or run from the data folder',
           });
         const report = await verifyChains(store, checkpoints, keys, options);
-        if (tty) ctx.stderr.write('\r\u001b[K');
+        for (const line of progress.values()) line.end();
         println(ctx.stdout, g.json ? JSON.stringify(report) : formatVerifyReport(report));
         if (!report.ok) process.exitCode = 1;
       } finally {

@@ -6,6 +6,8 @@ export interface Column<Row> {
   align?: 'left' | 'right';
   /** Longest cell shown; longer ones are cut with an ellipsis. */
   max?: number;
+  /** Least width: tables printed in pieces (`events --follow`) line up when every column has one. */
+  width?: number;
 }
 
 /** An aligned plain-text table; every cell passes through `terminalSafe`. */
@@ -16,7 +18,9 @@ export function renderTable<Row>(rows: readonly Row[], columns: readonly Column<
       return c.max !== undefined && s.length > c.max ? `${s.slice(0, c.max - 1)}…` : s;
     }),
   );
-  const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => row[i]!.length)));
+  const widths = columns.map((c, i) =>
+    Math.max(c.width ?? 0, c.header.length, ...cells.map((row) => row[i]!.length)),
+  );
   const line = (values: readonly string[]): string =>
     values
       .map((v, i) => (columns[i]!.align === 'right' ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))
