@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { AuditEvent } from '../core/audit-event.js';
+import type { CountryCode } from 'libphonenumber-js/max';
 import { systemClock, type Clock } from '../core/clock.js';
 import { inferProvider, writerBatchSize, type TollgateConfig } from '../config/config.js';
 import { loadOrCreateSecret } from '../config/local-secret.js';
@@ -511,7 +512,14 @@ async function start(o: StartOptions, undo: Array<() => unknown>): Promise<Runni
     upstreamPolicy: policy,
     store,
     redactor: createRedactor(
-      { mode: config.content.mode, detectors: config.content.detectors },
+      {
+        mode: config.content.mode,
+        detectors: config.content.detectors,
+        // The schema checked the shape; the phone library knows the regions (an unknown one finds no numbers).
+        phoneDefaultCountry: config.content.phone_default_country as CountryCode,
+        perFeature: config.content.per_feature,
+        perKey: config.content.per_key,
+      },
       await redactorDeps(
         config,
         () =>

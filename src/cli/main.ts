@@ -29,7 +29,7 @@ export function buildProgram(ctx: CliContext): Command {
   return program;
 }
 
-/** Runs the CLI; resolves to the exit code (0 ok, 1 failed check or error, 2 bad usage). */
+/** Runs the CLI; resolves to the exit code (0 ok, 1 failed check or error, 2 bad usage or config). */
 export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
   const program = buildProgram(ctx);
   try {
@@ -52,7 +52,8 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
             .join(', ')})`
         : '';
       ctx.stderr.write(`tollgate: ${err.message}${detail}\n`);
-      return err.code === 'TG_ERR_USAGE' ? 2 : 1;
+      // A config that does not hold is bad usage too (DESIGN.md: exit 2 with a one-line reason).
+      return err.code === 'TG_ERR_USAGE' || err.code === 'TG_ERR_CONFIG_INVALID' ? 2 : 1;
     }
     ctx.stderr.write(`tollgate: ${err instanceof Error ? terminalSafe(err.message) : 'unexpected error'}\n`);
     return 1;

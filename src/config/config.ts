@@ -2,145 +2,34 @@ import { readFileSync, existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { TollgateError } from '../core/errors.js';
-import type { ContentMode } from '../core/audit-event.js';
-import type { DetectionConfig } from '../detection/default-detectors.js';
-import type { BudgetConfig } from '../pricing/budgets.js';
+import { configInvalid } from './config-error.js';
+import { CONFIG_FIELDS, coerceSetting, fieldAt, sectionAt } from './config-fields.js';
+import { configSchema, type TollgateConfig } from './config-schema.js';
 
-/** Everything `tollgate serve` can be told; file < env < flags. Names in the file are snake_case. */
-export interface TollgateConfig {
-  host: string;
-  port: number;
-  upstream_url: string;
-  /** Recorded as `api_provider`; inferred from the upstream host when not set. */
-  provider: string | null;
-  db: string;
-  /** Where local secrets live (fingerprint secret, admin token, signing key); defaults to the db's folder. */
-  data_dir: string | null;
-  failure_policy: 'fail-open' | 'fail-closed';
-  body_limit_bytes: number;
-  trust_proxy: boolean;
-  instance_id: string | null;
-  timeouts: { connect_ms: number; first_byte_ms: number; idle_ms: number; total_ms: number };
-  retry: { max_retries: number; base_delay_ms: number; max_delay_ms: number; max_retry_after_ms: number };
-  /** `batch_size` null: by store kind (512 on SQLite, 2048 on PostgreSQL; see defaultBatchSize). */
-  writer: { max_queue: number; batch_size: number | null; flush_delay_ms: number };
-  spool: { max_bytes: number };
-  content: {
-    mode: ContentMode;
-    detectors: Record<string, boolean>;
-    /** Encrypted mode: a file holding the 32-byte master key (base64 or hex), or the key itself (base64). */
-    master_key_file: string | null;
-    master_key: string | null;
-  };
-  prices: { override_path: string | null };
-  /** `passthrough`: the client's provider key goes upstream. `managed`: clients use gateway-issued keys. */
-  mode: 'passthrough' | 'managed';
-  managed: {
-    /** The provider key Tollgate holds in managed mode: from a file, or from TOLLGATE_PROVIDER_KEY. Never from the database. */
-    provider_key_file: string | null;
-    provider_key: string | null;
-  };
-  lockout: { max_failures: number; window_ms: number; cool_off_ms: number };
-  /** Shared state of N replicas (rate limits, budgets): `redis://…`; null keeps it in process (one replica). */
-  redis_url: string | null;
-  /** When Redis does not answer: `fail-open` admits and alerts, `fail-closed` refuses (429 with Retry-After). */
-  redis_failure_policy: 'fail-open' | 'fail-closed';
-  /** Admin API and dashboard token (default: generated on first run into the data folder, mode 0600). */
-  admin_token: string | null;
-  /** Spend budgets per key, user, feature or team (see src/pricing/budgets.ts); `enforce` refuses past 100 %. */
-  budgets: BudgetConfig[];
-  /** Per-rule detector settings (see src/detection/default-detectors.ts); `false` turns a rule off. */
-  detection: DetectionConfig;
-  alerts: {
-    /** Generic webhook: JSON body signed with HMAC-SHA256 in `x-tollgate-signature`. */
-    webhook_url: string | null;
-    webhook_secret: string | null;
-    /** Slack-compatible incoming webhook. */
-    slack_url: string | null;
-  };
-  checkpoints: {
-    every_events: number;
-    every_ms: number;
-    /** An append-only file that receives every checkpoint (a witness the database owner cannot rewrite). */
-    witness_file: string | null;
-    witness_url: string | null;
-  };
-  /** Copies of every event for log shippers: rotating JSONL files in `dir` (off while `dir` is null). */
-  sinks: { jsonl: { dir: string | null; max_bytes: number; max_files: number; rotate_ms: number } };
-  /** `GET /metrics`: distinct model labels kept (the rest are `other`); per-user series only when `user_label` is on. */
-  metrics: { max_models: number; user_label: boolean };
-}
+/** The effective configuration; its keys, types and defaults are defined in config-schema.ts. */
+export type { TollgateConfig };
 
-export const DEFAULT_CONFIG: TollgateConfig = {
-  host: '127.0.0.1',
-  port: 8787,
-  upstream_url: 'https://api.openai.com/v1',
-  provider: null,
-  db: './data/tollgate.db',
-  data_dir: null,
-  failure_policy: 'fail-open',
-  body_limit_bytes: 16 * 1024 * 1024,
-  trust_proxy: false,
-  instance_id: null,
-  timeouts: { connect_ms: 5_000, first_byte_ms: 60_000, idle_ms: 30_000, total_ms: 600_000 },
-  retry: { max_retries: 2, base_delay_ms: 250, max_delay_ms: 8_000, max_retry_after_ms: 20_000 },
-  writer: { max_queue: 50_000, batch_size: null, flush_delay_ms: 10 },
-  spool: { max_bytes: 256 * 1024 * 1024 },
-  content: { mode: 'redacted', detectors: {}, master_key_file: null, master_key: null },
-  prices: { override_path: null },
-  mode: 'passthrough',
-  managed: { provider_key_file: null, provider_key: null },
-  lockout: { max_failures: 10, window_ms: 300_000, cool_off_ms: 900_000 },
-  redis_url: null,
-  redis_failure_policy: 'fail-open',
-  admin_token: null,
-  budgets: [],
-  detection: {},
-  alerts: { webhook_url: null, webhook_secret: null, slack_url: null },
-  checkpoints: { every_events: 1000, every_ms: 60_000, witness_file: null, witness_url: null },
-  sinks: { jsonl: { dir: null, max_bytes: 100 * 1024 * 1024, max_files: 10, rotate_ms: 86_400_000 } },
-  metrics: { max_models: 20, user_label: false },
-};
+/** Every key at its default (what an empty config file means). */
+export const DEFAULT_CONFIG: TollgateConfig = configSchema.parse({});
 
-/** Environment variables read (by the CLI) and the config key each sets. */
-export const ENV_VARS: Record<string, string> = {
-  TOLLGATE_HOST: 'host',
-  TOLLGATE_PORT: 'port',
-  TOLLGATE_UPSTREAM_URL: 'upstream_url',
-  TOLLGATE_PROVIDER: 'provider',
-  TOLLGATE_DB: 'db',
-  TOLLGATE_REDIS_URL: 'redis_url',
-  TOLLGATE_REDIS_FAILURE_POLICY: 'redis_failure_policy',
-  TOLLGATE_DATA_DIR: 'data_dir',
-  TOLLGATE_FAILURE_POLICY: 'failure_policy',
-  TOLLGATE_CONTENT_MODE: 'content.mode',
-  TOLLGATE_MODE: 'mode',
-  TOLLGATE_PROVIDER_KEY: 'managed.provider_key',
-  TOLLGATE_PROVIDER_KEY_FILE: 'managed.provider_key_file',
-  TOLLGATE_ADMIN_TOKEN: 'admin_token',
-  TOLLGATE_MASTER_KEY: 'content.master_key',
-  TOLLGATE_MASTER_KEY_FILE: 'content.master_key_file',
-  TOLLGATE_INSTANCE_ID: 'instance_id',
-  TOLLGATE_TRUST_PROXY: 'trust_proxy',
-  TOLLGATE_BODY_LIMIT_BYTES: 'body_limit_bytes',
-  TOLLGATE_ALERT_WEBHOOK_URL: 'alerts.webhook_url',
-  TOLLGATE_ALERT_WEBHOOK_SECRET: 'alerts.webhook_secret',
-  TOLLGATE_ALERT_SLACK_URL: 'alerts.slack_url',
-  TOLLGATE_JSONL_DIR: 'sinks.jsonl.dir',
-};
-
-const CONTENT_MODES: readonly ContentMode[] = ['none', 'redacted', 'full', 'encrypted'];
+/** Environment variables read (by the CLI) and the config key each sets (from the schema's `env`). */
+export const ENV_VARS: Readonly<Record<string, string>> = Object.fromEntries(
+  CONFIG_FIELDS.filter((f) => f.env !== null).map((f) => [f.env!, f.path.join('.')]),
+);
 
 /**
  * Builds the effective configuration. `file` is `tollgate.config.yaml` (or `--config FILE`);
- * `env` is the process environment (passed in: only the CLI reads process.env); `overrides` are flags.
+ * `env` is the process environment (passed in: only the CLI reads process.env); `overrides` are
+ * flags, by dotted key (`'retry.max_retries'`). Env and flag strings take the key's type; the file
+ * must have the right types. Throws TG_ERR_CONFIG_INVALID naming the first bad key (see config-error.ts).
  */
 export function loadConfig(options: {
   file?: string | null;
   env?: Record<string, string | undefined>;
   overrides?: Record<string, unknown>;
 }): TollgateConfig {
-  const merged = structuredClone(DEFAULT_CONFIG) as unknown as Record<string, unknown>;
+  const merged: Record<string, unknown> = {};
+  const origins = new Map<string, string>();
   const path = options.file ?? (existsSync('tollgate.config.yaml') ? 'tollgate.config.yaml' : null);
   if (path) {
     let doc: unknown;
@@ -151,64 +40,43 @@ export function loadConfig(options: {
     }
     if (doc !== null && doc !== undefined) {
       if (typeof doc !== 'object' || Array.isArray(doc))
-        throw new TollgateError('TG_ERR_CONFIG_INVALID', { file: path });
-      deepMerge(merged, doc as Record<string, unknown>);
+        throw new TollgateError('TG_ERR_CONFIG_INVALID', { file: path, problem: 'expected a mapping' });
+      deepMerge(merged, withoutEmptySections(doc as Record<string, unknown>, []));
     }
   }
   for (const [name, key] of Object.entries(ENV_VARS)) {
     const v = options.env?.[name];
-    if (v !== undefined && v !== '') setPath(merged, key, v);
+    if (v === undefined || v === '') continue;
+    setPath(merged, key, coerceSetting(fieldAt(key.split('.')), v));
+    origins.set(key, name);
   }
-  for (const [key, v] of Object.entries(options.overrides ?? {}))
-    if (v !== undefined) setPath(merged, key, v);
-  return validate(merged);
+  for (const [key, v] of Object.entries(options.overrides ?? {})) {
+    if (v === undefined) continue;
+    setPath(merged, key, typeof v === 'string' ? coerceSetting(fieldAt(key.split('.')), v) : v);
+    origins.set(key, 'flag');
+  }
+  // reportInput: only to tell "required" from "wrong type"; the value never reaches the error.
+  const parsed = configSchema.safeParse(merged, { reportInput: true });
+  if (!parsed.success) throw configInvalid(parsed.error.issues, origins, path);
+  return parsed.data;
 }
 
-function validate(c: Record<string, unknown>): TollgateConfig {
-  const cfg = c as unknown as TollgateConfig;
-  const bad = (field: string): never => {
-    throw new TollgateError('TG_ERR_CONFIG_INVALID', { field });
-  };
-  cfg.port = Number(cfg.port);
-  if (!Number.isInteger(cfg.port) || cfg.port < 0 || cfg.port > 65535) bad('port');
-  cfg.body_limit_bytes = Number(cfg.body_limit_bytes);
-  if (!Number.isFinite(cfg.body_limit_bytes) || cfg.body_limit_bytes <= 0) bad('body_limit_bytes');
-  if (cfg.failure_policy !== 'fail-open' && cfg.failure_policy !== 'fail-closed') bad('failure_policy');
-  if (cfg.redis_failure_policy !== 'fail-open' && cfg.redis_failure_policy !== 'fail-closed')
-    bad('redis_failure_policy');
-  if (cfg.redis_url !== null && !/^rediss?:\/\//.test(String(cfg.redis_url))) bad('redis_url');
-  if (!CONTENT_MODES.includes(cfg.content.mode)) bad('content.mode');
-  cfg.trust_proxy = cfg.trust_proxy === true || String(cfg.trust_proxy) === 'true';
-  try {
-    const u = new URL(cfg.upstream_url);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') bad('upstream_url');
-  } catch {
-    bad('upstream_url');
+/**
+ * A section written with nothing under it (`alerts:` with every line commented out) is YAML null;
+ * it means "defaults", as an absent section does.
+ */
+function withoutEmptySections(doc: Record<string, unknown>, at: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(doc)) {
+    const path = [...at, k];
+    const section = sectionAt(path);
+    if (v === null && section && !section.orFalse) continue;
+    out[k] =
+      section && v && typeof v === 'object' && !Array.isArray(v)
+        ? withoutEmptySections(v as Record<string, unknown>, path)
+        : v;
   }
-  if (cfg.mode !== 'passthrough' && cfg.mode !== 'managed') bad('mode');
-  for (const group of ['timeouts', 'retry', 'writer', 'spool', 'lockout'] as const) {
-    for (const [k, v] of Object.entries(cfg[group])) {
-      if (group === 'writer' && k === 'batch_size' && (v === null || v === undefined)) continue;
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < 0) bad(`${group}.${k}`);
-      (cfg[group] as Record<string, number>)[k] = n;
-    }
-  }
-  for (const k of ['every_events', 'every_ms'] as const) {
-    const n = Number(cfg.checkpoints[k]);
-    if (!Number.isFinite(n) || n <= 0) bad(`checkpoints.${k}`);
-    cfg.checkpoints[k] = n;
-  }
-  if (cfg.alerts.webhook_url && !cfg.alerts.webhook_secret) bad('alerts.webhook_secret');
-  for (const k of ['max_bytes', 'max_files', 'rotate_ms'] as const) {
-    const n = Number(cfg.sinks.jsonl[k]);
-    if (!Number.isFinite(n) || n <= 0) bad(`sinks.jsonl.${k}`);
-    cfg.sinks.jsonl[k] = n;
-  }
-  cfg.metrics.max_models = Number(cfg.metrics.max_models);
-  if (!Number.isInteger(cfg.metrics.max_models) || cfg.metrics.max_models < 1) bad('metrics.max_models');
-  cfg.metrics.user_label = cfg.metrics.user_label === true || String(cfg.metrics.user_label) === 'true';
-  return cfg;
+  return out;
 }
 
 /**

@@ -71,7 +71,8 @@ describe.skipIf(!pgService.available || !redis.available)(
         15_000,
       );
       expect(r.stderr).toContain('TG_ERR_CONFIG_INVALID');
-      expect(r.code).toBe(1);
+      // A configuration error is bad usage: exit 2 (DESIGN.md "Command line").
+      expect(r.code).toBe(2);
     }, 30_000);
 
     it('exits with the error when the port is in use', async () => {

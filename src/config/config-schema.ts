@@ -1,0 +1,409 @@
+/**
+ * The one definition of what `tollgate.config.yaml`, the `TOLLGATE_*` variables and the flags may
+ * set: each key's type, default, environment variable and one-line doc. The config type, the
+ * defaults, the env mapping and docs/configuration.md are all derived from it (see config.ts,
+ * config-fields.ts, configuration-doc.ts). Every object is strict: an unknown key is an error,
+ * never a silently ignored setting (`failure_polcy: fail-closed` must not run fail-open).
+ *
+ * To add a key: add it here with `setting(...)` (and `env` when a variable should set it), then
+ * run `npm run docs:config`.
+ */
+import { z } from 'zod';
+import { DEFAULT_AUTH_FAILURES_CONFIG } from '../detection/auth-repeated-failures.js';
+import { DEFAULT_CONTENT_SECRET_CONFIG } from '../detection/content-secret.js';
+import { DEFAULT_COST_BUDGET_CONFIG } from '../detection/cost-budget.js';
+import type { DetectionConfig } from '../detection/default-detectors.js';
+import { DEFAULT_ERRORS_RATE_CONFIG } from '../detection/errors-rate.js';
+import { DEFAULT_NEW_NETWORK_CONFIG } from '../detection/key-new-network.js';
+import { DEFAULT_CONTEXT_GROWTH_CONFIG } from '../detection/session-context-growth.js';
+import { DEFAULT_TOKENS_SPIKE_CONFIG } from '../detection/tokens-spike.js';
+import { DEFAULT_VOLUME_SPIKE_CONFIG } from '../detection/volume-spike.js';
+import { PII_TYPES, SECRET_TYPES } from '../redaction/detector.js';
+
+/** What a key's metadata carries besides zod's own: its doc line and the variable that sets it. */
+export interface SettingMeta {
+  /** One line for docs/configuration.md. */
+  description: string;
+  /** The `TOLLGATE_*` variable that sets this key (the CLI reads it; file < env < flags). */
+  env?: string;
+  /** For keys without a zod default (detector thresholds): the value used when absent. */
+  shownDefault?: unknown;
+}
+
+/** Attaches a key's doc line (and env variable) to its schema; apply it last, after `.default()`. */
+function setting<T extends z.ZodType>(schema: T, meta: SettingMeta): T {
+  return schema.meta({ ...meta });
+}
+
+/** A section: a strict object whose absent keys take their defaults. */
+function section<S extends z.ZodRawShape>(shape: S, description: string) {
+  // `{}` parses: every key of a section has a default (the generic shape cannot show it to tsc).
+  return z
+    .strictObject(shape)
+    .prefault({} as z.input<z.ZodObject<S, z.core.$strict>>)
+    .meta({ description });
+}
+
+const nonNegative = () => z.number().finite().min(0);
+const positive = () => z.number().finite().positive();
+const failurePolicy = z.enum(['fail-open', 'fail-closed']);
+
+const httpUrl = z.string().refine(
+  (s) => {
+    try {
+      const u = new URL(s);
+      return u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an http:// or https:// URL' },
+);
+
+const budgetSchema = z.strictObject({
+  scope: z.enum(['key', 'user', 'feature', 'team']),
+  /** The key id (virtual key id, else api_key_id fingerprint), user id, feature name or team. */
+  subject: z.string().min(1),
+  period: z.enum(['day', 'month']),
+  limit_usd: positive(),
+  /** Refuse requests once spend reaches the limit; otherwise only alert. */
+  enforce: z.boolean(),
+});
+
+/** The schema of one threshold, from the type of its default (the detector module owns the value). */
+function thresholdSchema(value: unknown): z.ZodType {
+  if (typeof value === 'number') return nonNegative();
+  if (typeof value === 'boolean') return z.boolean();
+  if (Array.isArray(value)) return z.array(z.string());
+  return z.string();
+}
+
+/**
+ * One detection rule: `false` switches it off; an object overrides some of its thresholds. The
+ * keys and their defaults come from the rule's DEFAULT_*_CONFIG, so a new threshold needs no edit
+ * here; `fields` gives the keys whose type a default cannot tell.
+ */
+function ruleSchema(
+  id: string,
+  defaults: object,
+  fields: Record<string, z.ZodType> = {},
+): z.ZodOptional<z.ZodType> {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [key, value] of Object.entries(defaults)) {
+    shape[key] = setting((fields[key] ?? thresholdSchema(value)).optional(), {
+      description: '',
+      shownDefault: value,
+    });
+  }
+  return z
+    .union([z.literal(false), z.strictObject(shape)])
+    .optional()
+    .meta({
+      description: `\`${id}\`: \`false\` turns the rule off; an object overrides some thresholds (docs/detection.md)`,
+    });
+}
+
+const budgetRuleSchema = budgetSchema.omit({ enforce: true });
+
+// The detector modules type their own config; the schema's shape is built from their defaults, so
+// its inferred type is loose and is pinned to DetectionConfig here (the thresholds are checked again
+// by each detector's resolveConfig).
+const detectionSchema = z
+  .strictObject({
+    'auth.repeated-failures': ruleSchema('auth.repeated-failures', DEFAULT_AUTH_FAILURES_CONFIG),
+    'volume.spike': ruleSchema('volume.spike', DEFAULT_VOLUME_SPIKE_CONFIG),
+    'tokens.spike': ruleSchema('tokens.spike', DEFAULT_TOKENS_SPIKE_CONFIG),
+    'errors.rate': ruleSchema('errors.rate', DEFAULT_ERRORS_RATE_CONFIG),
+    'session.context-growth': ruleSchema('session.context-growth', DEFAULT_CONTEXT_GROWTH_CONFIG),
+    'cost.budget': ruleSchema('cost.budget', DEFAULT_COST_BUDGET_CONFIG, {
+      budgets: z.array(budgetRuleSchema),
+    }),
+    'content.secret-in-prompt': ruleSchema('content.secret-in-prompt', DEFAULT_CONTENT_SECRET_CONFIG, {
+      unattributed: z.enum(['prompt', 'both']),
+    }),
+    'content.secret-in-response': ruleSchema('content.secret-in-response', DEFAULT_CONTENT_SECRET_CONFIG, {
+      unattributed: z.enum(['prompt', 'both']),
+    }),
+    'key.new-network': ruleSchema('key.new-network', DEFAULT_NEW_NETWORK_CONFIG),
+  })
+  .prefault({})
+  .meta({
+    description: 'Per-rule detector settings (docs/detection.md); every rule is on with its defaults',
+  }) as unknown as z.ZodType<DetectionConfig, DetectionConfig | undefined>;
+
+const contentModes = z.enum(['none', 'redacted', 'full', 'encrypted']);
+
+const detectorSwitches = z
+  .strictObject(
+    Object.fromEntries(
+      [...SECRET_TYPES, ...PII_TYPES].map((t) => [
+        t,
+        setting(z.boolean().optional(), {
+          description: `\`${t}\` redaction detector on or off`,
+          shownDefault: true,
+        }),
+      ]),
+    ) as Record<(typeof SECRET_TYPES)[number] | (typeof PII_TYPES)[number], z.ZodOptional<z.ZodBoolean>>,
+  )
+  .prefault({})
+  .meta({ description: 'Redaction detectors by type; an absent type stays on' });
+
+/** What a key or a feature may change of the content policy. */
+const contentOverride = z.strictObject({
+  mode: contentModes.optional(),
+  detectors: detectorSwitches.optional(),
+});
+
+/** Everything `tollgate serve` can be told; file < env < flags. Names in the file are snake_case. */
+export const configSchema = z
+  .strictObject({
+    host: setting(z.string().min(1).default('127.0.0.1'), {
+      description: 'Address to bind (loopback by default: DESIGN.md "Defaults that protect people")',
+      env: 'TOLLGATE_HOST',
+    }),
+    port: setting(z.number().int().min(0).max(65535).default(8787), {
+      description: 'Port to listen on (0 picks a free one)',
+      env: 'TOLLGATE_PORT',
+    }),
+    upstream_url: setting(httpUrl.default('https://api.openai.com/v1'), {
+      description: 'The provider base URL requests are forwarded to',
+      env: 'TOLLGATE_UPSTREAM_URL',
+    }),
+    provider: setting(z.string().min(1).nullable().default(null), {
+      description: 'Recorded as `api_provider`; inferred from the upstream host when not set',
+      env: 'TOLLGATE_PROVIDER',
+    }),
+    db: setting(z.string().min(1).default('./data/tollgate.db'), {
+      description: 'The store: a SQLite file or a `postgres://` URL',
+      env: 'TOLLGATE_DB',
+    }),
+    data_dir: setting(z.string().min(1).nullable().default(null), {
+      description:
+        "Where local secrets and the spool live (fingerprint secret, admin token); default: the db's folder",
+      env: 'TOLLGATE_DATA_DIR',
+    }),
+    failure_policy: setting(failurePolicy.default('fail-open'), {
+      description:
+        'When the audit trail cannot be written: `fail-open` spools and records the gap, `fail-closed` refuses (503)',
+      env: 'TOLLGATE_FAILURE_POLICY',
+    }),
+    body_limit_bytes: setting(positive().default(16 * 1024 * 1024), {
+      description: 'Largest request body accepted (413 above)',
+      env: 'TOLLGATE_BODY_LIMIT_BYTES',
+    }),
+    trust_proxy: setting(z.boolean().default(false), {
+      description: 'Take the client address from X-Forwarded-For (only behind a proxy you run)',
+      env: 'TOLLGATE_TRUST_PROXY',
+    }),
+    instance_id: setting(z.string().min(1).nullable().default(null), {
+      description: "This replica's name (its hash chain); default: generated once into the data folder",
+      env: 'TOLLGATE_INSTANCE_ID',
+    }),
+    timeouts: section(
+      {
+        connect_ms: setting(nonNegative().default(5_000), { description: 'Upstream connect timeout' }),
+        first_byte_ms: setting(nonNegative().default(60_000), { description: 'Upstream time to first byte' }),
+        idle_ms: setting(nonNegative().default(30_000), { description: 'Longest silence inside a stream' }),
+        total_ms: setting(nonNegative().default(600_000), { description: 'Whole exchange' }),
+      },
+      'Upstream timeouts',
+    ),
+    retry: section(
+      {
+        max_retries: setting(nonNegative().default(2), {
+          description: 'Retries of a failed upstream attempt',
+        }),
+        base_delay_ms: setting(nonNegative().default(250), { description: 'First backoff delay' }),
+        max_delay_ms: setting(nonNegative().default(8_000), { description: 'Longest backoff delay' }),
+        max_retry_after_ms: setting(nonNegative().default(20_000), {
+          description: 'Longest upstream Retry-After honoured',
+        }),
+      },
+      'Upstream retries',
+    ),
+    writer: section(
+      {
+        max_queue: setting(nonNegative().default(50_000), {
+          description: 'Events queued for the store at most',
+        }),
+        batch_size: setting(nonNegative().nullable().default(null), {
+          description: 'Events per store transaction; null: 512 on SQLite, 2048 on PostgreSQL',
+        }),
+        flush_delay_ms: setting(nonNegative().default(10), { description: 'Longest wait to fill a batch' }),
+      },
+      'The audit writer',
+    ),
+    spool: section(
+      {
+        max_bytes: setting(nonNegative().default(256 * 1024 * 1024), {
+          description: 'Disk spool size while the store is down (fail-open)',
+        }),
+      },
+      'The fail-open spool',
+    ),
+    content: section(
+      {
+        mode: setting(contentModes.default('redacted'), {
+          description: 'What of prompts and responses is stored (docs/privacy.md)',
+          env: 'TOLLGATE_CONTENT_MODE',
+        }),
+        detectors: detectorSwitches,
+        phone_default_country: setting(
+          z
+            .string()
+            .regex(/^[A-Z]{2}$/, { message: 'must be an ISO 3166-1 alpha-2 code (US, DE, …)' })
+            .default('US'),
+          { description: 'Region for phone numbers written without +country code' },
+        ),
+        per_feature: setting(z.record(z.string(), contentOverride).default({}), {
+          description: 'By `feature_name`: `{mode, detectors}` overrides',
+        }),
+        per_key: setting(z.record(z.string(), contentOverride).default({}), {
+          description:
+            'By virtual key id (or `api_key_id`): `{mode, detectors}` overrides; wins over `per_feature`',
+        }),
+        master_key_file: setting(z.string().min(1).nullable().default(null), {
+          description: 'Encrypted mode: a file holding the 32-byte master key (base64 or hex)',
+          env: 'TOLLGATE_MASTER_KEY_FILE',
+        }),
+        master_key: setting(z.string().min(1).nullable().default(null), {
+          description: 'Encrypted mode: the master key itself (base64)',
+          env: 'TOLLGATE_MASTER_KEY',
+        }),
+      },
+      'Content policy',
+    ),
+    prices: section(
+      {
+        override_path: setting(z.string().min(1).nullable().default(null), {
+          description: 'A price file merged over the shipped catalog (docs/cost.md)',
+        }),
+      },
+      'The price catalog',
+    ),
+    mode: setting(z.enum(['passthrough', 'managed']).default('passthrough'), {
+      description:
+        "`passthrough`: the client's provider key goes upstream; `managed`: clients use gateway-issued keys",
+      env: 'TOLLGATE_MODE',
+    }),
+    managed: section(
+      {
+        provider_key_file: setting(z.string().min(1).nullable().default(null), {
+          description: 'Managed mode: a file holding the provider key (never the database)',
+          env: 'TOLLGATE_PROVIDER_KEY_FILE',
+        }),
+        provider_key: setting(z.string().min(1).nullable().default(null), {
+          description: 'Managed mode: the provider key itself',
+          env: 'TOLLGATE_PROVIDER_KEY',
+        }),
+      },
+      'Managed mode',
+    ),
+    lockout: section(
+      {
+        max_failures: setting(nonNegative().default(10), {
+          description: 'Failed authentications from one address before it is locked out',
+        }),
+        window_ms: setting(nonNegative().default(300_000), {
+          description: 'Window the failures are counted in',
+        }),
+        cool_off_ms: setting(nonNegative().default(900_000), { description: 'How long a lockout lasts' }),
+      },
+      'Lockout after repeated authentication failures',
+    ),
+    redis_url: setting(
+      z
+        .string()
+        .regex(/^rediss?:\/\//, { message: 'must be a redis:// or rediss:// URL' })
+        .nullable()
+        .default(null),
+      {
+        description:
+          'Shared state of N replicas (rate limits, budgets); null keeps it in process (one replica)',
+        env: 'TOLLGATE_REDIS_URL',
+      },
+    ),
+    redis_failure_policy: setting(failurePolicy.default('fail-open'), {
+      description: 'When Redis does not answer: `fail-open` admits and alerts, `fail-closed` refuses (429)',
+      env: 'TOLLGATE_REDIS_FAILURE_POLICY',
+    }),
+    admin_token: setting(z.string().min(1).nullable().default(null), {
+      description:
+        'Admin API and dashboard token; default: generated on first run into the data folder (0600)',
+      env: 'TOLLGATE_ADMIN_TOKEN',
+    }),
+    budgets: setting(z.array(budgetSchema).default([]), {
+      description:
+        'Spend budgets: a list of `{scope: key|user|feature|team, subject, period: day|month, limit_usd, enforce}`',
+    }),
+    detection: detectionSchema,
+    alerts: section(
+      {
+        webhook_url: setting(httpUrl.nullable().default(null), {
+          description: 'Generic webhook: JSON body signed with HMAC-SHA256 in `x-tollgate-signature`',
+          env: 'TOLLGATE_ALERT_WEBHOOK_URL',
+        }),
+        webhook_secret: setting(z.string().min(1).nullable().default(null), {
+          description: 'The webhook signing secret (required with `webhook_url`)',
+          env: 'TOLLGATE_ALERT_WEBHOOK_SECRET',
+        }),
+        slack_url: setting(httpUrl.nullable().default(null), {
+          description: 'Slack-compatible incoming webhook',
+          env: 'TOLLGATE_ALERT_SLACK_URL',
+        }),
+      },
+      'Alert delivery',
+    ),
+    checkpoints: section(
+      {
+        every_events: setting(positive().default(1000), { description: 'Sign a checkpoint every N events' }),
+        every_ms: setting(positive().default(60_000), { description: '…or at least this often' }),
+        witness_file: setting(z.string().min(1).nullable().default(null), {
+          description: 'An append-only file that receives every checkpoint',
+        }),
+        witness_url: setting(httpUrl.nullable().default(null), {
+          description: 'A URL that receives every checkpoint',
+        }),
+      },
+      'Signed checkpoints (docs/integrity.md)',
+    ),
+    sinks: section(
+      {
+        jsonl: section(
+          {
+            dir: setting(z.string().min(1).nullable().default(null), {
+              description: 'Rotating JSONL copies of every event in this folder (off while null)',
+              env: 'TOLLGATE_JSONL_DIR',
+            }),
+            max_bytes: setting(positive().default(100 * 1024 * 1024), {
+              description: 'Rotate past this size',
+            }),
+            max_files: setting(positive().default(10), { description: 'Rotated files kept' }),
+            rotate_ms: setting(positive().default(86_400_000), { description: 'Rotate at least this often' }),
+          },
+          'JSONL files for log shippers',
+        ),
+      },
+      'Copies of every event',
+    ),
+    metrics: section(
+      {
+        max_models: setting(z.number().int().min(1).default(20), {
+          description: 'Distinct model labels kept on `GET /metrics` (the rest are `other`)',
+        }),
+        user_label: setting(z.boolean().default(false), { description: 'Per-user series on `GET /metrics`' }),
+      },
+      'Prometheus metrics',
+    ),
+  })
+  .superRefine((c, ctx) => {
+    if (c.alerts.webhook_url && !c.alerts.webhook_secret)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alerts', 'webhook_secret'],
+        message: 'required with alerts.webhook_url',
+      });
+  });
+
+/** The effective configuration (every key present, defaults filled). */
+export type TollgateConfig = z.output<typeof configSchema>;
