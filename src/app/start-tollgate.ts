@@ -335,7 +335,7 @@ async function start(o: StartOptions, undo: Array<() => unknown>): Promise<Runni
 
   // Observability: Prometheus always (its writer stats are read at scrape time, once the gateway
   // exists), OTLP when configured, a rotating JSONL copy for log shippers when configured.
-  const statsOf: { writer?: () => WriterStats } = {};
+  const statsOf: { writer?: () => WriterStats; checkpointAgeSeconds?: () => number } = {};
   const metrics = createPrometheusMetrics({
     writerStats: () =>
       statsOf.writer?.() ?? {
@@ -348,6 +348,7 @@ async function start(o: StartOptions, undo: Array<() => unknown>): Promise<Runni
         storeErrors: 0,
         storeAvailable: true,
       },
+    checkpointAgeSeconds: () => statsOf.checkpointAgeSeconds?.() ?? null,
     maxModels: config.metrics.max_models,
     userLabel: config.metrics.user_label,
   });
@@ -584,6 +585,8 @@ async function start(o: StartOptions, undo: Array<() => unknown>): Promise<Runni
   undo.push(() => tg.close());
   recordAdminEvent = (event) => void tg.pipeline.recordEvent(event);
   statsOf.writer = () => tg.writer.stats();
+  statsOf.checkpointAgeSeconds = () =>
+    Math.max(0, (clock.now() - checkpointWriter.lastCheckpointAtMs) / 1000);
   // createGateway replayed what an earlier run spooled before reading the chain head; what was
   // spooled since (nothing, unless the store failed meanwhile) goes now, before traffic.
   await tg.writer.replaySpool();

@@ -76,6 +76,11 @@ export class CheckpointWriter {
     this.stats.treeSize = range.size;
   }
 
+  /** When this chain's newest checkpoint was signed (this writer's start while it has none). */
+  get lastCheckpointAtMs(): number {
+    return this.lastCheckpointMs;
+  }
+
   /** A writer for a new, empty chain. */
   static forNewChain(options: CheckpointWriterOptions): CheckpointWriter {
     return new CheckpointWriter(options, new CompactRange(), null);

@@ -20,6 +20,11 @@ export interface PrometheusOptions {
    */
   userLabel?: boolean;
   maxUsers?: number;
+  /**
+   * Seconds since this process's chain was last checkpointed (signed), read at scrape time; null
+   * while unknown. Served as `tollgate_checkpoint_age_seconds` (the "checkpoint too old" alert).
+   */
+  checkpointAgeSeconds?: () => number | null;
   /** Extra labels on every series, e.g. `{ instance_id }` when replicas share one scrape job. */
   defaultLabels?: Record<string, string>;
 }
@@ -158,6 +163,20 @@ export function createPrometheusMetrics(o: PrometheusOptions = {}): TollgateMetr
         },
       });
     }
+  }
+
+  const checkpointAge = o.checkpointAgeSeconds;
+  if (checkpointAge) {
+    new Gauge({
+      name: 'tollgate_checkpoint_age_seconds',
+      help: "Seconds since this instance's hash chain was last covered by a signed checkpoint.",
+      registers,
+      collect() {
+        const age = checkpointAge();
+        if (age === null) this.reset();
+        else this.set(age);
+      },
+    });
   }
 
   const listener = (e: AuditEvent): void => {
