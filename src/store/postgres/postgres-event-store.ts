@@ -495,7 +495,7 @@ function whereClause(filter: EventFilter): { where: string; params: unknown[] } 
 }
 
 /** Rebuilds the wire form, with every field, from a stored row. */
-function fromRow(row: Record<string, unknown>): AuditEvent {
+export function fromRow(row: Record<string, unknown>): AuditEvent {
   const e: Record<string, unknown> = {};
   for (const f of AUDIT_EVENT_FIELDS) {
     const v = row[f];
