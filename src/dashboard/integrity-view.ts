@@ -73,9 +73,7 @@ export function integrityView(s: IntegrityStatus, csrf: string): SafeHtml {
                   const cp = c.last_checkpoint;
                   return html`<tr data-chain="${c.chain_id}">
                     <td class="mono">${c.chain_id}</td>
-                    <td class="num">
-                      ${r !== undefined && r.accounted_gaps.length > 0 ? html`${int(c.events - r.accounted_gaps.reduce((n, g) => n + g.count, 0))}<br /><span class="muted">of ${int(c.events)} seqs</span>` : int(c.events)}
-                    </td>
+                    <td class="num">${r !== undefined && r.accounted_gaps.length > 0 ? html`${int(c.events - r.accounted_gaps.reduce((n, g) => n + g.count, 0))}<br /><span class="muted">of ${int(c.events)} seqs</span>` : int(c.events)}</td>
                     <td class="mono">seq ${c.head_seq}<br />${c.head_hash.slice(0, 16)}…</td>
                     <td>
                       ${
@@ -113,8 +111,8 @@ function gapSummary(gaps: readonly AccountedGap[]): SafeHtml {
   const total = gaps.reduce((n, g) => n + g.count, 0);
   const upTo = gaps.some((g) => g.reason === 'crash') ? 'up to ' : '';
   return html`<br /><span class="warn"
-      >${int(gaps.length)} accounted gap${gaps.length === 1 ? '' : 's'}: ${upTo}${int(total)}
-      event${total === 1 ? '' : 's'} not stored, each named by a chained gap record (below). Not a deletion;
+      >${int(gaps.length)} accounted gap${gaps.length === 1 ? '' : 's'}: ${upTo}${int(total)} event${total === 1 ? '' : 's'} not stored,
+      each named by a chained gap record (below). Not a deletion;
       <span class="mono">tollgate verify --strict</span> counts it as a failure.</span
     >`;
 }
