@@ -9,7 +9,7 @@ import type { ContentSearch } from '../../src/store/content-search.js';
 import type { EventStore } from '../../src/store/event-store.js';
 
 export function contentSearchContract(
-  make: () => Promise<{ store: EventStore; search: ContentSearch; close(): Promise<void> }>,
+  make: () => Promise<{ store: EventStore; search: ContentSearch; close: () => Promise<void> }>,
   event: (i: number) => AuditEvent,
 ): void {
   it('finds stored content and fields, newest first; terms AND; phrases; time bounds; never unstored content', async () => {
