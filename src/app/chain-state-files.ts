@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { Log } from '../core/log.js';
+import { DiskSpool } from '../writer/disk-spool.js';
+import { GapJournal } from '../writer/gap-journal.js';
+import { SeqReservation } from '../writer/seq-reservation.js';
 
 /** Paths of the chain's local state files (docs/reliability.md "Crash"). */
 export interface ChainStateFiles {
@@ -57,4 +61,32 @@ function storeKey(db: string): string {
   } catch {
     return `sqlite\n${path}`;
   }
+}
+
+/**
+ * The gateway writer's files in the data folder: the spool (named by instance only, so a replica
+ * whose PostgreSQL address changed still replays it; docs/reliability.md), and the seq mark and
+ * gap journal named by instance and store.
+ */
+export function gatewayWriterFiles(
+  dir: string,
+  instanceId: string,
+  config: { db: string; spool: { max_bytes: number } },
+  log: Log,
+): { spool: DiskSpool; journal: GapJournal; reservation: SeqReservation } {
+  const files = chainStateFiles(dir, instanceId, config.db);
+  if (files.legacy.length > 0)
+    log.warn(
+      { files: files.legacy },
+      'seq mark or gap journal of an earlier version ignored: it does not name its store',
+    );
+  return {
+    spool: new DiskSpool(join(dir, `spool-${instanceId}.jsonl`), config.spool.max_bytes),
+    journal: new GapJournal(files.journal),
+    reservation: new SeqReservation({
+      path: files.mark,
+      chainId: instanceId,
+      onError: () => log.error({ chain_id: instanceId }, 'chain seq mark could not be written'),
+    }),
+  };
 }

@@ -2,6 +2,8 @@ import { closeSync, mkdirSync, openSync, readdirSync, unlinkSync, writeSync, exi
 import { join } from 'node:path';
 import type { AuditEvent } from '../core/audit-event.js';
 import type { Clock } from '../core/clock.js';
+import type { Lifetime } from '../core/lifetime.js';
+import type { Log } from '../core/log.js';
 import { jsonlLine } from './jsonl-line.js';
 
 export interface JsonlFileSinkOptions {
@@ -186,4 +188,30 @@ function suffix(name: string): number {
 function writeAll(fd: number, buf: Buffer): void {
   let off = 0;
   while (off < buf.length) off += writeSync(fd, buf, off);
+}
+
+/** The `sinks.jsonl` section of the config (tollgate.config.yaml); no `dir`, no sink. */
+export interface JsonlSinkConfig {
+  dir: string | null;
+  max_bytes: number;
+  max_files: number;
+  rotate_ms: number;
+}
+
+/** The rotating JSONL copy for log shippers when configured (null otherwise), closed with `life`. */
+export function openJsonlFileSink(
+  config: JsonlSinkConfig,
+  deps: { clock: Clock; log: Log },
+  life: Lifetime,
+): JsonlFileSink | null {
+  if (!config.dir) return null;
+  const sink = createJsonlFileSink({
+    dir: config.dir,
+    maxBytes: config.max_bytes,
+    maxFiles: config.max_files,
+    rotateMs: config.rotate_ms,
+    clock: deps.clock,
+    onError: (reason, count) => deps.log.error({ reason, count }, 'JSONL sink could not write events'),
+  });
+  return life.own('jsonl sink', sink, (s) => s.close());
 }

@@ -37,6 +37,12 @@ export interface TollgateMetrics {
   readonly listener: (event: AuditEvent) => void;
   /** `GET /metrics` in the Prometheus text format. */
   readonly route: MountedRoute;
+  /**
+   * Mirrors a writer's counters (queue depth, written, spooled, dropped, store errors) at scrape
+   * time. The metrics exist before the audit trail (its listener feeds them), so the trail's writer
+   * is registered once it exists; a second call is ignored.
+   */
+  watchWriter(stats: () => WriterStats): void;
   /** Counts an alert raised by a detection rule (call it from the alert path). */
   alertRaised(ruleId: string, severity: string): void;
   /** The current exposition text (what the route serves). */
@@ -123,47 +129,13 @@ export function createPrometheusMetrics(o: PrometheusOptions = {}): TollgateMetr
       })
     : null;
 
-  const stats = o.writerStats;
-  if (stats) {
-    // Read at scrape time: the writer keeps the counts, these only mirror them.
-    new Gauge({
-      name: 'tollgate_writer_queue_depth',
-      help: 'Events waiting to be written to the store.',
-      registers,
-      collect() {
-        this.set(stats().queueDepth);
-      },
-    });
-    new Gauge({
-      name: 'tollgate_store_available',
-      help: '1 while the event store accepts writes.',
-      registers,
-      collect() {
-        this.set(stats().storeAvailable ? 1 : 0);
-      },
-    });
-    const mirrored: Array<[string, string, keyof WriterStats]> = [
-      ['tollgate_events_written_total', 'Events written to the store.', 'written'],
-      ['tollgate_events_spooled_total', 'Events spooled to disk while the store was unavailable.', 'spooled'],
-      [
-        'tollgate_events_dropped_total',
-        'Events that could be neither stored nor spooled (each is in a gap record).',
-        'dropped',
-      ],
-      ['tollgate_store_errors_total', 'Failed store writes.', 'storeErrors'],
-    ];
-    for (const [name, help, key] of mirrored) {
-      new Counter({
-        name,
-        help,
-        registers,
-        collect() {
-          this.reset();
-          this.inc(Number(stats()[key]));
-        },
-      });
-    }
-  }
+  let writerWatched = false;
+  const watchWriter = (stats: () => WriterStats): void => {
+    if (writerWatched) return;
+    writerWatched = true;
+    registerWriterMetrics(registers, stats);
+  };
+  if (o.writerStats) watchWriter(o.writerStats);
 
   const checkpointAge = o.checkpointAgeSeconds;
   if (checkpointAge) {
@@ -222,6 +194,49 @@ export function createPrometheusMetrics(o: PrometheusOptions = {}): TollgateMetr
     alertRaised(ruleId: string, severity: string): void {
       alerts.inc({ rule: ruleId, severity });
     },
+    watchWriter,
     text: () => registry.metrics(),
   };
+}
+
+/** The writer's gauges and counters, read at scrape time: the writer keeps the counts, these only mirror them. */
+function registerWriterMetrics(registers: Registry[], stats: () => WriterStats): void {
+  // Read at scrape time: the writer keeps the counts, these only mirror them.
+  new Gauge({
+    name: 'tollgate_writer_queue_depth',
+    help: 'Events waiting to be written to the store.',
+    registers,
+    collect() {
+      this.set(stats().queueDepth);
+    },
+  });
+  new Gauge({
+    name: 'tollgate_store_available',
+    help: '1 while the event store accepts writes.',
+    registers,
+    collect() {
+      this.set(stats().storeAvailable ? 1 : 0);
+    },
+  });
+  const mirrored: Array<[string, string, keyof WriterStats]> = [
+    ['tollgate_events_written_total', 'Events written to the store.', 'written'],
+    ['tollgate_events_spooled_total', 'Events spooled to disk while the store was unavailable.', 'spooled'],
+    [
+      'tollgate_events_dropped_total',
+      'Events that could be neither stored nor spooled (each is in a gap record).',
+      'dropped',
+    ],
+    ['tollgate_store_errors_total', 'Failed store writes.', 'storeErrors'],
+  ];
+  for (const [name, help, key] of mirrored) {
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        this.inc(Number(stats()[key]));
+      },
+    });
+  }
 }

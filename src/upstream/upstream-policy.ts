@@ -49,6 +49,31 @@ export function upstreamPolicy(partial?: {
   };
 }
 
+/** The `timeouts` and `retry` sections of the config (tollgate.config.yaml). */
+export interface UpstreamConfig {
+  timeouts: { connect_ms: number; first_byte_ms: number; idle_ms: number; total_ms: number };
+  retry: { max_retries: number; base_delay_ms: number; max_delay_ms: number; max_retry_after_ms: number };
+}
+
+/** The upstream policy of a config's `timeouts` and `retry` sections. */
+export function upstreamPolicyFromConfig(config: UpstreamConfig): UpstreamPolicy {
+  const { timeouts: t, retry: r } = config;
+  return upstreamPolicy({
+    timeouts: {
+      connectMs: t.connect_ms,
+      firstByteMs: t.first_byte_ms,
+      idleMs: t.idle_ms,
+      totalMs: t.total_ms,
+    },
+    retry: {
+      maxRetries: r.max_retries,
+      baseDelayMs: r.base_delay_ms,
+      maxDelayMs: r.max_delay_ms,
+      maxRetryAfterMs: r.max_retry_after_ms,
+    },
+  });
+}
+
 /**
  * Backoff before retry number `attempt` (1-based): "full jitter" — a uniform draw in
  * [0, min(maxDelay, base·2^(attempt-1))] (AWS Architecture Blog, "Exponential Backoff And Jitter").

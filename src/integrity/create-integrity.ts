@@ -1,0 +1,74 @@
+import type { Clock } from '../core/clock.js';
+import type { Lifetime } from '../core/lifetime.js';
+import type { Log } from '../core/log.js';
+import type { EventStore } from '../store/event-store.js';
+import type { CheckpointStore } from './checkpoint-store.js';
+import { CheckpointWriter } from './checkpoint-writer.js';
+import type { NoteVerifier } from './signed-note.js';
+import { loadOrCreateSigningKey, readKeyring, type SigningKey } from './signing-key.js';
+import { FileWitness, HttpWitness, type Witness } from './witness.js';
+
+/** The `checkpoints` section of the config (tollgate.config.yaml). */
+export interface IntegrityConfig {
+  every_events: number;
+  every_ms: number;
+  witness_file: string | null;
+  witness_url: string | null;
+}
+
+/** Signed checkpoints over one instance's chain. */
+export interface Integrity {
+  signingKey: SigningKey;
+  checkpointWriter: CheckpointWriter;
+  /** The keys a checkpoint of this deployment may be signed with: the keyring, else the current key. */
+  verifiers(): NoteVerifier[];
+}
+
+/**
+ * Signed checkpoints from config: the instance's signing key (created on first start, 0600),
+ * the witnesses configured, and the checkpoint writer resumed from the last checkpoint stored.
+ * The writer starts when traffic does (`checkpointWriter.start()`), and closes with `life`.
+ */
+export async function createIntegrity(
+  config: IntegrityConfig,
+  deps: {
+    chainId: string;
+    /** The signing key file (its keyring sits beside it). */
+    keyPath: string;
+    events: EventStore;
+    checkpoints: CheckpointStore;
+    clock: Clock;
+    log: Log;
+  },
+  life: Lifetime,
+): Promise<Integrity> {
+  const signingKey = loadOrCreateSigningKey({ path: deps.keyPath, name: `tollgate-${deps.chainId}` });
+  const witnesses: Witness[] = [];
+  if (config.witness_file) witnesses.push(new FileWitness(config.witness_file));
+  if (config.witness_url) witnesses.push(new HttpWitness(config.witness_url));
+  const checkpointWriter = life.own(
+    'checkpoint writer',
+    await CheckpointWriter.resume(
+      {
+        chainId: deps.chainId,
+        key: signingKey,
+        store: deps.checkpoints,
+        clock: deps.clock,
+        everyEvents: config.every_events,
+        everyMs: config.every_ms,
+        witnesses,
+        onError: () => deps.log.error({ chain_id: deps.chainId }, 'checkpoint could not be written'),
+      },
+      deps.events,
+    ),
+    (w) => w.close(),
+  );
+  return {
+    signingKey,
+    checkpointWriter,
+    verifiers() {
+      const ring = readKeyring(deps.keyPath);
+      return ring.length > 0 ? ring : [signingKey.verifier()];
+    },
+  };
+}
