@@ -34,6 +34,7 @@ import { costReport } from '../src/reports/cost-report.js';
 import { PostgresEventStore } from '../src/store/postgres/postgres-event-store.js';
 import { PostgresRollups } from '../src/store/postgres/postgres-rollups.js';
 import type { RollupEvent } from '../src/store/rollups.js';
+import type { SecurityRollupEvent } from '../src/store/security-rollups.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string): boolean => args.includes(`--${name}`);
@@ -227,7 +228,7 @@ async function median(label: string, fn: () => Promise<unknown>): Promise<number
 }
 
 /** The rollup fields of fill row `i`, by the same formulas as fillSql. */
-function fillRollupEvent(i: number, step: number): RollupEvent {
+function fillRollupEvent(i: number, step: number): RollupEvent & SecurityRollupEvent {
   const status = i % 10 === 8 ? 'CLIENT_ERROR' : i % 10 === 9 ? 'RATE_LIMITED' : 'SUCCESS';
   const model = models[i % 4]!;
   return {
@@ -249,6 +250,13 @@ function fillRollupEvent(i: number, step: number): RollupEvent {
     usage_source: 'reported',
     cost_micro_usd: 1250 + (i % 5000),
     status,
+    auth_result: 'SUCCESS',
+    ip_address: `10.${i % 7}.${i % 251}.${i % 13}`,
+    api_key_prefix: 'sk-proj-',
+    redactions: [
+      { type: 'email', count: 1 },
+      { type: 'phone', count: 1 },
+    ],
   };
 }
 

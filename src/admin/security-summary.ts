@@ -1,20 +1,13 @@
 /**
  * The security view: authentication failures over time by key and IP, error rates, redaction
- * hits and the alerts of a window. Built for large stores: auth failures come from the
- * (status, ts_ms) index, error rates from the rollups, redaction hits from one aggregate over
- * the window's rows (SQLite `json_each`), never from loading the window into memory.
+ * hits and the alerts of a window. Built for large stores: every figure comes from rollups kept
+ * at write time (auth failures and redaction hits: security-rollups.ts; error rates: the cost
+ * rollups), on SQLite and PostgreSQL alike, never from the window's events. Windows are aligned
+ * outward to the minute (the rollups' finest bucket).
  */
 import type { Alert } from '../alerting/alert.js';
 import type { AlertStore } from '../alerting/alert-store.js';
-import type { AuditEvent } from '../core/audit-event.js';
-import type { EventStore } from '../store/event-store.js';
-import type { SqliteDatabase } from '../store/sqlite/open-sqlite.js';
 import { HOUR_MS, type RollupReader } from '../store/rollups.js';
-
-/** Auth failures read per status at most (a flood beyond this is reported as truncated). */
-export const MAX_AUTH_FAILURE_ROWS = 50_000;
-/** Without SQL access (PostgreSQL events), redaction hits are counted over the newest events only. */
-const REDACTION_SAMPLE_EVENTS = 20_000;
 
 export interface TimeBucket {
   start_ms: number;
@@ -43,14 +36,8 @@ export interface SecuritySummary {
 }
 
 export interface SecuritySummaryDeps {
-  store: EventStore;
-  eventsDb: SqliteDatabase | null;
   rollups: RollupReader;
   alerts: AlertStore;
-}
-
-function authFailed(e: AuditEvent): boolean {
-  return e.status === 'AUTH_FAILED' || (e.auth_result !== null && e.auth_result !== 'SUCCESS');
 }
 
 /** Chart buckets: 5 minutes up to a 3-hour window (the totals rollup keeps minutes), hours up to 3 days, then days. */
@@ -75,39 +62,34 @@ export async function securitySummary(
   const size = bucketSize(sinceMs, untilMs);
   const starts = bucketStarts(sinceMs, untilMs, size);
 
-  // Auth failures: the statuses an auth refusal is recorded with, each an indexed range read.
-  const failed: AuditEvent[] = [];
-  let truncated = false;
-  for (const status of ['AUTH_FAILED', 'BLOCKED'] as const) {
-    const rows = await d.store.query({
-      status,
-      sinceMs,
-      untilMs,
-      limit: MAX_AUTH_FAILURE_ROWS,
-      order: 'desc',
-    });
-    if (rows.length === MAX_AUTH_FAILURE_ROWS) truncated = true;
-    for (const e of rows) if (authFailed(e)) failed.push(e);
-  }
+  // Auth failures: the refusals (status AUTH_FAILED or BLOCKED with a failed credential), from
+  // the security rollups' (IP, key, prefix) rows of the window.
+  const counts = await d.rollups.authFailures(sinceMs, untilMs, size);
+  const failed = counts.pairs.filter((p) => p.refused);
   const overTime = new Map<number, number>(starts.map((s) => [s, 0]));
+  for (const t of counts.over_time)
+    if (t.refused && overTime.has(t.start_ms))
+      overTime.set(t.start_ms, overTime.get(t.start_ms)! + t.failures);
   const byKey = new Map<string, { key: string; prefix: string | null; failures: number; last: number }>();
   const byIp = new Map<string, { ip: string; failures: number; keys: Set<string>; last: number }>();
-  for (const e of failed) {
-    const t = Date.parse(e.timestamp);
-    const b = Math.floor(t / size) * size;
-    overTime.set(b, (overTime.get(b) ?? 0) + 1);
-    const key = e.api_key_id ?? e.api_key_prefix ?? '(none)';
-    const k = byKey.get(key) ?? { key, prefix: e.api_key_prefix, failures: 0, last: 0 };
-    k.failures++;
-    k.last = Math.max(k.last, t);
+  for (const p of failed) {
+    const key = p.key_id ?? p.prefix ?? '(none)';
+    const k = byKey.get(key) ?? { key, prefix: p.prefix, failures: 0, last: 0 };
+    k.failures += p.failures;
+    // The prefix shown is the newest failure's.
+    if (p.last_ts_ms > k.last) {
+      k.last = p.last_ts_ms;
+      k.prefix = p.prefix;
+    }
     byKey.set(key, k);
-    const ip = e.ip_address ?? '(unknown)';
+    const ip = p.ip ?? '(unknown)';
     const i = byIp.get(ip) ?? { ip, failures: 0, keys: new Set<string>(), last: 0 };
-    i.failures++;
+    i.failures += p.failures;
     i.keys.add(key);
-    i.last = Math.max(i.last, t);
+    i.last = Math.max(i.last, p.last_ts_ms);
     byIp.set(ip, i);
   }
+  const total = failed.reduce((n, p) => n + p.failures, 0);
 
   // Error rates from the rollups (one small read per bucket and per dimension).
   const rate = (errors: number, requests: number): number => (requests === 0 ? 0 : errors / requests);
@@ -140,8 +122,8 @@ export async function securitySummary(
     until: new Date(untilMs).toISOString(),
     bucket_ms: size,
     auth_failures: {
-      total: failed.length,
-      truncated,
+      total,
+      truncated: false,
       over_time: [...overTime]
         .map(([start_ms, value]) => ({ start_ms, value }))
         .sort((a, b) => a.start_ms - b.start_ms),
@@ -175,33 +157,5 @@ async function redactionHits(
   sinceMs: number,
   untilMs: number,
 ): Promise<SecuritySummary['redactions']> {
-  if (d.eventsDb) {
-    const rows = d.eventsDb
-      .prepare(
-        `SELECT json_extract(r.value, '$.type') AS redaction_type, SUM(json_extract(r.value, '$.count')) AS hits, COUNT(*) AS events
-         FROM events, json_each(events.redactions) AS r
-         WHERE events.ts_ms >= ? AND events.ts_ms < ? AND events.redactions <> '[]'
-         GROUP BY redaction_type ORDER BY hits DESC`,
-      )
-      .all(sinceMs, untilMs) as { redaction_type: string; hits: number; events: number }[];
-    // (json_each has its own `type` column, hence the alias.)
-    return {
-      hits: rows.map((r) => ({ type: r.redaction_type, hits: r.hits, events: r.events })),
-      sampled: false,
-    };
-  }
-  const events = await d.store.query({ sinceMs, untilMs, limit: REDACTION_SAMPLE_EVENTS, order: 'desc' });
-  const hits = new Map<string, { type: string; hits: number; events: number }>();
-  for (const e of events) {
-    for (const r of e.redactions) {
-      const h = hits.get(r.type) ?? { type: r.type, hits: 0, events: 0 };
-      h.hits += r.count;
-      h.events++;
-      hits.set(r.type, h);
-    }
-  }
-  return {
-    hits: [...hits.values()].sort((a, b) => b.hits - a.hits),
-    sampled: events.length === REDACTION_SAMPLE_EVENTS,
-  };
+  return { hits: await d.rollups.redactionHits(sinceMs, untilMs), sampled: false };
 }

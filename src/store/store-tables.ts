@@ -37,6 +37,11 @@ export interface StoreTables {
   unpricedModelsSince(sinceMs: number): Promise<UnpricedModel[]>;
   /** The data-key store (encrypted mode); opened on first call, closed by `close()`. */
   dataKeys(options?: { onError?: (err: unknown) => void; refreshMs?: number }): Promise<DataKeyStore>;
+  /**
+   * Rebuilds the summaries kept at write time: session summaries from the hour segments, security
+   * rollups from the events (each in one transaction); returns the number of sessions.
+   */
+  rebuildSummaries(): Promise<{ sessions: number }>;
   /** Closes what these tables opened (not the event store). */
   close(): Promise<void>;
 }
@@ -67,13 +72,19 @@ export async function openStoreTables(
 ): Promise<StoreTables> {
   if (opened.kind === 'sqlite') {
     const db = opened.db;
+    const sqliteRollups = options.sqliteRollups ?? createSqliteRollups(db);
     const keySpent = db.prepare<[string, number], { s: number }>(
       'SELECT COALESCE(SUM(cost_micro_usd), 0) AS s FROM events WHERE virtual_key_id = ? AND ts_ms >= ?',
     );
     return {
       alerts: createSqliteAlertStore(db),
       keys: new SqliteKeyStore(db),
-      rollups: sqliteRollupReader(options.sqliteRollups ?? createSqliteRollups(db)),
+      rollups: sqliteRollupReader(sqliteRollups),
+      rebuildSummaries: async () => {
+        const sessions = sqliteRollups.rebuildSessionTotals();
+        sqliteRollups.rebuildSecurity();
+        return { sessions };
+      },
       keySpentSince: async (id, sinceMs) => keySpent.get(id, sinceMs)!.s,
       scopeSpentSince: async (scope, subject, sinceMs) =>
         (
@@ -112,6 +123,11 @@ export async function openStoreTables(
     keys,
     // Maintained in each append transaction (the hook is registered by openEventStore).
     rollups: opened.rollups,
+    async rebuildSummaries() {
+      const sessions = await opened.rollups.rebuildSessionTotals();
+      await opened.rollups.rebuildSecurity();
+      return { sessions };
+    },
     keySpentSince: (id, sinceMs) => opened.store.spentSince(id, sinceMs),
     async scopeSpentSince(scope, subject, sinceMs) {
       const res = await pool.query<{ s: string }>(

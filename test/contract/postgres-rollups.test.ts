@@ -7,9 +7,11 @@ import { postgresService, uniqueName } from '../support/services.js';
 import { HOUR_MS } from '../../src/store/rollups.js';
 import {
   expectRollupsOf,
+  expectSecurityOf,
   expectSessionsOf,
   mixedEvents,
   randomWindows,
+  securityEvents,
   rollupStoreContract,
   type RollupStore,
 } from './rollup-store.contract.js';
@@ -38,6 +40,7 @@ describe.skipIf(!service.available)('PostgreSQL rollups', () => {
       rebuildSessionTotals: async () => {
         await rollups.rebuildSessionTotals();
       },
+      rebuildSecurity: () => rollups.rebuildSecurity(),
       close: async () => {
         await store.close();
         if (dropOnClose) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
@@ -69,9 +72,9 @@ describe.skipIf(!service.available)('PostgreSQL rollups', () => {
     }
   });
 
-  it('session summaries survive a restart, and a schema written before them gets inexact ones that read exactly', async () => {
+  it('session summaries and security rollups survive a restart; a schema written before them gets them from its segments and events', async () => {
     const schema = uniqueName('tg_rollups_sess');
-    const events = mixedEvents(700, 41);
+    const events = securityEvents(700, 41);
     const windows = randomWindows(
       Date.parse(events[0]!.timestamp) - HOUR_MS,
       Date.parse(events[events.length - 1]!.timestamp) + HOUR_MS,
@@ -84,6 +87,7 @@ describe.skipIf(!service.available)('PostgreSQL rollups', () => {
       // Back to a schema from before the summaries: migration 2 runs again at the next open.
       await admin.query(
         `DROP TABLE "${schema}".session_totals; DROP INDEX "${schema}".session_rollups_session;
+         DROP TABLE "${schema}".security_rollups;
          UPDATE "${schema}".schema_migrations SET version = 1 WHERE component = 'rollups'`,
       );
       await rep.close();
@@ -94,9 +98,11 @@ describe.skipIf(!service.available)('PostgreSQL rollups', () => {
       );
       expect(inexact.rows[0].n).toBeGreaterThan(0);
       await expectSessionsOf(rep.rollups, events, windows);
+      await expectSecurityOf(rep.rollups, events, windows);
       await rep.close();
       rep = await replica(schema, false); // restarted: the same answers
       await expectSessionsOf(rep.rollups, events, windows);
+      await expectSecurityOf(rep.rollups, events, windows);
       await rep.rebuildSessionTotals();
       const after = await admin.query(
         `SELECT COUNT(*)::int AS n FROM "${schema}".session_totals WHERE NOT exact`,
@@ -142,7 +148,7 @@ describe.skipIf(!service.available)('PostgreSQL rollups', () => {
       const v = await admin.query(
         `SELECT component, version FROM "${schema}".schema_migrations ORDER BY component`,
       );
-      expect(v.rows).toContainEqual({ component: 'rollups', version: 2 });
+      expect(v.rows).toContainEqual({ component: 'rollups', version: 3 });
     } finally {
       await opened.store.close();
       await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

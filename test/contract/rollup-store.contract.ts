@@ -22,6 +22,8 @@ export interface RollupStore {
   rollups: RollupReader;
   /** Rebuilds the session summaries from the hour segments (the rebuild path). */
   rebuildSessionTotals(): Promise<void>;
+  /** Rebuilds the security rollups from the stored events (the rebuild path). */
+  rebuildSecurity(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -126,7 +128,7 @@ export function keyOf(dim: RollupDimension, e: AuditEvent): string {
 
 /** Appends in batches of 1–40 events (sizes drawn from `seed`), in order. */
 export async function appendInBatches(
-  store: RollupStore,
+  store: Pick<RollupStore, 'append'>,
   events: readonly AuditEvent[],
   seed: number,
 ): Promise<void> {
@@ -246,6 +248,113 @@ export function randomWindows(fromMs: number, toMs: number, n: number, seed: num
   return out;
 }
 
+/** mixedEvents with auth failures (every status and credential result, nulls) and redactions. */
+export function securityEvents(n: number, seed: number): AuditEvent[] {
+  const r = rng(seed * 7 + 1);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  return mixedEvents(n, seed).map((e) => {
+    const x = r();
+    if (x < 0.15) {
+      e.status = pick(['AUTH_FAILED', 'BLOCKED', 'SUCCESS', 'CLIENT_ERROR'] as const);
+      e.auth_result = pick(['FAILED', 'MISSING', 'REVOKED', 'EXPIRED', null] as const);
+    } else e.auth_result = x < 0.2 ? null : 'SUCCESS';
+    e.ip_address = r() < 0.1 ? null : `10.0.0.${Math.floor(r() * 4)}`;
+    if (r() < 0.1) e.api_key_id = null;
+    e.api_key_prefix = r() < 0.2 ? null : pick(['sk-proj-', 'sk-ant-']);
+    if (r() < 0.05) e.http_method = 'ADMIN';
+    if (r() < 0.2)
+      e.redactions = Array.from({ length: 1 + Math.floor(r() * 2) }, () => ({
+        type: pick(['email', 'phone', 'aws_access_key']),
+        count: 1 + Math.floor(r() * 3),
+      }));
+    return e;
+  });
+}
+
+/** What the security rollups must answer for a window, as a full scan (minute resolution). */
+function expectedSecurity(events: readonly AuditEvent[], sinceMs: number, untilMs: number, bucketMs: number) {
+  const from = Math.floor(sinceMs / MINUTE_MS) * MINUTE_MS;
+  const to = Math.ceil(untilMs / MINUTE_MS) * MINUTE_MS;
+  const inside = events.filter((e) => Date.parse(e.timestamp) >= from && Date.parse(e.timestamp) < to);
+  const failed = inside.filter(
+    (e) => e.status === 'AUTH_FAILED' || (e.auth_result !== null && e.auth_result !== 'SUCCESS'),
+  );
+  const pairs = new Map<
+    string,
+    {
+      ip: string | null;
+      key_id: string | null;
+      prefix: string | null;
+      refused: boolean;
+      failures: number;
+      last_ts_ms: number;
+    }
+  >();
+  const overTime = new Map<string, { start_ms: number; refused: boolean; failures: number }>();
+  for (const e of failed) {
+    const ts = Date.parse(e.timestamp);
+    const refused = e.status === 'AUTH_FAILED' || e.status === 'BLOCKED';
+    const id = JSON.stringify([e.ip_address, e.api_key_id, e.api_key_prefix, refused]);
+    const p = pairs.get(id) ?? {
+      ip: e.ip_address,
+      key_id: e.api_key_id,
+      prefix: e.api_key_prefix,
+      refused,
+      failures: 0,
+      last_ts_ms: 0,
+    };
+    p.failures++;
+    p.last_ts_ms = Math.max(p.last_ts_ms, ts);
+    pairs.set(id, p);
+    const start = ts - (ts % bucketMs);
+    const t = overTime.get(`${start}/${refused}`) ?? { start_ms: start, refused, failures: 0 };
+    t.failures++;
+    overTime.set(`${start}/${refused}`, t);
+  }
+  const hits = new Map<string, { type: string; hits: number; events: number }>();
+  for (const e of inside)
+    for (const x of e.redactions) {
+      const h = hits.get(x.type) ?? { type: x.type, hits: 0, events: 0 };
+      h.hits += x.count;
+      h.events++;
+      hits.set(x.type, h);
+    }
+  return { pairs: [...pairs.values()], over_time: [...overTime.values()], redactions: [...hits.values()] };
+}
+
+/** Auth failures and redaction hits of every window (and chart bucket size) equal the full scan. */
+export async function expectSecurityOf(
+  rollups: RollupReader,
+  events: readonly AuditEvent[],
+  windows: readonly (readonly [number, number])[],
+): Promise<void> {
+  const key = (p: {
+    ip: string | null;
+    key_id: string | null;
+    prefix: string | null;
+    refused: boolean;
+  }): string => JSON.stringify([p.ip, p.key_id, p.prefix, p.refused]);
+  for (const [since, until] of windows)
+    for (const bucketMs of [5 * MINUTE_MS, HOUR_MS, DAY_MS]) {
+      const want = expectedSecurity(events, since, until, bucketMs);
+      const got = await rollups.authFailures(since, until, bucketMs);
+      const label = `${since}..${until} by ${bucketMs}`;
+      expect(
+        [...got.pairs].sort((a, b) => (key(a) < key(b) ? -1 : 1)),
+        label,
+      ).toEqual(want.pairs.sort((a, b) => (key(a) < key(b) ? -1 : 1)));
+      const byTime = (a: { start_ms: number; refused: boolean }, b: { start_ms: number; refused: boolean }) =>
+        a.start_ms - b.start_ms || Number(a.refused) - Number(b.refused);
+      expect([...got.over_time].sort(byTime), label).toEqual(want.over_time.sort(byTime));
+      const hits = await rollups.redactionHits(since, until);
+      expect(
+        [...hits].sort((a, b) => (a.type < b.type ? -1 : 1)),
+        label,
+      ).toEqual(want.redactions.sort((a, b) => (a.type < b.type ? -1 : 1)));
+      expect(hits.map((h) => h.hits)).toEqual([...hits.map((h) => h.hits)].sort((a, b) => b - a));
+    }
+}
+
 export function rollupStoreContract(name: string, factory: RollupStoreFactory): void {
   describe(`Rollup store contract: ${name}`, () => {
     const opened: RollupStore[] = [];
@@ -304,6 +413,22 @@ export function rollupStoreContract(name: string, factory: RollupStoreFactory): 
       const before = await inOrder.rollups.sessions(...ALL);
       await inOrder.rebuildSessionTotals();
       expect(await inOrder.rollups.sessions(...ALL)).toEqual(expect.arrayContaining(before));
+    });
+
+    it('answers auth failures and redaction hits of any window exactly as a full scan, however batched, late, replayed or rebuilt', async () => {
+      const events = securityEvents(800, 19);
+      const first = Date.parse(events[0]!.timestamp);
+      const last = Date.parse(events[events.length - 1]!.timestamp);
+      const windows = randomWindows(first - HOUR_MS, last + HOUR_MS, 10, 47);
+      const s = await open();
+      // Late batches (held back, written last) and a replayed overlap: neither changes the answer.
+      const held = events.slice(200, 260);
+      await appendInBatches(s, [...events.slice(0, 200), ...events.slice(260)], 31);
+      await s.append(held);
+      await s.append(events.slice(100, 300));
+      await expectSecurityOf(s.rollups, events, windows);
+      await s.rebuildSecurity();
+      await expectSecurityOf(s.rollups, events, windows);
     });
 
     it('does not count a replayed batch twice (whole, overlapping, or a duplicate within a batch)', async () => {

@@ -1,8 +1,15 @@
-import { describe } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { HOUR_MS } from '../../src/store/rollups.js';
 import { openSqlite } from '../../src/store/sqlite/open-sqlite.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-event-store.js';
-import { createSqliteRollups } from '../../src/store/sqlite/sqlite-rollups.js';
-import { rollupStoreContract } from './rollup-store.contract.js';
+import { createSqliteRollups, sqliteRollupReader } from '../../src/store/sqlite/sqlite-rollups.js';
+import {
+  appendInBatches,
+  expectSecurityOf,
+  randomWindows,
+  rollupStoreContract,
+  securityEvents,
+} from './rollup-store.contract.js';
 
 describe('SQLite rollups', () => {
   rollupStoreContract('SQLite', async () => {
@@ -12,16 +19,34 @@ describe('SQLite rollups', () => {
     store.addInTransactionHook((events) => rollups.applyRollups(events));
     return {
       append: (events) => store.append(events),
-      // `async` wraps the synchronous reads into the RollupReader shape.
-      rollups: {
-        groups: async (dimension, sinceMs, untilMs) => rollups.groups(dimension, sinceMs, untilMs),
-        days: async (sinceMs, untilMs) => rollups.days(sinceMs, untilMs),
-        sessions: async (sinceMs, untilMs) => rollups.sessions(sinceMs, untilMs),
-      },
+      rollups: sqliteRollupReader(rollups),
       rebuildSessionTotals: async () => {
         rollups.rebuildSessionTotals();
       },
+      rebuildSecurity: async () => rollups.rebuildSecurity(),
       close: () => store.close(),
     };
+  });
+
+  it('builds the security rollups of a store written before them from its events, once', async () => {
+    const db = openSqlite(':memory:');
+    const store = new SqliteEventStore(db);
+    const events = securityEvents(600, 53);
+    const first = createSqliteRollups(db);
+    store.addInTransactionHook((batch) => first.applyRollups(batch));
+    await appendInBatches(store, events, 3);
+    db.exec(`DROP TABLE security_rollups; DELETE FROM rollup_state WHERE name LIKE 'security_rollups%'`);
+    const reopened = createSqliteRollups(db);
+    const windows = randomWindows(
+      Date.parse(events[0]!.timestamp) - HOUR_MS,
+      Date.parse(events[events.length - 1]!.timestamp) + HOUR_MS,
+      8,
+      59,
+    );
+    await expectSecurityOf(sqliteRollupReader(reopened), events, windows);
+    // Opened again: built once, not added a second time.
+    await expectSecurityOf(sqliteRollupReader(createSqliteRollups(db)), events, windows);
+    expect(db.prepare('SELECT COUNT(*) FROM security_rollups').pluck().get()).toBeGreaterThan(0);
+    await store.close();
   });
 });

@@ -11,6 +11,7 @@ import { registerKeys } from './keys.js';
 import { registerDoctor } from './doctor.js';
 import { registerErase } from './erase.js';
 import { registerExport } from './export.js';
+import { registerRollups } from './rollups.js';
 
 /** Every `tollgate` command, in the order `--help` lists them. */
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -25,4 +26,5 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerErase(program, ctx);
   registerExport(program, ctx);
   registerPrices(program, ctx);
+  registerRollups(program, ctx);
 }

@@ -45,6 +45,8 @@ import {
 } from '../rollups.js';
 import { int2Array, int8Array, textArray } from './binary-arrays.js';
 import { migratePostgres, schemaIdent } from './postgres-migrate.js';
+import { PostgresSecurityRollups, SECURITY_ROLLUPS_MIGRATION } from './postgres-security-rollups.js';
+import type { AuthFailureCounts, RedactionHits, SecurityRollupEvent } from '../security-rollups.js';
 
 const SESSION_NUMBERS = [...TOTAL_COLUMNS, ...GROWTH_COLUMNS] as const;
 
@@ -87,6 +89,7 @@ const MIGRATIONS: readonly string[] = [
      SELECT session_id, MIN(first_ts_ms), MAX(last_ts_ms), ${TOTAL_COLUMNS.map((c) => `SUM(${c})`).join(', ')},
        ${GROWTH_COLUMNS.map(() => '0').join(', ')}, false
      FROM {schema}.session_rollups GROUP BY session_id;`,
+  SECURITY_ROLLUPS_MIGRATION,
 ];
 
 /** The lower bound of the first fold (no hour was folded yet): before any representable bucket. */
@@ -99,6 +102,7 @@ export class PostgresRollups implements RollupReader {
   private readonly upsertRollups: string;
   private readonly upsertSessions: string;
   private readonly upsertTotals: string;
+  private readonly security: PostgresSecurityRollups;
   private readonly foldHours: string;
   /** The watermark as last seen by this replica; only decides which lock a batch asks for. */
   private seenFolded = Number.NEGATIVE_INFINITY;
@@ -108,6 +112,7 @@ export class PostgresRollups implements RollupReader {
     readonly schema: string,
   ) {
     const s = (this.s = schemaIdent(schema));
+    this.security = new PostgresSecurityRollups(pool, s);
     const totals = TOTAL_COLUMNS.join(', ');
     const rollupTail = `ON CONFLICT (granularity, dim, bucket, k) DO UPDATE SET
        ${TOTAL_COLUMNS.map((c) => `${c} = r.${c} + excluded.${c}`).join(', ')}`;
@@ -142,8 +147,14 @@ export class PostgresRollups implements RollupReader {
    * Adds events to the rollups, in write order. Call inside the transaction that inserted them,
    * with only the events it inserted (duplicates of stored events must not count again).
    */
-  async apply(client: pg.ClientBase, events: readonly RollupEvent[]): Promise<void> {
+  async apply(client: pg.ClientBase, events: readonly (RollupEvent & SecurityRollupEvent)[]): Promise<void> {
     if (events.length === 0) return;
+    await this.applyCosts(client, events);
+    // After the cost and session rows: every transaction locks rows of the tables in one order.
+    await this.security.apply(client, events);
+  }
+
+  private async applyCosts(client: pg.ClientBase, events: readonly RollupEvent[]): Promise<void> {
     let latest = Number.NEGATIVE_INFINITY;
     for (const e of events) {
       const ts = Date.parse(e.timestamp);
@@ -354,6 +365,19 @@ export class PostgresRollups implements RollupReader {
       key: new Date(Number(row.day_ms)).toISOString().slice(0, 10),
       ...totalsOf(row),
     }));
+  }
+
+  authFailures(sinceMs: number, untilMs: number, bucketMs: number): Promise<AuthFailureCounts> {
+    return this.security.authFailures(sinceMs, untilMs, bucketMs);
+  }
+
+  redactionHits(sinceMs: number, untilMs: number): Promise<RedactionHits[]> {
+    return this.security.redactionHits(sinceMs, untilMs);
+  }
+
+  /** Recomputes the security rollups from the stored events, in one transaction. */
+  rebuildSecurity(): Promise<void> {
+    return this.security.rebuild();
   }
 
   async sessions(sinceMs: number, untilMs: number): Promise<SessionGrowth[]> {

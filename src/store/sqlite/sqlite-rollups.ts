@@ -12,6 +12,7 @@
  * the "silent token leak" report, merged with UPSERT arithmetic rather than read back.
  */
 import type Database from 'better-sqlite3';
+import { TollgateError } from '../../core/errors.js';
 import {
   bucketRanges,
   DAY_MS,
@@ -39,6 +40,9 @@ import {
   type SegmentRow,
   type SessionGrowth,
 } from '../rollups.js';
+
+import type { AuthFailureCounts, RedactionHits, SecurityRollupEvent } from '../security-rollups.js';
+import { createSqliteSecurityRollups } from './sqlite-security-rollups.js';
 
 export * from '../rollups.js';
 
@@ -156,7 +160,13 @@ function openSessionTotals(db: Database.Database): boolean {
 /** Rollups over one SQLite database (the event store's file, so they share its transactions). */
 export interface SqliteRollups {
   /** Adds a batch of written events, in write order. Call inside the transaction that inserts them. */
-  applyRollups(events: readonly RollupEvent[]): void;
+  applyRollups(events: readonly (RollupEvent & SecurityRollupEvent)[]): void;
+  /** Auth failures per (IP, key, prefix) and per chart bucket (security-rollups.ts). */
+  authFailures(sinceMs: number, untilMs: number, bucketMs: number): AuthFailureCounts;
+  /** Redaction hits per type. */
+  redactionHits(sinceMs: number, untilMs: number): RedactionHits[];
+  /** Recomputes the security rollups from the stored events, in one transaction. */
+  rebuildSecurity(): void;
   /** Totals per key of one dimension over [sinceMs, untilMs) (see bucketRanges), biggest cost first. */
   groups(dimension: RollupDimension, sinceMs: number, untilMs: number): RollupGroup[];
   /** Totals per UTC day over [sinceMs, untilMs); key is the day `YYYY-MM-DD`. */
@@ -226,6 +236,7 @@ class ChunkedWriter {
 export function createSqliteRollups(db: Database.Database): SqliteRollups {
   db.exec(SCHEMA);
   const totalsReady = openSessionTotals(db);
+  const security = createSqliteSecurityRollups(db);
   const rollupHead = `INSERT INTO cost_rollups (granularity, dim, bucket, k, ${TOTAL_COLUMNS.join(', ')})`;
   const rollupTail = `ON CONFLICT (granularity, dim, bucket, k) DO UPDATE SET
      ${TOTAL_COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`;
@@ -390,8 +401,9 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
   );
 
   return {
-    applyRollups(events: readonly RollupEvent[]): void {
+    applyRollups(events: readonly (RollupEvent & SecurityRollupEvent)[]): void {
       if (events.length === 0) return;
+      security.apply(events);
       // Rows come summed per key and sorted by primary key, so consecutive upserts land on the
       // same or neighbouring b-tree pages. Day rows are folded from whole hours in SQL (below):
       // hours are few per day, while a batch touches as many day rows as hour rows.
@@ -496,8 +508,13 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
       });
     },
 
+    authFailures: (sinceMs, untilMs, bucketMs) => security.authFailures(sinceMs, untilMs, bucketMs),
+    redactionHits: (sinceMs, untilMs) => security.redactionHits(sinceMs, untilMs),
+    rebuildSecurity: () => security.rebuild(),
+
     rebuildSessionTotals(): number {
-      if (!totalsReady) throw new Error('session_totals: the store is read-only');
+      if (!totalsReady)
+        throw new TollgateError('TG_ERR_STORE_WRITE', { table: 'session_totals', reason: 'read-only' });
       return db.transaction(() => {
         db.prepare('DELETE FROM session_totals').run();
         let current: SegmentRow | null = null;
@@ -527,5 +544,7 @@ export function sqliteRollupReader(rollups: SqliteRollups): RollupReader {
     groups: async (dimension, sinceMs, untilMs) => rollups.groups(dimension, sinceMs, untilMs),
     days: async (sinceMs, untilMs) => rollups.days(sinceMs, untilMs),
     sessions: async (sinceMs, untilMs) => rollups.sessions(sinceMs, untilMs),
+    authFailures: async (sinceMs, untilMs, bucketMs) => rollups.authFailures(sinceMs, untilMs, bucketMs),
+    redactionHits: async (sinceMs, untilMs) => rollups.redactionHits(sinceMs, untilMs),
   };
 }
