@@ -5,6 +5,10 @@
 export const ERROR_CATALOG = {
   TG_ERR_CONFIG_INVALID: { http: 500, message: 'configuration is invalid' },
   TG_ERR_USAGE: { http: 400, message: 'bad command-line usage' },
+  TG_ERR_DEPENDENCY_MISSING: {
+    http: 500,
+    message: 'an optional package this feature needs is not installed (detail: package)',
+  },
   TG_ERR_REQUEST_BODY_TOO_LARGE: { http: 413, message: 'request body exceeds the configured limit' },
   TG_ERR_REQUEST_INVALID_JSON: { http: 400, message: 'request body is not valid JSON' },
   TG_ERR_REQUEST_INVALID_UTF8: { http: 400, message: 'request body is not valid UTF-8' },

@@ -1,5 +1,6 @@
 import type { Lifetime } from '../core/lifetime.js';
 import type { Log } from '../core/log.js';
+import { loadOptional, OTEL_PACKAGES } from '../core/optional-dependency.js';
 import type { OtelConfig, OtelExport } from './otel.js';
 
 /**
@@ -13,7 +14,8 @@ export async function startOtelExport(
   life: Lifetime,
 ): Promise<OtelExport | null> {
   if (!config) return null;
-  const { createOtelExport } = await import('./otel.js');
+  // The OpenTelemetry packages are optional peers: a missing one is named (TG_ERR_DEPENDENCY_MISSING).
+  const { createOtelExport } = await loadOptional(OTEL_PACKAGES, () => import('./otel.js'));
   const otel = createOtelExport({
     upstreamUrl: deps.upstreamUrl,
     instanceId: deps.instanceId,

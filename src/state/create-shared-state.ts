@@ -5,6 +5,7 @@ import type { LockoutGuard } from '../access/lockout.js';
 import type { Clock } from '../core/clock.js';
 import type { Lifetime } from '../core/lifetime.js';
 import type { Log } from '../core/log.js';
+import { loadOptional, REDIS_PACKAGES } from '../core/optional-dependency.js';
 import type { IncidentClaims, SharedWindows } from '../detection/shared-windows.js';
 import type { StatePolicy } from './redis-connection.js';
 
@@ -27,14 +28,17 @@ export interface SharedState {
 
 /** The Redis client and shared-state modules, loaded only when Redis is configured. */
 async function loadRedisState() {
-  const [connection, limiter, budgets, lockout, health, windows] = await Promise.all([
-    import('./redis-connection.js'),
-    import('./redis-limiter-state.js'),
-    import('./redis-budget-state.js'),
-    import('./redis-lockout.js'),
-    import('./shared-state-health.js'),
-    import('./redis-shared-windows.js'),
-  ]);
+  // ioredis is an optional peer: a missing one is named (TG_ERR_DEPENDENCY_MISSING).
+  const [connection, limiter, budgets, lockout, health, windows] = await loadOptional(REDIS_PACKAGES, () =>
+    Promise.all([
+      import('./redis-connection.js'),
+      import('./redis-limiter-state.js'),
+      import('./redis-budget-state.js'),
+      import('./redis-lockout.js'),
+      import('./shared-state-health.js'),
+      import('./redis-shared-windows.js'),
+    ]),
+  );
   return { ...connection, ...limiter, ...budgets, ...lockout, ...health, ...windows };
 }
 

@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.js';
+import { loadOptional, POSTGRES_PACKAGES } from '../core/optional-dependency.js';
 import type { CheckpointStore } from '../integrity/checkpoint-store.js';
 import { openSqlite, type SqliteDatabase } from './sqlite/open-sqlite.js';
 import { SqliteCheckpointStore } from './sqlite/sqlite-checkpoints.js';
@@ -43,11 +44,16 @@ export async function openEventStore(
 ): Promise<OpenedEventStore> {
   if (isPostgresUrl(dbSpec)) {
     // The driver loads only when a PostgreSQL store is opened (SQLite commands start ~60 ms sooner).
-    const [{ PostgresEventStore }, { PostgresCheckpointStore }, { PostgresRollups }] = await Promise.all([
-      import('./postgres/postgres-event-store.js'),
-      import('./postgres/postgres-checkpoint-store.js'),
-      import('./postgres/postgres-rollups.js'),
-    ]);
+    // pg and pg-copy-streams are optional peers: a missing one is named (TG_ERR_DEPENDENCY_MISSING).
+    const [{ PostgresEventStore }, { PostgresCheckpointStore }, { PostgresRollups }] = await loadOptional(
+      POSTGRES_PACKAGES,
+      () =>
+        Promise.all([
+          import('./postgres/postgres-event-store.js'),
+          import('./postgres/postgres-checkpoint-store.js'),
+          import('./postgres/postgres-rollups.js'),
+        ]),
+    );
     const u = new URL(dbSpec);
     const schema = u.searchParams.get('schema') ?? 'tollgate';
     // Not a libpq parameter: removed before the URL reaches the driver.
