@@ -1,3 +1,4 @@
+import { quotaExhaustedReason } from '../upstream/quota-exhausted.js';
 import { blankEvent, type AuditEvent } from '../core/audit-event.js';
 import type { RawContent } from '../core/stages.js';
 import type { Exchange } from './exchange.js';
@@ -82,7 +83,12 @@ export function captureEvent(x: Exchange, estimate?: UsageEstimator): { event: A
       usage = (parsed.usage as ProviderUsage | undefined) ?? null;
       const err = parsed.error as { message?: unknown; code?: unknown; type?: unknown } | undefined;
       if (err && typeof err === 'object') {
-        e.error_code = strOrNull(err.code) ?? strOrNull(err.type);
+        // Out of credit is not a rate limit: one code for every provider's spelling, so alerts and
+        // reports find it (the provider's own message stays in error_message).
+        e.error_code =
+          quotaExhaustedReason(parsed) !== null
+            ? 'TG_ERR_UPSTREAM_QUOTA_EXHAUSTED'
+            : (strOrNull(err.code) ?? strOrNull(err.type));
         e.error_message = strOrNull(err.message)?.slice(0, MAX_ERROR_MESSAGE) ?? null;
       } else {
         const r = responseOutput(parsed);

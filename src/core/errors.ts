@@ -13,6 +13,10 @@ export const ERROR_CATALOG = {
   TG_ERR_REQUEST_INVALID_JSON: { http: 400, message: 'request body is not valid JSON' },
   TG_ERR_REQUEST_INVALID_UTF8: { http: 400, message: 'request body is not valid UTF-8' },
   TG_ERR_REQUEST_INVALID_HEADER: { http: 400, message: 'a request header is invalid' },
+  TG_ERR_REQUEST_DUPLICATE_KEY: {
+    http: 400,
+    message: 'the request body gives a policy-relevant member (model, stream, user) more than once',
+  },
   TG_ERR_REQUEST_ABSOLUTE_URI: { http: 400, message: 'absolute-form request targets are refused' },
   TG_ERR_ROUTE_NOT_FOUND: { http: 404, message: 'no such route' },
   TG_ERR_UPSTREAM_CONNECT: { http: 502, message: 'could not connect to the upstream' },
@@ -21,6 +25,10 @@ export const ERROR_CATALOG = {
   TG_ERR_UPSTREAM_STREAM_BROKEN: { http: 502, message: 'the upstream stream ended abnormally' },
   TG_ERR_UPSTREAM_BAD_RESPONSE: { http: 502, message: 'the upstream response could not be read' },
   TG_ERR_UPSTREAM_ERROR: { http: 502, message: 'the upstream answered with an error' },
+  TG_ERR_UPSTREAM_QUOTA_EXHAUSTED: {
+    http: 429,
+    message: 'the provider account is out of credit or past its hard spending limit (not retried)',
+  },
   TG_ERR_CLIENT_CANCELLED: { http: 499, message: 'the client went away' },
   TG_ERR_AUDIT_UNAVAILABLE: {
     http: 503,

@@ -15,6 +15,7 @@ import type { TokensSpikeConfig } from './tokens-spike.js';
 import { createTokensSpikeDetector } from './tokens-spike.js';
 import type { VolumeSpikeConfig } from './volume-spike.js';
 import { createVolumeSpikeDetector } from './volume-spike.js';
+import { createQuotaExhaustedDetector } from './provider-quota-exhausted.js';
 import type { SharedWindows } from './shared-windows.js';
 
 /**
@@ -31,6 +32,7 @@ export interface DetectionConfig {
   'content.secret-in-prompt'?: Partial<ContentSecretConfig> | false;
   'content.secret-in-response'?: Partial<ContentSecretConfig> | false;
   'key.new-network'?: Partial<NewNetworkConfig> | false;
+  'provider.quota-exhausted'?: Record<string, never> | false;
 }
 
 /** Rule ids of the built-in detectors, in evaluation order. */
@@ -44,6 +46,7 @@ export const RULE_IDS = [
   'content.secret-in-prompt',
   'content.secret-in-response',
   'key.new-network',
+  'provider.quota-exhausted',
 ] as const;
 
 /**
@@ -68,5 +71,6 @@ export function createDetectors(config: DetectionConfig = {}, shared?: SharedWin
   add(config['content.secret-in-prompt'], createSecretInPromptDetector);
   add(config['content.secret-in-response'], createSecretInResponseDetector);
   add(config['key.new-network'], (o) => createNewNetworkDetector(o, shared));
+  add(config['provider.quota-exhausted'], createQuotaExhaustedDetector);
   return out;
 }

@@ -13,7 +13,11 @@ import { relayStreamChunk, requestStreamUsage } from '../capture/stream-relay.js
 import { parseTraceparent } from '../capture/trace-context.js';
 import type { AuditPipeline } from '../pipeline/pipeline.js';
 import { classifyNetworkError, type UpstreamClient } from '../upstream/upstream-client.js';
-import { clientResponseHeaders, upstreamRequestHeaders } from './hop-by-hop-headers.js';
+import {
+  CLIENT_CREDENTIAL_HEADERS,
+  clientResponseHeaders,
+  upstreamRequestHeaders,
+} from './hop-by-hop-headers.js';
 import type { RequestPolicy } from './request-policy.js';
 import { parseJsonBody, readBody } from './request-body.js';
 
@@ -232,7 +236,8 @@ export class Gateway {
     } catch (err) {
       if (err instanceof TollgateError) {
         if (err.code === 'TG_ERR_REQUEST_BODY_TOO_LARGE') res.setHeader('connection', 'close');
-        return fail(err.code);
+        const field = err.detail?.field;
+        return fail(err.code, typeof field === 'string' ? { detail: { field } } : {});
       }
       x.cancelled = true;
       return fail('TG_ERR_CLIENT_CANCELLED');
@@ -272,7 +277,11 @@ export class Gateway {
     const { body, stripUsage } = requestStreamUsage(endpoint, x.requestBody, raw.length ? raw : null);
 
     const headers = upstreamRequestHeaders(req.rawHeaders);
-    if (admission.upstreamHeaders) Object.assign(headers, admission.upstreamHeaders);
+    if (admission.upstreamHeaders) {
+      // Managed mode: only the provider key Tollgate holds reaches the provider.
+      for (const name of CLIENT_CREDENTIAL_HEADERS) delete headers[name];
+      Object.assign(headers, admission.upstreamHeaders);
+    }
     if (body && !headers['content-type']) headers['content-type'] = 'application/json';
 
     // 5. Upstream, with retries before any byte reaches the client.

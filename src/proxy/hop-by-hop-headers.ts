@@ -18,16 +18,32 @@ const HOP_BY_HOP = new Set([
   'expect',
 ]);
 
-/** Request headers that never go upstream: Tollgate's own, and client-network facts. */
+/** Request headers that never go upstream: Tollgate's own, client-network facts, and URL rewrites. */
 function isPrivateRequestHeader(name: string): boolean {
   return (
     name.startsWith('x-tollgate-') ||
     name === 'forwarded' ||
     name.startsWith('x-forwarded-') ||
     name === 'x-real-ip' ||
-    name === 'cookie'
+    name === 'cookie' ||
+    // IIS / Symfony-style rewrite headers: a front end that honours them would route the request
+    // to another path than the one Tollgate admitted and audited.
+    name === 'x-original-url' ||
+    name === 'x-rewrite-url'
   );
 }
+
+/**
+ * The headers a client may carry a provider credential in (OpenAI and most: authorization;
+ * Anthropic: x-api-key; Gemini: x-goog-api-key; Azure OpenAI: api-key). In managed mode none of
+ * them goes upstream: the provider sees only the key Tollgate holds.
+ */
+export const CLIENT_CREDENTIAL_HEADERS: readonly string[] = [
+  'authorization',
+  'x-api-key',
+  'x-goog-api-key',
+  'api-key',
+];
 
 /** Headers to send upstream, from the client's raw header list (Node's `rawHeaders`). */
 export function upstreamRequestHeaders(rawHeaders: readonly string[]): Record<string, string> {

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { isUtf8 } from 'node:buffer';
 import { TollgateError } from '../core/errors.js';
+import { duplicateMember } from './duplicate-json-keys.js';
 
 /**
  * Reads a request body up to `limit` bytes. A declared Content-Length over the limit is refused
@@ -40,7 +41,10 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-/** Parses a JSON object body; refuses invalid UTF-8 and malformed JSON with catalog codes. */
+/**
+ * Parses a JSON object body; refuses invalid UTF-8, malformed JSON and a duplicated `model`,
+ * `stream` or `user` (src/proxy/duplicate-json-keys.ts) with catalog codes.
+ */
 export function parseJsonBody(buf: Buffer): Record<string, unknown> | null {
   if (buf.length === 0) return null;
   if (!isUtf8(buf)) throw new TollgateError('TG_ERR_REQUEST_INVALID_UTF8');
@@ -53,5 +57,7 @@ export function parseJsonBody(buf: Buffer): Record<string, unknown> | null {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new TollgateError('TG_ERR_REQUEST_INVALID_JSON', { reason: 'not_an_object' });
   }
+  const duplicate = duplicateMember(buf.toString('utf8'));
+  if (duplicate !== null) throw new TollgateError('TG_ERR_REQUEST_DUPLICATE_KEY', { field: duplicate });
   return value as Record<string, unknown>;
 }

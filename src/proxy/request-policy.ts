@@ -32,7 +32,10 @@ export interface Admission {
    * x-tollgate-* headers said, in the event and for budgets and limits.
    */
   attribution?: Partial<Pick<Attribution, 'user' | 'team'>>;
-  /** Headers to set on the upstream request (managed mode puts the provider key here). */
+  /**
+   * Headers to set on the upstream request (managed mode puts the provider key here). When set,
+   * the client's own credential headers (CLIENT_CREDENTIAL_HEADERS) are removed first.
+   */
   upstreamHeaders?: Record<string, string>;
   /** Called once with the finished event (settles token reservations, budgets, lockout counters). */
   settle?: (event: AuditEvent) => void;

@@ -1,6 +1,7 @@
 import { Agent, type Dispatcher } from 'undici';
 import type { Clock } from '../core/clock.js';
 import { TollgateError } from '../core/errors.js';
+import { QUOTA_BODY_LIMIT, quotaExhaustedInText } from './quota-exhausted.js';
 import { backoffMs, parseRetryAfter, type UpstreamPolicy } from './upstream-policy.js';
 
 export interface UpstreamRequest {
@@ -13,10 +14,15 @@ export interface UpstreamRequest {
   signal: AbortSignal;
 }
 
+/** A response body: undici's, or one already read whole (an error body read to classify it). */
+export interface UpstreamBody extends AsyncIterable<Buffer> {
+  dump(): Promise<unknown>;
+}
+
 export interface UpstreamResponse {
   statusCode: number;
   headers: Record<string, string | string[] | undefined>;
-  body: Dispatcher.ResponseData['body'];
+  body: UpstreamBody;
   /** Attempts after the first. */
   retryCount: number;
 }
@@ -125,8 +131,17 @@ export class UpstreamClient {
         throw new UpstreamFailure(kind, attempt, { cause: err });
       }
       if (retryOnStatus.includes(res.statusCode) && attempt < maxRetries) {
+        // An out-of-credit answer comes as a 429 too: read the (small) error body before retrying,
+        // and hand it on unretried when it says so (src/upstream/quota-exhausted.ts).
+        const text = await readBounded(res.body, QUOTA_BODY_LIMIT);
+        if (text !== null && quotaExhaustedInText(text) !== null)
+          return {
+            statusCode: res.statusCode,
+            headers: res.headers,
+            body: bufferedBody(text),
+            retryCount: attempt,
+          };
         const retryAfter = parseRetryAfter(res.headers, this.clock.now());
-        await res.body.dump().catch(() => undefined);
         await this.pause(attempt + 1, retryAfter, req.signal, attempt);
         continue;
       }
@@ -159,4 +174,34 @@ export class UpstreamClient {
   async close(): Promise<void> {
     await this.agent.close();
   }
+}
+
+/** The body as text when it ends within `limit` bytes; null (rest discarded) when longer or broken. */
+async function readBounded(body: Dispatcher.ResponseData['body'], limit: number): Promise<string | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) {
+        await body.dump().catch(() => undefined);
+        return null;
+      }
+      chunks.push(chunk);
+    }
+  } catch {
+    return null;
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
+}
+
+/** A body already read: one chunk, then the end. */
+function bufferedBody(text: string): UpstreamBody {
+  const chunk = Buffer.from(text, 'utf8');
+  return {
+    async *[Symbol.asyncIterator]() {
+      yield chunk;
+    },
+    dump: async () => undefined,
+  };
 }
