@@ -12,7 +12,7 @@
 import type { AuditEvent } from '../core/audit-event.js';
 import type { Clock } from '../core/clock.js';
 import { TollgateError } from '../core/errors.js';
-import type { EventStore } from '../store/event-store.js';
+import { chainLinks, type EventStore } from '../store/event-store.js';
 import { DEFAULT_ORIGIN_PREFIX, checkpointOrigin, openCheckpoint, signCheckpoint } from './checkpoint.js';
 import type { CheckpointStore, StoredCheckpoint } from './checkpoint-store.js';
 import { LOST_LEAF, matchHoles, parseGapRecord, type ChainHole, type GapRecord } from './gap-record.js';
@@ -115,8 +115,9 @@ export class CheckpointWriter {
     // A hole is accepted only if a gap record after it, in the part read here, accounts for it.
     const holes: ChainHole[] = [];
     const records: GapRecord[] = [];
-    for await (const e of events.iterateChain(options.chainId, range.size + 1)) {
-      const seq = e.seq ?? 0;
+    // Links only (no content): the first start on a large chain without checkpoints reads all of it.
+    for await (const e of chainLinks(events, options.chainId, range.size + 1)) {
+      const seq = e.seq;
       if (e.hash === null || seq < writer.range.size + 1)
         throw new TollgateError('TG_ERR_INTEGRITY_BROKEN', { chain_id: options.chainId, seq: e.seq });
       if (seq > writer.range.size + 1) {
@@ -125,7 +126,7 @@ export class CheckpointWriter {
       } else if (prevHash !== null && e.prev_hash !== prevHash) {
         throw new TollgateError('TG_ERR_INTEGRITY_BROKEN', { chain_id: options.chainId, seq: e.seq });
       }
-      const record = parseGapRecord(e);
+      const record = e.admin ? parseGapRecord(e.admin) : null;
       if (record) records.push(record);
       writer.range.append(writer.leafHasher.hash(e.hash));
       prevHash = e.hash;

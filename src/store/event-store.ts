@@ -1,3 +1,4 @@
+import { ADMIN_METHOD } from '../core/admin-action-event.js';
 import type { AuditEvent, EventStatus } from '../core/audit-event.js';
 
 /** Filters of `tollgate events` (DESIGN.md "Command line"); all optional, combined with AND. */
@@ -19,6 +20,35 @@ export interface EventFilter {
   limit?: number;
   /** Only rows written after this store cursor (see `EventStore.cursor`), for --follow. */
   afterCursor?: number;
+}
+
+/**
+ * One link of a chain as `iterateChainLinks` reads it: what resuming a checkpoint needs, without
+ * the event's content. Administrative events (http_method ADMIN, rare: gap records among them)
+ * come whole, since their fields say what they record.
+ */
+export interface ChainLink {
+  seq: number;
+  hash: string | null;
+  prev_hash: string | null;
+  /** The whole event when it is an administrative one, otherwise null. */
+  admin: AuditEvent | null;
+}
+
+/** A ChainLink of a whole event (stores without a narrower read, and the tests' reference). */
+export function chainLinkOf(e: AuditEvent): ChainLink {
+  return {
+    seq: e.seq ?? 0,
+    hash: e.hash,
+    prev_hash: e.prev_hash,
+    admin: e.http_method === ADMIN_METHOD ? e : null,
+  };
+}
+
+/** A chain's links through the store's narrow read, or its events when it has none. */
+export async function* chainLinks(store: EventStore, chainId: string, fromSeq = 1): AsyncIterable<ChainLink> {
+  if (store.iterateChainLinks) yield* store.iterateChainLinks(chainId, fromSeq);
+  else for await (const e of store.iterateChain(chainId, fromSeq)) yield chainLinkOf(e);
 }
 
 /** Head of one hash chain as stored. */
@@ -58,6 +88,12 @@ export interface EventStore {
   get(id: string): Promise<AuditEvent | null>;
   /** Events of one chain in `seq` order, from `fromSeq` (inclusive), in pages. */
   iterateChain(chainId: string, fromSeq?: number, pageSize?: number): AsyncIterable<AuditEvent>;
+  /**
+   * The same chain as links only (seq, hash, prev_hash; administrative events whole), a narrow
+   * read for resuming checkpoints on a large chain: no content is read or decoded. Optional: a
+   * store without it is read through iterateChain (see chainLinks).
+   */
+  iterateChainLinks?(chainId: string, fromSeq?: number): AsyncIterable<ChainLink>;
   chains(): Promise<ChainHead[]>;
   count(filter?: EventFilter): Promise<number>;
   /** An opaque, increasing position of the last stored row (SQLite rowid, PostgreSQL bigserial). */

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/core/audit-event.js';
-import type { EventStore } from '../../src/store/event-store.js';
+import { chainLinkOf, chainLinks, type ChainLink, type EventStore } from '../../src/store/event-store.js';
 import { sampleEvent } from '../integrity/sample-events.js';
 
 /** Opens a fresh, empty store; `dispose` (optional) removes what it created after `close()`. */
@@ -22,8 +22,8 @@ function chained(i: number, chain: string, seq: number, baseMs = BASE): AuditEve
   return e;
 }
 
-async function collect(it: AsyncIterable<AuditEvent>): Promise<AuditEvent[]> {
-  const out: AuditEvent[] = [];
+async function collect<T = AuditEvent>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
   for await (const e of it) out.push(e);
   return out;
 }
@@ -165,6 +165,21 @@ export function eventStoreContract(name: string, factory: EventStoreFactory): vo
       expect(await collect(s.iterateChain('missing'))).toEqual([]);
       // A page size that divides the chain exactly still ends.
       expect((await collect(s.iterateChain('other', 1, 2))).map((e) => e.seq)).toEqual([1, 2]);
+    });
+
+    it('reads chain links (seq, hash, prev_hash; administrative events whole) equal to the events', async () => {
+      const s = await open();
+      const events = [3, 1, 2, 5, 4, 6].map((seq) => chained(seq, 'c', seq));
+      events[2]!.http_method = 'ADMIN'; // seq 2: an administrative event (a gap record, say)
+      events[2]!.endpoint = 'admin:writer.gap';
+      await s.append(events);
+      await s.append([chained(100, 'other', 1)]);
+      const want = (await collect(s.iterateChain('c', 2))).map(chainLinkOf);
+      expect(want.map((l) => l.seq)).toEqual([2, 3, 4, 5, 6]);
+      expect(want[0]!.admin).toMatchObject({ http_method: 'ADMIN', endpoint: 'admin:writer.gap', seq: 2 });
+      expect(await collect<ChainLink>(chainLinks(s, 'c', 2))).toEqual(want);
+      if (s.iterateChainLinks) expect(await collect(s.iterateChainLinks('c', 2))).toEqual(want);
+      expect(await collect<ChainLink>(chainLinks(s, 'missing'))).toEqual([]);
     });
 
     it('reports each chain head (highest seq, its hash, the count) sorted by chain id', async () => {

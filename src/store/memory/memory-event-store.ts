@@ -1,5 +1,12 @@
 import type { AuditEvent } from '../../core/audit-event.js';
-import { chainHeadsOf, type ChainHead, type EventFilter, type EventStore } from '../event-store.js';
+import {
+  chainHeadsOf,
+  chainLinkOf,
+  type ChainHead,
+  type ChainLink,
+  type EventFilter,
+  type EventStore,
+} from '../event-store.js';
 
 /**
  * An in-memory EventStore for tests, benchmarks and the in-process SDK without a database.
@@ -53,6 +60,10 @@ export class MemoryEventStore implements EventStore {
       const page = chain.slice(i, i + pageSize);
       for (const e of page) yield copyEvent(e);
     }
+  }
+
+  async *iterateChainLinks(chainId: string, fromSeq = 1): AsyncIterable<ChainLink> {
+    for await (const e of this.iterateChain(chainId, fromSeq)) yield chainLinkOf(e);
   }
 
   async chains(): Promise<ChainHead[]> {

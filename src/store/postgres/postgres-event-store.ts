@@ -13,7 +13,14 @@ import {
 import type { Clock } from '../../core/clock.js';
 import { systemClock } from '../../core/clock.js';
 import { TollgateError } from '../../core/errors.js';
-import { chainHeadsOf, type ChainHead, type EventFilter, type EventStore } from '../event-store.js';
+import {
+  chainHeadsOf,
+  type ChainHead,
+  type ChainLink,
+  type EventFilter,
+  type EventStore,
+} from '../event-store.js';
+import { ADMIN_METHOD } from '../../core/admin-action-event.js';
 import {
   partitionFor,
   partitionsBetween,
@@ -325,6 +332,33 @@ export class PostgresEventStore implements EventStore {
       for (const row of rows) yield fromRow(row);
       if (rows.length < pageSize) return;
       next = Number(rows[rows.length - 1]!.seq) + 1;
+    }
+  }
+
+  async *iterateChainLinks(chainId: string, fromSeq = 1): AsyncIterable<ChainLink> {
+    const size = 20_000;
+    let next = fromSeq;
+    for (;;) {
+      // Arrays of three short columns and a flag: no content read, no row object per event.
+      const res = await this.pool.query<[string, string | null, string | null, boolean | null]>({
+        text: `SELECT seq, hash, prev_hash, http_method = '${ADMIN_METHOD}' FROM ${this.s}.events
+          WHERE chain_id = $1 AND seq >= $2 ORDER BY seq ASC LIMIT $3`,
+        values: [chainId, next, size],
+        rowMode: 'array',
+      });
+      for (const [seq, hash, prev_hash, admin] of res.rows) {
+        let whole: AuditEvent | null = null;
+        if (admin === true) {
+          const row = await this.pool.query(
+            `SELECT * FROM ${this.s}.events WHERE chain_id = $1 AND seq = $2 LIMIT 1`,
+            [chainId, seq],
+          );
+          whole = fromRow(row.rows[0] as Record<string, unknown>);
+        }
+        yield { seq: Number(seq), hash, prev_hash, admin: whole };
+      }
+      if (res.rows.length < size) return;
+      next = Number(res.rows[res.rows.length - 1]![0]) + 1;
     }
   }
 

@@ -7,7 +7,8 @@ import {
   REAL_FIELDS,
 } from '../../core/audit-event.js';
 import { TollgateError } from '../../core/errors.js';
-import type { ChainHead, EventFilter, EventStore } from '../event-store.js';
+import type { ChainHead, ChainLink, EventFilter, EventStore } from '../event-store.js';
+import { ADMIN_METHOD } from '../../core/admin-action-event.js';
 import type { SqliteDatabase } from './open-sqlite.js';
 import { probeSqliteWrite } from './sqlite-write-probe.js';
 
@@ -141,6 +142,31 @@ export class SqliteEventStore implements EventStore {
       for (const row of rows) yield fromRow(row);
       if (rows.length < pageSize) return;
       next = (rows[rows.length - 1]!.seq as number) + 1;
+    }
+  }
+
+  async *iterateChainLinks(chainId: string, fromSeq = 1): AsyncIterable<ChainLink> {
+    // Rows as arrays, three short columns and a flag: no content read, no row object per event.
+    const page = this.db
+      .prepare(
+        `SELECT seq, hash, prev_hash, http_method = '${ADMIN_METHOD}' FROM events
+         WHERE chain_id = ? AND seq >= ? ORDER BY seq ASC LIMIT ?`,
+      )
+      .raw();
+    const whole = this.db.prepare('SELECT * FROM events WHERE chain_id = ? AND seq = ?');
+    const size = 20_000;
+    let next = fromSeq;
+    for (;;) {
+      const rows = page.all(chainId, next, size) as [number, string | null, string | null, number | null][];
+      for (const [seq, hash, prev_hash, admin] of rows)
+        yield {
+          seq,
+          hash,
+          prev_hash,
+          admin: admin === 1 ? fromRow(whole.get(chainId, seq) as Record<string, unknown>) : null,
+        };
+      if (rows.length < size) return;
+      next = rows[rows.length - 1]![0] + 1;
     }
   }
 
