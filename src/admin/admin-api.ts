@@ -9,7 +9,7 @@ import type { AlertFilter } from '../alerting/alert-store.js';
 import { isTollgateError, TollgateError } from '../core/errors.js';
 import { createKey, keyStatus, type CreateKeyInput } from '../access/virtual-keys.js';
 import { COST_REPORT_BY, type CostReportBy } from '../reports/cost-report.js';
-import type { MountedRoute } from '../proxy/gateway.js';
+import type { MountedRoute } from '../http/mounted-route.js';
 import {
   actorOf,
   authenticate,

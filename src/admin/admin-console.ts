@@ -7,7 +7,7 @@ import type { AlertStore } from '../alerting/alert-store.js';
 import type { AuditEvent } from '../core/audit-event.js';
 import type { Clock } from '../core/clock.js';
 import { adminActionEvent } from '../core/admin-action-event.js';
-import type { CheckpointStore } from '../integrity/checkpoint-store.js';
+import type { CheckpointStore } from '../store/checkpoint-store.js';
 import type { NoteVerifier } from '../integrity/signed-note.js';
 import type { EventStore } from '../store/event-store.js';
 import type { SqliteDatabase } from '../store/sqlite/open-sqlite.js';

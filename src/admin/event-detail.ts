@@ -4,7 +4,7 @@
  */
 import type { AuditEvent } from '../core/audit-event.js';
 import { isTollgateError } from '../core/errors.js';
-import type { CheckpointStore } from '../integrity/checkpoint-store.js';
+import type { CheckpointStore } from '../store/checkpoint-store.js';
 import { GENESIS_PREV_HASH, hasValidHash } from '../integrity/hash-chain.js';
 import { buildInclusionProof, type InclusionProofDocument } from '../integrity/inclusion-proof.js';
 import type { NoteVerifier } from '../integrity/signed-note.js';

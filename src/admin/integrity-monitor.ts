@@ -4,7 +4,7 @@
  * remains the authoritative offline check).
  */
 import type { Clock } from '../core/clock.js';
-import type { CheckpointStore } from '../integrity/checkpoint-store.js';
+import type { CheckpointStore } from '../store/checkpoint-store.js';
 import { openCheckpoint } from '../integrity/checkpoint.js';
 import type { NoteVerifier } from '../integrity/signed-note.js';
 import { verifyChains, type VerifyReport } from '../integrity/verify.js';

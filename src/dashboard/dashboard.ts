@@ -21,7 +21,7 @@ import { listEvents, parseEventQuery } from '../admin/event-listing.js';
 import { setSecurityHeaders } from '../admin/security-headers.js';
 import { securitySummary } from '../admin/security-summary.js';
 import { isTollgateError, type ErrorCode } from '../core/errors.js';
-import type { MountedRoute } from '../proxy/gateway.js';
+import type { MountedRoute } from '../http/mounted-route.js';
 import { costView } from './cost-view.js';
 import { DASHBOARD_CSS, DASHBOARD_ICON, DASHBOARD_JS } from './dashboard-assets.js';
 import { eventView } from './event-view.js';

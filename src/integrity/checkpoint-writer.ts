@@ -14,7 +14,7 @@ import type { Clock } from '../core/clock.js';
 import { TollgateError } from '../core/errors.js';
 import { chainLinks, type EventStore } from '../store/event-store.js';
 import { DEFAULT_ORIGIN_PREFIX, checkpointOrigin, openCheckpoint, signCheckpoint } from './checkpoint.js';
-import type { CheckpointStore, StoredCheckpoint } from './checkpoint-store.js';
+import type { CheckpointStore, StoredCheckpoint } from '../store/checkpoint-store.js';
 import { LOST_LEAF, matchHoles, parseGapRecord, type ChainHole, type GapRecord } from './gap-record.js';
 import { CompactRange, EventLeafHasher } from './merkle.js';
 import type { NoteVerifier } from './signed-note.js';

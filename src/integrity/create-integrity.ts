@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.js';
 import type { Lifetime } from '../core/lifetime.js';
 import type { Log } from '../core/log.js';
 import type { EventStore } from '../store/event-store.js';
-import type { CheckpointStore } from './checkpoint-store.js';
+import type { CheckpointStore } from '../store/checkpoint-store.js';
 import { CheckpointWriter } from './checkpoint-writer.js';
 import type { NoteVerifier } from './signed-note.js';
 import { loadOrCreateSigningKey, readKeyring, type SigningKey } from './signing-key.js';

@@ -7,7 +7,7 @@ import { TollgateError } from '../core/errors.js';
 import type { EventStore } from '../store/event-store.js';
 import { eventHash } from './canonical-json.js';
 import { DEFAULT_ORIGIN_PREFIX, checkpointOrigin, openCheckpoint, type Checkpoint } from './checkpoint.js';
-import type { CheckpointStore } from './checkpoint-store.js';
+import type { CheckpointStore } from '../store/checkpoint-store.js';
 import { LOST_LEAF } from './gap-record.js';
 import { EventLeafHasher, inclusionProof, rootFromInclusionProof, type Hash } from './merkle.js';
 import type { NoteVerifier } from './signed-note.js';

@@ -1,4 +1,4 @@
-import type { CheckpointStore, StoredCheckpoint } from './checkpoint-store.js';
+import type { CheckpointStore, StoredCheckpoint } from '../store/checkpoint-store.js';
 
 /** Checkpoints in memory, in append order; for tests, benchmarks and storeless SDK use. */
 export class MemoryCheckpointStore implements CheckpointStore {

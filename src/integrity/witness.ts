@@ -5,7 +5,7 @@
  */
 import { appendFile, readFile } from 'node:fs/promises';
 import { TollgateError } from '../core/errors.js';
-import type { StoredCheckpoint } from './checkpoint-store.js';
+import type { StoredCheckpoint } from '../store/checkpoint-store.js';
 
 export interface Witness {
   /** For error reports; never a URL with credentials in it. */

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AuditEvent } from '../core/audit-event.js';
-import type { MountedRoute } from '../proxy/gateway.js';
+import type { MountedRoute } from '../http/mounted-route.js';
 import type { WriterStats } from '../writer/event-writer.js';
 import { BoundedLabels } from './bounded-labels.js';
 import { isAdminEvent } from './event-kind.js';

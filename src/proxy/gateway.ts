@@ -17,9 +17,10 @@ import {
   CLIENT_CREDENTIAL_HEADERS,
   clientResponseHeaders,
   upstreamRequestHeaders,
-} from './hop-by-hop-headers.js';
+} from '../http/hop-by-hop-headers.js';
+import type { MountedRoute } from '../http/mounted-route.js';
 import type { RequestPolicy } from './request-policy.js';
-import { parseJsonBody, readBody } from './request-body.js';
+import { parseJsonBody, readBody } from '../http/request-body.js';
 
 export interface GatewayConfig {
   instanceId: string;
@@ -35,11 +36,7 @@ export interface GatewayConfig {
   trustProxy: boolean;
 }
 
-/** Extra routes mounted beside `/v1` (admin API, dashboard, metrics). */
-export interface MountedRoute {
-  prefix: string;
-  handle(req: IncomingMessage, res: ServerResponse): void | Promise<void>;
-}
+export type { MountedRoute } from '../http/mounted-route.js';
 
 export interface GatewayDeps {
   config: GatewayConfig;

@@ -16,7 +16,7 @@ export { sdkInstanceId } from './sdk-instance-id.js';
 export { openSdkStore, type SdkStoreChoice } from './sdk-store.js';
 export { JsonlEventStore } from './jsonl-event-store.js';
 export { HttpEventSink, type HttpEventSinkOptions } from './http-event-sink.js';
-export { createIngestRoute, type IngestRouteOptions } from './ingest-route.js';
+export { createIngestRoute, type IngestRouteOptions } from '../proxy/ingest-route.js';
 export { MemoryEventStore } from '../store/memory/memory-event-store.js';
 export type { AuditEvent } from '../core/audit-event.js';
 export type { EventStore } from '../store/event-store.js';

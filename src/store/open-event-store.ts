@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import { loadOptional, POSTGRES_PACKAGES } from '../core/optional-dependency.js';
-import type { CheckpointStore } from '../integrity/checkpoint-store.js';
+import type { CheckpointStore } from './checkpoint-store.js';
 import { openSqlite, type SqliteDatabase } from './sqlite/open-sqlite.js';
 import { SqliteCheckpointStore } from './sqlite/sqlite-checkpoints.js';
 import { SqliteEventStore } from './sqlite/sqlite-event-store.js';

@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import type { Lifetime } from '../core/lifetime.js';
-import type { CheckpointStore } from '../integrity/checkpoint-store.js';
+import type { CheckpointStore } from './checkpoint-store.js';
 import type { EventStore } from './event-store.js';
 import { openEventStore } from './open-event-store.js';
 import type { SqliteDatabase } from './sqlite/open-sqlite.js';

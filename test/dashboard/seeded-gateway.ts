@@ -10,7 +10,7 @@ import { request } from 'undici';
 import { createLogger } from '../../src/app/logger.js';
 import { startTollgate, type RunningTollgate } from '../../src/app/start-tollgate.js';
 import { loadConfig } from '../../src/config/config.js';
-import { DEMO_GOOD_KEY, demoTraffic, type DemoRequest } from '../../src/demo/demo-traffic.js';
+import { DEMO_GOOD_KEY, demoTraffic, type DemoRequest } from '../../src/cli/demo/demo-traffic.js';
 import { MockProvider } from '../../src/mock-provider/mock-provider.js';
 
 export interface SeededGateway {

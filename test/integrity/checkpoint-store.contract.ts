@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CheckpointStore, StoredCheckpoint } from '../../src/integrity/checkpoint-store.js';
+import type { CheckpointStore, StoredCheckpoint } from '../../src/store/checkpoint-store.js';
 
 const cp = (chain: string, size: number, ms: number): StoredCheckpoint => ({
   chain_id: chain,

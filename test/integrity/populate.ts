@@ -2,7 +2,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import type { AuditEvent } from '../../src/core/audit-event.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { CheckpointWriter } from '../../src/integrity/checkpoint-writer.js';
-import type { CheckpointStore, StoredCheckpoint } from '../../src/integrity/checkpoint-store.js';
+import type { CheckpointStore, StoredCheckpoint } from '../../src/store/checkpoint-store.js';
 import { createChainer } from '../../src/integrity/hash-chain.js';
 import type { SigningKey } from '../../src/integrity/signing-key.js';
 import type { Witness } from '../../src/integrity/witness.js';

@@ -12,7 +12,7 @@ import { AUDIT_EVENT_FIELDS } from '../../src/core/audit-event.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { openCheckpoint, signCheckpoint } from '../../src/integrity/checkpoint.js';
 import { CheckpointWriter } from '../../src/integrity/checkpoint-writer.js';
-import type { CheckpointStore, StoredCheckpoint } from '../../src/integrity/checkpoint-store.js';
+import type { CheckpointStore, StoredCheckpoint } from '../../src/store/checkpoint-store.js';
 import { GENESIS_PREV_HASH, createChainer } from '../../src/integrity/hash-chain.js';
 import { MemoryCheckpointStore } from '../../src/integrity/memory-checkpoint-store.js';
 import { generateSigningKey, type SigningKey } from '../../src/integrity/signing-key.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { globals, type CliContext } from '../cli-context.js';
-import type { DemoOptions } from '../../demo/run-demo.js';
+import type { DemoOptions } from '../demo/run-demo.js';
 
 export function registerDemo(program: Command, ctx: CliContext): void {
   program
@@ -13,7 +13,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
     .option('--port <port>', 'port with --serve (default 8787)')
     .action(async (opts: DemoOptions, cmd: Command) => {
       // The demo (gateway, mock provider, HTTP client) loads only when it runs.
-      const { runDemo } = await import('../../demo/run-demo.js');
+      const { runDemo } = await import('../demo/run-demo.js');
       await runDemo(opts, globals(cmd), ctx);
     });
 }

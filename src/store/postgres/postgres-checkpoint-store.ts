@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { CheckpointStore, StoredCheckpoint } from '../../integrity/checkpoint-store.js';
+import type { CheckpointStore, StoredCheckpoint } from '../checkpoint-store.js';
 import { TollgateError } from '../../core/errors.js';
 import { migratePostgres, schemaIdent } from './postgres-migrate.js';
 

@@ -1,4 +1,4 @@
-import type { CheckpointStore, StoredCheckpoint } from '../../integrity/checkpoint-store.js';
+import type { CheckpointStore, StoredCheckpoint } from '../checkpoint-store.js';
 import { TollgateError } from '../../core/errors.js';
 import type { SqliteDatabase } from './open-sqlite.js';
 import { migrate } from './sqlite-event-store.js';

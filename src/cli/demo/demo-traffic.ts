@@ -2,7 +2,7 @@
  * The scripted traffic of `tollgate demo`: a few people using a few product features through
  * the gateway, with the incidents a team meets in production mixed in.
  */
-import { seededRandom } from '../core/seeded-random.js';
+import { seededRandom } from '../../core/seeded-random.js';
 
 export interface DemoRequest {
   /** What this request shows, for the narration. */

@@ -1,20 +1,20 @@
 import { rmSync } from 'node:fs';
 import { fetch } from 'undici';
-import { createLogger } from '../app/logger.js';
-import { startTollgate, type RunningTollgate } from '../app/start-tollgate.js';
+import { createLogger } from '../../app/logger.js';
+import { startTollgate, type RunningTollgate } from '../../app/start-tollgate.js';
 import { DEMO_GOOD_KEY, demoTraffic, type DemoRequest } from './demo-traffic.js';
-import { MockProvider } from '../mock-provider/mock-provider.js';
-import { configFor, println, type CliContext, type GlobalOptions } from '../cli/cli-context.js';
-import { colourer, formatUsd, renderTable } from '../cli/format/table.js';
-import type { AuditEvent } from '../core/audit-event.js';
-import { formatAlertsTable } from '../alerting/alert-format.js';
-import { verifyChains } from '../integrity/verify.js';
-import { formatVerifyReport } from '../integrity/verify-report-format.js';
-import { costReport, formatCostTable } from '../reports/cost-report.js';
-import { formatSecurityReportTable, securityReport } from '../reports/security-report.js';
-import { signInHint } from '../cli/format/sign-in-hint.js';
-import { isAdminEvent } from '../observability/event-kind.js';
-import { isUnpriced } from '../pricing/unpriced.js';
+import { MockProvider } from '../../mock-provider/mock-provider.js';
+import { configFor, println, type CliContext, type GlobalOptions } from '../cli-context.js';
+import { colourer, formatUsd, renderTable } from '../format/table.js';
+import type { AuditEvent } from '../../core/audit-event.js';
+import { formatAlertsTable } from '../../alerting/alert-format.js';
+import { verifyChains } from '../../integrity/verify.js';
+import { formatVerifyReport } from '../../integrity/verify-report-format.js';
+import { costReport, formatCostTable } from '../../reports/cost-report.js';
+import { formatSecurityReportTable, securityReport } from '../../reports/security-report.js';
+import { signInHint } from '../format/sign-in-hint.js';
+import { isAdminEvent } from '../../observability/event-kind.js';
+import { isUnpriced } from '../../pricing/unpriced.js';
 
 export interface DemoOptions {
   seconds?: string;

@@ -3,8 +3,8 @@ import type { AuditEvent } from '../core/audit-event.js';
 import { ERROR_CATALOG, TollgateError, type ErrorCode } from '../core/errors.js';
 import { verifyAdminToken } from '../access/admin-token.js';
 import { extractApiKey } from '../access/authenticate.js';
-import type { MountedRoute } from '../proxy/gateway.js';
-import { readBody } from '../proxy/request-body.js';
+import type { MountedRoute } from '../http/mounted-route.js';
+import { readBody } from '../http/request-body.js';
 import type { EventStore } from '../store/event-store.js';
 import { firstBrokenLink, ingestProblem } from './ingest-validation.js';
 
