@@ -108,8 +108,9 @@ export function recordAdminAction(
     c.clock,
   );
   const ua = req.headers['user-agent'];
-  // The user agent helps explain a burst of failed logins; capped so a header cannot bloat the trail.
-  event.user_agent = typeof ua === 'string' ? ua.slice(0, 256) : null;
+  // The user agent helps explain a burst of failed logins; the pipeline's field cleaning bounds it
+  // (after redaction) and neutralises its control characters, as for every client value.
+  event.user_agent = typeof ua === 'string' ? ua : null;
   c.record(event);
   return event;
 }

@@ -143,6 +143,8 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
       Math.max(0, (clock.now() - integrity.checkpointWriter.lastCheckpointAtMs) / 1000),
     maxModels: config.metrics.max_models,
     userLabel: config.metrics.user_label,
+    // Catalog names only: a model string is client input (issue 17). The newest row names it.
+    modelName: (m) => catalog.resolve(m, Number.MAX_SAFE_INTEGER)?.model ?? null,
   });
   const alerting = createAlerting(
     config.alerts,

@@ -13,9 +13,6 @@ export type UsageEstimator = (input: {
   outputText: string | null;
 }) => { input_tokens: number; output_tokens: number };
 
-/** Longest error message kept from an upstream body. */
-const MAX_ERROR_MESSAGE = 1024;
-
 /** Endpoints that produce text, so missing usage is worth estimating. */
 const GENERATIVE = new Set(['/chat/completions', '/completions', '/responses']);
 
@@ -38,10 +35,12 @@ export function captureEvent(x: Exchange, estimate?: UsageEstimator): { event: A
   Object.assign(e, x.auth);
 
   const body = x.requestBody;
-  e.model_requested = typeof body?.model === 'string' ? body.model.slice(0, 200) : null;
+  // Values are taken whole: the field cleaning (src/redaction/field-cleaning.ts) redacts before it
+  // bounds, so a secret across a cut cannot keep its first characters.
+  e.model_requested = typeof body?.model === 'string' ? body.model : null;
   e.stream = body ? body.stream === true : null;
 
-  e.user_id = x.attribution.user ?? (typeof body?.user === 'string' ? body.user.slice(0, 256) : null);
+  e.user_id = x.attribution.user ?? (typeof body?.user === 'string' ? body.user : null);
   e.session_id = x.attribution.session;
   e.feature_name = x.attribution.feature;
   e.team = x.attribution.team;
@@ -74,7 +73,7 @@ export function captureEvent(x: Exchange, estimate?: UsageEstimator): { event: A
     e.finish_reason = s.finishReason;
     if (s.errorMessage) {
       e.error_code = s.errorCode ?? 'stream_error';
-      e.error_message = s.errorMessage.slice(0, MAX_ERROR_MESSAGE);
+      e.error_message = s.errorMessage;
     }
   } else if (x.responseText) {
     const parsed = parseJsonObject(x.responseText);
@@ -89,14 +88,14 @@ export function captureEvent(x: Exchange, estimate?: UsageEstimator): { event: A
           quotaExhaustedReason(parsed) !== null
             ? 'TG_ERR_UPSTREAM_QUOTA_EXHAUSTED'
             : (strOrNull(err.code) ?? strOrNull(err.type));
-        e.error_message = strOrNull(err.message)?.slice(0, MAX_ERROR_MESSAGE) ?? null;
+        e.error_message = strOrNull(err.message);
       } else {
         const r = responseOutput(parsed);
         output = r.text;
         e.finish_reason = r.finishReason;
       }
     } else if (x.httpStatus !== null && x.httpStatus >= 400) {
-      e.error_message = x.responseText.slice(0, MAX_ERROR_MESSAGE);
+      e.error_message = x.responseText;
     }
   }
   if (x.failure) {

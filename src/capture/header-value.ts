@@ -1,14 +1,11 @@
-/** Longest header-derived value kept in an event; longer ones are cut (and marked). */
-export const MAX_HEADER_VALUE = 256;
-
 /**
- * Makes a header value safe to store and print: control characters (CR, LF, NUL, ESC, DEL …)
- * become U+FFFD so no value can forge a log line or an ANSI sequence, and length is bounded.
+ * A header value as one string: a repeated header joined with `, ` (RFC 9110 §5.3), an empty one
+ * as null. Nothing else happens here on purpose: the cleaning every client value gets (Unicode,
+ * control characters, secrets, then the bound) is done once, after capture, by
+ * src/redaction/field-cleaning.ts; a cut here would cut a secret before it could be recognised.
  */
 export function cleanHeaderValue(value: string | string[] | undefined): string | null {
   if (value === undefined) return null;
-  let v = Array.isArray(value) ? value.join(', ') : value;
-  if (v.length > MAX_HEADER_VALUE) v = `${v.slice(0, MAX_HEADER_VALUE)}…`;
-  v = v.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '\uFFFD');
+  const v = Array.isArray(value) ? value.join(', ') : value;
   return v.length ? v : null;
 }

@@ -22,6 +22,14 @@ export interface Redactor {
   apply(event: AuditEvent, raw: RawContent): void;
 }
 
+/**
+ * Cleans the client- and provider-supplied fields around the content (ids, headers, model, path,
+ * error text), in place: src/redaction/field-cleaning.ts. Runs before the redactor.
+ */
+export interface FieldCleaner {
+  clean(event: AuditEvent): void;
+}
+
 /** Fills cost_micro_usd and pricing_version from the price catalog (null cost when unpriced). */
 export interface Pricer {
   price(event: AuditEvent): void;

@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AuditEvent } from '../core/audit-event.js';
 import type { MountedRoute } from '../http/mounted-route.js';
 import type { WriterStats } from '../writer/event-writer.js';
-import { BoundedLabels } from './bounded-labels.js';
+import { BoundedLabels, OTHER_LABEL } from './bounded-labels.js';
 import { isAdminEvent } from './event-kind.js';
 import { isUnpriced } from '../pricing/unpriced.js';
 
@@ -14,6 +14,12 @@ export interface PrometheusOptions {
   maxModels?: number;
   /** Models that always keep their own label (e.g. the ones a team pays for). */
   models?: readonly string[];
+  /**
+   * The catalog name of a model, or null when the catalog does not know it. When given, a model
+   * label is only ever a catalog name (or `other`, or `unknown` when no model was named): the
+   * model is whatever a client sent, and `/metrics` is not behind the admin token.
+   */
+  modelName?: (model: string) => string | null;
   /**
    * Also count requests per `user_id` (off by default: user ids are personal data and unbounded).
    * When on, at most `maxUsers` distinct users keep a label (default 50), the rest are `other`.
@@ -151,13 +157,19 @@ export function createPrometheusMetrics(o: PrometheusOptions = {}): TollgateMetr
     });
   }
 
+  const known = new Set(o.models ?? []);
+  const modelLabel = (m: string | null): string | null => {
+    if (m === null || !o.modelName || known.has(m)) return m;
+    return o.modelName(m) ?? OTHER_LABEL;
+  };
+
   const listener = (e: AuditEvent): void => {
     try {
       if (isAdminEvent(e)) {
         admin.inc({ status: e.status });
         return;
       }
-      const model = models.label(e.model_used ?? e.model_requested);
+      const model = models.label(modelLabel(e.model_used ?? e.model_requested));
       requests.inc({ status: e.status, model });
       if (e.input_tokens) tokens.inc({ type: 'input', model }, e.input_tokens);
       if (e.output_tokens) tokens.inc({ type: 'output', model }, e.output_tokens);

@@ -3,9 +3,16 @@ import { captureEvent, type UsageEstimator } from '../capture/capture.js';
 import type { Exchange } from '../capture/exchange.js';
 import type { TraceContext } from '../capture/trace-context.js';
 import type { EventWriter } from '../writer/event-writer.js';
-import type { Chainer, EventObserver, Pricer, Redactor } from '../core/stages.js';
+import { createFieldCleaner } from '../redaction/field-cleaning.js';
+import type { Chainer, EventObserver, FieldCleaner, Pricer, Redactor } from '../core/stages.js';
 
 export interface PipelineStages {
+  /**
+   * Cleans every client- and provider-supplied field around the content, for every event. Default:
+   * the redactor's own (`TollgateRedactor.fields`, same content policy), else `createFieldCleaner()`
+   * (a custom redactor never skips the cleaning).
+   */
+  fieldCleaner?: FieldCleaner;
   redactor: Redactor;
   pricer?: Pricer;
   chainer: Chainer;
@@ -31,7 +38,10 @@ export class AuditPipeline {
   private deferred: Array<{ x: Exchange; then: ((event: AuditEvent) => void) | undefined }> = [];
   private buildScheduled = false;
 
+  private readonly cleaner: FieldCleaner;
+
   constructor(private readonly stages: PipelineStages) {
+    this.cleaner = stages.fieldCleaner ?? fieldsOf(stages.redactor) ?? createFieldCleaner();
     // A drain (shutdown, tests, `events`) first queues what is still waiting to be built.
     stages.writer.beforeDrain(() => this.buildDeferred());
   }
@@ -39,6 +49,8 @@ export class AuditPipeline {
   /** Builds the stored form of an exchange's event (redacted, priced, marked, chained). */
   private build(x: Exchange): AuditEvent {
     const { event, raw } = captureEvent(x, this.stages.estimateUsage);
+    // The one place every value from a client or a provider is cleaned (issue 17).
+    this.cleaner.clean(event);
     this.stages.redactor.apply(event, raw);
     this.stages.pricer?.price(event);
     for (const o of this.stages.observers ?? []) o.observe(event);
@@ -105,6 +117,8 @@ export class AuditPipeline {
 
   /** Records an event that did not come from an exchange (admin actions, erasures, gaps). */
   recordEvent(event: AuditEvent): AuditEvent {
+    // Admin actions carry a path-derived name, a user agent and an address from the request.
+    this.cleaner.clean(event);
     for (const o of this.stages.observers ?? []) o.observe(event);
     this.stages.chainer.link(event);
     this.stages.writer.enqueue(event);
@@ -115,4 +129,9 @@ export class AuditPipeline {
   get writer(): EventWriter {
     return this.stages.writer;
   }
+}
+
+function fieldsOf(redactor: Redactor): FieldCleaner | null {
+  const fields = (redactor as { fields?: unknown }).fields;
+  return typeof fields === 'object' && fields !== null && 'clean' in fields ? (fields as FieldCleaner) : null;
 }

@@ -75,7 +75,7 @@ describe('createRedactor', () => {
     expect(e.redactions).toEqual([{ type: 'password', count: 1 }]);
   });
 
-  it('cleans header-derived fields and error_message: secrets only, no control characters', () => {
+  it('its field cleaning cleans header-derived fields and error_message: secrets, no control characters', () => {
     const key = fake.stripeKey();
     const e = event({
       user_agent: `curl/8.0\r\nX-Forged: 1 ${key}`,
@@ -86,7 +86,10 @@ describe('createRedactor', () => {
       request_source: 'cron\u0000',
       error_message: `upstream said: invalid key ${key}\nretry`,
     });
-    createRedactor().apply(e, { prompt: null, response: null });
+    // The pipeline runs the field cleaning (field-cleaning.ts), then the redactor adds its counts.
+    const r = createRedactor();
+    r.fields.clean(e);
+    r.apply(e, { prompt: null, response: null });
     expect(e.user_agent).toBe('curl/8.0 X-Forged: 1 [REDACTED:stripe_key]');
     expect(e.user_id).toBe('alice INFO admin logged in');
     expect(e.session_id).toBe('s-1 x');

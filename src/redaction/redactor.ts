@@ -2,10 +2,11 @@
  * The redact stage (src/core/stages.ts `Redactor`): applies the content policy to one
  * event before it reaches the store, an export, an alert or a log line.
  *
- * - prompt and response: per the effective mode (see content-policy.ts);
- * - error_message: secrets replaced, control characters neutralised;
- * - header-derived fields (user_agent, user_id, session_id, feature_name, team,
- *   request_source): control characters neutralised, secrets replaced.
+ * - prompt and response: per the effective mode (see content-policy.ts).
+ *
+ * The fields around the content (ids, headers, model, path, error text) are cleaned before this
+ * stage, by the one field cleaning of field-cleaning.ts that the pipeline applies to every event;
+ * `apply` adds its counts to the ones that cleaning recorded in `event.redactions`.
  *
  * Streamed responses reach this stage already assembled, so a secret split across SSE
  * chunks is whole again here and is redacted like any other.
@@ -22,8 +23,8 @@ import {
   type ContentPolicy,
   type EffectivePolicy,
 } from './content-policy.js';
-import { stripControlCharacters } from './control-characters.js';
 import { PII_TYPES, SECRET_TYPES, type DetectorType } from './detector.js';
+import { createFieldCleaner, type FieldCleaner } from './field-cleaning.js';
 import {
   addRedactionCounts,
   createTextRedactor,
@@ -48,16 +49,9 @@ export interface TollgateRedactor extends Redactor {
   redactText(text: string): RedactionResult;
   /** Secrets only (for free text that is not content: error messages, headers). */
   redactSecrets(text: string): RedactionResult;
+  /** The field cleaning for the same policy (the pipeline's `fieldCleaner`). */
+  readonly fields: FieldCleaner;
 }
-
-const HEADER_FIELDS = [
-  'user_agent',
-  'user_id',
-  'session_id',
-  'feature_name',
-  'team',
-  'request_source',
-] as const;
 
 interface Compiled {
   mode: ContentMode;
@@ -117,19 +111,12 @@ export function createRedactor(
   return {
     redactText: (text) => base.all.redact(text),
     redactSecrets: (text) => base.secrets.redact(text),
+    fields: createFieldCleaner(policy),
 
     apply(event: AuditEvent, raw: RawContent): void {
-      let counts: RedactionCount[] = [];
-      const secretsOnly = (value: string | null): string | null => {
-        if (value === null) return null;
-        const r = base.secrets.redact(stripControlCharacters(value));
-        counts = addRedactionCounts(counts, r.redactions);
-        return r.text;
-      };
-      // Header-derived fields first: the cleaned user_id is the erasure subject.
-      for (const field of HEADER_FIELDS) event[field] = secretsOnly(event[field]);
-      event.error_message = secretsOnly(event.error_message);
-
+      // What the field cleaning already redacted around the content (the cleaned user_id is
+      // the erasure subject).
+      let counts: RedactionCount[] = event.redactions;
       const c = forEvent(event);
       let mode = c.mode;
       const store = (value: string | null): string | null => {

@@ -40,9 +40,6 @@ export interface TrackedCall {
   markFirstToken(): void;
 }
 
-/** Longest error message kept from a thrown error. */
-const MAX_ERROR_MESSAGE = 1024;
-
 /** Runs one tracked call; see `Auditor.track`. */
 export async function trackCall<T>(
   a: Auditor,
@@ -152,6 +149,7 @@ function classifyThrown(
   x.httpStatus = status;
   if (status === null) x.connectFailed = true;
   const providerCode = typeof e.error?.code === 'string' ? e.error.code : code || name || 'error';
-  const message = typeof e.message === 'string' ? e.message.slice(0, MAX_ERROR_MESSAGE) : 'error';
+  // Whole: the pipeline's field cleaning redacts it, then bounds it (a cut first could halve a secret).
+  const message = typeof e.message === 'string' ? e.message : 'error';
   x.failure = { code: providerCode, message };
 }

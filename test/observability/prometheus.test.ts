@@ -166,6 +166,28 @@ describe('GET /metrics after known traffic', () => {
     });
   });
 
+  it('with a catalog, a model label is a catalog name or other, never what a client sent', async () => {
+    const { loadPriceCatalog } = await import('../../src/pricing/catalog.js');
+    const catalog = loadPriceCatalog();
+    const m = createPrometheusMetrics({
+      modelName: (name) => catalog.resolve(name, Number.MAX_SAFE_INTEGER)?.model ?? null,
+    });
+    const secretish = 'sk-proj-' + 'Zq3'.repeat(20);
+    for (const model of ['gpt-4o-mini', secretish, 'x'.repeat(500), 'gpt-4o-mini-2024-07-18', null]) {
+      const e = blankEvent({ id: 'e', timestamp: new Date(0).toISOString(), source: 'gateway' });
+      e.status = 'SUCCESS';
+      e.model_requested = model;
+      m.listener(e);
+    }
+    const text = await m.text();
+    expect(text).not.toContain('Zq3Zq3');
+    expect(text).not.toContain('xxxxxxxx');
+    const samples = parseExposition(text);
+    expect(value(samples, 'tollgate_requests_total', { status: 'SUCCESS', model: 'gpt-4o-mini' })).toBe(2);
+    expect(value(samples, 'tollgate_requests_total', { status: 'SUCCESS', model: 'other' })).toBe(2);
+    expect(value(samples, 'tollgate_requests_total', { status: 'SUCCESS', model: 'unknown' })).toBe(1);
+  });
+
   it('a listener never throws, even on a malformed event', () => {
     const m = createPrometheusMetrics();
     expect(() => m.listener({} as never)).not.toThrow();

@@ -137,7 +137,7 @@ describe('attribution', () => {
     const client = new OpenAI({ apiKey: KEY, baseURL: base, fetch: fetchFn, maxRetries: 0 });
     await client.chat.completions.create(chat);
     const [e] = await sdkEvents(auditor);
-    expect(e!.user_id).toBe('dave\uFFFD\uFFFDforged: yes');
+    expect(e!.user_id).toBe('dave forged: yes');
     expect(e!.feature_name).toBe('export');
   });
 });
