@@ -12,6 +12,7 @@ import type { NoteVerifier } from '../integrity/signed-note.js';
 import type { EventStore } from '../store/event-store.js';
 import type { SqliteDatabase } from '../store/sqlite/open-sqlite.js';
 import type { RollupReader } from '../store/rollups.js';
+import type { ContentSearch } from '../store/content-search.js';
 import type { KeyStore } from '../access/key-store.js';
 import { verifyAdminToken } from '../access/admin-token.js';
 import { AdminSessions, SESSION_COOKIE, type AdminSession } from './admin-sessions.js';
@@ -28,6 +29,8 @@ export interface AdminDeps {
   /** The gateway-issued keys (in the same store as the events). */
   keys: KeyStore;
   rollups: RollupReader;
+  /** Search in stored (redacted) content and fields. */
+  search: ContentSearch;
   alerts: AlertStore;
   checkpoints: CheckpointStore;
   /** Keys whose checkpoint signatures verify (this instance's and the keyring). */

@@ -21,6 +21,8 @@ export interface EventQuery {
   model: string;
   status: EventStatus | '';
   since: string;
+  /** End of the time range (same forms as `since`; empty: now). */
+  until: string;
   limit: number;
   before: string;
 }
@@ -43,6 +45,7 @@ export function parseEventQuery(params: URLSearchParams): EventQuery {
     model: '',
     status: '',
     since: '',
+    until: '',
     limit: DEFAULT_PAGE_SIZE,
     before: '',
   };
@@ -58,6 +61,7 @@ export function parseEventQuery(params: URLSearchParams): EventQuery {
     q.status = status as EventStatus;
   }
   q.since = params.get('since')?.trim() ?? '';
+  q.until = params.get('until')?.trim() ?? '';
   const limit = params.get('limit');
   if (limit !== null && limit !== '') {
     const n = Number(limit);
@@ -82,6 +86,7 @@ export function eventFilter(q: EventQuery, nowMs: number): EventFilter {
   if (q.model) f.model = q.model;
   if (q.status) f.status = q.status;
   if (q.since) f.sinceMs = parseSince(q.since, nowMs, 'since');
+  if (q.until) f.untilMs = parseSince(q.until, nowMs, 'until');
   return f;
 }
 
@@ -120,7 +125,7 @@ export async function listEvents(
     const dot = q.before.indexOf('.');
     cursorMs = Number(q.before.slice(0, dot));
     skipUntilId = q.before.slice(dot + 1);
-    filter.untilMs = cursorMs + 1;
+    filter.untilMs = Math.min(filter.untilMs ?? Infinity, cursorMs + 1);
   }
   // Events of the cursor's millisecond that were on the previous page come first; fetch enough
   // extra rows to step over them (a millisecond rarely holds more than a handful).

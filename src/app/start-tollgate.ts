@@ -125,7 +125,7 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
   const clock = o.clock ?? systemClock;
   const paths = localPaths(config);
   const instanceId = config.instance_id ?? loadOrCreateInstanceId(paths.instanceId);
-  const { store, checkpoints, tables, db } = await openStorage(
+  const { store, checkpoints, tables, db, search } = await openStorage(
     config.db,
     { clock, alertWriter: instanceId, onPoolError: () => log.warn({}, 'store connection lost') },
     life,
@@ -233,6 +233,7 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
   const adminTokenPath = join(paths.dir, 'admin.token');
   const adminToken = ensureAdminToken({ path: adminTokenPath, configured: config.admin_token });
   const adminConsole = createAdminConsole({
+    search,
     token: adminToken.token,
     store,
     eventsDb: db,

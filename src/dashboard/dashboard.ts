@@ -23,6 +23,12 @@ import { securitySummary } from '../admin/security-summary.js';
 import { isTollgateError, type ErrorCode } from '../core/errors.js';
 import type { MountedRoute } from '../http/mounted-route.js';
 import { costView } from './cost-view.js';
+import { activityView } from './activity-view.js';
+import { searchView } from './search-view.js';
+import { sessionView } from './session-view.js';
+import { sessionTimeline, subjectActivity } from '../admin/investigation.js';
+import { parseSince } from '../admin/time-window.js';
+import type { AlertSubject } from '../alerting/alert.js';
 import { DASHBOARD_CSS, DASHBOARD_ICON, DASHBOARD_JS } from './dashboard-assets.js';
 import { eventView } from './event-view.js';
 import { eventRows, eventsView } from './events-view.js';
@@ -252,7 +258,8 @@ export function createDashboard(
     params: URLSearchParams,
     session: AdminSession,
   ): Promise<void> {
-    const page = (title: string, view: DashboardView | null, body: SafeHtml, script = false): void =>
+    // The script (keyboard shortcuts, live refresh) is on every page; it is one small same-origin file.
+    const page = (title: string, view: DashboardView | null, body: SafeHtml, script = true): void =>
       sendPage(res, 200, pageLayout({ title, view, csrf: session.csrf, body, script }));
     if (path === '/ui') return redirect(res, '/ui/events');
     if (path === '/ui/events') {
@@ -266,6 +273,43 @@ export function createDashboard(
       const detail = await eventDetail(c, decodeURIComponent(one[1]!));
       if (!detail) return errorPage(res, 'TG_ERR_ADMIN_NOT_FOUND', session);
       return page(`Event ${detail.event.id}`, 'events', eventView(detail));
+    }
+    if (path === '/ui/search') {
+      const text = params.get('q')?.trim().slice(0, 500) ?? '';
+      const since = params.get('since')?.trim() || '24h';
+      const until = params.get('until')?.trim() ?? '';
+      const now = c.clock.now();
+      const limit = 100;
+      const results = text
+        ? await c.search.search({
+            text,
+            sinceMs: parseSince(since, now, 'since'),
+            ...(until ? { untilMs: parseSince(until, now, 'until') } : {}),
+            limit,
+          })
+        : null;
+      return page('Search', 'search', searchView({ text, since, until }, results, limit), true);
+    }
+    const sessionPath = /^\/ui\/sessions\/([^/]+)$/.exec(path);
+    if (sessionPath) {
+      const id = decodeURIComponent(sessionPath[1]!);
+      return page(`Session ${id}`, 'events', sessionView(await sessionTimeline(c, id)));
+    }
+    if (path === '/ui/activity') {
+      const alertId = params.get('alert')?.trim() ?? '';
+      const at = params.get('at')?.trim() ?? '';
+      let subject = { kind: params.get('kind') ?? '', value: params.get('value') ?? '' } as AlertSubject;
+      if (alertId && !params.get('kind')) {
+        const alert = await c.alerts.get(alertId);
+        if (!alert) return errorPage(res, 'TG_ERR_ADMIN_NOT_FOUND', session);
+        subject = alert.subject;
+      }
+      const activity = await subjectActivity(c, {
+        subject,
+        ...(alertId ? { alertId } : {}),
+        ...(at ? { atMs: parseSince(at, c.clock.now(), 'at') } : {}),
+      });
+      return page('Activity around an alert', 'security', activityView(activity));
     }
     if (path === '/ui/cost') {
       const by = reportBy(params);

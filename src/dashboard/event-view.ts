@@ -1,5 +1,8 @@
 import { AUDIT_EVENT_FIELDS } from '../core/audit-event.js';
 import type { EventDetail } from '../admin/event-detail.js';
+import { activityHref } from './activity-view.js';
+import { conversationView } from './conversation.js';
+import { eventFlags } from './events-view.js';
 import { html, type SafeHtml } from './html-template.js';
 
 function fieldValue(v: unknown): string {
@@ -19,7 +22,29 @@ export function eventView(d: EventDetail): SafeHtml {
     : html`<strong class="bad" data-verified="false">✘ NOT verified</strong> —
         ${!c.hash_ok ? 'the event does not hash to its stored hash (changed after it was written)' : 'its prev_hash does not match the previous event (chain broken here)'};
         run a full verify on the Integrity view.`;
-  return html`<p><a href="/ui/events">← Live events</a></p>
+  const at = Date.parse(e.timestamp);
+  const around: SafeHtml[] = [];
+  if (e.session_id)
+    around.push(html`<a href="/ui/sessions/${encodeURIComponent(e.session_id)}">Session timeline</a>`);
+  if (e.user_id)
+    around.push(
+      html`<a href="${activityHref({ kind: 'user', value: e.user_id }, at)}">User's activity ± 1 h</a>`,
+    );
+  if (e.ip_address)
+    around.push(
+      html`<a href="${activityHref({ kind: 'ip', value: e.ip_address }, at)}">IP's activity ± 1 h</a>`,
+    );
+  return html`<p class="links">
+      <a href="/ui/events">← Live events</a>${around.map((a) => html` · ${a}`)}
+    </p>
+    <p>
+      <span class="status status-${e.status}">${e.status}</span> ${e.model_used ?? e.model_requested ?? ''}
+      ${eventFlags(e)}
+    </p>
+    <section aria-labelledby="conv-h">
+      <h2 id="conv-h">Conversation</h2>
+      ${conversationView(e)}
+    </section>
     <section aria-labelledby="chain-h">
       <h2 id="chain-h">Chain position</h2>
       <p class="notice${c.verified ? '' : ' error'}" id="chain-mark">
@@ -68,7 +93,7 @@ export function eventView(d: EventDetail): SafeHtml {
     </section>
     <section aria-labelledby="fields-h">
       <h2 id="fields-h">All fields</h2>
-      <table aria-label="Event fields">
+      <div class="table-wrap"><table aria-label="Event fields">
         <thead>
           <tr>
             <th scope="col">Field</th>
@@ -84,6 +109,6 @@ export function eventView(d: EventDetail): SafeHtml {
               </tr>`,
           )}
         </tbody>
-      </table>
+      </table></div>
     </section>`;
 }

@@ -1,9 +1,10 @@
 import { html, type HtmlValue, type SafeHtml } from './html-template.js';
 
-export type DashboardView = 'events' | 'cost' | 'security' | 'integrity';
+export type DashboardView = 'events' | 'search' | 'cost' | 'security' | 'integrity';
 
 const NAV: { view: DashboardView; label: string }[] = [
   { view: 'events', label: 'Live events' },
+  { view: 'search', label: 'Search' },
   { view: 'cost', label: 'Cost' },
   { view: 'security', label: 'Security' },
   { view: 'integrity', label: 'Integrity' },
@@ -28,6 +29,7 @@ export function pageLayout(o: {
         ${o.script ? html`<script src="/ui/assets/app.js" defer></script>` : ''}
       </head>
       <body>
+        <a class="skip" href="#main">Skip to content</a>
         <header>
           <span class="brand">Tollgate</span>
           ${
@@ -55,7 +57,7 @@ export function pageLayout(o: {
                   </form>`
           }
         </header>
-        <main>
+        <main id="main" tabindex="-1">
           <h1>${o.title}</h1>
           ${o.body}
         </main>

@@ -22,6 +22,9 @@ function alertRow(a: Alert, csrf: string): SafeHtml {
       >${f.baseline !== null ? ` (baseline ${formatFigure(f.baseline, f.unit)})` : ''}, threshold
       ${formatFigure(f.threshold, f.unit)}${f.window_ms > 0 ? ` in ${Math.round(f.window_ms / 1000)} s` : ''};
       peak ${formatFigure(a.evidence.peak_observed, f.unit)}.<br />
+      <a class="activity-link" href="/ui/activity?alert=${encodeURIComponent(a.id)}"
+        >Activity ± 1 h and related subjects</a
+      ><br />
       ${ids.length === 0 ? html`<span class="muted">no event ids</span>` : html`Events: ${ids.slice(0, 5).map((id, i) => html`${i > 0 ? ', ' : ''}<a class="mono" href="/ui/events/${encodeURIComponent(id)}">${id.slice(-8)}</a>`)}${ids.length > 5 || a.evidence.evidence_truncated ? html` <span class="muted">and more (${a.count} in all)</span>` : ''}`}
     </td>
     <td class="mono">${shortTime(a.first_seen)}<br />${shortTime(a.last_seen)}</td>

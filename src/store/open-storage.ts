@@ -2,6 +2,8 @@ import type { Clock } from '../core/clock.js';
 import type { Lifetime } from '../core/lifetime.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import type { EventStore } from './event-store.js';
+import type { ContentSearch } from './content-search.js';
+import { openContentSearch } from './open-content-search.js';
 import { openEventStore } from './open-event-store.js';
 import type { SqliteDatabase } from './sqlite/open-sqlite.js';
 import { createSqliteRollups } from './sqlite/sqlite-rollups.js';
@@ -15,6 +17,8 @@ export interface Storage {
   tables: StoreTables;
   /** SQLite: the events database. Null on PostgreSQL. */
   db: SqliteDatabase | null;
+  /** Search in the stored (redacted) content and fields. */
+  search: ContentSearch;
 }
 
 /**
@@ -53,5 +57,6 @@ export async function openStorage(
     checkpoints: opened.checkpoints,
     tables,
     db: opened.kind === 'sqlite' ? opened.db : null,
+    search: await openContentSearch(opened),
   };
 }
