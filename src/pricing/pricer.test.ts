@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { blankEvent, type AuditEvent } from '../core/audit-event.js';
+import type { AuditEvent } from '../core/audit-event.js';
+import { testEvent } from '../../test/support/test-event.js';
 import { createCatalog, defaultCatalogPath, loadCatalogFile } from './catalog.js';
 import { createPricer } from './pricer.js';
 import { estimateUsage } from './token-estimate.js';
@@ -7,9 +8,9 @@ import { estimateUsage } from './token-estimate.js';
 const catalog = createCatalog(loadCatalogFile(defaultCatalogPath()));
 const pricer = createPricer(catalog);
 
-function event(init: Partial<AuditEvent>): AuditEvent {
-  return { ...blankEvent({ id: 'e1', timestamp: '2026-01-10T12:00:00.000Z', source: 'gateway' }), ...init };
-}
+/** The pricing date of these tests (prices have effective dates). */
+const event = (init: Partial<AuditEvent>): AuditEvent =>
+  testEvent({ timestamp: '2026-01-10T12:00:00.000Z', ...init });
 
 describe('createPricer', () => {
   it('fills cost and pricing_version from model_used (a dated snapshot)', () => {

@@ -1,29 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { blankEvent, type AuditEvent } from '../core/audit-event.js';
 import { ManualClock } from '../core/clock.js';
 import { isTollgateError } from '../core/errors.js';
 import { createContentCipher } from '../privacy/content-cipher.js';
 import { InMemoryDataKeyStore } from '../privacy/data-key-store.js';
 import { FakeData, seededRandom } from '../../test/redaction-corpus/fake-secrets.js';
 import { createRedactor, type ContentEncryptor } from './redactor.js';
+import { testEvent } from '../../test/support/test-event.js';
 
 const fake = new FakeData(seededRandom(42));
-
-function event(init: Partial<AuditEvent> = {}): AuditEvent {
-  return {
-    ...blankEvent({
-      id: '0190a0c0-0000-7000-8000-000000000001',
-      timestamp: '2026-01-01T00:00:00.000Z',
-      source: 'gateway',
-    }),
-    ...init,
-  };
-}
 
 describe('createRedactor', () => {
   it('defaults to redacted mode: secrets and personal data replaced, counts sorted by type', () => {
     const key = fake.openaiKey();
-    const e = event();
+    const e = testEvent();
     createRedactor().apply(e, {
       prompt: `use ${key} and mail bob@example.com`,
       response: 'call (415) 555-2671 or bob@example.com',
@@ -40,14 +29,14 @@ describe('createRedactor', () => {
 
   it('full mode keeps personal data but never a secret', () => {
     const key = fake.githubToken();
-    const e = event();
+    const e = testEvent();
     createRedactor({ mode: 'full' }).apply(e, { prompt: `token ${key} for bob@example.com`, response: null });
     expect(e.prompt).toBe('token [REDACTED:github_token] for bob@example.com');
     expect(e.response).toBeNull();
   });
 
   it('none mode stores a digest and the length only', () => {
-    const e = event();
+    const e = testEvent();
     createRedactor({ mode: 'none' }).apply(e, { prompt: 'héllo bob@example.com', response: '' });
     expect(e.prompt).toMatch(/^sha256:[0-9a-f]{64}:len=22$/);
     expect(e.response).toMatch(/^sha256:[0-9a-f]{64}:len=0$/);
@@ -58,7 +47,7 @@ describe('createRedactor', () => {
   it('redacts a secret split across two SSE chunks once the response is assembled', () => {
     const key = fake.anthropicKey();
     const chunks = [`Your key is ${key.slice(0, 30)}`, `${key.slice(30)} — keep it safe.`];
-    const e = event({ stream: true });
+    const e = testEvent({ stream: true });
     createRedactor().apply(e, { prompt: null, response: chunks.join('') });
     expect(e.response).toBe('Your key is [REDACTED:anthropic_key] — keep it safe.');
     expect(e.response).not.toContain(key.slice(0, 30));
@@ -66,7 +55,7 @@ describe('createRedactor', () => {
 
   it('redacts secrets in tool-call arguments (JSON-escaped)', () => {
     const pw = fake.password();
-    const e = event();
+    const e = testEvent();
     createRedactor().apply(e, {
       prompt: null,
       response: `{"name":"db","arguments":"{\\"password\\": \\"${pw}\\"}"}`,
@@ -77,7 +66,7 @@ describe('createRedactor', () => {
 
   it('its field cleaning cleans header-derived fields and error_message: secrets, no control characters', () => {
     const key = fake.stripeKey();
-    const e = event({
+    const e = testEvent({
       user_agent: `curl/8.0\r\nX-Forged: 1 ${key}`,
       user_id: 'alice\nINFO admin logged in',
       session_id: 's-1\u2028x',
@@ -106,14 +95,14 @@ describe('createRedactor', () => {
       perFeature: { support: { mode: 'none' }, search: { detectors: { email: false } } },
       perKey: { vk_1: { mode: 'full' } },
     });
-    const a = event({ feature_name: 'support' });
+    const a = testEvent({ feature_name: 'support' });
     r.apply(a, { prompt: 'x', response: null });
     expect(a.content_mode).toBe('none');
-    const b = event({ feature_name: 'support', virtual_key_id: 'vk_1' });
+    const b = testEvent({ feature_name: 'support', virtual_key_id: 'vk_1' });
     r.apply(b, { prompt: 'mail bob@example.com', response: null });
     expect(b.content_mode).toBe('full');
     expect(b.prompt).toBe('mail bob@example.com');
-    const c = event({ feature_name: 'search' });
+    const c = testEvent({ feature_name: 'search' });
     r.apply(c, { prompt: 'mail bob@example.com, call (415) 555-2671', response: null });
     expect(c.prompt).toBe('mail bob@example.com, call [REDACTED:phone]');
   });
@@ -141,7 +130,7 @@ describe('createRedactor', () => {
       clock: new ManualClock(),
     });
     const key = fake.awsAccessKey();
-    const e = event({ user_id: 'u-1' });
+    const e = testEvent({ user_id: 'u-1' });
     createRedactor({ mode: 'encrypted' }, { encryptor: cipher }).apply(e, {
       prompt: `aws ${key} for bob@example.com`,
       response: null,
@@ -158,7 +147,7 @@ describe('createRedactor', () => {
         throw new Error('key store down');
       },
     };
-    const e = event();
+    const e = testEvent();
     createRedactor({ mode: 'encrypted' }, { encryptor: failing }).apply(e, {
       prompt: 'secret plan',
       response: null,

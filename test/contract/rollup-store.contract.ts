@@ -4,7 +4,8 @@
  * Expected numbers are computed naively from the events themselves.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { blankEvent, type AuditEvent } from '../../src/core/audit-event.js';
+import type { AuditEvent } from '../../src/core/audit-event.js';
+import { testEvent } from '../support/test-event.js';
 import {
   DAY_MS,
   HOUR_MS,
@@ -42,14 +43,10 @@ function rng(seed: number): () => number {
 }
 
 function event(i: number, ts: number, fields: Partial<AuditEvent> = {}): AuditEvent {
-  const e = blankEvent({
-    id: `0194b2c0-0000-7000-9000-${i.toString(16).padStart(12, '0')}`,
-    timestamp: new Date(ts).toISOString(),
-    source: 'gateway',
-  });
-  e.status = 'SUCCESS';
-  e.usage_source = 'reported';
-  return Object.assign(e, fields);
+  return testEvent(
+    { timestamp: new Date(ts).toISOString(), status: 'SUCCESS', usage_source: 'reported', ...fields },
+    i,
+  );
 }
 
 /** Events over ~2 days with every kind of usage: reported, estimated, none; priced and unpriced. */

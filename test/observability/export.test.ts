@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AUDIT_EVENT_FIELDS, blankEvent, type AuditEvent } from '../../src/core/audit-event.js';
+import { AUDIT_EVENT_FIELDS, type AuditEvent } from '../../src/core/audit-event.js';
 import { csvCell, csvHeader, csvRow } from '../../src/export/csv-row.js';
 import { exportEvents } from '../../src/export/export-events.js';
 import { jsonlLine } from '../../src/export/jsonl-line.js';
@@ -12,17 +12,23 @@ import type { EventFilter, EventStore } from '../../src/store/event-store.js';
 import { openSqlite } from '../../src/store/sqlite/open-sqlite.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-event-store.js';
 import { cli } from '../support/run-cli.js';
+import { testEvent } from '../support/test-event.js';
 
 const T0 = Date.UTC(2026, 10, 20, 12, 0, 0);
 
+/** Event `i` at `ms`, with the fields the exports are checked on. */
 function event(i: number, ms: number, patch: Partial<AuditEvent> = {}): AuditEvent {
-  const id = `0190f0a0-0000-7000-8000-${String(i).padStart(12, '0')}`;
-  const e = blankEvent({ id, timestamp: new Date(ms).toISOString(), source: 'gateway' });
-  e.model_requested = 'gpt-4.1';
-  e.input_tokens = i;
-  e.cost_micro_usd = i * 10;
-  e.latency_ms = 12.5;
-  return Object.assign(e, patch);
+  return testEvent(
+    {
+      timestamp: new Date(ms).toISOString(),
+      model_requested: 'gpt-4.1',
+      input_tokens: i,
+      cost_micro_usd: i * 10,
+      latency_ms: 12.5,
+      ...patch,
+    },
+    i,
+  );
 }
 
 /** RFC 4180 reader for the test: quoted cells, doubled quotes, CRLF records. */

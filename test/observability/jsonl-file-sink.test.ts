@@ -2,21 +2,15 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { blankEvent, type AuditEvent } from '../../src/core/audit-event.js';
+import type { AuditEvent } from '../../src/core/audit-event.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { createJsonlFileSink } from '../../src/export/jsonl-file-sink.js';
 import { startHarness } from '../support/gateway-harness.js';
+import { testEvent } from '../support/test-event.js';
 import { sendChat } from './send-chat.js';
 
 function event(i: number, text = 'x'): AuditEvent {
-  const e = blankEvent({
-    id: `0190f0a0-0000-7000-8000-${String(i).padStart(12, '0')}`,
-    timestamp: '2026-11-20T12:00:00.000Z',
-    source: 'gateway',
-  });
-  e.prompt = text;
-  e.input_tokens = i;
-  return e;
+  return testEvent({ timestamp: '2026-11-20T12:00:00.000Z', prompt: text, input_tokens: i }, i);
 }
 
 describe('rotating JSONL file sink', () => {

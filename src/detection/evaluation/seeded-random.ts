@@ -1,21 +1,19 @@
+import { seededRandom } from '../../core/seeded-random.js';
+
 /**
- * A small seeded PRNG (mulberry32, public domain, Tommy Ettinger) so an evaluation run is
- * reproducible from its seed. Not for anything security-related.
+ * The seeded PRNG of src/core/seeded-random.ts (mulberry32) with the draws an evaluation needs, so
+ * a run is reproducible from its seed. Not for anything security-related.
  */
 export class SeededRandom {
-  private state: number;
+  private readonly draw: () => number;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.draw = seededRandom(seed);
   }
 
   /** Uniform in [0, 1). */
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.draw();
   }
 
   /** Uniform integer in [min, max]. */
