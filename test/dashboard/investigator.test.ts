@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_GOOD_KEY } from '../../src/demo/demo-traffic.js';
+import { DEMO_GOOD_KEY } from '../../src/cli/demo/demo-traffic.js';
 import { chromiumAvailable, launchChromium } from './chromium.js';
 import { startSeededGateway, type SeededGateway } from './seeded-gateway.js';
 
