@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { layerLintConfigs } from './layers.config.js';
 
 export default tseslint.config(
   {
@@ -43,5 +44,7 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
+  // Dependencies point one way (layers.config.js, docs/architecture.md).
+  ...layerLintConfigs(),
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
 );
