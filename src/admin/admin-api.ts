@@ -14,6 +14,7 @@ import {
   actorOf,
   authenticate,
   recordAdminAction,
+  recordUnauthenticated,
   type AdminConsole,
   type AdminPrincipal,
 } from './admin-console.js';
@@ -63,16 +64,21 @@ export function createAdminApi(
     prefix: '/admin',
     async handle(req, res) {
       const url = new URL(req.url ?? '/', 'http://admin.invalid');
-      const segments = url.pathname.split('/').filter(Boolean).slice(1).map(decodeURIComponent);
       const principal = authenticate(c, req);
       if (!principal) {
-        recordAdminAction(c, req, {
-          action: 'admin:auth',
-          principal: null,
-          ok: false,
-          errorCode: 'TG_ERR_ADMIN_UNAUTHORIZED',
-        });
+        recordUnauthenticated(c, req, 'admin:auth');
         return sendAdminError(res, 'TG_ERR_ADMIN_UNAUTHORIZED');
+      }
+      const segments = pathSegments(url.pathname);
+      if (segments === null) {
+        // Broken percent-encoding (`%zz`, a lone `%`): a clear 400 and an event, not a 502.
+        recordAdminAction(c, req, {
+          action: 'admin:bad_path',
+          principal,
+          ok: false,
+          errorCode: 'TG_ERR_REQUEST_BAD_PATH',
+        });
+        return sendAdminError(res, 'TG_ERR_REQUEST_BAD_PATH');
       }
       const method = req.method ?? 'GET';
       if (method !== 'GET' && method !== 'HEAD') {
@@ -294,4 +300,13 @@ export async function runVerify(c: AdminConsole, req: IncomingMessage, principal
     errorCode: result.report.ok ? null : 'TG_ERR_INTEGRITY_BROKEN',
   });
   return result;
+}
+
+/** The decoded segments after `/admin`, or null when one is not valid percent-encoding. */
+function pathSegments(pathname: string): string[] | null {
+  try {
+    return pathname.split('/').filter(Boolean).slice(1).map(decodeURIComponent);
+  } catch {
+    return null;
+  }
 }

@@ -19,6 +19,7 @@ import { AdminSessions, SESSION_COOKIE, type AdminSession } from './admin-sessio
 import { bearerToken, cookieValue, requestIp } from './admin-request.js';
 import { IntegrityMonitor } from './integrity-monitor.js';
 import { LoginLinks } from './login-links.js';
+import { UnauthenticatedRequests } from './unauthenticated-requests.js';
 
 export interface AdminDeps {
   /** The admin token (configured or generated; see access/admin-token.ts). */
@@ -46,6 +47,10 @@ export interface AdminConsole extends AdminDeps {
   /** One-time sign-in links (`tollgate serve` prints one at start). */
   loginLinks: LoginLinks;
   integrity: IntegrityMonitor;
+  /** Refused requests, counted per action, address and minute (one event each, not one per request). */
+  unauthenticated: UnauthenticatedRequests;
+  /** Records the refused requests still being counted, and stops their timer. */
+  close(): void;
 }
 
 /** Who is making an admin request. */
@@ -53,8 +58,11 @@ export type AdminPrincipal = { via: 'token' } | { via: 'session'; session: Admin
 
 /** Builds the shared state of the admin API and dashboard. */
 export function createAdminConsole(deps: AdminDeps, options: { sessionIdleMs?: number } = {}): AdminConsole {
+  const unauthenticated = new UnauthenticatedRequests(deps.record, deps.clock);
   return {
     ...deps,
+    unauthenticated,
+    close: () => unauthenticated.close(),
     sessions: new AdminSessions({
       clock: deps.clock,
       ...(options.sessionIdleMs !== undefined ? { idleMs: options.sessionIdleMs } : {}),
@@ -116,4 +124,13 @@ export function recordAdminAction(
   event.user_agent = typeof ua === 'string' ? ua : null;
   c.record(event);
   return event;
+}
+
+/**
+ * Counts a request refused for want of authentication (no or a wrong token, a failed login):
+ * one event per action, address and minute (unauthenticated-requests.ts), never one per request.
+ */
+export function recordUnauthenticated(c: AdminConsole, req: IncomingMessage, action: string): void {
+  const ua = req.headers['user-agent'];
+  c.unauthenticated.count(action, requestIp(req, c.trustProxy), typeof ua === 'string' ? ua : null);
 }

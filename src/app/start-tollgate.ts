@@ -246,6 +246,7 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
     clock,
     trustProxy: config.trust_proxy,
   });
+  life.defer('admin console', () => adminConsole.close());
   const upstream = life.own(
     'upstream client',
     new UpstreamClient(config.upstream_url, upstreamPolicyFromConfig(config), clock),

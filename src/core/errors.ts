@@ -18,6 +18,10 @@ export const ERROR_CATALOG = {
     message: 'the request body gives a policy-relevant member (model, stream, user) more than once',
   },
   TG_ERR_REQUEST_ABSOLUTE_URI: { http: 400, message: 'absolute-form request targets are refused' },
+  TG_ERR_REQUEST_BAD_PATH: {
+    http: 400,
+    message: 'the request path is refused: broken percent-encoding or a dot segment',
+  },
   TG_ERR_ROUTE_NOT_FOUND: { http: 404, message: 'no such route' },
   TG_ERR_UPSTREAM_CONNECT: { http: 502, message: 'could not connect to the upstream' },
   TG_ERR_UPSTREAM_TIMEOUT: { http: 504, message: 'the upstream did not answer in time' },

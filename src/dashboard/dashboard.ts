@@ -10,6 +10,7 @@ import { acknowledgeAlert, reportBy, reportWindow, runVerify } from '../admin/ad
 import {
   authenticate,
   recordAdminAction,
+  recordUnauthenticated,
   type AdminConsole,
   type AdminPrincipal,
 } from '../admin/admin-console.js';
@@ -104,12 +105,8 @@ export function createDashboard(
         if (principal === null || principal.via !== 'session') {
           // Browsers get the login page; the bearer token is for /admin/* scripts.
           if (method === 'GET' || method === 'HEAD') return redirect(res, '/ui/login');
-          recordAdminAction(c, req, {
-            action: `admin:ui${path.slice(3).replace(/\//g, '.')}`,
-            principal: null,
-            ok: false,
-            errorCode: 'TG_ERR_ADMIN_UNAUTHORIZED',
-          });
+          // Counted per address and minute; the path is not recorded (it is the caller's to choose).
+          recordUnauthenticated(c, req, 'admin:ui');
           return sendPage(
             res,
             401,
@@ -173,12 +170,7 @@ export function createDashboard(
   /** Signs in with a one-time link printed by `tollgate serve`; a used or expired link is refused and recorded. */
   function linkLogin(req: IncomingMessage, res: ServerResponse, secret: string | null): void {
     if (!c.loginLinks.consume(secret)) {
-      recordAdminAction(c, req, {
-        action: 'admin:login',
-        principal: null,
-        ok: false,
-        errorCode: 'TG_ERR_ADMIN_UNAUTHORIZED',
-      });
+      recordUnauthenticated(c, req, 'admin:login');
       return sendPage(
         res,
         401,
@@ -209,12 +201,7 @@ export function createDashboard(
     const form = await readForm(req);
     const ok = sameOrigin(req) && verifyAdminToken(c.token, form.get('token'));
     if (!ok) {
-      recordAdminAction(c, req, {
-        action: 'admin:login',
-        principal: null,
-        ok: false,
-        errorCode: 'TG_ERR_ADMIN_UNAUTHORIZED',
-      });
+      recordUnauthenticated(c, req, 'admin:login');
       return sendPage(
         res,
         401,
