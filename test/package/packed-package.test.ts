@@ -10,11 +10,25 @@ import { OTEL_PACKAGES, POSTGRES_PACKAGES, REDIS_PACKAGES } from '../../src/core
 const root = new URL('../../', import.meta.url).pathname;
 const npmRuns = spawnSync('npm', ['--version'], { encoding: 'utf8' }).status === 0;
 
-/** The environment for nested npm runs, without the outer `npm test`'s lifecycle variables. */
+/**
+ * The environment for nested npm runs. Under `npm test`, npm exports its settings as npm_config_*
+ * (npm_config_local_prefix is this repo: an install meant for the scratch project must not see
+ * it); only the ones that say where the cache and registry are pass through.
+ */
 function npmEnv(): NodeJS.ProcessEnv {
+  const keep = new Set([
+    'npm_config_cache',
+    'npm_config_registry',
+    'npm_config_userconfig',
+    'npm_config_globalconfig',
+  ]);
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env))
-    if (!/^(npm_package_|npm_lifecycle_|VITEST)/i.test(k) && k !== 'NODE_OPTIONS') env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) {
+    const lower = k.toLowerCase();
+    if (lower.startsWith('npm_') && !keep.has(lower)) continue;
+    if (/^VITEST/i.test(k) || k === 'NODE_OPTIONS') continue;
+    env[k] = v;
+  }
   return env;
 }
 
