@@ -40,6 +40,8 @@ export interface AdminDeps {
   record: (event: AuditEvent) => void;
   clock: Clock;
   trustProxy: boolean;
+  /** The anchor file verify compares the store with, and the maximum checkpoint age (docs/integrity.md "Anchors"). */
+  anchors?: { file: string | null; maxAgeMs: number | null };
 }
 
 export interface AdminConsole extends AdminDeps {
@@ -74,6 +76,7 @@ export function createAdminConsole(deps: AdminDeps, options: { sessionIdleMs?: n
       checkpoints: deps.checkpoints,
       verifiers: deps.verifiers,
       clock: deps.clock,
+      anchors: deps.anchors ?? { file: null, maxAgeMs: null },
     }),
   };
 }

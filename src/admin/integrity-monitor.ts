@@ -7,7 +7,9 @@ import type { Clock } from '../core/clock.js';
 import type { CheckpointStore } from '../store/checkpoint-store.js';
 import { openCheckpoint } from '../integrity/checkpoint.js';
 import type { NoteVerifier } from '../integrity/signed-note.js';
-import { verifyChains, type VerifyReport } from '../integrity/verify.js';
+import type { AnchorReport } from '../integrity/anchor-check.js';
+import { verifyWithAnchors } from '../integrity/anchored-verify.js';
+import type { VerifyReport } from '../integrity/verify.js';
 import type { EventStore } from '../store/event-store.js';
 import type { SqliteDatabase } from '../store/sqlite/open-sqlite.js';
 import { sqliteChainHeads } from './sqlite-event-reads.js';
@@ -20,6 +22,10 @@ export interface ChainStatus {
   last_checkpoint: {
     tree_size: number;
     created: string;
+    /** How long ago it was made (clock time). */
+    age_ms: number;
+    /** Older than the configured maximum checkpoint age. */
+    stale: boolean;
     /** The note's signature verifies with a trusted key. */
     signature_ok: boolean;
     /** Events written after the checkpoint (not yet covered by a signature). */
@@ -32,10 +38,14 @@ export interface LastVerify {
   finished: string;
   actor: string;
   report: VerifyReport;
+  /** The anchors the run compared the store with, and each chain's newest checkpoint age. */
+  anchors: AnchorReport;
 }
 
 export interface IntegrityStatus {
   chains: ChainStatus[];
+  /** The anchor file (null: anchors off) and the maximum checkpoint age (null: not enforced). */
+  anchors: { file: string | null; max_age_ms: number | null };
   last_verify: LastVerify | null;
   verify_running: boolean;
 }
@@ -52,6 +62,7 @@ export class IntegrityMonitor {
       checkpoints: CheckpointStore;
       verifiers: () => NoteVerifier[];
       clock: Clock;
+      anchors: { file: string | null; maxAgeMs: number | null };
     },
   ) {}
 
@@ -70,13 +81,22 @@ export class IntegrityMonitor {
           ? {
               tree_size: cp.tree_size,
               created: new Date(cp.created_ms).toISOString(),
+              age_ms: this.deps.clock.now() - cp.created_ms,
+              stale:
+                this.deps.anchors.maxAgeMs !== null &&
+                this.deps.clock.now() - cp.created_ms > this.deps.anchors.maxAgeMs,
               signature_ok: openCheckpoint(cp.note, keys).ok,
               events_after: Math.max(0, h.seq - cp.tree_size),
             }
           : null,
       });
     }
-    return { chains, last_verify: this.last, verify_running: this.running !== null };
+    return {
+      chains,
+      anchors: { file: this.deps.anchors.file, max_age_ms: this.deps.anchors.maxAgeMs },
+      last_verify: this.last,
+      verify_running: this.running !== null,
+    };
   }
 
   lastVerify(): LastVerify | null {
@@ -88,8 +108,18 @@ export class IntegrityMonitor {
     if (this.running) return this.running;
     const run = async (): Promise<LastVerify> => {
       const started = new Date(this.deps.clock.now()).toISOString();
-      const report = await verifyChains(this.deps.store, this.deps.checkpoints, this.deps.verifiers());
-      return { started, finished: new Date(this.deps.clock.now()).toISOString(), actor, report };
+      // The same checks as `tollgate verify`: against the anchors, with the checkpoint age.
+      const { report, anchors } = await verifyWithAnchors({
+        store: this.deps.store,
+        checkpoints: this.deps.checkpoints,
+        anchorFile: this.deps.anchors.file,
+        keys: null,
+        keyring: this.deps.verifiers(),
+        nowMs: this.deps.clock.now(),
+        maxAgeMs: this.deps.anchors.maxAgeMs,
+        strict: false,
+      });
+      return { started, finished: new Date(this.deps.clock.now()).toISOString(), actor, report, anchors };
     };
     this.running = run();
     try {

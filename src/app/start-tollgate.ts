@@ -135,7 +135,15 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
   const catalog = loadPriceCatalog({ overridePath: config.prices.override_path });
   const integrity = await createIntegrity(
     config.checkpoints,
-    { chainId: instanceId, keyPath: paths.signingKey, events: store, checkpoints, clock, log },
+    {
+      chainId: instanceId,
+      keyPath: paths.signingKey,
+      anchorFile: paths.anchorFile,
+      events: store,
+      checkpoints,
+      clock,
+      log,
+    },
     life,
   );
   const metrics = createPrometheusMetrics({
@@ -245,6 +253,7 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
     record: (event) => void trail.pipeline.recordEvent(event),
     clock,
     trustProxy: config.trust_proxy,
+    anchors: { file: paths.anchorFile, maxAgeMs: config.checkpoints.max_age_ms },
   });
   life.defer('admin console', () => adminConsole.close());
   const upstream = life.own(

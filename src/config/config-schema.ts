@@ -9,6 +9,7 @@
  * run `npm run docs:config`.
  */
 import { z } from 'zod';
+import { parseDurationMs } from '../core/duration.js';
 import { DEFAULT_AUTH_FAILURES_CONFIG } from '../detection/auth-repeated-failures.js';
 import { DEFAULT_CONTENT_SECRET_CONFIG } from '../detection/content-secret.js';
 import { DEFAULT_COST_BUDGET_CONFIG } from '../detection/cost-budget.js';
@@ -47,6 +48,16 @@ function section<S extends z.ZodRawShape>(shape: S, description: string) {
 const nonNegative = () => z.number().finite().min(0);
 const positive = () => z.number().finite().positive();
 const failurePolicy = z.enum(['fail-open', 'fail-closed']);
+/** A length of time: milliseconds, or `90s`, `15m`, `2h`, `30d`, `2w`; parsed to milliseconds. */
+const durationMs = () =>
+  z.union([positive(), z.string()]).transform((v, ctx) => {
+    const ms = parseDurationMs(v);
+    if (ms === null || ms <= 0) {
+      ctx.addIssue({ code: 'custom', message: 'must be a duration such as 2h or 30d, or milliseconds' });
+      return z.NEVER;
+    }
+    return ms;
+  });
 
 const httpUrl = z.string().refine(
   (s) => {
@@ -362,7 +373,19 @@ export const configSchema = z
           description: 'An append-only file that receives every checkpoint',
         }),
         witness_url: setting(httpUrl.nullable().default(null), {
-          description: 'A URL that receives every checkpoint',
+          description: 'A URL that receives every checkpoint (webhook anchor: the note POSTed as text/plain)',
+        }),
+        anchors: setting(z.boolean().default(true), {
+          description:
+            'Anchor every checkpoint outside the store: an anchor file in `anchor_dir` and a structured log line (docs/integrity.md "Anchors")',
+        }),
+        anchor_dir: setting(z.string().min(1).nullable().default(null), {
+          description: 'The anchor folder (created 0700); null: `tollgate-anchors` beside the data folder',
+          env: 'TOLLGATE_ANCHOR_DIR',
+        }),
+        max_age_ms: setting(durationMs().nullable().default(null), {
+          description:
+            "`tollgate verify` fails when a chain's newest checkpoint is older (`2h`, `1d`, or ms); null: the age is only reported",
         }),
       },
       'Signed checkpoints (docs/integrity.md)',

@@ -1,4 +1,5 @@
 import type { IntegrityStatus } from '../admin/integrity-monitor.js';
+import { formatDuration } from '../core/duration.js';
 import type { GapReason } from '../integrity/gap-record.js';
 import type { AccountedGap } from '../integrity/verify.js';
 import { html, type SafeHtml } from './html-template.js';
@@ -44,6 +45,17 @@ export function integrityView(s: IntegrityStatus, csrf: string): SafeHtml {
               }
             </p>`
       }
+      <p class="muted" id="anchors">
+        ${
+          s.anchors.file === null
+            ? html`<span class="warn">Anchors are off:</span> nothing outside the store vouches for it.`
+            : html`Anchors:
+                <span class="mono">${s.anchors.file}</span
+                >${v !== null ? ` — ${v.anchors.anchored_checkpoints} anchored checkpoint(s), ${v.anchors.pinned_keys} pinned key(s)` : ''}.`
+        }
+        ${s.anchors.max_age_ms !== null ? html`Maximum checkpoint age: ${formatDuration(s.anchors.max_age_ms)}.` : ''}
+        ${v !== null ? v.anchors.warnings.map((w) => html`<br /><span class="warn">${w}</span>`) : ''}
+      </p>
       <form method="post" action="/ui/verify">
         <input type="hidden" name="csrf" value="${csrf}" /><button type="submit">Run verify now</button>
         <span class="muted"
@@ -79,7 +91,12 @@ export function integrityView(s: IntegrityStatus, csrf: string): SafeHtml {
                       ${
                         cp === null
                           ? html`<span class="warn">none yet</span>`
-                          : html`size ${int(cp.tree_size)} at ${shortTime(cp.created)}<br />${cp.signature_ok ? html`<span class="ok">signature valid</span>` : html`<strong class="bad">signature NOT valid</strong>`}`
+                          : html`size ${int(cp.tree_size)} at ${shortTime(cp.created)}<br /><span
+                                class="${cp.stale ? 'warn' : 'muted'}"
+                                data-age-ms="${String(cp.age_ms)}"
+                                >${formatDuration(cp.age_ms)}
+                                old${cp.stale ? ' — older than the maximum age' : ''}</span
+                              ><br />${cp.signature_ok ? html`<span class="ok">signature valid</span>` : html`<strong class="bad">signature NOT valid</strong>`}`
                       }
                     </td>
                     <td class="num">${cp === null ? int(c.events) : int(cp.events_after)}</td>

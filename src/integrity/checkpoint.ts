@@ -6,6 +6,7 @@
  *   <tree size>\n         decimal, no leading zeros
  *   <root hash>\n         base64 of the 32-byte RFC 6962 root
  *   time <ISO-8601>\n     extension line: when the checkpoint was made (Clock time)
+ *   key <verifier key>\n  extension line, on a rotation: a new signing key this checkpoint's signer vouches for
  *   \n
  *   — <key name> <base64(key id || Ed25519 signature)>\n
  */
@@ -22,6 +23,11 @@ export interface Checkpoint {
   rootHash: Buffer;
   /** Epoch ms from the `time` extension line, null when the line is absent. */
   timeMs: number | null;
+  /**
+   * Verifier keys this checkpoint announces (a key rotation): a verifier that trusts the key that
+   * signed it trusts these too. Absent or empty on ordinary checkpoints.
+   */
+  announcedKeys?: string[];
 }
 
 /** Origin line of a chain's checkpoints. */
@@ -40,6 +46,10 @@ export function formatCheckpoint(cp: Checkpoint): string {
   if (cp.rootHash.length !== 32) throw invalid('root hash');
   let text = `${cp.origin}\n${cp.treeSize}\n${cp.rootHash.toString('base64')}\n`;
   if (cp.timeMs !== null) text += `time ${new Date(cp.timeMs).toISOString()}\n`;
+  for (const k of cp.announcedKeys ?? []) {
+    if (/[\s]/.test(k) || k.length === 0) throw invalid('announced key');
+    text += `key ${k}\n`;
+  }
   return text;
 }
 
@@ -55,14 +65,21 @@ export function parseCheckpoint(text: string): Checkpoint {
   const rootHash = Buffer.from(rootText, 'base64');
   if (rootHash.length !== 32 || rootHash.toString('base64') !== rootText) throw invalid('root hash');
   let timeMs: number | null = null;
+  const announcedKeys: string[] = [];
   for (const line of lines.slice(3)) {
     if (line.startsWith('time ')) {
       const t = Date.parse(line.slice(5));
       if (Number.isNaN(t)) throw invalid('time');
       timeMs = t;
-    }
+    } else if (line.startsWith('key ')) announcedKeys.push(line.slice(4));
   }
-  return { origin, treeSize: Number(sizeText), rootHash, timeMs };
+  return {
+    origin,
+    treeSize: Number(sizeText),
+    rootHash,
+    timeMs,
+    ...(announcedKeys.length > 0 ? { announcedKeys } : {}),
+  };
 }
 
 /** Formats and signs a checkpoint: the full signed note. */

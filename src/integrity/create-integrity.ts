@@ -6,7 +6,7 @@ import type { CheckpointStore } from '../store/checkpoint-store.js';
 import { CheckpointWriter } from './checkpoint-writer.js';
 import type { NoteVerifier } from './signed-note.js';
 import { loadOrCreateSigningKey, readKeyring, type SigningKey } from './signing-key.js';
-import { FileWitness, HttpWitness, type Witness } from './witness.js';
+import { buildCheckpointWitnesses } from './checkpoint-witnesses.js';
 
 /** The `checkpoints` section of the config (tollgate.config.yaml). */
 export interface IntegrityConfig {
@@ -14,6 +14,8 @@ export interface IntegrityConfig {
   every_ms: number;
   witness_file: string | null;
   witness_url: string | null;
+  /** Anchor file and log line per checkpoint (docs/integrity.md "Anchors"); where: `deps.anchorFile`. */
+  anchors: boolean;
 }
 
 /** Signed checkpoints over one instance's chain. */
@@ -35,6 +37,8 @@ export async function createIntegrity(
     chainId: string;
     /** The signing key file (its keyring sits beside it). */
     keyPath: string;
+    /** This store's anchor file (app/local-paths.ts), or null when anchors are off. */
+    anchorFile: string | null;
     events: EventStore;
     checkpoints: CheckpointStore;
     clock: Clock;
@@ -43,9 +47,14 @@ export async function createIntegrity(
   life: Lifetime,
 ): Promise<Integrity> {
   const signingKey = loadOrCreateSigningKey({ path: deps.keyPath, name: `tollgate-${deps.chainId}` });
-  const witnesses: Witness[] = [];
-  if (config.witness_file) witnesses.push(new FileWitness(config.witness_file));
-  if (config.witness_url) witnesses.push(new HttpWitness(config.witness_url));
+  const witnesses = buildCheckpointWitnesses({
+    anchorFile: config.anchors ? deps.anchorFile : null,
+    witnessFile: config.witness_file,
+    witnessUrl: config.witness_url,
+    key: signingKey,
+    nowMs: deps.clock.now(),
+    log: deps.log,
+  });
   const checkpointWriter = life.own(
     'checkpoint writer',
     await CheckpointWriter.resume(

@@ -11,6 +11,7 @@
  */
 import type { AuditEvent } from '../core/audit-event.js';
 import type { Clock } from '../core/clock.js';
+import { formatDuration } from '../core/duration.js';
 import { TollgateError } from '../core/errors.js';
 import type { EventStore } from '../store/event-store.js';
 import { eventHash } from './canonical-json.js';
@@ -462,22 +463,30 @@ async function verifyOneChain(
   const valid = cps.valid;
   let next = 0;
   let lastMatched: ValidCheckpoint | null = null;
+  /** The newest matched checkpoint of a smaller size than `lastMatched`. */
+  let matchedBefore: ValidCheckpoint | null = null;
   let rootDamage: Damage | null = null;
   const compareAt = (size: number): void => {
     if (rootDamage) return;
     while (next < valid.length && valid[next]!.checkpoint.treeSize <= size) {
       const cp = valid[next]!;
       if (cp.checkpoint.treeSize === size) {
-        if (range.root().equals(cp.checkpoint.rootHash)) lastMatched = cp;
-        else {
-          const after = lastMatched ? lastMatched.checkpoint.treeSize : trusted ? trusted.treeSize : 0;
+        if (range.root().equals(cp.checkpoint.rootHash)) {
+          if (lastMatched && lastMatched.checkpoint.treeSize < size) matchedBefore = lastMatched;
+          lastMatched = cp;
+        } else {
+          // The last root that matched below this size (another checkpoint of this same size may
+          // have matched: a store re-signed after a rewrite, against an anchored one).
+          const below =
+            lastMatched && lastMatched.checkpoint.treeSize < size ? lastMatched : (matchedBefore ?? null);
+          const after = below ? below.checkpoint.treeSize : trusted ? trusted.treeSize : 0;
           rootDamage = {
             kind: 'modified',
             chain_id: chainId,
             seq: after + 1,
             event_id: null,
             checkpoint_size: size,
-            detail: `events ${after + 1}..${size} were rewritten consistently, but the tree root differs from the signed checkpoint at tree size ${size}`,
+            detail: `events ${after + 1}..${size} were rewritten consistently, but the tree root differs from the signed ${cp.fromWitness ? 'witness ' : ''}checkpoint at tree size ${size}`,
           };
           return;
         }
@@ -580,10 +589,16 @@ async function verifyOneChain(
       eventHash(e) === e.hash;
     if (hole) {
       const found: ChainHole = { first_seq: expected, last_seq: e.seq! - 1, next_prev_hash: e.prev_hash };
-      const saved: { range: CompactRange; next: number; lastMatched: ValidCheckpoint | null } = {
+      const saved: {
+        range: CompactRange;
+        next: number;
+        lastMatched: ValidCheckpoint | null;
+        matchedBefore: ValidCheckpoint | null;
+      } = {
         range: range.clone(),
         next,
         lastMatched,
+        matchedBefore,
       };
       passLost(found.last_seq);
       if (rootDamage) {
@@ -591,6 +606,7 @@ async function verifyOneChain(
         range = saved.range;
         next = saved.next;
         lastMatched = saved.lastMatched;
+        matchedBefore = saved.matchedBefore;
         rootDamage = null;
         suspectHoles.push(found);
         hole = false;
@@ -730,7 +746,7 @@ function staleness(
     detail:
       newest === null
         ? 'the chain has events but no valid checkpoint'
-        : `the newest valid checkpoint (tree size ${newest.checkpoint.treeSize}) is older than ${options.maxCheckpointAgeMs} ms: heartbeats stopped or checkpoints were removed`,
+        : `the newest valid checkpoint (tree size ${newest.checkpoint.treeSize}${t === null ? ', no time' : `, ${formatDuration(now - t)} old`}) is older than ${formatDuration(options.maxCheckpointAgeMs)}: heartbeats stopped or checkpoints were removed`,
   };
 }
 

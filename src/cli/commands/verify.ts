@@ -1,10 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { localPaths } from '../../app/local-paths.js';
+import { parseDurationMs } from '../../core/duration.js';
 import { TollgateError } from '../../core/errors.js';
+import { formatAnchorReport } from '../../integrity/anchor-check.js';
+import { readAnchorFile } from '../../integrity/anchors.js';
+import { trustedKeys, verifyWithAnchors } from '../../integrity/anchored-verify.js';
 import { buildInclusionProof } from '../../integrity/inclusion-proof.js';
 import { parseVerifierKeys, readKeyring } from '../../integrity/signing-key.js';
-import { verifyChains, type VerifyOptions } from '../../integrity/verify.js';
+import type { VerifyOptions } from '../../integrity/verify.js';
 import { formatVerifyReport } from '../../integrity/verify-report-format.js';
 import { readWitnessFile } from '../../integrity/witness.js';
 import { configFor, globals, openExistingEventStore, println, type CliContext } from '../cli-context.js';
@@ -16,34 +20,59 @@ interface VerifyCliOptions {
   chain?: string;
   keys?: string;
   witness?: string;
+  anchors?: string;
+  maxCheckpointAge?: string;
   strict?: boolean;
 }
+
+/** `--strict` without a configured or given maximum checkpoint age uses this one. */
+const STRICT_MAX_AGE_MS = 86_400_000;
 
 export function registerVerify(program: Command, ctx: CliContext): void {
   program
     .command('verify')
     .description(
-      'check hash chains, Merkle roots and signed checkpoints; exit 1 on damage, naming the first bad event and every later one',
+      'check hash chains, Merkle roots and signed checkpoints against the anchors outside the store; exit 1 on damage, saying what and where, for the first bad event and every later one',
     )
     .option('--from <file>', 'a trusted checkpoint note (file) to verify from')
     .option('--event <id>', 'print an inclusion proof for this event that a third party can check')
     .option('--chain <id>', 'only this chain')
-    .option('--keys <file>', 'verifier keys to trust (default: the keyring in the data folder)')
-    .option('--witness <file>', 'a witness file of checkpoints (JSON lines) the store must agree with')
+    .option('--keys <file>', 'verifier keys to trust (default: the keys pinned in the anchor file)')
+    .option(
+      '--witness <file>',
+      'a witness file or shipped log of checkpoints (JSON lines) the store must agree with',
+    )
+    .option('--anchors <file>', "the anchor file (default: this store's file in checkpoints.anchor_dir)")
+    .option(
+      '--max-checkpoint-age <duration>',
+      "fail when a chain's newest checkpoint is older (e.g. 2h; default: checkpoints.max_age_ms)",
+    )
     .option(
       '--strict',
-      'exit 1 on accounted gaps too (events the writer could not store, named by chained gap records); without it they are warnings',
+      'exit 1 on accounted gaps, on chains no anchor covers, and on a chain without a recent checkpoint (max age 1d unless set)',
     )
     .action(async (opts: VerifyCliOptions, cmd: Command) => {
       const g = globals(cmd);
       const config = configFor(ctx, g);
-      const keys = opts.keys
-        ? parseVerifierKeys(readFileSync(opts.keys, 'utf8'))
-        : readKeyring(localPaths(config).signingKey);
+      const paths = localPaths(config);
+      let maxAgeMs = config.checkpoints.max_age_ms;
+      if (opts.maxCheckpointAge !== undefined) {
+        maxAgeMs = parseDurationMs(opts.maxCheckpointAge);
+        if (maxAgeMs === null || maxAgeMs <= 0)
+          throw new TollgateError('TG_ERR_USAGE', { option: 'max-checkpoint-age' });
+      }
+      if (opts.strict && maxAgeMs === null) maxAgeMs = STRICT_MAX_AGE_MS;
+      if (opts.anchors && !existsSync(opts.anchors))
+        throw new TollgateError('TG_ERR_USAGE', { option: 'anchors', reason: 'no such file' });
+      const anchorFile = opts.anchors ?? paths.anchorFile;
+      const keyring = readKeyring(paths.signingKey);
+      const given = opts.keys ? parseVerifierKeys(readFileSync(opts.keys, 'utf8')) : null;
       // Every replica's chain and checkpoints, in SQLite or in the shared PostgreSQL.
       const { store, checkpoints } = await openExistingEventStore(config.db);
       try {
         if (opts.event) {
+          const anchors = anchorFile && existsSync(anchorFile) ? readAnchorFile(anchorFile) : null;
+          const { keys } = await trustedKeys({ keys: given, keyring, checkpoints }, anchors);
           const proof = await buildInclusionProof(store, checkpoints, keys, opts.event);
           println(ctx.stdout, JSON.stringify(proof, null, 2));
           return;
@@ -51,7 +80,6 @@ export function registerVerify(program: Command, ctx: CliContext): void {
         const options: VerifyOptions = {};
         if (opts.from) options.from = readFileSync(opts.from, 'utf8');
         if (opts.chain) options.chainId = opts.chain;
-        if (opts.strict) options.strict = true;
         if (opts.witness) options.witnessNotes = await readWitnessFile(opts.witness);
         // On a terminal (stderr), never with --json: a progress line per chain.
         const progress = new Map<string, Progress>();
@@ -67,13 +95,28 @@ export function registerVerify(program: Command, ctx: CliContext): void {
           };
           options.progressEvery = 10_000;
         }
-        if (keys.length === 0)
+        if (given === null && keyring.length === 0 && (anchorFile === null || !existsSync(anchorFile)))
           throw new TollgateError('TG_ERR_INTEGRITY_BROKEN', {
             reason: 'no verifier keys: pass --keys or run from the data folder',
           });
-        const report = await verifyChains(store, checkpoints, keys, options);
+        const { report, anchors } = await verifyWithAnchors({
+          store,
+          checkpoints,
+          anchorFile,
+          keys: given,
+          keyring,
+          nowMs: ctx.now(),
+          maxAgeMs,
+          strict: opts.strict === true,
+          options,
+        });
         for (const line of progress.values()) line.end();
-        println(ctx.stdout, g.json ? JSON.stringify(report) : formatVerifyReport(report));
+        if (g.json) println(ctx.stdout, JSON.stringify({ ...report, anchors }));
+        else {
+          const text = formatVerifyReport(report).split('\n');
+          const summary = text.pop()!;
+          println(ctx.stdout, [...text, ...formatAnchorReport(anchors), summary].join('\n'));
+        }
         if (!report.ok) process.exitCode = 1;
       } finally {
         await store.close();
