@@ -54,31 +54,50 @@ export class RateLimiter {
    * into debt on settle) instead of being refused forever.
    */
   async reserve(subject: LimitSubject, estimatedTokens: number): Promise<LimitDecision> {
-    const takes: TakeRequest[] = [];
-    if (subject.rpm !== null)
-      takes.push({ bucket: `rpm:${subject.id}`, capacity: subject.rpm, refillMs: MINUTE_MS, cost: 1 });
-    let reservedTokens = 0;
-    if (subject.tpm !== null) {
-      reservedTokens = Math.min(Math.max(0, Math.ceil(estimatedTokens)), subject.tpm);
-      takes.push({
-        bucket: `tpm:${subject.id}`,
-        capacity: subject.tpm,
-        refillMs: MINUTE_MS,
-        cost: reservedTokens,
-      });
+    const d = await this.reserveAll([subject], estimatedTokens);
+    if (!d.ok) {
+      const { subjectId: _one, ...refusal } = d;
+      return refusal;
     }
-    const reservation: Reservation = {
-      subjectId: subject.id,
-      tpm: subject.tpm,
-      reservedTokens,
-      settled: false,
-    };
-    if (takes.length === 0) return { ok: true, reservation };
+    return { ok: true, reservation: d.reservations[0]! };
+  }
+
+  /**
+   * {@link reserve} for several subjects at once (a request's key, user, team and feature limits):
+   * one atomic all-or-nothing take over all their buckets, so a refusal by one takes nothing from
+   * the others. A refusal names the subject (`subjectId`) whose bucket was short.
+   */
+  async reserveAll(
+    subjects: readonly LimitSubject[],
+    estimatedTokens: number,
+  ): Promise<
+    | { ok: true; reservations: Reservation[] }
+    | (Extract<LimitDecision, { ok: false }> & { subjectId: string })
+  > {
+    const takes: TakeRequest[] = [];
+    const reservations: Reservation[] = [];
+    for (const subject of subjects) {
+      if (subject.rpm !== null)
+        takes.push({ bucket: `rpm:${subject.id}`, capacity: subject.rpm, refillMs: MINUTE_MS, cost: 1 });
+      let reservedTokens = 0;
+      if (subject.tpm !== null) {
+        reservedTokens = Math.min(Math.max(0, Math.ceil(estimatedTokens)), subject.tpm);
+        takes.push({
+          bucket: `tpm:${subject.id}`,
+          capacity: subject.tpm,
+          refillMs: MINUTE_MS,
+          cost: reservedTokens,
+        });
+      }
+      reservations.push({ subjectId: subject.id, tpm: subject.tpm, reservedTokens, settled: false });
+    }
+    if (takes.length === 0) return { ok: true, reservations };
     const result = await this.state.take(takes, this.clock.now());
-    if (result.admitted) return { ok: true, reservation };
+    if (result.admitted) return { ok: true, reservations };
     return {
       ok: false,
       limit: result.bucket.startsWith('rpm:') ? 'rpm' : 'tpm',
+      subjectId: result.bucket.slice(4),
       retryAfterSeconds: Math.max(1, Math.ceil(result.retryAfterMs / 1000)),
       errorCode: 'TG_ERR_POLICY_RATE_LIMIT',
       httpStatus: 429,

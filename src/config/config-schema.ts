@@ -116,6 +116,21 @@ function ruleSchema(
 
 const budgetRuleSchema = budgetSchema.omit({ enforce: true });
 
+const positiveInt = (): z.ZodNumber => z.number().int().positive();
+
+const limitSchema = z
+  .strictObject({
+    scope: z.enum(['key', 'user', 'feature', 'team']),
+    /** The key id (virtual key id, else api_key_id fingerprint), user id, feature name or team. */
+    subject: z.string().min(1),
+    rpm: positiveInt().optional(),
+    tpm: positiveInt().optional(),
+    concurrent: positiveInt().optional(),
+  })
+  .refine((l) => l.rpm !== undefined || l.tpm !== undefined || l.concurrent !== undefined, {
+    message: 'needs at least one of rpm, tpm, concurrent',
+  });
+
 // The detector modules type their own config; the schema's shape is built from their defaults, so
 // its inferred type is loose and is pinned to DetectionConfig here (the thresholds are checked again
 // by each detector's resolveConfig).
@@ -136,6 +151,7 @@ const detectionSchema = z
       unattributed: z.enum(['prompt', 'both']),
     }),
     'key.new-network': ruleSchema('key.new-network', DEFAULT_NEW_NETWORK_CONFIG),
+    'provider.quota-exhausted': ruleSchema('provider.quota-exhausted', {}),
   })
   .prefault({})
   .meta({
@@ -346,6 +362,10 @@ export const configSchema = z
     budgets: setting(z.array(budgetSchema).default([]), {
       description:
         'Spend budgets: a list of `{scope: key|user|feature|team, subject, period: day|month, limit_usd, enforce}`',
+    }),
+    limits: setting(z.array(limitSchema).default([]), {
+      description:
+        'Rate limits per key, user, feature or team: a list of `{scope, subject, rpm?, tpm?, concurrent?}` (docs/access-control.md)',
     }),
     detection: detectionSchema,
     alerts: section(

@@ -65,7 +65,10 @@ export const ERROR_CATALOG = {
   TG_ERR_ADMIN_NOT_FOUND: { http: 404, message: 'no such event, alert or key' },
   TG_ERR_ADMIN_INTERNAL: { http: 500, message: 'the admin request failed; see the gateway log' },
   TG_ERR_POLICY_MODEL_NOT_ALLOWED: { http: 403, message: 'this key may not use the requested model' },
-  TG_ERR_POLICY_RATE_LIMIT: { http: 429, message: 'rate limit for this key reached' },
+  TG_ERR_POLICY_RATE_LIMIT: {
+    http: 429,
+    message: 'a rate limit (requests or tokens per minute, or requests in flight) was reached',
+  },
   TG_ERR_POLICY_BUDGET_EXCEEDED: { http: 429, message: 'budget exhausted' },
   TG_ERR_CRYPTO_KEY_MISSING: { http: 500, message: 'the master key for encrypted content is not configured' },
   TG_ERR_CRYPTO_DECRYPT: { http: 500, message: 'content could not be decrypted' },

@@ -1,6 +1,7 @@
 import type { Alert } from '../alerting/alert.js';
 import { BudgetGuard } from '../access/budget-guard.js';
 import { MemoryBudgetState, type BudgetState } from '../access/budget-state.js';
+import { MemoryConcurrencyState, type ConcurrencyState } from '../access/concurrency-state.js';
 import { KeyFingerprinter } from '../access/key-fingerprint.js';
 import type { KeyStore } from '../access/key-store.js';
 import { MemoryLimiterState, type LimiterState } from '../access/limiter-state.js';
@@ -13,6 +14,7 @@ import { TollgateError } from '../core/errors.js';
 import type { BudgetConfig, BudgetScope } from '../pricing/budgets.js';
 import type { PriceCatalog } from '../pricing/catalog.js';
 import { withConfigBudgets } from './budget-policy.js';
+import { LimitsPolicy, type LimitConfig } from './limits-policy.js';
 import { ManagedPolicy } from './managed-policy.js';
 import { PassthroughPolicy } from './passthrough-policy.js';
 import type { RequestPolicy } from './request-policy.js';
@@ -24,13 +26,15 @@ export interface AccessConfig {
   managed: { provider_key_file: string | null; provider_key: string | null };
   lockout: { max_failures: number; window_ms: number; cool_off_ms: number };
   budgets: readonly BudgetConfig[];
+  limits: readonly LimitConfig[];
+  timeouts: { total_ms: number };
 }
 
 /**
  * Who may call and within which limits. Passthrough (default) fingerprints the client's key;
  * managed mode holds the provider key (file or environment, never the database), checks
  * gateway-issued keys, and enforces their rate limits, budgets and lockouts (a lockout raises
- * `auth.lockout`). Enforced config budgets wrap either. State is shared through Redis when
+ * `auth.lockout`). Config rate limits (`limits:`) and enforced config budgets wrap either. State is shared through Redis when
  * `shared` is given, in process otherwise.
  */
 export function createAccessPolicy(
@@ -46,12 +50,32 @@ export function createAccessPolicy(
     keySpentSince: (keyId: string, startMs: number) => Promise<number>;
     /** Spend of a config budget's subject since a time (from the stored events). */
     scopeSpentSince: (scope: BudgetScope, subject: string, sinceMs: number) => Promise<number>;
-    shared: { limiter: LimiterState; budgets: BudgetState; lockout: LockoutGuard } | null;
+    shared: {
+      limiter: LimiterState;
+      budgets: BudgetState;
+      concurrency: ConcurrencyState;
+      lockout: LockoutGuard;
+    } | null;
     /** Replaces the passthrough or managed policy (tests). */
     base?: RequestPolicy | undefined;
   },
 ): RequestPolicy {
-  return withConfigBudgets(deps.base ?? keyPolicy(config, deps), {
+  const base = deps.base ?? keyPolicy(config, deps);
+  // Limits inside budgets: a request refused by a limit reserves no budget.
+  const limited =
+    config.limits.length === 0
+      ? base
+      : new LimitsPolicy(base, config.limits, {
+          limiter: new RateLimiter({
+            state: deps.shared?.limiter ?? new MemoryLimiterState(),
+            clock: deps.clock,
+          }),
+          concurrency: deps.shared?.concurrency ?? new MemoryConcurrencyState(),
+          catalog: deps.catalog,
+          clock: deps.clock,
+          leaseMs: config.timeouts.total_ms,
+        });
+  return withConfigBudgets(limited, {
     budgets: config.budgets,
     state: deps.shared?.budgets ?? new MemoryBudgetState(),
     clock: deps.clock,

@@ -6,6 +6,7 @@ import type { Clock } from '../core/clock.js';
 import { validateBudgets, type BudgetConfig, type BudgetScope } from '../pricing/budgets.js';
 import type { PriceCatalog } from '../pricing/catalog.js';
 import { budgetRefusal } from './budget-refusal.js';
+import { requestSubjects } from './request-subjects.js';
 import type { Admission, AdmissionContext, RequestPolicy } from './request-policy.js';
 
 /** A refused or failed admission settles the inner policy's reservations with zero use. */
@@ -40,14 +41,7 @@ export class BudgetPolicy implements RequestPolicy {
   async admit(ctx: AdmissionContext): Promise<Admission> {
     const admission = await this.inner.admit(ctx);
     if (admission.refusal) return admission;
-    // The key's own user and team (admission.attribution) win over headers: budgets follow the event.
-    const a = { ...ctx.attribution, ...admission.attribution };
-    const subjects: Record<BudgetScope, string | null | undefined> = {
-      key: admission.auth.virtual_key_id ?? admission.auth.api_key_id,
-      user: a.user,
-      feature: a.feature,
-      team: a.team,
-    };
+    const subjects = requestSubjects(ctx, admission);
     const matching: BudgetConfig[] = [];
     for (const [scope, bySubject] of this.enforced) {
       const subject = subjects[scope];

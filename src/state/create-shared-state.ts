@@ -1,5 +1,6 @@
 import type { Alert, AlertChange } from '../alerting/alert.js';
 import type { BudgetState } from '../access/budget-state.js';
+import type { ConcurrencyState } from '../access/concurrency-state.js';
 import type { LimiterState } from '../access/limiter-state.js';
 import type { LockoutGuard } from '../access/lockout.js';
 import type { Clock } from '../core/clock.js';
@@ -21,6 +22,8 @@ export interface SharedStateConfig {
 export interface SharedState {
   limiter: LimiterState;
   budgets: BudgetState;
+  /** In-flight slots of `concurrent` limits. */
+  concurrency: ConcurrencyState;
   lockout: LockoutGuard;
   /** Detector state of every stateful rule, and alert claims, across replicas. */
   windows: SharedWindows & IncidentClaims & { close(): Promise<void> };
@@ -29,17 +32,20 @@ export interface SharedState {
 /** The Redis client and shared-state modules, loaded only when Redis is configured. */
 async function loadRedisState() {
   // ioredis is an optional peer: a missing one is named (TG_ERR_DEPENDENCY_MISSING).
-  const [connection, limiter, budgets, lockout, health, windows] = await loadOptional(REDIS_PACKAGES, () =>
-    Promise.all([
-      import('./redis-connection.js'),
-      import('./redis-limiter-state.js'),
-      import('./redis-budget-state.js'),
-      import('./redis-lockout.js'),
-      import('./shared-state-health.js'),
-      import('./redis-shared-windows.js'),
-    ]),
+  const [connection, limiter, budgets, concurrency, lockout, health, windows] = await loadOptional(
+    REDIS_PACKAGES,
+    () =>
+      Promise.all([
+        import('./redis-connection.js'),
+        import('./redis-limiter-state.js'),
+        import('./redis-budget-state.js'),
+        import('./redis-concurrency-state.js'),
+        import('./redis-lockout.js'),
+        import('./shared-state-health.js'),
+        import('./redis-shared-windows.js'),
+      ]),
   );
-  return { ...connection, ...limiter, ...budgets, ...lockout, ...health, ...windows };
+  return { ...connection, ...limiter, ...budgets, ...concurrency, ...lockout, ...health, ...windows };
 }
 
 /**
@@ -90,6 +96,7 @@ export async function createSharedState(
   const shared: SharedState = {
     limiter: new r.RedisLimiterState(options),
     budgets: new r.RedisBudgetState(options),
+    concurrency: new r.RedisConcurrencyState(options),
     lockout: new r.RedisLockout({
       ...options,
       clock,

@@ -9,6 +9,8 @@ import { systemClock, type Clock } from '../../src/core/clock.js';
 import { MockProvider, type MockProviderOptions } from '../../src/mock-provider/mock-provider.js';
 import { createKey, type CreateKeyInput } from '../../src/access/virtual-keys.js';
 import type { AuditEvent } from '../../src/core/audit-event.js';
+import { openSqlite } from '../../src/store/sqlite/open-sqlite.js';
+import { SqliteKeyStore } from '../../src/store/sqlite/sqlite-keys.js';
 
 /** The provider key the gateway holds in these tests (the mock accepts only it). */
 export const PROVIDER_KEY = 'sk-proj-PROVIDERkey0123456789abcdefghijklmnopqrstu';
@@ -24,11 +26,26 @@ export interface ManagedSetup {
   close(): Promise<void>;
 }
 
+/**
+ * `o.keysFirst`: keys created in the database before the gateway starts, so `overrides` (a function
+ * of their ids) can name them, e.g. in `limits:`; their plaintexts come back in `ManagedSetup.first`.
+ */
 export async function managedSetup(
-  overrides: Record<string, unknown> = {},
-  o: { clock?: Clock; mock?: MockProviderOptions } = {},
-): Promise<ManagedSetup> {
+  overrides: Record<string, unknown> | ((ids: string[]) => Record<string, unknown>) = {},
+  o: { clock?: Clock; mock?: MockProviderOptions; keysFirst?: Array<Partial<CreateKeyInput>> } = {},
+): Promise<ManagedSetup & { first: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-limits-'));
+  const first: Array<{ key: string; id: string }> = [];
+  if (o.keysFirst) {
+    const db = openSqlite(join(dir, 'tollgate.db'));
+    const store = new SqliteKeyStore(db);
+    for (const input of o.keysFirst) {
+      const c = await createKey(store, o.clock ?? systemClock, { name: 'first', ...input });
+      first.push({ key: c.key, id: c.record.id });
+    }
+    db.close();
+  }
+  const extra = typeof overrides === 'function' ? overrides(first.map((k) => k.id)) : overrides;
   const mock = new MockProvider({ validKeys: [PROVIDER_KEY], ...o.mock });
   const upstream = await mock.listen();
   const config = loadConfig({
@@ -40,7 +57,7 @@ export async function managedSetup(
       instance_id: 'limits',
       mode: 'managed',
       'managed.provider_key': PROVIDER_KEY,
-      ...overrides,
+      ...extra,
     },
   });
   const tg = await startTollgate({
@@ -51,6 +68,7 @@ export async function managedSetup(
   return {
     tg,
     mock,
+    first: first.map((k) => k.key),
     async newKey(input = {}) {
       const created = await createKey(tg.keys, o.clock ?? systemClock, { name: 'test', ...input });
       return { key: created.key, id: created.record.id };
