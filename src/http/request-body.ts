@@ -43,7 +43,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 
 /**
  * Parses a JSON object body; refuses invalid UTF-8, malformed JSON and a duplicated `model`,
- * `stream` or `user` (src/proxy/duplicate-json-keys.ts) with catalog codes.
+ * `stream` or `user` (src/http/duplicate-json-keys.ts) with catalog codes.
  */
 export function parseJsonBody(buf: Buffer): Record<string, unknown> | null {
   if (buf.length === 0) return null;
