@@ -20,6 +20,7 @@ import {
 } from '../http/hop-by-hop-headers.js';
 import type { MountedRoute } from '../http/mounted-route.js';
 import type { RequestPolicy } from './request-policy.js';
+import { badPathReason } from '../http/path-segments.js';
 import { parseJsonBody, readBody } from '../http/request-body.js';
 
 export interface GatewayConfig {
@@ -224,6 +225,12 @@ export class Gateway {
       }
       await finish();
     };
+
+    // 0. Path: nothing may walk out of the upstream's base path (`..`, `%2e%2e`, `%2f` …).
+    if (badPathReason(url.slice(0, q < 0 ? url.length : q)) !== null) {
+      res.setHeader('connection', 'close');
+      return fail('TG_ERR_REQUEST_BAD_PATH');
+    }
 
     // 1. Body: bounded, valid UTF-8, valid JSON.
     let raw: Buffer;

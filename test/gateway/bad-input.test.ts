@@ -173,6 +173,33 @@ describe('gateway: bad input gets a clear error, a correct event, and no crash',
     expect(h.mock.requests).toHaveLength(0);
   });
 
+  it('dot segments and encoded separators are refused with 400 and an event, never forwarded', async () => {
+    h = await startHarness();
+    const origin = h.baseURL.replace(/\/v1$/, '');
+    const paths = [
+      '/v1/../../internal/billing',
+      '/v1/%2e%2e/%2E%2e/internal/billing',
+      '/v1/chat/..%2f..%2finternal',
+      '/v1/.%2e/internal',
+      '/v1/..\\internal',
+    ];
+    for (const p of paths) {
+      const reply = await rawHttp(
+        origin,
+        `POST ${p} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`,
+      );
+      expect(reply, p).toMatch(/^HTTP\/1.1 400/);
+      expect(reply).toContain('TG_ERR_REQUEST_BAD_PATH');
+    }
+    expect(h.mock.requests).toHaveLength(0);
+    const events = await h.events();
+    expect(events).toHaveLength(paths.length);
+    for (const e of events) {
+      expect(e.error_code).toBe('TG_ERR_REQUEST_BAD_PATH');
+      expect(e.status).toBe('CLIENT_ERROR');
+    }
+  });
+
   it('Host and X-Forwarded-Host headers cannot redirect the upstream', async () => {
     h = await startHarness();
     const r = await post(
