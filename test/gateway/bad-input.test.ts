@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { startHarness, type Harness } from '../support/gateway-harness.js';
 import { FlakyEventStore } from '../support/flaky-event-store.js';
+import { until } from '../support/until.js';
 import { MockProvider } from '../../src/mock-provider/mock-provider.js';
 
 const AUTH = {
@@ -293,7 +294,8 @@ describe('gateway: bad input gets a clear error, a correct event, and no crash',
       expect(r.status).toBe(200);
       ids.push(String(r.headers['x-tollgate-event-id']));
     }
-    await new Promise((r) => setTimeout(r, 50));
+    // The writer spools off the request path: wait for it rather than for a fixed time.
+    await until('5 events spooled', () => h.tg.writer.stats().spooled >= 5, 5_000, 10);
     expect(h.tg.writer.stats().spooled).toBe(5);
     flaky.down = false;
     await h.tg.writer.replaySpool();

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startHarness, type Harness } from '../support/gateway-harness.js';
+import { until } from '../support/until.js';
 
 const KEY = 'sk-proj-testkey0123456789abcdefghijklmnopqrstuvwxyzABCD';
 
@@ -159,14 +160,8 @@ describe('gateway driven by the official openai client', () => {
         // the SDK may end the iteration or throw an abort error; both are a client abort
       }
       expect(n).toBeLessThan(10);
-      const started = Date.now();
-      const events = await (async () => {
-        for (;;) {
-          const ev = await h.events();
-          if (ev.length) return ev;
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      })();
+      let events: Awaited<ReturnType<Harness['events']>> = [];
+      await until('the cancelled event', async () => (events = await h.events()).length > 0, 15_000, 20);
       const e = events[0]!;
       expect(e.status).toBe('CANCELLED');
       expect(e.error_code).toBe('TG_ERR_CLIENT_CANCELLED');
@@ -174,8 +169,7 @@ describe('gateway driven by the official openai client', () => {
       expect(e.output_tokens).toBeGreaterThan(0);
       expect(e.response!.startsWith(received.trimEnd().slice(0, 5))).toBe(true);
       // The provider saw its connection closed well within a second.
-      while (h.mock.abortedByPeer === 0 && Date.now() - started < 1000)
-        await new Promise((r) => setTimeout(r, 10));
+      await until('the upstream connection closed', () => h.mock.abortedByPeer > 0, 1_000, 10);
       expect(h.mock.abortedByPeer).toBe(1);
     },
   );

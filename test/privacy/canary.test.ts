@@ -17,6 +17,7 @@ import { FakeData, seededRandom } from '../redaction-corpus/fake-secrets.js';
 import { startHarness } from '../support/gateway-harness.js';
 import { FlakyEventStore } from '../support/flaky-event-store.js';
 import { cli } from '../support/run-cli.js';
+import { until } from '../support/until.js';
 
 function allFiles(dir: string): string[] {
   const out: string[] = [];
@@ -152,7 +153,8 @@ describe('canary: planted secrets never reach anything Tollgate writes', () => {
       });
       await res.body.text();
     }
-    await new Promise((r) => setTimeout(r, 50));
+    // The writer spools off the request path: wait for it rather than for a fixed time.
+    await until('20 events spooled', () => h.tg.writer.stats().spooled >= 20, 5_000, 10);
     expect(h.tg.writer.stats().spooled).toBe(20);
     const spool = allFiles(h.dir)
       .filter((f) => f.includes('spool'))

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/core/audit-event.js';
 import type { Auditor } from '../../src/sdk/index.js';
 import { startHarness, type Harness, type HarnessOptions } from '../support/gateway-harness.js';
+import { until } from '../support/until.js';
 import {
   harnessLikeAuditor,
   KEY,
@@ -159,8 +160,7 @@ describe('SDK and gateway record the same event for the same exchange (official 
       expect(n).toBeLessThan(10);
       // The gateway records once it notices the closed connection; wait for it before the next run.
       if (c === p.gateway)
-        for (let i = 0; i < 100 && (await p.h.events()).length === 0; i++)
-          await new Promise((r) => setTimeout(r, 20));
+        await until('the gateway event', async () => (await p.h.events()).length > 0, 5_000, 20);
     });
     // How much text arrived before the abort depends on timing, so the content and counts derived from it may differ.
     expectSameExchange(gw, sdk, ['response', 'output_tokens', 'total_tokens', 'cost_micro_usd']);
@@ -168,7 +168,7 @@ describe('SDK and gateway record the same event for the same exchange (official 
     expect(sdk.error_code).toBe('TG_ERR_CLIENT_CANCELLED');
     expect(sdk.usage_source).toBe('estimated');
     expect(sdk.output_tokens).toBeGreaterThan(0);
-    for (let i = 0; i < 100 && p.h.mock.abortedByPeer < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    await until('both upstream connections closed', () => p.h.mock.abortedByPeer >= 2, 5_000, 10);
     expect(p.h.mock.abortedByPeer).toBe(2);
   });
 
