@@ -10,6 +10,7 @@ import { isTollgateError, TollgateError } from '../core/errors.js';
 import { createKey, keyStatus, type CreateKeyInput } from '../access/virtual-keys.js';
 import { COST_REPORT_BY, type CostReportBy } from '../reports/cost-report.js';
 import type { MountedRoute } from '../http/mounted-route.js';
+import { activityFromParams, searchFromParams, sessionTimeline } from './investigation.js';
 import {
   actorOf,
   authenticate,
@@ -129,6 +130,19 @@ export function createAdminApi(
     )
       return revoke(call, id);
     if (head === 'integrity' && get) return sendJson(call.res, 200, await c.integrity.status());
+    if (head === 'search' && get && id === undefined) {
+      const r = await searchFromParams(c, call.params);
+      return sendJson(call.res, 200, {
+        q: r.text,
+        since: r.since,
+        until: r.until || null,
+        events: r.events ?? [],
+      });
+    }
+    if (head === 'sessions' && get && id !== undefined && verb === undefined)
+      return sendJson(call.res, 200, await sessionTimeline(c, id));
+    if (head === 'activity' && get && id === undefined)
+      return sendJson(call.res, 200, await activityFromParams(c, call.params));
     if (head === 'verify' && method === 'POST') return verify(call);
     throw new TollgateError('TG_ERR_ROUTE_NOT_FOUND');
   }

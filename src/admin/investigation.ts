@@ -8,6 +8,7 @@ import type { AuditEvent } from '../core/audit-event.js';
 import { TollgateError } from '../core/errors.js';
 import type { EventFilter } from '../store/event-store.js';
 import type { AdminConsole } from './admin-console.js';
+import { parseSince } from './time-window.js';
 
 /** Requests of a session shown at most (the newest when there are more). */
 export const SESSION_LIMIT = 500;
@@ -130,4 +131,53 @@ export async function subjectActivity(
     alert,
     related: [...related.values()].slice(0, 50),
   };
+}
+
+/** Results of `/ui/search` and `GET /admin/search`, with the query as read. */
+export interface SearchResult {
+  text: string;
+  since: string;
+  until: string;
+  limit: number;
+  /** Null when there was nothing to search for. */
+  events: AuditEvent[] | null;
+}
+
+/**
+ * A search from query parameters: `q` (words, `"phrases"`), `since` (default 24h), `until`,
+ * `limit` (≤ 500, default 100). A bad value is TG_ERR_ADMIN_BAD_REQUEST naming the parameter.
+ */
+export async function searchFromParams(c: AdminConsole, params: URLSearchParams): Promise<SearchResult> {
+  const text = params.get('q')?.trim() ?? '';
+  if (text.length > 500) throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: 'q' });
+  const since = params.get('since')?.trim() || '24h';
+  const until = params.get('until')?.trim() ?? '';
+  const limitText = params.get('limit')?.trim() ?? '';
+  const limit = limitText === '' ? 100 : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+    throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: 'limit' });
+  const now = c.clock.now();
+  const sinceMs = parseSince(since, now, 'since');
+  const untilMs = until ? parseSince(until, now, 'until') : undefined;
+  const events = text
+    ? await c.search.search({ text, sinceMs, ...(untilMs !== undefined ? { untilMs } : {}), limit })
+    : null;
+  return { text, since, until, limit, events };
+}
+
+/** A subject's activity from query parameters: `alert` (its subject and times), or `kind`, `value` and `at`. */
+export async function activityFromParams(c: AdminConsole, params: URLSearchParams): Promise<SubjectActivity> {
+  const alertId = params.get('alert')?.trim() ?? '';
+  const at = params.get('at')?.trim() ?? '';
+  let subject = { kind: params.get('kind') ?? '', value: params.get('value') ?? '' } as AlertSubject;
+  if (alertId && !params.get('kind')) {
+    const alert = await c.alerts.get(alertId);
+    if (!alert) throw new TollgateError('TG_ERR_ADMIN_NOT_FOUND', { what: 'alert' });
+    subject = alert.subject;
+  }
+  return subjectActivity(c, {
+    subject,
+    ...(alertId ? { alertId } : {}),
+    ...(at ? { atMs: parseSince(at, c.clock.now(), 'at') } : {}),
+  });
 }

@@ -27,9 +27,7 @@ import { costView } from './cost-view.js';
 import { activityView } from './activity-view.js';
 import { searchView } from './search-view.js';
 import { sessionView } from './session-view.js';
-import { sessionTimeline, subjectActivity } from '../admin/investigation.js';
-import { parseSince } from '../admin/time-window.js';
-import type { AlertSubject } from '../alerting/alert.js';
+import { activityFromParams, searchFromParams, sessionTimeline } from '../admin/investigation.js';
 import { DASHBOARD_CSS, DASHBOARD_ICON, DASHBOARD_JS } from './dashboard-assets.js';
 import { eventView } from './event-view.js';
 import { eventRows, eventsView } from './events-view.js';
@@ -262,20 +260,8 @@ export function createDashboard(
       return page(`Event ${detail.event.id}`, 'events', eventView(detail));
     }
     if (path === '/ui/search') {
-      const text = params.get('q')?.trim().slice(0, 500) ?? '';
-      const since = params.get('since')?.trim() || '24h';
-      const until = params.get('until')?.trim() ?? '';
-      const now = c.clock.now();
-      const limit = 100;
-      const results = text
-        ? await c.search.search({
-            text,
-            sinceMs: parseSince(since, now, 'since'),
-            ...(until ? { untilMs: parseSince(until, now, 'until') } : {}),
-            limit,
-          })
-        : null;
-      return page('Search', 'search', searchView({ text, since, until }, results, limit), true);
+      const r = await searchFromParams(c, params);
+      return page('Search', 'search', searchView(r, r.events, r.limit));
     }
     const sessionPath = /^\/ui\/sessions\/([^/]+)$/.exec(path);
     if (sessionPath) {
@@ -283,19 +269,7 @@ export function createDashboard(
       return page(`Session ${id}`, 'events', sessionView(await sessionTimeline(c, id)));
     }
     if (path === '/ui/activity') {
-      const alertId = params.get('alert')?.trim() ?? '';
-      const at = params.get('at')?.trim() ?? '';
-      let subject = { kind: params.get('kind') ?? '', value: params.get('value') ?? '' } as AlertSubject;
-      if (alertId && !params.get('kind')) {
-        const alert = await c.alerts.get(alertId);
-        if (!alert) return errorPage(res, 'TG_ERR_ADMIN_NOT_FOUND', session);
-        subject = alert.subject;
-      }
-      const activity = await subjectActivity(c, {
-        subject,
-        ...(alertId ? { alertId } : {}),
-        ...(at ? { atMs: parseSince(at, c.clock.now(), 'at') } : {}),
-      });
+      const activity = await activityFromParams(c, params);
       return page('Activity around an alert', 'security', activityView(activity));
     }
     if (path === '/ui/cost') {

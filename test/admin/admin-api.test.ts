@@ -248,3 +248,43 @@ describe('admin API', () => {
     expect(ok.status).toBe(200);
   });
 });
+
+describe('admin API: investigation', () => {
+  it('search, a session timeline and an alert subject’s activity, as the dashboard shows them', async () => {
+    const search = await admin('/admin/search?q=aws_access_key&since=1h');
+    expect(search.status).toBe(200);
+    const found = search.json.events as AuditEvent[];
+    expect(found.length).toBeGreaterThan(0);
+    for (const e of found) expect(e.prompt).toContain('[REDACTED:aws_access_key]');
+    expect(search.text).not.toContain('AKIAQ3EGRSW7NPJT6XZK');
+    expect((await admin('/admin/search?q=x&limit=0')).json).toMatchObject({
+      error: { code: 'TG_ERR_ADMIN_BAD_REQUEST' },
+    });
+
+    const session = await admin('/admin/sessions/dave-runaway-tab');
+    expect(session.status).toBe(200);
+    const events = session.json.events as AuditEvent[];
+    const costSoFar = session.json.costSoFar as number[];
+    expect(events.map((e) => e.id)).toEqual(
+      (await g.tg.store.query({ session: 'dave-runaway-tab', order: 'asc' })).map((e) => e.id),
+    );
+    expect(costSoFar[costSoFar.length - 1]).toBe(events.reduce((s, e) => s + (e.cost_micro_usd ?? 0), 0));
+    expect((session.json.alerts as Array<{ rule_id: string }>).map((a) => a.rule_id)).toContain(
+      'session.context-growth',
+    );
+
+    const [stuffing] = await g.tg.alerts.list({ ruleId: 'auth.repeated-failures' });
+    const activity = await admin(`/admin/activity?alert=${stuffing!.id}`);
+    expect(activity.status).toBe(200);
+    expect(activity.json.subject).toEqual(stuffing!.subject);
+    // The keys of the incident are the distinct keys of its evidence events.
+    const evidence = await Promise.all(stuffing!.evidence.event_ids.map((id) => g.tg.store.get(id)));
+    const keys = new Set(evidence.map((e) => e?.api_key_id).filter((k): k is string => !!k));
+    const related = activity.json.related as Array<{ subject: { kind: string; value: string } }>;
+    const relatedKeys = related.filter((r) => r.subject.kind === 'api_key').map((r) => r.subject.value);
+    // Every key of the evidence (and possibly keys of other alerts in the window).
+    expect(relatedKeys).toEqual(expect.arrayContaining([...keys]));
+    expect(keys.size).toBeGreaterThan(0);
+    expect((await admin('/admin/activity?kind=nope&value=x')).status).toBe(400);
+  });
+});
