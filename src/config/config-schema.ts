@@ -5,181 +5,29 @@
  * config-fields.ts, configuration-doc.ts). Every object is strict: an unknown key is an error,
  * never a silently ignored setting (`failure_polcy: fail-closed` must not run fail-open).
  *
- * To add a key: add it here with `setting(...)` (and `env` when a variable should set it), then
+ * To add a key: add it here with `setting(...)` (building blocks in setting-schema.ts) (and `env` when a variable should set it), then
  * run `npm run docs:config`.
  */
 import { z } from 'zod';
-import { parseDurationMs } from '../core/duration.js';
-import { DEFAULT_AUTH_FAILURES_CONFIG } from '../detection/auth-repeated-failures.js';
-import { DEFAULT_CONTENT_SECRET_CONFIG } from '../detection/content-secret.js';
-import { DEFAULT_COST_BUDGET_CONFIG } from '../detection/cost-budget.js';
-import type { DetectionConfig } from '../detection/default-detectors.js';
-import { DEFAULT_ERRORS_RATE_CONFIG } from '../detection/errors-rate.js';
-import { DEFAULT_NEW_NETWORK_CONFIG } from '../detection/key-new-network.js';
-import { DEFAULT_CONTEXT_GROWTH_CONFIG } from '../detection/session-context-growth.js';
-import { DEFAULT_TOKENS_SPIKE_CONFIG } from '../detection/tokens-spike.js';
-import { DEFAULT_VOLUME_SPIKE_CONFIG } from '../detection/volume-spike.js';
-import { PII_TYPES, SECRET_TYPES } from '../redaction/detector.js';
+import {
+  budgetSchema,
+  contentModes,
+  contentOverride,
+  detectionSchema,
+  detectorSwitches,
+  limitSchema,
+} from './section-schemas.js';
+import {
+  durationMs,
+  failurePolicy,
+  httpUrl,
+  nonNegative,
+  positive,
+  section,
+  setting,
+} from './setting-schema.js';
 
-/** What a key's metadata carries besides zod's own: its doc line and the variable that sets it. */
-export interface SettingMeta {
-  /** One line for docs/configuration.md. */
-  description: string;
-  /** The `TOLLGATE_*` variable that sets this key (the CLI reads it; file < env < flags). */
-  env?: string;
-  /** For keys without a zod default (detector thresholds): the value used when absent. */
-  shownDefault?: unknown;
-}
-
-/** Attaches a key's doc line (and env variable) to its schema; apply it last, after `.default()`. */
-function setting<T extends z.ZodType>(schema: T, meta: SettingMeta): T {
-  return schema.meta({ ...meta });
-}
-
-/** A section: a strict object whose absent keys take their defaults. */
-function section<S extends z.ZodRawShape>(shape: S, description: string) {
-  // `{}` parses: every key of a section has a default (the generic shape cannot show it to tsc).
-  return z
-    .strictObject(shape)
-    .prefault({} as z.input<z.ZodObject<S, z.core.$strict>>)
-    .meta({ description });
-}
-
-const nonNegative = () => z.number().finite().min(0);
-const positive = () => z.number().finite().positive();
-const failurePolicy = z.enum(['fail-open', 'fail-closed']);
-/** A length of time: milliseconds, or `90s`, `15m`, `2h`, `30d`, `2w`; parsed to milliseconds. */
-const durationMs = () =>
-  z.union([positive(), z.string()]).transform((v, ctx) => {
-    const ms = parseDurationMs(v);
-    if (ms === null || ms <= 0) {
-      ctx.addIssue({ code: 'custom', message: 'must be a duration such as 2h or 30d, or milliseconds' });
-      return z.NEVER;
-    }
-    return ms;
-  });
-
-const httpUrl = z.string().refine(
-  (s) => {
-    try {
-      const u = new URL(s);
-      return u.protocol === 'http:' || u.protocol === 'https:';
-    } catch {
-      return false;
-    }
-  },
-  { message: 'must be an http:// or https:// URL' },
-);
-
-const budgetSchema = z.strictObject({
-  scope: z.enum(['key', 'user', 'feature', 'team']),
-  /** The key id (virtual key id, else api_key_id fingerprint), user id, feature name or team. */
-  subject: z.string().min(1),
-  period: z.enum(['day', 'month']),
-  limit_usd: positive(),
-  /** Refuse requests once spend reaches the limit; otherwise only alert. */
-  enforce: z.boolean(),
-});
-
-/** The schema of one threshold, from the type of its default (the detector module owns the value). */
-function thresholdSchema(value: unknown): z.ZodType {
-  if (typeof value === 'number') return nonNegative();
-  if (typeof value === 'boolean') return z.boolean();
-  if (Array.isArray(value)) return z.array(z.string());
-  return z.string();
-}
-
-/**
- * One detection rule: `false` switches it off; an object overrides some of its thresholds. The
- * keys and their defaults come from the rule's DEFAULT_*_CONFIG, so a new threshold needs no edit
- * here; `fields` gives the keys whose type a default cannot tell.
- */
-function ruleSchema(
-  id: string,
-  defaults: object,
-  fields: Record<string, z.ZodType> = {},
-): z.ZodOptional<z.ZodType> {
-  const shape: Record<string, z.ZodType> = {};
-  for (const [key, value] of Object.entries(defaults)) {
-    shape[key] = setting((fields[key] ?? thresholdSchema(value)).optional(), {
-      description: '',
-      shownDefault: value,
-    });
-  }
-  return z
-    .union([z.literal(false), z.strictObject(shape)])
-    .optional()
-    .meta({
-      description: `\`${id}\`: \`false\` turns the rule off; an object overrides some thresholds (docs/detection.md)`,
-    });
-}
-
-const budgetRuleSchema = budgetSchema.omit({ enforce: true });
-
-const positiveInt = (): z.ZodNumber => z.number().int().positive();
-
-const limitSchema = z
-  .strictObject({
-    scope: z.enum(['key', 'user', 'feature', 'team']),
-    /** The key id (virtual key id, else api_key_id fingerprint), user id, feature name or team. */
-    subject: z.string().min(1),
-    rpm: positiveInt().optional(),
-    tpm: positiveInt().optional(),
-    concurrent: positiveInt().optional(),
-  })
-  .refine((l) => l.rpm !== undefined || l.tpm !== undefined || l.concurrent !== undefined, {
-    message: 'needs at least one of rpm, tpm, concurrent',
-  });
-
-// The detector modules type their own config; the schema's shape is built from their defaults, so
-// its inferred type is loose and is pinned to DetectionConfig here (the thresholds are checked again
-// by each detector's resolveConfig).
-const detectionSchema = z
-  .strictObject({
-    'auth.repeated-failures': ruleSchema('auth.repeated-failures', DEFAULT_AUTH_FAILURES_CONFIG),
-    'volume.spike': ruleSchema('volume.spike', DEFAULT_VOLUME_SPIKE_CONFIG),
-    'tokens.spike': ruleSchema('tokens.spike', DEFAULT_TOKENS_SPIKE_CONFIG),
-    'errors.rate': ruleSchema('errors.rate', DEFAULT_ERRORS_RATE_CONFIG),
-    'session.context-growth': ruleSchema('session.context-growth', DEFAULT_CONTEXT_GROWTH_CONFIG),
-    'cost.budget': ruleSchema('cost.budget', DEFAULT_COST_BUDGET_CONFIG, {
-      budgets: z.array(budgetRuleSchema),
-    }),
-    'content.secret-in-prompt': ruleSchema('content.secret-in-prompt', DEFAULT_CONTENT_SECRET_CONFIG, {
-      unattributed: z.enum(['prompt', 'both']),
-    }),
-    'content.secret-in-response': ruleSchema('content.secret-in-response', DEFAULT_CONTENT_SECRET_CONFIG, {
-      unattributed: z.enum(['prompt', 'both']),
-    }),
-    'key.new-network': ruleSchema('key.new-network', DEFAULT_NEW_NETWORK_CONFIG),
-    'provider.quota-exhausted': ruleSchema('provider.quota-exhausted', {}),
-  })
-  .prefault({})
-  .meta({
-    description: 'Per-rule detector settings (docs/detection.md); every rule is on with its defaults',
-  }) as unknown as z.ZodType<DetectionConfig, DetectionConfig | undefined>;
-
-const contentModes = z.enum(['none', 'redacted', 'full', 'encrypted']);
-
-const detectorSwitches = z
-  .strictObject(
-    Object.fromEntries(
-      [...SECRET_TYPES, ...PII_TYPES].map((t) => [
-        t,
-        setting(z.boolean().optional(), {
-          description: `\`${t}\` redaction detector on or off`,
-          shownDefault: true,
-        }),
-      ]),
-    ) as Record<(typeof SECRET_TYPES)[number] | (typeof PII_TYPES)[number], z.ZodOptional<z.ZodBoolean>>,
-  )
-  .prefault({})
-  .meta({ description: 'Redaction detectors by type; an absent type stays on' });
-
-/** What a key or a feature may change of the content policy. */
-const contentOverride = z.strictObject({
-  mode: contentModes.optional(),
-  detectors: detectorSwitches.optional(),
-});
+export type { SettingMeta } from './setting-schema.js';
 
 /** Everything `tollgate serve` can be told; file < env < flags. Names in the file are snake_case. */
 export const configSchema = z
