@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Log } from '../core/log.js';
+import { isPostgresUrl } from '../store/postgres-url.js';
 import { DiskSpool } from '../writer/disk-spool.js';
 import { GapJournal } from '../writer/gap-journal.js';
 import { SeqReservation } from '../writer/seq-reservation.js';
@@ -45,7 +46,7 @@ export function storeIdentity(db: string): string {
 }
 
 function storeKey(db: string): string {
-  if (/^postgres(ql)?:\/\//i.test(db)) {
+  if (isPostgresUrl(db)) {
     const u = new URL(db);
     // libpq: the host may be given as a query parameter (a socket folder) instead of in the authority.
     const host = (u.searchParams.get('host') ?? u.hostname).toLowerCase();

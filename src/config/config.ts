@@ -2,6 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { TollgateError } from '../core/errors.js';
+import { isPostgresUrl } from '../store/postgres-url.js';
 import { configInvalid } from './config-error.js';
 import { CONFIG_FIELDS, coerceSetting, fieldAt, sectionAt } from './config-fields.js';
 import { configSchema, type TollgateConfig } from './config-schema.js';
@@ -86,13 +87,13 @@ function withoutEmptySections(doc: Record<string, unknown>, at: string[]): Recor
  */
 export function writerBatchSize(cfg: TollgateConfig): number {
   if (cfg.writer.batch_size !== null && cfg.writer.batch_size > 0) return cfg.writer.batch_size;
-  return /^postgres(ql)?:\/\//i.test(cfg.db) ? 2048 : 512;
+  return isPostgresUrl(cfg.db) ? 2048 : 512;
 }
 
 /** The folder for local secrets and spool. */
 export function dataDir(cfg: TollgateConfig): string {
   if (cfg.data_dir) return resolve(cfg.data_dir);
-  if (cfg.db.startsWith('postgres://') || cfg.db.startsWith('postgresql://')) return resolve('./data');
+  if (isPostgresUrl(cfg.db)) return resolve('./data');
   return dirname(resolve(cfg.db));
 }
 

@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import { loadOptional, POSTGRES_PACKAGES } from '../core/optional-dependency.js';
 import type { CheckpointStore } from './checkpoint-store.js';
+import { isPostgresUrl } from './postgres-url.js';
 import { openSqlite, type SqliteDatabase } from './sqlite/open-sqlite.js';
 import { SqliteCheckpointStore } from './sqlite/sqlite-checkpoints.js';
 import { SqliteEventStore } from './sqlite/sqlite-event-store.js';
@@ -23,10 +24,7 @@ export type OpenedEventStore =
       rollups: PostgresRollups;
     };
 
-/** True for `postgres://` and `postgresql://` URLs (libpq's two schemes). */
-export function isPostgresUrl(dbSpec: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(dbSpec);
-}
+export { isPostgresUrl } from './postgres-url.js';
 
 export interface OpenEventStoreOptions {
   clock?: Clock;
