@@ -25,7 +25,7 @@ export interface SecuritySummary {
     by_key: { key: string; prefix: string | null; failures: number; last_seen: string }[];
     by_ip: { ip: string; failures: number; distinct_keys: number; last_seen: string }[];
   };
-  /** Non-SUCCESS share from the rollups (auth failures and cancellations included). */
+  /** Error share from the rollups (core/event-outcome.ts isError: auth failures included, cancellations not). */
   error_rates: {
     over_time: { start_ms: number; requests: number; errors: number }[];
     by_model: { model: string; requests: number; errors: number; rate: number }[];

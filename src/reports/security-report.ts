@@ -1,7 +1,7 @@
+import { isAuthFailure, isRequestFailure } from '../core/event-outcome.js';
 import type { Alert, Severity } from '../alerting/alert.js';
 import { SEVERITIES, severityRank } from '../alerting/alert.js';
 import type { AlertStore } from '../alerting/alert-store.js';
-import type { AuditEvent } from '../core/audit-event.js';
 import type { EventStore } from '../store/event-store.js';
 
 /** `tollgate report security` as data: every figure over [sinceMs, untilMs). */
@@ -56,16 +56,6 @@ export interface SecurityReportOptions {
   top?: number;
 }
 
-/** Auth failure as in detection: status AUTH_FAILED or a refused credential. */
-function authFailed(e: AuditEvent): boolean {
-  return e.status === 'AUTH_FAILED' || (e.auth_result !== null && e.auth_result !== 'SUCCESS');
-}
-
-/** Same definition as `errors.rate`: neither auth failures nor client cancellations count. */
-function requestFailed(e: AuditEvent): boolean {
-  return e.status !== 'SUCCESS' && e.status !== 'CANCELLED';
-}
-
 function bump<K>(m: Map<K, number>, k: K, by = 1): void {
   m.set(k, (m.get(k) ?? 0) + by);
 }
@@ -95,7 +85,7 @@ export async function securityReport(
   let authTotal = 0;
 
   for (const e of events) {
-    if (authFailed(e)) {
+    if (isAuthFailure(e)) {
       authTotal++;
       if (e.api_key_id !== null) bump(failByKey, e.api_key_id);
       if (e.ip_address !== null) {
@@ -107,7 +97,7 @@ export async function securityReport(
         }
       }
     } else if (e.status !== 'CANCELLED') {
-      const failed = requestFailed(e) ? 1 : 0;
+      const failed = isRequestFailure(e) ? 1 : 0;
       const model = e.model_used ?? e.model_requested;
       if (model !== null) {
         const r = errModel.get(model) ?? [0, 0];

@@ -5,6 +5,7 @@
  * PostgreSQL: postgres-rollups.ts). Both stores keep the same rows, so reports read either
  * through `RollupReader`.
  */
+import { isError } from '../core/event-outcome.js';
 import { ADMIN_METHOD } from '../core/admin-action-event.js';
 import type { AuditEvent } from '../core/audit-event.js';
 import type { SecurityRollupReader } from './security-rollups.js';
@@ -203,7 +204,8 @@ export function eventAcc(e: RollupEvent): Acc {
   const cost = e.cost_micro_usd;
   return [
     1,
-    e.status === 'SUCCESS' ? 0 : 1,
+    // core/event-outcome.ts: CANCELLED (the client went away) is not an error.
+    isError(e) ? 1 : 0,
     input,
     output,
     e.cached_input_tokens ?? 0,

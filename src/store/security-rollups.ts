@@ -7,6 +7,7 @@
  * Both kinds are sparse (a few percent of events), so every granularity is written per batch: no
  * day fold, and a late event lands in its own minute, hour and day like any other.
  */
+import { isAuthFailure } from '../core/event-outcome.js';
 import type { AuditEvent } from '../core/audit-event.js';
 import {
   bucketRanges,
@@ -35,13 +36,8 @@ export const FLAG_NO_PREFIX = 4;
 /** Status AUTH_FAILED or BLOCKED: the refusals the security page charts (the report counts every auth failure). */
 export const FLAG_REFUSED = 8;
 
-/**
- * An authentication failure, as the security report defines it: refused, or any credential
- * result other than SUCCESS.
- */
-export function isAuthFailure(e: Pick<AuditEvent, 'status' | 'auth_result'>): boolean {
-  return e.status === 'AUTH_FAILED' || (e.auth_result !== null && e.auth_result !== 'SUCCESS');
-}
+// isAuthFailure is core/event-outcome.ts's (the SQL rebuilds say the same in SQL).
+export { isAuthFailure };
 
 /**
  * One row: kind AUTH_FAILURE keys (a, b, c) = (ip, api_key_id, api_key_prefix), null as '' with
