@@ -41,6 +41,7 @@ kbd { font:12px ui-monospace,monospace; border:1px solid var(--line); border-rad
 .table-wrap { overflow-x:auto; -webkit-overflow-scrolling:touch; }
 .nowrap { white-space:nowrap; }
 .small { font-size:12px; }
+td.snippet { max-width:34rem; min-width:16rem; word-break:break-word; }
 td.preview { max-width:28rem; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; color:var(--muted); }
 .flag { display:inline-block; font-size:11px; font-weight:600; border:1px solid currentColor; border-radius:4px; padding:0 .3rem; margin:0 .15rem .15rem 0; }
 .flag-anomalous, .flag-blocked { color:var(--bad); }

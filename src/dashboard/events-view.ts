@@ -40,7 +40,7 @@ export function eventRow(e: AuditEvent, extra: SafeHtml | null = null): SafeHtml
       <span class="status status-${e.status}">${e.status}</span
       >${e.http_status_code !== null ? html` <span class="muted">${e.http_status_code}</span>` : ''}
     </td>
-    <td>${e.model_used ?? e.model_requested ?? '—'}</td>
+    <td class="nowrap">${e.model_used ?? e.model_requested ?? '—'}</td>
     <td>
       <span class="user">${e.user_id ?? '—'}</span>${
         e.session_id
@@ -55,7 +55,7 @@ export function eventRow(e: AuditEvent, extra: SafeHtml | null = null): SafeHtml
     <td class="num nowrap">${tokens}</td>
     <td class="num nowrap">${e.cost_micro_usd === null ? '—' : usd(e.cost_micro_usd)}</td>
     <td>${eventFlags(e)}</td>
-    <td class="preview">${extra ?? promptPreview(e.prompt)}</td>
+    ${extra ? html`<td class="snippet">${extra}</td>` : html`<td class="preview">${promptPreview(e.prompt)}</td>`}
   </tr>`;
 }
 

@@ -32,7 +32,8 @@ export function searchView(
 ): SafeHtml {
   return html`<form class="filters" method="get" action="/ui/search" role="search" aria-label="Search events">
       <label class="grow"
-        >Words in prompts, responses and fields (<kbd>/</kbd> to focus)<input
+        ><span>Words in prompts, responses and fields (<kbd>/</kbd> to focus)</span
+        ><input
           type="search"
           id="search-q"
           name="q"
@@ -54,7 +55,7 @@ export function searchView(
       results === null
         ? ''
         : html`<p id="search-count" aria-live="polite">
-            ${results.length === 0 ? 'No event matches.' : `${results.length}${results.length === limit ? '+' : ''} events, newest first.`}
+            ${results.length === 0 ? 'No event matches.' : `${results.length}${results.length === limit ? '+' : ''} event${results.length === 1 ? '' : 's'}, newest first.`}
           </p>
           ${
             results.length
