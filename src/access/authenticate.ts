@@ -15,8 +15,14 @@ import { hashVirtualKey, isModelAllowed, type VirtualKeyRecord } from './virtual
 export type HeaderSource =
   Record<string, string | string[] | undefined> | { get(name: string): string | null };
 
-/** How the key was presented: `bearer` (OpenAI style), `x-api-key` (Anthropic style). */
-export type AuthMethod = 'bearer' | 'x-api-key' | 'none' | 'unsupported';
+/**
+ * How the key was presented: `bearer` (OpenAI style), `x-api-key` (Anthropic), `x-goog-api-key`
+ * (Gemini), `api-key` (Azure OpenAI) — the key headers of src/providers/presets.ts.
+ */
+export type AuthMethod = 'bearer' | 'x-api-key' | 'x-goog-api-key' | 'api-key' | 'none' | 'unsupported';
+
+/** The non-bearer key headers, in the order they are looked at. */
+const KEY_HEADERS = ['x-api-key', 'x-goog-api-key', 'api-key'] as const;
 
 /** The auth fields of the audit event, ready to assign. */
 export type AuthEventFields = Pick<
@@ -45,7 +51,7 @@ function header(headers: HeaderSource, name: string): string | null {
 }
 
 /**
- * The credential a client presented. `Authorization: Bearer <key>` wins over `x-api-key`.
+ * The credential a client presented. `Authorization: Bearer <key>` wins over the other key headers.
  * The scheme is case-insensitive (RFC 9110 §11.1); another scheme (Basic, …) is `unsupported`.
  * Passthrough mode uses this too, to fingerprint the client's provider key.
  */
@@ -57,8 +63,10 @@ export function extractApiKey(headers: HeaderSource): { method: AuthMethod; key:
     const key = m[1] ?? '';
     return key === '' ? { method: 'none', key: null } : { method: 'bearer', key };
   }
-  const xApiKey = header(headers, 'x-api-key')?.trim() ?? '';
-  if (xApiKey !== '') return { method: 'x-api-key', key: xApiKey };
+  for (const name of KEY_HEADERS) {
+    const value = header(headers, name)?.trim() ?? '';
+    if (value !== '') return { method: name, key: value };
+  }
   return { method: 'none', key: null };
 }
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { loadProviderKeys } from './provider-keys.js';
-import { providerById, providerForApiHost, providerForConsoleHost } from './provider-from-host.js';
 
 const OPENAI = 'sk-proj-' + 'a'.repeat(60);
 const ANTHROPIC = 'sk-ant-api03-' + 'b'.repeat(80);
@@ -54,14 +53,5 @@ describe('loadProviderKeys', () => {
         detail: expect.objectContaining({ problem: 'file_unreadable' }),
       }),
     );
-  });
-});
-
-describe('provider hosts', () => {
-  it('knows API and console hosts apart', () => {
-    expect(providerForApiHost('API.OpenAI.com.')?.id).toBe('openai');
-    expect(providerForApiHost('platform.openai.com')).toBeNull();
-    expect(providerForConsoleHost('platform.openai.com')?.id).toBe('openai');
-    expect(providerById('anthropic')?.keyPrefixes).toEqual(['sk-ant-']);
   });
 });

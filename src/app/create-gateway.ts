@@ -7,7 +7,13 @@ import type { EventObserver, Pricer, Redactor } from '../core/stages.js';
 import { Gateway, type GatewayConfig, type MountedRoute } from '../proxy/gateway.js';
 import type { RequestPolicy } from '../proxy/request-policy.js';
 import type { EventStore } from '../store/event-store.js';
-import { UpstreamClient } from '../upstream/upstream-client.js';
+import {
+  createProviderRouter,
+  singleProvider,
+  type ProviderRouteConfig,
+  type ProviderRouter,
+} from '../providers/provider-router.js';
+import { providerNameForUrl } from '../providers/registry.js';
 import type { UpstreamPolicy } from '../upstream/upstream-policy.js';
 import type { DiskSpool } from '../writer/disk-spool.js';
 import type { EventWriter, LostRange, WriterGap } from '../writer/event-writer.js';
@@ -16,7 +22,12 @@ import type { SeqReservation } from '../writer/seq-reservation.js';
 
 export interface CreateGatewayOptions {
   config: GatewayConfig;
+  /** One OpenAI-compatible upstream (`--upstream URL` or a preset name); ignored when `providers` is set. */
   upstreamUrl: string;
+  /** Several providers behind the gateway, routed by model or path (src/providers/provider-router.ts). */
+  providers?: readonly ProviderRouteConfig[];
+  /** Managed mode: provider name → the key Tollgate sends to it. */
+  providerKeys?: ReadonlyMap<string, string>;
   upstreamPolicy: UpstreamPolicy;
   store: EventStore;
   redactor: Redactor;
@@ -48,7 +59,8 @@ export interface TollgateGateway {
   gateway: Gateway;
   pipeline: AuditPipeline;
   writer: EventWriter;
-  upstream: UpstreamClient;
+  /** The providers requests go to. */
+  router: ProviderRouter;
   store: EventStore;
   /** Stops the server, drains the writer, closes the upstream pool (not the store: its owner does). */
   close(): Promise<void>;
@@ -85,11 +97,16 @@ export async function createGateway(o: CreateGatewayOptions): Promise<TollgateGa
       ...(o.onLost ? { onLost: o.onLost } : {}),
     },
   });
-  const upstream = new UpstreamClient(o.upstreamUrl, o.upstreamPolicy, o.clock);
+  const router = createProviderRouter(
+    o.providers?.length
+      ? o.providers
+      : [singleProvider(o.upstreamUrl, o.config.provider, providerNameForUrl)],
+    { policy: o.upstreamPolicy, clock: o.clock, ...(o.providerKeys ? { keys: o.providerKeys } : {}) },
+  );
   const gateway = new Gateway({
     config: o.config,
     pipeline: trail.pipeline,
-    upstream,
+    router,
     clock: o.clock,
     policy: o.policy,
     routes: o.routes ?? [],
@@ -99,12 +116,12 @@ export async function createGateway(o: CreateGatewayOptions): Promise<TollgateGa
     gateway,
     pipeline: trail.pipeline,
     writer: trail.writer,
-    upstream,
+    router,
     store: o.store,
     async close() {
       await gateway.close();
       await trail.close();
-      await upstream.close();
+      await router.close();
     },
   };
 }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { AuditEvent } from '../core/audit-event.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { Lifetime } from '../core/lifetime.js';
-import { inferProvider, writerBatchSize, type TollgateConfig } from '../config/config.js';
+import { writerBatchSize, type TollgateConfig } from '../config/config.js';
 import { loadOrCreateSecret } from '../config/local-secret.js';
 import { ensureAdminToken, type AdminToken } from '../access/admin-token.js';
 import { createAdminApi } from '../admin/admin-api.js';
@@ -37,7 +37,7 @@ import type { EventStore } from '../store/event-store.js';
 import { openStorage } from '../store/open-storage.js';
 import type { RollupReader } from '../store/rollups.js';
 import type { SqliteDatabase } from '../store/sqlite/open-sqlite.js';
-import { UpstreamClient } from '../upstream/upstream-client.js';
+import { routerFromConfig } from '../providers/provider-router.js';
 import { upstreamPolicyFromConfig } from '../upstream/upstream-policy.js';
 import { gatewayWriterFiles } from './chain-state-files.js';
 import type { TollgateGateway } from './create-gateway.js';
@@ -256,17 +256,14 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
     anchors: { file: paths.anchorFile, maxAgeMs: config.checkpoints.max_age_ms },
   });
   life.defer('admin console', () => adminConsole.close());
-  const upstream = life.own(
-    'upstream client',
-    new UpstreamClient(config.upstream_url, upstreamPolicyFromConfig(config), clock),
-    (u) => u.close(),
-  );
+  const providers = routerFromConfig(config, { policy: upstreamPolicyFromConfig(config), clock });
+  const router = life.own('provider router', providers.router, (r) => r.close());
   const gateway = life.own(
     'gateway server',
     new Gateway({
       config: {
         instanceId,
-        provider: config.provider ?? inferProvider(config.upstream_url),
+        provider: providers.name,
         bodyLimitBytes: config.body_limit_bytes,
         responseCaptureLimitBytes: 8 * 1024 * 1024,
         totalTimeoutMs: config.timeouts.total_ms,
@@ -274,7 +271,7 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
         trustProxy: config.trust_proxy,
       },
       pipeline: trail.pipeline,
-      upstream,
+      router,
       clock,
       policy,
       routes: [
@@ -304,7 +301,7 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
     gateway,
     pipeline: trail.pipeline,
     writer: trail.writer,
-    upstream,
+    router,
     url,
     config,
     instanceId,

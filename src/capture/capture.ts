@@ -3,8 +3,8 @@ import { blankEvent, type AuditEvent } from '../core/audit-event.js';
 import type { RawContent } from '../core/stages.js';
 import type { Exchange } from './exchange.js';
 import { promptText } from './prompt-text.js';
+import type { EventUsage } from '../pricing/provider-usage.js';
 import { classifyStatus } from './status.js';
-import { normaliseUsage, type ProviderUsage } from './usage.js';
 
 /** Estimates tokens when the provider reported none (interrupted streams, some relays). */
 export type UsageEstimator = (input: {
@@ -13,14 +13,20 @@ export type UsageEstimator = (input: {
   outputText: string | null;
 }) => { input_tokens: number; output_tokens: number };
 
-/** Endpoints that produce text, so missing usage is worth estimating. */
-const GENERATIVE = new Set(['/chat/completions', '/completions', '/responses']);
+/** What pricing needs beyond the event's fields: Anthropic cache writes, billed at their own rate. */
+export interface BillingDetail {
+  cache_write_tokens: number | null;
+}
 
 /**
  * Turns one exchange into one audit event and the raw content the redactor will turn into its
- * stored form. Shared by the gateway and the SDK.
+ * stored form. Shared by the gateway and the SDK. The provider API (`x.api`, from the path) says
+ * how the request's model and the answer are read.
  */
-export function captureEvent(x: Exchange, estimate?: UsageEstimator): { event: AuditEvent; raw: RawContent } {
+export function captureEvent(
+  x: Exchange,
+  estimate?: UsageEstimator,
+): { event: AuditEvent; raw: RawContent; billing: BillingDetail } {
   const e = blankEvent({ id: x.eventId, timestamp: new Date(x.startedAt).toISOString(), source: x.source });
   e.request_id = x.requestId;
   e.trace_id = x.trace?.traceId ?? null;
@@ -37,8 +43,9 @@ export function captureEvent(x: Exchange, estimate?: UsageEstimator): { event: A
   const body = x.requestBody;
   // Values are taken whole: the field cleaning (src/redaction/field-cleaning.ts) redacts before it
   // bounds, so a secret across a cut cannot keep its first characters.
-  e.model_requested = typeof body?.model === 'string' ? body.model : null;
-  e.stream = body ? body.stream === true : null;
+  const api = x.api;
+  e.model_requested = api.model(x.endpoint, body);
+  e.stream = body || x.stream ? x.stream !== null || api.streamed(x.endpoint, body) : null;
 
   e.user_id = x.attribution.user ?? (typeof body?.user === 'string' ? body.user : null);
   e.session_id = x.attribution.session;
@@ -64,7 +71,7 @@ export function captureEvent(x: Exchange, estimate?: UsageEstimator): { event: A
     e.auth_result = 'SUCCESS';
 
   let output: string | null = null;
-  let usage: ProviderUsage | null = null;
+  let usage: EventUsage | null = null;
   if (x.stream) {
     const s = x.stream;
     output = joinOutput(s.text, s.toolArguments);
@@ -78,25 +85,27 @@ export function captureEvent(x: Exchange, estimate?: UsageEstimator): { event: A
   } else if (x.responseText) {
     const parsed = parseJsonObject(x.responseText);
     if (parsed) {
-      if (typeof parsed.model === 'string') e.model_used = parsed.model;
-      usage = (parsed.usage as ProviderUsage | undefined) ?? null;
-      const err = parsed.error as { message?: unknown; code?: unknown; type?: unknown } | undefined;
-      if (err && typeof err === 'object') {
+      const r = api.readResponse(parsed);
+      e.model_used = r.model;
+      usage = r.usage;
+      if (r.error) {
         // Out of credit is not a rate limit: one code for every provider's spelling, so alerts and
         // reports find it (the provider's own message stays in error_message).
         e.error_code =
-          quotaExhaustedReason(parsed) !== null
-            ? 'TG_ERR_UPSTREAM_QUOTA_EXHAUSTED'
-            : (strOrNull(err.code) ?? strOrNull(err.type));
-        e.error_message = strOrNull(err.message);
+          quotaExhaustedReason(parsed) !== null ? 'TG_ERR_UPSTREAM_QUOTA_EXHAUSTED' : r.error.code;
+        e.error_message = r.error.message;
       } else {
-        const r = responseOutput(parsed);
         output = r.text;
         e.finish_reason = r.finishReason;
       }
     } else if (x.httpStatus !== null && x.httpStatus >= 400) {
       e.error_message = x.responseText;
     }
+  }
+  if (x.failover && x.provider) {
+    // One event for the whole route: the provider that answered is api_provider, the ones before it here.
+    const note = `failed over from ${x.failover.join(', ')} to ${x.provider}`;
+    e.error_message = e.error_message ? `${note}; ${e.error_message}` : note;
   }
   if (x.failure) {
     // The gateway's own code wins; an upstream message, when there was one, is kept.
@@ -105,11 +114,14 @@ export function captureEvent(x: Exchange, estimate?: UsageEstimator): { event: A
   }
 
   const prompt = promptText(body);
-  const u = normaliseUsage(usage);
-  if (u) {
-    Object.assign(e, u);
+  if (usage && (usage.input_tokens !== null || usage.output_tokens !== null)) {
+    e.input_tokens = usage.input_tokens;
+    e.output_tokens = usage.output_tokens;
+    e.cached_input_tokens = usage.cached_input_tokens;
+    e.reasoning_tokens = usage.reasoning_tokens;
+    e.total_tokens = usage.total_tokens ?? (usage.input_tokens ?? 0) + (usage.output_tokens ?? 0);
     e.usage_source = 'reported';
-  } else if (estimate && GENERATIVE.has(x.endpoint) && upstreamAnswered(x) && (prompt || output)) {
+  } else if (estimate && api.generative && upstreamAnswered(x) && (prompt || output)) {
     // Only an answered request (a 2xx, perhaps cut short) used tokens; refused ones did not.
     const est = estimate({
       model: e.model_used ?? e.model_requested,
@@ -121,41 +133,17 @@ export function captureEvent(x: Exchange, estimate?: UsageEstimator): { event: A
     e.total_tokens = est.input_tokens + est.output_tokens;
     e.usage_source = 'estimated';
   }
-  return { event: e, raw: { prompt, response: output } };
+  return {
+    event: e,
+    raw: { prompt, response: output },
+    billing: {
+      cache_write_tokens: e.usage_source === 'reported' ? (usage?.cache_write_tokens ?? null) : null,
+    },
+  };
 }
 
 function upstreamAnswered(x: Exchange): boolean {
   return x.httpStatus !== null && x.httpStatus < 300;
-}
-
-function responseOutput(r: Record<string, unknown>): { text: string | null; finishReason: string | null } {
-  if (Array.isArray(r.choices)) {
-    const texts: string[] = [];
-    let finish: string | null = null;
-    for (const c of r.choices as Array<Record<string, unknown>>) {
-      const msg = c.message as
-        { content?: unknown; tool_calls?: Array<{ function?: { arguments?: unknown } }> } | undefined;
-      if (typeof msg?.content === 'string') texts.push(msg.content);
-      for (const call of msg?.tool_calls ?? []) {
-        if (typeof call.function?.arguments === 'string') texts.push(call.function.arguments);
-      }
-      if (typeof c.text === 'string') texts.push(c.text);
-      if (finish === null && typeof c.finish_reason === 'string') finish = c.finish_reason;
-    }
-    return { text: texts.length ? texts.join('\n') : null, finishReason: finish };
-  }
-  if (Array.isArray(r.output)) {
-    const texts: string[] = [];
-    for (const item of r.output as Array<Record<string, unknown>>) {
-      if (Array.isArray(item.content)) {
-        for (const part of item.content as Array<{ text?: unknown }>)
-          if (typeof part.text === 'string') texts.push(part.text);
-      }
-      if (typeof item.arguments === 'string') texts.push(item.arguments);
-    }
-    return { text: texts.length ? texts.join('\n') : null, finishReason: strOrNull(r.status) };
-  }
-  return { text: null, finishReason: null };
 }
 
 function joinOutput(text: string, toolArgs: string): string | null {
@@ -172,10 +160,6 @@ function parseJsonObject(text: string): Record<string, unknown> | null {
   } catch {
     return null;
   }
-}
-
-function strOrNull(v: unknown): string | null {
-  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null;
 }
 
 function round3(v: number | null): number | null {

@@ -1,4 +1,6 @@
 import type { AuditEvent, EventSource } from '../core/audit-event.js';
+import type { ProviderApi } from '../providers/provider-api.js';
+import { apiForEndpoint } from '../providers/registry.js';
 import type { AssembledStream } from './sse-assembler.js';
 import type { TraceContext } from './trace-context.js';
 
@@ -35,6 +37,8 @@ export interface Exchange {
   provider: string | null;
   /** Path under the API base, e.g. `/chat/completions`. */
   endpoint: string;
+  /** The provider API the endpoint is (src/providers/registry.ts): how its answer is read. */
+  api: ProviderApi;
   method: string;
   /** The parsed JSON request body, when there was one. */
   requestBody: Record<string, unknown> | null;
@@ -49,6 +53,8 @@ export interface Exchange {
   upstreamLatencyMs: number | null;
   queueMs: number | null;
   retryCount: number;
+  /** Providers tried before the one that answered, with why they failed (`openai (HTTP 503)`). */
+  failover: string[] | null;
   timedOut: boolean;
   cancelled: boolean;
   connectFailed: boolean;
@@ -71,6 +77,7 @@ export function newExchange(
     eventId: init.eventId,
     startedAt: init.startedAt,
     endpoint: init.endpoint,
+    api: apiForEndpoint(init.endpoint),
     method: init.method,
     requestId: null,
     trace: null,
@@ -95,6 +102,7 @@ export function newExchange(
     upstreamLatencyMs: null,
     queueMs: null,
     retryCount: 0,
+    failover: null,
     timedOut: false,
     cancelled: false,
     connectFailed: false,

@@ -7,6 +7,7 @@ import {
 } from '../../test/fixtures/streams/provider-stream-ends.js';
 import { SseAssembler, streamBrokeOff, streamErrorEvent, type AssembledStream } from './sse-assembler.js';
 import { relayStreamChunk, requestStreamUsage } from './stream-relay.js';
+import { openAICompatibleUsage } from '../providers/openai/openai-usage.js';
 
 interface RefChunk {
   model?: unknown;
@@ -36,6 +37,7 @@ function reference(
     chunks: 0,
     protocol: null as string | null,
     ended: false,
+    firstContentAt: null as number | null,
   };
   let forwarded = '';
   for (const raw of events) {
@@ -51,13 +53,16 @@ function reference(
         const c = JSON.parse(data) as RefChunk;
         r.chunks++;
         if (typeof c.model === 'string') r.model = c.model;
-        if (c.usage) r.usage = c.usage;
-        if (Array.isArray(c.choices)) r.protocol ??= 'chat';
+        // A usage block without counts does not replace an earlier reading.
+        r.usage = openAICompatibleUsage(c.usage) ?? r.usage;
+        if (Array.isArray(c.choices)) r.protocol ??= 'openai.chat';
         usageOnly = Array.isArray(c.choices) && c.choices.length === 0 && !!c.usage;
         for (const ch of c.choices ?? []) {
           if (typeof ch.delta?.content === 'string') r.text += ch.delta.content;
           for (const t of ch.delta?.tool_calls ?? [])
             if (typeof t.function?.arguments === 'string') r.toolArguments += t.function.arguments;
+          const content = `${typeof ch.delta?.content === 'string' ? ch.delta.content : ''}${(ch.delta?.tool_calls ?? []).map((t) => (typeof t.function?.arguments === 'string' ? t.function.arguments : '')).join('')}`;
+          if (content !== '') r.firstContentAt ??= r.chunks;
           if (typeof ch.finish_reason === 'string') r.finishReason = ch.finish_reason;
         }
       } catch {
@@ -218,7 +223,7 @@ describe('SseAssembler', () => {
   it('hides only the usage-only chunk when asked', () => {
     const { forwarded, result } = relay(Buffer.from(streams.plain!), [], true);
     expect(forwarded).not.toContain('"usage"');
-    expect(result.usage).toEqual({ prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 });
+    expect(result.usage).toMatchObject({ input_tokens: 5, output_tokens: 7, total_tokens: 12 });
     expect(relay(Buffer.from(streams.plain!), [], false).forwarded).toBe(streams.plain);
   });
 });
@@ -259,10 +264,10 @@ describe('SseAssembler: the healthy end of each dialect', () => {
 
   it('ends Responses, Anthropic and Gemini streams without [DONE], and passes them on unchanged', () => {
     for (const [stream, protocol] of [
-      [RESPONSES_STREAM, 'responses'],
-      [ANTHROPIC_STREAM, 'anthropic'],
-      [GEMINI_STREAM, 'gemini'],
-      [streams.plain!, 'chat'],
+      [RESPONSES_STREAM, 'openai.responses'],
+      [ANTHROPIC_STREAM, 'anthropic.messages'],
+      [GEMINI_STREAM, 'gemini.generate'],
+      [streams.plain!, 'openai.chat'],
     ] as const) {
       const bytes = Buffer.from(stream);
       for (let cut = 1; cut < bytes.length; cut += 17) {
@@ -307,17 +312,17 @@ describe('SseAssembler: the healthy end of each dialect', () => {
 
   it('writes the early-end notice in the stream’s own dialect', () => {
     const body = '{"error":{"code":"TG_ERR_UPSTREAM_STREAM_BROKEN"}}';
-    const anthropic = streamErrorEvent('anthropic', 'TG_ERR_UPSTREAM_STREAM_BROKEN', 'ended', body);
+    const anthropic = streamErrorEvent('anthropic.messages', 'TG_ERR_UPSTREAM_STREAM_BROKEN', 'ended', body);
     expect(anthropic.startsWith('event: error\ndata: ')).toBe(true);
     expect(JSON.parse(anthropic.split('data: ')[1]!)).toMatchObject({
       type: 'error',
       error: { message: 'ended' },
     });
-    const responses = streamErrorEvent('responses', 'TG_ERR_UPSTREAM_STREAM_BROKEN', 'ended', body);
+    const responses = streamErrorEvent('openai.responses', 'TG_ERR_UPSTREAM_STREAM_BROKEN', 'ended', body);
     expect(JSON.parse(responses.split('data: ')[1]!)).toMatchObject({
       type: 'error',
       code: 'TG_ERR_UPSTREAM_STREAM_BROKEN',
     });
-    expect(streamErrorEvent('chat', 'X', 'm', body)).toBe(`data: ${body}\n\n`);
+    expect(streamErrorEvent('openai.chat', 'X', 'm', body)).toBe(`data: ${body}\n\n`);
   });
 });

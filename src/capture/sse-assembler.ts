@@ -1,9 +1,17 @@
 /**
- * Incremental reader of an OpenAI-style server-sent-event stream (WHATWG HTML §9.2 event stream
- * format). It assembles what the audit event needs — output text, tool-call arguments, finish
- * reason, usage, served model — as bytes arrive, without holding the stream back.
+ * Incremental reader of a provider's streamed answer: server-sent events (WHATWG HTML §9.2) or
+ * NDJSON lines (Ollama). It assembles what the audit event needs — output text, tool-call
+ * arguments, finish reason, usage, served model, the first content token, whether the stream
+ * reached its healthy end — as bytes arrive, without holding the stream back. What each event
+ * means is the provider API's business (src/providers/): the API the request's path names, or,
+ * on a path no spec claims, the dialect the first events show.
  */
-import type { ProviderUsage } from './usage.js';
+import type { EventUsage } from '../pricing/provider-usage.js';
+import { anthropicMessages } from '../providers/anthropic/messages.js';
+import { geminiGenerateContent } from '../providers/gemini/generate-content.js';
+import { openAIChat } from '../providers/openai/chat.js';
+import { openAIResponses } from '../providers/openai/responses.js';
+import type { ProviderApi, StreamReader, StreamSink } from '../providers/provider-api.js';
 
 export interface SseEvent {
   /** The raw bytes of the event, including its terminating blank line. */
@@ -18,24 +26,27 @@ export interface AssembledStream {
   text: string;
   toolArguments: string;
   finishReason: string | null;
-  usage: ProviderUsage | null;
+  /** Usage in the event convention (src/pricing/provider-usage.ts). */
+  usage: EventUsage | null;
   model: string | null;
   chunks: number;
-  /** The stream's wire protocol, told by its events; null until one is recognised. */
-  protocol: StreamProtocol | null;
+  /**
+   * The stream's wire protocol (the provider API's id, `openai.chat`, `anthropic.messages`, …);
+   * null while a stream on an unclaimed path shows no dialect Tollgate reads.
+   */
+  protocol: string | null;
   /**
    * The stream reached its protocol's healthy end: `[DONE]` (Chat Completions, Completions),
    * `response.completed` / `.incomplete` / `.failed` (Responses), `message_stop` or an `error`
-   * event (Anthropic Messages), a candidate with a `finishReason` (Gemini).
+   * event (Anthropic Messages), a candidate with a `finishReason` (Gemini), `done: true` (Ollama).
    */
   ended: boolean;
   /** Provider error sent inside the stream (`data: {"error": …}`). */
   errorMessage: string | null;
   errorCode: string | null;
+  /** Events read when the first content (text, tool arguments, audio) came; null: none yet. */
+  firstContentAt: number | null;
 }
-
-/** The server-sent-event dialects Tollgate reads. Each ends a healthy stream its own way. */
-export type StreamProtocol = 'chat' | 'responses' | 'anthropic' | 'gemini';
 
 /** Most bytes an unterminated SSE event may hold before the stream is treated as malformed. */
 const MAX_PENDING_EVENT_BYTES = 1 << 20;
@@ -47,6 +58,7 @@ const MAX_PENDING_EVENT_BYTES = 1 << 20;
  */
 const MAX_ASSEMBLED_CHARS = 8 << 20;
 
+/** The readers' sink and the assembler's own state, in one object per stream. */
 export class SseAssembler {
   private pending = '';
   /** A CR was seen: events may end with CRLF CRLF, so the general (slower) boundary search runs. */
@@ -62,6 +74,12 @@ export class SseAssembler {
   /** Content chunks that differ from an earlier one only in their text (see ContentTemplate). */
   private template: ContentTemplate | null = null;
   private templateTries = 0;
+  /** The API whose events these are; null until a stream on an unclaimed path shows its dialect. */
+  private api: ProviderApi | null;
+  private reader: StreamReader | null;
+  /** Chat-shaped chunks: the content template applies. */
+  private chatShaped: boolean;
+  private readonly ndjson: boolean;
   readonly result: AssembledStream = {
     text: '',
     toolArguments: '',
@@ -73,9 +91,23 @@ export class SseAssembler {
     ended: false,
     errorMessage: null,
     errorCode: null,
+    firstContentAt: null,
   };
   /** Set when the stream broke the format (an event larger than the bound). */
   overflowed = false;
+
+  /**
+   * `api`: the provider API the request's path names (src/providers/registry.ts); null or one that
+   * does not judge its stream (`streamEnd: 'close'`): the dialect is told by the events.
+   */
+  constructor(api: ProviderApi | null = null) {
+    const known = api !== null && api.streamEnd !== 'close' ? api : null;
+    this.api = known;
+    this.reader = known?.streamReader() ?? null;
+    this.chatShaped = known === null || known.id === 'openai.chat' || known.id === 'openai.completions';
+    this.ndjson = api?.framing === 'ndjson';
+    this.result.protocol = known?.id ?? null;
+  }
 
   /** True when no partial event is held: the bytes fed so far ended on an event boundary. */
   get atBoundary(): boolean {
@@ -116,9 +148,14 @@ export class SseAssembler {
     const events: SseEvent[] = [];
     let start = 0;
     for (;;) {
-      const end = this.sawCr ? findEventEnd(s, start) : lfEventEnd(s, start);
+      const end = this.ndjson
+        ? lineEnd(s, start)
+        : this.sawCr
+          ? findEventEnd(s, start)
+          : lfEventEnd(s, start);
       if (end < 0) break;
-      const event: SseEvent = { raw: s.slice(start, end), data: dataOf(s, start, end), usageOnly: false };
+      const data = this.ndjson ? s.slice(start, end).trim() : dataOf(s, start, end);
+      const event: SseEvent = { raw: s.slice(start, end), data, usageOnly: false };
       this.consume(event);
       events.push(event);
       start = end;
@@ -134,16 +171,42 @@ export class SseAssembler {
   /** Finishes assembly; a trailing event without its blank line is still read. */
   finish(): AssembledStream {
     if (this.pending.trim()) {
-      this.consume({
-        raw: this.pending,
-        data: dataOf(this.pending, 0, this.pending.length),
-        usageOnly: false,
-      });
+      const data = this.ndjson ? this.pending.trim() : dataOf(this.pending, 0, this.pending.length);
+      this.consume({ raw: this.pending, data, usageOnly: false });
       this.pending = '';
     }
     this.result.text = this.textParts.join('');
     this.result.toolArguments = this.toolArgs.join('');
     return this.result;
+  }
+
+  // What the provider API's reader found in an event (through sinkView).
+  private text(piece: string): void {
+    this.result.firstContentAt ??= this.result.chunks;
+    this.keep(this.textParts, piece);
+  }
+  private toolArguments(piece: string): void {
+    this.result.firstContentAt ??= this.result.chunks;
+    this.keep(this.toolArgs, piece);
+  }
+  private otherContent(): void {
+    this.result.firstContentAt ??= this.result.chunks;
+  }
+  private model(name: string): void {
+    this.result.model = name;
+  }
+  private usage(u: EventUsage): void {
+    this.result.usage = u;
+  }
+  private finish_(reason: string): void {
+    this.result.finishReason = reason;
+  }
+  private error(message: string, code: string | null): void {
+    this.result.errorMessage = message;
+    this.result.errorCode = code;
+  }
+  private completed(): void {
+    this.result.ended = true;
   }
 
   /** Keeps a piece of output while under MAX_ASSEMBLED_CHARS; the rest is forwarded, not kept. */
@@ -168,101 +231,57 @@ export class SseAssembler {
         // Same chunk as the template's apart from the text: only the text and model are read.
         this.result.chunks++;
         if (this.template.model !== null) this.result.model = this.template.model;
-        this.keep(this.textParts, content);
+        if (content !== '') this.text(content);
         return;
       }
     }
-    let chunk: StreamChunk;
+    let parsed: unknown;
     try {
-      chunk = JSON.parse(data) as StreamChunk;
+      parsed = JSON.parse(data);
     } catch {
       return; // a malformed event is forwarded as is; it does not stop the assembly
     }
-    if (typeof chunk !== 'object' || chunk === null) return;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return;
+    const chunk = parsed as Record<string, unknown>;
     this.result.chunks++;
-    if (typeof chunk.model === 'string') this.result.model = chunk.model;
-    if (chunk.usage && typeof chunk.usage === 'object') this.result.usage = chunk.usage;
-    if (chunk.error) {
-      this.result.errorMessage =
-        typeof chunk.error.message === 'string' ? chunk.error.message : 'stream error';
-      this.result.errorCode = typeof chunk.error.code === 'string' ? chunk.error.code : null;
-    }
-    if (typeof chunk.type === 'string') this.readTyped(chunk, chunk.type);
-    else if (Array.isArray(chunk.candidates)) this.readGemini(chunk.candidates);
-    // Chat completions chunks
-    if (Array.isArray(chunk.choices)) {
-      this.result.protocol ??= 'chat';
-      event.usageOnly = chunk.choices.length === 0 && !!chunk.usage;
-      for (const choice of chunk.choices) {
-        const delta = choice.delta;
-        if (delta) {
-          if (typeof delta.content === 'string') this.keep(this.textParts, delta.content);
-          if (Array.isArray(delta.tool_calls)) {
-            for (const call of delta.tool_calls) {
-              const args = call.function?.arguments;
-              if (typeof args === 'string') this.keep(this.toolArgs, args);
-            }
-          }
-        }
-        if (typeof choice.text === 'string') this.keep(this.textParts, choice.text); // legacy completions
-        if (typeof choice.finish_reason === 'string') this.result.finishReason = choice.finish_reason;
-      }
-      if (this.templateTries < MAX_TEMPLATE_TRIES && isPlainContentChunk(chunk)) {
-        this.templateTries++;
-        this.template =
-          ContentTemplate.from(data, typeof chunk.model === 'string' ? chunk.model : null) ?? this.template;
-      }
+    const reader = this.reader ?? this.recognise(chunk);
+    event.usageOnly = reader.read(chunk, this.sinkView);
+    if (this.chatShaped && this.templateTries < MAX_TEMPLATE_TRIES && isPlainContentChunk(chunk)) {
+      this.templateTries++;
+      this.template =
+        ContentTemplate.from(data, typeof chunk.model === 'string' ? chunk.model : null) ?? this.template;
     }
   }
 
-  /** Events that name their kind in `type`: the Responses API's and Anthropic Messages'. */
-  private readTyped(chunk: StreamChunk, type: string): void {
-    if (type.startsWith('response.')) {
-      this.result.protocol = 'responses';
-      if (type === 'response.output_text.delta' && typeof chunk.delta === 'string')
-        this.keep(this.textParts, chunk.delta);
-      if (RESPONSES_TERMINAL_EVENTS.has(type)) {
-        this.result.ended = true;
-        if (chunk.response) {
-          if (chunk.response.usage) this.result.usage = chunk.response.usage;
-          if (typeof chunk.response.model === 'string') this.result.model = chunk.response.model;
-          this.result.finishReason =
-            typeof chunk.response.status === 'string' ? chunk.response.status : type.slice(9);
-        }
-      }
-    } else if (ANTHROPIC_EVENTS.has(type)) {
-      this.result.protocol = 'anthropic';
-      if (type === 'message_stop') this.result.ended = true;
-    } else if (type === 'error' && this.result.protocol !== null) {
-      // Both dialects end a stream with an `error` event when the provider fails mid-answer: the
-      // stream is complete as sent (the error is the provider's answer, not a broken transport).
-      this.result.ended = true;
-      if (this.result.errorMessage === null && typeof chunk.message === 'string')
-        this.result.errorMessage = chunk.message;
-      if (this.result.errorCode === null && typeof chunk.code === 'string')
-        this.result.errorCode = chunk.code;
-    }
+  /**
+   * On a path no spec claims, the first event that shows a dialect Tollgate reads fixes it; until
+   * then events are read as chat chunks and the stream is not judged.
+   */
+  private recognise(chunk: Record<string, unknown>): StreamReader {
+    const api = dialectOf(chunk);
+    if (api === null) return UNJUDGED_READER;
+    this.api = api;
+    this.reader = api.streamReader();
+    this.chatShaped = api === openAIChat;
+    this.result.protocol = api.id;
+    return this.reader;
   }
 
-  /** A Gemini `GenerateContentResponse`: the stream ends with the chunk whose candidate has a finish reason. */
-  private readGemini(candidates: unknown[]): void {
-    this.result.protocol = 'gemini';
-    for (const c of candidates) {
-      const reason = (c as { finishReason?: unknown } | null)?.finishReason;
-      if (typeof reason === 'string') {
-        this.result.ended = true;
-        this.result.finishReason = reason;
-      }
-    }
-  }
+  /** The sink the readers write to (`finish` is taken by the assembler's own method). */
+  private readonly sinkView: StreamSink = {
+    text: (p) => this.text(p),
+    toolArguments: (p) => this.toolArguments(p),
+    otherContent: () => this.otherContent(),
+    model: (m) => this.model(m),
+    usage: (u) => this.usage(u),
+    finish: (r) => this.finish_(r),
+    error: (m, c) => this.error(m, c),
+    completed: () => this.completed(),
+  };
 }
 
-/** Responses API events after which the stream carries nothing more (its `response` is final). */
-const RESPONSES_TERMINAL_EVENTS: ReadonlySet<string> = new Set([
-  'response.completed',
-  'response.incomplete',
-  'response.failed',
-]);
+/** A reader of chat chunks that never ends a stream: for events of no known dialect. */
+const UNJUDGED_READER: StreamReader = openAIChat.streamReader();
 
 /** Anthropic Messages stream event types (docs.anthropic.com, "Streaming Messages"). */
 const ANTHROPIC_EVENTS: ReadonlySet<string> = new Set([
@@ -274,6 +293,19 @@ const ANTHROPIC_EVENTS: ReadonlySet<string> = new Set([
   'message_stop',
   'ping',
 ]);
+
+/** The API whose stream event this is, told by its shape; null for none Tollgate reads. */
+function dialectOf(chunk: Record<string, unknown>): ProviderApi | null {
+  const type = chunk.type;
+  if (typeof type === 'string') {
+    if (type.startsWith('response.')) return openAIResponses;
+    if (ANTHROPIC_EVENTS.has(type)) return anthropicMessages;
+    return null;
+  }
+  if (Array.isArray(chunk.candidates)) return geminiGenerateContent;
+  if (Array.isArray(chunk.choices)) return openAIChat;
+  return null;
+}
 
 /**
  * True when a stream that closed without a transport error still broke off: its protocol was
@@ -290,16 +322,18 @@ export function streamBrokeOff(result: AssembledStream): boolean {
  * so its SDK reports an error instead of a truncated answer. `body` is Tollgate's error JSON.
  */
 export function streamErrorEvent(
-  protocol: StreamProtocol | null,
+  protocol: string | null,
   code: string,
   message: string,
   body: string,
 ): string {
   switch (protocol) {
-    case 'anthropic':
+    case 'anthropic.messages':
       return `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'api_error', message, code } })}\n\n`;
-    case 'responses':
+    case 'openai.responses':
       return `event: error\ndata: ${JSON.stringify({ type: 'error', code, message, param: null })}\n\n`;
+    case 'ollama.native':
+      return `${JSON.stringify({ error: message, code })}\n`;
     default:
       return `data: ${body}\n\n`;
   }
@@ -392,23 +426,20 @@ function closingQuote(s: string, from: number): number {
 }
 
 interface StreamChunk {
-  model?: unknown;
-  message?: unknown;
-  code?: unknown;
-  candidates?: unknown;
-  usage?: ProviderUsage | null;
-  error?: { message?: unknown; code?: unknown };
-  type?: string;
-  delta?: unknown;
-  response?: { usage?: ProviderUsage; model?: unknown; status?: unknown };
+  usage?: unknown;
+  error?: unknown;
+  type?: unknown;
   choices?: Array<{
-    delta?: {
-      content?: unknown;
-      tool_calls?: Array<{ function?: { arguments?: unknown } }>;
-    };
+    delta?: { content?: unknown };
     text?: unknown;
     finish_reason?: unknown;
   }>;
+}
+
+/** Index just past the line feed that ends the NDJSON line starting at `from`, or -1. */
+function lineEnd(s: string, from: number): number {
+  const lf = s.indexOf('\n', from);
+  return lf < 0 ? -1 : lf + 1;
 }
 
 /** Index just past the first blank line at or after `from` (LF only), or -1. */

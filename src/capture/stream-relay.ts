@@ -3,10 +3,8 @@
  * the SDK: Tollgate asks the provider for usage (`stream_options.include_usage`) even when the
  * caller did not, so the event carries reported tokens, and hides that extra chunk from the caller.
  */
+import { apiForEndpoint } from '../providers/registry.js';
 import type { SseAssembler } from './sse-assembler.js';
-
-/** Endpoints whose streams carry usage when asked with `stream_options.include_usage`. */
-export const USAGE_STREAM_ENDPOINTS: ReadonlySet<string> = new Set(['/chat/completions', '/completions']);
 
 const INCLUDE_USAGE = Buffer.from('"stream_options":{"include_usage":true},');
 
@@ -19,7 +17,8 @@ export function requestStreamUsage(
   parsed: Record<string, unknown> | null,
   raw: Buffer | null,
 ): { body: Buffer | null; stripUsage: boolean } {
-  if (!parsed || parsed.stream !== true || !USAGE_STREAM_ENDPOINTS.has(endpoint))
+  // Only APIs whose streams carry usage when asked (the spec's `streamUsageOption`: chat, completions).
+  if (!parsed || parsed.stream !== true || !apiForEndpoint(endpoint).streamUsageOption)
     return { body: raw, stripUsage: false };
   const so = parsed.stream_options;
   const asked = so && typeof so === 'object' && (so as { include_usage?: unknown }).include_usage === true;

@@ -15,7 +15,8 @@ export function recordUpstreamFailure(
   upstreamLatencyMs: number,
 ): ErrorCode {
   const kind = err instanceof UpstreamFailure ? err.kind : classifyNetworkError(err, signal);
-  x.retryCount = err instanceof UpstreamFailure ? err.retryCount : 0;
+  // A route's fallback may have counted attempts at other providers already.
+  if (x.retryCount === 0 && err instanceof UpstreamFailure) x.retryCount = err.retryCount;
   x.upstreamLatencyMs = upstreamLatencyMs;
   if (x.cancelled) return 'TG_ERR_CLIENT_CANCELLED';
   if (totalTimedOut || kind.endsWith('timeout')) {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, inferProvider, loadConfig, writerBatchSize } from './config.js';
+import { DEFAULT_CONFIG, loadConfig, writerBatchSize } from './config.js';
 import { loadOrCreateSecret } from './local-secret.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tollgate-config-'));
@@ -63,11 +63,6 @@ describe('loadConfig', () => {
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, '- just\n- a list\n');
     expect(() => loadConfig({ file })).toThrow(/TG_ERR_CONFIG_INVALID/);
-  });
-  it('infers the provider from the upstream host', () => {
-    expect(inferProvider('https://api.openai.com/v1')).toBe('openai');
-    expect(inferProvider('https://api.deepseek.com')).toBe('deepseek');
-    expect(inferProvider('http://127.0.0.1:11434/v1')).toBe('local');
   });
   it('sizes writer batches by store kind unless writer.batch_size is set', () => {
     expect(writerBatchSize(loadConfig({}))).toBe(512);

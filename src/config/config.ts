@@ -97,19 +97,6 @@ export function dataDir(cfg: TollgateConfig): string {
   return dirname(resolve(cfg.db));
 }
 
-/** Provider name from the upstream host (`api.deepseek.com` → `deepseek`). */
-export function inferProvider(upstreamUrl: string): string {
-  const host = new URL(upstreamUrl).hostname;
-  if (host.endsWith('openai.com')) return 'openai';
-  if (host.endsWith('deepseek.com')) return 'deepseek';
-  if (host.endsWith('anthropic.com')) return 'anthropic';
-  if (host.endsWith('googleapis.com')) return 'google';
-  if (host.endsWith('openrouter.ai')) return 'openrouter';
-  if (host.endsWith('azure.com')) return 'azure';
-  if (host === '127.0.0.1' || host === 'localhost' || host === '[::1]') return 'local';
-  return host;
-}
-
 function deepMerge(target: Record<string, unknown>, src: Record<string, unknown>): void {
   for (const [k, v] of Object.entries(src)) {
     const t = target[k];

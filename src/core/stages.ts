@@ -32,7 +32,8 @@ export interface FieldCleaner {
 
 /** Fills cost_micro_usd and pricing_version from the price catalog (null cost when unpriced). */
 export interface Pricer {
-  price(event: AuditEvent): void;
+  /** `billing`: counts the event has no field for (Anthropic cache writes), from capture. */
+  price(event: AuditEvent, billing?: { cache_write_tokens: number | null }): void;
 }
 
 /** Gives the event its chain position and hash (tamper evidence). Called in write order. */

@@ -1,6 +1,7 @@
 /** Offline checks of an API key's shape: the mistakes that cause most 3 a.m. 401s. */
 import { keyPrefix } from '../access/key-prefix.js';
-import { PROVIDERS, type ProviderInfo } from '../access/provider-from-host.js';
+import { PRESETS } from '../providers/presets.js';
+import type { ProviderPreset } from '../providers/provider-preset.js';
 import { fail, ok, type DoctorFinding } from './doctor-report.js';
 
 /** Whitespace and invisible characters that survive copy-paste but break an Authorization header. */
@@ -58,9 +59,9 @@ export function describeWhitespace(key: string): string[] {
 }
 
 /** The provider whose key format `key` matches most specifically (`sk-ant-` beats `sk-`). */
-function providersByPrefix(key: string): { prefix: string; providers: ProviderInfo[] } | null {
-  let best: { prefix: string; providers: ProviderInfo[] } | null = null;
-  for (const p of PROVIDERS) {
+function providersByPrefix(key: string): { prefix: string; providers: ProviderPreset[] } | null {
+  let best: { prefix: string; providers: ProviderPreset[] } | null = null;
+  for (const p of PRESETS) {
     for (const prefix of p.keyPrefixes) {
       if (!key.startsWith(prefix)) continue;
       if (best === null || prefix.length > best.prefix.length) best = { prefix, providers: [p] };
@@ -71,7 +72,7 @@ function providersByPrefix(key: string): { prefix: string; providers: ProviderIn
 }
 
 /** Checks a key's shape for `provider` (null when the upstream is unknown). */
-export function checkKey(rawKey: string, provider: ProviderInfo | null): KeyCheckResult {
+export function checkKey(rawKey: string, provider: ProviderPreset | null): KeyCheckResult {
   const findings: DoctorFinding[] = [];
   if (rawKey.trim() === '') {
     findings.push(

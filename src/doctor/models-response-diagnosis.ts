@@ -3,7 +3,7 @@
  * quote part of the key ("Incorrect API key provided: sk-proj-****abcd"). Only the short
  * machine-readable error code/type is shown.
  */
-import type { ProviderInfo } from '../access/provider-from-host.js';
+import type { ProviderPreset } from '../providers/provider-preset.js';
 import { fail, ok, warn, type DoctorFinding } from './doctor-report.js';
 
 export interface ModelsResponse {
@@ -62,7 +62,7 @@ export function modelIds(body: string): string[] | null {
 /** Findings for the `/models` answer. `keyWasEmpty` turns a 401 into the expected outcome it is. */
 export function diagnoseModelsResponse(
   res: ModelsResponse,
-  ctx: { modelsUrl: string; provider: ProviderInfo | null; keyWasEmpty: boolean; baseHasVersion: boolean },
+  ctx: { modelsUrl: string; provider: ProviderPreset | null; keyWasEmpty: boolean; baseHasVersion: boolean },
 ): DoctorFinding[] {
   const code = providerErrorCode(res.body);
   const codeNote = code === null ? '' : ` Provider error code: ${code}.`;

@@ -3,6 +3,7 @@
  * 3 a.m. — offline checks of the key and URL first, then DNS, the connection (TCP, TLS, timeout)
  * and `GET {base}/models`, each answer turned into a diagnosis with a fix.
  */
+import { keyHeaders } from '../providers/provider-preset.js';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { Agent, fetch as undiciFetch } from 'undici';
@@ -119,12 +120,13 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const modelsUrl = url.href.replace(/\/+$/, '') + '/models';
   const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'tollgate-doctor' };
   if (keyCheck.probeKey !== '') {
-    if (urlCheck.provider?.id === 'anthropic') {
-      headers['x-api-key'] = keyCheck.probeKey;
-      headers['anthropic-version'] = '2023-06-01'; // required on every Anthropic API request
-    } else {
-      headers.authorization = `Bearer ${keyCheck.probeKey}`;
-    }
+    // The key travels in the provider's own header (x-api-key, api-key, …), with what it requires.
+    const p = urlCheck.provider;
+    Object.assign(
+      headers,
+      p?.requiredHeaders,
+      keyHeaders(p?.keyHeader ?? 'authorization', keyCheck.probeKey),
+    );
   }
 
   // undici's own timeouts tell a connect timeout (UND_ERR_CONNECT_TIMEOUT) from a server that

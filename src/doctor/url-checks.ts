@@ -1,11 +1,7 @@
 /** Offline checks of the upstream base URL. */
 import { isIP } from 'node:net';
-import {
-  providerById,
-  providerForApiHost,
-  providerForConsoleHost,
-  type ProviderInfo,
-} from '../access/provider-from-host.js';
+import { presetByName, presetForApiHost, presetForConsoleHost } from '../providers/registry.js';
+import type { ProviderPreset } from '../providers/provider-preset.js';
 import { fail, ok, warn, type DoctorFinding } from './doctor-report.js';
 
 export interface UrlCheckResult {
@@ -14,7 +10,7 @@ export interface UrlCheckResult {
   url: URL | null;
   /** Credentials, query and fragment removed, for display. */
   display: string;
-  provider: ProviderInfo | null;
+  provider: ProviderPreset | null;
 }
 
 const ENDPOINT_SUFFIX = /\/(chat\/completions|completions|responses|messages|embeddings|models)\/?$/;
@@ -59,7 +55,7 @@ export function checkBaseUrl(raw: string, providerId?: string): UrlCheckResult {
       findings,
       url: null,
       display: '(invalid)',
-      provider: providerId === undefined ? null : providerById(providerId),
+      provider: providerId === undefined ? null : presetByName(providerId),
     };
   }
   const display = displayUrl(url);
@@ -74,7 +70,7 @@ export function checkBaseUrl(raw: string, providerId?: string): UrlCheckResult {
     );
     return { findings, url: null, display, provider: null };
   }
-  const provider = providerId !== undefined ? providerById(providerId) : providerForApiHost(url.hostname);
+  const provider = providerId !== undefined ? presetByName(providerId) : presetForApiHost(url.hostname);
   findings.push(
     ok(
       'url.valid',
@@ -98,7 +94,7 @@ export function checkBaseUrl(raw: string, providerId?: string): UrlCheckResult {
     url.password = '';
   }
 
-  const consoleOf = providerForConsoleHost(url.hostname);
+  const consoleOf = presetForConsoleHost(url.hostname);
   if (consoleOf !== null) {
     findings.push(
       fail(

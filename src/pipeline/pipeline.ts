@@ -48,11 +48,11 @@ export class AuditPipeline {
 
   /** Builds the stored form of an exchange's event (redacted, priced, marked, chained). */
   private build(x: Exchange): AuditEvent {
-    const { event, raw } = captureEvent(x, this.stages.estimateUsage);
+    const { event, raw, billing } = captureEvent(x, this.stages.estimateUsage);
     // The one place every value from a client or a provider is cleaned (issue 17).
     this.cleaner.clean(event);
     this.stages.redactor.apply(event, raw);
-    this.stages.pricer?.price(event);
+    this.stages.pricer?.price(event, billing);
     for (const o of this.stages.observers ?? []) o.observe(event);
     this.stages.chainer.link(event);
     return event;

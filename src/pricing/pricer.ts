@@ -6,8 +6,11 @@ import type { Pricer } from '../core/stages.js';
 import type { PriceCatalog, PriceRow } from './catalog.js';
 import { costMicroUsd, type TokenUsage } from './cost.js';
 
-/** Usage fields of an event in the cost function's shape; null when a count is not a valid number. */
-export function usageOfEvent(event: AuditEvent): TokenUsage | null {
+/**
+ * Usage fields of an event in the cost function's shape; null when a count is not a valid number.
+ * `cacheWriteTokens`: Anthropic cache writes (inside `input_tokens`), known only at capture.
+ */
+export function usageOfEvent(event: AuditEvent, cacheWriteTokens = 0): TokenUsage | null {
   const fields = [event.input_tokens, event.output_tokens, event.cached_input_tokens, event.reasoning_tokens];
   for (const v of fields) {
     if (v !== null && (!Number.isSafeInteger(v) || v < 0)) return null;
@@ -15,7 +18,7 @@ export function usageOfEvent(event: AuditEvent): TokenUsage | null {
   return {
     input_tokens: event.input_tokens ?? 0,
     cached_input_tokens: event.cached_input_tokens ?? 0,
-    cache_write_tokens: 0,
+    cache_write_tokens: Number.isSafeInteger(cacheWriteTokens) && cacheWriteTokens > 0 ? cacheWriteTokens : 0,
     output_tokens: event.output_tokens ?? 0,
     reasoning_tokens: event.reasoning_tokens ?? 0,
   };
@@ -48,12 +51,12 @@ export function priceRowForEvent(catalog: PriceCatalog, event: AuditEvent): Pric
  */
 export function createPricer(catalog: PriceCatalog): Pricer {
   return {
-    price(event: AuditEvent): void {
+    price(event: AuditEvent, billing?: { cache_write_tokens: number | null }): void {
       event.pricing_version = catalog.version;
       event.cost_micro_usd = null;
       try {
         const row = priceRowForEvent(catalog, event);
-        const usage = usageOfEvent(event);
+        const usage = usageOfEvent(event, billing?.cache_write_tokens ?? 0);
         if (row && usage) event.cost_micro_usd = costMicroUsd(row, usage);
       } catch {
         event.cost_micro_usd = null;

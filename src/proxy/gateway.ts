@@ -4,7 +4,7 @@ import type { AuditEvent } from '../core/audit-event.js';
 import type { Clock } from '../core/clock.js';
 import { ERROR_CATALOG, errorBody, errorMessage, TollgateError, type ErrorCode } from '../core/errors.js';
 import { newEventId } from '../core/ids.js';
-import { newExchange } from '../capture/exchange.js';
+import { newExchange, type Exchange } from '../capture/exchange.js';
 import { recordUpstreamFailure } from '../capture/upstream-failure-outcome.js';
 import { cleanHeaderValue } from '../capture/header-value.js';
 import { SseAssembler, streamBrokeOff, streamErrorEvent } from '../capture/sse-assembler.js';
@@ -12,7 +12,10 @@ import { spanIdOf } from '../capture/span-id.js';
 import { relayStreamChunk, requestStreamUsage } from '../capture/stream-relay.js';
 import { parseTraceparent } from '../capture/trace-context.js';
 import type { AuditPipeline } from '../pipeline/pipeline.js';
-import { classifyNetworkError, type UpstreamClient } from '../upstream/upstream-client.js';
+import { classifyNetworkError, UpstreamFailure, type UpstreamResponse } from '../upstream/upstream-client.js';
+import { formFields, isMultipart } from '../capture/form-fields.js';
+import { endpointOf } from '../providers/registry.js';
+import type { ProviderRouter, ProviderTarget } from '../providers/provider-router.js';
 import {
   CLIENT_CREDENTIAL_HEADERS,
   clientResponseHeaders,
@@ -42,7 +45,8 @@ export type { MountedRoute } from '../http/mounted-route.js';
 export interface GatewayDeps {
   config: GatewayConfig;
   pipeline: AuditPipeline;
-  upstream: UpstreamClient;
+  /** Where each request goes (one provider, or several routed by model or path). */
+  router: ProviderRouter;
   clock: Clock;
   policy: RequestPolicy;
   routes?: MountedRoute[];
@@ -51,8 +55,9 @@ export interface GatewayDeps {
 }
 
 /**
- * The HTTP gateway: an OpenAI-compatible surface under `/v1/*` that forwards to one fixed upstream
- * and records one audit event per client request.
+ * The HTTP gateway: forwards every provider API path (`/v1/*`, Gemini's `/v1beta/*`, Ollama's
+ * `/api/*`, anything else not mounted) to the provider the router picks, and records one audit
+ * event per client request.
  */
 export class Gateway {
   readonly server: Server;
@@ -118,7 +123,8 @@ export class Gateway {
         return route.handle(req, res);
       }
     }
-    return sendError(res, 'TG_ERR_ROUTE_NOT_FOUND', null);
+    // Any other path is still a provider call: forwarded and audited, never a 404 without an event.
+    return this.proxy(req, res, url);
   }
 
   private health(res: ServerResponse): void {
@@ -139,8 +145,7 @@ export class Gateway {
   private async proxy(req: IncomingMessage, res: ServerResponse, url: string): Promise<void> {
     const { clock, config, pipeline } = this.deps;
     const t0 = clock.monotonic();
-    const q = url.indexOf('?');
-    const endpoint = (q < 0 ? url : url.slice(0, q)).slice(3) || '/';
+    const endpoint = endpointOf(url);
     const x = newExchange({
       source: 'gateway',
       instanceId: config.instanceId,
@@ -150,6 +155,7 @@ export class Gateway {
       method: req.method ?? 'GET',
     });
     x.provider = config.provider;
+    const api = x.api;
     x.requestId = cleanHeaderValue(req.headers['x-request-id']) ?? x.eventId;
     x.trace = parseTraceparent(req.headers.traceparent as string | undefined);
     // The span id reuses the event id's random tail (UUIDv7 rand_b): unique, and no extra RNG call.
@@ -227,6 +233,7 @@ export class Gateway {
     };
 
     // 0. Path: nothing may walk out of the upstream's base path (`..`, `%2e%2e`, `%2f` …).
+    const q = url.indexOf('?');
     if (badPathReason(url.slice(0, q < 0 ? url.length : q)) !== null) {
       res.setHeader('connection', 'close');
       return fail('TG_ERR_REQUEST_BAD_PATH');
@@ -236,7 +243,11 @@ export class Gateway {
     let raw: Buffer;
     try {
       raw = await readBody(req, config.bodyLimitBytes);
-      x.requestBody = parseJsonBody(raw);
+      const contentType = req.headers['content-type'];
+      // Uploads (audio transcriptions, image edits) are read for their text fields only; the
+      // file is forwarded as sent and never kept. Other non-JSON bodies are forwarded unread.
+      if (isMultipart(contentType)) x.requestBody = await formFields(raw, contentType!);
+      else if (contentType === undefined || /json/i.test(contentType)) x.requestBody = parseJsonBody(raw);
     } catch (err) {
       if (err instanceof TollgateError) {
         if (err.code === 'TG_ERR_REQUEST_BODY_TOO_LARGE') res.setHeader('connection', 'close');
@@ -246,7 +257,9 @@ export class Gateway {
       x.cancelled = true;
       return fail('TG_ERR_CLIENT_CANCELLED');
     }
-    const model = typeof x.requestBody?.model === 'string' ? x.requestBody.model : null;
+    const model = api.model(endpoint, x.requestBody);
+    const targets = this.deps.router.route(url, api, model);
+    x.provider = targets[0]!.name;
 
     // 2. Admission: authentication, limits, budgets — before any upstream call.
     const admission = await this.deps.policy.admit({
@@ -288,13 +301,13 @@ export class Gateway {
     }
     if (body && !headers['content-type']) headers['content-type'] = 'application/json';
 
-    // 5. Upstream, with retries before any byte reaches the client.
+    // 5. Upstream, with retries and then the route's fallbacks, before any byte reaches the client.
     const tUp = clock.monotonic();
-    let upstreamRes;
+    x.queueMs = tUp - t0;
+    let upstreamRes: UpstreamResponse;
     try {
-      upstreamRes = await this.deps.upstream.send({
+      upstreamRes = await sendWithFallback(x, targets, {
         method: x.method,
-        path: url.slice(3),
         headers,
         body,
         signal: abort.signal,
@@ -302,18 +315,19 @@ export class Gateway {
     } catch (err) {
       return fail(recordUpstreamFailure(x, err, abort.signal, totalTimedOut, clock.monotonic() - tUp));
     }
-    x.retryCount = upstreamRes.retryCount;
     x.httpStatus = upstreamRes.statusCode;
 
     // 6. Relay the response as it arrives.
     const contentType = String(upstreamRes.headers['content-type'] ?? '');
-    const isStream = contentType.includes('text/event-stream');
+    const isStream =
+      contentType.includes('text/event-stream') ||
+      (api.framing === 'ndjson' && contentType.includes('ndjson') && upstreamRes.statusCode < 300);
     // Headers leave with the first body chunk (one write, not two). fail-closed drops Content-Length:
     // with it the client holds a complete response once the last byte is written, before the commit
     // that res.end() waits for; chunked framing completes only at res.end() (RFC 9112 §7.1).
     const dropLength = (isStream && stripUsage) || config.policy === 'fail-closed';
     res.writeHead(upstreamRes.statusCode, clientResponseHeaders(upstreamRes.headers, dropLength));
-    const assembler = isStream ? new SseAssembler() : null;
+    const assembler = isStream ? new SseAssembler(api) : null;
     const decoder = isStream ? new TextDecoder('utf-8') : null;
     const kept: Buffer[] = [];
     let keptBytes = 0;
@@ -321,13 +335,17 @@ export class Gateway {
     let heldForEnd = false;
     try {
       for await (const chunk of upstreamRes.body as AsyncIterable<Buffer>) {
-        if (firstChunk) {
+        if (firstChunk && !assembler) {
+          // Not streamed: the answer's first token comes with its first bytes.
           firstChunk = false;
           x.ttftMs = clock.monotonic() - t0;
         }
         if (assembler && decoder) {
           // Forwarded minus the usage event we asked for (src/capture/stream-relay.ts, shared with the SDK).
           const out = relayStreamChunk(assembler, decoder, chunk, stripUsage);
+          // The first content token (text, tool arguments, audio), not the first byte (headers, role).
+          if (x.ttftMs === null && assembler.result.firstContentAt !== null)
+            x.ttftMs = clock.monotonic() - t0;
           if (assembler.result.ended && !heldForEnd) {
             // The stream's protocol is complete (`[DONE]`, `message_stop`, …): all that is left is the upstream's end,
             // which normally comes with the same read. Hold this last write for res.end(), so the
@@ -401,6 +419,60 @@ export class Gateway {
     res.off('close', onClose);
     if (x.cancelled) abort.abort();
     await finish();
+  }
+}
+
+/**
+ * Sends to the route's providers in order: the next one is tried when one could not be reached,
+ * timed out before answering, or answered 5xx — always before any byte reached the client. The
+ * exchange records the provider that answered, every attempt in `retry_count`, and the providers
+ * that failed over in `error_message`.
+ */
+async function sendWithFallback(
+  x: Exchange,
+  targets: readonly ProviderTarget[],
+  req: { method: string; headers: Record<string, string>; body: Buffer | null; signal: AbortSignal },
+): Promise<UpstreamResponse> {
+  const failed: string[] = [];
+  let retries = 0;
+  for (let i = 0; ; i++) {
+    const t = targets[i]!;
+    const last = i === targets.length - 1;
+    x.provider = t.name;
+    const headers = { ...req.headers };
+    for (const [name, value] of Object.entries(t.requiredHeaders)) headers[name] ??= value;
+    if (t.keyHeaders) {
+      // Managed mode: the provider's own key, in its own header; no client credential goes on.
+      for (const name of CLIENT_CREDENTIAL_HEADERS) delete headers[name];
+      Object.assign(headers, t.keyHeaders);
+    }
+    try {
+      const res = await t.client.send({ ...req, headers, path: t.path, absolutePath: true });
+      retries += res.retryCount;
+      if (res.statusCode >= 500 && !last) {
+        await res.body.dump().catch(() => undefined);
+        failed.push(`${t.name} (HTTP ${res.statusCode})`);
+        retries++;
+        continue;
+      }
+      x.retryCount = retries;
+      if (failed.length) x.failover = failed;
+      return res;
+    } catch (err) {
+      if (
+        last ||
+        !(err instanceof UpstreamFailure) ||
+        err.kind === 'aborted' ||
+        err.kind === 'idle_timeout' ||
+        req.signal.aborted
+      ) {
+        x.retryCount = retries + (err instanceof UpstreamFailure ? err.retryCount : 0);
+        if (failed.length) x.failover = failed;
+        throw err;
+      }
+      failed.push(`${t.name} (${err.kind})`);
+      retries += err.retryCount + 1;
+    }
   }
 }
 

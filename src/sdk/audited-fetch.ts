@@ -7,7 +7,8 @@ import { spanIdOf } from '../capture/span-id.js';
 import { SseAssembler, streamBrokeOff } from '../capture/sse-assembler.js';
 import { relayStreamChunk, requestStreamUsage } from '../capture/stream-relay.js';
 import { parseTraceparent } from '../capture/trace-context.js';
-import { providerForApiHost } from '../access/provider-from-host.js';
+import { endpointOf, providerNameForUrl } from '../providers/registry.js';
+import { formFields, isMultipart } from '../capture/form-fields.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from '../http/hop-by-hop-headers.js';
 import { parseJsonBody } from '../http/request-body.js';
 import { UpstreamFailure, classifyNetworkError, type UpstreamResponse } from '../upstream/upstream-client.js';
@@ -77,16 +78,19 @@ async function auditedFetch(
     method: req.method,
   });
   const h = req.headers;
-  x.provider = o.provider ?? a.provider ?? providerOf(req.url);
+  x.provider = o.provider ?? a.provider ?? providerNameForUrl(req.url);
   x.requestId = cleanHeaderValue(h['x-request-id']) ?? eventId;
   x.trace = parseTraceparent(h.traceparent);
   x.spanId = spanIdOf(eventId);
   x.userAgent = cleanHeaderValue(h['user-agent']);
   x.attribution = resolveAttribution(h, o.attribution, a.currentContext(), a.defaults);
   try {
-    x.requestBody = req.body ? parseJsonBody(req.body) : null;
+    // Uploads (transcriptions) are read for their text fields; the file is never kept.
+    const ct = h['content-type'];
+    if (req.body && isMultipart(ct)) x.requestBody = await formFields(req.body, ct!);
+    else x.requestBody = req.body ? parseJsonBody(req.body) : null;
   } catch {
-    x.requestBody = null; // not JSON (uploads): audited without a prompt; the provider decides
+    x.requestBody = null; // not JSON: audited without a prompt; the provider decides
   }
   x.auth = a.authFields(h);
 
@@ -121,6 +125,7 @@ async function auditedFetch(
   if (body && !headers['content-type']) headers['content-type'] = 'application/json';
 
   const tUp = clock.monotonic();
+  x.queueMs = tUp - t0;
   let up: UpstreamResponse;
   try {
     if (x.cancelled) throw new UpstreamFailure('aborted', 0);
@@ -141,7 +146,10 @@ async function auditedFetch(
   x.retryCount = up.retryCount;
   x.httpStatus = up.statusCode;
 
-  const isStream = String(up.headers['content-type'] ?? '').includes('text/event-stream');
+  const contentType = String(up.headers['content-type'] ?? '');
+  const isStream =
+    contentType.includes('text/event-stream') ||
+    (x.api.framing === 'ndjson' && contentType.includes('ndjson') && up.statusCode < 300);
   const resHeaders = toHeaders(clientResponseHeaders(up.headers, isStream && stripUsage));
   resHeaders.set('x-tollgate-request-id', x.requestId);
   resHeaders.set('x-tollgate-event-id', eventId);
@@ -194,7 +202,7 @@ function relayBody(
   c: RelayContext,
 ): ReadableStream<Uint8Array> {
   const { clock } = a;
-  const assembler = c.isStream ? new SseAssembler() : null;
+  const assembler = c.isStream ? new SseAssembler(x.api) : null;
   const decoder = c.isStream ? new TextDecoder('utf-8') : null;
   const encoder = new TextEncoder();
   const limit = a.responseCaptureLimitBytes;
@@ -240,13 +248,18 @@ function relayBody(
             return;
           }
           const chunk = r.value;
-          if (first) {
+          if (first && !assembler) {
+            // Not streamed: the answer's first token comes with its first bytes.
             first = false;
             x.ttftMs = clock.monotonic() - c.t0;
           }
           let out: Buffer | string | null = chunk;
-          if (assembler && decoder) out = relayStreamChunk(assembler, decoder, chunk, c.stripUsage);
-          else if (keptBytes < limit) {
+          if (assembler && decoder) {
+            out = relayStreamChunk(assembler, decoder, chunk, c.stripUsage);
+            // The first content token (text, tool arguments, audio), not the first byte.
+            if (x.ttftMs === null && assembler.result.firstContentAt !== null)
+              x.ttftMs = clock.monotonic() - c.t0;
+          } else if (keptBytes < limit) {
             kept.push(chunk);
             keptBytes += chunk.length;
           }
@@ -356,21 +369,6 @@ function toHeaders(record: Record<string, string | string[]>): Headers {
     else for (const v of value) out.append(name, v);
   }
   return out;
-}
-
-/** The path under the API base, as the gateway records it: `/v1/chat/completions` → `/chat/completions`. */
-export function endpointOf(pathname: string): string {
-  const i = pathname.indexOf('/v1/');
-  if (i >= 0) return pathname.slice(i + 3);
-  if (pathname.endsWith('/v1')) return '/';
-  return pathname || '/';
-}
-
-function providerOf(url: URL): string {
-  const known = providerForApiHost(url.hostname);
-  if (known) return known.id;
-  const host = url.hostname;
-  return host === '127.0.0.1' || host === 'localhost' || host === '[::1]' ? 'local' : host;
 }
 
 function abortReason(signal: AbortSignal | null): Error {

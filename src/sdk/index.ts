@@ -3,12 +3,8 @@
  * See docs/sdk.md. The SQLite store is loaded only when chosen.
  */
 export { Auditor, createAuditor, type AuditorOptions, type AuditorStats } from './auditor.js';
-export {
-  createAuditedFetch,
-  endpointOf,
-  type AuditedFetchOptions,
-  type FetchFunction,
-} from './audited-fetch.js';
+export { createAuditedFetch, type AuditedFetchOptions, type FetchFunction } from './audited-fetch.js';
+export { endpointOf } from '../providers/registry.js';
 export { wrapOpenAI, type OpenAILikeClient } from './wrap-openai.js';
 export type { TrackMeta, TrackedCall } from './tracked-call.js';
 export { attributionHeaders, type AttributionInput } from './audit-context.js';

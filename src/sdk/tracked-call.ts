@@ -6,6 +6,7 @@ import type { ProviderUsage } from '../capture/usage.js';
 import { resolveAttribution, type AttributionInput } from './audit-context.js';
 import type { Auditor } from './auditor.js';
 import { spanIdOf } from '../capture/span-id.js';
+import { openAICompatibleUsage } from '../providers/openai/openai-usage.js';
 
 /** What a tracked call is, as far as the event needs to know before it runs. */
 export interface TrackMeta {
@@ -76,13 +77,14 @@ export async function trackCall<T>(
     ended: true,
     errorMessage: null,
     errorCode: null,
+    firstContentAt: null,
   };
   const parts: string[] = [];
   let status: number | null = null;
   const call: TrackedCall = {
     eventId,
     setModel: (m) => void (result.model = m),
-    setUsage: (u) => void (result.usage = u),
+    setUsage: (u) => void (result.usage = openAICompatibleUsage(u)),
     appendOutput: (t) => void parts.push(t),
     setFinishReason: (r) => void (result.finishReason = r),
     setHttpStatus: (s) => void (status = s),

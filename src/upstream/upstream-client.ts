@@ -8,6 +8,8 @@ export interface UpstreamRequest {
   method: string;
   /** Path and query under the configured base URL, e.g. `/chat/completions?x=1`. */
   path: string;
+  /** `path` is the whole path on the origin, base path included (a provider router built it). */
+  absolutePath?: boolean;
   headers: Record<string, string>;
   body: Buffer | null;
   /** Aborted when the client goes away or the total deadline passes. */
@@ -115,7 +117,7 @@ export class UpstreamClient {
       try {
         res = await this.agent.request({
           origin: this.origin,
-          path: this.basePath + req.path,
+          path: req.absolutePath === true ? req.path : this.basePath + req.path,
           method: req.method,
           headers: req.headers,
           body: req.body,

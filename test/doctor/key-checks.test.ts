@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { providerById } from '../../src/access/provider-from-host.js';
+import { presetByName } from '../../src/providers/registry.js';
 import { checkKey, describeWhitespace, isPlaceholderKey } from '../../src/doctor/key-checks.js';
 
-const openai = providerById('openai');
-const anthropic = providerById('anthropic');
+const openai = presetByName('openai');
+const anthropic = presetByName('anthropic');
 const OPENAI_KEY = 'sk-proj-' + 'Ab3dEf7h'.repeat(8);
 const byId = (r: ReturnType<typeof checkKey>, id: string) => r.findings.find((f) => f.id === id);
 

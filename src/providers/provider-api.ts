@@ -1,0 +1,80 @@
+/**
+ * The provider spec: what Tollgate knows about one provider API (OpenAI Chat Completions,
+ * Anthropic Messages, Gemini generateContent, …). Capture, pricing, detection, the SDK and the
+ * doctor read a provider through this interface only; each API lives in `src/providers/<name>/`
+ * and is listed once in `registry.ts`.
+ */
+import type { EventUsage } from '../pricing/provider-usage.js';
+
+/** The wire format a provider speaks (one family may serve several APIs). */
+export type ApiFamily = 'openai' | 'anthropic' | 'gemini' | 'ollama';
+
+/** The header a provider key travels in. */
+export type KeyHeader = 'authorization' | 'x-api-key' | 'x-goog-api-key' | 'api-key';
+
+/** How a streamed response is framed: server-sent events, or one JSON object per line. */
+export type StreamFraming = 'sse' | 'ndjson';
+
+/** Where a stream reader puts what it found in one event. */
+export interface StreamSink {
+  /** Output text (a content token); the first one is the stream's first token. */
+  text(piece: string): void;
+  /** Tool-call arguments (count as content for the first token). */
+  toolArguments(piece: string): void;
+  /** Audio or another non-text content part: content for the first token, nothing kept. */
+  otherContent(): void;
+  model(name: string): void;
+  /** Usage so far, already in the event convention (replaces any earlier reading). */
+  usage(u: EventUsage): void;
+  finish(reason: string): void;
+  error(message: string, code: string | null): void;
+  /** The stream's protocol reached its healthy end (`[DONE]`, `response.completed`, `message_stop` …). */
+  completed(): void;
+}
+
+/** Reads the events of one stream, in order. */
+export interface StreamReader {
+  /**
+   * Reads one stream event: an SSE event's parsed `data`, or one NDJSON line. Returns true when
+   * the event is the usage-only chunk Tollgate may have asked for (hidden from the caller).
+   */
+  read(chunk: Record<string, unknown>, sink: StreamSink): boolean;
+}
+
+/** What a non-streamed response says. */
+export interface ResponseReading {
+  model: string | null;
+  text: string | null;
+  finishReason: string | null;
+  usage: EventUsage | null;
+  error: { code: string | null; message: string | null } | null;
+}
+
+/** One provider API: how to read its requests, responses and streams. */
+export interface ProviderApi {
+  /** Stable id, e.g. `openai.chat`, `anthropic.messages`, `gemini.generate`. */
+  readonly id: string;
+  readonly family: ApiFamily;
+  /** Whether this API serves `path` (the path under `/v1` as the gateway records it, or the full path). */
+  matches(path: string): boolean;
+  /** The requested model: from the body, or from the path (Gemini: `/models/{model}:generateContent`). */
+  model(path: string, body: Record<string, unknown> | null): string | null;
+  /** Whether the request asks for a streamed answer (body `stream: true`, or a streaming path). */
+  streamed(path: string, body: Record<string, unknown> | null): boolean;
+  /** The API produces text, so missing usage is worth estimating. */
+  readonly generative: boolean;
+  readonly framing: StreamFraming;
+  /**
+   * How a healthy stream ends: `sentinel` (the SSE `data: [DONE]` line) or `event` (a final event
+   * the reader reports with `completed()`: `response.completed`, `message_stop`, a Gemini chunk
+   * with a finish reason, an Ollama line with `done: true`, or the provider's own error event), or `close` (protocol
+   * unknown: a clean close is a healthy end).
+   */
+  readonly streamEnd: 'sentinel' | 'event' | 'close';
+  /** Usage can be requested in a stream with `stream_options.include_usage` (OpenAI chat/completions). */
+  readonly streamUsageOption: boolean;
+  /** A reader for one stream (it may keep state across events, as Anthropic's usage needs). */
+  streamReader(): StreamReader;
+  /** Reads a non-streamed JSON answer (or an error body). */
+  readResponse(body: Record<string, unknown>): ResponseReading;
+}
