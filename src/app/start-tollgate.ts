@@ -1,6 +1,9 @@
 import { join } from 'node:path';
 import type { AuditEvent } from '../core/audit-event.js';
 import { systemClock, type Clock } from '../core/clock.js';
+import type { Alert } from '../alerting/alert.js';
+import { providerQuotaLowAlert } from '../access/provider-quota-alert.js';
+import { ProviderQuotaTracker } from '../access/provider-quota-tracker.js';
 import { Lifetime } from '../core/lifetime.js';
 import { writerBatchSize, type TollgateConfig } from '../config/config.js';
 import { loadOrCreateSecret } from '../config/local-secret.js';
@@ -261,6 +264,7 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
   const gateway = life.own(
     'gateway server',
     new Gateway({
+      ...quotaTracking(config, { clock, raise: alerting.raise, metrics }),
       config: {
         instanceId,
         provider: providers.name,
@@ -320,5 +324,26 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
     metrics,
     admin: { token: adminToken, path: adminTokenPath, console: adminConsole },
     close: () => life.close(),
+  };
+}
+
+/**
+ * Provider quota in view: every upstream answer's rate-limit headers update the `/metrics` gauges
+ * and raise `provider.quota-low` when a key's remaining share falls below
+ * `detection.provider.quota-low.share` (default 10 %), before the 429s (`false` turns it off).
+ */
+function quotaTracking(
+  config: TollgateConfig,
+  deps: { clock: Clock; raise: (alert: Alert) => void; metrics: TollgateMetrics },
+): { quota?: ProviderQuotaTracker } {
+  const rule = config.detection['provider.quota-low'];
+  if (rule === false) return {};
+  return {
+    quota: new ProviderQuotaTracker({
+      ...(rule?.share === undefined ? {} : { share: rule.share }),
+      onLow: (low) => deps.raise(providerQuotaLowAlert(low, deps.clock.now())),
+      onReading: (key, provider, kind, r) =>
+        deps.metrics.providerQuota(key, provider, kind, r.remaining, r.limit),
+    }),
   };
 }

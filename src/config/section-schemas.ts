@@ -97,6 +97,7 @@ export const detectionSchema = z
     }),
     'key.new-network': ruleSchema('key.new-network', DEFAULT_NEW_NETWORK_CONFIG),
     'provider.quota-exhausted': ruleSchema('provider.quota-exhausted', {}),
+    'provider.quota-low': ruleSchema('provider.quota-low', { share: 0.1 }),
   })
   .prefault({})
   .meta({

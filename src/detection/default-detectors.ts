@@ -33,6 +33,8 @@ export interface DetectionConfig {
   'content.secret-in-response'?: Partial<ContentSecretConfig> | false;
   'key.new-network'?: Partial<NewNetworkConfig> | false;
   'provider.quota-exhausted'?: Record<string, never> | false;
+  /** Not an event rule: read from provider answers' headers (src/access/provider-quota-tracker.ts). */
+  'provider.quota-low'?: { share?: number } | false;
 }
 
 /** Rule ids of the built-in detectors, in evaluation order. */

@@ -59,6 +59,11 @@ export interface MockProviderOptions {
   chunks?: number;
   /** Keep a record of received requests (tests); off for benchmarks. */
   record?: boolean;
+  /**
+   * A request quota that counts down like OpenAI's: every answer carries x-ratelimit-limit-requests,
+   * x-ratelimit-remaining-requests and x-ratelimit-reset-requests; once it is spent, 429s.
+   */
+  requestQuota?: number;
 }
 
 /** Models whose name triggers a failure, for the demo and manual testing. */
@@ -75,12 +80,18 @@ export class MockProvider {
   readonly requests: MockRequestRecord[] = [];
   private readonly queue: MockScript[] = [];
   private readonly server: Server;
-  private readonly options: Required<Omit<MockProviderOptions, 'validKeys'>> & { validKeys?: string[] };
+  private readonly options: Required<Omit<MockProviderOptions, 'validKeys' | 'requestQuota'>> & {
+    validKeys?: string[];
+    requestQuota?: number;
+  };
   /** Connections the mock saw closed by the peer before it finished answering (client aborts). */
   abortedByPeer = 0;
+  /** Requests left of `requestQuota`. */
+  private quotaLeft: number | null;
 
   constructor(options: MockProviderOptions = {}) {
     this.options = { chunkDelayMs: 0, chunks: 5, record: true, ...options };
+    this.quotaLeft = options.requestQuota ?? null;
     this.server = createServer((req, res) => this.handle(req, res));
     this.server.keepAliveTimeout = 65_000;
   }
@@ -129,6 +140,14 @@ export class MockProvider {
       });
     }
     const model = typeof json.model === 'string' ? json.model : 'gpt-4.1-mini';
+    if (this.quotaLeft !== null && this.options.requestQuota !== undefined) {
+      const spent = this.quotaLeft <= 0;
+      if (!spent) this.quotaLeft--;
+      res.setHeader('x-ratelimit-limit-requests', String(this.options.requestQuota));
+      res.setHeader('x-ratelimit-remaining-requests', String(this.quotaLeft));
+      res.setHeader('x-ratelimit-reset-requests', '1m0s');
+      if (spent) return sendJson(res, 429, { error: errorFor(429) });
+    }
     const script = this.queue.shift() ?? SCENARIO_MODELS[model] ?? {};
 
     if (this.options.validKeys) {

@@ -51,6 +51,14 @@ export interface TollgateMetrics {
   watchWriter(stats: () => WriterStats): void;
   /** Counts an alert raised by a detection rule (call it from the alert path). */
   alertRaised(ruleId: string, severity: string): void;
+  /** A provider key's quota as its last answer reported it (`key` is the key's fingerprint). */
+  providerQuota(
+    key: string,
+    provider: string,
+    kind: 'requests' | 'tokens',
+    remaining: number,
+    limit: number | null,
+  ): void;
   /** The current exposition text (what the route serves). */
   text(): Promise<string>;
 }
@@ -118,6 +126,18 @@ export function createPrometheusMetrics(o: PrometheusOptions = {}): TollgateMetr
     name: 'tollgate_alerts_total',
     help: 'Alerts raised, by rule and severity.',
     labelNames: ['rule', 'severity'],
+    registers,
+  });
+  const quotaRemaining = new Gauge({
+    name: 'tollgate_provider_quota_remaining',
+    help: "Requests or tokens the provider says are left on a provider key (key = the key's fingerprint), from its rate-limit headers.",
+    labelNames: ['key', 'provider', 'kind'],
+    registers,
+  });
+  const quotaLimit = new Gauge({
+    name: 'tollgate_provider_quota_limit',
+    help: 'The provider key quota those remaining counts are out of.',
+    labelNames: ['key', 'provider', 'kind'],
     registers,
   });
   const admin = new Counter({
@@ -205,6 +225,10 @@ export function createPrometheusMetrics(o: PrometheusOptions = {}): TollgateMetr
     route,
     alertRaised(ruleId: string, severity: string): void {
       alerts.inc({ rule: ruleId, severity });
+    },
+    providerQuota(key, provider, kind, remaining, limit): void {
+      quotaRemaining.set({ key, provider, kind }, remaining);
+      if (limit !== null) quotaLimit.set({ key, provider, kind }, limit);
     },
     watchWriter,
     text: () => registry.metrics(),

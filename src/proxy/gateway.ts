@@ -50,6 +50,15 @@ export interface GatewayDeps {
   clock: Clock;
   policy: RequestPolicy;
   routes?: MountedRoute[];
+  /** Told the headers of every upstream answer with the provider key's fingerprint (provider quota tracking). */
+  quota?: {
+    observe(
+      keyId: string | null,
+      provider: string | null,
+      headers: Record<string, string | string[] | undefined>,
+      nowMs: number,
+    ): void;
+  };
   /** Operational log hook (never receives content or keys). */
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
@@ -316,6 +325,12 @@ export class Gateway {
       return fail(recordUpstreamFailure(x, err, abort.signal, totalTimedOut, clock.monotonic() - tUp));
     }
     x.httpStatus = upstreamRes.statusCode;
+    this.deps.quota?.observe(
+      admission.providerKeyId ?? x.auth.api_key_id,
+      x.provider,
+      upstreamRes.headers,
+      clock.now(),
+    );
 
     // 6. Relay the response as it arrives.
     const contentType = String(upstreamRes.headers['content-type'] ?? '');

@@ -37,7 +37,12 @@ export interface ManagedPolicyOptions {
  * lockout → authentication → rate limit → budget; every refusal happens before any upstream call.
  */
 export class ManagedPolicy implements RequestPolicy {
-  constructor(private readonly o: ManagedPolicyOptions) {}
+  /** The provider key's fingerprint: the provider's quota readings are kept under it. */
+  private readonly providerKeyId: string;
+
+  constructor(private readonly o: ManagedPolicyOptions) {
+    this.providerKeyId = o.fingerprinter.fingerprint(o.providerKey);
+  }
 
   /**
    * A key or a budget's spend that cannot be read (the store is down: PostgreSQL unreachable) is a
@@ -112,6 +117,7 @@ export class ManagedPolicy implements RequestPolicy {
       attribution,
       refusal: null,
       upstreamHeaders: { authorization: `Bearer ${o.providerKey}` },
+      providerKeyId: this.providerKeyId,
       settle: (event: AuditEvent) => {
         void o.limiter.settle(limit.reservation, event.total_tokens);
         void o.budgets.settle(budget.reservation, event.cost_micro_usd);

@@ -37,6 +37,8 @@ export interface Admission {
    * the client's own credential headers (CLIENT_CREDENTIAL_HEADERS) are removed first.
    */
   upstreamHeaders?: Record<string, string>;
+  /** Fingerprint of the provider key the request goes upstream with, when it is not the client's (managed mode). */
+  providerKeyId?: string;
   /** Called once with the finished event (settles token reservations, budgets, lockout counters). */
   settle?: (event: AuditEvent) => void;
 }

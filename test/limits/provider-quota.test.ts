@@ -1,0 +1,55 @@
+/**
+ * The provider's own quota in view: a mock provider counts down x-ratelimit-remaining-requests on
+ * every answer; the `provider.quota-low` alert fires before the first 429, and /metrics shows the
+ * remaining quota per provider key fingerprint (never the key).
+ */
+import { APIError } from 'openai';
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { managedSetup, PROVIDER_KEY, type ManagedSetup } from './managed-setup.js';
+
+describe('provider quota tracking', () => {
+  let s: ManagedSetup;
+  afterEach(async () => s?.close());
+
+  it('alerts when a provider key falls below 10 % of its quota, before the first 429', async () => {
+    s = await managedSetup({}, { mock: { requestQuota: 20 } });
+    const { key } = await s.newKey();
+    const client = s.client(key);
+    let firstAlertAt: number | null = null;
+    let first429At: number | null = null;
+    for (let i = 0; i < 25 && first429At === null; i++) {
+      try {
+        await client.chat.completions.create({
+          model: 'gpt-4.1',
+          messages: [{ role: 'user', content: 'hi' }],
+        });
+      } catch (err) {
+        if (!(err instanceof APIError) || err.status !== 429) throw err;
+        first429At = i;
+      }
+      await s.tg.dispatcher.drain();
+      if (firstAlertAt === null && (await s.tg.alerts.list({ ruleId: 'provider.quota-low' })).length > 0)
+        firstAlertAt = i;
+    }
+    expect(first429At).toBe(20);
+    expect(firstAlertAt).not.toBeNull();
+    expect(firstAlertAt!).toBeLessThan(first429At!);
+    // 1 of 20 left is the first reading under 10 %: the 19th answer (index 18).
+    expect(firstAlertAt).toBe(18);
+    const [alert] = await s.tg.alerts.list({ ruleId: 'provider.quota-low' });
+    expect(alert!.subject.kind).toBe('api_key');
+    expect(alert!.subject.value).toMatch(/^[0-9a-f]{16}$/);
+    expect(JSON.stringify(alert)).not.toContain(PROVIDER_KEY);
+
+    const metrics = await (await request(`${s.tg.url}/metrics`)).body.text();
+    const k = alert!.subject.value;
+    expect(metrics).toMatch(
+      new RegExp(`tollgate_provider_quota_remaining\\{key="${k}",provider="[a-z]+",kind="requests"\\} 0`),
+    );
+    expect(metrics).toMatch(
+      new RegExp(`tollgate_provider_quota_limit\\{key="${k}",provider="[a-z]+",kind="requests"\\} 20`),
+    );
+    expect(metrics).not.toContain(PROVIDER_KEY);
+  });
+});
