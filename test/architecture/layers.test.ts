@@ -1,8 +1,8 @@
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
-import { LAYER_ORDER } from '../../layers.config.js';
+import { LAYER_ORDER, tierOf } from '../../layers.config.js';
 
 const repo = join(import.meta.dirname, '..', '..');
 
@@ -54,5 +54,18 @@ describe('layering (layers.config.js via eslint.config.js)', () => {
     // `providers` is being written beside this change (issue 18); it gets its place when it lands.
     const unplaced = folders.filter((f) => !LAYER_ORDER.includes(f) && f !== 'providers');
     expect(unplaced).toEqual([]);
+  });
+
+  it('docs/architecture.md lists every folder in the layer order, in its tier', () => {
+    const doc = readFileSync(join(repo, 'docs', 'architecture.md'), 'utf8');
+    const rows = [...doc.matchAll(/^\| ([a-z ]+) \| `([a-z-]+)\/` \|/gm)].map((m) => [m[1]!, m[2]!]);
+    expect(rows.map(([, folder]) => folder)).toEqual([...LAYER_ORDER]);
+    const tierWord: Record<string, string> = {
+      core: 'core',
+      capabilities: 'capability',
+      'entry points': 'entry point',
+      application: 'application',
+    };
+    for (const [tier, folder] of rows) expect(tier, folder).toBe(tierWord[tierOf(folder!)!]);
   });
 });
