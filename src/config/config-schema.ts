@@ -251,6 +251,19 @@ export const configSchema = z
           description: 'The anchor folder (created 0700); null: `tollgate-anchors` beside the data folder',
           env: 'TOLLGATE_ANCHOR_DIR',
         }),
+        signing_key_file: setting(z.string().min(1).nullable().default(null), {
+          description:
+            'The checkpoint signing key file, outside the data folder (created 0600 on first start; refused when group or others can read it)',
+          env: 'TOLLGATE_SIGNING_KEY_FILE',
+        }),
+        signing_key: setting(z.string().min(1).nullable().default(null), {
+          description: 'The checkpoint signing key itself (`PRIVATE+KEY+…`); set it through the variable',
+          env: 'TOLLGATE_SIGNING_KEY',
+        }),
+        signing_key_command: setting(z.string().min(1).nullable().default(null), {
+          description:
+            'A command that prints the checkpoint signing key (a secrets manager; run with /bin/sh -c, 10 s timeout)',
+        }),
         max_age_ms: setting(durationMs().nullable().default(null), {
           description:
             "`tollgate verify` fails when a chain's newest checkpoint is older (`2h`, `1d`, or ms); null: the age is only reported",

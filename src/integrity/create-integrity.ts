@@ -5,7 +5,8 @@ import type { EventStore } from '../store/event-store.js';
 import type { CheckpointStore } from '../store/checkpoint-store.js';
 import { CheckpointWriter } from './checkpoint-writer.js';
 import type { NoteVerifier } from './signed-note.js';
-import { loadOrCreateSigningKey, readKeyring, type SigningKey } from './signing-key.js';
+import { readKeyring, type SigningKey } from './signing-key.js';
+import { loadConfiguredSigningKey, type SigningKeySourceKind } from './signing-key-source.js';
 import { buildCheckpointWitnesses } from './checkpoint-witnesses.js';
 
 /** The `checkpoints` section of the config (tollgate.config.yaml). */
@@ -16,11 +17,16 @@ export interface IntegrityConfig {
   witness_url: string | null;
   /** Anchor file and log line per checkpoint (docs/integrity.md "Anchors"); where: `deps.anchorFile`. */
   anchors: boolean;
+  signing_key_file: string | null;
+  signing_key: string | null;
+  signing_key_command: string | null;
 }
 
 /** Signed checkpoints over one instance's chain. */
 export interface Integrity {
   signingKey: SigningKey;
+  /** Where the key came from (signing-key-source.ts). */
+  signingKeySource: SigningKeySourceKind;
   checkpointWriter: CheckpointWriter;
   /** The keys a checkpoint of this deployment may be signed with: the keyring, else the current key. */
   verifiers(): NoteVerifier[];
@@ -35,7 +41,7 @@ export async function createIntegrity(
   config: IntegrityConfig,
   deps: {
     chainId: string;
-    /** The signing key file (its keyring sits beside it). */
+    /** The data folder's signing key file, used when no other source is configured (its keyring sits beside it). */
     keyPath: string;
     /** This store's anchor file (app/local-paths.ts), or null when anchors are off. */
     anchorFile: string | null;
@@ -46,7 +52,9 @@ export async function createIntegrity(
   },
   life: Lifetime,
 ): Promise<Integrity> {
-  const signingKey = loadOrCreateSigningKey({ path: deps.keyPath, name: `tollgate-${deps.chainId}` });
+  const loaded = loadConfiguredSigningKey(config, { path: deps.keyPath, name: `tollgate-${deps.chainId}` });
+  const signingKey = loaded.key;
+  const keyPath = loaded.keyPath;
   const witnesses = buildCheckpointWitnesses({
     anchorFile: config.anchors ? deps.anchorFile : null,
     witnessFile: config.witness_file,
@@ -74,9 +82,10 @@ export async function createIntegrity(
   );
   return {
     signingKey,
+    signingKeySource: loaded.source,
     checkpointWriter,
     verifiers() {
-      const ring = readKeyring(deps.keyPath);
+      const ring = readKeyring(keyPath);
       return ring.length > 0 ? ring : [signingKey.verifier()];
     },
   };

@@ -136,12 +136,20 @@ export function loadOrCreateSigningKey(options: KeyFileOptions): SigningKey {
  */
 export function rotateSigningKey(options: KeyFileOptions): SigningKey {
   const key = generateSigningKey(options.name);
-  const tmp = `${options.path}.tmp-${key.keyId.toString(16)}`;
+  installSigningKey(options.path, key);
+  return key;
+}
+
+/**
+ * Writes `key` as the key file at `path` (atomically, mode 0600) and appends its verifier key to
+ * the keyring beside it.
+ */
+export function installSigningKey(path: string, key: SigningKey): void {
+  const tmp = `${path}.tmp-${key.keyId.toString(16)}`;
   writeFileSync(tmp, key.privateKeyText() + '\n', { mode: 0o600, flag: 'wx' });
   chmodSync(tmp, 0o600);
-  ensureInKeyring(options.path, key.verifierKey);
-  renameSync(tmp, options.path);
-  return key;
+  ensureInKeyring(path, key.verifierKey);
+  renameSync(tmp, path);
 }
 
 /** Every verifier key in the keyring beside `keyPath` (empty when there is none). */

@@ -4,81 +4,29 @@
  * attack leaves a history that is consistent in itself, re-signed with the key it found (or one it
  * made); `tollgate verify` must fail and say what and where, from the anchors alone.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { localPaths } from '../../src/app/local-paths.js';
-import { loadConfig } from '../../src/config/config.js';
 import { ManualClock } from '../../src/core/clock.js';
 import type { AuditEvent } from '../../src/core/audit-event.js';
 import { eventHash } from '../../src/integrity/canonical-json.js';
 import { CheckpointWriter } from '../../src/integrity/checkpoint-writer.js';
-import { buildCheckpointWitnesses } from '../../src/integrity/checkpoint-witnesses.js';
 import { GENESIS_PREV_HASH } from '../../src/integrity/hash-chain.js';
-import {
-  generateSigningKey,
-  keyringPath,
-  loadOrCreateSigningKey,
-  type SigningKey,
-} from '../../src/integrity/signing-key.js';
-import type { Witness } from '../../src/integrity/witness.js';
+import { generateSigningKey, keyringPath, type SigningKey } from '../../src/integrity/signing-key.js';
 import { openEventStore } from '../../src/store/open-event-store.js';
 import { cli } from '../support/run-cli.js';
-import { populate } from './populate.js';
+import { anchoredSite, type AnchoredSite } from './anchored-site.js';
 
 const roots: string[] = [];
 afterEach(() => {
   while (roots.length) rmSync(roots.pop()!, { recursive: true, force: true });
 });
 
-const silent = { info: () => undefined, error: () => undefined };
-
-interface Site {
-  db: string;
-  keyPath: string;
-  anchorFile: string;
-  key: SigningKey;
-}
-
 /** A store of 60 events with checkpoints every 10, anchored as the gateway anchors them. */
-async function site(startMs = Date.UTC(2026, 0, 1)): Promise<Site> {
-  const root = mkdtempSync(join(tmpdir(), 'tg-anchor-tamper-'));
-  roots.push(root);
-  mkdirSync(join(root, 'data'));
-  const db = join(root, 'data', 'tollgate.db');
-  // The default anchor folder is beside the data folder: inside `root` here.
-  const paths = localPaths(loadConfig({ file: null, overrides: { db } }));
-  expect(paths.anchorFile).toBe(join(root, 'tollgate-anchors', paths.anchorFile!.split('/').pop()!));
-  const key = loadOrCreateSigningKey({ path: paths.signingKey, name: 'tollgate-gw-1' });
-  const ws = buildCheckpointWitnesses({
-    anchorFile: paths.anchorFile,
-    witnessFile: null,
-    witnessUrl: null,
-    key,
-    nowMs: startMs,
-    log: silent,
-  });
-  const all: Witness = {
-    name: 'all',
-    submit: async (cp) => {
-      for (const w of ws) await w.submit(cp);
-    },
-  };
-  const { store, checkpoints } = await openEventStore(db);
-  await populate({
-    clock: new ManualClock(startMs),
-    store,
-    checkpoints,
-    key,
-    chainId: 'gw-1',
-    n: 60,
-    everyEvents: 10,
-    batch: 10,
-    witness: all,
-  });
-  await store.close();
-  return { db, keyPath: paths.signingKey, anchorFile: paths.anchorFile!, key };
+async function site(startMs = Date.UTC(2026, 0, 1)): Promise<AnchoredSite> {
+  const s = await anchoredSite(startMs);
+  roots.push(s.root);
+  return s;
 }
 
 /**

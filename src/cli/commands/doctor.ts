@@ -1,4 +1,8 @@
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { localPaths } from '../../app/local-paths.js';
+import { checkIntegritySetup } from '../../doctor/integrity-checks.js';
+import { isPostgresUrl } from '../../store/open-event-store.js';
 import { doctorReportToJson, formatDoctorReport } from '../../doctor/format-doctor-report.js';
 import { runDoctor } from '../../doctor/run-doctor.js';
 import { configFor, globals, println, type CliContext } from '../cli-context.js';
@@ -20,7 +24,8 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
     .option('--timeout <ms>', 'per-phase timeout in ms (default 10000)')
     .action(async (opts: DoctorCliOptions, cmd: Command) => {
       const g = globals(cmd);
-      const upstreamUrl = opts.upstream ?? configFor(ctx, g).upstream_url;
+      const config = configFor(ctx, g);
+      const upstreamUrl = opts.upstream ?? config.upstream_url;
       const keyEnv = opts.keyEnv ?? 'OPENAI_API_KEY';
       const report = await runDoctor({
         upstreamUrl,
@@ -28,6 +33,23 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
         apiKey: ctx.env[keyEnv] ?? '',
         timeoutMs: opts.timeout ? Number(opts.timeout) : 10_000,
       });
+      // Where the signing key lives and whether checkpoints are anchored: warnings, never failures.
+      const paths = localPaths(config);
+      const c = config.checkpoints;
+      report.findings.push(
+        ...checkIntegritySetup({
+          keySource: c.signing_key
+            ? 'env'
+            : c.signing_key_command
+              ? 'command'
+              : c.signing_key_file
+                ? 'file'
+                : 'data-folder',
+          keyFile: c.signing_key || c.signing_key_command ? null : (c.signing_key_file ?? paths.signingKey),
+          storeDir: isPostgresUrl(config.db) ? paths.dir : dirname(resolve(config.db)),
+          anchorFile: paths.anchorFile,
+        }),
+      );
       println(
         ctx.stdout,
         g.json

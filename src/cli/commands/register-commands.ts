@@ -12,6 +12,7 @@ import { registerDoctor } from './doctor.js';
 import { registerErase } from './erase.js';
 import { registerExport } from './export.js';
 import { registerRollups } from './rollups.js';
+import { registerSigningKey } from './signing-key.js';
 
 /** Every `tollgate` command, in the order `--help` lists them. */
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -22,6 +23,7 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerAlerts(program, ctx);
   registerVerify(program, ctx);
   registerDoctor(program, ctx);
+  registerSigningKey(program, ctx);
   registerKeys(program, ctx);
   registerErase(program, ctx);
   registerExport(program, ctx);

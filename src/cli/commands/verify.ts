@@ -65,7 +65,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       if (opts.anchors && !existsSync(opts.anchors))
         throw new TollgateError('TG_ERR_USAGE', { option: 'anchors', reason: 'no such file' });
       const anchorFile = opts.anchors ?? paths.anchorFile;
-      const keyring = readKeyring(paths.signingKey);
+      const keyring = readKeyring(config.checkpoints.signing_key_file ?? paths.signingKey);
       const given = opts.keys ? parseVerifierKeys(readFileSync(opts.keys, 'utf8')) : null;
       // Every replica's chain and checkpoints, in SQLite or in the shared PostgreSQL.
       const { store, checkpoints } = await openExistingEventStore(config.db);
