@@ -430,6 +430,25 @@ async function main(): Promise<void> {
       costReport(rollups, { by: 'session', sinceMs: NOW - day, untilMs: NOW }).then((r) => r.rows),
     ),
   );
+  times.push(
+    await median('report cost --by session --since 30d (session_totals)', () =>
+      costReport(rollups, { by: 'session', sinceMs: NOW - 30 * day, untilMs: NOW }).then((r) => r.rows),
+    ),
+  );
+  console.log('security page, from security_rollups:');
+  times.push(
+    await median('auth failures --since 30d (by day)', () => rollups.authFailures(NOW - 30 * day, NOW, day)),
+  );
+  times.push(await median('redaction hits --since 30d', () => rollups.redactionHits(NOW - 30 * day, NOW)));
+  times.push(
+    await median('redaction hits --since 30d, baseline: jsonb over the events', () =>
+      admin.query(
+        `SELECT r->>'type', SUM((r->>'count')::bigint), COUNT(*) FROM ${SCHEMA}.events, jsonb_array_elements(redactions) r
+         WHERE ts >= $1 AND redactions <> '[]'::jsonb GROUP BY 1`,
+        [new Date(NOW - 30 * day).toISOString()],
+      ),
+    ),
+  );
   console.log('events, from PostgresEventStore:');
   times.push(await median('events (newest 50)', () => store.query({ limit: 50 })));
   times.push(
