@@ -18,6 +18,7 @@ export const LAYERS = [
       'alerting',
       'pricing',
       'upstream',
+      'providers',
       'capture',
       'access',
       'detection',
