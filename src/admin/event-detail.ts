@@ -10,7 +10,7 @@ import { buildInclusionProof, type InclusionProofDocument } from '../integrity/i
 import type { NoteVerifier } from '../integrity/signed-note.js';
 import type { EventStore } from '../store/event-store.js';
 import type { SqliteDatabase } from '../store/sqlite/open-sqlite.js';
-import { sqliteChainHeads } from './sqlite-event-reads.js';
+import { sqliteChainHeads } from '../store/sqlite/sqlite-event-reads.js';
 
 export interface ChainPositionCheck {
   chain_id: string | null;

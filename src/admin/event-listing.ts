@@ -6,7 +6,7 @@ import { EVENT_STATUSES, type AuditEvent, type EventStatus } from '../core/audit
 import { TollgateError } from '../core/errors.js';
 import type { EventFilter, EventStore } from '../store/event-store.js';
 import type { SqliteDatabase } from '../store/sqlite/open-sqlite.js';
-import { sqlitePage } from './sqlite-event-reads.js';
+import { sqlitePage } from '../store/sqlite/sqlite-event-reads.js';
 import { parseSince } from './time-window.js';
 
 export const DEFAULT_PAGE_SIZE = 50;

@@ -12,7 +12,7 @@ import { verifyWithAnchors } from '../integrity/anchored-verify.js';
 import type { VerifyReport } from '../integrity/verify.js';
 import type { EventStore } from '../store/event-store.js';
 import type { SqliteDatabase } from '../store/sqlite/open-sqlite.js';
-import { sqliteChainHeads } from './sqlite-event-reads.js';
+import { sqliteChainHeads } from '../store/sqlite/sqlite-event-reads.js';
 
 export interface ChainStatus {
   chain_id: string;

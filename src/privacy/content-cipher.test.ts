@@ -13,7 +13,7 @@ import { createContentCipher, isEncryptedContent } from './content-cipher.js';
 import { InMemoryDataKeyStore } from './data-key-store.js';
 import { eraseSubject } from './erase-subject.js';
 import { loadMasterKey } from './master-key.js';
-import { SqliteDataKeyStore } from './sqlite-data-key-store.js';
+import { SqliteDataKeyStore } from '../store/sqlite/sqlite-data-key-store.js';
 
 const clock = new ManualClock();
 

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { dataKeyStoreContract } from './data-key-store.contract.js';
 import { InMemoryDataKeyStore, subjectOf } from './data-key-store.js';
-import { SqliteDataKeyStore } from './sqlite-data-key-store.js';
+import { SqliteDataKeyStore } from '../store/sqlite/sqlite-data-key-store.js';
 
 dataKeyStoreContract('in-memory', () => new InMemoryDataKeyStore());
 dataKeyStoreContract('sqlite', () => new SqliteDataKeyStore(new Database(':memory:')));

@@ -6,7 +6,7 @@
 import type { AlertStore } from '../alerting/alert-store.js';
 import type { KeyStore } from '../access/key-store.js';
 import type { DataKeyStore } from '../privacy/data-key-store.js';
-import { SqliteDataKeyStore } from '../privacy/sqlite-data-key-store.js';
+import { SqliteDataKeyStore } from './sqlite/sqlite-data-key-store.js';
 import type { OpenedEventStore } from './open-event-store.js';
 import type { PostgresDataKeyStore } from './postgres/postgres-data-keys.js';
 import type { RollupReader } from './rollups.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SqliteDataKeyStore } from '../../src/privacy/sqlite-data-key-store.js';
+import { SqliteDataKeyStore } from '../../src/store/sqlite/sqlite-data-key-store.js';
 import type { WrappedDataKey } from '../../src/privacy/data-key-store.js';
 import { PostgresDataKeyStore } from '../../src/store/postgres/postgres-data-keys.js';
 import { cli } from '../support/run-cli.js';

@@ -5,10 +5,10 @@
  * `(column, ts_ms)` index, whose entries end with the rowid — so a page of 50 reads about 50
  * index entries, and the cursor is exact (keyset pagination, no OFFSET, no repeats or gaps).
  */
-import type { AuditEvent } from '../core/audit-event.js';
-import type { ChainHead, EventFilter } from '../store/event-store.js';
-import type { SqliteDatabase } from '../store/sqlite/open-sqlite.js';
-import { fromRow, whereClause } from '../store/sqlite/sqlite-event-store.js';
+import type { AuditEvent } from '../../core/audit-event.js';
+import type { ChainHead, EventFilter } from '../event-store.js';
+import type { SqliteDatabase } from './open-sqlite.js';
+import { fromRow, whereClause } from './sqlite-event-store.js';
 
 /** A page position: strictly older than (ts_ms, rowid). */
 export interface RowCursor {

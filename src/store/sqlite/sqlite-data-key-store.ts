@@ -8,7 +8,7 @@
  * run `PRAGMA wal_checkpoint(TRUNCATE)` and `VACUUM` for a physical wipe.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import type { DataKeyStore, WrappedDataKey } from './data-key-store.js';
+import type { DataKeyStore, WrappedDataKey } from '../../privacy/data-key-store.js';
 
 interface Row {
   key_id: string;
