@@ -14,7 +14,9 @@ describe('tollgate demo', () => {
       const r = await cli(['demo', '--db', db, '--seconds', '1'], { NO_COLOR: '1' });
       expect(r.err).toBe('');
       expect(r.code).toBe(0);
-      expect(r.out).toMatch(/sent 91 requests/);
+      expect(r.out).toMatch(/sent 94 requests/);
+      expect(r.out).toMatch(/2 request\(s\) refused past a budget .*budget: user frank \(daily\)/);
+      expect(r.out).toMatch(/provider\.quota-low .*Provider quota low/);
       expect(r.out).toMatch(/AUTH_FAILED\s+8/);
       expect(r.out).toContain('[REDACTED:aws_access_key]');
       // One definition of "unpriced": the summary says what the cost report's TOTAL says.

@@ -16,6 +16,10 @@ export interface DemoRequest {
 }
 
 export const DEMO_GOOD_KEY = 'sk-proj-DEMOkeyDoNotUse0123456789abcdefghijklmnopqrstuv';
+/** The user whose small enforced daily budget the demo runs past. */
+export const DEMO_BUDGET_USER = 'frank';
+/** Her budget: one worst case of her requests fits, two do not. */
+export const DEMO_BUDGET_USD = 0.0005;
 
 const USERS = ['alice', 'bob', 'carol', 'dave', 'erin'] as const;
 const FEATURES = ['chat', 'search', 'summarize', 'support-bot'] as const;
@@ -144,6 +148,16 @@ export function demoTraffic(seed = 7): DemoRequest[] {
     headers: attribution('erin', 'erin-s2', 'search'),
     body: { model: 'acme-llm-preview', messages: [{ role: 'user', content: 'hello' }] },
   });
+  // A user past her daily budget (config `budgets:`, enforced): the first request fits its worst
+  // case, the next ones do not and are refused before the provider sees them.
+  for (let i = 0; i < 3; i++)
+    incidents.push({
+      label: 'request past a daily budget',
+      path: '/chat/completions',
+      key: DEMO_GOOD_KEY,
+      headers: attribution(DEMO_BUDGET_USER, `${DEMO_BUDGET_USER}-s1`, 'chat'),
+      body: { model: 'gpt-4.1', max_tokens: 50, messages: [{ role: 'user', content: pick(r, QUESTIONS) }] },
+    });
   // The silent token leak: a session that resends its whole, growing history.
   const history: Array<{ role: string; content: string }> = [];
   for (let i = 0; i < 14; i++) {

@@ -2,7 +2,13 @@ import { rmSync } from 'node:fs';
 import { fetch } from 'undici';
 import { createLogger } from '../../app/logger.js';
 import { startTollgate, type RunningTollgate } from '../../app/start-tollgate.js';
-import { DEMO_GOOD_KEY, demoTraffic, type DemoRequest } from './demo-traffic.js';
+import {
+  DEMO_BUDGET_USD,
+  DEMO_BUDGET_USER,
+  DEMO_GOOD_KEY,
+  demoTraffic,
+  type DemoRequest,
+} from './demo-traffic.js';
 import { MockProvider } from '../../mock-provider/mock-provider.js';
 import { configFor, println, type CliContext, type GlobalOptions } from '../cli-context.js';
 import { colourer, formatUsd, renderTable } from '../format/table.js';
@@ -35,7 +41,15 @@ export async function runDemo(opts: DemoOptions, g: GlobalOptions, ctx: CliConte
   const seconds = opts.seconds === undefined ? 15 : Number(opts.seconds);
   const c = colourer(ctx.stdout.isTTY === true && !ctx.env.NO_COLOR);
 
-  const mock = new MockProvider({ validKeys: [DEMO_GOOD_KEY], chunks: 8, chunkDelayMs: 15, record: false });
+  // The simulated provider counts its request quota down (x-ratelimit-* headers): the demo's traffic
+  // takes it below the warning share, so `provider.quota-low` fires, with no 429.
+  const mock = new MockProvider({
+    validKeys: [DEMO_GOOD_KEY],
+    chunks: 8,
+    chunkDelayMs: 15,
+    record: false,
+    requestQuota: 160,
+  });
   const upstream = await mock.listen();
   const config = configFor(ctx, g, {
     db: dbPath,
@@ -46,6 +60,10 @@ export async function runDemo(opts: DemoOptions, g: GlobalOptions, ctx: CliConte
     instance_id: 'demo-gateway',
     'retry.base_delay_ms': 20,
     'retry.max_retry_after_ms': 200,
+    budgets: [
+      { scope: 'user', subject: DEMO_BUDGET_USER, period: 'day', limit_usd: DEMO_BUDGET_USD, enforce: true },
+    ],
+    detection: { 'provider.quota-low': { share: 0.5 } },
   });
   const log = createLogger(ctx.env.TOLLGATE_LOG_LEVEL ?? 'error');
   const tg = await startTollgate({ config, log });
@@ -62,7 +80,7 @@ export async function runDemo(opts: DemoOptions, g: GlobalOptions, ctx: CliConte
     if (ctx.stdout.isTTY) ctx.stdout.write('\r');
     println(
       ctx.stdout,
-      `  sent ${traffic.length} requests from 5 users across 4 features, with incidents mixed in`,
+      `  sent ${traffic.length} requests from 6 users across 4 features, with incidents mixed in`,
     );
     await tg.writer.drain();
     await tg.checkpointWriter.checkpointNow();
@@ -224,6 +242,12 @@ function printSummary(ctx: CliContext, events: AuditEvent[], c: ReturnType<typeo
     ctx.stdout,
     `  ${events.length} events, one per request; total cost ${formatUsd(total)}; ${unpriced.length} unpriced (cost unknown, not $0)`,
   );
+  const overBudget = events.filter((e) => e.error_code === 'TG_ERR_POLICY_BUDGET_EXCEEDED');
+  if (overBudget.length)
+    println(
+      ctx.stdout,
+      `  ${overBudget.length} request(s) refused past a budget (BLOCKED, no provider call): ${overBudget[0]!.error_message ?? ''}`,
+    );
   const redacted = events.filter((e) => e.redactions.length > 0);
   if (redacted.length) {
     println(
