@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -46,5 +46,15 @@ describe('openSqlite', () => {
     await store.append([sampleEvent(2, Date.UTC(2026, 0, 1))]);
     expect(await store.count()).toBe(2);
     await store.close();
+  });
+
+  it('creates the data folder 0700 and the store, its WAL and SHM 0600 (issue 17)', () => {
+    const dir = join(newPath(), '..', 'data');
+    const path = join(dir, 'tollgate.db');
+    const db = openSqlite(path);
+    db.exec('CREATE TABLE t (x TEXT); INSERT INTO t VALUES (1)');
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    for (const f of [path, `${path}-wal`, `${path}-shm`]) expect(statSync(f).mode & 0o777, f).toBe(0o600);
+    db.close();
   });
 });

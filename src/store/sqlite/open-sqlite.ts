@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { TollgateError } from '../../core/errors.js';
@@ -22,7 +22,12 @@ export const SQLITE_PAGE_SIZE = 16_384;
  */
 export function openSqlite(path: string, options: { readonly?: boolean } = {}): SqliteDatabase {
   try {
-    if (path !== ':memory:' && !options.readonly) mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:' && !options.readonly) {
+      // A new data folder is the owner's only (0700) and a new store file 0600: SQLite creates the
+      // -wal and -shm files with the database file's permissions, so they follow (issue 17).
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      closeSync(openSync(path, 'a', 0o600));
+    }
     const db = new Database(path, {
       readonly: options.readonly ?? false,
       fileMustExist: options.readonly ?? false,
