@@ -5,6 +5,7 @@ import type { Alert } from '../alerting/alert.js';
 import { providerQuotaLowAlert } from '../access/provider-quota-alert.js';
 import { ProviderQuotaTracker } from '../access/provider-quota-tracker.js';
 import { Lifetime } from '../core/lifetime.js';
+import { openToOthers } from '../store/sqlite/open-to-others.js';
 import { writerBatchSize, type TollgateConfig } from '../config/config.js';
 import { loadOrCreateSecret } from '../config/local-secret.js';
 import { ensureAdminToken, type AdminToken } from '../access/admin-token.js';
@@ -133,6 +134,8 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
     { clock, alertWriter: instanceId, onPoolError: () => log.warn({}, 'store connection lost') },
     life,
   );
+  for (const path of openToOthers([paths.dir, config.db, `${config.db}-wal`, paths.fingerprint]))
+    log.warn({ path }, 'readable by other users: the audit data should be 0700 (folder) / 0600 (files)');
   // The fingerprint secret, shared by every replica, also names the Redis keys (HMAC of IPs and fingerprints).
   const { secret, created } = loadOrCreateSecret(paths.fingerprint);
   const catalog = loadPriceCatalog({ overridePath: config.prices.override_path });
