@@ -71,13 +71,21 @@ export class SqliteDataKeyStore implements DataKeyStore {
   }
 
   async destroy(subject: string, atMs: number): Promise<string[]> {
+    // secure_delete zeroes the space the wrapped key leaves in its page; the TRUNCATE checkpoint
+    // then writes that page into the database and empties the WAL, whose older frames still
+    // held the page with the key (issue 17: a copy in the -wal unwrapped with the master key
+    // recovered the erased content). A reader of an older snapshot (a running gateway) can delay
+    // the truncation; the checkpoint waits for it within the busy timeout.
+    this.db.pragma('secure_delete = ON');
     const run = this.db.transaction((): string[] => {
       const live = this.selectBySubject.get(subject);
       if (!live) return [];
       this.shred.run(atMs, subject);
       return [live.key_id];
     });
-    return run.immediate();
+    const destroyed = run.immediate();
+    if (destroyed.length > 0 && this.db.name !== ':memory:') this.db.pragma('wal_checkpoint(TRUNCATE)');
+    return destroyed;
   }
 }
 
