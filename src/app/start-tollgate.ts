@@ -42,6 +42,7 @@ import { openStorage } from '../store/open-storage.js';
 import type { RollupReader } from '../store/rollups.js';
 import type { SqliteDatabase } from '../store/sqlite/open-sqlite.js';
 import { routerFromConfig } from '../providers/provider-router.js';
+import { loadProviderKeys } from '../access/provider-keys.js';
 import { upstreamPolicyFromConfig } from '../upstream/upstream-policy.js';
 import { gatewayWriterFiles } from './chain-state-files.js';
 import type { TollgateGateway } from './create-gateway.js';
@@ -262,7 +263,14 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
     anchors: { file: paths.anchorFile, maxAgeMs: config.checkpoints.max_age_ms },
   });
   life.defer('admin console', () => adminConsole.close());
-  const providers = routerFromConfig(config, { policy: upstreamPolicyFromConfig(config), clock });
+  const providers = routerFromConfig(config, {
+    policy: upstreamPolicyFromConfig(config),
+    clock,
+    readKeys: (sources) => {
+      const ring = loadProviderKeys(sources);
+      return new Map(ring.providers().map((p) => [p, ring.keyFor(p)]));
+    },
+  });
   const router = life.own('provider router', providers.router, (r) => r.close());
   const gateway = life.own(
     'gateway server',

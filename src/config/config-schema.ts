@@ -16,7 +16,9 @@ import {
   detectionSchema,
   detectorSwitches,
   limitSchema,
+  providerSchema,
 } from './section-schemas.js';
+import { presetByName } from '../providers/registry.js';
 import {
   durationMs,
   failurePolicy,
@@ -40,9 +42,22 @@ export const configSchema = z
       description: 'Port to listen on (0 picks a free one)',
       env: 'TOLLGATE_PORT',
     }),
-    upstream_url: setting(httpUrl.default('https://api.openai.com/v1'), {
-      description: 'The provider base URL requests are forwarded to',
-      env: 'TOLLGATE_UPSTREAM_URL',
+    upstream_url: setting(
+      z
+        .string()
+        // A preset name (`deepseek`, `groq`, `ollama`, …) stands for its base URL.
+        .transform((v) => presetByName(v)?.baseUrl ?? v)
+        .pipe(httpUrl)
+        .default('https://api.openai.com/v1'),
+      {
+        description:
+          'The provider base URL requests are forwarded to, or a preset name (openai, azure, deepseek, openrouter, groq, together, mistral, xai, perplexity, ollama, vllm)',
+        env: 'TOLLGATE_UPSTREAM_URL',
+      },
+    ),
+    providers: setting(z.array(providerSchema).default([]), {
+      description:
+        'Several providers behind one gateway: a list of `{name, api: openai|anthropic|gemini|ollama, base_url, models: [patterns], fallback: [names], key_file}`, routed by model pattern, else by path (docs/providers.md); replaces upstream_url',
     }),
     provider: setting(z.string().min(1).nullable().default(null), {
       description: 'Recorded as `api_provider`; inferred from the upstream host when not set',

@@ -59,6 +59,32 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ overrides: { upstream_url: 'ftp://x' } })).toThrow(/TG_ERR_CONFIG_INVALID/);
     expect(() => loadConfig({ overrides: { 'content.mode': 'plaintext' } })).toThrow(/TG_ERR_CONFIG_INVALID/);
   });
+  it('takes a preset name for the upstream, and a providers list', () => {
+    expect(loadConfig({ overrides: { upstream_url: 'deepseek' } }).upstream_url).toBe(
+      'https://api.deepseek.com/v1',
+    );
+    expect(loadConfig({ overrides: { upstream_url: 'groq' } }).upstream_url).toBe(
+      'https://api.groq.com/openai/v1',
+    );
+    expect(() => loadConfig({ overrides: { upstream_url: 'nosuchpreset' } })).toThrow(
+      /TG_ERR_CONFIG_INVALID/,
+    );
+    const file = join(dir, 'providers.yaml');
+    writeFileSync(
+      file,
+      'providers:\n  - { name: anthropic, api: anthropic, base_url: https://api.anthropic.com, models: ["claude-*"] }\n',
+    );
+    expect(loadConfig({ file }).providers).toEqual([
+      {
+        name: 'anthropic',
+        api: 'anthropic',
+        base_url: 'https://api.anthropic.com',
+        models: ['claude-*'],
+        fallback: [],
+        key_file: null,
+      },
+    ]);
+  });
   it('refuses a config file that is not a mapping', () => {
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, '- just\n- a list\n');

@@ -14,9 +14,22 @@ import { DEFAULT_CONTEXT_GROWTH_CONFIG } from '../detection/session-context-grow
 import { DEFAULT_TOKENS_SPIKE_CONFIG } from '../detection/tokens-spike.js';
 import { DEFAULT_VOLUME_SPIKE_CONFIG } from '../detection/volume-spike.js';
 import { PII_TYPES, SECRET_TYPES } from '../redaction/detector.js';
-import { nonNegative, positive, positiveInt, setting } from './setting-schema.js';
+import { httpUrl, nonNegative, positive, positiveInt, setting } from './setting-schema.js';
 
 /** One entry of `budgets`. */
+/** One provider behind the gateway (src/providers/provider-router.ts). */
+export const providerSchema = z.strictObject({
+  name: z.string().min(1),
+  api: z.enum(['openai', 'anthropic', 'gemini', 'ollama']),
+  base_url: httpUrl,
+  /** Model name patterns (`*` any run of characters) routed to this provider. */
+  models: z.array(z.string().min(1)).default([]),
+  /** Providers tried next, in order, on a connect error, timeout or 5xx before any byte was sent. */
+  fallback: z.array(z.string().min(1)).default([]),
+  /** Managed mode: a file holding this provider's key (never the key itself in the config). */
+  key_file: z.string().min(1).nullable().default(null),
+});
+
 export const budgetSchema = z.strictObject({
   scope: z.enum(['key', 'user', 'feature', 'team']),
   /** The key id (virtual key id, else api_key_id fingerprint), user id, feature name or team. */

@@ -154,11 +154,30 @@ export function singleProvider(
  * events record as `api_provider`.
  */
 export function routerFromConfig(
-  c: { upstream_url: string; provider: string | null; providers?: readonly ProviderRouteConfig[] | null },
-  deps: { policy: UpstreamPolicy; clock: Clock; keys?: ReadonlyMap<string, string> },
+  c: {
+    upstream_url: string;
+    provider: string | null;
+    mode: string;
+    providers?: ReadonlyArray<ProviderRouteConfig & { key_file?: string | null }> | null;
+  },
+  deps: {
+    policy: UpstreamPolicy;
+    clock: Clock;
+    /** Reads the key files (access/provider-keys.ts `loadProviderKeys`): provider name → key. */
+    readKeys: (sources: Array<{ provider: string; file: string }>) => ReadonlyMap<string, string>;
+  },
 ): { router: ProviderRouter; name: string } {
-  const list = c.providers?.length
+  const list: ReadonlyArray<ProviderRouteConfig & { key_file?: string | null }> = c.providers?.length
     ? c.providers
     : [singleProvider(c.upstream_url, c.provider, providerNameForUrl)];
-  return { router: createProviderRouter(list, deps), name: list[0]!.name };
+  // Managed mode: each provider's own key, from its key file (never from the config or the store).
+  const sources =
+    c.mode === 'managed'
+      ? list.flatMap((p) => (p.key_file ? [{ provider: p.name, file: p.key_file }] : []))
+      : [];
+  const keys = deps.readKeys(sources);
+  return {
+    router: createProviderRouter(list, { policy: deps.policy, clock: deps.clock, keys }),
+    name: list[0]!.name,
+  };
 }

@@ -17,6 +17,7 @@ import { estimateUsage } from '../../src/pricing/token-estimate.js';
 import { DiskSpool } from '../../src/writer/disk-spool.js';
 import type { GatewayConfig, MountedRoute } from '../../src/proxy/gateway.js';
 import type { EventStore } from '../../src/store/event-store.js';
+import type { ProviderRouteConfig } from '../../src/providers/provider-router.js';
 
 /** Stores content as sent (the `full` content mode); for tests that check capture, not redaction. */
 export class FullContentRedactor implements Redactor {
@@ -56,6 +57,8 @@ export interface HarnessOptions {
   routes?: MountedRoute[];
   /** Another upstream than the harness's mock (a hand-written server for protocol edge cases). */
   upstreamUrl?: string;
+  /** Several providers behind the gateway (replaces the one upstream). */
+  providers?: ProviderRouteConfig[];
 }
 
 export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
@@ -80,6 +83,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
       ...o.gateway,
     },
     upstreamUrl,
+    ...(o.providers ? { providers: o.providers } : {}),
     upstreamPolicy: policy,
     store: o.wrapStore ? o.wrapStore(store) : store,
     redactor: o.redactor ?? new FullContentRedactor(),
