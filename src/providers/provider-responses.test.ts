@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { captureEvent } from '../capture/capture.js';
 import { newExchange } from '../capture/exchange.js';
 import { endpointOf } from './registry.js';
+import { loadPriceCatalog } from '../pricing/catalog.js';
+import { createPricer } from '../pricing/pricer.js';
 
 /** The event captured from one non-streamed answer to `path`. */
 function capture(path: string, request: Record<string, unknown> | null, status: number, response: unknown) {
@@ -145,6 +147,23 @@ describe('non-streamed answers, read through each provider spec', () => {
       usage_source: 'reported',
     });
     expect(raw.response).toBeNull();
+  });
+
+  it('embeddings are priced from the catalog (input tokens only)', () => {
+    const { event, billing } = capture(
+      '/v1/embeddings',
+      { model: 'text-embedding-3-small', input: 'x' },
+      200,
+      {
+        object: 'list',
+        model: 'text-embedding-3-small',
+        data: [],
+        usage: { prompt_tokens: 1_000_000, total_tokens: 1_000_000 },
+      },
+    );
+    event.timestamp = '2026-01-01T00:00:00.000Z';
+    createPricer(loadPriceCatalog()).price(event, billing);
+    expect(event.cost_micro_usd).toBe(20_000); // $0.02 per million
   });
 
   it('transcription: the text and token usage; Whisper duration usage is not tokens', () => {
