@@ -185,10 +185,9 @@ async function readBounded(body: Dispatcher.ResponseData['body'], limit: number)
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
       size += chunk.length;
-      if (size > limit) {
-        await body.dump().catch(() => undefined);
-        return null;
-      }
+      // Too long to be an out-of-credit answer: leaving the loop destroys the body (and its
+      // connection). dump() here waited on the iterator this loop still held, until the timeout.
+      if (size > limit) return null;
       chunks.push(chunk);
     }
   } catch {
