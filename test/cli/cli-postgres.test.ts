@@ -153,8 +153,11 @@ describe.skipIf(!service.available)('tollgate CLI on PostgreSQL (--db postgres:/
     const erased = await cli(['erase', '--db', db, '--user', 'alice', '--json'], env);
     expect(erased.code).toBe(0);
     expect(JSON.parse(erased.out).keysDestroyed).toBe(1);
+    // PostgreSQL keeps the old row version until VACUUM: the command says so (docs/privacy.md).
+    expect(JSON.parse(erased.out).remains).toMatch(/until VACUUM/);
     const again = await cli(['erase', '--db', db, '--user', 'alice', '--json'], env);
     expect(JSON.parse(again.out).keysDestroyed).toBe(0);
+    expect(JSON.parse(again.out).remains).toBeUndefined();
     const live = await admin.query(
       `SELECT subject FROM "${schema}".data_keys WHERE wrapped_key IS NOT NULL ORDER BY subject`,
     );

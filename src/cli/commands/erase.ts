@@ -2,7 +2,15 @@ import type { Command } from 'commander';
 import { recordCliAdminAction } from '../cli-admin-action.js';
 import { systemClock } from '../../core/clock.js';
 import { eraseSubject } from '../../privacy/erase-subject.js';
+import { isPostgresUrl } from '../../store/postgres-url.js';
 import { configFor, globals, openStoreWithTables, println, type CliContext } from '../cli-context.js';
+
+/**
+ * What a PostgreSQL store still holds after an erase (docs/privacy.md): the UPDATE leaves the old
+ * row version, wrapped key included, until VACUUM reclaims it, and in WAL segments and backups.
+ */
+export const POSTGRES_ERASE_REMAINS =
+  'PostgreSQL keeps the old row version (with the wrapped key) until VACUUM reclaims it, and in WAL segments and base backups until they expire; run VACUUM data_keys in the store schema to reclaim it now (docs/privacy.md)';
 
 export function registerErase(program: Command, ctx: CliContext): void {
   program
@@ -13,7 +21,8 @@ export function registerErase(program: Command, ctx: CliContext): void {
     .requiredOption('--user <id>', 'the user id whose content to erase')
     .action(async (opts: { user: string }, cmd: Command) => {
       const g = globals(cmd);
-      const s = await openStoreWithTables(configFor(ctx, g).db);
+      const db = configFor(ctx, g).db;
+      const s = await openStoreWithTables(db);
       try {
         // No polling: this run only destroys (on PostgreSQL, every replica's keys for the person).
         const result = await eraseSubject(await s.tables.dataKeys({ refreshMs: 0 }), opts.user, systemClock);
@@ -30,7 +39,12 @@ export function registerErase(program: Command, ctx: CliContext): void {
           },
           systemClock,
         );
-        if (g.json) println(ctx.stdout, JSON.stringify({ ...result, event_id: event.id }));
+        const remains = isPostgresUrl(db) && result.keysDestroyed > 0 ? POSTGRES_ERASE_REMAINS : null;
+        if (g.json)
+          println(
+            ctx.stdout,
+            JSON.stringify({ ...result, event_id: event.id, ...(remains !== null ? { remains } : {}) }),
+          );
         else if (result.keysDestroyed === 0) {
           println(
             ctx.stdout,
@@ -45,6 +59,7 @@ export function registerErase(program: Command, ctx: CliContext): void {
             ctx.stdout,
             `recorded as event ${event.id}; every other event is untouched and the chain still verifies.`,
           );
+          if (remains !== null) println(ctx.stdout, `note: ${remains}.`);
         }
       } finally {
         await s.close();
