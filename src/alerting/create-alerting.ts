@@ -26,6 +26,8 @@ export interface Alerting {
   readonly raise: (alert: Alert, change?: AlertChange) => void;
   /** The detectors' `onAlert`: new alerts at once, updates of an ongoing incident coalesced. */
   readonly detected: (alert: Alert, change: AlertChange) => void;
+  /** Writes the coalesced updates now and waits until every alert is stored and sent. */
+  readonly flush: () => Promise<void>;
 }
 
 /**
@@ -65,10 +67,11 @@ export function createAlerting(
     clock,
     onError: () => log.warn({}, 'alert could not be stored'),
   });
-  life.defer('alerts', async () => {
+  const flush = async (): Promise<void> => {
     await writes.flush();
     await dispatcher.drain();
-  });
+  };
+  life.defer('alerts', flush);
   return {
     dispatcher,
     store,
@@ -80,5 +83,6 @@ export function createAlerting(
       if (change === 'new') deps.onRaised?.(alert);
       writes.onAlert(alert, change);
     },
+    flush,
   };
 }

@@ -66,6 +66,8 @@ export interface RunningTollgate extends TollgateGateway {
   /** Gateway-issued keys, in the same store as the events. */
   keys: KeyStore;
   dispatcher: AlertDispatcher;
+  /** Stores the coalesced updates of ongoing incidents now and waits for every alert's delivery. */
+  flushAlerts(): Promise<void>;
   detection: DetectionEngine;
   checkpoints: CheckpointStore;
   checkpointWriter: CheckpointWriter;
@@ -327,6 +329,7 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
     alerts: tables.alerts,
     keys: tables.keys,
     dispatcher: alerting.dispatcher,
+    flushAlerts: alerting.flush,
     detection,
     checkpoints,
     checkpointWriter: integrity.checkpointWriter,

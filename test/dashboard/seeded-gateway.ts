@@ -70,7 +70,9 @@ export async function startSeededGateway(): Promise<SeededGateway> {
   await Promise.all([worker(), worker(), worker(), worker()]);
   await tg.writer.drain();
   await tg.checkpointWriter.checkpointNow();
-  await tg.dispatcher.drain();
+  // An incident's later evidence is a coalesced update (written up to 5 s later): store it now, so
+  // every page reads the alerts as complete.
+  await tg.flushAlerts();
   return {
     tg,
     mock,
