@@ -25,6 +25,12 @@ describe('badPathReason', () => {
     expect(badPathReason('/v1/a%')).toBe('bad_encoding');
   });
 
+  it('refuses empty segments: a target starting //host/ names another authority to URL parsers', () => {
+    expect(badPathReason('//evil.example/v1/chat/completions')).toBe('empty_segment');
+    expect(badPathReason('/v1//evil.example/chat/completions')).toBe('empty_segment');
+    expect(badPathReason('/v1http://evil.example/')).toBe('empty_segment');
+  });
+
   it('lets ordinary paths through, dots inside names included', () => {
     for (const p of [
       '/v1/chat/completions',
