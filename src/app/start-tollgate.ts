@@ -94,20 +94,6 @@ export interface StartOptions {
   otel?: OtelConfig;
 }
 
-export interface StartOptions {
-  config: TollgateConfig;
-  log: Logger;
-  clock?: Clock;
-  /** Replaces the passthrough policy (managed mode, tests). */
-  policy?: RequestPolicy;
-  /** Extra alert sinks beside the configured ones (tests, the demo). */
-  alertSinks?: AlertSink[];
-  listeners?: Array<(event: AuditEvent) => void>;
-  routes?: MountedRoute[];
-  /** OTLP export of traces and metrics (off unless given; the CLI builds it from OTEL_EXPORTER_OTLP_ENDPOINT). */
-  otel?: OtelConfig;
-}
-
 /**
  * Builds and starts a whole Tollgate from configuration, each capability by its own builder in
  * dependency order: the store, local secrets, metrics, alerts, shared state, detection, exporters,
