@@ -25,6 +25,7 @@ export const LAYERS = [
       'privacy',
       'store',
       'integrity',
+      'retention',
       'writer',
       'pipeline',
       'export',

@@ -286,6 +286,27 @@ export const configSchema = z
       },
       'Signed checkpoints (docs/integrity.md)',
     ),
+    retention: section(
+      {
+        events: setting(durationMs().nullable().default(null), {
+          description:
+            'Delete events older than this (`400d`), as signed prune records in the chain; held events are kept; null: keep forever (docs/privacy.md "Retention")',
+          env: 'TOLLGATE_RETENTION_EVENTS',
+        }),
+        content: setting(durationMs().nullable().default(null), {
+          description:
+            'Replace prompt and response older than this (`30d`) by their digest, keeping the event; null: keep content as long as the event',
+          env: 'TOLLGATE_RETENTION_CONTENT',
+        }),
+        prune_every_ms: setting(durationMs().default(3_600_000), {
+          description: 'How often the gateway prunes (`1h`), off the request path, when a retention is set',
+        }),
+        prune_batch: setting(z.number().int().min(100).default(10_000), {
+          description: 'At most this many events pruned (or content-pruned) per chain and run',
+        }),
+      },
+      'Retention: scheduled prune of old events and content (docs/privacy.md)',
+    ),
     sinks: section(
       {
         jsonl: section(

@@ -87,6 +87,12 @@ export const ERROR_CATALOG = {
   TG_ERR_INTEGRITY_EVENT_NOT_FOUND: { http: 404, message: 'no chained event with this id' },
   TG_ERR_INTEGRITY_NO_CHECKPOINT: { http: 404, message: 'no signed checkpoint covers this event yet' },
   TG_ERR_INTEGRITY_WITNESS: { http: 502, message: 'a checkpoint witness could not be written' },
+  TG_ERR_RETENTION_HELD: {
+    http: 409,
+    message: 'the data is under a legal hold: it cannot be erased or pruned until the hold is released',
+  },
+  TG_ERR_RETENTION_HOLD_INVALID: { http: 400, message: 'a legal hold needs a scope and a reason' },
+  TG_ERR_RETENTION_HOLD_NOT_FOUND: { http: 404, message: 'no legal hold in force with this id' },
 } as const satisfies Record<string, { http: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
