@@ -1,6 +1,15 @@
 /**
- * A simulated OpenAI-compatible provider on loopback. The tests, the benchmarks and
- * `tollgate demo` all talk to it, so nothing in the project needs a real provider or the network.
+ * A simulated provider on loopback. The tests, the benchmarks and `tollgate demo` all talk to it,
+ * so nothing in the project needs a real provider or the network. It speaks each provider's
+ * dialect on the path that provider uses (one dialect per file beside this one):
+ *  - OpenAI under `/v1`: chat completions, completions, Responses, embeddings, models and
+ *    multipart audio transcriptions (`baseUrl`);
+ *  - Anthropic Messages at `/v1/messages` (key in `x-api-key`);
+ *  - Gemini at `/v1beta/models/{model}:generateContent` / `:streamGenerateContent` and under
+ *    `/v1` (key in `x-goog-api-key` or `?key=`);
+ *  - Ollama's native `/api/chat` and `/api/generate` (NDJSON, no key).
+ * Anthropic, Gemini and Ollama clients take `origin` (no `/v1`) as their base URL. Errors, keys
+ * and rate-limit headers are in each provider's own shape.
  *
  * Behaviour is chosen per request, first match wins:
  *  1. a scripted response queued with `enqueue()` (tests),
@@ -9,38 +18,35 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { anthropicErrorBody, answerAnthropic } from './anthropic-dialect.js';
+import { answerGemini, GEMINI_PATH, geminiErrorBody, geminiKeyError } from './gemini-dialect.js';
+import type { MockContext, MockScript } from './mock-context.js';
+import { sse, writeStream } from './mock-stream.js';
+import {
+  capOf,
+  completionFor,
+  countWords,
+  mockId,
+  promptOf,
+  sendJson,
+  sleep,
+  splitInto,
+} from './mock-text.js';
+import { answerOllama, ollamaErrorBody } from './ollama-dialect.js';
+import { answerResponses } from './responses-dialect.js';
+import { answerTranscription, multipartFields } from './transcription-dialect.js';
 
-export interface MockScript {
-  /** HTTP status to answer with (default 200). */
-  status?: number;
-  /** Extra response headers (e.g. `retry-after`). */
-  headers?: Record<string, string>;
-  /** A raw body to send instead of the generated one. */
-  body?: string;
-  /** Never answer (the gateway's timeouts must end it). */
-  hang?: boolean;
-  /** Wait this long before the response headers. */
-  delayMs?: number;
-  /** Stream: send this many content chunks, then cut the connection without `[DONE]`. */
-  truncateAfterChunks?: number;
-  /** Stream: milliseconds between chunks. */
-  chunkDelayMs?: number;
-  /** Stream: stop sending after this many chunks but keep the connection open (idle upstream). */
-  stallAfterChunks?: number;
-  /** Leave `usage` out of the answer (some relays do). */
-  omitUsage?: boolean;
-  /** Reply text to send (default: generated from the prompt). */
-  text?: string;
-  /** Reported cached input tokens. */
-  cachedTokens?: number;
-  /** Reported reasoning tokens. */
-  reasoningTokens?: number;
-  /** Stream: keep sending content chunks until the client goes away (bounded by `maxEndlessMs`). */
-  endless?: boolean;
-  /** Stream: the content of every chunk instead of the generated words (oversized streams). */
-  chunkText?: string;
-  /** Stream: an endless stream stops after this long anyway, ms (default 120 000). */
-  maxEndlessMs?: number;
+export type { MockScript } from './mock-context.js';
+export { countWords } from './mock-text.js';
+
+/** The provider API a request speaks, from its path. */
+type Dialect = 'openai' | 'anthropic' | 'gemini' | 'ollama';
+
+function dialectOf(pathname: string): Dialect {
+  if (pathname === '/v1/messages') return 'anthropic';
+  if (GEMINI_PATH.test(pathname)) return 'gemini';
+  if (pathname === '/api/chat' || pathname === '/api/generate') return 'ollama';
+  return 'openai';
 }
 
 export interface MockRequestRecord {
@@ -106,9 +112,15 @@ export class MockProvider {
     return this.baseUrl;
   }
 
+  /** The OpenAI-compatible base URL (`http://127.0.0.1:PORT/v1`). */
   get baseUrl(): string {
+    return `${this.origin}/v1`;
+  }
+
+  /** The server's origin: the base URL of an Anthropic, Gemini or Ollama client. */
+  get origin(): string {
     const addr = this.server.address() as AddressInfo;
-    return `http://127.0.0.1:${addr.port}/v1`;
+    return `http://127.0.0.1:${addr.port}`;
   }
 
   async close(): Promise<void> {
@@ -120,47 +132,51 @@ export class MockProvider {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
+      const raw = Buffer.concat(chunks);
+      const body = raw.toString('utf8');
       if (this.options.record) {
         this.requests.push({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body });
       }
-      void this.answer(req, res, body).catch(() => res.destroy());
+      void this.answer(req, res, raw).catch(() => res.destroy());
     });
   }
 
-  private async answer(req: IncomingMessage, res: ServerResponse, rawBody: string): Promise<void> {
+  private async answer(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://mock');
+    const dialect = dialectOf(url.pathname);
     const path = url.pathname.replace(/^\/v1/, '');
+    const contentType = req.headers['content-type'] ?? '';
     let json: Record<string, unknown> = {};
-    try {
-      json = rawBody ? (JSON.parse(rawBody) as Record<string, unknown>) : {};
-    } catch {
-      return sendJson(res, 400, {
-        error: { message: 'invalid JSON', type: 'invalid_request_error', code: null },
-      });
+    let fileBytes = 0;
+    if (/^multipart\/form-data/i.test(contentType)) {
+      const form = multipartFields(raw, contentType);
+      if (!form) return this.sendError(res, dialect, 400, {}, 'multipart body without a boundary');
+      json = form.fields;
+      fileBytes = form.fileBytes;
+    } else {
+      try {
+        json = raw.length ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {};
+      } catch {
+        return this.sendError(res, dialect, 400, {}, 'invalid JSON');
+      }
     }
-    const model = typeof json.model === 'string' ? json.model : 'gpt-4.1-mini';
-    if (this.quotaLeft !== null && this.options.requestQuota !== undefined) {
+    const gemini = GEMINI_PATH.exec(url.pathname);
+    const model = gemini?.[1] ?? (typeof json.model === 'string' ? json.model : defaultModel(dialect));
+    if (this.quotaLeft !== null && this.options.requestQuota !== undefined && dialect !== 'ollama') {
       const spent = this.quotaLeft <= 0;
       if (!spent) this.quotaLeft--;
-      res.setHeader('x-ratelimit-limit-requests', String(this.options.requestQuota));
-      res.setHeader('x-ratelimit-remaining-requests', String(this.quotaLeft));
-      res.setHeader('x-ratelimit-reset-requests', '1m0s');
-      if (spent) return sendJson(res, 429, { error: errorFor(429) });
+      for (const [k, v] of Object.entries(quotaHeaders(dialect, this.options.requestQuota, this.quotaLeft)))
+        res.setHeader(k, v);
+      if (spent)
+        return this.sendError(res, dialect, 429, dialect === 'anthropic' ? { 'retry-after': '60' } : {});
     }
     const script = this.queue.shift() ?? SCENARIO_MODELS[model] ?? {};
 
-    if (this.options.validKeys) {
-      const auth = req.headers.authorization ?? '';
-      const key = auth.startsWith('Bearer ') ? auth.slice(7) : '';
-      if (!this.options.validKeys.includes(key)) {
-        return sendJson(res, 401, {
-          error: {
-            message: 'Incorrect API key provided.',
-            type: 'invalid_request_error',
-            code: 'invalid_api_key',
-          },
-        });
+    if (this.options.validKeys && dialect !== 'ollama') {
+      const key = keyOf(dialect, req, url);
+      if (key === null || !this.options.validKeys.includes(key)) {
+        if (dialect === 'gemini') return geminiKeyError(res, key !== null);
+        return this.sendError(res, dialect, 401);
       }
     }
     if (script.hang) {
@@ -170,16 +186,30 @@ export class MockProvider {
     if (script.delayMs) await sleep(script.delayMs);
     const status = script.status ?? 200;
     if (status !== 200) {
-      const body = script.body ?? JSON.stringify({ error: errorFor(status) });
-      res.writeHead(status, { 'content-type': 'application/json', ...script.headers });
-      res.end(body);
-      return;
+      if (script.body !== undefined) {
+        res.writeHead(status, { 'content-type': 'application/json', ...script.headers });
+        res.end(script.body);
+        return;
+      }
+      return this.sendError(res, dialect, status, script.headers ?? {});
     }
     if (script.body !== undefined) {
       res.writeHead(200, { 'content-type': 'application/json', ...script.headers });
       res.end(script.body);
       return;
     }
+    const ctx: MockContext = {
+      json,
+      model,
+      script,
+      chunks: this.options.chunks,
+      delayMs: script.chunkDelayMs ?? this.options.chunkDelayMs,
+      onPeerAbort: () => this.abortedByPeer++,
+    };
+    if (dialect === 'anthropic') return answerAnthropic(ctx, res);
+    if (gemini) return answerGemini(ctx, res, gemini[2]!, url.searchParams.get('alt'));
+    if (dialect === 'ollama')
+      return answerOllama(ctx, res, url.pathname === '/api/chat' ? 'chat' : 'generate');
 
     switch (path) {
       case '/models':
@@ -203,10 +233,13 @@ export class MockProvider {
           usage: { prompt_tokens: tokens, total_tokens: tokens },
         });
       }
+      case '/audio/transcriptions':
+        return answerTranscription(ctx, res, fileBytes);
+      case '/responses':
+        return answerResponses(ctx, res, servedModelOf(model));
       case '/chat/completions':
       case '/completions':
-      case '/responses':
-        return this.complete(path, json, model, script, res);
+        return this.complete(path, ctx, res);
       default:
         return sendJson(res, 404, {
           error: { message: `Unknown path ${path}`, type: 'invalid_request_error', code: null },
@@ -214,55 +247,48 @@ export class MockProvider {
     }
   }
 
-  private async complete(
-    path: string,
-    json: Record<string, unknown>,
-    model: string,
-    script: MockScript,
+  /** An error answer in the dialect's own shape. */
+  private sendError(
     res: ServerResponse,
-  ): Promise<void> {
-    const promptText = promptOf(json);
-    const inputTokens = Math.max(1, countWords(promptText));
+    dialect: Dialect,
+    status: number,
+    headers: Record<string, string> = {},
+    message?: string,
+  ): void {
+    const body =
+      dialect === 'anthropic'
+        ? anthropicErrorBody(status, message)
+        : dialect === 'gemini'
+          ? geminiErrorBody(status, message)
+          : dialect === 'ollama'
+            ? ollamaErrorBody(status)
+            : { error: message ? { message, type: 'invalid_request_error', code: null } : errorFor(status) };
+    sendJson(res, status, body, headers);
+  }
+
+  /** OpenAI chat completions and legacy completions, as JSON or `chat.completion.chunk` events. */
+  private async complete(path: string, ctx: MockContext, res: ServerResponse): Promise<void> {
+    const { json, model, script } = ctx;
     // Like a real provider, never more output than the request's cap (one word is one token here).
-    const cap = [json.max_completion_tokens, json.max_tokens, json.max_output_tokens].find(
-      (v): v is number => typeof v === 'number' && v >= 1,
-    );
-    const full = script.text ?? replyFor(promptText, this.options.chunks);
-    const text = cap === undefined ? full : full.split(' ').slice(0, Math.floor(cap)).join(' ');
-    const outputTokens = countWords(text);
-    const cached = script.cachedTokens ?? 0;
-    const reasoning = script.reasoningTokens ?? 0;
+    const cap = capOf(json.max_completion_tokens, json.max_tokens, json.max_output_tokens);
+    const c = completionFor(promptOf(json), cap, script, this.options.chunks);
+    const text = c.text;
+    const cached = c.cachedTokens;
+    const reasoning = c.reasoningTokens;
     const usage = script.omitUsage
       ? undefined
       : {
-          prompt_tokens: inputTokens,
-          completion_tokens: outputTokens + reasoning,
-          total_tokens: inputTokens + outputTokens + reasoning,
+          prompt_tokens: c.inputTokens,
+          completion_tokens: c.outputTokens + reasoning,
+          total_tokens: c.inputTokens + c.outputTokens + reasoning,
           prompt_tokens_details: { cached_tokens: cached },
           completion_tokens_details: { reasoning_tokens: reasoning },
         };
-    const id = `chatcmpl-mock${Math.random().toString(36).slice(2, 10)}`;
+    const id = mockId('chatcmpl-');
     const created = Math.floor(Date.now() / 1000);
-    const servedModel = model.startsWith('gpt-4.1') && !model.includes('-20') ? `${model}-2025-04-14` : model;
+    const servedModel = servedModelOf(model);
 
     if (json.stream !== true) {
-      if (path === '/responses') {
-        return sendJson(res, 200, {
-          id,
-          object: 'response',
-          created_at: created,
-          model: servedModel,
-          status: 'completed',
-          output: [{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text }] }],
-          usage: usage && {
-            input_tokens: usage.prompt_tokens,
-            output_tokens: usage.completion_tokens,
-            total_tokens: usage.total_tokens,
-            input_tokens_details: { cached_tokens: cached },
-            output_tokens_details: { reasoning_tokens: reasoning },
-          },
-        });
-      }
       const choice =
         path === '/completions'
           ? { index: 0, text, finish_reason: 'stop', logprobs: null }
@@ -283,77 +309,77 @@ export class MockProvider {
     }
 
     // Streaming, in the shape of OpenAI's chat.completion.chunk events.
-    res.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-    });
-    let closed = false;
-    res.on('close', () => {
-      if (!res.writableFinished) {
-        closed = true;
-        this.abortedByPeer++;
-      }
-    });
-    const pieces = splitInto(text, this.options.chunks);
-    const delay = script.chunkDelayMs ?? this.options.chunkDelayMs;
     const chunk = (delta: Record<string, unknown>, finish: string | null): string =>
-      `data: ${JSON.stringify({
+      sse({
         id,
         object: 'chat.completion.chunk',
         created,
         model: servedModel,
         choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
-      })}\n\n`;
-    res.write(chunk({ role: 'assistant', content: '' }, null));
-    if (script.endless) {
-      const text = script.chunkText ?? 'more ';
-      const until = Date.now() + (script.maxEndlessMs ?? 120_000);
-      while (!closed && Date.now() < until) {
-        // Respect back-pressure, so the mock itself stays bounded in memory.
-        if (!res.write(chunk({ content: text }, null))) {
-          await new Promise<void>((r) => {
-            const done = (): void => {
-              res.off('drain', done).off('close', done);
-              r();
-            };
-            res.on('drain', done).on('close', done);
-          });
-        } else if (delay > 0) await sleep(delay);
-        else await new Promise((r) => setImmediate(r));
-      }
-      if (!closed) res.destroy();
-      return;
-    }
-    for (let i = 0; i < pieces.length; i++) {
-      if (closed) return;
-      if (script.truncateAfterChunks !== undefined && i >= script.truncateAfterChunks) {
-        // Let what was written reach the wire first: destroy() discards unflushed data.
-        await sleep(20);
-        res.destroy();
-        return;
-      }
-      if (script.stallAfterChunks !== undefined && i >= script.stallAfterChunks) return;
-      if (delay > 0) await sleep(delay);
-      if (closed) return;
-      res.write(chunk({ content: script.chunkText ?? pieces[i] }, null));
-    }
-    res.write(chunk({}, 'stop'));
+      });
     const includeUsage =
       (json.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
-    if (includeUsage && usage) {
-      res.write(
-        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: servedModel, choices: [], usage })}\n\n`,
+    const tail = [chunk({}, 'stop')];
+    if (includeUsage && usage)
+      tail.push(
+        sse({ id, object: 'chat.completion.chunk', created, model: servedModel, choices: [], usage }),
       );
-    }
-    res.end('data: [DONE]\n\n');
+    tail.push('data: [DONE]\n\n');
+    return writeStream(
+      res,
+      {
+        contentType: 'text/event-stream',
+        head: [chunk({ role: 'assistant', content: '' }, null)],
+        pieces: splitInto(text, this.options.chunks).map((p) =>
+          chunk({ content: script.chunkText ?? p }, null),
+        ),
+        tail,
+        endlessPiece: (t) => chunk({ content: t }, null),
+      },
+      script,
+      ctx.delayMs,
+      ctx.onPeerAbort,
+    );
   }
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
+/** The model a provider reports serving: OpenAI answers a `gpt-4.1` alias with its snapshot. */
+function servedModelOf(model: string): string {
+  return model.startsWith('gpt-4.1') && !model.includes('-20') ? `${model}-2025-04-14` : model;
+}
+
+function defaultModel(dialect: Dialect): string {
+  return dialect === 'anthropic' ? 'claude-sonnet-4-5' : dialect === 'ollama' ? 'llama3.2' : 'gpt-4.1-mini';
+}
+
+/** The key a request carries, in the header its provider reads (null: none). */
+function keyOf(dialect: Dialect, req: IncomingMessage, url: URL): string | null {
+  const header = (name: string): string | null => {
+    const v = req.headers[name];
+    return typeof v === 'string' && v !== '' ? v : null;
+  };
+  if (dialect === 'anthropic') return header('x-api-key');
+  if (dialect === 'gemini') return header('x-goog-api-key') ?? url.searchParams.get('key');
+  const auth = header('authorization');
+  return auth?.startsWith('Bearer ') ? auth.slice(7) : null;
+}
+
+/** The rate-limit headers a provider sends with every answer (Gemini sends none). */
+function quotaHeaders(dialect: Dialect, limit: number, remaining: number): Record<string, string> {
+  if (dialect === 'anthropic')
+    return {
+      'anthropic-ratelimit-requests-limit': String(limit),
+      'anthropic-ratelimit-requests-remaining': String(remaining),
+      'anthropic-ratelimit-requests-reset': new Date(Date.now() + 60_000)
+        .toISOString()
+        .replace(/\.\d+Z$/, 'Z'),
+    };
+  if (dialect === 'gemini') return {};
+  return {
+    'x-ratelimit-limit-requests': String(limit),
+    'x-ratelimit-remaining-requests': String(remaining),
+    'x-ratelimit-reset-requests': '1m0s',
+  };
 }
 
 function errorFor(status: number): { message: string; type: string; code: string | null } {
@@ -383,60 +409,4 @@ function errorFor(status: number): { message: string; type: string; code: string
         code: null,
       };
   }
-}
-
-function promptOf(json: Record<string, unknown>): string {
-  if (Array.isArray(json.messages)) {
-    return json.messages
-      .map((m: unknown) => {
-        const c = (m as { content?: unknown }).content;
-        return typeof c === 'string' ? c : JSON.stringify(c ?? '');
-      })
-      .join('\n');
-  }
-  if (typeof json.prompt === 'string') return json.prompt;
-  if (typeof json.input === 'string') return json.input;
-  if (json.input !== undefined) return JSON.stringify(json.input);
-  return '';
-}
-
-/** Deterministic, readable reply; tokens are counted as words so tests can predict usage. */
-function replyFor(prompt: string, chunks: number): string {
-  const words = [
-    'Here',
-    'is',
-    'a',
-    'short',
-    'answer',
-    'about',
-    'your',
-    'question',
-    'from',
-    'the',
-    'mock',
-    'provider',
-  ];
-  const n = Math.max(chunks, 6);
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(words[(i + prompt.length) % words.length]!);
-  return out.join(' ') + '.';
-}
-
-function splitInto(text: string, n: number): string[] {
-  const words = text.split(' ');
-  const per = Math.max(1, Math.ceil(words.length / n));
-  const out: string[] = [];
-  for (let i = 0; i < words.length; i += per)
-    out.push((i === 0 ? '' : ' ') + words.slice(i, i + per).join(' '));
-  return out;
-}
-
-/** The mock's token count: whitespace-separated words (predictable in tests). */
-export function countWords(s: string): number {
-  const t = s.trim();
-  return t ? t.split(/\s+/).length : 0;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
