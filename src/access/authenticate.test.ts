@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../core/clock.js';
-import { authenticateRequest, extractApiKey } from './authenticate.js';
+import { authenticateRequest, extractApiKey, queryApiKey, withoutQueryApiKey } from './authenticate.js';
 import { KeyFingerprinter, keyFingerprint } from './key-fingerprint.js';
 import { MemoryKeyStore } from './memory-key-store.js';
 import { createKey } from './virtual-keys.js';
@@ -148,5 +148,37 @@ describe('extractApiKey', () => {
     });
     expect(extractApiKey({ 'x-api-key': ['b', 'c'] })).toEqual({ method: 'x-api-key', key: 'b' });
     expect(extractApiKey({ authorization: 'Bearer a b' })).toEqual({ method: 'unsupported', key: null });
+  });
+
+  it("reads Gemini's ?key= query parameter when no header carries a key", () => {
+    expect(extractApiKey({}, '?alt=sse&key=AIzaSyQUERY')).toEqual({
+      method: 'query-key',
+      key: 'AIzaSyQUERY',
+    });
+    expect(extractApiKey({ 'x-goog-api-key': 'AIzaHEADER' }, '?key=AIzaSyQUERY')).toEqual({
+      method: 'x-goog-api-key',
+      key: 'AIzaHEADER',
+    });
+    expect(extractApiKey({}, '?key=')).toEqual({ method: 'none', key: null });
+    expect(extractApiKey({}, '?monkey=1')).toEqual({ method: 'none', key: null });
+  });
+});
+
+describe('queryApiKey / withoutQueryApiKey', () => {
+  it('finds the key parameter, percent-decoded, in a target or a query', () => {
+    expect(queryApiKey('/v1beta/models/m:generateContent?key=a%2Bb')).toBe('a+b');
+    expect(queryApiKey('?alt=sse&key=k1')).toBe('k1');
+    expect(queryApiKey('/v1/models/m:generateContent')).toBeNull();
+    expect(queryApiKey(null)).toBeNull();
+  });
+
+  it('removes only the key parameter and keeps the rest of the query as sent', () => {
+    expect(withoutQueryApiKey('/v1beta/m:streamGenerateContent?alt=sse&key=secret')).toBe(
+      '/v1beta/m:streamGenerateContent?alt=sse',
+    );
+    expect(withoutQueryApiKey('/p?key=secret&alt=sse&%6Bey=again')).toBe('/p?alt=sse');
+    expect(withoutQueryApiKey('/p?key=secret')).toBe('/p');
+    expect(withoutQueryApiKey('/p?keys=1&a=%20')).toBe('/p?keys=1&a=%20');
+    expect(withoutQueryApiKey('/p')).toBe('/p');
   });
 });

@@ -17,9 +17,11 @@ export type HeaderSource =
 
 /**
  * How the key was presented: `bearer` (OpenAI style), `x-api-key` (Anthropic), `x-goog-api-key`
- * (Gemini), `api-key` (Azure OpenAI) — the key headers of src/providers/presets.ts.
+ * (Gemini), `api-key` (Azure OpenAI) — the key headers of src/providers/presets.ts — or
+ * `query-key`: Gemini's `?key=` query parameter.
  */
-export type AuthMethod = 'bearer' | 'x-api-key' | 'x-goog-api-key' | 'api-key' | 'none' | 'unsupported';
+export type AuthMethod =
+  'bearer' | 'x-api-key' | 'x-goog-api-key' | 'api-key' | 'query-key' | 'none' | 'unsupported';
 
 /** The non-bearer key headers, in the order they are looked at. */
 const KEY_HEADERS = ['x-api-key', 'x-goog-api-key', 'api-key'] as const;
@@ -51,11 +53,48 @@ function header(headers: HeaderSource, name: string): string | null {
 }
 
 /**
- * The credential a client presented. `Authorization: Bearer <key>` wins over the other key headers.
+ * The `key` query parameter of a request target's query (`?alt=sse&key=…`, Gemini's other way to
+ * send its key), or null. `query` is the part from `?` on, or the whole target.
+ */
+export function queryApiKey(query: string | null | undefined): string | null {
+  if (!query) return null;
+  const q = query.indexOf('?');
+  if (q < 0) return null;
+  const value = new URLSearchParams(query.slice(q + 1)).get('key')?.trim() ?? '';
+  return value === '' ? null : value;
+}
+
+/**
+ * The request target without its `key` query parameter (the rest of the query kept as sent), so
+ * a key presented there goes nowhere the gateway did not choose (managed mode sends its own key).
+ */
+export function withoutQueryApiKey(target: string): string {
+  const q = target.indexOf('?');
+  if (q < 0) return target;
+  const kept = target
+    .slice(q + 1)
+    .split('&')
+    .filter((pair) => {
+      const name = pair.split('=', 1)[0]!;
+      try {
+        return decodeURIComponent(name.replace(/\+/g, ' ')) !== 'key';
+      } catch {
+        return true;
+      }
+    });
+  return kept.length ? `${target.slice(0, q)}?${kept.join('&')}` : target.slice(0, q);
+}
+
+/**
+ * The credential a client presented. `Authorization: Bearer <key>` wins over the other key headers,
+ * and a header over Gemini's `?key=` query parameter (`query`: the request target or its query).
  * The scheme is case-insensitive (RFC 9110 §11.1); another scheme (Basic, …) is `unsupported`.
  * Passthrough mode uses this too, to fingerprint the client's provider key.
  */
-export function extractApiKey(headers: HeaderSource): { method: AuthMethod; key: string | null } {
+export function extractApiKey(
+  headers: HeaderSource,
+  query?: string | null,
+): { method: AuthMethod; key: string | null } {
   const authorization = header(headers, 'authorization');
   if (authorization !== null && authorization.trim() !== '') {
     const m = /^\s*bearer\s+(\S*)\s*$/i.exec(authorization);
@@ -67,6 +106,8 @@ export function extractApiKey(headers: HeaderSource): { method: AuthMethod; key:
     const value = header(headers, name)?.trim() ?? '';
     if (value !== '') return { method: name, key: value };
   }
+  const fromQuery = queryApiKey(query);
+  if (fromQuery !== null) return { method: 'query-key', key: fromQuery };
   return { method: 'none', key: null };
 }
 
@@ -91,8 +132,9 @@ export async function authenticateRequest(
   clock: Clock,
   requestedModel: string | null,
   fingerprinter: KeyFingerprinter,
+  query?: string | null,
 ): Promise<AuthDecision> {
-  const { method, key: raw } = extractApiKey(headers);
+  const { method, key: raw } = extractApiKey(headers, query);
   if (raw === null) {
     const fields: AuthEventFields = {
       auth_method: method,

@@ -14,6 +14,7 @@ import { parseTraceparent } from '../capture/trace-context.js';
 import type { AuditPipeline } from '../pipeline/pipeline.js';
 import { classifyNetworkError, UpstreamFailure, type UpstreamResponse } from '../upstream/upstream-client.js';
 import { formFields, isMultipart } from '../capture/form-fields.js';
+import { withoutQueryApiKey } from '../access/authenticate.js';
 import { endpointOf } from '../providers/registry.js';
 import type { ProviderRouter, ProviderTarget } from '../providers/provider-router.js';
 import {
@@ -275,6 +276,7 @@ export class Gateway {
       headers: req.headers,
       ip: x.ip,
       endpoint,
+      query: q < 0 ? '' : url.slice(q),
       model,
       body: x.requestBody,
       now: x.startedAt,
@@ -303,8 +305,10 @@ export class Gateway {
     const { body, stripUsage } = requestStreamUsage(endpoint, x.requestBody, raw.length ? raw : null);
 
     const headers = upstreamRequestHeaders(req.rawHeaders);
+    // Managed mode: only the provider key Tollgate holds reaches the provider (not a client
+    // credential in a header, nor in Gemini's `?key=`).
+    const managed = admission.upstreamHeaders !== undefined;
     if (admission.upstreamHeaders) {
-      // Managed mode: only the provider key Tollgate holds reaches the provider.
       for (const name of CLIENT_CREDENTIAL_HEADERS) delete headers[name];
       Object.assign(headers, admission.upstreamHeaders);
     }
@@ -320,6 +324,7 @@ export class Gateway {
         headers,
         body,
         signal: abort.signal,
+        managed,
       });
     } catch (err) {
       return fail(recordUpstreamFailure(x, err, abort.signal, totalTimedOut, clock.monotonic() - tUp));
@@ -446,7 +451,14 @@ export class Gateway {
 async function sendWithFallback(
   x: Exchange,
   targets: readonly ProviderTarget[],
-  req: { method: string; headers: Record<string, string>; body: Buffer | null; signal: AbortSignal },
+  req: {
+    method: string;
+    headers: Record<string, string>;
+    body: Buffer | null;
+    signal: AbortSignal;
+    /** Tollgate supplies the provider key (managed mode): no client credential goes upstream. */
+    managed: boolean;
+  },
 ): Promise<UpstreamResponse> {
   const failed: string[] = [];
   let retries = 0;
@@ -461,8 +473,16 @@ async function sendWithFallback(
       for (const name of CLIENT_CREDENTIAL_HEADERS) delete headers[name];
       Object.assign(headers, t.keyHeaders);
     }
+    const path = req.managed || t.keyHeaders ? withoutQueryApiKey(t.path) : t.path;
     try {
-      const res = await t.client.send({ ...req, headers, path: t.path, absolutePath: true });
+      const res = await t.client.send({
+        method: req.method,
+        headers,
+        body: req.body,
+        signal: req.signal,
+        path,
+        absolutePath: true,
+      });
       retries += res.retryCount;
       if (res.statusCode >= 500 && !last) {
         await res.body.dump().catch(() => undefined);

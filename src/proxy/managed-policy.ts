@@ -72,7 +72,14 @@ export class ManagedPolicy implements RequestPolicy {
     const ipSubject = ctx.ip ? `ip:${ctx.ip}` : null;
     const ipLock = ipSubject ? await o.lockout.check(ipSubject) : null;
     if (ipLock?.locked) return this.lockedOut(ipLock);
-    const decision = await authenticateRequest(ctx.headers, o.keys, o.clock, ctx.model, o.fingerprinter);
+    const decision = await authenticateRequest(
+      ctx.headers,
+      o.keys,
+      o.clock,
+      ctx.model,
+      o.fingerprinter,
+      ctx.query,
+    );
     const fields = decision.fields;
     seen.auth = fields;
     const keySubject = fields.api_key_id ? `key:${fields.api_key_id}` : null;

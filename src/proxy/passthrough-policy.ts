@@ -16,7 +16,7 @@ export class PassthroughPolicy implements RequestPolicy {
   }
 
   admit(ctx: AdmissionContext): Admission {
-    const { method, key } = extractApiKey(ctx.headers);
+    const { method, key } = extractApiKey(ctx.headers, ctx.query);
     return {
       auth: {
         auth_method: method,

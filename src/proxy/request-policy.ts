@@ -7,6 +7,8 @@ export interface AdmissionContext {
   headers: IncomingHttpHeaders;
   ip: string | null;
   endpoint: string;
+  /** The request target's query, from `?` on (`''` when none): Gemini may send its key as `?key=`. */
+  query?: string;
   model: string | null;
   body: Record<string, unknown> | null;
   /** Wall-clock ms of the request start. */

@@ -92,7 +92,7 @@ async function auditedFetch(
   } catch {
     x.requestBody = null; // not JSON: audited without a prompt; the provider decides
   }
-  x.auth = a.authFields(h);
+  x.auth = a.authFields(h, req.url.search);
 
   // fail-closed: no provider call while the audit trail cannot be written.
   if (!a.canAccept()) {

@@ -161,8 +161,8 @@ export class Auditor {
   }
 
   /** @internal The API-key fields of an event, as the gateway's passthrough mode computes them. */
-  authFields(headers: Record<string, string>): AuthFields {
-    return this.auth.admit({ headers, ip: null, endpoint: '', model: null, body: null, now: 0 }).auth;
+  authFields(headers: Record<string, string>, query = ''): AuthFields {
+    return this.auth.admit({ headers, ip: null, endpoint: '', query, model: null, body: null, now: 0 }).auth;
   }
 
   /** @internal The upstream client (retries, timeouts, keep-alive pool) for one origin. */
