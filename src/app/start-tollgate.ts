@@ -48,7 +48,7 @@ import { gatewayWriterFiles } from './chain-state-files.js';
 import type { TollgateGateway } from './create-gateway.js';
 import { loadOrCreateInstanceId } from './instance-id.js';
 import type { Logger } from './logger.js';
-import { localPaths } from './local-paths.js';
+import { auditDataPaths, localPaths } from './local-paths.js';
 
 export { localPaths } from './local-paths.js';
 
@@ -92,6 +92,11 @@ export interface StartOptions {
   routes?: MountedRoute[];
   /** OTLP export of traces and metrics (off unless given; the CLI builds it from OTEL_EXPORTER_OTLP_ENDPOINT). */
   otel?: OtelConfig;
+  /**
+   * Wraps the store the audit trail's writer appends to (a decorator: fault injection in tests,
+   * a store that also copies elsewhere). Reads, checkpoints and the admin console use the store itself.
+   */
+  wrapStore?: (store: EventStore) => EventStore;
 }
 
 /**
@@ -123,7 +128,7 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
     { clock, alertWriter: instanceId, onPoolError: () => log.warn({}, 'store connection lost') },
     life,
   );
-  for (const path of openToOthers([paths.dir, config.db, `${config.db}-wal`, paths.fingerprint]))
+  for (const path of openToOthers(auditDataPaths(config)))
     log.warn({ path }, 'readable by other users: the audit data should be 0700 (folder) / 0600 (files)');
   // The fingerprint secret, shared by every replica, also names the Redis keys (HMAC of IPs and fingerprints).
   const { secret, created } = loadOrCreateSecret(paths.fingerprint);
@@ -141,13 +146,14 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
     },
     life,
   );
+  // Catalog names only in metric labels: a model string is client input (issue 17). The newest row names it.
+  const modelName = (m: string): string | null => catalog.resolve(m, Number.MAX_SAFE_INTEGER)?.model ?? null;
   const metrics = createPrometheusMetrics({
     checkpointAgeSeconds: () =>
       Math.max(0, (clock.now() - integrity.checkpointWriter.lastCheckpointAtMs) / 1000),
     maxModels: config.metrics.max_models,
     userLabel: config.metrics.user_label,
-    // Catalog names only: a model string is client input (issue 17). The newest row names it.
-    modelName: (m) => catalog.resolve(m, Number.MAX_SAFE_INTEGER)?.model ?? null,
+    modelName,
   });
   const alerting = createAlerting(
     config.alerts,
@@ -170,7 +176,11 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
     { clock, log, shared: shared?.windows, onAlert: alerting.detected },
     life,
   );
-  const otel = await startOtelExport(o.otel, { upstreamUrl: config.upstream_url, instanceId, log }, life);
+  const otel = await startOtelExport(
+    o.otel,
+    { upstreamUrl: config.upstream_url, instanceId, log, modelName },
+    life,
+  );
   const jsonlSink = openJsonlFileSink(config.sinks.jsonl, { clock, log }, life);
   const redactor = await createContentRedactor(config.content, {
     dataKeys: () =>
@@ -197,7 +207,7 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
     await createAuditTrail({
       chainId: instanceId,
       source: 'gateway',
-      store,
+      store: o.wrapStore ? o.wrapStore(store) : store,
       clock,
       policy: config.failure_policy,
       writer: {

@@ -17,6 +17,8 @@ export interface IntegritySetup {
   storeDir: string;
   /** This store's anchor file, null when anchors are off. */
   anchorFile: string | null;
+  /** The audit data paths (folder, store, WAL, secrets) that users other than the owner may open. */
+  openToOthers?: readonly string[];
 }
 
 function writable(path: string): boolean {
@@ -70,5 +72,16 @@ export function checkIntegritySetup(s: IntegritySetup): DoctorFinding[] {
         : ok('integrity.anchors', `checkpoints anchored in ${s.anchorFile}`),
     );
   }
+  const open = s.openToOthers ?? [];
+  findings.push(
+    open.length > 0
+      ? warn(
+          'integrity.data-modes',
+          'the audit data is readable by other users',
+          `group or other permission bits on ${open.join(', ')}`,
+          'chmod 0700 the data folder and 0600 the store, its WAL and the key files (docs/access-control.md)',
+        )
+      : ok('integrity.data-modes', 'the data folder and store files are 0700/0600'),
+  );
   return findings;
 }

@@ -10,7 +10,7 @@ import type { OtelConfig, OtelExport } from './otel.js';
  */
 export async function startOtelExport(
   config: OtelConfig | undefined,
-  deps: { upstreamUrl: string; instanceId: string; log: Log },
+  deps: { upstreamUrl: string; instanceId: string; log: Log; modelName?: (model: string) => string | null },
   life: Lifetime,
 ): Promise<OtelExport | null> {
   if (!config) return null;
@@ -19,6 +19,7 @@ export async function startOtelExport(
   const otel = createOtelExport({
     upstreamUrl: deps.upstreamUrl,
     instanceId: deps.instanceId,
+    ...(deps.modelName ? { modelName: deps.modelName } : {}),
     ...config,
     onError: (err) => deps.log.warn({ err }, 'OTLP export failed'),
   });

@@ -21,7 +21,7 @@ import {
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { TraceContext } from '../capture/trace-context.js';
 import type { AuditEvent } from '../core/audit-event.js';
-import { BoundedLabels } from './bounded-labels.js';
+import { BoundedLabels, OTHER_LABEL } from './bounded-labels.js';
 import { isAdminEvent } from './event-kind.js';
 import {
   contentAttributes,
@@ -70,6 +70,11 @@ export interface OtelConfig {
   timeoutMs?: number;
   /** Distinct model values kept in metric attributes; others become `other` (default 50). */
   maxModels?: number;
+  /**
+   * The catalog name of a model, or null when the catalog does not know it. When given, a model
+   * attribute is only ever a catalog name, `other` or `unknown` (the model is whatever a client sent).
+   */
+  modelName?: (model: string) => string | null;
   /** Events waiting to become spans at most (default 20 000); past it they are counted as skipped. */
   maxBacklog?: number;
   /** How long events wait to be turned into spans in one batch (default 50 ms). */
@@ -214,6 +219,8 @@ export function createOtelExport(config: OtelConfig): OtelExport {
   // Each record() hashes its attribute set (the SDK's main per-event cost), so the instruments are
   // the convention's three and cost stays on spans (`tollgate.cost_micro_usd`) and in Prometheus.
   const models = new BoundedLabels(config.maxModels ?? 50);
+  const modelLabel = (m: string | null): string =>
+    models.label(m === null || !config.modelName ? m : (config.modelName(m) ?? OTHER_LABEL));
   const operations = new BoundedLabels(16, ['chat', 'text_completion', 'embeddings']);
 
   const exportSpan = (e: AuditEvent, caller: TraceContext | null): void => {
@@ -253,9 +260,9 @@ export function createOtelExport(config: OtelConfig): OtelExport {
     const attrs: Attributes = {
       [GENAI.operationName]: operations.label(operationName(e)),
       [GENAI.providerName]: e.api_provider ?? 'unknown',
-      [GENAI.requestModel]: models.label(e.model_requested),
+      [GENAI.requestModel]: modelLabel(e.model_requested),
     };
-    if (e.model_used !== null) attrs[GENAI.responseModel] = models.label(e.model_used);
+    if (e.model_used !== null) attrs[GENAI.responseModel] = modelLabel(e.model_used);
     if (server) {
       attrs[GENAI.serverAddress] = server.address;
       attrs[GENAI.serverPort] = server.port;

@@ -13,6 +13,8 @@ import {
   formatCostJson,
   formatCostTable,
   formatMicroUsd,
+  MAX_MODEL_ROWS,
+  OTHER_MODELS,
 } from './cost-report.js';
 
 const pricer = createPricer(createCatalog(loadCatalogFile(defaultCatalogPath())));
@@ -156,6 +158,23 @@ describe('costReport', () => {
     expect(finetune.share).toBe(0);
     expect(r.rows.reduce((s, x) => s + (x.share ?? 0), 0)).toBeCloseTo(1, 12);
     expect(r.totals.cost_micro_usd).toBe(sumCost);
+  });
+
+  it('keeps the dearest models and folds the rest into one `other` row: a client inventing a model per request cannot grow the report', async () => {
+    const invented = Array.from({ length: 300 }, (_, i) =>
+      ev(1000 + i, { model_used: `invented-${i}`, input_tokens: 10, output_tokens: 1 }),
+    );
+    const all = [...events, ...invented];
+    const r = await costReport(load(all), { by: 'model', ...window });
+    expect(r.rows).toHaveLength(MAX_MODEL_ROWS);
+    // The priced models keep their rows; the unpriced inventions are folded.
+    for (const model of ['gpt-4.1-2025-04-14', 'claude-sonnet-4-5'])
+      expect(r.rows.map((x) => x.key)).toContain(model);
+    const other = r.rows.find((x) => x.key === OTHER_MODELS)!;
+    expect(other.requests).toBeGreaterThan(250);
+    expect(r.totals.requests).toBe(all.length);
+    expect(r.totals.cost_micro_usd).toBe(all.reduce((s, e) => s + (e.cost_micro_usd ?? 0), 0));
+    expect(r.totals.unpriced_requests).toBe(all.filter((e) => e.cost_micro_usd === null).length);
   });
 
   it('puts events without a user under a null key', async () => {

@@ -160,6 +160,29 @@ function growthOf(s: SessionGrowth): SessionGrowthFigures {
   };
 }
 
+/**
+ * Model rows kept in a report; the rest are one `other` row. The model is whatever a client sent
+ * (cleaned and cut at 200 characters before it is stored), so a client that invents a model per
+ * request must not turn a report into thousands of rows (issue 17). Teams use a few models; the
+ * dearest ones keep their own row.
+ */
+export const MAX_MODEL_ROWS = 50;
+
+function capModelRows(rows: CostReportRow[]): CostReportRow[] {
+  if (rows.length <= MAX_MODEL_ROWS) return rows;
+  const sorted = [...rows].sort((a, b) => b.cost_micro_usd - a.cost_micro_usd || b.requests - a.requests);
+  const kept = sorted.slice(0, MAX_MODEL_ROWS - 1);
+  const folded = zero();
+  for (const r of sorted.slice(MAX_MODEL_ROWS - 1)) {
+    const { key: _key, share: _share, growth: _growth, ...f } = r;
+    addFigures(folded, f);
+  }
+  return [...kept, { key: OTHER_MODELS, ...folded, share: null }];
+}
+
+/** The row that holds every model past {@link MAX_MODEL_ROWS}. */
+export const OTHER_MODELS = 'other';
+
 /** Builds the cost report for a window from rollups. */
 export async function costReport(source: RollupReader, options: CostReportOptions): Promise<CostReport> {
   const { by, sinceMs, untilMs } = options;
@@ -196,6 +219,7 @@ export async function costReport(source: RollupReader, options: CostReportOption
       ...figures(g),
       share: null,
     }));
+    if (dim === 'model') rows = capModelRows(rows);
   }
   const totals = zero();
   for (const r of rows) addFigures(totals, r);

@@ -2,9 +2,9 @@
  * The signing key outside the data folder (file, variable, command), doctor's warning when it sits
  * in the store's folder, and rotation announced by the old key that verify follows.
  */
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import type { AuditEvent } from '../../src/core/audit-event.js';
@@ -91,6 +91,17 @@ describe('doctor', () => {
     expect(key.level).toBe('warn');
     expect(key.detail).toContain(s.keyPath);
     expect(inStore.findings.find((f) => f.id === 'integrity.anchors')!.level).toBe('ok');
+    // Who can read the audit data: a store file opened to others is reported.
+    chmodSync(dirname(s.db), 0o700);
+    for (const f of [s.db, `${s.db}-wal`, `${s.db}-shm`, s.keyPath]) if (existsSync(f)) chmodSync(f, 0o600);
+    const closed = JSON.parse((await cli(args)).out) as typeof inStore;
+    expect(closed.findings.find((f) => f.id === 'integrity.data-modes')!.level).toBe('ok');
+    chmodSync(s.db, 0o644);
+    const opened = JSON.parse((await cli(args)).out) as typeof inStore;
+    const modes = opened.findings.find((f) => f.id === 'integrity.data-modes')!;
+    expect(modes.level).toBe('warn');
+    expect(modes.detail).toContain(s.db);
+    chmodSync(s.db, 0o600);
 
     const elsewhere = join(tmp(), 'checkpoint.key');
     const moved = JSON.parse(

@@ -27,6 +27,7 @@ describe('OTLP export to a real receiver on loopback', () => {
 
   async function start(
     captureContent: boolean,
+    modelName?: (model: string) => string | null,
   ): Promise<{ h: Harness; otel: OtelExport; receiver: OtlpReceiver }> {
     const r = new OtlpReceiver();
     const endpoint = await r.listen();
@@ -43,6 +44,7 @@ describe('OTLP export to a real receiver on loopback', () => {
       upstreamUrl: started.mock.baseUrl,
       instanceId: 'test-instance',
       captureContent,
+      ...(modelName ? { modelName } : {}),
       scheduleDelayMs: 60_000,
       metricIntervalMs: 60_000,
     });
@@ -180,6 +182,22 @@ describe('OTLP export to a real receiver on loopback', () => {
     expect(bytes.includes(Buffer.from(PLANTED.slice(8, 40)))).toBe(false);
     expect(bytes.includes(Buffer.from(TEST_KEY.slice(8)))).toBe(false);
     expect(bytes.includes(Buffer.from('[REDACTED:openai_key]'))).toBe(true);
+  });
+
+  it('metric model attributes are catalog names or `other`: a client-chosen model never becomes one', async () => {
+    const catalog = (m: string): string | null => (m.startsWith('gpt-4.1') ? 'gpt-4.1' : null);
+    const { h, otel, receiver } = await start(false, catalog);
+    for (const model of ['gpt-4.1', 'gpt-4.1-2025-04-14', 'made-up-model-7f3a9c', 'another-one-b81e'])
+      expect((await sendChat(h.baseURL, { model, prompt: 'hi' })).status).toBe(200);
+    await otel.forceFlush();
+    const requested = new Set(
+      receiver.points
+        .filter((p) => p.metric === 'gen_ai.client.operation.duration')
+        .map((p) => p.attributes['gen_ai.request.model']),
+    );
+    expect([...requested].sort()).toEqual(['gpt-4.1', 'other']);
+    // Spans still name the model the client asked for (cleaned): they are one per event, not a series.
+    expect(receiver.spans.map((x) => x.attributes['gen_ai.request.model'])).toContain('made-up-model-7f3a9c');
   });
 
   it('exports no content attributes unless enabled', async () => {

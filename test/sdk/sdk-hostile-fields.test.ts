@@ -2,7 +2,7 @@
  * The same as test/privacy/hostile-fields.test.ts through the SDK (issue 17): hostile strings with
  * planted keys in the attribution, the headers, `model`, `user`, the messages and the provider's
  * answer, recorded by an Auditor with the default redactor into a SQLite store. Every byte of the
- * store files has no key tail, and every event's hash and link verify.
+ * store files has no key tail, every event's hash verifies, and `tollgate verify` exits 0.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli } from '../support/run-cli.js';
 import { hasValidHash } from '../../src/integrity/hash-chain.js';
 import { createRedactor } from '../../src/redaction/redactor.js';
 import { createAuditedFetch, createAuditor, type Auditor } from '../../src/sdk/index.js';
@@ -126,6 +127,12 @@ describe('every field is hostile input, through the SDK', () => {
     await reopened.close();
     expect(events.length).toBe(25);
     for (const e of events) expect(hasValidHash(e), e.id).toBe(true);
+    // The CLI's verify, as an auditor would run it over the SDK's store.
+    const verify = await cli(['verify', '--db', join(dir, 'sdk.db')]);
+    expect(verify.code, verify.out + verify.err).toBe(0);
+    expect(verify.out).toMatch(/verify: OK/);
+    // The SDK signs no checkpoints: verify checks every link and says so.
+    expect(verify.out).toMatch(/no checkpoint yet/);
     const bytes = Buffer.concat(readdirSync(dir).map((f) => readFileSync(join(dir, f))));
     const json = JSON.stringify(events);
     const leaks = planted.filter((s) => bytes.includes(s.slice(-12)) || json.includes(s.slice(-12)));

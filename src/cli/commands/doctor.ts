@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { localPaths } from '../../app/local-paths.js';
+import { auditDataPaths, localPaths } from '../../app/local-paths.js';
+import { openToOthers } from '../../store/sqlite/open-to-others.js';
 import { checkIntegritySetup } from '../../doctor/integrity-checks.js';
 import { isPostgresUrl } from '../../store/open-event-store.js';
 import { doctorReportToJson, formatDoctorReport } from '../../doctor/format-doctor-report.js';
@@ -33,7 +34,8 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
         apiKey: ctx.env[keyEnv] ?? '',
         timeoutMs: opts.timeout ? Number(opts.timeout) : 10_000,
       });
-      // Where the signing key lives and whether checkpoints are anchored: warnings, never failures.
+      // Where the signing key lives, whether checkpoints are anchored and who can read the audit
+      // data: warnings, never failures.
       const paths = localPaths(config);
       const c = config.checkpoints;
       report.findings.push(
@@ -48,6 +50,7 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
           keyFile: c.signing_key || c.signing_key_command ? null : (c.signing_key_file ?? paths.signingKey),
           storeDir: isPostgresUrl(config.db) ? paths.dir : dirname(resolve(config.db)),
           anchorFile: paths.anchorFile,
+          openToOthers: openToOthers(auditDataPaths(config)),
         }),
       );
       println(

@@ -95,7 +95,14 @@ export function registerVerify(program: Command, ctx: CliContext): void {
           };
           options.progressEvery = 10_000;
         }
-        if (given === null && keyring.length === 0 && (anchorFile === null || !existsSync(anchorFile)))
+        // Signed checkpoints need a key to check them against; a store that has none (an SDK's
+        // store without checkpoints) is still verified link by link, and said to have none.
+        if (
+          given === null &&
+          keyring.length === 0 &&
+          (anchorFile === null || !existsSync(anchorFile)) &&
+          (await checkpoints.chains()).length > 0
+        )
           throw new TollgateError('TG_ERR_INTEGRITY_BROKEN', {
             reason: 'no verifier keys: pass --keys or run from the data folder',
           });
