@@ -159,7 +159,7 @@ export function createAdminApi(
   }
 
   async function events(call: Call): Promise<void> {
-    const page = await listEvents(c.store, parseEventQuery(call.params), c.clock.now(), c.eventsDb);
+    const page = await listEvents(c.store, parseEventQuery(call.params), c.clock.now());
     sendJson(call.res, 200, page);
   }
 

@@ -10,7 +10,6 @@ import { adminActionEvent } from '../core/admin-action-event.js';
 import type { CheckpointStore } from '../store/checkpoint-store.js';
 import type { NoteVerifier } from '../integrity/signed-note.js';
 import type { EventStore } from '../store/event-store.js';
-import type { SqliteDatabase } from '../store/sqlite/open-sqlite.js';
 import type { RollupReader } from '../store/rollups.js';
 import type { ContentSearch } from '../store/content-search.js';
 import type { KeyStore } from '../access/key-store.js';
@@ -25,8 +24,6 @@ export interface AdminDeps {
   /** The admin token (configured or generated; see access/admin-token.ts). */
   token: string;
   store: EventStore;
-  /** The events' SQLite database when the store is SQLite (security figures by SQL); null for PostgreSQL. */
-  eventsDb: SqliteDatabase | null;
   /** The gateway-issued keys (in the same store as the events). */
   keys: KeyStore;
   rollups: RollupReader;
@@ -72,7 +69,6 @@ export function createAdminConsole(deps: AdminDeps, options: { sessionIdleMs?: n
     loginLinks: new LoginLinks(deps.clock),
     integrity: new IntegrityMonitor({
       store: deps.store,
-      eventsDb: deps.eventsDb,
       checkpoints: deps.checkpoints,
       verifiers: deps.verifiers,
       clock: deps.clock,

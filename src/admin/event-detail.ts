@@ -9,8 +9,6 @@ import { GENESIS_PREV_HASH, hasValidHash } from '../integrity/hash-chain.js';
 import { buildInclusionProof, type InclusionProofDocument } from '../integrity/inclusion-proof.js';
 import type { NoteVerifier } from '../integrity/signed-note.js';
 import type { EventStore } from '../store/event-store.js';
-import type { SqliteDatabase } from '../store/sqlite/open-sqlite.js';
-import { sqliteChainHeads } from '../store/sqlite/sqlite-event-reads.js';
 
 export interface ChainPositionCheck {
   chain_id: string | null;
@@ -38,7 +36,6 @@ export interface EventDetail {
 export async function eventDetail(
   deps: {
     store: EventStore;
-    eventsDb: SqliteDatabase | null;
     checkpoints: CheckpointStore;
     verifiers: () => NoteVerifier[];
   },
@@ -58,7 +55,7 @@ export async function eventDetail(
         break;
       }
     }
-    const heads = deps.eventsDb ? sqliteChainHeads(deps.eventsDb) : await deps.store.chains();
+    const heads = await deps.store.chainHeads();
     chainLength = heads.find((h) => h.chain_id === event.chain_id)?.seq ?? null;
   }
   const detail: EventDetail = {

@@ -1,12 +1,10 @@
 /**
  * The events list of the admin API and the live view: `tollgate events` filters from query
- * parameters, newest first, LIMITed, paged with a `before` cursor (`<ts_ms>.<event id>`).
+ * parameters, newest first, LIMITed, paged with a `before` cursor (the store's page cursor).
  */
 import { EVENT_STATUSES, type AuditEvent, type EventStatus } from '../core/audit-event.js';
 import { TollgateError } from '../core/errors.js';
-import type { EventFilter, EventStore } from '../store/event-store.js';
-import type { SqliteDatabase } from '../store/sqlite/open-sqlite.js';
-import { sqlitePage } from '../store/sqlite/sqlite-event-reads.js';
+import { parsePageCursor, type EventFilter, type EventStore } from '../store/event-store.js';
 import { parseSince } from './time-window.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -70,7 +68,7 @@ export function parseEventQuery(params: URLSearchParams): EventQuery {
     q.limit = n;
   }
   const before = params.get('before')?.trim() ?? '';
-  if (before !== '' && !/^\d{1,16}\.(\d{1,16}|[0-9A-Za-z-]{1,64})$/.test(before))
+  if (before !== '' && parsePageCursor(before) === null)
     throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: 'before' });
   q.before = before;
   return q;
@@ -91,54 +89,12 @@ export function eventFilter(q: EventQuery, nowMs: number): EventFilter {
 }
 
 /**
- * One page, newest first. The cursor bounds the time (`ts_ms` ≤ its time, indexed) and skips the
- * events of that same millisecond already shown, so paging neither repeats nor loses events.
+ * One page, newest first, through the store's keyset page (`EventStore.page`): the cursor is the
+ * store's (`<time µs>.<position>`), exact on every store, so paging neither repeats nor loses events.
  */
-export async function listEvents(
-  store: EventStore,
-  q: EventQuery,
-  nowMs: number,
-  eventsDb: SqliteDatabase | null = null,
-): Promise<EventPage> {
+export async function listEvents(store: EventStore, q: EventQuery, nowMs: number): Promise<EventPage> {
   const filter = eventFilter(q, nowMs);
-  if (eventsDb) {
-    // SQLite: exact keyset paging on (ts_ms, rowid); the cursor is `<ts_ms>.<rowid>`.
-    let before = null;
-    if (q.before) {
-      const [ts, rowid] = q.before.split('.');
-      if (!/^\d+$/.test(rowid ?? ''))
-        throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: 'before' });
-      before = { tsMs: Number(ts), rowid: Number(rowid) };
-    }
-    filter.limit = q.limit + 1;
-    const rows = sqlitePage(eventsDb, filter, before);
-    const page = rows.slice(0, q.limit);
-    const last = page[page.length - 1];
-    return {
-      events: page.map((r) => r.event),
-      next_before: rows.length > q.limit && last ? `${last.cursor.tsMs}.${last.cursor.rowid}` : null,
-    };
-  }
-  let skipUntilId: string | null = null;
-  let cursorMs: number | null = null;
-  if (q.before) {
-    const dot = q.before.indexOf('.');
-    cursorMs = Number(q.before.slice(0, dot));
-    skipUntilId = q.before.slice(dot + 1);
-    filter.untilMs = Math.min(filter.untilMs ?? Infinity, cursorMs + 1);
-  }
-  // Events of the cursor's millisecond that were on the previous page come first; fetch enough
-  // extra rows to step over them (a millisecond rarely holds more than a handful).
-  const extra = skipUntilId ? 64 : 0;
-  filter.limit = q.limit + 1 + extra;
-  let rows = await store.query(filter);
-  if (skipUntilId !== null) {
-    const at = rows.findIndex((e) => e.id === skipUntilId);
-    if (at >= 0) rows = rows.slice(at + 1);
-    else rows = rows.filter((e) => Date.parse(e.timestamp) < cursorMs!);
-  }
-  const more = rows.length > q.limit;
-  const events = rows.slice(0, q.limit);
-  const last = events[events.length - 1];
-  return { events, next_before: more && last ? `${Date.parse(last.timestamp)}.${last.id}` : null };
+  filter.limit = q.limit;
+  const page = await store.page(filter, q.before || null);
+  return { events: page.events, next_before: page.next };
 }

@@ -11,8 +11,6 @@ import type { AnchorReport } from '../integrity/anchor-check.js';
 import { verifyWithAnchors } from '../integrity/anchored-verify.js';
 import type { VerifyReport } from '../integrity/verify.js';
 import type { EventStore } from '../store/event-store.js';
-import type { SqliteDatabase } from '../store/sqlite/open-sqlite.js';
-import { sqliteChainHeads } from '../store/sqlite/sqlite-event-reads.js';
 
 export interface ChainStatus {
   chain_id: string;
@@ -58,7 +56,6 @@ export class IntegrityMonitor {
   constructor(
     private readonly deps: {
       store: EventStore;
-      eventsDb: SqliteDatabase | null;
       checkpoints: CheckpointStore;
       verifiers: () => NoteVerifier[];
       clock: Clock;
@@ -67,14 +64,14 @@ export class IntegrityMonitor {
   ) {}
 
   async status(): Promise<IntegrityStatus> {
-    const heads = this.deps.eventsDb ? sqliteChainHeads(this.deps.eventsDb) : await this.deps.store.chains();
+    const heads = await this.deps.store.chainHeads();
     const keys = this.deps.verifiers();
     const chains: ChainStatus[] = [];
     for (const h of heads) {
       const cp = await this.deps.checkpoints.latest(h.chain_id);
       chains.push({
         chain_id: h.chain_id,
-        events: h.count,
+        events: h.seq,
         head_seq: h.seq,
         head_hash: h.hash,
         last_checkpoint: cp

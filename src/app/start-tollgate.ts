@@ -40,7 +40,6 @@ import { createSharedState } from '../state/create-shared-state.js';
 import type { EventStore } from '../store/event-store.js';
 import { openStorage } from '../store/open-storage.js';
 import type { RollupReader } from '../store/rollups.js';
-import type { SqliteDatabase } from '../store/sqlite/open-sqlite.js';
 import { routerFromConfig } from '../providers/provider-router.js';
 import { loadProviderKeys } from '../access/provider-keys.js';
 import { upstreamPolicyFromConfig } from '../upstream/upstream-policy.js';
@@ -56,8 +55,6 @@ export interface RunningTollgate extends TollgateGateway {
   url: string;
   config: TollgateConfig;
   instanceId: string;
-  /** SQLite: the events database (rollups, alerts, keys and data keys are tables in it). Null on PostgreSQL. */
-  db: SqliteDatabase | null;
   store: EventStore;
   catalog: PriceCatalog;
   /** Cost and usage rollups, from the store (SQLite tables, or PostgreSQL shared by every replica). */
@@ -123,7 +120,7 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
   const clock = o.clock ?? systemClock;
   const paths = localPaths(config);
   const instanceId = config.instance_id ?? loadOrCreateInstanceId(paths.instanceId);
-  const { store, checkpoints, tables, db, search } = await openStorage(
+  const { store, checkpoints, tables, search } = await openStorage(
     config.db,
     { clock, alertWriter: instanceId, onPoolError: () => log.warn({}, 'store connection lost') },
     life,
@@ -249,7 +246,6 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
     search,
     token: adminToken.token,
     store,
-    eventsDb: db,
     keys: tables.keys,
     rollups: tables.rollups,
     alerts: tables.alerts,
@@ -318,7 +314,6 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
     url,
     config,
     instanceId,
-    db,
     store,
     catalog,
     rollups: tables.rollups,

@@ -249,7 +249,7 @@ export function createDashboard(
     if (path === '/ui') return redirect(res, '/ui/events');
     if (path === '/ui/events') {
       const q = parseEventQuery(params);
-      const events = await listEvents(c.store, q, c.clock.now(), c.eventsDb);
+      const events = await listEvents(c.store, q, c.clock.now());
       if (params.get('fragment') === 'rows') return sendPage(res, 200, eventRows(events.events));
       return page('Live events', 'events', eventsView(q, events), true);
     }

@@ -1,6 +1,12 @@
 import type { AuditEvent } from '../core/audit-event.js';
 import { TollgateError } from '../core/errors.js';
-import type { ChainHead, EventFilter, EventStore } from '../store/event-store.js';
+import type {
+  ChainHead,
+  ChainHeadPosition,
+  EventFilter,
+  EventPage,
+  EventStore,
+} from '../store/event-store.js';
 
 export interface HttpEventSinkOptions {
   /** The ingest endpoint of a running `tollgate serve`, e.g. `http://127.0.0.1:8787/ingest`. */
@@ -64,6 +70,12 @@ export class HttpEventSink implements EventStore {
     throw new TollgateError('TG_ERR_STORE_WRITE_ONLY', { store: 'http' });
   }
   chains(): Promise<ChainHead[]> {
+    return writeOnly();
+  }
+  chainHeads(): Promise<ChainHeadPosition[]> {
+    return writeOnly();
+  }
+  page(_filter: EventFilter, _cursor: string | null): Promise<EventPage> {
     return writeOnly();
   }
   count(_filter?: EventFilter): Promise<number> {

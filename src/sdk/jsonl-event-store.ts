@@ -2,7 +2,13 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, wr
 import { dirname } from 'node:path';
 import type { AuditEvent } from '../core/audit-event.js';
 import { TollgateError } from '../core/errors.js';
-import type { ChainHead, EventFilter, EventStore } from '../store/event-store.js';
+import type {
+  ChainHead,
+  ChainHeadPosition,
+  EventFilter,
+  EventPage,
+  EventStore,
+} from '../store/event-store.js';
 import { MemoryEventStore } from '../store/memory/memory-event-store.js';
 
 /**
@@ -58,6 +64,14 @@ export class JsonlEventStore implements EventStore {
 
   async chains(): Promise<ChainHead[]> {
     return (await this.snapshot()).chains();
+  }
+
+  async chainHeads(): Promise<ChainHeadPosition[]> {
+    return (await this.snapshot()).chainHeads();
+  }
+
+  async page(filter: EventFilter, cursor: string | null): Promise<EventPage> {
+    return (await this.snapshot()).page(filter, cursor);
   }
 
   async count(filter?: EventFilter): Promise<number> {

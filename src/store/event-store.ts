@@ -77,6 +77,52 @@ export function chainHeadsOf(events: Iterable<AuditEvent>): ChainHead[] {
   return [...heads.values()].sort((a, b) => (a.chain_id < b.chain_id ? -1 : a.chain_id > b.chain_id ? 1 : 0));
 }
 
+/** A chain's head without its count: what `EventStore.chainHeads` reads (one index seek per chain). */
+export type ChainHeadPosition = Omit<ChainHead, 'count'>;
+
+/** One page of `EventStore.page`, newest first. */
+export interface EventPage {
+  events: AuditEvent[];
+  /** The cursor of the next (older) page, or null when this page is the last. */
+  next: string | null;
+}
+
+/**
+ * A position in the page order of `EventStore.page`: the event's time in epoch microseconds and
+ * its store position (SQLite rowid, PostgreSQL `cursor_`, the memory store's append index). The
+ * written form, `<time µs>.<position>`, is the one cursor format of every store; callers treat it
+ * as opaque and hand back what `next` gave them.
+ */
+export interface PageCursor {
+  tsUs: number;
+  position: number;
+}
+
+export function formatPageCursor(c: PageCursor): string {
+  return `${c.tsUs}.${c.position}`;
+}
+
+/** The cursor a string holds, or null when it is not one (`<digits>.<digits>`, each at most 16). */
+export function parsePageCursor(s: string): PageCursor | null {
+  const m = /^(\d{1,16})\.(\d{1,16})$/.exec(s);
+  if (!m) return null;
+  const c = { tsUs: Number(m[1]), position: Number(m[2]) };
+  return Number.isSafeInteger(c.tsUs) && Number.isSafeInteger(c.position) ? c : null;
+}
+
+/** The cursor argument of `page` parsed; a malformed one is a caller's bug (validate with parsePageCursor). */
+export function pageCursorArg(cursor: string | null): PageCursor | null {
+  if (cursor === null) return null;
+  const c = parsePageCursor(cursor);
+  if (!c) throw new RangeError('malformed page cursor (expected <time µs>.<position>)');
+  return c;
+}
+
+/** The page size `page` reads: `filter.limit`, 50 by default, at least 1. */
+export function pageSize(filter: EventFilter): number {
+  return Math.max(1, Math.floor(filter.limit ?? 50));
+}
+
 /**
  * Append-only storage of audit events. Implementations: SQLite (default), PostgreSQL, memory.
  * All of them pass `test/contract/event-store.contract.ts`.
@@ -94,7 +140,20 @@ export interface EventStore {
    * store without it is read through iterateChain (see chainLinks).
    */
   iterateChainLinks?(chainId: string, fromSeq?: number): AsyncIterable<ChainLink>;
+  /** Each chain's head and exact event count (`tollgate verify` compares the count with the chain). */
   chains(): Promise<ChainHead[]>;
+  /**
+   * Each chain's head (highest seq, its hash) without counting rows, sorted by chain id: the admin
+   * and dashboard views read it on every load, so it must cost about one index seek per chain.
+   */
+  chainHeads(): Promise<ChainHeadPosition[]>;
+  /**
+   * One page of the events matching `filter` (`order` ignored, `limit` the page size, 50 by
+   * default), newest first in a total order (time, then store position), starting strictly after
+   * `cursor` (null: the newest). Keyset paging: exact under concurrent writes (no event repeated
+   * or skipped among those stored before the first page was read), no OFFSET.
+   */
+  page(filter: EventFilter, cursor: string | null): Promise<EventPage>;
   count(filter?: EventFilter): Promise<number>;
   /** An opaque, increasing position of the last stored row (SQLite rowid, PostgreSQL bigserial). */
   cursor(): Promise<number>;

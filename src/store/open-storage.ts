@@ -5,7 +5,6 @@ import type { EventStore } from './event-store.js';
 import type { ContentSearch } from './content-search.js';
 import { openContentSearch } from './open-content-search.js';
 import { openEventStore } from './open-event-store.js';
-import type { SqliteDatabase } from './sqlite/open-sqlite.js';
 import { createSqliteRollups } from './sqlite/sqlite-rollups.js';
 import { openStoreTables, type StoreTables } from './store-tables.js';
 
@@ -15,8 +14,6 @@ export interface Storage {
   checkpoints: CheckpointStore;
   /** Alerts, keys, data keys and rollups: one SQLite file, or the PostgreSQL schema every replica shares. */
   tables: StoreTables;
-  /** SQLite: the events database. Null on PostgreSQL. */
-  db: SqliteDatabase | null;
   /** Search in the stored (redacted) content and fields. */
   search: ContentSearch;
 }
@@ -56,7 +53,6 @@ export async function openStorage(
     store: opened.store,
     checkpoints: opened.checkpoints,
     tables,
-    db: opened.kind === 'sqlite' ? opened.db : null,
     search: await openContentSearch(opened),
   };
 }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import type { AuditEvent } from '../../src/core/audit-event.js';
 import { costReport } from '../../src/reports/cost-report.js';
+import { openSqlite } from '../../src/store/sqlite/open-sqlite.js';
 import { eventually } from '../support/gateway-harness.js';
 import { startSeededGateway, type SeededGateway } from '../dashboard/seeded-gateway.js';
 
@@ -117,7 +118,9 @@ describe('admin API', () => {
 
   it('tampering with a stored event makes its detail unverified', async () => {
     const [e] = await g.tg.store.query({ feature: 'search', limit: 1, order: 'asc' });
-    g.tg.db!.prepare('UPDATE events SET total_tokens = total_tokens + 1 WHERE id = ?').run(e!.id);
+    // An attacker with access to the file: a second connection, outside the gateway.
+    const file = openSqlite(g.tg.config.db);
+    file.prepare('UPDATE events SET total_tokens = total_tokens + 1 WHERE id = ?').run(e!.id);
     try {
       const d = (await admin(`/admin/events/${e!.id}`)).json as {
         chain: { verified: boolean; hash_ok: boolean };
@@ -125,7 +128,8 @@ describe('admin API', () => {
       expect(d.chain.verified).toBe(false);
       expect(d.chain.hash_ok).toBe(false);
     } finally {
-      g.tg.db!.prepare('UPDATE events SET total_tokens = total_tokens - 1 WHERE id = ?').run(e!.id);
+      file.prepare('UPDATE events SET total_tokens = total_tokens - 1 WHERE id = ?').run(e!.id);
+      file.close();
     }
   });
 

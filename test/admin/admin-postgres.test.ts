@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -74,7 +74,8 @@ describe.skipIf(!service.available)('admin API on PostgreSQL', () => {
     const created = await admin('/admin/keys', 'POST', { name: 'pg-admin', budget_usd: 5 });
     expect(created.status).toBe(201);
     const { key, id } = created.json as { key: string; id: string };
-    expect(tg.db).toBeNull(); // no local SQLite file behind the tables
+    // No local SQLite file behind the tables.
+    expect(readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith('.db'))).toEqual([]);
     expect(await chat(key)).toBe(200);
     expect(await chat(key)).toBe(200);
     await tg.writer.drain();

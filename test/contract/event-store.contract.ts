@@ -4,7 +4,14 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/core/audit-event.js';
-import { chainLinkOf, chainLinks, type ChainLink, type EventStore } from '../../src/store/event-store.js';
+import {
+  chainLinkOf,
+  chainLinks,
+  parsePageCursor,
+  type ChainLink,
+  type EventFilter,
+  type EventStore,
+} from '../../src/store/event-store.js';
 import { sampleEvent } from '../integrity/sample-events.js';
 
 /** Opens a fresh, empty store; `dispose` (optional) removes what it created after `close()`. */
@@ -20,6 +27,20 @@ function chained(i: number, chain: string, seq: number, baseMs = BASE): AuditEve
   e.prev_hash = seq === 1 ? '0'.repeat(64) : `prev-${chain}-${seq}`;
   e.hash = `hash-${chain}-${seq}`;
   return e;
+}
+
+/** Every page of `filter` at `size` per page: the events in page order and the number of pages. */
+async function allPages(s: EventStore, filter: EventFilter, size: number): Promise<AuditEvent[][]> {
+  const pages: AuditEvent[][] = [];
+  let cursor: string | null = null;
+  do {
+    const p = await s.page({ ...filter, limit: size }, cursor);
+    if (p.next !== null) expect(parsePageCursor(p.next)).not.toBeNull();
+    pages.push(p.events);
+    cursor = p.next;
+    if (pages.length > 1000) throw new Error('paging does not end');
+  } while (cursor !== null);
+  return pages;
 }
 
 async function collect<T = AuditEvent>(it: AsyncIterable<T>): Promise<T[]> {
@@ -194,6 +215,102 @@ export function eventStoreContract(name: string, factory: EventStoreFactory): vo
         { chain_id: 'gw-b', seq: 3, hash: 'hash-gw-b-3', count: 3 },
       ]);
       expect(await s.count()).toBe(7);
+    });
+
+    it('pages newest first with a keyset cursor: every match once, across many events of one millisecond', async () => {
+      const s = await open();
+      // 150 events in one millisecond (more than any "fetch a few extra rows" scheme steps over),
+      // between events of other times, written out of time order, in several batches.
+      const same = Array.from({ length: 150 }, (_, i) => {
+        const e = chained(i, 'a', i + 1);
+        e.timestamp = new Date(BASE + 5000).toISOString();
+        e.user_id = i % 3 === 0 ? 'carol' : 'dave';
+        return e;
+      });
+      const other = Array.from({ length: 40 }, (_, i) => {
+        const e = chained(200 + i, 'b', i + 1);
+        e.user_id = i % 3 === 0 ? 'carol' : 'dave';
+        return e;
+      });
+      await s.append(other.slice(20));
+      await s.append(same.slice(0, 70));
+      await s.append(other.slice(0, 20));
+      await s.append(same.slice(70));
+      const everything = [...same, ...other];
+      for (const [filter, size] of [
+        [{}, 7],
+        [{}, 150],
+        [{ user: 'carol' }, 4],
+        [{ user: 'carol', sinceMs: BASE + 5000 }, 9],
+        [{ chainId: 'b', untilMs: BASE + 60_000 }, 3],
+      ] as [EventFilter, number][]) {
+        const pages = await allPages(s, filter, size);
+        const seen = pages.flat();
+        const want = (await s.query({ ...filter, order: 'asc' })).map((e) => e.id);
+        expect(seen.map((e) => e.id).sort()).toEqual([...want].sort());
+        expect(new Set(seen.map((e) => e.id)).size).toBe(seen.length);
+        // Newest first by time; the last page alone may be short, and only the last is.
+        const times = seen.map((e) => Date.parse(e.timestamp));
+        expect(times).toEqual([...times].sort((x, y) => y - x));
+        pages.slice(0, -1).forEach((p) => expect(p).toHaveLength(size));
+        expect(pages[pages.length - 1]!.length).toBeLessThanOrEqual(size);
+        for (const e of seen) expect(e).toEqual(everything.find((x) => x.id === e.id));
+      }
+    });
+
+    it('pages exactly while events are written: nothing repeated, nothing stored before skipped', async () => {
+      const s = await open();
+      // Six events in each of five milliseconds.
+      const at = (i: number, chain: string, seq: number, ms: number): AuditEvent => ({
+        ...chained(i, chain, seq),
+        timestamp: new Date(BASE + ms * 250).toISOString(),
+      });
+      const first = Array.from({ length: 30 }, (_, i) => at(i, 'a', i + 1, i % 5));
+      await s.append(first);
+      const p1 = await s.page({ limit: 10 }, null);
+      expect(p1.events).toHaveLength(10);
+      // New events, newer and as old as those shown, arrive between two pages.
+      const newer = at(50, 'a', 31, 50);
+      await s.append([newer, at(51, 'b', 1, 0), at(52, 'b', 2, 4)]);
+      const rest: AuditEvent[] = [];
+      let cursor = p1.next;
+      while (cursor !== null) {
+        const p = await s.page({ limit: 10 }, cursor);
+        rest.push(...p.events);
+        cursor = p.next;
+      }
+      const ids = [...p1.events, ...rest].map((e) => e.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      for (const e of first) expect(ids).toContain(e.id);
+      expect(ids).not.toContain(newer.id);
+    });
+
+    it('answers an empty page and a page that ends exactly at its size without a next cursor', async () => {
+      const s = await open();
+      expect(await s.page({}, null)).toEqual({ events: [], next: null });
+      await s.append([chained(0, 'a', 1), chained(1, 'a', 2), chained(2, 'a', 3)]);
+      const whole = await s.page({ limit: 3 }, null);
+      expect(whole.events.map((e) => e.seq)).toEqual([3, 2, 1]);
+      expect(whole.next).toBeNull();
+      const head = await s.page({ limit: 2 }, null);
+      expect(head.events.map((e) => e.seq)).toEqual([3, 2]);
+      expect((await s.page({ limit: 2 }, head.next)).events.map((e) => e.seq)).toEqual([1]);
+      expect((await s.page({ user: 'nobody' }, null)).events).toEqual([]);
+      await expect(s.page({}, 'not-a-cursor')).rejects.toThrow(/cursor/);
+    });
+
+    it('reads chain heads without counts equal to the counted ones', async () => {
+      const s = await open();
+      expect(await s.chainHeads()).toEqual([]);
+      await s.append([chained(0, 'gw-b', 1), chained(1, 'gw-a', 1), chained(2, 'gw-b', 2)]);
+      await s.append([chained(3, 'gw-b', 3), sampleEvent(98, BASE), chained(4, 'gw-a', 2)]);
+      expect(await s.chainHeads()).toEqual(
+        (await s.chains()).map(({ chain_id, seq, hash }) => ({ chain_id, seq, hash })),
+      );
+      expect(await s.chainHeads()).toEqual([
+        { chain_id: 'gw-a', seq: 2, hash: 'hash-gw-a-2' },
+        { chain_id: 'gw-b', seq: 3, hash: 'hash-gw-b-3' },
+      ]);
     });
 
     it('stores events that span several days (and partitions, where a store has them)', async () => {

@@ -119,6 +119,32 @@ describe.skipIf(!service.available)('PostgreSQL event store', () => {
     }
   });
 
+  it('pages exactly through events of one millisecond stamped in microseconds (ingested events may be)', async () => {
+    const { store, dispose } = await fresh();
+    try {
+      // Microseconds out of step with the write order: ordering by ms alone would lose or repeat.
+      const us = ['.123900', '.123100', '.123500', '.123100', '.123999', '.123000'];
+      const events = us.map((frac, i) => ({
+        ...sampleEvent(i),
+        timestamp: `2026-01-01T12:00:00${frac}Z`,
+      }));
+      await store.append(events);
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const p = await store.page({ limit: 1 }, cursor);
+        seen.push(...p.events.map((e) => e.id));
+        cursor = p.next;
+      } while (cursor !== null);
+      expect([...seen].sort()).toEqual(events.map((e) => e.id).sort());
+      expect(seen[0]).toBe(events[4]!.id);
+      expect(seen[seen.length - 1]).toBe(events[5]!.id);
+    } finally {
+      await store.close();
+      await dispose();
+    }
+  });
+
   it('an empty append reaches the server (the writer probes a failed store with it)', async () => {
     const store = await PostgresEventStore.open({
       url: 'postgres://postgres@127.0.0.1:1/none',

@@ -1,5 +1,11 @@
 import type { AuditEvent } from '../../src/core/audit-event.js';
-import type { ChainHead, EventFilter, EventStore } from '../../src/store/event-store.js';
+import type {
+  ChainHead,
+  ChainHeadPosition,
+  EventFilter,
+  EventPage,
+  EventStore,
+} from '../../src/store/event-store.js';
 
 /**
  * An EventStore that passes everything to a real one: the base of the test stores that change how
@@ -24,6 +30,12 @@ export class DelegatingEventStore implements EventStore {
   }
   chains(): Promise<ChainHead[]> {
     return this.inner.chains();
+  }
+  chainHeads(): Promise<ChainHeadPosition[]> {
+    return this.inner.chainHeads();
+  }
+  page(filter: EventFilter, cursor: string | null): Promise<EventPage> {
+    return this.inner.page(filter, cursor);
   }
   count(filter?: EventFilter): Promise<number> {
     return this.inner.count(filter);

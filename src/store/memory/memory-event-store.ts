@@ -2,9 +2,14 @@ import type { AuditEvent } from '../../core/audit-event.js';
 import {
   chainHeadsOf,
   chainLinkOf,
+  formatPageCursor,
+  pageCursorArg,
+  pageSize,
   type ChainHead,
+  type ChainHeadPosition,
   type ChainLink,
   type EventFilter,
+  type EventPage,
   type EventStore,
 } from '../event-store.js';
 
@@ -68,6 +73,31 @@ export class MemoryEventStore implements EventStore {
 
   async chains(): Promise<ChainHead[]> {
     return chainHeadsOf(this.rows);
+  }
+
+  async chainHeads(): Promise<ChainHeadPosition[]> {
+    return chainHeadsOf(this.rows).map(({ chain_id, seq, hash }) => ({ chain_id, seq, hash }));
+  }
+
+  /** Pages in (time in ms, append position) order, newest first; positions count from 1 like `cursor()`. */
+  async page(filter: EventFilter, cursor: string | null): Promise<EventPage> {
+    const after = pageCursorArg(cursor);
+    const size = pageSize(filter);
+    const keyed: { us: number; pos: number; e: AuditEvent }[] = [];
+    this.rows.forEach((e, i) => {
+      if (filter.afterCursor !== undefined && i + 1 <= filter.afterCursor) return;
+      if (matches(e, filter)) keyed.push({ us: Date.parse(e.timestamp) * 1000, pos: i + 1, e });
+    });
+    keyed.sort((a, b) => b.us - a.us || b.pos - a.pos);
+    const from = after
+      ? keyed.filter((k) => k.us < after.tsUs || (k.us === after.tsUs && k.pos < after.position))
+      : keyed;
+    const shown = from.slice(0, size);
+    const last = shown[shown.length - 1];
+    return {
+      events: shown.map((k) => copyEvent(k.e)),
+      next: from.length > size && last ? formatPageCursor({ tsUs: last.us, position: last.pos }) : null,
+    };
   }
 
   async count(filter: EventFilter = {}): Promise<number> {

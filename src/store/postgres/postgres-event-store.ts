@@ -15,9 +15,14 @@ import { systemClock } from '../../core/clock.js';
 import { TollgateError } from '../../core/errors.js';
 import {
   chainHeadsOf,
+  formatPageCursor,
+  pageCursorArg,
+  pageSize,
   type ChainHead,
+  type ChainHeadPosition,
   type ChainLink,
   type EventFilter,
+  type EventPage,
   type EventStore,
 } from '../event-store.js';
 import { ADMIN_METHOD } from '../../core/admin-action-event.js';
@@ -374,6 +379,47 @@ export class PostgresEventStore implements EventStore {
     }));
   }
 
+  /** The heads kept in `chain_heads` (one small table), without their counts. */
+  async chainHeads(): Promise<ChainHeadPosition[]> {
+    const res = await this.pool.query<{ chain_id: string; seq: string; hash: string }>(
+      `SELECT chain_id, seq, hash FROM ${this.s}.chain_heads ORDER BY chain_id COLLATE "C"`,
+    );
+    return res.rows.map((r) => ({ chain_id: r.chain_id, seq: Number(r.seq), hash: r.hash }));
+  }
+
+  /**
+   * Pages in (ts, cursor_) order, newest first: the `events_ts` index of each partition gives the
+   * time order and partition pruning; `cursor_` (unique) orders events of the same instant. The
+   * cursor carries `ts` in microseconds, PostgreSQL's own precision, so the position is exact.
+   */
+  async page(filter: EventFilter, cursor: string | null): Promise<EventPage> {
+    const after = pageCursorArg(cursor);
+    const { where, params } = whereClause(filter);
+    let cond = where;
+    if (after) {
+      params.push(String(after.tsUs), after.position);
+      const t = `('epoch'::timestamptz + $${params.length - 1}::bigint * interval '1 microsecond')`;
+      const c = `$${params.length}::bigint`;
+      cond = `${cond ? `${cond} AND` : 'WHERE'} (ts < ${t} OR (ts = ${t} AND cursor_ < ${c}))`;
+    }
+    const size = pageSize(filter);
+    const res = await this.pool.query(
+      `SELECT *, (EXTRACT(EPOCH FROM ts) * 1000000)::bigint AS ts_us_ FROM ${this.s}.events ${cond}
+       ORDER BY ts DESC, cursor_ DESC LIMIT ${size + 1}`,
+      params,
+    );
+    const rows = res.rows as Record<string, unknown>[];
+    const shown = rows.slice(0, size);
+    const last = shown[shown.length - 1];
+    return {
+      events: shown.map(fromRow),
+      next:
+        rows.length > size && last
+          ? formatPageCursor({ tsUs: Number(last.ts_us_), position: Number(last.cursor_) })
+          : null,
+    };
+  }
+
   async count(filter: EventFilter = {}): Promise<number> {
     if (Object.values(filter).every((v) => v === undefined)) {
       // Everything: the chain heads already count every chained row (kept in the append
@@ -501,6 +547,7 @@ export type PostgresInTransactionHook = (
   inserted: readonly AuditEvent[],
 ) => Promise<void>;
 
+/** The SQL condition of an event filter: the one filter→SQL translation of the PostgreSQL dialect. */
 function whereClause(filter: EventFilter): { where: string; params: unknown[] } {
   const conds: string[] = [];
   const params: unknown[] = [];
