@@ -1,4 +1,8 @@
-import { readProviderQuota, type ProviderQuota, type QuotaReading } from './provider-rate-limit-headers.js';
+import {
+  readProviderQuota,
+  type ProviderQuota,
+  type QuotaReading,
+} from '../upstream/provider-rate-limit-headers.js';
 
 /** A provider key's quota of one kind fell below the warning share (once per fall; re-armed above it). */
 export interface QuotaLow {
@@ -42,8 +46,17 @@ export class ProviderQuotaTracker {
     nowMs: number,
   ): void {
     if (keyId === null) return;
-    const quota = readProviderQuota(headers, nowMs);
-    if (quota === null) return;
+    this.observeQuota(keyId, provider, readProviderQuota(headers, nowMs), nowMs);
+  }
+
+  /** As `observe`, with the headers already read (`readProviderQuota`). Never throws. */
+  observeQuota(
+    keyId: string | null,
+    provider: string | null,
+    quota: ProviderQuota | null,
+    nowMs: number,
+  ): void {
+    if (keyId === null || quota === null) return;
     const p = provider ?? 'upstream';
     if (!this.latest.has(keyId) && this.latest.size >= (this.o.maxKeys ?? 1000)) {
       const oldest = this.latest.keys().next();

@@ -57,6 +57,15 @@ export function captureEvent(
   e.queue_time_ms = round3(x.queueMs);
   e.upstream_latency_ms = round3(x.upstreamLatencyMs);
   e.retry_count = x.retryCount;
+  const quota = x.providerQuota;
+  if (quota) {
+    e.provider_requests_remaining = quota.requests?.remaining ?? null;
+    e.provider_requests_limit = quota.requests?.limit ?? null;
+    e.provider_requests_reset = isoOrNull(quota.requests?.resetAtMs);
+    e.provider_tokens_remaining = quota.tokens?.remaining ?? null;
+    e.provider_tokens_limit = quota.tokens?.limit ?? null;
+    e.provider_tokens_reset = isoOrNull(quota.tokens?.resetAtMs);
+  }
   e.http_status_code = x.httpStatus;
   e.status = classifyStatus({
     httpStatus: x.httpStatus,
@@ -164,4 +173,10 @@ function parseJsonObject(text: string): Record<string, unknown> | null {
 
 function round3(v: number | null): number | null {
   return v === null ? null : Math.round(v * 1000) / 1000;
+}
+
+function isoOrNull(ms: number | null | undefined): string | null {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return null;
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }

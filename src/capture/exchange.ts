@@ -1,5 +1,6 @@
 import type { AuditEvent, EventSource } from '../core/audit-event.js';
 import type { ProviderApi } from '../providers/provider-api.js';
+import type { ProviderQuota } from '../upstream/provider-rate-limit-headers.js';
 import { apiForEndpoint } from '../providers/registry.js';
 import type { AssembledStream } from './sse-assembler.js';
 import type { TraceContext } from './trace-context.js';
@@ -53,6 +54,8 @@ export interface Exchange {
   upstreamLatencyMs: number | null;
   queueMs: number | null;
   retryCount: number;
+  /** What the answer's rate-limit headers said about the provider key's quota (null: nothing). */
+  providerQuota: ProviderQuota | null;
   /** Providers tried before the one that answered, with why they failed (`openai (HTTP 503)`). */
   failover: string[] | null;
   timedOut: boolean;
@@ -102,6 +105,7 @@ export function newExchange(
     upstreamLatencyMs: null,
     queueMs: null,
     retryCount: 0,
+    providerQuota: null,
     failover: null,
     timedOut: false,
     cancelled: false,

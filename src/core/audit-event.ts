@@ -102,9 +102,40 @@ export interface AuditEvent {
   // security
   is_anomalous: boolean;
   threat_indicators: string[];
+  // provider quota: what the provider's rate-limit headers said on this answer (OpenAI-style
+  // x-ratelimit-*, Anthropic anthropic-ratelimit-*); null when it sent none (Gemini, errors
+  // before an answer). Resets are ISO-8601 UTC times.
+  provider_requests_remaining: number | null;
+  provider_requests_limit: number | null;
+  provider_requests_reset: string | null;
+  provider_tokens_remaining: number | null;
+  provider_tokens_limit: number | null;
+  provider_tokens_reset: string | null;
 }
 
 export type AuditEventField = keyof AuditEvent;
+
+/**
+ * Fields added to schema_version 1 after its first release (the provider's quota, issue 20). Each
+ * is nullable, and enters an event's canonical form (its hash) only when it is not null, so an
+ * event stored before the field existed hashes exactly as it did (src/integrity/canonical-json.ts).
+ * Stores add their columns in a migration; SDK events ingested without them read them as null.
+ */
+export const LATER_NULLABLE_FIELDS = [
+  'provider_requests_remaining',
+  'provider_requests_limit',
+  'provider_requests_reset',
+  'provider_tokens_remaining',
+  'provider_tokens_limit',
+  'provider_tokens_reset',
+] as const satisfies readonly AuditEventField[];
+
+const LATER_NULLABLE = new Set<AuditEventField>(LATER_NULLABLE_FIELDS);
+
+/** True for a field that is absent from the canonical form while null (LATER_NULLABLE_FIELDS). */
+export function isLaterNullableField(field: string): boolean {
+  return LATER_NULLABLE.has(field as AuditEventField);
+}
 
 /** Field order of the wire format; stores and exports use it for columns. */
 export const AUDIT_EVENT_FIELDS: readonly AuditEventField[] = [
@@ -162,7 +193,13 @@ export const AUDIT_EVENT_FIELDS: readonly AuditEventField[] = [
   'redactions',
   'is_anomalous',
   'threat_indicators',
+  ...LATER_NULLABLE_FIELDS,
 ];
+
+/** The fields of the first release of schema_version 1: the columns the stores' first migration creates. */
+export const FIRST_RELEASE_FIELDS: readonly AuditEventField[] = AUDIT_EVENT_FIELDS.filter(
+  (f) => !LATER_NULLABLE.has(f),
+);
 
 /** Value kinds of the wire format, for stores mapping fields to columns. */
 export const JSON_FIELDS: ReadonlySet<AuditEventField> = new Set(['redactions', 'threat_indicators']);
@@ -179,6 +216,10 @@ export const INTEGER_FIELDS: ReadonlySet<AuditEventField> = new Set([
   'http_status_code',
   'retry_count',
   'cost_micro_usd',
+  'provider_requests_remaining',
+  'provider_requests_limit',
+  'provider_tokens_remaining',
+  'provider_tokens_limit',
 ]);
 export const REAL_FIELDS: ReadonlySet<AuditEventField> = new Set([
   'latency_ms',
@@ -243,5 +284,11 @@ export function blankEvent(init: Pick<AuditEvent, 'id' | 'timestamp' | 'source'>
     redactions: [],
     is_anomalous: false,
     threat_indicators: [],
+    provider_requests_remaining: null,
+    provider_requests_limit: null,
+    provider_requests_reset: null,
+    provider_tokens_remaining: null,
+    provider_tokens_limit: null,
+    provider_tokens_reset: null,
   };
 }

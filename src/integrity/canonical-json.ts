@@ -4,7 +4,10 @@
  * What is hashed: every own field of the event as stored (content already redacted or
  * encrypted, never plaintext) EXCEPT `hash` itself. That includes `chain_id`, `seq` and
  * `prev_hash`, so moving, renumbering or relinking an event changes its hash. Fields whose value
- * is `undefined` are absent from the canonical form (as in JSON); schema v1 events have none.
+ * is `undefined` are absent from the canonical form (as in JSON). The fields added to schema v1
+ * after its first release (LATER_NULLABLE_FIELDS: the provider's quota) are absent while null,
+ * so an event stored before they existed verifies as it did; once set, they are hashed like any
+ * other field (setting or clearing one changes the hash).
  *
  * The `canonicalize` package is the reference implementation. Schema-v1 events take a fast path
  * that produces byte-identical output (checked by a property test): RFC 8785 §3.2.3 sorts keys
@@ -19,7 +22,7 @@
 import { hash as oneShotHash } from 'node:crypto';
 import canonicalizeModule from 'canonicalize';
 import type { AuditEvent } from '../core/audit-event.js';
-import { AUDIT_EVENT_FIELDS } from '../core/audit-event.js';
+import { AUDIT_EVENT_FIELDS, isLaterNullableField } from '../core/audit-event.js';
 import { TollgateError } from '../core/errors.js';
 import { wellFormedValue } from './well-formed-event.js';
 
@@ -29,6 +32,7 @@ export const HASHED_FIELDS: readonly string[] = AUDIT_EVENT_FIELDS.filter((f) =>
 );
 
 const KNOWN_FIELDS = new Set<string>(AUDIT_EVENT_FIELDS);
+const REQUIRED_FIELD_COUNT = AUDIT_EVENT_FIELDS.filter((f) => !isLaterNullableField(f)).length;
 
 /**
  * The `canonicalize` package (RFC 8785 reference code). It is CommonJS (`module.exports = fn`)
@@ -88,6 +92,13 @@ export function sortedEventObject(e: AuditEvent, redactions: unknown[]): Record<
     prev_hash: e.prev_hash,
     pricing_version: e.pricing_version,
     prompt: e.prompt,
+    // Absent while null (undefined is skipped by JSON.stringify): see the header comment.
+    provider_requests_limit: e.provider_requests_limit ?? undefined,
+    provider_requests_remaining: e.provider_requests_remaining ?? undefined,
+    provider_requests_reset: e.provider_requests_reset ?? undefined,
+    provider_tokens_limit: e.provider_tokens_limit ?? undefined,
+    provider_tokens_remaining: e.provider_tokens_remaining ?? undefined,
+    provider_tokens_reset: e.provider_tokens_reset ?? undefined,
     queue_time_ms: e.queue_time_ms,
     reasoning_tokens: e.reasoning_tokens,
     redactions: redactions,
@@ -124,21 +135,25 @@ export function eventHash(event: AuditEvent): string {
 }
 
 /**
- * True when the object has every schema field defined, nothing else, and no value on which
- * JSON.stringify and RFC 8785 disagree (non-finite numbers, nested objects other than the
+ * True when the object has every schema field defined (a later nullable one may be absent),
+ * nothing else, and no value on which JSON.stringify and RFC 8785 disagree (non-finite numbers, nested objects other than the
  * redaction counts, which `sortedRedactions` handles).
  */
 function hasPlainSchemaFields(record: Record<string, unknown>): boolean {
   let n = 0;
   for (const k in record) {
     const v = record[k];
-    if (v === undefined || !KNOWN_FIELDS.has(k)) return false;
+    if (!KNOWN_FIELDS.has(k)) return false;
+    if (v === undefined) {
+      if (isLaterNullableField(k)) continue;
+      return false;
+    }
     if (typeof v === 'string' && !v.isWellFormed()) return false;
     if (typeof v === 'number' && !Number.isFinite(v)) return false;
     if (typeof v === 'object' && v !== null && k !== 'redactions' && !isStringArray(v)) return false;
-    n++;
+    if (!isLaterNullableField(k)) n++;
   }
-  return n === AUDIT_EVENT_FIELDS.length;
+  return n === REQUIRED_FIELD_COUNT;
 }
 
 function isStringArray(v: object): boolean {
@@ -171,6 +186,7 @@ function slowCanonical(record: Record<string, unknown>): string {
   // The slow path also takes events with lone surrogates: hashed as the store keeps them.
   const copy = wellFormedValue(record) as Record<string, unknown>;
   delete copy.hash;
+  for (const k of Object.keys(copy)) if (copy[k] === null && isLaterNullableField(k)) delete copy[k];
   return canonicalValue(copy, 'event');
 }
 

@@ -13,6 +13,7 @@ import { relayStreamChunk, requestStreamUsage } from '../capture/stream-relay.js
 import { parseTraceparent } from '../capture/trace-context.js';
 import type { AuditPipeline } from '../pipeline/pipeline.js';
 import { classifyNetworkError, UpstreamFailure, type UpstreamResponse } from '../upstream/upstream-client.js';
+import { readProviderQuota, type ProviderQuota } from '../upstream/provider-rate-limit-headers.js';
 import { formFields, isMultipart } from '../capture/form-fields.js';
 import { withoutQueryApiKey } from '../access/authenticate.js';
 import { endpointOf } from '../providers/registry.js';
@@ -51,12 +52,12 @@ export interface GatewayDeps {
   clock: Clock;
   policy: RequestPolicy;
   routes?: MountedRoute[];
-  /** Told the headers of every upstream answer with the provider key's fingerprint (provider quota tracking). */
+  /** Told the quota every upstream answer reports, with the provider key's fingerprint (provider quota tracking). */
   quota?: {
-    observe(
+    observeQuota(
       keyId: string | null,
       provider: string | null,
-      headers: Record<string, string | string[] | undefined>,
+      quota: ProviderQuota | null,
       nowMs: number,
     ): void;
   };
@@ -330,10 +331,11 @@ export class Gateway {
       return fail(recordUpstreamFailure(x, err, abort.signal, totalTimedOut, clock.monotonic() - tUp));
     }
     x.httpStatus = upstreamRes.statusCode;
-    this.deps.quota?.observe(
+    x.providerQuota = readProviderQuota(upstreamRes.headers, clock.now());
+    this.deps.quota?.observeQuota(
       admission.providerKeyId ?? x.auth.api_key_id,
       x.provider,
-      upstreamRes.headers,
+      x.providerQuota,
       clock.now(),
     );
 

@@ -1,4 +1,10 @@
-import { AUDIT_EVENT_FIELDS, EVENT_STATUSES, SCHEMA_VERSION, type AuditEvent } from '../core/audit-event.js';
+import {
+  AUDIT_EVENT_FIELDS,
+  EVENT_STATUSES,
+  LATER_NULLABLE_FIELDS,
+  SCHEMA_VERSION,
+  type AuditEvent,
+} from '../core/audit-event.js';
 import { hasValidHash } from '../integrity/hash-chain.js';
 
 /** Chain ids the ingest route accepts: SDK instances only (`sdk-…`), so no client can write into a gateway's chain. */
@@ -18,6 +24,10 @@ const NUMERIC_NULLABLE = [
   'upstream_latency_ms',
   'http_status_code',
   'cost_micro_usd',
+  'provider_requests_remaining',
+  'provider_requests_limit',
+  'provider_tokens_remaining',
+  'provider_tokens_limit',
 ] as const;
 
 const STRING_NULLABLE = [
@@ -47,12 +57,19 @@ const STRING_NULLABLE = [
   'pricing_version',
   'prompt',
   'response',
+  'provider_requests_reset',
+  'provider_tokens_reset',
 ] as const;
 
-/** The first problem found in an ingested event, by field name; null when the event is acceptable. */
+/**
+ * The first problem found in an ingested event, by field name; null when the event is acceptable.
+ * A field added after schema v1's first release (LATER_NULLABLE_FIELDS) that an older SDK does
+ * not send is set to null here (it is not hashed while null, so the event still verifies).
+ */
 export function ingestProblem(value: unknown): string | null {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'event';
   const e = value as Record<string, unknown>;
+  for (const f of LATER_NULLABLE_FIELDS) if (!(f in e)) e[f] = null;
   for (const f of AUDIT_EVENT_FIELDS) if (!(f in e)) return f;
   for (const k of Object.keys(e)) if (!KNOWN.has(k)) return k;
   if (e.schema_version !== SCHEMA_VERSION) return 'schema_version';

@@ -12,6 +12,7 @@ import { formFields, isMultipart } from '../capture/form-fields.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from '../http/hop-by-hop-headers.js';
 import { parseJsonBody } from '../http/request-body.js';
 import { UpstreamFailure, classifyNetworkError, type UpstreamResponse } from '../upstream/upstream-client.js';
+import { readProviderQuota } from '../upstream/provider-rate-limit-headers.js';
 import { resolveAttribution, type AttributionInput } from './audit-context.js';
 import type { Auditor } from './auditor.js';
 
@@ -145,6 +146,7 @@ async function auditedFetch(
   }
   x.retryCount = up.retryCount;
   x.httpStatus = up.statusCode;
+  x.providerQuota = readProviderQuota(up.headers, clock.now());
 
   const contentType = String(up.headers['content-type'] ?? '');
   const isStream =

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/core/audit-event.js';
-import { AUDIT_EVENT_FIELDS } from '../../src/core/audit-event.js';
+import { AUDIT_EVENT_FIELDS, LATER_NULLABLE_FIELDS } from '../../src/core/audit-event.js';
 import {
   HASHED_FIELDS,
   canonicalEventJson,
@@ -13,10 +13,22 @@ import {
 import { wellFormedValue } from '../../src/integrity/well-formed-event.js';
 import { sampleEvent } from './sample-events.js';
 
-/** The package's canonical form of the event as stored: strings well-formed (lone surrogates as U+FFFD). */
+/**
+ * The package's canonical form of the event as stored: strings well-formed (lone surrogates as
+ * U+FFFD), the fields added after schema v1's first release left out while null.
+ */
 function reference(e: AuditEvent): string {
   const { hash: _hash, ...rest } = e;
-  return canonicalize(wellFormedValue(rest))!;
+  const r = rest as Record<string, unknown>;
+  for (const f of LATER_NULLABLE_FIELDS) if (r[f] === null) delete r[f];
+  return canonicalize(wellFormedValue(r))!;
+}
+
+/** The event as a store written before the provider-quota fields existed holds it. */
+function firstReleaseForm(e: AuditEvent): Record<string, unknown> {
+  const old = { ...e } as Record<string, unknown>;
+  for (const f of LATER_NULLABLE_FIELDS) delete old[f];
+  return old;
 }
 
 describe('canonical event JSON (RFC 8785)', () => {
@@ -99,6 +111,34 @@ describe('canonical event JSON (RFC 8785)', () => {
                 ? !v
                 : ['x'];
       expect(eventHash(e as unknown as AuditEvent), f).not.toBe(h);
+    }
+  });
+
+  it('hashes an event without provider quota readings exactly as before those fields existed', () => {
+    const e = sampleEvent(9);
+    const { hash: _h, ...old } = firstReleaseForm(e);
+    // What the first release hashed: the package's canonical form of the event without the fields.
+    const before = createHash('sha256').update(canonicalize(old)!, 'utf8').digest('hex');
+    expect(eventHash(e)).toBe(before);
+    expect(eventHash(firstReleaseForm(e) as unknown as AuditEvent)).toBe(before);
+  });
+
+  it('hashes provider quota readings once set: setting or clearing one changes the hash', () => {
+    const e = sampleEvent(11);
+    const none = eventHash(e);
+    e.provider_requests_remaining = 12;
+    e.provider_requests_limit = 500;
+    e.provider_requests_reset = '2026-01-01T00:01:00.000Z';
+    e.provider_tokens_remaining = 0;
+    e.provider_tokens_limit = 30_000;
+    e.provider_tokens_reset = '2026-01-01T00:00:06.500Z';
+    expect(canonicalEventJson(e)).toBe(reference(e));
+    expect(canonicalEventJson(e)).toContain('"provider_tokens_remaining":0');
+    const set = eventHash(e);
+    expect(set).not.toBe(none);
+    for (const f of LATER_NULLABLE_FIELDS) {
+      const changed = { ...e, [f]: null } as AuditEvent;
+      expect(eventHash(changed), f).not.toBe(set);
     }
   });
 

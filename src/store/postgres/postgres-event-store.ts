@@ -5,6 +5,8 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { AuditEvent, AuditEventField } from '../../core/audit-event.js';
 import {
   AUDIT_EVENT_FIELDS,
+  FIRST_RELEASE_FIELDS,
+  LATER_NULLABLE_FIELDS,
   BOOLEAN_FIELDS,
   INTEGER_FIELDS,
   JSON_FIELDS,
@@ -69,7 +71,7 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE {schema}.events (
      cursor_ bigint NOT NULL DEFAULT nextval('{schema}.events_cursor_seq'),
      ts timestamptz NOT NULL,
-     ${AUDIT_EVENT_FIELDS.map((f) => `${f} ${columnType(f)}`).join(',\n     ')},
+     ${FIRST_RELEASE_FIELDS.map((f) => `${f} ${columnType(f)}`).join(',\n     ')},
      PRIMARY KEY (id, ts)
    ) PARTITION BY RANGE (ts);
    CREATE INDEX events_cursor ON {schema}.events (cursor_);
@@ -91,6 +93,11 @@ const MIGRATIONS: readonly string[] = [
   // virtual_key_id (the prefix is unindexed, so no bitmap OR), and spend by key reads
   // virtual_key_id or the rollups. One index fewer to update per event (SQLite dropped its twin).
   `DROP INDEX IF EXISTS {schema}.events_key;`,
+  // 3: the provider's quota as the answer reported it (issue 20); null in the events stored
+  // before. Added to the partitioned table, so every partition (old and new) has the columns.
+  LATER_NULLABLE_FIELDS.map(
+    (f) => `ALTER TABLE {schema}.events ADD COLUMN IF NOT EXISTS ${f} ${columnType(f)};`,
+  ).join('\n'),
 ];
 
 export interface PostgresEventStoreOptions {

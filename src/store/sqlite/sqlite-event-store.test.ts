@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { LATER_NULLABLE_FIELDS } from '../../core/audit-event.js';
 import { SqliteEventStore } from './sqlite-event-store.js';
 
 const indexes = (db: Database.Database): string[] =>
@@ -16,8 +17,9 @@ describe('SqliteEventStore migrations', () => {
     const db = new Database(':memory:');
     new SqliteEventStore(db);
     expect(indexes(db)).not.toContain('events_key');
-    // A store from before the second migration: version 1 and the index present.
+    // A store from before the second migration: version 1, the index present, no quota columns.
     db.exec('CREATE INDEX events_key ON events(api_key_id, ts_ms)');
+    for (const f of LATER_NULLABLE_FIELDS) db.exec(`ALTER TABLE events DROP COLUMN ${f}`);
     db.prepare(`UPDATE schema_migrations SET version = 1 WHERE component = 'events'`).run();
     new SqliteEventStore(db);
     expect(indexes(db)).toEqual([
@@ -31,7 +33,7 @@ describe('SqliteEventStore migrations', () => {
       'events_vkey',
     ]);
     expect(db.prepare(`SELECT version FROM schema_migrations WHERE component = 'events'`).pluck().get()).toBe(
-      2,
+      3,
     );
   });
 });

@@ -1,6 +1,8 @@
 import type { AuditEvent, AuditEventField } from '../../core/audit-event.js';
 import {
   AUDIT_EVENT_FIELDS,
+  FIRST_RELEASE_FIELDS,
+  LATER_NULLABLE_FIELDS,
   BOOLEAN_FIELDS as BOOL_FIELDS,
   INTEGER_FIELDS,
   JSON_FIELDS,
@@ -26,7 +28,7 @@ const MIGRATIONS: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS events (
     rowid_ INTEGER PRIMARY KEY AUTOINCREMENT,
     ts_ms INTEGER NOT NULL,
-    ${AUDIT_EVENT_FIELDS.map((f) => `${f} ${columnType(f)}`).join(',\n    ')}
+    ${FIRST_RELEASE_FIELDS.map((f) => `${f} ${columnType(f)}`).join(',\n    ')}
   );
   CREATE UNIQUE INDEX IF NOT EXISTS events_id ON events(id);
   CREATE UNIQUE INDEX IF NOT EXISTS events_chain_seq ON events(chain_id, seq);
@@ -41,6 +43,8 @@ const MIGRATIONS: readonly string[] = [
   // scans either way) and budget seeds match COALESCE(virtual_key_id, api_key_id). Its random
   // inserts (one leaf page per key touched per batch) cost about 4 µs per event.
   'DROP INDEX IF EXISTS events_key;',
+  // 3: the provider's quota as the answer reported it (issue 20); null in the events stored before.
+  LATER_NULLABLE_FIELDS.map((f) => `ALTER TABLE events ADD COLUMN ${f} ${columnType(f)};`).join('\n'),
 ];
 
 function columnType(field: AuditEventField): string {

@@ -67,7 +67,9 @@ function first(h: Headers, name: string): string | null {
 
 function count(v: string | null): number | null {
   if (v === null || !/^\s*\d+\s*$/.test(v)) return null;
-  return Number(v);
+  const n = Number(v);
+  // A count past 2^53 is not a real quota: kept out, so every store takes the integer as it is.
+  return Number.isSafeInteger(n) ? n : null;
 }
 
 const UNIT_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
