@@ -6,6 +6,7 @@ import { registerDemo } from './demo.js';
 import { registerReport } from './report.js';
 import { registerAlerts } from './alerts.js';
 import { registerVerify } from './verify.js';
+import { registerEvidence } from './evidence.js';
 import { registerPrices } from './prices.js';
 import { registerKeys } from './keys.js';
 import { registerDoctor } from './doctor.js';
@@ -22,6 +23,7 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerReport(program, ctx);
   registerAlerts(program, ctx);
   registerVerify(program, ctx);
+  registerEvidence(program, ctx);
   registerDoctor(program, ctx);
   registerSigningKey(program, ctx);
   registerKeys(program, ctx);

@@ -11,6 +11,8 @@ import { parseVerifierKeys, readKeyring } from '../../integrity/signing-key.js';
 import type { VerifyOptions } from '../../integrity/verify.js';
 import { formatVerifyReport } from '../../integrity/verify-report-format.js';
 import { readWitnessFile } from '../../integrity/witness.js';
+import { readEvidenceFile } from './evidence.js';
+import { checkEvidenceBundle, formatEvidenceReport } from '../../integrity/evidence-check.js';
 import { configFor, globals, openExistingEventStore, println, type CliContext } from '../cli-context.js';
 import { createProgress, type Progress } from '../format/progress.js';
 
@@ -23,6 +25,8 @@ interface VerifyCliOptions {
   anchors?: string;
   maxCheckpointAge?: string;
   strict?: boolean;
+  evidence?: string;
+  allowUnsigned?: boolean;
 }
 
 /** `--strict` without a configured or given maximum checkpoint age uses this one. */
@@ -51,8 +55,17 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       '--strict',
       'exit 1 on accounted gaps, on chains no anchor covers, and on a chain without a recent checkpoint (max age 1d unless set)',
     )
+    .option(
+      '--evidence <file>',
+      'check an evidence bundle (tollgate evidence) offline, without the store: digests, signature, checkpoints, proofs, anchors',
+    )
+    .option(
+      '--allow-unsigned',
+      'with --evidence: accept a bundle exported with --unsigned (a warning, not a failure)',
+    )
     .action(async (opts: VerifyCliOptions, cmd: Command) => {
       const g = globals(cmd);
+      if (opts.evidence) return verifyEvidence(ctx, opts, g.json === true);
       const config = configFor(ctx, g);
       const paths = localPaths(config);
       let maxAgeMs = config.checkpoints.max_age_ms;
@@ -129,4 +142,21 @@ export function registerVerify(program: Command, ctx: CliContext): void {
         await store.close();
       }
     });
+}
+
+/** `verify --evidence FILE`: the bundle alone (and `--keys`); no config, store or data folder is read. */
+function verifyEvidence(ctx: CliContext, opts: VerifyCliOptions, json: boolean): void {
+  const file = opts.evidence!;
+  const keys = opts.keys ? parseVerifierKeys(readFileSync(opts.keys, 'utf8')) : null;
+  const { raw, error } = readEvidenceFile(file);
+  const report = checkEvidenceBundle(error === null ? raw : { format: null, error }, file, {
+    keys,
+    allowUnsigned: opts.allowUnsigned === true,
+  });
+  if (error !== null) {
+    report.problems[0] = { where: file, what: error };
+    report.checks[0] = { name: 'format', ok: false, detail: error };
+  }
+  println(ctx.stdout, json ? JSON.stringify(report) : formatEvidenceReport(report));
+  if (!report.ok) process.exitCode = 1;
 }

@@ -1,0 +1,234 @@
+/**
+ * Writes an evidence bundle (evidence-bundle.ts) from a store: per chain, the head, the signed
+ * checkpoints of the window with consistency proofs between them, the links after the newest
+ * checkpoint; the administrative events of the window and every prune and hold record, each with
+ * its inclusion proof; the anchors, keys, verify report and configuration given by the caller.
+ * Reads each chain once through its narrow link read (no content is decoded but the admin events').
+ */
+import type { AuditEvent } from '../core/audit-event.js';
+import type { EventStore } from '../store/event-store.js';
+import { chainLinks } from '../store/event-store.js';
+import type { CheckpointStore } from '../store/checkpoint-store.js';
+import type { AnchorReport } from './anchor-check.js';
+import type { AnchorContents } from './anchors.js';
+import { parseCheckpoint } from './checkpoint.js';
+import {
+  EVIDENCE_FORMAT,
+  evidenceSectionOf,
+  sectionDigests,
+  signEvidence,
+  type EvidenceBundle,
+  type EvidenceChain,
+  type EvidenceEvent,
+  type EvidenceLink,
+  type EvidenceManifest,
+  type EvidenceSections,
+} from './evidence-bundle.js';
+import { LOST_LEAF } from './gap-record.js';
+import { EventLeafHasher } from './merkle.js';
+import { MerkleLevels } from './merkle-levels.js';
+import { parseNote, type NoteSigner, type NoteVerifier } from './signed-note.js';
+import type { VerifyReport } from './verify.js';
+
+export interface EvidenceBuildInput {
+  store: EventStore;
+  checkpoints: CheckpointStore;
+  /** This store's anchor file, read; null when there is none. */
+  anchors: AnchorContents | null;
+  /** The data folder's keyring (listed, not trusted). */
+  keyring: readonly NoteVerifier[];
+  /** The verify report of this store at export time (with its anchors section). */
+  verify: VerifyReport & { anchors: AnchorReport };
+  /** The configuration in force, secrets already removed. */
+  config: Record<string, unknown>;
+  storeId: string;
+  sinceMs: number;
+  nowMs: number;
+  /** Signs the bundle; null writes an unsigned bundle (`--unsigned`). */
+  signer: (NoteSigner & { verifierKey: string }) | null;
+  /** Holds in force at export time, as the store lists them (none before legal holds exist). */
+  activeHolds?: Record<string, unknown>[];
+}
+
+type CheckpointLike = { tree_size: number; created_ms: number; note: string };
+
+/** Builds the bundle (signed when a signer is given). */
+export async function buildEvidenceBundle(input: EvidenceBuildInput): Promise<EvidenceBundle> {
+  const chains: EvidenceChain[] = [];
+  const events: Record<'prunes' | 'holds' | 'access_log', EvidenceEvent[]> = {
+    prunes: [],
+    holds: [],
+    access_log: [],
+  };
+  for (const head of await input.store.chains()) {
+    const stored = await input.checkpoints.list(head.chain_id);
+    const built = await buildChain(input, head, stored);
+    chains.push(built.chain);
+    for (const e of built.events) events[evidenceSectionOf(e.event)].push(e);
+  }
+  const anchorRecords = input.anchors ? thinCheckpoints(input.anchors.checkpoints, input.sinceMs) : [];
+  const announced = new Set<string>();
+  for (const note of [
+    ...chains.flatMap((c) => c.checkpoints.map((x) => x.note)),
+    ...anchorRecords.map((a) => a.note),
+  ])
+    for (const k of announcedKeys(note)) announced.add(k);
+  const sections: EvidenceSections = {
+    chains,
+    anchors: {
+      file: input.anchors?.path ?? null,
+      checkpoints: anchorRecords,
+      keys: input.anchors?.keys ?? [],
+    },
+    keys: {
+      pinned: [...new Set((input.anchors?.keys ?? []).map((k) => k.verifier_key))],
+      announced: [...announced],
+      keyring: input.keyring.map((k) => k.verifierKey),
+      signer: input.signer?.verifierKey ?? null,
+    },
+    verify: input.verify,
+    prunes: events.prunes,
+    holds: { records: events.holds, active: input.activeHolds ?? [] },
+    access_log: events.access_log,
+    config: input.config,
+  };
+  const manifest: EvidenceManifest = {
+    format: EVIDENCE_FORMAT,
+    created_at: new Date(input.nowMs).toISOString(),
+    store_id: input.storeId,
+    window: { since: new Date(input.sinceMs).toISOString(), until: new Date(input.nowMs).toISOString() },
+    digests: sectionDigests(sections),
+  };
+  return {
+    format: EVIDENCE_FORMAT,
+    manifest,
+    signature: input.signer ? signEvidence(manifest, input.signer) : null,
+    sections,
+  };
+}
+
+async function buildChain(
+  input: EvidenceBuildInput,
+  head: { chain_id: string; seq: number; hash: string; count: number },
+  stored: CheckpointLike[],
+): Promise<{ chain: EvidenceChain; events: EvidenceEvent[] }> {
+  const kept = thinCheckpoints(stored, input.sinceMs).map((c) => ({
+    tree_size: c.tree_size,
+    created_ms: c.created_ms,
+    note: c.note,
+  }));
+  // Proofs need the leaves; a checkpoint beyond the stored head (a truncated store, which verify
+  // reports) is bundled but gets no proof.
+  const provable = kept.map((c) => c.tree_size).filter((s) => s <= head.seq);
+  const newest = provable.length > 0 ? Math.max(...provable) : 0;
+  const leaves = Buffer.alloc(head.seq * 32);
+  const hasher = new EventLeafHasher();
+  let filled = 0;
+  let lastCheckpointedHash: string | null = null;
+  const tail: EvidenceLink[] = [];
+  const picked: AuditEvent[] = [];
+  for await (const link of chainLinks(input.store, head.chain_id, 1)) {
+    if (link.seq <= filled || link.seq > head.seq) continue; // a duplicate or out-of-order row: verify names it
+    for (; filled + 1 < link.seq; filled++) LOST_LEAF.copy(leaves, filled * 32);
+    if (link.hash !== null && /^[0-9a-f]{64}$/.test(link.hash))
+      hasher.hash(link.hash).copy(leaves, filled * 32);
+    filled = link.seq;
+    if (link.seq === newest) lastCheckpointedHash = link.hash;
+    if (newest > 0 && link.seq > newest)
+      tail.push({ seq: link.seq, hash: link.hash ?? '', prev_hash: link.prev_hash ?? '' });
+    if (link.admin && wanted(link.admin, input)) picked.push(link.admin);
+  }
+  for (; filled < head.seq; filled++) LOST_LEAF.copy(leaves, filled * 32);
+  const tree = new MerkleLevels(leaves, head.seq);
+  const b64 = (hs: Buffer[]): string[] => hs.map((h) => h.toString('base64'));
+  const sizes = [...new Set(provable)].sort((a, b) => a - b);
+  const consistency = sizes.slice(1).map((to, i) => ({
+    from_size: sizes[i]!,
+    to_size: to,
+    proof: b64(tree.consistency(sizes[i]!, to)),
+  }));
+  const events = picked.map((event): EvidenceEvent => {
+    const seq = event.seq ?? 0;
+    return {
+      event,
+      proof:
+        seq >= 1 && seq <= newest ? { tree_size: newest, path: b64(tree.inclusion(seq - 1, newest)) } : null,
+    };
+  });
+  return {
+    chain: {
+      chain_id: head.chain_id,
+      head: { seq: head.seq, hash: head.hash, count: head.count },
+      checkpoints: kept,
+      consistency,
+      tail:
+        newest === 0
+          ? null
+          : {
+              checkpoint_size: newest,
+              last_checkpointed:
+                lastCheckpointedHash === null
+                  ? null
+                  : {
+                      seq: newest,
+                      hash: lastCheckpointedHash,
+                      path: b64(tree.inclusion(newest - 1, newest)),
+                    },
+              links: tail,
+            },
+    },
+    events,
+  };
+}
+
+/** Prune and hold records whenever they were made; other admin events inside the window. */
+function wanted(e: AuditEvent, input: EvidenceBuildInput): boolean {
+  if (evidenceSectionOf(e) !== 'access_log') return true;
+  const t = Date.parse(e.timestamp);
+  return t >= input.sinceMs && t <= input.nowMs;
+}
+
+/**
+ * The checkpoints a bundle keeps of one chain: those made since `sinceMs`, the newest one before
+ * it (where the window starts from), and every rotation announcement; of several with the same
+ * tree size (heartbeats), only the newest. Sorted by tree size, then time.
+ */
+export function thinCheckpoints<T extends CheckpointLike & { chain_id?: string }>(
+  records: readonly T[],
+  sinceMs: number,
+): T[] {
+  const byChain = new Map<string, T[]>();
+  for (const r of records) {
+    const id = r.chain_id ?? '';
+    byChain.set(id, [...(byChain.get(id) ?? []), r]);
+  }
+  const out: T[] = [];
+  for (const list of byChain.values()) {
+    const sorted = [...list].sort((a, b) => a.tree_size - b.tree_size || a.created_ms - b.created_ms);
+    const before = sorted.filter((r) => r.created_ms < sinceMs);
+    const base = before[before.length - 1];
+    const bySize = new Map<number, T>();
+    for (const r of sorted) {
+      if (announcedKeys(r.note).length > 0) out.push(r);
+      else if (r.created_ms >= sinceMs || r === base) bySize.set(r.tree_size, r);
+    }
+    out.push(...bySize.values());
+  }
+  return out.sort(
+    (a, b) =>
+      (a.chain_id ?? '').localeCompare(b.chain_id ?? '') ||
+      a.tree_size - b.tree_size ||
+      a.created_ms - b.created_ms,
+  );
+}
+
+/** The `key` lines of a checkpoint note (rotation announcements); none when it does not parse. */
+export function announcedKeys(note: string): string[] {
+  const parsed = parseNote(note);
+  if (parsed === null) return [];
+  try {
+    return parseCheckpoint(parsed.text).announcedKeys ?? [];
+  } catch {
+    return [];
+  }
+}
