@@ -46,8 +46,8 @@ export interface EvidenceBuildInput {
   nowMs: number;
   /** Signs the bundle; null writes an unsigned bundle (`--unsigned`). */
   signer: (NoteSigner & { verifierKey: string }) | null;
-  /** Holds in force at export time, as the store lists them (none before legal holds exist). */
-  activeHolds?: Record<string, unknown>[];
+  /** The holds in force at export time, read from the bundled hold records (retention/hold-record.ts). */
+  activeHolds?: (records: AuditEvent[]) => Record<string, unknown>[];
 }
 
 type CheckpointLike = { tree_size: number; created_ms: number; note: string };
@@ -88,7 +88,10 @@ export async function buildEvidenceBundle(input: EvidenceBuildInput): Promise<Ev
     },
     verify: input.verify,
     prunes: events.prunes,
-    holds: { records: events.holds, active: input.activeHolds ?? [] },
+    holds: {
+      records: events.holds,
+      active: input.activeHolds?.(events.holds.map((h) => h.event)) ?? [],
+    },
     access_log: events.access_log,
     config: input.config,
   };

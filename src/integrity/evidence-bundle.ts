@@ -11,10 +11,12 @@
  * whose signature only the signing key can redo.
  */
 import { createHash } from 'node:crypto';
+import { ADMIN_METHOD } from '../core/admin-action-event.js';
 import type { AuditEvent } from '../core/audit-event.js';
 import type { AnchorReport } from './anchor-check.js';
 import type { AnchoredKey } from './anchors.js';
 import { canonicalize } from './canonical-json.js';
+import { isContentPruneRecord, isPruneRecord } from './prune-record.js';
 import { openNote, signNote, type NoteSigner, type NoteVerifier, type OpenedNote } from './signed-note.js';
 import type { VerifyReport } from './verify.js';
 import type { WitnessRecord } from './witness.js';
@@ -154,8 +156,8 @@ export function openEvidenceSignature(
 
 /** Which section an administrative event belongs to: prune and hold records, or the access log. */
 export function evidenceSectionOf(e: AuditEvent): 'prunes' | 'holds' | 'access_log' {
-  const endpoint = e.endpoint ?? '';
-  if (/^admin:(audit\.)?prune/.test(endpoint)) return 'prunes';
-  if (/^admin:(audit\.)?hold/.test(endpoint)) return 'holds';
+  if (isPruneRecord(e) || isContentPruneRecord(e)) return 'prunes';
+  // retention/hold-record.ts (a layer above this one): admin:hold.create, admin:hold.release.
+  if (e.http_method === ADMIN_METHOD && /^admin:hold\./.test(e.endpoint ?? '')) return 'holds';
   return 'access_log';
 }

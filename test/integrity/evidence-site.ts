@@ -12,6 +12,7 @@ import { loadOrCreateSigningKey, type SigningKey } from '../../src/integrity/sig
 import { openEventStore } from '../../src/store/open-event-store.js';
 import { gatewayWitness } from './anchored-site.js';
 import { sampleEvent } from './sample-events.js';
+import { formatHoldMessage, HOLD_CREATE_ACTION } from '../../src/retention/hold-record.js';
 
 /** A store as an auditor would find it: traffic, admin and dashboard events, checkpoints, anchors. */
 export interface EvidenceSite {
@@ -28,7 +29,8 @@ export interface EvidenceSite {
  * Chain `gw-1` in `<root>/data/tollgate.db`, starting `startMs`: 75 events, every 5th an admin
  * or dashboard action (`admin:keys.create`, `admin:ui.events`, `admin:login`), checkpoints every
  * 10 events anchored in `<root>/tollgate-anchors/` (the gateway's witnesses), the last one at 70;
- * events 71..75 come after it (a tail no checkpoint covers yet). One event per minute.
+ * events 71..75 come after it (a tail no checkpoint covers yet). Event 33 places a legal hold on
+ * `user-7`. One event per minute.
  */
 export async function evidenceSite(startMs: number): Promise<EvidenceSite> {
   const root = mkdtempSync(join(tmpdir(), 'tg-evidence-'));
@@ -55,7 +57,9 @@ export async function evidenceSite(startMs: number): Promise<EvidenceSite> {
     const e =
       i % 5 === 0
         ? adminActionEvent({ action: actions[i % 3]!, actor: 'ops', subject: `vk_${i}`, ok: true }, clock)
-        : sampleEvent(i, startMs);
+        : i === 33
+          ? holdEvent(clock)
+          : sampleEvent(i, startMs);
     e.timestamp = new Date(clock.now()).toISOString();
     chainer.link(e);
     await store.append([e]);
@@ -66,4 +70,20 @@ export async function evidenceSite(startMs: number): Promise<EvidenceSite> {
   await writer.close();
   await store.close();
   return { root, db, keyPath: paths.signingKey, anchorFile, key, events };
+}
+
+/** A legal hold record as `tollgate hold create --user user-7` chains it. */
+function holdEvent(clock: ManualClock): AuditEvent {
+  const e = adminActionEvent({ action: HOLD_CREATE_ACTION, actor: 'cli', subject: null, ok: true }, clock);
+  e.user_id = 'user-7';
+  e.error_message = formatHoldMessage({
+    id: 'hold_0123456789',
+    user: 'user-7',
+    session: null,
+    key: null,
+    since: null,
+    until: null,
+    reason: 'case 2026-114',
+  });
+  return e;
 }

@@ -65,7 +65,11 @@ describe('tollgate evidence → tollgate verify --evidence, offline', () => {
     expect(b.sections.access_log[0]!.event.hash).toBe(s.events[4]!.hash);
     expect(b.sections.access_log.filter((e) => e.proof !== null)).toHaveLength(14);
     expect(b.sections.prunes).toEqual([]);
-    expect(b.sections.holds).toEqual({ records: [], active: [] });
+    expect(b.sections.holds.records.map((h) => h.event.seq)).toEqual([33]);
+    expect(b.sections.holds.records[0]!.proof).toMatchObject({ tree_size: 70 });
+    expect(b.sections.holds.active).toMatchObject([
+      { id: 'hold_0123456789', user: 'user-7', released_at: null },
+    ]);
     expect(b.sections.config).toMatchObject({ checkpoints: { anchors: true } });
 
     const r = await cli(['verify', '--evidence', file]);
@@ -74,7 +78,7 @@ describe('tollgate evidence → tollgate verify --evidence, offline', () => {
     expect(r.out).toContain('ok   checkpoints: 7 signed checkpoint(s) in 1 chain(s), 6 consistency proof(s)');
     expect(r.out).toContain('ok   anchors: 7 anchored checkpoint(s) agree with the bundled ones');
     expect(r.out).toContain(
-      'ok   events: 15 event(s) (15 access, 0 prune, 0 hold): hashes recomputed, 14 proven in signed checkpoints, 1 in the tail after the newest checkpoint',
+      'ok   events: 16 event(s) (15 access, 0 prune, 1 hold): hashes recomputed, 15 proven in signed checkpoints, 1 in the tail after the newest checkpoint',
     );
     expect(r.out).toContain('ok   store verify at export: OK — 1 chain(s), 75 events and 14 checkpoints');
     expect(r.out).toContain('verify --evidence: OK');

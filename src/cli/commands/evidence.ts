@@ -10,6 +10,7 @@ import { verifyWithAnchors } from '../../integrity/anchored-verify.js';
 import { readAnchorFile } from '../../integrity/anchors.js';
 import { digestOf, type EvidenceBundle } from '../../integrity/evidence-bundle.js';
 import { buildEvidenceBundle } from '../../integrity/evidence-build.js';
+import { holdsFrom } from '../../retention/hold-record.js';
 import { readKeyring, type SigningKey } from '../../integrity/signing-key.js';
 import { loadConfiguredSigningKey } from '../../integrity/signing-key-source.js';
 import { configFor, globals, openExistingEventStore, println, type CliContext } from '../cli-context.js';
@@ -73,6 +74,10 @@ export function registerEvidence(program: Command, ctx: CliContext): void {
           sinceMs,
           nowMs,
           signer,
+          activeHolds: (records) =>
+            holdsFrom(records)
+              .filter((h) => h.released_at === null)
+              .map((h) => ({ ...h })),
         });
       } finally {
         await store.close();
