@@ -66,8 +66,9 @@ export interface MockProviderOptions {
   /** Keep a record of received requests (tests); off for benchmarks. */
   record?: boolean;
   /**
-   * A request quota that counts down like OpenAI's: every answer carries x-ratelimit-limit-requests,
-   * x-ratelimit-remaining-requests and x-ratelimit-reset-requests; once it is spent, 429s.
+   * A request quota that counts down, per provider API: every OpenAI answer carries
+   * x-ratelimit-limit-requests, x-ratelimit-remaining-requests and x-ratelimit-reset-requests, every
+   * Anthropic one anthropic-ratelimit-requests-*, Gemini none; once it is spent, 429s.
    */
   requestQuota?: number;
 }
@@ -92,12 +93,11 @@ export class MockProvider {
   };
   /** Connections the mock saw closed by the peer before it finished answering (client aborts). */
   abortedByPeer = 0;
-  /** Requests left of `requestQuota`. */
-  private quotaLeft: number | null;
+  /** Requests left of `requestQuota`, per provider API (each provider counts its own). */
+  private readonly quotaLeft = new Map<Dialect, number>();
 
   constructor(options: MockProviderOptions = {}) {
     this.options = { chunkDelayMs: 0, chunks: 5, record: true, ...options };
-    this.quotaLeft = options.requestQuota ?? null;
     this.server = createServer((req, res) => this.handle(req, res));
     this.server.keepAliveTimeout = 65_000;
   }
@@ -162,11 +162,12 @@ export class MockProvider {
     }
     const gemini = GEMINI_PATH.exec(url.pathname);
     const model = gemini?.[1] ?? (typeof json.model === 'string' ? json.model : defaultModel(dialect));
-    if (this.quotaLeft !== null && this.options.requestQuota !== undefined && dialect !== 'ollama') {
-      const spent = this.quotaLeft <= 0;
-      if (!spent) this.quotaLeft--;
-      for (const [k, v] of Object.entries(quotaHeaders(dialect, this.options.requestQuota, this.quotaLeft)))
-        res.setHeader(k, v);
+    const quota = this.options.requestQuota;
+    if (quota !== undefined && dialect !== 'ollama') {
+      let left = this.quotaLeft.get(dialect) ?? quota;
+      const spent = left <= 0;
+      if (!spent) this.quotaLeft.set(dialect, --left);
+      for (const [k, v] of Object.entries(quotaHeaders(dialect, quota, left))) res.setHeader(k, v);
       if (spent)
         return this.sendError(res, dialect, 429, dialect === 'anthropic' ? { 'retry-after': '60' } : {});
     }

@@ -5,6 +5,10 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../support/run-cli.js';
+import type { AuditEvent } from '../../src/core/audit-event.js';
+import { loadPriceCatalog } from '../../src/pricing/catalog.js';
+import { costMicroUsd } from '../../src/pricing/cost.js';
+import { priceRowForEvent, usageOfEvent } from '../../src/pricing/pricer.js';
 
 describe('tollgate demo', () => {
   it('runs offline and shows every capability: events, redaction, cost, the token leak, alerts, verify', async () => {
@@ -14,7 +18,7 @@ describe('tollgate demo', () => {
       const r = await cli(['demo', '--db', db, '--seconds', '1'], { NO_COLOR: '1' });
       expect(r.err).toBe('');
       expect(r.code).toBe(0);
-      expect(r.out).toMatch(/sent 94 requests/);
+      expect(r.out).toMatch(/sent 112 requests .* to 3 provider APIs/);
       expect(r.out).toMatch(/2 request\(s\) refused past a budget .*budget: user frank \(daily\)/);
       expect(r.out).toMatch(/provider\.quota-low .*Provider quota low/);
       expect(r.out).toMatch(/AUTH_FAILED\s+8/);
@@ -32,6 +36,35 @@ describe('tollgate demo', () => {
       expect(r.out).toMatch(/session\.context-growth/);
       expect(r.out).toMatch(/Authentication failures: 8/);
       expect(r.out).toMatch(/verify: OK/);
+      // Three provider APIs behind the one gateway, each priced from the catalog in the output.
+      const table = r.out.split('Cost by provider and model')[1]!.split('\n\n')[0]!;
+      for (const row of [
+        /^anthropic\s+\/messages\s+claude-sonnet-4-5\s+\d+\s+\d+\s+\d+\s+\$\d/m,
+        /^gemini\s+:streamGenerateContent\s+gemini-2\.5-\w+\s+\d+\s+\d+\s+\d+\s+\$\d/m,
+        /^gemini\s+:generateContent\s+gemini-2\.5-\w+\s+\d+\s+\d+\s+\d+\s+\$\d/m,
+        /^openai\s+\/responses\s+gpt-4\.1-mini\s+\d+\s+\d+\s+\d+\s+\$\d/m,
+        /^openai\s+\/chat\/completions\s+gpt-4\.1\s+\d+\s+\d+\s+\d+\s+\$\d/m,
+      ])
+        expect(table).toMatch(row);
+      const all = await cli(['events', '--db', db, '--json', '--limit', '1000']);
+      const events = all.out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as AuditEvent);
+      const catalog = loadPriceCatalog();
+      const others = events.filter((e) => e.api_provider === 'anthropic' || e.api_provider === 'gemini');
+      expect(new Set(others.map((e) => e.api_provider))).toEqual(new Set(['anthropic', 'gemini']));
+      expect(others).toHaveLength(12);
+      for (const e of [...others, ...events.filter((x) => x.endpoint === '/responses')]) {
+        expect([e.status, e.input_tokens! > 0, e.output_tokens! > 0], e.model_requested!).toEqual([
+          'SUCCESS',
+          true,
+          true,
+        ]);
+        expect(e.cost_micro_usd, e.model_requested!).toBe(
+          costMicroUsd(priceRowForEvent(catalog, e)!, usageOfEvent(e, 0)!),
+        );
+      }
       // The store it leaves behind is usable by the other commands, as the hints say.
       expect((await cli(['verify', '--db', db])).code).toBe(0);
       const hinted = await cli(['events', '--db', db, '--status', 'AUTH_FAILED', '--json']);

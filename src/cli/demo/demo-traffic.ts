@@ -7,8 +7,11 @@ import { seededRandom } from '../../core/seeded-random.js';
 export interface DemoRequest {
   /** What this request shows, for the narration. */
   label: string;
+  /** The path on the gateway (`/v1/chat/completions`, `/v1/messages`, `/v1beta/models/…`). */
   path: string;
   key: string;
+  /** The header the key travels in (default `authorization: Bearer`). */
+  keyHeader?: 'x-api-key' | 'x-goog-api-key';
   headers: Record<string, string>;
   body: Record<string, unknown>;
   /** Abort the request after this many ms (a client that gives up). */
@@ -16,6 +19,10 @@ export interface DemoRequest {
 }
 
 export const DEMO_GOOD_KEY = 'sk-proj-DEMOkeyDoNotUse0123456789abcdefghijklmnopqrstuv';
+/** The team's Anthropic key (sent in `x-api-key`). */
+export const DEMO_ANTHROPIC_KEY = 'sk-ant-api03-DEMOkeyDoNotUse0123456789abcdefghijklmnopqrstuvwxyz-AA';
+/** The team's Gemini key (sent in `x-goog-api-key`). */
+export const DEMO_GEMINI_KEY = 'AIzaSyDEMOkeyDoNotUse0123456789abcdefgh';
 /** The user whose small enforced daily budget the demo runs past. */
 export const DEMO_BUDGET_USER = 'frank';
 /** Her budget: one worst case of her requests fits, two do not. */
@@ -60,7 +67,7 @@ export function demoTraffic(seed = 7): DemoRequest[] {
     if (feature === 'search' && r() < 0.5) {
       out.push({
         label: 'embedding',
-        path: '/embeddings',
+        path: '/v1/embeddings',
         key: DEMO_GOOD_KEY,
         headers: attribution(user, session, feature),
         body: { model: 'text-embedding-3-small', input: pick(r, QUESTIONS) },
@@ -69,17 +76,21 @@ export function demoTraffic(seed = 7): DemoRequest[] {
     }
     out.push({
       label: stream ? 'streamed chat' : 'chat',
-      path: '/chat/completions',
+      path: '/v1/chat/completions',
       key: DEMO_GOOD_KEY,
       headers: attribution(user, session, feature),
       body: { model: pick(r, MODELS), messages: [{ role: 'user', content: pick(r, QUESTIONS) }], stream },
     });
   }
+  // The same product also calls Claude (Anthropic Messages), Gemini and OpenAI's Responses API,
+  // all through the one gateway (config `providers:`, routed by model).
+  const others = otherProviderTraffic(seed + 1);
+  for (let i = 0; i < others.length; i++) out.splice(3 + i * 3, 0, others[i]!);
   const incidents: DemoRequest[] = [];
   // A secret and personal data pasted into prompts: stored redacted.
   incidents.push({
     label: 'prompt with a leaked AWS key and an e-mail address',
-    path: '/chat/completions',
+    path: '/v1/chat/completions',
     key: DEMO_GOOD_KEY,
     headers: attribution('bob', 'bob-s1', 'support-bot'),
     body: {
@@ -97,7 +108,7 @@ export function demoTraffic(seed = 7): DemoRequest[] {
   for (let i = 0; i < 8; i++) {
     incidents.push({
       label: 'wrong API key (credential stuffing)',
-      path: '/chat/completions',
+      path: '/v1/chat/completions',
       key: `sk-proj-STOLEN${i}x${Math.floor(r() * 1e9).toString(36)}abcdefghijklmnopqrstuvwxyz012345`,
       headers: { 'x-tollgate-source': 'unknown-script', 'user-agent': 'python-requests/2.31' },
       body: { model: 'gpt-4.1', messages: [{ role: 'user', content: 'ping' }] },
@@ -107,7 +118,7 @@ export function demoTraffic(seed = 7): DemoRequest[] {
   for (let i = 0; i < 4; i++) {
     incidents.push({
       label: 'provider 500',
-      path: '/chat/completions',
+      path: '/v1/chat/completions',
       key: DEMO_GOOD_KEY,
       headers: attribution('carol', 'carol-s2', 'summarize'),
       body: { model: 'mock-error-500', messages: [{ role: 'user', content: 'summarize this' }] },
@@ -115,7 +126,7 @@ export function demoTraffic(seed = 7): DemoRequest[] {
   }
   incidents.push({
     label: 'provider 429',
-    path: '/chat/completions',
+    path: '/v1/chat/completions',
     key: DEMO_GOOD_KEY,
     headers: attribution('dave', 'dave-s1', 'chat'),
     body: { model: 'mock-rate-limit', messages: [{ role: 'user', content: 'hello' }] },
@@ -123,7 +134,7 @@ export function demoTraffic(seed = 7): DemoRequest[] {
   // A stream the provider cuts off, and a user who closes the tab mid-answer.
   incidents.push({
     label: 'stream cut by the provider',
-    path: '/chat/completions',
+    path: '/v1/chat/completions',
     key: DEMO_GOOD_KEY,
     headers: attribution('erin', 'erin-s1', 'chat'),
     body: {
@@ -134,7 +145,7 @@ export function demoTraffic(seed = 7): DemoRequest[] {
   });
   incidents.push({
     label: 'client gave up mid-stream',
-    path: '/chat/completions',
+    path: '/v1/chat/completions',
     key: DEMO_GOOD_KEY,
     headers: attribution('alice', 'alice-s2', 'chat'),
     body: { model: 'gpt-4.1', messages: [{ role: 'user', content: 'write an essay' }], stream: true },
@@ -143,7 +154,7 @@ export function demoTraffic(seed = 7): DemoRequest[] {
   // A model nobody priced: its cost is unknown (null), never $0.
   incidents.push({
     label: 'unpriced model',
-    path: '/chat/completions',
+    path: '/v1/chat/completions',
     key: DEMO_GOOD_KEY,
     headers: attribution('erin', 'erin-s2', 'search'),
     body: { model: 'acme-llm-preview', messages: [{ role: 'user', content: 'hello' }] },
@@ -153,7 +164,7 @@ export function demoTraffic(seed = 7): DemoRequest[] {
   for (let i = 0; i < 3; i++)
     incidents.push({
       label: 'request past a daily budget',
-      path: '/chat/completions',
+      path: '/v1/chat/completions',
       key: DEMO_GOOD_KEY,
       headers: attribution(DEMO_BUDGET_USER, `${DEMO_BUDGET_USER}-s1`, 'chat'),
       body: { model: 'gpt-4.1', max_tokens: 50, messages: [{ role: 'user', content: pick(r, QUESTIONS) }] },
@@ -167,7 +178,7 @@ export function demoTraffic(seed = 7): DemoRequest[] {
     });
     incidents.push({
       label: 'session resending its growing history',
-      path: '/chat/completions',
+      path: '/v1/chat/completions',
       key: DEMO_GOOD_KEY,
       headers: attribution('dave', 'dave-runaway-tab', 'support-bot'),
       body: { model: 'gpt-4.1', messages: [...history] },
@@ -184,4 +195,54 @@ export function demoTraffic(seed = 7): DemoRequest[] {
   }
   while (j < incidents.length) merged.push(incidents[j++]!);
   return merged;
+}
+
+const CLAUDE_MODELS = ['claude-sonnet-4-5', 'claude-haiku-4-5'] as const;
+const GEMINI_MODELS = ['gemini-2.5-flash', 'gemini-2.5-pro'] as const;
+
+/** Requests to the other provider APIs: Anthropic Messages, Gemini generateContent, OpenAI Responses. */
+function otherProviderTraffic(seed: number): DemoRequest[] {
+  const r = seededRandom(seed);
+  const out: DemoRequest[] = [];
+  for (let i = 0; i < 18; i++) {
+    const user = pick(r, USERS);
+    const feature = pick(r, FEATURES);
+    const headers = attribution(user, `${user}-s${1 + Math.floor(r() * 3)}`, feature);
+    const question = pick(r, QUESTIONS);
+    const stream = i % 2 === 1;
+    if (i % 3 === 0) {
+      out.push({
+        label: stream ? 'streamed Claude message' : 'Claude message',
+        path: '/v1/messages',
+        key: DEMO_ANTHROPIC_KEY,
+        keyHeader: 'x-api-key',
+        headers: { ...headers, 'anthropic-version': '2023-06-01' },
+        body: {
+          model: pick(r, CLAUDE_MODELS),
+          max_tokens: 256,
+          messages: [{ role: 'user', content: question }],
+          stream,
+        },
+      });
+    } else if (i % 3 === 1) {
+      const model = pick(r, GEMINI_MODELS);
+      out.push({
+        label: stream ? 'streamed Gemini answer' : 'Gemini answer',
+        path: `/v1beta/models/${model}:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`,
+        key: DEMO_GEMINI_KEY,
+        keyHeader: 'x-goog-api-key',
+        headers,
+        body: { contents: [{ role: 'user', parts: [{ text: question }] }] },
+      });
+    } else {
+      out.push({
+        label: stream ? 'streamed OpenAI response' : 'OpenAI response',
+        path: '/v1/responses',
+        key: DEMO_GOOD_KEY,
+        headers,
+        body: { model: 'gpt-4.1-mini', input: question, stream },
+      });
+    }
+  }
+  return out;
 }

@@ -3,8 +3,10 @@ import { fetch } from 'undici';
 import { createLogger } from '../../app/logger.js';
 import { startTollgate, type RunningTollgate } from '../../app/start-tollgate.js';
 import {
+  DEMO_ANTHROPIC_KEY,
   DEMO_BUDGET_USD,
   DEMO_BUDGET_USER,
+  DEMO_GEMINI_KEY,
   DEMO_GOOD_KEY,
   demoTraffic,
   type DemoRequest,
@@ -43,8 +45,9 @@ export async function runDemo(opts: DemoOptions, g: GlobalOptions, ctx: CliConte
 
   // The simulated provider counts its request quota down (x-ratelimit-* headers): the demo's traffic
   // takes it below the warning share, so `provider.quota-low` fires, with no 429.
+  // It speaks OpenAI, Anthropic and Gemini, each on its own paths and with its own key header.
   const mock = new MockProvider({
-    validKeys: [DEMO_GOOD_KEY],
+    validKeys: [DEMO_GOOD_KEY, DEMO_ANTHROPIC_KEY, DEMO_GEMINI_KEY],
     chunks: 8,
     chunkDelayMs: 15,
     record: false,
@@ -57,6 +60,12 @@ export async function runDemo(opts: DemoOptions, g: GlobalOptions, ctx: CliConte
     port: opts.serve ? opts.port : 0,
     upstream_url: upstream,
     provider: 'openai',
+    // Three provider APIs behind the one gateway, routed by model (docs/providers.md).
+    providers: [
+      { name: 'openai', api: 'openai', base_url: upstream, models: ['gpt-*', 'text-embedding-*'] },
+      { name: 'anthropic', api: 'anthropic', base_url: mock.origin, models: ['claude-*'] },
+      { name: 'gemini', api: 'gemini', base_url: mock.origin, models: ['gemini-*'] },
+    ],
     instance_id: 'demo-gateway',
     'retry.base_delay_ms': 20,
     'retry.max_retry_after_ms': 200,
@@ -68,8 +77,9 @@ export async function runDemo(opts: DemoOptions, g: GlobalOptions, ctx: CliConte
   const log = createLogger(ctx.env.TOLLGATE_LOG_LEVEL ?? 'error');
   const tg = await startTollgate({ config, log });
   println(ctx.stdout, c('bold', 'Tollgate demo') + ' — everything runs locally, no network needed');
-  println(ctx.stdout, `  simulated provider  ${upstream}`);
-  println(ctx.stdout, `  gateway             ${tg.url}/v1   (point an OpenAI client's baseURL here)`);
+  println(ctx.stdout, `  simulated providers ${mock.origin}   (OpenAI, Anthropic and Gemini APIs)`);
+  println(ctx.stdout, `  gateway             ${tg.url}/v1   (point an OpenAI client's baseURL here;`);
+  println(ctx.stdout, `                      Anthropic and Gemini clients take ${tg.url})`);
   println(ctx.stdout, `  audit store         ${dbPath}`);
   println(ctx.stdout);
   try {
@@ -80,7 +90,7 @@ export async function runDemo(opts: DemoOptions, g: GlobalOptions, ctx: CliConte
     if (ctx.stdout.isTTY) ctx.stdout.write('\r');
     println(
       ctx.stdout,
-      `  sent ${traffic.length} requests from 6 users across 4 features, with incidents mixed in`,
+      `  sent ${traffic.length} requests from 6 users across 4 features to 3 provider APIs, with incidents mixed in`,
     );
     await tg.writer.drain();
     await tg.checkpointWriter.checkpointNow();
@@ -156,9 +166,10 @@ async function send(base: string, req: DemoRequest): Promise<void> {
   const timer =
     req.abortAfterMs === undefined ? null : setTimeout(() => controller.abort(), req.abortAfterMs);
   try {
-    const res = await fetch(`${base}/v1${req.path}`, {
+    const key = req.keyHeader ? { [req.keyHeader]: req.key } : { authorization: `Bearer ${req.key}` };
+    const res = await fetch(`${base}${req.path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${req.key}`, ...req.headers },
+      headers: { 'content-type': 'application/json', ...key, ...req.headers },
       body: JSON.stringify(req.body),
       signal: controller.signal,
     });
@@ -257,6 +268,7 @@ function printSummary(ctx: CliContext, events: AuditEvent[], c: ReturnType<typeo
     const e = redacted[0]!;
     println(ctx.stdout, c('dim', `    ${(e.prompt ?? '').slice(0, 160).replace(/\s+/g, ' ')}`));
   }
+  printProviders(ctx, events, c);
   println(ctx.stdout);
   println(ctx.stdout, c('bold', 'Latest events'));
   const latest = events.slice(-12);
@@ -272,6 +284,65 @@ function printSummary(ctx: CliContext, events: AuditEvent[], c: ReturnType<typeo
       { header: 'out', value: (e) => e.output_tokens, align: 'right' },
       { header: 'cost', value: (e) => formatUsd(e.cost_micro_usd), align: 'right' },
       { header: 'seq', value: (e) => e.seq, align: 'right' },
+    ]),
+  );
+}
+
+/** Cost by provider, API and model: each provider's events priced from the same catalog. */
+function printProviders(ctx: CliContext, events: AuditEvent[], c: ReturnType<typeof colourer>): void {
+  interface Row {
+    provider: string;
+    endpoint: string;
+    model: string;
+    requests: number;
+    input: number;
+    output: number;
+    cost: number | null;
+  }
+  const rows = new Map<string, Row>();
+  for (const e of events) {
+    if (isAdminEvent(e) || e.status !== 'SUCCESS') continue;
+    const model = e.model_requested ?? e.model_used ?? '-';
+    // Gemini's endpoint names the model: keep the method only.
+    const endpoint = (e.endpoint ?? '-').replace(/^\/models\/[^:]+:/, ':');
+    const key = `${e.api_provider}\u0000${endpoint}\u0000${model}`;
+    const row = rows.get(key) ?? {
+      provider: e.api_provider ?? '-',
+      endpoint,
+      model,
+      requests: 0,
+      input: 0,
+      output: 0,
+      cost: 0,
+    };
+    row.requests++;
+    row.input += e.input_tokens ?? 0;
+    row.output += e.output_tokens ?? 0;
+    row.cost = row.cost === null || e.cost_micro_usd === null ? null : row.cost + e.cost_micro_usd;
+    rows.set(key, row);
+  }
+  println(ctx.stdout);
+  println(
+    ctx.stdout,
+    c('bold', 'Cost by provider and model') +
+      c('dim', '   (successful requests; tollgate report cost --by model)'),
+  );
+  const sorted = [...rows.values()].sort(
+    (a, b) =>
+      a.provider.localeCompare(b.provider) ||
+      a.endpoint.localeCompare(b.endpoint) ||
+      a.model.localeCompare(b.model),
+  );
+  println(
+    ctx.stdout,
+    renderTable(sorted, [
+      { header: 'provider', value: (r) => r.provider },
+      { header: 'api', value: (r) => r.endpoint },
+      { header: 'model', value: (r) => r.model, max: 26 },
+      { header: 'requests', value: (r) => r.requests, align: 'right' },
+      { header: 'in', value: (r) => r.input, align: 'right' },
+      { header: 'out', value: (r) => r.output, align: 'right' },
+      { header: 'cost', value: (r) => formatUsd(r.cost), align: 'right' },
     ]),
   );
 }
