@@ -257,6 +257,9 @@ function fillRollupEvent(i: number, step: number): RollupEvent & SecurityRollupE
       { type: 'email', count: 1 },
       { type: 'phone', count: 1 },
     ],
+    // fillSql: is_anomalous false, an indicator on every 97th row.
+    is_anomalous: false,
+    threat_indicators: i % 97 === 0 ? ['prompt-injection.ignore-previous'] : [],
   };
 }
 

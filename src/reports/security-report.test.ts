@@ -4,7 +4,9 @@ import { blankEvent, type AuditEvent } from '../core/audit-event.js';
 import { ManualClock } from '../core/clock.js';
 import { createDetectionEngine } from '../detection/detection-engine.js';
 import { createDetectors } from '../detection/default-detectors.js';
-import { MemoryEventStore } from '../store/memory/memory-event-store.js';
+import { openSqlite } from '../store/sqlite/open-sqlite.js';
+import { SqliteEventStore } from '../store/sqlite/sqlite-event-store.js';
+import { createSqliteRollups, sqliteRollupReader } from '../store/sqlite/sqlite-rollups.js';
 import { formatSecurityReportJson, formatSecurityReportTable, securityReport } from './security-report.js';
 
 const T0 = Date.UTC(2026, 1, 3, 10);
@@ -12,7 +14,12 @@ const T0 = Date.UTC(2026, 1, 3, 10);
 /** Traffic through the real engine: stuffing from one IP, a storm on one key, a secret, a leaking session. */
 async function scenario() {
   const clock = new ManualClock(T0);
-  const events = new MemoryEventStore();
+  // A real store: the report reads the rollups its appends keep.
+  const db = openSqlite(':memory:');
+  const store = new SqliteEventStore(db);
+  const sqliteRollups = createSqliteRollups(db);
+  store.addInTransactionHook((batch) => sqliteRollups.applyRollups(batch));
+  const rollups = sqliteRollupReader(sqliteRollups);
   const alerts = new MemoryAlertStore();
   const engine = createDetectionEngine({
     detectors: createDetectors(),
@@ -63,15 +70,15 @@ async function scenario() {
       input_tokens: 4000 + i * 3000,
       cost_micro_usd: 1000,
     });
-  await events.append(all);
+  await store.append(all);
   await new Promise((r) => setImmediate(r));
-  return { events, alerts, untilMs: clock.now() + 1 };
+  return { rollups, alerts, untilMs: clock.now() + 1 };
 }
 
 describe('security report', () => {
   it('aggregates auth failures, alerts, error rates, redactions, offenders and anomalous sessions', async () => {
-    const { events, alerts, untilMs } = await scenario();
-    const r = await securityReport({ events, alerts }, { sinceMs: T0, untilMs });
+    const { rollups, alerts, untilMs } = await scenario();
+    const r = await securityReport({ rollups, alerts }, { sinceMs: T0, untilMs });
     expect(r.events).toBe(39);
     expect(r.auth_failures.total).toBe(8);
     expect(r.auth_failures.by_ip).toEqual([{ ip: '203.0.113.9', failures: 8, distinct_keys: 8 }]);
@@ -109,19 +116,30 @@ describe('security report', () => {
     ]);
   });
 
-  it('honours the time range', async () => {
-    const { events, alerts } = await scenario();
-    const r = await securityReport(
-      { events, alerts },
-      { sinceMs: T0 + 30 * 60_000, untilMs: T0 + 60 * 60_000 },
+  it('honours the time range, aligned outward to whole hours', async () => {
+    const { rollups, alerts } = await scenario();
+    const later = await securityReport(
+      { rollups, alerts },
+      { sinceMs: T0 + 60 * 60_000, untilMs: T0 + 2 * 60 * 60_000 },
     );
-    expect(r.events).toBe(0);
-    expect(r.alerts.total).toBe(0);
+    expect(later.events).toBe(0);
+    expect(later.alerts.total).toBe(0);
+    // 10:30–10:45 covers the hour 10:00–11:00, where every event of the scenario lies.
+    const inside = await securityReport(
+      { rollups, alerts },
+      { sinceMs: T0 + 30 * 60_000, untilMs: T0 + 45 * 60_000 },
+    );
+    expect([inside.since, inside.until, inside.resolution_ms]).toEqual([
+      new Date(T0).toISOString(),
+      new Date(T0 + 3_600_000).toISOString(),
+      3_600_000,
+    ]);
+    expect(inside.events).toBe(39);
   });
 
   it('formats an aligned table and a JSON document', async () => {
-    const { events, alerts, untilMs } = await scenario();
-    const r = await securityReport({ events, alerts }, { sinceMs: T0, untilMs });
+    const { rollups, alerts, untilMs } = await scenario();
+    const r = await securityReport({ rollups, alerts }, { sinceMs: T0, untilMs });
     const text = formatSecurityReportTable(r);
     expect(text).toContain('Authentication failures: 8');
     const lines = text.split('\n');

@@ -1,13 +1,19 @@
-import { isAuthFailure, isRequestFailure } from '../core/event-outcome.js';
 import type { Alert, Severity } from '../alerting/alert.js';
 import { SEVERITIES, severityRank } from '../alerting/alert.js';
 import type { AlertStore } from '../alerting/alert-store.js';
-import type { EventStore } from '../store/event-store.js';
+import { DAY_MS, HOUR_MS, type RollupReader } from '../store/rollups.js';
 
-/** `tollgate report security` as data: every figure over [sinceMs, untilMs). */
+/**
+ * `tollgate report security` as data: every figure over [since, until), the requested window
+ * aligned outward to whole hours (`resolution_ms`), read from rollups kept at write time
+ * (security_rollups, session_rollups) and the alerts table — never from raw events, so it answers
+ * in the same time over a day or a month, and keeps its totals after events are pruned.
+ */
 export interface SecurityReport {
   since: string;
   until: string;
+  /** Window resolution in ms: the requested bounds are aligned outward to it. */
+  resolution_ms: number;
   events: number;
   auth_failures: {
     total: number;
@@ -35,9 +41,12 @@ export interface SecurityReport {
   }[];
   anomalous_sessions: {
     session_id: string;
+    /** The user with the most anomalous events of the session (null when none had a user). */
     user_id: string | null;
+    /** The session's requests in the window. */
     events: number;
     anomalous_events: number;
+    /** Threat indicators seen on any of the session's events in the window, sorted. */
     indicators: string[];
     max_input_tokens: number | null;
     cost_micro_usd: number;
@@ -45,7 +54,7 @@ export interface SecurityReport {
 }
 
 export interface SecurityReportInput {
-  events: EventStore;
+  rollups: RollupReader;
   alerts: AlertStore;
 }
 
@@ -56,94 +65,24 @@ export interface SecurityReportOptions {
   top?: number;
 }
 
-function bump<K>(m: Map<K, number>, k: K, by = 1): void {
-  m.set(k, (m.get(k) ?? 0) + by);
+/** The report's window: [sinceMs, untilMs) aligned outward to whole hours. */
+export function securityReportWindow(sinceMs: number, untilMs: number): { fromMs: number; toMs: number } {
+  return {
+    fromMs: Math.floor(sinceMs / HOUR_MS) * HOUR_MS,
+    toMs: Math.max(Math.ceil(untilMs / HOUR_MS) * HOUR_MS, Math.floor(sinceMs / HOUR_MS) * HOUR_MS),
+  };
 }
 
-/**
- * Computes the security report. The one place these figures are defined; a store may later
- * feed it SQL aggregates instead of rows, but the meaning stays here.
- */
-export async function securityReport(
-  input: SecurityReportInput,
-  opts: SecurityReportOptions,
-): Promise<SecurityReport> {
-  const top = opts.top ?? 10;
-  const events = await input.events.query({ sinceMs: opts.sinceMs, untilMs: opts.untilMs, order: 'asc' });
-  const alerts: Alert[] = (await input.alerts.list({ sinceMs: opts.sinceMs, untilMs: opts.untilMs })).filter(
-    (a) => Date.parse(a.first_seen) < opts.untilMs,
-  );
+/** Sorts by `by` descending, then `tie` ascending, and keeps the first `top`. */
+export function ranked<T>(rows: T[], top: number, by: (r: T) => number, tie: (r: T) => string): T[] {
+  return rows.sort((a, b) => by(b) - by(a) || (tie(a) < tie(b) ? -1 : tie(a) > tie(b) ? 1 : 0)).slice(0, top);
+}
 
-  const failByKey = new Map<string, number>();
-  const failByIp = new Map<string, number>();
-  const keysByIp = new Map<string, Set<string>>();
-  const errModel = new Map<string, [number, number]>();
-  const errKey = new Map<string, [number, number]>();
-  const redHits = new Map<string, number>();
-  const redEvents = new Map<string, number>();
-  const sessions = new Map<string, SecurityReport['anomalous_sessions'][number]>();
-  let authTotal = 0;
-
-  for (const e of events) {
-    if (isAuthFailure(e)) {
-      authTotal++;
-      if (e.api_key_id !== null) bump(failByKey, e.api_key_id);
-      if (e.ip_address !== null) {
-        bump(failByIp, e.ip_address);
-        if (e.api_key_id !== null) {
-          let s = keysByIp.get(e.ip_address);
-          if (!s) keysByIp.set(e.ip_address, (s = new Set()));
-          s.add(e.api_key_id);
-        }
-      }
-    } else if (e.status !== 'CANCELLED') {
-      const failed = isRequestFailure(e) ? 1 : 0;
-      const model = e.model_used ?? e.model_requested;
-      if (model !== null) {
-        const r = errModel.get(model) ?? [0, 0];
-        errModel.set(model, [r[0] + 1, r[1] + failed]);
-      }
-      if (e.api_key_id !== null) {
-        const r = errKey.get(e.api_key_id) ?? [0, 0];
-        errKey.set(e.api_key_id, [r[0] + 1, r[1] + failed]);
-      }
-    }
-    for (const r of e.redactions) {
-      bump(redHits, r.type, r.count);
-      bump(redEvents, r.type);
-    }
-    if (e.session_id !== null) {
-      let s = sessions.get(e.session_id);
-      if (!s) {
-        s = {
-          session_id: e.session_id,
-          user_id: e.user_id,
-          events: 0,
-          anomalous_events: 0,
-          indicators: [],
-          max_input_tokens: null,
-          cost_micro_usd: 0,
-        };
-        sessions.set(e.session_id, s);
-      }
-      s.events++;
-      if (e.is_anomalous) s.anomalous_events++;
-      for (const t of e.threat_indicators) if (!s.indicators.includes(t)) s.indicators.push(t);
-      if (e.input_tokens !== null) s.max_input_tokens = Math.max(s.max_input_tokens ?? 0, e.input_tokens);
-      s.cost_micro_usd += e.cost_micro_usd ?? 0;
-    }
-  }
-
-  const ranked = <T>(rows: T[], by: (r: T) => number, tie: (r: T) => string): T[] =>
-    rows.sort((a, b) => by(b) - by(a) || (tie(a) < tie(b) ? -1 : 1)).slice(0, top);
-  const rates = (m: Map<string, [number, number]>) =>
-    [...m].map(([k, [requests, failed]]) => ({
-      k,
-      requests,
-      failed,
-      rate: requests === 0 ? 0 : failed / requests,
-    }));
-
+/** Alerts by rule, by severity and top offenders (the alerts table is small: read as rows). */
+export function alertFigures(
+  alerts: readonly Alert[],
+  top: number,
+): Pick<SecurityReport, 'alerts' | 'top_offenders'> {
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
   const byRule = new Map<
     string,
@@ -177,55 +116,132 @@ export async function securityReport(
     if (!o.rules.includes(a.rule_id)) o.rules.push(a.rule_id);
     offenders.set(key, o);
   }
-
   return {
-    since: new Date(opts.sinceMs).toISOString(),
-    until: new Date(opts.untilMs).toISOString(),
-    events: events.length,
-    auth_failures: {
-      total: authTotal,
-      by_key: ranked(
-        [...failByKey].map(([key, failures]) => ({ key, failures })),
-        (r) => r.failures,
-        (r) => r.key,
-      ),
-      by_ip: ranked(
-        [...failByIp].map(([ip, failures]) => ({ ip, failures, distinct_keys: keysByIp.get(ip)?.size ?? 0 })),
-        (r) => r.failures,
-        (r) => r.ip,
-      ),
-    },
     alerts: {
       total: alerts.length,
       open: alerts.filter((a) => a.status === 'open').length,
       by_rule: [...byRule.values()].sort((a, b) => b.alerts - a.alerts || (a.rule_id < b.rule_id ? -1 : 1)),
       by_severity: bySeverity,
     },
-    error_rates: {
-      by_model: ranked(
-        rates(errModel),
-        (r) => r.rate,
-        (r) => r.k,
-      ).map(({ k, ...r }) => ({ model: k, ...r })),
-      by_key: ranked(
-        rates(errKey).filter((r) => r.failed > 0),
-        (r) => r.rate,
-        (r) => r.k,
-      ).map(({ k, ...r }) => ({ key: k, ...r })),
-    },
-    redactions: [...redHits]
-      .map(([type, hits]) => ({ type, hits, events: redEvents.get(type) ?? 0 }))
-      .sort((a, b) => b.hits - a.hits || (a.type < b.type ? -1 : 1)),
     top_offenders: ranked(
       [...offenders.values()],
+      top,
       (o) => severityRank(o.max_severity) * 1e9 + o.alerts * 1e6 + o.events,
       (o) => o.subject,
     ),
-    anomalous_sessions: ranked(
-      [...sessions.values()].filter((s) => s.anomalous_events > 0),
-      (s) => s.anomalous_events,
-      (s) => s.session_id,
-    ),
+  };
+}
+
+const rate = (requests: number, failed: number): number => (requests === 0 ? 0 : failed / requests);
+
+/**
+ * Computes the security report from rollups. The meaning of each figure is defined here and in
+ * security-rollups.ts (what is counted per event); the contract tests compare it with a count
+ * over the raw events of the same window.
+ */
+export async function securityReport(
+  input: SecurityReportInput,
+  opts: SecurityReportOptions,
+): Promise<SecurityReport> {
+  const top = opts.top ?? 10;
+  const { fromMs, toMs } = securityReportWindow(opts.sinceMs, opts.untilMs);
+  const [auth, redactions, counts, alertRows] = await Promise.all([
+    input.rollups.authFailures(fromMs, toMs, DAY_MS),
+    input.rollups.redactionHits(fromMs, toMs),
+    input.rollups.reportCounts(fromMs, toMs),
+    input.alerts.list({ sinceMs: fromMs, untilMs: toMs }),
+  ]);
+  const alerts = alertRows.filter((a) => Date.parse(a.first_seen) < toMs);
+
+  let authTotal = 0;
+  const failByKey = new Map<string, number>();
+  const failByIp = new Map<string, { failures: number; keys: Set<string> }>();
+  for (const p of auth.pairs) {
+    authTotal += p.failures;
+    if (p.key_id !== null) failByKey.set(p.key_id, (failByKey.get(p.key_id) ?? 0) + p.failures);
+    if (p.ip !== null) {
+      let ip = failByIp.get(p.ip);
+      if (!ip) failByIp.set(p.ip, (ip = { failures: 0, keys: new Set() }));
+      ip.failures += p.failures;
+      if (p.key_id !== null) ip.keys.add(p.key_id);
+    }
+  }
+
+  const anomalous = ranked(
+    counts.anomalous_sessions,
+    top,
+    (s) => s.anomalous_events,
+    (s) => s.session_id,
+  );
+  const ids = anomalous.map((s) => s.session_id);
+  const [figures, indicators] = await Promise.all([
+    ids.length === 0 ? [] : input.rollups.sessionsById(ids, fromMs, toMs),
+    ids.length === 0 ? new Map<string, string[]>() : input.rollups.sessionIndicators(ids, fromMs, toMs),
+  ]);
+  const figuresOf = new Map(figures.map((f) => [f.session_id, f]));
+
+  return {
+    since: new Date(fromMs).toISOString(),
+    until: new Date(toMs).toISOString(),
+    resolution_ms: HOUR_MS,
+    events: counts.events,
+    auth_failures: {
+      total: authTotal,
+      by_key: ranked(
+        [...failByKey].map(([key, failures]) => ({ key, failures })),
+        top,
+        (r) => r.failures,
+        (r) => r.key,
+      ),
+      by_ip: ranked(
+        [...failByIp].map(([ip, r]) => ({ ip, failures: r.failures, distinct_keys: r.keys.size })),
+        top,
+        (r) => r.failures,
+        (r) => r.ip,
+      ),
+    },
+    ...alertFigures(alerts, top),
+    error_rates: {
+      by_model: ranked(
+        counts.errors_by_model.map((r) => ({
+          model: r.key,
+          requests: r.requests,
+          failed: r.failed,
+          rate: rate(r.requests, r.failed),
+        })),
+        top,
+        (r) => r.rate,
+        (r) => r.model,
+      ),
+      by_key: ranked(
+        counts.errors_by_key
+          .filter((r) => r.failed > 0)
+          .map((r) => ({
+            key: r.key,
+            requests: r.requests,
+            failed: r.failed,
+            rate: rate(r.requests, r.failed),
+          })),
+        top,
+        (r) => r.rate,
+        (r) => r.key,
+      ),
+    },
+    redactions: redactions
+      .map((r) => ({ type: r.type, hits: r.hits, events: r.events }))
+      .sort((a, b) => b.hits - a.hits || (a.type < b.type ? -1 : a.type > b.type ? 1 : 0)),
+    anomalous_sessions: anomalous.map((s) => {
+      const f = figuresOf.get(s.session_id);
+      return {
+        session_id: s.session_id,
+        user_id: s.user_id,
+        events: f?.requests ?? 0,
+        anomalous_events: s.anomalous_events,
+        indicators: indicators.get(s.session_id) ?? [],
+        max_input_tokens: f && f.growth_requests > 0 ? f.max_input_tokens : null,
+        cost_micro_usd: f?.cost_micro_usd ?? 0,
+      };
+    }),
   };
 }
 

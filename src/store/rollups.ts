@@ -270,6 +270,8 @@ export interface RollupReader extends SecurityRollupReader {
    * totals and input growth over that window, segments joined in hour order.
    */
   sessions(sinceMs: number, untilMs: number): Promise<SessionGrowth[]>;
+  /** The same for the given sessions only (their hour segments in the window, joined). */
+  sessionsById(sessionIds: readonly string[], sinceMs: number, untilMs: number): Promise<SessionGrowth[]>;
 }
 
 export type SegmentRow = SessionGrowth & { lead_streak: number };

@@ -4,10 +4,15 @@
  * sqlite-security-rollups.ts, PostgreSQL: postgres-security-rollups.ts), so the security page
  * over 30 days reads a few thousand rows instead of every event of the window.
  *
- * Both kinds are sparse (a few percent of events), so every granularity is written per batch: no
- * day fold, and a late event lands in its own minute, hour and day like any other.
+ * The figures of `tollgate report security` that are not auth failures or redactions are kept
+ * per hour and day only (the report's window is aligned outward to whole hours): events per
+ * bucket, requests and failures per model and per key (error rates), anomalous events per
+ * session and the threat indicators seen per session.
+ *
+ * Every kind is written at each of its granularities per batch: no day fold, and a late event
+ * lands in its own minute, hour and day like any other.
  */
-import { isAuthFailure } from '../core/event-outcome.js';
+import { isAuthFailure, isRequestFailure } from '../core/event-outcome.js';
 import type { AuditEvent } from '../core/audit-event.js';
 import {
   bucketRanges,
@@ -23,11 +28,36 @@ import {
 /** The event fields security rollups read; AuditEvent satisfies it. */
 export type SecurityRollupEvent = Pick<
   AuditEvent,
-  'timestamp' | 'status' | 'auth_result' | 'ip_address' | 'api_key_id' | 'api_key_prefix' | 'redactions'
+  | 'timestamp'
+  | 'status'
+  | 'auth_result'
+  | 'ip_address'
+  | 'api_key_id'
+  | 'api_key_prefix'
+  | 'redactions'
+  | 'model_used'
+  | 'model_requested'
+  | 'session_id'
+  | 'user_id'
+  | 'is_anomalous'
+  | 'threat_indicators'
 >;
 
 export const KIND_AUTH_FAILURE = 0;
 export const KIND_REDACTION = 1;
+/** Every event (AI requests and administrative actions): a = ''. Hour and day only. */
+export const KIND_EVENTS = 2;
+/**
+ * Per model (a = model_used ?? model_requested): n = requests that are neither an auth failure
+ * nor CANCELLED, hits = those that failed (isRequestFailure). Hour and day only.
+ */
+export const KIND_ERRORS_BY_MODEL = 3;
+/** The same per key (a = api_key_id). Hour and day only. */
+export const KIND_ERRORS_BY_KEY = 4;
+/** Anomalous events per session (a = session_id, b = user_id, FLAG_NO_USER when null). Hour and day only. */
+export const KIND_SESSION_ANOMALIES = 5;
+/** Events of a session carrying a threat indicator (a = session_id, b = indicator). Hour and day only. */
+export const KIND_SESSION_INDICATORS = 6;
 
 /** `flags` bits of an auth-failure row: which of a, b, c were null, and the status class. */
 export const FLAG_NO_IP = 1;
@@ -35,6 +65,8 @@ export const FLAG_NO_KEY = 2;
 export const FLAG_NO_PREFIX = 4;
 /** Status AUTH_FAILED or BLOCKED: the refusals the security page charts (the report counts every auth failure). */
 export const FLAG_REFUSED = 8;
+/** KIND_SESSION_ANOMALIES: the events had no user_id. */
+export const FLAG_NO_USER = 1;
 
 // isAuthFailure is core/event-outcome.ts's (the SQL rebuilds say the same in SQL).
 export { isAuthFailure };
@@ -65,6 +97,8 @@ const GRANULARITIES: readonly [0 | 1 | 2, number][] = [
   [G_HOUR, HOUR_MS],
   [G_DAY, DAY_MS],
 ];
+/** The report-only kinds: hours and days (a minute row per key or session would be one per event). */
+const HOUR_AND_DAY = GRANULARITIES.slice(1);
 
 /** Sums a batch's security rows, unique on the key and sorted by it (one UPSERT, one lock order). */
 export function foldSecurity(events: readonly SecurityRollupEvent[]): SecurityRow[] {
@@ -77,8 +111,9 @@ export function foldSecurity(events: readonly SecurityRollupEvent[]): SecurityRo
     c: string,
     flags: number,
     hits: number,
+    granularities = GRANULARITIES,
   ): void => {
-    for (const [granularity, size] of GRANULARITIES) {
+    for (const [granularity, size] of granularities) {
       const bucket = ts - (((ts % size) + size) % size);
       const id = `${granularity}\u0001${kind}\u0001${bucket}\u0001${a}\u0001${b}\u0001${c}\u0001${flags}`;
       const r = rows.get(id);
@@ -101,6 +136,28 @@ export function foldSecurity(events: readonly SecurityRollupEvent[]): SecurityRo
       add(KIND_AUTH_FAILURE, ts, e.ip_address ?? '', e.api_key_id ?? '', e.api_key_prefix ?? '', flags, 0);
     }
     for (const r of e.redactions) add(KIND_REDACTION, ts, r.type, '', '', 0, r.count);
+    add(KIND_EVENTS, ts, '', '', '', 0, 0, HOUR_AND_DAY);
+    if (!isAuthFailure(e) && e.status !== 'CANCELLED') {
+      const failed = isRequestFailure(e) ? 1 : 0;
+      const model = e.model_used ?? e.model_requested;
+      if (model !== null) add(KIND_ERRORS_BY_MODEL, ts, model, '', '', 0, failed, HOUR_AND_DAY);
+      if (e.api_key_id !== null) add(KIND_ERRORS_BY_KEY, ts, e.api_key_id, '', '', 0, failed, HOUR_AND_DAY);
+    }
+    if (e.session_id !== null) {
+      if (e.is_anomalous)
+        add(
+          KIND_SESSION_ANOMALIES,
+          ts,
+          e.session_id,
+          e.user_id ?? '',
+          '',
+          e.user_id === null ? FLAG_NO_USER : 0,
+          0,
+          HOUR_AND_DAY,
+        );
+      for (const t of new Set(e.threat_indicators))
+        add(KIND_SESSION_INDICATORS, ts, e.session_id, t, '', 0, 0, HOUR_AND_DAY);
+    }
   }
   const cmp = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
   return [...rows.values()].sort(
@@ -158,10 +215,77 @@ export interface RedactionHits {
   events: number;
 }
 
+/** Requests and failures of one model or key (KIND_ERRORS_BY_MODEL / _BY_KEY). */
+export interface ErrorCount {
+  key: string;
+  requests: number;
+  failed: number;
+}
+
+/** The report-only figures of a window aligned to whole hours (see reportCounts). */
+export interface SecurityReportCounts {
+  /** Every event of the window. */
+  events: number;
+  errors_by_model: ErrorCount[];
+  errors_by_key: ErrorCount[];
+  /** Sessions with an anomalous event: their count, and the user with the most of them. */
+  anomalous_sessions: { session_id: string; user_id: string | null; anomalous_events: number }[];
+}
+
 /** Reads the security rollups; implemented by each store. Windows are aligned outward to the minute. */
 export interface SecurityRollupReader {
   authFailures(sinceMs: number, untilMs: number, bucketMs: number): Promise<AuthFailureCounts>;
   redactionHits(sinceMs: number, untilMs: number): Promise<RedactionHits[]>;
+  /** The report-only kinds over [fromMs, toMs), both whole hours. */
+  reportCounts(fromMs: number, toMs: number): Promise<SecurityReportCounts>;
+  /** The threat indicators seen per session over [fromMs, toMs) (whole hours), sorted. */
+  sessionIndicators(
+    sessionIds: readonly string[],
+    fromMs: number,
+    toMs: number,
+  ): Promise<Map<string, string[]>>;
+}
+
+/** Hour-and-day ranges of a window of whole hours (the report-only kinds have no minute rows). */
+export function hourRanges(fromMs: number, toMs: number): BucketRange[] {
+  return bucketRanges(fromMs, toMs, HOUR_MS);
+}
+
+/**
+ * Summed rows (kind, a, b, flags, n, hits) of the report-only kinds into SecurityReportCounts;
+ * an anomalous session's user is the one with the most anomalous events (ties: the smaller id),
+ * null only when none of them had a user.
+ */
+export function reportCountsOf(
+  rows: Iterable<{ kind: number; a: string; b: string; flags: number; n: number; hits: number }>,
+): SecurityReportCounts {
+  const out: SecurityReportCounts = {
+    events: 0,
+    errors_by_model: [],
+    errors_by_key: [],
+    anomalous_sessions: [],
+  };
+  const sessions = new Map<string, { count: number; user: string | null; userCount: number }>();
+  for (const r of rows) {
+    if (r.kind === KIND_EVENTS) out.events += r.n;
+    else if (r.kind === KIND_ERRORS_BY_MODEL)
+      out.errors_by_model.push({ key: r.a, requests: r.n, failed: r.hits });
+    else if (r.kind === KIND_ERRORS_BY_KEY)
+      out.errors_by_key.push({ key: r.a, requests: r.n, failed: r.hits });
+    else if (r.kind === KIND_SESSION_ANOMALIES) {
+      let s = sessions.get(r.a);
+      if (!s) sessions.set(r.a, (s = { count: 0, user: null, userCount: 0 }));
+      s.count += r.n;
+      const user = r.flags & FLAG_NO_USER ? null : r.b;
+      if (user !== null && (s.user === null || r.n > s.userCount || (r.n === s.userCount && user < s.user))) {
+        s.user = user;
+        s.userCount = r.n;
+      }
+    }
+  }
+  for (const [session_id, s] of sessions)
+    out.anomalous_sessions.push({ session_id, user_id: s.user, anomalous_events: s.count });
+  return out;
 }
 
 /** A pair from a grouped row (a, b, c, flags, failures, last_ts). */

@@ -8,6 +8,7 @@ import { HOUR_MS } from '../../src/store/rollups.js';
 import {
   expectRollupsOf,
   expectSecurityOf,
+  expectSecurityReportOf,
   expectSessionsOf,
   mixedEvents,
   randomWindows,
@@ -99,10 +100,12 @@ describe.skipIf(!service.available)('PostgreSQL rollups', () => {
       expect(inexact.rows[0].n).toBeGreaterThan(0);
       await expectSessionsOf(rep.rollups, events, windows);
       await expectSecurityOf(rep.rollups, events, windows);
+      await expectSecurityReportOf(rep.rollups, events, windows);
       await rep.close();
       rep = await replica(schema, false); // restarted: the same answers
       await expectSessionsOf(rep.rollups, events, windows);
       await expectSecurityOf(rep.rollups, events, windows);
+      await expectSecurityReportOf(rep.rollups, events, windows);
       await rep.rebuildSessionTotals();
       const after = await admin.query(
         `SELECT COUNT(*)::int AS n FROM "${schema}".session_totals WHERE NOT exact`,
@@ -148,7 +151,7 @@ describe.skipIf(!service.available)('PostgreSQL rollups', () => {
       const v = await admin.query(
         `SELECT component, version FROM "${schema}".schema_migrations ORDER BY component`,
       );
-      expect(v.rows).toContainEqual({ component: 'rollups', version: 3 });
+      expect(v.rows).toContainEqual({ component: 'rollups', version: 4 });
     } finally {
       await opened.store.close();
       await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

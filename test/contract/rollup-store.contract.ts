@@ -3,7 +3,9 @@
  * store's append, whose transaction feeds the rollups, and come out through `RollupReader`.
  * Expected numbers are computed naively from the events themselves.
  */
-import { isError } from '../../src/core/event-outcome.js';
+import { isAuthFailure, isError, isRequestFailure } from '../../src/core/event-outcome.js';
+import { MemoryAlertStore } from '../../src/alerting/memory-alert-store.js';
+import { ranked, securityReport, securityReportWindow } from '../../src/reports/security-report.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/core/audit-event.js';
 import { testEvent } from '../support/test-event.js';
@@ -266,8 +268,164 @@ export function securityEvents(n: number, seed: number): AuditEvent[] {
         type: pick(['email', 'phone', 'aws_access_key']),
         count: 1 + Math.floor(r() * 3),
       }));
+    // Detection marks: anomalous events (some without a user) and indicators, repeated at times.
+    e.is_anomalous = r() < 0.15;
+    if (e.is_anomalous && r() < 0.2) e.user_id = null;
+    if (r() < 0.2)
+      e.threat_indicators = Array.from({ length: 1 + Math.floor(r() * 2) }, () =>
+        pick(['session.context-growth', 'prompt-injection.ignore-previous', 'content.secret-in-prompt']),
+      );
     return e;
   });
+}
+
+/**
+ * `tollgate report security` (alerts aside) over [sinceMs, untilMs) aligned outward to whole
+ * hours, as a full scan of the events: the naive reference the rollup answer must equal.
+ */
+export function expectedSecurityReport(
+  events: readonly AuditEvent[],
+  sinceMs: number,
+  untilMs: number,
+  top: number,
+) {
+  const { fromMs, toMs } = securityReportWindow(sinceMs, untilMs);
+  const inside = events.filter((e) => Date.parse(e.timestamp) >= fromMs && Date.parse(e.timestamp) < toMs);
+  const bump = (m: Map<string, number>, k: string, by = 1) => m.set(k, (m.get(k) ?? 0) + by);
+  const failByKey = new Map<string, number>();
+  const failByIp = new Map<string, number>();
+  const keysByIp = new Map<string, Set<string>>();
+  const errModel = new Map<string, [number, number]>();
+  const errKey = new Map<string, [number, number]>();
+  const hits = new Map<string, number>();
+  const hitEvents = new Map<string, number>();
+  const sessions = new Map<
+    string,
+    { anomalous: number; users: Map<string, number>; indicators: Set<string>; events: AuditEvent[] }
+  >();
+  let auth = 0;
+  for (const e of inside) {
+    if (isAuthFailure(e)) {
+      auth++;
+      if (e.api_key_id !== null) bump(failByKey, e.api_key_id);
+      if (e.ip_address !== null) {
+        bump(failByIp, e.ip_address);
+        if (e.api_key_id !== null)
+          keysByIp.set(e.ip_address, (keysByIp.get(e.ip_address) ?? new Set()).add(e.api_key_id));
+      }
+    } else if (e.status !== 'CANCELLED') {
+      const failed = isRequestFailure(e) ? 1 : 0;
+      const model = e.model_used ?? e.model_requested;
+      if (model !== null) {
+        const x = errModel.get(model) ?? [0, 0];
+        errModel.set(model, [x[0] + 1, x[1] + failed]);
+      }
+      if (e.api_key_id !== null) {
+        const x = errKey.get(e.api_key_id) ?? [0, 0];
+        errKey.set(e.api_key_id, [x[0] + 1, x[1] + failed]);
+      }
+    }
+    for (const x of e.redactions) {
+      bump(hits, x.type, x.count);
+      bump(hitEvents, x.type);
+    }
+    if (e.session_id !== null) {
+      let s = sessions.get(e.session_id);
+      if (!s)
+        sessions.set(
+          e.session_id,
+          (s = { anomalous: 0, users: new Map(), indicators: new Set(), events: [] }),
+        );
+      if (e.is_anomalous) {
+        s.anomalous++;
+        if (e.user_id !== null) bump(s.users, e.user_id);
+      }
+      for (const t of e.threat_indicators) s.indicators.add(t);
+      // Session figures are those of AI requests (administrative actions are not).
+      if (e.http_method !== 'ADMIN') s.events.push(e);
+    }
+  }
+  const rate = (requests: number, failed: number) => (requests === 0 ? 0 : failed / requests);
+  const topUser = (users: Map<string, number>): string | null =>
+    [...users].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0] ?? null;
+  return {
+    since: new Date(fromMs).toISOString(),
+    until: new Date(toMs).toISOString(),
+    events: inside.length,
+    auth_failures: {
+      total: auth,
+      by_key: ranked(
+        [...failByKey].map(([key, failures]) => ({ key, failures })),
+        top,
+        (r) => r.failures,
+        (r) => r.key,
+      ),
+      by_ip: ranked(
+        [...failByIp].map(([ip, failures]) => ({ ip, failures, distinct_keys: keysByIp.get(ip)?.size ?? 0 })),
+        top,
+        (r) => r.failures,
+        (r) => r.ip,
+      ),
+    },
+    error_rates: {
+      by_model: ranked(
+        [...errModel].map(([model, [requests, failed]]) => ({
+          model,
+          requests,
+          failed,
+          rate: rate(requests, failed),
+        })),
+        top,
+        (r) => r.rate,
+        (r) => r.model,
+      ),
+      by_key: ranked(
+        [...errKey]
+          .filter(([, [, failed]]) => failed > 0)
+          .map(([key, [requests, failed]]) => ({ key, requests, failed, rate: rate(requests, failed) })),
+        top,
+        (r) => r.rate,
+        (r) => r.key,
+      ),
+    },
+    redactions: [...hits]
+      .map(([type, h]) => ({ type, hits: h, events: hitEvents.get(type)! }))
+      .sort((a, b) => b.hits - a.hits || (a.type < b.type ? -1 : 1)),
+    anomalous_sessions: ranked(
+      [...sessions].filter(([, s]) => s.anomalous > 0),
+      top,
+      ([, s]) => s.anomalous,
+      ([id]) => id,
+    ).map(([session_id, s]) => {
+      const inputs = s.events.map((e) => e.input_tokens).filter((x): x is number => x !== null);
+      return {
+        session_id,
+        user_id: topUser(s.users),
+        events: s.events.length,
+        anomalous_events: s.anomalous,
+        indicators: [...s.indicators].sort(),
+        max_input_tokens: inputs.length ? Math.max(...inputs) : null,
+        cost_micro_usd: s.events.reduce((n, e) => n + (e.cost_micro_usd ?? 0), 0),
+      };
+    }),
+  };
+}
+
+/** `report security` of every window (alerts aside) equals the full scan. */
+export async function expectSecurityReportOf(
+  rollups: RollupReader,
+  events: readonly AuditEvent[],
+  windows: readonly (readonly [number, number])[],
+  top = 4,
+): Promise<void> {
+  for (const [since, until] of windows) {
+    const got = await securityReport(
+      { rollups, alerts: new MemoryAlertStore() },
+      { sinceMs: since, untilMs: until, top },
+    );
+    const { alerts: _alerts, top_offenders: _offenders, resolution_ms: _resolution, ...figures } = got;
+    expect(figures, `${since}..${until}`).toEqual(expectedSecurityReport(events, since, until, top));
+  }
 }
 
 /** What the security rollups must answer for a window, as a full scan (minute resolution). */
@@ -428,6 +586,23 @@ export function rollupStoreContract(name: string, factory: RollupStoreFactory): 
       await expectSecurityOf(s.rollups, events, windows);
       await s.rebuildSecurity();
       await expectSecurityOf(s.rollups, events, windows);
+    });
+
+    it('answers `report security` of any window exactly as a full scan of the events, however batched, late, replayed or rebuilt', async () => {
+      const events = securityEvents(900, 23);
+      const first = Date.parse(events[0]!.timestamp);
+      const last = Date.parse(events[events.length - 1]!.timestamp);
+      const windows = randomWindows(first - HOUR_MS, last + HOUR_MS, 12, 61);
+      const s = await open();
+      const held = events.slice(300, 380);
+      await appendInBatches(s, [...events.slice(0, 300), ...events.slice(380)], 37);
+      await s.append(held);
+      await s.append(events.slice(250, 420));
+      await expectSecurityReportOf(s.rollups, events, windows);
+      // top large enough to list every row: the sums themselves, not only the ranked heads.
+      await expectSecurityReportOf(s.rollups, events, windows.slice(0, 3), 1000);
+      await s.rebuildSecurity();
+      await expectSecurityReportOf(s.rollups, events, windows);
     });
 
     it('does not count a replayed batch twice (whole, overlapping, or a duplicate within a batch)', async () => {

@@ -6,6 +6,7 @@ import { createSqliteRollups, sqliteRollupReader } from '../../src/store/sqlite/
 import {
   appendInBatches,
   expectSecurityOf,
+  expectSecurityReportOf,
   randomWindows,
   rollupStoreContract,
   securityEvents,
@@ -47,6 +48,27 @@ describe('SQLite rollups', () => {
     // Opened again: built once, not added a second time.
     await expectSecurityOf(sqliteRollupReader(createSqliteRollups(db)), events, windows);
     expect(db.prepare('SELECT COUNT(*) FROM security_rollups').pluck().get()).toBeGreaterThan(0);
+    await store.close();
+  });
+
+  it('adds the report kinds (events, error rates, anomalous sessions) to a store written before them, once', async () => {
+    const db = openSqlite(':memory:');
+    const store = new SqliteEventStore(db);
+    const events = securityEvents(600, 71);
+    const first = createSqliteRollups(db);
+    store.addInTransactionHook((batch) => first.applyRollups(batch));
+    await appendInBatches(store, events, 5);
+    db.exec(
+      `DELETE FROM security_rollups WHERE kind >= 2; DELETE FROM rollup_state WHERE name = 'security_rollups_report_v1'`,
+    );
+    const windows = randomWindows(
+      Date.parse(events[0]!.timestamp) - HOUR_MS,
+      Date.parse(events[events.length - 1]!.timestamp) + HOUR_MS,
+      8,
+      73,
+    );
+    await expectSecurityReportOf(sqliteRollupReader(createSqliteRollups(db)), events, windows);
+    await expectSecurityReportOf(sqliteRollupReader(createSqliteRollups(db)), events, windows);
     await store.close();
   });
 });

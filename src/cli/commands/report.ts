@@ -55,9 +55,12 @@ export function registerReport(program: Command, ctx: CliContext): void {
   report
     .command('security')
     .description(
-      'auth failures by key and IP, alerts by rule and severity, error rates, redaction hits, top offenders, anomalous sessions',
+      'auth failures by key and IP, alerts by rule and severity, error rates, redaction hits, top offenders, anomalous sessions, read from rollups',
     )
-    .option('--since <when>', 'start (e.g. 1h, 7d; default 24h)')
+    .option(
+      '--since <when>',
+      'start (e.g. 1h, 7d; default 24h); the window is aligned outward to whole hours',
+    )
     .option('--until <when>', 'end (default now)')
     .option('--top <n>', 'rows per ranked list (default 10)')
     .action(async (opts: { since?: string; until?: string; top?: string }, cmd: Command) => {
@@ -70,7 +73,7 @@ export function registerReport(program: Command, ctx: CliContext): void {
       const s = await openStoreWithTables(configFor(ctx, g).db);
       try {
         const r = await securityReport(
-          { events: s.opened.store, alerts: s.tables.alerts },
+          { rollups: s.tables.rollups, alerts: s.tables.alerts },
           { sinceMs, untilMs, top },
         );
         println(ctx.stdout, g.json ? formatSecurityReportJson(r) : formatSecurityReportTable(r));

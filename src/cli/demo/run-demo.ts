@@ -219,7 +219,7 @@ async function printReports(
   println(ctx.stdout);
   println(ctx.stdout, c('bold', 'Security report') + c('dim', '   (tollgate report security)'));
   const security = await securityReport(
-    { events: tg.store, alerts: tg.alerts },
+    { rollups: tg.rollups, alerts: tg.alerts },
     { sinceMs: now - 3_600_000, untilMs: now + 60_000, top: 5 },
   );
   println(ctx.stdout, formatSecurityReportTable(security));

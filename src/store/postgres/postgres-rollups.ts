@@ -45,8 +45,17 @@ import {
 } from '../rollups.js';
 import { int2Array, int8Array, textArray } from './binary-arrays.js';
 import { migratePostgres, schemaIdent } from './postgres-migrate.js';
-import { PostgresSecurityRollups, SECURITY_ROLLUPS_MIGRATION } from './postgres-security-rollups.js';
-import type { AuthFailureCounts, RedactionHits, SecurityRollupEvent } from '../security-rollups.js';
+import {
+  PostgresSecurityRollups,
+  SECURITY_REPORT_KINDS_MIGRATION,
+  SECURITY_ROLLUPS_MIGRATION,
+} from './postgres-security-rollups.js';
+import type {
+  AuthFailureCounts,
+  RedactionHits,
+  SecurityReportCounts,
+  SecurityRollupEvent,
+} from '../security-rollups.js';
 
 const SESSION_NUMBERS = [...TOTAL_COLUMNS, ...GROWTH_COLUMNS] as const;
 
@@ -90,6 +99,7 @@ const MIGRATIONS: readonly string[] = [
        ${GROWTH_COLUMNS.map(() => '0').join(', ')}, false
      FROM {schema}.session_rollups GROUP BY session_id;`,
   SECURITY_ROLLUPS_MIGRATION,
+  SECURITY_REPORT_KINDS_MIGRATION,
 ];
 
 /** The lower bound of the first fold (no hour was folded yet): before any representable bucket. */
@@ -373,6 +383,35 @@ export class PostgresRollups implements RollupReader {
 
   redactionHits(sinceMs: number, untilMs: number): Promise<RedactionHits[]> {
     return this.security.redactionHits(sinceMs, untilMs);
+  }
+
+  reportCounts(fromMs: number, toMs: number): Promise<SecurityReportCounts> {
+    return this.security.reportCounts(fromMs, toMs);
+  }
+
+  sessionIndicators(
+    sessionIds: readonly string[],
+    fromMs: number,
+    toMs: number,
+  ): Promise<Map<string, string[]>> {
+    return this.security.sessionIndicators(sessionIds, fromMs, toMs);
+  }
+
+  async sessionsById(
+    sessionIds: readonly string[],
+    sinceMs: number,
+    untilMs: number,
+  ): Promise<SessionGrowth[]> {
+    if (!(untilMs > sinceMs) || sessionIds.length === 0) return [];
+    const from = Math.floor(sinceMs / HOUR_MS) * HOUR_MS;
+    const to = Math.ceil(untilMs / HOUR_MS) * HOUR_MS;
+    return joinSessionSegments(
+      await this.segments(
+        this.pool,
+        'WHERE session_id = ANY($1::text[]) AND hour >= $2 AND hour < $3 ORDER BY session_id, hour',
+        [[...new Set(sessionIds)], from, to],
+      ),
+    );
   }
 
   /** Recomputes the security rollups from the stored events, in one transaction. */

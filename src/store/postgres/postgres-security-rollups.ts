@@ -10,15 +10,24 @@ import {
   FLAG_NO_IP,
   FLAG_NO_KEY,
   FLAG_NO_PREFIX,
+  FLAG_NO_USER,
   FLAG_REFUSED,
   foldSecurity,
+  hourRanges,
   KIND_AUTH_FAILURE,
+  KIND_ERRORS_BY_KEY,
+  KIND_ERRORS_BY_MODEL,
+  KIND_EVENTS,
   KIND_REDACTION,
+  KIND_SESSION_ANOMALIES,
+  KIND_SESSION_INDICATORS,
   pairOf,
+  reportCountsOf,
   SECURITY_COLUMNS,
   securityRanges,
   type AuthFailureCounts,
   type RedactionHits,
+  type SecurityReportCounts,
   type SecurityRollupEvent,
   type SecurityRollupReader,
 } from '../security-rollups.js';
@@ -47,6 +56,50 @@ const FROM_EVENTS = `
   CROSS JOIN LATERAL jsonb_array_elements(e.redactions) AS r
   CROSS JOIN ${GRANULARITIES}
   GROUP BY 1, 3, 4;`;
+
+const HOUR_AND_DAY = `(VALUES (${G_HOUR}, ${HOUR_MS}::bigint), (${G_DAY}, ${DAY_MS}::bigint)) AS gs(g, size)`;
+const EVENT_TS = `(extract(epoch FROM ts) * 1000)::bigint`;
+/** Neither an auth failure (isAuthFailure) nor CANCELLED: the requests error rates count. */
+const COUNTED_REQUEST = `status <> 'AUTH_FAILED' AND (auth_result IS NULL OR auth_result = 'SUCCESS') AND status <> 'CANCELLED'`;
+
+/** The report-only kinds foldSecurity would write for every stored event, in SQL. */
+const REPORT_FROM_EVENTS = `
+  INSERT INTO {schema}.security_rollups (${COLUMNS})
+  SELECT gs.g, ${KIND_EVENTS}, e.t - (e.t % gs.size), '', '', '', 0, COUNT(*), 0, MAX(e.t)
+  FROM (SELECT ${EVENT_TS} AS t FROM {schema}.events) e CROSS JOIN ${HOUR_AND_DAY}
+  GROUP BY 1, 3;
+  ${(
+    [
+      [KIND_ERRORS_BY_MODEL, 'COALESCE(model_used, model_requested)'],
+      [KIND_ERRORS_BY_KEY, 'api_key_id'],
+    ] as const
+  )
+    .map(
+      ([kind, column]) => `INSERT INTO {schema}.security_rollups (${COLUMNS})
+  SELECT gs.g, ${kind}, e.t - (e.t % gs.size), e.k, '', '', 0, COUNT(*), SUM(e.failed), MAX(e.t)
+  FROM (SELECT ${EVENT_TS} AS t, ${column} AS k, CASE WHEN status <> 'SUCCESS' THEN 1 ELSE 0 END AS failed
+        FROM {schema}.events WHERE ${COUNTED_REQUEST} AND ${column} IS NOT NULL) e
+  CROSS JOIN ${HOUR_AND_DAY}
+  GROUP BY 1, 3, 4;`,
+    )
+    .join('\n  ')}
+  INSERT INTO {schema}.security_rollups (${COLUMNS})
+  SELECT gs.g, ${KIND_SESSION_ANOMALIES}, e.t - (e.t % gs.size), e.session_id, COALESCE(e.user_id, ''), '',
+    CASE WHEN e.user_id IS NULL THEN ${FLAG_NO_USER} ELSE 0 END, COUNT(*), 0, MAX(e.t)
+  FROM (SELECT ${EVENT_TS} AS t, session_id, user_id FROM {schema}.events
+        WHERE is_anomalous AND session_id IS NOT NULL) e
+  CROSS JOIN ${HOUR_AND_DAY}
+  GROUP BY 1, 3, 4, 5, 7;
+  INSERT INTO {schema}.security_rollups (${COLUMNS})
+  SELECT gs.g, ${KIND_SESSION_INDICATORS}, e.t - (e.t % gs.size), e.session_id, e.indicator, '', 0, COUNT(*), 0, MAX(e.t)
+  FROM (SELECT DISTINCT ev.id, ${EVENT_TS} AS t, ev.session_id, i.value AS indicator
+        FROM {schema}.events ev CROSS JOIN LATERAL jsonb_array_elements_text(ev.threat_indicators) AS i(value)
+        WHERE ev.session_id IS NOT NULL AND ev.threat_indicators IS NOT NULL AND ev.threat_indicators <> '[]'::jsonb) e
+  CROSS JOIN ${HOUR_AND_DAY}
+  GROUP BY 1, 3, 4, 5;`;
+
+/** Rollups migration 4: the report-only kinds, filled from the events already stored. */
+export const SECURITY_REPORT_KINDS_MIGRATION = REPORT_FROM_EVENTS;
 
 /** Rollups migration 3: the table, filled from the events already stored. */
 export const SECURITY_ROLLUPS_MIGRATION = `CREATE TABLE {schema}.security_rollups (
@@ -106,6 +159,7 @@ export class PostgresSecurityRollups implements SecurityRollupReader {
       await client.query(`LOCK TABLE ${this.s}.security_rollups IN EXCLUSIVE MODE`);
       await client.query(`DELETE FROM ${this.s}.security_rollups`);
       await client.query(FROM_EVENTS.replaceAll('{schema}', this.s));
+      await client.query(REPORT_FROM_EVENTS.replaceAll('{schema}', this.s));
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -166,5 +220,62 @@ export class PostgresSecurityRollups implements SecurityRollupReader {
       rowMode: 'array',
     });
     return res.rows.map((r) => ({ type: r[0] as string, hits: int8(r[1]), events: int8(r[2]) }));
+  }
+
+  async reportCounts(fromMs: number, toMs: number): Promise<SecurityReportCounts> {
+    const ranges = hourRanges(fromMs, toMs);
+    if (ranges.length === 0) return reportCountsOf([]);
+    const params: number[] = [];
+    const arms = ranges.map((r) => {
+      params.push(r.granularity, r.from, r.to);
+      const n = params.length;
+      return `SELECT kind, a, b, flags, n, hits FROM ${this.s}.security_rollups
+        WHERE granularity = $${n - 2} AND kind = ANY('{${KIND_EVENTS},${KIND_ERRORS_BY_MODEL},${KIND_ERRORS_BY_KEY},${KIND_SESSION_ANOMALIES}}'::smallint[])
+          AND bucket >= $${n - 1} AND bucket < $${n}`;
+    });
+    const res = await this.pool.query<unknown[]>({
+      text: `SELECT kind, a, b, flags, SUM(n), SUM(hits) FROM (${arms.join(' UNION ALL ')}) u GROUP BY kind, a, b, flags`,
+      values: params,
+      rowMode: 'array',
+    });
+    return reportCountsOf(
+      res.rows.map((r) => ({
+        kind: Number(r[0]),
+        a: r[1] as string,
+        b: r[2] as string,
+        flags: Number(r[3]),
+        n: int8(r[4]),
+        hits: int8(r[5]),
+      })),
+    );
+  }
+
+  async sessionIndicators(
+    sessionIds: readonly string[],
+    fromMs: number,
+    toMs: number,
+  ): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    const ranges = hourRanges(fromMs, toMs);
+    if (ranges.length === 0 || sessionIds.length === 0) return out;
+    const params: unknown[] = [[...sessionIds]];
+    const arms = ranges.map((r) => {
+      params.push(r.granularity, r.from, r.to);
+      const n = params.length;
+      return `SELECT a, b FROM ${this.s}.security_rollups
+        WHERE granularity = $${n - 2} AND kind = ${KIND_SESSION_INDICATORS} AND bucket >= $${n - 1} AND bucket < $${n}
+          AND a = ANY($1::text[])`;
+    });
+    const res = await this.pool.query<unknown[]>({
+      text: `SELECT DISTINCT a, b FROM (${arms.join(' UNION ALL ')}) u ORDER BY a, b`,
+      values: params,
+      rowMode: 'array',
+    });
+    for (const [a, b] of res.rows as [string, string][]) {
+      const list = out.get(a);
+      if (list) list.push(b);
+      else out.set(a, [b]);
+    }
+    return out;
   }
 }

@@ -41,7 +41,12 @@ import {
   type SessionGrowth,
 } from '../rollups.js';
 
-import type { AuthFailureCounts, RedactionHits, SecurityRollupEvent } from '../security-rollups.js';
+import type {
+  AuthFailureCounts,
+  RedactionHits,
+  SecurityReportCounts,
+  SecurityRollupEvent,
+} from '../security-rollups.js';
 import { createSqliteSecurityRollups } from './sqlite-security-rollups.js';
 
 export * from '../rollups.js';
@@ -165,6 +170,10 @@ export interface SqliteRollups {
   authFailures(sinceMs: number, untilMs: number, bucketMs: number): AuthFailureCounts;
   /** Redaction hits per type. */
   redactionHits(sinceMs: number, untilMs: number): RedactionHits[];
+  /** The report-only security kinds over whole hours (security-rollups.ts). */
+  reportCounts(fromMs: number, toMs: number): SecurityReportCounts;
+  /** Threat indicators per session over whole hours. */
+  sessionIndicators(sessionIds: readonly string[], fromMs: number, toMs: number): Map<string, string[]>;
   /** Recomputes the security rollups from the stored events, in one transaction. */
   rebuildSecurity(): void;
   /** Totals per key of one dimension over [sinceMs, untilMs) (see bucketRanges), biggest cost first. */
@@ -176,6 +185,8 @@ export interface SqliteRollups {
    * totals and input growth over that window, segments joined in hour order.
    */
   sessions(sinceMs: number, untilMs: number): SessionGrowth[];
+  /** The same for the given sessions only. */
+  sessionsById(sessionIds: readonly string[], sinceMs: number, untilMs: number): SessionGrowth[];
   /**
    * Rebuilds session_totals from the hour segments (exact again, whatever order batches came
    * in), in one transaction; returns the number of sessions.
@@ -508,8 +519,22 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
       });
     },
 
+    sessionsById(sessionIds: readonly string[], sinceMs: number, untilMs: number): SessionGrowth[] {
+      if (!(untilMs > sinceMs) || sessionIds.length === 0) return [];
+      const from = Math.floor(sinceMs / HOUR_MS) * HOUR_MS;
+      const to = Math.ceil(untilMs / HOUR_MS) * HOUR_MS;
+      return readSnapshot(() => {
+        const segments: SegmentRow[] = [];
+        for (const id of new Set(sessionIds))
+          for (const row of segmentsOfStmt.iterate(id, from, to)) segments.push(row as SegmentRow);
+        return joinSessionSegments(segments);
+      });
+    },
+
     authFailures: (sinceMs, untilMs, bucketMs) => security.authFailures(sinceMs, untilMs, bucketMs),
     redactionHits: (sinceMs, untilMs) => security.redactionHits(sinceMs, untilMs),
+    reportCounts: (fromMs, toMs) => security.reportCounts(fromMs, toMs),
+    sessionIndicators: (ids, fromMs, toMs) => security.sessionIndicators(ids, fromMs, toMs),
     rebuildSecurity: () => security.rebuild(),
 
     rebuildSessionTotals(): number {
@@ -544,6 +569,9 @@ export function sqliteRollupReader(rollups: SqliteRollups): RollupReader {
     groups: async (dimension, sinceMs, untilMs) => rollups.groups(dimension, sinceMs, untilMs),
     days: async (sinceMs, untilMs) => rollups.days(sinceMs, untilMs),
     sessions: async (sinceMs, untilMs) => rollups.sessions(sinceMs, untilMs),
+    sessionsById: async (ids, sinceMs, untilMs) => rollups.sessionsById(ids, sinceMs, untilMs),
+    reportCounts: async (fromMs, toMs) => rollups.reportCounts(fromMs, toMs),
+    sessionIndicators: async (ids, fromMs, toMs) => rollups.sessionIndicators(ids, fromMs, toMs),
     authFailures: async (sinceMs, untilMs, bucketMs) => rollups.authFailures(sinceMs, untilMs, bucketMs),
     redactionHits: async (sinceMs, untilMs) => rollups.redactionHits(sinceMs, untilMs),
   };

@@ -11,15 +11,24 @@ import {
   FLAG_NO_IP,
   FLAG_NO_KEY,
   FLAG_NO_PREFIX,
+  FLAG_NO_USER,
   FLAG_REFUSED,
   foldSecurity,
+  hourRanges,
   KIND_AUTH_FAILURE,
+  KIND_ERRORS_BY_KEY,
+  KIND_ERRORS_BY_MODEL,
+  KIND_EVENTS,
   KIND_REDACTION,
+  KIND_SESSION_ANOMALIES,
+  KIND_SESSION_INDICATORS,
   pairOf,
+  reportCountsOf,
   SECURITY_COLUMNS,
   securityRanges,
   type AuthFailureCounts,
   type RedactionHits,
+  type SecurityReportCounts,
   type SecurityRollupEvent,
 } from '../security-rollups.js';
 
@@ -39,9 +48,14 @@ CREATE TABLE IF NOT EXISTS security_rollups (
 ) WITHOUT ROWID;
 `;
 const STATE = 'security_rollups_v1';
+/** The report-only kinds (events, error rates, anomalous sessions) exist. */
+const REPORT_STATE = 'security_rollups_report_v1';
 const CHUNK = 64;
 
 const GRANULARITY_ROWS = `(SELECT ${G_MINUTE} AS g, ${MINUTE_MS} AS size UNION ALL SELECT ${G_HOUR}, ${HOUR_MS} UNION ALL SELECT ${G_DAY}, ${DAY_MS}) AS gs`;
+const HOUR_DAY_ROWS = `(SELECT ${G_HOUR} AS g, ${HOUR_MS} AS size UNION ALL SELECT ${G_DAY}, ${DAY_MS}) AS gs`;
+/** Neither an auth failure (isAuthFailure) nor CANCELLED: the requests error rates count. */
+const COUNTED_REQUEST = `status <> 'AUTH_FAILED' AND (auth_result IS NULL OR auth_result = 'SUCCESS') AND status <> 'CANCELLED'`;
 const UPSERT_TAIL = `ON CONFLICT (granularity, kind, bucket, a, b, c, flags) DO UPDATE SET
   n = n + excluded.n, hits = hits + excluded.hits, last_ts = MAX(last_ts, excluded.last_ts)`;
 
@@ -67,11 +81,51 @@ const FROM_EVENTS = [
    ${UPSERT_TAIL}`,
 ];
 
+/** The report-only kinds foldSecurity would write for every stored event, in SQL. */
+const REPORT_FROM_EVENTS = [
+  `INSERT INTO security_rollups (${SECURITY_COLUMNS.join(', ')})
+   SELECT gs.g, ${KIND_EVENTS}, ts_ms - (ts_ms % gs.size) AS b0, '', '', '', 0, COUNT(*), 0, MAX(ts_ms)
+   FROM events, ${HOUR_DAY_ROWS} GROUP BY 1, 3
+   ${UPSERT_TAIL}`,
+  ...(
+    [
+      [KIND_ERRORS_BY_MODEL, 'COALESCE(model_used, model_requested)'],
+      [KIND_ERRORS_BY_KEY, 'api_key_id'],
+    ] as const
+  ).map(
+    ([kind, column]) => `INSERT INTO security_rollups (${SECURITY_COLUMNS.join(', ')})
+   SELECT gs.g, ${kind}, ts_ms - (ts_ms % gs.size), ${column} AS k, '', '', 0, COUNT(*),
+     SUM(CASE WHEN status <> 'SUCCESS' THEN 1 ELSE 0 END), MAX(ts_ms)
+   FROM events, ${HOUR_DAY_ROWS}
+   WHERE ${COUNTED_REQUEST} AND ${column} IS NOT NULL
+   GROUP BY 1, 3, 4
+   ${UPSERT_TAIL}`,
+  ),
+  `INSERT INTO security_rollups (${SECURITY_COLUMNS.join(', ')})
+   SELECT gs.g, ${KIND_SESSION_ANOMALIES}, ts_ms - (ts_ms % gs.size), session_id, COALESCE(user_id, ''), '',
+     CASE WHEN user_id IS NULL THEN ${FLAG_NO_USER} ELSE 0 END, COUNT(*), 0, MAX(ts_ms)
+   FROM events, ${HOUR_DAY_ROWS}
+   WHERE is_anomalous = 1 AND session_id IS NOT NULL
+   GROUP BY 1, 3, 4, 5, 7
+   ${UPSERT_TAIL}`,
+  `INSERT INTO security_rollups (${SECURITY_COLUMNS.join(', ')})
+   SELECT gs.g, ${KIND_SESSION_INDICATORS}, ts_ms - (ts_ms % gs.size), session_id, t.value, '', 0,
+     COUNT(DISTINCT events.rowid_), 0, MAX(ts_ms)
+   FROM events, json_each(events.threat_indicators) AS t, ${HOUR_DAY_ROWS}
+   WHERE session_id IS NOT NULL AND events.threat_indicators <> '[]'
+   GROUP BY 1, 3, 4, 5
+   ${UPSERT_TAIL}`,
+];
+
 export interface SqliteSecurityRollups {
   /** Adds a batch of written events. Call inside the transaction that inserts them. */
   apply(events: readonly SecurityRollupEvent[]): void;
   authFailures(sinceMs: number, untilMs: number, bucketMs: number): AuthFailureCounts;
   redactionHits(sinceMs: number, untilMs: number): RedactionHits[];
+  /** The report-only kinds over [fromMs, toMs), whole hours. */
+  reportCounts(fromMs: number, toMs: number): SecurityReportCounts;
+  /** Threat indicators per session over [fromMs, toMs), whole hours, sorted. */
+  sessionIndicators(sessionIds: readonly string[], fromMs: number, toMs: number): Map<string, string[]>;
   /** Recomputes every row from the stored events, in one transaction. */
   rebuild(): void;
 }
@@ -82,7 +136,7 @@ export function createSqliteSecurityRollups(db: Database.Database): SqliteSecuri
     db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'`).get() !== undefined;
   const fromEvents = (): void => {
     if (!hasEvents()) return;
-    for (const sql of FROM_EVENTS) db.prepare(sql).run();
+    for (const sql of [...FROM_EVENTS, ...REPORT_FROM_EVENTS]) db.prepare(sql).run();
   };
   let ready = true;
   if (db.readonly)
@@ -96,6 +150,17 @@ export function createSqliteSecurityRollups(db: Database.Database): SqliteSecuri
       db.prepare('DELETE FROM security_rollups').run();
       fromEvents();
       db.prepare(`INSERT INTO rollup_state (name, value) VALUES ('${STATE}', 1)`).run();
+      db.prepare(`INSERT INTO rollup_state (name, value) VALUES ('${REPORT_STATE}', 1)`).run();
+    })();
+  // A store written before the report-only kinds: add them from its events, once.
+  let reportReady = true;
+  if (db.readonly)
+    reportReady = db.prepare(`SELECT 1 FROM rollup_state WHERE name = '${REPORT_STATE}'`).get() !== undefined;
+  else
+    db.transaction(() => {
+      if (db.prepare(`SELECT 1 FROM rollup_state WHERE name = '${REPORT_STATE}'`).get() !== undefined) return;
+      if (hasEvents()) for (const sql of REPORT_FROM_EVENTS) db.prepare(sql).run();
+      db.prepare(`INSERT INTO rollup_state (name, value) VALUES ('${REPORT_STATE}', 1)`).run();
     })();
 
   const one = `(${SECURITY_COLUMNS.map(() => '?').join(', ')})`;
@@ -164,6 +229,44 @@ export function createSqliteSecurityRollups(db: Database.Database): SqliteSecuri
       return statement(
         `SELECT a AS type, SUM(hits) AS hits, SUM(n) AS events FROM (${sql}) GROUP BY a ORDER BY hits DESC, a ASC`,
       ).all(...params) as RedactionHits[];
+    },
+
+    reportCounts(fromMs, toMs) {
+      const ranges = hourRanges(fromMs, toMs);
+      if (!reportReady || ranges.length === 0) return reportCountsOf([]);
+      const kinds = [KIND_EVENTS, KIND_ERRORS_BY_MODEL, KIND_ERRORS_BY_KEY, KIND_SESSION_ANOMALIES];
+      // One primary-key range scan per (kind, range), summed per key.
+      const arms = kinds.flatMap((kind) =>
+        ranges.map(
+          () =>
+            `SELECT kind, a, b, flags, n, hits FROM security_rollups WHERE granularity = ? AND kind = ${kind} AND bucket >= ? AND bucket < ?`,
+        ),
+      );
+      const params = kinds.flatMap(() => ranges.flatMap((r) => [r.granularity, r.from, r.to]));
+      const rows = statement(
+        `SELECT kind, a, b, flags, SUM(n) AS n, SUM(hits) AS hits FROM (${arms.join(' UNION ALL ')})
+         GROUP BY kind, a, b, flags`,
+      ).all(...params) as { kind: number; a: string; b: string; flags: number; n: number; hits: number }[];
+      return reportCountsOf(rows);
+    },
+
+    sessionIndicators(sessionIds, fromMs, toMs) {
+      const out = new Map<string, string[]>();
+      const ranges = hourRanges(fromMs, toMs);
+      if (!reportReady || ranges.length === 0) return out;
+      const st = statement(
+        `SELECT DISTINCT b FROM (${ranges
+          .map(
+            () =>
+              `SELECT b FROM security_rollups WHERE granularity = ? AND kind = ${KIND_SESSION_INDICATORS} AND bucket >= ? AND bucket < ? AND a = ?`,
+          )
+          .join(' UNION ALL ')}) ORDER BY b`,
+      ).pluck();
+      for (const id of sessionIds) {
+        const found = st.all(...ranges.flatMap((r) => [r.granularity, r.from, r.to, id])) as string[];
+        if (found.length > 0) out.set(id, found);
+      }
+      return out;
     },
 
     rebuild() {
