@@ -4,7 +4,8 @@
  * in its own process, so process.cpuUsage() there counts only the gateway; the mock provider is
  * another process, and the OTLP receiver (which accepts and discards) and the load generator live
  * in this one. Variants: nothing; Prometheus metrics (scraped every second); OTLP traces + metrics;
- * both; and a second 'off' process as the noise floor. The variants take turns in small batches (a shared, noisy machine slows all alike), and
+ * both; both with 10 % of traces sampled (metrics still count every event); and a second 'off'
+ * process as the noise floor. The variants take turns in small batches (a shared, noisy machine slows all alike), and
  * each process's CPU is taken over the whole run, so exporter work between turns counts too.
  *
  *   npx tsx bench/observability.bench.ts      (BENCH_CYCLES=C BENCH_BATCH=B to change)
@@ -47,13 +48,13 @@ async function runServer(): Promise<void> {
     [];
   const routes = [];
   let metricsWriter: (() => import('../src/writer/event-writer.js').WriterStats) | null = null;
-  if (variant === 'metrics' || variant === 'both') {
+  if (variant === 'metrics' || variant === 'both' || variant === 'both-sampled') {
     const m = createPrometheusMetrics({ writerStats: () => metricsWriter!() });
     listeners.push(m.listener);
     routes.push(m.route);
   }
   const otel =
-    variant === 'otel' || variant === 'both'
+    variant === 'otel' || variant === 'both' || variant === 'both-sampled'
       ? createOtelExport({
           endpoint: process.env.OBS_BENCH_OTLP!,
           upstreamUrl: process.env.BENCH_UPSTREAM!,
@@ -61,6 +62,8 @@ async function runServer(): Promise<void> {
           scheduleDelayMs: Number(process.env.BENCH_BSP_DELAY_MS ?? 500),
           maxQueueSize: 16_384,
           metricIntervalMs: 5_000,
+          // OTEL_TRACES_SAMPLER=parentbased_traceidratio, OTEL_TRACES_SAMPLER_ARG=0.1 (metrics count every event).
+          ...(variant === 'both-sampled' ? { sampling: { ratio: 0.1, parentBased: true } } : {}),
         })
       : null;
   if (otel) listeners.push(otel.listener);
@@ -162,8 +165,9 @@ async function runBench(): Promise<void> {
     'metrics',
     'otel',
     'both',
+    'both-sampled',
     'off-again',
-  ]) as Array<'off' | 'metrics' | 'otel' | 'both' | 'off-again'>;
+  ]) as Array<'off' | 'metrics' | 'otel' | 'both' | 'both-sampled' | 'off-again'>;
   const servers = new Map<string, Child>();
   for (const v of variants)
     servers.set(

@@ -1,4 +1,5 @@
 import type { OtelConfig } from './otel.js';
+import { samplingFromEnv } from './trace-sampling.js';
 
 /**
  * OTLP settings from the standard OpenTelemetry environment variables (OpenTelemetry
@@ -40,6 +41,10 @@ export function otelConfigFromEnv(env: Record<string, string | undefined>): Otel
   if (queue) config.maxQueueSize = queue;
   const timeout = positive(get('OTEL_EXPORTER_OTLP_TIMEOUT'));
   if (timeout) config.timeoutMs = timeout;
+  // An unknown sampler name keeps the default (the specification: a warning, not a failure;
+  // `serve` logs it, see unknownTraceSampler).
+  const sampling = samplingFromEnv(get('OTEL_TRACES_SAMPLER'), get('OTEL_TRACES_SAMPLER_ARG'));
+  if (sampling) config.sampling = sampling;
   return config;
 }
 
@@ -62,4 +67,10 @@ function parseHeaders(raw: string | undefined): Record<string, string> | null {
 function positive(raw: string | undefined): number | null {
   const n = Number(raw);
   return raw !== undefined && Number.isFinite(n) && n > 0 ? n : null;
+}
+
+/** The `OTEL_TRACES_SAMPLER` value when Tollgate does not know it (it then samples every trace). */
+export function unknownTraceSampler(env: Record<string, string | undefined>): string | null {
+  const name = env.OTEL_TRACES_SAMPLER?.trim();
+  return name && samplingFromEnv(name, undefined) === null ? name : null;
 }

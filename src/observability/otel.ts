@@ -22,6 +22,7 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic
 import type { TraceContext } from '../capture/trace-context.js';
 import type { AuditEvent } from '../core/audit-event.js';
 import { BoundedLabels, OTHER_LABEL } from './bounded-labels.js';
+import { ALWAYS_ON, isSampled, type TraceSampling } from './trace-sampling.js';
 import { isAdminEvent } from './event-kind.js';
 import {
   contentAttributes,
@@ -75,6 +76,11 @@ export interface OtelConfig {
    * attribute is only ever a catalog name, `other` or `unknown` (the model is whatever a client sent).
    */
   modelName?: (model: string) => string | null;
+  /**
+   * Which events become spans (default: every one, a caller's unsampled trace excepted). Metrics
+   * count every event whatever this says. From `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG`.
+   */
+  sampling?: TraceSampling;
   /** Events waiting to become spans at most (default 20 000); past it they are counted as skipped. */
   maxBacklog?: number;
   /** How long events wait to be turned into spans in one batch (default 50 ms). */
@@ -223,8 +229,9 @@ export function createOtelExport(config: OtelConfig): OtelExport {
     models.label(m === null || !config.modelName ? m : (config.modelName(m) ?? OTHER_LABEL));
   const operations = new BoundedLabels(16, ['chat', 'text_completion', 'embeddings']);
 
+  const sampling = config.sampling ?? ALWAYS_ON;
   const exportSpan = (e: AuditEvent, caller: TraceContext | null): void => {
-    if (!tracer) return;
+    if (!tracer || !isSampled(sampling, e, caller)) return;
     const start = Date.parse(e.timestamp);
     if (!Number.isFinite(start)) return;
     let parent: Context = ROOT_CONTEXT;

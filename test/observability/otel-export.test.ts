@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TraceContext } from '../../src/capture/trace-context.js';
 import type { AuditEvent } from '../../src/core/audit-event.js';
-import { createOtelExport, type OtelExport } from '../../src/observability/otel.js';
+import { createOtelExport, type OtelConfig, type OtelExport } from '../../src/observability/otel.js';
 import { createRedactor } from '../../src/redaction/redactor.js';
 import { startHarness, type Harness } from '../support/gateway-harness.js';
 import { OtlpReceiver, type ReceivedPoint, type ReceivedSpan } from './otlp-receiver.js';
@@ -27,7 +27,7 @@ describe('OTLP export to a real receiver on loopback', () => {
 
   async function start(
     captureContent: boolean,
-    modelName?: (model: string) => string | null,
+    extra: Partial<OtelConfig> = {},
   ): Promise<{ h: Harness; otel: OtelExport; receiver: OtlpReceiver }> {
     const r = new OtlpReceiver();
     const endpoint = await r.listen();
@@ -44,7 +44,7 @@ describe('OTLP export to a real receiver on loopback', () => {
       upstreamUrl: started.mock.baseUrl,
       instanceId: 'test-instance',
       captureContent,
-      ...(modelName ? { modelName } : {}),
+      ...extra,
       scheduleDelayMs: 60_000,
       metricIntervalMs: 60_000,
     });
@@ -186,7 +186,7 @@ describe('OTLP export to a real receiver on loopback', () => {
 
   it('metric model attributes are catalog names or `other`: a client-chosen model never becomes one', async () => {
     const catalog = (m: string): string | null => (m.startsWith('gpt-4.1') ? 'gpt-4.1' : null);
-    const { h, otel, receiver } = await start(false, catalog);
+    const { h, otel, receiver } = await start(false, { modelName: catalog });
     for (const model of ['gpt-4.1', 'gpt-4.1-2025-04-14', 'made-up-model-7f3a9c', 'another-one-b81e'])
       expect((await sendChat(h.baseURL, { model, prompt: 'hi' })).status).toBe(200);
     await otel.forceFlush();
@@ -198,6 +198,27 @@ describe('OTLP export to a real receiver on loopback', () => {
     expect([...requested].sort()).toEqual(['gpt-4.1', 'other']);
     // Spans still name the model the client asked for (cleaned): they are one per event, not a series.
     expect(receiver.spans.map((x) => x.attributes['gen_ai.request.model'])).toContain('made-up-model-7f3a9c');
+  });
+
+  it('a trace sampler keeps its share of spans, decided before the span is built; metrics count every event', async () => {
+    const { h, otel, receiver } = await start(false, { sampling: { ratio: 0.5, parentBased: true } });
+    const sent = [];
+    for (let i = 0; i < 40; i++) sent.push(await sendChat(h.baseURL, { model: 'gpt-4.1', prompt: 'hi' }));
+    // A caller that did not sample its trace is followed (parent-based), whatever the ratio.
+    const unsampled = '0'.repeat(31) + '1';
+    await sendChat(h.baseURL, {
+      model: 'gpt-4.1',
+      prompt: 'hi',
+      headers: { traceparent: `00-${unsampled}-${CALLER_SPAN}-00` },
+    });
+    await otel.forceFlush();
+    const kept = receiver.spans.length;
+    expect(kept).toBeGreaterThan(5);
+    expect(kept).toBeLessThan(35);
+    expect(receiver.spans.some((x) => x.traceId === unsampled)).toBe(false);
+    const durations = receiver.points.filter((p) => p.metric === 'gen_ai.client.operation.duration');
+    expect(durations.reduce((n, p) => n + (p.count ?? 0), 0)).toBe(41);
+    expect(sent.every((r) => r.status === 200)).toBe(true);
   });
 
   it('exports no content attributes unless enabled', async () => {

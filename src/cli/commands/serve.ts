@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createLogger } from '../../app/logger.js';
-import { otelConfigFromEnv } from '../../observability/otel-env.js';
+import { otelConfigFromEnv, unknownTraceSampler } from '../../observability/otel-env.js';
 import { urlWithoutCredentials } from '../../observability/url-without-credentials.js';
 import { configFor, globals, println, type CliContext } from '../cli-context.js';
 import { signInHint } from '../format/sign-in-hint.js';
@@ -38,6 +38,9 @@ export function registerServe(program: Command, ctx: CliContext): void {
         const log = createLogger(ctx.env.TOLLGATE_LOG_LEVEL ?? 'info');
         // OTLP export is off unless the standard OTEL_EXPORTER_OTLP_*ENDPOINT variables are set.
         const otel = otelConfigFromEnv(ctx.env);
+        const sampler = otel ? unknownTraceSampler(ctx.env) : null;
+        if (sampler !== null)
+          log.warn({ sampler }, 'OTEL_TRACES_SAMPLER not supported: every trace is sampled');
         // The gateway and everything it wires load only for this command (other commands start faster).
         const { startTollgate } = await import('../../app/start-tollgate.js');
         const tg = await startTollgate({ config, log, ...(otel ? { otel } : {}) });
