@@ -7,12 +7,13 @@ import { newEventId } from '../core/ids.js';
 import { newExchange, type Exchange } from '../capture/exchange.js';
 import { recordUpstreamFailure } from '../capture/upstream-failure-outcome.js';
 import { cleanHeaderValue } from '../capture/header-value.js';
-import { SseAssembler, streamBrokeOff, streamErrorEvent } from '../capture/sse-assembler.js';
+import { ResponseTap } from '../capture/response-tap.js';
+import { streamErrorEvent } from '../capture/sse-assembler.js';
 import { spanIdOf } from '../capture/span-id.js';
-import { relayStreamChunk, requestStreamUsage } from '../capture/stream-relay.js';
+import { requestStreamUsage } from '../capture/stream-relay.js';
 import { parseTraceparent } from '../capture/trace-context.js';
 import type { AuditPipeline } from '../pipeline/pipeline.js';
-import { classifyNetworkError, UpstreamFailure, type UpstreamResponse } from '../upstream/upstream-client.js';
+import { UpstreamFailure, type UpstreamResponse } from '../upstream/upstream-client.js';
 import { readProviderQuota, type ProviderQuota } from '../upstream/provider-rate-limit-headers.js';
 import { formFields, isMultipart } from '../capture/form-fields.js';
 import { withoutQueryApiKey } from '../access/authenticate.js';
@@ -339,104 +340,51 @@ export class Gateway {
       clock.now(),
     );
 
-    // 6. Relay the response as it arrives.
-    const contentType = String(upstreamRes.headers['content-type'] ?? '');
-    const isStream =
-      contentType.includes('text/event-stream') ||
-      (api.framing === 'ndjson' && contentType.includes('ndjson') && upstreamRes.statusCode < 300);
+    // 6. Relay the response as it arrives; the tap (capture/response-tap.ts, shared with the SDK)
+    // assembles the stream or keeps the body, and classifies how it ended.
+    const tap = new ResponseTap(x, {
+      contentType: String(upstreamRes.headers['content-type'] ?? ''),
+      statusCode: upstreamRes.statusCode,
+      stripUsage,
+      captureLimitBytes: config.responseCaptureLimitBytes,
+      clock,
+      t0,
+    });
     // Headers leave with the first body chunk (one write, not two). fail-closed drops Content-Length:
     // with it the client holds a complete response once the last byte is written, before the commit
     // that res.end() waits for; chunked framing completes only at res.end() (RFC 9112 §7.1).
-    const dropLength = (isStream && stripUsage) || config.policy === 'fail-closed';
+    const dropLength = (tap.isStream && stripUsage) || config.policy === 'fail-closed';
     res.writeHead(upstreamRes.statusCode, clientResponseHeaders(upstreamRes.headers, dropLength));
-    const assembler = isStream ? new SseAssembler(api) : null;
-    const decoder = isStream ? new TextDecoder('utf-8') : null;
-    const kept: Buffer[] = [];
-    let keptBytes = 0;
-    let firstChunk = true;
     let heldForEnd = false;
     try {
       for await (const chunk of upstreamRes.body as AsyncIterable<Buffer>) {
-        if (firstChunk && !assembler) {
-          // Not streamed: the answer's first token comes with its first bytes.
-          firstChunk = false;
-          x.ttftMs = clock.monotonic() - t0;
+        const out = tap.chunk(chunk);
+        if (tap.protocolEnded && !heldForEnd) {
+          // The stream's protocol is complete (`[DONE]`, `message_stop`, …): all that is left is the upstream's end,
+          // which normally comes with the same read. Hold this last write for res.end(), so the
+          // data and the chunked terminator leave in one write; one loop turn at most.
+          heldForEnd = true;
+          res.cork();
+          setImmediate(() => {
+            if (!res.writableEnded) res.uncork();
+          });
         }
-        if (assembler && decoder) {
-          // Forwarded minus the usage event we asked for (src/capture/stream-relay.ts, shared with the SDK).
-          const out = relayStreamChunk(assembler, decoder, chunk, stripUsage);
-          // The first content token (text, tool arguments, audio), not the first byte (headers, role).
-          if (x.ttftMs === null && assembler.result.firstContentAt !== null)
-            x.ttftMs = clock.monotonic() - t0;
-          if (assembler.result.ended && !heldForEnd) {
-            // The stream's protocol is complete (`[DONE]`, `message_stop`, …): all that is left is the upstream's end,
-            // which normally comes with the same read. Hold this last write for res.end(), so the
-            // data and the chunked terminator leave in one write; one loop turn at most.
-            heldForEnd = true;
-            res.cork();
-            setImmediate(() => {
-              if (!res.writableEnded) res.uncork();
-            });
-          }
-          if (out !== null) res.write(out);
-        } else {
-          res.write(chunk);
-          if (keptBytes < config.responseCaptureLimitBytes) {
-            kept.push(chunk);
-            keptBytes += chunk.length;
-          }
-        }
+        if (out !== null) res.write(out);
         if (x.cancelled) break;
       }
-      if (assembler && decoder) {
-        assembler.push(decoder.decode());
-        if (!x.cancelled && upstreamRes.statusCode < 300 && streamBrokeOff(assembler.result)) {
-          // The stream closed cleanly at TCP level but never finished its protocol.
-          x.failure = {
-            code: 'TG_ERR_UPSTREAM_STREAM_BROKEN',
-            message: ERROR_CATALOG.TG_ERR_UPSTREAM_STREAM_BROKEN.message,
-          };
-          x.connectFailed = true;
-        }
-      }
+      tap.bodyEnded();
     } catch (err) {
-      const kind = classifyNetworkError(err, abort.signal);
-      if (x.cancelled) {
-        x.failure = {
-          code: 'TG_ERR_CLIENT_CANCELLED',
-          message: ERROR_CATALOG.TG_ERR_CLIENT_CANCELLED.message,
-        };
-      } else if (totalTimedOut || kind === 'idle_timeout') {
-        x.timedOut = true;
-        const code: ErrorCode = totalTimedOut ? 'TG_ERR_UPSTREAM_TIMEOUT' : 'TG_ERR_UPSTREAM_IDLE_TIMEOUT';
-        x.failure = { code, message: ERROR_CATALOG[code].message };
-      } else {
-        x.connectFailed = true;
-        x.failure = {
-          code: 'TG_ERR_UPSTREAM_STREAM_BROKEN',
-          message: ERROR_CATALOG.TG_ERR_UPSTREAM_STREAM_BROKEN.message,
-        };
-      }
+      tap.bodyFailed(err, abort.signal, totalTimedOut);
       // Headers are gone already: end the client's response abruptly so it sees the break.
-      if (!x.cancelled && assembler === null) res.destroy();
+      if (!x.cancelled && !tap.isStream) res.destroy();
     }
-    x.upstreamLatencyMs = clock.monotonic() - tUp;
-    if (assembler) {
-      x.stream = assembler.finish();
-      if (x.failure && !x.cancelled && !res.destroyed) {
-        // Tell a streaming client why the stream ends early, in the stream's own format.
-        const code = x.failure.code as ErrorCode;
-        res.write(
-          streamErrorEvent(
-            x.stream.protocol,
-            code,
-            ERROR_CATALOG[code].message,
-            errorBody(code, x.requestId),
-          ),
-        );
-      }
-    } else if (kept.length) {
-      x.responseText = Buffer.concat(kept, keptBytes).toString('utf8');
+    tap.finish(clock.monotonic() - tUp);
+    if (x.stream && x.failure && !x.cancelled && !res.destroyed) {
+      // Tell a streaming client why the stream ends early, in the stream's own format.
+      const code = x.failure.code as ErrorCode;
+      res.write(
+        streamErrorEvent(x.stream.protocol, code, ERROR_CATALOG[code].message, errorBody(code, x.requestId)),
+      );
     }
     res.off('close', onClose);
     if (x.cancelled) abort.abort();

@@ -4,14 +4,14 @@ import { newExchange, type Exchange } from '../capture/exchange.js';
 import { recordUpstreamFailure } from '../capture/upstream-failure-outcome.js';
 import { cleanHeaderValue } from '../capture/header-value.js';
 import { spanIdOf } from '../capture/span-id.js';
-import { SseAssembler, streamBrokeOff } from '../capture/sse-assembler.js';
-import { relayStreamChunk, requestStreamUsage } from '../capture/stream-relay.js';
+import { isStreamedResponse, ResponseTap } from '../capture/response-tap.js';
+import { requestStreamUsage } from '../capture/stream-relay.js';
 import { parseTraceparent } from '../capture/trace-context.js';
 import { endpointOf, providerNameForUrl } from '../providers/registry.js';
 import { formFields, isMultipart } from '../capture/form-fields.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from '../http/hop-by-hop-headers.js';
 import { parseJsonBody } from '../http/request-body.js';
-import { UpstreamFailure, classifyNetworkError, type UpstreamResponse } from '../upstream/upstream-client.js';
+import { UpstreamFailure, type UpstreamResponse } from '../upstream/upstream-client.js';
 import { readProviderQuota } from '../upstream/provider-rate-limit-headers.js';
 import { resolveAttribution, type AttributionInput } from './audit-context.js';
 import type { Auditor } from './auditor.js';
@@ -148,10 +148,7 @@ async function auditedFetch(
   x.httpStatus = up.statusCode;
   x.providerQuota = readProviderQuota(up.headers, clock.now());
 
-  const contentType = String(up.headers['content-type'] ?? '');
-  const isStream =
-    contentType.includes('text/event-stream') ||
-    (x.api.framing === 'ndjson' && contentType.includes('ndjson') && up.statusCode < 300);
+  const isStream = isStreamedResponse(x.api, String(up.headers['content-type'] ?? ''), up.statusCode);
   const resHeaders = toHeaders(clientResponseHeaders(up.headers, isStream && stripUsage));
   resHeaders.set('x-tollgate-request-id', x.requestId);
   resHeaders.set('x-tollgate-event-id', eventId);
@@ -204,21 +201,23 @@ function relayBody(
   c: RelayContext,
 ): ReadableStream<Uint8Array> {
   const { clock } = a;
-  const assembler = c.isStream ? new SseAssembler(x.api) : null;
-  const decoder = c.isStream ? new TextDecoder('utf-8') : null;
+  // The same tap as the gateway's relay (capture/response-tap.ts): stream assembly, kept body,
+  // first-token time, and how the body ended.
+  const tap = new ResponseTap(x, {
+    contentType: String(up.headers['content-type'] ?? ''),
+    statusCode: up.statusCode,
+    stripUsage: c.stripUsage,
+    captureLimitBytes: a.responseCaptureLimitBytes,
+    clock,
+    t0: c.t0,
+  });
   const encoder = new TextEncoder();
-  const limit = a.responseCaptureLimitBytes;
-  const kept: Buffer[] = [];
-  let keptBytes = 0;
-  let first = true;
   let finished = false;
   const iterator = (up.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
 
   const end = async (): Promise<void> => {
     finished = true;
-    x.upstreamLatencyMs = clock.monotonic() - c.tUp;
-    if (assembler) x.stream = assembler.finish();
-    else if (kept.length) x.responseText = Buffer.concat(kept, keptBytes).toString('utf8');
+    tap.finish(clock.monotonic() - c.tUp);
     await c.done();
   };
   const failureError = (): Error =>
@@ -236,35 +235,13 @@ function relayBody(
           const r = await iterator.next();
           if (finished) return;
           if (r.done) {
-            if (assembler && decoder) {
-              assembler.push(decoder.decode());
-              if (!x.cancelled && up.statusCode < 300 && streamBrokeOff(assembler.result)) {
-                // The stream closed cleanly at TCP level but never finished its protocol.
-                a.fail(x, 'TG_ERR_UPSTREAM_STREAM_BROKEN');
-                x.connectFailed = true;
-              }
-            }
+            tap.bodyEnded();
             await end();
             if (x.failure) controller.error(failureError());
             else controller.close();
             return;
           }
-          const chunk = r.value;
-          if (first && !assembler) {
-            // Not streamed: the answer's first token comes with its first bytes.
-            first = false;
-            x.ttftMs = clock.monotonic() - c.t0;
-          }
-          let out: Buffer | string | null = chunk;
-          if (assembler && decoder) {
-            out = relayStreamChunk(assembler, decoder, chunk, c.stripUsage);
-            // The first content token (text, tool arguments, audio), not the first byte.
-            if (x.ttftMs === null && assembler.result.firstContentAt !== null)
-              x.ttftMs = clock.monotonic() - c.t0;
-          } else if (keptBytes < limit) {
-            kept.push(chunk);
-            keptBytes += chunk.length;
-          }
+          const out = tap.chunk(r.value);
           if (out !== null) {
             controller.enqueue(typeof out === 'string' ? encoder.encode(out) : out);
             return;
@@ -273,24 +250,14 @@ function relayBody(
       } catch (err) {
         // After end() only the fail-closed commit can throw: the caller must not see a completed body.
         if (finished) return controller.error(err);
-        const kind = classifyNetworkError(err, c.abort.signal);
-        if (x.cancelled) a.fail(x, 'TG_ERR_CLIENT_CANCELLED');
-        else if (c.timedOut() || kind === 'idle_timeout') {
-          x.timedOut = true;
-          a.fail(x, c.timedOut() ? 'TG_ERR_UPSTREAM_TIMEOUT' : 'TG_ERR_UPSTREAM_IDLE_TIMEOUT');
-        } else {
-          x.connectFailed = true;
-          a.fail(x, 'TG_ERR_UPSTREAM_STREAM_BROKEN');
-        }
+        tap.bodyFailed(err, c.abort.signal, c.timedOut());
         await end();
         controller.error(failureError());
       }
     },
     cancel: async () => {
       if (finished) return;
-      // The caller cancelled the body: the client went away, as far as the audit is concerned.
-      x.cancelled = true;
-      a.fail(x, 'TG_ERR_CLIENT_CANCELLED');
+      tap.cancelled();
       c.abort.abort();
       await end();
     },

@@ -1,8 +1,9 @@
 import type { AuditEvent } from '../core/audit-event.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { ERROR_CATALOG, TollgateError, type ErrorCode } from '../core/errors.js';
+import { TollgateError, type ErrorCode } from '../core/errors.js';
 import type { UsageEstimator } from '../capture/capture.js';
 import type { AuthFields, Exchange } from '../capture/exchange.js';
+import { recordFailure } from '../capture/response-tap.js';
 import type { AuditPipeline } from '../pipeline/pipeline.js';
 import { createAuditTrail, type AuditTrail } from '../pipeline/audit-trail.js';
 import type { EventObserver, Pricer, Redactor } from '../core/stages.js';
@@ -199,8 +200,7 @@ export class Auditor {
 
   /** @internal Marks an exchange as ended by Tollgate with `code`, as the gateway's `fail` does. */
   fail(x: Exchange, code: ErrorCode): void {
-    x.failure = { code, message: ERROR_CATALOG[code].message };
-    if (x.httpStatus === null) x.httpStatus = ERROR_CATALOG[code].http;
+    recordFailure(x, code);
   }
 
   /**
