@@ -8,7 +8,7 @@
 import type { AuditEvent } from '../core/audit-event.js';
 import type { EventStore } from '../store/event-store.js';
 import { chainLinks } from '../store/event-store.js';
-import type { CheckpointStore } from '../store/checkpoint-store.js';
+import type { CheckpointStore, StoredCheckpoint } from '../store/checkpoint-store.js';
 import type { AnchorReport } from './anchor-check.js';
 import type { AnchorContents } from './anchors.js';
 import { parseCheckpoint } from './checkpoint.js';
@@ -20,13 +20,13 @@ import {
   type EvidenceBundle,
   type EvidenceChain,
   type EvidenceEvent,
-  type EvidenceLink,
   type EvidenceManifest,
   type EvidenceSections,
 } from './evidence-bundle.js';
 import { LOST_LEAF } from './gap-record.js';
 import { EventLeafHasher } from './merkle.js';
 import { MerkleLevels } from './merkle-levels.js';
+import { isPruneRecord } from './prune-record.js';
 import { parseNote, type NoteSigner, type NoteVerifier } from './signed-note.js';
 import type { VerifyReport } from './verify.js';
 
@@ -113,36 +113,54 @@ export async function buildEvidenceBundle(input: EvidenceBuildInput): Promise<Ev
 async function buildChain(
   input: EvidenceBuildInput,
   head: { chain_id: string; seq: number; hash: string; count: number },
-  stored: CheckpointLike[],
+  stored: StoredCheckpoint[],
 ): Promise<{ chain: EvidenceChain; events: EvidenceEvent[] }> {
-  const kept = thinCheckpoints(stored, input.sinceMs).map((c) => ({
-    tree_size: c.tree_size,
-    created_ms: c.created_ms,
-    note: c.note,
-  }));
-  // Proofs need the leaves; a checkpoint beyond the stored head (a truncated store, which verify
-  // reports) is bundled but gets no proof.
-  const provable = kept.map((c) => c.tree_size).filter((s) => s <= head.seq);
-  const newest = provable.length > 0 ? Math.max(...provable) : 0;
+  // One pass over the chain's links: leaves, the admin events wanted, prune boundaries, and the
+  // links after the newest checkpoint (not known until the prune boundary is, so all are kept
+  // from the newest stored checkpoint on).
+  const newestStored = Math.max(0, ...stored.map((c) => c.tree_size).filter((s) => s <= head.seq));
   const leaves = Buffer.alloc(head.seq * 32);
   const hasher = new EventLeafHasher();
   let filled = 0;
-  let lastCheckpointedHash: string | null = null;
-  const tail: EvidenceLink[] = [];
+  const present: { seq: number; hash: string; prev_hash: string }[] = [];
   const picked: AuditEvent[] = [];
+  let through = 0;
   for await (const link of chainLinks(input.store, head.chain_id, 1)) {
     if (link.seq <= filled || link.seq > head.seq) continue; // a duplicate or out-of-order row: verify names it
     for (; filled + 1 < link.seq; filled++) LOST_LEAF.copy(leaves, filled * 32);
     if (link.hash !== null && /^[0-9a-f]{64}$/.test(link.hash))
       hasher.hash(link.hash).copy(leaves, filled * 32);
     filled = link.seq;
-    if (link.seq === newest) lastCheckpointedHash = link.hash;
-    if (newest > 0 && link.seq > newest)
-      tail.push({ seq: link.seq, hash: link.hash ?? '', prev_hash: link.prev_hash ?? '' });
-    if (link.admin && wanted(link.admin, input)) picked.push(link.admin);
+    const hash = link.hash ?? '';
+    if (link.seq >= newestStored) present.push({ seq: link.seq, hash, prev_hash: link.prev_hash ?? '' });
+    if (link.admin) {
+      if (isPruneRecord(link.admin)) through = Math.max(through, prunedThrough(link.admin));
+      if (wanted(link.admin, input)) picked.push(link.admin);
+    }
   }
   for (; filled < head.seq; filled++) LOST_LEAF.copy(leaves, filled * 32);
-  const tree = new MerkleLevels(leaves, head.seq);
+  // Kept events of the pruned range: every row still stored there (a second, narrow pass).
+  const kept: { seq: number; hash: string }[] = [];
+  if (through > 0)
+    for await (const link of chainLinks(input.store, head.chain_id, 1)) {
+      if (link.seq > through) break;
+      kept.push({ seq: link.seq, hash: link.hash ?? '' });
+    }
+  const base = through > 0 ? stored.find((c) => c.tree_size === through && c.frontier !== null) : undefined;
+  const tree = new MerkleLevels(
+    leaves,
+    head.seq,
+    base ? { size: through, nodes: base.frontier!.map((h) => Buffer.from(h, 'hex')) } : null,
+  );
+  const window = thinCheckpoints(stored, input.sinceMs);
+  if (base && !window.some((c) => c.tree_size === through)) window.unshift(base);
+  const checkpoints = window
+    .filter((c) => c.tree_size >= through)
+    .map((c) => ({ tree_size: c.tree_size, created_ms: c.created_ms, note: c.note }));
+  // Proofs need the leaves; a checkpoint beyond the stored head (a truncated store, which verify
+  // reports) is bundled but gets no proof.
+  const provable = checkpoints.map((c) => c.tree_size).filter((s) => s <= head.seq);
+  const newest = provable.length > 0 ? Math.max(...provable) : 0;
   const b64 = (hs: Buffer[]): string[] => hs.map((h) => h.toString('base64'));
   const sizes = [...new Set(provable)].sort((a, b) => a - b);
   const consistency = sizes.slice(1).map((to, i) => ({
@@ -155,33 +173,38 @@ async function buildChain(
     return {
       event,
       proof:
-        seq >= 1 && seq <= newest ? { tree_size: newest, path: b64(tree.inclusion(seq - 1, newest)) } : null,
+        seq > through && seq <= newest
+          ? { tree_size: newest, path: b64(tree.inclusion(seq - 1, newest)) }
+          : null,
     };
   });
+  const lastCheckpointed = present.find((l) => l.seq === newest);
   return {
     chain: {
       chain_id: head.chain_id,
       head: { seq: head.seq, hash: head.hash, count: head.count },
-      checkpoints: kept,
+      checkpoints,
       consistency,
+      pruned: through > 0 ? { through, kept } : null,
       tail:
         newest === 0
           ? null
           : {
               checkpoint_size: newest,
-              last_checkpointed:
-                lastCheckpointedHash === null
-                  ? null
-                  : {
-                      seq: newest,
-                      hash: lastCheckpointedHash,
-                      path: b64(tree.inclusion(newest - 1, newest)),
-                    },
-              links: tail,
+              last_checkpointed: lastCheckpointed
+                ? { seq: newest, hash: lastCheckpointed.hash, path: b64(tree.inclusion(newest - 1, newest)) }
+                : null,
+              links: present.filter((l) => l.seq > newest),
             },
     },
     events,
   };
+}
+
+/** The last seq an events prune record names (`seq=<first>..<last>`); 0 when it names none. */
+function prunedThrough(e: AuditEvent): number {
+  const m = /^events pruned: chain=\S+ seq=\d+\.\.(\d+) /.exec(e.error_message ?? '');
+  return m ? Number(m[1]) : 0;
 }
 
 /** Prune and hold records whenever they were made; other admin events inside the window. */

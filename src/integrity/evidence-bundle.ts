@@ -68,6 +68,14 @@ export interface EvidenceChain {
   /** RFC 6962 consistency proofs between consecutive distinct tree sizes of `checkpoints`. */
   consistency: { from_size: number; to_size: number; proof: string[] }[];
   /**
+   * Set when retention pruned the start of the chain: the events up to `through` (the tree size
+   * of a signed checkpoint, the last seq of the newest events prune record) are gone except the
+   * `kept` ones (held, administrative), listed with their hashes so the records' `kept_root` can be
+   * recomputed. Checkpoints below `through` are left out (their consistency cannot be proven
+   * without the pruned leaves); proofs start from the checkpoint at `through`.
+   */
+  pruned: { through: number; kept: { seq: number; hash: string }[] } | null;
+  /**
    * The links after the newest checkpoint up to the head (null without a checkpoint), and the
    * inclusion proof of the last checkpointed event, whose hash the first link's prev_hash names.
    */

@@ -16,11 +16,11 @@ import {
   digestOf,
   openEvidenceSignature,
   type EvidenceBundle,
-  type EvidenceChain,
   type EvidenceEvent,
 } from './evidence-bundle.js';
 import { followRotations } from './key-rotation.js';
 import { EventLeafHasher, verifyConsistency, verifyInclusion } from './merkle.js';
+import { checkPrunes, checkTail, checkpointFailure } from './evidence-chain-checks.js';
 import { parseNote, parseVerifierKey, type NoteVerifier } from './signed-note.js';
 
 /** One thing checked, for people (`ok` false when a problem was found in it). */
@@ -209,9 +209,10 @@ export function checkEvidenceBundle(
           return problem(where, 'two signed checkpoints of this size have different roots: a forked history');
         bySize.set(x.tree_size, o.checkpoint);
       });
+      const through = c.pruned?.through ?? 0;
       const sizes = [...new Set(c.checkpoints.map((x) => x.tree_size))]
         .sort((a, b) => a - b)
-        .filter((z) => z <= c.head.seq);
+        .filter((z) => z <= c.head.seq && z >= through);
       for (let i = 1; i < sizes.length; i++) {
         const [m, k] = [sizes[i - 1]!, sizes[i]!];
         const where = `${at}, consistency ${m} → ${k}`;
@@ -252,6 +253,7 @@ export function checkEvidenceBundle(
 
   // 5. Anchors: every anchored checkpoint is signed, in the bundle, with the same root.
   section('anchors', () => {
+    let beforePrune = 0;
     if (s.anchors.file === null)
       r.warnings.push('the store had no anchor file at export: nothing outside the store vouched for it');
     s.anchors.checkpoints.forEach((a, i) => {
@@ -265,6 +267,7 @@ export function checkEvidenceBundle(
           where,
           `the chain ends at seq ${chain.head.seq} but this anchored checkpoint covers ${a.tree_size} events: truncated`,
         );
+      if (a.tree_size < (chain.pruned?.through ?? 0)) return void beforePrune++;
       const mine = opened.get(a.chain_id)?.get(a.tree_size);
       if (!mine)
         return problem(
@@ -274,7 +277,8 @@ export function checkEvidenceBundle(
       if (!mine.rootHash.equals(o.checkpoint.rootHash))
         problem(where, 'the anchored root differs from the bundled checkpoint of the same size');
     });
-    return `${s.anchors.checkpoints.length} anchored checkpoint(s) agree with the bundled ones${s.anchors.file ? ` (from ${s.anchors.file})` : ''}`;
+    const agree = s.anchors.checkpoints.length - beforePrune;
+    return `${agree} anchored checkpoint(s) agree with the bundled ones${beforePrune > 0 ? `, ${beforePrune} older than a prune` : ''}${s.anchors.file ? ` (from ${s.anchors.file})` : ''}`;
   });
 
   // 6. Events: hashes, inclusion proofs or tail places, links between neighbours.
@@ -286,6 +290,7 @@ export function checkEvidenceBundle(
     ];
     let proven = 0;
     let tail = 0;
+    let keptCount = 0;
     const bySeq = new Map<string, Map<number, AuditEvent>>();
     for (const [name, list] of lists)
       list.forEach((item, i) => {
@@ -298,7 +303,15 @@ export function checkEvidenceBundle(
         seen.set(e.seq, e);
         if (e.hash === null || eventHash(e) !== e.hash)
           return problem(where, "the recomputed hash differs from the event's hash: the event was edited");
-        if (item.proof) {
+        if (e.seq <= (chain.pruned?.through ?? 0)) {
+          const k = chain.pruned!.kept.find((x) => x.seq === e.seq);
+          if (!k || k.hash !== e.hash)
+            return problem(
+              where,
+              `it is in the pruned range (up to seq ${chain.pruned!.through}) but not among the events the prune kept`,
+            );
+          keptCount++;
+        } else if (item.proof) {
           const cp = opened.get(chain.chain_id)?.get(item.proof.tree_size);
           if (!cp)
             return problem(
@@ -333,10 +346,17 @@ export function checkEvidenceBundle(
           );
       }
     const total = lists.reduce((n, [, l]) => n + l.length, 0);
-    return `${total} event(s) (${s.access_log.length} access, ${s.prunes.length} prune, ${s.holds.records.length} hold): hashes recomputed, ${proven} proven in signed checkpoints, ${tail} in the tail after the newest checkpoint`;
+    return `${total} event(s) (${s.access_log.length} access, ${s.prunes.length} prune, ${s.holds.records.length} hold): hashes recomputed, ${proven} proven in signed checkpoints, ${tail} in the tail after the newest checkpoint${keptCount > 0 ? `, ${keptCount} kept through a prune` : ''}`;
   });
 
-  // 7. What verify said about the store when the bundle was made.
+  // 7. Prunes: each chain's pruned range is what its signed prune records say, kept events included.
+  section('prunes', () => {
+    let n = 0;
+    for (const c of s.chains) n += checkPrunes(c, s.prunes, keys, opened.get(c.chain_id), problem);
+    return `${n} signed prune record(s) account for every pruned range`;
+  });
+
+  // 8. What verify said about the store when the bundle was made.
   section('store verify at export', () => {
     const v = s.verify;
     if (!v.ok) {
@@ -356,55 +376,6 @@ export function checkEvidenceBundle(
   });
   r.ok = r.problems.length === 0;
   return r;
-}
-
-function checkTail(
-  c: EvidenceChain,
-  bySize: Map<number, Checkpoint>,
-  problem: (where: string, what: string) => void,
-): void {
-  const at = `chain ${c.chain_id}, tail`;
-  if (c.tail === null) return;
-  const t = c.tail;
-  const cp = bySize.get(t.checkpoint_size);
-  const newest = Math.max(0, ...[...bySize.keys()].filter((z) => z <= c.head.seq));
-  if (t.checkpoint_size !== newest)
-    problem(at, `starts at tree size ${t.checkpoint_size}, not at the newest checkpoint (${newest})`);
-  const last = t.last_checkpointed;
-  if (!cp || !last)
-    return problem(at, `the checkpoint at tree size ${t.checkpoint_size} or its last event is missing`);
-  if (
-    !verifyInclusion(
-      last.seq - 1,
-      t.checkpoint_size,
-      new EventLeafHasher().hash(last.hash),
-      last.path.map(b64),
-      cp.rootHash,
-    )
-  )
-    problem(
-      at,
-      `event ${last.seq}'s hash is not the last leaf of the checkpoint at tree size ${t.checkpoint_size}`,
-    );
-  let prev = { seq: last.seq, hash: last.hash };
-  for (const l of t.links) {
-    if (l.seq !== prev.seq + 1 || l.prev_hash !== prev.hash) {
-      problem(`${at}, seq ${l.seq}`, `does not link to seq ${prev.seq}`);
-      return;
-    }
-    prev = l;
-  }
-  if (prev.seq !== c.head.seq || prev.hash !== c.head.hash)
-    problem(at, `ends at seq ${prev.seq}, not at the chain's head (seq ${c.head.seq})`);
-}
-
-function checkpointFailure(reason: string, note: string): string {
-  const sig = parseNote(note)?.signatures[0];
-  const by = sig ? `${sig.name}+${sig.keyId.toString(16).padStart(8, '0')}` : 'nobody';
-  if (reason === 'unknown_key')
-    return `signed by key ${by}, which no trusted key is or announced: the signing key was swapped`;
-  if (reason === 'bad_signature') return `the signature by ${by} does not verify: the checkpoint was changed`;
-  return `not a valid checkpoint note (${reason})`;
 }
 
 function parseKeys(
@@ -450,21 +421,4 @@ function shapeProblem(raw: unknown): string | null {
   if (!s.verify || typeof s.verify !== 'object') return 'section verify has the wrong type';
   if (b.signature !== null && typeof b.signature !== 'string') return 'the signature has the wrong type';
   return null;
-}
-
-/** Lines for people: one per check, each problem under it, warnings, and a summary. */
-export function formatEvidenceReport(r: EvidenceReport): string {
-  const lines: string[] = [];
-  lines.push(
-    `evidence bundle ${r.file}${r.store_id ? ` — store ${r.store_id}` : ''}${r.created_at ? `, exported ${r.created_at}` : ''}${r.window ? `, window ${r.window.since} → ${r.window.until}` : ''}`,
-  );
-  for (const c of r.checks) lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
-  for (const p of r.problems) lines.push(`  FAIL ${p.where}: ${p.what}`);
-  for (const w of r.warnings) lines.push(`  warning: ${w}`);
-  lines.push(
-    r.ok
-      ? `verify --evidence: OK — ${r.checks.length} checks passed`
-      : `verify --evidence: FAILED — ${r.problems.length} problem(s); first: ${r.problems[0]!.where}: ${r.problems[0]!.what}`,
-  );
-  return lines.join('\n');
 }

@@ -13,16 +13,30 @@ const H = 32;
 export class MerkleLevels {
   private readonly levels: Buffer[] = [];
 
-  /** `leafHashes`: the first `size` leaf hashes, packed (32 bytes each). */
+  /**
+   * `leafHashes`: the first `size` leaf hashes, packed (32 bytes each). `frontier`: the compact
+   * range at a smaller size m (its subtree roots, largest first), for a tree whose leaves before m
+   * are gone (pruned): each subtree root replaces the node the missing leaves would give. Every
+   * proof of a leaf at or after m, and every consistency proof from m on, uses only those roots and
+   * the later leaves (a node that straddles m has a frontier root as its left part), never a node
+   * strictly inside a frontier subtree, which stays wrong.
+   */
   constructor(
     leafHashes: Buffer,
     readonly size: number,
+    frontier: { size: number; nodes: readonly Hash[] } | null = null,
   ) {
-    if (leafHashes.length < size * H)
+    if (leafHashes.length < size * H || (frontier !== null && frontier.size > size))
       throw new TollgateError('TG_ERR_INTEGRITY_PROOF_INVALID', { reason: 'leaf buffer', size });
-    let level = leafHashes.subarray(0, size * H);
+    const patches = frontier
+      ? frontierNodes(frontier.size, frontier.nodes)
+      : new Map<number, [number, Hash]>();
+    let level = Buffer.from(leafHashes.subarray(0, size * H));
     this.levels.push(level);
-    while (level.length / H >= 2) {
+    for (;;) {
+      const patch = patches.get(this.levels.length - 1);
+      if (patch) patch[1].copy(level, patch[0] * H);
+      if (level.length / H < 2) break;
       const n = Math.floor(level.length / H / 2);
       const next = Buffer.alloc(n * H);
       for (let i = 0; i < n; i++)
@@ -96,6 +110,25 @@ export class MerkleLevels {
   private check(ok: boolean, details: Record<string, number>): void {
     if (!ok) throw new TollgateError('TG_ERR_INTEGRITY_PROOF_INVALID', details);
   }
+}
+
+/** Level → [index in that level, root] of each subtree of the compact range at `size`. */
+function frontierNodes(size: number, nodes: readonly Hash[]): Map<number, [number, Hash]> {
+  const out = new Map<number, [number, Hash]>();
+  let start = 0;
+  let i = 0;
+  for (let level = Math.floor(Math.log2(Math.max(size, 1))); level >= 0; level--) {
+    const width = 2 ** level;
+    if ((size & width) === 0) continue;
+    const node = nodes[i++];
+    if (node === undefined || node.length !== H)
+      throw new TollgateError('TG_ERR_INTEGRITY_PROOF_INVALID', { reason: 'frontier shape', size });
+    out.set(level, [start / width, node]);
+    start += width;
+  }
+  if (i !== nodes.length)
+    throw new TollgateError('TG_ERR_INTEGRITY_PROOF_INVALID', { reason: 'frontier shape', size });
+  return out;
 }
 
 /** Largest power of two smaller than n (n ≥ 2). */

@@ -12,7 +12,8 @@ import type { VerifyOptions } from '../../integrity/verify.js';
 import { formatVerifyReport } from '../../integrity/verify-report-format.js';
 import { readWitnessFile } from '../../integrity/witness.js';
 import { readEvidenceFile } from './evidence.js';
-import { checkEvidenceBundle, formatEvidenceReport } from '../../integrity/evidence-check.js';
+import { checkEvidenceBundle } from '../../integrity/evidence-check.js';
+import { formatEvidenceReport } from '../../integrity/evidence-report-format.js';
 import { configFor, globals, openExistingEventStore, println, type CliContext } from '../cli-context.js';
 import { createProgress, type Progress } from '../format/progress.js';
 
