@@ -6,6 +6,7 @@ export { Auditor, createAuditor, type AuditorOptions, type AuditorStats } from '
 export { createAuditedFetch, type AuditedFetchOptions, type FetchFunction } from './audited-fetch.js';
 export { endpointOf } from '../providers/registry.js';
 export { wrapOpenAI, type OpenAILikeClient } from './wrap-openai.js';
+export { wrapAnthropic, type AnthropicLikeClient } from './wrap-anthropic.js';
 export type { TrackMeta, TrackedCall } from './tracked-call.js';
 export { attributionHeaders, type AttributionInput } from './audit-context.js';
 export { sdkInstanceId } from './sdk-instance-id.js';

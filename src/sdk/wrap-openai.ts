@@ -1,5 +1,6 @@
 import type { Auditor } from './auditor.js';
-import { createAuditedFetch, type AuditedFetchOptions, type FetchFunction } from './audited-fetch.js';
+import type { AuditedFetchOptions, FetchFunction } from './audited-fetch.js';
+import { auditedClientOptions } from './audited-client-options.js';
 
 /**
  * What `wrapOpenAI` needs of a client: the official `openai` (v5, v6) client's `withOptions`,
@@ -9,9 +10,6 @@ import { createAuditedFetch, type AuditedFetchOptions, type FetchFunction } from
 export interface OpenAILikeClient {
   withOptions(options: { fetch?: FetchFunction; maxRetries?: number; timeout?: number }): this;
 }
-
-/** Grace on top of the total deadline, so the auditor's own deadline (a TIMEOUT event) fires first. */
-const CLIENT_TIMEOUT_GRACE_MS = 1_000;
 
 /**
  * Returns a copy of `client` (same type) whose every call is audited through `options.auditor`.
@@ -23,9 +21,5 @@ export function wrapOpenAI<T extends OpenAILikeClient>(
   client: T,
   options: AuditedFetchOptions | { auditor: Auditor },
 ): T {
-  return client.withOptions({
-    fetch: createAuditedFetch(options),
-    maxRetries: 0,
-    timeout: options.auditor.policy.timeouts.totalMs + CLIENT_TIMEOUT_GRACE_MS,
-  });
+  return client.withOptions(auditedClientOptions(options));
 }

@@ -152,7 +152,13 @@ describe.skipIf(!npmRuns)('the packed package, installed by name in a scratch pr
       expect.arrayContaining(['startTollgate', 'loadConfig', 'openEventStore', 'TollgateError']),
     );
     expect(out.sdk).toEqual(
-      expect.arrayContaining(['createAuditor', 'wrapOpenAI', 'createAuditedFetch', 'MemoryEventStore']),
+      expect.arrayContaining([
+        'createAuditor',
+        'wrapOpenAI',
+        'wrapAnthropic',
+        'createAuditedFetch',
+        'MemoryEventStore',
+      ]),
     );
     expect(out.event).toEqual({
       status: 'SUCCESS',

@@ -13,6 +13,8 @@ import type { AddressInfo } from 'node:net';
 export const USAGE = { input: 1000, output: 200 } as const;
 export const REPLY = 'Hello there';
 /** Anthropic prompt caching on non-streamed answers: uncached input + cache writes + cache reads. */
+/** A model the provider does not know: 404 in Anthropic's error shape. */
+export const MISSING_MODEL = 'missing-model';
 export const ANTHROPIC_CACHE = { uncached: 1000, write: 2000, read: 4000 } as const;
 
 export interface SeenRequest {
@@ -60,6 +62,15 @@ export async function startDialectUpstream(): Promise<DialectUpstream> {
 function answer(path: string, json: Record<string, unknown>, raw: Buffer, res: ServerResponse): void {
   const model = typeof json.model === 'string' ? json.model : null;
   const stream = json.stream === true;
+  if (model === MISSING_MODEL) {
+    // Anthropic's error shape (OpenAI's has no `type` at the top; clients read either by status).
+    const text = JSON.stringify({
+      type: 'error',
+      error: { type: 'not_found_error', message: `model: ${model}` },
+    });
+    res.writeHead(404, { 'content-type': 'application/json' });
+    return void res.end(text);
+  }
   if (path.endsWith('/chat/completions'))
     return stream ? sse(res, chatStream(model!, json)) : send(res, chat(model!));
   if (path.endsWith('/responses'))
