@@ -75,7 +75,7 @@ function answer(path: string, json: Record<string, unknown>, raw: Buffer, res: S
     return stream ? sse(res, chatStream(model!, json)) : send(res, chat(model!));
   if (path.endsWith('/responses'))
     return stream ? sse(res, responsesStream(model!)) : send(res, response(model!));
-  if (path.endsWith('/embeddings')) return send(res, embeddings(model!, json.input));
+  if (path.endsWith('/embeddings')) return send(res, embeddings(model!, json.input, json.encoding_format));
   if (path.endsWith('/audio/transcriptions')) return send(res, transcription(raw));
   if (path.endsWith('/messages'))
     return stream ? sse(res, anthropicStream(model!)) : send(res, anthropic(model!));
@@ -208,11 +208,16 @@ function responsesStream(model: string): string[] {
 }
 
 // OpenAI Embeddings and Audio (platform.openai.com/docs/api-reference/embeddings, /audio).
-function embeddings(model: string, input: unknown): object {
+/** The vector every embedding is; `encoding_format: "base64"` (the openai client's default) sends float32 bytes. */
+export const EMBEDDING = [0.5, -0.25, 0.125];
+
+function embeddings(model: string, input: unknown, format: unknown): object {
   const inputs = Array.isArray(input) ? input : [input];
+  const embedding =
+    format === 'base64' ? Buffer.from(new Float32Array(EMBEDDING).buffer).toString('base64') : EMBEDDING;
   return {
     object: 'list',
-    data: inputs.map((_, index) => ({ object: 'embedding', index, embedding: [0.1, -0.2, 0.3] })),
+    data: inputs.map((_, index) => ({ object: 'embedding', index, embedding })),
     model,
     usage: { prompt_tokens: USAGE.input, total_tokens: USAGE.input },
   };

@@ -1,0 +1,123 @@
+/**
+ * The official `openai` client's embeddings and multipart audio transcription, unchanged, through
+ * the gateway and through `wrapOpenAI`: the client gets its answer, the event has the model,
+ * tokens, the catalog's price (null for a model the catalog has no row for), the key fingerprint
+ * and the redacted prompt, and the uploaded file reaches the provider intact but is never stored.
+ */
+import OpenAI, { toFile } from 'openai';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AuditEvent } from '../../src/core/audit-event.js';
+import { wrapOpenAI, type Auditor } from '../../src/sdk/index.js';
+import { sdkEvents } from '../sdk/sdk-support.js';
+import {
+  EMBEDDING,
+  REPLY,
+  USAGE,
+  startDialectUpstream,
+  type DialectUpstream,
+} from '../support/dialect-upstreams.js';
+import {
+  expectAuditedCall,
+  OPENAI_KEY,
+  PROMPT,
+  realClientAuditor,
+  startRealClientGateway,
+  type RealClientSetup,
+} from '../support/real-client-audit.js';
+
+/** A small WAV-like upload with a marker that must reach the provider and never the store. */
+const AUDIO = Buffer.concat([
+  Buffer.from('RIFF\x24\x00\x00\x00WAVEfmt '),
+  Buffer.from('AUDIO-BYTES-MARKER'),
+  Buffer.alloc(64, 7),
+]);
+
+async function callBoth(client: OpenAI): Promise<void> {
+  const emb = await client.embeddings.create({ model: 'text-embedding-3-small', input: PROMPT });
+  expect(emb.data[0]!.embedding).toEqual(EMBEDDING);
+  expect(emb.usage.prompt_tokens).toBe(USAGE.input);
+
+  const tr = await client.audio.transcriptions.create({
+    file: await toFile(AUDIO, 'meeting.wav', { type: 'audio/wav' }),
+    model: 'gpt-4o-transcribe',
+    prompt: PROMPT,
+  });
+  expect(tr.text).toBe(REPLY);
+}
+
+function expectBoth(events: AuditEvent[], provider: string): void {
+  const [emb, tr] = events;
+  // text-embedding-3-small: $0.02 per million input tokens = 0.02 µ$ per token.
+  expectAuditedCall(emb, {
+    provider,
+    endpoint: '/embeddings',
+    model: 'text-embedding-3-small',
+    stream: false,
+    key: OPENAI_KEY,
+    authMethod: 'bearer',
+    input: USAGE.input,
+    output: null,
+    cost: USAGE.input * 0.02,
+    finishReason: null,
+    response: null,
+  });
+  // gpt-4o-transcribe has no row in prices/catalog.yaml: its cost is unknown (null), never 0.
+  expectAuditedCall(tr, {
+    provider,
+    endpoint: '/audio/transcriptions',
+    model: 'gpt-4o-transcribe',
+    modelUsed: null, // a transcription answer names no model
+    stream: false,
+    key: OPENAI_KEY,
+    authMethod: 'bearer',
+    input: USAGE.input,
+    output: USAGE.output,
+    cost: null,
+    finishReason: null,
+  });
+  expect(JSON.stringify(tr)).not.toContain('AUDIO-BYTES-MARKER');
+}
+
+function expectUploadIntact(up: DialectUpstream): void {
+  const upload = up.seen.find((r) => r.url.endsWith('/audio/transcriptions'))!;
+  expect(String(upload.headers['content-type'])).toMatch(/^multipart\/form-data; boundary=/);
+  expect(upload.body.includes(AUDIO)).toBe(true);
+}
+
+describe('openai client: embeddings and a multipart transcription through the gateway', () => {
+  let s: RealClientSetup;
+  beforeEach(async () => {
+    s = await startRealClientGateway();
+  });
+  afterEach(async () => s.close());
+
+  it('answers the client unchanged and records both calls', async () => {
+    await callBoth(new OpenAI({ apiKey: OPENAI_KEY, baseURL: s.h.baseURL, maxRetries: 0 }));
+    expectBoth(await s.h.events(), 'openai');
+    expectUploadIntact(s.up);
+  });
+});
+
+describe('wrapOpenAI: embeddings and a multipart transcription in-process', () => {
+  let up: DialectUpstream;
+  let auditor: Auditor;
+  beforeEach(async () => {
+    up = await startDialectUpstream();
+    auditor = await realClientAuditor();
+  });
+  afterEach(async () => {
+    await auditor.close();
+    await up.close();
+  });
+
+  it('answers the client unchanged and records both calls', async () => {
+    await callBoth(
+      wrapOpenAI(new OpenAI({ apiKey: OPENAI_KEY, baseURL: `${up.origin}/v1` }), {
+        auditor,
+        provider: 'openai',
+      }),
+    );
+    expectBoth(await sdkEvents(auditor), 'openai');
+    expectUploadIntact(up);
+  });
+});
