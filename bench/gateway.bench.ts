@@ -1,10 +1,13 @@
 /**
- * Gateway benchmark (issue 2): the mock upstream directly, a bare undici pass-through proxy, and
- * Tollgate with the whole audit pipeline on — at 1 and 50 connections, non-streaming and
- * streaming, in one run on loopback. Each server runs in its own process so its CPU time is its
- * own. Prints req/s, p50/p99 latency, time to first chunk, CPU µs per request and peak RSS.
+ * Gateway benchmark (issues 2 and 18): the mock upstream directly, a bare undici pass-through
+ * proxy, and Tollgate with the whole audit pipeline on — at 1 and 50 connections, for OpenAI chat
+ * completions (JSON and streamed), a streamed OpenAI Responses answer and a streamed Anthropic
+ * Messages answer, in one run on loopback. Each server runs in its own process so its CPU time is
+ * its own. Prints req/s, p50/p99 latency, time to first chunk, CPU µs per request and peak RSS.
  *
- *   npx tsx bench/gateway.bench.ts            (BENCH_REQUESTS=N to change the count)
+ *   npx tsx bench/gateway.bench.ts
+ *     BENCH_REQUESTS=N  measured requests per cell (default 4000; a quarter of it, at most 1000, warms up)
+ *     BENCH_MODES=json,chat-stream,responses-stream,anthropic-stream  the modes to run (default all)
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -53,19 +56,57 @@ interface Stats {
 }
 
 const PROMPT = 'You are a helpful assistant for an online shop. '.repeat(6);
-function body(stream: boolean): string {
-  return JSON.stringify({
+const QUESTION = 'Where is my order #48213? It was due on Monday and the tracking page shows nothing.';
+const BEARER = { authorization: 'Bearer sk-bench-0123456789abcdefghijklmnopqrstuv' };
+
+/** One kind of request the bench sends: the same prompt in each provider API's shape. */
+interface Mode {
+  name: string;
+  path: string;
+  stream: boolean;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const chat = (stream: boolean): string =>
+  JSON.stringify({
     model: 'gpt-4.1-mini',
     messages: [
       { role: 'system', content: PROMPT },
-      {
-        role: 'user',
-        content: 'Where is my order #48213? It was due on Monday and the tracking page shows nothing.',
-      },
+      { role: 'user', content: QUESTION },
     ],
     stream,
   });
-}
+const ALL_MODES: Mode[] = [
+  { name: 'json', path: '/v1/chat/completions', stream: false, headers: BEARER, body: chat(false) },
+  { name: 'chat-stream', path: '/v1/chat/completions', stream: true, headers: BEARER, body: chat(true) },
+  {
+    name: 'responses-stream',
+    path: '/v1/responses',
+    stream: true,
+    headers: BEARER,
+    body: JSON.stringify({ model: 'gpt-4.1-mini', instructions: PROMPT, input: QUESTION, stream: true }),
+  },
+  {
+    name: 'anthropic-stream',
+    path: '/v1/messages',
+    stream: true,
+    headers: {
+      'x-api-key': 'sk-ant-bench-0123456789abcdefghijklmnopqrstuv',
+      'anthropic-version': '2023-06-01',
+    },
+    body: JSON.stringify({
+      model: 'claude-sonnet-4-5',
+      max_tokens: 256,
+      system: PROMPT,
+      messages: [{ role: 'user', content: QUESTION }],
+      stream: true,
+    }),
+  },
+];
+const wanted = (process.env.BENCH_MODES ?? ALL_MODES.map((m) => m.name).join(',')).split(',');
+const MODES = ALL_MODES.filter((m) => wanted.includes(m.name));
+if (MODES.length === 0) throw new Error(`BENCH_MODES: none of ${ALL_MODES.map((m) => m.name).join(', ')}`);
 
 interface RunResult {
   rps: number;
@@ -79,11 +120,11 @@ interface RunResult {
 async function load(
   port: number,
   connections: number,
-  stream: boolean,
+  mode: Mode,
   n: number,
 ): Promise<{ lat: number[]; ttft: number[]; ms: number }> {
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections, pipelining: 1 });
-  const payload = body(stream);
+  const stream = mode.stream;
   const lat: number[] = [];
   const ttft: number[] = [];
   let next = 0;
@@ -93,14 +134,10 @@ async function load(
       next++;
       const s = performance.now();
       const res = await pool.request({
-        path: '/v1/chat/completions',
+        path: mode.path,
         method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          authorization: 'Bearer sk-bench-0123456789abcdefghijklmnopqrstuv',
-          'x-tollgate-user': `u${next % 50}`,
-        },
-        body: payload,
+        headers: { 'content-type': 'application/json', ...mode.headers, 'x-tollgate-user': `u${next % 50}` },
+        body: mode.body,
       });
       let first = true;
       for await (const _chunk of res.body) {
@@ -124,11 +161,11 @@ function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 }
 
-async function measure(target: Child, connections: number, stream: boolean): Promise<RunResult> {
-  await load(target.port, connections, stream, WARMUP);
+async function measure(target: Child, connections: number, mode: Mode): Promise<RunResult> {
+  await load(target.port, connections, mode, WARMUP);
   await new Promise((r) => setTimeout(r, 300));
   const before = await ask<Stats>(target, 'stats');
-  const { lat, ttft, ms } = await load(target.port, connections, stream, REQUESTS);
+  const { lat, ttft, ms } = await load(target.port, connections, mode, REQUESTS);
   await new Promise((r) => setTimeout(r, 300)); // let the audit writer flush: its CPU counts too
   const after = await ask<Stats>(target, 'stats');
   return {
@@ -150,6 +187,7 @@ const shebang = readFileSync(new URL('../src/cli/bin.ts', import.meta.url), 'utf
 const shippedFlags = (/^#!\/usr\/bin\/env -S node (.*)$/.exec(shebang)?.[1] ?? '').trim();
 const tollgateFlags = (process.env.BENCH_TOLLGATE_NODE_FLAGS ?? shippedFlags).split(' ').filter(Boolean);
 console.log(`Tollgate node flags: ${tollgateFlags.join(' ') || '(none)'}`);
+// Tollgate routes gpt-* to the mock's OpenAI API and claude-* to its Anthropic API (providers: list).
 const tollgate = await start('tollgate-server.ts', { BENCH_UPSTREAM: upstream }, tollgateFlags);
 const targets: Array<[string, Child]> = [
   ['direct', mock],
@@ -157,70 +195,59 @@ const targets: Array<[string, Child]> = [
   ['tollgate', tollgate],
 ];
 
-const rows: Array<{ target: string; c: number; stream: boolean } & RunResult> = [];
+const rows: Array<{ target: string; c: number; mode: string } & RunResult> = [];
 console.log(
-  `gateway benchmark: ${REQUESTS} requests per cell after ${WARMUP} warm-up, node ${process.version}, loopback`,
+  `gateway benchmark: ${REQUESTS} requests per cell after ${WARMUP} warm-up, node ${process.version}, loopback, modes ${MODES.map((m) => m.name).join(', ')}`,
 );
-for (const stream of [false, true]) {
+for (const mode of MODES) {
   for (const c of [1, 50]) {
     for (const [name, child] of targets) {
-      const r = await measure(child, c, stream);
-      rows.push({ target: name, c, stream, ...r });
+      const r = await measure(child, c, mode);
+      rows.push({ target: name, c, mode: mode.name, ...r });
       console.log(
-        `${name.padEnd(10)} c=${String(c).padEnd(2)} ${stream ? 'stream ' : 'json   '} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(3)} ms  p99 ${r.p99.toFixed(3)} ms  ttft50 ${r.ttft50 === null ? '   -  ' : r.ttft50.toFixed(3)} ms  cpu ${r.cpuPerReq.toFixed(1).padStart(6)} µs/req  rss ${r.rssMb.toFixed(0)} MB`,
+        `${name.padEnd(10)} c=${String(c).padEnd(2)} ${mode.name.padEnd(16)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(3)} ms  p99 ${r.p99.toFixed(3)} ms  ttft50 ${r.ttft50 === null ? '   -  ' : r.ttft50.toFixed(3)} ms  cpu ${r.cpuPerReq.toFixed(1).padStart(6)} µs/req  rss ${r.rssMb.toFixed(0)} MB`,
       );
     }
   }
 }
 const audit = await ask<{ events: number; writer: { dropped: number } }>(tollgate, 'events');
 
-const get = (t: string, c: number, s: boolean) =>
-  rows.find((r) => r.target === t && r.c === c && r.stream === s)!;
-console.log('\nTargets (issue 2):');
+const get = (t: string, c: number, m: string) =>
+  rows.find((r) => r.target === t && r.c === c && r.mode === m);
+console.log('\nTargets (issues 2 and 18):');
 const check = (label: string, value: number, limit: number, unit: string): void =>
   console.log(
     `  ${value <= limit ? 'PASS' : 'FAIL'}  ${label}: ${value.toFixed(3)} ${unit} (target ≤ ${limit})`,
   );
-for (const s of [false, true]) {
-  const mode = s ? 'stream' : 'json';
-  check(
-    `CPU per request vs bare proxy, c=1 ${mode}`,
-    get('tollgate', 1, s).cpuPerReq / get('bare-proxy', 1, s).cpuPerReq,
-    2,
-    '×',
-  );
-  check(
-    `CPU per request vs bare proxy, c=50 ${mode}`,
-    get('tollgate', 50, s).cpuPerReq / get('bare-proxy', 50, s).cpuPerReq,
-    2,
-    '×',
-  );
+for (const mode of MODES) {
+  for (const c of [1, 50])
+    check(
+      `CPU per request vs bare proxy, c=${c} ${mode.name}`,
+      get('tollgate', c, mode.name)!.cpuPerReq / get('bare-proxy', c, mode.name)!.cpuPerReq,
+      2,
+      '×',
+    );
 }
-check(
-  'added latency p50 at c=1 (json) over direct',
-  get('tollgate', 1, false).p50 - get('direct', 1, false).p50,
-  0.3,
-  'ms',
-);
-check(
-  'added latency p99 at c=1 (json) over direct',
-  get('tollgate', 1, false).p99 - get('direct', 1, false).p99,
-  2,
-  'ms',
-);
-check(
-  'added time-to-first-token p50 at c=1 over direct',
-  get('tollgate', 1, true).ttft50! - get('direct', 1, true).ttft50!,
-  1,
-  'ms',
-);
+const json1 = get('tollgate', 1, 'json');
+if (json1) {
+  check('added latency p50 at c=1 (json) over direct', json1.p50 - get('direct', 1, 'json')!.p50, 0.3, 'ms');
+  check('added latency p99 at c=1 (json) over direct', json1.p99 - get('direct', 1, 'json')!.p99, 2, 'ms');
+}
+const stream1 = get('tollgate', 1, 'chat-stream');
+if (stream1)
+  check(
+    'added time-to-first-token p50 at c=1 (chat-stream) over direct',
+    stream1.ttft50! - get('direct', 1, 'chat-stream')!.ttft50!,
+    1,
+    'ms',
+  );
 check(
   'peak RSS at 50 connections',
-  Math.max(get('tollgate', 50, false).rssMb, get('tollgate', 50, true).rssMb),
+  Math.max(...rows.filter((r) => r.target === 'tollgate' && r.c === 50).map((r) => r.rssMb)),
   150,
   'MB',
 );
-const served = 4 * (REQUESTS + WARMUP);
+const served = MODES.length * 2 * (REQUESTS + WARMUP);
 console.log(
   `  ${audit.events === served ? 'PASS' : 'FAIL'}  events stored = requests served through Tollgate: ${audit.events} / ${served} (dropped ${audit.writer.dropped})`,
 );

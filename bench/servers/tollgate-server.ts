@@ -9,12 +9,18 @@ import { announce, serveStats } from './child-stats.js';
 import { RULE_IDS } from '../../src/detection/default-detectors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
+const upstream = process.env.BENCH_UPSTREAM!;
 const config = loadConfig({
   file: null,
   overrides: {
     db: join(dir, 'tollgate.db'),
     port: 0,
-    upstream_url: process.env.BENCH_UPSTREAM,
+    upstream_url: upstream,
+    // The mock speaks OpenAI under /v1 and Anthropic's Messages at its origin.
+    providers: [
+      { name: 'openai', api: 'openai', base_url: upstream, models: ['gpt-*'] },
+      { name: 'anthropic', api: 'anthropic', base_url: new URL(upstream).origin, models: ['claude-*'] },
+    ],
     instance_id: 'bench',
     'retry.max_retries': 0,
     ...(process.env.BENCH_FLUSH_MS ? { 'writer.flush_delay_ms': Number(process.env.BENCH_FLUSH_MS) } : {}),

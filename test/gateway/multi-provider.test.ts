@@ -10,6 +10,9 @@ import { apiForEndpoint } from '../../src/providers/registry.js';
 import { systemClock } from '../../src/core/clock.js';
 import { upstreamPolicy } from '../../src/upstream/upstream-policy.js';
 import { startHarness, type Harness } from '../support/gateway-harness.js';
+import { join } from 'node:path';
+import type { TokenUsage } from '../../src/pricing/cost.js';
+import { cli } from '../support/run-cli.js';
 
 interface Seen {
   path: string;
@@ -56,7 +59,7 @@ describe('several providers behind one gateway', () => {
     for (const s of servers.splice(0)) s.close();
   });
 
-  it('routes each model to its provider with its key header, prices each, and fails over in one event', async () => {
+  it('routes each model to its provider with its key header, prices each (also in tollgate report cost --by model), and fails over in one event', async () => {
     const openai = await upstream(200, chat('gpt-4.1-mini-2025-04-14'));
     const anthropic = await upstream(200, {
       id: 'msg_1',
@@ -185,6 +188,63 @@ describe('several providers behind one gateway', () => {
     const sonnet = priceRowForEvent(catalog, events[1]!)!;
     expect(sonnet.cache_write).not.toBeNull();
     expect(events[1]!.cost_micro_usd).not.toBe(costMicroUsd(sonnet, usageOfEvent(events[1]!, 0)!));
+
+    // The real CLI over the same store: `tollgate report cost --by model --json`. Each model's cost
+    // is the catalog's price of the usage each upstream above reported, to the micro-dollar.
+    const report = await cli([
+      'report',
+      'cost',
+      '--db',
+      join(h.dir, 'tollgate.db'),
+      '--by',
+      'model',
+      '--since',
+      '1h',
+      '--json',
+    ]);
+    expect(report.err).toBe('');
+    expect(report.code).toBe(0);
+    const parsed = JSON.parse(report.out) as {
+      rows: Array<{ key: string; requests: number; cost_micro_usd: number; unpriced_requests: number }>;
+      totals: { requests: number; cost_micro_usd: number; unpriced_requests: number };
+    };
+    const usage = (input: number, output: number, more: Partial<TokenUsage> = {}): TokenUsage => ({
+      input_tokens: input,
+      cached_input_tokens: 0,
+      cache_write_tokens: 0,
+      output_tokens: output,
+      reasoning_tokens: 0,
+      ...more,
+    });
+    const price = (model: string, u: TokenUsage): number =>
+      costMicroUsd(catalog.resolve(model, Date.now())!, u);
+    // The key is the model the provider answered with (the relay answered gpt-4o with deepseek-chat).
+    const expected = new Map<string, { requests: number; cost: number }>([
+      ['gpt-4.1-mini-2025-04-14', { requests: 1, cost: price('gpt-4.1-mini', usage(1000, 200)) }],
+      [
+        'claude-sonnet-4-5-20250929',
+        {
+          requests: 1,
+          cost: price(
+            'claude-sonnet-4-5',
+            usage(3100, 50, { cached_input_tokens: 2000, cache_write_tokens: 1000 }),
+          ),
+        },
+      ],
+      [
+        'gemini-2.5-flash',
+        { requests: 1, cost: price('gemini-2.5-flash', usage(500, 100, { reasoning_tokens: 60 })) },
+      ],
+      ['deepseek-chat', { requests: 2, cost: 2 * price('deepseek-chat', usage(1000, 200)) }],
+    ]);
+    expect(
+      new Map(parsed.rows.map((r) => [r.key, { requests: r.requests, cost: r.cost_micro_usd }])),
+    ).toEqual(expected);
+    for (const r of parsed.rows) expect(r.unpriced_requests, r.key).toBe(0);
+    const sum = [...expected.values()].reduce((n, x) => n + x.cost, 0);
+    expect(parsed.totals).toMatchObject({ requests: 5, cost_micro_usd: sum, unpriced_requests: 0 });
+    // Every model has a price, and none is zero.
+    for (const x of expected.values()) expect(x.cost).toBeGreaterThan(0);
   });
 
   it('puts each provider’s own key in its own header in managed mode, and no client credential', () => {
