@@ -10,8 +10,13 @@ import { apiForEndpoint } from '../../src/providers/registry.js';
 import { systemClock } from '../../src/core/clock.js';
 import { upstreamPolicy } from '../../src/upstream/upstream-policy.js';
 import { startHarness, type Harness } from '../support/gateway-harness.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TokenUsage } from '../../src/pricing/cost.js';
+import { openSqlite } from '../../src/store/sqlite/open-sqlite.js';
+import { SqliteEventStore } from '../../src/store/sqlite/sqlite-event-store.js';
+import { createSqliteRollups } from '../../src/store/sqlite/sqlite-rollups.js';
 import { cli } from '../support/run-cli.js';
 
 interface Seen {
@@ -53,10 +58,12 @@ const chat = (model: string) => ({
 describe('several providers behind one gateway', () => {
   let h: Harness | undefined;
   const servers: Server[] = [];
+  const cleanups: Array<() => void> = [];
   afterEach(async () => {
     await h?.close();
     h = undefined;
     for (const s of servers.splice(0)) s.close();
+    for (const c of cleanups.splice(0)) c();
   });
 
   it('routes each model to its provider with its key header, prices each (also in tollgate report cost --by model), and fails over in one event', async () => {
@@ -89,7 +96,17 @@ describe('several providers behind one gateway', () => {
     const flaky = await upstream(503, { error: { message: 'overloaded', type: 'server_error', code: null } });
     servers.push(openai.server, anthropic.server, gemini.server, relay.server, flaky.server);
 
+    // The store as `tollgate serve` opens it: rollups kept in the events' write transaction, so
+    // `tollgate report cost` reads this gateway's traffic.
+    const storeDir = mkdtempSync(join(tmpdir(), 'tollgate-multi-'));
+    cleanups.push(() => rmSync(storeDir, { recursive: true, force: true }));
+    const dbPath = join(storeDir, 'tollgate.db');
+    const db = openSqlite(dbPath);
+    const store = new SqliteEventStore(db);
+    const rollups = createSqliteRollups(db);
+    store.addInTransactionHook((events) => rollups.applyRollups(events));
     h = await startHarness({
+      store,
       upstream: { retry: { maxRetries: 0 } },
       providers: [
         { name: 'openai', api: 'openai', base_url: `${openai.url}/v1`, models: ['gpt-4.1*'], fallback: [] },
@@ -191,17 +208,7 @@ describe('several providers behind one gateway', () => {
 
     // The real CLI over the same store: `tollgate report cost --by model --json`. Each model's cost
     // is the catalog's price of the usage each upstream above reported, to the micro-dollar.
-    const report = await cli([
-      'report',
-      'cost',
-      '--db',
-      join(h.dir, 'tollgate.db'),
-      '--by',
-      'model',
-      '--since',
-      '1h',
-      '--json',
-    ]);
+    const report = await cli(['report', 'cost', '--db', dbPath, '--by', 'model', '--since', '1h', '--json']);
     expect(report.err).toBe('');
     expect(report.code).toBe(0);
     const parsed = JSON.parse(report.out) as {
