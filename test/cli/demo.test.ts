@@ -36,6 +36,9 @@ describe('tollgate demo', () => {
       expect(r.out).toMatch(/session\.context-growth/);
       expect(r.out).toMatch(/Authentication failures: 8/);
       expect(r.out).toMatch(/verify: OK/);
+      // The evidence bundle an auditor would get, checked offline, and a forged copy caught.
+      expect(r.out).toMatch(/verify --evidence: OK — \d+ checks passed/);
+      expect(r.out).toMatch(/the same bundle with .* edited: FAIL \S+: /);
       // Three provider APIs behind the one gateway, each priced from the catalog in the output.
       const table = r.out.split('Cost by provider and model')[1]!.split('\n\n')[0]!;
       for (const row of [

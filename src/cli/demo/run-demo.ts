@@ -15,8 +15,10 @@ import { MockProvider } from '../../mock-provider/mock-provider.js';
 import { configFor, println, type CliContext, type GlobalOptions } from '../cli-context.js';
 import { colourer, formatUsd, renderTable } from '../format/table.js';
 import type { AuditEvent } from '../../core/audit-event.js';
+import type { TollgateConfig } from '../../config/config.js';
 import { formatAlertsTable } from '../../alerting/alert-format.js';
 import { verifyChains } from '../../integrity/verify.js';
+import { demoEvidence } from './demo-evidence.js';
 import { formatVerifyReport } from '../../integrity/verify-report-format.js';
 import { costReport, formatCostTable } from '../../reports/cost-report.js';
 import { formatSecurityReportTable, securityReport } from '../../reports/security-report.js';
@@ -96,12 +98,16 @@ export async function runDemo(opts: DemoOptions, g: GlobalOptions, ctx: CliConte
     await tg.checkpointWriter.checkpointNow();
     const events = await tg.store.query({ order: 'asc' });
     printSummary(ctx, events, c);
-    await printReports(ctx, tg, c);
+    await printReports(ctx, tg, c, config);
     println(ctx.stdout);
     const db = shellWord(dbPath);
     println(ctx.stdout, c('bold', 'Explore it yourself'));
     println(ctx.stdout, `  npx tollgate events --db ${db} --status AUTH_FAILED`);
     println(ctx.stdout, `  npx tollgate report cost --db ${db} --by user --since 1h`);
+    println(
+      ctx.stdout,
+      `  npx tollgate evidence --db ${db} --out evidence.json && npx tollgate verify --evidence evidence.json`,
+    );
     if (!opts.serve)
       println(ctx.stdout, `  npx tollgate demo --serve      (the same, then the dashboard on it)`);
     if (opts.serve) {
@@ -185,6 +191,7 @@ async function printReports(
   ctx: CliContext,
   tg: RunningTollgate,
   c: ReturnType<typeof colourer>,
+  config: TollgateConfig,
 ): Promise<void> {
   const now = Date.now();
   println(ctx.stdout);
@@ -227,6 +234,13 @@ async function printReports(
   println(ctx.stdout);
   println(ctx.stdout, c('bold', 'Tamper evidence') + c('dim', '   (tollgate verify)'));
   println(ctx.stdout, formatVerifyReport(report));
+  println(ctx.stdout);
+  println(
+    ctx.stdout,
+    c('bold', 'Evidence bundle for an auditor') +
+      c('dim', '   (tollgate evidence --out FILE; tollgate verify --evidence FILE, offline)'),
+  );
+  for (const line of await demoEvidence(tg, config, now)) println(ctx.stdout, line);
 }
 
 function printSummary(ctx: CliContext, events: AuditEvent[], c: ReturnType<typeof colourer>): void {
