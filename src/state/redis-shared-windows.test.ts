@@ -17,6 +17,7 @@ import { CuttableProxy } from '../../test/replicas/replica-process.js';
 import { createRedisClient, waitForRedis } from './redis-connection.js';
 import { RedisSharedWindows } from './redis-shared-windows.js';
 import { closeTestClients, openTestClients, TEST_KEY_SECRET } from './redis-test-kit.js';
+import { until } from '../../test/support/until.js';
 
 const service = await redisService();
 const failed = { status: 'AUTH_FAILED', auth_result: 'FAILED', http_status_code: 401 } as const;
@@ -177,7 +178,7 @@ describe.skipIf(!service.available)('detector windows shared through Redis', () 
     await windows.flush();
     expect(w.total('s', clock.now())).toBe(1);
     await proxy.stop();
-    for (let t = 0; t < 50 && client.status === 'ready'; t++) await new Promise((r) => setTimeout(r, 20));
+    await until('the client sees the connection go', () => client.status !== 'ready', 5_000, 20);
     w.add('s', 2, clock.now());
     await windows.flush();
     expect(errors.map((e) => [e.code, e.detail?.operation])).toEqual([
@@ -421,7 +422,7 @@ describe.skipIf(!service.available)('per-replica rules decided over every replic
       onAlert: (alert) => void alerts.push(alert),
     });
     await proxy.stop();
-    for (let t = 0; t < 50 && client.status === 'ready'; t++) await new Promise((r) => setTimeout(r, 20));
+    await until('the client sees the connection go', () => client.status !== 'ready', 5_000, 20);
     engine.observe(testEvent(clock, { user_id: 'u-cut-warm' }));
     await windows.flush(); // fails: the replica decides on its own from now on
     expect(windows.available()).toBe(false);

@@ -7,6 +7,7 @@ import { dataKeyStoreContract } from '../../src/privacy/data-key-store.contract.
 import { eraseSubject } from '../../src/privacy/erase-subject.js';
 import { PostgresDataKeyStore } from '../../src/store/postgres/postgres-data-keys.js';
 import { postgresService, uniqueName } from '../support/services.js';
+import { until } from '../support/until.js';
 
 const service = await postgresService();
 
@@ -101,8 +102,12 @@ describe.skipIf(!service.available)('PostgreSQL data-key store', () => {
     const cli = await PostgresDataKeyStore.open(pool, { schema, refreshMs: 0 });
     expect(await cli.destroy('user:t', 7)).toEqual(['kt']);
     const erasedAt = Date.now();
-    while (polling.getBySubject('user:t') !== null && Date.now() - erasedAt < 5_000)
-      await new Promise((r) => setTimeout(r, 10));
+    await until(
+      'the polling store forgets the destroyed key',
+      () => polling.getBySubject('user:t') === null,
+      5_000,
+      10,
+    );
     expect(polling.getBySubject('user:t')).toBeNull();
     expect(Date.now() - erasedAt).toBeLessThan(100 + 1_000); // the interval, plus a loaded machine's delay
   });

@@ -10,6 +10,7 @@ import { startTollgate } from '../../src/app/start-tollgate.js';
 import { loadConfig } from '../../src/config/config.js';
 import { MockProvider } from '../../src/mock-provider/mock-provider.js';
 import { verifyWebhookSignature } from '../../src/alerting/webhook-signature.js';
+import { until } from '../support/until.js';
 
 describe('detection end to end through the gateway', () => {
   const dirs: string[] = [];
@@ -76,7 +77,7 @@ describe('detection end to end through the gateway', () => {
     expect(marked!.threat_indicators).toContain('auth.repeated-failures');
     await store.close();
     // The webhook got it, signed with the shared secret; the body carries no key material.
-    await new Promise((r) => setTimeout(r, 200));
+    await until('the webhook delivery', () => received.length >= 1, 5_000, 20);
     hook.close();
     expect(received.length).toBeGreaterThanOrEqual(1);
     const first = received[0]!;

@@ -11,6 +11,7 @@ import { MockProvider } from '../../src/mock-provider/mock-provider.js';
 import { createKey, type CreateKeyInput } from '../../src/access/virtual-keys.js';
 import { SqliteKeyStore } from '../../src/store/sqlite/sqlite-keys.js';
 import { openSqlite } from '../../src/store/sqlite/open-sqlite.js';
+import { until } from '../support/until.js';
 
 const PROVIDER_KEY = 'sk-proj-PROVIDERkey0123456789abcdefghijklmnopqrstu';
 
@@ -147,9 +148,10 @@ describe('managed mode: gateway-issued keys, limits, budgets, lockout', () => {
     expect(revoked.status).toBe(401);
     expect((await eventOf(s, revoked.eventId)).auth_result).toBe('REVOKED');
 
-    const expiring = await s.newKey({ expiresAt: Date.now() + 150 });
+    const expiresAt = Date.now() + 150;
+    const expiring = await s.newKey({ expiresAt });
     expect((await s.call(expiring.key)).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 200));
+    await until('the key expiry time', () => Date.now() > expiresAt, 5_000, 10);
     const expired = await s.call(expiring.key);
     expect(expired.status).toBe(401);
     expect((await eventOf(s, expired.eventId)).auth_result).toBe('EXPIRED');

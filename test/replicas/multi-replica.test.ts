@@ -18,6 +18,7 @@ import { PostgresEventStore } from '../../src/store/postgres/postgres-event-stor
 import { cli } from '../support/run-cli.js';
 import { postgresService, redisService, uniqueName } from '../support/services.js';
 import { startReplica, type ReplicaProcess } from './replica-process.js';
+import { until } from '../support/until.js';
 
 const pgService = await postgresService();
 const redis = await redisService();
@@ -118,8 +119,7 @@ describe.skipIf(!pgService.available || !redis.available)(
       expect(new Set(ids).size).toBe(REQUESTS);
 
       // Writers flush off the request path: wait until all events are in the shared store.
-      for (let t = 0; t < 100 && (await store.count()) < REQUESTS; t++)
-        await new Promise((r) => setTimeout(r, 100));
+      await until('every event in the shared store', async () => (await store.count()) >= REQUESTS, 10_000);
       expect(await store.count()).toBe(REQUESTS);
       const rows = await store.query({ order: 'asc' });
       expect(rows.map((e) => e.id).sort()).toEqual([...ids].sort());

@@ -14,6 +14,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { systemClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/app/logger.js';
 import { MockProvider } from '../../src/mock-provider/mock-provider.js';
+import { until } from '../support/until.js';
 
 const PROVIDER_KEY = 'sk-proj-PROVIDERkey0123456789abcdefghijklmnopqrstu';
 
@@ -51,8 +52,12 @@ describe('Redis unreachable at start', () => {
     });
     tg = await startTollgate({ config, log: createLogger('silent') });
     await tg.dispatcher.drain();
-    for (let t = 0; t < 50 && (await tg.alerts.list({ ruleId: 'state.unavailable' })).length === 0; t++)
-      await new Promise((r) => setTimeout(r, 20));
+    await until(
+      'the state.unavailable alert',
+      async () => (await tg!.alerts.list({ ruleId: 'state.unavailable' })).length > 0,
+      5_000,
+      20,
+    );
     const alerts = await tg.alerts.list({ ruleId: 'state.unavailable' });
     expect(alerts.map((a) => [a.severity, a.subject.kind, a.subject.value])).toEqual([
       ['CRITICAL', 'instance', 'gw-start'],

@@ -23,6 +23,7 @@ import { createRedisClient, waitForRedis } from '../../src/state/redis-connectio
 import { closeTestClients } from '../../src/state/redis-test-kit.js';
 import type { Redis } from 'ioredis';
 import { redisService, uniqueName } from '../support/services.js';
+import { until } from '../support/until.js';
 
 const redis = await redisService();
 
@@ -141,7 +142,10 @@ describe.skipIf(!redis.available)('Redis key names carry keyed hashes, never an 
       budgetPeriod: 'day',
     });
     expect(await call(a, CLIENT_IP, created.key)).toEqual({ status: 200, code: null });
-    await new Promise((r) => setTimeout(r, 600)); // detector windows flush every 200 ms
+    // Detector windows flush to Redis every 200 ms: wait for theirs.
+    await until('a detector window in Redis', async () =>
+      (await dump(inspector, prefix)).keys.some((k) => k.slice(prefix.length).startsWith('dw')),
+    );
 
     const secret = Buffer.from(readFileSync(join(root, 'names-a', 'fingerprint.key'), 'utf8').trim(), 'hex');
     const fingerprints = [...wrongKeys, created.key].map((k) => keyFingerprint(secret, k));

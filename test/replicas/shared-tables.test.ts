@@ -19,6 +19,7 @@ import { DEFAULT_KEY_CACHE_MS } from '../../src/store/postgres/postgres-keys.js'
 import { cli } from '../support/run-cli.js';
 import { postgresService, uniqueName } from '../support/services.js';
 import { startReplica, type ReplicaProcess } from './replica-process.js';
+import { until } from '../support/until.js';
 
 const pgService = await postgresService();
 
@@ -126,7 +127,7 @@ describe.skipIf(!pgService.available)('three replicas share keys and alerts thro
     for (let i = 0; i < 6; i++)
       expect((await chat(replicas[1]!, 'tg-notAValidKeyAtAll0123456789abcdefghijklmnopq')).status).toBe(401);
     let listed: { rule_id: string; subject: { kind: string } }[] = [];
-    for (let t = 0; t < 50 && listed.length < 2; t++) {
+    await until('both incidents listed by tollgate alerts', async () => {
       const r = await cli(['alerts', '--db', dbUrl, '--rule', 'auth.repeated-failures', '--json'], {
         TOLLGATE_DATA_DIR: cliDir,
       });
@@ -138,8 +139,8 @@ describe.skipIf(!pgService.available)('three replicas share keys and alerts thro
               .trim()
               .split('\n')
               .map((l) => JSON.parse(l) as (typeof listed)[number]);
-      if (listed.length < 2) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+      return listed.length >= 2;
+    });
     // One incident per subject the failures share: the unknown key and the client IP.
     expect(new Set(listed.map((a) => a.rule_id))).toEqual(new Set(['auth.repeated-failures']));
     expect(listed.map((a) => a.subject.kind).sort()).toEqual(['api_key', 'ip']);
@@ -160,14 +161,14 @@ describe.skipIf(!pgService.available)('three replicas share keys and alerts thro
     /** Data-key ids of carol's stored prompts (`enc:v1:<keyId>:…`), oldest first, once `n` are stored (the erase's admin event names carol too). */
     const carolPromptKeys = async (n: number): Promise<string[]> => {
       let rows: { prompt: string | null }[] = [];
-      for (let t = 0; t < 100 && rows.length < n; t++) {
+      await until(`${n} of carol's events stored`, async () => {
         rows = (
           await admin.query(
             `SELECT prompt FROM "${schema}".events WHERE user_id = 'carol' AND COALESCE(endpoint, '') NOT LIKE 'admin:%' ORDER BY ts, id`,
           )
         ).rows;
-        if (rows.length < n) await new Promise((r) => setTimeout(r, 100));
-      }
+        return rows.length >= n;
+      });
       expect(rows).toHaveLength(n);
       return rows.map((row) => {
         expect(row.prompt).toMatch(/^enc:v1:/);
@@ -179,9 +180,10 @@ describe.skipIf(!pgService.available)('three replicas share keys and alerts thro
       await Promise.all(replicas.map((r) => chat(r, key, 'carol')));
       const first = new Set(await carolPromptKeys(3));
       // Keys are stored in the background: wait until each one a prompt names is in the table.
-      for (let t = 0; t < 50 && (await carolKeys()).length < first.size; t++) {
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await until(
+        'every data key a prompt names stored',
+        async () => (await carolKeys()).length >= first.size,
+      );
       const before = await carolKeys();
       expect(before.map((k) => k.key_id)).toEqual([...first].sort());
       const erased = await cli(['erase', '--db', dbUrl, '--user', 'carol', '--json'], {

@@ -10,6 +10,7 @@ import { DiskSpool } from '../../src/writer/disk-spool.js';
 import { EventWriter } from '../../src/writer/event-writer.js';
 import { FlakyEventStore } from '../support/flaky-event-store.js';
 import { sampleEvent } from '../integrity/sample-events.js';
+import { until } from '../support/until.js';
 
 /** A store that answers after a network round trip, like PostgreSQL (SQLite answers synchronously). */
 class SlowStore extends FlakyEventStore {
@@ -49,7 +50,7 @@ describe('spool replay against an asynchronous store', () => {
       for (let k = 0; k < 3; k++) writer.enqueue(sampleEvent(i++));
       await sleep(4);
     }
-    for (let t = 0; t < 200 && (await inner.count()) < i; t++) await sleep(10);
+    await until('every event stored', async () => (await inner.count()) >= i, 2_000, 10);
     await writer.close();
     const ids = inner.unsafeRows().map((e) => e.id);
     expect(new Set(ids).size).toBe(ids.length);

@@ -16,6 +16,7 @@ import { PostgresEventStore } from '../../src/store/postgres/postgres-event-stor
 import { cli } from '../support/run-cli.js';
 import { postgresService, uniqueName } from '../support/services.js';
 import { CuttableProxy, startReplica, type ReplicaProcess } from './replica-process.js';
+import { until } from '../support/until.js';
 
 const pgService = await postgresService();
 const PROVIDER_KEY = 'sk-proj-PROVIDERkey0123456789abcdefghijklmnopqrstu';
@@ -145,7 +146,7 @@ describe.skipIf(!pgService.available)('PostgreSQL outage under load', () => {
     expect(new Set(ids).size).toBe(ids.length);
 
     // Both writers replay their spools (retry every second) into the shared store.
-    for (let t = 0; t < 150 && (await store.count()) < ids.length + 1; t++) await sleep(100);
+    await until('both spools replayed', async () => (await store.count()) >= ids.length + 1, 15_000);
     const rows = await store.query({ order: 'asc' });
     const triggered = rows.filter((e) => e.user_id === 'trigger');
     expect(triggered).toHaveLength(1);

@@ -15,6 +15,7 @@ import { SqliteEventStore } from '../../src/store/sqlite/sqlite-event-store.js';
 import { SeqReservation } from '../../src/writer/seq-reservation.js';
 import { cli } from '../support/run-cli.js';
 import { SwitchableStore } from '../writer/switchable-store.js';
+import { until } from '../support/until.js';
 
 interface VerifyJson {
   chains: Array<{
@@ -70,7 +71,7 @@ describe('SDK gap records', () => {
     expect(auditor.stats().dropped).toBe(3);
     sw.down = false;
     // The retry finds the store back; the record is chained before the next event.
-    await new Promise((r) => setTimeout(r, 100));
+    await until('the writer finds the store back', () => auditor.stats().storeAvailable, 5_000, 5);
     await calls(auditor, 1);
     await auditor.close();
     const { code, report, out } = await verify(db, dir);
@@ -127,7 +128,7 @@ describe('SDK gap records', () => {
     await first.close();
     finish();
     await expect(late).resolves.toBe('late');
-    await new Promise((r) => setTimeout(r, 20));
+    await until('the late call counted as an audit error', () => first.stats().auditErrors >= 1, 5_000, 5);
     expect(first.stats().auditErrors).toBe(1);
     expect(new SeqReservation({ path: `${spool.path}.mark`, chainId: 'sdk-late' }).previous).toEqual({
       reserved: 2,
