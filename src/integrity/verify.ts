@@ -30,6 +30,8 @@ import { GENESIS_PREV_HASH } from './hash-chain.js';
 import { LaterDamageScan } from './later-damage.js';
 import { CompactRange, EventLeafHasher } from './merkle.js';
 import type { NoteVerifier } from './signed-note.js';
+import { readPruneState, type PruneState } from './prune-state.js';
+import { ContentPruneTally, checkPrunedChain, type PrunedRange, type PrunedStart } from './verify-pruned.js';
 
 /** What went wrong, from the point of view of the chain. */
 export type DamageKind =
@@ -92,6 +94,8 @@ export interface ChainVerifyReport {
   damages: Damage[];
   /** Holes that gap records account for, in seq order (their seqs are in `tree_size`, not in `events_checked`). */
   accounted_gaps: AccountedGap[];
+  /** Ranges retention pruned under signed prune records (verify-pruned.ts); the walk starts after them. */
+  pruned: PrunedRange[];
 }
 
 export interface VerifyReport {
@@ -106,6 +110,8 @@ export interface VerifyReport {
   /** Accounted gaps in all chains, and the events they say were not stored. */
   accounted_gaps: number;
   events_not_stored: number;
+  /** Events deleted by retention under signed prune records, in all chains. */
+  events_pruned: number;
   /** Whether accounted gaps counted as a failure (`--strict`). */
   strict: boolean;
   duration_ms: number;
@@ -208,18 +214,32 @@ export async function verifyChains(
   ]);
   const chainIds = [...ids].filter((id) => options.chainId === undefined || id === options.chainId).sort();
 
+  const pruneState = await readPruneState(events, keys);
   const reports: ChainVerifyReport[] = [];
   const failures = new Map<string, FailureContext>();
   for (const chainId of chainIds) {
     const cps = await loadCheckpoints(chainId, checkpoints, witnessByChain.get(chainId) ?? [], keys, prefix);
+    const pruned = await checkPrunedChain(
+      events,
+      checkpoints,
+      chainId,
+      pruneState.events.get(chainId) ?? [],
+      keys,
+      prefix,
+      options.pageSize ?? 5000,
+    );
     const { report, failure } = await verifyChainWithGaps(
       events,
       chainId,
       cps,
       options,
       totals.get(chainId) ?? null,
-      from?.chainId === chainId ? from.checkpoint : null,
+      // A pruned chain is walked from its prune boundary; --from applies to chains never pruned.
+      pruned.start === null && from?.chainId === chainId ? from.checkpoint : null,
+      pruned.start,
+      new ContentPruneTally(chainId, pruneState.content.get(chainId) ?? []),
     );
+    mergePruned(report, pruned.damages, pruned.ranges, pruneState);
     reports.push(report);
     if (failure) failures.set(chainId, failure);
   }
@@ -236,9 +256,40 @@ export async function verifyChains(
     damage_count: reports.reduce((n, r) => n + r.damages.length, 0),
     accounted_gaps: gaps.length,
     events_not_stored: gaps.reduce((n, g) => n + g.count, 0),
+    events_pruned: reports.reduce((n, r) => n + r.pruned.reduce((m, p) => m + p.deleted, 0), 0),
     strict: options.strict === true,
     duration_ms: Math.round(performance.now() - started),
   };
+}
+
+/** Adds what checking the pruned part found (verify-pruned.ts) to a chain's report. */
+function mergePruned(
+  report: ChainVerifyReport,
+  damages: readonly Damage[],
+  ranges: PrunedRange[],
+  state: PruneState,
+): void {
+  report.pruned = ranges;
+  const all = [...damages, ...report.damages].sort((a, b) => damagePosition(a) - damagePosition(b));
+  const first = all[0];
+  if (first?.kind === 'deleted' && state.rejected.length > 0) {
+    // A deletion someone may have tried to pass off as a prune: say which records were refused.
+    const refused = state.rejected
+      .slice(0, 3)
+      .map((r) => `${r.chain_id ?? '?'} seq ${r.seq ?? '?'}: ${r.why}`)
+      .join('; ');
+    all[0] = { ...first, detail: `${first.detail} (prune record(s) not accepted: ${refused})` };
+  } else if (first?.kind === 'deleted' && ranges.length > 0 && !first.detail.includes('prune record')) {
+    all[0] = {
+      ...first,
+      detail: `${first.detail} (the prune records of this chain cover events 1..${ranges[ranges.length - 1]!.last_seq} only)`,
+    };
+  }
+  if (all.length === 0) return;
+  report.damage = all[0]!;
+  report.damages = all;
+  report.ok = false;
+  report.root_hash = null;
 }
 
 /** Damages in chain order, without repeats of `first` or of each other (same kind, place and event). */
@@ -279,14 +330,24 @@ async function verifyChainWithGaps(
   options: VerifyOptions,
   total: number | null,
   trusted: Checkpoint | null,
+  start: PrunedStart | null,
+  content: ContentPruneTally,
 ): Promise<{ report: ChainVerifyReport; failure: FailureContext | null }> {
-  let pass = await verifyOneChain(events, chainId, cps, options, total, trusted, () => true);
+  let pass = await verifyOneChain(events, chainId, cps, options, total, trusted, () => true, start, content);
   let matching = matchHoles(pass.holes, [...pass.records, ...pass.lateRecords]);
   const firstPass = matchHoles([...pass.holes, ...pass.suspectHoles], [...pass.records, ...pass.lateRecords]);
   if (matching.unaccounted.length > 0) {
     const accepted = new Set(matching.accounted.map((a) => a.hole.first_seq));
-    pass = await verifyOneChain(events, chainId, cps, options, total, trusted, (first) =>
-      accepted.has(first),
+    pass = await verifyOneChain(
+      events,
+      chainId,
+      cps,
+      options,
+      total,
+      trusted,
+      (first) => accepted.has(first),
+      start,
+      content,
     );
     matching = matchHoles(pass.holes, [...pass.records, ...pass.lateRecords]);
   }
@@ -441,7 +502,14 @@ async function verifyOneChain(
   total: number | null,
   trusted: Checkpoint | null,
   acceptHole: (firstSeq: number) => boolean,
+  start: PrunedStart | null,
+  contentRecords: ContentPruneTally,
 ): Promise<ChainPass> {
+  // A fresh tally per pass: each pass walks the chain again.
+  const content = contentRecords.fresh();
+  /** The stored hash is the event's own, or its content was pruned under a signed record. */
+  const selfValid = (e: AuditEvent): boolean =>
+    e.hash !== null && (eventHash(e) === e.hash || content.covers(e));
   const leafHasher = new EventLeafHasher();
   const holes: ChainHole[] = [];
   /** Gap records of the verified part of the chain. */
@@ -479,7 +547,7 @@ async function verifyOneChain(
           // have matched: a store re-signed after a rewrite, against an anchored one).
           const below =
             lastMatched && lastMatched.checkpoint.treeSize < size ? lastMatched : (matchedBefore ?? null);
-          const after = below ? below.checkpoint.treeSize : trusted ? trusted.treeSize : 0;
+          const after = below ? below.checkpoint.treeSize : (trusted?.treeSize ?? start?.size ?? 0);
           rootDamage = {
             kind: 'modified',
             chain_id: chainId,
@@ -495,6 +563,18 @@ async function verifyOneChain(
     }
   };
   compareAt(0);
+  if (start) {
+    // Pruned up to start.size: go on from the signed frontier there (verify-pruned.ts checked it).
+    range = start.range.clone();
+    expected = start.size + 1;
+    prev = start.prevHash;
+    while (next < valid.length && valid[next]!.checkpoint.treeSize <= start.size) {
+      const cp = valid[next]!;
+      if (cp.checkpoint.treeSize === start.size && range.root().equals(cp.checkpoint.rootHash))
+        lastMatched = cp;
+      next++;
+    }
+  }
   /** Lost positions up to `upTo`, stopping at each checkpoint size on the way to compare its root. */
   const passLost = (upTo: number): void => {
     while (range.size < upTo && !rootDamage) {
@@ -561,9 +641,9 @@ async function verifyOneChain(
   let lastPrev: string | null = null;
   for await (const e of events.iterateChain(chainId, expected, pageSize)) {
     if (later) {
-      const selfValid = e.hash !== null && eventHash(e) === e.hash;
-      later.next(e, selfValid);
-      if (selfValid && isGapRecord(e)) {
+      const valid = selfValid(e);
+      later.next(e, valid);
+      if (valid && isGapRecord(e)) {
         const late = parseGapRecord(e);
         if (late) lateRecords.push(late);
       }
@@ -586,7 +666,7 @@ async function verifyOneChain(
       e.hash !== null &&
       typeof e.prev_hash === 'string' &&
       acceptHole(expected) &&
-      eventHash(e) === e.hash;
+      selfValid(e);
     if (hole) {
       const found: ChainHole = { first_seq: expected, last_seq: e.seq! - 1, next_prev_hash: e.prev_hash };
       const saved: {
@@ -616,7 +696,8 @@ async function verifyOneChain(
         prev = e.prev_hash!;
       }
     }
-    if (e.seq === expected && e.prev_hash === prev && e.hash !== null && (hole || eventHash(e) === e.hash)) {
+    if (e.seq === expected && e.prev_hash === prev && e.hash !== null && (hole || selfValid(e))) {
+      if (eventHash(e) !== e.hash) content.add(e);
       const record = parseGapRecord(e);
       if (record) records.push(record);
       range.append(leafHasher.hash(e.hash));
@@ -673,6 +754,8 @@ async function verifyOneChain(
     candidates.push({ pos: rd.checkpoint_size!, damage: rd });
   }
   for (const p of cps.problems) candidates.push({ pos: p.size, damage: p.damage });
+  for (const d of content.damages(start ? start.size + 1 : 1, expected - 1))
+    candidates.push({ pos: d.seq! - 0.5, damage: d });
   const stale = staleness(
     chainId,
     lastMatched ?? (valid.length > 0 ? valid[valid.length - 1]! : null),
@@ -711,6 +794,7 @@ async function verifyOneChain(
       damage,
       damages,
       accounted_gaps: [],
+      pruned: [],
     },
     failure: damage === eventDamage ? failure : null,
   };

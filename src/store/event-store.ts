@@ -164,5 +164,30 @@ export interface EventStore {
    * it writes nothing, so it succeeds on a read-only or full disk.
    */
   probeWrite?(): Promise<void>;
+  /**
+   * Retention (src/retention/prune.ts): deletes the chain's events with seq in [firstSeq, lastSeq]
+   * except those whose seq is in `keepSeqs`, in one transaction; returns how many were deleted. Only
+   * the prune calls it, after chaining the signed prune record that names the range. Optional: a
+   * store without it cannot prune.
+   */
+  deleteChainRange?(
+    chainId: string,
+    firstSeq: number,
+    lastSeq: number,
+    keepSeqs: readonly number[],
+  ): Promise<number>;
+  /**
+   * Retention: replaces the stored `prompt` and `response` of events (content pruning: by their
+   * digest), in one transaction, and drops the old content from any search index; returns how many
+   * rows changed.
+   */
+  replaceContent?(updates: readonly ContentUpdate[]): Promise<number>;
   close(): Promise<void>;
+}
+
+/** New content of one event (retention's content pruning). */
+export interface ContentUpdate {
+  id: string;
+  prompt: string | null;
+  response: string | null;
 }

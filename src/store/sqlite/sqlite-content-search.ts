@@ -6,14 +6,10 @@
  * indexes all of it, once). Rows pruned later simply stop matching (results join `events`).
  */
 import type { AuditEvent } from '../../core/audit-event.js';
-import {
-  SEARCHABLE_CONTENT_MODES,
-  searchTerms,
-  type ContentSearch,
-  type SearchQuery,
-} from '../content-search.js';
+import { searchTerms, type ContentSearch, type SearchQuery } from '../content-search.js';
 import type { SqliteDatabase } from './open-sqlite.js';
 import { fromRow, migrate } from './sqlite-event-store.js';
+import { FTS_COLUMNS, ftsDocument } from './sqlite-fts-rows.js';
 
 const MIGRATIONS = [
   `CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(content, fields, content='', tokenize='unicode61');
@@ -34,9 +30,7 @@ export class SqliteContentSearch implements ContentSearch {
   catchUp(): number {
     const mark = this.db.prepare('SELECT last_rowid FROM events_fts_mark WHERE id = 1');
     const rows = this.db.prepare(
-      `SELECT rowid_, content_mode, prompt, response, user_id, session_id, feature_name, model_requested,
-              model_used, api_key_prefix, virtual_key_id, request_id, ip_address, error_code, error_message
-       FROM events WHERE rowid_ > ? ORDER BY rowid_ LIMIT ${CATCH_UP_BATCH}`,
+      `SELECT ${FTS_COLUMNS} FROM events WHERE rowid_ > ? ORDER BY rowid_ LIMIT ${CATCH_UP_BATCH}`,
     );
     const insert = this.db.prepare('INSERT INTO events_fts (rowid, content, fields) VALUES (?, ?, ?)');
     const setMark = this.db.prepare('UPDATE events_fts_mark SET last_rowid = ? WHERE id = 1');
@@ -46,23 +40,7 @@ export class SqliteContentSearch implements ContentSearch {
         const from = (mark.get() as { last_rowid: number }).last_rowid;
         const batch = rows.all(from) as Array<Record<string, string | number | null>>;
         for (const r of batch) {
-          const searchable = (SEARCHABLE_CONTENT_MODES as readonly unknown[]).includes(r.content_mode);
-          const content = searchable ? [r.prompt, r.response].filter((v) => v !== null).join('\n') : '';
-          const fields = [
-            r.user_id,
-            r.session_id,
-            r.feature_name,
-            r.model_requested,
-            r.model_used,
-            r.api_key_prefix,
-            r.virtual_key_id,
-            r.request_id,
-            r.ip_address,
-            r.error_code,
-            r.error_message,
-          ]
-            .filter((v) => v !== null)
-            .join(' ');
+          const [content, fields] = ftsDocument(r);
           insert.run(r.rowid_, content, fields);
         }
         if (batch.length > 0) setMark.run(batch[batch.length - 1]!.rowid_);

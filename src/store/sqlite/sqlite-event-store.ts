@@ -16,10 +16,12 @@ import {
   type ChainHead,
   type ChainHeadPosition,
   type ChainLink,
+  type ContentUpdate,
   type EventFilter,
   type EventPage,
   type EventStore,
 } from '../event-store.js';
+import { forgetIndexedRows, reindexRows } from './sqlite-fts-rows.js';
 import { ADMIN_METHOD } from '../../core/admin-action-event.js';
 import type { SqliteDatabase } from './open-sqlite.js';
 import { probeSqliteWrite } from './sqlite-write-probe.js';
@@ -255,6 +257,43 @@ export class SqliteEventStore implements EventStore {
   async cursor(): Promise<number> {
     const row = this.db.prepare('SELECT MAX(rowid_) AS c FROM events').get() as { c: number | null };
     return row.c ?? 0;
+  }
+
+  /** See EventStore.deleteChainRange: the runs between kept seqs, their search-index rows first. */
+  async deleteChainRange(
+    chainId: string,
+    firstSeq: number,
+    lastSeq: number,
+    keepSeqs: readonly number[],
+  ): Promise<number> {
+    const del = this.db.prepare('DELETE FROM events WHERE chain_id = ? AND seq >= ? AND seq <= ?');
+    const keep = [...new Set(keepSeqs)].filter((k) => k >= firstSeq && k <= lastSeq).sort((a, b) => a - b);
+    return this.db.transaction(() => {
+      let n = 0;
+      let from = firstSeq;
+      for (const k of [...keep, lastSeq + 1]) {
+        if (k > from) {
+          forgetIndexedRows(this.db, 'WHERE chain_id = ? AND seq >= ? AND seq <= ?', [chainId, from, k - 1]);
+          n += del.run(chainId, from, k - 1).changes;
+        }
+        from = k + 1;
+      }
+      return n;
+    })();
+  }
+
+  /** See EventStore.replaceContent. */
+  async replaceContent(updates: readonly ContentUpdate[]): Promise<number> {
+    const set = this.db.prepare('UPDATE events SET prompt = ?, response = ? WHERE id = ?');
+    return this.db.transaction(() => {
+      let n = 0;
+      for (const u of updates) {
+        forgetIndexedRows(this.db, 'WHERE id = ?', [u.id]);
+        n += set.run(u.prompt, u.response, u.id).changes;
+        reindexRows(this.db, 'WHERE id = ?', [u.id]);
+      }
+      return n;
+    })();
   }
 
   async close(): Promise<void> {
