@@ -44,6 +44,8 @@ import { routerFromConfig } from '../providers/provider-router.js';
 import { loadProviderKeys } from '../access/provider-keys.js';
 import { upstreamPolicyFromConfig } from '../upstream/upstream-policy.js';
 import { gatewayWriterFiles } from './chain-state-files.js';
+import { gatewayRetention } from './gateway-retention.js';
+import type { PruneScheduler } from '../retention/prune-scheduler.js';
 import type { TollgateGateway } from './create-gateway.js';
 import { loadOrCreateInstanceId } from './instance-id.js';
 import type { Logger } from './logger.js';
@@ -52,6 +54,8 @@ import { auditDataPaths, localPaths } from './local-paths.js';
 export { localPaths } from './local-paths.js';
 
 export interface RunningTollgate extends TollgateGateway {
+  /** The scheduled prune (null without `retention.events` / `retention.content`): `runNow()` for tests and the demo. */
+  retention: PruneScheduler | null;
   url: string;
   config: TollgateConfig;
   instanceId: string;
@@ -305,6 +309,11 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
   // spooled since (nothing, unless the store failed meanwhile) goes now, before traffic.
   await trail.writer.replaySpool();
   integrity.checkpointWriter.start();
+  const retention = gatewayRetention(
+    config,
+    { store, checkpoints, integrity, trail, clock, instanceId, log },
+    life,
+  );
   const url = await gateway.listen(config.port, config.host);
   return {
     gateway,
@@ -326,6 +335,7 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
     checkpointWriter: integrity.checkpointWriter,
     signingKey: integrity.signingKey,
     createdSecret: created,
+    retention,
     metrics,
     admin: { token: adminToken, path: adminTokenPath, console: adminConsole },
     close: () => life.close(),

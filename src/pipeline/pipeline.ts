@@ -126,6 +126,20 @@ export class AuditPipeline {
     return event;
   }
 
+  /**
+   * Records an event that did not come from an exchange and resolves once it is durably stored:
+   * a prune record must be in the store before the rows it names are deleted.
+   */
+  async commitEvent(event: AuditEvent): Promise<AuditEvent> {
+    this.cleaner.clean(event);
+    for (const o of this.stages.observers ?? []) o.observe(event);
+    this.stages.chainer.link(event);
+    const done = this.stages.writer.commit(event);
+    this.notify(event);
+    await done;
+    return event;
+  }
+
   get writer(): EventWriter {
     return this.stages.writer;
   }

@@ -63,6 +63,8 @@ export interface PruneOptions {
   /** Chains and stores the record, resolving once it is durably stored (CLI: admin-cli chain; gateway: its own). */
   record: (event: AuditEvent) => Promise<AuditEvent>;
   dryRun?: boolean;
+  /** Only these chains (a gateway prunes its own chain: replicas never prune one chain twice). */
+  chains?: readonly string[];
   originPrefix?: string;
   /** Called after each chain. */
   onProgress?: (done: number, total: number, chainId: string) => void;
@@ -135,7 +137,9 @@ export async function pruneStore(o: PruneOptions): Promise<PruneResult> {
     if (!o.dryRun && (!o.events.deleteChainRange || !o.events.replaceContent))
       throw new TollgateError('TG_ERR_CONFIG_INVALID', { reason: 'this store cannot prune' });
   }
-  const chains = (await o.events.chains()).map((c) => c.chain_id);
+  const chains = (await o.events.chains())
+    .map((c) => c.chain_id)
+    .filter((id) => o.chains === undefined || o.chains.includes(id));
   let done = 0;
   for (const chainId of chains) {
     const boundary = pruneBoundary(state.events.get(chainId));

@@ -15,16 +15,20 @@ export const DAY = 86_400_000;
 
 /** One SQLite store written by a real chainer and checkpoint writer, with a clock the test moves. */
 export class RetentionSite {
-  readonly db: Database.Database = new Database(':memory:');
-  readonly events = new SqliteEventStore(this.db);
-  readonly checkpoints = new SqliteCheckpointStore(this.db);
+  readonly db: Database.Database;
+  readonly events: SqliteEventStore;
+  readonly checkpoints: SqliteCheckpointStore;
   readonly key: SigningKey = generateSigningKey('tollgate-gw-1');
-  readonly clock = new ManualClock(Date.UTC(2026, 0, 1));
+  readonly clock: ManualClock;
   private readonly chainer: HashChainer = createChainer({ chainId: 'gw-1' });
   private readonly writer: CheckpointWriter;
   private n = 0;
 
-  constructor(everyEvents = 10) {
+  constructor(everyEvents = 10, path = ':memory:', startMs = Date.UTC(2026, 0, 1)) {
+    this.db = new Database(path);
+    this.events = new SqliteEventStore(this.db);
+    this.checkpoints = new SqliteCheckpointStore(this.db);
+    this.clock = new ManualClock(startMs);
     this.writer = CheckpointWriter.forNewChain({
       chainId: 'gw-1',
       key: this.key,
@@ -73,6 +77,6 @@ export class RetentionSite {
   }
 
   close(): void {
-    this.db.close();
+    if (this.db.open) this.db.close();
   }
 }

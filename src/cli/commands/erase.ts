@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { recordCliAdminAction } from '../cli-admin-action.js';
 import { systemClock } from '../../core/clock.js';
 import { eraseSubject } from '../../privacy/erase-subject.js';
+import { assertUserNotHeld } from '../../retention/holds.js';
 import { isPostgresUrl } from '../../store/postgres-url.js';
 import { configFor, globals, openStoreWithTables, println, type CliContext } from '../cli-context.js';
 
@@ -24,6 +25,8 @@ export function registerErase(program: Command, ctx: CliContext): void {
       const db = configFor(ctx, g).db;
       const s = await openStoreWithTables(db);
       try {
+        // Held data is never erased: refuse, naming the hold (TG_ERR_RETENTION_HELD), before any key is touched.
+        await assertUserNotHeld(s.opened.store, opts.user);
         // No polling: this run only destroys (on PostgreSQL, every replica's keys for the person).
         const result = await eraseSubject(await s.tables.dataKeys({ refreshMs: 0 }), opts.user, systemClock);
         const event = await recordCliAdminAction(

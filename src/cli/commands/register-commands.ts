@@ -11,6 +11,8 @@ import { registerPrices } from './prices.js';
 import { registerKeys } from './keys.js';
 import { registerDoctor } from './doctor.js';
 import { registerErase } from './erase.js';
+import { registerHold } from './hold.js';
+import { registerPrune } from './prune.js';
 import { registerExport } from './export.js';
 import { registerRollups } from './rollups.js';
 import { registerSigningKey } from './signing-key.js';
@@ -28,6 +30,8 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerSigningKey(program, ctx);
   registerKeys(program, ctx);
   registerErase(program, ctx);
+  registerPrune(program, ctx);
+  registerHold(program, ctx);
   registerExport(program, ctx);
   registerPrices(program, ctx);
   registerRollups(program, ctx);
