@@ -3,6 +3,7 @@ import type { AuditEvent } from '../core/audit-event.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Alert } from '../alerting/alert.js';
 import { providerQuotaLowAlert } from '../access/provider-quota-alert.js';
+import { keyFingerprint } from '../access/key-fingerprint.js';
 import { ProviderQuotaTracker } from '../access/provider-quota-tracker.js';
 import { Lifetime } from '../core/lifetime.js';
 import { openToOthers } from '../store/sqlite/open-to-others.js';
@@ -268,6 +269,7 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
       const ring = loadProviderKeys(sources);
       return new Map(ring.providers().map((p) => [p, ring.keyFor(p)]));
     },
+    fingerprint: (key) => keyFingerprint(secret, key),
   });
   const router = life.own('provider router', providers.router, (r) => r.close());
   const gateway = life.own(

@@ -57,6 +57,7 @@ export function captureEvent(
   e.queue_time_ms = round3(x.queueMs);
   e.upstream_latency_ms = round3(x.upstreamLatencyMs);
   e.retry_count = x.retryCount;
+  e.provider_key_id = x.providerKeyId;
   const quota = x.providerQuota;
   if (quota) {
     e.provider_requests_remaining = quota.requests?.remaining ?? null;

@@ -56,6 +56,8 @@ export interface Exchange {
   retryCount: number;
   /** What the answer's rate-limit headers said about the provider key's quota (null: nothing). */
   providerQuota: ProviderQuota | null;
+  /** Fingerprint of the provider key the request went upstream with (null: nothing went upstream). */
+  providerKeyId: string | null;
   /** Providers tried before the one that answered, with why they failed (`openai (HTTP 503)`). */
   failover: string[] | null;
   timedOut: boolean;
@@ -106,6 +108,7 @@ export function newExchange(
     queueMs: null,
     retryCount: 0,
     providerQuota: null,
+    providerKeyId: null,
     failover: null,
     timedOut: false,
     cancelled: false,

@@ -111,12 +111,19 @@ export interface AuditEvent {
   provider_tokens_remaining: number | null;
   provider_tokens_limit: number | null;
   provider_tokens_reset: string | null;
+  /**
+   * Fingerprint (api_key_id form) of the provider key the request went upstream with: in managed
+   * mode the key Tollgate holds (not the client's `tg-` key), in passthrough the client's own key;
+   * null when nothing went upstream. The quota readings above belong to this key.
+   */
+  provider_key_id: string | null;
 }
 
 export type AuditEventField = keyof AuditEvent;
 
 /**
- * Fields added to schema_version 1 after its first release (the provider's quota, issue 20). Each
+ * Fields added to schema_version 1 after its first release (the provider's quota and the provider
+ * key it belongs to, issue 20; stores' events migrations 3 and 4). Each
  * is nullable, and enters an event's canonical form (its hash) only when it is not null, so an
  * event stored before the field existed hashes exactly as it did (src/integrity/canonical-json.ts).
  * Stores add their columns in a migration; SDK events ingested without them read them as null.
@@ -128,6 +135,7 @@ export const LATER_NULLABLE_FIELDS = [
   'provider_tokens_remaining',
   'provider_tokens_limit',
   'provider_tokens_reset',
+  'provider_key_id',
 ] as const satisfies readonly AuditEventField[];
 
 const LATER_NULLABLE = new Set<AuditEventField>(LATER_NULLABLE_FIELDS);
@@ -290,5 +298,6 @@ export function blankEvent(init: Pick<AuditEvent, 'id' | 'timestamp' | 'source'>
     provider_tokens_remaining: null,
     provider_tokens_limit: null,
     provider_tokens_reset: null,
+    provider_key_id: null,
   };
 }

@@ -5,6 +5,50 @@ import { html, type SafeHtml } from './html-template.js';
 import { card } from './page-layout.js';
 import { barChart } from './svg-chart.js';
 import { bucketLabel, int, percent, shortTime } from './value-format.js';
+import type { ProviderQuotaRow } from '../reports/provider-quota.js';
+
+/** The provider's quota per provider key: latest reading and the lowest share of the window. */
+function providerQuotaSection(q: SecuritySummary['provider_quota']): SafeHtml {
+  const share = (x: number | null): string => (x === null ? '—' : percent(x));
+  const row = (r: ProviderQuotaRow): SafeHtml =>
+    html`<tr data-key="${r.key}" data-kind="${r.kind}">
+      <td class="mono">${r.key}</td>
+      <td>${r.provider ?? '—'}</td>
+      <td>${r.kind}</td>
+      <td class="num">${int(r.remaining)}</td>
+      <td class="num">${r.limit === null ? '—' : int(r.limit)}</td>
+      <td class="num">${share(r.share)}</td>
+      <td class="mono">${r.reset === null ? '—' : shortTime(r.reset)}</td>
+      <td class="num">${share(r.lowest_share)}</td>
+      <td class="mono">${r.lowest_at === null ? '—' : shortTime(r.lowest_at)}</td>
+      <td class="num">${int(r.readings)}</td>
+    </tr>`;
+  return html`<h2>Provider quota</h2>
+    ${
+      q.rows.length === 0
+        ? html`<p class="muted">No provider sent rate-limit headers in this window.</p>`
+        : html`<table aria-label="Provider quota by provider key" data-table="provider-quota">
+              <thead>
+                <tr>
+                  <th scope="col">Provider key (fingerprint)</th>
+                  <th scope="col">Provider</th>
+                  <th scope="col">Kind</th>
+                  <th scope="col" class="num">Remaining</th>
+                  <th scope="col" class="num">Limit</th>
+                  <th scope="col" class="num">Left</th>
+                  <th scope="col">Resets</th>
+                  <th scope="col" class="num">Lowest left</th>
+                  <th scope="col">Lowest at</th>
+                  <th scope="col" class="num">Readings</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${q.rows.map(row)}
+              </tbody>
+            </table>
+            ${q.sampled ? html`<p class="muted">From the newest 20,000 events of the window.</p>` : ''}`
+    }`;
+}
 
 function alertRow(a: Alert, csrf: string): SafeHtml {
   const f = a.evidence.figures;
@@ -90,6 +134,7 @@ export function securityView(s: SecuritySummary, since: string, csrf: string): S
             </tbody>
           </table>`
     }
+    ${providerQuotaSection(s.provider_quota)}
     <div class="grid2">
       <section>
         <h2>Authentication failures</h2>

@@ -93,6 +93,7 @@ export function sortedEventObject(e: AuditEvent, redactions: unknown[]): Record<
     pricing_version: e.pricing_version,
     prompt: e.prompt,
     // Absent while null (undefined is skipped by JSON.stringify): see the header comment.
+    provider_key_id: e.provider_key_id ?? undefined,
     provider_requests_limit: e.provider_requests_limit ?? undefined,
     provider_requests_remaining: e.provider_requests_remaining ?? undefined,
     provider_requests_reset: e.provider_requests_reset ?? undefined,

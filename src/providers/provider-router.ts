@@ -32,6 +32,8 @@ export interface ProviderTarget {
   path: string;
   /** Managed mode: the headers carrying this provider's key (they replace every client credential). */
   keyHeaders: Record<string, string> | null;
+  /** Fingerprint of that key (api_key_id form), when the router was given a fingerprint function. */
+  keyId: string | null;
   /** Headers the provider requires on every request (Anthropic's version), when the client left them out. */
   requiredHeaders: Record<string, string>;
 }
@@ -48,6 +50,7 @@ interface Entry {
   client: UpstreamClient;
   basePath: string;
   key: string | null;
+  keyId: string | null;
   requiredHeaders: Record<string, string>;
 }
 
@@ -59,7 +62,13 @@ interface Entry {
  */
 export function createProviderRouter(
   providers: readonly ProviderRouteConfig[],
-  deps: { policy: UpstreamPolicy; clock: Clock; keys?: ReadonlyMap<string, string> },
+  deps: {
+    policy: UpstreamPolicy;
+    clock: Clock;
+    keys?: ReadonlyMap<string, string>;
+    /** Fingerprints a provider key (the quota readings of an answer are kept under it). */
+    fingerprint?: (key: string) => string;
+  },
 ): ProviderRouter {
   if (providers.length === 0) throw new TollgateError('TG_ERR_CONFIG_INVALID', { field: 'providers' });
   const entries = new Map<string, Entry>();
@@ -68,12 +77,14 @@ export function createProviderRouter(
       throw new TollgateError('TG_ERR_CONFIG_INVALID', { field: 'providers', provider: p.name });
     const client = new UpstreamClient(p.base_url, deps.policy, deps.clock);
     const preset = presetForApiHost(new URL(p.base_url).hostname) ?? presetByName(p.name);
+    const key = deps.keys?.get(p.name) ?? null;
     entries.set(p.name, {
       config: p,
       patterns: p.models.map(modelPattern),
       client,
       basePath: client.basePath,
-      key: deps.keys?.get(p.name) ?? null,
+      key,
+      keyId: key !== null && deps.fingerprint ? deps.fingerprint(key) : null,
       requiredHeaders:
         p.api === 'anthropic' ? { 'anthropic-version': '2023-06-01' } : { ...preset?.requiredHeaders },
     });
@@ -89,6 +100,7 @@ export function createProviderRouter(
     client: e.client,
     path: upstreamPath(e.basePath, path, e.config.api === 'openai'),
     keyHeaders: e.key === null ? null : keyHeaders(keyHeaderOf(e.config.api, e.config.base_url), e.key),
+    keyId: e.keyId,
     requiredHeaders: e.requiredHeaders,
   });
   return {
@@ -165,6 +177,7 @@ export function routerFromConfig(
     clock: Clock;
     /** Reads the key files (access/provider-keys.ts `loadProviderKeys`): provider name → key. */
     readKeys: (sources: Array<{ provider: string; file: string }>) => ReadonlyMap<string, string>;
+    fingerprint?: (key: string) => string;
   },
 ): { router: ProviderRouter; name: string } {
   const list: ReadonlyArray<ProviderRouteConfig & { key_file?: string | null }> = c.providers?.length
@@ -177,7 +190,12 @@ export function routerFromConfig(
       : [];
   const keys = deps.readKeys(sources);
   return {
-    router: createProviderRouter(list, { policy: deps.policy, clock: deps.clock, keys }),
+    router: createProviderRouter(list, {
+      policy: deps.policy,
+      clock: deps.clock,
+      keys,
+      ...(deps.fingerprint ? { fingerprint: deps.fingerprint } : {}),
+    }),
     name: list[0]!.name,
   };
 }

@@ -333,12 +333,9 @@ export class Gateway {
     }
     x.httpStatus = upstreamRes.statusCode;
     x.providerQuota = readProviderQuota(upstreamRes.headers, clock.now());
-    this.deps.quota?.observeQuota(
-      admission.providerKeyId ?? x.auth.api_key_id,
-      x.provider,
-      x.providerQuota,
-      clock.now(),
-    );
+    // The answering provider's own key (providers: with key_file), else the policy's, else the client's.
+    x.providerKeyId ??= admission.providerKeyId ?? x.auth.api_key_id;
+    this.deps.quota?.observeQuota(x.providerKeyId, x.provider, x.providerQuota, clock.now());
 
     // 6. Relay the response as it arrives; the tap (capture/response-tap.ts, shared with the SDK)
     // assembles the stream or keeps the body, and classifies how it ended.
@@ -416,6 +413,7 @@ async function sendWithFallback(
     const t = targets[i]!;
     const last = i === targets.length - 1;
     x.provider = t.name;
+    x.providerKeyId = t.keyId;
     const headers = { ...req.headers };
     for (const [name, value] of Object.entries(t.requiredHeaders)) headers[name] ??= value;
     if (t.keyHeaders) {

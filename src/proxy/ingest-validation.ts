@@ -59,6 +59,7 @@ const STRING_NULLABLE = [
   'response',
   'provider_requests_reset',
   'provider_tokens_reset',
+  'provider_key_id',
 ] as const;
 
 /**

@@ -2,12 +2,15 @@ import type { Alert, Severity } from '../alerting/alert.js';
 import { SEVERITIES, severityRank } from '../alerting/alert.js';
 import type { AlertStore } from '../alerting/alert-store.js';
 import { DAY_MS, HOUR_MS, type RollupReader } from '../store/rollups.js';
+import type { EventStore } from '../store/event-store.js';
+import { formatShare, providerQuotaOf, type ProviderQuotaSummary } from './provider-quota.js';
 
 /**
  * `tollgate report security` as data: every figure over [since, until), the requested window
  * aligned outward to whole hours (`resolution_ms`), read from rollups kept at write time
- * (security_rollups, session_rollups) and the alerts table — never from raw events, so it answers
- * in the same time over a day or a month, and keeps its totals after events are pruned.
+ * (security_rollups, session_rollups) and the alerts table — never from all the raw events, so it
+ * answers in the same time over a day or a month, and keeps its totals after events are pruned.
+ * The provider quota alone reads events: the newest 20,000 of the window (provider-quota.ts).
  */
 export interface SecurityReport {
   since: string;
@@ -51,11 +54,19 @@ export interface SecurityReport {
     max_input_tokens: number | null;
     cost_micro_usd: number;
   }[];
+  /**
+   * The provider's quota per provider key fingerprint and kind (requests, tokens), from the
+   * readings stored in the events: latest remaining / limit and reset, lowest share in the window.
+   * Absent when the report was given no event store.
+   */
+  provider_quota?: ProviderQuotaSummary;
 }
 
 export interface SecurityReportInput {
   rollups: RollupReader;
   alerts: AlertStore;
+  /** The events, for the provider quota (the newest 20,000 of the window are read). */
+  events?: EventStore;
 }
 
 export interface SecurityReportOptions {
@@ -145,11 +156,12 @@ export async function securityReport(
 ): Promise<SecurityReport> {
   const top = opts.top ?? 10;
   const { fromMs, toMs } = securityReportWindow(opts.sinceMs, opts.untilMs);
-  const [auth, redactions, counts, alertRows] = await Promise.all([
+  const [auth, redactions, counts, alertRows, quota] = await Promise.all([
     input.rollups.authFailures(fromMs, toMs, DAY_MS),
     input.rollups.redactionHits(fromMs, toMs),
     input.rollups.reportCounts(fromMs, toMs),
     input.alerts.list({ sinceMs: fromMs, untilMs: toMs }),
+    input.events ? providerQuotaOf(input.events, fromMs, toMs, top) : undefined,
   ]);
   const alerts = alertRows.filter((a) => Date.parse(a.first_seen) < toMs);
 
@@ -242,6 +254,7 @@ export async function securityReport(
         cost_micro_usd: f?.cost_micro_usd ?? 0,
       };
     }),
+    ...(quota ? { provider_quota: quota } : {}),
   };
 }
 
@@ -326,7 +339,40 @@ export function formatSecurityReportTable(r: SecurityReport): string {
         x.indicators.join(', '),
       ]),
     ),
+    ...(r.provider_quota ? ['', ...providerQuotaLines(r.provider_quota)] : []),
   ].join('\n');
+}
+
+function providerQuotaLines(q: ProviderQuotaSummary): string[] {
+  return [
+    `Provider quota by provider key (latest reading; lowest share left in the window${q.sampled ? ', newest 20,000 events' : ''})`,
+    table(
+      [
+        'PROVIDER KEY',
+        'PROVIDER',
+        'KIND',
+        'REMAINING',
+        'LIMIT',
+        'LEFT',
+        'RESETS',
+        'LOWEST',
+        'LOWEST AT',
+        'READINGS',
+      ],
+      q.rows.map((x) => [
+        x.key,
+        x.provider ?? '-',
+        x.kind,
+        x.remaining,
+        x.limit ?? '-',
+        formatShare(x.share),
+        x.reset ?? '-',
+        formatShare(x.lowest_share),
+        x.lowest_at ?? '-',
+        x.readings,
+      ]),
+    ),
+  ];
 }
 
 /** `--json`: one JSON document. */

@@ -147,6 +147,8 @@ async function auditedFetch(
   x.retryCount = up.retryCount;
   x.httpStatus = up.statusCode;
   x.providerQuota = readProviderQuota(up.headers, clock.now());
+  // The SDK sends the application's own provider key: its fingerprint is the event's api_key_id.
+  x.providerKeyId = x.auth.api_key_id;
 
   const isStream = isStreamedResponse(x.api, String(up.headers['content-type'] ?? ''), up.statusCode);
   const resHeaders = toHeaders(clientResponseHeaders(up.headers, isStream && stripUsage));

@@ -167,6 +167,21 @@ describe.skipIf(!canRun)('dashboard in Chromium', () => {
     expect(Number(await page.locator('[data-card="auth-failures"] .value').textContent())).toBe(
       (await g.tg.store.query({ status: 'AUTH_FAILED', sinceMs: Date.now() - 3_600_000 })).length,
     );
+    // The provider's quota per provider key fingerprint, from the readings stored in the events.
+    const quota = page.locator('table[data-table="provider-quota"] tr[data-kind="requests"]');
+    await expect(quota.count()).resolves.toBeGreaterThan(0);
+    const quotaKey = (await quota.first().getAttribute('data-key'))!;
+    expect(quotaKey).toMatch(/^[0-9a-f]{16}$/);
+    const withReadings = (await g.tg.store.query({ sinceMs: Date.now() - 3_600_000 })).filter(
+      (e) => e.provider_key_id === quotaKey && e.provider_requests_remaining !== null,
+    );
+    expect(withReadings.length).toBeGreaterThan(0);
+    const lowest = Math.min(...withReadings.map((e) => e.provider_requests_remaining!));
+    const cells = await quota.first().locator('td').allTextContents();
+    expect(cells[2]).toBe('requests');
+    expect(cells[4]).toBe('1,000,000');
+    expect(cells[7]).toBe(`${((lowest / 1_000_000) * 100).toFixed(1)}%`);
+    expect(Number(cells[9]!.replace(/,/g, ''))).toBe(withReadings.length);
     await shot('security');
     await row.getByRole('button', { name: /Acknowledge/ }).click();
     await page.waitForURL('**/ui/security');

@@ -46,7 +46,15 @@ async function send(base: string, req: DemoRequest): Promise<void> {
 /** Starts the gateway, sends the demo traffic (4 clients), and waits until it is all stored, alerted and checkpointed. */
 export async function startSeededGateway(): Promise<SeededGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-dashboard-'));
-  const mock = new MockProvider({ validKeys: [DEMO_GOOD_KEY], chunks: 4, chunkDelayMs: 5, record: false });
+  // A provider quota far from spent: every answer carries rate-limit headers (the security view's
+  // provider quota table) and none is refused for it.
+  const mock = new MockProvider({
+    validKeys: [DEMO_GOOD_KEY],
+    chunks: 4,
+    chunkDelayMs: 5,
+    record: false,
+    requestQuota: 1_000_000,
+  });
   const upstream = await mock.listen();
   const config = loadConfig({
     file: null,

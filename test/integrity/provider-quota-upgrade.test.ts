@@ -61,6 +61,7 @@ async function appendWithQuota(store: EventStore, old: AuditEvent[]): Promise<vo
   e.provider_tokens_remaining = 29_000;
   e.provider_tokens_limit = 30_000;
   e.provider_tokens_reset = null;
+  e.provider_key_id = 'kf_provider';
   chainer.link(e);
   await store.append([e]);
 }
@@ -80,11 +81,12 @@ async function expectUpgraded(store: EventStore, old: AuditEvent[]): Promise<voi
     provider_tokens_remaining: 29_000,
     provider_tokens_limit: 30_000,
     provider_tokens_reset: null,
+    provider_key_id: 'kf_provider',
   });
 }
 
 describe('provider quota columns in a store of the first release', () => {
-  it('SQLite: migration 3 adds them; old events read null and verify; new ones carry readings', async () => {
+  it('SQLite: migrations 3 and 4 add them; old events read null and verify; new ones carry readings', async () => {
     const db = new Database(':memory:');
     const first = new SqliteEventStore(db);
     const old = firstReleaseEvents(5);
@@ -102,7 +104,7 @@ describe('provider quota columns in a store of the first release', () => {
     );
     for (const f of LATER_NULLABLE_FIELDS) expect(after).toContain(f);
     expect(db.prepare("SELECT version FROM schema_migrations WHERE component = 'events'").get()).toEqual({
-      version: 3,
+      version: 4,
     });
     await expectUpgraded(upgraded, old);
     db.close();
@@ -117,7 +119,7 @@ describe('provider quota columns in a store of the first release', () => {
       await admin.end();
     });
 
-    it('migration 3 adds them to every partition; old events read null and verify', async () => {
+    it('migrations 3 and 4 add them to every partition; old events read null and verify', async () => {
       const { default: pg } = await import('pg');
       const first = await PostgresEventStore.open({ url: pgService.url, schema });
       const old = firstReleaseEvents(5);
@@ -133,7 +135,7 @@ describe('provider quota columns in a store of the first release', () => {
           const { rows } = await admin.query(
             `SELECT version FROM "${schema}".schema_migrations WHERE component = 'events'`,
           );
-          expect(rows[0].version).toBe(3);
+          expect(rows[0].version).toBe(4);
           await expectUpgraded(upgraded, old);
         } finally {
           await upgraded.close();

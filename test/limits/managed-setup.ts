@@ -19,6 +19,8 @@ export const PROVIDER_KEY = 'sk-proj-PROVIDERkey0123456789abcdefghijklmnopqrstu'
 export interface ManagedSetup {
   tg: RunningTollgate;
   mock: MockProvider;
+  /** The SQLite store's path (for the CLI). */
+  db: string;
   newKey(input?: Partial<CreateKeyInput>): Promise<{ key: string; id: string }>;
   /** An `openai` client presenting `key`, with no retries of its own. */
   client(key: string, headers?: Record<string, string>): OpenAI;
@@ -68,6 +70,7 @@ export async function managedSetup(
   return {
     tg,
     mock,
+    db: join(dir, 'tollgate.db'),
     first: first.map((k) => k.key),
     async newKey(input = {}) {
       const created = await createKey(tg.keys, o.clock ?? systemClock, { name: 'test', ...input });

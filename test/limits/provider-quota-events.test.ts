@@ -148,7 +148,10 @@ describe('provider quota readings in every event', () => {
       provider_tokens_reset: '2026-12-06T12:00:05.000Z',
     });
 
-    for (const f of LATER_NULLABLE_FIELDS) expect(gemini![f], f).toBeNull();
+    for (const f of LATER_NULLABLE_FIELDS) if (f !== 'provider_key_id') expect(gemini![f], f).toBeNull();
+    // Passthrough: the readings belong to the client's own provider key.
+    for (const e of [openai, anthropic, gemini]) expect(e!.provider_key_id).toBe(e!.api_key_id);
+    expect(openai!.provider_key_id).toMatch(/^[0-9a-f]{16}$/);
 
     for (const e of [openai, anthropic, gemini]) expect(hasValidHash(e!)).toBe(true);
 

@@ -6,6 +6,8 @@
 import { APIError } from 'openai';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { SecurityReport } from '../../src/reports/security-report.js';
+import { cli } from '../support/run-cli.js';
 import { managedSetup, PROVIDER_KEY, type ManagedSetup } from './managed-setup.js';
 
 describe('provider quota tracking', () => {
@@ -51,5 +53,44 @@ describe('provider quota tracking', () => {
       new RegExp(`tollgate_provider_quota_limit\\{key="${k}",provider="[a-z]+",kind="requests"\\} 20`),
     );
     expect(metrics).not.toContain(PROVIDER_KEY);
+
+    // Every answer's reading is in its event, under the provider key's fingerprint (not the tg- key's).
+    const events = await s.events();
+    expect(events.map((e) => e.provider_requests_remaining)).toEqual([
+      ...Array.from({ length: 20 }, (_, i) => 19 - i),
+      0,
+    ]);
+    expect(new Set(events.map((e) => e.provider_key_id))).toEqual(new Set([k]));
+    expect(events[0]!.api_key_id).not.toBe(k);
+    expect(events.every((e) => e.provider_requests_limit === 20 && e.provider_requests_reset !== null)).toBe(
+      true,
+    );
+
+    // tollgate report security shows it per provider key: latest 0 of 20, lowest share 0.
+    const json = await cli(['report', 'security', '--db', s.db, '--since', '1h', '--json']);
+    expect(json.code).toBe(0);
+    const report = JSON.parse(json.out) as SecurityReport;
+    expect(report.provider_quota!.sampled).toBe(false);
+    expect(report.provider_quota!.rows).toEqual([
+      {
+        key: k,
+        provider: events[20]!.api_provider,
+        kind: 'requests',
+        remaining: 0,
+        limit: 20,
+        share: 0,
+        reset: events[20]!.provider_requests_reset,
+        at: events[20]!.timestamp,
+        lowest_share: 0,
+        lowest_at: events[19]!.timestamp,
+        readings: 21,
+      },
+    ]);
+    const text = await cli(['report', 'security', '--db', s.db, '--since', '1h']);
+    expect(text.code).toBe(0);
+    expect(text.out).toContain('Provider quota by provider key');
+    const line = text.out.split('\n').find((l) => l.trimStart().startsWith(k));
+    expect(line).toMatch(new RegExp(`${k}\\s+\\S+\\s+requests\\s+0\\s+20\\s+0\\.0%\\s+\\S+\\s+0\\.0%`));
+    expect(text.out + json.out).not.toContain(PROVIDER_KEY);
   });
 });

@@ -55,7 +55,7 @@ export function registerReport(program: Command, ctx: CliContext): void {
   report
     .command('security')
     .description(
-      'auth failures by key and IP, alerts by rule and severity, error rates, redaction hits, top offenders, anomalous sessions, read from rollups',
+      'auth failures by key and IP, alerts by rule and severity, error rates, redaction hits, top offenders, anomalous sessions (read from rollups), provider quota per provider key (from the newest 20,000 events)',
     )
     .option(
       '--since <when>',
@@ -73,7 +73,7 @@ export function registerReport(program: Command, ctx: CliContext): void {
       const s = await openStoreWithTables(configFor(ctx, g).db);
       try {
         const r = await securityReport(
-          { rollups: s.tables.rollups, alerts: s.tables.alerts },
+          { rollups: s.tables.rollups, alerts: s.tables.alerts, events: s.opened.store },
           { sinceMs, untilMs, top },
         );
         println(ctx.stdout, g.json ? formatSecurityReportJson(r) : formatSecurityReportTable(r));

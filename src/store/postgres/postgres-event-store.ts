@@ -52,6 +52,9 @@ function columnType(f: AuditEventField): string {
   return 'text';
 }
 
+/** The columns migration 3 added; every later nullable field is added by migration 3 or 4. */
+const QUOTA_READING_FIELDS = LATER_NULLABLE_FIELDS.filter((f) => f !== 'provider_key_id');
+
 /**
  * Migrations of the events component. `{schema}` is replaced by the quoted schema name.
  *
@@ -95,9 +98,11 @@ const MIGRATIONS: readonly string[] = [
   `DROP INDEX IF EXISTS {schema}.events_key;`,
   // 3: the provider's quota as the answer reported it (issue 20); null in the events stored
   // before. Added to the partitioned table, so every partition (old and new) has the columns.
-  LATER_NULLABLE_FIELDS.map(
+  QUOTA_READING_FIELDS.map(
     (f) => `ALTER TABLE {schema}.events ADD COLUMN IF NOT EXISTS ${f} ${columnType(f)};`,
   ).join('\n'),
+  // 4: the fingerprint of the provider key those readings belong to (issue 20).
+  `ALTER TABLE {schema}.events ADD COLUMN IF NOT EXISTS provider_key_id ${columnType('provider_key_id')};`,
 ];
 
 export interface PostgresEventStoreOptions {

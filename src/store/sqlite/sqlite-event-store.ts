@@ -26,6 +26,9 @@ import { ADMIN_METHOD } from '../../core/admin-action-event.js';
 import type { SqliteDatabase } from './open-sqlite.js';
 import { probeSqliteWrite } from './sqlite-write-probe.js';
 
+/** The columns migration 3 added; every later nullable field is added by migration 3 or 4. */
+const QUOTA_READING_FIELDS = LATER_NULLABLE_FIELDS.filter((f) => f !== 'provider_key_id');
+
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS events (
     rowid_ INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -46,7 +49,9 @@ const MIGRATIONS: readonly string[] = [
   // inserts (one leaf page per key touched per batch) cost about 4 µs per event.
   'DROP INDEX IF EXISTS events_key;',
   // 3: the provider's quota as the answer reported it (issue 20); null in the events stored before.
-  LATER_NULLABLE_FIELDS.map((f) => `ALTER TABLE events ADD COLUMN ${f} ${columnType(f)};`).join('\n'),
+  QUOTA_READING_FIELDS.map((f) => `ALTER TABLE events ADD COLUMN ${f} ${columnType(f)};`).join('\n'),
+  // 4: the fingerprint of the provider key those readings belong to (issue 20).
+  `ALTER TABLE events ADD COLUMN provider_key_id ${columnType('provider_key_id')};`,
 ];
 
 function columnType(field: AuditEventField): string {
