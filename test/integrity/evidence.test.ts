@@ -261,3 +261,31 @@ describe('signing and secrets', () => {
     });
   });
 });
+
+describe('key rotation', () => {
+  it('a bundle signed by a rotated key verifies from the first pinned key, following the announcement', async () => {
+    const s = await site();
+    const rotated = await cli(['signing-key', 'rotate', '--db', s.db]);
+    expect(rotated.code).toBe(0);
+    const file = await exportThenDeleteStore(s);
+    const b = read(file);
+    expect(b.sections.keys.announced).toHaveLength(1);
+    expect(b.sections.keys.signer).toBe(b.sections.keys.announced[0]);
+    const mine = join(file + '.keys');
+    writeFileSync(mine, s.key.verifierKey + '\n');
+    const r = await cli(['verify', '--evidence', file, '--keys', mine]);
+    expect(r.out).toContain('ok   keys: 1 trusted (flag), 1 more announced by rotation');
+    expect(r.code).toBe(0);
+    // The announcement removed: the new key is trusted by nobody, so neither is the bundle.
+    b.sections.chains[0]!.checkpoints = b.sections.chains[0]!.checkpoints.filter(
+      (c) => !c.note.includes('\nkey '),
+    );
+    b.sections.anchors.checkpoints = b.sections.anchors.checkpoints.filter((c) => !c.note.includes('\nkey '));
+    write(file, b);
+    const t = await cli(['verify', '--evidence', file, '--keys', mine]);
+    expect(t.code).toBe(1);
+    expect(t.out).toMatch(
+      /FAIL signature: signed by key tollgate-gw-1\+[0-9a-f]{8}, which is not a trusted key/,
+    );
+  });
+});
