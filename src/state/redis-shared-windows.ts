@@ -1,9 +1,7 @@
-import type { ChainableCommander } from 'ioredis';
 import type { Clock } from '../core/clock.js';
 import {
   extendRun,
   NO_RUN,
-  type GrowthRun,
   type IncidentClaim,
   type IncidentClaims,
   type MergedListener,
@@ -21,175 +19,24 @@ import {
   type SightingsView,
 } from '../detection/shared-windows.js';
 import { stateUnavailable, type SharedStateOptions } from './redis-connection.js';
-import { RedisScript } from './redis-script.js';
+import { ADD_MANY, ADD_MEMBERS, CLAIM, EXTEND_RUNS, SIGHT } from './redis-window-scripts.js';
+import {
+  MAX_PENDING_VALUES,
+  SIGHTINGS_FRESH_MS,
+  unionSize,
+  type FlushCall,
+  type RunsState,
+  type RunSubjectState,
+  type Sent,
+  type SetState,
+  type SetSubjectState,
+  type Sighting,
+  type SightingsState,
+  type SightSubjectState,
+  type SubjectState,
+  type WindowState,
+} from './redis-window-state.js';
 import { keyNamesFor, StateKeyNames } from './state-key-names.js';
-
-/**
- * KEYS: one window hash per entry (field = bucket start ms, value = sum); a key may repeat.
- * ARGV: now, then per key: windowMs, bucketMs, bucket start, delta. Adds each delta to its bucket,
- * drops buckets that left the window, and returns each window's sum after its own delta.
- */
-const ADD_MANY = new RedisScript(`
-local now = tonumber(ARGV[1])
-local out = {}
-for i = 1, #KEYS do
-  local windowMs = tonumber(ARGV[i * 4 - 2])
-  local bucketMs = tonumber(ARGV[i * 4 - 1])
-  local delta = tonumber(ARGV[i * 4 + 1])
-  if delta ~= 0 then redis.call('HINCRBYFLOAT', KEYS[i], ARGV[i * 4], delta) end
-  local cutoff = now - windowMs
-  local total = 0
-  local all = redis.call('HGETALL', KEYS[i])
-  for j = 1, #all, 2 do
-    if tonumber(all[j]) + bucketMs <= cutoff then
-      redis.call('HDEL', KEYS[i], all[j])
-    else
-      total = total + tonumber(all[j + 1])
-    end
-  end
-  redis.call('PEXPIRE', KEYS[i], windowMs + bucketMs)
-  out[i] = tostring(total)
-end
-return out
-`);
-
-/**
- * KEYS: one sorted set per subject (member = keyed hash of the member, score = last seen ms).
- * ARGV: now, then per key: windowMs, maxMembers, n, then n pairs (member, ms). Adds the members,
- * drops those last seen before the window and all but the newest maxMembers, returns the members.
- */
-const ADD_MEMBERS = new RedisScript(`
-local now = tonumber(ARGV[1])
-local p = 2
-local out = {}
-for i = 1, #KEYS do
-  local windowMs = tonumber(ARGV[p])
-  local maxMembers = tonumber(ARGV[p + 1])
-  local n = tonumber(ARGV[p + 2])
-  p = p + 3
-  for j = 1, n do
-    redis.call('ZADD', KEYS[i], tonumber(ARGV[p + 1]), ARGV[p])
-    p = p + 2
-  end
-  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - windowMs)
-  local extra = redis.call('ZCARD', KEYS[i]) - maxMembers
-  if extra > 0 then redis.call('ZREMRANGEBYRANK', KEYS[i], 0, extra - 1) end
-  redis.call('PEXPIRE', KEYS[i], windowMs)
-  out[i] = redis.call('ZRANGE', KEYS[i], 0, -1)
-end
-return out
-`);
-
-/**
- * KEYS: one hash per subject (fields l, r, s: last value, run length, run start).
- * ARGV: per key: ttlMs, n, then n values in the order this replica saw them. Extends the run
- * exactly as `extendRun` does (larger grows, smaller restarts, equal keeps) and returns {l, r, s}.
- */
-const EXTEND_RUNS = new RedisScript(`
-local p = 1
-local out = {}
-for i = 1, #KEYS do
-  local ttl = ARGV[p]
-  local n = tonumber(ARGV[p + 1])
-  p = p + 2
-  local cur = redis.call('HMGET', KEYS[i], 'l', 'r', 's')
-  local last = tonumber(cur[1]) or -1
-  local run = tonumber(cur[2]) or 0
-  local start = tonumber(cur[3]) or 0
-  for j = 1, n do
-    local v = tonumber(ARGV[p])
-    p = p + 1
-    if v > last and run > 0 then run = run + 1
-    elseif v < last or run == 0 then run = 1; start = v end
-    last = v
-  end
-  redis.call('HSET', KEYS[i], 'l', last, 'r', run, 's', start)
-  redis.call('PEXPIRE', KEYS[i], ttl)
-  out[i] = {tostring(last), tostring(run), tostring(start)}
-end
-return out
-`);
-
-/**
- * KEYS: one hash per subject: field _f = first sighting ms, _e = sightings, and per member (keyed
- * hash) the ms from which it is known. ARGV: now, then per key: ttlMs, maxMembers, warmupMs,
- * warmupEvents, quarantineMs, first ms, sightings, n, then n triples (member, first ms, sightings
- * before it in this batch). A member not recorded yet is known from its sighting while the subject
- * warms up, else a quarantine later (the earliest writer decides; a later one can only move it
- * earlier). Returns per key {first ms, sightings, members known by now, then each sent member's
- * known-from ms ('' when not recorded: the subject is full)}: not the whole hash, which a busy key
- * would send back at every flush.
- */
-const SIGHT = new RedisScript(`
-local now = tonumber(ARGV[1])
-local p = 2
-local out = {}
-for i = 1, #KEYS do
-  local ttl = ARGV[p]
-  local maxMembers = tonumber(ARGV[p + 1])
-  local warmupMs = tonumber(ARGV[p + 2])
-  local warmupEvents = tonumber(ARGV[p + 3])
-  local quarantineMs = tonumber(ARGV[p + 4])
-  local first = tonumber(ARGV[p + 5])
-  local events = tonumber(ARGV[p + 6])
-  local n = tonumber(ARGV[p + 7])
-  p = p + 8
-  local cur = redis.call('HMGET', KEYS[i], '_f', '_e')
-  local f = tonumber(cur[1])
-  if f == nil or first < f then f = first; redis.call('HSET', KEYS[i], '_f', f) end
-  local e = tonumber(cur[2]) or 0
-  local count = redis.call('HLEN', KEYS[i]) - 1
-  if cur[2] then count = count - 1 end
-  local reply = {}
-  for j = 1, n do
-    local m = ARGV[p]
-    local ms = tonumber(ARGV[p + 1])
-    local before = tonumber(ARGV[p + 2])
-    p = p + 3
-    local from = ms
-    if e + before + 1 > warmupEvents and ms - f >= warmupMs then from = ms + quarantineMs end
-    local known = tonumber(redis.call('HGET', KEYS[i], m))
-    if known == nil then
-      if count < maxMembers then redis.call('HSET', KEYS[i], m, from); count = count + 1; known = from end
-    elseif from < known then
-      redis.call('HSET', KEYS[i], m, from); known = from
-    end
-    reply[j + 3] = known and tostring(known) or ''
-  end
-  e = redis.call('HINCRBY', KEYS[i], '_e', events)
-  local knownNow = 0
-  for _, v in ipairs(redis.call('HVALS', KEYS[i])) do
-    if tonumber(v) <= now then knownNow = knownNow + 1 end
-  end
-  -- _f and _e are values too, both at or before now
-  reply[1] = tostring(f)
-  reply[2] = tostring(e)
-  reply[3] = tostring(knownNow - 2)
-  redis.call('PEXPIRE', KEYS[i], ttl)
-  out[i] = reply
-end
-return out
-`);
-
-/**
- * KEYS: the incident (SET NX: its owner alert id), its highest severity rank so far. ARGV: alert
- * id, ttl ms, severity rank. Returns {owner id, 1 when this claim raised the severity else 0}.
- */
-const CLAIM = new RedisScript(`
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2])
-  return {ARGV[1], 0}
-end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-local esc = 0
-if tonumber(ARGV[3]) > (tonumber(redis.call('GET', KEYS[2])) or 0) then
-  redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2])
-  esc = 1
-else
-  redis.call('PEXPIRE', KEYS[2], ARGV[2])
-end
-return {redis.call('GET', KEYS[1]), esc}
-`);
 
 export interface RedisSharedWindowsOptions extends SharedStateOptions {
   clock: Clock;
@@ -201,125 +48,6 @@ export interface RedisSharedWindowsOptions extends SharedStateOptions {
   maxSubjects?: number;
   /** Window keys per script call (default 256); a flush sends all its calls in one pipeline. */
   keysPerCall?: number;
-}
-
-interface SubjectState {
-  /** The Redis key, named by the subject's keyed hash (subjects may be user ids or IPs: never stored as they are). */
-  key: string;
-  merged: number;
-  mergedAtMs: number;
-  /** Added here and not yet part of `merged` (pending plus in flight). */
-  unconfirmed: number;
-  /** Pending deltas by bucket start, sent at the next flush. */
-  pending: Map<number, number>;
-}
-
-interface WindowState {
-  name: string;
-  spec: SharedWindowSpec;
-  onMerged: MergedListener | undefined;
-  subjects: Map<string, SubjectState>;
-  dirty: Set<string>;
-}
-
-interface SetSubjectState {
-  key: string;
-  /** Members of the merged set at the last flush (hashed). */
-  merged: Set<string>;
-  mergedAtMs: number;
-  /** Members added here since (hashed → last ms), sent at the next flush. */
-  pending: Map<string, number>;
-}
-
-interface SetState {
-  name: string;
-  spec: SharedSetSpec;
-  onMerged: MergedListener | undefined;
-  subjects: Map<string, SetSubjectState>;
-  dirty: Set<string>;
-}
-
-interface RunSubjectState {
-  key: string;
-  merged: GrowthRun;
-  mergedAtMs: number;
-  /** Values appended here and not yet sent. */
-  pending: number[];
-  /** Values of the flush in flight. */
-  inFlight: number[];
-}
-
-interface RunsState {
-  spec: SharedRunSpec;
-  onMerged: RunListener | undefined;
-  subjects: Map<string, RunSubjectState>;
-  dirty: Set<string>;
-}
-
-interface Sighting {
-  /** The member as the detector knows it (kept in this process only; Redis gets its keyed hash). */
-  member: string;
-  firstMs: number;
-  /** Sightings of the subject before this member's first one, in the same batch. */
-  before: number;
-  raised: boolean;
-}
-
-interface SightSubjectState {
-  key: string;
-  firstMs: number;
-  events: number;
-  /** Member hash → ms from which it is known, for the members this replica sent (values only move earlier). */
-  members: Map<string, number>;
-  /** Members known at the last flush (all replicas'). */
-  known: number;
-  mergedAtMs: number;
-  /** Sightings not yet sent: the subject's first ms and count, and the members by hash. */
-  pendingFirstMs: number;
-  pendingEvents: number;
-  pending: Map<string, Sighting>;
-  /** Sightings sent and not yet answered. */
-  inFlightEvents: number;
-}
-
-interface SightingsState {
-  spec: SightingsSpec;
-  onMerged: SightingListener | undefined;
-  subjects: Map<string, SightSubjectState>;
-  dirty: Set<string>;
-}
-
-/** One script call of a flush: queued into the pipeline, then given its reply or the failure. */
-interface FlushCall {
-  queue(pipeline: ChainableCommander): void;
-  done(reply: unknown): void;
-  failed(): void;
-}
-
-/**
- * A key's merged sightings stay usable this long, and a use that changes nothing shared (the key
- * warmed up, the network known) is not sent again within it: known-from times only move earlier
- * and a warm-up only progresses, so an older record never calls a known network new; a network
- * this replica has not had merged is decided at the flush anyway. Sending at least this often
- * keeps the record's expiry (the rule's ttl, days) moving.
- */
-const SIGHTINGS_FRESH_MS = 10 * 60_000;
-
-/** Values kept per run subject while they cannot be sent (oldest dropped first). */
-const MAX_PENDING_VALUES = 1024;
-
-interface Sent {
-  w: WindowState;
-  subject: string;
-  s: SubjectState;
-  bucket: number;
-  delta: number;
-}
-
-function unionSize(a: ReadonlySet<string>, b: ReadonlyMap<string, number>): number {
-  let n = a.size;
-  for (const m of b.keys()) if (!a.has(m)) n++;
-  return n;
 }
 
 /**
