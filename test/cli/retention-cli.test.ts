@@ -52,6 +52,11 @@ describe('tollgate prune / hold / erase of held data (SQLite)', () => {
     expect(pruned.code, pruned.err).toBe(0);
     expect(JSON.parse(pruned.out)).toMatchObject({ deleted: 630, events: [{ chain_id: 'gw-1', held: 70 }] });
 
+    // Rollups keep the pruned period's totals: rebuilding them from what is left is refused.
+    const rebuild = await cli(['rollups', 'rebuild', '--db', db], env);
+    expect(rebuild.code).toBe(2);
+    expect(rebuild.err).toContain('pruned by retention');
+
     const verified = await cli(['verify', '--db', db, '--keys', keys], env);
     expect(verified.code, verified.out + verified.err).toBe(0);
     expect(verified.out).toContain('verify: OK');

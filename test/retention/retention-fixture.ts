@@ -9,6 +9,7 @@ import { appendAdminEvent } from '../../src/retention/append-admin-event.js';
 import { pruneStore, type PruneResult, type RetentionPolicy } from '../../src/retention/prune.js';
 import { SqliteCheckpointStore } from '../../src/store/sqlite/sqlite-checkpoints.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-event-store.js';
+import { createSqliteRollups, type SqliteRollups } from '../../src/store/sqlite/sqlite-rollups.js';
 import { sampleEvent } from '../integrity/sample-events.js';
 
 export const DAY = 86_400_000;
@@ -20,6 +21,7 @@ export class RetentionSite {
   readonly checkpoints: SqliteCheckpointStore;
   readonly key: SigningKey = generateSigningKey('tollgate-gw-1');
   readonly clock: ManualClock;
+  readonly rollups: SqliteRollups;
   private readonly chainer: HashChainer = createChainer({ chainId: 'gw-1' });
   private readonly writer: CheckpointWriter;
   private n = 0;
@@ -28,6 +30,9 @@ export class RetentionSite {
     this.db = new Database(path);
     this.events = new SqliteEventStore(this.db);
     this.checkpoints = new SqliteCheckpointStore(this.db);
+    // Rollups kept at write time, in the append transaction, as open-storage.ts wires them.
+    this.rollups = createSqliteRollups(this.db);
+    this.events.addInTransactionHook((events) => this.rollups.applyRollups(events));
     this.clock = new ManualClock(startMs);
     this.writer = CheckpointWriter.forNewChain({
       chainId: 'gw-1',

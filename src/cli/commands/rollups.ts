@@ -1,4 +1,7 @@
 import type { Command } from 'commander';
+import { TollgateError } from '../../core/errors.js';
+import { isPruneRecord } from '../../integrity/prune-record.js';
+import { adminEvents } from '../../integrity/prune-state.js';
 import { configFor, globals, openStoreWithTables, println, type CliContext } from '../cli-context.js';
 
 /**
@@ -18,6 +21,13 @@ export function registerRollups(program: Command, ctx: CliContext): void {
       const g = globals(cmd);
       const s = await openStoreWithTables(configFor(ctx, g).db);
       try {
+        // Rollups outlive pruned events (retention keeps the totals): rebuilt from what is left,
+        // they would lose the pruned period. Refused, loudly, rather than silently shrunk.
+        const pruned = (await adminEvents(s.opened.store)).filter(isPruneRecord).length;
+        if (pruned > 0)
+          throw new TollgateError('TG_ERR_USAGE', {
+            reason: `this store was pruned by retention (${pruned} prune record(s)): rebuilding the summaries from the events left would lose the pruned period's totals`,
+          });
         const started = Date.now();
         const { sessions } = await s.tables.rebuildSummaries();
         const ms = Date.now() - started;
