@@ -33,6 +33,8 @@ describe('BudgetGuard', () => {
       retryAfterSeconds: 3600,
       resetsAtMs: Date.UTC(2026, 1, 1),
       spentMicroUsd: 500,
+      limitMicroUsd: 500,
+      requestedMicroUsd: 1,
       errorCode: 'TG_ERR_POLICY_BUDGET_EXCEEDED',
       httpStatus: 429,
       status: 'BLOCKED',

@@ -32,7 +32,12 @@ export type BudgetDecision =
       retryAfterSeconds: number;
       /** When the period ends and the budget resets, epoch ms (UTC). */
       resetsAtMs: number;
+      /** Spend committed in the period (settled and reserved), as the refusal saw it. */
       spentMicroUsd: number;
+      /** The budget. */
+      limitMicroUsd: number;
+      /** The refused request's worst case. */
+      requestedMicroUsd: number;
       errorCode: 'TG_ERR_POLICY_BUDGET_EXCEEDED';
       httpStatus: 429;
       status: 'BLOCKED';
@@ -116,6 +121,8 @@ export class BudgetGuard {
       retryAfterSeconds: Math.max(1, Math.ceil((bounds.end - now) / 1000)),
       resetsAtMs: bounds.end,
       spentMicroUsd: result.spent,
+      limitMicroUsd: subject.budgetMicroUsd,
+      requestedMicroUsd: cost,
       errorCode: 'TG_ERR_POLICY_BUDGET_EXCEEDED',
       httpStatus: 429,
       status: 'BLOCKED',

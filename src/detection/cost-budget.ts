@@ -30,6 +30,13 @@ export interface CostBudgetConfig {
   burnMinEvents: number;
   /** …and fires when, at that rate, the budget runs out within this horizon and before the period ends. */
   burnHorizonMs: number;
+  /**
+   * An enforced budget's refusal (BLOCKED, TG_ERR_POLICY_BUDGET_EXCEEDED) raises "Budget exhausted"
+   * (HIGH) when the spend it names is at least this fraction of the budget: reservations of the
+   * worst case refuse before the spend reaches 100 %, so the crossing alone might never fire.
+   * Below it, the refused request was merely too large for what is left (no alert).
+   */
+  exhaustedFraction: number;
   maxSubjects: number;
 }
 
@@ -39,8 +46,37 @@ export const DEFAULT_COST_BUDGET_CONFIG: CostBudgetConfig = {
   burnWindowMs: 60_000,
   burnMinEvents: 10,
   burnHorizonMs: 2 * 60 * 60_000,
+  exhaustedFraction: 0.9,
   maxSubjects: 100_000,
 };
+
+/** An enforced budget's refusal, as its event's error_message names it (src/proxy/budget-refusal.ts). */
+interface BudgetRefusalFacts {
+  scope: string;
+  subject: string;
+  period: BudgetRule['period'];
+  resetsAt: string;
+  spentMicro: number;
+  limitMicro: number;
+}
+
+const REFUSAL =
+  /budget: (\S+) (.+?) \((daily|monthly)\); resets_at: ([^;)]+); spent_usd: (\d+(?:\.\d+)?); limit_usd: (\d+(?:\.\d+)?)/;
+
+/** The budget a BLOCKED budget refusal names, or null for any other event. */
+export function budgetRefusalOf(event: AuditEvent): BudgetRefusalFacts | null {
+  if (event.status !== 'BLOCKED' || event.error_code !== 'TG_ERR_POLICY_BUDGET_EXCEEDED') return null;
+  const m = REFUSAL.exec(event.error_message ?? '');
+  if (!m) return null;
+  return {
+    scope: m[1]!,
+    subject: m[2]!,
+    period: m[3] === 'monthly' ? 'month' : 'day',
+    resetsAt: m[4]!,
+    spentMicro: Math.round(Number(m[5]) * 1_000_000),
+    limitMicro: Math.round(Number(m[6]) * 1_000_000),
+  };
+}
 
 const BURN_BUCKETS = 6;
 const DAY_MS = 86_400_000;
@@ -93,7 +129,8 @@ const PERIOD_WINDOW_MS: Record<BudgetRule['period'], number> = { day: DAY_MS, mo
 
 /**
  * `cost.budget`: a budget crossed (HIGH at 100%, MEDIUM at the warning fraction) and a burn rate
- * that will exhaust a budget early (MEDIUM). Self-contained on `cost_micro_usd`; enforcement
+ * that will exhaust a budget early (MEDIUM); an enforced budget's refusal once its spend is at
+ * `exhaustedFraction` is "Budget exhausted" too (HIGH), whether or not the rule lists the budget. Self-contained on `cost_micro_usd`; enforcement
  * (refusing requests) belongs to the pricing/budget stage, this only watches.
  * Spend is counted from when the detector starts; it does not read past spend from the store.
  *
@@ -162,6 +199,32 @@ export function createCostBudgetDetector(
     };
   }
 
+  /**
+   * "Budget exhausted" for an enforced budget's refusal at or past `exhaustedFraction` of it. Same
+   * subject as the 100 % crossing of a watched budget of that scope and period: one alert per
+   * budget and period (the engine's cooldown merges the refusals that follow into it).
+   */
+  function exhaustedByRefusal(r: BudgetRefusalFacts, nowMs: number): AlertCandidate | null {
+    if (r.limitMicro <= 0 || r.spentMicro < cfg.exhaustedFraction * r.limitMicro) return null;
+    const [start, end] = periodBounds(r.period, nowMs);
+    return {
+      subject: {
+        kind: 'budget',
+        value: `${r.scope}:${r.subject}/${r.period}:${new Date(start).toISOString().slice(0, r.period === 'day' ? 10 : 7)}`,
+      },
+      severity: 'HIGH',
+      title: `Budget exhausted: ${r.scope} ${r.subject} (${r.period})`,
+      description: `Spent $${(r.spentMicro / 1e6).toFixed(6)} of $${(r.limitMicro / 1e6).toFixed(6)} this ${r.period} (reserved in-flight requests included); requests are refused until ${r.resetsAt}.`,
+      figures: {
+        observed: r.spentMicro,
+        baseline: null,
+        threshold: r.limitMicro,
+        window_ms: end - start,
+        unit: 'micro_usd',
+      },
+    };
+  }
+
   /** The 100 % or warning crossing between `before` and the state's last spend, if any. */
   function crossing(
     b: (typeof budgets)[number],
@@ -214,6 +277,8 @@ export function createCostBudgetDetector(
     description:
       'Budget crossings (warning fraction and 100%) and burn rates that will exhaust a budget before its period ends.',
     observe(event, ctx) {
+      const refused = budgetRefusalOf(event);
+      if (refused) return exhaustedByRefusal(refused, ctx.nowMs);
       const cost = event.cost_micro_usd;
       if (cost === null || cost <= 0 || budgets.length === 0) return null;
       const now = ctx.nowMs;
