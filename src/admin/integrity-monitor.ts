@@ -9,6 +9,14 @@ import { openCheckpoint } from '../integrity/checkpoint.js';
 import type { NoteVerifier } from '../integrity/signed-note.js';
 import type { AnchorReport } from '../integrity/anchor-check.js';
 import { verifyWithAnchors } from '../integrity/anchored-verify.js';
+import {
+  readVerifiedCheckpoints,
+  recordVerifiedCheckpoints,
+  verifiedCheckpointsPath,
+  type VerifiedCheckpoint,
+} from '../integrity/verified-checkpoints.js';
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { VerifyReport } from '../integrity/verify.js';
 import type { EventStore } from '../store/event-store.js';
 
@@ -38,6 +46,8 @@ export interface LastVerify {
   report: VerifyReport;
   /** The anchors the run compared the store with, and each chain's newest checkpoint age. */
   anchors: AnchorReport;
+  /** Incremental: only the events after each chain's last verified checkpoint were checked. */
+  incremental: boolean;
 }
 
 export interface IntegrityStatus {
@@ -52,6 +62,9 @@ export interface IntegrityStatus {
 export class IntegrityMonitor {
   private last: LastVerify | null = null;
   private running: Promise<LastVerify> | null = null;
+  private selfCheckTimer: NodeJS.Timeout | null = null;
+  /** Per chain, the note of the newest checkpoint a run of this process found intact. */
+  private readonly verified = new Map<string, string>();
 
   constructor(
     private readonly deps: {
@@ -100,11 +113,18 @@ export class IntegrityMonitor {
     return this.last;
   }
 
-  /** Runs a full verification; a run already in progress is joined rather than started twice. */
-  async verify(actor: string): Promise<LastVerify> {
+  /**
+   * Runs a verification; a run already in progress is joined rather than started twice. With
+   * `incremental`, each chain is checked only after the newest checkpoint an earlier run (this
+   * process's, or one recorded beside the anchors) found intact (`verify --since-checkpoint`).
+   */
+  async verify(actor: string, options: { incremental?: boolean } = {}): Promise<LastVerify> {
     if (this.running) return this.running;
+    const incremental = options.incremental === true;
     const run = async (): Promise<LastVerify> => {
       const started = new Date(this.deps.clock.now()).toISOString();
+      const file = this.deps.anchors.file !== null ? verifiedCheckpointsPath(this.deps.anchors.file) : null;
+      const recorded = file !== null ? readVerifiedCheckpoints(file) : new Map<string, VerifiedCheckpoint>();
       // The same checks as `tollgate verify`: against the anchors, with the checkpoint age.
       const { report, anchors } = await verifyWithAnchors({
         store: this.deps.store,
@@ -115,8 +135,32 @@ export class IntegrityMonitor {
         nowMs: this.deps.clock.now(),
         maxAgeMs: this.deps.anchors.maxAgeMs,
         strict: false,
+        options: incremental
+          ? {
+              since: new Map([
+                ...[...recorded.values()].map((v) => [v.chain_id, v.note] as const),
+                ...this.verified,
+              ]),
+            }
+          : {},
       });
-      return { started, finished: new Date(this.deps.clock.now()).toISOString(), actor, report, anchors };
+      for (const c of report.chains)
+        if (c.ok && c.latest_checkpoint) this.verified.set(c.chain_id, c.latest_checkpoint.note);
+      if (file !== null && existsSync(dirname(file))) {
+        try {
+          recordVerifiedCheckpoints(file, report, this.deps.clock.now(), recorded);
+        } catch {
+          // The record is a shortcut for later runs; this process keeps its own.
+        }
+      }
+      return {
+        started,
+        finished: new Date(this.deps.clock.now()).toISOString(),
+        actor,
+        report,
+        anchors,
+        incremental,
+      };
     };
     this.running = run();
     try {
@@ -125,5 +169,25 @@ export class IntegrityMonitor {
     } finally {
       this.running = null;
     }
+  }
+
+  /**
+   * The periodic self-check: an incremental verify every `everyMs` (unref'd timer), its result
+   * given to `onResult` (and shown on the integrity page as the last verification).
+   */
+  startSelfCheck(everyMs: number, onResult: (result: LastVerify | Error) => void): void {
+    if (this.selfCheckTimer) return;
+    this.selfCheckTimer = setInterval(() => {
+      if (this.running) return;
+      this.verify('self-check', { incremental: true }).then(onResult, (err: unknown) =>
+        onResult(err instanceof Error ? err : new Error(String(err))),
+      );
+    }, everyMs);
+    this.selfCheckTimer.unref();
+  }
+
+  stopSelfCheck(): void {
+    if (this.selfCheckTimer) clearInterval(this.selfCheckTimer);
+    this.selfCheckTimer = null;
   }
 }

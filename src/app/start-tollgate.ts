@@ -262,6 +262,23 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
     anchors: { file: paths.anchorFile, maxAgeMs: config.checkpoints.max_age_ms },
   });
   life.defer('admin console', () => adminConsole.close());
+  if (config.checkpoints.self_check_ms !== null) {
+    // The periodic self-check: an incremental verify (docs/integrity.md "Incremental verify").
+    adminConsole.integrity.startSelfCheck(config.checkpoints.self_check_ms, (r) => {
+      if (r instanceof Error) log.error({ err: r.name }, 'integrity self-check could not run');
+      else if (!r.report.ok)
+        log.error(
+          { damage_count: r.report.damage_count, first_damage: r.report.first_damage },
+          'integrity self-check: the audit trail is damaged (run tollgate verify)',
+        );
+      else
+        log.info(
+          { events_checked: r.report.events_checked, duration_ms: r.report.duration_ms },
+          'integrity self-check: intact',
+        );
+    });
+    life.defer('integrity self-check', () => adminConsole.integrity.stopSelfCheck());
+  }
   const providers = routerFromConfig(config, {
     policy: upstreamPolicyFromConfig(config),
     clock,

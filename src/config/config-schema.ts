@@ -283,6 +283,10 @@ export const configSchema = z
           description:
             "`tollgate verify` fails when a chain's newest checkpoint is older (`2h`, `1d`, or ms); null: the age is only reported",
         }),
+        self_check_ms: setting(durationMs().nullable().default(3_600_000), {
+          description:
+            'The gateway verifies its store this often (`1h`, or ms), incrementally: only the events after the last checkpoint found intact (`verify --since-checkpoint`); damage is logged as an error; null: off',
+        }),
       },
       'Signed checkpoints (docs/integrity.md)',
     ),

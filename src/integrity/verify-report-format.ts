@@ -49,6 +49,13 @@ export function formatVerifyReport(report: VerifyReport): string {
       for (const d of c.damages.slice(1)) lines.push(`  also ${formatDamage(d)}`);
     }
     for (const g of c.accounted_gaps) lines.push(`  warning: ${formatAccountedGap(g)}`);
+    if (c.since_checkpoint) {
+      const at = c.since_checkpoint;
+      lines.push(
+        `  since checkpoint: ${c.events_checked} event(s) after the verified checkpoint at tree size ${at.tree_size}${at.time ? ` (${at.time})` : ''} checked; events 1..${at.tree_size} were not re-checked (out of scope of --since-checkpoint: verify without it checks them)`,
+      );
+    } else if (c.since_checkpoint_unusable)
+      lines.push(`  since checkpoint: verified the whole chain: ${c.since_checkpoint_unusable}`);
   }
   const damaged = report.chains.filter((c) => c.damage !== null).length;
   const crash = report.chains.some((c) => c.accounted_gaps.some((g) => g.reason === 'crash'));

@@ -32,6 +32,9 @@ import { CompactRange, EventLeafHasher } from './merkle.js';
 import type { NoteVerifier } from './signed-note.js';
 import { readPruneState, type PruneState } from './prune-state.js';
 import { ContentPruneTally, checkPrunedChain, type PrunedRange, type PrunedStart } from './verify-pruned.js';
+import { SEGMENT_SIZE, walkSegments } from './verify-fast.js';
+import { startAfterCheckpoint } from './verify-since.js';
+import { defaultVerifyWorkers, workerSegmentChecker, type SegmentChecker } from './verify-pool.js';
 
 /** What went wrong, from the point of view of the chain. */
 export type DamageKind =
@@ -96,6 +99,13 @@ export interface ChainVerifyReport {
   accounted_gaps: AccountedGap[];
   /** Ranges retention pruned under signed prune records (verify-pruned.ts); the walk starts after them. */
   pruned: PrunedRange[];
+  /**
+   * `since`: the verified checkpoint this run started after. Events up to its tree size were not
+   * read again (a change to them is out of scope of this run); `events_checked` counts the others.
+   */
+  since_checkpoint?: { tree_size: number; time: string | null };
+  /** `since`: why this chain was verified whole instead (no recorded checkpoint, or it did not check out). */
+  since_checkpoint_unusable?: string;
 }
 
 export interface VerifyReport {
@@ -115,6 +125,8 @@ export interface VerifyReport {
   /** Whether accounted gaps counted as a failure (`--strict`). */
   strict: boolean;
   duration_ms: number;
+  /** Events of intact segments read and hashed in worker threads (the rest on the calling thread). */
+  events_hashed_in_workers: number;
 }
 
 export interface VerifyProgress {
@@ -152,6 +164,60 @@ export interface VerifyOptions {
   pageSize?: number;
   /** Accounted gaps make the chain (and the report) not ok, as damage does (`--strict`). */
   strict?: boolean;
+  /**
+   * Worker threads that read and hash chain segments of a SQLite store file (default: one per
+   * core); 0: none. Other stores, and chains with fewer than `workerMinEvents` events to check,
+   * are walked on the calling thread.
+   */
+  workers?: number;
+  /** Default 50,000. */
+  workerMinEvents?: number;
+  /** Events per segment (default 16,384). */
+  segmentSize?: number;
+  /**
+   * Only the single sequential walk (the verifier before segments and workers existed): for
+   * comparisons. By default an intact chain is confirmed segment by segment, in parallel, and a
+   * chain with any irregularity is verified by the sequential walk, which names every damage.
+   */
+  sequentialOnly?: boolean;
+  /**
+   * Incremental verify (`--since-checkpoint`): per chain id, the note of a checkpoint an earlier run
+   * verified (verified-checkpoints.ts). Such a chain is verified only after it (verify-since.ts);
+   * other chains, and a chain whose checkpoint does not check out, are verified whole.
+   */
+  since?: ReadonlyMap<string, string>;
+}
+
+/** The worker pool that checks chain segments of a SQLite file, started when a chain needs it. */
+class SegmentCheckers {
+  private pool: SegmentChecker | null = null;
+  private poolFailed = false;
+  /** Events the worker pool confirmed. */
+  inWorkers = 0;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly options: VerifyOptions,
+  ) {}
+
+  /** The pool for a run of `events` events, or null: walk them sequentially. */
+  for(events: number): SegmentChecker | null {
+    const workers = this.options.workers ?? defaultVerifyWorkers();
+    const file = this.store.sqliteFile?.() ?? null;
+    if (workers <= 0 || file === null || this.poolFailed || events < (this.options.workerMinEvents ?? 50_000))
+      return null;
+    this.pool ??= workerSegmentChecker(file, workers);
+    return this.pool;
+  }
+
+  /** A worker could not start or failed: the rest of the run reads inline. */
+  failed(checker: SegmentChecker): void {
+    if (checker === this.pool) this.poolFailed = true;
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.close();
+  }
 }
 
 interface ValidCheckpoint {
@@ -166,6 +232,8 @@ interface ChainCheckpoints {
   /** Damage found in the checkpoints themselves, positioned by tree size. */
   problems: { size: number; damage: Damage }[];
   checked: number;
+  /** The frontier stored with each stored note (untrusted until folded to its signed root). */
+  frontiers: Map<string, string[] | null>;
 }
 
 /** Internal: the row at which a chain first failed, for the cross-chain pass. */
@@ -189,6 +257,7 @@ export async function verifyChains(
   const prefix = options.originPrefix ?? DEFAULT_ORIGIN_PREFIX;
   const heads = await events.chains();
   const totals = new Map(heads.map((h) => [h.chain_id, h.count]));
+  const headSeqs = new Map(heads.map((h) => [h.chain_id, h.seq]));
   const witnessByChain = new Map<string, string[]>();
   for (const w of options.witnessNotes ?? []) {
     const id = w.chain_id ?? chainIdFromNote(w.note, prefix);
@@ -217,31 +286,46 @@ export async function verifyChains(
   const pruneState = await readPruneState(events, keys);
   const reports: ChainVerifyReport[] = [];
   const failures = new Map<string, FailureContext>();
-  for (const chainId of chainIds) {
-    const cps = await loadCheckpoints(chainId, checkpoints, witnessByChain.get(chainId) ?? [], keys, prefix);
-    const pruned = await checkPrunedChain(
-      events,
-      checkpoints,
-      chainId,
-      pruneState.events.get(chainId) ?? [],
-      keys,
-      prefix,
-      options.pageSize ?? 5000,
-    );
-    const { report, failure } = await verifyChainWithGaps(
-      events,
-      chainId,
-      cps,
-      options,
-      totals.get(chainId) ?? null,
-      // A pruned chain is walked from its prune boundary; --from applies to chains never pruned.
-      pruned.start === null && from?.chainId === chainId ? from.checkpoint : null,
-      pruned.start,
-      new ContentPruneTally(chainId, pruneState.content.get(chainId) ?? []),
-    );
-    mergePruned(report, pruned.damages, pruned.ranges, pruneState);
-    reports.push(report);
-    if (failure) failures.set(chainId, failure);
+  const segments = new SegmentCheckers(events, options);
+  try {
+    for (const chainId of chainIds) {
+      const cps = await loadCheckpoints(
+        chainId,
+        checkpoints,
+        witnessByChain.get(chainId) ?? [],
+        keys,
+        prefix,
+      );
+      const since = options.since ? await sinceStart(events, chainId, cps, options.since.get(chainId)) : null;
+      const pruned = await checkPrunedChain(
+        events,
+        checkpoints,
+        chainId,
+        pruneState.events.get(chainId) ?? [],
+        keys,
+        prefix,
+        options.pageSize ?? 5000,
+      );
+      const { report, failure } = await verifyChainWithGaps(
+        events,
+        chainId,
+        cps,
+        options,
+        totals.get(chainId) ?? null,
+        // A pruned chain is walked from its prune boundary; --from applies to chains never pruned.
+        pruned.start === null && from?.chainId === chainId ? from.checkpoint : null,
+        pruned.start,
+        new ContentPruneTally(chainId, pruneState.content.get(chainId) ?? []),
+        { segments, headSeq: headSeqs.get(chainId) ?? null, since: since?.ok ? since : null },
+      );
+      mergePruned(report, pruned.damages, pruned.ranges, pruneState);
+      if (since?.ok) report.since_checkpoint = since.at;
+      else if (since) report.since_checkpoint_unusable = since.why;
+      reports.push(report);
+      if (failure) failures.set(chainId, failure);
+    }
+  } finally {
+    await segments.close();
   }
   reclassifyMovedEvents(reports, failures);
 
@@ -259,6 +343,7 @@ export async function verifyChains(
     events_pruned: reports.reduce((n, r) => n + r.pruned.reduce((m, p) => m + p.deleted, 0), 0),
     strict: options.strict === true,
     duration_ms: Math.round(performance.now() - started),
+    events_hashed_in_workers: segments.inWorkers,
   };
 }
 
@@ -332,8 +417,20 @@ async function verifyChainWithGaps(
   trusted: Checkpoint | null,
   start: PrunedStart | null,
   content: ContentPruneTally,
+  source: ChainSource,
 ): Promise<{ report: ChainVerifyReport; failure: FailureContext | null }> {
-  let pass = await verifyOneChain(events, chainId, cps, options, total, trusted, () => true, start, content);
+  let pass = await verifyOneChain(
+    events,
+    chainId,
+    cps,
+    options,
+    total,
+    trusted,
+    () => true,
+    start,
+    content,
+    source,
+  );
   let matching = matchHoles(pass.holes, [...pass.records, ...pass.lateRecords]);
   const firstPass = matchHoles([...pass.holes, ...pass.suspectHoles], [...pass.records, ...pass.lateRecords]);
   if (matching.unaccounted.length > 0) {
@@ -348,6 +445,7 @@ async function verifyChainWithGaps(
       (first) => accepted.has(first),
       start,
       content,
+      source,
     );
     matching = matchHoles(pass.holes, [...pass.records, ...pass.lateRecords]);
   }
@@ -491,7 +589,59 @@ async function loadCheckpoints(
   for (const n of witnessNotes) consider(n, null, true);
   valid.sort((a, b) => a.checkpoint.treeSize - b.checkpoint.treeSize);
   problems.sort((a, b) => a.size - b.size);
-  return { valid, problems, checked: stored.length + witnessNotes.length };
+  return {
+    valid,
+    problems,
+    checked: stored.length + witnessNotes.length,
+    frontiers: new Map(stored.map((s) => [s.note, s.frontier])),
+  };
+}
+
+/** How a chain may be read besides the sequential walk: the worker pool, its head seq, the incremental start. */
+interface ChainSource {
+  segments: SegmentCheckers;
+  headSeq: number | null;
+  /** Incremental: the verified checkpoint to start after. */
+  since: SinceChain | null;
+}
+
+interface SinceChain {
+  ok: true;
+  checkpoint: ValidCheckpoint;
+  range: CompactRange;
+  prev: string;
+  at: { tree_size: number; time: string | null };
+}
+
+/** The start after a chain's verified checkpoint, or why there is none (the chain is then verified whole). */
+async function sinceStart(
+  events: EventStore,
+  chainId: string,
+  cps: ChainCheckpoints,
+  note: string | undefined,
+): Promise<SinceChain | { ok: false; why: string }> {
+  if (note === undefined) return { ok: false, why: 'no verified checkpoint recorded for this chain' };
+  const checkpoint = cps.valid.find((v) => v.note === note && !v.fromWitness) ?? null;
+  if (checkpoint === null)
+    return {
+      ok: false,
+      why: 'the recorded checkpoint is not among the valid checkpoints in the store (removed, or its key is not trusted)',
+    };
+  const start = await startAfterCheckpoint(
+    events,
+    chainId,
+    checkpoint.checkpoint,
+    cps.frontiers.get(note) ?? null,
+  );
+  if (!start.ok) return start;
+  const cp = checkpoint.checkpoint;
+  return {
+    ok: true,
+    checkpoint,
+    range: start.range,
+    prev: start.prev,
+    at: { tree_size: cp.treeSize, time: cp.timeMs === null ? null : new Date(cp.timeMs).toISOString() },
+  };
 }
 
 async function verifyOneChain(
@@ -504,6 +654,7 @@ async function verifyOneChain(
   acceptHole: (firstSeq: number) => boolean,
   start: PrunedStart | null,
   contentRecords: ContentPruneTally,
+  source: ChainSource,
 ): Promise<ChainPass> {
   // A fresh tally per pass: each pass walks the chain again.
   const content = contentRecords.fresh();
@@ -634,6 +785,77 @@ async function verifyOneChain(
     // Otherwise the prefix changed since the trusted checkpoint: verify everything to find where.
   }
 
+  let walkFrom = start ? start.size + 1 : 1;
+  if (source.since && !trusted && source.since.checkpoint.checkpoint.treeSize >= (start?.size ?? 0)) {
+    // Incremental: the tree and the last hash at the verified checkpoint, tied to its signature.
+    const since = source.since;
+    range = since.range.clone();
+    expected = since.checkpoint.checkpoint.treeSize + 1;
+    prev = since.prev;
+    lastMatched = since.checkpoint;
+    while (next < valid.length && valid[next]!.checkpoint.treeSize <= range.size) next++;
+    walkFrom = expected;
+    if (total !== null && source.headSeq !== null) total = Math.max(0, source.headSeq - range.size);
+  }
+
+  const checker =
+    options.sequentialOnly !== true && source.headSeq !== null && source.headSeq >= expected
+      ? source.segments.for(source.headSeq - expected + 1)
+      : null;
+  if (checker && source.headSeq !== null) {
+    // The fast path: confirm the chain intact segment by segment, hashed in worker threads. At the
+    // first irregular segment or root mismatch, start over from here with the sequential walk
+    // (which then reads again what the workers confirmed: damage costs a second pass).
+    const saved = { range: range.clone(), next, lastMatched, matchedBefore, records: records.length };
+    let nextProgress = progressEvery;
+    let lastHash = prev;
+    let walked = 0;
+    let ok: boolean;
+    try {
+      ok = await walkSegments({
+        checker,
+        chainId,
+        from: expected,
+        to: source.headSeq,
+        prev,
+        segmentSize: options.segmentSize ?? SEGMENT_SIZE,
+        onSegment: (r) => {
+          const n = r.last - r.first + 1;
+          for (let i = 0; i < n; i++) {
+            range.append(Buffer.from(r.leaves.buffer, r.leaves.byteOffset + i * 32, 32));
+            if (next < valid.length && valid[next]!.checkpoint.treeSize === range.size) compareAt(range.size);
+            if (rootDamage) return false;
+          }
+          records.push(...r.records);
+          walked += n;
+          lastHash = r.lastHash!;
+          while (options.onProgress && nextProgress <= walked) {
+            options.onProgress({ chain_id: chainId, events: nextProgress, total });
+            nextProgress += progressEvery;
+          }
+          return true;
+        },
+      });
+    } catch {
+      // A worker failed (or could not start): the sequential walk reads the chain instead.
+      source.segments.failed(checker);
+      ok = false;
+    }
+    if (ok) {
+      source.segments.inWorkers += walked;
+      checked = walked;
+      expected = source.headSeq + 1;
+      prev = lastHash;
+    } else {
+      range = saved.range;
+      next = saved.next;
+      lastMatched = saved.lastMatched;
+      matchedBefore = saved.matchedBefore;
+      rootDamage = null;
+      records.length = saved.records;
+    }
+  }
+
   let diagnosing: Diagnosis | null = null;
   /** After the first damage: every later row is still checked (later-damage.ts). */
   let later: LaterDamageScan | null = null;
@@ -754,8 +976,7 @@ async function verifyOneChain(
     candidates.push({ pos: rd.checkpoint_size!, damage: rd });
   }
   for (const p of cps.problems) candidates.push({ pos: p.size, damage: p.damage });
-  for (const d of content.damages(start ? start.size + 1 : 1, expected - 1))
-    candidates.push({ pos: d.seq! - 0.5, damage: d });
+  for (const d of content.damages(walkFrom, expected - 1)) candidates.push({ pos: d.seq! - 0.5, damage: d });
   const stale = staleness(
     chainId,
     lastMatched ?? (valid.length > 0 ? valid[valid.length - 1]! : null),

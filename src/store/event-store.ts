@@ -154,6 +154,11 @@ export interface EventStore {
    * or skipped among those stored before the first page was read), no OFFSET.
    */
   page(filter: EventFilter, cursor: string | null): Promise<EventPage>;
+  /**
+   * The SQLite file holding the events (null in memory), so `verify` can read chain segments
+   * through connections of its own in worker threads. Other stores have none.
+   */
+  sqliteFile?(): string | null;
   count(filter?: EventFilter): Promise<number>;
   /** An opaque, increasing position of the last stored row (SQLite rowid, PostgreSQL bigserial). */
   cursor(): Promise<number>;

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { localPaths } from '../../app/local-paths.js';
 import { parseDurationMs } from '../../core/duration.js';
@@ -14,6 +15,12 @@ import { readWitnessFile } from '../../integrity/witness.js';
 import { readEvidenceFile } from './evidence.js';
 import { checkEvidenceBundle } from '../../integrity/evidence-check.js';
 import { formatEvidenceReport } from '../../integrity/evidence-report-format.js';
+import {
+  readVerifiedCheckpoints,
+  recordVerifiedCheckpoints,
+  verifiedCheckpointsPath,
+  type VerifiedCheckpoint,
+} from '../../integrity/verified-checkpoints.js';
 import { configFor, globals, openExistingEventStore, println, type CliContext } from '../cli-context.js';
 import { createProgress, type Progress } from '../format/progress.js';
 
@@ -28,6 +35,7 @@ interface VerifyCliOptions {
   strict?: boolean;
   evidence?: string;
   allowUnsigned?: boolean;
+  sinceCheckpoint?: boolean;
 }
 
 /** `--strict` without a configured or given maximum checkpoint age uses this one. */
@@ -51,6 +59,10 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     .option(
       '--max-checkpoint-age <duration>',
       "fail when a chain's newest checkpoint is older (e.g. 2h; default: checkpoints.max_age_ms)",
+    )
+    .option(
+      '--since-checkpoint',
+      'verify only the events after the newest checkpoint an earlier verify found intact (recorded beside the anchors); events before it are not re-checked',
     )
     .option(
       '--strict',
@@ -79,6 +91,21 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       if (opts.anchors && !existsSync(opts.anchors))
         throw new TollgateError('TG_ERR_USAGE', { option: 'anchors', reason: 'no such file' });
       const anchorFile = opts.anchors ?? paths.anchorFile;
+      if (opts.sinceCheckpoint && (opts.from || opts.event))
+        throw new TollgateError('TG_ERR_USAGE', {
+          option: 'since-checkpoint',
+          reason: 'not with --from or --event',
+        });
+      if (opts.sinceCheckpoint && anchorFile === null)
+        throw new TollgateError('TG_ERR_USAGE', {
+          option: 'since-checkpoint',
+          reason:
+            'the verified checkpoints are recorded beside the anchors: turn anchors on or pass --anchors',
+        });
+      // Where verify records the checkpoints it found intact (beside the anchor file, outside the store).
+      const verifiedFile = anchorFile !== null ? verifiedCheckpointsPath(anchorFile) : null;
+      const verified =
+        verifiedFile !== null ? readVerifiedCheckpoints(verifiedFile) : new Map<string, VerifiedCheckpoint>();
       const keyring = readKeyring(config.checkpoints.signing_key_file ?? paths.signingKey);
       const given = opts.keys ? parseVerifierKeys(readFileSync(opts.keys, 'utf8')) : null;
       // Every replica's chain and checkpoints, in SQLite or in the shared PostgreSQL.
@@ -94,6 +121,8 @@ export function registerVerify(program: Command, ctx: CliContext): void {
         const options: VerifyOptions = {};
         if (opts.from) options.from = readFileSync(opts.from, 'utf8');
         if (opts.chain) options.chainId = opts.chain;
+        if (opts.sinceCheckpoint)
+          options.since = new Map([...verified.values()].map((v) => [v.chain_id, v.note]));
         if (opts.witness) options.witnessNotes = await readWitnessFile(opts.witness);
         // On a terminal (stderr), never with --json: a progress line per chain.
         const progress = new Map<string, Progress>();
@@ -132,6 +161,13 @@ export function registerVerify(program: Command, ctx: CliContext): void {
           options,
         });
         for (const line of progress.values()) line.end();
+        if (verifiedFile !== null && existsSync(dirname(verifiedFile))) {
+          try {
+            recordVerifiedCheckpoints(verifiedFile, report, ctx.now(), verified);
+          } catch {
+            ctx.stderr.write(`warning: could not record the verified checkpoints in ${verifiedFile}\n`);
+          }
+        }
         if (g.json) println(ctx.stdout, JSON.stringify({ ...report, anchors }));
         else {
           const text = formatVerifyReport(report).split('\n');

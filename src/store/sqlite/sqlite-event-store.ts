@@ -191,6 +191,10 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
+  sqliteFile(): string | null {
+    return this.db.memory ? null : this.db.name;
+  }
+
   async chains(): Promise<ChainHead[]> {
     const rows = this.db
       .prepare(
@@ -350,6 +354,37 @@ function toRow(e: AuditEvent): unknown[] {
 }
 
 /** Rebuilds the wire form, with every field, from a stored row. */
+/** How each column of AUDIT_EVENT_FIELDS is decoded: 0 as is, 1 JSON, 2 boolean. */
+const COLUMN_KINDS: readonly number[] = AUDIT_EVENT_FIELDS.map((f) =>
+  JSON_FIELDS.has(f) ? 1 : BOOL_FIELDS.has(f) ? 2 : 0,
+);
+
+/** `SELECT` list of the event columns in AUDIT_EVENT_FIELDS order, for `fromColumns`. */
+export const EVENT_COLUMNS = AUDIT_EVENT_FIELDS.join(', ');
+
+/**
+ * The event of a row read with `.raw()` over EVENT_COLUMNS (the same values as fromRow): arrays
+ * cost less to read than row objects (verify reads a whole chain this way).
+ */
+export function fromColumns(values: readonly unknown[]): AuditEvent {
+  const e: Record<string, unknown> = {};
+  for (let i = 0; i < COLUMN_KINDS.length; i++) {
+    const v = values[i];
+    const kind = COLUMN_KINDS[i];
+    e[AUDIT_EVENT_FIELDS[i]!] =
+      kind === 1
+        ? typeof v === 'string'
+          ? JSON.parse(v)
+          : []
+        : kind === 2
+          ? v === null || v === undefined
+            ? null
+            : v === 1
+          : (v ?? null);
+  }
+  return e as unknown as AuditEvent;
+}
+
 export function fromRow(row: Record<string, unknown>): AuditEvent {
   const e: Record<string, unknown> = {};
   for (const f of AUDIT_EVENT_FIELDS) {

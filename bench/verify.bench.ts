@@ -1,0 +1,134 @@
+/**
+ * `tollgate verify` throughput over a SQLite store of N events (issue 22), next to a
+ * single-threaded SHA-256 floor measured in the same run:
+ *
+ *   npx tsx bench/verify.bench.ts [N] [--reuse]
+ *
+ * N defaults to 1,000,000; the store (one chain, a checkpoint every 1,000 events) is built in
+ * VERIFY_BENCH_DIR (default /tmp/tollgate-verify-bench) and reused with --reuse. Prints, with the
+ * load average before and after:
+ *  - the floor: SHA-256 of each event's canonical JSON bytes (the bytes verify hashes), in one
+ *    thread with node:crypto, the bytes prepared beforehand (not timed);
+ *  - full verify (segments hashed in a worker pool) and the sequential walk (the former verify;
+ *    VERIFY_BENCH_SEQUENTIAL=0 skips it);
+ *  - incremental verify (`--since-checkpoint`) over the last VERIFY_BENCH_NEW events (default
+ *    1 % of N), from the verified checkpoint before them;
+ *  - first start on the store without checkpoints (CheckpointWriter.resume over the whole chain).
+ */
+import { hash as oneShotHash } from 'node:crypto';
+import { loadavg } from 'node:os';
+import { ManualClock } from '../src/core/clock.js';
+import type { AuditEvent } from '../src/core/audit-event.js';
+import { canonicalEventJson } from '../src/integrity/canonical-json.js';
+import { CheckpointWriter } from '../src/integrity/checkpoint-writer.js';
+import { MemoryCheckpointStore } from '../src/integrity/memory-checkpoint-store.js';
+import { verifyChains, type VerifyOptions, type VerifyReport } from '../src/integrity/verify.js';
+import { BENCH_CHAIN, benchStore } from './verify-store.js';
+
+const args = process.argv.slice(2);
+const N = Number(args.find((a) => /^\d+$/.test(a)) ?? 1_000_000);
+const REUSE = args.includes('--reuse');
+const DIR = process.env.VERIFY_BENCH_DIR ?? '/tmp/tollgate-verify-bench';
+const NEW = Number(process.env.VERIFY_BENCH_NEW ?? Math.max(1000, Math.floor(N / 100)));
+
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+const fmt = (n: number, d = 0): string =>
+  n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+interface Row {
+  what: string;
+  events: number;
+  seconds: number;
+  load: string;
+}
+const rows: Row[] = [];
+function record(what: string, events: number, seconds: number, loadBefore: string): void {
+  const row = { what, events, seconds, load: `${loadBefore} → ${load()}` };
+  rows.push(row);
+  console.log(
+    `${what.padEnd(58)} ${fmt(events).padStart(10)} events ${fmt(seconds, 2).padStart(8)} s ${fmt(events / seconds).padStart(10)} events/s   load ${row.load}`,
+  );
+}
+
+async function main(): Promise<void> {
+  console.log(`verify bench: ${fmt(N)} events, node ${process.version}, load ${load()}`);
+  const built = await benchStore(DIR, N, REUSE);
+  if (built.builtInS > 0) console.log(`store built in ${fmt(built.builtInS, 1)} s: ${built.file}`);
+  const { store, checkpoints } = built.opened;
+  const keys = [built.key.verifier()];
+
+  // The floor: the same bytes verify hashes, SHA-256 in one thread, reads and JSON not timed.
+  let l = load();
+  let hashS = 0;
+  let jsonS = 0;
+  let bytes = 0;
+  let batch: AuditEvent[] = [];
+  const flush = (): void => {
+    let t = performance.now();
+    const bufs = batch.map((e) => Buffer.from(canonicalEventJson(e)));
+    jsonS += (performance.now() - t) / 1000;
+    t = performance.now();
+    for (const b of bufs) oneShotHash('sha256', b, 'buffer');
+    hashS += (performance.now() - t) / 1000;
+    for (const b of bufs) bytes += b.length;
+    batch = [];
+  };
+  for await (const e of store.iterateChain(BENCH_CHAIN, 1, 20_000)) {
+    batch.push(e);
+    if (batch.length === 20_000) flush();
+  }
+  flush();
+  record(`floor: SHA-256 of the canonical bytes, 1 thread (${fmt(bytes / N)} B/event)`, N, hashS, l);
+  record('canonical JSON + SHA-256, 1 thread, no reads', N, hashS + jsonS, l);
+
+  const run = async (what: string, options: VerifyOptions): Promise<VerifyReport> => {
+    const before = load();
+    const t = performance.now();
+    const report = await verifyChains(store, checkpoints, keys, options);
+    const s = (performance.now() - t) / 1000;
+    if (!report.ok) throw new Error(`${what}: the bench chain did not verify`);
+    record(what, report.events_checked, s, before);
+    return report;
+  };
+  await run('verify, full (worker pool)', {});
+  if (process.env.VERIFY_BENCH_SEQUENTIAL !== '0')
+    await run('verify, full, sequential walk (before)', { sequentialOnly: true });
+
+  // Incremental: from the verified checkpoint NEW events before the end (checkpoints every 1,000).
+  const base = Math.floor((N - NEW) / 1000) * 1000;
+  const baseline = (await checkpoints.list(BENCH_CHAIN)).find((c) => c.tree_size === base);
+  if (!baseline) throw new Error(`no checkpoint at ${base}`);
+  const since = new Map([[BENCH_CHAIN, baseline.note]]);
+  await run(`verify --since-checkpoint (${fmt(N - base)} new events, worker pool)`, { since });
+  await run(`verify --since-checkpoint (${fmt(N - base)} new events, sequential)`, {
+    since,
+    sequentialOnly: true,
+  });
+
+  // First start without checkpoints: the checkpoint writer resumes over the whole chain.
+  l = load();
+  const t = performance.now();
+  const writer = await CheckpointWriter.resume(
+    { chainId: BENCH_CHAIN, key: built.key, store: new MemoryCheckpointStore(), clock: new ManualClock() },
+    store,
+  );
+  record(
+    'first start without checkpoints (CheckpointWriter.resume)',
+    writer.treeSize,
+    (performance.now() - t) / 1000,
+    l,
+  );
+
+  console.log('\n| measure | events | s | events/s | load (1 min, before → after) |');
+  console.log('| --- | ---: | ---: | ---: | --- |');
+  for (const r of rows)
+    console.log(
+      `| ${r.what} | ${fmt(r.events)} | ${fmt(r.seconds, 2)} | ${fmt(r.events / r.seconds)} | ${r.load} |`,
+    );
+  await store.close();
+}
+
+await main();

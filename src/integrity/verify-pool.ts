@@ -1,0 +1,93 @@
+/**
+ * Worker threads that check chain segments of a SQLite store in parallel (verify-segment.ts):
+ * each opens its own read-only connection, so reading, decoding and hashing all leave the main
+ * thread, which only folds the leaf hashes into the Merkle tree (verify-fast.ts).
+ */
+import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { SegmentResult, SegmentTask } from './verify-segment.js';
+
+/** Checks segments in worker threads; each promise resolves with its own segment's result. */
+export interface SegmentChecker {
+  check(task: SegmentTask): Promise<SegmentResult>;
+  /** How many segments to keep in flight for full use. */
+  readonly parallelism: number;
+  close(): Promise<void>;
+}
+
+/** Worker threads to use by default: one per core the process may use. */
+export function defaultVerifyWorkers(): number {
+  return Math.max(1, Math.min(availableParallelism(), 8));
+}
+
+interface Pending {
+  resolve: (r: SegmentResult) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * `workers` threads over the SQLite file `file`. Each worker takes the next task as soon as it is
+ * free; several tasks are queued per worker so none waits for the main thread.
+ */
+export function workerSegmentChecker(file: string, workers: number): SegmentChecker {
+  const threads: { worker: Worker; busy: number }[] = [];
+  const pending = new Map<number, Pending>();
+  let nextId = 0;
+  let failure: Error | null = null;
+  for (let i = 0; i < workers; i++) {
+    const worker = spawnVerifyWorker(file);
+    const slot = { worker, busy: 0 };
+    worker.on('message', (m: { id: number; result?: SegmentResult; error?: string }) => {
+      slot.busy--;
+      const p = pending.get(m.id);
+      pending.delete(m.id);
+      if (!p) return;
+      if (m.result) {
+        // The leaves arrive as a plain Uint8Array over the transferred buffer.
+        p.resolve(m.result);
+      } else p.reject(new Error(m.error ?? 'verify worker failed'));
+    });
+    worker.on('error', (err) => {
+      failure = err;
+      for (const p of pending.values()) p.reject(err);
+      pending.clear();
+    });
+    threads.push(slot);
+  }
+  return {
+    parallelism: workers * 2,
+    check(task) {
+      if (failure) return Promise.reject(failure);
+      const slot = threads.reduce((a, b) => (b.busy < a.busy ? b : a));
+      const id = nextId++;
+      slot.busy++;
+      return new Promise<SegmentResult>((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        slot.worker.postMessage({ id, ...task });
+      });
+    },
+    async close() {
+      await Promise.all(threads.map((t) => t.worker.terminate()));
+    },
+  };
+}
+
+/**
+ * The worker runs from dist/ as JavaScript; from the TypeScript sources (tests, tsx), it is
+ * loaded through tsx's loader, which worker threads do not inherit.
+ */
+function spawnVerifyWorker(file: string): Worker {
+  const self = import.meta.url;
+  if (self.endsWith('.js')) return new Worker(new URL('./verify-worker.js', self), { workerData: { file } });
+  const target = new URL('./verify-worker.ts', self).href;
+  // require.resolve finds the CommonJS build; its ES module twin is the one that registers hooks.
+  const tsx = pathToFileURL(
+    createRequire(self)
+      .resolve('tsx/esm/api')
+      .replace(/\.cjs$/, '.mjs'),
+  ).href;
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); })`;
+  return new Worker(boot, { eval: true, workerData: { file } });
+}

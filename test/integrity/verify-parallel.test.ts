@@ -1,0 +1,121 @@
+/**
+ * Verify's fast path (segments hashed in worker threads over the SQLite file, verify-pool.ts)
+ * gives the same report as the sequential walk, on an intact chain and on tampered ones: it only
+ * confirms intact segments, and a chain with any damage is walked sequentially from the start.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.js';
+import { eventHash } from '../../src/integrity/canonical-json.js';
+import { generateSigningKey, type SigningKey } from '../../src/integrity/signing-key.js';
+import { verifyChains, type VerifyOptions, type VerifyReport } from '../../src/integrity/verify.js';
+import { openEventStore, type OpenedEventStore } from '../../src/store/open-event-store.js';
+import { fromRow } from '../../src/store/sqlite/sqlite-event-store.js';
+import { populate } from './populate.js';
+
+const N = 2_500;
+let root: string;
+let key: SigningKey;
+let pristine: string;
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'tg-verify-parallel-'));
+  key = generateSigningKey('tollgate-gw-1');
+  pristine = join(root, 'pristine.db');
+  const { store, checkpoints } = await openEventStore(pristine);
+  await populate({
+    store,
+    checkpoints,
+    key,
+    chainId: 'gw-1',
+    n: N,
+    everyEvents: 100,
+    batch: 250,
+    clock: new ManualClock(),
+  });
+  await store.close();
+}, 60_000);
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+let copies = 0;
+/** A copy of the pristine store, changed by `tamper` through SQL as an attacker would. */
+async function copyOf(tamper: (o: OpenedEventStore & { kind: 'sqlite' }) => void): Promise<OpenedEventStore> {
+  const file = join(root, `copy-${copies++}.db`);
+  const src = await openEventStore(pristine);
+  if (src.kind !== 'sqlite') throw new Error('sqlite expected');
+  await src.db.backup(file);
+  await src.store.close();
+  const o = await openEventStore(file);
+  if (o.kind !== 'sqlite') throw new Error('sqlite expected');
+  tamper(o);
+  return o;
+}
+
+const PARALLEL: VerifyOptions = { workers: 2, workerMinEvents: 0, segmentSize: 300 };
+
+async function both(o: OpenedEventStore): Promise<{ parallel: VerifyReport; sequential: VerifyReport }> {
+  const keys = [key.verifier()];
+  const parallel = await verifyChains(o.store, o.checkpoints, keys, PARALLEL);
+  const sequential = await verifyChains(o.store, o.checkpoints, keys, { sequentialOnly: true });
+  await o.store.close();
+  return { parallel, sequential };
+}
+
+const same = (r: VerifyReport): unknown => ({ ...r, duration_ms: 0, events_hashed_in_workers: 0 });
+
+describe('verify with a worker pool', () => {
+  it('reports an intact SQLite chain exactly as the sequential walk does', async () => {
+    const { parallel, sequential } = await both(await copyOf(() => undefined));
+    expect(parallel.ok).toBe(true);
+    expect(parallel.events_checked).toBe(N);
+    expect(parallel.events_hashed_in_workers).toBe(N);
+    expect(sequential.events_hashed_in_workers).toBe(0);
+    expect(same(parallel)).toEqual(same(sequential));
+  });
+
+  const tamperings: { label: string; tamper: (o: OpenedEventStore & { kind: 'sqlite' }) => void }[] = [
+    {
+      label: 'a changed event in the middle of a segment',
+      tamper: (o) => o.db.prepare(`UPDATE events SET user_id = 'mallory' WHERE seq = 1234`).run(),
+    },
+    {
+      label: 'a deleted event on a segment boundary',
+      tamper: (o) => o.db.prepare('DELETE FROM events WHERE seq = 901').run(),
+    },
+    {
+      label: 'an event re-hashed consistently (its successor no longer links)',
+      tamper: (o) => {
+        const row = fromRow(
+          o.db.prepare('SELECT * FROM events WHERE seq = 1500').get() as Record<string, unknown>,
+        );
+        row.user_id = 'mallory';
+        o.db
+          .prepare('UPDATE events SET user_id = ?, hash = ? WHERE seq = 1500')
+          .run('mallory', eventHash(row));
+      },
+    },
+    {
+      label: 'the tail cut off after the last checkpoint was signed',
+      tamper: (o) => o.db.prepare('DELETE FROM events WHERE seq > 2450').run(),
+    },
+    {
+      label: 'two changes far apart (every damage is named)',
+      tamper: (o) => {
+        o.db.prepare(`UPDATE events SET model_used = 'x' WHERE seq = 10`).run();
+        o.db.prepare(`UPDATE events SET model_used = 'y' WHERE seq = 2400`).run();
+      },
+    },
+  ];
+
+  for (const t of tamperings) {
+    it(`names ${t.label} exactly as the sequential walk does`, async () => {
+      const { parallel, sequential } = await both(await copyOf(t.tamper));
+      expect(parallel.ok).toBe(false);
+      expect(parallel.damage_count).toBeGreaterThan(0);
+      expect(same(parallel)).toEqual(same(sequential));
+    });
+  }
+});
