@@ -10,7 +10,13 @@ import { request } from 'undici';
 import { createLogger } from '../../src/app/logger.js';
 import { startTollgate, type RunningTollgate } from '../../src/app/start-tollgate.js';
 import { loadConfig } from '../../src/config/config.js';
-import { DEMO_GOOD_KEY, demoTraffic, type DemoRequest } from '../../src/cli/demo/demo-traffic.js';
+import {
+  DEMO_ANTHROPIC_KEY,
+  DEMO_GEMINI_KEY,
+  DEMO_GOOD_KEY,
+  demoTraffic,
+  type DemoRequest,
+} from '../../src/cli/demo/demo-traffic.js';
 import { MockProvider } from '../../src/mock-provider/mock-provider.js';
 
 export interface SeededGateway {
@@ -29,9 +35,10 @@ async function send(base: string, req: DemoRequest): Promise<void> {
   const timer =
     req.abortAfterMs === undefined ? null : setTimeout(() => controller.abort(), req.abortAfterMs);
   try {
-    const res = await request(`${base}/v1${req.path}`, {
+    const key = req.keyHeader ? { [req.keyHeader]: req.key } : { authorization: `Bearer ${req.key}` };
+    const res = await request(`${base}${req.path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${req.key}`, ...req.headers },
+      headers: { 'content-type': 'application/json', ...key, ...req.headers },
       body: JSON.stringify(req.body),
       signal: controller.signal,
     });
@@ -49,7 +56,7 @@ export async function startSeededGateway(): Promise<SeededGateway> {
   // A provider quota far from spent: every answer carries rate-limit headers (the security view's
   // provider quota table) and none is refused for it.
   const mock = new MockProvider({
-    validKeys: [DEMO_GOOD_KEY],
+    validKeys: [DEMO_GOOD_KEY, DEMO_ANTHROPIC_KEY, DEMO_GEMINI_KEY],
     chunks: 4,
     chunkDelayMs: 5,
     record: false,
@@ -64,6 +71,12 @@ export async function startSeededGateway(): Promise<SeededGateway> {
       port: 0,
       upstream_url: upstream,
       provider: 'openai',
+      // The demo's three provider APIs, routed by model as `tollgate demo` does.
+      providers: [
+        { name: 'openai', api: 'openai', base_url: upstream, models: ['gpt-*', 'text-embedding-*'] },
+        { name: 'anthropic', api: 'anthropic', base_url: mock.origin, models: ['claude-*'] },
+        { name: 'gemini', api: 'gemini', base_url: mock.origin, models: ['gemini-*'] },
+      ],
       instance_id: 'dashboard-test',
       'retry.base_delay_ms': 5,
       'retry.max_retry_after_ms': 50,

@@ -149,7 +149,9 @@ export function demoTraffic(seed = 7): DemoRequest[] {
     key: DEMO_GOOD_KEY,
     headers: attribution('alice', 'alice-s2', 'chat'),
     body: { model: 'gpt-4.1', messages: [{ role: 'user', content: 'write an essay' }], stream: true },
-    abortAfterMs: 45,
+    // The demo's stream takes at least 8 × 15 ms: 80 ms is mid-stream, with content already
+    // relayed even on a loaded machine (at 45 ms the abort sometimes came before the first token).
+    abortAfterMs: 80,
   });
   // A model nobody priced: its cost is unknown (null), never $0.
   incidents.push({
