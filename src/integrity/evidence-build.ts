@@ -3,7 +3,8 @@
  * checkpoints of the window with consistency proofs between them, the links after the newest
  * checkpoint; the administrative events of the window and every prune and hold record, each with
  * its inclusion proof; the anchors, keys, verify report and configuration given by the caller.
- * Reads each chain once through its narrow link read (no content is decoded but the admin events').
+ * Reads each chain through its narrow link read (no content is decoded but the admin events'): once
+ * for the prune records, once for the leaves, and the pruned range once more for its kept events.
  */
 import type { AuditEvent } from '../core/audit-event.js';
 import type { EventStore } from '../store/event-store.js';
@@ -60,9 +61,11 @@ export async function buildEvidenceBundle(input: EvidenceBuildInput): Promise<Ev
     holds: [],
     access_log: [],
   };
-  for (const head of await input.store.chains()) {
+  const heads = await input.store.chains();
+  const pruned = await prunedThroughByChain(input.store, heads);
+  for (const head of heads) {
     const stored = await input.checkpoints.list(head.chain_id);
-    const built = await buildChain(input, head, stored);
+    const built = await buildChain(input, head, stored, pruned.get(head.chain_id) ?? null);
     chains.push(built.chain);
     for (const e of built.events) events[evidenceSectionOf(e.event)].push(e);
   }
@@ -114,7 +117,9 @@ async function buildChain(
   input: EvidenceBuildInput,
   head: { chain_id: string; seq: number; hash: string; count: number },
   stored: StoredCheckpoint[],
+  prune: { through: number; lastHash: string } | null,
 ): Promise<{ chain: EvidenceChain; events: EvidenceEvent[] }> {
+  const through = prune?.through ?? 0;
   // One pass over the chain's links: leaves, the admin events wanted, prune boundaries, and the
   // links after the newest checkpoint (not known until the prune boundary is, so all are kept
   // from the newest stored checkpoint on).
@@ -124,7 +129,6 @@ async function buildChain(
   let filled = 0;
   const present: { seq: number; hash: string; prev_hash: string }[] = [];
   const picked: AuditEvent[] = [];
-  let through = 0;
   for await (const link of chainLinks(input.store, head.chain_id, 1)) {
     if (link.seq <= filled || link.seq > head.seq) continue; // a duplicate or out-of-order row: verify names it
     for (; filled + 1 < link.seq; filled++) LOST_LEAF.copy(leaves, filled * 32);
@@ -133,10 +137,7 @@ async function buildChain(
     filled = link.seq;
     const hash = link.hash ?? '';
     if (link.seq >= newestStored) present.push({ seq: link.seq, hash, prev_hash: link.prev_hash ?? '' });
-    if (link.admin) {
-      if (isPruneRecord(link.admin)) through = Math.max(through, prunedThrough(link.admin));
-      if (wanted(link.admin, input)) picked.push(link.admin);
-    }
+    if (link.admin && wanted(link.admin, input)) picked.push(link.admin);
   }
   for (; filled < head.seq; filled++) LOST_LEAF.copy(leaves, filled * 32);
   // Kept events of the pruned range: every row still stored there (a second, narrow pass).
@@ -186,25 +187,52 @@ async function buildChain(
       checkpoints,
       consistency,
       pruned: through > 0 ? { through, kept } : null,
-      tail:
-        newest === 0
-          ? null
-          : {
-              checkpoint_size: newest,
-              last_checkpointed: lastCheckpointed
+      tail: {
+        checkpoint_size: newest,
+        // At the prune boundary the last leaf's neighbours are gone: the signed record's last_hash
+        // vouches for it instead of a proof.
+        last_checkpointed:
+          newest === 0
+            ? null
+            : prune !== null && newest === through
+              ? { seq: newest, hash: prune.lastHash, path: [] }
+              : lastCheckpointed
                 ? { seq: newest, hash: lastCheckpointed.hash, path: b64(tree.inclusion(newest - 1, newest)) }
                 : null,
-              links: present.filter((l) => l.seq > newest),
-            },
+        links: present.filter((l) => l.seq > newest),
+      },
     },
     events,
   };
 }
 
-/** The last seq an events prune record names (`seq=<first>..<last>`); 0 when it names none. */
-function prunedThrough(e: AuditEvent): number {
-  const m = /^events pruned: chain=\S+ seq=\d+\.\.(\d+) /.exec(e.error_message ?? '');
-  return m ? Number(m[1]) : 0;
+/**
+ * Per pruned chain, the last seq its newest events prune record names, and that event's hash. A record may sit in another
+ * chain than the one it prunes (`tollgate prune` chains it in its own), so every chain's
+ * administrative events are read first (links only; verify checks the records' signatures).
+ */
+async function prunedThroughByChain(
+  store: EventStore,
+  heads: readonly { chain_id: string }[],
+): Promise<Map<string, { through: number; lastHash: string }>> {
+  const out = new Map<string, { through: number; lastHash: string }>();
+  for (const head of heads)
+    for await (const link of chainLinks(store, head.chain_id, 1)) {
+      if (!link.admin || !isPruneRecord(link.admin)) continue;
+      const m = /^events pruned: chain=(\S+) seq=\d+\.\.(\d+) .* last_hash=([0-9a-f]{64}) /.exec(
+        link.admin.error_message ?? '',
+      );
+      if (!m) continue;
+      let chain: string;
+      try {
+        chain = decodeURIComponent(m[1]!);
+      } catch {
+        continue;
+      }
+      const last = Number(m[2]);
+      if (last > (out.get(chain)?.through ?? 0)) out.set(chain, { through: last, lastHash: m[3]! });
+    }
+  return out;
 }
 
 /** Prune and hold records whenever they were made; other admin events inside the window. */

@@ -76,8 +76,11 @@ export interface EvidenceChain {
    */
   pruned: { through: number; kept: { seq: number; hash: string }[] } | null;
   /**
-   * The links after the newest checkpoint up to the head (null without a checkpoint), and the
-   * inclusion proof of the last checkpointed event, whose hash the first link's prev_hash names.
+   * The links after the newest checkpoint up to the head, and the inclusion proof of the last
+   * checkpointed event, whose hash the first link's prev_hash names. At a prune boundary the proof
+   * is empty and the prune record's signed `last_hash` vouches for the hash. For a chain without
+   * a checkpoint (`checkpoint_size` 0, e.g. the CLI's own chain of admin records), every link from
+   * seq 1, which must start from the genesis hash.
    */
   tail: {
     checkpoint_size: number;

@@ -20,7 +20,7 @@ import {
 } from './evidence-bundle.js';
 import { followRotations } from './key-rotation.js';
 import { EventLeafHasher, verifyConsistency, verifyInclusion } from './merkle.js';
-import { checkPrunes, checkTail, checkpointFailure } from './evidence-chain-checks.js';
+import { checkPrunes, checkTail, checkpointFailure, prunedLastHashes } from './evidence-chain-checks.js';
 import { parseNote, parseVerifierKey, type NoteVerifier } from './signed-note.js';
 
 /** One thing checked, for people (`ok` false when a problem was found in it). */
@@ -189,6 +189,7 @@ export function checkEvidenceBundle(
   // 4. Checkpoints: signatures, origins, one root per size, consistency between sizes.
   const opened = new Map<string, Map<number, Checkpoint>>();
   section('checkpoints', () => {
+    const lastHashes = prunedLastHashes(s.prunes, keys);
     let n = 0;
     let proofs = 0;
     for (const c of s.chains) {
@@ -246,7 +247,7 @@ export function checkEvidenceBundle(
         r.warnings.push(
           `chain ${c.chain_id} has no checkpoint: its events are vouched for by the bundle's signature alone`,
         );
-      checkTail(c, bySize, problem);
+      checkTail(c, bySize, problem, lastHashes.get(c.chain_id) ?? new Map());
     }
     return `${n} signed checkpoint(s) in ${s.chains.length} chain(s), ${proofs} consistency proof(s)`;
   });

@@ -127,3 +127,36 @@ describe('evidence bundle of a pruned chain', () => {
     expect(r.out).toContain('FAIL access_log[1]: chain gw-1, seq 10, event');
   });
 });
+
+describe('tollgate prune, then tollgate evidence, then the store deleted', () => {
+  it('the bundle of a store pruned by the real command verifies offline: prune record, held and admin events kept', async () => {
+    const s = await evidenceSite(Date.now() - 2 * DAY);
+    roots.push(s.root);
+    const pruned = await cli(['prune', '--db', s.db, '--events', '1d']);
+    expect(pruned.code).toBe(0);
+    const out = s.root + '-out';
+    roots.push(out);
+    mkdirSync(out);
+    const file = join(out, 'evidence.json');
+    const r = await cli(['evidence', '--db', s.db, '--out', file]);
+    expect(r.out).toContain('verify at export: OK');
+    expect(r.code).toBe(0);
+    rmSync(s.root, { recursive: true, force: true });
+    const b = JSON.parse(readFileSync(file, 'utf8')) as EvidenceBundle;
+    // `tollgate prune` chains its record in the CLI's own chain; the pruned chain is gw-1.
+    const chain = b.sections.chains.find((c) => c.chain_id === 'gw-1')!;
+    expect(chain.pruned).not.toBeNull();
+    // Kept through the prune: the admin events and the events of user-7, whom the hold covers.
+    const keptSeqs = chain.pruned!.kept.map((k) => k.seq);
+    for (const e of s.events.filter((x) => x.seq! <= chain.pruned!.through))
+      expect(keptSeqs.includes(e.seq!), `seq ${e.seq}`).toBe(
+        e.http_method === 'ADMIN' || e.user_id === 'user-7',
+      );
+    expect(b.sections.prunes.length).toBeGreaterThan(0);
+    const v = await cli(['verify', '--evidence', file]);
+    expect(v.out).toMatch(/ok {3}prunes: \d+ signed prune record\(s\) account for every pruned range/);
+    expect(v.out).toContain('ok   store verify at export: OK');
+    expect(v.out).toContain('verify --evidence: OK');
+    expect(v.code).toBe(0);
+  });
+});
