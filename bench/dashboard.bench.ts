@@ -13,8 +13,12 @@
  *    events) next to the summary tables; then with Chromium (when /usr/bin/chromium exists) the
  *    page load to the `load` event (DASH_BENCH_BROWSER=0 skips it).
  *
- * Run: npx tsx bench/dashboard.bench.ts [events=1000000] [--reuse]   (DASH_BENCH_RUNS=20,
- *      DASH_BENCH_BASELINE_RUNS=3)
+ * 4. Times every `tollgate report` (cost --by each dimension, security) over 30 days.
+ *
+ * Run: npx tsx bench/dashboard.bench.ts [events=1000000] [--reuse] [--seed-only]
+ *      (DASH_BENCH_RUNS=20, DASH_BENCH_BASELINE_RUNS=3, DASH_BENCH_DIR=/tmp/tollgate-dashboard-bench,
+ *      DASH_BENCH_FIRST_START=0 skips the first-start timing, DASH_BENCH_VERIFY=0 the full verify,
+ *      DASH_BENCH_BROWSER=0 the browser timings)
  * The store goes to /tmp/tollgate-dashboard-bench/ and is removed first; `--reuse` keeps a store
  * an earlier run seeded (its timestamps then lie further in the past).
  */
@@ -42,7 +46,7 @@ import {
   TOTAL_COLUMNS,
   type SegmentRow,
 } from '../src/store/sqlite/sqlite-rollups.js';
-import { costReport } from '../src/reports/cost-report.js';
+import { COST_REPORT_BY, costReport } from '../src/reports/cost-report.js';
 import { securityReport } from '../src/reports/security-report.js';
 
 const loadavg = (): string =>
@@ -203,7 +207,8 @@ async function main(): Promise<void> {
 
   // First start on a store without checkpoints: the checkpoint writer reads the whole chain.
   // Links only (iterateChainLinks) against whole events (the former read), same run.
-  {
+  // DASH_BENCH_FIRST_START=0 skips it (minutes on a large store; it is not a page or report).
+  if (process.env.DASH_BENCH_FIRST_START !== '0') {
     const ro = openSqlite(dbPath, { readonly: true });
     const events = new SqliteEventStore(ro);
     const wholeEvents = {
@@ -360,23 +365,43 @@ async function main(): Promise<void> {
       ),
     ),
   );
-  // Still reads every event of the window (not moved to rollups yet): one run, to show where it stands.
-  const sr = performance.now();
-  await securityReport({ rollups: tg.rollups, alerts: tg.alerts }, { sinceMs: since30, untilMs: now });
-  console.log(
-    `report security 30d (reads every event of the window; one run): ${(performance.now() - sr).toFixed(0)} ms`,
-  );
   ro.close();
 
-  const s = performance.now();
-  const vr = await fetch(`${tg.url}/admin/verify`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}` },
-  });
-  await vr.arrayBuffer();
-  console.log(
-    `\nPOST /admin/verify (full verification of ${N.toLocaleString('en-US')} events, on demand): ${(performance.now() - s).toFixed(0)} ms`,
-  );
+  // Every `tollgate report` over 30 days, as the CLI computes it (the same functions over the
+  // gateway's rollup reader; the CLI adds module loading and printing).
+  console.log(`\nreports over 30 days, ${RUNS} runs after a warm-up (load ${loadavg()}):`);
+  header('report');
+  for (const by of COST_REPORT_BY) {
+    let rows = 0;
+    const st = await timed(async () => {
+      rows = (await costReport(tg.rollups, { by, sinceMs: since30, untilMs: now })).rows.length;
+    });
+    console.log(row(`report cost --by ${by} --since 30d`, st, `${rows} rows`));
+  }
+  for (const [label, sinceMs] of [
+    ['report security --since 30d', since30],
+    ['report security (24h)', now - DAY],
+  ] as const) {
+    let events = 0;
+    const st = await timed(async () => {
+      events = (
+        await securityReport({ rollups: tg.rollups, alerts: tg.alerts }, { sinceMs, untilMs: now + 1 })
+      ).events;
+    });
+    console.log(row(label, st, `${events} events`));
+  }
+
+  if (process.env.DASH_BENCH_VERIFY !== '0') {
+    const s = performance.now();
+    const vr = await fetch(`${tg.url}/admin/verify`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    await vr.arrayBuffer();
+    console.log(
+      `\nPOST /admin/verify (full verification of ${N.toLocaleString('en-US')} events, on demand): ${(performance.now() - s).toFixed(0)} ms`,
+    );
+  }
 
   if (existsSync('/usr/bin/chromium') && process.env.DASH_BENCH_BROWSER !== '0') {
     const { launchChromium } = await import('../test/dashboard/chromium.js');

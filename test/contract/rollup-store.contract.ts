@@ -572,6 +572,39 @@ export function rollupStoreContract(name: string, factory: RollupStoreFactory): 
       expect(await inOrder.rollups.sessions(...ALL)).toEqual(expect.arrayContaining(before));
     });
 
+    it('answers sessions spanning days (day summaries inside a window, hour segments at its edges) exactly as a full scan, in order, late, and rebuilt', async () => {
+      // ~6 days: windows hold whole UTC days, sessions reach outside them.
+      const events = mixedEvents(700, 31).map((e) => {
+        const ts = Date.parse(e.timestamp);
+        e.timestamp = new Date(T0 + (ts - T0) * 8).toISOString();
+        return e;
+      });
+      const first = Date.parse(events[0]!.timestamp);
+      const last = Date.parse(events[events.length - 1]!.timestamp);
+      const windows = [
+        ...randomWindows(first - HOUR_MS, last + HOUR_MS, 20, 37),
+        [first + DAY_MS, first + 3 * DAY_MS] as [number, number],
+        [Math.ceil(first / DAY_MS) * DAY_MS, Math.floor(last / DAY_MS) * DAY_MS] as [number, number],
+      ];
+      const inOrder = await open();
+      await appendInBatches(inOrder, events, 41);
+      await expectSessionsOf(inOrder.rollups, events, windows);
+      // Every 5th batch written last: day summaries turn inexact, reads use their hour segments.
+      const r = rng(43);
+      const batches: AuditEvent[][] = [];
+      for (let i = 0; i < events.length;) {
+        const size = 1 + Math.floor(r() * 30);
+        batches.push(events.slice(i, i + size));
+        i += size;
+      }
+      const writeOrder = [...batches.filter((_, i) => i % 5 !== 2), ...batches.filter((_, i) => i % 5 === 2)];
+      const late = await open();
+      for (const b of writeOrder) await late.append(b);
+      await expectSessionsOf(late.rollups, writeOrder.flat(), windows);
+      await late.rebuildSessionTotals();
+      await expectSessionsOf(late.rollups, writeOrder.flat(), windows);
+    });
+
     it('answers auth failures and redaction hits of any window exactly as a full scan, however batched, late, replayed or rebuilt', async () => {
       const events = securityEvents(800, 19);
       const first = Date.parse(events[0]!.timestamp);

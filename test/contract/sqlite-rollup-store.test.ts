@@ -7,6 +7,8 @@ import {
   appendInBatches,
   expectSecurityOf,
   expectSecurityReportOf,
+  expectSessionsOf,
+  mixedEvents,
   randomWindows,
   rollupStoreContract,
   securityEvents,
@@ -17,6 +19,23 @@ describe('SQLite rollups', () => {
     const db = openSqlite(':memory:');
     const store = new SqliteEventStore(db);
     const rollups = createSqliteRollups(db);
+    store.addInTransactionHook((events) => rollups.applyRollups(events));
+    return {
+      append: (events) => store.append(events),
+      rollups: sqliteRollupReader(rollups),
+      rebuildSessionTotals: async () => {
+        rollups.rebuildSessionTotals();
+      },
+      rebuildSecurity: async () => rollups.rebuildSecurity(),
+      close: () => store.close(),
+    };
+  });
+
+  // Sessions that need segments read by range scans of day summaries and edge hours, never by id.
+  rollupStoreContract('SQLite, sessions by range scans', async () => {
+    const db = openSqlite(':memory:');
+    const store = new SqliteEventStore(db);
+    const rollups = createSqliteRollups(db, { sessionsByIdUpTo: 0 });
     store.addInTransactionHook((events) => rollups.applyRollups(events));
     return {
       append: (events) => store.append(events),
@@ -69,6 +88,28 @@ describe('SQLite rollups', () => {
     );
     await expectSecurityReportOf(sqliteRollupReader(createSqliteRollups(db)), events, windows);
     await expectSecurityReportOf(sqliteRollupReader(createSqliteRollups(db)), events, windows);
+    await store.close();
+  });
+
+  it('gives a store written before the day summaries inexact ones from its segments (exact answers), exact after a rebuild', async () => {
+    const db = openSqlite(':memory:');
+    const store = new SqliteEventStore(db);
+    const start = Date.UTC(2026, 0, 5, 22, 17, 31);
+    const events = mixedEvents(500, 83).map((e) => {
+      e.timestamp = new Date(start + (Date.parse(e.timestamp) - start) * 8).toISOString();
+      return e;
+    });
+    const first = createSqliteRollups(db);
+    store.addInTransactionHook((batch) => first.applyRollups(batch));
+    await appendInBatches(store, events, 7);
+    db.exec(`DROP TABLE session_days; DELETE FROM rollup_state WHERE name = 'session_days_v1'`);
+    const reopened = createSqliteRollups(db, { sessionsByIdUpTo: 0 });
+    expect(db.prepare('SELECT COUNT(*) FROM session_days WHERE exact = 0').pluck().get()).toBeGreaterThan(0);
+    const windows = randomWindows(start - HOUR_MS, Date.parse(events[events.length - 1]!.timestamp), 15, 89);
+    await expectSessionsOf(sqliteRollupReader(reopened), events, windows);
+    reopened.rebuildSessionTotals();
+    expect(db.prepare('SELECT COUNT(*) FROM session_days WHERE exact = 0').pluck().get()).toBe(0);
+    await expectSessionsOf(sqliteRollupReader(reopened), events, windows);
     await store.close();
   });
 });

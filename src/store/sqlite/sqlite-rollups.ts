@@ -25,11 +25,16 @@ import {
   joinSegments,
   MINUTE_MS,
   joinSessionSegments,
-  partitionSessionTotals,
+  joinWindowPieces,
+  SEGMENT_COLUMNS,
+  segmentFromRaw,
   ROLLUP_DIMENSIONS,
   sessionJoinSet,
+  sessionDaysOf,
   sessionTotalsOf,
   TOTAL_COLUMNS,
+  windowDays,
+  type WindowPiece,
   type Acc,
   type BucketRange,
   type RollupDimension,
@@ -89,6 +94,48 @@ CREATE INDEX IF NOT EXISTS session_totals_last ON session_totals (last_ts_ms);
 CREATE INDEX IF NOT EXISTS session_rollups_session ON session_rollups (session_id, hour);
 `;
 const SESSION_TOTALS_STATE = 'session_totals_v1';
+
+/**
+ * One row per session and UTC day (the day's hour segments joined in hour order, `exact` as in
+ * session_totals), so a window read from segments reads a row per session-day for its whole days
+ * and hour segments only at its edges: sessions that reach outside a 7-day window read ~3× fewer
+ * rows than their hour segments.
+ */
+const SESSION_DAYS_SCHEMA = `
+CREATE TABLE IF NOT EXISTS session_days (
+  day INTEGER NOT NULL,
+  session_id TEXT NOT NULL,
+  first_ts_ms INTEGER NOT NULL,
+  last_ts_ms INTEGER NOT NULL,
+  ${[...TOTAL_COLUMNS, ...GROWTH_COLUMNS].map((c) => `${c} INTEGER NOT NULL`).join(',\n  ')},
+  exact INTEGER NOT NULL,
+  PRIMARY KEY (day, session_id)
+) WITHOUT ROWID;
+`;
+const SESSION_DAYS_STATE = 'session_days_v1';
+
+/**
+ * Creates session_days on a writable store; a store written before it gets one summary per
+ * session and day from its segments, inexact until `rebuildSessionTotals` (one transaction).
+ * Returns false for such a store opened read-only (reads then join hour segments).
+ */
+function openSessionDays(db: Database.Database): boolean {
+  if (db.readonly)
+    return db.prepare(`SELECT 1 FROM rollup_state WHERE name = '${SESSION_DAYS_STATE}'`).get() !== undefined;
+  db.transaction(() => {
+    if (db.prepare(`SELECT 1 FROM rollup_state WHERE name = '${SESSION_DAYS_STATE}'`).get() !== undefined)
+      return;
+    db.exec(SESSION_DAYS_SCHEMA);
+    db.prepare(
+      `INSERT OR REPLACE INTO session_days (day, session_id, first_ts_ms, last_ts_ms, ${[...TOTAL_COLUMNS, ...GROWTH_COLUMNS].join(', ')}, exact)
+       SELECT hour - (hour % ${DAY_MS}) AS d, session_id, MIN(first_ts_ms), MAX(last_ts_ms), ${TOTAL_COLUMNS.map((c) => `SUM(${c})`).join(', ')},
+         ${GROWTH_COLUMNS.map(() => '0').join(', ')}, 0
+       FROM session_rollups GROUP BY d, session_id`,
+    ).run();
+    db.prepare(`INSERT INTO rollup_state (name, value) VALUES ('${SESSION_DAYS_STATE}', 1)`).run();
+  })();
+  return true;
+}
 
 /** Rows per multi-row UPSERT: one statement step instead of many cuts the per-row overhead. */
 const CHUNK = 64;
@@ -243,10 +290,22 @@ class ChunkedWriter {
   }
 }
 
+export interface SqliteRollupOptions {
+  /**
+   * Up to this many sessions of a window that need their segments (reaching outside it, or
+   * inexact) are read by session id; more are read by range scans of the window's day summaries
+   * and edge hours (one scan each). Default: 32 or a quarter of the window's sessions, whichever
+   * is more; the tests set 0 to check the range path.
+   */
+  sessionsByIdUpTo?: number;
+}
+
 /** Creates the rollup tables if needed and returns the rollup writer and queries. */
-export function createSqliteRollups(db: Database.Database): SqliteRollups {
+export function createSqliteRollups(db: Database.Database, options: SqliteRollupOptions = {}): SqliteRollups {
+  const sessionsByIdUpTo = options.sessionsByIdUpTo;
   db.exec(SCHEMA);
   const totalsReady = openSessionTotals(db);
+  const daysReady = totalsReady && openSessionDays(db);
   const security = createSqliteSecurityRollups(db);
   const rollupHead = `INSERT INTO cost_rollups (granularity, dim, bucket, k, ${TOTAL_COLUMNS.join(', ')})`;
   const rollupTail = `ON CONFLICT (granularity, dim, bucket, k) DO UPDATE SET
@@ -286,6 +345,17 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
         multiRowUpsert(db, totalsHead, totalsColumns.length, CHUNK, totalsTail),
         multiRowUpsert(db, totalsHead, totalsColumns.length, 1, totalsTail),
         totalsColumns.length,
+      )
+    : null;
+  const daysColumns = ['day', ...totalsColumns];
+  const daysHead = `INSERT INTO session_days (${daysColumns.join(', ')})`;
+  const daysTail = `ON CONFLICT (day, session_id) DO UPDATE SET ${sessionJoinSet('sqlite')},
+       exact = CASE WHEN exact = 1 AND excluded.first_ts_ms - (excluded.first_ts_ms % ${HOUR_MS}) >= last_ts_ms - (last_ts_ms % ${HOUR_MS}) THEN 1 ELSE 0 END`;
+  const daysWriter = daysReady
+    ? new ChunkedWriter(
+        multiRowUpsert(db, daysHead, daysColumns.length, CHUNK, daysTail),
+        multiRowUpsert(db, daysHead, daysColumns.length, 1, daysTail),
+        daysColumns.length,
       )
     : null;
   const sessionTotalRow = (t: SegmentRow, exact: boolean): (number | string)[] => [
@@ -400,15 +470,68 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
 
   const segmentColumns = `session_id, first_ts_ms, last_ts_ms, ${[...TOTAL_COLUMNS, ...GROWTH_COLUMNS].join(', ')}`;
   const totalsStmt = totalsReady
-    ? db.prepare(
-        `SELECT ${segmentColumns}, exact FROM session_totals WHERE last_ts_ms >= ? AND first_ts_ms < ?`,
-      )
-    : sessionsStmt;
-  const segmentsOfStmt = db.prepare(
-    `SELECT ${segmentColumns} FROM session_rollups WHERE session_id = ? AND hour >= ? AND hour < ? ORDER BY hour`,
-  );
-  const allSegmentsStmt = db.prepare(
-    `SELECT ${segmentColumns} FROM session_rollups ORDER BY session_id, hour`,
+    ? db
+        .prepare(
+          `SELECT ${segmentColumns}, exact FROM session_totals WHERE last_ts_ms >= ? AND first_ts_ms < ?`,
+        )
+        .raw()
+    : null;
+  const segmentsOfStmt = db
+    .prepare(
+      `SELECT ${segmentColumns} FROM session_rollups WHERE session_id = ? AND hour >= ? AND hour < ? ORDER BY hour`,
+    )
+    .raw();
+  const hourRangeStmt = db
+    .prepare(`SELECT hour, ${segmentColumns} FROM session_rollups WHERE hour >= ? AND hour < ?`)
+    .raw();
+  const dayRangeStmt = daysReady
+    ? db.prepare(`SELECT day, exact, ${segmentColumns} FROM session_days WHERE day >= ? AND day < ?`).raw()
+    : null;
+  const segmentsWithHourStmt = db
+    .prepare(
+      `SELECT hour, ${segmentColumns} FROM session_rollups WHERE session_id = ? AND hour >= ? AND hour < ? ORDER BY hour`,
+    )
+    .raw();
+  /**
+   * The sessions in `ids` over [from, to) (whole hours): their day summaries for the window's whole
+   * days (hour segments for a day whose summary is inexact) and hour segments at the edges, each
+   * range one primary-key scan, joined per session in time order.
+   */
+  const joinPartial = (ids: ReadonlySet<string>, from: number, to: number): SegmentRow[] => {
+    const pieces = new Map<string, WindowPiece[]>();
+    const add = (id: string, at: number, segment: SegmentRow): void => {
+      const list = pieces.get(id);
+      if (list) list.push({ at, segment });
+      else pieces.set(id, [{ at, segment }]);
+    };
+    const { days, hours } = dayRangeStmt ? windowDays(from, to) : { days: null, hours: [[from, to]] };
+    // Raw rows: [hour, ...segment] and [day, exact, ...segment]; objects only for the sessions asked.
+    for (const [a, b] of hours)
+      for (const raw of hourRangeStmt.iterate(a, b) as IterableIterator<unknown[]>) {
+        if (ids.has(raw[1] as string)) add(raw[1] as string, raw[0] as number, segmentFromRaw(raw, 1));
+      }
+    if (days && dayRangeStmt)
+      for (const raw of dayRangeStmt.iterate(days[0], days[1]) as IterableIterator<unknown[]>) {
+        const id = raw[2] as string;
+        if (!ids.has(id)) continue;
+        const day = raw[0] as number;
+        if (raw[1] === 1) add(id, day, segmentFromRaw(raw, 2));
+        else
+          for (const h of segmentsWithHourStmt.iterate(id, day, day + DAY_MS) as IterableIterator<unknown[]>)
+            add(id, h[0] as number, segmentFromRaw(h, 1));
+      }
+    return joinWindowPieces(pieces);
+  };
+  const segmentsOf = (ids: Iterable<string>, from: number, to: number): SegmentRow[] => {
+    const segments: SegmentRow[] = [];
+    for (const id of ids)
+      for (const raw of segmentsOfStmt.iterate(id, from, to) as IterableIterator<unknown[]>)
+        segments.push(segmentFromRaw(raw));
+    return segments;
+  };
+  const segmentPageStmt = db.prepare(
+    `SELECT hour, ${segmentColumns} FROM session_rollups
+     WHERE (session_id, hour) > (?, ?) ORDER BY session_id, hour LIMIT 20000`,
   );
 
   return {
@@ -465,6 +588,11 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
         for (const t of sessionTotalsOf(batch.sessions)) totalsWriter.pushRow(sessionTotalRow(t, true));
         totalsWriter.flush();
       }
+      if (daysWriter) {
+        for (const d of sessionDaysOf(batch.sessions))
+          daysWriter.pushRow([d.day, ...sessionTotalRow(d, true)]);
+        daysWriter.flush();
+      }
     },
 
     groups(dimension: RollupDimension, sinceMs: number, untilMs: number): RollupGroup[] {
@@ -507,15 +635,23 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
       if (!totalsReady) return joinSessionSegments(sessionsStmt.all(from, to) as SegmentRow[]);
       // One snapshot: a summary and the segments it is checked against come from the same commit.
       return readSnapshot(() => {
-        const totals = (totalsStmt.all(from, to) as (SegmentRow & { exact: number })[]).map((t) =>
-          Object.assign(t, { exact: t.exact === 1 }),
-        );
-        const { whole, partial } = partitionSessionTotals(from, to, totals);
+        // partitionSessionTotals, on raw rows: an exact summary wholly inside the window is the
+        // session's answer; the others are joined from their day summaries and hour segments.
+        const whole: SegmentRow[] = [];
+        const partial: string[] = [];
+        const exactAt = SEGMENT_COLUMNS.length;
+        for (const raw of totalsStmt!.iterate(from, to) as IterableIterator<unknown[]>) {
+          if (raw[exactAt] === 1 && (raw[1] as number) >= from && (raw[2] as number) < to)
+            whole.push(segmentFromRaw(raw));
+          else partial.push(raw[0] as string);
+        }
         if (partial.length === 0) return whole;
-        const segments: SegmentRow[] = [];
-        for (const id of partial)
-          for (const row of segmentsOfStmt.iterate(id, from, to)) segments.push(row as SegmentRow);
-        return [...whole, ...joinSessionSegments(segments)];
+        // A few partial sessions (by default up to a quarter of the window's): their own segments
+        // by index. More: range scans of the window's day summaries and edge hours.
+        const byIdUpTo = sessionsByIdUpTo ?? Math.max(32, Math.floor((whole.length + partial.length) / 4));
+        if (partial.length <= byIdUpTo)
+          return [...whole, ...joinSessionSegments(segmentsOf(partial, from, to))];
+        return [...whole, ...joinPartial(new Set(partial), from, to)];
       });
     },
 
@@ -523,12 +659,7 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
       if (!(untilMs > sinceMs) || sessionIds.length === 0) return [];
       const from = Math.floor(sinceMs / HOUR_MS) * HOUR_MS;
       const to = Math.ceil(untilMs / HOUR_MS) * HOUR_MS;
-      return readSnapshot(() => {
-        const segments: SegmentRow[] = [];
-        for (const id of new Set(sessionIds))
-          for (const row of segmentsOfStmt.iterate(id, from, to)) segments.push(row as SegmentRow);
-        return joinSessionSegments(segments);
-      });
+      return readSnapshot(() => joinSessionSegments(segmentsOf(new Set(sessionIds), from, to)));
     },
 
     authFailures: (sinceMs, untilMs, bucketMs) => security.authFailures(sinceMs, untilMs, bucketMs),
@@ -542,21 +673,47 @@ export function createSqliteRollups(db: Database.Database): SqliteRollups {
         throw new TollgateError('TG_ERR_STORE_WRITE', { table: 'session_totals', reason: 'read-only' });
       return db.transaction(() => {
         db.prepare('DELETE FROM session_totals').run();
+        if (daysWriter) db.prepare('DELETE FROM session_days').run();
         let current: SegmentRow | null = null;
+        let currentDay: (SegmentRow & { day: number }) | null = null;
         let n = 0;
         const put = (t: SegmentRow): void => {
           totalsWriter!.pushRow(sessionTotalRow(t, true));
           n++;
         };
-        for (const row of allSegmentsStmt.iterate() as IterableIterator<SegmentRow>) {
+        const putDay = (d: SegmentRow & { day: number }): void => {
+          daysWriter?.pushRow([d.day, ...sessionTotalRow(d, true)]);
+        };
+        // Keyset pages, not one iterate(): the writers cannot run while a statement is being read.
+        const pages = function* (): Generator<SegmentRow & { hour: number }> {
+          let after: [string, number] = ['', Number.MIN_SAFE_INTEGER];
+          for (;;) {
+            const page = segmentPageStmt.all(...after) as (SegmentRow & { hour: number })[];
+            if (page.length === 0) return;
+            yield* page;
+            const tail = page[page.length - 1]!;
+            after = [tail.session_id, tail.hour];
+          }
+        };
+        for (const raw of pages()) {
+          const { hour, ...row } = raw;
+          const day = hour - (hour % DAY_MS);
           if (current && current.session_id === row.session_id) current = joinSegments(current, row);
           else {
             if (current) put(current);
             current = row;
           }
+          if (currentDay && currentDay.session_id === row.session_id && currentDay.day === day)
+            currentDay = { ...joinSegments(currentDay, row), day };
+          else {
+            if (currentDay) putDay(currentDay);
+            currentDay = { ...row, day };
+          }
         }
         if (current) put(current);
+        if (currentDay) putDay(currentDay);
         totalsWriter!.flush();
+        daysWriter?.flush();
         return n;
       })();
     },
