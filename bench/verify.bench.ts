@@ -102,7 +102,11 @@ async function main(): Promise<void> {
   const baseline = (await checkpoints.list(BENCH_CHAIN)).find((c) => c.tree_size === base);
   if (!baseline) throw new Error(`no checkpoint at ${base}`);
   const since = new Map([[BENCH_CHAIN, baseline.note]]);
-  await run(`verify --since-checkpoint (${fmt(N - base)} new events, worker pool)`, { since });
+  // By default a run under 50,000 events walks sequentially (workerMinEvents); both are shown.
+  await run(`verify --since-checkpoint (${fmt(N - base)} new events, worker pool)`, {
+    since,
+    workerMinEvents: 0,
+  });
   await run(`verify --since-checkpoint (${fmt(N - base)} new events, sequential)`, {
     since,
     sequentialOnly: true,
