@@ -129,6 +129,7 @@ export function captureEvent(
     e.output_tokens = usage.output_tokens;
     e.cached_input_tokens = usage.cached_input_tokens;
     e.reasoning_tokens = usage.reasoning_tokens;
+    e.cache_write_tokens = usage.cache_write_tokens;
     e.total_tokens = usage.total_tokens ?? (usage.input_tokens ?? 0) + (usage.output_tokens ?? 0);
     e.usage_source = 'reported';
   } else if (estimate && api.generative && upstreamAnswered(x) && (prompt || output)) {
@@ -147,7 +148,7 @@ export function captureEvent(
     event: e,
     raw: { prompt, response: output },
     billing: {
-      cache_write_tokens: e.usage_source === 'reported' ? (usage?.cache_write_tokens ?? null) : null,
+      cache_write_tokens: e.cache_write_tokens,
     },
   };
 }

@@ -117,13 +117,21 @@ export interface AuditEvent {
    * null when nothing went upstream. The quota readings above belong to this key.
    */
   provider_key_id: string | null;
+  /**
+   * Input tokens written to the provider's prompt cache (Anthropic `cache_creation_input_tokens`),
+   * priced at the catalog's `cache_write` rate. Part of `input_tokens`, as `cached_input_tokens`
+   * (the cache reads) are. Null when the provider reports no cache writes (OpenAI, Gemini) or the
+   * usage was estimated.
+   */
+  cache_write_tokens: number | null;
 }
 
 export type AuditEventField = keyof AuditEvent;
 
 /**
  * Fields added to schema_version 1 after its first release (the provider's quota and the provider
- * key it belongs to, issue 20; stores' events migrations 3 and 4). Each
+ * key it belongs to, issue 20; stores' events migrations 3 and 4; the prompt-cache writes, issue 18,
+ * migration 5). Each
  * is nullable, and enters an event's canonical form (its hash) only when it is not null, so an
  * event stored before the field existed hashes exactly as it did (src/integrity/canonical-json.ts).
  * Stores add their columns in a migration; SDK events ingested without them read them as null.
@@ -136,6 +144,7 @@ export const LATER_NULLABLE_FIELDS = [
   'provider_tokens_limit',
   'provider_tokens_reset',
   'provider_key_id',
+  'cache_write_tokens',
 ] as const satisfies readonly AuditEventField[];
 
 const LATER_NULLABLE = new Set<AuditEventField>(LATER_NULLABLE_FIELDS);
@@ -228,6 +237,7 @@ export const INTEGER_FIELDS: ReadonlySet<AuditEventField> = new Set([
   'provider_requests_limit',
   'provider_tokens_remaining',
   'provider_tokens_limit',
+  'cache_write_tokens',
 ]);
 export const REAL_FIELDS: ReadonlySet<AuditEventField> = new Set([
   'latency_ms',
@@ -299,5 +309,6 @@ export function blankEvent(init: Pick<AuditEvent, 'id' | 'timestamp' | 'source'>
     provider_tokens_limit: null,
     provider_tokens_reset: null,
     provider_key_id: null,
+    cache_write_tokens: null,
   };
 }

@@ -5,7 +5,7 @@
  * encrypted, never plaintext) EXCEPT `hash` itself. That includes `chain_id`, `seq` and
  * `prev_hash`, so moving, renumbering or relinking an event changes its hash. Fields whose value
  * is `undefined` are absent from the canonical form (as in JSON). The fields added to schema v1
- * after its first release (LATER_NULLABLE_FIELDS: the provider's quota) are absent while null,
+ * after its first release (LATER_NULLABLE_FIELDS: the provider's quota, cache writes) are absent while null,
  * so an event stored before they existed verifies as it did; once set, they are hashed like any
  * other field (setting or clearing one changes the hash).
  *
@@ -69,6 +69,8 @@ export function sortedEventObject(e: AuditEvent, redactions: unknown[]): Record<
     api_provider: e.api_provider,
     auth_method: e.auth_method,
     auth_result: e.auth_result,
+    // Absent while null (undefined is skipped by JSON.stringify): see the header comment.
+    cache_write_tokens: e.cache_write_tokens ?? undefined,
     cached_input_tokens: e.cached_input_tokens,
     chain_id: e.chain_id,
     content_mode: e.content_mode,

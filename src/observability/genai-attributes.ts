@@ -14,6 +14,7 @@ export const GENAI = {
   inputTokens: 'gen_ai.usage.input_tokens',
   outputTokens: 'gen_ai.usage.output_tokens',
   cacheReadInputTokens: 'gen_ai.usage.cache_read.input_tokens',
+  cacheCreationInputTokens: 'gen_ai.usage.cache_creation.input_tokens',
   finishReasons: 'gen_ai.response.finish_reasons',
   timeToFirstChunk: 'gen_ai.response.time_to_first_chunk',
   tokenType: 'gen_ai.token.type',
@@ -91,6 +92,7 @@ export function spanAttributes(e: AuditEvent, server: ServerAddress | null): Att
   if (e.input_tokens !== null) a[GENAI.inputTokens] = e.input_tokens;
   if (e.output_tokens !== null) a[GENAI.outputTokens] = e.output_tokens;
   if (e.cached_input_tokens !== null) a[GENAI.cacheReadInputTokens] = e.cached_input_tokens;
+  if (e.cache_write_tokens !== null) a[GENAI.cacheCreationInputTokens] = e.cache_write_tokens;
   if (e.finish_reason !== null) a[GENAI.finishReasons] = [e.finish_reason];
   if (e.stream === true && e.time_to_first_token_ms !== null)
     a[GENAI.timeToFirstChunk] = e.time_to_first_token_ms / 1000;

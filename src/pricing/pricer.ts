@@ -8,9 +8,13 @@ import { costMicroUsd, type TokenUsage } from './cost.js';
 
 /**
  * Usage fields of an event in the cost function's shape; null when a count is not a valid number.
- * `cacheWriteTokens`: Anthropic cache writes (inside `input_tokens`), known only at capture.
+ * `cacheWriteTokens`: Anthropic cache writes (inside `input_tokens`); default the event's own
+ * `cache_write_tokens`, so a stored event reprices as it was priced.
  */
-export function usageOfEvent(event: AuditEvent, cacheWriteTokens = 0): TokenUsage | null {
+export function usageOfEvent(
+  event: AuditEvent,
+  cacheWriteTokens: number = event.cache_write_tokens ?? 0,
+): TokenUsage | null {
   const fields = [event.input_tokens, event.output_tokens, event.cached_input_tokens, event.reasoning_tokens];
   for (const v of fields) {
     if (v !== null && (!Number.isSafeInteger(v) || v < 0)) return null;
@@ -56,7 +60,7 @@ export function createPricer(catalog: PriceCatalog): Pricer {
       event.cost_micro_usd = null;
       try {
         const row = priceRowForEvent(catalog, event);
-        const usage = usageOfEvent(event, billing?.cache_write_tokens ?? 0);
+        const usage = usageOfEvent(event, billing?.cache_write_tokens ?? event.cache_write_tokens ?? 0);
         if (row && usage) event.cost_micro_usd = costMicroUsd(row, usage);
       } catch {
         event.cost_micro_usd = null;

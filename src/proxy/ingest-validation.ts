@@ -28,6 +28,7 @@ const NUMERIC_NULLABLE = [
   'provider_requests_limit',
   'provider_tokens_remaining',
   'provider_tokens_limit',
+  'cache_write_tokens',
 ] as const;
 
 const STRING_NULLABLE = [

@@ -133,6 +133,7 @@ describe('canonical event JSON (RFC 8785)', () => {
     e.provider_tokens_limit = 30_000;
     e.provider_tokens_reset = '2026-01-01T00:00:06.500Z';
     e.provider_key_id = '0123456789abcdef';
+    e.cache_write_tokens = 2000;
     expect(canonicalEventJson(e)).toBe(reference(e));
     expect(canonicalEventJson(e)).toContain('"provider_tokens_remaining":0');
     const set = eventHash(e);

@@ -62,6 +62,7 @@ async function appendWithQuota(store: EventStore, old: AuditEvent[]): Promise<vo
   e.provider_tokens_limit = 30_000;
   e.provider_tokens_reset = null;
   e.provider_key_id = 'kf_provider';
+  e.cache_write_tokens = 1500;
   chainer.link(e);
   await store.append([e]);
 }
@@ -75,6 +76,7 @@ async function expectUpgraded(store: EventStore, old: AuditEvent[]): Promise<voi
   const after = await checkChain(store);
   expect(after).toHaveLength(old.length + 1);
   expect(after[old.length]).toMatchObject({
+    cache_write_tokens: 1500,
     provider_requests_remaining: 4,
     provider_requests_limit: 500,
     provider_requests_reset: '2026-01-01T00:00:12.000Z',
@@ -104,7 +106,7 @@ describe('provider quota columns in a store of the first release', () => {
     );
     for (const f of LATER_NULLABLE_FIELDS) expect(after).toContain(f);
     expect(db.prepare("SELECT version FROM schema_migrations WHERE component = 'events'").get()).toEqual({
-      version: 4,
+      version: 5,
     });
     await expectUpgraded(upgraded, old);
     db.close();
@@ -119,7 +121,7 @@ describe('provider quota columns in a store of the first release', () => {
       await admin.end();
     });
 
-    it('migrations 3 and 4 add them to every partition; old events read null and verify', async () => {
+    it('migrations 3, 4 and 5 add them to every partition; old events read null and verify', async () => {
       const { default: pg } = await import('pg');
       const first = await PostgresEventStore.open({ url: pgService.url, schema });
       const old = firstReleaseEvents(5);
@@ -135,7 +137,7 @@ describe('provider quota columns in a store of the first release', () => {
           const { rows } = await admin.query(
             `SELECT version FROM "${schema}".schema_migrations WHERE component = 'events'`,
           );
-          expect(rows[0].version).toBe(4);
+          expect(rows[0].version).toBe(5);
           await expectUpgraded(upgraded, old);
         } finally {
           await upgraded.close();

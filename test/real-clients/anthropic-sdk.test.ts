@@ -42,6 +42,7 @@ const NOT_STREAMED: Omit<ExpectedEvent, 'provider'> = {
   authMethod: 'bearer',
   input: ANTHROPIC_CACHE.uncached + ANTHROPIC_CACHE.write + ANTHROPIC_CACHE.read,
   cached: ANTHROPIC_CACHE.read,
+  cacheWrite: ANTHROPIC_CACHE.write,
   output: USAGE.output,
   cost:
     ANTHROPIC_CACHE.uncached * 3 +
@@ -55,6 +56,7 @@ const STREAMED: Omit<ExpectedEvent, 'provider'> = {
   stream: true,
   input: USAGE.input,
   cached: 0,
+  cacheWrite: 0,
   cost: USAGE.input * 3 + USAGE.output * 15,
 };
 

@@ -101,10 +101,14 @@ function expectPair(events: AuditEvent[], c: Case): void {
       stream: false,
       input: 7000,
       cached: 4000,
+      cacheWrite: 2000,
       cost: 1000 * 3 + 2000 * 3.75 + 4000 * 0.3 + USAGE.output * 15,
     });
-  } else expectAuditedCall(generated, { ...c.expected, stream: false });
-  expectAuditedCall(streamed, { ...c.expected, stream: true });
+    expectAuditedCall(streamed, { ...c.expected, stream: true, cacheWrite: 0 });
+  } else {
+    expectAuditedCall(generated, { ...c.expected, stream: false });
+    expectAuditedCall(streamed, { ...c.expected, stream: true });
+  }
 }
 
 describe('Vercel AI SDK through the gateway', () => {

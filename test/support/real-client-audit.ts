@@ -80,6 +80,8 @@ export interface ExpectedEvent {
   /** null for APIs without output tokens (embeddings). */
   output: number | null;
   cached?: number;
+  /** Prompt-cache writes (Anthropic); default null (the provider reports none). */
+  cacheWrite?: number | null;
   /** From the catalog's rates, worked out by hand in the test; null when the model has no price. */
   cost: number | null;
   finishReason: string | null;
@@ -107,6 +109,7 @@ export function expectAuditedCall(e: AuditEvent | undefined, x: ExpectedEvent): 
   expect(ev.output_tokens).toBe(x.output);
   expect(ev.total_tokens).toBe(x.input + (x.output ?? 0));
   expect(ev.cached_input_tokens ?? 0).toBe(x.cached ?? 0);
+  expect(ev.cache_write_tokens).toBe(x.cacheWrite ?? null);
   expect(ev.cost_micro_usd).toBe(x.cost);
   expect(ev.finish_reason).toBe(x.finishReason);
   expect(ev.time_to_first_token_ms).not.toBeNull();

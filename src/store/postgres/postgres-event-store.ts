@@ -52,8 +52,10 @@ function columnType(f: AuditEventField): string {
   return 'text';
 }
 
-/** The columns migration 3 added; every later nullable field is added by migration 3 or 4. */
-const QUOTA_READING_FIELDS = LATER_NULLABLE_FIELDS.filter((f) => f !== 'provider_key_id');
+/** The columns migration 3 added; every later nullable field is added by migration 3, 4 or 5. */
+const QUOTA_READING_FIELDS = LATER_NULLABLE_FIELDS.filter(
+  (f) => f !== 'provider_key_id' && f !== 'cache_write_tokens',
+);
 
 /**
  * Migrations of the events component. `{schema}` is replaced by the quoted schema name.
@@ -103,6 +105,8 @@ const MIGRATIONS: readonly string[] = [
   ).join('\n'),
   // 4: the fingerprint of the provider key those readings belong to (issue 20).
   `ALTER TABLE {schema}.events ADD COLUMN IF NOT EXISTS provider_key_id ${columnType('provider_key_id')};`,
+  // 5: the input tokens written to the prompt cache (issue 18); null in the events stored before.
+  `ALTER TABLE {schema}.events ADD COLUMN IF NOT EXISTS cache_write_tokens ${columnType('cache_write_tokens')};`,
 ];
 
 export interface PostgresEventStoreOptions {

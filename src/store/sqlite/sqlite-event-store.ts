@@ -26,8 +26,10 @@ import { ADMIN_METHOD } from '../../core/admin-action-event.js';
 import type { SqliteDatabase } from './open-sqlite.js';
 import { probeSqliteWrite } from './sqlite-write-probe.js';
 
-/** The columns migration 3 added; every later nullable field is added by migration 3 or 4. */
-const QUOTA_READING_FIELDS = LATER_NULLABLE_FIELDS.filter((f) => f !== 'provider_key_id');
+/** The columns migration 3 added; every later nullable field is added by migration 3, 4 or 5. */
+const QUOTA_READING_FIELDS = LATER_NULLABLE_FIELDS.filter(
+  (f) => f !== 'provider_key_id' && f !== 'cache_write_tokens',
+);
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS events (
@@ -52,6 +54,8 @@ const MIGRATIONS: readonly string[] = [
   QUOTA_READING_FIELDS.map((f) => `ALTER TABLE events ADD COLUMN ${f} ${columnType(f)};`).join('\n'),
   // 4: the fingerprint of the provider key those readings belong to (issue 20).
   `ALTER TABLE events ADD COLUMN provider_key_id ${columnType('provider_key_id')};`,
+  // 5: the input tokens written to the prompt cache (issue 18); null in the events stored before.
+  `ALTER TABLE events ADD COLUMN cache_write_tokens ${columnType('cache_write_tokens')};`,
 ];
 
 function columnType(field: AuditEventField): string {
