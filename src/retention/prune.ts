@@ -137,9 +137,11 @@ export async function pruneStore(o: PruneOptions): Promise<PruneResult> {
     if (!o.dryRun && (!o.events.deleteChainRange || !o.events.replaceContent))
       throw new TollgateError('TG_ERR_CONFIG_INVALID', { reason: 'this store cannot prune' });
   }
-  const chains = (await o.events.chains())
-    .map((c) => c.chain_id)
-    .filter((id) => o.chains === undefined || o.chains.includes(id));
+  const heads = (await o.events.chains()).filter(
+    (c) => o.chains === undefined || o.chains.includes(c.chain_id),
+  );
+  const chains = heads.map((c) => c.chain_id);
+  const headSeq = new Map(heads.map((h) => [h.chain_id, h.seq]));
   let done = 0;
   for (const chainId of chains) {
     const boundary = pruneBoundary(state.events.get(chainId));
@@ -152,7 +154,14 @@ export async function pruneStore(o: PruneOptions): Promise<PruneResult> {
       }
     }
     if (eventsMs !== null) {
-      const r = await pruneChainEvents(o, chainId, boundary, now - eventsMs, holds);
+      const r = await pruneChainEvents(
+        o,
+        chainId,
+        boundary,
+        now - eventsMs,
+        holds,
+        headSeq.get(chainId) ?? 0,
+      );
       if ('why' in r) {
         if (r.why !== '') result.skipped.push({ chain_id: chainId, why: r.why });
       } else {
@@ -187,13 +196,15 @@ async function pruneChainEvents(
   boundary: number,
   cutoffMs: number,
   holds: readonly Hold[],
+  head: number,
 ): Promise<ChainPruneResult | { why: string }> {
   const prefix = o.originPrefix ?? DEFAULT_ORIGIN_PREFIX;
   const origin = checkpointOrigin(chainId, prefix);
   // Signed checkpoints past the boundary with a frontier: the places a prune may end.
   const ends = new Map<number, Buffer>();
   for (const s of await o.checkpoints.list(chainId)) {
-    if (s.tree_size <= boundary || s.tree_size > boundary + o.policy.batch) continue;
+    // Never the head: a chain keeps its newest event, so a restarted writer resumes after it.
+    if (s.tree_size <= boundary || s.tree_size > boundary + o.policy.batch || s.tree_size >= head) continue;
     const opened = openCheckpoint(s.note, o.keys);
     if (opened.ok && opened.checkpoint.origin === origin) ends.set(s.tree_size, opened.checkpoint.rootHash);
   }

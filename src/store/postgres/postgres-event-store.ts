@@ -25,6 +25,7 @@ import {
   type ChainLink,
   type EventFilter,
   type EventPage,
+  type ContentUpdate,
   type EventStore,
 } from '../event-store.js';
 import { ADMIN_METHOD } from '../../core/admin-action-event.js';
@@ -524,6 +525,78 @@ export class PostgresEventStore implements EventStore {
       );
     }
     return dropped;
+  }
+
+  /**
+   * See EventStore.deleteChainRange. A time partition whose every row is to be deleted (this
+   * chain's range, nothing kept, no other chain's row) is detached and dropped whole; the rest of
+   * the range is deleted row by row; all in one transaction, chain head counts kept.
+   */
+  async deleteChainRange(
+    chainId: string,
+    firstSeq: number,
+    lastSeq: number,
+    keepSeqs: readonly number[],
+  ): Promise<number> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const span = await client.query<{ lo: Date | null; hi: Date | null }>(
+        `SELECT MIN(ts) AS lo, MAX(ts) AS hi FROM ${this.s}.events WHERE chain_id = $1 AND seq >= $2 AND seq <= $3`,
+        [chainId, firstSeq, lastSeq],
+      );
+      const { lo, hi } = span.rows[0]!;
+      let deleted = 0;
+      this.lastDroppedPartitions = [];
+      if (lo !== null && hi !== null) {
+        const existing = new Set(await this.partitions());
+        for (const p of partitionsBetween(lo.getTime(), hi.getTime(), this.granularity)) {
+          if (!existing.has(p.name)) continue;
+          const rows = await client.query<{ n: string; others: string }>(
+            `SELECT COUNT(*) AS n, COUNT(*) FILTER (WHERE NOT (chain_id IS NOT DISTINCT FROM $1 AND seq >= $2 AND seq <= $3 AND NOT (seq = ANY($4::bigint[])))) AS others
+             FROM ${this.s}."${p.name}"`,
+            [chainId, firstSeq, lastSeq, [...keepSeqs]],
+          );
+          const n = Number(rows.rows[0]!.n);
+          if (n === 0 || Number(rows.rows[0]!.others) > 0) continue;
+          await client.query(`ALTER TABLE ${this.s}.events DETACH PARTITION ${this.s}."${p.name}"`);
+          await client.query(`DROP TABLE ${this.s}."${p.name}"`);
+          this.knownPartitions.delete(p.name);
+          this.lastDroppedPartitions.push(p.name);
+          deleted += n;
+        }
+      }
+      const res = await client.query(
+        `DELETE FROM ${this.s}.events WHERE chain_id = $1 AND seq >= $2 AND seq <= $3 AND NOT (seq = ANY($4::bigint[]))`,
+        [chainId, firstSeq, lastSeq, [...keepSeqs]],
+      );
+      deleted += res.rowCount ?? 0;
+      await client.query(`UPDATE ${this.s}.chain_heads SET count = count - $2 WHERE chain_id = $1`, [
+        chainId,
+        deleted,
+      ]);
+      await client.query('COMMIT');
+      return deleted;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw new TollgateError('TG_ERR_STORE_WRITE', { store: 'postgres', prune: true }, { cause: err });
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Partitions the last deleteChainRange dropped whole (for the prune's report and tests). */
+  lastDroppedPartitions: string[] = [];
+
+  /** See EventStore.replaceContent (full-text search reads the stored content: nothing else to drop). */
+  async replaceContent(updates: readonly ContentUpdate[]): Promise<number> {
+    if (updates.length === 0) return 0;
+    const res = await this.pool.query(
+      `UPDATE ${this.s}.events e SET prompt = u.p, response = u.r
+       FROM unnest($1::text[], $2::text[], $3::text[]) AS u(id, p, r) WHERE e.id = u.id`,
+      [updates.map((u) => u.id), updates.map((u) => u.prompt), updates.map((u) => u.response)],
+    );
+    return res.rowCount ?? 0;
   }
 
   /** Names of the existing event partitions, oldest first. */
