@@ -1,8 +1,9 @@
 import type { AuditEvent } from '../core/audit-event.js';
 import type { Clock } from '../core/clock.js';
 import type { EventStore } from '../store/event-store.js';
-import type { GapRange, GapReason } from '../integrity/gap-record.js';
+import type { GapRange } from '../integrity/gap-record.js';
 import type { DiskSpool } from './disk-spool.js';
+import { GapLedger, type GapRecorder, type LostRange, type WriterGap } from './gap-ledger.js';
 import type { GapJournal } from './gap-journal.js';
 
 export type FailurePolicy = 'fail-open' | 'fail-closed';
@@ -47,31 +48,7 @@ export interface EventWriterOptions {
   onJournalError?: (err: unknown) => void;
 }
 
-/**
- * Consecutive events of one chain that were neither stored nor spooled, for one reason. While
- * nothing can be written, each lost event that continues the open gap's seq range extends it.
- */
-export interface WriterGap {
-  chain_id: string | null;
-  first_seq: number | null;
-  last_seq: number | null;
-  count: number;
-  reason: GapReason;
-  /** When the first event of the gap was lost. */
-  at: string;
-  /** `hash` of the event at `last_seq` (the next stored event's `prev_hash`); null when unknown. */
-  last_hash: string | null;
-}
-
-/** Chains the gap record of a closed gap (docs/integrity.md "Accounted gaps") and queues it here. */
-export type GapRecorder = (gap: GapRange) => AuditEvent;
-
-/** Seqs of one chain that were lost, told as they are lost (before any later seq is written). */
-export interface LostRange {
-  chain_id: string;
-  first_seq: number;
-  last_seq: number;
-}
+export type { GapRecorder, LostRange, WriterGap } from './gap-ledger.js';
 
 export interface WriterStats {
   enqueued: number;
@@ -106,19 +83,8 @@ export class EventWriter {
   private storeAvailable = true;
   private retryTimer: NodeJS.Timeout | null = null;
   private closed = false;
-  /** False after the gap journal last failed to take the gaps not recorded yet. */
-  private journalCurrent = true;
-  /** Every gap so far, the open one included (it grows until it closes). */
-  readonly gaps: WriterGap[] = [];
-  private openGap: WriterGap | null = null;
-  /** Closed gaps with a known range whose record is not chained yet. */
-  private unrecorded: WriterGap[] = [];
-  /** Gap records chained and queued or spooled, by event id, until the store has them. */
-  private readonly recordsInFlight = new Map<string, WriterGap>();
-  private gapRecorder: GapRecorder | null = null;
-  /** Ids lost while a gap record is being queued (to notice that the record itself was lost). */
-  private lostWhileRecording: Set<string> | null = null;
-  private readonly lostListeners: Array<(range: LostRange) => void> = [];
+  /** Lost events, their gaps and the gap records still to store (gap-ledger.ts). */
+  private readonly ledger: GapLedger;
   private readonly drainHooks: Array<() => void> = [];
   private readonly counters = {
     enqueued: 0,
@@ -130,7 +96,19 @@ export class EventWriter {
   };
 
   constructor(private readonly options: EventWriterOptions) {
-    if (options.onLost) this.lostListeners.push(options.onLost);
+    this.ledger = new GapLedger({
+      clock: options.clock,
+      journal: options.journal,
+      onGap: options.onGap,
+      onLost: options.onLost,
+      onError: options.onStoreError,
+      onJournalError: options.onJournalError,
+    });
+  }
+
+  /** Every gap so far, the open one included (it grows until it closes). */
+  get gaps(): readonly WriterGap[] {
+    return this.ledger.gaps;
   }
 
   /**
@@ -139,11 +117,7 @@ export class EventWriter {
    * writes (create-gateway.ts). Call before any new event is queued.
    */
   carryGaps(gaps: readonly GapRange[]): void {
-    for (const g of gaps) {
-      this.unrecorded.push({ ...g });
-      this.tellLost({ chain_id: g.chain_id, first_seq: g.first_seq, last_seq: g.last_seq });
-    }
-    if (gaps.length > 0) this.persistGaps();
+    this.ledger.carry(gaps);
     if (this.storeAvailable) this.recordClosedGaps();
   }
 
@@ -188,8 +162,7 @@ export class EventWriter {
    * mark (create-gateway.ts), so the next start still accounts the seqs as a crash gap.
    */
   gapsPersisted(): boolean {
-    if (this.unrecorded.length === 0 && this.recordsInFlight.size === 0) return true;
-    return this.options.journal !== undefined && this.journalCurrent;
+    return this.ledger.persisted();
   }
 
   stats(): WriterStats {
@@ -197,7 +170,7 @@ export class EventWriter {
       ...this.counters,
       queueDepth: this.queue.length,
       storeAvailable: this.storeAvailable,
-      gapsUnrecorded: this.unrecorded.length + this.recordsInFlight.size,
+      gapsUnrecorded: this.ledger.pendingRecords,
     };
   }
 
@@ -207,13 +180,13 @@ export class EventWriter {
    * a record that is itself lost is recorded again at the next recovery.
    */
   recordGapsWith(recorder: GapRecorder): void {
-    this.gapRecorder = recorder;
+    this.ledger.setRecorder(recorder);
     if (this.storeAvailable) this.recordClosedGaps();
   }
 
   /** Told about lost seqs as soon as they are lost (the checkpoint writer fills their leaves). */
   onLost(listener: (range: LostRange) => void): void {
-    this.lostListeners.push(listener);
+    this.ledger.onLost(listener);
   }
 
   /** Work that must reach the queue before a drain writes it (the pipeline's deferred events). */
@@ -242,8 +215,8 @@ export class EventWriter {
   async close(): Promise<void> {
     await this.drain();
     // A gap still open at shutdown is logged; its record can only be written by a store that works.
-    this.closeGap();
-    if (this.storeAvailable && this.unrecorded.length > 0) {
+    this.ledger.close();
+    if (this.storeAvailable && this.ledger.hasUnrecorded) {
       this.recordClosedGaps();
       await this.drain();
     }
@@ -254,12 +227,7 @@ export class EventWriter {
   }
 
   private written(events: readonly AuditEvent[]): void {
-    if (this.recordsInFlight.size > 0) {
-      let stored = false;
-      for (const e of events) stored = this.recordsInFlight.delete(e.id) || stored;
-      // A stored record no longer needs the journal.
-      if (stored) this.persistGaps();
-    }
+    this.ledger.stored(events);
     try {
       this.options.onWritten?.(events);
     } catch (err) {
@@ -306,8 +274,8 @@ export class EventWriter {
         this.written(batch.map((p) => p.event));
         for (const p of batch) p.resolve?.();
         // Events were lost while the store worked (a full queue without a spool): record them now.
-        if (this.openGap || this.unrecorded.length > 0) {
-          this.closeGap();
+        if (this.ledger.hasWork) {
+          this.ledger.close();
           this.recordClosedGaps();
         }
       } catch (err) {
@@ -347,133 +315,14 @@ export class EventWriter {
     const lost = events.slice(spooled);
     if (lost.length > 0) {
       this.counters.dropped += lost.length;
-      this.recordGap(lost, this.options.spool ? 'spool_full' : reason);
+      this.ledger.lost(lost, this.options.spool ? 'spool_full' : reason);
     }
     if (spooled > 0) this.scheduleRetry();
   }
 
-  /** Accounts lost events (in seq order): extends the open gap while they continue its range. */
-  private recordGap(lost: AuditEvent[], reason: WriterGap['reason']): void {
-    let run: LostRange | null = null;
-    for (const e of lost) {
-      this.lostWhileRecording?.add(e.id);
-      const record = this.recordsInFlight.get(e.id);
-      if (record) {
-        // The gap record itself was lost: record that gap again at the next recovery.
-        this.recordsInFlight.delete(e.id);
-        this.unrecorded.push(record);
-      }
-      const g = this.openGap;
-      const continues =
-        g !== null &&
-        g.chain_id === e.chain_id &&
-        g.reason === reason &&
-        (e.seq === null ? g.last_seq === null : g.last_seq !== null && e.seq === g.last_seq + 1);
-      if (continues) {
-        g.last_seq = e.seq;
-        g.last_hash = e.hash;
-        g.count += 1;
-      } else {
-        this.closeGap();
-        const opened: WriterGap = {
-          chain_id: e.chain_id,
-          first_seq: e.seq,
-          last_seq: e.seq,
-          count: 1,
-          reason,
-          at: new Date(this.options.clock.now()).toISOString(),
-          last_hash: e.hash,
-        };
-        this.openGap = opened;
-        this.gaps.push(opened);
-      }
-      if (e.chain_id !== null && e.seq !== null) {
-        if (run && run.chain_id === e.chain_id && e.seq === run.last_seq + 1) run.last_seq = e.seq;
-        else {
-          if (run) this.tellLost(run);
-          run = { chain_id: e.chain_id, first_seq: e.seq, last_seq: e.seq };
-        }
-      }
-    }
-    if (run) this.tellLost(run);
-  }
-
-  private tellLost(range: LostRange): void {
-    for (const l of this.lostListeners) {
-      try {
-        l(range);
-      } catch (err) {
-        this.options.onStoreError?.(err);
-      }
-    }
-  }
-
-  /** Closes the open gap: one log line for it, and its record is due. */
-  private closeGap(): void {
-    const g = this.openGap;
-    if (!g) return;
-    this.openGap = null;
-    // Without a recorder (an SDK writer) the gap is only logged and counted.
-    if (
-      this.gapRecorder &&
-      g.chain_id !== null &&
-      g.first_seq !== null &&
-      g.last_seq !== null &&
-      g.last_hash !== null
-    ) {
-      this.unrecorded.push(g);
-      this.persistGaps();
-    }
-    try {
-      this.options.onGap?.(g);
-    } catch {
-      // the log never breaks the writer
-    }
-  }
-
-  /** Writes the gaps whose record is not stored yet to the journal (never throws). */
-  private persistGaps(): void {
-    const journal = this.options.journal;
-    if (!journal) return;
-    const ranges: GapRange[] = [];
-    for (const g of [...this.unrecorded, ...this.recordsInFlight.values()]) {
-      if (g.chain_id === null || g.first_seq === null || g.last_seq === null || g.last_hash === null)
-        continue;
-      ranges.push(rangeOf(g));
-    }
-    try {
-      journal.save(ranges);
-      this.journalCurrent = true;
-    } catch (err) {
-      this.journalCurrent = false;
-      try {
-        this.options.onJournalError?.(err);
-      } catch {
-        // the log never breaks the writer
-      }
-    }
-  }
-
   /** Chains and queues the record of every closed gap (the store takes writes again). */
   private recordClosedGaps(): void {
-    if (!this.gapRecorder || this.closed) return;
-    const due = this.unrecorded.splice(0);
-    for (let i = 0; i < due.length; i++) {
-      const g = due[i]!;
-      this.lostWhileRecording = new Set();
-      try {
-        const event = this.gapRecorder(rangeOf(g));
-        if (this.lostWhileRecording.has(event.id)) this.unrecorded.push(g);
-        else this.recordsInFlight.set(event.id, g);
-      } catch (err) {
-        // Not built or not chained: try again at the next recovery.
-        this.unrecorded.push(...due.slice(i));
-        this.options.onStoreError?.(err);
-        break;
-      } finally {
-        this.lostWhileRecording = null;
-      }
-    }
+    if (!this.closed) this.ledger.recordClosed();
   }
 
   private markUnavailable(err: unknown): void {
@@ -518,19 +367,7 @@ export class EventWriter {
         if (corrupt > 0) {
           this.counters.dropped += corrupt;
           // Torn or damaged lines: their seqs are unknown, so this gap is logged but cannot be chained.
-          this.closeGap();
-          const gap: WriterGap = {
-            chain_id: null,
-            first_seq: null,
-            last_seq: null,
-            count: corrupt,
-            reason: 'spool_corrupt',
-            at: new Date(this.options.clock.now()).toISOString(),
-            last_hash: null,
-          };
-          this.gaps.push(gap);
-          this.openGap = gap;
-          this.closeGap();
+          this.ledger.lostUnknown(corrupt, 'spool_corrupt');
         }
         spool.clear();
       } else if (this.options.store.probeWrite) {
@@ -541,7 +378,7 @@ export class EventWriter {
       }
       this.storeAvailable = true;
       // The store takes writes again: the open gap ends here, and closed gaps get their records.
-      this.closeGap();
+      this.ledger.close();
       this.recordClosedGaps();
       this.schedule();
     } catch (err) {
@@ -551,17 +388,4 @@ export class EventWriter {
       void err;
     }
   }
-}
-
-/** The range a gap record or the journal names for a writer gap (its chain, seqs and last hash are set). */
-function rangeOf(g: WriterGap): GapRange {
-  return {
-    chain_id: g.chain_id!,
-    first_seq: g.first_seq!,
-    last_seq: g.last_seq!,
-    count: g.count,
-    reason: g.reason,
-    at: g.at,
-    last_hash: g.last_hash!,
-  };
 }
