@@ -104,6 +104,12 @@ export function captureEvent(
         e.error_code =
           quotaExhaustedReason(parsed) !== null ? 'TG_ERR_UPSTREAM_QUOTA_EXHAUSTED' : r.error.code;
         e.error_message = r.error.message;
+        // A key refused with another status than 401/403 (Gemini's 400 API_KEY_INVALID) is still an
+        // authentication failure: the auth rules and reports must see it.
+        if (r.error.authFailure === true && e.status === 'CLIENT_ERROR') {
+          e.status = 'AUTH_FAILED';
+          if (x.auth.auth_result === null) e.auth_result = 'FAILED';
+        }
       } else {
         output = r.text;
         e.finish_reason = r.finishReason;

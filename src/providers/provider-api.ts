@@ -47,7 +47,11 @@ export interface ResponseReading {
   text: string | null;
   finishReason: string | null;
   usage: EventUsage | null;
-  error: { code: string | null; message: string | null } | null;
+  /**
+   * The provider's error. `authFailure`: it says the key itself was refused, whatever the HTTP
+   * status (Gemini answers a wrong key 400 INVALID_ARGUMENT with reason API_KEY_INVALID).
+   */
+  error: { code: string | null; message: string | null; authFailure?: boolean } | null;
 }
 
 /** One provider API: how to read its requests, responses and streams. */

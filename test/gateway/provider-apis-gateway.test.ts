@@ -304,6 +304,36 @@ describe('failover and per-provider keys through startTollgate', () => {
     expect(events[0]!.cost_micro_usd).toBeGreaterThan(0);
   });
 
+  it('records a wrong Gemini key (400 API_KEY_INVALID, Google’s answer) as AUTH_FAILED, fingerprinted', async () => {
+    const mock = new MockProvider({ validKeys: ['AIzaGOODkey0123456789abcdefghijklmnopq'] });
+    const upstream = await mock.listen();
+    cleanup.push(() => mock.close());
+    const g = await start({
+      upstream_url: upstream,
+      providers: [{ name: 'gemini', api: 'gemini', base_url: mock.origin, models: ['gemini-*'] }],
+    });
+    cleanup.push(() => g.close());
+    const path = `${g.tg.url}/v1beta/models/gemini-2.5-flash:generateContent`;
+    const body = { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] };
+    const wrong = await post(path, { 'x-goog-api-key': 'AIzaWRONGkey0123456789abcdefghijklmno' }, body);
+    const good = await post(path, { 'x-goog-api-key': 'AIzaGOODkey0123456789abcdefghijklmnopq' }, body);
+    expect([wrong.status, good.status]).toEqual([400, 200]);
+    // The client gets Google's own answer.
+    expect(JSON.parse(wrong.text)).toMatchObject({ error: { details: [{ reason: 'API_KEY_INVALID' }] } });
+    const [w, ok] = await Promise.all([g.event(wrong.id), g.event(good.id)]);
+    expect(w).toMatchObject({
+      status: 'AUTH_FAILED',
+      auth_result: 'FAILED',
+      http_status_code: 400,
+      error_code: 'INVALID_ARGUMENT',
+      api_provider: 'gemini',
+    });
+    expect(w.api_key_id).toMatch(/^[0-9a-f]{16}$/);
+    expect(ok.api_key_id).not.toBe(w.api_key_id);
+    expect(ok.status).toBe('SUCCESS');
+    expect(g.storeBytes()).not.toContain('WRONGkey0123456789');
+  });
+
   it('managed mode: each provider’s key_file reaches only that provider, in its own header', async () => {
     const openai = new MockProvider({ validKeys: ['sk-proj-OPENAIfileKey0123456789abcdef'] });
     const anthropic = new MockProvider({ validKeys: ['sk-ant-api03-ANTHROPICfileKey0123456789'] });

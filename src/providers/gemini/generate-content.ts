@@ -84,9 +84,18 @@ function readParts(candidate: Record<string, unknown>, sink: StreamSink): void {
   }
 }
 
-/** Google's error shape: `status` (`INVALID_ARGUMENT`, `PERMISSION_DENIED`) is the code. */
+/**
+ * Google's error shape: `status` (`INVALID_ARGUMENT`, `PERMISSION_DENIED`) is the code. A wrong
+ * key is a 400 whose `details` carry `reason: API_KEY_INVALID` (https://ai.google.dev/gemini-api/docs/troubleshooting):
+ * an authentication failure, though not a 401.
+ */
 function geminiError(body: Record<string, unknown>): ResponseReading['error'] {
   const err = objectOr(body.error);
   if (!err) return null;
-  return { code: stringOr(err.status) ?? stringOr(err.code), message: stringOr(err.message) };
+  const keyInvalid = objectsOf(err.details).some((d) => d.reason === 'API_KEY_INVALID');
+  return {
+    code: stringOr(err.status) ?? stringOr(err.code),
+    message: stringOr(err.message),
+    ...(keyInvalid ? { authFailure: true } : {}),
+  };
 }
