@@ -1,15 +1,23 @@
 /**
- * LangChain's `ChatOpenAI` (`@langchain/openai`), unchanged: `invoke` and `stream`, through the
- * gateway and with the SDK's audited fetch (its `configuration.fetch`). Each call's event is
- * complete.
+ * LangChain's `ChatOpenAI` (`@langchain/openai`) and `ChatAnthropic` (`@langchain/anthropic`),
+ * unchanged: `invoke` and `stream`, through the gateway and with the SDK's audited fetch
+ * (`configuration.fetch`, `clientOptions.fetch`). Each call's event is complete.
  */
+import { ChatAnthropic } from '@langchain/anthropic';
 import { ChatOpenAI } from '@langchain/openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/core/audit-event.js';
 import { createAuditedFetch, type Auditor } from '../../src/sdk/index.js';
 import { sdkEvents } from '../sdk/sdk-support.js';
-import { REPLY, USAGE, startDialectUpstream, type DialectUpstream } from '../support/dialect-upstreams.js';
 import {
+  ANTHROPIC_CACHE,
+  REPLY,
+  USAGE,
+  startDialectUpstream,
+  type DialectUpstream,
+} from '../support/dialect-upstreams.js';
+import {
+  ANTHROPIC_KEY,
   expectAuditedCall,
   OPENAI_KEY,
   PROMPT,
@@ -18,9 +26,9 @@ import {
   type RealClientSetup,
 } from '../support/real-client-audit.js';
 
-async function invokeAndStream(chat: ChatOpenAI): Promise<void> {
+async function invokeAndStream(chat: ChatOpenAI | ChatAnthropic): Promise<void> {
   const answer = await chat.invoke(PROMPT);
-  expect(answer.content).toBe(REPLY);
+  expect(answer.text).toBe(REPLY);
   expect(answer.usage_metadata?.output_tokens).toBe(USAGE.output);
 
   let text = '';
@@ -91,5 +99,74 @@ describe('LangChain ChatOpenAI with the audited fetch', () => {
       }),
     );
     expectPair(await sdkEvents(auditor));
+  });
+});
+
+/** claude-sonnet-4.5: $3 in, $3.75 cache write, $0.30 cache read, $15 out per million tokens. */
+function expectAnthropicPair(events: AuditEvent[]): void {
+  expect(events).toHaveLength(2);
+  const base = {
+    provider: 'anthropic',
+    endpoint: '/messages',
+    model: 'claude-sonnet-4-5',
+    key: ANTHROPIC_KEY,
+    authMethod: 'x-api-key', // @langchain/anthropic's bundled @anthropic-ai/sdk 0.x sends x-api-key
+    output: USAGE.output,
+    finishReason: 'end_turn',
+  };
+  const { uncached, write, read } = ANTHROPIC_CACHE;
+  expectAuditedCall(events[0], {
+    ...base,
+    stream: false,
+    input: uncached + write + read,
+    cached: read,
+    cacheWrite: write,
+    cost: uncached * 3 + write * 3.75 + read * 0.3 + USAGE.output * 15,
+  });
+  expectAuditedCall(events[1], {
+    ...base,
+    stream: true,
+    input: USAGE.input,
+    cacheWrite: 0,
+    cost: USAGE.input * 3 + USAGE.output * 15,
+  });
+}
+
+describe('LangChain ChatAnthropic', () => {
+  it('invoke and stream through the gateway, each one complete event', async () => {
+    const s = await startRealClientGateway();
+    try {
+      await invokeAndStream(
+        new ChatAnthropic({
+          model: 'claude-sonnet-4-5',
+          apiKey: ANTHROPIC_KEY,
+          maxRetries: 0,
+          anthropicApiUrl: s.origin,
+        }),
+      );
+      expectAnthropicPair(await s.h.events());
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('invoke and stream with the audited fetch, each one complete event', async () => {
+    const up = await startDialectUpstream();
+    const auditor = await realClientAuditor();
+    try {
+      await invokeAndStream(
+        new ChatAnthropic({
+          model: 'claude-sonnet-4-5',
+          apiKey: ANTHROPIC_KEY,
+          maxRetries: 0,
+          anthropicApiUrl: up.origin,
+          clientOptions: { fetch: createAuditedFetch({ auditor, provider: 'anthropic' }) },
+        }),
+      );
+      expectAnthropicPair(await sdkEvents(auditor));
+    } finally {
+      await auditor.close();
+      await up.close();
+    }
   });
 });
