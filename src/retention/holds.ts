@@ -37,6 +37,8 @@ export async function createHold(
   reason: string,
   actor: string,
   clock: Clock,
+  /** Chains and stores the record (default: at the head of `chainId`, which only the caller writes). */
+  record: (e: AuditEvent) => Promise<AuditEvent> = (e) => appendAdminEvent(store, chainId, e),
 ): Promise<Hold> {
   const text = reason.trim();
   if (
@@ -66,7 +68,7 @@ export async function createHold(
   );
   e.session_id = scope.session;
   e.error_message = formatHoldMessage({ id, ...scope, reason: text });
-  const stored = await appendAdminEvent(store, chainId, e);
+  const stored = await record(e);
   const hold = holdsFrom([stored])[0];
   if (!hold)
     throw new TollgateError('TG_ERR_RETENTION_HOLD_INVALID', { reason: 'the hold could not be recorded' });

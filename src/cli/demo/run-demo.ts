@@ -19,6 +19,7 @@ import type { TollgateConfig } from '../../config/config.js';
 import { formatAlertsTable } from '../../alerting/alert-format.js';
 import { verifyChains } from '../../integrity/verify.js';
 import { demoEvidence } from './demo-evidence.js';
+import { demoRetention } from './demo-retention.js';
 import { formatVerifyReport } from '../../integrity/verify-report-format.js';
 import { costReport, formatCostTable } from '../../reports/cost-report.js';
 import { formatSecurityReportTable, securityReport } from '../../reports/security-report.js';
@@ -234,6 +235,13 @@ async function printReports(
   println(ctx.stdout);
   println(ctx.stdout, c('bold', 'Tamper evidence') + c('dim', '   (tollgate verify)'));
   println(ctx.stdout, formatVerifyReport(report));
+  println(ctx.stdout);
+  println(
+    ctx.stdout,
+    c('bold', 'Retention and legal hold') +
+      c('dim', '   (tollgate hold create; tollgate prune --dry-run; tollgate erase)'),
+  );
+  for (const line of await demoRetention(tg, now)) println(ctx.stdout, line);
   println(ctx.stdout);
   println(
     ctx.stdout,
