@@ -17,7 +17,7 @@ export function registerErase(program: Command, ctx: CliContext): void {
   program
     .command('erase')
     .description(
-      "erase one person's stored content by destroying their data key (crypto-shredding); the chain still verifies (PostgreSQL: every replica's keys for the person, dropped by each replica within 1 s)",
+      "erase one person's stored content by destroying their data key (crypto-shredding); the chain still verifies (PostgreSQL: every replica's keys for the person, dropped by each replica within 1 s); refused while a legal hold covers the person (tollgate hold list)",
     )
     .requiredOption('--user <id>', 'the user id whose content to erase')
     .action(async (opts: { user: string }, cmd: Command) => {
