@@ -5,7 +5,6 @@ import {
   LATER_NULLABLE_FIELDS,
   BOOLEAN_FIELDS as BOOL_FIELDS,
   INTEGER_FIELDS,
-  JSON_FIELDS,
   REAL_FIELDS,
 } from '../../core/audit-event.js';
 import { TollgateError } from '../../core/errors.js';
@@ -25,6 +24,9 @@ import { forgetIndexedRows, reindexRows } from './sqlite-fts-rows.js';
 import { ADMIN_METHOD } from '../../core/admin-action-event.js';
 import type { SqliteDatabase } from './open-sqlite.js';
 import { probeSqliteWrite } from './sqlite-write-probe.js';
+import { fromRow, toRow } from './sqlite-event-rows.js';
+
+export { EVENT_COLUMNS, fromColumns, fromRow } from './sqlite-event-rows.js';
 
 /** The columns migration 3 added; every later nullable field is added by migration 3, 4 or 5. */
 const QUOTA_READING_FIELDS = LATER_NULLABLE_FIELDS.filter(
@@ -334,68 +336,4 @@ function whereClause(filter: EventFilter): { where: string; params: unknown[] } 
   if (filter.chainId !== undefined) add('chain_id = ?', filter.chainId);
   if (filter.afterCursor !== undefined) add('rowid_ > ?', filter.afterCursor);
   return { where: conds.length ? `WHERE ${conds.join(' AND ')}` : '', params };
-}
-
-const KIND_PLAIN = 0;
-const KIND_JSON = 1;
-const KIND_BOOL = 2;
-/** Each field's conversion, looked up once rather than twice per field and event. */
-const FIELD_KINDS = AUDIT_EVENT_FIELDS.map((f) =>
-  JSON_FIELDS.has(f) ? KIND_JSON : BOOL_FIELDS.has(f) ? KIND_BOOL : KIND_PLAIN,
-);
-
-function toRow(e: AuditEvent): unknown[] {
-  const row: unknown[] = new Array(AUDIT_EVENT_FIELDS.length + 1);
-  row[0] = Date.parse(e.timestamp);
-  for (let i = 0; i < AUDIT_EVENT_FIELDS.length; i++) {
-    const v = e[AUDIT_EVENT_FIELDS[i]!];
-    const kind = FIELD_KINDS[i];
-    if (kind === KIND_JSON) row[i + 1] = Array.isArray(v) && v.length === 0 ? '[]' : JSON.stringify(v);
-    else if (kind === KIND_BOOL) row[i + 1] = v === null ? null : v ? 1 : 0;
-    else row[i + 1] = v;
-  }
-  return row;
-}
-
-/** Rebuilds the wire form, with every field, from a stored row. */
-/** How each column of AUDIT_EVENT_FIELDS is decoded: 0 as is, 1 JSON, 2 boolean. */
-const COLUMN_KINDS: readonly number[] = AUDIT_EVENT_FIELDS.map((f) =>
-  JSON_FIELDS.has(f) ? 1 : BOOL_FIELDS.has(f) ? 2 : 0,
-);
-
-/** `SELECT` list of the event columns in AUDIT_EVENT_FIELDS order, for `fromColumns`. */
-export const EVENT_COLUMNS = AUDIT_EVENT_FIELDS.join(', ');
-
-/**
- * The event of a row read with `.raw()` over EVENT_COLUMNS (the same values as fromRow): arrays
- * cost less to read than row objects (verify reads a whole chain this way).
- */
-export function fromColumns(values: readonly unknown[]): AuditEvent {
-  const e: Record<string, unknown> = {};
-  for (let i = 0; i < COLUMN_KINDS.length; i++) {
-    const v = values[i];
-    const kind = COLUMN_KINDS[i];
-    e[AUDIT_EVENT_FIELDS[i]!] =
-      kind === 1
-        ? typeof v === 'string'
-          ? JSON.parse(v)
-          : []
-        : kind === 2
-          ? v === null || v === undefined
-            ? null
-            : v === 1
-          : (v ?? null);
-  }
-  return e as unknown as AuditEvent;
-}
-
-export function fromRow(row: Record<string, unknown>): AuditEvent {
-  const e: Record<string, unknown> = {};
-  for (const f of AUDIT_EVENT_FIELDS) {
-    const v = row[f];
-    if (JSON_FIELDS.has(f)) e[f] = typeof v === 'string' ? JSON.parse(v) : [];
-    else if (BOOL_FIELDS.has(f)) e[f] = v === null || v === undefined ? null : v === 1;
-    else e[f] = v ?? null;
-  }
-  return e as unknown as AuditEvent;
 }
