@@ -45,6 +45,13 @@ export interface VirtualKeyRecord {
   rpm: number | null;
   /** Tokens (input + output) per minute; null = unlimited. */
   tpm: number | null;
+  /** Requests in flight at once; null = unlimited. */
+  concurrent: number | null;
+  /**
+   * False (default): the key's user and team win over `x-tollgate-user` / `-team` headers. True:
+   * a header wins where it is sent (a shared service key attributing traffic to its callers).
+   */
+  allowAttributionOverride: boolean;
   /** Spend limit per period, integer micro-USD; null = no budget. */
   budgetMicroUsd: number | null;
   budgetPeriod: BudgetPeriod | null;
@@ -62,6 +69,8 @@ export interface CreateKeyInput {
   allowedModels?: readonly string[] | '*';
   rpm?: number | null;
   tpm?: number | null;
+  concurrent?: number | null;
+  allowAttributionOverride?: boolean;
   budgetMicroUsd?: number | null;
   budgetPeriod?: BudgetPeriod | null;
   expiresAt?: number | null;
@@ -132,6 +141,8 @@ export async function createKey(store: KeyStore, clock: Clock, input: CreateKeyI
     allowedModels: allowedModels === '*' ? '*' : [...new Set(allowedModels.map((m) => m.trim()))],
     rpm: positiveIntOrNull(input.rpm, 'rpm'),
     tpm: positiveIntOrNull(input.tpm, 'tpm'),
+    concurrent: positiveIntOrNull(input.concurrent, 'concurrent'),
+    allowAttributionOverride: input.allowAttributionOverride === true,
     budgetMicroUsd,
     budgetPeriod,
     expiresAt,

@@ -20,7 +20,8 @@ function optionalPositiveInt(v: unknown, parameter: string): number | null {
 
 /**
  * `POST /admin/keys` body (the same choices as `tollgate keys create`): `name`, and optionally
- * `user`, `team`, `models` (array or comma list), `rpm`, `tpm`, `budget_usd` with `period`
+ * `user`, `team`, `models` (array or comma list), `rpm`, `tpm`, `concurrent`,
+ * `allow_attribution_override` (boolean), `budget_usd` with `period`
  * (`day`|`month`, default month), `expires` (ISO-8601).
  */
 export function parseCreateKeyInput(body: Record<string, unknown>): CreateKeyInput {
@@ -39,6 +40,11 @@ export function parseCreateKeyInput(body: Record<string, unknown>): CreateKeyInp
   }
   input.rpm = optionalPositiveInt(body.rpm, 'rpm');
   input.tpm = optionalPositiveInt(body.tpm, 'tpm');
+  input.concurrent = optionalPositiveInt(body.concurrent, 'concurrent');
+  const override = body.allow_attribution_override;
+  if (override !== undefined && override !== null && typeof override !== 'boolean')
+    throw bad('allow_attribution_override');
+  input.allowAttributionOverride = override === true;
   if (body.budget_usd !== undefined && body.budget_usd !== null && body.budget_usd !== '') {
     const usd = Number(body.budget_usd);
     if (!Number.isFinite(usd) || usd <= 0) throw bad('budget_usd');

@@ -10,6 +10,8 @@ export interface KeyView {
   models: readonly string[] | '*';
   rpm: number | null;
   tpm: number | null;
+  concurrent: number | null;
+  allow_attribution_override: boolean;
   budget_micro_usd: number | null;
   budget_period: string | null;
   expires: string | null;
@@ -33,6 +35,8 @@ export function keyView(k: VirtualKeyRecord): KeyView {
     models: k.allowedModels,
     rpm: k.rpm,
     tpm: k.tpm,
+    concurrent: k.concurrent,
+    allow_attribution_override: k.allowAttributionOverride,
     budget_micro_usd: k.budgetMicroUsd,
     budget_period: k.budgetPeriod,
     expires: iso(k.expiresAt),

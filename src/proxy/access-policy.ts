@@ -62,8 +62,9 @@ export function createAccessPolicy(
 ): RequestPolicy {
   const base = deps.base ?? keyPolicy(config, deps);
   // Limits inside budgets: a request refused by a limit reserves no budget.
+  // Managed mode always: a gateway key's own `concurrent` limit is enforced here.
   const limited =
-    config.limits.length === 0
+    config.limits.length === 0 && config.mode !== 'managed'
       ? base
       : new LimitsPolicy(base, config.limits, {
           limiter: new RateLimiter({

@@ -56,7 +56,9 @@ export class LimitsPolicy implements RequestPolicy {
     const matching: LimitConfig[] = [];
     for (const [scope, subject] of Object.entries(requestSubjects(ctx, admission)))
       if (subject) matching.push(...(this.bySubject.get(`${scope}:${subject}`) ?? []));
-    if (matching.length === 0) return admission;
+    // The gateway key's own in-flight limit: its slots are apart from a config limit on the same key.
+    const own = admission.keyConcurrent;
+    if (matching.length === 0 && own === undefined) return admission;
     const refuse = (limit: string, retryAfterSec: number): Admission => ({
       auth: admission.auth,
       ...(admission.attribution ? { attribution: admission.attribution } : {}),
@@ -81,13 +83,25 @@ export class LimitsPolicy implements RequestPolicy {
     const release = (): void => {
       for (const l of leases) void this.o.concurrency.release(l.subject, l.id);
     };
-    for (const l of matching) {
-      if (l.concurrent === undefined) continue;
-      const lease = { subject: `${l.scope}:${l.subject}`, id: randomUUID() };
+    const slots = matching.flatMap((l) =>
+      l.concurrent === undefined
+        ? []
+        : [
+            {
+              subject: `${l.scope}:${l.subject}`,
+              limit: l.concurrent,
+              name: `concurrent ${l.scope} ${l.subject}`,
+            },
+          ],
+    );
+    if (own)
+      slots.push({ subject: `own-key:${own.keyId}`, limit: own.limit, name: `concurrent key ${own.keyId}` });
+    for (const l of slots) {
+      const lease = { subject: l.subject, id: randomUUID() };
       const ok = await this.o.concurrency.acquire(
         lease.subject,
         lease.id,
-        l.concurrent,
+        l.limit,
         this.o.leaseMs,
         this.o.clock.now(),
       );
@@ -95,7 +109,7 @@ export class LimitsPolicy implements RequestPolicy {
         release();
         for (const r of reservations) void this.o.limiter.settle(r, 0);
         admission.settle?.(NOTHING_USED);
-        return refuse(`concurrent ${l.scope} ${l.subject}`, 1);
+        return refuse(l.name, 1);
       }
       leases.push(lease);
     }

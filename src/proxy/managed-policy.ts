@@ -94,10 +94,14 @@ export class ManagedPolicy implements RequestPolicy {
       };
     }
     const key = decision.key;
-    // The key's user and team are the event's: a header cannot speak for someone else's key.
+    // The key's user and team are the event's: a header cannot speak for someone else's key,
+    // unless the key allows it (then a header wins where sent, the key's values fill the rest).
+    const sent = key.allowAttributionOverride ? ctx.attribution : undefined;
+    const user = sent?.user ?? key.user;
+    const team = sent?.team ?? key.team;
     const attribution = {
-      ...(key.user === null ? {} : { user: key.user }),
-      ...(key.team === null ? {} : { team: key.team }),
+      ...(user === null ? {} : { user }),
+      ...(team === null ? {} : { team }),
     };
     // The worst case is computed only when a tpm limit or a budget needs it (it runs the tokenizer).
     const worst = (): ReturnType<typeof worstCaseOf> => worstCaseOf(o.catalog, ctx.model, ctx.body, ctx.now);
@@ -125,6 +129,7 @@ export class ManagedPolicy implements RequestPolicy {
       refusal: null,
       upstreamHeaders: { authorization: `Bearer ${o.providerKey}` },
       providerKeyId: this.providerKeyId,
+      ...(key.concurrent === null ? {} : { keyConcurrent: { keyId: key.id, limit: key.concurrent } }),
       settle: (event: AuditEvent) => {
         void o.limiter.settle(limit.reservation, event.total_tokens);
         void o.budgets.settle(budget.reservation, event.cost_micro_usd);

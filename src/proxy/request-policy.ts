@@ -39,6 +39,8 @@ export interface Admission {
    * the client's own credential headers (CLIENT_CREDENTIAL_HEADERS) are removed first.
    */
   upstreamHeaders?: Record<string, string>;
+  /** The gateway key's own in-flight limit (`keys create --concurrent`), enforced by LimitsPolicy. */
+  keyConcurrent?: { keyId: string; limit: number };
   /** Fingerprint of the provider key the request goes upstream with, when it is not the client's (managed mode). */
   providerKeyId?: string;
   /** Called once with the finished event (settles token reservations, budgets, lockout counters). */

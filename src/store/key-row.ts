@@ -11,6 +11,9 @@ export interface KeyRow {
   allowed_models: string;
   rpm: number | null;
   tpm: number | null;
+  /** Absent from rows of a store read before the column existed. */
+  concurrent?: number | null;
+  attribution_override?: number | boolean | null;
   budget_micro_usd: number | string | null;
   budget_period: string | null;
   expires_at: number | string | null;
@@ -33,6 +36,8 @@ export function keyRecordFromRow(row: KeyRow): VirtualKeyRecord {
     allowedModels: row.allowed_models === '*' ? '*' : (JSON.parse(row.allowed_models) as string[]),
     rpm: row.rpm,
     tpm: row.tpm,
+    concurrent: row.concurrent ?? null,
+    allowAttributionOverride: row.attribution_override === true || row.attribution_override === 1,
     budgetMicroUsd: num(row.budget_micro_usd),
     budgetPeriod: row.budget_period as BudgetPeriod | null,
     expiresAt: num(row.expires_at),

@@ -48,6 +48,10 @@ describe('budgets hold under 200 concurrent requests on one gateway', () => {
     const events = await s.events();
     expect(events).toHaveLength(N);
     const spent = events.reduce((sum, e) => sum + (e.cost_micro_usd ?? 0), 0);
+    // The figures docs/access-control.md records (one run).
+    console.log(
+      `[budget-concurrency] key budget ${BUDGET_MICRO_USD} µUSD, ${N} concurrent: admitted ${N - refused.length}, refused ${refused.length}, spent ${spent} µUSD`,
+    );
     expect(spent).toBeLessThanOrEqual(BUDGET_MICRO_USD);
     const blocked = events.filter((e) => e.status === 'BLOCKED');
     expect(blocked).toHaveLength(refused.length);
@@ -59,6 +63,9 @@ describe('budgets hold under 200 concurrent requests on one gateway', () => {
     let more = 0;
     while ((await fire(s.client(key), 1))[0]!.ok) more++;
     const after = (await s.events()).reduce((sum, e) => sum + (e.cost_micro_usd ?? 0), 0);
+    console.log(
+      `[budget-concurrency] key budget, then one by one: ${more} more admitted, spent ${after} µUSD`,
+    );
     expect(after).toBeLessThanOrEqual(BUDGET_MICRO_USD);
     // gpt-4.1 at $8/M output: a request's worst case here is ~0.9 k µ$, its real cost ~0.1 k µ$.
     expect(after).toBeGreaterThan(BUDGET_MICRO_USD - 1_000);
@@ -79,6 +86,9 @@ describe('budgets hold under 200 concurrent requests on one gateway', () => {
     expect(events).toHaveLength(N);
     expect(events.every((e) => e.team === 'payments')).toBe(true);
     const spent = events.reduce((sum, e) => sum + (e.cost_micro_usd ?? 0), 0);
+    console.log(
+      `[budget-concurrency] team budget ${BUDGET_MICRO_USD} µUSD, ${N} concurrent over 2 keys: admitted ${N - refused.length}, refused ${refused.length}, spent ${spent} µUSD`,
+    );
     expect(spent).toBeLessThanOrEqual(BUDGET_MICRO_USD);
     expect(events.filter((e) => e.status === 'BLOCKED')).toHaveLength(refused.length);
   }, 60_000);

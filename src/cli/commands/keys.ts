@@ -13,6 +13,8 @@ interface CreateOptions {
   models?: string;
   rpm?: string;
   tpm?: string;
+  concurrent?: string;
+  allowAttributionOverride?: boolean;
   budgetUsd?: string;
   period?: string;
   expires?: string;
@@ -38,6 +40,11 @@ export function registerKeys(program: Command, ctx: CliContext): void {
     .option('--models <a,b>', 'models it may use (default: any)')
     .option('--rpm <n>', 'requests per minute')
     .option('--tpm <n>', 'tokens per minute')
+    .option('--concurrent <n>', 'requests in flight at once')
+    .option(
+      '--allow-attribution-override',
+      "x-tollgate-user / x-tollgate-team headers win over the key's --user / --team (default: the key wins)",
+    )
     .option('--budget-usd <x>', 'spend limit per period, in USD')
     .option('--period <day|month>', 'budget period (default month)')
     .option('--expires <date>', 'expiry (ISO-8601 date or time)')
@@ -51,6 +58,8 @@ export function registerKeys(program: Command, ctx: CliContext): void {
           .filter(Boolean);
       input.rpm = positiveInt(opts.rpm, 'rpm');
       input.tpm = positiveInt(opts.tpm, 'tpm');
+      input.concurrent = positiveInt(opts.concurrent, 'concurrent');
+      input.allowAttributionOverride = opts.allowAttributionOverride === true;
       if (opts.budgetUsd !== undefined) {
         const usd = Number(opts.budgetUsd);
         if (!Number.isFinite(usd) || usd <= 0)
@@ -120,6 +129,8 @@ export function registerKeys(program: Command, ctx: CliContext): void {
             },
             { header: 'rpm', value: (k) => k.rpm ?? '—', align: 'right' },
             { header: 'tpm', value: (k) => k.tpm ?? '—', align: 'right' },
+            { header: 'concurrent', value: (k) => k.concurrent ?? '—', align: 'right' },
+            { header: 'headers', value: (k) => (k.allowAttributionOverride ? 'override' : 'key wins') },
             {
               header: 'budget',
               value: (k) =>

@@ -25,6 +25,9 @@ const MIGRATIONS: readonly string[] = [
      revoked_at bigint,
      last_used_at bigint
    );`,
+  // 2 (issue 20): a key's in-flight limit and whether headers may override its user and team.
+  `ALTER TABLE {schema}.virtual_keys ADD COLUMN IF NOT EXISTS concurrent integer;
+   ALTER TABLE {schema}.virtual_keys ADD COLUMN IF NOT EXISTS attribution_override boolean NOT NULL DEFAULT false;`,
 ];
 
 /** "Last used" is shown at minute granularity: one write a minute per busy key. */
@@ -82,8 +85,9 @@ export class PostgresKeyStore implements KeyStore {
     await this.run(
       'create',
       `INSERT INTO ${this.s}.virtual_keys (id, name, key_hash, display_prefix, user_id, team, allowed_models, rpm, tpm,
-         budget_micro_usd, budget_period, expires_at, created_at, revoked_at, last_used_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+         budget_micro_usd, budget_period, expires_at, created_at, revoked_at, last_used_at, concurrent,
+         attribution_override)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
       [
         r.id,
         r.name,
@@ -100,6 +104,8 @@ export class PostgresKeyStore implements KeyStore {
         r.createdAt,
         r.revokedAt,
         r.lastUsedAt,
+        r.concurrent,
+        r.allowAttributionOverride,
       ],
       r.id,
     );

@@ -53,10 +53,18 @@ export class SqliteKeyStore implements KeyStore {
         revoked_at INTEGER,
         last_used_at INTEGER
       ) STRICT`);
+    // Issue 20: a key's in-flight limit and whether headers may override its user and team. Added
+    // to a table created before them (the table has no versioned migrations of its own).
+    const columns = new Set(
+      (db.prepare('PRAGMA table_info(virtual_keys)').all() as Array<{ name: string }>).map((c) => c.name),
+    );
+    if (!columns.has('concurrent')) db.exec('ALTER TABLE virtual_keys ADD COLUMN concurrent INTEGER');
+    if (!columns.has('attribution_override'))
+      db.exec('ALTER TABLE virtual_keys ADD COLUMN attribution_override INTEGER NOT NULL DEFAULT 0');
     this.insertStmt = db.prepare(`INSERT INTO virtual_keys (id, name, key_hash, display_prefix, user_id, team,
-      allowed_models, rpm, tpm, budget_micro_usd, budget_period, expires_at, created_at, revoked_at, last_used_at)
+      allowed_models, rpm, tpm, concurrent, attribution_override, budget_micro_usd, budget_period, expires_at, created_at, revoked_at, last_used_at)
       VALUES (@id, @name, @key_hash, @display_prefix, @user_id, @team, @allowed_models, @rpm, @tpm,
-      @budget_micro_usd, @budget_period, @expires_at, @created_at, @revoked_at, @last_used_at)`);
+      @concurrent, @attribution_override, @budget_micro_usd, @budget_period, @expires_at, @created_at, @revoked_at, @last_used_at)`);
     this.byHashStmt = db.prepare('SELECT * FROM virtual_keys WHERE key_hash = ?');
     this.byIdStmt = db.prepare('SELECT * FROM virtual_keys WHERE id = ?');
     this.listStmt = db.prepare('SELECT * FROM virtual_keys ORDER BY created_at, id');
@@ -82,6 +90,8 @@ export class SqliteKeyStore implements KeyStore {
         allowed_models: r.allowedModels === '*' ? '*' : JSON.stringify(r.allowedModels),
         rpm: r.rpm,
         tpm: r.tpm,
+        concurrent: r.concurrent,
+        attribution_override: r.allowAttributionOverride ? 1 : 0,
         budget_micro_usd: r.budgetMicroUsd,
         budget_period: r.budgetPeriod,
         expires_at: r.expiresAt,
