@@ -93,7 +93,8 @@ describe.skipIf(!canRun)('dashboard in Chromium', () => {
     await page.getByLabel('User').fill('bob');
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.waitForURL(/user=bob/);
-    const bob = await g.tg.store.query({ user: 'bob', limit: 50 });
+    // The list is newest first by event time (the store's page order), not in the order events were written.
+    const bob = (await g.tg.store.page({ user: 'bob', limit: 50 }, null)).events;
     const rows = page.locator('#events-body tr[data-event-id]');
     expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-event-id')))).toEqual(
       bob.map((e) => e.id),

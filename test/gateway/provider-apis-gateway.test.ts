@@ -245,7 +245,8 @@ describe('provider APIs through startTollgate (passthrough, four providers on th
     expect(res.statusCode).toBe(200);
     const e = await g.event(String(res.headers['x-tollgate-event-id']));
     expect(e).toMatchObject({ status: 'SUCCESS', api_provider: 'gemini', input_tokens: 2 });
-    expect(e.queue_time_ms).toBeGreaterThanOrEqual(250);
+    // Timers may fire a millisecond early against the wall clock the gateway reads.
+    expect(e.queue_time_ms).toBeGreaterThanOrEqual(240);
     expect(e.queue_time_ms!).toBeLessThanOrEqual(e.latency_ms!);
     // A request sent at once waited less than that.
     const quick = await post(
