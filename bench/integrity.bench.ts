@@ -10,59 +10,15 @@
  */
 import { ManualClock } from '../src/core/clock.js';
 import type { AuditEvent } from '../src/core/audit-event.js';
-import { blankEvent } from '../src/core/audit-event.js';
 import { CheckpointWriter } from '../src/integrity/checkpoint-writer.js';
 import { createChainer } from '../src/integrity/hash-chain.js';
 import { MemoryCheckpointStore } from '../src/integrity/memory-checkpoint-store.js';
 import { generateSigningKey } from '../src/integrity/signing-key.js';
 import { verifyChains } from '../src/integrity/verify.js';
 import { MemoryEventStore } from '../src/store/memory/memory-event-store.js';
+import { benchEvent } from './verify-store.js';
 
 const N = Number(process.argv[2] ?? 1_000_000);
-const BASE = Date.UTC(2026, 0, 1);
-
-function event(i: number): AuditEvent {
-  const e = blankEvent({
-    id: `0194b2c0-0000-7000-8000-${i.toString(16).padStart(12, '0')}`,
-    timestamp: new Date(BASE + i * 10).toISOString(),
-    source: 'gateway',
-  });
-  e.request_id = `req_${i}`;
-  e.trace_id = (i * 7919).toString(16).padStart(32, '0');
-  e.span_id = (i * 104729).toString(16).padStart(16, '0');
-  e.instance_id = 'gw-1';
-  e.ip_address = `10.0.${i % 256}.${(i * 3) % 256}`;
-  e.user_agent = 'OpenAI/JS 6.49.0';
-  e.api_provider = 'openai';
-  e.endpoint = '/chat/completions';
-  e.http_method = 'POST';
-  e.model_requested = 'gpt-4.1';
-  e.model_used = 'gpt-4.1-2025-04-14';
-  e.stream = i % 2 === 0;
-  e.auth_method = 'bearer';
-  e.auth_result = 'SUCCESS';
-  e.api_key_id = `kf_${i % 17}`;
-  e.api_key_prefix = 'sk-proj-';
-  e.input_tokens = 100 + (i % 900);
-  e.output_tokens = 20 + (i % 300);
-  e.total_tokens = e.input_tokens + e.output_tokens;
-  e.usage_source = 'reported';
-  e.latency_ms = 120.5 + (i % 1000) / 4;
-  e.time_to_first_token_ms = 80;
-  e.status = 'SUCCESS';
-  e.http_status_code = 200;
-  e.finish_reason = 'stop';
-  e.user_id = `user-${i % 400}`;
-  e.session_id = `sess-${Math.floor(i / 10)}`;
-  e.feature_name = 'support-bot';
-  e.team = 'cx';
-  e.cost_micro_usd = 1250 + (i % 5000);
-  e.pricing_version = '2026-01';
-  e.prompt = `Summarise ticket ${i} for [EMAIL]: the customer writes that the order arrived damaged and asks for a refund.`;
-  e.response = `Ticket ${i}: refund request for a damaged order; customer reachable at [PHONE].`;
-  e.redactions = [{ type: 'email', count: 1 }];
-  return e;
-}
 
 function cpuUs(): number {
   const u = process.cpuUsage();
@@ -75,11 +31,11 @@ const fmt = (n: number, d = 2): string =>
 async function main(): Promise<void> {
   console.log(`integrity bench: ${N.toLocaleString('en-US')} events, node ${process.version}`);
   const events: AuditEvent[] = new Array<AuditEvent>(N);
-  for (let i = 0; i < N; i++) events[i] = event(i);
+  for (let i = 0; i < N; i++) events[i] = benchEvent(i);
 
   // Warm-up, so the JIT has settled before measuring.
   const warm = createChainer({ chainId: 'warm' });
-  for (let i = 0; i < Math.min(N, 20_000); i++) warm.link(event(i));
+  for (let i = 0; i < Math.min(N, 20_000); i++) warm.link(benchEvent(i));
 
   let t = cpuUs();
   for (let i = 0; i < N; i++) JSON.stringify(events[i]);

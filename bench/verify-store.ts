@@ -17,7 +17,7 @@ import { openEventStore, type OpenedEventStore } from '../src/store/open-event-s
 export const BENCH_CHAIN = 'gw-1';
 const BASE = Date.UTC(2026, 0, 1);
 
-/** One synthetic gateway event (the shape and size of bench/integrity.bench.ts). */
+/** One synthetic gateway event (~1.3 KB canonical), for bench/integrity.bench.ts and the verify bench's store. */
 export function benchEvent(i: number): AuditEvent {
   const e = blankEvent({
     id: `0194b2c0-0000-7000-8000-${i.toString(16).padStart(12, '0')}`,
