@@ -173,10 +173,8 @@ function capModelRows(rows: CostReportRow[]): CostReportRow[] {
   const sorted = [...rows].sort((a, b) => b.cost_micro_usd - a.cost_micro_usd || b.requests - a.requests);
   const kept = sorted.slice(0, MAX_MODEL_ROWS - 1);
   const folded = zero();
-  for (const r of sorted.slice(MAX_MODEL_ROWS - 1)) {
-    const { key: _key, share: _share, growth: _growth, ...f } = r;
-    addFigures(folded, f);
-  }
+  // addFigures adds the figures only (the keys of `folded`), so a row is passed as it is.
+  for (const r of sorted.slice(MAX_MODEL_ROWS - 1)) addFigures(folded, r);
   return [...kept, { key: OTHER_MODELS, ...folded, share: null }];
 }
 
