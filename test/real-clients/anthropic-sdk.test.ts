@@ -6,24 +6,18 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { wrapAnthropic, type Auditor } from '../../src/sdk/index.js';
+import { wrapAnthropic } from '../../src/sdk/index.js';
 import { sdkEvents } from '../sdk/sdk-support.js';
-import {
-  ANTHROPIC_CACHE,
-  MISSING_MODEL,
-  REPLY,
-  USAGE,
-  startDialectUpstream,
-  type DialectUpstream,
-} from '../support/dialect-upstreams.js';
+import { ANTHROPIC_CACHE, MISSING_MODEL, REPLY, USAGE } from '../support/dialect-upstreams.js';
 import {
   ANTHROPIC_KEY,
   expectAuditedCall,
   PROMPT,
-  realClientAuditor,
   startRealClientGateway,
   type ExpectedEvent,
   type RealClientSetup,
+  startRealClientSdk,
+  type RealClientSdkSetup,
 } from '../support/real-client-audit.js';
 
 const MODEL = 'claude-sonnet-4-5';
@@ -99,45 +93,42 @@ describe('@anthropic-ai/sdk through the gateway', () => {
 });
 
 describe('wrapAnthropic(new Anthropic()) in-process', () => {
-  let up: DialectUpstream;
-  let auditor: Auditor;
+  let sdk: RealClientSdkSetup;
   beforeEach(async () => {
-    up = await startDialectUpstream();
-    auditor = await realClientAuditor();
+    sdk = await startRealClientSdk();
   });
-  afterEach(async () => {
-    await auditor.close();
-    await up.close();
-  });
+  afterEach(() => sdk.close());
 
   it('audits the same three calls through the Anthropic Messages spec', async () => {
-    const client = wrapAnthropic(new Anthropic({ apiKey: ANTHROPIC_KEY, baseURL: up.origin }), { auditor });
+    const client = wrapAnthropic(new Anthropic({ apiKey: ANTHROPIC_KEY, baseURL: sdk.up.origin }), {
+      auditor: sdk.auditor,
+    });
     expect(client).toBeInstanceOf(Anthropic);
     await callAllThree(client);
-    const [plain, streamed, helper] = await sdkEvents(auditor);
+    const [plain, streamed, helper] = await sdkEvents(sdk.auditor);
     for (const e of [plain, streamed, helper]) expect(e!.source).toBe('sdk');
     expectAuditedCall(plain, { provider: 'anthropic', ...NOT_STREAMED });
     expectAuditedCall(streamed, { provider: 'anthropic', ...STREAMED });
     expectAuditedCall(helper, { provider: 'anthropic', ...STREAMED });
-    expect(up.seen).toHaveLength(3);
+    expect(sdk.up.seen).toHaveLength(3);
   });
 
   it('records a provider error as the client sees it, under the provider name given', async () => {
     const client = wrapAnthropic(
-      new Anthropic({ apiKey: ANTHROPIC_KEY, baseURL: up.origin, maxRetries: 5 }),
+      new Anthropic({ apiKey: ANTHROPIC_KEY, baseURL: sdk.up.origin, maxRetries: 5 }),
       {
-        auditor,
+        auditor: sdk.auditor,
         provider: 'anthropic-eu',
       },
     );
     await expect(client.messages.create({ ...params, model: MISSING_MODEL })).rejects.toBeInstanceOf(
       Anthropic.NotFoundError,
     );
-    const [e] = await sdkEvents(auditor);
+    const [e] = await sdkEvents(sdk.auditor);
     expect(e!.status).toBe('CLIENT_ERROR');
     expect(e!.http_status_code).toBe(404);
     expect(e!.api_provider).toBe('anthropic-eu');
     expect(e!.retry_count).toBe(0);
-    expect(up.seen).toHaveLength(1);
+    expect(sdk.up.seen).toHaveLength(1);
   });
 });

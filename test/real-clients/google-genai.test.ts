@@ -6,16 +6,17 @@
 import { GoogleGenAI } from '@google/genai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/core/audit-event.js';
-import { createAuditedFetch, type Auditor } from '../../src/sdk/index.js';
+import { createAuditedFetch } from '../../src/sdk/index.js';
 import { sdkEvents } from '../sdk/sdk-support.js';
-import { REPLY, USAGE, startDialectUpstream, type DialectUpstream } from '../support/dialect-upstreams.js';
+import { REPLY, USAGE } from '../support/dialect-upstreams.js';
 import {
   expectAuditedCall,
   GEMINI_KEY,
   PROMPT,
-  realClientAuditor,
   startRealClientGateway,
   type RealClientSetup,
+  startRealClientSdk,
+  type RealClientSdkSetup,
 } from '../support/real-client-audit.js';
 
 const MODEL = 'gemini-2.5-flash';
@@ -72,22 +73,17 @@ describe('@google/genai through the gateway', () => {
 });
 
 describe('@google/genai with the audited fetch', () => {
-  let up: DialectUpstream;
-  let auditor: Auditor;
+  let sdk: RealClientSdkSetup;
   beforeEach(async () => {
-    up = await startDialectUpstream();
-    auditor = await realClientAuditor();
+    sdk = await startRealClientSdk();
   });
-  afterEach(async () => {
-    await auditor.close();
-    await up.close();
-  });
+  afterEach(() => sdk.close());
 
   it('generateContent and generateContentStream, each one complete event', async () => {
-    const fetch = createAuditedFetch({ auditor, provider: 'gemini' });
+    const fetch = createAuditedFetch({ auditor: sdk.auditor, provider: 'gemini' });
     await generateAndStream(
-      new GoogleGenAI({ apiKey: GEMINI_KEY, httpOptions: { baseUrl: up.origin, fetch } }),
+      new GoogleGenAI({ apiKey: GEMINI_KEY, httpOptions: { baseUrl: sdk.up.origin, fetch } }),
     );
-    expectPair(await sdkEvents(auditor));
+    expectPair(await sdkEvents(sdk.auditor));
   });
 });

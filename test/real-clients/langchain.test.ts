@@ -7,15 +7,9 @@ import { ChatAnthropic } from '@langchain/anthropic';
 import { ChatOpenAI } from '@langchain/openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/core/audit-event.js';
-import { createAuditedFetch, type Auditor } from '../../src/sdk/index.js';
+import { createAuditedFetch } from '../../src/sdk/index.js';
 import { sdkEvents } from '../sdk/sdk-support.js';
-import {
-  ANTHROPIC_CACHE,
-  REPLY,
-  USAGE,
-  startDialectUpstream,
-  type DialectUpstream,
-} from '../support/dialect-upstreams.js';
+import { ANTHROPIC_CACHE, REPLY, USAGE, startDialectUpstream } from '../support/dialect-upstreams.js';
 import {
   ANTHROPIC_KEY,
   expectAuditedCall,
@@ -24,6 +18,8 @@ import {
   realClientAuditor,
   startRealClientGateway,
   type RealClientSetup,
+  startRealClientSdk,
+  type RealClientSdkSetup,
 } from '../support/real-client-audit.js';
 
 async function invokeAndStream(chat: ChatOpenAI | ChatAnthropic): Promise<void> {
@@ -75,16 +71,11 @@ describe('LangChain ChatOpenAI through the gateway', () => {
 });
 
 describe('LangChain ChatOpenAI with the audited fetch', () => {
-  let up: DialectUpstream;
-  let auditor: Auditor;
+  let sdk: RealClientSdkSetup;
   beforeEach(async () => {
-    up = await startDialectUpstream();
-    auditor = await realClientAuditor();
+    sdk = await startRealClientSdk();
   });
-  afterEach(async () => {
-    await auditor.close();
-    await up.close();
-  });
+  afterEach(() => sdk.close());
 
   it('invoke and stream, each one complete event', async () => {
     await invokeAndStream(
@@ -93,12 +84,12 @@ describe('LangChain ChatOpenAI with the audited fetch', () => {
         apiKey: OPENAI_KEY,
         maxRetries: 0,
         configuration: {
-          baseURL: `${up.origin}/v1`,
-          fetch: createAuditedFetch({ auditor, provider: 'openai' }),
+          baseURL: `${sdk.up.origin}/v1`,
+          fetch: createAuditedFetch({ auditor: sdk.auditor, provider: 'openai' }),
         },
       }),
     );
-    expectPair(await sdkEvents(auditor));
+    expectPair(await sdkEvents(sdk.auditor));
   });
 });
 

@@ -7,22 +7,17 @@
 import OpenAI, { toFile } from 'openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/core/audit-event.js';
-import { wrapOpenAI, type Auditor } from '../../src/sdk/index.js';
+import { wrapOpenAI } from '../../src/sdk/index.js';
 import { sdkEvents } from '../sdk/sdk-support.js';
-import {
-  EMBEDDING,
-  REPLY,
-  USAGE,
-  startDialectUpstream,
-  type DialectUpstream,
-} from '../support/dialect-upstreams.js';
+import { EMBEDDING, REPLY, USAGE, type DialectUpstream } from '../support/dialect-upstreams.js';
 import {
   expectAuditedCall,
   OPENAI_KEY,
   PROMPT,
-  realClientAuditor,
   startRealClientGateway,
   type RealClientSetup,
+  startRealClientSdk,
+  type RealClientSdkSetup,
 } from '../support/real-client-audit.js';
 
 /** A small WAV-like upload with a marker that must reach the provider and never the store. */
@@ -99,25 +94,20 @@ describe('openai client: embeddings and a multipart transcription through the ga
 });
 
 describe('wrapOpenAI: embeddings and a multipart transcription in-process', () => {
-  let up: DialectUpstream;
-  let auditor: Auditor;
+  let sdk: RealClientSdkSetup;
   beforeEach(async () => {
-    up = await startDialectUpstream();
-    auditor = await realClientAuditor();
+    sdk = await startRealClientSdk();
   });
-  afterEach(async () => {
-    await auditor.close();
-    await up.close();
-  });
+  afterEach(() => sdk.close());
 
   it('answers the client unchanged and records both calls', async () => {
     await callBoth(
-      wrapOpenAI(new OpenAI({ apiKey: OPENAI_KEY, baseURL: `${up.origin}/v1` }), {
-        auditor,
+      wrapOpenAI(new OpenAI({ apiKey: OPENAI_KEY, baseURL: `${sdk.up.origin}/v1` }), {
+        auditor: sdk.auditor,
         provider: 'openai',
       }),
     );
-    expectBoth(await sdkEvents(auditor), 'openai');
-    expectUploadIntact(up);
+    expectBoth(await sdkEvents(sdk.auditor), 'openai');
+    expectUploadIntact(sdk.up);
   });
 });

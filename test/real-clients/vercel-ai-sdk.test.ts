@@ -9,18 +9,19 @@ import { createOpenAI } from '@ai-sdk/openai';
 import { generateText, streamText, type LanguageModel } from 'ai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/core/audit-event.js';
-import { createAuditedFetch, type Auditor, type FetchFunction } from '../../src/sdk/index.js';
+import { createAuditedFetch, type FetchFunction } from '../../src/sdk/index.js';
 import { sdkEvents } from '../sdk/sdk-support.js';
-import { REPLY, USAGE, startDialectUpstream, type DialectUpstream } from '../support/dialect-upstreams.js';
+import { REPLY, USAGE } from '../support/dialect-upstreams.js';
 import {
   ANTHROPIC_KEY,
   expectAuditedCall,
   OPENAI_KEY,
   PROMPT,
-  realClientAuditor,
   startRealClientGateway,
   type ExpectedEvent,
   type RealClientSetup,
+  startRealClientSdk,
+  type RealClientSdkSetup,
 } from '../support/real-client-audit.js';
 
 interface Case {
@@ -127,25 +128,20 @@ describe('Vercel AI SDK through the gateway', () => {
 });
 
 describe('Vercel AI SDK with the audited fetch', () => {
-  let up: DialectUpstream;
-  let auditor: Auditor;
+  let sdk: RealClientSdkSetup;
   beforeEach(async () => {
-    up = await startDialectUpstream();
-    auditor = await realClientAuditor();
+    sdk = await startRealClientSdk();
   });
-  afterEach(async () => {
-    await auditor.close();
-    await up.close();
-  });
+  afterEach(() => sdk.close());
 
   for (const c of CASES) {
     it(`${c.name}: generateText and streamText, each one complete event`, async () => {
       const fetch = {
-        openai: createAuditedFetch({ auditor, provider: 'openai' }),
-        anthropic: createAuditedFetch({ auditor, provider: 'anthropic' }),
+        openai: createAuditedFetch({ auditor: sdk.auditor, provider: 'openai' }),
+        anthropic: createAuditedFetch({ auditor: sdk.auditor, provider: 'anthropic' }),
       };
-      await generateAndStream(c.model(up.origin, fetch));
-      expectPair(await sdkEvents(auditor), c);
+      await generateAndStream(c.model(sdk.up.origin, fetch));
+      expectPair(await sdkEvents(sdk.auditor), c);
     });
   }
 });

@@ -67,6 +67,26 @@ export function realClientAuditor(): Promise<Auditor> {
   return harnessLikeAuditor({ redactor: createRedactor(), provider: undefined });
 }
 
+export interface RealClientSdkSetup {
+  up: DialectUpstream;
+  auditor: Auditor;
+  close(): Promise<void>;
+}
+
+/** The dialect upstream and an SDK auditor: the in-process half of each real-client test. */
+export async function startRealClientSdk(): Promise<RealClientSdkSetup> {
+  const up = await startDialectUpstream();
+  const auditor = await realClientAuditor();
+  return {
+    up,
+    auditor,
+    async close() {
+      await auditor.close();
+      await up.close();
+    },
+  };
+}
+
 export interface ExpectedEvent {
   provider: string;
   endpoint: string;
