@@ -2,6 +2,20 @@
 export const OTHER_LABEL = 'other';
 
 /**
+ * A model as a label: its catalog name, or `other` when the catalog does not know it (the model
+ * is whatever a client sent; issue 17). Unchanged without a catalog, for null, and for the models
+ * named in `known`.
+ */
+export function catalogModel(
+  model: string | null,
+  modelName: ((model: string) => string | null) | undefined,
+  known?: ReadonlySet<string>,
+): string | null {
+  if (model === null || !modelName || known?.has(model)) return model;
+  return modelName(model) ?? OTHER_LABEL;
+}
+
+/**
  * Keeps a metric label's cardinality bounded: the first `max` distinct values seen keep their own
  * label, every later one is reported as `other`. First-come rather than a moving top-N on purpose:
  * a label that changed its meaning mid-run would break every rate() over it (Prometheus

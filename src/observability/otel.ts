@@ -21,7 +21,7 @@ import {
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { TraceContext } from '../capture/trace-context.js';
 import type { AuditEvent } from '../core/audit-event.js';
-import { BoundedLabels, OTHER_LABEL } from './bounded-labels.js';
+import { BoundedLabels, catalogModel } from './bounded-labels.js';
 import { ALWAYS_ON, isSampled, type TraceSampling } from './trace-sampling.js';
 import { isAdminEvent } from './event-kind.js';
 import {
@@ -225,8 +225,7 @@ export function createOtelExport(config: OtelConfig): OtelExport {
   // Each record() hashes its attribute set (the SDK's main per-event cost), so the instruments are
   // the convention's three and cost stays on spans (`tollgate.cost_micro_usd`) and in Prometheus.
   const models = new BoundedLabels(config.maxModels ?? 50);
-  const modelLabel = (m: string | null): string =>
-    models.label(m === null || !config.modelName ? m : (config.modelName(m) ?? OTHER_LABEL));
+  const modelLabel = (m: string | null): string => models.label(catalogModel(m, config.modelName));
   const operations = new BoundedLabels(16, ['chat', 'text_completion', 'embeddings']);
 
   const sampling = config.sampling ?? ALWAYS_ON;

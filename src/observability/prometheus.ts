@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AuditEvent } from '../core/audit-event.js';
 import type { MountedRoute } from '../http/mounted-route.js';
 import type { WriterStats } from '../writer/event-writer.js';
-import { BoundedLabels, OTHER_LABEL } from './bounded-labels.js';
+import { BoundedLabels, catalogModel } from './bounded-labels.js';
 import { isAdminEvent } from './event-kind.js';
 import { isUnpriced } from '../pricing/unpriced.js';
 
@@ -178,10 +178,7 @@ export function createPrometheusMetrics(o: PrometheusOptions = {}): TollgateMetr
   }
 
   const known = new Set(o.models ?? []);
-  const modelLabel = (m: string | null): string | null => {
-    if (m === null || !o.modelName || known.has(m)) return m;
-    return o.modelName(m) ?? OTHER_LABEL;
-  };
+  const modelLabel = (m: string | null): string | null => catalogModel(m, o.modelName, known);
 
   const listener = (e: AuditEvent): void => {
     try {
