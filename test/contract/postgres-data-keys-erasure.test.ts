@@ -121,11 +121,20 @@ describe.skipIf(!service.available)('PostgreSQL data keys: erasure across replic
     const schema = freshSchema();
     // The real database, with poll results handed back late (a slow link or a large result): a
     // poll whose snapshot predates the erasure is processed after the erasure returned.
+    // Barriers, not sleeps: the poll's statement has returned (its snapshot has the key live)
+    // before the erasure starts, and its result is handed back only after the erasure returned.
     const slow = new pg.Pool({ connectionString: service.url, max: 4 });
     const realQuery = slow.query.bind(slow) as (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
+    let pollRead: (() => void) | null = null; // armed only for the test's own poll
+    let releasePoll: () => void = () => {};
     (slow as unknown as { query: typeof realQuery }).query = async (text, values) => {
       const res = await realQuery(text, values);
-      if (text.includes('AS polled_at')) await sleep(40);
+      if (text.includes('AS polled_at') && pollRead) {
+        const released = new Promise<void>((r) => (releasePoll = r));
+        pollRead();
+        pollRead = null;
+        await released;
+      }
       return res;
     };
     const a = await PostgresDataKeyStore.open(slow, { schema, refreshMs: 60_000 });
@@ -138,12 +147,14 @@ describe.skipIf(!service.available)('PostgreSQL data keys: erasure across replic
         const old = ca.encryptFor(user, 'old');
         await a.flush();
         let erasedFirst = false;
+        const read = new Promise<void>((r) => (pollRead = r));
         const poll = a.refresh().then(() => {
           if (erasedFirst) pollLandedLate++;
         });
-        await sleep(5); // the poll's statement has run: its snapshot has the key live
+        await read; // the poll's statement has run: its snapshot has the key live
         const erased = await eraseSubject(a, user, clock);
         erasedFirst = true;
+        releasePoll();
         await poll;
         expect(erased.keyIds).toEqual([keyIdOf(old)]);
         expect(erased.keyIds).not.toContain(a.getBySubject(`user:${user}`)?.keyId);
