@@ -1,7 +1,7 @@
 import { mkdtempSync, openSync, readdirSync, readlinkSync, rmSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SeqReservation } from './seq-reservation.js';
 
 const dirs: string[] = [];
@@ -16,18 +16,50 @@ function file(): string {
 }
 
 describe('SeqReservation', () => {
-  it('keeps the durable mark strictly ahead of every seq handed out, one write per block', () => {
+  it('keeps the durable mark strictly ahead of every seq handed out, even when seqs outrun the write ahead', () => {
     const path = file();
     const r = new SeqReservation({ path, chainId: 'gw', block: 10 });
     expect(r.previous).toBeNull();
     r.start(0);
+    // No turn of the event loop: the marks written ahead never land, the synchronous path covers.
     for (let seq = 1; seq <= 25; seq++) {
       r.ensure(seq);
       expect(r.reserved).toBeGreaterThan(seq);
-      // What a crash right now would leave: read by the next run.
-      expect(new SeqReservation({ path, chainId: 'gw' }).previous!.reserved).toBe(r.reserved);
+      // What a crash right now would leave: read by the next run (a write ahead may have landed).
+      expect(new SeqReservation({ path, chainId: 'gw' }).previous!.reserved).toBeGreaterThanOrEqual(
+        r.reserved,
+      );
     }
     expect(r.reserved).toBe(31); // written at seqs 1 (-> 11), 11 (-> 21) and 21 (-> 31)
+    expect(r.syncWrites).toBe(3);
+  });
+
+  it('writes the next mark ahead, off the event loop, once half a block is handed out', async () => {
+    const path = file();
+    const r = new SeqReservation({ path, chainId: 'gw', block: 10 });
+    r.start(0);
+    for (let seq = 1; seq <= 60; seq++) {
+      r.ensure(seq);
+      expect(r.reserved).toBeGreaterThan(seq);
+      expect(new SeqReservation({ path, chainId: 'gw' }).previous!.reserved).toBeGreaterThan(seq);
+      await landed(r);
+    }
+    // Only the first mark waited on the event loop; each later one was on disk before it was needed.
+    expect(r.syncWrites).toBe(1);
+    expect(r.reserved).toBe(66); // 11 at seq 1, then 16, 21, … written ahead at seqs 6, 11, …, 56
+  });
+
+  it('a settle while a mark is written ahead wins, and the file is closed once that write lands', async () => {
+    const path = file();
+    const r = new SeqReservation({ path, chainId: 'gw', block: 10 });
+    r.start(0);
+    for (let seq = 1; seq <= 6; seq++) r.ensure(seq);
+    expect(r.writingAhead).toBe(true); // 16, started at seq 6
+    r.settle(6);
+    await landed(r);
+    expect(new SeqReservation({ path, chainId: 'gw' }).previous).toEqual({ reserved: 6 });
+    expect(r.reserved).toBe(6);
+    expect(openFds(path)).toBe(0);
   });
 
   it('a clean stop settles the mark to the head; another chain id or a torn slot is not trusted', () => {
@@ -76,6 +108,12 @@ describe('SeqReservation', () => {
     expect(new SeqReservation({ path, chainId: 'gw' }).previous).toEqual({ reserved: 14 });
   });
 });
+
+/** Waits until the mark being written ahead (if any) is on disk and its callback ran. */
+async function landed(r: SeqReservation): Promise<void> {
+  // An fdatasync on a loaded machine can take a while: poll, without a timed assertion.
+  await vi.waitFor(() => expect(r.writingAhead).toBe(false), { timeout: 10_000, interval: 1 });
+}
 
 /** Descriptors of this process open on `path` (Linux /proc). */
 function openFds(path: string): number {

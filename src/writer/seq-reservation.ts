@@ -20,7 +20,12 @@ export interface SeqReservationOptions {
 /**
  * The chain's seq high-water mark in a small file beside the spool (`chain-<instance>-<store>.mark`, app/chain-state-files.ts).
  * Before the chainer hands out a seq past the mark, the mark moves a block ahead with one
- * fdatasync'd overwrite in place (slot-file.ts: it still works on a full disk). The mark always
+ * fdatasync'd overwrite in place (slot-file.ts: it still works on a full disk). That write is
+ * made ahead of need, off the event loop: once half of the block is handed out, the next mark
+ * (`seq + block`) is written on libuv's thread pool, and becomes the mark only when it is on disk.
+ * Only when the seqs run out before it lands (more than half a block linked during one
+ * fdatasync, or the write failed) does `ensure` write synchronously, as it always did: the rule
+ * "no seq is handed out that a durable mark does not cover" holds either way. The mark always
  * stays ahead of the last seq given out, so a crash always leaves a range to account for; a
  * clean stop settles it to the chain head (`settle`), so a clean restart skips nothing. Once
  * settled or closed it hands out no more seqs: `ensure` throws, so an event linked after the stop
@@ -32,6 +37,12 @@ export class SeqReservation implements SeqReserver {
   private readonly block: number;
   private failed = false;
   private stopped = false;
+  /** A mark being written on the thread pool (its target), or null. */
+  private ahead: number | null = null;
+  /** The durable mark when a write ahead last failed: no new one until a synchronous write moved it. */
+  private aheadFailedAt = -1;
+  /** Synchronous mark writes so far (the ones that waited on the event loop); for tests and benches. */
+  syncWrites = 0;
   /** The previous run's mark, read at construction; null for a new file or another chain's. */
   readonly previous: ReservedMark | null;
 
@@ -39,6 +50,11 @@ export class SeqReservation implements SeqReserver {
     this.block = Math.max(1, o.block ?? 1024);
     this.file = new SlotFile(o.path, 256);
     this.previous = parseMark(this.file.read(), o.chainId);
+  }
+
+  /** True while a mark is being written ahead (off the event loop). */
+  get writingAhead(): boolean {
+    return this.ahead !== null;
   }
 
   /** Seq up to which the mark is durable. */
@@ -60,8 +76,36 @@ export class SeqReservation implements SeqReserver {
     // After a stop the settled mark is final: writing past it would be a false crash gap next start.
     if (this.stopped) throw new TollgateError('TG_ERR_AUDIT_UNAVAILABLE', { chain_id: this.o.chainId, seq });
     // Strictly ahead: after handing out `seq`, the durable mark is above it.
-    if (seq < this.reservedTo) return;
-    this.write(seq + this.block);
+    if (seq >= this.reservedTo) {
+      this.syncWrites++;
+      this.write(seq + this.block);
+    } else if (
+      this.ahead === null &&
+      this.reservedTo - seq <= this.block / 2 &&
+      this.aheadFailedAt !== this.reservedTo
+    ) {
+      this.writeAhead(seq + this.block);
+    }
+  }
+
+  /** Writes the next mark off the event loop; it counts as the mark once it is on disk. */
+  private writeAhead(target: number): void {
+    this.ahead = target;
+    this.file.writeAsync(this.body(target), (err) => {
+      this.ahead = null;
+      if (err) {
+        this.aheadFailedAt = this.reservedTo;
+        this.fail(err);
+        return;
+      }
+      this.failed = false;
+      // A synchronous write made meanwhile may already stand higher (it has the newer generation).
+      if (!this.stopped && target > this.reservedTo) this.reservedTo = target;
+    });
+  }
+
+  private body(reserved: number): string {
+    return `chain=${encodeURIComponent(this.o.chainId)} reserved=${reserved}`;
   }
 
   /** Clean stop: everything handed out is stored, spooled or in a persisted gap; the mark is the head. */
@@ -85,7 +129,7 @@ export class SeqReservation implements SeqReserver {
     // Advance in memory even if the write fails, so a broken disk costs one attempt per block.
     this.reservedTo = reserved;
     try {
-      this.file.write(`chain=${encodeURIComponent(this.o.chainId)} reserved=${reserved}`);
+      this.file.write(this.body(reserved));
       this.failed = false;
     } catch (err) {
       this.fail(err);

@@ -1,4 +1,13 @@
-import { closeSync, existsSync, fdatasyncSync, openSync, readSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fdatasync,
+  fdatasyncSync,
+  openSync,
+  readSync,
+  write,
+  writeSync,
+} from 'node:fs';
 import { createHash } from 'node:crypto';
 
 /**
@@ -10,6 +19,9 @@ import { createHash } from 'node:crypto';
 export class SlotFile {
   private fd: number | null = null;
   private gen = 0;
+  /** Asynchronous writes not finished yet; a close waits for them (their fd must stay this file's). */
+  private inFlight = 0;
+  private closeWhenIdle = false;
 
   constructor(
     readonly path: string,
@@ -57,6 +69,41 @@ export class SlotFile {
   /** Writes `body` durably (throws on failure, or when it does not fit a slot). */
   write(body: string): void {
     const fd = this.open();
+    const { buf, pos } = this.slot(body);
+    writeSync(fd, buf, 0, this.slotBytes, pos);
+    fdatasyncSync(fd);
+  }
+
+  /**
+   * Writes `body` durably on libuv's thread pool (the write and its fdatasync off the event loop);
+   * `done` gets null once it is on disk. Its generation is taken now, so a synchronous `write`
+   * made meanwhile (a newer body) gets a higher one and wins on read whichever lands last. Two
+   * writes in flight at once use the two slots; a power cut tearing both would leave no mark.
+   */
+  writeAsync(body: string, done: (err: Error | null) => void): void {
+    let fd: number;
+    let slot: { buf: Buffer; pos: number };
+    try {
+      fd = this.open();
+      slot = this.slot(body);
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    this.inFlight++;
+    const finish = (err: Error | null): void => {
+      this.inFlight--;
+      if (this.inFlight === 0 && this.closeWhenIdle) this.close();
+      done(err);
+    };
+    write(fd, slot.buf, 0, this.slotBytes, slot.pos, (err) => {
+      if (err) finish(err);
+      else fdatasync(fd, (err2) => finish(err2));
+    });
+  }
+
+  /** The padded slot of the next generation (taken now) and where it goes. */
+  private slot(body: string): { buf: Buffer; pos: number } {
     if (this.gen === 0) this.read();
     const gen = this.gen + 1;
     const line = `${gen} ${checksum(`${gen} ${body}`)} ${body}`;
@@ -65,12 +112,18 @@ export class SlotFile {
       throw new RangeError(`state does not fit in ${this.slotBytes} bytes`);
     buf.write(line, 0, 'utf8');
     buf[this.slotBytes - 1] = 0x0a;
-    writeSync(fd, buf, 0, this.slotBytes, (gen % 2) * this.slotBytes);
-    fdatasyncSync(fd);
+    // Taken even if the write then fails: generations only need to grow.
     this.gen = gen;
+    return { buf, pos: (gen % 2) * this.slotBytes };
   }
 
+  /** Closes the file, once any asynchronous write has finished. */
   close(): void {
+    if (this.inFlight > 0) {
+      this.closeWhenIdle = true;
+      return;
+    }
+    this.closeWhenIdle = false;
     if (this.fd === null) return;
     try {
       closeSync(this.fd);
