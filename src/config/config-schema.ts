@@ -179,7 +179,8 @@ export const configSchema = z
     managed: section(
       {
         provider_key_file: setting(z.string().min(1).nullable().default(null), {
-          description: 'Managed mode: a file holding the provider key (never the database)',
+          description:
+            'Managed mode: a file holding the provider key (never the database); not needed when every entry of `providers` has its own `key_file`',
           env: 'TOLLGATE_PROVIDER_KEY_FILE',
         }),
         provider_key: setting(z.string().min(1).nullable().default(null), {

@@ -24,6 +24,8 @@ export interface AccessConfig {
   /** `passthrough`: the client's provider key goes upstream. `managed`: clients use gateway-issued keys. */
   mode: 'passthrough' | 'managed';
   managed: { provider_key_file: string | null; provider_key: string | null };
+  /** Several providers (docs/providers.md); in managed mode each may hold its own key (`key_file`). */
+  providers?: ReadonlyArray<{ name: string; key_file?: string | null }> | null;
   lockout: { max_failures: number; window_ms: number; cool_off_ms: number };
   budgets: readonly BudgetConfig[];
   limits: readonly LimitConfig[];
@@ -87,16 +89,7 @@ export function createAccessPolicy(
 
 function keyPolicy(config: AccessConfig, deps: Parameters<typeof createAccessPolicy>[1]): RequestPolicy {
   if (config.mode === 'passthrough') return new PassthroughPolicy(deps.secret);
-  const m = config.managed;
-  const source = m.provider_key_file
-    ? { provider: 'upstream', file: m.provider_key_file }
-    : m.provider_key
-      ? { provider: 'upstream', value: m.provider_key }
-      : null;
-  if (!source)
-    throw new TollgateError('TG_ERR_CONFIG_INVALID', {
-      setting: 'managed.provider_key_file or TOLLGATE_PROVIDER_KEY',
-    });
+  const providerKey = managedProviderKey(config);
   const { clock } = deps;
   return new ManagedPolicy({
     keys: deps.keys,
@@ -118,8 +111,30 @@ function keyPolicy(config: AccessConfig, deps: Parameters<typeof createAccessPol
       }),
     catalog: deps.catalog,
     clock,
-    providerKey: loadProviderKeys([source]).keyFor('upstream'),
+    ...(providerKey === null ? {} : { providerKey }),
     onLockout: (subject, untilMs) =>
       deps.raiseAlert(lockoutAlert(subject, untilMs, config.lockout, clock.now())),
+  });
+}
+
+/**
+ * Managed mode's own provider key (`managed.provider_key_file` or `managed.provider_key`), or null
+ * when every provider of the `providers:` list holds its own `key_file` and none is needed. Without
+ * one while a provider has no key of its own: `TG_ERR_CONFIG_INVALID`, naming those providers.
+ */
+export function managedProviderKey(config: Pick<AccessConfig, 'managed' | 'providers'>): string | null {
+  const m = config.managed;
+  const source = m.provider_key_file
+    ? { provider: 'upstream', file: m.provider_key_file }
+    : m.provider_key
+      ? { provider: 'upstream', value: m.provider_key }
+      : null;
+  if (source) return loadProviderKeys([source]).keyFor('upstream');
+  const list = config.providers ?? [];
+  const keyless = list.filter((p) => !p.key_file).map((p) => p.name);
+  if (list.length > 0 && keyless.length === 0) return null;
+  throw new TollgateError('TG_ERR_CONFIG_INVALID', {
+    setting: 'managed.provider_key_file or TOLLGATE_PROVIDER_KEY',
+    ...(keyless.length > 0 ? { providers_without_key_file: keyless.join(', ') } : {}),
   });
 }

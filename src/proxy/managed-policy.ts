@@ -21,8 +21,11 @@ export interface ManagedPolicyOptions {
   lockout: LockoutGuard;
   catalog: PriceCatalog;
   clock: Clock;
-  /** The provider key Tollgate holds; applications never see it. */
-  providerKey: string;
+  /**
+   * The provider key Tollgate holds; applications never see it. Absent when every provider has its
+   * own key (`providers:` with `key_file`): the router sends that one, in the provider's header.
+   */
+  providerKey?: string;
   /** Told when a subject (`ip:…`, `key:…`) is locked out, once per lockout: raise an alert. */
   onLockout?: (
     subject: string,
@@ -38,10 +41,13 @@ export interface ManagedPolicyOptions {
  */
 export class ManagedPolicy implements RequestPolicy {
   /** The provider key's fingerprint: the provider's quota readings are kept under it. */
-  private readonly providerKeyId: string;
+  private readonly providerKeyId: string | null;
+  /** The held key's header; empty (still managed: no client credential goes upstream) without one. */
+  private readonly upstreamHeaders: Record<string, string>;
 
   constructor(private readonly o: ManagedPolicyOptions) {
-    this.providerKeyId = o.fingerprinter.fingerprint(o.providerKey);
+    this.providerKeyId = o.providerKey === undefined ? null : o.fingerprinter.fingerprint(o.providerKey);
+    this.upstreamHeaders = o.providerKey === undefined ? {} : { authorization: `Bearer ${o.providerKey}` };
   }
 
   /**
@@ -127,8 +133,8 @@ export class ManagedPolicy implements RequestPolicy {
       auth: fields,
       attribution,
       refusal: null,
-      upstreamHeaders: { authorization: `Bearer ${o.providerKey}` },
-      providerKeyId: this.providerKeyId,
+      upstreamHeaders: this.upstreamHeaders,
+      ...(this.providerKeyId === null ? {} : { providerKeyId: this.providerKeyId }),
       ...(key.concurrent === null ? {} : { keyConcurrent: { keyId: key.id, limit: key.concurrent } }),
       settle: (event: AuditEvent) => {
         void o.limiter.settle(limit.reservation, event.total_tokens);

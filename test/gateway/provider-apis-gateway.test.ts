@@ -335,9 +335,11 @@ describe('failover and per-provider keys through startTollgate', () => {
     expect(g.storeBytes()).not.toContain('WRONGkey0123456789');
   });
 
-  it('managed mode: each provider’s key_file reaches only that provider, in its own header', async () => {
-    const openai = new MockProvider({ validKeys: ['sk-proj-OPENAIfileKey0123456789abcdef'] });
-    const anthropic = new MockProvider({ validKeys: ['sk-ant-api03-ANTHROPICfileKey0123456789'] });
+  /** Two providers on two mocks, each with its own key_file, in managed mode; a gateway key; one request to each. */
+  async function twoKeyFileProviders(o: { defaultKey?: string; requestQuota?: number }) {
+    const quota = o.requestQuota === undefined ? {} : { requestQuota: o.requestQuota };
+    const openai = new MockProvider({ validKeys: ['sk-proj-OPENAIfileKey0123456789abcdef'], ...quota });
+    const anthropic = new MockProvider({ validKeys: ['sk-ant-api03-ANTHROPICfileKey0123456789'], ...quota });
     const openaiUrl = await openai.listen();
     await anthropic.listen();
     cleanup.push(
@@ -348,11 +350,10 @@ describe('failover and per-provider keys through startTollgate', () => {
     cleanup.push(async () => rmSync(keys, { recursive: true, force: true }));
     writeFileSync(join(keys, 'openai.key'), 'sk-proj-OPENAIfileKey0123456789abcdef\n', { mode: 0o600 });
     writeFileSync(join(keys, 'anthropic.key'), 'sk-ant-api03-ANTHROPICfileKey0123456789\n', { mode: 0o600 });
-    const defaultKey = 'sk-proj-DEFAULTmanagedKey0123456789abcdef';
     const g = await start({
       upstream_url: openaiUrl,
       mode: 'managed',
-      'managed.provider_key': defaultKey,
+      ...(o.defaultKey === undefined ? {} : { 'managed.provider_key': o.defaultKey }),
       providers: [
         {
           name: 'openai',
@@ -378,9 +379,7 @@ describe('failover and per-provider keys through startTollgate', () => {
     const virtual = await createKey(
       new SqliteKeyStore(adminDb),
       { now: () => Date.now(), monotonic: () => performance.now() },
-      {
-        name: 'app',
-      },
+      { name: 'app' },
     );
     const auth = { authorization: `Bearer ${virtual.key}` };
     const chat = await post(`${g.tg.url}/v1/chat/completions`, auth, {
@@ -393,6 +392,12 @@ describe('failover and per-provider keys through startTollgate', () => {
       messages: [{ role: 'user', content: 'hi' }],
     });
     expect([chat.status, msg.status]).toEqual([200, 200]);
+    return { g, openai, anthropic, virtual, chat, msg };
+  }
+
+  it('managed mode: each provider’s key_file reaches only that provider, in its own header', async () => {
+    const defaultKey = 'sk-proj-DEFAULTmanagedKey0123456789abcdef';
+    const { g, openai, anthropic, virtual, chat, msg } = await twoKeyFileProviders({ defaultKey });
 
     const seen = (m: MockProvider) => JSON.stringify(m.requests.map((r) => r.headers));
     expect(openai.requests[0]!.headers.authorization).toBe('Bearer sk-proj-OPENAIfileKey0123456789abcdef');
@@ -414,5 +419,32 @@ describe('failover and per-provider keys through startTollgate', () => {
     // The keys from the files are nowhere in the store.
     expect(g.storeBytes()).not.toContain('OPENAIfileKey');
     expect(g.storeBytes()).not.toContain('ANTHROPICfileKey');
+  });
+
+  it('managed mode without managed.provider_key when every provider has a key_file; /metrics quota per provider', async () => {
+    const { g, openai, anthropic, virtual, chat, msg } = await twoKeyFileProviders({ requestQuota: 5 });
+    expect(openai.requests[0]!.headers.authorization).toBe('Bearer sk-proj-OPENAIfileKey0123456789abcdef');
+    expect(anthropic.requests[0]!.headers['x-api-key']).toBe('sk-ant-api03-ANTHROPICfileKey0123456789');
+    expect(JSON.stringify(openai.requests[0]!.headers)).not.toContain(virtual.key);
+    expect(JSON.stringify(anthropic.requests[0]!.headers)).not.toContain(virtual.key);
+    const [c, m] = await Promise.all([g.event(chat.id), g.event(msg.id)]);
+    expect([c.api_provider, m.api_provider]).toEqual(['openai', 'anthropic']);
+    // Each answer's quota reading is kept under its own provider's key, not the gateway key's.
+    expect(c.provider_key_id).toMatch(/^[0-9a-f]{16}$/);
+    expect(m.provider_key_id).toMatch(/^[0-9a-f]{16}$/);
+    expect(new Set([c.provider_key_id, m.provider_key_id, c.api_key_id]).size).toBe(3);
+    expect([c.provider_requests_remaining, m.provider_requests_remaining]).toEqual([4, 4]);
+
+    const metrics = await (await request(`${g.tg.url}/metrics`)).body.text();
+    const series = metrics.split('\n').filter((l) => l.startsWith('tollgate_provider_quota_'));
+    expect(series.sort()).toEqual(
+      [
+        `tollgate_provider_quota_limit{key="${c.provider_key_id}",provider="openai",kind="requests"} 5`,
+        `tollgate_provider_quota_remaining{key="${c.provider_key_id}",provider="openai",kind="requests"} 4`,
+        `tollgate_provider_quota_limit{key="${m.provider_key_id}",provider="anthropic",kind="requests"} 5`,
+        `tollgate_provider_quota_remaining{key="${m.provider_key_id}",provider="anthropic",kind="requests"} 4`,
+      ].sort(),
+    );
+    expect(metrics).not.toContain('fileKey');
   });
 });
