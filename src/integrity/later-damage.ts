@@ -13,7 +13,7 @@
 import type { AuditEvent } from '../core/audit-event.js';
 import { eventHash } from './canonical-json.js';
 import { matchHoles, type ChainHole, type GapRecord } from './gap-record.js';
-import type { Damage } from './verify.js';
+import type { Damage } from './verify-report.js';
 
 /** Scans the rows of chain `chainId` after the first failure, in seq order. */
 export class LaterDamageScan {

@@ -7,6 +7,8 @@ import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { EventStore } from '../store/event-store.js';
+import type { VerifyOptions } from './verify-report.js';
 import type { SegmentResult, SegmentTask } from './verify-segment.js';
 
 /** Checks segments in worker threads; each promise resolves with its own segment's result. */
@@ -90,4 +92,36 @@ function spawnVerifyWorker(file: string): Worker {
   ).href;
   const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); })`;
   return new Worker(boot, { eval: true, workerData: { file } });
+}
+
+/** The worker pool that checks chain segments of a SQLite file, started when a chain needs it. */
+export class SegmentCheckers {
+  private pool: SegmentChecker | null = null;
+  private poolFailed = false;
+  /** Events the worker pool confirmed. */
+  inWorkers = 0;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly options: VerifyOptions,
+  ) {}
+
+  /** The pool for a run of `events` events, or null: walk them sequentially. */
+  for(events: number): SegmentChecker | null {
+    const workers = this.options.workers ?? defaultVerifyWorkers();
+    const file = this.store.sqliteFile?.() ?? null;
+    if (workers <= 0 || file === null || this.poolFailed || events < (this.options.workerMinEvents ?? 50_000))
+      return null;
+    this.pool ??= workerSegmentChecker(file, workers);
+    return this.pool;
+  }
+
+  /** A worker could not start or failed: the rest of the run reads inline. */
+  failed(checker: SegmentChecker): void {
+    if (checker === this.pool) this.poolFailed = true;
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.close();
+  }
 }

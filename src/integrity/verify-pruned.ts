@@ -21,7 +21,9 @@ import type { CompactRange } from './merkle.js';
 import { HashListRoot, isPrunedContent, type ContentPruneRecord, type PruneRecord } from './prune-record.js';
 import { signedFrontierAt } from './prune-state.js';
 import type { NoteVerifier } from './signed-note.js';
-import type { Damage } from './verify.js';
+import type { ChainVerifyReport, Damage } from './verify-report.js';
+import { damagePosition } from './verify-damage.js';
+import type { PruneState } from './prune-state.js';
 
 /** A pruned range as the verify report lists it. */
 export interface PrunedRange {
@@ -250,4 +252,34 @@ export class ContentPruneTally {
     });
     return out;
   }
+}
+
+/** Adds what checking the pruned part found (verify-pruned.ts) to a chain's report. */
+export function mergePruned(
+  report: ChainVerifyReport,
+  damages: readonly Damage[],
+  ranges: PrunedRange[],
+  state: PruneState,
+): void {
+  report.pruned = ranges;
+  const all = [...damages, ...report.damages].sort((a, b) => damagePosition(a) - damagePosition(b));
+  const first = all[0];
+  if (first?.kind === 'deleted' && state.rejected.length > 0) {
+    // A deletion someone may have tried to pass off as a prune: say which records were refused.
+    const refused = state.rejected
+      .slice(0, 3)
+      .map((r) => `${r.chain_id ?? '?'} seq ${r.seq ?? '?'}: ${r.why}`)
+      .join('; ');
+    all[0] = { ...first, detail: `${first.detail} (prune record(s) not accepted: ${refused})` };
+  } else if (first?.kind === 'deleted' && ranges.length > 0 && !first.detail.includes('prune record')) {
+    all[0] = {
+      ...first,
+      detail: `${first.detail} (the prune records of this chain cover events 1..${ranges[ranges.length - 1]!.last_seq} only)`,
+    };
+  }
+  if (all.length === 0) return;
+  report.damage = all[0]!;
+  report.damages = all;
+  report.ok = false;
+  report.root_hash = null;
 }

@@ -1,4 +1,4 @@
-import type { AccountedGap, Damage, VerifyReport } from './verify.js';
+import type { AccountedGap, Damage, VerifyReport } from './verify-report.js';
 
 const KIND_TEXT: Record<Damage['kind'], string> = {
   modified: 'MODIFIED',

@@ -16,6 +16,7 @@
 import { chainLinks, type EventStore } from '../store/event-store.js';
 import type { Checkpoint } from './checkpoint.js';
 import { CompactRange, EventLeafHasher } from './merkle.js';
+import type { ChainCheckpoints, ValidCheckpoint } from './verify-checkpoints.js';
 
 const HEX_HASH = /^[0-9a-f]{64}$/;
 
@@ -64,4 +65,43 @@ export async function startAfterCheckpoint(
   if (last === null || subtree.size !== width || !lastNode || !subtree.root().equals(lastNode))
     return { ok: false, why: `events ${first}..${size} (the checkpoint's last leaves) are not as signed` };
   return { ok: true, range, prev: last };
+}
+
+export interface SinceChain {
+  ok: true;
+  checkpoint: ValidCheckpoint;
+  range: CompactRange;
+  prev: string;
+  at: { tree_size: number; time: string | null };
+}
+
+/** The start after a chain's verified checkpoint, or why there is none (the chain is then verified whole). */
+export async function sinceStart(
+  events: EventStore,
+  chainId: string,
+  cps: ChainCheckpoints,
+  note: string | undefined,
+): Promise<SinceChain | { ok: false; why: string }> {
+  if (note === undefined) return { ok: false, why: 'no verified checkpoint recorded for this chain' };
+  const checkpoint = cps.valid.find((v) => v.note === note && !v.fromWitness) ?? null;
+  if (checkpoint === null)
+    return {
+      ok: false,
+      why: 'the recorded checkpoint is not among the valid checkpoints in the store (removed, or its key is not trusted)',
+    };
+  const start = await startAfterCheckpoint(
+    events,
+    chainId,
+    checkpoint.checkpoint,
+    cps.frontiers.get(note) ?? null,
+  );
+  if (!start.ok) return start;
+  const cp = checkpoint.checkpoint;
+  return {
+    ok: true,
+    checkpoint,
+    range: start.range,
+    prev: start.prev,
+    at: { tree_size: cp.treeSize, time: cp.timeMs === null ? null : new Date(cp.timeMs).toISOString() },
+  };
 }
