@@ -65,8 +65,23 @@ const freeGb = (): number => {
   return (s.bavail * s.bsize) / 1e9;
 };
 
-const MODELS = ['gpt-4.1-2025-04-14', 'gpt-4.1-mini-2025-04-14', 'gpt-4o-mini', 'text-embedding-3-small', 'o3'];
-const FEATURES = ['chat', 'search', 'summarize', 'support-bot', 'agent', 'translate', 'code-review', 'reports'];
+const MODELS = [
+  'gpt-4.1-2025-04-14',
+  'gpt-4.1-mini-2025-04-14',
+  'gpt-4o-mini',
+  'text-embedding-3-small',
+  'o3',
+];
+const FEATURES = [
+  'chat',
+  'search',
+  'summarize',
+  'support-bot',
+  'agent',
+  'translate',
+  'code-review',
+  'reports',
+];
 const REDACTION_TYPES = ['email', 'aws_access_key', 'phone', 'generic_secret'];
 const sqlArray = (xs: readonly string[]): string => `(ARRAY[${xs.map((x) => `'${x}'`).join(',')}])`;
 
@@ -111,7 +126,11 @@ function fillSql(startUs: number, stepUs: number, from: number, to: number): str
 /** Row i as the writer would hand it to the rollups (the fields they read; the formulas of fillSql). */
 function rollupEvent(startUs: number, stepUs: number, i: number): AuditEvent {
   const tUs = startUs + i * stepUs;
-  const e = blankEvent({ id: '', timestamp: new Date(Math.floor(tUs / 1000)).toISOString(), source: 'gateway' });
+  const e = blankEvent({
+    id: '',
+    timestamp: new Date(Math.floor(tUs / 1000)).toISOString(),
+    source: 'gateway',
+  });
   const u = (i * 7919) % USERS;
   const r = (i * 31) % 1000;
   const ok = r >= 50;
@@ -211,14 +230,17 @@ async function build(admin: pg.Pool, nowMs: number): Promise<number> {
       if (loaded === 2 * CHUNK) {
         const perRow = (await eventsBytes()) / loaded;
         // Secondary indexes took ~0.45 of the heap + key in the 10 M run (13 GB with indexes).
-        const need = ((perRow * 1.45 * (N - loaded)) / 1e9) as number;
+        const need = (perRow * 1.45 * (N - loaded)) / 1e9;
         const free = freeGb();
         if (free - need < MIN_FREE_GB) {
           limit = Math.max(loaded, Math.floor(loaded + ((free - MIN_FREE_GB) * 1e9) / (perRow * 1.45)));
           console.log(
             `  ${perRow.toFixed(0)} B per row so far: ${fmt(N)} rows would leave ${(free - need).toFixed(0)} GB free; stopping at ${fmt(limit)}`,
           );
-        } else console.log(`  ${perRow.toFixed(0)} B per row (heap + key); ~${need.toFixed(0)} GB to go, ${free.toFixed(0)} GB free`);
+        } else
+          console.log(
+            `  ${perRow.toFixed(0)} B per row (heap + key); ~${need.toFixed(0)} GB to go, ${free.toFixed(0)} GB free`,
+          );
       }
       if (loaded % 5_000_000 === 0) console.log(`  ${fmt(loaded)} rows, ${secs()} s, load ${loadavg()}`);
     }
@@ -233,7 +255,9 @@ async function build(admin: pg.Pool, nowMs: number): Promise<number> {
     await c.query("SET maintenance_work_mem = '1GB'");
     for (const ix of indexes) await c.query(ix.def.replace(' ON ONLY ', ' ON ')); // ONLY would skip the partitions
     c.release();
-    console.log(`  ${indexes.length} indexes rebuilt in ${((performance.now() - tFill) / 1000).toFixed(0)} s`);
+    console.log(
+      `  ${indexes.length} indexes rebuilt in ${((performance.now() - tFill) / 1000).toFixed(0)} s`,
+    );
   })();
   const rollupWork = (async () => {
     const client = await store.connectionPool.connect();
@@ -247,20 +271,26 @@ async function build(admin: pg.Pool, nowMs: number): Promise<number> {
       if ((i + 20_000) % 5_000_000 === 0) console.log(`  rollups: ${fmt(i + 20_000)} events, ${secs()} s`);
     }
     client.release();
-    console.log(`  rollups and summaries of ${fmt(loaded)} events in ${((performance.now() - tFill) / 1000).toFixed(0)} s`);
+    console.log(
+      `  rollups and summaries of ${fmt(loaded)} events in ${((performance.now() - tFill) / 1000).toFixed(0)} s`,
+    );
   })();
   await Promise.all([indexWork, rollupWork]);
   await admin.query(
     `INSERT INTO ${SCHEMA}.chain_heads (chain_id, seq, hash, count)
      SELECT DISTINCT ON (chain_id) chain_id, seq, hash, COUNT(*) OVER (PARTITION BY chain_id) FROM ${SCHEMA}.events ORDER BY chain_id, seq DESC`,
   );
-  await admin.query(`SELECT setval('${SCHEMA}.events_cursor_seq', (SELECT MAX(cursor_) FROM ${SCHEMA}.events))`);
+  await admin.query(
+    `SELECT setval('${SCHEMA}.events_cursor_seq', (SELECT MAX(cursor_) FROM ${SCHEMA}.events))`,
+  );
   // Steady state: autovacuum would set the visibility map of this insert-only table (PostgreSQL
   // ≥ 13 vacuums on inserts) in the middle of the timings; done here instead.
   const tVac = performance.now();
   await admin.query(`VACUUM (ANALYZE) ${SCHEMA}.events`);
   await admin.query(`VACUUM (ANALYZE)`);
-  console.log(`  VACUUM ANALYZE in ${((performance.now() - tVac) / 1000).toFixed(0)} s; build ${secs()} s in all`);
+  console.log(
+    `  VACUUM ANALYZE in ${((performance.now() - tVac) / 1000).toFixed(0)} s; build ${secs()} s in all`,
+  );
   await store.close();
   return loaded;
 }
@@ -285,10 +315,13 @@ async function check(admin: pg.Pool, reader: import('../src/store/rollups.js').R
 }
 
 async function main(): Promise<void> {
-  console.log(`PostgreSQL at scale (issue 22): ${URL_.replace(/\/\/[^@]*@/, '//')}, schema ${SCHEMA}; load ${loadavg()}`);
+  console.log(
+    `PostgreSQL at scale (issue 22): ${URL_.replace(/\/\/[^@]*@/, '//')}, schema ${SCHEMA}; load ${loadavg()}`,
+  );
   await ensureDatabase();
   const admin = new pg.Pool({ connectionString: URL_, max: 3 });
-  const version = (await admin.query<{ v: string }>('SELECT current_setting($$server_version$$) AS v')).rows[0]!.v;
+  const version = (await admin.query<{ v: string }>('SELECT current_setting($$server_version$$) AS v'))
+    .rows[0]!.v;
   console.log(`server ${version}; node ${process.version}; free disk ${freeGb().toFixed(0)} GB`);
   if (!REUSE) await build(admin, Date.now());
   const size = (
@@ -331,12 +364,16 @@ async function main(): Promise<void> {
   const sample = (await tg.store.query({ user: 'user-7', limit: 1 }))[0]!;
 
   const all = new Map<string, Timing>();
-  console.log(`\ndashboard pages and admin API, server time to the full response, ${RUNS} runs after a warm-up (load ${loadavg()}):`);
+  console.log(
+    `\ndashboard pages and admin API, server time to the full response, ${RUNS} runs after a warm-up (load ${loadavg()}):`,
+  );
   for (const [k, v] of await timePages(tg, dashboardPages('user-7', sample.id), RUNS)) all.set(k, v);
 
   const now = Date.now();
   const since30 = now - 30 * DAY;
-  console.log(`\nreports over 30 days as the CLI computes them, ${RUNS} runs after a warm-up (load ${loadavg()}):`);
+  console.log(
+    `\nreports over 30 days as the CLI computes them, ${RUNS} runs after a warm-up (load ${loadavg()}):`,
+  );
   header('report');
   for (const by of COST_REPORT_BY) {
     let rows = 0;

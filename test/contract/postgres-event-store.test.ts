@@ -145,6 +145,28 @@ describe.skipIf(!service.available)('PostgreSQL event store', () => {
     }
   });
 
+  it('refuses a schema whose events table is not partitioned, by name, and changes nothing', async () => {
+    const schema = uniqueName('tg_plain');
+    // A plain table of the same name (by hand or another tool: no Tollgate release made one).
+    await admin.query(`CREATE SCHEMA "${schema}"`);
+    await admin.query(`CREATE TABLE "${schema}".events (id text PRIMARY KEY, ts timestamptz NOT NULL)`);
+    await admin.query(`INSERT INTO "${schema}".events VALUES ('e1', now())`);
+    try {
+      const err = await PostgresEventStore.open({ url: service.url, schema }).catch((e: unknown) => e);
+      expect(err).toMatchObject({
+        code: 'TG_ERR_STORE_OPEN',
+        detail: { table: `${schema}.events`, reason: expect.stringContaining('not partitioned') },
+      });
+      const left = await admin.query(
+        `SELECT (SELECT COUNT(*) FROM "${schema}".events)::int AS n, to_regclass($1)::text AS migrations`,
+        [`"${schema}".schema_migrations`],
+      );
+      expect(left.rows).toEqual([{ n: 1, migrations: null }]);
+    } finally {
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    }
+  });
+
   it('an empty append reaches the server (the writer probes a failed store with it)', async () => {
     const store = await PostgresEventStore.open({
       url: 'postgres://postgres@127.0.0.1:1/none',

@@ -204,6 +204,7 @@ export class PostgresEventStore implements EventStore {
   static async open(o: PostgresEventStoreOptions): Promise<PostgresEventStore> {
     const store = new PostgresEventStore(o);
     try {
+      await store.refuseUnpartitioned();
       await migratePostgres(store.pool, store.schema, 'events', MIGRATIONS);
       const now = store.clock.now();
       const ahead = o.aheadPartitions ?? 2;
@@ -216,6 +217,27 @@ export class PostgresEventStore implements EventStore {
       throw new TollgateError('TG_ERR_STORE_OPEN', { store: 'postgres' }, { cause: err });
     }
     return store;
+  }
+
+  /**
+   * Every Tollgate release has created `events` partitioned by time (migration 1). A plain table
+   * of that name (made by hand or by another tool) would make migration 1 fail obscurely, or be
+   * written to without partitions, retention by partition or pruning: refused by name instead,
+   * before anything is changed.
+   */
+  private async refuseUnpartitioned(): Promise<void> {
+    const res = await this.pool.query<{ relkind: string }>(
+      `SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = $1 AND c.relname = 'events'`,
+      [this.schema],
+    );
+    const kind = res.rows[0]?.relkind;
+    if (kind !== undefined && kind !== 'p')
+      throw new TollgateError('TG_ERR_STORE_OPEN', {
+        store: 'postgres',
+        table: `${this.schema}.events`,
+        reason: 'not partitioned by time (docs/deployment.md "Partitions")',
+      });
   }
 
   /** The pool, for other PostgreSQL-backed components sharing the connection. */
