@@ -6,7 +6,6 @@ import {
   trace,
   type Attributes,
   type Context,
-  type Histogram,
 } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -21,14 +20,12 @@ import {
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { TraceContext } from '../capture/trace-context.js';
 import type { AuditEvent } from '../core/audit-event.js';
-import { BoundedLabels, catalogModel } from './bounded-labels.js';
+import { GenAiMetrics } from './genai-metrics.js';
 import { ALWAYS_ON, isSampled, type TraceSampling } from './trace-sampling.js';
 import { isAdminEvent } from './event-kind.js';
 import {
   contentAttributes,
-  errorType,
   GENAI,
-  operationName,
   serverAddressOf,
   spanAttributes,
   type ServerAddress,
@@ -98,15 +95,6 @@ export interface OtelExport {
   /** Flushes and stops both providers. Resolves even when the collector is down. */
   shutdown(): Promise<void>;
 }
-
-// GenAI conventions, "ExplicitBucketBoundaries" advice for each histogram.
-const TOKEN_BUCKETS = [
-  1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
-];
-const DURATION_BUCKETS = [
-  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
-];
-const CHUNK_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
 /**
  * Gives each span the ids the audit event already has: the span id is the event's `span_id`, and a
@@ -184,8 +172,20 @@ export function createOtelExport(config: OtelConfig): OtelExport {
         });
   const tracer = tracerProvider?.getTracer('tollgate');
 
-  const meterProvider =
+  // Measurements are aggregated by GenAiMetrics (attribute sets built once per distinct label
+  // set) and read by the SDK's periodic reader at each export; the SDK's own instruments, which
+  // hash every record's attributes, are not used.
+  const metrics =
     config.metrics === false
+      ? null
+      : new GenAiMetrics({
+          resource,
+          server,
+          ...(config.maxModels !== undefined ? { maxModels: config.maxModels } : {}),
+          ...(config.modelName ? { modelName: config.modelName } : {}),
+        });
+  const meterProvider =
+    metrics === null
       ? null
       : new MeterProvider({
           resource,
@@ -198,36 +198,10 @@ export function createOtelExport(config: OtelConfig): OtelExport {
               }),
               exportIntervalMillis: config.metricIntervalMs ?? 60_000,
               exportTimeoutMillis: Math.min(timeoutMillis, config.metricIntervalMs ?? 60_000),
+              metricProducers: [metrics],
             }),
           ],
         });
-  const meter = meterProvider?.getMeter('tollgate');
-  const instruments: { tokens: Histogram; duration: Histogram; firstChunk: Histogram } | null = meter
-    ? {
-        tokens: meter.createHistogram(GENAI.metricTokenUsage, {
-          unit: '{token}',
-          description: 'Number of input and output tokens used.',
-          advice: { explicitBucketBoundaries: TOKEN_BUCKETS },
-        }),
-        duration: meter.createHistogram(GENAI.metricOperationDuration, {
-          unit: 's',
-          description: 'GenAI operation duration.',
-          advice: { explicitBucketBoundaries: DURATION_BUCKETS },
-        }),
-        firstChunk: meter.createHistogram(GENAI.metricTimeToFirstChunk, {
-          unit: 's',
-          description: 'Time to receive the first chunk of a streamed response.',
-          advice: { explicitBucketBoundaries: CHUNK_BUCKETS },
-        }),
-      }
-    : null;
-  // Metric attributes must stay low-cardinality: the requested model is whatever a client sent.
-  // Each record() hashes its attribute set (the SDK's main per-event cost), so the instruments are
-  // the convention's three and cost stays on spans (`tollgate.cost_micro_usd`) and in Prometheus.
-  const models = new BoundedLabels(config.maxModels ?? 50);
-  const modelLabel = (m: string | null): string => models.label(catalogModel(m, config.modelName));
-  const operations = new BoundedLabels(16, ['chat', 'text_completion', 'embeddings']);
-
   const sampling = config.sampling ?? ALWAYS_ON;
   const exportSpan = (e: AuditEvent, caller: TraceContext | null): void => {
     if (!tracer || !isSampled(sampling, e, caller)) return;
@@ -261,32 +235,6 @@ export function createOtelExport(config: OtelConfig): OtelExport {
     span.end(start + (e.latency_ms ?? 0));
   };
 
-  const recordMetrics = (e: AuditEvent): void => {
-    if (!instruments) return;
-    const attrs: Attributes = {
-      [GENAI.operationName]: operations.label(operationName(e)),
-      [GENAI.providerName]: e.api_provider ?? 'unknown',
-      [GENAI.requestModel]: modelLabel(e.model_requested),
-    };
-    if (e.model_used !== null) attrs[GENAI.responseModel] = modelLabel(e.model_used);
-    if (server) {
-      attrs[GENAI.serverAddress] = server.address;
-      attrs[GENAI.serverPort] = server.port;
-    }
-    if (e.input_tokens !== null)
-      instruments.tokens.record(e.input_tokens, { ...attrs, [GENAI.tokenType]: 'input' });
-    if (e.output_tokens !== null)
-      instruments.tokens.record(e.output_tokens, { ...attrs, [GENAI.tokenType]: 'output' });
-    if (e.stream === true && e.time_to_first_token_ms !== null)
-      instruments.firstChunk.record(e.time_to_first_token_ms / 1000, attrs);
-    const err = errorType(e);
-    if (e.latency_ms !== null)
-      instruments.duration.record(
-        e.latency_ms / 1000,
-        err === null ? attrs : { ...attrs, [GENAI.errorType]: err },
-      );
-  };
-
   // Events are turned into spans and measurements in batches, off the request path: the SDK's
   // code then runs hot in a tight loop (measured several times cheaper per event than one call per
   // request in a busy gateway). The backlog is bounded; past it events are counted, not queued.
@@ -302,7 +250,7 @@ export function createOtelExport(config: OtelConfig): OtelExport {
     for (const [event, caller] of batch) {
       try {
         exportSpan(event, caller);
-        recordMetrics(event);
+        metrics?.record(event);
       } catch {
         // telemetry never breaks the audit path
         ids.nextTraceId = null;
