@@ -62,7 +62,7 @@ describe('worstCaseOf', () => {
 
   it('prices input at the cache-write rate where that is dearer (Anthropic)', () => {
     const row = catalog.resolve('claude-sonnet-4.5', AT)!;
-    expect(row.cache_write).toBeGreaterThan(row.input);
+    expect(row.cache_write).toBeGreaterThan(row.input!);
     const body = {
       model: 'claude-sonnet-4.5',
       max_tokens: 1,

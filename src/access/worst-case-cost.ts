@@ -55,14 +55,25 @@ export function worstCaseOutputTokens(body: Record<string, unknown> | null, row:
   return perChoice * (body ? choices(body) : 1);
 }
 
-/** Worst-case cost of `tokens` at the row's highest applicable rates (cache writes and reasoning may cost more than plain input and output). */
-function worstCaseCost(row: PriceRow, inputTokens: number, outputTokens: number): number {
-  const cacheWrites = row.cache_write !== null && row.cache_write > row.input;
+/**
+ * Worst-case cost of `tokens` at the row's highest applicable input and output rates (cache
+ * writes, audio or image input and reasoning may cost more than plain input and output). Null for
+ * a row billed by units alone (Whisper, TTS, DALL·E): no token count bounds it.
+ */
+function worstCaseCost(row: PriceRow, inputTokens: number, outputTokens: number): number | null {
+  if (row.input === null || row.output === null) return null;
+  const input = row.input;
+  const dearest = Math.max(input, row.cache_write ?? 0, row.audio_input ?? 0, row.image_input ?? 0);
+  const at = (rate: number | null): number => (dearest > input && rate === dearest ? inputTokens : 0);
   const reasoning = row.reasoning !== null && row.reasoning > row.output;
+  const cacheWrite = at(row.cache_write);
+  const audio = cacheWrite ? 0 : at(row.audio_input);
   return costMicroUsd(row, {
     input_tokens: inputTokens,
     cached_input_tokens: 0,
-    cache_write_tokens: cacheWrites ? inputTokens : 0,
+    cache_write_tokens: cacheWrite,
+    audio_input_tokens: audio,
+    image_input_tokens: cacheWrite || audio ? 0 : at(row.image_input),
     output_tokens: outputTokens,
     reasoning_tokens: reasoning ? outputTokens : 0,
   });

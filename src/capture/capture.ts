@@ -4,6 +4,7 @@ import type { RawContent } from '../core/stages.js';
 import type { Exchange } from './exchange.js';
 import { promptText } from './prompt-text.js';
 import type { EventUsage } from '../pricing/provider-usage.js';
+import type { BilledUnits } from '../providers/provider-api.js';
 import { classifyStatus } from './status.js';
 
 /** Estimates tokens when the provider reported none (interrupted streams, some relays). */
@@ -82,6 +83,7 @@ export function captureEvent(
 
   let output: string | null = null;
   let usage: EventUsage | null = null;
+  let billed: BilledUnits | null = null;
   if (x.stream) {
     const s = x.stream;
     output = joinOutput(s.text, s.toolArguments);
@@ -95,9 +97,10 @@ export function captureEvent(
   } else if (x.responseText) {
     const parsed = parseJsonObject(x.responseText);
     if (parsed) {
-      const r = api.readResponse(parsed);
+      const r = api.readResponse(parsed, body);
       e.model_used = r.model;
       usage = r.usage;
+      billed = r.error ? null : (r.billing ?? null);
       if (r.error) {
         // Out of credit is not a rate limit: one code for every provider's spelling, so alerts and
         // reports find it (the provider's own message stays in error_message).
@@ -136,6 +139,8 @@ export function captureEvent(
     e.cached_input_tokens = usage.cached_input_tokens;
     e.reasoning_tokens = usage.reasoning_tokens;
     e.cache_write_tokens = usage.cache_write_tokens;
+    e.audio_input_tokens = usage.audio_input_tokens ?? null;
+    e.image_input_tokens = usage.image_input_tokens ?? null;
     e.total_tokens = usage.total_tokens ?? (usage.input_tokens ?? 0) + (usage.output_tokens ?? 0);
     e.usage_source = 'reported';
   } else if (estimate && api.generative && upstreamAnswered(x) && (prompt || output)) {
@@ -149,6 +154,13 @@ export function captureEvent(
     e.output_tokens = est.output_tokens;
     e.total_tokens = est.input_tokens + est.output_tokens;
     e.usage_source = 'estimated';
+  }
+  // Units other than tokens are billed only when the provider answered (docs/cost.md "Billed units").
+  if (upstreamAnswered(x)) billed = billed ?? api.requestBilling?.(x.endpoint, body) ?? null;
+  else billed = null;
+  if (billed && Number.isSafeInteger(billed.quantity) && billed.quantity >= 0) {
+    e.billing_unit = billed.unit;
+    e.billing_quantity = billed.quantity;
   }
   return {
     event: e,

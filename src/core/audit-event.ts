@@ -124,6 +124,22 @@ export interface AuditEvent {
    * usage was estimated.
    */
   cache_write_tokens: number | null;
+  /**
+   * Audio tokens of the prompt (GPT-4o transcribe `input_token_details.audio_tokens`), part of
+   * `input_tokens` and priced at the catalog's `audio_input` rate. Null when none were reported.
+   */
+  audio_input_tokens: number | null;
+  /** Image tokens of the prompt (GPT Image `input_tokens_details.image_tokens`), part of `input_tokens`. */
+  image_input_tokens: number | null;
+  /**
+   * A billed unit other than tokens, and how many (docs/cost.md "Billed units"): `audio_second`
+   * (Whisper: the audio's duration in whole seconds), `character` (TTS: the input's characters),
+   * `image_<size>_<quality>` (DALL·E: images returned). Null when the API bills tokens only.
+   */
+  billing_unit: string | null;
+  billing_quantity: number | null;
+  /** Why `cost_micro_usd` is null (no price for the model, the unit or the usage was unknown); null when priced. */
+  unpriced_reason: string | null;
 }
 
 export type AuditEventField = keyof AuditEvent;
@@ -131,7 +147,8 @@ export type AuditEventField = keyof AuditEvent;
 /**
  * Fields added to schema_version 1 after its first release (the provider's quota and the provider
  * key it belongs to, issue 20; stores' events migrations 3 and 4; the prompt-cache writes, issue 18,
- * migration 5). Each
+ * migration 5; audio and image input tokens, billed units and the unpriced reason, issue 18,
+ * migration 6). Each
  * is nullable, and enters an event's canonical form (its hash) only when it is not null, so an
  * event stored before the field existed hashes exactly as it did (src/integrity/canonical-json.ts).
  * Stores add their columns in a migration; SDK events ingested without them read them as null.
@@ -145,6 +162,30 @@ export const LATER_NULLABLE_FIELDS = [
   'provider_tokens_reset',
   'provider_key_id',
   'cache_write_tokens',
+  'audio_input_tokens',
+  'image_input_tokens',
+  'billing_unit',
+  'billing_quantity',
+  'unpriced_reason',
+] as const satisfies readonly AuditEventField[];
+
+/** The later fields the stores' events migration 6 added (issue 18: what non-token billing needs). */
+export const BILLING_DETAIL_FIELDS = [
+  'audio_input_tokens',
+  'image_input_tokens',
+  'billing_unit',
+  'billing_quantity',
+  'unpriced_reason',
+] as const satisfies readonly AuditEventField[];
+
+/** The later fields of events migration 3 (the provider's quota readings, issue 20). */
+export const QUOTA_READING_FIELDS = [
+  'provider_requests_remaining',
+  'provider_requests_limit',
+  'provider_requests_reset',
+  'provider_tokens_remaining',
+  'provider_tokens_limit',
+  'provider_tokens_reset',
 ] as const satisfies readonly AuditEventField[];
 
 const LATER_NULLABLE = new Set<AuditEventField>(LATER_NULLABLE_FIELDS);
@@ -238,6 +279,9 @@ export const INTEGER_FIELDS: ReadonlySet<AuditEventField> = new Set([
   'provider_tokens_remaining',
   'provider_tokens_limit',
   'cache_write_tokens',
+  'audio_input_tokens',
+  'image_input_tokens',
+  'billing_quantity',
 ]);
 export const REAL_FIELDS: ReadonlySet<AuditEventField> = new Set([
   'latency_ms',
@@ -310,5 +354,10 @@ export function blankEvent(init: Pick<AuditEvent, 'id' | 'timestamp' | 'source'>
     provider_tokens_reset: null,
     provider_key_id: null,
     cache_write_tokens: null,
+    audio_input_tokens: null,
+    image_input_tokens: null,
+    billing_unit: null,
+    billing_quantity: null,
+    unpriced_reason: null,
   };
 }

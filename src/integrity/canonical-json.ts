@@ -5,7 +5,7 @@
  * encrypted, never plaintext) EXCEPT `hash` itself. That includes `chain_id`, `seq` and
  * `prev_hash`, so moving, renumbering or relinking an event changes its hash. Fields whose value
  * is `undefined` are absent from the canonical form (as in JSON). The fields added to schema v1
- * after its first release (LATER_NULLABLE_FIELDS: the provider's quota, cache writes) are absent while null,
+ * after its first release (LATER_NULLABLE_FIELDS: the provider's quota, cache writes, billed units) are absent while null,
  * so an event stored before they existed verifies as it did; once set, they are hashed like any
  * other field (setting or clearing one changes the hash).
  *
@@ -67,8 +67,12 @@ export function sortedEventObject(e: AuditEvent, redactions: unknown[]): Record<
     api_key_id: e.api_key_id,
     api_key_prefix: e.api_key_prefix,
     api_provider: e.api_provider,
+    // Absent while null (undefined is skipped by JSON.stringify): see the header comment.
+    audio_input_tokens: e.audio_input_tokens ?? undefined,
     auth_method: e.auth_method,
     auth_result: e.auth_result,
+    billing_quantity: e.billing_quantity ?? undefined,
+    billing_unit: e.billing_unit ?? undefined,
     // Absent while null (undefined is skipped by JSON.stringify): see the header comment.
     cache_write_tokens: e.cache_write_tokens ?? undefined,
     cached_input_tokens: e.cached_input_tokens,
@@ -83,6 +87,7 @@ export function sortedEventObject(e: AuditEvent, redactions: unknown[]): Record<
     http_method: e.http_method,
     http_status_code: e.http_status_code,
     id: e.id,
+    image_input_tokens: e.image_input_tokens ?? undefined,
     input_tokens: e.input_tokens,
     instance_id: e.instance_id,
     ip_address: e.ip_address,
@@ -122,6 +127,7 @@ export function sortedEventObject(e: AuditEvent, redactions: unknown[]): Record<
     timestamp: e.timestamp,
     total_tokens: e.total_tokens,
     trace_id: e.trace_id,
+    unpriced_reason: e.unpriced_reason ?? undefined,
     upstream_latency_ms: e.upstream_latency_ms,
     usage_source: e.usage_source,
     user_agent: e.user_agent,

@@ -57,6 +57,18 @@ describe('shipped catalog schema', () => {
     }
   });
 
+  it('prices the audio and image models and Gemini long context (issue 18)', () => {
+    const c = createCatalog(shipped);
+    for (const m of ['whisper-1', 'tts-1', 'tts-1-hd', 'dall-e-2', 'dall-e-3'])
+      expect(Object.keys(c.resolve(m, at)?.units ?? {}).length, m).toBeGreaterThan(0);
+    for (const m of ['gpt-4o-transcribe', 'gpt-4o-mini-transcribe'])
+      expect(c.resolve(m, at)?.audio_input, m).toBeGreaterThan(c.resolve(m, at)!.input!);
+    expect(c.resolve('gpt-image-1', at)?.image_input).toBe(10_000_000);
+    expect(c.resolve('gpt-4o-mini-tts', at)).toMatchObject({ input: 600_000, output: 12_000_000 });
+    expect(c.resolve('gemini-2.5-pro', at)?.long_context).toMatchObject({ above_input_tokens: 200_000 });
+    expect(c.resolve('text-embedding-ada-002', at)?.input).toBe(100_000);
+  });
+
   it('has no duplicate model + effective_from', () => {
     const keys = shipped.rows.map((r) => `${r.model}@${r.effective_from}`);
     expect(new Set(keys).size).toBe(keys.length);
@@ -135,6 +147,45 @@ describe('catalog validation', () => {
       't',
     );
     expect(data.rows[0]).toMatchObject({ input: 75_000, output: 275_000, cached_input: 28_000 });
+  });
+  it('reads unit prices as published ({usd, per}) into micro-USD per million units', () => {
+    const unitRow = { provider: 'x', model: 'w', effective_from: '2025-01-01', source: 'doc' };
+    const data = parseCatalog(
+      {
+        version: 'v',
+        models: [
+          { ...unitRow, units: { audio_second: { usd: 0.006, per: 60 }, image_1024x1024_hd: { usd: 0.08 } } },
+        ],
+      },
+      't',
+    );
+    expect(data.rows[0]).toMatchObject({
+      input: null,
+      output: null,
+      units: {
+        audio_second: { usd: 0.006, per: 60, rate: 100_000_000 },
+        image_1024x1024_hd: { usd: 0.08, per: 1, rate: 80_000_000_000 },
+      },
+    });
+    // A row without token rates must bill units; a unit price must be exact per unit.
+    expectInvalid(() => parseCatalog({ version: 'v', models: [unitRow] }, 't'), /non-negative number/);
+    expectInvalid(
+      () =>
+        parseCatalog(
+          { version: 'v', models: [{ ...unitRow, units: { sec: { usd: 0.000001, per: 7 } } }] },
+          't',
+        ),
+      /whole number/,
+    );
+    expectInvalid(
+      () => parseCatalog({ version: 'v', models: [{ ...unitRow, units: { 'Audio-Sec': { usd: 1 } } }] }, 't'),
+      /lower_snake_case/,
+    );
+    expectInvalid(
+      () =>
+        parseCatalog({ version: 'v', models: [{ ...unitRow, units: { sec: { usd: 1, each: 2 } } }] }, 't'),
+      /usd, per/,
+    );
   });
 });
 

@@ -21,6 +21,18 @@ export interface LongContextRates {
   cached_input: number | null;
 }
 
+/**
+ * A price per billed unit other than tokens (Whisper's audio seconds, TTS characters, DALL·E
+ * images), as the provider publishes it: `usd` per `per` units ($0.006 per 60 audio seconds).
+ */
+export interface UnitPrice {
+  /** USD for `per` units, as published (at most 6 decimals). */
+  usd: number;
+  per: number;
+  /** Integer micro-USD per million units (pico-USD per unit): the scale token rates use. */
+  rate: number;
+}
+
 /** One validated catalog row. Rates are integer micro-USD per million tokens. */
 export interface PriceRow {
   provider: string;
@@ -28,14 +40,24 @@ export interface PriceRow {
   model: string;
   /** Other names (dated snapshots, dash spellings) that resolve to this row. Lower case. */
   aliases: readonly string[];
-  input: number;
-  output: number;
+  /** Null only on a row billed by `units` alone (Whisper, TTS, DALL·E): it has no token rates. */
+  input: number | null;
+  output: number | null;
   /** Null: no separate cached rate; cached input is charged at `input`. */
   cached_input: number | null;
   /** Null: cache writes are charged at `input`. */
   cache_write: number | null;
   /** Null: reasoning tokens are part of output and charged at `output`. */
   reasoning: number | null;
+  /** Audio input tokens (GPT-4o transcribe); null: charged at `input`. */
+  audio_input: number | null;
+  /** Image input tokens (GPT Image edits); null: charged at `input`. */
+  image_input: number | null;
+  /**
+   * Prices per billed unit, by unit name (`audio_second`, `character`,
+   * `image_1024x1024_standard`); empty when the model is billed by tokens only.
+   */
+  units: Readonly<Record<string, UnitPrice>>;
   long_context: LongContextRates | null;
   /**
    * The most output tokens the model can produce in one answer (the provider's documented cap),
@@ -76,12 +98,16 @@ const ROW_KEYS = new Set([
   'cached_input',
   'cache_write',
   'reasoning',
+  'audio_input',
+  'image_input',
+  'units',
   'long_context',
   'max_output_tokens',
   'effective_from',
   'source',
 ]);
 const LONG_CONTEXT_KEYS = new Set(['above_input_tokens', 'input', 'output', 'cached_input']);
+const UNIT_NAME_RE = /^[a-z][a-z0-9_]*$/;
 
 /** Where the catalog shipped with the package lives (`prices/` at the package root). */
 export function defaultCatalogPath(): string {
@@ -127,6 +153,45 @@ function nonEmptyString(value: unknown, origin: string, row: number, field: stri
   return value.trim();
 }
 
+/** `units: {name: {usd, per}}` → unit prices; the rate per unit must be a whole number of pico-USD. */
+function parseUnits(value: unknown, origin: string, row: number): Record<string, UnitPrice> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw invalid(origin, { row, field: 'units', reason: 'must be a mapping of unit name to {usd, per}' });
+  }
+  const units: Record<string, UnitPrice> = {};
+  for (const [name, raw] of Object.entries(value as Record<string, unknown>)) {
+    const field = `units.${name}`;
+    if (!UNIT_NAME_RE.test(name))
+      throw invalid(origin, { row, field, reason: 'unit names are lower_snake_case' });
+    const u = raw as Record<string, unknown> | null;
+    if (
+      typeof u !== 'object' ||
+      u === null ||
+      Array.isArray(u) ||
+      Object.keys(u).some((k) => k !== 'usd' && k !== 'per')
+    ) {
+      throw invalid(origin, { row, field, reason: 'must be {usd, per}' });
+    }
+    const usdMicro = toMicro(u.usd, origin, row, `${field}.usd`);
+    const per = u.per ?? 1;
+    if (typeof per !== 'number' || !Number.isSafeInteger(per) || per <= 0) {
+      throw invalid(origin, { row, field: `${field}.per`, reason: 'must be a positive integer' });
+    }
+    // micro-USD per million units, exactly: the same scale as token rates, so one sum stays exact.
+    const scaled = BigInt(usdMicro) * 1_000_000n;
+    if (scaled % BigInt(per) !== 0n) {
+      throw invalid(origin, {
+        row,
+        field,
+        reason: 'price per unit is not a whole number of micro-USD per million units',
+      });
+    }
+    units[name] = { usd: usdMicro / 1_000_000, per, rate: Number(scaled / BigInt(per)) };
+  }
+  return units;
+}
+
 function parseRow(raw: unknown, origin: string, i: number): PriceRow {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw invalid(origin, { row: i, reason: 'row must be a mapping' });
@@ -166,6 +231,9 @@ function parseRow(raw: unknown, origin: string, i: number): PriceRow {
     };
   }
   const { day, ms } = parseDay(r.effective_from, origin, i);
+  const units = parseUnits(r.units, origin, i);
+  // A row without token rates must say what it bills instead; a missing `output` is not 0.
+  const tokenRated = !(r.input === undefined && r.output === undefined && Object.keys(units).length > 0);
   const maxOut = r.max_output_tokens;
   if (
     maxOut !== undefined &&
@@ -178,11 +246,14 @@ function parseRow(raw: unknown, origin: string, i: number): PriceRow {
     provider: nonEmptyString(r.provider, origin, i, 'provider').toLowerCase(),
     model: nonEmptyString(r.model, origin, i, 'model').toLowerCase(),
     aliases: (aliasesRaw as string[]).map((a) => a.trim().toLowerCase()),
-    input: toMicro(r.input, origin, i, 'input'),
-    output: toMicro(r.output, origin, i, 'output'),
+    input: tokenRated ? toMicro(r.input, origin, i, 'input') : null,
+    output: tokenRated ? toMicro(r.output, origin, i, 'output') : null,
     cached_input: optionalMicro(r.cached_input, origin, i, 'cached_input'),
     cache_write: optionalMicro(r.cache_write, origin, i, 'cache_write'),
     reasoning: optionalMicro(r.reasoning, origin, i, 'reasoning'),
+    audio_input: optionalMicro(r.audio_input, origin, i, 'audio_input'),
+    image_input: optionalMicro(r.image_input, origin, i, 'image_input'),
+    units,
     long_context: longContext,
     max_output_tokens: typeof maxOut === 'number' ? maxOut : null,
     effective_from: day,

@@ -213,3 +213,84 @@ describe('inputs', () => {
     );
   });
 });
+
+// Issue 18: every unit OpenAI's audio and image APIs bill, worked by hand to the micro-dollar.
+describe('cost of audio and image models, per billed unit', () => {
+  it('Whisper: seconds of audio at $0.006 per minute ($0.0001 a second)', () => {
+    // 9 s × 100 micro-USD = 900; an hour = 3600 × 100 = $0.36
+    expect(costMicroUsd(rowOf('whisper-1'), usage({}), { unit: 'audio_second', quantity: 9 })).toBe(900);
+    expect(costMicroUsd(rowOf('whisper-1'), usage({}), { unit: 'audio_second', quantity: 3600 })).toBe(
+      360_000,
+    );
+  });
+
+  it('TTS: characters at $15 (tts-1) and $30 (tts-1-hd) per million', () => {
+    // 1000 chars × 15 micro-USD = 15,000; 33 × 30 = 990; 1 × 15 = 15
+    expect(costMicroUsd(rowOf('tts-1'), usage({}), { unit: 'character', quantity: 1000 })).toBe(15_000);
+    expect(costMicroUsd(rowOf('tts-1-hd'), usage({}), { unit: 'character', quantity: 33 })).toBe(990);
+    expect(costMicroUsd(rowOf('tts-1'), usage({}), { unit: 'character', quantity: 1 })).toBe(15);
+  });
+
+  it('DALL·E: images by size and quality', () => {
+    const d3 = rowOf('dall-e-3');
+    expect(costMicroUsd(d3, usage({}), { unit: 'image_1024x1024_standard', quantity: 1 })).toBe(40_000);
+    expect(costMicroUsd(d3, usage({}), { unit: 'image_1792x1024_standard', quantity: 1 })).toBe(80_000);
+    expect(costMicroUsd(d3, usage({}), { unit: 'image_1024x1024_hd', quantity: 1 })).toBe(80_000);
+    expect(costMicroUsd(d3, usage({}), { unit: 'image_1024x1792_hd', quantity: 2 })).toBe(240_000);
+    const d2 = rowOf('dall-e-2');
+    expect(costMicroUsd(d2, usage({}), { unit: 'image_256x256_standard', quantity: 3 })).toBe(48_000);
+    expect(costMicroUsd(d2, usage({}), { unit: 'image_512x512_standard', quantity: 1 })).toBe(18_000);
+    expect(() => costMicroUsd(d2, usage({}), { unit: 'image_1024x1024_hd', quantity: 1 })).toThrow(
+      RangeError,
+    );
+  });
+
+  it('GPT-4o transcribe: audio input tokens at their own rate, text input and output at theirs', () => {
+    // 1000 audio × 6 + 20 text × 2.5 + 150 out × 10 = 6000 + 50 + 1500 = 7550
+    const u = usage({ input_tokens: 1020, audio_input_tokens: 1000, output_tokens: 150 });
+    expect(costMicroUsd(rowOf('gpt-4o-transcribe'), u)).toBe(7550);
+    // mini: 1000 × 3 + 20 × 1.25 + 150 × 5 = 3000 + 25 + 750 = 3775
+    expect(costMicroUsd(rowOf('gpt-4o-mini-transcribe'), u)).toBe(3775);
+    const b = costBreakdown(rowOf('gpt-4o-transcribe'), u);
+    expect(b).toMatchObject({ audio_input_tokens: 1000, uncached_input_tokens: 20 });
+  });
+
+  it('GPT-4o mini TTS: text input tokens and audio output tokens', () => {
+    // 25 × 0.60 + 1200 × 12 = 15 + 14,400
+    expect(costMicroUsd(rowOf('gpt-4o-mini-tts'), usage({ input_tokens: 25, output_tokens: 1200 }))).toBe(
+      14_415,
+    );
+  });
+
+  it('GPT Image: text and image input tokens apart, image output tokens', () => {
+    // generation: 50 text × 5 + 4160 image out × 40 = 250 + 166,400 (a high-quality 1024x1024)
+    expect(costMicroUsd(rowOf('gpt-image-1'), usage({ input_tokens: 50, output_tokens: 4160 }))).toBe(
+      166_650,
+    );
+    // edit: 40 text × 5 + 323 image in × 10 + 1056 out × 40 = 200 + 3230 + 42,240
+    const edit = usage({ input_tokens: 363, image_input_tokens: 323, output_tokens: 1056 });
+    expect(costMicroUsd(rowOf('gpt-image-1'), edit)).toBe(45_670);
+  });
+
+  it('a row with no token rates refuses tokens; a token row refuses units it does not price', () => {
+    expect(() => costMicroUsd(rowOf('whisper-1'), usage({ input_tokens: 1 }))).toThrow(RangeError);
+    expect(() => costMicroUsd(rowOf('gpt-4.1'), usage({}), { unit: 'character', quantity: 1 })).toThrow(
+      RangeError,
+    );
+  });
+
+  it('Gemini long context: above the threshold the whole request is billed at the tier', () => {
+    // 2.5 Pro at 200,000 prompt tokens: 200,000 × 1.25 + 1000 × 10 = 250,000 + 10,000
+    expect(costMicroUsd(rowOf('gemini-2.5-pro'), usage({ input_tokens: 200_000, output_tokens: 1000 }))).toBe(
+      260_000,
+    );
+    // at 200,001: 200,001 × 2.50 + 1000 × 15 = 500,002.5 + 15,000 → 515,003 (half up)
+    expect(costMicroUsd(rowOf('gemini-2.5-pro'), usage({ input_tokens: 200_001, output_tokens: 1000 }))).toBe(
+      515_003,
+    );
+    // 1.5 Pro's tier starts above 128k: 128,001 × 2.50 + 100 × 10 = 320,002.5 + 1000 → 321,003
+    expect(
+      costMicroUsd(rowOf('gemini-1.5-pro-002'), usage({ input_tokens: 128_001, output_tokens: 100 })),
+    ).toBe(321_003);
+  });
+});

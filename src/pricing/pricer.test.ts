@@ -94,3 +94,85 @@ describe('createPricer', () => {
     expect(e.cost_micro_usd).toBe(41_000);
   });
 });
+
+describe('createPricer: billed units and why a cost is null (issue 18)', () => {
+  const answered = (init: Partial<AuditEvent>): AuditEvent =>
+    event({ http_status_code: 200, status: 'SUCCESS', ...init });
+
+  it('prices a Whisper transcription by its seconds and a TTS-1 request by its characters', () => {
+    const whisper = answered({
+      model_requested: 'whisper-1',
+      billing_unit: 'audio_second',
+      billing_quantity: 125,
+    });
+    pricer.price(whisper);
+    expect(whisper).toMatchObject({ cost_micro_usd: 12_500, unpriced_reason: null });
+    const tts = answered({ model_requested: 'tts-1-hd', billing_unit: 'character', billing_quantity: 400 });
+    pricer.price(tts);
+    expect(tts.cost_micro_usd).toBe(12_000);
+  });
+
+  it('prices DALL·E images by size and quality; an unpriced size is null with the reason', () => {
+    const hd = answered({
+      model_requested: 'dall-e-3',
+      billing_unit: 'image_1792x1024_hd',
+      billing_quantity: 1,
+    });
+    pricer.price(hd);
+    expect(hd.cost_micro_usd).toBe(120_000);
+    const odd = answered({
+      model_requested: 'dall-e-3',
+      billing_unit: 'image_256x256_standard',
+      billing_quantity: 1,
+    });
+    pricer.price(odd);
+    expect(odd).toMatchObject({
+      cost_micro_usd: null,
+      unpriced_reason: 'dall-e-3 has no price for image_256x256_standard',
+    });
+  });
+
+  it('an answered request whose unit count is unknown is null, never 0; a refused one costs 0', () => {
+    const noDuration = answered({ model_requested: 'whisper-1' });
+    pricer.price(noDuration);
+    expect(noDuration.cost_micro_usd).toBeNull();
+    expect(noDuration.unpriced_reason).toBe(
+      'whisper-1 is billed per audio_second and the answer did not say how many',
+    );
+    const refused = event({ model_requested: 'dall-e-3', http_status_code: 401, status: 'AUTH_FAILED' });
+    pricer.price(refused);
+    expect(refused).toMatchObject({ cost_micro_usd: 0, unpriced_reason: null });
+  });
+
+  it('a token-billed model answered without usage is null (mini TTS speech as audio bytes)', () => {
+    const e = answered({
+      model_requested: 'gpt-4o-mini-tts',
+      billing_unit: 'character',
+      billing_quantity: 40,
+    });
+    pricer.price(e);
+    expect(e.cost_micro_usd).toBeNull();
+    expect(e.unpriced_reason).toBe('the answer reported no usage (gpt-4o-mini-tts is billed per token)');
+    const streamed = answered({ ...e, input_tokens: 25, output_tokens: 1200, usage_source: 'reported' });
+    pricer.price(streamed);
+    expect(streamed).toMatchObject({ cost_micro_usd: 14_415, unpriced_reason: null });
+  });
+
+  it('prices audio input tokens at the audio rate', () => {
+    const e = answered({
+      model_requested: 'gpt-4o-transcribe',
+      input_tokens: 1020,
+      audio_input_tokens: 1000,
+      output_tokens: 150,
+      usage_source: 'reported',
+    });
+    pricer.price(e);
+    expect(e.cost_micro_usd).toBe(7550);
+  });
+
+  it('says which model has no price', () => {
+    const e = answered({ model_requested: 'no-such-model', input_tokens: 1, output_tokens: 1 });
+    pricer.price(e);
+    expect(e.unpriced_reason).toBe(`no price for no-such-model at 2026-01-10 in catalog ${catalog.version}`);
+  });
+});

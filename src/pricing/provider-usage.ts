@@ -19,13 +19,19 @@ export interface EventUsage {
   cached_input_tokens: number | null;
   reasoning_tokens: number | null;
   total_tokens: number | null;
-  /** Anthropic cache writes (part of input_tokens). The event has no field for them yet. */
+  /** Anthropic cache writes (part of input_tokens). */
   cache_write_tokens: number | null;
+  /** Audio tokens of the prompt (part of input_tokens; OpenAI audio transcriptions). Absent: none reported. */
+  audio_input_tokens?: number | null;
+  /** Image tokens of the prompt (part of input_tokens; OpenAI GPT Image). Absent: none reported. */
+  image_input_tokens?: number | null;
 }
 
 type Obj = Record<string, unknown>;
 
-function num(o: unknown, ...path: string[]): number | null {
+/** A non-negative integer at `path` inside `o`, or null. */
+
+export function num(o: unknown, ...path: string[]): number | null {
   let cur: unknown = o;
   for (const p of path) {
     if (typeof cur !== 'object' || cur === null) return null;

@@ -41,6 +41,16 @@ export interface StreamReader {
   read(chunk: Record<string, unknown>, sink: StreamSink): boolean;
 }
 
+/**
+ * A quantity of a billed unit other than tokens, as the event records it (`billing_unit`,
+ * `billing_quantity`; docs/cost.md "Billed units"): `audio_second`, `character`,
+ * `image_<size>_<quality>`.
+ */
+export interface BilledUnits {
+  unit: string;
+  quantity: number;
+}
+
 /** What a non-streamed response says. */
 export interface ResponseReading {
   model: string | null;
@@ -52,6 +62,8 @@ export interface ResponseReading {
    * status (Gemini answers a wrong key 400 INVALID_ARGUMENT with reason API_KEY_INVALID).
    */
   error: { code: string | null; message: string | null; authFailure?: boolean } | null;
+  /** Units billed other than tokens, when the answer says (Whisper's duration, DALL·E's images). */
+  billing?: BilledUnits | null;
 }
 
 /** One provider API: how to read its requests, responses and streams. */
@@ -79,6 +91,14 @@ export interface ProviderApi {
   readonly streamUsageOption: boolean;
   /** A reader for one stream (it may keep state across events, as Anthropic's usage needs). */
   streamReader(): StreamReader;
-  /** Reads a non-streamed JSON answer (or an error body). */
-  readResponse(body: Record<string, unknown>): ResponseReading;
+  /**
+   * Reads a non-streamed JSON answer (or an error body). `request`: the request's body, for an
+   * answer whose billing depends on what was asked (DALL·E's size and quality).
+   */
+  readResponse(body: Record<string, unknown>, request?: Record<string, unknown> | null): ResponseReading;
+  /**
+   * Units billed from the request itself once the provider answered (TTS: the input's
+   * characters), whether the answer is audio bytes, a stream or JSON. Absent: none.
+   */
+  requestBilling?(path: string, body: Record<string, unknown> | null): BilledUnits | null;
 }

@@ -29,9 +29,14 @@ const NUMERIC_NULLABLE = [
   'provider_tokens_remaining',
   'provider_tokens_limit',
   'cache_write_tokens',
+  'audio_input_tokens',
+  'image_input_tokens',
+  'billing_quantity',
 ] as const;
 
 const STRING_NULLABLE = [
+  'billing_unit',
+  'unpriced_reason',
   'request_id',
   'trace_id',
   'span_id',

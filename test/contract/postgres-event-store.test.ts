@@ -34,7 +34,7 @@ describe.skipIf(!service.available)('PostgreSQL event store', () => {
       const again = await PostgresEventStore.open({ url: service.url, schema: store.schema });
       expect(await again.count()).toBe(1);
       const v = await admin.query(`SELECT component, version FROM "${store.schema}".schema_migrations`);
-      expect(v.rows).toEqual([{ component: 'events', version: 5 }]);
+      expect(v.rows).toEqual([{ component: 'events', version: 6 }]);
       // Migration 2 dropped the index no query reads; the ones the filters use stay.
       const idx = await admin.query<{ indexname: string }>(
         `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'events'`,

@@ -134,6 +134,11 @@ describe('canonical event JSON (RFC 8785)', () => {
     e.provider_tokens_reset = '2026-01-01T00:00:06.500Z';
     e.provider_key_id = '0123456789abcdef';
     e.cache_write_tokens = 2000;
+    e.audio_input_tokens = 640;
+    e.image_input_tokens = 0;
+    e.billing_unit = 'audio_second';
+    e.billing_quantity = 9;
+    e.unpriced_reason = 'the answer reported no usage';
     expect(canonicalEventJson(e)).toBe(reference(e));
     expect(canonicalEventJson(e)).toContain('"provider_tokens_remaining":0');
     const set = eventHash(e);

@@ -63,6 +63,11 @@ async function appendWithQuota(store: EventStore, old: AuditEvent[]): Promise<vo
   e.provider_tokens_reset = null;
   e.provider_key_id = 'kf_provider';
   e.cache_write_tokens = 1500;
+  e.audio_input_tokens = 900;
+  e.image_input_tokens = 0;
+  e.billing_unit = 'audio_second';
+  e.billing_quantity = 12;
+  e.unpriced_reason = 'the answer reported no usage';
   chainer.link(e);
   await store.append([e]);
 }
@@ -77,6 +82,11 @@ async function expectUpgraded(store: EventStore, old: AuditEvent[]): Promise<voi
   expect(after).toHaveLength(old.length + 1);
   expect(after[old.length]).toMatchObject({
     cache_write_tokens: 1500,
+    audio_input_tokens: 900,
+    image_input_tokens: 0,
+    billing_unit: 'audio_second',
+    billing_quantity: 12,
+    unpriced_reason: 'the answer reported no usage',
     provider_requests_remaining: 4,
     provider_requests_limit: 500,
     provider_requests_reset: '2026-01-01T00:00:12.000Z',
@@ -106,7 +116,7 @@ describe('provider quota columns in a store of the first release', () => {
     );
     for (const f of LATER_NULLABLE_FIELDS) expect(after).toContain(f);
     expect(db.prepare("SELECT version FROM schema_migrations WHERE component = 'events'").get()).toEqual({
-      version: 5,
+      version: 6,
     });
     await expectUpgraded(upgraded, old);
     db.close();
@@ -121,7 +131,7 @@ describe('provider quota columns in a store of the first release', () => {
       await admin.end();
     });
 
-    it('migrations 3, 4 and 5 add them to every partition; old events read null and verify', async () => {
+    it('migrations 3, 4, 5 and 6 add them to every partition; old events read null and verify', async () => {
       const { default: pg } = await import('pg');
       const first = await PostgresEventStore.open({ url: pgService.url, schema });
       const old = firstReleaseEvents(5);
@@ -137,7 +147,7 @@ describe('provider quota columns in a store of the first release', () => {
           const { rows } = await admin.query(
             `SELECT version FROM "${schema}".schema_migrations WHERE component = 'events'`,
           );
-          expect(rows[0].version).toBe(5);
+          expect(rows[0].version).toBe(6);
           await expectUpgraded(upgraded, old);
         } finally {
           await upgraded.close();

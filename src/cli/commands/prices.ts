@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadPriceCatalog } from '../../pricing/catalog.js';
+import { loadPriceCatalog, type PriceRow } from '../../pricing/catalog.js';
 import { configFor, globals, openStoreWithTables, println, type CliContext } from '../cli-context.js';
 import { parseTimeBound } from '../duration.js';
 import { renderTable } from '../format/table.js';
@@ -32,13 +32,22 @@ export function registerPrices(program: Command, ctx: CliContext): void {
         renderTable(catalog.rows, [
           { header: 'provider', value: (r) => r.provider },
           { header: 'model', value: (r) => r.model },
-          { header: 'input', value: (r) => usdPerMillion(r.input), align: 'right' },
+          {
+            header: 'input',
+            value: (r) => (r.input === null ? '—' : usdPerMillion(r.input)),
+            align: 'right',
+          },
           {
             header: 'cached',
             value: (r) => (r.cached_input === null ? '—' : usdPerMillion(r.cached_input)),
             align: 'right',
           },
-          { header: 'output', value: (r) => usdPerMillion(r.output), align: 'right' },
+          {
+            header: 'output',
+            value: (r) => (r.output === null ? '—' : usdPerMillion(r.output)),
+            align: 'right',
+          },
+          { header: 'per unit', value: (r) => unitPrices(r.units), max: 48 },
           { header: 'from', value: (r) => r.effective_from },
           { header: 'source', value: (r) => r.source, max: 60 },
         ]),
@@ -79,6 +88,14 @@ export function registerPrices(program: Command, ctx: CliContext): void {
         await s.close();
       }
     });
+}
+
+/** A row's unit prices as published: `audio_second $0.006/60`, `character $15/1000000`. */
+function unitPrices(units: PriceRow['units']): string {
+  const parts = Object.entries(units).map(
+    ([name, u]) => `${name} $${u.usd}${u.per === 1 ? '' : `/${u.per}`}`,
+  );
+  return parts.length ? parts.join(', ') : '—';
 }
 
 /** The catalog's micro-USD per million tokens as dollars (`2.00`, `0.075`): at least cents, no trailing zeros past them. */

@@ -1,4 +1,5 @@
-import type { ProviderApi } from '../provider-api.js';
+import type { BilledUnits, ProviderApi } from '../provider-api.js';
+import { num } from '../../pricing/provider-usage.js';
 import { objectOr, stringOr } from '../json-value.js';
 import { openAIError } from './openai-error.js';
 import { openAICompatibleUsage } from './openai-usage.js';
@@ -9,7 +10,12 @@ import { openAICompatibleUsage } from './openai-usage.js';
  * translations (`/v1/audio/transcriptions|translations`, multipart in: the file is never stored,
  * JSON out with `text` and, for GPT-4o transcribe models, token usage; `stream: true` gives
  * `transcript.text.delta` events ending in `transcript.text.done` with usage). Whisper reports
- * `usage: {type: "duration", seconds}`, which is not tokens and is not read as such.
+ * `usage: {type: "duration", seconds}`, which is not tokens: it becomes the billed unit
+ * `audio_second` (as does `verbose_json`'s `duration`), rounded to the nearest whole second as
+ * OpenAI bills Whisper ("$0.006 / minute, rounded to the nearest second"). GPT-4o transcribe usage
+ * splits its input into `input_token_details.{text_tokens, audio_tokens}`; the audio tokens are
+ * priced at their own rate. Speech bills the request's `input`: its characters (TTS-1), or the
+ * text and audio tokens a streamed `speech.audio.done` reports (GPT-4o mini TTS).
  * Source: https://platform.openai.com/docs/api-reference/audio (2025).
  */
 export const openAIAudio: ProviderApi = {
@@ -47,12 +53,34 @@ export const openAIAudio: ProviderApi = {
     finishReason: null,
     usage: tokenUsage(body.usage),
     error: openAIError(body),
+    billing: audioSeconds(body),
   }),
+  requestBilling(path, body) {
+    if (!path.endsWith('/audio/speech') || typeof body?.input !== 'string') return null;
+    // Characters as Unicode code points (an emoji is one character, not two UTF-16 units).
+    let n = 0;
+    for (const _ of body.input) n++;
+    return { unit: 'character', quantity: n };
+  },
 };
 
 /** Token usage only: Whisper's `{type: "duration"}` usage is seconds of audio, not tokens. */
 function tokenUsage(raw: unknown): ReturnType<typeof openAICompatibleUsage> {
   const u = objectOr(raw);
   if (!u || u.type === 'duration') return null;
-  return openAICompatibleUsage(u);
+  const usage = openAICompatibleUsage(u);
+  if (usage) usage.audio_input_tokens = num(u, 'input_token_details', 'audio_tokens');
+  return usage;
+}
+
+/**
+ * Seconds of audio a transcription billed: Whisper's `usage: {type: "duration", seconds}`, else
+ * the `duration` of a `verbose_json` answer; rounded to the nearest second. Null when the answer
+ * says neither (`response_format` text, srt or vtt, or a token-billed model).
+ */
+function audioSeconds(body: Record<string, unknown>): BilledUnits | null {
+  const u = objectOr(body.usage);
+  const seconds = u?.type === 'duration' ? u.seconds : body.duration;
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) return null;
+  return { unit: 'audio_second', quantity: Math.round(seconds) };
 }

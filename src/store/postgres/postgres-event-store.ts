@@ -6,7 +6,8 @@ import type { AuditEvent, AuditEventField } from '../../core/audit-event.js';
 import {
   AUDIT_EVENT_FIELDS,
   FIRST_RELEASE_FIELDS,
-  LATER_NULLABLE_FIELDS,
+  BILLING_DETAIL_FIELDS,
+  QUOTA_READING_FIELDS,
   BOOLEAN_FIELDS,
   INTEGER_FIELDS,
   JSON_FIELDS,
@@ -52,11 +53,6 @@ function columnType(f: AuditEventField): string {
   if (FLOAT_FIELDS.has(f)) return 'double precision';
   return 'text';
 }
-
-/** The columns migration 3 added; every later nullable field is added by migration 3, 4 or 5. */
-const QUOTA_READING_FIELDS = LATER_NULLABLE_FIELDS.filter(
-  (f) => f !== 'provider_key_id' && f !== 'cache_write_tokens',
-);
 
 /**
  * Migrations of the events component. `{schema}` is replaced by the quoted schema name.
@@ -108,6 +104,10 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE {schema}.events ADD COLUMN IF NOT EXISTS provider_key_id ${columnType('provider_key_id')};`,
   // 5: the input tokens written to the prompt cache (issue 18); null in the events stored before.
   `ALTER TABLE {schema}.events ADD COLUMN IF NOT EXISTS cache_write_tokens ${columnType('cache_write_tokens')};`,
+  // 6: audio and image input tokens, the billed unit and quantity, and why a cost is null (issue 18).
+  BILLING_DETAIL_FIELDS.map(
+    (f) => `ALTER TABLE {schema}.events ADD COLUMN IF NOT EXISTS ${f} ${columnType(f)};`,
+  ).join('\n'),
 ];
 
 export interface PostgresEventStoreOptions {

@@ -33,7 +33,7 @@ describe('SqliteEventStore migrations', () => {
       'events_vkey',
     ]);
     expect(db.prepare(`SELECT version FROM schema_migrations WHERE component = 'events'`).pluck().get()).toBe(
-      5,
+      6,
     );
   });
 });

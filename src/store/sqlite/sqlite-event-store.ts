@@ -2,7 +2,8 @@ import type { AuditEvent, AuditEventField } from '../../core/audit-event.js';
 import {
   AUDIT_EVENT_FIELDS,
   FIRST_RELEASE_FIELDS,
-  LATER_NULLABLE_FIELDS,
+  BILLING_DETAIL_FIELDS,
+  QUOTA_READING_FIELDS,
   BOOLEAN_FIELDS as BOOL_FIELDS,
   INTEGER_FIELDS,
   REAL_FIELDS,
@@ -27,11 +28,6 @@ import { probeSqliteWrite } from './sqlite-write-probe.js';
 import { fromRow, toRow } from './sqlite-event-rows.js';
 
 export { EVENT_COLUMNS, fromColumns, fromRow } from './sqlite-event-rows.js';
-
-/** The columns migration 3 added; every later nullable field is added by migration 3, 4 or 5. */
-const QUOTA_READING_FIELDS = LATER_NULLABLE_FIELDS.filter(
-  (f) => f !== 'provider_key_id' && f !== 'cache_write_tokens',
-);
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS events (
@@ -58,6 +54,8 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE events ADD COLUMN provider_key_id ${columnType('provider_key_id')};`,
   // 5: the input tokens written to the prompt cache (issue 18); null in the events stored before.
   `ALTER TABLE events ADD COLUMN cache_write_tokens ${columnType('cache_write_tokens')};`,
+  // 6: audio and image input tokens, the billed unit and quantity, and why a cost is null (issue 18).
+  BILLING_DETAIL_FIELDS.map((f) => `ALTER TABLE events ADD COLUMN ${f} ${columnType(f)};`).join('\n'),
 ];
 
 function columnType(field: AuditEventField): string {
