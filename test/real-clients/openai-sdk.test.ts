@@ -56,7 +56,7 @@ function expectBoth(events: AuditEvent[], provider: string): void {
     finishReason: null,
     response: null,
   });
-  // gpt-4o-transcribe has no row in prices/catalog.yaml: its cost is unknown (null), never 0.
+  // gpt-4o-transcribe: every input token here is audio ($6 per million), output $10 per million.
   expectAuditedCall(tr, {
     provider,
     endpoint: '/audio/transcriptions',
@@ -67,9 +67,10 @@ function expectBoth(events: AuditEvent[], provider: string): void {
     authMethod: 'bearer',
     input: USAGE.input,
     output: USAGE.output,
-    cost: null,
+    cost: USAGE.input * 6 + USAGE.output * 10,
     finishReason: null,
   });
+  expect(tr).toMatchObject({ audio_input_tokens: USAGE.input, unpriced_reason: null });
   expect(JSON.stringify(tr)).not.toContain('AUDIO-BYTES-MARKER');
 }
 
