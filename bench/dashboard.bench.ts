@@ -48,6 +48,7 @@ import {
 } from '../src/store/sqlite/sqlite-rollups.js';
 import { COST_REPORT_BY, costReport } from '../src/reports/cost-report.js';
 import { securityReport } from '../src/reports/security-report.js';
+import { dashboardPages, header, row, stats, timed as timedRuns, timePages } from './dashboard-pages.js';
 
 const loadavg = (): string =>
   osLoad()
@@ -64,6 +65,7 @@ const DAY = 86_400_000;
 const RUNS = Number(process.env.DASH_BENCH_RUNS ?? 20);
 /** Runs of the former ways (baselines), slow by design. */
 const BASELINE_RUNS = Number(process.env.DASH_BENCH_BASELINE_RUNS ?? 3);
+const timed = (fn: () => unknown, runs = RUNS): ReturnType<typeof timedRuns> => timedRuns(fn, runs);
 
 let seed = 42;
 function rand(): number {
@@ -172,30 +174,6 @@ async function seedStore(dbPath: string, nowMs: number): Promise<void> {
   );
 }
 
-function stats(xs: number[]): { p50: number; p95: number; max: number } {
-  const s = [...xs].sort((a, b) => a - b);
-  return {
-    p50: s[Math.floor(s.length / 2)]!,
-    p95: s[Math.min(s.length - 1, Math.ceil(s.length * 0.95) - 1)]!,
-    max: s[s.length - 1]!,
-  };
-}
-
-/** `fn` once as a warm-up, then `runs` times; p50/p95/max in ms. */
-async function timed(fn: () => unknown, runs = RUNS): Promise<{ p50: number; p95: number; max: number }> {
-  await fn();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const s = performance.now();
-    await fn();
-    times.push(performance.now() - s);
-  }
-  return stats(times);
-}
-
-const row = (name: string, st: { p50: number; p95: number; max: number }, extra = ''): string =>
-  `${name.padEnd(44)} ${st.p50.toFixed(1).padStart(8)} ${st.p95.toFixed(1).padStart(8)} ${st.max.toFixed(1).padStart(8)}  ${st.p95 <= 500 ? 'ok  ' : 'SLOW'} ${extra}`;
-
 async function main(): Promise<void> {
   const dbPath = join(DIR, 'tollgate.db');
   if (!REUSE || !existsSync(dbPath)) {
@@ -261,51 +239,11 @@ async function main(): Promise<void> {
   await tg.checkpointWriter.checkpointNow();
   const token = tg.admin.token.token;
   const session = tg.admin.console.sessions.create();
-  const cookie = `tg_session=${session.id}`;
   const sample = (await tg.store.query({ user: 'user-7', limit: 1 }))[0]!;
 
-  const targets: [string, string][] = [
-    ['UI live events (newest 50)', '/ui/events'],
-    ['UI events, user filter', '/ui/events?user=user-7'],
-    ['UI events, status AUTH_FAILED', '/ui/events?status=AUTH_FAILED'],
-    ['UI events, feature + model', '/ui/events?feature=agent&model=o3'],
-    ['UI events, live refresh rows', '/ui/events?fragment=rows'],
-    ['UI event detail', `/ui/events/${sample.id}`],
-    ['UI cost, 24h by feature', '/ui/cost'],
-    ['UI cost, 30d by user', '/ui/cost?by=user&since=30d'],
-    ['UI cost, 7d by session', '/ui/cost?by=session&since=7d'],
-    ['UI cost, 30d by session', '/ui/cost?by=session&since=30d'],
-    ['UI cost, 30d by feature (+growing, 30d)', '/ui/cost?by=feature&since=30d'],
-    ['UI security, 24h', '/ui/security'],
-    ['UI security, 7d', '/ui/security?since=7d'],
-    ['UI security, 30d', '/ui/security?since=30d'],
-    ['UI integrity', '/ui/integrity'],
-    ['API events?limit=100', '/admin/events?limit=100'],
-    ['API cost 30d by model', '/admin/reports/cost?by=model&since=30d'],
-    ['API security 24h', '/admin/reports/security'],
-    ['API security 30d', '/admin/reports/security?since=30d'],
-    ['API cost 30d by session', '/admin/reports/cost?by=session&since=30d'],
-    ['API integrity', '/admin/integrity'],
-  ];
-  const header = (first: string): void =>
-    console.log(
-      `${first.padEnd(44)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'max ms'.padStart(8)}  target ≤ 500 ms at p95`,
-    );
+  const targets = dashboardPages('user-7', sample.id);
   console.log(`\nserver time to full response, ${RUNS} runs after a warm-up (load ${loadavg()}):`);
-  header('page');
-  for (const [name, path] of targets) {
-    const headers: Record<string, string> = path.startsWith('/admin')
-      ? { authorization: `Bearer ${token}` }
-      : { cookie };
-    let bytes = 0;
-    const st = await timed(async () => {
-      const res = await fetch(`${tg.url}${path}`, { headers });
-      const body = await res.arrayBuffer();
-      if (res.status !== 200) throw new Error(`${path}: HTTP ${res.status}`);
-      bytes = body.byteLength;
-    });
-    console.log(row(name, st, `${(bytes / 1024).toFixed(0)} KB`));
-  }
+  await timePages(tg, targets, RUNS);
 
   // The same reads, new way and former way, in this run (a read-only connection of its own).
   const ro = openSqlite(dbPath, { readonly: true });
