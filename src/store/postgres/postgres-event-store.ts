@@ -236,7 +236,7 @@ export class PostgresEventStore implements EventStore {
       throw new TollgateError('TG_ERR_STORE_OPEN', {
         store: 'postgres',
         table: `${this.schema}.events`,
-        reason: 'not partitioned by time (docs/deployment.md "Partitions")',
+        reason: 'not partitioned by time (docs/deployment.md "Partitions and retention")',
       });
   }
 
