@@ -19,6 +19,9 @@
  *   writer   — events handed to the EventWriter as fast as it takes them (the feeder keeps its
  *              queue below half of max_queue, so nothing spools), timed from the first event to
  *              the drained queue, batches formed by the writer (up to INGEST_BATCH), rollups on.
+ *   thread   — the same through the append thread (`writer.thread`, the gateway's default on
+ *              SQLite): batches serialised once on the event loop, committed with rollups by a
+ *              worker on its own connection; CPU counts both threads.
  * Only the write is timed; building events (and the floor's JSON) is not. Events/s = events /
  * summed write time.
  *
@@ -47,7 +50,8 @@ import { systemClock } from '../src/core/clock.js';
 import { openSqlite } from '../src/store/sqlite/open-sqlite.js';
 import { SqliteEventStore } from '../src/store/sqlite/sqlite-event-store.js';
 import { createSqliteRollups } from '../src/store/sqlite/sqlite-rollups.js';
-import { EventWriter } from '../src/writer/event-writer.js';
+import { EventWriter, type WriterStore } from '../src/writer/event-writer.js';
+import { SqliteAppendThread } from '../src/store/sqlite/sqlite-append-thread.js';
 import { AUDIT_EVENT_FIELDS, type AuditEvent } from '../src/core/audit-event.js';
 
 const N = Number(process.env.INGEST_EVENTS ?? 200_000);
@@ -57,8 +61,10 @@ const PAGE_SIZE = process.env.INGEST_PAGE_SIZE ? Number(process.env.INGEST_PAGE_
 const BATCH = Number(process.env.INGEST_BATCH ?? 512);
 const SESSIONS = Number(process.env.INGEST_SESSIONS ?? 20_000);
 const USERS = Number(process.env.INGEST_USERS ?? 5_000);
-const MODES = (process.env.INGEST_MODES ?? 'floor,noindex,events,rollups,both,writer').split(',') as Mode[];
-type Mode = 'floor' | 'noindex' | 'events' | 'rollups' | 'both' | 'writer';
+const MODES = (process.env.INGEST_MODES ?? 'floor,noindex,events,rollups,both,writer,thread').split(
+  ',',
+) as Mode[];
+type Mode = 'floor' | 'noindex' | 'events' | 'rollups' | 'both' | 'writer' | 'thread';
 /** Secondary indexes of the events table (the list views and time-range scans use them). */
 const SECONDARY_INDEXES = [
   'events_ts',
@@ -247,7 +253,7 @@ function prefill(db: ReturnType<typeof openSqlite>, store: SqliteEventStore): vo
 }
 
 /** Feeds every event to the gateway's writer as fast as it takes them; resolves once drained. */
-async function throughWriter(store: SqliteEventStore): Promise<{ ms: number; batches: number }> {
+async function throughWriter(store: WriterStore): Promise<{ ms: number; batches: number }> {
   const maxQueue = 50_000;
   let batches = 0;
   const writer = new EventWriter({
@@ -284,17 +290,21 @@ for (const mode of MODES) {
     raw.close();
   }
   const db = openSqlite(path);
-  if (mode === 'writer') {
+  if (mode === 'writer' || mode === 'thread') {
     const store = new SqliteEventStore(db);
     prefill(db, store);
     const rollups = createSqliteRollups(db);
     store.addInTransactionHook((b) => rollups.applyRollups(b));
+    const thread = mode === 'thread' ? new SqliteAppendThread(path) : null;
+    // The worker starts before the clock does (an empty batch: its first would otherwise pay for it).
+    await thread?.append([]);
     const c0 = process.cpuUsage();
-    const { ms, batches } = await throughWriter(store);
+    const { ms, batches } = await throughWriter(thread ?? store);
     const cpu = process.cpuUsage(c0);
+    await thread?.close();
     rates.set(mode, (N / ms) * 1000);
     console.log(
-      `${mode.padEnd(8)} ${fmt((N / ms) * 1000).padStart(9)} events/s  (end to end through the EventWriter, ${fmt(N / batches)} events per batch, ` +
+      `${mode.padEnd(8)} ${fmt((N / ms) * 1000).padStart(9)} events/s  (end to end through the EventWriter${thread ? ' and the append thread' : ''}, ${fmt(N / batches)} events per batch, ` +
         `CPU ${((cpu.user + cpu.system) / N).toFixed(1)} µs/event)`,
     );
     await store.close();

@@ -45,6 +45,7 @@ import { routerFromConfig } from '../providers/provider-router.js';
 import { loadProviderKeys } from '../access/provider-keys.js';
 import { upstreamPolicyFromConfig } from '../upstream/upstream-policy.js';
 import { gatewayWriterFiles } from './chain-state-files.js';
+import { SqliteAppendThread } from '../store/sqlite/sqlite-append-thread.js';
 import { gatewayRetention } from './gateway-retention.js';
 import type { PruneScheduler } from '../retention/prune-scheduler.js';
 import type { TollgateGateway } from './create-gateway.js';
@@ -203,6 +204,7 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
     base: o.policy,
   });
   const gatewayLog = (msg: string, fields?: Record<string, unknown>): void => log.warn(fields ?? {}, msg);
+  const appendTo = appendThread(config, store, o.wrapStore !== undefined, life);
   const errName = (err: unknown): string => (err instanceof Error ? err.name : 'unknown');
   const trail = life.own(
     'audit trail',
@@ -216,6 +218,7 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
         maxQueue: config.writer.max_queue,
         batchSize: writerBatchSize(config),
         flushDelayMs: config.writer.flush_delay_ms,
+        ...(appendTo ? { appendTo } : {}),
         ...gatewayWriterFiles(paths.dir, instanceId, config, log),
       },
       stages: {
@@ -359,6 +362,27 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
     admin: { token: adminToken, path: adminTokenPath, console: adminConsole },
     close: () => life.close(),
   };
+}
+
+/**
+ * The worker thread the writer commits through on a SQLite file (`writer.thread`, default on), so
+ * no batch's write or commit runs on the event loop; none for PostgreSQL (its driver already
+ * waits off the loop), an in-memory store, or a store wrapped by the caller (tests decorate the
+ * writer's store and must see its appends). Closed after the trail (the writer drains into it).
+ */
+function appendThread(
+  config: TollgateConfig,
+  store: EventStore,
+  wrapped: boolean,
+  life: Lifetime,
+): SqliteAppendThread | undefined {
+  const file = store.sqliteFile?.() ?? null;
+  if (!config.writer.thread || wrapped || file === null) return undefined;
+  return life.own(
+    'append thread',
+    new SqliteAppendThread(file, () => store.probeWrite?.() ?? Promise.resolve()),
+    (t) => t.close(),
+  );
 }
 
 /**

@@ -4,9 +4,8 @@
  * thread, which only folds the leaf hashes into the Merkle tree (verify-fast.ts).
  */
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnModuleWorker } from '../core/module-worker.js';
 import type { EventStore } from '../store/event-store.js';
 import type { VerifyOptions } from './verify-report.js';
 import type { SegmentResult, SegmentTask } from './verify-segment.js';
@@ -76,22 +75,8 @@ export function workerSegmentChecker(file: string, workers: number): SegmentChec
   };
 }
 
-/**
- * The worker runs from dist/ as JavaScript; from the TypeScript sources (tests, tsx), it is
- * loaded through tsx's loader, which worker threads do not inherit.
- */
 function spawnVerifyWorker(file: string): Worker {
-  const self = import.meta.url;
-  if (self.endsWith('.js')) return new Worker(new URL('./verify-worker.js', self), { workerData: { file } });
-  const target = new URL('./verify-worker.ts', self).href;
-  // require.resolve finds the CommonJS build; its ES module twin is the one that registers hooks.
-  const tsx = pathToFileURL(
-    createRequire(self)
-      .resolve('tsx/esm/api')
-      .replace(/\.cjs$/, '.mjs'),
-  ).href;
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); })`;
-  return new Worker(boot, { eval: true, workerData: { file } });
+  return spawnModuleWorker(import.meta.url, 'verify-worker', { file });
 }
 
 /** The worker pool that checks chain segments of a SQLite file, started when a chain needs it. */

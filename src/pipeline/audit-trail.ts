@@ -8,7 +8,13 @@ import { createChainer, type HashChainer } from '../integrity/hash-chain.js';
 import type { EventStore } from '../store/event-store.js';
 import { resumeChain } from '../writer/chain-resume.js';
 import type { DiskSpool } from '../writer/disk-spool.js';
-import { EventWriter, type FailurePolicy, type LostRange, type WriterGap } from '../writer/event-writer.js';
+import {
+  EventWriter,
+  type FailurePolicy,
+  type LostRange,
+  type WriterGap,
+  type WriterStore,
+} from '../writer/event-writer.js';
 import type { GapJournal } from '../writer/gap-journal.js';
 import type { SeqReservation } from '../writer/seq-reservation.js';
 import { AuditPipeline } from './pipeline.js';
@@ -35,6 +41,8 @@ export interface AuditTrailOptions {
     journal?: GapJournal | undefined;
     /** The chain's seq high-water mark: a crash's lost seqs are skipped and accounted. */
     reservation?: SeqReservation | undefined;
+    /** Where the writer appends, when not `store` itself (SQLite: the append thread). */
+    appendTo?: WriterStore | undefined;
   };
   stages: {
     redactor: Redactor;
@@ -81,7 +89,7 @@ export async function createAuditTrail(o: AuditTrailOptions): Promise<AuditTrail
   const h = o.hooks ?? {};
   const w = o.writer;
   const writer = new EventWriter({
-    store: o.store,
+    store: w.appendTo ?? o.store,
     clock: o.clock,
     policy: o.policy,
     maxQueue: w.maxQueue,

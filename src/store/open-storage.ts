@@ -5,7 +5,7 @@ import type { EventStore } from './event-store.js';
 import type { ContentSearch } from './content-search.js';
 import { openContentSearch } from './open-content-search.js';
 import { openEventStore } from './open-event-store.js';
-import { createSqliteRollups } from './sqlite/sqlite-rollups.js';
+import { attachSqliteWriteHooks } from './sqlite/sqlite-write-hooks.js';
 import { openStoreTables, type StoreTables } from './store-tables.js';
 
 /** Everything a gateway keeps in its store: the events, their checkpoints, and the tables beside them. */
@@ -38,9 +38,8 @@ export async function openStorage(
   });
   life.own('event store', opened.store, (s) => s.close());
   // SQLite: rollups are updated in the events' write transaction (PostgreSQL registers its own hook).
-  const sqliteRollups = opened.kind === 'sqlite' ? createSqliteRollups(opened.db) : undefined;
-  if (opened.kind === 'sqlite')
-    opened.store.addInTransactionHook((events) => sqliteRollups!.applyRollups(events));
+  const sqliteRollups =
+    opened.kind === 'sqlite' ? attachSqliteWriteHooks(opened.store, opened.db) : undefined;
   const tables = life.own(
     'store tables',
     await openStoreTables(opened, {

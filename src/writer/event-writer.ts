@@ -8,8 +8,11 @@ import type { GapJournal } from './gap-journal.js';
 
 export type FailurePolicy = 'fail-open' | 'fail-closed';
 
+/** What the writer needs of a store: appends, and the probe of a store that was down. */
+export type WriterStore = Pick<EventStore, 'append' | 'probeWrite'>;
+
 export interface EventWriterOptions {
-  store: EventStore;
+  store: WriterStore;
   clock: Clock;
   policy: FailurePolicy;
   /** Most events held in memory; past it the policy applies. */

@@ -59,6 +59,7 @@ export function createSqliteAlertStore(db: Database.Database): AlertStore {
   const getDeliveries = db.prepare<[string], { deliveries: string }>(
     'SELECT deliveries FROM alerts WHERE id = ?',
   );
+  // Run IMMEDIATE (below): it reads, then writes, while the append thread may commit meanwhile.
   const recordDelivery = db.transaction((id: string, delivery: AlertDelivery) => {
     const row = getDeliveries.get(id);
     if (!row) return;
@@ -126,7 +127,7 @@ export function createSqliteAlertStore(db: Database.Database): AlertStore {
     },
 
     async recordDelivery(id, delivery) {
-      wrap('recordDelivery', () => recordDelivery(id, delivery));
+      wrap('recordDelivery', () => recordDelivery.immediate(id, delivery));
     },
   };
 }

@@ -36,16 +36,20 @@ export class SqliteContentSearch implements ContentSearch {
     const setMark = this.db.prepare('UPDATE events_fts_mark SET last_rowid = ? WHERE id = 1');
     let read = 0;
     for (;;) {
-      const n = this.db.transaction(() => {
-        const from = (mark.get() as { last_rowid: number }).last_rowid;
-        const batch = rows.all(from) as Array<Record<string, string | number | null>>;
-        for (const r of batch) {
-          const [content, fields] = ftsDocument(r);
-          insert.run(r.rowid_, content, fields);
-        }
-        if (batch.length > 0) setMark.run(batch[batch.length - 1]!.rowid_);
-        return batch.length;
-      })();
+      // IMMEDIATE: it reads, then writes, while the append thread commits on another connection; a
+      // deferred transaction would fail with SQLITE_BUSY instead of waiting (WAL snapshot upgrade).
+      const n = this.db
+        .transaction(() => {
+          const from = (mark.get() as { last_rowid: number }).last_rowid;
+          const batch = rows.all(from) as Array<Record<string, string | number | null>>;
+          for (const r of batch) {
+            const [content, fields] = ftsDocument(r);
+            insert.run(r.rowid_, content, fields);
+          }
+          if (batch.length > 0) setMark.run(batch[batch.length - 1]!.rowid_);
+          return batch.length;
+        })
+        .immediate();
       read += n;
       if (n < CATCH_UP_BATCH) return read;
     }

@@ -281,32 +281,42 @@ export class SqliteEventStore implements EventStore {
   ): Promise<number> {
     const del = this.db.prepare('DELETE FROM events WHERE chain_id = ? AND seq >= ? AND seq <= ?');
     const keep = [...new Set(keepSeqs)].filter((k) => k >= firstSeq && k <= lastSeq).sort((a, b) => a - b);
-    return this.db.transaction(() => {
-      let n = 0;
-      let from = firstSeq;
-      for (const k of [...keep, lastSeq + 1]) {
-        if (k > from) {
-          forgetIndexedRows(this.db, 'WHERE chain_id = ? AND seq >= ? AND seq <= ?', [chainId, from, k - 1]);
-          n += del.run(chainId, from, k - 1).changes;
+    // IMMEDIATE, like every transaction here that reads before it writes: the append thread writes
+    // on another connection, and a deferred one would then fail (SQLITE_BUSY) instead of waiting.
+    return this.db
+      .transaction(() => {
+        let n = 0;
+        let from = firstSeq;
+        for (const k of [...keep, lastSeq + 1]) {
+          if (k > from) {
+            forgetIndexedRows(this.db, 'WHERE chain_id = ? AND seq >= ? AND seq <= ?', [
+              chainId,
+              from,
+              k - 1,
+            ]);
+            n += del.run(chainId, from, k - 1).changes;
+          }
+          from = k + 1;
         }
-        from = k + 1;
-      }
-      return n;
-    })();
+        return n;
+      })
+      .immediate();
   }
 
   /** See EventStore.replaceContent. */
   async replaceContent(updates: readonly ContentUpdate[]): Promise<number> {
     const set = this.db.prepare('UPDATE events SET prompt = ?, response = ? WHERE id = ?');
-    return this.db.transaction(() => {
-      let n = 0;
-      for (const u of updates) {
-        forgetIndexedRows(this.db, 'WHERE id = ?', [u.id]);
-        n += set.run(u.prompt, u.response, u.id).changes;
-        reindexRows(this.db, 'WHERE id = ?', [u.id]);
-      }
-      return n;
-    })();
+    return this.db
+      .transaction(() => {
+        let n = 0;
+        for (const u of updates) {
+          forgetIndexedRows(this.db, 'WHERE id = ?', [u.id]);
+          n += set.run(u.prompt, u.response, u.id).changes;
+          reindexRows(this.db, 'WHERE id = ?', [u.id]);
+        }
+        return n;
+      })
+      .immediate();
   }
 
   async close(): Promise<void> {
