@@ -11,6 +11,7 @@ import type { MockContext } from './mock-context.js';
 import {
   capOf,
   completionFor,
+  countWords,
   mockId,
   sendJson,
   splitInto,
@@ -18,6 +19,7 @@ import {
   type MockCompletion,
 } from './mock-text.js';
 import { writeStream } from './mock-stream.js';
+import { geminiFunctionCall, geminiThoughts, toolCallTokens, type MockToolCall } from './mock-tools.js';
 
 /** `/v1beta/models/gemini-2.5-flash:streamGenerateContent` → model and method. */
 export const GEMINI_PATH = /^\/v1(?:beta)?\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
@@ -91,15 +93,34 @@ function promptOf(json: Record<string, unknown>): string {
   return parts.filter(Boolean).join('\n');
 }
 
-function usageMetadata(c: MockCompletion): Record<string, unknown> {
+function usageMetadata(c: MockCompletion, output: number, thoughts: number): Record<string, unknown> {
   return {
     promptTokenCount: c.inputTokens,
-    candidatesTokenCount: c.outputTokens,
-    ...(c.reasoningTokens ? { thoughtsTokenCount: c.reasoningTokens } : {}),
+    candidatesTokenCount: output,
+    ...(thoughts ? { thoughtsTokenCount: thoughts } : {}),
     ...(c.cachedTokens ? { cachedContentTokenCount: c.cachedTokens } : {}),
-    totalTokenCount: c.inputTokens + c.outputTokens + c.reasoningTokens,
+    totalTokenCount: c.inputTokens + output + thoughts,
     promptTokensDetails: [{ modality: 'TEXT', tokenCount: c.inputTokens }],
   };
+}
+
+/**
+ * The answer's parts, one list per streamed chunk: thought summaries first (`thought: true`) when
+ * asked for, then the text in pieces, or the function call whole (Gemini streams a call in one
+ * chunk; with thinking on it carries a `thoughtSignature`). Source:
+ * https://ai.google.dev/gemini-api/docs/function-calling and /docs/thinking (2025).
+ */
+function partsOf(
+  text: string,
+  call: MockToolCall | null,
+  thoughts: string | null,
+  chunks: number,
+  chunkText: string | undefined,
+): Array<Array<Record<string, unknown>>> {
+  const out = thoughts === null ? [] : splitInto(thoughts, chunks).map((t) => [{ text: t, thought: true }]);
+  if (call === null) return [...out, ...splitInto(text, chunks).map((t) => [{ text: chunkText ?? t }])];
+  const signature = thoughts === null ? {} : { thoughtSignature: `CiQB${mockId('')}` };
+  return [...out, [{ functionCall: { name: call.name, args: call.input }, ...signature }]];
 }
 
 export async function answerGemini(
@@ -116,12 +137,17 @@ export async function answerGemini(
     script,
     ctx.chunks,
   );
+  const call = geminiFunctionCall(json, script);
+  const thoughts = geminiThoughts(json, script);
+  const output = call ? toolCallTokens(call) : c.outputTokens;
+  const thoughtTokens = thoughts === null ? c.reasoningTokens : countWords(thoughts);
   const responseId = mockId('');
-  const finishReason = c.capped ? 'MAX_TOKENS' : 'STOP';
-  const chunk = (text: string, last: boolean): Record<string, unknown> => ({
+  // A function call ends with STOP, as Gemini reports it.
+  const finishReason = c.capped && !call ? 'MAX_TOKENS' : 'STOP';
+  const chunk = (parts: Array<Record<string, unknown>>, last: boolean): Record<string, unknown> => ({
     candidates: [
       {
-        content: { parts: [{ text }], role: 'model' },
+        content: { parts, role: 'model' },
         ...(last ? { finishReason, index: 0 } : { index: 0 }),
       },
     ],
@@ -129,33 +155,30 @@ export async function answerGemini(
       ? {}
       : {
           usageMetadata: last
-            ? usageMetadata(c)
+            ? usageMetadata(c, output, thoughtTokens)
             : { promptTokenCount: c.inputTokens, totalTokenCount: c.inputTokens },
         }),
     modelVersion: model,
     responseId,
   });
-  if (method === 'generateContent') return sendJson(res, 200, chunk(c.text, true));
-
-  const pieces = splitInto(c.text, ctx.chunks).map((p) => script.chunkText ?? p);
-  const lastPiece = pieces.pop() ?? '';
+  const parts = partsOf(c.text, call, thoughts, ctx.chunks, script.chunkText);
+  if (method === 'generateContent') {
+    // One answer: the thoughts as one part, then the text as one part (or the call).
+    const whole = partsOf(c.text, call, thoughts, 1, undefined).flat();
+    return sendJson(res, 200, chunk(whole, true));
+  }
+  const all = parts.map((p, i) => chunk(p, i === parts.length - 1));
   if (alt === 'sse') {
     const frame = (data: unknown): string => `data: ${JSON.stringify(data)}\r\n\r\n`;
     return writeStream(
       res,
-      {
-        contentType: 'text/event-stream',
-        head: [],
-        pieces: [...pieces.map((p) => frame(chunk(p, false))), frame(chunk(lastPiece, true))],
-        tail: [],
-      },
+      { contentType: 'text/event-stream', head: [], pieces: all.map(frame), tail: [] },
       script,
       ctx.delayMs,
       ctx.onPeerAbort,
     );
   }
   // Without alt=sse the stream is one JSON array, written element by element.
-  const all = [...pieces.map((p) => chunk(p, false)), chunk(lastPiece, true)];
   return writeStream(
     res,
     {

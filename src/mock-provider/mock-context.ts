@@ -35,6 +35,16 @@ export interface MockScript {
   firstTokenDelayMs?: number;
   /** Anthropic: reported cache writes (`cache_creation_input_tokens`). */
   cacheWriteTokens?: number;
+  /**
+   * Anthropic, Gemini: answer with a call of this tool (a `tool_use` block, a `functionCall` part)
+   * instead of text. Without it the mock calls a tool when the request forces one (mock-tools.ts).
+   */
+  toolCall?: { name: string; input: Record<string, unknown> };
+  /**
+   * Anthropic, Gemini: think aloud first (a `thinking` block and its signature; `thought` parts).
+   * Without it the mock thinks when the request turns thinking on and (Gemini) asks for thoughts.
+   */
+  thinking?: string;
 }
 
 export interface MockContext {

@@ -208,6 +208,73 @@ describe('mock provider dialects', () => {
       expect(read.usage).toMatchObject({ input_tokens: 6, output_tokens: read.text.split(' ').length });
     });
 
+    it('answers a forced tool with a tool_use block: input_json_delta fragments, the first empty; stop_reason tool_use', async () => {
+      const tool = {
+        name: 'get_weather',
+        input_schema: {
+          type: 'object',
+          properties: { location: { type: 'string' }, days: { type: 'integer' } },
+        },
+      };
+      const forced = { ...body, tools: [tool], tool_choice: { type: 'tool', name: 'get_weather' } };
+      const whole = json((await post(url(), forced, auth)).text);
+      expect(whole).toMatchObject({
+        stop_reason: 'tool_use',
+        content: [{ type: 'tool_use', name: 'get_weather', input: { location: 'Paris', days: 1 } }],
+      });
+      expect((whole.content as Array<{ id: string }>)[0]!.id).toMatch(/^toolu_/);
+      expect(anthropicMessages.readResponse(whole).text).toBe('{"location":"Paris","days":1}');
+      const events = sseEvents((await post(url(), { ...forced, stream: true }, auth)).text).map((e) =>
+        json(e.data),
+      );
+      expect(events.map((e) => e.type).slice(0, 3)).toEqual(['message_start', 'content_block_start', 'ping']);
+      expect(events[1]).toMatchObject({
+        content_block: { type: 'tool_use', name: 'get_weather', input: {} },
+      });
+      const deltas = events
+        .filter((e) => e.type === 'content_block_delta')
+        .map((e) => e.delta as Record<string, string>);
+      expect(deltas.every((d) => d.type === 'input_json_delta')).toBe(true);
+      expect(deltas[0]!.partial_json).toBe('');
+      expect(deltas.map((d) => d.partial_json).join('')).toBe('{"location":"Paris","days":1}');
+      expect(events.at(-2)).toMatchObject({ type: 'message_delta', delta: { stop_reason: 'tool_use' } });
+    });
+
+    it('thinks first when thinking is enabled: a thinking block with its signature, then the text', async () => {
+      const thinking = { ...body, thinking: { type: 'enabled', budget_tokens: 1024 } };
+      const whole = json((await post(url(), thinking, auth)).text);
+      const blocks = whole.content as Array<Record<string, string>>;
+      expect(blocks.map((b) => b.type)).toEqual(['thinking', 'text']);
+      expect(blocks[0]!.signature).toMatch(/^EqQB/);
+      // Thinking is billed as output: 11 words of thinking beside the text.
+      expect((whole.usage as { output_tokens: number }).output_tokens).toBe(
+        11 + blocks[1]!.text!.split(' ').length,
+      );
+      const events = sseEvents((await post(url(), { ...thinking, stream: true }, auth)).text).map((e) =>
+        json(e.data),
+      );
+      const kinds = events.map((e) =>
+        e.type === 'content_block_delta'
+          ? `${String(e.index)}:${(e.delta as { type: string }).type}`
+          : e.type === 'content_block_start' || e.type === 'content_block_stop'
+            ? `${String(e.type)}:${String(e.index)}`
+            : e.type,
+      );
+      expect(kinds).toEqual([
+        'message_start',
+        'content_block_start:0',
+        'ping',
+        ...Array<string>(4).fill('0:thinking_delta'),
+        '0:signature_delta',
+        'content_block_stop:0',
+        'content_block_start:1',
+        ...Array<string>(3).fill('1:text_delta'),
+        'content_block_stop:1',
+        'message_delta',
+        'message_stop',
+      ]);
+    });
+
     it('reads the key from x-api-key and answers errors in Anthropic’s shape', async () => {
       const bearer = await post(url(), body, { authorization: `Bearer ${KEY}` });
       expect([bearer.status, json(bearer.text)]).toEqual([
@@ -296,6 +363,39 @@ describe('mock provider dialects', () => {
         'x-goog-api-key': KEY,
       });
       expect((JSON.parse(array.text) as unknown[]).length).toBe(3);
+    });
+
+    it('answers function mode ANY with a functionCall part (finishReason STOP), and thoughts first when asked for', async () => {
+      const tools = [
+        {
+          functionDeclarations: [
+            { name: 'get_weather', parameters: { type: 'OBJECT', properties: { city: { type: 'STRING' } } } },
+          ],
+        },
+      ];
+      const calling = { ...body, tools, toolConfig: { functionCallingConfig: { mode: 'ANY' } } };
+      const path = `${mock.origin}/v1beta/models/gemini-2.5-flash`;
+      const whole = json((await post(`${path}:generateContent`, calling, { 'x-goog-api-key': KEY })).text);
+      expect(whole).toMatchObject({
+        candidates: [
+          {
+            content: { parts: [{ functionCall: { name: 'get_weather', args: { city: 'Paris' } } }] },
+            finishReason: 'STOP',
+          },
+        ],
+      });
+      const thinking = { ...calling, generationConfig: { thinkingConfig: { includeThoughts: true } } };
+      const r = await post(`${path}:streamGenerateContent?alt=sse`, thinking, { 'x-goog-api-key': KEY });
+      const chunks = sseEvents(r.text).map((e) => json(e.data));
+      const parts = chunks.map(
+        (c) =>
+          (c.candidates as Array<{ content: { parts: Array<Record<string, unknown>> } }>)[0]!.content
+            .parts[0]!,
+      );
+      expect(parts.slice(0, -1).every((p) => p.thought === true)).toBe(true);
+      expect(parts.at(-1)).toMatchObject({ functionCall: { name: 'get_weather', args: { city: 'Paris' } } });
+      expect(parts.at(-1)!.thoughtSignature).toEqual(expect.any(String));
+      expect(readStream(geminiGenerateContent, chunks)).toMatchObject({ completed: true, finish: 'STOP' });
     });
 
     it('answers a wrong key 400 API_KEY_INVALID, none 403, and a quota 429 in Google’s error shape', async () => {

@@ -19,19 +19,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { anthropicErrorBody, answerAnthropic } from './anthropic-dialect.js';
+import { answerChat, servedModelOf } from './chat-dialect.js';
 import { answerGemini, GEMINI_PATH, geminiErrorBody, geminiKeyError } from './gemini-dialect.js';
 import type { MockContext, MockScript } from './mock-context.js';
-import { sse, writeStream } from './mock-stream.js';
-import {
-  capOf,
-  completionFor,
-  countWords,
-  mockId,
-  promptOf,
-  sendJson,
-  sleep,
-  splitInto,
-} from './mock-text.js';
+import { countWords, sendJson, sleep } from './mock-text.js';
 import { answerOllama, ollamaErrorBody } from './ollama-dialect.js';
 import { answerResponses } from './responses-dialect.js';
 import { answerTranscription, multipartFields } from './transcription-dialect.js';
@@ -240,7 +231,7 @@ export class MockProvider {
         return answerResponses(ctx, res, servedModelOf(model));
       case '/chat/completions':
       case '/completions':
-        return this.complete(path, ctx, res);
+        return answerChat(path, ctx, res);
       default:
         return sendJson(res, 404, {
           error: { message: `Unknown path ${path}`, type: 'invalid_request_error', code: null },
@@ -266,87 +257,6 @@ export class MockProvider {
             : { error: message ? { message, type: 'invalid_request_error', code: null } : errorFor(status) };
     sendJson(res, status, body, headers);
   }
-
-  /** OpenAI chat completions and legacy completions, as JSON or `chat.completion.chunk` events. */
-  private async complete(path: string, ctx: MockContext, res: ServerResponse): Promise<void> {
-    const { json, model, script } = ctx;
-    // Like a real provider, never more output than the request's cap (one word is one token here).
-    const cap = capOf(json.max_completion_tokens, json.max_tokens, json.max_output_tokens);
-    const c = completionFor(promptOf(json), cap, script, this.options.chunks);
-    const text = c.text;
-    const cached = c.cachedTokens;
-    const reasoning = c.reasoningTokens;
-    const usage = script.omitUsage
-      ? undefined
-      : {
-          prompt_tokens: c.inputTokens,
-          completion_tokens: c.outputTokens + reasoning,
-          total_tokens: c.inputTokens + c.outputTokens + reasoning,
-          prompt_tokens_details: { cached_tokens: cached },
-          completion_tokens_details: { reasoning_tokens: reasoning },
-        };
-    const id = mockId('chatcmpl-');
-    const created = Math.floor(Date.now() / 1000);
-    const servedModel = servedModelOf(model);
-
-    if (json.stream !== true) {
-      const choice =
-        path === '/completions'
-          ? { index: 0, text, finish_reason: 'stop', logprobs: null }
-          : {
-              index: 0,
-              message: { role: 'assistant', content: text, refusal: null },
-              finish_reason: 'stop',
-              logprobs: null,
-            };
-      return sendJson(res, 200, {
-        id,
-        object: path === '/completions' ? 'text_completion' : 'chat.completion',
-        created,
-        model: servedModel,
-        choices: [choice],
-        ...(usage ? { usage } : {}),
-      });
-    }
-
-    // Streaming, in the shape of OpenAI's chat.completion.chunk events.
-    const chunk = (delta: Record<string, unknown>, finish: string | null): string =>
-      sse({
-        id,
-        object: 'chat.completion.chunk',
-        created,
-        model: servedModel,
-        choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
-      });
-    const includeUsage =
-      (json.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
-    const tail = [chunk({}, 'stop')];
-    if (includeUsage && usage)
-      tail.push(
-        sse({ id, object: 'chat.completion.chunk', created, model: servedModel, choices: [], usage }),
-      );
-    tail.push('data: [DONE]\n\n');
-    return writeStream(
-      res,
-      {
-        contentType: 'text/event-stream',
-        head: [chunk({ role: 'assistant', content: '' }, null)],
-        pieces: splitInto(text, this.options.chunks).map((p) =>
-          chunk({ content: script.chunkText ?? p }, null),
-        ),
-        tail,
-        endlessPiece: (t) => chunk({ content: t }, null),
-      },
-      script,
-      ctx.delayMs,
-      ctx.onPeerAbort,
-    );
-  }
-}
-
-/** The model a provider reports serving: OpenAI answers a `gpt-4.1` alias with its snapshot. */
-function servedModelOf(model: string): string {
-  return model.startsWith('gpt-4.1') && !model.includes('-20') ? `${model}-2025-04-14` : model;
 }
 
 function defaultModel(dialect: Dialect): string {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { recordMockStreams } from '../../test/fixtures/streams/mock-recordings.js';
 import { cutBeforeLastEvent, FIXTURES } from '../../test/fixtures/streams/provider-apis.js';
 import { SseAssembler, streamBrokeOff, type AssembledStream } from '../capture/sse-assembler.js';
 import { relayStreamChunk } from '../capture/stream-relay.js';
@@ -23,7 +24,10 @@ function replay(
   return { result: a.finish(), forwarded: Buffer.concat(out) };
 }
 
-describe.each(Object.entries(FIXTURES))('recorded stream: %s', (_name, f) => {
+// The hand-written fixtures, and the same cases recorded from the mock provider (tool use, thinking).
+const STREAMS = { ...FIXTURES, ...(await recordMockStreams()) };
+
+describe.each(Object.entries(STREAMS))('recorded stream: %s', (_name, f) => {
   const bytes = Buffer.from(f.stream);
 
   it('reads usage, model, finish reason, output, first token and end as published', () => {

@@ -52,8 +52,11 @@ function readResponsesEvent(chunk: Record<string, unknown>, sink: StreamSink): v
     case 'response.function_call_arguments.delta':
       if (delta) sink.toolArguments(delta);
       return;
+    // A reasoning summary streams to the user like Anthropic's thinking and Gemini's thoughts:
+    // tokens arriving, so the first token (docs/providers.md, Timing); it is not the answer's text.
     case 'response.audio.delta':
     case 'response.audio.transcript.delta':
+    case 'response.reasoning_summary_text.delta':
       if (delta) sink.otherContent();
       return;
     case 'error':
