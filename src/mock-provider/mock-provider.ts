@@ -2,8 +2,8 @@
  * A simulated provider on loopback. The tests, the benchmarks and `tollgate demo` all talk to it,
  * so nothing in the project needs a real provider or the network. It speaks each provider's
  * dialect on the path that provider uses (one dialect per file beside this one):
- *  - OpenAI under `/v1`: chat completions, completions, Responses, embeddings, models and
- *    multipart audio transcriptions (`baseUrl`);
+ *  - OpenAI under `/v1`: chat completions, completions, Responses, embeddings, models,
+ *    multipart audio transcriptions, speech and image generations (`baseUrl`);
  *  - Anthropic Messages at `/v1/messages` (key in `x-api-key`);
  *  - Gemini at `/v1beta/models/{model}:generateContent` / `:streamGenerateContent` and under
  *    `/v1` (key in `x-goog-api-key` or `?key=`);
@@ -26,6 +26,7 @@ import { countWords, sendJson, sleep } from './mock-text.js';
 import { answerOllama, ollamaErrorBody } from './ollama-dialect.js';
 import { answerResponses } from './responses-dialect.js';
 import { answerTranscription, multipartFields } from './transcription-dialect.js';
+import { answerImages, answerSpeech } from './speech-image-dialect.js';
 
 export type { MockScript } from './mock-context.js';
 export { countWords } from './mock-text.js';
@@ -226,7 +227,12 @@ export class MockProvider {
         });
       }
       case '/audio/transcriptions':
+      case '/audio/translations':
         return answerTranscription(ctx, res, fileBytes);
+      case '/audio/speech':
+        return answerSpeech(ctx, res);
+      case '/images/generations':
+        return answerImages(ctx, res);
       case '/responses':
         return answerResponses(ctx, res, servedModelOf(model));
       case '/chat/completions':

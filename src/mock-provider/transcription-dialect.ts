@@ -2,8 +2,10 @@
  * The mock's OpenAI audio transcription (`POST /v1/audio/transcriptions`, multipart/form-data),
  * in the shapes of https://platform.openai.com/docs/api-reference/audio (2025): `{text, usage}`,
  * token usage for the GPT-4o transcribe models (the audio counted as one token per 100 bytes
- * here) and Whisper's `{type: "duration"}` usage; `stream=true` gives `transcript.text.delta`
- * events ending in `transcript.text.done` with the usage.
+ * here) and Whisper's `{type: "duration"}` usage (16,000 bytes of audio are one second here);
+ * Whisper's `response_format` `verbose_json` (the duration in seconds, no usage) and `text` (the
+ * bare transcript); `stream=true` gives `transcript.text.delta` events ending in
+ * `transcript.text.done` with the usage.
  */
 import type { ServerResponse } from 'node:http';
 import type { MockContext } from './mock-context.js';
@@ -28,6 +30,20 @@ export async function answerTranscription(
         total_tokens: audioTokens + c.outputTokens,
       };
   const omit = script.omitUsage === true;
+  if (model.startsWith('whisper') && json.response_format === 'verbose_json') {
+    return sendJson(res, 200, {
+      task: 'transcribe',
+      language: 'english',
+      duration: fileBytes / 16_000,
+      text: c.text,
+      segments: [],
+    });
+  }
+  if (model.startsWith('whisper') && json.response_format === 'text') {
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end(`${c.text}\n`);
+    return;
+  }
   if (json.stream !== true && json.stream !== 'true')
     return sendJson(res, 200, { text: c.text, ...(omit ? {} : { usage }) });
   return writeStream(

@@ -34,7 +34,9 @@ export const openAIAudio: ProviderApi = {
       const type = stringOr(chunk.type) ?? '';
       const delta = typeof chunk.delta === 'string' ? chunk.delta : '';
       if (type === 'transcript.text.delta' && delta) sink.text(delta);
-      else if (type === 'speech.audio.delta' && delta) sink.otherContent();
+      // Speech deltas carry base64 audio in `audio` (older drafts of the API named it `delta`).
+      else if (type === 'speech.audio.delta' && (delta || typeof chunk.audio === 'string'))
+        sink.otherContent();
       else if (type === 'transcript.text.done' || type === 'speech.audio.done') {
         const usage = tokenUsage(chunk.usage);
         if (usage) sink.usage(usage);
