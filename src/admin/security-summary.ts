@@ -2,15 +2,14 @@
  * The security view: authentication failures over time by key and IP, error rates, redaction
  * hits and the alerts of a window. Built for large stores: every figure comes from rollups kept
  * at write time (auth failures and redaction hits: security-rollups.ts; error rates: the cost
- * rollups), on SQLite and PostgreSQL alike, never from all the window's events: the provider
- * quota alone reads events, the newest PROVIDER_QUOTA_SAMPLE of the window (one bounded query).
+ * rollups; the provider quota: provider-quota-rollups.ts), on SQLite and PostgreSQL alike, never
+ * from the window's events.
  * Windows are aligned outward to the minute (the rollups' finest bucket).
  */
 import type { Alert } from '../alerting/alert.js';
 import type { AlertStore } from '../alerting/alert-store.js';
 import { HOUR_MS, type RollupReader } from '../store/rollups.js';
-import type { EventStore } from '../store/event-store.js';
-import { providerQuotaOf, type ProviderQuotaSummary } from '../reports/provider-quota.js';
+import type { ProviderQuotaSummary } from '../reports/provider-quota.js';
 
 export interface TimeBucket {
   start_ms: number;
@@ -36,8 +35,8 @@ export interface SecuritySummary {
   };
   redactions: { hits: { type: string; hits: number; events: number }[]; sampled: boolean };
   /**
-   * The provider's quota per provider key (src/reports/provider-quota.ts), from the newest
-   * PROVIDER_QUOTA_SAMPLE events of the window (`sampled` when the window holds more).
+   * The provider's quota per provider key (src/reports/provider-quota.ts), from the summary kept
+   * at write time, over the whole window (`sampled` is always false).
    */
   provider_quota: ProviderQuotaSummary;
   alerts: Alert[];
@@ -46,7 +45,6 @@ export interface SecuritySummary {
 export interface SecuritySummaryDeps {
   rollups: RollupReader;
   alerts: AlertStore;
-  store: EventStore;
 }
 
 /** Chart buckets: 5 minutes up to a 3-hour window (the totals rollup keeps minutes), hours up to 3 days, then days. */
@@ -157,7 +155,7 @@ export async function securitySummary(
     },
     error_rates: { over_time: errorsOverTime, by_model: byModel, by_key: byKeyRates },
     redactions: await redactionHits(d, sinceMs, untilMs),
-    provider_quota: await providerQuotaOf(d.store, sinceMs, untilMs, 50),
+    provider_quota: await d.rollups.providerQuota(sinceMs, untilMs, 50),
     alerts: await d.alerts.list({ sinceMs, limit: 100 }),
   };
 }

@@ -46,7 +46,7 @@ function providerQuotaSection(q: SecuritySummary['provider_quota']): SafeHtml {
                 ${q.rows.map(row)}
               </tbody>
             </table>
-            ${q.sampled ? html`<p class="muted">From the newest 20,000 events of the window.</p>` : ''}`
+`
     }`;
 }
 

@@ -2,8 +2,7 @@ import type { Alert, Severity } from '../alerting/alert.js';
 import { SEVERITIES, severityRank } from '../alerting/alert.js';
 import type { AlertStore } from '../alerting/alert-store.js';
 import { DAY_MS, HOUR_MS, type RollupReader } from '../store/rollups.js';
-import type { EventStore } from '../store/event-store.js';
-import { formatShare, providerQuotaOf, type ProviderQuotaSummary } from './provider-quota.js';
+import { formatShare, type ProviderQuotaSummary } from './provider-quota.js';
 
 /**
  * `tollgate report security` as data: every figure over [since, until), the requested window
@@ -56,17 +55,15 @@ export interface SecurityReport {
   }[];
   /**
    * The provider's quota per provider key fingerprint and kind (requests, tokens), from the
-   * readings stored in the events: latest remaining / limit and reset, lowest share in the window.
-   * Absent when the report was given no event store.
+   * readings stored in the events (kept per bucket at write time): latest remaining / limit and
+   * reset, lowest share in the window.
    */
-  provider_quota?: ProviderQuotaSummary;
+  provider_quota: ProviderQuotaSummary;
 }
 
 export interface SecurityReportInput {
   rollups: RollupReader;
   alerts: AlertStore;
-  /** The events, for the provider quota (the newest 20,000 of the window are read). */
-  events?: EventStore;
 }
 
 export interface SecurityReportOptions {
@@ -161,7 +158,7 @@ export async function securityReport(
     input.rollups.redactionHits(fromMs, toMs),
     input.rollups.reportCounts(fromMs, toMs),
     input.alerts.list({ sinceMs: fromMs, untilMs: toMs }),
-    input.events ? providerQuotaOf(input.events, fromMs, toMs, top) : undefined,
+    input.rollups.providerQuota(fromMs, toMs, top),
   ]);
   const alerts = alertRows.filter((a) => Date.parse(a.first_seen) < toMs);
 
@@ -254,7 +251,7 @@ export async function securityReport(
         cost_micro_usd: f?.cost_micro_usd ?? 0,
       };
     }),
-    ...(quota ? { provider_quota: quota } : {}),
+    provider_quota: quota,
   };
 }
 
@@ -339,13 +336,14 @@ export function formatSecurityReportTable(r: SecurityReport): string {
         x.indicators.join(', '),
       ]),
     ),
-    ...(r.provider_quota ? ['', ...providerQuotaLines(r.provider_quota)] : []),
+    '',
+    ...providerQuotaLines(r.provider_quota),
   ].join('\n');
 }
 
 function providerQuotaLines(q: ProviderQuotaSummary): string[] {
   return [
-    `Provider quota by provider key (latest reading; lowest share left in the window${q.sampled ? ', newest 20,000 events' : ''})`,
+    `Provider quota by provider key (latest reading; lowest share left in the window)`,
     table(
       [
         'PROVIDER KEY',

@@ -9,6 +9,7 @@ import { isError } from '../core/event-outcome.js';
 import { ADMIN_METHOD } from '../core/admin-action-event.js';
 import type { AuditEvent } from '../core/audit-event.js';
 import type { SecurityRollupReader } from './security-rollups.js';
+import type { ProviderQuotaReader } from './provider-quota-rollups.js';
 import { isUnpriced } from '../pricing/unpriced.js';
 
 /** The event fields rollups read; AuditEvent satisfies it. */
@@ -280,7 +281,7 @@ export function bucketRanges(
 }
 
 /** Reads rollups for reports, the dashboard and budgets; implemented by each store. */
-export interface RollupReader extends SecurityRollupReader {
+export interface RollupReader extends SecurityRollupReader, ProviderQuotaReader {
   /** Totals per key of one dimension over [sinceMs, untilMs) (see bucketRanges), biggest cost first. */
   groups(dimension: RollupDimension, sinceMs: number, untilMs: number): Promise<RollupGroup[]>;
   /** Totals per UTC day over [sinceMs, untilMs); key is the day `YYYY-MM-DD`. */

@@ -6,6 +6,7 @@ import { PostgresRollups } from '../../src/store/postgres/postgres-rollups.js';
 import { postgresService, uniqueName } from '../support/services.js';
 import { HOUR_MS } from '../../src/store/rollups.js';
 import {
+  expectProviderQuotaOf,
   expectRollupsOf,
   expectSecurityOf,
   expectSecurityReportOf,
@@ -88,7 +89,7 @@ describe.skipIf(!service.available)('PostgreSQL rollups', () => {
       // Back to a schema from before the summaries: migration 2 runs again at the next open.
       await admin.query(
         `DROP TABLE "${schema}".session_totals; DROP INDEX "${schema}".session_rollups_session;
-         DROP TABLE "${schema}".security_rollups;
+         DROP TABLE "${schema}".security_rollups; DROP TABLE "${schema}".provider_quota_rollups;
          UPDATE "${schema}".schema_migrations SET version = 1 WHERE component = 'rollups'`,
       );
       await rep.close();
@@ -101,11 +102,13 @@ describe.skipIf(!service.available)('PostgreSQL rollups', () => {
       await expectSessionsOf(rep.rollups, events, windows);
       await expectSecurityOf(rep.rollups, events, windows);
       await expectSecurityReportOf(rep.rollups, events, windows);
+      await expectProviderQuotaOf(rep.rollups, events, windows);
       await rep.close();
       rep = await replica(schema, false); // restarted: the same answers
       await expectSessionsOf(rep.rollups, events, windows);
       await expectSecurityOf(rep.rollups, events, windows);
       await expectSecurityReportOf(rep.rollups, events, windows);
+      await expectProviderQuotaOf(rep.rollups, events, windows);
       await rep.rebuildSessionTotals();
       const after = await admin.query(
         `SELECT COUNT(*)::int AS n FROM "${schema}".session_totals WHERE NOT exact`,
@@ -151,7 +154,7 @@ describe.skipIf(!service.available)('PostgreSQL rollups', () => {
       const v = await admin.query(
         `SELECT component, version FROM "${schema}".schema_migrations ORDER BY component`,
       );
-      expect(v.rows).toContainEqual({ component: 'rollups', version: 4 });
+      expect(v.rows).toContainEqual({ component: 'rollups', version: 5 });
     } finally {
       await opened.store.close();
       await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

@@ -9,6 +9,7 @@ import { ranked, securityReport, securityReportWindow } from '../../src/reports/
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/core/audit-event.js';
 import { testEvent } from '../support/test-event.js';
+import type { ProviderQuotaRow, ProviderQuotaSummary } from '../../src/store/provider-quota-rollups.js';
 import {
   DAY_MS,
   HOUR_MS,
@@ -275,8 +276,92 @@ export function securityEvents(n: number, seed: number): AuditEvent[] {
       e.threat_indicators = Array.from({ length: 1 + Math.floor(r() * 2) }, () =>
         pick(['session.context-growth', 'prompt-injection.ignore-previous', 'content.secret-in-prompt']),
       );
+    // The provider's quota readings (issue 20): some events, some keys, limits missing or 0 at times.
+    if (r() < 0.4) {
+      e.api_provider = pick(['openai', 'anthropic']);
+      e.provider_key_id = pick(['pk-a', 'pk-b', null]);
+      e.provider_requests_remaining = Math.floor(r() * 50);
+      e.provider_requests_limit = pick([50, 50, 0, null]);
+      e.provider_requests_reset = `${Math.floor(r() * 60)}s`;
+      if (r() < 0.5) {
+        e.provider_tokens_remaining = Math.floor(r() * 90_000);
+        e.provider_tokens_limit = pick([90_000, null]);
+        e.provider_tokens_reset = r() < 0.3 ? null : '1m';
+      }
+    }
     return e;
   });
+}
+
+/**
+ * The provider quota of [fromMs, toMs) as a full scan of the events in write order: the latest
+ * reading per provider key and kind (a later write wins a tie), the lowest share and when it was
+ * first reached, the readings; the closest to exhaustion first.
+ */
+export function expectedProviderQuota(
+  events: readonly AuditEvent[],
+  fromMs: number,
+  toMs: number,
+  top: number,
+): ProviderQuotaSummary {
+  const rows = new Map<string, ProviderQuotaRow>();
+  for (const e of events) {
+    const ts = Date.parse(e.timestamp);
+    if (ts < fromMs || ts >= toMs) continue;
+    for (const kind of ['requests', 'tokens'] as const) {
+      const remaining = e[`provider_${kind}_remaining`];
+      if (remaining === null) continue;
+      const limit = e[`provider_${kind}_limit`];
+      const share = limit !== null && limit > 0 ? remaining / limit : null;
+      const key = e.provider_key_id ?? e.api_key_id ?? '(unknown)';
+      const id = `${key} ${kind}`;
+      const at = new Date(ts).toISOString();
+      let r = rows.get(id);
+      if (!r || ts >= Date.parse(r.at)) {
+        const latest = {
+          provider: e.api_provider,
+          remaining,
+          limit,
+          share,
+          reset: e[`provider_${kind}_reset`],
+          at,
+        };
+        r = r
+          ? Object.assign(r, latest)
+          : { key, kind, ...latest, lowest_share: null, lowest_at: null, readings: 0 };
+        rows.set(id, r);
+      }
+      r.readings++;
+      if (
+        share !== null &&
+        (r.lowest_share === null || share < r.lowest_share || (share === r.lowest_share && at < r.lowest_at!))
+      ) {
+        r.lowest_share = share;
+        r.lowest_at = at;
+      }
+    }
+  }
+  const out = [...rows.values()].sort(
+    (a, b) =>
+      (a.lowest_share ?? 2) - (b.lowest_share ?? 2) ||
+      (a.key < b.key ? -1 : a.key > b.key ? 1 : a.kind < b.kind ? -1 : 1),
+  );
+  return { rows: out.slice(0, top), sampled: false };
+}
+
+/** The provider quota of every window (aligned outward to the minute) equals the full scan. */
+export async function expectProviderQuotaOf(
+  rollups: RollupReader,
+  events: readonly AuditEvent[],
+  windows: readonly (readonly [number, number])[],
+): Promise<void> {
+  for (const [since, until] of windows) {
+    const from = Math.floor(since / MINUTE_MS) * MINUTE_MS;
+    const to = Math.ceil(until / MINUTE_MS) * MINUTE_MS;
+    expect(await rollups.providerQuota(since, until, 100), `${since}..${until}`).toEqual(
+      expectedProviderQuota(events, from, to, 100),
+    );
+  }
 }
 
 /**
@@ -349,6 +434,7 @@ export function expectedSecurityReport(
   const topUser = (users: Map<string, number>): string | null =>
     [...users].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0] ?? null;
   return {
+    provider_quota: expectedProviderQuota(events, fromMs, toMs, top),
     since: new Date(fromMs).toISOString(),
     until: new Date(toMs).toISOString(),
     events: inside.length,
@@ -636,6 +722,22 @@ export function rollupStoreContract(name: string, factory: RollupStoreFactory): 
       await expectSecurityReportOf(s.rollups, events, windows.slice(0, 3), 1000);
       await s.rebuildSecurity();
       await expectSecurityReportOf(s.rollups, events, windows);
+    });
+
+    it('answers the provider quota of any window exactly as a full scan (latest reading, lowest share, readings), however batched, late, replayed or rebuilt', async () => {
+      const events = securityEvents(900, 29);
+      const first = Date.parse(events[0]!.timestamp);
+      const last = Date.parse(events[events.length - 1]!.timestamp);
+      const windows = [...randomWindows(first - HOUR_MS, last + HOUR_MS, 12, 67), [0, ALL[1]] as const];
+      const s = await open();
+      const held = events.slice(400, 470);
+      await appendInBatches(s, [...events.slice(0, 400), ...events.slice(470)], 41);
+      await s.append(held);
+      await s.append(events.slice(350, 500));
+      expect((await s.rollups.providerQuota(...ALL, 100)).rows.length).toBeGreaterThan(3);
+      await expectProviderQuotaOf(s.rollups, events, windows);
+      await s.rebuildSecurity();
+      await expectProviderQuotaOf(s.rollups, events, windows);
     });
 
     it('does not count a replayed batch twice (whole, overlapping, or a duplicate within a batch)', async () => {

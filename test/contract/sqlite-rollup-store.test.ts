@@ -5,6 +5,7 @@ import { SqliteEventStore } from '../../src/store/sqlite/sqlite-event-store.js';
 import { createSqliteRollups, sqliteRollupReader } from '../../src/store/sqlite/sqlite-rollups.js';
 import {
   appendInBatches,
+  expectProviderQuotaOf,
   expectSecurityOf,
   expectSecurityReportOf,
   expectSessionsOf,
@@ -67,6 +68,27 @@ describe('SQLite rollups', () => {
     // Opened again: built once, not added a second time.
     await expectSecurityOf(sqliteRollupReader(createSqliteRollups(db)), events, windows);
     expect(db.prepare('SELECT COUNT(*) FROM security_rollups').pluck().get()).toBeGreaterThan(0);
+    await store.close();
+  });
+
+  it('builds the provider quota summary of a store written before it from its events, once', async () => {
+    const db = openSqlite(':memory:');
+    const store = new SqliteEventStore(db);
+    const events = securityEvents(600, 97);
+    const first = createSqliteRollups(db);
+    store.addInTransactionHook((batch) => first.applyRollups(batch));
+    await appendInBatches(store, events, 3);
+    db.exec(`DROP TABLE provider_quota_rollups; DELETE FROM rollup_state WHERE name = 'provider_quota_v1'`);
+    const windows = randomWindows(
+      Date.parse(events[0]!.timestamp) - HOUR_MS,
+      Date.parse(events[events.length - 1]!.timestamp) + HOUR_MS,
+      8,
+      101,
+    );
+    await expectProviderQuotaOf(sqliteRollupReader(createSqliteRollups(db)), events, windows);
+    // Opened again: built once, not added a second time.
+    await expectProviderQuotaOf(sqliteRollupReader(createSqliteRollups(db)), events, windows);
+    expect(db.prepare('SELECT COUNT(*) FROM provider_quota_rollups').pluck().get()).toBeGreaterThan(0);
     await store.close();
   });
 

@@ -70,8 +70,8 @@ describe('provider quota tracking', () => {
     const json = await cli(['report', 'security', '--db', s.db, '--since', '1h', '--json']);
     expect(json.code).toBe(0);
     const report = JSON.parse(json.out) as SecurityReport;
-    expect(report.provider_quota!.sampled).toBe(false);
-    expect(report.provider_quota!.rows).toEqual([
+    expect(report.provider_quota.sampled).toBe(false);
+    expect(report.provider_quota.rows).toEqual([
       {
         key: k,
         provider: events[20]!.api_provider,

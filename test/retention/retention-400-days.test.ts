@@ -31,11 +31,16 @@ describe('retention over 400 simulated days', () => {
     let deletedTotal = 0;
     let early: Awaited<ReturnType<typeof costReport>> | null = null;
     let late: Awaited<ReturnType<typeof costReport>> | null = null;
+    let earlyQuota: Awaited<ReturnType<typeof reader.providerQuota>> | null = null;
     let contentTotal = 0;
     for (let day = 0; day < 400; day++) {
       await site.traffic(PER_DAY, (e, i) => {
         e.user_id = i % 6 === 5 ? 'under-investigation' : `user-${i % 9}`;
         e.session_id = `s-${day}-${i % 3}`;
+        // The provider's quota readings: a summary kept at write time, like the cost rollups.
+        e.provider_key_id = 'pk-retention';
+        e.provider_requests_remaining = 900 - ((day * PER_DAY + i) % 900);
+        e.provider_requests_limit = 1000;
       });
       site.clock.advance(DAY);
       if (day === 10) {
@@ -58,6 +63,7 @@ describe('retention over 400 simulated days', () => {
       if (day === 95) {
         // The first 95 days, reported just as their events start to go: the same report at the end.
         early = await costReport(reader, { by: 'model', sinceMs: start, untilMs: start + 95 * DAY });
+        earlyQuota = await reader.providerQuota(start, start + 95 * DAY, 10);
       }
       if (day === 399)
         late = await costReport(reader, {
@@ -126,6 +132,9 @@ describe('retention over 400 simulated days', () => {
       await costReport(reader, { by: 'day', sinceMs: start + 340 * DAY, untilMs: start + 400 * DAY }),
     ).toEqual(late);
     expect(late!.totals.requests).toBe(60 * PER_DAY);
+    // So is the provider quota summary: the pruned days' readings are still summarised.
+    expect(earlyQuota!.rows[0]).toMatchObject({ key: 'pk-retention', readings: 95 * PER_DAY });
+    expect(await reader.providerQuota(start, start + 95 * DAY, 10)).toEqual(earlyQuota);
 
     // A hand-made deletion after the prune is still detected, with what and where.
     const boundary = report.chains.find((c) => c.chain_id === 'gw-1')!.pruned.at(-1)!.last_seq;

@@ -73,7 +73,7 @@ export function registerReport(program: Command, ctx: CliContext): void {
       const s = await openStoreWithTables(configFor(ctx, g).db);
       try {
         const r = await securityReport(
-          { rollups: s.tables.rollups, alerts: s.tables.alerts, events: s.opened.store },
+          { rollups: s.tables.rollups, alerts: s.tables.alerts },
           { sinceMs, untilMs, top },
         );
         println(ctx.stdout, g.json ? formatSecurityReportJson(r) : formatSecurityReportTable(r));

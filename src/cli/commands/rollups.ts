@@ -6,9 +6,9 @@ import { configFor, globals, openStoreWithTables, println, type CliContext } fro
 
 /**
  * `tollgate rollups rebuild`: recomputes the summaries the writer keeps at write time (session
- * summaries from the hour segments, auth-failure and redaction rollups from the events), for a
- * store whose summaries came from an older version or are in doubt. Each runs in one transaction;
- * on SQLite a gateway writing meanwhile waits for it.
+ * summaries from the hour segments, auth-failure, redaction and provider quota rollups from the
+ * events), for a store whose summaries came from an older version or are in doubt. Each runs in
+ * one transaction; on SQLite a gateway writing meanwhile waits for it.
  */
 export function registerRollups(program: Command, ctx: CliContext): void {
   const rollups = program

@@ -50,6 +50,8 @@ import {
   SECURITY_REPORT_KINDS_MIGRATION,
   SECURITY_ROLLUPS_MIGRATION,
 } from './postgres-security-rollups.js';
+import { PostgresProviderQuota, PROVIDER_QUOTA_MIGRATION } from './postgres-provider-quota.js';
+import type { ProviderQuotaEvent, ProviderQuotaSummary } from '../provider-quota-rollups.js';
 import type {
   AuthFailureCounts,
   RedactionHits,
@@ -100,6 +102,7 @@ const MIGRATIONS: readonly string[] = [
      FROM {schema}.session_rollups GROUP BY session_id;`,
   SECURITY_ROLLUPS_MIGRATION,
   SECURITY_REPORT_KINDS_MIGRATION,
+  PROVIDER_QUOTA_MIGRATION,
 ];
 
 /** The lower bound of the first fold (no hour was folded yet): before any representable bucket. */
@@ -113,6 +116,7 @@ export class PostgresRollups implements RollupReader {
   private readonly upsertSessions: string;
   private readonly upsertTotals: string;
   private readonly security: PostgresSecurityRollups;
+  private readonly quota: PostgresProviderQuota;
   private readonly foldHours: string;
   /** The watermark as last seen by this replica; only decides which lock a batch asks for. */
   private seenFolded = Number.NEGATIVE_INFINITY;
@@ -123,6 +127,7 @@ export class PostgresRollups implements RollupReader {
   ) {
     const s = (this.s = schemaIdent(schema));
     this.security = new PostgresSecurityRollups(pool, s);
+    this.quota = new PostgresProviderQuota(pool, s);
     const totals = TOTAL_COLUMNS.join(', ');
     const rollupTail = `ON CONFLICT (granularity, dim, bucket, k) DO UPDATE SET
        ${TOTAL_COLUMNS.map((c) => `${c} = r.${c} + excluded.${c}`).join(', ')}`;
@@ -157,11 +162,15 @@ export class PostgresRollups implements RollupReader {
    * Adds events to the rollups, in write order. Call inside the transaction that inserted them,
    * with only the events it inserted (duplicates of stored events must not count again).
    */
-  async apply(client: pg.ClientBase, events: readonly (RollupEvent & SecurityRollupEvent)[]): Promise<void> {
+  async apply(
+    client: pg.ClientBase,
+    events: readonly (RollupEvent & SecurityRollupEvent & ProviderQuotaEvent)[],
+  ): Promise<void> {
     if (events.length === 0) return;
     await this.applyCosts(client, events);
     // After the cost and session rows: every transaction locks rows of the tables in one order.
     await this.security.apply(client, events);
+    await this.quota.apply(client, events);
   }
 
   private async applyCosts(client: pg.ClientBase, events: readonly RollupEvent[]): Promise<void> {
@@ -414,9 +423,14 @@ export class PostgresRollups implements RollupReader {
     );
   }
 
-  /** Recomputes the security rollups from the stored events, in one transaction. */
-  rebuildSecurity(): Promise<void> {
-    return this.security.rebuild();
+  providerQuota(sinceMs: number, untilMs: number, top: number): Promise<ProviderQuotaSummary> {
+    return this.quota.providerQuota(sinceMs, untilMs, top);
+  }
+
+  /** Recomputes the security rollups and the provider quota summary from the stored events. */
+  async rebuildSecurity(): Promise<void> {
+    await this.security.rebuild();
+    await this.quota.rebuild();
   }
 
   async sessions(sinceMs: number, untilMs: number): Promise<SessionGrowth[]> {

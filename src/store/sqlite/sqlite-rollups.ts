@@ -53,6 +53,8 @@ import type {
   SecurityRollupEvent,
 } from '../security-rollups.js';
 import { createSqliteSecurityRollups } from './sqlite-security-rollups.js';
+import { createSqliteProviderQuota } from './sqlite-provider-quota.js';
+import type { ProviderQuotaEvent, ProviderQuotaSummary } from '../provider-quota-rollups.js';
 
 export * from '../rollups.js';
 
@@ -212,7 +214,7 @@ function openSessionTotals(db: Database.Database): boolean {
 /** Rollups over one SQLite database (the event store's file, so they share its transactions). */
 export interface SqliteRollups {
   /** Adds a batch of written events, in write order. Call inside the transaction that inserts them. */
-  applyRollups(events: readonly (RollupEvent & SecurityRollupEvent)[]): void;
+  applyRollups(events: readonly (RollupEvent & SecurityRollupEvent & ProviderQuotaEvent)[]): void;
   /** Auth failures per (IP, key, prefix) and per chart bucket (security-rollups.ts). */
   authFailures(sinceMs: number, untilMs: number, bucketMs: number): AuthFailureCounts;
   /** Redaction hits per type. */
@@ -221,7 +223,9 @@ export interface SqliteRollups {
   reportCounts(fromMs: number, toMs: number): SecurityReportCounts;
   /** Threat indicators per session over whole hours. */
   sessionIndicators(sessionIds: readonly string[], fromMs: number, toMs: number): Map<string, string[]>;
-  /** Recomputes the security rollups from the stored events, in one transaction. */
+  /** The provider quota per provider key and kind (provider-quota-rollups.ts). */
+  providerQuota(sinceMs: number, untilMs: number, top: number): ProviderQuotaSummary;
+  /** Recomputes the security rollups and the provider quota summary from the stored events. */
   rebuildSecurity(): void;
   /** Totals per key of one dimension over [sinceMs, untilMs) (see bucketRanges), biggest cost first. */
   groups(dimension: RollupDimension, sinceMs: number, untilMs: number): RollupGroup[];
@@ -307,6 +311,7 @@ export function createSqliteRollups(db: Database.Database, options: SqliteRollup
   const totalsReady = openSessionTotals(db);
   const daysReady = totalsReady && openSessionDays(db);
   const security = createSqliteSecurityRollups(db);
+  const quota = createSqliteProviderQuota(db);
   const rollupHead = `INSERT INTO cost_rollups (granularity, dim, bucket, k, ${TOTAL_COLUMNS.join(', ')})`;
   const rollupTail = `ON CONFLICT (granularity, dim, bucket, k) DO UPDATE SET
      ${TOTAL_COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`;
@@ -535,9 +540,10 @@ export function createSqliteRollups(db: Database.Database, options: SqliteRollup
   );
 
   return {
-    applyRollups(events: readonly (RollupEvent & SecurityRollupEvent)[]): void {
+    applyRollups(events: readonly (RollupEvent & SecurityRollupEvent & ProviderQuotaEvent)[]): void {
       if (events.length === 0) return;
       security.apply(events);
+      quota.apply(events);
       // Rows come summed per key and sorted by primary key, so consecutive upserts land on the
       // same or neighbouring b-tree pages. Day rows are folded from whole hours in SQL (below):
       // hours are few per day, while a batch touches as many day rows as hour rows.
@@ -666,7 +672,11 @@ export function createSqliteRollups(db: Database.Database, options: SqliteRollup
     redactionHits: (sinceMs, untilMs) => security.redactionHits(sinceMs, untilMs),
     reportCounts: (fromMs, toMs) => security.reportCounts(fromMs, toMs),
     sessionIndicators: (ids, fromMs, toMs) => security.sessionIndicators(ids, fromMs, toMs),
-    rebuildSecurity: () => security.rebuild(),
+    providerQuota: (sinceMs, untilMs, top) => quota.providerQuota(sinceMs, untilMs, top),
+    rebuildSecurity: () => {
+      security.rebuild();
+      quota.rebuild();
+    },
 
     rebuildSessionTotals(): number {
       if (!totalsReady)
@@ -731,5 +741,6 @@ export function sqliteRollupReader(rollups: SqliteRollups): RollupReader {
     sessionIndicators: async (ids, fromMs, toMs) => rollups.sessionIndicators(ids, fromMs, toMs),
     authFailures: async (sinceMs, untilMs, bucketMs) => rollups.authFailures(sinceMs, untilMs, bucketMs),
     redactionHits: async (sinceMs, untilMs) => rollups.redactionHits(sinceMs, untilMs),
+    providerQuota: async (sinceMs, untilMs, top) => rollups.providerQuota(sinceMs, untilMs, top),
   };
 }
