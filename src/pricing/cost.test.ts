@@ -255,6 +255,12 @@ describe('cost of audio and image models, per billed unit', () => {
     expect(b).toMatchObject({ audio_input_tokens: 1000, uncached_input_tokens: 20 });
   });
 
+  it('Gemini 2.5 Flash: audio input at $1.00, text at $0.30 per million', () => {
+    // 1000 audio × 1.00 + 40 text × 0.30 + 20 out × 2.50 = 1000 + 12 + 50
+    const u = usage({ input_tokens: 1040, audio_input_tokens: 1000, output_tokens: 20 });
+    expect(costMicroUsd(rowOf('gemini-2.5-flash'), u)).toBe(1062);
+  });
+
   it('GPT-4o mini TTS: text input tokens and audio output tokens', () => {
     // 25 × 0.60 + 1200 × 12 = 15 + 14,400
     expect(costMicroUsd(rowOf('gpt-4o-mini-tts'), usage({ input_tokens: 25, output_tokens: 1200 }))).toBe(

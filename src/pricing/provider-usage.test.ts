@@ -89,6 +89,23 @@ describe('provider usage conventions → event convention', () => {
     });
   });
 
+  it('Gemini: the prompt’s audio tokens from promptTokensDetails, none for a text prompt', () => {
+    const withAudio = usageFromGemini({
+      promptTokenCount: 1040,
+      candidatesTokenCount: 20,
+      promptTokensDetails: [
+        { modality: 'TEXT', tokenCount: 40 },
+        { modality: 'AUDIO', tokenCount: 1000 },
+      ],
+    });
+    expect(withAudio).toMatchObject({ input_tokens: 1040, audio_input_tokens: 1000 });
+    const textOnly = usageFromGemini({
+      promptTokenCount: 9,
+      promptTokensDetails: [{ modality: 'TEXT', tokenCount: 9 }],
+    });
+    expect('audio_input_tokens' in textOnly).toBe(false);
+  });
+
   it('ignores garbage instead of inventing counts', () => {
     expect(usageFromOpenAIChat({ prompt_tokens: 'many', completion_tokens: -3 })).toMatchObject({
       input_tokens: null,

@@ -10,6 +10,10 @@
  * | DeepSeek (`prompt_cache_hit_tokens` + `prompt_cache_miss_tokens` = `prompt_tokens`) | yes | yes |
  * | Anthropic Messages (`cache_read_input_tokens`, `cache_creation_input_tokens`) | NO: added here | no reasoning count; thinking is in `output_tokens` |
  * | Gemini (`cachedContentTokenCount`, `thoughtsTokenCount`) | yes | NO: `candidatesTokenCount` excludes thoughts, added here |
+ *
+ * Audio and image parts of the prompt (OpenAI transcriptions' `input_token_details.audio_tokens`,
+ * GPT Image's `input_tokens_details.image_tokens`, Gemini's `promptTokensDetails` `AUDIO`) are
+ * inside the prompt total; they are counted apart because some models price them higher.
  */
 
 /** Usage in the event convention; fields map 1:1 onto the AuditEvent usage fields. */
@@ -117,5 +121,21 @@ export function usageFromGemini(usageMetadata: unknown): EventUsage {
     reasoning_tokens: thoughts,
     total_tokens: num(usageMetadata, 'totalTokenCount') ?? total(input, output),
     cache_write_tokens: null,
+    ...geminiAudioInput(usageMetadata),
   };
+}
+
+/**
+ * The prompt's audio tokens from Gemini's per-modality counts (`promptTokensDetails: [{modality:
+ * "AUDIO", tokenCount}]`); Gemini 2.5 Flash bills audio input at its own rate. Nothing when the
+ * prompt had no audio, so text-only events stay as they were.
+ */
+function geminiAudioInput(usageMetadata: unknown): { audio_input_tokens?: number } {
+  const details = (usageMetadata as Obj | null)?.promptTokensDetails;
+  if (!Array.isArray(details)) return {};
+  let audio: number | null = null;
+  for (const d of details) {
+    if ((d as Obj | null)?.modality === 'AUDIO') audio = (audio ?? 0) + (num(d, 'tokenCount') ?? 0);
+  }
+  return audio === null ? {} : { audio_input_tokens: audio };
 }
