@@ -1,6 +1,9 @@
 /**
  * Where Tollgate's CPU goes: runs the Tollgate bench server under --cpu-prof, drives a fixed
- * load, and prints the top self-time functions. `npx tsx bench/profile-gateway.ts [stream]`
+ * load, and prints the top self-time functions.
+ * `npx tsx bench/profile-gateway.ts [json|stream|responses|anthropic]` (default json; `stream` is a
+ * chat stream, `responses` a streamed OpenAI Responses answer, `anthropic` a streamed Anthropic
+ * Messages answer, routed as in bench/gateway.bench.ts). PROFILE_CONNECTIONS (default 4).
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -9,7 +12,38 @@ import { join } from 'node:path';
 import { Pool } from 'undici';
 import { compileForBench } from './compiled.js';
 
-const stream = process.argv[2] === 'stream';
+const modeName = process.argv[2] ?? 'json';
+const prompt = 'Where is my order? '.repeat(20);
+const bearer = { authorization: 'Bearer sk-x' };
+const MODES: Record<string, { path: string; headers: Record<string, string>; body: unknown }> = {
+  json: {
+    path: '/v1/chat/completions',
+    headers: bearer,
+    body: { model: 'gpt-4.1-mini', messages: [{ role: 'user', content: prompt }] },
+  },
+  stream: {
+    path: '/v1/chat/completions',
+    headers: bearer,
+    body: { model: 'gpt-4.1-mini', messages: [{ role: 'user', content: prompt }], stream: true },
+  },
+  responses: {
+    path: '/v1/responses',
+    headers: bearer,
+    body: { model: 'gpt-4.1-mini', input: prompt, stream: true },
+  },
+  anthropic: {
+    path: '/v1/messages',
+    headers: { 'x-api-key': 'sk-ant-x', 'anthropic-version': '2023-06-01' },
+    body: {
+      model: 'claude-sonnet-4-5',
+      max_tokens: 256,
+      messages: [{ role: 'user', content: prompt }],
+      stream: true,
+    },
+  },
+};
+const mode = MODES[modeName];
+if (!mode) throw new Error(`mode: one of ${Object.keys(MODES).join(', ')}`);
 const compiled = compileForBench();
 const profDir = mkdtempSync(join(tmpdir(), 'tollgate-prof-'));
 function start(file: string, env: Record<string, string>, execArgv: string[] = []) {
@@ -29,19 +63,16 @@ const tg = await start('servers/tollgate-server.ts', { BENCH_UPSTREAM: `http://1
 ]);
 const conns = Number(process.env.PROFILE_CONNECTIONS ?? 4);
 const pool = new Pool(`http://127.0.0.1:${tg.port}`, { connections: conns });
-const body = JSON.stringify({
-  model: 'gpt-4.1-mini',
-  messages: [{ role: 'user', content: 'Where is my order? '.repeat(20) }],
-  stream,
-});
+const body = JSON.stringify(mode.body);
+const requests = Number(process.env.PROFILE_REQUESTS ?? 8000);
 let next = 0;
 await Promise.all(
   Array.from({ length: conns }, async () => {
-    while (next++ < 8000) {
+    while (next++ < requests) {
       const r = await pool.request({
-        path: '/v1/chat/completions',
+        path: mode.path,
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: 'Bearer sk-x' },
+        headers: { 'content-type': 'application/json', ...mode.headers },
         body,
       });
       await r.body.dump();
@@ -68,7 +99,7 @@ for (const n of prof.nodes) {
   byFn.set(key, (byFn.get(key) ?? 0) + c);
 }
 const total = prof.samples.length;
-console.log(`${total} samples; top self time (${stream ? 'stream' : 'json'}):`);
+console.log(`${total} samples; top self time (${modeName}):`);
 for (const [k, v] of [...byFn.entries()].sort((a, b) => b[1] - a[1]).slice(0, 40))
   console.log(`${((v / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
 

@@ -7,6 +7,7 @@
  * on a path no spec claims, the dialect the first events show.
  */
 import type { EventUsage } from '../pricing/provider-usage.js';
+import { closingQuote, DeltaTemplate, NEEDS_JSON_DECODING } from './delta-template.js';
 import { anthropicMessages } from '../providers/anthropic/messages.js';
 import { geminiGenerateContent } from '../providers/gemini/generate-content.js';
 import { openAIChat } from '../providers/openai/chat.js';
@@ -74,6 +75,9 @@ export class SseAssembler {
   /** Content chunks that differ from an earlier one only in their text (see ContentTemplate). */
   private template: ContentTemplate | null = null;
   private templateTries = 0;
+  /** Typed text-delta events (Responses, Anthropic) that differ from an earlier one only in text and ignored values. */
+  private deltaTemplate: DeltaTemplate | null = null;
+  private deltaTemplateTries = 0;
   /** The API whose events these are; null until a stream on an unclaimed path shows its dialect. */
   private api: ProviderApi | null;
   private reader: StreamReader | null;
@@ -235,6 +239,15 @@ export class SseAssembler {
         return;
       }
     }
+    if (this.deltaTemplate !== null) {
+      const text = this.deltaTemplate.textOf(data);
+      if (text !== null) {
+        // A text delta of the template's shape: to the reader it means this text only.
+        this.result.chunks++;
+        this.text(text);
+        return;
+      }
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(data);
@@ -250,6 +263,11 @@ export class SseAssembler {
       this.templateTries++;
       this.template =
         ContentTemplate.from(data, typeof chunk.model === 'string' ? chunk.model : null) ?? this.template;
+    }
+    const deltas = this.api?.textDeltas;
+    if (deltas && this.deltaTemplateTries < MAX_TEMPLATE_TRIES && deltas.some((d) => d.type === chunk.type)) {
+      this.deltaTemplateTries++;
+      this.deltaTemplate = DeltaTemplate.from(data, chunk, deltas) ?? this.deltaTemplate;
     }
   }
 
@@ -412,19 +430,6 @@ class ContentTemplate {
   }
 }
 
-/** Characters after which a JSON string body is not its own value (escapes, quotes, controls). */
-const NEEDS_JSON_DECODING = /["\\\u0000-\u001f]/;
-
-/** Index of the quote that closes the JSON string whose body starts at `from`, or -1. */
-function closingQuote(s: string, from: number): number {
-  for (let i = from; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x5c) i++;
-    else if (c === 0x22) return i;
-  }
-  return -1;
-}
-
 interface StreamChunk {
   usage?: unknown;
   error?: unknown;
@@ -459,15 +464,18 @@ function findEventEnd(s: string, from: number): number {
 
 /** The data of the event `s[start, end)`: its `data:` lines joined by LF. */
 function dataOf(s: string, start: number, end: number): string {
-  // The usual event is one `data: …` line and its blank line.
-  const lf = s.indexOf('\n', start);
+  // The usual event is one `data: …` line and its blank line, after an `event: …` line in the
+  // typed dialects (Responses, Anthropic); a field line other than `data:` adds nothing to the data.
+  const eventLine = s.startsWith('event:', start) ? s.indexOf('\n', start) : -1;
+  const dataLine = eventLine >= 0 ? eventLine + 1 : start;
+  const lf = s.indexOf('\n', dataLine);
   if (
     lf === end - 2 &&
     s.charCodeAt(end - 1) === 10 &&
     s.charCodeAt(lf - 1) !== 13 &&
-    s.startsWith('data: ', start)
+    s.startsWith('data: ', dataLine)
   )
-    return s.slice(start + 6, lf);
+    return s.slice(dataLine + 6, lf);
   let data = '';
   let first = true;
   for (const line of s.slice(start, end).split(/\r?\n/)) {

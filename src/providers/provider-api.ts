@@ -51,6 +51,22 @@ export interface BilledUnits {
   quantity: number;
 }
 
+/**
+ * A stream event kind that makes up most of a stream and, when its text is not empty, means to the
+ * spec's reader only `sink.text(text)`: Responses `response.output_text.delta`, Anthropic
+ * `content_block_delta` with a `text_delta`. The SSE assembler may read a later event of the kind
+ * that has the same shape as one it parsed (the same keys in the same order, the same values, but
+ * for the text and the values under `varying`, which the reader ignores) without a full JSON parse.
+ */
+export interface TextDeltaEvent {
+  /** The event's `type` (top level). */
+  readonly type: string;
+  /** Keys from the top level down to the text string, e.g. `['delta', 'text']`. */
+  readonly text: readonly string[];
+  /** Keys whose number or string values the reader ignores in this kind of event (ids, indexes, counters). */
+  readonly varying: readonly string[];
+}
+
 /** What a non-streamed response says. */
 export interface ResponseReading {
   model: string | null;
@@ -91,6 +107,8 @@ export interface ProviderApi {
   readonly streamUsageOption: boolean;
   /** A reader for one stream (it may keep state across events, as Anthropic's usage needs). */
   streamReader(): StreamReader;
+  /** The text-delta events of its streams that the assembler may read without a full parse. */
+  readonly textDeltas?: readonly TextDeltaEvent[];
   /**
    * Reads a non-streamed JSON answer (or an error body). `request`: the request's body, for an
    * answer whose billing depends on what was asked (DALL·E's size and quality).

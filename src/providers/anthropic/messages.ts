@@ -22,6 +22,8 @@ export const anthropicMessages: ProviderApi = {
   streamEnd: 'event',
   streamUsageOption: false,
   streamReader: () => new AnthropicStreamReader(),
+  // A content_block_delta whose delta.text is not empty means only that text to the reader.
+  textDeltas: [{ type: 'content_block_delta', text: ['delta', 'text'], varying: ['index'] }],
   readResponse(body): ResponseReading {
     const error = anthropicError(body);
     const texts: string[] = [];

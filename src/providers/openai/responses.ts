@@ -26,6 +26,12 @@ export const openAIResponses: ProviderApi = {
       return false;
     },
   }),
+  // readResponsesEvent reads only `type` and `delta` of these events.
+  textDeltas: ['response.output_text.delta', 'response.refusal.delta'].map((type) => ({
+    type,
+    text: ['delta'],
+    varying: ['sequence_number', 'item_id', 'output_index', 'content_index', 'obfuscation'],
+  })),
   readResponse(body): ResponseReading {
     const out = responseOutput(body);
     return {
