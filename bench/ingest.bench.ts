@@ -19,6 +19,11 @@
  *   writer   — events handed to the EventWriter as fast as it takes them (the feeder keeps its
  *              queue below half of max_queue, so nothing spools), timed from the first event to
  *              the drained queue, batches formed by the writer (up to INGEST_BATCH), rollups on.
+ *   outofline — the ceiling of content kept out of line (issue 22): the events insert with every
+ *              index and the rollups, the row without its prompt and response, and the batch's
+ *              content as one segment row (prompt and response of every event, uncompressed) in a
+ *              side table, in the same transaction. No digest index, no compression: what moving
+ *              the content out of the row can give at best;
  *   thread   — the same through the append thread (`writer.thread`, the gateway's default on
  *              SQLite): batches serialised once on the event loop, committed with rollups by a
  *              worker on its own connection; CPU counts both threads.
@@ -61,10 +66,10 @@ const PAGE_SIZE = process.env.INGEST_PAGE_SIZE ? Number(process.env.INGEST_PAGE_
 const BATCH = Number(process.env.INGEST_BATCH ?? 512);
 const SESSIONS = Number(process.env.INGEST_SESSIONS ?? 20_000);
 const USERS = Number(process.env.INGEST_USERS ?? 5_000);
-const MODES = (process.env.INGEST_MODES ?? 'floor,noindex,events,rollups,both,writer,thread').split(
+const MODES = (process.env.INGEST_MODES ?? 'floor,noindex,events,rollups,both,outofline,writer,thread').split(
   ',',
 ) as Mode[];
-type Mode = 'floor' | 'noindex' | 'events' | 'rollups' | 'both' | 'writer' | 'thread';
+type Mode = 'floor' | 'noindex' | 'events' | 'rollups' | 'both' | 'outofline' | 'writer' | 'thread';
 /** Secondary indexes of the events table (the list views and time-range scans use them). */
 const SECONDARY_INDEXES = [
   'events_ts',
@@ -334,7 +339,29 @@ for (const mode of MODES) {
       for (const index of SECONDARY_INDEXES) db.exec(`DROP INDEX ${index}`);
       write = (b) => store.appendSync(b);
     } else if (mode === 'events') write = (b) => store.appendSync(b);
-    else if (mode === 'rollups') {
+    else if (mode === 'outofline') {
+      store.addInTransactionHook((b) => rollups.applyRollups(b));
+      db.exec('CREATE TABLE content_segments (id INTEGER PRIMARY KEY, body BLOB NOT NULL)');
+      const segment = db.prepare('INSERT INTO content_segments (body) VALUES (?)');
+      // Built before the clock, like the floor's bodies: the rows without content, and each
+      // batch's content as one buffer.
+      const lean = events.map((e) => ({ ...e, prompt: null, response: null }));
+      const segments: Buffer[] = [];
+      for (let i = 0; i < N; i += BATCH)
+        segments.push(
+          Buffer.from(
+            events
+              .slice(i, i + BATCH)
+              .map((e) => `${e.prompt ?? ''}\u0000${e.response ?? ''}`)
+              .join('\u0001'),
+          ),
+        );
+      const tx = db.transaction((from: number, to: number) => {
+        store.appendSync(lean.slice(from, to));
+        segment.run(segments[from / BATCH]);
+      });
+      write = (b, from) => tx(from, from + b.length);
+    } else if (mode === 'rollups') {
       const tx = db.transaction((b: AuditEvent[]) => rollups.applyRollups(b));
       write = (b) => tx(b);
     } else {
@@ -379,5 +406,16 @@ if (floor !== undefined && both !== undefined) {
     `${rates.has('writer') ? 'the writer (events + rollups)' : 'events + rollups'} at ${((both / floor) * 100).toFixed(0)} % of the floor (the same bytes, one column, no index); ` +
       `target 50,000/s: ${both >= 50_000 ? 'met' : 'not met'}${floor < 50_000 ? ' (below the floor itself on this machine)' : ''}`,
   );
+}
+if (floor !== undefined) {
+  // Issue 22: ingest with content at >= 80 % of the floor measured in this run.
+  for (const mode of ['both', 'outofline', 'writer', 'thread'] as const) {
+    const rate = rates.get(mode);
+    if (rate === undefined) continue;
+    const share = (rate / floor) * 100;
+    console.log(
+      `  ${share >= 80 ? 'PASS' : 'FAIL'}  ${mode} at ${share.toFixed(0)} % of the floor (${fmt(rate)} vs ${fmt(floor)} events/s; target ≥ 80 %)`,
+    );
+  }
 }
 rmSync(dir, { recursive: true, force: true });
