@@ -1,8 +1,10 @@
 /**
- * The official `openai` client's embeddings and multipart audio transcription, unchanged, through
- * the gateway and through `wrapOpenAI`: the client gets its answer, the event has the model,
- * tokens, the catalog's price (null for a model the catalog has no row for), the key fingerprint
- * and the redacted prompt, and the uploaded file reaches the provider intact but is never stored.
+ * The official `openai` client, unchanged, through the gateway and through `wrapOpenAI`:
+ * `chat.completions.create({ stream: true })` and `responses.create({ stream: true })` (each event
+ * complete: tokens, cost, time to first token, status, attribution), embeddings and a multipart
+ * audio transcription. The client gets its answer, the event has the model, tokens, the catalog's
+ * price (null for a model the catalog has no row for), the key fingerprint and the redacted prompt,
+ * and the uploaded file reaches the provider intact but is never stored.
  */
 import OpenAI, { toFile } from 'openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -74,6 +76,55 @@ function expectBoth(events: AuditEvent[], provider: string): void {
   expect(JSON.stringify(tr)).not.toContain('AUDIO-BYTES-MARKER');
 }
 
+/** Who the streamed calls are attributed to (the gateway's attribution headers, read by both ways in). */
+const ATTRIBUTION = {
+  'x-tollgate-user': 'u-stream',
+  'x-tollgate-feature': 'chat',
+  'x-tollgate-team': 'search',
+};
+
+/** chat.completions.create and responses.create, both with `stream: true`, read to the end. */
+async function streamBoth(client: OpenAI): Promise<void> {
+  let chat = '';
+  const chatStream = await client.chat.completions.create(
+    { model: 'gpt-4.1', messages: [{ role: 'user', content: PROMPT }], stream: true },
+    { headers: ATTRIBUTION },
+  );
+  for await (const chunk of chatStream) chat += chunk.choices[0]?.delta.content ?? '';
+  expect(chat).toBe(REPLY);
+
+  let text = '';
+  let completed = false;
+  const responses = await client.responses.create(
+    { model: 'gpt-4.1', input: PROMPT, stream: true },
+    { headers: ATTRIBUTION },
+  );
+  for await (const event of responses) {
+    if (event.type === 'response.output_text.delta') text += event.delta;
+    if (event.type === 'response.completed') completed = true;
+  }
+  expect([text, completed]).toEqual([REPLY, true]);
+}
+
+function expectStreams(events: AuditEvent[], provider: string): void {
+  expect(events).toHaveLength(2);
+  // gpt-4.1: $2 in / $8 out per million tokens (prices/catalog.yaml) = µ$ per token.
+  const expected = {
+    provider,
+    model: 'gpt-4.1',
+    stream: true,
+    key: OPENAI_KEY,
+    authMethod: 'bearer',
+    input: USAGE.input,
+    output: USAGE.output,
+    cost: USAGE.input * 2 + USAGE.output * 8,
+  };
+  expectAuditedCall(events[0], { ...expected, endpoint: '/chat/completions', finishReason: 'stop' });
+  expectAuditedCall(events[1], { ...expected, endpoint: '/responses', finishReason: 'completed' });
+  for (const e of events)
+    expect(e).toMatchObject({ user_id: 'u-stream', feature_name: 'chat', team: 'search' });
+}
+
 function expectUploadIntact(up: DialectUpstream): void {
   const upload = up.seen.find((r) => r.url.endsWith('/audio/transcriptions'))!;
   expect(String(upload.headers['content-type'])).toMatch(/^multipart\/form-data; boundary=/);
@@ -86,6 +137,13 @@ describe('openai client: embeddings and a multipart transcription through the ga
     s = await startRealClientGateway();
   });
   afterEach(async () => s.close());
+
+  it('streams chat completions and a Responses answer unchanged, each one complete event', async () => {
+    await streamBoth(new OpenAI({ apiKey: OPENAI_KEY, baseURL: s.h.baseURL, maxRetries: 0 }));
+    expectStreams(await s.h.events(), 'openai');
+    // The attribution headers stayed with Tollgate.
+    for (const r of s.up.seen) expect(r.headers['x-tollgate-user']).toBeUndefined();
+  });
 
   it('answers the client unchanged and records both calls', async () => {
     await callBoth(new OpenAI({ apiKey: OPENAI_KEY, baseURL: s.h.baseURL, maxRetries: 0 }));
@@ -100,6 +158,17 @@ describe('wrapOpenAI: embeddings and a multipart transcription in-process', () =
     sdk = await startRealClientSdk();
   });
   afterEach(() => sdk.close());
+
+  it('streams chat completions and a Responses answer unchanged, each one complete event', async () => {
+    await streamBoth(
+      wrapOpenAI(new OpenAI({ apiKey: OPENAI_KEY, baseURL: `${sdk.up.origin}/v1` }), {
+        auditor: sdk.auditor,
+        provider: 'openai',
+      }),
+    );
+    expectStreams(await sdkEvents(sdk.auditor), 'openai');
+    for (const r of sdk.up.seen) expect(r.headers['x-tollgate-user']).toBeUndefined();
+  });
 
   it('answers the client unchanged and records both calls', async () => {
     await callBoth(

@@ -3,8 +3,11 @@
  * OpenAI Chat Completions, Responses, Embeddings and Audio transcriptions (multipart), Anthropic
  * Messages and Gemini generateContent / streamGenerateContent — streamed and not, with the
  * framing each provider publishes (sources in the specs under src/providers/). Every answer
- * reports the same usage (`USAGE`), so a test knows the tokens and the cost to expect. Test-only:
- * the offline demo and benchmarks use src/mock-provider.
+ * reports the same usage (`USAGE`), so a test knows the tokens and the cost to expect. Every stream
+ * sends its headers and its opening events (role chunk, `response.created`…, `message_start`…) at
+ * once, its first content token `FIRST_TOKEN_DELAY_MS` later and the rest as long again after that,
+ * so a test can tell time to first token from the first byte and from the end. Test-only: the
+ * offline demo and benchmarks use src/mock-provider.
  */
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +19,8 @@ export const REPLY = 'Hello there';
 /** A model the provider does not know: 404 in Anthropic's error shape. */
 export const MISSING_MODEL = 'missing-model';
 export const ANTHROPIC_CACHE = { uncached: 1000, write: 2000, read: 4000 } as const;
+/** A stream's first content token comes this long after its opening events, and its end as long after that. */
+export const FIRST_TOKEN_DELAY_MS = 150;
 
 export interface SeenRequest {
   method: string;
@@ -72,17 +77,20 @@ function answer(path: string, json: Record<string, unknown>, raw: Buffer, res: S
     return void res.end(text);
   }
   if (path.endsWith('/chat/completions'))
-    return stream ? sse(res, chatStream(model!, json)) : send(res, chat(model!));
+    return stream ? void sse(res, chatStream(model!, json), 1) : send(res, chat(model!));
   if (path.endsWith('/responses'))
-    return stream ? sse(res, responsesStream(model!)) : send(res, response(model!));
+    return stream ? void sse(res, responsesStream(model!), 4) : send(res, response(model!));
   if (path.endsWith('/embeddings')) return send(res, embeddings(model!, json.input, json.encoding_format));
   if (path.endsWith('/audio/transcriptions')) return send(res, transcription(raw));
   if (path.endsWith('/messages'))
-    return stream ? sse(res, anthropicStream(model!)) : send(res, anthropic(model!));
+    return stream ? void sse(res, anthropicStream(model!), 3) : send(res, anthropic(model!));
   const gemini = /\/models\/([^/:]+):(generateContent|streamGenerateContent)$/.exec(path);
   if (gemini) {
     const m = gemini[1]!;
-    return gemini[2] === 'streamGenerateContent' ? sse(res, geminiStream(m)) : send(res, geminiAnswer(m));
+    // Gemini has no opening event: only the headers go at once.
+    return gemini[2] === 'streamGenerateContent'
+      ? void sse(res, geminiStream(m), 0)
+      : send(res, geminiAnswer(m));
   }
   res.writeHead(404, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ error: { message: `no route for ${path}`, type: 'invalid_request_error' } }));
@@ -94,11 +102,26 @@ function send(res: ServerResponse, body: object): void {
   res.end(text);
 }
 
-function sse(res: ServerResponse, events: string[]): void {
+/**
+ * Streams `events` (one write each, as a provider flushes them): the headers and the first
+ * `opening` events at once, the first content event FIRST_TOKEN_DELAY_MS later, the rest as long
+ * again after it. The waits are measured on the clock, so neither is ever shorter than stated.
+ */
+async function sse(res: ServerResponse, events: string[], opening: number): Promise<void> {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-  // One write per event, as a provider flushes them.
-  for (const e of events) res.write(e);
+  res.flushHeaders();
+  for (const e of events.slice(0, opening)) res.write(e);
+  await waitAtLeast(FIRST_TOKEN_DELAY_MS);
+  res.write(events[opening]);
+  await waitAtLeast(FIRST_TOKEN_DELAY_MS);
+  for (const e of events.slice(opening + 1)) res.write(e);
   res.end();
+}
+
+async function waitAtLeast(ms: number): Promise<void> {
+  const until = performance.now() + ms;
+  while (performance.now() < until)
+    await new Promise((r) => setTimeout(r, Math.max(1, Math.ceil(until - performance.now()))));
 }
 
 const data = (obj: object): string => `data: ${JSON.stringify(obj)}\n\n`;

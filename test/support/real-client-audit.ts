@@ -2,7 +2,8 @@
  * What the real-client tests share: a gateway with three providers in front of the dialect
  * upstream (each client speaks its own API to it), an SDK auditor configured the same way, the
  * keys each client sends, and one check of a stored event — provider, model, tokens, cost,
- * finish reason, key fingerprint, redacted content, and no raw key anywhere in it.
+ * finish reason, time to first token (for a stream: the delayed first content token), key
+ * fingerprint, redacted content, and no raw key anywhere in it.
  */
 import { expect } from 'vitest';
 import type { AuditEvent } from '../../src/core/audit-event.js';
@@ -12,7 +13,12 @@ import { createRedactor } from '../../src/redaction/redactor.js';
 import type { Auditor } from '../../src/sdk/index.js';
 import { harnessLikeAuditor } from '../sdk/sdk-support.js';
 import { startHarness, type Harness } from './gateway-harness.js';
-import { REPLY, startDialectUpstream, type DialectUpstream } from './dialect-upstreams.js';
+import {
+  FIRST_TOKEN_DELAY_MS,
+  REPLY,
+  startDialectUpstream,
+  type DialectUpstream,
+} from './dialect-upstreams.js';
 
 export const OPENAI_KEY = 'sk-proj-REALCLIENTkey0123456789abcdefghijklmnopqrstuvw';
 export const ANTHROPIC_KEY = 'sk-ant-api03-REALCLIENTkey0123456789abcdefghijklmnopqrstuvw';
@@ -133,6 +139,12 @@ export function expectAuditedCall(e: AuditEvent | undefined, x: ExpectedEvent): 
   expect(ev.cost_micro_usd).toBe(x.cost);
   expect(ev.finish_reason).toBe(x.finishReason);
   expect(ev.time_to_first_token_ms).not.toBeNull();
+  if (x.stream) {
+    // The dialect upstream sends the first content token FIRST_TOKEN_DELAY_MS after the headers and
+    // opening events, and the end as long after it: TTFT is the token, not the first byte nor the end.
+    expect(ev.time_to_first_token_ms!).toBeGreaterThanOrEqual(FIRST_TOKEN_DELAY_MS);
+    expect(ev.latency_ms! - ev.time_to_first_token_ms!).toBeGreaterThanOrEqual(FIRST_TOKEN_DELAY_MS / 3);
+  }
   expect(ev.content_mode).toBe('redacted');
   expect(ev.prompt).toContain('[REDACTED:email]');
   expect(ev.response).toBe(x.response === undefined ? REPLY : x.response);
