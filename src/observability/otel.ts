@@ -1,31 +1,18 @@
-import {
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  TraceFlags,
-  trace,
-  type Attributes,
-  type Context,
-} from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import {
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  RandomIdGenerator,
-  type IdGenerator,
-} from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { TraceContext } from '../capture/trace-context.js';
 import type { AuditEvent } from '../core/audit-event.js';
+import { spanFromEvent } from './event-span.js';
 import { GenAiMetrics } from './genai-metrics.js';
 import { ALWAYS_ON, isSampled, type TraceSampling } from './trace-sampling.js';
 import { isAdminEvent } from './event-kind.js';
 import {
   contentAttributes,
-  GENAI,
   serverAddressOf,
   spanAttributes,
   type ServerAddress,
@@ -97,32 +84,6 @@ export interface OtelExport {
 }
 
 /**
- * Gives each span the ids the audit event already has: the span id is the event's `span_id`, and a
- * trace that did not come from a caller's `traceparent` takes the event id's 32 hex digits (a
- * UUIDv7, unique) as its trace id — so a trace in Grafana or Jaeger leads straight to its audit event.
- * Span creation is synchronous, so the "next" ids set just before it are the ones used.
- */
-class EventIdGenerator implements IdGenerator {
-  nextTraceId: string | null = null;
-  nextSpanId: string | null = null;
-  private readonly random = new RandomIdGenerator();
-
-  generateTraceId(): string {
-    const id = this.nextTraceId ?? this.random.generateTraceId();
-    this.nextTraceId = null;
-    return id;
-  }
-
-  generateSpanId(): string {
-    const id = this.nextSpanId ?? this.random.generateSpanId();
-    this.nextSpanId = null;
-    return id;
-  }
-}
-
-const HEX16 = /^[0-9a-f]{16}$/;
-
-/**
  * Starts OTLP/HTTP (protobuf) export of traces and metrics following the GenAI semantic
  * conventions. Spans are built from finished events (start = `timestamp`, end = start +
  * `latency_ms`), under the caller's trace when the request carried a `traceparent`.
@@ -148,29 +109,23 @@ export function createOtelExport(config: OtelConfig): OtelExport {
     }
   };
 
-  const ids = new EventIdGenerator();
-  const tracerProvider =
+  // Spans are built from finished events (event-span.ts) and handed straight to the batch
+  // processor, which queues (bounded), batches and exports them; no tracer or live span is needed.
+  const spans =
     config.traces === false
       ? null
-      : new BasicTracerProvider({
-          resource,
-          idGenerator: ids,
-          spanProcessors: [
-            new BatchSpanProcessor(
-              new OTLPTraceExporter({
-                url: config.tracesEndpoint ?? `${base}/v1/traces`,
-                headers,
-                timeoutMillis,
-              }),
-              {
-                maxQueueSize: config.maxQueueSize ?? 2048,
-                scheduledDelayMillis: config.scheduleDelayMs ?? 5000,
-                exportTimeoutMillis: timeoutMillis,
-              },
-            ),
-          ],
-        });
-  const tracer = tracerProvider?.getTracer('tollgate');
+      : new BatchSpanProcessor(
+          new OTLPTraceExporter({
+            url: config.tracesEndpoint ?? `${base}/v1/traces`,
+            headers,
+            timeoutMillis,
+          }),
+          {
+            maxQueueSize: config.maxQueueSize ?? 2048,
+            scheduledDelayMillis: config.scheduleDelayMs ?? 5000,
+            exportTimeoutMillis: timeoutMillis,
+          },
+        );
 
   // Measurements are aggregated by GenAiMetrics (attribute sets built once per distinct label
   // set) and read by the SDK's periodic reader at each export; the SDK's own instruments, which
@@ -204,35 +159,12 @@ export function createOtelExport(config: OtelConfig): OtelExport {
         });
   const sampling = config.sampling ?? ALWAYS_ON;
   const exportSpan = (e: AuditEvent, caller: TraceContext | null): void => {
-    if (!tracer || !isSampled(sampling, e, caller)) return;
-    const start = Date.parse(e.timestamp);
-    if (!Number.isFinite(start)) return;
-    let parent: Context = ROOT_CONTEXT;
-    if (caller && e.trace_id === caller.traceId) {
-      parent = trace.setSpanContext(ROOT_CONTEXT, {
-        traceId: caller.traceId,
-        spanId: caller.parentSpanId,
-        // W3C Trace Context §3.2.2.5: bit 0 of trace-flags is "sampled"; the default sampler follows it.
-        traceFlags: parseInt(caller.flags, 16) & TraceFlags.SAMPLED,
-        isRemote: true,
-      });
-    } else {
-      ids.nextTraceId = e.id.replace(/-/g, '');
-    }
-    if (e.span_id !== null && HEX16.test(e.span_id)) ids.nextSpanId = e.span_id;
+    if (!spans || !isSampled(sampling, e, caller)) return;
     const attributes: Attributes = captureContent
       ? { ...spanAttributes(e, server), ...contentAttributes(e) }
       : spanAttributes(e, server);
-    const model = e.model_requested;
-    const span = tracer.startSpan(
-      `${String(attributes[GENAI.operationName])}${model ? ` ${model}` : ''}`,
-      { kind: SpanKind.CLIENT, startTime: start, attributes },
-      parent,
-    );
-    ids.nextTraceId = null;
-    ids.nextSpanId = null;
-    if (e.status !== 'SUCCESS') span.setStatus({ code: SpanStatusCode.ERROR, message: e.status });
-    span.end(start + (e.latency_ms ?? 0));
+    const span = spanFromEvent(e, caller, attributes, resource);
+    if (span) spans.onEnd(span);
   };
 
   // Events are turned into spans and measurements in batches, off the request path: the SDK's
@@ -253,8 +185,6 @@ export function createOtelExport(config: OtelConfig): OtelExport {
         metrics?.record(event);
       } catch {
         // telemetry never breaks the audit path
-        ids.nextTraceId = null;
-        ids.nextSpanId = null;
       }
     }
     if (skipped > 0) {
@@ -282,11 +212,11 @@ export function createOtelExport(config: OtelConfig): OtelExport {
     },
     forceFlush: () => {
       drain();
-      return settle([tracerProvider?.forceFlush(), meterProvider?.forceFlush()]);
+      return settle([spans?.forceFlush(), meterProvider?.forceFlush()]);
     },
     shutdown: () => {
       drain();
-      return settle([tracerProvider?.shutdown(), meterProvider?.shutdown()]);
+      return settle([spans?.shutdown(), meterProvider?.shutdown()]);
     },
   };
 }
