@@ -363,14 +363,14 @@ async function finish(admin: pg.Pool, loaded: number): Promise<void> {
 }
 
 /**
- * The rollups say what the events say: one user's cost from the stored (sampled) rows (user-0:
- * row 0 is sampled), and every
- * auth failure from the fill's formula.
+ * The rollups say what the events say: one user's cost from the stored (sampled) rows, and every
+ * auth failure from the fill's formula. A user's status never changes (r depends on i mod 1000,
+ * fixed by u = i·7919 mod 5000): user-1900 (row 100) succeeds, and is sampled either way.
  */
 async function check(admin: pg.Pool, reader: RollupReader, loaded: number): Promise<void> {
   const ev = (
     await admin.query<{ c: string; lo: Date; hi: Date }>(
-      `SELECT (SELECT SUM(cost_micro_usd) FROM ${SCHEMA}.events WHERE user_id = 'user-0' AND ${SAMPLED_SQL}) AS c,
+      `SELECT (SELECT SUM(cost_micro_usd) FROM ${SCHEMA}.events WHERE user_id = 'user-1900' AND ${SAMPLED_SQL}) AS c,
               (SELECT MIN(ts) FROM ${SCHEMA}.events) AS lo, (SELECT MAX(ts) FROM ${SCHEMA}.events) AS hi`,
     )
   ).rows[0]!;
@@ -378,10 +378,11 @@ async function check(admin: pg.Pool, reader: RollupReader, loaded: number): Prom
   for (let i = 0; i < loaded; i++) if ((i * 31) % 1000 < 20 && sampled(i)) failures++;
   const from = ev.lo.getTime() - DAY;
   const to = ev.hi.getTime() + DAY;
-  const cost = (await reader.groups('user', from, to)).find((g) => g.key === 'user-0')?.cost_micro_usd ?? 0;
+  const cost =
+    (await reader.groups('user', from, to)).find((g) => g.key === 'user-1900')?.cost_micro_usd ?? 0;
   const auth = (await reader.authFailures(from, to, DAY)).pairs.reduce((s, p) => s + p.failures, 0);
   console.log(
-    `check (rollups of the sampled events): user-0 cost ${fmt(Number(ev.c))} µUSD from events, ${fmt(cost)} from rollups ${Number(ev.c) === cost ? 'ok' : 'MISMATCH'}; ` +
+    `check (rollups of the sampled events): user-1900 cost ${fmt(Number(ev.c))} µUSD from events, ${fmt(cost)} from rollups ${Number(ev.c) === cost ? 'ok' : 'MISMATCH'}; ` +
       `auth failures ${fmt(failures)} by the fill's formula, ${fmt(auth)} from rollups ${failures === auth ? 'ok' : 'MISMATCH'}`,
   );
 }
