@@ -17,14 +17,15 @@
  *    of its number i (the formulas below, mirrored in `rollupEvent`);
  * 3. the indexes rebuilt (the schema ends identical to a gateway's), and at the same time the
  *    rollups and summary tables filled through PostgresRollups.apply (the writer's code path, in
- *    transactions of 20,000 events rebuilt client-side from the same formulas), then VACUUM
- *    ANALYZE, and two checks of the rollups against the events.
+ *    transactions of 20,000 events rebuilt client-side from the same formulas) from one event in
+ *    PG_SCALE_ROLLUP_SAMPLE (default 10, see ROLLUP_SAMPLE), then ANALYZE; the timed run first
+ *    checks the rollups against the sampled events. `--finish` redoes step 3 on a filled store.
  *
  * What is synthetic: `hash` / `prev_hash` are placeholders of the right length, not a chain (no
  * page or report reads them; verify is benched in verify.bench.ts); content is off
  * (`content_mode` none: no prompt or response stored, which keeps 50 M rows within this disk);
  * traffic is uniform over 30 days (5,000 users, 500 provider keys, 200 gateway keys, one session
- * per user per 6 days: ~27,500 sessions, three replicas' chains). Times are relative to the
+ * per user per 6 days: up to 30,000 sessions, three replicas' chains). Times are relative to the
  * store's newest event only when fresh: with --reuse the windows end at the current time.
  */
 import { statfsSync } from 'node:fs';
