@@ -80,3 +80,19 @@ describe('worstCaseOf', () => {
     );
   });
 });
+
+describe('worstCaseOf: models billed by units (issue 18)', () => {
+  it('TTS-1 reserves the input’s characters; DALL·E n images of the asked size and quality', () => {
+    const tts = worstCaseOf(catalog, 'tts-1', { model: 'tts-1', input: 'héllo wörld', voice: 'alloy' }, AT);
+    expect(tts.costMicroUsd).toBe(11 * 15);
+    const hd = { model: 'dall-e-3', prompt: 'a fox', size: '1024x1792', quality: 'hd' };
+    expect(worstCaseOf(catalog, 'dall-e-3', hd, AT).costMicroUsd).toBe(120_000);
+    // A size the row does not price reserves the dearest image it does.
+    const odd = { model: 'dall-e-2', prompt: 'a fox', n: 2, size: '2048x2048' };
+    expect(worstCaseOf(catalog, 'dall-e-2', odd, AT).costMicroUsd).toBe(2 * 20_000);
+  });
+
+  it('Whisper’s duration is unknown before the answer: no worst case', () => {
+    expect(worstCaseOf(catalog, 'whisper-1', { model: 'whisper-1' }, AT).costMicroUsd).toBeNull();
+  });
+});

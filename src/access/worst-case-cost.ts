@@ -4,12 +4,17 @@
  * JSON body: its keys and punctuation are more tokens than the provider's per-message framing);
  * output is the request's own cap (`max_completion_tokens`, `max_tokens`, `max_output_tokens`,
  * Gemini's `generationConfig.maxOutputTokens`, times `n` choices), never more than the model's
- * output limit from the catalog, or that limit when the request sets none. docs/access-control.md
- * "Budgets under concurrency" states where the real cost can still exceed this.
+ * output limit from the catalog, or that limit when the request sets none. A model billed by units
+ * (docs/cost.md "Billed units") reserves what the request asks for: TTS-1 the `input`'s characters,
+ * DALL·E `n` images of the requested size and quality (the dearest image the row prices when that
+ * size is not priced); Whisper's duration is not known before the answer, so it reserves nothing.
+ * docs/access-control.md "Budgets under concurrency" states where the real cost can still exceed
+ * this.
  */
 import type { PriceCatalog, PriceRow } from '../pricing/catalog.js';
-import { costMicroUsd } from '../pricing/cost.js';
+import { costMicroUsd, noTokens } from '../pricing/cost.js';
 import { countTokensAtMost } from '../pricing/token-estimate.js';
+import { imageUnit } from '../providers/openai/images.js';
 
 /** Output reserved when neither the request nor the catalog bounds it (a row without `max_output_tokens`). */
 export const UNBOUNDED_OUTPUT_RESERVE = 32_768;
@@ -60,8 +65,13 @@ export function worstCaseOutputTokens(body: Record<string, unknown> | null, row:
  * writes, audio or image input and reasoning may cost more than plain input and output). Null for
  * a row billed by units alone (Whisper, TTS, DALL·E): no token count bounds it.
  */
-function worstCaseCost(row: PriceRow, inputTokens: number, outputTokens: number): number | null {
-  if (row.input === null || row.output === null) return null;
+function worstCaseCost(
+  row: PriceRow,
+  body: Record<string, unknown> | null,
+  inputTokens: number,
+  outputTokens: number,
+): number | null {
+  if (row.input === null || row.output === null) return worstCaseUnits(row, body);
   const input = row.input;
   const dearest = Math.max(input, row.cache_write ?? 0, row.audio_input ?? 0, row.image_input ?? 0);
   const at = (rate: number | null): number => (dearest > input && rate === dearest ? inputTokens : 0);
@@ -77,6 +87,22 @@ function worstCaseCost(row: PriceRow, inputTokens: number, outputTokens: number)
     output_tokens: outputTokens,
     reasoning_tokens: reasoning ? outputTokens : 0,
   });
+}
+
+/** The most a unit-billed request (no token rates) can cost, from what it asks for; null when unknown. */
+function worstCaseUnits(row: PriceRow, body: Record<string, unknown> | null): number | null {
+  if (!body) return null;
+  if (row.units.character && typeof body.input === 'string') {
+    return costMicroUsd(row, noTokens(), { unit: 'character', quantity: [...body.input].length });
+  }
+  const images = Object.entries(row.units).filter(([name]) => name.startsWith('image_'));
+  if (images.length === 0) return null;
+  const asked = imageUnit(body);
+  const unit = Object.hasOwn(row.units, asked)
+    ? asked
+    : images.reduce((a, b) => (b[1].rate > a[1].rate ? b : a))[0];
+  const n = Math.min(positiveInt(body.n) ?? 1, MAX_CHOICES);
+  return costMicroUsd(row, noTokens(), { unit, quantity: n });
 }
 
 const memo = new WeakMap<object, WorstCase>();
@@ -99,7 +125,7 @@ export function worstCaseOf(
   const result: WorstCase = {
     inputTokens,
     outputTokens,
-    costMicroUsd: row ? worstCaseCost(row, inputTokens, outputTokens) : null,
+    costMicroUsd: row ? worstCaseCost(row, body, inputTokens, outputTokens) : null,
   };
   if (body) memo.set(body, result);
   return result;

@@ -65,12 +65,14 @@ function imageUsage(raw: unknown): EventUsage | null {
   return usage;
 }
 
-/** `count` images of the request's size and quality: `image_1024x1792_hd`. */
-function imagesBilled(count: number, request: Record<string, unknown> | null): BilledUnits {
+/** The billed unit of one image of the request's size and quality: `image_1024x1792_hd`. */
+export function imageUnit(request: Record<string, unknown> | null): string {
   const part = (v: unknown, fallback: string): string =>
     (typeof v === 'string' && v.trim() ? v.trim().toLowerCase() : fallback).replace(/[^a-z0-9]+/g, '_');
-  return {
-    unit: `image_${part(request?.size, '1024x1024')}_${part(request?.quality, 'standard')}`,
-    quantity: count,
-  };
+  return `image_${part(request?.size, '1024x1024')}_${part(request?.quality, 'standard')}`;
+}
+
+/** `count` images of the request's size and quality. */
+function imagesBilled(count: number, request: Record<string, unknown> | null): BilledUnits {
+  return { unit: imageUnit(request), quantity: count };
 }
