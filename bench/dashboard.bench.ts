@@ -16,7 +16,7 @@
  * 4. Times every `tollgate report` (cost --by each dimension, security) over 30 days.
  *
  * Run: npx tsx bench/dashboard.bench.ts [events=1000000] [--reuse] [--seed-only]
- *      (DASH_BENCH_RUNS=20, DASH_BENCH_BASELINE_RUNS=3, DASH_BENCH_DIR=/tmp/tollgate-dashboard-bench,
+ *      (DASH_BENCH_RUNS=20, DASH_BENCH_BASELINE_RUNS=3 (0 skips the baselines: minutes at 10 M), DASH_BENCH_DIR=/tmp/tollgate-dashboard-bench,
  *      DASH_BENCH_FIRST_START=0 skips the first-start timing, DASH_BENCH_VERIFY=0 the full verify,
  *      DASH_BENCH_BROWSER=0 the browser timings)
  * The store goes to /tmp/tollgate-dashboard-bench/ and is removed first; `--reuse` keeps a store
@@ -277,35 +277,54 @@ async function main(): Promise<void> {
       `${sessionsNew} rows`,
     ),
   );
+  if (BASELINE_RUNS > 0)
+    console.log(
+      row(
+        '  baseline: every session-hour segment joined',
+        await timed(() => {
+          sessionsOld = joinSessionSegments(segments.all(from, to) as SegmentRow[]).length;
+        }, BASELINE_RUNS),
+        `${sessionsOld} sessions`,
+      ),
+    );
+  let growing = 0;
   console.log(
     row(
-      '  baseline: every session-hour segment joined',
-      await timed(() => {
-        sessionsOld = joinSessionSegments(segments.all(from, to) as SegmentRow[]).length;
-      }, BASELINE_RUNS),
-      `${sessionsOld} sessions`,
+      'growing sessions 30d, top 10 (growth index)',
+      await timed(async () => {
+        growing = (await reader.growingSessions(since30, now, 10)).length;
+      }),
+      `${growing} rows`,
+    ),
+  );
+  console.log(
+    row(
+      'provider quota 30d (provider_quota_rollups)',
+      await timed(() => reader.providerQuota(since30, now, 50)),
     ),
   );
   console.log(
     row('redaction hits 30d (security_rollups)', await timed(() => reader.redactionHits(since30, now))),
   );
-  console.log(
-    row(
-      '  baseline: json_each over the window',
-      await timed(() => jsonEach.all(since30, now), BASELINE_RUNS),
-    ),
-  );
+  if (BASELINE_RUNS > 0)
+    console.log(
+      row(
+        '  baseline: json_each over the window',
+        await timed(() => jsonEach.all(since30, now), BASELINE_RUNS),
+      ),
+    );
   console.log(
     row('auth failures 30d (security_rollups)', await timed(() => reader.authFailures(since30, now, DAY))),
   );
-  console.log(
-    row(
-      '  baseline: status index, AUTH_FAILED rows',
-      await timed(() =>
-        tg.store.query({ status: 'AUTH_FAILED', sinceMs: since30, untilMs: now, limit: 50_000 }),
+  if (BASELINE_RUNS > 0)
+    console.log(
+      row(
+        '  baseline: status index, AUTH_FAILED rows',
+        await timed(() =>
+          tg.store.query({ status: 'AUTH_FAILED', sinceMs: since30, untilMs: now, limit: 50_000 }),
+        ),
       ),
-    ),
-  );
+    );
   ro.close();
 
   // Every `tollgate report` over 30 days, as the CLI computes it (the same functions over the

@@ -4,6 +4,7 @@
  */
 import {
   costReport,
+  sessionRow,
   type CostReport,
   type CostReportBy,
   type CostReportRow,
@@ -40,7 +41,10 @@ export interface CostOverview {
   bucket_ms: number;
   over_time: CostPoint[];
   budgets: BudgetBurn[];
-  /** Sessions by input growth over `growth_since`…until, leaking ones first (see LEAK_RULE). */
+  /**
+   * Sessions whose life overlaps `growth_since`…until, by input growth over their life so far,
+   * leaking ones first (LEAK_RULE), then by last / first input; at most 10 (RollupReader.growingSessions).
+   */
   growing_sessions: CostReportRow[];
   growth_since: string;
 }
@@ -91,24 +95,10 @@ export async function costOverview(
     });
   }
   budgets.sort((a, b) => b.burn - a.burn);
-  // Over the whole window: the session summaries (session_totals) give one row per session.
+  // Sessions overlapping the window, by their growth so far (the top 10 through an index on
+  // session_totals: a page reads ten summaries, not every session of the window).
   const growthSince = o.sinceMs;
-  const sessions =
-    o.by === 'session'
-      ? report
-      : await costReport(d.rollups, { by: 'session', sinceMs: growthSince, untilMs: o.untilMs });
-  const growing_sessions = sessions.rows
-    // Leaking, or input at least 1.5× the first: ordinary chats barely grow and would bury the runaways.
-    .filter(
-      (r) =>
-        r.key !== null && r.growth !== undefined && (r.growth.leaking || (r.growth.growth_ratio ?? 0) >= 1.5),
-    )
-    .sort(
-      (a, b) =>
-        Number(b.growth!.leaking) - Number(a.growth!.leaking) ||
-        (b.growth!.growth_ratio ?? 0) - (a.growth!.growth_ratio ?? 0),
-    )
-    .slice(0, 10);
+  const growing_sessions = (await d.rollups.growingSessions(growthSince, o.untilMs, 10)).map(sessionRow);
   return {
     report,
     bucket_ms: size,

@@ -7,6 +7,8 @@
  * integer arithmetic (no float rounding on the way out either).
  */
 import {
+  isLeaking,
+  LEAK_RULE,
   zeroTotals,
   type RollupDimension,
   type RollupReader,
@@ -92,14 +94,8 @@ export interface CostReport {
   resolution_ms: number;
 }
 
-/**
- * A session is flagged as leaking when it has at least `minRequests` requests with a usage
- * count, its input grew `minStreak` times in a row at some point, and its last request sends at
- * least `minRatio` times the first one's input. Chosen so that a normal chat (context grows,
- * then a new session starts) is not flagged after a handful of turns, while a tab resending its
- * whole history for an hour is.
- */
-export const LEAK_RULE = { minRequests: 5, minStreak: 4, minRatio: 2 } as const;
+/** The leak rule (store/rollups.ts, where the growing-sessions index computes it too). */
+export { LEAK_RULE };
 
 const DIMENSION_OF: Record<Exclude<CostReportBy, 'session' | 'day'>, RollupDimension> = {
   user: 'user',
@@ -143,10 +139,7 @@ function subtractFigures(from: CostFigures, f: CostFigures): void {
 function growthOf(s: SessionGrowth): SessionGrowthFigures {
   const n = s.growth_requests;
   const ratio = s.first_input_tokens > 0 ? s.last_input_tokens / s.first_input_tokens : null;
-  const leaking =
-    n >= LEAK_RULE.minRequests &&
-    s.max_streak >= LEAK_RULE.minStreak &&
-    s.last_input_tokens >= LEAK_RULE.minRatio * Math.max(1, s.first_input_tokens);
+  const leaking = isLeaking(s);
   return {
     first_input_tokens: s.first_input_tokens,
     last_input_tokens: s.last_input_tokens,
@@ -181,6 +174,11 @@ function capModelRows(rows: CostReportRow[]): CostReportRow[] {
 /** The row that holds every model past {@link MAX_MODEL_ROWS}. */
 export const OTHER_MODELS = 'other';
 
+/** One session's report row (share filled in by the report). */
+export function sessionRow(s: SessionGrowth): CostReportRow {
+  return { key: s.session_id, ...figures(s), share: null, growth: growthOf(s) };
+}
+
 /** Builds the cost report for a window from rollups. */
 export async function costReport(source: RollupReader, options: CostReportOptions): Promise<CostReport> {
   const { by, sinceMs, untilMs } = options;
@@ -188,12 +186,7 @@ export async function costReport(source: RollupReader, options: CostReportOption
   let resolution = 60_000;
   if (by === 'session') {
     resolution = 3_600_000;
-    rows = (await source.sessions(sinceMs, untilMs)).map((s) => ({
-      key: s.session_id,
-      ...figures(s),
-      share: null,
-      growth: growthOf(s),
-    }));
+    rows = (await source.sessions(sinceMs, untilMs)).map(sessionRow);
     rows.sort(
       (a, b) => b.cost_micro_usd - a.cost_micro_usd || (a.key! < b.key! ? -1 : a.key! > b.key! ? 1 : 0),
     );

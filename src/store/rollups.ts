@@ -293,7 +293,78 @@ export interface RollupReader extends SecurityRollupReader, ProviderQuotaReader 
   sessions(sinceMs: number, untilMs: number): Promise<SessionGrowth[]>;
   /** The same for the given sessions only (their hour segments in the window, joined). */
   sessionsById(sessionIds: readonly string[], sinceMs: number, untilMs: number): Promise<SessionGrowth[]>;
+  /**
+   * The sessions whose context keeps growing, for the cost pages: sessions whose life overlaps
+   * [sinceMs, untilMs) (aligned outward to whole hours), ranked by their input growth over their
+   * whole life so far (growthRank: leaking first, then last / first input), those with a rank of
+   * at least GROWING_MIN_RANK, at most `limit`, highest first (ties: session id). Read from
+   * session_totals through an index on the rank, so the cost of a page does not grow with the
+   * number of sessions; sessions whose summary is inexact are joined from their segments.
+   */
+  growingSessions(sinceMs: number, untilMs: number, limit: number): Promise<SessionGrowth[]>;
 }
+
+/**
+ * A session is flagged as leaking when it has at least `minRequests` requests with a usage
+ * count, its input grew `minStreak` times in a row at some point, and its last request sends at
+ * least `minRatio` times the first one's input. Chosen so that a normal chat (context grows,
+ * then a new session starts) is not flagged after a handful of turns, while a tab resending its
+ * whole history for an hour is.
+ */
+export const LEAK_RULE = { minRequests: 5, minStreak: 4, minRatio: 2 } as const;
+
+/** Whether a session's growth figures meet LEAK_RULE. */
+export function isLeaking(s: SessionGrowth): boolean {
+  return (
+    s.growth_requests >= LEAK_RULE.minRequests &&
+    s.max_streak >= LEAK_RULE.minStreak &&
+    s.last_input_tokens >= LEAK_RULE.minRatio * Math.max(1, s.first_input_tokens)
+  );
+}
+
+/** Rank of a leaking session: above every ratio. */
+const LEAK_RANK = 1_000_000_000;
+/** Leaking, or input at least 1.5× the first: ordinary chats barely grow and would bury the runaways. */
+export const GROWING_MIN_RANK = 1.5;
+
+/** A session's growth rank: LEAK_RANK when leaking, plus last / first input tokens (0 when first is 0). */
+export function growthRank(s: SessionGrowth): number {
+  return (
+    (isLeaking(s) ? LEAK_RANK : 0) +
+    (s.first_input_tokens > 0 ? s.last_input_tokens / s.first_input_tokens : 0)
+  );
+}
+
+/**
+ * growthRank in SQL, over session_totals' columns: the same double arithmetic, so an index on it
+ * orders rows as growthRank does. Used verbatim by the index and the query (SQLite matches an
+ * indexed expression by its text).
+ */
+export function growthRankSql(dialect: 'sqlite' | 'postgres'): string {
+  const max = dialect === 'postgres' ? 'GREATEST' : 'MAX';
+  return `((CASE WHEN growth_requests >= ${LEAK_RULE.minRequests} AND max_streak >= ${LEAK_RULE.minStreak}
+    AND last_input_tokens >= ${LEAK_RULE.minRatio} * ${max}(1, first_input_tokens) THEN ${LEAK_RANK}.0 ELSE 0.0 END)
+    + (CASE WHEN first_input_tokens > 0 THEN CAST(last_input_tokens AS DOUBLE PRECISION) / first_input_tokens ELSE 0.0 END))`;
+}
+
+/** The top of exact summaries and the re-joined inexact sessions merged: growingSessions' answer. */
+export function topGrowing(rows: Iterable<SessionGrowth>, limit: number): SessionGrowth[] {
+  return [...rows]
+    .map((s) => ({ s, rank: growthRank(s) }))
+    .filter((x) => x.rank >= GROWING_MIN_RANK)
+    .sort(
+      (a, b) =>
+        b.rank - a.rank || (a.s.session_id < b.s.session_id ? -1 : a.s.session_id > b.s.session_id ? 1 : 0),
+    )
+    .slice(0, limit)
+    .map((x) => x.s);
+}
+
+/** Inexact summaries re-joined per growingSessions call, at most (a rebuild makes them exact). */
+export const GROWING_INEXACT_UP_TO = 1000;
+
+/** A whole life: the hour-aligned window every timestamp falls in. */
+export const WHOLE_LIFE: readonly [number, number] = [-8_640_000_000_000_000, 8_640_000_000_000_000];
 
 export type SegmentRow = SessionGrowth & { lead_streak: number };
 

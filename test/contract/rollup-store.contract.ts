@@ -13,6 +13,7 @@ import type { ProviderQuotaRow, ProviderQuotaSummary } from '../../src/store/pro
 import {
   DAY_MS,
   HOUR_MS,
+  LEAK_RULE,
   MINUTE_MS,
   ROLLUP_DIMENSIONS,
   zeroTotals,
@@ -233,6 +234,59 @@ export async function expectSessionsOf(
     ).toEqual(want.map((w) => w.session_id));
     got.forEach((g, i) => expect(g, `${g.session_id} ${since}..${until}`).toMatchObject(want[i]!));
   }
+}
+
+/**
+ * The growing sessions of a window as a full scan: every session whose life (first to last
+ * request, whole hours) overlaps the hour-aligned window, its figures over its whole life, ranked
+ * leaking first (LEAK_RULE) then by last / first input, at least 1.5, ties by id, at most `limit`.
+ */
+export function expectedGrowing(
+  events: readonly AuditEvent[],
+  sinceMs: number,
+  untilMs: number,
+  limit: number,
+) {
+  const from = Math.floor(sinceMs / HOUR_MS) * HOUR_MS;
+  const to = Math.ceil(untilMs / HOUR_MS) * HOUR_MS;
+  const rank = (s: ReturnType<typeof expectedSessions>[number]): number =>
+    (s.growth_requests >= LEAK_RULE.minRequests &&
+    s.max_streak >= LEAK_RULE.minStreak &&
+    s.last_input_tokens >= LEAK_RULE.minRatio * Math.max(1, s.first_input_tokens)
+      ? 1e9
+      : 0) + (s.first_input_tokens > 0 ? s.last_input_tokens / s.first_input_tokens : 0);
+  return expectedSessions(events, ...ALL)
+    .filter((s) => s.last_ts_ms >= from && s.first_ts_ms < to && rank(s) >= 1.5)
+    .sort((a, b) => rank(b) - rank(a) || (a.session_id < b.session_id ? -1 : 1))
+    .slice(0, limit);
+}
+
+/** Every window's growing sessions equal the full scan, in order. */
+export async function expectGrowingOf(
+  rollups: RollupReader,
+  events: readonly AuditEvent[],
+  windows: readonly (readonly [number, number])[],
+  limit: number,
+): Promise<void> {
+  for (const [since, until] of windows) {
+    const got = await rollups.growingSessions(since, until, limit);
+    const want = expectedGrowing(events, since, until, limit);
+    expect(
+      got.map((g) => g.session_id),
+      `${since}..${until}`,
+    ).toEqual(want.map((w) => w.session_id));
+    got.forEach((g, i) => expect(g, `${g.session_id} ${since}..${until}`).toMatchObject(want[i]!));
+  }
+}
+
+/** Events of many sessions, a third of them with input growing request after request (leaks). */
+export function growingEvents(n: number, seed: number): AuditEvent[] {
+  return mixedEvents(n, seed).map((e, i) => {
+    const session = i % 29;
+    e.session_id = `g${session}`;
+    if (session % 3 === 0 && e.input_tokens !== null) e.input_tokens = 100 + i * (1 + (session % 5));
+    return e;
+  });
 }
 
 /** Random windows over [fromMs, toMs), plus the whole range and unaligned edges. */
@@ -690,6 +744,32 @@ export function rollupStoreContract(name: string, factory: RollupStoreFactory): 
       await late.rebuildSessionTotals();
       await expectSessionsOf(late.rollups, writeOrder.flat(), windows);
     });
+
+    it('answers the growing sessions of any window (top N by growth over their life) as a full scan, in order, late, and rebuilt', async () => {
+      const events = growingEvents(700, 43);
+      const first = Date.parse(events[0]!.timestamp);
+      const last = Date.parse(events[events.length - 1]!.timestamp);
+      const windows = randomWindows(first - HOUR_MS, last + HOUR_MS, 10, 71);
+      const inOrder = await open();
+      await appendInBatches(inOrder, events, 53);
+      expect((await inOrder.rollups.growingSessions(...ALL, 100)).length).toBeGreaterThan(5);
+      await expectGrowingOf(inOrder.rollups, events, windows, 5);
+      await expectGrowingOf(inOrder.rollups, events, windows.slice(0, 3), 100);
+      // Every 4th batch written last: inexact summaries, answered from their segments.
+      const r = rng(59);
+      const batches: AuditEvent[][] = [];
+      for (let i = 0; i < events.length;) {
+        const size = 1 + Math.floor(r() * 40);
+        batches.push(events.slice(i, i + size));
+        i += size;
+      }
+      const writeOrder = [...batches.filter((_, i) => i % 4 !== 1), ...batches.filter((_, i) => i % 4 === 1)];
+      const late = await open();
+      for (const b of writeOrder) await late.append(b);
+      await expectGrowingOf(late.rollups, writeOrder.flat(), windows, 5);
+      await late.rebuildSessionTotals();
+      await expectGrowingOf(late.rollups, writeOrder.flat(), windows, 5);
+    }, 60_000);
 
     it('answers auth failures and redaction hits of any window exactly as a full scan, however batched, late, replayed or rebuilt', async () => {
       const events = securityEvents(800, 19);

@@ -24,7 +24,12 @@ import {
   G_DAY,
   G_HOUR,
   GROWTH_COLUMNS,
+  GROWING_INEXACT_UP_TO,
+  GROWING_MIN_RANK,
+  growthRankSql,
   HOUR_MS,
+  topGrowing,
+  WHOLE_LIFE,
   joinSegments,
   joinSessionSegments,
   MINUTE_MS,
@@ -103,6 +108,10 @@ const MIGRATIONS: readonly string[] = [
   SECURITY_ROLLUPS_MIGRATION,
   SECURITY_REPORT_KINDS_MIGRATION,
   PROVIDER_QUOTA_MIGRATION,
+  // 6: the growing-sessions index (growthRank of exact summaries) and inexact summaries by time,
+  // so a cost page reads its top ten sessions instead of every session of the window.
+  `CREATE INDEX session_totals_growth ON {schema}.session_totals (${growthRankSql('postgres')} DESC, session_id) WHERE exact;
+   CREATE INDEX session_totals_inexact ON {schema}.session_totals (last_ts_ms) WHERE NOT exact;`,
 ];
 
 /** The lower bound of the first fold (no hour was folded yet): before any representable bucket. */
@@ -425,6 +434,62 @@ export class PostgresRollups implements RollupReader {
 
   providerQuota(sinceMs: number, untilMs: number, top: number): Promise<ProviderQuotaSummary> {
     return this.quota.providerQuota(sinceMs, untilMs, top);
+  }
+
+  async growingSessions(sinceMs: number, untilMs: number, limit: number): Promise<SessionGrowth[]> {
+    if (!(untilMs > sinceMs) || limit <= 0) return [];
+    const from = Math.floor(sinceMs / HOUR_MS) * HOUR_MS;
+    const to = Math.ceil(untilMs / HOUR_MS) * HOUR_MS;
+    const rank = growthRankSql('postgres');
+    // One snapshot: the summaries and the segments inexact ones are joined from.
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const top = await client.query<unknown[]>({
+        text: `SELECT session_id, first_ts_ms, last_ts_ms, ${SESSION_NUMBERS.join(', ')}
+         FROM ${this.s}.session_totals
+         WHERE exact AND ${rank} >= ${GROWING_MIN_RANK} AND last_ts_ms >= $1 AND first_ts_ms < $2
+         ORDER BY ${rank} DESC, session_id LIMIT $3`,
+        values: [from, to, limit],
+        rowMode: 'array',
+      });
+      const exact = top.rows.map((raw) => {
+        const row = {
+          session_id: raw[0] as string,
+          first_ts_ms: int8(raw[1]),
+          last_ts_ms: int8(raw[2]),
+        } as SegmentRow;
+        SESSION_NUMBERS.forEach((c, i) => (row[c] = int8(raw[3 + i])));
+        return row;
+      });
+      const inexact = await client.query<{ session_id: string }>(
+        `SELECT session_id FROM ${this.s}.session_totals WHERE NOT exact AND last_ts_ms >= $1 AND first_ts_ms < $2
+         LIMIT ${GROWING_INEXACT_UP_TO}`,
+        [from, to],
+      );
+      let out: SessionGrowth[] = exact;
+      if (inexact.rows.length > 0)
+        out = topGrowing(
+          [
+            ...exact,
+            ...joinSessionSegments(
+              await this.segments(
+                client,
+                'WHERE session_id = ANY($1::text[]) AND hour >= $2 AND hour < $3 ORDER BY session_id, hour',
+                [inexact.rows.map((r) => r.session_id), ...WHOLE_LIFE],
+              ),
+            ),
+          ],
+          limit,
+        );
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
   }
 
   /** Recomputes the security rollups and the provider quota summary from the stored events. */

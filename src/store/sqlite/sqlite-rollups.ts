@@ -21,7 +21,12 @@ import {
   G_DAY,
   G_HOUR,
   GROWTH_COLUMNS,
+  GROWING_INEXACT_UP_TO,
+  GROWING_MIN_RANK,
+  growthRankSql,
   HOUR_MS,
+  topGrowing,
+  WHOLE_LIFE,
   joinSegments,
   MINUTE_MS,
   joinSessionSegments,
@@ -139,6 +144,8 @@ function openSessionDays(db: Database.Database): boolean {
   return true;
 }
 
+const GROWTH_RANK = growthRankSql('sqlite');
+
 /** Rows per multi-row UPSERT: one statement step instead of many cuts the per-row overhead. */
 const CHUNK = 64;
 
@@ -238,6 +245,8 @@ export interface SqliteRollups {
   sessions(sinceMs: number, untilMs: number): SessionGrowth[];
   /** The same for the given sessions only. */
   sessionsById(sessionIds: readonly string[], sinceMs: number, untilMs: number): SessionGrowth[];
+  /** The top of the growing sessions overlapping a window (RollupReader.growingSessions). */
+  growingSessions(sinceMs: number, untilMs: number, limit: number): SessionGrowth[];
   /**
    * Rebuilds session_totals from the hour segments (exact again, whatever order batches came
    * in), in one transaction; returns the number of sessions.
@@ -309,6 +318,11 @@ export function createSqliteRollups(db: Database.Database, options: SqliteRollup
   const sessionsByIdUpTo = options.sessionsByIdUpTo;
   db.exec(SCHEMA);
   const totalsReady = openSessionTotals(db);
+  // The growing-sessions index (the rank of exact summaries) and the inexact summaries by time:
+  // a cost page reads the top ten through the first and the few inexact ones through the second.
+  if (totalsReady && !db.readonly)
+    db.exec(`CREATE INDEX IF NOT EXISTS session_totals_growth ON session_totals (${GROWTH_RANK} DESC, session_id) WHERE exact = 1;
+      CREATE INDEX IF NOT EXISTS session_totals_inexact ON session_totals (last_ts_ms) WHERE exact = 0;`);
   const daysReady = totalsReady && openSessionDays(db);
   const security = createSqliteSecurityRollups(db);
   const quota = createSqliteProviderQuota(db);
@@ -480,6 +494,22 @@ export function createSqliteRollups(db: Database.Database, options: SqliteRollup
           `SELECT ${segmentColumns}, exact FROM session_totals WHERE last_ts_ms >= ? AND first_ts_ms < ?`,
         )
         .raw()
+    : null;
+  const growingStmt = totalsReady
+    ? db
+        .prepare(
+          `SELECT ${segmentColumns} FROM session_totals
+           WHERE exact = 1 AND ${GROWTH_RANK} >= ${GROWING_MIN_RANK} AND last_ts_ms >= ? AND first_ts_ms < ?
+           ORDER BY ${GROWTH_RANK} DESC, session_id LIMIT ?`,
+        )
+        .raw()
+    : null;
+  const inexactStmt = totalsReady
+    ? db
+        .prepare(
+          `SELECT session_id FROM session_totals WHERE exact = 0 AND last_ts_ms >= ? AND first_ts_ms < ? LIMIT ${GROWING_INEXACT_UP_TO}`,
+        )
+        .pluck()
     : null;
   const segmentsOfStmt = db
     .prepare(
@@ -668,6 +698,28 @@ export function createSqliteRollups(db: Database.Database, options: SqliteRollup
       return readSnapshot(() => joinSessionSegments(segmentsOf(new Set(sessionIds), from, to)));
     },
 
+    growingSessions(sinceMs: number, untilMs: number, limit: number): SessionGrowth[] {
+      if (!(untilMs > sinceMs) || limit <= 0) return [];
+      const from = Math.floor(sinceMs / HOUR_MS) * HOUR_MS;
+      const to = Math.ceil(untilMs / HOUR_MS) * HOUR_MS;
+      return readSnapshot(() => {
+        if (!growingStmt || !inexactStmt)
+          return topGrowing(
+            joinSessionSegments(
+              segmentsOf(
+                new Set((sessionsStmt.all(from, to) as SegmentRow[]).map((r) => r.session_id)),
+                ...WHOLE_LIFE,
+              ),
+            ),
+            limit,
+          );
+        const exact = (growingStmt.all(from, to, limit) as unknown[][]).map((raw) => segmentFromRaw(raw));
+        const inexact = inexactStmt.all(from, to) as string[];
+        if (inexact.length === 0) return exact;
+        return topGrowing([...exact, ...joinSessionSegments(segmentsOf(inexact, ...WHOLE_LIFE))], limit);
+      });
+    },
+
     authFailures: (sinceMs, untilMs, bucketMs) => security.authFailures(sinceMs, untilMs, bucketMs),
     redactionHits: (sinceMs, untilMs) => security.redactionHits(sinceMs, untilMs),
     reportCounts: (fromMs, toMs) => security.reportCounts(fromMs, toMs),
@@ -737,6 +789,7 @@ export function sqliteRollupReader(rollups: SqliteRollups): RollupReader {
     days: async (sinceMs, untilMs) => rollups.days(sinceMs, untilMs),
     sessions: async (sinceMs, untilMs) => rollups.sessions(sinceMs, untilMs),
     sessionsById: async (ids, sinceMs, untilMs) => rollups.sessionsById(ids, sinceMs, untilMs),
+    growingSessions: async (sinceMs, untilMs, limit) => rollups.growingSessions(sinceMs, untilMs, limit),
     reportCounts: async (fromMs, toMs) => rollups.reportCounts(fromMs, toMs),
     sessionIndicators: async (ids, fromMs, toMs) => rollups.sessionIndicators(ids, fromMs, toMs),
     authFailures: async (sinceMs, untilMs, bucketMs) => rollups.authFailures(sinceMs, untilMs, bucketMs),
