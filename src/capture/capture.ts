@@ -54,7 +54,13 @@ export function captureEvent(
   e.team = x.attribution.team;
 
   e.latency_ms = round3(x.latencyMs);
-  e.time_to_first_token_ms = x.ttftMs === null ? null : Math.round(x.ttftMs);
+  // Whole milliseconds, never past the latency (157.6 of 157.737 would round to 158).
+  e.time_to_first_token_ms =
+    x.ttftMs === null
+      ? null
+      : x.latencyMs === null
+        ? Math.round(x.ttftMs)
+        : Math.min(Math.round(x.ttftMs), Math.floor(x.latencyMs));
   e.queue_time_ms = round3(x.queueMs);
   e.upstream_latency_ms = round3(x.upstreamLatencyMs);
   e.retry_count = x.retryCount;

@@ -6,7 +6,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { request } from 'undici';
 import { createLogger } from '../../src/app/logger.js';
 import { startTollgate, type RunningTollgate } from '../../src/app/start-tollgate.js';
 import { loadConfig } from '../../src/config/config.js';
@@ -15,8 +14,8 @@ import {
   DEMO_GEMINI_KEY,
   DEMO_GOOD_KEY,
   demoTraffic,
-  type DemoRequest,
 } from '../../src/cli/demo/demo-traffic.js';
+import { sendDemoRequest } from '../../src/cli/demo/run-demo.js';
 import { MockProvider } from '../../src/mock-provider/mock-provider.js';
 
 export interface SeededGateway {
@@ -28,26 +27,6 @@ export interface SeededGateway {
   /** How many demo requests were sent. */
   sent: number;
   close(): Promise<void>;
-}
-
-async function send(base: string, req: DemoRequest): Promise<void> {
-  const controller = new AbortController();
-  const timer =
-    req.abortAfterMs === undefined ? null : setTimeout(() => controller.abort(), req.abortAfterMs);
-  try {
-    const key = req.keyHeader ? { [req.keyHeader]: req.key } : { authorization: `Bearer ${req.key}` };
-    const res = await request(`${base}${req.path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...key, ...req.headers },
-      body: JSON.stringify(req.body),
-      signal: controller.signal,
-    });
-    await res.body.arrayBuffer();
-  } catch {
-    // aborted and cut streams are part of the traffic; the gateway records them
-  } finally {
-    if (timer) clearTimeout(timer);
-  }
 }
 
 /** Starts the gateway, sends the demo traffic (4 clients), and waits until it is all stored, alerted and checkpointed. */
@@ -86,7 +65,7 @@ export async function startSeededGateway(): Promise<SeededGateway> {
   const traffic = demoTraffic();
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < traffic.length) await send(tg.url, traffic[next++]!);
+    while (next < traffic.length) await sendDemoRequest(tg.url, traffic[next++]!);
   };
   await Promise.all([worker(), worker(), worker(), worker()]);
   await tg.writer.drain();

@@ -14,8 +14,8 @@ export interface DemoRequest {
   keyHeader?: 'x-api-key' | 'x-goog-api-key';
   headers: Record<string, string>;
   body: Record<string, unknown>;
-  /** Abort the request after this many ms (a client that gives up). */
-  abortAfterMs?: number;
+  /** Abort the request once the first content token has arrived (a client that gives up mid-stream). */
+  abortAfterFirstToken?: boolean;
 }
 
 export const DEMO_GOOD_KEY = 'sk-proj-DEMOkeyDoNotUse0123456789abcdefghijklmnopqrstuv';
@@ -149,9 +149,9 @@ export function demoTraffic(seed = 7): DemoRequest[] {
     key: DEMO_GOOD_KEY,
     headers: attribution('alice', 'alice-s2', 'chat'),
     body: { model: 'gpt-4.1', messages: [{ role: 'user', content: 'write an essay' }], stream: true },
-    // The demo's stream takes at least 8 × 15 ms: 80 ms is mid-stream, with content already
-    // relayed even on a loaded machine (at 45 ms the abort sometimes came before the first token).
-    abortAfterMs: 80,
+    // The demo's stream takes at least 8 × 15 ms; the client gives up once it has read the first
+    // words (a timer from the request's start came before the first token on a loaded machine).
+    abortAfterFirstToken: true,
   });
   // A model nobody priced: its cost is unknown (null), never $0.
   incidents.push({

@@ -161,17 +161,16 @@ async function drive(
       const due = started + i * gapMs;
       const wait = due - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      await send(tg.url, traffic[i]!);
+      await sendDemoRequest(tg.url, traffic[i]!);
       progress(++done);
     }
   };
   await Promise.all([worker(), worker(), worker(), worker()]);
 }
 
-async function send(base: string, req: DemoRequest): Promise<void> {
+/** Sends one demo request and reads its answer; a client that gives up aborts after the first token. */
+export async function sendDemoRequest(base: string, req: DemoRequest): Promise<void> {
   const controller = new AbortController();
-  const timer =
-    req.abortAfterMs === undefined ? null : setTimeout(() => controller.abort(), req.abortAfterMs);
   try {
     const key = req.keyHeader ? { [req.keyHeader]: req.key } : { authorization: `Bearer ${req.key}` };
     const res = await fetch(`${base}${req.path}`, {
@@ -180,11 +179,21 @@ async function send(base: string, req: DemoRequest): Promise<void> {
       body: JSON.stringify(req.body),
       signal: controller.signal,
     });
-    await res.arrayBuffer();
+    if (!req.abortAfterFirstToken || !res.body) {
+      await res.arrayBuffer();
+      return;
+    }
+    const decoder = new TextDecoder();
+    let seen = '';
+    for await (const chunk of res.body) {
+      seen += decoder.decode(chunk as Uint8Array, { stream: true });
+      if (/"content":"[^"]/.test(seen)) {
+        controller.abort();
+        break;
+      }
+    }
   } catch {
     // aborts and broken streams are part of the story; the gateway records them
-  } finally {
-    if (timer) clearTimeout(timer);
   }
 }
 
