@@ -76,6 +76,22 @@ describe('BudgetGuard', () => {
     expect(loads).toEqual([Date.UTC(2026, 0, 31)]);
   });
 
+  it('a seed load that failed is not kept: the requests sharing it are refused, the next one loads again', async () => {
+    let calls = 0;
+    const { guard: g } = guard(async () => {
+      calls++;
+      if (calls === 1) throw new Error('store down');
+      return 900;
+    });
+    const key = { id: 'vk_down', budgetMicroUsd: 1000, budgetPeriod: 'day' as const };
+    const first = await Promise.allSettled([g.reserve(key, 60), g.reserve(key, 60)]);
+    expect(first.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(calls).toBe(1);
+    expect(await g.reserve(key, 60)).toMatchObject({ ok: true });
+    expect(await g.reserve(key, 60)).toMatchObject({ ok: false, spentMicroUsd: 960 });
+    expect(calls).toBe(2);
+  });
+
   it('keys without a budget are not tracked', async () => {
     const { guard: g } = guard();
     expect(await g.reserve({ id: 'free', budgetMicroUsd: null, budgetPeriod: null }, 10 ** 12)).toEqual({

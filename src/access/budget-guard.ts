@@ -99,6 +99,11 @@ export class BudgetGuard {
       if (this.seeds.size >= 100_000) this.seeds.clear();
       seedPromise = this.loadSpent(subject.id, bounds.start);
       this.seeds.set(seedKey, seedPromise);
+      // A failed load is not kept: the requests sharing it are refused, the next one loads again.
+      const failed = seedPromise;
+      failed.catch(() => {
+        if (this.seeds.get(seedKey) === failed) this.seeds.delete(seedKey);
+      });
     }
     const seed = await seedPromise;
     const cost = Math.max(0, Math.ceil(estimatedMicroUsd));
