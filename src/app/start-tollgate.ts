@@ -33,7 +33,7 @@ import { loadPriceCatalog, type PriceCatalog } from '../pricing/catalog.js';
 import { createPricer } from '../pricing/pricer.js';
 import { estimateUsage } from '../pricing/token-estimate.js';
 import { createContentRedactor } from '../privacy/create-content-redactor.js';
-import { createAccessPolicy } from '../proxy/access-policy.js';
+import { createAccessPolicy, managedProviderKey } from '../proxy/access-policy.js';
 import { Gateway, type MountedRoute } from '../proxy/gateway.js';
 import type { RequestPolicy } from '../proxy/request-policy.js';
 import { createIngestRoute } from '../proxy/ingest-route.js';
@@ -289,6 +289,7 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
       const ring = loadProviderKeys(sources);
       return new Map(ring.providers().map((p) => [p, ring.keyFor(p)]));
     },
+    managedKey: config.mode === 'managed' ? managedProviderKey(config) : null,
     fingerprint: (key) => keyFingerprint(secret, key),
   });
   const router = life.own('provider router', providers.router, (r) => r.close());
