@@ -17,6 +17,7 @@ import { DEFAULT_ORIGIN_PREFIX, checkpointOrigin, openCheckpoint, signCheckpoint
 import type { CheckpointStore, StoredCheckpoint } from '../store/checkpoint-store.js';
 import { LOST_LEAF, matchHoles, parseGapRecord, type ChainHole, type GapRecord } from './gap-record.js';
 import { CompactRange, EventLeafHasher } from './merkle.js';
+import { foldLinksInWorkers } from './verify-fast.js';
 import type { NoteVerifier } from './signed-note.js';
 import type { SigningKey } from './signing-key.js';
 import type { Witness } from './witness.js';
@@ -112,6 +113,13 @@ export class CheckpointWriter {
     }
     const writer = new CheckpointWriter(options, range, last);
     let prevHash: string | null = null;
+    // First start on a large chain without checkpoints: links and leaves in worker threads
+    // (verify-fast.ts); anything irregular is left to the sequential read below.
+    const fast = await foldLinksInWorkers(events, options.chainId, range);
+    if (fast) {
+      writer.range = fast.range;
+      prevHash = fast.lastHash;
+    }
     // A hole is accepted only if a gap record after it, in the part read here, accounts for it.
     const holes: ChainHole[] = [];
     const records: GapRecord[] = [];

@@ -202,7 +202,7 @@ export async function verifyOneChain(
       ok = false;
     }
     if (ok) {
-      source.segments.inWorkers += walked;
+      if (source.segments.inPool(checker)) source.segments.inWorkers += walked;
       checked = walked;
       expected = source.headSeq + 1;
       prev = lastHash;

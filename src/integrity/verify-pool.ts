@@ -8,7 +8,13 @@ import type { Worker } from 'node:worker_threads';
 import { spawnModuleWorker } from '../core/module-worker.js';
 import type { EventStore } from '../store/event-store.js';
 import type { VerifyOptions } from './verify-report.js';
-import type { SegmentResult, SegmentTask } from './verify-segment.js';
+import {
+  checkSegment,
+  segmentRows,
+  type SegmentResult,
+  type SegmentRows,
+  type SegmentTask,
+} from './verify-segment.js';
 
 /** Checks segments in worker threads; each promise resolves with its own segment's result. */
 export interface SegmentChecker {
@@ -79,10 +85,35 @@ function spawnVerifyWorker(file: string): Worker {
   return spawnModuleWorker(import.meta.url, 'verify-worker', { file });
 }
 
-/** The worker pool that checks chain segments of a SQLite file, started when a chain needs it. */
+/**
+ * Segments read through the store's `readChainColumns` and checked on the calling thread (a store
+ * without a file for workers: PostgreSQL, SQLite in memory; or a run too short to start workers).
+ * Two segments in flight: the next one is read while this one is hashed.
+ */
+export function inlineSegmentChecker(store: EventStore): SegmentChecker | null {
+  if (!store.readChainColumns) return null;
+  const readers = new Map<string, SegmentRows>();
+  return {
+    parallelism: 2,
+    async check(task) {
+      const read = await store.readChainColumns!(task.chainId, task.first, task.last);
+      let reader = readers.get(read.codec);
+      if (!reader) readers.set(read.codec, (reader = segmentRows(read.codec, (v) => read.decode(v))));
+      return checkSegment(task, read.rows, reader);
+    },
+    async close() {},
+  };
+}
+
+/**
+ * The segment checkers of one verify run: the worker pool over a SQLite file (started when a
+ * chain needs it), else the inline checker over the store's column reads.
+ */
 export class SegmentCheckers {
   private pool: SegmentChecker | null = null;
   private poolFailed = false;
+  private inline: SegmentChecker | null | undefined;
+  private inlineFailed = false;
   /** Events the worker pool confirmed. */
   inWorkers = 0;
 
@@ -91,19 +122,33 @@ export class SegmentCheckers {
     private readonly options: VerifyOptions,
   ) {}
 
-  /** The pool for a run of `events` events, or null: walk them sequentially. */
+  /** The checker for a run of `events` events, or null: walk them sequentially. */
   for(events: number): SegmentChecker | null {
     const workers = this.options.workers ?? defaultVerifyWorkers();
     const file = this.store.sqliteFile?.() ?? null;
-    if (workers <= 0 || file === null || this.poolFailed || events < (this.options.workerMinEvents ?? 50_000))
-      return null;
-    this.pool ??= workerSegmentChecker(file, workers);
-    return this.pool;
+    if (
+      workers > 0 &&
+      file !== null &&
+      !this.poolFailed &&
+      events >= (this.options.workerMinEvents ?? 50_000)
+    ) {
+      this.pool ??= workerSegmentChecker(file, workers);
+      return this.pool;
+    }
+    if (this.inlineFailed) return null;
+    if (this.inline === undefined) this.inline = inlineSegmentChecker(this.store);
+    return this.inline;
   }
 
-  /** A worker could not start or failed: the rest of the run reads inline. */
+  /** Whether the events `checker` confirmed were hashed in worker threads. */
+  inPool(checker: SegmentChecker): boolean {
+    return checker === this.pool;
+  }
+
+  /** A worker could not start or failed (the rest of the run reads inline); a read failed. */
   failed(checker: SegmentChecker): void {
     if (checker === this.pool) this.poolFailed = true;
+    else if (checker === this.inline) this.inlineFailed = true;
   }
 
   async close(): Promise<void> {

@@ -10,8 +10,11 @@
  * only ever confirms an intact chain, so its report is the one the full walk would give.
  */
 import { hash as oneShotHash } from 'node:crypto';
-import type { AuditEvent } from '../core/audit-event.js';
-import { eventHash } from './canonical-json.js';
+import { ADMIN_METHOD } from '../core/admin-action-event.js';
+import { AUDIT_EVENT_FIELDS, type AuditEvent } from '../core/audit-event.js';
+import type { ChainColumns } from '../store/event-store.js';
+import { CanonicalColumns } from './canonical-columns.js';
+import { canonicalEventJson } from './canonical-json.js';
 import { parseGapRecord, type GapRecord } from './gap-record.js';
 
 const HEX_HASH = /^[0-9a-f]{64}$/;
@@ -22,6 +25,11 @@ export interface SegmentTask {
   /** First and last seq, inclusive. */
   first: number;
   last: number;
+  /**
+   * Links only (CheckpointWriter.resume): seqs, hash format and prev links are checked and the
+   * leaves computed from the stored hashes; events are not re-hashed (see checkLinks).
+   */
+  links?: boolean;
 }
 
 export interface SegmentResult {
@@ -52,8 +60,44 @@ export function irregular(task: SegmentTask): SegmentResult {
   };
 }
 
-/** Checks the events of one segment, given in seq order (`rows` may hold fewer or other rows). */
-export function checkSegment(task: SegmentTask, rows: Iterable<AuditEvent>): SegmentResult {
+const CHAIN_ID = AUDIT_EVENT_FIELDS.indexOf('chain_id');
+const HASH = AUDIT_EVENT_FIELDS.indexOf('hash');
+const PREV_HASH = AUDIT_EVENT_FIELDS.indexOf('prev_hash');
+const HTTP_METHOD = AUDIT_EVENT_FIELDS.indexOf('http_method');
+
+/** How a store's rows (columns in AUDIT_EVENT_FIELDS order) are read: canonical bytes and, rarely, the event. */
+export interface SegmentRows {
+  canonical: CanonicalColumns;
+  /** The event the store decodes from the row (for the reference serializer and gap records). */
+  decode(values: readonly unknown[]): AuditEvent;
+  /** The row's seq as the store decodes it (SQLite: as stored; PostgreSQL: bigint text as a number). */
+  seq(values: readonly unknown[]): unknown;
+}
+
+const SEQ = AUDIT_EVENT_FIELDS.indexOf('seq');
+
+/** The reader of a store's column rows (EventStore.readChainColumns). */
+export function segmentRows(codec: ChainColumns['codec'], decode: ChainColumns['decode']): SegmentRows {
+  return {
+    canonical: new CanonicalColumns(codec),
+    decode,
+    // As the store decodes seq: SQLite as stored, PostgreSQL's bigint text with Number().
+    seq:
+      codec === 'sqlite'
+        ? (v) => v[SEQ]
+        : (v) => (v[SEQ] === null || v[SEQ] === undefined ? null : Number(v[SEQ])),
+  };
+}
+
+/**
+ * Checks the rows of one segment, given in seq order as column arrays (`rows` may hold fewer or
+ * other rows): no event object is made for an ordinary row (canonical-columns.ts).
+ */
+export function checkSegment(
+  task: SegmentTask,
+  rows: Iterable<readonly unknown[]>,
+  reader: SegmentRows,
+): SegmentResult {
   const n = task.last - task.first + 1;
   const leaves = new Uint8Array(n * 32);
   const leafInput = Buffer.alloc(33);
@@ -61,20 +105,23 @@ export function checkSegment(task: SegmentTask, rows: Iterable<AuditEvent>): Seg
   let expected = task.first;
   let prev: string | null = null;
   let firstPrev: string | null = null;
-  for (const e of rows) {
-    const { hash } = e;
+  for (const row of rows) {
+    const hash = row[HASH];
+    const prevHash = row[PREV_HASH];
     if (
-      e.seq !== expected ||
-      e.chain_id !== task.chainId ||
+      reader.seq(row) !== expected ||
+      row[CHAIN_ID] !== task.chainId ||
       typeof hash !== 'string' ||
       !HEX_HASH.test(hash) ||
-      typeof e.prev_hash !== 'string' ||
-      (prev === null ? !HEX_HASH.test(e.prev_hash) : e.prev_hash !== prev) ||
-      eventHash(e) !== hash
+      typeof prevHash !== 'string' ||
+      (prev === null ? !HEX_HASH.test(prevHash) : prevHash !== prev)
     )
       return irregular(task);
-    if (prev === null) firstPrev = e.prev_hash;
-    const record = parseGapRecord(e);
+    const admin = row[HTTP_METHOD] === ADMIN_METHOD ? reader.decode(row) : null;
+    const json = reader.canonical.fast(row) ?? canonicalEventJson(admin ?? reader.decode(row));
+    if (oneShotHash('sha256', json, 'hex') !== hash) return irregular(task);
+    if (prev === null) firstPrev = prevHash;
+    const record = admin ? parseGapRecord(admin) : null;
     if (record) records.push(record);
     // Leaf hash SHA-256(0x00 || 32 bytes of the event hash); leafInput[0] stays 0x00.
     leafInput.write(hash, 1, 32, 'hex');
@@ -84,4 +131,44 @@ export function checkSegment(task: SegmentTask, rows: Iterable<AuditEvent>): Seg
   }
   if (expected !== task.last + 1) return irregular(task);
   return { first: task.first, last: task.last, regular: true, firstPrev, lastHash: prev, leaves, records };
+}
+
+/**
+ * The links-only check of a segment for resuming checkpoints (checkpoint-writer.ts): rows of
+ * `[seq, hash, prev_hash]` must be every seq of the range once, in order, each hash well-formed
+ * and each prev_hash the previous hash; the leaves come from the stored hashes. Regular only when
+ * the sequential resume would take the same rows without a hole or a break.
+ */
+export function checkLinks(task: SegmentTask, rows: Iterable<readonly unknown[]>): SegmentResult {
+  const n = task.last - task.first + 1;
+  const leaves = new Uint8Array(n * 32);
+  const leafInput = Buffer.alloc(33);
+  let expected = task.first;
+  let prev: string | null = null;
+  let firstPrev: string | null = null;
+  for (const [seq, hash, prevHash] of rows) {
+    if (
+      seq !== expected ||
+      typeof hash !== 'string' ||
+      !HEX_HASH.test(hash) ||
+      typeof prevHash !== 'string' ||
+      (prev === null ? !HEX_HASH.test(prevHash) : prevHash !== prev)
+    )
+      return irregular(task);
+    if (prev === null) firstPrev = prevHash;
+    leafInput.write(hash, 1, 32, 'hex');
+    leaves.set(oneShotHash('sha256', leafInput, 'buffer'), (expected - task.first) * 32);
+    prev = hash;
+    expected++;
+  }
+  if (expected !== task.last + 1) return irregular(task);
+  return {
+    first: task.first,
+    last: task.last,
+    regular: true,
+    firstPrev,
+    lastHash: prev,
+    leaves,
+    records: [],
+  };
 }

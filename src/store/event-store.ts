@@ -155,6 +155,12 @@ export interface EventStore {
    */
   page(filter: EventFilter, cursor: string | null): Promise<EventPage>;
   /**
+   * A chain's rows with seq in [firstSeq, lastSeq], seq ascending, as column arrays (no event
+   * objects): `verify` confirms intact segments from them with a serializer specialised for the
+   * columns (integrity/canonical-columns.ts). Optional: a store without it is walked event by event.
+   */
+  readChainColumns?(chainId: string, firstSeq: number, lastSeq: number): Promise<ChainColumns>;
+  /**
    * The SQLite file holding the events (null in memory), so `verify` can read chain segments
    * through connections of its own in worker threads. Other stores have none.
    */
@@ -188,6 +194,16 @@ export interface EventStore {
    */
   replaceContent?(updates: readonly ContentUpdate[]): Promise<number>;
   close(): Promise<void>;
+}
+
+/** Rows of `EventStore.readChainColumns`. */
+export interface ChainColumns {
+  /** One array per row, the columns in AUDIT_EVENT_FIELDS order as the driver returns them. */
+  rows: unknown[][];
+  /** How the values are encoded: SQLite (booleans 0/1, JSON as text) or PostgreSQL (jsonb as text, bigint as text). */
+  codec: 'sqlite' | 'postgres';
+  /** The event the store decodes from such a row: what `iterateChain` gives for it. */
+  decode(values: readonly unknown[]): AuditEvent;
 }
 
 /** New content of one event (retention's content pruning). */

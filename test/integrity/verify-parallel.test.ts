@@ -14,6 +14,9 @@ import { verifyChains, type VerifyOptions, type VerifyReport } from '../../src/i
 import { openEventStore, type OpenedEventStore } from '../../src/store/open-event-store.js';
 import { fromRow } from '../../src/store/sqlite/sqlite-event-store.js';
 import { populate } from './populate.js';
+import { CompactRange, EventLeafHasher } from '../../src/integrity/merkle.js';
+import { foldLinksInWorkers } from '../../src/integrity/verify-fast.js';
+import { chainLinks } from '../../src/store/event-store.js';
 
 const N = 2_500;
 let root: string;
@@ -118,4 +121,47 @@ describe('verify with a worker pool', () => {
       expect(same(parallel)).toEqual(same(sequential));
     });
   }
+});
+
+describe('first start on a chain without checkpoints: links folded in worker threads', () => {
+  /** The tree and last hash of the sequential read (CheckpointWriter.resume's own loop). */
+  async function sequentialFold(o: OpenedEventStore): Promise<{ root: string; size: number; last: string }> {
+    const range = new CompactRange();
+    const leaf = new EventLeafHasher();
+    let last = '';
+    for await (const l of chainLinks(o.store, 'gw-1', 1)) {
+      range.append(leaf.hash(l.hash!));
+      last = l.hash!;
+    }
+    return { root: range.root().toString('hex'), size: range.size, last };
+  }
+
+  it('gives the tree and last hash of the sequential read', async () => {
+    const o = await copyOf(() => undefined);
+    const fast = await foldLinksInWorkers(o.store, 'gw-1', new CompactRange(), { workers: 2, minEvents: 0 });
+    const want = await sequentialFold(o);
+    await o.store.close();
+    expect(fast).not.toBeNull();
+    expect({
+      root: fast!.range.root().toString('hex'),
+      size: fast!.range.size,
+      last: fast!.lastHash,
+    }).toEqual(want);
+  });
+
+  it('leaves a hole or a broken link to the sequential read (null)', async () => {
+    for (const tamper of [
+      (o: OpenedEventStore & { kind: 'sqlite' }) => o.db.prepare('DELETE FROM events WHERE seq = 1700').run(),
+      (o: OpenedEventStore & { kind: 'sqlite' }) =>
+        o.db.prepare(`UPDATE events SET prev_hash = '${'0'.repeat(64)}' WHERE seq = 300`).run(),
+    ]) {
+      const o = await copyOf(tamper);
+      const fast = await foldLinksInWorkers(o.store, 'gw-1', new CompactRange(), {
+        workers: 2,
+        minEvents: 0,
+      });
+      await o.store.close();
+      expect(fast).toBeNull();
+    }
+  });
 });

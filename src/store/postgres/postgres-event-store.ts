@@ -21,6 +21,7 @@ import {
   formatPageCursor,
   pageCursorArg,
   pageSize,
+  type ChainColumns,
   type ChainHead,
   type ChainHeadPosition,
   type ChainLink,
@@ -379,6 +380,18 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
+  async readChainColumns(chainId: string, firstSeq: number, lastSeq: number): Promise<ChainColumns> {
+    // Keyset on (chain_id, seq): one bounded range per call, jsonb as text (parsed once per
+    // distinct text by the serializer, not per row by the driver).
+    const res = await this.pool.query<unknown[]>({
+      text: `SELECT ${EVENT_TEXT_COLUMNS} FROM ${this.s}.events
+        WHERE chain_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq ASC`,
+      values: [chainId, firstSeq, lastSeq],
+      rowMode: 'array',
+    });
+    return { rows: res.rows, codec: 'postgres', decode: fromTextColumns };
+  }
+
   async *iterateChainLinks(chainId: string, fromSeq = 1): AsyncIterable<ChainLink> {
     const size = 20_000;
     let next = fromSeq;
@@ -684,6 +697,27 @@ function whereClause(filter: EventFilter): { where: string; params: unknown[] } 
   if (filter.chainId !== undefined) add((a) => `chain_id = ${a}`, filter.chainId);
   if (filter.afterCursor !== undefined) add((a) => `cursor_ > ${a}`, filter.afterCursor);
   return { where: conds.length ? `WHERE ${conds.join(' AND ')}` : '', params };
+}
+
+/**
+ * `SELECT` list of the event columns in AUDIT_EVENT_FIELDS order with the jsonb columns as text,
+ * for `fromTextColumns` and verify's serializer (canonical-columns.ts), which parse them once per
+ * distinct text instead of the driver parsing every row's.
+ */
+export const EVENT_TEXT_COLUMNS = AUDIT_EVENT_FIELDS.map((f) => (JSON_FIELDS.has(f) ? `${f}::text` : f)).join(
+  ', ',
+);
+
+/** The event of a row read with `rowMode: 'array'` over EVENT_TEXT_COLUMNS (the same as fromRow). */
+export function fromTextColumns(values: readonly unknown[]): AuditEvent {
+  const row: Record<string, unknown> = {};
+  for (let i = 0; i < AUDIT_EVENT_FIELDS.length; i++) {
+    const f = AUDIT_EVENT_FIELDS[i]!;
+    const v = values[i];
+    // What the driver does with a jsonb column: JSON.parse of its text.
+    row[f] = JSON_FIELDS.has(f) && typeof v === 'string' ? (JSON.parse(v) as unknown) : v;
+  }
+  return fromRow(row);
 }
 
 /** Rebuilds the wire form, with every field, from a stored row. */

@@ -14,6 +14,7 @@ import {
   pageCursorArg,
   pageSize,
   type ChainHead,
+  type ChainColumns,
   type ChainHeadPosition,
   type ChainLink,
   type ContentUpdate,
@@ -25,7 +26,7 @@ import { forgetIndexedRows, reindexRows } from './sqlite-fts-rows.js';
 import { ADMIN_METHOD } from '../../core/admin-action-event.js';
 import type { SqliteDatabase } from './open-sqlite.js';
 import { probeSqliteWrite } from './sqlite-write-probe.js';
-import { fromRow, toRow } from './sqlite-event-rows.js';
+import { EVENT_COLUMNS, fromColumns, fromRow, toRow } from './sqlite-event-rows.js';
 
 export { EVENT_COLUMNS, fromColumns, fromRow } from './sqlite-event-rows.js';
 
@@ -95,6 +96,7 @@ export class SqliteEventStore implements EventStore {
   private readonly insert: import('better-sqlite3').Statement;
   private readonly appendTx: (events: readonly AuditEvent[]) => void;
   private readonly hooks: InTransactionHook[] = [];
+  private chainColumns: import('better-sqlite3').Statement | null = null;
 
   constructor(readonly db: SqliteDatabase) {
     migrate(db, 'events', MIGRATIONS);
@@ -193,6 +195,16 @@ export class SqliteEventStore implements EventStore {
       if (rows.length < size) return;
       next = rows[rows.length - 1]![0] + 1;
     }
+  }
+
+  async readChainColumns(chainId: string, firstSeq: number, lastSeq: number): Promise<ChainColumns> {
+    this.chainColumns ??= this.db
+      .prepare(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE chain_id = ? AND seq >= ? AND seq <= ? ORDER BY seq ASC`,
+      )
+      .raw();
+    const rows = this.chainColumns.all(chainId, firstSeq, lastSeq) as unknown[][];
+    return { rows, codec: 'sqlite', decode: fromColumns };
   }
 
   sqliteFile(): string | null {
