@@ -1,6 +1,12 @@
 import type { Attributes, Histogram } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  MeterProvider,
+  MetricReader,
+  type MetricReaderOptions,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
 import { blankEvent, type AuditEvent, type EventStatus } from '../core/audit-event.js';
 import { BoundedLabels, catalogModel } from './bounded-labels.js';
@@ -24,8 +30,12 @@ const resource = resourceFromAttributes({ 'service.name': 'tollgate' });
  * The per-request recording Tollgate did before GenAiMetrics: one SDK `record()` per measurement,
  * each with a freshly built attribute set. Kept here as the reference the aggregation must match.
  */
-function sdkReference(maxModels: number, modelName: (m: string) => string | null) {
-  const reader = new ManualReader();
+function sdkReference(
+  maxModels: number,
+  modelName: (m: string) => string | null,
+  options?: MetricReaderOptions,
+) {
+  const reader = new ManualReader(options);
   const provider = new MeterProvider({ resource, readers: [reader] });
   const m = provider.getMeter('tollgate');
   const h = (k: keyof typeof GENAI_HISTOGRAMS): Histogram => {
@@ -165,6 +175,80 @@ describe('GenAiMetrics', () => {
     );
     const tokens = all.reduce((s, e) => s + (e.input_tokens ?? 0) + (e.output_tokens ?? 0), 0);
     expect(total(GENAI.metricTokenUsage).sum).toBe(tokens);
+  });
+
+  it('follows a delta temporality selector as the SDK does: each collection has only the new records', async () => {
+    const modelName = (m: string): string | null => (m.startsWith('made-up') ? null : m);
+    const delta = { aggregationTemporalitySelector: () => AggregationTemporality.DELTA };
+    const ref = sdkReference(4, modelName, delta);
+    let clock = 1_765_000_000_000;
+    const ours = new GenAiMetrics({
+      resource,
+      server: SERVER,
+      maxModels: 4,
+      modelName,
+      now: () => clock,
+      temporality: delta.aggregationTemporalitySelector,
+    });
+    const reader = new ManualReader({ metricProducers: [ours] });
+    new MeterProvider({ resource, readers: [reader] });
+    const all = events(3_000);
+    const collectBoth = async (batch: AuditEvent[]) => {
+      for (const e of batch) {
+        ref.record(e);
+        ours.record(e);
+      }
+      const expected = points((await ref.reader.collect()).resourceMetrics);
+      const got = (await reader.collect()).resourceMetrics;
+      const gotPoints = points(got);
+      expect([...gotPoints.keys()].sort()).toEqual([...expected.keys()].sort());
+      for (const [k, v] of expected) expect(gotPoints.get(k), k).toEqual(v);
+      return { got, size: expected.size };
+    };
+    const first = await collectBoth(all.slice(0, 2_000));
+    expect(first.size).toBeGreaterThan(100);
+    clock += 60_000; // collection 1 at t0 + 60 s
+    // Collection 2 sees only its 200 events: fewer series, counts of the second batch alone.
+    const second = await collectBoth(all.slice(2_000, 2_200));
+    expect(second.size).toBeLessThan(first.size);
+    const durations = second.got.scopeMetrics[0]!.metrics.find(
+      (x) => x.descriptor.name === GENAI.metricOperationDuration,
+    )!;
+    expect(durations.aggregationTemporality).toBe(AggregationTemporality.DELTA);
+    const n = all.slice(2_000, 2_200).filter((e) => e.latency_ms !== null).length;
+    expect(durations.dataPoints.reduce((s, p) => s + (p.value as { count: number }).count, 0)).toBe(n);
+    // A point reported by collection 1 starts at collection 1 (t0); a new one at its first record.
+    const starts = new Set(durations.dataPoints.map((p) => p.startTime.join(':')));
+    expect(starts).toEqual(new Set(['1765000000:0']));
+    for (const p of durations.dataPoints) expect(p.endTime).toEqual([1_765_000_060, 0]);
+    clock += 60_000;
+    // Nothing recorded: nothing exported.
+    expect((await reader.collect()).resourceMetrics.scopeMetrics).toEqual([]);
+    // The same series after an empty interval starts at its first new record, not at collection 1.
+    clock += 5_000;
+    const again = await collectBoth(all.slice(2_200, 2_201));
+    const p = again.got.scopeMetrics[0]!.metrics[0]!.dataPoints[0]!;
+    expect(p.startTime).toEqual([1_765_000_125, 0]);
+  });
+
+  it('stays cumulative across collections by default', async () => {
+    let clock = 1_765_000_000_000;
+    const m = new GenAiMetrics({ resource, server: null, now: () => clock });
+    const e = events(1)[0]!;
+    e.status = 'SUCCESS';
+    e.latency_ms = 10;
+    m.record(e);
+    const duration = async () =>
+      (await m.collect()).resourceMetrics.scopeMetrics[0]!.metrics.find(
+        (x) => x.descriptor.name === GENAI.metricOperationDuration,
+      )!;
+    expect((await duration()).dataPoints[0]!.value).toMatchObject({ count: 1 });
+    clock += 60_000;
+    m.record({ ...e, latency_ms: 20 });
+    const d = await duration();
+    expect(d.aggregationTemporality).toBe(AggregationTemporality.CUMULATIVE);
+    expect(d.dataPoints[0]!.value).toMatchObject({ count: 2, sum: 0.03 });
+    expect(d.dataPoints[0]!.startTime).toEqual([1_765_000_000, 0]);
   });
 
   it('records of one attribute set share one data point (one attribute object)', () => {

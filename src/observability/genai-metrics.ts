@@ -2,6 +2,8 @@ import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
 import {
   AggregationTemporality,
   DataPointType,
+  InstrumentType,
+  type AggregationTemporalitySelector,
   type CollectionResult,
   type HistogramMetricData,
   type MetricDescriptor,
@@ -48,8 +50,9 @@ export const GENAI_HISTOGRAMS = {
 type HistogramName = keyof typeof GENAI_HISTOGRAMS;
 
 /**
- * One cumulative explicit-bucket histogram data point, recorded as the SDK's own aggregator does
+ * One explicit-bucket histogram data point, recorded as the SDK's own aggregator does
  * (`HistogramAccumulation.record`: NaN ignored; bucket i holds values in (b[i-1], b[i]]).
+ * Cumulative: it only grows. Delta: `reset` after each collection that reported it.
  */
 class HistogramPoint {
   readonly counts: number[];
@@ -57,17 +60,25 @@ class HistogramPoint {
   sum = 0;
   min = Infinity;
   max = -Infinity;
+  /** Start of the reported interval: first record, or (delta) the collection that last reported it. */
+  startTime: HrTime;
+  /** Delta: whether the previous collection reported this point. */
+  reported = false;
 
   constructor(
     readonly attributes: Attributes,
-    readonly startTime: HrTime,
+    private readonly now: () => number,
     private readonly boundaries: readonly number[],
   ) {
     this.counts = new Array<number>(boundaries.length + 1).fill(0);
+    this.startTime = hrTime(now());
   }
 
   record(value: number): void {
     if (Number.isNaN(value)) return;
+    // Delta, first record since a collection that did not report this point: the SDK starts the
+    // interval at that record (once per point and interval, not per record).
+    if (this.count === 0 && !this.reported) this.startTime = hrTime(this.now());
     this.count++;
     this.sum += value;
     if (value < this.min) this.min = value;
@@ -76,6 +87,18 @@ class HistogramPoint {
     let i = 0;
     while (i < b.length && b[i]! < value) i++;
     this.counts[i]!++;
+  }
+
+  /** Delta, after a collection: an empty interval starting at that collection. */
+  reset(collectionTime: HrTime): void {
+    this.reported = this.count > 0;
+    if (!this.reported) return;
+    this.counts.fill(0);
+    this.count = 0;
+    this.sum = 0;
+    this.min = Infinity;
+    this.max = -Infinity;
+    this.startTime = collectionTime;
   }
 }
 
@@ -100,6 +123,12 @@ export interface GenAiMetricsOptions {
   modelName?: (model: string) => string | null;
   /** Wall clock in ms (tests). */
   now?: () => number;
+  /**
+   * The exporter's temporality choice (`OTLPMetricExporter.selectAggregationTemporality`, which
+   * follows OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE), asked for histograms at the first
+   * collection as the SDK does for its own instruments. Default: cumulative.
+   */
+  temporality?: AggregationTemporalitySelector;
 }
 
 const hrTime = (ms: number): HrTime => [Math.floor(ms / 1000), Math.round((ms % 1000) * 1e6)];
@@ -111,8 +140,10 @@ const hrTime = (ms: number): HrTime => [Math.floor(ms / 1000), Math.round((ms % 
  * set (sort its keys, JSON.stringify them: the top cost of OTLP in a busy gateway); here the labels
  * are bounded (catalog models or `other`, operations, providers, error types), so each attribute set
  * is built once and found again through a few map lookups. The exported data is what the SDK's own
- * histograms would have exported for the same records: cumulative explicit-bucket histograms with
- * count, sum, min and max, under the same attribute sets.
+ * histograms would have exported for the same records: explicit-bucket histograms with count, sum,
+ * min and max, under the same attribute sets, in the temporality the exporter selects (a
+ * MetricProducer's data is exported as produced, so the producer must follow it): cumulative, or
+ * delta (each collection reports the points recorded since the previous one, started at it).
  */
 export class GenAiMetrics implements MetricProducer {
   private readonly models: BoundedLabels;
@@ -125,6 +156,8 @@ export class GenAiMetrics implements MetricProducer {
     firstChunk: [],
   };
   private readonly now: () => number;
+  /** Chosen at the first collection, then fixed (as the SDK's TemporalMetricProcessor does). */
+  private temporality: AggregationTemporality | null = null;
 
   constructor(private readonly o: GenAiMetricsOptions) {
     this.models = new BoundedLabels(o.maxModels ?? 50);
@@ -193,7 +226,7 @@ export class GenAiMetrics implements MetricProducer {
   }
 
   private point(name: HistogramName, attributes: Attributes): HistogramPoint {
-    const p = new HistogramPoint(attributes, hrTime(this.now()), GENAI_HISTOGRAMS[name].boundaries);
+    const p = new HistogramPoint(attributes, this.now, GENAI_HISTOGRAMS[name].boundaries);
     this.points[name].push(p);
     return p;
   }
@@ -201,10 +234,18 @@ export class GenAiMetrics implements MetricProducer {
   /** The SDK reader's export: a snapshot of every histogram with at least one point. */
   collect(): Promise<CollectionResult> {
     const endTime = hrTime(this.now());
+    const temporality = (this.temporality ??=
+      this.o.temporality?.(InstrumentType.HISTOGRAM) ?? AggregationTemporality.CUMULATIVE);
+    const delta = temporality === AggregationTemporality.DELTA;
     const metrics: HistogramMetricData[] = [];
     for (const name of ['tokens', 'duration', 'firstChunk'] as const) {
-      const points = this.points[name];
-      if (points.length === 0) continue;
+      const all = this.points[name];
+      // Delta: only the points recorded since the previous collection (as the SDK reports).
+      const points = delta ? all.filter((p) => p.count > 0) : all;
+      if (points.length === 0) {
+        if (delta) for (const p of all) p.reset(endTime);
+        continue;
+      }
       const h = GENAI_HISTOGRAMS[name];
       const descriptor: MetricDescriptor = {
         name: h.name,
@@ -214,7 +255,7 @@ export class GenAiMetrics implements MetricProducer {
       };
       metrics.push({
         descriptor,
-        aggregationTemporality: AggregationTemporality.CUMULATIVE,
+        aggregationTemporality: temporality,
         dataPointType: DataPointType.HISTOGRAM,
         dataPoints: points.map((p) => ({
           attributes: p.attributes,
@@ -229,6 +270,7 @@ export class GenAiMetrics implements MetricProducer {
           },
         })),
       });
+      if (delta) for (const p of all) p.reset(endTime);
     }
     return Promise.resolve({
       // The SDK's reader keeps its own resource (the same one) and takes the scopes from here.

@@ -130,27 +130,34 @@ export function createOtelExport(config: OtelConfig): OtelExport {
   // Measurements are aggregated by GenAiMetrics (attribute sets built once per distinct label
   // set) and read by the SDK's periodic reader at each export; the SDK's own instruments, which
   // hash every record's attributes, are not used.
-  const metrics =
+  // The exporter picks the temporality (OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE:
+  // cumulative, delta or lowmemory); GenAiMetrics produces its histograms in that temporality.
+  const metricExporter =
     config.metrics === false
+      ? null
+      : new OTLPMetricExporter({
+          url: config.metricsEndpoint ?? `${base}/v1/metrics`,
+          headers,
+          timeoutMillis,
+        });
+  const metrics =
+    metricExporter === null
       ? null
       : new GenAiMetrics({
           resource,
           server,
+          temporality: (t) => metricExporter.selectAggregationTemporality(t),
           ...(config.maxModels !== undefined ? { maxModels: config.maxModels } : {}),
           ...(config.modelName ? { modelName: config.modelName } : {}),
         });
   const meterProvider =
-    metrics === null
+    metrics === null || metricExporter === null
       ? null
       : new MeterProvider({
           resource,
           readers: [
             new PeriodicExportingMetricReader({
-              exporter: new OTLPMetricExporter({
-                url: config.metricsEndpoint ?? `${base}/v1/metrics`,
-                headers,
-                timeoutMillis,
-              }),
+              exporter: metricExporter,
               exportIntervalMillis: config.metricIntervalMs ?? 60_000,
               exportTimeoutMillis: Math.min(timeoutMillis, config.metricIntervalMs ?? 60_000),
               metricProducers: [metrics],
