@@ -36,6 +36,8 @@ export interface CheckpointWriterOptions {
   witnesses?: readonly Witness[];
   /** Earlier verifier keys (the keyring), so `resume` trusts checkpoints signed before a rotation. */
   previousKeys?: readonly NoteVerifier[];
+  /** `resume` on a SQLite file: worker threads (default one per core) from minEvents (default 50,000) new events. */
+  resumeInWorkers?: { workers?: number; minEvents?: number };
   /** Failures of the store or a witness; checkpointing goes on. Never receives key material. */
   onError?: (err: unknown) => void;
 }
@@ -115,7 +117,7 @@ export class CheckpointWriter {
     let prevHash: string | null = null;
     // First start on a large chain without checkpoints: links and leaves in worker threads
     // (verify-fast.ts); anything irregular is left to the sequential read below.
-    const fast = await foldLinksInWorkers(events, options.chainId, range);
+    const fast = await foldLinksInWorkers(events, options.chainId, range, options.resumeInWorkers);
     if (fast) {
       writer.range = fast.range;
       prevHash = fast.lastHash;
@@ -124,7 +126,7 @@ export class CheckpointWriter {
     const holes: ChainHole[] = [];
     const records: GapRecord[] = [];
     // Links only (no content): the first start on a large chain without checkpoints reads all of it.
-    for await (const e of chainLinks(events, options.chainId, range.size + 1)) {
+    for await (const e of chainLinks(events, options.chainId, writer.range.size + 1)) {
       const seq = e.seq;
       if (e.hash === null || seq < writer.range.size + 1)
         throw new TollgateError('TG_ERR_INTEGRITY_BROKEN', { chain_id: options.chainId, seq: e.seq });

@@ -14,6 +14,8 @@ import { verifyChains, type VerifyOptions, type VerifyReport } from '../../src/i
 import { openEventStore, type OpenedEventStore } from '../../src/store/open-event-store.js';
 import { fromRow } from '../../src/store/sqlite/sqlite-event-store.js';
 import { populate } from './populate.js';
+import { CheckpointWriter } from '../../src/integrity/checkpoint-writer.js';
+import { MemoryCheckpointStore } from '../../src/integrity/memory-checkpoint-store.js';
 import { CompactRange, EventLeafHasher } from '../../src/integrity/merkle.js';
 import { foldLinksInWorkers } from '../../src/integrity/verify-fast.js';
 import { chainLinks } from '../../src/store/event-store.js';
@@ -163,5 +165,28 @@ describe('first start on a chain without checkpoints: links folded in worker thr
       await o.store.close();
       expect(fast).toBeNull();
     }
+  });
+});
+
+describe('CheckpointWriter.resume with links folded in worker threads', () => {
+  it('resumes at the tree the sequential read gives, and goes on from there', async () => {
+    const o = await copyOf(() => undefined);
+    const resume = (workers: number): Promise<CheckpointWriter> =>
+      CheckpointWriter.resume(
+        {
+          chainId: 'gw-1',
+          key,
+          store: new MemoryCheckpointStore(),
+          clock: new ManualClock(),
+          resumeInWorkers: { workers, minEvents: 0 },
+        },
+        o.store,
+      );
+    const fast = await resume(2);
+    const sequential = await resume(0);
+    await o.store.close();
+    expect(fast.treeSize).toBe(N);
+    const [a, b] = [await fast.checkpointNow(), await sequential.checkpointNow()];
+    expect(a!.frontier).toEqual(b!.frontier);
   });
 });
