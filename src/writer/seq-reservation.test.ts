@@ -1,8 +1,18 @@
-import { mkdtempSync, openSync, readdirSync, readlinkSync, rmSync, writeSync, closeSync } from 'node:fs';
+import {
+  closeSync,
+  fdatasyncSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SeqReservation } from './seq-reservation.js';
+import type { AsyncSlotWrite } from './slot-file.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -18,20 +28,47 @@ function file(): string {
 describe('SeqReservation', () => {
   it('keeps the durable mark strictly ahead of every seq handed out, even when seqs outrun the write ahead', () => {
     const path = file();
-    const r = new SeqReservation({ path, chainId: 'gw', block: 10 });
+    // The write ahead lands only when the test says so (a thread pool kept busy, deterministically).
+    const pool = heldWrites();
+    const r = new SeqReservation({ path, chainId: 'gw', block: 10, asyncWrite: pool.asyncWrite });
     expect(r.previous).toBeNull();
     r.start(0);
-    // No turn of the event loop: the marks written ahead never land, the synchronous path covers.
     for (let seq = 1; seq <= 25; seq++) {
       r.ensure(seq);
       expect(r.reserved).toBeGreaterThan(seq);
-      // What a crash right now would leave: read by the next run (a write ahead may have landed).
-      expect(new SeqReservation({ path, chainId: 'gw' }).previous!.reserved).toBeGreaterThanOrEqual(
-        r.reserved,
-      );
+      // What a crash right now would leave: read by the next run.
+      expect(readMark(path)).toBe(r.reserved);
     }
     expect(r.reserved).toBe(31); // written at seqs 1 (-> 11), 11 (-> 21) and 21 (-> 31)
     expect(r.syncWrites).toBe(3);
+    expect(r.writingAhead).toBe(true); // 16, started at seq 6, not landed
+    // The write ahead (generation 2) lands after generations 3 and 4: it must not replace 31.
+    pool.release();
+    expect(r.writingAhead).toBe(false);
+    expect(readMark(path)).toBe(31);
+    expect(r.reserved).toBe(31);
+    // The next write ahead and synchronous writes alternate slots again, newest still read.
+    r.ensure(26);
+    pool.release();
+    expect(readMark(path)).toBe(36);
+    for (let seq = 27; seq <= 36; seq++) r.ensure(seq);
+    expect(readMark(path)).toBe(46);
+  });
+
+  it('a settle made after synchronous writes, while a write ahead is in flight, is not replaced when it lands', () => {
+    const path = file();
+    const pool = heldWrites();
+    const r = new SeqReservation({ path, chainId: 'gw', block: 10, asyncWrite: pool.asyncWrite });
+    r.start(0);
+    for (let seq = 1; seq <= 11; seq++) r.ensure(seq); // 11 sync, 16 ahead (held), 21 sync
+    expect(r.writingAhead).toBe(true);
+    r.settle(11);
+    expect(readMark(path)).toBe(11);
+    expect(openFds(path)).toBe(1); // kept open for the write in flight
+    pool.release();
+    // A clean stop at 11: the next start must not see 16 or 21 (a false crash gap).
+    expect(readMark(path)).toBe(11);
+    expect(openFds(path)).toBe(0);
   });
 
   it('writes the next mark ahead, off the event loop, once half a block is handed out', async () => {
@@ -108,6 +145,33 @@ describe('SeqReservation', () => {
     expect(new SeqReservation({ path, chainId: 'gw' }).previous).toEqual({ reserved: 14 });
   });
 });
+
+/** The mark the next run would read. */
+function readMark(path: string): number | undefined {
+  return new SeqReservation({ path, chainId: 'gw' }).previous?.reserved;
+}
+
+/** Writes ahead that land (written and fdatasync'd, callback run) only on `release()`. */
+function heldWrites(): { asyncWrite: AsyncSlotWrite; release: () => void } {
+  const held: (() => void)[] = [];
+  return {
+    asyncWrite: (fd, buf, pos, done) => {
+      held.push(() => {
+        try {
+          writeSync(fd, buf, 0, buf.length, pos);
+          fdatasyncSync(fd);
+        } catch (err) {
+          done(err as Error);
+          return;
+        }
+        done(null);
+      });
+    },
+    release: () => {
+      for (const land of held.splice(0)) land();
+    },
+  };
+}
 
 /** Waits until the mark being written ahead (if any) is on disk and its callback ran. */
 async function landed(r: SeqReservation): Promise<void> {

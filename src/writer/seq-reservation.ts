@@ -1,6 +1,6 @@
 import { TollgateError } from '../core/errors.js';
 import type { SeqReserver } from '../integrity/hash-chain.js';
-import { SlotFile } from './slot-file.js';
+import { SlotFile, type AsyncSlotWrite } from './slot-file.js';
 
 /** What the file held when it was opened: the previous run's mark. */
 export interface ReservedMark {
@@ -15,6 +15,8 @@ export interface SeqReservationOptions {
   block?: number;
   /** Told when the mark cannot be written (the run goes on; a crash may then go unaccounted). */
   onError?: (err: unknown) => void;
+  /** How a mark is written ahead (default: libuv's thread pool); tests inject one to choose when it lands. */
+  asyncWrite?: AsyncSlotWrite;
 }
 
 /**
@@ -25,7 +27,9 @@ export interface SeqReservationOptions {
  * (`seq + block`) is written on libuv's thread pool, and becomes the mark only when it is on disk.
  * Only when the seqs run out before it lands (more than half a block linked during one
  * fdatasync, or the write failed) does `ensure` write synchronously, as it always did: the rule
- * "no seq is handed out that a durable mark does not cover" holds either way. The mark always
+ * "no seq is handed out that a durable mark does not cover" holds either way. Synchronous writes
+ * made while a write ahead is in flight go to the other slot of the file (slot-file.ts), so the
+ * write ahead, whenever it lands, never replaces a newer mark (or the settled one). The mark always
  * stays ahead of the last seq given out, so a crash always leaves a range to account for; a
  * clean stop settles it to the chain head (`settle`), so a clean restart skips nothing. Once
  * settled or closed it hands out no more seqs: `ensure` throws, so an event linked after the stop
@@ -48,7 +52,7 @@ export class SeqReservation implements SeqReserver {
 
   constructor(private readonly o: SeqReservationOptions) {
     this.block = Math.max(1, o.block ?? 1024);
-    this.file = new SlotFile(o.path, 256);
+    this.file = new SlotFile(o.path, 256, o.asyncWrite);
     this.previous = parseMark(this.file.read(), o.chainId);
   }
 
