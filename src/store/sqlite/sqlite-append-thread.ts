@@ -11,6 +11,18 @@ interface Pending {
   batch: number;
 }
 
+/** One worker and the batches sent to it: a worker that dies fails only its own. */
+interface Slot {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+
+/** Starts the worker for `file` (tests inject a stand-in to drive its failures). */
+export type SpawnAppendWorker = (file: string) => Worker;
+
+const spawnAppendWorker: SpawnAppendWorker = (file) =>
+  spawnModuleWorker(import.meta.url, 'sqlite-append-worker', { file });
+
 /**
  * Appends events to a SQLite file from a worker thread (issue 22: the writer off the event loop's
  * critical path). The batch is serialised once on the event loop (one JSON array, encoded to one
@@ -18,12 +30,12 @@ interface Pending {
  * on its own connection. `append` resolves once the transaction committed, exactly like
  * `SqliteEventStore.append`, so the writer's promises (fail-closed's held response, onWritten,
  * the spool on failure) keep their meaning. Reads stay on the gateway's connection (WAL: a read
- * sees every committed batch). A worker that dies fails its batches (the writer spools them) and
- * the next append starts a new one.
+ * sees every committed batch). A worker that dies fails its own batches (the writer spools them)
+ * and the next append starts a new one; so does a worker that could not open the store (it is
+ * stopped on its first answer, so a passing cause such as EMFILE at boot does not stay).
  */
 export class SqliteAppendThread implements Pick<EventStore, 'append' | 'probeWrite'> {
-  private worker: Worker | null = null;
-  private readonly pending = new Map<number, Pending>();
+  private slot: Slot | null = null;
   private nextId = 0;
   private readonly encoder = new TextEncoder();
 
@@ -31,16 +43,17 @@ export class SqliteAppendThread implements Pick<EventStore, 'append' | 'probeWri
   constructor(
     private readonly file: string,
     private readonly probe?: () => Promise<void>,
+    private readonly spawn: SpawnAppendWorker = spawnAppendWorker,
   ) {}
 
   append(events: readonly AuditEvent[]): Promise<void> {
     const batch = this.encoder.encode(JSON.stringify(events));
-    const worker = this.thread();
+    const { worker, pending } = this.thread();
     const id = this.nextId++;
     // Referenced while a batch is out: a drain at shutdown awaits it with nothing else running.
-    if (this.pending.size === 0) worker.ref();
+    if (pending.size === 0) worker.ref();
     return new Promise<void>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, batch: events.length });
+      pending.set(id, { resolve, reject, batch: events.length });
       worker.postMessage({ id, batch } satisfies AppendJob, [batch.buffer]);
     });
   }
@@ -51,37 +64,47 @@ export class SqliteAppendThread implements Pick<EventStore, 'append' | 'probeWri
 
   /** Stops the worker once its batches are answered (the writer drains first). */
   async close(): Promise<void> {
-    const worker = this.worker;
+    const worker = this.slot?.worker;
     if (!worker) return;
-    this.worker = null;
+    this.slot = null;
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     worker.ref();
     worker.postMessage('close');
     await exited;
   }
 
-  private thread(): Worker {
-    if (this.worker) return this.worker;
-    const worker = spawnModuleWorker(import.meta.url, 'sqlite-append-worker', { file: this.file });
+  private thread(): Slot {
+    if (this.slot) return this.slot;
+    const worker = this.spawn(this.file);
+    const slot: Slot = { worker, pending: new Map() };
+    const { pending } = slot;
+    const detach = (): void => {
+      if (this.slot === slot) this.slot = null;
+    };
     worker.on('message', (m: AppendDone) => {
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      if (this.pending.size === 0) worker.unref();
-      if (!m.error) p.resolve();
-      else
-        p.reject(
-          new TollgateError(
-            'TG_ERR_STORE_WRITE',
-            { store: 'sqlite', batch: p.batch, sqlite: m.error.sqlite },
-            { cause: m.error.code ?? m.error.sqlite ?? 'unknown' },
-          ),
-        );
+      // A worker without a store answers every batch with that error: stopped now (its other
+      // batches fail on its exit), so the next append starts a fresh one.
+      if (m.error?.open) detach();
+      const p = pending.get(m.id);
+      if (p) {
+        pending.delete(m.id);
+        if (pending.size === 0) worker.unref();
+        if (!m.error) p.resolve();
+        else
+          p.reject(
+            new TollgateError(
+              'TG_ERR_STORE_WRITE',
+              { store: 'sqlite', batch: p.batch, sqlite: m.error.sqlite },
+              { cause: m.error.code ?? m.error.sqlite ?? 'unknown' },
+            ),
+          );
+      }
+      if (m.error?.open) void worker.terminate();
     });
     const fail = (err: unknown): void => {
-      if (this.worker === worker) this.worker = null;
-      for (const [id, p] of this.pending) {
-        this.pending.delete(id);
+      detach();
+      for (const [id, p] of pending) {
+        pending.delete(id);
         p.reject(
           new TollgateError(
             'TG_ERR_STORE_WRITE',
@@ -95,7 +118,7 @@ export class SqliteAppendThread implements Pick<EventStore, 'append' | 'probeWri
     worker.on('exit', (code) => fail(new Error(`append thread exited (${code})`)));
     // An idle worker does not keep the process alive (append refs it while a batch is out).
     worker.unref();
-    this.worker = worker;
-    return worker;
+    this.slot = slot;
+    return slot;
   }
 }

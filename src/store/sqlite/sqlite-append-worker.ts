@@ -14,10 +14,15 @@ export interface AppendJob {
   id: number;
   batch: Uint8Array;
 }
-/** The answer to a job: committed, or why not (a code and the SQLite error's code; never content). */
+/**
+ * The answer to a job: committed, or why not (a code and the SQLite error's code; never content).
+ * `open`: this worker could not open the store and answers every job with that error; the
+ * thread stops it so the next append starts a fresh worker (a cause that went away, such as
+ * EMFILE or a lock at boot, does not outlive it).
+ */
 export interface AppendDone {
   id: number;
-  error?: { code: string | null; sqlite: string | null };
+  error?: { code: string | null; sqlite: string | null; open?: true };
 }
 
 const port = parentPort;
@@ -41,7 +46,10 @@ port.on('message', (m: AppendJob | 'close') => {
     return;
   }
   try {
-    if (!store) throw openError;
+    if (!store) {
+      port.postMessage({ id: m.id, error: { ...describe(openError), open: true } } satisfies AppendDone);
+      return;
+    }
     store.appendSync(JSON.parse(decoder.decode(m.batch)) as AuditEvent[]);
     port.postMessage({ id: m.id } satisfies AppendDone);
   } catch (err) {
