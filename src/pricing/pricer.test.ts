@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../core/audit-event.js';
 import { testEvent } from '../../test/support/test-event.js';
 import { createCatalog, defaultCatalogPath, loadCatalogFile } from './catalog.js';
+import { openAIAudio } from '../providers/openai/audio.js';
+import { imageUnit } from '../providers/openai/images.js';
 import { createPricer } from './pricer.js';
 import { estimateUsage } from './token-estimate.js';
 
@@ -110,6 +112,51 @@ describe('createPricer: billed units and why a cost is null (issue 18)', () => {
     const tts = answered({ model_requested: 'tts-1-hd', billing_unit: 'character', billing_quantity: 400 });
     pricer.price(tts);
     expect(tts.cost_micro_usd).toBe(12_000);
+  });
+
+  it('a Whisper clip of any non-zero length costs at least one second (100 micro-USD), never $0', () => {
+    const cost = (seconds: number, usage: boolean): number | null => {
+      const body = usage
+        ? { text: 'hi', usage: { type: 'duration', seconds } }
+        : { text: 'hi', duration: seconds };
+      const billing = openAIAudio.readResponse(body, null).billing!;
+      const e = answered({
+        model_requested: 'whisper-1',
+        billing_unit: billing.unit,
+        billing_quantity: billing.quantity,
+      });
+      pricer.price(e);
+      return e.cost_micro_usd;
+    };
+    // $0.006 per 60 s = 100 micro-USD a second; nearest second, half up, at least 1.
+    for (const usage of [true, false]) {
+      expect(cost(0.2, usage)).toBe(100);
+      expect(cost(0.49, usage)).toBe(100);
+      expect(cost(0.5, usage)).toBe(100);
+      expect(cost(1.49, usage)).toBe(100);
+      expect(cost(1.5, usage)).toBe(200);
+      expect(cost(9.4, usage)).toBe(900);
+      expect(cost(0, usage)).toBe(0);
+    }
+  });
+
+  it('DALL·E quality "auto" stays unpriced (null), and the reason says why', () => {
+    const unit = imageUnit({ model: 'dall-e-3', quality: 'auto' });
+    expect(unit).toBe('image_1024x1024_auto');
+    const e = answered({ model_requested: 'dall-e-3', billing_unit: unit, billing_quantity: 1 });
+    pricer.price(e);
+    expect(e).toMatchObject({
+      cost_micro_usd: null,
+      unpriced_reason:
+        'dall-e-3 has no price for image_1024x1024_auto (quality "auto": the API does not say which quality it bills; send "standard" or "hd")',
+    });
+    const standard = answered({
+      model_requested: 'dall-e-3',
+      billing_unit: imageUnit({ model: 'dall-e-3' }),
+      billing_quantity: 1,
+    });
+    pricer.price(standard);
+    expect(standard.cost_micro_usd).toBe(40_000);
   });
 
   it('prices DALL·E images by size and quality; an unpriced size is null with the reason', () => {

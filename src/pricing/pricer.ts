@@ -111,10 +111,21 @@ export function priceEvent(
     return unpriced(
       unit === null
         ? `${row.model} is billed per ${unitKinds(row)} and the answer did not say how many`
-        : `${row.model} has no price for ${unit}`,
+        : `${row.model} has no price for ${unit}${autoQuality(unit)}`,
     );
   }
   return unpriced(`the answer reported no usage (${row.model} is billed per token)`);
+}
+
+/**
+ * Why an image unit of quality `auto` has no price: the API reference says only that `auto` (its
+ * default) "will automatically select the best quality for the given model", not which quality is
+ * billed, so it is not mapped to `standard` or `hd`.
+ */
+function autoQuality(unit: string): string {
+  return /^image_.*_auto$/.test(unit)
+    ? ' (quality "auto": the API does not say which quality it bills; send "standard" or "hd")'
+    : '';
 }
 
 /**

@@ -77,12 +77,14 @@ function tokenUsage(raw: unknown): ReturnType<typeof openAICompatibleUsage> {
 
 /**
  * Seconds of audio a transcription billed: Whisper's `usage: {type: "duration", seconds}`, else
- * the `duration` of a `verbose_json` answer; rounded to the nearest second. Null when the answer
- * says neither (`response_format` text, srt or vtt, or a token-billed model).
+ * the `duration` of a `verbose_json` answer; rounded to the nearest second (OpenAI's pricing:
+ * "rounded to the nearest second"), but at least 1 for a clip longer than 0: OpenAI documents no
+ * minimum, and a clip under 0.5 s must not be recorded as free. Null when the answer says neither
+ * (`response_format` text, srt or vtt, or a token-billed model).
  */
 function audioSeconds(body: Record<string, unknown>): BilledUnits | null {
   const u = objectOr(body.usage);
   const seconds = u?.type === 'duration' ? u.seconds : body.duration;
   if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) return null;
-  return { unit: 'audio_second', quantity: Math.round(seconds) };
+  return { unit: 'audio_second', quantity: seconds > 0 ? Math.max(1, Math.round(seconds)) : 0 };
 }
