@@ -33,7 +33,7 @@ import { loadPriceCatalog, type PriceCatalog } from '../pricing/catalog.js';
 import { createPricer } from '../pricing/pricer.js';
 import { estimateUsage } from '../pricing/token-estimate.js';
 import { createContentRedactor } from '../privacy/create-content-redactor.js';
-import { createAccessPolicy } from '../proxy/access-policy.js';
+import { createAccessPolicy, managedProviderKey } from '../proxy/access-policy.js';
 import { Gateway, type MountedRoute } from '../proxy/gateway.js';
 import type { RequestPolicy } from '../proxy/request-policy.js';
 import { createIngestRoute } from '../proxy/ingest-route.js';
@@ -204,7 +204,7 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
     base: o.policy,
   });
   const gatewayLog = (msg: string, fields?: Record<string, unknown>): void => log.warn(fields ?? {}, msg);
-  const appendTo = appendThread(config, store, o.wrapStore !== undefined, life);
+  const appendTo = await appendThread(config, store, o.wrapStore !== undefined, life);
   const errName = (err: unknown): string => (err instanceof Error ? err.name : 'unknown');
   const trail = life.own(
     'audit trail',
@@ -289,6 +289,7 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
       const ring = loadProviderKeys(sources);
       return new Map(ring.providers().map((p) => [p, ring.keyFor(p)]));
     },
+    managedKey: config.mode === 'managed' ? managedProviderKey(config) : null,
     fingerprint: (key) => keyFingerprint(secret, key),
   });
   const router = life.own('provider router', providers.router, (r) => r.close());
@@ -369,20 +370,26 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
  * no batch's write or commit runs on the event loop; none for PostgreSQL (its driver already
  * waits off the loop), an in-memory store, or a store wrapped by the caller (tests decorate the
  * writer's store and must see its appends). Closed after the trail (the writer drains into it).
+ * A store that cannot be written at start fails only this first (empty) batch, ignored: the
+ * writer then finds the store down on its own first batch, as without the thread.
  */
-function appendThread(
+async function appendThread(
   config: TollgateConfig,
   store: EventStore,
   wrapped: boolean,
   life: Lifetime,
-): SqliteAppendThread | undefined {
+): Promise<SqliteAppendThread | undefined> {
   const file = store.sqliteFile?.() ?? null;
   if (!config.writer.thread || wrapped || file === null) return undefined;
-  return life.own(
+  const thread = life.own(
     'append thread',
     new SqliteAppendThread(file, () => store.probeWrite?.() ?? Promise.resolve()),
     (t) => t.close(),
   );
+  // Started now, before traffic: events wait in memory while a worker starts (a kill then loses
+  // them; the crash test saw the fail-open tail grow by the worker's start when it came first).
+  await thread.append([]).catch(() => undefined);
+  return thread;
 }
 
 /**

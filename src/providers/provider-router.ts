@@ -66,6 +66,8 @@ export function createProviderRouter(
     policy: UpstreamPolicy;
     clock: Clock;
     keys?: ReadonlyMap<string, string>;
+    /** Managed mode: the key of every provider that has none in `keys`, sent in that provider's own header. */
+    defaultKey?: string | null;
     /** Fingerprints a provider key (the quota readings of an answer are kept under it). */
     fingerprint?: (key: string) => string;
   },
@@ -77,7 +79,7 @@ export function createProviderRouter(
       throw new TollgateError('TG_ERR_CONFIG_INVALID', { field: 'providers', provider: p.name });
     const client = new UpstreamClient(p.base_url, deps.policy, deps.clock);
     const preset = presetForApiHost(new URL(p.base_url).hostname) ?? presetByName(p.name);
-    const key = deps.keys?.get(p.name) ?? null;
+    const key = deps.keys?.get(p.name) ?? deps.defaultKey ?? null;
     entries.set(p.name, {
       config: p,
       patterns: p.models.map(modelPattern),
@@ -177,6 +179,8 @@ export function routerFromConfig(
     clock: Clock;
     /** Reads the key files (access/provider-keys.ts `loadProviderKeys`): provider name → key. */
     readKeys: (sources: Array<{ provider: string; file: string }>) => ReadonlyMap<string, string>;
+    /** Managed mode's own provider key (`managed.provider_key`), for providers without a key_file. */
+    managedKey?: string | null;
     fingerprint?: (key: string) => string;
   },
 ): { router: ProviderRouter; name: string } {
@@ -194,6 +198,8 @@ export function routerFromConfig(
       policy: deps.policy,
       clock: deps.clock,
       keys,
+      // A provider without a key_file is sent the managed key, in its own header (not always Bearer).
+      defaultKey: c.mode === 'managed' ? (deps.managedKey ?? null) : null,
       ...(deps.fingerprint ? { fingerprint: deps.fingerprint } : {}),
     }),
     name: list[0]!.name,

@@ -336,10 +336,16 @@ describe('failover and per-provider keys through startTollgate', () => {
   });
 
   /** Two providers on two mocks, each with its own key_file, in managed mode; a gateway key; one request to each. */
-  async function twoKeyFileProviders(o: { defaultKey?: string; requestQuota?: number }) {
+  async function twoKeyFileProviders(o: {
+    defaultKey?: string;
+    requestQuota?: number;
+    anthropicKeyFile?: false;
+  }) {
     const quota = o.requestQuota === undefined ? {} : { requestQuota: o.requestQuota };
     const openai = new MockProvider({ validKeys: ['sk-proj-OPENAIfileKey0123456789abcdef'], ...quota });
-    const anthropic = new MockProvider({ validKeys: ['sk-ant-api03-ANTHROPICfileKey0123456789'], ...quota });
+    const anthropicKey =
+      o.anthropicKeyFile === false ? o.defaultKey! : 'sk-ant-api03-ANTHROPICfileKey0123456789';
+    const anthropic = new MockProvider({ validKeys: [anthropicKey], ...quota });
     const openaiUrl = await openai.listen();
     await anthropic.listen();
     cleanup.push(
@@ -367,7 +373,7 @@ describe('failover and per-provider keys through startTollgate', () => {
           api: 'anthropic',
           base_url: anthropic.origin,
           models: ['claude-*'],
-          key_file: join(keys, 'anthropic.key'),
+          ...(o.anthropicKeyFile === false ? {} : { key_file: join(keys, 'anthropic.key') }),
         },
       ],
     });
@@ -419,6 +425,23 @@ describe('failover and per-provider keys through startTollgate', () => {
     // The keys from the files are nowhere in the store.
     expect(g.storeBytes()).not.toContain('OPENAIfileKey');
     expect(g.storeBytes()).not.toContain('ANTHROPICfileKey');
+  });
+
+  it('managed mode: a provider without a key_file gets the managed key in its own header (x-api-key for Anthropic)', async () => {
+    const defaultKey = 'sk-ant-api03-DEFAULTmanagedKey0123456789';
+    const { g, openai, anthropic, virtual, chat, msg } = await twoKeyFileProviders({
+      defaultKey,
+      anthropicKeyFile: false,
+    });
+    expect(openai.requests[0]!.headers.authorization).toBe('Bearer sk-proj-OPENAIfileKey0123456789abcdef');
+    expect(anthropic.requests[0]!.headers['x-api-key']).toBe(defaultKey);
+    expect(anthropic.requests[0]!.headers.authorization).toBeUndefined();
+    expect(JSON.stringify(anthropic.requests[0]!.headers)).not.toContain(virtual.key);
+    const [c, m] = await Promise.all([g.event(chat.id), g.event(msg.id)]);
+    expect(m).toMatchObject({ api_provider: 'anthropic', status: 'SUCCESS' });
+    expect(m.provider_key_id).toMatch(/^[0-9a-f]{16}$/);
+    expect(m.provider_key_id).not.toBe(c.provider_key_id);
+    expect(g.storeBytes()).not.toContain('DEFAULTmanagedKey');
   });
 
   it('managed mode without managed.provider_key when every provider has a key_file; /metrics quota per provider', async () => {

@@ -2,7 +2,8 @@
  * The official `@anthropic-ai/sdk` client, unchanged, through the gateway and wrapped in-process
  * with `wrapAnthropic`: `messages.create` streamed and not, and `messages.stream`. Each call's
  * stored event carries the Anthropic usage (prompt-caching reads and writes priced at their
- * rates), the stop reason, the key fingerprint and the redacted prompt.
+ * rates), the stop reason, the key fingerprint and the redacted prompt. Calls that are not a
+ * message (models.list, messages.countTokens) work through the wrapped client and are audited too.
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -111,6 +112,43 @@ describe('wrapAnthropic(new Anthropic()) in-process', () => {
     expectAuditedCall(streamed, { provider: 'anthropic', ...STREAMED });
     expectAuditedCall(helper, { provider: 'anthropic', ...STREAMED });
     expect(sdk.up.seen).toHaveLength(3);
+  });
+
+  it('passes the calls that are not a message through, working and audited (models.list, count_tokens)', async () => {
+    const client = wrapAnthropic(new Anthropic({ apiKey: ANTHROPIC_KEY, baseURL: sdk.up.origin }), {
+      auditor: sdk.auditor,
+    });
+    const models = [];
+    for await (const m of client.models.list()) models.push(m.id);
+    expect(models).toEqual(['claude-sonnet-4-5-20250929']);
+    const count = await client.messages.countTokens({ model: MODEL, messages: params.messages });
+    expect(count.input_tokens).toBe(USAGE.input);
+    // Every call through the wrapped client leaves its event (docs/sdk.md: the audited fetch
+    // records any API), with no price for an answer that bills nothing.
+    const [list, counted] = await sdkEvents(sdk.auditor);
+    expect(list).toMatchObject({
+      source: 'sdk',
+      status: 'SUCCESS',
+      http_status_code: 200,
+      http_method: 'GET',
+      api_provider: 'anthropic',
+      endpoint: '/models',
+    });
+    expect(counted).toMatchObject({
+      source: 'sdk',
+      status: 'SUCCESS',
+      http_status_code: 200,
+      http_method: 'POST',
+      api_provider: 'anthropic',
+      endpoint: '/messages/count_tokens',
+      model_requested: MODEL,
+      output_tokens: null,
+    });
+    for (const e of [list!, counted!]) {
+      expect(e.cost_micro_usd).not.toBe(0);
+      expect(JSON.stringify(e)).not.toContain(ANTHROPIC_KEY);
+    }
+    expect(sdk.up.seen.map((r) => r.url)).toEqual(['/v1/models', '/v1/messages/count_tokens']);
   });
 
   it('records a provider error as the client sees it, under the provider name given', async () => {

@@ -50,6 +50,7 @@ export async function startDialectUpstream(): Promise<DialectUpstream> {
       let json: Record<string, unknown> = {};
       if (ct.includes('json') && body.length)
         json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+      if (req.headers['anthropic-version'] && anthropicSide(path, json, res)) return;
       answer(path, json, body, res);
     });
   });
@@ -94,6 +95,28 @@ function answer(path: string, json: Record<string, unknown>, raw: Buffer, res: S
   }
   res.writeHead(404, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ error: { message: `no route for ${path}`, type: 'invalid_request_error' } }));
+}
+
+/**
+ * Anthropic's calls that are not a message (docs.anthropic.com/en/api/models-list,
+ * /en/api/messages-count-tokens): the model list and a token count. True when answered.
+ */
+function anthropicSide(path: string, json: Record<string, unknown>, res: ServerResponse): boolean {
+  if (path === '/v1/models') {
+    const model = {
+      type: 'model',
+      id: 'claude-sonnet-4-5-20250929',
+      display_name: 'Claude Sonnet 4.5',
+      created_at: '2025-09-29T00:00:00Z',
+    };
+    send(res, { data: [model], has_more: false, first_id: model.id, last_id: model.id });
+    return true;
+  }
+  if (path === '/v1/messages/count_tokens' && typeof json.model === 'string') {
+    send(res, { input_tokens: USAGE.input });
+    return true;
+  }
+  return false;
 }
 
 function send(res: ServerResponse, body: object): void {
