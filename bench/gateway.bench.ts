@@ -8,8 +8,8 @@
  *   npx tsx bench/gateway.bench.ts
  *     BENCH_REQUESTS=N  measured requests per cell (default 4000; a quarter of it, at most 1000, warms up)
  *     BENCH_MODES=json,chat-stream,responses-stream,anthropic-stream  the modes to run (default all)
- *     BENCH_WRITER_AB=1  also runs `tollgate-loop`: Tollgate with `writer.thread: false` (SQLite commits
- *                        on the event loop), interleaved with the others, for the issue 22 A/B
+ *     BENCH_WRITER_AB=1  also runs `tollgate-thread`: Tollgate with `writer.thread: true` (SQLite commits
+ *                        from a worker thread), interleaved with the others, for the issue 22 A/B
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -198,8 +198,8 @@ const targets: Array<[string, Child]> = [
 ];
 if (process.env.BENCH_WRITER_AB === '1')
   targets.push([
-    'tollgate-loop',
-    await start('tollgate-server.ts', { BENCH_UPSTREAM: upstream, BENCH_WRITER_THREAD: '0' }, tollgateFlags),
+    'tollgate-thread',
+    await start('tollgate-server.ts', { BENCH_UPSTREAM: upstream, BENCH_WRITER_THREAD: '1' }, tollgateFlags),
   ]);
 
 const rows: Array<{ target: string; c: number; mode: string } & RunResult> = [];
@@ -250,12 +250,12 @@ for (const mode of MODES) {
     0.5,
     'ms',
   );
-  const loop = get('tollgate-loop', 1, mode.name);
-  if (loop)
+  const thread = get('tollgate-thread', 1, mode.name);
+  if (thread)
     console.log(
-      `        A/B c=1 ${mode.name}: p99 ${get('tollgate', 1, mode.name)!.p99.toFixed(3)} ms (append thread) vs ${loop.p99.toFixed(3)} ms (on the loop); ` +
-        `CPU ${get('tollgate', 1, mode.name)!.cpuPerReq.toFixed(1)} vs ${loop.cpuPerReq.toFixed(1)} µs/req; ` +
-        `c=50 CPU ${get('tollgate', 50, mode.name)!.cpuPerReq.toFixed(1)} vs ${get('tollgate-loop', 50, mode.name)!.cpuPerReq.toFixed(1)} µs/req`,
+      `        A/B c=1 ${mode.name}: p99 ${thread.p99.toFixed(3)} ms (append thread) vs ${get('tollgate', 1, mode.name)!.p99.toFixed(3)} ms (on the loop); ` +
+        `CPU ${thread.cpuPerReq.toFixed(1)} vs ${get('tollgate', 1, mode.name)!.cpuPerReq.toFixed(1)} µs/req; ` +
+        `c=50 CPU ${get('tollgate-thread', 50, mode.name)!.cpuPerReq.toFixed(1)} vs ${get('tollgate', 50, mode.name)!.cpuPerReq.toFixed(1)} µs/req`,
     );
 }
 const json1 = get('tollgate', 1, 'json');

@@ -24,7 +24,7 @@
  *              content as one segment row (prompt and response of every event, uncompressed) in a
  *              side table, in the same transaction. No digest index, no compression: what moving
  *              the content out of the row can give at best;
- *   thread   — the same through the append thread (`writer.thread`, the gateway's default on
+ *   thread   — the same through the append thread (`writer.thread: true`, opt-in on
  *              SQLite): batches serialised once on the event loop, committed with rollups by a
  *              worker on its own connection; CPU counts both threads.
  * Only the write is timed; building events (and the floor's JSON) is not. Events/s = events /

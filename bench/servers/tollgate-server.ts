@@ -24,8 +24,8 @@ const config = loadConfig({
     instance_id: 'bench',
     'retry.max_retries': 0,
     ...(process.env.BENCH_FLUSH_MS ? { 'writer.flush_delay_ms': Number(process.env.BENCH_FLUSH_MS) } : {}),
-    // The A/B of issue 22: `0` commits on the event loop instead of the append thread.
-    ...(process.env.BENCH_WRITER_THREAD === '0' ? { 'writer.thread': false } : {}),
+    // The A/B of issue 22: `1` commits from the append thread, `0` on the event loop (the default).
+    ...(process.env.BENCH_WRITER_THREAD ? { 'writer.thread': process.env.BENCH_WRITER_THREAD === '1' } : {}),
     // Attribution experiments: switch parts of the pipeline off (never in the reported numbers).
     ...(process.env.BENCH_NO_DETECTION
       ? { detection: Object.fromEntries(RULE_IDS.map((r) => [r, false])) }

@@ -120,9 +120,9 @@ export const configSchema = z
           description: 'Events per store transaction; null: 512 on SQLite, 2048 on PostgreSQL',
         }),
         flush_delay_ms: setting(nonNegative().default(10), { description: 'Longest wait to fill a batch' }),
-        thread: setting(z.boolean().default(true), {
+        thread: setting(z.boolean().default(false), {
           description:
-            'SQLite: commit batches from a worker thread, off the event loop (docs/reliability.md)',
+            'SQLite: commit batches from a worker thread, off the event loop (more CPU and memory; docs/reliability.md)',
         }),
       },
       'The audit writer',

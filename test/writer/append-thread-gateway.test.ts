@@ -12,7 +12,7 @@ import { cli } from '../support/run-cli.js';
 
 const KEY = 'sk-good-0123456789abcdefghijklmnopqrstuv';
 
-describe('the gateway on SQLite commits through the append thread (writer.thread, default on)', () => {
+describe('the gateway on SQLite commits through the append thread (writer.thread: true)', () => {
   const dirs: string[] = [];
   afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
@@ -25,7 +25,14 @@ describe('the gateway on SQLite commits through the append thread (writer.thread
       const db = join(dir, 'tollgate.db');
       const config = loadConfig({
         file: null,
-        overrides: { db, port: 0, upstream_url: upstream, instance_id: 'thread', failure_policy: policy },
+        overrides: {
+          db,
+          port: 0,
+          upstream_url: upstream,
+          instance_id: 'thread',
+          failure_policy: policy,
+          'writer.thread': true,
+        },
       });
       expect(config.writer.thread).toBe(true);
       const tg = await startTollgate({ config, log: createLogger('silent') });
