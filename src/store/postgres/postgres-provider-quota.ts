@@ -6,6 +6,7 @@
  * The table is keyed by bucket, not by event time partition: it stays small (a row per provider
  * key, kind and minute with readings) and outlives the event partitions that retention drops.
  */
+import { inTransaction } from './pg-transaction.js';
 import type pg from 'pg';
 import { DAY_MS, G_DAY, G_HOUR, G_MINUTE, HOUR_MS, MINUTE_MS } from '../rollups.js';
 import {
@@ -90,19 +91,11 @@ export class PostgresProviderQuota implements ProviderQuotaReader {
 
   /** Recomputes every row from the stored events, in one transaction (writers' rows wait for it). */
   async rebuild(): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.pool, async (client) => {
       await client.query(`LOCK TABLE ${this.s}.provider_quota_rollups IN EXCLUSIVE MODE`);
       await client.query(`DELETE FROM ${this.s}.provider_quota_rollups`);
       await client.query(FROM_EVENTS.replaceAll('{schema}', this.s));
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async providerQuota(sinceMs: number, untilMs: number, top: number): Promise<ProviderQuotaSummary> {

@@ -15,6 +15,7 @@
  * flight, which may still add to the hours it folds, and they wait for it). A batch that finds
  * its hour already folded adds to the day row itself (a late event), as on SQLite.
  */
+import { inTransaction } from './pg-transaction.js';
 import type pg from 'pg';
 import {
   bucketRanges,
@@ -442,54 +443,42 @@ export class PostgresRollups implements RollupReader {
     const to = Math.ceil(untilMs / HOUR_MS) * HOUR_MS;
     const rank = growthRankSql('postgres');
     // One snapshot: the summaries and the segments inexact ones are joined from.
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const top = await client.query<unknown[]>({
-        text: `SELECT session_id, first_ts_ms, last_ts_ms, ${SESSION_NUMBERS.join(', ')}
+    return inTransaction(
+      this.pool,
+      async (client) => {
+        const top = await client.query<unknown[]>({
+          text: `SELECT session_id, first_ts_ms, last_ts_ms, ${SESSION_NUMBERS.join(', ')}
          FROM ${this.s}.session_totals
          WHERE exact AND ${rank} >= ${GROWING_MIN_RANK} AND last_ts_ms >= $1 AND first_ts_ms < $2
          ORDER BY ${rank} DESC, session_id LIMIT $3`,
-        values: [from, to, limit],
-        rowMode: 'array',
-      });
-      const exact = top.rows.map((raw) => {
-        const row = {
-          session_id: raw[0] as string,
-          first_ts_ms: int8(raw[1]),
-          last_ts_ms: int8(raw[2]),
-        } as SegmentRow;
-        SESSION_NUMBERS.forEach((c, i) => (row[c] = int8(raw[3 + i])));
-        return row;
-      });
-      const inexact = await client.query<{ session_id: string }>(
-        `SELECT session_id FROM ${this.s}.session_totals WHERE NOT exact AND last_ts_ms >= $1 AND first_ts_ms < $2
+          values: [from, to, limit],
+          rowMode: 'array',
+        });
+        const exact = top.rows.map((raw) => sessionRowFromArray(raw));
+        const inexact = await client.query<{ session_id: string }>(
+          `SELECT session_id FROM ${this.s}.session_totals WHERE NOT exact AND last_ts_ms >= $1 AND first_ts_ms < $2
          LIMIT ${GROWING_INEXACT_UP_TO}`,
-        [from, to],
-      );
-      let out: SessionGrowth[] = exact;
-      if (inexact.rows.length > 0)
-        out = topGrowing(
-          [
-            ...exact,
-            ...joinSessionSegments(
-              await this.segments(
-                client,
-                'WHERE session_id = ANY($1::text[]) AND hour >= $2 AND hour < $3 ORDER BY session_id, hour',
-                [inexact.rows.map((r) => r.session_id), ...WHOLE_LIFE],
-              ),
-            ),
-          ],
-          limit,
+          [from, to],
         );
-      await client.query('COMMIT');
-      return out;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+        let out: SessionGrowth[] = exact;
+        if (inexact.rows.length > 0)
+          out = topGrowing(
+            [
+              ...exact,
+              ...joinSessionSegments(
+                await this.segments(
+                  client,
+                  'WHERE session_id = ANY($1::text[]) AND hour >= $2 AND hour < $3 ORDER BY session_id, hour',
+                  [inexact.rows.map((r) => r.session_id), ...WHOLE_LIFE],
+                ),
+              ),
+            ],
+            limit,
+          );
+        return out;
+      },
+      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+    );
   }
 
   /** Recomputes the security rollups and the provider quota summary from the stored events. */
@@ -503,43 +492,30 @@ export class PostgresRollups implements RollupReader {
     const from = Math.floor(sinceMs / HOUR_MS) * HOUR_MS;
     const to = Math.ceil(untilMs / HOUR_MS) * HOUR_MS;
     // One snapshot: a summary and the segments it is checked against come from the same commits.
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const res = await client.query<unknown[]>({
-        text: `SELECT session_id, first_ts_ms, last_ts_ms, ${SESSION_NUMBERS.join(', ')}, exact
+    return inTransaction(
+      this.pool,
+      async (client) => {
+        const res = await client.query<unknown[]>({
+          text: `SELECT session_id, first_ts_ms, last_ts_ms, ${SESSION_NUMBERS.join(', ')}, exact
          FROM ${this.s}.session_totals WHERE last_ts_ms >= $1 AND first_ts_ms < $2`,
-        values: [from, to],
-        rowMode: 'array',
-      });
-      const totals = res.rows.map((raw) => {
-        const row = {
-          session_id: raw[0] as string,
-          first_ts_ms: int8(raw[1]),
-          last_ts_ms: int8(raw[2]),
-          exact: raw[3 + SESSION_NUMBERS.length] === true,
-        } as SessionTotalRow;
-        SESSION_NUMBERS.forEach((c, i) => (row[c] = int8(raw[3 + i])));
-        return row;
-      });
-      const { whole, partial } = partitionSessionTotals(from, to, totals);
-      let joined: SegmentRow[] = [];
-      if (partial.length > 0)
-        joined = joinSessionSegments(
-          await this.segments(
-            client,
-            'WHERE session_id = ANY($1::text[]) AND hour >= $2 AND hour < $3 ORDER BY session_id, hour',
-            [partial, from, to],
-          ),
-        );
-      await client.query('COMMIT');
-      return [...whole, ...joined];
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+          values: [from, to],
+          rowMode: 'array',
+        });
+        const totals = res.rows.map((raw) => sessionRowFromArray(raw, true));
+        const { whole, partial } = partitionSessionTotals(from, to, totals);
+        let joined: SegmentRow[] = [];
+        if (partial.length > 0)
+          joined = joinSessionSegments(
+            await this.segments(
+              client,
+              'WHERE session_id = ANY($1::text[]) AND hour >= $2 AND hour < $3 ORDER BY session_id, hour',
+              [partial, from, to],
+            ),
+          );
+        return [...whole, ...joined];
+      },
+      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+    );
   }
 }
 
@@ -548,4 +524,21 @@ function totalsOf(row: Record<string, unknown>): Omit<RollupGroup, 'key'> {
   const out = {} as Omit<RollupGroup, 'key'>;
   for (const c of TOTAL_COLUMNS) out[c] = int8(row[c]);
   return out;
+}
+
+/**
+ * A session_totals row read as an array (session id, first and last time, then SESSION_NUMBERS),
+ * with `exact` when the query selected it (it follows the numbers in the array).
+ */
+function sessionRowFromArray(raw: unknown[]): SegmentRow;
+function sessionRowFromArray(raw: unknown[], withExact: true): SessionTotalRow;
+function sessionRowFromArray(raw: unknown[], withExact = false): SegmentRow | SessionTotalRow {
+  const row = {
+    session_id: raw[0] as string,
+    first_ts_ms: int8(raw[1]),
+    last_ts_ms: int8(raw[2]),
+    ...(withExact ? { exact: raw[3 + SESSION_NUMBERS.length] === true } : {}),
+  } as SessionTotalRow;
+  SESSION_NUMBERS.forEach((c, i) => (row[c] = int8(raw[3 + i])));
+  return row;
 }

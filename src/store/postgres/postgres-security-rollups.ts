@@ -4,6 +4,7 @@
  * order for every transaction), rows sorted by key. Rollups migration 3 creates the table and
  * fills it from the stored events (`FROM_EVENTS`); `rebuild` does the same on demand.
  */
+import { inTransaction } from './pg-transaction.js';
 import type pg from 'pg';
 import { DAY_MS, G_DAY, G_HOUR, G_MINUTE, HOUR_MS, MINUTE_MS } from '../rollups.js';
 import {
@@ -153,20 +154,12 @@ export class PostgresSecurityRollups implements SecurityRollupReader {
 
   /** Recomputes every row from the stored events, in one transaction (writers' rows wait for it). */
   async rebuild(): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.pool, async (client) => {
       await client.query(`LOCK TABLE ${this.s}.security_rollups IN EXCLUSIVE MODE`);
       await client.query(`DELETE FROM ${this.s}.security_rollups`);
       await client.query(FROM_EVENTS.replaceAll('{schema}', this.s));
       await client.query(REPORT_FROM_EVENTS.replaceAll('{schema}', this.s));
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** One primary-key range scan per bucket range of one kind, as a UNION ALL. */
