@@ -3,7 +3,7 @@ import { anthropicMessages } from '../providers/anthropic/messages.js';
 import { openAIResponses } from '../providers/openai/responses.js';
 import type { ProviderApi, StreamSink } from '../providers/provider-api.js';
 import { DeltaTemplate } from './delta-template.js';
-import { SseAssembler, type AssembledStream } from './sse-assembler.js';
+import { blankAssembledStream, SseAssembler, type AssembledStream } from './sse-assembler.js';
 import { relayStreamChunk } from './stream-relay.js';
 
 /**
@@ -13,19 +13,7 @@ import { relayStreamChunk } from './stream-relay.js';
  */
 function reference(api: ProviderApi, bytes: Buffer): AssembledStream {
   const text = new TextDecoder('utf-8').decode(bytes);
-  const r: AssembledStream = {
-    text: '',
-    toolArguments: '',
-    finishReason: null,
-    usage: null,
-    model: null,
-    chunks: 0,
-    protocol: api.id,
-    ended: false,
-    errorMessage: null,
-    errorCode: null,
-    firstContentAt: null,
-  };
+  const r: AssembledStream = blankAssembledStream(api.id, false);
   const sink: StreamSink = {
     text: (p) => {
       r.firstContentAt ??= r.chunks;

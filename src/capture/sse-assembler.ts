@@ -49,6 +49,23 @@ export interface AssembledStream {
   firstContentAt: number | null;
 }
 
+/** An assembled stream with nothing read yet: the assembler's start, and the SDK's non-streamed result. */
+export function blankAssembledStream(protocol: string | null, ended: boolean): AssembledStream {
+  return {
+    text: '',
+    toolArguments: '',
+    finishReason: null,
+    usage: null,
+    model: null,
+    chunks: 0,
+    protocol,
+    ended,
+    errorMessage: null,
+    errorCode: null,
+    firstContentAt: null,
+  };
+}
+
 /** Most bytes an unterminated SSE event may hold before the stream is treated as malformed. */
 const MAX_PENDING_EVENT_BYTES = 1 << 20;
 
@@ -84,19 +101,7 @@ export class SseAssembler {
   /** Chat-shaped chunks: the content template applies. */
   private chatShaped: boolean;
   private readonly ndjson: boolean;
-  readonly result: AssembledStream = {
-    text: '',
-    toolArguments: '',
-    finishReason: null,
-    usage: null,
-    model: null,
-    chunks: 0,
-    protocol: null,
-    ended: false,
-    errorMessage: null,
-    errorCode: null,
-    firstContentAt: null,
-  };
+  readonly result: AssembledStream = blankAssembledStream(null, false);
   /** Set when the stream broke the format (an event larger than the bound). */
   overflowed = false;
 

@@ -1,7 +1,7 @@
 import { TollgateError } from '../core/errors.js';
 import { newEventId } from '../core/ids.js';
 import { newExchange } from '../capture/exchange.js';
-import type { AssembledStream } from '../capture/sse-assembler.js';
+import { blankAssembledStream, type AssembledStream } from '../capture/sse-assembler.js';
 import type { ProviderUsage } from '../capture/usage.js';
 import { resolveAttribution, type AttributionInput } from './audit-context.js';
 import type { Auditor } from './auditor.js';
@@ -66,19 +66,7 @@ export async function trackCall<T>(
   if (!a.canAccept()) throw a.refuse(x);
 
   // The result is carried as an assembled stream: it is the structured form captureEvent reads.
-  const result: AssembledStream = {
-    text: '',
-    toolArguments: '',
-    finishReason: null,
-    usage: null,
-    model: null,
-    chunks: 0,
-    protocol: null,
-    ended: true,
-    errorMessage: null,
-    errorCode: null,
-    firstContentAt: null,
-  };
+  const result: AssembledStream = blankAssembledStream(null, true);
   const parts: string[] = [];
   let status: number | null = null;
   const call: TrackedCall = {
