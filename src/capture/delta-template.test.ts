@@ -14,13 +14,17 @@ import { relayStreamChunk } from './stream-relay.js';
 function reference(api: ProviderApi, bytes: Buffer): AssembledStream {
   const text = new TextDecoder('utf-8').decode(bytes);
   const r: AssembledStream = blankAssembledStream(api.id, false);
+  let lastCall: string | number | undefined;
   const sink: StreamSink = {
     text: (p) => {
       r.firstContentAt ??= r.chunks;
       r.text += p;
     },
-    toolArguments: (p) => {
+    toolArguments: (p, call) => {
       r.firstContentAt ??= r.chunks;
+      // Another call's arguments start on a new line (SseAssembler.toolArguments).
+      if (call !== undefined && lastCall !== undefined && call !== lastCall) r.toolArguments += '\n';
+      if (call !== undefined) lastCall = call;
       r.toolArguments += p;
     },
     otherContent: () => (r.firstContentAt ??= r.chunks),

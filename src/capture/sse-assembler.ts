@@ -87,6 +87,8 @@ export class SseAssembler {
   private atStreamStart = true;
   private decoderUsed = false;
   private readonly toolArgs: string[] = [];
+  /** The tool call the last arguments belonged to, when the reader names calls. */
+  private toolCall: string | number | undefined;
   private readonly textParts: string[] = [];
   private assembledChars = 0;
   /** Content chunks that differ from an earlier one only in their text (see ContentTemplate). */
@@ -194,8 +196,12 @@ export class SseAssembler {
     this.result.firstContentAt ??= this.result.chunks;
     this.keep(this.textParts, piece);
   }
-  private toolArguments(piece: string): void {
+  private toolArguments(piece: string, call?: string | number): void {
     this.result.firstContentAt ??= this.result.chunks;
+    // Parallel calls one per line, as a non-streamed answer's output reads (joinedOrNull).
+    if (call !== undefined && this.toolCall !== undefined && call !== this.toolCall)
+      this.keep(this.toolArgs, '\n');
+    if (call !== undefined) this.toolCall = call;
     this.keep(this.toolArgs, piece);
   }
   private otherContent(): void {
@@ -293,7 +299,7 @@ export class SseAssembler {
   /** The sink the readers write to (`finish` is taken by the assembler's own method). */
   private readonly sinkView: StreamSink = {
     text: (p) => this.text(p),
-    toolArguments: (p) => this.toolArguments(p),
+    toolArguments: (p, call) => this.toolArguments(p, call),
     otherContent: () => this.otherContent(),
     model: (m) => this.model(m),
     usage: (u) => this.usage(u),

@@ -3,12 +3,16 @@
  * (`POST /v1/completions`), in the shapes of https://platform.openai.com/docs/api-reference/chat
  * (2025): a `chat.completion` / `text_completion` body, or `chat.completion.chunk` events (a role
  * chunk first, the finish chunk, the usage chunk when `stream_options.include_usage` asks for it)
- * ending in `data: [DONE]`.
+ * ending in `data: [DONE]`. A forced function (mock-tools.ts) is answered with `tool_calls`: its
+ * id, name and empty arguments in the first chunk, the JSON arguments in `function.arguments`
+ * fragments, then `finish_reason: "tool_calls"` (https://platform.openai.com/docs/guides/function-calling,
+ * "Streaming").
  */
 import type { ServerResponse } from 'node:http';
 import type { MockContext } from './mock-context.js';
 import { sse, writeStream } from './mock-stream.js';
 import { capOf, completionFor, mockId, promptOf, sendJson, splitInto } from './mock-text.js';
+import { fragments, openAIToolCall, toolCallTokens } from './mock-tools.js';
 
 export async function answerChat(path: string, ctx: MockContext, res: ServerResponse): Promise<void> {
   const { json, model, script } = ctx;
@@ -18,18 +22,23 @@ export async function answerChat(path: string, ctx: MockContext, res: ServerResp
   const text = c.text;
   const cached = c.cachedTokens;
   const reasoning = c.reasoningTokens;
+  const call = path === '/completions' ? null : openAIToolCall(json, script);
+  const output = call ? toolCallTokens(call) : c.outputTokens;
   const usage = script.omitUsage
     ? undefined
     : {
         prompt_tokens: c.inputTokens,
-        completion_tokens: c.outputTokens + reasoning,
-        total_tokens: c.inputTokens + c.outputTokens + reasoning,
+        completion_tokens: output + reasoning,
+        total_tokens: c.inputTokens + output + reasoning,
         prompt_tokens_details: { cached_tokens: cached },
         completion_tokens_details: { reasoning_tokens: reasoning },
       };
   const id = mockId('chatcmpl-');
   const created = Math.floor(Date.now() / 1000);
   const servedModel = servedModelOf(model);
+  const callId = mockId('call_');
+  const args = call ? JSON.stringify(call.input) : '';
+  const finish = call ? 'tool_calls' : 'stop';
 
   if (json.stream !== true) {
     const choice =
@@ -37,8 +46,17 @@ export async function answerChat(path: string, ctx: MockContext, res: ServerResp
         ? { index: 0, text, finish_reason: 'stop', logprobs: null }
         : {
             index: 0,
-            message: { role: 'assistant', content: text, refusal: null },
-            finish_reason: 'stop',
+            message: call
+              ? {
+                  role: 'assistant',
+                  content: null,
+                  tool_calls: [
+                    { id: callId, type: 'function', function: { name: call.name, arguments: args } },
+                  ],
+                  refusal: null,
+                }
+              : { role: 'assistant', content: text, refusal: null },
+            finish_reason: finish,
             logprobs: null,
           };
     return sendJson(res, 200, {
@@ -62,7 +80,7 @@ export async function answerChat(path: string, ctx: MockContext, res: ServerResp
     });
   const includeUsage =
     (json.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
-  const tail = [chunk({}, 'stop')];
+  const tail = [chunk({}, finish)];
   if (includeUsage && usage)
     tail.push(sse({ id, object: 'chat.completion.chunk', created, model: servedModel, choices: [], usage }));
   tail.push('data: [DONE]\n\n');
@@ -70,8 +88,26 @@ export async function answerChat(path: string, ctx: MockContext, res: ServerResp
     res,
     {
       contentType: 'text/event-stream',
-      head: [chunk({ role: 'assistant', content: '' }, null)],
-      pieces: splitInto(text, ctx.chunks).map((p) => chunk({ content: script.chunkText ?? p }, null)),
+      head: [
+        chunk(
+          call
+            ? {
+                role: 'assistant',
+                content: null,
+                tool_calls: [
+                  { index: 0, id: callId, type: 'function', function: { name: call.name, arguments: '' } },
+                ],
+                refusal: null,
+              }
+            : { role: 'assistant', content: '' },
+          null,
+        ),
+      ],
+      pieces: call
+        ? fragments(args, ctx.chunks).map((a) =>
+            chunk({ tool_calls: [{ index: 0, function: { arguments: a } }] }, null),
+          )
+        : splitInto(text, ctx.chunks).map((p) => chunk({ content: script.chunkText ?? p }, null)),
       tail,
       endlessPiece: (t) => chunk({ content: t }, null),
     },

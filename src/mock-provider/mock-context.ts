@@ -36,8 +36,8 @@ export interface MockScript {
   /** Anthropic: reported cache writes (`cache_creation_input_tokens`). */
   cacheWriteTokens?: number;
   /**
-   * Anthropic, Gemini: answer with a call of this tool (a `tool_use` block, a `functionCall` part)
-   * instead of text. Without it the mock calls a tool when the request forces one (mock-tools.ts).
+   * OpenAI chat and Responses, Anthropic, Gemini: answer with a call of this tool (`tool_calls`, a
+   * `function_call` item, a `tool_use` block, a `functionCall` part) instead of text. Without it the mock calls a tool when the request forces one (mock-tools.ts).
    */
   toolCall?: { name: string; input: Record<string, unknown> };
   /**

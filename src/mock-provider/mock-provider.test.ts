@@ -3,6 +3,7 @@ import { FormData, request } from 'undici';
 import { MockProvider } from './mock-provider.js';
 import { anthropicMessages } from '../providers/anthropic/messages.js';
 import { geminiGenerateContent } from '../providers/gemini/generate-content.js';
+import { openAIChat } from '../providers/openai/chat.js';
 import { openAIResponses } from '../providers/openai/responses.js';
 import { ollamaNative } from '../providers/ollama/native.js';
 import type { ProviderApi, StreamSink } from '../providers/provider-api.js';
@@ -94,6 +95,106 @@ describe('mock provider dialects', () => {
         401,
         'invalid_api_key',
       ]);
+    });
+  });
+
+  describe('OpenAI tool calls', () => {
+    const auth = { authorization: `Bearer ${KEY}` };
+    const fn = {
+      name: 'get_weather',
+      parameters: { type: 'object', properties: { location: { type: 'string' }, days: { type: 'integer' } } },
+    };
+    const args = '{"location":"Paris","days":1}';
+
+    it('chat: a required tool is called with tool_calls, streamed as arguments fragments, finish_reason tool_calls', async () => {
+      const body = {
+        model: 'gpt-4.1',
+        messages: [{ role: 'user', content: 'weather please' }],
+        tools: [{ type: 'function', function: fn }],
+        tool_choice: 'required',
+      };
+      const whole = json((await post(`${mock.baseUrl}/chat/completions`, body, auth)).text);
+      expect(whole).toMatchObject({
+        choices: [
+          {
+            finish_reason: 'tool_calls',
+            message: {
+              content: null,
+              tool_calls: [{ type: 'function', function: { name: 'get_weather', arguments: args } }],
+            },
+          },
+        ],
+        usage: { completion_tokens: 4 },
+      });
+      expect(openAIChat.readResponse(whole).text).toBe(args);
+      const named = { ...body, tool_choice: { type: 'function', function: { name: 'get_weather' } } };
+      const events = sseEvents(
+        (await post(`${mock.baseUrl}/chat/completions`, { ...named, stream: true }, auth)).text,
+      );
+      expect(events.at(-1)!.data).toBe('[DONE]');
+      const chunks = events.slice(0, -1).map((e) => json(e.data));
+      const deltas = chunks.map((c) => (c.choices as Array<{ delta: Record<string, unknown> }>)[0]!.delta);
+      expect(deltas[0]).toMatchObject({
+        role: 'assistant',
+        tool_calls: [{ index: 0, type: 'function', function: { name: 'get_weather', arguments: '' } }],
+      });
+      const calls = deltas
+        .slice(1, -1)
+        .map((d) => (d.tool_calls as Array<{ function: { arguments: string } }>)[0]!);
+      expect(calls.length).toBeGreaterThan(1);
+      expect(calls.map((c) => c.function.arguments).join('')).toBe(args);
+      expect(chunks.at(-1)).toMatchObject({ choices: [{ finish_reason: 'tool_calls' }] });
+      const read = readStream(openAIChat, chunks);
+      expect(read).toMatchObject({ finish: 'tool_calls', text: '' });
+    });
+
+    it('Responses: a named function is a function_call item, streamed as function_call_arguments deltas', async () => {
+      const body = {
+        model: 'gpt-4.1',
+        input: 'weather please',
+        tools: [{ type: 'function', ...fn }],
+        tool_choice: { type: 'function', name: 'get_weather' },
+      };
+      const whole = json((await post(`${mock.baseUrl}/responses`, body, auth)).text);
+      expect(whole).toMatchObject({
+        status: 'completed',
+        output: [{ type: 'function_call', status: 'completed', name: 'get_weather', arguments: args }],
+        usage: { output_tokens: 4 },
+      });
+      expect((whole.output as Array<{ call_id: string }>)[0]!.call_id).toMatch(/^call_/);
+      expect(openAIResponses.readResponse(whole).text).toBe(args);
+      const events = sseEvents(
+        (await post(`${mock.baseUrl}/responses`, { ...body, stream: true }, auth)).text,
+      );
+      const chunks = events.map((e) => json(e.data));
+      expect(chunks.map((c) => c.sequence_number)).toEqual(chunks.map((_, i) => i));
+      const types = events.map((e) => e.event);
+      expect(types.slice(0, 3)).toEqual([
+        'response.created',
+        'response.in_progress',
+        'response.output_item.added',
+      ]);
+      expect(chunks[2]).toMatchObject({
+        item: { type: 'function_call', arguments: '', status: 'in_progress' },
+      });
+      expect(types.slice(-3)).toEqual([
+        'response.function_call_arguments.done',
+        'response.output_item.done',
+        'response.completed',
+      ]);
+      const deltas = chunks.filter((c) => c.type === 'response.function_call_arguments.delta');
+      expect(deltas.length).toBeGreaterThan(1);
+      expect(deltas.map((d) => d.delta).join('')).toBe(args);
+      expect(chunks.at(-3)).toMatchObject({ arguments: args });
+      const read = readStream(openAIResponses, chunks);
+      expect(read).toMatchObject({ completed: true, finish: 'completed', text: '' });
+      expect(read.usage).toMatchObject({ output_tokens: 4 });
+    });
+
+    it('answers text when no tool is forced (tool_choice auto)', async () => {
+      const body = { model: 'gpt-4.1', input: 'weather please', tools: [{ type: 'function', ...fn }] };
+      const whole = json((await post(`${mock.baseUrl}/responses`, body, auth)).text);
+      expect((whole.output as Array<{ type: string }>)[0]!.type).toBe('message');
     });
   });
 

@@ -1,8 +1,9 @@
 /**
  * Tool calls and thinking in the mock: when a dialect answers with a call of a tool instead of
  * text, and when it thinks aloud first. As the real providers do, from the request — a tool the
- * request forces (Anthropic `tool_choice: {type: "tool" | "any"}`, Gemini
- * `toolConfig.functionCallingConfig.mode: "ANY"`), thinking the request turns on (Anthropic
+ * request forces (OpenAI `tool_choice: "required"` or a named function, Anthropic
+ * `tool_choice: {type: "tool" | "any"}`, Gemini `toolConfig.functionCallingConfig.mode: "ANY"`),
+ * thinking the request turns on (Anthropic
  * `thinking: {type: "enabled"}`, Gemini `thinkingConfig.includeThoughts`) — or from the script.
  */
 import type { MockScript } from './mock-context.js';
@@ -51,6 +52,25 @@ export function anthropicToolCall(json: Json, script: MockScript): MockToolCall 
   return tool && typeof tool.name === 'string'
     ? { name: tool.name, input: argumentsFor(tool.input_schema) }
     : null;
+}
+
+/**
+ * OpenAI Chat Completions and Responses: the function `tool_choice` forces — `"required"` takes the
+ * first function tool; `{type: "function", function: {name}}` (chat) or `{type: "function", name}`
+ * (Responses) names one. Tools are `{type: "function", function: {name, parameters}}` in chat and
+ * `{type: "function", name, parameters}` in Responses
+ * (https://platform.openai.com/docs/guides/function-calling, 2025).
+ */
+export function openAIToolCall(json: Json, script: MockScript): MockToolCall | null {
+  if (script.toolCall) return script.toolCall;
+  const functions = list(json.tools)
+    .filter((t) => t.type === 'function')
+    .map((t) => obj(t.function) ?? t);
+  const choice = json.tool_choice;
+  const named = obj(choice)?.type === 'function' ? (obj(obj(choice)?.function) ?? obj(choice)) : undefined;
+  const fn =
+    choice === 'required' ? functions[0] : named ? functions.find((f) => f.name === named.name) : undefined;
+  return fn && typeof fn.name === 'string' ? { name: fn.name, input: argumentsFor(fn.parameters) } : null;
 }
 
 /** Gemini: the function mode `ANY` forces (the first allowed name, else the first declared). */

@@ -19,8 +19,12 @@ export type StreamFraming = 'sse' | 'ndjson';
 export interface StreamSink {
   /** Output text (a content token); the first one is the stream's first token. */
   text(piece: string): void;
-  /** Tool-call arguments (count as content for the first token). */
-  toolArguments(piece: string): void;
+  /**
+   * Tool-call arguments (count as content for the first token). `call` names the call the piece
+   * belongs to (its index or item id) where a stream interleaves several; pieces of different calls
+   * are kept one call per line, as a non-streamed answer's output reads.
+   */
+  toolArguments(piece: string, call?: string | number): void;
   /** Audio or another non-text content part: content for the first token, nothing kept. */
   otherContent(): void;
   model(name: string): void;

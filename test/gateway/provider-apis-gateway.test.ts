@@ -23,6 +23,7 @@ import { openSqlite } from '../../src/store/sqlite/open-sqlite.js';
 import type { AuditEvent } from '../../src/core/audit-event.js';
 
 const CLIENT_KEY = 'sk-proj-CLIENTkey0123456789abcdefghijklmnopqrstu';
+const WEATHER = { type: 'object', properties: { location: { type: 'string' } }, required: ['location'] };
 
 interface Running {
   tg: RunningTollgate;
@@ -223,6 +224,67 @@ describe('provider APIs through startTollgate (passthrough, four providers on th
       expect(e.time_to_first_token_ms).toBeGreaterThanOrEqual(300);
       expect(e.output_tokens).toBeGreaterThan(0);
     });
+  }
+
+  // Tool calls are output: the event's response holds the call's JSON arguments, streamed or not,
+  // as for Anthropic tool use; TTFT counts the first arguments fragment.
+  const toolCalls: Array<{ name: string; path: string; headers: Record<string, string>; body: object }> = [
+    {
+      name: 'OpenAI chat tool_calls',
+      path: '/v1/chat/completions',
+      headers: { authorization: `Bearer ${CLIENT_KEY}` },
+      body: {
+        model: 'gpt-4.1-mini',
+        messages: [{ role: 'user', content: 'weather in Paris' }],
+        tools: [{ type: 'function', function: { name: 'get_weather', parameters: WEATHER } }],
+        tool_choice: 'required',
+      },
+    },
+    {
+      name: 'OpenAI Responses function_call',
+      path: '/v1/responses',
+      headers: { authorization: `Bearer ${CLIENT_KEY}` },
+      body: {
+        model: 'gpt-4.1-mini',
+        input: 'weather in Paris',
+        tools: [{ type: 'function', name: 'get_weather', parameters: WEATHER }],
+        tool_choice: { type: 'function', name: 'get_weather' },
+      },
+    },
+    {
+      name: 'Anthropic tool_use',
+      path: '/v1/messages',
+      headers: { 'x-api-key': 'sk-ant-client-0123456789' },
+      body: {
+        model: 'claude-sonnet-4-5',
+        max_tokens: 50,
+        messages: [{ role: 'user', content: 'weather in Paris' }],
+        tools: [{ name: 'get_weather', input_schema: WEATHER }],
+        tool_choice: { type: 'tool', name: 'get_weather' },
+      },
+    },
+  ];
+  for (const t of toolCalls) {
+    for (const stream of [false, true]) {
+      it(`${t.name}${stream ? ', streamed' : ''}: the event records the call's arguments as output`, async () => {
+        if (stream) mock.enqueue({ firstTokenDelayMs: 200 });
+        const r = await post(`${g.tg.url}${t.path}`, t.headers, { ...t.body, stream });
+        expect(r.status).toBe(200);
+        const e = await g.event(r.id);
+        expect(e).toMatchObject({
+          status: 'SUCCESS',
+          stream,
+          output_tokens: 2,
+          response: '{"location":"Paris"}',
+        });
+        expect(e.finish_reason).toBe(
+          { '/v1/chat/completions': 'tool_calls', '/v1/responses': 'completed', '/v1/messages': 'tool_use' }[
+            t.path
+          ],
+        );
+        if (stream) expect(e.time_to_first_token_ms).toBeGreaterThanOrEqual(200);
+      });
+    }
   }
 
   it('records queue_time_ms: the time the request waited inside Tollgate before the upstream call', async () => {

@@ -73,7 +73,7 @@ class AnthropicStreamReader implements StreamReader {
         const delta = objectOr(chunk.delta);
         if (typeof delta?.text === 'string' && delta.text !== '') sink.text(delta.text);
         else if (typeof delta?.partial_json === 'string' && delta.partial_json !== '')
-          sink.toolArguments(delta.partial_json);
+          sink.toolArguments(delta.partial_json, String(chunk.index));
         else if (typeof delta?.thinking === 'string' && delta.thinking !== '') sink.otherContent();
         break;
       }

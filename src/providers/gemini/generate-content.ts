@@ -24,30 +24,34 @@ export const geminiGenerateContent: ProviderApi = {
   framing: 'sse',
   streamEnd: 'event',
   streamUsageOption: false,
-  streamReader: () => ({
-    read(chunk, sink): boolean {
-      const err = geminiError(chunk);
-      if (err) {
-        sink.error(err.message ?? 'stream error', err.code);
-        sink.completed();
-        return false;
-      }
-      if (typeof chunk.modelVersion === 'string') sink.model(chunk.modelVersion);
-      const usage = objectOr(chunk.usageMetadata);
-      if (usage) sink.usage(usageFromGemini(usage));
-      let finished = false;
-      for (const c of objectsOf(chunk.candidates)) {
-        readParts(c, sink);
-        const finish = stringOr(c.finishReason);
-        if (finish) {
-          sink.finish(finish);
-          finished = true;
+  streamReader: () => {
+    // Each functionCall part is one whole call: numbered, so parallel calls are kept one per line.
+    let calls = 0;
+    return {
+      read(chunk, sink): boolean {
+        const err = geminiError(chunk);
+        if (err) {
+          sink.error(err.message ?? 'stream error', err.code);
+          sink.completed();
+          return false;
         }
-      }
-      if (finished) sink.completed();
-      return false;
-    },
-  }),
+        if (typeof chunk.modelVersion === 'string') sink.model(chunk.modelVersion);
+        const usage = objectOr(chunk.usageMetadata);
+        if (usage) sink.usage(usageFromGemini(usage));
+        let finished = false;
+        for (const c of objectsOf(chunk.candidates)) {
+          calls = readParts(c, sink, calls);
+          const finish = stringOr(c.finishReason);
+          if (finish) {
+            sink.finish(finish);
+            finished = true;
+          }
+        }
+        if (finished) sink.completed();
+        return false;
+      },
+    };
+  },
   readResponse(body): ResponseReading {
     const texts: string[] = [];
     let finish: string | null = null;
@@ -71,7 +75,8 @@ export const geminiGenerateContent: ProviderApi = {
   },
 };
 
-function readParts(candidate: Record<string, unknown>, sink: StreamSink): void {
+/** Reads one candidate's parts; returns the number of function calls read so far. */
+function readParts(candidate: Record<string, unknown>, sink: StreamSink, calls: number): number {
   for (const part of objectsOf(objectOr(candidate.content)?.parts)) {
     if (part.thought === true) {
       sink.otherContent();
@@ -79,9 +84,10 @@ function readParts(candidate: Record<string, unknown>, sink: StreamSink): void {
     }
     if (typeof part.text === 'string' && part.text !== '') sink.text(part.text);
     const call = objectOr(part.functionCall);
-    if (call) sink.toolArguments(JSON.stringify(call.args ?? {}));
+    if (call) sink.toolArguments(JSON.stringify(call.args ?? {}), calls++);
     if (objectOr(part.inlineData)) sink.otherContent();
   }
+  return calls;
 }
 
 /**

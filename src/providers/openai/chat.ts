@@ -62,7 +62,8 @@ export const chatStreamReader: StreamReader = {
         if (typeof delta.content === 'string' && delta.content !== '') sink.text(delta.content);
         for (const call of objectsOf(delta.tool_calls)) {
           const args = objectOr(call.function)?.arguments;
-          if (typeof args === 'string' && args !== '') sink.toolArguments(args);
+          if (typeof args === 'string' && args !== '')
+            sink.toolArguments(args, `${String(choice.index)}:${String(call.index)}`);
         }
         if (objectOr(delta.audio)) sink.otherContent();
       }

@@ -56,7 +56,7 @@ function readResponsesEvent(chunk: Record<string, unknown>, sink: StreamSink): v
       if (delta) sink.text(delta);
       return;
     case 'response.function_call_arguments.delta':
-      if (delta) sink.toolArguments(delta);
+      if (delta) sink.toolArguments(delta, stringOr(chunk.item_id) ?? String(chunk.output_index));
       return;
     // A reasoning summary streams to the user like Anthropic's thinking and Gemini's thoughts:
     // tokens arriving, so the first token (docs/providers.md, Timing); it is not the answer's text.
