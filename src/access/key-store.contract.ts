@@ -54,6 +54,41 @@ export function keyStoreContract(name: string, make: () => KeyStore | Promise<Ke
       expect(await store.revoke('vk_nope', 5)).toBe(false);
     });
 
+    it('updates the changeable fields in place, keeping the key, and refuses a revoked key', async () => {
+      const store = await make();
+      const clock = new ManualClock();
+      const { key, record } = await createKey(store, clock, {
+        name: 'x',
+        rpm: 10,
+        budgetMicroUsd: 1,
+        budgetPeriod: 'day',
+      });
+      await store.findByHash(hashVirtualKey(key)); // a cached lookup must not outlive the change
+      const changed = {
+        ...record,
+        name: 'y',
+        user: 'u2',
+        allowedModels: ['gpt-4o'],
+        rpm: null,
+        tpm: 500,
+        concurrent: 3,
+        allowAttributionOverride: true,
+        budgetMicroUsd: 2_000_000,
+        budgetPeriod: 'month' as const,
+        expiresAt: clock.now() + 60_000,
+        // never changed by update:
+        keyHash: 'f'.repeat(64),
+        createdAt: 42,
+      };
+      expect(await store.update(changed)).toBe(true);
+      const got = await store.findByHash(hashVirtualKey(key));
+      expect(got).toEqual({ ...changed, keyHash: record.keyHash, createdAt: record.createdAt });
+      expect(await store.update({ ...record, id: 'vk_nope' })).toBe(false);
+      await store.revoke(record.id, 5);
+      expect(await store.update({ ...changed, name: 'z' })).toBe(false);
+      expect((await store.findById(record.id))?.name).toBe('y');
+    });
+
     it('records last use and never moves it backwards', async () => {
       const store = await make();
       const clock = new ManualClock();

@@ -16,6 +16,12 @@ export interface KeyStore {
   list(): Promise<VirtualKeyRecord[]>;
   /** Marks the key revoked at `atMs`; false when no such key (a second revoke keeps the first time). */
   revoke(id: string, atMs: number): Promise<boolean>;
+  /**
+   * Stores the changeable fields of `record` (name, user, team, models, limits, budget, expiry,
+   * attribution) over the key with its id, unless that key is revoked; false when nothing was
+   * changed (no such key, or revoked). The id, hash, prefix and times are never changed here.
+   */
+  update(record: VirtualKeyRecord): Promise<boolean>;
   /** Records a use. Implementations may coalesce writes (minute granularity is enough for "last use"). */
   touch(id: string, atMs: number): Promise<void>;
 }

@@ -35,6 +35,24 @@ export class MemoryKeyStore implements KeyStore {
     return true;
   }
 
+  async update(record: VirtualKeyRecord): Promise<boolean> {
+    const rec = this.byId.get(record.id);
+    if (rec === undefined || rec.revokedAt !== null) return false;
+    const {
+      id: _id,
+      keyHash: _hash,
+      displayPrefix: _prefix,
+      createdAt: _c,
+      revokedAt: _r,
+      lastUsedAt: _l,
+      ...changed
+    } = record;
+    Object.assign(rec, changed, {
+      allowedModels: record.allowedModels === '*' ? '*' : [...record.allowedModels],
+    });
+    return true;
+  }
+
   async touch(id: string, atMs: number): Promise<void> {
     const rec = this.byId.get(id);
     if (rec !== undefined && (rec.lastUsedAt === null || rec.lastUsedAt < atMs)) rec.lastUsedAt = atMs;

@@ -103,11 +103,27 @@ function positiveIntOrNull(value: number | null | undefined, field: string): num
   return value;
 }
 
+/** The fields of a record that `tollgate keys create` sets and `tollgate keys update` may change. */
+type KeyLimits = Pick<
+  VirtualKeyRecord,
+  | 'name'
+  | 'user'
+  | 'team'
+  | 'allowedModels'
+  | 'rpm'
+  | 'tpm'
+  | 'concurrent'
+  | 'allowAttributionOverride'
+  | 'budgetMicroUsd'
+  | 'budgetPeriod'
+  | 'expiresAt'
+>;
+
 /**
- * Issues a key: validates the input, stores the record (hash only) and returns the plaintext
- * once. Throws `TG_ERR_USAGE` (detail names the field) for invalid input.
+ * The input checked and normalised into record fields. Throws `TG_ERR_USAGE` (detail names the
+ * field). `expiresAt` must lie in the future only when `checkExpiry` (a new or changed expiry).
  */
-export async function createKey(store: KeyStore, clock: Clock, input: CreateKeyInput): Promise<CreatedKey> {
+function checkedLimits(input: CreateKeyInput, nowMs: number, checkExpiry: boolean): KeyLimits {
   const name = input.name.trim();
   if (name === '' || name.length > 200) throw new TollgateError('TG_ERR_USAGE', { field: 'name' });
   const allowedModels = input.allowedModels ?? '*';
@@ -124,18 +140,12 @@ export async function createKey(store: KeyStore, clock: Clock, input: CreateKeyI
   if (budgetPeriod !== null && budgetPeriod !== 'day' && budgetPeriod !== 'month') {
     throw new TollgateError('TG_ERR_USAGE', { field: 'budgetPeriod' });
   }
-  const now = clock.now();
   const expiresAt = input.expiresAt ?? null;
-  if (expiresAt !== null && (!Number.isFinite(expiresAt) || expiresAt <= now)) {
+  if (checkExpiry && expiresAt !== null && (!Number.isFinite(expiresAt) || expiresAt <= nowMs)) {
     throw new TollgateError('TG_ERR_USAGE', { field: 'expiresAt' });
   }
-
-  const key = generateVirtualKey();
-  const record: VirtualKeyRecord = {
-    id: 'vk_' + randomBase62(16),
+  return {
     name,
-    keyHash: hashVirtualKey(key),
-    displayPrefix: key.slice(0, VIRTUAL_KEY_DISPLAY_LENGTH),
     user: input.user ?? null,
     team: input.team ?? null,
     allowedModels: allowedModels === '*' ? '*' : [...new Set(allowedModels.map((m) => m.trim()))],
@@ -146,12 +156,85 @@ export async function createKey(store: KeyStore, clock: Clock, input: CreateKeyI
     budgetMicroUsd,
     budgetPeriod,
     expiresAt,
+  };
+}
+
+/**
+ * Issues a key: validates the input, stores the record (hash only) and returns the plaintext
+ * once. Throws `TG_ERR_USAGE` (detail names the field) for invalid input.
+ */
+export async function createKey(store: KeyStore, clock: Clock, input: CreateKeyInput): Promise<CreatedKey> {
+  const now = clock.now();
+  const limits = checkedLimits(input, now, true);
+  const key = generateVirtualKey();
+  const record: VirtualKeyRecord = {
+    id: 'vk_' + randomBase62(16),
+    ...limits,
+    keyHash: hashVirtualKey(key),
+    displayPrefix: key.slice(0, VIRTUAL_KEY_DISPLAY_LENGTH),
     createdAt: now,
     revokedAt: null,
     lastUsedAt: null,
   };
   await store.create(record);
   return { key, record };
+}
+
+/**
+ * What `tollgate keys update` (or `PATCH /admin/keys/:id`) changes: a field that is absent keeps
+ * its value, `null` clears it (no limit, no budget, no expiry, no user or team). Setting a budget
+ * without a period keeps the key's period (month when it had none); clearing the budget clears
+ * the period.
+ */
+export type KeyChanges = { [K in keyof CreateKeyInput]?: CreateKeyInput[K] | null };
+
+/** Why `updateKey` changed nothing. */
+export type KeyUpdateRefusal = 'not_found' | 'revoked';
+
+/**
+ * Changes the limits, budget, expiry, name or attribution of an existing key in place: the key
+ * itself (and its hash) stays, so applications keep working. A revoked key is refused (revocation
+ * is final). Validated as `createKey` validates; a new expiry must lie in the future.
+ */
+export async function updateKey(
+  store: KeyStore,
+  clock: Clock,
+  id: string,
+  changes: KeyChanges,
+): Promise<{ record: VirtualKeyRecord } | { refused: KeyUpdateRefusal }> {
+  const current = await store.findById(id);
+  if (current === null) return { refused: 'not_found' };
+  if (current.revokedAt !== null) return { refused: 'revoked' };
+  const now = clock.now();
+  const pick = <K extends keyof KeyChanges>(k: K, was: CreateKeyInput[K]): CreateKeyInput[K] =>
+    changes[k] === undefined ? was : (changes[k]);
+  const budgetMicroUsd = pick('budgetMicroUsd', current.budgetMicroUsd);
+  let budgetPeriod = pick('budgetPeriod', current.budgetPeriod);
+  // A budget set without a period keeps the key's period (month when it had none); a cleared
+  // budget clears its period. A period named with no budget, or a budget whose period is
+  // cleared, is refused by checkedLimits.
+  if (budgetMicroUsd === null && changes.budgetPeriod === undefined) budgetPeriod = null;
+  if (budgetMicroUsd !== null && changes.budgetPeriod === undefined) budgetPeriod ??= 'month';
+  const limits = checkedLimits(
+    {
+      name: changes.name ?? current.name,
+      user: pick('user', current.user),
+      team: pick('team', current.team),
+      allowedModels: changes.allowedModels === null ? '*' : pick('allowedModels', current.allowedModels),
+      rpm: pick('rpm', current.rpm),
+      tpm: pick('tpm', current.tpm),
+      concurrent: pick('concurrent', current.concurrent),
+      allowAttributionOverride: changes.allowAttributionOverride ?? current.allowAttributionOverride,
+      budgetMicroUsd,
+      budgetPeriod,
+      expiresAt: pick('expiresAt', current.expiresAt),
+    },
+    now,
+    changes.expiresAt !== undefined,
+  );
+  const record: VirtualKeyRecord = { ...current, ...limits };
+  if (!(await store.update(record))) return { refused: 'revoked' };
+  return { record };
 }
 
 /** Whether `model` is on the key's allow-list (exact match, or the key allows `*`). */

@@ -7,7 +7,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseSeverity } from '../alerting/alert.js';
 import type { AlertFilter } from '../alerting/alert-store.js';
 import { isTollgateError, TollgateError } from '../core/errors.js';
-import { createKey, keyStatus, type CreateKeyInput } from '../access/virtual-keys.js';
+import {
+  createKey,
+  keyStatus,
+  updateKey,
+  type CreateKeyInput,
+  type KeyChanges,
+} from '../access/virtual-keys.js';
 import { COST_REPORT_BY, type CostReportBy } from '../reports/cost-report.js';
 import type { MountedRoute } from '../http/mounted-route.js';
 import { activityFromParams, searchFromParams, sessionTimeline } from './investigation.js';
@@ -24,7 +30,7 @@ import { sendAdminError, sendJson } from './admin-response.js';
 import { costOverview } from './cost-overview.js';
 import { eventDetail } from './event-detail.js';
 import { listEvents, parseEventQuery } from './event-listing.js';
-import { parseCreateKeyInput } from './key-input.js';
+import { parseCreateKeyInput, parseKeyChanges } from './key-input.js';
 import { keyView } from './key-view.js';
 import { securitySummary } from './security-summary.js';
 import { parseSince } from './time-window.js';
@@ -122,6 +128,8 @@ export function createAdminApi(
     if (head === 'reports' && get && id === 'security') return security(call);
     if (head === 'keys' && get && id === undefined) return keys(call);
     if (head === 'keys' && method === 'POST' && id === undefined) return createKeyRoute(call);
+    if (head === 'keys' && method === 'PATCH' && id !== undefined && verb === undefined)
+      return updateKeyRoute(call, id);
     if (
       head === 'keys' &&
       (method === 'POST' || method === 'DELETE') &&
@@ -232,6 +240,11 @@ export function createAdminApi(
     sendJson(call.res, 201, { key: created.key, ...keyView(created.record), status: 'active' });
   }
 
+  async function updateKeyRoute(call: Call, id: string): Promise<void> {
+    const record = await updateAdminKey(c, call.req, call.principal, id, await readJsonObject(call.req));
+    sendJson(call.res, 200, { ...keyView(record), status: keyStatus(record, c.clock.now()) });
+  }
+
   async function revoke(call: Call, id: string): Promise<void> {
     if (!(await revokeAdminKey(c, call.req, call.principal, id)))
       throw new TollgateError('TG_ERR_ADMIN_NOT_FOUND', { what: 'key' });
@@ -283,6 +296,42 @@ export async function createAdminKey(
   const created = await createKey(c.keys, c.clock, input);
   recordAdminAction(c, req, { action: 'admin:keys.create', principal, subject: created.record.id, ok: true });
   return created;
+}
+
+/**
+ * Changes a key in place as an audited action (the key itself stays valid). Throws
+ * TG_ERR_ADMIN_BAD_REQUEST for a bad body (detail names the field), TG_ERR_ADMIN_NOT_FOUND for
+ * an unknown id, TG_ERR_ADMIN_CONFLICT for a revoked key.
+ */
+export async function updateAdminKey(
+  c: AdminConsole,
+  req: IncomingMessage,
+  principal: AdminPrincipal,
+  id: string,
+  body: Record<string, unknown>,
+) {
+  const audit = (ok: boolean, errorCode: string | null) =>
+    recordAdminAction(c, req, { action: 'admin:keys.update', principal, subject: id, ok, errorCode });
+  let changes: KeyChanges;
+  let out: Awaited<ReturnType<typeof updateKey>>;
+  try {
+    changes = parseKeyChanges(body);
+    out = await updateKey(c.keys, c.clock, id, changes);
+  } catch (err) {
+    const usage = isTollgateError(err) && err.code === 'TG_ERR_USAGE';
+    audit(false, usage ? 'TG_ERR_ADMIN_BAD_REQUEST' : isTollgateError(err) ? err.code : null);
+    // The key check names the field in the record's terms (budgetMicroUsd); the API answers 400.
+    if (usage)
+      throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: String(err.detail?.field ?? 'body') });
+    throw err;
+  }
+  if ('refused' in out) {
+    const code = out.refused === 'revoked' ? 'TG_ERR_ADMIN_CONFLICT' : 'TG_ERR_ADMIN_NOT_FOUND';
+    audit(false, code);
+    throw new TollgateError(code, { what: 'key' });
+  }
+  audit(true, null);
+  return out.record;
 }
 
 /** Revokes a key as an audited action; false when no key has this id. */

@@ -1,5 +1,5 @@
 import { TollgateError } from '../core/errors.js';
-import type { CreateKeyInput } from '../access/virtual-keys.js';
+import type { CreateKeyInput, KeyChanges } from '../access/virtual-keys.js';
 
 function bad(parameter: string): TollgateError {
   return new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter });
@@ -60,4 +60,75 @@ export function parseCreateKeyInput(body: Record<string, unknown>): CreateKeyInp
     input.expiresAt = t;
   }
   return input;
+}
+
+/** The body fields `PATCH /admin/keys/:id` may carry (the create fields). */
+const CHANGEABLE = new Set([
+  'name',
+  'user',
+  'team',
+  'models',
+  'rpm',
+  'tpm',
+  'concurrent',
+  'allow_attribution_override',
+  'budget_usd',
+  'period',
+  'expires',
+]);
+
+/**
+ * `PATCH /admin/keys/:id` body: the fields of `POST /admin/keys`, each optional. An absent field
+ * keeps its value; `null` clears it (no limit, budget, expiry, user or team; `models: null` or
+ * `"*"` allows any model). An unknown field is refused, so a typo never passes as "no change".
+ */
+export function parseKeyChanges(body: Record<string, unknown>): KeyChanges {
+  for (const k of Object.keys(body)) if (!CHANGEABLE.has(k)) throw bad(k);
+  const changes: KeyChanges = {};
+  const has = (k: string) => Object.prototype.hasOwnProperty.call(body, k);
+  if (has('name')) {
+    const name = optionalText(body.name, 'name');
+    if (!name) throw bad('name');
+    changes.name = name;
+  }
+  if (has('user')) changes.user = optionalText(body.user, 'user');
+  if (has('team')) changes.team = optionalText(body.team, 'team');
+  if (has('models')) {
+    const m = body.models;
+    if (m === null || m === '*') changes.allowedModels = '*';
+    else {
+      const list = Array.isArray(m) ? m : typeof m === 'string' ? m.split(',') : null;
+      if (!list || list.some((x) => typeof x !== 'string')) throw bad('models');
+      changes.allowedModels = (list as string[]).map((x) => x.trim()).filter(Boolean);
+    }
+  }
+  for (const limit of ['rpm', 'tpm', 'concurrent'] as const)
+    if (has(limit)) changes[limit] = optionalPositiveInt(body[limit], limit);
+  if (has('allow_attribution_override')) {
+    if (typeof body.allow_attribution_override !== 'boolean') throw bad('allow_attribution_override');
+    changes.allowAttributionOverride = body.allow_attribution_override;
+  }
+  if (has('budget_usd')) {
+    if (body.budget_usd === null) changes.budgetMicroUsd = null;
+    else {
+      const usd = Number(body.budget_usd);
+      if (typeof body.budget_usd === 'boolean' || !Number.isFinite(usd) || usd <= 0) throw bad('budget_usd');
+      changes.budgetMicroUsd = Math.round(usd * 1_000_000);
+    }
+  }
+  if (has('period')) {
+    if (body.period !== 'day' && body.period !== 'month') throw bad('period');
+    changes.budgetPeriod = body.period;
+  }
+  if (has('expires')) {
+    const expires = optionalText(body.expires, 'expires');
+    if (expires === null) changes.expiresAt = null;
+    else {
+      const t = Date.parse(expires);
+      if (Number.isNaN(t)) throw bad('expires');
+      changes.expiresAt = t;
+    }
+  }
+  if (Object.keys(changes).length === 0) throw bad('body');
+  return changes;
 }

@@ -63,6 +63,7 @@ export const ERROR_CATALOG = {
   },
   TG_ERR_ADMIN_BAD_REQUEST: { http: 400, message: 'an admin request parameter is invalid' },
   TG_ERR_ADMIN_NOT_FOUND: { http: 404, message: 'no such event, alert or key' },
+  TG_ERR_ADMIN_CONFLICT: { http: 409, message: 'the key is revoked: revocation is final, create a new key' },
   TG_ERR_ADMIN_INTERNAL: { http: 500, message: 'the admin request failed; see the gateway log' },
   TG_ERR_POLICY_MODEL_NOT_ALLOWED: { http: 403, message: 'this key may not use the requested model' },
   TG_ERR_POLICY_RATE_LIMIT: {

@@ -215,6 +215,67 @@ describe('admin API', () => {
     expect((await admin('/admin/keys', { method: 'POST', body: { rpm: 3 } })).status).toBe(400);
   });
 
+  it('updates a key in place with PATCH (null clears), refuses bad bodies and revoked keys, each recorded', async () => {
+    const created = await admin('/admin/keys', {
+      method: 'POST',
+      body: { name: 'svc', rpm: 10, budget_usd: 1 },
+    });
+    const id = created.json.id as string;
+    const patched = await admin(`/admin/keys/${id}`, {
+      method: 'PATCH',
+      body: {
+        rpm: null,
+        tpm: 900,
+        budget_usd: 2.5,
+        period: 'day',
+        models: ['gpt-4.1', 'gpt-4o'],
+        user: 'ana',
+      },
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.json).toMatchObject({
+      id,
+      rpm: null,
+      tpm: 900,
+      budget_micro_usd: 2_500_000,
+      budget_period: 'day',
+      user: 'ana',
+      status: 'active',
+    });
+    expect(patched.text).not.toContain(created.json.key as string);
+    const listed = (await admin('/admin/keys')).json.keys as Array<Record<string, unknown>>;
+    expect(listed.find((k) => k.id === id)).toMatchObject({
+      rpm: null,
+      tpm: 900,
+      models: ['gpt-4.1', 'gpt-4o'],
+    });
+
+    for (const body of [
+      {},
+      { rpm: 0 },
+      { budget_usd: 'lots' },
+      { period: 'week' },
+      { nmae: 'typo' },
+      { expires: '2020-01-01' },
+    ])
+      expect((await admin(`/admin/keys/${id}`, { method: 'PATCH', body })).status, JSON.stringify(body)).toBe(
+        400,
+      );
+    expect((await admin('/admin/keys/vk_nope', { method: 'PATCH', body: { rpm: 1 } })).status).toBe(404);
+    expect((await admin(`/admin/keys/${id}/revoke`, { method: 'POST' })).status).toBe(200);
+    const late = await admin(`/admin/keys/${id}`, { method: 'PATCH', body: { rpm: 1 } });
+    expect(late.status).toBe(409);
+    expect(late.json).toMatchObject({ error: { code: 'TG_ERR_ADMIN_CONFLICT' } });
+
+    const events = await adminEvents('admin:keys.update');
+    expect(events.map((e) => [e.virtual_key_id, e.error_code])).toEqual([
+      [id, null],
+      ...Array.from({ length: 6 }, () => [id, 'TG_ERR_ADMIN_BAD_REQUEST']),
+      ['vk_nope', 'TG_ERR_ADMIN_NOT_FOUND'],
+      [id, 'TG_ERR_ADMIN_CONFLICT'],
+    ]);
+  });
+
   it('runs verify on demand, remembers the result and records the run', async () => {
     const r = await admin('/admin/verify', { method: 'POST' });
     expect(r.status).toBe(200);

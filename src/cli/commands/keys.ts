@@ -1,8 +1,15 @@
 import type { Command } from 'commander';
 import { recordCliAdminAction } from '../cli-admin-action.js';
 import { systemClock } from '../../core/clock.js';
-import { TollgateError } from '../../core/errors.js';
-import { createKey, keyStatus, type BudgetPeriod, type CreateKeyInput } from '../../access/virtual-keys.js';
+import { isTollgateError, TollgateError } from '../../core/errors.js';
+import {
+  createKey,
+  keyStatus,
+  updateKey,
+  type BudgetPeriod,
+  type CreateKeyInput,
+  type KeyChanges,
+} from '../../access/virtual-keys.js';
 import { configFor, globals, openStoreWithTables, println, type CliContext } from '../cli-context.js';
 import { formatUsd, renderTable } from '../format/table.js';
 
@@ -25,6 +32,68 @@ function positiveInt(v: string | undefined, option: string): number | null {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new TollgateError('TG_ERR_USAGE', { option });
   return n;
+}
+
+interface UpdateOptions {
+  name?: string;
+  user?: string;
+  team?: string;
+  models?: string;
+  rpm?: string;
+  tpm?: string;
+  concurrent?: string;
+  allowAttributionOverride?: boolean;
+  budgetUsd?: string;
+  period?: string;
+  expires?: string;
+}
+
+/** `none` clears an option of `keys update`; absent keeps it. */
+const CLEAR = 'none';
+
+function clearable<T>(v: string | undefined, parse: (v: string) => T): T | null | undefined {
+  if (v === undefined) return undefined;
+  return v === CLEAR ? null : parse(v);
+}
+
+/** `keys update` options as changes; throws TG_ERR_USAGE naming the option. */
+function keyChanges(opts: UpdateOptions): KeyChanges {
+  const changes: KeyChanges = {};
+  if (opts.name !== undefined) changes.name = opts.name;
+  if (opts.user !== undefined) changes.user = opts.user === CLEAR ? null : opts.user;
+  if (opts.team !== undefined) changes.team = opts.team === CLEAR ? null : opts.team;
+  if (opts.models !== undefined)
+    changes.allowedModels =
+      opts.models === '*' || opts.models === CLEAR
+        ? '*'
+        : opts.models
+            .split(',')
+            .map((m) => m.trim())
+            .filter(Boolean);
+  for (const limit of ['rpm', 'tpm', 'concurrent'] as const) {
+    const v = clearable(opts[limit], (x) => positiveInt(x, limit));
+    if (v !== undefined) changes[limit] = v;
+  }
+  if (opts.allowAttributionOverride !== undefined)
+    changes.allowAttributionOverride = opts.allowAttributionOverride;
+  const budget = clearable(opts.budgetUsd, (x) => {
+    const usd = Number(x);
+    if (!Number.isFinite(usd) || usd <= 0) throw new TollgateError('TG_ERR_USAGE', { option: 'budget-usd' });
+    return Math.round(usd * 1_000_000);
+  });
+  if (budget !== undefined) changes.budgetMicroUsd = budget;
+  if (opts.period !== undefined) {
+    if (opts.period !== 'day' && opts.period !== 'month')
+      throw new TollgateError('TG_ERR_USAGE', { option: 'period' });
+    changes.budgetPeriod = opts.period;
+  }
+  const expires = clearable(opts.expires, (x) => {
+    const t = Date.parse(x);
+    if (Number.isNaN(t)) throw new TollgateError('TG_ERR_USAGE', { option: 'expires' });
+    return t;
+  });
+  if (expires !== undefined) changes.expiresAt = expires;
+  return changes;
 }
 
 export function registerKeys(program: Command, ctx: CliContext): void {
@@ -145,6 +214,59 @@ export function registerKeys(program: Command, ctx: CliContext): void {
             { header: 'status', value: (k) => keyStatus(k, now) },
           ]),
         );
+      } finally {
+        await s.close();
+      }
+    });
+  keys
+    .command('update <id>')
+    .description(
+      'change a key in place (the key itself stays valid): limits, budget, expiry, models, name, user, team; ' +
+        '`none` clears a value',
+    )
+    .option('--name <name>', 'what the key is for')
+    .option('--user <id|none>', 'the person it belongs to')
+    .option('--team <team|none>', 'the team it belongs to')
+    .option('--models <a,b|*>', 'models it may use (* or none: any)')
+    .option('--rpm <n|none>', 'requests per minute')
+    .option('--tpm <n|none>', 'tokens per minute')
+    .option('--concurrent <n|none>', 'requests in flight at once')
+    .option('--allow-attribution-override', 'x-tollgate-user / x-tollgate-team headers win over the key')
+    .option('--no-allow-attribution-override', "the key's user and team win over the headers")
+    .option('--budget-usd <x|none>', 'spend limit per period, in USD (keeps the period unless --period)')
+    .option('--period <day|month>', 'budget period')
+    .option('--expires <date|none>', 'expiry (ISO-8601 date or time, in the future)')
+    .action(async (id: string, opts: UpdateOptions, cmd: Command) => {
+      const g = globals(cmd);
+      const changes = keyChanges(opts);
+      if (Object.keys(changes).length === 0)
+        throw new TollgateError('TG_ERR_USAGE', { reason: 'nothing to change: name at least one option' });
+      const s = await openStoreWithTables(configFor(ctx, g).db);
+      try {
+        const record = (ok: boolean, errorCode: string | null) =>
+          recordCliAdminAction(
+            s.opened.store,
+            { action: 'admin:keys.update', actor: 'cli', subject: id, ok, errorCode },
+            systemClock,
+          );
+        let out: Awaited<ReturnType<typeof updateKey>>;
+        try {
+          out = await updateKey(s.tables.keys, systemClock, id, changes);
+        } catch (err) {
+          await record(false, isTollgateError(err) ? err.code : null);
+          throw err;
+        }
+        await record(!('refused' in out), 'refused' in out ? out.refused : null);
+        if ('refused' in out)
+          throw new TollgateError('TG_ERR_USAGE', {
+            reason:
+              out.refused === 'revoked' ? 'the key is revoked: create a new one' : 'no key with this id',
+            id,
+          });
+        const { keyHash: _hash, ...shown } = out.record;
+        if (g.json)
+          println(ctx.stdout, JSON.stringify({ ...shown, status: keyStatus(out.record, ctx.now()) }));
+        else println(ctx.stdout, `updated ${id} (${out.record.name}): ${Object.keys(changes).join(', ')}`);
       } finally {
         await s.close();
       }

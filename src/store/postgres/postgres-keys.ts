@@ -155,6 +155,32 @@ export class PostgresKeyStore implements KeyStore {
     return rows.length > 0;
   }
 
+  async update(r: VirtualKeyRecord): Promise<boolean> {
+    const rows = await this.run(
+      'update',
+      `UPDATE ${this.s}.virtual_keys SET name = $2, user_id = $3, team = $4, allowed_models = $5, rpm = $6, tpm = $7,
+         concurrent = $8, attribution_override = $9, budget_micro_usd = $10, budget_period = $11, expires_at = $12
+       WHERE id = $1 AND revoked_at IS NULL RETURNING key_hash`,
+      [
+        r.id,
+        r.name,
+        r.user,
+        r.team,
+        r.allowedModels === '*' ? '*' : JSON.stringify(r.allowedModels),
+        r.rpm,
+        r.tpm,
+        r.concurrent,
+        r.allowAttributionOverride,
+        r.budgetMicroUsd,
+        r.budgetPeriod,
+        r.expiresAt,
+      ],
+      r.id,
+    );
+    if (rows[0] !== undefined) this.cache.delete(rows[0].key_hash);
+    return rows.length > 0;
+  }
+
   async touch(id: string, atMs: number): Promise<void> {
     const last = this.lastTouchWrite.get(id);
     if (last !== undefined && atMs - last < TOUCH_GRANULARITY_MS) return;

@@ -25,6 +25,7 @@ export class SqliteKeyStore implements KeyStore {
   private readonly byIdStmt: Database.Statement<[string], KeyRow>;
   private readonly listStmt: Database.Statement<[], KeyRow>;
   private readonly revokeStmt: Database.Statement<[number, string]>;
+  private readonly updateStmt: Database.Statement;
   private readonly existsStmt: Database.Statement<[string], { id: string }>;
   private readonly touchStmt: Database.Statement<[number, string, number]>;
   /** id → last time written, to coalesce `touch`. Bounded by the number of keys. */
@@ -69,6 +70,11 @@ export class SqliteKeyStore implements KeyStore {
     this.byIdStmt = db.prepare('SELECT * FROM virtual_keys WHERE id = ?');
     this.listStmt = db.prepare('SELECT * FROM virtual_keys ORDER BY created_at, id');
     this.revokeStmt = db.prepare('UPDATE virtual_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?');
+    this.updateStmt = db.prepare(`UPDATE virtual_keys SET name = @name, user_id = @user_id, team = @team,
+      allowed_models = @allowed_models, rpm = @rpm, tpm = @tpm, concurrent = @concurrent,
+      attribution_override = @attribution_override, budget_micro_usd = @budget_micro_usd,
+      budget_period = @budget_period, expires_at = @expires_at
+      WHERE id = @id AND revoked_at IS NULL`);
     this.existsStmt = db.prepare('SELECT id FROM virtual_keys WHERE id = ?');
     this.versionStmt = db
       .prepare<[], [number, number]>('SELECT total_changes(), data_version FROM pragma_data_version')
@@ -139,6 +145,29 @@ export class SqliteKeyStore implements KeyStore {
     if (this.existsStmt.get(id) === undefined) return false;
     this.revokeStmt.run(atMs, id);
     return true;
+  }
+
+  async update(r: VirtualKeyRecord): Promise<boolean> {
+    try {
+      return (
+        this.updateStmt.run({
+          id: r.id,
+          name: r.name,
+          user_id: r.user,
+          team: r.team,
+          allowed_models: r.allowedModels === '*' ? '*' : JSON.stringify(r.allowedModels),
+          rpm: r.rpm,
+          tpm: r.tpm,
+          concurrent: r.concurrent,
+          attribution_override: r.allowAttributionOverride ? 1 : 0,
+          budget_micro_usd: r.budgetMicroUsd,
+          budget_period: r.budgetPeriod,
+          expires_at: r.expiresAt,
+        }).changes > 0
+      );
+    } catch (err) {
+      throw new TollgateError('TG_ERR_STORE_WRITE', { store: 'sqlite-keys', key_id: r.id }, { cause: err });
+    }
   }
 
   async touch(id: string, atMs: number): Promise<void> {
