@@ -555,7 +555,7 @@ export function segmentOf(r: SessionRun): SegmentRow {
     current_streak: r.trail,
     max_streak: r.maxStreak,
   } as SegmentRow;
-  TOTAL_COLUMNS.forEach((c, i) => (seg[c] = r.acc[i]!));
+  for (let i = 0; i < TOTAL_COLUMNS.length; i++) seg[TOTAL_COLUMNS[i]!] = r.acc[i]!;
   return seg;
 }
 
@@ -571,10 +571,13 @@ export function segmentOf(r: SessionRun): SegmentRow {
  */
 export function sessionTotalsOf(runs: readonly SessionRun[]): SessionBatchTotal[] {
   const out = new Map<string, SessionBatchTotal>();
+  // Properties set on the segment rather than spread into a copy: this runs once per session and
+  // batch on the write path.
   for (const r of runs) {
     const prev = out.get(r.session);
-    if (prev) out.set(r.session, { ...joinSegments(prev, segmentOf(r)), first_hour: prev.first_hour });
-    else out.set(r.session, { ...segmentOf(r), first_hour: r.hour });
+    const total = (prev ? joinSegments(prev, segmentOf(r)) : segmentOf(r)) as SessionBatchTotal;
+    total.first_hour = prev ? prev.first_hour : r.hour;
+    out.set(r.session, total);
   }
   return [...out.values()].sort((a, b) =>
     a.session_id < b.session_id ? -1 : a.session_id > b.session_id ? 1 : 0,
@@ -593,14 +596,20 @@ export interface SessionDayTotal extends SegmentRow {
  * inexact, and reads join that day's hour segments instead.
  */
 export function sessionDaysOf(runs: readonly SessionRun[]): SessionDayTotal[] {
-  const out = new Map<string, SessionDayTotal>();
+  // Per day, per session: a batch holds one or two days, and no key string is built per run.
+  const byDay = new Map<number, Map<string, SessionDayTotal>>();
   for (const r of runs) {
     const day = r.hour - (r.hour % DAY_MS);
-    const id = `${day}\u0001${r.session}`;
-    const prev = out.get(id);
-    out.set(id, prev ? { ...joinSegments(prev, segmentOf(r)), day } : { ...segmentOf(r), day });
+    let out = byDay.get(day);
+    if (!out) byDay.set(day, (out = new Map<string, SessionDayTotal>()));
+    const prev = out.get(r.session);
+    const total = (prev ? joinSegments(prev, segmentOf(r)) : segmentOf(r)) as SessionDayTotal;
+    total.day = day;
+    out.set(r.session, total);
   }
-  return [...out.values()].sort(
+  const all: SessionDayTotal[] = [];
+  for (const out of byDay.values()) for (const d of out.values()) all.push(d);
+  return all.sort(
     (a, b) => a.day - b.day || (a.session_id < b.session_id ? -1 : a.session_id > b.session_id ? 1 : 0),
   );
 }

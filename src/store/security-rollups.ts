@@ -102,7 +102,9 @@ const HOUR_AND_DAY = GRANULARITIES.slice(1);
 
 /** Sums a batch's security rows, unique on the key and sorted by it (one UPSERT, one lock order). */
 export function foldSecurity(events: readonly SecurityRollupEvent[]): SecurityRow[] {
-  const rows = new Map<string, SecurityRow>();
+  // Per (granularity, kind, bucket), then per (a, b, c, flags): a batch has a few buckets, and the
+  // bucket's digits are not turned into a key string per row and event (the write path runs this).
+  const groups = new Map<number, Map<number, Map<string, SecurityRow>>>();
   const add = (
     kind: number,
     ts: number,
@@ -113,9 +115,14 @@ export function foldSecurity(events: readonly SecurityRollupEvent[]): SecurityRo
     hits: number,
     granularities = GRANULARITIES,
   ): void => {
+    const id = `${a}\u0001${b}\u0001${c}\u0001${flags}`;
     for (const [granularity, size] of granularities) {
       const bucket = ts - (((ts % size) + size) % size);
-      const id = `${granularity}\u0001${kind}\u0001${bucket}\u0001${a}\u0001${b}\u0001${c}\u0001${flags}`;
+      let byBucket = groups.get(granularity * 256 + kind);
+      if (!byBucket)
+        groups.set(granularity * 256 + kind, (byBucket = new Map<number, Map<string, SecurityRow>>()));
+      let rows = byBucket.get(bucket);
+      if (!rows) byBucket.set(bucket, (rows = new Map<string, SecurityRow>()));
       const r = rows.get(id);
       if (r) {
         r.n += 1;
@@ -160,7 +167,10 @@ export function foldSecurity(events: readonly SecurityRollupEvent[]): SecurityRo
     }
   }
   const cmp = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
-  return [...rows.values()].sort(
+  const all: SecurityRow[] = [];
+  for (const byBucket of groups.values())
+    for (const rows of byBucket.values()) for (const r of rows.values()) all.push(r);
+  return all.sort(
     (x, y) =>
       x.granularity - y.granularity ||
       x.kind - y.kind ||

@@ -64,8 +64,8 @@ export function createSqliteProviderQuota(db: Database.Database): SqliteProvider
   const write = (rows: readonly QuotaRow[]): void => {
     let i = 0;
     for (; i + CHUNK <= rows.length; i += CHUNK)
-      many!.run(rows.slice(i, i + CHUNK).flatMap((r) => QUOTA_COLUMNS.map((c) => r[c])));
-    for (; i < rows.length; i++) single!.run(QUOTA_COLUMNS.map((c) => rows[i]![c]));
+      many!.run(...rows.slice(i, i + CHUNK).flatMap((r) => QUOTA_COLUMNS.map((c) => r[c])));
+    for (; i < rows.length; i++) single!.run(...QUOTA_COLUMNS.map((c) => rows[i]![c]));
   };
   /** Every stored event with a reading, in keyset pages (the writers cannot run while a statement is read). */
   const fromEvents = (): void => {
