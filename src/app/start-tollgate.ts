@@ -156,6 +156,7 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
       Math.max(0, (clock.now() - integrity.checkpointWriter.lastCheckpointAtMs) / 1000),
     maxModels: config.metrics.max_models,
     userLabel: config.metrics.user_label,
+    maxQuotaKeys: config.metrics.max_quota_keys,
     modelName,
   });
   const alerting = createAlerting(

@@ -341,6 +341,10 @@ export const configSchema = z
           description: 'Distinct model labels kept on `GET /metrics` (the rest are `other`)',
         }),
         user_label: setting(z.boolean().default(false), { description: 'Per-user series on `GET /metrics`' }),
+        max_quota_keys: setting(z.number().int().min(1).default(20), {
+          description:
+            'Distinct provider-key labels kept on the `/metrics` quota gauges (the rest are `other`)',
+        }),
       },
       'Prometheus metrics',
     ),

@@ -27,6 +27,11 @@ export interface PrometheusOptions {
   userLabel?: boolean;
   maxUsers?: number;
   /**
+   * Distinct provider keys (fingerprints) that keep their own `key` label on the quota gauges
+   * (default 20); later keys share `other`. In passthrough mode every client key is a provider key.
+   */
+  maxQuotaKeys?: number;
+  /**
    * Seconds since this process's chain was last checkpointed (signed), read at scrape time; null
    * while unknown. Served as `tollgate_checkpoint_age_seconds` (the "checkpoint too old" alert).
    */
@@ -77,6 +82,9 @@ export function createPrometheusMetrics(o: PrometheusOptions = {}): TollgateMetr
   const registers = [registry];
   const models = new BoundedLabels(o.maxModels ?? 20, o.models ?? []);
   const users = o.userLabel ? new BoundedLabels(o.maxUsers ?? 50) : null;
+  // In passthrough mode each client brings its own provider key: one series per key ever seen,
+  // never removed, without a bound.
+  const quotaKeys = new BoundedLabels(o.maxQuotaKeys ?? 20);
 
   const requests = new Counter({
     name: 'tollgate_requests_total',
@@ -130,7 +138,7 @@ export function createPrometheusMetrics(o: PrometheusOptions = {}): TollgateMetr
   });
   const quotaRemaining = new Gauge({
     name: 'tollgate_provider_quota_remaining',
-    help: "Requests or tokens the provider says are left on a provider key (key = the key's fingerprint), from its rate-limit headers.",
+    help: "Requests or tokens the provider says are left on a provider key (key = the key's fingerprint; past metrics.max_quota_keys keys, other = the latest of the rest), from its rate-limit headers.",
     labelNames: ['key', 'provider', 'kind'],
     registers,
   });
@@ -223,7 +231,10 @@ export function createPrometheusMetrics(o: PrometheusOptions = {}): TollgateMetr
     alertRaised(ruleId: string, severity: string): void {
       alerts.inc({ rule: ruleId, severity });
     },
-    providerQuota(key, provider, kind, remaining, limit): void {
+    providerQuota(fingerprint, provider, kind, remaining, limit): void {
+      // `other` holds the latest reading of any key past the bound (the provider.quota-low alert
+      // still watches every key).
+      const key = quotaKeys.label(fingerprint);
       quotaRemaining.set({ key, provider, kind }, remaining);
       if (limit !== null) quotaLimit.set({ key, provider, kind }, limit);
     },

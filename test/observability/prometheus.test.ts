@@ -166,6 +166,33 @@ describe('GET /metrics after known traffic', () => {
     });
   });
 
+  it('bounds the quota gauges’ key label: the first max_quota_keys keys keep theirs, later ones share other', async () => {
+    // Passthrough mode: each client key is a provider key, so without the bound one series per key, forever.
+    const m = createPrometheusMetrics({ maxQuotaKeys: 2 });
+    for (let i = 0; i < 500; i++) m.providerQuota(`fp-${i}`, 'openai', 'requests', 1000 - i, 1000);
+    m.providerQuota('fp-0', 'openai', 'requests', 42, 1000);
+    const s = parseExposition(await m.text());
+    const keys = new Set(
+      s.filter((x) => x.name === 'tollgate_provider_quota_remaining').map((x) => x.labels.key),
+    );
+    expect([...keys].sort()).toEqual(['fp-0', 'fp-1', 'other']);
+    expect(
+      value(s, 'tollgate_provider_quota_remaining', { key: 'fp-0', provider: 'openai', kind: 'requests' }),
+    ).toBe(42);
+    // other: the latest reading of a key past the bound.
+    expect(
+      value(s, 'tollgate_provider_quota_remaining', { key: 'other', provider: 'openai', kind: 'requests' }),
+    ).toBe(501);
+    expect(
+      value(s, 'tollgate_provider_quota_limit', { key: 'other', provider: 'openai', kind: 'requests' }),
+    ).toBe(1000);
+    // The default bound is 20.
+    const d = createPrometheusMetrics();
+    for (let i = 0; i < 100; i++) d.providerQuota(`fp-${i}`, 'anthropic', 'tokens', i, null);
+    const ds = parseExposition(await d.text()).filter((x) => x.name === 'tollgate_provider_quota_remaining');
+    expect(ds).toHaveLength(21);
+  });
+
   it('with a catalog, a model label is a catalog name or other, never what a client sent', async () => {
     const { loadPriceCatalog } = await import('../../src/pricing/catalog.js');
     const catalog = loadPriceCatalog();
