@@ -34,6 +34,7 @@ import {
   pruneRecordEvent,
   signRecordBody,
   type ContentPruneStatement,
+  type PruneRecord,
   type PruneStatement,
 } from '../integrity/prune-record.js';
 import { adminEvents, pruneBoundary, readPruneState, signedFrontierAt } from '../integrity/prune-state.js';
@@ -84,6 +85,11 @@ export interface ChainPruneResult {
   oldest: string | null;
   newest: string | null;
   record_event_id: string | null;
+  /**
+   * True when this is an earlier prune finished now: its signed record was stored but the process
+   * stopped before its rows were deleted (`record_event_id` is that record).
+   */
+  finished?: boolean;
 }
 
 export interface ChainContentPruneResult {
@@ -154,6 +160,17 @@ export async function pruneStore(o: PruneOptions): Promise<PruneResult> {
       }
     }
     if (eventsMs !== null) {
+      const last = state.events.get(chainId)?.at(-1);
+      const interrupted = last ? await finishInterruptedPrune(o, last, holds) : null;
+      if (interrupted !== null && 'why' in interrupted) {
+        result.skipped.push({ chain_id: chainId, why: interrupted.why });
+        o.onProgress?.(++done, chains.length, chainId);
+        continue;
+      }
+      if (interrupted !== null) {
+        result.events.push(interrupted);
+        result.deleted += interrupted.deleted;
+      }
       const r = await pruneChainEvents(
         o,
         chainId,
@@ -171,6 +188,63 @@ export async function pruneStore(o: PruneOptions): Promise<PruneResult> {
     }
     o.onProgress?.(++done, chains.length, chainId);
   }
+  return result;
+}
+
+/**
+ * Finishes a prune that a crash interrupted between storing its signed record and deleting its
+ * rows (the delete is one transaction: either all of the range's rows are gone or none). Only the
+ * chain's newest record can be in that state, since a later prune starts past it. The rows still
+ * in its range are split as it was split — administrative or held events kept, the rest deleted —
+ * and deleted only when counts and both hash-list roots equal the signed record's; otherwise
+ * (a hold changed since, or a row was altered) nothing is deleted and the chain is skipped with
+ * the reason, for `tollgate verify` to explain. Null when the record's rows are already gone.
+ */
+async function finishInterruptedPrune(
+  o: PruneOptions,
+  record: PruneRecord,
+  holds: readonly Hold[],
+): Promise<ChainPruneResult | { why: string } | null> {
+  const rows: ScannedEvent[] = [];
+  for await (const e of o.events.iterateChain(record.chain_id, record.first_seq)) {
+    if ((e.seq ?? 0) > record.last_seq) break;
+    rows.push({ seq: e.seq ?? 0, hash: e.hash ?? '', kept: isKept(e, holds), timestamp: e.timestamp });
+  }
+  if (rows.length <= record.kept) return null;
+  const deleted = rows.filter((r) => r.kept === null);
+  const kept = rows.filter((r) => r.kept !== null);
+  const prunedRoot = new HashListRoot();
+  for (const r of deleted) prunedRoot.add(r.hash);
+  const keptRoot = new HashListRoot();
+  for (const r of kept) keptRoot.add(r.hash);
+  if (
+    deleted.length !== record.count ||
+    kept.length !== record.kept ||
+    prunedRoot.root() !== record.pruned_root ||
+    keptRoot.root() !== record.kept_root
+  )
+    return {
+      why: `prune record ${record.record_event_id} (seqs ${record.first_seq}..${record.last_seq}) names ${rows.length - record.kept} event(s) still stored that do not match what it signed (a hold changed since, or an event was altered): nothing deleted, run tollgate verify`,
+    };
+  const result: ChainPruneResult = {
+    chain_id: record.chain_id,
+    first_seq: record.first_seq,
+    last_seq: record.last_seq,
+    deleted: deleted.length,
+    held: kept.filter((r) => r.kept === 'held').length,
+    admin_kept: kept.filter((r) => r.kept === 'admin').length,
+    oldest: deleted.length > 0 ? minTs(deleted) : null,
+    newest: deleted.length > 0 ? maxTs(deleted) : null,
+    record_event_id: record.record_event_id,
+    finished: true,
+  };
+  if (o.dryRun) return result;
+  result.deleted = await o.events.deleteChainRange!(
+    record.chain_id,
+    record.first_seq,
+    record.last_seq,
+    kept.map((r) => r.seq),
+  );
   return result;
 }
 

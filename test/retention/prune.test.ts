@@ -69,6 +69,57 @@ describe('prune', () => {
     expect((await site.verify()).ok).toBe(true);
   });
 
+  it('finishes a prune whose process stopped between its signed record and its delete', async () => {
+    await hundredDays();
+    const events = site.events;
+    const deleteChainRange = events.deleteChainRange.bind(events);
+    events.deleteChainRange = () => Promise.reject(new Error('killed before the delete'));
+    await expect(site.prune({ eventsMs: 30 * DAY })).rejects.toThrow('killed before the delete');
+    events.deleteChainRange = deleteChainRange;
+    expect(await site.events.count({ chainId: 'gw-1' })).toBe(1000);
+    expect((await site.verify()).ok).toBe(false); // the record names rows still stored
+
+    const dry = await site.prune({ eventsMs: 30 * DAY }, true);
+    expect(dry.events).toEqual([
+      expect.objectContaining({ first_seq: 1, last_seq: 700, deleted: 700, finished: true }),
+    ]);
+    expect(await site.events.count({ chainId: 'gw-1' })).toBe(1000);
+
+    const res = await site.prune({ eventsMs: 30 * DAY });
+    expect(res.events).toEqual([
+      expect.objectContaining({ first_seq: 1, last_seq: 700, deleted: 700, finished: true }),
+    ]);
+    expect(res.events[0]!.record_event_id).toBe(dry.events[0]!.record_event_id);
+    expect(await site.events.count({ chainId: 'gw-1' })).toBe(300);
+    const report = await site.verify();
+    expect(report.ok, formatVerifyReport(report)).toBe(true);
+    expect(report.events_pruned).toBe(700);
+    // Nothing left to finish: the next run prunes on from the boundary.
+    site.clock.advance(DAY);
+    const next = await site.prune({ eventsMs: 30 * DAY });
+    expect(next.events).toEqual([expect.objectContaining({ first_seq: 701, last_seq: 710 })]);
+    expect(next.events[0]!.finished).toBeUndefined();
+  });
+
+  it('does not finish an interrupted prune whose rows no longer match its record (a hold placed since)', async () => {
+    await hundredDays();
+    const events = site.events;
+    const deleteChainRange = events.deleteChainRange.bind(events);
+    events.deleteChainRange = () => Promise.reject(new Error('killed'));
+    await expect(site.prune({ eventsMs: 30 * DAY })).rejects.toThrow('killed');
+    events.deleteChainRange = deleteChainRange;
+    await hold('held-user');
+    const res = await site.prune({ eventsMs: 30 * DAY });
+    expect(res.deleted).toBe(0);
+    expect(res.skipped).toEqual([
+      {
+        chain_id: 'gw-1',
+        why: expect.stringMatching(/seqs 1\.\.700\) names 700 event\(s\) still stored that do not match/),
+      },
+    ]);
+    expect(await site.events.count({ chainId: 'gw-1' })).toBe(1000);
+  });
+
   it('keeps held events, and detects a held event deleted by hand', async () => {
     await hundredDays();
     await hold('held-user');

@@ -101,7 +101,13 @@ export function formatPruneResult(r: PruneResult): string {
         { header: 'kept (admin)', value: (c) => c.admin_kept, align: 'right' },
         { header: 'oldest', value: (c) => c.oldest ?? '—' },
         { header: 'newest', value: (c) => c.newest ?? '—' },
-        { header: 'prune record', value: (c) => c.record_event_id ?? (r.dry_run ? '(dry run)' : '—') },
+        {
+          header: 'prune record',
+          value: (c) =>
+            c.finished
+              ? `${c.record_event_id} (${r.dry_run ? 'would finish' : 'finished'}: stopped before its delete)`
+              : (c.record_event_id ?? (r.dry_run ? '(dry run)' : '—')),
+        },
       ]),
     );
   }
