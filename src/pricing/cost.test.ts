@@ -261,6 +261,36 @@ describe('cost of audio and image models, per billed unit', () => {
     expect(costMicroUsd(rowOf('gemini-2.5-flash'), u)).toBe(1062);
   });
 
+  it('Gemini 2.5 Flash: cached audio at the cached rate, not the audio rate', async () => {
+    const { usageFromGemini } = await import('./provider-usage.js');
+    // 500 text + 1000 audio tokens, the audio from the context cache; 20 out. The row has no
+    // cached rate (null: cached tokens at input, 0.30): 1000 × 0.30 + 500 × 0.30 + 20 × 2.50 =
+    // 300 + 150 + 50. Before the fix the cached audio was also counted as audio and the clamp put
+    // 500 tokens at the audio rate: 300 + 500 + 50 = 850.
+    const e = usageFromGemini({
+      promptTokenCount: 1500,
+      cachedContentTokenCount: 1000,
+      candidatesTokenCount: 20,
+      promptTokensDetails: [
+        { modality: 'TEXT', tokenCount: 500 },
+        { modality: 'AUDIO', tokenCount: 1000 },
+      ],
+      cacheTokensDetails: [{ modality: 'AUDIO', tokenCount: 1000 }],
+    });
+    const u = usage({
+      input_tokens: e.input_tokens!,
+      cached_input_tokens: e.cached_input_tokens!,
+      output_tokens: e.output_tokens!,
+      audio_input_tokens: e.audio_input_tokens!,
+    });
+    expect(costBreakdown(rowOf('gemini-2.5-flash'), u)).toMatchObject({
+      cost_micro_usd: 500,
+      cached_input_tokens: 1000,
+      audio_input_tokens: 0,
+      uncached_input_tokens: 500,
+    });
+  });
+
   it('GPT-4o mini TTS: text input tokens and audio output tokens', () => {
     // 25 × 0.60 + 1200 × 12 = 15 + 14,400
     expect(costMicroUsd(rowOf('gpt-4o-mini-tts'), usage({ input_tokens: 25, output_tokens: 1200 }))).toBe(

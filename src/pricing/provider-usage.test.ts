@@ -106,6 +106,29 @@ describe('provider usage conventions → event convention', () => {
     expect('audio_input_tokens' in textOnly).toBe(false);
   });
 
+  it('Gemini: cached audio (cacheTokensDetails AUDIO) is not counted as audio input again', () => {
+    // 500 text + 1000 audio, the audio served from the context cache.
+    const u = usageFromGemini({
+      promptTokenCount: 1500,
+      cachedContentTokenCount: 1000,
+      candidatesTokenCount: 20,
+      promptTokensDetails: [
+        { modality: 'TEXT', tokenCount: 500 },
+        { modality: 'AUDIO', tokenCount: 1000 },
+      ],
+      cacheTokensDetails: [{ modality: 'AUDIO', tokenCount: 1000 }],
+    });
+    expect(u).toMatchObject({ input_tokens: 1500, cached_input_tokens: 1000, audio_input_tokens: 0 });
+    // Part of the audio cached: the rest is audio input.
+    const part = usageFromGemini({
+      promptTokenCount: 1000,
+      cachedContentTokenCount: 600,
+      promptTokensDetails: [{ modality: 'AUDIO', tokenCount: 1000 }],
+      cacheTokensDetails: [{ modality: 'AUDIO', tokenCount: 600 }],
+    });
+    expect(part).toMatchObject({ cached_input_tokens: 600, audio_input_tokens: 400 });
+  });
+
   it('ignores garbage instead of inventing counts', () => {
     expect(usageFromOpenAIChat({ prompt_tokens: 'many', completion_tokens: -3 })).toMatchObject({
       input_tokens: null,

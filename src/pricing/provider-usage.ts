@@ -126,16 +126,27 @@ export function usageFromGemini(usageMetadata: unknown): EventUsage {
 }
 
 /**
- * The prompt's audio tokens from Gemini's per-modality counts (`promptTokensDetails: [{modality:
- * "AUDIO", tokenCount}]`); Gemini 2.5 Flash bills audio input at its own rate. Nothing when the
- * prompt had no audio, so text-only events stay as they were.
+ * The prompt's uncached audio tokens from Gemini's per-modality counts: `promptTokensDetails`'
+ * `AUDIO` (the whole prompt, cached part included, as `promptTokenCount` is) less `cacheTokensDetails`'
+ * `AUDIO` (the audio served from the context cache). Cached audio is among
+ * `cachedContentTokenCount` and billed at the cached rate, so it must not be billed at the audio
+ * rate too (https://ai.google.dev/api/generate-content#UsageMetadata). Gemini 2.5 Flash bills
+ * audio input at its own rate. Nothing when the prompt had no audio, so text-only events stay as
+ * they were.
  */
 function geminiAudioInput(usageMetadata: unknown): { audio_input_tokens?: number } {
-  const details = (usageMetadata as Obj | null)?.promptTokensDetails;
-  if (!Array.isArray(details)) return {};
-  let audio: number | null = null;
+  const prompt = modalityTokens((usageMetadata as Obj | null)?.promptTokensDetails, 'AUDIO');
+  if (prompt === null) return {};
+  const cached = modalityTokens((usageMetadata as Obj | null)?.cacheTokensDetails, 'AUDIO') ?? 0;
+  return { audio_input_tokens: Math.max(0, prompt - cached) };
+}
+
+/** The tokens of one modality in a Gemini `ModalityTokenCount` list; null when it names none. */
+function modalityTokens(details: unknown, modality: string): number | null {
+  if (!Array.isArray(details)) return null;
+  let n: number | null = null;
   for (const d of details) {
-    if ((d as Obj | null)?.modality === 'AUDIO') audio = (audio ?? 0) + (num(d, 'tokenCount') ?? 0);
+    if ((d as Obj | null)?.modality === modality) n = (n ?? 0) + (num(d, 'tokenCount') ?? 0);
   }
-  return audio === null ? {} : { audio_input_tokens: audio };
+  return n;
 }
