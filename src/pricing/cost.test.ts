@@ -291,6 +291,25 @@ describe('cost of audio and image models, per billed unit', () => {
     });
   });
 
+  it('Gemini Flash-Lite: 2.5 bills audio at $0.30, 2.0 bills audio at its single input rate', () => {
+    // 1000 audio × 0.30 + 40 text × 0.10 + 20 out × 0.40 = 300 + 4 + 8
+    const u = usage({ input_tokens: 1040, audio_input_tokens: 1000, output_tokens: 20 });
+    expect(costMicroUsd(rowOf('gemini-2.5-flash-lite'), u)).toBe(312);
+    // 1040 in × 0.075 + 20 out × 0.30 = 78 + 6
+    expect(costMicroUsd(rowOf('gemini-2.0-flash-lite'), u)).toBe(84);
+  });
+
+  it('GPT Image 1 Mini: text 2.00, cached text 0.20, image input 2.50, image output 8.00', () => {
+    // 50 text × 2 + 100 cached × 0.20 + 1000 image × 2.50 + 4160 out × 8 = 100 + 20 + 2500 + 33,280
+    const u = usage({
+      input_tokens: 1150,
+      cached_input_tokens: 100,
+      image_input_tokens: 1000,
+      output_tokens: 4160,
+    });
+    expect(costMicroUsd(rowOf('gpt-image-1-mini'), u)).toBe(35_900);
+  });
+
   it('GPT-4o mini TTS: text input tokens and audio output tokens', () => {
     // 25 × 0.60 + 1200 × 12 = 15 + 14,400
     expect(costMicroUsd(rowOf('gpt-4o-mini-tts'), usage({ input_tokens: 25, output_tokens: 1200 }))).toBe(
