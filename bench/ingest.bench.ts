@@ -30,6 +30,19 @@
  * Only the write is timed; building events (and the floor's JSON) is not. Events/s = events /
  * summed write time.
  *
+ * Where the time goes (issue 22), A/B variants in the same run (INGEST_MODES=breakdown runs them all
+ * between two floors):
+ *   events-no-<index> — the events insert with that one secondary index dropped (its cost is the
+ *              difference with `events`);
+ *   lean     — the events insert with every index, the row without its prompt and response, and
+ *              the batch's content as one segment row (the content's share of the events insert);
+ *   security, quota — the security rollups and the provider quota summary alone, own transaction;
+ *   rollups-noindex — applyRollups with the rollup tables' secondary indexes dropped (session
+ *              summaries by last time, growth rank and inexactness, segments by session).
+ * The cost and session rollups are `rollups` minus `security` and `quota`; the rows each rollup table
+ * gets per event are printed first. Every mode prints CPU per event (both threads), and bytes written
+ * per event (WAL and checkpoints, from /proc/self/io where it exists).
+ *
  * INGEST_PAGE_SIZE=4096 writes files with that page size instead of the store default (A/B).
  * INGEST_PREFILL=N first fills the events table with N older events (copies of the first batch
  * with fresh ids, users, sessions and chains, made in SQL), so the indexes have a production
@@ -40,7 +53,7 @@
  * Run: npx tsx bench/ingest.bench.ts   (INGEST_EVENTS=200000, INGEST_MODES=floor,noindex,events,rollups,both,writer,
  *      INGEST_BATCH=512, INGEST_SESSIONS=20000 concurrent sessions, INGEST_USERS=5000)
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,7 +67,15 @@ import { createRedactor } from '../src/redaction/redactor.js';
 import { systemClock } from '../src/core/clock.js';
 import { openSqlite } from '../src/store/sqlite/open-sqlite.js';
 import { SqliteEventStore } from '../src/store/sqlite/sqlite-event-store.js';
-import { createSqliteRollups } from '../src/store/sqlite/sqlite-rollups.js';
+import {
+  createSqliteRollups,
+  foldBatch,
+  sessionDaysOf,
+  sessionTotalsOf,
+} from '../src/store/sqlite/sqlite-rollups.js';
+import { createSqliteSecurityRollups } from '../src/store/sqlite/sqlite-security-rollups.js';
+import { createSqliteProviderQuota } from '../src/store/sqlite/sqlite-provider-quota.js';
+import { foldSecurity } from '../src/store/security-rollups.js';
 import { EventWriter, type WriterStore } from '../src/writer/event-writer.js';
 import { SqliteAppendThread } from '../src/store/sqlite/sqlite-append-thread.js';
 import { AUDIT_EVENT_FIELDS, type AuditEvent } from '../src/core/audit-event.js';
@@ -66,10 +87,6 @@ const PAGE_SIZE = process.env.INGEST_PAGE_SIZE ? Number(process.env.INGEST_PAGE_
 const BATCH = Number(process.env.INGEST_BATCH ?? 512);
 const SESSIONS = Number(process.env.INGEST_SESSIONS ?? 20_000);
 const USERS = Number(process.env.INGEST_USERS ?? 5_000);
-const MODES = (process.env.INGEST_MODES ?? 'floor,noindex,events,rollups,both,outofline,writer,thread').split(
-  ',',
-) as Mode[];
-type Mode = 'floor' | 'noindex' | 'events' | 'rollups' | 'both' | 'outofline' | 'writer' | 'thread';
 /** Secondary indexes of the events table (the list views and time-range scans use them). */
 const SECONDARY_INDEXES = [
   'events_ts',
@@ -79,6 +96,43 @@ const SECONDARY_INDEXES = [
   'events_vkey',
   'events_status',
 ];
+/** Secondary indexes of the rollup tables (sqlite-rollups.ts: reads of session summaries and segments). */
+const ROLLUP_INDEXES = [
+  'session_totals_last',
+  'session_totals_growth',
+  'session_totals_inexact',
+  'session_rollups_session',
+];
+const BREAKDOWN = [
+  'floor',
+  'noindex',
+  'events',
+  ...SECONDARY_INDEXES.map((i) => `events-no-${i}`),
+  'lean',
+  'rollups',
+  'rollups-noindex',
+  'security',
+  'quota',
+  'both',
+  'floor',
+];
+const MODES = (process.env.INGEST_MODES ?? 'floor,noindex,events,rollups,both,outofline,writer,thread')
+  .split(',')
+  .flatMap((m) => (m === 'breakdown' ? BREAKDOWN : [m])) as Mode[];
+type Mode =
+  | 'floor'
+  | 'noindex'
+  | 'events'
+  | 'rollups'
+  | 'both'
+  | 'outofline'
+  | 'writer'
+  | 'thread'
+  | 'lean'
+  | 'rollups-noindex'
+  | 'security'
+  | 'quota'
+  | `events-no-${string}`;
 const START = Date.UTC(2026, 0, 5, 9);
 /** Traffic is stamped as 50,000 requests/s, the rate under test. */
 const RATE = 50_000;
@@ -225,8 +279,45 @@ console.log(
     (PAGE_SIZE ? `; page size ${PAGE_SIZE}` : ''),
 );
 
+{
+  // Rows each rollup table gets per event at this batch size (one UPSERT per distinct key and bucket).
+  let cost = 0;
+  let segments = 0;
+  let totals = 0;
+  let days = 0;
+  let security = 0;
+  for (let i = 0; i < N; i += BATCH) {
+    const batch = events.slice(i, i + BATCH);
+    const folded = foldBatch(batch, Number.NEGATIVE_INFINITY);
+    cost += folded.rows.length;
+    segments += folded.sessions.length;
+    totals += sessionTotalsOf(folded.sessions).length;
+    days += sessionDaysOf(folded.sessions).length;
+    security += foldSecurity(batch).length;
+  }
+  const per = (n: number): string => (n / N).toFixed(2);
+  console.log(
+    `rollup rows per event: cost ${per(cost)} (minute and hour; days folded from hours), session segments ${per(segments)}, ` +
+      `session totals ${per(totals)}, session days ${per(days)}, security ${per(security)}`,
+  );
+}
+/** Bytes this process has written to storage so far (Linux), or null. */
+function bytesWritten(): number | null {
+  try {
+    const m = /write_bytes: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+function perEventKiB(from: number | null): string {
+  const to = bytesWritten();
+  return from === null || to === null ? '' : `, ${((to - from) / N / 1024).toFixed(1)} KiB written/event`;
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'tollgate-ingest-'));
 const rates = new Map<Mode, number>();
+const floors: number[] = [];
 /**
  * Fills the events table with `PREFILL` older events: the first batch, then SQL copies of what is
  * there with fresh ids, 40,000 users, new sessions and chains, 1–60 days older. Rollups are not
@@ -285,8 +376,8 @@ async function throughWriter(store: WriterStore): Promise<{ ms: number; batches:
   return { ms, batches };
 }
 
-for (const mode of MODES) {
-  const path = join(dir, `${mode}.db`);
+for (const [run, mode] of MODES.entries()) {
+  const path = join(dir, `${run}-${mode}.db`);
   if (PAGE_SIZE) {
     // Another page size than the store default: fixed by the first write (WAL mode).
     const raw = new Database(path);
@@ -309,7 +400,7 @@ for (const mode of MODES) {
     await thread?.close();
     rates.set(mode, (N / ms) * 1000);
     console.log(
-      `${mode.padEnd(8)} ${fmt((N / ms) * 1000).padStart(9)} events/s  (end to end through the EventWriter${thread ? ' and the append thread' : ''}, ${fmt(N / batches)} events per batch, ` +
+      `${mode.padEnd(24)} ${fmt((N / ms) * 1000).padStart(9)} events/s  (end to end through the EventWriter${thread ? ' and the append thread' : ''}, ${fmt(N / batches)} events per batch, ` +
         `CPU ${((cpu.user + cpu.system) / N).toFixed(1)} µs/event)`,
     );
     await store.close();
@@ -333,14 +424,22 @@ for (const mode of MODES) {
     write = (b, from) => tx(from, from + b.length);
   } else {
     const store = new SqliteEventStore(db);
-    if (mode !== 'rollups') prefill(db, store);
+    if (!mode.startsWith('rollups') && mode !== 'security' && mode !== 'quota') prefill(db, store);
     const rollups = createSqliteRollups(db);
     if (mode === 'noindex') {
       for (const index of SECONDARY_INDEXES) db.exec(`DROP INDEX ${index}`);
       write = (b) => store.appendSync(b);
+    } else if (mode.startsWith('events-no-')) {
+      db.exec(`DROP INDEX ${mode.slice('events-no-'.length)}`);
+      write = (b) => store.appendSync(b);
     } else if (mode === 'events') write = (b) => store.appendSync(b);
-    else if (mode === 'outofline') {
-      store.addInTransactionHook((b) => rollups.applyRollups(b));
+    else if (mode === 'security' || mode === 'quota') {
+      // The tables exist (createSqliteRollups made them): only this part's own writes are timed.
+      const part = mode === 'security' ? createSqliteSecurityRollups(db) : createSqliteProviderQuota(db);
+      const tx = db.transaction((b: AuditEvent[]) => part.apply(b));
+      write = (b) => tx(b);
+    } else if (mode === 'outofline' || mode === 'lean') {
+      if (mode === 'outofline') store.addInTransactionHook((b) => rollups.applyRollups(b));
       db.exec('CREATE TABLE content_segments (id INTEGER PRIMARY KEY, body BLOB NOT NULL)');
       const segment = db.prepare('INSERT INTO content_segments (body) VALUES (?)');
       // Built before the clock, like the floor's bodies: the rows without content, and each
@@ -361,7 +460,8 @@ for (const mode of MODES) {
         segment.run(segments[from / BATCH]);
       });
       write = (b, from) => tx(from, from + b.length);
-    } else if (mode === 'rollups') {
+    } else if (mode === 'rollups' || mode === 'rollups-noindex') {
+      if (mode === 'rollups-noindex') for (const index of ROLLUP_INDEXES) db.exec(`DROP INDEX ${index}`);
       const tx = db.transaction((b: AuditEvent[]) => rollups.applyRollups(b));
       write = (b) => tx(b);
     } else {
@@ -369,6 +469,7 @@ for (const mode of MODES) {
       write = (b) => store.appendSync(b);
     }
   }
+  const io0 = bytesWritten();
   const c0 = process.cpuUsage();
   const w0 = performance.now();
   let writeMs = 0;
@@ -390,16 +491,20 @@ for (const mode of MODES) {
       }
     })();
   rates.set(mode, (N / writeMs) * 1000);
+  if (mode === 'floor') floors.push((N / writeMs) * 1000);
   console.log(
-    `${mode.padEnd(8)} ${fmt((N / writeMs) * 1000).padStart(9)} events/s  (${((writeMs * 1000) / N).toFixed(1)} µs/event write, ` +
-      `CPU ${((cpu.user + cpu.system) / N).toFixed(1)} µs/event, wall ${(wall / 1000).toFixed(1)} s, file ${(size / 1e6).toFixed(0)} MB)`,
+    `${mode.padEnd(24)} ${fmt((N / writeMs) * 1000).padStart(9)} events/s  (${((writeMs * 1000) / N).toFixed(1)} µs/event write, ` +
+      `CPU ${((cpu.user + cpu.system) / N).toFixed(1)} µs/event, wall ${(wall / 1000).toFixed(1)} s, file ${(size / 1e6).toFixed(0)} MB${perEventKiB(io0)})`,
   );
   db.close();
   // Each mode's file goes before the next mode runs: its dirty pages would be written back
   // during the next measurement otherwise.
   for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
 }
-const floor = rates.get('floor');
+// The floor of the run: the mean of its floor modes (first and last, to bracket the others).
+const floor = floors.length > 0 ? floors.reduce((x, y) => x + y, 0) / floors.length : undefined;
+if (floors.length > 1)
+  console.log(`floor: mean of ${floors.length} runs, ${floors.map(fmt).join(' and ')} events/s`);
 const both = rates.get('writer') ?? rates.get('both');
 if (floor !== undefined && both !== undefined) {
   console.log(
