@@ -1,3 +1,4 @@
+import { isTollgateError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import type { Lifetime } from '../core/lifetime.js';
 import type { TollgateConfig } from '../config/config.js';
@@ -40,6 +41,7 @@ export function gatewayRetention(
         clock: deps.clock,
         record: (e) => deps.trail.pipeline.commitEvent(e),
         chains: [deps.instanceId],
+        holder: deps.instanceId,
       }),
     onResult: (res) => {
       if (res.deleted > 0 || res.content_pruned > 0)
@@ -50,8 +52,14 @@ export function gatewayRetention(
       for (const s of res.skipped)
         deps.log.warn({ chain_id: s.chain_id, why: s.why }, 'retention: chain not pruned');
     },
-    onError: (err) =>
-      deps.log.error({ err: err instanceof Error ? err.message : String(err) }, 'retention: prune failed'),
+    onError: (err) => {
+      if (isTollgateError(err) && err.code === 'TG_ERR_RETENTION_BUSY')
+        return deps.log.info(
+          { held_by: err.detail },
+          'retention: another prune is running; trying at the next tick',
+        );
+      deps.log.error({ err: err instanceof Error ? err.message : String(err) }, 'retention: prune failed');
+    },
   });
   life.defer('retention', () => scheduler.close());
   scheduler.start();

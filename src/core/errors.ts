@@ -92,6 +92,10 @@ export const ERROR_CATALOG = {
     http: 409,
     message: 'the data is under a legal hold: it cannot be erased or pruned until the hold is released',
   },
+  TG_ERR_RETENTION_BUSY: {
+    http: 409,
+    message: 'another prune is running on this store; it holds the retention lock until it ends',
+  },
   TG_ERR_RETENTION_HOLD_INVALID: { http: 400, message: 'a legal hold needs a scope and a reason' },
   TG_ERR_RETENTION_HOLD_NOT_FOUND: { http: 404, message: 'no legal hold in force with this id' },
 } as const satisfies Record<string, { http: number; message: string }>;

@@ -69,6 +69,8 @@ export interface PruneOptions {
   originPrefix?: string;
   /** Called after each chain. */
   onProgress?: (done: number, total: number, chainId: string) => void;
+  /** Who prunes, as the store's retention lock names it to a prune refused meanwhile (`cli`, the instance id). */
+  holder?: string;
 }
 
 /** What was (or, with dryRun, would be) deleted from one chain. */
@@ -121,8 +123,24 @@ export function prunedContent(v: string): string {
   return `${PRUNED_CONTENT_PREFIX}${createHash('sha256').update(v, 'utf8').digest('hex')}:len=${Buffer.byteLength(v, 'utf8')}`;
 }
 
-/** Runs one prune over every chain of the store. */
+/**
+ * Runs one prune over every chain of the store, holding the store's retention lock (a dry run
+ * takes none): a second prune meanwhile — the gateway's schedule and the CLI, or two replicas — is
+ * refused with TG_ERR_RETENTION_BUSY naming the holder, instead of signing a second record for the
+ * same range.
+ */
 export async function pruneStore(o: PruneOptions): Promise<PruneResult> {
+  if (o.dryRun || !o.events.lockRetention) return pruneUnlocked(o);
+  const taken = await o.events.lockRetention(o.holder ?? `pid ${process.pid}`);
+  if ('heldBy' in taken) throw new TollgateError('TG_ERR_RETENTION_BUSY', { ...taken.heldBy });
+  try {
+    return await pruneUnlocked(o);
+  } finally {
+    await taken.lock.release();
+  }
+}
+
+async function pruneUnlocked(o: PruneOptions): Promise<PruneResult> {
   const now = o.clock.now();
   const { eventsMs, contentMs } = o.policy;
   const admin = await adminEvents(o.events);

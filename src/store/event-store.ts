@@ -1,5 +1,6 @@
 import { ADMIN_METHOD } from '../core/admin-action-event.js';
 import type { AuditEvent, EventStatus } from '../core/audit-event.js';
+import type { RetentionLock, RetentionLockHolder } from './retention-lock.js';
 
 /** Filters of `tollgate events` (DESIGN.md "Command line"); all optional, combined with AND. */
 export interface EventFilter {
@@ -193,6 +194,11 @@ export interface EventStore {
    * rows changed.
    */
   replaceContent?(updates: readonly ContentUpdate[]): Promise<number>;
+  /**
+   * Retention: takes the store's prune lock for `holder` (one prune at a time across processes and
+   * replicas), or says who holds it. The prune releases it when done; a holder that dies frees it.
+   */
+  lockRetention?(holder: string): Promise<{ lock: RetentionLock } | { heldBy: RetentionLockHolder }>;
   close(): Promise<void>;
 }
 

@@ -72,6 +72,7 @@ export function registerPrune(program: Command, ctx: CliContext): void {
           clock: systemClock,
           record: (e) => appendAdminEvent(store, CLI_ADMIN_CHAIN, e),
           dryRun: opts.dryRun === true,
+          holder: 'cli',
           onProgress: (done, total) => progress?.update(done, total),
         });
       } finally {

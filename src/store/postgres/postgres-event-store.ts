@@ -40,6 +40,7 @@ import {
 } from './event-partitions.js';
 import { eventsAsCopyText } from './event-copy-text.js';
 import { migratePostgres, schemaIdent } from './postgres-migrate.js';
+import { lockPostgresRetention } from './postgres-retention-lock.js';
 
 /** Columns stored as jsonb. */
 const INT_FIELDS = INTEGER_FIELDS; // bigint columns: node-postgres returns int8 as a string, converted back on read
@@ -560,6 +561,11 @@ export class PostgresEventStore implements EventStore {
       );
     }
     return dropped;
+  }
+
+  /** See EventStore.lockRetention: a session advisory lock keyed by the schema. */
+  async lockRetention(holder: string) {
+    return lockPostgresRetention(this.pool, this.schema, holder);
   }
 
   /**

@@ -27,6 +27,7 @@ import { ADMIN_METHOD } from '../../core/admin-action-event.js';
 import type { SqliteDatabase } from './open-sqlite.js';
 import { probeSqliteWrite } from './sqlite-write-probe.js';
 import { EVENT_COLUMNS, fromColumns, fromRow, toRow } from './sqlite-event-rows.js';
+import { lockSqliteRetention } from './sqlite-retention-lock.js';
 
 export { EVENT_COLUMNS, fromColumns, fromRow } from './sqlite-event-rows.js';
 
@@ -284,6 +285,11 @@ export class SqliteEventStore implements EventStore {
   async cursor(): Promise<number> {
     const row = this.db.prepare('SELECT MAX(rowid_) AS c FROM events').get() as { c: number | null };
     return row.c ?? 0;
+  }
+
+  /** See EventStore.lockRetention: a row in `retention_lock`, taken over from a dead process. */
+  async lockRetention(holder: string) {
+    return lockSqliteRetention(this.db, holder, Date.now());
   }
 
   /** See EventStore.deleteChainRange: the runs between kept seqs, their search-index rows first. */
