@@ -41,13 +41,13 @@ const KINDS: readonly number[] = AUDIT_EVENT_FIELDS.map((f) =>
 );
 
 /** Marks a JSON column text whose value the reference must write. */
-const NOT_FAST: unique symbol = Symbol('not fast');
+export const NOT_FAST: unique symbol = Symbol('not fast');
 
 /**
  * A JSON column's text → the value to serialize in its place (redaction entries re-created with
  * their keys in RFC 8785 order). Bounded, cleared when full.
  */
-class JsonColumnCache {
+export class JsonColumnCache {
   private readonly map = new Map<string, unknown>();
   constructor(private readonly canonical: (parsed: unknown) => unknown) {}
   get(text: string): unknown {
@@ -65,7 +65,7 @@ class JsonColumnCache {
 }
 
 /** As canonical-json.ts `sortedRedactions`: `{count, type}` entries, or the reference's when not that shape. */
-function canonicalRedactions(v: unknown): unknown {
+export function canonicalRedactions(v: unknown): unknown {
   if (!Array.isArray(v)) return NOT_FAST;
   const out: { count: number; type: string }[] = [];
   for (const r of v as unknown[]) {
@@ -85,7 +85,7 @@ function canonicalRedactions(v: unknown): unknown {
 }
 
 /** A list of well-formed strings (the other JSON column), or the reference's. */
-function canonicalStringList(v: unknown): unknown {
+export function canonicalStringList(v: unknown): unknown {
   if (!Array.isArray(v)) return NOT_FAST;
   for (const x of v as unknown[]) if (typeof x !== 'string' || !x.isWellFormed()) return NOT_FAST;
   return v;

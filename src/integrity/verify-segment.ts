@@ -64,34 +64,54 @@ const CHAIN_ID = AUDIT_EVENT_FIELDS.indexOf('chain_id');
 const HASH = AUDIT_EVENT_FIELDS.indexOf('hash');
 const PREV_HASH = AUDIT_EVENT_FIELDS.indexOf('prev_hash');
 const HTTP_METHOD = AUDIT_EVENT_FIELDS.indexOf('http_method');
-
-/** How a store's rows (columns in AUDIT_EVENT_FIELDS order) are read: canonical bytes and, rarely, the event. */
-export interface SegmentRows {
-  canonical: CanonicalColumns;
-  /** The event the store decodes from the row (for the reference serializer and gap records). */
-  decode(values: readonly unknown[]): AuditEvent;
-  /** The row's seq as the store decodes it (SQLite: as stored; PostgreSQL: bigint text as a number). */
-  seq(values: readonly unknown[]): unknown;
-}
-
 const SEQ = AUDIT_EVENT_FIELDS.indexOf('seq');
 
-/** The reader of a store's column rows (EventStore.readChainColumns). */
+/**
+ * How a segment's rows are read: where the links are, the canonical bytes of an ordinary row, and
+ * the row's columns (AUDIT_EVENT_FIELDS order) for the slow way (an admin event, a row the fast
+ * bytes do not cover or do not confirm).
+ */
+export interface SegmentRows {
+  /** The row's seq as the store decodes it (SQLite: as stored; PostgreSQL: bigint text as a number). */
+  seq(row: readonly unknown[]): unknown;
+  chainId(row: readonly unknown[]): unknown;
+  hash(row: readonly unknown[]): unknown;
+  prevHash(row: readonly unknown[]): unknown;
+  isAdmin(row: readonly unknown[]): boolean;
+  /** The canonical JSON of an ordinary row, or null: the slow way decides. */
+  fast(row: readonly unknown[]): string | null;
+  /** The row's columns in AUDIT_EVENT_FIELDS order (called after the segment's rows are read). */
+  columns(row: readonly unknown[], chainId: string, seq: number): readonly unknown[] | null;
+  canonical: CanonicalColumns;
+  /** The event the store decodes from the columns (for the reference serializer and gap records). */
+  decode(values: readonly unknown[]): AuditEvent;
+}
+
+/** The reader of rows in AUDIT_EVENT_FIELDS column order (EventStore.readChainColumns). */
 export function segmentRows(codec: ChainColumns['codec'], decode: ChainColumns['decode']): SegmentRows {
+  const canonical = new CanonicalColumns(codec);
   return {
-    canonical: new CanonicalColumns(codec),
-    decode,
     // As the store decodes seq: SQLite as stored, PostgreSQL's bigint text with Number().
     seq:
       codec === 'sqlite'
         ? (v) => v[SEQ]
         : (v) => (v[SEQ] === null || v[SEQ] === undefined ? null : Number(v[SEQ])),
+    chainId: (v) => v[CHAIN_ID],
+    hash: (v) => v[HASH],
+    prevHash: (v) => v[PREV_HASH],
+    isAdmin: (v) => v[HTTP_METHOD] === ADMIN_METHOD,
+    fast: (v) => canonical.fast(v),
+    columns: (v) => v,
+    canonical,
+    decode,
   };
 }
 
 /**
- * Checks the rows of one segment, given in seq order as column arrays (`rows` may hold fewer or
- * other rows): no event object is made for an ordinary row (canonical-columns.ts).
+ * Checks the rows of one segment, given in seq order (`rows` may hold fewer or other rows): the
+ * links of every row first, the canonical bytes of an ordinary row from `reader.fast`; an admin
+ * event (a gap record?) and a row whose fast bytes are missing or do not match its hash are
+ * checked afterwards from its columns, with the reference serializer where needed.
  */
 export function checkSegment(
   task: SegmentTask,
@@ -101,28 +121,26 @@ export function checkSegment(
   const n = task.last - task.first + 1;
   const leaves = new Uint8Array(n * 32);
   const leafInput = Buffer.alloc(33);
-  const records: GapRecord[] = [];
+  /** Seq and stored hash of the rows to check from their columns, in seq order. */
+  const slow: { row: readonly unknown[]; seq: number; hash: string }[] = [];
   let expected = task.first;
   let prev: string | null = null;
   let firstPrev: string | null = null;
   for (const row of rows) {
-    const hash = row[HASH];
-    const prevHash = row[PREV_HASH];
+    const hash = reader.hash(row);
+    const prevHash = reader.prevHash(row);
     if (
       reader.seq(row) !== expected ||
-      row[CHAIN_ID] !== task.chainId ||
+      reader.chainId(row) !== task.chainId ||
       typeof hash !== 'string' ||
       !HEX_HASH.test(hash) ||
       typeof prevHash !== 'string' ||
       (prev === null ? !HEX_HASH.test(prevHash) : prevHash !== prev)
     )
       return irregular(task);
-    const admin = row[HTTP_METHOD] === ADMIN_METHOD ? reader.decode(row) : null;
-    const json = reader.canonical.fast(row) ?? canonicalEventJson(admin ?? reader.decode(row));
-    if (oneShotHash('sha256', json, 'hex') !== hash) return irregular(task);
+    const json = reader.isAdmin(row) ? null : reader.fast(row);
+    if (json === null || oneShotHash('sha256', json, 'hex') !== hash) slow.push({ row, seq: expected, hash });
     if (prev === null) firstPrev = prevHash;
-    const record = admin ? parseGapRecord(admin) : null;
-    if (record) records.push(record);
     // Leaf hash SHA-256(0x00 || 32 bytes of the event hash); leafInput[0] stays 0x00.
     leafInput.write(hash, 1, 32, 'hex');
     leaves.set(oneShotHash('sha256', leafInput, 'buffer'), (expected - task.first) * 32);
@@ -130,6 +148,16 @@ export function checkSegment(
     expected++;
   }
   if (expected !== task.last + 1) return irregular(task);
+  const records: GapRecord[] = [];
+  for (const { row, seq, hash } of slow) {
+    const values = reader.columns(row, task.chainId, seq);
+    if (values === null || values[HASH] !== hash) return irregular(task);
+    const admin = values[HTTP_METHOD] === ADMIN_METHOD ? reader.decode(values) : null;
+    const json = reader.canonical.fast(values) ?? canonicalEventJson(admin ?? reader.decode(values));
+    if (oneShotHash('sha256', json, 'hex') !== hash) return irregular(task);
+    const record = admin ? parseGapRecord(admin) : null;
+    if (record) records.push(record);
+  }
   return { first: task.first, last: task.last, regular: true, firstPrev, lastHash: prev, leaves, records };
 }
 

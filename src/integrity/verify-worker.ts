@@ -1,11 +1,29 @@
 /**
  * Worker thread of the verify pool (verify-pool.ts): checks chain segments of a SQLite store (or
- * only their links, for resuming checkpoints) through its own read-only connection and posts back each result, leaf hashes transferred.
+ * only their links, for resuming checkpoints) through its own read-only connection and posts back
+ * each result, leaf hashes transferred.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { ADMIN_METHOD } from '../core/admin-action-event.js';
 import { openSqlite, type SqliteDatabase } from '../store/sqlite/open-sqlite.js';
 import { EVENT_COLUMNS, fromColumns } from '../store/sqlite/sqlite-event-store.js';
-import { checkLinks, checkSegment, segmentRows, type SegmentTask } from './verify-segment.js';
+import { CanonicalColumns } from './canonical-columns.js';
+import {
+  CANONICAL_SQL_COLUMNS,
+  SQL_CHAIN_ID,
+  SQL_HASH,
+  SQL_HTTP_METHOD,
+  SQL_PREV_HASH,
+  SQL_SEQ,
+  SqliteCanonicalRows,
+} from './canonical-sql.js';
+import {
+  checkLinks,
+  checkSegment,
+  segmentRows,
+  type SegmentRows,
+  type SegmentTask,
+} from './verify-segment.js';
 
 interface Job extends SegmentTask {
   id: number;
@@ -15,19 +33,45 @@ const port = parentPort;
 if (!port) throw new Error('verify-worker runs as a worker thread');
 const { file } = workerData as { file: string };
 const db: SqliteDatabase = openSqlite(file, { readonly: true });
-// Rows as arrays (about half the cost of row objects for a 62-column row), never decoded into an
-// event: the canonical bytes are written from the columns (canonical-columns.ts).
-const select = db
-  .prepare(
-    `SELECT ${EVENT_COLUMNS} FROM events WHERE chain_id = ? AND seq >= ? AND seq <= ? ORDER BY seq ASC`,
-  )
-  .raw();
-const reader = segmentRows('sqlite', fromColumns);
-const selectLinks = db
-  .prepare(
-    'SELECT seq, hash, prev_hash FROM events WHERE chain_id = ? AND seq >= ? AND seq <= ? ORDER BY seq ASC',
-  )
-  .raw();
+const RANGE = 'FROM events WHERE chain_id = ? AND seq >= ? AND seq <= ? ORDER BY seq ASC';
+// Rows as arrays, never decoded into an event: SQLite writes the canonical JSON (canonical-sql.ts),
+// a few columns come back as values. Iterated: no array of a whole segment's rows.
+const selectJson = db.prepare(`SELECT ${CANONICAL_SQL_COLUMNS} ${RANGE}`).raw();
+const selectRow = db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE chain_id = ? AND seq = ?`).raw();
+const json = new SqliteCanonicalRows();
+const sqlRows: SegmentRows = {
+  seq: (r) => r[SQL_SEQ],
+  chainId: (r) => r[SQL_CHAIN_ID],
+  hash: (r) => r[SQL_HASH],
+  prevHash: (r) => r[SQL_PREV_HASH],
+  isAdmin: (r) => r[SQL_HTTP_METHOD] === ADMIN_METHOD,
+  fast: (r) => json.json(r),
+  // The slow way, one row at a time (after the segment's statement is done).
+  columns: (_r, chainId, seq) => (selectRow.get(chainId, seq) as unknown[] | undefined) ?? null,
+  canonical: new CanonicalColumns('sqlite'),
+  decode: fromColumns,
+};
+// A segment whose JSON SQLite cannot write (a BLOB in some column): its columns, as values.
+const selectColumns = db.prepare(`SELECT ${EVENT_COLUMNS} ${RANGE}`).raw();
+const columnRows = segmentRows('sqlite', fromColumns);
+const selectLinks = db.prepare(`SELECT seq, hash, prev_hash ${RANGE}`).raw();
+
+function check(job: Job): ReturnType<typeof checkSegment> {
+  if (job.links) return checkLinks(job, selectLinks.all(job.chainId, job.first, job.last) as unknown[][]);
+  try {
+    return checkSegment(
+      job,
+      selectJson.iterate(job.chainId, job.first, job.last) as Iterable<unknown[]>,
+      sqlRows,
+    );
+  } catch {
+    return checkSegment(
+      job,
+      selectColumns.iterate(job.chainId, job.first, job.last) as Iterable<unknown[]>,
+      columnRows,
+    );
+  }
+}
 
 port.on('message', (job: Job | 'close') => {
   if (job === 'close') {
@@ -36,10 +80,7 @@ port.on('message', (job: Job | 'close') => {
     return;
   }
   try {
-    // One read per segment (.all is several times cheaper per row than .iterate).
-    const result = job.links
-      ? checkLinks(job, selectLinks.all(job.chainId, job.first, job.last) as unknown[][])
-      : checkSegment(job, select.all(job.chainId, job.first, job.last) as unknown[][], reader);
+    const result = check(job);
     port.postMessage({ id: job.id, result }, [result.leaves.buffer as ArrayBuffer]);
   } catch (err) {
     port.postMessage({ id: job.id, error: err instanceof Error ? err.message : String(err) });
