@@ -41,18 +41,30 @@ export interface ChainPass {
   lateRecords: GapRecord[];
 }
 
+/** One chain to verify: where to read it, what it is checked against, and where the walk begins. */
+export interface ChainWalk {
+  events: EventStore;
+  chainId: string;
+  cps: ChainCheckpoints;
+  options: VerifyOptions;
+  /** The chain's stored event count, for progress (null: unknown). */
+  total: number | null;
+  /** A `--from` checkpoint: the prefix up to it is read only for its links and leaves. */
+  trusted: Checkpoint | null;
+  /** The prune boundary: the walk begins after it, from its signed frontier. */
+  start: PrunedStart | null;
+  /** Signed content-prune records of the chain (events whose content was pruned). */
+  contentRecords: ContentPruneTally;
+  source: ChainSource;
+}
+
+/** One pass over `walk`'s chain, accepting the holes `acceptHole` takes (gap matching, verify-gaps.ts). */
 export async function verifyOneChain(
-  events: EventStore,
-  chainId: string,
-  cps: ChainCheckpoints,
-  options: VerifyOptions,
-  total: number | null,
-  trusted: Checkpoint | null,
+  walk: ChainWalk,
   acceptHole: (firstSeq: number) => boolean,
-  start: PrunedStart | null,
-  contentRecords: ContentPruneTally,
-  source: ChainSource,
 ): Promise<ChainPass> {
+  const { events, chainId, cps, options, trusted, start, contentRecords, source } = walk;
+  let total = walk.total;
   // A fresh tally per pass: each pass walks the chain again.
   const content = contentRecords.fresh();
   /** The stored hash is the event's own, or its content was pruned under a signed record. */

@@ -4,15 +4,11 @@
  * damage named better when a gap record is involved (a changed record, a record naming events
  * that are not missing).
  */
-import type { Checkpoint } from './checkpoint.js';
 import { isGapRecord, matchHoles, type GapRecord, type HoleMatching } from './gap-record.js';
 import { eventHash } from './canonical-json.js';
-import type { EventStore } from '../store/event-store.js';
-import { verifyOneChain, type ChainSource } from './verify-chain-walk.js';
-import type { ChainCheckpoints } from './verify-checkpoints.js';
+import { verifyOneChain, type ChainWalk } from './verify-chain-walk.js';
 import { damagePosition, inChainOrder, type FailureContext } from './verify-damage.js';
-import type { ContentPruneTally, PrunedStart } from './verify-pruned.js';
-import type { ChainVerifyReport, Damage, VerifyOptions } from './verify-report.js';
+import type { ChainVerifyReport, Damage } from './verify-report.js';
 
 /**
  * Verifies one chain, accepting holes that gap records account for. The first pass accepts every
@@ -21,44 +17,15 @@ import type { ChainVerifyReport, Damage, VerifyOptions } from './verify-report.j
  * diagnosed exactly as without gap records.
  */
 export async function verifyChainWithGaps(
-  events: EventStore,
-  chainId: string,
-  cps: ChainCheckpoints,
-  options: VerifyOptions,
-  total: number | null,
-  trusted: Checkpoint | null,
-  start: PrunedStart | null,
-  content: ContentPruneTally,
-  source: ChainSource,
+  walk: ChainWalk,
 ): Promise<{ report: ChainVerifyReport; failure: FailureContext | null }> {
-  let pass = await verifyOneChain(
-    events,
-    chainId,
-    cps,
-    options,
-    total,
-    trusted,
-    () => true,
-    start,
-    content,
-    source,
-  );
+  const { chainId, options } = walk;
+  let pass = await verifyOneChain(walk, () => true);
   let matching = matchHoles(pass.holes, [...pass.records, ...pass.lateRecords]);
   const firstPass = matchHoles([...pass.holes, ...pass.suspectHoles], [...pass.records, ...pass.lateRecords]);
   if (matching.unaccounted.length > 0) {
     const accepted = new Set(matching.accounted.map((a) => a.hole.first_seq));
-    pass = await verifyOneChain(
-      events,
-      chainId,
-      cps,
-      options,
-      total,
-      trusted,
-      (first) => accepted.has(first),
-      start,
-      content,
-      source,
-    );
+    pass = await verifyOneChain(walk, (first) => accepted.has(first));
     matching = matchHoles(pass.holes, [...pass.records, ...pass.lateRecords]);
   }
   const { report } = pass;

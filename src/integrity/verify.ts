@@ -97,18 +97,18 @@ export async function verifyChains(
         prefix,
         options.pageSize ?? 5000,
       );
-      const { report, failure } = await verifyChainWithGaps(
+      const { report, failure } = await verifyChainWithGaps({
         events,
         chainId,
         cps,
         options,
-        totals.get(chainId) ?? null,
+        total: totals.get(chainId) ?? null,
         // A pruned chain is walked from its prune boundary; --from applies to chains never pruned.
-        pruned.start === null && from?.chainId === chainId ? from.checkpoint : null,
-        pruned.start,
-        new ContentPruneTally(chainId, pruneState.content.get(chainId) ?? []),
-        { segments, headSeq: headSeqs.get(chainId) ?? null, since: since?.ok ? since : null },
-      );
+        trusted: pruned.start === null && from?.chainId === chainId ? from.checkpoint : null,
+        start: pruned.start,
+        contentRecords: new ContentPruneTally(chainId, pruneState.content.get(chainId) ?? []),
+        source: { segments, headSeq: headSeqs.get(chainId) ?? null, since: since?.ok ? since : null },
+      });
       mergePruned(report, pruned.damages, pruned.ranges, pruneState);
       if (since?.ok) report.since_checkpoint = since.at;
       else if (since) report.since_checkpoint_unusable = since.why;

@@ -142,7 +142,7 @@ describe('canonical JSON written by SQLite (canonical-sql.ts)', () => {
       if (i % 6 === 0) e.unpriced_reason = 'no price';
       if (i % 7 === 0) e.threat_indicators = ['prompt_injection', 'é😀'];
       if (i % 8 === 0) e.latency_ms = i;
-      if (i % 9 === 0) e.is_anomalous = null;
+      if (i % 9 === 0) e.is_anomalous = true;
       e.prompt = ['\u2028', '😀 "q" \\', '\u0000\u001f', 'é', ',"redactions":0,', 'x'][i % 6]!;
       expect(compare(db, sql, toRow(e).slice(1))).toBe('same');
     }
