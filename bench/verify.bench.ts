@@ -6,14 +6,16 @@
  *
  * N defaults to 1,000,000; the store (one chain, a checkpoint every 1,000 events) is built in
  * VERIFY_BENCH_DIR (default /tmp/tollgate-verify-bench) and reused with --reuse. Prints, with the
- * load average before and after:
+ * load average before and after, and the process CPU time per event (all threads; on this shared
+ * machine wall-clock numbers follow the load, CPU per event much less):
  *  - the floor: SHA-256 of each event's canonical JSON bytes (the bytes verify hashes), in one
  *    thread with node:crypto, the bytes prepared beforehand (not timed);
  *  - full verify (segments hashed in a worker pool) and the sequential walk (the former verify;
  *    VERIFY_BENCH_SEQUENTIAL=0 skips it);
  *  - incremental verify (`--since-checkpoint`) over the last VERIFY_BENCH_NEW events (default
  *    1 % of N), from the verified checkpoint before them;
- *  - the same bytes built by the specialised serializer verify uses (canonical-columns.ts);
+ *  - the same bytes built by the specialised serializer (canonical-columns.ts) from the columns, and
+ *    written by SQLite (canonical-sql.ts, what the workers read), reads included, in one thread;
  *  - first start on the store without checkpoints (CheckpointWriter.resume over the whole chain,
  *    links and leaves in worker threads from 50,000 events).
  */
@@ -22,10 +24,13 @@ import { loadavg } from 'node:os';
 import { ManualClock } from '../src/core/clock.js';
 import type { AuditEvent } from '../src/core/audit-event.js';
 import { CanonicalColumns } from '../src/integrity/canonical-columns.js';
+import { CANONICAL_SQL_COLUMNS, SqliteCanonicalRows } from '../src/integrity/canonical-sql.js';
 import { canonicalEventJson } from '../src/integrity/canonical-json.js';
 import { CheckpointWriter } from '../src/integrity/checkpoint-writer.js';
 import { MemoryCheckpointStore } from '../src/integrity/memory-checkpoint-store.js';
 import { verifyChains, type VerifyOptions, type VerifyReport } from '../src/integrity/verify.js';
+import { openSqlite } from '../src/store/sqlite/open-sqlite.js';
+import { EVENT_COLUMNS } from '../src/store/sqlite/sqlite-event-store.js';
 import { BENCH_CHAIN, benchStore } from './verify-store.js';
 
 const args = process.argv.slice(2);
@@ -46,13 +51,23 @@ interface Row {
   events: number;
   seconds: number;
   load: string;
+  /** Process CPU (all threads) per event, µs; null where the row is a sum of timed parts. */
+  cpuUs: number | null;
 }
 const rows: Row[] = [];
-function record(what: string, events: number, seconds: number, loadBefore: string): void {
-  const row = { what, events, seconds, load: `${loadBefore} → ${load()}` };
+function record(
+  what: string,
+  events: number,
+  seconds: number,
+  loadBefore: string,
+  cpuBefore: NodeJS.CpuUsage | null = null,
+): void {
+  const cpu = cpuBefore ? process.cpuUsage(cpuBefore) : null;
+  const cpuUs = cpu ? (cpu.user + cpu.system) / events : null;
+  const row = { what, events, seconds, load: `${loadBefore} → ${load()}`, cpuUs };
   rows.push(row);
   console.log(
-    `${what.padEnd(58)} ${fmt(events).padStart(10)} events ${fmt(seconds, 2).padStart(8)} s ${fmt(events / seconds).padStart(10)} events/s   load ${row.load}`,
+    `${what.padEnd(58)} ${fmt(events).padStart(10)} events ${fmt(seconds, 2).padStart(8)} s ${fmt(events / seconds).padStart(10)} events/s ${cpuUs === null ? '' : `${fmt(cpuUs, 1)} µs CPU/event`}  load ${row.load}`,
   );
 }
 
@@ -99,13 +114,51 @@ async function main(): Promise<void> {
   }
   record('specialised serializer (from columns) + SHA-256, 1 thread, no reads', N, columnsS, l);
 
+  // Reads included, one thread: the 62 columns read and serialized here, against the JSON SQLite
+  // writes (canonical-sql.ts), as a verify worker reads a segment.
+  const db = openSqlite(built.file, { readonly: true });
+  const range = 'FROM events WHERE chain_id = ? AND seq >= ? AND seq <= ? ORDER BY seq ASC';
+  const byColumns = db.prepare(`SELECT ${EVENT_COLUMNS} ${range}`).raw();
+  const bySql = db.prepare(`SELECT ${CANONICAL_SQL_COLUMNS} ${range}`).raw();
+  const sqlRows = new SqliteCanonicalRows();
+  for (const [what, rowJson, statement] of [
+    [
+      'columns read + specialised serializer + SHA-256, 1 thread',
+      (r: unknown[]) => columns.fast(r),
+      byColumns,
+    ],
+    [
+      'JSON written by SQLite (canonical-sql.ts) + SHA-256, 1 thread',
+      (r: unknown[]) => sqlRows.json(r),
+      bySql,
+    ],
+  ] as const) {
+    l = load();
+    const cpu = process.cpuUsage();
+    const t = performance.now();
+    for (let first = 1; first <= N; first += 16_384)
+      for (const r of statement.iterate(BENCH_CHAIN, first, Math.min(N, first + 16_383)) as Iterable<
+        unknown[]
+      >)
+        oneShotHash('sha256', rowJson(r)!, 'hex');
+    record(what, N, (performance.now() - t) / 1000, l, cpu);
+  }
+  db.close();
+
   const run = async (what: string, options: VerifyOptions): Promise<VerifyReport> => {
     const before = load();
+    const cpu = process.cpuUsage();
     const t = performance.now();
     const report = await verifyChains(store, checkpoints, keys, options);
     const s = (performance.now() - t) / 1000;
     if (!report.ok) throw new Error(`${what}: the bench chain did not verify`);
-    record(`${what} [${fmt(report.events_hashed_in_workers)} in workers]`, report.events_checked, s, before);
+    record(
+      `${what} [${fmt(report.events_hashed_in_workers)} in workers]`,
+      report.events_checked,
+      s,
+      before,
+      cpu,
+    );
     return report;
   };
   await run('verify, full (worker pool)', {});
@@ -128,6 +181,7 @@ async function main(): Promise<void> {
 
   // First start without checkpoints: the checkpoint writer resumes over the whole chain.
   l = load();
+  const cpu = process.cpuUsage();
   const t = performance.now();
   const writer = await CheckpointWriter.resume(
     { chainId: BENCH_CHAIN, key: built.key, store: new MemoryCheckpointStore(), clock: new ManualClock() },
@@ -138,13 +192,14 @@ async function main(): Promise<void> {
     writer.treeSize,
     (performance.now() - t) / 1000,
     l,
+    cpu,
   );
 
-  console.log('\n| measure | events | s | events/s | load (1 min, before → after) |');
-  console.log('| --- | ---: | ---: | ---: | --- |');
+  console.log('\n| measure | events | s | events/s | µs CPU/event | load (1 min, before → after) |');
+  console.log('| --- | ---: | ---: | ---: | ---: | --- |');
   for (const r of rows)
     console.log(
-      `| ${r.what} | ${fmt(r.events)} | ${fmt(r.seconds, 2)} | ${fmt(r.events / r.seconds)} | ${r.load} |`,
+      `| ${r.what} | ${fmt(r.events)} | ${fmt(r.seconds, 2)} | ${fmt(r.events / r.seconds)} | ${r.cpuUs === null ? '' : fmt(r.cpuUs, 1)} | ${r.load} |`,
     );
   await store.close();
 }
