@@ -57,6 +57,8 @@ export const OTEL_PACKAGES: OptionalFeature = {
     '@opentelemetry/api',
     '@opentelemetry/exporter-metrics-otlp-proto',
     '@opentelemetry/exporter-trace-otlp-proto',
+    '@opentelemetry/otlp-exporter-base',
+    '@opentelemetry/otlp-transformer',
     '@opentelemetry/resources',
     '@opentelemetry/sdk-metrics',
     '@opentelemetry/sdk-trace-base',

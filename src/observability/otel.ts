@@ -1,22 +1,20 @@
 import type { Attributes } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import {
+  convertLegacyHttpOptions,
+  createOtlpHttpExportDelegate,
+} from '@opentelemetry/otlp-exporter-base/node-http';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { TraceContext } from '../capture/trace-context.js';
 import type { AuditEvent } from '../core/audit-event.js';
-import { spanFromEvent } from './event-span.js';
 import { GenAiMetrics } from './genai-metrics.js';
 import { ALWAYS_ON, isSampled, type TraceSampling } from './trace-sampling.js';
 import { isAdminEvent } from './event-kind.js';
-import {
-  contentAttributes,
-  serverAddressOf,
-  spanAttributes,
-  type ServerAddress,
-} from './genai-attributes.js';
+import { serverAddressOf, type ServerAddress } from './genai-attributes.js';
+import { SpanEncoder } from './span-encoder.js';
 
 /** OTLP export settings; the CLI builds them from the standard `OTEL_*` variables. */
 export interface OtelConfig {
@@ -47,7 +45,10 @@ export interface OtelConfig {
   metrics?: boolean;
   /** Metric export interval (default 60 s, `OTEL_METRIC_EXPORT_INTERVAL`). */
   metricIntervalMs?: number;
-  /** Spans queued for export at most (default 2048); past it spans are dropped, never blocking. */
+  /**
+   * Spans sent in one export request at most: min(512, this) (default 2048, `OTEL_BSP_MAX_QUEUE_SIZE`).
+   * Requests in flight are bounded by the SDK's export delegate; past it a batch is dropped, never blocking.
+   */
   maxQueueSize?: number;
   /** Span batch delay (default 5 s, `OTEL_BSP_SCHEDULE_DELAY`). */
   scheduleDelayMs?: number;
@@ -86,18 +87,20 @@ export interface OtelExport {
 /**
  * Starts OTLP/HTTP (protobuf) export of traces and metrics following the GenAI semantic
  * conventions. Spans are built from finished events (start = `timestamp`, end = start +
- * `latency_ms`), under the caller's trace when the request carried a `traceparent`.
- * Batching and delivery are the SDK's: bounded queues, drops counted there, nothing thrown here.
+ * `latency_ms`), under the caller's trace when the request carried a `traceparent`, and written
+ * as protobuf as they are built (span-encoder.ts). Delivery is the SDK's OTLP/HTTP export delegate
+ * (bounded concurrent requests, retries); nothing is thrown here.
  */
 export function createOtelExport(config: OtelConfig): OtelExport {
   const base = config.endpoint.replace(/\/+$/, '');
   const headers = config.headers ?? {};
   const timeoutMillis = config.timeoutMs ?? 10_000;
-  const resource = resourceFromAttributes({
+  const resourceAttributes: Attributes = {
     [ATTR_SERVICE_NAME]: config.serviceName ?? 'tollgate',
     ...(config.serviceVersion ? { [ATTR_SERVICE_VERSION]: config.serviceVersion } : {}),
     ...(config.instanceId ? { 'service.instance.id': config.instanceId } : {}),
-  });
+  };
+  const resource = resourceFromAttributes(resourceAttributes);
   const server: ServerAddress | null = config.upstreamUrl ? serverAddressOf(config.upstreamUrl) : null;
   const captureContent = config.captureContent === true;
 
@@ -109,23 +112,47 @@ export function createOtelExport(config: OtelConfig): OtelExport {
     }
   };
 
-  // Spans are built from finished events (event-span.ts) and handed straight to the batch
-  // processor, which queues (bounded), batches and exports them; no tracer or live span is needed.
-  const spans =
+  // Spans are written as OTLP protobuf straight from finished events (span-encoder.ts: the bytes
+  // the SDK's serializer writes for the span event-span.ts builds) into one buffer per batch, so a
+  // queued span is bytes, not objects held until the export. Delivery is the SDK's OTLP/HTTP
+  // export delegate (timeout, retries with backoff, bounded concurrent exports, OTEL_* settings).
+  const spanDelivery =
     config.traces === false
       ? null
-      : new BatchSpanProcessor(
-          new OTLPTraceExporter({
-            url: config.tracesEndpoint ?? `${base}/v1/traces`,
-            headers,
-            timeoutMillis,
-          }),
+      : createOtlpHttpExportDelegate(
+          convertLegacyHttpOptions(
+            { url: config.tracesEndpoint ?? `${base}/v1/traces`, headers, timeoutMillis },
+            'TRACES',
+            'v1/traces',
+            { 'Content-Type': 'application/x-protobuf' },
+          ),
           {
-            maxQueueSize: config.maxQueueSize ?? 2048,
-            scheduledDelayMillis: config.scheduleDelayMs ?? 5000,
-            exportTimeoutMillis: timeoutMillis,
+            serializeRequest: (request: Uint8Array) => request,
+            deserializeResponse: (data: Uint8Array) => ProtobufTraceSerializer.deserializeResponse(data),
           },
         );
+  const encoder = spanDelivery
+    ? new SpanEncoder(resourceAttributes, 'tollgate', server, captureContent)
+    : null;
+  // A batch goes out when it holds this many spans (the SDK's default maxExportBatchSize), or
+  // scheduleDelayMs after its first span.
+  const maxBatch = Math.min(512, config.maxQueueSize ?? 2048);
+  const scheduleDelay = config.scheduleDelayMs ?? 5000;
+  let spanTimer: NodeJS.Timeout | null = null;
+  const sendSpans = (): Promise<void> => {
+    if (spanTimer) clearTimeout(spanTimer);
+    spanTimer = null;
+    if (!spanDelivery || !encoder || encoder.count === 0) return Promise.resolve();
+    const request = encoder.take();
+    return new Promise((resolve, reject) =>
+      spanDelivery.export(request, (r) =>
+        // ExportResultCode.SUCCESS is 0 (@opentelemetry/core).
+        Number(r.code) === 0 ? resolve() : reject(r.error ?? new Error('export failed')),
+      ),
+    );
+  };
+  // Periodic sends report nothing (as the SDK's batch processor); forceFlush and shutdown do.
+  const sendSpansQuietly = (): void => void sendSpans().catch(() => undefined);
 
   // Measurements are aggregated by GenAiMetrics (attribute sets built once per distinct label
   // set) and read by the SDK's periodic reader at each export; the SDK's own instruments, which
@@ -166,12 +193,13 @@ export function createOtelExport(config: OtelConfig): OtelExport {
         });
   const sampling = config.sampling ?? ALWAYS_ON;
   const exportSpan = (e: AuditEvent, caller: TraceContext | null): void => {
-    if (!spans || !isSampled(sampling, e, caller)) return;
-    const attributes: Attributes = captureContent
-      ? { ...spanAttributes(e, server), ...contentAttributes(e) }
-      : spanAttributes(e, server);
-    const span = spanFromEvent(e, caller, attributes, resource);
-    if (span) spans.onEnd(span);
+    if (!encoder || !isSampled(sampling, e, caller)) return;
+    if (!encoder.add(e, caller)) return;
+    if (encoder.count >= maxBatch) sendSpansQuietly();
+    else if (spanTimer === null) {
+      spanTimer = setTimeout(sendSpansQuietly, scheduleDelay);
+      spanTimer.unref();
+    }
   };
 
   // Events are turned into spans and measurements in batches, off the request path: the SDK's
@@ -219,11 +247,11 @@ export function createOtelExport(config: OtelConfig): OtelExport {
     },
     forceFlush: () => {
       drain();
-      return settle([spans?.forceFlush(), meterProvider?.forceFlush()]);
+      return settle([sendSpans().then(() => spanDelivery?.forceFlush()), meterProvider?.forceFlush()]);
     },
     shutdown: () => {
       drain();
-      return settle([spans?.shutdown(), meterProvider?.shutdown()]);
+      return settle([sendSpans().then(() => spanDelivery?.shutdown()), meterProvider?.shutdown()]);
     },
   };
 }
