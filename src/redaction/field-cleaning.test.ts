@@ -94,6 +94,25 @@ describe('field cleaning', () => {
     ]);
   });
 
+  it('cleans a repeated value the same way every time, and redacts a repeated secret every time', () => {
+    const c = createFieldCleaner();
+    const key = fake.openaiKey();
+    for (let i = 0; i < 3; i++) {
+      const e = blankEvent({ id: `id-${i}`, timestamp: '2026-01-01T00:00:00.000Z', source: 'gateway' });
+      e.user_agent = 'ua\u0085x';
+      e.model_requested = 'gpt-4.1-mini';
+      e.user_id = `u ${key}`;
+      c.clean(e);
+      expect(e.user_agent).toBe('ua x');
+      expect(e.model_requested).toBe('gpt-4.1-mini');
+      expect(e.user_id).toBe('u [REDACTED:openai_key]');
+      expect(e.redactions).toEqual([{ type: 'openai_key', count: 1 }]);
+    }
+    // More distinct values than the cache keeps: each still comes out as cleaned the first time.
+    for (let i = 0; i < 1500; i++) expect(c.cleanValue('session_id', `s\u0000${i}`)).toBe(`s ${i}`);
+    expect(c.cleanValue('session_id', 's\u00007')).toBe('s 7');
+  });
+
   it('takes a huge value in bounded time and keeps no token cut at the pre-bound', () => {
     const key = fake.openaiKey();
     const v = 'word '.repeat(PRE_BOUND / 5 - 10) + 'abc' + key + ' more';

@@ -73,6 +73,13 @@ const FIRST: readonly CleanedField[] = ['feature_name', 'api_key_prefix'];
 /** Longest value redaction looks at (characters); far above every field bound. */
 export const PRE_BOUND = 64 * 1024;
 
+/**
+ * Fields that differ in every event (ids generated per request): not worth remembering. The
+ * other `id` fields remember up to CLEAN_CACHE_SIZE clean values each, then start over.
+ */
+const UNIQUE_FIELDS: ReadonlySet<CleanedField> = new Set(['request_id', 'trace_id', 'span_id']);
+const CLEAN_CACHE_SIZE = 512;
+
 /** The mark a cut value ends with. */
 export const CUT_MARK = '…';
 
@@ -112,7 +119,31 @@ export function createFieldCleaner(policy: ContentPolicy = DEFAULT_CONTENT_POLIC
   const modeOf = (e: AuditEvent): ContentMode =>
     layered ? resolvePolicy(policy, e.virtual_key_id ?? e.api_key_id, e.feature_name).mode : policy.mode;
 
+  // Values that came out clean before, per field: most fields repeat from event to event (the
+  // endpoint, method, models, user agent, address, key prefix, user), and running every secret
+  // detector over them again was most of the cleaning's CPU. Only a value with nothing redacted
+  // and within its bound is kept, so the cache holds nothing the store does not hold.
+  const cleanBefore = new Map<CleanedField, Map<string, string>>(
+    FIELDS.filter((f) => CLEANED_FIELDS[f].kind === 'id' && !UNIQUE_FIELDS.has(f)).map((f) => [f, new Map()]),
+  );
+
   const run = (
+    field: CleanedField,
+    value: string,
+    mode: ContentMode,
+  ): { text: string; redactions: RedactionCount[] } => {
+    const seen = cleanBefore.get(field);
+    const hit = seen?.get(value);
+    if (hit !== undefined) return { text: hit, redactions: [] };
+    const r = cleanOnce(field, value, mode);
+    if (seen && r.redactions.length === 0 && value.length <= CLEANED_FIELDS[field].bound) {
+      if (seen.size >= CLEAN_CACHE_SIZE) seen.clear();
+      seen.set(value, r.text);
+    }
+    return r;
+  };
+
+  const cleanOnce = (
     field: CleanedField,
     value: string,
     mode: ContentMode,
