@@ -10,6 +10,7 @@ import type { Clock } from '../core/clock.js';
 import { ERROR_CATALOG, type ErrorCode } from '../core/errors.js';
 import type { ProviderApi } from '../providers/provider-api.js';
 import { classifyNetworkError } from '../upstream/upstream-client.js';
+import type { CancelSignal } from '../upstream/abort-flag.js';
 import type { Exchange } from './exchange.js';
 import { SseAssembler, streamBrokeOff } from './sse-assembler.js';
 import { relayStreamChunk } from './stream-relay.js';
@@ -107,7 +108,7 @@ export class ResponseTap {
    * Reading the body failed: the caller went away (`x.cancelled`), the total or idle timeout
    * fired, or the connection broke. Records which, and returns its code.
    */
-  bodyFailed(err: unknown, signal: AbortSignal, totalTimedOut: boolean): ErrorCode {
+  bodyFailed(err: unknown, signal: CancelSignal, totalTimedOut: boolean): ErrorCode {
     const { x } = this;
     const kind = classifyNetworkError(err, signal);
     let code: ErrorCode;

@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../core/errors.js';
 import { classifyNetworkError, UpstreamFailure } from '../upstream/upstream-client.js';
 import type { Exchange } from './exchange.js';
+import type { CancelSignal } from '../upstream/abort-flag.js';
 
 /**
  * Records on the exchange why the upstream call produced no response (retries spent, timeout,
@@ -10,7 +11,7 @@ import type { Exchange } from './exchange.js';
 export function recordUpstreamFailure(
   x: Exchange,
   err: unknown,
-  signal: AbortSignal,
+  signal: CancelSignal,
   totalTimedOut: boolean,
   upstreamLatencyMs: number,
 ): ErrorCode {

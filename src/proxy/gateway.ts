@@ -14,6 +14,7 @@ import { requestStreamUsage } from '../capture/stream-relay.js';
 import { parseTraceparent } from '../capture/trace-context.js';
 import type { AuditPipeline } from '../pipeline/pipeline.js';
 import { UpstreamFailure, type UpstreamResponse } from '../upstream/upstream-client.js';
+import { AbortFlag } from '../upstream/abort-flag.js';
 import { readProviderQuota, type ProviderQuota } from '../upstream/provider-rate-limit-headers.js';
 import { formFields, isMultipart } from '../capture/form-fields.js';
 import { withoutQueryApiKey } from '../access/authenticate.js';
@@ -186,7 +187,7 @@ export class Gateway {
     res.setHeader('x-tollgate-event-id', x.eventId);
 
     // Client gone before we answered: remember it, and stop the upstream call.
-    const abort = new AbortController();
+    const abort = new AbortFlag();
     let totalTimedOut = false;
     const onClose = (): void => {
       if (!res.writableFinished) {
@@ -325,11 +326,11 @@ export class Gateway {
         method: x.method,
         headers,
         body,
-        signal: abort.signal,
+        signal: abort,
         managed,
       });
     } catch (err) {
-      return fail(recordUpstreamFailure(x, err, abort.signal, totalTimedOut, clock.monotonic() - tUp));
+      return fail(recordUpstreamFailure(x, err, abort, totalTimedOut, clock.monotonic() - tUp));
     }
     x.httpStatus = upstreamRes.statusCode;
     x.providerQuota = readProviderQuota(upstreamRes.headers, clock.now());
@@ -371,7 +372,7 @@ export class Gateway {
       }
       tap.bodyEnded();
     } catch (err) {
-      tap.bodyFailed(err, abort.signal, totalTimedOut);
+      tap.bodyFailed(err, abort, totalTimedOut);
       // Headers are gone already: end the client's response abruptly so it sees the break.
       if (!x.cancelled && !tap.isStream) res.destroy();
     }
@@ -402,7 +403,7 @@ async function sendWithFallback(
     method: string;
     headers: Record<string, string>;
     body: Buffer | null;
-    signal: AbortSignal;
+    signal: AbortFlag;
     /** Tollgate supplies the provider key (managed mode): no client credential goes upstream. */
     managed: boolean;
   },

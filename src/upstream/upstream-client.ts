@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import { TollgateError } from '../core/errors.js';
 import { QUOTA_BODY_LIMIT, quotaExhaustedInText } from './quota-exhausted.js';
 import { backoffMs, parseRetryAfter, type UpstreamPolicy } from './upstream-policy.js';
+import type { CancelSignal } from './abort-flag.js';
 
 export interface UpstreamRequest {
   method: string;
@@ -13,7 +14,7 @@ export interface UpstreamRequest {
   headers: Record<string, string>;
   body: Buffer | null;
   /** Aborted when the client goes away or the total deadline passes. */
-  signal: AbortSignal;
+  signal: CancelSignal;
 }
 
 /** A response body: undici's, or one already read whole (an error body read to classify it). */
@@ -59,7 +60,7 @@ export class UpstreamFailure extends Error {
 }
 
 /** Classifies an undici/network error (codes from undici's `lib/core/errors.js` and libuv). */
-export function classifyNetworkError(err: unknown, signal?: AbortSignal): UpstreamFailureKind {
+export function classifyNetworkError(err: unknown, signal?: CancelSignal): UpstreamFailureKind {
   if (signal?.aborted) return 'aborted';
   const code = (err as { code?: string } | null)?.code;
   switch (code) {
@@ -154,7 +155,7 @@ export class UpstreamClient {
   private async pause(
     attempt: number,
     retryAfterMs: number | null,
-    signal: AbortSignal,
+    signal: CancelSignal,
     retriesSoFar: number,
   ): Promise<void> {
     const ms = backoffMs(attempt, this.policy.retry, retryAfterMs, this.random);
