@@ -48,16 +48,17 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 export function parseJsonBody(buf: Buffer): Record<string, unknown> | null {
   if (buf.length === 0) return null;
   if (!isUtf8(buf)) throw new TollgateError('TG_ERR_REQUEST_INVALID_UTF8');
+  const text = buf.toString('utf8');
   let value: unknown;
   try {
-    value = JSON.parse(buf.toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     throw new TollgateError('TG_ERR_REQUEST_INVALID_JSON');
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new TollgateError('TG_ERR_REQUEST_INVALID_JSON', { reason: 'not_an_object' });
   }
-  const duplicate = duplicateMember(buf.toString('utf8'));
+  const duplicate = duplicateMember(text);
   if (duplicate !== null) throw new TollgateError('TG_ERR_REQUEST_DUPLICATE_KEY', { field: duplicate });
   return value as Record<string, unknown>;
 }
