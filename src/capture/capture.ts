@@ -125,6 +125,9 @@ export function captureEvent(
       }
     } else if (x.httpStatus !== null && x.httpStatus >= 400) {
       e.error_message = x.responseText;
+    } else if (x.countedBilling) {
+      // Larger than the kept body: the units counted while it passed (images from `data`).
+      billed = x.countedBilling;
     }
   }
   if (x.failover && x.provider) {

@@ -1,5 +1,5 @@
 import type { AuditEvent, EventSource } from '../core/audit-event.js';
-import type { ProviderApi } from '../providers/provider-api.js';
+import type { BilledUnits, ProviderApi } from '../providers/provider-api.js';
 import type { ProviderQuota } from '../upstream/provider-rate-limit-headers.js';
 import { apiForEndpoint } from '../providers/registry.js';
 import type { AssembledStream } from './sse-assembler.js';
@@ -49,6 +49,11 @@ export interface Exchange {
   responseText: string | null;
   /** The assembled stream, for streamed responses. */
   stream: AssembledStream | null;
+  /**
+   * Billed units counted while a successful body too large to keep passed (ProviderApi
+   * `countedBilling`); null otherwise.
+   */
+  countedBilling: BilledUnits | null;
   latencyMs: number | null;
   ttftMs: number | null;
   upstreamLatencyMs: number | null;
@@ -102,6 +107,7 @@ export function newExchange(
     httpStatus: null,
     responseText: null,
     stream: null,
+    countedBilling: null,
     latencyMs: null,
     ttftMs: null,
     upstreamLatencyMs: null,

@@ -12,6 +12,7 @@ import type { ProviderApi } from '../providers/provider-api.js';
 import { classifyNetworkError } from '../upstream/upstream-client.js';
 import type { CancelSignal } from '../upstream/abort-flag.js';
 import type { Exchange } from './exchange.js';
+import { TopLevelArrayCounter } from './json-array-counter.js';
 import { SseAssembler, streamBrokeOff } from './sse-assembler.js';
 import { relayStreamChunk } from './stream-relay.js';
 
@@ -49,6 +50,9 @@ export class ResponseTap {
   private readonly decoder: InstanceType<typeof TextDecoder> | null;
   private readonly kept: Buffer[] = [];
   private keptBytes = 0;
+  private bodyBytes = 0;
+  /** Counts the billed array of a plain body whose API bills by it (images), kept or not. */
+  private readonly counter: TopLevelArrayCounter | null;
   private firstChunk = true;
 
   constructor(
@@ -58,6 +62,9 @@ export class ResponseTap {
     this.isStream = isStreamedResponse(x.api, o.contentType, o.statusCode);
     this.assembler = this.isStream ? new SseAssembler(x.api) : null;
     this.decoder = this.isStream ? new TextDecoder('utf-8') : null;
+    const counted = x.api.countedBilling;
+    this.counter =
+      !this.isStream && counted && o.statusCode < 300 ? new TopLevelArrayCounter(counted.arrayKey) : null;
   }
 
   /**
@@ -78,6 +85,8 @@ export class ResponseTap {
       this.firstChunk = false;
       x.ttftMs = o.clock.monotonic() - o.t0;
     }
+    this.bodyBytes += chunk.length;
+    this.counter?.push(chunk);
     if (this.keptBytes < o.captureLimitBytes) {
       this.kept.push(chunk);
       this.keptBytes += chunk.length;
@@ -136,5 +145,9 @@ export class ResponseTap {
     x.upstreamLatencyMs = upstreamLatencyMs;
     if (this.assembler) x.stream = this.assembler.finish();
     else if (this.kept.length) x.responseText = Buffer.concat(this.kept, this.keptBytes).toString('utf8');
+    // Only a body cut short needs the count: a whole one is read by the API's readResponse.
+    const count = this.counter?.count ?? null;
+    if (count !== null && this.bodyBytes > this.keptBytes && x.api.countedBilling)
+      x.countedBilling = x.api.countedBilling.billed(count, x.requestBody);
   }
 }

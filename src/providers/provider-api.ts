@@ -114,6 +114,14 @@ export interface ProviderApi {
   /** The text-delta events of its streams that the assembler may read without a full parse. */
   readonly textDeltas?: readonly TextDeltaEvent[];
   /**
+   * Billing of a successful answer too large to keep (OpenAI Images with `b64_json`): the units
+   * are counted from the elements of the body's top-level `arrayKey` array while the body passes.
+   */
+  readonly countedBilling?: {
+    readonly arrayKey: string;
+    billed(count: number, request: Record<string, unknown> | null): BilledUnits;
+  };
+  /**
    * Reads a non-streamed JSON answer (or an error body). `request`: the request's body, for an
    * answer whose billing depends on what was asked (DALL·E's size and quality).
    */

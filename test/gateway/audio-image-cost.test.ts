@@ -209,4 +209,25 @@ describe('audio and image APIs priced exactly through the gateway', () => {
     const table = await cli(['report', 'cost', '--db', db, '--by', 'model', '--since', '1h']);
     expect(table.out).toMatch(/dall-e-3\s.*0\.160000/);
   });
+
+  // After the report test: it sums this gateway's whole store.
+  it('an answer larger than the kept body (8 MB): images counted from `data` as it passes, bytes untouched', async () => {
+    // Three b64_json images of 3.5 MB each: 10.5 MB, past the gateway's 8 MB kept body.
+    const image = (i: number) => ({ b64_json: String(i).repeat(3_500_000), revised_prompt: `fox ${i}` });
+    const body = JSON.stringify({ created: 1, data: [0, 1, 2].map(image) });
+    mock.enqueue({ body, headers: { 'content-type': 'application/json' } });
+    const r = await postJson('/images/generations', {
+      model: 'dall-e-3',
+      prompt: 'a fox',
+      response_format: 'b64_json',
+    });
+    expect(r.res.statusCode).toBe(200);
+    expect(r.bytes.equals(Buffer.from(body))).toBe(true);
+    expect(r.event).toMatchObject({
+      status: 'SUCCESS',
+      billing_unit: 'image_1024x1024_standard',
+      billing_quantity: 3,
+      cost_micro_usd: 120_000,
+    });
+  });
 });

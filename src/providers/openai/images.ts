@@ -56,6 +56,8 @@ export const openAIImages: ProviderApi = {
       billing: Array.isArray(body.data) ? imagesBilled(images.length, request ?? null) : null,
     };
   },
+  // b64_json answers run to megabytes per image, past the kept body: count `data` as it passes.
+  countedBilling: { arrayKey: 'data', billed: imagesBilled },
 };
 
 /** GPT Image usage, with the prompt's image tokens apart (they cost more than its text). */
