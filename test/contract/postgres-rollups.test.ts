@@ -2,10 +2,13 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openEventStore } from '../../src/store/open-event-store.js';
 import { PostgresEventStore } from '../../src/store/postgres/postgres-event-store.js';
-import { PostgresRollups } from '../../src/store/postgres/postgres-rollups.js';
+import { PostgresRollups, type PostgresRollupOptions } from '../../src/store/postgres/postgres-rollups.js';
 import { postgresService, uniqueName } from '../support/services.js';
 import { HOUR_MS } from '../../src/store/rollups.js';
 import {
+  appendInBatches,
+  eventsOverDays,
+  expectGroupsOverDays,
   expectProviderQuotaOf,
   expectRollupsOf,
   expectSecurityOf,
@@ -30,9 +33,10 @@ describe.skipIf(!service.available)('PostgreSQL rollups', () => {
   const replica = async (
     schema: string,
     dropOnClose: boolean,
+    options: PostgresRollupOptions = {},
   ): Promise<RollupStore & { store: PostgresEventStore; pgRollups: PostgresRollups }> => {
     const store = await PostgresEventStore.open({ url: service.url, schema });
-    const rollups = await PostgresRollups.open(store.connectionPool, schema);
+    const rollups = await PostgresRollups.open(store.connectionPool, schema, options);
     store.addInTransactionHook((client, inserted) => rollups.apply(client, inserted));
     return {
       store,
@@ -51,6 +55,11 @@ describe.skipIf(!service.available)('PostgreSQL rollups', () => {
   };
 
   rollupStoreContract('PostgreSQL', () => replica(uniqueName('tg_rollups'), true));
+
+  // Sessions that need segments read from their day summaries (and edge hours), never by id.
+  rollupStoreContract('PostgreSQL, sessions from day summaries', () =>
+    replica(uniqueName('tg_rollups_days'), true, { sessionsByIdUpTo: 0 }),
+  );
 
   it('replicas writing at once share one set of rollups: exact totals, no deadlock, days folded once', async () => {
     const schema = uniqueName('tg_rollups_rep');
@@ -89,6 +98,7 @@ describe.skipIf(!service.available)('PostgreSQL rollups', () => {
       // Back to a schema from before the summaries: migration 2 runs again at the next open.
       await admin.query(
         `DROP TABLE "${schema}".session_totals; DROP INDEX "${schema}".session_rollups_session;
+         DROP TABLE "${schema}".session_days;
          DROP TABLE "${schema}".security_rollups; DROP TABLE "${schema}".provider_quota_rollups;
          UPDATE "${schema}".schema_migrations SET version = 1 WHERE component = 'rollups'`,
       );
@@ -115,6 +125,68 @@ describe.skipIf(!service.available)('PostgreSQL rollups', () => {
       );
       expect(after.rows[0].n).toBe(0);
       await expectSessionsOf(rep.rollups, events, windows);
+    } finally {
+      await rep.close();
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    }
+  });
+
+  it('gives a schema written before the day summaries inexact ones from its segments (exact answers), exact after a rebuild', async () => {
+    const schema = uniqueName('tg_rollups_sdays');
+    const start = Date.UTC(2026, 0, 5, 22, 17, 31);
+    // ~4 days: windows hold whole UTC days, sessions reach outside them.
+    const events = mixedEvents(500, 83).map((e) => {
+      e.timestamp = new Date(start + (Date.parse(e.timestamp) - start) * 8).toISOString();
+      return e;
+    });
+    const windows = randomWindows(start - HOUR_MS, Date.parse(events[events.length - 1]!.timestamp), 15, 89);
+    let rep = await replica(schema, false, { sessionsByIdUpTo: 0 });
+    try {
+      await appendInBatches(rep, events, 7);
+      const exactBefore = await admin.query(`SELECT COUNT(*)::int AS n FROM "${schema}".session_days`);
+      expect(exactBefore.rows[0].n).toBeGreaterThan(0);
+      // Back to a schema from before session_days: migration 7 runs again at the next open.
+      await admin.query(
+        `DROP TABLE "${schema}".session_days;
+         UPDATE "${schema}".schema_migrations SET version = 6 WHERE component = 'rollups'`,
+      );
+      await rep.close();
+      rep = await replica(schema, false, { sessionsByIdUpTo: 0 });
+      const count = async (): Promise<{ all: number; inexact: number }> =>
+        (
+          await admin.query(
+            `SELECT COUNT(*)::int AS all, (COUNT(*) FILTER (WHERE NOT exact))::int AS inexact FROM "${schema}".session_days`,
+          )
+        ).rows[0];
+      expect(await count()).toEqual({ all: exactBefore.rows[0].n, inexact: exactBefore.rows[0].n });
+      await expectSessionsOf(rep.rollups, events, windows);
+      await rep.rebuildSessionTotals();
+      expect(await count()).toEqual({ all: exactBefore.rows[0].n, inexact: 0 });
+      await expectSessionsOf(rep.rollups, events, windows);
+    } finally {
+      await rep.close();
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    }
+  });
+
+  it('builds the day blocks of a schema written before them from its day rows', async () => {
+    const schema = uniqueName('tg_rollups_blocks');
+    const events = eventsOverDays(2000, 67);
+    let rep = await replica(schema, false);
+    try {
+      await appendInBatches(rep, events.slice(0, 1200), 4);
+      await admin.query(
+        `DELETE FROM "${schema}".cost_rollups WHERE granularity > 2;
+         UPDATE "${schema}".schema_migrations SET version = 7 WHERE component = 'rollups'`,
+      );
+      await rep.close();
+      rep = await replica(schema, false);
+      const blocks = await admin.query(
+        `SELECT COUNT(*)::int AS n FROM "${schema}".cost_rollups WHERE granularity > 2`,
+      );
+      expect(blocks.rows[0].n).toBeGreaterThan(0);
+      await appendInBatches(rep, events.slice(1200), 6);
+      await expectGroupsOverDays(rep.rollups, events, 9);
     } finally {
       await rep.close();
       await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
@@ -154,7 +226,7 @@ describe.skipIf(!service.available)('PostgreSQL rollups', () => {
       const v = await admin.query(
         `SELECT component, version FROM "${schema}".schema_migrations ORDER BY component`,
       );
-      expect(v.rows).toContainEqual({ component: 'rollups', version: 6 });
+      expect(v.rows).toContainEqual({ component: 'rollups', version: 8 });
     } finally {
       await opened.store.close();
       await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

@@ -652,6 +652,52 @@ export async function expectSecurityOf(
     }
 }
 
+/** Events every ~50 minutes over ~70 days, a few stamped up to 30 hours late (long streams). */
+export function eventsOverDays(n: number, seed: number): AuditEvent[] {
+  const r = rng(seed);
+  let ts = Date.UTC(2025, 10, 3, 5, 7);
+  return mixedEvents(n, seed).map((e, i) => {
+    ts += Math.floor(r() * 6_000_000);
+    const late = i > 100 && r() < 0.03 ? Math.floor(r() * 30 * HOUR_MS) : 0;
+    return { ...e, timestamp: new Date(ts - late).toISOString() };
+  });
+}
+
+/**
+ * Windows of whole days, whole hours and arbitrary bounds over `events` (some ending after the
+ * last event) answer by user and by model exactly as the events in them: day blocks, the day
+ * being folded and hour or minute edges, at each dimension's resolution.
+ */
+export async function expectGroupsOverDays(
+  rollups: RollupReader,
+  events: readonly AuditEvent[],
+  seed: number,
+): Promise<void> {
+  const r = rng(seed);
+  const first = Date.parse(events[0]!.timestamp);
+  const last = Math.max(...events.map((e) => Date.parse(e.timestamp)));
+  for (let i = 0; i < 30; i++) {
+    const a = first - DAY_MS + Math.floor(r() * (last - first + 2 * DAY_MS));
+    const b = a + Math.floor(r() * 75 * DAY_MS);
+    const align = [DAY_MS, HOUR_MS, 1][i % 3]!;
+    const since = Math.floor(a / align) * align;
+    const until = Math.max(since + 1, Math.floor(b / align) * align);
+    for (const dim of ['user', 'model'] as const) {
+      const resolution = dim === 'user' ? HOUR_MS : MINUTE_MS;
+      const from = Math.floor(since / resolution) * resolution;
+      const to = Math.ceil(until / resolution) * resolution;
+      const inside = events.filter((e) => Date.parse(e.timestamp) >= from && Date.parse(e.timestamp) < to);
+      const groups = await rollups.groups(dim, since, until);
+      const label = `${dim} ${new Date(since).toISOString()} → ${new Date(until).toISOString()}`;
+      expect(groups.map((g) => g.key).sort(), label).toEqual(
+        [...new Set(inside.map((e) => keyOf(dim, e)))].sort(),
+      );
+      for (const { key, ...totals } of groups)
+        expect(totals, label).toEqual(expectedTotals(inside.filter((e) => keyOf(dim, e) === key)));
+    }
+  }
+}
+
 export function rollupStoreContract(name: string, factory: RollupStoreFactory): void {
   describe(`Rollup store contract: ${name}`, () => {
     const opened: RollupStore[] = [];
@@ -678,6 +724,13 @@ export function rollupStoreContract(name: string, factory: RollupStoreFactory): 
       expect((await b.rollups.sessions(...ALL)).sort(bySession)).toEqual(
         (await a.rollups.sessions(...ALL)).sort(bySession),
       );
+    });
+
+    it('answers windows over many days exactly (blocks of whole days, the day being folded, late events)', async () => {
+      const events = eventsOverDays(2000, 61);
+      const s = await open();
+      await appendInBatches(s, events, 21);
+      await expectGroupsOverDays(s.rollups, events, 8);
     });
 
     it('answers sessions of any window exactly as a full scan, written in order, late, or out of hour order (and after a rebuild)', async () => {

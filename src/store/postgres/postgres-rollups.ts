@@ -36,9 +36,15 @@ import {
   MINUTE_MS,
   partitionSessionTotals,
   ROLLUP_DIMENSIONS,
+  addAcc,
+  sessionDaysOf,
   sessionJoinSet,
   sessionTotalsOf,
   TOTAL_COLUMNS,
+  joinWindowPieces,
+  type RollupRow,
+  type SessionDayTotal,
+  type WindowPiece,
   type BucketRange,
   type RollupDimension,
   type RollupEvent,
@@ -50,6 +56,14 @@ import {
   type SessionTotalRow,
 } from '../rollups.js';
 import { int2Array, int8Array, textArray } from './binary-arrays.js';
+import {
+  BLOCK_LEVELS,
+  blockGranularity,
+  blockMs,
+  blocksThrough,
+  coarsenRanges,
+  type BlockRange,
+} from '../day-blocks.js';
 import { migratePostgres, schemaIdent } from './postgres-migrate.js';
 import {
   PostgresSecurityRollups,
@@ -113,6 +127,30 @@ const MIGRATIONS: readonly string[] = [
   // so a cost page reads its top ten sessions instead of every session of the window.
   `CREATE INDEX session_totals_growth ON {schema}.session_totals (${growthRankSql('postgres')} DESC, session_id) WHERE exact;
    CREATE INDEX session_totals_inexact ON {schema}.session_totals (last_ts_ms) WHERE NOT exact;`,
+  // 7: one summary per session and UTC day (see sessionDaysOf), as on SQLite: a window's sessions
+  // that reach outside it read a row per session-day for its whole days and hour segments only at
+  // its edges. A schema written before gets them from its segments, inexact until a rebuild.
+  `CREATE TABLE {schema}.session_days (
+     day bigint NOT NULL,
+     session_id text COLLATE "C" NOT NULL,
+     first_ts_ms bigint NOT NULL,
+     last_ts_ms bigint NOT NULL,
+     ${SESSION_NUMBERS.map((c) => `${c} bigint NOT NULL`).join(',\n     ')},
+     exact boolean NOT NULL,
+     PRIMARY KEY (day, session_id)
+   ) WITH (fillfactor = 80);
+   INSERT INTO {schema}.session_days (day, session_id, first_ts_ms, last_ts_ms, ${SESSION_NUMBERS.join(', ')}, exact)
+     SELECT hour - (hour % ${DAY_MS}) AS d, session_id, MIN(first_ts_ms), MAX(last_ts_ms), ${TOTAL_COLUMNS.map((c) => `SUM(${c})`).join(', ')},
+       ${GROWTH_COLUMNS.map(() => '0').join(', ')}, false
+     FROM {schema}.session_rollups GROUP BY d, session_id;`,
+  // 8: day blocks (day-blocks.ts) of the days already folded, from their day rows.
+  BLOCK_LEVELS.map(
+    (level) => `INSERT INTO {schema}.cost_rollups (granularity, dim, bucket, k, ${TOTAL_COLUMNS.join(', ')})
+     SELECT ${blockGranularity(level)}, dim, bucket - (bucket % ${blockMs(level)}) AS blk, k, ${TOTAL_COLUMNS.map((c) => `SUM(${c})`).join(', ')}
+     FROM {schema}.cost_rollups
+     WHERE granularity = ${G_DAY} AND bucket < (SELECT value - (value % ${DAY_MS}) FROM {schema}.rollup_state WHERE name = 'day_folded_through_ms')
+     GROUP BY dim, blk, k;`,
+  ).join('\n'),
 ];
 
 /** The lower bound of the first fold (no hour was folded yet): before any representable bucket. */
@@ -120,20 +158,40 @@ const NEVER = -8_640_000_000_000_000;
 
 const int8 = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 
+/** foldBatch's row order (granularity, dimension, bucket, key in code-unit order). */
+const byRollupKey = (a: RollupRow, b: RollupRow): number =>
+  a.granularity - b.granularity ||
+  a.dim - b.dim ||
+  a.bucket - b.bucket ||
+  (a.k < b.k ? -1 : a.k > b.k ? 1 : 0);
+
+export interface PostgresRollupOptions {
+  /**
+   * Up to this many sessions of a window that need their segments (reaching outside it, or
+   * inexact) are read by session id; more are read from their day summaries (joinPartial).
+   * Default: 32 or a quarter of the window's sessions, whichever is more; the tests set 0 to
+   * check the day-summary path.
+   */
+  sessionsByIdUpTo?: number;
+}
+
 export class PostgresRollups implements RollupReader {
   private readonly s: string;
   private readonly upsertRollups: string;
   private readonly upsertSessions: string;
   private readonly upsertTotals: string;
+  private readonly upsertDays: string;
   private readonly security: PostgresSecurityRollups;
   private readonly quota: PostgresProviderQuota;
   private readonly foldHours: string;
+  private readonly foldDays: string;
   /** The watermark as last seen by this replica; only decides which lock a batch asks for. */
   private seenFolded = Number.NEGATIVE_INFINITY;
 
   private constructor(
     private readonly pool: pg.Pool,
     readonly schema: string,
+    private readonly options: PostgresRollupOptions,
   ) {
     const s = (this.s = schemaIdent(schema));
     this.security = new PostgresSecurityRollups(pool, s);
@@ -152,8 +210,25 @@ export class PostgresRollups implements RollupReader {
        SELECT *, true FROM unnest($1::text[], $2::bigint[], $3::bigint[], ${SESSION_NUMBERS.map((_, i) => `$${i + 4}::bigint[]`).join(', ')})
        ON CONFLICT (session_id) DO UPDATE SET ${sessionJoinSet('postgres')},
        exact = o.exact AND excluded.first_ts_ms - (excluded.first_ts_ms % ${HOUR_MS}) >= o.last_ts_ms - (o.last_ts_ms % ${HOUR_MS})`;
+    // The same per (day, session): a batch that starts before the day summary's last hour makes it inexact.
+    this.upsertDays = `INSERT INTO ${s}.session_days AS o (day, session_id, first_ts_ms, last_ts_ms, ${SESSION_NUMBERS.join(', ')}, exact)
+       SELECT *, true FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], ${SESSION_NUMBERS.map((_, i) => `$${i + 5}::bigint[]`).join(', ')})
+       ON CONFLICT (day, session_id) DO UPDATE SET ${sessionJoinSet('postgres')},
+       exact = o.exact AND excluded.first_ts_ms - (excluded.first_ts_ms % ${HOUR_MS}) >= o.last_ts_ms - (o.last_ts_ms % ${HOUR_MS})`;
     // `dim = ANY(…)` lets the primary key seek each dimension's hour range (no skip scan in
     // PostgreSQL 15: without it the fold would read every hour row ever written).
+    // Days completed by a fold into their blocks: one arm per level, summed per block and key.
+    this.foldDays = `INSERT INTO ${s}.cost_rollups AS r (granularity, dim, bucket, k, ${totals})
+       SELECT g, dim, blk, k, ${TOTAL_COLUMNS.map((c) => `SUM(${c})`).join(', ')} FROM (
+         ${BLOCK_LEVELS.map(
+           (
+             level,
+           ) => `SELECT ${blockGranularity(level)}::smallint AS g, dim, bucket - (bucket % ${blockMs(level)}) AS blk, k, ${totals}
+         FROM ${s}.cost_rollups WHERE granularity = ${G_DAY} AND dim = ANY('{${ROLLUP_DIMENSIONS.map((_, i) => i).join(',')}}'::smallint[])
+           AND bucket >= $1 AND bucket < $2`,
+         ).join(' UNION ALL ')}) d
+       GROUP BY g, dim, blk, k ORDER BY g, dim, blk, k
+       ${rollupTail}`;
     this.foldHours = `INSERT INTO ${s}.cost_rollups AS r (granularity, dim, bucket, k, ${totals})
        SELECT ${G_DAY}, dim, bucket - (bucket % ${DAY_MS}) AS day, k, ${TOTAL_COLUMNS.map((c) => `SUM(${c})`).join(', ')}
        FROM ${s}.cost_rollups WHERE granularity = ${G_HOUR} AND dim = ANY('{${ROLLUP_DIMENSIONS.map((_, i) => i).join(',')}}'::smallint[])
@@ -163,9 +238,13 @@ export class PostgresRollups implements RollupReader {
   }
 
   /** Runs the rollup migrations in `schema` (the events' schema: they share transactions). */
-  static async open(pool: pg.Pool, schema: string): Promise<PostgresRollups> {
+  static async open(
+    pool: pg.Pool,
+    schema: string,
+    options: PostgresRollupOptions = {},
+  ): Promise<PostgresRollups> {
     await migratePostgres(pool, schema, 'rollups', MIGRATIONS);
-    return new PostgresRollups(pool, schema);
+    return new PostgresRollups(pool, schema, options);
   }
 
   /**
@@ -200,7 +279,28 @@ export class PostgresRollups implements RollupReader {
     const batch = foldBatch(events, folded);
 
     if (batch.rows.length > 0) {
-      const rows = batch.rows;
+      // A late event's day row (its hour was already folded), of a day already in the blocks, adds
+      // to its blocks too; merged per block and key (one statement updates a row once), sorted
+      // after the batch's rows (granularities above the day's): one lock order.
+      const blocks = new Map<string, RollupRow>();
+      for (const r of batch.rows)
+        if (r.granularity === G_DAY && r.bucket < blocksThrough(folded))
+          for (const level of BLOCK_LEVELS) {
+            const bucket = r.bucket - (r.bucket % blockMs(level));
+            const key = `${level}\u0001${r.dim}\u0001${bucket}\u0001${r.k}`;
+            const b = blocks.get(key);
+            if (b) addAcc(b.acc, r.acc);
+            else
+              blocks.set(key, {
+                granularity: blockGranularity(level) as RollupRow['granularity'],
+                dim: r.dim,
+                bucket,
+                k: r.k,
+                acc: r.acc.slice(),
+              });
+          }
+      const rows =
+        blocks.size === 0 ? batch.rows : [...batch.rows, ...[...blocks.values()].sort(byRollupKey)];
       await client.query(this.upsertRollups, [
         int2Array(rows.map((r) => r.granularity)),
         int2Array(rows.map((r) => r.dim)),
@@ -220,6 +320,12 @@ export class PostgresRollups implements RollupReader {
         `UPDATE ${this.s}.rollup_state SET value = $1 WHERE name = 'day_folded_through_ms'`,
         [batch.latestHour],
       );
+      // Days completed by this fold (their day rows are whole now) go into the blocks: once a day.
+      if (blocksThrough(batch.latestHour) > blocksThrough(folded))
+        await client.query(this.foldDays, [
+          folded === Number.NEGATIVE_INFINITY ? NEVER : blocksThrough(folded),
+          blocksThrough(batch.latestHour),
+        ]);
     }
     if (batch.sessions.length > 0) {
       const runs = batch.sessions;
@@ -241,8 +347,21 @@ export class PostgresRollups implements RollupReader {
         ...TOTAL_COLUMNS.map((_, c) => int8Array(runs.map((r) => r.acc[c]!))),
         ...GROWTH_COLUMNS.map((_, c) => int8Array(growth.map((g) => g[c]!))),
       ]);
+      // Summaries after segments, whole-life before day: every transaction locks in one order.
       await this.writeTotals(client, sessionTotalsOf(runs));
+      await this.writeDays(client, sessionDaysOf(runs));
     }
+  }
+
+  private async writeDays(client: pg.ClientBase, days: readonly SessionDayTotal[]): Promise<void> {
+    if (days.length === 0) return;
+    await client.query(this.upsertDays, [
+      int8Array(days.map((d) => d.day)),
+      textArray(days.map((d) => d.session_id)),
+      int8Array(days.map((d) => d.first_ts_ms)),
+      int8Array(days.map((d) => d.last_ts_ms)),
+      ...SESSION_NUMBERS.map((c) => int8Array(days.map((d) => d[c]))),
+    ]);
   }
 
   private async writeTotals(client: pg.ClientBase, totals: readonly SegmentRow[]): Promise<void> {
@@ -256,24 +375,37 @@ export class PostgresRollups implements RollupReader {
   }
 
   /**
-   * Rebuilds session_totals from the hour segments (exact again, whatever order batches came
-   * in), in one transaction that holds writers' summary updates back; returns the number of sessions.
+   * Rebuilds session_totals and session_days from the hour segments (exact again, whatever order
+   * batches came in), in one transaction that holds writers' summary updates back; returns the
+   * number of sessions.
    */
   async rebuildSessionTotals(): Promise<number> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
+      // The writers' lock order: session_totals, then session_days.
       await client.query(`LOCK TABLE ${this.s}.session_totals IN EXCLUSIVE MODE`);
+      await client.query(`LOCK TABLE ${this.s}.session_days IN EXCLUSIVE MODE`);
       await client.query(`DELETE FROM ${this.s}.session_totals`);
+      await client.query(`DELETE FROM ${this.s}.session_days`);
       let n = 0;
       let current: SegmentRow | null = null;
+      let currentDay: SessionDayTotal | null = null;
       let out: SegmentRow[] = [];
+      let outDays: SessionDayTotal[] = [];
       const put = async (t: SegmentRow): Promise<void> => {
         out.push(t);
         n++;
         if (out.length >= 2000) {
           await this.writeTotals(client, out);
           out = [];
+        }
+      };
+      const putDay = async (d: SessionDayTotal): Promise<void> => {
+        outDays.push(d);
+        if (outDays.length >= 2000) {
+          await this.writeDays(client, outDays);
+          outDays = [];
         }
       };
       // Keyset pages in (session_id, hour) order (the session_rollups_session index).
@@ -286,18 +418,28 @@ export class PostgresRollups implements RollupReader {
           true,
         );
         if (page.length === 0) break;
-        for (const row of page) {
+        for (const withHour of page as (SegmentRow & { hour: number })[]) {
+          const { hour, ...row } = withHour;
+          const day = hour - (hour % DAY_MS);
           if (current && current.session_id === row.session_id) current = joinSegments(current, row);
           else {
             if (current) await put(current);
             current = row;
+          }
+          if (currentDay && currentDay.session_id === row.session_id && currentDay.day === day)
+            currentDay = { ...joinSegments(currentDay, row), day };
+          else {
+            if (currentDay) await putDay(currentDay);
+            currentDay = { ...row, day };
           }
         }
         const tail = page[page.length - 1] as SegmentRow & { hour: number };
         after = [tail.session_id, tail.hour];
       }
       if (current) await put(current);
+      if (currentDay) await putDay(currentDay);
       await this.writeTotals(client, out);
+      await this.writeDays(client, outDays);
       await client.query('COMMIT');
       return n;
     } catch (err) {
@@ -337,8 +479,8 @@ export class PostgresRollups implements RollupReader {
   }
 
   /** Hours before this are folded into days (read per query: another replica may have folded). */
-  private async folded(): Promise<number> {
-    const res = await this.pool.query<{ value: string | null }>(
+  private async folded(client: pg.ClientBase | pg.Pool = this.pool): Promise<number> {
+    const res = await client.query<{ value: string | null }>(
       `SELECT value FROM ${this.s}.rollup_state WHERE name = 'day_folded_through_ms'`,
     );
     const v = res.rows[0]?.value;
@@ -348,10 +490,11 @@ export class PostgresRollups implements RollupReader {
   /** One SELECT per range, summed by UNION ALL: each arm is a primary-key range scan. */
   private async ranges(
     select: string,
-    ranges: BucketRange[],
+    ranges: readonly BlockRange[],
     dim: number,
     groupBy: string,
     orderBy: string,
+    client: pg.ClientBase | pg.Pool = this.pool,
   ): Promise<Record<string, unknown>[]> {
     const params: number[] = [];
     const arms = ranges.map((r) => {
@@ -360,7 +503,7 @@ export class PostgresRollups implements RollupReader {
       return `SELECT ${select} FROM ${this.s}.cost_rollups WHERE granularity = $${n - 3} AND dim = $${n - 2} AND bucket >= $${n - 1} AND bucket < $${n}`;
     });
     const sums = TOTAL_COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(', ');
-    const res = await this.pool.query(
+    const res = await client.query(
       `SELECT ${groupBy}, ${sums} FROM (${arms.join(' UNION ALL ')}) u GROUP BY ${groupBy} ORDER BY ${orderBy}`,
       params,
     );
@@ -368,16 +511,29 @@ export class PostgresRollups implements RollupReader {
   }
 
   async groups(dimension: RollupDimension, sinceMs: number, untilMs: number): Promise<RollupGroup[]> {
-    const ranges = bucketRanges(sinceMs, untilMs, FINEST_BUCKET_MS[dimension], await this.folded());
-    if (ranges.length === 0) return [];
-    const rows = await this.ranges(
-      `k, ${TOTAL_COLUMNS.join(', ')}`,
-      ranges,
-      ROLLUP_DIMENSIONS.indexOf(dimension),
-      'k',
-      'cost_micro_usd DESC, k ASC',
+    if (!(untilMs > sinceMs)) return [];
+    // One snapshot: the fold mark and the day rows and blocks it describes (coarsenRanges).
+    return inTransaction(
+      this.pool,
+      async (client) => {
+        const folded = await this.folded(client);
+        const ranges = coarsenRanges(
+          bucketRanges(sinceMs, untilMs, FINEST_BUCKET_MS[dimension], folded),
+          folded,
+        );
+        if (ranges.length === 0) return [];
+        const rows = await this.ranges(
+          `k, ${TOTAL_COLUMNS.join(', ')}`,
+          ranges,
+          ROLLUP_DIMENSIONS.indexOf(dimension),
+          'k',
+          'cost_micro_usd DESC, k ASC',
+          client,
+        );
+        return rows.map((row) => ({ key: row.k as string, ...totalsOf(row) }));
+      },
+      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
     );
-    return rows.map((row) => ({ key: row.k as string, ...totalsOf(row) }));
   }
 
   async days(sinceMs: number, untilMs: number): Promise<RollupGroup[]> {
@@ -487,6 +643,62 @@ export class PostgresRollups implements RollupReader {
     await this.quota.rebuild();
   }
 
+  /**
+   * The sessions `ids` over the hour-aligned window [from, to), from their day summaries: a day's
+   * summary stands for the session's requests of that day in the window when it is exact and its
+   * requests all fall in the window (every whole day of the window, and an edge day whose requests
+   * do not reach outside it, such as today in a window ending now); otherwise that day's hour
+   * segments within the window are read (one index probe per session and day). The pieces are
+   * joined per session in time order.
+   */
+  private async joinPartial(
+    client: pg.ClientBase,
+    ids: readonly string[],
+    from: number,
+    to: number,
+  ): Promise<SegmentRow[]> {
+    const res = await client.query<unknown[]>({
+      text: `SELECT session_id, first_ts_ms, last_ts_ms, ${SESSION_NUMBERS.join(', ')}, exact, day
+       FROM ${this.s}.session_days WHERE day >= $1 AND day < $2 AND session_id = ANY($3::text[])`,
+      values: [from - (from % DAY_MS), to, textArray(ids)],
+      rowMode: 'array',
+    });
+    const pieces = new Map<string, WindowPiece[]>();
+    const add = (id: string, at: number, segment: SegmentRow): void => {
+      const list = pieces.get(id);
+      if (list) list.push({ at, segment });
+      else pieces.set(id, [{ at, segment }]);
+    };
+    const dayAt = 4 + SESSION_NUMBERS.length;
+    const needIds: string[] = [];
+    const needFrom: number[] = [];
+    const needTo: number[] = [];
+    for (const raw of res.rows) {
+      const day = int8(raw[dayAt]);
+      const row = sessionRowFromArray(raw, true);
+      if (row.exact && row.first_ts_ms >= from && row.last_ts_ms < to) {
+        const { exact: _exact, ...segment } = row;
+        add(row.session_id, day, segment);
+      } else {
+        needIds.push(row.session_id);
+        needFrom.push(Math.max(day, from));
+        needTo.push(Math.min(day + DAY_MS, to));
+      }
+    }
+    if (needIds.length > 0)
+      for (const seg of await this.segments(
+        client,
+        `JOIN unnest($1::text[], $2::bigint[], $3::bigint[]) AS p(id, lo, hi)
+           ON session_id = p.id AND hour >= p.lo AND hour < p.hi`,
+        [textArray(needIds), int8Array(needFrom), int8Array(needTo)],
+        true,
+      )) {
+        const { hour, ...segment } = seg as SegmentRow & { hour: number };
+        add(segment.session_id, hour, segment);
+      }
+    return joinWindowPieces(pieces);
+  }
+
   async sessions(sinceMs: number, untilMs: number): Promise<SessionGrowth[]> {
     if (!(untilMs > sinceMs)) return [];
     const from = Math.floor(sinceMs / HOUR_MS) * HOUR_MS;
@@ -503,16 +715,23 @@ export class PostgresRollups implements RollupReader {
         });
         const totals = res.rows.map((raw) => sessionRowFromArray(raw, true));
         const { whole, partial } = partitionSessionTotals(from, to, totals);
-        let joined: SegmentRow[] = [];
-        if (partial.length > 0)
-          joined = joinSessionSegments(
-            await this.segments(
-              client,
-              'WHERE session_id = ANY($1::text[]) AND hour >= $2 AND hour < $3 ORDER BY session_id, hour',
-              [partial, from, to],
+        if (partial.length === 0) return whole;
+        // A few partial sessions (by default up to a quarter of the window's): their own hour
+        // segments. More: their day summaries, and hour segments only where a day needs them.
+        const byIdUpTo =
+          this.options.sessionsByIdUpTo ?? Math.max(32, Math.floor((whole.length + partial.length) / 4));
+        if (partial.length <= byIdUpTo)
+          return [
+            ...whole,
+            ...joinSessionSegments(
+              await this.segments(
+                client,
+                'WHERE session_id = ANY($1::text[]) AND hour >= $2 AND hour < $3 ORDER BY session_id, hour',
+                [partial, from, to],
+              ),
             ),
-          );
-        return [...whole, ...joined];
+          ];
+        return [...whole, ...(await this.joinPartial(client, partial, from, to))];
       },
       'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
     );
