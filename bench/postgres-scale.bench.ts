@@ -5,6 +5,10 @@
  *
  *   npx tsx bench/postgres-scale.bench.ts [events=50000000] [--reuse] [--seed-only]
  *
+ * In steps (the rollups can be written while the events are filled): `--fill-only`, then beside
+ * it `--rollups` once the first chunk is in, then `--finish --no-rollups` after the fill, then
+ * `--reuse` to time.
+ *
  * PG_SCALE_URL (default postgres://postgres@127.0.0.1:5432/tollgate_bench_h22p, created when
  * missing) names the database; the store is its schema `tollgate`, dropped and rebuilt unless
  * --reuse. PG_SCALE_RUNS (default 20) runs per page after a warm-up. PG_SCALE_MIN_FREE_GB (default
@@ -15,11 +19,13 @@
  *    daily partition per day of the 30, secondary indexes dropped;
  * 2. rows by `INSERT … SELECT generate_series` on two connections, in chunks, each row a function
  *    of its number i (the formulas below, mirrored in `rollupEvent`);
- * 3. the indexes rebuilt (the schema ends identical to a gateway's), and at the same time the
- *    rollups and summary tables filled through PostgresRollups.apply (the writer's code path, in
- *    transactions of 20,000 events rebuilt client-side from the same formulas) from one event in
- *    PG_SCALE_ROLLUP_SAMPLE (default 10, see ROLLUP_SAMPLE), then ANALYZE; the timed run first
- *    checks the rollups against the sampled events. `--finish` redoes step 3 on a filled store.
+ * 3. the indexes rebuilt (the schema ends identical to a gateway's), and at the same time every
+ *    rollup and summary table filled from every event through PostgresRollups.apply (the
+ *    writer's code path, events rebuilt client-side from the same formulas by
+ *    PG_SCALE_ROLLUP_WORKERS writer processes, see fillRollups), then ANALYZE; the timed run
+ *    first checks the rollups against the events. `--finish` redoes step 3 on a filled store.
+ *    Cost: ~24 µs CPU per event in the writers (build 6.5, cost fold 6.5, security 6, quota 3.3,
+ *    sessions 2, measured at load ~22), i.e. ~20 CPU-minutes at 50 M before the database's share.
  *
  * What is synthetic: `hash` / `prev_hash` are placeholders of the right length, not a chain (no
  * page or report reads them; verify is benched in verify.bench.ts); content is off
@@ -28,7 +34,9 @@
  * per user per 6 days: up to 30,000 sessions, three replicas' chains). Times are relative to the
  * store's newest event only when fresh: with --reuse the windows end at the current time.
  */
+import { fork } from 'node:child_process';
 import { statfsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { loadavg as osLoad, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -47,6 +55,10 @@ const args = process.argv.slice(2);
 const N = Number(args.find((a) => /^\d+$/.test(a)) ?? 50_000_000);
 const REUSE = args.includes('--reuse');
 const SEED_ONLY = args.includes('--seed-only');
+/** Fill the events and stop (`--finish` completes the store later). */
+const FILL_ONLY = args.includes('--fill-only');
+/** Only the rollups of N events (from the fill's formulas; can run beside a --fill-only run). */
+const ROLLUPS_ONLY = args.includes('--rollups');
 const URL_ = process.env.PG_SCALE_URL ?? 'postgres://postgres@127.0.0.1:5432/tollgate_bench_h22p';
 const SCHEMA = 'tollgate';
 const RUNS = Number(process.env.PG_SCALE_RUNS ?? 20);
@@ -56,18 +68,6 @@ const SPAN_US = 30 * DAY * 1000;
 const USERS = 5000;
 const SESSION_US = 6 * DAY * 1000;
 const CHUNK = 500_000;
-/**
- * The rollups are filled from one block of 5,000 consecutive events in ROLLUP_SAMPLE: at load ~20
- * on 2 vCPUs PostgresRollups.apply took ~3,500 events/s, hours for 50 M. A block holds every user
- * once (u = i·7919 mod 5000 runs through every residue), so every user, key and team has rows on
- * every day and every session its summary: the 30-day reads read as many summary rows as after a
- * full fill; their figures are 1/ROLLUP_SAMPLE of the events'. (The first 50 M run sampled runs of
- * 7 events, i mod 70 < 7, which reaches only the users whose i mod 10 ≤ 6: 70 % of them.)
- */
-const ROLLUP_SAMPLE = Number(process.env.PG_SCALE_ROLLUP_SAMPLE ?? 10);
-const sampled = (i: number): boolean => Math.floor(i / USERS) % ROLLUP_SAMPLE === 0;
-const SAMPLED_SQL = `(substr(request_id, 5)::bigint / ${USERS}) % ${ROLLUP_SAMPLE} = 0`;
-
 const loadavg = (): string =>
   osLoad()
     .map((x) => x.toFixed(1))
@@ -149,6 +149,8 @@ function rollupEvent(startUs: number, stepUs: number, i: number): AuditEvent {
   const ok = r >= 50;
   const status: EventStatus =
     r < 20 ? 'AUTH_FAILED' : r < 35 ? 'SERVER_ERROR' : r < 50 ? 'RATE_LIMITED' : 'SUCCESS';
+  e.api_provider = 'openai';
+  e.endpoint = '/chat/completions';
   e.http_method = 'POST';
   e.ip_address = `10.0.${u % 200}.${(i % 7) + 1}`;
   e.model_requested = e.model_used = MODELS[Math.floor(i / 3) % 5]!;
@@ -264,19 +266,140 @@ async function fill(admin: pg.Pool, nowMs: number): Promise<number> {
   return next;
 }
 
+/** The fill's first event time (µs): row 0 has the smallest id (ids start with the time). */
+async function firstEventUs(admin: pg.Pool): Promise<number> {
+  const res = await admin.query<{ us: string }>(
+    `SELECT (EXTRACT(EPOCH FROM ts) * 1000000)::bigint AS us FROM ${SCHEMA}.events ORDER BY id LIMIT 1`,
+  );
+  return Number(res.rows[0]!.us);
+}
+
+/** Events handed to the rollups per transaction: ~1.4 hours of traffic (N / 500). */
+const ROLLUP_BATCH = Number(process.env.PG_SCALE_ROLLUP_BATCH ?? Math.max(1000, Math.round(N / 500)));
+/** Writer processes for the rollups, each a range of whole sessions (see fillRollups). */
+const ROLLUP_WORKERS = Number(process.env.PG_SCALE_ROLLUP_WORKERS ?? 6);
+const RANGE_ARG = args.find((a) => a.startsWith('--rollups-range='));
+
+/**
+ * Event ranges [from, to) that split at session boundaries: a session is one user's 6 days since
+ * the epoch (fillSql), so cutting where t crosses a multiple of SESSION_US gives every session,
+ * and every UTC day, to one writer, which writes it in order (exact summaries, as one replica).
+ */
+function sessionAlignedRanges(
+  loaded: number,
+  startUs: number,
+  stepUs: number,
+  parts: number,
+): [number, number][] {
+  const cuts = [0];
+  const endUs = startUs + loaded * stepUs;
+  for (let p = Math.ceil(startUs / SESSION_US); p * SESSION_US < endUs; p++) {
+    const i = Math.ceil((p * SESSION_US - startUs) / stepUs);
+    if (i > 0 && i < loaded) cuts.push(i);
+  }
+  cuts.push(loaded);
+  const ranges: [number, number][] = [];
+  for (let k = 0; k + 1 < cuts.length; k++) ranges.push([cuts[k]!, cuts[k + 1]!]);
+  // Fewer writers than periods: neighbouring periods go to one writer.
+  while (ranges.length > parts) {
+    let best = 0;
+    for (let k = 1; k + 1 < ranges.length; k++)
+      if (
+        ranges[k]![1] - ranges[k]![0] + ranges[k + 1]![1] - ranges[k + 1]![0] <
+        ranges[best]![1] - ranges[best]![0] + ranges[best + 1]![1] - ranges[best + 1]![0]
+      )
+        best = k;
+    ranges.splice(best, 2, [ranges[best]![0], ranges[best + 1]![1]]);
+  }
+  return ranges;
+}
+
+/** Applies events [from, to) (rollupEvent) through PostgresRollups.apply, ROLLUP_BATCH per transaction. */
+async function applyRange(from: number, to: number, startUs: number): Promise<void> {
+  const stepUs = Math.floor(SPAN_US / N);
+  const opened = await openEventStore(`${URL_}?schema=${SCHEMA}`);
+  if (opened.kind !== 'postgres') throw new Error('not a PostgreSQL store');
+  const { store, rollups } = opened;
+  const client = await store.connectionPool.connect();
+  const apply = async (batch: AuditEvent[]): Promise<void> => {
+    await client.query('BEGIN');
+    await rollups.apply(client, batch);
+    await client.query('COMMIT');
+  };
+  // One event first: a writer's first batch takes the fold mark FOR UPDATE (it has not seen the
+  // mark yet), and should hold it only briefly; the next batch is built while the database works
+  // on the previous one.
+  let pending: Promise<void> | null = apply([rollupEvent(startUs, stepUs, from)]);
+  for (let at = from + 1; at < to; at += ROLLUP_BATCH) {
+    const batch: AuditEvent[] = [];
+    for (let i = at; i < Math.min(to, at + ROLLUP_BATCH); i++) batch.push(rollupEvent(startUs, stepUs, i));
+    await pending;
+    pending = apply(batch);
+  }
+  if (pending) await pending;
+  client.release();
+  await store.close();
+}
+
+/**
+ * Every rollup and summary table from every one of the `loaded` events, through
+ * PostgresRollups.apply (the writer's code path: cost, session hour segments, whole-life and day
+ * summaries, security, provider quota), by ROLLUP_WORKERS processes at once, as replicas write:
+ * each a range of whole sessions, in write order. The events come from the fill's formulas
+ * (rollupEvent), so this can run while the fill does.
+ *
+ * The day-fold mark is set first to the last hour of the traffic, as a writer leaves it after the
+ * last batch: every batch then adds its day rows itself (the late-event path of foldBatch, which
+ * the contract tests hold equal to the fold), and the writers never wait for each other's fold
+ * lock (a writer ahead in time would fold under FOR UPDATE while the others hold FOR SHARE).
+ */
+async function fillRollups(admin: pg.Pool, loaded: number, startUs: number): Promise<void> {
+  const stepUs = Math.floor(SPAN_US / N);
+  const t = performance.now();
+  // The migrations (session_days, …) before the writers open the store at once.
+  await (await openEventStore(`${URL_}?schema=${SCHEMA}`)).store.close();
+  // A build stopped midway left rollups behind: start them afresh.
+  await admin.query(
+    `TRUNCATE ${SCHEMA}.cost_rollups, ${SCHEMA}.session_rollups, ${SCHEMA}.session_totals, ${SCHEMA}.session_days,
+       ${SCHEMA}.security_rollups, ${SCHEMA}.provider_quota_rollups`,
+  );
+  const lastMs = Math.floor((startUs + (loaded - 1) * stepUs) / 1000);
+  await admin.query(`UPDATE ${SCHEMA}.rollup_state SET value = $1 WHERE name = 'day_folded_through_ms'`, [
+    lastMs - (lastMs % 3_600_000),
+  ]);
+  const ranges = sessionAlignedRanges(loaded, startUs, stepUs, ROLLUP_WORKERS);
+  console.log(
+    `rollups of all ${fmt(loaded)} events through PostgresRollups.apply, ${ranges.length} writers (${ranges.map(([a, b]) => fmt(b - a)).join(', ')} events), ${fmt(ROLLUP_BATCH)} per transaction (load ${loadavg()}):`,
+  );
+  await Promise.all(
+    ranges.map(
+      ([from, to]) =>
+        new Promise<void>((resolve, reject) => {
+          const child = fork(
+            fileURLToPath(import.meta.url),
+            [String(N), `--rollups-range=${from}:${to}:${startUs}`],
+            {
+              stdio: 'inherit',
+            },
+          );
+          child.on('exit', (code) =>
+            code === 0 ? resolve() : reject(new Error(`rollup writer ${from}:${to} exited ${code}`)),
+          );
+        }),
+    ),
+  );
+  console.log(
+    `  rollups and summaries of ${fmt(loaded)} events in ${((performance.now() - t) / 1000).toFixed(0)} s (load ${loadavg()})`,
+  );
+}
+
 /**
  * Completes a filled store (also one whose build was stopped after the fill): the missing
- * indexes, and meanwhile the rollups and summaries from the sampled events; chain heads, the
- * cursor sequence, ANALYZE.
+ * indexes and, meanwhile unless `--no-rollups` (filled by a `--rollups` run beside the fill), the
+ * rollups and summaries of every event; chain heads, the cursor sequence, ANALYZE.
  */
-async function finish(admin: pg.Pool, loaded: number): Promise<void> {
-  const bounds = (
-    await admin.query<{ lo: string }>(
-      `SELECT (EXTRACT(EPOCH FROM MIN(ts)) * 1000000)::bigint AS lo FROM ${SCHEMA}.events`,
-    )
-  ).rows[0]!;
-  const startUs = Number(bounds.lo);
-  const stepUs = Math.floor(SPAN_US / N);
+async function finish(admin: pg.Pool, loaded: number, withRollups: boolean): Promise<void> {
+  const startUs = await firstEventUs(admin);
   // The store's index definitions, read from a throwaway schema the store creates.
   const ref = `${SCHEMA}_ref`;
   const refStore = await openEventStore(`${URL_}?schema=${ref}`);
@@ -294,9 +417,6 @@ async function finish(admin: pg.Pool, loaded: number): Promise<void> {
       .replace(` ON ONLY ${ref}.`, ` ON ${SCHEMA}.`),
   }));
   await admin.query(`DROP SCHEMA ${ref} CASCADE`);
-  const opened = await openEventStore(`${URL_}?schema=${SCHEMA}`);
-  if (opened.kind !== 'postgres') throw new Error('not a PostgreSQL store');
-  const { store, rollups } = opened;
   const tFill = performance.now();
   // Indexes on one connection; the rollups through the writer's code path on another, meanwhile.
   const indexWork = (async () => {
@@ -308,35 +428,7 @@ async function finish(admin: pg.Pool, loaded: number): Promise<void> {
       `  ${indexes.length} indexes rebuilt in ${((performance.now() - tFill) / 1000).toFixed(0)} s`,
     );
   })();
-  const rollupWork = (async () => {
-    // A build stopped midway left rollups behind: start them afresh.
-    await admin.query(
-      `TRUNCATE ${SCHEMA}.cost_rollups, ${SCHEMA}.session_rollups, ${SCHEMA}.session_totals, ${SCHEMA}.security_rollups`,
-    );
-    await admin.query(`UPDATE ${SCHEMA}.rollup_state SET value = NULL`);
-    const client = await store.connectionPool.connect();
-    let batch: AuditEvent[] = [];
-    let applied = 0;
-    const flush = async (): Promise<void> => {
-      await client.query('BEGIN');
-      await rollups.apply(client, batch);
-      await client.query('COMMIT');
-      applied += batch.length;
-      batch = [];
-    };
-    for (let i = 0; i < loaded; i++) {
-      if (!sampled(i)) continue;
-      batch.push(rollupEvent(startUs, stepUs, i));
-      if (batch.length === 20_000) await flush();
-      if (i % 5_000_000 === 0 && i > 0) console.log(`  rollups: up to event ${fmt(i)}, ${secs()} s`);
-    }
-    if (batch.length > 0) await flush();
-    client.release();
-    console.log(
-      `  rollups and summaries of ${fmt(applied)} sampled events (1 in ${ROLLUP_SAMPLE}) in ${((performance.now() - tFill) / 1000).toFixed(0)} s`,
-    );
-  })();
-  await Promise.all([indexWork, rollupWork]);
+  await Promise.all([indexWork, withRollups ? fillRollups(admin, loaded, startUs) : null]);
   // Chain heads from the fill's formulas (chain gw-k holds rows i ≡ k mod 3, seq i/3 + 1).
   await admin.query(`DELETE FROM ${SCHEMA}.chain_heads`);
   for (let k = 0; k < 3; k++) {
@@ -360,30 +452,29 @@ async function finish(admin: pg.Pool, loaded: number): Promise<void> {
   await admin.query(`ANALYZE ${SCHEMA}.events`);
   await admin.query(`ANALYZE`);
   console.log(`  ANALYZE in ${((performance.now() - tVac) / 1000).toFixed(0)} s; build ${secs()} s in all`);
-  await store.close();
 }
 
 /**
- * The rollups say what the events say: one user's cost from the stored (sampled) rows, and every
+ * The rollups say what the events say: one user's cost from the stored rows, and every
  * auth failure from the fill's formula. A user's status never changes (r depends on i mod 1000,
- * fixed by u = i·7919 mod 5000): user-1900 (row 100) succeeds, and is sampled either way.
+ * fixed by u = i·7919 mod 5000): user-1900 (row 100) succeeds.
  */
 async function check(admin: pg.Pool, reader: RollupReader, loaded: number): Promise<void> {
   const ev = (
     await admin.query<{ c: string; lo: Date; hi: Date }>(
-      `SELECT (SELECT SUM(cost_micro_usd) FROM ${SCHEMA}.events WHERE user_id = 'user-1900' AND ${SAMPLED_SQL}) AS c,
+      `SELECT (SELECT SUM(cost_micro_usd) FROM ${SCHEMA}.events WHERE user_id = 'user-1900') AS c,
               (SELECT MIN(ts) FROM ${SCHEMA}.events) AS lo, (SELECT MAX(ts) FROM ${SCHEMA}.events) AS hi`,
     )
   ).rows[0]!;
   let failures = 0;
-  for (let i = 0; i < loaded; i++) if ((i * 31) % 1000 < 20 && sampled(i)) failures++;
+  for (let i = 0; i < loaded; i++) if ((i * 31) % 1000 < 20) failures++;
   const from = ev.lo.getTime() - DAY;
   const to = ev.hi.getTime() + DAY;
   const cost =
     (await reader.groups('user', from, to)).find((g) => g.key === 'user-1900')?.cost_micro_usd ?? 0;
   const auth = (await reader.authFailures(from, to, DAY)).pairs.reduce((s, p) => s + p.failures, 0);
   console.log(
-    `check (rollups of the sampled events): user-1900 cost ${fmt(Number(ev.c))} µUSD from events, ${fmt(cost)} from rollups ${Number(ev.c) === cost ? 'ok' : 'MISMATCH'}; ` +
+    `check (rollups of every event): user-1900 cost ${fmt(Number(ev.c))} µUSD from events, ${fmt(cost)} from rollups ${Number(ev.c) === cost ? 'ok' : 'MISMATCH'}; ` +
       `auth failures ${fmt(failures)} by the fill's formula, ${fmt(auth)} from rollups ${failures === auth ? 'ok' : 'MISMATCH'}`,
   );
 }
@@ -398,8 +489,22 @@ async function main(): Promise<void> {
     .rows[0]!.v;
   console.log(`server ${version}; node ${process.version}; free disk ${freeGb().toFixed(0)} GB`);
   // --finish: complete a store whose build stopped after the fill (indexes, rollups, heads).
-  if (!REUSE && !args.includes('--finish')) await finish(admin, await fill(admin, Date.now()));
-  else if (args.includes('--finish')) await finish(admin, N);
+  if (FILL_ONLY) {
+    console.log(`filled ${fmt(await fill(admin, Date.now()))} events; complete with --finish`);
+    return void (await admin.end());
+  }
+  if (RANGE_ARG) {
+    const [from, to, startUs] = RANGE_ARG.slice('--rollups-range='.length).split(':').map(Number);
+    await applyRange(from!, to!, startUs!);
+    return void (await admin.end());
+  }
+  if (ROLLUPS_ONLY) {
+    await fillRollups(admin, N, await firstEventUs(admin));
+    return void (await admin.end());
+  }
+  const withRollups = !args.includes('--no-rollups');
+  if (!REUSE && !args.includes('--finish')) await finish(admin, await fill(admin, Date.now()), withRollups);
+  else if (args.includes('--finish')) await finish(admin, N, withRollups);
   const size = (
     await admin.query<{ s: string; n: string; p: string }>(
       `SELECT pg_size_pretty(SUM(pg_total_relation_size(inhrelid))) AS s, COUNT(*) AS p,
