@@ -3,8 +3,8 @@
  * and 32 days (granularity 3…7, block start a multiple of its size since the epoch), once a day
  * when the fold mark enters a new day. A window of whole days then reads at most about ten blocks
  * per key instead of one row per day: `--by user` over 30 days with 5,000 daily users read
- * 150,000 day rows before (SQLite ~500 ms, PostgreSQL ~1 s). Used by both stores'
- * cost rollups (sqlite-rollups.ts, postgres-rollups.ts).
+ * 150,000 day rows before (SQLite ~500 ms, PostgreSQL ~1 s). PostgreSQL's cost rollups read
+ * these (postgres-rollups.ts); sqlite-rollups.ts still has its own copy of the same helpers.
  */
 import { DAY_MS, G_DAY, G_HOUR, type BucketRange } from './rollups.js';
 

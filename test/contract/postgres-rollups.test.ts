@@ -167,14 +167,14 @@ describe.skipIf(!service.available)('PostgreSQL rollups', () => {
       await rep.close();
       await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     }
-  });
+  }, 60_000);
 
   it('builds the day blocks of a schema written before them from its day rows', async () => {
     const schema = uniqueName('tg_rollups_blocks');
-    const events = eventsOverDays(2000, 67);
+    const events = eventsOverDays(1200, 67);
     let rep = await replica(schema, false);
     try {
-      await appendInBatches(rep, events.slice(0, 1200), 4);
+      await appendInBatches(rep, events.slice(0, 700), 4);
       await admin.query(
         `DELETE FROM "${schema}".cost_rollups WHERE granularity > 2;
          UPDATE "${schema}".schema_migrations SET version = 7 WHERE component = 'rollups'`,
@@ -185,13 +185,13 @@ describe.skipIf(!service.available)('PostgreSQL rollups', () => {
         `SELECT COUNT(*)::int AS n FROM "${schema}".cost_rollups WHERE granularity > 2`,
       );
       expect(blocks.rows[0].n).toBeGreaterThan(0);
-      await appendInBatches(rep, events.slice(1200), 6);
+      await appendInBatches(rep, events.slice(700), 6);
       await expectGroupsOverDays(rep.rollups, events, 9);
     } finally {
       await rep.close();
       await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     }
-  });
+  }, 60_000);
 
   it('rolls back with the batch: a failing hook after the rollups leaves neither events nor rollups', async () => {
     const schema = uniqueName('tg_rollups_rb');

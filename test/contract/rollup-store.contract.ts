@@ -676,7 +676,7 @@ export async function expectGroupsOverDays(
   const r = rng(seed);
   const first = Date.parse(events[0]!.timestamp);
   const last = Math.max(...events.map((e) => Date.parse(e.timestamp)));
-  for (let i = 0; i < 30; i++) {
+  for (let i = 0; i < 20; i++) {
     const a = first - DAY_MS + Math.floor(r() * (last - first + 2 * DAY_MS));
     const b = a + Math.floor(r() * 75 * DAY_MS);
     const align = [DAY_MS, HOUR_MS, 1][i % 3]!;
@@ -727,11 +727,11 @@ export function rollupStoreContract(name: string, factory: RollupStoreFactory): 
     });
 
     it('answers windows over many days exactly (blocks of whole days, the day being folded, late events)', async () => {
-      const events = eventsOverDays(2000, 61);
+      const events = eventsOverDays(1200, 61);
       const s = await open();
       await appendInBatches(s, events, 21);
       await expectGroupsOverDays(s.rollups, events, 8);
-    });
+    }, 60_000);
 
     it('answers sessions of any window exactly as a full scan, written in order, late, or out of hour order (and after a rebuild)', async () => {
       const events = mixedEvents(900, 13);

@@ -143,14 +143,16 @@ const MIGRATIONS: readonly string[] = [
      SELECT hour - (hour % ${DAY_MS}) AS d, session_id, MIN(first_ts_ms), MAX(last_ts_ms), ${TOTAL_COLUMNS.map((c) => `SUM(${c})`).join(', ')},
        ${GROWTH_COLUMNS.map(() => '0').join(', ')}, false
      FROM {schema}.session_rollups GROUP BY d, session_id;`,
-  // 8: day blocks (day-blocks.ts) of the days already folded, from their day rows.
-  BLOCK_LEVELS.map(
-    (level) => `INSERT INTO {schema}.cost_rollups (granularity, dim, bucket, k, ${TOTAL_COLUMNS.join(', ')})
+  // 8: day blocks (day-blocks.ts) of the days already folded, from their day rows (any blocks
+  // there are replaced: a schema whose migrations are run again keeps one set).
+  `DELETE FROM {schema}.cost_rollups WHERE granularity > ${G_DAY};\n` +
+    BLOCK_LEVELS.map(
+      (level) => `INSERT INTO {schema}.cost_rollups (granularity, dim, bucket, k, ${TOTAL_COLUMNS.join(', ')})
      SELECT ${blockGranularity(level)}, dim, bucket - (bucket % ${blockMs(level)}) AS blk, k, ${TOTAL_COLUMNS.map((c) => `SUM(${c})`).join(', ')}
      FROM {schema}.cost_rollups
      WHERE granularity = ${G_DAY} AND bucket < (SELECT value - (value % ${DAY_MS}) FROM {schema}.rollup_state WHERE name = 'day_folded_through_ms')
      GROUP BY dim, blk, k;`,
-  ).join('\n'),
+    ).join('\n'),
 ];
 
 /** The lower bound of the first fold (no hour was folded yet): before any representable bucket. */
