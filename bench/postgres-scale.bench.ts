@@ -329,14 +329,14 @@ async function applyRange(from: number, to: number, startUs: number): Promise<vo
   // One event first: a writer's first batch takes the fold mark FOR UPDATE (it has not seen the
   // mark yet), and should hold it only briefly; the next batch is built while the database works
   // on the previous one.
-  let pending: Promise<void> | null = apply([rollupEvent(startUs, stepUs, from)]);
+  let pending: Promise<void> = apply([rollupEvent(startUs, stepUs, from)]);
   for (let at = from + 1; at < to; at += ROLLUP_BATCH) {
     const batch: AuditEvent[] = [];
     for (let i = at; i < Math.min(to, at + ROLLUP_BATCH); i++) batch.push(rollupEvent(startUs, stepUs, i));
     await pending;
     pending = apply(batch);
   }
-  if (pending) await pending;
+  await pending;
   client.release();
   await store.close();
 }

@@ -45,7 +45,6 @@ import {
   type RollupRow,
   type SessionDayTotal,
   type WindowPiece,
-  type BucketRange,
   type RollupDimension,
   type RollupEvent,
   type RollupGroup,
