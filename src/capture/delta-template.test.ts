@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { anthropicMessages } from '../providers/anthropic/messages.js';
+import { openAIChat } from '../providers/openai/chat.js';
 import { openAIResponses } from '../providers/openai/responses.js';
 import type { ProviderApi, StreamSink } from '../providers/provider-api.js';
-import { DeltaTemplate } from './delta-template.js';
+import { DeltaTemplate, TemplateCache } from './delta-template.js';
 import { blankAssembledStream, SseAssembler, type AssembledStream } from './sse-assembler.js';
 import { relayStreamChunk } from './stream-relay.js';
 
@@ -45,6 +46,11 @@ function reference(api: ProviderApi, bytes: Buffer): AssembledStream {
       .map((l) => l.slice(l.startsWith('data: ') ? 6 : 5))
       .join('\n');
     if (!data) continue;
+    // Chat Completions' healthy end (the typed-event APIs have none).
+    if (data === '[DONE]') {
+      r.ended = true;
+      continue;
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(data);
@@ -62,8 +68,9 @@ function relay(
   api: ProviderApi,
   bytes: Buffer,
   cuts: number[],
+  templates: TemplateCache | null = null,
 ): { result: AssembledStream; forwarded: Buffer } {
-  const a = new SseAssembler(api);
+  const a = new SseAssembler(api, templates);
   const decoder = new TextDecoder('utf-8');
   const out: Buffer[] = [];
   let at = 0;
@@ -108,6 +115,16 @@ const anthropicDelta = (index: number, text: string): string =>
     `{"type":"content_block_delta","index":${index},"delta":{"type":"text_delta","text":${JSON.stringify(text)}}}`,
   );
 
+/** A chat chunk as OpenAI streams it (2025): a fingerprint, a service tier and a different `obfuscation` in each. */
+const chatChunk = (content: string, obfuscation: string, extra = '', model = 'gpt-4.1-2025-04-14'): string =>
+  `data: {"id":"chatcmpl-Bx1","object":"chat.completion.chunk","created":1754000000,"model":"${model}","service_tier":"default","system_fingerprint":"fp_b3f1157249","choices":[{"index":0,"delta":{"content":${JSON.stringify(content)}},"logprobs":null,"finish_reason":null}]${extra},"obfuscation":"${obfuscation}"}\n\n`;
+const CHAT_HEAD =
+  'data: {"id":"chatcmpl-Bx1","object":"chat.completion.chunk","created":1754000000,"model":"gpt-4.1-2025-04-14","service_tier":"default","system_fingerprint":"fp_b3f1157249","choices":[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}],"obfuscation":"4p"}\n\n';
+const CHAT_TAIL =
+  'data: {"id":"chatcmpl-Bx1","object":"chat.completion.chunk","created":1754000000,"model":"gpt-4.1-2025-04-14","service_tier":"default","system_fingerprint":"fp_b3f1157249","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}],"obfuscation":"Zq0"}\n\n' +
+  'data: {"id":"chatcmpl-Bx1","object":"chat.completion.chunk","created":1754000000,"model":"gpt-4.1-2025-04-14","service_tier":"default","system_fingerprint":"fp_b3f1157249","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":4,"total_tokens":13},"obfuscation":"x"}\n\n' +
+  'data: [DONE]\n\n';
+
 const RESPONSES_HEAD = ev(
   'response.created',
   '{"type":"response.created","sequence_number":0,"response":{"id":"resp_1","object":"response","model":"gpt-4.1-2025-04-14","status":"in_progress","output":[]}}',
@@ -134,6 +151,26 @@ const ANTHROPIC_TAIL =
   ev('message_stop', '{"type":"message_stop"}');
 
 const STREAMS: Array<[string, ProviderApi, string]> = [
+  [
+    'chat: hostile texts, a different obfuscation in every chunk',
+    openAIChat,
+    CHAT_HEAD + HOSTILE.map((t, i) => chatChunk(t, 'ob'.repeat(i % 4) + String(i))).join('') + CHAT_TAIL,
+  ],
+  [
+    'chat: shape changes between content chunks',
+    openAIChat,
+    CHAT_HEAD +
+      chatChunk('a', 'k1') +
+      chatChunk('b', 'k"2') +
+      chatChunk('c', 'k3', ',"usage":null') +
+      chatChunk('d', 'k4', '', 'gpt-4.1-mini') +
+      chatChunk('e', 'k5').replace('"fp_b3f1157249"', 'null') +
+      chatChunk('f', 'k6').replace('"obfuscation":"k6"', '"obfuscation":6') +
+      chatChunk('g', 'k7').replace('"finish_reason":null', '"finish_reason":"length"') +
+      chatChunk('h', 'k8').replace('"content":"h"', '"content":"h","refusal":"no"') +
+      chatChunk('i', 'k9') +
+      CHAT_TAIL,
+  ],
   [
     'responses: hostile texts in the template shape, varying sequence numbers',
     openAIResponses,
@@ -283,6 +320,84 @@ describe('typed text deltas read through a template', () => {
     const anthropic = ANTHROPIC_HEAD + ['a', 'b', 'c', 'd', 'e'].map((t) => anthropicDelta(0, t)).join('');
     relay(anthropicMessages, Buffer.from(anthropic + ANTHROPIC_TAIL), []);
     expect(parse).toHaveBeenCalledTimes(2 + 1 + 3);
+  });
+});
+
+describe('text-delta templates shared between streams', () => {
+  it('reads each stream like a full parse of it, with templates learnt from the streams before', () => {
+    const templates = new TemplateCache(2);
+    const streams: Array<[ProviderApi, string]> = [
+      [openAIChat, CHAT_HEAD + ['a', 'b', 'c'].map((t, i) => chatChunk(t, `o${i}`)).join('') + CHAT_TAIL],
+      // Another stream of the same model: other id, time and fingerprint.
+      [
+        openAIChat,
+        (CHAT_HEAD + ['x', 'y'].map((t, i) => chatChunk(t, `p${i}`)).join('') + CHAT_TAIL)
+          .replace(/chatcmpl-Bx1/g, 'chatcmpl-Cy2')
+          .replace(/1754000000/g, '1754000123')
+          .replace(/fp_b3f1157249/g, 'fp_0'),
+      ],
+      // Another model in the same envelope: its chunks must not be read as the first model's.
+      [openAIChat, CHAT_HEAD + chatChunk('m', 'q', '', 'gpt-4.1-mini') + CHAT_TAIL],
+      [
+        openAIResponses,
+        RESPONSES_HEAD + HOSTILE.map((t, i) => responsesDelta(i + 1, t)).join('') + RESPONSES_TAIL,
+      ],
+      [
+        openAIResponses,
+        (
+          RESPONSES_HEAD +
+          ['u', 'v'].map((t, i) => responsesDelta(i + 5, t)).join('') +
+          RESPONSES_TAIL
+        ).replace(/msg_1/g, 'msg_2'),
+      ],
+      [
+        anthropicMessages,
+        ANTHROPIC_HEAD + HOSTILE.map((t, i) => anthropicDelta(i % 3, t)).join('') + ANTHROPIC_TAIL,
+      ],
+    ];
+    for (const round of [1, 2]) {
+      for (const [api, s] of streams) {
+        const bytes = Buffer.from(s);
+        const want = reference(api, bytes);
+        for (const cuts of [[], [Math.floor(bytes.length / 2)]]) {
+          const { result, forwarded } = relay(api, bytes, cuts, templates);
+          expect(result, `round ${round}, ${api.id}`).toEqual(want);
+          expect(forwarded.equals(bytes)).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('parses no text delta of a stream whose shape an earlier stream taught', () => {
+    const templates = new TemplateCache();
+    const chat = (id: string): Buffer =>
+      Buffer.from(
+        (CHAT_HEAD + ['a', 'b', 'c', 'd'].map((t, i) => chatChunk(t, `z${i}`)).join('') + CHAT_TAIL).replace(
+          /chatcmpl-Bx1/g,
+          id,
+        ),
+      );
+    const parse = vi.spyOn(JSON, 'parse');
+    relay(openAIChat, chat('chatcmpl-1'), [], templates);
+    // role chunk, the first content chunk, finish, usage: the other three fit the first's template.
+    expect(parse).toHaveBeenCalledTimes(4);
+    parse.mockClear();
+    relay(openAIChat, chat('chatcmpl-2'), [], templates);
+    expect(parse).toHaveBeenCalledTimes(3);
+    parse.mockClear();
+    const responses = (item: string): Buffer =>
+      Buffer.from(
+        (
+          RESPONSES_HEAD +
+          ['a', 'b', 'c'].map((t, i) => responsesDelta(i + 1, t)).join('') +
+          RESPONSES_TAIL
+        ).replace(/msg_1/g, item),
+      );
+    relay(openAIResponses, responses('msg_a'), [], templates);
+    expect(parse).toHaveBeenCalledTimes(3);
+    parse.mockClear();
+    relay(openAIResponses, responses('msg_b'), [], templates);
+    expect(parse).toHaveBeenCalledTimes(2);
   });
 });
 

@@ -11,8 +11,20 @@
  * such an event parses to the same object but for the hole values: the same keys in the same
  * order, the same `type`, the text at the same path. Anything else — another shape, an escaped or
  * repeated key, an empty text, invalid JSON — is parsed in full.
+ *
+ * A template depends only on its literals, so one learnt from an earlier stream serves later ones
+ * (`TemplateCache`): the ids, indexes and counters that differ between streams are holes.
  */
 import type { TextDeltaEvent } from '../providers/provider-api.js';
+
+/**
+ * Where the text of a delta event is and what its reader ignores: a spec's `TextDeltaEvent`
+ * without its `type`, or the assembler's plain chat chunk. `null` in `text` is an array's item.
+ */
+export interface DeltaShape {
+  readonly text: ReadonlyArray<string | null>;
+  readonly varying: readonly string[];
+}
 
 /** What a hole holds: the text, or a number or string value the reader ignores. */
 const Hole = { Text: 0, Number: 1, String: 2 } as const;
@@ -26,6 +38,11 @@ export class DeltaTemplate {
     /** One more literal than holes: literal, hole, literal, …, literal. */
     private readonly literals: readonly string[],
     private readonly holes: readonly Hole[],
+    /**
+     * The event's `model`, for a reader that reads it from every event (chat chunks): an event
+     * that fits also says this model. Null when the reader does not (typed deltas carry none).
+     */
+    readonly model: string | null,
   ) {}
 
   /**
@@ -38,13 +55,23 @@ export class DeltaTemplate {
     kinds: readonly TextDeltaEvent[],
   ): DeltaTemplate | null {
     const kind = kinds.find((k) => k.type === parsed.type);
-    if (!kind) return null;
+    return kind ? DeltaTemplate.of(data, parsed, kind, null) : null;
+  }
+
+  /** The template of `data` (parsed: `parsed`) for an event of `shape`, or null (see `from`). */
+  static of(
+    data: string,
+    parsed: Record<string, unknown>,
+    shape: DeltaShape,
+    model: string | null,
+  ): DeltaTemplate | null {
     let at: unknown = parsed;
-    for (const key of kind.text) at = at !== null && typeof at === 'object' ? (at as never)[key] : undefined;
+    for (const key of shape.text)
+      at = at !== null && typeof at === 'object' ? (at as never)[key ?? 0] : undefined;
     if (typeof at !== 'string' || at === '') return null;
-    const scan = new TemplateScan(data, kind);
+    const scan = new TemplateScan(data, shape);
     if (scan.value(scan.skipWs(0), [], 0) !== data.length || scan.textHoles !== 1) return null;
-    const t = new DeltaTemplate(scan.literals(), scan.holes);
+    const t = new DeltaTemplate(scan.literals(), scan.holes, model);
     // The text hole was found where the parse put the text (guards the scan itself).
     return t.textOf(data) === at ? t : null;
   }
@@ -56,46 +83,127 @@ export class DeltaTemplate {
     let at = literals[0]!.length;
     let text: string | null = null;
     for (let h = 0; h < holes.length; h++) {
-      let end: number;
-      if (holes[h] === Hole.Number) {
-        NUMBER.lastIndex = at;
-        if (!NUMBER.test(data)) return null;
-        end = NUMBER.lastIndex;
-      } else {
-        if (data.charCodeAt(at) !== 0x22) return null;
-        const close = closingQuote(data, at + 1);
-        if (close < 0) return null;
-        const value = jsonStringBody(data.slice(at + 1, close));
-        if (value === null) return null;
-        if (holes[h] === Hole.Text) text = value;
-        end = close + 1;
+      const kind = holes[h];
+      const end = kind === Hole.Number ? numberEnd(data, at) : stringEnd(data, at);
+      if (end < 0) return null;
+      if (kind === Hole.Text) {
+        // Escapes are decoded by JSON.parse itself, on the string token alone.
+        text = lastStringEscaped ? (JSON.parse(data.slice(at, end)) as string) : data.slice(at + 1, end - 1);
       }
       const literal = literals[h + 1]!;
-      if (!data.startsWith(literal, end)) return null;
+      if (!literalAt(data, literal, end)) return null;
       at = end + literal.length;
     }
     return at === data.length && text !== '' ? text : null;
   }
 }
 
+/**
+ * `s.startsWith(literal, at)`, several times cheaper: V8 (Node 20) takes a slow path for
+ * `startsWith` with a position, while comparing a slice is a flat compare.
+ */
+function literalAt(s: string, literal: string, at: number): boolean {
+  return s.length - at >= literal.length && s.slice(at, at + literal.length) === literal;
+}
+
+/** Whether the string token `stringEnd` last accepted holds an escape. */
+let lastStringEscaped = false;
+
+/**
+ * Index just past the valid JSON string token (RFC 8259 §7) that starts at `at`, or -1: no
+ * control characters, and only the escapes `\" \\ \/ \b \f \n \r \t \uXXXX`.
+ */
+function stringEnd(s: string, at: number): number {
+  if (s.charCodeAt(at) !== 0x22) return -1;
+  let escaped = false;
+  for (let i = at + 1; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22) {
+      lastStringEscaped = escaped;
+      return i + 1;
+    }
+    if (c < 0x20) return -1;
+    if (c === 0x5c) {
+      escaped = true;
+      const e = s.charCodeAt(++i);
+      if (e === 0x75) {
+        for (let k = 0; k < 4; k++) if (!isHexDigit(s.charCodeAt(++i))) return -1;
+      } else if (!SIMPLE_ESCAPES.has(e)) return -1;
+    }
+  }
+  return -1;
+}
+
+/** `" \ / b f n r t` after a backslash. */
+const SIMPLE_ESCAPES: ReadonlySet<number> = new Set([0x22, 0x5c, 0x2f, 0x62, 0x66, 0x6e, 0x72, 0x74]);
+
+function isHexDigit(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+}
+
+/** Index just past the JSON number token (RFC 8259 §6) that starts at `at`, or -1; as NUMBER matches. */
+function numberEnd(s: string, at: number): number {
+  let i = at;
+  if (s.charCodeAt(i) === 0x2d) i++;
+  const first = s.charCodeAt(i);
+  if (first === 0x30) i++;
+  else if (first >= 0x31 && first <= 0x39) i = digitsEnd(s, i + 1);
+  else return -1;
+  if (s.charCodeAt(i) === 0x2e && isDigit(s.charCodeAt(i + 1))) i = digitsEnd(s, i + 2);
+  const e = s.charCodeAt(i);
+  if (e === 0x65 || e === 0x45) {
+    let j = i + 1;
+    const sign = s.charCodeAt(j);
+    if (sign === 0x2b || sign === 0x2d) j++;
+    if (isDigit(s.charCodeAt(j))) i = digitsEnd(s, j + 1);
+  }
+  return i;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+function digitsEnd(s: string, i: number): number {
+  while (isDigit(s.charCodeAt(i))) i++;
+  return i;
+}
+
+/**
+ * Templates learnt from earlier streams, per provider API, shared by every stream one gateway (or
+ * SDK client) relays: a stream's first text delta then fits a template instead of being parsed and
+ * scanned again. Bounded: the newest few per API are kept.
+ */
+export class TemplateCache {
+  private readonly byApi = new Map<string, DeltaTemplate[]>();
+
+  constructor(private readonly perApi = 4) {}
+
+  /** The templates kept for `apiId`, newest first. */
+  of(apiId: string): readonly DeltaTemplate[] {
+    return this.byApi.get(apiId) ?? NONE;
+  }
+
+  add(apiId: string, template: DeltaTemplate): void {
+    const kept = this.byApi.get(apiId);
+    if (!kept) this.byApi.set(apiId, [template]);
+    else {
+      kept.unshift(template);
+      if (kept.length > this.perApi) kept.length = this.perApi;
+    }
+  }
+}
+
+const NONE: readonly DeltaTemplate[] = [];
+
 /** A JSON number token, matched where a number hole starts. */
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
 /** Characters after which a JSON string body is not its own value (escapes, quotes, controls). */
-export const NEEDS_JSON_DECODING = /["\\\u0000-\u001f]/;
-
-/** The value of a JSON string body (what is between its quotes), or null when it is not valid JSON. */
-function jsonStringBody(body: string): string | null {
-  if (!NEEDS_JSON_DECODING.test(body)) return body;
-  try {
-    return JSON.parse(`"${body}"`) as string;
-  } catch {
-    return null;
-  }
-}
+const NEEDS_JSON_DECODING = /["\\\u0000-\u001f]/;
 
 /** Index of the quote that closes the JSON string whose body starts at `from`, or -1. */
-export function closingQuote(s: string, from: number): number {
+function closingQuote(s: string, from: number): number {
   for (let i = from; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c === 0x5c) i++;
@@ -115,7 +223,7 @@ class TemplateScan {
 
   constructor(
     private readonly s: string,
-    private readonly kind: TextDeltaEvent,
+    private readonly kind: DeltaShape,
   ) {}
 
   /** The literals between the holes. */

@@ -12,6 +12,7 @@ import type { ProviderApi } from '../providers/provider-api.js';
 import { classifyNetworkError } from '../upstream/upstream-client.js';
 import type { CancelSignal } from '../upstream/abort-flag.js';
 import type { Exchange } from './exchange.js';
+import type { TemplateCache } from './delta-template.js';
 import { TopLevelArrayCounter } from './json-array-counter.js';
 import { SseAssembler, streamBrokeOff } from './sse-assembler.js';
 import { relayStreamChunk } from './stream-relay.js';
@@ -41,6 +42,8 @@ export interface ResponseTapOptions {
   clock: Clock;
   /** Monotonic time the client's request started (first-token time is counted from it). */
   t0: number;
+  /** Text-delta templates shared by the streams of one gateway or SDK client (delta-template.ts). */
+  templates?: TemplateCache;
 }
 
 export class ResponseTap {
@@ -60,7 +63,7 @@ export class ResponseTap {
     private readonly o: ResponseTapOptions,
   ) {
     this.isStream = isStreamedResponse(x.api, o.contentType, o.statusCode);
-    this.assembler = this.isStream ? new SseAssembler(x.api) : null;
+    this.assembler = this.isStream ? new SseAssembler(x.api, o.templates ?? null) : null;
     this.decoder = this.isStream ? new TextDecoder('utf-8') : null;
     const counted = x.api.countedBilling;
     this.counter =

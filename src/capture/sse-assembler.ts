@@ -7,7 +7,7 @@
  * on a path no spec claims, the dialect the first events show.
  */
 import type { EventUsage } from '../pricing/provider-usage.js';
-import { closingQuote, DeltaTemplate, NEEDS_JSON_DECODING } from './delta-template.js';
+import { DeltaTemplate, type DeltaShape, type TemplateCache } from './delta-template.js';
 import { anthropicMessages } from '../providers/anthropic/messages.js';
 import { geminiGenerateContent } from '../providers/gemini/generate-content.js';
 import { openAIChat } from '../providers/openai/chat.js';
@@ -91,12 +91,14 @@ export class SseAssembler {
   private toolCall: string | number | undefined;
   private readonly textParts: string[] = [];
   private assembledChars = 0;
-  /** Content chunks that differ from an earlier one only in their text (see ContentTemplate). */
-  private template: ContentTemplate | null = null;
+  /**
+   * Text deltas (plain chat content chunks, the spec's typed `textDeltas`) that differ from an
+   * earlier one only in their text and values the reader ignores (delta-template.ts).
+   */
+  private template: DeltaTemplate | null = null;
   private templateTries = 0;
-  /** Typed text-delta events (Responses, Anthropic) that differ from an earlier one only in text and ignored values. */
-  private deltaTemplate: DeltaTemplate | null = null;
-  private deltaTemplateTries = 0;
+  /** Templates learnt from earlier streams, when the caller keeps them. */
+  private readonly templates: TemplateCache | null;
   /** The API whose events these are; null until a stream on an unclaimed path shows its dialect. */
   private api: ProviderApi | null;
   private reader: StreamReader | null;
@@ -110,8 +112,10 @@ export class SseAssembler {
   /**
    * `api`: the provider API the request's path names (src/providers/registry.ts); null or one that
    * does not judge its stream (`streamEnd: 'close'`): the dialect is told by the events.
+   * `templates`: text-delta templates shared with the other streams of one gateway or SDK client.
    */
-  constructor(api: ProviderApi | null = null) {
+  constructor(api: ProviderApi | null = null, templates: TemplateCache | null = null) {
+    this.templates = templates;
     const known = api !== null && api.streamEnd !== 'close' ? api : null;
     this.api = known;
     this.reader = known?.streamReader() ?? null;
@@ -240,22 +244,13 @@ export class SseAssembler {
       this.result.ended = true;
       return;
     }
-    if (this.template !== null) {
-      const content = this.template.contentOf(data);
-      if (content !== null) {
-        // Same chunk as the template's apart from the text: only the text and model are read.
+    if (this.template !== null || this.templates !== null) {
+      const template = this.fittingTemplate(data);
+      if (template !== null) {
+        // A text delta of the template's shape: to the reader it means this text (and model) only.
         this.result.chunks++;
-        if (this.template.model !== null) this.result.model = this.template.model;
-        if (content !== '') this.text(content);
-        return;
-      }
-    }
-    if (this.deltaTemplate !== null) {
-      const text = this.deltaTemplate.textOf(data);
-      if (text !== null) {
-        // A text delta of the template's shape: to the reader it means this text only.
-        this.result.chunks++;
-        this.text(text);
+        if (template.model !== null) this.result.model = template.model;
+        this.text(this.templateText!);
         return;
       }
     }
@@ -270,16 +265,49 @@ export class SseAssembler {
     this.result.chunks++;
     const reader = this.reader ?? this.recognise(chunk);
     event.usageOnly = reader.read(chunk, this.sinkView);
-    if (this.chatShaped && this.templateTries < MAX_TEMPLATE_TRIES && isPlainContentChunk(chunk)) {
-      this.templateTries++;
-      this.template =
-        ContentTemplate.from(data, typeof chunk.model === 'string' ? chunk.model : null) ?? this.template;
+    if (this.templateTries < MAX_TEMPLATE_TRIES) this.learnTemplate(data, chunk);
+  }
+
+  /** The text `fittingTemplate` read. */
+  private templateText: string | null = null;
+
+  /**
+   * The stream's template, or one learnt from an earlier stream of the same API, that `data` fits
+   * (its text is left in `templateText`); null: parse the event in full.
+   */
+  private fittingTemplate(data: string): DeltaTemplate | null {
+    const own = this.template;
+    if (own !== null) {
+      this.templateText = own.textOf(data);
+      if (this.templateText !== null) return own;
     }
-    const deltas = this.api?.textDeltas;
-    if (deltas && this.deltaTemplateTries < MAX_TEMPLATE_TRIES && deltas.some((d) => d.type === chunk.type)) {
-      this.deltaTemplateTries++;
-      this.deltaTemplate = DeltaTemplate.from(data, chunk, deltas) ?? this.deltaTemplate;
+    if (this.templates === null || this.api === null) return null;
+    for (const t of this.templates.of(this.api.id)) {
+      if (t === own) continue;
+      this.templateText = t.textOf(data);
+      if (this.templateText !== null) {
+        this.template = t;
+        return t;
+      }
     }
+    return null;
+  }
+
+  /** Takes a template from a text delta that was parsed in full (a plain chat chunk, a spec's `textDeltas`). */
+  private learnTemplate(data: string, chunk: Record<string, unknown>): void {
+    let t: DeltaTemplate | null = null;
+    if (this.chatShaped) {
+      if (!isPlainContentChunk(chunk)) return;
+      t = DeltaTemplate.of(data, chunk, CHAT_CONTENT, typeof chunk.model === 'string' ? chunk.model : null);
+    } else {
+      const deltas = this.api?.textDeltas;
+      if (!deltas?.some((d) => d.type === chunk.type)) return;
+      t = DeltaTemplate.from(data, chunk, deltas);
+    }
+    this.templateTries++;
+    if (t === null) return;
+    this.template = t;
+    if (this.api !== null) this.templates?.add(this.api.id, t);
   }
 
   /**
@@ -374,6 +402,17 @@ const ASCII_PRIMER = new Uint8Array([0x20]);
 const MAX_TEMPLATE_TRIES = 3;
 
 /**
+ * Where a plain chat content chunk's text is, and the values the chat reader ignores in it: the
+ * chunk's id, creation time and system fingerprint (the same in one stream, not across streams),
+ * and `obfuscation`, random padding OpenAI adds to every streamed chunk (2025) so that its length
+ * does not give the text away: a different string in each chunk.
+ */
+const CHAT_CONTENT: DeltaShape = {
+  text: ['choices', null, 'delta', 'content'],
+  varying: ['id', 'created', 'system_fingerprint', 'obfuscation'],
+};
+
+/**
  * A chat chunk that carries nothing for the audit but its text: one choice whose delta holds only
  * `content`, no finish reason, usage, error, legacy text or Responses API type. Such chunks make
  * up almost all of a stream, and providers send them with one fixed envelope.
@@ -391,54 +430,6 @@ function isPlainContentChunk(chunk: StreamChunk): boolean {
     return false;
   for (const key in choice.delta) if (key !== 'content') return false;
   return true;
-}
-
-/**
- * The envelope of a plain content chunk: the text before and after the content string. A later
- * event that is the same prefix + a valid JSON string body + the same suffix parses to the same
- * object with another content (JSON tokenises the same around one string token), so its text can
- * be read without parsing the whole chunk. Anything else is parsed in full.
- */
-class ContentTemplate {
-  private constructor(
-    private readonly prefix: string,
-    private readonly suffix: string,
-    /** The chunk's `model`, the same in every chunk that fits. */
-    readonly model: string | null,
-  ) {}
-
-  /**
-   * The template of a plain content chunk, or null when its content cannot be located for sure.
-   * It can when no backslash appears outside the content (so every key is spelled plainly) and
-   * `"content"` appears once: inside a JSON string that sequence cannot occur (its quotes would be
-   * escaped), so the one occurrence is the delta's `content` key, and the string after it its text.
-   */
-  static from(data: string, model: string | null): ContentTemplate | null {
-    const key = '"content":"';
-    const at = data.indexOf(key);
-    if (at < 0 || data.indexOf('"content"') !== at || data.indexOf('"content"', at + 1) >= 0) return null;
-    const open = at + key.length;
-    const close = closingQuote(data, open);
-    if (close < 0) return null;
-    const prefix = data.slice(0, open);
-    const suffix = data.slice(close);
-    if (prefix.includes('\\') || suffix.includes('\\')) return null;
-    return new ContentTemplate(prefix, suffix, model);
-  }
-
-  /** The content of a chunk that fits this template, or null (parse it in full). */
-  contentOf(data: string): string | null {
-    const end = data.length - this.suffix.length;
-    if (end < this.prefix.length || !data.startsWith(this.prefix) || !data.endsWith(this.suffix)) return null;
-    const body = data.slice(this.prefix.length, end);
-    if (!NEEDS_JSON_DECODING.test(body)) return body;
-    try {
-      // Escapes, or a quote: valid only when the whole body is one JSON string.
-      return JSON.parse(`"${body}"`) as string;
-    } catch {
-      return null;
-    }
-  }
 }
 
 interface StreamChunk {

@@ -8,6 +8,7 @@ import { newExchange, type Exchange } from '../capture/exchange.js';
 import { recordUpstreamFailure } from '../capture/upstream-failure-outcome.js';
 import { cleanHeaderValue } from '../capture/header-value.js';
 import { ResponseTap } from '../capture/response-tap.js';
+import { TemplateCache } from '../capture/delta-template.js';
 import { streamErrorEvent } from '../capture/sse-assembler.js';
 import { spanIdOf } from '../capture/span-id.js';
 import { requestStreamUsage } from '../capture/stream-relay.js';
@@ -75,6 +76,8 @@ export interface GatewayDeps {
 export class Gateway {
   readonly server: Server;
   private readonly inflight = new Set<Promise<void>>();
+  /** Stream text-delta templates, learnt once and reused by every stream (capture/delta-template.ts). */
+  private readonly templates = new TemplateCache();
 
   constructor(private readonly deps: GatewayDeps) {
     // Slowloris: headers must arrive within 30 s, the whole request within 300 s (Node's default;
@@ -347,6 +350,7 @@ export class Gateway {
       captureLimitBytes: config.responseCaptureLimitBytes,
       clock,
       t0,
+      templates: this.templates,
     });
     // Headers leave with the first body chunk (one write, not two). fail-closed drops Content-Length:
     // with it the client holds a complete response once the last byte is written, before the commit
