@@ -292,7 +292,7 @@ async function main(): Promise<void> {
     row(
       'growing sessions 30d, top 10 (growth index)',
       await timed(async () => {
-        growing = (await reader.growingSessions(since30, now, 10)).length;
+        growing = (await reader.growingSessions(since30, now, 10)).sessions.length;
       }),
       `${growing} rows`,
     ),

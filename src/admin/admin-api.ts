@@ -14,7 +14,8 @@ import {
   type CreateKeyInput,
   type KeyChanges,
 } from '../access/virtual-keys.js';
-import { COST_REPORT_BY, type CostReportBy } from '../reports/cost-report.js';
+import { COST_REPORT_BY, SESSION_ROWS_DEFAULT, type CostReportBy } from '../reports/cost-report.js';
+import { decodeSessionCursor, type SessionCursor } from '../store/rollups.js';
 import type { MountedRoute } from '../http/mounted-route.js';
 import { activityFromParams, searchFromParams, sessionTimeline } from './investigation.js';
 import {
@@ -60,6 +61,30 @@ export function reportBy(params: URLSearchParams): CostReportBy {
   if (!(COST_REPORT_BY as readonly string[]).includes(by))
     throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: 'by' });
   return by as CostReportBy;
+}
+
+/** The most session rows one cost request returns (`limit`); more are further pages. */
+export const SESSION_PAGE_MAX = 1000;
+
+/**
+ * The page of a cost report by session: `limit` (1..SESSION_PAGE_MAX, default
+ * SESSION_ROWS_DEFAULT) and `after` (the previous page's `sessions.next_cursor`).
+ */
+export function sessionPageParams(params: URLSearchParams): { limit: number; after: SessionCursor | null } {
+  const limitText = params.get('limit')?.trim();
+  const limit = limitText ? Number(limitText) : SESSION_ROWS_DEFAULT;
+  if (
+    !/^\d{1,7}$/.test(limitText ?? '1') ||
+    !Number.isInteger(limit) ||
+    limit < 1 ||
+    limit > SESSION_PAGE_MAX
+  )
+    throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: 'limit' });
+  const afterText = params.get('after')?.trim();
+  if (!afterText) return { limit, after: null };
+  const after = decodeSessionCursor(afterText);
+  if (!after) throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: 'after' });
+  return { limit, after };
 }
 
 /** Mounts the admin API at `/admin`. */
@@ -219,7 +244,11 @@ export function createAdminApi(
 
   async function cost(call: Call): Promise<void> {
     const w = reportWindow(c, call.params);
-    sendJson(call.res, 200, await costOverview(c, { by: reportBy(call.params), ...w }));
+    sendJson(
+      call.res,
+      200,
+      await costOverview(c, { by: reportBy(call.params), ...w, ...sessionPageParams(call.params) }),
+    );
   }
 
   async function security(call: Call): Promise<void> {

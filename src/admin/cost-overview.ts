@@ -12,7 +12,7 @@ import {
 import { budgetPeriodBounds } from '../access/budget-guard.js';
 import { keyStatus } from '../access/virtual-keys.js';
 import type { KeyStore } from '../access/key-store.js';
-import type { RollupReader } from '../store/rollups.js';
+import { GROWING_INEXACT_UP_TO, type RollupReader, type SessionCursor } from '../store/rollups.js';
 import { bucketSize, bucketStarts } from './security-summary.js';
 
 export interface CostPoint {
@@ -47,14 +47,34 @@ export interface CostOverview {
    */
   growing_sessions: CostReportRow[];
   growth_since: string;
+  /**
+   * Sessions overlapping the window whose summary is inexact (batches written out of hour order),
+   * and how many of them were ranked (at most GROWING_INEXACT_UP_TO, re-joined from their
+   * segments): when fewer, the growing list may miss one until `tollgate rollups rebuild`.
+   */
+  growth_inexact: { sessions: number; ranked: number; cap: number };
 }
 
 /** Builds the cost view; every figure comes from the rollups (none from raw events). */
 export async function costOverview(
   d: { rollups: RollupReader; keys: KeyStore },
-  o: { by: CostReportBy; sinceMs: number; untilMs: number; nowMs: number },
+  o: {
+    by: CostReportBy;
+    sinceMs: number;
+    untilMs: number;
+    nowMs: number;
+    /** `by: 'session'`: the page (default: the first SESSION_ROWS_DEFAULT sessions by cost). */
+    limit?: number;
+    after?: SessionCursor | null;
+  },
 ): Promise<CostOverview> {
-  const report = await costReport(d.rollups, { by: o.by, sinceMs: o.sinceMs, untilMs: o.untilMs });
+  const report = await costReport(d.rollups, {
+    by: o.by,
+    sinceMs: o.sinceMs,
+    untilMs: o.untilMs,
+    ...(o.limit !== undefined ? { limit: o.limit } : {}),
+    after: o.after ?? null,
+  });
   const size = bucketSize(o.sinceMs, o.untilMs);
   const starts = bucketStarts(o.sinceMs, o.untilMs, size);
   const perBucket = await Promise.all(starts.map((s) => d.rollups.groups('all', s, s + size)));
@@ -98,7 +118,8 @@ export async function costOverview(
   // Sessions overlapping the window, by their growth so far (the top 10 through an index on
   // session_totals: a page reads ten summaries, not every session of the window).
   const growthSince = o.sinceMs;
-  const growing_sessions = (await d.rollups.growingSessions(growthSince, o.untilMs, 10)).map(sessionRow);
+  const growing = await d.rollups.growingSessions(growthSince, o.untilMs, 10);
+  const growing_sessions = growing.sessions.map(sessionRow);
   return {
     report,
     bucket_ms: size,
@@ -106,5 +127,6 @@ export async function costOverview(
     budgets,
     growing_sessions,
     growth_since: new Date(growthSince).toISOString(),
+    growth_inexact: { sessions: growing.inexact, ranked: growing.inexact_ranked, cap: GROWING_INEXACT_UP_TO },
   };
 }

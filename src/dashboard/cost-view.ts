@@ -1,5 +1,5 @@
 import type { CostOverview } from '../admin/cost-overview.js';
-import { COST_REPORT_BY, type CostReportBy } from '../reports/cost-report.js';
+import { COST_REPORT_BY, SESSION_ROWS_DEFAULT, type CostReportBy } from '../reports/cost-report.js';
 import { html, type SafeHtml } from './html-template.js';
 import { card } from './page-layout.js';
 import { barChart } from './svg-chart.js';
@@ -7,6 +7,21 @@ import { bucketLabel, int, percent, shortTime, usd } from './value-format.js';
 
 /** Group rows shown on the page (a week of sessions can be tens of thousands). */
 const MAX_ROWS = 200;
+
+/**
+ * By session: where the page lies in the window's ranking, and links to the next and first pages
+ * (the rows are one page of the sessions by spend, see costReport).
+ */
+function sessionPager(o: CostOverview, since: string): SafeHtml | '' {
+  const l = o.report.sessions;
+  if (!l) return '';
+  const base = `/ui/cost?by=session&since=${encodeURIComponent(since)}${l.limit === SESSION_ROWS_DEFAULT ? '' : `&limit=${l.limit}`}`;
+  return html`<p class="muted" data-pager="sessions">
+${l.shown === 0 ? `No sessions on this page (${int(l.total)} in the window).` : `Sessions ${int(l.offset + 1)}–${int(l.offset + l.shown)} of ${int(l.total)} by spend; the total is the whole window's.`}
+${l.offset > 0 ? html` <a href="${base}" data-page="first">First page</a>` : ''}
+${l.next_cursor !== null ? html` <a href="${base}&amp;after=${l.next_cursor}" rel="next" data-page="next">Next ${int(Math.min(l.limit, l.more))} of ${int(l.more)} more sessions →</a>` : ''}
+</p>`;
+}
 
 /** The cost view: totals, spend and tokens over time, groups, budget burn, growing sessions. */
 export function costView(o: CostOverview, by: CostReportBy, since: string): SafeHtml {
@@ -33,6 +48,7 @@ ${barChart({ id: 'spend', title: `Spend per ${unit} (USD)`, points: o.over_time.
 ${barChart({ id: 'tokens', title: `Tokens (input + output) per ${unit}`, points: o.over_time.map((p) => ({ label: label(p.start_ms), value: p.input_tokens + p.output_tokens })), format: int })}
 </div>
 <h2>By ${by}</h2>
+${sessionPager(o, since)}
 <table aria-label="Cost by ${by}" data-table="groups">
 <thead><tr><th scope="col">${by}</th><th scope="col" class="num">Requests</th><th scope="col" class="num">Errors</th><th scope="col" class="num">Input tokens</th><th scope="col" class="num">Output tokens</th><th scope="col" class="num">Spend</th><th scope="col" class="num">Share</th><th scope="col" class="num">Unpriced</th></tr></thead>
 <tbody>${r.rows.slice(0, MAX_ROWS).map(
@@ -100,7 +116,16 @@ ${
       </table>`
 }
 <h2>Sessions with growing context</h2>
-<p class="muted">A session that resends its whole history grows its input on every request — the silent token leak. Leaking: at least 5 requests, 4 increases in a row, last input ≥ 2× the first. Since ${shortTime(o.growth_since)}, the whole window (<a href="/ui/cost?by=session&amp;since=${since}">all sessions of the window</a>).</p>
+<p class="muted">A session that resends its whole history grows its input on every request — the silent token leak. Leaking: at least 5 requests, 4 increases in a row, last input ≥ 2× the first. Since ${shortTime(o.growth_since)}, the whole window (<a href="/ui/cost?by=session&amp;since=${encodeURIComponent(since)}">the window's sessions by spend</a>).</p>
+${
+  o.growth_inexact.sessions > o.growth_inexact.ranked
+    ? html`<p class="warn" data-warning="growth-inexact">
+        ${int(o.growth_inexact.sessions)} sessions of this window have summaries written out of hour
+        order; only ${int(o.growth_inexact.ranked)} of them were ranked here, so a growing session may be
+        missing. <code>tollgate rollups rebuild</code> makes the summaries exact.
+      </p>`
+    : ''
+}
 ${
   o.growing_sessions.length === 0
     ? html`<p class="muted">No session's input grew in this window.</p>`

@@ -6,7 +6,13 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { verifyAdminToken } from '../access/admin-token.js';
-import { acknowledgeAlert, reportBy, reportWindow, runVerify } from '../admin/admin-api.js';
+import {
+  acknowledgeAlert,
+  reportBy,
+  reportWindow,
+  runVerify,
+  sessionPageParams,
+} from '../admin/admin-api.js';
 import {
   authenticate,
   recordAdminAction,
@@ -278,7 +284,11 @@ export function createDashboard(
       return page(
         'Cost',
         'cost',
-        costView(await costOverview(c, { by, ...reportWindow(c, params) }), by, since),
+        costView(
+          await costOverview(c, { by, ...reportWindow(c, params), ...sessionPageParams(params) }),
+          by,
+          since,
+        ),
       );
     }
     if (path === '/ui/security') {

@@ -5,6 +5,7 @@ import { createCatalog, defaultCatalogPath, loadCatalogFile } from '../pricing/c
 import { createPricer } from '../pricing/pricer.js';
 import { estimateUsage } from '../pricing/token-estimate.js';
 import { createSqliteRollups, sqliteRollupReader } from '../store/sqlite/sqlite-rollups.js';
+import { decodeSessionCursor } from '../store/rollups.js';
 import {
   COST_REPORT_BY,
   costReport,
@@ -198,6 +199,47 @@ describe('costReport', () => {
     expect(leak.tokens_per_request).toBe(2000);
     expect(r.rows.find((x) => x.key === 'steady-tab')!.growth!.leaking).toBe(false);
     expect(formatCostTable(r)).toMatch(/token leak: session leaky-tab grew from 2,000 to 16,000/);
+  });
+
+  it('by session: a page of the dearest sessions, the (none) row on the first page, the window totals on every page, and a cursor to the rest', async () => {
+    const many = [
+      ...events,
+      ...Array.from({ length: 25 }, (_, i) =>
+        ev(200 + i, {
+          model_used: 'gpt-4.1-2025-04-14',
+          input_tokens: 100 * (i + 1),
+          output_tokens: 10,
+          session_id: `bulk-${String(i).padStart(2, '0')}`,
+        }),
+      ),
+    ];
+    const source = load(many);
+    const all = await costReport(source, { by: 'session', ...window, limit: 1000 });
+    const sessions = all.rows.filter((x) => x.key !== null);
+    expect(all.sessions).toMatchObject({ total: sessions.length, offset: 0, more: 0, next_cursor: null });
+    const first = await costReport(source, { by: 'session', ...window, limit: 10 });
+    expect(first.rows.slice(0, 10).map((x) => x.key)).toEqual(sessions.slice(0, 10).map((x) => x.key));
+    expect(first.rows[10]!.key).toBeNull();
+    expect(first.totals).toEqual(all.totals);
+    expect(first.sessions).toMatchObject({ total: sessions.length, offset: 0, shown: 10, limit: 10 });
+    expect(first.sessions!.more).toBe(sessions.length - 10);
+    const table = formatCostTable(first);
+    expect(table).toContain(`sessions 1-10 of ${sessions.length} by cost; TOTAL is the whole window's.`);
+    expect(table).toContain(
+      `${sessions.length - 10} more sessions: next page with --after ${first.sessions!.next_cursor}`,
+    );
+    const seen = first.rows.slice(0, 10).map((x) => x.key);
+    let after = decodeSessionCursor(first.sessions!.next_cursor!);
+    while (after) {
+      const page = await costReport(source, { by: 'session', ...window, limit: 10, after });
+      expect(page.rows.every((x) => x.key !== null)).toBe(true);
+      expect(page.totals).toEqual(all.totals);
+      expect(page.sessions!.offset).toBe(seen.length);
+      seen.push(...page.rows.map((x) => x.key));
+      after = page.sessions!.next_cursor ? decodeSessionCursor(page.sessions!.next_cursor) : null;
+    }
+    expect(seen).toEqual(sessions.map((x) => x.key));
+    expect(JSON.parse(formatCostJson(first)).sessions).toEqual(first.sessions);
   });
 
   it('reports by day', async () => {

@@ -7,9 +7,11 @@
  * integer arithmetic (no float rounding on the way out either).
  */
 import {
+  encodeSessionCursor,
   isLeaking,
   LEAK_RULE,
   zeroTotals,
+  type SessionCursor,
   type RollupDimension,
   type RollupReader,
   type RollupTotals,
@@ -34,6 +36,33 @@ export interface CostReportOptions {
   sinceMs: number;
   /** Exclusive, epoch ms. */
   untilMs: number;
+  /** `by: 'session'`: session rows per page (default SESSION_ROWS_DEFAULT). */
+  limit?: number;
+  /** `by: 'session'`: the page after this cursor (a previous report's `sessions.next_cursor`). */
+  after?: SessionCursor | null;
+}
+
+/**
+ * Session rows in a report unless asked otherwise: a month of a busy gateway holds tens of
+ * thousands of sessions, and the dearest ones are what a person reads (issue 22: all of them were
+ * 11.9 MB of JSON and a second per dashboard view). The rest are pages after it.
+ */
+export const SESSION_ROWS_DEFAULT = 100;
+
+/** Where a report's page of sessions lies in the window's ranking (`by: 'session'`). */
+export interface SessionListing {
+  /** Sessions with a request in the window, on every page. */
+  total: number;
+  /** Sessions ranked before this page. */
+  offset: number;
+  /** Session rows on this page (the `(none)` row aside). */
+  shown: number;
+  /** Sessions ranked after this page. */
+  more: number;
+  /** The page size asked for. */
+  limit: number;
+  /** `after` for the next page; null on the last one. */
+  next_cursor: string | null;
 }
 
 /** Numbers shared by rows and totals. Tokens split into reported and estimated never mix. */
@@ -88,8 +117,13 @@ export interface CostReport {
   until: string;
   rows: CostReportRow[];
   totals: CostFigures;
-  /** `by: 'session'` only: the leaking session with the steepest growth, or null. */
+  /** `by: 'session'` only: the leaking session with the steepest growth among the rows, or null. */
   worst_session: string | null;
+  /**
+   * `by: 'session'` only: rows are one page of the window's sessions ranked by cost (highest
+   * first, ties by id), plus the `(none)` row on the first page; `totals` are the whole window's.
+   */
+  sessions?: SessionListing;
   /** Window resolution in ms (bounds are aligned outward to it), see docs/cost.md. */
   resolution_ms: number;
 }
@@ -184,22 +218,43 @@ export async function costReport(source: RollupReader, options: CostReportOption
   const { by, sinceMs, untilMs } = options;
   let rows: CostReportRow[];
   let resolution = 60_000;
+  let sessions: SessionListing | undefined;
+  let windowTotals: CostFigures | null = null;
   if (by === 'session') {
     resolution = 3_600_000;
-    rows = (await source.sessions(sinceMs, untilMs)).map(sessionRow);
-    rows.sort(
-      (a, b) => b.cost_micro_usd - a.cost_micro_usd || (a.key! < b.key! ? -1 : a.key! > b.key! ? 1 : 0),
-    );
+    const limit = options.limit ?? SESSION_ROWS_DEFAULT;
+    const after = options.after ?? null;
+    const page = await source.sessionPage(sinceMs, untilMs, { limit, after });
+    rows = page.sessions.map(sessionRow);
+    const offset = after?.position ?? 0;
+    const last = page.sessions[page.sessions.length - 1];
+    const more = Math.max(0, page.total - offset - rows.length);
+    sessions = {
+      total: page.total,
+      offset,
+      shown: rows.length,
+      more,
+      limit,
+      next_cursor:
+        more > 0 && last
+          ? encodeSessionCursor({
+              cost_micro_usd: last.cost_micro_usd,
+              session_id: last.session_id,
+              position: offset + rows.length,
+            })
+          : null,
+    };
     // Requests without a session (no x-tollgate-session) still cost money: they form the `(none)`
-    // row, so totals by session equal totals by any other grouping. Same hour-aligned window.
+    // row (first page), so totals by session equal totals by any other grouping. Same
+    // hour-aligned window; the totals are the window's, whatever the page.
     const from = Math.floor(sinceMs / resolution) * resolution;
     const to = Math.ceil(untilMs / resolution) * resolution;
-    const all = zero();
-    for (const g of await source.groups('all', from, to)) addFigures(all, figures(g));
+    windowTotals = zero();
+    for (const g of await source.groups('all', from, to)) addFigures(windowTotals, figures(g));
     const none = zero();
-    addFigures(none, all);
-    for (const r of rows) subtractFigures(none, r);
-    if (none.requests > 0) rows.push({ key: null, ...none, share: null });
+    addFigures(none, windowTotals);
+    subtractFigures(none, figures(page.sum));
+    if (after === null && none.requests > 0) rows.push({ key: null, ...none, share: null });
   } else if (by === 'day') {
     rows = (await source.days(sinceMs, untilMs)).map((g) => ({ key: g.key, ...figures(g), share: null }));
   } else {
@@ -212,8 +267,11 @@ export async function costReport(source: RollupReader, options: CostReportOption
     }));
     if (dim === 'model') rows = capModelRows(rows);
   }
-  const totals = zero();
-  for (const r of rows) addFigures(totals, r);
+  let totals = windowTotals;
+  if (!totals) {
+    totals = zero();
+    for (const r of rows) addFigures(totals, r);
+  }
   for (const r of rows) r.share = totals.cost_micro_usd > 0 ? r.cost_micro_usd / totals.cost_micro_usd : null;
   let worst: CostReportRow | null = null;
   for (const r of rows) {
@@ -228,6 +286,7 @@ export async function costReport(source: RollupReader, options: CostReportOption
     totals,
     worst_session: worst?.key ?? null,
     resolution_ms: resolution,
+    ...(sessions ? { sessions } : {}),
   };
 }
 
@@ -319,6 +378,14 @@ export function formatCostTable(report: CostReport): string {
       `${int(report.totals.estimated_requests)} request(s) had no usage from the provider; their tokens are estimated (est_tokens).`,
     );
   }
+  const listing = report.sessions;
+  if (listing && listing.shown > 0 && (listing.more > 0 || listing.offset > 0)) {
+    out.push(
+      `sessions ${int(listing.offset + 1)}-${int(listing.offset + listing.shown)} of ${int(listing.total)} by cost; TOTAL is the whole window's.`,
+    );
+  }
+  if (listing && listing.more > 0)
+    out.push(`${int(listing.more)} more sessions: next page with --after ${listing.next_cursor}`);
   if (sessions && report.worst_session !== null) {
     const w = report.rows.find((r) => r.key === report.worst_session)!.growth!;
     out.push(

@@ -301,7 +301,113 @@ export interface RollupReader extends SecurityRollupReader, ProviderQuotaReader 
    * session_totals through an index on the rank, so the cost of a page does not grow with the
    * number of sessions; sessions whose summary is inexact are joined from their segments.
    */
-  growingSessions(sinceMs: number, untilMs: number, limit: number): Promise<SessionGrowth[]>;
+  growingSessions(sinceMs: number, untilMs: number, limit: number): Promise<GrowingSessions>;
+  /**
+   * One page of the sessions with a request in [sinceMs, untilMs) (aligned outward to whole
+   * hours), ranked by their cost in that window (highest first, ties by session id), after
+   * `after` (the cursor of the previous page's last row; null for the first page), at most
+   * `limit`: what `sessions` answers, ranked and cut, without reading every session of the window
+   * (see each store). Also the window's session count and the sums over all of its sessions.
+   */
+  sessionPage(
+    sinceMs: number,
+    untilMs: number,
+    page: { limit: number; after: SessionCursor | null },
+  ): Promise<SessionPage>;
+}
+
+/** The top of the growing sessions, and how many inexact summaries stood in for the segments. */
+export interface GrowingSessions {
+  sessions: SessionGrowth[];
+  /** Sessions overlapping the window whose summary is inexact (batches out of hour order). */
+  inexact: number;
+  /**
+   * Of them, the ones re-joined from their segments and ranked: at most GROWING_INEXACT_UP_TO.
+   * Below `inexact`, the list may miss a growing session; `tollgate rollups rebuild` makes every
+   * summary exact again.
+   */
+  inexact_ranked: number;
+}
+
+/**
+ * Where a page of sessions ended: the last row's window cost and id (the ranking is cost
+ * descending, then id ascending) and its position (rows ranked up to and including it, 1-based).
+ */
+export interface SessionCursor {
+  cost_micro_usd: number;
+  session_id: string;
+  position: number;
+}
+
+/** A page of a window's sessions ranked by cost (RollupReader.sessionPage). */
+export interface SessionPage {
+  /** Ranked by cost in the window, highest first, ties by session id. */
+  sessions: SessionGrowth[];
+  /** Sessions with a request in the window, on every page. */
+  total: number;
+  /** Sums over every session of the window (every page): the report's `(none)` row is the rest. */
+  sum: RollupTotals;
+}
+
+/** Whether session `(cost, id)` ranks after the cursor (cost descending, then id ascending). */
+export function ranksAfter(cost: number, id: string, after: SessionCursor | null): boolean {
+  return (
+    after === null || cost < after.cost_micro_usd || (cost === after.cost_micro_usd && id > after.session_id)
+  );
+}
+
+/** The ranking of session pages: cost descending, then session id ascending (code-unit order). */
+export function byCostThenId(
+  a: { cost_micro_usd: number; session_id: string },
+  b: { cost_micro_usd: number; session_id: string },
+): number {
+  return (
+    b.cost_micro_usd - a.cost_micro_usd ||
+    (a.session_id < b.session_id ? -1 : a.session_id > b.session_id ? 1 : 0)
+  );
+}
+
+/**
+ * A page from a window's sessions all read (`sessions`): the reference answer, and the answer of
+ * a store without a ranked read of its own.
+ */
+export function sessionPageOf(
+  sessions: readonly SessionGrowth[],
+  page: { limit: number; after: SessionCursor | null },
+): SessionPage {
+  const sum = zeroTotals();
+  for (const s of sessions) for (const c of TOTAL_COLUMNS) sum[c] += s[c];
+  const ranked = sessions
+    .filter((s) => ranksAfter(s.cost_micro_usd, s.session_id, page.after))
+    .sort(byCostThenId);
+  return { sessions: ranked.slice(0, Math.max(0, page.limit)), total: sessions.length, sum };
+}
+
+/** A cursor as text for URLs and the command line: base64url of `[cost, position, id]`. */
+export function encodeSessionCursor(c: SessionCursor): string {
+  return Buffer.from(JSON.stringify([c.cost_micro_usd, c.position, c.session_id]), 'utf8').toString(
+    'base64url',
+  );
+}
+
+/** The cursor of `encodeSessionCursor`, or null when `text` is not one. */
+export function decodeSessionCursor(text: string): SessionCursor | null {
+  if (!/^[A-Za-z0-9_-]{1,2000}$/.test(text)) return null;
+  try {
+    const v: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(v) &&
+      v.length === 3 &&
+      Number.isSafeInteger(v[0]) &&
+      Number.isSafeInteger(v[1]) &&
+      (v[1] as number) > 0 &&
+      typeof v[2] === 'string'
+    )
+      return { cost_micro_usd: v[0] as number, position: v[1] as number, session_id: v[2] };
+  } catch {
+    // Not JSON: not a cursor.
+  }
+  return null;
 }
 
 /**

@@ -152,6 +152,40 @@ describe('admin API', () => {
     expect(overTime.reduce((s, p) => s + p.cost_micro_usd, 0)).toBe(cli.totals.cost_micro_usd);
   });
 
+  it('cost by session: pages of `limit` sessions by spend through `after`, the window totals on each, 400 for a bad limit or cursor', async () => {
+    type Report = {
+      rows: { key: string | null; cost_micro_usd: number }[];
+      totals: unknown;
+      sessions: { total: number; offset: number; limit: number; next_cursor: string | null };
+    };
+    const all = (await admin('/admin/reports/cost?by=session&since=1h&limit=1000')).json.report as Report;
+    const ids = all.rows.filter((r) => r.key !== null).map((r) => r.key);
+    expect(ids.length).toBeGreaterThan(2);
+    expect(all.sessions).toMatchObject({ total: ids.length, next_cursor: null });
+    const byDefault = (await admin('/admin/reports/cost?by=session&since=1h')).json.report as Report;
+    expect(byDefault.sessions.limit).toBe(100);
+    const seen: (string | null)[] = [];
+    let path = '/admin/reports/cost?by=session&since=1h&limit=2';
+    for (;;) {
+      const r = await admin(path);
+      expect(r.status).toBe(200);
+      const report = r.json.report as Report;
+      expect(report.totals).toEqual(all.totals);
+      expect(report.sessions.offset).toBe(seen.length);
+      const keys = report.rows.filter((x) => x.key !== null).map((x) => x.key);
+      expect(keys.length).toBeLessThanOrEqual(2);
+      seen.push(...keys);
+      if (!report.sessions.next_cursor) break;
+      path = `/admin/reports/cost?by=session&since=1h&limit=2&after=${encodeURIComponent(report.sessions.next_cursor)}`;
+    }
+    expect(seen).toEqual(ids);
+    for (const bad of ['limit=0', 'limit=1001', 'limit=ten', 'after=%21%21', 'after=e30']) {
+      const r = await admin(`/admin/reports/cost?by=session&since=1h&${bad}`);
+      expect(r.status, bad).toBe(400);
+      expect((r.json.error as { code: string }).code).toBe('TG_ERR_ADMIN_BAD_REQUEST');
+    }
+  });
+
   it('security summary counts the credential-stuffing failures by IP and the redaction hits by type', async () => {
     const r = await admin('/admin/reports/security?since=1h');
     const s = r.json as {

@@ -52,4 +52,77 @@ describe('cost report totals equal the sum of the events', () => {
       expect(rowsCost).toBe(report.totals.cost_micro_usd);
     });
   }
+
+  it('--by session --top 2: pages of the dearest sessions, "N more sessions" with the cursor, --after to the end; the pages add up to the totals', async () => {
+    const all = JSON.parse(
+      (await cli(['report', 'cost', '--db', db, '--by', 'session', '--since', '1d', '--json'])).out,
+    );
+    expect(all.sessions).toMatchObject({ offset: 0, more: 0, limit: 100, next_cursor: null });
+    const sessionKeys = all.rows
+      .filter((r: { key: string | null }) => r.key !== null)
+      .map((r: { key: string }) => r.key);
+    expect(sessionKeys.length).toBeGreaterThan(2);
+    const text = await cli(['report', 'cost', '--db', db, '--by', 'session', '--since', '1d', '--top', '2']);
+    expect(text.code).toBe(0);
+    expect(text.out).toContain(`sessions 1-2 of ${sessionKeys.length} by cost; TOTAL is the whole window's.`);
+    expect(text.out).toMatch(
+      new RegExp(`${sessionKeys.length - 2} more sessions: next page with --after [A-Za-z0-9_-]+`),
+    );
+    const seen: string[] = [];
+    let cost = 0;
+    let after: string | null = null;
+    for (;;) {
+      const args = [
+        'report',
+        'cost',
+        '--db',
+        db,
+        '--by',
+        'session',
+        '--since',
+        '1d',
+        '--limit',
+        '2',
+        '--json',
+      ];
+      const r = await cli(after ? [...args, '--after', after] : args);
+      expect(r.code).toBe(0);
+      const page = JSON.parse(r.out);
+      expect(page.totals).toEqual(all.totals);
+      for (const row of page.rows as { key: string | null; cost_micro_usd: number }[]) {
+        cost += row.cost_micro_usd;
+        if (row.key !== null) seen.push(row.key);
+      }
+      after = page.sessions.next_cursor;
+      if (!after) break;
+    }
+    expect(seen).toEqual(sessionKeys);
+    expect(cost).toBe(all.totals.cost_micro_usd);
+    // CSV stays one table: the next page goes to stderr.
+    const csv = await cli([
+      'report',
+      'cost',
+      '--db',
+      db,
+      '--by',
+      'session',
+      '--since',
+      '1d',
+      '--top',
+      '2',
+      '--csv',
+    ]);
+    expect(csv.out.trim().split('\r\n')).toHaveLength(1 + 2 + 1 + 1);
+    expect(csv.err).toMatch(/more sessions: next page with --after/);
+    for (const bad of [
+      ['--by', 'user', '--top', '2'],
+      ['--by', 'session', '--top', '0'],
+      ['--by', 'session', '--top', 'ten'],
+      ['--by', 'session', '--after', 'not a cursor'],
+    ]) {
+      const r = await cli(['report', 'cost', '--db', db, ...bad]);
+      expect(r.code, bad.join(' ')).toBe(2);
+      expect(r.err).toMatch(/TG_ERR_USAGE/);
+    }
+  });
 });

@@ -20,6 +20,7 @@ import {
   type RollupDimension,
   type RollupReader,
   type RollupTotals,
+  type SessionCursor,
 } from '../../src/store/rollups.js';
 
 /** A store whose appends feed its rollups in the same transaction. */
@@ -269,7 +270,7 @@ export async function expectGrowingOf(
   limit: number,
 ): Promise<void> {
   for (const [since, until] of windows) {
-    const got = await rollups.growingSessions(since, until, limit);
+    const got = (await rollups.growingSessions(since, until, limit)).sessions;
     const want = expectedGrowing(events, since, until, limit);
     expect(
       got.map((g) => g.session_id),
@@ -277,6 +278,66 @@ export async function expectGrowingOf(
     ).toEqual(want.map((w) => w.session_id));
     got.forEach((g, i) => expect(g, `${g.session_id} ${since}..${until}`).toMatchObject(want[i]!));
   }
+}
+
+/**
+ * Every page of every window's sessions ranked by cost (cursor after cursor) equals the full
+ * scan ranked (cost descending, ties by id) and cut; every page has the window's session count
+ * and the sums over all of its sessions.
+ */
+export async function expectSessionPagesOf(
+  rollups: RollupReader,
+  events: readonly AuditEvent[],
+  windows: readonly (readonly [number, number])[],
+  limit: number,
+): Promise<void> {
+  for (const [since, until] of windows) {
+    const want = expectedSessions(events, since, until).sort(
+      (a, b) => b.cost_micro_usd - a.cost_micro_usd || (a.session_id < b.session_id ? -1 : 1),
+    );
+    const sum = zeroTotals();
+    for (const w of want) for (const c of Object.keys(sum) as (keyof RollupTotals)[]) sum[c] += w[c];
+    const label = `${since}..${until} limit ${limit}`;
+    expect(await rollups.sessionPage(since, until, { limit: 0, after: null }), label).toEqual({
+      sessions: [],
+      total: want.length,
+      sum,
+    });
+    let after: SessionCursor | null = null;
+    let position = 0;
+    for (;;) {
+      const page = await rollups.sessionPage(since, until, { limit, after });
+      expect(page.total, label).toBe(want.length);
+      expect(page.sum, label).toEqual(sum);
+      const slice = want.slice(position, position + limit);
+      expect(
+        page.sessions.map((s) => s.session_id),
+        `${label} at ${position}`,
+      ).toEqual(slice.map((w) => w.session_id));
+      page.sessions.forEach((g, i) => expect(g, `${g.session_id} ${label}`).toMatchObject(slice[i]!));
+      if (page.sessions.length < limit) break;
+      position += page.sessions.length;
+      const last = page.sessions[page.sessions.length - 1]!;
+      after = { cost_micro_usd: last.cost_micro_usd, session_id: last.session_id, position };
+    }
+    expect(position + limit, label).toBeGreaterThan(want.length - 1);
+  }
+}
+
+/**
+ * ~6 days of events over 40 sessions (and some without one), five of them costing nothing
+ * (ties on cost, ranked by id): windows cut sessions, whole days come from day summaries.
+ */
+export function pagedSessionEvents(n: number, seed: number): AuditEvent[] {
+  const r = rng(seed * 11 + 3);
+  return mixedEvents(n, seed).map((e) => {
+    const ts = Date.parse(e.timestamp);
+    e.timestamp = new Date(T0 + (ts - T0) * 8).toISOString();
+    const x = r();
+    if (e.session_id !== null) e.session_id = x < 0.12 ? `z${Math.floor(x * 40)}` : `p${Math.floor(x * 35)}`;
+    if (e.session_id?.startsWith('z')) e.cost_micro_usd = 0;
+    return e;
+  });
 }
 
 /** Events of many sessions, a third of them with input growing request after request (leaks). */
@@ -805,7 +866,7 @@ export function rollupStoreContract(name: string, factory: RollupStoreFactory): 
       const windows = randomWindows(first - HOUR_MS, last + HOUR_MS, 10, 71);
       const inOrder = await open();
       await appendInBatches(inOrder, events, 53);
-      expect((await inOrder.rollups.growingSessions(...ALL, 100)).length).toBeGreaterThan(5);
+      expect((await inOrder.rollups.growingSessions(...ALL, 100)).sessions.length).toBeGreaterThan(5);
       await expectGrowingOf(inOrder.rollups, events, windows, 5);
       await expectGrowingOf(inOrder.rollups, events, windows.slice(0, 3), 100);
       // Every 4th batch written last: inexact summaries, answered from their segments.
@@ -822,6 +883,38 @@ export function rollupStoreContract(name: string, factory: RollupStoreFactory): 
       await expectGrowingOf(late.rollups, writeOrder.flat(), windows, 5);
       await late.rebuildSessionTotals();
       await expectGrowingOf(late.rollups, writeOrder.flat(), windows, 5);
+    }, 60_000);
+
+    it('pages the sessions of any window by cost (cursor after cursor) exactly as a full scan ranked, with the count and sums of all of them, in order, late, and rebuilt', async () => {
+      const events = pagedSessionEvents(900, 67);
+      const first = Date.parse(events[0]!.timestamp);
+      const last = Date.parse(events[events.length - 1]!.timestamp);
+      const windows = [
+        ...randomWindows(first - HOUR_MS, last + HOUR_MS, 12, 73),
+        [first + DAY_MS, first + 3 * DAY_MS] as [number, number],
+        // A window in the past: sessions spanning it whole may have no request in it.
+        [first + 2 * DAY_MS + HOUR_MS, first + 2 * DAY_MS + 3 * HOUR_MS] as [number, number],
+      ];
+      const inOrder = await open();
+      await appendInBatches(inOrder, events, 37);
+      expect((await inOrder.rollups.sessionPage(...ALL, { limit: 100, after: null })).total).toBeGreaterThan(
+        30,
+      );
+      for (const limit of [3, 100]) await expectSessionPagesOf(inOrder.rollups, events, windows, limit);
+      // Every 4th batch written last: inexact summaries (growth from their segments).
+      const r = rng(79);
+      const batches: AuditEvent[][] = [];
+      for (let i = 0; i < events.length;) {
+        const size = 1 + Math.floor(r() * 30);
+        batches.push(events.slice(i, i + size));
+        i += size;
+      }
+      const writeOrder = [...batches.filter((_, i) => i % 4 !== 2), ...batches.filter((_, i) => i % 4 === 2)];
+      const late = await open();
+      for (const b of writeOrder) await late.append(b);
+      await expectSessionPagesOf(late.rollups, writeOrder.flat(), windows, 7);
+      await late.rebuildSessionTotals();
+      await expectSessionPagesOf(late.rollups, writeOrder.flat(), windows, 7);
     }, 60_000);
 
     it('answers auth failures and redaction hits of any window exactly as a full scan, however batched, late, replayed or rebuilt', async () => {

@@ -32,11 +32,12 @@ describe('SQLite rollups', () => {
     };
   });
 
-  // Sessions that need segments read by range scans of day summaries and edge hours, never by id.
+  // Sessions that need segments read by range scans of day summaries and edge hours, never by id;
+  // session pages ranked by the window's range scan; growing sessions through the rank index walk.
   rollupStoreContract('SQLite, sessions by range scans', async () => {
     const db = openSqlite(':memory:');
     const store = new SqliteEventStore(db);
-    const rollups = createSqliteRollups(db, { sessionsByIdUpTo: 0 });
+    const rollups = createSqliteRollups(db, { sessionsByIdUpTo: 0, growingSortUpTo: 0 });
     store.addInTransactionHook((events) => rollups.applyRollups(events));
     return {
       append: (events) => store.append(events),

@@ -127,6 +127,36 @@ describe.skipIf(!canRun)('dashboard in Chromium', () => {
     await shot('event');
   });
 
+  it('cost view by session: one page of the dearest sessions, then the next pages by their link, through all of them', async () => {
+    const now = Date.now();
+    const all = await costReport(g.tg.rollups, {
+      by: 'session',
+      sinceMs: now - 3_600_000,
+      untilMs: now + 60_000,
+      limit: 1000,
+    });
+    const ids = all.rows.filter((r) => r.key !== null).map((r) => r.key);
+    expect(ids.length).toBeGreaterThan(2);
+    await page.goto(`${g.tg.url}/ui/cost?by=session&since=1h&limit=2`);
+    await expect(page.locator('[data-pager="sessions"]').textContent()).resolves.toMatch(
+      new RegExp(`Sessions 1–2 of ${ids.length} by spend`),
+    );
+    expect(await page.locator('[data-page="first"]').count()).toBe(0);
+    const seen: string[] = [];
+    for (let pages = 1; ; pages++) {
+      const keys = await page.locator('table[data-table="groups"] tbody td:first-child').allTextContents();
+      const sessions = keys.filter((k) => k !== '(none)');
+      expect(sessions.length).toBeLessThanOrEqual(2);
+      seen.push(...sessions);
+      const next = page.locator('[data-page="next"]');
+      if ((await next.count()) === 0) break;
+      if (pages === 1) await shot('cost-sessions');
+      await Promise.all([page.waitForURL(/after=/), next.click()]);
+      expect(await page.locator('[data-page="first"]').count()).toBe(1);
+    }
+    expect(seen).toEqual(ids);
+  });
+
   it('cost view: the spend chart and the cards total what the cost report says', async () => {
     await page.goto(`${g.tg.url}/ui/cost?by=model&since=1h`);
     const now = Date.now();

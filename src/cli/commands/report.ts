@@ -6,8 +6,10 @@ import {
   formatCostCsv,
   formatCostJson,
   formatCostTable,
+  SESSION_ROWS_DEFAULT,
   type CostReportBy,
 } from '../../reports/cost-report.js';
+import { decodeSessionCursor } from '../../store/rollups.js';
 import {
   formatSecurityReportJson,
   formatSecurityReportTable,
@@ -21,6 +23,9 @@ interface CostOptions {
   since?: string;
   until?: string;
   csv?: boolean;
+  top?: string;
+  limit?: string;
+  after?: string;
 }
 
 export function registerReport(program: Command, ctx: CliContext): void {
@@ -34,20 +39,43 @@ export function registerReport(program: Command, ctx: CliContext): void {
     .option('--since <when>', 'start (e.g. 24h, 30d, 2026-11-01; default 30d)')
     .option('--until <when>', 'end (default now)')
     .option('--csv', 'CSV for spreadsheets')
+    .option(
+      '--top <n>',
+      `--by session: the n sessions of highest cost in the window, then a line "N more sessions" with the next page's cursor (default ${SESSION_ROWS_DEFAULT}; TOTAL is always the whole window)`,
+    )
+    .option('--limit <n>', 'the same as --top')
+    .option(
+      '--after <cursor>',
+      '--by session: the page after this cursor (printed with the previous page; JSON: sessions.next_cursor)',
+    )
     .action(async (opts: CostOptions, cmd: Command) => {
       const g = globals(cmd);
       const by = (opts.by ?? 'user') as CostReportBy;
       if (!COST_REPORT_BY.includes(by)) throw new TollgateError('TG_ERR_USAGE', { option: 'by' });
+      const topText = opts.top ?? opts.limit;
+      if ((topText !== undefined || opts.after !== undefined) && by !== 'session')
+        throw new TollgateError('TG_ERR_USAGE', { option: topText !== undefined ? 'top' : 'after' });
+      const limit = topText === undefined ? SESSION_ROWS_DEFAULT : Number(topText);
+      if (!/^\d+$/.test(topText ?? '1') || !Number.isSafeInteger(limit) || limit <= 0)
+        throw new TollgateError('TG_ERR_USAGE', { option: 'top' });
+      const after = opts.after === undefined ? null : decodeSessionCursor(opts.after.trim());
+      if (opts.after !== undefined && !after) throw new TollgateError('TG_ERR_USAGE', { option: 'after' });
       const now = ctx.now();
       const sinceMs = parseTimeBound(opts.since ?? '30d', now);
       const untilMs = opts.until ? parseTimeBound(opts.until, now) : now;
       const s = await openStoreWithTables(configFor(ctx, g).db);
       try {
-        const r = await costReport(s.tables.rollups, { by, sinceMs, untilMs });
+        const r = await costReport(s.tables.rollups, { by, sinceMs, untilMs, limit, after });
         println(
           ctx.stdout,
           g.json ? formatCostJson(r) : opts.csv ? formatCostCsv(r).trimEnd() : formatCostTable(r),
         );
+        // CSV stays one table: where the page lies goes to stderr (JSON has it in `sessions`).
+        if (opts.csv && !g.json && r.sessions && r.sessions.more > 0)
+          println(
+            ctx.stderr,
+            `${r.sessions.more.toLocaleString('en-US')} more sessions: next page with --after ${r.sessions.next_cursor}`,
+          );
       } finally {
         await s.close();
       }

@@ -53,6 +53,10 @@ import {
   type SessionGrowth,
   type SessionRun,
   type SessionTotalRow,
+  type GrowingSessions,
+  type SessionCursor,
+  type SessionPage,
+  sessionPageOf,
 } from '../rollups.js';
 import { int2Array, int8Array, textArray } from './binary-arrays.js';
 import {
@@ -594,8 +598,8 @@ export class PostgresRollups implements RollupReader {
     return this.quota.providerQuota(sinceMs, untilMs, top);
   }
 
-  async growingSessions(sinceMs: number, untilMs: number, limit: number): Promise<SessionGrowth[]> {
-    if (!(untilMs > sinceMs) || limit <= 0) return [];
+  async growingSessions(sinceMs: number, untilMs: number, limit: number): Promise<GrowingSessions> {
+    if (!(untilMs > sinceMs) || limit <= 0) return { sessions: [], inexact: 0, inexact_ranked: 0 };
     const from = Math.floor(sinceMs / HOUR_MS) * HOUR_MS;
     const to = Math.ceil(untilMs / HOUR_MS) * HOUR_MS;
     const rank = growthRankSql('postgres');
@@ -618,6 +622,17 @@ export class PostgresRollups implements RollupReader {
           [from, to],
         );
         let out: SessionGrowth[] = exact;
+        // Inexact summaries past the cap are counted, so that the page can say the list may be incomplete.
+        let inexactCount = inexact.rows.length;
+        if (inexactCount >= GROWING_INEXACT_UP_TO)
+          inexactCount = Number(
+            (
+              await client.query<{ n: string }>(
+                `SELECT COUNT(*) AS n FROM ${this.s}.session_totals WHERE NOT exact AND last_ts_ms >= $1 AND first_ts_ms < $2`,
+                [from, to],
+              )
+            ).rows[0]!.n,
+          );
         if (inexact.rows.length > 0)
           out = topGrowing(
             [
@@ -632,7 +647,7 @@ export class PostgresRollups implements RollupReader {
             ],
             limit,
           );
-        return out;
+        return { sessions: out, inexact: inexactCount, inexact_ranked: inexact.rows.length };
       },
       'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
     );
@@ -698,6 +713,19 @@ export class PostgresRollups implements RollupReader {
         add(segment.session_id, hour, segment);
       }
     return joinWindowPieces(pieces);
+  }
+
+  /**
+   * A page of the window's sessions ranked by cost: every session of the window read and ranked
+   * (sessionPageOf), the same answer as SQLite's ranked read; an indexed read is left to the
+   * PostgreSQL session work (session_days).
+   */
+  async sessionPage(
+    sinceMs: number,
+    untilMs: number,
+    page: { limit: number; after: SessionCursor | null },
+  ): Promise<SessionPage> {
+    return sessionPageOf(await this.sessions(sinceMs, untilMs), page);
   }
 
   async sessions(sinceMs: number, untilMs: number): Promise<SessionGrowth[]> {

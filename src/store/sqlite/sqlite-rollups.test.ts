@@ -18,6 +18,7 @@ import {
   bucketRanges,
   createSqliteRollups,
   DAY_MS,
+  GROWING_INEXACT_UP_TO,
   HOUR_MS,
   MINUTE_MS,
   ROLLUP_DIMENSIONS,
@@ -418,5 +419,41 @@ describe('sqlite session summaries (session_totals)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('growing sessions with inexact summaries', () => {
+  it('ranks at most GROWING_INEXACT_UP_TO inexact summaries and says how many there were, counted in the window only', () => {
+    const db = new Database(':memory:');
+    const rollups = createSqliteRollups(db);
+    // 1,005 sessions, each written hour 2 first and hour 1 after it: every summary inexact.
+    const at = (hour: number, i: number, session: string, input: number): AuditEvent => ({
+      ...blankEvent({
+        id: `g${hour}-${session}`,
+        timestamp: new Date(T0 + hour * HOUR_MS + i).toISOString(),
+        source: 'gateway',
+      }),
+      session_id: session,
+      input_tokens: input,
+      usage_source: 'reported',
+    });
+    const sessions = Array.from({ length: 1005 }, (_, i) => `x${String(i).padStart(4, '0')}`);
+    db.transaction(() => rollups.applyRollups(sessions.map((s, i) => at(2, i, s, 5000))))();
+    db.transaction(() => rollups.applyRollups(sessions.map((s, i) => at(1, i, s, 100))))();
+    // A week later, one more out-of-order session: outside the first window, inside the second.
+    db.transaction(() => rollups.applyRollups([at(24 * 7 + 2, 0, 'later', 5000)]))();
+    db.transaction(() => rollups.applyRollups([at(24 * 7 + 1, 0, 'later', 100)]))();
+    expect(db.prepare('SELECT COUNT(*) FROM session_totals WHERE exact = 0').pluck().get()).toBe(1006);
+    const first = rollups.growingSessions(T0, T0 + 3 * HOUR_MS, 10);
+    expect(first).toMatchObject({ inexact: 1005, inexact_ranked: GROWING_INEXACT_UP_TO });
+    expect(first.sessions).toHaveLength(10);
+    const later = rollups.growingSessions(T0 + 24 * 7 * HOUR_MS, T0 + (24 * 7 + 3) * HOUR_MS, 10);
+    expect(later).toMatchObject({ inexact: 1, inexact_ranked: 1 });
+    expect(later.sessions.map((s) => s.session_id)).toEqual(['later']);
+    rollups.rebuildSessionTotals();
+    expect(rollups.growingSessions(T0, T0 + 3 * HOUR_MS, 10)).toMatchObject({
+      inexact: 0,
+      inexact_ranked: 0,
+    });
   });
 });

@@ -49,6 +49,13 @@ import {
   type RollupTotals,
   type SegmentRow,
   type SessionGrowth,
+  type GrowingSessions,
+  type SessionCursor,
+  type SessionPage,
+  byCostThenId,
+  ranksAfter,
+  sessionPageOf,
+  zeroTotals,
 } from '../rollups.js';
 
 import type {
@@ -101,6 +108,30 @@ CREATE INDEX IF NOT EXISTS session_totals_last ON session_totals (last_ts_ms);
 CREATE INDEX IF NOT EXISTS session_rollups_session ON session_rollups (session_id, hour);
 `;
 const SESSION_TOTALS_STATE = 'session_totals_v1';
+
+/**
+ * The cost ranking of a window's sessions (sessionPage) and the window bound of the growing
+ * sessions: summaries by whole-life cost (walked in order; its time columns filter out sessions
+ * not wholly inside the window without reading the table), and by time span (counts of a
+ * window's sessions and the ones reaching outside it, index-only).
+ */
+const SESSION_PAGE_INDEXES = `CREATE INDEX IF NOT EXISTS session_totals_cost ON session_totals (cost_micro_usd DESC, session_id, first_ts_ms, last_ts_ms);
+CREATE INDEX IF NOT EXISTS session_totals_span ON session_totals (last_ts_ms, first_ts_ms);`;
+
+/**
+ * Sessions reaching outside a window that a page of the cost ranking reads by id (their pieces
+ * within it) and ranks with the summaries of the sessions wholly inside; past this many (a short
+ * window over long-lived sessions), the window's day summaries and edge hours are summed per
+ * session by one range scan and ranked in SQL.
+ */
+export const SESSION_PAGE_BY_ID_UP_TO = 1000;
+
+/**
+ * Growing sessions: up to this many sessions overlapping a window are ranked by sorting them;
+ * more, and the rank index is walked (at most as many rows as the window has sessions, then the
+ * window sorted after all), so a read never walks sessions far outside its window.
+ */
+const GROWING_WINDOW_SORT_UP_TO = 2000;
 
 /**
  * One row per session and UTC day (the day's hour segments joined in hour order, `exact` as in
@@ -246,7 +277,13 @@ export interface SqliteRollups {
   /** The same for the given sessions only. */
   sessionsById(sessionIds: readonly string[], sinceMs: number, untilMs: number): SessionGrowth[];
   /** The top of the growing sessions overlapping a window (RollupReader.growingSessions). */
-  growingSessions(sinceMs: number, untilMs: number, limit: number): SessionGrowth[];
+  growingSessions(sinceMs: number, untilMs: number, limit: number): GrowingSessions;
+  /** A page of a window's sessions ranked by cost (RollupReader.sessionPage). */
+  sessionPage(
+    sinceMs: number,
+    untilMs: number,
+    page: { limit: number; after: SessionCursor | null },
+  ): SessionPage;
   /**
    * Rebuilds session_totals from the hour segments (exact again, whatever order batches came
    * in), in one transaction; returns the number of sessions.
@@ -320,9 +357,16 @@ export interface SqliteRollupOptions {
    * Up to this many sessions of a window that need their segments (reaching outside it, or
    * inexact) are read by session id; more are read by range scans of the window's day summaries
    * and edge hours (one scan each). Default: 32 or a quarter of the window's sessions, whichever
-   * is more; the tests set 0 to check the range path.
+   * is more; the tests set 0 to check the range path. Also the sessions a page of the cost
+   * ranking (sessionPage) reads by id before it ranks the window by a range scan instead
+   * (default SESSION_PAGE_BY_ID_UP_TO).
    */
   sessionsByIdUpTo?: number;
+  /**
+   * Growing sessions: up to this many sessions of a window are ranked by sorting them, more by
+   * walking the rank index (default GROWING_WINDOW_SORT_UP_TO); the tests set 0 to check the walk.
+   */
+  growingSortUpTo?: number;
 }
 
 /** Creates the rollup tables if needed and returns the rollup writer and queries. */
@@ -334,7 +378,13 @@ export function createSqliteRollups(db: Database.Database, options: SqliteRollup
   // a cost page reads the top ten through the first and the few inexact ones through the second.
   if (totalsReady && !db.readonly)
     db.exec(`CREATE INDEX IF NOT EXISTS session_totals_growth ON session_totals (${GROWTH_RANK} DESC, session_id) WHERE exact = 1;
-      CREATE INDEX IF NOT EXISTS session_totals_inexact ON session_totals (last_ts_ms) WHERE exact = 0;`);
+      CREATE INDEX IF NOT EXISTS session_totals_inexact ON session_totals (last_ts_ms) WHERE exact = 0;
+      ${SESSION_PAGE_INDEXES}`);
+  const hasIndex = (name: string): boolean =>
+    db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?`).get(name) !== undefined;
+  // An old store opened read-only may lack them: the same queries then go without the hint.
+  const costIndex = totalsReady && hasIndex('session_totals_cost') ? 'INDEXED BY session_totals_cost' : '';
+  const spanIndex = totalsReady && hasIndex('session_totals_span') ? 'INDEXED BY session_totals_span' : '';
   const daysReady = totalsReady && openSessionDays(db);
   const security = createSqliteSecurityRollups(db);
   const quota = createSqliteProviderQuota(db);
@@ -499,15 +549,6 @@ export function createSqliteRollups(db: Database.Database, options: SqliteRollup
         )
         .raw()
     : null;
-  const growingStmt = totalsReady
-    ? db
-        .prepare(
-          `SELECT ${segmentColumns} FROM session_totals
-           WHERE exact = 1 AND ${GROWTH_RANK} >= ${GROWING_MIN_RANK} AND last_ts_ms >= ? AND first_ts_ms < ?
-           ORDER BY ${GROWTH_RANK} DESC, session_id LIMIT ?`,
-        )
-        .raw()
-    : null;
   const inexactStmt = totalsReady
     ? db
         .prepare(
@@ -568,6 +609,116 @@ export function createSqliteRollups(db: Database.Database, options: SqliteRollup
         segments.push(segmentFromRaw(raw));
     return segments;
   };
+  // A session has a request in [from, to) when its last request is in it, or its first, or (one
+  // spanning the whole window) one of its segments.
+  const windowCountStmt = totalsReady
+    ? db
+        .prepare(
+          `SELECT COUNT(*) FROM session_totals ${spanIndex} WHERE last_ts_ms >= ? AND first_ts_ms < ?
+           AND (last_ts_ms < ? OR first_ts_ms >= ? OR EXISTS (SELECT 1 FROM session_rollups r
+             WHERE r.session_id = session_totals.session_id AND r.hour >= ? AND r.hour < ?))`,
+        )
+        .pluck()
+    : null;
+  const straddlingStmt = totalsReady
+    ? db
+        .prepare(
+          `SELECT session_id FROM session_totals ${spanIndex}
+           WHERE last_ts_ms >= ? AND first_ts_ms < ? AND (first_ts_ms < ? OR last_ts_ms >= ?)`,
+        )
+        .pluck()
+    : null;
+  // Summaries wholly inside the window, by whole-life cost, after a cursor (cost descending, id
+  // ascending: the index's order, so the walk stops after `limit` rows of the window).
+  const wholeTopStmt = totalsReady
+    ? db
+        .prepare(
+          `SELECT ${segmentColumns}, exact FROM session_totals ${costIndex}
+           WHERE cost_micro_usd <= ? AND (cost_micro_usd < ? OR session_id > ?) AND first_ts_ms >= ? AND last_ts_ms < ?
+           ORDER BY cost_micro_usd DESC, session_id LIMIT ?`,
+        )
+        .raw()
+    : null;
+  const totalsByIdStmt = db
+    .prepare(
+      totalsReady
+        ? `SELECT ${segmentColumns}, exact FROM session_totals WHERE session_id = ?`
+        : `SELECT NULL WHERE ? IS NULL`,
+    )
+    .raw();
+  const windowSessionsStmt = totalsReady
+    ? db
+        .prepare(`SELECT COUNT(*) FROM session_totals ${spanIndex} WHERE last_ts_ms >= ? AND first_ts_ms < ?`)
+        .pluck()
+    : null;
+  const growingInWindowStmt = totalsReady
+    ? db
+        .prepare(
+          `SELECT ${segmentColumns} FROM session_totals ${spanIndex}
+           WHERE last_ts_ms >= ? AND first_ts_ms < ? AND exact = 1 AND ${GROWTH_RANK} >= ${GROWING_MIN_RANK}
+           ORDER BY ${GROWTH_RANK} DESC, session_id LIMIT ?`,
+        )
+        .raw()
+    : null;
+  const growingWalkStmt = totalsReady
+    ? db
+        .prepare(
+          `SELECT ${segmentColumns} FROM session_totals WHERE exact = 1 AND ${GROWTH_RANK} >= ${GROWING_MIN_RANK}
+           ORDER BY ${GROWTH_RANK} DESC, session_id LIMIT ?`,
+        )
+        .raw()
+    : null;
+  const inexactCountStmt = totalsReady
+    ? db
+        .prepare(
+          `SELECT COUNT(*) FROM session_totals WHERE exact = 0 AND last_ts_ms >= ? AND first_ts_ms < ?`,
+        )
+        .pluck()
+    : null;
+  /**
+   * The pieces of every session's window [from, to) as one UNION ALL: day summaries for its whole
+   * days (their sums are exact even where their growth is not) and hour segments at its edges.
+   */
+  const windowPieces = (from: number, to: number, columns: string): { sql: string; params: number[] } => {
+    const { days, hours } = daysReady ? windowDays(from, to) : { days: null, hours: [[from, to]] };
+    const arms: string[] = [];
+    const params: number[] = [];
+    if (days) {
+      arms.push(`SELECT session_id, ${columns} FROM session_days WHERE day >= ? AND day < ?`);
+      params.push(...days);
+    }
+    for (const [a, b] of hours) {
+      arms.push(`SELECT session_id, ${columns} FROM session_rollups WHERE hour >= ? AND hour < ?`);
+      params.push(a, b);
+    }
+    return { sql: arms.join(' UNION ALL '), params };
+  };
+  /** Sums over every session's requests in [from, to). */
+  const sessionSums = (from: number, to: number): RollupTotals => {
+    const sum = zeroTotals();
+    const { sql, params } = windowPieces(from, to, TOTAL_COLUMNS.join(', '));
+    if (params.length === 0) return sum;
+    const raw = statement(`SELECT ${TOTAL_COLUMNS.map((c) => `SUM(${c})`).join(', ')} FROM (${sql})`)
+      .raw()
+      .get(...params) as (number | null)[];
+    TOTAL_COLUMNS.forEach((c, i) => (sum[c] = raw[i] ?? 0));
+    return sum;
+  };
+  const exactAt = SEGMENT_COLUMNS.length;
+  /** The window figures of the given sessions: an exact summary wholly inside, else its segments. */
+  const windowFigures = (ids: readonly string[], from: number, to: number): Map<string, SegmentRow> => {
+    const out = new Map<string, SegmentRow>();
+    const partial: string[] = [];
+    for (const id of ids) {
+      const raw = totalsByIdStmt.get(id) as unknown[] | undefined;
+      if (raw && raw[exactAt] === 1 && (raw[1] as number) >= from && (raw[2] as number) < to)
+        out.set(id, segmentFromRaw(raw));
+      else partial.push(id);
+    }
+    for (const s of joinSessionSegments(segmentsOf(partial, from, to))) out.set(s.session_id, s);
+    return out;
+  };
+
   const segmentPageStmt = db.prepare(
     `SELECT hour, ${segmentColumns} FROM session_rollups
      WHERE (session_id, hour) > (?, ?) ORDER BY session_id, hour LIMIT 20000`,
@@ -678,7 +829,6 @@ export function createSqliteRollups(db: Database.Database, options: SqliteRollup
         // session's answer; the others are joined from their day summaries and hour segments.
         const whole: SegmentRow[] = [];
         const partial: string[] = [];
-        const exactAt = SEGMENT_COLUMNS.length;
         for (const raw of totalsStmt!.iterate(from, to) as IterableIterator<unknown[]>) {
           if (raw[exactAt] === 1 && (raw[1] as number) >= from && (raw[2] as number) < to)
             whole.push(segmentFromRaw(raw));
@@ -701,25 +851,103 @@ export function createSqliteRollups(db: Database.Database, options: SqliteRollup
       return readSnapshot(() => joinSessionSegments(segmentsOf(new Set(sessionIds), from, to)));
     },
 
-    growingSessions(sinceMs: number, untilMs: number, limit: number): SessionGrowth[] {
-      if (!(untilMs > sinceMs) || limit <= 0) return [];
+    growingSessions(sinceMs: number, untilMs: number, limit: number): GrowingSessions {
+      if (!(untilMs > sinceMs) || limit <= 0) return { sessions: [], inexact: 0, inexact_ranked: 0 };
       const from = Math.floor(sinceMs / HOUR_MS) * HOUR_MS;
       const to = Math.ceil(untilMs / HOUR_MS) * HOUR_MS;
       return readSnapshot(() => {
-        if (!growingStmt || !inexactStmt)
-          return topGrowing(
-            joinSessionSegments(
-              segmentsOf(
-                new Set((sessionsStmt.all(from, to) as SegmentRow[]).map((r) => r.session_id)),
-                ...WHOLE_LIFE,
+        if (!growingInWindowStmt || !growingWalkStmt || !windowSessionsStmt || !inexactStmt)
+          return {
+            sessions: topGrowing(
+              joinSessionSegments(
+                segmentsOf(
+                  new Set((sessionsStmt.all(from, to) as SegmentRow[]).map((r) => r.session_id)),
+                  ...WHOLE_LIFE,
+                ),
               ),
+              limit,
             ),
-            limit,
+            inexact: 0,
+            inexact_ranked: 0,
+          };
+        // Bounded by the window: a few sessions are sorted; many, and the rank index is walked for
+        // at most as many rows as the window has sessions (a window holding most sessions finds its
+        // top within the first rows), then the window is sorted after all.
+        const inWindow = windowSessionsStmt.get(from, to) as number;
+        let exact: SegmentRow[] = [];
+        let sorted = inWindow <= (options.growingSortUpTo ?? GROWING_WINDOW_SORT_UP_TO);
+        if (!sorted) {
+          let walked = 0;
+          for (const raw of growingWalkStmt.iterate(inWindow) as IterableIterator<unknown[]>) {
+            walked++;
+            if ((raw[2] as number) >= from && (raw[1] as number) < to) {
+              exact.push(segmentFromRaw(raw));
+              if (exact.length === limit) break;
+            }
+          }
+          sorted = exact.length < limit && walked === inWindow;
+        }
+        if (sorted)
+          exact = (growingInWindowStmt.all(from, to, limit) as unknown[][]).map((raw) => segmentFromRaw(raw));
+        const ids = inexactStmt.all(from, to) as string[];
+        if (ids.length === 0) return { sessions: exact, inexact: 0, inexact_ranked: 0 };
+        // Inexact summaries are joined from their segments, up to GROWING_INEXACT_UP_TO; the count
+        // of the others is returned so that the page can say the list may be incomplete.
+        const inexact =
+          ids.length < GROWING_INEXACT_UP_TO ? ids.length : (inexactCountStmt!.get(from, to) as number);
+        return {
+          sessions: topGrowing([...exact, ...joinSessionSegments(segmentsOf(ids, ...WHOLE_LIFE))], limit),
+          inexact,
+          inexact_ranked: ids.length,
+        };
+      });
+    },
+
+    sessionPage(sinceMs, untilMs, page): SessionPage {
+      const limit = Math.max(0, Math.floor(page.limit));
+      if (!(untilMs > sinceMs)) return { sessions: [], total: 0, sum: zeroTotals() };
+      const from = Math.floor(sinceMs / HOUR_MS) * HOUR_MS;
+      const to = Math.ceil(untilMs / HOUR_MS) * HOUR_MS;
+      if (!windowCountStmt || !straddlingStmt || !wholeTopStmt)
+        return sessionPageOf(joinSessionSegments(sessionsStmt.all(from, to) as SegmentRow[]), page);
+      const after = page.after;
+      const [capCost, capId] = after
+        ? [after.cost_micro_usd, after.session_id]
+        : [Number.MAX_SAFE_INTEGER, ''];
+      return readSnapshot(() => {
+        const total = windowCountStmt.get(from, to, to, from, from, to) as number;
+        const sum = sessionSums(from, to);
+        if (limit === 0 || total === 0) return { sessions: [], total, sum };
+        const straddling = straddlingStmt.all(from, to, from, to) as string[];
+        if (straddling.length <= (sessionsByIdUpTo ?? SESSION_PAGE_BY_ID_UP_TO)) {
+          // Sessions wholly inside the window: their summaries, the top `limit` through the cost
+          // index (inexact ones: their growth from their segments).
+          const whole = wholeTopStmt.all(capCost, capCost, capId, from, to, limit) as unknown[][];
+          const figures = windowFigures(
+            whole.filter((raw) => raw[exactAt] !== 1).map((raw) => raw[0] as string),
+            from,
+            to,
           );
-        const exact = (growingStmt.all(from, to, limit) as unknown[][]).map((raw) => segmentFromRaw(raw));
-        const inexact = inexactStmt.all(from, to) as string[];
-        if (inexact.length === 0) return exact;
-        return topGrowing([...exact, ...joinSessionSegments(segmentsOf(inexact, ...WHOLE_LIFE))], limit);
+          const candidates = whole.map((raw) =>
+            raw[exactAt] === 1 ? segmentFromRaw(raw) : figures.get(raw[0] as string)!,
+          );
+          // Sessions reaching outside the window: their figures within it, from their segments.
+          for (const s of joinSessionSegments(segmentsOf(straddling, from, to)))
+            if (ranksAfter(s.cost_micro_usd, s.session_id, after)) candidates.push(s);
+          return { sessions: candidates.sort(byCostThenId).slice(0, limit), total, sum };
+        }
+        // Many sessions reach outside the window (a short window over long-lived sessions): the
+        // window's pieces summed per session by one range scan and ranked in SQL, then the page's
+        // sessions read by id.
+        const { sql, params } = windowPieces(from, to, 'cost_micro_usd');
+        const ids = statement(
+          `SELECT session_id, SUM(cost_micro_usd) AS c FROM (${sql}) GROUP BY session_id
+           HAVING c <= ? AND (c < ? OR session_id > ?) ORDER BY c DESC, session_id LIMIT ?`,
+        )
+          .pluck()
+          .all(...params, capCost, capCost, capId, limit) as string[];
+        const figures = windowFigures(ids, from, to);
+        return { sessions: ids.map((id) => figures.get(id)!), total, sum };
       });
     },
 
@@ -793,6 +1021,7 @@ export function sqliteRollupReader(rollups: SqliteRollups): RollupReader {
     sessions: async (sinceMs, untilMs) => rollups.sessions(sinceMs, untilMs),
     sessionsById: async (ids, sinceMs, untilMs) => rollups.sessionsById(ids, sinceMs, untilMs),
     growingSessions: async (sinceMs, untilMs, limit) => rollups.growingSessions(sinceMs, untilMs, limit),
+    sessionPage: async (sinceMs, untilMs, page) => rollups.sessionPage(sinceMs, untilMs, page),
     reportCounts: async (fromMs, toMs) => rollups.reportCounts(fromMs, toMs),
     sessionIndicators: async (ids, fromMs, toMs) => rollups.sessionIndicators(ids, fromMs, toMs),
     authFailures: async (sinceMs, untilMs, bucketMs) => rollups.authFailures(sinceMs, untilMs, bucketMs),
