@@ -64,7 +64,8 @@ export function dashboardPages(user: string, eventId: string): [string, string][
     ['API cost 30d by model', '/admin/reports/cost?by=model&since=30d'],
     ['API security 24h', '/admin/reports/security'],
     ['API security 30d', '/admin/reports/security?since=30d'],
-    ['API cost 30d by session', '/admin/reports/cost?by=session&since=30d'],
+    ['API cost 30d by session (top 100)', '/admin/reports/cost?by=session&since=30d'],
+    ['API cost 30d by session, limit 1000', '/admin/reports/cost?by=session&since=30d&limit=1000'],
     ['API integrity', '/admin/integrity'],
   ];
 }

@@ -277,6 +277,30 @@ async function main(): Promise<void> {
       `${sessionsNew} rows`,
     ),
   );
+  for (const [label, sinceMs] of [
+    ['session page 30d, top 100 (cost index)', since30],
+    ['session page 7d, top 100', now - 7 * DAY],
+  ] as const) {
+    let total = 0;
+    console.log(
+      row(
+        label,
+        await timed(async () => {
+          total = (await reader.sessionPage(sinceMs, now, { limit: 100, after: null })).total;
+        }),
+        `of ${total} sessions`,
+      ),
+    );
+    // The former report: every session of the window read, ranked and returned (same run).
+    console.log(
+      row(
+        '  baseline: every session of the window read',
+        await timed(async () => {
+          (await reader.sessions(sinceMs, now)).sort((a, b) => b.cost_micro_usd - a.cost_micro_usd);
+        }),
+      ),
+    );
+  }
   if (BASELINE_RUNS > 0)
     console.log(
       row(
