@@ -281,7 +281,46 @@ export function createAdminApi(
   }
 
   async function verify(call: Call): Promise<void> {
-    sendJson(call.res, 200, await runVerify(c, call.req, call.principal));
+    const waitMs = verifyWaitMs(call.params);
+    const run = runVerify(c, call.req, call.principal);
+    const result = await settledWithin(run, waitMs);
+    if (result !== null) return sendJson(call.res, 200, result);
+    // Still running: answer before a client or proxy gives up on the connection; the run goes
+    // on, and its result (and its audit event) is what GET /admin/integrity shows next.
+    run.catch(() => {});
+    call.res.setHeader('location', '/admin/integrity');
+    sendJson(call.res, 202, { verify_running: true, status: '/admin/integrity', waited_ms: waitMs });
+  }
+}
+
+/** How long `POST /admin/verify` holds the request for the result by default (`wait`, seconds). */
+export const VERIFY_WAIT_DEFAULT_S = 60;
+const VERIFY_WAIT_MAX_S = 3600;
+
+/** The `wait` parameter of `POST /admin/verify` in ms: 0..3600 seconds, default 60. */
+export function verifyWaitMs(params: URLSearchParams): number {
+  const text = params.get('wait')?.trim();
+  if (text === undefined || text === '') return VERIFY_WAIT_DEFAULT_S * 1000;
+  const s = Number(text);
+  if (!/^\d{1,4}$/.test(text) || s > VERIFY_WAIT_MAX_S)
+    throw new TollgateError('TG_ERR_ADMIN_BAD_REQUEST', { parameter: 'wait' });
+  return s * 1000;
+}
+
+/**
+ * The value of `work` if it settles within `ms` (its error if it fails), else null; `work` goes
+ * on either way. With 0 it does not wait at all.
+ */
+export async function settledWithin<T>(work: Promise<T>, ms: number): Promise<T | null> {
+  if (ms <= 0) return null;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -383,7 +422,19 @@ export async function revokeAdminKey(
 
 /** Runs verification as an audited action; the event records whether the trail verified. */
 export async function runVerify(c: AdminConsole, req: IncomingMessage, principal: AdminPrincipal) {
-  const result = await c.integrity.verify(actorOf(principal));
+  let result;
+  try {
+    result = await c.integrity.verify(actorOf(principal));
+  } catch (err) {
+    // A run that could not finish (the store went away) is on record too.
+    recordAdminAction(c, req, {
+      action: 'admin:verify',
+      principal,
+      ok: false,
+      errorCode: isTollgateError(err) ? err.code : 'TG_ERR_ADMIN_INTERNAL',
+    });
+    throw err;
+  }
   recordAdminAction(c, req, {
     action: 'admin:verify',
     principal,

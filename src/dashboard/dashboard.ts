@@ -12,6 +12,7 @@ import {
   reportWindow,
   runVerify,
   sessionPageParams,
+  settledWithin,
 } from '../admin/admin-api.js';
 import {
   authenticate,
@@ -70,6 +71,8 @@ function sessionCookie(s: AdminSession, maxAgeS: number): string {
   return `${SESSION_COOKIE}=${s.id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAgeS}`;
 }
 
+/** How long the verify button waits for the result before it shows the page with the run going on. */
+const VERIFY_UI_WAIT_MS = 10_000;
 const CLEARED_COOKIE = `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`;
 
 const MESSAGES: Partial<Record<ErrorCode, string>> = {
@@ -237,7 +240,11 @@ export function createDashboard(
       return redirect(res, '/ui/security');
     }
     if (path === '/ui/verify') {
-      await runVerify(c, req, principal);
+      // A small store's result is on the page the button leads back to; a long run goes on, and
+      // the page says so until it ends (the browser is not held for minutes).
+      const run = runVerify(c, req, principal);
+      run.catch(() => {});
+      await settledWithin(run, VERIFY_UI_WAIT_MS); // a run that fails in time: the error page
       return redirect(res, '/ui/integrity');
     }
     return errorPage(res, 'TG_ERR_ROUTE_NOT_FOUND', principal.session);

@@ -59,7 +59,11 @@ export function integrityView(s: IntegrityStatus, csrf: string): SafeHtml {
       <form method="post" action="/ui/verify">
         <input type="hidden" name="csrf" value="${csrf}" /><button type="submit">Run verify now</button>
         <span class="muted"
-          >${s.verify_running ? 'A verification is running.' : 'Takes about a second per 100,000 events.'}</span
+          >${
+            s.verify_running
+              ? 'A verification is running: reload this page to see its result when it ends.'
+              : 'Takes about a second per 100,000 events.'
+          }</span
         >
       </form>
     </section>

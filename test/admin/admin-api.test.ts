@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import type { AuditEvent } from '../../src/core/audit-event.js';
+import { TollgateError } from '../../src/core/errors.js';
 import { costReport } from '../../src/reports/cost-report.js';
 import { openSqlite } from '../../src/store/sqlite/open-sqlite.js';
 import { eventually } from '../support/gateway-harness.js';
@@ -323,6 +324,48 @@ describe('admin API', () => {
       true,
     );
     expect((await adminEvents('admin:verify')).at(-1)?.status).toBe('SUCCESS');
+  });
+
+  it('answers 202 for a verify still running after `wait` seconds; the run goes on and is recorded', async () => {
+    const runs = (await adminEvents('admin:verify')).length;
+    const r = await admin('/admin/verify?wait=0', { method: 'POST' });
+    expect(r.status).toBe(202);
+    expect(r.headers.location).toBe('/admin/integrity');
+    expect(r.json).toEqual({ verify_running: true, status: '/admin/integrity', waited_ms: 0 });
+    // The run ends on its own: its result is the integrity status's, and its audit event is stored.
+    const done = await eventually(async () => {
+      const s = (await admin('/admin/integrity')).json as {
+        verify_running: boolean;
+        last_verify: { report: { ok: boolean } } | null;
+      };
+      return !s.verify_running && (await adminEvents('admin:verify')).length === runs + 1 ? s : null;
+    });
+    expect(done.last_verify?.report.ok).toBe(true);
+    expect((await adminEvents('admin:verify')).at(-1)?.status).toBe('SUCCESS');
+    // A short store answers within the default wait, with the report.
+    const waited = await admin('/admin/verify?wait=30', { method: 'POST' });
+    expect(waited.status).toBe(200);
+    expect((waited.json as { report: { ok: boolean } }).report.ok).toBe(true);
+  });
+
+  it('refuses a bad verify `wait` and records a verify that fails', async () => {
+    for (const bad of ['abc', '-1', '3601', '1.5', '00000'])
+      expect(await admin(`/admin/verify?wait=${bad}`, { method: 'POST' })).toMatchObject({
+        status: 400,
+        json: { error: { code: 'TG_ERR_ADMIN_BAD_REQUEST' } },
+      });
+    const integrity = g.tg.admin.console.integrity;
+    const real = integrity.verify.bind(integrity);
+    integrity.verify = () => Promise.reject(new TollgateError('TG_ERR_STORE_UNAVAILABLE'));
+    try {
+      const r = await admin('/admin/verify', { method: 'POST' });
+      expect(r.status).toBeGreaterThanOrEqual(500);
+    } finally {
+      integrity.verify = real;
+    }
+    const failed = (await adminEvents('admin:verify')).at(-1);
+    expect(failed?.error_code).toBe('TG_ERR_STORE_UNAVAILABLE');
+    expect(failed?.status).not.toBe('SUCCESS');
   });
 
   it('refuses a session-authenticated change without the CSRF token', async () => {
