@@ -88,7 +88,11 @@ const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))!;
 const prof = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as {
   nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>;
   samples: number[];
+  startTime: number;
+  endTime: number;
 };
+// µs of CPU per request a share of samples stands for (the profile spans the whole run, idle included).
+const usPerShare = (prof.endTime - prof.startTime) / requests;
 const self = new Map<number, number>();
 for (const s of prof.samples) self.set(s, (self.get(s) ?? 0) + 1);
 const byFn = new Map<string, number>();
@@ -101,7 +105,9 @@ for (const n of prof.nodes) {
 const total = prof.samples.length;
 console.log(`${total} samples; top self time (${modeName}):`);
 for (const [k, v] of [...byFn.entries()].sort((a, b) => b[1] - a[1]).slice(0, 40))
-  console.log(`${((v / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
+  console.log(
+    `${((v / total) * 100).toFixed(1).padStart(5)}% ${((v / total) * usPerShare).toFixed(1).padStart(6)} µs/req  ${k}`,
+  );
 
 // Inclusive time of the parts of a request (a function's samples plus its callees'), so the cost
 // of a whole stage shows even when it is spread over many small functions.
@@ -130,4 +136,6 @@ const parts = (
 ).split(',');
 console.log('\ninclusive time of request parts:');
 for (const p of parts)
-  console.log(`${(((inclusive.get(p) ?? 0) / total) * 100).toFixed(1).padStart(5)}%  ${p}`);
+  console.log(
+    `${(((inclusive.get(p) ?? 0) / total) * 100).toFixed(1).padStart(5)}% ${(((inclusive.get(p) ?? 0) / total) * usPerShare).toFixed(1).padStart(6)} µs/req  ${p}`,
+  );

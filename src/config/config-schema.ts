@@ -120,6 +120,9 @@ export const configSchema = z
           description: 'Events per store transaction; null: 512 on SQLite, 2048 on PostgreSQL',
         }),
         flush_delay_ms: setting(nonNegative().default(10), { description: 'Longest wait to fill a batch' }),
+        flush_events: setting(nonNegative().nullable().default(null), {
+          description: 'Flush once this many events wait, before flush_delay_ms is out; null: the batch size',
+        }),
         thread: setting(z.boolean().default(false), {
           description:
             'SQLite: commit batches from a worker thread, off the event loop (more CPU and memory; docs/reliability.md)',

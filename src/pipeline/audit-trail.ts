@@ -34,6 +34,8 @@ export interface AuditTrailOptions {
     maxQueue: number;
     batchSize: number;
     flushDelayMs?: number;
+    /** Flush once this many events wait, before `flushDelayMs` is out (default: `batchSize`). */
+    flushEvents?: number;
     retryIntervalMs?: number;
     /** fail-open: where events the store cannot take go; without it they are counted as dropped. */
     spool?: DiskSpool | undefined;
@@ -95,6 +97,7 @@ export async function createAuditTrail(o: AuditTrailOptions): Promise<AuditTrail
     maxQueue: w.maxQueue,
     batchSize: w.batchSize,
     flushDelayMs: w.flushDelayMs ?? 0,
+    ...(w.flushEvents !== undefined ? { flushEvents: w.flushEvents } : {}),
     ...(w.retryIntervalMs !== undefined ? { retryIntervalMs: w.retryIntervalMs } : {}),
     ...(w.spool ? { spool: w.spool } : {}),
     ...(w.journal ? { journal: w.journal } : {}),

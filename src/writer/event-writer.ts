@@ -24,6 +24,12 @@ export interface EventWriterOptions {
    * saves a store round trip (and its syscalls) per event at low load; 0 flushes on the next tick.
    */
   flushDelayMs?: number;
+  /**
+   * Flush as soon as this many events wait (default: `batchSize`), without waiting `flushDelayMs`
+   * out: with a longer delay, a busy writer still writes small, frequent transactions while a
+   * quiet one groups more events per transaction.
+   */
+  flushEvents?: number;
   /** Where fail-open puts events the store cannot take; without it they are counted as dropped. */
   spool?: DiskSpool;
   /** How often to retry an unavailable store, ms. */
@@ -81,14 +87,17 @@ interface Pending {
 export class EventWriter {
   private queue: Pending[] = [];
   private immediatePending = false;
-  private timerPending = false;
+  private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
   private storeAvailable = true;
   private retryTimer: NodeJS.Timeout | null = null;
   private closed = false;
   /** Lost events, their gaps and the gap records still to store (gap-ledger.ts). */
   private readonly ledger: GapLedger;
-  private readonly drainHooks: Array<() => void> = [];
+  /** Producers that queue their waiting work when a flush or a drain starts (the pipeline's deferred exchanges). */
+  private readonly fillHooks: Array<() => void> = [];
+  /** A fill hook is running: the events it queues are written by the flush that called it. */
+  private filling = false;
   private readonly counters = {
     enqueued: 0,
     written: 0,
@@ -142,7 +151,8 @@ export class EventWriter {
       return;
     }
     this.queue.push({ event });
-    this.schedule();
+    // Queued by a fill hook: the flush running it writes it (no timer of its own).
+    if (!this.filling) this.schedule();
   }
 
   /** Queues an event and resolves once it is durably in the store (fail-closed path). */
@@ -192,14 +202,40 @@ export class EventWriter {
     this.ledger.onLost(listener);
   }
 
-  /** Work that must reach the queue before a drain writes it (the pipeline's deferred events). */
-  beforeDrain(hook: () => void): void {
-    this.drainHooks.push(hook);
+  /**
+   * Work that must reach the queue before a flush or a drain writes it: `hook` queues it (the
+   * pipeline's deferred exchanges, built when the writer flushes). A producer tells the writer
+   * about waiting work with `wake`.
+   */
+  beforeFlush(hook: () => void): void {
+    this.fillHooks.push(hook);
+  }
+
+  /**
+   * Told that `waiting` items wait to be queued by a `beforeFlush` hook: schedules a flush as
+   * `enqueue` would (after `flushDelayMs`, or at once when the queue and the waiting items fill a
+   * batch). Returns false when no flush is coming (the store is down, or the writer is closed): the
+   * producer then queues the items itself, and the writer's policy takes them.
+   */
+  wake(waiting: number): boolean {
+    if (!this.storeAvailable || this.closed) return false;
+    if (!this.filling) this.schedule(false, waiting);
+    return true;
+  }
+
+  private fill(): void {
+    if (this.fillHooks.length === 0) return;
+    this.filling = true;
+    try {
+      for (const hook of this.fillHooks) hook();
+    } finally {
+      this.filling = false;
+    }
   }
 
   /** Writes everything queued (graceful shutdown). */
   async drain(): Promise<void> {
-    for (const hook of this.drainHooks) hook();
+    this.fill();
     while (this.queue.length > 0 || this.flushing) {
       if (this.flushing) await this.flushing;
       else await this.flush();
@@ -238,28 +274,39 @@ export class EventWriter {
     }
   }
 
-  private schedule(urgent = false): void {
+  private schedule(urgent = false, waiting = 0): void {
     if (!this.storeAvailable) return;
     const delay = this.options.flushDelayMs ?? 0;
+    const enough = Math.min(this.options.batchSize, this.options.flushEvents ?? this.options.batchSize);
     // A full batch, or a caller waiting on commit(), does not wait for company.
-    if (urgent || delay <= 0 || this.queue.length >= this.options.batchSize) {
+    if (urgent || delay <= 0 || this.queue.length + waiting >= enough) {
       if (this.immediatePending) return;
       this.immediatePending = true;
-      setImmediate(() => {
-        this.immediatePending = false;
-        void this.flush();
-      });
+      setImmediate(this.flushNow);
       return;
     }
-    if (this.timerPending) return;
-    this.timerPending = true;
-    setTimeout(() => {
-      this.timerPending = false;
-      void this.flush();
-    }, delay).unref();
+    if (this.timer !== null) return;
+    this.timer = setTimeout(this.flushLater, delay).unref();
   }
 
+  private readonly flushNow = (): void => {
+    this.immediatePending = false;
+    void this.flush();
+  };
+
+  private readonly flushLater = (): void => {
+    this.timer = null;
+    void this.flush();
+  };
+
   private async flush(): Promise<void> {
+    // The next event waits `flushDelayMs` from its own arrival, not from this flush's first one.
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    // What waits to be built joins this flush (also when the store is down: the policy takes it).
+    this.fill();
     if (this.flushing) return this.flushing;
     this.flushing = this.flushLoop().finally(() => {
       this.flushing = null;

@@ -1,0 +1,240 @@
+/**
+ * Gateway A/B (issue 22): Tollgate builds or settings side by side with the bare proxy, in rounds
+ * that interleave every target in each cell, so a machine whose load drifts (it is shared) moves
+ * all of them alike. Prints, per cell, each target's CPU µs per request (its own process) and p99,
+ * the median over rounds, and the ratio to the bare proxy of the same round.
+ *
+ *   npx tsx bench/gateway-ab.ts
+ *     AB_BASE=<git ref>      also runs Tollgate built from that commit (`base`), beside this tree (`tollgate`)
+ *     AB_VARIANTS='name:K=V,K=V;name2:K=V'  more Tollgate processes of this tree with extra env
+ *                            (tollgate-server.ts reads BENCH_FLUSH_MS, BENCH_WRITER_THREAD, …)
+ *     AB_ROUNDS=5 AB_REQUESTS=2000 AB_WARMUP=500 AB_CONNS=1,50 AB_MODES=json,chat-stream,…
+ *
+ * The CPU of a server is `process.cpuUsage()` over the measured requests plus 300 ms after them
+ * (the writer's last flush counts), as in gateway.bench.ts. Give `cat /proc/loadavg` with every
+ * number: the figures are only comparable within one run.
+ */
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+import { compileForBench } from './compiled.js';
+
+const ROUNDS = Number(process.env.AB_ROUNDS ?? 5);
+const REQUESTS = Number(process.env.AB_REQUESTS ?? 2000);
+const WARMUP = Number(process.env.AB_WARMUP ?? 500);
+const CONNS = (process.env.AB_CONNS ?? '1,50').split(',').map(Number);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const compiled = compileForBench();
+
+/** Compiles `ref` (git archive of this repository) to plain JavaScript beside this tree's build. */
+function compileRef(ref: string): (file: string) => string {
+  const dir = `${root}.bench-base`;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir);
+  execFileSync('sh', ['-c', `git archive ${ref} | tar -x -C ${dir}`], { cwd: root });
+  symlinkSync(`${root}node_modules`, `${dir}/node_modules`);
+  try {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.bench.json'], { cwd: dir, stdio: 'ignore' });
+  } catch {
+    // type errors elsewhere still leave the emitted files
+  }
+  if (!existsSync(`${dir}/.bench-build/prices`)) symlinkSync(`${dir}/prices`, `${dir}/.bench-build/prices`);
+  return (file) => `${dir}/.bench-build/bench/${file.replace(/\.ts$/, '.js')}`;
+}
+
+interface Child {
+  proc: ChildProcess;
+  port: number;
+}
+
+function start(path: string, env: Record<string, string> = {}, execArgv: string[] = []): Promise<Child> {
+  const proc = fork(path, [], {
+    execArgv,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    proc.once('error', reject);
+    proc.on('message', (m: { port?: number }) => {
+      if (m.port) resolve({ proc, port: m.port });
+    });
+  });
+}
+
+function cpuOf(child: Child): Promise<number> {
+  return new Promise((resolve) => {
+    const on = (m: unknown): void => {
+      if (m && typeof m === 'object' && 'cpuMicros' in m) {
+        child.proc.off('message', on);
+        resolve((m as { cpuMicros: number }).cpuMicros);
+      }
+    };
+    child.proc.on('message', on);
+    child.proc.send('stats');
+  });
+}
+
+const PROMPT = 'You are a helpful assistant for an online shop. '.repeat(6);
+const QUESTION = 'Where is my order #48213? It was due on Monday and the tracking page shows nothing.';
+const BEARER = { authorization: 'Bearer sk-bench-0123456789abcdefghijklmnopqrstuv' };
+const chat = (stream: boolean): string =>
+  JSON.stringify({
+    model: 'gpt-4.1-mini',
+    messages: [
+      { role: 'system', content: PROMPT },
+      { role: 'user', content: QUESTION },
+    ],
+    stream,
+  });
+/** The same requests as gateway.bench.ts. */
+const ALL_MODES: Array<{ name: string; path: string; headers: Record<string, string>; body: string }> = [
+  { name: 'json', path: '/v1/chat/completions', headers: BEARER, body: chat(false) },
+  { name: 'chat-stream', path: '/v1/chat/completions', headers: BEARER, body: chat(true) },
+  {
+    name: 'responses-stream',
+    path: '/v1/responses',
+    headers: BEARER,
+    body: JSON.stringify({ model: 'gpt-4.1-mini', instructions: PROMPT, input: QUESTION, stream: true }),
+  },
+  {
+    name: 'anthropic-stream',
+    path: '/v1/messages',
+    headers: {
+      'x-api-key': 'sk-ant-bench-0123456789abcdefghijklmnopqrstuv',
+      'anthropic-version': '2023-06-01',
+    },
+    body: JSON.stringify({
+      model: 'claude-sonnet-4-5',
+      max_tokens: 256,
+      system: PROMPT,
+      messages: [{ role: 'user', content: QUESTION }],
+      stream: true,
+    }),
+  },
+];
+const wanted = (process.env.AB_MODES ?? 'json,chat-stream,responses-stream,anthropic-stream').split(',');
+const MODES = ALL_MODES.filter((m) => wanted.includes(m.name));
+
+async function load(port: number, connections: number, mode: (typeof ALL_MODES)[number], n: number) {
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections, pipelining: 1 });
+  const lat: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (next < n) {
+        next++;
+        const s = performance.now();
+        const res = await pool.request({
+          path: mode.path,
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            ...mode.headers,
+            'x-tollgate-user': `u${next % 50}`,
+          },
+          body: mode.body,
+        });
+        for await (const _chunk of res.body);
+        if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
+        lat.push(performance.now() - s);
+      }
+    }),
+  );
+  await pool.close();
+  return lat;
+}
+
+const p99 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(0.99 * xs.length)]!;
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+const shebang = readFileSync(new URL('../src/cli/bin.ts', import.meta.url), 'utf8').split('\n')[0] ?? '';
+const flags = (/^#!\/usr\/bin\/env -S node (.*)$/.exec(shebang)?.[1] ?? '').split(' ').filter(Boolean);
+const mock = await start(compiled('servers/mock-upstream.ts'));
+const upstream = `http://127.0.0.1:${mock.port}/v1`;
+const targets: Array<[string, Child]> = [
+  ['bare-proxy', await start(compiled('servers/bare-proxy.ts'), { BENCH_UPSTREAM: upstream })],
+  ['tollgate', await start(compiled('servers/tollgate-server.ts'), { BENCH_UPSTREAM: upstream }, flags)],
+];
+if (process.env.AB_BASE) {
+  const base = compileRef(process.env.AB_BASE);
+  targets.push([
+    'base',
+    await start(base('servers/tollgate-server.ts'), { BENCH_UPSTREAM: upstream }, flags),
+  ]);
+}
+for (const spec of (process.env.AB_VARIANTS ?? '').split(';').filter(Boolean)) {
+  const [name, vars = ''] = spec.split(':');
+  const env = Object.fromEntries(
+    vars
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => kv.split('=') as [string, string]),
+  );
+  targets.push([
+    name!,
+    await start(compiled('servers/tollgate-server.ts'), { BENCH_UPSTREAM: upstream, ...env }, flags),
+  ]);
+}
+
+console.log(
+  `gateway A/B: ${ROUNDS} rounds × ${REQUESTS} requests (${WARMUP} warm-up) per target and cell; ` +
+    `targets ${targets.map(([n]) => n).join(', ')}; load ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+);
+const results = new Map<string, { cpu: number[]; p99: number[]; ratio: number[]; added: number[] }>();
+for (let round = 0; round < ROUNDS; round++) {
+  for (const mode of MODES) {
+    for (const c of CONNS) {
+      // Rotate the order each round so no target always runs right after another.
+      const order = targets.map((_, i) => targets[(i + round) % targets.length]!);
+      const cpu = new Map<string, number>();
+      for (const [name, child] of order) {
+        await load(child.port, c, mode, WARMUP);
+        await new Promise((r) => setTimeout(r, 300));
+        const before = await cpuOf(child);
+        const lat = await load(child.port, c, mode, REQUESTS);
+        await new Promise((r) => setTimeout(r, 300));
+        const perReq = ((await cpuOf(child)) - before) / REQUESTS;
+        cpu.set(name, perReq);
+        const key = `${mode.name} c=${c} ${name}`;
+        const r = results.get(key) ?? { cpu: [], p99: [], ratio: [], added: [] };
+        r.cpu.push(perReq);
+        r.p99.push(p99(lat));
+        results.set(key, r);
+      }
+      const bare = results.get(`${mode.name} c=${c} bare-proxy`)!;
+      for (const [name] of targets) {
+        const r = results.get(`${mode.name} c=${c} ${name}`)!;
+        r.ratio.push(cpu.get(name)! / cpu.get('bare-proxy')!);
+        r.added.push(r.p99.at(-1)! - bare.p99.at(-1)!);
+      }
+    }
+  }
+  console.log(
+    `round ${round + 1} done, load ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+}
+console.log(
+  '\ncell                         target           CPU µs/req (median; rounds)        ×bare (median)   p99 ms (median)  p99 − bare (median of rounds)',
+);
+for (const mode of MODES)
+  for (const c of CONNS) {
+    for (const [name] of targets) {
+      const r = results.get(`${mode.name} c=${c} ${name}`)!;
+      console.log(
+        `${`${mode.name} c=${c}`.padEnd(28)} ${name.padEnd(16)} ${median(r.cpu).toFixed(0).padStart(5)} (${r.cpu.map((v) => v.toFixed(0)).join(' ')})`.padEnd(
+          86,
+        ) +
+          `${median(r.ratio).toFixed(2).padStart(5)}×     ${median(r.p99).toFixed(3).padStart(7)}     ${median(r.added).toFixed(3).padStart(7)}`,
+      );
+    }
+  }
+for (const [, child] of [['mock', mock] as const, ...targets]) child.proc.kill();
