@@ -16,7 +16,8 @@
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { compileForBench } from './compiled.js';
@@ -30,7 +31,8 @@ const compiled = compileForBench();
 
 /** Compiles `ref` (git archive of this repository) to plain JavaScript beside this tree's build. */
 function compileRef(ref: string): (file: string) => string {
-  const dir = `${root}.bench-base`;
+  // Outside the tree: its sources would otherwise meet this tree's lint, format and test globs.
+  const dir = join(tmpdir(), 'tollgate-bench-base');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir);
   execFileSync('sh', ['-c', `git archive ${ref} | tar -x -C ${dir}`], { cwd: root });

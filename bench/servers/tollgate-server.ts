@@ -24,7 +24,9 @@ const config = loadConfig({
     instance_id: 'bench',
     'retry.max_retries': 0,
     ...(process.env.BENCH_FLUSH_MS ? { 'writer.flush_delay_ms': Number(process.env.BENCH_FLUSH_MS) } : {}),
-    ...(process.env.BENCH_FLUSH_EVENTS ? { 'writer.flush_events': Number(process.env.BENCH_FLUSH_EVENTS) } : {}),
+    ...(process.env.BENCH_FLUSH_EVENTS
+      ? { 'writer.flush_events': Number(process.env.BENCH_FLUSH_EVENTS) }
+      : {}),
     // The A/B of issue 22: `1` commits from the append thread, `0` on the event loop (the default).
     ...(process.env.BENCH_WRITER_THREAD ? { 'writer.thread': process.env.BENCH_WRITER_THREAD === '1' } : {}),
     // Attribution experiments: switch parts of the pipeline off (never in the reported numbers).
