@@ -69,7 +69,10 @@ export interface RunningTollgate extends TollgateGateway {
   /** Gateway-issued keys, in the same store as the events. */
   keys: KeyStore;
   dispatcher: AlertDispatcher;
-  /** Stores the coalesced updates of ongoing incidents now and waits for every alert's delivery. */
+  /**
+   * Stores the coalesced updates of ongoing incidents now and waits for every alert's delivery,
+   * after the detectors have seen every exchange answered so far (`AuditPipeline.buildPending`).
+   */
   flushAlerts(): Promise<void>;
   detection: DetectionEngine;
   checkpoints: CheckpointStore;
@@ -354,7 +357,10 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
     alerts: tables.alerts,
     keys: tables.keys,
     dispatcher: alerting.dispatcher,
-    flushAlerts: alerting.flush,
+    flushAlerts: () => {
+      trail.pipeline.buildPending();
+      return alerting.flush();
+    },
     detection,
     checkpoints,
     checkpointWriter: integrity.checkpointWriter,

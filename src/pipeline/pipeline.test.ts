@@ -129,4 +129,12 @@ describe('AuditPipeline.recordSoon', () => {
     await writer.drain();
     expect(store.batches).toEqual([[x.eventId]]);
   });
+
+  it('buildPending builds what waits without writing it', () => {
+    const { store, pipeline, built } = setup({ flushDelayMs: 60_000 });
+    pipeline.recordSoon(exchange());
+    pipeline.buildPending();
+    expect(built).toHaveLength(1);
+    expect(store.batches).toEqual([]);
+  });
 });

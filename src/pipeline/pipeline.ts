@@ -119,6 +119,14 @@ export class AuditPipeline {
     setImmediate(this.buildDeferred);
   }
 
+  /**
+   * Builds now the exchanges waiting for the writer's flush (they are queued for it): for a reader
+   * that must see the effects of every exchange answered so far (detectors' alerts, metrics).
+   */
+  buildPending(): void {
+    this.buildDeferred();
+  }
+
   /** Builds and queues every deferred exchange, in the order they were handed over. */
   private readonly buildDeferred = (): void => {
     this.buildScheduled = false;
