@@ -56,9 +56,10 @@ describe.skipIf(!service.available)('PostgreSQL rollups', () => {
 
   rollupStoreContract('PostgreSQL', () => replica(uniqueName('tg_rollups'), true));
 
-  // Sessions that need segments read from their day summaries (and edge hours), never by id.
+  // Sessions that need segments read from their day summaries (and edge hours), never by id;
+  // growing sessions by walking the rank index.
   rollupStoreContract('PostgreSQL, sessions from day summaries', () =>
-    replica(uniqueName('tg_rollups_days'), true, { sessionsByIdUpTo: 0 }),
+    replica(uniqueName('tg_rollups_days'), true, { sessionsByIdUpTo: 0, growingSortUpTo: 0 }),
   );
 
   it('replicas writing at once share one set of rollups: exact totals, no deadlock, days folded once', async () => {
@@ -226,7 +227,7 @@ describe.skipIf(!service.available)('PostgreSQL rollups', () => {
       const v = await admin.query(
         `SELECT component, version FROM "${schema}".schema_migrations ORDER BY component`,
       );
-      expect(v.rows).toContainEqual({ component: 'rollups', version: 8 });
+      expect(v.rows).toContainEqual({ component: 'rollups', version: 9 });
     } finally {
       await opened.store.close();
       await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

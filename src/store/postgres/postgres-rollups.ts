@@ -56,7 +56,10 @@ import {
   type GrowingSessions,
   type SessionCursor,
   type SessionPage,
-  sessionPageOf,
+  byCostThenId,
+  ranksAfter,
+  windowDays,
+  zeroTotals,
 } from '../rollups.js';
 import { int2Array, int8Array, textArray } from './binary-arrays.js';
 import {
@@ -156,6 +159,14 @@ const MIGRATIONS: readonly string[] = [
      WHERE granularity = ${G_DAY} AND bucket < (SELECT value - (value % ${DAY_MS}) FROM {schema}.rollup_state WHERE name = 'day_folded_through_ms')
      GROUP BY dim, blk, k;`,
     ).join('\n'),
+  // 9: the cost ranking of a window's sessions (sessionPage): summaries by whole-life cost, walked
+  // in order, their time columns in the key so that sessions not wholly inside the window are
+  // passed over in the index; and by time span (a window's sessions, the ones reaching outside
+  // it, the window bound of the growing sessions), which supersedes the index on last_ts_ms.
+  // IF (NOT) EXISTS: a schema whose migrations are run again keeps one of each.
+  `CREATE INDEX IF NOT EXISTS session_totals_cost ON {schema}.session_totals (cost_micro_usd DESC, session_id, first_ts_ms, last_ts_ms);
+   CREATE INDEX IF NOT EXISTS session_totals_span ON {schema}.session_totals (last_ts_ms, first_ts_ms);
+   DROP INDEX IF EXISTS {schema}.session_totals_last;`,
 ];
 
 /** The lower bound of the first fold (no hour was folded yet): before any representable bucket. */
@@ -178,7 +189,18 @@ export interface PostgresRollupOptions {
    * check the day-summary path.
    */
   sessionsByIdUpTo?: number;
+  /**
+   * Growing sessions: up to this many sessions of a window are ranked by sorting them, more by
+   * walking the rank index (default GROWING_WINDOW_SORT_UP_TO); the tests set 0 to check the walk.
+   */
+  growingSortUpTo?: number;
 }
+
+/**
+ * Growing sessions: up to this many sessions overlapping a window are ranked by sorting them;
+ * more, and the rank index is walked for at most as many rows as the window has sessions.
+ */
+const GROWING_WINDOW_SORT_UP_TO = 2000;
 
 export class PostgresRollups implements RollupReader {
   private readonly s: string;
@@ -607,15 +629,42 @@ export class PostgresRollups implements RollupReader {
     return inTransaction(
       this.pool,
       async (client) => {
-        const top = await client.query<unknown[]>({
-          text: `SELECT session_id, first_ts_ms, last_ts_ms, ${SESSION_NUMBERS.join(', ')}
-         FROM ${this.s}.session_totals
-         WHERE exact AND ${rank} >= ${GROWING_MIN_RANK} AND last_ts_ms >= $1 AND first_ts_ms < $2
-         ORDER BY ${rank} DESC, session_id LIMIT $3`,
-          values: [from, to, limit],
-          rowMode: 'array',
-        });
-        const exact = top.rows.map((raw) => sessionRowFromArray(raw));
+        const columns = `session_id, first_ts_ms, last_ts_ms, ${SESSION_NUMBERS.join(', ')}`;
+        // Bounded by the window, as on SQLite: a few sessions are sorted (the window read through
+        // the span index); many, and the rank index is walked for at most as many rows as the
+        // window has sessions (a window holding most sessions finds its top within the first
+        // rows), else the window is sorted after all.
+        const inWindow = int8(
+          (
+            await client.query<{ n: string }>(
+              `SELECT COUNT(*) AS n FROM ${this.s}.session_totals WHERE last_ts_ms >= $1 AND first_ts_ms < $2`,
+              [from, to],
+            )
+          ).rows[0]!.n,
+        );
+        let exact: SegmentRow[] = [];
+        if (inWindow > (this.options.growingSortUpTo ?? GROWING_WINDOW_SORT_UP_TO)) {
+          const walked = await client.query<unknown[]>({
+            text: `SELECT * FROM (SELECT ${columns}, ${rank} AS rank_ FROM ${this.s}.session_totals
+               WHERE exact AND ${rank} >= ${GROWING_MIN_RANK} ORDER BY ${rank} DESC, session_id LIMIT $3) w
+             WHERE last_ts_ms >= $1 AND first_ts_ms < $2 ORDER BY rank_ DESC, session_id LIMIT $4`,
+            values: [from, to, inWindow, limit],
+            rowMode: 'array',
+          });
+          exact = walked.rows.map((raw) => sessionRowFromArray(raw));
+        }
+        if (exact.length < limit) {
+          // MATERIALIZED: the window through the span index, then sorted (not the rank index).
+          const sorted = await client.query<unknown[]>({
+            text: `WITH w AS MATERIALIZED (SELECT ${columns}, exact FROM ${this.s}.session_totals
+               WHERE last_ts_ms >= $1 AND first_ts_ms < $2)
+             SELECT ${columns} FROM w WHERE exact AND ${rank} >= ${GROWING_MIN_RANK}
+             ORDER BY ${rank} DESC, session_id LIMIT $3`,
+            values: [from, to, limit],
+            rowMode: 'array',
+          });
+          exact = sorted.rows.map((raw) => sessionRowFromArray(raw));
+        }
         const inexact = await client.query<{ session_id: string }>(
           `SELECT session_id FROM ${this.s}.session_totals WHERE NOT exact AND last_ts_ms >= $1 AND first_ts_ms < $2
          LIMIT ${GROWING_INEXACT_UP_TO}`,
@@ -716,16 +765,134 @@ export class PostgresRollups implements RollupReader {
   }
 
   /**
-   * A page of the window's sessions ranked by cost: every session of the window read and ranked
-   * (sessionPageOf), the same answer as SQLite's ranked read; an indexed read is left to the
-   * PostgreSQL session work (session_days).
+   * A page of the window's sessions ranked by cost (cost descending, ties by id), the same answer
+   * as SQLite's ranked read, without reading every session of the window:
+   * - sessions wholly inside the window: their whole-life summaries are their figures; the top
+   *   `limit` after the cursor through session_totals_cost (the walk stops after `limit` of the
+   *   window's), their count and sums by one read of the span index;
+   * - sessions reaching outside it: their figures within it summed per session in SQL from their
+   *   day summaries (the window's whole days) and hour segments (its edges), read only over the
+   *   time the reaching sessions have inside the window;
+   * then merged and cut; the page's sessions whose growth needs their pieces (reaching outside, or
+   * inexact) are joined from their day summaries and edge hours (joinPartial).
    */
   async sessionPage(
     sinceMs: number,
     untilMs: number,
     page: { limit: number; after: SessionCursor | null },
   ): Promise<SessionPage> {
-    return sessionPageOf(await this.sessions(sinceMs, untilMs), page);
+    const limit = Math.max(0, Math.floor(page.limit));
+    if (!(untilMs > sinceMs)) return { sessions: [], total: 0, sum: zeroTotals() };
+    const from = Math.floor(sinceMs / HOUR_MS) * HOUR_MS;
+    const to = Math.ceil(untilMs / HOUR_MS) * HOUR_MS;
+    const after = page.after;
+    const [capCost, capId] = after ? [after.cost_micro_usd, after.session_id] : [Number.MAX_SAFE_INTEGER, ''];
+    // One snapshot: the summaries, the day summaries and segments, and the page agree.
+    return inTransaction(
+      this.pool,
+      async (client) => {
+        const inside = await client.query<unknown[]>({
+          text: `SELECT COUNT(*), ${TOTAL_COLUMNS.map((c) => `SUM(${c})`).join(', ')} FROM ${this.s}.session_totals
+           WHERE last_ts_ms >= $1 AND last_ts_ms < $2 AND first_ts_ms >= $1`,
+          values: [from, to],
+          rowMode: 'array',
+        });
+        const sum = zeroTotals();
+        const insideRow = inside.rows[0]!;
+        TOTAL_COLUMNS.forEach((c, i) => (sum[c] = int8(insideRow[1 + i])));
+        const outside = await this.reachingOutside(client, from, to);
+        for (const o of outside) for (const c of TOTAL_COLUMNS) sum[c] += o[c];
+        const total = int8(insideRow[0]) + outside.length;
+        if (limit === 0 || total === 0) return { sessions: [], total, sum };
+        const whole = await client.query<unknown[]>({
+          text: `SELECT session_id, first_ts_ms, last_ts_ms, ${SESSION_NUMBERS.join(', ')}, exact
+           FROM ${this.s}.session_totals
+           WHERE cost_micro_usd <= $1 AND (cost_micro_usd < $1 OR session_id > $2) AND first_ts_ms >= $3 AND last_ts_ms < $4
+           ORDER BY cost_micro_usd DESC, session_id LIMIT $5`,
+          values: [capCost, capId, from, to, limit],
+          rowMode: 'array',
+        });
+        const candidates: (SegmentRow & { exact: boolean })[] = whole.rows.map((raw) =>
+          sessionRowFromArray(raw, true),
+        );
+        for (const o of outside)
+          if (ranksAfter(o.cost_micro_usd, o.session_id, after)) candidates.push({ ...o, exact: false });
+        const ranked = candidates.sort(byCostThenId).slice(0, limit);
+        // Growth is not a sum: a page's session reaching outside the window, or with an inexact
+        // summary, is joined from its pieces in the window.
+        const joined = ranked.filter((r) => !r.exact).map((r) => r.session_id);
+        const figures = new Map<string, SegmentRow>();
+        if (joined.length > 0)
+          for (const f of await this.joinPartial(client, joined, from, to)) figures.set(f.session_id, f);
+        return {
+          sessions: ranked.map((r) => {
+            if (!r.exact) return figures.get(r.session_id)!;
+            const { exact: _exact, ...row } = r;
+            return row;
+          }),
+          total,
+          sum,
+        };
+      },
+      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+    );
+  }
+
+  /**
+   * The sessions overlapping [from, to) that reach outside it, with a request in it: their sums
+   * within it (growth columns not filled), from the window's day summaries and edge hours over the
+   * span those sessions have inside the window only (a 30-day window ending now reads the days of
+   * the sessions that began before it, not the whole month).
+   */
+  private async reachingOutside(client: pg.ClientBase, from: number, to: number): Promise<SegmentRow[]> {
+    const spans = await client.query<unknown[]>({
+      text: `SELECT session_id, first_ts_ms, last_ts_ms FROM ${this.s}.session_totals
+       WHERE last_ts_ms >= $1 AND first_ts_ms < $2 AND (first_ts_ms < $1 OR last_ts_ms >= $2)`,
+      values: [from, to],
+      rowMode: 'array',
+    });
+    if (spans.rows.length === 0) return [];
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (const raw of spans.rows) {
+      lo = Math.min(lo, int8(raw[1]));
+      hi = Math.max(hi, int8(raw[2]));
+    }
+    lo = Math.max(from, lo - (lo % HOUR_MS));
+    hi = Math.min(to, hi - (hi % HOUR_MS) + HOUR_MS);
+    const { days, hours } = windowDays(lo, hi);
+    const ids = textArray(spans.rows.map((raw) => raw[0] as string));
+    const arms: string[] = [];
+    const params: unknown[] = [ids];
+    const columns = `${TOTAL_COLUMNS.join(', ')}, first_ts_ms, last_ts_ms`;
+    // Day summaries' sums are exact even where their growth is not.
+    if (days) {
+      params.push(days[0], days[1]);
+      arms.push(
+        `SELECT session_id, ${columns} FROM ${this.s}.session_days WHERE day >= $${params.length - 1} AND day < $${params.length} AND session_id = ANY($1::text[])`,
+      );
+    }
+    for (const [a, b] of hours) {
+      params.push(a, b);
+      arms.push(
+        `SELECT session_id, ${columns} FROM ${this.s}.session_rollups WHERE hour >= $${params.length - 1} AND hour < $${params.length} AND session_id = ANY($1::text[])`,
+      );
+    }
+    if (arms.length === 0) return [];
+    const res = await client.query<unknown[]>({
+      text: `SELECT session_id, ${TOTAL_COLUMNS.map((c) => `SUM(${c})`).join(', ')}, MIN(first_ts_ms), MAX(last_ts_ms)
+       FROM (${arms.join(' UNION ALL ')}) u GROUP BY session_id`,
+      values: params,
+      rowMode: 'array',
+    });
+    return res.rows.map((raw) => {
+      const row = { session_id: raw[0] as string } as SegmentRow;
+      TOTAL_COLUMNS.forEach((c, i) => (row[c] = int8(raw[1 + i])));
+      row.first_ts_ms = int8(raw[1 + TOTAL_COLUMNS.length]);
+      row.last_ts_ms = int8(raw[2 + TOTAL_COLUMNS.length]);
+      for (const c of GROWTH_COLUMNS) row[c] = 0;
+      return row;
+    });
   }
 
   async sessions(sinceMs: number, untilMs: number): Promise<SessionGrowth[]> {
