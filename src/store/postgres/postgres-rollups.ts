@@ -43,6 +43,7 @@ import {
   TOTAL_COLUMNS,
   joinWindowPieces,
   type RollupRow,
+  type RollupTotals,
   type SessionDayTotal,
   type WindowPiece,
   type RollupDimension,
@@ -57,7 +58,6 @@ import {
   type SessionCursor,
   type SessionPage,
   byCostThenId,
-  ranksAfter,
   windowDays,
   zeroTotals,
 } from '../rollups.js';
@@ -162,11 +162,19 @@ const MIGRATIONS: readonly string[] = [
   // 9: the cost ranking of a window's sessions (sessionPage): summaries by whole-life cost, walked
   // in order, their time columns in the key so that sessions not wholly inside the window are
   // passed over in the index; and by time span (a window's sessions, the ones reaching outside
-  // it, the window bound of the growing sessions), which supersedes the index on last_ts_ms.
+  // it, the window bound of the growing sessions), which supersedes the index on last_ts_ms,
+  // covering the ids and sums so that those reads are index-only (session_totals is rewritten by
+  // every batch: at 50 M events its heap was 200 MB of mostly dead versions for 30,000 rows, a
+  // 90 ms scan for the window's sums under load where the index read takes a few); and
+  // day summaries by session: a page's sessions read by id (joinPartial) probe their own days
+  // instead of scanning every session's day rows of the window (the primary key leads with the
+  // day; PostgreSQL 15 has no skip scan).
   // IF (NOT) EXISTS: a schema whose migrations are run again keeps one of each.
   `CREATE INDEX IF NOT EXISTS session_totals_cost ON {schema}.session_totals (cost_micro_usd DESC, session_id, first_ts_ms, last_ts_ms);
-   CREATE INDEX IF NOT EXISTS session_totals_span ON {schema}.session_totals (last_ts_ms, first_ts_ms);
-   DROP INDEX IF EXISTS {schema}.session_totals_last;`,
+   CREATE INDEX IF NOT EXISTS session_totals_span ON {schema}.session_totals (last_ts_ms, first_ts_ms)
+     INCLUDE (session_id, ${TOTAL_COLUMNS.join(', ')});
+   DROP INDEX IF EXISTS {schema}.session_totals_last;
+   CREATE INDEX IF NOT EXISTS session_days_session ON {schema}.session_days (session_id, day);`,
 ];
 
 /** The lower bound of the first fold (no hour was folded yet): before any representable bucket. */
@@ -800,9 +808,9 @@ export class PostgresRollups implements RollupReader {
         const sum = zeroTotals();
         const insideRow = inside.rows[0]!;
         TOTAL_COLUMNS.forEach((c, i) => (sum[c] = int8(insideRow[1 + i])));
-        const outside = await this.reachingOutside(client, from, to);
-        for (const o of outside) for (const c of TOTAL_COLUMNS) sum[c] += o[c];
-        const total = int8(insideRow[0]) + outside.length;
+        const outside = await this.reachingOutside(client, from, to, limit, after);
+        for (const c of TOTAL_COLUMNS) sum[c] += outside.sum[c];
+        const total = int8(insideRow[0]) + outside.count;
         if (limit === 0 || total === 0) return { sessions: [], total, sum };
         const whole = await client.query<unknown[]>({
           text: `SELECT session_id, first_ts_ms, last_ts_ms, ${SESSION_NUMBERS.join(', ')}, exact
@@ -812,22 +820,23 @@ export class PostgresRollups implements RollupReader {
           values: [capCost, capId, from, to, limit],
           rowMode: 'array',
         });
-        const candidates: (SegmentRow & { exact: boolean })[] = whole.rows.map((raw) =>
-          sessionRowFromArray(raw, true),
-        );
-        for (const o of outside)
-          if (ranksAfter(o.cost_micro_usd, o.session_id, after)) candidates.push({ ...o, exact: false });
+        const candidates: { session_id: string; cost_micro_usd: number; row?: SessionTotalRow }[] =
+          whole.rows.map((raw) => {
+            const row = sessionRowFromArray(raw, true);
+            return { session_id: row.session_id, cost_micro_usd: row.cost_micro_usd, row };
+          });
+        candidates.push(...outside.top);
         const ranked = candidates.sort(byCostThenId).slice(0, limit);
         // Growth is not a sum: a page's session reaching outside the window, or with an inexact
         // summary, is joined from its pieces in the window.
-        const joined = ranked.filter((r) => !r.exact).map((r) => r.session_id);
+        const joined = ranked.filter((r) => !r.row?.exact).map((r) => r.session_id);
         const figures = new Map<string, SegmentRow>();
         if (joined.length > 0)
           for (const f of await this.joinPartial(client, joined, from, to)) figures.set(f.session_id, f);
         return {
           sessions: ranked.map((r) => {
-            if (!r.exact) return figures.get(r.session_id)!;
-            const { exact: _exact, ...row } = r;
+            if (!r.row?.exact) return figures.get(r.session_id)!;
+            const { exact: _exact, ...row } = r.row;
             return row;
           }),
           total,
@@ -839,19 +848,28 @@ export class PostgresRollups implements RollupReader {
   }
 
   /**
-   * The sessions overlapping [from, to) that reach outside it, with a request in it: their sums
-   * within it (growth columns not filled), from the window's day summaries and edge hours over the
-   * span those sessions have inside the window only (a 30-day window ending now reads the days of
-   * the sessions that began before it, not the whole month).
+   * The sessions overlapping [from, to) that reach outside it and have a request in it: how many,
+   * the sums of their requests in it, and the first `limit` of them ranked by their cost in it
+   * after `after`. Summed per session in SQL from the window's day summaries (their sums are exact
+   * even where their growth is not) and edge hours, over only the span those sessions have inside
+   * the window (a 30-day window ending now reads the days of the sessions begun before it, not the
+   * month); only the count, the sums and the ranked ids come back, not a row per session.
    */
-  private async reachingOutside(client: pg.ClientBase, from: number, to: number): Promise<SegmentRow[]> {
+  private async reachingOutside(
+    client: pg.ClientBase,
+    from: number,
+    to: number,
+    limit: number,
+    after: SessionCursor | null,
+  ): Promise<{ count: number; sum: RollupTotals; top: { session_id: string; cost_micro_usd: number }[] }> {
+    const sum = zeroTotals();
     const spans = await client.query<unknown[]>({
       text: `SELECT session_id, first_ts_ms, last_ts_ms FROM ${this.s}.session_totals
        WHERE last_ts_ms >= $1 AND first_ts_ms < $2 AND (first_ts_ms < $1 OR last_ts_ms >= $2)`,
       values: [from, to],
       rowMode: 'array',
     });
-    if (spans.rows.length === 0) return [];
+    if (spans.rows.length === 0) return { count: 0, sum, top: [] };
     let lo = Number.POSITIVE_INFINITY;
     let hi = Number.NEGATIVE_INFINITY;
     for (const raw of spans.rows) {
@@ -861,11 +879,10 @@ export class PostgresRollups implements RollupReader {
     lo = Math.max(from, lo - (lo % HOUR_MS));
     hi = Math.min(to, hi - (hi % HOUR_MS) + HOUR_MS);
     const { days, hours } = windowDays(lo, hi);
-    const ids = textArray(spans.rows.map((raw) => raw[0] as string));
+    const [capCost, capId] = after ? [after.cost_micro_usd, after.session_id] : [Number.MAX_SAFE_INTEGER, ''];
+    const params: unknown[] = [textArray(spans.rows.map((raw) => raw[0] as string)), capCost, capId, limit];
     const arms: string[] = [];
-    const params: unknown[] = [ids];
-    const columns = `${TOTAL_COLUMNS.join(', ')}, first_ts_ms, last_ts_ms`;
-    // Day summaries' sums are exact even where their growth is not.
+    const columns = TOTAL_COLUMNS.join(', ');
     if (days) {
       params.push(days[0], days[1]);
       arms.push(
@@ -878,21 +895,28 @@ export class PostgresRollups implements RollupReader {
         `SELECT session_id, ${columns} FROM ${this.s}.session_rollups WHERE hour >= $${params.length - 1} AND hour < $${params.length} AND session_id = ANY($1::text[])`,
       );
     }
-    if (arms.length === 0) return [];
+    if (arms.length === 0) return { count: 0, sum, top: [] };
+    // One row of count and sums (ranked 0), then the ranked sessions with their cost.
     const res = await client.query<unknown[]>({
-      text: `SELECT session_id, ${TOTAL_COLUMNS.map((c) => `SUM(${c})`).join(', ')}, MIN(first_ts_ms), MAX(last_ts_ms)
-       FROM (${arms.join(' UNION ALL ')}) u GROUP BY session_id`,
+      text: `WITH per AS (SELECT session_id, ${TOTAL_COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(', ')}
+         FROM (${arms.join(' UNION ALL ')}) u GROUP BY session_id)
+       (SELECT 0 AS r, NULL AS session_id, COUNT(*) AS n, ${TOTAL_COLUMNS.map((c) => `SUM(${c})`).join(', ')} FROM per)
+       UNION ALL
+       (SELECT 1, session_id, cost_micro_usd, ${TOTAL_COLUMNS.map(() => 'NULL').join(', ')} FROM per
+        WHERE cost_micro_usd <= $2 AND (cost_micro_usd < $2 OR session_id > $3)
+        ORDER BY cost_micro_usd DESC, session_id LIMIT $4)`,
       values: params,
       rowMode: 'array',
     });
-    return res.rows.map((raw) => {
-      const row = { session_id: raw[0] as string } as SegmentRow;
-      TOTAL_COLUMNS.forEach((c, i) => (row[c] = int8(raw[1 + i])));
-      row.first_ts_ms = int8(raw[1 + TOTAL_COLUMNS.length]);
-      row.last_ts_ms = int8(raw[2 + TOTAL_COLUMNS.length]);
-      for (const c of GROWTH_COLUMNS) row[c] = 0;
-      return row;
-    });
+    let count = 0;
+    const top: { session_id: string; cost_micro_usd: number }[] = [];
+    for (const raw of res.rows) {
+      if (Number(raw[0]) === 0) {
+        count = int8(raw[2]);
+        TOTAL_COLUMNS.forEach((c, i) => (sum[c] = int8(raw[3 + i])));
+      } else top.push({ session_id: raw[1] as string, cost_micro_usd: int8(raw[2]) });
+    }
+    return { count, sum, top };
   }
 
   async sessions(sinceMs: number, untilMs: number): Promise<SessionGrowth[]> {
