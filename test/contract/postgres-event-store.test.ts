@@ -52,6 +52,19 @@ describe.skipIf(!service.available)('PostgreSQL event store', () => {
     }
   });
 
+  it('runs its sessions without JIT (plan compilation cost more than the rollup reads it sped up)', async () => {
+    const { store, dispose } = await fresh();
+    try {
+      // Every connection of the pool, not only the first.
+      const clients = await Promise.all([0, 1, 2].map(() => store.connectionPool.connect()));
+      for (const c of clients) expect((await c.query<{ jit: string }>('SHOW jit')).rows[0]!.jit).toBe('off');
+      for (const c of clients) c.release();
+    } finally {
+      await store.close();
+      await dispose();
+    }
+  });
+
   it('opens concurrently from several replicas without a migration or partition race', async () => {
     const schema = uniqueName('tg_race');
     const stores = await Promise.all(

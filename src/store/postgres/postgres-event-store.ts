@@ -161,7 +161,20 @@ export class PostgresEventStore implements EventStore {
       this.pool = o.pool;
       this.ownsPool = false;
     } else {
-      this.pool = new pg.Pool({ connectionString: o.url, max: 10, connectionTimeoutMillis: 5000 });
+      this.pool = new pg.Pool({
+        connectionString: o.url,
+        max: 10,
+        connectionTimeoutMillis: 5000,
+        // No JIT: every query here is a short indexed read or a batch write, and compiling the
+        // plan costs more than running it (a 30-day cost report by user at 50 M events: 270 ms of
+        // JIT in a 518 ms query). A SET on each new connection before the pool hands it out, not
+        // a startup `options` parameter, which PgBouncer refuses unless configured to ignore it.
+        // pg-pool awaits the hook's promise (3.14, `_promiseTry`); @types/pg declares it void.
+        // eslint-disable-next-line @typescript-eslint/no-misused-promises
+        onConnect: async (client: pg.ClientBase) => {
+          await client.query('SET jit = off').catch(() => undefined);
+        },
+      });
       this.ownsPool = true;
       this.pool.on('error', (err) => o.onPoolError?.(err));
     }
