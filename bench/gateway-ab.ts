@@ -14,12 +14,13 @@
  * (the writer's last flush counts), as in gateway.bench.ts. Give `cat /proc/loadavg` with every
  * number: the figures are only comparable within one run.
  */
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import { modesFrom, startServer, type Child, type Mode } from './bench-servers.js';
 import { compileForBench } from './compiled.js';
 
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 5);
@@ -46,24 +47,7 @@ function compileRef(ref: string): (file: string) => string {
   return (file) => `${dir}/.bench-build/bench/${file.replace(/\.ts$/, '.js')}`;
 }
 
-interface Child {
-  proc: ChildProcess;
-  port: number;
-}
-
-function start(path: string, env: Record<string, string> = {}, execArgv: string[] = []): Promise<Child> {
-  const proc = fork(path, [], {
-    execArgv,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    proc.once('error', reject);
-    proc.on('message', (m: { port?: number }) => {
-      if (m.port) resolve({ proc, port: m.port });
-    });
-  });
-}
+const start = startServer;
 
 function cpuOf(child: Child): Promise<number> {
   return new Promise((resolve) => {
@@ -78,48 +62,9 @@ function cpuOf(child: Child): Promise<number> {
   });
 }
 
-const PROMPT = 'You are a helpful assistant for an online shop. '.repeat(6);
-const QUESTION = 'Where is my order #48213? It was due on Monday and the tracking page shows nothing.';
-const BEARER = { authorization: 'Bearer sk-bench-0123456789abcdefghijklmnopqrstuv' };
-const chat = (stream: boolean): string =>
-  JSON.stringify({
-    model: 'gpt-4.1-mini',
-    messages: [
-      { role: 'system', content: PROMPT },
-      { role: 'user', content: QUESTION },
-    ],
-    stream,
-  });
-/** The same requests as gateway.bench.ts. */
-const ALL_MODES: Array<{ name: string; path: string; headers: Record<string, string>; body: string }> = [
-  { name: 'json', path: '/v1/chat/completions', headers: BEARER, body: chat(false) },
-  { name: 'chat-stream', path: '/v1/chat/completions', headers: BEARER, body: chat(true) },
-  {
-    name: 'responses-stream',
-    path: '/v1/responses',
-    headers: BEARER,
-    body: JSON.stringify({ model: 'gpt-4.1-mini', instructions: PROMPT, input: QUESTION, stream: true }),
-  },
-  {
-    name: 'anthropic-stream',
-    path: '/v1/messages',
-    headers: {
-      'x-api-key': 'sk-ant-bench-0123456789abcdefghijklmnopqrstuv',
-      'anthropic-version': '2023-06-01',
-    },
-    body: JSON.stringify({
-      model: 'claude-sonnet-4-5',
-      max_tokens: 256,
-      system: PROMPT,
-      messages: [{ role: 'user', content: QUESTION }],
-      stream: true,
-    }),
-  },
-];
-const wanted = (process.env.AB_MODES ?? 'json,chat-stream,responses-stream,anthropic-stream').split(',');
-const MODES = ALL_MODES.filter((m) => wanted.includes(m.name));
+const MODES = modesFrom(process.env.AB_MODES, 'AB_MODES');
 
-async function load(port: number, connections: number, mode: (typeof ALL_MODES)[number], n: number) {
+async function load(port: number, connections: number, mode: Mode, n: number) {
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections, pipelining: 1 });
   const lat: number[] = [];
   let next = 0;

@@ -11,32 +11,17 @@
  *     BENCH_WRITER_AB=1  also runs `tollgate-thread`: Tollgate with `writer.thread: true` (SQLite commits
  *                        from a worker thread), interleaved with the others, for the issue 22 A/B
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
+import { modesFrom, startServer, type Child, type Mode } from './bench-servers.js';
 import { compileForBench } from './compiled.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 4000);
 const WARMUP = Math.min(1000, Math.floor(REQUESTS / 4));
 const compiled = compileForBench();
 
-interface Child {
-  proc: ChildProcess;
-  port: number;
-}
-
 function start(script: string, env: Record<string, string> = {}, execArgv: string[] = []): Promise<Child> {
-  const proc = fork(compiled(`servers/${script}`), [], {
-    execArgv,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    proc.once('error', reject);
-    proc.on('message', (m: { port?: number }) => {
-      if (m.port) resolve({ proc, port: m.port });
-    });
-  });
+  return startServer(compiled(`servers/${script}`), env, execArgv);
 }
 
 function ask<T>(child: Child, msg: string): Promise<T> {
@@ -57,58 +42,7 @@ interface Stats {
   maxRssKb: number;
 }
 
-const PROMPT = 'You are a helpful assistant for an online shop. '.repeat(6);
-const QUESTION = 'Where is my order #48213? It was due on Monday and the tracking page shows nothing.';
-const BEARER = { authorization: 'Bearer sk-bench-0123456789abcdefghijklmnopqrstuv' };
-
-/** One kind of request the bench sends: the same prompt in each provider API's shape. */
-interface Mode {
-  name: string;
-  path: string;
-  stream: boolean;
-  headers: Record<string, string>;
-  body: string;
-}
-
-const chat = (stream: boolean): string =>
-  JSON.stringify({
-    model: 'gpt-4.1-mini',
-    messages: [
-      { role: 'system', content: PROMPT },
-      { role: 'user', content: QUESTION },
-    ],
-    stream,
-  });
-const ALL_MODES: Mode[] = [
-  { name: 'json', path: '/v1/chat/completions', stream: false, headers: BEARER, body: chat(false) },
-  { name: 'chat-stream', path: '/v1/chat/completions', stream: true, headers: BEARER, body: chat(true) },
-  {
-    name: 'responses-stream',
-    path: '/v1/responses',
-    stream: true,
-    headers: BEARER,
-    body: JSON.stringify({ model: 'gpt-4.1-mini', instructions: PROMPT, input: QUESTION, stream: true }),
-  },
-  {
-    name: 'anthropic-stream',
-    path: '/v1/messages',
-    stream: true,
-    headers: {
-      'x-api-key': 'sk-ant-bench-0123456789abcdefghijklmnopqrstuv',
-      'anthropic-version': '2023-06-01',
-    },
-    body: JSON.stringify({
-      model: 'claude-sonnet-4-5',
-      max_tokens: 256,
-      system: PROMPT,
-      messages: [{ role: 'user', content: QUESTION }],
-      stream: true,
-    }),
-  },
-];
-const wanted = (process.env.BENCH_MODES ?? ALL_MODES.map((m) => m.name).join(',')).split(',');
-const MODES = ALL_MODES.filter((m) => wanted.includes(m.name));
-if (MODES.length === 0) throw new Error(`BENCH_MODES: none of ${ALL_MODES.map((m) => m.name).join(', ')}`);
+const MODES = modesFrom(process.env.BENCH_MODES, 'BENCH_MODES');
 
 interface RunResult {
   rps: number;

@@ -12,13 +12,13 @@
  *   npx tsx bench/observability.bench.ts      (BENCH_CYCLES=C BENCH_BATCH=B to change;
  *     BENCH_VARIANTS=off,otel,both,off-again to pick; BENCH_MODES=json or stream for one half)
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
+import { startServer, type Child } from './bench-servers.js';
 
 const ROLE = process.env.OBS_BENCH_ROLE;
 
@@ -113,11 +113,6 @@ async function runServer(): Promise<void> {
   announce(Number(new URL(await tg.gateway.listen(0, '127.0.0.1')).port));
 }
 
-interface Child {
-  proc: ChildProcess;
-  port: number;
-}
-
 async function runBench(): Promise<void> {
   const { compileForBench } = await import('./compiled.js');
   const compiled = compileForBench();
@@ -125,19 +120,8 @@ async function runBench(): Promise<void> {
   const BATCH = Number(process.env.BENCH_BATCH ?? 200);
   const CONNECTIONS = 10;
 
-  const start = (script: string, env: Record<string, string>): Promise<Child> => {
-    const proc = fork(compiled(script), [], {
-      execArgv: [],
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    return new Promise((resolve, reject) => {
-      proc.once('error', reject);
-      proc.on('message', (m: { port?: number }) => {
-        if (m.port) resolve({ proc, port: m.port });
-      });
-    });
-  };
+  const start = (script: string, env: Record<string, string>): Promise<Child> =>
+    startServer(compiled(script), env);
   const cpuOf = (c: Child): Promise<number> =>
     new Promise((resolve) => {
       const on = (m: { cpuMicros?: number }): void => {

@@ -1,0 +1,91 @@
+/**
+ * What the gateway benches share: starting a server in its own process (it reports its port over
+ * IPC, so its CPU time is its own), and the requests they send — the same prompt in each provider
+ * API's shape (OpenAI chat JSON and streamed, a streamed Responses answer, a streamed Anthropic
+ * Messages answer).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+
+export interface Child {
+  proc: ChildProcess;
+  port: number;
+}
+
+/** Forks the compiled server at `path` and resolves once it listens. */
+export function startServer(
+  path: string,
+  env: Record<string, string> = {},
+  execArgv: string[] = [],
+): Promise<Child> {
+  const proc = fork(path, [], {
+    execArgv,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    proc.once('error', reject);
+    proc.on('message', (m: { port?: number }) => {
+      if (m.port) resolve({ proc, port: m.port });
+    });
+  });
+}
+
+const PROMPT = 'You are a helpful assistant for an online shop. '.repeat(6);
+const QUESTION = 'Where is my order #48213? It was due on Monday and the tracking page shows nothing.';
+const BEARER = { authorization: 'Bearer sk-bench-0123456789abcdefghijklmnopqrstuv' };
+
+/** One kind of request the benches send. */
+export interface Mode {
+  name: string;
+  path: string;
+  stream: boolean;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const chat = (stream: boolean): string =>
+  JSON.stringify({
+    model: 'gpt-4.1-mini',
+    messages: [
+      { role: 'system', content: PROMPT },
+      { role: 'user', content: QUESTION },
+    ],
+    stream,
+  });
+
+export const GATEWAY_MODES: readonly Mode[] = [
+  { name: 'json', path: '/v1/chat/completions', stream: false, headers: BEARER, body: chat(false) },
+  { name: 'chat-stream', path: '/v1/chat/completions', stream: true, headers: BEARER, body: chat(true) },
+  {
+    name: 'responses-stream',
+    path: '/v1/responses',
+    stream: true,
+    headers: BEARER,
+    body: JSON.stringify({ model: 'gpt-4.1-mini', instructions: PROMPT, input: QUESTION, stream: true }),
+  },
+  {
+    name: 'anthropic-stream',
+    path: '/v1/messages',
+    stream: true,
+    headers: {
+      'x-api-key': 'sk-ant-bench-0123456789abcdefghijklmnopqrstuv',
+      'anthropic-version': '2023-06-01',
+    },
+    body: JSON.stringify({
+      model: 'claude-sonnet-4-5',
+      max_tokens: 256,
+      system: PROMPT,
+      messages: [{ role: 'user', content: QUESTION }],
+      stream: true,
+    }),
+  },
+];
+
+/** The modes named in `list` (comma-separated; all when unset); throws when none is known. */
+export function modesFrom(list: string | undefined, variable: string): Mode[] {
+  const wanted = (list ?? GATEWAY_MODES.map((m) => m.name).join(',')).split(',');
+  const modes = GATEWAY_MODES.filter((m) => wanted.includes(m.name));
+  if (modes.length === 0)
+    throw new Error(`${variable}: none of ${GATEWAY_MODES.map((m) => m.name).join(', ')}`);
+  return modes;
+}
