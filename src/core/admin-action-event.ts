@@ -1,5 +1,6 @@
 import { blankEvent, type AuditEvent } from './audit-event.js';
 import type { Clock } from './clock.js';
+import { ERROR_CATALOG } from './errors.js';
 import { newEventId } from './ids.js';
 
 /** `http_method` of the events Tollgate itself records (admin actions, erasures, gap records), not traffic. */
@@ -39,8 +40,19 @@ export function adminActionEvent(
   e.http_method = ADMIN_METHOD;
   e.api_provider = 'tollgate';
   e.auth_method = 'admin_token';
-  e.auth_result = a.ok ? 'SUCCESS' : 'FAILED';
-  e.status = a.ok ? 'SUCCESS' : a.errorCode === 'TG_ERR_ADMIN_UNAUTHORIZED' ? 'AUTH_FAILED' : 'CLIENT_ERROR';
+  // Only a refused credential (no or a wrong token, a forged dashboard form) is an auth failure:
+  // the security report counts those. An authenticated admin's bad input or a failure of the
+  // store is not, and a failure on Tollgate's side is a server error, not the client's.
+  const refused =
+    !a.ok && (a.errorCode === 'TG_ERR_ADMIN_UNAUTHORIZED' || a.errorCode === 'TG_ERR_ADMIN_CSRF');
+  e.auth_result = refused ? 'FAILED' : 'SUCCESS';
+  e.status = a.ok
+    ? 'SUCCESS'
+    : a.errorCode === 'TG_ERR_ADMIN_UNAUTHORIZED'
+      ? 'AUTH_FAILED'
+      : serverSide(a.errorCode)
+        ? 'SERVER_ERROR'
+        : 'CLIENT_ERROR';
   e.error_code = a.errorCode ?? null;
   e.request_source = a.actor;
   // The key the action is about: a virtual key (keys.*), or the destroyed data keys (erase).
@@ -51,4 +63,10 @@ export function adminActionEvent(
   e.content_mode = 'none';
   e.usage_source = 'none';
   return e;
+}
+
+/** Whether a code names a failure on Tollgate's side (its HTTP status is 5xx); free-form codes are not. */
+function serverSide(code: string | null | undefined): boolean {
+  if (!code || !Object.hasOwn(ERROR_CATALOG, code)) return false;
+  return ERROR_CATALOG[code as keyof typeof ERROR_CATALOG].http >= 500;
 }
