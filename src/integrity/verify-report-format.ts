@@ -56,6 +56,7 @@ export function formatVerifyReport(report: VerifyReport): string {
       );
     } else if (c.since_checkpoint_unusable)
       lines.push(`  since checkpoint: verified the whole chain: ${c.since_checkpoint_unusable}`);
+    if (c.from_unused) lines.push(`  from: ${c.from_unused}`);
   }
   const damaged = report.chains.filter((c) => c.damage !== null).length;
   const crash = report.chains.some((c) => c.accounted_gaps.some((g) => g.reason === 'crash'));

@@ -76,6 +76,8 @@ export interface ChainVerifyReport {
   since_checkpoint?: { tree_size: number; time: string | null };
   /** `since`: why this chain was verified whole instead (no recorded checkpoint, or it did not check out). */
   since_checkpoint_unusable?: string;
+  /** `from`: why the trusted checkpoint was not the start of this chain's walk (a pruned chain starts at its prune boundary). */
+  from_unused?: string;
 }
 
 export interface VerifyReport {

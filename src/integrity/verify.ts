@@ -110,6 +110,8 @@ export async function verifyChains(
         source: { segments, headSeq: headSeqs.get(chainId) ?? null, since: since?.ok ? since : null },
       });
       mergePruned(report, pruned.damages, pruned.ranges, pruneState);
+      if (from?.chainId === chainId && pruned.start !== null)
+        report.from_unused = `the chain is pruned under signed records up to seq ${pruned.start.size}: verified from that boundary (the --from checkpoint at tree size ${from.checkpoint.treeSize} was not used)`;
       if (since?.ok) report.since_checkpoint = since.at;
       else if (since) report.since_checkpoint_unusable = since.why;
       reports.push(report);

@@ -5,6 +5,7 @@ import { adminActionEvent } from '../../src/core/admin-action-event.js';
 import { HOLD_CREATE_ACTION, formatHoldMessage } from '../../src/retention/hold-record.js';
 import { pruneStore } from '../../src/retention/prune.js';
 import { formatVerifyReport } from '../../src/integrity/verify-report-format.js';
+import { verifyChains } from '../../src/integrity/verify.js';
 import { SqliteContentSearch } from '../../src/store/sqlite/sqlite-content-search.js';
 import { DAY, RetentionSite } from './retention-fixture.js';
 
@@ -61,6 +62,18 @@ describe('prune', () => {
       expect.objectContaining({ first_seq: 1, last_seq: 700, deleted: 700, kept: 0, policy: 'events:30d' }),
     ]);
     expect(report.events_pruned).toBe(700);
+
+    // --from on a pruned chain: the walk starts at the prune boundary, and the report says so.
+    const note = gw.latest_checkpoint!.note;
+    const fromRun = await verifyChains(site.events, site.checkpoints, [site.key.verifier()], { from: note });
+    expect(fromRun.ok).toBe(true);
+    const fromChain = fromRun.chains.find((c) => c.chain_id === 'gw-1')!;
+    expect(fromChain.events_checked).toBe(300);
+    expect(fromChain.from_unused).toMatch(
+      /pruned under signed records up to seq 700.*tree size 1000 was not used/,
+    );
+    expect(formatVerifyReport(fromRun)).toContain('  from: the chain is pruned');
+    expect(report.chains.find((c) => c.chain_id === 'gw-1')!.from_unused).toBeUndefined();
 
     // A second run the next day prunes the next day only, from the boundary.
     site.clock.advance(DAY);
