@@ -5,6 +5,7 @@
  * Messages answer).
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { Pool } from 'undici';
 
 export interface Child {
   proc: ChildProcess;
@@ -88,4 +89,54 @@ export function modesFrom(list: string | undefined, variable: string): Mode[] {
   if (modes.length === 0)
     throw new Error(`${variable}: none of ${GATEWAY_MODES.map((m) => m.name).join(', ')}`);
   return modes;
+}
+
+/**
+ * Sends `n` requests of `mode` to the server on `port` over `connections` connections (one request
+ * in flight on each), reading every answer to its end; each latency, each stream's time to its
+ * first chunk, and the wall time of the whole run, in ms.
+ */
+export async function load(
+  port: number,
+  connections: number,
+  mode: Mode,
+  n: number,
+): Promise<{ lat: number[]; ttft: number[]; ms: number }> {
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections, pipelining: 1 });
+  const stream = mode.stream;
+  const lat: number[] = [];
+  const ttft: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  const worker = async (): Promise<void> => {
+    while (next < n) {
+      next++;
+      const s = performance.now();
+      const res = await pool.request({
+        path: mode.path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...mode.headers, 'x-tollgate-user': `u${next % 50}` },
+        body: mode.body,
+      });
+      let first = true;
+      for await (const _chunk of res.body) {
+        if (first && stream) {
+          ttft.push(performance.now() - s);
+          first = false;
+        }
+      }
+      if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
+      lat.push(performance.now() - s);
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, worker));
+  const ms = performance.now() - t0;
+  await pool.close();
+  return { lat, ttft, ms };
+}
+
+/** The p-th percentile of `xs` (nearest rank, clamped). */
+export function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 }

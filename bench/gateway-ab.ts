@@ -19,8 +19,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:f
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Pool } from 'undici';
-import { modesFrom, startServer, type Child, type Mode } from './bench-servers.js';
+import { load, modesFrom, pct, startServer, type Child } from './bench-servers.js';
 import { compileForBench } from './compiled.js';
 
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 5);
@@ -64,36 +63,7 @@ function cpuOf(child: Child): Promise<number> {
 
 const MODES = modesFrom(process.env.AB_MODES, 'AB_MODES');
 
-async function load(port: number, connections: number, mode: Mode, n: number) {
-  const pool = new Pool(`http://127.0.0.1:${port}`, { connections, pipelining: 1 });
-  const lat: number[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (next < n) {
-        next++;
-        const s = performance.now();
-        const res = await pool.request({
-          path: mode.path,
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            ...mode.headers,
-            'x-tollgate-user': `u${next % 50}`,
-          },
-          body: mode.body,
-        });
-        for await (const _chunk of res.body);
-        if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
-        lat.push(performance.now() - s);
-      }
-    }),
-  );
-  await pool.close();
-  return lat;
-}
-
-const p99 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(0.99 * xs.length)]!;
+const p99 = (xs: number[]): number => pct(xs, 99);
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -145,7 +115,7 @@ for (let round = 0; round < ROUNDS; round++) {
         await load(child.port, c, mode, WARMUP);
         await new Promise((r) => setTimeout(r, 300));
         const before = await cpuOf(child);
-        const lat = await load(child.port, c, mode, REQUESTS);
+        const { lat } = await load(child.port, c, mode, REQUESTS);
         await new Promise((r) => setTimeout(r, 300));
         const perReq = ((await cpuOf(child)) - before) / REQUESTS;
         cpu.set(name, perReq);

@@ -12,8 +12,7 @@
  *                        from a worker thread), interleaved with the others, for the issue 22 A/B
  */
 import { readFileSync } from 'node:fs';
-import { Pool } from 'undici';
-import { modesFrom, startServer, type Child, type Mode } from './bench-servers.js';
+import { load, modesFrom, pct, startServer, type Child, type Mode } from './bench-servers.js';
 import { compileForBench } from './compiled.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 4000);
@@ -51,50 +50,6 @@ interface RunResult {
   ttft50: number | null;
   cpuPerReq: number;
   rssMb: number;
-}
-
-async function load(
-  port: number,
-  connections: number,
-  mode: Mode,
-  n: number,
-): Promise<{ lat: number[]; ttft: number[]; ms: number }> {
-  const pool = new Pool(`http://127.0.0.1:${port}`, { connections, pipelining: 1 });
-  const stream = mode.stream;
-  const lat: number[] = [];
-  const ttft: number[] = [];
-  let next = 0;
-  const t0 = performance.now();
-  const worker = async (): Promise<void> => {
-    while (next < n) {
-      next++;
-      const s = performance.now();
-      const res = await pool.request({
-        path: mode.path,
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...mode.headers, 'x-tollgate-user': `u${next % 50}` },
-        body: mode.body,
-      });
-      let first = true;
-      for await (const _chunk of res.body) {
-        if (first && stream) {
-          ttft.push(performance.now() - s);
-          first = false;
-        }
-      }
-      if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
-      lat.push(performance.now() - s);
-    }
-  };
-  await Promise.all(Array.from({ length: connections }, worker));
-  const ms = performance.now() - t0;
-  await pool.close();
-  return { lat, ttft, ms };
-}
-
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 }
 
 async function measure(target: Child, connections: number, mode: Mode): Promise<RunResult> {
