@@ -287,7 +287,6 @@ export function createAdminApi(
     if (result !== null) return sendJson(call.res, 200, result);
     // Still running: answer before a client or proxy gives up on the connection; the run goes
     // on, and its result (and its audit event) is what GET /admin/integrity shows next.
-    run.catch(() => {});
     call.res.setHeader('location', '/admin/integrity');
     sendJson(call.res, 202, { verify_running: true, status: '/admin/integrity', waited_ms: waitMs });
   }
@@ -309,9 +308,11 @@ export function verifyWaitMs(params: URLSearchParams): number {
 
 /**
  * The value of `work` if it settles within `ms` (its error if it fails), else null; `work` goes
- * on either way. With 0 it does not wait at all.
+ * on either way, and a failure after the wait is not an unhandled rejection (the caller has
+ * answered by then; `work` records its own outcome). With 0 it does not wait at all.
  */
 export async function settledWithin<T>(work: Promise<T>, ms: number): Promise<T | null> {
+  work.catch(() => {});
   if (ms <= 0) return null;
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<null>((resolve) => {

@@ -242,9 +242,7 @@ export function createDashboard(
     if (path === '/ui/verify') {
       // A small store's result is on the page the button leads back to; a long run goes on, and
       // the page says so until it ends (the browser is not held for minutes).
-      const run = runVerify(c, req, principal);
-      run.catch(() => {});
-      await settledWithin(run, VERIFY_UI_WAIT_MS); // a run that fails in time: the error page
+      await settledWithin(runVerify(c, req, principal), VERIFY_UI_WAIT_MS); // fails in time: the error page
       return redirect(res, '/ui/integrity');
     }
     return errorPage(res, 'TG_ERR_ROUTE_NOT_FOUND', principal.session);
