@@ -808,7 +808,7 @@ export class PostgresRollups implements RollupReader {
         const sum = zeroTotals();
         const insideRow = inside.rows[0]!;
         TOTAL_COLUMNS.forEach((c, i) => (sum[c] = int8(insideRow[1 + i])));
-        const outside = await this.reachingOutside(client, from, to, limit, after);
+        const outside = await this.reachingOutside(client, from, to, limit, [capCost, capId]);
         for (const c of TOTAL_COLUMNS) sum[c] += outside.sum[c];
         const total = int8(insideRow[0]) + outside.count;
         if (limit === 0 || total === 0) return { sessions: [], total, sum };
@@ -850,7 +850,7 @@ export class PostgresRollups implements RollupReader {
   /**
    * The sessions overlapping [from, to) that reach outside it and have a request in it: how many,
    * the sums of their requests in it, and the first `limit` of them ranked by their cost in it
-   * after `after`. Summed per session in SQL from the window's day summaries (their sums are exact
+   * after the cursor (cost, id; the page's own). Summed per session in SQL from the window's day summaries (their sums are exact
    * even where their growth is not) and edge hours, over only the span those sessions have inside
    * the window (a 30-day window ending now reads the days of the sessions begun before it, not the
    * month); only the count, the sums and the ranked ids come back, not a row per session.
@@ -860,7 +860,7 @@ export class PostgresRollups implements RollupReader {
     from: number,
     to: number,
     limit: number,
-    after: SessionCursor | null,
+    [capCost, capId]: readonly [number, string],
   ): Promise<{ count: number; sum: RollupTotals; top: { session_id: string; cost_micro_usd: number }[] }> {
     const sum = zeroTotals();
     const spans = await client.query<unknown[]>({
@@ -879,7 +879,6 @@ export class PostgresRollups implements RollupReader {
     lo = Math.max(from, lo - (lo % HOUR_MS));
     hi = Math.min(to, hi - (hi % HOUR_MS) + HOUR_MS);
     const { days, hours } = windowDays(lo, hi);
-    const [capCost, capId] = after ? [after.cost_micro_usd, after.session_id] : [Number.MAX_SAFE_INTEGER, ''];
     const params: unknown[] = [textArray(spans.rows.map((raw) => raw[0] as string)), capCost, capId, limit];
     const arms: string[] = [];
     const columns = TOTAL_COLUMNS.join(', ');
