@@ -222,7 +222,7 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
         maxQueue: config.writer.max_queue,
         batchSize: writerBatchSize(config),
         flushDelayMs: config.writer.flush_delay_ms,
-        ...(config.writer.flush_events ? { flushEvents: config.writer.flush_events } : {}),
+        ...(config.writer.flush_events !== null ? { flushEvents: config.writer.flush_events } : {}),
         ...(appendTo ? { appendTo } : {}),
         ...gatewayWriterFiles(paths.dir, instanceId, config, log),
       },

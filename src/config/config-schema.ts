@@ -25,6 +25,7 @@ import {
   httpUrl,
   nonNegative,
   positive,
+  positiveInt,
   section,
   setting,
 } from './setting-schema.js';
@@ -116,11 +117,11 @@ export const configSchema = z
         max_queue: setting(nonNegative().default(50_000), {
           description: 'Events queued for the store at most',
         }),
-        batch_size: setting(nonNegative().nullable().default(null), {
+        batch_size: setting(positiveInt().nullable().default(null), {
           description: 'Events per store transaction; null: 512 on SQLite, 2048 on PostgreSQL',
         }),
         flush_delay_ms: setting(nonNegative().default(10), { description: 'Longest wait to fill a batch' }),
-        flush_events: setting(nonNegative().nullable().default(null), {
+        flush_events: setting(positiveInt().nullable().default(null), {
           description: 'Flush once this many events wait, before flush_delay_ms is out; null: the batch size',
         }),
         thread: setting(z.boolean().default(false), {

@@ -102,4 +102,12 @@ describe('loadConfig', () => {
     ).toBe(100);
     expect(() => loadConfig({ overrides: { 'writer.batch_size': 'lots' } })).toThrow(/TG_ERR_CONFIG_INVALID/);
   });
+  it('refuses a writer batch or flush threshold of zero or a fraction (a batch of none never drains)', () => {
+    for (const key of ['writer.batch_size', 'writer.flush_events'])
+      for (const value of ['0', '-1', '2.5'])
+        expect(() => loadConfig({ overrides: { [key]: value } }), `${key}: ${value}`).toThrow(
+          /TG_ERR_CONFIG_INVALID/,
+        );
+    expect(loadConfig({ overrides: { 'writer.flush_events': '1' } }).writer.flush_events).toBe(1);
+  });
 });

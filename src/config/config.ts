@@ -86,7 +86,7 @@ function withoutEmptySections(doc: Record<string, unknown>, at: string[]): Recor
  * (10–20 % less CPU per event, 40–80 % more events/s measured in bench/postgres.bench.ts).
  */
 export function writerBatchSize(cfg: TollgateConfig): number {
-  if (cfg.writer.batch_size !== null && cfg.writer.batch_size > 0) return cfg.writer.batch_size;
+  if (cfg.writer.batch_size !== null) return cfg.writer.batch_size;
   return isPostgresUrl(cfg.db) ? 2048 : 512;
 }
 
