@@ -196,8 +196,11 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
       }),
     clock,
   });
+  // Read once: the access policy and the router use the same key, even if its file changes meanwhile.
+  const managedKey = config.mode === 'managed' ? managedProviderKey(config) : null;
   const policy = createAccessPolicy(config, {
     keys: tables.keys,
+    managedKey,
     secret,
     catalog,
     clock,
@@ -294,7 +297,7 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
       const ring = loadProviderKeys(sources);
       return new Map(ring.providers().map((p) => [p, ring.keyFor(p)]));
     },
-    managedKey: config.mode === 'managed' ? managedProviderKey(config) : null,
+    managedKey,
     fingerprint: (key) => keyFingerprint(secret, key),
   });
   const router = life.own('provider router', providers.router, (r) => r.close());

@@ -43,6 +43,8 @@ export function createAccessPolicy(
   config: AccessConfig,
   deps: {
     keys: KeyStore;
+    /** Managed mode's own provider key (`managedProviderKey`), read once by the caller. */
+    managedKey: string | null;
     /** The fingerprint secret (keyed `api_key_id`). */
     secret: Buffer;
     catalog: PriceCatalog;
@@ -89,8 +91,7 @@ export function createAccessPolicy(
 
 function keyPolicy(config: AccessConfig, deps: Parameters<typeof createAccessPolicy>[1]): RequestPolicy {
   if (config.mode === 'passthrough') return new PassthroughPolicy(deps.secret);
-  const providerKey = managedProviderKey(config);
-  const { clock } = deps;
+  const { clock, managedKey: providerKey } = deps;
   return new ManagedPolicy({
     keys: deps.keys,
     fingerprinter: new KeyFingerprinter(deps.secret),
