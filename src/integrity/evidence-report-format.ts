@@ -12,8 +12,17 @@ export function formatEvidenceReport(r: EvidenceReport): string {
   for (const w of r.warnings) lines.push(`  warning: ${w}`);
   lines.push(
     r.ok
-      ? `verify --evidence: OK — ${r.checks.length} checks passed`
+      ? `verify --evidence: OK — ${r.checks.length} checks passed${trustNote(r)}`
       : `verify --evidence: FAILED — ${r.problems.length} problem(s); first: ${r.problems[0]!.where}: ${r.problems[0]!.what}`,
   );
   return lines.join('\n');
+}
+
+/**
+ * What an OK rests on when the auditor gave no `--keys`: the bundle's own keys prove it is
+ * consistent, not who made it (a forger who rewrote everything can pin and sign with a key of theirs).
+ */
+function trustNote(r: EvidenceReport): string {
+  if (r.keys_from === 'flag') return ', against the keys you gave (--keys)';
+  return `, against the keys the bundle carries (${r.keys_from}): give --keys FILE to check who signed it`;
 }

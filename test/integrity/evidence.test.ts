@@ -81,7 +81,10 @@ describe('tollgate evidence → tollgate verify --evidence, offline', () => {
       'ok   events: 16 event(s) (15 access, 0 prune, 1 hold): hashes recomputed, 15 proven in signed checkpoints, 1 in the tail after the newest checkpoint',
     );
     expect(r.out).toContain('ok   store verify at export: OK — 1 chain(s), 75 events and 14 checkpoints');
-    expect(r.out).toContain('verify --evidence: OK');
+    // Without --keys the OK says what it rests on: the bundle's own keys.
+    expect(r.out).toMatch(
+      /verify --evidence: OK — \d+ checks passed, against the keys the bundle carries \(bundle anchors\): give --keys FILE/,
+    );
     expect(r.code).toBe(0);
 
     const j = await cli(['verify', '--evidence', file, '--json']);
@@ -94,7 +97,11 @@ describe('tollgate evidence → tollgate verify --evidence, offline', () => {
     const file = await exportThenDeleteStore(s);
     const mine = join(file + '.keys');
     writeFileSync(mine, s.key.verifierKey + '\n');
-    expect((await cli(['verify', '--evidence', file, '--keys', mine])).code).toBe(0);
+    const held = await cli(['verify', '--evidence', file, '--keys', mine]);
+    expect(held.code).toBe(0);
+    expect(held.out).toMatch(
+      /verify --evidence: OK — \d+ checks passed, against the keys you gave \(--keys\)$/m,
+    );
     writeFileSync(mine, generateSigningKey('tollgate-gw-1').verifierKey + '\n');
     const r = await cli(['verify', '--evidence', file, '--keys', mine]);
     expect(r.code).toBe(1);
