@@ -38,7 +38,7 @@
  *              the batch's content as one segment row (the content's share of the events insert);
  *   security, quota — the security rollups and the provider quota summary alone, own transaction;
  *   rollups-noindex — applyRollups with the rollup tables' secondary indexes dropped (session
- *              summaries by last time, growth rank and inexactness, segments by session).
+ *              summaries by time span, cost, growth rank and inexactness; segments by session).
  * The cost and session rollups are `rollups` minus `security` and `quota`; the rows each rollup table
  * gets per event are printed first. Every mode prints CPU per event (both threads), and bytes written
  * per event (WAL and checkpoints, from /proc/self/io where it exists).
@@ -98,7 +98,8 @@ const SECONDARY_INDEXES = [
 ];
 /** Secondary indexes of the rollup tables (sqlite-rollups.ts: reads of session summaries and segments). */
 const ROLLUP_INDEXES = [
-  'session_totals_last',
+  'session_totals_span',
+  'session_totals_cost',
   'session_totals_growth',
   'session_totals_inexact',
   'session_rollups_session',

@@ -200,6 +200,31 @@ describe('sqlite rollups', () => {
     ]);
   });
 
+  it('drops the summaries-by-last-time index of an older store: the span index (its prefix) serves those reads', () => {
+    const db = new Database(':memory:');
+    applyInBatches(db, events.slice(0, 200), 3);
+    const indexes = (): string[] =>
+      db
+        .prepare(
+          `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'session_totals' ORDER BY name`,
+        )
+        .pluck()
+        .all() as string[];
+    expect(indexes()).not.toContain('session_totals_last');
+    // A store made before: the index is there until the next open.
+    db.exec('CREATE INDEX session_totals_last ON session_totals (last_ts_ms)');
+    const reopened = createSqliteRollups(db);
+    expect(indexes()).toEqual(expect.arrayContaining(['session_totals_span', 'session_totals_cost']));
+    expect(indexes()).not.toContain('session_totals_last');
+    const plan = db
+      .prepare(
+        'EXPLAIN QUERY PLAN SELECT session_id FROM session_totals WHERE last_ts_ms >= ? AND first_ts_ms < ?',
+      )
+      .all(0, 1) as { detail: string }[];
+    expect(plan.map((p) => p.detail).join(' ')).toMatch(/session_totals_span/);
+    expect(reopened.sessions(...all).length).toBeGreaterThan(0);
+  });
+
   it('rolls back with the transaction that failed', () => {
     const db = new Database(':memory:');
     const rollups = createSqliteRollups(db);

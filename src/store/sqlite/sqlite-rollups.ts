@@ -104,7 +104,6 @@ CREATE TABLE IF NOT EXISTS session_totals (
   ${[...TOTAL_COLUMNS, ...GROWTH_COLUMNS].map((c) => `${c} INTEGER NOT NULL`).join(',\n  ')},
   exact INTEGER NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS session_totals_last ON session_totals (last_ts_ms);
 CREATE INDEX IF NOT EXISTS session_rollups_session ON session_rollups (session_id, hour);
 `;
 const SESSION_TOTALS_STATE = 'session_totals_v1';
@@ -113,7 +112,9 @@ const SESSION_TOTALS_STATE = 'session_totals_v1';
  * The cost ranking of a window's sessions (sessionPage) and the window bound of the growing
  * sessions: summaries by whole-life cost (walked in order; its time columns filter out sessions
  * not wholly inside the window without reading the table), and by time span (counts of a
- * window's sessions and the ones reaching outside it, index-only).
+ * window's sessions and the ones reaching outside it, index-only; every read of the sessions
+ * overlapping a window). The span index replaced `session_totals_last (last_ts_ms)`, its prefix,
+ * which is dropped on open: one index fewer to update on each summary's upsert.
  */
 const SESSION_PAGE_INDEXES = `CREATE INDEX IF NOT EXISTS session_totals_cost ON session_totals (cost_micro_usd DESC, session_id, first_ts_ms, last_ts_ms);
 CREATE INDEX IF NOT EXISTS session_totals_span ON session_totals (last_ts_ms, first_ts_ms);`;
@@ -379,7 +380,8 @@ export function createSqliteRollups(db: Database.Database, options: SqliteRollup
   if (totalsReady && !db.readonly)
     db.exec(`CREATE INDEX IF NOT EXISTS session_totals_growth ON session_totals (${GROWTH_RANK} DESC, session_id) WHERE exact = 1;
       CREATE INDEX IF NOT EXISTS session_totals_inexact ON session_totals (last_ts_ms) WHERE exact = 0;
-      ${SESSION_PAGE_INDEXES}`);
+      ${SESSION_PAGE_INDEXES}
+      DROP INDEX IF EXISTS session_totals_last;`);
   const hasIndex = (name: string): boolean =>
     db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?`).get(name) !== undefined;
   // An old store opened read-only may lack them: the same queries then go without the hint.
