@@ -23,7 +23,6 @@
  * an earlier run seeded (its timestamps then lie further in the past).
  */
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
-import { loadavg as osLoad } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../src/app/logger.js';
 import { startTollgate } from '../src/app/start-tollgate.js';
@@ -49,11 +48,7 @@ import {
 import { COST_REPORT_BY, costReport } from '../src/reports/cost-report.js';
 import { securityReport } from '../src/reports/security-report.js';
 import { dashboardPages, header, row, stats, timed as timedRuns, timePages } from './dashboard-pages.js';
-
-const loadavg = (): string =>
-  osLoad()
-    .map((x) => x.toFixed(1))
-    .join(' / ');
+import { loadAverages, SCALE_FEATURES, SCALE_MODELS } from './scale-traffic.js';
 
 const N = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 1_000_000);
 const REUSE = process.argv.includes('--reuse');
@@ -76,23 +71,8 @@ function rand(): number {
   return (seed >>> 0) / 4_294_967_296;
 }
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
-const MODELS = [
-  'gpt-4.1-2025-04-14',
-  'gpt-4.1-mini-2025-04-14',
-  'gpt-4o-mini',
-  'text-embedding-3-small',
-  'o3',
-];
-const FEATURES = [
-  'chat',
-  'search',
-  'summarize',
-  'support-bot',
-  'agent',
-  'translate',
-  'code-review',
-  'reports',
-];
+const MODELS = SCALE_MODELS;
+const FEATURES = SCALE_FEATURES;
 
 function synth(i: number, tsMs: number): AuditEvent {
   const e = blankEvent({ id: newEventId(tsMs), timestamp: new Date(tsMs).toISOString(), source: 'gateway' });
@@ -193,7 +173,7 @@ async function main(): Promise<void> {
       iterateChain: events.iterateChain.bind(events),
     } as unknown as EventStore;
     console.log(
-      `\nfirst start without checkpoints: CheckpointWriter.resume over ${N.toLocaleString('en-US')} events (load ${loadavg()}):`,
+      `\nfirst start without checkpoints: CheckpointWriter.resume over ${N.toLocaleString('en-US')} events (load ${loadAverages()}):`,
     );
     for (const [label, store] of [
       ['chain links (iterateChainLinks)', events],
@@ -242,7 +222,7 @@ async function main(): Promise<void> {
   const sample = (await tg.store.query({ user: 'user-7', limit: 1 }))[0]!;
 
   const targets = dashboardPages('user-7', sample.id);
-  console.log(`\nserver time to full response, ${RUNS} runs after a warm-up (load ${loadavg()}):`);
+  console.log(`\nserver time to full response, ${RUNS} runs after a warm-up (load ${loadAverages()}):`);
   await timePages(tg, targets, RUNS);
 
   // The same reads, new way and former way, in this run (a read-only connection of its own).
@@ -264,7 +244,7 @@ async function main(): Promise<void> {
   let sessionsNew = 0;
   let sessionsOld = 0;
   console.log(
-    `\nreads over 30 days, summary tables vs the former way (baseline), same run (load ${loadavg()}):`,
+    `\nreads over 30 days, summary tables vs the former way (baseline), same run (load ${loadAverages()}):`,
   );
   header('read');
   console.log(
@@ -353,7 +333,7 @@ async function main(): Promise<void> {
 
   // Every `tollgate report` over 30 days, as the CLI computes it (the same functions over the
   // gateway's rollup reader; the CLI adds module loading and printing).
-  console.log(`\nreports over 30 days, ${RUNS} runs after a warm-up (load ${loadavg()}):`);
+  console.log(`\nreports over 30 days, ${RUNS} runs after a warm-up (load ${loadAverages()}):`);
   header('report');
   for (const by of COST_REPORT_BY) {
     let rows = 0;

@@ -37,7 +37,7 @@
 import { fork } from 'node:child_process';
 import { statfsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadavg as osLoad, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { createLogger } from '../src/app/logger.js';
@@ -50,6 +50,7 @@ import { openEventStore } from '../src/store/open-event-store.js';
 import { partitionFor } from '../src/store/postgres/event-partitions.js';
 import type { RollupReader } from '../src/store/rollups.js';
 import { dashboardPages, header, row, timed, timePages, type Timing } from './dashboard-pages.js';
+import { loadAverages, SCALE_FEATURES, SCALE_MODELS } from './scale-traffic.js';
 
 const args = process.argv.slice(2);
 const N = Number(args.find((a) => /^\d+$/.test(a)) ?? 50_000_000);
@@ -68,33 +69,14 @@ const SPAN_US = 30 * DAY * 1000;
 const USERS = 5000;
 const SESSION_US = 6 * DAY * 1000;
 const CHUNK = 500_000;
-const loadavg = (): string =>
-  osLoad()
-    .map((x) => x.toFixed(1))
-    .join(' / ');
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const freeGb = (): number => {
   const s = statfsSync('/var/lib/postgresql');
   return (s.bavail * s.bsize) / 1e9;
 };
 
-const MODELS = [
-  'gpt-4.1-2025-04-14',
-  'gpt-4.1-mini-2025-04-14',
-  'gpt-4o-mini',
-  'text-embedding-3-small',
-  'o3',
-];
-const FEATURES = [
-  'chat',
-  'search',
-  'summarize',
-  'support-bot',
-  'agent',
-  'translate',
-  'code-review',
-  'reports',
-];
+const MODELS = SCALE_MODELS;
+const FEATURES = SCALE_FEATURES;
 const REDACTION_TYPES = ['email', 'aws_access_key', 'phone', 'generic_secret'];
 const sqlArray = (xs: readonly string[]): string => `(ARRAY[${xs.map((x) => `'${x}'`).join(',')}])`;
 
@@ -221,7 +203,7 @@ async function fill(admin: pg.Pool, nowMs: number): Promise<number> {
   ).rows;
   for (const ix of indexes) await admin.query(`DROP INDEX ${SCHEMA}.${ix.name}`);
   console.log(
-    `filling ${fmt(N)} events over 30 days server-side (${indexes.length} secondary indexes dropped; free disk ${freeGb().toFixed(0)} GB, load ${loadavg()}):`,
+    `filling ${fmt(N)} events over 30 days server-side (${indexes.length} secondary indexes dropped; free disk ${freeGb().toFixed(0)} GB, load ${loadAverages()}):`,
   );
   // Two connections fill alternate chunks. After the first chunks, the bytes per row (heap and
   // primary key) give the disk the whole store will take; the fill stops early if it would not fit.
@@ -258,7 +240,7 @@ async function fill(admin: pg.Pool, nowMs: number): Promise<number> {
             `  ${perRow.toFixed(0)} B per row (heap + key); ~${need.toFixed(0)} GB to go, ${free.toFixed(0)} GB free`,
           );
       }
-      if (loaded % 5_000_000 === 0) console.log(`  ${fmt(loaded)} rows, ${secs()} s, load ${loadavg()}`);
+      if (loaded % 5_000_000 === 0) console.log(`  ${fmt(loaded)} rows, ${secs()} s, load ${loadAverages()}`);
     }
   };
   await Promise.all([filler(), filler()]);
@@ -369,7 +351,7 @@ async function fillRollups(admin: pg.Pool, loaded: number, startUs: number): Pro
   ]);
   const ranges = sessionAlignedRanges(loaded, startUs, stepUs, ROLLUP_WORKERS);
   console.log(
-    `rollups of all ${fmt(loaded)} events through PostgresRollups.apply, ${ranges.length} writers (${ranges.map(([a, b]) => fmt(b - a)).join(', ')} events), ${fmt(ROLLUP_BATCH)} per transaction (load ${loadavg()}):`,
+    `rollups of all ${fmt(loaded)} events through PostgresRollups.apply, ${ranges.length} writers (${ranges.map(([a, b]) => fmt(b - a)).join(', ')} events), ${fmt(ROLLUP_BATCH)} per transaction (load ${loadAverages()}):`,
   );
   await Promise.all(
     ranges.map(
@@ -389,7 +371,7 @@ async function fillRollups(admin: pg.Pool, loaded: number, startUs: number): Pro
     ),
   );
   console.log(
-    `  rollups and summaries of ${fmt(loaded)} events in ${((performance.now() - t) / 1000).toFixed(0)} s (load ${loadavg()})`,
+    `  rollups and summaries of ${fmt(loaded)} events in ${((performance.now() - t) / 1000).toFixed(0)} s (load ${loadAverages()})`,
   );
 }
 
@@ -481,7 +463,7 @@ async function check(admin: pg.Pool, reader: RollupReader, loaded: number): Prom
 
 async function main(): Promise<void> {
   console.log(
-    `PostgreSQL at scale (issue 22): ${URL_.replace(/\/\/[^@]*@/, '//')}, schema ${SCHEMA}; load ${loadavg()}`,
+    `PostgreSQL at scale (issue 22): ${URL_.replace(/\/\/[^@]*@/, '//')}, schema ${SCHEMA}; load ${loadAverages()}`,
   );
   await ensureDatabase();
   const admin = new pg.Pool({ connectionString: URL_, max: 3 });
@@ -546,14 +528,14 @@ async function main(): Promise<void> {
 
   const all = new Map<string, Timing>();
   console.log(
-    `\ndashboard pages and admin API, server time to the full response, ${RUNS} runs after a warm-up (load ${loadavg()}):`,
+    `\ndashboard pages and admin API, server time to the full response, ${RUNS} runs after a warm-up (load ${loadAverages()}):`,
   );
   for (const [k, v] of await timePages(tg, dashboardPages('user-7', sample.id), RUNS)) all.set(k, v);
 
   const now = Date.now();
   const since30 = now - 30 * DAY;
   console.log(
-    `\nreports over 30 days as the CLI computes them, ${RUNS} runs after a warm-up (load ${loadavg()}):`,
+    `\nreports over 30 days as the CLI computes them, ${RUNS} runs after a warm-up (load ${loadAverages()}):`,
   );
   header('report');
   for (const by of COST_REPORT_BY) {
@@ -579,7 +561,7 @@ async function main(): Promise<void> {
   }
   const slow = [...all].filter(([, t]) => t.p95 > 500);
   console.log(
-    `\n${all.size - slow.length} of ${all.size} pages and reports within 500 ms at p95 (load ${loadavg()})` +
+    `\n${all.size - slow.length} of ${all.size} pages and reports within 500 ms at p95 (load ${loadAverages()})` +
       (slow.length ? `; over: ${slow.map(([k]) => k).join(', ')}` : ''),
   );
   await tg.close();
