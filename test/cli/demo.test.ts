@@ -36,6 +36,10 @@ describe('tollgate demo', () => {
       expect(r.out).toMatch(/session\.context-growth/);
       expect(r.out).toMatch(/Authentication failures: 8/);
       expect(r.out).toMatch(/verify: OK/);
+      // The incremental run reads only what the retention steps added after the verified checkpoint.
+      expect(r.out).toMatch(
+        /since checkpoint: [1-9]\d* event\(s\) after the verified checkpoint at tree size (\d+) .*events 1\.\.\1 were not re-checked/,
+      );
       // The evidence bundle an auditor would get, checked offline, and a forged copy caught.
       expect(r.out).toMatch(/verify --evidence: OK — \d+ checks passed/);
       expect(r.out).toMatch(/the same bundle with .* edited: FAIL \S+: /);
