@@ -18,6 +18,8 @@ const PERCENT = /%(?![0-9a-f]{2})/i;
 export function badPathReason(path: string): BadPathReason | null {
   if (path.includes('\\')) return 'backslash';
   if (path.includes('//')) return 'empty_segment';
+  // Every other reason needs a `%` or a `.` (the usual API path has neither: checked on every request).
+  if (!path.includes('%') && !path.includes('.')) return null;
   if (PERCENT.test(path)) return 'bad_encoding';
   if (ENCODED_SEPARATOR.test(path)) return 'encoded_separator';
   for (const segment of path.split('/')) {

@@ -33,6 +33,8 @@ export const PROVIDER_APIS: readonly ProviderApi[] = [
 
 /** A version segment of an API path: `/v1`, `/v1beta`, `/v2alpha1`. */
 const VERSION_SEGMENT = /\/v\d+(?:alpha|beta)?\d*(?=\/|$)/;
+/** A version segment that ends a base path (`upstreamPath`, every request: compiled once). */
+const TRAILING_VERSION_SEGMENT = new RegExp(`${VERSION_SEGMENT.source}$`);
 
 /**
  * The endpoint an event records: the path after its version segment, without the query
@@ -65,7 +67,7 @@ export function apiForEndpoint(endpoint: string): ProviderApi {
  */
 export function upstreamPath(basePath: string, path: string, openAIStyle: boolean): string {
   const base = basePath.replace(/\/+$/, '');
-  const baseVersion = new RegExp(`${VERSION_SEGMENT.source}$`).exec(base);
+  const baseVersion = TRAILING_VERSION_SEGMENT.exec(base);
   const root = baseVersion ? base.slice(0, baseVersion.index) : base;
   const m = VERSION_SEGMENT.exec(path);
   if (m && m.index === 0) {
