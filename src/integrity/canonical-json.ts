@@ -24,14 +24,15 @@ import canonicalizeModule from 'canonicalize';
 import type { AuditEvent } from '../core/audit-event.js';
 import { AUDIT_EVENT_FIELDS, isLaterNullableField } from '../core/audit-event.js';
 import { TollgateError } from '../core/errors.js';
-import { wellFormedValue } from './well-formed-event.js';
+import { isWellFormedValue, wellFormedValue } from './well-formed-event.js';
 
 /** The event fields covered by the event hash, in RFC 8785 order: every field except `hash`. */
 export const HASHED_FIELDS: readonly string[] = AUDIT_EVENT_FIELDS.filter((f) => f !== 'hash').sort(
   compareUtf16,
 );
 
-const KNOWN_FIELDS = new Set<string>(AUDIT_EVENT_FIELDS);
+/** Each schema field, and whether it is one of the later nullable ones (one lookup per field per event). */
+const FIELD_IS_LATER = new Map<string, boolean>(AUDIT_EVENT_FIELDS.map((f) => [f, isLaterNullableField(f)]));
 const REQUIRED_FIELD_COUNT = AUDIT_EVENT_FIELDS.filter((f) => !isLaterNullableField(f)).length;
 
 /**
@@ -144,6 +145,45 @@ export function eventHash(event: AuditEvent): string {
 }
 
 /**
+ * Makes the event's strings well-formed in place, as `makeEventWellFormed` does, and returns its
+ * `eventHash`: the chainer's step for every event, in one pass over the fields instead of two (the
+ * well-formed rewrite, then the fast path's check).
+ */
+export function wellFormedEventHash(event: AuditEvent): string {
+  const record = event as unknown as Record<string, unknown>;
+  // As hasPlainSchemaFields, on the values as rewritten (they are well-formed by then).
+  let plain = true;
+  let n = 0;
+  for (const k in record) {
+    let v = record[k];
+    if (typeof v === 'string') {
+      if (!v.isWellFormed()) record[k] = v = v.toWellFormed();
+    } else if (typeof v === 'object' && v !== null && !isWellFormedValue(v)) {
+      record[k] = v = wellFormedValue(v);
+    }
+    if (!plain) continue;
+    const later = FIELD_IS_LATER.get(k);
+    if (later === undefined) {
+      plain = false;
+      continue;
+    }
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) plain = false;
+    } else if (v === undefined) {
+      if (later) continue;
+      plain = false;
+    } else if (typeof v === 'object' && v !== null && k !== 'redactions' && !isStringArray(v)) plain = false;
+    if (!later) n++;
+  }
+  const redactions = sortedRedactions(event.redactions);
+  const json =
+    plain && n === REQUIRED_FIELD_COUNT && redactions !== null
+      ? JSON.stringify(sortedEventObject(event, redactions))
+      : slowCanonical(record);
+  return oneShotHash('sha256', json, 'hex');
+}
+
+/**
  * True when the object has every schema field defined (a later nullable one may be absent),
  * nothing else, and no value on which JSON.stringify and RFC 8785 disagree (non-finite numbers, nested objects other than the
  * redaction counts, which `sortedRedactions` handles).
@@ -151,16 +191,18 @@ export function eventHash(event: AuditEvent): string {
 function hasPlainSchemaFields(record: Record<string, unknown>): boolean {
   let n = 0;
   for (const k in record) {
+    const later = FIELD_IS_LATER.get(k);
+    if (later === undefined) return false;
     const v = record[k];
-    if (!KNOWN_FIELDS.has(k)) return false;
-    if (v === undefined) {
-      if (isLaterNullableField(k)) continue;
+    if (typeof v === 'string') {
+      if (!v.isWellFormed()) return false;
+    } else if (typeof v === 'number') {
+      if (!Number.isFinite(v)) return false;
+    } else if (v === undefined) {
+      if (later) continue;
       return false;
-    }
-    if (typeof v === 'string' && !v.isWellFormed()) return false;
-    if (typeof v === 'number' && !Number.isFinite(v)) return false;
-    if (typeof v === 'object' && v !== null && k !== 'redactions' && !isStringArray(v)) return false;
-    if (!isLaterNullableField(k)) n++;
+    } else if (typeof v === 'object' && v !== null && k !== 'redactions' && !isStringArray(v)) return false;
+    if (!later) n++;
   }
   return n === REQUIRED_FIELD_COUNT;
 }

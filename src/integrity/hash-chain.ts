@@ -7,8 +7,7 @@
 import type { AuditEvent } from '../core/audit-event.js';
 import { TollgateError } from '../core/errors.js';
 import type { Chainer } from '../core/stages.js';
-import { eventHash } from './canonical-json.js';
-import { makeEventWellFormed } from './well-formed-event.js';
+import { eventHash, wellFormedEventHash } from './canonical-json.js';
 
 /** `prev_hash` of the first event of every chain: 64 zeros (32 zero bytes in hex). */
 export const GENESIS_PREV_HASH = '0'.repeat(64);
@@ -83,8 +82,7 @@ export function createChainer(options: ChainerOptions): HashChainer {
       event.hash = null;
       // The event leaves here as the store will hold it (lone surrogates as U+FFFD), so sinks,
       // exports and the stored row all carry the value that was hashed.
-      makeEventWellFormed(event);
-      const h = eventHash(event);
+      const h = wellFormedEventHash(event);
       event.hash = h;
       seq += 1;
       prev = h;

@@ -5,11 +5,12 @@
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/core/audit-event.js';
-import { canonicalEventJson, eventHash } from '../../src/integrity/canonical-json.js';
+import { canonicalEventJson, eventHash, wellFormedEventHash } from '../../src/integrity/canonical-json.js';
 import { createChainer } from '../../src/integrity/hash-chain.js';
 import { MemoryCheckpointStore } from '../../src/integrity/memory-checkpoint-store.js';
 import { generateSigningKey } from '../../src/integrity/signing-key.js';
 import { verifyChains } from '../../src/integrity/verify.js';
+import { makeEventWellFormed } from '../../src/integrity/well-formed-event.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { PostgresEventStore } from '../../src/store/postgres/postgres-event-store.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-event-store.js';
@@ -63,6 +64,23 @@ describe('hash over well-formed Unicode', () => {
     expect(canonicalEventJson(raw)).toBe(canonicalEventJson(fixed));
     expect(eventHash(raw)).toBe(eventHash(fixed));
     expect(canonicalEventJson(raw)).not.toContain('\\ud800');
+  });
+
+  it("wellFormedEventHash (the chainer's one pass) rewrites and hashes as makeEventWellFormed + eventHash", () => {
+    const odd = sampleEvent(9) as unknown as Record<string, unknown>;
+    odd.extra_field = 'x'; // not schema v1: the slow (reference) path
+    const infinite = sampleEvent(10);
+    infinite.latency_ms = Number.POSITIVE_INFINITY;
+    const laterSet = sampleEvent(11);
+    laterSet.provider_key_id = 'k\ud800';
+    for (const e of [...hostileEvents(), sampleEvent(12), odd as unknown as AuditEvent, laterSet]) {
+      const a = structuredClone(e);
+      const b = structuredClone(e);
+      makeEventWellFormed(a);
+      expect(wellFormedEventHash(b)).toBe(eventHash(a));
+      expect(b).toEqual(a);
+    }
+    expect(() => wellFormedEventHash(infinite)).toThrow();
   });
 
   it('verifies events with lone surrogates after a SQLite round trip', async () => {
