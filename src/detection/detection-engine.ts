@@ -160,10 +160,18 @@ export function createDetectionEngine(options: DetectionEngineOptions): Detectio
     );
   }
 
+  /** The last firing's time, as `last_seen` (ISO-8601) and in ms. */
+  let isoMs = Number.NaN;
+  let iso = '';
+
   function raise(detector: Detector, c: AlertCandidate, event: AuditEvent | null, nowMs: number): void {
     const key = `${detector.id}\u0000${c.subject.kind}\u0000${c.subject.value}`;
     const severity = c.severity ?? detector.severity;
-    const iso = new Date(nowMs).toISOString();
+    // A busy gateway raises many firings in one millisecond (an open incident fires on every event).
+    if (nowMs !== isoMs) {
+      isoMs = nowMs;
+      iso = new Date(nowMs).toISOString();
+    }
     const found = incidents.get(key);
     if (found && nowMs - found.lastMs <= found.cooldownMs) {
       const a = found.alert;
@@ -175,8 +183,11 @@ export function createDetectionEngine(options: DetectionEngineOptions): Detectio
       a.description = c.description;
       a.evidence.figures = c.figures;
       a.evidence.peak_observed = Math.max(a.evidence.peak_observed, c.figures.observed);
-      if (event !== null && !a.evidence.event_ids.includes(event.id)) {
-        if (a.evidence.event_ids.length < evidenceCap) a.evidence.event_ids.push(event.id);
+      const ids = a.evidence.event_ids;
+      // Once the capped list is full and marked truncated, another event id changes nothing.
+      const settled = a.evidence.evidence_truncated === true && ids.length >= evidenceCap;
+      if (event !== null && !settled && !ids.includes(event.id)) {
+        if (ids.length < evidenceCap) ids.push(event.id);
         else a.evidence.evidence_truncated = true;
       }
       let change: AlertChange = 'updated';

@@ -140,6 +140,9 @@ export function createNewNetworkDetector(
     return candidate(keyId, net, ip, s.known.size, now - s.firstMs, s.pending.size);
   }
 
+  let lastIp: string | null = null;
+  let lastNet: string | null = null;
+
   return {
     id: 'key.new-network',
     severity: 'HIGH',
@@ -151,7 +154,12 @@ export function createNewNetworkDetector(
       const ip = event.ip_address;
       // A refused credential is not a use of the key: stuffing belongs to auth.repeated-failures.
       if (keyId === null || ip === null || isAuthFailure(event)) return null;
-      const net = networkPrefix(ip);
+      // Requests come from few addresses in a row (one client, a proxy): the last one's network is kept.
+      if (ip !== lastIp) {
+        lastIp = ip;
+        lastNet = networkPrefix(ip);
+      }
+      const net = lastNet;
       if (net === null) return null;
       const now = ctx.nowMs;
       const s = state.touch(keyId, now, () => ({
