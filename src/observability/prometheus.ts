@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AuditEvent } from '../core/audit-event.js';
 import type { MountedRoute } from '../http/mounted-route.js';
 import type { WriterStats } from '../writer/event-writer.js';
+import { BatchedCounts } from './batched-counts.js';
 import { BoundedLabels, catalogModel } from './bounded-labels.js';
 import { isAdminEvent } from './event-kind.js';
 import { isUnpriced } from '../pricing/unpriced.js';
@@ -91,18 +92,21 @@ export function createPrometheusMetrics(o: PrometheusOptions = {}): TollgateMetr
     help: 'Requests recorded, by outcome status and model.',
     labelNames: ['status', 'model'],
     registers,
+    collect: (): void => requestCounts.flush(),
   });
   const tokens = new Counter({
     name: 'tollgate_tokens_total',
     help: 'Tokens used, by type (input|output) and model.',
     labelNames: ['type', 'model'],
     registers,
+    collect: (): void => tokenCounts.flush(),
   });
   const cost = new Counter({
     name: 'tollgate_cost_micro_usd_total',
     help: 'Cost in micro-USD (priced requests only), by model.',
     labelNames: ['model'],
     registers,
+    collect: (): void => costCounts.flush(),
   });
   const unpriced = new Counter({
     name: 'tollgate_unpriced_requests_total',
@@ -110,6 +114,10 @@ export function createPrometheusMetrics(o: PrometheusOptions = {}): TollgateMetr
     labelNames: ['model'],
     registers,
   });
+  // Counted per event, added to the counters when they are read (batched-counts.ts).
+  const requestCounts = new BatchedCounts<'status' | 'model'>(requests);
+  const tokenCounts = new BatchedCounts<'type' | 'model'>(tokens);
+  const costCounts = new BatchedCounts<'model'>(cost);
   const retries = new Counter({
     name: 'tollgate_upstream_retries_total',
     help: 'Upstream retries made, by model.',
@@ -195,10 +203,11 @@ export function createPrometheusMetrics(o: PrometheusOptions = {}): TollgateMetr
         return;
       }
       const model = models.label(modelLabel(e.model_used ?? e.model_requested));
-      requests.inc({ status: e.status, model });
-      if (e.input_tokens) tokens.inc({ type: 'input', model }, e.input_tokens);
-      if (e.output_tokens) tokens.inc({ type: 'output', model }, e.output_tokens);
-      if (e.cost_micro_usd !== null) cost.inc({ model }, e.cost_micro_usd);
+      const status = e.status;
+      requestCounts.add(`${status}\u0000${model}`, () => ({ status, model }));
+      if (e.input_tokens) tokenCounts.add(`i${model}`, () => ({ type: 'input', model }), e.input_tokens);
+      if (e.output_tokens) tokenCounts.add(`o${model}`, () => ({ type: 'output', model }), e.output_tokens);
+      if (e.cost_micro_usd !== null) costCounts.add(model, () => ({ model }), e.cost_micro_usd);
       if (isUnpriced(e)) unpriced.inc({ model });
       if (e.retry_count > 0) retries.inc({ model }, e.retry_count);
       if (e.latency_ms !== null) latency.observe({ model }, e.latency_ms / 1000);
