@@ -7,7 +7,8 @@
  *   npx tsx bench/gateway-ab.ts
  *     AB_BASE=<git ref>      also runs Tollgate built from that commit (`base`), beside this tree (`tollgate`)
  *     AB_VARIANTS='name:K=V,K=V;name2:K=V'  more Tollgate processes of this tree with extra env
- *                            (tollgate-server.ts reads BENCH_FLUSH_MS, BENCH_WRITER_THREAD, …)
+ *                            (tollgate-server.ts reads BENCH_FLUSH_MS, BENCH_WRITER_THREAD, …);
+ *                            NODE_FLAGS='--flag --other' adds Node flags (e.g. --single-threaded-gc)
  *     AB_ROUNDS=5 AB_REQUESTS=2000 AB_WARMUP=500 AB_CONNS=1,50 AB_MODES=json,chat-stream,…
  *
  * The CPU of a server is `process.cpuUsage()` over the measured requests plus 300 ms after them
@@ -90,11 +91,17 @@ for (const spec of (process.env.AB_VARIANTS ?? '').split(';').filter(Boolean)) {
     vars
       .split(',')
       .filter(Boolean)
-      .map((kv) => kv.split('=') as [string, string]),
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as [string, string]),
   );
+  // NODE_FLAGS=… (space-separated): Node flags added to the shipped ones, for flags Node refuses in NODE_OPTIONS.
+  const extra = env.NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  delete env.NODE_FLAGS;
   targets.push([
     name!,
-    await start(compiled('servers/tollgate-server.ts'), { BENCH_UPSTREAM: upstream, ...env }, flags),
+    await start(compiled('servers/tollgate-server.ts'), { BENCH_UPSTREAM: upstream, ...env }, [
+      ...flags,
+      ...extra,
+    ]),
   ]);
 }
 
