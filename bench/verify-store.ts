@@ -1,18 +1,24 @@
 /**
  * The store bench/verify.bench.ts measures: one chain of N synthetic events (~1.3 KB of canonical
- * JSON each, redacted prompt and response) in a SQLite file, chained by the real chainer and
- * checkpointed by the real checkpoint writer every 1,000 events, with the signing key beside it.
- * Built once per N and reused (`--reuse`).
+ * JSON each, redacted prompt and response) in a SQLite file (or a PostgreSQL schema), chained by
+ * the real chainer, written through the store's own append (PostgreSQL: COPY) and checkpointed by
+ * the real checkpoint writer every 1,000 events, with the signing key beside it. Built once per N
+ * and reused (`--reuse`).
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import { ManualClock } from '../src/core/clock.js';
 import type { AuditEvent } from '../src/core/audit-event.js';
 import { blankEvent } from '../src/core/audit-event.js';
 import { CheckpointWriter } from '../src/integrity/checkpoint-writer.js';
 import { createChainer, type HashChainer } from '../src/integrity/hash-chain.js';
 import { generateSigningKey, parseSigningKey, type SigningKey } from '../src/integrity/signing-key.js';
+import type { CheckpointStore } from '../src/store/checkpoint-store.js';
+import type { EventStore } from '../src/store/event-store.js';
 import { openEventStore, type OpenedEventStore } from '../src/store/open-event-store.js';
+import { PostgresCheckpointStore } from '../src/store/postgres/postgres-checkpoint-store.js';
+import { PostgresEventStore } from '../src/store/postgres/postgres-event-store.js';
 
 export const BENCH_CHAIN = 'gw-1';
 const BASE = Date.UTC(2026, 0, 1);
@@ -61,6 +67,12 @@ export function benchEvent(i: number): AuditEvent {
   return e;
 }
 
+/** The two stores the bench reads and appends to. */
+export interface BenchStores {
+  store: EventStore;
+  checkpoints: CheckpointStore;
+}
+
 export interface BenchStore {
   file: string;
   key: SigningKey;
@@ -89,12 +101,60 @@ export async function benchStore(dir: string, n: number, reuse: boolean): Promis
   return { file, key, opened, builtInS: (performance.now() - started) / 1000 };
 }
 
+export interface PostgresBenchStore {
+  key: SigningKey;
+  store: PostgresEventStore;
+  checkpoints: PostgresCheckpointStore;
+  /** Seconds the build took (0 when reused). */
+  builtInS: number;
+}
+
+/**
+ * The same chain of `n` events in the PostgreSQL schema `schema` at `url` (the store's own tables,
+ * without rollups: verify does not read them), the key in `dir`. Rebuilt (schema dropped) unless
+ * `reuse` is set and the schema holds the whole chain.
+ */
+export async function benchPostgresStore(
+  url: string,
+  schema: string,
+  dir: string,
+  n: number,
+  reuse: boolean,
+): Promise<PostgresBenchStore> {
+  mkdirSync(dir, { recursive: true });
+  const keyFile = join(dir, `verify-pg-${schema}-${n}.key`);
+  if (reuse && existsSync(keyFile)) {
+    const store = await PostgresEventStore.open({ url, schema });
+    const head = (await store.chainHeads()).find((h) => h.chain_id === BENCH_CHAIN);
+    if (head?.seq === n) {
+      const key = parseSigningKey(readFileSync(keyFile, 'utf8'));
+      const checkpoints = new PostgresCheckpointStore(store.connectionPool, schema);
+      await checkpoints.opened();
+      return { key, store, checkpoints, builtInS: 0 };
+    }
+    await store.close();
+  }
+  const started = performance.now();
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`DROP SCHEMA IF EXISTS "${schema.replaceAll('"', '""')}" CASCADE`);
+  await admin.end();
+  const key = generateSigningKey('tollgate-bench');
+  writeFileSync(keyFile, key.privateKeyText(), { mode: 0o600 });
+  const store = await PostgresEventStore.open({ url, schema });
+  const checkpoints = new PostgresCheckpointStore(store.connectionPool, schema);
+  await checkpoints.opened();
+  await appendBenchEvents({ store, checkpoints }, key, 0, n, null);
+  await store.connectionPool.query(`ANALYZE "${schema.replaceAll('"', '""')}".events`);
+  return { key, store, checkpoints, builtInS: (performance.now() - started) / 1000 };
+}
+
 /**
  * Appends events `from`..`to - 1` (seqs from + 1 ..) to the bench chain with checkpoints every
  * 1,000 events, continuing `chainer` (null: a new chain from seq 1).
  */
 export async function appendBenchEvents(
-  opened: OpenedEventStore,
+  opened: BenchStores,
   key: SigningKey,
   from: number,
   to: number,

@@ -18,9 +18,20 @@
  *    written by SQLite (canonical-sql.ts, what the workers read), reads included, in one thread;
  *  - first start on the store without checkpoints (CheckpointWriter.resume over the whole chain,
  *    links and leaves in worker threads from 50,000 events).
+ *
+ *   npx tsx bench/verify.bench.ts [N] [--reuse] [--drop] --postgres
+ *
+ * The same chain in a PostgreSQL schema (VERIFY_BENCH_PG_URL, default
+ * postgres://postgres@127.0.0.1:5432/test; schema VERIFY_BENCH_PG_SCHEMA, default
+ * tg_verify_bench, dropped and rebuilt unless --reuse; `--drop` drops it at the end), written
+ * through the store's own append (COPY). Prints the same floor, then, in one thread: the segment
+ * reads alone (readChainColumns: server, socket and the driver's row parsing), the specialised
+ * serializer over the rows read, and SHA-256 of its bytes; then verify with the segments checked
+ * on the calling thread (workers: 0) and in the worker pool, and the sequential walk.
  */
 import { hash as oneShotHash } from 'node:crypto';
 import { loadavg } from 'node:os';
+import pg from 'pg';
 import { ManualClock } from '../src/core/clock.js';
 import type { AuditEvent } from '../src/core/audit-event.js';
 import { CanonicalColumns } from '../src/integrity/canonical-columns.js';
@@ -28,16 +39,22 @@ import { CANONICAL_SQL_COLUMNS, SqliteCanonicalRows } from '../src/integrity/can
 import { canonicalEventJson } from '../src/integrity/canonical-json.js';
 import { CheckpointWriter } from '../src/integrity/checkpoint-writer.js';
 import { MemoryCheckpointStore } from '../src/integrity/memory-checkpoint-store.js';
+import type { SigningKey } from '../src/integrity/signing-key.js';
 import { verifyChains, type VerifyOptions, type VerifyReport } from '../src/integrity/verify.js';
 import { openSqlite } from '../src/store/sqlite/open-sqlite.js';
 import { EVENT_COLUMNS } from '../src/store/sqlite/sqlite-event-store.js';
-import { BENCH_CHAIN, benchStore } from './verify-store.js';
+import type { CheckpointStore } from '../src/store/checkpoint-store.js';
+import type { EventStore } from '../src/store/event-store.js';
+import { BENCH_CHAIN, benchPostgresStore, benchStore } from './verify-store.js';
 
 const args = process.argv.slice(2);
 const N = Number(args.find((a) => /^\d+$/.test(a)) ?? 1_000_000);
 const REUSE = args.includes('--reuse');
 const DIR = process.env.VERIFY_BENCH_DIR ?? '/tmp/tollgate-verify-bench';
 const NEW = Number(process.env.VERIFY_BENCH_NEW ?? Math.max(1000, Math.floor(N / 100)));
+const POSTGRES = args.includes('--postgres');
+const PG_URL = process.env.VERIFY_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const PG_SCHEMA = process.env.VERIFY_BENCH_PG_SCHEMA ?? 'tg_verify_bench';
 
 const load = (): string =>
   loadavg()
@@ -71,15 +88,9 @@ function record(
   );
 }
 
-async function main(): Promise<void> {
-  console.log(`verify bench: ${fmt(N)} events, node ${process.version}, load ${load()}`);
-  const built = await benchStore(DIR, N, REUSE);
-  if (built.builtInS > 0) console.log(`store built in ${fmt(built.builtInS, 1)} s: ${built.file}`);
-  const { store, checkpoints } = built.opened;
-  const keys = [built.key.verifier()];
-
-  // The floor: the same bytes verify hashes, SHA-256 in one thread, reads and JSON not timed.
-  let l = load();
+/** The floor: the same bytes verify hashes, SHA-256 in one thread, reads and JSON not timed. */
+async function floor(store: EventStore): Promise<void> {
+  const l = load();
   let hashS = 0;
   let jsonS = 0;
   let bytes = 0;
@@ -101,9 +112,51 @@ async function main(): Promise<void> {
   flush();
   record(`floor: SHA-256 of the canonical bytes, 1 thread (${fmt(bytes / N)} B/event)`, N, hashS, l);
   record('generic canonical JSON (decoded events) + SHA-256, 1 thread, no reads', N, hashS + jsonS, l);
+}
+
+async function timedVerify(
+  store: EventStore,
+  checkpoints: CheckpointStore,
+  keys: ReturnType<SigningKey['verifier']>[],
+  what: string,
+  options: VerifyOptions,
+): Promise<VerifyReport> {
+  const before = load();
+  const cpu = process.cpuUsage();
+  const t = performance.now();
+  const report = await verifyChains(store, checkpoints, keys, options);
+  const s = (performance.now() - t) / 1000;
+  if (!report.ok) throw new Error(`${what}: the bench chain did not verify`);
+  record(
+    `${what} [${fmt(report.events_hashed_in_workers)} in workers]`,
+    report.events_checked,
+    s,
+    before,
+    cpu,
+  );
+  return report;
+}
+
+function printTable(): void {
+  console.log('\n| measure | events | s | events/s | µs CPU/event | load (1 min, before → after) |');
+  console.log('| --- | ---: | ---: | ---: | ---: | --- |');
+  for (const r of rows)
+    console.log(
+      `| ${r.what} | ${fmt(r.events)} | ${fmt(r.seconds, 2)} | ${fmt(r.events / r.seconds)} | ${r.cpuUs === null ? '' : fmt(r.cpuUs, 1)} | ${r.load} |`,
+    );
+}
+
+async function main(): Promise<void> {
+  console.log(`verify bench: ${fmt(N)} events, node ${process.version}, load ${load()}`);
+  const built = await benchStore(DIR, N, REUSE);
+  if (built.builtInS > 0) console.log(`store built in ${fmt(built.builtInS, 1)} s: ${built.file}`);
+  const { store, checkpoints } = built.opened;
+  const keys = [built.key.verifier()];
+
+  await floor(store);
 
   // The specialised serializer verify uses, over the rows as the store reads them (reads not timed).
-  l = load();
+  let l = load();
   let columnsS = 0;
   const columns = new CanonicalColumns('sqlite');
   for (let first = 1; first <= N; first += 20_000) {
@@ -145,22 +198,8 @@ async function main(): Promise<void> {
   }
   db.close();
 
-  const run = async (what: string, options: VerifyOptions): Promise<VerifyReport> => {
-    const before = load();
-    const cpu = process.cpuUsage();
-    const t = performance.now();
-    const report = await verifyChains(store, checkpoints, keys, options);
-    const s = (performance.now() - t) / 1000;
-    if (!report.ok) throw new Error(`${what}: the bench chain did not verify`);
-    record(
-      `${what} [${fmt(report.events_hashed_in_workers)} in workers]`,
-      report.events_checked,
-      s,
-      before,
-      cpu,
-    );
-    return report;
-  };
+  const run = (what: string, options: VerifyOptions): Promise<VerifyReport> =>
+    timedVerify(store, checkpoints, keys, what, options);
   await run('verify, full (worker pool)', {});
   if (process.env.VERIFY_BENCH_SEQUENTIAL !== '0')
     await run('verify, full, sequential walk (before)', { sequentialOnly: true });
@@ -195,13 +234,63 @@ async function main(): Promise<void> {
     cpu,
   );
 
-  console.log('\n| measure | events | s | events/s | µs CPU/event | load (1 min, before → after) |');
-  console.log('| --- | ---: | ---: | ---: | ---: | --- |');
-  for (const r of rows)
-    console.log(
-      `| ${r.what} | ${fmt(r.events)} | ${fmt(r.seconds, 2)} | ${fmt(r.events / r.seconds)} | ${r.cpuUs === null ? '' : fmt(r.cpuUs, 1)} | ${r.load} |`,
-    );
+  printTable();
   await store.close();
 }
 
-await main();
+/** The PostgreSQL store: where a segment's time goes in one thread, then verify inline and in workers. */
+async function postgresMain(): Promise<void> {
+  console.log(
+    `verify bench (PostgreSQL, schema ${PG_SCHEMA}): ${fmt(N)} events, node ${process.version}, load ${load()}`,
+  );
+  const built = await benchPostgresStore(PG_URL, PG_SCHEMA, DIR, N, REUSE);
+  if (built.builtInS > 0) console.log(`store built in ${fmt(built.builtInS, 1)} s`);
+  const { store, checkpoints } = built;
+  const keys = [built.key.verifier()];
+  await floor(store);
+
+  // One thread, segment by segment as verify reads them: the reads alone, then the serializer and
+  // SHA-256 over the rows already read, each timed apart.
+  const size = 16_384;
+  const columns = new CanonicalColumns('postgres');
+  let readS = 0;
+  let serializeS = 0;
+  let hashS = 0;
+  const l = load();
+  const cpu = process.cpuUsage();
+  for (let first = 1; first <= N; first += size) {
+    let t = performance.now();
+    const { rows: read } = await store.readChainColumns(BENCH_CHAIN, first, Math.min(N, first + size - 1));
+    readS += (performance.now() - t) / 1000;
+    t = performance.now();
+    const json = read.map((r) => columns.fast(r)!);
+    serializeS += (performance.now() - t) / 1000;
+    t = performance.now();
+    for (const j of json) oneShotHash('sha256', j, 'hex');
+    hashS += (performance.now() - t) / 1000;
+  }
+  const used = process.cpuUsage(cpu);
+  record('segment reads alone (readChainColumns: server + driver), 1 thread', N, readS, l);
+  record('specialised serializer over the rows read, 1 thread', N, serializeS, l);
+  record('SHA-256 of those bytes, 1 thread', N, hashS, l);
+  console.log(
+    `  (those three together: ${fmt((used.user + used.system) / N, 1)} µs CPU/event in this process; the server's CPU is not counted)`,
+  );
+
+  const run = (what: string, options: VerifyOptions): Promise<VerifyReport> =>
+    timedVerify(store, checkpoints, keys, what, options);
+  await run('verify, full, segments on the calling thread (workers 0)', { workers: 0 });
+  await run('verify, full (worker pool)', {});
+  if (process.env.VERIFY_BENCH_SEQUENTIAL !== '0')
+    await run('verify, full, sequential walk', { sequentialOnly: true });
+  printTable();
+  await store.close();
+  if (args.includes('--drop')) {
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    await admin.query(`DROP SCHEMA IF EXISTS "${PG_SCHEMA.replaceAll('"', '""')}" CASCADE`);
+    await admin.end();
+  }
+}
+
+await (POSTGRES ? postgresMain() : main());
