@@ -1,6 +1,6 @@
 /**
  * Walks a chain segment by segment for verify.ts: segments are checked in parallel (a worker
- * pool over SQLite, or inline through the store), and handed to `onSegment` in seq order after
+ * pool with connections of its own to the store, or inline through the store), and handed to `onSegment` in seq order after
  * their first link is checked against the hash before them. Stops at the first segment that is
  * not regular (verify-segment.ts) or that `onSegment` refuses: the caller then verifies the chain
  * with the full walk, which names the damage.
@@ -10,7 +10,7 @@ import type { CompactRange } from './merkle.js';
 import { defaultVerifyWorkers, workerSegmentChecker, type SegmentChecker } from './verify-pool.js';
 import type { SegmentResult } from './verify-segment.js';
 
-/** Seqs per segment: 16,384 leaves are 512 KB, one SQLite read per worker task. */
+/** Seqs per segment: 16,384 leaves are 512 KB, one store read per worker task. */
 export const SEGMENT_SIZE = 16_384;
 
 export interface SegmentWalk {
@@ -61,7 +61,8 @@ export async function walkSegments(w: SegmentWalk): Promise<boolean> {
 }
 
 /**
- * CheckpointWriter.resume's fast path on a large chain in a SQLite file: the links of the events
+ * CheckpointWriter.resume's fast path on a large chain workers can reach (a SQLite file, a
+ * PostgreSQL URL): the links of the events
  * after `range` read and their leaves hashed in worker threads, folded into a copy of `range` here.
  * Null when there is nothing to gain (another store, fewer than `minEvents` events) or when any
  * segment is not regular (a hole, a break, a malformed hash): the caller then reads sequentially,
@@ -73,12 +74,12 @@ export async function foldLinksInWorkers(
   range: CompactRange,
   options: { workers?: number; minEvents?: number } = {},
 ): Promise<{ range: CompactRange; lastHash: string } | null> {
-  const file = store.sqliteFile?.() ?? null;
+  const source = store.readerSource?.() ?? null;
   const workers = options.workers ?? defaultVerifyWorkers();
-  if (file === null || workers <= 0) return null;
+  if (source === null || workers <= 0) return null;
   const head = (await store.chainHeads()).find((h) => h.chain_id === chainId)?.seq ?? null;
   if (head === null || head - range.size < (options.minEvents ?? 50_000)) return null;
-  const checker = workerSegmentChecker(file, workers);
+  const checker = workerSegmentChecker(source, workers);
   const folded = range.clone();
   let lastHash: string | null = null;
   try {

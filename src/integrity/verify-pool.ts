@@ -1,12 +1,13 @@
 /**
- * Worker threads that check chain segments of a SQLite store in parallel (verify-segment.ts):
- * each opens its own read-only connection, so reading, decoding and hashing all leave the main
- * thread, which only folds the leaf hashes into the Merkle tree (verify-fast.ts).
+ * Worker threads that check chain segments in parallel (verify-segment.ts): each opens its own
+ * connection to the store (a read-only SQLite connection, or a PostgreSQL connection: the store's
+ * ReaderSource), so reading, decoding and hashing all leave the main thread, which only folds the
+ * leaf hashes into the Merkle tree (verify-fast.ts).
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { spawnModuleWorker } from '../core/module-worker.js';
-import type { EventStore } from '../store/event-store.js';
+import type { EventStore, ReaderSource } from '../store/event-store.js';
 import type { VerifyOptions } from './verify-report.js';
 import {
   checkSegment,
@@ -34,17 +35,20 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+/** How long a closing worker may take to close its connection before it is terminated. */
+const CLOSE_GRACE_MS = 2000;
+
 /**
- * `workers` threads over the SQLite file `file`. Each worker takes the next task as soon as it is
+ * `workers` threads over the store at `source`. Each worker takes the next task as soon as it is
  * free; several tasks are queued per worker so none waits for the main thread.
  */
-export function workerSegmentChecker(file: string, workers: number): SegmentChecker {
+export function workerSegmentChecker(source: ReaderSource, workers: number): SegmentChecker {
   const threads: { worker: Worker; busy: number }[] = [];
   const pending = new Map<number, Pending>();
   let nextId = 0;
   let failure: Error | null = null;
   for (let i = 0; i < workers; i++) {
-    const worker = spawnVerifyWorker(file);
+    const worker = spawnVerifyWorker(source);
     const slot = { worker, busy: 0 };
     worker.on('message', (m: { id: number; result?: SegmentResult; error?: string }) => {
       slot.busy--;
@@ -76,18 +80,35 @@ export function workerSegmentChecker(file: string, workers: number): SegmentChec
       });
     },
     async close() {
-      await Promise.all(threads.map((t) => t.worker.terminate()));
+      // Asked first, so a worker ends its PostgreSQL session cleanly (a terminated thread drops
+      // its socket: the server logs an unexpected EOF); terminated if it does not go in time.
+      await Promise.all(threads.map((t) => closeWorker(t.worker)));
     },
   };
 }
 
-function spawnVerifyWorker(file: string): Worker {
-  return spawnModuleWorker(import.meta.url, 'verify-worker', { file });
+function spawnVerifyWorker(source: ReaderSource): Worker {
+  // The source may carry a PostgreSQL password in its URL: workerData only, never a log line.
+  return spawnModuleWorker(import.meta.url, 'verify-worker', { source });
+}
+
+async function closeWorker(worker: Worker): Promise<void> {
+  if (worker.threadId === -1) return; // already exited
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), CLOSE_GRACE_MS);
+    timer.unref();
+  });
+  worker.postMessage('close');
+  if ((await Promise.race([exited, late])) === 'late') await worker.terminate();
+  clearTimeout(timer);
 }
 
 /**
  * Segments read through the store's `readChainColumns` and checked on the calling thread (a store
- * without a file for workers: PostgreSQL, SQLite in memory; or a run too short to start workers).
+ * workers cannot reach: SQLite in memory, PostgreSQL on a caller's pool; `workers: 0`; a pool that
+ * could not start; or a run too short to start workers).
  * Two segments in flight: the next one is read while this one is hashed.
  */
 export function inlineSegmentChecker(store: EventStore): SegmentChecker | null {
@@ -106,8 +127,8 @@ export function inlineSegmentChecker(store: EventStore): SegmentChecker | null {
 }
 
 /**
- * The segment checkers of one verify run: the worker pool over a SQLite file (started when a
- * chain needs it), else the inline checker over the store's column reads.
+ * The segment checkers of one verify run: the worker pool over the store's ReaderSource (started
+ * when a chain needs it), else the inline checker over the store's column reads.
  */
 export class SegmentCheckers {
   private pool: SegmentChecker | null = null;
@@ -125,14 +146,14 @@ export class SegmentCheckers {
   /** The checker for a run of `events` events, or null: walk them sequentially. */
   for(events: number): SegmentChecker | null {
     const workers = this.options.workers ?? defaultVerifyWorkers();
-    const file = this.store.sqliteFile?.() ?? null;
+    const source = this.store.readerSource?.() ?? null;
     if (
       workers > 0 &&
-      file !== null &&
+      source !== null &&
       !this.poolFailed &&
       events >= (this.options.workerMinEvents ?? 50_000)
     ) {
-      this.pool ??= workerSegmentChecker(file, workers);
+      this.pool ??= workerSegmentChecker(source, workers);
       return this.pool;
     }
     if (this.inlineFailed) return null;

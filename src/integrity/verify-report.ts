@@ -137,9 +137,10 @@ export interface VerifyOptions {
   /** Accounted gaps make the chain (and the report) not ok, as damage does (`--strict`). */
   strict?: boolean;
   /**
-   * Worker threads that read and hash chain segments of a SQLite store file (default: one per
-   * core); 0: none. Other stores, and chains with fewer than `workerMinEvents` events to check,
-   * are walked on the calling thread.
+   * Worker threads that read and hash chain segments through connections of their own to the
+   * store, a SQLite file or PostgreSQL (default: one per core); 0: none. A store workers cannot
+   * reach (SQLite in memory, PostgreSQL on a caller's pool), and chains with fewer than
+   * `workerMinEvents` events to check, are read in segments on the calling thread.
    */
   workers?: number;
   /** Default 50,000. */

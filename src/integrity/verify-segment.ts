@@ -47,6 +47,12 @@ export interface SegmentResult {
   records: GapRecord[];
 }
 
+/** One worker thread's reads and checks of segments (sqlite-segment-reader.ts, postgres-segment-reader.ts). */
+export interface SegmentReader {
+  check(task: SegmentTask): SegmentResult | Promise<SegmentResult>;
+  close(): Promise<void>;
+}
+
 /** Why a segment was not regular (for the bench and debugging; never content). */
 export function irregular(task: SegmentTask): SegmentResult {
   return {

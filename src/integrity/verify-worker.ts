@@ -1,29 +1,12 @@
 /**
- * Worker thread of the verify pool (verify-pool.ts): checks chain segments of a SQLite store (or
- * only their links, for resuming checkpoints) through its own read-only connection and posts back
- * each result, leaf hashes transferred.
+ * Worker thread of the verify pool (verify-pool.ts): checks chain segments (or only their links,
+ * for resuming checkpoints) through a connection of its own to the store, SQLite file or
+ * PostgreSQL, and posts back each result, leaf hashes transferred. Tasks are taken in the order
+ * they come; a PostgreSQL worker's connection runs their queries one after another.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { ADMIN_METHOD } from '../core/admin-action-event.js';
-import { openSqlite, type SqliteDatabase } from '../store/sqlite/open-sqlite.js';
-import { EVENT_COLUMNS, fromColumns } from '../store/sqlite/sqlite-event-store.js';
-import { CanonicalColumns } from './canonical-columns.js';
-import {
-  CANONICAL_SQL_COLUMNS,
-  SQL_CHAIN_ID,
-  SQL_HASH,
-  SQL_HTTP_METHOD,
-  SQL_PREV_HASH,
-  SQL_SEQ,
-  SqliteCanonicalRows,
-} from './canonical-sql.js';
-import {
-  checkLinks,
-  checkSegment,
-  segmentRows,
-  type SegmentRows,
-  type SegmentTask,
-} from './verify-segment.js';
+import type { ReaderSource } from '../store/event-store.js';
+import type { SegmentReader, SegmentTask } from './verify-segment.js';
 
 interface Job extends SegmentTask {
   id: number;
@@ -31,58 +14,28 @@ interface Job extends SegmentTask {
 
 const port = parentPort;
 if (!port) throw new Error('verify-worker runs as a worker thread');
-const { file } = workerData as { file: string };
-const db: SqliteDatabase = openSqlite(file, { readonly: true });
-const RANGE = 'FROM events WHERE chain_id = ? AND seq >= ? AND seq <= ? ORDER BY seq ASC';
-// Rows as arrays, never decoded into an event: SQLite writes the canonical JSON (canonical-sql.ts),
-// a few columns come back as values. Iterated: no array of a whole segment's rows.
-const selectJson = db.prepare(`SELECT ${CANONICAL_SQL_COLUMNS} ${RANGE}`).raw();
-const selectRow = db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE chain_id = ? AND seq = ?`).raw();
-const json = new SqliteCanonicalRows();
-const sqlRows: SegmentRows = {
-  seq: (r) => r[SQL_SEQ],
-  chainId: (r) => r[SQL_CHAIN_ID],
-  hash: (r) => r[SQL_HASH],
-  prevHash: (r) => r[SQL_PREV_HASH],
-  isAdmin: (r) => r[SQL_HTTP_METHOD] === ADMIN_METHOD,
-  fast: (r) => json.json(r),
-  // The slow way, one row at a time (after the segment's statement is done).
-  columns: (_r, chainId, seq) => (selectRow.get(chainId, seq) as unknown[] | undefined) ?? null,
-  canonical: new CanonicalColumns('sqlite'),
-  decode: fromColumns,
-};
-// A segment whose JSON SQLite cannot write (a BLOB in some column): its columns, as values.
-const selectColumns = db.prepare(`SELECT ${EVENT_COLUMNS} ${RANGE}`).raw();
-const columnRows = segmentRows('sqlite', fromColumns);
-const selectLinks = db.prepare(`SELECT seq, hash, prev_hash ${RANGE}`).raw();
+const { source } = workerData as { source: ReaderSource };
 
-function check(job: Job): ReturnType<typeof checkSegment> {
-  if (job.links) return checkLinks(job, selectLinks.all(job.chainId, job.first, job.last) as unknown[][]);
-  try {
-    return checkSegment(
-      job,
-      selectJson.iterate(job.chainId, job.first, job.last) as Iterable<unknown[]>,
-      sqlRows,
-    );
-  } catch {
-    return checkSegment(
-      job,
-      selectColumns.iterate(job.chainId, job.first, job.last) as Iterable<unknown[]>,
-      columnRows,
-    );
-  }
+/** Only the driver of this store is loaded (pg is an optional dependency). */
+async function open(s: ReaderSource): Promise<SegmentReader> {
+  if (s.kind === 'sqlite') return (await import('./sqlite-segment-reader.js')).sqliteSegmentReader(s.file);
+  return (await import('./postgres-segment-reader.js')).postgresSegmentReader(s.url, s.schema);
 }
+
+// Thrown when the store cannot be opened: the worker's `error`, which fails the pool (verify reads
+// on the calling thread instead).
+const reader = await open(source);
 
 port.on('message', (job: Job | 'close') => {
   if (job === 'close') {
-    db.close();
-    port.close();
+    void reader.close().finally(() => port.close());
     return;
   }
-  try {
-    const result = check(job);
-    port.postMessage({ id: job.id, result }, [result.leaves.buffer as ArrayBuffer]);
-  } catch (err) {
-    port.postMessage({ id: job.id, error: err instanceof Error ? err.message : String(err) });
-  }
+  Promise.resolve()
+    .then(() => reader.check(job))
+    .then(
+      (result) => port.postMessage({ id: job.id, result }, [result.leaves.buffer as ArrayBuffer]),
+      (err: unknown) =>
+        port.postMessage({ id: job.id, error: err instanceof Error ? err.message : String(err) }),
+    );
 });

@@ -162,10 +162,16 @@ export interface EventStore {
    */
   readChainColumns?(chainId: string, firstSeq: number, lastSeq: number): Promise<ChainColumns>;
   /**
-   * The SQLite file holding the events (null in memory), so `verify` can read chain segments
-   * through connections of its own in worker threads. Other stores have none.
+   * The SQLite file holding the events (null in memory), for the writer's append thread, which
+   * writes through a connection of its own. Other stores have none.
    */
   sqliteFile?(): string | null;
+  /**
+   * How a worker thread reaches the events with a connection of its own, so `verify` reads and
+   * hashes chain segments in worker threads (integrity/verify-pool.ts); null when it cannot (SQLite
+   * in memory, a PostgreSQL store on a pool its caller made).
+   */
+  readerSource?(): ReaderSource | null;
   count(filter?: EventFilter): Promise<number>;
   /** An opaque, increasing position of the last stored row (SQLite rowid, PostgreSQL bigserial). */
   cursor(): Promise<number>;
@@ -201,6 +207,13 @@ export interface EventStore {
   lockRetention?(holder: string): Promise<{ lock: RetentionLock } | { heldBy: RetentionLockHolder }>;
   close(): Promise<void>;
 }
+
+/**
+ * Where a worker thread opens its own read connection: a SQLite file, or a PostgreSQL URL and the
+ * schema of the tables. The URL may carry a password: it is handed to the worker, never logged.
+ */
+export type ReaderSource =
+  { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; schema: string };
 
 /** Rows of `EventStore.readChainColumns`. */
 export interface ChainColumns {

@@ -1,17 +1,23 @@
 /**
  * Verify on PostgreSQL reads chain segments by keyset ranges as column arrays and confirms them
- * with the specialised serializer (readChainColumns, verify-pool.ts inlineSegmentChecker); the
- * report is the sequential walk's, on an intact chain and on chains tampered through SQL.
+ * with the specialised serializer, on the calling thread (readChainColumns, verify-pool.ts
+ * inlineSegmentChecker) or in worker threads with connections of their own (the store's
+ * ReaderSource, postgres-segment-reader.ts); the report is the sequential walk's either way, on an
+ * intact chain and on chains tampered through SQL, and when the workers cannot connect.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { eventHash } from '../../src/integrity/canonical-json.js';
+import { CheckpointWriter } from '../../src/integrity/checkpoint-writer.js';
+import { MemoryCheckpointStore } from '../../src/integrity/memory-checkpoint-store.js';
+import { CompactRange } from '../../src/integrity/merkle.js';
+import { foldLinksInWorkers } from '../../src/integrity/verify-fast.js';
 import { generateSigningKey, type SigningKey } from '../../src/integrity/signing-key.js';
 import { verifyChains, type VerifyReport } from '../../src/integrity/verify.js';
 import { inlineSegmentChecker } from '../../src/integrity/verify-pool.js';
 import { PostgresCheckpointStore } from '../../src/store/postgres/postgres-checkpoint-store.js';
-import { PostgresEventStore } from '../../src/store/postgres/postgres-event-store.js';
+import { fromRow, PostgresEventStore } from '../../src/store/postgres/postgres-event-store.js';
 import { postgresService, uniqueName } from '../support/services.js';
 import { populate } from './populate.js';
 
@@ -47,12 +53,21 @@ describe.skipIf(!service.available)('verify on PostgreSQL: segments by keyset ra
     await admin.end();
   });
 
-  const same = (r: VerifyReport): unknown => ({ ...r, duration_ms: 0 });
-  async function both(): Promise<{ fast: VerifyReport; sequential: VerifyReport }> {
+  const same = (r: VerifyReport): unknown => ({ ...r, duration_ms: 0, events_hashed_in_workers: 0 });
+  /** Segments on the calling thread, segments in two workers, and the sequential walk. */
+  async function both(
+    on: PostgresEventStore = store,
+  ): Promise<{ fast: VerifyReport; pool: VerifyReport; sequential: VerifyReport }> {
     const keys = [key.verifier()];
-    const fast = await verifyChains(store, checkpoints, keys, { segmentSize: 250 });
-    const sequential = await verifyChains(store, checkpoints, keys, { sequentialOnly: true });
-    return { fast, sequential };
+    const fast = await verifyChains(on, checkpoints, keys, { segmentSize: 250, workers: 0 });
+    const pool = await verifyChains(on, checkpoints, keys, {
+      segmentSize: 250,
+      workers: 2,
+      workerMinEvents: 0,
+    });
+    const sequential = await verifyChains(on, checkpoints, keys, { sequentialOnly: true });
+    expect(same(pool)).toEqual(same(sequential));
+    return { fast, pool, sequential };
   }
 
   it('reads a chain range as column arrays the store decodes to the events iterateChain gives', async () => {
@@ -68,22 +83,73 @@ describe.skipIf(!service.available)('verify on PostgreSQL: segments by keyset ra
     expect(checked.leaves.length).toBe(250 * 32);
   });
 
-  it('reports an intact chain exactly as the sequential walk does', async () => {
-    const { fast, sequential } = await both();
+  it('reports an intact chain exactly as the sequential walk does, on the calling thread and in workers', async () => {
+    const { fast, pool, sequential } = await both();
     expect(fast.ok).toBe(true);
     expect(fast.events_checked).toBe(N);
+    expect(fast.events_hashed_in_workers).toBe(0);
+    expect(pool.events_hashed_in_workers).toBe(N);
     expect(same(fast)).toEqual(same(sequential));
+  });
+
+  it('reads in workers only through a source the store names, and walks inline when they cannot connect', async () => {
+    expect(store.readerSource()).toEqual({ kind: 'postgres', url: service.url, schema });
+    // A store on a caller's pool has no URL to hand to workers.
+    const onPool = await PostgresEventStore.open({ pool: admin, schema });
+    expect(onPool.readerSource()).toBeNull();
+    const { pool, sequential } = await both(onPool);
+    expect(pool.events_hashed_in_workers).toBe(0);
+    expect(pool.ok).toBe(true);
+    expect(same(pool)).toEqual(same(sequential));
+    // Workers pointed at a port nothing listens on: they fail to start, the run reads inline.
+    const unreachable = Object.assign(Object.create(store) as PostgresEventStore, {
+      readerSource: () => ({
+        kind: 'postgres' as const,
+        url: 'postgres://postgres@127.0.0.1:1/test',
+        schema,
+      }),
+    });
+    const report = await verifyChains(unreachable, checkpoints, [key.verifier()], {
+      segmentSize: 250,
+      workers: 2,
+      workerMinEvents: 0,
+    });
+    expect(report.events_hashed_in_workers).toBe(0);
+    expect(same(report)).toEqual(same(sequential));
+  });
+
+  it('folds the links in workers for a first start as the sequential read does', async () => {
+    const resume = (workers: number): Promise<CheckpointWriter> =>
+      CheckpointWriter.resume(
+        {
+          chainId: 'gw-1',
+          key,
+          store: new MemoryCheckpointStore(),
+          clock: new ManualClock(),
+          resumeInWorkers: { workers, minEvents: 0 },
+        },
+        store,
+      );
+    // The links are read in the workers (null would mean the sequential read did the work).
+    const folded = await foldLinksInWorkers(store, 'gw-1', new CompactRange(), { workers: 2, minEvents: 0 });
+    expect(folded?.range.size).toBe(N);
+    const fast = await resume(2);
+    const sequential = await resume(0);
+    expect(fast.treeSize).toBe(N);
+    const [a, b] = [await fast.checkpointNow(), await sequential.checkpointNow()];
+    expect(a!.frontier).toEqual(b!.frontier);
   });
 
   it('names a changed event and a deleted one exactly as the sequential walk does', async () => {
     const t = `"${schema}".events`;
     await admin.query(`UPDATE ${t} SET prompt = 'changed' WHERE chain_id = 'gw-1' AND seq = 377`);
-    await admin.query(`DELETE FROM ${t} WHERE chain_id = 'gw-1' AND seq = 800`);
+    // The first event of a segment (segments of 250 from seq 1).
+    await admin.query(`DELETE FROM ${t} WHERE chain_id = 'gw-1' AND seq = 751`);
     const { fast, sequential } = await both();
     expect(fast.ok).toBe(false);
     expect(fast.chains[0]!.damages.map((d) => [d.kind, d.seq])).toEqual([
       ['modified', 377],
-      ['deleted', 800],
+      ['deleted', 751],
     ]);
     expect(same(fast)).toEqual(same(sequential));
     // The changed row still hashes as the reference says (no false positive from the serializer).
@@ -91,5 +157,23 @@ describe.skipIf(!service.available)('verify on PostgreSQL: segments by keyset ra
       (await admin.query(`SELECT id FROM ${t} WHERE seq = 378 AND chain_id = 'gw-1'`)).rows[0].id,
     );
     expect(eventHash(row!)).toBe(row!.hash);
+  });
+
+  it('names an event re-hashed consistently on a segment boundary, and a cut tail, as the sequential walk does', async () => {
+    const t = `"${schema}".events`;
+    // The last event of a segment, changed and re-hashed: its successor (the next segment's first) no longer links.
+    const res = await admin.query(`SELECT * FROM ${t} WHERE chain_id = 'gw-1' AND seq = 1000`);
+    const row = fromRow(res.rows[0] as Record<string, unknown>);
+    row.user_id = 'mallory';
+    await admin.query(
+      `UPDATE ${t} SET user_id = 'mallory', hash = $1 WHERE chain_id = 'gw-1' AND seq = 1000`,
+      [eventHash(row)],
+    );
+    await admin.query(`DELETE FROM ${t} WHERE chain_id = 'gw-1' AND seq > 1150`);
+    const { fast, pool, sequential } = await both();
+    expect(pool.ok).toBe(false);
+    expect(pool.chains[0]!.damages.map((d) => d.seq)).toEqual(expect.arrayContaining([377, 751, 1001]));
+    expect(same(fast)).toEqual(same(sequential));
+    expect(same(pool)).toEqual(same(sequential));
   });
 });

@@ -29,6 +29,7 @@ import {
   type EventPage,
   type ContentUpdate,
   type EventStore,
+  type ReaderSource,
 } from '../event-store.js';
 import { ADMIN_METHOD } from '../../core/admin-action-event.js';
 import {
@@ -134,6 +135,8 @@ export interface PostgresEventStoreOptions {
 export class PostgresEventStore implements EventStore {
   private readonly pool: pg.Pool;
   private readonly ownsPool: boolean;
+  /** The URL the store connected with (null on a caller's pool): verify's worker threads connect with it. */
+  private readonly url: string | null;
   readonly schema: string;
   private readonly s: string;
   private readonly granularity: PartitionGranularity;
@@ -157,6 +160,7 @@ export class PostgresEventStore implements EventStore {
   private readonly staged = new WeakSet<pg.PoolClient>();
 
   private constructor(o: PostgresEventStoreOptions) {
+    this.url = o.pool ? null : (o.url ?? null);
     if (o.pool) {
       this.pool = o.pool;
       this.ownsPool = false;
@@ -398,12 +402,15 @@ export class PostgresEventStore implements EventStore {
     // Keyset on (chain_id, seq): one bounded range per call, jsonb as text (parsed once per
     // distinct text by the serializer, not per row by the driver).
     const res = await this.pool.query<unknown[]>({
-      text: `SELECT ${EVENT_TEXT_COLUMNS} FROM ${this.s}.events
-        WHERE chain_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq ASC`,
+      text: chainColumnsSql(this.schema),
       values: [chainId, firstSeq, lastSeq],
       rowMode: 'array',
     });
     return { rows: res.rows, codec: 'postgres', decode: fromTextColumns };
+  }
+
+  readerSource(): ReaderSource | null {
+    return this.url === null ? null : { kind: 'postgres', url: this.url, schema: this.schema };
   }
 
   async *iterateChainLinks(chainId: string, fromSeq = 1): AsyncIterable<ChainLink> {
@@ -726,6 +733,22 @@ function whereClause(filter: EventFilter): { where: string; params: unknown[] } 
 export const EVENT_TEXT_COLUMNS = AUDIT_EVENT_FIELDS.map((f) => (JSON_FIELDS.has(f) ? `${f}::text` : f)).join(
   ', ',
 );
+
+/**
+ * The keyset read of a chain's seq range, `$1` chain id, `$2` and `$3` first and last seq, as
+ * EVENT_TEXT_COLUMNS in seq order: readChainColumns, and verify's worker threads over their own
+ * connections (integrity/postgres-segment-reader.ts).
+ */
+export function chainColumnsSql(schema: string): string {
+  return `SELECT ${EVENT_TEXT_COLUMNS} FROM ${schemaIdent(schema)}.events
+    WHERE chain_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq ASC`;
+}
+
+/** `seq, hash, prev_hash` of a chain's seq range in seq order, bound as chainColumnsSql's. */
+export function chainLinksRangeSql(schema: string): string {
+  return `SELECT seq, hash, prev_hash FROM ${schemaIdent(schema)}.events
+    WHERE chain_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq ASC`;
+}
 
 /** The event of a row read with `rowMode: 'array'` over EVENT_TEXT_COLUMNS (the same as fromRow). */
 export function fromTextColumns(values: readonly unknown[]): AuditEvent {

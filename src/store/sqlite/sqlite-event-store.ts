@@ -15,6 +15,7 @@ import {
   pageSize,
   type ChainHead,
   type ChainColumns,
+  type ReaderSource,
   type ChainHeadPosition,
   type ChainLink,
   type ContentUpdate,
@@ -212,6 +213,10 @@ export class SqliteEventStore implements EventStore {
 
   sqliteFile(): string | null {
     return this.db.memory ? null : this.db.name;
+  }
+
+  readerSource(): ReaderSource | null {
+    return this.db.memory ? null : { kind: 'sqlite', file: this.db.name };
   }
 
   async chains(): Promise<ChainHead[]> {
