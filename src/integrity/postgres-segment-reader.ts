@@ -1,19 +1,35 @@
 /**
  * The segments of a PostgreSQL store as a verify worker thread reads them (verify-worker.ts): its
- * own connection, the same keyset query as PostgresEventStore.readChainColumns, the rows checked
- * by verify-segment.ts as the calling thread checks them (segmentRows('postgres')).
+ * own connection and the same keyset range as PostgresEventStore.readChainColumns, each row's
+ * canonical JSON written by the server (canonical-pg.ts) and finished here (SqliteCanonicalRows).
+ * A segment that is not confirmed that way (an admin event, a row whose server text is not the
+ * reference's, damage) is read again as columns and checked as the calling thread checks it
+ * (segmentRows('postgres')), so the result is the same as the columns would give.
  */
 import pg from 'pg';
+import { ADMIN_METHOD } from '../core/admin-action-event.js';
+import { schemaIdent } from '../store/postgres/postgres-migrate.js';
 import {
   chainColumnsSql,
-  fromTextColumns,
   chainLinksRangeSql,
+  fromTextColumns,
 } from '../store/postgres/postgres-event-store.js';
+import { CanonicalColumns } from './canonical-columns.js';
+import { CANONICAL_PG_COLUMNS } from './canonical-pg.js';
+import {
+  SQL_CHAIN_ID,
+  SQL_HASH,
+  SQL_HTTP_METHOD,
+  SQL_PREV_HASH,
+  SQL_SEQ,
+  SqliteCanonicalRows,
+} from './canonical-sql.js';
 import {
   checkLinks,
   checkSegment,
   segmentRows,
   type SegmentReader,
+  type SegmentRows,
   type SegmentTask,
 } from './verify-segment.js';
 
@@ -30,9 +46,27 @@ export async function postgresSegmentReader(url: string, schema: string): Promis
   await client.connect();
   // As the store's own connections (postgres-event-store.ts): short indexed reads, no JIT.
   await client.query('SET jit = off').catch(() => undefined);
+  // Shortest round-trip doubles (canonical-pg.ts): a lower setting would round them.
+  await client.query('SET extra_float_digits = 1');
+  const range = `FROM ${schemaIdent(schema)}.events WHERE chain_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq ASC`;
+  const json = { name: 'tg_verify_chain_json', text: `SELECT ${CANONICAL_PG_COLUMNS} ${range}` };
   const columns = { name: 'tg_verify_chain_columns', text: chainColumnsSql(schema) };
   const links = { name: 'tg_verify_chain_links', text: chainLinksRangeSql(schema) };
-  const rows = segmentRows('postgres', fromTextColumns);
+  const finish = new SqliteCanonicalRows();
+  const jsonRows: SegmentRows = {
+    // bigint text, as the store decodes seq.
+    seq: (r) => (r[SQL_SEQ] === null || r[SQL_SEQ] === undefined ? null : Number(r[SQL_SEQ])),
+    chainId: (r) => r[SQL_CHAIN_ID],
+    hash: (r) => r[SQL_HASH],
+    prevHash: (r) => r[SQL_PREV_HASH],
+    isAdmin: (r) => r[SQL_HTTP_METHOD] === ADMIN_METHOD,
+    fast: (r) => finish.json(r),
+    // The slow way needs the row's columns: the whole segment is then read as columns (below).
+    columns: () => null,
+    canonical: new CanonicalColumns('postgres'),
+    decode: fromTextColumns,
+  };
+  const columnRows = segmentRows('postgres', fromTextColumns);
   return {
     async check(task: SegmentTask) {
       const values = [task.chainId, task.first, task.last];
@@ -44,8 +78,14 @@ export async function postgresSegmentReader(url: string, schema: string): Promis
           res.rows.map(([seq, hash, prevHash]) => [Number(seq), hash, prevHash]),
         );
       }
+      const fast = checkSegment(
+        task,
+        (await client.query<unknown[]>({ ...json, values, rowMode: 'array' })).rows,
+        jsonRows,
+      );
+      if (fast.regular) return fast;
       const res = await client.query<unknown[]>({ ...columns, values, rowMode: 'array' });
-      return checkSegment(task, res.rows, rows);
+      return checkSegment(task, res.rows, columnRows);
     },
     async close() {
       await client.end().catch(() => undefined);

@@ -16,10 +16,14 @@ import { foldLinksInWorkers } from '../../src/integrity/verify-fast.js';
 import { generateSigningKey, type SigningKey } from '../../src/integrity/signing-key.js';
 import { verifyChains, type VerifyReport } from '../../src/integrity/verify.js';
 import { inlineSegmentChecker } from '../../src/integrity/verify-pool.js';
+import { postgresSegmentReader } from '../../src/integrity/postgres-segment-reader.js';
+import { createChainer } from '../../src/integrity/hash-chain.js';
+import { ADMIN_METHOD } from '../../src/core/admin-action-event.js';
 import { PostgresCheckpointStore } from '../../src/store/postgres/postgres-checkpoint-store.js';
 import { fromRow, PostgresEventStore } from '../../src/store/postgres/postgres-event-store.js';
 import { postgresService, uniqueName } from '../support/services.js';
 import { populate } from './populate.js';
+import { sampleEvent } from './sample-events.js';
 
 const service = await postgresService();
 const N = 1_200;
@@ -177,3 +181,52 @@ describe.skipIf(!service.available)('verify on PostgreSQL: segments by keyset ra
     expect(same(pool)).toEqual(same(sequential));
   });
 });
+
+describe.skipIf(!service.available)(
+  'a verify worker on PostgreSQL: rows the server text does not confirm',
+  () => {
+    const schema = uniqueName('tg_h22v_vworker');
+    let store: PostgresEventStore;
+
+    beforeAll(async () => {
+      store = await PostgresEventStore.open({ url: service.url, schema });
+      const chainer = createChainer({ chainId: 'gw-1' });
+      const events = Array.from({ length: 40 }, (_, i) => {
+        const e = sampleEvent(i);
+        // An admin event (the slow way: from its columns) and a double PostgreSQL writes otherwise
+        // than ECMAScript (1e+16 against 10000000000000000): both checked from the columns.
+        if (i === 7) e.http_method = ADMIN_METHOD;
+        if (i === 23) e.latency_ms = 1e16;
+        chainer.link(e);
+        return e;
+      });
+      await store.append(events);
+    });
+
+    afterAll(async () => {
+      await store?.close();
+      const admin = new pg.Client({ connectionString: service.url });
+      await admin.connect();
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end();
+    });
+
+    it('confirms the segment from its columns, with the leaves the calling thread computes', async () => {
+      const reader = await postgresSegmentReader(service.url, schema);
+      try {
+        for (const task of [
+          { chainId: 'gw-1', first: 1, last: 40 },
+          { chainId: 'gw-1', first: 1, last: 6 },
+          { chainId: 'gw-1', first: 21, last: 30 },
+        ]) {
+          const inWorker = await reader.check(task);
+          const inline = await inlineSegmentChecker(store)!.check(task);
+          expect(inWorker.regular).toBe(true);
+          expect(inWorker).toEqual(inline);
+        }
+      } finally {
+        await reader.close();
+      }
+    });
+  },
+);
