@@ -26,15 +26,21 @@
  * tg_verify_bench, dropped and rebuilt unless --reuse; `--drop` drops it at the end), written
  * through the store's own append (COPY). Prints the same floor, then, in one thread: the segment
  * reads alone (readChainColumns: server, socket and the driver's row parsing), the specialised
- * serializer over the rows read, and SHA-256 of its bytes; then verify with the segments checked
- * on the calling thread (workers: 0) and in the worker pool, and the sequential walk.
+ * serializer over the rows read, and SHA-256 of its bytes, then the canonical JSON written by the
+ * server (canonical-pg.ts, what the pool's workers read) read and hashed; then verify with the
+ * segments checked on the calling thread (workers: 0), in the worker pool (one worker per core,
+ * then 4), and the sequential walk. Reads and verify rows also print the server's CPU per event
+ * (its processes' CPU from /proc when it runs here; VERIFY_BENCH_PG_DATA names a directory its
+ * user owns, default /var/lib/postgresql).
  */
 import { hash as oneShotHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import pg from 'pg';
 import { ManualClock } from '../src/core/clock.js';
 import type { AuditEvent } from '../src/core/audit-event.js';
 import { CanonicalColumns } from '../src/integrity/canonical-columns.js';
+import { CANONICAL_PG_COLUMNS } from '../src/integrity/canonical-pg.js';
 import { CANONICAL_SQL_COLUMNS, SqliteCanonicalRows } from '../src/integrity/canonical-sql.js';
 import { canonicalEventJson } from '../src/integrity/canonical-json.js';
 import { CheckpointWriter } from '../src/integrity/checkpoint-writer.js';
@@ -55,6 +61,8 @@ const NEW = Number(process.env.VERIFY_BENCH_NEW ?? Math.max(1000, Math.floor(N /
 const POSTGRES = args.includes('--postgres');
 const PG_URL = process.env.VERIFY_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const PG_SCHEMA = process.env.VERIFY_BENCH_PG_SCHEMA ?? 'tg_verify_bench';
+/** Its owner is the server processes' user (their CPU is read from /proc). */
+const PG_DATA_DIR = process.env.VERIFY_BENCH_PG_DATA ?? '/var/lib/postgresql';
 
 const load = (): string =>
   loadavg()
@@ -70,6 +78,8 @@ interface Row {
   load: string;
   /** Process CPU (all threads) per event, µs; null where the row is a sum of timed parts. */
   cpuUs: number | null;
+  /** PostgreSQL server CPU per event, µs (--postgres, verify rows); null elsewhere. */
+  serverUs: number | null;
 }
 const rows: Row[] = [];
 function record(
@@ -78,13 +88,15 @@ function record(
   seconds: number,
   loadBefore: string,
   cpuBefore: NodeJS.CpuUsage | null = null,
+  serverBeforeMs: number | null = null,
 ): void {
   const cpu = cpuBefore ? process.cpuUsage(cpuBefore) : null;
   const cpuUs = cpu ? (cpu.user + cpu.system) / events : null;
-  const row = { what, events, seconds, load: `${loadBefore} → ${load()}`, cpuUs };
+  const serverUs = serverBeforeMs === null ? null : ((serverCpuMs() - serverBeforeMs) * 1000) / events;
+  const row = { what, events, seconds, load: `${loadBefore} → ${load()}`, cpuUs, serverUs };
   rows.push(row);
   console.log(
-    `${what.padEnd(58)} ${fmt(events).padStart(10)} events ${fmt(seconds, 2).padStart(8)} s ${fmt(events / seconds).padStart(10)} events/s ${cpuUs === null ? '' : `${fmt(cpuUs, 1)} µs CPU/event`}  load ${row.load}`,
+    `${what.padEnd(58)} ${fmt(events).padStart(10)} events ${fmt(seconds, 2).padStart(8)} s ${fmt(events / seconds).padStart(10)} events/s ${cpuUs === null ? '' : `${fmt(cpuUs, 1)} µs CPU/event`}${serverUs === null ? '' : ` + ${fmt(serverUs, 1)} µs server CPU/event`}  load ${row.load}`,
   );
 }
 
@@ -114,6 +126,35 @@ async function floor(store: EventStore): Promise<void> {
   record('generic canonical JSON (decoded events) + SHA-256, 1 thread, no reads', N, hashS + jsonS, l);
 }
 
+/**
+ * CPU the PostgreSQL server's processes have used (ms; their exited children's included, so a
+ * backend that ends with its connection still counts), when they run on this machine (Linux
+ * /proc, processes owned by the data directory's owner); 0 elsewhere. Other sessions' queries
+ * count too: the bench runs under the shared lock.
+ */
+function serverCpuMs(): number {
+  let uid: number;
+  try {
+    uid = statSync(PG_DATA_DIR).uid;
+  } catch {
+    return 0;
+  }
+  const tick = 10; // ms per clock tick (USER_HZ 100 on Linux)
+  let total = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (statSync(`/proc/${pid}`).uid !== uid) continue;
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      // utime, stime, cutime, cstime: fields 14–17 of stat(5), 12–15 after the name.
+      total += (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * tick;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+
 async function timedVerify(
   store: EventStore,
   checkpoints: CheckpointStore,
@@ -122,6 +163,7 @@ async function timedVerify(
   options: VerifyOptions,
 ): Promise<VerifyReport> {
   const before = load();
+  const server = POSTGRES ? serverCpuMs() : null;
   const cpu = process.cpuUsage();
   const t = performance.now();
   const report = await verifyChains(store, checkpoints, keys, options);
@@ -133,16 +175,18 @@ async function timedVerify(
     s,
     before,
     cpu,
+    server,
   );
   return report;
 }
 
 function printTable(): void {
-  console.log('\n| measure | events | s | events/s | µs CPU/event | load (1 min, before → after) |');
-  console.log('| --- | ---: | ---: | ---: | ---: | --- |');
+  const server = POSTGRES ? ' server µs CPU/event |' : '';
+  console.log(`\n| measure | events | s | events/s | µs CPU/event |${server} load (1 min, before → after) |`);
+  console.log(`| --- | ---: | ---: | ---: | ---: |${POSTGRES ? ' ---: |' : ''} --- |`);
   for (const r of rows)
     console.log(
-      `| ${r.what} | ${fmt(r.events)} | ${fmt(r.seconds, 2)} | ${fmt(r.events / r.seconds)} | ${r.cpuUs === null ? '' : fmt(r.cpuUs, 1)} | ${r.load} |`,
+      `| ${r.what} | ${fmt(r.events)} | ${fmt(r.seconds, 2)} | ${fmt(r.events / r.seconds)} | ${r.cpuUs === null ? '' : fmt(r.cpuUs, 1)} |${POSTGRES ? ` ${r.serverUs === null ? '' : fmt(r.serverUs, 1)} |` : ''} ${r.load} |`,
     );
 }
 
@@ -256,7 +300,8 @@ async function postgresMain(): Promise<void> {
   let readS = 0;
   let serializeS = 0;
   let hashS = 0;
-  const l = load();
+  let l = load();
+  const server = serverCpuMs();
   const cpu = process.cpuUsage();
   for (let first = 1; first <= N; first += size) {
     let t = performance.now();
@@ -270,17 +315,48 @@ async function postgresMain(): Promise<void> {
     hashS += (performance.now() - t) / 1000;
   }
   const used = process.cpuUsage(cpu);
-  record('segment reads alone (readChainColumns: server + driver), 1 thread', N, readS, l);
+  record('segment reads alone (readChainColumns: server + driver), 1 thread', N, readS, l, null, server);
   record('specialised serializer over the rows read, 1 thread', N, serializeS, l);
   record('SHA-256 of those bytes, 1 thread', N, hashS, l);
   console.log(
     `  (those three together: ${fmt((used.user + used.system) / N, 1)} µs CPU/event in this process; the server's CPU is not counted)`,
   );
 
+  // What a PostgreSQL verify worker reads instead: the canonical JSON written by the server
+  // (canonical-pg.ts), finished and hashed here; reads included, one thread.
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  await client.query('SET extra_float_digits = 1');
+  const text = `SELECT ${CANONICAL_PG_COLUMNS} FROM "${PG_SCHEMA.replaceAll('"', '""')}".events
+    WHERE chain_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq ASC`;
+  const finish = new SqliteCanonicalRows();
+  l = load();
+  const serverJson = serverCpuMs();
+  const cpuJson = process.cpuUsage();
+  const t = performance.now();
+  for (let first = 1; first <= N; first += size) {
+    const res = await client.query<unknown[]>({
+      text,
+      values: [BENCH_CHAIN, first, Math.min(N, first + size - 1)],
+      rowMode: 'array',
+    });
+    for (const r of res.rows) oneShotHash('sha256', finish.json(r)!, 'hex');
+  }
+  record(
+    'JSON written by PostgreSQL (canonical-pg.ts), read + SHA-256, 1 thread',
+    N,
+    (performance.now() - t) / 1000,
+    l,
+    cpuJson,
+    serverJson,
+  );
+  await client.end();
+
   const run = (what: string, options: VerifyOptions): Promise<VerifyReport> =>
     timedVerify(store, checkpoints, keys, what, options);
   await run('verify, full, segments on the calling thread (workers 0)', { workers: 0 });
-  await run('verify, full (worker pool)', {});
+  await run('verify, full (worker pool, one worker per core)', {});
+  await run('verify, full (worker pool, 4 workers)', { workers: 4 });
   if (process.env.VERIFY_BENCH_SEQUENTIAL !== '0')
     await run('verify, full, sequential walk', { sequentialOnly: true });
   printTable();
