@@ -41,6 +41,7 @@ import { ManualClock } from '../src/core/clock.js';
 import type { AuditEvent } from '../src/core/audit-event.js';
 import { CanonicalColumns } from '../src/integrity/canonical-columns.js';
 import { CANONICAL_PG_COLUMNS } from '../src/integrity/canonical-pg.js';
+import { READER_SESSION } from '../src/integrity/postgres-segment-reader.js';
 import { CANONICAL_SQL_COLUMNS, SqliteCanonicalRows } from '../src/integrity/canonical-sql.js';
 import { canonicalEventJson } from '../src/integrity/canonical-json.js';
 import { CheckpointWriter } from '../src/integrity/checkpoint-writer.js';
@@ -326,7 +327,7 @@ async function postgresMain(): Promise<void> {
   // (canonical-pg.ts), finished and hashed here; reads included, one thread.
   const client = new pg.Client({ connectionString: PG_URL });
   await client.connect();
-  await client.query('SET extra_float_digits = 1');
+  await client.query(READER_SESSION);
   const text = `SELECT ${CANONICAL_PG_COLUMNS} FROM "${PG_SCHEMA.replaceAll('"', '""')}".events
     WHERE chain_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq ASC`;
   const finish = new SqliteCanonicalRows();

@@ -34,6 +34,15 @@ import {
 } from './verify-segment.js';
 
 /**
+ * The reader's session settings. Shortest round-trip doubles (canonical-pg.ts): a lower setting
+ * would round them. No parallel plan: the pool is the parallelism, and the planner, costing the
+ * text expression high, gathers a segment from parallel workers and sorts it again (EXPLAIN of
+ * a 16,384-seq range on the bench store: Gather Merge over a Sort of a Parallel Index Scan, ~20 µs
+ * of server CPU per row instead of the index scan's ~7).
+ */
+export const READER_SESSION = 'SET extra_float_digits = 1; SET max_parallel_workers_per_gather = 0';
+
+/**
  * Connects to `url` for one worker's segments of the events in `schema`. Rejects when the
  * connection fails (the pool then falls back to reading on the calling thread).
  */
@@ -46,8 +55,7 @@ export async function postgresSegmentReader(url: string, schema: string): Promis
   await client.connect();
   // As the store's own connections (postgres-event-store.ts): short indexed reads, no JIT.
   await client.query('SET jit = off').catch(() => undefined);
-  // Shortest round-trip doubles (canonical-pg.ts): a lower setting would round them.
-  await client.query('SET extra_float_digits = 1');
+  await client.query(READER_SESSION);
   const range = `FROM ${schemaIdent(schema)}.events WHERE chain_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq ASC`;
   const json = { name: 'tg_verify_chain_json', text: `SELECT ${CANONICAL_PG_COLUMNS} ${range}` };
   const columns = { name: 'tg_verify_chain_columns', text: chainColumnsSql(schema) };
