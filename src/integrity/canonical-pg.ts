@@ -1,10 +1,13 @@
 /**
  * The canonical JSON of a stored event (canonical-json.ts) written by PostgreSQL itself, for
  * `verify`'s worker threads on a PostgreSQL store, as canonical-sql.ts does on SQLite: reading a
- * row's 62 columns through the driver and serializing them costs the client far more than the
- * server spends (bench/verify.bench.ts --postgres), so the SELECT writes the event as one text in
- * RFC 8785 key order and only the chain links and the two JSON columns come back as values
- * (finished by SqliteCanonicalRows, which splices those in).
+ * row's 62 columns through the driver and serializing them cost the client ~24 µs per event, the
+ * server ~3.5; this text costs the client ~12–15 and the server ~15 (bench/verify.bench.ts
+ * --postgres, docs/benchmarks.md "2026-12-07 evening: verify on PostgreSQL"): about the same CPU in
+ * all, but the server's share runs in its own processes, one backend per worker, beside the
+ * workers. The SELECT writes the event as one text in RFC 8785 key order and only the chain links
+ * and the two JSON columns come back as values (finished by SqliteCanonicalRows, which splices
+ * those in).
  *
  * Why the text is the reference's, or the row takes the reference:
  * - text is written with `to_json(text)`, whose escaping is JSON.stringify's for every string
@@ -13,8 +16,9 @@
  * - bigint as its exact decimal: the same as ECMAScript for every value up to 2^53; a larger one is
  *   written exactly by PostgreSQL and rounded by the reference, so the bytes differ.
  * - double precision as PostgreSQL's shortest round-trip text (`extra_float_digits = 1`, set by the
- *   reader's session: a lower setting rounds, and two doubles could then print alike); where it
- *   writes a number otherwise than ECMAScript (`1e+16`, `-0`, `NaN`), the hash differs.
+ *   reader's session: a lower setting rounds, and two doubles could then print alike, so the text
+ *   is null unless the setting is at least 1); where it writes a number otherwise than ECMAScript
+ *   (`1e+16`, `-0`, `NaN`, the last not JSON at all), the hash differs.
  * - Booleans as the store decodes them (true, false, null).
  * - The later fields are left out while null, as the reference does.
  * A row whose bytes differ from the reference fails its hash there and is checked from its columns
@@ -58,6 +62,7 @@ const TEXT = `${HASHED_FIELDS.map((f, i) => {
  */
 export const CANONICAL_PG_COLUMNS = [
   'seq, chain_id, hash, prev_hash, http_method, redactions::text, threat_indicators::text',
-  TEXT,
+  // No text in a session that rounds doubles (the reader sets 1; a pooler could hand it another).
+  `CASE WHEN current_setting('extra_float_digits')::int >= 1 THEN ${TEXT} END`,
   '1',
 ].join(',\n  ');

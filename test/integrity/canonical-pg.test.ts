@@ -175,4 +175,33 @@ describe.skipIf(!service.available)('canonical JSON written by PostgreSQL (canon
       expect(await compare(params(e))).toBe('same');
     }
   }, 60_000);
+
+  it('writes no text in a session that rounds doubles, and no JSON for a double that is not finite', async () => {
+    const e = sampleEvent(3);
+    e.latency_ms = 0.1 + 0.2;
+    expect(await compare(params(e))).toBe('same');
+    const text = async (): Promise<unknown> =>
+      (await client.query<unknown[]>({ text: `SELECT ${CANONICAL_PG_COLUMNS} FROM ${t}`, rowMode: 'array' }))
+        .rows[0]![7];
+    expect(typeof (await text())).toBe('string');
+    await client.query('SET extra_float_digits = 0');
+    try {
+      expect(await text()).toBeNull();
+    } finally {
+      await client.query('SET extra_float_digits = 1');
+    }
+    for (const v of ['NaN', 'Infinity', '-Infinity']) {
+      await client.query(`UPDATE ${t} SET queue_time_ms = $1`, [v]);
+      const written = await text();
+      // Written as `NaN` / `Infinity`: not JSON, so never the bytes of a hashed form.
+      expect(typeof written).toBe('string');
+      expect(() =>
+        JSON.parse(
+          String(written)
+            .replace(',"redactions":0,', ',"redactions":[],')
+            .replace(',"threat_indicators":0,', ',"threat_indicators":[],'),
+        ),
+      ).toThrow();
+    }
+  });
 });
