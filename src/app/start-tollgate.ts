@@ -46,6 +46,8 @@ import { loadProviderKeys } from '../access/provider-keys.js';
 import { upstreamPolicyFromConfig } from '../upstream/upstream-policy.js';
 import { gatewayWriterFiles } from './chain-state-files.js';
 import { SqliteAppendThread } from '../store/sqlite/sqlite-append-thread.js';
+import { SqliteCheckpointThread } from '../store/sqlite/sqlite-checkpoint-thread.js';
+import { SqliteEventStore } from '../store/sqlite/sqlite-event-store.js';
 import { gatewayRetention } from './gateway-retention.js';
 import type { PruneScheduler } from '../retention/prune-scheduler.js';
 import type { TollgateGateway } from './create-gateway.js';
@@ -213,6 +215,11 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
   const gatewayLog = (msg: string, fields?: Record<string, unknown>): void => log.warn(fields ?? {}, msg);
   const appendTo = await appendThread(config, store, o.wrapStore !== undefined, life);
   const errName = (err: unknown): string => (err instanceof Error ? err.name : 'unknown');
+  if (!appendTo)
+    // The thread's errors carry a code or an exit status, never content.
+    checkpointThread(config, store, life, (err) =>
+      log.warn({ err: err instanceof Error ? err.message : 'unknown' }, 'WAL checkpoint thread'),
+    );
   const trail = life.own(
     'audit trail',
     await createAuditTrail({
@@ -401,6 +408,25 @@ async function appendThread(
   // them; the crash test saw the fail-open tail grow by the worker's start when it came first).
   await thread.append([]).catch(() => undefined);
   return thread;
+}
+
+/**
+ * WAL checkpoints from a worker thread (sqlite-checkpoint-thread.ts), for the gateway's own SQLite
+ * connection when it commits the events (not with the append thread, whose connection checkpoints
+ * off the event loop already).
+ */
+function checkpointThread(
+  config: TollgateConfig,
+  store: EventStore,
+  life: Lifetime,
+  onError: (err: unknown) => void,
+): void {
+  if (!config.writer.checkpoint_thread || !(store instanceof SqliteEventStore) || store.sqliteFile() === null)
+    return;
+  const thread = life.own('WAL checkpoint thread', new SqliteCheckpointThread(store.db, { onError }), (t) =>
+    t.close(),
+  );
+  store.onCommitted(() => thread.committed());
 }
 
 /**

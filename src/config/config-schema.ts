@@ -128,6 +128,10 @@ export const configSchema = z
           description:
             'SQLite: commit batches from a worker thread, off the event loop (more CPU and memory; docs/reliability.md)',
         }),
+        checkpoint_thread: setting(z.boolean().default(true), {
+          description:
+            'SQLite: copy the WAL back into the database file (checkpoints) from a worker thread, not in a commit on the event loop (docs/reliability.md)',
+        }),
       },
       'The audit writer',
     ),

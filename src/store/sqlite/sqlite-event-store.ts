@@ -98,6 +98,7 @@ export class SqliteEventStore implements EventStore {
   private readonly insert: import('better-sqlite3').Statement;
   private readonly appendTx: (events: readonly AuditEvent[]) => void;
   private readonly hooks: InTransactionHook[] = [];
+  private readonly committedListeners: Array<() => void> = [];
   private chainColumns: import('better-sqlite3').Statement | null = null;
 
   constructor(readonly db: SqliteDatabase) {
@@ -121,6 +122,11 @@ export class SqliteEventStore implements EventStore {
     this.hooks.push(hook);
   }
 
+  /** Told after each append transaction commits (the checkpoint thread); must not throw. */
+  onCommitted(listener: () => void): void {
+    this.committedListeners.push(listener);
+  }
+
   /** Synchronous append, for the writer's batch flush (SQLite is synchronous anyway). */
   appendSync(events: readonly AuditEvent[]): void {
     try {
@@ -132,6 +138,7 @@ export class SqliteEventStore implements EventStore {
         { cause: err },
       );
     }
+    for (const listener of this.committedListeners) listener();
   }
 
   async append(events: readonly AuditEvent[]): Promise<void> {

@@ -1,0 +1,180 @@
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { testEvent } from '../../../test/support/test-event.js';
+import { openSqlite, type SqliteDatabase } from './open-sqlite.js';
+import { SqliteCheckpointThread } from './sqlite-checkpoint-thread.js';
+import type { CheckpointDone } from './sqlite-checkpoint-worker.js';
+import { SqliteEventStore } from './sqlite-event-store.js';
+import { attachSqliteWriteHooks } from './sqlite-write-hooks.js';
+import { walPosition, type WalPosition } from './wal-backlog.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function file(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-checkpoint-thread-'));
+  dirs.push(dir);
+  return join(dir, 'tollgate.db');
+}
+
+const chained = (i: number) => testEvent({ chain_id: 'gw', seq: i, user_id: `u${i % 3}` }, i);
+const autocheckpoint = (db: SqliteDatabase): number =>
+  db.pragma('wal_autocheckpoint', { simple: true }) as number;
+
+/** A stand-in for the worker: records the checkpoints asked for; the test answers them. */
+class StandInWorker extends EventEmitter {
+  asked = 0;
+  postMessage(m: 'checkpoint' | 'close'): void {
+    if (m === 'checkpoint') this.asked++;
+    else setImmediate(() => this.emit('exit', 0));
+  }
+  ref(): void {}
+  unref(): void {}
+  answer(done: CheckpointDone = { log: 1, checkpointed: 1 }): void {
+    this.emit('message', done);
+  }
+}
+
+function standIn(frames = 100): {
+  thread: SqliteCheckpointThread;
+  workers: StandInWorker[];
+  at: { position: WalPosition | null };
+  errors: unknown[];
+  db: SqliteDatabase;
+} {
+  const db = openSqlite(file());
+  const workers: StandInWorker[] = [];
+  const at: { position: WalPosition | null } = { position: { mxFrame: 0, nBackfill: 0 } };
+  const errors: unknown[] = [];
+  const thread = new SqliteCheckpointThread(db, {
+    frames,
+    position: () => at.position,
+    onError: (err) => errors.push(err),
+    spawn: () => {
+      const w = new StandInWorker();
+      workers.push(w);
+      return w as unknown as Worker;
+    },
+  });
+  return { thread, workers, at, errors, db };
+}
+
+describe('SqliteCheckpointThread', () => {
+  it('takes the checkpoints off the connection: the worker copies the WAL back, the WAL restarts, every event stays', async () => {
+    const path = file();
+    const db = openSqlite(path);
+    const store = new SqliteEventStore(db);
+    attachSqliteWriteHooks(store, db);
+    const thread = new SqliteCheckpointThread(db, { frames: 20 });
+    store.onCommitted(() => thread.committed());
+    expect(autocheckpoint(db)).toBe(0);
+    const position = (): WalPosition => walPosition(readFileSync(`${path}-shm`).subarray(0, 136))!;
+    try {
+      let seq = 0;
+      let highest = 0;
+      // Commit until a commit is seen to rewrite the WAL from its start (its position falls).
+      await vi.waitFor(
+        () => {
+          store.appendSync([1, 2, 3].map(() => chained(++seq)));
+          const { mxFrame } = position();
+          if (mxFrame >= highest) {
+            highest = mxFrame;
+            throw new Error('the WAL has not restarted yet');
+          }
+        },
+        { timeout: 20_000, interval: 5 },
+      );
+      expect(await store.count()).toBe(seq);
+    } finally {
+      await thread.close();
+    }
+    // Closed: the connection checkpoints itself again.
+    expect(autocheckpoint(db)).toBe(1000);
+    await store.close();
+  });
+
+  it('asks for a checkpoint once the backlog reaches the threshold, one at a time, then after each commit until the WAL restarts', () => {
+    const { thread, workers, at } = standIn(100);
+    at.position = { mxFrame: 99, nBackfill: 0 };
+    thread.committed();
+    // Below the threshold: no worker is even started.
+    expect(workers).toHaveLength(0);
+    at.position = { mxFrame: 100, nBackfill: 0 };
+    thread.committed();
+    expect(workers[0]!.asked).toBe(1);
+    // One checkpoint at a time.
+    at.position = { mxFrame: 130, nBackfill: 0 };
+    thread.committed();
+    expect(workers[0]!.asked).toBe(1);
+    workers[0]!.answer({ log: 100, checkpointed: 100 });
+    // A commit came during it: the frames it left behind are copied after the next commit.
+    at.position = { mxFrame: 145, nBackfill: 100 };
+    thread.committed();
+    expect(workers[0]!.asked).toBe(2);
+    workers[0]!.answer({ log: 145, checkpointed: 145 });
+    // This commit rewrote the WAL from its start: back to the threshold.
+    at.position = { mxFrame: 15, nBackfill: 0 };
+    thread.committed();
+    at.position = { mxFrame: 60, nBackfill: 0 };
+    thread.committed();
+    expect(workers[0]!.asked).toBe(2);
+    expect(workers).toHaveLength(1);
+  });
+
+  it('an unreadable wal-index: a checkpoint after every commit (one at a time) rather than never', () => {
+    const { thread, workers, at } = standIn(100);
+    at.position = null;
+    thread.committed();
+    thread.committed();
+    expect(workers[0]!.asked).toBe(1);
+    workers[0]!.answer();
+    thread.committed();
+    expect(workers[0]!.asked).toBe(2);
+  });
+
+  it('a failed checkpoint is told and asked again; a worker that exits gives the checkpoints back to the connection for good', () => {
+    const { thread, workers, at, errors, db } = standIn(100);
+    at.position = { mxFrame: 100, nBackfill: 0 };
+    thread.committed();
+    workers[0]!.answer({ error: { code: 'SQLITE_IOERR' } });
+    expect(String(errors[0])).toContain('SQLITE_IOERR');
+    thread.committed();
+    expect(workers[0]!.asked).toBe(2);
+    workers[0]!.emit('exit', 1);
+    expect(thread.running).toBe(false);
+    expect(autocheckpoint(db)).toBe(1000);
+    expect(String(errors[1])).toContain('exited');
+    thread.committed();
+    expect(workers).toHaveLength(1);
+    expect(workers[0]!.asked).toBe(2);
+    db.close();
+  });
+});
+
+describe('walPosition', () => {
+  it('reads the frames written and copied back from a real wal-index; a header being rewritten reads as unknown', () => {
+    const path = file();
+    const db = openSqlite(path);
+    db.pragma('wal_autocheckpoint = 0');
+    db.exec('CREATE TABLE t (x)');
+    for (let i = 0; i < 5; i++) db.prepare('INSERT INTO t VALUES (?)').run(i);
+    const header = (): Buffer => Buffer.from(readFileSync(`${path}-shm`).subarray(0, 136));
+    const before = walPosition(header())!;
+    expect(before.mxFrame).toBeGreaterThanOrEqual(6);
+    expect(before.nBackfill).toBe(0);
+    db.pragma('wal_checkpoint(PASSIVE)');
+    expect(walPosition(header())).toEqual({ mxFrame: before.mxFrame, nBackfill: before.mxFrame });
+    // The two copies of the header differ while a writer updates them.
+    const torn = header();
+    torn.writeUInt32LE(before.mxFrame + 1, 16);
+    expect(walPosition(torn)).toBeNull();
+    expect(walPosition(header().subarray(0, 50))).toBeNull();
+    db.close();
+  });
+});
