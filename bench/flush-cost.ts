@@ -1,0 +1,135 @@
+/**
+ * What one SQLite flush of the writer costs the event loop, and where (issue 22: c=1 p99).
+ *
+ * Appends transactions of FLUSH_SIZES events (default 15: a 10 ms flush at one connection) to a
+ * fresh store with the gateway's write hooks (rollups), events shaped like a c=1 gateway bench run
+ * (1,500/s, 50 users, no session), one transaction every 10 ms as the writer's timer would, in two
+ * variants, alternated over FLUSH_ROUNDS rounds so load drift hits both alike:
+ *   loop   — the connection checkpoints the WAL itself in the commit that passes 1,000 frames
+ *            (SQLite's default; Tollgate before 2026-12-07 evening, `writer.checkpoint_thread: false`);
+ *   thread — SqliteCheckpointThread: checkpoints from a worker thread (the default since).
+ * For each: the time the event loop spends in `appendSync` per transaction (p50, p99, max, how
+ * many over 2 ms), the COMMIT alone (p50), CPU per transaction of the whole process (worker
+ * included), and the WAL file's size at the end (it must stay bounded). With FLUSH_BREAKDOWN=1,
+ * also the median time of each statement the write hooks run (timed by wrapping `db.prepare`).
+ *
+ *   npx tsx bench/flush-cost.ts   (FLUSH_TX=600 transactions per run, FLUSH_SIZES=15, FLUSH_ROUNDS=2)
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AuditEvent } from '../src/core/audit-event.js';
+import { openSqlite } from '../src/store/sqlite/open-sqlite.js';
+import { SqliteCheckpointThread } from '../src/store/sqlite/sqlite-checkpoint-thread.js';
+import { toRow } from '../src/store/sqlite/sqlite-event-rows.js';
+import { SqliteEventStore } from '../src/store/sqlite/sqlite-event-store.js';
+import { attachSqliteWriteHooks } from '../src/store/sqlite/sqlite-write-hooks.js';
+import { benchEvent } from './verify-store.js';
+
+const TX = Number(process.env.FLUSH_TX ?? 600);
+const SIZES = (process.env.FLUSH_SIZES ?? '15').split(',').map(Number);
+const ROUNDS = Number(process.env.FLUSH_ROUNDS ?? 2);
+const BREAKDOWN = process.env.FLUSH_BREAKDOWN === '1';
+const T0 = Date.now();
+type Variant = 'loop' | 'thread';
+
+let next = 0;
+function event(): AuditEvent {
+  const i = next++;
+  const e = benchEvent(i);
+  e.timestamp = new Date(T0 + Math.floor(i / 1.5)).toISOString();
+  e.user_id = `u${i % 50}`;
+  e.session_id = null;
+  e.chain_id = 'flush-cost';
+  e.seq = i + 1;
+  e.hash = i.toString(16).padStart(64, '0');
+  return e;
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
+}
+
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+async function run(size: number, variant: Variant): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-flush-cost-'));
+  const db = openSqlite(join(dir, 'tollgate.db'));
+  const perStatement = new Map<string, number[]>();
+  let acc = new Map<string, number>();
+  if (BREAKDOWN) {
+    const prepare = db.prepare.bind(db);
+    (db as { prepare: typeof db.prepare }).prepare = ((sql: string) => {
+      const stmt = prepare(sql);
+      const name = sql.replace(/\s+/g, ' ').slice(0, 70);
+      const run = stmt.run.bind(stmt);
+      (stmt as { run: typeof stmt.run }).run = ((...args: unknown[]) => {
+        const a = performance.now();
+        const r = run(...args);
+        acc.set(name, (acc.get(name) ?? 0) + (performance.now() - a) * 1000);
+        return r;
+      });
+      return stmt;
+    }) as typeof db.prepare;
+  }
+  const store = new SqliteEventStore(db);
+  attachSqliteWriteHooks(store, db);
+  const thread = variant === 'thread' ? new SqliteCheckpointThread(db) : null;
+  if (thread) store.onCommitted(() => thread.committed());
+  const hooks = (store as unknown as { hooks: ((e: readonly AuditEvent[]) => void)[] }).hooks;
+  const insert = (store as unknown as { insert: { run: (...a: unknown[]) => unknown } }).insert;
+  const begin = db.prepare('BEGIN');
+  const commit = db.prepare('COMMIT');
+  // Warm-up: the first transactions create the tables' first pages.
+  for (let k = 0; k < 50; k++) store.appendSync(Array.from({ length: size }, event));
+  const total: number[] = [];
+  const commitUs: number[] = [];
+  const c0 = process.cpuUsage();
+  for (let k = 0; k < TX; k++) {
+    await new Promise((r) => setTimeout(r, 10));
+    const batch = Array.from({ length: size }, event);
+    acc = new Map();
+    const a = performance.now();
+    if (k % 2 === 0) {
+      store.appendSync(batch);
+      total.push((performance.now() - a) * 1000);
+    } else {
+      // The same transaction by hand, to time its COMMIT (where a checkpoint on the loop runs).
+      begin.run();
+      for (const e of batch) insert.run(...toRow(e));
+      for (const h of hooks) h(batch);
+      const c = performance.now();
+      commit.run();
+      thread?.committed();
+      const d = performance.now();
+      total.push((d - a) * 1000);
+      commitUs.push((d - c) * 1000);
+    }
+    for (const [name, us] of acc) perStatement.set(name, [...(perStatement.get(name) ?? []), us]);
+  }
+  const cpu = process.cpuUsage(c0);
+  const wal = statSync(join(dir, 'tollgate.db-wal')).size / 2 ** 20;
+  console.log(
+    `${variant.padEnd(6)} ${size} events/tx: in append p50 ${pct(total, 50).toFixed(0)} µs, p99 ${pct(total, 99).toFixed(0)}, ` +
+      `max ${Math.max(...total).toFixed(0)}, ${total.filter((t) => t > 2000).length} of ${TX} over 2 ms; COMMIT p50 ` +
+      `${pct(commitUs, 50).toFixed(0)} µs; CPU ${((cpu.user + cpu.system) / TX).toFixed(0)} µs/tx (all threads); ` +
+      `WAL ${wal.toFixed(1)} MiB at the end; load ${load()}`,
+  );
+  for (const [name, us] of [...perStatement].sort((x, y) => pct(y[1], 50) - pct(x[1], 50)))
+    console.log(`    ${pct(us, 50).toFixed(1).padStart(7)} µs  (${us.length} tx)  ${name}`);
+  await thread?.close();
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+console.log(
+  `flush cost: ${TX} transactions per run, one every 10 ms, node ${process.version}, load ${load()}`,
+);
+for (let r = 0; r < ROUNDS; r++)
+  for (const size of SIZES)
+    for (const variant of (r % 2 === 0 ? ['loop', 'thread'] : ['thread', 'loop']) as Variant[])
+      await run(size, variant);
