@@ -11,10 +11,12 @@
  * For each: the time the event loop spends in `appendSync` per transaction (p50, p99, max, how
  * many over 2 ms), the COMMIT alone (p50), CPU per transaction of the whole process (worker
  * included), and the WAL file's size at the end (it must stay bounded). With FLUSH_BREAKDOWN=1,
- * also the median time of each statement the write hooks run (timed by wrapping `db.prepare`).
+ * also the median time of each statement the write hooks run (timed by wrapping `db.prepare`);
+ * FLUSH_PAGE_SIZE=4096 creates the store with that page size instead of 16 KB.
  *
  *   npx tsx bench/flush-cost.ts   (FLUSH_TX=600 transactions per run, FLUSH_SIZES=15, FLUSH_ROUNDS=2)
  */
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +32,8 @@ const TX = Number(process.env.FLUSH_TX ?? 600);
 const SIZES = (process.env.FLUSH_SIZES ?? '15').split(',').map(Number);
 const ROUNDS = Number(process.env.FLUSH_ROUNDS ?? 2);
 const BREAKDOWN = process.env.FLUSH_BREAKDOWN === '1';
+/** A page size other than the store's default (16 KB): what the commit's WAL frames cost. */
+const PAGE_SIZE = process.env.FLUSH_PAGE_SIZE ? Number(process.env.FLUSH_PAGE_SIZE) : null;
 const T0 = Date.now();
 type Variant = 'loop' | 'thread';
 
@@ -58,7 +62,15 @@ const load = (): string =>
 
 async function run(size: number, variant: Variant): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-flush-cost-'));
-  const db = openSqlite(join(dir, 'tollgate.db'));
+  const file = join(dir, 'tollgate.db');
+  if (PAGE_SIZE !== null) {
+    // A store created with another page size (openSqlite keeps an existing file's).
+    const first = new Database(file);
+    first.pragma(`page_size = ${PAGE_SIZE}`);
+    first.pragma('journal_mode = WAL');
+    first.close();
+  }
+  const db = openSqlite(file);
   const perStatement = new Map<string, number[]>();
   let acc = new Map<string, number>();
   if (BREAKDOWN) {
@@ -67,12 +79,12 @@ async function run(size: number, variant: Variant): Promise<void> {
       const stmt = prepare(sql);
       const name = sql.replace(/\s+/g, ' ').slice(0, 70);
       const run = stmt.run.bind(stmt);
-      (stmt as { run: typeof stmt.run }).run = ((...args: unknown[]) => {
+      (stmt as { run: typeof stmt.run }).run = (...args: unknown[]) => {
         const a = performance.now();
         const r = run(...args);
         acc.set(name, (acc.get(name) ?? 0) + (performance.now() - a) * 1000);
         return r;
-      });
+      };
       return stmt;
     }) as typeof db.prepare;
   }
@@ -84,8 +96,10 @@ async function run(size: number, variant: Variant): Promise<void> {
   const insert = (store as unknown as { insert: { run: (...a: unknown[]) => unknown } }).insert;
   const begin = db.prepare('BEGIN');
   const commit = db.prepare('COMMIT');
-  // Warm-up: the first transactions create the tables' first pages.
-  for (let k = 0; k < 50; k++) store.appendSync(Array.from({ length: size }, event));
+  // Warm-up: the first transactions create the tables' first pages, and pass 1,000 WAL frames so
+  // the checkpoint worker starts (under tsx, its start costs ~0.3 s of CPU) before the clock.
+  for (let k = 0; k < Math.ceil(1500 / size); k++) store.appendSync(Array.from({ length: size }, event));
+  await new Promise((r) => setTimeout(r, 1500));
   const total: number[] = [];
   const commitUs: number[] = [];
   const c0 = process.cpuUsage();
@@ -114,10 +128,10 @@ async function run(size: number, variant: Variant): Promise<void> {
   const cpu = process.cpuUsage(c0);
   const wal = statSync(join(dir, 'tollgate.db-wal')).size / 2 ** 20;
   console.log(
-    `${variant.padEnd(6)} ${size} events/tx: in append p50 ${pct(total, 50).toFixed(0)} µs, p99 ${pct(total, 99).toFixed(0)}, ` +
+    `${variant.padEnd(6)} ${size} events/tx: in append mean ${(total.reduce((a, b) => a + b, 0) / TX).toFixed(0)} µs, p50 ${pct(total, 50).toFixed(0)}, p99 ${pct(total, 99).toFixed(0)}, ` +
       `max ${Math.max(...total).toFixed(0)}, ${total.filter((t) => t > 2000).length} of ${TX} over 2 ms; COMMIT p50 ` +
       `${pct(commitUs, 50).toFixed(0)} µs; CPU ${((cpu.user + cpu.system) / TX).toFixed(0)} µs/tx (all threads); ` +
-      `WAL ${wal.toFixed(1)} MiB at the end; load ${load()}`,
+      `WAL ${wal.toFixed(1)} MiB at the end; page ${db.pragma('page_size', { simple: true }) as number} B; load ${load()}`,
   );
   for (const [name, us] of [...perStatement].sort((x, y) => pct(y[1], 50) - pct(x[1], 50)))
     console.log(`    ${pct(us, 50).toFixed(1).padStart(7)} µs  (${us.length} tx)  ${name}`);

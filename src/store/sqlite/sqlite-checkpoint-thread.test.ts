@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { testEvent } from '../../../test/support/test-event.js';
 import { openSqlite, type SqliteDatabase } from './open-sqlite.js';
 import { SqliteCheckpointThread } from './sqlite-checkpoint-thread.js';
-import type { CheckpointDone } from './sqlite-checkpoint-worker.js';
+import { STATE_BUSY, STATE_DONE, type CheckpointWorkerData } from './sqlite-checkpoint-state.js';
 import { SqliteEventStore } from './sqlite-event-store.js';
 import { attachSqliteWriteHooks } from './sqlite-write-hooks.js';
 import { walPosition, type WalPosition } from './wal-backlog.js';
@@ -27,17 +27,28 @@ const chained = (i: number) => testEvent({ chain_id: 'gw', seq: i, user_id: `u${
 const autocheckpoint = (db: SqliteDatabase): number =>
   db.pragma('wal_autocheckpoint', { simple: true }) as number;
 
-/** A stand-in for the worker: records the checkpoints asked for; the test answers them. */
+/** A stand-in for the worker: records the checkpoints asked for; the test finishes them. */
 class StandInWorker extends EventEmitter {
   asked = 0;
+  private readonly state: Int32Array;
+  constructor(data: CheckpointWorkerData) {
+    super();
+    this.state = new Int32Array(data.state);
+  }
   postMessage(m: 'checkpoint' | 'close'): void {
     if (m === 'checkpoint') this.asked++;
     else setImmediate(() => this.emit('exit', 0));
   }
   ref(): void {}
   unref(): void {}
-  answer(done: CheckpointDone = { log: 1, checkpointed: 1 }): void {
-    this.emit('message', done);
+  /** As the worker does, through the shared state only (no event-loop turn needed). */
+  finish(): void {
+    Atomics.add(this.state, STATE_DONE, 1);
+    Atomics.store(this.state, STATE_BUSY, 0);
+  }
+  fail(code: string): void {
+    Atomics.store(this.state, STATE_BUSY, 0);
+    this.emit('message', { error: { code } });
   }
 }
 
@@ -56,8 +67,8 @@ function standIn(frames = 100): {
     frames,
     position: () => at.position,
     onError: (err) => errors.push(err),
-    spawn: () => {
-      const w = new StandInWorker();
+    spawn: (data) => {
+      const w = new StandInWorker(data);
       workers.push(w);
       return w as unknown as Worker;
     },
@@ -71,7 +82,8 @@ describe('SqliteCheckpointThread', () => {
     const db = openSqlite(path);
     const store = new SqliteEventStore(db);
     attachSqliteWriteHooks(store, db);
-    const thread = new SqliteCheckpointThread(db, { frames: 20 });
+    const errors: unknown[] = [];
+    const thread = new SqliteCheckpointThread(db, { frames: 20, onError: (err) => errors.push(err) });
     store.onCommitted(() => thread.committed());
     expect(autocheckpoint(db)).toBe(0);
     const position = (): WalPosition => walPosition(readFileSync(`${path}-shm`).subarray(0, 136))!;
@@ -91,6 +103,10 @@ describe('SqliteCheckpointThread', () => {
         { timeout: 20_000, interval: 5 },
       );
       expect(await store.count()).toBe(seq);
+      // The worker did it: it neither failed nor gave the checkpoints back to the connection.
+      expect(errors).toEqual([]);
+      expect(thread.running).toBe(true);
+      expect(autocheckpoint(db)).toBe(0);
     } finally {
       await thread.close();
     }
@@ -112,12 +128,12 @@ describe('SqliteCheckpointThread', () => {
     at.position = { mxFrame: 130, nBackfill: 0 };
     thread.committed();
     expect(workers[0]!.asked).toBe(1);
-    workers[0]!.answer({ log: 100, checkpointed: 100 });
+    workers[0]!.finish();
     // A commit came during it: the frames it left behind are copied after the next commit.
     at.position = { mxFrame: 145, nBackfill: 100 };
     thread.committed();
     expect(workers[0]!.asked).toBe(2);
-    workers[0]!.answer({ log: 145, checkpointed: 145 });
+    workers[0]!.finish();
     // This commit rewrote the WAL from its start: back to the threshold.
     at.position = { mxFrame: 15, nBackfill: 0 };
     thread.committed();
@@ -133,16 +149,33 @@ describe('SqliteCheckpointThread', () => {
     thread.committed();
     thread.committed();
     expect(workers[0]!.asked).toBe(1);
-    workers[0]!.answer();
+    workers[0]!.finish();
     thread.committed();
     expect(workers[0]!.asked).toBe(2);
+  });
+
+  it('commits back to back that leave the worker no moment to finish in: a WAL 4× the threshold long is checkpointed by the connection itself', () => {
+    const { thread, workers, at, db } = standIn(10);
+    const own = vi.spyOn(db, 'pragma');
+    at.position = { mxFrame: 10, nBackfill: 0 };
+    thread.committed();
+    workers[0]!.finish();
+    at.position = { mxFrame: 39, nBackfill: 10 };
+    thread.committed();
+    workers[0]!.finish();
+    expect(own).not.toHaveBeenCalledWith('wal_checkpoint(PASSIVE)');
+    at.position = { mxFrame: 40, nBackfill: 39 };
+    thread.committed();
+    expect(own).toHaveBeenCalledWith('wal_checkpoint(PASSIVE)');
+    expect(workers[0]!.asked).toBe(2);
+    db.close();
   });
 
   it('a failed checkpoint is told and asked again; a worker that exits gives the checkpoints back to the connection for good', () => {
     const { thread, workers, at, errors, db } = standIn(100);
     at.position = { mxFrame: 100, nBackfill: 0 };
     thread.committed();
-    workers[0]!.answer({ error: { code: 'SQLITE_IOERR' } });
+    workers[0]!.fail('SQLITE_IOERR');
     expect(String(errors[0])).toContain('SQLITE_IOERR');
     thread.committed();
     expect(workers[0]!.asked).toBe(2);

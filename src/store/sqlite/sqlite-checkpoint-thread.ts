@@ -2,11 +2,23 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import { spawnModuleWorker } from '../../core/module-worker.js';
 import type { SqliteDatabase } from './open-sqlite.js';
-import type { CheckpointDone, CheckpointWorkerData } from './sqlite-checkpoint-worker.js';
+import {
+  STATE_BUSY,
+  STATE_DONE,
+  type CheckpointFailed,
+  type CheckpointWorkerData,
+} from './sqlite-checkpoint-state.js';
 import { walPosition, type WalPosition } from './wal-backlog.js';
 
 /** SQLite's default `wal_autocheckpoint`: the backlog at which a commit checkpoints. */
 export const AUTOCHECKPOINT_FRAMES = 1000;
+
+/**
+ * A WAL this many times the threshold long (frames since it last restarted) is checkpointed by the
+ * connection itself: commits back to back (a spool replay, a drain) leave the worker no moment
+ * between two commits to finish in, and the WAL would grow with them.
+ */
+const RESTART_LIMIT = 4;
 
 /** Starts the worker (tests inject a stand-in). */
 export type SpawnCheckpointWorker = (data: CheckpointWorkerData) => Worker;
@@ -40,8 +52,9 @@ export interface CheckpointThreadOptions {
  *
  * The WAL file is rewritten from its start only by a commit that finds every frame copied back; a
  * commit during the checkpoint leaves a few frames behind, so after a checkpoint every commit asks
- * for another (a small one) until a commit is seen to restart the WAL: the file does not grow
- * without end. The worker starts with the first checkpoint (a short-lived process never starts
+ * for another (a small one) until a commit is seen to restart the WAL; and when commits come back to
+ * back (a replay), a WAL 4× the threshold long is checkpointed by the connection itself. The file
+ * does not grow without end. The worker starts with the first checkpoint (a short-lived process never starts
  * one); a worker that fails or exits gives the checkpoints back to the connection for good.
  */
 export class SqliteCheckpointThread {
@@ -55,8 +68,9 @@ export class SqliteCheckpointThread {
   private readonly onError: (err: unknown) => void;
   private shm: number | null = null;
   private readonly header = Buffer.alloc(136);
-  /** A checkpoint was asked for and has not answered. */
-  private busy = false;
+  /** Shared with the worker: [STATE_BUSY] a checkpoint is asked for, [STATE_DONE] how many ran. */
+  private readonly state = new Int32Array(new SharedArrayBuffer(8));
+  private seenDone = 0;
   /** A checkpoint ran since the WAL last restarted: checkpoint the rest after each commit. */
   private restartDue = false;
   private lastMxFrame = 0;
@@ -83,17 +97,28 @@ export class SqliteCheckpointThread {
   /** Called after each commit on the connection: asks for a checkpoint when one is due. */
   committed(): void {
     if (this.gaveBack || this.closed) return;
+    const done = Atomics.load(this.state, STATE_DONE);
+    if (done !== this.seenDone) {
+      this.seenDone = done;
+      this.restartDue = true;
+    }
     const at = this.readPosition();
     if (at !== null) {
       // A commit rewrote the WAL from its start: every frame before it had been copied back.
       if (at.mxFrame < this.lastMxFrame) this.restartDue = false;
       this.lastMxFrame = at.mxFrame;
     }
-    if (this.busy) return;
+    if (Atomics.load(this.state, STATE_BUSY) === 1) return;
+    if (at !== null && at.mxFrame >= RESTART_LIMIT * this.frames) {
+      // Mostly copied back by the worker already: a short checkpoint here, and the next commit
+      // restarts the WAL.
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+      return;
+    }
     // Unknown (a wal-index of another format): checkpoint after every commit rather than never.
     const backlog = at === null ? Infinity : at.mxFrame - at.nBackfill;
     if (backlog < (this.restartDue ? 1 : this.frames)) return;
-    this.busy = true;
+    Atomics.store(this.state, STATE_BUSY, 1);
     this.thread().postMessage('checkpoint');
   }
 
@@ -116,21 +141,18 @@ export class SqliteCheckpointThread {
 
   private thread(): Worker {
     if (this.worker) return this.worker;
-    const worker = this.spawn({ file: this.db.name });
+    const worker = this.spawn({ file: this.db.name, state: this.state.buffer });
     this.worker = worker;
     const giveBack = (err: unknown): void => {
       if (this.worker !== worker) return;
       this.worker = null;
       this.gaveBack = true;
-      this.busy = false;
       this.restore();
       this.onError(err);
     };
-    worker.on('message', (m: CheckpointDone) => {
-      this.busy = false;
-      if (m.error) this.onError(new Error(`WAL checkpoint failed (${m.error.code ?? 'unknown'})`));
-      else this.restartDue = true;
-    });
+    worker.on('message', (m: CheckpointFailed) =>
+      this.onError(new Error(`WAL checkpoint failed (${m.error.code ?? 'unknown'})`)),
+    );
     worker.on('error', giveBack);
     worker.on('exit', (code) => giveBack(new Error(`WAL checkpoint thread exited (${code})`)));
     // The worker alone does not keep the process alive.

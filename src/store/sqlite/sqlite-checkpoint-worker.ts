@@ -5,23 +5,17 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqlite } from './open-sqlite.js';
-
-/** What the worker is given: the store's file. */
-export interface CheckpointWorkerData {
-  file: string;
-}
-
-/** The answer to a 'checkpoint' message: WAL frames, and how many are in the database file now. */
-export interface CheckpointDone {
-  log?: number;
-  checkpointed?: number;
-  /** The checkpoint failed: its SQLite code (never content). */
-  error?: { code: string | null };
-}
+import {
+  STATE_BUSY,
+  STATE_DONE,
+  type CheckpointFailed,
+  type CheckpointWorkerData,
+} from './sqlite-checkpoint-state.js';
 
 const port = parentPort;
 if (!port) throw new Error('sqlite-checkpoint-worker runs as a worker thread');
-const { file } = workerData as CheckpointWorkerData;
+const { file, state: shared } = workerData as CheckpointWorkerData;
+const state = new Int32Array(shared);
 const db = openSqlite(file);
 // This connection commits nothing, but must never checkpoint on a commit of its own either.
 db.pragma('wal_autocheckpoint = 0');
@@ -36,10 +30,12 @@ port.on('message', (m: 'checkpoint' | 'close') => {
     return;
   }
   try {
-    const r = checkpoint.get() as { busy: number; log: number; checkpointed: number };
-    port.postMessage({ log: r.log, checkpointed: r.checkpointed } satisfies CheckpointDone);
+    checkpoint.get();
+    Atomics.add(state, STATE_DONE, 1);
   } catch (err) {
     const code = err !== null && typeof err === 'object' && 'code' in err ? String(err.code) : null;
-    port.postMessage({ error: { code } } satisfies CheckpointDone);
+    port.postMessage({ error: { code } } satisfies CheckpointFailed);
+  } finally {
+    Atomics.store(state, STATE_BUSY, 0);
   }
 });
