@@ -155,7 +155,7 @@ describe('SqliteCheckpointThread', () => {
   });
 
   it('commits back to back that leave the worker no moment to finish in: a WAL 4× the threshold long is checkpointed by the connection itself', () => {
-    const { thread, workers, at, db } = standIn(10);
+    const { thread, workers, at, db, errors } = standIn(10);
     const own = vi.spyOn(db, 'pragma');
     at.position = { mxFrame: 10, nBackfill: 0 };
     thread.committed();
@@ -168,6 +168,12 @@ describe('SqliteCheckpointThread', () => {
     thread.committed();
     expect(own).toHaveBeenCalledWith('wal_checkpoint(PASSIVE)');
     expect(workers[0]!.asked).toBe(2);
+    // Its failure is told, never thrown into the commit that called it.
+    own.mockImplementationOnce(() => {
+      throw new Error('SQLITE_IOERR');
+    });
+    expect(() => thread.committed()).not.toThrow();
+    expect(String(errors[0])).toContain('SQLITE_IOERR');
     db.close();
   });
 

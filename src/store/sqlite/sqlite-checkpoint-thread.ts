@@ -94,7 +94,7 @@ export class SqliteCheckpointThread {
     return !this.gaveBack && !this.closed;
   }
 
-  /** Called after each commit on the connection: asks for a checkpoint when one is due. */
+  /** Called after each commit on the connection: asks for a checkpoint when one is due. Never throws. */
   committed(): void {
     if (this.gaveBack || this.closed) return;
     const done = Atomics.load(this.state, STATE_DONE);
@@ -111,8 +111,12 @@ export class SqliteCheckpointThread {
     if (Atomics.load(this.state, STATE_BUSY) === 1) return;
     if (at !== null && at.mxFrame >= RESTART_LIMIT * this.frames) {
       // Mostly copied back by the worker already: a short checkpoint here, and the next commit
-      // restarts the WAL.
-      this.db.pragma('wal_checkpoint(PASSIVE)');
+      // restarts the WAL. Its failure is told, not thrown: the commit before it stands.
+      try {
+        this.db.pragma('wal_checkpoint(PASSIVE)');
+      } catch (err) {
+        this.onError(err);
+      }
       return;
     }
     // Unknown (a wal-index of another format): checkpoint after every commit rather than never.
