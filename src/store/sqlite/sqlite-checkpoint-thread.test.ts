@@ -196,6 +196,26 @@ describe('SqliteCheckpointThread', () => {
   });
 });
 
+describe('SqliteCheckpointThread without a worker', () => {
+  it('a worker that cannot be started: told, the connection checkpoints itself again, nothing thrown into the commit', () => {
+    const db = openSqlite(file());
+    const errors: unknown[] = [];
+    const thread = new SqliteCheckpointThread(db, {
+      frames: 10,
+      position: () => ({ mxFrame: 10, nBackfill: 0 }),
+      onError: (err) => errors.push(err),
+      spawn: () => {
+        throw new Error('EMFILE');
+      },
+    });
+    expect(() => thread.committed()).not.toThrow();
+    expect(String(errors[0])).toContain('EMFILE');
+    expect(thread.running).toBe(false);
+    expect(autocheckpoint(db)).toBe(1000);
+    db.close();
+  });
+});
+
 describe('walPosition', () => {
   it('reads the frames written and copied back from a real wal-index; a header being rewritten reads as unknown', () => {
     const path = file();

@@ -123,7 +123,16 @@ export class SqliteCheckpointThread {
     const backlog = at === null ? Infinity : at.mxFrame - at.nBackfill;
     if (backlog < (this.restartDue ? 1 : this.frames)) return;
     Atomics.store(this.state, STATE_BUSY, 1);
-    this.thread().postMessage('checkpoint');
+    try {
+      this.thread().postMessage('checkpoint');
+    } catch (err) {
+      // No worker could be started: the connection checkpoints itself again.
+      Atomics.store(this.state, STATE_BUSY, 0);
+      this.worker = null;
+      this.gaveBack = true;
+      this.restore();
+      this.onError(err);
+    }
   }
 
   /** Stops the worker and gives the checkpoints back to the connection (before it closes). */
