@@ -25,9 +25,15 @@ export interface SegmentChecker {
   close(): Promise<void>;
 }
 
-/** Worker threads to use by default: one per core the process may use. */
-export function defaultVerifyWorkers(): number {
-  return Math.max(1, Math.min(availableParallelism(), 8));
+/**
+ * Worker threads to use by default: one per core the process may use; over PostgreSQL two per core
+ * (at most 8), because each worker waits while its own backend produces the next segment, and the
+ * backend while the worker checks the last one (bench/verify.bench.ts --postgres, same run on 2
+ * vCPUs: 4 workers 61,114 events/s, 2 workers 49,841; docs/benchmarks.md).
+ */
+export function defaultVerifyWorkers(source: ReaderSource | null = null): number {
+  const cores = Math.max(1, Math.min(availableParallelism(), 8));
+  return source?.kind === 'postgres' ? Math.min(2 * cores, 8) : cores;
 }
 
 interface Pending {
@@ -145,8 +151,8 @@ export class SegmentCheckers {
 
   /** The checker for a run of `events` events, or null: walk them sequentially. */
   for(events: number): SegmentChecker | null {
-    const workers = this.options.workers ?? defaultVerifyWorkers();
     const source = this.store.readerSource?.() ?? null;
+    const workers = this.options.workers ?? defaultVerifyWorkers(source);
     if (
       workers > 0 &&
       source !== null &&

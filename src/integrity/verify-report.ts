@@ -138,7 +138,7 @@ export interface VerifyOptions {
   strict?: boolean;
   /**
    * Worker threads that read and hash chain segments through connections of their own to the
-   * store, a SQLite file or PostgreSQL (default: one per core); 0: none. A store workers cannot
+   * store, a SQLite file or PostgreSQL (default: one per core, two on PostgreSQL); 0: none. A store workers cannot
    * reach (SQLite in memory, PostgreSQL on a caller's pool), and chains with fewer than
    * `workerMinEvents` events to check, are read in segments on the calling thread.
    */
