@@ -6,8 +6,8 @@
  * (1,500/s, 50 users, no session), one transaction every 10 ms as the writer's timer would, in two
  * variants, alternated over FLUSH_ROUNDS rounds so load drift hits both alike:
  *   loop   — the connection checkpoints the WAL itself in the commit that passes 1,000 frames
- *            (SQLite's default; Tollgate before 2026-12-07 evening, `writer.checkpoint_thread: false`);
- *   thread — SqliteCheckpointThread: checkpoints from a worker thread (the default since).
+ *            (SQLite's default; Tollgate's default, `writer.checkpoint_thread: false`);
+ *   thread — SqliteCheckpointThread: checkpoints from a worker thread (`writer.checkpoint_thread: true`).
  * For each: the time the event loop spends in `appendSync` per transaction (p50, p99, max, how
  * many over 2 ms), the COMMIT alone (p50), CPU per transaction of the whole process (worker
  * included), and the WAL file's size at the end (it must stay bounded). With FLUSH_BREAKDOWN=1,

@@ -128,9 +128,9 @@ export const configSchema = z
           description:
             'SQLite: commit batches from a worker thread, off the event loop (more CPU and memory; docs/reliability.md)',
         }),
-        checkpoint_thread: setting(z.boolean().default(true), {
+        checkpoint_thread: setting(z.boolean().default(false), {
           description:
-            'SQLite: copy the WAL back into the database file (checkpoints) from a worker thread, not in a commit on the event loop (docs/reliability.md)',
+            'SQLite: copy the WAL back into the database file (checkpoints) from a worker thread, not in a commit on the event loop (~9 MB more memory; docs/reliability.md)',
         }),
       },
       'The audit writer',
