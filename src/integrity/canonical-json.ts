@@ -52,9 +52,13 @@ function compareUtf16(a: string, b: string): number {
  * Unicode. Throws on NaN/Infinity.
  */
 export function canonicalEventJson(event: AuditEvent): string {
-  const record = event as unknown as Record<string, unknown>;
+  return canonicalJson(event, hasPlainSchemaFields(event as unknown as Record<string, unknown>));
+}
+
+/** The canonical JSON by V8's JSON.stringify when `plain` (hasPlainSchemaFields) allows it, else the reference. */
+function canonicalJson(event: AuditEvent, plain: boolean): string {
   const redactions = sortedRedactions(event.redactions);
-  if (redactions === null || !hasPlainSchemaFields(record)) return slowCanonical(record);
+  if (!plain || redactions === null) return slowCanonical(event as unknown as Record<string, unknown>);
   return JSON.stringify(sortedEventObject(event, redactions));
 }
 
@@ -151,8 +155,7 @@ export function eventHash(event: AuditEvent): string {
  */
 export function wellFormedEventHash(event: AuditEvent): string {
   const record = event as unknown as Record<string, unknown>;
-  // As hasPlainSchemaFields, on the values as rewritten (they are well-formed by then).
-  let plain = true;
+  // hasPlainSchemaFields' count, on the values as rewritten (well-formed by then); -1: not plain.
   let n = 0;
   for (const k in record) {
     let v = record[k];
@@ -161,26 +164,11 @@ export function wellFormedEventHash(event: AuditEvent): string {
     } else if (typeof v === 'object' && v !== null && !isWellFormedValue(v)) {
       record[k] = v = wellFormedValue(v);
     }
-    if (!plain) continue;
-    const later = FIELD_IS_LATER.get(k);
-    if (later === undefined) {
-      plain = false;
-      continue;
-    }
-    if (typeof v === 'number') {
-      if (!Number.isFinite(v)) plain = false;
-    } else if (v === undefined) {
-      if (later) continue;
-      plain = false;
-    } else if (typeof v === 'object' && v !== null && k !== 'redactions' && !isStringArray(v)) plain = false;
-    if (!later) n++;
+    if (n < 0) continue;
+    const share = plainShare(k, v);
+    n = share < 0 ? -1 : n + share;
   }
-  const redactions = sortedRedactions(event.redactions);
-  const json =
-    plain && n === REQUIRED_FIELD_COUNT && redactions !== null
-      ? JSON.stringify(sortedEventObject(event, redactions))
-      : slowCanonical(record);
-  return oneShotHash('sha256', json, 'hex');
+  return oneShotHash('sha256', canonicalJson(event, n === REQUIRED_FIELD_COUNT), 'hex');
 }
 
 /**
@@ -191,20 +179,30 @@ export function wellFormedEventHash(event: AuditEvent): string {
 function hasPlainSchemaFields(record: Record<string, unknown>): boolean {
   let n = 0;
   for (const k in record) {
-    const later = FIELD_IS_LATER.get(k);
-    if (later === undefined) return false;
     const v = record[k];
-    if (typeof v === 'string') {
-      if (!v.isWellFormed()) return false;
-    } else if (typeof v === 'number') {
-      if (!Number.isFinite(v)) return false;
-    } else if (v === undefined) {
-      if (later) continue;
-      return false;
-    } else if (typeof v === 'object' && v !== null && k !== 'redactions' && !isStringArray(v)) return false;
-    if (!later) n++;
+    if (typeof v === 'string' && !v.isWellFormed()) return false;
+    const share = plainShare(k, v);
+    if (share < 0) return false;
+    n += share;
   }
   return n === REQUIRED_FIELD_COUNT;
+}
+
+/**
+ * One field's share of hasPlainSchemaFields' count: 1 for a required field, 0 for a later nullable
+ * one (set or absent), -1 when the event is not plain (an unknown field, a required one absent, a
+ * non-finite number, a nested object other than the redaction counts). Strings are the caller's to
+ * check for well-formedness.
+ */
+function plainShare(k: string, v: unknown): number {
+  const later = FIELD_IS_LATER.get(k);
+  if (later === undefined) return -1;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return -1;
+  } else if (v === undefined) {
+    if (!later) return -1;
+  } else if (typeof v === 'object' && v !== null && k !== 'redactions' && !isStringArray(v)) return -1;
+  return later ? 0 : 1;
 }
 
 function isStringArray(v: object): boolean {
