@@ -223,7 +223,8 @@ export class SqliteEventStore implements EventStore {
   }
 
   readerSource(): ReaderSource | null {
-    return this.db.memory ? null : { kind: 'sqlite', file: this.db.name };
+    const file = this.sqliteFile();
+    return file === null ? null : { kind: 'sqlite', file };
   }
 
   async chains(): Promise<ChainHead[]> {
