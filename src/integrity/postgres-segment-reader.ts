@@ -8,12 +8,7 @@
  */
 import pg from 'pg';
 import { ADMIN_METHOD } from '../core/admin-action-event.js';
-import { schemaIdent } from '../store/postgres/postgres-migrate.js';
-import {
-  chainColumnsSql,
-  chainLinksRangeSql,
-  fromTextColumns,
-} from '../store/postgres/postgres-event-store.js';
+import { chainRangeSql, fromTextColumns } from '../store/postgres/postgres-event-store.js';
 import { CanonicalColumns } from './canonical-columns.js';
 import { CANONICAL_PG_COLUMNS } from './canonical-pg.js';
 import {
@@ -56,10 +51,9 @@ export async function postgresSegmentReader(url: string, schema: string): Promis
   // As the store's own connections (postgres-event-store.ts): short indexed reads, no JIT.
   await client.query('SET jit = off').catch(() => undefined);
   await client.query(READER_SESSION);
-  const range = `FROM ${schemaIdent(schema)}.events WHERE chain_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq ASC`;
-  const json = { name: 'tg_verify_chain_json', text: `SELECT ${CANONICAL_PG_COLUMNS} ${range}` };
-  const columns = { name: 'tg_verify_chain_columns', text: chainColumnsSql(schema) };
-  const links = { name: 'tg_verify_chain_links', text: chainLinksRangeSql(schema) };
+  const json = { name: 'tg_verify_chain_json', text: chainRangeSql(schema, CANONICAL_PG_COLUMNS) };
+  const columns = { name: 'tg_verify_chain_columns', text: chainRangeSql(schema) };
+  const links = { name: 'tg_verify_chain_links', text: chainRangeSql(schema, 'seq, hash, prev_hash') };
   const finish = new SqliteCanonicalRows();
   const jsonRows: SegmentRows = {
     // bigint text, as the store decodes seq.

@@ -402,7 +402,7 @@ export class PostgresEventStore implements EventStore {
     // Keyset on (chain_id, seq): one bounded range per call, jsonb as text (parsed once per
     // distinct text by the serializer, not per row by the driver).
     const res = await this.pool.query<unknown[]>({
-      text: chainColumnsSql(this.schema),
+      text: chainRangeSql(this.schema),
       values: [chainId, firstSeq, lastSeq],
       rowMode: 'array',
     });
@@ -735,18 +735,13 @@ export const EVENT_TEXT_COLUMNS = AUDIT_EVENT_FIELDS.map((f) => (JSON_FIELDS.has
 );
 
 /**
- * The keyset read of a chain's seq range, `$1` chain id, `$2` and `$3` first and last seq, as
- * EVENT_TEXT_COLUMNS in seq order: readChainColumns, and verify's worker threads over their own
- * connections (integrity/postgres-segment-reader.ts).
+ * The keyset read of a chain's seq range in seq order, `$1` chain id, `$2` and `$3` first and last
+ * seq; by default the columns as EVENT_TEXT_COLUMNS: readChainColumns, and verify's worker threads
+ * over their own connections (integrity/postgres-segment-reader.ts), which also read the links and
+ * the server's canonical text of the same range.
  */
-export function chainColumnsSql(schema: string): string {
-  return `SELECT ${EVENT_TEXT_COLUMNS} FROM ${schemaIdent(schema)}.events
-    WHERE chain_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq ASC`;
-}
-
-/** `seq, hash, prev_hash` of a chain's seq range in seq order, bound as chainColumnsSql's. */
-export function chainLinksRangeSql(schema: string): string {
-  return `SELECT seq, hash, prev_hash FROM ${schemaIdent(schema)}.events
+export function chainRangeSql(schema: string, columns: string = EVENT_TEXT_COLUMNS): string {
+  return `SELECT ${columns} FROM ${schemaIdent(schema)}.events
     WHERE chain_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq ASC`;
 }
 
