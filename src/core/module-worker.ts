@@ -19,3 +19,23 @@ export function spawnModuleWorker(from: string, name: string, workerData: unknow
   const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); })`;
   return new Worker(boot, { eval: true, workerData });
 }
+
+/**
+ * Asks a worker of spawnModuleWorker to end (the message `'close'`, on which it closes its
+ * connection and its port) and resolves once it has exited; the worker holds the process open
+ * meanwhile. With `graceMs`, a worker that has not exited by then is terminated.
+ */
+export async function closeModuleWorker(worker: Worker, graceMs: number | null = null): Promise<void> {
+  if (worker.threadId === -1) return; // already exited
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  worker.ref();
+  worker.postMessage('close');
+  if (graceMs === null) return exited;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), graceMs);
+    timer.unref();
+  });
+  if ((await Promise.race([exited, late])) === 'late') await worker.terminate();
+  clearTimeout(timer);
+}

@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { spawnModuleWorker } from '../core/module-worker.js';
+import { closeModuleWorker, spawnModuleWorker } from '../core/module-worker.js';
 import type { EventStore, ReaderSource } from '../store/event-store.js';
 import type { VerifyOptions } from './verify-report.js';
 import {
@@ -88,7 +88,7 @@ export function workerSegmentChecker(source: ReaderSource, workers: number): Seg
     async close() {
       // Asked first, so a worker ends its PostgreSQL session cleanly (a terminated thread drops
       // its socket: the server logs an unexpected EOF); terminated if it does not go in time.
-      await Promise.all(threads.map((t) => closeWorker(t.worker)));
+      await Promise.all(threads.map((t) => closeModuleWorker(t.worker, CLOSE_GRACE_MS)));
     },
   };
 }
@@ -96,19 +96,6 @@ export function workerSegmentChecker(source: ReaderSource, workers: number): Seg
 function spawnVerifyWorker(source: ReaderSource): Worker {
   // The source may carry a PostgreSQL password in its URL: workerData only, never a log line.
   return spawnModuleWorker(import.meta.url, 'verify-worker', { source });
-}
-
-async function closeWorker(worker: Worker): Promise<void> {
-  if (worker.threadId === -1) return; // already exited
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => {
-    timer = setTimeout(() => resolve('late'), CLOSE_GRACE_MS);
-    timer.unref();
-  });
-  worker.postMessage('close');
-  if ((await Promise.race([exited, late])) === 'late') await worker.terminate();
-  clearTimeout(timer);
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import type { AuditEvent } from '../../core/audit-event.js';
-import { spawnModuleWorker } from '../../core/module-worker.js';
+import { closeModuleWorker, spawnModuleWorker } from '../../core/module-worker.js';
 import { TollgateError } from '../../core/errors.js';
 import type { EventStore } from '../event-store.js';
 import type { AppendDone, AppendJob } from './sqlite-append-worker.js';
@@ -67,10 +67,7 @@ export class SqliteAppendThread implements Pick<EventStore, 'append' | 'probeWri
     const worker = this.slot?.worker;
     if (!worker) return;
     this.slot = null;
-    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    worker.ref();
-    worker.postMessage('close');
-    await exited;
+    await closeModuleWorker(worker);
   }
 
   private thread(): Slot {

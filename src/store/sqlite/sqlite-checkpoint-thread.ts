@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
-import { spawnModuleWorker } from '../../core/module-worker.js';
+import { closeModuleWorker, spawnModuleWorker } from '../../core/module-worker.js';
 import type { SqliteDatabase } from './open-sqlite.js';
 import {
   STATE_BUSY,
@@ -143,12 +143,7 @@ export class SqliteCheckpointThread {
     this.shm = null;
     const worker = this.worker;
     this.worker = null;
-    if (worker) {
-      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-      worker.ref();
-      worker.postMessage('close');
-      await exited;
-    }
+    if (worker) await closeModuleWorker(worker);
     this.restore();
   }
 
