@@ -103,7 +103,8 @@ describe.skipIf(!service.available)('prune lock on PostgreSQL', () => {
         "SELECT pid FROM pg_stat_activity WHERE application_name = 'tollgate prune (replica-b)'",
       );
       expect(holders.rows).toHaveLength(1);
-      await pool.query('SELECT pg_terminate_backend($1)', [holders.rows[0]!.pid]);
+      // With a timeout the call waits until the backend has exited (PostgreSQL 14+): its locks are gone then.
+      await pool.query('SELECT pg_terminate_backend($1, 10000)', [holders.rows[0]!.pid]);
       const fourth = await a.store.lockRetention('replica-a');
       expect('lock' in fourth).toBe(true);
       if ('lock' in fourth) await fourth.lock.release();
