@@ -257,6 +257,7 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
         onGap: (gap) => log.error({ gap }, 'audit gap: events could not be stored or spooled'),
         onWritten: (events) => integrity.checkpointWriter.recordWritten(events),
         onLost: (range) => integrity.checkpointWriter.recordLost(range),
+        onLoopHeld: metrics.writerLoopHeld,
       },
     }),
     (t) => t.close(),
@@ -384,7 +385,7 @@ async function start(o: StartOptions, life: Lifetime): Promise<RunningTollgate> 
 }
 
 /**
- * The worker thread the writer commits through on a SQLite file (`writer.thread`, default on), so
+ * The worker thread the writer commits through on a SQLite file (`writer.thread`, opt-in), so
  * no batch's write or commit runs on the event loop; none for PostgreSQL (its driver already
  * waits off the loop), an in-memory store, or a store wrapped by the caller (tests decorate the
  * writer's store and must see its appends). Closed after the trail (the writer drains into it).

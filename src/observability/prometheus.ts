@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AuditEvent } from '../core/audit-event.js';
 import type { MountedRoute } from '../http/mounted-route.js';
-import type { WriterStats } from '../writer/event-writer.js';
+import type { LoopPhase, WriterStats } from '../writer/event-writer.js';
 import { BatchedCounts } from './batched-counts.js';
 import { BoundedLabels, catalogModel } from './bounded-labels.js';
 import { isAdminEvent } from './event-kind.js';
@@ -55,6 +55,11 @@ export interface TollgateMetrics {
    * is registered once it exists; a second call is ignored.
    */
   watchWriter(stats: () => WriterStats): void;
+  /**
+   * How long a step of the writer's flush held the event loop, ms (EventWriterOptions.onLoopHeld):
+   * what a request that arrives meanwhile waits. Never throws.
+   */
+  readonly writerLoopHeld: (phase: LoopPhase, ms: number) => void;
   /** Counts an alert raised by a detection rule (call it from the alert path). */
   alertRaised(ruleId: string, severity: string): void;
   /** A provider key's quota as its last answer reported it (`key` is the key's fingerprint). */
@@ -72,6 +77,8 @@ export interface TollgateMetrics {
 // Seconds; covers fast refusals up to long generations (Prometheus histograms need fixed buckets).
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 const TTFT_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
+// Seconds: from a few events built to a WAL checkpoint inside a commit.
+const LOOP_HELD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25];
 
 /**
  * Builds the metrics and the `/metrics` route. Model labels are bounded (`maxModels`, then
@@ -171,6 +178,18 @@ export function createPrometheusMetrics(o: PrometheusOptions = {}): TollgateMetr
       })
     : null;
 
+  const loopHeld = new Histogram({
+    name: 'tollgate_writer_loop_held_seconds',
+    help: "How long each step of the audit writer's flush held the event loop, by phase (build: exchanges made into events; write: the store append up to its first wait). Requests arriving meanwhile wait that long.",
+    labelNames: ['phase'],
+    buckets: LOOP_HELD_BUCKETS,
+    registers,
+  });
+  const loopHeldBy = {
+    build: loopHeld.labels({ phase: 'build' }),
+    write: loopHeld.labels({ phase: 'write' }),
+  };
+
   let writerWatched = false;
   const watchWriter = (stats: () => WriterStats): void => {
     if (writerWatched) return;
@@ -248,6 +267,7 @@ export function createPrometheusMetrics(o: PrometheusOptions = {}): TollgateMetr
       if (limit !== null) quotaLimit.set({ key, provider, kind }, limit);
     },
     watchWriter,
+    writerLoopHeld: (phase, ms) => loopHeldBy[phase]?.observe(ms / 1000),
     text: () => registry.metrics(),
   };
 }

@@ -11,6 +11,7 @@ import type { DiskSpool } from '../writer/disk-spool.js';
 import {
   EventWriter,
   type FailurePolicy,
+  type LoopPhase,
   type LostRange,
   type WriterGap,
   type WriterStore,
@@ -66,6 +67,8 @@ export interface AuditTrailOptions {
     onWritten?: (events: readonly AuditEvent[]) => void;
     /** Lost seqs, from before the spool replay on (the checkpoint writer). */
     onLost?: (range: LostRange) => void;
+    /** How long each step of a flush held the event loop (EventWriterOptions.onLoopHeld; metrics). */
+    onLoopHeld?: (phase: LoopPhase, ms: number) => void;
   };
 }
 
@@ -106,6 +109,7 @@ export async function createAuditTrail(o: AuditTrailOptions): Promise<AuditTrail
     ...(h.onGap ? { onGap: h.onGap } : {}),
     ...(h.onWritten ? { onWritten: h.onWritten } : {}),
     ...(h.onLost ? { onLost: h.onLost } : {}),
+    ...(h.onLoopHeld ? { onLoopHeld: h.onLoopHeld } : {}),
   });
   const { head, carried } = await resumeChain({
     chainId: o.chainId,

@@ -55,7 +55,18 @@ export interface EventWriterOptions {
   journal?: GapJournal;
   /** Told when the gap journal cannot be written (full: about 100 gaps, or an I/O error). */
   onJournalError?: (err: unknown) => void;
+  /**
+   * Told how long each step of a flush held the event loop, ms: `build` (the fill hooks: the
+   * pipeline's deferred exchanges turned into events), `write` (the store's append up to its
+   * first wait: the whole transaction for SQLite on the loop, the hand-off for the append thread,
+   * the query's dispatch for PostgreSQL). Requests that arrive meanwhile wait that long
+   * (`tollgate_writer_loop_held_seconds`). Must not throw.
+   */
+  onLoopHeld?: (phase: LoopPhase, ms: number) => void;
 }
+
+/** A step of a flush that runs on the event loop (EventWriterOptions.onLoopHeld). */
+export type LoopPhase = 'build' | 'write';
 
 export type { GapRecorder, LostRange, WriterGap } from './gap-ledger.js';
 
@@ -228,10 +239,14 @@ export class EventWriter {
   private fill(): void {
     if (this.fillHooks.length === 0) return;
     this.filling = true;
+    const started = this.options.onLoopHeld ? performance.now() : 0;
+    const queued = this.queue.length;
     try {
       for (const hook of this.fillHooks) hook();
     } finally {
       this.filling = false;
+      if (this.options.onLoopHeld && this.queue.length > queued)
+        this.options.onLoopHeld('build', performance.now() - started);
     }
   }
 
@@ -324,7 +339,7 @@ export class EventWriter {
     while (this.queue.length > 0 && this.storeAvailable) {
       const batch = this.queue.slice(0, this.options.batchSize);
       try {
-        await this.options.store.append(batch.map((p) => p.event));
+        await this.append(batch.map((p) => p.event));
         this.queue.splice(0, batch.length);
         this.counters.written += batch.length;
         this.written(batch.map((p) => p.event));
@@ -353,6 +368,18 @@ export class EventWriter {
           for (const p of failed) p.reject?.(err);
         }
       }
+    }
+  }
+
+  /** The store's append, timed up to its first wait when someone listens (onLoopHeld). */
+  private append(events: AuditEvent[]): Promise<void> {
+    const told = this.options.onLoopHeld;
+    if (!told) return this.options.store.append(events);
+    const started = performance.now();
+    try {
+      return this.options.store.append(events);
+    } finally {
+      told('write', performance.now() - started);
     }
   }
 
