@@ -10,6 +10,14 @@
  *                            (tollgate-server.ts reads BENCH_FLUSH_MS, BENCH_WRITER_THREAD, …);
  *                            NODE_FLAGS='--flag --other' adds Node flags (e.g. --single-threaded-gc)
  *     AB_ROUNDS=5 AB_REQUESTS=2000 AB_WARMUP=500 AB_CONNS=1,50 AB_MODES=json,chat-stream,…
+ *     AB_PIN=1               every server under test on the last CPU, the load generator and the mock
+ *                            on the others (taskset): at c=1 the p99 then compares the servers, not
+ *                            how the scheduler shares two vCPUs among three busy processes
+ *
+ * A second table says where each server's event loop went, per request (median of rounds): its
+ * garbage-collection pauses (all kinds), and for Tollgate targets the audit writer's steps on the
+ * loop (`tollgate_writer_loop_held_seconds`, read from its /metrics: the build of the deferred
+ * exchanges, the store append up to its first wait), with the flushes per 1,000 requests.
  *
  * The CPU of a server is `process.cpuUsage()` over the measured requests plus 300 ms after them
  * (the writer's last flush counts), as in gateway.bench.ts. Give `cat /proc/loadavg` with every
@@ -17,7 +25,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { load, modesFrom, pct, startServer, type Child } from './bench-servers.js';
@@ -49,17 +57,48 @@ function compileRef(ref: string): (file: string) => string {
 
 const start = startServer;
 
-function cpuOf(child: Child): Promise<number> {
+interface Reading {
+  cpuMicros: number;
+  gcMs: number;
+  /** The writer's loop time so far, ms, by phase, and its flushes (Tollgate targets; zero otherwise). */
+  buildMs: number;
+  writeMs: number;
+  flushes: number;
+}
+
+function statsOf(child: Child): Promise<{ cpuMicros: number; gcMs: number }> {
   return new Promise((resolve) => {
     const on = (m: unknown): void => {
       if (m && typeof m === 'object' && 'cpuMicros' in m) {
         child.proc.off('message', on);
-        resolve((m as { cpuMicros: number }).cpuMicros);
+        const r = m as { cpuMicros: number; gcMs?: number };
+        // A server built from an older commit (AB_BASE) may not count its GC pauses.
+        resolve({ cpuMicros: r.cpuMicros, gcMs: r.gcMs ?? 0 });
       }
     };
     child.proc.on('message', on);
     child.proc.send('stats');
   });
+}
+
+/** Sum and count of a histogram series in Prometheus text (0 when absent). */
+function series(text: string, name: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? 0 : Number(line.slice(name.length + 1));
+}
+
+async function readingOf(name: string, child: Child): Promise<Reading> {
+  const { cpuMicros, gcMs } = await statsOf(child);
+  if (name === 'bare-proxy') return { cpuMicros, gcMs, buildMs: 0, writeMs: 0, flushes: 0 };
+  const text = await (await fetch(`http://127.0.0.1:${child.port}/metrics`)).text();
+  const held = 'tollgate_writer_loop_held_seconds';
+  return {
+    cpuMicros,
+    gcMs,
+    buildMs: series(text, `${held}_sum{phase="build"}`) * 1000,
+    writeMs: series(text, `${held}_sum{phase="write"}`) * 1000,
+    flushes: series(text, `${held}_count{phase="write"}`),
+  };
 }
 
 const MODES = modesFrom(process.env.AB_MODES, 'AB_MODES');
@@ -78,6 +117,19 @@ const targets: Array<[string, Child]> = [
   ['bare-proxy', await start(compiled('servers/bare-proxy.ts'), { BENCH_UPSTREAM: upstream })],
   ['tollgate', await start(compiled('servers/tollgate-server.ts'), { BENCH_UPSTREAM: upstream }, flags)],
 ];
+/** Pins a server under test (AB_PIN); a no-op otherwise. */
+let pinned = (_pid: number): void => undefined;
+if (process.env.AB_PIN === '1') {
+  // Servers under test on the last CPU (all their threads), the rest of the bench on the others.
+  const last = availableParallelism() - 1;
+  if (last < 1) throw new Error('AB_PIN needs two CPUs');
+  const pin = (pid: number, cpus: string): void => {
+    execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+  };
+  pin(process.pid, `0-${last - 1}`);
+  pin(mock.proc.pid!, `0-${last - 1}`);
+  pinned = (pid) => pin(pid, String(last));
+}
 if (process.env.AB_BASE) {
   const base = compileRef(process.env.AB_BASE);
   targets.push([
@@ -105,13 +157,25 @@ for (const spec of (process.env.AB_VARIANTS ?? '').split(';').filter(Boolean)) {
   ]);
 }
 
+for (const [, child] of targets) pinned(child.proc.pid!);
 console.log(
   `gateway A/B: ${ROUNDS} rounds × ${REQUESTS} requests (${WARMUP} warm-up) per target and cell; ` +
     `targets ${targets.map(([n]) => n).join(', ')}; load ${loadavg()
       .map((l) => l.toFixed(2))
-      .join(' ')}`,
+      .join(' ')}${process.env.AB_PIN === '1' ? '; servers pinned to the last CPU' : ''}`,
 );
-const results = new Map<string, { cpu: number[]; p99: number[]; ratio: number[]; added: number[] }>();
+interface Cell {
+  cpu: number[];
+  p99: number[];
+  ratio: number[];
+  added: number[];
+  /** Per request, µs: GC pauses, the writer's build and write on the loop; flushes per 1,000 requests. */
+  gc: number[];
+  build: number[];
+  write: number[];
+  flushes: number[];
+}
+const results = new Map<string, Cell>();
 for (let round = 0; round < ROUNDS; round++) {
   for (const mode of MODES) {
     for (const c of CONNS) {
@@ -121,15 +185,29 @@ for (let round = 0; round < ROUNDS; round++) {
       for (const [name, child] of order) {
         await load(child.port, c, mode, WARMUP);
         await new Promise((r) => setTimeout(r, 300));
-        const before = await cpuOf(child);
+        const before = await readingOf(name, child);
         const { lat } = await load(child.port, c, mode, REQUESTS);
         await new Promise((r) => setTimeout(r, 300));
-        const perReq = ((await cpuOf(child)) - before) / REQUESTS;
+        const after = await readingOf(name, child);
+        const perReq = (after.cpuMicros - before.cpuMicros) / REQUESTS;
         cpu.set(name, perReq);
         const key = `${mode.name} c=${c} ${name}`;
-        const r = results.get(key) ?? { cpu: [], p99: [], ratio: [], added: [] };
+        const r = results.get(key) ?? {
+          cpu: [],
+          p99: [],
+          ratio: [],
+          added: [],
+          gc: [],
+          build: [],
+          write: [],
+          flushes: [],
+        };
         r.cpu.push(perReq);
         r.p99.push(p99(lat));
+        r.gc.push(((after.gcMs - before.gcMs) * 1000) / REQUESTS);
+        r.build.push(((after.buildMs - before.buildMs) * 1000) / REQUESTS);
+        r.write.push(((after.writeMs - before.writeMs) * 1000) / REQUESTS);
+        r.flushes.push(((after.flushes - before.flushes) * 1000) / REQUESTS);
         results.set(key, r);
       }
       const bare = results.get(`${mode.name} c=${c} bare-proxy`)!;
@@ -161,4 +239,18 @@ for (const mode of MODES)
       );
     }
   }
+console.log(
+  '\nwhere the loop went, µs per request (median of rounds)   GC pauses   writer build   writer write   flushes per 1,000 requests',
+);
+for (const mode of MODES)
+  for (const c of CONNS)
+    for (const [name] of targets) {
+      const r = results.get(`${mode.name} c=${c} ${name}`)!;
+      const tollgate = name !== 'bare-proxy';
+      const cell = (xs: number[], width: number): string =>
+        (tollgate ? median(xs).toFixed(1) : '-').padStart(width);
+      console.log(
+        `${`${mode.name} c=${c}`.padEnd(28)} ${name.padEnd(26)} ${median(r.gc).toFixed(1).padStart(9)} ${cell(r.build, 14)} ${cell(r.write, 14)} ${cell(r.flushes, 13)}`,
+      );
+    }
 for (const [, child] of [['mock', mock] as const, ...targets]) child.proc.kill();

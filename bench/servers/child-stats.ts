@@ -1,8 +1,19 @@
+import { PerformanceObserver } from 'node:perf_hooks';
+
 /**
  * For benchmark servers run as child processes: answer the parent's `stats` message with this
- * process's CPU time and peak RSS, so the parent measures the server alone, not the load generator.
+ * process's CPU time, peak RSS and garbage-collection pauses so far (count and total ms, all kinds),
+ * so the parent measures the server alone, not the load generator.
  */
 export function serveStats(): void {
+  let gcPauses = 0;
+  let gcMs = 0;
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcPauses++;
+      gcMs += e.duration;
+    }
+  }).observe({ entryTypes: ['gc'] });
   process.on('message', (msg: unknown) => {
     if (msg === 'exit') process.exit(0); // lets --cpu-prof write its profile
     if (msg === 'stats') {
@@ -11,6 +22,8 @@ export function serveStats(): void {
         cpuMicros: cpu.user + cpu.system,
         maxRssKb: process.resourceUsage().maxRSS,
         rss: process.memoryUsage().rss,
+        gcPauses,
+        gcMs,
       });
     }
   });
