@@ -56,8 +56,8 @@ export interface TollgateMetrics {
    */
   watchWriter(stats: () => WriterStats): void;
   /**
-   * How long a step of the writer's flush held the event loop, ms (EventWriterOptions.onLoopHeld):
-   * what a request that arrives meanwhile waits. Never throws.
+   * How long a step of the audit trail held the event loop, ms (a build of deferred exchanges, a
+   * store append up to its first wait): what a request that arrives meanwhile waits. Never throws.
    */
   readonly writerLoopHeld: (phase: LoopPhase, ms: number) => void;
   /** Counts an alert raised by a detection rule (call it from the alert path). */
@@ -180,7 +180,7 @@ export function createPrometheusMetrics(o: PrometheusOptions = {}): TollgateMetr
 
   const loopHeld = new Histogram({
     name: 'tollgate_writer_loop_held_seconds',
-    help: "How long each step of the audit writer's flush held the event loop, by phase (build: exchanges made into events; write: the store append up to its first wait). Requests arriving meanwhile wait that long.",
+    help: 'How long each step of the audit trail held the event loop, by phase (build: answered exchanges made into events; write: a store append up to its first wait). Requests arriving meanwhile wait that long.',
     labelNames: ['phase'],
     buckets: LOOP_HELD_BUCKETS,
     registers,

@@ -67,7 +67,7 @@ export interface AuditTrailOptions {
     onWritten?: (events: readonly AuditEvent[]) => void;
     /** Lost seqs, from before the spool replay on (the checkpoint writer). */
     onLost?: (range: LostRange) => void;
-    /** How long each step of a flush held the event loop (EventWriterOptions.onLoopHeld; metrics). */
+    /** How long each build (the pipeline) and each store append (the writer) held the event loop (metrics). */
     onLoopHeld?: (phase: LoopPhase, ms: number) => void;
   };
 }
@@ -127,6 +127,7 @@ export async function createAuditTrail(o: AuditTrailOptions): Promise<AuditTrail
     ...(w.reservation ? { reserver: w.reservation } : {}),
   });
   const s = o.stages;
+  const held = h.onLoopHeld;
   const pipeline = new AuditPipeline({
     redactor: s.redactor,
     ...(s.pricer ? { pricer: s.pricer } : {}),
@@ -136,6 +137,7 @@ export async function createAuditTrail(o: AuditTrailOptions): Promise<AuditTrail
     writer,
     ...(s.estimateUsage ? { estimateUsage: s.estimateUsage } : {}),
     ...(h.onBuildError ? { onError: h.onBuildError } : {}),
+    ...(held ? { onBuilt: (ms: number) => held('build', ms) } : {}),
   });
   writer.recordGapsWith((gap) => pipeline.recordEvent(writerGapEvent(gap, o.clock, o.source)));
   writer.carryGaps(carried);

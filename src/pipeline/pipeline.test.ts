@@ -34,7 +34,7 @@ function exchange(): Exchange {
   return x;
 }
 
-function setup(writer: { flushDelayMs: number; flushEvents?: number }) {
+function setup(writer: { flushDelayMs: number; flushEvents?: number }, onBuilt?: (ms: number) => void) {
   const store = new RecordingStore();
   const w = new EventWriter({
     store,
@@ -50,6 +50,7 @@ function setup(writer: { flushDelayMs: number; flushEvents?: number }) {
     chainer: createChainer({ chainId: 'test' }),
     writer: w,
     listeners: [(e) => built.push(e)],
+    ...(onBuilt ? { onBuilt } : {}),
   });
   return { store, writer: w, pipeline, built };
 }
@@ -136,5 +137,30 @@ describe('AuditPipeline.recordSoon', () => {
     pipeline.buildPending();
     expect(built).toHaveLength(1);
     expect(store.batches).toEqual([]);
+  });
+});
+
+describe('AuditPipeline build timings (onBuilt)', () => {
+  it('tells each build that made events, at the flush and on the next turn, and no empty one', async () => {
+    const told: number[] = [];
+    const { store, writer, pipeline } = setup({ flushDelayMs: 60_000, flushEvents: 2 }, (ms) =>
+      told.push(ms),
+    );
+    // Two waiting exchanges fill the flush threshold: built together when the writer flushes.
+    pipeline.recordSoon(exchange());
+    pipeline.recordSoon(exchange());
+    while (store.batches.length === 0) await nextTurn();
+    expect(told).toHaveLength(1);
+    // An exchange holding reservations (`then`) is built on the next turn, not at a flush.
+    let event: AuditEvent | null = null;
+    pipeline.recordSoon(exchange(), (e) => (event = e));
+    while (event === null) await nextTurn();
+    expect(told).toHaveLength(2);
+    // Entry points that build first with nothing waiting tell nothing.
+    pipeline.buildPending();
+    pipeline.record(exchange());
+    expect(told).toHaveLength(2);
+    for (const ms of told) expect(ms).toBeGreaterThanOrEqual(0);
+    await writer.drain();
   });
 });

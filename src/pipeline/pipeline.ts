@@ -33,6 +33,12 @@ export interface PipelineStages {
   estimateUsage?: UsageEstimator;
   /** Told when a deferred exchange could not be turned into an event (`recordSoon`; never content). */
   onError?: (err: unknown) => void;
+  /**
+   * Told how long each build of deferred exchanges held the event loop, ms (at the writer's flush,
+   * or on the next turn), once per batch that built anything (`tollgate_writer_loop_held_seconds`
+   * with `phase="build"`). Must not throw.
+   */
+  onBuilt?: (ms: number) => void;
 }
 
 /**
@@ -133,6 +139,7 @@ export class AuditPipeline {
     if (this.deferred.length === 0) return;
     const batch = this.deferred;
     this.deferred = [];
+    const started = this.stages.onBuilt ? performance.now() : 0;
     for (const { x, then } of batch) {
       try {
         const event = this.recordNow(x);
@@ -141,6 +148,7 @@ export class AuditPipeline {
         this.stages.onError?.(err);
       }
     }
+    this.stages.onBuilt?.(performance.now() - started);
   };
 
   /** Records an exchange and resolves once its event is durably stored (fail-closed path). */

@@ -56,16 +56,18 @@ export interface EventWriterOptions {
   /** Told when the gap journal cannot be written (full: about 100 gaps, or an I/O error). */
   onJournalError?: (err: unknown) => void;
   /**
-   * Told how long each step of a flush held the event loop, ms: `build` (the fill hooks: the
-   * pipeline's deferred exchanges turned into events), `write` (the store's append up to its
-   * first wait: the whole transaction for SQLite on the loop, the hand-off for the append thread,
-   * the query's dispatch for PostgreSQL). Requests that arrive meanwhile wait that long
-   * (`tollgate_writer_loop_held_seconds`). Must not throw.
+   * Told how long each store append held the event loop, ms: the append up to its first wait (the
+   * whole transaction for SQLite on the loop, the hand-off for the append thread, the query's
+   * dispatch for PostgreSQL). Requests that arrive meanwhile wait that long
+   * (`tollgate_writer_loop_held_seconds{phase="write"}`; the pipeline tells the `build`). Must not throw.
    */
-  onLoopHeld?: (phase: LoopPhase, ms: number) => void;
+  onLoopHeld?: (phase: 'write', ms: number) => void;
 }
 
-/** A step of a flush that runs on the event loop (EventWriterOptions.onLoopHeld). */
+/**
+ * A step of the audit trail that holds the event loop: `build` (exchanges made into events, the
+ * pipeline) and `write` (the store append, the writer).
+ */
 export type LoopPhase = 'build' | 'write';
 
 export type { GapRecorder, LostRange, WriterGap } from './gap-ledger.js';
@@ -239,14 +241,10 @@ export class EventWriter {
   private fill(): void {
     if (this.fillHooks.length === 0) return;
     this.filling = true;
-    const started = this.options.onLoopHeld ? performance.now() : 0;
-    const queued = this.queue.length;
     try {
       for (const hook of this.fillHooks) hook();
     } finally {
       this.filling = false;
-      if (this.options.onLoopHeld && this.queue.length > queued)
-        this.options.onLoopHeld('build', performance.now() - started);
     }
   }
 
