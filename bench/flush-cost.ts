@@ -14,10 +14,16 @@
  * also the median time of each statement the write hooks run (timed by wrapping `db.prepare`);
  * FLUSH_PAGE_SIZE=4096 creates the store with that page size instead of 16 KB.
  *
+ * FLUSH_PAGES=1 then says which pages one commit writes (the COMMIT's cost is per page: two
+ * pwrite64 calls per WAL frame): on a store of FLUSH_PAGES_DEPTH events (default 50,000, written
+ * as the gateway would), FLUSH_PAGES_TX sampled transactions (default 40) each start on an empty
+ * WAL (a TRUNCATE checkpoint), and the frames of their one commit are read back from the -wal
+ * file and named by the table or index that owns each page (SQLite's dbstat).
+ *
  *   npx tsx bench/flush-cost.ts   (FLUSH_TX=600 transactions per run, FLUSH_SIZES=15, FLUSH_ROUNDS=2)
  */
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditEvent } from '../src/core/audit-event.js';
@@ -140,6 +146,59 @@ async function run(size: number, variant: Variant): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/** Page numbers of the frames in a WAL file (after its 32-byte header, each frame: 24-byte header, then the page). */
+function walPages(file: string, pageSize: number): number[] {
+  const wal = readFileSync(file);
+  const pages: number[] = [];
+  for (let at = 32; at + 24 + pageSize <= wal.length; at += 24 + pageSize) pages.push(wal.readUInt32BE(at));
+  return pages;
+}
+
+/** FLUSH_PAGES: the pages one commit of `size` events writes, by owning table or index. */
+function pagesPerCommit(size: number): void {
+  const depth = Number(process.env.FLUSH_PAGES_DEPTH ?? 50_000);
+  const samples = Number(process.env.FLUSH_PAGES_TX ?? 40);
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-flush-pages-'));
+  const file = join(dir, 'tollgate.db');
+  const db = openSqlite(file);
+  const store = new SqliteEventStore(db);
+  attachSqliteWriteHooks(store, db);
+  for (let k = 0; k < Math.ceil(depth / 500); k++) store.appendSync(Array.from({ length: 500 }, event));
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  const frames: number[] = [];
+  const distinct: number[] = [];
+  const byOwner = new Map<string, number[]>();
+  for (let k = 0; k < samples; k++) {
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    store.appendSync(Array.from({ length: size }, event));
+    const pages = walPages(`${file}-wal`, pageSize);
+    const owners = new Map<number, string>(
+      (db.prepare('SELECT pageno, name FROM dbstat').all() as Array<{ pageno: number; name: string }>).map(
+        (r) => [r.pageno, r.name],
+      ),
+    );
+    const unique = [...new Set(pages)];
+    frames.push(pages.length);
+    distinct.push(unique.length);
+    const count = new Map<string, number>();
+    for (const p of unique) {
+      const owner = owners.get(p) ?? (p === 1 ? 'page 1 (header)' : 'free list / other');
+      count.set(owner, (count.get(owner) ?? 0) + 1);
+    }
+    for (const [owner, n] of count) byOwner.set(owner, [...(byOwner.get(owner) ?? []), n]);
+  }
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / samples;
+  console.log(
+    `pages per commit of ${size} events on a ${depth.toLocaleString('en-US')}-event store (${samples} commits, page ${pageSize} B): ` +
+      `${mean(distinct).toFixed(1)} pages (p50 ${pct(distinct, 50)}, max ${Math.max(...distinct)}), ${mean(frames).toFixed(1)} WAL frames, ` +
+      `${((mean(frames) * (pageSize + 24)) / 1024).toFixed(0)} KiB; by table or index (mean pages per commit):`,
+  );
+  for (const [owner, ns] of [...byOwner].sort((a, b) => mean(b[1]) - mean(a[1])))
+    console.log(`    ${mean(ns).toFixed(1).padStart(5)}  ${owner}`);
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
 console.log(
   `flush cost: ${TX} transactions per run, one every 10 ms, node ${process.version}, load ${load()}`,
 );
@@ -147,3 +206,4 @@ for (let r = 0; r < ROUNDS; r++)
   for (const size of SIZES)
     for (const variant of (r % 2 === 0 ? ['loop', 'thread'] : ['thread', 'loop']) as Variant[])
       await run(size, variant);
+if (process.env.FLUSH_PAGES === '1') for (const size of SIZES) pagesPerCommit(size);
