@@ -104,6 +104,7 @@ describe('ops stack (ops/grafana, ops/prometheus)', () => {
       'tollgate_writer_queue_depth',
       'tollgate_events_spooled_total',
       'tollgate_checkpoint_age_seconds',
+      'tollgate_writer_loop_held_seconds',
     ])
       expect(
         exprs.some((e) => metricNames(e).includes(name)),
@@ -115,6 +116,7 @@ describe('ops stack (ops/grafana, ops/prometheus)', () => {
       'TollgateBudgetBurn',
       'TollgateHighErrorRate',
       'TollgateProviderQuotaLow',
+      'TollgateAuditLoopStalls',
     ])
       expect(rules).toContain(`alert: ${alert}\n`);
   });
@@ -123,7 +125,7 @@ describe('ops stack (ops/grafana, ops/prometheus)', () => {
 
   it.skipIf(!withPrometheus)('promtool checks the rules and passes their unit tests', async () => {
     const check = await run(PROMTOOL_PATH, ['check', 'rules', RULES]);
-    expect(check.stdout).toMatch(/SUCCESS: 6 rules found/);
+    expect(check.stdout).toMatch(/SUCCESS: 7 rules found/);
     const tests = await run(PROMTOOL_PATH, ['test', 'rules', RULE_TESTS]);
     expect(tests.stdout).toMatch(/SUCCESS/);
     // /metrics passes promtool's lint too.
