@@ -12,7 +12,8 @@
  * many over 2 ms), the COMMIT alone (p50), CPU per transaction of the whole process (worker
  * included), and the WAL file's size at the end (it must stay bounded). With FLUSH_BREAKDOWN=1,
  * also the median time of each statement the write hooks run (timed by wrapping `db.prepare`);
- * FLUSH_PAGE_SIZE=4096 creates the store with that page size instead of 16 KB.
+ * FLUSH_PAGE_SIZE=4096 creates the store with that page size instead of 16 KB. FLUSH_DROP=events_user,…
+ * drops those indexes from the store first: what one index costs a flush (an A/B, never a setting).
  *
  * FLUSH_PAGES=1 then says which pages one commit writes (the COMMIT's cost is per page: two
  * pwrite64 calls per WAL frame): on a store of FLUSH_PAGES_DEPTH events (default 50,000, written
@@ -38,6 +39,8 @@ const TX = Number(process.env.FLUSH_TX ?? 600);
 const SIZES = (process.env.FLUSH_SIZES ?? '15').split(',').map(Number);
 const ROUNDS = Number(process.env.FLUSH_ROUNDS ?? 2);
 const BREAKDOWN = process.env.FLUSH_BREAKDOWN === '1';
+/** Indexes dropped before the run (FLUSH_DROP): what each costs a flush. */
+const DROP = (process.env.FLUSH_DROP ?? '').split(',').filter(Boolean);
 /** A page size other than the store's default (16 KB): what the commit's WAL frames cost. */
 const PAGE_SIZE = process.env.FLUSH_PAGE_SIZE ? Number(process.env.FLUSH_PAGE_SIZE) : null;
 const T0 = Date.now();
@@ -96,6 +99,7 @@ async function run(size: number, variant: Variant): Promise<void> {
   }
   const store = new SqliteEventStore(db);
   attachSqliteWriteHooks(store, db);
+  dropIndexes(db);
   const thread = variant === 'thread' ? new SqliteCheckpointThread(db) : null;
   if (thread) store.onCommitted(() => thread.committed());
   const hooks = (store as unknown as { hooks: ((e: readonly AuditEvent[]) => void)[] }).hooks;
@@ -134,7 +138,7 @@ async function run(size: number, variant: Variant): Promise<void> {
   const cpu = process.cpuUsage(c0);
   const wal = statSync(join(dir, 'tollgate.db-wal')).size / 2 ** 20;
   console.log(
-    `${variant.padEnd(6)} ${size} events/tx: in append mean ${(total.reduce((a, b) => a + b, 0) / TX).toFixed(0)} µs, p50 ${pct(total, 50).toFixed(0)}, p99 ${pct(total, 99).toFixed(0)}, ` +
+    `${variant.padEnd(6)} ${size} events/tx${DROP.length ? ` without ${DROP.join(', ')}` : ''}: in append mean ${(total.reduce((a, b) => a + b, 0) / TX).toFixed(0)} µs, p50 ${pct(total, 50).toFixed(0)}, p99 ${pct(total, 99).toFixed(0)}, ` +
       `max ${Math.max(...total).toFixed(0)}, ${total.filter((t) => t > 2000).length} of ${TX} over 2 ms; COMMIT p50 ` +
       `${pct(commitUs, 50).toFixed(0)} µs; CPU ${((cpu.user + cpu.system) / TX).toFixed(0)} µs/tx (all threads); ` +
       `WAL ${wal.toFixed(1)} MiB at the end; page ${db.pragma('page_size', { simple: true }) as number} B; load ${load()}`,
@@ -144,6 +148,13 @@ async function run(size: number, variant: Variant): Promise<void> {
   await thread?.close();
   db.close();
   rmSync(dir, { recursive: true, force: true });
+}
+
+function dropIndexes(db: Database.Database): void {
+  for (const index of DROP) {
+    if (!/^[a-z_]+$/.test(index)) throw new Error(`FLUSH_DROP: not an index name: ${index}`);
+    db.exec(`DROP INDEX ${index}`);
+  }
 }
 
 /** Page numbers of the frames in a WAL file (after its 32-byte header, each frame: 24-byte header, then the page). */
@@ -163,6 +174,7 @@ function pagesPerCommit(size: number): void {
   const db = openSqlite(file);
   const store = new SqliteEventStore(db);
   attachSqliteWriteHooks(store, db);
+  dropIndexes(db);
   for (let k = 0; k < Math.ceil(depth / 500); k++) store.appendSync(Array.from({ length: 500 }, event));
   const pageSize = db.pragma('page_size', { simple: true }) as number;
   const frames: number[] = [];

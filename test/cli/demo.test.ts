@@ -22,6 +22,10 @@ describe('tollgate demo', () => {
       expect(r.out).toMatch(/2 request\(s\) refused past a budget .*budget: user frank \(daily\)/);
       expect(r.out).toMatch(/provider\.quota-low .*Provider quota low/);
       expect(r.out).toMatch(/AUTH_FAILED\s+8/);
+      // What recording cost the requests, from the gateway's own /metrics.
+      expect(r.out).toMatch(
+        /recording held the gateway's event loop \d+ ms over the run.*\n {4}building \d+ events \d+ ms .*, \d+ store writes \d+ ms/,
+      );
       expect(r.out).toContain('[REDACTED:aws_access_key]');
       // One definition of "unpriced": the summary says what the cost report's TOTAL says.
       const summary = /(\d+) unpriced \(cost unknown, not \$0\)/.exec(r.out)?.[1];

@@ -98,6 +98,7 @@ export async function runDemo(opts: DemoOptions, g: GlobalOptions, ctx: CliConte
     await tg.writer.drain();
     await tg.checkpointWriter.checkpointNow();
     const events = await tg.store.query({ order: 'asc' });
+    await printLoopHeld(ctx, tg, events.length, c);
     printSummary(ctx, events, c);
     await printReports(ctx, tg, c, config);
     println(ctx.stdout);
@@ -276,6 +277,38 @@ async function printReports(
       c('dim', '   (tollgate evidence --out FILE; tollgate verify --evidence FILE, offline)'),
   );
   for (const line of await demoEvidence(tg, config, now)) println(ctx.stdout, line);
+}
+
+/**
+ * What recording cost the gateway's requests: how long the audit trail held the event loop
+ * (`tollgate_writer_loop_held_seconds` on /metrics), in all and per event.
+ */
+async function printLoopHeld(
+  ctx: CliContext,
+  tg: RunningTollgate,
+  events: number,
+  c: ReturnType<typeof colourer>,
+): Promise<void> {
+  const text = await tg.metrics.text();
+  const ms = (stat: 'sum' | 'count', phase: 'build' | 'write'): number => {
+    const series = `tollgate_writer_loop_held_seconds_${stat}{phase="${phase}"} `;
+    const line = text.split('\n').find((l) => l.startsWith(series));
+    return line === undefined ? 0 : Number(line.slice(series.length)) * (stat === 'sum' ? 1000 : 1);
+  };
+  const build = ms('sum', 'build');
+  const write = ms('sum', 'write');
+  if (events === 0 || build + write === 0) return;
+  // Totals, not a mean: an event's build grows with its content (the runaway session's prompts).
+  println(
+    ctx.stdout,
+    `  recording held the gateway's event loop ${(build + write).toFixed(0)} ms over the run` +
+      c('dim', '   (/metrics: tollgate_writer_loop_held_seconds)'),
+  );
+  println(
+    ctx.stdout,
+    `    building ${events} events ${build.toFixed(0)} ms (redact, price, detect, chain; large prompts cost most), ` +
+      `${ms('count', 'write')} store writes ${write.toFixed(0)} ms`,
+  );
 }
 
 function printSummary(ctx: CliContext, events: AuditEvent[], c: ReturnType<typeof colourer>): void {
