@@ -281,7 +281,7 @@ async function printReports(
 
 /**
  * What recording cost the gateway's requests: how long the audit trail held the event loop
- * (`tollgate_writer_loop_held_seconds` on /metrics), in all and per event.
+ * (`tollgate_writer_loop_held_seconds` on /metrics): building the events, and the store writes.
  */
 async function printLoopHeld(
   ctx: CliContext,
