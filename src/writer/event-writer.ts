@@ -439,7 +439,7 @@ export class EventWriter {
           ({ events, corrupt } = spool.read());
           for (let i = done; i < events.length; i += this.options.batchSize) {
             const slice = events.slice(i, i + this.options.batchSize);
-            await this.options.store.append(slice);
+            await this.append(slice);
             this.written(slice);
           }
           done = events.length;
