@@ -75,7 +75,7 @@ export async function foldLinksInWorkers(
   options: { workers?: number; minEvents?: number } = {},
 ): Promise<{ range: CompactRange; lastHash: string } | null> {
   const source = store.readerSource?.() ?? null;
-  const workers = options.workers ?? defaultVerifyWorkers();
+  const workers = options.workers ?? defaultVerifyWorkers(source);
   if (source === null || workers <= 0) return null;
   const head = (await store.chainHeads()).find((h) => h.chain_id === chainId)?.seq ?? null;
   if (head === null || head - range.size < (options.minEvents ?? 50_000)) return null;

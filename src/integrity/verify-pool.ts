@@ -31,7 +31,7 @@ export interface SegmentChecker {
  * backend while the worker checks the last one (bench/verify.bench.ts --postgres, same run on 2
  * vCPUs: 4 workers 61,114 events/s, 2 workers 49,841; docs/benchmarks.md).
  */
-export function defaultVerifyWorkers(source: ReaderSource | null = null): number {
+export function defaultVerifyWorkers(source: ReaderSource | null): number {
   const cores = Math.max(1, Math.min(availableParallelism(), 8));
   return source?.kind === 'postgres' ? Math.min(2 * cores, 8) : cores;
 }
