@@ -28,7 +28,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditEvent } from '../src/core/audit-event.js';
-import { openSqlite } from '../src/store/sqlite/open-sqlite.js';
+import { openSqlite, type SqliteDatabase } from '../src/store/sqlite/open-sqlite.js';
 import { SqliteCheckpointThread } from '../src/store/sqlite/sqlite-checkpoint-thread.js';
 import { toRow } from '../src/store/sqlite/sqlite-event-rows.js';
 import { SqliteEventStore } from '../src/store/sqlite/sqlite-event-store.js';
@@ -69,8 +69,9 @@ const load = (): string =>
     .map((l) => l.toFixed(2))
     .join(' ');
 
-async function run(size: number, variant: Variant): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'tollgate-flush-cost-'));
+/** A new store file in a temporary directory, with FLUSH_PAGE_SIZE's page size when given. */
+function freshDatabase(prefix: string): { dir: string; file: string; db: SqliteDatabase } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   const file = join(dir, 'tollgate.db');
   if (PAGE_SIZE !== null) {
     // A store created with another page size (openSqlite keeps an existing file's).
@@ -79,7 +80,22 @@ async function run(size: number, variant: Variant): Promise<void> {
     first.pragma('journal_mode = WAL');
     first.close();
   }
-  const db = openSqlite(file);
+  return { dir, file, db: openSqlite(file) };
+}
+
+/** The event store on `db` with the gateway's write hooks, FLUSH_DROP's indexes dropped. */
+function storeOn(db: SqliteDatabase): SqliteEventStore {
+  const store = new SqliteEventStore(db);
+  attachSqliteWriteHooks(store, db);
+  for (const index of DROP) {
+    if (!/^[a-z_]+$/.test(index)) throw new Error(`FLUSH_DROP: not an index name: ${index}`);
+    db.exec(`DROP INDEX ${index}`);
+  }
+  return store;
+}
+
+async function run(size: number, variant: Variant): Promise<void> {
+  const { dir, db } = freshDatabase('tollgate-flush-cost-');
   const perStatement = new Map<string, number[]>();
   let acc = new Map<string, number>();
   if (BREAKDOWN) {
@@ -97,9 +113,7 @@ async function run(size: number, variant: Variant): Promise<void> {
       return stmt;
     }) as typeof db.prepare;
   }
-  const store = new SqliteEventStore(db);
-  attachSqliteWriteHooks(store, db);
-  dropIndexes(db);
+  const store = storeOn(db);
   const thread = variant === 'thread' ? new SqliteCheckpointThread(db) : null;
   if (thread) store.onCommitted(() => thread.committed());
   const hooks = (store as unknown as { hooks: ((e: readonly AuditEvent[]) => void)[] }).hooks;
@@ -150,13 +164,6 @@ async function run(size: number, variant: Variant): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
-function dropIndexes(db: Database.Database): void {
-  for (const index of DROP) {
-    if (!/^[a-z_]+$/.test(index)) throw new Error(`FLUSH_DROP: not an index name: ${index}`);
-    db.exec(`DROP INDEX ${index}`);
-  }
-}
-
 /** Page numbers of the frames in a WAL file (after its 32-byte header, each frame: 24-byte header, then the page). */
 function walPages(file: string, pageSize: number): number[] {
   const wal = readFileSync(file);
@@ -169,12 +176,8 @@ function walPages(file: string, pageSize: number): number[] {
 function pagesPerCommit(size: number): void {
   const depth = Number(process.env.FLUSH_PAGES_DEPTH ?? 50_000);
   const samples = Number(process.env.FLUSH_PAGES_TX ?? 40);
-  const dir = mkdtempSync(join(tmpdir(), 'tollgate-flush-pages-'));
-  const file = join(dir, 'tollgate.db');
-  const db = openSqlite(file);
-  const store = new SqliteEventStore(db);
-  attachSqliteWriteHooks(store, db);
-  dropIndexes(db);
+  const { dir, file, db } = freshDatabase('tollgate-flush-pages-');
+  const store = storeOn(db);
   for (let k = 0; k < Math.ceil(depth / 500); k++) store.appendSync(Array.from({ length: 500 }, event));
   const pageSize = db.pragma('page_size', { simple: true }) as number;
   const frames: number[] = [];
