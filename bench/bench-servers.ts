@@ -31,6 +31,31 @@ export function startServer(
   });
 }
 
+/** What a bench server answers to `stats` (servers/child-stats.ts). */
+export interface ChildStats {
+  /** Its CPU time so far, all threads, µs. */
+  cpuMicros: number;
+  maxRssKb: number;
+  rss: number;
+  /** Garbage-collection pauses so far (absent from a server built from an older commit). */
+  gcPauses?: number;
+  gcMs?: number;
+}
+
+/** Asks a server started by startServer for its stats. */
+export function childStats(child: Child): Promise<ChildStats> {
+  return new Promise((resolve) => {
+    const on = (m: unknown): void => {
+      if (m && typeof m === 'object' && 'cpuMicros' in m) {
+        child.proc.off('message', on);
+        resolve(m as ChildStats);
+      }
+    };
+    child.proc.on('message', on);
+    child.proc.send('stats');
+  });
+}
+
 const PROMPT = 'You are a helpful assistant for an online shop. '.repeat(6);
 const QUESTION = 'Where is my order #48213? It was due on Monday and the tracking page shows nothing.';
 const BEARER = { authorization: 'Bearer sk-bench-0123456789abcdefghijklmnopqrstuv' };

@@ -28,7 +28,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:f
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { load, modesFrom, pct, startServer, type Child } from './bench-servers.js';
+import { childStats, load, modesFrom, pct, startServer, type Child } from './bench-servers.js';
 import { compileForBench } from './compiled.js';
 
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 5);
@@ -66,29 +66,16 @@ interface Reading {
   flushes: number;
 }
 
-function statsOf(child: Child): Promise<{ cpuMicros: number; gcMs: number }> {
-  return new Promise((resolve) => {
-    const on = (m: unknown): void => {
-      if (m && typeof m === 'object' && 'cpuMicros' in m) {
-        child.proc.off('message', on);
-        const r = m as { cpuMicros: number; gcMs?: number };
-        // A server built from an older commit (AB_BASE) may not count its GC pauses.
-        resolve({ cpuMicros: r.cpuMicros, gcMs: r.gcMs ?? 0 });
-      }
-    };
-    child.proc.on('message', on);
-    child.proc.send('stats');
-  });
-}
-
-/** Sum and count of a histogram series in Prometheus text (0 when absent). */
+/** The value of one sample (`name` with its labels, as written) in Prometheus text; 0 when absent. */
 function series(text: string, name: string): number {
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return line === undefined ? 0 : Number(line.slice(name.length + 1));
 }
 
 async function readingOf(name: string, child: Child): Promise<Reading> {
-  const { cpuMicros, gcMs } = await statsOf(child);
+  const { cpuMicros, gcMs: gc } = await childStats(child);
+  // A server built from an older commit (AB_BASE) does not count its GC pauses.
+  const gcMs = gc ?? 0;
   if (name === 'bare-proxy') return { cpuMicros, gcMs, buildMs: 0, writeMs: 0, flushes: 0 };
   const text = await (await fetch(`http://127.0.0.1:${child.port}/metrics`)).text();
   const held = 'tollgate_writer_loop_held_seconds';

@@ -12,7 +12,7 @@
  *                        from a worker thread), interleaved with the others, for the issue 22 A/B
  */
 import { readFileSync } from 'node:fs';
-import { load, modesFrom, pct, startServer, type Child, type Mode } from './bench-servers.js';
+import { childStats, load, modesFrom, pct, startServer, type Child, type Mode } from './bench-servers.js';
 import { compileForBench } from './compiled.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 4000);
@@ -36,11 +36,6 @@ function ask<T>(child: Child, msg: string): Promise<T> {
   });
 }
 
-interface Stats {
-  cpuMicros: number;
-  maxRssKb: number;
-}
-
 const MODES = modesFrom(process.env.BENCH_MODES, 'BENCH_MODES');
 
 interface RunResult {
@@ -55,10 +50,10 @@ interface RunResult {
 async function measure(target: Child, connections: number, mode: Mode): Promise<RunResult> {
   await load(target.port, connections, mode, WARMUP);
   await new Promise((r) => setTimeout(r, 300));
-  const before = await ask<Stats>(target, 'stats');
+  const before = await childStats(target);
   const { lat, ttft, ms } = await load(target.port, connections, mode, REQUESTS);
   await new Promise((r) => setTimeout(r, 300)); // let the audit writer flush: its CPU counts too
-  const after = await ask<Stats>(target, 'stats');
+  const after = await childStats(target);
   return {
     rps: (REQUESTS / ms) * 1000,
     p50: pct(lat, 50),

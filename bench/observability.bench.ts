@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
-import { startServer, type Child } from './bench-servers.js';
+import { childStats, startServer, type Child } from './bench-servers.js';
 
 const ROLE = process.env.OBS_BENCH_ROLE;
 
@@ -122,17 +122,7 @@ async function runBench(): Promise<void> {
 
   const start = (script: string, env: Record<string, string>): Promise<Child> =>
     startServer(compiled(script), env);
-  const cpuOf = (c: Child): Promise<number> =>
-    new Promise((resolve) => {
-      const on = (m: { cpuMicros?: number }): void => {
-        if (m.cpuMicros !== undefined) {
-          c.proc.off('message', on);
-          resolve(m.cpuMicros);
-        }
-      };
-      c.proc.on('message', on);
-      c.proc.send('stats');
-    });
+  const cpuOf = async (c: Child): Promise<number> => (await childStats(c)).cpuMicros;
 
   // The OTLP receiver: accepts and discards (its CPU is this process's, not the gateway's).
   let otlpBytes = 0;
