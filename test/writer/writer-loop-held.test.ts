@@ -13,6 +13,7 @@ import { startTollgate } from '../../src/app/start-tollgate.js';
 import { loadConfig } from '../../src/config/config.js';
 import type { AuditEvent } from '../../src/core/audit-event.js';
 import { MockProvider } from '../../src/mock-provider/mock-provider.js';
+import { sendChat } from '../observability/send-chat.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { EventWriter, type LoopPhase, type WriterStore } from '../../src/writer/event-writer.js';
 import { sampleEvent } from '../integrity/sample-events.js';
@@ -121,18 +122,10 @@ describe('tollgate_writer_loop_held_seconds', () => {
     });
     const tg = await startTollgate({ config, log: createLogger('silent') });
     try {
-      for (let i = 0; i < 3; i++) {
-        const res = await fetch(`${tg.url}/v1/chat/completions`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            authorization: 'Bearer sk-test-0123456789abcdefghijkl',
-          },
-          body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `hello ${i}` }] }),
-        });
-        expect(res.status).toBe(200);
-        await res.text();
-      }
+      for (let i = 0; i < 3; i++)
+        expect((await sendChat(`${tg.url}/v1`, { model: 'gpt-4o-mini', prompt: `hello ${i}` })).status).toBe(
+          200,
+        );
       await tg.writer.drain();
       const text = await (await fetch(`${tg.url}/metrics`)).text();
       const sample = (series: string): number => {
