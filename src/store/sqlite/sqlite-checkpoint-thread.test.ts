@@ -10,7 +10,7 @@ import { SqliteCheckpointThread } from './sqlite-checkpoint-thread.js';
 import { STATE_BUSY, STATE_DONE, type CheckpointWorkerData } from './sqlite-checkpoint-state.js';
 import { SqliteEventStore } from './sqlite-event-store.js';
 import { attachSqliteWriteHooks } from './sqlite-write-hooks.js';
-import { walPosition, type WalPosition } from './wal-backlog.js';
+import { walPosition, type WalPosition } from './wal-position.js';
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -8,7 +8,7 @@ import {
   type CheckpointFailed,
   type CheckpointWorkerData,
 } from './sqlite-checkpoint-state.js';
-import { walPosition, type WalPosition } from './wal-backlog.js';
+import { walPosition, type WalPosition } from './wal-position.js';
 
 /** SQLite's default `wal_autocheckpoint`: the backlog at which a commit checkpoints. */
 export const AUTOCHECKPOINT_FRAMES = 1000;
@@ -26,7 +26,7 @@ export type SpawnCheckpointWorker = (data: CheckpointWorkerData) => Worker;
 const spawnCheckpointWorker: SpawnCheckpointWorker = (data) =>
   spawnModuleWorker(import.meta.url, 'sqlite-checkpoint-worker', data);
 
-/** Reads the WAL's position (wal-backlog.ts); null when unknown. */
+/** Reads the WAL's position (wal-position.ts); null when unknown. */
 export type ReadWalPosition = () => WalPosition | null;
 
 export interface CheckpointThreadOptions {
