@@ -19,7 +19,9 @@
  * pwrite64 calls per WAL frame): on a store of FLUSH_PAGES_DEPTH events (default 50,000, written
  * as the gateway would), FLUSH_PAGES_TX sampled transactions (default 40) each start on an empty
  * WAL (a TRUNCATE checkpoint), and the frames of their one commit are read back from the -wal
- * file and named by the table or index that owns each page (SQLite's dbstat).
+ * file and named by the table or index that owns each page (SQLite's dbstat). Then the commit that
+ * merges the user and session lookups (one per MERGE_EVERY events): its pages and its time.
+ * FLUSH_SESSIONS=N gives the events N concurrent sessions (default 0: the gateway bench's mix).
  *
  *   npx tsx bench/flush-cost.ts   (FLUSH_TX=600 transactions per run, FLUSH_SIZES=15, FLUSH_ROUNDS=2)
  */
@@ -33,6 +35,7 @@ import { SqliteCheckpointThread } from '../src/store/sqlite/sqlite-checkpoint-th
 import { toRow } from '../src/store/sqlite/sqlite-event-rows.js';
 import { SqliteEventStore } from '../src/store/sqlite/sqlite-event-store.js';
 import { attachSqliteWriteHooks } from '../src/store/sqlite/sqlite-write-hooks.js';
+import { MERGE_EVERY } from '../src/store/sqlite/sqlite-event-lookups.js';
 import { benchEvent } from './verify-store.js';
 
 const TX = Number(process.env.FLUSH_TX ?? 600);
@@ -43,6 +46,8 @@ const BREAKDOWN = process.env.FLUSH_BREAKDOWN === '1';
 const DROP = (process.env.FLUSH_DROP ?? '').split(',').filter(Boolean);
 /** A page size other than the store's default (16 KB): what the commit's WAL frames cost. */
 const PAGE_SIZE = process.env.FLUSH_PAGE_SIZE ? Number(process.env.FLUSH_PAGE_SIZE) : null;
+/** Concurrent sessions the events belong to (FLUSH_SESSIONS; 0: none, the gateway bench's mix). */
+const SESSIONS = Number(process.env.FLUSH_SESSIONS ?? 0);
 const T0 = Date.now();
 type Variant = 'loop' | 'thread';
 
@@ -52,7 +57,7 @@ function event(): AuditEvent {
   const e = benchEvent(i);
   e.timestamp = new Date(T0 + Math.floor(i / 1.5)).toISOString();
   e.user_id = `u${i % 50}`;
-  e.session_id = null;
+  e.session_id = SESSIONS > 0 ? `s${(i * 7919) % SESSIONS}` : null;
   e.chain_id = 'flush-cost';
   e.seq = i + 1;
   e.hash = i.toString(16).padStart(64, '0');
@@ -210,6 +215,30 @@ function pagesPerCommit(size: number): void {
   );
   for (const [owner, ns] of [...byOwner].sort((a, b) => mean(b[1]) - mean(a[1])))
     console.log(`    ${mean(ns).toFixed(1).padStart(5)}  ${owner}`);
+  // The commit that merges the user and session lookups (every MERGE_EVERY events): its pages and
+  // time, and what it adds per event spread over the events it merged.
+  const mark = db.prepare('SELECT through_rowid FROM event_lookups_mark').pluck();
+  for (let k = 0; k <= MERGE_EVERY / size + 1; k++) {
+    const before = mark.get() as number;
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    const t = performance.now();
+    store.appendSync(Array.from({ length: size }, event));
+    const ms = performance.now() - t;
+    const merged = (mark.get() as number) - before;
+    if (merged === 0) continue;
+    const pages = [...new Set(walPages(`${file}-wal`, pageSize))];
+    const owners = new Map<number, string>(
+      (db.prepare('SELECT pageno, name FROM dbstat').all() as Array<{ pageno: number; name: string }>).map(
+        (r) => [r.pageno, r.name],
+      ),
+    );
+    const lookupPages = pages.filter((p) => /^events_by_/.test(owners.get(p) ?? '')).length;
+    console.log(
+      `the merging commit (${merged.toLocaleString('en-US')} events into the user and session lookups): ${pages.length} pages, ` +
+        `${lookupPages} of them the lookups (${(lookupPages / merged).toFixed(3)} per merged event), ${ms.toFixed(1)} ms in append`,
+    );
+    break;
+  }
   db.close();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -14,7 +14,8 @@
  *   floor    — each event as one text value (its JSON without the content, then the stored
  *              prompt and response: about the row's bytes) into a one-column table with no
  *              index: SQLite writing these bytes at all, with nothing of Tollgate's schema;
- *   noindex  — the events insert with only the indexes integrity needs (id, chain+seq).
+ *   noindex  — the events insert with only the indexes integrity needs (id, chain+seq), and no
+ *              merges of the user and session lookups (which `events` and every later mode include).
  * Then the gateway's own path, end to end:
  *   writer   — events handed to the EventWriter as fast as it takes them (the feeder keeps its
  *              queue below half of max_queue, so nothing spools), timed from the first event to
@@ -87,11 +88,12 @@ const PAGE_SIZE = process.env.INGEST_PAGE_SIZE ? Number(process.env.INGEST_PAGE_
 const BATCH = Number(process.env.INGEST_BATCH ?? 512);
 const SESSIONS = Number(process.env.INGEST_SESSIONS ?? 20_000);
 const USERS = Number(process.env.INGEST_USERS ?? 5_000);
-/** Secondary indexes of the events table (the list views and time-range scans use them). */
+/**
+ * Secondary indexes of the events table (the list views and time-range scans use them). Users and
+ * sessions are lookup tables merged behind the append, not indexes (sqlite-event-lookups.ts).
+ */
 const SECONDARY_INDEXES = [
   'events_ts',
-  'events_user',
-  'events_session',
   'events_feature',
   'events_vkey',
   'events_status',
@@ -346,6 +348,8 @@ function prefill(db: ReturnType<typeof openSqlite>, store: SqliteEventStore): vo
     db.exec(`INSERT INTO events (${cols.join(', ')}) SELECT ${select} FROM events LIMIT ${take}`);
     n += take;
   }
+  // Written around the store: its users and sessions merged now, not in the first timed append.
+  store.lookups.mergeAll();
   db.pragma('wal_checkpoint(TRUNCATE)');
 }
 
@@ -424,7 +428,8 @@ for (const [run, mode] of MODES.entries()) {
     });
     write = (b, from) => tx(from, from + b.length);
   } else {
-    const store = new SqliteEventStore(db);
+    // noindex: no lookup merges either (the user and session lookups are the events insert's too).
+    const store = new SqliteEventStore(db, mode === 'noindex' ? { lookupMergeEvery: Infinity } : {});
     if (!mode.startsWith('rollups') && mode !== 'security' && mode !== 'quota') prefill(db, store);
     const rollups = createSqliteRollups(db);
     if (mode === 'noindex') {

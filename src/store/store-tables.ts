@@ -13,6 +13,7 @@ import type { RollupReader } from './rollups.js';
 import { createSqliteAlertStore } from './sqlite/sqlite-alerts.js';
 import { SqliteKeyStore } from './sqlite/sqlite-keys.js';
 import { createSqliteRollups, sqliteRollupReader, type SqliteRollups } from './sqlite/sqlite-rollups.js';
+import { eventsSql } from './sqlite/sqlite-event-filter.js';
 
 /** A config budget's scope (see config.budgets). */
 export type BudgetScope = 'key' | 'user' | 'feature' | 'team';
@@ -86,14 +87,21 @@ export async function openStoreTables(
         return { sessions };
       },
       keySpentSince: async (id, sinceMs) => keySpent.get(id, sinceMs)!.s,
-      scopeSpentSince: async (scope, subject, sinceMs) =>
-        (
-          db
-            .prepare(
-              `SELECT COALESCE(SUM(cost_micro_usd), 0) AS s FROM events WHERE ${SCOPE_COLUMN[scope]} = ? AND ts_ms >= ?`,
-            )
-            .get(subject, sinceMs) as { s: number }
-        ).s,
+      scopeSpentSince: async (scope, subject, sinceMs) => {
+        // A user's events are found through their lookup table (sqlite-event-lookups.ts).
+        const { sql, params } =
+          scope === 'user'
+            ? eventsSql(['cost_micro_usd'], { user: subject, sinceMs })
+            : {
+                sql: `SELECT cost_micro_usd FROM events WHERE ${SCOPE_COLUMN[scope]} = ? AND ts_ms >= ?`,
+                params: [subject, sinceMs],
+              };
+        return (
+          db.prepare(`SELECT COALESCE(SUM(cost_micro_usd), 0) AS s FROM (${sql})`).get(...params) as {
+            s: number;
+          }
+        ).s;
+      },
       unpricedModelsSince: async (sinceMs) =>
         db
           .prepare(UNPRICED_SQL.replace('{events}', 'events').replace('{since}', 'ts_ms >= ?'))

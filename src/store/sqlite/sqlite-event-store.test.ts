@@ -13,7 +13,7 @@ const indexes = (db: Database.Database): string[] =>
   ).map((r) => r.name);
 
 describe('SqliteEventStore migrations', () => {
-  it('drops the unused (api_key_id, ts_ms) index from a store made by the first migration', () => {
+  it('drops the unused (api_key_id, ts_ms) index, and the user and session indexes for their lookup tables', () => {
     const db = new Database(':memory:');
     new SqliteEventStore(db);
     expect(indexes(db)).not.toContain('events_key');
@@ -26,14 +26,12 @@ describe('SqliteEventStore migrations', () => {
       'events_chain_seq',
       'events_feature',
       'events_id',
-      'events_session',
       'events_status',
       'events_ts',
-      'events_user',
       'events_vkey',
     ]);
     expect(db.prepare(`SELECT version FROM schema_migrations WHERE component = 'events'`).pluck().get()).toBe(
-      6,
+      7,
     );
   });
 });

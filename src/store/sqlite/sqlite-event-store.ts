@@ -29,6 +29,8 @@ import type { SqliteDatabase } from './open-sqlite.js';
 import { probeSqliteWrite } from './sqlite-write-probe.js';
 import { EVENT_COLUMNS, fromColumns, fromRow, toRow } from './sqlite-event-rows.js';
 import { lockSqliteRetention } from './sqlite-retention-lock.js';
+import { createLookupMerge, EVENT_LOOKUPS_MIGRATION, forgetLookups } from './sqlite-event-lookups.js';
+import { eventsSql } from './sqlite-event-filter.js';
 
 export { EVENT_COLUMNS, fromColumns, fromRow } from './sqlite-event-rows.js';
 
@@ -59,6 +61,8 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE events ADD COLUMN cache_write_tokens ${columnType('cache_write_tokens')};`,
   // 6: audio and image input tokens, the billed unit and quantity, and why a cost is null (issue 18).
   BILLING_DETAIL_FIELDS.map((f) => `ALTER TABLE events ADD COLUMN ${f} ${columnType(f)};`).join('\n'),
+  // 7: events by user and by session as tables merged behind the append, not indexes (issue 22).
+  EVENT_LOOKUPS_MIGRATION,
 ];
 
 function columnType(field: AuditEventField): string {
@@ -100,8 +104,14 @@ export class SqliteEventStore implements EventStore {
   private readonly hooks: InTransactionHook[] = [];
   private readonly committedListeners: Array<() => void> = [];
   private chainColumns: import('better-sqlite3').Statement | null = null;
+  /** The user and session lookups, merged behind the append (sqlite-event-lookups.ts). */
+  readonly lookups: ReturnType<typeof createLookupMerge>;
 
-  constructor(readonly db: SqliteDatabase) {
+  /** `lookupMergeEvery`: events appended between merges of the user and session lookups (tests). */
+  constructor(
+    readonly db: SqliteDatabase,
+    options: { lookupMergeEvery?: number } = {},
+  ) {
     migrate(db, 'events', MIGRATIONS);
     const cols = ['ts_ms', ...AUDIT_EVENT_FIELDS];
     this.insert = db.prepare(
@@ -109,10 +119,18 @@ export class SqliteEventStore implements EventStore {
       // forked chain and must fail loudly, not vanish (OR IGNORE would drop it silently).
       `INSERT INTO events (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')}) ON CONFLICT(id) DO NOTHING`,
     );
+    this.lookups = createLookupMerge(db, options.lookupMergeEvery);
     this.appendTx = db.transaction((events: readonly AuditEvent[]) => {
       // Parameters spread as arguments, not passed as one array: better-sqlite3 reads an array's
       // elements one by one through the V8 API, about 5 µs more per 70-column event (bench/ingest.bench.ts).
-      const inserted = events.filter((e) => this.insert.run(...toRow(e)).changes > 0);
+      let newest = 0;
+      const inserted = events.filter((e) => {
+        const r = this.insert.run(...toRow(e));
+        if (r.changes === 0) return false;
+        newest = Number(r.lastInsertRowid);
+        return true;
+      });
+      if (newest > 0) this.lookups.afterAppend(newest);
       for (const hook of this.hooks) hook(inserted);
     });
   }
@@ -155,12 +173,10 @@ export class SqliteEventStore implements EventStore {
   }
 
   async query(filter: EventFilter): Promise<AuditEvent[]> {
-    const { where, params } = whereClause(filter);
     const order = filter.order === 'asc' ? 'ASC' : 'DESC';
     const limit = filter.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(filter.limit))}` : '';
-    const rows = this.db
-      .prepare(`SELECT * FROM events ${where} ORDER BY rowid_ ${order}${limit}`)
-      .all(...params) as Record<string, unknown>[];
+    const { sql, params } = eventsSql('*', filter, (col) => ` ORDER BY ${col('rowid_')} ${order}${limit}`);
+    const rows = this.db.prepare(sql).all(...params) as Record<string, unknown>[];
     return rows.map(fromRow);
   }
 
@@ -265,19 +281,14 @@ export class SqliteEventStore implements EventStore {
    */
   async page(filter: EventFilter, cursor: string | null): Promise<EventPage> {
     const after = pageCursorArg(cursor);
-    const base = whereClause(filter);
-    let where = base.where;
-    const params = base.params;
-    if (after) {
-      // ts_ms holds milliseconds: the cursor's microseconds rounded down are the row's ts_ms.
-      const ms = Math.floor(after.tsUs / 1000);
-      where = `${where ? `${where} AND` : 'WHERE'} (ts_ms < ? OR (ts_ms = ? AND rowid_ < ?))`;
-      params.push(ms, ms, after.position);
-    }
     const size = pageSize(filter);
-    const rows = this.db
-      .prepare(`SELECT * FROM events ${where} ORDER BY ts_ms DESC, rowid_ DESC LIMIT ${size + 1}`)
-      .all(...params) as Record<string, unknown>[];
+    const { sql, params } = eventsSql(
+      '*',
+      // ts_ms holds milliseconds: the cursor's microseconds rounded down are the row's ts_ms.
+      after ? { ...filter, before: { tsMs: Math.floor(after.tsUs / 1000), rowid: after.position } } : filter,
+      (col) => ` ORDER BY ${col('ts_ms')} DESC, ${col('rowid_')} DESC LIMIT ${size + 1}`,
+    );
+    const rows = this.db.prepare(sql).all(...params) as Record<string, unknown>[];
     const shown = rows.slice(0, size);
     const last = shown[shown.length - 1];
     return {
@@ -290,8 +301,8 @@ export class SqliteEventStore implements EventStore {
   }
 
   async count(filter: EventFilter = {}): Promise<number> {
-    const { where, params } = whereClause(filter);
-    const row = this.db.prepare(`SELECT COUNT(*) AS n FROM events ${where}`).get(...params) as { n: number };
+    const { sql, params } = eventsSql(['rowid_'], filter);
+    const row = this.db.prepare(`SELECT COUNT(*) AS n FROM (${sql})`).get(...params) as { n: number };
     return row.n;
   }
 
@@ -322,11 +333,9 @@ export class SqliteEventStore implements EventStore {
         let from = firstSeq;
         for (const k of [...keep, lastSeq + 1]) {
           if (k > from) {
-            forgetIndexedRows(this.db, 'WHERE chain_id = ? AND seq >= ? AND seq <= ?', [
-              chainId,
-              from,
-              k - 1,
-            ]);
+            const range = [chainId, from, k - 1];
+            forgetIndexedRows(this.db, 'WHERE chain_id = ? AND seq >= ? AND seq <= ?', range);
+            forgetLookups(this.db, 'WHERE chain_id = ? AND seq >= ? AND seq <= ?', range);
             n += del.run(chainId, from, k - 1).changes;
           }
           from = k + 1;
@@ -355,26 +364,4 @@ export class SqliteEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
-}
-
-/** The SQL condition of an event filter: the one filter→SQL translation of the SQLite dialect. */
-function whereClause(filter: EventFilter): { where: string; params: unknown[] } {
-  const conds: string[] = [];
-  const params: unknown[] = [];
-  const add = (sql: string, ...values: unknown[]): void => {
-    conds.push(sql);
-    params.push(...values);
-  };
-  if (filter.sinceMs !== undefined) add('ts_ms >= ?', filter.sinceMs);
-  if (filter.untilMs !== undefined) add('ts_ms < ?', filter.untilMs);
-  if (filter.user !== undefined) add('user_id = ?', filter.user);
-  if (filter.session !== undefined) add('session_id = ?', filter.session);
-  if (filter.feature !== undefined) add('feature_name = ?', filter.feature);
-  if (filter.key !== undefined)
-    add('(api_key_id = ? OR api_key_prefix = ? OR virtual_key_id = ?)', filter.key, filter.key, filter.key);
-  if (filter.status !== undefined) add('status = ?', filter.status);
-  if (filter.model !== undefined) add('(model_requested = ? OR model_used = ?)', filter.model, filter.model);
-  if (filter.chainId !== undefined) add('chain_id = ?', filter.chainId);
-  if (filter.afterCursor !== undefined) add('rowid_ > ?', filter.afterCursor);
-  return { where: conds.length ? `WHERE ${conds.join(' AND ')}` : '', params };
 }
