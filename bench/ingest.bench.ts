@@ -92,12 +92,7 @@ const USERS = Number(process.env.INGEST_USERS ?? 5_000);
  * Secondary indexes of the events table (the list views and time-range scans use them). Users and
  * sessions are lookup tables merged behind the append, not indexes (sqlite-event-lookups.ts).
  */
-const SECONDARY_INDEXES = [
-  'events_ts',
-  'events_feature',
-  'events_vkey',
-  'events_status',
-];
+const SECONDARY_INDEXES = ['events_ts', 'events_feature', 'events_vkey', 'events_status'];
 /** Secondary indexes of the rollup tables (sqlite-rollups.ts: reads of session summaries and segments). */
 const ROLLUP_INDEXES = [
   'session_totals_span',
