@@ -107,7 +107,7 @@ export class SqliteEventStore implements EventStore {
   /** The user and session lookups, merged behind the append (sqlite-event-lookups.ts). */
   readonly lookups: ReturnType<typeof createLookupMerge>;
 
-  /** `lookupMergeEvery`: events appended between merges of the user and session lookups (tests). */
+  /** `lookupMergeEvery`: events appended between merges of the user and session lookups (tests, benches). */
   constructor(
     readonly db: SqliteDatabase,
     options: { lookupMergeEvery?: number } = {},
