@@ -12,7 +12,7 @@
  * many over 2 ms), the COMMIT alone (p50), CPU per transaction of the whole process (worker
  * included), and the WAL file's size at the end (it must stay bounded). With FLUSH_BREAKDOWN=1,
  * also the median time of each statement the write hooks run (timed by wrapping `db.prepare`);
- * FLUSH_PAGE_SIZE=4096 creates the store with that page size instead of 16 KB. FLUSH_DROP=events_user,…
+ * FLUSH_PAGE_SIZE=4096 creates the store with that page size instead of 16 KB. FLUSH_DROP=events_status,…
  * drops those indexes from the store first: what one index costs a flush (an A/B, never a setting).
  *
  * FLUSH_PAGES=1 then says which pages one commit writes (the COMMIT's cost is per page: two
@@ -177,6 +177,12 @@ function walPages(file: string, pageSize: number): number[] {
   return pages;
 }
 
+/** Each page's owning table or index, by page number (SQLite's dbstat). */
+function pageOwners(db: SqliteDatabase): Map<number, string> {
+  const rows = db.prepare('SELECT pageno, name FROM dbstat').all() as Array<{ pageno: number; name: string }>;
+  return new Map(rows.map((r) => [r.pageno, r.name]));
+}
+
 /** FLUSH_PAGES: the pages one commit of `size` events writes, by owning table or index. */
 function pagesPerCommit(size: number): void {
   const depth = Number(process.env.FLUSH_PAGES_DEPTH ?? 50_000);
@@ -192,11 +198,7 @@ function pagesPerCommit(size: number): void {
     db.pragma('wal_checkpoint(TRUNCATE)');
     store.appendSync(Array.from({ length: size }, event));
     const pages = walPages(`${file}-wal`, pageSize);
-    const owners = new Map<number, string>(
-      (db.prepare('SELECT pageno, name FROM dbstat').all() as Array<{ pageno: number; name: string }>).map(
-        (r) => [r.pageno, r.name],
-      ),
-    );
+    const owners = pageOwners(db);
     const unique = [...new Set(pages)];
     frames.push(pages.length);
     distinct.push(unique.length);
@@ -227,11 +229,7 @@ function pagesPerCommit(size: number): void {
     const merged = (mark.get() as number) - before;
     if (merged === 0) continue;
     const pages = [...new Set(walPages(`${file}-wal`, pageSize))];
-    const owners = new Map<number, string>(
-      (db.prepare('SELECT pageno, name FROM dbstat').all() as Array<{ pageno: number; name: string }>).map(
-        (r) => [r.pageno, r.name],
-      ),
-    );
+    const owners = pageOwners(db);
     const lookupPages = pages.filter((p) => /^events_by_/.test(owners.get(p) ?? '')).length;
     console.log(
       `the merging commit (${merged.toLocaleString('en-US')} events into the user and session lookups): ${pages.length} pages, ` +
