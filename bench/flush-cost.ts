@@ -12,7 +12,7 @@
  * many over 2 ms), the COMMIT alone (p50), CPU per transaction of the whole process (worker
  * included), and the WAL file's size at the end (it must stay bounded). With FLUSH_BREAKDOWN=1,
  * also the median time of each statement the write hooks run (timed by wrapping `db.prepare`);
- * FLUSH_PAGE_SIZE=4096 creates the store with that page size instead of 16 KB. FLUSH_DROP=events_status,…
+ * FLUSH_PAGE_SIZE=4096 creates the store with that page size instead of 16 KB. FLUSH_DROP=events_ts
  * drops those indexes from the store first: what one index costs a flush (an A/B, never a setting).
  *
  * FLUSH_PAGES=1 then says which pages one commit writes (the COMMIT's cost is per page: two
@@ -20,7 +20,7 @@
  * as the gateway would), FLUSH_PAGES_TX sampled transactions (default 40) each start on an empty
  * WAL (a TRUNCATE checkpoint), and the frames of their one commit are read back from the -wal
  * file and named by the table or index that owns each page (SQLite's dbstat). Then the commit that
- * merges the user and session lookups (one per MERGE_EVERY events): its pages and its time.
+ * merges the lookups (one per MERGE_EVERY events): its pages and its time.
  * FLUSH_SESSIONS=N gives the events N concurrent sessions (default 0: the gateway bench's mix).
  *
  *   npx tsx bench/flush-cost.ts   (FLUSH_TX=600 transactions per run, FLUSH_SIZES=15, FLUSH_ROUNDS=2)
@@ -217,7 +217,7 @@ function pagesPerCommit(size: number): void {
   );
   for (const [owner, ns] of [...byOwner].sort((a, b) => mean(b[1]) - mean(a[1])))
     console.log(`    ${mean(ns).toFixed(1).padStart(5)}  ${owner}`);
-  // The commit that merges the user and session lookups (every MERGE_EVERY events): its pages and
+  // The commit that merges the lookups (every MERGE_EVERY events): its pages and
   // time, and what it adds per event spread over the events it merged.
   const mark = db.prepare('SELECT through_rowid FROM event_lookups_mark').pluck();
   for (let k = 0; k <= MERGE_EVERY / size + 1; k++) {
@@ -232,7 +232,7 @@ function pagesPerCommit(size: number): void {
     const owners = pageOwners(db);
     const lookupPages = pages.filter((p) => /^events_by_/.test(owners.get(p) ?? '')).length;
     console.log(
-      `the merging commit (${merged.toLocaleString('en-US')} events into the user and session lookups): ${pages.length} pages, ` +
+      `the merging commit (${merged.toLocaleString('en-US')} events into the lookups): ${pages.length} pages, ` +
         `${lookupPages} of them the lookups (${(lookupPages / merged).toFixed(3)} per merged event), ${ms.toFixed(1)} ms in append`,
     );
     break;

@@ -15,7 +15,8 @@
  *              prompt and response: about the row's bytes) into a one-column table with no
  *              index: SQLite writing these bytes at all, with nothing of Tollgate's schema;
  *   noindex  — the events insert with only the indexes integrity needs (id, chain+seq), and no
- *              merges of the user and session lookups (which `events` and every later mode include).
+ *              merges of the lookups (user, session, virtual key, feature, status; `events` and every
+ *              later mode include them).
  * Then the gateway's own path, end to end:
  *   writer   — events handed to the EventWriter as fast as it takes them (the feeder keeps its
  *              queue below half of max_queue, so nothing spools), timed from the first event to
@@ -89,10 +90,10 @@ const BATCH = Number(process.env.INGEST_BATCH ?? 512);
 const SESSIONS = Number(process.env.INGEST_SESSIONS ?? 20_000);
 const USERS = Number(process.env.INGEST_USERS ?? 5_000);
 /**
- * Secondary indexes of the events table (the list views and time-range scans use them). Users and
- * sessions are lookup tables merged behind the append, not indexes (sqlite-event-lookups.ts).
+ * Secondary indexes of the events table (time-range scans use it). Users, sessions, virtual keys,
+ * features and statuses are lookup tables merged behind the append, not indexes (sqlite-event-lookups.ts).
  */
-const SECONDARY_INDEXES = ['events_ts', 'events_feature', 'events_vkey', 'events_status'];
+const SECONDARY_INDEXES = ['events_ts'];
 /** Secondary indexes of the rollup tables (sqlite-rollups.ts: reads of session summaries and segments). */
 const ROLLUP_INDEXES = [
   'session_totals_span',
@@ -423,7 +424,7 @@ for (const [run, mode] of MODES.entries()) {
     });
     write = (b, from) => tx(from, from + b.length);
   } else {
-    // noindex: no lookup merges either (the user and session lookups are the events insert's too).
+    // noindex: no lookup merges either (the lookups are the events insert's too).
     const store = new SqliteEventStore(db, mode === 'noindex' ? { lookupMergeEvery: Infinity } : {});
     if (!mode.startsWith('rollups') && mode !== 'security' && mode !== 'quota') prefill(db, store);
     const rollups = createSqliteRollups(db);

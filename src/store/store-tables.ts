@@ -13,7 +13,7 @@ import type { RollupReader } from './rollups.js';
 import { createSqliteAlertStore } from './sqlite/sqlite-alerts.js';
 import { SqliteKeyStore } from './sqlite/sqlite-keys.js';
 import { createSqliteRollups, sqliteRollupReader, type SqliteRollups } from './sqlite/sqlite-rollups.js';
-import { eventsSql } from './sqlite/sqlite-event-filter.js';
+import { eventsSql, type SqliteEventFilter } from './sqlite/sqlite-event-filter.js';
 
 /** A config budget's scope (see config.budgets). */
 export type BudgetScope = 'key' | 'user' | 'feature' | 'team';
@@ -74,9 +74,15 @@ export async function openStoreTables(
   if (opened.kind === 'sqlite') {
     const db = opened.db;
     const sqliteRollups = options.sqliteRollups ?? createSqliteRollups(db);
-    const keySpent = db.prepare<[string, number], { s: number }>(
-      'SELECT COALESCE(SUM(cost_micro_usd), 0) AS s FROM events WHERE virtual_key_id = ? AND ts_ms >= ?',
-    );
+    /** A cost sum of the events a filter matches: user, feature and virtual key read through their lookups. */
+    const spent = (filter: SqliteEventFilter): number => {
+      const { sql, params } = eventsSql(['cost_micro_usd'], filter);
+      return (
+        db.prepare(`SELECT COALESCE(SUM(cost_micro_usd), 0) AS s FROM (${sql})`).get(...params) as {
+          s: number;
+        }
+      ).s;
+    };
     return {
       alerts: createSqliteAlertStore(db),
       keys: new SqliteKeyStore(db),
@@ -86,20 +92,16 @@ export async function openStoreTables(
         sqliteRollups.rebuildSecurity();
         return { sessions };
       },
-      keySpentSince: async (id, sinceMs) => keySpent.get(id, sinceMs)!.s,
+      keySpentSince: async (id, sinceMs) => spent({ virtualKey: id, sinceMs }),
       scopeSpentSince: async (scope, subject, sinceMs) => {
-        // A user's events are found through their lookup table (sqlite-event-lookups.ts).
-        const { sql, params } =
-          scope === 'user'
-            ? eventsSql(['cost_micro_usd'], { user: subject, sinceMs })
-            : {
-                sql: `SELECT cost_micro_usd FROM events WHERE ${SCOPE_COLUMN[scope]} = ? AND ts_ms >= ?`,
-                params: [subject, sinceMs],
-              };
+        if (scope === 'user') return spent({ user: subject, sinceMs });
+        if (scope === 'feature') return spent({ feature: subject, sinceMs });
         return (
-          db.prepare(`SELECT COALESCE(SUM(cost_micro_usd), 0) AS s FROM (${sql})`).get(...params) as {
-            s: number;
-          }
+          db
+            .prepare(
+              `SELECT COALESCE(SUM(cost_micro_usd), 0) AS s FROM events WHERE ${SCOPE_COLUMN[scope]} = ? AND ts_ms >= ?`,
+            )
+            .get(subject, sinceMs) as { s: number }
         ).s;
       },
       unpricedModelsSince: async (sinceMs) =>

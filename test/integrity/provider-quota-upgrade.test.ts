@@ -116,7 +116,7 @@ describe('provider quota columns in a store of the first release', () => {
     );
     for (const f of LATER_NULLABLE_FIELDS) expect(after).toContain(f);
     expect(db.prepare("SELECT version FROM schema_migrations WHERE component = 'events'").get()).toEqual({
-      version: 7,
+      version: 8,
     });
     await expectUpgraded(upgraded, old);
     db.close();

@@ -1,7 +1,7 @@
 /**
- * The one filter→SQL translation of the SQLite dialect. A filter on a user or a session reads
- * through its lookup table (sqlite-event-lookups.ts) for the merged events and the events table's
- * rowid range past the mark for the rest, in one statement (one snapshot).
+ * The one filter→SQL translation of the SQLite dialect. A filter on a user, session, virtual key,
+ * feature or status reads through its lookup table (sqlite-event-lookups.ts) for the merged events
+ * and the events table's rowid range past the mark for the rest, in one statement (one snapshot).
  */
 import type { EventFilter } from '../event-store.js';
 import { LOOKUPS, MARK_SQL, type Lookup } from './sqlite-event-lookups.js';
@@ -9,6 +9,8 @@ import { LOOKUPS, MARK_SQL, type Lookup } from './sqlite-event-lookups.js';
 /** A filter with the event page's position: rows strictly before (ts_ms, rowid_) in page order. */
 export interface SqliteEventFilter extends EventFilter {
   before?: { tsMs: number; rowid: number };
+  /** Only this virtual key's events (`virtual_key_id`; the key budget's seed). */
+  virtualKey?: string;
 }
 
 /** Names a column of `events` in one arm of the query (qualified when the arm joins). */
@@ -29,7 +31,6 @@ function conditions(f: SqliteEventFilter, col: ColumnOf): EventsSql & { conds: s
   if (f.sinceMs !== undefined) add(`${col('ts_ms')} >= ?`, f.sinceMs);
   if (f.untilMs !== undefined) add(`${col('ts_ms')} < ?`, f.untilMs);
   for (const l of LOOKUPS) if (f[l.field] !== undefined) add(`${col(l.column)} = ?`, f[l.field]);
-  if (f.feature !== undefined) add(`${col('feature_name')} = ?`, f.feature);
   if (f.key !== undefined)
     add(
       `(${col('api_key_id')} = ? OR ${col('api_key_prefix')} = ? OR ${col('virtual_key_id')} = ?)`,
@@ -37,7 +38,6 @@ function conditions(f: SqliteEventFilter, col: ColumnOf): EventsSql & { conds: s
       f.key,
       f.key,
     );
-  if (f.status !== undefined) add(`${col('status')} = ?`, f.status);
   if (f.model !== undefined)
     add(`(${col('model_requested')} = ? OR ${col('model_used')} = ?)`, f.model, f.model);
   if (f.chainId !== undefined) add(`${col('chain_id')} = ?`, f.chainId);
@@ -61,9 +61,10 @@ const plain: ColumnOf = (name) => name;
 
 /**
  * `SELECT <columns> FROM events` for the events a filter matches, finished by `tail` (ORDER BY and
- * LIMIT, given how to name a column). With a user or session filter it is the union of two arms,
+ * LIMIT, given how to name a column). With a filter on a lookup's field it is the union of two arms,
  * each finished by `tail` and the union by it again: the merged events, read in the lookup table's
- * key order (a page of the newest 50 reads about 50 lookup rows), and the unmerged ones.
+ * key order (a page of the newest 50 reads about 50 lookup rows), and the unmerged ones. The first
+ * lookup in LOOKUPS' order that the filter names drives the read; its other fields are conditions.
  */
 export function eventsSql(
   columns: readonly string[] | '*',

@@ -5,11 +5,14 @@ import type { EventFilter } from '../event-store.js';
 import { openStoreTables } from '../store-tables.js';
 import { testEvent } from '../../../test/support/test-event.js';
 import { eventsSql } from './sqlite-event-filter.js';
+import { LOOKUPS } from './sqlite-event-lookups.js';
 import { SqliteEventStore } from './sqlite-event-store.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const USERS = ['ann', 'bob', 'cy'];
 const SESSIONS = ['s1', 's2', 's3', 's4'];
+const FEATURES = ['chat', 'search'];
+const VKEYS = ['vk_a', 'vk_b'];
 
 /** A small deterministic generator, so a failure reproduces. */
 function random(seed: number): () => number {
@@ -33,6 +36,8 @@ function events(n: number, seed = 7): AuditEvent[] {
         user_id: r() < 0.15 ? null : USERS[Math.floor(r() * USERS.length)]!,
         session_id: r() < 0.3 ? null : SESSIONS[Math.floor(r() * SESSIONS.length)]!,
         status: r() < 0.2 ? 'SERVER_ERROR' : 'SUCCESS',
+        feature_name: r() < 0.25 ? null : FEATURES[Math.floor(r() * FEATURES.length)]!,
+        virtual_key_id: r() < 0.4 ? null : VKEYS[Math.floor(r() * VKEYS.length)]!,
         cost_micro_usd: i + 1,
         chain_id: 'c',
         seq: i + 1,
@@ -51,6 +56,7 @@ function expected(all: readonly AuditEvent[], f: EventFilter): string[] {
         (f.user === undefined || e.user_id === f.user) &&
         (f.session === undefined || e.session_id === f.session) &&
         (f.status === undefined || e.status === f.status) &&
+        (f.feature === undefined || e.feature_name === f.feature) &&
         (f.sinceMs === undefined || ts >= f.sinceMs) &&
         (f.untilMs === undefined || ts < f.untilMs),
     )
@@ -65,6 +71,11 @@ const FILTERS: EventFilter[] = [
   { user: 'bob', status: 'SERVER_ERROR' },
   { session: 's3', sinceMs: T0 + 10_000, untilMs: T0 + 40_000 },
   { user: 'nobody' },
+  { status: 'SERVER_ERROR' },
+  { status: 'SUCCESS', sinceMs: T0 + 25_000 },
+  ...FEATURES.map((feature) => ({ feature })),
+  { feature: 'search', status: 'SERVER_ERROR' },
+  { session: 's1', feature: 'chat' },
 ];
 
 async function allPages(store: SqliteEventStore, f: EventFilter): Promise<string[]> {
@@ -93,7 +104,7 @@ async function expectReadsMatch(store: SqliteEventStore, all: readonly AuditEven
 const mark = (db: Database.Database): number =>
   db.prepare('SELECT through_rowid FROM event_lookups_mark').pluck().get() as number;
 
-describe('user and session lookups merged behind the append', () => {
+describe('lookups (user, session, virtual key, feature, status) merged behind the append', () => {
   it('reads every event whether merged or not: pages, counts and lists match the reference', async () => {
     const db = new Database(':memory:');
     const store = new SqliteEventStore(db, { lookupMergeEvery: 16 });
@@ -124,6 +135,9 @@ describe('user and session lookups merged behind the append', () => {
       db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number;
     expect(rows('events_by_user')).toBe(all.filter((e) => e.user_id !== null).length);
     expect(rows('events_by_session')).toBe(all.filter((e) => e.session_id !== null).length);
+    expect(rows('events_by_vkey')).toBe(all.filter((e) => e.virtual_key_id !== null).length);
+    expect(rows('events_by_feature')).toBe(all.filter((e) => e.feature_name !== null).length);
+    expect(rows('events_by_status')).toBe(all.length);
     // A replayed duplicate inserts nothing and moves nothing.
     store.appendSync(all.slice(0, 12));
     expect(rows('events_by_user')).toBe(all.filter((e) => e.user_id !== null).length);
@@ -140,13 +154,15 @@ describe('user and session lookups merged behind the append', () => {
     expect(await store.deleteChainRange('c', 31, 50, [35])).toBe(19);
     const left = all.filter((e) => e.seq! < 31 || e.seq! > 50 || e.seq === 35);
     await expectReadsMatch(store, left);
-    const orphans = db
-      .prepare(
-        `SELECT COUNT(*) FROM events_by_user l LEFT JOIN events e ON e.rowid_ = l.rowid_ WHERE e.rowid_ IS NULL`,
-      )
-      .pluck()
-      .get();
-    expect(orphans).toBe(0);
+    for (const table of LOOKUPS.map((l) => l.table)) {
+      const orphans = db
+        .prepare(
+          `SELECT COUNT(*) FROM ${table} l LEFT JOIN events e ON e.rowid_ = l.rowid_ WHERE e.rowid_ IS NULL`,
+        )
+        .pluck()
+        .get();
+      expect(orphans, table).toBe(0);
+    }
   });
 
   it('a user budget seed sums the merged and unmerged events of the window', async () => {
@@ -163,17 +179,53 @@ describe('user and session lookups merged behind the append', () => {
     expect(await tables.scopeSpentSince('user', 'bob', since)).toBe(want);
   });
 
-  it('a store written before the lookups is migrated: its users and sessions are found, the indexes gone', async () => {
+  it('feature and virtual key budget seeds sum the merged and unmerged events of the window', async () => {
+    const db = new Database(':memory:');
+    const store = new SqliteEventStore(db, { lookupMergeEvery: 16 });
+    const all = events(70, 3);
+    store.appendSync(all.slice(0, 64));
+    store.appendSync(all.slice(64));
+    expect(mark(db)).toBe(64);
+    const tables = await openStoreTables({ kind: 'sqlite', db, store } as never);
+    const since = T0 + 20_000;
+    const sum = (match: (e: AuditEvent) => boolean): number =>
+      all
+        .filter((e) => match(e) && Date.parse(e.timestamp) >= since)
+        .reduce((s, e) => s + e.cost_micro_usd!, 0);
+    const feature = sum((e) => e.feature_name === 'search');
+    const vkey = sum((e) => e.virtual_key_id === 'vk_b');
+    expect(feature).toBeGreaterThan(0);
+    expect(vkey).toBeGreaterThan(0);
+    expect(await tables.scopeSpentSince('feature', 'search', since)).toBe(feature);
+    expect(await tables.keySpentSince('vk_b', since)).toBe(vkey);
+  });
+
+  const OLD_INDEXES = {
+    events_user: 'user_id',
+    events_session: 'session_id',
+    events_vkey: 'virtual_key_id',
+    events_feature: 'feature_name',
+    events_status: 'status',
+  };
+  const eventIndexes = (db: Database.Database): string[] =>
+    db
+      .prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'`)
+      .pluck()
+      .all() as string[];
+
+  it('a store written before the lookups (version 6) is migrated: every lookup finds its events, the indexes gone', async () => {
     const db = new Database(':memory:');
     const all = events(40, 5);
     new SqliteEventStore(db);
-    // Back to version 6: the two indexes, no lookup tables, the events written with them.
-    db.exec(`DROP TABLE events_by_user; DROP TABLE events_by_session; DROP TABLE event_lookups_mark;
-      CREATE INDEX events_user ON events(user_id, ts_ms); CREATE INDEX events_session ON events(session_id, ts_ms);
+    // Back to version 6: the five indexes, no lookup tables, the events written with them.
+    db.exec(`${LOOKUPS.map((l) => `DROP TABLE ${l.table};`).join(' ')} DROP TABLE event_lookups_mark;
+      ${Object.entries(OLD_INDEXES)
+        .map(([name, column]) => `CREATE INDEX ${name} ON events(${column}, ts_ms);`)
+        .join(' ')}
       UPDATE schema_migrations SET version = 6 WHERE component = 'events';`);
     const stmt = db.prepare(
-      `INSERT INTO events (id, ts_ms, timestamp, user_id, session_id, status, cost_micro_usd, chain_id, seq, source, schema_version)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'gateway', 1)`,
+      `INSERT INTO events (id, ts_ms, timestamp, user_id, session_id, status, feature_name, virtual_key_id, cost_micro_usd, chain_id, seq, source, schema_version)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'gateway', 1)`,
     );
     for (const e of all)
       stmt.run(
@@ -183,40 +235,66 @@ describe('user and session lookups merged behind the append', () => {
         e.user_id,
         e.session_id,
         e.status,
+        e.feature_name,
+        e.virtual_key_id,
         e.cost_micro_usd,
         'c',
         e.seq,
       );
     const after = new SqliteEventStore(db, { lookupMergeEvery: 16 });
     expect(mark(db)).toBe(40);
-    const names = db
-      .prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'`)
-      .pluck()
-      .all();
-    expect(names).not.toContain('events_user');
-    expect(names).not.toContain('events_session');
+    for (const name of Object.keys(OLD_INDEXES)) expect(eventIndexes(db)).not.toContain(name);
+    await expectReadsMatch(after, all);
+    expect(db.prepare('SELECT COUNT(*) FROM events_by_status').pluck().get()).toBe(40);
+  });
+
+  it('a version 7 store with unmerged events is migrated: the user and session tables catch up, the new ones fill', async () => {
+    const db = new Database(':memory:');
+    const all = events(45, 9);
+    const store = new SqliteEventStore(db, { lookupMergeEvery: 16 });
+    store.appendSync(all.slice(0, 32));
+    store.appendSync(all.slice(32));
+    expect(mark(db)).toBe(32);
+    // Back to version 7: user and session merged through 32, the other three still indexes.
+    db.exec(`DROP TABLE events_by_vkey; DROP TABLE events_by_feature; DROP TABLE events_by_status;
+      CREATE INDEX events_vkey ON events(virtual_key_id, ts_ms); CREATE INDEX events_feature ON events(feature_name, ts_ms);
+      CREATE INDEX events_status ON events(status, ts_ms);
+      UPDATE schema_migrations SET version = 7 WHERE component = 'events';`);
+    const after = new SqliteEventStore(db, { lookupMergeEvery: 16 });
+    expect(mark(db)).toBe(45);
+    expect(db.prepare('SELECT COUNT(*) FROM events_by_user').pluck().get()).toBe(
+      all.filter((e) => e.user_id !== null).length,
+    );
+    for (const name of ['events_vkey', 'events_feature', 'events_status'])
+      expect(eventIndexes(db)).not.toContain(name);
     await expectReadsMatch(after, all);
   });
 
-  it('a user-filtered page reads the lookup table in key order and the events past the mark by rowid', () => {
-    const db = new Database(':memory:');
-    new SqliteEventStore(db);
-    const { sql, params } = eventsSql(
-      '*',
-      { user: 'ann', before: { tsMs: T0, rowid: 9 } },
-      (col) => ` ORDER BY ${col('ts_ms')} DESC, ${col('rowid_')} DESC LIMIT 51`,
-    );
-    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map(
-      (p) => p.detail,
-    );
-    // The merged arm walks the user's lookup rows newest first from the page position: no sort.
-    expect(plan).toContainEqual(
-      expect.stringMatching(/^SEARCH l USING PRIMARY KEY \(user_id=\? AND ts_ms<\?\)$/),
-    );
-    expect(plan).toContainEqual(expect.stringMatching(/^SEARCH e USING INTEGER PRIMARY KEY \(rowid=\?\)$/));
-    expect(plan).toContainEqual(
-      expect.stringMatching(/^SEARCH events USING INTEGER PRIMARY KEY \(rowid>\?\)$/),
-    );
-    expect(plan.filter((d) => /SCAN (events|l)\b/.test(d))).toEqual([]);
-  });
+  it.each([
+    ['user', { user: 'ann' }, 'user_id'],
+    ['status', { status: 'SERVER_ERROR' as const }, 'status'],
+    ['feature', { feature: 'chat' }, 'feature_name'],
+    ['virtual key', { virtualKey: 'vk_a' }, 'virtual_key_id'],
+  ])(
+    'a %s-filtered page reads the lookup table in key order and the events past the mark by rowid',
+    (_, filter, column) => {
+      const db = new Database(':memory:');
+      new SqliteEventStore(db);
+      const { sql, params } = eventsSql(
+        '*',
+        { ...filter, before: { tsMs: T0, rowid: 9 } },
+        (col) => ` ORDER BY ${col('ts_ms')} DESC, ${col('rowid_')} DESC LIMIT 51`,
+      );
+      const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map(
+        (p) => p.detail,
+      );
+      // The merged arm walks the key's lookup rows newest first from the page position: no sort.
+      expect(plan).toContainEqual(`SEARCH l USING PRIMARY KEY (${column}=? AND ts_ms<?)`);
+      expect(plan).toContainEqual(expect.stringMatching(/^SEARCH e USING INTEGER PRIMARY KEY \(rowid=\?\)$/));
+      expect(plan).toContainEqual(
+        expect.stringMatching(/^SEARCH events USING INTEGER PRIMARY KEY \(rowid>\?\)$/),
+      );
+      expect(plan.filter((d) => /SCAN (events|l)\b/.test(d))).toEqual([]);
+    },
+  );
 });

@@ -29,7 +29,12 @@ import type { SqliteDatabase } from './open-sqlite.js';
 import { probeSqliteWrite } from './sqlite-write-probe.js';
 import { EVENT_COLUMNS, fromColumns, fromRow, toRow } from './sqlite-event-rows.js';
 import { lockSqliteRetention } from './sqlite-retention-lock.js';
-import { createLookupMerge, EVENT_LOOKUPS_MIGRATION, forgetLookups } from './sqlite-event-lookups.js';
+import {
+  createLookupMerge,
+  EVENT_LOOKUPS_MIGRATION,
+  EVENT_LOOKUPS_MORE_MIGRATION,
+  forgetLookups,
+} from './sqlite-event-lookups.js';
 import { eventsSql } from './sqlite-event-filter.js';
 
 export { EVENT_COLUMNS, fromColumns, fromRow } from './sqlite-event-rows.js';
@@ -63,6 +68,8 @@ const MIGRATIONS: readonly string[] = [
   BILLING_DETAIL_FIELDS.map((f) => `ALTER TABLE events ADD COLUMN ${f} ${columnType(f)};`).join('\n'),
   // 7: events by user and by session as tables merged behind the append, not indexes (issue 22).
   EVENT_LOOKUPS_MIGRATION,
+  // 8: by virtual key, feature and status the same way.
+  EVENT_LOOKUPS_MORE_MIGRATION,
 ];
 
 function columnType(field: AuditEventField): string {
@@ -104,10 +111,10 @@ export class SqliteEventStore implements EventStore {
   private readonly hooks: InTransactionHook[] = [];
   private readonly committedListeners: Array<() => void> = [];
   private chainColumns: import('better-sqlite3').Statement | null = null;
-  /** The user and session lookups, merged behind the append (sqlite-event-lookups.ts). */
+  /** The lookups (user, session, virtual key, feature, status), merged behind the append (sqlite-event-lookups.ts). */
   readonly lookups: ReturnType<typeof createLookupMerge>;
 
-  /** `lookupMergeEvery`: events appended between merges of the user and session lookups (tests, benches). */
+  /** `lookupMergeEvery`: events appended between merges of the lookups (tests, benches). */
   constructor(
     readonly db: SqliteDatabase,
     options: { lookupMergeEvery?: number } = {},
