@@ -65,13 +65,17 @@ const plain: ColumnOf = (name) => name;
  * each finished by `tail` and the union by it again: the merged events, read in the lookup table's
  * key order (a page of the newest 50 reads about 50 lookup rows), and the unmerged ones. The first
  * lookup in LOOKUPS' order that the filter names drives the read; its other fields are conditions.
+ * A filter with `afterCursor` (`tollgate events --follow`: the rows written since its last poll)
+ * reads the events' rowid range past the cursor instead: a few new rows, where a lookup would walk
+ * every row of its key (a status is most of the store).
  */
 export function eventsSql(
   columns: readonly string[] | '*',
   filter: SqliteEventFilter,
   tail: (col: ColumnOf) => string = () => '',
 ): EventsSql {
-  const lookup: Lookup | undefined = LOOKUPS.find((l) => filter[l.field] !== undefined);
+  const lookup: Lookup | undefined =
+    filter.afterCursor === undefined ? LOOKUPS.find((l) => filter[l.field] !== undefined) : undefined;
   const list = (prefix: string): string =>
     columns === '*' ? `${prefix}*` : columns.map((c) => `${prefix}${c}`).join(', ');
   if (lookup === undefined) {

@@ -297,4 +297,23 @@ describe('lookups (user, session, virtual key, feature, status) merged behind th
       expect(plan.filter((d) => /SCAN (events|l)\b/.test(d))).toEqual([]);
     },
   );
+
+  it('a --follow poll (afterCursor) reads the rowid range past its cursor, not a lookup', async () => {
+    const db = new Database(':memory:');
+    const store = new SqliteEventStore(db, { lookupMergeEvery: 16 });
+    const all = events(60, 4);
+    store.appendSync(all);
+    const { sql, params } = eventsSql('*', { status: 'SUCCESS', user: 'ann', afterCursor: 50 });
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map(
+      (p) => p.detail,
+    );
+    expect(plan).toEqual([expect.stringMatching(/^SEARCH events USING INTEGER PRIMARY KEY \(rowid>\?\)$/)]);
+    const want = all
+      .map((e, i) => ({ e, rowid: i + 1 }))
+      .filter(({ e, rowid }) => rowid > 50 && e.status === 'SUCCESS' && e.user_id === 'ann')
+      .map(({ e }) => e.id);
+    expect(want.length).toBeGreaterThan(0);
+    const got = await store.query({ status: 'SUCCESS', user: 'ann', afterCursor: 50, order: 'asc' });
+    expect(got.map((e) => e.id)).toEqual(want);
+  });
 });
