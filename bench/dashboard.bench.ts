@@ -400,7 +400,12 @@ async function main(): Promise<void> {
       console.log(row(name, stats(times)));
     }
     await browser.close();
-  } else console.log('\nChromium not installed: browser timings skipped');
+  } else
+    console.log(
+      process.env.DASH_BENCH_BROWSER === '0'
+        ? '\nbrowser timings skipped (DASH_BENCH_BROWSER=0)'
+        : '\nChromium not installed (/usr/bin/chromium): browser timings skipped',
+    );
   await tg.close();
 }
 
