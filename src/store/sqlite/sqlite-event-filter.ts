@@ -85,13 +85,26 @@ export function eventsSql(
   // The lookup row carries the key, ts_ms and rowid_: conditions and order on them read the
   // table's primary key, the rest reads the event row.
   const keyed = new Set<string>([lookup.column, 'ts_ms', 'rowid_']);
-  const onLookup: ColumnOf = (name) => (keyed.has(name) ? `l.${name}` : `e.${name}`);
+  let eventColumns = false;
+  const onLookup: ColumnOf = (name) => {
+    if (keyed.has(name)) return `l.${name}`;
+    eventColumns = true;
+    return `e.${name}`;
+  };
   const merged = conditions(filter, onLookup);
+  const mergedTail = tail(onLookup);
   const unmerged = conditions(filter, plain);
   // Both arms' access paths are fixed: the lookup table drives its arm (CROSS JOIN keeps it the
   // outer loop), and the unmerged arm reads the rowid range past the mark, never an index (the
   // mark is a subquery the planner cannot size, and a ts_ms index walk would read the whole store).
-  const mergedArm = `SELECT ${list('e.')} FROM ${lookup.table} l CROSS JOIN events e ON e.rowid_ = l.rowid_${merged.sql}${tail(onLookup)}`;
+  // When the conditions and the order name only the lookup's columns, the lookup rows are chosen
+  // (and limited) before any event row is read: an order the key does not give (rowid order:
+  // `query()`) then sorts the lookup rows alone, not the event rows they point to.
+  const mergedArm = eventColumns
+    ? `SELECT ${list('e.')} FROM ${lookup.table} l CROSS JOIN events e ON e.rowid_ = l.rowid_${merged.sql}${mergedTail}`
+    : columns !== '*' && columns.every((c) => keyed.has(c))
+      ? `SELECT ${list('l.')} FROM ${lookup.table} l${merged.sql}${mergedTail}`
+      : `SELECT ${list('e.')} FROM (SELECT l.rowid_ FROM ${lookup.table} l${merged.sql}${mergedTail}) k CROSS JOIN events e ON e.rowid_ = k.rowid_`;
   const unmergedArm = `SELECT ${list('')} FROM events NOT INDEXED WHERE rowid_ > ${MARK_SQL} AND ${unmerged.conds.join(' AND ')}${tail(plain)}`;
   return {
     sql: `SELECT * FROM (SELECT * FROM (${mergedArm}) UNION ALL SELECT * FROM (${unmergedArm}))${tail(plain)}`,

@@ -316,4 +316,39 @@ describe('lookups (user, session, virtual key, feature, status) merged behind th
     const got = await store.query({ status: 'SUCCESS', user: 'ann', afterCursor: 50, order: 'asc' });
     expect(got.map((e) => e.id)).toEqual(want);
   });
+
+  it('a newest-first list in append order (query) sorts the lookup rows alone, then reads only the events it keeps', () => {
+    const db = new Database(':memory:');
+    new SqliteEventStore(db);
+    const { sql, params } = eventsSql(
+      '*',
+      { status: 'SUCCESS' },
+      (col) => ` ORDER BY ${col('rowid_')} DESC LIMIT 20`,
+    );
+    const plan = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as {
+      id: number;
+      parent: number;
+      detail: string;
+    }[];
+    const k = plan.find((p) => p.detail === 'CO-ROUTINE k' || p.detail === 'MATERIALIZE k');
+    expect(k, plan.map((p) => p.detail).join(' | ')).toBeDefined();
+    // Inside k: the lookup's primary key and the sort, no event row.
+    const inK = plan.filter((p) => p.parent === k!.id).map((p) => p.detail);
+    expect(inK).toEqual(['SEARCH l USING PRIMARY KEY (status=?)', 'USE TEMP B-TREE FOR ORDER BY']);
+    // The event rows are read by rowid for k's rows only.
+    expect(plan.filter((p) => p.parent === k!.parent).map((p) => p.detail)).toContain(
+      'SEARCH e USING INTEGER PRIMARY KEY (rowid=?)',
+    );
+  });
+
+  it('a count reads the lookup alone', () => {
+    const db = new Database(':memory:');
+    new SqliteEventStore(db);
+    const { sql, params } = eventsSql(['rowid_'], { feature: 'chat', sinceMs: T0 });
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map(
+      (p) => p.detail,
+    );
+    expect(plan).toContain('SEARCH l USING PRIMARY KEY (feature_name=? AND ts_ms>?)');
+    expect(plan.filter((d) => /\be USING\b/.test(d))).toEqual([]);
+  });
 });
