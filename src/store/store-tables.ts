@@ -74,14 +74,17 @@ export async function openStoreTables(
   if (opened.kind === 'sqlite') {
     const db = opened.db;
     const sqliteRollups = options.sqliteRollups ?? createSqliteRollups(db);
-    /** A cost sum of the events a filter matches: user, feature and virtual key read through their lookups. */
-    const spent = (filter: SqliteEventFilter): number => {
-      const { sql, params } = eventsSql(['cost_micro_usd'], filter);
-      return (
+    /** The cost sum of the rows `sql` selects (a `cost_micro_usd` column). */
+    const sumCost = (sql: string, params: readonly unknown[]): number =>
+      (
         db.prepare(`SELECT COALESCE(SUM(cost_micro_usd), 0) AS s FROM (${sql})`).get(...params) as {
           s: number;
         }
       ).s;
+    /** A cost sum of the events a filter matches: user, feature and virtual key read through their lookups. */
+    const spent = (filter: SqliteEventFilter): number => {
+      const { sql, params } = eventsSql(['cost_micro_usd'], filter);
+      return sumCost(sql, params);
     };
     return {
       alerts: createSqliteAlertStore(db),
@@ -96,13 +99,10 @@ export async function openStoreTables(
       scopeSpentSince: async (scope, subject, sinceMs) => {
         if (scope === 'user') return spent({ user: subject, sinceMs });
         if (scope === 'feature') return spent({ feature: subject, sinceMs });
-        return (
-          db
-            .prepare(
-              `SELECT COALESCE(SUM(cost_micro_usd), 0) AS s FROM events WHERE ${SCOPE_COLUMN[scope]} = ? AND ts_ms >= ?`,
-            )
-            .get(subject, sinceMs) as { s: number }
-        ).s;
+        return sumCost(`SELECT cost_micro_usd FROM events WHERE ${SCOPE_COLUMN[scope]} = ? AND ts_ms >= ?`, [
+          subject,
+          sinceMs,
+        ]);
       },
       unpricedModelsSince: async (sinceMs) =>
         db

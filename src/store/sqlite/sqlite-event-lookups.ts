@@ -36,6 +36,10 @@ export const LOOKUPS = [
 
 export type Lookup = (typeof LOOKUPS)[number];
 
+const MARK_SELECT = 'SELECT through_rowid FROM event_lookups_mark WHERE id = 1';
+/** The mark as an SQL expression: the newest rowid whose event is in the lookup tables. */
+export const MARK_SQL = `(${MARK_SELECT})`;
+
 const fill = (l: Lookup, range: string): string =>
   `INSERT OR IGNORE INTO ${l.table} (${l.column}, ts_ms, rowid_)
    SELECT ${l.column}, ts_ms, rowid_ FROM events WHERE ${range} AND ${l.column} IS NOT NULL
@@ -72,7 +76,7 @@ export const EVENT_LOOKUPS_MIGRATION = `${lookupsNamed('events_by_user', 'events
  * newest event for all five.
  */
 export const EVENT_LOOKUPS_MORE_MIGRATION = `${lookupsNamed('events_by_user', 'events_by_session')
-  .map((l) => `${fill(l, 'rowid_ > (SELECT through_rowid FROM event_lookups_mark WHERE id = 1)')};`)
+  .map((l) => `${fill(l, `rowid_ > ${MARK_SQL}`)};`)
   .join('\n')}
   ${lookupsNamed('events_by_vkey', 'events_by_feature', 'events_by_status')
     .map((l) => `${createTable(l)}\n  ${fill(l, '1')};`)
@@ -81,10 +85,6 @@ export const EVENT_LOOKUPS_MORE_MIGRATION = `${lookupsNamed('events_by_user', 'e
   DROP INDEX IF EXISTS events_vkey;
   DROP INDEX IF EXISTS events_feature;
   DROP INDEX IF EXISTS events_status;`;
-
-const MARK_SELECT = 'SELECT through_rowid FROM event_lookups_mark WHERE id = 1';
-/** The mark as an SQL expression: the newest rowid whose event is in the lookup tables. */
-export const MARK_SQL = `(${MARK_SELECT})`;
 
 /**
  * The merge an append transaction runs: `afterAppend(newestRowid)` merges every event past the
